@@ -1,0 +1,114 @@
+"""Atomic output: every file geoplan writes appears whole or not at all.
+
+Writers produce a temporary file beside the target and rename it into place, so a crash or
+an exception mid-write never leaves a half file that looks whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geoplan._errors import OutputError
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    On any exception the temporary file is removed and ``target`` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f"{target.suffix}.tmp", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # writers such as GDAL want to create the file themselves
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise OutputError(f"nothing was written for {target}")
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` if needed and check that files can be written in it.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be created or written, with the reason.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".geoplan-write-test"):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write to the output folder {path}: {exc.strerror or exc}. "
+            "Choose another folder with --out or fix its permissions."
+        ) from exc
+    return path
+
+
+def write_csv(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
+    """Write ``df`` as UTF-8 CSV with a byte-order mark, so Excel shows Chinese text correctly."""
+    with atomic_path(target) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+    logger.info("wrote %s", target)
+    return Path(target)
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], target: str | os.PathLike[str]) -> Path:
+    """Write several GeoDataFrames as named layers of one GeoPackage, atomically.
+
+    Empty layers are written too (with their columns) so that a reader always finds every
+    layer it expects.
+    """
+    with atomic_path(target) as tmp:
+        for name, gdf in layers.items():
+            _write_layer(gdf, tmp, name)
+    logger.info("wrote %s (%d layers)", target, len(layers))
+    return Path(target)
+
+
+def _write_layer(gdf: gpd.GeoDataFrame, path: Path, name: str) -> None:
+    frame = gdf.copy()
+    for col in frame.columns:
+        if col == frame.geometry.name:
+            continue
+        if frame[col].dtype == object:
+            # lists/dicts/None mixes are not valid GeoPackage field types
+            frame[col] = frame[col].map(_plain_value)
+        elif frame[col].dtype == bool:
+            frame[col] = frame[col].astype("int8")
+    geometry_type = None
+    if len(frame) == 0:
+        geometry_type = "Unknown"
+    frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio", geometry_type=geometry_type)
+
+
+def _plain_value(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple | set):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ";".join(f"{k}={v}" for k, v in value.items())
+    return value

@@ -1,0 +1,108 @@
+"""District polygons: read, convert, select and clip to the data."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geoplan._errors import InputDataError
+from geoplan.config import DistrictsSource
+from geoplan.crs import parse_declared_crs, to_wgs84
+from geoplan.layers.files import read_vector
+from geoplan.layers.schema import conform
+
+logger = logging.getLogger(__name__)
+
+
+def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
+    """Read the district file into WGS84 with ``district`` and ``code`` columns.
+
+    Raises
+    ------
+    InputDataError
+        If the file has no features, lacks the name field, or ``include`` names districts the
+        file does not have.
+    """
+    raw = read_vector(source.path, layer=source.layer)
+    if len(raw) == 0:
+        raise InputDataError(
+            f"district file {source.path} has no features. Give a file with the district "
+            "(区/县) polygons of your city."
+        )
+    if source.name_field not in raw.columns:
+        raise InputDataError(
+            f"district file {source.path} has no field {source.name_field!r}; set "
+            f"districts.name_field to one of {[c for c in raw.columns if c != 'geometry']}"
+        )
+    declared = parse_declared_crs(source.crs)
+    frame = to_wgs84(raw.set_crs(None, allow_override=True) if raw.crs is not None else raw,
+                     declared, source=str(source.path))
+    frame["district"] = frame[source.name_field].astype(str)
+    code_field = source.code_field if source.code_field in frame.columns else None
+    frame["code"] = frame[code_field].astype(str) if code_field else ""
+    frame["name"] = frame["district"]
+    frame["source"] = source.path.name
+    frame["source_id"] = [str(i) for i in range(len(frame))]
+    if source.include:
+        unknown = sorted(set(source.include) - set(frame["district"]))
+        if unknown:
+            raise InputDataError(
+                f"districts.include names {unknown}, which {source.path.name} does not have; "
+                f"its districts are {sorted(frame['district'])}"
+            )
+        frame = frame.loc[frame["district"].isin(source.include)]
+    frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
+    return frame.reset_index(drop=True)
+
+
+def clip_districts(
+    districts: gpd.GeoDataFrame,
+    data_extent: BaseGeometry,
+    min_overlap_share: float,
+    *,
+    data_source: str,
+) -> gpd.GeoDataFrame:
+    """Keep the districts the data covers, clipped to the data's extent (projected CRS).
+
+    Adds ``full_area_m2`` (whole district), ``area_m2`` (part inside the data) and
+    ``inside_share``. Districts with less than ``min_overlap_share`` of their area inside are
+    dropped (and logged).
+
+    Raises
+    ------
+    InputDataError
+        If no district overlaps the data at all, with both extents to help spot a CRS mistake.
+    """
+    full = districts.geometry.area.to_numpy()
+    inside = shapely.intersection(districts.geometry.to_numpy(), data_extent)
+    area = shapely.area(inside)
+    share = np.divide(area, full, out=np.zeros_like(area), where=full > 0)
+    keep = share >= max(min_overlap_share, 1e-12)
+    if not keep.any():
+        d_bounds = np.round(districts.to_crs("EPSG:4326").total_bounds, 4).tolist()
+        e_bounds = np.round(
+            gpd.GeoSeries([data_extent], crs=districts.crs).to_crs("EPSG:4326").total_bounds, 4
+        ).tolist()
+        raise InputDataError(
+            f"no district overlaps the data in {data_source}: districts span lon/lat {d_bounds}, "
+            f"the data spans {e_bounds}. Check that the district file and the OSM extract cover "
+            "the same city, and that districts.crs is declared correctly (gcj02/bd09/wgs84)."
+        )
+    dropped = districts.loc[~keep & (share > 0), "district"].tolist()
+    if dropped:
+        logger.info("districts with under %.0f%% inside the data, left out: %s",
+                    100 * min_overlap_share, ", ".join(dropped))
+    out = districts.loc[keep].copy()
+    out["full_area_m2"] = full[keep]
+    out["area_m2"] = area[keep]
+    out["inside_share"] = share[keep]
+    out = out.set_geometry(gpd.GeoSeries(inside[keep], index=out.index, crs=districts.crs))
+    partial = out.loc[out["inside_share"] < 0.999, "district"].tolist()
+    if partial:
+        logger.info("districts only partly inside the data (results cover that part): %s",
+                    ", ".join(partial))
+    return conform(out, "districts")

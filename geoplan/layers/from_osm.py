@@ -1,0 +1,181 @@
+"""Turn raw OSM features into canonical layers by the catalog's rules (still in WGS84).
+
+Measures (areas, lengths) and merges that need metres happen later, in
+:mod:`geoplan.layers.prepare`, after projection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan.layers import rules
+from geoplan.layers.osm import OsmData
+from geoplan.layers.schema import conform, empty_layer
+from geoplan.layers.school_levels import classify_school
+
+logger = logging.getLogger(__name__)
+
+_YES = {"yes", "true", "1"}
+
+
+def osm_layers(osm: OsmData, catalog: Mapping[str, Any]) -> dict[str, gpd.GeoDataFrame]:
+    """Build every catalog layer kind from ``osm``.
+
+    Returns
+    -------
+    dict
+        Layer kind to GeoDataFrame in EPSG:4326 with canonical columns.
+    """
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for kind, spec in catalog["layers"].items():
+        frame = _candidates(osm, spec["geometry"])
+        if kind == "services":
+            frame = _services(frame, spec)
+        else:
+            keep = rules.select(spec, frame["tags"])
+            frame = frame.loc[np.asarray(keep, dtype=bool)].copy()
+        builder = _BUILDERS.get(kind, _generic)
+        layer = builder(frame, spec) if len(frame) else frame
+        layer = _common(layer, osm.source) if len(layer) else empty_layer(kind, "EPSG:4326")
+        out[kind] = conform(layer, kind)
+        logger.debug("osm layer %s: %d features", kind, len(out[kind]))
+    return out
+
+
+def _candidates(osm: OsmData, geometry: str) -> gpd.GeoDataFrame:
+    if geometry == "line":
+        return osm.lines
+    if geometry == "area":
+        return osm.areas
+    # points: tagged nodes plus areas reduced to a point inside them
+    areas = osm.areas[["osm_id", "tags", "geometry"]].copy()
+    areas["geometry"] = areas.geometry.representative_point()
+    return gpd.GeoDataFrame(
+        pd.concat([osm.nodes[["osm_id", "tags", "geometry"]], areas], ignore_index=True),
+        crs="EPSG:4326",
+    )
+
+
+def _common(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["source"] = source.rsplit("/", 1)[-1]
+    frame["source_id"] = frame["osm_id"]
+    frame["name"] = [t.get("name", "") for t in frame["tags"]]
+    return frame
+
+
+def _tag(frame: gpd.GeoDataFrame, key: str) -> list[str]:
+    return [t.get(key, "") for t in frame["tags"]]
+
+
+def _generic(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["kind"] = [_first_value(t, ("leisure", "landuse", "natural", "waterway", "water",
+                                      "railway", "entrance", "barrier", "amenity")) for t in frame["tags"]]
+    frame["access"] = _tag(frame, "access")
+    return frame
+
+
+def _first_value(tags: Mapping[str, str], keys: tuple[str, ...]) -> str:
+    for key in keys:
+        if key in tags:
+            return tags[key]
+    return ""
+
+
+def _roads(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    class_of = {hw: cls for cls, values in spec.get("classes", {}).items() for hw in values}
+    frame["highway"] = _tag(frame, "highway")
+    frame["road_class"] = [class_of.get(hw, "other") for hw in frame["highway"]]
+    frame["access"] = _tag(frame, "access")
+    frame["service"] = _tag(frame, "service")
+    frame["is_public"] = [not rules.any_rule_matches(spec.get("private"), t) for t in frame["tags"]]
+    frame["noexit"] = [t.get("noexit", "") in _YES for t in frame["tags"]]
+    frame["oneway"] = [t.get("oneway", "") in (_YES | {"-1"}) for t in frame["tags"]]
+    frame["bridge"] = [t.get("bridge", "no") not in ("no", "") for t in frame["tags"]]
+    frame["tunnel"] = [t.get("tunnel", "no") not in ("no", "") for t in frame["tags"]]
+    return frame
+
+
+def _walkways(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["highway"] = _tag(frame, "highway")
+    return frame
+
+
+def _toilets(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["access"] = _tag(frame, "access")
+    frame["fee"] = _tag(frame, "fee")
+    return frame
+
+
+def _schools(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    classified = [classify_school(t, spec["levels"]) for t in frame["tags"]]
+    levels = [c[0] for c in classified]
+    frame["levels"] = [";".join(lv) for lv in levels]
+    for level in ("primary", "junior", "senior"):
+        frame[level] = [level in lv for lv in levels]
+    frame["level_from"] = [c[1] for c in classified]
+    return frame
+
+
+def _bus_stops(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["n_merged"] = 1
+    frame["members"] = frame["osm_id"]
+    return frame
+
+
+def _buildings(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["building"] = _tag(frame, "building")
+    frame["levels"] = [_levels(t) for t in frame["tags"]]
+    residential = set(spec.get("residential_values", ()))
+    frame["is_residential"] = [b in residential for b in frame["building"]]
+    return frame
+
+
+def _levels(tags: Mapping[str, str]) -> float:
+    raw = tags.get("building:levels", "")
+    try:
+        value = float(raw.split(";")[0].replace(",", "."))
+    except ValueError:
+        return np.nan
+    return value if 0 < value < 200 else np.nan
+
+
+def _residential(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["landuse"] = _tag(frame, "landuse")
+    return frame
+
+
+def _services(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    kinds = spec.get("kinds") or {}
+    found = []
+    for tags in frame["tags"]:
+        kind = next((k for k, rs in kinds.items() if rules.any_rule_matches(rs, tags)), "")
+        found.append(kind)
+    frame = frame.assign(kind=found)
+    return frame.loc[frame["kind"] != ""].copy()
+
+
+_BUILDERS = {
+    "roads": _roads,
+    "walkways": _walkways,
+    "toilets": _toilets,
+    "schools": _schools,
+    "bus_stops": _bus_stops,
+    "buildings": _buildings,
+    "residential": _residential,
+    "services": lambda frame, spec: frame,
+}

@@ -1,0 +1,215 @@
+"""Load every layer an analysis needs: OSM and planners' files, projected, repaired and clipped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geoplan._errors import InputDataError
+from geoplan.config import AnalysisConfig
+from geoplan.crs import resolve_analysis_crs
+from geoplan.layers import cache
+from geoplan.layers.districts import clip_districts, read_districts
+from geoplan.layers.files import load_file_layer
+from geoplan.layers.from_osm import osm_layers
+from geoplan.layers.merge import merge_points
+from geoplan.layers.osm import OsmData, read_osm
+from geoplan.layers.repair import IssueLog, repair
+from geoplan.layers.rules import LAYER_KINDS, catalog_keys, load_catalog
+from geoplan.layers.schema import GEOMETRY, LAYER_ORDER, conform, empty_layer
+
+logger = logging.getLogger(__name__)
+
+CONTEXT_MARGIN_M = 1000.0
+"""How far beyond the districts layers are kept (at least the largest service radius), so
+that facilities just across a district line still serve it and routes may leave a district."""
+
+
+@dataclass
+class LayerSet:
+    """The canonical layers of one analysis, all in ``crs`` (metres).
+
+    Attributes
+    ----------
+    layers
+        Layer kind -> GeoDataFrame following :mod:`geoplan.layers.schema`; ``districts`` first.
+    crs
+        The analysis CRS.
+    study_area
+        Union of the districts' parts inside the data.
+    context_area
+        The study area buffered by the context margin, within the data extent: layers are
+        clipped to it.
+    data_extent
+        Where the data ends (the OSM extract's bounds): roads cut there are not dead ends.
+    issues
+        Every repaired or rejected feature, counted by layer, source and reason.
+    sources
+        Human-readable data sources (for reports).
+    """
+
+    layers: dict[str, gpd.GeoDataFrame]
+    crs: pyproj.CRS
+    study_area: BaseGeometry
+    context_area: BaseGeometry
+    data_extent: BaseGeometry
+    issues: pd.DataFrame
+    sources: list[str] = field(default_factory=list)
+
+    def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
+        return self.layers[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.layers)
+
+    @property
+    def districts(self) -> gpd.GeoDataFrame:
+        """The districts clipped to the data."""
+        return self.layers["districts"]
+
+
+def _parse_osm(
+    path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | None
+) -> tuple[dict[str, gpd.GeoDataFrame], BaseGeometry]:
+    key = cache.cache_key(path, catalog["_hash"]) + ("-" + "_".join(map(str, bounds)) if bounds else "")
+    cached = cache.load(key)
+    if cached is not None:
+        return cached
+    osm: OsmData = read_osm(path, catalog_keys(catalog), bounds)
+    result = (osm_layers(osm, catalog), osm.bounds)
+    cache.store(key, result)
+    return result
+
+
+def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -> LayerSet:
+    """Build every canonical layer of ``config``.
+
+    Steps: read districts (declared CRS converted to WGS84); parse the OSM file (cached by
+    content hash) and planners' files; choose the analysis CRS; project; repair geometries
+    (counting every change); clip to the districts buffered by ``margin_m`` within the data
+    extent; compute areas and lengths; merge duplicate bus stops and schools.
+
+    Raises
+    ------
+    InputDataError
+        For unreadable, empty or non-overlapping inputs, with the file and the fix.
+    """
+    catalog = load_catalog(str(config.layers_catalog) if config.layers_catalog else None)
+    issues = IssueLog()
+    districts_wgs = read_districts(config.districts)
+
+    wgs_layers: dict[str, gpd.GeoDataFrame] = {k: empty_layer(k, "EPSG:4326") for k in LAYER_KINDS}
+    extent_wgs: BaseGeometry | None = None
+    sources: list[str] = []
+    if config.osm.path is not None:
+        wgs_layers, extent_wgs = _parse_osm(config.osm.path, catalog, config.osm.bounds)
+        wgs_layers = dict(wgs_layers)
+        date = f", data of {config.osm.date}" if config.osm.date else ""
+        sources.append(f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)")
+    for kind, file_sources in config.layers.items():
+        for src in file_sources:
+            frame = load_file_layer(src, kind, catalog["layers"]["schools"]["levels"])
+            frame = repair(frame, kind, issues)
+            base = wgs_layers[kind] if src.mode == "add" else empty_layer(kind, "EPSG:4326")
+            wgs_layers[kind] = conform(
+                gpd.GeoDataFrame(pd.concat([base, frame], ignore_index=True), crs="EPSG:4326"), kind
+            )
+            sources.append(f"{kind}: {src.path.name} ({src.mode})")
+            ext = shapely.box(*frame.total_bounds)
+            extent_wgs = ext if extent_wgs is None else shapely.union(extent_wgs, ext)
+    if extent_wgs is None:
+        raise InputDataError("no data source: give an OSM file (osm.path) or layer files (layers:)")
+    sources.append(f"districts: {config.districts.path.name} (declared {config.districts.crs})")
+
+    crs = resolve_analysis_crs(config.crs, shapely.union_all(districts_wgs.geometry.to_numpy()))
+    extent = gpd.GeoSeries([extent_wgs], crs="EPSG:4326").to_crs(crs).iloc[0]
+    districts = clip_districts(
+        districts_wgs.to_crs(crs), extent, config.districts.min_overlap_share,
+        data_source=str(config.osm.path or "the layer files"),
+    )
+    study_area = shapely.union_all(districts.geometry.to_numpy())
+    context = shapely.intersection(study_area.buffer(margin_m), extent)
+
+    layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
+    for kind in LAYER_KINDS:
+        layers[kind] = _prepare(wgs_layers[kind], kind, crs, context, issues, catalog)
+    for kind in ("toilets", "schools", "bus_stops", "parks", "residential"):
+        if len(layers[kind]) == 0:
+            logger.warning("layer %r is empty in the study area: standards using it will score 0", kind)
+    ordered = {k: layers[k] for k in LAYER_ORDER}
+    return LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(), sources)
+
+
+def _prepare(
+    frame: gpd.GeoDataFrame,
+    kind: str,
+    crs: Any,
+    context: BaseGeometry,
+    issues: IssueLog,
+    catalog: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    if len(frame) == 0:
+        return empty_layer(kind, crs)
+    frame = repair(frame.to_crs(crs), kind, issues)
+    family = GEOMETRY[kind]
+    if family == "area" and "area_m2" in frame.columns:
+        frame["area_m2"] = frame.geometry.area  # before clipping: a park's whole size counts
+    geoms = frame.geometry.to_numpy()
+    shapely.prepare(context)
+    if family == "point":
+        frame = frame.loc[shapely.intersects(context, geoms)]
+    else:
+        inside = shapely.intersects(context, geoms)
+        frame = frame.loc[inside].copy()
+        covered = shapely.covers(context, frame.geometry.to_numpy())
+        clipped = frame.geometry.to_numpy().copy()
+        clipped[~covered] = shapely.intersection(clipped[~covered], context)
+        frame = frame.set_geometry(gpd.GeoSeries(clipped, index=frame.index, crs=crs))
+        frame = repair(frame, kind, issues)
+    if "length_m" in frame.columns:
+        frame["length_m"] = frame.geometry.length
+    if kind == "buildings":
+        frame["area_m2"] = frame.geometry.area
+        frame["floor_area_m2"] = frame["area_m2"] * frame["levels"]
+    if kind == "bus_stops":
+        frame = merge_points(frame, float(catalog["layers"]["bus_stops"].get("merge_distance_m", 30)))
+    elif kind in ("schools", "toilets"):
+        frame = merge_points(frame, 40.0 if kind == "schools" else 10.0)
+    return conform(frame, kind)
+
+
+def district_summary(layerset: LayerSet) -> pd.DataFrame:
+    """Per district: the count of each layer, plus areas (m²) and lengths (km) where they matter.
+
+    Features count in a district when they intersect it (points inside, lines and areas
+    partly inside); areas and lengths are the parts inside the district.
+    """
+    rows = []
+    districts = layerset.districts
+    for _, d in districts.iterrows():
+        geom = d.geometry
+        shapely.prepare(geom)
+        row: dict[str, Any] = {
+            "district": d["district"],
+            "area_km2": d["area_m2"] / 1e6,
+            "inside_share": d["inside_share"],
+        }
+        for kind in LAYER_KINDS:
+            layer = layerset[kind]
+            geoms = layer.geometry.to_numpy()
+            hit = shapely.intersects(geom, geoms) if len(layer) else []
+            row[kind] = int(sum(hit)) if len(layer) else 0
+            if GEOMETRY[kind] == "line" and kind in ("roads", "walkways") and len(layer):
+                row[f"{kind}_km"] = float(shapely.length(shapely.intersection(geoms[hit], geom)).sum() / 1000)
+            if kind in ("parks", "green_space", "residential", "water") and len(layer):
+                row[f"{kind}_ha"] = float(shapely.area(shapely.intersection(geoms[hit], geom)).sum() / 1e4)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,126 @@
+"""Repair or reject geometries, counting every change with its reason (nothing dropped silently)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan.layers.schema import GEOMETRY
+
+logger = logging.getLogger(__name__)
+
+_FAMILY_TYPES = {
+    "point": (shapely.GeometryType.POINT,),
+    "line": (shapely.GeometryType.LINESTRING,),
+    "area": (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON),
+}
+
+
+@dataclass
+class IssueLog:
+    """Counts of repaired and rejected features, by layer, source and reason."""
+
+    rows: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, layer: str, source: str, issue: str, count: int, action: str) -> None:
+        """Record ``count`` features of ``layer`` from ``source`` with ``issue``."""
+        if count:
+            self.rows.append(
+                {"layer": layer, "source": source, "issue": issue, "count": int(count),
+                 "action": action}
+            )
+            log = logger.warning if action == "rejected" else logger.info
+            log("%s (%s): %d feature(s) %s: %s", layer, source, count, action, issue)
+
+    def frame(self) -> pd.DataFrame:
+        """The log as a table (layer, source, issue, count, action)."""
+        return pd.DataFrame(self.rows, columns=["layer", "source", "issue", "count", "action"])
+
+
+def repair(gdf: gpd.GeoDataFrame, kind: str, issues: IssueLog) -> gpd.GeoDataFrame:
+    """Make geometries of ``gdf`` valid and of the family ``kind`` needs.
+
+    - missing or empty geometries are rejected;
+    - invalid polygons and lines are repaired with ``shapely.make_valid`` and the parts of the
+      right family kept;
+    - multi-part lines are split into parts; areas given for a point layer become a point
+      inside them; multi-points become their parts;
+    - features of another family (a point in a parks layer) are rejected.
+    """
+    if len(gdf) == 0:
+        return gdf
+    source = str(gdf["source"].iloc[0]) if "source" in gdf.columns else "input"
+    family = GEOMETRY[kind]
+    geoms = gdf.geometry.to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    issues.add(kind, source, "missing or empty geometry", missing.sum(), "rejected")
+    gdf = gdf.loc[~missing].copy()
+    geoms = gdf.geometry.to_numpy()
+
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        issues.add(kind, source, "invalid geometry (self-intersection etc.)", invalid.sum(), "repaired")
+    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+
+    gdf = _to_family(gdf, kind, family, source, issues)
+    empty = shapely.is_empty(gdf.geometry.to_numpy())
+    issues.add(kind, source, "nothing of the right geometry left after repair", empty.sum(), "rejected")
+    return gdf.loc[~empty].reset_index(drop=True)
+
+
+def _to_family(
+    gdf: gpd.GeoDataFrame, kind: str, family: str, source: str, issues: IssueLog
+) -> gpd.GeoDataFrame:
+    geoms = gdf.geometry
+    if family == "point":
+        areas_or_lines = ~geoms.geom_type.isin(["Point", "MultiPoint"])
+        if areas_or_lines.any():
+            geoms = geoms.where(~areas_or_lines, geoms.representative_point())
+            issues.add(kind, source, "area or line given for a point layer: point inside used",
+                       areas_or_lines.sum(), "repaired")
+        gdf = gdf.set_geometry(geoms)
+        multi = gdf.geom_type == "MultiPoint"
+        if multi.any():
+            issues.add(kind, source, "multi-point split into points", multi.sum(), "repaired")
+            gdf = gdf.explode(index_parts=False)
+        return gdf
+
+    # collections (from make_valid or mixed input): keep only the parts of the family
+    wanted = _FAMILY_TYPES[family]
+    collection = geoms.geom_type == "GeometryCollection"
+    if collection.any():
+        parts = [
+            _keep_family(g, wanted) if is_coll else g
+            for g, is_coll in zip(geoms.to_numpy(), collection.to_numpy(), strict=True)
+        ]
+        geoms = gpd.GeoSeries(parts, index=gdf.index, crs=gdf.crs)
+        gdf = gdf.set_geometry(geoms)
+    if family == "line":
+        gdf = gdf.loc[~gdf.geometry.is_empty]
+        multi = gdf.geom_type == "MultiLineString"
+        if multi.any():
+            gdf = gdf.explode(index_parts=False)
+            issues.add(kind, source, "multi-line split into lines", int(multi.sum()), "repaired")
+        wrong = ~gdf.geom_type.isin(["LineString"])
+    else:
+        wrong = ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
+    issues.add(kind, source, f"not a {family} geometry", int(wrong.sum()), "rejected")
+    return gdf.loc[~wrong]
+
+
+def _keep_family(geom: shapely.Geometry, wanted: tuple[shapely.GeometryType, ...]) -> shapely.Geometry:
+    parts = shapely.get_parts(geom)
+    keep = parts[np.isin(shapely.get_type_id(parts), [int(t) for t in wanted])]
+    if len(keep) == 0:
+        return shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")
+    if wanted[0] == shapely.GeometryType.LINESTRING:
+        return shapely.multilinestrings(keep) if len(keep) > 1 else keep[0]
+    polys = shapely.get_parts(shapely.union_all(keep))
+    return shapely.multipolygons(polys) if len(polys) > 1 else polys[0]

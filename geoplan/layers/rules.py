@@ -1,0 +1,151 @@
+"""The layer catalog: tag rules, kept as data in ``layers/catalog.yaml``.
+
+A rule is a mapping of tag key to allowed values (see the catalog's header for the syntax).
+This module loads and checks the catalog and evaluates rules against tag dicts.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from geoplan._errors import ConfigError
+
+Rule = Mapping[str, Any]
+
+LAYER_KINDS = (
+    "roads",
+    "walkways",
+    "parks",
+    "green_space",
+    "entrances",
+    "toilets",
+    "schools",
+    "bus_stops",
+    "residential",
+    "buildings",
+    "water",
+    "waterways",
+    "railways",
+    "services",
+)
+"""Every layer kind geoplan knows, in the order outputs list them (districts come first)."""
+
+
+def default_catalog_path() -> Path:
+    """The catalog shipped with geoplan.
+
+    In a source checkout it is ``layers/catalog.yaml``; in an installed wheel the same file is
+    package data (``geoplan/data/layer_catalog.yaml``).
+    """
+    packaged = resources.files("geoplan") / "data" / "layer_catalog.yaml"
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "layers" / "catalog.yaml"
+
+
+@functools.lru_cache(maxsize=8)
+def load_catalog(path: str | None = None) -> dict[str, Any]:
+    """Load and check a layer catalog (the default one when ``path`` is None).
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem in the catalog at once.
+    """
+    catalog_path = Path(path) if path else default_catalog_path()
+    try:
+        text = catalog_path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(str(catalog_path), [f"cannot read the layer catalog: {exc}"]) from exc
+    problems = _check_catalog(data)
+    if problems:
+        raise ConfigError(str(catalog_path), problems)
+    data["_hash"] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    data["_path"] = str(catalog_path)
+    return data
+
+
+def _check_catalog(data: Any) -> list[str]:
+    if not isinstance(data, dict) or not isinstance(data.get("layers"), dict):
+        return ["the catalog must be a mapping with a `layers:` mapping"]
+    problems = []
+    for kind in LAYER_KINDS:
+        spec = data["layers"].get(kind)
+        if spec is None:
+            problems.append(f"layers.{kind}: missing")
+            continue
+        if spec.get("geometry") not in ("point", "line", "area"):
+            problems.append(f"layers.{kind}.geometry: must be point, line or area")
+        groups = [("include", spec.get("include")), ("exclude", spec.get("exclude"))]
+        if kind == "services":
+            groups += [(f"kinds.{k}", v) for k, v in (spec.get("kinds") or {}).items()]
+        elif not spec.get("include"):
+            problems.append(f"layers.{kind}.include: at least one rule is needed")
+        for where, rules in groups:
+            for i, rule in enumerate(rules or []):
+                if not isinstance(rule, dict) or not rule:
+                    problems.append(f"layers.{kind}.{where}[{i}]: a rule is a non-empty mapping")
+                    continue
+                for key, allowed in rule.items():
+                    if allowed != "*" and not isinstance(allowed, list):
+                        problems.append(
+                            f"layers.{kind}.{where}[{i}].{key}: give a list of values or \"*\""
+                        )
+    return problems
+
+
+def catalog_keys(catalog: Mapping[str, Any]) -> frozenset[str]:
+    """Every tag key the catalog's include rules look at: what the OSM reader must keep."""
+    keys: set[str] = {"name"}
+    for spec in catalog["layers"].values():
+        rule_lists = [spec.get("include") or []]
+        rule_lists += list((spec.get("kinds") or {}).values())
+        for rules in rule_lists:
+            for rule in rules:
+                keys.update(k.rstrip("~") for k in rule)
+    keys.update(("entrance", "noexit", "isced:level"))
+    return frozenset(keys)
+
+
+def _value_matches(value: str | None, allowed: Any, contains: bool) -> bool:
+    if allowed == "*":
+        return value is not None
+    if value is None:
+        return None in allowed
+    if contains:
+        return any(s is not None and s in value for s in allowed)
+    # OSM allows "a;b" multi-values; match any part
+    parts = value.split(";") if ";" in value else (value,)
+    return any(p.strip() in allowed for p in parts)
+
+
+def rule_matches(rule: Rule, tags: Mapping[str, str]) -> bool:
+    """Whether every key condition of ``rule`` holds for ``tags``."""
+    for key, allowed in rule.items():
+        contains = key.endswith("~")
+        value = tags.get(key[:-1] if contains else key)
+        if not _value_matches(value, allowed, contains):
+            return False
+    return True
+
+
+def any_rule_matches(rules: Sequence[Rule] | None, tags: Mapping[str, str]) -> bool:
+    """Whether any of ``rules`` matches ``tags`` (False when there are no rules)."""
+    return any(rule_matches(r, tags) for r in rules or ())
+
+
+def select(spec: Mapping[str, Any], tags_list: Iterable[Mapping[str, str]]) -> list[bool]:
+    """For each tag dict, whether the layer ``spec`` includes it and does not exclude it."""
+    include, exclude = spec.get("include"), spec.get("exclude")
+    return [
+        any_rule_matches(include, tags) and not any_rule_matches(exclude, tags)
+        for tags in tags_list
+    ]

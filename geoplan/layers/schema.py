@@ -1,0 +1,121 @@
+"""The canonical schema of every layer kind: the one data contract downstream code relies on.
+
+Every loader (OSM or planner's file) produces these columns; every analysis reads only them.
+All layers carry ``source`` (file name), ``source_id`` (OSM id such as "w123", or the row
+number of a file), ``name`` (empty string when unknown) and a geometry in the analysis CRS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan._errors import InputDataError
+
+COMMON = {"source": "str", "source_id": "str", "name": "str"}
+
+SCHEMAS: dict[str, dict[str, str]] = {
+    "districts": {"district": "str", "code": "str", "area_m2": "float", "full_area_m2": "float",
+                  "inside_share": "float"},
+    "roads": {"highway": "str", "road_class": "str", "is_public": "bool", "access": "str",
+              "service": "str", "noexit": "bool", "oneway": "bool", "bridge": "bool",
+              "tunnel": "bool", "truncated": "bool", "length_m": "float"},
+    "walkways": {"highway": "str", "length_m": "float"},
+    "parks": {"kind": "str", "access": "str", "area_m2": "float"},
+    "green_space": {"kind": "str", "access": "str", "area_m2": "float"},
+    "entrances": {"kind": "str"},
+    "toilets": {"access": "str", "fee": "str"},
+    "schools": {"levels": "str", "primary": "bool", "junior": "bool", "senior": "bool",
+                "level_from": "str"},
+    "bus_stops": {"n_merged": "int", "members": "str"},
+    "residential": {"landuse": "str", "area_m2": "float"},
+    "buildings": {"building": "str", "levels": "float", "is_residential": "bool",
+                  "area_m2": "float", "floor_area_m2": "float"},
+    "water": {"kind": "str", "area_m2": "float"},
+    "waterways": {"kind": "str", "length_m": "float"},
+    "railways": {"kind": "str"},
+    "services": {"kind": "str"},
+}
+"""Columns (besides the common ones and ``geometry``) of each layer kind, with their types."""
+
+GEOMETRY: dict[str, str] = {
+    "districts": "area", "roads": "line", "walkways": "line", "parks": "area",
+    "green_space": "area", "entrances": "point", "toilets": "point", "schools": "point",
+    "bus_stops": "point", "residential": "area", "buildings": "area", "water": "area",
+    "waterways": "line", "railways": "line", "services": "point",
+}
+"""The geometry family of each layer kind."""
+
+LAYER_ORDER = ("districts", *[k for k in SCHEMAS if k != "districts"])
+
+_GEOM_TYPES = {
+    "point": {"Point"},
+    "line": {"LineString"},
+    "area": {"Polygon", "MultiPolygon"},
+}
+_EMPTY = {"str": "", "bool": False, "float": np.nan, "int": 0}
+_DTYPES = {"str": object, "bool": bool, "float": "float64", "int": "int64"}
+
+
+def columns(kind: str) -> list[str]:
+    """All non-geometry columns of a layer kind, in order."""
+    return [*COMMON, *SCHEMAS[kind]]
+
+
+def empty_layer(kind: str, crs: object) -> gpd.GeoDataFrame:
+    """A layer of ``kind`` with no rows but every column, in ``crs``."""
+    data = {c: pd.Series(dtype=_DTYPES[t]) for c, t in {**COMMON, **SCHEMAS[kind]}.items()}
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def conform(gdf: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
+    """Return ``gdf`` with exactly the canonical columns of ``kind``, in order and typed.
+
+    Missing columns are filled with their empty value ('' / False / NaN / 0); extra columns
+    are dropped. The index is reset.
+    """
+    if kind not in SCHEMAS:
+        raise KeyError(f"unknown layer kind {kind!r}; known: {', '.join(SCHEMAS)}")
+    spec: Mapping[str, str] = {**COMMON, **SCHEMAS[kind]}
+    out = {}
+    for col, typ in spec.items():
+        if col in gdf.columns:
+            series = gdf[col]
+            if typ == "str":
+                series = series.fillna("").astype(str)
+            elif typ == "bool":
+                series = series.fillna(False).astype(bool)
+            elif typ == "float":
+                series = pd.to_numeric(series, errors="coerce").astype("float64")
+            elif typ == "int":
+                series = pd.to_numeric(series, errors="coerce").fillna(0).astype("int64")
+            out[col] = series.to_numpy()
+        else:
+            out[col] = np.full(len(gdf), _EMPTY[typ], dtype=_DTYPES[typ])
+    return gpd.GeoDataFrame(out, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+
+
+def validate(gdf: gpd.GeoDataFrame, kind: str) -> None:
+    """Check that ``gdf`` follows the canonical schema of ``kind``.
+
+    Raises
+    ------
+    InputDataError
+        Naming every missing column and every wrong geometry type found.
+    """
+    problems = []
+    missing = [c for c in columns(kind) if c not in gdf.columns]
+    if missing:
+        problems.append(f"missing columns {missing}")
+    if gdf.crs is None:
+        problems.append("no CRS")
+    if len(gdf):
+        allowed = _GEOM_TYPES[GEOMETRY[kind]]
+        found = set(gdf.geom_type.dropna().unique()) - allowed
+        if found:
+            problems.append(f"geometry types {sorted(found)} where {sorted(allowed)} are expected")
+    if problems:
+        raise InputDataError(f"layer {kind!r} does not follow the canonical schema: " + "; ".join(problems))
