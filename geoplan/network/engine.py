@@ -1,0 +1,361 @@
+"""Walking distances from snapped points: geoplan's hot path.
+
+One multi-source Dijkstra per call, in scipy's compiled code, on the prebuilt CSR matrix. Sources
+lie anywhere on edges, so they are joined to the graph by a virtual super-source: one extra CSR row
+with an entry ``s`` to the edge's start node and ``L - s`` to its end node for each source at
+offset ``s`` on an edge of length ``L``. Only that row is new per call; the graph's own arrays are
+concatenated, not rebuilt. The super-source has no incoming entries, so walks can start inside an
+edge but never pass through a source point, exactly as on the real street.
+
+A target at offset ``t`` on edge ``(u, v, L)`` is then ``min(d[u] + t, d[v] + L - t)``, or
+``|s - t|`` when a source lies on the same edge and is nearer that way.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from geoplan.network.graph import WalkGraph
+from geoplan.network.snap import Snapped
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["nearest_distance", "node_distance", "point_distance", "reached_edges", "to_networkx"]
+
+
+def _check_limit(limit: float) -> float:
+    limit = float(limit)
+    if not limit >= 0:
+        raise ValueError(f"limit must be a distance >= 0 in metres, got {limit!r}")
+    return limit
+
+
+def _source_ends(graph: WalkGraph, sources: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Node indices and start distances reached directly from the sources (min per node)."""
+    ok = sources.ok
+    e = sources.edge[ok]
+    s = sources.offset[ok]
+    nodes = np.concatenate([graph.edge_u[e], graph.edge_v[e]])
+    start = np.concatenate([s, graph.edge_length[e] - s])
+    order = np.lexsort((start, nodes))
+    nodes, start = nodes[order], start[order]
+    first = np.ones(len(nodes), dtype=bool)
+    first[1:] = nodes[1:] != nodes[:-1]
+    return nodes[first], np.maximum(start[first], 0.0)
+
+
+def _with_super_source(graph: WalkGraph, nodes: np.ndarray, start: np.ndarray) -> sp.csr_array:
+    """The graph's CSR plus one last row ``n`` (the super-source) with entries at ``nodes``."""
+    csr = graph.csr
+    n = graph.n_nodes
+    itype = csr.indices.dtype
+    indptr = np.empty(n + 2, dtype=itype)
+    indptr[: n + 1] = csr.indptr
+    indptr[n + 1] = csr.indptr[n] + len(nodes)
+    indices = np.concatenate([csr.indices, nodes.astype(itype)])
+    data = np.concatenate([csr.data, start])
+    return sp.csr_array((data, indices, indptr), shape=(n + 1, n + 1))
+
+
+def node_distance(graph: WalkGraph, sources: Snapped, limit: float) -> np.ndarray:
+    """Walking distance from the nearest source to every node.
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+    sources
+        Snapped source points (facilities); unsnapped ones are ignored.
+    limit
+        Distance limit in metres; nodes farther than this get ``inf``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 distances per node, ``inf`` beyond ``limit`` or unreachable.
+    """
+    limit = _check_limit(limit)
+    n = graph.n_nodes
+    if not sources.ok.any():
+        return np.full(n, np.inf)
+    nodes, start = _source_ends(graph, sources)
+    aug = _with_super_source(graph, nodes, start)
+    d = dijkstra(aug, directed=True, indices=n, limit=limit)
+    out = np.asarray(d[:n], dtype=np.float64)
+    out[out > limit] = np.inf
+    return out
+
+
+def _same_edge_gap(sources: Snapped, edge: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """min |s - t| over sources on the same edge as each query point (inf when there is none)."""
+    ok = sources.ok
+    se, so = sources.edge[ok], sources.offset[ok]
+    m = len(edge)
+    out = np.full(m, np.inf)
+    if len(se) == 0 or m == 0:
+        return out
+    # only queries on edges that carry a source need the merge
+    has = np.isin(edge, se)
+    if not has.any():
+        return out
+    qi = np.flatnonzero(has)
+    e_all = np.concatenate([se, edge[qi]])
+    o_all = np.concatenate([so, offset[qi]])
+    is_src = np.concatenate([np.ones(len(se), bool), np.zeros(len(qi), bool)])
+    order = np.lexsort((o_all, e_all))
+    e_s, o_s, src_s = e_all[order], o_all[order], is_src[order]
+    pos = np.arange(len(order))
+    prev = np.maximum.accumulate(np.where(src_s, pos, -1))
+    nxt = np.minimum.accumulate(np.where(src_s, pos, len(order))[::-1])[::-1]
+    gap = np.full(len(order), np.inf)
+    okp = prev >= 0
+    okp[okp] &= e_s[prev[okp]] == e_s[okp]
+    gap[okp] = o_s[okp] - o_s[prev[okp]]
+    okn = nxt < len(order)
+    okn[okn] &= e_s[np.minimum(nxt, len(order) - 1)[okn]] == e_s[okn]
+    gap[okn] = np.minimum(gap[okn], o_s[nxt[okn]] - o_s[okn])
+    q_sorted = ~src_s
+    out[qi[order[q_sorted] - len(se)]] = gap[q_sorted]
+    return out
+
+
+def point_distance(
+    graph: WalkGraph,
+    node_dist: np.ndarray,
+    sources: Snapped,
+    edge: np.ndarray,
+    offset: np.ndarray,
+    limit: float,
+) -> np.ndarray:
+    """Distance to points on edges, given the per-node distances from :func:`node_distance`.
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+    node_dist
+        Per-node distances from the same ``sources``.
+    sources
+        The snapped sources (needed for sources on the same edge as a point).
+    edge, offset
+        Edge index and offset from ``edge_u`` of each point; ``edge < 0`` means unsnapped.
+    limit
+        Distance limit in metres; farther points get ``inf``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 distances, ``inf`` beyond ``limit``, unsnapped or unreachable.
+    """
+    edge = np.asarray(edge, dtype=np.int64)
+    offset = np.asarray(offset, dtype=np.float64)
+    out = np.full(len(edge), np.inf)
+    ok = edge >= 0
+    e = edge[ok]
+    t = offset[ok]
+    via_u = node_dist[graph.edge_u[e]] + t
+    via_v = node_dist[graph.edge_v[e]] + (graph.edge_length[e] - t)
+    res = np.minimum(via_u, via_v)
+    res = np.minimum(res, _same_edge_gap(sources, e, t))
+    res[res > limit] = np.inf
+    out[ok] = res
+    return out
+
+
+def nearest_distance(
+    graph: WalkGraph, sources: Snapped, targets: Snapped, limit: float
+) -> np.ndarray:
+    """Walking distance from each target point to its nearest source point.
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+    sources
+        Snapped source points (for example the facilities of one kind).
+    targets
+        Snapped target points (for example homes).
+    limit
+        Distance limit in metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 distance per target, exact including the partial edges at both ends; ``inf``
+        when farther than ``limit``, unreachable, or the target is not snapped.
+    """
+    limit = _check_limit(limit)
+    d = node_distance(graph, sources, limit)
+    return point_distance(graph, d, sources, targets.edge, targets.offset, limit)
+
+
+def _merge_intervals(
+    edge: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Union of closed intervals per edge; returns (edge, lo, hi) sorted by edge then lo."""
+    order = np.lexsort((lo, edge))
+    edge, lo, hi = edge[order], lo[order], hi[order]
+    if len(edge) == 0:
+        return edge, lo, hi
+    # running max of hi within each edge group, looking only at earlier intervals
+    same = np.zeros(len(edge), bool)
+    same[1:] = edge[1:] == edge[:-1]
+    grp = np.cumsum(~same) - 1
+    # shift his so groups never overlap in value: add a big offset per group
+    span = float(np.max(hi) - np.min(lo)) + 1.0
+    shifted = hi + grp * span
+    run = np.maximum.accumulate(shifted) - grp * span
+    start = ~same
+    start[1:] |= lo[1:] > run[:-1]
+    piece = np.cumsum(start) - 1
+    p_edge = edge[start]
+    p_lo = lo[start]
+    p_hi = np.full(int(piece[-1]) + 1, -np.inf)
+    np.maximum.at(p_hi, piece, hi)
+    return p_edge, p_lo, p_hi
+
+
+def _substrings(graph: WalkGraph, edge: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Vectorised substring of edge geometries between offsets a < b (metres from edge_u)."""
+    geoms = graph.edge_geometry[edge]
+    xy, gi = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
+    seg[gi[1:] != gi[:-1]] = 0.0
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    first = np.searchsorted(gi, np.arange(len(edge)))
+    cum = cum - cum[first][gi]  # distance of each vertex from the start of its own line
+    inner = (cum > a[gi]) & (cum < b[gi])
+    pa = shapely.get_coordinates(shapely.line_interpolate_point(geoms, a))
+    pb = shapely.get_coordinates(shapely.line_interpolate_point(geoms, b))
+    # order: start point, inner vertices, end point; stable sort by (line, rank)
+    ids = np.concatenate([np.arange(len(edge)), gi[inner], np.arange(len(edge))])
+    rank = np.concatenate([np.zeros(len(edge)), np.ones(int(inner.sum())), np.full(len(edge), 2.0)])
+    pts = np.concatenate([pa, xy[inner], pb])
+    order = np.lexsort((rank, ids))
+    return shapely.linestrings(pts[order], indices=ids[order])
+
+
+def _pieces_holding(
+    p_edge: np.ndarray, p_lo: np.ndarray, s_edge: np.ndarray, s_off: np.ndarray
+) -> np.ndarray:
+    """Indices of the pieces (sorted by edge, lo; disjoint) that contain a source point."""
+    if len(p_edge) == 0 or len(s_edge) == 0:
+        return np.zeros(0, dtype=np.int64)
+    e_all = np.concatenate([p_edge, s_edge])
+    o_all = np.concatenate([p_lo, s_off])
+    is_piece = np.concatenate([np.ones(len(p_edge), bool), np.zeros(len(s_edge), bool)])
+    order = np.lexsort((~is_piece, o_all, e_all))
+    idx = np.where(is_piece[order], order, -1)
+    last_piece = np.maximum.accumulate(idx)
+    src_pos = np.flatnonzero(~is_piece[order])
+    cand = last_piece[src_pos]
+    src_edge = e_all[order][src_pos]
+    good = cand >= 0
+    good[good] = p_edge[cand[good]] == src_edge[good]
+    return cand[good]
+
+
+def reached_edges(graph: WalkGraph, sources: Snapped, limit: float) -> gpd.GeoDataFrame:
+    """The walked network within ``limit`` of the sources, for drawing service areas.
+
+    Full edges are kept whole; partial edges are clipped exactly at the cutoff. Buffer the result
+    to draw a service area (not a convex hull of reached nodes).
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+    sources
+        Snapped source points.
+    limit
+        Distance limit in metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per reached piece with columns ``edge`` (edge index), ``way`` (input row position),
+        ``start`` and ``end`` (offsets in metres from ``edge_u``), ``length``, ``full`` (the whole
+        edge is reached), ``distance_from`` (walking distance from the nearest source to the
+        nearest point of the piece: 0 when a source lies on it), ``distance_start`` and
+        ``distance_end`` (walking distance at the piece's two ends), and ``geometry``, in the
+        graph CRS.
+    """
+    limit = _check_limit(limit)
+    d = node_distance(graph, sources, limit)
+    du, dv, length = d[graph.edge_u], d[graph.edge_v], graph.edge_length
+    ids = np.arange(graph.n_edges)
+    fu = np.flatnonzero(du <= limit)
+    fv = np.flatnonzero(dv <= limit)
+    ok = sources.ok
+    se, so = sources.edge[ok], sources.offset[ok]
+    edge = np.concatenate([ids[fu], ids[fv], se])
+    lo = np.concatenate([np.zeros(len(fu)), np.maximum(0.0, length[fv] - (limit - dv[fv])),
+                         np.maximum(0.0, so - limit)])
+    hi = np.concatenate([np.minimum(length[fu], limit - du[fu]), length[fv],
+                         np.minimum(length[se], so + limit)])
+    edge, lo, hi = _merge_intervals(edge, lo, hi)
+    keep = hi > lo
+    edge, lo, hi = edge[keep], lo[keep], hi[keep]
+    full = (lo <= 0.0) & (hi >= length[edge])
+    geometry = np.empty(len(edge), dtype=object)
+    geometry[full] = graph.edge_geometry[edge[full]]
+    if (~full).any():
+        geometry[~full] = _substrings(graph, edge[~full], lo[~full], hi[~full])
+    dist_lo = np.minimum(point_distance(graph, d, sources, edge, lo, np.inf), limit)
+    dist_hi = np.minimum(point_distance(graph, d, sources, edge, hi, np.inf), limit)
+    nearest = np.minimum(dist_lo, dist_hi)
+    nearest[_pieces_holding(edge, lo, se, so)] = 0.0
+    frame = pd.DataFrame(
+        {
+            "edge": edge,
+            "way": graph.edge_source[edge],
+            "start": lo,
+            "end": hi,
+            "length": hi - lo,
+            "full": full,
+            "distance_from": nearest,
+            "distance_start": dist_lo,
+            "distance_end": dist_hi,
+        }
+    )
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=graph.crs)
+
+
+def to_networkx(graph: WalkGraph) -> nx.Graph:
+    """Export the graph to networkx (for export and cross-checks only, never the hot path).
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+
+    Returns
+    -------
+    networkx.Graph
+        Nodes ``0..n-1`` with ``x``, ``y``; one edge per connected node pair with ``length`` (the
+        shortest of parallel edges, as in the CSR) and ``edge`` (its edge index). Self-loops are
+        left out.
+    """
+    g = nx.Graph()
+    g.add_nodes_from(
+        (i, {"x": float(x), "y": float(y)})
+        for i, (x, y) in enumerate(zip(graph.node_x, graph.node_y, strict=True))
+    )
+    # add longest first so the shortest parallel edge wins
+    order = np.argsort(-graph.edge_length, kind="stable")
+    keep = order[graph.edge_u[order] != graph.edge_v[order]]
+    g.add_edges_from(
+        (int(u), int(v), {"length": float(w), "edge": int(e)})
+        for u, v, w, e in zip(
+            graph.edge_u[keep], graph.edge_v[keep], graph.edge_length[keep], keep, strict=True
+        )
+    )
+    return g

@@ -1,0 +1,273 @@
+"""Snap arbitrary points (homes, facilities) to the nearest point on the nearest walkable edge.
+
+Points are never snapped to the nearest node: a home halfway along a 300 m block is 150 m from
+either end, not 0 m from one of them. A point farther than ``max_distance`` from every edge is
+left unsnapped (and reported unreachable by the caller) rather than pulled across a river.
+
+Small disconnected fragments of a clipped street network reach almost nothing; snapping a home to
+one would make it look unserved. With ``main_component_only`` a point is snapped to the main
+component unless it really lies on a fragment (its nearest edge overall is a fragment edge within
+``on_fragment_distance`` metres).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+
+from geoplan._errors import CRSError, InputDataError
+from geoplan.network.graph import WalkGraph
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "MISSING",
+    "MOVED_OFF_FRAGMENT",
+    "ONLY_FRAGMENT",
+    "ON_FRAGMENT",
+    "SNAPPED",
+    "TOO_FAR",
+    "Snapped",
+    "snap_points",
+]
+
+#: Snapped to the nearest edge (of the main component when ``main_component_only``).
+SNAPPED = 0
+#: Kept on a fragment edge because the point lies on it (within ``on_fragment_distance``).
+ON_FRAGMENT = 1
+#: The nearest edge was a fragment edge farther than ``on_fragment_distance``; snapped to main.
+MOVED_OFF_FRAGMENT = 2
+#: No edge within ``max_distance``: not snapped.
+TOO_FAR = -1
+#: Only fragment edges within ``max_distance``, none of the main component: not snapped.
+ONLY_FRAGMENT = -2
+#: Missing or empty geometry: not snapped.
+MISSING = -3
+
+STATUS_NAMES = {
+    SNAPPED: "snapped",
+    ON_FRAGMENT: "on_fragment",
+    MOVED_OFF_FRAGMENT: "moved_off_fragment",
+    TOO_FAR: "too_far",
+    ONLY_FRAGMENT: "only_fragment_in_reach",
+    MISSING: "missing_geometry",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Snapped:
+    """Points located on the edges of a :class:`~geoplan.network.graph.WalkGraph`.
+
+    Attributes
+    ----------
+    edge : numpy.ndarray
+        Edge index per point (int64), -1 where the point is not snapped.
+    offset : numpy.ndarray
+        Metres along the edge geometry from ``edge_u`` (NaN where not snapped).
+    distance : numpy.ndarray
+        Straight distance from the point to the edge in metres (NaN where not snapped).
+    status : numpy.ndarray
+        Per point, one of :data:`SNAPPED`, :data:`ON_FRAGMENT`, :data:`MOVED_OFF_FRAGMENT`,
+        :data:`TOO_FAR`, :data:`ONLY_FRAGMENT`, :data:`MISSING` (int8). Derived from ``edge``
+        when not given.
+    """
+
+    edge: np.ndarray
+    offset: np.ndarray
+    distance: np.ndarray
+    status: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        edge = np.asarray(self.edge, dtype=np.int64)
+        object.__setattr__(self, "edge", edge)
+        object.__setattr__(self, "offset", np.asarray(self.offset, dtype=np.float64))
+        object.__setattr__(self, "distance", np.asarray(self.distance, dtype=np.float64))
+        if self.status is None:
+            status = np.where(edge >= 0, SNAPPED, TOO_FAR).astype(np.int8)
+        else:
+            status = np.asarray(self.status, dtype=np.int8)
+        object.__setattr__(self, "status", status)
+        if not (len(edge) == len(self.offset) == len(self.distance) == len(status)):
+            raise ValueError("edge, offset, distance and status must have the same length")
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Boolean mask of the snapped points."""
+        return self.edge >= 0
+
+    def counts(self) -> dict[str, int]:
+        """Number of points per snapping outcome (see :data:`STATUS_NAMES`)."""
+        values, n = np.unique(self.status, return_counts=True)
+        out = {name: 0 for name in STATUS_NAMES.values()}
+        out.update({STATUS_NAMES[int(v)]: int(c) for v, c in zip(values, n, strict=True)})
+        return out
+
+    def subset(self, which: np.ndarray) -> Snapped:
+        """The points selected by an index array or boolean mask."""
+        return Snapped(
+            self.edge[which], self.offset[which], self.distance[which], self.status[which]
+        )
+
+    @classmethod
+    def from_nodes(cls, graph: WalkGraph, nodes: np.ndarray) -> Snapped:
+        """Place points exactly on graph nodes (offset 0 or the full length of an incident edge).
+
+        Parameters
+        ----------
+        graph
+            The walking graph.
+        nodes
+            Node indices.
+
+        Returns
+        -------
+        Snapped
+        """
+        nodes = np.asarray(nodes, dtype=np.int64)
+        ids = np.arange(graph.n_edges)
+        at_v = np.full(graph.n_nodes, -1, dtype=np.int64)
+        at_v[graph.edge_v] = ids
+        at_u = np.full(graph.n_nodes, -1, dtype=np.int64)
+        at_u[graph.edge_u] = ids
+        use_u = at_u[nodes] >= 0
+        edge = np.where(use_u, at_u[nodes], at_v[nodes])
+        offset = np.where(use_u, 0.0, graph.edge_length[edge])
+        return cls(edge, offset, np.zeros(len(nodes)))
+
+
+def _as_points(points: Any, crs: Any) -> np.ndarray:
+    """Return the points as an array of shapely geometries in ``crs``."""
+    if isinstance(points, gpd.GeoDataFrame):
+        points = points.geometry
+    if isinstance(points, gpd.GeoSeries):
+        if points.crs is not None and crs is not None:
+            if pyproj.CRS.from_user_input(points.crs) != pyproj.CRS.from_user_input(crs):
+                logger.debug("reprojecting %d points to the graph CRS", len(points))
+                points = points.to_crs(crs)
+        elif points.crs is not None and crs is None:
+            raise CRSError("the points have a CRS but the graph has none")
+        return np.asarray(points.values, dtype=object)
+    arr = np.asarray(points)
+    if arr.dtype != object:
+        arr = np.asarray(arr, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] < 2:
+            raise InputDataError("points must be geometries or an (n, 2) array of x, y")
+        return shapely.points(arr[:, 0], arr[:, 1])
+    return arr.reshape(-1)
+
+
+def snap_points(
+    graph: WalkGraph,
+    points: Any,
+    max_distance: float = 100.0,
+    *,
+    main_component_only: bool = True,
+    on_fragment_distance: float = 5.0,
+) -> Snapped:
+    """Snap points to the nearest point on the nearest edge of the walking graph.
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+    points
+        A GeoSeries/GeoDataFrame of points (reprojected to the graph CRS when its CRS differs),
+        an array of shapely Points, or an (n, 2) array of x, y in the graph CRS.
+    max_distance
+        Points farther than this (metres) from every usable edge are not snapped.
+    main_component_only
+        Snap to edges of the largest connected component only, unless the point's nearest edge
+        overall is a fragment edge within ``on_fragment_distance`` metres (it lies on the
+        fragment): then it stays there.
+    on_fragment_distance
+        How close (metres) a point must be to a fragment edge to count as lying on it.
+
+    Returns
+    -------
+    Snapped
+        One entry per input point, in input order; ``status`` tells what happened to each.
+
+    Raises
+    ------
+    geoplan._errors.InputDataError
+        If a geometry is not a point.
+    """
+    geoms = _as_points(points, graph.crs)
+    n = len(geoms)
+    edge = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    status = np.full(n, TOO_FAR, dtype=np.int8)
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    status[~present] = MISSING
+    types = shapely.get_type_id(geoms[present])
+    if (types != 0).any():
+        raise InputDataError(
+            "snap_points needs Points; use representative points or entrances of other shapes"
+        )
+    if graph.n_edges == 0 or not present.any():
+        return Snapped(edge, np.full(n, np.nan), dist, status)
+
+    idx_present = np.flatnonzero(present)
+    (qi, ei), d = graph.edge_tree.query_nearest(
+        geoms[idx_present], max_distance=max_distance, return_distance=True, all_matches=False
+    )
+    qi = idx_present[qi]
+    edge[qi] = ei
+    dist[qi] = d
+    status[qi] = SNAPPED
+
+    if main_component_only and not graph.edge_in_main.all():
+        on_frag = np.flatnonzero((edge >= 0) & ~graph.edge_in_main[np.maximum(edge, 0)])
+        if len(on_frag):
+            (mi, me), md = graph.main_edge_tree.query_nearest(
+                geoms[on_frag], max_distance=max_distance, return_distance=True, all_matches=False
+            )
+            main_edge = np.full(len(on_frag), -1, dtype=np.int64)
+            main_dist = np.full(len(on_frag), np.inf)
+            main_edge[mi] = graph.main_edge_ids[me]
+            main_dist[mi] = md
+            frag_dist = dist[on_frag]
+            # a tie with a main edge (or no real contact with the fragment) goes to the main edge
+            stays = (frag_dist <= on_fragment_distance) & (frag_dist < main_dist)
+            moves = ~stays & (main_edge >= 0)
+            lost = ~stays & (main_edge < 0)
+            status[on_frag[stays]] = ON_FRAGMENT
+            status[on_frag[moves]] = MOVED_OFF_FRAGMENT
+            edge[on_frag[moves]] = main_edge[moves]
+            dist[on_frag[moves]] = main_dist[moves]
+            status[on_frag[lost]] = ONLY_FRAGMENT
+            edge[on_frag[lost]] = -1
+            dist[on_frag[lost]] = np.nan
+
+    ok = edge >= 0
+    offset = np.full(n, np.nan)
+    if ok.any():
+        e = edge[ok]
+        off = shapely.line_locate_point(graph.edge_geometry[e], geoms[ok])
+        offset[ok] = np.clip(off, 0.0, graph.edge_length[e])
+    snapped = Snapped(edge, offset, dist, status)
+    counts = snapped.counts()
+    excluded = n - int(ok.sum())
+    log = logger.info if excluded or counts["moved_off_fragment"] else logger.debug
+    log(
+        "snapped %d of %d points (max %.0f m): %d too far, %d with only fragments in reach, "
+        "%d missing; %d moved off fragments to the main component, %d kept on fragments",
+        int(ok.sum()),
+        n,
+        max_distance,
+        counts["too_far"],
+        counts["only_fragment_in_reach"],
+        counts["missing_geometry"],
+        counts["moved_off_fragment"],
+        counts["on_fragment"],
+    )
+    return snapped
