@@ -30,7 +30,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f"{target.suffix}.tmp", dir=target.parent
+        prefix=f".{target.stem}.tmp-", suffix=target.suffix, dir=target.parent
     )
     os.close(fd)
     tmp = Path(tmp_name)

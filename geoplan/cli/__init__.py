@@ -1,0 +1,100 @@
+"""The ``geoplan`` command line.
+
+Each command lives in its own module (``geoplan/cli/<name>_cmd.py``) that defines
+``register(subparsers)``; this module assembles them and turns errors into clear messages and
+exit codes: 0 success, 1 bad input or a failed analysis, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from geoplan import __version__
+from geoplan._errors import ConfigError, GeoplanError, StandardError
+
+COMMANDS = (
+    "run", "layers", "coverage", "deadends", "map", "report", "standards", "fetch", "batch",
+)
+
+_DESCRIPTION = """\
+geoplan measures a city against its service-radius standards (300米见绿、500米见园, bus stops
+within 500 m, public toilets, schools, 15-minute life circles, dead-end roads) per district,
+and writes tables, GeoPackages, meeting maps and gap reports.
+
+Start with:  geoplan run analyses/chengdu_core.yaml
+"""
+
+_EPILOG = """\
+Every command takes an analysis config (analyses/<city>.yaml) or ad-hoc inputs:
+  geoplan layers --osm city.osm.pbf --districts districts.geojson --districts-crs gcj02 --out out/
+Exit codes: 0 success, 1 bad input data or a failed step, 2 bad usage or configuration.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available command."""
+    parser = argparse.ArgumentParser(
+        prog="geoplan", description=_DESCRIPTION, epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"geoplan {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"geoplan.cli.{name}_cmd")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"geoplan.cli.{name}_cmd":
+                continue  # command not built in this version
+            raise
+        module.register(sub)
+    return parser
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose < 2
+                                           else "%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("geoplan")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    _setup_logging(args.verbose, args.quiet)
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, StandardError) as exc:
+        print(f"geoplan {args.command}: configuration error\n{exc}", file=sys.stderr)
+        return 2
+    except GeoplanError as exc:
+        print(f"geoplan {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("geoplan: interrupted; no partial output was left behind", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("GEOPLAN_DEBUG"):
+            raise
+        print(f"geoplan {args.command}: unexpected error: {type(exc).__name__}: {exc}\n"
+              "Set GEOPLAN_DEBUG=1 for the traceback, and please report it.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

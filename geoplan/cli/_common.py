@@ -1,0 +1,103 @@
+"""Helpers shared by the command modules: inputs, config, output folder, layers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from geoplan._errors import ConfigError
+from geoplan._io import ensure_writable_dir
+from geoplan.config import AnalysisConfig, config_from_dict, load_config
+from geoplan.layers.load import LayerSet, load_layers
+
+
+def add_input_args(parser: argparse.ArgumentParser) -> None:
+    """Add the CONFIG argument and the ad-hoc input flags to ``parser``."""
+    parser.add_argument("config", nargs="?", metavar="CONFIG",
+                        help="analysis config (analyses/<city>.yaml); or use the flags below")
+    group = parser.add_argument_group("ad-hoc inputs (instead of, or overriding, CONFIG)")
+    group.add_argument("--osm", metavar="FILE", help="OSM extract (.osm, .osm.bz2, .pbf)")
+    group.add_argument("--districts", metavar="FILE", help="district polygons (GeoJSON, GeoPackage, Shapefile)")
+    group.add_argument("--districts-crs", metavar="CRS",
+                       help="CRS of the district file: wgs84, gcj02, bd09, cgcs2000 or EPSG:nnnn (default wgs84)")
+    group.add_argument("--district-name-field", metavar="FIELD", help="district name field (default: name)")
+    group.add_argument("--crs", metavar="EPSG", help="analysis CRS (default: local UTM zone)")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default: the config's `output`)")
+
+
+def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
+    """The analysis config from CONFIG and/or the ad-hoc flags.
+
+    Raises
+    ------
+    ConfigError
+        If neither a config nor --osm/--districts are given, or the result is invalid.
+    """
+    if args.config:
+        config = load_config(args.config)
+        updates: dict[str, object] = {}
+        if args.osm:
+            updates["osm"] = config.osm.model_copy(update={"path": Path(args.osm).resolve(), "bounds": None})
+        district_updates: dict[str, object] = {}
+        if args.districts:
+            district_updates["path"] = Path(args.districts).resolve()
+        if args.districts_crs:
+            district_updates["crs"] = args.districts_crs
+        if args.district_name_field:
+            district_updates["name_field"] = args.district_name_field
+        if district_updates:
+            updates["districts"] = config.districts.model_copy(update=district_updates)
+        if args.crs:
+            updates["crs"] = args.crs
+        if updates:
+            merged = config.model_dump(exclude={"source_file"})
+            for key, value in updates.items():
+                merged[key] = value.model_dump() if hasattr(value, "model_dump") else value
+            config = config_from_dict(merged, base_dir=config.base_dir, source=str(args.config))
+        return config
+    if not (args.osm and args.districts):
+        raise ConfigError("command line", [
+            "give an analysis config (e.g. geoplan run analyses/chengdu_core.yaml) "
+            "or both --osm FILE and --districts FILE"
+        ])
+    raw: dict[str, object] = {
+        "name": Path(args.osm).name.split(".")[0],
+        "osm": {"path": str(Path(args.osm).resolve())},
+        "districts": {
+            "path": str(Path(args.districts).resolve()),
+            "crs": args.districts_crs or "wgs84",
+            "name_field": args.district_name_field or "name",
+        },
+        "output": str(Path(args.out or "output").resolve()),
+    }
+    if args.crs:
+        raw["crs"] = args.crs
+    return config_from_dict(raw, base_dir=Path.cwd(), source="command line")
+
+
+def output_dir(args: argparse.Namespace, config: AnalysisConfig) -> Path:
+    """The output folder (--out or the config's), created and checked writable before any work."""
+    return ensure_writable_dir(Path(args.out).resolve() if getattr(args, "out", None) else config.output)
+
+
+def load_layerset(config: AnalysisConfig) -> LayerSet:
+    """Load the analysis' layers (parsed OSM layers are cached by file content)."""
+    return load_layers(config)
+
+
+def print_table(frame: pd.DataFrame, *, title: str | None = None) -> None:
+    """Print a table for the terminal, Chinese names aligned reasonably."""
+    if title:
+        print(title)
+    with pd.option_context("display.width", 200, "display.max_columns", 50,
+                           "display.max_rows", 500, "display.unicode.east_asian_width", True):
+        print(frame.to_string(index=False))
+
+
+def progress_enabled() -> bool:
+    """Progress bars on an interactive terminal, off in CI or when GEOPLAN_NO_PROGRESS is set."""
+    return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get("GEOPLAN_NO_PROGRESS")

@@ -1,0 +1,59 @@
+"""``geoplan layers``: load every layer, print per-district counts, write layers.gpkg/csv."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from geoplan._io import write_csv, write_gpkg
+from geoplan.cli._common import add_input_args, config_from_args, load_layerset, output_dir, print_table
+from geoplan.layers.load import LayerSet, district_summary
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``layers`` command."""
+    parser = sub.add_parser(
+        "layers", help="load and check every layer; write layers.gpkg and layers.csv",
+        description="Load the OSM extract, planners' files and districts into canonical layers "
+        "in the analysis CRS, print per-district counts, and write layers.gpkg (one layer per "
+        "kind, for QGIS) and layers.csv (the counts) to the output folder.",
+    )
+    add_input_args(parser)
+    parser.set_defaults(func=run)
+
+
+def write_layers(layerset: LayerSet, out: Path) -> tuple[pd.DataFrame, list[Path]]:
+    """Write ``layers.gpkg`` and ``layers.csv`` into ``out``; return the summary and paths."""
+    summary = district_summary(layerset)
+    gpkg = write_gpkg(layerset.layers, out / "layers.gpkg")
+    csv = write_csv(summary, out / "layers.csv")
+    written = [gpkg, csv]
+    if len(layerset.issues):
+        written.append(write_csv(layerset.issues, out / "layer_issues.csv"))
+    return summary, written
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``geoplan layers``."""
+    config = config_from_args(args)
+    out = output_dir(args, config)
+    layerset = load_layerset(config)
+    summary, written = write_layers(layerset, out)
+    show = summary[["district", "area_km2", "inside_share", "roads", "roads_km", "walkways_km",
+                    "parks", "green_space", "toilets", "schools", "bus_stops", "residential",
+                    "residential_ha", "buildings", "water", "services"]].copy()
+    show["area_km2"] = show["area_km2"].round(2)
+    show["inside_share"] = (100 * show["inside_share"]).round(0).astype(int).astype(str) + "%"
+    for col in ("roads_km", "walkways_km", "residential_ha"):
+        show[col] = show[col].round(1)
+    print_table(show, title=f"{config.name}: layers per district (CRS {layerset.crs.to_string()})")
+    partial = summary.loc[summary["inside_share"] < 0.999, "district"].tolist()
+    if partial:
+        print(f"note: {', '.join(partial)} lie only partly inside the data; figures cover that part.")
+    if len(layerset.issues):
+        print(f"{int(layerset.issues['count'].sum())} feature(s) repaired or rejected; see layer_issues.csv")
+    for path in written:
+        print(f"wrote {path}")
+    return 0

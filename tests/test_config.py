@@ -1,0 +1,95 @@
+"""Analysis configs: every problem reported at once, with its key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from geoplan._errors import ConfigError
+from geoplan.config import load_config
+from tests.conftest import CHENGDU_CONFIG, ROOT
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "a.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _base() -> dict:
+    return {
+        "name": "t",
+        "districts": {"path": str(ROOT / "layers/boundaries/510100_districts_gcj02.geojson"), "crs": "gcj02"},
+        "osm": {"path": str(ROOT / "layers/chengdu/chengdu_core_2018.osm.pbf")},
+    }
+
+
+def test_default_config_loads_with_absolute_paths():
+    config = load_config(CHENGDU_CONFIG)
+    assert config.districts.path.is_file()
+    assert config.osm.path.is_file()
+    assert config.output.is_absolute()
+    assert config.source_file == CHENGDU_CONFIG.resolve()
+
+
+def test_every_city_config_is_valid_apart_from_its_missing_osm_file():
+    for path in sorted((ROOT / "analyses").glob("*.yaml")):
+        if path.name == "chengdu_core.yaml":
+            continue
+        config = load_config(path, check_files=False)
+        assert config.districts.path.is_file(), path
+        with pytest.raises(ConfigError, match=r"osm\.path: file not found.*geoplan fetch"):
+            load_config(path)
+
+
+def test_several_mistakes_are_reported_together(tmp_path):
+    data = _base()
+    data["districts"]["crs"] = "gcj-2"                 # bad CRS name
+    data["districts"]["colour"] = "red"                # unknown key
+    data["standards"] = ["park_50", {"id": "green_300", "radius_m": -5}]
+    data["layers"] = {"toilets": [{"path": "nope.csv"}], "parkz": []}
+    data["demand"] = {"grid_m": 0}
+    with pytest.raises(ConfigError) as info:
+        load_config(_write(tmp_path, data))
+    problems = info.value.problems
+    text = str(info.value)
+    assert "districts.colour: unknown key" in text
+    assert "demand.grid_m" in text
+    assert "layers" in text and "parkz" in text
+    assert len(problems) >= 3
+    # the semantic checks run only once the structure is valid: fix the structure, see the rest
+    data["districts"].pop("colour")
+    data["demand"] = {}
+    data["layers"] = {"toilets": [{"path": "nope.csv"}]}
+    with pytest.raises(ConfigError) as info:
+        load_config(_write(tmp_path, data))
+    text = str(info.value)
+    assert "districts.crs" in text and "gcj02" in text          # lists the accepted names
+    assert "layers.toilets[0].path: file not found" in text
+    assert "unknown standard id 'park_50'; did you mean 'park_500'?" in text
+    assert "radius_m" in text and "greater than 0" in text
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "none.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_geographic_analysis_crs_is_refused(tmp_path):
+    data = _base()
+    data["crs"] = "EPSG:4326"
+    with pytest.raises(ConfigError, match="crs"):
+        load_config(_write(tmp_path, data))
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path):
+    data = _base()
+    data["output"] = "out/here"
+    config = load_config(_write(tmp_path, data))
+    assert config.output == (tmp_path / "out" / "here").resolve()
