@@ -110,7 +110,7 @@ def catalog_keys(catalog: Mapping[str, Any]) -> frozenset[str]:
         rule_lists += list((spec.get("kinds") or {}).values())
         for rules in rule_lists:
             for rule in rules:
-                keys.update(k.rstrip("~") for k in rule)
+                keys.update(k.rstrip("~").rstrip("!") for k in rule)
     keys.update(("entrance", "noexit", "isced:level"))
     return frozenset(keys)
 
@@ -128,8 +128,16 @@ def _value_matches(value: str | None, allowed: Any, contains: bool) -> bool:
 
 
 def rule_matches(rule: Rule, tags: Mapping[str, str]) -> bool:
-    """Whether every key condition of ``rule`` holds for ``tags``."""
+    """Whether every key condition of ``rule`` holds for ``tags``.
+
+    ``key~`` matches values containing one of the strings; ``key!~`` values containing none.
+    """
     for key, allowed in rule.items():
+        if key.endswith("!~"):
+            value = tags.get(key[:-2]) or ""
+            if any(s in value for s in allowed):
+                return False
+            continue
         contains = key.endswith("~")
         value = tags.get(key[:-1] if contains else key)
         if not _value_matches(value, allowed, contains):
