@@ -1,0 +1,428 @@
+"""The coverage engine: every service-radius standard, per district, by buffer, network, population.
+
+For each standard and district :func:`run_coverage` measures, side by side:
+
+* ``share_buffer``: the official indicator, the share of residential land (or street length for
+  the linear toilet standards) inside the union of straight-line buffers around the facilities,
+  by exact overlay (:mod:`geoplan.buffer_share`);
+* ``share_network``: the share of demand (grid pieces of residential land, or street samples)
+  whose walking distance to the nearest facility is within the radius, on one city-wide walking
+  graph built once per run (:mod:`geoplan.network`), with facilities reached at their access
+  points (:mod:`geoplan.access`);
+* ``share_population_buffer`` / ``share_population_network``: the same weighted by population
+  (:mod:`geoplan.population`).
+
+Facilities come from the whole context area (study area + margin), so a facility just across a
+district line serves it. Gap polygons come from :mod:`geoplan.gaps`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from tqdm.auto import tqdm
+
+from geoplan._errors import StandardError
+from geoplan.access import access_points
+from geoplan.buffer_share import covered_fraction, served_area, union_of_buffers
+from geoplan.config import DemandSettings
+from geoplan.coverage_io import format_table, write_coverage
+from geoplan.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
+from geoplan.gaps import dissolve_pieces, gap_polygons, rank_gaps
+from geoplan.population import PopulationWeights, population_weights
+from geoplan.standards import FacilitySet, Standard, resolve_standards
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["TABLE_COLUMNS", "CoverageResult", "format_table", "run_coverage", "write_coverage"]
+
+TABLE_COLUMNS = [
+    "district", "standard", "name_zh", "name_en", "radius_m", "target", "demand_kind",
+    "demand_total", "demand_unit", "n_facilities", "share_buffer", "share_network",
+    "share_population_buffer", "share_population_network", "meets_target",
+    "uncovered_area_m2", "uncovered_population", "unreachable_points", "population_source",
+    "uncovered_length_m",
+]
+"""Columns of :attr:`CoverageResult.table` (``uncovered_length_m`` for linear standards only)."""
+
+REACHED_SIMPLIFY_M = 1.0
+"""Reached edges are simplified to this tolerance for maps."""
+
+
+@dataclass
+class CoverageResult:
+    """Everything :func:`run_coverage` measured.
+
+    Attributes
+    ----------
+    table
+        One row per district × standard, columns :data:`TABLE_COLUMNS`. Shares are fractions in
+        [0, 1], NaN only when the district has no demand of that kind (population shares are
+        NaN for the linear street standards, whose demand is length, not people).
+    gaps
+        Uncovered residential land per standard × district × view (``buffer`` | ``network``):
+        columns ``standard, district, view, rank, area_m2, population, geometry``; rank 1 is
+        the largest gap of its group.
+    reached
+        Walked network within each standard's radius (lines): ``standard, item, radius_m,
+        distance_from, geometry``.
+    facilities
+        The facilities each standard used, as points (parks: a point on their surface):
+        ``standard, item, layer, name, kind, radius_m, district, n_access, geometry``; ``district``
+        is empty for facilities outside every district that still serve one.
+    districts
+        The districts with ``share_buffer__<id>`` and ``share_network__<id>`` columns.
+    meta
+        ``population_source``, ``population_note``, ``graph`` (sizes), ``snapping`` (counts per
+        demand kind), ``timings`` (seconds per step).
+    """
+
+    table: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+    reached: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.timings[step] = self.timings.get(step, 0.0) + now - self._t
+        self._t = now
+
+
+def _resolve(standards: Sequence[Standard | str] | None) -> list[Standard]:
+    if standards is None:
+        return resolve_standards(None)
+    ids = [s for s in standards if isinstance(s, str)]
+    resolved = iter(resolve_standards(ids)) if ids else iter(())
+    out = [next(resolved) if isinstance(s, str) else s for s in standards]
+    for s in out:
+        if not isinstance(s, Standard):
+            raise StandardError(f"not a standard: {s!r}")
+        if s.radius_m is not None and not s.radius_m > 0:
+            raise StandardError(f"standard {s.id!r}: radius_m must be > 0, got {s.radius_m}")
+        for rule in s.radius_rule or ():
+            if not rule.radius_m > 0:
+                raise StandardError(f"standard {s.id!r}: radius_rule radius must be > 0")
+    return out
+
+
+def _set_key(fs: FacilitySet) -> str:
+    return json.dumps([fs.layer, fs.filter], sort_keys=True, default=str)
+
+
+def _kind_column(rows: gpd.GeoDataFrame, layer: str) -> np.ndarray:
+    if "kind" in rows.columns:
+        return rows["kind"].astype(str).to_numpy()
+    if "levels" in rows.columns:
+        return rows["levels"].astype(str).to_numpy()
+    return np.full(len(rows), layer.rstrip("s"), dtype=object)
+
+
+class _Engine:
+    """State shared by all standards of one run: demand, weights, graph, snapped points."""
+
+    def __init__(self, layerset: Any, settings: DemandSettings, kinds: set[str],
+                 timer: _Timer) -> None:
+        from geoplan.network import build_walk_graph, snap_points
+
+        self.layers = layerset
+        self.settings = settings
+        self.districts = layerset.districts.reset_index(drop=True)
+        self.n_d = len(self.districts)
+        self.crs = self.districts.crs
+        self.demand: dict[str, Demand] = {}
+        self.land = residential_land(layerset["residential"], self.districts)
+        for kind in sorted(kinds):
+            if kind == "residential":
+                self.demand[kind] = residential_grid(layerset["residential"], self.districts,
+                                                     settings.grid_m)
+            else:
+                self.demand[kind] = street_samples(demand_lines(layerset.layers, kind),
+                                                   self.districts, kind, settings.street_sample_m)
+        timer.lap("demand")
+        self.population: PopulationWeights | None = None
+        if "residential" in self.demand:
+            self.population = population_weights(self.demand["residential"], layerset, settings)
+        timer.lap("population")
+        walk = layerset["walkways"]
+        self.graph = build_walk_graph(walk) if len(walk) else None
+        timer.lap("graph")
+        self._snap = snap_points
+        self.snapped = {}
+        for kind, dem in self.demand.items():
+            self.snapped[kind] = self.snap(dem.points)
+        timer.lap("snap demand")
+        self._access: dict[str, tuple[np.ndarray, Any]] = {}
+        self._covered: dict[tuple[str, str, float], np.ndarray] = {}
+        self._reached: dict[tuple[str, float], gpd.GeoDataFrame] = {}
+
+    def snap(self, points: np.ndarray) -> Any:
+        from geoplan.network import Snapped
+
+        n = len(points)
+        if self.graph is None or n == 0:
+            return Snapped(np.full(n, -1), np.full(n, np.nan), np.full(n, np.nan))
+        return self._snap(self.graph, points, max_distance=self.settings.max_snap_m)
+
+    def access(self, key: str, rows: gpd.GeoDataFrame) -> tuple[np.ndarray, Any]:
+        """Facility row position per access point, and the snapped access points."""
+        if key not in self._access:
+            pts, owner, _ = access_points(rows, self.layers["entrances"], self.layers["walkways"])
+            self._access[key] = (owner, self.snap(pts))
+        return self._access[key]
+
+    def covered(self, kind: str, key: str, rows: gpd.GeoDataFrame,
+                radii: np.ndarray) -> tuple[np.ndarray, list[gpd.GeoDataFrame]]:
+        """Network-covered flags of the demand of ``kind`` by one facility set."""
+        from geoplan.network import node_distance, point_distance, reached_edges
+
+        dem, dsnap = self.demand[kind], self.snapped[kind]
+        out = np.zeros(len(dem), dtype=bool)
+        reached: list[gpd.GeoDataFrame] = []
+        if self.graph is None or len(rows) == 0:
+            return out, reached
+        owner, fsnap = self.access(key, rows)
+        point_radius = radii[owner] if len(owner) else np.zeros(0)
+        for r in np.unique(radii[np.isfinite(radii)]):
+            ck = (kind, key, float(r))
+            sel = (point_radius == r) & fsnap.ok
+            if ck not in self._covered:
+                if not sel.any():
+                    self._covered[ck] = np.zeros(len(dem), dtype=bool)
+                else:
+                    src = fsnap.subset(sel)
+                    nd = node_distance(self.graph, src, float(r))
+                    d = point_distance(self.graph, nd, src, dsnap.edge, dsnap.offset, float(r))
+                    self._covered[ck] = d <= r
+            out |= self._covered[ck]
+            rk = (key, float(r))
+            if rk not in self._reached and sel.any():
+                edges = reached_edges(self.graph, fsnap.subset(sel), float(r))
+                geom = shapely.simplify(edges.geometry.to_numpy(), REACHED_SIMPLIFY_M)
+                self._reached[rk] = gpd.GeoDataFrame(
+                    {"radius_m": float(r), "distance_from": edges["distance_from"].to_numpy()},
+                    geometry=geom, crs=self.crs)
+            if rk in self._reached:
+                reached.append(self._reached[rk])
+        return out, reached
+
+
+def run_coverage(
+    layerset: Any,
+    standards: Sequence[Standard | str] | None = None,
+    demand_settings: DemandSettings | None = None,
+    *,
+    progress: bool = False,
+) -> CoverageResult:
+    """Measure every standard in every district by buffer, walking network and population.
+
+    Parameters
+    ----------
+    layerset
+        A :class:`~geoplan.layers.LayerSet` (canonical layers in a projected CRS, clipped to the
+        context area).
+    standards
+        :class:`~geoplan.standards.Standard` objects or catalog ids; None means the whole
+        default catalog.
+    demand_settings
+        The config's ``demand`` section (grid spacing, street sampling step, snapping limit,
+        population source); defaults when None.
+    progress
+        Show a progress bar over the standards.
+
+    Returns
+    -------
+    CoverageResult
+
+    Raises
+    ------
+    geoplan._errors.ConfigError
+        For an unknown standard id or an invalid field (radius <= 0) given by id.
+    geoplan._errors.StandardError
+        For a standard object with a radius <= 0 or a filter on a missing column.
+    geoplan._errors.InputDataError
+        For an unusable population raster.
+    """
+    timer = _Timer()
+    settings = demand_settings or DemandSettings()
+    stds = _resolve(standards)
+    eng = _Engine(layerset, settings, {s.demand for s in stds}, timer)
+    names = eng.districts["district"].astype(str).to_numpy()
+    pop = eng.population
+    rows: list[dict[str, Any]] = []
+    gap_frames: list[pd.DataFrame] = []
+    reached_frames: list[gpd.GeoDataFrame] = []
+    fac_frames: list[gpd.GeoDataFrame] = []
+    dshares = eng.districts.copy()
+    for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
+        dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
+        unions, covered_items, n_fac = [], [], 0
+        for fs in std.facility_sets:
+            layer = eng.layers[fs.layer]
+            rows_fs = layer.loc[fs.select(layer)].reset_index(drop=True)
+            radii = std.radii_for(rows_fs).astype(float)
+            keep = np.isfinite(radii) & (radii > 0)
+            rows_fs, radii = rows_fs.loc[keep].reset_index(drop=True), radii[keep]
+            item = fs.label or fs.layer
+            if len(rows_fs) == 0:
+                logger.warning("standard %s: no %s facilities (%s) in the context area: it "
+                               "scores 0", std.id, item, fs.layer)
+            n_fac += len(rows_fs)
+            unions.append(union_of_buffers(rows_fs.geometry.to_numpy(), radii))
+            timer.lap("buffers")
+            key = _set_key(fs)
+            cov, reached = eng.covered(std.demand, key, rows_fs, radii)
+            covered_items.append(cov)
+            for fr in reached:
+                reached_frames.append(fr.assign(standard=std.id, item=item))
+            fac_frames.append(_facility_frame(std.id, item, fs.layer, rows_fs, radii,
+                                              eng, key))
+            timer.lap("network")
+        served = served_area(unions)
+        covered = np.logical_and.reduce(covered_items) if covered_items else np.zeros(len(dem), bool)
+        frac = covered_fraction(dem.pieces, served, linear=dem.is_linear)
+        timer.lap("buffers")
+        rows += _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
+        if not dem.is_linear:
+            gap_frames += _gaps(std.id, eng, served, frac, covered, names)
+        timer.lap("gaps")
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    for std in stds:
+        sub = table[table["standard"] == std.id].set_index("district")
+        dshares[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()
+        dshares[f"share_network__{std.id}"] = sub["share_network"].reindex(names).to_numpy()
+    result = CoverageResult(
+        table=table,
+        gaps=rank_gaps(gap_frames, eng.crs),
+        reached=_concat(reached_frames, ["standard", "item", "radius_m", "distance_from"], eng.crs),
+        facilities=_concat(fac_frames, ["standard", "item", "layer", "name", "kind", "radius_m",
+                                        "district", "n_access"], eng.crs),
+        districts=dshares,
+        meta={
+            "population_source": pop.source if pop else None,
+            "population_note": pop.note if pop else None,
+            "graph": eng.graph.summary() if eng.graph is not None else None,
+            "snapping": {k: s.counts() for k, s in eng.snapped.items()},
+            "demand_points": {k: len(d) for k, d in eng.demand.items()},
+            "timings": timer.timings,
+        },
+    )
+    timer.lap("assemble")
+    logger.info("coverage: %d standards × %d districts in %.1f s", len(stds), eng.n_d,
+                sum(timer.timings.values()))
+    return result
+
+
+def _concat(frames: list[gpd.GeoDataFrame], cols: list[str], crs: Any) -> gpd.GeoDataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    df = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(df[cols], geometry=df.geometry.to_numpy(), crs=crs)
+
+
+def _facility_frame(sid: str, item: str, layer: str, rows: gpd.GeoDataFrame, radii: np.ndarray,
+                    eng: _Engine, key: str) -> gpd.GeoDataFrame:
+    geoms = rows.geometry.to_numpy()
+    pts = shapely.point_on_surface(geoms) if len(geoms) else geoms
+    district = np.full(len(pts), "", dtype=object)
+    if len(pts):
+        di, pi = shapely.STRtree(pts).query(eng.districts.geometry.to_numpy(), predicate="intersects")
+        district[pi] = eng.districts["district"].astype(str).to_numpy()[di]
+    n_access = np.zeros(len(pts), dtype=np.int64)
+    if key in eng._access and len(pts):
+        owner, snapped = eng._access[key]
+        n_access = np.bincount(owner[snapped.ok], minlength=len(pts)).astype(np.int64)
+    return gpd.GeoDataFrame({
+        "standard": sid, "item": item, "layer": layer,
+        "name": rows["name"].astype(str).to_numpy() if len(rows) else np.zeros(0, dtype=object),
+        "kind": _kind_column(rows, layer), "radius_m": radii, "district": district,
+        "n_access": n_access,
+    }, geometry=pts, crs=eng.crs)
+
+
+def _share(part: np.ndarray, total: np.ndarray) -> np.ndarray:
+    return np.divide(part, total, out=np.full(len(total), np.nan), where=total > 0)
+
+
+def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covered: np.ndarray,
+                pop: PopulationWeights | None, names: np.ndarray, n_d: int,
+                n_fac: int) -> list[dict[str, Any]]:
+    d = dem.district
+    total = np.bincount(d, weights=dem.amount, minlength=n_d)
+    buf = np.clip(_share(np.bincount(d, weights=dem.amount * frac, minlength=n_d), total), 0, 1)
+    net = np.clip(_share(np.bincount(d, weights=dem.amount * covered, minlength=n_d), total), 0, 1)
+    unreachable = np.bincount(d[~dsnap.ok], minlength=n_d) if len(d) else np.zeros(n_d, int)
+    if dem.is_linear or pop is None:
+        pbuf = pnet = upop = np.full(n_d, np.nan)
+        source = "none (street length)" if dem.is_linear else "area"
+    else:
+        w = pop.weights
+        ptotal = np.bincount(d, weights=w, minlength=n_d)
+        pbuf = np.clip(_share(np.bincount(d, weights=w * frac, minlength=n_d), ptotal), 0, 1)
+        pnet = np.clip(_share(np.bincount(d, weights=w * covered, minlength=n_d), ptotal), 0, 1)
+        pbuf = np.where(ptotal > 0, pbuf, buf)  # no people mapped: fall back to land share
+        pnet = np.where(ptotal > 0, pnet, net)
+        upop = ptotal * (1.0 - np.nan_to_num(pbuf))
+        source = pop.source
+    radius: Any = (std.radius_m if not std.radius_rule
+                   else "/".join(f"{r.radius_m:g}" for r in std.radius_rule))
+    rows = []
+    for i in range(n_d):
+        uncovered = total[i] * (1.0 - buf[i]) if total[i] > 0 else 0.0
+        rows.append({
+            "district": names[i], "standard": std.id, "name_zh": std.name_zh,
+            "name_en": std.name_en, "radius_m": radius, "target": std.target,
+            "demand_kind": std.demand, "demand_total": float(total[i]), "demand_unit": dem.unit,
+            "n_facilities": n_fac, "share_buffer": buf[i], "share_network": net[i],
+            "share_population_buffer": pbuf[i], "share_population_network": pnet[i],
+            "meets_target": bool(np.isfinite(buf[i]) and buf[i] >= std.target - 1e-9),
+            "uncovered_area_m2": np.nan if dem.is_linear else uncovered,
+            "uncovered_population": upop[i], "unreachable_points": int(unreachable[i]),
+            "population_source": source,
+            "uncovered_length_m": uncovered if dem.is_linear else np.nan,
+        })
+    return rows
+
+
+def _gaps(sid: str, eng: _Engine, served: Any, frac: np.ndarray, covered: np.ndarray,
+          names: np.ndarray) -> list[pd.DataFrame]:
+    dem = eng.demand["residential"]
+    weights = eng.population.weights if eng.population is not None else dem.amount
+    frames = []
+    for i in range(eng.n_d):  # a handful of districts; the work inside is vectorised
+        mine = dem.district == i
+        land = eng.land[i]
+        if shapely.is_empty(land) or not mine.any():
+            continue
+        pieces, w = dem.pieces[mine], weights[mine]
+        views = {
+            "buffer": (shapely.difference(land, served) if not shapely.is_empty(served) else land,
+                       1.0 - frac[mine]),
+            "network": (dissolve_pieces(pieces[~covered[mine]]),
+                        (~covered[mine]).astype(float)),
+        }
+        for view, (uncovered, ufrac) in views.items():
+            geoms, area, pop = gap_polygons(uncovered, pieces, w, ufrac)
+            if len(geoms):
+                frames.append(pd.DataFrame({
+                    "standard": sid, "district": names[i], "view": view, "area_m2": area,
+                    "population": pop, "geometry": geoms,
+                }))
+    return frames

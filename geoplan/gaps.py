@@ -1,0 +1,121 @@
+"""Gaps: the uncovered residential land, as polygons ranked largest first.
+
+Two views per standard and district:
+
+* ``buffer``: residential land minus the served area of the straight-line buffers (exact overlay);
+* ``network``: the union of the residential grid pieces whose walking distance to the nearest
+  facility is beyond the radius (or that cannot reach the walking network at all).
+
+Each gap polygon carries its area and the population of the demand pieces it holds (a piece cut
+by a gap polygon contributes in proportion to the area inside).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+__all__ = ["GAP_COLUMNS", "MIN_GAP_AREA_M2", "dissolve_pieces", "gap_polygons", "rank_gaps"]
+
+logger = logging.getLogger(__name__)
+
+MIN_GAP_AREA_M2 = 1.0
+"""Gap polygons smaller than this (overlay slivers) are dropped."""
+
+GAP_COLUMNS = ["standard", "district", "view", "rank", "area_m2", "population"]
+
+
+def dissolve_pieces(pieces: np.ndarray) -> Any:
+    """Union of non-overlapping grid pieces (fast coverage union, checked, with a fallback)."""
+    if len(pieces) == 0:
+        return shapely.Polygon()
+    out = shapely.coverage_union_all(pieces)
+    if not shapely.is_valid(out):  # pieces whose shared edges do not match exactly
+        out = shapely.union_all(pieces)
+    return out
+
+
+def gap_polygons(
+    uncovered: Any,
+    pieces: np.ndarray,
+    weights: np.ndarray,
+    uncovered_frac: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split an uncovered area into polygons and give each its area and population.
+
+    Parameters
+    ----------
+    uncovered
+        A (Multi)Polygon of uncovered land.
+    pieces
+        Residential demand pieces (at least all those with uncovered land).
+    weights
+        Population weight of each piece.
+    uncovered_frac
+        Share of each piece's area that is uncovered (0 for covered pieces).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Polygons, their areas in m² and their population. A piece lying in one gap polygon
+        gives it ``weight × uncovered_frac``; a piece split among several gives each the
+        share of its area inside (exact overlay, only for those few pieces).
+    """
+    parts = shapely.get_parts(np.asarray([uncovered], dtype=object))
+    if len(parts):
+        parts = parts[shapely.get_type_id(parts) == 3]
+    area = shapely.area(parts) if len(parts) else np.zeros(0)
+    keep = area >= MIN_GAP_AREA_M2
+    parts, area = parts[keep], area[keep]
+    pop = np.zeros(len(parts))
+    sel = np.flatnonzero(uncovered_frac > 0)
+    if len(parts) == 0 or len(sel) == 0:
+        return parts, area, pop
+    tree = shapely.STRtree(parts)
+    pi, gi = tree.query(pieces[sel], predicate="intersects")
+    hits = np.bincount(pi, minlength=len(sel))
+    single = hits[pi] == 1
+    piece = sel[pi]
+    np.add.at(pop, gi[single], weights[piece[single]] * uncovered_frac[piece[single]])
+    multi = ~single
+    if multi.any():
+        cut = shapely.area(shapely.intersection(parts[gi[multi]], pieces[piece[multi]]))
+        whole = shapely.area(pieces[piece[multi]])
+        frac = np.divide(cut, whole, out=np.zeros(len(cut)), where=whole > 0)
+        np.add.at(pop, gi[multi], weights[piece[multi]] * np.clip(frac, 0.0, 1.0))
+    return parts, area, pop
+
+
+def rank_gaps(frames: list[pd.DataFrame], crs: object) -> gpd.GeoDataFrame:
+    """Concatenate gap tables, rank by area within standard/district/view, and sort.
+
+    Parameters
+    ----------
+    frames
+        DataFrames with the columns of :data:`GAP_COLUMNS` (``rank`` may be missing) and
+        ``geometry``.
+    crs
+        The analysis CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`GAP_COLUMNS` + ``geometry``; rank 1 is the largest gap of its group.
+    """
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        empty = pd.DataFrame({c: pd.Series(dtype=float if c in ("area_m2", "population")
+                                           else ("int64" if c == "rank" else object))
+                              for c in GAP_COLUMNS})
+        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    df = pd.concat(frames, ignore_index=True)
+    df = df.sort_values(["standard", "district", "view", "area_m2"],
+                        ascending=[True, True, True, False], kind="stable")
+    df["rank"] = df.groupby(["standard", "district", "view"]).cumcount().astype("int64") + 1
+    df = df.reset_index(drop=True)
+    return gpd.GeoDataFrame(df[GAP_COLUMNS], geometry=df["geometry"].to_numpy(), crs=crs)

@@ -1,0 +1,239 @@
+"""Population weights of residential demand points.
+
+Three sources, in the order ``auto`` tries them:
+
+1. a **population raster** (WorldPop / GHS-POP GeoTIFF, people per pixel), read with rasterio.
+   Demand points are reprojected to the raster CRS and each pixel's people are shared among the
+   demand points inside that pixel in proportion to their land area (so the people of pixels
+   that hold residential land are kept exactly);
+2. **residential building floor area** (footprint × levels, ``default_levels`` when untagged),
+   spread over the demand pieces each building overlaps (in proportion to the overlap), or given
+   to the nearest demand point when the building lies outside residential land;
+3. the **residential land area** itself.
+
+``auto`` uses buildings only when they cover enough of the residential land to describe it (see
+:data:`MIN_BUILDING_COVERAGE`); otherwise a handful of mapped blocks would carry the whole
+population. The result says which source was used and why.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+
+from geoplan._errors import InputDataError
+from geoplan.crs import parse_declared_crs
+from geoplan.demand import Demand
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MIN_BUILDING_COVERAGE", "PopulationWeights", "population_weights", "raster_weights"]
+
+MIN_BUILDING_COVERAGE = 0.3
+"""With ``population_weight: auto``, buildings are used only when residential land pieces that
+hold residential buildings make up at least this share of the residential land area."""
+
+
+@dataclass(frozen=True)
+class PopulationWeights:
+    """Population weight per demand point and where it came from.
+
+    Attributes
+    ----------
+    weights
+        One non-negative weight per demand point (people, m² of floor area, or m² of land).
+    source
+        ``'raster'``, ``'buildings'`` or ``'area'``.
+    note
+        Human-readable explanation (file used, why a fallback was chosen).
+    """
+
+    weights: np.ndarray
+    source: str
+    note: str
+
+
+def population_weights(demand: Demand, layers: Any, settings: Any) -> PopulationWeights:
+    """Choose the population source and weigh the residential demand points.
+
+    Parameters
+    ----------
+    demand
+        Residential demand from :func:`geoplan.demand.residential_grid`.
+    layers
+        A :class:`~geoplan.layers.LayerSet` (or mapping of canonical layers with ``buildings``).
+    settings
+        The config's demand settings (``population_weight``, ``population_raster``,
+        ``population_raster_crs``, ``default_levels``).
+
+    Returns
+    -------
+    PopulationWeights
+
+    Raises
+    ------
+    InputDataError
+        If a raster is configured but cannot be read or does not overlap the demand.
+    """
+    mode = getattr(settings, "population_weight", "auto")
+    raster = getattr(settings, "population_raster", None)
+    if mode == "raster" and raster is None:
+        raise InputDataError(
+            "demand.population_weight is 'raster' but no demand.population_raster is given"
+        )
+    if raster is not None and mode in ("auto", "raster"):
+        w = raster_weights(demand, raster, getattr(settings, "population_raster_crs", None))
+        return PopulationWeights(w, "raster", f"population raster {Path(raster).name}")
+    if mode in ("auto", "buildings"):
+        buildings = layers["buildings"]
+        levels = float(getattr(settings, "default_levels", 6.0))
+        w, coverage = building_weights(demand, buildings, levels)
+        if mode == "buildings" or coverage >= MIN_BUILDING_COVERAGE:
+            return PopulationWeights(
+                w, "buildings",
+                f"residential building floor area (buildings on {coverage:.0%} of residential land)",
+            )
+        note = (f"residential land area (residential buildings are mapped on only {coverage:.0%} "
+                f"of the residential land, below {MIN_BUILDING_COVERAGE:.0%})")
+        logger.info("population weights: %s", note)
+        return PopulationWeights(demand.amount.astype(float).copy(), "area", note)
+    return PopulationWeights(demand.amount.astype(float).copy(), "area", "residential land area")
+
+
+def building_weights(
+    demand: Demand, buildings: gpd.GeoDataFrame, default_levels: float = 6.0
+) -> tuple[np.ndarray, float]:
+    """Residential floor area spread over the demand points.
+
+    Parameters
+    ----------
+    demand
+        Residential demand.
+    buildings
+        The canonical ``buildings`` layer.
+    default_levels
+        Levels assumed where a residential building has none tagged.
+
+    Returns
+    -------
+    tuple of numpy.ndarray and float
+        Floor area per demand point (m²), and the share of the residential land area lying in
+        pieces that received floor area from an overlapping building.
+    """
+    n = len(demand)
+    w = np.zeros(n)
+    if n == 0 or len(buildings) == 0:
+        return w, 0.0
+    res = buildings["is_residential"].to_numpy(dtype=bool)
+    geoms = buildings.geometry.to_numpy()[res]
+    if len(geoms) == 0:
+        return w, 0.0
+    levels = buildings["levels"].to_numpy(dtype=float)[res]
+    levels = np.where(np.isfinite(levels) & (levels > 0), levels, default_levels)
+    footprint = shapely.area(geoms)
+    floor = footprint * levels
+    tree = shapely.STRtree(demand.pieces)
+    bi, pi = tree.query(geoms, predicate="intersects")
+    overlap = shapely.area(shapely.intersection(geoms[bi], demand.pieces[pi]))
+    share = np.divide(overlap, footprint[bi], out=np.zeros(len(bi)), where=footprint[bi] > 0)
+    np.add.at(w, pi, floor[bi] * share)
+    placed = np.zeros(len(geoms))
+    np.add.at(placed, bi, share)
+    rest = floor * np.clip(1.0 - placed, 0.0, 1.0)
+    left = rest > 1e-9 * np.maximum(floor, 1.0)
+    if left.any():  # outside residential land: to the nearest demand point
+        pts = shapely.point_on_surface(geoms[left])
+        nearest = shapely.STRtree(demand.points).query_nearest(pts, all_matches=False)[1]
+        np.add.at(w, nearest, rest[left])
+    touched = np.zeros(n, dtype=bool)
+    touched[pi[overlap > 0]] = True
+    coverage = float(demand.amount[touched].sum() / demand.amount.sum()) if demand.amount.sum() else 0.0
+    return w, coverage
+
+
+def raster_weights(demand: Demand, path: str | Path, raster_crs: Any = None) -> np.ndarray:
+    """People per demand point from a population raster (people per pixel).
+
+    Parameters
+    ----------
+    demand
+        Residential demand (analysis CRS).
+    path
+        A GeoTIFF (or any raster rasterio reads) of people per pixel.
+    raster_crs
+        The raster's CRS when the file has none (or to override it).
+
+    Returns
+    -------
+    numpy.ndarray
+        People per demand point. Each pixel's people go to the demand points inside it in
+        proportion to their area; nodata and negative values count as 0.
+
+    Raises
+    ------
+    InputDataError
+        If the file cannot be read, has no CRS, or does not overlap the demand points.
+    """
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    path = Path(path)
+    n = len(demand)
+    try:
+        src = rasterio.open(path)
+    except (RasterioIOError, OSError) as exc:
+        raise InputDataError(f"cannot read the population raster {path}: {exc}") from exc
+    with src:
+        if raster_crs is not None:
+            declared = parse_declared_crs(raster_crs)
+            if declared.kind != "pyproj":
+                logger.warning("population raster declared %s: read as WGS 84 (pixels are far "
+                               "larger than the offset)", declared.label)
+            crs = declared.crs
+        elif src.crs is not None:
+            crs = pyproj.CRS.from_user_input(src.crs.to_wkt())
+        else:
+            raise InputDataError(
+                f"the population raster {path.name} has no CRS; declare it with "
+                "demand.population_raster_crs"
+            )
+        if n == 0:
+            return np.zeros(0)
+        pts = gpd.GeoSeries(demand.points, crs=demand.crs).to_crs(crs)
+        x, y = pts.x.to_numpy(), pts.y.to_numpy()
+        left, bottom, right, top = src.bounds
+        inside = (x >= min(left, right)) & (x <= max(left, right)) & (y >= min(bottom, top)) & (
+            y <= max(bottom, top))
+        if not inside.any():
+            raise InputDataError(
+                f"the population raster {path.name} (bounds {tuple(round(b, 4) for b in src.bounds)} "
+                f"in {crs.to_string()}) does not overlap the residential demand of the study area; "
+                "check the file and its CRS (demand.population_raster_crs)"
+            )
+        rows, cols = rasterio.transform.rowcol(src.transform, x[inside], y[inside])
+        rows = np.clip(np.asarray(rows), 0, src.height - 1)
+        cols = np.clip(np.asarray(cols), 0, src.width - 1)
+        band = src.read(1, masked=True)
+        values = np.ma.filled(band.astype("float64"), 0.0)[rows, cols]
+    values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
+    # share each pixel's people among the demand points inside it, by area
+    pixel = rows.astype(np.int64) * int(src.width) + cols.astype(np.int64)
+    uniq, inv = np.unique(pixel, return_inverse=True)
+    amount = demand.amount[inside]
+    area_sum = np.bincount(inv, weights=amount, minlength=len(uniq))
+    w = np.zeros(n)
+    w[inside] = values * np.divide(amount, area_sum[inv], out=np.zeros(len(amount)),
+                                   where=area_sum[inv] > 0)
+    outside = int((~inside).sum())
+    if outside:
+        logger.warning("%d of %d demand points lie outside the population raster: weight 0",
+                       outside, n)
+    logger.info("population raster %s: %.0f people on residential land", path.name, w.sum())
+    return w
