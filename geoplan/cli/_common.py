@@ -21,12 +21,23 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
                         help="analysis config (analyses/<city>.yaml); or use the flags below")
     group = parser.add_argument_group("ad-hoc inputs (instead of, or overriding, CONFIG)")
     group.add_argument("--osm", metavar="FILE", help="OSM extract (.osm, .osm.bz2, .pbf)")
-    group.add_argument("--districts", metavar="FILE", help="district polygons (GeoJSON, GeoPackage, Shapefile)")
+    group.add_argument("--districts", metavar="FILE",
+                       help="district polygons (GeoJSON, GeoPackage, Shapefile)")
     group.add_argument("--districts-crs", metavar="CRS",
-                       help="CRS of the district file: wgs84, gcj02, bd09, cgcs2000 or EPSG:nnnn (default wgs84)")
+                       help="CRS of the district file: wgs84, gcj02, bd09, cgcs2000 or EPSG:nnnn "
+                       "(default wgs84)")
     group.add_argument("--district-name-field", metavar="FIELD", help="district name field (default: name)")
     group.add_argument("--crs", metavar="EPSG", help="analysis CRS (default: local UTM zone)")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: the config's `output`)")
+    add_verbosity_args(parser)
+
+
+def add_verbosity_args(parser: argparse.ArgumentParser) -> None:
+    """Accept -v/-q after the command too (``geoplan run CONFIG -q``)."""
+    parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="only warnings and errors")
 
 
 def config_from_args(args: argparse.Namespace) -> AnalysisConfig:

@@ -8,7 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from geoplan._io import write_csv, write_gpkg
-from geoplan.cli._common import add_input_args, config_from_args, load_layerset, output_dir, print_table
+from geoplan.cli._common import (
+    add_input_args,
+    config_from_args,
+    load_layerset,
+    output_dir,
+    print_table,
+)
 from geoplan.layers.load import LayerSet, district_summary
 
 

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "gap reports; then print where each file is.",
     )
     add_input_args(parser)
-    parser.add_argument("--standards", metavar="IDS", help="comma-separated standard ids (default: the config's)")
+    parser.add_argument("--standards", metavar="IDS",
+                        help="comma-separated standard ids (default: the config's)")
     parser.add_argument("--no-map", action="store_true", help="skip the meeting map")
     parser.add_argument("--no-report", action="store_true", help="skip the per-district reports")
     parser.set_defaults(func=run)
@@ -39,12 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan run``."""
     from geoplan.coverage import format_table, run_coverage, write_coverage
-    from geoplan.deadends import run_deadends, write_deadends
     from geoplan.deadends import format_table as format_deadends
+    from geoplan.deadends import run_deadends, write_deadends
 
     config = config_from_args(args)
     if args.standards:
-        config = config.model_copy(update={"standards": [s.strip() for s in args.standards.split(",") if s.strip()]})
+        ids = [s.strip() for s in args.standards.split(",") if s.strip()]
+        config = config.model_copy(update={"standards": ids})
     standards = check_config_standards(config)
     out = output_dir(args, config)
     progress = progress_enabled()
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     layerset = load_layerset(config)
-    summary, paths = write_layers(layerset, out)
+    _, paths = write_layers(layerset, out)
     written += paths
     timings["layers"] = time.perf_counter() - t0
 

@@ -113,7 +113,9 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
         wgs_layers, extent_wgs = _parse_osm(config.osm.path, catalog, config.osm.bounds)
         wgs_layers = dict(wgs_layers)
         date = f", data of {config.osm.date}" if config.osm.date else ""
-        sources.append(f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)")
+        sources.append(
+            f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)"
+        )
     for kind, file_sources in config.layers.items():
         for src in file_sources:
             frame = load_file_layer(src, kind, catalog["layers"]["schools"]["levels"])

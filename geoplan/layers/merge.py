@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-from scipy.cluster.hierarchy import DisjointSet
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 
@@ -19,13 +20,15 @@ def merge_points(points: gpd.GeoDataFrame, distance_m: float) -> gpd.GeoDataFram
         return points
     xy = np.column_stack([points.geometry.x, points.geometry.y])
     names = points["name"].fillna("").to_numpy()
-    sets = DisjointSet(range(len(points)))
-    for i, j in cKDTree(xy).query_pairs(distance_m):
-        if not names[i] or not names[j] or names[i] == names[j]:
-            sets.merge(i, j)
+    pairs = cKDTree(xy).query_pairs(distance_m, output_type="ndarray")
+    ni, nj = names[pairs[:, 0]], names[pairs[:, 1]]
+    pairs = pairs[(ni == "") | (nj == "") | (ni == nj)]
+    n = len(points)
+    links = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(links, directed=False)
     keep_rows, geoms, members, counts = [], [], [], []
-    for group in sets.subsets():
-        idx = sorted(group)
+    for label in np.unique(labels):
+        idx = np.flatnonzero(labels == label).tolist()
         named = [i for i in idx if names[i]]
         head = named[0] if named else idx[0]
         keep_rows.append(head)

@@ -1,0 +1,88 @@
+"""The command line, end to end, as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from geoplan._io import atomic_path, write_csv
+from tests.conftest import CHENGDU_CONFIG, CHENGDU_DISTRICTS, CHENGDU_PBF, ROOT
+
+LAYER_NAMES = ["districts", "roads", "walkways", "parks", "green_space", "toilets", "schools",
+               "bus_stops", "residential", "buildings", "water"]
+
+
+def geoplan(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "geoplan", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_layers_command_on_the_default_analysis(tmp_path):
+    result = geoplan("layers", str(CHENGDU_CONFIG), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    for name in ("成华区", "金牛区", "青羊区", "锦江区"):
+        assert name in result.stdout
+    layers = dict(pyogrio.list_layers(tmp_path / "layers.gpkg"))
+    assert set(LAYER_NAMES) <= set(layers)
+    info = pyogrio.read_info(tmp_path / "layers.gpkg", layer="roads")
+    assert "32648" in info["crs"]
+    raw = (tmp_path / "layers.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens the Chinese names
+    table = pd.read_csv(tmp_path / "layers.csv", encoding="utf-8-sig")
+    assert sorted(table["district"]) == sorted(["成华区", "金牛区", "青羊区", "锦江区"])
+    assert table["toilets"].sum() == 32  # one toilet of the extract lies in 武侯区's sliver
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_ad_hoc_flags_without_a_config(tmp_path):
+    result = geoplan("layers", "--osm", str(CHENGDU_PBF), "--districts", str(CHENGDU_DISTRICTS),
+                     "--districts-crs", "gcj02", "--district-name-field", "name",
+                     "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "layers.gpkg").is_file()
+    # the PBF has no bounds header: the estimate is said out loud
+    assert "no bounds header" in result.stderr
+
+
+def test_bad_inputs_exit_codes_and_nothing_half_written(tmp_path):
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(b"garbage" * 50)
+    out = tmp_path / "out"
+    result = geoplan("layers", "--osm", str(bad), "--districts", str(CHENGDU_DISTRICTS),
+                     "--out", str(out))
+    assert result.returncode == 1
+    assert "bad.osm.pbf" in result.stderr and "corrupt" in result.stderr
+    assert list(out.iterdir()) == []
+
+    result = geoplan("layers", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    result = geoplan("layers")
+    assert result.returncode == 2 and "--osm" in result.stderr
+    result = geoplan()
+    assert result.returncode == 2
+    result = geoplan("--help")
+    assert result.returncode == 0 and "geoplan run analyses/chengdu_core.yaml" in result.stdout
+
+
+def test_unwritable_output_folder_fails_before_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = geoplan("layers", str(CHENGDU_CONFIG), "--out", str(blocker / "sub"))
+    assert result.returncode == 1
+    assert "cannot write to the output folder" in result.stderr
+
+
+def test_atomic_write_leaves_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "t.csv"
+    write_csv(pd.DataFrame({"a": [1]}), target)
+    before = target.read_bytes()
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash mid-write")
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]

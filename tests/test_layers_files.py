@@ -1,0 +1,146 @@
+"""Planners' own files (CSV, GeoJSON, Shapefile, GeoPackage) and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+import yaml
+
+from geoplan._errors import CRSError, InputDataError
+from geoplan.config import load_config
+from geoplan.crs import wgs84_to_gcj02
+from geoplan.layers import load_layers
+from tests.conftest import CHENGDU_DISTRICTS, CHENGDU_PBF
+
+# three points in 青羊区 (WGS84), near 人民公园
+WGS = [(104.0580, 30.6590), (104.0600, 30.6610), (104.0620, 30.6630)]
+
+
+def _config(tmp_path: Path, layers: dict | None = None, **extra) -> Path:
+    data = {
+        "name": "files",
+        "districts": {"path": str(CHENGDU_DISTRICTS), "crs": "gcj02"},
+        "osm": {"path": str(CHENGDU_PBF), "bounds": [104.0421, 30.6528, 104.1296, 30.7279]},
+        "output": str(tmp_path / "out"),
+        **extra,
+    }
+    if layers:
+        data["layers"] = layers
+    path = tmp_path / "a.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_csv_in_gcj02_is_converted_and_added(tmp_path, chengdu_layers):
+    lon, lat = wgs84_to_gcj02([p[0] for p in WGS], [p[1] for p in WGS])
+    csv = tmp_path / "toilets.csv"
+    pd.DataFrame({"名称": ["公厕A", "公厕B", "公厕C"], "lng": lon, "lat": lat}).to_csv(
+        csv, index=False, encoding="gb18030")
+    config = load_config(_config(tmp_path, {"toilets": [{"path": str(csv), "crs": "gcj02"}]}))
+    layers = load_layers(config)
+    toilets = layers["toilets"]
+    assert len(toilets) == len(chengdu_layers["toilets"]) + 3
+    added = toilets.loc[toilets["source"] == "toilets.csv"].to_crs(4326)
+    assert list(added["name"]) == ["公厕A", "公厕B", "公厕C"]
+    # converted back to WGS84 to within a metre (1e-5 degrees)
+    assert added.geometry.x.to_numpy() == pytest.approx([p[0] for p in WGS], abs=1e-5)
+    assert added.geometry.y.to_numpy() == pytest.approx([p[1] for p in WGS], abs=1e-5)
+
+
+def test_replace_mode_and_shapefile_school_levels_from_names(tmp_path):
+    shp = tmp_path / "schools.shp"
+    gpd.GeoDataFrame(
+        {"mc": ["青羊实验小学", "树德九年一贯制学校", "石室高级中学"]},
+        geometry=gpd.points_from_xy([p[0] for p in WGS], [p[1] for p in WGS]), crs=4326,
+    ).to_file(shp, encoding="utf-8")
+    config = load_config(_config(tmp_path, {"schools": [
+        {"path": str(shp), "crs": "wgs84", "mode": "replace", "columns": {"name": "mc"}}]}))
+    schools = load_layers(config)["schools"].set_index("name")
+    assert len(schools) == 3
+    assert schools.loc["青羊实验小学", ["primary", "junior", "senior"]].tolist() == [True, False, False]
+    assert schools.loc["树德九年一贯制学校", ["primary", "junior", "senior"]].tolist() == [True, True, False]
+    assert schools.loc["石室高级中学", ["primary", "junior", "senior"]].tolist() == [False, False, True]
+
+
+def test_invalid_and_mixed_geometries_are_repaired_or_rejected_with_counts(tmp_path):
+    x0, y0 = 104.060, 30.665
+    bowtie = shapely.Polygon([(x0, y0), (x0 + 0.003, y0 + 0.003), (x0 + 0.003, y0), (x0, y0 + 0.003)])
+    good = shapely.box(x0 + 0.004, y0, x0 + 0.006, y0 + 0.002)
+    stray_point = shapely.Point(x0, y0)
+    path = tmp_path / "parks.geojson"
+    gpd.GeoDataFrame({"name": ["蝴蝶公园", "方公园", "点"]},
+                     geometry=[bowtie, good, stray_point], crs=4326).to_file(path)
+    config = load_config(_config(tmp_path, {"parks": [{"path": str(path), "mode": "replace"}]}))
+    layers = load_layers(config)
+    parks = layers["parks"]
+    assert sorted(parks["name"]) == ["方公园", "蝴蝶公园"]
+    assert parks.geometry.is_valid.all()
+    issues = layers.issues.set_index("issue")
+    assert issues.filter(like="invalid", axis=0)["count"].sum() == 1
+    assert issues.filter(like="not a area", axis=0)["count"].sum() == 1
+
+
+def test_gpkg_layer_and_broken_file(tmp_path):
+    gpkg = tmp_path / "mine.gpkg"
+    gpd.GeoDataFrame({"name": ["站"]}, geometry=[shapely.Point(*WGS[0])], crs=4326).to_file(
+        gpkg, layer="stops")
+    config = load_config(_config(tmp_path, {"bus_stops": [{"path": str(gpkg), "layer": "stops",
+                                                           "mode": "replace"}]}))
+    assert list(load_layers(config)["bus_stops"]["name"]) == ["站"]
+
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(b"this is not a geopackage" * 10)
+    config = load_config(_config(tmp_path, {"bus_stops": [{"path": str(broken)}]}))
+    with pytest.raises(InputDataError, match=r"broken\.gpkg"):
+        load_layers(config)
+
+
+def test_empty_layer_file_is_a_clear_error(tmp_path):
+    empty = tmp_path / "empty.geojson"
+    empty.write_text(json.dumps({"type": "FeatureCollection", "features": []}), encoding="utf-8")
+    config = load_config(_config(tmp_path, {"toilets": [{"path": str(empty)}]}))
+    with pytest.raises(InputDataError, match=r"empty\.geojson has no features"):
+        load_layers(config)
+
+
+def test_projected_coordinates_declared_as_gcj02_are_refused(tmp_path):
+    path = tmp_path / "metres.csv"
+    pd.DataFrame({"x": [404000.0], "y": [3393000.0], "name": ["厕所"]}).to_csv(path, index=False)
+    config = load_config(_config(tmp_path, {"toilets": [{"path": str(path), "crs": "gcj02",
+                                                         "lon": "x", "lat": "y"}]}))
+    with pytest.raises(CRSError, match=r"metres\.csv"):
+        load_layers(config)
+
+
+def test_corrupt_osm_file(tmp_path):
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(b"\x00\x01garbage" * 100)
+    config = load_config(_config(tmp_path, osm={"path": str(bad)}))
+    with pytest.raises(InputDataError, match=r"bad\.osm\.pbf.*corrupt"):
+        load_layers(config)
+
+
+def test_district_file_without_features_or_overlap(tmp_path):
+    empty = tmp_path / "d.geojson"
+    empty.write_text(json.dumps({"type": "FeatureCollection", "features": []}), encoding="utf-8")
+    config = load_config(_config(tmp_path, districts={"path": str(empty)}))
+    with pytest.raises(InputDataError, match="has no features"):
+        load_layers(config)
+    far = tmp_path / "far.geojson"
+    gpd.GeoDataFrame({"name": ["远区"]}, geometry=[shapely.box(116.3, 39.9, 116.4, 40.0)],
+                     crs=4326).to_file(far)
+    config = load_config(_config(tmp_path, districts={"path": str(far)}))
+    with pytest.raises(InputDataError, match=r"no district overlaps the data.*districts\.crs"):
+        load_layers(config)
+
+
+def test_unknown_include_name(tmp_path):
+    config = load_config(_config(tmp_path, districts={
+        "path": str(CHENGDU_DISTRICTS), "crs": "gcj02", "include": ["成华区", "天府区"]}))
+    with pytest.raises(InputDataError, match="天府区"):
+        load_layers(config)
