@@ -1,0 +1,44 @@
+"""`geoplan fetch`: offline it fails at once; online (marked web) it saves a usable OSM file."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import osmnx as ox
+import pytest
+
+from geoplan._errors import OfflineError
+from geoplan.config import config_from_dict
+from geoplan.fetch import fetch_osm
+from geoplan.layers.osm import read_osm
+
+
+def _tiny_config(tmp_path):
+    # a 600 m square around 人民公园, Chengdu (WGS84)
+    square = {"type": "Polygon", "coordinates": [[[104.055, 30.655], [104.061, 30.655],
+                                                   [104.061, 30.661], [104.055, 30.661],
+                                                   [104.055, 30.655]]]}
+    path = tmp_path / "d.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "测试区"}, "geometry": square}]}), encoding="utf-8")
+    return config_from_dict({"name": "tiny", "districts": {"path": str(path)},
+                             "osm": {"path": str(tmp_path / "tiny.osm")}},
+                            base_dir=tmp_path, check_files=False)
+
+
+def test_offline_fails_at_once_with_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/api")  # nothing listens
+    start = time.perf_counter()
+    with pytest.raises(OfflineError, match="offline.*osm.path"):
+        fetch_osm(_tiny_config(tmp_path))
+    assert time.perf_counter() - start < 5
+    assert not (tmp_path / "tiny.osm").exists()
+
+
+@pytest.mark.web
+def test_fetch_downloads_a_file_geoplan_reads(tmp_path):
+    path = fetch_osm(_tiny_config(tmp_path), buffer_m=100)
+    data = read_osm(path, {"highway", "leisure"})
+    assert len(data.lines) > 10
+    assert data.bounds.contains(data.bounds.centroid)
