@@ -1,0 +1,319 @@
+"""Opening candidates: where a short new link would save a long detour, and how much it matters.
+
+For each public dead end the candidate is the nearest point on another road within
+``candidate_radius_m`` (straight line) that is
+
+- not connected within a short network hop (network distance above ``connected_hop_m``), and
+- worth opening: the current network detour to that point is at least ``min_detour_ratio``
+  times the straight gap (a stub 40 m from the road it branches off is not a candidate).
+
+``saved_m`` = detour - gap. A detour beyond ``max_detour_m`` counts as ``max_detour_m``; a target
+that cannot be reached at all (the dead end lies on an island of the public network) counts as
+``unreachable_detour_m`` (its ``detour_m`` is infinite). The score weights the saving by the
+residential land around the dead end and penalises links across water or railways::
+
+    score = saved_m * (min_weight + (1 - min_weight) * residential_share) * barrier_factor**crosses
+
+``rank`` 1 is the best public dead end; dead ends without a candidate have no rank. A piece
+of road with dead ends at both ends (an isolated piece), and two dead ends facing each other
+(``pairs_with``: one link opens both), are ranked once, at the better end. Almost-junctions
+(likely mapping errors) and dead ends of ``unranked_highways`` (ramps) are not ranked.
+``data_check`` flags what is more likely a mapping error than a real 断头路: an end within
+``almost_junction_m`` of another road, and isolated pieces.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from geoplan.config import DeadEndSettings
+from geoplan.deadends.detect import RoadNetwork
+from geoplan.deadends.params import DeadEndParams
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 256
+"""Dead ends per Dijkstra call (bounds the dense distance block to 256 × nodes floats)."""
+
+_NOT_BARRIER_RAIL = {"abandoned", "razed", "dismantled", "disused", "proposed", "construction",
+                     "subway"}
+"""Railway kinds that do not block a surface link (gone, planned, or underground)."""
+
+CANDIDATE_COLUMNS = ["data_check", "pairs_with", "gap_m", "detour_m", "detour_ratio", "saved_m",
+                     "residential_share", "score", "rank", "crosses_water", "crosses_railway",
+                     "target_source_id", "target_highway", "target_name"]
+"""Columns :func:`opening_candidates` adds to the dead-end table."""
+
+
+def _target_edges(net: RoadNetwork, params: DeadEndParams) -> np.ndarray:
+    g = net.graph
+    assert g is not None
+    roads = net.roads
+    way = g.edge_source
+    highway = roads["highway"].astype(str).to_numpy()[way]
+    ok = ~np.isin(highway, list(params.exclude_target_highways))
+    if not params.target_service:
+        ok &= highway != "service"
+    if params.exclude_target_structures:
+        ok &= ~roads["bridge"].astype(bool).to_numpy()[way] & ~roads["tunnel"].astype(bool).to_numpy()[way]
+    return np.flatnonzero(ok)
+
+
+def opening_candidates(
+    net: RoadNetwork,
+    dead_ends: gpd.GeoDataFrame,
+    settings: DeadEndSettings,
+    *,
+    residential: gpd.GeoDataFrame | None = None,
+    water: gpd.GeoDataFrame | None = None,
+    waterways: gpd.GeoDataFrame | None = None,
+    railways: gpd.GeoDataFrame | None = None,
+    params: DeadEndParams | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Find, measure and rank the opening candidate of each public dead end.
+
+    Parameters
+    ----------
+    net
+        The public road network.
+    dead_ends
+        Output of :func:`detect_dead_ends` (any categories; only ``public`` rows get candidates).
+    settings
+        ``candidate_radius_m``, ``connected_hop_m``, ``min_detour_ratio``.
+    residential
+        Residential land polygons (weights the score).
+    water, waterways, railways
+        Barriers: a link crossing them is flagged and its score multiplied by
+        ``params.barrier_factor``.
+    params
+        Further thresholds (:class:`DeadEndParams`).
+
+    Returns
+    -------
+    dead_ends : geopandas.GeoDataFrame
+        The input with :data:`CANDIDATE_COLUMNS` added (NaN / False where no candidate).
+    links : geopandas.GeoDataFrame
+        One straight line per candidate, from the dead end to the target road: ``id`` (of the
+        dead end), ``rank``, ``gap_m``, ``detour_m``, ``detour_ratio``, ``saved_m``, ``score``,
+        ``crosses_water``, ``crosses_railway``, ``target_source_id``, ``target_highway``,
+        ``target_name``.
+    """
+    params = params or DeadEndParams()
+    out = dead_ends.copy()
+    n = len(out)
+    for col in ("gap_m", "detour_m", "detour_ratio", "saved_m", "residential_share", "score"):
+        out[col] = np.nan
+    out["crosses_water"] = False
+    out["crosses_railway"] = False
+    for col in ("target_source_id", "target_highway", "target_name", "data_check", "pairs_with"):
+        out[col] = ""
+    out["rank"] = pd.array([pd.NA] * n, dtype="Int64")
+    crs = out.crs
+    g = net.graph
+    public = np.flatnonzero(out["category"].to_numpy() == "public") if n else np.zeros(0, int)
+    if g is None or len(public) == 0:
+        return out, _links(out, [], crs)
+
+    ends = shapely.points(out["end_x"].to_numpy(float), out["end_y"].to_numpy(float))
+    out["residential_share"] = _residential_share(ends, residential, params.catchment_m)
+    targets = _target_edges(net, params)
+    tree = shapely.STRtree(g.edge_geometry[targets])
+    seg_edges = _segment_edges(net, out)
+    target_edge = np.full(n, -1, dtype=np.int64)
+    target_pts: list[tuple[int, shapely.Point]] = []
+    for lo in range(0, len(public), _CHUNK):
+        rows = public[lo:lo + _CHUNK]
+        nodes = out["node"].to_numpy(int)[rows]
+        dist = dijkstra(g.csr, directed=True, indices=nodes, limit=params.max_detour_m)
+        for k, i in enumerate(rows):
+            best = _best_target(i, ends[i], dist[k], tree, targets, seg_edges[i], net, settings)
+            if best is None:
+                continue
+            gap, detour, edge, point = best
+            way = int(g.edge_source[edge])
+            out.iloc[i, out.columns.get_loc("gap_m")] = gap
+            out.iloc[i, out.columns.get_loc("detour_m")] = detour
+            out.iloc[i, out.columns.get_loc("target_source_id")] = net.roads["source_id"].iat[way]
+            out.iloc[i, out.columns.get_loc("target_highway")] = net.roads["highway"].iat[way]
+            out.iloc[i, out.columns.get_loc("target_name")] = net.roads["name"].iat[way]
+            target_pts.append((int(i), point))
+            target_edge[i] = edge
+
+    has = out["gap_m"].notna().to_numpy()
+    gap = out["gap_m"].to_numpy(float)
+    detour = out["detour_m"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["detour_ratio"] = np.where(gap > 0, detour / gap, np.inf)
+    out.loc[~has, "detour_ratio"] = np.nan
+    counted = np.where(np.isinf(detour), params.unreachable_detour_m, np.minimum(detour, params.max_detour_m))
+    out["saved_m"] = np.where(has, np.maximum(counted - gap, 0.0), np.nan)
+    out["data_check"] = _data_checks(out, has, gap, params)
+    out["pairs_with"] = _mutual_pairs(out, target_edge, seg_edges)
+    link_geoms = {i: shapely.LineString([ends[i], p]) for i, p in target_pts}
+    if link_geoms:
+        idx = np.array(list(link_geoms))
+        lines = np.array(list(link_geoms.values()))
+        out.loc[out.index[idx], "crosses_water"] = _crosses(lines, [water, waterways])
+        out.loc[out.index[idx], "crosses_railway"] = _crosses(lines, [_blocking_rail(railways)])
+    weight = params.min_weight + (1 - params.min_weight) * out["residential_share"].fillna(0).to_numpy()
+    barrier = np.where(out["crosses_water"].to_numpy(bool) | out["crosses_railway"].to_numpy(bool),
+                       params.barrier_factor, 1.0)
+    out["score"] = np.where(has, out["saved_m"].to_numpy(float) * weight * barrier, np.nan)
+    ranked = out.loc[has].sort_values(["score", "gap_m"], ascending=[False, True])
+    ramp = out["highway"].isin(list(params.unranked_highways)).to_numpy()
+    unranked = (gap <= params.almost_junction_m) | ramp
+    ranked = ranked.loc[~unranked[out.index.get_indexer(ranked.index)]]
+    node_of = dict(zip(out["id"], out["node"], strict=True))
+    piece = []
+    for a, b, j, other in zip(ranked["node"], ranked["far_node"], ranked["junction_node"],
+                              ranked["pairs_with"], strict=True):
+        if j < 0:  # an isolated piece: both ends are dead ends of one road
+            piece.append((min(a, b), max(a, b)))
+        elif other:  # two dead ends facing each other: one link opens both
+            piece.append((min(a, node_of[other]), max(a, node_of[other])))
+        else:
+            piece.append((a, -1))
+    ranked = ranked.loc[~pd.Series(piece, index=ranked.index).duplicated().to_numpy()]
+    out.loc[ranked.index, "rank"] = np.arange(1, len(ranked) + 1)
+    logger.info("opening candidates: %d of %d public dead ends have one", int(has.sum()), len(public))
+    return out, _links(out, [(i, link_geoms[i]) for i, _ in target_pts], crs)
+
+
+def _mutual_pairs(out: gpd.GeoDataFrame, target_edge: np.ndarray, seg_edges: list[set[int]]) -> np.ndarray:
+    """The id of the dead end facing each one (each one's link lands on the other's segment)."""
+    owner: dict[int, int] = {}
+    for i, edges in enumerate(seg_edges):
+        if out["category"].iat[i] == "public":
+            for e in edges:
+                owner.setdefault(e, i)
+    pairs = np.full(len(out), "", dtype=object)
+    for i, e in enumerate(target_edge):
+        j = owner.get(int(e), -1) if e >= 0 else -1
+        if j >= 0 and j != i and target_edge[j] in seg_edges[i]:
+            pairs[i] = out["id"].iat[j]
+    return pairs
+
+
+def _data_checks(out: gpd.GeoDataFrame, has: np.ndarray, gap: np.ndarray,
+                 params: DeadEndParams) -> np.ndarray:
+    checks = np.full(len(out), "", dtype=object)
+    isolated = out["isolated"].to_numpy(bool)
+    island = out["island"].to_numpy(bool) if "island" in out else np.zeros(len(out), bool)
+    almost = has & (gap <= params.almost_junction_m)
+    for i in range(len(out)):
+        notes = []
+        if almost[i]:
+            notes.append(f"ends {gap[i]:.1f} m from {out['target_name'].iat[i] or 'a road'} "
+                         "without a shared node: probably a mapping error")
+        if isolated[i]:
+            notes.append("isolated piece of road: check whether it connects in reality")
+        elif island[i]:
+            notes.append("not connected to the main network")
+        if out["highway"].iat[i] in params.unranked_highways:
+            notes.append(f"a {out['highway'].iat[i]} ramp cannot end: check the data")
+        checks[i] = "; ".join(notes)
+    return checks
+
+
+def _segment_edges(net: RoadNetwork, dead_ends: gpd.GeoDataFrame) -> list[set[int]]:
+    """The edges of each dead end's own segment (never a target)."""
+    g = net.graph
+    assert g is not None
+    tree = shapely.STRtree(g.edge_geometry)
+    segs = dead_ends.geometry.to_numpy()
+    i_seg, i_edge = tree.query(segs, predicate="covers")
+    found: list[set[int]] = [set() for _ in range(len(segs))]
+    for i, e in zip(i_seg, i_edge, strict=True):
+        found[int(i)].add(int(e))
+    return found
+
+
+def _best_target(
+    i: int,
+    end: shapely.Point,
+    dist: np.ndarray,
+    tree: shapely.STRtree,
+    targets: np.ndarray,
+    own: set[int],
+    net: RoadNetwork,
+    settings: DeadEndSettings,
+) -> tuple[float, float, int, shapely.Point] | None:
+    """The nearest qualifying target (gap, detour, edge, point), or None."""
+    g = net.graph
+    assert g is not None
+    hits = tree.query(end, predicate="dwithin", distance=settings.candidate_radius_m)
+    if len(hits) == 0:
+        return None
+    edges = targets[hits]
+    keep = np.array([e not in own for e in edges], dtype=bool)
+    edges = edges[keep]
+    if len(edges) == 0:
+        return None
+    geoms = g.edge_geometry[edges]
+    gap = shapely.distance(end, geoms)
+    along = shapely.line_locate_point(geoms, end)
+    length = g.edge_length[edges]
+    detour = np.minimum(dist[g.edge_u[edges]] + along, dist[g.edge_v[edges]] + (length - along))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(gap > 0, detour / gap, np.inf)
+    ok = (detour > settings.connected_hop_m) & (ratio >= settings.min_detour_ratio)
+    if not ok.any():
+        return None
+    cand = np.flatnonzero(ok)
+    j = cand[np.lexsort((-detour[cand], gap[cand]))[0]]
+    point = shapely.line_interpolate_point(geoms[j], along[j])
+    return float(gap[j]), float(detour[j]), int(edges[j]), point
+
+
+def _residential_share(ends: np.ndarray, residential: gpd.GeoDataFrame | None, radius: float) -> np.ndarray:
+    """Share of a circle of ``radius`` around each end covered by residential land."""
+    share = np.zeros(len(ends))
+    if residential is None or len(residential) == 0 or len(ends) == 0:
+        return share
+    polys = residential.geometry.to_numpy()
+    circles = shapely.buffer(ends, radius, quad_segs=16)
+    tree = shapely.STRtree(polys)
+    i_c, i_p = tree.query(circles, predicate="intersects")
+    for i in np.unique(i_c):
+        mine = polys[i_p[i_c == i]]
+        covered = shapely.intersection(shapely.union_all(mine), circles[i])
+        share[i] = shapely.area(covered) / shapely.area(circles[i])
+    return np.clip(share, 0.0, 1.0)
+
+
+def _blocking_rail(railways: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    if railways is None or len(railways) == 0 or "kind" not in railways:
+        return railways
+    return railways.loc[~railways["kind"].astype(str).isin(_NOT_BARRIER_RAIL)]
+
+
+def _crosses(lines: np.ndarray, layers: list[gpd.GeoDataFrame | None]) -> np.ndarray:
+    hit = np.zeros(len(lines), dtype=bool)
+    for layer in layers:
+        if layer is None or len(layer) == 0:
+            continue
+        tree = shapely.STRtree(layer.geometry.to_numpy())
+        i_line, _ = tree.query(lines, predicate="intersects")
+        hit[np.unique(i_line)] = True
+    return hit
+
+
+def _links(
+    out: gpd.GeoDataFrame, links: list[tuple[int, shapely.LineString]], crs: object
+) -> gpd.GeoDataFrame:
+    cols = ["id", "district", "rank", "gap_m", "detour_m", "detour_ratio", "saved_m", "score",
+            "crosses_water", "crosses_railway", "target_source_id", "target_highway", "target_name"]
+    if not links:
+        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
+                                geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    rows = [i for i, _ in links]
+    frame = out.iloc[rows]
+    data = {c: frame[c].to_numpy() if c in frame else "" for c in cols}
+    result = gpd.GeoDataFrame(data, geometry=[g for _, g in links], crs=crs)
+    return result.sort_values("rank").reset_index(drop=True)

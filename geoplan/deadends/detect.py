@@ -1,0 +1,443 @@
+"""Find dead-end road segments (断头路 candidates) and sort them into categories.
+
+The public road network is noded at shared vertices (:func:`geoplan.network.build_walk_graph`:
+ways connect only where they share an OSM node, so bridges stay apart). Every degree-1 node is
+a dead-end candidate; its segment runs back along degree-2 nodes to the first junction
+(degree >= 3). Each candidate gets exactly one category, tested in this order:
+
+``edge_artifact``
+    The end lies within ``edge_tolerance_m`` of the data extent's or the context area's edge
+    (the road was cut there), or it is the open end of a way the extract truncated.
+    Excluded from results, counted.
+``noexit``
+    ``noexit=yes`` on the end node (within ``noexit_tolerance_m``) or on the ending way:
+    a cul-de-sac by design. Kept, marked.
+``private_compound``
+    The end is at a gate, continues into a road that is private by tag, or the segment lies
+    mostly inside a gated compound (a residential polygon of at most ``compound_max_area_m2``)
+    or facility grounds (school, hospital, university, access-restricted areas). Kept apart.
+``service``
+    The ending way is a public ``highway=service`` road (parking or building access): not a
+    street. Excluded from results, counted.
+``public``
+    Everything else: real 断头路 candidates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geoplan.config import DeadEndSettings
+from geoplan.deadends.params import DeadEndParams
+from geoplan.network import WalkGraph, build_walk_graph
+
+logger = logging.getLogger(__name__)
+
+CATEGORIES = ("public", "noexit", "private_compound", "service", "edge_artifact")
+"""Every dead-end category, in the order the rules are tested (last to first)."""
+
+EXCLUDED_CATEGORIES = ("service", "edge_artifact")
+"""Categories left out of the result tables (counted in ``DeadEndResult.excluded``)."""
+
+_PRIVATE_ACCESS = {"private", "no", "customers", "permit", "delivery"}
+
+
+@dataclass(eq=False)
+class RoadNetwork:
+    """The public road network as a graph, with each edge's way attributes.
+
+    Attributes
+    ----------
+    roads
+        The ways of the public network (canonical ``roads`` columns), index 0..n-1.
+    others
+        The remaining roads (not public, or not of a public highway type).
+    graph
+        Nodes, edges and CSR lengths (``graph.edge_source`` indexes ``roads``); None if empty.
+    degree
+        Degree of each node (a self-loop counts twice).
+    """
+
+    roads: gpd.GeoDataFrame
+    others: gpd.GeoDataFrame
+    graph: WalkGraph | None
+    degree: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes (0 for an empty network)."""
+        return 0 if self.graph is None else self.graph.n_nodes
+
+    def incident(self) -> tuple[np.ndarray, np.ndarray]:
+        """(indptr, edge ids): the edges at node ``n`` are ``ids[indptr[n]:indptr[n + 1]]``."""
+        g = self.graph
+        assert g is not None
+        ends = np.concatenate([g.edge_u, g.edge_v])
+        ids = np.concatenate([np.arange(g.n_edges), np.arange(g.n_edges)])
+        order = np.argsort(ends, kind="stable")
+        indptr = np.zeros(g.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ends, minlength=g.n_nodes), out=indptr[1:])
+        return indptr, ids[order]
+
+
+def public_mask(roads: gpd.GeoDataFrame, params: DeadEndParams | None = None) -> np.ndarray:
+    """Which rows of a canonical ``roads`` layer belong to the public road network.
+
+    A way is public when its ``highway`` is in ``params.public_highways`` and ``is_public`` is
+    true (no ``access=private/no/...``, no ``service=driveway/parking_aisle/...``). Public
+    ``highway=service`` ways count only when ``params.include_service`` is set.
+    """
+    params = params or DeadEndParams()
+    highway = roads["highway"].astype(str).to_numpy()
+    mask = np.isin(highway, list(params.public_highways)) & roads["is_public"].astype(bool).to_numpy()
+    access = roads["access"].astype(str).to_numpy()
+    mask &= ~np.isin(access, list(_PRIVATE_ACCESS))
+    if not params.include_service:
+        mask &= highway != "service"
+    return mask
+
+
+def build_road_network(roads: gpd.GeoDataFrame, params: DeadEndParams | None = None) -> RoadNetwork:
+    """Node the public roads at shared vertices.
+
+    Parameters
+    ----------
+    roads
+        A canonical ``roads`` layer in a projected CRS (metres).
+    params
+        Which ways are public (:func:`public_mask`).
+
+    Returns
+    -------
+    RoadNetwork
+        ``graph`` is None when no public road is left.
+    """
+    mask = public_mask(roads, params)
+    public = roads.loc[mask].reset_index(drop=True)
+    others = roads.loc[~mask].reset_index(drop=True)
+    geoms = public.geometry.to_numpy()
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(public) else np.zeros(0, bool)
+    if not usable.any():
+        return RoadNetwork(public, others, None, np.zeros(0, dtype=np.int64))
+    graph = build_walk_graph(public)
+    degree = np.bincount(graph.edge_u, minlength=graph.n_nodes) + np.bincount(
+        graph.edge_v, minlength=graph.n_nodes)
+    return RoadNetwork(public, others, graph, degree.astype(np.int64))
+
+
+def _walk_segments(net: RoadNetwork) -> list[tuple[int, list[int], int]]:
+    """For each degree-1 node: (end node, edges from the end to the junction, last node)."""
+    g = net.graph
+    if g is None:
+        return []
+    indptr, inc = net.incident()
+    out = []
+    for start in np.flatnonzero(net.degree == 1):
+        node, prev, edges = int(start), -1, []
+        while True:
+            here = inc[indptr[node]:indptr[node + 1]]
+            nxt = [e for e in here if e != prev]
+            if not nxt:
+                break
+            e = int(nxt[0])
+            edges.append(e)
+            node = int(g.edge_v[e]) if g.edge_u[e] == node else int(g.edge_u[e])
+            prev = e
+            if node == start or net.degree[node] != 2:
+                break
+        out.append((int(start), edges, node))
+    return out
+
+
+def _segment_geometry(g: WalkGraph, start: int, edges: list[int]) -> shapely.LineString:
+    coords = []
+    node = start
+    for e in edges:
+        xy = shapely.get_coordinates(g.edge_geometry[e])
+        if g.edge_u[e] != node:
+            xy = xy[::-1]
+        coords.append(xy if not coords else xy[1:])
+        node = int(g.edge_v[e]) if g.edge_u[e] == node else int(g.edge_u[e])
+    return shapely.LineString(np.concatenate(coords))
+
+
+def detect_dead_ends(
+    net: RoadNetwork,
+    settings: DeadEndSettings,
+    *,
+    data_extent: BaseGeometry | None = None,
+    context_area: BaseGeometry | None = None,
+    noexit_nodes: gpd.GeoSeries | None = None,
+    gates: gpd.GeoSeries | None = None,
+    compounds: gpd.GeoDataFrame | None = None,
+    params: DeadEndParams | None = None,
+) -> gpd.GeoDataFrame:
+    """Every dead-end segment of ``net`` with its category (artifacts included).
+
+    Parameters
+    ----------
+    net
+        The public road network (:func:`build_road_network`).
+    settings
+        ``edge_tolerance_m`` decides edge artifacts.
+    data_extent, context_area
+        Where the data and the analysed area end; ends near either edge are artifacts.
+    noexit_nodes
+        Points of OSM nodes tagged ``noexit=yes`` (see :func:`read_osm_extras`).
+    gates
+        Points of gate nodes.
+    compounds
+        Polygons of gated compounds and facility grounds (any columns).
+    params
+        Further thresholds (:class:`DeadEndParams`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per degree-1 node: ``id`` (``DE0001``…, stable in space: sorted by x, y),
+        ``node``, ``junction_node`` (-1 for an isolated piece), ``far_node`` (the junction, or
+        the other end of an isolated piece), ``island`` (not on the main connected component of
+        the public network), ``category``, ``reason``,
+        ``source_id`` (the ending way), ``highway``, ``road_class``, ``name``, ``length_m``
+        (end to junction), ``isolated``, ``continues_into`` (highways of non-public roads
+        at the end), ``end_x``, ``end_y``; geometry is the segment from the end to the junction.
+    """
+    params = params or DeadEndParams()
+    g = net.graph
+    crs = net.roads.crs
+    walks = _walk_segments(net)
+    if g is None or not walks:
+        return _empty(crs)
+    roads = net.roads
+    rows = []
+    for start, edges, last in walks:
+        ways = g.edge_source[edges]
+        names = [n for n in roads["name"].to_numpy()[ways] if n]
+        first = int(ways[0])
+        rows.append({
+            "node": start,
+            "junction_node": last if net.degree[last] >= 3 else -1,
+            "far_node": last,
+            "island": bool(g.component[start] != g.main_component),
+            "source_id": roads["source_id"].iat[first],
+            "highway": roads["highway"].iat[first],
+            "road_class": roads["road_class"].iat[first],
+            "name": names[0] if names else "",
+            "length_m": float(g.edge_length[edges].sum()),
+            "isolated": bool(net.degree[last] < 3),
+            "way_noexit": bool(roads["noexit"].iat[first]) if "noexit" in roads else False,
+            "way_truncated": bool(roads["truncated"].iat[first]) if "truncated" in roads else False,
+            "way_row": first,
+            "end_x": float(g.node_x[start]),
+            "end_y": float(g.node_y[start]),
+            "geometry": _segment_geometry(g, start, edges),
+        })
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    ends = shapely.points(out["end_x"].to_numpy(), out["end_y"].to_numpy())
+    out["continues_into"] = _continuations(ends, net.others, params)
+    category, reason = _categorise(out, ends, settings, params, data_extent, context_area,
+                                   noexit_nodes, gates, compounds, net)
+    out["category"] = category
+    out["reason"] = reason
+    out = out.sort_values(["end_x", "end_y"]).reset_index(drop=True)
+    out.insert(0, "id", [f"DE{i + 1:04d}" for i in range(len(out))])
+    out = out.drop(columns=["way_noexit", "way_truncated", "way_row"])
+    counts = out["category"].value_counts().to_dict()
+    logger.info("dead ends: %d degree-1 nodes; by category %s", len(out), counts)
+    return out
+
+
+def _empty(crs: Any) -> gpd.GeoDataFrame:
+    cols = ["id", "node", "junction_node", "far_node", "island", "source_id", "highway", "road_class", "name",
+            "length_m", "isolated", "end_x", "end_y", "continues_into", "category", "reason"]
+    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
+                            geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def _continuations(ends: np.ndarray, others: gpd.GeoDataFrame, params: DeadEndParams) -> list[str]:
+    """Highway (and access) of the non-public roads touching each end."""
+    result = [""] * len(ends)
+    if len(others) == 0 or len(ends) == 0:
+        return result
+    tree = shapely.STRtree(others.geometry.to_numpy())
+    i_end, i_road = tree.query(ends, predicate="dwithin", distance=0.05)
+    found: dict[int, set[str]] = {}
+    for i, j in zip(i_end, i_road, strict=True):
+        row = others.iloc[j]
+        label = str(row["highway"])
+        extra = ",".join(v for v in (str(row["service"]), str(row["access"])) if v)
+        found.setdefault(int(i), set()).add(f"{label}({extra})" if extra else label)
+    for i, labels in found.items():
+        result[i] = ";".join(sorted(labels))
+    return result
+
+
+def _near(points: np.ndarray, targets: gpd.GeoSeries | None, distance: float) -> np.ndarray:
+    """Distance from each point to the nearest target within ``distance`` (inf if none)."""
+    dist = np.full(len(points), np.inf)
+    if targets is None or len(targets) == 0 or len(points) == 0:
+        return dist
+    geoms = np.asarray(targets.geometry.to_numpy() if hasattr(targets, "geometry") else targets)
+    tree = shapely.STRtree(geoms)
+    i_pt, i_tg = tree.query(points, predicate="dwithin", distance=distance)
+    if len(i_pt):
+        d = shapely.distance(points[i_pt], geoms[i_tg])
+        np.minimum.at(dist, i_pt, d)
+    return dist
+
+
+def _categorise(
+    out: gpd.GeoDataFrame,
+    ends: np.ndarray,
+    settings: DeadEndSettings,
+    params: DeadEndParams,
+    data_extent: BaseGeometry | None,
+    context_area: BaseGeometry | None,
+    noexit_nodes: gpd.GeoSeries | None,
+    gates: gpd.GeoSeries | None,
+    compounds: gpd.GeoDataFrame | None,
+    net: RoadNetwork,
+) -> tuple[np.ndarray, np.ndarray]:
+    n = len(out)
+    category = np.full(n, "public", dtype=object)
+    reason = np.full(n, "", dtype=object)
+
+    def assign(mask: np.ndarray, cat: str, why: np.ndarray | str) -> None:
+        free = mask & (reason == "")
+        category[free] = cat
+        reason[free] = why[free] if isinstance(why, np.ndarray) else why
+
+    # edge artifacts first: the road was cut by the data's or the analysed area's edge
+    tol = settings.edge_tolerance_m
+    for label, area in (("data extent", data_extent), ("context area", context_area)):
+        if area is None or area.is_empty:
+            continue
+        d = shapely.distance(ends, area.boundary)
+        outside = ~shapely.covers(area.buffer(tol), ends)
+        why = np.array([f"{v:.0f} m from the {label} edge" for v in d], dtype=object)
+        assign((d <= tol) | outside, "edge_artifact", why)
+    truncated = _truncated_ends(out, ends, net)
+    assign(truncated, "edge_artifact", "open end of a way the extract truncated")
+
+    d_noexit = _near(ends, noexit_nodes, params.noexit_tolerance_m)
+    assign(np.isfinite(d_noexit), "noexit", "noexit=yes on the end node")
+    assign(out["way_noexit"].to_numpy(dtype=bool), "noexit", "noexit=yes on the way")
+
+    d_gate = _near(ends, gates, params.gate_distance_m)
+    assign(np.isfinite(d_gate), "private_compound",
+           np.array([f"gate {v:.0f} m from the end" for v in d_gate], dtype=object))
+    cont = out["continues_into"].to_numpy()
+    private_cont = np.array([_private_minor(c) for c in cont], dtype=bool)
+    assign(private_cont, "private_compound",
+           np.array([f"continues into private road {c}" for c in cont], dtype=object))
+    if compounds is not None and len(compounds):
+        share, label = _inside_share(out.geometry.to_numpy(), ends, compounds)
+        inside = share >= params.compound_inside_share
+        assign(inside, "private_compound",
+               np.array([f"{100 * s:.0f}% inside {lbl}" for s, lbl in zip(share, label, strict=True)],
+                        dtype=object))
+
+    assign(out["highway"].to_numpy() == "service", "service", "ends on a service road")
+    reason[reason == ""] = "ends without connecting"
+    return category, reason
+
+
+_MAIN_HIGHWAYS = ("motorway", "trunk", "primary", "secondary")
+
+
+def _private_minor(continuation: str) -> bool:
+    """Whether a continuation label names a minor road closed by its access tag.
+
+    A main road with ``access=no`` (an elevated road under construction, a bus-only road) is
+    not the way into a compound, so it does not make the dead end private.
+    """
+    for label in filter(None, continuation.split(";")):
+        highway, _, extra = label.partition("(")
+        if highway.startswith(_MAIN_HIGHWAYS):
+            continue
+        if set(extra.rstrip(")").split(",")) & _PRIVATE_ACCESS:
+            return True
+    return False
+
+
+def _truncated_ends(out: gpd.GeoDataFrame, ends: np.ndarray, net: RoadNetwork) -> np.ndarray:
+    """Ends that are the first or last vertex of a way the OSM file truncated."""
+    flag = out["way_truncated"].to_numpy(dtype=bool)
+    if not flag.any():
+        return np.zeros(len(out), dtype=bool)
+    result = np.zeros(len(out), dtype=bool)
+    for i in np.flatnonzero(flag):
+        geom = net.roads.geometry.iat[int(out["way_row"].iat[i])]
+        tips = shapely.get_coordinates(geom)[[0, -1]]
+        result[i] = bool(np.any(shapely.distance(shapely.points(tips), ends[i]) < 0.01))
+    return result
+
+
+def _inside_share(
+    segments: np.ndarray, ends: np.ndarray, compounds: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each segment's length inside a compound whose polygon holds the end."""
+    polys = compounds.geometry.to_numpy()
+    n = len(compounds)
+    labels = compounds["kind"].astype(str) if "kind" in compounds else pd.Series(["compound"] * n)
+    ids = compounds["source_id"].astype(str) if "source_id" in compounds else pd.Series([""] * n)
+    tree = shapely.STRtree(polys)
+    i_end, i_poly = tree.query(ends, predicate="intersects")
+    share = np.zeros(len(ends))
+    label = np.full(len(ends), "", dtype=object)
+    lengths = shapely.length(segments)
+    for i, j in zip(i_end, i_poly, strict=True):
+        inside = shapely.length(shapely.intersection(segments[i], polys[j]))
+        s = inside / lengths[i] if lengths[i] > 0 else 1.0
+        if s > share[i]:
+            share[i] = s
+            label[i] = f"{labels.iat[j]} {ids.iat[j]}".strip()
+    return share, label
+
+
+def compound_polygons(
+    residential: gpd.GeoDataFrame | None,
+    grounds: gpd.GeoDataFrame | None,
+    params: DeadEndParams | None = None,
+) -> gpd.GeoDataFrame | None:
+    """Gated compounds: residential polygons up to ``compound_max_area_m2``, plus grounds.
+
+    Parameters
+    ----------
+    residential
+        The canonical ``residential`` layer (landuse=residential).
+    grounds
+        Facility grounds and access-restricted areas (:attr:`OsmExtras.grounds`).
+    params
+        ``compound_max_area_m2``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        Columns ``source_id``, ``kind`` and the polygons; None when there are none.
+    """
+    params = params or DeadEndParams()
+    parts = []
+    if residential is not None and len(residential):
+        area = residential.geometry.area.to_numpy()
+        small = residential.loc[area <= params.compound_max_area_m2]
+        parts.append(gpd.GeoDataFrame({"source_id": small["source_id"].astype(str).to_numpy(),
+                                       "kind": "residential compound"},
+                                      geometry=small.geometry.to_numpy(), crs=residential.crs))
+    if grounds is not None and len(grounds):
+        parts.append(gpd.GeoDataFrame(
+            {"source_id": grounds["source_id"].astype(str).to_numpy() if "source_id" in grounds else "",
+             "kind": grounds["kind"].astype(str).to_numpy() if "kind" in grounds else "grounds"},
+            geometry=grounds.geometry.to_numpy(), crs=grounds.crs))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)

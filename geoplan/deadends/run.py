@@ -1,0 +1,311 @@
+"""The dead-end analysis end to end: detect, rank, measure progress and connectivity, write."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan._io import write_csv, write_gpkg
+from geoplan.config import DeadEndSettings
+from geoplan.deadends.candidates import opening_candidates
+from geoplan.deadends.connectivity import assign_districts, connectivity_table
+from geoplan.deadends.detect import (
+    CATEGORIES,
+    EXCLUDED_CATEGORIES,
+    build_road_network,
+    compound_polygons,
+    detect_dead_ends,
+)
+from geoplan.deadends.osm_extras import OsmExtras
+from geoplan.deadends.params import DeadEndParams
+from geoplan.deadends.progress import check_overlap, match_progress, progress_table
+
+logger = logging.getLogger(__name__)
+
+RESULT_COLUMNS = ["district", "id", "category", "highway", "road_class", "name", "length_m",
+                  "gap_m", "detour_m", "detour_ratio", "saved_m", "score", "rank",
+                  "crosses_water", "crosses_railway", "data_check", "pairs_with", "reason",
+                  "source_id", "continues_into",
+                  "isolated", "island", "residential_share", "target_source_id", "target_highway",
+                  "target_name", "end_x", "end_y", "node", "junction_node", "far_node"]
+"""Columns of :attr:`DeadEndResult.dead_ends` (besides the geometry), in order."""
+
+
+@dataclass
+class DeadEndResult:
+    """Everything the dead-end analysis found.
+
+    Attributes
+    ----------
+    dead_ends
+        One row per dead end inside a district, categories ``public``, ``noexit`` and
+        ``private_compound`` (see :mod:`geoplan.deadends.detect`); LineStrings from the end to
+        the first junction; columns :data:`RESULT_COLUMNS`. Sorted by rank (best first), then
+        category and id.
+    candidates
+        Proposed links (straight LineStrings from each ranked dead end to its target road).
+    connectivity
+        Per-district connectivity table (:mod:`geoplan.deadends.connectivity`).
+    progress
+        Per-district progress against the baseline, or None without a baseline
+        (:func:`geoplan.deadends.progress.progress_table`).
+    progress_detail
+        Each baseline public dead end with its ``status``, or None.
+    excluded
+        Counts of dead ends left out: by excluded category, and ``outside_districts``.
+    all_dead_ends
+        Every degree-1 node with its category, artifacts included (for auditing).
+    crs
+        The analysis CRS.
+    districts
+        The districts analysed.
+    """
+
+    dead_ends: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    connectivity: pd.DataFrame
+    progress: pd.DataFrame | None
+    excluded: dict[str, int]
+    all_dead_ends: gpd.GeoDataFrame
+    crs: Any = None
+    districts: gpd.GeoDataFrame | None = None
+    progress_detail: gpd.GeoDataFrame | None = field(default=None)
+
+
+def _gates(layerset: Any, gates: gpd.GeoSeries | None) -> gpd.GeoSeries | None:
+    if gates is not None:
+        return gates
+    try:
+        entrances = layerset["entrances"]
+    except KeyError:
+        return None
+    if len(entrances) == 0 or "kind" not in entrances:
+        return None
+    mask = entrances["kind"].astype(str).isin(["gate", "lift_gate", "entrance"])
+    return entrances.geometry.loc[mask]
+
+
+def _layer(layerset: Any, kind: str) -> gpd.GeoDataFrame | None:
+    try:
+        return layerset[kind]
+    except KeyError:
+        return None
+
+
+def _detect(layerset: Any, settings: DeadEndSettings, extras: OsmExtras | None,
+            noexit_nodes: gpd.GeoSeries | None, params: DeadEndParams) -> tuple[Any, gpd.GeoDataFrame]:
+    net = build_road_network(layerset["roads"], params)
+    grounds = extras.grounds if extras is not None else None
+    gates = _gates(layerset, extras.gates if extras is not None else None)
+    if noexit_nodes is None and extras is not None:
+        noexit_nodes = extras.noexit_nodes
+    compounds = compound_polygons(_layer(layerset, "residential"), grounds, params)
+    found = detect_dead_ends(
+        net, settings, data_extent=layerset.data_extent, context_area=layerset.context_area,
+        noexit_nodes=noexit_nodes, gates=gates, compounds=compounds, params=params,
+    )
+    return net, found
+
+
+def run_deadends(
+    layerset: Any,
+    settings: DeadEndSettings,
+    *,
+    noexit_nodes: gpd.GeoSeries | None = None,
+    baseline: Any = None,
+    extras: OsmExtras | None = None,
+    baseline_extras: OsmExtras | None = None,
+    params: DeadEndParams | None = None,
+) -> DeadEndResult:
+    """Run the dead-end analysis on a loaded layer set.
+
+    Parameters
+    ----------
+    layerset
+        A :class:`geoplan.layers.LayerSet` (or anything with ``roads``, ``residential``,
+        ``water``, ``waterways``, ``railways``, ``entrances`` layers by ``[]``, and
+        ``districts``, ``data_extent``, ``context_area``, ``crs``).
+    settings
+        ``config.deadends``.
+    noexit_nodes
+        Points of ``noexit=yes`` nodes (overrides ``extras.noexit_nodes``).
+    baseline
+        A LayerSet of an older network version (same districts); enables progress.
+    extras, baseline_extras
+        Gates, grounds and noexit nodes read from the OSM files
+        (:func:`geoplan.deadends.read_osm_extras`); without them gates come from the
+        ``entrances`` layer and compounds from the ``residential`` layer only.
+    params
+        Further thresholds (:class:`DeadEndParams`).
+
+    Returns
+    -------
+    DeadEndResult
+
+    Raises
+    ------
+    geoplan._errors.InputDataError
+        If the baseline does not overlap the current data.
+    """
+    params = params or DeadEndParams()
+    districts = layerset.districts
+    net, found = _detect(layerset, settings, extras, noexit_nodes, params)
+    ends = shapely.points(found["end_x"].to_numpy(float), found["end_y"].to_numpy(float))
+    found["district"] = assign_districts(ends, districts)
+
+    excluded = {cat: int((found["category"] == cat).sum()) for cat in EXCLUDED_CATEGORIES}
+    kept_mask = ~found["category"].isin(EXCLUDED_CATEGORIES)
+    excluded["outside_districts"] = int((kept_mask & (found["district"] == "")).sum())
+    kept = found.loc[kept_mask & (found["district"] != "")].reset_index(drop=True)
+    kept, links = opening_candidates(
+        net, kept, settings, residential=_layer(layerset, "residential"),
+        water=_layer(layerset, "water"), waterways=_layer(layerset, "waterways"),
+        railways=_layer(layerset, "railways"), params=params,
+    )
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    kept["_cat"] = kept["category"].map(order)
+    kept = kept.sort_values(["rank", "_cat", "id"], na_position="last").drop(columns="_cat")
+    kept = gpd.GeoDataFrame(kept[[*RESULT_COLUMNS, "geometry"]].reset_index(drop=True),
+                            geometry="geometry", crs=found.crs)
+    connectivity = connectivity_table(net, found, districts)
+
+    progress = detail = None
+    if baseline is not None:
+        detail, progress = _progress(baseline, layerset, found, net, settings, baseline_extras, params)
+    logger.info("dead ends: %d kept (%s), excluded %s", len(kept),
+                kept["category"].value_counts().to_dict(), excluded)
+    return DeadEndResult(kept, links, connectivity, progress, excluded, found,
+                         crs=found.crs, districts=districts, progress_detail=detail)
+
+
+def _progress(baseline: Any, layerset: Any, current: gpd.GeoDataFrame, net: Any,
+              settings: DeadEndSettings, extras: OsmExtras | None,
+              params: DeadEndParams) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    roads = baseline["roads"]
+    extent = shapely.box(*roads.total_bounds) if len(roads) else shapely.Polygon()
+    check_overlap(extent, layerset.context_area, "the baseline network")
+    check_overlap(baseline.data_extent, layerset.data_extent, "the baseline extract")
+    _, base_found = _detect(baseline, settings, extras, None, params)
+    # ends near the current data's edges are artifacts now too: they cannot be judged
+    pts = shapely.points(base_found["end_x"].to_numpy(float), base_found["end_y"].to_numpy(float))
+    tol = settings.edge_tolerance_m
+    for area in (layerset.data_extent, layerset.context_area):
+        near = shapely.distance(pts, area.boundary) <= tol
+        outside = ~shapely.covers(area, pts)
+        base_found.loc[(near | outside) & (base_found["category"] == "public"), "category"] = "edge_artifact"
+    matched = match_progress(base_found, current, net, params)
+    matched["district"] = assign_districts(matched.geometry.to_numpy(), layerset.districts)
+    matched = matched.loc[matched["district"] != ""].reset_index(drop=True)
+    cols = ["district", "id", "status", "opened", "highway", "road_class", "name", "length_m",
+            "source_id", "end_x", "end_y", "geometry"]
+    matched = gpd.GeoDataFrame(matched[cols], geometry="geometry", crs=matched.crs)
+    return matched, progress_table(matched, layerset.districts, settings)
+
+
+def _csv_frame(result: DeadEndResult) -> pd.DataFrame:
+    frame = pd.DataFrame(result.dead_ends.drop(columns="geometry"))
+    if len(frame) and result.crs is not None:
+        lonlat = gpd.GeoSeries(shapely.points(frame["end_x"], frame["end_y"]), crs=result.crs).to_crs(4326)
+        frame["end_lon"] = lonlat.x.round(6).to_numpy()
+        frame["end_lat"] = lonlat.y.round(6).to_numpy()
+    else:
+        frame["end_lon"] = pd.Series(dtype=float)
+        frame["end_lat"] = pd.Series(dtype=float)
+    for col in ("length_m", "gap_m", "detour_m", "saved_m", "score", "end_x", "end_y"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").round(1)
+    for col in ("detour_ratio", "residential_share"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").round(3)
+    return frame
+
+
+def write_deadends(result: DeadEndResult, out_dir: str | Path) -> list[Path]:
+    """Write ``deadends.csv`` and ``deadends.gpkg`` (and ``deadends_progress.csv``) atomically.
+
+    ``deadends.gpkg`` layers: ``dead_ends`` (segments), ``dead_end_points`` (the end nodes),
+    ``candidates`` (proposed links), ``districts`` (district polygons with the connectivity
+    table's columns) and, with a baseline, ``progress`` (baseline ends with their status).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    out = Path(out_dir)
+    written = [write_csv(_csv_frame(result), out / "deadends.csv")]
+    dead = result.dead_ends.copy()
+    dead["detour_m"] = dead["detour_m"].replace(np.inf, np.nan)
+    dead["detour_ratio"] = dead["detour_ratio"].replace(np.inf, np.nan)
+    dead["rank"] = dead["rank"].astype("float64")
+    points = dead.set_geometry(gpd.GeoSeries(
+        shapely.points(dead["end_x"].to_numpy(float), dead["end_y"].to_numpy(float)), crs=dead.crs))
+    layers: dict[str, gpd.GeoDataFrame] = {"dead_ends": dead, "dead_end_points": points}
+    links = result.candidates.copy()
+    for col in ("detour_m", "detour_ratio"):
+        if col in links:
+            links[col] = pd.to_numeric(links[col]).replace(np.inf, np.nan)
+    if "rank" in links:
+        links["rank"] = pd.to_numeric(links["rank"]).astype("float64")
+    layers["candidates"] = links
+    if result.districts is not None:
+        table = result.connectivity.drop(columns=[c for c in ("area_km2",) if c in result.connectivity])
+        layers["districts"] = result.districts[["district", "area_m2", "geometry"]].merge(
+            table, on="district", how="left")
+    if result.progress_detail is not None:
+        layers["progress"] = result.progress_detail
+    written.append(write_gpkg(layers, out / "deadends.gpkg"))
+    if result.progress is not None:
+        written.append(write_csv(result.progress, out / "deadends_progress.csv"))
+    return written
+
+
+def _fmt(value: object, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return "inf" if math.isinf(value) else f"{value:.{digits}f}"
+    return str(value)
+
+
+def format_table(result: DeadEndResult, top: int = 10) -> str:
+    """The terminal summary: connectivity per district, the top dead ends, progress."""
+    conn = result.connectivity
+    lines = ["Dead-end roads (断头路) and connectivity per district"]
+    head = pd.DataFrame({
+        "district": conn["district"],
+        "road km": conn["road_km"].map(_fmt),
+        "km/km²": conn["road_density"].map(_fmt),
+        "junctions/km²": conn["intersection_density"].map(_fmt),
+        "dead-end share": (100 * conn["dead_end_share"]).map(
+            lambda v: _fmt(v, 0) + "%" if pd.notna(v) else "-"),
+        "link-node": conn["link_node_ratio"].map(lambda v: _fmt(v, 2)),
+        "public": conn["n_public"], "noexit": conn["n_noexit"],
+        "compound": conn["n_private_compound"],
+    })
+    lines.append(head.to_string(index=False))
+    lines.append("excluded: " + ", ".join(f"{k} {v}" for k, v in result.excluded.items()))
+    ranked = result.dead_ends.loc[result.dead_ends["rank"].notna()].head(top)
+    if len(ranked):
+        lines.append(f"\nTop {len(ranked)} dead ends to open "
+                     "(rank 1 = most detour saved, weighted by housing)")
+        show = pd.DataFrame({
+            "rank": ranked["rank"].astype(int), "id": ranked["id"], "district": ranked["district"],
+            "name": ranked["name"].replace("", "(unnamed)"), "highway": ranked["highway"],
+            "gap m": ranked["gap_m"].map(lambda v: _fmt(v, 0)),
+            "detour m": ranked["detour_m"].map(lambda v: _fmt(v, 0)),
+            "ratio": ranked["detour_ratio"].map(_fmt),
+            "barrier": np.where(ranked["crosses_water"], "water",
+                                np.where(ranked["crosses_railway"], "rail", "")),
+        })
+        lines.append(show.to_string(index=False))
+    if result.progress is not None:
+        lines.append("\nProgress since the baseline (opened / baseline public dead ends)")
+        lines.append(result.progress.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return "\n".join(lines)
