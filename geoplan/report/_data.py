@@ -1,0 +1,134 @@
+"""Small helpers shared by the map, the reports and the workbook.
+
+They read the coverage and dead-end results by attribute (the documented contracts of
+:mod:`geoplan.coverage` and :mod:`geoplan.deadends`) and tolerate a missing result or an
+empty frame, so that a map or a report can still be written when one step produced nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+COORD_DECIMALS = 6
+"""Decimals kept in WGS84 coordinates written to HTML (~0.1 m)."""
+
+
+def frame(result: Any, attr: str) -> pd.DataFrame:
+    """``result.attr`` as a DataFrame, or an empty one when the result or attribute is missing."""
+    value = getattr(result, attr, None) if result is not None else None
+    if value is None:
+        return pd.DataFrame()
+    return value
+
+
+def geoframe(result: Any, attr: str) -> gpd.GeoDataFrame | None:
+    """``result.attr`` when it is a non-empty GeoDataFrame, else None."""
+    value = getattr(result, attr, None) if result is not None else None
+    if isinstance(value, gpd.GeoDataFrame) and len(value) and value.crs is not None:
+        return value
+    return None
+
+
+def standards_order(coverage: Any) -> list[str]:
+    """Standard ids in the order of the coverage table (first seen first)."""
+    table = frame(coverage, "table")
+    if "standard" not in table.columns:
+        return []
+    return list(dict.fromkeys(table["standard"].astype(str)))
+
+
+def standard_rows(coverage: Any) -> dict[str, dict[str, Any]]:
+    """Standard id -> its descriptive fields (names, radius, target) from the coverage table."""
+    table = frame(coverage, "table")
+    out: dict[str, dict[str, Any]] = {}
+    keep = ("standard", "name_zh", "name_en", "radius_m", "target", "demand_kind")
+    for _, row in table.iterrows():
+        sid = str(row["standard"])
+        if sid not in out:
+            out[sid] = {k: row[k] for k in keep if k in table.columns}
+    return out
+
+
+def to_wgs84(gdf: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
+    """Simplify (in the projected CRS, metres) then reproject to WGS84 and round coordinates.
+
+    Rounding to :data:`COORD_DECIMALS` decimals keeps the HTML small; empty geometries left by
+    simplification are dropped.
+    """
+    out = gdf
+    if simplify_m > 0 and out.crs is not None and out.crs.is_projected:
+        out = out.set_geometry(
+            shapely.simplify(out.geometry.to_numpy(), simplify_m, preserve_topology=True),
+            crs=out.crs,
+        )
+    out = out.to_crs("EPSG:4326")
+    geoms = shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, COORD_DECIMALS))
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs="EPSG:4326"))
+    return out.loc[~out.geometry.is_empty & out.geometry.notna()]
+
+
+def plain(value: Any) -> Any:
+    """A JSON/Excel-friendly Python value: numpy scalars unwrapped, NaN as None."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def slugify(text: str, *, fallback: str) -> str:
+    """An ASCII file-name-safe slug of ``text`` (letters, digits, ``-``, ``_``), or ``fallback``.
+
+    Chinese characters have no ASCII spelling here (no pinyin tables are shipped), so a purely
+    Chinese name gives ``fallback``; callers keep the real name inside the page.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _UNSAFE.sub("-", ascii_text).strip("-_").lower()[:40].strip("-_")
+    return slug or fallback
+
+
+def district_slugs(names: Iterable[str], codes: Iterable[str] | None = None) -> list[str]:
+    """Unique, file-name-safe slugs for districts, in order.
+
+    Each slug is ``<NN>-<code or ascii name>`` (``NN`` the district's position, so slugs
+    stay unique and sort like the index), e.g. ``01-510104`` for 锦江区 with its adcode.
+    """
+    names = list(names)
+    codes = list(codes) if codes is not None else [""] * len(names)
+    width = max(2, len(str(len(names))))
+    slugs = []
+    for i, (name, code) in enumerate(zip(names, codes, strict=True), start=1):
+        part = slugify(str(code or ""), fallback="") or slugify(str(name), fallback="district")
+        slugs.append(f"{i:0{width}d}-{part}")
+    return slugs
+
+
+def fmt_share(value: Any) -> str:
+    """A share (0–1) as a percentage with one decimal, or an em dash when missing."""
+    value = plain(value)
+    if value is None:
+        return "—"
+    return f"{100 * float(value):.1f}%"
+
+
+def fmt_number(value: Any, decimals: int = 0) -> str:
+    """A number with thousands separators, or an em dash when missing."""
+    value = plain(value)
+    if value is None:
+        return "—"
+    return f"{float(value):,.{decimals}f}"

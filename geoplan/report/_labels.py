@@ -1,0 +1,273 @@
+"""Words shown to planners in maps, reports and workbooks, in Chinese (default) and English.
+
+Everything a reader sees goes through :func:`labels` so that ``lang='en'`` gives an English map
+and report with the same structure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+_ZH: dict[str, str] = {
+    "district": "区县",
+    "standard": "标准",
+    "standard_id": "标准编号",
+    "name": "名称",
+    "kind": "类型",
+    "level": "学段",
+    "area_ha": "面积（公顷）",
+    "area_m2": "面积（平方米）",
+    "radius_m": "服务半径（米）",
+    "target": "目标",
+    "share_buffer": "缓冲区覆盖率",
+    "share_network": "步行网络覆盖率",
+    "share_population_buffer": "人口覆盖率（缓冲区）",
+    "share_population_network": "人口覆盖率（步行网络）",
+    "meets_target": "是否达标",
+    "pass": "达标",
+    "fail": "未达标",
+    "uncovered_area_m2": "未覆盖面积（平方米）",
+    "uncovered_population": "未覆盖人口",
+    "n_facilities": "设施数量",
+    "demand_kind": "需求类型",
+    "demand_total": "需求总量",
+    "demand_unit": "需求单位",
+    "unreachable_points": "无法到达的需求点",
+    "population_source": "人口来源",
+    "rank": "排名",
+    "population": "人口",
+    "view": "口径",
+    "view_buffer": "缓冲区",
+    "view_network": "步行网络",
+    "gap": "缺口",
+    "lon": "中心经度",
+    "lat": "中心纬度",
+    # map layers
+    "layer_coverage": "覆盖率",
+    "layer_reached": "步行可达范围",
+    "layer_gaps": "覆盖缺口",
+    "layer_deadends": "断头路",
+    "layer_candidates": "打通建议",
+    "layer_context": "道路与水系（底图）",
+    "layer_labels": "区县名称",
+    "layer_parks": "公园与绿地",
+    "tiles_osm": "OpenStreetMap 底图（需联网）",
+    "tiles_tianditu": "天地图 矢量底图（需联网）",
+    "tiles_tianditu_labels": "天地图 注记（需联网）",
+    "legend": "图例",
+    "legend_pass": "达标",
+    "legend_near": "接近目标（≥ 目标的 75%）",
+    "legend_low": "不足（目标的 50–75%）",
+    "legend_poor": "严重不足（< 目标的 50%）",
+    "legend_nodata": "无数据",
+    "legend_facilities": "设施",
+    "legend_coverage": "区县覆盖率（相对目标）",
+    "data_date": "数据日期",
+    "data_source": "数据来源",
+    "osm_attribution": "© OpenStreetMap 贡献者（ODbL）",
+    "generated_by": "由 geoplan 生成",
+    # facility kinds
+    "fac_parks": "公园",
+    "fac_green_space": "绿地",
+    "fac_toilets": "公厕",
+    "fac_schools": "学校",
+    "fac_bus_stops": "公交站",
+    "fac_services": "服务设施",
+    # dead ends
+    "highway": "道路类型",
+    "road_class": "道路等级",
+    "length_m": "长度（米）",
+    "gap_m": "断开距离（米）",
+    "detour_m": "绕行距离（米）",
+    "detour_ratio": "绕行系数",
+    "saved_m": "可节省距离（米）",
+    "score": "评分",
+    "category": "类别",
+    "crosses_water": "跨越水系",
+    "crosses_railway": "跨越铁路",
+    "yes": "是",
+    "no": "否",
+    "unnamed": "（无名）",
+    # reports
+    "report_title": "服务半径达标分析报告",
+    "index_title": "各区县服务半径达标情况",
+    "summary": "汇总",
+    "standards_section": "各项标准",
+    "largest_gaps": "最大的五处缺口",
+    "deadends_section": "断头路",
+    "candidates_section": "建议打通的道路",
+    "sources_section": "数据来源与日期",
+    "no_gaps": "无缺口",
+    "none": "无",
+    "failed": "生成失败",
+    "report_link": "报告",
+    "analysis": "分析",
+    "generated": "生成时间",
+    "workbook": "Excel 表格",
+    "pages": "区县报告",
+    "failures": "未能生成的报告",
+    "sheet_summary": "汇总",
+    "sheet_deadends": "断头路",
+    "sheet_candidates": "打通建议",
+    "sheet_sources": "数据来源",
+    "gap_caption": "第 {rank} 处缺口",
+    "scale_m": "{n} 米",
+    "north": "北",
+}
+
+_EN: dict[str, str] = {
+    "district": "District",
+    "standard": "Standard",
+    "standard_id": "Standard id",
+    "name": "Name",
+    "kind": "Kind",
+    "level": "School level",
+    "area_ha": "Area (ha)",
+    "area_m2": "Area (m²)",
+    "radius_m": "Radius (m)",
+    "target": "Target",
+    "share_buffer": "Buffer share",
+    "share_network": "Walking-network share",
+    "share_population_buffer": "Population share (buffer)",
+    "share_population_network": "Population share (network)",
+    "meets_target": "Meets target",
+    "pass": "pass",
+    "fail": "fail",
+    "uncovered_area_m2": "Uncovered area (m²)",
+    "uncovered_population": "Uncovered population",
+    "n_facilities": "Facilities",
+    "demand_kind": "Demand kind",
+    "demand_total": "Demand total",
+    "demand_unit": "Demand unit",
+    "unreachable_points": "Unreachable demand points",
+    "population_source": "Population source",
+    "rank": "Rank",
+    "population": "Population",
+    "view": "View",
+    "view_buffer": "buffer",
+    "view_network": "walking network",
+    "gap": "Gap",
+    "lon": "Centre longitude",
+    "lat": "Centre latitude",
+    "layer_coverage": "Coverage",
+    "layer_reached": "Walking reach",
+    "layer_gaps": "Coverage gaps",
+    "layer_deadends": "Dead-end roads",
+    "layer_candidates": "Suggested openings",
+    "layer_context": "Roads and water (background)",
+    "layer_labels": "District names",
+    "layer_parks": "Parks and green space",
+    "tiles_osm": "OpenStreetMap tiles (online)",
+    "tiles_tianditu": "Tianditu vector tiles (online)",
+    "tiles_tianditu_labels": "Tianditu labels (online)",
+    "legend": "Legend",
+    "legend_pass": "meets target",
+    "legend_near": "close (≥ 75% of target)",
+    "legend_low": "short (50–75% of target)",
+    "legend_poor": "far short (< 50% of target)",
+    "legend_nodata": "no data",
+    "legend_facilities": "Facilities",
+    "legend_coverage": "District coverage against target",
+    "data_date": "Data date",
+    "data_source": "Source",
+    "osm_attribution": "© OpenStreetMap contributors (ODbL)",
+    "generated_by": "made with geoplan",
+    "fac_parks": "Park",
+    "fac_green_space": "Green space",
+    "fac_toilets": "Public toilet",
+    "fac_schools": "School",
+    "fac_bus_stops": "Bus stop",
+    "fac_services": "Service",
+    "highway": "Highway",
+    "road_class": "Road class",
+    "length_m": "Length (m)",
+    "gap_m": "Gap (m)",
+    "detour_m": "Detour (m)",
+    "detour_ratio": "Detour ratio",
+    "saved_m": "Saved (m)",
+    "score": "Score",
+    "category": "Category",
+    "crosses_water": "Crosses water",
+    "crosses_railway": "Crosses railway",
+    "yes": "yes",
+    "no": "no",
+    "unnamed": "(unnamed)",
+    "report_title": "Service-radius gap report",
+    "index_title": "Service-radius standards by district",
+    "summary": "Summary",
+    "standards_section": "Standards",
+    "largest_gaps": "The five largest gaps",
+    "deadends_section": "Dead-end roads",
+    "candidates_section": "Suggested road openings",
+    "sources_section": "Data sources and date",
+    "no_gaps": "no gaps",
+    "none": "none",
+    "failed": "failed",
+    "report_link": "report",
+    "analysis": "Analysis",
+    "generated": "Generated",
+    "workbook": "Excel workbook",
+    "pages": "District reports",
+    "failures": "Reports that could not be written",
+    "sheet_summary": "Summary",
+    "sheet_deadends": "Dead ends",
+    "sheet_candidates": "Openings",
+    "sheet_sources": "Sources",
+    "gap_caption": "Gap {rank}",
+    "scale_m": "{n} m",
+    "north": "N",
+}
+
+_VALUES_ZH: dict[str, str] = {
+    # school levels, service kinds, road classes and park kinds as stored in the canonical layers
+    "primary": "小学", "junior": "初中", "senior": "高中",
+    "market": "菜市场", "sports": "体育设施", "clinic": "社区卫生服务", "kindergarten": "幼儿园",
+    "library": "图书馆", "pharmacy": "药店", "elderly_care": "养老设施", "community_centre": "社区服务中心",
+    "park": "公园", "garden": "花园", "playground": "游乐场", "nature_reserve": "自然保护区",
+    "main": "主干道", "general": "一般道路", "service": "服务性道路",
+    "residential": "住宅用地", "street_main": "主要街道", "street_general": "一般街道",
+    "riverside_park_paths": "滨河步道",
+    "buffer": "缓冲区", "network": "步行网络",
+}
+
+_LANGS: dict[str, Mapping[str, str]] = {"zh": _ZH, "en": _EN}
+
+
+def labels(lang: str) -> Mapping[str, str]:
+    """The label table for ``lang`` ('zh' or 'en').
+
+    Raises
+    ------
+    ValueError
+        For any other language code.
+    """
+    try:
+        return _LANGS[lang]
+    except KeyError:
+        raise ValueError(f"unknown language {lang!r}; use 'zh' or 'en'") from None
+
+
+def value_label(value: object, lang: str) -> str:
+    """A stored category value (``'primary'``, ``'market'``…) as the reader should see it.
+
+    School levels such as ``'junior;senior'`` are translated part by part. Unknown values are
+    returned unchanged.
+    """
+    text = "" if value is None else str(value)
+    if lang != "zh" or not text:
+        return text.replace(";", ", ")
+    parts = [_VALUES_ZH.get(p.strip(), p.strip()) for p in text.split(";")]
+    return "、".join(parts)
+
+
+def standard_name(row: Mapping[str, object], lang: str) -> str:
+    """The standard's name in ``lang`` (falls back to the other language, then the id)."""
+    first, second = ("name_zh", "name_en") if lang == "zh" else ("name_en", "name_zh")
+    for key in (first, second, "standard"):
+        value = row.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return str(row.get("standard", ""))

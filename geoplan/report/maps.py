@@ -1,0 +1,640 @@
+"""The meeting map: one self-contained HTML file (folium/Leaflet) that works with no internet.
+
+:func:`build_map` draws, on a plain background (basemap tiles are optional):
+
+- districts coloured by each standard's buffer share against its target (one layer per
+  standard in the layer switcher; the first is shown), with the district names;
+- facilities by kind with popups (name, kind, school level), parks and green space as areas;
+- the areas reached over the walking network (reached edges buffered a little, dissolved per
+  standard, simplified);
+- the uncovered gap polygons, ranked per district;
+- dead-end roads and suggested openings;
+- a legend, a layer switcher, a scale bar and a title block (analysis name, data date,
+  © OpenStreetMap contributors), all in Chinese, or English with ``lang='en'``.
+
+Tiles: the default is **no tiles**, a plain background with the map's own roads and water drawn
+as a light background layer. A meeting room often has no internet, and tiles that fail to load
+show as grey squares and fill the browser console with errors; planners who are online can add
+OpenStreetMap (``tiles='osm'``) or Tianditu (``tiles='tianditu'`` with their key) tiles, which
+simply stay blank offline while every layer of the map still shows. Leaflet itself is inlined
+(see :mod:`geoplan.report._offline`): nothing is fetched from a CDN.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from geoplan import __version__
+from geoplan._errors import ConfigError, OutputError
+from geoplan._io import atomic_path
+from geoplan.report._data import (
+    fmt_number,
+    fmt_share,
+    frame,
+    geoframe,
+    plain,
+    standard_rows,
+    standards_order,
+    to_wgs84,
+)
+from geoplan.report._labels import labels, standard_name, value_label
+from geoplan.report._offline import external_references, make_offline
+
+logger = logging.getLogger(__name__)
+
+REACH_BUFFER_M = 15.0
+"""Half-width of the band drawn around each reached walking edge."""
+MAX_GAPS_PER_DISTRICT = 20
+"""Gap polygons drawn per district and standard (the largest, by rank)."""
+MAX_CONTEXT_ROADS = 20000
+"""Above this many roads only main roads are drawn in the background layer."""
+
+PASS_COLOUR = "#1a9850"
+CLASS_COLOURS = {"pass": PASS_COLOUR, "near": "#fee08b", "low": "#fc8d59", "poor": "#d73027",
+                 "nodata": "#bdbdbd"}
+FACILITY_COLOURS = {"toilets": "#8e24aa", "schools": "#1565c0", "bus_stops": "#ef6c00",
+                    "services": "#00838f", "parks": "#2e7d32", "green_space": "#66bb6a"}
+REACH_COLOUR = "#4575b4"
+GAP_COLOUR = "#b2182b"
+DEADEND_COLOUR = "#6a1b9a"
+CANDIDATE_COLOUR = "#0277bd"
+
+_TIANDITU = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+             "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+             "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+
+
+def coverage_class(share: Any, target: Any) -> str:
+    """The colour class of a district: 'pass', 'near', 'low', 'poor' or 'nodata'."""
+    share, target = plain(share), plain(target)
+    if share is None:
+        return "nodata"
+    if target is None or target <= 0 or share >= target:
+        return "pass"
+    ratio = share / target
+    return "near" if ratio >= 0.75 else "low" if ratio >= 0.5 else "poor"
+
+
+class _ScaleBar(MacroElement):
+    """Leaflet's scale bar, metric only."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, maxWidth: 160, position: "bottomleft"})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+
+class _Control(MacroElement):
+    """A Leaflet control holding fixed HTML (title block, legend)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function() {
+            var ctl = L.control({position: {{ this.position|tojson }}});
+            ctl.onAdd = function() {
+                var div = L.DomUtil.create('div', {{ this.css_class|tojson }});
+                div.id = {{ this.element_id|tojson }};
+                div.innerHTML = {{ this.html_json }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            ctl.addTo({{ this._parent.get_name() }});
+            {%- if this.attribution %}
+            {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution|tojson }});
+            {%- endif %}
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, body: str, *, position: str, element_id: str, css_class: str,
+                 attribution: str | None = None) -> None:
+        super().__init__()
+        self._name = "GeoplanControl"
+        self.position = position
+        self.element_id = element_id
+        self.css_class = css_class
+        self.attribution = attribution
+        # JSON inside a <script>: keep "</" from closing the element
+        self.html_json = json.dumps(body, ensure_ascii=False).replace("</", "<\\/")
+
+
+_CSS = """
+<style>
+.leaflet-container { background: #f4f2ec; font-family: "Noto Sans CJK SC", "Source Han Sans SC",
+  "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "WenQuanYi Micro Hei", sans-serif; }
+.geoplan-box { background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.35); font-size: 13px; line-height: 1.45; color: #222; }
+.geoplan-title h1 { font-size: 17px; margin: 0 0 3px 0; }
+.geoplan-title p { margin: 0; color: #444; font-size: 12px; }
+.geoplan-legend { max-width: 260px; }
+.geoplan-legend h2 { font-size: 14px; margin: 0 0 4px 0; }
+.geoplan-legend h3 { font-size: 12px; margin: 6px 0 2px 0; color: #444; }
+.geoplan-legend .row { display: flex; align-items: center; gap: 6px; }
+.geoplan-legend .sw { width: 16px; height: 12px; border: 1px solid #555; display: inline-block; }
+.geoplan-legend .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block;
+  border: 1px solid #333; }
+.geoplan-legend .ln { width: 18px; height: 0; border-top: 3px solid; display: inline-block; }
+.geoplan-label { font-size: 13px; font-weight: bold; color: #222; white-space: nowrap;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
+.leaflet-control-layers-expanded { max-height: 70vh; overflow-y: auto; font-size: 12px; }
+.leaflet-popup-content table th { text-align: left; padding-right: 8px; color: #555; }
+</style>
+"""
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of ``gdf`` (WGS84) with only ``columns`` and numbered ids."""
+    features = []
+    geoms = shapely.to_geojson(gdf.geometry.to_numpy())
+    records = gdf[list(columns)].to_dict("records") if columns else [{}] * len(gdf)
+    for i, (geom, props) in enumerate(zip(geoms, records, strict=True)):
+        features.append({
+            "type": "Feature", "id": i, "geometry": json.loads(geom),
+            "properties": {k: plain(v) for k, v in props.items()},
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _popup(fields: Mapping[str, str]) -> folium.GeoJsonPopup:
+    return folium.GeoJsonPopup(fields=list(fields), aliases=list(fields.values()), localize=False,
+                               labels=True, max_width=360)
+
+
+def _add_geojson(
+    target: folium.Map | folium.FeatureGroup,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str | None,
+    fields: Mapping[str, str],
+    style: Callable[[dict[str, Any]], dict[str, Any]],
+    class_name: str,
+    show: bool = True,
+    marker: folium.CircleMarker | None = None,
+    tooltip: str | None = None,
+    interactive: bool = True,
+    extra: Sequence[str] = (),
+) -> folium.GeoJson | None:
+    """Add ``gdf`` (WGS84) as one GeoJson layer with popups showing ``fields`` (key -> alias)."""
+    if len(gdf) == 0:
+        return None
+    keep = list(dict.fromkeys([*fields, *([tooltip] if tooltip else []), *extra]))
+    data = _feature_collection(gdf, keep)
+    kwargs: dict[str, Any] = {}
+    if interactive and fields:
+        kwargs["popup"] = _popup(fields)
+    if tooltip:
+        kwargs["tooltip"] = folium.GeoJsonTooltip(fields=[tooltip], labels=False)
+    layer = folium.GeoJson(
+        data, name=name, style_function=style, show=show, overlay=True,
+        control=name is not None, marker=marker, className=class_name,
+        interactive=interactive, **kwargs,
+    )
+    layer.add_to(target)
+    return layer
+
+
+def build_map(
+    layerset: Any,
+    coverage: Any,
+    deadends: Any = None,
+    *,
+    lang: str = "zh",
+    tiles: str | None = None,
+    tianditu_key: str | None = None,
+    title: str | None = None,
+    data_date: str | None = None,
+    config: Any = None,
+    standard: str | None = None,
+    gap_view: str = "network",
+) -> folium.Map:
+    """Build the offline meeting map.
+
+    Parameters
+    ----------
+    layerset
+        The analysis' :class:`~geoplan.layers.load.LayerSet` (projected CRS).
+    coverage
+        A :class:`~geoplan.coverage.CoverageResult` (``table``, ``gaps``, ``reached``), or None.
+    deadends
+        A :class:`~geoplan.deadends.DeadEndResult` (``dead_ends``, ``candidates``), or None.
+    lang
+        'zh' (default) or 'en' for every label, legend entry and popup.
+    tiles
+        None or 'none' (default: plain background), 'osm', or 'tianditu' (needs
+        ``tianditu_key``). Tiles need the internet; the map's own layers never do.
+    tianditu_key
+        The user's Tianditu API key (天地图 tk).
+    title, data_date
+        The title block's heading and data date; default from ``config`` (``name``,
+        ``osm.date``).
+    config
+        The :class:`~geoplan.config.AnalysisConfig`, used for the defaults above.
+    standard
+        The standard whose district colours are shown first (default: the first standard).
+    gap_view
+        Which gaps to draw: 'network' (walking network, default; falls back to 'buffer' when
+        there are none) or 'buffer'.
+
+    Returns
+    -------
+    folium.Map
+        With Leaflet inlined: rendering it gives a page that loads nothing from a CDN.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown ``tiles`` value, or Tianditu tiles without a key.
+    """
+    lab = labels(lang)
+    tiles = None if tiles in (None, "", "none") else tiles
+    if tiles not in (None, "osm", "tianditu"):
+        raise ConfigError("map options", [f"tiles: unknown value {tiles!r}; use osm, tianditu or none"])
+    if tiles == "tianditu" and not tianditu_key:
+        raise ConfigError("map options", [
+            "tiles: Tianditu tiles need your key: --tianditu-key KEY "
+            "(free from https://console.tianditu.gov.cn)"])
+    if title is None:
+        title = getattr(config, "name", None) or "geoplan"
+    if data_date is None and config is not None:
+        data_date = getattr(getattr(config, "osm", None), "date", None)
+
+    districts = layerset.districts
+    dist_wgs = to_wgs84(districts[["district", "geometry"]], simplify_m=2.0)
+    minx, miny, maxx, maxy = dist_wgs.total_bounds
+    centre = [round((miny + maxy) / 2, 6), round((minx + maxx) / 2, 6)]
+    m = folium.Map(location=centre, zoom_start=13, tiles=None,
+                   control_scale=False, zoom_control="bottomright", prefer_canvas=False)
+    make_offline(m)
+    m.get_root().header.add_child(Element(_CSS), name="geoplan_css")
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    _add_tiles(m, tiles, tianditu_key, lab)
+
+    sections: list[str] = []
+    _add_context(m, layerset, lab)
+    order = standards_order(coverage)
+    if standard is not None and standard in order:
+        order = [standard] + [s for s in order if s != standard]
+    rows = standard_rows(coverage)
+    if _add_coverage_layers(m, dist_wgs, coverage, order, rows, lab, lang):
+        sections.append(_legend_coverage(lab))
+    _add_reached(m, coverage, order, rows, lab, lang)
+    _add_gaps(m, coverage, order, rows, lab, lang, gap_view)
+    sections.append(_add_facilities(m, layerset, lab, lang))
+    sections.append(_add_deadends(m, deadends, lab))
+    _add_district_labels(m, dist_wgs, lab)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _Control(_title_html(title, data_date, lab), position="topleft", element_id="geoplan-title",
+             css_class="geoplan-box geoplan-title",
+             attribution=lab["osm_attribution"]).add_to(m)
+    _ScaleBar().add_to(m)
+    legend = f"<h2>{html.escape(lab['legend'])}</h2>" + "".join(s for s in sections if s)
+    _Control(legend, position="bottomleft", element_id="geoplan-legend",
+             css_class="geoplan-box geoplan-legend").add_to(m)
+    return m
+
+
+def _add_tiles(m: folium.Map, tiles: str | None, key: str | None, lab: Mapping[str, str]) -> None:
+    if tiles == "osm":
+        folium.TileLayer("OpenStreetMap", name=lab["tiles_osm"], overlay=False,
+                         control=True).add_to(m)
+    elif tiles == "tianditu":
+        attr = "天地图 © 国家地理信息公共服务平台"
+        for layer, name, overlay in (("vec", lab["tiles_tianditu"], False),
+                                     ("cva", lab["tiles_tianditu_labels"], True)):
+            folium.TileLayer(_TIANDITU.format(layer=layer, key=key, s="{s}"), attr=attr, name=name,
+                             overlay=overlay, control=True, subdomains="01234567",
+                             max_zoom=18).add_to(m)
+
+
+def _add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> None:
+    """Roads and water drawn lightly, so that the map reads with no tiles."""
+    group = folium.FeatureGroup(name=lab["layer_context"], show=True, control=True)
+    water = layerset.layers.get("water")
+    if water is not None and len(water):
+        w = to_wgs84(water[["geometry"]], simplify_m=5.0)
+        _add_geojson(group, w, name=None, fields={}, class_name="gp-context-water",
+                     style=lambda f: {"color": "#9ecae1", "weight": 0.5, "fillColor": "#c6dbef",
+                                      "fillOpacity": 0.9}, interactive=False)
+    roads = layerset.layers.get("roads")
+    if roads is not None and len(roads):
+        keep = ["main"] if len(roads) > MAX_CONTEXT_ROADS else ["main", "general"]
+        sel = roads.loc[roads["road_class"].isin(keep), ["road_class", "geometry"]]
+        r = to_wgs84(sel, simplify_m=3.0)
+        _add_geojson(group, r, name=None, fields={}, class_name="gp-context-roads",
+                     style=lambda f: {"color": "#a8a8a8", "weight": 1.2, "opacity": 0.8},
+                     interactive=False)
+    group.add_to(m)
+
+
+def _add_coverage_layers(
+    m: folium.Map, dist_wgs: gpd.GeoDataFrame, coverage: Any, order: list[str],
+    rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str,
+) -> bool:
+    table = frame(coverage, "table")
+    if table.empty:
+        return False
+    for i, sid in enumerate(order):
+        part = table.loc[table["standard"].astype(str) == sid]
+        merged = dist_wgs.merge(part, on="district", how="left")
+        merged["cls"] = [coverage_class(s, t) for s, t in
+                         zip(merged.get("share_buffer"), merged.get("target"), strict=True)]
+        merged["std_name"] = standard_name(rows[sid], lang)
+        merged["target_txt"] = merged["target"].map(fmt_share)
+        for col in ("share_buffer", "share_network", "share_population_buffer",
+                    "share_population_network"):
+            merged[col + "_txt"] = merged[col].map(fmt_share) if col in merged else "—"
+        merged["meets_txt"] = [
+            "—" if plain(v) is None else lab["pass"] if bool(v) else lab["fail"]
+            for v in merged.get("meets_target", pd.Series([None] * len(merged)))]
+        merged["gap_ha_txt"] = (merged["uncovered_area_m2"] / 10_000).map(
+            lambda v: fmt_number(v, 1)) if "uncovered_area_m2" in merged else "—"
+        merged["gap_pop_txt"] = merged["uncovered_population"].map(fmt_number) \
+            if "uncovered_population" in merged else "—"
+        merged["tip"] = merged["district"] + " · " + merged["share_buffer_txt"]
+        fields = {"district": lab["district"], "std_name": lab["standard"],
+                  "target_txt": lab["target"], "share_buffer_txt": lab["share_buffer"],
+                  "share_network_txt": lab["share_network"],
+                  "share_population_buffer_txt": lab["share_population_buffer"],
+                  "meets_txt": lab["meets_target"], "gap_ha_txt": lab["area_ha"] + " · "
+                  + lab["gap"], "gap_pop_txt": lab["uncovered_population"]}
+        name = f"{lab['layer_coverage']} · {standard_name(rows[sid], lang)}"
+        target = plain(rows[sid].get("target"))
+        if target is not None:
+            name += f" ({lab['target']} {fmt_share(target)})"
+        _add_geojson(
+            m, merged, name=name, fields=fields, class_name=f"gp-coverage gp-coverage-{sid}",
+            show=i == 0, tooltip="tip", extra=["cls"],
+            style=lambda f: {"color": "#444", "weight": 1.5, "fillOpacity": 0.45,
+                             "fillColor": CLASS_COLOURS[f["properties"].get("cls") or "nodata"]},
+        )
+    return bool(order)
+
+
+def _add_reached(
+    m: folium.Map, coverage: Any, order: list[str], rows: Mapping[str, Mapping[str, Any]],
+    lab: Mapping[str, str], lang: str,
+) -> None:
+    reached = geoframe(coverage, "reached")
+    if reached is None or "standard" not in reached.columns:
+        return
+    for i, sid in enumerate(order):
+        lines = reached.loc[reached["standard"].astype(str) == sid].geometry.to_numpy()
+        lines = lines[~shapely.is_empty(lines)]
+        if len(lines) == 0:
+            continue
+        area = shapely.buffer(shapely.union_all(lines), REACH_BUFFER_M, quad_segs=2)
+        area = shapely.simplify(area, 5.0, preserve_topology=True)
+        gdf = gpd.GeoDataFrame({"std_name": [standard_name(rows[sid], lang)]},
+                               geometry=[area], crs=reached.crs)
+        _add_geojson(m, to_wgs84(gdf), name=f"{lab['layer_reached']} · {gdf['std_name'][0]}",
+                     fields={"std_name": lab["layer_reached"]}, show=i == 0,
+                     class_name=f"gp-reached gp-reached-{sid}",
+                     style=lambda f: {"color": REACH_COLOUR, "weight": 0.5, "fillOpacity": 0.25,
+                                      "fillColor": REACH_COLOUR})
+
+
+def _add_gaps(
+    m: folium.Map, coverage: Any, order: list[str], rows: Mapping[str, Mapping[str, Any]],
+    lab: Mapping[str, str], lang: str, view: str,
+) -> None:
+    gaps = geoframe(coverage, "gaps")
+    if gaps is None:
+        return
+    for i, sid in enumerate(order):
+        part = gaps.loc[gaps["standard"].astype(str) == sid]
+        if "view" in part.columns:
+            chosen = part.loc[part["view"] == view]
+            part = chosen if len(chosen) else part.loc[part["view"] == "buffer"]
+        if "rank" in part.columns:
+            part = part.loc[part["rank"] <= MAX_GAPS_PER_DISTRICT].sort_values(["district", "rank"])
+        if len(part) == 0:
+            continue
+        part = part.copy()
+        part["std_name"] = standard_name(rows[sid], lang)
+        part["area_txt"] = (part["area_m2"] / 10_000).map(lambda v: fmt_number(v, 2))
+        part["pop_txt"] = part["population"].map(fmt_number) if "population" in part else "—"
+        part["view_txt"] = part["view"].map(lambda v: lab.get(f"view_{v}", v)) \
+            if "view" in part else "—"
+        part["tip"] = lab["gap"] + " #" + part["rank"].astype(str)
+        fields = {"district": lab["district"], "std_name": lab["standard"], "rank": lab["rank"],
+                  "area_txt": lab["area_ha"], "pop_txt": lab["population"], "view_txt": lab["view"]}
+        _add_geojson(m, to_wgs84(part, simplify_m=2.0), name=(
+            f"{lab['layer_gaps']} · {standard_name(rows[sid], lang)}"), fields=fields,
+            show=i == 0, tooltip="tip", class_name=f"gp-gaps gp-gaps-{sid}",
+            style=lambda f: {"color": GAP_COLOUR, "weight": 1.2, "fillOpacity": 0.35,
+                             "fillColor": GAP_COLOUR, "dashArray": "3 3"})
+
+
+def _facility_props(gdf: gpd.GeoDataFrame, kind: str, lab: Mapping[str, str], lang: str
+                    ) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    out["name_txt"] = out["name"].where(out["name"].astype(str) != "", lab["unnamed"]) \
+        if "name" in out else lab["unnamed"]
+    sub = out["kind"].map(lambda v: value_label(v, lang)) if "kind" in out else ""
+    base = lab[f"fac_{kind}"]
+    out["kind_txt"] = [f"{base} · {s}" if s else base for s in
+                       (sub if isinstance(sub, pd.Series) else [""] * len(out))]
+    if kind == "schools" and "levels" in out:
+        out["level_txt"] = out["levels"].map(lambda v: value_label(v, lang) or "—")
+    return out
+
+
+def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: str) -> str:
+    """Facilities by kind; returns the legend section."""
+    legend = []
+    parks = [layerset.layers.get(k) for k in ("parks", "green_space")]
+    park_frames = []
+    for kind, gdf in zip(("parks", "green_space"), parks, strict=True):
+        if gdf is not None and len(gdf):
+            p = _facility_props(gdf, kind, lab, lang)
+            p["area_txt"] = (p["area_m2"] / 10_000).map(lambda v: fmt_number(v, 2))
+            park_frames.append(p[["name_txt", "kind_txt", "area_txt", "geometry"]])
+    if park_frames:
+        both = gpd.GeoDataFrame(pd.concat(park_frames, ignore_index=True),
+                                crs=park_frames[0].crs)
+        _add_geojson(m, to_wgs84(both, simplify_m=2.0), name=lab["layer_parks"],
+                     fields={"name_txt": lab["name"], "kind_txt": lab["kind"],
+                             "area_txt": lab["area_ha"]},
+                     class_name="gp-fac gp-fac-parks",
+                     style=lambda f: {"color": FACILITY_COLOURS["parks"], "weight": 1,
+                                      "fillColor": FACILITY_COLOURS["green_space"],
+                                      "fillOpacity": 0.55})
+        legend.append(f'<div class="row"><span class="sw" style="background:'
+                      f'{FACILITY_COLOURS["green_space"]}"></span>{html.escape(lab["layer_parks"])}'
+                      "</div>")
+    for kind in ("schools", "toilets", "bus_stops", "services"):
+        gdf = layerset.layers.get(kind)
+        if gdf is None or len(gdf) == 0:
+            continue
+        p = _facility_props(gdf, kind, lab, lang)
+        p = p.set_geometry(shapely.point_on_surface(p.geometry.to_numpy()), crs=p.crs)
+        fields = {"name_txt": lab["name"], "kind_txt": lab["kind"]}
+        if "level_txt" in p:
+            fields["level_txt"] = lab["level"]
+        colour = FACILITY_COLOURS[kind]
+        radius = 4 if kind == "bus_stops" else 6
+        _add_geojson(m, to_wgs84(p[[*fields, "geometry"]]), name=lab[f"fac_{kind}"], fields=fields,
+                     class_name=f"gp-fac gp-fac-{kind}",
+                     marker=folium.CircleMarker(radius=radius, fill=True,
+                                                   className=f"gp-fac gp-fac-{kind}"),
+                     style=lambda f, c=colour: {"color": "#222", "weight": 1, "fillColor": c,
+                                                "fillOpacity": 0.95})
+        legend.append(f'<div class="row"><span class="dot" style="background:{colour}"></span>'
+                      f'{html.escape(lab[f"fac_{kind}"])}</div>')
+    if not legend:
+        return ""
+    return f"<h3>{html.escape(lab['legend_facilities'])}</h3>" + "".join(legend)
+
+
+def _yes_no(value: Any, lab: Mapping[str, str]) -> str:
+    value = plain(value)
+    return "—" if value is None else lab["yes"] if bool(value) else lab["no"]
+
+
+def _add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str]) -> str:
+    """Dead-end roads and suggested openings; returns the legend section."""
+    legend = []
+    dead = geoframe(deadends, "dead_ends")
+    if dead is not None:
+        d = dead.copy()
+        d["name_txt"] = d["name"].where(d["name"].astype(str) != "", lab["unnamed"]) \
+            if "name" in d else lab["unnamed"]
+        fields = {"name_txt": lab["name"]}
+        for col in ("district", "rank", "highway", "length_m", "detour_m", "detour_ratio"):
+            if col in d:
+                if d[col].dtype.kind == "f":
+                    d[col] = d[col].round(1 if col != "detour_ratio" else 2)
+                fields[col] = lab[col]
+        for col in ("crosses_water", "crosses_railway"):
+            if col in d:
+                d[col + "_txt"] = d[col].map(lambda v: _yes_no(v, lab))
+                fields[col + "_txt"] = lab[col]
+        _add_geojson(m, to_wgs84(d[[*fields, "geometry"]], simplify_m=1.0),
+                     name=lab["layer_deadends"], fields=fields, class_name="gp-deadends",
+                     style=lambda f: {"color": DEADEND_COLOUR, "weight": 4, "opacity": 0.9})
+        legend.append(f'<div class="row"><span class="ln" style="border-color:{DEADEND_COLOUR}">'
+                      f'</span>{html.escape(lab["layer_deadends"])}</div>')
+    cand = geoframe(deadends, "candidates")
+    if cand is not None:
+        c = cand.copy()
+        fields = {}
+        for col in ("district", "rank", "name", "length_m", "saved_m", "detour_ratio", "score"):
+            if col in c:
+                if c[col].dtype.kind == "f":
+                    c[col] = c[col].round(1 if col not in ("detour_ratio", "score") else 2)
+                fields[col] = lab[col]
+        _add_geojson(m, to_wgs84(c[[*fields, "geometry"]]), name=lab["layer_candidates"],
+                     fields=fields, class_name="gp-candidates",
+                     style=lambda f: {"color": CANDIDATE_COLOUR, "weight": 4, "opacity": 0.95,
+                                      "dashArray": "6 4"})
+        legend.append(f'<div class="row"><span class="ln" style="border-color:{CANDIDATE_COLOUR};'
+                      f'border-top-style:dashed"></span>{html.escape(lab["layer_candidates"])}</div>')
+    if not legend:
+        return ""
+    return f"<h3>{html.escape(lab['layer_deadends'])}</h3>" + "".join(legend)
+
+
+def _add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping[str, str]) -> None:
+    group = folium.FeatureGroup(name=lab["layer_labels"], show=True, control=True)
+    points = shapely.point_on_surface(dist_wgs.geometry.to_numpy())
+    for name, pt in zip(dist_wgs["district"], points, strict=True):
+        folium.Marker(
+            [round(pt.y, 6), round(pt.x, 6)],
+            icon=folium.DivIcon(html=f'<div class="geoplan-label">{html.escape(str(name))}</div>',
+                                icon_size=(120, 20), icon_anchor=(60, 10), class_name="gp-label"),
+            interactive=False,
+        ).add_to(group)
+    group.add_to(m)
+
+
+def _legend_coverage(lab: Mapping[str, str]) -> str:
+    rows = "".join(
+        f'<div class="row"><span class="sw" style="background:{CLASS_COLOURS[k]}"></span>'
+        f'{html.escape(lab["legend_" + k])}</div>' for k in ("pass", "near", "low", "poor"))
+    extra = (f'<div class="row"><span class="sw" style="background:{REACH_COLOUR};opacity:.5">'
+             f'</span>{html.escape(lab["layer_reached"])}</div>'
+             f'<div class="row"><span class="sw" style="background:{GAP_COLOUR};opacity:.6">'
+             f'</span>{html.escape(lab["layer_gaps"])}</div>')
+    return f"<h3>{html.escape(lab['legend_coverage'])}</h3>{rows}{extra}"
+
+
+def _title_html(title: str, data_date: str | None, lab: Mapping[str, str]) -> str:
+    colon, gap = ("：", "　") if lab is labels("zh") else (": ", " · ")
+    date = (f"{html.escape(lab['data_date'])}{colon}{html.escape(str(data_date))}{gap}"
+            if data_date else "")
+    return (f"<h1>{html.escape(title)}</h1>"
+            f"<p>{date}{html.escape(lab['data_source'])}{colon}"
+            f"{html.escape(lab['osm_attribution'])}</p>"
+            f"<p>{html.escape(lab['generated_by'])} {html.escape(__version__)}</p>")
+
+
+def render_map(m: folium.Map) -> str:
+    """The complete HTML page of ``m``.
+
+    Raises
+    ------
+    OutputError
+        If the page would fetch a script, stylesheet or image from the web (a folium
+        element that links a CDN was added): the map must work offline.
+    """
+    page = m.get_root().render()
+    external = external_references(page)
+    if external:
+        raise OutputError(
+            "the meeting map would load files from the internet, which fails offline: "
+            + ", ".join(sorted(set(external))))
+    return page
+
+
+def write_map(
+    layerset: Any,
+    coverage: Any,
+    deadends: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    config: Any = None,
+    lang: str = "zh",
+    tiles: str | None = None,
+    tianditu_key: str | None = None,
+    title: str | None = None,
+    data_date: str | None = None,
+    standard: str | None = None,
+) -> Path:
+    """Build the meeting map and write it to ``<out_dir>/map.html`` atomically.
+
+    The file is self-contained (Leaflet inlined, no ``map_files/`` folder): copy it alone to
+    a USB stick. See :func:`build_map` for the parameters.
+
+    Returns
+    -------
+    Path
+        The written ``map.html``.
+    """
+    m = build_map(layerset, coverage, deadends, lang=lang, tiles=tiles, tianditu_key=tianditu_key,
+                  title=title, data_date=data_date, config=config, standard=standard)
+    page = render_map(m)
+    target = Path(out_dir) / "map.html"
+    with atomic_path(target) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    logger.info("wrote %s (%.0f kB)", target, target.stat().st_size / 1024)
+    return target
+
+
+__all__ = ["build_map", "coverage_class", "render_map", "write_map"]

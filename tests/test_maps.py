@@ -1,0 +1,113 @@
+"""The offline meeting map (geoplan.report.maps) on small synthetic results."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import folium.plugins
+import pytest
+
+from geoplan._errors import ConfigError, OutputError
+from geoplan.report._offline import external_references
+from geoplan.report.maps import build_map, coverage_class, render_map, write_map
+from tests._report_synthetic import UNSAFE_NAME, make_coverage, make_deadends, make_layerset
+
+
+def has(page: str, text: str) -> bool:
+    """``text`` is in ``page`` as HTML text or inside a JSON string (non-ASCII escaped)."""
+    return text in page or json.dumps(text)[1:-1] in page
+
+
+@pytest.fixture(scope="module")
+def results():
+    return make_layerset(), make_coverage(), make_deadends()
+
+
+def test_map_is_offline_and_complete(results, tmp_path):
+    layerset, coverage, deadends = results
+    path = write_map(layerset, coverage, deadends, tmp_path, title="成都测试", data_date="2018-06")
+    assert path == tmp_path / "map.html"
+    page = path.read_text(encoding="utf-8")
+    assert external_references(page) == []
+    assert "cdn." not in page and "jquery" not in page.lower() and "bootstrap" not in page.lower()
+    assert "Leaflet 1.9.4" in page  # inlined, not linked
+    assert "sourceMappingURL" not in page
+    # title block, legend and layer names in Chinese
+    for text in ("成都测试", "2018-06", "OpenStreetMap 贡献者", "图例", "达标", "断头路", "打通建议",
+                 "覆盖率 · 公园绿地500米服务半径覆盖率", "步行可达范围", "覆盖缺口", "公厕", "学校"):
+        assert has(page, text), text
+    # the district with an unsafe name is shown as it is (escaped for HTML)
+    assert has(page, UNSAFE_NAME[:8])
+    # coordinates rounded to 6 decimals, file small
+    assert not re.search(r"\d+\.\d{7,}", page.split("Leaflet 1.9.4")[1].split("</script>", 1)[1])
+    assert path.stat().st_size < 400_000
+
+
+def test_first_standard_shown_others_hidden(results):
+    layerset, coverage, deadends = results
+    page = render_map(build_map(layerset, coverage, deadends, standard="toilet_300"))
+    assert has(page, "覆盖率 · 公厕300米服务半径覆盖率 (目标 80.0%)")
+    first = page.index("gp-coverage-toilet_300")
+    assert first < page.index("gp-coverage-park_500")
+
+
+def test_english_map(results):
+    layerset, coverage, deadends = results
+    page = render_map(build_map(layerset, coverage, deadends, lang="en", title="Chengdu test"))
+    for text in ("Legend", "meets target", "Dead-end roads", "Coverage · Parks within 500 m",
+                 "OpenStreetMap contributors"):
+        assert has(page, text), text
+    assert "图例" not in page
+
+
+def test_map_without_results(results):
+    layerset, _, _ = results
+    page = render_map(build_map(layerset, None, None))
+    assert external_references(page) == []
+    assert has(page, "公厕")
+
+
+def test_tiles(results):
+    layerset, coverage, deadends = results
+    page = render_map(build_map(layerset, coverage, deadends, tiles="osm"))
+    assert "tile.openstreetmap.org" in page
+    page = render_map(build_map(layerset, coverage, deadends, tiles="tianditu",
+                                tianditu_key="abc123"))
+    assert "tianditu.gov.cn" in page and "tk=abc123" in page
+    with pytest.raises(ConfigError, match="tianditu-key"):
+        build_map(layerset, coverage, deadends, tiles="tianditu")
+    with pytest.raises(ConfigError, match="unknown value"):
+        build_map(layerset, coverage, deadends, tiles="google")
+    assert "tile.openstreetmap.org" not in render_map(build_map(layerset, coverage, deadends,
+                                                                 tiles="none"))
+
+
+def test_cdn_links_are_refused(results):
+    layerset, coverage, deadends = results
+    m = build_map(layerset, coverage, deadends)
+    folium.plugins.MeasureControl().add_to(m)  # links a CDN script
+    with pytest.raises(OutputError, match="internet"):
+        render_map(m)
+
+
+def test_rewrite_is_atomic(results, tmp_path):
+    layerset, coverage, deadends = results
+    path = write_map(layerset, coverage, deadends, tmp_path)
+    before = path.read_text(encoding="utf-8")
+    with pytest.raises(ConfigError):
+        write_map(layerset, coverage, deadends, tmp_path, tiles="tianditu")
+    assert path.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
+
+
+@pytest.mark.parametrize(("share", "target", "cls"), [
+    (0.95, 0.9, "pass"), (0.8, 0.9, "near"), (0.5, 0.9, "low"), (0.1, 0.9, "poor"),
+    (None, 0.9, "nodata"), (float("nan"), 0.9, "nodata"), (0.3, None, "pass"),
+])
+def test_coverage_class(share, target, cls):
+    assert coverage_class(share, target) == cls
+
+
+def test_unsafe_name_fixture():
+    assert "/" in UNSAFE_NAME
