@@ -217,9 +217,13 @@ def raster_weights(demand: Demand, path: str | Path, raster_crs: Any = None) -> 
                 f"in {crs.to_string()}) does not overlap the residential demand of the study area; "
                 "check the file and its CRS (demand.population_raster_crs)"
             )
-        rows, cols = rasterio.transform.rowcol(src.transform, x[inside], y[inside])
-        rows = np.clip(np.asarray(rows), 0, src.height - 1)
-        cols = np.clip(np.asarray(cols), 0, src.width - 1)
+        t = src.transform
+        inv = np.linalg.inv(np.array([[t.a, t.b], [t.d, t.e]], dtype=float))
+        dx, dy = x[inside] - t.c, y[inside] - t.f
+        cols = np.floor(inv[0, 0] * dx + inv[0, 1] * dy).astype(np.int64)
+        rows = np.floor(inv[1, 0] * dx + inv[1, 1] * dy).astype(np.int64)
+        rows = np.clip(rows, 0, src.height - 1)
+        cols = np.clip(cols, 0, src.width - 1)
         band = src.read(1, masked=True)
         values = np.ma.filled(band.astype("float64"), 0.0)[rows, cols]
     values = np.where(np.isfinite(values) & (values > 0), values, 0.0)

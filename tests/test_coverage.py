@@ -1,0 +1,337 @@
+"""Coverage engine on hand-built cities whose answers are worked out on paper."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geoplan._errors import ConfigError, InputDataError, StandardError
+from geoplan.config import DemandSettings
+from geoplan.coverage import TABLE_COLUMNS, format_table, run_coverage, write_coverage
+from geoplan.standards import Standard, resolve_standards
+from tests._synthetic import CRS, X0, Y0, P, box, frame, grid_lines, layerset, line
+
+REL = 1e-3  # 128-gon buffers: area within 0.04 % of the circle
+
+
+def segment(r: float, h: float) -> float:
+    """Area of the circle segment of radius r cut by a chord at distance h from the centre."""
+    return r * r * math.acos(h / r) - h * math.sqrt(r * r - h * h)
+
+
+def row(result, standard: str, district: str = "A") -> pd.Series:
+    t = result.table
+    hit = t[(t["standard"] == standard) & (t["district"] == district)]
+    assert len(hit) == 1
+    return hit.iloc[0]
+
+
+# --------------------------------------------------------------------------------------------
+# buffer share: circle segments
+# --------------------------------------------------------------------------------------------
+
+def test_point_facility_outside_block_circle_segment():
+    # bus stop 200 m west of a 1000 m square block: the 500 m circle cuts a segment into it
+    ls = layerset({"A": box(-400, -100, 1100, 1100)}, residential=[box(0, 0, 1000, 1000)],
+                  bus_stops=[P(-200, 500)])
+    res = run_coverage(ls, ["bus_stop_500"])
+    r = row(res, "bus_stop_500")
+    expected = segment(500, 200) / 1e6
+    assert r["share_buffer"] == pytest.approx(expected, rel=REL)
+    assert r["demand_total"] == pytest.approx(1e6)
+    assert r["uncovered_area_m2"] == pytest.approx(1e6 * (1 - r["share_buffer"]), rel=1e-9)
+    assert r["demand_unit"] == "m2"
+    assert list(res.table.columns) == TABLE_COLUMNS
+
+
+def test_square_block_and_one_park_analytic():
+    # a 200 m square park west of a 1200 m block; park_500 buffers the park polygon by 500 m:
+    # inside x >= 0 that is a 400 x 200 rectangle plus two quarter-caps = one full segment
+    park = box(-300, 500, -100, 700)
+    ls = layerset({"A": box(-400, -100, 1300, 1300)}, residential=[box(0, 0, 1200, 1200)],
+                  parks=[park])
+    res = run_coverage(ls, ["park_500"])
+    covered = 400 * 200 + segment(500, 100)
+    r = row(res, "park_500")
+    assert r["share_buffer"] == pytest.approx(covered / 1200**2, rel=REL)
+    assert r["n_facilities"] == 1
+
+
+def test_park_service_radius_rule_uses_park_size():
+    small = box(-60, 500, 0, 550)  # 3000 m² -> 300 m; touches the block's west edge
+    ls = layerset({"A": box(-400, -100, 1300, 1300)}, residential=[box(0, 0, 1200, 1200)],
+                  parks=[small])
+    res = run_coverage(ls, ["park_service_coverage", "park_500"])
+    # 300 m around the 60 x 50 park, inside x >= 0: 300 x 50 rectangle + a half disc of 300
+    expected = 300 * 50 + math.pi * 300**2 / 2
+    assert row(res, "park_service_coverage")["share_buffer"] == pytest.approx(
+        expected / 1200**2, rel=REL)
+    assert row(res, "park_500")["share_buffer"] == 0.0  # below 5000 m²: not a park_500 park
+    facilities = res.facilities[res.facilities["standard"] == "park_service_coverage"]
+    assert facilities["radius_m"].tolist() == [300.0]
+
+
+# --------------------------------------------------------------------------------------------
+# network share: a street grid where walking distance is the Manhattan distance
+# --------------------------------------------------------------------------------------------
+
+def test_grid_network_share_is_countable():
+    # streets every 100 m at x = 5 + 100 k and y = 10 + 100 k (offsets avoid snapping ties)
+    streets = grid_lines(-195, -190, 1205, 1210, 100)
+    stop = (505.0, 510.0)  # a street crossing
+    ls = layerset({"A": box(-300, -300, 1300, 1300)}, residential=[box(0, 0, 1000, 1000)],
+                  bus_stops=[P(*stop)], walkways=streets)
+    std = resolve_standards([{"id": "bus_stop_500", "radius_m": 300}])
+    res = run_coverage(ls, std, DemandSettings(grid_m=25))
+    # by hand: every 25 m cell centre goes to the nearer street line, then Manhattan distance
+    c = np.arange(12.5, 1000, 25.0)
+    x, y = np.meshgrid(c, c)
+    dx = np.abs((x - 5 + 50) % 100 - 50)
+    dy = np.abs((y - 10 + 50) % 100 - 50)
+    assert not np.any(dx == dy)
+    sx = np.where(dx < dy, np.round((x - 5) / 100) * 100 + 5, x)
+    sy = np.where(dx < dy, y, np.round((y - 10) / 100) * 100 + 10)
+    walk = np.abs(sx - stop[0]) + np.abs(sy - stop[1])
+    expected = np.count_nonzero(walk <= 300) / walk.size
+    r = row(res, "bus_stop_500")
+    assert r["share_network"] == pytest.approx(expected, abs=1e-12)
+    assert r["share_buffer"] == pytest.approx(math.pi * 300**2 / 1e6, rel=REL)
+    assert r["share_network"] < r["share_buffer"]
+    assert r["unreachable_points"] == 0
+    # network gaps are whole grid cells: their area is the uncovered cell count × 625 m²
+    gaps = res.gaps[(res.gaps["view"] == "network")]
+    assert gaps["area_m2"].sum() == pytest.approx((walk > 300).sum() * 625.0, rel=1e-9)
+    # the reached network is drawn up to the cutoff
+    assert len(res.reached) and set(res.reached["standard"]) == {"bus_stop_500"}
+    assert res.reached["distance_from"].max() <= 300 + 1e-9
+
+
+def test_unreachable_demand_is_counted_not_covered():
+    # the only walkway lies 500 m south of the block: nothing snaps (limit 100 m)
+    ls = layerset({"A": box(-100, -700, 1100, 1100)}, residential=[box(0, 0, 1000, 1000)],
+                  bus_stops=[P(500, -450)], walkways=[line((-100, -500), (1100, -500))])
+    res = run_coverage(ls, ["bus_stop_500"], DemandSettings(grid_m=50))
+    r = row(res, "bus_stop_500")
+    assert r["share_network"] == 0.0
+    assert r["unreachable_points"] == 400
+    assert r["share_buffer"] > 0  # the straight-line view still sees the stop
+    assert res.meta["snapping"]["residential"]["too_far"] == 400
+
+
+def test_park_reached_at_entrance_not_centroid():
+    # a 400 m park inside a loop road 20 m off its edges; homes east of the loop road; the
+    # only entrance is on the west side, joined to the loop by a 20 m path
+    park = box(0, 0, 400, 400)
+    streets = [line((-20, 200), (-20, 420), (420, 420), (420, -20), (-20, -20), (-20, 200)),
+               line((-20, 200), (0, 200))]
+    homes = box(450, 0, 500, 400)
+    std = resolve_standards([{"id": "park_500", "radius_m": 300}])
+    settings = DemandSettings(grid_m=25, max_snap_m=100)
+    ls = layerset({"A": box(-200, -200, 1500, 600)}, residential=[homes], parks=[park],
+                  walkways=streets, entrances=[P(0, 200)])
+    res = run_coverage(ls, std, settings)
+    # the nearest home is 20 + 220 + 440 = 680 m from the entrance on foot: none covered
+    assert row(res, "park_500")["share_network"] == 0.0
+    assert row(res, "park_500")["unreachable_points"] == 0
+    assert row(res, "park_500")["share_buffer"] == 1.0
+    # without a tagged entrance the park is entered along its east edge (20 m from the road)
+    ls2 = layerset({"A": box(-200, -200, 1500, 600)}, residential=[homes], parks=[park],
+                   walkways=streets)
+    res2 = run_coverage(ls2, std, settings)
+    assert row(res2, "park_500")["share_network"] == 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# linear standards: toilets along streets
+# --------------------------------------------------------------------------------------------
+
+def test_toilets_along_main_and_general_streets():
+    main = line((0, 0), (1000, 0))
+    general = line((0, 500), (1000, 500))
+    link = line((0, 0), (0, 500))  # a footpath joining the two (not a road)
+    roads = frame("roads", [main, general], road_class=["main", "general"],
+                  is_public=[True, True], highway=["primary", "residential"])
+    ls = layerset({"A": box(-100, -100, 1100, 600)}, roads=roads,
+                  walkways=[main, general, link], toilets=[P(0, 0), P(1000, 500)])
+    res = run_coverage(ls, ["toilet_main_300", "toilet_general_500"])
+    m = row(res, "toilet_main_300")
+    g = row(res, "toilet_general_500")
+    assert m["demand_unit"] == "m" and m["demand_total"] == pytest.approx(1000)
+    # main: the toilet at its west end covers 300 m of 1000 m
+    assert m["share_buffer"] == pytest.approx(0.3, rel=1e-6)
+    assert m["share_network"] == pytest.approx(0.3, abs=1e-12)  # 12 of 40 samples
+    # general: the toilet at its east end covers 500 m; the other is 500 m away from its end
+    assert g["share_buffer"] == pytest.approx(0.5, rel=1e-6)
+    assert g["share_network"] == pytest.approx(0.5, abs=1e-12)
+    assert m["uncovered_length_m"] == pytest.approx(700, rel=1e-6)
+    assert math.isnan(m["share_population_buffer"])  # length, not people
+
+
+# --------------------------------------------------------------------------------------------
+# districts: no facilities, a facility just outside
+# --------------------------------------------------------------------------------------------
+
+def test_facility_outside_district_serves_it_and_empty_district_scores_zero():
+    districts = {"A": box(0, 0, 1000, 1000), "B": box(1000, 0, 2000, 1000),
+                 "C": box(4000, 0, 5000, 1000)}
+    residential = [box(0, 0, 2000, 1000), box(4000, 0, 5000, 1000)]
+    # the stop lies 100 m west of A, outside every district
+    ls = layerset(districts, residential=residential, bus_stops=[P(-100, 500)],
+                  walkways=grid_lines(-200, 0, 5000, 1000, 100))
+    res = run_coverage(ls, ["bus_stop_500"])
+    a = row(res, "bus_stop_500", "A")
+    assert a["share_buffer"] == pytest.approx(segment(500, 100) / 1e6, rel=REL)
+    assert a["share_network"] > 0
+    for name in ("B", "C"):
+        r = row(res, "bus_stop_500", name)
+        assert r["share_buffer"] == 0.0 and r["share_network"] == 0.0
+        assert not r["meets_target"]
+    fac = res.facilities
+    assert len(fac) == 1 and fac["district"].iloc[0] == ""
+    assert set(res.districts.columns) >= {"share_buffer__bus_stop_500",
+                                          "share_network__bus_stop_500"}
+    # gaps: C's whole block is one gap of 1 km², rank 1 in both views
+    c_gaps = res.gaps[res.gaps["district"] == "C"]
+    assert sorted(c_gaps["view"]) == ["buffer", "network"]
+    assert np.allclose(c_gaps["area_m2"], 1e6) and (c_gaps["rank"] == 1).all()
+
+
+def test_empty_facility_layer_scores_zero_with_warning(caplog):
+    ls = layerset({"A": box(0, 0, 1000, 1000)}, residential=[box(0, 0, 1000, 1000)],
+                  walkways=grid_lines(0, 0, 1000, 1000, 100))
+    with caplog.at_level(logging.WARNING, logger="geoplan.coverage"):
+        res = run_coverage(ls, ["toilet_main_300", "primary_school_500"])
+    r = row(res, "primary_school_500")
+    assert r["share_buffer"] == 0.0 and r["share_network"] == 0.0 and r["n_facilities"] == 0
+    assert any("primary_school_500" in m for m in caplog.messages)
+    # no main street at all: no demand, share NaN (not 0, not a crash)
+    t = row(res, "toilet_main_300")
+    assert t["demand_total"] == 0 and math.isnan(t["share_buffer"])
+
+
+def test_life_circle_needs_every_basket_item():
+    # a clinic west and a market east: only the middle strip has both within 1000 m
+    services = frame("services", [P(0, 500), P(1500, 500)], kind=["clinic", "market"])
+    basket = [{"label": "clinic", "layer": "services", "filter": {"kind": "clinic"}},
+              {"label": "market", "layer": "services", "filter": {"kind": "market"}}]
+    std = resolve_standards([{"id": "life_circle_15min", "basket": basket}])
+    ls = layerset({"A": box(-1000, 0, 2500, 1000)}, residential=[box(-1000, 0, 2500, 1000)],
+                  services=services, walkways=grid_lines(-1000, 0, 2500, 1000, 100))
+    res = run_coverage(ls, std)
+    clinic = shapely.buffer(P(0, 500), 1000, quad_segs=32)
+    market = shapely.buffer(P(1500, 500), 1000, quad_segs=32)
+    land = box(-1000, 0, 2500, 1000)
+    both = shapely.intersection(shapely.intersection(clinic, market), land).area / land.area
+    r = row(res, "life_circle_15min")
+    assert r["share_buffer"] == pytest.approx(both, rel=1e-9)
+    assert 0 < r["share_network"] <= r["share_buffer"]
+    assert set(res.facilities["item"]) == {"clinic", "market"}
+
+
+# --------------------------------------------------------------------------------------------
+# bad input
+# --------------------------------------------------------------------------------------------
+
+def test_unknown_standard_and_bad_radius_are_clear_errors():
+    ls = layerset({"A": box(0, 0, 100, 100)}, residential=[box(0, 0, 100, 100)])
+    with pytest.raises(ConfigError, match="park_5000.*did you mean 'park_500'"):
+        run_coverage(ls, ["park_5000"])
+    with pytest.raises(ConfigError, match="radius_m"):
+        resolve_standards([{"id": "park_500", "radius_m": 0}])
+    bad = Standard.model_construct(**{**resolve_standards(["park_500"])[0].__dict__,
+                                      "radius_m": -5.0})
+    with pytest.raises(StandardError, match="radius_m must be > 0"):
+        run_coverage(ls, [bad])
+
+
+def _transform(west, north, res):
+    from affine import Affine
+
+    return Affine(res, 0.0, west, 0.0, -res, north)
+
+
+def _write_raster(path, crs, transform, data):
+    import rasterio
+
+    with rasterio.open(path, "w", driver="GTiff", height=data.shape[0], width=data.shape[1],
+                       count=1, dtype="float32", crs=crs, transform=transform,
+                       nodata=-1) as dst:
+        dst.write(data.astype("float32"), 1)
+
+
+def test_population_raster_in_another_crs_is_reprojected(tmp_path):
+    # a WGS84 raster over the two blocks: west block 1000 people per pixel, east block none
+    ls = layerset({"A": box(0, 0, 2000, 1000)},
+                  residential=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+                  bus_stops=[P(200, 500)])
+    wgs = gpd.GeoSeries([P(0, 0), P(1000, 1000), P(2000, 1000)], crs=CRS).to_crs(4326)
+    lon0, lat1 = wgs.iloc[0].x - 0.001, wgs.iloc[1].y + 0.001
+    lon_mid, lon1 = wgs.iloc[1].x, wgs.iloc[2].x + 0.001
+    ncol = 20
+    res = (lon1 - lon0) / ncol
+    nrow = int(math.ceil((lat1 - wgs.iloc[0].y + 0.001) / res))
+    cols_lon = lon0 + (np.arange(ncol) + 0.5) * res
+    data = np.where(cols_lon < lon_mid, 1000.0, 0.0)[None, :].repeat(nrow, axis=0)
+    path = tmp_path / "pop.tif"
+    _write_raster(path, "EPSG:4326", _transform(lon0, lat1, res), data)
+    settings = DemandSettings(population_raster=path)
+    result = run_coverage(ls, ["bus_stop_500"], settings)
+    r = row(result, "bus_stop_500")
+    assert r["population_source"] == "raster"
+    # the stop's 500 m circle lies in the west block, where all the people are: the
+    # population share is about twice the land share (pixel edges blur the split a little)
+    assert r["share_population_buffer"] == pytest.approx(2 * r["share_buffer"], rel=0.08)
+    assert result.meta["population_source"] == "raster"
+
+
+def test_population_raster_not_overlapping_is_a_clear_error(tmp_path):
+    ls = layerset({"A": box(0, 0, 1000, 1000)}, residential=[box(0, 0, 1000, 1000)],
+                  bus_stops=[P(200, 500)])
+    path = tmp_path / "far.tif"
+    _write_raster(path, "EPSG:4326", _transform(10.0, 50.0, 0.01), np.ones((5, 5)))
+    with pytest.raises(InputDataError, match="does not overlap"):
+        run_coverage(ls, ["bus_stop_500"], DemandSettings(population_raster=path))
+
+
+def test_building_floor_area_weights():
+    # two blocks, a 10-storey building in the west one only: people live there
+    buildings = frame("buildings", [box(100, 100, 200, 200)], building=["apartments"],
+                      levels=[10.0], is_residential=[True])
+    ls = layerset({"A": box(0, 0, 2000, 1000)},
+                  residential=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+                  bus_stops=[P(150, 150)], buildings=buildings)
+    res = run_coverage(ls, ["bus_stop_500"], DemandSettings(population_weight="buildings"))
+    r = row(res, "bus_stop_500")
+    assert r["population_source"] == "buildings"
+    assert r["share_population_buffer"] == pytest.approx(1.0)
+    assert r["share_buffer"] < 0.2
+
+
+# --------------------------------------------------------------------------------------------
+# outputs
+# --------------------------------------------------------------------------------------------
+
+def test_write_coverage_and_format_table(tmp_path):
+    import pyogrio
+
+    ls = layerset({"锦江区": box(0, 0, 1000, 1000)}, residential=[box(0, 0, 1000, 1000)],
+                  bus_stops=[P(500, 500)], parks=[box(-300, 0, -100, 200)],
+                  walkways=grid_lines(0, 0, 1000, 1000, 100))
+    res = run_coverage(ls, ["bus_stop_500", "park_500"])
+    paths = write_coverage(res, tmp_path / "out")
+    raw = paths["csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(paths["csv"], encoding="utf-8-sig")
+    assert table["district"].tolist() == ["锦江区", "锦江区"]
+    assert set(TABLE_COLUMNS) <= set(table.columns)
+    layers = {name for name, _ in pyogrio.list_layers(paths["gpkg"])}
+    assert layers == {"districts", "facilities", "reached", "gaps"}
+    text = format_table(res.table)
+    assert "bus_stop_500" in text and "锦江区" in text and "%" in text
+    assert X0 > 0 and Y0 > 0
