@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from geoplan.network.engine import (
     nearest_distance,
+    nearest_distances,
     node_distance,
     point_distance,
     reached_edges,
@@ -23,6 +24,7 @@ __all__ = [
     "build_walk_graph",
     "check_projected_crs",
     "nearest_distance",
+    "nearest_distances",
     "node_distance",
     "point_distance",
     "reached_edges",

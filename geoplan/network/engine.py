@@ -14,6 +14,9 @@ A target at offset ``t`` on edge ``(u, v, L)`` is then ``min(d[u] + t, d[v] + L 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
 
 import geopandas as gpd
 import networkx as nx
@@ -28,7 +31,16 @@ from geoplan.network.snap import Snapped
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["nearest_distance", "node_distance", "point_distance", "reached_edges", "to_networkx"]
+K = TypeVar("K")
+
+__all__ = [
+    "nearest_distance",
+    "nearest_distances",
+    "node_distance",
+    "point_distance",
+    "reached_edges",
+    "to_networkx",
+]
 
 
 def _check_limit(limit: float) -> float:
@@ -94,37 +106,80 @@ def node_distance(graph: WalkGraph, sources: Snapped, limit: float) -> np.ndarra
     return out
 
 
-def _same_edge_gap(sources: Snapped, edge: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """min |s - t| over sources on the same edge as each query point (inf when there is none)."""
+def _same_edge_gap(
+    sources: Snapped, edge: np.ndarray, offset: np.ndarray, n_edges: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For query points on an edge that carries a source: (their positions, min |s - t|)."""
     ok = sources.ok
     se, so = sources.edge[ok], sources.offset[ok]
-    m = len(edge)
-    out = np.full(m, np.inf)
-    if len(se) == 0 or m == 0:
-        return out
-    # only queries on edges that carry a source need the merge
-    has = np.isin(edge, se)
-    if not has.any():
-        return out
-    qi = np.flatnonzero(has)
+    if len(se) == 0 or len(edge) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    carries = np.zeros(n_edges, dtype=bool)
+    carries[se] = True
+    qi = np.flatnonzero(carries[edge])
+    if len(qi) == 0:
+        return qi, np.zeros(0)
+    # merge sources and queries by (edge, offset); each query looks at the nearest source
+    # before and after it on the same edge
     e_all = np.concatenate([se, edge[qi]])
     o_all = np.concatenate([so, offset[qi]])
     is_src = np.concatenate([np.ones(len(se), bool), np.zeros(len(qi), bool)])
     order = np.lexsort((o_all, e_all))
     e_s, o_s, src_s = e_all[order], o_all[order], is_src[order]
-    pos = np.arange(len(order))
+    n_all = len(order)
+    pos = np.arange(n_all)
     prev = np.maximum.accumulate(np.where(src_s, pos, -1))
-    nxt = np.minimum.accumulate(np.where(src_s, pos, len(order))[::-1])[::-1]
-    gap = np.full(len(order), np.inf)
+    nxt = np.minimum.accumulate(np.where(src_s, pos, n_all)[::-1])[::-1]
+    gap = np.full(n_all, np.inf)
     okp = prev >= 0
     okp[okp] &= e_s[prev[okp]] == e_s[okp]
     gap[okp] = o_s[okp] - o_s[prev[okp]]
-    okn = nxt < len(order)
-    okn[okn] &= e_s[np.minimum(nxt, len(order) - 1)[okn]] == e_s[okn]
+    okn = nxt < n_all
+    okn[okn] &= e_s[nxt[okn]] == e_s[okn]
     gap[okn] = np.minimum(gap[okn], o_s[nxt[okn]] - o_s[okn])
     q_sorted = ~src_s
-    out[qi[order[q_sorted] - len(se)]] = gap[q_sorted]
-    return out
+    return qi[order[q_sorted] - len(se)], gap[q_sorted]
+
+
+@dataclass(frozen=True)
+class _Located:
+    """Target points resolved to their edge ends once, reused for every facility kind."""
+
+    n: int  # number of points, snapped or not
+    idx: np.ndarray | None  # positions of the snapped points, None when all are snapped
+    edge: np.ndarray
+    offset: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    rest: np.ndarray  # L - offset
+
+    @classmethod
+    def of(cls, graph: WalkGraph, edge: np.ndarray, offset: np.ndarray) -> _Located:
+        edge = np.asarray(edge, dtype=np.int64)
+        offset = np.asarray(offset, dtype=np.float64)
+        ok = edge >= 0
+        idx = None if ok.all() else np.flatnonzero(ok)
+        if idx is not None:
+            edge, offset = edge[idx], offset[idx]
+        return cls(len(ok), idx, edge, offset, graph.edge_u[edge], graph.edge_v[edge],
+                   graph.edge_length[edge] - offset)
+
+    def distance(
+        self, graph: WalkGraph, node_dist: np.ndarray, sources: Snapped, limit: float
+    ) -> np.ndarray:
+        res = node_dist[self.u]
+        res += self.offset
+        via_v = node_dist[self.v]
+        via_v += self.rest
+        np.minimum(res, via_v, out=res)
+        qi, gap = _same_edge_gap(sources, self.edge, self.offset, graph.n_edges)
+        res[qi] = np.minimum(res[qi], gap)
+        res[res > limit] = np.inf
+        if self.idx is None:
+            return res
+        out = np.full(self.n, np.inf)
+        out[self.idx] = res
+        return out
 
 
 def point_distance(
@@ -155,19 +210,7 @@ def point_distance(
     numpy.ndarray
         float64 distances, ``inf`` beyond ``limit``, unsnapped or unreachable.
     """
-    edge = np.asarray(edge, dtype=np.int64)
-    offset = np.asarray(offset, dtype=np.float64)
-    out = np.full(len(edge), np.inf)
-    ok = edge >= 0
-    e = edge[ok]
-    t = offset[ok]
-    via_u = node_dist[graph.edge_u[e]] + t
-    via_v = node_dist[graph.edge_v[e]] + (graph.edge_length[e] - t)
-    res = np.minimum(via_u, via_v)
-    res = np.minimum(res, _same_edge_gap(sources, e, t))
-    res[res > limit] = np.inf
-    out[ok] = res
-    return out
+    return _Located.of(graph, edge, offset).distance(graph, node_dist, sources, limit)
 
 
 def nearest_distance(
@@ -192,9 +235,42 @@ def nearest_distance(
         float64 distance per target, exact including the partial edges at both ends; ``inf``
         when farther than ``limit``, unreachable, or the target is not snapped.
     """
-    limit = _check_limit(limit)
-    d = node_distance(graph, sources, limit)
-    return point_distance(graph, d, sources, targets.edge, targets.offset, limit)
+    return nearest_distances(graph, {None: sources}, targets, limit)[None]
+
+
+def nearest_distances(
+    graph: WalkGraph,
+    sources_by_kind: Mapping[K, Snapped],
+    targets: Snapped,
+    limit: float | Mapping[K, float],
+) -> dict[K, np.ndarray]:
+    """:func:`nearest_distance` for several facility kinds at once (one Dijkstra per kind).
+
+    The targets are resolved to their edge ends once and reused for every kind.
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+    sources_by_kind
+        Snapped source points per facility kind.
+    targets
+        Snapped target points (for example homes).
+    limit
+        Distance limit in metres, one for all kinds or one per kind.
+
+    Returns
+    -------
+    dict
+        Kind to float64 distance per target (``inf`` beyond the limit or unreachable).
+    """
+    located = _Located.of(graph, targets.edge, targets.offset)
+    out: dict[K, np.ndarray] = {}
+    for kind, sources in sources_by_kind.items():
+        lim = _check_limit(limit[kind] if isinstance(limit, Mapping) else limit)
+        d = node_distance(graph, sources, lim)
+        out[kind] = located.distance(graph, d, sources, lim)
+    return out
 
 
 def _merge_intervals(

@@ -18,6 +18,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import scipy.sparse as sp
 import shapely
@@ -162,26 +163,22 @@ def check_projected_crs(crs: Any, what: str = "ways") -> pyproj.CRS:
 
 
 def _unique_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact unique (x, y) rows: returns (unique_xy, inverse)."""
-    order = np.lexsort((xy[:, 1], xy[:, 0]))
-    sxy = xy[order]
-    new = np.empty(len(order), dtype=bool)
-    if len(order):
-        new[0] = True
-        np.not_equal(sxy[1:, 0], sxy[:-1, 0], out=new[1:])
-        new[1:] |= sxy[1:, 1] != sxy[:-1, 1]
-    group = np.cumsum(new) - 1
-    inverse = np.empty(len(order), dtype=np.int64)
-    inverse[order] = group
-    return sxy[new], inverse
+    """Exact unique (x, y) rows by hashing: returns (unique_xy, inverse).
+
+    Each row is viewed as one complex number (x + iy), so equal rows are exactly equal
+    coordinates; uniques come in order of first appearance.
+    """
+    flat = np.ascontiguousarray(xy + 0.0)  # + 0.0 turns -0.0 into 0.0
+    codes, uniques = pd.factorize(flat.view(np.complex128).ravel())
+    return np.c_[uniques.real, uniques.imag], codes.astype(np.int64)
 
 
 def build_csr(n: int, u: np.ndarray, v: np.ndarray, length: np.ndarray) -> sp.csr_array:
     """Symmetric CSR matrix of edge lengths, keeping the SHORTEST of parallel edges.
 
     scipy sums duplicate entries when it converts COO to CSR, which would turn parallel edges of
-    3 m and 4 m into one of 7 m; this builds the CSR arrays directly instead. Self-loops are left
-    out: they never shorten a walk.
+    3 m and 4 m into one of 7 m; the parallel edges are therefore reduced to their minimum here,
+    before scipy sees them. Self-loops are left out: they never shorten a walk.
 
     Parameters
     ----------
@@ -197,19 +194,26 @@ def build_csr(n: int, u: np.ndarray, v: np.ndarray, length: np.ndarray) -> sp.cs
     scipy.sparse.csr_array
         n×n, float64 data, int32 indices when they fit, sorted and without duplicates.
     """
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    length = np.asarray(length, dtype=np.float64)
     keep = u != v
-    rows = np.concatenate([u[keep], v[keep]])
-    cols = np.concatenate([v[keep], u[keep]])
-    data = np.concatenate([length[keep], length[keep]]).astype(np.float64)
-    order = np.lexsort((data, cols, rows))
-    rows, cols, data = rows[order], cols[order], data[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, data = rows[first], cols[first], data[first]
-    itype = np.int32 if max(n, len(rows)) < np.iinfo(np.int32).max else np.int64
-    indptr = np.zeros(n + 1, dtype=itype)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return sp.csr_array((data, cols.astype(itype), indptr), shape=(n, n))
+    lo = np.minimum(u[keep], v[keep])
+    hi = np.maximum(u[keep], v[keep])
+    key = lo * n + hi
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    w = np.minimum.reduceat(length[keep][order], starts) if len(starts) else np.zeros(0)
+    lo, hi = key[starts] // n, key[starts] % n
+    itype = np.int32 if max(n, 2 * len(lo)) < np.iinfo(np.int32).max else np.int64
+    rows = np.concatenate([lo, hi]).astype(itype)
+    cols = np.concatenate([hi, lo]).astype(itype)
+    csr = sp.coo_array((np.concatenate([w, w]), (rows, cols)), shape=(n, n)).tocsr()
+    csr.sort_indices()
+    return csr
 
 
 def _line_parts(ways: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
