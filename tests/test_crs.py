@@ -16,7 +16,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
-import geoplan.crs as gcrs
+import geoplan.chinese_coords as chinese_coords
 from geoplan._errors import CRSError
 from geoplan.crs import (
     ACCEPTED_NAMES,
@@ -216,7 +216,7 @@ def test_inputs_are_not_modified():
 def test_conversions_are_vectorised(monkeypatch):
     """The formula is evaluated on whole arrays: a fixed number of calls, whatever the size."""
     calls = {"gcj": 0, "bd": 0}
-    gcj_offset, bd_forward = gcrs._gcj_offset, gcrs._bd_forward_unmasked
+    gcj_offset, bd_forward = chinese_coords._gcj_offset, chinese_coords._bd_forward_unmasked
 
     def counting_gcj(lon, lat):
         calls["gcj"] += 1
@@ -226,8 +226,8 @@ def test_conversions_are_vectorised(monkeypatch):
         calls["bd"] += 1
         return bd_forward(lon, lat)
 
-    monkeypatch.setattr(gcrs, "_gcj_offset", counting_gcj)
-    monkeypatch.setattr(gcrs, "_bd_forward_unmasked", counting_bd)
+    monkeypatch.setattr(chinese_coords, "_gcj_offset", counting_gcj)
+    monkeypatch.setattr(chinese_coords, "_bd_forward_unmasked", counting_bd)
     rng = np.random.default_rng(1)
     lon, lat = rng.uniform(100, 120, 200_000), rng.uniform(20, 40, 200_000)
     wgs84_to_gcj02(lon, lat)
