@@ -1,0 +1,103 @@
+"""Demand sampling and population weights on hand-built layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from geoplan._errors import InputDataError
+from geoplan.config import DemandSettings
+from geoplan.demand import (
+    LINEAR_KINDS,
+    demand_lines,
+    residential_grid,
+    residential_land,
+    street_samples,
+)
+from geoplan.population import building_weights, population_weights
+from tests._synthetic import box, frame, layerset, line
+
+
+def test_grid_pieces_partition_the_residential_land_per_district():
+    # two overlapping residential polygons across a district line, one L-shaped
+    ell = shapely.difference(box(0, 0, 330, 330), box(130, 130, 330, 330))
+    ls = layerset({"A": box(0, 0, 200, 400), "B": box(200, 0, 400, 400)},
+                  residential=[ell, box(100, 100, 370, 210)])
+    land = residential_land(ls["residential"], ls.districts)
+    union = shapely.union_all([ell, box(100, 100, 370, 210)])
+    assert shapely.area(land).sum() == pytest.approx(union.area, rel=1e-12)
+    dem = residential_grid(ls["residential"], ls.districts, grid_m=25)
+    totals = dem.totals(2)
+    assert totals == pytest.approx(shapely.area(land), rel=1e-12)
+    assert dem.amount.max() <= 625 + 1e-9
+    # every point lies in its own piece, and every piece in its district
+    assert shapely.contains(dem.pieces, dem.points).all()
+    dgeo = ls.districts.geometry.to_numpy()
+    assert shapely.covers(dgeo[dem.district], dem.pieces).all()
+    # pieces do not overlap: their union has the same area as their sum
+    assert shapely.union_all(dem.pieces).area == pytest.approx(dem.amount.sum(), rel=1e-9)
+    assert dem.unit == "m2" and not dem.is_linear
+
+
+def test_grid_is_aligned_and_bad_spacing_rejected():
+    ls = layerset({"A": box(0, 0, 100, 100)}, residential=[box(0, 0, 100, 100)])
+    dem = residential_grid(ls["residential"], ls.districts, grid_m=50)
+    assert len(dem) == 4 and np.allclose(dem.amount, 2500)
+    with pytest.raises(InputDataError, match="> 0"):
+        residential_grid(ls["residential"], ls.districts, grid_m=0)
+
+
+def test_no_residential_land_gives_empty_demand():
+    ls = layerset({"A": box(0, 0, 100, 100)})
+    dem = residential_grid(ls["residential"], ls.districts, 25)
+    assert len(dem) == 0 and dem.totals(1).tolist() == [0.0]
+
+
+def test_street_samples_every_25_m_sum_to_the_length_per_district():
+    # a 1030 m street crossing the district line at x = 600
+    ls = layerset({"A": box(0, -50, 600, 50), "B": box(600, -50, 1200, 50)})
+    dem = street_samples(np.array([line((0, 0), (1030, 0))]), ls.districts, "street_main", 25)
+    assert dem.totals(2) == pytest.approx([600, 430])
+    assert dem.amount.max() <= 25 + 1e-9
+    assert shapely.length(dem.pieces) == pytest.approx(dem.amount)
+    # sample points are the midpoints of their pieces
+    mid = shapely.line_interpolate_point(dem.pieces, 0.5, normalized=True)
+    assert shapely.distance(mid, dem.points).max() < 1e-6
+    assert dem.unit == "m" and dem.is_linear
+    assert (dem.district[:24] == 0).all() and (dem.district[-18:] == 1).all()
+
+
+def test_road_classes_and_riverside_paths():
+    roads = frame("roads", [line((0, 0), (100, 0)), line((0, 10), (100, 10)),
+                            line((0, 20), (100, 20)), line((0, 30), (100, 30))],
+                  road_class=["main", "general", "service", "service"],
+                  is_public=[True, True, True, False])
+    river_park = box(0, 100, 200, 200)
+    dry_park = box(500, 100, 700, 200)
+    ls = layerset({"A": box(-100, -100, 900, 400)}, roads=roads,
+                  parks=[river_park, dry_park],
+                  waterways=frame("waterways", [line((0, 230), (200, 230))], kind=["river"]),
+                  walkways=[line((-50, 150), (250, 150)), line((450, 150), (750, 150))])
+    assert len(demand_lines(ls.layers, "street_main")) == 1
+    assert len(demand_lines(ls.layers, "street_general")) == 2  # general + public service
+    paths = demand_lines(ls.layers, "riverside_park_paths")
+    assert shapely.length(paths).sum() == pytest.approx(200)  # clipped to the river park
+    with pytest.raises(ValueError, match="linear"):
+        demand_lines(ls.layers, "residential")
+    assert set(LINEAR_KINDS) == {"street_main", "street_general", "riverside_park_paths"}
+
+
+def test_building_weights_spread_by_overlap_and_nearest():
+    ls = layerset({"A": box(0, 0, 200, 100)}, residential=[box(0, 0, 100, 100)])
+    dem = residential_grid(ls["residential"], ls.districts, 50)
+    # one 3-level building straddling two pieces, one untagged building outside (default 6)
+    b = frame("buildings", [box(40, 10, 60, 20), box(150, 40, 160, 50)],
+              levels=[3.0, np.nan], is_residential=[True, True])
+    w, coverage = building_weights(dem, b, default_levels=6)
+    assert w.sum() == pytest.approx(200 * 3 + 100 * 6)
+    assert coverage == pytest.approx(0.5)  # two of four pieces hold building floor area
+    s = population_weights(dem, {"buildings": b}, DemandSettings(population_weight="buildings"))
+    assert s.source == "buildings"
+    auto = population_weights(dem, {"buildings": b.iloc[:0]}, DemandSettings())
+    assert auto.source == "area" and auto.weights.sum() == pytest.approx(1e4)

@@ -1,0 +1,57 @@
+"""The standards catalog as users see it: ids, overrides, errors and `geoplan standards`."""
+
+from __future__ import annotations
+
+import pytest
+
+from geoplan._errors import ConfigError
+from geoplan.standards import catalog_table, default_catalog, resolve_standards
+
+REQUIRED = {"green_300", "park_500", "park_service_coverage", "bus_stop_500", "toilet_main_300",
+            "toilet_general_500", "toilet_riverside_park_800", "primary_school_500",
+            "junior_school_1000", "life_circle_15min"}
+
+
+def test_catalog_has_every_required_standard_with_sources():
+    catalog = default_catalog()
+    assert REQUIRED <= set(catalog)
+    table = catalog_table()
+    assert (table["source"].str.len() > 0).all()
+    assert table.set_index("id").loc["park_service_coverage", "radius_m"] == "500/300"
+
+
+def test_overrides_and_custom_standards():
+    (park,) = resolve_standards([{"id": "park_500", "radius_m": 400}], targets={"park_500": 0.9})
+    assert park.radius_m == 400 and park.target == 0.9
+    custom = {"id": "clinic_800", "name_zh": "诊所800米", "name_en": "Clinic within 800 m",
+              "facility": {"layer": "services", "filter": {"kind": "clinic"}}, "radius_m": 800}
+    (clinic,) = resolve_standards(["clinic_800"], custom=[custom])
+    assert clinic.max_radius_m == 800
+
+
+def test_bad_ids_and_radii_name_every_problem():
+    with pytest.raises(ConfigError) as err:
+        resolve_standards(["park_5000", {"id": "green_300", "radius_m": -1}])
+    text = str(err.value)
+    assert "park_5000" in text and "did you mean 'park_500'" in text
+    assert "radius_m" in text and len(err.value.problems) == 2
+
+
+def test_cli_standards_lists_the_catalog(capsys):
+    from geoplan.cli import main
+
+    assert main(["standards"]) == 0
+    out = capsys.readouterr().out
+    for sid in REQUIRED:
+        assert sid in out
+    assert "500米见园" in out and "§三(三)4" in out
+
+
+def test_cli_coverage_rejects_unknown_standard(capsys, chengdu_config, tmp_path):
+    from geoplan.cli import main
+
+    code = main(["coverage", str(chengdu_config.source_file), "--standards", "park_5000",
+                 "--out", str(tmp_path)])
+    assert code == 2
+    assert "park_5000" in capsys.readouterr().err
+    assert not (tmp_path / "coverage.csv").exists()
