@@ -26,7 +26,8 @@ def results():
 
 def test_map_is_offline_and_complete(results, tmp_path):
     layerset, coverage, deadends = results
-    path = write_map(layerset, coverage, deadends, tmp_path, title="成都测试", data_date="2018-06")
+    path = write_map(layerset, coverage, deadends, None, tmp_path, title="成都测试",
+                     data_date="2018-06")
     assert path == tmp_path / "map.html"
     page = path.read_text(encoding="utf-8")
     assert external_references(page) == []
@@ -93,10 +94,10 @@ def test_cdn_links_are_refused(results):
 
 def test_rewrite_is_atomic(results, tmp_path):
     layerset, coverage, deadends = results
-    path = write_map(layerset, coverage, deadends, tmp_path)
+    path = write_map(layerset, coverage, deadends, None, tmp_path)
     before = path.read_text(encoding="utf-8")
     with pytest.raises(ConfigError):
-        write_map(layerset, coverage, deadends, tmp_path, tiles="tianditu")
+        write_map(layerset, coverage, deadends, None, tmp_path, tiles="tianditu")
     assert path.read_text(encoding="utf-8") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
 
