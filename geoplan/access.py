@@ -31,7 +31,9 @@ BOUNDARY_STEP_M = 50.0
 BOUNDARY_NEAR_WALKWAY_M = 30.0
 
 
-def boundary_points(polygons: np.ndarray, step_m: float = BOUNDARY_STEP_M) -> tuple[np.ndarray, np.ndarray]:
+def boundary_points(
+    polygons: np.ndarray, step_m: float = BOUNDARY_STEP_M
+) -> tuple[np.ndarray, np.ndarray]:
     """Points every <= ``step_m`` along the exterior rings of polygons.
 
     Parameters

@@ -98,7 +98,8 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
         if mode == "buildings" or coverage >= MIN_BUILDING_COVERAGE:
             return PopulationWeights(
                 w, "buildings",
-                f"residential building floor area (buildings on {coverage:.0%} of residential land)",
+                f"residential building floor area (buildings on {coverage:.0%} of "
+                "residential land)",
             )
         note = (f"residential land area (residential buildings are mapped on only {coverage:.0%} "
                 f"of the residential land, below {MIN_BUILDING_COVERAGE:.0%})")
@@ -154,7 +155,8 @@ def building_weights(
         np.add.at(w, nearest, rest[left])
     touched = np.zeros(n, dtype=bool)
     touched[pi[overlap > 0]] = True
-    coverage = float(demand.amount[touched].sum() / demand.amount.sum()) if demand.amount.sum() else 0.0
+    total = float(demand.amount.sum())
+    coverage = float(demand.amount[touched].sum()) / total if total else 0.0
     return w, coverage
 
 
@@ -213,7 +215,8 @@ def raster_weights(demand: Demand, path: str | Path, raster_crs: Any = None) -> 
             y <= max(bottom, top))
         if not inside.any():
             raise InputDataError(
-                f"the population raster {path.name} (bounds {tuple(round(b, 4) for b in src.bounds)} "
+                f"the population raster {path.name} "
+                f"(bounds {tuple(round(b, 4) for b in src.bounds)} "
                 f"in {crs.to_string()}) does not overlap the residential demand of the study area; "
                 "check the file and its CRS (demand.population_raster_crs)"
             )

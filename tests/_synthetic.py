@@ -38,8 +38,8 @@ def line(*pts: tuple[float, float]) -> shapely.LineString:
 
 def grid_lines(x0: float, y0: float, x1: float, y1: float, step: float) -> list[shapely.LineString]:
     """A street grid: one way per row and per column, sharing a vertex at every crossing."""
-    xs = [x0 + i * step for i in range(int(round((x1 - x0) / step)) + 1)]
-    ys = [y0 + j * step for j in range(int(round((y1 - y0) / step)) + 1)]
+    xs = [x0 + i * step for i in range(round((x1 - x0) / step) + 1)]
+    ys = [y0 + j * step for j in range(round((y1 - y0) / step) + 1)]
     rows = [line(*[(x, y) for x in xs]) for y in ys]
     cols = [line(*[(x, y) for y in ys]) for x in xs]
     return rows + cols

@@ -240,7 +240,7 @@ def test_life_circle_needs_every_basket_item():
 
 def test_unknown_standard_and_bad_radius_are_clear_errors():
     ls = layerset({"A": box(0, 0, 100, 100)}, residential=[box(0, 0, 100, 100)])
-    with pytest.raises(ConfigError, match="park_5000.*did you mean 'park_500'"):
+    with pytest.raises(ConfigError, match=r"park_5000.*did you mean 'park_500'"):
         run_coverage(ls, ["park_5000"])
     with pytest.raises(ConfigError, match="radius_m"):
         resolve_standards([{"id": "park_500", "radius_m": 0}])
@@ -275,7 +275,7 @@ def test_population_raster_in_another_crs_is_reprojected(tmp_path):
     lon_mid, lon1 = wgs.iloc[1].x, wgs.iloc[2].x + 0.001
     ncol = 20
     res = (lon1 - lon0) / ncol
-    nrow = int(math.ceil((lat1 - wgs.iloc[0].y + 0.001) / res))
+    nrow = math.ceil((lat1 - wgs.iloc[0].y + 0.001) / res)
     cols_lon = lon0 + (np.arange(ncol) + 0.5) * res
     data = np.where(cols_lon < lon_mid, 1000.0, 0.0)[None, :].repeat(nrow, axis=0)
     path = tmp_path / "pop.tif"

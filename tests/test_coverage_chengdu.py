@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -109,7 +111,7 @@ def _split_graph(graph, points: list[tuple[int, float, object]]) -> nx.Graph:
             add(u, v, length)
             continue
         chain = [(0.0, u), *sorted(on_edge[e], key=lambda p: p[0]), (length, v)]
-        for (t0, a), (t1, b) in zip(chain[:-1], chain[1:], strict=True):
+        for (t0, a), (t1, b) in itertools.pairwise(chain):
             if a == b:
                 continue
             if g.has_node(a) and g.has_node(b) and g.has_edge(a, b):
@@ -138,7 +140,7 @@ def test_node_distances_match_networkx_for_every_facility_set(chengdu_layers, st
     for std, fs, rows, radii in _facility_sets(chengdu_layers, standards):
         if len(rows) == 0:
             continue
-        owner, fsnap = engine.access(cov._set_key(fs), rows)
+        _, fsnap = engine.access(cov._set_key(fs), rows)
         limit = float(radii.max())
         # sources placed exactly on nodes: the nearer end of each facility's snapped edge
         ok = fsnap.ok
@@ -166,6 +168,7 @@ def test_demand_distances_match_networkx_with_split_edges(chengdu_layers, standa
             continue
         owner, fsnap = engine.access(cov._set_key(fs), rows)
         r = float(radii.max())
+        assert len(owner) == len(fsnap)
         sel = (radii[owner] == r) & fsnap.ok
         src = fsnap.subset(sel)
         dsnap = engine.snapped[std.demand]
