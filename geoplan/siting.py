@@ -1,0 +1,201 @@
+"""Suggest sites for new facilities that close coverage gaps.
+
+The maths (:func:`greedy_max_cover`) works on plain arrays: candidate sites, demand points with
+weights, and a radius; it picks sites one at a time, each time the one that covers the most
+still-uncovered demand (the classic greedy for the maximal covering location problem, within
+a factor 1 − 1/e of the optimum and usually at it). :func:`suggest_sites` is the geographic
+adapter: it samples each district's gap polygons into weighted points, uses them as demand and
+as candidate sites, and reports, per district and standard, where to build and how far each
+site lifts the official (buffer) share.
+
+Coverage here is straight-line, as the official indicator defines it; the walking-network view
+of the same sites is what the coverage engine measures once the sites are added as a planned
+facility layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from geoplan.standards import Standard
+
+logger = logging.getLogger(__name__)
+
+SITE_COLUMNS = ["district", "standard", "rank", "covered_m2", "covered_population", "share_before",
+                "share_after", "target", "radius_m", "geometry"]
+
+
+def greedy_max_cover(
+    candidates: np.ndarray,
+    demand: np.ndarray,
+    weights: np.ndarray,
+    radius: float,
+    *,
+    max_sites: int,
+    stop_at: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Choose up to ``max_sites`` candidate sites that cover the most demand weight.
+
+    Parameters
+    ----------
+    candidates
+        (n, 2) candidate site coordinates (metres).
+    demand
+        (m, 2) demand point coordinates (metres).
+    weights
+        (m,) demand weight of each point (area or population).
+    radius
+        A site covers the demand points within this straight-line distance.
+    max_sites
+        Most sites to choose.
+    stop_at
+        Stop early once this much weight is covered in total.
+
+    Returns
+    -------
+    chosen, gains
+        Indices into ``candidates`` in the order chosen, and the weight each one added.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> demand = np.array([[0, 0], [10, 0], [100, 0]], float)
+    >>> greedy_max_cover(demand, demand, np.array([1.0, 1.0, 5.0]), 15.0, max_sites=2)
+    (array([2, 0]), array([5., 2.]))
+    """
+    if len(candidates) == 0 or len(demand) == 0 or max_sites <= 0:
+        return np.array([], dtype=int), np.array([], dtype=float)
+    neighbours = cKDTree(demand).query_ball_point(candidates, r=radius)
+    uncovered = np.asarray(weights, dtype=float).copy()
+    gain = np.array([uncovered[idx].sum() if idx else 0.0 for idx in neighbours])
+    stale = np.zeros(len(candidates), dtype=bool)
+    chosen: list[int] = []
+    gains: list[float] = []
+    total = 0.0
+    while len(chosen) < max_sites:
+        # lazy greedy: a stale gain is an upper bound, refresh it before trusting it
+        while True:
+            best = int(np.argmax(gain))
+            if not stale[best]:
+                break
+            gain[best] = uncovered[neighbours[best]].sum() if neighbours[best] else 0.0
+            stale[best] = False
+        if gain[best] <= 0:
+            break
+        chosen.append(best)
+        gains.append(float(gain[best]))
+        total += gain[best]
+        uncovered[neighbours[best]] = 0.0
+        stale[:] = True
+        gain[best] = 0.0
+        stale[best] = False
+        if stop_at is not None and total >= stop_at - 1e-9:
+            break
+    return np.asarray(chosen, dtype=int), np.asarray(gains, dtype=float)
+
+
+def _sample_polygons(polygons: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Grid points inside polygons, each carrying the area of its grid cell inside them."""
+    if len(polygons) == 0:
+        return np.empty((0, 2)), np.empty(0)
+    union = shapely.union_all(polygons)
+    x0, y0, x1, y1 = union.bounds
+    xs = np.arange(x0 + spacing / 2, x1, spacing)
+    ys = np.arange(y0 + spacing / 2, y1, spacing)
+    if len(xs) == 0 or len(ys) == 0:
+        point = shapely.point_on_surface(union)
+        return np.array([[point.x, point.y]]), np.array([union.area])
+    gx, gy = np.meshgrid(xs, ys)
+    cells = shapely.box(gx.ravel() - spacing / 2, gy.ravel() - spacing / 2,
+                        gx.ravel() + spacing / 2, gy.ravel() + spacing / 2)
+    shapely.prepare(union)
+    hit = shapely.intersects(union, cells)
+    area = shapely.area(shapely.intersection(cells[hit], union))
+    xy = np.column_stack([gx.ravel()[hit], gy.ravel()[hit]])
+    keep = area > 0
+    return xy[keep], area[keep]
+
+
+def suggest_sites(
+    coverage: Any,
+    standards: Sequence[Standard],
+    *,
+    max_sites: int = 5,
+    spacing_m: float = 50.0,
+    view: str = "buffer",
+) -> gpd.GeoDataFrame:
+    """Suggest up to ``max_sites`` new facility sites per district and area standard.
+
+    Parameters
+    ----------
+    coverage
+        A :class:`geoplan.coverage.CoverageResult` (its ``table`` and ``gaps`` are used).
+    standards
+        The standards measured; basket and linear (street) standards are skipped, since a
+        single new facility kind does not close them.
+    max_sites
+        Most sites per district and standard; fewer when the target is reached sooner.
+    spacing_m
+        Sampling step of the gap polygons (demand points and candidate sites).
+    view
+        Which gaps to close: ``"buffer"`` (official) or ``"network"``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns: district, standard, rank, covered_m2 (gap area the site covers),
+        covered_population, share_before, share_after (the buffer share with the sites up to
+        this one), target, radius_m; point geometry in the analysis CRS.
+    """
+    gaps = coverage.gaps
+    table = coverage.table.set_index(["district", "standard"])
+    rows: list[dict[str, Any]] = []
+    for std in standards:
+        if std.basket or std.demand != "residential":
+            continue
+        radius = min(r.radius_m for r in std.radius_rule) if std.radius_rule else float(std.radius_m or 0)
+        mine = gaps.loc[(gaps["standard"] == std.id) & (gaps["view"] == view)] if len(gaps) else gaps
+        for district, part in mine.groupby("district") if len(mine) else ():
+            if (district, std.id) not in table.index:
+                continue
+            row = table.loc[(district, std.id)]
+            total = float(row["demand_total"])
+            before = float(row["share_buffer"] if view == "buffer" else row["share_network"])
+            if not total or np.isnan(before) or before >= std.target:
+                continue
+            xy, area = _sample_polygons(part.geometry.to_numpy(), spacing_m)
+            pop_density = _population_density(part)
+            needed = (std.target - before) * total
+            chosen, gains = greedy_max_cover(xy, xy, area, radius, max_sites=max_sites, stop_at=needed)
+            covered = before * total
+            for rank, (idx, gain) in enumerate(zip(chosen, gains, strict=True), start=1):
+                share_now = covered / total
+                covered += gain
+                rows.append({
+                    "district": district, "standard": std.id, "rank": rank,
+                    "covered_m2": gain, "covered_population": gain * pop_density,
+                    "share_before": share_now, "share_after": min(covered / total, 1.0),
+                    "target": std.target, "radius_m": radius,
+                    "geometry": shapely.Point(xy[idx]),
+                })
+    crs = gaps.crs if len(gaps) else coverage.districts.crs
+    if not rows:
+        return gpd.GeoDataFrame(pd.DataFrame(columns=SITE_COLUMNS), geometry="geometry", crs=crs)
+    return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry="geometry", crs=crs)
+
+
+def _population_density(gaps: pd.DataFrame) -> float:
+    """People per m² of gap area in these gaps (0 when population is unknown)."""
+    if "population" not in gaps.columns:
+        return 0.0
+    area = float(gaps["area_m2"].sum())
+    people = float(np.nansum(gaps["population"].to_numpy(dtype=float)))
+    return people / area if area > 0 else 0.0

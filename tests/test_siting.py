@@ -1,0 +1,65 @@
+"""Site suggestions: the greedy cover against hand answers and against spopt's exact MCLP."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from geoplan.siting import greedy_max_cover
+
+
+def test_hand_built_instance():
+    # two clusters: 4 points of weight 1 around (0, 0), 2 of weight 3 around (1000, 0)
+    demand = np.array([[0, 0], [10, 0], [0, 10], [10, 10], [1000, 0], [1010, 0]], float)
+    weights = np.array([1, 1, 1, 1, 3, 3], float)
+    chosen, gains = greedy_max_cover(demand, demand, weights, 20.0, max_sites=3)
+    assert gains.tolist() == [6.0, 4.0]           # the heavy cluster first, then the other
+    assert set(chosen[:1]) <= {4, 5} and chosen[1] in {0, 1, 2, 3}
+    # stop once the asked-for weight is covered
+    chosen, _ = greedy_max_cover(demand, demand, weights, 20.0, max_sites=3, stop_at=5.0)
+    assert len(chosen) == 1
+
+
+def test_nothing_to_cover():
+    empty = np.empty((0, 2))
+    chosen, gains = greedy_max_cover(empty, empty, np.empty(0), 100.0, max_sites=3)
+    assert len(chosen) == 0 and len(gains) == 0
+
+
+def test_lazy_greedy_equals_plain_greedy():
+    rng = np.random.default_rng(7)
+    demand = rng.uniform(0, 2000, (400, 2))
+    weights = rng.uniform(0.5, 2.0, 400)
+    cand = rng.uniform(0, 2000, (120, 2))
+    chosen, gains = greedy_max_cover(cand, demand, weights, 250.0, max_sites=8)
+    covers = cdist(cand, demand) <= 250.0
+    left = weights.copy()
+    plain, plain_gains = [], []
+    for _ in range(8):
+        g = covers @ left
+        best = int(np.argmax(g))
+        plain.append(best)
+        plain_gains.append(g[best])
+        left[covers[best]] = 0
+    assert list(chosen) == plain
+    assert gains == pytest.approx(plain_gains)
+
+
+def test_greedy_is_close_to_the_exact_optimum_of_spopt():
+    spopt_locate = pytest.importorskip("spopt.locate")
+    pulp = pytest.importorskip("pulp")
+    rng = np.random.default_rng(3)
+    demand = rng.uniform(0, 3000, (150, 2))
+    weights = rng.integers(1, 10, 150).astype(float)
+    cand = rng.uniform(0, 3000, (40, 2))
+    radius, p = 400.0, 4
+    cost = cdist(demand, cand)
+    model = spopt_locate.MCLP.from_cost_matrix(cost, weights, service_radius=radius, p_facilities=p)
+    model = model.solve(pulp.PULP_CBC_CMD(msg=False))
+    opened = [j for j, var in enumerate(model.fac_vars) if var.value() > 0.5]
+    optimum = weights[(cost[:, opened] <= radius).any(axis=1)].sum()
+    _, gains = greedy_max_cover(cand, demand, weights, radius, max_sites=p)
+    assert gains.sum() <= optimum + 1e-9
+    assert gains.sum() >= (1 - 1 / np.e) * optimum
+    assert gains.sum() >= 0.9 * optimum  # in practice the greedy is near the optimum
