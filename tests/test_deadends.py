@@ -1,0 +1,428 @@
+"""Dead-end roads (断头路) on hand-built networks whose answers are worked out on paper.
+
+Every network lives in EPSG:32648 with coordinates offset to Chengdu's easting/northing. The
+base is a 1000 m square ring road (x, y from 500 to 1500) inside a 2000 m data extent, so the
+ring itself has no dead end and nothing is near the data's edge unless a test puts it there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+
+from geoplan._errors import InputDataError
+from geoplan.config import DeadEndSettings
+from geoplan.deadends import (
+    DeadEndParams,
+    DeadEndResult,
+    build_road_network,
+    detect_dead_ends,
+    format_table,
+    run_deadends,
+    write_deadends,
+)
+from geoplan.layers.load import LayerSet
+from geoplan.layers.schema import LAYER_ORDER, conform, empty_layer
+
+X0, Y0 = 400_000.0, 3_390_000.0
+CRS = "EPSG:32648"
+SETTINGS = DeadEndSettings()
+
+
+def xy(x: float, y: float) -> tuple[float, float]:
+    return (X0 + x, Y0 + y)
+
+
+def line(*pts: tuple[float, float]) -> shapely.LineString:
+    return shapely.LineString([xy(*p) for p in pts])
+
+
+def road(geom: shapely.LineString, highway: str = "residential", **tags: object) -> dict[str, object]:
+    row: dict[str, object] = {"geometry": geom, "highway": highway, "is_public": True,
+                              "road_class": "service" if highway == "service" else "general"}
+    row.update(tags)
+    return row
+
+
+def side(x0: float, y0: float, x1: float, y1: float) -> shapely.LineString:
+    """A straight road with a vertex every 100 m, so side roads can join at any of them."""
+    n = round(max(abs(x1 - x0), abs(y1 - y0)) / 100)
+    return line(*[(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(n + 1)])
+
+
+RING = [
+    road(side(500, 500, 1500, 500), name="南路"),
+    road(side(1500, 500, 1500, 1500), name="东路"),
+    road(side(1500, 1500, 500, 1500), name="北路"),
+    road(side(500, 1500, 500, 500), name="西路"),
+]
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+    return shapely.box(*xy(x0, y0), *xy(x1, y1))
+
+
+def layerset(
+    rows: list[dict[str, object]],
+    *,
+    districts: list[tuple[str, shapely.Polygon]] | None = None,
+    extent: shapely.Polygon | None = None,
+    **layers: gpd.GeoDataFrame,
+) -> LayerSet:
+    """A LayerSet with the given roads (and optional other layers), like load_layers makes."""
+    extent = extent if extent is not None else box(0, 0, 2000, 2000)
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS) if rows else empty_layer("roads", CRS)
+    if rows:
+        frame["source"] = "test"
+        frame["source_id"] = [f"w{i + 1}" for i in range(len(frame))]
+        frame["length_m"] = frame.geometry.length
+    out = {k: empty_layer(k, CRS) for k in LAYER_ORDER}
+    out["roads"] = conform(frame, "roads")
+    districts = districts or [("甲区", extent)]
+    out["districts"] = conform(gpd.GeoDataFrame(
+        {"district": [d for d, _ in districts], "area_m2": [g.area for _, g in districts]},
+        geometry=[g for _, g in districts], crs=CRS), "districts")
+    for kind, gdf in layers.items():
+        out[kind] = conform(gdf, kind)
+    study = shapely.union_all([g for _, g in districts])
+    return LayerSet(out, pyproj.CRS(CRS), study, shapely.intersection(study.buffer(1000), extent),
+                    extent, pd.DataFrame())
+
+
+def polygons(*geoms: shapely.Polygon, **cols: object) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame({"source_id": [f"a{i}" for i in range(len(geoms))], **cols},
+                             geometry=list(geoms), crs=CRS)
+    frame["area_m2"] = frame.geometry.area
+    return frame
+
+
+def run(rows: list[dict[str, object]], **kw: object) -> DeadEndResult:
+    extra = {k: kw.pop(k) for k in list(kw) if k in ("noexit_nodes", "baseline", "params", "extras")}
+    return run_deadends(layerset(rows, **kw), SETTINGS, **extra)
+
+
+# --- detection -----------------------------------------------------------------------------------
+
+def test_ring_has_no_dead_end() -> None:
+    result = run(RING)
+    assert len(result.dead_ends) == 0
+    assert len(result.all_dead_ends) == 0
+    assert result.excluded == {"service": 0, "edge_artifact": 0, "outside_districts": 0}
+    row = result.connectivity.iloc[0]
+    assert row["road_km"] == pytest.approx(4.0)
+    assert row["intersections"] == 0  # four corners of degree 2
+    assert row["dead_end_nodes"] == 0
+
+
+def test_t_junction_stub_is_one_public_dead_end_of_the_right_length() -> None:
+    result = run([*RING, road(line((1000, 500), (1000, 620), (1000, 700)), name="断头巷")])
+    dead = result.dead_ends
+    assert len(dead) == 1
+    row = dead.iloc[0]
+    assert row["category"] == "public"
+    assert row["name"] == "断头巷" and row["highway"] == "residential" and row["road_class"] == "general"
+    assert row["length_m"] == pytest.approx(200.0)
+    assert row.geometry.length == pytest.approx(200.0)
+    # the segment runs from the dead end back to the junction on the ring
+    assert shapely.get_coordinates(row.geometry)[0] == pytest.approx(xy(1000, 700))
+    assert shapely.get_coordinates(row.geometry)[-1] == pytest.approx(xy(1000, 500))
+    assert not row["isolated"]
+    conn = result.connectivity.iloc[0]
+    assert conn["intersections"] == 1 and conn["dead_end_nodes"] == 1
+    # links = (3 + 1) / 2 = 2 (the ring as a loop, the stub) over 2 nodes
+    assert conn["link_node_ratio"] == pytest.approx(1.0)
+    assert conn["dead_end_share"] == pytest.approx(0.5)
+    assert conn["n_public"] == 1 and conn["public_general"] == 1
+
+
+def test_walk_back_passes_degree_two_nodes_and_stops_at_the_first_junction() -> None:
+    # the stub is drawn as three ways; a side branch makes the middle node a junction
+    rows = [*RING,
+            road(line((1000, 500), (1000, 600))),
+            road(line((1000, 600), (1000, 700))),   # degree-2 node at y=600 between two ways
+            road(line((1000, 700), (1000, 900))),
+            road(line((1000, 700), (1100, 700)))]  # junction at y=700: two dead ends branch here
+    dead = run(rows).dead_ends.sort_values("length_m")
+    assert list(dead["length_m"].round(6)) == [100.0, 200.0]
+    assert set(dead["category"]) == {"public"}
+
+
+def test_road_cut_by_the_extract_edge_is_not_a_dead_end() -> None:
+    rows = [*RING,
+            road(line((1500, 1000), (2000, 1000))),       # runs to the data's edge
+            road(line((1000, 1500), (1000, 1985)))]       # ends 15 m inside it (tolerance 30 m)
+    result = run(rows)
+    assert len(result.dead_ends) == 0
+    assert result.excluded["edge_artifact"] == 2
+    assert set(result.all_dead_ends["category"]) == {"edge_artifact"}
+    assert result.connectivity.iloc[0]["dead_end_nodes"] == 0
+
+
+def test_end_just_beyond_the_tolerance_is_a_dead_end() -> None:
+    result = run([*RING, road(line((1000, 1500), (1000, 1960)))])  # 40 m from the edge
+    assert list(result.dead_ends["category"]) == ["public"]
+
+
+def test_noexit_cul_de_sac_is_kept_and_marked() -> None:
+    rows = [*RING, road(line((1000, 1500), (1000, 1300))), road(line((500, 1000), (700, 1000)), noexit=True)]
+    noexit = gpd.GeoSeries([shapely.Point(xy(1000, 1300))], crs=CRS)
+    dead = run(rows, noexit_nodes=noexit).dead_ends
+    assert set(dead["category"]) == {"noexit"}  # one by its node, one by its way tag
+    assert len(dead) == 2
+    reasons = set(dead["reason"])
+    assert reasons == {"noexit=yes on the end node", "noexit=yes on the way"}
+
+
+def test_private_driveway_and_parking_aisle_are_not_public_dead_ends() -> None:
+    rows = [*RING,
+            road(line((1000, 500), (1000, 600)), "service", service="driveway", is_public=False),
+            road(line((1200, 500), (1200, 600)), "service", service="parking_aisle", is_public=False),
+            road(line((700, 500), (700, 600)), access="private", is_public=False)]
+    result = run(rows)
+    assert len(result.all_dead_ends) == 0
+    assert result.connectivity.iloc[0]["intersections"] == 0  # they do not make junctions
+
+
+def test_public_service_stub_is_excluded_and_counted() -> None:
+    result = run([*RING, road(line((1000, 500), (1000, 600)), "service")])
+    assert len(result.dead_ends) == 0
+    assert result.excluded["service"] == 1
+
+
+def test_dead_end_inside_a_gated_compound_is_kept_apart() -> None:
+    compound = polygons(box(900, 600, 1100, 800), landuse="residential")
+    rows = [*RING, road(line((1000, 500), (1000, 750))), road(line((700, 500), (700, 560)))]
+    result = run(rows, residential=compound)
+    dead = result.dead_ends.set_index("length_m")
+    assert dead.loc[250.0, "category"] == "private_compound"     # 150 of 250 m inside
+    assert "residential compound" in dead.loc[250.0, "reason"]
+    assert dead.loc[60.0, "category"] == "public"
+
+
+def test_dead_end_at_a_gate_is_private_compound() -> None:
+    gates = gpd.GeoDataFrame({"kind": ["gate"]}, geometry=[shapely.Point(xy(1000, 710))], crs=CRS)
+    result = run([*RING, road(line((1000, 500), (1000, 700)))], entrances=gates)
+    assert list(result.dead_ends["category"]) == ["private_compound"]
+    assert result.dead_ends.iloc[0]["reason"] == "gate 10 m from the end"
+
+
+def test_large_residential_polygon_is_not_a_compound() -> None:
+    big = polygons(box(600, 600, 1400, 1400), landuse="residential")  # 64 ha
+    result = run([*RING, road(line((1000, 500), (1000, 750)))], residential=big)
+    assert list(result.dead_ends["category"]) == ["public"]
+
+
+def test_isolated_piece_has_two_ends_ranked_once() -> None:
+    rows = [*RING, road(line((700, 700), (700, 900)))]
+    result = run(rows)
+    dead = result.dead_ends
+    assert len(dead) == 2 and dead["isolated"].all()
+    assert dead["length_m"].tolist() == pytest.approx([200.0, 200.0])
+    # targets: the ring 200 m away is beyond 150 m, so neither end has a candidate
+    assert dead["rank"].isna().all()
+
+
+def test_empty_network_and_district_without_roads() -> None:
+    result = run([], districts=[("空区", box(0, 0, 2000, 2000))])
+    assert len(result.dead_ends) == 0
+    row = result.connectivity.iloc[0]
+    assert row["road_km"] == 0 and row["intersections"] == 0
+    assert math.isnan(row["dead_end_share"]) and math.isnan(row["link_node_ratio"])
+    format_table(result)  # prints without error
+
+
+# --- opening candidates ----------------------------------------------------------------------------
+
+PARALLEL = [*RING,
+            road(line((1000, 1500), (1000, 580)), name="长巷"),  # ends 80 m above the south road
+            road(line((1500, 800), (1100, 800)), name="东巷")]   # ends 100 m from 长巷
+
+
+def test_dead_end_80m_from_a_parallel_road_is_the_top_candidate() -> None:
+    result = run(PARALLEL)
+    dead = result.dead_ends.set_index("name")
+    top = result.dead_ends.iloc[0]
+    assert top["rank"] == 1 and top["name"] == "长巷"
+    assert top["gap_m"] == pytest.approx(80.0)
+    # back up 920 m, 500 m along the north road, 1000 m down the east road, 500 m back west
+    assert top["detour_m"] == pytest.approx(920 + 500 + 1000 + 500)
+    assert top["detour_ratio"] == pytest.approx(2920 / 80)
+    assert top["saved_m"] == pytest.approx(2840.0)
+    assert top["target_name"] == "南路"
+    # the second: 东巷 ends 100 m east of 长巷; around: 400 + 700 + 500 + 700
+    assert dead.loc["东巷", "rank"] == 2
+    assert dead.loc["东巷", "gap_m"] == pytest.approx(100.0)
+    assert dead.loc["东巷", "detour_m"] == pytest.approx(2300.0)
+    assert dead.loc["东巷", "target_name"] == "长巷"
+    # no residential land: both weighted 0.25
+    assert top["score"] == pytest.approx(2840 * 0.25)
+    links = result.candidates
+    assert list(links["rank"]) == [1, 2]
+    assert shapely.get_coordinates(links.geometry.iloc[0]) == pytest.approx(
+        np.array([xy(1000, 580), xy(1000, 500)]))
+    assert not top["crosses_water"] and not top["crosses_railway"]
+
+
+def test_stub_next_to_its_own_junction_road_has_no_candidate() -> None:
+    # 60 m stub: the south road is 60 m away but reached in 60 m (ratio 1)
+    result = run([*RING, road(line((1000, 500), (1000, 560)))])
+    row = result.dead_ends.iloc[0]
+    assert math.isnan(row["gap_m"]) and pd.isna(row["rank"])
+
+
+def test_candidate_radius_is_respected() -> None:
+    narrow = SETTINGS.model_copy(update={"candidate_radius_m": 70.0})
+    result = run_deadends(layerset(PARALLEL), narrow)
+    assert result.dead_ends["rank"].isna().all()
+
+
+def test_residential_land_weights_the_score_and_water_crossing_is_flagged() -> None:
+    # 34 ha: a neighbourhood outline, not one gated compound (30 ha limit)
+    housing = polygons(box(1050, 600, 1450, 1450), landuse="residential")
+    water = polygons(box(900, 520, 1100, 540), kind=["water"])
+    result = run(PARALLEL, residential=housing, water=water)
+    dead = result.dead_ends.set_index("name")
+    assert bool(dead.loc["长巷", "crosses_water"]) is True
+    assert bool(dead.loc["东巷", "crosses_water"]) is False
+    share = dead.loc["东巷", "residential_share"]
+    assert 0 < share < 1
+    assert dead.loc["东巷", "score"] == pytest.approx(2200 * (0.25 + 0.75 * share))
+    weight = 0.25 + 0.75 * dead.loc["长巷", "residential_share"]
+    assert dead.loc["长巷", "score"] == pytest.approx(2840 * weight * 0.5)  # halved: crosses water
+    assert dead.loc["东巷", "rank"] == 1  # the housing and the river swap the order
+
+
+def test_railway_crossing_is_flagged() -> None:
+    rail = gpd.GeoDataFrame({"kind": ["rail"]}, geometry=[line((600, 540), (1400, 540))], crs=CRS)
+    dead = run(PARALLEL, railways=rail).dead_ends.set_index("name")
+    assert bool(dead.loc["长巷", "crosses_railway"]) and not bool(dead.loc["东巷", "crosses_railway"])
+
+
+def test_facing_dead_ends_are_ranked_once() -> None:
+    rows = [*RING, road(line((500, 1000), (940, 1000)), name="西巷"), road(line((1500, 1000), (1000, 1000)),
+                                                                        name="东巷")]
+    dead = run(rows).dead_ends.set_index("name")
+    assert dead.loc["西巷", "pairs_with"] == dead.loc["东巷", "id"]
+    assert dead.loc["西巷", "gap_m"] == pytest.approx(60.0)
+    assert dead["rank"].notna().sum() == 1
+
+
+def test_almost_junction_is_flagged_not_ranked() -> None:
+    result = run([*RING, road(line((1000, 1500), (1000, 500.5)))])  # 0.5 m short of the south road
+    row = result.dead_ends.iloc[0]
+    assert row["gap_m"] == pytest.approx(0.5)
+    assert "mapping error" in row["data_check"] and pd.isna(row["rank"])
+
+
+def test_unreachable_target_counts_a_moderate_detour() -> None:
+    island = road(line((1000, 580), (1000, 420)), name="孤路")  # crosses the south road, no node
+    rows = [*RING, island]
+    params = DeadEndParams(unreachable_detour_m=1000.0)
+    dead = run(rows, params=params).dead_ends
+    assert dead["island"].all() and dead["isolated"].all() and len(dead) == 2
+    assert np.isinf(dead["detour_m"]).all()
+    assert dead["gap_m"].tolist() == pytest.approx([80.0, 80.0])
+    assert dead["saved_m"].tolist() == pytest.approx([920.0, 920.0])
+    assert dead["rank"].notna().sum() == 1  # one piece of road, ranked once
+    assert "isolated piece" in dead["data_check"].iloc[0]
+    more = run(rows, params=DeadEndParams(unreachable_detour_m=500.0)).dead_ends
+    assert more["saved_m"].tolist() == pytest.approx([420.0, 420.0])
+
+
+# --- progress ---------------------------------------------------------------------------------------
+
+STUBS = [road(line((600, 500), (600, 700)), name="一巷"), road(line((800, 500), (800, 700)), name="二巷"),
+         road(line((1200, 500), (1200, 700)), name="三巷"), road(line((1400, 500), (1400, 700)), name="四巷")]
+LINK = road(line((500, 700), (600, 700), (800, 700)), name="连通路")   # joins 一巷 and 二巷 to the west road
+LINK2 = road(line((1200, 700), (1200, 800), (1500, 800)), name="新路")  # extends 三巷 to the east road
+
+
+def test_progress_counts_opened_dead_ends_per_district() -> None:
+    west, east = box(0, 0, 1000, 2000), box(1000, 0, 2000, 2000)
+    districts = [("西区", west), ("东区", east)]
+    baseline = layerset([*RING, *STUBS], districts=districts)
+    current = layerset([*RING, *STUBS, LINK, LINK2], districts=districts)
+    result = run_deadends(current, SETTINGS, baseline=baseline)
+    prog = result.progress.set_index("district")
+    assert prog.loc["西区", "baseline"] == 2 and prog.loc["西区", "opened"] == 2
+    assert prog.loc["东区", "baseline"] == 2 and prog.loc["东区", "opened"] == 1
+    assert prog.loc["西区", "share_opened"] == 1.0 and prog.loc["东区", "share_opened"] == 0.5
+    assert bool(prog.loc["东区", "meets_50"]) and not bool(prog.loc["东区", "meets_70"])
+    assert prog.loc["东区", "opened_needed_70"] == 1
+    assert not prog.loc["西区", "meets_min_opened"]  # 2 < 3
+    detail = result.progress_detail.set_index("name")
+    assert detail.loc["四巷", "status"] == "still_dead_end"
+    assert detail.loc["三巷", "status"] == "opened"
+
+
+def test_progress_extended_road_is_not_opened_and_three_opened_meet_the_rule() -> None:
+    baseline = layerset([*RING, *STUBS])
+    longer = road(line((1400, 700), (1400, 900)), name="四巷延长")  # still ends
+    current = layerset([*RING, *STUBS, LINK, LINK2, longer])
+    result = run_deadends(current, SETTINGS, baseline=baseline)
+    row = result.progress.iloc[0]
+    assert row["baseline"] == 4 and row["opened"] == 3 and row["extended"] == 1
+    assert bool(row["meets_min_opened"]) and bool(row["meets_70"])
+
+
+def test_identical_baseline_opens_nothing() -> None:
+    rows = [*RING, *STUBS]
+    result = run_deadends(layerset(rows), SETTINGS, baseline=layerset(rows))
+    row = result.progress.iloc[0]
+    assert row["baseline"] == 4 and row["opened"] == 0 and row["still_dead_end"] == 4
+    assert row["share_opened"] == 0.0 and not row["meets_50"]
+
+
+def test_baseline_of_another_area_is_a_clear_error() -> None:
+    far = [road(shapely.affinity.translate(r["geometry"], 100_000, 0)) for r in [*RING, *STUBS]]
+    elsewhere = layerset(far, extent=box(100_000, 0, 102_000, 2000))
+    with pytest.raises(InputDataError, match="does not overlap"):
+        run_deadends(layerset([*RING, *STUBS]), SETTINGS, baseline=elsewhere)
+
+
+def test_district_without_roads_gets_a_progress_row() -> None:
+    districts = [("有路区", box(0, 0, 2000, 2000)), ("无路区", box(2000, 0, 2500, 2000))]
+    extent = box(0, 0, 2500, 2000)
+    baseline = layerset([*RING, *STUBS], districts=districts, extent=extent)
+    current = layerset([*RING, *STUBS, LINK], districts=districts, extent=extent)
+    result = run_deadends(current, SETTINGS, baseline=baseline)
+    prog = result.progress.set_index("district")
+    assert prog.loc["无路区", "baseline"] == 0 and math.isnan(prog.loc["无路区", "share_opened"])
+    assert prog.loc["无路区", "meets_50"] is None
+    conn = result.connectivity.set_index("district")
+    assert conn.loc["无路区", "road_km"] == 0
+
+
+# --- outputs ------------------------------------------------------------------------------------------
+
+def test_write_outputs(tmp_path) -> None:
+    baseline = layerset([*RING, *STUBS])
+    result = run_deadends(layerset([*RING, *STUBS, LINK, *PARALLEL[4:]]), SETTINGS, baseline=baseline)
+    written = write_deadends(result, tmp_path)
+    assert {p.name for p in written} == {"deadends.csv", "deadends.gpkg", "deadends_progress.csv"}
+    raw = (tmp_path / "deadends.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(tmp_path / "deadends.csv", encoding="utf-8-sig")
+    assert len(table) == len(result.dead_ends)
+    assert {"district", "id", "category", "gap_m", "detour_m", "rank", "end_lon", "end_lat"} <= set(table)
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(tmp_path / "deadends.gpkg")}
+    assert layers == {"dead_ends", "dead_end_points", "candidates", "districts", "progress"}
+    back = gpd.read_file(tmp_path / "deadends.gpkg", layer="dead_ends")
+    assert len(back) == len(result.dead_ends) and back.crs.to_epsg() == 32648
+    text = format_table(result)
+    assert "甲区" in text and "Progress" in text
+
+
+def test_detect_directly_gives_stable_ids() -> None:
+    net = build_road_network(layerset([*RING, *STUBS])["roads"])
+    found = detect_dead_ends(net, SETTINGS)
+    assert list(found["id"]) == ["DE0001", "DE0002", "DE0003", "DE0004"]
+    assert list(found["end_x"]) == sorted(found["end_x"])
