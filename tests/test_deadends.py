@@ -326,7 +326,7 @@ def test_unreachable_target_counts_a_moderate_detour() -> None:
     params = DeadEndParams(unreachable_detour_m=1000.0)
     dead = run(rows, params=params).dead_ends
     assert dead["island"].all() and dead["isolated"].all() and len(dead) == 2
-    assert np.isinf(dead["detour_m"]).all()
+    assert dead["detour_m"].isna().all() and not dead["reachable"].any()
     assert dead["gap_m"].tolist() == pytest.approx([80.0, 80.0])
     assert dead["saved_m"].tolist() == pytest.approx([920.0, 920.0])
     assert dead["rank"].notna().sum() == 1  # one piece of road, ranked once
@@ -405,7 +405,7 @@ def test_write_outputs(tmp_path) -> None:
     baseline = layerset([*RING, *STUBS])
     result = run_deadends(layerset([*RING, *STUBS, LINK, *PARALLEL[4:]]), SETTINGS, baseline=baseline)
     written = write_deadends(result, tmp_path)
-    assert {p.name for p in written} == {"deadends.csv", "deadends.gpkg", "deadends_progress.csv"}
+    assert {p.name for p in written.values()} == {"deadends.csv", "deadends.gpkg", "deadends_progress.csv"}
     raw = (tmp_path / "deadends.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(tmp_path / "deadends.csv", encoding="utf-8-sig")

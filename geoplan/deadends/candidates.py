@@ -9,7 +9,7 @@ For each public dead end the candidate is the nearest point on another road with
 
 ``saved_m`` = detour - gap. A detour beyond ``max_detour_m`` counts as ``max_detour_m``; a target
 that cannot be reached at all (the dead end lies on an island of the public network) counts as
-``unreachable_detour_m`` (its ``detour_m`` is infinite). The score weights the saving by the
+``unreachable_detour_m`` (``reachable`` is False and ``detour_m`` is NaN). The score weights the saving by the
 residential land around the dead end and penalises links across water or railways::
 
     score = saved_m * (min_weight + (1 - min_weight) * residential_share) * barrier_factor**crosses
@@ -38,6 +38,9 @@ from geoplan.deadends.params import DeadEndParams
 
 logger = logging.getLogger(__name__)
 
+_MIN_GAP = 0.01
+"""Gaps are at least 1 cm when dividing (an end lying on another road has a zero gap)."""
+
 _CHUNK = 256
 """Dead ends per Dijkstra call (bounds the dense distance block to 256 × nodes floats)."""
 
@@ -45,7 +48,7 @@ _NOT_BARRIER_RAIL = {"abandoned", "razed", "dismantled", "disused", "proposed", 
                      "subway"}
 """Railway kinds that do not block a surface link (gone, planned, or underground)."""
 
-CANDIDATE_COLUMNS = ["data_check", "pairs_with", "gap_m", "detour_m", "detour_ratio", "saved_m",
+CANDIDATE_COLUMNS = ["data_check", "pairs_with", "gap_m", "reachable", "detour_m", "detour_ratio", "saved_m",
                      "residential_share", "score", "rank", "crosses_water", "crosses_railway",
                      "target_source_id", "target_highway", "target_name"]
 """Columns :func:`opening_candidates` adds to the dead-end table."""
@@ -99,8 +102,9 @@ def opening_candidates(
     dead_ends : geopandas.GeoDataFrame
         The input with :data:`CANDIDATE_COLUMNS` added (NaN / False where no candidate).
     links : geopandas.GeoDataFrame
-        One straight line per candidate, from the dead end to the target road: ``id`` (of the
-        dead end), ``rank``, ``gap_m``, ``detour_m``, ``detour_ratio``, ``saved_m``, ``score``,
+        One straight line per candidate, from the dead end to the target road: ``id`` and
+        ``name`` (of the dead end), ``district``, ``rank``, ``length_m`` (of the link = ``gap_m``),
+        ``gap_m``, ``reachable``, ``detour_m``, ``detour_ratio``, ``saved_m``, ``score``,
         ``crosses_water``, ``crosses_railway``, ``target_source_id``, ``target_highway``,
         ``target_name``.
     """
@@ -109,6 +113,7 @@ def opening_candidates(
     n = len(out)
     for col in ("gap_m", "detour_m", "detour_ratio", "saved_m", "residential_share", "score"):
         out[col] = np.nan
+    out["reachable"] = True
     out["crosses_water"] = False
     out["crosses_railway"] = False
     for col in ("target_source_id", "target_highway", "target_name", "data_check", "pairs_with"):
@@ -148,10 +153,16 @@ def opening_candidates(
     has = out["gap_m"].notna().to_numpy()
     gap = out["gap_m"].to_numpy(float)
     detour = out["detour_m"].to_numpy(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["detour_ratio"] = np.where(gap > 0, detour / gap, np.inf)
-    out.loc[~has, "detour_ratio"] = np.nan
-    counted = np.where(np.isinf(detour), params.unreachable_detour_m, np.minimum(detour, params.max_detour_m))
+    comp = g.component
+    node = out["node"].to_numpy(int)
+    reachable = np.ones(n, dtype=bool)
+    linked = target_edge >= 0
+    reachable[linked] = comp[g.edge_u[target_edge[linked]]] == comp[node[linked]]
+    out["reachable"] = reachable
+    counted = np.where(reachable, np.minimum(detour, params.max_detour_m), params.unreachable_detour_m)
+    detour = np.where(np.isfinite(detour), detour, np.nan)
+    out["detour_m"] = detour
+    out["detour_ratio"] = detour / np.maximum(gap, _MIN_GAP)
     out["saved_m"] = np.where(has, np.maximum(counted - gap, 0.0), np.nan)
     out["data_check"] = _data_checks(out, has, gap, params)
     out["pairs_with"] = _mutual_pairs(out, target_edge, seg_edges)
@@ -307,13 +318,15 @@ def _crosses(lines: np.ndarray, layers: list[gpd.GeoDataFrame | None]) -> np.nda
 def _links(
     out: gpd.GeoDataFrame, links: list[tuple[int, shapely.LineString]], crs: object
 ) -> gpd.GeoDataFrame:
-    cols = ["id", "district", "rank", "gap_m", "detour_m", "detour_ratio", "saved_m", "score",
-            "crosses_water", "crosses_railway", "target_source_id", "target_highway", "target_name"]
+    cols = ["id", "district", "rank", "name", "length_m", "gap_m", "reachable", "detour_m",
+            "detour_ratio", "saved_m", "score", "crosses_water", "crosses_railway",
+            "target_source_id", "target_highway", "target_name"]
     if not links:
         return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in cols},
                                 geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     rows = [i for i, _ in links]
     frame = out.iloc[rows]
     data = {c: frame[c].to_numpy() if c in frame else "" for c in cols}
+    data["length_m"] = frame["gap_m"].to_numpy()  # the proposed link's length
     result = gpd.GeoDataFrame(data, geometry=[g for _, g in links], crs=crs)
     return result.sort_values("rank").reset_index(drop=True)

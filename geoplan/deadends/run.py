@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ["district", "id", "category", "highway", "road_class", "name", "length_m",
                   "gap_m", "detour_m", "detour_ratio", "saved_m", "score", "rank",
-                  "crosses_water", "crosses_railway", "data_check", "pairs_with", "reason",
+                  "crosses_water", "crosses_railway", "reachable", "data_check", "pairs_with", "reason",
                   "source_id", "continues_into",
                   "isolated", "island", "residential_share", "target_source_id", "target_highway",
                   "target_name", "end_x", "end_y", "node", "junction_node", "far_node"]
@@ -226,7 +226,7 @@ def _csv_frame(result: DeadEndResult) -> pd.DataFrame:
     return frame
 
 
-def write_deadends(result: DeadEndResult, out_dir: str | Path) -> list[Path]:
+def write_deadends(result: DeadEndResult, out_dir: str | Path) -> dict[str, Path]:
     """Write ``deadends.csv`` and ``deadends.gpkg`` (and ``deadends_progress.csv``) atomically.
 
     ``deadends.gpkg`` layers: ``dead_ends`` (segments), ``dead_end_points`` (the end nodes),
@@ -235,22 +235,17 @@ def write_deadends(result: DeadEndResult, out_dir: str | Path) -> list[Path]:
 
     Returns
     -------
-    list of pathlib.Path
-        The files written.
+    dict
+        ``csv``, ``gpkg`` (and ``progress_csv``) -> the path written.
     """
     out = Path(out_dir)
-    written = [write_csv(_csv_frame(result), out / "deadends.csv")]
+    written = {"csv": write_csv(_csv_frame(result), out / "deadends.csv")}
     dead = result.dead_ends.copy()
-    dead["detour_m"] = dead["detour_m"].replace(np.inf, np.nan)
-    dead["detour_ratio"] = dead["detour_ratio"].replace(np.inf, np.nan)
     dead["rank"] = dead["rank"].astype("float64")
     points = dead.set_geometry(gpd.GeoSeries(
         shapely.points(dead["end_x"].to_numpy(float), dead["end_y"].to_numpy(float)), crs=dead.crs))
     layers: dict[str, gpd.GeoDataFrame] = {"dead_ends": dead, "dead_end_points": points}
     links = result.candidates.copy()
-    for col in ("detour_m", "detour_ratio"):
-        if col in links:
-            links[col] = pd.to_numeric(links[col]).replace(np.inf, np.nan)
     if "rank" in links:
         links["rank"] = pd.to_numeric(links["rank"]).astype("float64")
     layers["candidates"] = links
@@ -260,9 +255,9 @@ def write_deadends(result: DeadEndResult, out_dir: str | Path) -> list[Path]:
             table, on="district", how="left")
     if result.progress_detail is not None:
         layers["progress"] = result.progress_detail
-    written.append(write_gpkg(layers, out / "deadends.gpkg"))
+    written["gpkg"] = write_gpkg(layers, out / "deadends.gpkg")
     if result.progress is not None:
-        written.append(write_csv(result.progress, out / "deadends_progress.csv"))
+        written["progress_csv"] = write_csv(result.progress, out / "deadends_progress.csv")
     return written
 
 
