@@ -1,0 +1,143 @@
+"""The whole analysis as one function: what ``geoplan run`` and ``geoplan batch`` execute.
+
+layers → coverage → site suggestions → dead ends → meeting map → reports, into one folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
+from geoplan.config import AnalysisConfig
+from geoplan.layers.load import LayerSet, district_summary, load_layers
+from geoplan.standards import Standard, check_config_standards
+
+logger = logging.getLogger(__name__)
+
+STEPS = ("layers", "coverage", "sites", "deadends", "map", "report")
+
+
+@dataclass
+class RunResult:
+    """What one analysis run produced.
+
+    Attributes
+    ----------
+    layerset, coverage, deadends, sites
+        The in-memory results (see :mod:`geoplan.layers`, :mod:`geoplan.coverage`,
+        :mod:`geoplan.deadends`, :mod:`geoplan.siting`).
+    written
+        Every file written, in order.
+    timings
+        Seconds per step.
+    """
+
+    config: AnalysisConfig
+    out: Path
+    layerset: LayerSet
+    standards: list[Standard]
+    coverage: Any = None
+    deadends: Any = None
+    sites: Any = None
+    summary: Any = None
+    written: list[Path] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def run_analysis(
+    config: AnalysisConfig,
+    out: str | Path | None = None,
+    *,
+    steps: tuple[str, ...] = STEPS,
+    progress: bool = False,
+    map_options: dict[str, Any] | None = None,
+) -> RunResult:
+    """Run the analysis of ``config`` and write every output into ``out``.
+
+    Parameters
+    ----------
+    config
+        A validated analysis config.
+    out
+        Output folder (default: the config's ``output``); checked writable before any work.
+    steps
+        Which of :data:`STEPS` to run (``layers`` always runs).
+    progress
+        Show progress bars.
+    map_options
+        Keyword arguments for :func:`geoplan.report.maps.write_map` (lang, tiles, …).
+    """
+    from geoplan.coverage import run_coverage
+    from geoplan.coverage_io import write_coverage
+    from geoplan.deadends import read_osm_extras, run_deadends, write_deadends
+    from geoplan.siting import suggest_sites
+
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        raise ValueError(f"unknown steps {sorted(unknown)}; choose from {STEPS}")
+    standards = check_config_standards(config)
+    out_dir = ensure_writable_dir(Path(out) if out else config.output)
+
+    clock = time.perf_counter()
+    layerset = load_layers(config)
+    result = RunResult(config, out_dir, layerset, standards)
+    result.summary = district_summary(layerset)
+    result.written += [write_gpkg(layerset.layers, out_dir / "layers.gpkg"),
+                       write_csv(result.summary, out_dir / "layers.csv")]
+    if len(layerset.issues):
+        result.written.append(write_csv(layerset.issues, out_dir / "layer_issues.csv"))
+    clock = _lap(result, "layers", clock)
+
+    if "coverage" in steps:
+        result.coverage = run_coverage(layerset, standards, config.demand, progress=progress)
+        result.written += [Path(p) for p in _paths(write_coverage(result.coverage, out_dir))]
+        clock = _lap(result, "coverage", clock)
+    if "sites" in steps and result.coverage is not None:
+        result.sites = suggest_sites(result.coverage, standards)
+        result.written += [write_gpkg({"suggested_sites": result.sites}, out_dir / "sites.gpkg"),
+                           write_csv(result.sites.drop(columns="geometry").assign(
+                               x=result.sites.geometry.x, y=result.sites.geometry.y),
+                               out_dir / "sites.csv")]
+        clock = _lap(result, "sites", clock)
+    if "deadends" in steps:
+        extras = (read_osm_extras(config.osm.path, layerset.crs, config.osm.bounds)
+                  if config.osm.path is not None else None)
+        result.deadends = run_deadends(layerset, config.deadends, extras=extras)
+        result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
+        clock = _lap(result, "deadends", clock)
+    if "map" in steps and result.coverage is not None:
+        from geoplan.report.maps import write_map
+
+        result.written.append(Path(write_map(layerset, result.coverage, result.deadends, config, out_dir,
+                                             **(map_options or {}))))
+        clock = _lap(result, "map", clock)
+    if "report" in steps and result.coverage is not None:
+        from geoplan.report.html import write_reports
+
+        reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
+                                progress=progress)
+        result.written += [Path(p) for p in _paths(reports)]
+        clock = _lap(result, "report", clock)
+    return result
+
+
+def _lap(result: RunResult, step: str, start: float) -> float:
+    now = time.perf_counter()
+    result.timings[step] = now - start
+    logger.info("%s done in %.1f s", step, now - start)
+    return now
+
+
+def _paths(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        out: list[Any] = []
+        for item in value.values():
+            out += _paths(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [p for item in value for p in _paths(item)]
+    return [value]
