@@ -27,7 +27,13 @@ from geoplan.deadends.detect import (
 from geoplan.deadends.osm_extras import OsmExtras, read_noexit_nodes, read_osm_extras
 from geoplan.deadends.params import PUBLIC_HIGHWAYS, DeadEndParams
 from geoplan.deadends.progress import match_progress, progress_table
-from geoplan.deadends.run import DeadEndResult, format_table, run_deadends, write_deadends
+from geoplan.deadends.run import (
+    DeadEndResult,
+    deadends_for_config,
+    format_table,
+    run_deadends,
+    write_deadends,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -40,6 +46,7 @@ __all__ = [
     "build_road_network",
     "compound_polygons",
     "connectivity_table",
+    "deadends_for_config",
     "detect_dead_ends",
     "format_table",
     "match_progress",

@@ -210,6 +210,58 @@ def _progress(baseline: Any, layerset: Any, current: gpd.GeoDataFrame, net: Any,
     return matched, progress_table(matched, layerset.districts, settings)
 
 
+def deadends_for_config(
+    config: Any,
+    layerset: Any = None,
+    *,
+    baseline_path: str | Path | None = None,
+    params: DeadEndParams | None = None,
+) -> DeadEndResult:
+    """Run the dead-end analysis of an analysis config, reading every input it needs.
+
+    Loads the layers (unless given), reads noexit nodes, gates and closed grounds from the OSM
+    extract (:func:`geoplan.deadends.read_osm_extras`) and, with ``baseline_path``, loads the
+    baseline extract with the same districts and settings for progress.
+
+    Parameters
+    ----------
+    config
+        A :class:`geoplan.config.AnalysisConfig`.
+    layerset
+        Its loaded layers (loaded here if None).
+    baseline_path
+        An older OSM extract of the same area (.osm, .osm.bz2, .pbf). Its own bounds header
+        (or its data's extent) marks its edge.
+    params
+        Further thresholds (:class:`DeadEndParams`).
+
+    Raises
+    ------
+    geoplan._errors.InputDataError
+        If the baseline cannot be read or does not overlap the current data.
+    """
+    from geoplan._errors import InputDataError
+    from geoplan.deadends.osm_extras import read_osm_extras
+    from geoplan.layers.load import load_layers
+
+    if layerset is None:
+        layerset = load_layers(config)
+    extras = None
+    if config.osm.path is not None:
+        extras = read_osm_extras(config.osm.path, layerset.crs, config.osm.bounds)
+    baseline = baseline_extras = None
+    if baseline_path is not None:
+        path = Path(baseline_path).resolve()
+        osm = config.osm.model_copy(update={"path": path, "bounds": None, "date": None})
+        try:
+            baseline = load_layers(config.model_copy(update={"osm": osm, "layers": {}}))
+            baseline_extras = read_osm_extras(path, layerset.crs)
+        except InputDataError as exc:
+            raise InputDataError(f"baseline {path.name}: {exc}") from exc
+    return run_deadends(layerset, config.deadends, baseline=baseline, extras=extras,
+                        baseline_extras=baseline_extras, params=params)
+
+
 def _csv_frame(result: DeadEndResult) -> pd.DataFrame:
     frame = pd.DataFrame(result.dead_ends.drop(columns="geometry"))
     if len(frame) and result.crs is not None:
@@ -284,7 +336,8 @@ def format_table(result: DeadEndResult, top: int = 10) -> str:
         "public": conn["n_public"], "noexit": conn["n_noexit"],
         "compound": conn["n_private_compound"],
     })
-    lines.append(head.to_string(index=False))
+    with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200):
+        lines.append(head.to_string(index=False))
     lines.append("excluded: " + ", ".join(f"{k} {v}" for k, v in result.excluded.items()))
     ranked = result.dead_ends.loc[result.dead_ends["rank"].notna()].head(top)
     if len(ranked):
@@ -299,7 +352,8 @@ def format_table(result: DeadEndResult, top: int = 10) -> str:
             "barrier": np.where(ranked["crosses_water"], "water",
                                 np.where(ranked["crosses_railway"], "rail", "")),
         })
-        lines.append(show.to_string(index=False))
+        with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200):
+            lines.append(show.to_string(index=False))
     if result.progress is not None:
         lines.append("\nProgress since the baseline (opened / baseline public dead ends)")
         lines.append(result.progress.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
