@@ -82,6 +82,14 @@ def clip_districts(
     area = shapely.area(inside)
     share = np.divide(area, full, out=np.zeros_like(area), where=full > 0)
     keep = share >= max(min_overlap_share, 1e-12)
+    if not keep.any() and (share > 0).any():
+        best = int(np.argmax(share))
+        raise InputDataError(
+            f"the districts barely overlap the data in {data_source}: the most, "
+            f"{districts['district'].iloc[best]}, has {share[best]:.2%} of its area inside, below "
+            f"districts.min_overlap_share ({min_overlap_share:.0%}). Lower min_overlap_share to "
+            "analyse that sliver, or use data that covers the district."
+        )
     if not keep.any():
         d_bounds = np.round(districts.to_crs("EPSG:4326").total_bounds, 4).tolist()
         e_bounds = np.round(
