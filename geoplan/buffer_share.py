@@ -103,9 +103,10 @@ def covered_fraction(pieces: np.ndarray, area: BaseGeometry, linear: bool = Fals
         return frac
     # split the served area into parts so each piece meets only the few parts near it
     parts = shapely.get_parts(area)
-    tree = shapely.STRtree(parts)
+    # the few large parts are the query side: each is prepared once, not once per piece
+    tree = shapely.STRtree(pieces)
+    ai, pi = tree.query(parts, predicate="intersects")
     shapely.prepare(parts)
-    pi, ai = tree.query(pieces, predicate="intersects")
     if len(pi) == 0:
         return frac
     inside = shapely.contains_properly(parts[ai], pieces[pi])

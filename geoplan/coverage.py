@@ -18,6 +18,7 @@ district line serves it. Gap polygons come from :mod:`geoplan.gaps`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -127,8 +128,12 @@ def _resolve(standards: Sequence[Standard | str] | None) -> list[Standard]:
     return out
 
 
-def _set_key(fs: FacilitySet) -> str:
-    return json.dumps([fs.layer, fs.filter], sort_keys=True, default=str)
+def _set_key(fs: FacilitySet, rows: np.ndarray | None = None) -> str:
+    """Cache key of a facility set (and of the layer rows it kept, when given)."""
+    key = json.dumps([fs.layer, fs.filter], sort_keys=True, default=str)
+    if rows is not None:
+        key += ":" + hashlib.sha1(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()
+    return key
 
 
 def _kind_column(rows: gpd.GeoDataFrame, layer: str) -> np.ndarray:
@@ -280,10 +285,12 @@ def run_coverage(
         unions, covered_items, n_fac = [], [], 0
         for fs in std.facility_sets:
             layer = eng.layers[fs.layer]
-            rows_fs = layer.loc[fs.select(layer)].reset_index(drop=True)
+            chosen = np.flatnonzero(fs.select(layer))
+            rows_fs = layer.iloc[chosen].reset_index(drop=True)
             radii = std.radii_for(rows_fs).astype(float)
             keep = np.isfinite(radii) & (radii > 0)
             rows_fs, radii = rows_fs.loc[keep].reset_index(drop=True), radii[keep]
+            chosen = chosen[keep]
             item = fs.label or fs.layer
             if len(rows_fs) == 0:
                 logger.warning("standard %s: no %s facilities (%s) in the context area: it "
@@ -291,7 +298,7 @@ def run_coverage(
             n_fac += len(rows_fs)
             unions.append(union_of_buffers(rows_fs.geometry.to_numpy(), radii))
             timer.lap("buffers")
-            key = _set_key(fs)
+            key = _set_key(fs, chosen)
             cov, reached = eng.covered(std.demand, key, rows_fs, radii)
             covered_items.append(cov)
             for fr in reached:

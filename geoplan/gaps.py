@@ -76,8 +76,8 @@ def gap_polygons(
     sel = np.flatnonzero(uncovered_frac > 0)
     if len(parts) == 0 or len(sel) == 0:
         return parts, area, pop
-    tree = shapely.STRtree(parts)
-    pi, gi = tree.query(pieces[sel], predicate="intersects")
+    tree = shapely.STRtree(pieces[sel])
+    gi, pi = tree.query(parts, predicate="intersects")  # gap polygons prepared once each
     hits = np.bincount(pi, minlength=len(sel))
     single = hits[pi] == 1
     piece = sel[pi]

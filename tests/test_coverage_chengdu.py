@@ -128,8 +128,9 @@ def _facility_sets(chengdu_layers, standards):
             layer = chengdu_layers[fs.layer]
             rows = layer.loc[fs.select(layer)].reset_index(drop=True)
             radii = s.radii_for(rows).astype(float)
-            seen.setdefault((cov._set_key(fs), float(radii.max()) if len(radii) else 0.0),
-                            (s, fs, rows, radii))
+            key = cov._set_key(fs, np.flatnonzero(fs.select(layer)))
+            seen.setdefault((key, float(radii.max()) if len(radii) else 0.0),
+                            (s, fs, rows, radii, key))
     return list(seen.values())
 
 
@@ -137,10 +138,10 @@ def test_node_distances_match_networkx_for_every_facility_set(chengdu_layers, st
     graph = engine.graph
     g = _nx_graph(graph)
     checked = 0
-    for std, fs, rows, radii in _facility_sets(chengdu_layers, standards):
+    for std, _fs, rows, radii, key in _facility_sets(chengdu_layers, standards):
         if len(rows) == 0:
             continue
-        _, fsnap = engine.access(cov._set_key(fs), rows)
+        _, fsnap = engine.access(key, rows)
         limit = float(radii.max())
         # sources placed exactly on nodes: the nearer end of each facility's snapped edge
         ok = fsnap.ok
@@ -163,10 +164,10 @@ def test_demand_distances_match_networkx_with_split_edges(chengdu_layers, standa
     """The engine's point-to-point distances (partial edges at both ends) against networkx."""
     graph = engine.graph
     rng = np.random.default_rng(5)
-    for std, fs, rows, radii in _facility_sets(chengdu_layers, standards):
+    for std, _fs, rows, radii, key in _facility_sets(chengdu_layers, standards):
         if len(rows) == 0:
             continue
-        owner, fsnap = engine.access(cov._set_key(fs), rows)
+        owner, fsnap = engine.access(key, rows)
         r = float(radii.max())
         assert len(owner) == len(fsnap)
         sel = (radii[owner] == r) & fsnap.ok
@@ -186,6 +187,6 @@ def test_demand_distances_match_networkx_with_split_edges(chengdu_layers, standa
         fin = np.isfinite(ours)
         assert np.abs(ours[fin] - theirs[fin]).max() < 1e-6, std.id
         # and the coverage flags the engine gave these points agree
-        covered, _ = engine.covered(std.demand, cov._set_key(fs), rows, radii)
+        covered, _ = engine.covered(std.demand, key, rows, radii)
         if not std.radius_rule:
             assert np.array_equal(covered[pick], theirs <= r), std.id
