@@ -77,7 +77,7 @@ def to_wgs84(gdf: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> gpd.GeoDataFr
 
 def plain(value: Any) -> Any:
     """A JSON/Excel-friendly Python value: numpy scalars unwrapped, NaN as None."""
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, np.generic):
         value = value.item()
@@ -131,4 +131,7 @@ def fmt_number(value: Any, decimals: int = 0) -> str:
     value = plain(value)
     if value is None:
         return "—"
-    return f"{float(value):,.{decimals}f}"
+    try:
+        return f"{float(value):,.{decimals}f}"
+    except (TypeError, ValueError):
+        return str(value)  # e.g. a radius rule such as "500/300"

@@ -1,0 +1,386 @@
+"""Batch gap reports: one HTML page per district, an index page, and the Excel workbook.
+
+:func:`write_reports` writes::
+
+    <out>/reports/index.html          every district × standard, pass/fail, links
+    <out>/reports/<NN>-<slug>.html    one page per district (slug: adcode or ASCII name)
+    <out>/geoplan_report.xlsx         summary, one sheet per standard, dead ends
+
+A district page lists each standard's target, the buffer / walking-network / population
+shares, pass or fail, the uncovered area and people, the five largest gaps with a small SVG map
+each, the district's dead-end roads and the best openings, and the data sources and date.
+Pages are self-contained (styles and SVG maps inline), so the folder can be copied anywhere.
+
+File names are ASCII slugs, safe on every file system; the real (Chinese) district name is
+inside the page. A district whose page fails is logged and listed in the index; the other
+districts are still written. Every file is replaced atomically, and pages of districts that
+are no longer in the analysis are removed on a rerun.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import shapely
+from tqdm.auto import tqdm
+
+from geoplan import __version__
+from geoplan._io import atomic_path, ensure_writable_dir
+from geoplan.report._data import (
+    district_slugs,
+    fmt_number,
+    fmt_share,
+    frame,
+    geoframe,
+    plain,
+    standard_rows,
+    standards_order,
+)
+from geoplan.report._labels import labels, standard_name, value_label
+from geoplan.report.maps import coverage_class
+from geoplan.report.static_maps import gap_svg
+from geoplan.report.tables import population_known, write_workbook
+
+logger = logging.getLogger(__name__)
+
+N_GAPS = 5
+"""Gaps shown (with a map each) per standard on a district page."""
+N_DEADENDS = 15
+"""Dead-end roads listed per district page."""
+N_CANDIDATES = 10
+"""Suggested openings listed per district page."""
+WORKBOOK_NAME = "geoplan_report.xlsx"
+_MANIFEST = ".geoplan-reports.json"
+
+
+class ReportFiles(dict[str, Path]):
+    """The files :func:`write_reports` wrote: key -> path.
+
+    Keys: ``'index'``, ``'workbook'`` and each district's slug. ``failures`` maps the name of
+    every district whose page could not be written to the error message.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failures: dict[str, str] = {}
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("geoplan.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def _provenance(config: Any) -> dict[str, str]:
+    """Standard id -> "document, clause" from the standards catalog, when a config is given."""
+    if config is None:
+        return {}
+    try:
+        from geoplan.standards import check_config_standards
+
+        out = {}
+        for std in check_config_standards(config):
+            src = std.source or {}
+            text = "; ".join(v for v in (src.get("document"), src.get("clause")) if v)
+            if text:
+                out[std.id] = text
+        return out
+    except Exception as exc:  # provenance is a nicety: never fail the report for it
+        logger.debug("no standard provenance: %s", exc)
+        return {}
+
+
+class _Context:
+    """Everything shared by the district pages, prepared once."""
+
+    def __init__(self, layerset: Any, coverage: Any, deadends: Any, config: Any,
+                 lang: str, gap_view: str) -> None:
+        self.lang = lang
+        self.lab = labels(lang)
+        self.table = frame(coverage, "table")
+        self.order = standards_order(coverage)
+        self.rows = standard_rows(coverage)
+        self.gaps = geoframe(coverage, "gaps")
+        self.gap_view = gap_view
+        self.reached = geoframe(coverage, "reached")
+        self.facilities = geoframe(coverage, "facilities")
+        self.dead = geoframe(deadends, "dead_ends")
+        self.cand = geoframe(deadends, "candidates")
+        roads = layerset.layers.get("roads")
+        self.roads = roads.geometry.to_numpy() if roads is not None and len(roads) else None
+        if self.roads is not None:
+            shapely.prepare(self.roads)
+        self.provenance = _provenance(config)
+        self.analysis = getattr(config, "name", None) or "geoplan"
+        osm = getattr(config, "osm", None)
+        self.data_date = getattr(osm, "date", None)
+        self.sources = list(getattr(layerset, "sources", []) or [])
+        self.population_note = (coverage.meta.get("population_note")
+                                if isinstance(getattr(coverage, "meta", None), dict) else None)
+        self.generated = datetime.now().strftime("%Y-%m-%d %H:%M")
+        self._reached_cache: dict[str, Any] = {}
+
+    def reached_area(self, sid: str) -> Any:
+        if self.reached is None or "standard" not in self.reached:
+            return None
+        if sid not in self._reached_cache:
+            lines = self.reached.loc[self.reached["standard"].astype(str) == sid].geometry
+            lines = shapely.simplify(lines.to_numpy(), 2.0)
+            self._reached_cache[sid] = (shapely.union_all(shapely.buffer(lines, 15.0, quad_segs=2))
+                                        if len(lines) else None)
+        return self._reached_cache[sid]
+
+
+def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
+    """The uncovered area in m², or for street standards the uncovered street length."""
+    area, length = plain(rec.get("uncovered_area_m2")), plain(rec.get("uncovered_length_m"))
+    if area is None and length is not None:
+        return f"{fmt_number(length)} {'米' if lab is labels('zh') else 'm'}"
+    return fmt_number(area)
+
+
+def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[str, Any]:
+    lab = ctx.lab
+    row_df = ctx.table.loc[(ctx.table["standard"].astype(str) == sid)
+                           & (ctx.table["district"].astype(str) == district)]
+    info = ctx.rows[sid]
+    rec: Mapping[str, Any] = row_df.iloc[0].to_dict() if len(row_df) else {}
+    people = population_known(row_df)
+    meets = plain(rec.get("meets_target"))
+    status = "na" if meets is None else "pass" if meets else "fail"
+    entry: dict[str, Any] = {
+        "id": sid, "name": standard_name(info, ctx.lang),
+        "radius": fmt_number(info.get("radius_m")), "target": fmt_share(info.get("target")),
+        "share_buffer": fmt_share(rec.get("share_buffer")),
+        "share_network": fmt_share(rec.get("share_network")),
+        "share_population_buffer": fmt_share(rec.get("share_population_buffer")),
+        "share_population_network": fmt_share(rec.get("share_population_network")),
+        "status": status, "status_text": lab.get(status, "—"),
+        "uncovered_area": _uncovered(rec, lab),
+        "uncovered_population": fmt_number(rec.get("uncovered_population")) if people else "—",
+        "n_facilities": fmt_number(rec.get("n_facilities")),
+        "provenance": ctx.provenance.get(sid, ""), "gaps": [], "gap_view": "",
+    }
+    if ctx.gaps is None:
+        return entry
+    g = ctx.gaps.loc[(ctx.gaps["standard"].astype(str) == sid)
+                     & (ctx.gaps["district"].astype(str) == district)]
+    if "view" in g:
+        chosen = g.loc[g["view"] == ctx.gap_view]
+        view = ctx.gap_view if len(chosen) else "buffer"
+        g = chosen if len(chosen) else g.loc[g["view"] == "buffer"]
+        entry["gap_view"] = lab.get(f"view_{view}", view)
+    g = g.sort_values("rank").head(N_GAPS) if "rank" in g else g.head(N_GAPS)
+    reached = ctx.reached_area(sid)
+    fac = ctx.facilities
+    fac_pts = (list(fac.loc[fac["standard"].astype(str) == sid].geometry)
+               if fac is not None and "standard" in fac else [])
+    for _, gap in g.iterrows():
+        rank = int(plain(gap.get("rank")) or 0)
+        caption = lab["gap_caption"].format(rank=rank)
+        area = plain(gap.get("area_m2"))
+        roads: list[Any] = []
+        if ctx.roads is not None:
+            view = shapely.buffer(shapely.envelope(gap.geometry), 600)
+            roads = list(ctx.roads[shapely.intersects(ctx.roads, view)])
+        svg = gap_svg(gap.geometry, district=geom, roads=roads, facilities=fac_pts,
+                      reached=reached,
+                      caption=f"{caption} · {fmt_number((area or 0) / 10_000, 1)} "
+                      f"{'公顷' if ctx.lang == 'zh' else 'ha'}",
+                      scale_label=lab["scale_m"], north=lab["north"])
+        entry["gaps"].append({
+            "svg": svg, "caption": caption, "area_m2": fmt_number(area),
+            "population": fmt_number(gap.get("population")) if people
+            and plain(gap.get("population")) is not None else "",
+        })
+    return entry
+
+
+def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: int
+                ) -> tuple[list[str], list[list[str]]]:
+    if df is None or len(df) == 0:
+        return [], []
+    cols = [c for c in columns if c in df.columns]
+    extra = {"id": "编号" if ctx.lang == "zh" else "Id",
+             "target_name": "接入道路" if ctx.lang == "zh" else "Connects to"}
+    headers = [ctx.lab.get(c) or extra.get(c, c) for c in cols]
+    if "rank" in df:
+        df = df.sort_values("rank", na_position="last")
+    out = []
+    for _, r in df.head(n).iterrows():
+        row = []
+        for c in cols:
+            v = plain(r[c])
+            if isinstance(v, bool):
+                row.append(ctx.lab["yes"] if v else ctx.lab["no"])
+            elif isinstance(v, float):
+                row.append(fmt_number(v, 2 if c in ("detour_ratio", "score") else
+                                      0 if c == "rank" else 1))
+            elif c in ("category", "highway"):
+                row.append(value_label(v, ctx.lang) or "—")
+            else:
+                row.append("—" if v in (None, "") else str(v))
+        out.append(row)
+    return headers, out
+
+
+def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: Any) -> str:
+    standards = [_standard_entry(ctx, district, geom, sid) for sid in ctx.order]
+    dead = cand = None
+    note = ""
+    if ctx.dead is not None and "district" in ctx.dead:
+        dead = ctx.dead.loc[ctx.dead["district"].astype(str) == district]
+        counts = dead["category"].value_counts() if "category" in dead else pd.Series(dtype=int)
+        note = (f"{len(dead)} · " + ", ".join(f"{value_label(k, ctx.lang)} {v}"
+                                              for k, v in counts.items())) if len(dead) else ""
+    if ctx.cand is not None and "district" in ctx.cand:
+        cand = ctx.cand.loc[ctx.cand["district"].astype(str) == district]
+    dh, drows = _frame_rows(dead, ["rank", "name", "category", "highway", "length_m", "detour_m",
+                                   "detour_ratio", "crosses_water", "crosses_railway"],
+                            ctx, N_DEADENDS)
+    ch, crows = _frame_rows(cand, ["rank", "id", "target_name", "gap_m", "saved_m",
+                                   "detour_ratio", "crosses_water", "crosses_railway"],
+                            ctx, N_CANDIDATES)
+    return env.get_template("district.html.j2").render(
+        lang=ctx.lang, lab=ctx.lab, version=__version__, generated=ctx.generated,
+        district=district, analysis=ctx.analysis, data_date=ctx.data_date,
+        standards=standards, deadends=drows, deadends_headers=dh, deadends_note=note,
+        candidates=crows, candidates_headers=ch, sources=ctx.sources,
+        population_note=ctx.population_note,
+    )
+
+
+def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, Any]],
+                failures: Mapping[str, str], map_link: str | None) -> str:
+    lookup = {(str(r["district"]), str(r["standard"])): r for r in ctx.table.to_dict("records")}
+    standards = [{"id": s, "name": standard_name(ctx.rows[s], ctx.lang),
+                  "target": fmt_share(ctx.rows[s].get("target"))} for s in ctx.order]
+    for e in entries:
+        cells = []
+        for s in ctx.order:
+            r = lookup.get((e["name"], s), {})
+            cls = coverage_class(r.get("share_buffer"), r.get("target"))
+            cells.append({"text": fmt_share(r.get("share_buffer")),
+                          "status": "pass" if cls == "pass" else "na" if cls == "nodata"
+                          else "fail"})
+        e["cells"] = cells
+    return env.get_template("index.html.j2").render(
+        lang=ctx.lang, lab=ctx.lab, version=__version__, generated=ctx.generated,
+        analysis=ctx.analysis, data_date=ctx.data_date, standards=standards, districts=entries,
+        failures=[{"name": k, "error": v} for k, v in failures.items()], sources=ctx.sources,
+        workbook_link=f"../{WORKBOOK_NAME}", map_link=map_link,
+        map_label="会议地图" if ctx.lang == "zh" else "Meeting map",
+    )
+
+
+def write_reports(
+    layerset: Any,
+    coverage: Any,
+    deadends: Any,
+    config: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = False,
+    lang: str = "zh",
+    gap_view: str = "network",
+) -> ReportFiles:
+    """Write the per-district HTML reports, their index and the Excel workbook.
+
+    Parameters
+    ----------
+    layerset
+        The analysis' :class:`~geoplan.layers.load.LayerSet`.
+    coverage, deadends
+        The coverage and dead-end results (:mod:`geoplan.coverage`, :mod:`geoplan.deadends`).
+    config
+        The :class:`~geoplan.config.AnalysisConfig` (name, data date, standards' provenance),
+        or None.
+    out_dir
+        The output folder; pages go to ``<out_dir>/reports/``.
+    progress
+        Show a progress bar over districts.
+    lang
+        'zh' (default) or 'en'.
+    gap_view
+        Which gaps the pages show: 'network' (walking network, default; 'buffer' where a
+        standard has none) or 'buffer'.
+
+    Returns
+    -------
+    ReportFiles
+        Key -> written path (``'index'``, ``'workbook'``, one per district slug), with
+        ``.failures`` naming districts whose page failed.
+
+    Raises
+    ------
+    OutputError
+        If the output folder cannot be written (checked before any work).
+    """
+    out = ensure_writable_dir(out_dir)
+    reports_dir = ensure_writable_dir(out / "reports")
+    env = _environment()
+    ctx = _Context(layerset, coverage, deadends, config, lang, gap_view)
+    districts = layerset.districts
+    names = [str(n) for n in districts["district"]]
+    codes = [str(c) for c in districts["code"]] if "code" in districts else None
+    slugs = district_slugs(names, codes)
+    files = ReportFiles()
+    entries: list[dict[str, Any]] = []
+    geoms = districts.geometry.to_numpy()
+    for name, slug, geom in tqdm(list(zip(names, slugs, geoms, strict=True)), desc="reports",
+                                 unit="district", disable=not progress):
+        target = reports_dir / f"{slug}.html"
+        try:
+            page = _district_page(env, ctx, name, geom)
+            with atomic_path(target) as tmp:
+                tmp.write_text(page, encoding="utf-8")
+        except Exception as exc:
+            logger.exception("report for district %s failed", name)
+            files.failures[name] = f"{type(exc).__name__}: {exc}"
+            entries.append({"name": name, "file": None, "ok": False})
+            continue
+        files[slug] = target
+        entries.append({"name": name, "file": target.name, "ok": True})
+
+    map_link = "../map.html" if (out / "map.html").exists() else None
+    index = reports_dir / "index.html"
+    with atomic_path(index) as tmp:
+        tmp.write_text(_index_page(env, ctx, entries, files.failures, map_link), encoding="utf-8")
+    files["index"] = index
+    files["workbook"] = write_workbook(
+        coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
+        data_date=ctx.data_date, lang=lang)
+    _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
+    if files.failures:
+        logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),
+                       ", ".join(files.failures))
+    logger.info("wrote %d district reports to %s", len(files) - 2, reports_dir)
+    return files
+
+
+def _remove_stale(reports_dir: Path, pages: list[str]) -> None:
+    """Delete pages a previous run wrote for districts that are gone; record this run's."""
+    manifest = reports_dir / _MANIFEST
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8")).get("pages", [])
+    except (OSError, ValueError):
+        previous = []
+    for name in set(previous) - set(pages):
+        path = reports_dir / Path(name).name
+        if path.suffix == ".html" and path.name != "index.html":
+            path.unlink(missing_ok=True)
+    with atomic_path(manifest) as tmp:
+        tmp.write_text(json.dumps({"pages": sorted(pages)}, ensure_ascii=False), encoding="utf-8")
+
+
+__all__ = ["ReportFiles", "write_reports"]

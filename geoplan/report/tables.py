@@ -1,0 +1,284 @@
+"""The Excel workbook of an analysis (openpyxl): summary, one sheet per standard, dead ends.
+
+Numbers are stored as numbers (shares as fractions with a percent format, areas in m²), so a
+planner can sort, filter and compute with them; headers are Chinese (or English). The summary
+sheet colours each district × standard cell green when it meets the target and red when it
+does not, with Excel conditional formatting that follows the values if someone edits them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from geoplan import __version__
+from geoplan._io import atomic_path
+from geoplan.report._data import frame, geoframe, plain, standard_rows, standards_order
+from geoplan.report._labels import labels, standard_name, value_label
+
+logger = logging.getLogger(__name__)
+
+PASS_FILL = PatternFill("solid", start_color="C6EFCE", end_color="C6EFCE")
+FAIL_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
+HEADER_FILL = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
+PERCENT = "0.0%"
+INTEGER = "#,##0"
+DECIMAL = "#,##0.0"
+
+STANDARD_COLUMNS = (
+    ("district", None), ("radius_m", INTEGER), ("target", PERCENT), ("share_buffer", PERCENT),
+    ("share_network", PERCENT), ("share_population_buffer", PERCENT),
+    ("share_population_network", PERCENT), ("meets_target", None),
+    ("uncovered_area_m2", INTEGER), ("uncovered_length_m", INTEGER),
+    ("uncovered_population", INTEGER),
+    ("n_facilities", INTEGER), ("demand_total", INTEGER), ("demand_unit", None),
+    ("unreachable_points", INTEGER), ("population_source", None),
+)
+DEADEND_COLUMNS = (
+    ("district", None), ("rank", INTEGER), ("id", None), ("name", None), ("category", None),
+    ("highway", None), ("road_class", None), ("length_m", DECIMAL), ("gap_m", DECIMAL),
+    ("detour_m", DECIMAL), ("detour_ratio", "0.00"), ("saved_m", DECIMAL), ("score", "0.00"),
+    ("crosses_water", None), ("crosses_railway", None),
+)
+CANDIDATE_COLUMNS = (
+    ("district", None), ("rank", INTEGER), ("id", None), ("target_name", None),
+    ("target_highway", None), ("gap_m", DECIMAL), ("detour_m", DECIMAL),
+    ("detour_ratio", "0.00"), ("saved_m", DECIMAL), ("score", "0.00"),
+    ("crosses_water", None), ("crosses_railway", None),
+)
+_EXTRA_HEADERS = {
+    "zh": {"id": "编号", "target_name": "接入道路", "target_highway": "接入道路类型"},
+    "en": {"id": "Id", "target_name": "Connects to", "target_highway": "Connects to (highway)"},
+}
+
+
+def population_known(rows: pd.DataFrame) -> bool:
+    """Whether ``rows`` (coverage table rows) weigh demand by people, not by land area.
+
+    With no population raster or residential buildings, coverage weights demand by land area
+    (``population_source == 'area'``) and the "population" columns hold m², not people.
+    """
+    if "population_source" not in rows.columns or rows.empty:
+        return False
+    src = rows["population_source"].astype(str).str.lower()
+    return bool((~src.isin(["area", "", "none", "nan"])).all())
+
+
+def sheet_title(text: str, used: set[str]) -> str:
+    """A valid, unique Excel sheet title: no ``[]:*?/\\``, at most 31 characters."""
+    title = re.sub(r"[\[\]:*?/\\]", "_", text).strip("'").strip() or "Sheet"
+    title = title[:31]
+    base, n = title, 2
+    while title.lower() in {u.lower() for u in used}:
+        suffix = f" ({n})"
+        title = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(title)
+    return title
+
+
+def _header(ws: Worksheet, row: int, headers: Sequence[str]) -> None:
+    for col, text in enumerate(headers, start=1):
+        cell = ws.cell(row=row, column=col, value=text)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+
+def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
+    value = plain(value)
+    if value is None:
+        return None
+    if col == "meets_target" or col.startswith("crosses_"):
+        if col == "meets_target":
+            return lab["pass"] if bool(value) else lab["fail"]
+        return lab["yes"] if bool(value) else lab["no"]
+    if col in ("category", "highway", "road_class", "demand_unit", "population_source",
+               "target_highway"):
+        return value_label(value, lang)
+    return value
+
+
+def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
+           columns: Sequence[tuple[str, str | None]], lab: Mapping[str, str], lang: str) -> int:
+    """Write ``df``'s ``columns`` (those present) from ``start_row``; returns the next free row."""
+    cols = [(c, f) for c, f in columns if c in df.columns]
+    extra = _EXTRA_HEADERS[lang]
+    _header(ws, start_row, [lab.get(c) or extra.get(c, c) for c, _ in cols])
+    row = start_row
+    for row, rec in enumerate(df[[c for c, _ in cols]].itertuples(index=False), start=start_row + 1):
+        for col_idx, ((name, fmt), value) in enumerate(zip(cols, rec, strict=True), start=1):
+            cell = ws.cell(row=row, column=col_idx, value=_cell_value(value, name, lab, lang))
+            if fmt and isinstance(cell.value, int | float):
+                cell.number_format = fmt
+    return row + 1
+
+
+def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
+                   rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str,
+                   title: str) -> None:
+    """District × standard matrix of buffer shares, targets on row 3, coloured by pass/fail."""
+    ws.cell(row=1, column=1, value=f"{title} · {lab['share_buffer']}").font = Font(bold=True,
+                                                                                  size=13)
+    _header(ws, 2, [lab["district"], *[standard_name(rows[s], lang) for s in order]])
+    ws.cell(row=3, column=1, value=lab["target"]).font = Font(italic=True)
+    for j, sid in enumerate(order, start=2):
+        cell = ws.cell(row=3, column=j, value=plain(rows[sid].get("target")))
+        cell.number_format = PERCENT
+        cell.font = Font(italic=True)
+    districts = list(dict.fromkeys(table["district"].astype(str)))
+    lookup = {(str(r.district), str(r.standard)): r.share_buffer
+              for r in table.itertuples(index=False)}
+    for i, name in enumerate(districts, start=4):
+        ws.cell(row=i, column=1, value=name)
+        for j, sid in enumerate(order, start=2):
+            cell = ws.cell(row=i, column=j, value=plain(lookup.get((name, sid))))
+            cell.number_format = PERCENT
+    last_row, last_col = 3 + len(districts), 1 + len(order)
+    if districts and order:
+        rng = f"B4:{get_column_letter(last_col)}{last_row}"
+        ws.conditional_formatting.add(rng, FormulaRule(
+            formula=['AND(ISNUMBER(B4),ISNUMBER(B$3),B4>=B$3)'], fill=PASS_FILL))
+        ws.conditional_formatting.add(rng, FormulaRule(
+            formula=['AND(ISNUMBER(B4),ISNUMBER(B$3),B4<B$3)'], fill=FAIL_FILL))
+    ws.freeze_panes = "B4"
+    ws.row_dimensions[2].height = 45
+    _widths(ws, [14] + [16] * len(order))
+    note_row = last_row + 2
+    ws.cell(row=note_row, column=1, value=(
+        "绿色：达到目标；红色：未达到目标（缓冲区覆盖率，官方口径）" if lang == "zh" else
+        "green: meets the target; red: below it (buffer share, the official indicator)"))
+
+
+def write_workbook(
+    coverage: Any,
+    deadends: Any,
+    target: str | os.PathLike[str],
+    *,
+    title: str = "geoplan",
+    sources: Sequence[str] = (),
+    data_date: str | None = None,
+    lang: str = "zh",
+) -> Path:
+    """Write the analysis workbook atomically.
+
+    Sheets: the summary (district × standard buffer shares, green/red against the target),
+    one sheet per standard (every measure per district, then the largest gaps with their
+    centre coordinates), the dead-end roads, the suggested openings, and the data sources.
+
+    Parameters
+    ----------
+    coverage, deadends
+        The coverage and dead-end results (either may be None).
+    target
+        The ``.xlsx`` path.
+    title, sources, data_date
+        The analysis name, data source lines and data date for the sources sheet.
+    lang
+        'zh' or 'en' headers.
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
+    lab = labels(lang)
+    wb = Workbook()
+    used: set[str] = set()
+    table = frame(coverage, "table")
+    order = standards_order(coverage)
+    rows = standard_rows(coverage)
+
+    ws = wb.active
+    ws.title = sheet_title(lab["sheet_summary"], used)
+    if not table.empty:
+        _summary_sheet(ws, table, order, rows, lab, lang, title)
+    else:
+        ws.cell(row=1, column=1, value=lab["none"])
+
+    gaps = geoframe(coverage, "gaps")
+    for sid in order:
+        sws = wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used))
+        info = rows[sid]
+        sws.cell(row=1, column=1, value=standard_name(rows[sid], lang)).font = Font(bold=True,
+                                                                                   size=13)
+        sws.cell(row=2, column=1, value=f"{lab['standard_id']}: {sid}")
+        sws.cell(row=2, column=3, value=lab["target"])
+        sws.cell(row=2, column=4, value=plain(info.get("target"))).number_format = PERCENT
+        part = table.loc[table["standard"].astype(str) == sid].copy()
+        if not population_known(part) and "uncovered_population" in part:
+            part["uncovered_population"] = None  # weights were land area, not people
+        next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang)
+        if gaps is not None:
+            g = gaps.loc[gaps["standard"].astype(str) == sid]
+            if len(g):
+                g = g.sort_values(["district", "view", "rank"]) if "view" in g else g
+                centres = g.geometry.representative_point().to_crs("EPSG:4326")
+                g = pd.DataFrame(g.drop(columns=g.geometry.name))
+                g["lon"] = centres.x.round(6).to_numpy()
+                g["lat"] = centres.y.round(6).to_numpy()
+                g["view"] = g["view"].map(lambda v: lab.get(f"view_{v}", v)) if "view" in g \
+                    else ""
+                pop_ok = population_known(part)
+                cols = [("district", None), ("view", None), ("rank", INTEGER),
+                        ("area_m2", INTEGER)]
+                if pop_ok and "population" in g:
+                    cols.append(("population", INTEGER))
+                cols += [("lon", "0.000000"), ("lat", "0.000000")]
+                sws.cell(row=next_row + 1, column=1, value=lab["gap"]).font = Font(bold=True)
+                _table(sws, next_row + 2, g, cols, lab, lang)
+        sws.freeze_panes = "B5"
+        _widths(sws, [14, 12, 10, 14, 14, 16, 16, 10, 16, 14, 10, 14, 10, 12, 12])
+
+    dead = geoframe(deadends, "dead_ends")
+    dws = wb.create_sheet(sheet_title(lab["sheet_deadends"], used))
+    if dead is not None:
+        _table(dws, 1, pd.DataFrame(dead.drop(columns=dead.geometry.name)), DEADEND_COLUMNS,
+               lab, lang)
+        dws.freeze_panes = "A2"
+        dws.auto_filter.ref = dws.dimensions
+    else:
+        dws.cell(row=1, column=1, value=lab["none"])
+    _widths(dws, [12, 8, 10, 18, 16, 14, 12, 12, 12, 12, 10, 12, 10, 10, 10])
+    cand = geoframe(deadends, "candidates")
+    cws = wb.create_sheet(sheet_title(lab["sheet_candidates"], used))
+    if cand is not None:
+        _table(cws, 1, pd.DataFrame(cand.drop(columns=cand.geometry.name)), CANDIDATE_COLUMNS,
+               lab, lang)
+        cws.freeze_panes = "A2"
+    else:
+        cws.cell(row=1, column=1, value=lab["none"])
+    _widths(cws, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10])
+
+    sws = wb.create_sheet(sheet_title(lab["sheet_sources"], used))
+    lines = [(lab["analysis"], title), (lab["data_date"], data_date or "—"),
+             (lab["generated"], datetime.now().strftime("%Y-%m-%d %H:%M")),
+             (lab["generated_by"], f"geoplan {__version__}")]
+    lines += [(lab["data_source"], s) for s in sources]
+    for i, (k, v) in enumerate(lines, start=1):
+        sws.cell(row=i, column=1, value=k).font = Font(bold=True)
+        sws.cell(row=i, column=2, value=v)
+    _widths(sws, [16, 100])
+
+    target = Path(target)
+    with atomic_path(target) as tmp:
+        wb.save(tmp)
+    logger.info("wrote %s", target)
+    return target
