@@ -1,0 +1,102 @@
+"""``geoplan report``: per-district HTML gap reports, their index and the Excel workbook."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from geoplan.cli._common import (
+    add_input_args,
+    config_from_args,
+    load_layerset,
+    output_dir,
+    progress_enabled,
+)
+from geoplan.config import AnalysisConfig
+from geoplan.standards import check_config_standards
+
+logger = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``report`` command."""
+    parser = sub.add_parser(
+        "report", help="per-district gap reports (HTML) and the Excel workbook",
+        description="Measure every standard and the dead-end roads, then write for every "
+        "district an HTML report (targets, buffer / walking-network / population shares, pass "
+        "or fail, the gap in m² and people, the five largest gaps with a map each, dead-end "
+        "roads and openings, sources) into <out>/reports/, an index page, and "
+        "<out>/geoplan_report.xlsx.",
+    )
+    add_input_args(parser)
+    parser.add_argument("--standards", metavar="IDS",
+                        help="comma-separated standard ids (default: the config's)")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh",
+                        help="language of the reports (default: zh)")
+    parser.set_defaults(func=run)
+
+
+def with_standards(config: AnalysisConfig, ids: str | None) -> AnalysisConfig:
+    """The config restricted to the comma-separated standard ids (validated by the caller)."""
+    if not ids:
+        return config
+    return config.model_copy(update={"standards": [s.strip() for s in ids.split(",") if s.strip()]})
+
+
+def compute_results(config: AnalysisConfig, layerset: Any, *, progress: bool = False
+                    ) -> tuple[Any, Any]:
+    """Coverage and dead ends of an analysis, as the map and the reports need them.
+
+    Dead ends use the OSM file's gates and ``noexit`` nodes when the analysis has one.
+    """
+    from geoplan.coverage import run_coverage
+    from geoplan.deadends import read_osm_extras, run_deadends
+
+    standards = check_config_standards(config)
+    coverage = run_coverage(layerset, standards, config.demand, progress=progress)
+    extras = None
+    if config.osm.path is not None:
+        extras = read_osm_extras(config.osm.path, layerset.crs, config.osm.bounds)
+    deadends = run_deadends(layerset, config.deadends, extras=extras)
+    return coverage, deadends
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``geoplan report``."""
+    from geoplan.report.html import write_reports
+
+    config = with_standards(config_from_args(args), getattr(args, "standards", None))
+    check_config_standards(config)  # unknown ids fail before any work
+    out = output_dir(args, config)  # a folder that cannot be written fails before any work
+    t0 = time.perf_counter()
+    layerset = load_layerset(config)
+    coverage, deadends = compute_results(config, layerset, progress=progress_enabled())
+    t1 = time.perf_counter()
+    files = write_reports(layerset, coverage, deadends, config, out, progress=progress_enabled(),
+                          lang=getattr(args, "lang", "zh"))
+    t2 = time.perf_counter()
+    print(f"\n{config.name}: {len(files) - 2} district reports "
+          f"(analysis {t1 - t0:.1f} s, reports {t2 - t1:.1f} s)")
+    print(f"output folder: {out}")
+    for key in ("index", "workbook"):
+        print(f"  {_relative(files[key], out)}")
+    print(f"  reports/ ({len(files) - 2} district pages)")
+    if files.failures:
+        print(f"\n{len(files.failures)} district report(s) failed (see reports/index.html):")
+        for name, error in files.failures.items():
+            print(f"  {name}: {error}")
+        return 1
+    return 0
+
+
+def _relative(path: Path, base: Path) -> Path:
+    try:
+        return Path(path).relative_to(base)
+    except ValueError:
+        return Path(path)
+
+
+__all__ = ["compute_results", "register", "run", "with_standards"]
