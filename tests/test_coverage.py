@@ -335,3 +335,16 @@ def test_write_coverage_and_format_table(tmp_path):
     text = format_table(res.table)
     assert "bus_stop_500" in text and "锦江区" in text and "%" in text
     assert X0 > 0 and Y0 > 0
+
+
+def test_no_walkways_at_all_everything_unreachable():
+    ls = layerset({"A": box(0, 0, 1000, 1000)}, residential=[box(0, 0, 1000, 1000)],
+                  bus_stops=[P(500, 500)])
+    res = run_coverage(ls, ["bus_stop_500"], DemandSettings(grid_m=100), progress=True)
+    r = row(res, "bus_stop_500")
+    assert r["share_network"] == 0.0 and r["unreachable_points"] == 100
+    circle = shapely.buffer(P(500, 500), 500, quad_segs=32)  # the 128-gon the engine uses
+    assert r["share_buffer"] == pytest.approx(circle.area / 1e6, rel=1e-9)
+    assert circle.area / 1e6 == pytest.approx(math.pi / 4, rel=REL)
+    assert res.meta["graph"] is None
+    assert len(res.reached) == 0

@@ -190,3 +190,15 @@ def test_demand_distances_match_networkx_with_split_edges(chengdu_layers, standa
         covered, _ = engine.covered(std.demand, key, rows, radii)
         if not std.radius_rule:
             assert np.array_equal(covered[pick], theirs <= r), std.id
+
+
+def test_cli_coverage_writes_table_and_files(chengdu_config, tmp_path, capsys):
+    from geoplan.cli import main
+
+    code = main(["coverage", str(chengdu_config.source_file), "--standards",
+                 "bus_stop_500,toilet_main_300", "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "bus_stop_500" in out and "成华区" in out and "coverage.csv" in out
+    assert (tmp_path / "coverage.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert (tmp_path / "coverage.gpkg").exists()
