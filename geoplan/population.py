@@ -185,6 +185,7 @@ def raster_weights(demand: Demand, path: str | Path, raster_crs: Any = None) -> 
     """
     import rasterio
     from rasterio.errors import RasterioIOError
+    from rasterio.windows import Window
 
     path = Path(path)
     n = len(demand)
@@ -227,8 +228,11 @@ def raster_weights(demand: Demand, path: str | Path, raster_crs: Any = None) -> 
         rows = np.floor(inv[1, 0] * dx + inv[1, 1] * dy).astype(np.int64)
         rows = np.clip(rows, 0, src.height - 1)
         cols = np.clip(cols, 0, src.width - 1)
-        band = src.read(1, masked=True)
-        values = np.ma.filled(band.astype("float64"), 0.0)[rows, cols]
+        # read only the window around the demand (a national WorldPop grid is gigabytes)
+        r0, c0 = int(rows.min()), int(cols.min())
+        window = Window(c0, r0, int(cols.max()) - c0 + 1, int(rows.max()) - r0 + 1)
+        band = src.read(1, window=window, masked=True)
+        values = np.ma.filled(band.astype("float64"), 0.0)[rows - r0, cols - c0]
     values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
     # share each pixel's people among the demand points inside it, by area
     pixel = rows.astype(np.int64) * int(src.width) + cols.astype(np.int64)

@@ -101,3 +101,25 @@ def test_building_weights_spread_by_overlap_and_nearest():
     assert s.source == "buildings"
     auto = population_weights(dem, {"buildings": b.iloc[:0]}, DemandSettings())
     assert auto.source == "area" and auto.weights.sum() == pytest.approx(1e4)
+
+
+def test_raster_people_are_shared_among_the_points_of_each_pixel(tmp_path):
+    import rasterio
+    from affine import Affine
+
+    from tests._synthetic import X0, Y0
+
+    ls = layerset({"A": box(0, 0, 300, 100)}, residential=[box(0, 0, 300, 100)])
+    dem = residential_grid(ls["residential"], ls.districts, 50)
+    path = tmp_path / "pop.tif"
+    data = np.array([[10.0, 30.0, -1.0]], dtype="float32")  # the third pixel is nodata
+    with rasterio.open(path, "w", driver="GTiff", height=1, width=3, count=1, dtype="float32",
+                       crs="EPSG:32648", transform=Affine(100.0, 0, X0, 0, -100.0, Y0 + 100),
+                       nodata=-1) as dst:
+        dst.write(data, 1)
+    w = population_weights(dem, ls, DemandSettings(population_raster=path))
+    assert w.source == "raster"
+    x = shapely.get_x(dem.points) - X0
+    assert np.allclose(w.weights[x < 100], 2.5) and np.allclose(w.weights[(x > 100) & (x < 200)], 7.5)
+    assert np.allclose(w.weights[x > 200], 0.0)
+    assert w.weights.sum() == pytest.approx(40.0)
