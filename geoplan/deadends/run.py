@@ -252,6 +252,9 @@ def deadends_for_config(
     baseline = baseline_extras = None
     if baseline_path is not None:
         path = Path(baseline_path).resolve()
+        if not path.is_file():
+            raise InputDataError(f"baseline OSM file not found: {path}. Give an older extract of "
+                                 "the same area (.osm, .osm.bz2 or .pbf) with --baseline.")
         osm = config.osm.model_copy(update={"path": path, "bounds": None, "date": None})
         try:
             baseline = load_layers(config.model_copy(update={"osm": osm, "layers": {}}))
