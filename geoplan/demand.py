@@ -305,7 +305,11 @@ def street_samples(
     dgeoms = districts.geometry.to_numpy()
     tree = shapely.STRtree(lines)
     di, li = tree.query(dgeoms, predicate="intersects")
-    clipped = shapely.intersection(lines[li], dgeoms[di])
+    shapely.prepare(dgeoms)
+    inside = shapely.contains_properly(dgeoms[di], lines[li])
+    clipped = lines[li].copy()
+    cross = ~inside  # only lines crossing a district line need the overlay
+    clipped[cross] = shapely.intersection(lines[li][cross], dgeoms[di][cross])
     parts, pidx = shapely.get_parts(clipped, return_index=True)
     is_line = (shapely.get_type_id(parts) == 1)
     parts, pidx = parts[is_line], pidx[is_line]
