@@ -89,7 +89,8 @@ class CoverageResult:
         The districts with ``share_buffer__<id>`` and ``share_network__<id>`` columns.
     meta
         ``population_source``, ``population_note``, ``graph`` (sizes), ``snapping`` (counts per
-        demand kind), ``timings`` (seconds per step).
+        demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
+        of facilities no walkway reaches), ``timings`` (seconds per step).
     """
 
     table: pd.DataFrame
@@ -280,6 +281,7 @@ def run_coverage(
     reached_frames: list[gpd.GeoDataFrame] = []
     fac_frames: list[gpd.GeoDataFrame] = []
     dshares = eng.districts.copy()
+    off_network: dict[str, int] = {}
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
         unions, covered_items, n_fac = [], [], 0
@@ -303,8 +305,14 @@ def run_coverage(
             covered_items.append(cov)
             for fr in reached:
                 reached_frames.append(fr.assign(standard=std.id, item=item))
-            fac_frames.append(_facility_frame(std.id, item, fs.layer, rows_fs, radii,
-                                              eng, key))
+            fac = _facility_frame(std.id, item, fs.layer, rows_fs, radii, eng, key)
+            fac_frames.append(fac)
+            n_off = int((fac["n_access"] == 0).sum()) if eng.graph is not None else len(fac)
+            if n_off:
+                off_network[f"{std.id}/{item}"] = n_off
+                logger.info("standard %s: %d of %d %s facilities have no access point within "
+                            "reach of a walkway: they count for the buffer share only",
+                            std.id, n_off, len(fac), item)
             timer.lap("network")
         served = served_area(unions)
         covered = np.logical_and.reduce(covered_items) if covered_items else np.zeros(len(dem), bool)
@@ -332,6 +340,7 @@ def run_coverage(
             "graph": eng.graph.summary() if eng.graph is not None else None,
             "snapping": {k: s.counts() for k, s in eng.snapped.items()},
             "demand_points": {k: len(d) for k, d in eng.demand.items()},
+            "facilities_off_network": off_network,
             "timings": timer.timings,
         },
     )
