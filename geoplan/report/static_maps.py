@@ -18,6 +18,7 @@ import matplotlib
 import numpy as np
 import shapely
 from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
@@ -66,13 +67,16 @@ def _draw_polygons(ax, geoms: Sequence[BaseGeometry], **style) -> None:
 
 
 def _draw_lines(ax, geoms: Sequence[BaseGeometry], **style) -> None:
+    """All line parts of ``geoms`` as one collection (one SVG group, fast to write)."""
+    segments = []
     for geom in geoms:
         if geom is None or geom.is_empty:
             continue
         for part in getattr(geom, "geoms", [geom]):
             if part.geom_type == "LineString":
-                xy = np.asarray(part.coords)
-                ax.plot(xy[:, 0], xy[:, 1], **style)
+                segments.append(np.asarray(part.coords)[:, :2])
+    if segments:
+        ax.add_collection(LineCollection(segments, **style))
 
 
 def _nice_length(span: float) -> float:
@@ -146,12 +150,12 @@ def gap_svg(
             _draw_polygons(ax, [shapely.intersection(reached, view)], facecolor="#4575b4",
                            alpha=0.18, edgecolor="none")
         clipped_roads = [shapely.intersection(r, view) for r in roads]
-        _draw_lines(ax, clipped_roads, color="#9a9a9a", linewidth=0.8)
+        _draw_lines(ax, clipped_roads, colors="#9a9a9a", linewidths=0.8)
         _draw_polygons(ax, [gap], facecolor="#54278f", alpha=0.55, edgecolor="#54278f",
                        linewidth=1.2)
         if district is not None:
-            _draw_lines(ax, [shapely.intersection(district.boundary, view)], color="#333333",
-                        linewidth=1.0, linestyle="--")
+            _draw_lines(ax, [shapely.intersection(district.boundary, view)], colors="#333333",
+                        linewidths=1.0, linestyles="--")
         pts = [p for p in facilities if p is not None and not p.is_empty and view.contains(p)]
         if pts:
             xy = np.array([[p.x, p.y] for p in pts])

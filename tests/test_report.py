@@ -1,0 +1,231 @@
+"""Per-district gap reports, the Excel workbook and the report/map commands."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from markupsafe import escape
+
+from geoplan._errors import OutputError
+from geoplan.report import html as report_html
+from geoplan.report._data import district_slugs, slugify
+from geoplan.report._offline import external_references
+from geoplan.report.html import write_reports
+from geoplan.report.tables import sheet_title
+from tests._report_synthetic import (
+    DISTRICTS,
+    UNSAFE_NAME,
+    make_coverage,
+    make_deadends,
+    make_layerset,
+)
+from tests.conftest import CHENGDU_CONFIG, CHENGDU_PBF, ROOT
+
+SAFE_FILE = re.compile(r"^[A-Za-z0-9_-]+\.html$")
+
+
+def geoplan(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "geoplan", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "GEOPLAN_NO_PROGRESS": "1"})
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, out)
+    return out, files
+
+
+def test_files_and_safe_names(written):
+    out, files = written
+    assert files.failures == {}
+    assert files["index"] == out / "reports" / "index.html"
+    assert files["workbook"] == out / "geoplan_report.xlsx"
+    pages = sorted(p.name for p in (out / "reports").glob("*.html") if p.name != "index.html")
+    assert pages == ["01-510104.html", "02-district.html"]
+    assert all(SAFE_FILE.match(p) for p in pages)
+    assert not list(out.rglob(".*tmp*"))
+
+
+def test_district_page_content(written):
+    out, _ = written
+    page = (out / "reports" / "02-district.html").read_text(encoding="utf-8")
+    # the real name, unsafe characters and all, is inside the page (escaped for HTML)
+    assert str(escape(UNSAFE_NAME)) in page
+    for text in ("公园绿地500米服务半径覆盖率", "公厕300米服务半径覆盖率", "缓冲区覆盖率",
+                 "步行网络覆盖率", "人口覆盖率（缓冲区）", "未达标", "最大的五处缺口", "断头路",
+                 "建议打通的道路", "数据来源与日期", "OpenStreetMap"):
+        assert text in page, text
+    # five gaps per standard, each with an inline SVG whose labels are text, not outlines
+    assert page.count("<figure>") == 2 * 5
+    assert page.count("<svg") == 2 * 5
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", page)
+    assert any("第 1 处缺口" in t for t in texts)
+    assert any("米" in t for t in texts)  # scale bar
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "inline SVG ids must be unique in the page"
+    assert external_references(page) == []
+    assert "<script" not in page
+    # gap sizes and people: population_source is 'buildings' in the synthetic results
+    assert "22,500 m²" in page  # rank 1: 150 m × 150 m
+
+
+def test_index_page(written):
+    out, _ = written
+    page = (out / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'href="01-510104.html"' in page and 'href="02-district.html"' in page
+    assert "锦江区" in page
+    assert "95.0%" in page and 'class="num pass"' in page and 'class="num fail"' in page
+    assert 'href="../geoplan_report.xlsx"' in page
+
+
+def test_workbook(written):
+    out, _ = written
+    wb = openpyxl.load_workbook(out / "geoplan_report.xlsx")
+    assert wb.sheetnames[0] == "汇总"
+    assert "断头路" in wb.sheetnames and "打通建议" in wb.sheetnames and "数据来源" in wb.sheetnames
+    assert "公园绿地500米服务半径覆盖率" in wb.sheetnames
+    summary = wb["汇总"]
+    assert summary["A2"].value == "区县"
+    assert summary["B2"].value == "公园绿地500米服务半径覆盖率"
+    assert summary["B3"].value == pytest.approx(0.9) and summary["B3"].number_format == "0.0%"
+    assert summary["A4"].value == "锦江区" and summary["A5"].value == UNSAFE_NAME
+    assert isinstance(summary["B4"].value, float) and summary["B4"].value == pytest.approx(0.95)
+    rules = [r for rng in summary.conditional_formatting for r in rng.rules]
+    assert len(rules) == 2
+    std = wb["公园绿地500米服务半径覆盖率"]
+    headers = [c.value for c in std[4]]
+    assert headers[:4] == ["区县", "服务半径（米）", "目标", "缓冲区覆盖率"]
+    row = [c.value for c in std[5]]
+    assert isinstance(row[3], float) and row[headers.index("是否达标")] == "达标"
+    assert isinstance(row[headers.index("未覆盖面积（平方米）")], float)
+    dead = wb["断头路"]
+    dh = [c.value for c in dead[1]]
+    assert "长度（米）" in dh and "绕行系数" in dh
+    assert isinstance(dead.cell(row=2, column=dh.index("长度（米）") + 1).value, float)
+
+
+def test_english(tmp_path):
+    files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, tmp_path,
+                          lang="en")
+    page = files["01-510104"].read_text(encoding="utf-8")
+    assert "Service-radius gap report" in page and "Buffer share" in page
+    assert openpyxl.load_workbook(files["workbook"]).sheetnames[0] == "Summary"
+
+
+def test_one_failing_district_does_not_stop_the_others(tmp_path, monkeypatch, caplog):
+    real = report_html._district_page
+
+    def flaky(env, ctx, district, geom):
+        if district == "锦江区":
+            raise RuntimeError("boom")
+        return real(env, ctx, district, geom)
+
+    monkeypatch.setattr(report_html, "_district_page", flaky)
+    files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, tmp_path)
+    assert set(files.failures) == {"锦江区"} and "boom" in files.failures["锦江区"]
+    assert (tmp_path / "reports" / "02-district.html").is_file()
+    assert not (tmp_path / "reports" / "01-510104.html").exists()
+    index = files["index"].read_text(encoding="utf-8")
+    assert "未能生成的报告" in index and "boom" in index
+    assert "report for district 锦江区 failed" in caplog.text
+
+
+def test_rerun_overwrites_and_drops_stale_pages(tmp_path):
+    write_reports(make_layerset(), make_coverage(), make_deadends(), None, tmp_path)
+    assert (tmp_path / "reports" / "02-district.html").is_file()
+    one = DISTRICTS[:1]
+    files = write_reports(make_layerset(one), make_coverage(one), make_deadends(one), None,
+                          tmp_path)
+    assert not (tmp_path / "reports" / "02-district.html").exists()
+    assert files["01-510104"].is_file()
+    assert not list(tmp_path.rglob(".*tmp*"))
+    assert UNSAFE_NAME not in files["index"].read_text(encoding="utf-8")
+
+
+def test_results_missing(tmp_path):
+    files = write_reports(make_layerset(), None, None, None, tmp_path)
+    assert files.failures == {}
+    assert "断头路" in files["01-510104"].read_text(encoding="utf-8")
+    assert openpyxl.load_workbook(files["workbook"]).sheetnames[0] == "汇总"
+
+
+def test_not_writable_output_folder_fails_before_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot write to the output folder"):
+        write_reports(make_layerset(), make_coverage(), make_deadends(), None, blocker / "out")
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    ("锦江区", "district"), ("Jinjiang District", "jinjiang-district"),
+    ('a/b\\c:d*e?f"g<h>i|j', "a-b-c-d-e-f-g-h-i-j"), ("..", "district"), ("CON", "con"),
+    ("Zürich ", "zurich"),
+])
+def test_slugify(text, slug):
+    assert slugify(text, fallback="district") == slug
+
+
+def test_district_slugs_unique():
+    slugs = district_slugs(["锦江区", "锦江区", "x/y"], ["", "", ""])
+    assert slugs == ["01-district", "02-district", "03-x-y"]
+    assert district_slugs(["锦江区"], ["510104"]) == ["01-510104"]
+
+
+def test_sheet_titles():
+    used: set[str] = set()
+    assert sheet_title("a/b:c*d?[e]", used) == "a_b_c_d__e_"
+    long = "公园" * 20
+    first = sheet_title(long, used)
+    second = sheet_title(long, used)
+    assert len(first) == 31 and len(second) <= 31 and first != second
+
+
+def test_cli_errors_before_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = geoplan("report", str(CHENGDU_CONFIG), "--out", str(blocker / "out"))
+    assert result.returncode == 1
+    assert "cannot write to the output folder" in result.stderr
+    assert "walking graph" not in result.stderr  # no work was done
+    result = geoplan("map", str(CHENGDU_CONFIG), "--tiles", "tianditu", "--out", str(tmp_path))
+    assert result.returncode == 2 and "--tianditu-key" in result.stderr
+
+
+@pytest.mark.slow
+def test_cli_zero_districts_overlapping(tmp_path):
+    far = ROOT / "layers" / "boundaries" / "130100_districts_gcj02.geojson"  # 石家庄
+    result = geoplan("report", "--osm", str(CHENGDU_PBF), "--districts", str(far),
+                     "--districts-crs", "gcj02", "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "no district overlaps the data" in result.stderr
+    assert not (tmp_path / "out" / "reports").exists()
+
+
+@pytest.mark.slow
+def test_cli_map_and_report_on_the_default_analysis(tmp_path):
+    result = geoplan("map", str(CHENGDU_CONFIG), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "map.html").read_text(encoding="utf-8")
+    assert external_references(page) == []
+    assert (tmp_path / "map.html").stat().st_size < 4_000_000
+    result = geoplan("report", str(CHENGDU_CONFIG), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    pages = sorted(p.name for p in (tmp_path / "reports").glob("*.html"))
+    assert pages == ["01-510104.html", "02-510105.html", "03-510106.html", "04-510108.html",
+                     "index.html"]
+    index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    for name in ("锦江区", "青羊区", "金牛区", "成华区"):
+        assert name in index
+    assert 'href="../map.html"' in index
+    wb = openpyxl.load_workbook(tmp_path / "geoplan_report.xlsx")
+    assert wb["汇总"].max_row >= 7 and "断头路" in wb.sheetnames
+    assert wb["断头路"].max_row > 100
+    assert not list(Path(tmp_path).rglob(".*tmp*"))
