@@ -42,7 +42,11 @@ _MIN_GAP = 0.01
 """Gaps are at least 1 cm when dividing (an end lying on another road has a zero gap)."""
 
 _CHUNK = 256
-"""Dead ends per Dijkstra call (bounds the dense distance block to 256 × nodes floats)."""
+"""At most this many dead ends per Dijkstra call."""
+
+_BLOCK = 16_000_000
+"""At most this many distances (128 MB) per Dijkstra call: scipy returns a dense block of
+sources × nodes, so big cities take fewer sources at a time."""
 
 _NOT_BARRIER_RAIL = {"abandoned", "razed", "dismantled", "disused", "proposed", "construction",
                      "subway"}
@@ -132,8 +136,9 @@ def opening_candidates(
     seg_edges = _segment_edges(net, out)
     target_edge = np.full(n, -1, dtype=np.int64)
     target_pts: list[tuple[int, shapely.Point]] = []
-    for lo in range(0, len(public), _CHUNK):
-        rows = public[lo:lo + _CHUNK]
+    chunk = max(1, min(_CHUNK, _BLOCK // max(g.n_nodes, 1)))
+    for lo in range(0, len(public), chunk):
+        rows = public[lo:lo + chunk]
         nodes = out["node"].to_numpy(int)[rows]
         dist = dijkstra(g.csr, directed=True, indices=nodes, limit=params.max_detour_m)
         for k, i in enumerate(rows):
