@@ -1,0 +1,225 @@
+"""The meeting map and the reports in a real headless Chromium, with the internet blocked.
+
+Uses the system Chromium (``/usr/bin/chromium``) through Playwright. Every http(s) request to
+anything but localhost is aborted and recorded: the map's own layers must not need any.
+Screenshots go to the test's tmp folder and to ``/tmp/geoplan_screens/``.
+
+Without Chromium these tests skip (saying how to install it); under CI (``CI=true``) they fail
+instead, so that they always run there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+SCREENS = Path("/tmp/geoplan_screens")
+INSTALL = ("needs Chromium at /usr/bin/chromium and the CJK fonts: "
+           "`apt-get install chromium fonts-noto-cjk` (and `pip install playwright`)")
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _require_browser() -> Any:
+    problem = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem = "playwright is not installed"
+        sync_playwright = None
+    if problem is None and not CHROMIUM.exists():
+        problem = "no Chromium at /usr/bin/chromium"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {problem}; {INSTALL}")
+        pytest.skip(f"{problem}; {INSTALL}")
+    return sync_playwright
+
+
+class Session:
+    """One page with the web blocked; records blocked requests and console errors."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+        self.page = context.new_page()
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.page.route("**/*", self._route)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        local = url.startswith(("file:", "data:", "blob:", "about:", "http://localhost",
+                                "http://127.0.0.1"))
+        if local:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def open(self, path: Path) -> Any:
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_load_state("load")
+        return self.page
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_playwright = _require_browser()
+    import tempfile
+
+    profile = tempfile.mkdtemp(prefix="geoplan-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1366, "height": 860}, locale="zh-CN")
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def session(browser) -> Iterator[Session]:
+    s = Session(browser)
+    yield s
+    s.page.close()
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory, chengdu_config, chengdu_layers) -> Path:
+    """The meeting map and reports of the default analysis (central Chengdu)."""
+    from geoplan.cli.report_cmd import compute_results
+    from geoplan.report.html import write_reports
+    from geoplan.report.maps import write_map
+
+    out = tmp_path_factory.mktemp("browser")
+    coverage, deadends = compute_results(chengdu_config, chengdu_layers)
+    write_map(chengdu_layers, coverage, deadends, chengdu_config, out)
+    write_map(chengdu_layers, coverage, deadends, chengdu_config, out / "en", lang="en")
+    write_map(chengdu_layers, coverage, deadends, chengdu_config, out / "osm", tiles="osm")
+    write_reports(chengdu_layers, coverage, deadends, chengdu_config, out)
+    return out
+
+
+def _screenshot(page: Any, tmp_path: Path, name: str, **kwargs: Any) -> None:
+    page.screenshot(path=str(tmp_path / name), **kwargs)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / name, SCREENS / name)
+
+
+def _paths(page: Any, css_class: str) -> int:
+    return page.locator(f"path.{css_class}").count()
+
+
+def _overlay(page: Any, text: str) -> Any:
+    return page.locator(".leaflet-control-layers-overlays label", has_text=text).locator("input")
+
+
+def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
+    page = session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    assert session.errors == []
+    assert session.blocked == []  # nothing at all was fetched from the web
+
+    # title block, legend and scale bar
+    title = page.locator("#geoplan-title").inner_text()
+    assert "成都中心城区" in title and "2018-06" in title and "OpenStreetMap" in title
+    legend = page.locator("#geoplan-legend").inner_text()
+    for text in ("图例", "达标", "严重不足", "公厕", "学校", "公交站", "断头路", "打通建议"):
+        assert text in legend, text
+    assert page.locator(".leaflet-control-scale-line").count() == 1
+    assert "© OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+
+    # the layer switcher, in Chinese: one coverage layer per standard, the first shown
+    names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    names = [n.strip() for n in names]
+    coverage_layers = [n for n in names if n.startswith("覆盖率 · ")]
+    assert len(coverage_layers) == 10
+    for expected in ("步行可达范围 · 300米见绿", "覆盖缺口 · 300米见绿", "公园与绿地", "学校",
+                     "公厕", "公交站", "断头路", "打通建议", "区县名称"):
+        assert expected in names, expected
+    assert _paths(page, "gp-coverage-green_300") == 4  # four districts
+    assert _paths(page, "gp-coverage-park_500") == 0  # hidden until chosen
+    assert _paths(page, "gp-deadends") > 100
+    assert _paths(page, "gp-fac-toilets") > 10
+    assert page.locator(".geoplan-label", has_text="锦江区").count() == 1
+    _screenshot(page, tmp_path, "map.png")
+
+    # toggling layers in the switcher removes and adds their SVG paths
+    first = _overlay(page, coverage_layers[0])
+    assert first.is_checked()
+    first.click()
+    assert _paths(page, "gp-coverage-green_300") == 0
+    second = _overlay(page, "覆盖率 · 500米见园")
+    second.click()
+    assert _paths(page, "gp-coverage-park_500") == 4
+    dead = _overlay(page, "断头路")
+    n_dead = _paths(page, "gp-deadends")
+    dead.click()
+    assert _paths(page, "gp-deadends") == 0
+    dead.click()
+    assert _paths(page, "gp-deadends") == n_dead
+    _screenshot(page, tmp_path, "map_toggled.png")
+
+    # a popup in Chinese
+    page.evaluate("""() => {
+        const p = document.querySelector('path.gp-coverage-park_500');
+        p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 600, clientY: 400}));
+    }""")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "区县" in text and "缓冲区覆盖率" in text and "是否达标" in text
+    assert session.errors == [] and session.blocked == []
+
+
+def test_map_english(session, outputs, tmp_path):
+    page = session.open(outputs / "en" / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    assert session.errors == [] and session.blocked == []
+    assert "Legend" in page.locator("#geoplan-legend").inner_text()
+    names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert any(n.strip().startswith("Coverage · ") for n in names)
+    _screenshot(page, tmp_path, "map_en.png")
+
+
+def test_map_with_tiles_offline_still_shows_its_layers(session, outputs, tmp_path):
+    page = session.open(outputs / "osm" / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    page.wait_for_timeout(500)
+    assert session.blocked, "the OSM tiles were requested"
+    assert all("tile.openstreetmap.org" in url for url in session.blocked)
+    # failed tiles show up only as failed resource loads, never as script errors
+    assert all("Failed to load resource" in e for e in session.errors), session.errors
+    assert _paths(page, "gp-coverage-green_300") == 4
+    assert _paths(page, "gp-deadends") > 100
+
+
+def test_report_pages(session, outputs, tmp_path):
+    page = session.open(outputs / "reports" / "index.html")
+    assert session.errors == [] and session.blocked == []
+    assert page.locator("#overview tr").count() == 5
+    _screenshot(page, tmp_path, "report_index.png", full_page=True)
+    page.locator("a", has_text="锦江区").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#district-name").inner_text().startswith("锦江区")
+    assert page.locator("figure svg").count() >= 5
+    assert page.locator("figure svg text").count() > 10
+    # the browser has a font with these glyphs: no missing-glyph boxes in the SVG labels
+    assert page.evaluate("() => document.fonts.check('12px \"Noto Sans CJK SC\"', '第处缺口米北')")
+    assert session.errors == [] and session.blocked == []
+    _screenshot(page, tmp_path, "report.png")
+    page.locator("figure").first.scroll_into_view_if_needed()
+    _screenshot(page, tmp_path, "report_gaps.png")
