@@ -14,13 +14,13 @@ the ranking, :mod:`geoplan.deadends.progress` and :mod:`geoplan.deadends.connect
 """
 
 from geoplan.deadends.candidates import opening_candidates
+from geoplan.deadends.compounds import compound_polygons
 from geoplan.deadends.connectivity import connectivity_table
 from geoplan.deadends.detect import (
     CATEGORIES,
     EXCLUDED_CATEGORIES,
     RoadNetwork,
     build_road_network,
-    compound_polygons,
     detect_dead_ends,
     public_mask,
 )

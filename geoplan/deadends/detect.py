@@ -36,6 +36,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.config import DeadEndSettings
+from geoplan.deadends.compounds import inside_share
 from geoplan.deadends.params import DeadEndParams
 from geoplan.network import WalkGraph, build_walk_graph
 
@@ -339,7 +340,7 @@ def _categorise(
     assign(private_cont, "private_compound",
            np.array([f"continues into private road {c}" for c in cont], dtype=object))
     if compounds is not None and len(compounds):
-        share, label = _inside_share(out.geometry.to_numpy(), ends, compounds)
+        share, label = inside_share(out.geometry.to_numpy(), ends, compounds)
         inside = share >= params.compound_inside_share
         assign(inside, "private_compound",
                np.array([f"{100 * s:.0f}% inside {lbl}" for s, lbl in zip(share, label, strict=True)],
@@ -379,65 +380,3 @@ def _truncated_ends(out: gpd.GeoDataFrame, ends: np.ndarray, net: RoadNetwork) -
         tips = shapely.get_coordinates(geom)[[0, -1]]
         result[i] = bool(np.any(shapely.distance(shapely.points(tips), ends[i]) < 0.01))
     return result
-
-
-def _inside_share(
-    segments: np.ndarray, ends: np.ndarray, compounds: gpd.GeoDataFrame
-) -> tuple[np.ndarray, np.ndarray]:
-    """Share of each segment's length inside a compound whose polygon holds the end."""
-    polys = compounds.geometry.to_numpy()
-    n = len(compounds)
-    labels = compounds["kind"].astype(str) if "kind" in compounds else pd.Series(["compound"] * n)
-    ids = compounds["source_id"].astype(str) if "source_id" in compounds else pd.Series([""] * n)
-    tree = shapely.STRtree(polys)
-    i_end, i_poly = tree.query(ends, predicate="intersects")
-    share = np.zeros(len(ends))
-    label = np.full(len(ends), "", dtype=object)
-    lengths = shapely.length(segments)
-    for i, j in zip(i_end, i_poly, strict=True):
-        inside = shapely.length(shapely.intersection(segments[i], polys[j]))
-        s = inside / lengths[i] if lengths[i] > 0 else 1.0
-        if s > share[i]:
-            share[i] = s
-            label[i] = f"{labels.iat[j]} {ids.iat[j]}".strip()
-    return share, label
-
-
-def compound_polygons(
-    residential: gpd.GeoDataFrame | None,
-    grounds: gpd.GeoDataFrame | None,
-    params: DeadEndParams | None = None,
-) -> gpd.GeoDataFrame | None:
-    """Gated compounds: residential polygons up to ``compound_max_area_m2``, plus grounds.
-
-    Parameters
-    ----------
-    residential
-        The canonical ``residential`` layer (landuse=residential).
-    grounds
-        Facility grounds and access-restricted areas (:attr:`OsmExtras.grounds`).
-    params
-        ``compound_max_area_m2``.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame or None
-        Columns ``source_id``, ``kind`` and the polygons; None when there are none.
-    """
-    params = params or DeadEndParams()
-    parts = []
-    if residential is not None and len(residential):
-        area = residential.geometry.area.to_numpy()
-        small = residential.loc[area <= params.compound_max_area_m2]
-        parts.append(gpd.GeoDataFrame({"source_id": small["source_id"].astype(str).to_numpy(),
-                                       "kind": "residential compound"},
-                                      geometry=small.geometry.to_numpy(), crs=residential.crs))
-    if grounds is not None and len(grounds):
-        parts.append(gpd.GeoDataFrame(
-            {"source_id": grounds["source_id"].astype(str).to_numpy() if "source_id" in grounds else "",
-             "kind": grounds["kind"].astype(str).to_numpy() if "kind" in grounds else "grounds"},
-            geometry=grounds.geometry.to_numpy(), crs=grounds.crs))
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)

@@ -16,12 +16,12 @@ import shapely
 from geoplan._io import write_csv, write_gpkg
 from geoplan.config import DeadEndSettings
 from geoplan.deadends.candidates import opening_candidates
+from geoplan.deadends.compounds import compound_polygons
 from geoplan.deadends.connectivity import assign_districts, connectivity_table
 from geoplan.deadends.detect import (
     CATEGORIES,
     EXCLUDED_CATEGORIES,
     build_road_network,
-    compound_polygons,
     detect_dead_ends,
 )
 from geoplan.deadends.osm_extras import OsmExtras
