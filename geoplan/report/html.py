@@ -30,7 +30,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 import shapely
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from geoplan import __version__
 from geoplan._io import atomic_path, ensure_writable_dir
