@@ -235,6 +235,17 @@ _VALUES_ZH: dict[str, str] = {
     "buffer": "缓冲区", "network": "步行网络",
 }
 
+_HIGHWAY_ZH: dict[str, str] = {
+    "motorway": "高速公路", "trunk": "快速路", "primary": "主干路", "secondary": "次干路",
+    "tertiary": "支路", "unclassified": "未分级道路", "residential": "居住区道路",
+    "living_street": "生活性街道", "service": "服务性道路", "pedestrian": "步行街",
+    "footway": "人行道", "path": "小径", "cycleway": "自行车道", "steps": "台阶", "track": "乡间道路",
+}
+_CATEGORY_ZH: dict[str, str] = {
+    "public": "公共道路断头", "noexit": "标注为尽头路", "private_compound": "封闭小区内部",
+    "service": "服务性道路", "edge_artifact": "数据边缘",
+}
+
 _LANGS: dict[str, Mapping[str, str]] = {"zh": _ZH, "en": _EN}
 
 
@@ -252,16 +263,19 @@ def labels(lang: str) -> Mapping[str, str]:
         raise ValueError(f"unknown language {lang!r}; use 'zh' or 'en'") from None
 
 
-def value_label(value: object, lang: str) -> str:
+def value_label(value: object, lang: str, field: str | None = None) -> str:
     """A stored category value (``'primary'``, ``'market'``…) as the reader should see it.
 
-    School levels such as ``'junior;senior'`` are translated part by part. Unknown values are
-    returned unchanged.
+    ``field`` ('highway' or 'category' of a dead end) picks the vocabulary where a value means
+    different things in different columns. School levels such as ``'junior;senior'`` are
+    translated part by part. Unknown values are returned unchanged.
     """
     text = "" if value is None else str(value)
     if lang != "zh" or not text:
         return text.replace(";", ", ")
-    parts = [_VALUES_ZH.get(p.strip(), p.strip()) for p in text.split(";")]
+    table = {"highway": _HIGHWAY_ZH, "target_highway": _HIGHWAY_ZH,
+             "category": _CATEGORY_ZH}.get(field or "", _VALUES_ZH)
+    parts = [table.get(p.strip(), p.strip()) for p in text.split(";")]
     return "、".join(parts)
 
 

@@ -227,7 +227,7 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
                 row.append(fmt_number(v, 2 if c in ("detour_ratio", "score") else
                                       0 if c == "rank" else 1))
             elif c in ("category", "highway"):
-                row.append(value_label(v, ctx.lang) or "—")
+                row.append(value_label(v, ctx.lang, c) or "—")
             else:
                 row.append("—" if v in (None, "") else str(v))
         out.append(row)
@@ -241,7 +241,7 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
     if ctx.dead is not None and "district" in ctx.dead:
         dead = ctx.dead.loc[ctx.dead["district"].astype(str) == district]
         counts = dead["category"].value_counts() if "category" in dead else pd.Series(dtype=int)
-        note = (f"{len(dead)} · " + ", ".join(f"{value_label(k, ctx.lang)} {v}"
+        note = (f"{len(dead)} · " + ", ".join(f"{value_label(k, ctx.lang, 'category')} {v}"
                                               for k, v in counts.items())) if len(dead) else ""
     if ctx.cand is not None and "district" in ctx.cand:
         cand = ctx.cand.loc[ctx.cand["district"].astype(str) == district]

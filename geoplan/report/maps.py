@@ -296,7 +296,7 @@ def build_map(
     _add_reached(m, coverage, order, rows, lab, lang)
     _add_gaps(m, coverage, order, rows, lab, lang, gap_view)
     sections.append(_add_facilities(m, layerset, lab, lang))
-    sections.append(_add_deadends(m, deadends, lab))
+    sections.append(_add_deadends(m, deadends, lab, lang))
     _add_district_labels(m, dist_wgs, lab)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
@@ -510,7 +510,7 @@ def _yes_no(value: Any, lab: Mapping[str, str]) -> str:
     return "—" if value is None else lab["yes"] if bool(value) else lab["no"]
 
 
-def _add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str]) -> str:
+def _add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str], lang: str) -> str:
     """Dead-end roads and suggested openings; returns the legend section."""
     legend = []
     dead = geoframe(deadends, "dead_ends")
@@ -519,9 +519,12 @@ def _add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str]) -> str:
         d["name_txt"] = d["name"].where(d["name"].astype(str) != "", lab["unnamed"]) \
             if "name" in d else lab["unnamed"]
         fields = {"name_txt": lab["name"]}
-        for col in ("district", "rank", "highway", "length_m", "detour_m", "detour_ratio"):
+        for col in ("district", "rank", "category", "highway", "length_m", "detour_m",
+                    "detour_ratio"):
             if col in d:
-                if d[col].dtype.kind == "f":
+                if col in ("category", "highway"):
+                    d[col] = d[col].map(lambda v, c=col: value_label(v, lang, c))
+                elif d[col].dtype.kind == "f":
                     d[col] = d[col].round(1 if col != "detour_ratio" else 2)
                 fields[col] = lab[col]
         for col in ("crosses_water", "crosses_railway"):

@@ -110,8 +110,9 @@ def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
         if col == "meets_target":
             return lab["pass"] if bool(value) else lab["fail"]
         return lab["yes"] if bool(value) else lab["no"]
-    if col in ("category", "highway", "road_class", "demand_unit", "population_source",
-               "target_highway"):
+    if col in ("category", "highway", "target_highway"):
+        return value_label(value, lang, col)
+    if col in ("road_class", "demand_unit", "population_source"):
         return value_label(value, lang)
     return value
 
