@@ -87,6 +87,13 @@ class DeadEndSettings(_Strict):
     min_opened: int = Field(3, ge=0)
 
 
+class Scenario(_Strict):
+    """Planned facilities (挂图作战) added on top of the current layers, to compare coverage."""
+
+    description: str | None = None
+    layers: dict[str, list[FileSource]] = Field(default_factory=dict)
+
+
 class AnalysisConfig(_Strict):
     """A validated analysis configuration. Paths are absolute."""
 
@@ -105,6 +112,7 @@ class AnalysisConfig(_Strict):
     targets: dict[str, float] = Field(default_factory=dict, description="standard id -> target share")
     demand: DemandSettings = Field(default_factory=DemandSettings)
     deadends: DeadEndSettings = Field(default_factory=DeadEndSettings)
+    scenarios: dict[str, Scenario] = Field(default_factory=dict)
     output: Path = Path("output")
     source_file: Path | None = None
 
@@ -196,9 +204,11 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     for key in ("output", "layers_catalog"):
         if key in raw:
             raw[key] = fix(raw[key])
-    if isinstance(raw.get("layers"), dict):
+    def fix_layers(layers: Any) -> Any:
+        if not isinstance(layers, dict):
+            return layers
         fixed = {}
-        for kind, sources in raw["layers"].items():
+        for kind, sources in layers.items():
             if isinstance(sources, dict):
                 sources = [sources]
             if isinstance(sources, list):
@@ -207,7 +217,14 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
                     for s in sources
                 ]
             fixed[kind] = sources
-        raw["layers"] = fixed
+        return fixed
+
+    raw["layers"] = fix_layers(raw.get("layers", {}))
+    if isinstance(raw.get("scenarios"), dict):
+        raw["scenarios"] = {
+            name: {**spec, "layers": fix_layers(spec.get("layers", {}))} if isinstance(spec, dict) else spec
+            for name, spec in raw["scenarios"].items()
+        }
     return raw
 
 
@@ -231,11 +248,17 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
             resolve_analysis_crs(config.crs, None)
         except CRSError as exc:
             problems.append(f"crs: {exc}")
-    for kind, sources in config.layers.items():
-        for i, src in enumerate(sources):
-            crs_ok(f"layers.{kind}[{i}].crs", src.crs)
-            if check_files and not src.path.is_file():
-                problems.append(f"layers.{kind}[{i}].path: file not found: {src.path}")
+    sections = [("layers", config.layers)]
+    sections += [(f"scenarios.{name}.layers", sc.layers) for name, sc in config.scenarios.items()]
+    for where, layers in sections:
+        unknown = [k for k in layers if k not in LAYER_KINDS]
+        if unknown and where != "layers":
+            problems.append(f"{where}: unknown layer kind(s) {unknown}; known: {', '.join(LAYER_KINDS)}")
+        for kind, sources in layers.items():
+            for i, src in enumerate(sources):
+                crs_ok(f"{where}.{kind}[{i}].crs", src.crs)
+                if check_files and not src.path.is_file():
+                    problems.append(f"{where}.{kind}[{i}].path: file not found: {src.path}")
     if check_files:
         if not config.districts.path.is_file():
             problems.append(f"districts.path: file not found: {config.districts.path}")

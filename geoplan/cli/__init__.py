@@ -18,7 +18,7 @@ from geoplan import __version__
 from geoplan._errors import ConfigError, GeoplanError, StandardError
 
 COMMANDS = (
-    "run", "layers", "coverage", "deadends", "map", "report", "standards", "fetch", "batch",
+    "run", "layers", "coverage", "deadends", "scenario", "map", "report", "standards", "fetch", "batch",
 )
 
 _DESCRIPTION = """\

@@ -125,8 +125,11 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
                 gpd.GeoDataFrame(pd.concat([base, frame], ignore_index=True), crs="EPSG:4326"), kind
             )
             sources.append(f"{kind}: {src.path.name} ({src.mode})")
-            ext = shapely.box(*frame.total_bounds)
-            extent_wgs = ext if extent_wgs is None else shapely.union(extent_wgs, ext)
+            if config.osm.path is None:
+                # without an OSM extract the files themselves say where the data is; with one,
+                # planned facilities must not move the study area
+                ext = shapely.box(*frame.total_bounds)
+                extent_wgs = ext if extent_wgs is None else shapely.union(extent_wgs, ext)
     if extent_wgs is None:
         raise InputDataError("no data source: give an OSM file (osm.path) or layer files (layers:)")
     sources.append(f"districts: {config.districts.path.name} (declared {config.districts.crs})")
