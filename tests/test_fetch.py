@@ -30,7 +30,7 @@ def _tiny_config(tmp_path):
 def test_offline_fails_at_once_with_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/api")  # nothing listens
     start = time.perf_counter()
-    with pytest.raises(OfflineError, match="offline.*osm.path"):
+    with pytest.raises(OfflineError, match=r"offline.*osm\.path"):
         fetch_osm(_tiny_config(tmp_path))
     assert time.perf_counter() - start < 5
     assert not (tmp_path / "tiny.osm").exists()
