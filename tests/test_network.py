@@ -22,6 +22,7 @@ from geoplan.network import (
     Snapped,
     build_walk_graph,
     nearest_distance,
+    nearest_distances,
     node_distance,
     reached_edges,
     snap_points,
@@ -392,3 +393,31 @@ def test_point_distances_equal_networkx_with_split_edges(seed):
     assert np.isfinite(expect).sum() > 50
     np.testing.assert_array_equal(np.isfinite(ours), np.isfinite(expect))
     np.testing.assert_allclose(ours[np.isfinite(ours)], expect[np.isfinite(expect)], atol=1e-6)
+
+
+def test_several_kinds_at_once_and_no_sources():
+    g = build_walk_graph(ways(*grid(4, 100.0)))
+    tgt = snap_points(g, pts((300, 0), (0, 150), (-500, 0)))
+    kinds = {
+        "toilet": snap_points(g, pts((0, 0))),
+        "school": snap_points(g, pts((300, 300), (300, 10))),
+        "none": snap_points(g, pts((-900, -900))),  # nothing snapped
+    }
+    got = nearest_distances(g, kinds, tgt, {"toilet": 1000, "school": 250, "none": 1000})
+    np.testing.assert_allclose(got["toilet"], [300, 150, np.inf])
+    np.testing.assert_allclose(got["school"], [10, np.inf, np.inf])  # 10, 450 > 250, unsnapped
+    assert np.isinf(got["none"]).all()
+    for k, s in kinds.items():
+        lim = 250 if k == "school" else 1000
+        np.testing.assert_array_equal(got[k], nearest_distance(g, s, tgt, lim))
+    empty = reached_edges(g, kinds["none"], 1000)
+    assert len(empty) == 0 and empty.crs == g.crs
+
+
+def test_to_networkx_keeps_coordinates_and_shortest_lengths():
+    g = build_walk_graph(ways(*grid(3, 100.0), line((0, 0), (50, 80), (100, 0))))
+    h = to_networkx(g)
+    assert h.number_of_nodes() == g.n_nodes and h.number_of_edges() == 12
+    a, b = node_at(g, 0, 0), node_at(g, 100, 0)
+    assert h[a][b]["length"] == pytest.approx(100.0)
+    assert h.nodes[a]["x"] == X0 and h.nodes[a]["y"] == Y0
