@@ -136,3 +136,17 @@ def make_deadends(names: list[str] | None = None) -> SimpleNamespace:
     connectivity = pd.DataFrame({"district": names, "n_dead_ends": [2] * len(names)})
     return SimpleNamespace(dead_ends=dead, candidates=cand, connectivity=connectivity,
                            progress=None)
+
+
+def make_sites(names: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Suggested sites (the columns of ``geoplan.siting.suggest_sites``): two per district."""
+    names = names or DISTRICTS
+    rows, geoms = [], []
+    for i, name in enumerate(names):
+        for rank in (1, 2):
+            rows.append({"district": name, "standard": "park_500", "rank": rank,
+                         "covered_m2": 30000.0 / rank, "covered_population": 900.0 / rank,
+                         "share_before": 0.42, "share_after": 0.6 + 0.1 * rank, "target": 0.9,
+                         "radius_m": 500.0})
+            geoms.append(Point(X0 + i * 1000 + 200 * rank, Y0 + 880))
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS)

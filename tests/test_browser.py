@@ -105,11 +105,11 @@ def outputs(tmp_path_factory, chengdu_config, chengdu_layers) -> Path:
     from geoplan.report.maps import write_map
 
     out = tmp_path_factory.mktemp("browser")
-    coverage, deadends = compute_results(chengdu_config, chengdu_layers)
-    write_map(chengdu_layers, coverage, deadends, chengdu_config, out)
+    coverage, deadends, sites = compute_results(chengdu_config, chengdu_layers)
+    write_map(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites)
     write_map(chengdu_layers, coverage, deadends, chengdu_config, out / "en", lang="en")
     write_map(chengdu_layers, coverage, deadends, chengdu_config, out / "osm", tiles="osm")
-    write_reports(chengdu_layers, coverage, deadends, chengdu_config, out)
+    write_reports(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites)
     return out
 
 
@@ -148,13 +148,14 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     coverage_layers = [n for n in names if n.startswith("覆盖率 · ")]
     assert len(coverage_layers) == 10
     for expected in ("步行可达范围 · 300米见绿", "覆盖缺口 · 300米见绿", "公园与绿地", "学校",
-                     "公厕", "公交站", "断头路", "打通建议", "区县名称"):
+                     "公厕", "公交站", "断头路", "打通建议", "区县名称", "建议新增设施选址"):
         assert expected in names, expected
     assert _paths(page, "gp-coverage-green_300") == 4  # four districts
     assert _paths(page, "gp-coverage-park_500") == 0  # hidden until chosen
     assert _paths(page, "gp-deadends") > 100
     assert _paths(page, "gp-fac-toilets") > 10
     assert page.locator(".geoplan-label", has_text="锦江区").count() == 1
+    assert _paths(page, "gp-sites") == 0  # suggested sites: hidden until chosen
     _screenshot(page, tmp_path, "map.png")
 
     # toggling layers in the switcher removes and adds their SVG paths
@@ -171,6 +172,8 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     assert _paths(page, "gp-deadends") == 0
     dead.click()
     assert _paths(page, "gp-deadends") == n_dead
+    _overlay(page, "建议新增设施选址").click()
+    assert _paths(page, "gp-sites") > 10
     _screenshot(page, tmp_path, "map_toggled.png")
 
     # a popup in Chinese

@@ -11,7 +11,13 @@ import pytest
 from geoplan._errors import ConfigError, OutputError
 from geoplan.report._offline import external_references
 from geoplan.report.maps import build_map, coverage_class, render_map, write_map
-from tests._report_synthetic import UNSAFE_NAME, make_coverage, make_deadends, make_layerset
+from tests._report_synthetic import (
+    UNSAFE_NAME,
+    make_coverage,
+    make_deadends,
+    make_layerset,
+    make_sites,
+)
 
 
 def has(page: str, text: str) -> bool:
@@ -112,3 +118,10 @@ def test_coverage_class(share, target, cls):
 
 def test_unsafe_name_fixture():
     assert "/" in UNSAFE_NAME
+
+
+def test_suggested_sites(results):
+    layerset, coverage, deadends = results
+    page = render_map(build_map(layerset, coverage, deadends, sites=make_sites()))
+    assert has(page, "建议新增设施选址") and "gp-sites" in page
+    assert has(page, "42.0% → 70.0%")

@@ -24,6 +24,7 @@ from tests._report_synthetic import (
     make_coverage,
     make_deadends,
     make_layerset,
+    make_sites,
 )
 from tests.conftest import CHENGDU_CONFIG, CHENGDU_PBF, ROOT
 
@@ -39,7 +40,8 @@ def geoplan(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, out)
+    files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, out,
+                          sites=make_sites())
     return out, files
 
 
@@ -75,6 +77,7 @@ def test_district_page_content(written):
     assert "<script" not in page
     # gap sizes and people: population_source is 'buildings' in the synthetic results
     assert "22,500 m²" in page  # rank 1: 150 m × 150 m
+    assert "建议新增设施选址（补齐缺口）" in page and "42.0%" in page and "70.0%" in page
 
 
 def test_index_page(written):
@@ -106,6 +109,11 @@ def test_workbook(written):
     row = [c.value for c in std[5]]
     assert isinstance(row[3], float) and row[headers.index("是否达标")] == "达标"
     assert isinstance(row[headers.index("未覆盖面积（平方米）")], float)
+    sites = wb["建议选址"]
+    sh = [c.value for c in sites[1]]
+    assert sh[:3] == ["区县", "标准", "排名"] and "可覆盖缺口（平方米）" in sh
+    assert sites.cell(row=2, column=2).value == "公园绿地500米服务半径覆盖率"
+    assert isinstance(sites.cell(row=2, column=sh.index("中心经度") + 1).value, float)
     dead = wb["断头路"]
     dh = [c.value for c in dead[1]]
     assert "长度（米）" in dh and "绕行系数" in dh

@@ -51,11 +51,11 @@ def run(args: argparse.Namespace) -> int:
     out = output_dir(args, config)
     t0 = time.perf_counter()
     layerset = load_layerset(config)
-    coverage, deadends = compute_results(config, layerset, progress=progress_enabled())
+    coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled())
     from geoplan.report.maps import write_map
 
     path = write_map(layerset, coverage, deadends, config, out, lang=args.lang,
-                     tiles=args.tiles, tianditu_key=args.tianditu_key)
+                     tiles=args.tiles, tianditu_key=args.tianditu_key, sites=sites)
     print(f"\n{config.name}: meeting map written in {time.perf_counter() - t0:.1f} s")
     print(f"  {path}  ({path.stat().st_size / 1024:.0f} kB, works offline)")
     return 0

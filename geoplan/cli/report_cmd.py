@@ -47,21 +47,23 @@ def with_standards(config: AnalysisConfig, ids: str | None) -> AnalysisConfig:
 
 
 def compute_results(config: AnalysisConfig, layerset: Any, *, progress: bool = False
-                    ) -> tuple[Any, Any]:
-    """Coverage and dead ends of an analysis, as the map and the reports need them.
+                    ) -> tuple[Any, Any, Any]:
+    """Coverage, dead ends and suggested sites of an analysis, as the map and reports need them.
 
     Dead ends use the OSM file's gates and ``noexit`` nodes when the analysis has one.
     """
     from geoplan.coverage import run_coverage
     from geoplan.deadends import read_osm_extras, run_deadends
+    from geoplan.siting import suggest_sites
 
     standards = check_config_standards(config)
     coverage = run_coverage(layerset, standards, config.demand, progress=progress)
+    sites = suggest_sites(coverage, standards)
     extras = None
     if config.osm.path is not None:
         extras = read_osm_extras(config.osm.path, layerset.crs, config.osm.bounds)
     deadends = run_deadends(layerset, config.deadends, extras=extras)
-    return coverage, deadends
+    return coverage, deadends, sites
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,10 +75,10 @@ def run(args: argparse.Namespace) -> int:
     out = output_dir(args, config)  # a folder that cannot be written fails before any work
     t0 = time.perf_counter()
     layerset = load_layerset(config)
-    coverage, deadends = compute_results(config, layerset, progress=progress_enabled())
+    coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled())
     t1 = time.perf_counter()
     files = write_reports(layerset, coverage, deadends, config, out, progress=progress_enabled(),
-                          lang=getattr(args, "lang", "zh"))
+                          lang=getattr(args, "lang", "zh"), sites=sites)
     t2 = time.perf_counter()
     print(f"\n{config.name}: {len(files) - 2} district reports "
           f"(analysis {t1 - t0:.1f} s, reports {t2 - t1:.1f} s)")

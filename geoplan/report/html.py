@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import jinja2
 import pandas as pd
 import shapely
@@ -104,7 +105,7 @@ class _Context:
     """Everything shared by the district pages, prepared once."""
 
     def __init__(self, layerset: Any, coverage: Any, deadends: Any, config: Any,
-                 lang: str, gap_view: str) -> None:
+                 lang: str, gap_view: str, sites: Any = None) -> None:
         self.lang = lang
         self.lab = labels(lang)
         self.table = frame(coverage, "table")
@@ -116,6 +117,7 @@ class _Context:
         self.facilities = geoframe(coverage, "facilities")
         self.dead = geoframe(deadends, "dead_ends")
         self.cand = geoframe(deadends, "candidates")
+        self.sites = sites if isinstance(sites, gpd.GeoDataFrame) and len(sites) else None
         roads = layerset.layers.get("roads")
         self.roads = roads.geometry.to_numpy() if roads is not None and len(roads) else None
         if self.roads is not None:
@@ -149,6 +151,27 @@ def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
     return fmt_number(area)
 
 
+def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
+    """Suggested sites of one district and standard, best first, for the page."""
+    if ctx.sites is None:
+        return []
+    part = ctx.sites.loc[(ctx.sites["district"].astype(str) == district)
+                         & (ctx.sites["standard"].astype(str) == sid)]
+    if len(part) == 0:
+        return []
+    part = part.sort_values("rank") if "rank" in part else part
+    lonlat = part.geometry.to_crs("EPSG:4326")
+    out = []
+    for (_, r), pt in zip(part.iterrows(), lonlat, strict=True):
+        out.append({
+            "rank": fmt_number(r.get("rank")),
+            "covered": fmt_number((plain(r.get("covered_m2")) or 0) / 10_000, 2),
+            "before": fmt_share(r.get("share_before")), "after": fmt_share(r.get("share_after")),
+            "lonlat": f"{pt.x:.6f}, {pt.y:.6f}",
+        })
+    return out
+
+
 def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[str, Any]:
     lab = ctx.lab
     row_df = ctx.table.loc[(ctx.table["standard"].astype(str) == sid)
@@ -170,6 +193,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         "uncovered_population": fmt_number(rec.get("uncovered_population")) if people else "—",
         "n_facilities": fmt_number(rec.get("n_facilities")),
         "provenance": ctx.provenance.get(sid, ""), "gaps": [], "gap_view": "",
+        "sites": _sites(ctx, district, sid),
     }
     if ctx.gaps is None:
         return entry
@@ -293,6 +317,7 @@ def write_reports(
     progress: bool = False,
     lang: str = "zh",
     gap_view: str = "network",
+    sites: Any = None,
 ) -> ReportFiles:
     """Write the per-district HTML reports, their index and the Excel workbook.
 
@@ -314,6 +339,9 @@ def write_reports(
     gap_view
         Which gaps the pages show: 'network' (walking network, default; 'buffer' where a
         standard has none) or 'buffer'.
+    sites
+        Suggested new facility sites (:func:`geoplan.siting.suggest_sites`), or None: listed
+        under each standard and in the workbook.
 
     Returns
     -------
@@ -329,7 +357,7 @@ def write_reports(
     out = ensure_writable_dir(out_dir)
     reports_dir = ensure_writable_dir(out / "reports")
     env = _environment()
-    ctx = _Context(layerset, coverage, deadends, config, lang, gap_view)
+    ctx = _Context(layerset, coverage, deadends, config, lang, gap_view, sites)
     districts = layerset.districts
     names = [str(n) for n in districts["district"]]
     codes = [str(c) for c in districts["code"]] if "code" in districts else None
@@ -359,7 +387,7 @@ def write_reports(
     files["index"] = index
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
-        data_date=ctx.data_date, lang=lang)
+        data_date=ctx.data_date, lang=lang, sites=ctx.sites)
     _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
     if files.failures:
         logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),

@@ -71,6 +71,7 @@ REACH_COLOUR = "#4575b4"
 GAP_COLOUR = "#54278f"
 DEADEND_COLOUR = "#111111"
 CANDIDATE_COLOUR = "#00a0e9"
+SITE_COLOUR = "#ffd600"
 
 _TIANDITU = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
              "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
@@ -222,6 +223,7 @@ def build_map(
     config: Any = None,
     standard: str | None = None,
     gap_view: str = "network",
+    sites: Any = None,
 ) -> folium.Map:
     """Build the offline meeting map.
 
@@ -250,6 +252,8 @@ def build_map(
     gap_view
         Which gaps to draw: 'network' (walking network, default; falls back to 'buffer' when
         there are none) or 'buffer'.
+    sites
+        Suggested new facility sites (:func:`geoplan.siting.suggest_sites`), or None.
 
     Returns
     -------
@@ -296,6 +300,7 @@ def build_map(
     _add_reached(m, coverage, order, rows, lab, lang)
     _add_gaps(m, coverage, order, rows, lab, lang, gap_view)
     sections.append(_add_facilities(m, layerset, lab, lang))
+    sections.append(_add_sites(m, sites, rows, lab, lang))
     sections.append(_add_deadends(m, deadends, lab, lang))
     _add_district_labels(m, dist_wgs, lab)
 
@@ -505,6 +510,32 @@ def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: 
     return f"<h3>{html.escape(lab['legend_facilities'])}</h3>" + "".join(legend)
 
 
+def _add_sites(m: folium.Map, sites: Any, rows: Mapping[str, Mapping[str, Any]],
+               lab: Mapping[str, str], lang: str) -> str:
+    """Suggested new facility sites (one layer); returns the legend section."""
+    if not isinstance(sites, gpd.GeoDataFrame) or len(sites) == 0 or sites.crs is None:
+        return ""
+    s = sites.copy()
+    s["std_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
+                     for x in s["standard"]]
+    s["covered_txt"] = (s["covered_m2"] / 10_000).map(lambda v: fmt_number(v, 2)) \
+        if "covered_m2" in s else "—"
+    s["before_after"] = [f"{fmt_share(a)} → {fmt_share(b)}" for a, b in
+                         zip(s.get("share_before", [None] * len(s)),
+                             s.get("share_after", [None] * len(s)), strict=True)]
+    fields = {"district": lab["district"], "std_name": lab["standard"], "rank": lab["rank"],
+              "covered_txt": lab["covered_ha"],
+              "before_after": f"{lab['share_before']} → {lab['share_after']}"}
+    s = s.set_geometry(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs)
+    _add_geojson(m, to_wgs84(s[[*fields, "geometry"]]), name=lab["layer_sites"], fields=fields,
+                 class_name="gp-sites", show=False,
+                 marker=folium.CircleMarker(radius=7, fill=True, className="gp-sites"),
+                 style=lambda f: {"color": "#000", "weight": 2.5, "fillColor": SITE_COLOUR,
+                                  "fillOpacity": 1.0})
+    return (f'<div class="row"><span class="dot" style="background:{SITE_COLOUR};'
+            f'border-width:2px"></span>{html.escape(lab["layer_sites"])}</div>')
+
+
 def _yes_no(value: Any, lab: Mapping[str, str]) -> str:
     value = plain(value)
     return "—" if value is None else lab["yes"] if bool(value) else lab["no"]
@@ -621,6 +652,7 @@ def write_map(
     title: str | None = None,
     data_date: str | None = None,
     standard: str | None = None,
+    sites: Any = None,
 ) -> Path:
     """Build the meeting map and write it to ``<out_dir>/map.html`` atomically.
 
@@ -634,7 +666,8 @@ def write_map(
         The written ``map.html``.
     """
     m = build_map(layerset, coverage, deadends, lang=lang, tiles=tiles, tianditu_key=tianditu_key,
-                  title=title, data_date=data_date, config=config, standard=standard)
+                  title=title, data_date=data_date, config=config, standard=standard,
+                  sites=sites)
     page = render_map(m)
     target = Path(out_dir) / "map.html"
     with atomic_path(target) as tmp:

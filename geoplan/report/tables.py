@@ -58,9 +58,16 @@ CANDIDATE_COLUMNS = (
     ("detour_ratio", "0.00"), ("saved_m", DECIMAL), ("score", "0.00"),
     ("crosses_water", None), ("crosses_railway", None),
 )
+SITE_COLUMNS = (
+    ("district", None), ("standard", None), ("rank", INTEGER), ("covered_m2", INTEGER),
+    ("covered_population", INTEGER), ("share_before", PERCENT), ("share_after", PERCENT),
+    ("target", PERCENT), ("radius_m", INTEGER), ("lon", "0.000000"), ("lat", "0.000000"),
+)
 _EXTRA_HEADERS = {
-    "zh": {"id": "编号", "target_name": "接入道路", "target_highway": "接入道路类型"},
-    "en": {"id": "Id", "target_name": "Connects to", "target_highway": "Connects to (highway)"},
+    "zh": {"id": "编号", "target_name": "接入道路", "target_highway": "接入道路类型",
+           "covered_m2": "可覆盖缺口（平方米）", "covered_population": "可覆盖人口"},
+    "en": {"id": "Id", "target_name": "Connects to", "target_highway": "Connects to (highway)",
+           "covered_m2": "Gap covered (m²)", "covered_population": "Population covered"},
 }
 
 
@@ -177,6 +184,7 @@ def write_workbook(
     sources: Sequence[str] = (),
     data_date: str | None = None,
     lang: str = "zh",
+    sites: Any = None,
 ) -> Path:
     """Write the analysis workbook atomically.
 
@@ -194,6 +202,9 @@ def write_workbook(
         The analysis name, data source lines and data date for the sources sheet.
     lang
         'zh' or 'en' headers.
+    sites
+        Suggested new facility sites (:func:`geoplan.siting.suggest_sites`), or None: a sheet
+        with their coordinates.
 
     Returns
     -------
@@ -267,6 +278,17 @@ def write_workbook(
     else:
         cws.cell(row=1, column=1, value=lab["none"])
     _widths(cws, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10])
+
+    if sites is not None and len(sites):
+        tws = wb.create_sheet(sheet_title(lab["sheet_sites"], used))
+        lonlat = sites.geometry.to_crs("EPSG:4326")
+        sdf = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+        sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
+                           for x in sdf["standard"]]
+        sdf["lon"], sdf["lat"] = lonlat.x.round(6).to_numpy(), lonlat.y.round(6).to_numpy()
+        _table(tws, 1, sdf, SITE_COLUMNS, lab, lang)
+        tws.freeze_panes = "A2"
+        _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 12])
 
     sws = wb.create_sheet(sheet_title(lab["sheet_sources"], used))
     lines = [(lab["analysis"], title), (lab["data_date"], data_date or "—"),
