@@ -283,10 +283,13 @@ def build_map(
     minx, miny, maxx, maxy = dist_wgs.total_bounds
     centre = [round((miny + maxy) / 2, 6), round((minx + maxx) / 2, 6)]
     m = folium.Map(location=centre, zoom_start=13, tiles=None,
-                   control_scale=False, zoom_control="bottomright", prefer_canvas=False)
+                   control_scale=False, zoom_control="bottomright", prefer_canvas=False,
+                   zoom_snap=0.25, zoom_delta=0.5)
     make_offline(m)
     m.get_root().header.add_child(Element(_CSS), name="geoplan_css")
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    # keep the data clear of the legend (left) and the open layer switcher (right)
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(200, 10),
+                 padding_bottom_right=(300, 10))
     _add_tiles(m, tiles, tianditu_key, lab)
 
     sections: list[str] = []
