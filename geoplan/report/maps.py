@@ -34,10 +34,8 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
-from folium.template import Template
+from branca.element import Element
 
-from geoplan import __version__
 from geoplan._errors import ConfigError, OutputError
 from geoplan._io import atomic_path
 from geoplan.report._data import (
@@ -51,6 +49,20 @@ from geoplan.report._data import (
     to_wgs84,
 )
 from geoplan.report._labels import labels, standard_name, value_label
+from geoplan.report._map_controls import (
+    CANDIDATE_COLOUR,
+    CLASS_COLOURS,
+    DEADEND_COLOUR,
+    FACILITY_COLOURS,
+    GAP_COLOUR,
+    MAP_CSS,
+    REACH_COLOUR,
+    SITE_COLOUR,
+    HtmlControl,
+    ScaleBar,
+    legend_coverage,
+    title_html,
+)
 from geoplan.report._offline import external_references, make_offline
 
 logger = logging.getLogger(__name__)
@@ -61,17 +73,6 @@ MAX_GAPS_PER_DISTRICT = 20
 """Gap polygons drawn per district and standard (the largest, by rank)."""
 MAX_CONTEXT_ROADS = 20000
 """Above this many roads only main roads are drawn in the background layer."""
-
-PASS_COLOUR = "#1a9850"
-CLASS_COLOURS = {"pass": PASS_COLOUR, "near": "#fee08b", "low": "#fc8d59", "poor": "#d73027",
-                 "nodata": "#bdbdbd"}
-FACILITY_COLOURS = {"toilets": "#8e24aa", "schools": "#1565c0", "bus_stops": "#ef6c00",
-                    "services": "#00838f", "parks": "#2e7d32", "green_space": "#66bb6a"}
-REACH_COLOUR = "#4575b4"
-GAP_COLOUR = "#54278f"
-DEADEND_COLOUR = "#111111"
-CANDIDATE_COLOUR = "#00a0e9"
-SITE_COLOUR = "#ffd600"
 
 _TIANDITU = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
              "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
@@ -87,76 +88,6 @@ def coverage_class(share: Any, target: Any) -> str:
         return "pass"
     ratio = share / target
     return "near" if ratio >= 0.75 else "low" if ratio >= 0.5 else "poor"
-
-
-class _ScaleBar(MacroElement):
-    """Leaflet's scale bar, metric only."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        L.control.scale({imperial: false, maxWidth: 160, position: "bottomleft"})
-            .addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
-
-
-class _Control(MacroElement):
-    """A Leaflet control holding fixed HTML (title block, legend)."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function() {
-            var ctl = L.control({position: {{ this.position|tojson }}});
-            ctl.onAdd = function() {
-                var div = L.DomUtil.create('div', {{ this.css_class|tojson }});
-                div.id = {{ this.element_id|tojson }};
-                div.innerHTML = {{ this.html_json }};
-                L.DomEvent.disableClickPropagation(div);
-                L.DomEvent.disableScrollPropagation(div);
-                return div;
-            };
-            ctl.addTo({{ this._parent.get_name() }});
-            {%- if this.attribution %}
-            {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution|tojson }});
-            {%- endif %}
-        })();
-        {% endmacro %}
-    """)
-
-    def __init__(self, body: str, *, position: str, element_id: str, css_class: str,
-                 attribution: str | None = None) -> None:
-        super().__init__()
-        self._name = "GeoplanControl"
-        self.position = position
-        self.element_id = element_id
-        self.css_class = css_class
-        self.attribution = attribution
-        # JSON inside a <script>: keep "</" from closing the element
-        self.html_json = json.dumps(body, ensure_ascii=False).replace("</", "<\\/")
-
-
-_CSS = """
-<style>
-.leaflet-container { background: #f4f2ec; font-family: "Noto Sans CJK SC", "Source Han Sans SC",
-  "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "WenQuanYi Micro Hei", sans-serif; }
-.geoplan-box { background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,0.35); font-size: 13px; line-height: 1.45; color: #222; }
-.geoplan-title h1 { font-size: 17px; margin: 0 0 3px 0; }
-.geoplan-title p { margin: 0; color: #444; font-size: 12px; }
-.geoplan-legend { max-width: 260px; }
-.geoplan-legend h2 { font-size: 14px; margin: 0 0 4px 0; }
-.geoplan-legend h3 { font-size: 12px; margin: 6px 0 2px 0; color: #444; }
-.geoplan-legend .row { display: flex; align-items: center; gap: 6px; }
-.geoplan-legend .sw { width: 16px; height: 12px; border: 1px solid #555; display: inline-block; }
-.geoplan-legend .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block;
-  border: 1px solid #333; }
-.geoplan-legend .ln { width: 18px; height: 0; border-top: 3px solid; display: inline-block; }
-.geoplan-label { font-size: 13px; font-weight: bold; color: #222; white-space: nowrap;
-  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
-.leaflet-control-layers-expanded { max-height: 70vh; overflow-y: auto; font-size: 12px; }
-.leaflet-popup-content table th { text-align: left; padding-right: 8px; color: #555; }
-</style>
-"""
 
 
 def _feature_collection(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> dict[str, Any]:
@@ -286,7 +217,7 @@ def build_map(
                    control_scale=False, zoom_control="bottomright", prefer_canvas=False,
                    zoom_snap=0.25, zoom_delta=0.5)
     make_offline(m)
-    m.get_root().header.add_child(Element(_CSS), name="geoplan_css")
+    m.get_root().header.add_child(Element(MAP_CSS), name="geoplan_css")
     # keep the data clear of the legend (left) and the open layer switcher (right)
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(200, 10),
                  padding_bottom_right=(300, 10))
@@ -299,7 +230,7 @@ def build_map(
         order = [standard] + [s for s in order if s != standard]
     rows = standard_rows(coverage)
     if _add_coverage_layers(m, dist_wgs, coverage, order, rows, lab, lang):
-        sections.append(_legend_coverage(lab))
+        sections.append(legend_coverage(lab))
     _add_reached(m, coverage, order, rows, lab, lang)
     _add_gaps(m, coverage, order, rows, lab, lang, gap_view)
     sections.append(_add_facilities(m, layerset, lab, lang))
@@ -308,12 +239,12 @@ def build_map(
     _add_district_labels(m, dist_wgs, lab)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    _Control(_title_html(title, data_date, lab), position="topleft", element_id="geoplan-title",
+    HtmlControl(title_html(title, data_date, lab), position="topleft", element_id="geoplan-title",
              css_class="geoplan-box geoplan-title",
              attribution=lab["osm_attribution"]).add_to(m)
-    _ScaleBar().add_to(m)
+    ScaleBar().add_to(m)
     legend = f"<h2>{html.escape(lab['legend'])}</h2>" + "".join(s for s in sections if s)
-    _Control(legend, position="bottomleft", element_id="geoplan-legend",
+    HtmlControl(legend, position="bottomleft", element_id="geoplan-legend",
              css_class="geoplan-box geoplan-legend").add_to(m)
     return m
 
@@ -601,27 +532,6 @@ def _add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping
             interactive=False,
         ).add_to(group)
     group.add_to(m)
-
-
-def _legend_coverage(lab: Mapping[str, str]) -> str:
-    rows = "".join(
-        f'<div class="row"><span class="sw" style="background:{CLASS_COLOURS[k]}"></span>'
-        f'{html.escape(lab["legend_" + k])}</div>' for k in ("pass", "near", "low", "poor"))
-    extra = (f'<div class="row"><span class="sw" style="background:{REACH_COLOUR};opacity:.5">'
-             f'</span>{html.escape(lab["layer_reached"])}</div>'
-             f'<div class="row"><span class="sw" style="background:{GAP_COLOUR};opacity:.6">'
-             f'</span>{html.escape(lab["layer_gaps"])}</div>')
-    return f"<h3>{html.escape(lab['legend_coverage'])}</h3>{rows}{extra}"
-
-
-def _title_html(title: str, data_date: str | None, lab: Mapping[str, str]) -> str:
-    colon, gap = ("：", "　") if lab is labels("zh") else (": ", " · ")
-    date = (f"{html.escape(lab['data_date'])}{colon}{html.escape(str(data_date))}{gap}"
-            if data_date else "")
-    return (f"<h1>{html.escape(title)}</h1>"
-            f"<p>{date}{html.escape(lab['data_source'])}{colon}"
-            f"{html.escape(lab['osm_attribution'])}</p>"
-            f"<p>{html.escape(lab['generated_by'])} {html.escape(__version__)}</p>")
 
 
 def render_map(m: folium.Map) -> str:
