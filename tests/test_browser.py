@@ -226,3 +226,15 @@ def test_report_pages(session, outputs, tmp_path):
     _screenshot(page, tmp_path, "report.png")
     page.locator("figure").first.scroll_into_view_if_needed()
     _screenshot(page, tmp_path, "report_gaps.png")
+
+
+def test_missing_browser_skips_locally_and_fails_in_ci(monkeypatch):
+    import tests.test_browser as me
+
+    monkeypatch.setattr(me, "CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium fonts-noto-cjk"):
+        me._require_browser()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must run in CI"):
+        me._require_browser()
