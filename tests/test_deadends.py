@@ -426,3 +426,31 @@ def test_detect_directly_gives_stable_ids() -> None:
     found = detect_dead_ends(net, SETTINGS)
     assert list(found["id"]) == ["DE0001", "DE0002", "DE0003", "DE0004"]
     assert list(found["end_x"]) == sorted(found["end_x"])
+
+
+# --- reading noexit nodes, gates and grounds from OSM ---------------------------------------------------
+
+def test_read_osm_extras_finds_noexit_gates_and_grounds(tmp_path) -> None:
+    from geoplan.deadends import read_noexit_nodes, read_osm_extras
+
+    osm = tmp_path / "tiny.osm"
+    osm.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '<bounds minlat="30.65" minlon="104.04" maxlat="30.66" maxlon="104.05"/>\n'
+        '<node id="1" lat="30.651" lon="104.041"><tag k="noexit" v="yes"/></node>\n'
+        '<node id="2" lat="30.652" lon="104.042"><tag k="barrier" v="gate"/></node>\n'
+        '<node id="3" lat="30.653" lon="104.043"><tag k="barrier" v="bollard"/></node>\n'
+        '<node id="4" lat="30.654" lon="104.044"/><node id="5" lat="30.654" lon="104.046"/>\n'
+        '<node id="6" lat="30.656" lon="104.046"/><node id="7" lat="30.656" lon="104.044"/>\n'
+        '<way id="10"><nd ref="4"/><nd ref="5"/><nd ref="6"/><nd ref="7"/><nd ref="4"/>'
+        '<tag k="amenity" v="school"/><tag k="name" v="小学"/></way>\n'
+        '<way id="11"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>\n'
+        '</osm>\n', encoding="utf-8")
+    extras = read_osm_extras(osm, CRS)
+    assert len(extras.noexit_nodes) == 1 and len(extras.gates) == 1  # the bollard is no gate
+    assert list(extras.grounds["kind"]) == ["school"]
+    assert extras.grounds.crs.to_epsg() == 32648
+    assert 40_000 < extras.grounds.geometry.area.iloc[0] < 60_000  # ~190 m x 220 m
+    expected = pyproj.Transformer.from_crs(4326, CRS, always_xy=True).transform(104.041, 30.651)
+    assert shapely.get_coordinates(extras.noexit_nodes.iloc[0])[0] == pytest.approx(expected)
+    assert len(read_noexit_nodes(osm, CRS)) == 1
