@@ -55,6 +55,7 @@ def run_analysis(
     steps: tuple[str, ...] = STEPS,
     progress: bool = False,
     map_options: dict[str, Any] | None = None,
+    baseline: str | Path | None = None,
 ) -> RunResult:
     """Run the analysis of ``config`` and write every output into ``out``.
 
@@ -70,10 +71,13 @@ def run_analysis(
         Show progress bars.
     map_options
         Keyword arguments for :func:`geoplan.report.maps.write_map` (lang, tiles, …).
+    baseline
+        An older OSM extract: dead-end progress (opened 断头路) is measured against it.
     """
     from geoplan.coverage import run_coverage
     from geoplan.coverage_io import write_coverage
-    from geoplan.deadends import read_osm_extras, run_deadends, write_deadends
+    from geoplan.deadends import write_deadends
+    from geoplan.deadends.run import deadends_for_config
     from geoplan.siting import suggest_sites
 
     unknown = set(steps) - set(STEPS)
@@ -104,9 +108,7 @@ def run_analysis(
                                out_dir / "sites.csv")]
         clock = _lap(result, "sites", clock)
     if "deadends" in steps:
-        extras = (read_osm_extras(config.osm.path, layerset.crs, config.osm.bounds)
-                  if config.osm.path is not None else None)
-        result.deadends = run_deadends(layerset, config.deadends, extras=extras)
+        result.deadends = deadends_for_config(config, layerset, baseline_path=baseline)
         result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
         clock = _lap(result, "deadends", clock)
     if "map" in steps and result.coverage is not None:

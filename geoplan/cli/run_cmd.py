@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-map", action="store_true", help="skip the meeting map")
     parser.add_argument("--no-report", action="store_true", help="skip the per-district reports")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="map language")
+    parser.add_argument("--baseline", metavar="OLD_OSM",
+                        help="older OSM extract: measure dead ends opened since then")
     parser.set_defaults(func=run)
 
 
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     skip |= {"report"} if args.no_report else set()
     steps = tuple(s for s in STEPS if s not in skip)
     result = run_analysis(config, out, steps=steps, progress=progress_enabled(),
-                          map_options={"lang": args.lang})
+                          map_options={"lang": args.lang}, baseline=args.baseline)
 
     print(f"\n{config.name}: coverage per district (buffer share = official indicator; "
           "network = walking distance)")
