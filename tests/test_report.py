@@ -237,3 +237,17 @@ def test_cli_map_and_report_on_the_default_analysis(tmp_path):
     assert wb["汇总"].max_row >= 7 and "断头路" in wb.sheetnames
     assert wb["断头路"].max_row > 100
     assert not list(Path(tmp_path).rglob(".*tmp*"))
+
+
+def test_no_population_data_is_not_shown_as_people(tmp_path):
+    coverage = make_coverage()
+    coverage.table["population_source"] = "area"  # weights were land area, not people
+    files = write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path)
+    page = files["01-510104"].read_text(encoding="utf-8")
+    assert "没有人口数据" in page
+    summary = page.split('id="summary"')[1].split("</table>")[0]
+    assert "93.0%" not in summary  # the population share (0.95 - 0.02) is not shown as such
+    wb = openpyxl.load_workbook(files["workbook"])
+    std = wb["公园绿地500米服务半径覆盖率"]
+    headers = [c.value for c in std[4]]
+    assert std.cell(row=5, column=headers.index("未覆盖人口") + 1).value is None

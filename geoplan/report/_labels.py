@@ -123,6 +123,7 @@ _ZH: dict[str, str] = {
     "gap_caption": "第 {rank} 处缺口",
     "scale_m": "{n} 米",
     "north": "北",
+    "no_population": "“—”：本分析没有人口数据（无人口栅格，住宅建筑标注不足），人口指标未计算，见数据来源。",
 }
 
 _EN: dict[str, str] = {
@@ -233,6 +234,8 @@ _EN: dict[str, str] = {
     "gap_caption": "Gap {rank}",
     "scale_m": "{n} m",
     "north": "N",
+    "no_population": "“—”: no population data in this analysis (no raster, too few residential "
+                     "buildings mapped), so population measures are not computed; see the sources.",
 }
 
 _VALUES_ZH: dict[str, str] = {

@@ -186,8 +186,12 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         "radius": fmt_number(info.get("radius_m")), "target": fmt_share(info.get("target")),
         "share_buffer": fmt_share(rec.get("share_buffer")),
         "share_network": fmt_share(rec.get("share_network")),
-        "share_population_buffer": fmt_share(rec.get("share_population_buffer")),
-        "share_population_network": fmt_share(rec.get("share_population_network")),
+        # without people (weights were land area) a "population share" would mislead
+        "share_population_buffer": fmt_share(rec.get("share_population_buffer")) if people
+        else "—",
+        "share_population_network": fmt_share(rec.get("share_population_network")) if people
+        else "—",
+        "people": people,
         "status": status, "status_text": lab.get(status, "—"),
         "uncovered_area": _uncovered(rec, lab),
         "uncovered_population": fmt_number(rec.get("uncovered_population")) if people else "—",
@@ -269,10 +273,12 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
                                               for k, v in counts.items())) if len(dead) else ""
     if ctx.cand is not None and "district" in ctx.cand:
         cand = ctx.cand.loc[ctx.cand["district"].astype(str) == district]
+        if dead is not None and "id" in cand and {"id", "name"} <= set(dead.columns):
+            cand = cand.merge(pd.DataFrame(dead[["id", "name"]]), on="id", how="left")
     dh, drows = _frame_rows(dead, ["rank", "name", "category", "highway", "length_m", "detour_m",
                                    "detour_ratio", "crosses_water", "crosses_railway"],
                             ctx, N_DEADENDS)
-    ch, crows = _frame_rows(cand, ["rank", "id", "target_name", "gap_m", "saved_m",
+    ch, crows = _frame_rows(cand, ["rank", "id", "name", "target_name", "gap_m", "saved_m",
                                    "detour_ratio", "crosses_water", "crosses_railway"],
                             ctx, N_CANDIDATES)
     return env.get_template("district.html.j2").render(
@@ -280,6 +286,7 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         district=district, analysis=ctx.analysis, data_date=ctx.data_date,
         standards=standards, deadends=drows, deadends_headers=dh, deadends_note=note,
         candidates=crows, candidates_headers=ch, sources=ctx.sources,
+        no_population=any(not s["people"] for s in standards if s["status"] != "na"),
         population_note=ctx.population_note,
     )
 
