@@ -336,4 +336,14 @@ def build_walk_graph(ways: gpd.GeoDataFrame) -> WalkGraph:
         n_comp,
         100.0 * graph.main_share,
     )
+    if n_comp > 1:
+        second = int(np.sort(sizes)[-2])
+        if second >= 0.05 * n:
+            logger.warning(
+                "the second-largest walking component has %d nodes (%.0f%% of the graph); points "
+                "there count as unreachable from the main component. Check for a missing bridge "
+                "or a study area cut in two.",
+                second,
+                100.0 * second / n,
+            )
     return graph
