@@ -228,6 +228,9 @@ def build_map(
     order = standards_order(coverage)
     if standard is not None and standard in order:
         order = [standard] + [s for s in order if s != standard]
+    elif standard is not None:
+        logger.warning("standard %r is not in the coverage results (%s): showing %s first",
+                       standard, ", ".join(order) or "none", order[0] if order else "nothing")
     rows = standard_rows(coverage)
     if _add_coverage_layers(m, dist_wgs, coverage, order, rows, lab, lang):
         sections.append(legend_coverage(lab))
