@@ -50,19 +50,17 @@ def compute_results(config: AnalysisConfig, layerset: Any, *, progress: bool = F
                     ) -> tuple[Any, Any, Any]:
     """Coverage, dead ends and suggested sites of an analysis, as the map and reports need them.
 
-    Dead ends use the OSM file's gates and ``noexit`` nodes when the analysis has one.
+    Dead ends come from :func:`geoplan.deadends.run.deadends_for_config`, as in ``geoplan run``.
     """
     from geoplan.coverage import run_coverage
-    from geoplan.deadends import read_osm_extras, run_deadends
+    from geoplan.deadends.run import deadends_for_config
     from geoplan.siting import suggest_sites
 
     standards = check_config_standards(config)
     coverage = run_coverage(layerset, standards, config.demand, progress=progress)
     sites = suggest_sites(coverage, standards)
-    extras = None
-    if config.osm.path is not None:
-        extras = read_osm_extras(config.osm.path, layerset.crs, config.osm.bounds)
-    deadends = run_deadends(layerset, config.deadends, extras=extras)
+    # the same dead-end inputs as `geoplan run` (noexit nodes, gates, closed grounds)
+    deadends = deadends_for_config(config, layerset)
     return coverage, deadends, sites
 
 
