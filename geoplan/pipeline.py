@@ -115,13 +115,13 @@ def run_analysis(
         from geoplan.report.maps import write_map
 
         result.written.append(Path(write_map(layerset, result.coverage, result.deadends, config, out_dir,
-                                             **(map_options or {}))))
+                                             sites=result.sites, **(map_options or {}))))
         clock = _lap(result, "map", clock)
     if "report" in steps and result.coverage is not None:
         from geoplan.report.html import write_reports
 
         reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
-                                progress=progress)
+                                progress=progress, sites=result.sites)
         result.written += [Path(p) for p in _paths(reports)]
         clock = _lap(result, "report", clock)
     return result
