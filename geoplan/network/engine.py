@@ -1,11 +1,13 @@
 """Walking distances from snapped points: geoplan's hot path.
 
-One multi-source Dijkstra per call, in scipy's compiled code, on the prebuilt CSR matrix. Sources
-lie anywhere on edges, so they are joined to the graph by a virtual super-source: one extra CSR row
-with an entry ``s`` to the edge's start node and ``L - s`` to its end node for each source at
-offset ``s`` on an edge of length ``L``. Only that row is new per call; the graph's own arrays are
-concatenated, not rebuilt. The super-source has no incoming entries, so walks can start inside an
-edge but never pass through a source point, exactly as on the real street.
+One multi-source Dijkstra per call, in scipy's compiled code (``min_only=True``), on the prebuilt
+CSR matrix. Sources lie anywhere on edges, so each source at offset ``s`` on an edge of length
+``L`` becomes one extra CSR row, a virtual node with an entry ``s`` to the edge's start node and
+``L - s`` to its end node. Only those rows are new per call; the graph's own arrays are
+concatenated, not rebuilt. The virtual nodes have no incoming entries, so walks start inside an
+edge but never pass through a source point, exactly as on the real street. (One virtual
+super-source row with all the entries gives the same distances; it measured 5-10 % slower with
+thousands of sources, see BENCHMARKS.md.)
 
 A target at offset ``t`` on edge ``(u, v, L)`` is then ``min(d[u] + t, d[v] + L - t)``, or
 ``|s - t|`` when a source lies on the same edge and is nearer that way.
@@ -50,31 +52,36 @@ def _check_limit(limit: float) -> float:
     return limit
 
 
-def _source_ends(graph: WalkGraph, sources: Snapped) -> tuple[np.ndarray, np.ndarray]:
-    """Node indices and start distances reached directly from the sources (min per node)."""
+def _with_source_rows(graph: WalkGraph, sources: Snapped) -> tuple[sp.csr_array, int]:
+    """The graph's CSR plus one row per snapped source: (augmented matrix, number of sources).
+
+    Row ``n + i`` is source ``i``, a virtual node with two outgoing entries: ``s`` to the start
+    node of its edge and ``L - s`` to the end node. Nothing points back at it, so walks start
+    inside an edge but never pass through a source point. The graph's arrays are concatenated,
+    not rebuilt.
+    """
     ok = sources.ok
     e = sources.edge[ok]
     s = sources.offset[ok]
-    nodes = np.concatenate([graph.edge_u[e], graph.edge_v[e]])
-    start = np.concatenate([s, graph.edge_length[e] - s])
-    order = np.lexsort((start, nodes))
-    nodes, start = nodes[order], start[order]
-    first = np.ones(len(nodes), dtype=bool)
-    first[1:] = nodes[1:] != nodes[:-1]
-    return nodes[first], np.maximum(start[first], 0.0)
-
-
-def _with_super_source(graph: WalkGraph, nodes: np.ndarray, start: np.ndarray) -> sp.csr_array:
-    """The graph's CSR plus one last row ``n`` (the super-source) with entries at ``nodes``."""
+    k = len(e)
     csr = graph.csr
     n = graph.n_nodes
     itype = csr.indices.dtype
-    indptr = np.empty(n + 2, dtype=itype)
+    cols = np.empty(2 * k, dtype=itype)
+    cols[0::2] = graph.edge_u[e]
+    cols[1::2] = graph.edge_v[e]
+    start = np.empty(2 * k)
+    start[0::2] = s
+    start[1::2] = graph.edge_length[e] - s
+    np.maximum(start, 0.0, out=start)
+    indptr = np.empty(n + k + 1, dtype=itype)
     indptr[: n + 1] = csr.indptr
-    indptr[n + 1] = csr.indptr[n] + len(nodes)
-    indices = np.concatenate([csr.indices, nodes.astype(itype)])
-    data = np.concatenate([csr.data, start])
-    return sp.csr_array((data, indices, indptr), shape=(n + 1, n + 1))
+    indptr[n + 1 :] = csr.indptr[n] + 2 * np.arange(1, k + 1, dtype=itype)
+    aug = sp.csr_array(
+        (np.concatenate([csr.data, start]), np.concatenate([csr.indices, cols]), indptr),
+        shape=(n + k, n + k),
+    )
+    return aug, k
 
 
 def node_distance(graph: WalkGraph, sources: Snapped, limit: float) -> np.ndarray:
@@ -98,9 +105,8 @@ def node_distance(graph: WalkGraph, sources: Snapped, limit: float) -> np.ndarra
     n = graph.n_nodes
     if not sources.ok.any():
         return np.full(n, np.inf)
-    nodes, start = _source_ends(graph, sources)
-    aug = _with_super_source(graph, nodes, start)
-    d = dijkstra(aug, directed=True, indices=n, limit=limit)
+    aug, k = _with_source_rows(graph, sources)
+    d = dijkstra(aug, directed=True, indices=np.arange(n, n + k), min_only=True, limit=limit)
     out = np.asarray(d[:n], dtype=np.float64)
     out[out > limit] = np.inf
     return out
