@@ -123,12 +123,22 @@ def _paths(page: Any, css_class: str) -> int:
     return page.locator(f"path.{css_class}").count()
 
 
+def _panel(page: Any, kind: str) -> Any:
+    """The layer panel's radios ('radio') or checkboxes ('checkbox')."""
+    return page.locator(f"#geoplan-layers input[type={kind}]")
+
+
 def _overlay(page: Any, text: str) -> Any:
-    return page.locator(".leaflet-control-layers-overlays label", has_text=text).locator("input")
+    return page.locator("#geoplan-layers .gp-sec-overlays label", has_text=text).locator("input")
+
+
+def _standard(page: Any, sid: str) -> Any:
+    return page.locator(f"#geoplan-layers input[type=radio][value={sid}]")
 
 
 def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     page = session.open(outputs / "map.html")
+    page.set_viewport_size({"width": 1400, "height": 900})
     page.wait_for_selector("path.gp-coverage")
     assert session.errors == []
     assert session.blocked == []  # nothing at all was fetched from the web
@@ -137,44 +147,82 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     title = page.locator("#geoplan-title").inner_text()
     assert "成都中心城区" in title and "2018-06" in title and "OpenStreetMap" in title
     legend = page.locator("#geoplan-legend").inner_text()
-    for text in ("图例", "达标", "严重不足", "公厕", "学校", "公交站", "断头路", "打通建议"):
+    for text in ("图例", "达标", "严重不足", "公厕", "学校", "公交站", "断头路", "打通建议",
+                 "建议新增设施选址"):
         assert text in legend, text
+    # the legend follows the chosen standard: its name and target
+    heading = page.locator("#geoplan-legend-standard")
+    assert heading.inner_text() == "300米见绿（目标 100.0%）"
     assert page.locator(".leaflet-control-scale-line").count() == 1
     assert "© OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
 
-    # the layer switcher, in Chinese: one coverage layer per standard, the first shown
-    names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-    names = [n.strip() for n in names]
-    coverage_layers = [n for n in names if n.startswith("覆盖率 · ")]
-    assert len(coverage_layers) == 10
-    for expected in ("步行可达范围 · 300米见绿", "覆盖缺口 · 300米见绿", "公园与绿地", "学校",
-                     "公厕", "公交站", "断头路", "打通建议", "区县名称", "建议新增设施选址"):
-        assert expected in names, expected
+    # the layer panel, in Chinese: one radio per standard, the first chosen, then overlays
+    assert page.locator(".leaflet-control-layers").count() == 0  # not the 35-entry list
+    sections = [t.strip() for t in page.locator("#geoplan-layers legend").all_inner_texts()]
+    assert sections == ["标准", "设施", "道路连通", "底图"]
+    radios = _panel(page, "radio")
+    assert radios.count() == 10
+    assert [radios.nth(i).is_checked() for i in range(10)] == [True] + [False] * 9
+    overlays = [t.strip() for t in
+                page.locator("#geoplan-layers .gp-sec-overlays label").all_inner_texts()]
+    assert overlays == ["公园与绿地", "学校", "公厕", "公交站", "服务设施", "断头路", "打通建议",
+                        "道路与水系（底图）", "区县名称"]
+    assert all(_overlay(page, n).is_checked() for n in overlays)
+    # compact: the panel stays in the top right and leaves most of the map free
+    box = page.locator("#geoplan-layers").bounding_box()
+    assert box["width"] < 300 and box["height"] < 900 * 0.6, box
+    # the chosen standard shows all of its layers, and nothing of the others
     assert _paths(page, "gp-coverage-green_300") == 4  # four districts
-    assert _paths(page, "gp-coverage-park_500") == 0  # hidden until chosen
+    assert _paths(page, "gp-reached-green_300") >= 1
+    assert _paths(page, "gp-gaps-green_300") > 0
+    assert _paths(page, "gp-coverage-park_500") == 0
+    assert _paths(page, "gp-reached-park_500") == _paths(page, "gp-gaps-park_500") == 0
     assert _paths(page, "gp-deadends") > 100
     assert _paths(page, "gp-fac-toilets") > 10
     assert page.locator(".geoplan-label", has_text="锦江区").count() == 1
-    assert _paths(page, "gp-sites") == 0  # suggested sites: hidden until chosen
     _screenshot(page, tmp_path, "map.png")
 
-    # toggling layers in the switcher removes and adds their SVG paths
-    first = _overlay(page, coverage_layers[0])
-    assert first.is_checked()
-    first.click()
+    # another standard: its choropleth, reach, gaps and sites replace the first one's
+    before = page.locator("path.gp-coverage").evaluate_all(
+        "ps => ps.map(p => p.getAttribute('fill'))")
+    n_sites_green = _paths(page, "gp-sites-green_300")
+    _standard(page, "park_service_coverage").check()
+    assert _standard(page, "park_service_coverage").is_checked()
+    assert not _standard(page, "green_300").is_checked()
     assert _paths(page, "gp-coverage-green_300") == 0
-    second = _overlay(page, "覆盖率 · 500米见园")
-    second.click()
-    assert _paths(page, "gp-coverage-park_500") == 4
+    assert _paths(page, "gp-reached-green_300") == _paths(page, "gp-gaps-green_300") == 0
+    assert _paths(page, "gp-sites-green_300") == 0 or n_sites_green == 0
+    assert _paths(page, "gp-coverage-park_service_coverage") == 4
+    assert _paths(page, "gp-gaps-park_service_coverage") > 0
+    after = page.locator("path.gp-coverage").evaluate_all(
+        "ps => ps.map(p => p.getAttribute('fill'))")
+    assert len(after) == 4 and after != before  # the districts are coloured differently
+    assert heading.inner_text() == "公园绿地服务半径覆盖率（目标 80.0%）"
+    # facilities are drawn above the new standard's areas, so they stay clickable
+    assert page.evaluate("""() => {
+        const all = [...document.querySelectorAll('.leaflet-overlay-pane path')];
+        const cov = all.findIndex(p => p.classList.contains('gp-coverage'));
+        const fac = all.findIndex(p => p.classList.contains('gp-fac-toilets'));
+        return cov >= 0 && fac > cov;
+    }""")
+
+    # overlays toggle on their own
     dead = _overlay(page, "断头路")
     n_dead = _paths(page, "gp-deadends")
-    dead.click()
+    dead.uncheck()
     assert _paths(page, "gp-deadends") == 0
-    dead.click()
+    dead.check()
     assert _paths(page, "gp-deadends") == n_dead
-    _overlay(page, "建议新增设施选址").click()
-    assert _paths(page, "gp-sites") > 10
+    _overlay(page, "公交站").uncheck()
+    _overlay(page, "服务设施").uncheck()
+    assert _paths(page, "gp-fac-bus_stops") == _paths(page, "gp-fac-services") == 0
+    assert _paths(page, "gp-coverage-park_service_coverage") == 4  # the standard stays
     _screenshot(page, tmp_path, "map_toggled.png")
+
+    # the suggested sites come with their standard
+    _standard(page, "park_500").check()
+    assert _paths(page, "gp-sites-park_500") > 0
+    assert _paths(page, "gp-coverage-park_service_coverage") == 0
 
     # a popup in Chinese
     page.evaluate("""() => {
@@ -188,13 +236,28 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     assert session.errors == [] and session.blocked == []
 
 
+def test_map_panel_folds_on_a_small_screen(session, outputs, tmp_path):
+    page = session.page
+    page.set_viewport_size({"width": 600, "height": 700})
+    session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    body = page.locator("#geoplan-layers .gp-layers-body")
+    assert not body.is_visible()
+    page.locator("#geoplan-layers .gp-layers-toggle").click()
+    assert body.is_visible() and _panel(page, "radio").count() == 10
+    assert session.errors == [] and session.blocked == []
+    _screenshot(page, tmp_path, "map_small.png")
+
+
 def test_map_english(session, outputs, tmp_path):
     page = session.open(outputs / "en" / "map.html")
     page.wait_for_selector("path.gp-coverage")
     assert session.errors == [] and session.blocked == []
     assert "Legend" in page.locator("#geoplan-legend").inner_text()
-    names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-    assert any(n.strip().startswith("Coverage · ") for n in names)
+    sections = [t.strip() for t in page.locator("#geoplan-layers legend").all_inner_texts()]
+    assert sections == ["Standard", "Facilities", "Road connections", "Background"]
+    assert _panel(page, "radio").count() == 10
+    assert "(Target " in page.locator("#geoplan-legend-standard").inner_text()
     _screenshot(page, tmp_path, "map_en.png")
 
 

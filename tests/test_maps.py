@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import folium
 import folium.plugins
 import pytest
 
@@ -42,7 +43,8 @@ def test_map_is_offline_and_complete(results, tmp_path):
     assert "sourceMappingURL" not in page
     # title block, legend and layer names in Chinese
     for text in ("成都测试", "2018-06", "OpenStreetMap 贡献者", "图例", "达标", "断头路", "打通建议",
-                 "覆盖率 · 公园绿地500米服务半径覆盖率", "步行可达范围", "覆盖缺口", "公厕", "学校"):
+                 "公园绿地500米服务半径覆盖率", "步行可达范围", "覆盖缺口", "公厕", "学校", "图层",
+                 "标准", "设施", "道路与水系（底图）"):
         assert has(page, text), text
     # the district with an unsafe name is shown as it is (escaped for HTML)
     assert has(page, UNSAFE_NAME[:8])
@@ -51,19 +53,63 @@ def test_map_is_offline_and_complete(results, tmp_path):
     assert path.stat().st_size < 400_000
 
 
+def _groups(m: folium.Map) -> dict[str, folium.FeatureGroup]:
+    return {g.layer_name: g for g in m._children.values() if isinstance(g, folium.FeatureGroup)}
+
+
+def _classes(group: folium.FeatureGroup) -> list[str]:
+    return [c.options.get("className", "") for c in group._children.values()
+            if isinstance(c, folium.GeoJson)]
+
+
 def test_first_standard_shown_others_hidden(results):
     layerset, coverage, deadends = results
-    page = render_map(build_map(layerset, coverage, deadends, standard="toilet_300"))
-    assert has(page, "覆盖率 · 公厕300米服务半径覆盖率 (目标 80.0%)")
+    m = build_map(layerset, coverage, deadends, standard="toilet_300")
+    groups = _groups(m)
+    assert groups["公厕300米服务半径覆盖率"].show and not groups["公园绿地500米服务半径覆盖率"].show
+    page = render_map(m)
+    # the legend is titled with the first standard's name and target
+    legend = 'id="geoplan-legend-standard">公厕300米服务半径覆盖率（目标 80.0%）'
+    assert legend.replace('"', '\\"') in page  # in the legend control's JSON string
     first = page.index("gp-coverage-toilet_300")
     assert first < page.index("gp-coverage-park_500")
+
+
+def test_one_radio_group_per_standard(results):
+    """Each standard is one base layer holding its choropleth, reach, gaps and sites."""
+    layerset, coverage, deadends = results
+    m = build_map(layerset, coverage, deadends, sites=make_sites())
+    groups = _groups(m)
+    park, toilet = groups["公园绿地500米服务半径覆盖率"], groups["公厕300米服务半径覆盖率"]
+    assert not park.overlay and not toilet.overlay
+    assert _classes(park) == ["gp-coverage gp-coverage-park_500", "gp-reached gp-reached-park_500",
+                              "gp-gaps gp-gaps-park_500", "gp-sites gp-sites-park_500"]
+    assert _classes(toilet)[:3] == ["gp-coverage gp-coverage-toilet_300",
+                                    "gp-reached gp-reached-toilet_300",
+                                    "gp-gaps gp-gaps-toilet_300"]
+    # nothing of a standard is left outside its group
+    loose = [c.options.get("className", "") for c in m._children.values()
+             if isinstance(c, folium.GeoJson)]
+    assert not any(c.startswith(("gp-coverage", "gp-reached", "gp-gaps", "gp-sites"))
+                   for c in loose), loose
+    page = render_map(m)
+    # the layer panel: radios for standards (with the legend heading each one sets), then
+    # the overlays; no stock Leaflet layer control
+    assert "L.control.layers" not in page
+    assert has(page, "公园绿地500米服务半径覆盖率（目标 90.0%）")
+    panel = page[page.index('var sections = ['):page.index('function restack()')]
+    assert panel.count('key: "park_500"') == 1 and panel.count('key: "toilet_300"') == 1
+    assert panel.index('radio: true') < panel.index('radio: false')
+    for key in ("parks", "schools", "toilets", "bus_stops", "services", "deadends",
+                "candidates", "context", "labels"):
+        assert f'key: "{key}"' in panel, key
 
 
 def test_english_map(results):
     layerset, coverage, deadends = results
     page = render_map(build_map(layerset, coverage, deadends, lang="en", title="Chengdu test"))
-    for text in ("Legend", "meets target", "Dead-end roads", "Coverage · Parks within 500 m",
-                 "OpenStreetMap contributors"):
+    for text in ("Legend", "meets target", "Dead-end roads", "Parks within 500 m (Target 90.0%)",
+                 "Layers", "Standard", "OpenStreetMap contributors"):
         assert has(page, text), text
     assert "图例" not in page
 
@@ -73,6 +119,7 @@ def test_map_without_results(results):
     page = render_map(build_map(layerset, None, None))
     assert external_references(page) == []
     assert has(page, "公厕")
+    assert "radio: true" not in page  # no standards to choose from
 
 
 def test_tiles(results):

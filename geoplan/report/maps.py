@@ -2,15 +2,16 @@
 
 :func:`build_map` draws, on a plain background (basemap tiles are optional):
 
-- districts coloured by each standard's buffer share against its target (one layer per
-  standard in the layer switcher; the first is shown), with the district names;
-- facilities by kind with popups (name, kind, school level), parks and green space as areas;
-- the areas reached over the walking network (reached edges buffered a little, dissolved per
-  standard, simplified);
-- the uncovered gap polygons, ranked per district;
-- dead-end roads and suggested openings;
-- a legend, a layer switcher, a scale bar and a title block (analysis name, data date,
-  © OpenStreetMap contributors), all in Chinese, or English with ``lang='en'``.
+- per standard, one layer chosen with a radio button in the layer panel's "标准" group (the
+  first is shown): the districts coloured by the standard's buffer share against its target,
+  the area reached over the walking network (reached edges buffered a little, dissolved,
+  simplified), the uncovered gap polygons ranked per district, and the suggested new sites;
+- overlays with checkboxes: facilities by kind with popups (name, kind, school level), parks
+  and green space as areas; dead-end roads and suggested openings; the roads-and-water
+  background and the district names;
+- a legend that follows the chosen standard (its name and target), the layer panel, a scale
+  bar and a title block (analysis name, data date, © OpenStreetMap contributors), all in
+  Chinese, or English with ``lang='en'``.
 
 Tiles: the default is **no tiles**, a plain background with the map's own roads and water drawn
 as a light background layer. A meeting room often has no internet, and tiles that fail to load
@@ -59,6 +60,7 @@ from geoplan.report._map_controls import (
     REACH_COLOUR,
     SITE_COLOUR,
     HtmlControl,
+    LayerPanel,
     ScaleBar,
     legend_coverage,
     title_html,
@@ -218,13 +220,13 @@ def build_map(
                    zoom_snap=0.25, zoom_delta=0.5)
     make_offline(m)
     m.get_root().header.add_child(Element(MAP_CSS), name="geoplan_css")
-    # keep the data clear of the legend (left) and the open layer switcher (right)
+    # keep the data clear of the legend (left) and the open layer panel (right)
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(200, 10),
-                 padding_bottom_right=(300, 10))
+                 padding_bottom_right=(240, 10))
     _add_tiles(m, tiles, tianditu_key, lab)
 
     sections: list[str] = []
-    _add_context(m, layerset, lab)
+    context = _add_context(m, layerset, lab)
     order = standards_order(coverage)
     if standard is not None and standard in order:
         order = [standard] + [s for s in order if s != standard]
@@ -232,16 +234,37 @@ def build_map(
         logger.warning("standard %r is not in the coverage results (%s): showing %s first",
                        standard, ", ".join(order) or "none", order[0] if order else "nothing")
     rows = standard_rows(coverage)
-    if _add_coverage_layers(m, dist_wgs, coverage, order, rows, lab, lang):
-        sections.append(legend_coverage(lab))
-    _add_reached(m, coverage, order, rows, lab, lang)
-    _add_gaps(m, coverage, order, rows, lab, lang, gap_view)
-    sections.append(_add_facilities(m, layerset, lab, lang))
-    sections.append(_add_sites(m, sites, rows, lab, lang))
-    sections.append(_add_deadends(m, deadends, lab, lang))
-    _add_district_labels(m, dist_wgs, lab)
+    # one group per standard: choropleth, walking reach, gaps and sites switch together
+    groups = {sid: folium.FeatureGroup(name=standard_name(rows[sid], lang), overlay=False,
+                                       control=False, show=i == 0)
+              for i, sid in enumerate(order)}
+    if _add_coverage_layers(groups, dist_wgs, coverage, order, rows, lab, lang):
+        standard_items = [{"key": sid, "label": standard_name(rows[sid], lang),
+                           "note": _target_note(rows[sid], lab), "layer": groups[sid],
+                           "legend": _legend_heading(rows[sid], lab, lang)} for sid in order]
+    else:
+        standard_items = []
+    _add_reached(groups, coverage, order, rows, lab, lang)
+    _add_gaps(groups, coverage, order, rows, lab, lang, gap_view)
+    has_sites = _add_sites(groups, sites, order, rows, lab, lang)
+    for group in groups.values():
+        group.add_to(m)
+    if standard_items:
+        sections.append(legend_coverage(lab, standard_items[0]["legend"], sites=has_sites))
+    legend_fac, facility_items = _add_facilities(m, layerset, lab, lang)
+    sections.append(legend_fac)
+    legend_dead, road_items = _add_deadends(m, deadends, lab, lang)
+    sections.append(legend_dead)
+    names = _add_district_labels(m, dist_wgs, lab)
+    background = [{"key": "context", "label": lab["layer_context"], "layer": context,
+                   "back": True}, {"key": "labels", "label": lab["layer_labels"], "layer": names}]
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    LayerPanel([
+        {"title": lab["layers_standard"], "radio": True, "items": standard_items},
+        {"title": lab["legend_facilities"], "radio": False, "items": facility_items},
+        {"title": lab["layers_roads"], "radio": False, "items": road_items},
+        {"title": lab["layers_background"], "radio": False, "items": background},
+    ], heading=lab["layers"]).add_to(m)
     HtmlControl(title_html(title, data_date, lab), position="topleft", element_id="geoplan-title",
              css_class="geoplan-box geoplan-title",
              attribution=lab["osm_attribution"]).add_to(m)
@@ -265,9 +288,23 @@ def _add_tiles(m: folium.Map, tiles: str | None, key: str | None, lab: Mapping[s
                              max_zoom=18).add_to(m)
 
 
-def _add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> None:
+def _target_note(row: Mapping[str, Any], lab: Mapping[str, str]) -> str:
+    target = plain(row.get("target"))
+    return "" if target is None else f"{lab['target']} {fmt_share(target)}"
+
+
+def _legend_heading(row: Mapping[str, Any], lab: Mapping[str, str], lang: str) -> str:
+    """The legend's heading for a standard: its name and target."""
+    note = _target_note(row, lab)
+    name = standard_name(row, lang)
+    if not note:
+        return name
+    return f"{name}（{note}）" if lang == "zh" else f"{name} ({note})"
+
+
+def _add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> folium.FeatureGroup:
     """Roads and water drawn lightly, so that the map reads with no tiles."""
-    group = folium.FeatureGroup(name=lab["layer_context"], show=True, control=True)
+    group = folium.FeatureGroup(name=lab["layer_context"], show=True, control=False)
     water = layerset.layers.get("water")
     if water is not None and len(water):
         w = to_wgs84(water[["geometry"]], simplify_m=5.0)
@@ -283,16 +320,17 @@ def _add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> None:
                      style=lambda f: {"color": "#a8a8a8", "weight": 1.2, "opacity": 0.8},
                      interactive=False)
     group.add_to(m)
+    return group
 
 
 def _add_coverage_layers(
-    m: folium.Map, dist_wgs: gpd.GeoDataFrame, coverage: Any, order: list[str],
+    groups: Mapping[str, folium.FeatureGroup], dist_wgs: gpd.GeoDataFrame, coverage: Any, order: list[str],
     rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str,
 ) -> bool:
     table = frame(coverage, "table")
     if table.empty:
         return False
-    for i, sid in enumerate(order):
+    for sid in order:
         part = table.loc[table["standard"].astype(str) == sid]
         merged = dist_wgs.merge(part, on="district", how="left")
         merged["cls"] = [coverage_class(s, t) for s, t in
@@ -316,13 +354,9 @@ def _add_coverage_layers(
                   "share_population_buffer_txt": lab["share_population_buffer"],
                   "meets_txt": lab["meets_target"], "gap_ha_txt": lab["area_ha"] + " · "
                   + lab["gap"], "gap_pop_txt": lab["uncovered_population"]}
-        name = f"{lab['layer_coverage']} · {standard_name(rows[sid], lang)}"
-        target = plain(rows[sid].get("target"))
-        if target is not None:
-            name += f" ({lab['target']} {fmt_share(target)})"
         _add_geojson(
-            m, merged, name=name, fields=fields, class_name=f"gp-coverage gp-coverage-{sid}",
-            show=i == 0, tooltip="tip", extra=["cls"],
+            groups[sid], merged, name=None, fields=fields,
+            class_name=f"gp-coverage gp-coverage-{sid}", tooltip="tip", extra=["cls"],
             style=lambda f: {"color": "#444", "weight": 1.5, "fillOpacity": 0.35,
                              "fillColor": CLASS_COLOURS[f["properties"].get("cls") or "nodata"]},
         )
@@ -330,13 +364,14 @@ def _add_coverage_layers(
 
 
 def _add_reached(
-    m: folium.Map, coverage: Any, order: list[str], rows: Mapping[str, Mapping[str, Any]],
+    groups: Mapping[str, folium.FeatureGroup], coverage: Any, order: list[str],
+    rows: Mapping[str, Mapping[str, Any]],
     lab: Mapping[str, str], lang: str,
 ) -> None:
     reached = geoframe(coverage, "reached")
     if reached is None or "standard" not in reached.columns:
         return
-    for i, sid in enumerate(order):
+    for sid in order:
         lines = reached.loc[reached["standard"].astype(str) == sid].geometry.to_numpy()
         lines = lines[~shapely.is_empty(lines)]
         if len(lines) == 0:
@@ -347,21 +382,22 @@ def _add_reached(
         area = shapely.simplify(area, 8.0, preserve_topology=True)
         gdf = gpd.GeoDataFrame({"std_name": [standard_name(rows[sid], lang)]},
                                geometry=[area], crs=reached.crs)
-        _add_geojson(m, to_wgs84(gdf), name=f"{lab['layer_reached']} · {gdf['std_name'][0]}",
-                     fields={"std_name": lab["layer_reached"]}, show=i == 0,
+        _add_geojson(groups[sid], to_wgs84(gdf), name=None,
+                     fields={"std_name": lab["layer_reached"]},
                      class_name=f"gp-reached gp-reached-{sid}",
                      style=lambda f: {"color": REACH_COLOUR, "weight": 0.5, "fillOpacity": 0.25,
                                       "fillColor": REACH_COLOUR})
 
 
 def _add_gaps(
-    m: folium.Map, coverage: Any, order: list[str], rows: Mapping[str, Mapping[str, Any]],
+    groups: Mapping[str, folium.FeatureGroup], coverage: Any, order: list[str],
+    rows: Mapping[str, Mapping[str, Any]],
     lab: Mapping[str, str], lang: str, view: str,
 ) -> None:
     gaps = geoframe(coverage, "gaps")
     if gaps is None:
         return
-    for i, sid in enumerate(order):
+    for sid in order:
         part = gaps.loc[gaps["standard"].astype(str) == sid]
         if "view" in part.columns:
             chosen = part.loc[part["view"] == view]
@@ -379,9 +415,8 @@ def _add_gaps(
         part["tip"] = lab["gap"] + " #" + part["rank"].astype(str)
         fields = {"district": lab["district"], "std_name": lab["standard"], "rank": lab["rank"],
                   "area_txt": lab["area_ha"], "pop_txt": lab["population"], "view_txt": lab["view"]}
-        _add_geojson(m, to_wgs84(part, simplify_m=2.0), name=(
-            f"{lab['layer_gaps']} · {standard_name(rows[sid], lang)}"), fields=fields,
-            show=i == 0, tooltip="tip", class_name=f"gp-gaps gp-gaps-{sid}",
+        _add_geojson(groups[sid], to_wgs84(part, simplify_m=2.0), name=None, fields=fields,
+            tooltip="tip", class_name=f"gp-gaps gp-gaps-{sid}",
             style=lambda f: {"color": GAP_COLOUR, "weight": 1.5, "fillOpacity": 0.45,
                              "fillColor": GAP_COLOUR, "dashArray": "3 3"})
 
@@ -400,9 +435,11 @@ def _facility_props(gdf: gpd.GeoDataFrame, kind: str, lab: Mapping[str, str], la
     return out
 
 
-def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: str) -> str:
-    """Facilities by kind; returns the legend section."""
+def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: str
+                    ) -> tuple[str, list[dict[str, Any]]]:
+    """Facilities by kind; returns the legend section and the layer panel's items."""
     legend = []
+    items: list[dict[str, Any]] = []
     parks = [layerset.layers.get(k) for k in ("parks", "green_space")]
     park_frames = []
     for kind, gdf in zip(("parks", "green_space"), parks, strict=True):
@@ -413,13 +450,14 @@ def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: 
     if park_frames:
         both = gpd.GeoDataFrame(pd.concat(park_frames, ignore_index=True),
                                 crs=park_frames[0].crs)
-        _add_geojson(m, to_wgs84(both, simplify_m=2.0), name=lab["layer_parks"],
+        layer = _add_geojson(m, to_wgs84(both, simplify_m=2.0), name=None,
                      fields={"name_txt": lab["name"], "kind_txt": lab["kind"],
                              "area_txt": lab["area_ha"]},
                      class_name="gp-fac gp-fac-parks",
                      style=lambda f: {"color": FACILITY_COLOURS["parks"], "weight": 1,
                                       "fillColor": FACILITY_COLOURS["green_space"],
                                       "fillOpacity": 0.55})
+        items.append({"key": "parks", "label": lab["layer_parks"], "layer": layer})
         legend.append(f'<div class="row"><span class="sw" style="background:'
                       f'{FACILITY_COLOURS["green_space"]}"></span>{html.escape(lab["layer_parks"])}'
                       "</div>")
@@ -434,25 +472,28 @@ def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: 
             fields["level_txt"] = lab["level"]
         colour = FACILITY_COLOURS[kind]
         radius = 4 if kind == "bus_stops" else 6
-        _add_geojson(m, to_wgs84(p[[*fields, "geometry"]]), name=lab[f"fac_{kind}"], fields=fields,
+        layer = _add_geojson(m, to_wgs84(p[[*fields, "geometry"]]), name=None, fields=fields,
                      class_name=f"gp-fac gp-fac-{kind}",
                      marker=folium.CircleMarker(radius=radius, fill=True,
                                                    className=f"gp-fac gp-fac-{kind}"),
                      style=lambda f, c=colour: {"color": "#222", "weight": 1, "fillColor": c,
                                                 "fillOpacity": 0.95})
+        items.append({"key": kind, "label": lab[f"fac_{kind}"], "layer": layer})
         legend.append(f'<div class="row"><span class="dot" style="background:{colour}"></span>'
                       f'{html.escape(lab[f"fac_{kind}"])}</div>')
     if not legend:
-        return ""
-    return f"<h3>{html.escape(lab['legend_facilities'])}</h3>" + "".join(legend)
+        return "", items
+    return f"<h3>{html.escape(lab['legend_facilities'])}</h3>" + "".join(legend), items
 
 
-def _add_sites(m: folium.Map, sites: Any, rows: Mapping[str, Mapping[str, Any]],
-               lab: Mapping[str, str], lang: str) -> str:
-    """Suggested new facility sites (one layer); returns the legend section."""
+def _add_sites(groups: Mapping[str, folium.FeatureGroup], sites: Any, order: Sequence[str],
+               rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str) -> bool:
+    """Suggested new facility sites, in their standard's group; whether any were drawn."""
     if not isinstance(sites, gpd.GeoDataFrame) or len(sites) == 0 or sites.crs is None:
-        return ""
-    s = sites.copy()
+        return False
+    s = sites.loc[sites["standard"].astype(str).isin(list(order))].copy()
+    if len(s) == 0:
+        return False
     s["std_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
                      for x in s["standard"]]
     s["covered_txt"] = (s["covered_m2"] / 10_000).map(lambda v: fmt_number(v, 2)) \
@@ -464,13 +505,15 @@ def _add_sites(m: folium.Map, sites: Any, rows: Mapping[str, Mapping[str, Any]],
               "covered_txt": lab["covered_ha"],
               "before_after": f"{lab['share_before']} → {lab['share_after']}"}
     s = s.set_geometry(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs)
-    _add_geojson(m, to_wgs84(s[[*fields, "geometry"]]), name=lab["layer_sites"], fields=fields,
-                 class_name="gp-sites", show=False,
-                 marker=folium.CircleMarker(radius=7, fill=True, className="gp-sites"),
-                 style=lambda f: {"color": "#000", "weight": 2.5, "fillColor": SITE_COLOUR,
-                                  "fillOpacity": 1.0})
-    return (f'<div class="row"><span class="dot" style="background:{SITE_COLOUR};'
-            f'border-width:2px"></span>{html.escape(lab["layer_sites"])}</div>')
+    s = to_wgs84(s[[*fields, "standard", "geometry"]])
+    for sid, part in s.groupby(s["standard"].astype(str), sort=False):
+        _add_geojson(groups[sid], part, name=None, fields=fields,
+                     class_name=f"gp-sites gp-sites-{sid}",
+                     marker=folium.CircleMarker(radius=7, fill=True,
+                                                className=f"gp-sites gp-sites-{sid}"),
+                     style=lambda f: {"color": "#000", "weight": 2.5, "fillColor": SITE_COLOUR,
+                                      "fillOpacity": 1.0})
+    return True
 
 
 def _yes_no(value: Any, lab: Mapping[str, str]) -> str:
@@ -478,9 +521,11 @@ def _yes_no(value: Any, lab: Mapping[str, str]) -> str:
     return "—" if value is None else lab["yes"] if bool(value) else lab["no"]
 
 
-def _add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str], lang: str) -> str:
-    """Dead-end roads and suggested openings; returns the legend section."""
+def _add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str], lang: str
+                  ) -> tuple[str, list[dict[str, Any]]]:
+    """Dead-end roads and suggested openings; returns the legend section and panel items."""
     legend = []
+    items: list[dict[str, Any]] = []
     dead = geoframe(deadends, "dead_ends")
     if dead is not None:
         d = dead.copy()
@@ -499,9 +544,12 @@ def _add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str], lang: st
             if col in d:
                 d[col + "_txt"] = d[col].map(lambda v: _yes_no(v, lab))
                 fields[col + "_txt"] = lab[col]
-        _add_geojson(m, to_wgs84(d[[*fields, "geometry"]], simplify_m=1.0),
-                     name=lab["layer_deadends"], fields=fields, class_name="gp-deadends",
-                     style=lambda f: {"color": DEADEND_COLOUR, "weight": 4, "opacity": 0.9})
+        layer = _add_geojson(m, to_wgs84(d[[*fields, "geometry"]], simplify_m=1.0),
+                             name=None, fields=fields, class_name="gp-deadends",
+                             style=lambda f: {"color": DEADEND_COLOUR, "weight": 4,
+                                              "opacity": 0.9})
+        if layer is not None:
+            items.append({"key": "deadends", "label": lab["layer_deadends"], "layer": layer})
         legend.append(f'<div class="row"><span class="ln" style="border-color:{DEADEND_COLOUR}">'
                       f'</span>{html.escape(lab["layer_deadends"])}</div>')
     cand = geoframe(deadends, "candidates")
@@ -513,19 +561,22 @@ def _add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str], lang: st
                 if c[col].dtype.kind == "f":
                     c[col] = c[col].round(1 if col not in ("detour_ratio", "score") else 2)
                 fields[col] = lab[col]
-        _add_geojson(m, to_wgs84(c[[*fields, "geometry"]]), name=lab["layer_candidates"],
-                     fields=fields, class_name="gp-candidates",
-                     style=lambda f: {"color": CANDIDATE_COLOUR, "weight": 4, "opacity": 0.95,
-                                      "dashArray": "6 4"})
+        layer = _add_geojson(m, to_wgs84(c[[*fields, "geometry"]]), name=None,
+                             fields=fields, class_name="gp-candidates",
+                             style=lambda f: {"color": CANDIDATE_COLOUR, "weight": 4,
+                                              "opacity": 0.95, "dashArray": "6 4"})
+        if layer is not None:
+            items.append({"key": "candidates", "label": lab["layer_candidates"], "layer": layer})
         legend.append(f'<div class="row"><span class="ln" style="border-color:{CANDIDATE_COLOUR};'
                       f'border-top-style:dashed"></span>{html.escape(lab["layer_candidates"])}</div>')
     if not legend:
-        return ""
-    return f"<h3>{html.escape(lab['layer_deadends'])}</h3>" + "".join(legend)
+        return "", items
+    return f"<h3>{html.escape(lab['layer_deadends'])}</h3>" + "".join(legend), items
 
 
-def _add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping[str, str]) -> None:
-    group = folium.FeatureGroup(name=lab["layer_labels"], show=True, control=True)
+def _add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping[str, str]
+                         ) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=lab["layer_labels"], show=True, control=False)
     points = shapely.point_on_surface(dist_wgs.geometry.to_numpy())
     for name, pt in zip(dist_wgs["district"], points, strict=True):
         folium.Marker(
@@ -535,6 +586,7 @@ def _add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping
             interactive=False,
         ).add_to(group)
     group.add_to(m)
+    return group
 
 
 def render_map(m: folium.Map) -> str:
