@@ -172,3 +172,16 @@ def test_suggested_sites(results):
     page = render_map(build_map(layerset, coverage, deadends, sites=make_sites()))
     assert has(page, "建议新增设施选址") and "gp-sites" in page
     assert has(page, "42.0% → 70.0%")
+
+
+def test_population_by_land_area_in_popups(results):
+    layerset, coverage, deadends = results
+    area = make_coverage()
+    area.table["population_source"] = "area"
+    page = render_map(build_map(layerset, area, deadends))
+    assert has(page, "人口覆盖率（缓冲区） (权重：居住用地面积)")
+    assert '"gap_pop_txt": "\\u2014"' in page or '"gap_pop_txt": "—"' in page
+    assert '"pop_txt": "\\u2014"' in page or '"pop_txt": "—"' in page
+    people = render_map(build_map(layerset, coverage, deadends))
+    assert has(people, "人口覆盖率（缓冲区） (权重：住宅建筑面积)")
+    assert '"gap_pop_txt": "600"' in people

@@ -239,15 +239,63 @@ def test_cli_map_and_report_on_the_default_analysis(tmp_path):
     assert not list(Path(tmp_path).rglob(".*tmp*"))
 
 
-def test_no_population_data_is_not_shown_as_people(tmp_path):
+def _summary_rows(page: str) -> list[list[str]]:
+    summary = page.split('id="summary"')[1].split("</table>")[0]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in summary.split("<tr>")[2:]]
+
+
+def test_population_shares_by_land_area_are_shown_with_their_weights(tmp_path):
     coverage = make_coverage()
     coverage.table["population_source"] = "area"  # weights were land area, not people
+    # a street standard has no population shares at all
+    coverage.table.loc[coverage.table["standard"] == "toilet_300",
+                       ["share_population_buffer", "share_population_network"]] = float("nan")
+    coverage.meta = {"population_source": "area", "population_note": (
+        "residential land area (residential buildings are mapped on only 12% of the residential "
+        "land, below 30%)")}
     files = write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path)
     page = files["01-510104"].read_text(encoding="utf-8")
-    assert "没有人口数据" in page
     summary = page.split('id="summary"')[1].split("</table>")[0]
-    assert "93.0%" not in summary  # the population share (0.95 - 0.02) is not shown as such
+    # the headers name the weights, the values are shown (0.95 - 0.02, 0.95 - 0.12)
+    assert summary.count("权重：居住用地面积") == 2
+    headers = re.findall(r"<th>(.*?)</th>", summary)
+    rows = _summary_rows(page)
+    park, toilet = rows[0], rows[1]
+    col = next(i for i, h in enumerate(headers) if h.startswith("人口覆盖率（缓冲区）"))
+    assert park[col] == "93.0%" and park[col + 1] == "83.0%"
+    assert toilet[col] == "—" and toilet[col + 1] == "—"  # NaN stays "—"
+    assert park[-1] == "—"  # no real people: the uncovered people are not shown
+    assert "“未覆盖人口”因此为“—”" in page and "没有人口数据" in page
+    # the population note is in Chinese, with the shares the note gives
+    sources = page.split("数据来源与日期")[1]
+    assert "人口权重：居住用地面积（住宅建筑只标注了 12% 的居住用地，低于 30%" in sources
+    assert "residential land area" not in page
+    # no gap is captioned with "people" that are square metres
+    assert "人口</figcaption>" not in page
     wb = openpyxl.load_workbook(files["workbook"])
     std = wb["公园绿地500米服务半径覆盖率"]
     headers = [c.value for c in std[4]]
+    assert "人口覆盖率（缓冲区）\n（权重：居住用地面积）" in headers
+    pcol = headers.index("人口覆盖率（缓冲区）\n（权重：居住用地面积）") + 1
+    assert std.cell(row=5, column=pcol).value == pytest.approx(0.93)
     assert std.cell(row=5, column=headers.index("未覆盖人口") + 1).value is None
+    assert std.cell(row=5, column=headers.index("人口来源") + 1).value == "居住用地面积"
+    english = write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path / "en",
+                            lang="en")
+    page = english["01-510104"].read_text(encoding="utf-8")
+    assert "weights: residential land area" in page
+    assert "mapped on only 12%" in page  # the English note as the coverage wrote it
+
+
+def test_population_shares_with_people_name_their_source(tmp_path):
+    coverage = make_coverage()  # population_source 'buildings'
+    coverage.meta = {"population_source": "buildings", "population_note": (
+        "residential building floor area (buildings on 64% of residential land)")}
+    files = write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path)
+    page = files["01-510104"].read_text(encoding="utf-8")
+    summary = page.split('id="summary"')[1].split("</table>")[0]
+    assert summary.count("权重：住宅建筑面积") == 2
+    assert "没有人口数据" not in page
+    assert _summary_rows(page)[0][-1] == "600"  # uncovered people: (1 - 0.95) × 12000
+    assert "人口权重：住宅建筑面积（有住宅建筑标注的居住用地占 64%）" in page
+    assert "residential building floor area" not in page

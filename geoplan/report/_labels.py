@@ -6,6 +6,7 @@ and report with the same structure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Literal
 
@@ -127,7 +128,9 @@ _ZH: dict[str, str] = {
     "gap_caption": "第 {rank} 处缺口",
     "scale_m": "{n} 米",
     "north": "北",
-    "no_population": "“—”：本分析没有人口数据（无人口栅格，住宅建筑标注不足），人口指标未计算，见数据来源。",
+    "no_population": "人口覆盖率按居住用地面积加权（本分析没有人口数据：无人口栅格，住宅建筑标注不足）；"
+                     "“未覆盖人口”因此为“—”，见数据来源。",
+    "weights": "权重",
 }
 
 _EN: dict[str, str] = {
@@ -242,8 +245,10 @@ _EN: dict[str, str] = {
     "gap_caption": "Gap {rank}",
     "scale_m": "{n} m",
     "north": "N",
-    "no_population": "“—”: no population data in this analysis (no raster, too few residential "
-                     "buildings mapped), so population measures are not computed; see the sources.",
+    "no_population": "Population shares are weighted by residential land area (no population data "
+                     "in this analysis: no raster, too few residential buildings mapped), so "
+                     "“uncovered population” is “—”; see the sources.",
+    "weights": "weights",
 }
 
 _VALUES_ZH: dict[str, str] = {
@@ -256,7 +261,17 @@ _VALUES_ZH: dict[str, str] = {
     "residential": "住宅用地", "street_main": "主要街道", "street_general": "一般街道",
     "riverside_park_paths": "滨河步道",
     "buffer": "缓冲区", "network": "步行网络",
+    # population sources (coverage table's population_source)
+    "raster": "人口栅格", "buildings": "住宅建筑面积", "area": "居住用地面积",
+    "none (street length)": "无（按街道长度）",
 }
+
+POPULATION_SOURCES: dict[str, tuple[str, str]] = {
+    "raster": ("人口栅格", "population raster"),
+    "buildings": ("住宅建筑面积", "residential building floor area"),
+    "area": ("居住用地面积", "residential land area"),
+}
+"""The population sources of :func:`geoplan.population.population_weights`: (zh, en) names."""
 
 _HIGHWAY_ZH: dict[str, str] = {
     "motorway": "高速公路", "trunk": "快速路", "primary": "主干路", "secondary": "次干路",
@@ -300,6 +315,38 @@ def value_label(value: object, lang: str, field: str | None = None) -> str:
              "category": _CATEGORY_ZH}.get(field or "", _VALUES_ZH)
     parts = [table.get(p.strip(), p.strip()) for p in text.split(";")]
     return "、".join(parts)
+
+
+def weights_label(source: str | None, lang: str) -> str:
+    """The note naming the population weights, e.g. '权重：居住用地面积'; '' when unknown."""
+    names = POPULATION_SOURCES.get(str(source or "").lower())
+    if names is None:
+        return ""
+    return f"权重：{names[0]}" if lang == "zh" else f"weights: {names[1]}"
+
+
+def population_note(note: str | None, source: str | None, lang: str) -> str | None:
+    """The coverage's population note (English, from :mod:`geoplan.population`) for a page.
+
+    In Chinese it is rebuilt from the known ``source`` ('raster', 'buildings', 'area'),
+    keeping the raster's file name and the building shares the note gives; an unknown source
+    keeps the note as it is.
+    """
+    source = str(source or "").lower()
+    if lang != "zh" or source not in POPULATION_SOURCES:
+        return note
+    text = note or ""
+    if source == "raster":
+        m = re.search(r"population raster (.+)$", text)
+        return "人口：人口栅格" + (f"（{m.group(1).strip()}）" if m else "")
+    shares = re.findall(r"(\d+(?:\.\d+)?%)", text)
+    if source == "buildings":
+        return ("人口权重：住宅建筑面积" + (f"（有住宅建筑标注的居住用地占 {shares[0]}）"
+                                          if shares else ""))
+    if len(shares) >= 2:
+        return (f"人口权重：居住用地面积（住宅建筑只标注了 {shares[0]} 的居住用地，"
+                f"低于 {shares[1]}，且无人口栅格）")
+    return "人口权重：居住用地面积"
 
 
 def standard_name(row: Mapping[str, object], lang: str) -> str:

@@ -45,10 +45,16 @@ from geoplan.report._data import (
     standard_rows,
     standards_order,
 )
-from geoplan.report._labels import labels, standard_name, value_label
+from geoplan.report._labels import (
+    labels,
+    population_note,
+    standard_name,
+    value_label,
+    weights_label,
+)
 from geoplan.report.maps import coverage_class
 from geoplan.report.static_maps import gap_svg
-from geoplan.report.tables import population_known, write_workbook
+from geoplan.report.tables import population_known, weights_source, write_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +133,13 @@ class _Context:
         osm = getattr(config, "osm", None)
         self.data_date = getattr(osm, "date", None)
         self.sources = list(getattr(layerset, "sources", []) or [])
-        self.population_note = (coverage.meta.get("population_note")
-                                if isinstance(getattr(coverage, "meta", None), dict) else None)
+        meta = getattr(coverage, "meta", None)
+        meta = meta if isinstance(meta, dict) else {}
+        # the population weights used: named next to the population shares, and in the sources
+        self.weights = weights_source(self.table)
+        self.weights_note = weights_label(self.weights, lang)
+        self.population_note = population_note(
+            meta.get("population_note"), meta.get("population_source") or self.weights, lang)
         self.generated = datetime.now().strftime("%Y-%m-%d %H:%M")
         self._reached_cache: dict[str, Any] = {}
 
@@ -186,11 +197,9 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         "radius": fmt_number(info.get("radius_m")), "target": fmt_share(info.get("target")),
         "share_buffer": fmt_share(rec.get("share_buffer")),
         "share_network": fmt_share(rec.get("share_network")),
-        # without people (weights were land area) a "population share" would mislead
-        "share_population_buffer": fmt_share(rec.get("share_population_buffer")) if people
-        else "—",
-        "share_population_network": fmt_share(rec.get("share_population_network")) if people
-        else "—",
+        # shown whatever the weights (named in the header); "—" only where there is no value
+        "share_population_buffer": fmt_share(rec.get("share_population_buffer")),
+        "share_population_network": fmt_share(rec.get("share_population_network")),
         "people": people,
         "status": status, "status_text": lab.get(status, "—"),
         "uncovered_area": _uncovered(rec, lab),
@@ -286,8 +295,8 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         district=district, analysis=ctx.analysis, data_date=ctx.data_date,
         standards=standards, deadends=drows, deadends_headers=dh, deadends_note=note,
         candidates=crows, candidates_headers=ch, sources=ctx.sources,
-        no_population=any(not s["people"] for s in standards if s["status"] != "na"),
-        population_note=ctx.population_note,
+        no_population=ctx.weights == "area",
+        weights_note=ctx.weights_note, population_note=ctx.population_note,
     )
 
 

@@ -49,7 +49,7 @@ from geoplan.report._data import (
     standards_order,
     to_wgs84,
 )
-from geoplan.report._labels import labels, standard_name, value_label
+from geoplan.report._labels import labels, standard_name, value_label, weights_label
 from geoplan.report._map_controls import (
     CANDIDATE_COLOUR,
     CLASS_COLOURS,
@@ -66,6 +66,7 @@ from geoplan.report._map_controls import (
     title_html,
 )
 from geoplan.report._offline import external_references, make_offline
+from geoplan.report.tables import population_known, weights_source
 
 logger = logging.getLogger(__name__)
 
@@ -345,13 +346,16 @@ def _add_coverage_layers(
             for v in merged.get("meets_target", pd.Series([None] * len(merged)))]
         merged["gap_ha_txt"] = (merged["uncovered_area_m2"] / 10_000).map(
             lambda v: fmt_number(v, 1)) if "uncovered_area_m2" in merged else "—"
+        # weighted by land area, the "uncovered population" is m², not people
         merged["gap_pop_txt"] = merged["uncovered_population"].map(fmt_number) \
-            if "uncovered_population" in merged else "—"
+            if "uncovered_population" in merged and population_known(part) else "—"
         merged["tip"] = merged["district"] + " · " + merged["share_buffer_txt"]
+        note = weights_label(weights_source(part), lang)
         fields = {"district": lab["district"], "std_name": lab["standard"],
                   "target_txt": lab["target"], "share_buffer_txt": lab["share_buffer"],
                   "share_network_txt": lab["share_network"],
-                  "share_population_buffer_txt": lab["share_population_buffer"],
+                  "share_population_buffer_txt": lab["share_population_buffer"]
+                  + (f" ({note})" if note else ""),
                   "meets_txt": lab["meets_target"], "gap_ha_txt": lab["area_ha"] + " · "
                   + lab["gap"], "gap_pop_txt": lab["uncovered_population"]}
         _add_geojson(
@@ -397,6 +401,7 @@ def _add_gaps(
     gaps = geoframe(coverage, "gaps")
     if gaps is None:
         return
+    table = frame(coverage, "table")
     for sid in order:
         part = gaps.loc[gaps["standard"].astype(str) == sid]
         if "view" in part.columns:
@@ -409,7 +414,10 @@ def _add_gaps(
         part = part.copy()
         part["std_name"] = standard_name(rows[sid], lang)
         part["area_txt"] = (part["area_m2"] / 10_000).map(lambda v: fmt_number(v, 2))
-        part["pop_txt"] = part["population"].map(fmt_number) if "population" in part else "—"
+        people = "standard" in table and population_known(
+            table.loc[table["standard"].astype(str) == sid])
+        part["pop_txt"] = part["population"].map(fmt_number) \
+            if "population" in part and people else "—"
         part["view_txt"] = part["view"].map(lambda v: lab.get(f"view_{v}", v)) \
             if "view" in part else "—"
         part["tip"] = lab["gap"] + " #" + part["rank"].astype(str)

@@ -26,7 +26,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from geoplan import __version__
 from geoplan._io import atomic_path
 from geoplan.report._data import frame, geoframe, plain, standard_rows, standards_order
-from geoplan.report._labels import labels, standard_name, value_label
+from geoplan.report._labels import (
+    POPULATION_SOURCES,
+    labels,
+    standard_name,
+    value_label,
+    weights_label,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +89,19 @@ def population_known(rows: pd.DataFrame) -> bool:
     return bool((~src.isin(["area", "", "none", "nan"])).all())
 
 
+def weights_source(rows: pd.DataFrame) -> str | None:
+    """The population weights of ``rows`` (coverage table rows): 'raster', 'buildings' or 'area'.
+
+    Rows without population weights (street-length standards, ``'none (street length)'``)
+    are ignored; None when no row names a known source, or when they disagree.
+    """
+    if "population_source" not in rows.columns or rows.empty:
+        return None
+    src = {str(v).lower() for v in rows["population_source"].dropna()}
+    known = src & set(POPULATION_SOURCES)
+    return known.pop() if len(known) == 1 else None
+
+
 def sheet_title(text: str, used: set[str]) -> str:
     """A valid, unique Excel sheet title: no ``[]:*?/\\``, at most 31 characters."""
     title = re.sub(r"[\[\]:*?/\\]", "_", text).strip("'").strip() or "Sheet"
@@ -125,11 +144,20 @@ def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
 
 
 def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
-           columns: Sequence[tuple[str, str | None]], lab: Mapping[str, str], lang: str) -> int:
-    """Write ``df``'s ``columns`` (those present) from ``start_row``; returns the next free row."""
+           columns: Sequence[tuple[str, str | None]], lab: Mapping[str, str], lang: str,
+           notes: Mapping[str, str] | None = None) -> int:
+    """Write ``df``'s ``columns`` (those present) from ``start_row``; returns the next free row.
+
+    ``notes`` (column -> text) adds a note under a column's header, e.g. the population
+    weights under the population shares.
+    """
     cols = [(c, f) for c, f in columns if c in df.columns]
     extra = _EXTRA_HEADERS[lang]
-    _header(ws, start_row, [lab.get(c) or extra.get(c, c) for c, _ in cols])
+    notes = notes or {}
+    _header(ws, start_row, [(lab.get(c) or extra.get(c, c))
+                            + (f"\n（{notes[c]}）" if c in notes and lang == "zh"
+                               else f"\n({notes[c]})" if c in notes else "")
+                            for c, _ in cols])
     row = start_row
     for row, rec in enumerate(df[[c for c, _ in cols]].itertuples(index=False), start=start_row + 1):
         for col_idx, ((name, fmt), value) in enumerate(zip(cols, rec, strict=True), start=1):
@@ -237,7 +265,11 @@ def write_workbook(
         part = table.loc[table["standard"].astype(str) == sid].copy()
         if not population_known(part) and "uncovered_population" in part:
             part["uncovered_population"] = None  # weights were land area, not people
-        next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang)
+        note = weights_label(weights_source(part), lang)
+        next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang, notes={
+            "share_population_buffer": note, "share_population_network": note} if note else None)
+        if note:
+            sws.row_dimensions[4].height = 45
         if gaps is not None:
             g = gaps.loc[gaps["standard"].astype(str) == sid]
             if len(g):
