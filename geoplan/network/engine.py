@@ -240,6 +240,12 @@ def nearest_distance(
     numpy.ndarray
         float64 distance per target, exact including the partial edges at both ends; ``inf``
         when farther than ``limit``, unreachable, or the target is not snapped.
+
+    Notes
+    -----
+    Distances run along the network between the snapped locations; the straight snap distances
+    (``Snapped.distance``) are not added. Use :func:`nearest_distances` for several facility
+    kinds: it resolves the targets once.
     """
     return nearest_distances(graph, {None: sources}, targets, limit)[None]
 
