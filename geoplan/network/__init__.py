@@ -12,10 +12,10 @@ from geoplan.network.engine import (
     nearest_distances,
     node_distance,
     point_distance,
-    reached_edges,
     to_networkx,
 )
 from geoplan.network.graph import WalkGraph, build_walk_graph, check_projected_crs
+from geoplan.network.reach import reached_edges
 from geoplan.network.snap import Snapped, snap_points
 
 __all__ = [

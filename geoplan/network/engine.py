@@ -20,12 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
-import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from geoplan.network.graph import WalkGraph
@@ -40,7 +37,6 @@ __all__ = [
     "nearest_distances",
     "node_distance",
     "point_distance",
-    "reached_edges",
     "to_networkx",
 ]
 
@@ -283,138 +279,6 @@ def nearest_distances(
         d = node_distance(graph, sources, lim)
         out[kind] = located.distance(graph, d, sources, lim)
     return out
-
-
-def _merge_intervals(
-    edge: np.ndarray, lo: np.ndarray, hi: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of closed intervals per edge; returns (edge, lo, hi) sorted by edge then lo."""
-    order = np.lexsort((lo, edge))
-    edge, lo, hi = edge[order], lo[order], hi[order]
-    if len(edge) == 0:
-        return edge, lo, hi
-    # running max of hi within each edge group, looking only at earlier intervals
-    same = np.zeros(len(edge), bool)
-    same[1:] = edge[1:] == edge[:-1]
-    grp = np.cumsum(~same) - 1
-    # shift his so groups never overlap in value: add a big offset per group
-    span = float(np.max(hi) - np.min(lo)) + 1.0
-    shifted = hi + grp * span
-    run = np.maximum.accumulate(shifted) - grp * span
-    start = ~same
-    start[1:] |= lo[1:] > run[:-1]
-    piece = np.cumsum(start) - 1
-    p_edge = edge[start]
-    p_lo = lo[start]
-    p_hi = np.full(int(piece[-1]) + 1, -np.inf)
-    np.maximum.at(p_hi, piece, hi)
-    return p_edge, p_lo, p_hi
-
-
-def _substrings(graph: WalkGraph, edge: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Vectorised substring of edge geometries between offsets a < b (metres from edge_u)."""
-    geoms = graph.edge_geometry[edge]
-    xy, gi = shapely.get_coordinates(geoms, return_index=True)
-    seg = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
-    seg[gi[1:] != gi[:-1]] = 0.0
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    first = np.searchsorted(gi, np.arange(len(edge)))
-    cum = cum - cum[first][gi]  # distance of each vertex from the start of its own line
-    inner = (cum > a[gi]) & (cum < b[gi])
-    pa = shapely.get_coordinates(shapely.line_interpolate_point(geoms, a))
-    pb = shapely.get_coordinates(shapely.line_interpolate_point(geoms, b))
-    # order: start point, inner vertices, end point; stable sort by (line, rank)
-    ids = np.concatenate([np.arange(len(edge)), gi[inner], np.arange(len(edge))])
-    rank = np.concatenate([np.zeros(len(edge)), np.ones(int(inner.sum())), np.full(len(edge), 2.0)])
-    pts = np.concatenate([pa, xy[inner], pb])
-    order = np.lexsort((rank, ids))
-    return shapely.linestrings(pts[order], indices=ids[order])
-
-
-def _pieces_holding(
-    p_edge: np.ndarray, p_lo: np.ndarray, s_edge: np.ndarray, s_off: np.ndarray
-) -> np.ndarray:
-    """Indices of the pieces (sorted by edge, lo; disjoint) that contain a source point."""
-    if len(p_edge) == 0 or len(s_edge) == 0:
-        return np.zeros(0, dtype=np.int64)
-    e_all = np.concatenate([p_edge, s_edge])
-    o_all = np.concatenate([p_lo, s_off])
-    is_piece = np.concatenate([np.ones(len(p_edge), bool), np.zeros(len(s_edge), bool)])
-    order = np.lexsort((~is_piece, o_all, e_all))
-    idx = np.where(is_piece[order], order, -1)
-    last_piece = np.maximum.accumulate(idx)
-    src_pos = np.flatnonzero(~is_piece[order])
-    cand = last_piece[src_pos]
-    src_edge = e_all[order][src_pos]
-    good = cand >= 0
-    good[good] = p_edge[cand[good]] == src_edge[good]
-    return cand[good]
-
-
-def reached_edges(graph: WalkGraph, sources: Snapped, limit: float) -> gpd.GeoDataFrame:
-    """The walked network within ``limit`` of the sources, for drawing service areas.
-
-    Full edges are kept whole; partial edges are clipped exactly at the cutoff. Buffer the result
-    to draw a service area (not a convex hull of reached nodes).
-
-    Parameters
-    ----------
-    graph
-        The walking graph.
-    sources
-        Snapped source points.
-    limit
-        Distance limit in metres.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per reached piece with columns ``edge`` (edge index), ``way`` (input row position),
-        ``start`` and ``end`` (offsets in metres from ``edge_u``), ``length``, ``full`` (the whole
-        edge is reached), ``distance_from`` (walking distance from the nearest source to the
-        nearest point of the piece: 0 when a source lies on it), ``distance_start`` and
-        ``distance_end`` (walking distance at the piece's two ends), and ``geometry``, in the
-        graph CRS.
-    """
-    limit = _check_limit(limit)
-    d = node_distance(graph, sources, limit)
-    du, dv, length = d[graph.edge_u], d[graph.edge_v], graph.edge_length
-    ids = np.arange(graph.n_edges)
-    fu = np.flatnonzero(du <= limit)
-    fv = np.flatnonzero(dv <= limit)
-    ok = sources.ok
-    se, so = sources.edge[ok], sources.offset[ok]
-    edge = np.concatenate([ids[fu], ids[fv], se])
-    lo = np.concatenate([np.zeros(len(fu)), np.maximum(0.0, length[fv] - (limit - dv[fv])),
-                         np.maximum(0.0, so - limit)])
-    hi = np.concatenate([np.minimum(length[fu], limit - du[fu]), length[fv],
-                         np.minimum(length[se], so + limit)])
-    edge, lo, hi = _merge_intervals(edge, lo, hi)
-    keep = hi > lo
-    edge, lo, hi = edge[keep], lo[keep], hi[keep]
-    full = (lo <= 0.0) & (hi >= length[edge])
-    geometry = np.empty(len(edge), dtype=object)
-    geometry[full] = graph.edge_geometry[edge[full]]
-    if (~full).any():
-        geometry[~full] = _substrings(graph, edge[~full], lo[~full], hi[~full])
-    dist_lo = np.minimum(point_distance(graph, d, sources, edge, lo, np.inf), limit)
-    dist_hi = np.minimum(point_distance(graph, d, sources, edge, hi, np.inf), limit)
-    nearest = np.minimum(dist_lo, dist_hi)
-    nearest[_pieces_holding(edge, lo, se, so)] = 0.0
-    frame = pd.DataFrame(
-        {
-            "edge": edge,
-            "way": graph.edge_source[edge],
-            "start": lo,
-            "end": hi,
-            "length": hi - lo,
-            "full": full,
-            "distance_from": nearest,
-            "distance_start": dist_lo,
-            "distance_end": dist_hi,
-        }
-    )
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=graph.crs)
 
 
 def to_networkx(graph: WalkGraph) -> nx.Graph:
