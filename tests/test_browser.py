@@ -271,6 +271,12 @@ def test_map_with_tiles_offline_still_shows_its_layers(session, outputs, tmp_pat
     assert all("Failed to load resource" in e for e in session.errors), session.errors
     assert _paths(page, "gp-coverage-green_300") == 4
     assert _paths(page, "gp-deadends") > 100
+    # the tiles can be switched off in the panel's background group
+    tiles = _overlay(page, "OpenStreetMap")
+    assert tiles.is_checked()
+    assert page.locator(".leaflet-tile-pane .leaflet-layer").count() == 1
+    tiles.uncheck()
+    assert page.locator(".leaflet-tile-pane .leaflet-layer").count() == 0
 
 
 def test_report_pages(session, outputs, tmp_path):

@@ -200,7 +200,6 @@ MAP_CSS = """
 .geoplan-legend .ln { width: 18px; height: 0; border-top: 3px solid; display: inline-block; }
 .geoplan-label { font-size: 13px; font-weight: bold; color: #222; white-space: nowrap;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
-.leaflet-control-layers-expanded { max-height: 70vh; overflow-y: auto; font-size: 12px; }
 .geoplan-layers { padding: 4px 8px 6px 8px; font-size: 12px; line-height: 1.3; max-width: 250px;
   max-height: calc(100vh - 130px); overflow-y: auto; }
 .geoplan-layers .gp-layers-toggle { display: block; width: 100%; border: 0; background: none;

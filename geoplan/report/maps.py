@@ -224,7 +224,7 @@ def build_map(
     # keep the data clear of the legend (left) and the open layer panel (right)
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(200, 10),
                  padding_bottom_right=(240, 10))
-    _add_tiles(m, tiles, tianditu_key, lab)
+    tile_items = _add_tiles(m, tiles, tianditu_key, lab)
 
     sections: list[str] = []
     context = _add_context(m, layerset, lab)
@@ -258,7 +258,8 @@ def build_map(
     sections.append(legend_dead)
     names = _add_district_labels(m, dist_wgs, lab)
     background = [{"key": "context", "label": lab["layer_context"], "layer": context,
-                   "back": True}, {"key": "labels", "label": lab["layer_labels"], "layer": names}]
+                   "back": True}, {"key": "labels", "label": lab["layer_labels"], "layer": names},
+                  *tile_items]
 
     LayerPanel([
         {"title": lab["layers_standard"], "radio": True, "items": standard_items},
@@ -276,17 +277,27 @@ def build_map(
     return m
 
 
-def _add_tiles(m: folium.Map, tiles: str | None, key: str | None, lab: Mapping[str, str]) -> None:
+def _add_tiles(m: folium.Map, tiles: str | None, key: str | None, lab: Mapping[str, str]
+               ) -> list[dict[str, Any]]:
+    """The online tiles, if asked for; returns their layer panel items (background)."""
+    items: list[dict[str, Any]] = []
     if tiles == "osm":
-        folium.TileLayer("OpenStreetMap", name=lab["tiles_osm"], overlay=False,
-                         control=True).add_to(m)
+        layer = folium.TileLayer("OpenStreetMap", name=lab["tiles_osm"], overlay=False,
+                                 control=False)
+        layer.add_to(m)
+        items.append({"key": "tiles_osm", "label": lab["tiles_osm"], "layer": layer,
+                      "back": True})
     elif tiles == "tianditu":
         attr = "天地图 © 国家地理信息公共服务平台"
-        for layer, name, overlay in (("vec", lab["tiles_tianditu"], False),
-                                     ("cva", lab["tiles_tianditu_labels"], True)):
-            folium.TileLayer(_TIANDITU.format(layer=layer, key=key, s="{s}"), attr=attr, name=name,
-                             overlay=overlay, control=True, subdomains="01234567",
-                             max_zoom=18).add_to(m)
+        for code, name, overlay in (("vec", lab["tiles_tianditu"], False),
+                                    ("cva", lab["tiles_tianditu_labels"], True)):
+            layer = folium.TileLayer(_TIANDITU.format(layer=code, key=key, s="{s}"), attr=attr,
+                                     name=name, overlay=overlay, control=False,
+                                     subdomains="01234567", max_zoom=18)
+            layer.add_to(m)
+            items.append({"key": f"tiles_{code}", "label": name, "layer": layer,
+                          "back": not overlay})
+    return items
 
 
 def _target_note(row: Mapping[str, Any], lab: Mapping[str, str]) -> str:
