@@ -179,9 +179,9 @@ def test_population_by_land_area_in_popups(results):
     area = make_coverage()
     area.table["population_source"] = "area"
     page = render_map(build_map(layerset, area, deadends))
-    assert has(page, "人口覆盖率（缓冲区） (权重：居住用地面积)")
+    assert has(page, "人口覆盖率（缓冲区）（权重：居住用地面积）")
     assert '"gap_pop_txt": "\\u2014"' in page or '"gap_pop_txt": "—"' in page
     assert '"pop_txt": "\\u2014"' in page or '"pop_txt": "—"' in page
     people = render_map(build_map(layerset, coverage, deadends))
-    assert has(people, "人口覆盖率（缓冲区） (权重：住宅建筑面积)")
+    assert has(people, "人口覆盖率（缓冲区）（权重：住宅建筑面积）")
     assert '"gap_pop_txt": "600"' in people

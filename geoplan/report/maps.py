@@ -366,7 +366,7 @@ def _add_coverage_layers(
                   "target_txt": lab["target"], "share_buffer_txt": lab["share_buffer"],
                   "share_network_txt": lab["share_network"],
                   "share_population_buffer_txt": lab["share_population_buffer"]
-                  + (f" ({note})" if note else ""),
+                  + ((f"（{note}）" if lang == "zh" else f" ({note})") if note else ""),
                   "meets_txt": lab["meets_target"], "gap_ha_txt": lab["area_ha"] + " · "
                   + lab["gap"], "gap_pop_txt": lab["uncovered_population"]}
         _add_geojson(
