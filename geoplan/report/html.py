@@ -42,6 +42,7 @@ from geoplan.report._data import (
     frame,
     geoframe,
     plain,
+    reach_area,
     standard_rows,
     standards_order,
 )
@@ -112,6 +113,7 @@ class _Context:
 
     def __init__(self, layerset: Any, coverage: Any, deadends: Any, config: Any,
                  lang: str, gap_view: str, sites: Any = None) -> None:
+        self.coverage = coverage
         self.lang = lang
         self.lab = labels(lang)
         self.table = frame(coverage, "table")
@@ -141,17 +143,9 @@ class _Context:
         self.population_note = population_note(
             meta.get("population_note"), meta.get("population_source") or self.weights, lang)
         self.generated = datetime.now().strftime("%Y-%m-%d %H:%M")
-        self._reached_cache: dict[str, Any] = {}
 
     def reached_area(self, sid: str) -> Any:
-        if self.reached is None or "standard" not in self.reached:
-            return None
-        if sid not in self._reached_cache:
-            lines = self.reached.loc[self.reached["standard"].astype(str) == sid].geometry
-            lines = shapely.simplify(lines.to_numpy(), 2.0)
-            self._reached_cache[sid] = (shapely.union_all(shapely.buffer(lines, 15.0, quad_segs=2))
-                                        if len(lines) else None)
-        return self._reached_cache[sid]
+        return reach_area(self.coverage, sid)
 
 
 def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:

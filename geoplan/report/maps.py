@@ -45,6 +45,7 @@ from geoplan.report._data import (
     frame,
     geoframe,
     plain,
+    reach_area,
     standard_rows,
     standards_order,
     to_wgs84,
@@ -70,7 +71,6 @@ from geoplan.report.tables import population_known, weights_source
 
 logger = logging.getLogger(__name__)
 
-REACH_BUFFER_M = 15.0
 """Half-width of the band drawn around each reached walking edge."""
 MAX_GAPS_PER_DISTRICT = 20
 """Gap polygons drawn per district and standard (the largest, by rank)."""
@@ -387,13 +387,9 @@ def _add_reached(
     if reached is None or "standard" not in reached.columns:
         return
     for sid in order:
-        lines = reached.loc[reached["standard"].astype(str) == sid].geometry.to_numpy()
-        lines = lines[~shapely.is_empty(lines)]
-        if len(lines) == 0:
+        area = reach_area(coverage, sid)
+        if area is None:
             continue
-        # buffering each edge then dissolving is ~5x faster than buffering their union
-        lines = shapely.simplify(lines, 2.0)
-        area = shapely.union_all(shapely.buffer(lines, REACH_BUFFER_M, quad_segs=2))
         area = shapely.simplify(area, 8.0, preserve_topology=True)
         gdf = gpd.GeoDataFrame({"std_name": [standard_name(rows[sid], lang)]},
                                geometry=[area], crs=reached.crs)
