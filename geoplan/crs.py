@@ -29,7 +29,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -53,7 +53,8 @@ from geoplan.chinese_coords import (
 )
 
 __all__ = [
-    "ACCEPTED_NAMES", "Coord", "DeclaredCRS", "bd09_to_gcj02", "bd09_to_wgs84", "ensure_projected",
+    "ACCEPTED_NAMES", "Coord", "DeclaredCRS", "bd09_to_gcj02", "bd09_to_wgs84", "check_projected_crs",
+    "ensure_projected",
     "gcj02_to_bd09", "gcj02_to_wgs84", "in_china", "parse_declared_crs", "resolve_analysis_crs",
     "to_wgs84", "utm_crs_for", "wgs84_to_bd09", "wgs84_to_gcj02",
 ]
@@ -614,22 +615,21 @@ def resolve_analysis_crs(spec: str | int | None, study_area_wgs84: StudyArea | N
     return crs
 
 
-def ensure_projected(gdf: GeoData, what: str) -> None:
-    """Refuse data that is not in a projected CRS in metres.
+def check_projected_crs(crs: Any, what: str) -> pyproj.CRS:
+    """Return ``crs`` as a :class:`pyproj.CRS` if it is projected and in metres, else refuse it.
 
     Parameters
     ----------
-    gdf
-        A GeoDataFrame or GeoSeries about to be measured (areas, lengths, buffers, distances).
+    crs
+        Anything :class:`pyproj.CRS` accepts, or None.
     what
         What the data is, for the message (for example ``"parks layer"``).
 
     Raises
     ------
     geoplan._errors.CRSError
-        If ``gdf`` has no CRS, a geographic CRS, or a projected CRS not in metres.
+        If ``crs`` is missing, geographic (degrees), or projected in units other than metres.
     """
-    crs = gdf.crs
     fix = (
         "Reproject it first: gdf.to_crs(geoplan.crs.resolve_analysis_crs('auto', study_area)) for "
         "the local UTM zone, or to a CGCS2000 Gauss-Kruger zone such as 'EPSG:4547'."
@@ -641,14 +641,29 @@ def ensure_projected(gdf: GeoData, what: str) -> None:
             f"reproject it: gdf.to_crs(geoplan.crs.resolve_analysis_crs('auto', study_area)) for "
             f"the local UTM zone, or to a CGCS2000 Gauss-Kruger zone such as 'EPSG:4547'."
         )
+    crs = pyproj.CRS.from_user_input(crs)
     if not crs.is_projected:
         raise CRSError(
-            f"{what} is in {_crs_label(crs)}, in degrees: areas, lengths and buffers need a "
-            f"projected CRS in metres. {fix}"
+            f"{what} is in {_crs_label(crs)}, a geographic CRS in degrees: areas, lengths and "
+            f"buffers need a projected CRS in metres. {fix}"
         )
-    units = {(axis.unit_name or "").lower() for axis in crs.axis_info}
-    if not units or not units <= {"metre", "meter"}:
+    units = {(axis.unit_name or "").lower() for axis in crs.axis_info[:2]}
+    if not units or not units <= {"metre", "meter", "m"}:
         raise CRSError(
             f"{what} is in {_crs_label(crs)}, whose units are {', '.join(sorted(units))}, not "
             f"metres. {fix}"
         )
+    return crs
+
+
+def ensure_projected(gdf: GeoData, what: str) -> None:
+    """Refuse data that is not in a projected CRS in metres (see :func:`check_projected_crs`).
+
+    Parameters
+    ----------
+    gdf
+        A GeoDataFrame or GeoSeries about to be measured (areas, lengths, buffers, distances).
+    what
+        What the data is, for the message (for example ``"parks layer"``).
+    """
+    check_projected_crs(gdf.crs, what)

@@ -19,12 +19,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from geoplan._errors import CRSError, InputDataError
+from geoplan._errors import InputDataError
+from geoplan.crs import check_projected_crs
 
 logger = logging.getLogger(__name__)
 
@@ -121,45 +121,6 @@ class WalkGraph:
             "main_component_share": self.main_share,
             "length_km": float(self.edge_length.sum()) / 1000.0,
         }
-
-
-def check_projected_crs(crs: Any, what: str = "ways") -> pyproj.CRS:
-    """Return ``crs`` as a :class:`pyproj.CRS` if it is projected in metres, else raise.
-
-    Parameters
-    ----------
-    crs
-        Anything :class:`pyproj.CRS` accepts, or None.
-    what
-        Name of the data, used in the error message.
-
-    Returns
-    -------
-    pyproj.CRS
-
-    Raises
-    ------
-    geoplan._errors.CRSError
-        If the CRS is missing, geographic, or not in metres.
-    """
-    if crs is None:
-        raise CRSError(
-            f"The {what} have no CRS. Set it (GeoDataFrame.set_crs) and reproject to a projected "
-            "CRS in metres, for example the local UTM zone (EPSG:32648 for Chengdu)."
-        )
-    crs = pyproj.CRS.from_user_input(crs)
-    if crs.is_geographic or not crs.is_projected:
-        raise CRSError(
-            f"The {what} are in {crs.name!r}, a geographic CRS in degrees; lengths would be wrong. "
-            "Reproject them to a projected CRS in metres first (GeoDataFrame.to_crs), for example "
-            "the local UTM zone."
-        )
-    units = {(a.unit_name or "").lower() for a in crs.axis_info[:2]}
-    if not units <= {"metre", "meter", "m"}:
-        raise CRSError(
-            f"The {what} are in {crs.name!r} with axis units {sorted(units)}; geoplan needs metres."
-        )
-    return crs
 
 
 def _unique_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -266,7 +227,7 @@ def build_walk_graph(ways: gpd.GeoDataFrame) -> WalkGraph:
     there are no zero-length edges. A closed way touching nothing else becomes a self-loop edge at
     its first vertex: points can snap to it, but it is not stored in the CSR matrix.
     """
-    crs = check_projected_crs(ways.crs, "ways")
+    crs = check_projected_crs(ways.crs, "the walkable ways")
     parts, part_src = _line_parts(ways)
     xy, part = shapely.get_coordinates(parts, return_index=True)
     xy = np.ascontiguousarray(xy, dtype=np.float64)
