@@ -38,7 +38,7 @@ from geoplan.buffer_share import covered_fraction, served_area, union_of_buffers
 from geoplan.config import DemandSettings
 from geoplan.coverage_io import format_table, write_coverage
 from geoplan.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
-from geoplan.gaps import dissolve_pieces, gap_polygons, rank_gaps
+from geoplan.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
 from geoplan.population import PopulationWeights, population_weights
 from geoplan.standards import FacilitySet, Standard, resolve_standards
 
@@ -87,6 +87,10 @@ class CoverageResult:
         is empty for facilities outside every district that still serve one.
     districts
         The districts with ``share_buffer__<id>`` and ``share_network__<id>`` columns.
+    street_gaps
+        For the linear (toilet) standards: uncovered stretches of street per standard ×
+        district × view, merged into lines: ``standard, district, view, rank, length_m,
+        geometry``; rank 1 is the longest of its group.
     meta
         ``population_source``, ``population_note``, ``graph`` (sizes), ``snapping`` (counts per
         demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
@@ -99,6 +103,7 @@ class CoverageResult:
     facilities: gpd.GeoDataFrame
     districts: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    street_gaps: gpd.GeoDataFrame | None = None
 
 
 class _Timer:
@@ -278,6 +283,7 @@ def run_coverage(
     pop = eng.population
     rows: list[dict[str, Any]] = []
     gap_frames: list[pd.DataFrame] = []
+    street_gap_frames: list[pd.DataFrame] = []
     reached_frames: list[gpd.GeoDataFrame] = []
     fac_frames: list[gpd.GeoDataFrame] = []
     dshares = eng.districts.copy()
@@ -319,7 +325,9 @@ def run_coverage(
         frac = covered_fraction(dem.pieces, served, linear=dem.is_linear)
         timer.lap("buffers")
         rows += _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
-        if not dem.is_linear:
+        if dem.is_linear:
+            street_gap_frames += _street_gaps(std.id, dem, served, frac, covered, names)
+        else:
             gap_frames += _gaps(std.id, eng, served, frac, covered, names)
         timer.lap("gaps")
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -334,6 +342,7 @@ def run_coverage(
         facilities=_concat(fac_frames, ["standard", "item", "layer", "name", "kind", "radius_m",
                                         "district", "n_access"], eng.crs),
         districts=dshares,
+        street_gaps=rank_street_gaps(street_gap_frames, eng.crs),
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,
@@ -420,6 +429,25 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covere
             "uncovered_length_m": uncovered if dem.is_linear else np.nan,
         })
     return rows
+
+
+def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: np.ndarray,
+                 names: np.ndarray) -> list[pd.DataFrame]:
+    """Uncovered street stretches of a linear standard, per district, in both views."""
+    frames = []
+    for i in np.unique(dem.district):
+        mine = dem.district == i
+        pieces = dem.pieces[mine]
+        partly = frac[mine] < 1.0 - 1e-9
+        buffer_view = (shapely.difference(pieces[partly], served)
+                       if not shapely.is_empty(served) else pieces[partly])
+        views = {"buffer": buffer_view, "network": pieces[~covered[mine]]}
+        for view, uncovered in views.items():
+            lines, length = street_gap_lines(uncovered)
+            if len(lines):
+                frames.append(pd.DataFrame({"standard": sid, "district": names[i], "view": view,
+                                            "length_m": length, "geometry": lines}))
+    return frames
 
 
 def _gaps(sid: str, eng: _Engine, served: Any, frac: np.ndarray, covered: np.ndarray,

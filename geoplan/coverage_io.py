@@ -39,8 +39,9 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     -----
     ``coverage.csv`` is UTF-8 with a byte-order mark so that Excel shows the Chinese names.
     ``coverage.gpkg`` holds the layers ``districts`` (with ``share_buffer__<id>`` and
-    ``share_network__<id>`` columns), ``facilities``, ``reached`` and ``gaps``. Both files are
-    written atomically: a failure leaves no half-written file.
+    ``share_network__<id>`` columns), ``facilities``, ``reached``, ``gaps`` and ``street_gaps``
+    (uncovered street lines of the toilet standards). Both files are written atomically: a
+    failure leaves no half-written file.
     """
     out = ensure_writable_dir(out_dir)
     csv = write_csv(result.table, out / "coverage.csv")
@@ -50,6 +51,7 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
             "facilities": result.facilities,
             "reached": result.reached,
             "gaps": result.gaps,
+            **({"street_gaps": result.street_gaps} if result.street_gaps is not None else {}),
         },
         out / "coverage.gpkg",
     )

@@ -119,3 +119,38 @@ def rank_gaps(frames: list[pd.DataFrame], crs: object) -> gpd.GeoDataFrame:
     df["rank"] = df.groupby(["standard", "district", "view"]).cumcount().astype("int64") + 1
     df = df.reset_index(drop=True)
     return gpd.GeoDataFrame(df[GAP_COLUMNS], geometry=df["geometry"].to_numpy(), crs=crs)
+
+
+STREET_GAP_COLUMNS = ["standard", "district", "view", "rank", "length_m"]
+"""Columns of :attr:`geoplan.coverage.CoverageResult.street_gaps` (besides ``geometry``)."""
+
+MIN_STREET_GAP_M = 5.0
+"""Uncovered street stretches shorter than this (slivers at buffer edges) are not listed."""
+
+
+def street_gap_lines(uncovered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge uncovered street pieces into continuous lines; return the lines and their lengths."""
+    if len(uncovered) == 0:
+        return np.zeros(0, dtype=object), np.zeros(0)
+    merged = shapely.line_merge(shapely.union_all(uncovered))
+    parts = shapely.get_parts(np.asarray([merged], dtype=object))
+    parts = parts[shapely.get_type_id(parts) == 1] if len(parts) else parts
+    length = shapely.length(parts) if len(parts) else np.zeros(0)
+    keep = length >= MIN_STREET_GAP_M
+    return parts[keep], length[keep]
+
+
+def rank_street_gaps(frames: list[pd.DataFrame], crs: object) -> gpd.GeoDataFrame:
+    """Concatenate street-gap tables, rank by length within standard/district/view, and sort."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        empty = pd.DataFrame({c: pd.Series(dtype=float if c == "length_m"
+                                           else ("int64" if c == "rank" else object))
+                              for c in STREET_GAP_COLUMNS})
+        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    df = pd.concat(frames, ignore_index=True)
+    df = df.sort_values(["standard", "district", "view", "length_m"],
+                        ascending=[True, True, True, False], kind="stable")
+    df["rank"] = df.groupby(["standard", "district", "view"]).cumcount().astype("int64") + 1
+    df = df.reset_index(drop=True)
+    return gpd.GeoDataFrame(df[STREET_GAP_COLUMNS], geometry=df["geometry"].to_numpy(), crs=crs)

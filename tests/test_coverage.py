@@ -171,6 +171,16 @@ def test_toilets_along_main_and_general_streets():
     assert g["share_network"] == pytest.approx(0.5, abs=1e-12)
     assert m["uncovered_length_m"] == pytest.approx(700, rel=1e-6)
     assert math.isnan(m["share_population_buffer"])  # length, not people
+    # the uncovered stretches as lines: main street x = 300..1000, general street x = 0..500
+    gaps = res.street_gaps.set_index(["standard", "view"])
+    main_gap = gaps.loc[("toilet_main_300", "buffer")]
+    assert main_gap["length_m"] == pytest.approx(700, rel=1e-6)
+    assert main_gap.geometry.bounds == pytest.approx((X0 + 300, Y0, X0 + 1000, Y0), abs=1e-6)
+    general_gap = gaps.loc[("toilet_general_500", "buffer")]
+    assert general_gap.geometry.bounds == pytest.approx((X0, Y0 + 500, X0 + 500, Y0 + 500), abs=1e-6)
+    # network view: the uncovered 25 m samples, merged (28 of 40 samples = 700 m)
+    assert gaps.loc[("toilet_main_300", "network"), "length_m"] == pytest.approx(700, abs=1e-6)
+    assert set(res.street_gaps["rank"]) == {1}
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,7 +341,7 @@ def test_write_coverage_and_format_table(tmp_path):
     assert table["district"].tolist() == ["锦江区", "锦江区"]
     assert set(TABLE_COLUMNS) <= set(table.columns)
     layers = {name for name, _ in pyogrio.list_layers(paths["gpkg"])}
-    assert layers == {"districts", "facilities", "reached", "gaps"}
+    assert layers == {"districts", "facilities", "reached", "gaps", "street_gaps"}
     text = format_table(res.table)
     assert "bus_stop_500" in text and "锦江区" in text and "%" in text
     assert X0 > 0 and Y0 > 0
