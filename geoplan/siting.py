@@ -29,8 +29,8 @@ from geoplan.standards import Standard
 
 logger = logging.getLogger(__name__)
 
-SITE_COLUMNS = ["district", "standard", "rank", "covered_m2", "covered_population", "share_before",
-                "share_after", "target", "radius_m", "geometry"]
+SITE_COLUMNS = ["district", "standard", "rank", "covered_m2", "covered_length_m", "covered_population",
+                "share_before", "share_after", "target", "radius_m", "geometry"]
 
 
 def greedy_max_cover(
@@ -102,6 +102,21 @@ def greedy_max_cover(
     return np.asarray(chosen, dtype=int), np.asarray(gains, dtype=float)
 
 
+def _sample_lines(lines: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ``spacing`` metres along lines, each carrying the length it stands for."""
+    xy: list[np.ndarray] = []
+    weight: list[np.ndarray] = []
+    for length, geom in zip(shapely.length(lines), lines, strict=True):
+        n = max(int(np.ceil(length / spacing)), 1)
+        at = (np.arange(n) + 0.5) * (length / n)
+        pts = shapely.line_interpolate_point(geom, at)
+        xy.append(shapely.get_coordinates(pts))
+        weight.append(np.full(n, length / n))
+    if not xy:
+        return np.empty((0, 2)), np.empty(0)
+    return np.concatenate(xy), np.concatenate(weight)
+
+
 def _sample_polygons(polygons: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """Grid points inside polygons, each carrying the area of its grid cell inside them."""
     if len(polygons) == 0:
@@ -139,8 +154,9 @@ def suggest_sites(
     coverage
         A :class:`geoplan.coverage.CoverageResult` (its ``table`` and ``gaps`` are used).
     standards
-        The standards measured; basket and linear (street) standards are skipped, since a
-        single new facility kind does not close them.
+        The standards measured. Area standards place sites in the residential gaps; linear
+        (toilet) standards place them along the uncovered streets (``coverage.street_gaps``).
+        Basket standards (the life circle) are skipped: no single facility kind closes them.
     max_sites
         Most sites per district and standard; fewer when the target is reached sooner.
     spacing_m
@@ -151,18 +167,24 @@ def suggest_sites(
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns: district, standard, rank, covered_m2 (gap area the site covers),
-        covered_population, share_before, share_after (the buffer share with the sites up to
-        this one), target, radius_m; point geometry in the analysis CRS.
+        Columns: district, standard, rank, covered_m2 (gap area the site covers; NaN for street
+        standards), covered_length_m (uncovered street length it covers; NaN for area
+        standards), covered_population, share_before, share_after (the share with the sites up
+        to this one), target, radius_m; point geometry in the analysis CRS.
     """
     gaps = coverage.gaps
     table = coverage.table.set_index(["district", "standard"])
     rows: list[dict[str, Any]] = []
+    street_gaps = getattr(coverage, "street_gaps", None)
     for std in standards:
-        if std.basket or std.demand != "residential":
+        if std.basket:
+            continue
+        linear = std.demand != "residential"
+        source = street_gaps if linear else gaps
+        if source is None or len(source) == 0:
             continue
         radius = min(r.radius_m for r in std.radius_rule) if std.radius_rule else float(std.radius_m or 0)
-        mine = gaps.loc[(gaps["standard"] == std.id) & (gaps["view"] == view)] if len(gaps) else gaps
+        mine = source.loc[(source["standard"] == std.id) & (source["view"] == view)]
         for district, part in mine.groupby("district") if len(mine) else ():
             if (district, std.id) not in table.index:
                 continue
@@ -171,8 +193,12 @@ def suggest_sites(
             before = float(row["share_buffer"] if view == "buffer" else row["share_network"])
             if not total or np.isnan(before) or before >= std.target:
                 continue
-            xy, area = _sample_polygons(part.geometry.to_numpy(), spacing_m)
-            pop_density = _population_density(part)
+            if linear:
+                xy, area = _sample_lines(part.geometry.to_numpy(), min(spacing_m, 25.0))
+                pop_density = np.nan
+            else:
+                xy, area = _sample_polygons(part.geometry.to_numpy(), spacing_m)
+                pop_density = _population_density(part)
             needed = (std.target - before) * total
             chosen, gains = greedy_max_cover(xy, xy, area, radius, max_sites=max_sites, stop_at=needed)
             covered = before * total
@@ -181,7 +207,9 @@ def suggest_sites(
                 covered += gain
                 rows.append({
                     "district": district, "standard": std.id, "rank": rank,
-                    "covered_m2": gain, "covered_population": gain * pop_density,
+                    "covered_m2": np.nan if linear else gain,
+                    "covered_length_m": gain if linear else np.nan,
+                    "covered_population": gain * pop_density,
                     "share_before": share_now, "share_after": min(covered / total, 1.0),
                     "target": std.target, "radius_m": radius,
                     "geometry": shapely.Point(xy[idx]),

@@ -198,6 +198,14 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
         "ps => ps.map(p => p.getAttribute('fill'))")
     assert len(after) == 4 and after != before  # the districts are coloured differently
     assert heading.inner_text() == "公园绿地服务半径覆盖率（目标 80.0%）"
+
+    # a toilet standard: its gaps are streets without a toilet in reach, drawn as lines
+    assert _paths(page, "gp-street-gaps") == 0
+    _standard(page, "toilet_main_300").check()
+    assert _paths(page, "gp-street-gaps-toilet_main_300") > 100
+    assert _paths(page, "gp-sites-toilet_main_300") > 0
+    assert _paths(page, "gp-street-gaps-toilet_general_500") == 0
+    _standard(page, "park_service_coverage").check()
     # facilities are drawn above the new standard's areas, so they stay clickable
     assert page.evaluate("""() => {
         const all = [...document.querySelectorAll('.leaflet-overlay-pane path')];

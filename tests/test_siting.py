@@ -63,3 +63,22 @@ def test_greedy_is_close_to_the_exact_optimum_of_spopt():
     assert gains.sum() <= optimum + 1e-9
     assert gains.sum() >= (1 - 1 / np.e) * optimum
     assert gains.sum() >= 0.9 * optimum  # in practice the greedy is near the optimum
+
+
+def test_sites_along_an_uncovered_street():
+    from geoplan.coverage import run_coverage
+    from geoplan.siting import suggest_sites
+    from geoplan.standards import resolve_standards
+    from tests._synthetic import P, box, frame, layerset, line
+
+    main = line((0, 0), (1000, 0))
+    roads = frame("roads", [main], road_class=["main"], is_public=[True], highway=["primary"])
+    ls = layerset({"A": box(-100, -100, 1100, 100)}, roads=roads, walkways=[main],
+                  toilets=[P(5000, 5000)])  # one toilet, far away: nothing is covered
+    standards = resolve_standards(["toilet_main_300"])
+    coverage = run_coverage(ls, standards)
+    sites = suggest_sites(coverage, standards)
+    # a 300 m radius covers at most 600 m of a straight street: two sites close the 1000 m gap
+    assert sites["covered_length_m"].tolist() == pytest.approx([600.0, 400.0], abs=25.0)
+    assert sites["share_after"].iloc[-1] == pytest.approx(1.0, abs=0.03)
+    assert sites["covered_m2"].isna().all()

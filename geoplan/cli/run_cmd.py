@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     if result.sites is not None and len(result.sites):
         best = result.sites.loc[result.sites["rank"] == 1]
         print(f"\nsuggested sites: {len(result.sites)} in all; the first site per district and "
-              f"standard would cover {best['covered_m2'].sum() / 1e4:.1f} ha of gaps (sites.csv)")
+              f"standard would cover {best['covered_m2'].sum() / 1e4:.1f} ha of residential gaps "
+              f"and {best['covered_length_m'].sum() / 1e3:.1f} km of streets without a toilet "
+              "(sites.csv)")
     print()
     print(format_deadends(result.deadends))
     print("\nsteps: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))

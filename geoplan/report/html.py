@@ -170,7 +170,9 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
     for (_, r), pt in zip(part.iterrows(), lonlat, strict=True):
         out.append({
             "rank": fmt_number(r.get("rank")),
-            "covered": fmt_number((plain(r.get("covered_m2")) or 0) / 10_000, 2),
+            "covered": (fmt_number(plain(r.get("covered_length_m")))
+                        if plain(r.get("covered_length_m")) is not None
+                        else fmt_number((plain(r.get("covered_m2")) or 0) / 10_000, 2)),
             "before": fmt_share(r.get("share_before")), "after": fmt_share(r.get("share_after")),
             "lonlat": f"{pt.x:.6f}, {pt.y:.6f}",
         })
@@ -201,6 +203,9 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         "n_facilities": fmt_number(rec.get("n_facilities")),
         "provenance": ctx.provenance.get(sid, ""), "gaps": [], "gap_view": "",
         "sites": _sites(ctx, district, sid),
+        "sites_covered_label": ctx.lab["covered_street_m"]
+        if str(ctx.rows.get(sid, {}).get("demand_kind", "")).startswith(("street", "riverside"))
+        else ctx.lab["covered_ha"],
     }
     if ctx.gaps is None:
         return entry

@@ -247,6 +247,7 @@ def build_map(
         standard_items = []
     _add_reached(groups, coverage, order, rows, lab, lang)
     _add_gaps(groups, coverage, order, rows, lab, lang, gap_view)
+    _add_street_gaps(groups, coverage, order, rows, lab, lang, gap_view)
     has_sites = _add_sites(groups, sites, order, rows, lab, lang)
     for group in groups.values():
         group.add_to(m)
@@ -436,6 +437,29 @@ def _add_gaps(
                              "fillColor": GAP_COLOUR, "dashArray": "3 3"})
 
 
+def _add_street_gaps(
+    groups: Mapping[str, folium.FeatureGroup], coverage: Any, order: list[str],
+    rows: Mapping[str, Mapping[str, Any]],
+    lab: Mapping[str, str], lang: str, view: str,
+) -> None:
+    """Streets no toilet reaches (the linear standards' gaps), in their standard's group."""
+    gaps = geoframe(coverage, "street_gaps")
+    if gaps is None or len(gaps) == 0:
+        return
+    for sid in order:
+        part = gaps.loc[(gaps["standard"].astype(str) == sid) & (gaps["view"] == view)]
+        if len(part) == 0:
+            continue
+        part = part.copy()
+        part["std_name"] = standard_name(rows[sid], lang)
+        part["length_txt"] = part["length_m"].map(fmt_number)
+        fields = {"district": lab["district"], "std_name": lab["standard"],
+                  "length_txt": lab["layer_street_gaps"] + (" (米)" if lang == "zh" else " (m)")}
+        _add_geojson(groups[sid], to_wgs84(part, simplify_m=6.0), name=None, fields=fields,
+                     class_name=f"gp-street-gaps gp-street-gaps-{sid}",
+                     style=lambda f: {"color": GAP_COLOUR, "weight": 3, "opacity": 0.85})
+
+
 def _facility_props(gdf: gpd.GeoDataFrame, kind: str, lab: Mapping[str, str], lang: str
                     ) -> gpd.GeoDataFrame:
     out = gdf.copy()
@@ -511,13 +535,18 @@ def _add_sites(groups: Mapping[str, folium.FeatureGroup], sites: Any, order: Seq
         return False
     s["std_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
                      for x in s["standard"]]
-    s["covered_txt"] = (s["covered_m2"] / 10_000).map(lambda v: fmt_number(v, 2)) \
-        if "covered_m2" in s else "—"
+    ha, metres = ("公顷", "米") if lang == "zh" else ("ha", "m")
+    area_txt = (s["covered_m2"] / 10_000).map(lambda v: f"{fmt_number(v, 2)} {ha}") \
+        if "covered_m2" in s else pd.Series("—", index=s.index)
+    if "covered_length_m" in s:  # toilet standards: street length, not area
+        street = s["covered_length_m"].notna()
+        area_txt = area_txt.where(~street, s["covered_length_m"].map(lambda v: f"{fmt_number(v)} {metres}"))
+    s["covered_txt"] = area_txt
     s["before_after"] = [f"{fmt_share(a)} → {fmt_share(b)}" for a, b in
                          zip(s.get("share_before", [None] * len(s)),
                              s.get("share_after", [None] * len(s)), strict=True)]
     fields = {"district": lab["district"], "std_name": lab["standard"], "rank": lab["rank"],
-              "covered_txt": lab["covered_ha"],
+              "covered_txt": lab["covered_gap"],
               "before_after": f"{lab['share_before']} → {lab['share_after']}"}
     s = s.set_geometry(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs)
     s = to_wgs84(s[[*fields, "standard", "geometry"]])

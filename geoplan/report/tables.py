@@ -66,14 +66,17 @@ CANDIDATE_COLUMNS = (
 )
 SITE_COLUMNS = (
     ("district", None), ("standard", None), ("rank", INTEGER), ("covered_m2", INTEGER),
-    ("covered_population", INTEGER), ("share_before", PERCENT), ("share_after", PERCENT),
+    ("covered_length_m", INTEGER), ("covered_population", INTEGER), ("share_before", PERCENT),
+    ("share_after", PERCENT),
     ("target", PERCENT), ("radius_m", INTEGER), ("lon", "0.000000"), ("lat", "0.000000"),
 )
 _EXTRA_HEADERS = {
     "zh": {"id": "编号", "target_name": "接入道路", "target_highway": "接入道路类型",
-           "covered_m2": "可覆盖缺口（平方米）", "covered_population": "可覆盖人口"},
+           "covered_m2": "可覆盖缺口（平方米）", "covered_length_m": "可覆盖缺口街道（米）",
+           "covered_population": "可覆盖人口"},
     "en": {"id": "Id", "target_name": "Connects to", "target_highway": "Connects to (highway)",
-           "covered_m2": "Gap covered (m²)", "covered_population": "Population covered"},
+           "covered_m2": "Gap covered (m²)", "covered_length_m": "Uncovered street covered (m)",
+           "covered_population": "Population covered"},
 }
 
 
