@@ -107,18 +107,25 @@ def rank_gaps(frames: list[pd.DataFrame], crs: object) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         Columns :data:`GAP_COLUMNS` + ``geometry``; rank 1 is the largest gap of its group.
     """
+    return _rank_by_size(frames, GAP_COLUMNS, "area_m2", crs)
+
+
+def _rank_by_size(frames: list[pd.DataFrame], columns: list[str], size: str,
+                  crs: object) -> gpd.GeoDataFrame:
+    """Concatenate, sort by ``size`` (largest first) within standard/district/view, and rank."""
     frames = [f for f in frames if len(f)]
     if not frames:
-        empty = pd.DataFrame({c: pd.Series(dtype=float if c in ("area_m2", "population")
-                                           else ("int64" if c == "rank" else object))
-                              for c in GAP_COLUMNS})
+        empty = pd.DataFrame({c: pd.Series(dtype="int64" if c == "rank" else
+                                           (object if c in ("standard", "district", "view")
+                                            else float))
+                              for c in columns})
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     df = pd.concat(frames, ignore_index=True)
-    df = df.sort_values(["standard", "district", "view", "area_m2"],
+    df = df.sort_values(["standard", "district", "view", size],
                         ascending=[True, True, True, False], kind="stable")
     df["rank"] = df.groupby(["standard", "district", "view"]).cumcount().astype("int64") + 1
     df = df.reset_index(drop=True)
-    return gpd.GeoDataFrame(df[GAP_COLUMNS], geometry=df["geometry"].to_numpy(), crs=crs)
+    return gpd.GeoDataFrame(df[columns], geometry=df["geometry"].to_numpy(), crs=crs)
 
 
 STREET_GAP_COLUMNS = ["standard", "district", "view", "rank", "length_m"]
@@ -142,15 +149,4 @@ def street_gap_lines(uncovered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def rank_street_gaps(frames: list[pd.DataFrame], crs: object) -> gpd.GeoDataFrame:
     """Concatenate street-gap tables, rank by length within standard/district/view, and sort."""
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        empty = pd.DataFrame({c: pd.Series(dtype=float if c == "length_m"
-                                           else ("int64" if c == "rank" else object))
-                              for c in STREET_GAP_COLUMNS})
-        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-    df = pd.concat(frames, ignore_index=True)
-    df = df.sort_values(["standard", "district", "view", "length_m"],
-                        ascending=[True, True, True, False], kind="stable")
-    df["rank"] = df.groupby(["standard", "district", "view"]).cumcount().astype("int64") + 1
-    df = df.reset_index(drop=True)
-    return gpd.GeoDataFrame(df[STREET_GAP_COLUMNS], geometry=df["geometry"].to_numpy(), crs=crs)
+    return _rank_by_size(frames, STREET_GAP_COLUMNS, "length_m", crs)
