@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
@@ -294,25 +295,11 @@ def write_workbook(
         sws.freeze_panes = "B5"
         _widths(sws, [14, 12, 10, 14, 14, 16, 16, 10, 16, 14, 10, 14, 10, 12, 12])
 
-    dead = geoframe(deadends, "dead_ends")
-    dws = wb.create_sheet(sheet_title(lab["sheet_deadends"], used))
-    if dead is not None:
-        _table(dws, 1, pd.DataFrame(dead.drop(columns=dead.geometry.name)), DEADEND_COLUMNS,
-               lab, lang)
-        dws.freeze_panes = "A2"
-        dws.auto_filter.ref = dws.dimensions
-    else:
-        dws.cell(row=1, column=1, value=lab["none"])
-    _widths(dws, [12, 8, 10, 18, 16, 14, 12, 12, 12, 12, 10, 12, 10, 10, 10])
-    cand = geoframe(deadends, "candidates")
-    cws = wb.create_sheet(sheet_title(lab["sheet_candidates"], used))
-    if cand is not None:
-        _table(cws, 1, pd.DataFrame(cand.drop(columns=cand.geometry.name)), CANDIDATE_COLUMNS,
-               lab, lang)
-        cws.freeze_panes = "A2"
-    else:
-        cws.cell(row=1, column=1, value=lab["none"])
-    _widths(cws, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10])
+    _table_sheet(wb, sheet_title(lab["sheet_deadends"], used), geoframe(deadends, "dead_ends"),
+                 DEADEND_COLUMNS, lab, lang, [12, 8, 10, 18, 16, 14, 12, 12, 12, 12, 10, 12, 10, 10, 10],
+                 auto_filter=True)
+    _table_sheet(wb, sheet_title(lab["sheet_candidates"], used), geoframe(deadends, "candidates"),
+                 CANDIDATE_COLUMNS, lab, lang, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10])
 
     if sites is not None and len(sites):
         tws = wb.create_sheet(sheet_title(lab["sheet_sites"], used))
@@ -340,3 +327,18 @@ def write_workbook(
         wb.save(tmp)
     logger.info("wrote %s", target)
     return target
+
+
+def _table_sheet(wb: Any, title: str, gdf: gpd.GeoDataFrame | None, columns: Any,
+                 lab: Mapping[str, str], lang: str, widths: list[int], *,
+                 auto_filter: bool = False) -> None:
+    """A sheet holding ``gdf``'s attribute table (or "none" when there is no layer)."""
+    ws = wb.create_sheet(title)
+    if gdf is None:
+        ws.cell(row=1, column=1, value=lab["none"])
+    else:
+        _table(ws, 1, pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), columns, lab, lang)
+        ws.freeze_panes = "A2"
+        if auto_filter:
+            ws.auto_filter.ref = ws.dimensions
+    _widths(ws, widths)
