@@ -76,9 +76,9 @@ def read_osm_extras(path: str | Path, crs: Any, bounds: tuple[float, ...] | None
     geoplan._errors.InputDataError
         If the file cannot be read.
     """
-    from geoplan.layers.osm import read_osm
+    from geoplan.layers.cache import read_osm_cached
 
-    osm = read_osm(path, _KEYS, bounds)
+    osm = read_osm_cached(Path(path), _KEYS, bounds)
     tags = osm.nodes["tags"]
     noexit = np.array([t.get("noexit", "") in ("yes", "true", "1") for t in tags], dtype=bool)
     gate = np.array([t.get("barrier", "") in GATE_BARRIERS for t in tags], dtype=bool)

@@ -66,3 +66,17 @@ def store(key: str, value: Any) -> None:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError as exc:
         logger.warning("could not write the layer cache %s: %s", path, exc)
+
+
+def read_osm_cached(path: Path, keys: frozenset[str] | set[str],
+                    bounds: tuple[float, ...] | None = None) -> Any:
+    """:func:`geoplan.layers.osm.read_osm`, cached by the file's content and the keys asked for."""
+    from geoplan.layers.osm import read_osm
+
+    wanted = hashlib.sha256(",".join(sorted(keys)).encode("utf-8")).hexdigest()[:12]
+    key = cache_key(Path(path), f"osm-{wanted}") + ("-" + "_".join(map(str, bounds)) if bounds else "")
+    data = load(key)
+    if data is None:
+        data = read_osm(path, keys, bounds)
+        store(key, data)
+    return data
