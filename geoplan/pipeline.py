@@ -19,6 +19,7 @@ from geoplan.standards import Standard, check_config_standards
 logger = logging.getLogger(__name__)
 
 STEPS = ("layers", "coverage", "sites", "deadends", "map", "report")
+"""The steps of :func:`run_analysis`, in order."""
 
 
 @dataclass
@@ -74,11 +75,8 @@ def run_analysis(
     baseline
         An older OSM extract: dead-end progress (opened 断头路) is measured against it.
     """
-    from geoplan.coverage import run_coverage
     from geoplan.coverage_io import write_coverage
     from geoplan.deadends import write_deadends
-    from geoplan.deadends.run import deadends_for_config
-    from geoplan.siting import suggest_sites
 
     unknown = set(steps) - set(STEPS)
     if unknown:
@@ -94,23 +92,22 @@ def run_analysis(
                        write_csv(result.summary, out_dir / "layers.csv")]
     if len(layerset.issues):
         result.written.append(write_csv(layerset.issues, out_dir / "layer_issues.csv"))
-    clock = _lap(result, "layers", clock)
+    _lap(result, "layers", clock)
 
-    if "coverage" in steps:
-        result.coverage = run_coverage(layerset, standards, config.demand, progress=progress)
+    result.coverage, result.deadends, result.sites = compute_results(
+        config, layerset, standards=standards, steps=steps, progress=progress, baseline=baseline,
+        timings=result.timings)
+    clock = time.perf_counter()
+    if result.coverage is not None:
         result.written += [Path(p) for p in _paths(write_coverage(result.coverage, out_dir))]
-        clock = _lap(result, "coverage", clock)
-    if "sites" in steps and result.coverage is not None:
-        result.sites = suggest_sites(result.coverage, standards)
+    if result.sites is not None:
         result.written += [write_gpkg({"suggested_sites": result.sites}, out_dir / "sites.gpkg"),
                            write_csv(result.sites.drop(columns="geometry").assign(
                                x=result.sites.geometry.x, y=result.sites.geometry.y),
                                out_dir / "sites.csv")]
-        clock = _lap(result, "sites", clock)
-    if "deadends" in steps:
-        result.deadends = deadends_for_config(config, layerset, baseline_path=baseline)
+    if result.deadends is not None:
         result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
-        clock = _lap(result, "deadends", clock)
+    clock = _lap(result, "tables", clock)
     if "map" in steps and result.coverage is not None:
         from geoplan.report.maps import write_map
 
@@ -127,11 +124,52 @@ def run_analysis(
     return result
 
 
-def _lap(result: RunResult, step: str, start: float) -> float:
+def compute_results(
+    config: AnalysisConfig,
+    layerset: LayerSet,
+    *,
+    standards: list[Standard] | None = None,
+    steps: tuple[str, ...] = ("coverage", "sites", "deadends"),
+    progress: bool = False,
+    baseline: str | Path | None = None,
+    timings: dict[str, float] | None = None,
+) -> tuple[Any, Any, Any]:
+    """Coverage, dead ends and suggested sites of an analysis, in memory (nothing is written).
+
+    The one place the analysis steps are sequenced: ``geoplan run``, ``map`` and ``report``
+    all come here. Steps not in ``steps`` give None; sites need coverage. Seconds per step are
+    added to ``timings`` when given.
+    """
+    from geoplan.coverage import run_coverage
+    from geoplan.deadends.run import deadends_for_config
+    from geoplan.siting import suggest_sites
+
+    standards = standards if standards is not None else check_config_standards(config)
+    timings = timings if timings is not None else {}
+    coverage = deadends = sites = None
+    clock = time.perf_counter()
+    if "coverage" in steps:
+        coverage = run_coverage(layerset, standards, config.demand, progress=progress)
+        clock = _tick(timings, "coverage", clock)
+    if "sites" in steps and coverage is not None:
+        sites = suggest_sites(coverage, standards)
+        clock = _tick(timings, "sites", clock)
+    if "deadends" in steps:
+        # noexit nodes, gates and closed grounds come from the OSM file, as in every command
+        deadends = deadends_for_config(config, layerset, baseline_path=baseline)
+        clock = _tick(timings, "deadends", clock)
+    return coverage, deadends, sites
+
+
+def _tick(timings: dict[str, float], step: str, start: float) -> float:
     now = time.perf_counter()
-    result.timings[step] = now - start
+    timings[step] = now - start
     logger.info("%s done in %.1f s", step, now - start)
     return now
+
+
+def _lap(result: RunResult, step: str, start: float) -> float:
+    return _tick(result.timings, step, start)
 
 
 def _paths(value: Any) -> list[Any]:

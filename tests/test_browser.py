@@ -100,7 +100,7 @@ def session(browser) -> Iterator[Session]:
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory, chengdu_config, chengdu_layers) -> Path:
     """The meeting map and reports of the default analysis (central Chengdu)."""
-    from geoplan.cli.report_cmd import compute_results
+    from geoplan.pipeline import compute_results
     from geoplan.report.html import write_reports
     from geoplan.report.maps import write_map
 

@@ -6,7 +6,6 @@ import argparse
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from geoplan.cli._common import (
     add_input_args,
@@ -16,6 +15,7 @@ from geoplan.cli._common import (
     progress_enabled,
 )
 from geoplan.config import AnalysisConfig
+from geoplan.pipeline import compute_results
 from geoplan.standards import check_config_standards
 
 logger = logging.getLogger(__name__)
@@ -44,24 +44,6 @@ def with_standards(config: AnalysisConfig, ids: str | None) -> AnalysisConfig:
     if not ids:
         return config
     return config.model_copy(update={"standards": [s.strip() for s in ids.split(",") if s.strip()]})
-
-
-def compute_results(config: AnalysisConfig, layerset: Any, *, progress: bool = False
-                    ) -> tuple[Any, Any, Any]:
-    """Coverage, dead ends and suggested sites of an analysis, as the map and reports need them.
-
-    Dead ends come from :func:`geoplan.deadends.run.deadends_for_config`, as in ``geoplan run``.
-    """
-    from geoplan.coverage import run_coverage
-    from geoplan.deadends.run import deadends_for_config
-    from geoplan.siting import suggest_sites
-
-    standards = check_config_standards(config)
-    coverage = run_coverage(layerset, standards, config.demand, progress=progress)
-    sites = suggest_sites(coverage, standards)
-    # the same dead-end inputs as `geoplan run` (noexit nodes, gates, closed grounds)
-    deadends = deadends_for_config(config, layerset)
-    return coverage, deadends, sites
 
 
 def run(args: argparse.Namespace) -> int:
