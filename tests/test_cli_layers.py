@@ -45,8 +45,14 @@ def test_ad_hoc_flags_without_a_config(tmp_path):
                      "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "layers.gpkg").is_file()
-    # the PBF has no bounds header: the estimate is said out loud
+    # the PBF has no bounds header: the estimate is said out loud, also when the parsed layers
+    # come from the cache (regression: the warning used to be printed only on a fresh parse)
     assert "no bounds header" in result.stderr
+    again = geoplan("layers", "--osm", str(CHENGDU_PBF), "--districts", str(CHENGDU_DISTRICTS),
+                    "--districts-crs", "gcj02", "--out", str(tmp_path))
+    assert again.returncode == 0
+    assert "loaded from cache" in again.stderr
+    assert "no bounds header" in again.stderr
 
 
 def test_bad_inputs_exit_codes_and_nothing_half_written(tmp_path):

@@ -34,9 +34,13 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()[:24]
 
 
+CACHE_FORMAT = 2
+"""Bumped whenever what is cached changes shape, so old entries are never misread."""
+
+
 def cache_key(path: Path, catalog_hash: str) -> str:
     """The cache key of ``path`` parsed with a catalog whose hash is ``catalog_hash``."""
-    return f"{file_hash(path)}-{catalog_hash}-{__version__}"
+    return f"{file_hash(path)}-{catalog_hash}-{__version__}-f{CACHE_FORMAT}"
 
 
 def load(key: str) -> Any | None:

@@ -78,13 +78,13 @@ class LayerSet:
 
 def _parse_osm(
     path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | None
-) -> tuple[dict[str, gpd.GeoDataFrame], BaseGeometry]:
+) -> tuple[dict[str, gpd.GeoDataFrame], BaseGeometry, str]:
     key = cache.cache_key(path, catalog["_hash"]) + ("-" + "_".join(map(str, bounds)) if bounds else "")
     cached = cache.load(key)
     if cached is not None:
         return cached
     osm: OsmData = read_osm(path, catalog_keys(catalog), bounds)
-    result = (osm_layers(osm, catalog), osm.bounds)
+    result = (osm_layers(osm, catalog), osm.bounds, osm.bounds_note)
     cache.store(key, result)
     return result
 
@@ -110,8 +110,10 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
     extent_wgs: BaseGeometry | None = None
     sources: list[str] = []
     if config.osm.path is not None:
-        wgs_layers, extent_wgs = _parse_osm(config.osm.path, catalog, config.osm.bounds)
+        wgs_layers, extent_wgs, bounds_note = _parse_osm(config.osm.path, catalog, config.osm.bounds)
         wgs_layers = dict(wgs_layers)
+        if bounds_note:  # said on every run, from the cache too: dead ends depend on that edge
+            logger.warning(bounds_note)
         date = f", data of {config.osm.date}" if config.osm.date else ""
         sources.append(
             f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)"

@@ -42,6 +42,9 @@ class OsmData:
         header has none. Roads cut by this edge are not real dead ends.
     source
         The file the data came from.
+    bounds_note
+        Empty when the bounds were given or read from the header; otherwise the warning that
+        they are an estimate (shown by the loader on every run, cached or not).
     """
 
     nodes: gpd.GeoDataFrame
@@ -49,6 +52,7 @@ class OsmData:
     areas: gpd.GeoDataFrame
     bounds: BaseGeometry
     source: str
+    bounds_note: str = ""
 
 
 def is_osm_file(path: str | Path) -> bool:
@@ -169,11 +173,13 @@ def read_osm(
             logger.warning("%s: %d %s could not be assembled (broken geometry), skipped", path, n, kind)
 
     extent = box(collector.min_lon, collector.min_lat, collector.max_lon, collector.max_lat)
+    bounds_note = ""
     if bounds is not None:
-        extent_geom = box(*bounds)
+        bounds_geom = box(*bounds)
     else:
-        extent_geom = _header_bounds(path) or _estimate_bounds(collector, extent, path)
-    bounds_geom = extent_geom
+        bounds_geom = _header_bounds(path)
+        if bounds_geom is None:
+            bounds_geom, bounds_note = _estimate_bounds(collector, extent, path)
     nodes = gpd.GeoDataFrame(
         {
             "osm_id": [r[0] for r in collector.node_rows],
@@ -209,7 +215,8 @@ def read_osm(
     logger.info(
         "read %s: %d tagged nodes, %d ways, %d areas", path.name, len(nodes), len(lines), len(areas)
     )
-    return OsmData(nodes=nodes, lines=lines, areas=areas, bounds=bounds_geom, source=str(path))
+    return OsmData(nodes=nodes, lines=lines, areas=areas, bounds=bounds_geom, source=str(path),
+                   bounds_note=bounds_note)
 
 
 def _header_bounds(path: Path) -> BaseGeometry | None:
@@ -227,11 +234,14 @@ def _header_bounds(path: Path) -> BaseGeometry | None:
     return box(bl.lon, bl.lat, tr.lon, tr.lat)
 
 
-def _estimate_bounds(collector: _Collector, extent: BaseGeometry, path: Path) -> BaseGeometry:
+def _estimate_bounds(
+    collector: _Collector, extent: BaseGeometry, path: Path
+) -> tuple[BaseGeometry, str]:
     """Estimate an extract's coverage when its file has no bounds header.
 
     Extracts cut by a box keep whole ways, so way nodes reach past the box; standalone tagged
     nodes (shops, stops, toilets) are kept only inside it. Their bounding box is the estimate.
+    Returns the estimate and the note telling the user it is one.
     """
     if collector.tagged_nodes and collector.way_refs:
         tagged = np.array(collector.tagged_nodes)
@@ -239,11 +249,10 @@ def _estimate_bounds(collector: _Collector, extent: BaseGeometry, path: Path) ->
         alone = tagged[~np.isin(tagged[:, 0].astype(np.int64), refs)]
         if len(alone) >= 10:
             estimate = box(alone[:, 1].min(), alone[:, 2].min(), alone[:, 1].max(), alone[:, 2].max())
-            logger.warning(
-                "%s has no bounds header: the extract's edge is estimated from its standalone "
-                "points as %s. Set osm.bounds in the config to give it exactly.",
-                path.name, [round(v, 4) for v in estimate.bounds],
+            return estimate, (
+                f"{path.name} has no bounds header: the extract's edge is estimated from its "
+                f"standalone points as {[round(v, 4) for v in estimate.bounds]}. Set osm.bounds "
+                "in the config to give it exactly."
             )
-            return estimate
-    logger.warning("%s has no bounds header: using the extent of all its nodes", path.name)
-    return extent
+    return extent, (f"{path.name} has no bounds header: using the extent of all its nodes. Set "
+                    "osm.bounds in the config to give the extract's edge exactly.")
