@@ -50,3 +50,18 @@ class OfflineError(GeoplanError, ConnectionError):
 
 class OutputError(GeoplanError, OSError):
     """An output folder or file cannot be written."""
+
+
+class ResultSchemaError(GeoplanError, ValueError):
+    """A result table does not have its documented shape; ``problems`` lists every difference.
+
+    Parameters
+    ----------
+    problems
+        One line per problem, each naming the table and the column.
+    """
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"result does not match its documented columns:\n{lines}")

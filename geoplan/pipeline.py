@@ -75,7 +75,7 @@ def run_analysis(
     baseline
         An older OSM extract: dead-end progress (opened 断头路) is measured against it.
     """
-    from geoplan.coverage_io import write_coverage
+    from geoplan.coverage.output import write_coverage
     from geoplan.deadends import write_deadends
 
     unknown = set(steps) - set(STEPS)
@@ -101,9 +101,10 @@ def run_analysis(
     if result.coverage is not None:
         result.written += [Path(p) for p in _paths(write_coverage(result.coverage, out_dir))]
     if result.sites is not None:
-        result.written += [write_gpkg({"suggested_sites": result.sites}, out_dir / "sites.gpkg"),
-                           write_csv(result.sites.drop(columns="geometry").assign(
-                               x=result.sites.geometry.x, y=result.sites.geometry.y),
+        sites = result.sites.table
+        result.written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg"),
+                           write_csv(sites.drop(columns="geometry").assign(
+                               x=sites.geometry.x, y=sites.geometry.y),
                                out_dir / "sites.csv")]
     if result.deadends is not None:
         result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]

@@ -25,12 +25,12 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from geoplan.results import SITES, CoverageResult, SiteResult
 from geoplan.standards import Standard
 
 logger = logging.getLogger(__name__)
 
-SITE_COLUMNS = ["district", "standard", "rank", "covered_m2", "covered_length_m", "covered_population",
-                "share_before", "share_after", "target", "radius_m", "geometry"]
+SITE_COLUMNS = [*SITES.names, "geometry"]
 
 
 def greedy_max_cover(
@@ -140,13 +140,13 @@ def _sample_polygons(polygons: np.ndarray, spacing: float) -> tuple[np.ndarray, 
 
 
 def suggest_sites(
-    coverage: Any,
+    coverage: CoverageResult,
     standards: Sequence[Standard],
     *,
     max_sites: int = 5,
     spacing_m: float = 50.0,
     view: str = "buffer",
-) -> gpd.GeoDataFrame:
+) -> SiteResult:
     """Suggest up to ``max_sites`` new facility sites per district and area standard.
 
     Parameters
@@ -166,8 +166,8 @@ def suggest_sites(
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        Columns: district, standard, rank, covered_m2 (gap area the site covers; NaN for street
+    SiteResult
+        ``table`` columns (:data:`geoplan.results.SITES`): district, standard, rank, covered_m2 (gap area the site covers; NaN for street
         standards), covered_length_m (uncovered street length it covers; NaN for area
         standards), covered_population, share_before, share_after (the share with the sites up
         to this one), target, radius_m; point geometry in the analysis CRS.
@@ -175,7 +175,7 @@ def suggest_sites(
     gaps = coverage.gaps
     table = coverage.table.set_index(["district", "standard"])
     rows: list[dict[str, Any]] = []
-    street_gaps = getattr(coverage, "street_gaps", None)
+    street_gaps = coverage.street_gaps
     for std in standards:
         if std.basket:
             continue
@@ -216,8 +216,9 @@ def suggest_sites(
                 })
     crs = gaps.crs if len(gaps) else coverage.districts.crs
     if not rows:
-        return gpd.GeoDataFrame(pd.DataFrame(columns=SITE_COLUMNS), geometry="geometry", crs=crs)
-    return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry="geometry", crs=crs)
+        return SiteResult(gpd.GeoDataFrame(pd.DataFrame(columns=SITE_COLUMNS), geometry="geometry",
+                                           crs=crs))
+    return SiteResult(gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry="geometry", crs=crs))
 
 
 def _population_density(gaps: pd.DataFrame) -> float:

@@ -15,7 +15,9 @@ import pyproj
 import shapely
 from shapely.geometry import LineString, Point, box
 
+from geoplan.coverage.reach import reach_areas
 from geoplan.layers.load import LayerSet
+from geoplan.results import CoverageResult, SiteResult
 from geoplan.layers.schema import conform, empty_layer
 
 CRS = "EPSG:32648"
@@ -70,7 +72,7 @@ def make_layerset(names: list[str] | None = None) -> LayerSet:
                                      "(© OpenStreetMap contributors, ODbL)"])
 
 
-def make_coverage(names: list[str] | None = None) -> SimpleNamespace:
+def make_coverage(names: list[str] | None = None) -> CoverageResult:
     """A coverage result: one district passes park_500, the other fails both standards."""
     names = names or DISTRICTS
     rows = []
@@ -109,8 +111,11 @@ def make_coverage(names: list[str] | None = None) -> SimpleNamespace:
         {"standard": ["park_500", "toilet_300"], "layer": ["parks", "toilets"],
          "name": ["望江楼公园", "公厕一"], "kind": ["park", ""], "radius_m": [500.0, 300.0]},
         geometry=[Point(X0 + 200, Y0 + 200), Point(X0 + 400, Y0 + 400)], crs=CRS)
-    return SimpleNamespace(table=table, gaps=gaps, reached=reached, facilities=facilities,
-                           districts=None, meta={"name": "test"})
+    empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    return CoverageResult(table=table, gaps=gaps, reached=reached, facilities=facilities,
+                          districts=empty, street_gaps=empty,
+                          reach_areas=reach_areas(reached, [s[0] for s in STANDARDS], pyproj.CRS(CRS)),
+                          meta={"name": "test"})
 
 
 def make_deadends(names: list[str] | None = None) -> SimpleNamespace:
@@ -138,7 +143,7 @@ def make_deadends(names: list[str] | None = None) -> SimpleNamespace:
                            progress=None)
 
 
-def make_sites(names: list[str] | None = None) -> gpd.GeoDataFrame:
+def make_sites(names: list[str] | None = None) -> SiteResult:
     """Suggested sites (the columns of ``geoplan.siting.suggest_sites``): two per district."""
     names = names or DISTRICTS
     rows, geoms = [], []
@@ -149,4 +154,4 @@ def make_sites(names: list[str] | None = None) -> gpd.GeoDataFrame:
                          "share_before": 0.42, "share_after": 0.6 + 0.1 * rank, "target": 0.9,
                          "radius_m": 500.0})
             geoms.append(Point(X0 + i * 1000 + 200 * rank, Y0 + 880))
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS)
+    return SiteResult(gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS))

@@ -13,7 +13,8 @@ import shapely
 
 from geoplan._errors import ConfigError, InputDataError, StandardError
 from geoplan.config import DemandSettings
-from geoplan.coverage import TABLE_COLUMNS, format_table, run_coverage, write_coverage
+from geoplan.coverage import format_table, run_coverage, write_coverage
+from geoplan.coverage.engine import TABLE_COLUMNS
 from geoplan.standards import Standard, resolve_standards
 from tests._synthetic import CRS, X0, Y0, P, box, frame, grid_lines, layerset, line
 
@@ -215,7 +216,7 @@ def test_facility_outside_district_serves_it_and_empty_district_scores_zero():
 def test_empty_facility_layer_scores_zero_with_warning(caplog):
     ls = layerset({"A": box(0, 0, 1000, 1000)}, residential=[box(0, 0, 1000, 1000)],
                   walkways=grid_lines(0, 0, 1000, 1000, 100))
-    with caplog.at_level(logging.WARNING, logger="geoplan.coverage"):
+    with caplog.at_level(logging.WARNING, logger="geoplan.coverage.engine"):
         res = run_coverage(ls, ["toilet_main_300", "primary_school_500"])
     r = row(res, "primary_school_500")
     assert r["share_buffer"] == 0.0 and r["share_network"] == 0.0 and r["n_facilities"] == 0

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import shapely
 
-from geoplan import coverage as cov
+from geoplan.coverage import format_table, run_coverage, write_coverage
+from geoplan.coverage import engine as cov
+from geoplan.coverage.engine import TABLE_COLUMNS
 from geoplan.network import Snapped, node_distance, point_distance
 from geoplan.standards import check_config_standards
 
@@ -23,7 +25,7 @@ def standards(chengdu_config):
 
 @pytest.fixture(scope="module")
 def result(chengdu_layers, chengdu_config, standards):
-    return cov.run_coverage(chengdu_layers, standards, chengdu_config.demand)
+    return run_coverage(chengdu_layers, standards, chengdu_config.demand)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def test_table_invariants(result, standards):
     t = result.table
     assert sorted(t["district"].unique()) == sorted(["锦江区", "青羊区", "金牛区", "成华区"])
     assert len(t) == 4 * len(standards)
-    assert list(t.columns) == cov.TABLE_COLUMNS
+    assert list(t.columns) == TABLE_COLUMNS
     for col in ("share_buffer", "share_network"):
         assert t[col].between(0, 1).all(), col
     res = t[t["demand_kind"] == "residential"]
@@ -54,7 +56,7 @@ def test_table_invariants(result, standards):
 
 def test_buffer_share_equals_direct_overlay(result, chengdu_layers, engine):
     # bus_stop_500, recomputed by one overlay of the district's residential land
-    from geoplan.buffer_share import union_of_buffers
+    from geoplan.coverage.buffers import union_of_buffers
 
     stops = chengdu_layers["bus_stops"].geometry.to_numpy()
     served = union_of_buffers(stops, np.full(len(stops), 500.0))
@@ -80,7 +82,7 @@ def test_outputs_hang_together(result, standards, tmp_path):
         assert f"share_buffer__{s.id}" in result.districts.columns
     assert set(result.facilities["standard"]) <= {s.id for s in standards}
     assert (result.facilities["district"] == "").any()  # some serve from outside
-    paths = cov.write_coverage(result, tmp_path)
+    paths = write_coverage(result, tmp_path)
     assert paths["gpkg"].stat().st_size < 50e6
 
 

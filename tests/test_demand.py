@@ -8,14 +8,14 @@ import shapely
 
 from geoplan._errors import InputDataError
 from geoplan.config import DemandSettings
-from geoplan.demand import (
+from geoplan.coverage.demand import (
     LINEAR_KINDS,
     demand_lines,
     residential_grid,
     residential_land,
     street_samples,
 )
-from geoplan.population import building_weights, population_weights
+from geoplan.coverage.population import building_weights, population_weights
 from tests._synthetic import box, frame, layerset, line
 
 

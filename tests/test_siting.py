@@ -77,7 +77,7 @@ def test_sites_along_an_uncovered_street():
                   toilets=[P(5000, 5000)])  # one toilet, far away: nothing is covered
     standards = resolve_standards(["toilet_main_300"])
     coverage = run_coverage(ls, standards)
-    sites = suggest_sites(coverage, standards)
+    sites = suggest_sites(coverage, standards).table
     # a 300 m radius covers at most 600 m of a straight street: two sites close the 1000 m gap
     assert sites["covered_length_m"].tolist() == pytest.approx([600.0, 400.0], abs=25.0)
     assert sites["share_after"].iloc[-1] == pytest.approx(1.0, abs=0.03)

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan run``."""
-    from geoplan.coverage_io import format_table
+    from geoplan.coverage.output import format_table
     from geoplan.deadends import format_table as format_deadends
     from geoplan.pipeline import STEPS, run_analysis
 
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
           "network = walking distance)")
     print(format_table(result.coverage.table))
     if result.sites is not None and len(result.sites):
-        best = result.sites.loc[result.sites["rank"] == 1]
+        best = result.sites.table.loc[result.sites.table["rank"] == 1]
         print(f"\nsuggested sites: {len(result.sites)} in all; the first site per district and "
               f"standard would cover {best['covered_m2'].sum() / 1e4:.1f} ha of residential gaps "
               f"and {best['covered_length_m'].sum() / 1e3:.1f} km of streets without a toilet "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,57 +26,12 @@ from geoplan.deadends.detect import (
 from geoplan.deadends.osm_extras import OsmExtras
 from geoplan.deadends.params import DeadEndParams
 from geoplan.deadends.progress import check_overlap, match_progress, progress_table
+from geoplan.results import DEAD_ENDS, DeadEndResult
 
 logger = logging.getLogger(__name__)
 
-RESULT_COLUMNS = ["district", "id", "category", "highway", "road_class", "name", "length_m",
-                  "gap_m", "detour_m", "detour_ratio", "saved_m", "score", "rank",
-                  "crosses_water", "crosses_railway", "reachable", "data_check", "pairs_with", "reason",
-                  "source_id", "continues_into",
-                  "isolated", "island", "residential_share", "target_source_id", "target_highway",
-                  "target_name", "end_x", "end_y", "node", "junction_node", "far_node"]
+RESULT_COLUMNS = DEAD_ENDS.names
 """Columns of :attr:`DeadEndResult.dead_ends` (besides the geometry), in order."""
-
-
-@dataclass
-class DeadEndResult:
-    """Everything the dead-end analysis found.
-
-    Attributes
-    ----------
-    dead_ends
-        One row per dead end inside a district, categories ``public``, ``noexit`` and
-        ``private_compound`` (see :mod:`geoplan.deadends.detect`); LineStrings from the end to
-        the first junction; columns :data:`RESULT_COLUMNS`. Sorted by rank (best first), then
-        category and id.
-    candidates
-        Proposed links (straight LineStrings from each ranked dead end to its target road).
-    connectivity
-        Per-district connectivity table (:mod:`geoplan.deadends.connectivity`).
-    progress
-        Per-district progress against the baseline, or None without a baseline
-        (:func:`geoplan.deadends.progress.progress_table`).
-    progress_detail
-        Each baseline public dead end with its ``status``, or None.
-    excluded
-        Counts of dead ends left out: by excluded category, and ``outside_districts``.
-    all_dead_ends
-        Every degree-1 node with its category, artifacts included (for auditing).
-    crs
-        The analysis CRS.
-    districts
-        The districts analysed.
-    """
-
-    dead_ends: gpd.GeoDataFrame
-    candidates: gpd.GeoDataFrame
-    connectivity: pd.DataFrame
-    progress: pd.DataFrame | None
-    excluded: dict[str, int]
-    all_dead_ends: gpd.GeoDataFrame
-    crs: Any = None
-    districts: gpd.GeoDataFrame | None = None
-    progress_detail: gpd.GeoDataFrame | None = field(default=None)
 
 
 def _gates(layerset: Any, gates: gpd.GeoSeries | None) -> gpd.GeoSeries | None:

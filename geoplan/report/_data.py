@@ -135,31 +135,3 @@ def fmt_number(value: Any, decimals: int = 0) -> str:
         return f"{float(value):,.{decimals}f}"
     except (TypeError, ValueError):
         return str(value)  # e.g. a radius rule such as "500/300"
-
-
-REACH_BUFFER_M = 15.0
-"""Half-width of the band drawn around reached walking edges (map and report maps)."""
-
-
-def reach_area(coverage: Any, sid: str) -> Any:
-    """The walking reach of standard ``sid`` as one polygon (reached edges buffered), or None.
-
-    Computed once per coverage result and standard, then shared by the map and the reports.
-    """
-    cache = getattr(coverage, "_reach_areas", None)
-    if cache is None:
-        cache = {}
-        try:
-            coverage._reach_areas = cache
-        except AttributeError:  # a frozen or slotted result: compute without caching
-            pass
-    if sid not in cache:
-        reached = geoframe(coverage, "reached")
-        if reached is None or "standard" not in reached.columns:
-            return None
-        lines = reached.loc[reached["standard"].astype(str) == sid].geometry.to_numpy()
-        lines = lines[~shapely.is_empty(lines)]
-        # buffering each edge then dissolving is ~5x faster than buffering their union
-        cache[sid] = (shapely.union_all(shapely.buffer(shapely.simplify(lines, 2.0), REACH_BUFFER_M,
-                                                       quad_segs=2)) if len(lines) else None)
-    return cache[sid]

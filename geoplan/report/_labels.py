@@ -277,7 +277,7 @@ POPULATION_SOURCES: dict[str, tuple[str, str]] = {
     "buildings": ("住宅建筑面积", "residential building floor area"),
     "area": ("居住用地面积", "residential land area"),
 }
-"""The population sources of :func:`geoplan.population.population_weights`: (zh, en) names."""
+"""The population sources of :func:`geoplan.coverage.population.population_weights`: (zh, en) names."""
 
 _HIGHWAY_ZH: dict[str, str] = {
     "motorway": "高速公路", "trunk": "快速路", "primary": "主干路", "secondary": "次干路",
@@ -332,7 +332,7 @@ def weights_label(source: str | None, lang: str) -> str:
 
 
 def population_note(note: str | None, source: str | None, lang: str) -> str | None:
-    """The coverage's population note (English, from :mod:`geoplan.population`) for a page.
+    """The coverage's population note (English, from :mod:`geoplan.coverage.population`) for a page.
 
     In Chinese it is rebuilt from the known ``source`` ('raster', 'buildings', 'area'),
     keeping the raster's file name and the building shares the note gives; an unknown source

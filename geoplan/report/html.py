@@ -42,7 +42,6 @@ from geoplan.report._data import (
     frame,
     geoframe,
     plain,
-    reach_area,
     standard_rows,
     standards_order,
 )
@@ -125,7 +124,7 @@ class _Context:
         self.facilities = geoframe(coverage, "facilities")
         self.dead = geoframe(deadends, "dead_ends")
         self.cand = geoframe(deadends, "candidates")
-        self.sites = sites if isinstance(sites, gpd.GeoDataFrame) and len(sites) else None
+        self.sites = sites.table if sites is not None and len(sites) else None
         roads = layerset.layers.get("roads")
         self.roads = roads.geometry.to_numpy() if roads is not None and len(roads) else None
         if self.roads is not None:
@@ -145,7 +144,7 @@ class _Context:
         self.generated = datetime.now().strftime("%Y-%m-%d %H:%M")
 
     def reached_area(self, sid: str) -> Any:
-        return reach_area(self.coverage, sid)
+        return self.coverage.reach_area(sid) if self.coverage is not None else None
 
 
 def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
@@ -402,7 +401,7 @@ def write_reports(
     files["index"] = index
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
-        data_date=ctx.data_date, lang=lang, sites=ctx.sites)
+        data_date=ctx.data_date, lang=lang, sites=sites)
     _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
     if files.failures:
         logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),

@@ -45,7 +45,6 @@ from geoplan.report._data import (
     frame,
     geoframe,
     plain,
-    reach_area,
     standard_rows,
     standards_order,
     to_wgs84,
@@ -388,7 +387,7 @@ def _add_reached(
     if reached is None or "standard" not in reached.columns:
         return
     for sid in order:
-        area = reach_area(coverage, sid)
+        area = coverage.reach_area(sid)
         if area is None:
             continue
         area = shapely.simplify(area, 8.0, preserve_topology=True)
@@ -528,9 +527,9 @@ def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: 
 def _add_sites(groups: Mapping[str, folium.FeatureGroup], sites: Any, order: Sequence[str],
                rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str) -> bool:
     """Suggested new facility sites, in their standard's group; whether any were drawn."""
-    if not isinstance(sites, gpd.GeoDataFrame) or len(sites) == 0 or sites.crs is None:
+    if sites is None or len(sites) == 0 or sites.table.crs is None:
         return False
-    s = sites.loc[sites["standard"].astype(str).isin(list(order))].copy()
+    s = sites.table.loc[sites.table["standard"].astype(str).isin(list(order))].copy()
     if len(s) == 0:
         return False
     s["std_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)

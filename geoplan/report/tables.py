@@ -303,8 +303,8 @@ def write_workbook(
 
     if sites is not None and len(sites):
         tws = wb.create_sheet(sheet_title(lab["sheet_sites"], used))
-        lonlat = sites.geometry.to_crs("EPSG:4326")
-        sdf = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+        lonlat = sites.table.geometry.to_crs("EPSG:4326")
+        sdf = pd.DataFrame(sites.table.drop(columns=sites.table.geometry.name))
         sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
                            for x in sdf["standard"]]
         sdf["lon"], sdf["lat"] = lonlat.x.round(6).to_numpy(), lonlat.y.round(6).to_numpy()

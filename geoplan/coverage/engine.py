@@ -4,16 +4,16 @@ For each standard and district :func:`run_coverage` measures, side by side:
 
 * ``share_buffer``: the official indicator, the share of residential land (or street length for
   the linear toilet standards) inside the union of straight-line buffers around the facilities,
-  by exact overlay (:mod:`geoplan.buffer_share`);
+  by exact overlay (:mod:`geoplan.coverage.buffers`);
 * ``share_network``: the share of demand (grid pieces of residential land, or street samples)
   whose walking distance to the nearest facility is within the radius, on one city-wide walking
   graph built once per run (:mod:`geoplan.network`), with facilities reached at their access
-  points (:mod:`geoplan.access`);
+  points (:mod:`geoplan.coverage.access`);
 * ``share_population_buffer`` / ``share_population_network``: the same weighted by population
-  (:mod:`geoplan.population`).
+  (:mod:`geoplan.coverage.population`).
 
 Facilities come from the whole context area (study area + margin), so a facility just across a
-district line serves it. Gap polygons come from :mod:`geoplan.gaps`.
+district line serves it. Gap polygons come from :mod:`geoplan.coverage.gaps`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -33,27 +32,23 @@ import shapely
 from tqdm.auto import tqdm
 
 from geoplan._errors import StandardError
-from geoplan.access import access_points
-from geoplan.buffer_share import covered_fraction, served_area, union_of_buffers
 from geoplan.config import DemandSettings
-from geoplan.coverage_io import format_table, write_coverage
-from geoplan.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
-from geoplan.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
-from geoplan.population import PopulationWeights, population_weights
+from geoplan.coverage.access import access_points
+from geoplan.coverage.buffers import covered_fraction, served_area, union_of_buffers
+from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
+from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
+from geoplan.coverage.population import PopulationWeights, population_weights
+from geoplan.coverage.reach import reach_areas
+from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
+from geoplan.results import COVERAGE_TABLE, FACILITIES, REACHED, CoverageResult
 from geoplan.standards import FacilitySet, Standard, resolve_standards
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TABLE_COLUMNS", "CoverageResult", "format_table", "run_coverage", "write_coverage"]
+__all__ = ["TABLE_COLUMNS", "run_coverage"]
 
-TABLE_COLUMNS = [
-    "district", "standard", "name_zh", "name_en", "radius_m", "target", "demand_kind",
-    "demand_total", "demand_unit", "n_facilities", "share_buffer", "share_network",
-    "share_population_buffer", "share_population_network", "meets_target",
-    "uncovered_area_m2", "uncovered_population", "unreachable_points", "population_source",
-    "uncovered_length_m",
-]
-"""Columns of :attr:`CoverageResult.table` (``uncovered_length_m`` for linear standards only)."""
+TABLE_COLUMNS = COVERAGE_TABLE.names
+"""Columns of :attr:`CoverageResult.table` (see :data:`geoplan.results.COVERAGE_TABLE`)."""
 
 REACHED_SIMPLIFY_M = 1.0
 """Reached edges are simplified to this tolerance for maps."""
@@ -62,48 +57,6 @@ FACILITY_SNAP_FACTOR = 2.0
 """Facilities snap up to this many times ``max_snap_m``: a school or clinic mapped as one point
 in the middle of its grounds lies farther from the street than any home's door does (measured
 in Chengdu: schools up to 160 m). Farther facilities are left out and logged."""
-
-
-@dataclass
-class CoverageResult:
-    """Everything :func:`run_coverage` measured.
-
-    Attributes
-    ----------
-    table
-        One row per district × standard, columns :data:`TABLE_COLUMNS`. Shares are fractions in
-        [0, 1], NaN only when the district has no demand of that kind (population shares are
-        NaN for the linear street standards, whose demand is length, not people).
-    gaps
-        Uncovered residential land per standard × district × view (``buffer`` | ``network``):
-        columns ``standard, district, view, rank, area_m2, population, geometry``; rank 1 is
-        the largest gap of its group.
-    reached
-        Walked network within each standard's radius (lines): ``standard, item, radius_m,
-        distance_from, geometry``.
-    facilities
-        The facilities each standard used, as points (parks: a point on their surface):
-        ``standard, item, layer, name, kind, radius_m, district, n_access, geometry``; ``district``
-        is empty for facilities outside every district that still serve one.
-    districts
-        The districts with ``share_buffer__<id>`` and ``share_network__<id>`` columns.
-    street_gaps
-        For the linear (toilet) standards: uncovered stretches of street per standard ×
-        district × view, merged into lines: ``standard, district, view, rank, length_m,
-        geometry``; rank 1 is the longest of its group.
-    meta
-        ``population_source``, ``population_note``, ``graph`` (sizes), ``snapping`` (counts per
-        demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
-        of facilities no walkway reaches), ``timings`` (seconds per step).
-    """
-
-    table: pd.DataFrame
-    gaps: gpd.GeoDataFrame
-    reached: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
-    districts: gpd.GeoDataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
-    street_gaps: gpd.GeoDataFrame | None = None
 
 
 class _Timer:
@@ -338,11 +291,11 @@ def run_coverage(
     result = CoverageResult(
         table=table,
         gaps=rank_gaps(gap_frames, eng.crs),
-        reached=_concat(reached_frames, ["standard", "item", "radius_m", "distance_from"], eng.crs),
-        facilities=_concat(fac_frames, ["standard", "item", "layer", "name", "kind", "radius_m",
-                                        "district", "n_access"], eng.crs),
+        reached=_concat(reached_frames, REACHED.names, eng.crs),
+        facilities=_concat(fac_frames, FACILITIES.names, eng.crs),
         districts=dshares,
         street_gaps=rank_street_gaps(street_gap_frames, eng.crs),
+        reach_areas=gpd.GeoDataFrame(),
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,
@@ -353,7 +306,8 @@ def run_coverage(
             "timings": timer.timings,
         },
     )
-    timer.lap("assemble")
+    result.reach_areas = reach_areas(result.reached, [s.id for s in stds], eng.crs)
+    timer.lap("reach areas")
     logger.info("coverage: %d standards × %d districts in %.1f s", len(stds), eng.n_d,
                 sum(timer.timings.values()))
     return result
@@ -381,41 +335,38 @@ def _facility_frame(sid: str, item: str, layer: str, rows: gpd.GeoDataFrame, rad
         n_access = np.bincount(owner[snapped.ok], minlength=len(pts)).astype(np.int64)
     return gpd.GeoDataFrame({
         "standard": sid, "item": item, "layer": layer,
+        "source_id": (rows["source_id"].astype(str).to_numpy() if "source_id" in rows.columns
+                      else np.full(len(rows), "", dtype=object)),
         "name": rows["name"].astype(str).to_numpy() if len(rows) else np.zeros(0, dtype=object),
         "kind": _kind_column(rows, layer), "radius_m": radii, "district": district,
         "n_access": n_access,
     }, geometry=pts, crs=eng.crs)
 
 
-def _share(part: np.ndarray, total: np.ndarray) -> np.ndarray:
-    return np.divide(part, total, out=np.full(len(total), np.nan), where=total > 0)
-
-
 def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covered: np.ndarray,
                 pop: PopulationWeights | None, names: np.ndarray, n_d: int,
                 n_fac: int) -> list[dict[str, Any]]:
     d = dem.district
-    total = np.bincount(d, weights=dem.amount, minlength=n_d)
-    buf = np.clip(_share(np.bincount(d, weights=dem.amount * frac, minlength=n_d), total), 0, 1)
-    net = np.clip(_share(np.bincount(d, weights=dem.amount * covered, minlength=n_d), total), 0, 1)
+    total = district_totals(dem.amount, d, n_d)
+    buf = district_shares(dem.amount, d, frac, n_d)
+    net = district_shares(dem.amount, d, covered, n_d)
     unreachable = np.bincount(d[~dsnap.ok], minlength=n_d) if len(d) else np.zeros(n_d, int)
     if dem.is_linear or pop is None:
         pbuf = pnet = upop = np.full(n_d, np.nan)
         source = "none (street length)" if dem.is_linear else "area"
     else:
-        w = pop.weights
-        ptotal = np.bincount(d, weights=w, minlength=n_d)
-        pbuf = np.clip(_share(np.bincount(d, weights=w * frac, minlength=n_d), ptotal), 0, 1)
-        pnet = np.clip(_share(np.bincount(d, weights=w * covered, minlength=n_d), ptotal), 0, 1)
+        ptotal = district_totals(pop.weights, d, n_d)
+        pbuf = district_shares(pop.weights, d, frac, n_d)
+        pnet = district_shares(pop.weights, d, covered, n_d)
         pbuf = np.where(ptotal > 0, pbuf, buf)  # no people mapped: fall back to land share
         pnet = np.where(ptotal > 0, pnet, net)
-        upop = ptotal * (1.0 - np.nan_to_num(pbuf))
+        upop = uncovered_amount(ptotal, pbuf)
         source = pop.source
+    uncovered = uncovered_amount(total, buf)
     radius: Any = (std.radius_m if not std.radius_rule
                    else "/".join(f"{r.radius_m:g}" for r in std.radius_rule))
     rows = []
     for i in range(n_d):
-        uncovered = total[i] * (1.0 - buf[i]) if total[i] > 0 else 0.0
         rows.append({
             "district": names[i], "standard": std.id, "name_zh": std.name_zh,
             "name_en": std.name_en, "radius_m": radius, "target": std.target,
@@ -423,10 +374,10 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covere
             "n_facilities": n_fac, "share_buffer": buf[i], "share_network": net[i],
             "share_population_buffer": pbuf[i], "share_population_network": pnet[i],
             "meets_target": bool(np.isfinite(buf[i]) and buf[i] >= std.target - 1e-9),
-            "uncovered_area_m2": np.nan if dem.is_linear else uncovered,
+            "uncovered_area_m2": np.nan if dem.is_linear else uncovered[i],
             "uncovered_population": upop[i], "unreachable_points": int(unreachable[i]),
             "population_source": source,
-            "uncovered_length_m": uncovered if dem.is_linear else np.nan,
+            "uncovered_length_m": uncovered[i] if dem.is_linear else np.nan,
         })
     return rows
 

@@ -29,8 +29,8 @@ import pyproj
 import shapely
 
 from geoplan._errors import InputDataError
+from geoplan.coverage.demand import Demand
 from geoplan.crs import parse_declared_crs
-from geoplan.demand import Demand
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
     Parameters
     ----------
     demand
-        Residential demand from :func:`geoplan.demand.residential_grid`.
+        Residential demand from :func:`geoplan.coverage.demand.residential_grid`.
     layers
         A :class:`~geoplan.layers.LayerSet` (or mapping of canonical layers with ``buildings``).
     settings

@@ -1,0 +1,48 @@
+"""One documented shape per result: the results contract of geoplan.
+
+Every step returns one of these typed results; map, reports, workbook, notebooks and batch take
+them. Each table's columns (name, dtype family, unit, meaning) are listed once, in a
+:class:`Schema`, and each result's ``validate()`` names every missing or mistyped column.
+
+========================  =====================================================
+:class:`CoverageResult`   :func:`geoplan.coverage.run_coverage`
+:class:`DeadEndResult`    :func:`geoplan.deadends.run_deadends`
+:class:`SiteResult`       :func:`geoplan.siting.suggest_sites`
+:class:`RunResult`        :func:`geoplan.pipeline.run_analysis`
+========================  =====================================================
+
+``Schema.describe()`` gives a schema as a table, e.g. ``COVERAGE_TABLE.describe()``.
+"""
+
+from geoplan.results._schema import Column, Schema
+from geoplan.results.coverage import (
+    COVERAGE_TABLE,
+    FACILITIES,
+    GAPS,
+    REACH_AREAS,
+    REACHED,
+    STREET_GAPS,
+    CoverageResult,
+)
+from geoplan.results.deadends import CANDIDATES, CONNECTIVITY, DEAD_ENDS, DeadEndResult
+from geoplan.results.run import RunResult
+from geoplan.results.sites import SITES, SiteResult
+
+__all__ = [
+    "CANDIDATES",
+    "CONNECTIVITY",
+    "COVERAGE_TABLE",
+    "DEAD_ENDS",
+    "FACILITIES",
+    "GAPS",
+    "REACHED",
+    "REACH_AREAS",
+    "SITES",
+    "STREET_GAPS",
+    "Column",
+    "CoverageResult",
+    "DeadEndResult",
+    "RunResult",
+    "Schema",
+    "SiteResult",
+]

@@ -1,0 +1,152 @@
+"""The shape of a coverage result: :class:`CoverageResult` and its tables' columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import geopandas as gpd
+import pandas as pd
+
+from geoplan._errors import ResultSchemaError
+from geoplan.results._schema import Column, Schema
+
+__all__ = ["COVERAGE_TABLE", "FACILITIES", "GAPS", "REACHED", "REACH_AREAS", "STREET_GAPS",
+           "CoverageResult"]
+
+COVERAGE_TABLE = Schema("coverage.table", (
+    Column("district", "str", "", "District name."),
+    Column("standard", "str", "", "Standard id from the catalog (geoplan standards)."),
+    Column("name_zh", "str", "", "The standard's Chinese name."),
+    Column("name_en", "str", "", "The standard's English name."),
+    Column("radius_m", "any", "m", "Service radius; a rule such as '500/300' when it depends on "
+           "facility size."),
+    Column("target", "float", "share 0–1", "Target share the documents set."),
+    Column("demand_kind", "str", "", "residential, street_main, street_general or "
+           "riverside_park_paths."),
+    Column("demand_total", "float", "m² or m", "Residential land (m²) or street length (m) of the "
+           "district inside the data."),
+    Column("demand_unit", "str", "", "Unit of demand_total: m2 or m."),
+    Column("n_facilities", "int", "facilities", "Facilities of the standard in the context area."),
+    Column("share_buffer", "float", "share 0–1", "Official indicator: share of demand inside "
+           "straight-line buffers (NaN: no demand)."),
+    Column("share_network", "float", "share 0–1", "Share of demand within the radius by walking."),
+    Column("share_population_buffer", "float", "share 0–1", "share_buffer weighted by population "
+           "(NaN: no population source, or street demand)."),
+    Column("share_population_network", "float", "share 0–1", "share_network weighted by "
+           "population."),
+    Column("meets_target", "bool", "", "share_buffer >= target."),
+    Column("uncovered_area_m2", "float", "m²", "Residential land outside the buffers (NaN for "
+           "street standards)."),
+    Column("uncovered_population", "float", "people", "People outside the buffers (NaN without "
+           "a population source)."),
+    Column("unreachable_points", "int", "points", "Demand points farther than the snapping "
+           "limit from any walkway (counted as not reached by walking)."),
+    Column("population_source", "str", "", "Where the population weights came from."),
+    Column("uncovered_length_m", "float", "m", "Street length outside the buffers (NaN for area "
+           "standards)."),
+))
+
+GAPS = Schema("coverage.gaps", (
+    Column("standard", "str", "", "Standard id."),
+    Column("district", "str", "", "District name."),
+    Column("view", "str", "", "buffer (official, straight line) or network (walking)."),
+    Column("rank", "int", "", "1 = the largest gap of its standard, district and view."),
+    Column("area_m2", "float", "m²", "Uncovered residential land of the gap."),
+    Column("population", "float", "people or m²", "Population weight of the gap (m² of land when "
+           "no population source exists; see population_source)."),
+), geometry="Polygon")
+
+STREET_GAPS = Schema("coverage.street_gaps", (
+    Column("standard", "str", "", "Standard id (toilet standards)."),
+    Column("district", "str", "", "District name."),
+    Column("view", "str", "", "buffer or network."),
+    Column("rank", "int", "", "1 = the longest uncovered stretch of its group."),
+    Column("length_m", "float", "m", "Length of the uncovered street stretch."),
+), geometry="LineString")
+
+REACHED = Schema("coverage.reached", (
+    Column("standard", "str", "", "Standard id."),
+    Column("item", "str", "", "Facility set (basket item) the edges were reached from."),
+    Column("radius_m", "float", "m", "Radius walked."),
+    Column("distance_from", "float", "m", "Walking distance from the nearest facility at the "
+           "edge's start."),
+), geometry="LineString")
+
+REACH_AREAS = Schema("coverage.reach_areas", (
+    Column("standard", "str", "", "Standard id."),
+), geometry="Polygon")
+
+FACILITIES = Schema("coverage.facilities", (
+    Column("standard", "str", "", "Standard id."),
+    Column("item", "str", "", "Facility set (basket item)."),
+    Column("layer", "str", "", "Canonical layer the facility came from."),
+    Column("source_id", "str", "", "The input's id (OSM type/id or the planner's row id)."),
+    Column("name", "str", "", "Facility name."),
+    Column("kind", "str", "", "Facility kind (park, toilet, primary, …)."),
+    Column("radius_m", "float", "m", "Radius this facility serves."),
+    Column("district", "str", "", "District it lies in ('' outside every district)."),
+    Column("n_access", "int", "points", "Access points within reach of a walkway (0: buffer "
+           "share only)."),
+), geometry="Point")
+
+DISTRICTS = Schema("coverage.districts", (
+    Column("district", "str", "", "District name."),
+), geometry="Polygon", extra_columns=True)
+
+
+@dataclass
+class CoverageResult:
+    """Everything :func:`geoplan.coverage.run_coverage` measured.
+
+    Attributes
+    ----------
+    table
+        One row per district × standard (:data:`COVERAGE_TABLE`). Shares are fractions in
+        [0, 1], NaN only when the district has no demand of that kind (population shares are
+        NaN for the street standards, whose demand is length, not people).
+    gaps
+        Uncovered residential land per standard × district × view (:data:`GAPS`).
+    reached
+        Walked network within each standard's radius (:data:`REACHED`).
+    reach_areas
+        One polygon per standard: the reached edges buffered (:data:`REACH_AREAS`), drawn by
+        the map and the reports.
+    facilities
+        The facilities each standard used, as points (:data:`FACILITIES`).
+    districts
+        The districts with ``share_buffer__<id>`` and ``share_network__<id>`` columns.
+    street_gaps
+        Uncovered stretches of street of the toilet standards (:data:`STREET_GAPS`).
+    meta
+        ``population_source``, ``population_note``, ``graph`` (sizes), ``snapping`` (counts per
+        demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
+        of facilities no walkway reaches), ``timings`` (seconds per step).
+    """
+
+    table: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+    reached: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    street_gaps: gpd.GeoDataFrame
+    reach_areas: gpd.GeoDataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    SCHEMAS: ClassVar[dict[str, Schema]] = {"table": COVERAGE_TABLE, "gaps": GAPS, "street_gaps": STREET_GAPS,
+               "reached": REACHED, "reach_areas": REACH_AREAS, "facilities": FACILITIES,
+               "districts": DISTRICTS}
+    """Attribute name -> its :class:`~geoplan.results._schema.Schema`."""
+
+    def validate(self) -> None:
+        """Raise :class:`~geoplan._errors.ResultSchemaError` naming every missing or mistyped
+        column of every table."""
+        problems = [p for attr, schema in self.SCHEMAS.items()
+                    for p in schema.problems(getattr(self, attr))]
+        if problems:
+            raise ResultSchemaError(problems)
+
+    def reach_area(self, standard: str) -> Any:
+        """The walking reach of ``standard`` as one (Multi)Polygon, or None."""
+        mine = self.reach_areas.loc[self.reach_areas["standard"] == standard]
+        return mine.geometry.iloc[0] if len(mine) else None
