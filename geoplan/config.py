@@ -16,7 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from geoplan._errors import ConfigError, CRSError, StandardError
-from geoplan.layers.rules import LAYER_KINDS
+from geoplan.standards import check_config_standards
+from geoplan.vocab import LAYER_KINDS
 
 
 class _Strict(BaseModel):
@@ -282,10 +283,6 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
 
 
 def _standard_problems(config: AnalysisConfig) -> list[str]:
-    try:
-        from geoplan.standards import check_config_standards
-    except ImportError:  # the standards catalog is not built yet
-        return []
     try:
         check_config_standards(config)
     except StandardError as exc:

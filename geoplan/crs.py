@@ -29,7 +29,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -216,7 +216,7 @@ def parse_declared_crs(value: str | int | pyproj.CRS | DeclaredCRS | None) -> De
 # Converting layers to WGS 84
 # --------------------------------------------------------------------------------------------
 
-GeoData = gpd.GeoDataFrame | gpd.GeoSeries
+GeoData: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries
 
 
 def _same_crs(a: pyproj.CRS, b: pyproj.CRS) -> bool:
@@ -458,7 +458,7 @@ def _warn_if_ballpark(decl: DeclaredCRS, source: str) -> None:
 
 
 #: A study area: one shapely geometry, an array of them, or a GeoSeries/GeoDataFrame.
-StudyArea = shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame | npt.ArrayLike
+StudyArea: TypeAlias = shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame | npt.ArrayLike
 
 
 def utm_crs_for(lon: float, lat: float) -> pyproj.CRS:
@@ -566,7 +566,7 @@ def resolve_analysis_crs(spec: str | int | None, study_area_wgs84: StudyArea | N
             else _pyproj_crs(spec if alias is None else alias, analysis=True)
         )
     else:
-        crs = _pyproj_crs(spec, analysis=True)
+        crs = _pyproj_crs(spec if spec is not None else "EPSG:4326", analysis=True)
 
     def suggestion() -> str:
         try:

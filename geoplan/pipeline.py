@@ -7,46 +7,19 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 from geoplan.config import AnalysisConfig
 from geoplan.layers.load import LayerSet, district_summary, load_layers
+from geoplan.results import CoverageResult, DeadEndResult, RunResult, SiteResult
 from geoplan.standards import Standard, check_config_standards
 
 logger = logging.getLogger(__name__)
 
 STEPS = ("layers", "coverage", "sites", "deadends", "map", "report")
 """The steps of :func:`run_analysis`, in order."""
-
-
-@dataclass
-class RunResult:
-    """What one analysis run produced.
-
-    Attributes
-    ----------
-    layerset, coverage, deadends, sites
-        The in-memory results (see :mod:`geoplan.layers`, :mod:`geoplan.coverage`,
-        :mod:`geoplan.deadends`, :mod:`geoplan.siting`).
-    written
-        Every file written, in order.
-    timings
-        Seconds per step.
-    """
-
-    config: AnalysisConfig
-    out: Path
-    layerset: LayerSet
-    standards: list[Standard]
-    coverage: Any = None
-    deadends: Any = None
-    sites: Any = None
-    summary: Any = None
-    written: list[Path] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def run_analysis(
@@ -134,7 +107,7 @@ def compute_results(
     progress: bool = False,
     baseline: str | Path | None = None,
     timings: dict[str, float] | None = None,
-) -> tuple[Any, Any, Any]:
+) -> tuple[CoverageResult | None, DeadEndResult | None, SiteResult | None]:
     """Coverage, dead ends and suggested sites of an analysis, in memory (nothing is written).
 
     The one place the analysis steps are sequenced: ``geoplan run``, ``map`` and ``report``
@@ -147,7 +120,9 @@ def compute_results(
 
     standards = standards if standards is not None else check_config_standards(config)
     timings = timings if timings is not None else {}
-    coverage = deadends = sites = None
+    coverage: CoverageResult | None = None
+    deadends: DeadEndResult | None = None
+    sites: SiteResult | None = None
     clock = time.perf_counter()
     if "coverage" in steps:
         coverage = run_coverage(layerset, standards, config.demand, progress=progress)

@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from geoplan.crs import check_projected_crs
 from geoplan.results import SITES, CoverageResult, SiteResult
 from geoplan.standards import Standard
 
@@ -167,11 +168,12 @@ def suggest_sites(
     Returns
     -------
     SiteResult
-        ``table`` columns (:data:`geoplan.results.SITES`): district, standard, rank, covered_m2 (gap area the site covers; NaN for street
-        standards), covered_length_m (uncovered street length it covers; NaN for area
-        standards), covered_population, share_before, share_after (the share with the sites up
-        to this one), target, radius_m; point geometry in the analysis CRS.
+        One point per site in the analysis CRS; ``table`` columns as documented in
+        :data:`geoplan.results.SITES` (covered land or street length, people, the official share
+        before and after each site, target and radius).
     """
+    check_projected_crs(coverage.districts.crs if len(coverage.districts) else coverage.gaps.crs,
+                        "coverage result")
     gaps = coverage.gaps
     table = coverage.table.set_index(["district", "standard"])
     rows: list[dict[str, Any]] = []

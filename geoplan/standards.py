@@ -11,7 +11,7 @@ import difflib
 import functools
 from collections.abc import Mapping, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -19,11 +19,22 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from geoplan._errors import ConfigError, StandardError
+from geoplan.vocab import DemandKind
 
-if TYPE_CHECKING:
-    from geoplan.config import AnalysisConfig
 
-DemandKind = Literal["residential", "street_main", "street_general", "riverside_park_paths"]
+class StandardsChoice(Protocol):
+    """What :func:`check_config_standards` reads of a config (an
+    :class:`~geoplan.config.AnalysisConfig` has all three)."""
+
+    @property
+    def standards(self) -> Sequence[str | Mapping[str, Any]] | None: ...
+
+    @property
+    def custom_standards(self) -> Sequence[Mapping[str, Any]] | None: ...
+
+    @property
+    def targets(self) -> Mapping[str, float] | None: ...
+
 FACILITY_LAYERS = ("parks", "green_space", "toilets", "schools", "bus_stops", "services")
 
 
@@ -215,6 +226,7 @@ def resolve_standards(
     return standards
 
 
-def check_config_standards(config: AnalysisConfig) -> list[Standard]:
+def check_config_standards(config: StandardsChoice) -> list[Standard]:
     """Resolve the standards of ``config`` (raises :class:`ConfigError` on any problem)."""
-    return resolve_standards(config.standards, custom=config.custom_standards, targets=config.targets)
+    return resolve_standards(config.standards, custom=config.custom_standards or (),
+                             targets=config.targets)

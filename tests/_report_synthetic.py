@@ -17,8 +17,8 @@ from shapely.geometry import LineString, Point, box
 
 from geoplan.coverage.reach import reach_areas
 from geoplan.layers.load import LayerSet
-from geoplan.results import CoverageResult, SiteResult
 from geoplan.layers.schema import conform, empty_layer
+from geoplan.results import CoverageResult, SiteResult
 
 CRS = "EPSG:32648"
 X0, Y0 = 404_000.0, 3_392_000.0

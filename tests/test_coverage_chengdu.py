@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geoplan.coverage import format_table, run_coverage, write_coverage
 from geoplan.coverage import engine as cov
+from geoplan.coverage import run_coverage, write_coverage
 from geoplan.coverage.engine import TABLE_COLUMNS
 from geoplan.network import Snapped, node_distance, point_distance
 from geoplan.standards import check_config_standards

@@ -14,8 +14,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from geoplan import __version__
 from geoplan._errors import ConfigError, GeoplanError, StandardError
+from geoplan._version import __version__
 
 COMMANDS = (
     "run", "layers", "coverage", "deadends", "scenario", "map", "report", "standards", "fetch", "batch",

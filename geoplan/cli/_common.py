@@ -112,3 +112,11 @@ def print_table(frame: pd.DataFrame, *, title: str | None = None) -> None:
 def progress_enabled() -> bool:
     """Progress bars on an interactive terminal, off in CI or when GEOPLAN_NO_PROGRESS is set."""
     return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get("GEOPLAN_NO_PROGRESS")
+
+
+def with_standards(config: AnalysisConfig, ids: str | None) -> AnalysisConfig:
+    """The config restricted to the comma-separated standard ids (validated by the caller)."""
+    if not ids:
+        return config
+    chosen = [s.strip() for s in ids.split(",") if s.strip()]
+    return config.model_copy(update={"standards": chosen})

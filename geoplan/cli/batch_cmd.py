@@ -37,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
                         steps=steps, progress=progress_enabled())
     print_table(summarise(summary), title="batch results")
     print(f"wrote {Path(args.out) / 'batch_summary.csv'}")
-    failed = int((summary.get("status") != "ok").sum()) if "status" in summary else 0
+    failed = int((summary["status"] != "ok").sum()) if "status" in summary else 0
     return 1 if failed else 0

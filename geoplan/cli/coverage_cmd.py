@@ -11,8 +11,8 @@ from geoplan.cli._common import (
     config_from_args,
     load_layerset,
     output_dir,
+    with_standards,
 )
-from geoplan.config import AnalysisConfig
 from geoplan.standards import check_config_standards
 
 
@@ -41,14 +41,6 @@ def _progress() -> bool:
     return progress_enabled()
 
 
-def with_standards(config: AnalysisConfig, ids: str | None) -> AnalysisConfig:
-    """The config restricted to the comma-separated standard ids (validated later)."""
-    if not ids:
-        return config
-    chosen = [s.strip() for s in ids.split(",") if s.strip()]
-    return config.model_copy(update={"standards": chosen})
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan coverage``."""
     from geoplan.coverage import format_table, run_coverage, write_coverage
@@ -75,4 +67,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["register", "run", "with_standards"]
+__all__ = ["register", "run"]

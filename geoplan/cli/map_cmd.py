@@ -11,8 +11,9 @@ from geoplan.cli._common import (
     load_layerset,
     output_dir,
     progress_enabled,
+    with_standards,
 )
-from geoplan.cli.report_cmd import compute_results, with_standards
+from geoplan.pipeline import compute_results
 from geoplan.standards import check_config_standards
 
 

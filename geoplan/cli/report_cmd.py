@@ -13,8 +13,8 @@ from geoplan.cli._common import (
     load_layerset,
     output_dir,
     progress_enabled,
+    with_standards,
 )
-from geoplan.config import AnalysisConfig
 from geoplan.pipeline import compute_results
 from geoplan.standards import check_config_standards
 
@@ -37,13 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--lang", choices=("zh", "en"), default="zh",
                         help="language of the reports (default: zh)")
     parser.set_defaults(func=run)
-
-
-def with_standards(config: AnalysisConfig, ids: str | None) -> AnalysisConfig:
-    """The config restricted to the comma-separated standard ids (validated by the caller)."""
-    if not ids:
-        return config
-    return config.model_copy(update={"standards": [s.strip() for s in ids.split(",") if s.strip()]})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,4 +74,4 @@ def _relative(path: Path, base: Path) -> Path:
         return Path(path)
 
 
-__all__ = ["compute_results", "register", "run", "with_standards"]
+__all__ = ["register", "run"]

@@ -46,15 +46,17 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"\n{config.name}: coverage per district (buffer share = official indicator; "
           "network = walking distance)")
-    print(format_table(result.coverage.table))
+    if result.coverage is not None:
+        print(format_table(result.coverage.table))
     if result.sites is not None and len(result.sites):
         best = result.sites.table.loc[result.sites.table["rank"] == 1]
         print(f"\nsuggested sites: {len(result.sites)} in all; the first site per district and "
               f"standard would cover {best['covered_m2'].sum() / 1e4:.1f} ha of residential gaps "
               f"and {best['covered_length_m'].sum() / 1e3:.1f} km of streets without a toilet "
               "(sites.csv)")
-    print()
-    print(format_deadends(result.deadends))
+    if result.deadends is not None:
+        print()
+        print(format_deadends(result.deadends))
     print("\nsteps: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
     print(f"\noutput folder: {out}")
     for path in result.written:

@@ -16,9 +16,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
+
+from geoplan.crs import ensure_projected
 
 __all__ = ["QUAD_SEGS", "covered_fraction", "served_area", "union_of_buffers"]
 
@@ -29,14 +32,15 @@ QUAD_SEGS = 32
 
 
 def union_of_buffers(
-    geoms: np.ndarray, radii: np.ndarray, quad_segs: int = QUAD_SEGS
+    geoms: np.ndarray | gpd.GeoSeries, radii: np.ndarray, quad_segs: int = QUAD_SEGS
 ) -> BaseGeometry:
     """Union of buffers of ``geoms`` (points or polygons), each by its own radius.
 
     Parameters
     ----------
     geoms
-        Facility geometries (analysis CRS, metres). Polygons (parks) are buffered from their
+        Facility geometries (analysis CRS, metres). A GeoSeries in a geographic CRS is refused
+        (a radius in metres is not a radius in degrees). Polygons (parks) are buffered from their
         boundary outwards, so the park itself is served.
     radii
         Radius per geometry in metres; rows with a NaN or non-positive radius are skipped.
@@ -48,6 +52,8 @@ def union_of_buffers(
     shapely.Geometry
         A (Multi)Polygon; an empty Polygon when there is nothing to buffer.
     """
+    if isinstance(geoms, gpd.GeoSeries):
+        ensure_projected(geoms, "facility geometries")
     geoms = np.asarray(geoms, dtype=object)
     radii = np.asarray(radii, dtype=float)
     ok = np.isfinite(radii) & (radii > 0) & ~shapely.is_missing(geoms)

@@ -23,6 +23,8 @@ import numpy as np
 import shapely
 
 from geoplan._errors import InputDataError
+from geoplan.crs import ensure_projected
+from geoplan.vocab import LINEAR_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +38,6 @@ __all__ = [
     "street_samples",
 ]
 
-LINEAR_KINDS = ("street_main", "street_general", "riverside_park_paths")
-"""Demand kinds measured as street length (the others are residential area)."""
 
 RIVERSIDE_PARK_DISTANCE_M = 50.0
 """A park lies along water when it is within this distance of a water area or waterway."""
@@ -116,6 +116,8 @@ def residential_land(residential: gpd.GeoDataFrame, districts: gpd.GeoDataFrame)
     numpy.ndarray
         One (possibly empty) polygonal geometry per district, in district order.
     """
+    ensure_projected(districts, "districts")
+    ensure_projected(residential, "residential layer")
     dgeoms = districts.geometry.to_numpy()
     if len(residential) == 0:
         return np.array([shapely.Polygon() for _ in dgeoms], dtype=object)
@@ -165,6 +167,8 @@ def residential_grid(
     Demand
         Kind ``residential``; ``amount`` is the piece area in m².
     """
+    ensure_projected(districts, "districts")
+    ensure_projected(residential, "residential layer")
     if not grid_m > 0:
         raise InputDataError(f"demand grid spacing must be > 0 m, got {grid_m!r}")
     crs = districts.crs
@@ -191,7 +195,7 @@ def residential_grid(
     shapely.prepare(parts)
     inside = shapely.contains_properly(parts[owner], cells)
     hits = shapely.intersects(parts[owner], cells)
-    pieces = np.where(inside, cells, None).astype(object)
+    pieces = np.asarray(np.where(inside, cells, None), dtype=object)
     edge = hits & ~inside
     if edge.any():
         pieces[edge] = _polygonal(shapely.intersection(cells[edge], parts[owner[edge]]))
@@ -296,6 +300,7 @@ def street_samples(
     Demand
         ``amount`` is the piece length in metres.
     """
+    ensure_projected(districts, "districts")
     if not step_m > 0:
         raise InputDataError(f"street sampling step must be > 0 m, got {step_m!r}")
     crs = districts.crs

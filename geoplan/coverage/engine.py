@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -40,8 +40,14 @@ from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank
 from geoplan.coverage.population import PopulationWeights, population_weights
 from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
+from geoplan.crs import check_projected_crs
 from geoplan.results import COVERAGE_TABLE, FACILITIES, REACHED, CoverageResult
 from geoplan.standards import FacilitySet, Standard, resolve_standards
+
+if TYPE_CHECKING:
+    from geoplan.layers.load import LayerSet
+    from geoplan.network import Snapped
+
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +112,7 @@ def _kind_column(rows: gpd.GeoDataFrame, layer: str) -> np.ndarray:
 class _Engine:
     """State shared by all standards of one run: demand, weights, graph, snapped points."""
 
-    def __init__(self, layerset: Any, settings: DemandSettings, kinds: set[str],
+    def __init__(self, layerset: LayerSet, settings: DemandSettings, kinds: set[str],
                  timer: _Timer) -> None:
         from geoplan.network import build_walk_graph, snap_points
 
@@ -193,7 +199,7 @@ class _Engine:
 
 
 def run_coverage(
-    layerset: Any,
+    layerset: LayerSet,
     standards: Sequence[Standard | str] | None = None,
     demand_settings: DemandSettings | None = None,
     *,
@@ -228,6 +234,7 @@ def run_coverage(
     geoplan._errors.InputDataError
         For an unusable population raster.
     """
+    check_projected_crs(layerset.crs, "layer set")
     timer = _Timer()
     settings = demand_settings or DemandSettings()
     stds = _resolve(standards)
@@ -343,7 +350,7 @@ def _facility_frame(sid: str, item: str, layer: str, rows: gpd.GeoDataFrame, rad
     }, geometry=pts, crs=eng.crs)
 
 
-def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covered: np.ndarray,
+def _table_rows(std: Standard, dem: Demand, dsnap: Snapped, frac: np.ndarray, covered: np.ndarray,
                 pop: PopulationWeights | None, names: np.ndarray, n_d: int,
                 n_fac: int) -> list[dict[str, Any]]:
     d = dem.district

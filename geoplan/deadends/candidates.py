@@ -145,10 +145,10 @@ def opening_candidates(
             best = _best_target(i, ends[i], dist[k], tree, targets, seg_edges[i], net, settings)
             if best is None:
                 continue
-            gap, detour, edge, point = best
+            gap, detour_m, edge, point = best
             way = int(g.edge_source[edge])
             out.iloc[i, out.columns.get_loc("gap_m")] = gap
-            out.iloc[i, out.columns.get_loc("detour_m")] = detour
+            out.iloc[i, out.columns.get_loc("detour_m")] = detour_m
             out.iloc[i, out.columns.get_loc("target_source_id")] = net.roads["source_id"].iat[way]
             out.iloc[i, out.columns.get_loc("target_highway")] = net.roads["highway"].iat[way]
             out.iloc[i, out.columns.get_loc("target_name")] = net.roads["name"].iat[way]

@@ -92,5 +92,5 @@ def inside_share(
         s = inside / lengths[i] if lengths[i] > 0 else 1.0
         if s > share[i]:
             share[i] = s
-            label[i] = f"{labels.iat[j]} {ids.iat[j]}".strip()
+            label[i] = f"{labels.iat[j]!s} {ids.iat[j]!s}".strip()
     return share, label

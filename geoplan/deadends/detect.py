@@ -159,7 +159,7 @@ def _walk_segments(net: RoadNetwork) -> list[tuple[int, list[int], int]]:
 
 
 def _segment_geometry(g: WalkGraph, start: int, edges: list[int]) -> shapely.LineString:
-    coords = []
+    coords: list[np.ndarray] = []
     node = start
     for e in edges:
         xy = shapely.get_coordinates(g.edge_geometry[e])
@@ -340,10 +340,10 @@ def _categorise(
     assign(private_cont, "private_compound",
            np.array([f"continues into private road {c}" for c in cont], dtype=object))
     if compounds is not None and len(compounds):
-        share, label = inside_share(out.geometry.to_numpy(), ends, compounds)
+        share, names = inside_share(out.geometry.to_numpy(), ends, compounds)
         inside = share >= params.compound_inside_share
         assign(inside, "private_compound",
-               np.array([f"{100 * s:.0f}% inside {lbl}" for s, lbl in zip(share, label, strict=True)],
+               np.array([f"{100 * s:.0f}% inside {lbl}" for s, lbl in zip(share, names, strict=True)],
                         dtype=object))
 
     assign(out["highway"].to_numpy() == "service", "service", "ends on a service road")

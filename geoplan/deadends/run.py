@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -14,6 +14,7 @@ import shapely
 
 from geoplan._io import write_csv, write_gpkg
 from geoplan.config import DeadEndSettings
+from geoplan.crs import check_projected_crs
 from geoplan.deadends.candidates import opening_candidates
 from geoplan.deadends.compounds import compound_polygons
 from geoplan.deadends.connectivity import assign_districts, connectivity_table
@@ -28,13 +29,18 @@ from geoplan.deadends.params import DeadEndParams
 from geoplan.deadends.progress import check_overlap, match_progress, progress_table
 from geoplan.results import DEAD_ENDS, DeadEndResult
 
+if TYPE_CHECKING:
+    from geoplan.config import AnalysisConfig
+    from geoplan.layers.load import LayerSet
+
+
 logger = logging.getLogger(__name__)
 
 RESULT_COLUMNS = DEAD_ENDS.names
 """Columns of :attr:`DeadEndResult.dead_ends` (besides the geometry), in order."""
 
 
-def _gates(layerset: Any, gates: gpd.GeoSeries | None) -> gpd.GeoSeries | None:
+def _gates(layerset: LayerSet, gates: gpd.GeoSeries | None) -> gpd.GeoSeries | None:
     if gates is not None:
         return gates
     try:
@@ -47,14 +53,14 @@ def _gates(layerset: Any, gates: gpd.GeoSeries | None) -> gpd.GeoSeries | None:
     return entrances.geometry.loc[mask]
 
 
-def _layer(layerset: Any, kind: str) -> gpd.GeoDataFrame | None:
+def _layer(layerset: LayerSet, kind: str) -> gpd.GeoDataFrame | None:
     try:
         return layerset[kind]
     except KeyError:
         return None
 
 
-def _detect(layerset: Any, settings: DeadEndSettings, extras: OsmExtras | None,
+def _detect(layerset: LayerSet, settings: DeadEndSettings, extras: OsmExtras | None,
             noexit_nodes: gpd.GeoSeries | None, params: DeadEndParams) -> tuple[Any, gpd.GeoDataFrame]:
     net = build_road_network(layerset["roads"], params)
     grounds = extras.grounds if extras is not None else None
@@ -70,11 +76,11 @@ def _detect(layerset: Any, settings: DeadEndSettings, extras: OsmExtras | None,
 
 
 def run_deadends(
-    layerset: Any,
+    layerset: LayerSet,
     settings: DeadEndSettings,
     *,
     noexit_nodes: gpd.GeoSeries | None = None,
-    baseline: Any = None,
+    baseline: LayerSet | None = None,
     extras: OsmExtras | None = None,
     baseline_extras: OsmExtras | None = None,
     params: DeadEndParams | None = None,
@@ -109,6 +115,7 @@ def run_deadends(
     geoplan._errors.InputDataError
         If the baseline does not overlap the current data.
     """
+    check_projected_crs(layerset.crs, "layer set")
     params = params or DeadEndParams()
     districts = layerset.districts
     net, found = _detect(layerset, settings, extras, noexit_nodes, params)
@@ -140,7 +147,7 @@ def run_deadends(
                          crs=found.crs, districts=districts, progress_detail=detail)
 
 
-def _progress(baseline: Any, layerset: Any, current: gpd.GeoDataFrame, net: Any,
+def _progress(baseline: Any, layerset: LayerSet, current: gpd.GeoDataFrame, net: Any,
               settings: DeadEndSettings, extras: OsmExtras | None,
               params: DeadEndParams) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     roads = baseline["roads"]
@@ -165,8 +172,8 @@ def _progress(baseline: Any, layerset: Any, current: gpd.GeoDataFrame, net: Any,
 
 
 def deadends_for_config(
-    config: Any,
-    layerset: Any = None,
+    config: AnalysisConfig,
+    layerset: LayerSet | None = None,
     *,
     baseline_path: str | Path | None = None,
     params: DeadEndParams | None = None,

@@ -14,8 +14,8 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from geoplan import __version__
 from geoplan._io import atomic_path
+from geoplan._version import __version__
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,9 @@ from geoplan.layers.from_osm import osm_layers
 from geoplan.layers.merge import merge_points
 from geoplan.layers.osm import OsmData, read_osm
 from geoplan.layers.repair import IssueLog, repair
-from geoplan.layers.rules import LAYER_KINDS, catalog_keys, load_catalog
-from geoplan.layers.schema import GEOMETRY, LAYER_ORDER, conform, empty_layer
+from geoplan.layers.rules import catalog_keys, load_catalog
+from geoplan.layers.schema import LAYER_ORDER, conform, empty_layer
+from geoplan.vocab import GEOMETRY, LAYER_KINDS
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan.layers.schema import GEOMETRY
+from geoplan.vocab import GEOMETRY
 
 logger = logging.getLogger(__name__)
 

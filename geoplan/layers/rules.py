@@ -16,26 +16,10 @@ from typing import Any
 import yaml
 
 from geoplan._errors import ConfigError
+from geoplan.vocab import LAYER_KINDS
 
 Rule = Mapping[str, Any]
 
-LAYER_KINDS = (
-    "roads",
-    "walkways",
-    "parks",
-    "green_space",
-    "entrances",
-    "toilets",
-    "schools",
-    "bus_stops",
-    "residential",
-    "buildings",
-    "water",
-    "waterways",
-    "railways",
-    "services",
-)
-"""Every layer kind geoplan knows, in the order outputs list them (districts come first)."""
 
 
 def default_catalog_path() -> Path:
@@ -134,8 +118,8 @@ def rule_matches(rule: Rule, tags: Mapping[str, str]) -> bool:
     """
     for key, allowed in rule.items():
         if key.endswith("!~"):
-            value = tags.get(key[:-2]) or ""
-            if any(s in value for s in allowed):
+            text = tags.get(key[:-2]) or ""
+            if any(s in text for s in allowed):
                 return False
             continue
         contains = key.endswith("~")

@@ -8,12 +8,14 @@ number of a file), ``name`` (empty string when unknown) and a geometry in the an
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geoplan._errors import InputDataError
+from geoplan.vocab import GEOMETRY
 
 COMMON = {"source": "str", "source_id": "str", "name": "str"}
 
@@ -41,13 +43,6 @@ SCHEMAS: dict[str, dict[str, str]] = {
 }
 """Columns (besides the common ones and ``geometry``) of each layer kind, with their types."""
 
-GEOMETRY: dict[str, str] = {
-    "districts": "area", "roads": "line", "walkways": "line", "parks": "area",
-    "green_space": "area", "entrances": "point", "toilets": "point", "schools": "point",
-    "bus_stops": "point", "residential": "area", "buildings": "area", "water": "area",
-    "waterways": "line", "railways": "line", "services": "point",
-}
-"""The geometry family of each layer kind."""
 
 LAYER_ORDER = ("districts", *[k for k in SCHEMAS if k != "districts"])
 
@@ -57,7 +52,7 @@ _GEOM_TYPES = {
     "area": {"Polygon", "MultiPolygon"},
 }
 _EMPTY = {"str": "", "bool": False, "float": np.nan, "int": 0}
-_DTYPES = {"str": object, "bool": bool, "float": "float64", "int": "int64"}
+_DTYPES: dict[str, Any] = {"str": object, "bool": bool, "float": "float64", "int": "int64"}
 
 
 def columns(kind: str) -> list[str]:

@@ -81,7 +81,7 @@ class Snapped:
     edge: np.ndarray
     offset: np.ndarray
     distance: np.ndarray
-    status: np.ndarray = field(default=None)  # type: ignore[assignment]
+    status: np.ndarray = field(default=None)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         edge = np.asarray(self.edge, dtype=np.int64)

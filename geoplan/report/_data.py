@@ -10,12 +10,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+if TYPE_CHECKING:
+    from geoplan.results import CoverageResult
+
 
 COORD_DECIMALS = 6
 """Decimals kept in WGS84 coordinates written to HTML (~0.1 m)."""
@@ -37,7 +41,7 @@ def geoframe(result: Any, attr: str) -> gpd.GeoDataFrame | None:
     return None
 
 
-def standards_order(coverage: Any) -> list[str]:
+def standards_order(coverage: CoverageResult | None) -> list[str]:
     """Standard ids in the order of the coverage table (first seen first)."""
     table = frame(coverage, "table")
     if "standard" not in table.columns:
@@ -45,7 +49,7 @@ def standards_order(coverage: Any) -> list[str]:
     return list(dict.fromkeys(table["standard"].astype(str)))
 
 
-def standard_rows(coverage: Any) -> dict[str, dict[str, Any]]:
+def standard_rows(coverage: CoverageResult | None) -> dict[str, dict[str, Any]]:
     """Standard id -> its descriptive fields (names, radius, target) from the coverage table."""
     table = frame(coverage, "table")
     out: dict[str, dict[str, Any]] = {}

@@ -13,7 +13,7 @@ from typing import Any
 from branca.element import MacroElement
 from folium.template import Template
 
-from geoplan import __version__
+from geoplan._version import __version__
 from geoplan.report._labels import labels
 
 PASS_COLOUR = "#1a9850"

@@ -14,9 +14,10 @@ import base64
 import functools
 import re
 from importlib import resources
+from typing import cast
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,7 +46,7 @@ def make_offline(m: folium.Map) -> folium.Map:
     """Replace ``m``'s CDN links by inline Leaflet JS and CSS (in place); returns ``m``."""
     m.default_js = []
     m.default_css = []
-    header = m.get_root().header
+    header = cast(Figure, m.get_root()).header
     header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="geoplan_leaflet_css")
     header.add_child(Element(f"<script>{leaflet_js()}</script>"), name="geoplan_leaflet_js")
     return m

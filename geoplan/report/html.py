@@ -25,16 +25,15 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import jinja2
 import pandas as pd
 import shapely
 from tqdm import tqdm
 
-from geoplan import __version__
 from geoplan._io import atomic_path, ensure_writable_dir
+from geoplan._version import __version__
 from geoplan.report._data import (
     district_slugs,
     fmt_number,
@@ -55,6 +54,12 @@ from geoplan.report._labels import (
 from geoplan.report.maps import coverage_class
 from geoplan.report.static_maps import gap_svg
 from geoplan.report.tables import population_known, weights_source, write_workbook
+
+if TYPE_CHECKING:
+    from geoplan.config import AnalysisConfig
+    from geoplan.layers.load import LayerSet
+    from geoplan.results import CoverageResult, DeadEndResult, SiteResult
+
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +93,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _provenance(config: Any) -> dict[str, str]:
+def _provenance(config: AnalysisConfig | None) -> dict[str, str]:
     """Standard id -> "document, clause" from the standards catalog, when a config is given."""
     if config is None:
         return {}
@@ -110,8 +115,9 @@ def _provenance(config: Any) -> dict[str, str]:
 class _Context:
     """Everything shared by the district pages, prepared once."""
 
-    def __init__(self, layerset: Any, coverage: Any, deadends: Any, config: Any,
-                 lang: str, gap_view: str, sites: Any = None) -> None:
+    def __init__(self, layerset: LayerSet, coverage: CoverageResult | None,
+                 deadends: DeadEndResult | None, config: AnalysisConfig | None,
+                 lang: str, gap_view: str, sites: SiteResult | None = None) -> None:
         self.coverage = coverage
         self.lang = lang
         self.lab = labels(lang)
@@ -183,7 +189,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
     row_df = ctx.table.loc[(ctx.table["standard"].astype(str) == sid)
                            & (ctx.table["district"].astype(str) == district)]
     info = ctx.rows[sid]
-    rec: Mapping[str, Any] = row_df.iloc[0].to_dict() if len(row_df) else {}
+    rec: Mapping[Any, Any] = row_df.iloc[0].to_dict() if len(row_df) else {}
     people = population_known(row_df)
     meets = plain(rec.get("meets_target"))
     status = "na" if meets is None else "pass" if meets else "fail"
@@ -322,16 +328,16 @@ def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, 
 
 
 def write_reports(
-    layerset: Any,
-    coverage: Any,
-    deadends: Any,
-    config: Any,
+    layerset: LayerSet,
+    coverage: CoverageResult | None,
+    deadends: DeadEndResult | None,
+    config: AnalysisConfig | None,
     out_dir: str | os.PathLike[str],
     *,
     progress: bool = False,
     lang: str = "zh",
     gap_view: str = "network",
-    sites: Any = None,
+    sites: SiteResult | None = None,
 ) -> ReportFiles:
     """Write the per-district HTML reports, their index and the Excel workbook.
 

@@ -29,13 +29,13 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import geopandas as gpd
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, Figure
 
 from geoplan._errors import ConfigError, OutputError
 from geoplan._io import atomic_path
@@ -67,6 +67,12 @@ from geoplan.report._map_controls import (
 )
 from geoplan.report._offline import external_references, make_offline
 from geoplan.report.tables import population_known, weights_source
+
+if TYPE_CHECKING:
+    from geoplan.config import AnalysisConfig
+    from geoplan.layers.load import LayerSet
+    from geoplan.results import CoverageResult, DeadEndResult, SiteResult
+
 
 logger = logging.getLogger(__name__)
 
@@ -144,19 +150,19 @@ def _add_geojson(
 
 
 def build_map(
-    layerset: Any,
-    coverage: Any,
-    deadends: Any = None,
+    layerset: LayerSet,
+    coverage: CoverageResult | None,
+    deadends: DeadEndResult | None = None,
     *,
     lang: str = "zh",
     tiles: str | None = None,
     tianditu_key: str | None = None,
     title: str | None = None,
     data_date: str | None = None,
-    config: Any = None,
+    config: AnalysisConfig | None = None,
     standard: str | None = None,
     gap_view: str = "network",
-    sites: Any = None,
+    sites: SiteResult | None = None,
 ) -> folium.Map:
     """Build the offline meeting map.
 
@@ -219,7 +225,7 @@ def build_map(
                    control_scale=False, zoom_control="bottomright", prefer_canvas=False,
                    zoom_snap=0.25, zoom_delta=0.5)
     make_offline(m)
-    m.get_root().header.add_child(Element(MAP_CSS), name="geoplan_css")
+    cast(Figure, m.get_root()).header.add_child(Element(MAP_CSS), name="geoplan_css")
     # keep the data clear of the legend (left) and the open layer panel (right)
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(200, 10),
                  padding_bottom_right=(240, 10))
@@ -251,7 +257,7 @@ def build_map(
     for group in groups.values():
         group.add_to(m)
     if standard_items:
-        sections.append(legend_coverage(lab, standard_items[0]["legend"], sites=has_sites))
+        sections.append(legend_coverage(lab, str(standard_items[0]["legend"]), sites=has_sites))
     legend_fac, facility_items = _add_facilities(m, layerset, lab, lang)
     sections.append(legend_fac)
     legend_dead, road_items = _add_deadends(m, deadends, lab, lang)
@@ -314,7 +320,7 @@ def _legend_heading(row: Mapping[str, Any], lab: Mapping[str, str], lang: str) -
     return f"{name}（{note}）" if lang == "zh" else f"{name} ({note})"
 
 
-def _add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> folium.FeatureGroup:
+def _add_context(m: folium.Map, layerset: LayerSet, lab: Mapping[str, str]) -> folium.FeatureGroup:
     """Roads and water drawn lightly, so that the map reads with no tiles."""
     group = folium.FeatureGroup(name=lab["layer_context"], show=True, control=False)
     water = layerset.layers.get("water")
@@ -336,7 +342,8 @@ def _add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> folium
 
 
 def _add_coverage_layers(
-    groups: Mapping[str, folium.FeatureGroup], dist_wgs: gpd.GeoDataFrame, coverage: Any, order: list[str],
+    groups: Mapping[str, folium.FeatureGroup], dist_wgs: gpd.GeoDataFrame,
+    coverage: CoverageResult | None, order: list[str],
     rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str,
 ) -> bool:
     table = frame(coverage, "table")
@@ -379,12 +386,12 @@ def _add_coverage_layers(
 
 
 def _add_reached(
-    groups: Mapping[str, folium.FeatureGroup], coverage: Any, order: list[str],
+    groups: Mapping[str, folium.FeatureGroup], coverage: CoverageResult | None, order: list[str],
     rows: Mapping[str, Mapping[str, Any]],
     lab: Mapping[str, str], lang: str,
 ) -> None:
     reached = geoframe(coverage, "reached")
-    if reached is None or "standard" not in reached.columns:
+    if coverage is None or reached is None or "standard" not in reached.columns:
         return
     for sid in order:
         area = coverage.reach_area(sid)
@@ -401,7 +408,7 @@ def _add_reached(
 
 
 def _add_gaps(
-    groups: Mapping[str, folium.FeatureGroup], coverage: Any, order: list[str],
+    groups: Mapping[str, folium.FeatureGroup], coverage: CoverageResult | None, order: list[str],
     rows: Mapping[str, Mapping[str, Any]],
     lab: Mapping[str, str], lang: str, view: str,
 ) -> None:
@@ -437,7 +444,7 @@ def _add_gaps(
 
 
 def _add_street_gaps(
-    groups: Mapping[str, folium.FeatureGroup], coverage: Any, order: list[str],
+    groups: Mapping[str, folium.FeatureGroup], coverage: CoverageResult | None, order: list[str],
     rows: Mapping[str, Mapping[str, Any]],
     lab: Mapping[str, str], lang: str, view: str,
 ) -> None:
@@ -473,7 +480,7 @@ def _facility_props(gdf: gpd.GeoDataFrame, kind: str, lab: Mapping[str, str], la
     return out
 
 
-def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: str
+def _add_facilities(m: folium.Map, layerset: LayerSet, lab: Mapping[str, str], lang: str
                     ) -> tuple[str, list[dict[str, Any]]]:
     """Facilities by kind; returns the legend section and the layer panel's items."""
     legend = []
@@ -514,8 +521,7 @@ def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: 
                      class_name=f"gp-fac gp-fac-{kind}",
                      marker=folium.CircleMarker(radius=radius, fill=True,
                                                    className=f"gp-fac gp-fac-{kind}"),
-                     style=lambda f, c=colour: {"color": "#222", "weight": 1, "fillColor": c,
-                                                "fillOpacity": 0.95})
+                     style=_facility_style(colour))
         items.append({"key": kind, "label": lab[f"fac_{kind}"], "layer": layer})
         legend.append(f'<div class="row"><span class="dot" style="background:{colour}"></span>'
                       f'{html.escape(lab[f"fac_{kind}"])}</div>')
@@ -524,7 +530,14 @@ def _add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: 
     return f"<h3>{html.escape(lab['legend_facilities'])}</h3>" + "".join(legend), items
 
 
-def _add_sites(groups: Mapping[str, folium.FeatureGroup], sites: Any, order: Sequence[str],
+def _facility_style(colour: str) -> Callable[[Any], dict[str, Any]]:
+    """The folium style function of one facility kind's markers."""
+    def style(_feature: Any) -> dict[str, Any]:
+        return {"color": "#222", "weight": 1, "fillColor": colour, "fillOpacity": 0.95}
+    return style
+
+
+def _add_sites(groups: Mapping[str, folium.FeatureGroup], sites: SiteResult | None, order: Sequence[str],
                rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str) -> bool:
     """Suggested new facility sites, in their standard's group; whether any were drawn."""
     if sites is None or len(sites) == 0 or sites.table.crs is None:
@@ -564,7 +577,7 @@ def _yes_no(value: Any, lab: Mapping[str, str]) -> str:
     return "—" if value is None else lab["yes"] if bool(value) else lab["no"]
 
 
-def _add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str], lang: str
+def _add_deadends(m: folium.Map, deadends: DeadEndResult | None, lab: Mapping[str, str], lang: str
                   ) -> tuple[str, list[dict[str, Any]]]:
     """Dead-end roads and suggested openings; returns the legend section and panel items."""
     legend = []
@@ -651,10 +664,10 @@ def render_map(m: folium.Map) -> str:
 
 
 def write_map(
-    layerset: Any,
-    coverage: Any,
-    deadends: Any,
-    config: Any,
+    layerset: LayerSet,
+    coverage: CoverageResult | None,
+    deadends: DeadEndResult | None,
+    config: AnalysisConfig | None,
     out_dir: str | os.PathLike[str],
     *,
     lang: str = "zh",
@@ -663,7 +676,7 @@ def write_map(
     title: str | None = None,
     data_date: str | None = None,
     standard: str | None = None,
-    sites: Any = None,
+    sites: SiteResult | None = None,
 ) -> Path:
     """Build the meeting map and write it to ``<out_dir>/map.html`` atomically.
 

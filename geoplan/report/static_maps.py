@@ -13,10 +13,12 @@ import itertools
 import re
 import warnings
 from collections.abc import Sequence
+from typing import Any, cast
 
 import matplotlib
 import numpy as np
 import shapely
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -55,7 +57,7 @@ def _polygon_path(geom: BaseGeometry) -> MplPath | None:
     return MplPath(np.concatenate(verts), np.concatenate(codes))
 
 
-def _draw_polygons(ax, geoms: Sequence[BaseGeometry], **style) -> None:
+def _draw_polygons(ax: Axes, geoms: Sequence[BaseGeometry], **style: Any) -> None:
     for geom in geoms:
         if geom is None or geom.is_empty:
             continue
@@ -66,7 +68,7 @@ def _draw_polygons(ax, geoms: Sequence[BaseGeometry], **style) -> None:
                     ax.add_patch(PathPatch(path, **style))
 
 
-def _draw_lines(ax, geoms: Sequence[BaseGeometry], **style) -> None:
+def _draw_lines(ax: Axes, geoms: Sequence[BaseGeometry], **style: Any) -> None:
     """All line parts of ``geoms`` as one collection (one SVG group, fast to write)."""
     segments = []
     for geom in geoms:
@@ -134,7 +136,7 @@ def gap_svg(
     half_w = half_h * aspect
     view = shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
 
-    with matplotlib.rc_context(_RC), warnings.catch_warnings():
+    with matplotlib.rc_context(cast(Any, _RC)), warnings.catch_warnings():
         # layout may measure CJK text with a font that lacks it; the browser draws the text
         warnings.filterwarnings("ignore", message=r"Glyph .* missing from")
         warnings.filterwarnings("ignore", message=r"findfont: ")
@@ -145,7 +147,9 @@ def gap_svg(
         ax.set_xlim(cx - half_w, cx + half_w)
         ax.set_ylim(cy - half_h, cy + half_h)
         ax.set_aspect("equal")
-        ax.add_patch(PathPatch(_polygon_path(view), facecolor="#f4f2ec", edgecolor="none"))
+        frame = _polygon_path(view)
+        if frame is not None:
+            ax.add_patch(PathPatch(frame, facecolor="#f4f2ec", edgecolor="none"))
         if reached is not None and not reached.is_empty:
             _draw_polygons(ax, [shapely.intersection(reached, view)], facecolor="#4575b4",
                            alpha=0.18, edgecolor="none")

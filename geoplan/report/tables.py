@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -24,8 +24,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from geoplan import __version__
 from geoplan._io import atomic_path
+from geoplan._version import __version__
 from geoplan.report._data import frame, geoframe, plain, standard_rows, standards_order
 from geoplan.report._labels import (
     POPULATION_SOURCES,
@@ -34,6 +34,10 @@ from geoplan.report._labels import (
     value_label,
     weights_label,
 )
+
+if TYPE_CHECKING:
+    from geoplan.results import CoverageResult, DeadEndResult, SiteResult
+
 
 logger = logging.getLogger(__name__)
 
@@ -208,15 +212,15 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
 
 
 def write_workbook(
-    coverage: Any,
-    deadends: Any,
+    coverage: CoverageResult | None,
+    deadends: DeadEndResult | None,
     target: str | os.PathLike[str],
     *,
     title: str = "geoplan",
     sources: Sequence[str] = (),
     data_date: str | None = None,
     lang: str = "zh",
-    sites: Any = None,
+    sites: SiteResult | None = None,
 ) -> Path:
     """Write the analysis workbook atomically.
 

@@ -1,0 +1,56 @@
+"""The shared vocabulary of geoplan: layer kinds, geometry families, demand kinds.
+
+A leaf module: it imports nothing from geoplan, so every other module (config, layers,
+standards, coverage) can name these without importing each other.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+__all__ = [
+    "DEMAND_KINDS",
+    "GEOMETRY",
+    "LAYER_KINDS",
+    "LINEAR_KINDS",
+    "DemandKind",
+    "GeometryFamily",
+]
+
+LAYER_KINDS: tuple[str, ...] = (
+    "roads",
+    "walkways",
+    "parks",
+    "green_space",
+    "entrances",
+    "toilets",
+    "schools",
+    "bus_stops",
+    "residential",
+    "buildings",
+    "water",
+    "waterways",
+    "railways",
+    "services",
+)
+"""Every layer kind geoplan knows, in the order outputs list them (districts come first)."""
+
+GeometryFamily = Literal["point", "line", "area"]
+"""How a layer's features are drawn: points, lines, or areas (Polygon / MultiPolygon)."""
+
+GEOMETRY: dict[str, GeometryFamily] = {
+    "districts": "area", "roads": "line", "walkways": "line", "parks": "area",
+    "green_space": "area", "entrances": "point", "toilets": "point", "schools": "point",
+    "bus_stops": "point", "residential": "area", "buildings": "area", "water": "area",
+    "waterways": "line", "railways": "line", "services": "point",
+}
+"""The geometry family of each layer kind (and of ``districts``)."""
+
+DemandKind = Literal["residential", "street_main", "street_general", "riverside_park_paths"]
+"""What a standard's demand is: residential land (area, people) or street length of a class."""
+
+DEMAND_KINDS: tuple[str, ...] = get_args(DemandKind)
+"""Every demand kind, residential first."""
+
+LINEAR_KINDS: tuple[str, ...] = DEMAND_KINDS[1:]
+"""Demand kinds measured as street length (the others are residential area)."""
