@@ -35,7 +35,6 @@ class StandardsChoice(Protocol):
     @property
     def targets(self) -> Mapping[str, float] | None: ...
 
-FACILITY_LAYERS = ("parks", "green_space", "toilets", "schools", "bus_stops", "services")
 
 
 class FacilitySet(BaseModel):

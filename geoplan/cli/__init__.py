@@ -48,13 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"geoplan.cli.{name}_cmd")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"geoplan.cli.{name}_cmd":
-                continue  # command not built in this version
-            raise
-        module.register(sub)
+        importlib.import_module(f"geoplan.cli.{name}_cmd").register(sub)
     return parser
 
 

@@ -11,6 +11,7 @@ from geoplan.cli._common import (
     config_from_args,
     load_layerset,
     output_dir,
+    progress_enabled,
     with_standards,
 )
 from geoplan.standards import check_config_standards
@@ -33,14 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _progress() -> bool:
-    try:
-        from geoplan.cli._common import progress_enabled
-    except ImportError:  # pragma: no cover - older _common
-        return False
-    return progress_enabled()
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan coverage``."""
     from geoplan.coverage import format_table, run_coverage, write_coverage
@@ -51,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     layerset = load_layerset(config)
     t_layers = time.perf_counter() - t0
-    result = run_coverage(layerset, standards, config.demand, progress=_progress())
+    result = run_coverage(layerset, standards, config.demand, progress=progress_enabled())
     written = write_coverage(result, out)
     t_total = time.perf_counter() - t0
     print(f"\n{config.name}: coverage per district "

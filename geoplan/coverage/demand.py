@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 
 from geoplan._errors import InputDataError
+from geoplan._lines import line_substrings
 from geoplan.crs import ensure_projected
 from geoplan.vocab import LINEAR_KINDS
 
@@ -336,27 +337,8 @@ def street_samples(
     start = k * piece_len
     line = parts[owner]
     points = shapely.line_interpolate_point(line, start + piece_len / 2)
-    pieces = _substrings(line, start, start + piece_len)
+    pieces = line_substrings(line, start, start + piece_len)
     district = di[pidx[owner]].astype(np.int64)
     demand = Demand(kind, points, pieces, piece_len, district, crs)
     logger.info("%s demand: %d samples over %.1f km", kind, len(demand), piece_len.sum() / 1e3)
     return demand
-
-
-def _substrings(lines: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Vectorised sub-lines between distances ``a < b`` along each line."""
-    xy, gi = shapely.get_coordinates(lines, return_index=True)
-    seg = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
-    seg[gi[1:] != gi[:-1]] = 0.0
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    first = np.searchsorted(gi, np.arange(len(lines)))
-    cum = cum - cum[first][gi]
-    inner = (cum > a[gi]) & (cum < b[gi])
-    pa = shapely.get_coordinates(shapely.line_interpolate_point(lines, a))
-    pb = shapely.get_coordinates(shapely.line_interpolate_point(lines, b))
-    ids = np.concatenate([np.arange(len(lines)), gi[inner], np.arange(len(lines))])
-    n = len(lines)
-    rank = np.concatenate([np.zeros(n), np.ones(int(inner.sum())), np.full(n, 2.0)])
-    pts = np.concatenate([pa, xy[inner], pb])
-    order = np.lexsort((rank, ids))
-    return shapely.linestrings(pts[order], indices=ids[order])

@@ -55,12 +55,6 @@ class OsmData:
     bounds_note: str = ""
 
 
-def is_osm_file(path: str | Path) -> bool:
-    """Whether ``path`` has an OSM file suffix geoplan can read."""
-    name = str(path).lower()
-    return name.endswith(OSM_SUFFIXES)
-
-
 class _Collector(osmium.SimpleHandler):
     """Collect tagged OSM objects whose keys the catalog uses."""
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
+from geoplan._lines import line_substrings
 from geoplan.network.engine import _check_limit, node_distance, point_distance
 from geoplan.network.graph import WalkGraph
 from geoplan.network.snap import Snapped
@@ -43,26 +43,6 @@ def _merge_intervals(
     p_hi = np.full(int(piece[-1]) + 1, -np.inf)
     np.maximum.at(p_hi, piece, hi)
     return p_edge, p_lo, p_hi
-
-
-def _substrings(graph: WalkGraph, edge: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Vectorised substring of edge geometries between offsets a < b (metres from edge_u)."""
-    geoms = graph.edge_geometry[edge]
-    xy, gi = shapely.get_coordinates(geoms, return_index=True)
-    seg = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
-    seg[gi[1:] != gi[:-1]] = 0.0
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    first = np.searchsorted(gi, np.arange(len(edge)))
-    cum = cum - cum[first][gi]  # distance of each vertex from the start of its own line
-    inner = (cum > a[gi]) & (cum < b[gi])
-    pa = shapely.get_coordinates(shapely.line_interpolate_point(geoms, a))
-    pb = shapely.get_coordinates(shapely.line_interpolate_point(geoms, b))
-    # order: start point, inner vertices, end point; stable sort by (line, rank)
-    ids = np.concatenate([np.arange(len(edge)), gi[inner], np.arange(len(edge))])
-    rank = np.concatenate([np.zeros(len(edge)), np.ones(int(inner.sum())), np.full(len(edge), 2.0)])
-    pts = np.concatenate([pa, xy[inner], pb])
-    order = np.lexsort((rank, ids))
-    return shapely.linestrings(pts[order], indices=ids[order])
 
 
 def _pieces_holding(
@@ -130,7 +110,7 @@ def reached_edges(graph: WalkGraph, sources: Snapped, limit: float) -> gpd.GeoDa
     geometry = np.empty(len(edge), dtype=object)
     geometry[full] = graph.edge_geometry[edge[full]]
     if (~full).any():
-        geometry[~full] = _substrings(graph, edge[~full], lo[~full], hi[~full])
+        geometry[~full] = line_substrings(graph.edge_geometry[edge[~full]], lo[~full], hi[~full])
     dist_lo = np.minimum(point_distance(graph, d, sources, edge, lo, np.inf), limit)
     dist_hi = np.minimum(point_distance(graph, d, sources, edge, hi, np.inf), limit)
     nearest = np.minimum(dist_lo, dist_hi)

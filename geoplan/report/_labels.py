@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Literal
-
-Lang = Literal["zh", "en"]
 
 _ZH: dict[str, str] = {
     "district": "区县",
