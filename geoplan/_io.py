@@ -67,10 +67,41 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""Text starting with one of these is read as a formula by spreadsheet programs."""
+
+
+def neutralise_text(value: object) -> object:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    Only strings change: numbers (negative ones too) stay numbers. The apostrophe is the
+    common practice (OWASP "CSV injection"): Excel and LibreOffice then show the text as is.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells (and header) cannot be run as spreadsheet formulas."""
+    safe = df.copy()
+    for col in safe.columns:
+        if not (pd.api.types.is_numeric_dtype(safe[col]) or pd.api.types.is_bool_dtype(safe[col])
+                or pd.api.types.is_datetime64_any_dtype(safe[col])):
+            safe[col] = safe[col].map(neutralise_text)
+    safe.columns = [neutralise_text(c) for c in safe.columns]
+    return safe
+
+
 def write_csv(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
-    """Write ``df`` as UTF-8 CSV with a byte-order mark, so Excel shows Chinese text correctly."""
+    """Write ``df`` as UTF-8 CSV with a byte-order mark, so Excel shows Chinese text correctly.
+
+    Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return) get a leading ``'``; numbers stay numbers.
+    """
     with atomic_path(target) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+        # CRLF line ends (RFC 4180) so that a field holding a bare CR is quoted, not split
+        csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     logger.info("wrote %s", target)
     return Path(target)
 
