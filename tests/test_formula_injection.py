@@ -54,7 +54,7 @@ def test_csv_text_neutralised_numbers_kept(tmp_path: Path) -> None:
     with target.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["district", "share", "code"]
-    for (name, share, code), payload, number in zip(rows[1:], PAYLOADS, df["share"], strict=True):
+    for (name, share, _code), payload, number in zip(rows[1:], PAYLOADS, df["share"], strict=True):
         assert name == "'" + payload
         assert float(share) == number and not share.startswith("'")
     assert [r[2] for r in rows[1:]] == ["510104", "'-", "", "", "a=b", "x", "y"]

@@ -19,8 +19,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.formatting.rule import FormulaRule
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
