@@ -7,6 +7,7 @@ an exception mid-write never leaves a half file that looks whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import tempfile
@@ -38,12 +39,52 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
         if not tmp.exists():
-            raise OutputError(f"nothing was written for {target}")
+            raise OutputError(f"nothing was written for {shown_path(target)}")
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if _disk_full(exc):
+            raise OutputError(
+                f"disk full while writing {shown_path(target)}: free some space or choose "
+                "another folder with --out"
+            ) from exc
         raise
+
+
+_STAGING: dict[Path, Path] = {}
+"""Staging folder -> the output folder it becomes (see :mod:`geoplan._outdir`)."""
+
+
+def register_staging(staging: Path, target: Path | None) -> None:
+    """Show files of ``staging`` under ``target`` in messages (``target`` None: forget it)."""
+    if target is None:
+        _STAGING.pop(staging, None)
+    else:
+        _STAGING[staging] = target
+
+
+def shown_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as the user knows it: a file in a staging folder under its final folder."""
+    path = Path(path)
+    for staging, target in list(_STAGING.items()):
+        try:
+            return target / path.relative_to(staging)
+        except ValueError:
+            continue
+    return path
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (an OSError, or a GDAL/openpyxl error wrapping one) means the disk is full."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(seen) or "Disk full" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from geoplan import __version__
 from geoplan._errors import ConfigError, GeoplanError, StandardError
+from geoplan._outdir import Interrupted
 
 COMMANDS = (
     "run", "layers", "coverage", "deadends", "scenario", "map", "report", "standards", "fetch", "batch",
@@ -85,8 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeoplanError as exc:
         print(f"geoplan {args.command}: {exc}", file=sys.stderr)
         return 1
+    except Interrupted as exc:
+        print(f"geoplan: interrupted; {exc}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print("geoplan: interrupted; no partial output was left behind", file=sys.stderr)
+        print("geoplan: interrupted; every file already written is whole (files are written "
+              "atomically)", file=sys.stderr)
         return 130
     except Exception as exc:
         if os.environ.get("GEOPLAN_DEBUG"):

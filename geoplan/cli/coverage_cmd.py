@@ -10,7 +10,7 @@ from geoplan.cli._common import (
     add_input_args,
     config_from_args,
     load_layerset,
-    output_dir,
+    staged_output,
 )
 from geoplan.config import AnalysisConfig
 from geoplan.standards import check_config_standards
@@ -55,12 +55,14 @@ def run(args: argparse.Namespace) -> int:
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
     standards = check_config_standards(config)  # unknown ids fail before any work
-    out = output_dir(args, config)
-    t0 = time.perf_counter()
-    layerset = load_layerset(config)
-    t_layers = time.perf_counter() - t0
-    result = run_coverage(layerset, standards, config.demand, progress=_progress())
-    written = write_coverage(result, out)
+    with staged_output(args, config, "coverage") as run:
+        out = run.target
+        t0 = time.perf_counter()
+        layerset = load_layerset(config)
+        t_layers = time.perf_counter() - t0
+        result = run_coverage(layerset, standards, config.demand, progress=_progress())
+        written = dict(zip(
+            ("csv", "gpkg"), run.commit(write_coverage(result, run.path).values()), strict=False))
     t_total = time.perf_counter() - t0
     print(f"\n{config.name}: coverage per district "
           "(buffer share = official indicator; network = by walking)")

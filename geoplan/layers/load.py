@@ -80,13 +80,15 @@ def _parse_osm(
     path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | None
 ) -> tuple[dict[str, gpd.GeoDataFrame], BaseGeometry, str]:
     key = cache.cache_key(path, catalog["_hash"]) + ("-" + "_".join(map(str, bounds)) if bounds else "")
-    cached = cache.load(key)
-    if cached is not None:
-        return cached
+    hit = cache.load_frames(key)
+    if hit is not None:
+        frames, extra = hit
+        return frames, shapely.from_wkb(str(extra["extent"])), str(extra["bounds_note"])
     osm: OsmData = read_osm(path, catalog_keys(catalog), bounds)
-    result = (osm_layers(osm, catalog), osm.bounds, osm.bounds_note)
-    cache.store(key, result)
-    return result
+    layers = osm_layers(osm, catalog)
+    cache.store_frames(key, layers, {"extent": shapely.to_wkb(osm.bounds, hex=True),
+                                     "bounds_note": osm.bounds_note})
+    return layers, osm.bounds, osm.bounds_note
 
 
 def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -> LayerSet:
