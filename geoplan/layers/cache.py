@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TypeAlias
 
@@ -110,7 +110,7 @@ def store_frames(key: str, frames: Mapping[str, gpd.GeoDataFrame],
         meta: dict[str, JSONValue] = {"format": FORMAT_NAME, "version": CACHE_FORMAT, "key": key,
                                       "geoplan": __version__, "extra": dict(extra or {})}
         tables: dict[str, JSONValue] = {}
-        with atomic_path(gpkg) as tmp:
+        with atomic_path(gpkg) as tmp, _fast_sqlite():
             for i, (name, frame) in enumerate(frames.items()):
                 table = f"t{i}"
                 tables[name] = _write_frame(frame, tmp, table)
@@ -121,6 +121,17 @@ def store_frames(key: str, frames: Mapping[str, gpd.GeoDataFrame],
     except (OSError, ValueError, TypeError, pyogrio.errors.DataSourceError) as exc:
         logger.warning("could not write the layer cache %s: %s", gpkg, exc)
         _remove(gpkg, meta_path)
+
+
+@contextlib.contextmanager
+def _fast_sqlite() -> Iterator[None]:
+    """GDAL's SQLite without fsync while a cache entry is written (it is hashed afterwards)."""
+    before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
 
 
 def _write_frame(frame: gpd.GeoDataFrame, path: Path, table: str) -> dict[str, JSONValue]:
@@ -148,8 +159,9 @@ def _write_frame(frame: gpd.GeoDataFrame, path: Path, table: str) -> dict[str, J
         out["ix"] = [json.dumps(_jsonable(v)) for v in frame.index]
     plain = gpd.GeoDataFrame(out, geometry=frame.geometry.to_numpy(), crs=frame.crs,
                              index=pd.RangeIndex(len(frame)))
+    # no spatial index and no fsync per table: the entry is checked by its hash instead
     plain.to_file(path, layer=table, driver="GPKG", engine="pyogrio", geometry_type="Unknown",
-                  promote_to_multi=False)
+                  promote_to_multi=False, SPATIAL_INDEX="NO")
     return {"table": table, "columns": [str(c) for c in columns], "dtypes": dtypes,
             "json": encoded, "geometry": str(geom_name), "rows": len(frame),
             "crs": frame.crs.to_wkt() if frame.crs is not None else None,
