@@ -176,6 +176,7 @@ def compute_results(
     """
     from geoplan.coverage import run_coverage
     from geoplan.deadends.run import deadends_for_config
+    from geoplan.layers.checks import require_walkways
     from geoplan.siting import suggest_sites
 
     standards = standards if standards is not None else check_config_standards(config)
@@ -183,6 +184,7 @@ def compute_results(
     coverage = deadends = sites = None
     clock = time.perf_counter()
     if "coverage" in steps:
+        require_walkways(layerset, config)
         coverage = run_coverage(layerset, standards, config.demand, progress=progress)
         clock = _tick(timings, "coverage", clock)
     if "sites" in steps and coverage is not None:

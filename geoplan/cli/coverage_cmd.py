@@ -52,6 +52,7 @@ def with_standards(config: AnalysisConfig, ids: str | None) -> AnalysisConfig:
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan coverage``."""
     from geoplan.coverage import format_table, run_coverage, write_coverage
+    from geoplan.layers.checks import require_walkways
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
     standards = check_config_standards(config)  # unknown ids fail before any work
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         layerset = load_layerset(config)
         t_layers = time.perf_counter() - t0
+        require_walkways(layerset, config)
         result = run_coverage(layerset, standards, config.demand, progress=_progress())
         written = dict(zip(
             ("csv", "gpkg"), run.commit(write_coverage(result, run.path).values()), strict=False))

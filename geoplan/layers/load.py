@@ -17,6 +17,7 @@ from geoplan._errors import InputDataError
 from geoplan.config import AnalysisConfig
 from geoplan.crs import resolve_analysis_crs
 from geoplan.layers import cache
+from geoplan.layers.checks import check_file_sources_inside
 from geoplan.layers.districts import clip_districts, read_districts
 from geoplan.layers.files import load_file_layer
 from geoplan.layers.from_osm import osm_layers
@@ -146,6 +147,7 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
     )
     study_area = shapely.union_all(districts.geometry.to_numpy())
     context = shapely.intersection(study_area.buffer(margin_m), extent)
+    check_file_sources_inside(config, wgs_layers, context, crs)
 
     layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
     for kind in LAYER_KINDS:
