@@ -7,6 +7,7 @@ an exception mid-write never leaves a half file that looks whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import tempfile
@@ -38,12 +39,52 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
         if not tmp.exists():
-            raise OutputError(f"nothing was written for {target}")
+            raise OutputError(f"nothing was written for {shown_path(target)}")
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if _disk_full(exc):
+            raise OutputError(
+                f"disk full while writing {shown_path(target)}: free some space or choose "
+                "another folder with --out"
+            ) from exc
         raise
+
+
+_STAGING: dict[Path, Path] = {}
+"""Staging folder -> the output folder it becomes (see :mod:`geoplan._outdir`)."""
+
+
+def register_staging(staging: Path, target: Path | None) -> None:
+    """Show files of ``staging`` under ``target`` in messages (``target`` None: forget it)."""
+    if target is None:
+        _STAGING.pop(staging, None)
+    else:
+        _STAGING[staging] = target
+
+
+def shown_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as the user knows it: a file in a staging folder under its final folder."""
+    path = Path(path)
+    for staging, target in list(_STAGING.items()):
+        try:
+            return target / path.relative_to(staging)
+        except ValueError:
+            continue
+    return path
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (an OSError, or a GDAL/openpyxl error wrapping one) means the disk is full."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(seen) or "Disk full" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
@@ -67,10 +108,41 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""Text starting with one of these is read as a formula by spreadsheet programs."""
+
+
+def neutralise_text(value: object) -> object:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    Only strings change: numbers (negative ones too) stay numbers. The apostrophe is the
+    common practice (OWASP "CSV injection"): Excel and LibreOffice then show the text as is.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells (and header) cannot be run as spreadsheet formulas."""
+    safe = df.copy()
+    for col in safe.columns:
+        if not (pd.api.types.is_numeric_dtype(safe[col]) or pd.api.types.is_bool_dtype(safe[col])
+                or pd.api.types.is_datetime64_any_dtype(safe[col])):
+            safe[col] = safe[col].map(neutralise_text)
+    safe.columns = [neutralise_text(c) for c in safe.columns]
+    return safe
+
+
 def write_csv(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
-    """Write ``df`` as UTF-8 CSV with a byte-order mark, so Excel shows Chinese text correctly."""
+    """Write ``df`` as UTF-8 CSV with a byte-order mark, so Excel shows Chinese text correctly.
+
+    Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return) get a leading ``'``; numbers stay numbers.
+    """
     with atomic_path(target) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+        # CRLF line ends (RFC 4180) so that a field holding a bare CR is quoted, not split
+        csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     logger.info("wrote %s", target)
     return Path(target)
 

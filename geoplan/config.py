@@ -8,6 +8,7 @@ Relative paths are resolved against the config file's folder.
 
 from __future__ import annotations
 
+import codecs
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -19,9 +20,14 @@ from geoplan._errors import ConfigError, CRSError, StandardError
 from geoplan.standards import check_config_standards
 from geoplan.vocab import LAYER_KINDS
 
+MIN_GRID_M = 1.0
+"""Finer demand grids than this measure nothing more (parcels are metres wide) and run out of memory."""
+MAX_GRID_M = 500.0
+"""Coarser demand grids than this miss whole blocks of housing."""
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class FileSource(_Strict):
@@ -68,7 +74,8 @@ class OsmSource(_Strict):
 class DemandSettings(_Strict):
     """How demand is sampled and weighted."""
 
-    grid_m: float = Field(25.0, gt=0, description="spacing of residential demand points")
+    grid_m: float = Field(25.0, ge=MIN_GRID_M, le=MAX_GRID_M,
+                          description="spacing of residential demand points (1–500 m)")
     street_sample_m: float = Field(25.0, gt=0, le=25.0, description="sampling step along streets")
     max_snap_m: float = Field(100.0, gt=0, description="farther than this from a walkway = unreachable")
     population_raster: Path | None = None
@@ -150,17 +157,75 @@ def load_config(path: str | os.PathLike[str], *, check_files: bool = True) -> An
         Listing every problem found, each with its key path.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(str(path), [
+            "this is a folder, not a configuration file; give the YAML file "
+            "(e.g. analyses/chengdu_core.yaml)"])
     if not path.is_file():
         raise ConfigError(str(path), ["the configuration file does not exist"])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raw = yaml.load(read_text_utf8(path, what="the configuration file"), Loader=_UniqueKeyLoader)
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from exc
+    except DuplicateKeyError as exc:
+        raise ConfigError(str(path), [str(exc)]) from None
+    except yaml.YAMLError as exc:
         raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["the file must hold a mapping of keys (name:, districts:, …)"])
     raw = {**raw, "source_file": path.resolve()}
     return config_from_dict(raw, base_dir=path.resolve().parent, source=str(path),
                             check_files=check_files)
+
+
+def read_text_utf8(path: Path, *, what: str) -> str:
+    """The text of ``path``, which must be UTF-8 (a byte-order mark is fine).
+
+    Raises
+    ------
+    ConfigError
+        When the file is not UTF-8, saying which encoding it looks like and how to fix it.
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        guess = ""
+        try:
+            data.decode("gb18030")
+            guess = " (it looks like GBK/GB18030, common on Chinese Windows)"
+        except UnicodeDecodeError:
+            pass
+        raise ConfigError(str(path), [
+            f"{what} is not UTF-8{guess}: byte {exc.start} cannot be decoded. Save it as UTF-8 "
+            "(in Notepad: Save As, Encoding: UTF-8; in VS Code: Reopen/Save with Encoding)"
+        ]) from None
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping names one key twice."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping (YAML says it is an error;
+    PyYAML would silently keep the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key; the base class reports it
+                break
+            if duplicate:
+                first = seen[key].start_mark.line + 1
+                raise DuplicateKeyError(
+                    f"the key {key!r} appears twice (lines {first} and "
+                    f"{key_node.start_mark.line + 1}); YAML keeps only one, so delete or merge "
+                    "the other")
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
 
 
 def config_from_dict(
@@ -242,6 +307,12 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
         except CRSError as exc:
             problems.append(f"{where}: {exc}")
 
+    def file_ok(where: str, path: Path) -> None:
+        if path.is_dir():
+            problems.append(f"{where}: {path} is a folder; give the file inside it")
+        elif not path.is_file():
+            problems.append(f"{where}: file not found: {path}")
+
     crs_ok("districts.crs", config.districts.crs)
     crs_ok("demand.population_raster_crs", config.demand.population_raster_crs)
     if str(config.crs).lower() not in ("auto", "utm"):
@@ -258,26 +329,33 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
         for kind, sources in layers.items():
             for i, src in enumerate(sources):
                 crs_ok(f"{where}.{kind}[{i}].crs", src.crs)
-                if check_files and not src.path.is_file():
-                    problems.append(f"{where}.{kind}[{i}].path: file not found: {src.path}")
+                if check_files:
+                    file_ok(f"{where}.{kind}[{i}].path", src.path)
+                if src.encoding is not None:
+                    try:
+                        codecs.lookup(src.encoding)
+                    except LookupError:
+                        problems.append(f"{where}.{kind}[{i}].encoding: unknown encoding "
+                                        f"{src.encoding!r}; use utf-8, gb18030 or gbk")
     if check_files:
-        if not config.districts.path.is_file():
-            problems.append(f"districts.path: file not found: {config.districts.path}")
+        file_ok("districts.path", config.districts.path)
         if config.osm.path is None and not config.layers:
             problems.append(
                 "osm.path: no OSM file and no layer files are configured; give `osm: {path: ...}` "
                 "or run `geoplan fetch CONFIG` to download one"
             )
+        elif config.osm.path is not None and config.osm.path.is_dir():
+            file_ok("osm.path", config.osm.path)
         elif config.osm.path is not None and not config.osm.path.is_file():
             problems.append(
                 f"osm.path: file not found: {config.osm.path}. Download it with "
                 "`geoplan fetch CONFIG` (needs the internet) or point osm.path at an extract."
             )
         raster = config.demand.population_raster
-        if raster is not None and not raster.is_file():
-            problems.append(f"demand.population_raster: file not found: {raster}")
-        if config.layers_catalog is not None and not config.layers_catalog.is_file():
-            problems.append(f"layers_catalog: file not found: {config.layers_catalog}")
+        if raster is not None:
+            file_ok("demand.population_raster", raster)
+        if config.layers_catalog is not None:
+            file_ok("layers_catalog", config.layers_catalog)
     problems += _standard_problems(config)
     return problems
 

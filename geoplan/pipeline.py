@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
+from geoplan._outdir import OutputRun
 from geoplan.config import AnalysisConfig
 from geoplan.layers.load import LayerSet, district_summary, load_layers
 from geoplan.results import CoverageResult, DeadEndResult, RunResult, SiteResult
@@ -30,8 +31,14 @@ def run_analysis(
     progress: bool = False,
     map_options: dict[str, Any] | None = None,
     baseline: str | Path | None = None,
+    command: str = "run",
 ) -> RunResult:
     """Run the analysis of ``config`` and write every output into ``out``.
+
+    The folder ends up holding this run's files and nothing else, with ``run.json``
+    describing them; it is written as a whole at the end (see :class:`geoplan._outdir.OutputRun`),
+    so a failed, interrupted or killed run leaves the previous content as it was, and a second
+    run into the same folder at the same time stops at once.
 
     Parameters
     ----------
@@ -47,15 +54,41 @@ def run_analysis(
         Keyword arguments for :func:`geoplan.report.maps.write_map` (lang, tiles, …).
     baseline
         An older OSM extract: dead-end progress (opened 断头路) is measured against it.
-    """
-    from geoplan.coverage.output import write_coverage
-    from geoplan.deadends import write_deadends
+    command
+        The command name recorded in ``run.json``.
 
+    Raises
+    ------
+    geoplan._outdir.OutputBusyError
+        If another run is writing into the same folder.
+    """
     unknown = set(steps) - set(STEPS)
     if unknown:
         raise ValueError(f"unknown steps {sorted(unknown)}; choose from {STEPS}")
     standards = check_config_standards(config)
-    out_dir = ensure_writable_dir(Path(out) if out else config.output)
+    target = ensure_writable_dir(Path(out) if out else config.output)
+    extra = [("baseline", Path(baseline))] if baseline else []
+    with OutputRun(target, command=command, config=config, extra_inputs=extra) as staging:
+        result = _run_steps(config, staging.path, standards, steps=steps, progress=progress,
+                            map_options=map_options, baseline=baseline)
+        result.written = staging.commit(result.written)
+    result.out = target
+    return result
+
+
+def _run_steps(
+    config: AnalysisConfig,
+    out_dir: Path,
+    standards: list[Standard],
+    *,
+    steps: tuple[str, ...],
+    progress: bool,
+    map_options: dict[str, Any] | None,
+    baseline: str | Path | None,
+) -> RunResult:
+    """Every step of :func:`run_analysis`, writing into ``out_dir`` (the staging folder)."""
+    from geoplan.coverage.output import write_coverage
+    from geoplan.deadends import write_deadends
 
     clock = time.perf_counter()
     layerset = load_layers(config)
@@ -116,6 +149,7 @@ def compute_results(
     """
     from geoplan.coverage import run_coverage
     from geoplan.deadends.run import deadends_for_config
+    from geoplan.layers.checks import require_walkways
     from geoplan.siting import suggest_sites
 
     standards = standards if standards is not None else check_config_standards(config)
@@ -125,6 +159,7 @@ def compute_results(
     sites: SiteResult | None = None
     clock = time.perf_counter()
     if "coverage" in steps:
+        require_walkways(layerset, config)
         coverage = run_coverage(layerset, standards, config.demand, progress=progress)
         clock = _tick(timings, "coverage", clock)
     if "sites" in steps and coverage is not None:

@@ -56,8 +56,12 @@ def run_scenario(config: AnalysisConfig, name: str, standards: Sequence[Standard
     """Measure coverage without and with scenario ``name``; return :func:`compare`'s table."""
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
+    from geoplan.layers.checks import require_walkways
 
-    before = run_coverage(load_layers(config), standards, config.demand).table
     planned = scenario_config(config, name)
-    after = run_coverage(load_layers(planned), standards, config.demand).table
+    planned_layers = load_layers(planned)  # a planned file far from the districts fails here, first
+    today = load_layers(config)
+    require_walkways(today, config)
+    before = run_coverage(today, standards, config.demand).table
+    after = run_coverage(planned_layers, standards, config.demand).table
     return compare(before, after)

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from geoplan._errors import ConfigError, GeoplanError, StandardError
+from geoplan._outdir import Interrupted
 from geoplan._version import __version__
 
 COMMANDS = (
@@ -79,8 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeoplanError as exc:
         print(f"geoplan {args.command}: {exc}", file=sys.stderr)
         return 1
+    except Interrupted as exc:
+        print(f"geoplan: interrupted; {exc}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print("geoplan: interrupted; no partial output was left behind", file=sys.stderr)
+        print("geoplan: interrupted; every file already written is whole (files are written "
+              "atomically)", file=sys.stderr)
         return 130
     except Exception as exc:
         if os.environ.get("GEOPLAN_DEBUG"):

@@ -11,6 +11,7 @@ import pandas as pd
 
 from geoplan._errors import ConfigError
 from geoplan._io import ensure_writable_dir
+from geoplan._outdir import OutputRun
 from geoplan.config import AnalysisConfig, config_from_dict, load_config
 from geoplan.layers.load import LayerSet, load_layers
 
@@ -93,6 +94,15 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
 def output_dir(args: argparse.Namespace, config: AnalysisConfig) -> Path:
     """The output folder (--out or the config's), created and checked writable before any work."""
     return ensure_writable_dir(Path(args.out).resolve() if getattr(args, "out", None) else config.output)
+
+
+def staged_output(args: argparse.Namespace, config: AnalysisConfig, command: str) -> OutputRun:
+    """The output folder of a command as one run's output (staged, locked, with run.json).
+
+    Use as ``with staged_output(args, config, "layers") as run:``, write into ``run.path``,
+    and finish with ``run.commit(written)``; see :class:`geoplan._outdir.OutputRun`.
+    """
+    return OutputRun(output_dir(args, config), command=command, config=config)
 
 
 def load_layerset(config: AnalysisConfig) -> LayerSet:

@@ -10,8 +10,8 @@ from geoplan.cli._common import (
     add_input_args,
     config_from_args,
     load_layerset,
-    output_dir,
     progress_enabled,
+    staged_output,
     with_standards,
 )
 from geoplan.standards import check_config_standards
@@ -37,15 +37,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan coverage``."""
     from geoplan.coverage import format_table, run_coverage, write_coverage
+    from geoplan.layers.checks import require_walkways
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
     standards = check_config_standards(config)  # unknown ids fail before any work
-    out = output_dir(args, config)
-    t0 = time.perf_counter()
-    layerset = load_layerset(config)
-    t_layers = time.perf_counter() - t0
-    result = run_coverage(layerset, standards, config.demand, progress=progress_enabled())
-    written = write_coverage(result, out)
+    with staged_output(args, config, "coverage") as run:
+        out = run.target
+        t0 = time.perf_counter()
+        layerset = load_layerset(config)
+        t_layers = time.perf_counter() - t0
+        require_walkways(layerset, config)
+        result = run_coverage(layerset, standards, config.demand, progress=progress_enabled())
+        written = dict(zip(
+            ("csv", "gpkg"), run.commit(write_coverage(result, run.path).values()), strict=False))
     t_total = time.perf_counter() - t0
     print(f"\n{config.name}: coverage per district "
           "(buffer share = official indicator; network = by walking)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geoplan.cli._common import add_input_args, config_from_args, load_layerset, output_dir
+from geoplan.cli._common import add_input_args, config_from_args, load_layerset, staged_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,10 +28,11 @@ def run(args: argparse.Namespace) -> int:
     from geoplan.deadends import deadends_for_config, format_table, write_deadends
 
     config = config_from_args(args)
-    out = output_dir(args, config)
-    layerset = load_layerset(config)
-    result = deadends_for_config(config, layerset, baseline_path=args.baseline)
-    written = write_deadends(result, out)
+    with staged_output(args, config, "deadends") as run:
+        layerset = load_layerset(config)
+        result = deadends_for_config(config, layerset, baseline_path=args.baseline)
+        staged = write_deadends(result, run.path)
+        written = dict(zip(staged, run.commit(staged.values()), strict=True))
     print(f"{config.name}")
     print(format_table(result))
     for path in written.values():

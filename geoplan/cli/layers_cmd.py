@@ -12,8 +12,8 @@ from geoplan.cli._common import (
     add_input_args,
     config_from_args,
     load_layerset,
-    output_dir,
     print_table,
+    staged_output,
 )
 from geoplan.layers.load import LayerSet, district_summary
 
@@ -44,9 +44,10 @@ def write_layers(layerset: LayerSet, out: Path) -> tuple[pd.DataFrame, list[Path
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan layers``."""
     config = config_from_args(args)
-    out = output_dir(args, config)
-    layerset = load_layerset(config)
-    summary, written = write_layers(layerset, out)
+    with staged_output(args, config, "layers") as run:
+        layerset = load_layerset(config)
+        summary, written = write_layers(layerset, run.path)
+        written = run.commit(written)
     show = summary[["district", "area_km2", "inside_share", "roads", "roads_km", "walkways_km",
                     "parks", "green_space", "toilets", "schools", "bus_stops", "residential",
                     "residential_ha", "buildings", "water", "services"]].copy()

@@ -9,8 +9,8 @@ from geoplan.cli._common import (
     add_input_args,
     config_from_args,
     load_layerset,
-    output_dir,
     progress_enabled,
+    staged_output,
     with_standards,
 )
 from geoplan.pipeline import compute_results
@@ -49,14 +49,15 @@ def run(args: argparse.Namespace) -> int:
 
         raise ConfigError("command line", [
             "--tiles tianditu needs --tianditu-key KEY (free from https://console.tianditu.gov.cn)"])
-    out = output_dir(args, config)
-    t0 = time.perf_counter()
-    layerset = load_layerset(config)
-    coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled())
     from geoplan.report.maps import write_map
 
-    path = write_map(layerset, coverage, deadends, config, out, lang=args.lang,
-                     tiles=args.tiles, tianditu_key=args.tianditu_key, sites=sites)
+    with staged_output(args, config, "map") as run:
+        t0 = time.perf_counter()
+        layerset = load_layerset(config)
+        coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled())
+        staged = write_map(layerset, coverage, deadends, config, run.path, lang=args.lang,
+                           tiles=args.tiles, tianditu_key=args.tianditu_key, sites=sites)
+        (path,) = run.commit([staged])
     print(f"\n{config.name}: meeting map written in {time.perf_counter() - t0:.1f} s")
     print(f"  {path}  ({path.stat().st_size / 1024:.0f} kB, works offline)")
     return 0

@@ -11,8 +11,8 @@ from geoplan.cli._common import (
     add_input_args,
     config_from_args,
     load_layerset,
-    output_dir,
     progress_enabled,
+    staged_output,
     with_standards,
 )
 from geoplan.pipeline import compute_results
@@ -45,19 +45,24 @@ def run(args: argparse.Namespace) -> int:
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
     check_config_standards(config)  # unknown ids fail before any work
-    out = output_dir(args, config)  # a folder that cannot be written fails before any work
-    t0 = time.perf_counter()
-    layerset = load_layerset(config)
-    coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled())
-    t1 = time.perf_counter()
-    files = write_reports(layerset, coverage, deadends, config, out, progress=progress_enabled(),
-                          lang=getattr(args, "lang", "zh"), sites=sites)
-    t2 = time.perf_counter()
+    # a folder that cannot be written fails before any work
+    with staged_output(args, config, "report") as run:
+        out = run.target
+        t0 = time.perf_counter()
+        layerset = load_layerset(config)
+        coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled())
+        t1 = time.perf_counter()
+        files = write_reports(layerset, coverage, deadends, config, run.path,
+                              progress=progress_enabled(), lang=getattr(args, "lang", "zh"),
+                              sites=sites)
+        t2 = time.perf_counter()
+        final = dict(zip(("index", "workbook"), run.commit([files["index"], files["workbook"]]),
+                         strict=True))
     print(f"\n{config.name}: {len(files) - 2} district reports "
           f"(analysis {t1 - t0:.1f} s, reports {t2 - t1:.1f} s)")
     print(f"output folder: {out}")
     for key in ("index", "workbook"):
-        print(f"  {_relative(files[key], out)}")
+        print(f"  {_relative(final[key], out)}")
     print(f"  reports/ ({len(files) - 2} district pages)")
     if files.failures:
         print(f"\n{len(files.failures)} district report(s) failed (see reports/index.html):")

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geoplan._errors import InputDataError
+from geoplan._errors import ConfigError, InputDataError
 from geoplan._lines import line_substrings
 from geoplan.crs import ensure_projected
 from geoplan.vocab import LINEAR_KINDS
@@ -143,6 +143,48 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
+BYTES_PER_GRID_CELL = 600
+"""Estimated peak memory per candidate grid cell while the grid is cut: a shapely box (about
+200 B with its GEOS object), its piece and point, and the index and mask arrays; deliberately
+on the high side, since the check only has to stop grids that cannot fit at all."""
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process (Linux MemAvailable; 8 GiB when unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 8 << 30
+
+
+def check_grid_size(n_cells: int, grid_m: float) -> None:
+    """Refuse a demand grid that would not fit in memory, before allocating it.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``demand.grid_m``, the number of grid cells and the memory they would need.
+    """
+    need = n_cells * BYTES_PER_GRID_CELL
+    have = available_memory()
+    if need > 0.5 * have:
+        raise ConfigError("configuration", [
+            f"demand.grid_m: a {grid_m:g} m grid over the residential land makes about "
+            f"{n_cells:,} grid cells, which need about {need / 2**30:.1f} GB of memory; this "
+            f"machine has {have / 2**30:.1f} GB free. Use a coarser grid (25 m is the default; "
+            f"{_suggest(n_cells, grid_m, have)} m would fit)"
+        ])
+
+
+def _suggest(n_cells: int, grid_m: float, have: int) -> str:
+    fits = 0.25 * have / BYTES_PER_GRID_CELL
+    return f"{max(grid_m * float(np.sqrt(n_cells / fits)), grid_m * 2):.0f}"
+
+
 def residential_grid(
     residential: gpd.GeoDataFrame,
     districts: gpd.GeoDataFrame,
@@ -187,6 +229,7 @@ def residential_grid(
     iy1 = np.maximum(np.ceil(b[:, 3] / grid_m).astype(np.int64), iy0 + 1)
     nx, ny = ix1 - ix0, iy1 - iy0
     ncell = nx * ny
+    check_grid_size(int(ncell.sum()), grid_m)
     owner = np.repeat(np.arange(len(parts)), ncell)
     local = np.arange(int(ncell.sum())) - np.repeat(np.cumsum(ncell) - ncell, ncell)
     cx = ix0[owner] + local % nx[owner]

@@ -232,7 +232,15 @@ def raster_weights(demand: Demand, path: str | Path, raster_crs: Any = None) -> 
         r0, c0 = int(rows.min()), int(cols.min())
         window = Window(c0, r0, int(cols.max()) - c0 + 1, int(rows.max()) - r0 + 1)
         band = src.read(1, window=window, masked=True)
+        holds = ~np.ma.getmaskarray(band)[rows - r0, cols - c0]
         values = np.ma.filled(band.astype("float64"), 0.0)[rows - r0, cols - c0]
+        if not holds.any() or not (np.isfinite(values) & (values > 0)).any():
+            raise InputDataError(
+                f"the population raster {path} holds no people over the residential land of the "
+                f"study area ({'every pixel there is nodata' if not holds.any() else 'all zero'}"
+                f"); check that it covers the city and that demand.population_raster_crs is "
+                "right, or remove demand.population_raster to weight by buildings or land area"
+            )
     values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
     # share each pixel's people among the demand points inside it, by area
     pixel = rows.astype(np.int64) * int(src.width) + cols.astype(np.int64)

@@ -38,6 +38,7 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
             f"district file {source.path} has no field {source.name_field!r}; set "
             f"districts.name_field to one of {[c for c in raw.columns if c != 'geometry']}"
         )
+    _check_polygons(raw, source)
     declared = parse_declared_crs(source.crs)
     frame = to_wgs84(raw.set_crs(None, allow_override=True) if raw.crs is not None else raw,
                      declared, source=str(source.path))
@@ -55,8 +56,50 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
                 f"its districts are {sorted(frame['district'])}"
             )
         frame = frame.loc[frame["district"].isin(source.include)]
+    frame = _unique_names(frame, source)
     frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
     return frame.reset_index(drop=True)
+
+
+def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource) -> None:
+    """Refuse district features that are not areas (points, lines, empty geometries)."""
+    geoms = raw.geometry.to_numpy()
+    kinds = np.array(["empty" if g is None or shapely.is_empty(g) else g.geom_type for g in geoms])
+    bad = ~np.isin(kinds, ["Polygon", "MultiPolygon"])
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        names = raw[source.name_field].astype(str).to_numpy() if source.name_field in raw else rows
+        found = ", ".join(f"{names[i]} ({kinds[i]})" for i in rows[:5])
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        raise InputDataError(
+            f"district file {source.path}: {len(rows)} of {len(raw)} features are not polygons: "
+            f"{found}{more}. Districts must be areas (Polygon or MultiPolygon); export the "
+            "district boundaries as polygons, not their centre points or outlines."
+        )
+
+
+def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource) -> gpd.GeoDataFrame:
+    """Districts are keyed by name: make repeated names unique with their code, or refuse."""
+    repeated = frame["district"].duplicated(keep=False)
+    if not repeated.any():
+        return frame
+    names = sorted(set(frame.loc[repeated, "district"]))
+    codes = frame.loc[repeated, "code"]
+    if (codes != "").all() and not frame.loc[repeated, ["district", "code"]].duplicated().any():
+        frame = frame.copy()
+        frame.loc[repeated, "district"] = (frame.loc[repeated, "district"] + " ("
+                                           + frame.loc[repeated, "code"] + ")")
+        frame["name"] = frame["district"]
+        logger.warning("district file %s names %s more than once; these districts are called "
+                       "by name and code instead: %s", source.path.name, names,
+                       sorted(frame.loc[repeated, "district"]))
+        return frame
+    raise InputDataError(
+        f"district file {source.path} has the same name more than once in field "
+        f"{source.name_field!r}: {names}. Make the names unique in the file, pick the districts "
+        "you want with districts.include, or give a districts.code_field whose codes tell them "
+        "apart."
+    )
 
 
 def clip_districts(

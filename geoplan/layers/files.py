@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -25,18 +26,24 @@ _NAME_NAMES = ("name", "名称", "name_zh", "mc", "NAME")
 
 
 def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = None,
-                lon: str | None = None, lat: str | None = None) -> gpd.GeoDataFrame:
+                lon: str | None = None, lat: str | None = None,
+                geographic: bool = False) -> gpd.GeoDataFrame:
     """Read any vector file (or CSV with coordinate columns) without touching its CRS.
+
+    ``geographic``: the coordinates are declared as degrees, so CSV rows beyond ±180/±90 are
+    errors (named by line).
 
     Raises
     ------
     InputDataError
         If the file is missing, unreadable, or a CSV lacks coordinate columns.
     """
+    if path.is_dir():
+        raise InputDataError(f"{path} is a folder; give the file inside it")
     if not path.is_file():
         raise InputDataError(f"file not found: {path}")
     if path.suffix.lower() in (".csv", ".txt"):
-        return _read_csv(path, encoding=encoding, lon=lon, lat=lat)
+        return _read_csv(path, encoding=encoding, lon=lon, lat=lat, geographic=geographic)
     try:
         kwargs: dict[str, Any] = {"engine": "pyogrio"}
         if layer:
@@ -51,7 +58,8 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         ) from exc
 
 
-def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | None) -> gpd.GeoDataFrame:
+def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | None,
+              geographic: bool = False) -> gpd.GeoDataFrame:
     frame = None
     for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
         try:
@@ -62,7 +70,10 @@ def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | N
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputDataError(f"cannot read CSV {path}: {exc}") from exc
     if frame is None:
-        raise InputDataError(f"cannot decode CSV {path}; give `encoding:` (e.g. gb18030)")
+        tried = encoding or "UTF-8 and GB18030"
+        raise InputDataError(
+            f"cannot decode CSV {path} as {tried}. Save it as UTF-8 (in Excel: Save As, "
+            "'CSV UTF-8'), or give its encoding with `encoding:` in the layer's config entry")
     lon = lon or _find_column(frame, _LON_NAMES)
     lat = lat or _find_column(frame, _LAT_NAMES)
     missing = [n for n, c in (("longitude", lon), ("latitude", lat)) if c is None or c not in frame]
@@ -73,11 +84,42 @@ def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | N
         )
     x = pd.to_numeric(frame[lon], errors="coerce")
     y = pd.to_numeric(frame[lat], errors="coerce")
+    _check_coordinates(path, x, y, str(lon), str(lat), geographic=geographic)
     bad = x.isna() | y.isna()
     if bad.any():
         logger.warning("%s: %d row(s) without numeric coordinates rejected", path, int(bad.sum()))
     frame = frame.loc[~bad]
     return gpd.GeoDataFrame(frame, geometry=shapely.points(x[~bad], y[~bad]))
+
+
+def _check_coordinates(path: Path, x: pd.Series, y: pd.Series, lon: str, lat: str, *,
+                       geographic: bool) -> None:
+    """Refuse CSV rows with infinite coordinates, or degrees beyond ±180/±90 in some rows.
+
+    When every row is beyond the range the file is probably in metres; the CRS check says so.
+    """
+    infinite = np.isinf(x.to_numpy(dtype=float)) | np.isinf(y.to_numpy(dtype=float))
+    outside = np.zeros(len(x), dtype=bool)
+    if geographic:
+        with np.errstate(invalid="ignore"):
+            outside = (np.abs(x.to_numpy(dtype=float)) > 180) | (np.abs(y.to_numpy(dtype=float)) > 90)
+        outside &= ~infinite
+        known = (x.notna() & y.notna()).to_numpy()
+        if outside[known].all():
+            outside[:] = False  # all of them: a CRS question, answered by the CRS check
+    bad = infinite | outside
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad)
+    shown = "; ".join(f"line {i + 2}: {lon}={x.iloc[i]}, {lat}={y.iloc[i]}" for i in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    what = ("infinite coordinates" if not outside.any() else
+            "coordinates outside longitude -180…180 / latitude -90…90" if not infinite.any()
+            else "infinite or out-of-range coordinates")
+    raise InputDataError(
+        f"CSV {path}: {len(rows)} row(s) have {what} ({shown}{more}). Correct or remove these "
+        "rows (a typo such as a missing decimal point?)."
+    )
 
 
 def _find_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -95,14 +137,14 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any]) 
     automatically (name, 名称, …) when not mapped. Schools without a ``levels`` column get
     their levels from their names.
     """
+    declared = parse_declared_crs(source.crs)
     raw = read_vector(source.path, layer=source.layer, encoding=source.encoding,
-                      lon=source.lon, lat=source.lat)
+                      lon=source.lon, lat=source.lat, geographic=declared.is_geographic)
     if len(raw) == 0:
         raise InputDataError(
             f"{source.path} has no features; layer {kind!r} would be empty. "
             "Remove the entry or give a file with data."
         )
-    declared = parse_declared_crs(source.crs)
     if raw.crs is not None and declared.kind == "pyproj" and raw.crs != declared.crs:
         logger.info("%s: file says %s, config declares %s; using the file's CRS",
                     source.path.name, raw.crs.name, declared.label)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -17,9 +15,11 @@ from geoplan._errors import InputDataError
 from geoplan.config import AnalysisConfig
 from geoplan.crs import resolve_analysis_crs
 from geoplan.layers import cache
+from geoplan.layers.checks import check_file_sources_inside
 from geoplan.layers.districts import clip_districts, read_districts
 from geoplan.layers.files import load_file_layer
 from geoplan.layers.from_osm import osm_layers
+from geoplan.layers.layerset import LayerSet
 from geoplan.layers.merge import merge_points
 from geoplan.layers.osm import OsmData, read_osm
 from geoplan.layers.repair import IssueLog, repair
@@ -34,60 +34,19 @@ CONTEXT_MARGIN_M = 1000.0
 that facilities just across a district line still serve it and routes may leave a district."""
 
 
-@dataclass
-class LayerSet:
-    """The canonical layers of one analysis, all in ``crs`` (metres).
-
-    Attributes
-    ----------
-    layers
-        Layer kind -> GeoDataFrame following :mod:`geoplan.layers.schema`; ``districts`` first.
-    crs
-        The analysis CRS.
-    study_area
-        Union of the districts' parts inside the data.
-    context_area
-        The study area buffered by the context margin, within the data extent: layers are
-        clipped to it.
-    data_extent
-        Where the data ends (the OSM extract's bounds): roads cut there are not dead ends.
-    issues
-        Every repaired or rejected feature, counted by layer, source and reason.
-    sources
-        Human-readable data sources (for reports).
-    """
-
-    layers: dict[str, gpd.GeoDataFrame]
-    crs: pyproj.CRS
-    study_area: BaseGeometry
-    context_area: BaseGeometry
-    data_extent: BaseGeometry
-    issues: pd.DataFrame
-    sources: list[str] = field(default_factory=list)
-
-    def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
-        return self.layers[kind]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.layers)
-
-    @property
-    def districts(self) -> gpd.GeoDataFrame:
-        """The districts clipped to the data."""
-        return self.layers["districts"]
-
-
 def _parse_osm(
     path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | None
 ) -> tuple[dict[str, gpd.GeoDataFrame], BaseGeometry, str]:
     key = cache.cache_key(path, catalog["_hash"]) + ("-" + "_".join(map(str, bounds)) if bounds else "")
-    cached = cache.load(key)
-    if cached is not None:
-        return cached
+    hit = cache.load_frames(key)
+    if hit is not None:
+        frames, extra = hit
+        return frames, shapely.from_wkb(str(extra["extent"])), str(extra["bounds_note"])
     osm: OsmData = read_osm(path, catalog_keys(catalog), bounds)
-    result = (osm_layers(osm, catalog), osm.bounds, osm.bounds_note)
-    cache.store(key, result)
-    return result
+    layers = osm_layers(osm, catalog)
+    cache.store_frames(key, layers, {"extent": shapely.to_wkb(osm.bounds, hex=True),
+                                     "bounds_note": osm.bounds_note})
+    return layers, osm.bounds, osm.bounds_note
 
 
 def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -> LayerSet:
@@ -145,6 +104,7 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
     )
     study_area = shapely.union_all(districts.geometry.to_numpy())
     context = shapely.intersection(study_area.buffer(margin_m), extent)
+    check_file_sources_inside(config, wgs_layers, context, crs)
 
     layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
     for kind in LAYER_KINDS:

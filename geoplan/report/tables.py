@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -136,8 +137,30 @@ def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = w
 
 
+def _text(value: Any) -> Any:
+    """``value`` with the control characters a workbook cannot hold removed (text only)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def values_only(wb: Any) -> int:
+    """Make every cell of ``wb`` a value: text that openpyxl took for a formula becomes text.
+
+    openpyxl stores any string starting with ``=`` as a live formula; geoplan writes no
+    formulas, so such a cell can only be data (a hostile name like ``=HYPERLINK(...)``).
+    Returns how many cells were changed.
+    """
+    changed = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                    changed += 1
+    return changed
+
+
 def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
-    value = plain(value)
+    value = _text(plain(value))
     if value is None:
         return None
     if col == "meets_target" or col.startswith("crosses_"):
@@ -191,7 +214,7 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
     lookup = {(str(r.district), str(r.standard)): r.share_buffer
               for r in table.itertuples(index=False)}
     for i, name in enumerate(districts, start=4):
-        ws.cell(row=i, column=1, value=name)
+        ws.cell(row=i, column=1, value=_text(name))
         for j, sid in enumerate(order, start=2):
             cell = ws.cell(row=i, column=j, value=plain(lookup.get((name, sid))))
             cell.number_format = PERCENT
@@ -327,6 +350,7 @@ def write_workbook(
     _widths(sws, [16, 100])
 
     target = Path(target)
+    values_only(wb)
     with atomic_path(target) as tmp:
         wb.save(tmp)
     logger.info("wrote %s", target)

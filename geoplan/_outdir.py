@@ -1,0 +1,362 @@
+"""One output folder = one run's output: staging, swap, lock, ``run.json``, orphan clean-up.
+
+A command that writes an output folder does it through :class:`OutputRun`::
+
+    with OutputRun(target, command="run", config=config) as run:
+        write_csv(table, run.path / "coverage.csv")   # run.path is a staging folder
+        ...
+        final_paths = run.commit(written)               # run.json, then the swap
+
+* **Staging.** Files are written into ``.<name>.staging-<id>`` beside the target. ``commit``
+  writes ``run.json`` into it and swaps it with the target in one atomic step (Linux
+  ``renameat2(RENAME_EXCHANGE)``; elsewhere two renames). The target therefore always holds one
+  whole run: the previous one until the swap, the new one after it. A run that fails, is
+  interrupted or killed never touches the target; its staging folder is an orphan that the next
+  run into the same target removes.
+* **Other files.** When the target holds files geoplan did not write (a user's own notes), the
+  folder is not swapped: geoplan's files are moved in one by one, ``run.json`` removed first
+  and written last, and files of older runs that this run did not write are removed.
+* **Lock.** ``.<name>.lock`` beside the target is locked (``flock``) for the whole run; a second
+  run into the same folder stops at once with :class:`OutputBusyError` (exit code 1).
+* **run.json** records geoplan's version, the command, the config and its SHA-256, every input
+  file with its size and SHA-256, start and end time, and every written file with its size and
+  SHA-256.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from geoplan._errors import OutputError
+from geoplan._io import register_staging
+from geoplan._version import __version__
+
+if TYPE_CHECKING:
+    from geoplan.config import AnalysisConfig
+
+logger = logging.getLogger(__name__)
+
+RUN_JSON = "run.json"
+
+KNOWN_OUTPUTS = (
+    "layers.gpkg", "layers.csv", "layer_issues.csv", "coverage.csv", "coverage.gpkg",
+    "sites.csv", "sites.gpkg", "deadends.csv", "deadends.gpkg", "deadends_progress.csv",
+    "map.html", "reports", "geoplan_report.xlsx", RUN_JSON,
+)
+"""Names geoplan writes into an output folder (``scenario_*.csv`` too)."""
+
+
+class OutputBusyError(OutputError):
+    """Another geoplan run is writing into the same output folder."""
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 hex digest of a file's content."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_known(name: str) -> bool:
+    return (name in KNOWN_OUTPUTS or (name.startswith("scenario_") and name.endswith(".csv"))
+            or name.startswith("."))
+
+
+def config_inputs(config: AnalysisConfig) -> list[tuple[str, Path]]:
+    """Every input file a config reads, as (role, path)."""
+    inputs: list[tuple[str, Path]] = [("districts", config.districts.path)]
+    if config.osm.path is not None:
+        inputs.append(("osm", config.osm.path))
+    for kind, sources in config.layers.items():
+        inputs += [(f"layers.{kind}", s.path) for s in sources]
+    if config.demand.population_raster is not None:
+        inputs.append(("population_raster", config.demand.population_raster))
+    if config.layers_catalog is not None:
+        inputs.append(("layers_catalog", config.layers_catalog))
+    for name, scenario in config.scenarios.items():
+        for kind, sources in scenario.layers.items():
+            inputs += [(f"scenarios.{name}.{kind}", s.path) for s in sources]
+    return inputs
+
+
+class OutputRun:
+    """Write one command's output into ``target`` as one consistent set (see the module doc).
+
+    Parameters
+    ----------
+    target
+        The output folder.
+    command
+        The command name, recorded in ``run.json``.
+    config
+        The analysis config: its file and every input file are recorded with their hashes.
+    extra_inputs
+        More input files, as (role, path), e.g. a baseline OSM extract.
+    """
+
+    def __init__(self, target: str | os.PathLike[str], *, command: str,
+                 config: AnalysisConfig | None = None,
+                 extra_inputs: Iterable[tuple[str, Path]] = ()) -> None:
+        self.target = Path(target).resolve()
+        self.command = command
+        self.config = config
+        self.extra_inputs = list(extra_inputs)
+        self.started = datetime.now(UTC)
+        self._id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._lock_fd: int | None = None
+        self._lock_path: Path | None = None
+        self.path = self.target  # the staging folder once entered
+        self.committed = False
+
+    # -- lock ------------------------------------------------------------------------------
+    def _acquire(self) -> None:
+        parent = self.target.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the output folder {self.target}: "
+                              f"{exc.strerror or exc}. Choose another folder with --out.") from exc
+        lock = parent / f".{self.target.name}.lock"
+        while True:
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise OutputError(
+                    f"cannot write beside the output folder {self.target} (in {parent}): "
+                    f"{exc.strerror or exc}. Choose a folder whose parent folder you can write, "
+                    "with --out.") from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read_small(fd)
+                os.close(fd)
+                raise OutputBusyError(
+                    f"another geoplan run is writing into {self.target}"
+                    + (f" ({holder})" if holder else "")
+                    + ". Wait for it to finish, or choose another folder with --out.") from None
+            # the file may have been removed by the run that held it; lock the live one
+            try:
+                same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}, {self.command} started "
+                     f"{self.started.astimezone().strftime('%Y-%m-%d %H:%M:%S')}".encode())
+        self._lock_fd, self._lock_path = fd, lock
+
+    def _release(self) -> None:
+        if self._lock_fd is None:
+            return
+        with contextlib.suppress(OSError):
+            if self._lock_path is not None:
+                self._lock_path.unlink()
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    # -- context ---------------------------------------------------------------------------
+    def __enter__(self) -> OutputRun:
+        self._acquire()
+        try:
+            self._clean_orphans()
+            if self.target.exists() and not self.target.is_dir():
+                raise OutputError(f"the output folder {self.target} is a file; give a folder "
+                                  "with --out")
+            self.path = self.target.parent / f".{self.target.name}.staging-{self._id}"
+            self.path.mkdir()
+            register_staging(self.path, self.target)
+            _check_writable(self.path, self.target)
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        register_staging(self.path, None)
+        if not self.committed:
+            self._discard()
+            if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+                raise Interrupted(f"{self.target} was left as it was before this run") from exc
+        self._release()
+
+    def _discard(self) -> None:
+        if self.path != self.target:
+            shutil.rmtree(self.path, ignore_errors=True)
+            register_staging(self.path, None)
+        self._release()
+
+    def _clean_orphans(self) -> None:
+        parent, name = self.target.parent, self.target.name
+        for pattern in (f".{name}.staging-*", f".{name}.old-*"):
+            for orphan in parent.glob(pattern):
+                shutil.rmtree(orphan, ignore_errors=True)
+                logger.info("removed %s, left by an interrupted run", orphan)
+        if self.target.is_dir():
+            for orphan in self.target.rglob(".*.tmp-*"):
+                with contextlib.suppress(OSError):
+                    orphan.unlink()
+                    logger.info("removed %s, left by an interrupted run", orphan)
+
+    # -- commit ----------------------------------------------------------------------------
+    def final(self, path: str | os.PathLike[str]) -> Path:
+        """Where ``path`` (a file in the staging folder) lives after the commit."""
+        path = Path(path)
+        try:
+            return self.target / path.relative_to(self.path)
+        except ValueError:
+            return path
+
+    def commit(self, written: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
+        """Write ``run.json`` and put the staged files in place; returns their final paths."""
+        files = sorted(p for p in self.path.rglob("*") if p.is_file())
+        record = self._record(files)
+        target_json = self.path / RUN_JSON
+        tmp = self.path / f".{RUN_JSON}.tmp"
+        _write_or_explain(tmp, json.dumps(record, ensure_ascii=False, indent=1), target_json)
+        os.replace(tmp, target_json)
+        # Ctrl-C waits until the swap is done, so that the message it prints is true
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            self._put_in_place()
+            self.committed = True
+        except OSError as exc:
+            raise output_error(exc, self.target) from exc
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        logger.info("wrote %s (%d files)", self.target / RUN_JSON, len(files))
+        return [self.final(p) for p in written]
+
+    def _record(self, files: list[Path]) -> dict[str, object]:
+        inputs = list(config_inputs(self.config)) if self.config is not None else []
+        inputs += self.extra_inputs
+        config_file = None
+        if self.config is not None and self.config.source_file is not None \
+                and self.config.source_file.is_file():
+            config_file = {"path": str(self.config.source_file),
+                           "sha256": sha256_file(self.config.source_file)}
+        return {
+            "geoplan": __version__,
+            "command": self.command,
+            "argv": sys.argv[1:],
+            "config": config_file,
+            "inputs": [_file_entry(p, role=role) for role, p in inputs if Path(p).is_file()],
+            "started": self.started.astimezone().isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+            "files": [_file_entry(p, base=self.path) for p in files],
+        }
+
+    def _put_in_place(self) -> None:
+        target = self.target
+        foreign = []
+        if target.is_dir():
+            foreign = sorted(p.name for p in target.iterdir() if not _is_known(p.name))
+        if not target.exists():
+            os.rename(self.path, target)
+            return
+        if not foreign:
+            old = target.parent / f".{target.name}.old-{self._id}"
+            if _exchange(self.path, target):
+                old = self.path  # the staging name now holds the previous run
+            else:
+                os.rename(target, old)
+                os.rename(self.path, target)
+            shutil.rmtree(old, ignore_errors=True)
+            return
+        logger.warning("%s also holds files geoplan did not write (%s); geoplan's files are "
+                       "replaced one by one and the others kept", target, ", ".join(foreign[:5]))
+        with contextlib.suppress(FileNotFoundError):
+            (target / RUN_JSON).unlink()
+        new_names = {p.name for p in self.path.iterdir()}
+        for entry in target.iterdir():
+            if _is_known(entry.name) and entry.name not in new_names and not entry.name.startswith("."):
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        for entry in sorted(self.path.iterdir(), key=lambda p: p.name == RUN_JSON):
+            dest = target / entry.name
+            if entry.is_dir() and dest.is_dir():
+                shutil.rmtree(dest)
+            os.replace(entry, dest)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a staged run: the message says what happened to the output folder."""
+
+
+def _file_entry(path: Path, *, base: Path | None = None, role: str | None = None) -> dict[str, object]:
+    entry: dict[str, object] = {}
+    if role is not None:
+        entry["role"] = role
+    entry["path"] = str(path.relative_to(base)) if base is not None else str(path)
+    entry["size"] = path.stat().st_size
+    entry["sha256"] = sha256_file(path)
+    return entry
+
+
+def _read_small(fd: int) -> str:
+    with contextlib.suppress(OSError):
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.read(fd, 200).decode("utf-8", "replace").strip()
+    return ""
+
+
+def _check_writable(folder: Path, target: Path) -> None:
+    probe = folder / ".geoplan-write-test"
+    _write_or_explain(probe, "", target)
+    probe.unlink()
+
+
+def _write_or_explain(path: Path, text: str, shown: Path) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise output_error(exc, shown) from exc
+
+
+def output_error(exc: OSError, target: Path) -> OutputError:
+    """The clear message for an OS error while writing ``target`` (disk full, permissions …)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(f"disk full while writing {target}: free some space or choose "
+                           "another folder with --out; the previous output was left as it was")
+    return OutputError(f"cannot write {target}: {exc.strerror or exc}. Choose another folder "
+                       "with --out or fix its permissions.")
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return bool(rc == 0)

@@ -1,0 +1,135 @@
+"""Item 3 of issue 10: the layer cache holds data only; anything unexpected is a miss."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from geoplan.layers import cache
+from geoplan.layers.load import _parse_osm
+from geoplan.layers.rules import load_catalog
+from tests.hostile.world import make_world
+
+
+class _Plant:
+    """Unpickling this runs ``touch <path>``: proof that a cache file was executed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {self.path}",))
+
+
+@pytest.fixture()
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    monkeypatch.setenv("GEOPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("GEOPLAN_NO_CACHE", raising=False)
+    make_world(tmp_path / "city")
+    return tmp_path / "city" / "city.osm", tmp_path
+
+
+def _key(osm: Path) -> str:
+    return cache.cache_key(osm, load_catalog(None)["_hash"])
+
+
+def _frames_equal(a: dict, b: dict) -> None:
+    assert list(a) == list(b)
+    for kind in a:
+        x, y = a[kind], b[kind]
+        pd.testing.assert_frame_equal(pd.DataFrame(x.drop(columns=x.geometry.name)),
+                                      pd.DataFrame(y.drop(columns=y.geometry.name)))
+        assert len(x) == 0 or x.geometry.geom_equals_exact(y.geometry, 0).all()
+        assert x.crs == y.crs
+
+
+def test_cache_round_trip_is_exact_and_data_only(world: tuple[Path, Path]) -> None:
+    osm, tmp = world
+    catalog = load_catalog(None)
+    fresh = _parse_osm(osm, catalog, None)
+    files = sorted(p.suffix for p in (tmp / "cache").iterdir())
+    assert files == [".gpkg", ".json"]
+    meta = json.loads((tmp / "cache" / f"{_key(osm)}.json").read_text(encoding="utf-8"))
+    assert meta["format"] == cache.FORMAT_NAME and meta["version"] == cache.CACHE_FORMAT
+    assert meta["key"] == _key(osm)
+    cached = _parse_osm(osm, catalog, None)
+    _frames_equal(fresh[0], cached[0])
+    assert fresh[1].equals(cached[1]) and fresh[2] == cached[2]
+
+
+def _small() -> dict[str, gpd.GeoDataFrame]:
+    return {"nodes": gpd.GeoDataFrame(
+        {"osm_id": ["n1", "n2"], "tags": [{"name": "=1+1", "amenity": "toilets"}, {}],
+         "flag": [True, False], "n": [1, 2]},
+        geometry=[Point(104.0, 30.6), Point(104.1, 30.7)], crs="EPSG:4326")}
+
+
+@pytest.mark.parametrize("plant", ["pickle_old_name", "pickle_as_gpkg", "pickle_as_json",
+                                   "garbage_json", "other_key", "old_version", "tampered_gpkg"])
+def test_planted_or_damaged_entry_never_runs_and_is_a_miss(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plant: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GEOPLAN_CACHE_DIR", str(folder))
+    monkeypatch.delenv("GEOPLAN_NO_CACHE", raising=False)
+    key = "0123456789abcdef01234567-osm-x-0.1.0-f3"
+    proof = tmp_path / "pwned"
+    payload = pickle.dumps(_Plant(proof))
+    cache.store_frames(key, _small(), {"note": "x"})
+    gpkg, meta = folder / f"{key}.gpkg", folder / f"{key}.json"
+    if plant == "pickle_old_name":  # the names the pickle cache used
+        for name in (f"{key}.pickle", f"{key.rsplit('-f', 1)[0]}-f2.pickle"):
+            (folder / name).write_bytes(payload)
+    elif plant == "pickle_as_gpkg":
+        gpkg.write_bytes(payload)
+    elif plant == "pickle_as_json":
+        meta.write_bytes(payload)
+    elif plant == "garbage_json":
+        meta.write_text("{not json", encoding="utf-8")
+    else:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if plant == "other_key":
+            data["key"] = "0" * 24
+        elif plant == "old_version":
+            data["version"] = 2
+        else:
+            raw = bytearray(gpkg.read_bytes())
+            raw[-100:] = bytes(b ^ 0xFF for b in raw[-100:])
+            gpkg.write_bytes(bytes(raw))
+        meta.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level("INFO", logger="geoplan"):
+        got = cache.load_frames(key)
+    assert not proof.exists()
+    if plant == "pickle_old_name":
+        assert got is not None  # the planted pickles are simply never opened
+        _frames_equal(_small(), got[0])
+        return
+    assert got is None
+    assert any("will be rewritten" in r.message for r in caplog.records)
+    assert not meta.exists()  # removed, so the next run rewrites it
+    cache.store_frames(key, _small(), {"note": "x"})
+    again = cache.load_frames(key)
+    assert again is not None and again[1] == {"note": "x"}
+    _frames_equal(_small(), again[0])
+    assert "import pickle" not in Path(cache.__file__).read_text(encoding="utf-8")
+
+
+def test_read_osm_cached_round_trip(world: tuple[Path, Path]) -> None:
+    from geoplan.deadends.osm_extras import _KEYS
+
+    osm, _ = world
+    first = cache.read_osm_cached(osm, _KEYS)
+    second = cache.read_osm_cached(osm, _KEYS)
+    for name in ("nodes", "lines", "areas"):
+        x, y = getattr(first, name), getattr(second, name)
+        pd.testing.assert_frame_equal(pd.DataFrame(x.drop(columns="geometry")),
+                                      pd.DataFrame(y.drop(columns="geometry")))
+    assert isinstance(second.nodes["tags"].iloc[0], dict)
+    assert first.bounds.equals(second.bounds) and first.bounds_note == second.bounds_note

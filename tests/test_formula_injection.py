@@ -1,0 +1,62 @@
+"""Item 2 of issue 10: no formula in the workbook or the CSVs, whatever the data's names say."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from geoplan._io import write_csv
+from geoplan.report.tables import write_workbook
+from tests._report_synthetic import make_coverage, make_deadends, make_sites
+
+PAYLOADS = ['=HYPERLINK("http://x.invalid","点我")', "=cmd|' /C calc'!A0", "+1+1", "-2+3",
+            "@SUM(A1:A2)", "\t=1+1", "\r=1+1"]
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    names = PAYLOADS[:3]
+    dead = make_deadends(names)
+    dead.dead_ends["name"] = PAYLOADS[3]
+    target = tmp_path_factory.mktemp("xlsx") / "geoplan_report.xlsx"
+    write_workbook(make_coverage(names), dead, target, title="=1+2",
+                   sources=["@evil", "=WEBSERVICE(\"http://x.invalid\")"], sites=make_sites(names))
+    return target
+
+
+def test_workbook_has_no_formula_cell(workbook: Path) -> None:
+    with zipfile.ZipFile(workbook) as zf:
+        sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets
+        for name in sheets:
+            xml = zf.read(name).decode("utf-8")
+            assert "<f>" not in xml and "<f " not in xml, name
+    wb = openpyxl.load_workbook(workbook)
+    texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    for payload in PAYLOADS[:4]:
+        assert payload in texts  # kept verbatim, as text
+    assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+    # numbers stay numbers
+    summary = wb.worksheets[0]
+    assert any(isinstance(c.value, float) for row in summary.iter_rows() for c in row)
+
+
+def test_csv_text_neutralised_numbers_kept(tmp_path: Path) -> None:
+    df = pd.DataFrame({"district": PAYLOADS, "share": [-0.5, 0.1, 2, -3, 4.5, 0.0, 1.0],
+                       "code": ["510104", "-", "", None, "a=b", "x", "y"]})
+    target = write_csv(df, tmp_path / "t.csv")
+    with target.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["district", "share", "code"]
+    for (name, share, _code), payload, number in zip(rows[1:], PAYLOADS, df["share"], strict=True):
+        assert name == "'" + payload
+        assert float(share) == number and not share.startswith("'")
+    assert [r[2] for r in rows[1:]] == ["510104", "'-", "", "", "a=b", "x", "y"]
+    back = pd.read_csv(target, encoding="utf-8-sig")
+    assert back["share"].dtype.kind == "f" and back["share"].min() == -3

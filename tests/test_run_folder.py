@@ -1,0 +1,199 @@
+"""Item 4 of issue 10: an output folder always holds one run's output.
+
+Real subprocesses are killed (SIGKILL) at several points of a run, interrupted (SIGINT) and run
+twice at once into the same folder; after each, the folder is checked against its run.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from geoplan._outdir import RUN_JSON, OutputBusyError, OutputRun
+from tests.conftest import ROOT
+from tests.hostile.world import make_world
+
+ENV = {**os.environ, "GEOPLAN_NO_PROGRESS": "1", "PYTHONPATH": str(ROOT)}
+
+
+def _start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "geoplan", *args], cwd=cwd, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def consistent(target: Path) -> dict:
+    """The folder holds exactly the files its run.json lists, with their sizes and hashes."""
+    record = json.loads((target / RUN_JSON).read_text(encoding="utf-8"))
+    listed = {f["path"]: f for f in record["files"]}
+    present = {str(p.relative_to(target)) for p in target.rglob("*")
+               if p.is_file() and p.name != RUN_JSON}
+    assert present == set(listed), (present ^ set(listed))
+    for rel, entry in listed.items():
+        assert (target / rel).stat().st_size == entry["size"]
+        assert _sha(target / rel) == entry["sha256"]
+    return record
+
+
+def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[str], timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"the run ended before the kill point: {proc.communicate()}")
+        time.sleep(0.003)
+    raise AssertionError("kill point never reached")
+
+
+def _staging(base: Path, name: str = "out") -> list[Path]:
+    return list(base.glob(f".{name}.staging-*"))
+
+
+def _staged(base: Path, name: str, pattern: str) -> Callable[[], bool]:
+    return lambda: any(list(s.glob(pattern)) for s in _staging(base, name))
+
+
+def _previous_run(target: Path) -> dict:
+    """A finished earlier run in ``target`` (another analysis' files)."""
+    with OutputRun(target, command="earlier") as run:
+        (run.path / "coverage.csv").write_text("another analysis\n", encoding="utf-8")
+        (run.path / "reports").mkdir()
+        (run.path / "reports" / "index.html").write_text("<p>old</p>", encoding="utf-8")
+        run.commit()
+    return consistent(target)
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("runfolder")
+    make_world(folder)
+    return folder
+
+
+def test_run_json_and_stale_files_of_older_runs(city: Path) -> None:
+    from geoplan.cli import main
+
+    out = city / "out"
+    out.mkdir(exist_ok=True)
+    (out / "layer_issues.csv").write_text("an older run's file\n", encoding="utf-8")
+    (out / "coverage.csv").write_text("another analysis\n", encoding="utf-8")
+    assert main(["layers", str(city / "city.yaml"), "-q"]) == 0
+    record = consistent(out)
+    assert not (out / "layer_issues.csv").exists() and not (out / "coverage.csv").exists()
+    assert record["command"] == "layers" and record["geoplan"]
+    assert record["config"]["sha256"] == _sha(city / "city.yaml")
+    roles = {i["role"]: i for i in record["inputs"]}
+    assert roles["osm"]["sha256"] == _sha(city / "city.osm")
+    assert roles["districts"]["sha256"] == _sha(city / "districts.geojson")
+    assert record["started"] <= record["finished"]
+    assert {f["path"] for f in record["files"]} == {"layers.gpkg", "layers.csv"}
+    assert not list(city.glob(".out.*"))  # no lock, no staging left
+
+
+KILL_POINTS = {
+    "staging_created": lambda base, name: (lambda: bool(_staging(base, name))),
+    "gpkg_being_written": lambda base, name: _staged(base, name, ".layers.tmp-*"),
+    "csv_written": lambda base, name: _staged(base, name, "layers.csv"),
+}
+
+
+def test_killed_interrupted_and_concurrent_runs(city: Path) -> None:
+    """SIGKILL at three points, Ctrl-C mid-write and a second run while the folder is locked.
+
+    The processes run side by side (each into its own folder) to keep the test short.
+    """
+    from geoplan.cli import main
+
+    jobs = {**{p: (signal.SIGKILL, f) for p, f in KILL_POINTS.items()},
+            "ctrl_c": (signal.SIGINT, KILL_POINTS["gpkg_being_written"])}
+    before, procs = {}, {}
+    for name in jobs:
+        before[name] = _previous_run(city / name)
+    busy = OutputRun(city / "busy", command="holder")
+    busy.__enter__()
+    try:
+        t0 = time.monotonic()
+        for name in jobs:
+            procs[name] = _start("layers", "city.yaml", "-q", "--out", name, cwd=city)
+        second = _start("layers", "city.yaml", "-q", "--out", "busy", cwd=city)
+        pending = dict(jobs)
+        while pending:
+            for name, (sig, point) in list(pending.items()):
+                if point(city, name)():
+                    procs[name].send_signal(sig)
+                    del pending[name]
+                elif procs[name].poll() is not None:
+                    raise AssertionError(f"{name}: ended before its point: {procs[name].communicate()}")
+            assert time.monotonic() - t0 < 300
+            time.sleep(0.003)
+        _, busy_err = second.communicate(timeout=300)
+    finally:
+        busy.__exit__(None, None, None)
+    assert second.returncode == 1, busy_err
+    assert "another geoplan run is writing into" in busy_err and "busy" in busy_err
+    assert "choose another folder with --out" in busy_err
+    assert "unexpected error" not in busy_err
+    for name, proc in procs.items():
+        _, err = proc.communicate(timeout=300)
+        if name == "ctrl_c":
+            assert proc.returncode == 130, err
+            assert f"{city / name} was left as it was before this run" in err
+            assert "no partial output was left behind" not in err
+        else:
+            assert proc.returncode == -signal.SIGKILL
+        assert consistent(city / name) == before[name], name  # the folder did not change
+    # the next run removes what the killed one left and writes a whole new set
+    assert any(_staging(city, n) for n in KILL_POINTS)
+    assert main(["layers", str(city / "city.yaml"), "-q", "--out", str(city / "csv_written")]) == 0
+    record = consistent(city / "csv_written")
+    assert record["command"] == "layers"
+    assert not _staging(city, "csv_written") and not (city / ".csv_written.lock").exists()
+
+
+def test_lock_in_process_and_foreign_files_kept(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "my notes.txt").write_text("mine", encoding="utf-8")
+    (target / "layer_issues.csv").write_text("stale", encoding="utf-8")
+    with OutputRun(target, command="test") as run:
+        with pytest.raises(OutputBusyError, match="another geoplan run"), \
+                OutputRun(target, command="test"):
+            pass
+        (run.path / "layers.csv").write_text("new", encoding="utf-8")
+        final = run.commit([run.path / "layers.csv"])
+    assert final == [target / "layers.csv"]
+    assert (target / "my notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not (target / "layer_issues.csv").exists()
+    record = json.loads((target / RUN_JSON).read_text(encoding="utf-8"))
+    assert [f["path"] for f in record["files"]] == ["layers.csv"]
+    # a failing run leaves the folder as it was and no staging folder
+    with pytest.raises(RuntimeError), OutputRun(target, command="test") as run:
+        (run.path / "layers.csv").write_text("half", encoding="utf-8")
+        raise RuntimeError("step failed")
+    assert (target / "layers.csv").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_orphans_of_killed_runs_are_removed(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / ".layers.tmp-abc.gpkg").write_bytes(b"half")
+    (tmp_path / ".out.staging-1-dead").mkdir()
+    (tmp_path / ".out.old-1-dead").mkdir()
+    with OutputRun(target, command="test") as run:
+        run.commit()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in target.iterdir()) == [RUN_JSON]
