@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyproj
 import shapely
@@ -29,8 +30,26 @@ from geoplan.layers.schema import GEOMETRY, LAYER_ORDER, conform, empty_layer
 logger = logging.getLogger(__name__)
 
 CONTEXT_MARGIN_M = 1000.0
-"""How far beyond the districts layers are kept (at least the largest service radius), so
-that facilities just across a district line still serve it and routes may leave a district."""
+"""The context margin used when no standard says otherwise (see :func:`context_margin`)."""
+
+FACILITY_AREA_KINDS = ("parks", "green_space")
+"""Area layers that are facilities: kept whole (never cut to the context area or the data's
+edge), since a park reaches people from its whole outline and its size sets its radius."""
+
+
+def context_margin(config: AnalysisConfig) -> float:
+    """How far beyond the districts facilities and walkways are kept, in metres.
+
+    The largest radius of the standards ``config`` checks, plus the farthest a facility may
+    lie from a walkway and still be reached (``FACILITY_SNAP_FACTOR × demand.max_snap_m``): a
+    facility any farther from the study area cannot serve it, one nearer may.
+    """
+    from geoplan.coverage.engine import FACILITY_SNAP_FACTOR
+    from geoplan.standards import check_config_standards
+
+    radii = [s.max_radius_m for s in check_config_standards(config)]
+    radius = max(radii) if radii else CONTEXT_MARGIN_M
+    return float(radius + FACILITY_SNAP_FACTOR * config.demand.max_snap_m)
 
 
 @dataclass
@@ -54,6 +73,11 @@ class LayerSet:
         Every repaired or rejected feature, counted by layer, source and reason.
     sources
         Human-readable data sources (for reports).
+    cut_points
+        Points (analysis CRS) where the data's cut left a way's end: the present node next
+        to a node missing from the file. Ends there are never dead ends.
+    margin_m
+        The context margin used (see :func:`context_margin`).
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -63,6 +87,8 @@ class LayerSet:
     data_extent: BaseGeometry
     issues: pd.DataFrame
     sources: list[str] = field(default_factory=list)
+    cut_points: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    margin_m: float = CONTEXT_MARGIN_M
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self.layers[kind]
@@ -76,26 +102,38 @@ class LayerSet:
         return self.layers["districts"]
 
 
-def _parse_osm(
-    path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | None
-) -> tuple[dict[str, gpd.GeoDataFrame], BaseGeometry, str]:
+@dataclass(frozen=True)
+class _Parsed:
+    """What the cache keeps of one parsed OSM file."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    extent: BaseGeometry
+    bounds_note: str
+    cut_points: np.ndarray
+    issues: tuple[tuple[str, str, int, str], ...]
+
+
+def _parse_osm(path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | None) -> _Parsed:
     key = cache.cache_key(path, catalog["_hash"]) + ("-" + "_".join(map(str, bounds)) if bounds else "")
     cached = cache.load(key)
-    if cached is not None:
+    if isinstance(cached, _Parsed):
         return cached
     osm: OsmData = read_osm(path, catalog_keys(catalog), bounds)
-    result = (osm_layers(osm, catalog), osm.bounds, osm.bounds_note)
+    counts: list[tuple[str, str, int, str]] = [("osm", *i) for i in osm.read_issues]
+    layers = osm_layers(osm, catalog, counts)
+    result = _Parsed(layers, osm.bounds, osm.bounds_note, osm.cut_points, tuple(counts))
     cache.store(key, result)
     return result
 
 
-def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -> LayerSet:
+def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> LayerSet:
     """Build every canonical layer of ``config``.
 
     Steps: read districts (declared CRS converted to WGS84); parse the OSM file (cached by
     content hash) and planners' files; choose the analysis CRS; project; repair geometries
     (counting every change); clip to the districts buffered by ``margin_m`` within the data
-    extent; compute areas and lengths; merge duplicate bus stops and schools.
+    extent (facility areas stay whole); compute areas and lengths; merge duplicate bus stops
+    and schools. ``margin_m`` defaults to :func:`context_margin` of the config's standards.
 
     Raises
     ------
@@ -109,11 +147,16 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
     wgs_layers: dict[str, gpd.GeoDataFrame] = {k: empty_layer(k, "EPSG:4326") for k in LAYER_KINDS}
     extent_wgs: BaseGeometry | None = None
     sources: list[str] = []
+    cut_wgs = np.zeros((0, 2))
+    if margin_m is None:
+        margin_m = context_margin(config)
     if config.osm.path is not None:
-        wgs_layers, extent_wgs, bounds_note = _parse_osm(config.osm.path, catalog, config.osm.bounds)
-        wgs_layers = dict(wgs_layers)
-        if bounds_note:  # said on every run, from the cache too: dead ends depend on that edge
-            logger.warning(bounds_note)
+        parsed = _parse_osm(config.osm.path, catalog, config.osm.bounds)
+        wgs_layers, extent_wgs, cut_wgs = dict(parsed.layers), parsed.extent, parsed.cut_points
+        if parsed.bounds_note:  # said on every run, from the cache too: dead ends depend on that edge
+            logger.warning(parsed.bounds_note)
+        for layer, issue, count, action in parsed.issues:
+            issues.add(layer, config.osm.path.name, issue, count, action)
         date = f", data of {config.osm.date}" if config.osm.date else ""
         sources.append(
             f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)"
@@ -148,11 +191,16 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
     layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
     for kind in LAYER_KINDS:
         layers[kind] = _prepare(wgs_layers[kind], kind, crs, context, issues, catalog)
-    for kind in ("toilets", "schools", "bus_stops", "parks", "residential"):
+    for kind in ("toilets", "schools", "bus_stops", "parks", "residential", "roads", "walkways"):
         if len(layers[kind]) == 0:
-            logger.warning("layer %r is empty in the study area: standards using it will score 0", kind)
+            logger.warning("layer %r is empty in the study area: standards using it will score 0 "
+                           "or have no value", kind)
     ordered = {k: layers[k] for k in LAYER_ORDER}
-    return LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(), sources)
+    cut = (gpd.GeoSeries(shapely.points(cut_wgs), crs="EPSG:4326").to_crs(crs).to_numpy()
+           if len(cut_wgs) else np.zeros(0, dtype=object))
+    logger.info("context margin %.0f m (largest radius + facility snapping distance)", margin_m)
+    return LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(), sources,
+                    cut_points=cut, margin_m=margin_m)
 
 
 def _prepare(
@@ -173,6 +221,8 @@ def _prepare(
     shapely.prepare(context)
     if family == "point":
         frame = frame.loc[shapely.intersects(context, geoms)]
+    elif kind in FACILITY_AREA_KINDS:  # facilities keep the geometry the file gives
+        frame = frame.loc[shapely.intersects(context, geoms)].copy()
     else:
         inside = shapely.intersects(context, geoms)
         frame = frame.loc[inside].copy()
