@@ -184,6 +184,7 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     districts = clip_districts(
         districts_wgs.to_crs(crs), extent, config.districts.min_overlap_share,
         data_source=str(config.osm.path or "the layer files"),
+        min_inside_km2=config.districts.min_inside_km2,
     )
     study_area = shapely.union_all(districts.geometry.to_numpy())
     context = shapely.intersection(study_area.buffer(margin_m), extent)
@@ -244,29 +245,41 @@ def _prepare(
 
 
 def district_summary(layerset: LayerSet) -> pd.DataFrame:
-    """Per district: the count of each layer, plus areas (m²) and lengths (km) where they matter.
+    """Per district: the count of each layer, plus areas (ha) and lengths (km) where they matter.
 
     Features count in a district when they intersect it (points inside, lines and areas
-    partly inside); areas and lengths are the parts inside the district.
+    partly inside); areas and lengths are the parts inside the district. ``area_km2`` and
+    ``inside_km2`` are the district's part inside the data, ``full_area_km2`` the whole
+    district, ``inside_share`` their ratio. A layer kind with no feature gives 0 (never a
+    missing column).
     """
     rows = []
     districts = layerset.districts
     for _, d in districts.iterrows():
         geom = d.geometry
         shapely.prepare(geom)
+        inside_km2 = d["area_m2"] / 1e6
         row: dict[str, Any] = {
             "district": d["district"],
-            "area_km2": d["area_m2"] / 1e6,
+            "area_km2": inside_km2,
+            "inside_km2": inside_km2,
+            "full_area_km2": d["full_area_m2"] / 1e6 if "full_area_m2" in d else np.nan,
             "inside_share": d["inside_share"],
         }
         for kind in LAYER_KINDS:
             layer = layerset[kind]
             geoms = layer.geometry.to_numpy()
-            hit = shapely.intersects(geom, geoms) if len(layer) else []
-            row[kind] = int(sum(hit)) if len(layer) else 0
-            if GEOMETRY[kind] == "line" and kind in ("roads", "walkways") and len(layer):
-                row[f"{kind}_km"] = float(shapely.length(shapely.intersection(geoms[hit], geom)).sum() / 1000)
-            if kind in ("parks", "green_space", "residential", "water") and len(layer):
-                row[f"{kind}_ha"] = float(shapely.area(shapely.intersection(geoms[hit], geom)).sum() / 1e4)
+            hit = shapely.intersects(geom, geoms) if len(layer) else np.zeros(0, dtype=bool)
+            row[kind] = int(hit.sum())
+            if kind in _SUMMARY_KM:
+                row[f"{kind}_km"] = float(shapely.length(
+                    shapely.intersection(geoms[hit], geom)).sum() / 1000) if len(layer) else 0.0
+            if kind in _SUMMARY_HA:
+                row[f"{kind}_ha"] = float(shapely.area(
+                    shapely.intersection(geoms[hit], geom)).sum() / 1e4) if len(layer) else 0.0
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+_SUMMARY_KM = ("roads", "walkways")
+_SUMMARY_HA = ("parks", "green_space", "residential", "water")

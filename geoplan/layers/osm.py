@@ -403,7 +403,9 @@ def derive_extent(
     file lacks) the box of its nodes, since nothing beyond them is known whatever the header
     says; the file's bounds header; otherwise, for an extract cut with complete ways, the
     smallest box that still holds at least one node of every way and every standalone
-    point (a way crossing the edge keeps its nodes outside, but at least one lies inside).
+    point (a way crossing the edge keeps its nodes outside, but at least one lies inside);
+    when that box covers under half of the box of all nodes (too few ways to bound the edge),
+    the box of all nodes.
 
     Returns
     -------
@@ -427,6 +429,8 @@ def derive_extent(
         logger.info("%s: extent from the file's bounds header", path.name)
         return header, ""
     estimate = _inner_box(collector, lines)
+    if estimate is not None and estimate.area < 0.5 * nodes_box.area:
+        estimate = None  # too few ways to bound the edge (a small hand-made file): all nodes
     if estimate is None:
         return nodes_box, (f"{path.name} has no bounds header: using the extent of all its "
                            "nodes. Set osm.bounds in the config to give the extract's edge exactly.")
