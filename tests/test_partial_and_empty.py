@@ -35,7 +35,7 @@ def test_a_small_extract_of_a_big_district_is_analysed_on_its_part():
 
 
 def test_below_the_area_threshold_the_message_names_key_and_flag():
-    with pytest.raises(InputDataError, match="min_inside_km2.*--min-inside-km2"):
+    with pytest.raises(InputDataError, match=r"min_inside_km2.*--min-inside-km2"):
         clip_districts(_big_district(), shapely.box(5000, 5000, 5500, 5500), data_source="x")
     kept = clip_districts(_big_district(), shapely.box(5000, 5000, 5500, 5500), data_source="x",
                           min_inside_km2=0.2)

@@ -192,6 +192,8 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
     for kind in LAYER_KINDS:
         layers[kind] = _prepare(wgs_layers[kind], kind, crs, context, issues, catalog)
+    for kind in LAYER_KINDS:
+        layers[kind] = _exclude_inside(layers, kind, catalog["layers"][kind], issues)
     for kind in ("toilets", "schools", "bus_stops", "parks", "residential", "roads", "walkways"):
         if len(layers[kind]) == 0:
             logger.warning("layer %r is empty in the study area: standards using it will score 0 "
@@ -202,6 +204,29 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     logger.info("context margin %.0f m (largest radius + facility snapping distance)", margin_m)
     return LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(), sources,
                     cut_points=cut, margin_m=margin_m)
+
+
+def _exclude_inside(layers: dict[str, gpd.GeoDataFrame], kind: str, spec: dict[str, Any],
+                    issues: IssueLog) -> gpd.GeoDataFrame:
+    """Drop features of ``kind`` lying inside land of the catalog's ``exclude_inside`` kinds.
+
+    A feature lies inside when its representative point does; features whose ``kind`` column
+    is in ``exclude_inside_keep_kinds`` stay (a public park inside a residential polygon).
+    Used for lawns inside gated compounds (附属绿地), which are not public green space.
+    """
+    frame = layers[kind]
+    others = [layers[k] for k in spec.get("exclude_inside") or () if k in layers and len(layers[k])]
+    if not len(frame) or not others:
+        return frame
+    land = shapely.union_all(np.concatenate([o.geometry.to_numpy() for o in others]))
+    shapely.prepare(land)
+    inside = shapely.contains(land, shapely.point_on_surface(frame.geometry.to_numpy()))
+    if "kind" in frame.columns:
+        inside &= ~frame["kind"].isin(spec.get("exclude_inside_keep_kinds") or ()).to_numpy()
+    source = str(frame["source"].iloc[0]) if "source" in frame.columns else "input"
+    issues.add(kind, source, f"inside {', '.join(spec['exclude_inside'])} land (not public: 附属绿地)",
+               int(inside.sum()), "excluded")
+    return frame.loc[~inside].reset_index(drop=True)
 
 
 def _prepare(

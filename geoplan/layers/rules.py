@@ -107,6 +107,13 @@ def _check_catalog(data: Any) -> list[str]:
             continue
         if spec.get("geometry") not in ("point", "line", "area"):
             problems.append(f"layers.{kind}.geometry: must be point, line or area")
+        if spec.get("reached_from") not in (None, "outline", "point"):
+            problems.append(f"layers.{kind}.reached_from: must be outline or point")
+        if spec.get("reached_from") and not spec.get("reached_from_why"):
+            problems.append(f"layers.{kind}.reached_from_why: say why")
+        for other in spec.get("exclude_inside") or ():
+            if other not in LAYER_KINDS:
+                problems.append(f"layers.{kind}.exclude_inside: unknown layer kind {other!r}")
         groups = [("include", spec.get("include")), ("exclude", spec.get("exclude"))]
         if kind == "services":
             groups += [(f"kinds.{k}", v) for k, v in (spec.get("kinds") or {}).items()]
