@@ -78,6 +78,8 @@ class LayerSet:
         to a node missing from the file. Ends there are never dead ends.
     margin_m
         The context margin used (see :func:`context_margin`).
+    datum
+        The datum check of the district boundaries (:func:`geoplan.data_checks.check_datum`).
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -89,6 +91,7 @@ class LayerSet:
     sources: list[str] = field(default_factory=list)
     cut_points: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     margin_m: float = CONTEXT_MARGIN_M
+    datum: dict[str, Any] | None = None
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self.layers[kind]
@@ -202,8 +205,12 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     cut = (gpd.GeoSeries(shapely.points(cut_wgs), crs="EPSG:4326").to_crs(crs).to_numpy()
            if len(cut_wgs) else np.zeros(0, dtype=object))
     logger.info("context margin %.0f m (largest radius + facility snapping distance)", margin_m)
-    return LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(), sources,
-                    cut_points=cut, margin_m=margin_m)
+    layerset = LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(),
+                        sources, cut_points=cut, margin_m=margin_m)
+    from geoplan.data_checks import check_datum
+
+    layerset.datum = check_datum(config, layerset)
+    return layerset
 
 
 def _exclude_inside(layers: dict[str, gpd.GeoDataFrame], kind: str, spec: dict[str, Any],
