@@ -5,7 +5,6 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pytest
 import shapely
 from openpyxl import Workbook, load_workbook
 
