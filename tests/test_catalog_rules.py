@@ -33,6 +33,9 @@ def _keeps(catalog, kind: str, tags: dict[str, str]) -> bool:
     ({"landuse": "grass", "access": "private"}, False),
     ({"leisure": "garden", "garden:type": "residential"}, False),
     ({"building": "yes", "name": "公园大厦"}, False),
+    ({"name": "绿地红星国际广场"}, False),  # a developer's brand, not green space
+    ({"landuse": "residential", "name": "绿地·世纪城"}, False),
+    ({"name": "府南河街头绿地"}, True),
 ])
 def test_green_space_is_public_green(catalog, tags, kept):
     assert _keeps(catalog, "green_space", tags) is kept
