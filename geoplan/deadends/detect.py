@@ -10,8 +10,9 @@ a dead-end candidate; its segment runs back along degree-2 nodes to the first ju
     (the road was cut there), or the data's cut made it: the next node of the way is missing
     from the file (a hard-clipped extract), however far from the edge. Excluded, counted.
 ``data_check``
-    The end lies within ``almost_junction_m`` of another public road (not a bridge or tunnel)
-    without sharing a node: almost always a mapping gap. Kept apart, never ranked.
+    Otherwise public, but the end lies within ``almost_junction_m`` of another public road
+    (not a bridge or tunnel) without sharing a node: almost always a mapping gap. Kept apart,
+    never ranked.
 ``noexit``
     ``noexit=yes`` on the end node (within ``noexit_tolerance_m``) or on the ending way:
     a cul-de-sac by design. Kept, marked.
@@ -46,7 +47,8 @@ from geoplan.network import WalkGraph, build_walk_graph
 logger = logging.getLogger(__name__)
 
 CATEGORIES = ("public", "data_check", "noexit", "private_compound", "service", "edge_artifact")
-"""Every dead-end category, in the order the rules are tested (last to first)."""
+"""Every dead-end category; the rules are tested edge_artifact, noexit, private_compound,
+service, data_check, and what is left is public."""
 
 EXCLUDED_CATEGORIES = ("service", "edge_artifact")
 """Categories left out of the result tables (counted in ``DeadEndResult.excluded``)."""
@@ -357,10 +359,6 @@ def _categorise(
     else:
         assign(_truncated_ends(out, ends, net), "edge_artifact",
                "open end of a way the extract truncated (its next node is missing)")
-    if gap is not None:
-        assign(gap <= params.almost_junction_m, "data_check",
-               np.array([f"ends {v:.1f} m from another road without a shared node: probably "
-                         "a mapping gap" for v in gap], dtype=object))
 
     d_noexit = _near(ends, noexit_nodes, params.noexit_tolerance_m)
     assign(np.isfinite(d_noexit), "noexit", "noexit=yes on the end node")
@@ -381,6 +379,10 @@ def _categorise(
                         dtype=object))
 
     assign(out["highway"].to_numpy() == "service", "service", "ends on a service road")
+    if gap is not None:  # what would be a public dead end, but almost touches another road
+        assign(gap <= params.almost_junction_m, "data_check",
+               np.array([f"ends {v:.1f} m from another road without a shared node: probably "
+                         "a mapping gap" for v in gap], dtype=object))
     reason[reason == ""] = "ends without connecting"
     return category, reason
 
