@@ -56,8 +56,13 @@ class DistrictsSource(_Strict):
     code_field: str | None = "adcode"
     layer: str | None = None
     include: list[str] | None = Field(None, description="district names to keep (default: all)")
+    min_inside_km2: float = Field(
+        0.5, ge=0, description="analyse a district when at least this many km² of it lie inside "
+        "the data (a partly covered district is analysed on that part, and says so)"
+    )
     min_overlap_share: float = Field(
-        0.01, ge=0, le=1, description="drop districts whose share inside the data is below this"
+        0.0, ge=0, le=1, description="also drop districts whose share inside the data is below "
+        "this (0: decide by min_inside_km2 alone)"
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 from geoplan._outdir import OutputRun
 from geoplan.config import AnalysisConfig
+from geoplan.data_checks import add_workbook_sheet, data_checks, write_data_checks
 from geoplan.layers.load import LayerSet, district_summary, load_layers
 from geoplan.results import CoverageResult, DeadEndResult, RunResult, SiteResult
 from geoplan.standards import Standard, check_config_standards
@@ -114,6 +115,8 @@ def _run_steps(
                                out_dir / "sites.csv")]
     if result.deadends is not None:
         result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
+    checks = data_checks(layerset, result.coverage, result.deadends, standards, layerset.datum)
+    result.written += write_data_checks(checks, out_dir)
     clock = _lap(result, "tables", clock)
     if "map" in steps and result.coverage is not None:
         from geoplan.report.maps import write_map
@@ -127,6 +130,9 @@ def _run_steps(
         reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
                                 progress=progress, sites=result.sites)
         result.written += [Path(p) for p in _paths(reports)]
+        workbook = out_dir / "geoplan_report.xlsx"
+        if workbook.exists():
+            add_workbook_sheet(workbook, checks)
         clock = _lap(result, "report", clock)
     return result
 

@@ -60,8 +60,9 @@ def test_cache_round_trip_is_exact_and_data_only(world: tuple[Path, Path]) -> No
     assert meta["format"] == cache.FORMAT_NAME and meta["version"] == cache.CACHE_FORMAT
     assert meta["key"] == _key(osm)
     cached = _parse_osm(osm, catalog, None)
-    _frames_equal(fresh[0], cached[0])
-    assert fresh[1].equals(cached[1]) and fresh[2] == cached[2]
+    _frames_equal(fresh.layers, cached.layers)
+    assert fresh.extent.equals(cached.extent) and fresh.bounds_note == cached.bounds_note
+    assert (fresh.cut_points == cached.cut_points).all() and fresh.issues == cached.issues
 
 
 def _small() -> dict[str, gpd.GeoDataFrame]:

@@ -313,11 +313,19 @@ def test_facing_dead_ends_are_ranked_once() -> None:
     assert dead["rank"].notna().sum() == 1
 
 
-def test_almost_junction_is_flagged_not_ranked() -> None:
-    result = run([*RING, road(line((1000, 1500), (1000, 500.5)))])  # 0.5 m short of the south road
+@pytest.mark.parametrize("short_m", [0.5, 4.5, 10.9])
+def test_almost_junction_is_a_data_check_never_ranked(short_m: float) -> None:
+    # a street drawn up to the south road but not joined to it (4.5 m and 10.9 m seen on real data)
+    result = run([*RING, road(line((1000, 1500), (1000, 500 + short_m)))])
     row = result.dead_ends.iloc[0]
-    assert row["gap_m"] == pytest.approx(0.5)
-    assert "mapping error" in row["data_check"] and pd.isna(row["rank"])
+    assert row["category"] == "data_check"
+    assert f"{short_m:.1f} m from another road" in row["reason"] and pd.isna(row["rank"])
+    assert result.dead_ends["rank"].isna().all()
+
+
+def test_end_twenty_metres_short_is_still_a_dead_end() -> None:
+    result = run([*RING, road(line((1000, 1500), (1000, 520)))])
+    assert list(result.dead_ends["category"]) == ["public"]
 
 
 def test_unreachable_target_counts_a_moderate_detour() -> None:
@@ -454,3 +462,17 @@ def test_read_osm_extras_finds_noexit_gates_and_grounds(tmp_path) -> None:
     expected = pyproj.Transformer.from_crs(4326, CRS, always_xy=True).transform(104.041, 30.651)
     assert shapely.get_coordinates(extras.noexit_nodes.iloc[0])[0] == pytest.approx(expected)
     assert len(read_noexit_nodes(osm, CRS)) == 1
+
+
+def test_end_on_a_pedestrian_square_is_connected() -> None:
+    from geoplan.deadends.osm_extras import OsmExtras
+
+    street = road(line((1000, 1500), (1000, 1200)), name="广场路")  # ends on the square's edge
+    square = gpd.GeoSeries([box(900, 1000, 1100, 1200)], crs=CRS)
+    empty = gpd.GeoSeries([], crs=CRS)
+    extras = OsmExtras(noexit_nodes=empty, gates=empty,
+                       grounds=gpd.GeoDataFrame({"kind": []}, geometry=empty, crs=CRS),
+                       pedestrian_areas=square)
+    assert len(run([*RING, street], extras=extras).all_dead_ends) == 0
+    without = run([*RING, street]).dead_ends
+    assert list(without["category"]) == ["public"]

@@ -106,7 +106,8 @@ def test_categories_on_chengdu(current) -> None:
     assert (edge_d[artifact] <= 30.0 + 1e-6).all() and (edge_d[~artifact] > 30.0).all()
     # results: only kept categories, every one in a district, ranks 1..n without gaps
     dead = result.dead_ends
-    assert set(dead["category"]) <= {"public", "noexit", "private_compound"}
+    assert set(dead["category"]) <= {"public", "data_check", "noexit", "private_compound"}
+    assert dead.loc[dead["category"] == "data_check", "rank"].isna().all()
     assert (dead["district"] != "").all()
     ranks = dead["rank"].dropna().astype(int).to_numpy()
     assert sorted(ranks) == list(range(1, len(ranks) + 1))

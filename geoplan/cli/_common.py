@@ -29,6 +29,9 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
                        "(default wgs84)")
     group.add_argument("--district-name-field", metavar="FIELD", help="district name field (default: name)")
     group.add_argument("--crs", metavar="EPSG", help="analysis CRS (default: local UTM zone)")
+    group.add_argument("--min-inside-km2", metavar="KM2", type=float,
+                       help="analyse a district when at least this many km² of it lie inside the "
+                       "data (default 0.5; districts.min_inside_km2 in a config)")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: the config's `output`)")
     add_verbosity_args(parser)
 
@@ -61,6 +64,8 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
             district_updates["crs"] = args.districts_crs
         if args.district_name_field:
             district_updates["name_field"] = args.district_name_field
+        if getattr(args, "min_inside_km2", None) is not None:
+            district_updates["min_inside_km2"] = args.min_inside_km2
         if district_updates:
             updates["districts"] = config.districts.model_copy(update=district_updates)
         if args.crs:
@@ -83,6 +88,8 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
             "path": str(Path(args.districts).resolve()),
             "crs": args.districts_crs or "wgs84",
             "name_field": args.district_name_field or "name",
+            **({"min_inside_km2": args.min_inside_km2}
+               if getattr(args, "min_inside_km2", None) is not None else {}),
         },
         "output": str(Path(args.out or "output").resolve()),
     }

@@ -48,10 +48,10 @@ def run(args: argparse.Namespace) -> int:
         layerset = load_layerset(config)
         summary, written = write_layers(layerset, run.path)
         written = run.commit(written)
-    show = summary[["district", "area_km2", "inside_share", "roads", "roads_km", "walkways_km",
+    show = summary[["district", "inside_km2", "inside_share", "roads", "roads_km", "walkways_km",
                     "parks", "green_space", "toilets", "schools", "bus_stops", "residential",
                     "residential_ha", "buildings", "water", "services"]].copy()
-    show["area_km2"] = show["area_km2"].round(2)
+    show["inside_km2"] = show["inside_km2"].round(2)
     show["inside_share"] = (100 * show["inside_share"]).round(0).astype(int).astype(str) + "%"
     for col in ("roads_km", "walkways_km", "residential_ha"):
         show[col] = show[col].round(1)

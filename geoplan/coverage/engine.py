@@ -291,6 +291,9 @@ def run_coverage(
             gap_frames += _gaps(std.id, eng, served, frac, covered, names)
         timer.lap("gaps")
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    for col in ("inside_km2", "inside_share"):  # how much of the district the figures cover
+        if col in eng.districts.columns:
+            table[col] = table["district"].map(dict(zip(names, eng.districts[col], strict=True)))
     for std in stds:
         sub = table[table["standard"] == std.id].set_index("district")
         dshares[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()

@@ -7,8 +7,12 @@ a dead-end candidate; its segment runs back along degree-2 nodes to the first ju
 
 ``edge_artifact``
     The end lies within ``edge_tolerance_m`` of the data extent's or the context area's edge
-    (the road was cut there), or it is the open end of a way the extract truncated.
-    Excluded from results, counted.
+    (the road was cut there), or the data's cut made it: the next node of the way is missing
+    from the file (a hard-clipped extract), however far from the edge. Excluded, counted.
+``data_check``
+    Otherwise public, but the end lies within ``almost_junction_m`` of another public road
+    (not a bridge or tunnel) without sharing a node: almost always a mapping gap. Kept apart,
+    never ranked.
 ``noexit``
     ``noexit=yes`` on the end node (within ``noexit_tolerance_m``) or on the ending way:
     a cul-de-sac by design. Kept, marked.
@@ -42,13 +46,17 @@ from geoplan.network import WalkGraph, build_walk_graph
 
 logger = logging.getLogger(__name__)
 
-CATEGORIES = ("public", "noexit", "private_compound", "service", "edge_artifact")
-"""Every dead-end category, in the order the rules are tested (last to first)."""
+CATEGORIES = ("public", "data_check", "noexit", "private_compound", "service", "edge_artifact")
+"""Every dead-end category; the rules are tested edge_artifact, noexit, private_compound,
+service, data_check, and what is left is public."""
 
 EXCLUDED_CATEGORIES = ("service", "edge_artifact")
 """Categories left out of the result tables (counted in ``DeadEndResult.excluded``)."""
 
 _PRIVATE_ACCESS = {"private", "no", "customers", "permit", "delivery"}
+
+_SHARED_NODE_M = 0.05
+"""Two points this close (projection rounding) are one OSM node."""
 
 
 @dataclass(eq=False)
@@ -180,6 +188,8 @@ def detect_dead_ends(
     gates: gpd.GeoSeries | None = None,
     compounds: gpd.GeoDataFrame | None = None,
     params: DeadEndParams | None = None,
+    cut_points: np.ndarray | None = None,
+    pedestrian_areas: gpd.GeoSeries | None = None,
 ) -> gpd.GeoDataFrame:
     """Every dead-end segment of ``net`` with its category (artifacts included).
 
@@ -199,6 +209,12 @@ def detect_dead_ends(
         Polygons of gated compounds and facility grounds (any columns).
     params
         Further thresholds (:class:`DeadEndParams`).
+    cut_points
+        Points where the data's cut left a way's end (``LayerSet.cut_points``): ends there
+        are edge artifacts. Without them, the open ends of truncated ways are.
+    pedestrian_areas
+        Polygons of pedestrian areas and squares: an end on their outline shares a node
+        with them and is connected, not a dead end.
 
     Returns
     -------
@@ -243,9 +259,18 @@ def detect_dead_ends(
         })
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     ends = shapely.points(out["end_x"].to_numpy(), out["end_y"].to_numpy())
+    if pedestrian_areas is not None and len(pedestrian_areas):
+        on_area = np.isfinite(_near(ends, gpd.GeoSeries(shapely.boundary(
+            np.asarray(pedestrian_areas.to_numpy())), crs=crs), _SHARED_NODE_M))
+        if on_area.any():
+            logger.info("dead ends: %d end(s) meet a pedestrian area or square: connected",
+                        int(on_area.sum()))
+            out, ends = out.loc[~on_area].reset_index(drop=True), ends[~on_area]
+            walks = [w for w, on in zip(walks, on_area, strict=True) if not on]
     out["continues_into"] = _continuations(ends, net.others, params)
+    gap = _gap_to_other_road(net, walks, ends, params)
     category, reason = _categorise(out, ends, settings, params, data_extent, context_area,
-                                   noexit_nodes, gates, compounds, net)
+                                   noexit_nodes, gates, compounds, net, cut_points, gap)
     out["category"] = category
     out["reason"] = reason
     out = out.sort_values(["end_x", "end_y"]).reset_index(drop=True)
@@ -306,6 +331,8 @@ def _categorise(
     gates: gpd.GeoSeries | None,
     compounds: gpd.GeoDataFrame | None,
     net: RoadNetwork,
+    cut_points: np.ndarray | None = None,
+    gap: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     n = len(out)
     category = np.full(n, "public", dtype=object)
@@ -325,8 +352,13 @@ def _categorise(
         outside = ~shapely.covers(area.buffer(tol), ends)
         why = np.array([f"{v:.0f} m from the {label} edge" for v in d], dtype=object)
         assign((d <= tol) | outside, "edge_artifact", why)
-    truncated = _truncated_ends(out, ends, net)
-    assign(truncated, "edge_artifact", "open end of a way the extract truncated")
+    if cut_points is not None:
+        made_by_cut = np.isfinite(_near(ends, gpd.GeoSeries(cut_points), _SHARED_NODE_M))
+        assign(made_by_cut, "edge_artifact",
+               "the data's cut made this end (the way's next node is missing from the file)")
+    else:
+        assign(_truncated_ends(out, ends, net), "edge_artifact",
+               "open end of a way the extract truncated (its next node is missing)")
 
     d_noexit = _near(ends, noexit_nodes, params.noexit_tolerance_m)
     assign(np.isfinite(d_noexit), "noexit", "noexit=yes on the end node")
@@ -347,6 +379,10 @@ def _categorise(
                         dtype=object))
 
     assign(out["highway"].to_numpy() == "service", "service", "ends on a service road")
+    if gap is not None:  # what would be a public dead end, but almost touches another road
+        assign(gap <= params.almost_junction_m, "data_check",
+               np.array([f"ends {v:.1f} m from another road without a shared node: probably "
+                         "a mapping gap" for v in gap], dtype=object))
     reason[reason == ""] = "ends without connecting"
     return category, reason
 
@@ -367,6 +403,35 @@ def _private_minor(continuation: str) -> bool:
         if set(extra.rstrip(")").split(",")) & _PRIVATE_ACCESS:
             return True
     return False
+
+
+def _gap_to_other_road(net: RoadNetwork, walks: list[tuple[int, list[int], int]],
+                       ends: np.ndarray, params: DeadEndParams) -> np.ndarray:
+    """Distance from each end to the nearest public road it does not touch (inf if far).
+
+    Roads on the end's own segment, roads meeting the end node, bridges and tunnels (a road
+    passing over or under is not a gap) do not count.
+    """
+    g = net.graph
+    gap = np.full(len(ends), np.inf)
+    if g is None or len(ends) == 0:
+        return gap
+    way = g.edge_source
+    level = (net.roads["bridge"].astype(bool).to_numpy()[way]
+             | net.roads["tunnel"].astype(bool).to_numpy()[way]) if "bridge" in net.roads else \
+        np.zeros(g.n_edges, dtype=bool)
+    tree = shapely.STRtree(g.edge_geometry)
+    i_end, i_edge = tree.query(ends, predicate="dwithin", distance=params.almost_junction_m)
+    if len(i_end) == 0:
+        return gap
+    start = np.array([w[0] for w in walks], dtype=np.int64)
+    own = [set(w[1]) for w in walks]
+    d = shapely.distance(ends[i_end], g.edge_geometry[i_edge])
+    for i, e, dist in zip(i_end, i_edge, d, strict=True):
+        if level[e] or e in own[i] or start[i] in (g.edge_u[e], g.edge_v[e]) or dist < _SHARED_NODE_M:
+            continue
+        gap[i] = min(gap[i], float(dist))
+    return gap
 
 
 def _truncated_ends(out: gpd.GeoDataFrame, ends: np.ndarray, net: RoadNetwork) -> np.ndarray:

@@ -33,7 +33,12 @@ GROUND_LANDUSE: frozenset[str] = frozenset({"military", "industrial", "education
 RESTRICTED_ACCESS: frozenset[str] = frozenset({"private", "no", "customers", "permit"})
 """``access`` values that close an area (any tagged area with one of these is a compound)."""
 
-_KEYS = {"noexit", "barrier", "amenity", "landuse", "access", "military"}
+_KEYS = {"noexit", "barrier", "amenity", "landuse", "access", "military", "highway", "place",
+         "area:highway"}
+
+PEDESTRIAN_AREA_HIGHWAYS: frozenset[str] = frozenset({"pedestrian", "footway"})
+"""``highway`` values that, with ``area=yes``, make a pedestrian area (a square, a plaza): a
+street ending on its outline continues across it."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,15 @@ class OsmExtras:
         Points of gate-like barrier nodes (:data:`GATE_BARRIERS`).
     grounds
         Polygons of facility grounds and access-restricted areas (column ``kind``).
+    pedestrian_areas
+        Polygons of pedestrian areas and squares (``highway=pedestrian`` + ``area=yes``,
+        ``place=square``, ``area:highway=pedestrian``).
     """
 
     noexit_nodes: gpd.GeoSeries
     gates: gpd.GeoSeries
     grounds: gpd.GeoDataFrame
+    pedestrian_areas: gpd.GeoSeries | None = None
 
 
 def read_osm_extras(path: str | Path, crs: Any, bounds: tuple[float, ...] | None = None) -> OsmExtras:
@@ -91,10 +100,12 @@ def read_osm_extras(path: str | Path, crs: Any, bounds: tuple[float, ...] | None
         geometry=areas.geometry.to_numpy()[keep],
         crs=areas.crs,
     ).to_crs(crs)
+    square = np.array([_is_pedestrian_area(t) for t in areas["tags"]], dtype=bool)
     extras = OsmExtras(
         noexit_nodes=gpd.GeoSeries(nodes.geometry.to_numpy()[noexit], crs=crs),
         gates=gpd.GeoSeries(nodes.geometry.to_numpy()[gate], crs=crs),
         grounds=grounds,
+        pedestrian_areas=gpd.GeoSeries(areas.geometry.to_numpy()[square], crs=areas.crs).to_crs(crs),
     )
     logger.info("dead-end context from %s: %d noexit nodes, %d gates, %d closed grounds",
                 Path(path).name, len(extras.noexit_nodes), len(extras.gates), len(grounds))
@@ -104,6 +115,11 @@ def read_osm_extras(path: str | Path, crs: Any, bounds: tuple[float, ...] | None
 def read_noexit_nodes(path: str | Path, crs: Any, bounds: tuple[float, ...] | None = None) -> gpd.GeoSeries:
     """Points of the nodes tagged ``noexit=yes`` in an OSM file, projected to ``crs``."""
     return read_osm_extras(path, crs, bounds).noexit_nodes
+
+
+def _is_pedestrian_area(tags: dict[str, str]) -> bool:
+    return bool((tags.get("highway") in PEDESTRIAN_AREA_HIGHWAYS and tags.get("area") == "yes")
+                or tags.get("place") == "square" or tags.get("area:highway") == "pedestrian")
 
 
 def _ground_kind(tags: dict[str, str]) -> str:

@@ -71,6 +71,8 @@ def _detect(layerset: LayerSet, settings: DeadEndSettings, extras: OsmExtras | N
     found = detect_dead_ends(
         net, settings, data_extent=layerset.data_extent, context_area=layerset.context_area,
         noexit_nodes=noexit_nodes, gates=gates, compounds=compounds, params=params,
+        cut_points=getattr(layerset, "cut_points", None),
+        pedestrian_areas=extras.pedestrian_areas if extras is not None else None,
     )
     return net, found
 

@@ -39,9 +39,10 @@ logger = logging.getLogger(__name__)
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bumped whenever what is cached changes shape, so old entries are never misread
-(3: GeoPackage + JSON metadata; 2 and before were pickles, which are never read)."""
+(4: cut points and read issues of truncated ways kept; 3: GeoPackage + JSON metadata; 2 and
+before were pickles, which are never read)."""
 
 FORMAT_NAME = "geoplan-layer-cache"
 _ORPHAN_AGE_S = 3600.0
@@ -271,10 +272,21 @@ def read_osm_cached(path: Path, keys: frozenset[str] | set[str],
         frames, extra = hit
         return OsmData(nodes=frames["nodes"], lines=frames["lines"], areas=frames["areas"],
                        bounds=shapely.from_wkb(str(extra["bounds"])), source=str(extra["source"]),
-                       bounds_note=str(extra["bounds_note"]))
+                       bounds_note=str(extra["bounds_note"]),
+                       cut_points=np.asarray(extra["cut_points"], dtype=float).reshape(-1, 2),
+                       read_issues=_issue_tuples(extra["read_issues"]))
     data = read_osm(path, keys, bounds)
     store_frames(key, {"nodes": data.nodes, "lines": data.lines, "areas": data.areas},
                  {"bounds": shapely.to_wkb(data.bounds, hex=True), "source": data.source,
-                  "bounds_note": data.bounds_note})
+                  "bounds_note": data.bounds_note,
+                  "cut_points": cast(Any, np.asarray(data.cut_points, dtype=float)
+                                     .reshape(-1, 2).tolist()),
+                  "read_issues": cast(Any, [list(i) for i in data.read_issues])})
     return data
+
+
+def _issue_tuples(value: JSONValue) -> tuple[tuple[str, int, str], ...]:
+    """Read issues ``(reason, count, note)`` back from their JSON lists."""
+    rows = value if isinstance(value, list) else []
+    return tuple((str(r[0]), int(cast(Any, r[1])), str(r[2])) for r in rows if isinstance(r, list))
 

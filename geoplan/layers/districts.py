@@ -105,33 +105,40 @@ def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource) -> gpd.GeoDa
 def clip_districts(
     districts: gpd.GeoDataFrame,
     data_extent: BaseGeometry,
-    min_overlap_share: float,
+    min_overlap_share: float = 0.0,
     *,
     data_source: str,
+    min_inside_km2: float = 0.5,
 ) -> gpd.GeoDataFrame:
     """Keep the districts the data covers, clipped to the data's extent (projected CRS).
 
-    Adds ``full_area_m2`` (whole district), ``area_m2`` (part inside the data) and
-    ``inside_share``. Districts with less than ``min_overlap_share`` of their area inside are
-    dropped (and logged).
+    Adds ``full_area_m2`` (whole district), ``area_m2`` (part inside the data),
+    ``inside_km2`` (the same in km²) and ``inside_share``. A district is analysed when at least
+    ``min_inside_km2`` of it lies inside the data (and, when ``min_overlap_share`` > 0, at
+    least that share): a 3 km² neighbourhood extract of a 388 km² district is analysed on its
+    3 km², and every table says how much of the district that is.
 
     Raises
     ------
     InputDataError
-        If no district overlaps the data at all, with both extents to help spot a CRS mistake.
+        If no district overlaps the data at all, with both extents to help spot a CRS mistake,
+        or if every overlap is below the thresholds, naming the config key and the flag.
     """
     full = districts.geometry.area.to_numpy()
     inside = shapely.intersection(districts.geometry.to_numpy(), data_extent)
     area = shapely.area(inside)
     share = np.divide(area, full, out=np.zeros_like(area), where=full > 0)
-    keep = share >= max(min_overlap_share, 1e-12)
+    keep = (area >= max(min_inside_km2 * 1e6, 1e-6)) & (share >= min_overlap_share)
     if not keep.any() and (share > 0).any():
-        best = int(np.argmax(share))
+        best = int(np.argmax(area))
         raise InputDataError(
             f"the districts barely overlap the data in {data_source}: the most, "
-            f"{districts['district'].iloc[best]}, has {share[best]:.2%} of its area inside, below "
-            f"districts.min_overlap_share ({min_overlap_share:.0%}). Lower min_overlap_share to "
-            "analyse that sliver, or use data that covers the district."
+            f"{districts['district'].iloc[best]}, has {area[best] / 1e6:.3f} km² "
+            f"({share[best]:.2%} of its area) inside, below districts.min_inside_km2 "
+            f"({min_inside_km2:g} km²)"
+            + (f" or districts.min_overlap_share ({min_overlap_share:.0%})" if min_overlap_share else "")
+            + ". Lower it (--min-inside-km2 on the command line) to analyse that part, or use "
+            "data that covers the district."
         )
     if not keep.any():
         d_bounds = np.round(districts.to_crs("EPSG:4326").total_bounds, 4).tolist()
@@ -143,17 +150,22 @@ def clip_districts(
             f"the data spans {e_bounds}. Check that the district file and the OSM extract cover "
             "the same city, and that districts.crs is declared correctly (gcj02/bd09/wgs84)."
         )
-    dropped = districts.loc[~keep & (share > 0), "district"].tolist()
+    dropped = [f"{d} ({a / 1e6:.2f} km²)" for d, a, k in
+               zip(districts["district"], area, keep, strict=True) if not k and a > 0]
     if dropped:
-        logger.info("districts with under %.0f%% inside the data, left out: %s",
-                    100 * min_overlap_share, ", ".join(dropped))
+        logger.info("districts with under %g km² inside the data, left out: %s",
+                    min_inside_km2, ", ".join(dropped))
     out = districts.loc[keep].copy()
     out["full_area_m2"] = full[keep]
     out["area_m2"] = area[keep]
+    out["inside_km2"] = area[keep] / 1e6
     out["inside_share"] = share[keep]
     out = out.set_geometry(gpd.GeoSeries(inside[keep], index=out.index, crs=districts.crs))
-    partial = out.loc[out["inside_share"] < 0.999, "district"].tolist()
-    if partial:
-        logger.info("districts only partly inside the data (results cover that part): %s",
-                    ", ".join(partial))
+    partial = out.loc[out["inside_share"] < 0.999]
+    if len(partial):
+        logger.warning(
+            "districts only partly inside the data: results cover that part only: %s",
+            ", ".join(f"{d} ({k:.1f} km², {s:.0%})" for d, k, s in
+                      zip(partial["district"], partial["inside_km2"], partial["inside_share"],
+                          strict=True)))
     return conform(out, "districts")

@@ -24,8 +24,25 @@ logger = logging.getLogger(__name__)
 _YES = {"yes", "true", "1"}
 
 
-def osm_layers(osm: OsmData, catalog: Mapping[str, Any]) -> dict[str, gpd.GeoDataFrame]:
+TRUNCATED_ISSUE = "kept from truncated data (a way with nodes missing from the file)"
+"""The issue-log reason for features built from ways with missing nodes."""
+
+
+def osm_layers(
+    osm: OsmData, catalog: Mapping[str, Any],
+    issues: list[tuple[str, str, int, str]] | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
     """Build every catalog layer kind from ``osm``.
+
+    Parameters
+    ----------
+    osm
+        The raw features.
+    catalog
+        The layer catalog.
+    issues
+        When given, one ``(layer, issue, count, action)`` entry is appended per layer kind
+        holding features built from truncated ways.
 
     Returns
     -------
@@ -40,6 +57,10 @@ def osm_layers(osm: OsmData, catalog: Mapping[str, Any]) -> dict[str, gpd.GeoDat
         else:
             keep = rules.select(spec, frame["tags"])
             frame = frame.loc[np.asarray(keep, dtype=bool)].copy()
+        if issues is not None and "truncated" in frame.columns:
+            n_cut = int(frame["truncated"].astype(bool).sum())
+            if n_cut:
+                issues.append((kind, TRUNCATED_ISSUE, n_cut, "repaired"))
         builder = _BUILDERS.get(kind, _generic)
         layer = builder(frame, spec) if len(frame) else frame
         layer = _common(layer, osm.source) if len(layer) else empty_layer(kind, "EPSG:4326")
@@ -54,19 +75,18 @@ def _candidates(osm: OsmData, geometry: str) -> gpd.GeoDataFrame:
     if geometry == "area":
         return osm.areas
     # points: tagged nodes plus areas reduced to a point inside them
-    areas = osm.areas[["osm_id", "tags", "geometry"]].copy()
+    cols = ["osm_id", "tags", "truncated", "geometry"]
+    areas = osm.areas[[c for c in cols if c in osm.areas.columns]].copy()
     areas["geometry"] = areas.geometry.representative_point()
-    return gpd.GeoDataFrame(
-        pd.concat([osm.nodes[["osm_id", "tags", "geometry"]], areas], ignore_index=True),
-        crs="EPSG:4326",
-    )
+    nodes = osm.nodes[[c for c in cols if c in osm.nodes.columns]]
+    return gpd.GeoDataFrame(pd.concat([nodes, areas], ignore_index=True), crs="EPSG:4326")
 
 
 def _common(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     frame = frame.copy()
     frame["source"] = source.rsplit("/", 1)[-1]
     frame["source_id"] = frame["osm_id"]
-    frame["name"] = [t.get("name", "") for t in frame["tags"]]
+    frame["name"] = [rules.display_name(t) for t in frame["tags"]]
     return frame
 
 

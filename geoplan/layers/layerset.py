@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyproj
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["LayerSet"]
+__all__ = ["CONTEXT_MARGIN_M", "LayerSet"]
+
+CONTEXT_MARGIN_M = 1000.0
+"""Context margin (m) when no standard gives a radius: facilities and walkways are kept this far
+beyond the districts."""
 
 
 @dataclass
@@ -34,6 +40,13 @@ class LayerSet:
         Every repaired or rejected feature, counted by layer, source and reason.
     sources
         Human-readable data sources (for reports).
+    cut_points
+        Points (analysis CRS) where the data's cut left a way's end: the present node next
+        to a node missing from the file. Ends there are never dead ends.
+    margin_m
+        The context margin used (see :func:`context_margin`).
+    datum
+        The datum check of the district boundaries (:func:`geoplan.data_checks.check_datum`).
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -43,6 +56,9 @@ class LayerSet:
     data_extent: BaseGeometry
     issues: pd.DataFrame
     sources: list[str] = field(default_factory=list)
+    cut_points: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    margin_m: float = CONTEXT_MARGIN_M
+    datum: dict[str, Any] | None = None
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self.layers[kind]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyproj
 import shapely
@@ -19,7 +21,7 @@ from geoplan.layers.checks import check_file_sources_inside
 from geoplan.layers.districts import clip_districts, read_districts
 from geoplan.layers.files import load_file_layer
 from geoplan.layers.from_osm import osm_layers
-from geoplan.layers.layerset import LayerSet
+from geoplan.layers.layerset import CONTEXT_MARGIN_M, LayerSet
 from geoplan.layers.merge import merge_points
 from geoplan.layers.osm import OsmData, read_osm
 from geoplan.layers.repair import IssueLog, repair
@@ -29,33 +31,66 @@ from geoplan.vocab import GEOMETRY, LAYER_KINDS
 
 logger = logging.getLogger(__name__)
 
-CONTEXT_MARGIN_M = 1000.0
-"""How far beyond the districts layers are kept (at least the largest service radius), so
-that facilities just across a district line still serve it and routes may leave a district."""
+FACILITY_AREA_KINDS = ("parks", "green_space")
+"""Area layers that are facilities: kept whole (never cut to the context area or the data's
+edge), since a park reaches people from its whole outline and its size sets its radius."""
 
 
-def _parse_osm(
-    path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | None
-) -> tuple[dict[str, gpd.GeoDataFrame], BaseGeometry, str]:
+def context_margin(config: AnalysisConfig) -> float:
+    """How far beyond the districts facilities and walkways are kept, in metres.
+
+    The largest radius of the standards ``config`` checks, plus the farthest a facility may
+    lie from a walkway and still be reached (``FACILITY_SNAP_FACTOR × demand.max_snap_m``): a
+    facility any farther from the study area cannot serve it, one nearer may.
+    """
+    from geoplan.coverage.engine import FACILITY_SNAP_FACTOR
+    from geoplan.standards import check_config_standards
+
+    radii = [s.max_radius_m for s in check_config_standards(config)]
+    radius = max(radii) if radii else CONTEXT_MARGIN_M
+    return float(radius + FACILITY_SNAP_FACTOR * config.demand.max_snap_m)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """What the cache keeps of one parsed OSM file."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    extent: BaseGeometry
+    bounds_note: str
+    cut_points: np.ndarray
+    issues: tuple[tuple[str, str, int, str], ...]
+
+
+def _parse_osm(path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | None) -> _Parsed:
     key = cache.cache_key(path, catalog["_hash"]) + ("-" + "_".join(map(str, bounds)) if bounds else "")
     hit = cache.load_frames(key)
     if hit is not None:
         frames, extra = hit
-        return frames, shapely.from_wkb(str(extra["extent"])), str(extra["bounds_note"])
+        cut = np.asarray(extra["cut_points"], dtype=float).reshape(-1, 2)
+        issues = extra["issues"] if isinstance(extra["issues"], list) else []
+        return _Parsed(frames, shapely.from_wkb(str(extra["extent"])), str(extra["bounds_note"]),
+                       cut, tuple((str(r[0]), str(r[1]), int(cast(Any, r[2])), str(r[3]))
+                                  for r in issues if isinstance(r, list)))
     osm: OsmData = read_osm(path, catalog_keys(catalog), bounds)
-    layers = osm_layers(osm, catalog)
-    cache.store_frames(key, layers, {"extent": shapely.to_wkb(osm.bounds, hex=True),
-                                     "bounds_note": osm.bounds_note})
-    return layers, osm.bounds, osm.bounds_note
+    counts: list[tuple[str, str, int, str]] = [("osm", *i) for i in osm.read_issues]
+    layers = osm_layers(osm, catalog, counts)
+    result = _Parsed(layers, osm.bounds, osm.bounds_note, osm.cut_points, tuple(counts))
+    cache.store_frames(key, layers, {
+        "extent": shapely.to_wkb(osm.bounds, hex=True), "bounds_note": osm.bounds_note,
+        "cut_points": cast(Any, np.asarray(osm.cut_points, dtype=float).reshape(-1, 2).tolist()),
+        "issues": cast(Any, [list(i) for i in counts])})
+    return result
 
 
-def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -> LayerSet:
+def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> LayerSet:
     """Build every canonical layer of ``config``.
 
     Steps: read districts (declared CRS converted to WGS84); parse the OSM file (cached by
     content hash) and planners' files; choose the analysis CRS; project; repair geometries
     (counting every change); clip to the districts buffered by ``margin_m`` within the data
-    extent; compute areas and lengths; merge duplicate bus stops and schools.
+    extent (facility areas stay whole); compute areas and lengths; merge duplicate bus stops
+    and schools. ``margin_m`` defaults to :func:`context_margin` of the config's standards.
 
     Raises
     ------
@@ -69,11 +104,16 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
     wgs_layers: dict[str, gpd.GeoDataFrame] = {k: empty_layer(k, "EPSG:4326") for k in LAYER_KINDS}
     extent_wgs: BaseGeometry | None = None
     sources: list[str] = []
+    cut_wgs = np.zeros((0, 2))
+    if margin_m is None:
+        margin_m = context_margin(config)
     if config.osm.path is not None:
-        wgs_layers, extent_wgs, bounds_note = _parse_osm(config.osm.path, catalog, config.osm.bounds)
-        wgs_layers = dict(wgs_layers)
-        if bounds_note:  # said on every run, from the cache too: dead ends depend on that edge
-            logger.warning(bounds_note)
+        parsed = _parse_osm(config.osm.path, catalog, config.osm.bounds)
+        wgs_layers, extent_wgs, cut_wgs = dict(parsed.layers), parsed.extent, parsed.cut_points
+        if parsed.bounds_note:  # said on every run, from the cache too: dead ends depend on that edge
+            logger.warning(parsed.bounds_note)
+        for layer, issue, count, action in parsed.issues:
+            issues.add(layer, config.osm.path.name, issue, count, action)
         date = f", data of {config.osm.date}" if config.osm.date else ""
         sources.append(
             f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)"
@@ -101,6 +141,7 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
     districts = clip_districts(
         districts_wgs.to_crs(crs), extent, config.districts.min_overlap_share,
         data_source=str(config.osm.path or "the layer files"),
+        min_inside_km2=config.districts.min_inside_km2,
     )
     study_area = shapely.union_all(districts.geometry.to_numpy())
     context = shapely.intersection(study_area.buffer(margin_m), extent)
@@ -109,11 +150,45 @@ def load_layers(config: AnalysisConfig, *, margin_m: float = CONTEXT_MARGIN_M) -
     layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
     for kind in LAYER_KINDS:
         layers[kind] = _prepare(wgs_layers[kind], kind, crs, context, issues, catalog)
-    for kind in ("toilets", "schools", "bus_stops", "parks", "residential"):
+    for kind in LAYER_KINDS:
+        layers[kind] = _exclude_inside(layers, kind, catalog["layers"][kind], issues)
+    for kind in ("toilets", "schools", "bus_stops", "parks", "residential", "roads", "walkways"):
         if len(layers[kind]) == 0:
-            logger.warning("layer %r is empty in the study area: standards using it will score 0", kind)
+            logger.warning("layer %r is empty in the study area: standards using it will score 0 "
+                           "or have no value", kind)
     ordered = {k: layers[k] for k in LAYER_ORDER}
-    return LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(), sources)
+    cut = (gpd.GeoSeries(shapely.points(cut_wgs), crs="EPSG:4326").to_crs(crs).to_numpy()
+           if len(cut_wgs) else np.zeros(0, dtype=object))
+    logger.info("context margin %.0f m (largest radius + facility snapping distance)", margin_m)
+    layerset = LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(),
+                        sources, cut_points=cut, margin_m=margin_m)
+    from geoplan.data_checks import check_datum
+
+    layerset.datum = check_datum(config, layerset)
+    return layerset
+
+
+def _exclude_inside(layers: dict[str, gpd.GeoDataFrame], kind: str, spec: dict[str, Any],
+                    issues: IssueLog) -> gpd.GeoDataFrame:
+    """Drop features of ``kind`` lying inside land of the catalog's ``exclude_inside`` kinds.
+
+    A feature lies inside when its representative point does; features whose ``kind`` column
+    is in ``exclude_inside_keep_kinds`` stay (a public park inside a residential polygon).
+    Used for lawns inside gated compounds (附属绿地), which are not public green space.
+    """
+    frame = layers[kind]
+    others = [layers[k] for k in spec.get("exclude_inside") or () if k in layers and len(layers[k])]
+    if not len(frame) or not others:
+        return frame
+    land = shapely.union_all(np.concatenate([o.geometry.to_numpy() for o in others]))
+    shapely.prepare(land)
+    inside = shapely.contains(land, shapely.point_on_surface(frame.geometry.to_numpy()))
+    if "kind" in frame.columns:
+        inside &= ~frame["kind"].isin(spec.get("exclude_inside_keep_kinds") or ()).to_numpy()
+    source = str(frame["source"].iloc[0]) if "source" in frame.columns else "input"
+    issues.add(kind, source, f"inside {', '.join(spec['exclude_inside'])} land (not public: 附属绿地)",
+               int(inside.sum()), "excluded")
+    return frame.loc[~inside].reset_index(drop=True)
 
 
 def _prepare(
@@ -134,6 +209,8 @@ def _prepare(
     shapely.prepare(context)
     if family == "point":
         frame = frame.loc[shapely.intersects(context, geoms)]
+    elif kind in FACILITY_AREA_KINDS:  # facilities keep the geometry the file gives
+        frame = frame.loc[shapely.intersects(context, geoms)].copy()
     else:
         inside = shapely.intersects(context, geoms)
         frame = frame.loc[inside].copy()
@@ -155,29 +232,41 @@ def _prepare(
 
 
 def district_summary(layerset: LayerSet) -> pd.DataFrame:
-    """Per district: the count of each layer, plus areas (m²) and lengths (km) where they matter.
+    """Per district: the count of each layer, plus areas (ha) and lengths (km) where they matter.
 
     Features count in a district when they intersect it (points inside, lines and areas
-    partly inside); areas and lengths are the parts inside the district.
+    partly inside); areas and lengths are the parts inside the district. ``area_km2`` and
+    ``inside_km2`` are the district's part inside the data, ``full_area_km2`` the whole
+    district, ``inside_share`` their ratio. A layer kind with no feature gives 0 (never a
+    missing column).
     """
     rows = []
     districts = layerset.districts
     for _, d in districts.iterrows():
         geom = d.geometry
         shapely.prepare(geom)
+        inside_km2 = d["area_m2"] / 1e6
         row: dict[str, Any] = {
             "district": d["district"],
-            "area_km2": d["area_m2"] / 1e6,
+            "area_km2": inside_km2,
+            "inside_km2": inside_km2,
+            "full_area_km2": d["full_area_m2"] / 1e6 if "full_area_m2" in d else np.nan,
             "inside_share": d["inside_share"],
         }
         for kind in LAYER_KINDS:
             layer = layerset[kind]
             geoms = layer.geometry.to_numpy()
-            hit = shapely.intersects(geom, geoms) if len(layer) else []
-            row[kind] = int(sum(hit)) if len(layer) else 0
-            if GEOMETRY[kind] == "line" and kind in ("roads", "walkways") and len(layer):
-                row[f"{kind}_km"] = float(shapely.length(shapely.intersection(geoms[hit], geom)).sum() / 1000)
-            if kind in ("parks", "green_space", "residential", "water") and len(layer):
-                row[f"{kind}_ha"] = float(shapely.area(shapely.intersection(geoms[hit], geom)).sum() / 1e4)
+            hit = shapely.intersects(geom, geoms) if len(layer) else np.zeros(0, dtype=bool)
+            row[kind] = int(hit.sum())
+            if kind in _SUMMARY_KM:
+                row[f"{kind}_km"] = float(shapely.length(
+                    shapely.intersection(geoms[hit], geom)).sum() / 1000) if len(layer) else 0.0
+            if kind in _SUMMARY_HA:
+                row[f"{kind}_ha"] = float(shapely.area(
+                    shapely.intersection(geoms[hit], geom)).sum() / 1e4) if len(layer) else 0.0
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+_SUMMARY_KM = ("roads", "walkways")
+_SUMMARY_HA = ("parks", "green_space", "residential", "water")

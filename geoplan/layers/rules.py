@@ -22,6 +22,29 @@ Rule = Mapping[str, Any]
 
 
 
+NAME_KEYS = ("name:zh", "name:zh-Hans", "name:zh-CN", "name", "official_name", "alt_name",
+             "old_name")
+"""Tags a feature's name may sit in, Chinese first: the first present one is displayed, and
+rules on ``name`` look at all of them (a school tagged ``name=Changjiang Road Primary School``
+with ``name:zh=长江路小学`` is a primary school)."""
+
+
+def names_of(tags: Mapping[str, str]) -> list[str]:
+    """Every name of a feature, in :data:`NAME_KEYS` order, without repeats or blanks."""
+    out: list[str] = []
+    for key in NAME_KEYS:
+        value = (tags.get(key) or "").strip()
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def display_name(tags: Mapping[str, str]) -> str:
+    """The name to show: the Chinese one when tagged, else ``name``, then the others."""
+    found = names_of(tags)
+    return found[0] if found else ""
+
+
 def default_catalog_path() -> Path:
     """The catalog shipped with geoplan.
 
@@ -68,6 +91,13 @@ def _check_catalog(data: Any) -> list[str]:
             continue
         if spec.get("geometry") not in ("point", "line", "area"):
             problems.append(f"layers.{kind}.geometry: must be point, line or area")
+        if spec.get("reached_from") not in (None, "outline", "point"):
+            problems.append(f"layers.{kind}.reached_from: must be outline or point")
+        if spec.get("reached_from") and not spec.get("reached_from_why"):
+            problems.append(f"layers.{kind}.reached_from_why: say why")
+        for other in spec.get("exclude_inside") or ():
+            if other not in LAYER_KINDS:
+                problems.append(f"layers.{kind}.exclude_inside: unknown layer kind {other!r}")
         groups = [("include", spec.get("include")), ("exclude", spec.get("exclude"))]
         if kind == "services":
             groups += [(f"kinds.{k}", v) for k, v in (spec.get("kinds") or {}).items()]
@@ -88,7 +118,7 @@ def _check_catalog(data: Any) -> list[str]:
 
 def catalog_keys(catalog: Mapping[str, Any]) -> frozenset[str]:
     """Every tag key the catalog's include rules look at: what the OSM reader must keep."""
-    keys: set[str] = {"name"}
+    keys: set[str] = set(NAME_KEYS)
     for spec in catalog["layers"].values():
         rule_lists = [spec.get("include") or []]
         rule_lists += list((spec.get("kinds") or {}).values())
@@ -115,16 +145,26 @@ def rule_matches(rule: Rule, tags: Mapping[str, str]) -> bool:
     """Whether every key condition of ``rule`` holds for ``tags``.
 
     ``key~`` matches values containing one of the strings; ``key!~`` values containing none.
+    Conditions on ``name`` look at every name of the feature (:data:`NAME_KEYS`): ``name~``
+    holds when any name contains a string, ``name!~`` when none does.
     """
     for key, allowed in rule.items():
         if key.endswith("!~"):
-            text = tags.get(key[:-2]) or ""
-            if any(s in text for s in allowed):
+            base = key[:-2]
+            values = names_of(tags) if base == "name" else [tags.get(base) or ""]
+            if any(s in text for text in values for s in allowed):
                 return False
             continue
         contains = key.endswith("~")
-        value = tags.get(key[:-1] if contains else key)
-        if not _value_matches(value, allowed, contains):
+        base = key[:-1] if contains else key
+        if base == "name" and allowed != [None]:
+            found = names_of(tags)
+            if not any(_value_matches(v, allowed, contains) for v in found) and not (
+                not found and _value_matches(None, allowed, contains)
+            ):
+                return False
+            continue
+        if not _value_matches(tags.get(base), allowed, contains):
             return False
     return True
 

@@ -21,7 +21,7 @@ COMMON = {"source": "str", "source_id": "str", "name": "str"}
 
 SCHEMAS: dict[str, dict[str, str]] = {
     "districts": {"district": "str", "code": "str", "area_m2": "float", "full_area_m2": "float",
-                  "inside_share": "float"},
+                  "inside_km2": "float", "inside_share": "float"},
     "roads": {"highway": "str", "road_class": "str", "is_public": "bool", "access": "str",
               "service": "str", "noexit": "bool", "oneway": "bool", "bridge": "bool",
               "tunnel": "bool", "truncated": "bool", "length_m": "float"},

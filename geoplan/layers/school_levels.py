@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from geoplan.layers.rules import names_of
+
 _ORDER = ("primary", "junior", "senior")
 
 
@@ -43,13 +45,14 @@ def classify_school(tags: Mapping[str, str], level_rules: Mapping[str, Any]) -> 
         levels = _isced_levels(isced, level_rules.get("isced", {}))
         if levels:
             return levels, "isced"
-    name = tags.get("name", "") or tags.get("name:zh", "")
+    names = names_of(tags)
     for rule in level_rules.get("names", ()):
         words = rule.get("match", ())
-        if any(word in name for word in words) or (
-            "regex" in rule and re.search(rule["regex"], name)
-        ):
-            return _ordered(rule["levels"]), "name"
+        for name in names:
+            if any(word in name for word in words) or (
+                "regex" in rule and re.search(rule["regex"], name)
+            ):
+                return _ordered(rule["levels"]), "name"
     school = tags.get("school", "")
     for value, levels in (level_rules.get("school_tag") or {}).items():
         if value in school.split(";"):

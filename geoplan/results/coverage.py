@@ -45,6 +45,10 @@ COVERAGE_TABLE = Schema("coverage.table", (
     Column("population_source", "str", "", "Where the population weights came from."),
     Column("uncovered_length_m", "float", "m", "Street length outside the buffers (NaN for area "
            "standards)."),
+    Column("inside_km2", "float", "km²", "Area of the district inside the data: the part every "
+           "figure of the row covers."),
+    Column("inside_share", "float", "share 0–1", "That area's share of the whole district (below 1: "
+           "a partial figure, not the district's)."),
 ))
 
 GAPS = Schema("coverage.gaps", (

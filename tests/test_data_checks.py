@@ -1,0 +1,131 @@
+"""The data-check report: the datum check on synthetic and real boundaries, the table, its files."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from openpyxl import Workbook, load_workbook
+
+from geoplan import chinese_coords as cc
+from geoplan.config import DistrictsSource
+from geoplan.data_checks import (
+    add_workbook_sheet,
+    data_checks,
+    datum_check,
+    reference_lines,
+    write_data_checks,
+)
+from geoplan.layers.districts import read_districts
+from tests.conftest import CHENGDU_DISTRICTS, CHENGDU_PBF
+
+UTM = "EPSG:32648"
+EXTENT = shapely.box(104.0, 30.6, 104.2, 30.8)
+
+
+def _to_gcj(geom):
+    return shapely.transform(geom, lambda xy: np.column_stack(cc.wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+
+
+def _districts_and_boundaries():
+    # two districts side by side; OSM's administrative boundary is their shared edge and outline
+    west, east = shapely.box(104.02, 30.62, 104.1, 30.78), shapely.box(104.1, 30.62, 104.18, 30.78)
+    truth = gpd.GeoDataFrame({"district": ["西区", "东区"]}, geometry=[west, east], crs=4326)
+    admin = np.array([shapely.LineString([(104.1, 30.62), (104.1, 30.78)]), west.exterior,
+                      east.exterior], dtype=object)
+    return truth, admin
+
+
+def test_gcj02_boundaries_declared_wgs84_are_caught():
+    truth, admin = _districts_and_boundaries()
+    as_file = truth.set_geometry([_to_gcj(g) for g in truth.geometry])  # GCJ-02, read as WGS 84
+    check = datum_check(as_file, "wgs84", admin, "administrative boundaries", EXTENT, UTM)
+    assert check["suspect"] and check["best"] == "gcj02"
+    assert 100 < check["median_m"]["wgs84"] < 700
+    assert check["median_m"]["gcj02"] < 5  # the inverse conversion is metre-accurate
+    assert "--districts-crs gcj02" in check["message"]
+
+
+def test_correct_declaration_is_quiet():
+    truth, admin = _districts_and_boundaries()
+    check = datum_check(truth, "wgs84", admin, "administrative boundaries", EXTENT, UTM)
+    assert not check["suspect"] and check["median_m"]["wgs84"] < 1
+    check = datum_check(truth, "gcj02", admin, "administrative boundaries", EXTENT, UTM)
+    assert not check["suspect"]
+
+
+def test_street_grid_is_the_reference_without_admin_boundaries():
+    truth, _ = _districts_and_boundaries()
+    # streets every ~500 m, two of them on the district edges
+    lons, lats = np.arange(104.02, 104.181, 0.005), np.arange(30.62, 30.781, 0.005)
+    streets = np.array([shapely.LineString([(x, 30.62), (x, 30.78)]) for x in lons]
+                       + [shapely.LineString([(104.02, y), (104.18, y)]) for y in lats], dtype=object)
+    as_file = truth.set_geometry([_to_gcj(g) for g in truth.geometry])
+    check = datum_check(as_file, "wgs84", streets, "street grid", EXTENT, UTM)
+    assert check["suspect"] and check["best"] == "gcj02"
+
+
+def test_real_chengdu_boundaries_declared_wgs84_are_caught():
+    wrong = read_districts(DistrictsSource(path=CHENGDU_DISTRICTS, crs="wgs84"))
+    roads = gpd.GeoDataFrame(geometry=[shapely.LineString([(104.05, 30.66), (104.1, 30.7)])],
+                             crs=4326).to_crs(UTM)
+    ref, what = reference_lines(CHENGDU_PBF, roads, (104.0421, 30.6528, 104.1296, 30.7279))
+    assert what == "administrative boundaries"
+    extent = shapely.box(104.0421, 30.6528, 104.1296, 30.7279)
+    check = datum_check(wrong, "wgs84", ref, what, extent, UTM)
+    assert check["suspect"] and check["best"] == "gcj02"
+    right = read_districts(DistrictsSource(path=CHENGDU_DISTRICTS, crs="gcj02"))
+    assert not datum_check(right, "gcj02", ref, what, extent, UTM)["suspect"]
+
+
+class _Layers:
+    """The parts of a LayerSet the checks read."""
+
+    crs = UTM
+
+    def __init__(self) -> None:
+        from geoplan.layers.from_osm import TRUNCATED_ISSUE
+
+        self.issues = pd.DataFrame([{"layer": "residential", "source": "a.osm", "issue": TRUNCATED_ISSUE,
+                                     "count": 3, "action": "repaired"}])
+        self.districts = gpd.GeoDataFrame({"district": ["=HYPERLINK(\"x\")", "乙区"], "area_m2": [2e6, 5e6],
+                                           "inside_share": [0.25, 1.0]},
+                                          geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=UTM)
+
+
+def test_table_files_and_workbook_sheet(tmp_path):
+    checks = data_checks(_Layers())
+    assert sorted(checks["check"]) == ["partial_district", "truncated_data"]
+    assert checks.loc[checks["check"] == "truncated_data", "count"].iat[0] == 3
+    paths = write_data_checks(checks, tmp_path)
+    assert [p.name for p in paths] == ["data_checks.csv", "data_checks.gpkg"]
+    table = pd.read_csv(tmp_path / "data_checks.csv", encoding="utf-8-sig")
+    assert len(table) == 2
+    book = tmp_path / "r.xlsx"
+    Workbook().save(book)
+    add_workbook_sheet(book, checks)
+    ws = load_workbook(book)["数据核查"]
+    values = [c.value for row in ws.iter_rows(min_row=2) for c in row]
+    assert "'=HYPERLINK(\"x\")" in values  # a hostile name stays text, never a formula
+    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+
+
+def test_mapping_gaps_and_missing_facilities_are_listed():
+    from types import SimpleNamespace
+
+    from geoplan.standards import resolve_standards
+
+    dead = pd.DataFrame([{"category": "data_check", "district": "乙区", "id": "DE0001", "name": "路",
+                          "highway": "residential", "reason": "ends 4.5 m from another road",
+                          "length_m": 80.0, "end_x": 5.0, "end_y": 6.0}])
+    fac = pd.DataFrame({"standard": [], "item": [], "n_access": [], "source_id": [], "name": [],
+                        "district": [], "radius_m": []})
+    table = pd.DataFrame({"demand_kind": ["residential"], "district": ["乙区"], "unreachable_points": [4]})
+    coverage = SimpleNamespace(facilities=fac, table=table)
+    checks = data_checks(_Layers(), coverage, SimpleNamespace(dead_ends=dead),
+                         resolve_standards(["park_500"]))
+    kinds = set(checks["check"])
+    assert {"mapping_gap", "no_facility", "demand_off_network"} <= kinds
+    gap = checks.loc[checks["check"] == "mapping_gap"].iloc[0]
+    assert gap.geometry.x == 5.0 and "4.5 m" in gap["detail"]
