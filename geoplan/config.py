@@ -76,6 +76,12 @@ class OsmSource(_Strict):
     )
 
 
+FACILITY_SNAP_FACTOR = 2.0
+"""Facilities snap up to this many times ``max_snap_m``: a school or clinic mapped as one point
+in the middle of its grounds lies farther from the street than any home's door does (measured
+in Chengdu: schools up to 160 m). Farther facilities are left out and logged."""
+
+
 class DemandSettings(_Strict):
     """How demand is sampled and weighted."""
 

@@ -10,13 +10,8 @@ from openpyxl import Workbook, load_workbook
 
 from geoplan import chinese_coords as cc
 from geoplan.config import DistrictsSource
-from geoplan.data_checks import (
-    add_workbook_sheet,
-    data_checks,
-    datum_check,
-    reference_lines,
-    write_data_checks,
-)
+from geoplan.data_checks import add_workbook_sheet, data_checks, write_data_checks
+from geoplan.layers.datum import datum_check, reference_lines
 from geoplan.layers.districts import read_districts
 from tests.conftest import CHENGDU_DISTRICTS, CHENGDU_PBF
 

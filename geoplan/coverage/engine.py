@@ -32,7 +32,7 @@ import shapely
 from tqdm.auto import tqdm
 
 from geoplan._errors import StandardError
-from geoplan.config import DemandSettings
+from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
 from geoplan.coverage.buffers import covered_fraction, served_area, union_of_buffers
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
@@ -45,7 +45,7 @@ from geoplan.results import COVERAGE_TABLE, FACILITIES, REACHED, CoverageResult
 from geoplan.standards import FacilitySet, Standard, resolve_standards
 
 if TYPE_CHECKING:
-    from geoplan.layers.load import LayerSet
+    from geoplan.layers.layerset import LayerSet
     from geoplan.network import Snapped
 
 
@@ -58,11 +58,6 @@ TABLE_COLUMNS = COVERAGE_TABLE.names
 
 REACHED_SIMPLIFY_M = 1.0
 """Reached edges are simplified to this tolerance for maps."""
-
-FACILITY_SNAP_FACTOR = 2.0
-"""Facilities snap up to this many times ``max_snap_m``: a school or clinic mapped as one point
-in the middle of its grounds lies farther from the street than any home's door does (measured
-in Chengdu: schools up to 160 m). Farther facilities are left out and logged."""
 
 
 class _Timer:

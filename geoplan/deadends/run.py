@@ -31,7 +31,7 @@ from geoplan.results import DEAD_ENDS, DeadEndResult
 
 if TYPE_CHECKING:
     from geoplan.config import AnalysisConfig
-    from geoplan.layers.load import LayerSet
+    from geoplan.layers.layerset import LayerSet
 
 
 logger = logging.getLogger(__name__)

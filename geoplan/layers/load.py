@@ -43,7 +43,7 @@ def context_margin(config: AnalysisConfig) -> float:
     lie from a walkway and still be reached (``FACILITY_SNAP_FACTOR × demand.max_snap_m``): a
     facility any farther from the study area cannot serve it, one nearer may.
     """
-    from geoplan.coverage.engine import FACILITY_SNAP_FACTOR
+    from geoplan.config import FACILITY_SNAP_FACTOR
     from geoplan.standards import check_config_standards
 
     radii = [s.max_radius_m for s in check_config_standards(config)]
@@ -162,7 +162,7 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     logger.info("context margin %.0f m (largest radius + facility snapping distance)", margin_m)
     layerset = LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(),
                         sources, cut_points=cut, margin_m=margin_m)
-    from geoplan.data_checks import check_datum
+    from geoplan.layers.datum import check_datum
 
     layerset.datum = check_datum(config, layerset)
     return layerset

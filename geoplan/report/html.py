@@ -57,7 +57,7 @@ from geoplan.report.tables import population_known, weights_source, write_workbo
 
 if TYPE_CHECKING:
     from geoplan.config import AnalysisConfig
-    from geoplan.layers.load import LayerSet
+    from geoplan.layers.layerset import LayerSet
     from geoplan.results import CoverageResult, DeadEndResult, SiteResult
 
 

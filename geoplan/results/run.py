@@ -15,7 +15,7 @@ from geoplan.results.sites import SiteResult
 
 if TYPE_CHECKING:
     from geoplan.config import AnalysisConfig
-    from geoplan.layers.load import LayerSet
+    from geoplan.layers.layerset import LayerSet
     from geoplan.standards import Standard
 
 __all__ = ["RunResult"]

@@ -1,0 +1,224 @@
+"""The datum check: do the district boundaries sit on OpenStreetMap as declared?
+
+District boundaries that lie a systematic 100–700 m off OSM's administrative boundaries (or,
+without them, its street grid) and line up once read in another Chinese datum are GCJ-02 or
+BD-09 data declared as WGS 84: that mistake changes district areas by up to 20% with no other
+sign. :func:`check_datum` runs the check while layers load and warns loudly with the fix; the
+data-check report (:mod:`geoplan.data_checks`) lists its result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geoplan import chinese_coords as cc
+
+if TYPE_CHECKING:
+    from geoplan.config import AnalysisConfig
+    from geoplan.layers.layerset import LayerSet
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DatumCheck", "check_datum", "datum_check", "reference_lines"]
+
+DATUM_OFFSET_M = (100.0, 700.0)
+"""A median offset in this range that another datum removes is the GCJ-02/BD-09 signature."""
+
+DATUM_GAIN = 0.4
+"""The other datum must bring the median offset below this share of the declared one."""
+
+SAMPLE_STEP_M = 25.0
+"""Reference lines are sampled every this many metres."""
+
+ADMIN_LEVELS = ("5", "6", "7")
+"""OSM ``admin_level`` values of city districts and counties (区/县) in China."""
+
+MIN_ADMIN_KM = 1.0
+"""Below this length of OSM administrative boundary inside the data, the street grid is used."""
+
+_Transform = Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
+
+
+class DatumCheck(dict[str, Any]):
+    """Result of :func:`datum_check`: ``declared``, ``reference``, ``median_m`` per datum,
+    ``best``, ``suspect`` (bool) and ``message``."""
+
+
+def _alternatives(declared: str) -> dict[str, _Transform | None]:
+    """How to re-read the loaded (WGS 84) boundaries as if the file were in another datum."""
+    ident = None
+    if declared == "gcj02":
+        return {"gcj02": ident, "wgs84": cc.wgs84_to_gcj02,
+                "bd09": lambda x, y: cc.bd09_to_wgs84(*cc.wgs84_to_gcj02(x, y))}
+    if declared == "bd09":
+        return {"bd09": ident, "wgs84": cc.wgs84_to_bd09,
+                "gcj02": lambda x, y: cc.gcj02_to_wgs84(*cc.wgs84_to_bd09(x, y))}
+    return {declared: ident, "gcj02": cc.gcj02_to_wgs84, "bd09": cc.bd09_to_wgs84}
+
+
+def _apply(geoms: np.ndarray, fn: _Transform | None) -> np.ndarray:
+    if fn is None:
+        return geoms
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        x, y = fn(xy[:, 0], xy[:, 1])
+        return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+
+    return np.asarray(shapely.transform(geoms, move), dtype=object)
+
+
+def _samples(lines: np.ndarray, step: float) -> np.ndarray:
+    lines = lines[~shapely.is_empty(lines)]
+    parts = shapely.get_parts(lines)
+    parts = parts[shapely.get_type_id(parts) == 1]
+    if len(parts) == 0:
+        return np.zeros(0, dtype=object)
+    length = shapely.length(parts)
+    n = np.maximum(np.round(length / step), 1).astype(int)
+    rep = np.repeat(np.arange(len(parts)), n + 1)
+    k = np.concatenate([np.arange(m + 1) for m in n])
+    return shapely.line_interpolate_point(parts[rep], k * length[rep] / n[rep])
+
+
+def datum_check(districts_wgs: gpd.GeoDataFrame, declared: str, reference_wgs: np.ndarray,
+                reference: str, extent_wgs: Any, crs: Any) -> DatumCheck:
+    """Whether the district boundaries line up with OSM better in another Chinese datum.
+
+    Parameters
+    ----------
+    districts_wgs
+        The districts as loaded (converted from the declared CRS to WGS 84).
+    declared
+        The declared CRS label (``wgs84``, ``gcj02``, ``bd09`` or another).
+    reference_wgs
+        OSM lines the district edges should follow: administrative boundaries, or roads.
+    reference
+        ``'administrative boundaries'`` or ``'street grid'``.
+    extent_wgs
+        The data's extent: only edges inside it are compared.
+    crs
+        A metric CRS to measure in.
+
+    Returns
+    -------
+    DatumCheck
+        With the median distance (m) to the reference for each datum and ``shift_m``, how far
+        the best datum moves the boundaries; ``suspect`` when that shift is 100–700 m and the
+        best datum brings the distance under 40% of the declared one's (and under half the
+        shift).
+    """
+    result = DatumCheck(declared=declared, reference=reference, median_m={}, best=declared,
+                        suspect=False, message="")
+    inner = shapely.buffer(extent_wgs, -0.002)  # ~200 m: edges cut by the data's box are not edges
+    ref = shapely.intersection(np.asarray(reference_wgs, dtype=object), inner)
+    ref_m = gpd.GeoSeries(ref, crs="EPSG:4326").to_crs(crs).to_numpy()
+    admin = reference.startswith("admin")
+    for label, fn in _alternatives(declared).items():
+        polys = _apply(districts_wgs.geometry.to_numpy(), fn)
+        edges = shapely.intersection(shapely.boundary(polys), inner)
+        edges_m = gpd.GeoSeries(edges, crs="EPSG:4326").to_crs(crs).to_numpy()
+        edges_m = edges_m[~shapely.is_empty(edges_m)]
+        if len(edges_m) == 0 or len(ref_m) == 0:
+            return result
+        # administrative lines: how far each OSM boundary point is from a district edge;
+        # streets: how far the district edges are from a street (the closest quarter of them,
+        # since a district edge also runs along rivers and through blocks)
+        if admin:
+            pts, targets = _samples(ref_m, SAMPLE_STEP_M), edges_m
+        else:
+            pts, targets = _samples(edges_m, SAMPLE_STEP_M), ref_m[~shapely.is_empty(ref_m)]
+        if len(pts) < 20 or len(targets) == 0:
+            return result
+        _, dist = shapely.STRtree(targets).query_nearest(pts, return_distance=True,
+                                                         all_matches=False)
+        result["median_m"][label] = float(np.median(dist) if admin else np.percentile(dist, 25))
+    medians = result["median_m"]
+    best = min(medians, key=medians.get)
+    d0 = medians[declared]
+    result["best"] = best
+    shift = _shift_m(districts_wgs.geometry.to_numpy(), _alternatives(declared)[best], crs)
+    result["shift_m"] = shift
+    if best != declared and DATUM_OFFSET_M[0] <= shift <= DATUM_OFFSET_M[1] \
+            and medians[best] <= DATUM_GAIN * d0 and medians[best] < 0.5 * shift:
+        result["suspect"] = True
+        result["message"] = (
+            f"DISTRICT BOUNDARIES LOOK LIKE {best.upper()}, NOT {declared.upper()}: read as "
+            f"{declared} they lie a median {d0:.0f} m from OpenStreetMap's {reference}; read as "
+            f"{best} (a systematic shift of {shift:.0f} m) {medians[best]:.0f} m. District areas "
+            f"and every share may be wrong. Fix: --districts-crs {best} (or districts.crs: "
+            f"{best} in the config)."
+        )
+    return result
+
+
+def _shift_m(polys: np.ndarray, fn: _Transform | None, crs: Any) -> float:
+    """Median distance (m) every boundary vertex moves when re-read with ``fn``."""
+    if fn is None:
+        return 0.0
+    xy = shapely.get_coordinates(np.asarray(polys, dtype=object))[::10]
+    if len(xy) == 0:
+        return 0.0
+    x, y = fn(xy[:, 0], xy[:, 1])
+    a = gpd.GeoSeries(shapely.points(xy), crs="EPSG:4326").to_crs(crs)
+    b = gpd.GeoSeries(shapely.points(np.asarray(x, float), np.asarray(y, float)),
+                      crs="EPSG:4326").to_crs(crs)
+    return float(np.median(a.distance(b, align=False)))
+
+
+def reference_lines(osm_path: Path | None, roads: gpd.GeoDataFrame,
+                    bounds: tuple[float, ...] | None) -> tuple[np.ndarray, str]:
+    """OSM administrative boundary lines of the file (WGS 84), or the roads when too few."""
+    if osm_path is not None:
+        from geoplan.layers.cache import read_osm_cached
+
+        osm = read_osm_cached(Path(osm_path), {"boundary", "admin_level"}, bounds)
+        tags = osm.lines["tags"]
+        keep = np.array([t.get("boundary") == "administrative" and t.get("admin_level") in ADMIN_LEVELS
+                         for t in tags], dtype=bool)
+        lines = osm.lines.geometry.to_numpy()[keep]
+        km = float(gpd.GeoSeries(lines, crs="EPSG:4326").to_crs(roads.crs).length.sum() / 1000) \
+            if len(lines) else 0.0
+        if km >= MIN_ADMIN_KM:
+            return lines, "administrative boundaries"
+    return roads.to_crs("EPSG:4326").geometry.to_numpy(), "street grid"
+
+
+def check_datum(config: AnalysisConfig, layerset: LayerSet) -> DatumCheck | None:
+    """Run :func:`datum_check` for a loaded analysis; warn loudly on the terminal if suspect.
+
+    Returns None when there is nothing to compare with (no OSM roads or boundaries).
+    """
+    from geoplan.crs import parse_declared_crs
+    from geoplan.layers.districts import read_districts
+
+    declared = parse_declared_crs(config.districts.crs)
+    label = declared.kind if declared.kind in ("gcj02", "bd09") else "wgs84"
+    if label == "wgs84" and declared.kind == "pyproj" and not declared.crs.is_geographic:
+        return None  # a projected national CRS: not a web-map datum mix-up
+    roads = layerset["roads"]
+    if config.osm.path is None and not len(roads):
+        return None
+    try:
+        ref, what = reference_lines(config.osm.path, roads, config.osm.bounds)
+    except Exception as exc:  # the check must never stop a run
+        logger.info("datum check skipped: %s", exc)
+        return None
+    if len(ref) == 0:
+        return None
+    districts = read_districts(config.districts)
+    extent = gpd.GeoSeries([layerset.data_extent], crs=layerset.crs).to_crs("EPSG:4326").iat[0]
+    result = datum_check(districts, label, ref, what, extent, layerset.crs)
+    if result["suspect"]:
+        bar = "!" * 78
+        logger.warning("\n%s\n%s\n%s", bar, result["message"], bar)
+    else:
+        logger.info("datum check: district edges lie a median %s m from OSM's %s",
+                    {k: round(v) for k, v in result["median_m"].items()}, what)
+    return result
