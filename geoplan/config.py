@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geoplan._errors import ConfigError, CRSError, StandardError
 from geoplan.layers.rules import LAYER_KINDS
@@ -72,7 +72,11 @@ class DemandSettings(_Strict):
     max_snap_m: float = Field(100.0, gt=0, description="farther than this from a walkway = unreachable")
     population_raster: Path | None = None
     population_raster_crs: str | int | None = None
-    population_weight: Literal["auto", "raster", "buildings", "area"] = "auto"
+    population_weight: Literal["auto", "raster", "census", "buildings", "area"] = "auto"
+    population_census: bool = Field(
+        True, description="spread the shipped 2020 census residents per district over the homes")
+    census_city: str | None = Field(
+        None, description="city whose districts the census table is searched for (default: city)")
     default_levels: float = Field(6.0, gt=0, description="levels assumed for untagged residential buildings")
 
 
@@ -115,6 +119,18 @@ class AnalysisConfig(_Strict):
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
     output: Path = Path("output")
     source_file: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _census_city(cls, raw: Any) -> Any:
+        """The census is looked up for the config's ``city`` unless ``demand.census_city`` says."""
+        if isinstance(raw, dict) and raw.get("city"):
+            demand = raw.get("demand")
+            if demand is None:
+                return {**raw, "demand": {"census_city": raw["city"]}}
+            if isinstance(demand, dict) and demand.get("census_city") is None:
+                return {**raw, "demand": {**demand, "census_city": raw["city"]}}
+        return raw
 
     @field_validator("layers")
     @classmethod

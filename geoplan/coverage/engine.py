@@ -299,6 +299,8 @@ def run_coverage(
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,
+            "population_people": bool(pop.people) if pop else False,
+            "residents": pop.residents if pop else None,
             "graph": eng.graph.summary() if eng.graph is not None else None,
             "snapping": {k: s.counts() for k, s in eng.snapped.items()},
             "demand_points": {k: len(d) for k, d in eng.demand.items()},
@@ -351,17 +353,19 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covere
     buf = district_shares(dem.amount, d, frac, n_d)
     net = district_shares(dem.amount, d, covered, n_d)
     unreachable = np.bincount(d[~dsnap.ok], minlength=n_d) if len(d) else np.zeros(n_d, int)
-    if dem.is_linear or pop is None:
-        pbuf = pnet = upop = np.full(n_d, np.nan)
-        source = "none (street length)" if dem.is_linear else "area"
-    else:
-        ptotal = district_totals(pop.weights, d, n_d)
-        pbuf = district_shares(pop.weights, d, frac, n_d)
-        pnet = district_shares(pop.weights, d, covered, n_d)
-        pbuf = np.where(ptotal > 0, pbuf, buf)  # no people mapped: fall back to land share
-        pnet = np.where(ptotal > 0, pnet, net)
-        upop = uncovered_amount(ptotal, pbuf)
-        source = pop.source
+    sources = np.full(n_d, "none (street length)" if dem.is_linear else "none", dtype=object)
+    pbuf = pnet = upop = np.full(n_d, np.nan)
+    if not dem.is_linear and pop is not None:
+        # relative weights (floor or land area) are not people: the columns stay empty
+        sources[:] = pop.source
+        if pop.people:
+            known = np.bincount(d[np.isfinite(pop.weights)], minlength=n_d) > 0
+            ptotal = district_totals(pop.weights, d, n_d)
+            has = known & (ptotal > 0)
+            pbuf = np.where(has, district_shares(pop.weights, d, frac, n_d), np.nan)
+            pnet = np.where(has, district_shares(pop.weights, d, covered, n_d), np.nan)
+            upop = np.where(has, uncovered_amount(ptotal, pbuf), np.nan)
+            sources[~known] = "none"
     uncovered = uncovered_amount(total, buf)
     radius: Any = (std.radius_m if not std.radius_rule
                    else "/".join(f"{r.radius_m:g}" for r in std.radius_rule))
@@ -376,7 +380,7 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covere
             "meets_target": bool(np.isfinite(buf[i]) and buf[i] >= std.target - 1e-9),
             "uncovered_area_m2": np.nan if dem.is_linear else uncovered[i],
             "uncovered_population": upop[i], "unreachable_points": int(unreachable[i]),
-            "population_source": source,
+            "population_source": sources[i],
             "uncovered_length_m": uncovered[i] if dem.is_linear else np.nan,
         })
     return rows
@@ -404,7 +408,9 @@ def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: 
 def _gaps(sid: str, eng: _Engine, served: Any, frac: np.ndarray, covered: np.ndarray,
           names: np.ndarray) -> list[pd.DataFrame]:
     dem = eng.demand["residential"]
-    weights = eng.population.weights if eng.population is not None else dem.amount
+    pop = eng.population
+    # gaps carry people only when the weights are people (never m² under a people column)
+    weights = pop.weights if pop is not None and pop.people else np.full(len(dem), np.nan)
     frames = []
     for i in range(eng.n_d):  # a handful of districts; the work inside is vectorised
         mine = dem.district == i

@@ -31,10 +31,10 @@ COVERAGE_TABLE = Schema("coverage.table", (
     Column("share_buffer", "float", "share 0–1", "Official indicator: share of demand inside "
            "straight-line buffers (NaN: no demand)."),
     Column("share_network", "float", "share 0–1", "Share of demand within the radius by walking."),
-    Column("share_population_buffer", "float", "share 0–1", "share_buffer weighted by population "
-           "(NaN: no population source, or street demand)."),
+    Column("share_population_buffer", "float", "share 0–1", "share_buffer weighted by people "
+           "(NaN: no population source, no census figure for the district, or street demand)."),
     Column("share_population_network", "float", "share 0–1", "share_network weighted by "
-           "population."),
+           "people (NaN as share_population_buffer)."),
     Column("meets_target", "bool", "", "share_buffer >= target."),
     Column("uncovered_area_m2", "float", "m²", "Residential land outside the buffers (NaN for "
            "street standards)."),
@@ -42,7 +42,10 @@ COVERAGE_TABLE = Schema("coverage.table", (
            "a population source)."),
     Column("unreachable_points", "int", "points", "Demand points farther than the snapping "
            "limit from any walkway (counted as not reached by walking)."),
-    Column("population_source", "str", "", "Where the population weights came from."),
+    Column("population_source", "str", "", "Where the people came from: census (2020 census "
+           "spread over homes; an estimate where a district is partly inside, see "
+           "meta['residents']), raster, or none / buildings / area (no people: the population "
+           "columns are NaN)."),
     Column("uncovered_length_m", "float", "m", "Street length outside the buffers (NaN for area "
            "standards)."),
 ))
@@ -53,8 +56,8 @@ GAPS = Schema("coverage.gaps", (
     Column("view", "str", "", "buffer (official, straight line) or network (walking)."),
     Column("rank", "int", "", "1 = the largest gap of its standard, district and view."),
     Column("area_m2", "float", "m²", "Uncovered residential land of the gap."),
-    Column("population", "float", "people or m²", "Population weight of the gap (m² of land when "
-           "no population source exists; see population_source)."),
+    Column("population", "float", "people", "People living in the gap (NaN when no population "
+           "source exists: land area is never shown as people)."),
 ), geometry="Polygon")
 
 STREET_GAPS = Schema("coverage.street_gaps", (
@@ -119,7 +122,9 @@ class CoverageResult:
     street_gaps
         Uncovered stretches of street of the toilet standards (:data:`STREET_GAPS`).
     meta
-        ``population_source``, ``population_note``, ``graph`` (sizes), ``snapping`` (counts per
+        ``population_source``, ``population_note``, ``population_people`` (True when the
+        weights are people), ``residents`` (the census estimate per district,
+        :data:`~geoplan.results.RESIDENTS`, or None), ``graph`` (sizes), ``snapping`` (counts per
         demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
         of facilities no walkway reaches), ``timings`` (seconds per step).
     """
