@@ -293,7 +293,7 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         district=district, analysis=ctx.analysis, data_date=ctx.data_date,
         standards=standards, deadends=drows, deadends_headers=dh, deadends_note=note,
         candidates=crows, candidates_headers=ch, sources=ctx.sources,
-        no_population=ctx.weights == "area",
+        no_population=ctx.weights in ("area", "buildings"),
         weights_note=ctx.weights_note, population_note=ctx.population_note,
     )
 

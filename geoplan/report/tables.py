@@ -85,12 +85,13 @@ def population_known(rows: pd.DataFrame) -> bool:
     """Whether ``rows`` (coverage table rows) weigh demand by people, not by land area.
 
     With no population raster or residential buildings, coverage weights demand by land area
-    (``population_source == 'area'``) and the "population" columns hold m², not people.
+    (``population_source == 'area'``) or floor area (``'buildings'``): relative weights, not
+    people. Only ``census`` and ``raster`` are people.
     """
     if "population_source" not in rows.columns or rows.empty:
         return False
     src = rows["population_source"].astype(str).str.lower()
-    return bool((~src.isin(["area", "", "none", "nan"])).all())
+    return bool(src.isin(["census", "raster"]).all())
 
 
 def weights_source(rows: pd.DataFrame) -> str | None:
