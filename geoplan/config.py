@@ -64,6 +64,26 @@ class OsmSource(_Strict):
     )
 
 
+class SchoolSeatSettings(_Strict):
+    """School-age children and school seats (学位); see :mod:`geoplan.coverage.people`.
+
+    Age shares default to the 2020 census 0–14 share of the city (else national), split by
+    single years (:func:`geoplan.census.age_shares`); class sizes to 建标102-2002 (45 primary,
+    50 junior). ``default_classes`` is an assumption used only when the planner's file gives
+    neither capacity, classes nor a site area with a configured norm; every school says which.
+    """
+
+    age_share_primary: float | None = Field(None, gt=0, lt=1, description="share of residents aged 6–11")
+    age_share_junior: float | None = Field(None, gt=0, lt=1, description="share of residents aged 12–14")
+    age_share_source: str | None = Field(None, description="citation of the age shares given")
+    class_size_primary: int = Field(45, gt=0)
+    class_size_junior: int = Field(50, gt=0)
+    default_classes_primary: int = Field(24, gt=0, description="assumed classes when unknown")
+    default_classes_junior: int = Field(24, gt=0, description="assumed classes when unknown")
+    site_m2_per_pupil_primary: float | None = Field(None, gt=0, description="site-area norm (m²/pupil)")
+    site_m2_per_pupil_junior: float | None = Field(None, gt=0, description="site-area norm (m²/pupil)")
+
+
 class DemandSettings(_Strict):
     """How demand is sampled and weighted."""
 
@@ -78,6 +98,7 @@ class DemandSettings(_Strict):
     census_city: str | None = Field(
         None, description="city whose districts the census table is searched for (default: city)")
     default_levels: float = Field(6.0, gt=0, description="levels assumed for untagged residential buildings")
+    schools: SchoolSeatSettings = Field(default_factory=SchoolSeatSettings)
 
 
 class DeadEndSettings(_Strict):

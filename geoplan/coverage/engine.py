@@ -241,6 +241,7 @@ def run_coverage(
     fac_frames: list[gpd.GeoDataFrame] = []
     dshares = eng.districts.copy()
     off_network: dict[str, int] = {}
+    covers: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # residential: for the people step
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
         unions, covered_items, n_fac = [], [], 0
@@ -278,6 +279,8 @@ def run_coverage(
         frac = covered_fraction(dem.pieces, served, linear=dem.is_linear)
         timer.lap("buffers")
         rows += _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
+        if not dem.is_linear:
+            covers[std.id] = (frac, covered)
         if dem.is_linear:
             street_gap_frames += _street_gaps(std.id, dem, served, frac, covered, names)
         else:
@@ -310,6 +313,10 @@ def run_coverage(
     )
     result.reach_areas = reach_areas(result.reached, [s.id for s in stds], eng.crs)
     timer.lap("reach areas")
+    from geoplan.coverage.people import measure_people
+
+    result.people = measure_people(eng, stds, covers)
+    timer.lap("people")
     logger.info("coverage: %d standards × %d districts in %.1f s", len(stds), eng.n_d,
                 sum(timer.timings.values()))
     return result

@@ -10,6 +10,7 @@ import pandas as pd
 
 from geoplan._errors import ResultSchemaError
 from geoplan.results._schema import Column, Schema
+from geoplan.results.people import PeopleResult
 
 __all__ = ["COVERAGE_TABLE", "FACILITIES", "GAPS", "REACHED", "REACH_AREAS", "STREET_GAPS",
            "CoverageResult"]
@@ -127,6 +128,9 @@ class CoverageResult:
         :data:`~geoplan.results.RESIDENTS`, or None), ``graph`` (sizes), ``snapping`` (counts per
         demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
         of facilities no walkway reaches), ``timings`` (seconds per step).
+    people
+        Residents, school-age children beyond the school radius, seats and the 学位缺口
+        (:class:`~geoplan.results.PeopleResult`); None when the run has no people.
     """
 
     table: pd.DataFrame
@@ -137,6 +141,7 @@ class CoverageResult:
     street_gaps: gpd.GeoDataFrame
     reach_areas: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    people: PeopleResult | None = None
 
     SCHEMAS: ClassVar[dict[str, Schema]] = {"table": COVERAGE_TABLE, "gaps": GAPS, "street_gaps": STREET_GAPS,
                "reached": REACHED, "reach_areas": REACH_AREAS, "facilities": FACILITIES,
@@ -148,6 +153,9 @@ class CoverageResult:
         column of every table."""
         problems = [p for attr, schema in self.SCHEMAS.items()
                     for p in schema.problems(getattr(self, attr))]
+        if self.people is not None:
+            problems += [p for attr, schema in self.people.SCHEMAS.items()
+                         for p in schema.problems(getattr(self.people, attr))]
         if problems:
             raise ResultSchemaError(problems)
 
