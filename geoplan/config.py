@@ -135,6 +135,9 @@ class AnalysisConfig(_Strict):
     )
     custom_standards: list[dict[str, Any]] = Field(default_factory=list)
     targets: dict[str, float] = Field(default_factory=dict, description="standard id -> target share")
+    indicators: dict[Literal["park_area_per_person", "green_space_ratio", "green_coverage",
+                             "road_area_per_person"], float] = Field(
+        default_factory=dict, description="indicator id -> target (geoplan.indicators)")
     demand: DemandSettings = Field(default_factory=DemandSettings)
     deadends: DeadEndSettings = Field(default_factory=DeadEndSettings)
     scenarios: dict[str, Scenario] = Field(default_factory=dict)

@@ -151,6 +151,10 @@ def compute_results(
     clock = time.perf_counter()
     if "coverage" in steps:
         coverage = run_coverage(layerset, standards, config.demand, progress=progress)
+        from geoplan.indicators import measure_indicators
+
+        coverage.indicators = measure_indicators(layerset, coverage.meta.get("residents"),
+                                                 dict(config.indicators))
         clock = _tick(timings, "coverage", clock)
     if "sites" in steps and coverage is not None:
         sites = suggest_sites(coverage, standards)

@@ -172,7 +172,7 @@ def measure_people(eng: _Engine, stds: list[Standard],
                                else sch.site_m2_per_pupil_junior))
         pi, pj, pc = _walking_pairs(eng, _set_key(fs, chosen), rows, radius)
         ratio, access = two_step_fca(kids, seats, pi, pj, pc, max_cost=radius)
-        in_reach = np.bincount(pj, weights=np.nan_to_num(kids[pi]), minlength=len(rows))
+        in_reach = np.bincount(pj, weights=np.nan_to_num(kids[pi]), minlength=len(rows)).astype(float)
         _, reached, gap = seat_gap(kids, access, dem.district, n_d)
         where = _school_district(eng, rows)
         for i in range(n_d):

@@ -83,9 +83,9 @@ def two_step_fca(demand: ArrayLike, supply: ArrayLike, pair_demand: ArrayLike,
     keep = np.isfinite(c) & (c <= limit[j]) if len(j) else np.zeros(0, dtype=bool)
     i, j, c = i[keep], j[keep], c[keep]
     w = np.ones(len(c)) if weight is None else np.clip(np.asarray(weight(c), dtype=float), 0, 1)
-    reached = np.bincount(j, weights=w * p[i], minlength=len(s))
+    reached = np.bincount(j, weights=w * p[i], minlength=len(s)).astype(float)
     ratio = np.divide(s, reached, out=np.full(len(s), np.nan), where=reached > 0)
-    access = np.bincount(i, weights=w * np.nan_to_num(ratio[j]), minlength=len(p))
+    access = np.bincount(i, weights=w * np.nan_to_num(ratio[j]), minlength=len(p)).astype(float)
     return ratio, access
 
 
@@ -118,9 +118,9 @@ def seat_gap(children: ArrayLike, access: ArrayLike, district: ArrayLike,
     p = np.nan_to_num(np.asarray(children, dtype=float))
     a = np.asarray(access, dtype=float)
     d = np.asarray(district, dtype=np.int64)
-    total = np.bincount(d, weights=p, minlength=n_districts)
-    reached = np.bincount(d, weights=p * a, minlength=n_districts)
-    gap = np.bincount(d, weights=p * np.clip(1.0 - a, 0.0, None), minlength=n_districts)
+    total = np.bincount(d, weights=p, minlength=n_districts).astype(float)
+    reached = np.bincount(d, weights=p * a, minlength=n_districts).astype(float)
+    gap = np.bincount(d, weights=p * np.clip(1.0 - a, 0.0, None), minlength=n_districts).astype(float)
     return total, reached, gap
 
 

@@ -9,6 +9,7 @@ them. Each table's columns (name, dtype family, unit, meaning) are listed once, 
 :class:`DeadEndResult`    :func:`geoplan.deadends.run_deadends`
 :class:`SiteResult`       :func:`geoplan.siting.suggest_sites`
 :class:`PeopleResult`     :func:`geoplan.coverage.people.measure_people`
+:class:`IndicatorResult`  :func:`geoplan.indicators.measure_indicators`
 :class:`RunResult`        :func:`geoplan.pipeline.run_analysis`
 ========================  =====================================================
 
@@ -26,6 +27,7 @@ from geoplan.results.coverage import (
     CoverageResult,
 )
 from geoplan.results.deadends import CANDIDATES, CONNECTIVITY, DEAD_ENDS, DeadEndResult
+from geoplan.results.indicators import INDICATORS, IndicatorResult
 from geoplan.results.people import CHILDREN, RESIDENTS, SCHOOL_SEATS, SEATS, PeopleResult
 from geoplan.results.run import RunResult
 from geoplan.results.sites import SITES, SiteResult
@@ -38,6 +40,7 @@ __all__ = [
     "DEAD_ENDS",
     "FACILITIES",
     "GAPS",
+    "INDICATORS",
     "REACHED",
     "REACH_AREAS",
     "RESIDENTS",
@@ -48,6 +51,7 @@ __all__ = [
     "Column",
     "CoverageResult",
     "DeadEndResult",
+    "IndicatorResult",
     "PeopleResult",
     "RunResult",
     "Schema",

@@ -10,6 +10,7 @@ import pandas as pd
 
 from geoplan._errors import ResultSchemaError
 from geoplan.results._schema import Column, Schema
+from geoplan.results.indicators import INDICATORS, IndicatorResult
 from geoplan.results.people import PeopleResult
 
 __all__ = ["COVERAGE_TABLE", "FACILITIES", "GAPS", "REACHED", "REACH_AREAS", "STREET_GAPS",
@@ -131,6 +132,9 @@ class CoverageResult:
     people
         Residents, school-age children beyond the school radius, seats and the 学位缺口
         (:class:`~geoplan.results.PeopleResult`); None when the run has no people.
+    indicators
+        Per-person and ratio indicators per district (:class:`~geoplan.results.IndicatorResult`),
+        set by :func:`geoplan.pipeline.compute_results`; None until then.
     """
 
     table: pd.DataFrame
@@ -142,6 +146,7 @@ class CoverageResult:
     reach_areas: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     people: PeopleResult | None = None
+    indicators: IndicatorResult | None = None
 
     SCHEMAS: ClassVar[dict[str, Schema]] = {"table": COVERAGE_TABLE, "gaps": GAPS, "street_gaps": STREET_GAPS,
                "reached": REACHED, "reach_areas": REACH_AREAS, "facilities": FACILITIES,
@@ -153,6 +158,8 @@ class CoverageResult:
         column of every table."""
         problems = [p for attr, schema in self.SCHEMAS.items()
                     for p in schema.problems(getattr(self, attr))]
+        if self.indicators is not None:
+            problems += INDICATORS.problems(self.indicators.table)
         if self.people is not None:
             problems += [p for attr, schema in self.people.SCHEMAS.items()
                          for p in schema.problems(getattr(self.people, attr))]
