@@ -313,6 +313,9 @@ def write_workbook(
         tws.freeze_panes = "A2"
         _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 12])
 
+    from geoplan.report.people_sheets import write_people_sheets
+
+    write_people_sheets(wb, coverage, lang, lambda text: sheet_title(text, used))
     sws = wb.create_sheet(sheet_title(lab["sheet_sources"], used))
     lines = [(lab["analysis"], title), (lab["data_date"], data_date or "—"),
              (lab["generated"], datetime.now().strftime("%Y-%m-%d %H:%M")),
