@@ -153,8 +153,10 @@ def district_census(city: str | None, districts: list[str]) -> dict[str, tuple[f
     df = census_table()
     mine = df[df["city"].map(_bare) == key]
     mine = mine[mine["district_zh"] != "(全市)"]
-    by_name = {str(r.district_zh).strip(): (float(r.pop_census_2020), str(r.source))
-               for r in mine.itertuples() if pd.notna(r.pop_census_2020)}
+    pop = pd.to_numeric(mine["pop_census_2020"], errors="coerce").to_numpy(dtype=float)
+    by_name = {str(name).strip(): (float(p), str(src))
+               for name, p, src in zip(mine["district_zh"], pop, mine["source"], strict=True)
+               if p == p}  # NaN: no figure
     found = {d: by_name[d.strip()] for d in districts if d.strip() in by_name}
     missing = [d for d in districts if d.strip() not in by_name]
     if found and missing:

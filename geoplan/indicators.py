@@ -79,7 +79,7 @@ def road_width(roads: pd.DataFrame) -> np.ndarray:
 
     width, lanes = col("width"), col("lanes")
     hw = roads["highway"].astype(str).to_numpy() if "highway" in roads.columns else np.full(n, "")
-    default = np.array([DEFAULT_LANES.get(h, 1.0) for h in hw]) * LANE_WIDTH_M
+    default = np.array([DEFAULT_LANES.get(str(h), 1.0) for h in hw]) * LANE_WIDTH_M
     oneway = (roads["oneway"].to_numpy(dtype=bool) if "oneway" in roads.columns
               else np.zeros(n, dtype=bool))
     default = np.where(oneway, default / 2, default)
@@ -190,9 +190,10 @@ def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
                         f"lanes per class), sidewalks not counted: a lower bound; {p}{e}{no_people}"
                         for p, e in zip(part, est, strict=True)])
     table = pd.DataFrame(rows, columns=INDICATORS.names)
-    for r in table.itertuples():
-        logger.info("%s %s: %s (target %s) %s", r.district, r.name_zh,
-                    f"{r.value:.3g}" if np.isfinite(r.value) else "n/a", r.target, r.status)
+    for r in table.to_dict("records"):
+        value = float(r["value"])
+        logger.info("%s %s: %s (target %s) %s", r["district"], r["name_zh"],
+                    f"{value:.3g}" if np.isfinite(value) else "n/a", r["target"], r["status"])
     return IndicatorResult(table, meta={
         "road_widths": {k: v * LANE_WIDTH_M for k, v in DEFAULT_LANES.items()},
         "lane_width": f"{LANE_WIDTH_M} m (CJJ 37-2012)",

@@ -243,11 +243,11 @@ def census_weights(demand: Demand, floor: ArrayLike, districts: gpd.GeoDataFrame
         "weighting": method,
         "note": notes,
     })
-    for row in table.itertuples():
-        if np.isfinite(row.census_2020):
+    for row in table.to_dict("records"):
+        if np.isfinite(row["census_2020"]):
             logger.info("census 2020 %s: %.0f residents, %s%.0f inside the data (%.0f/km², census "
-                        "%.0f/km²), %.0f per ha of residential land; %s", row.district,
-                        row.census_2020, "estimated " if row.is_estimate else "",
-                        row.residents_inside, row.estimate_density_km2, row.census_density_km2,
-                        row.residents_per_ha, row.weighting)
+                        "%.0f/km²), %.0f per ha of residential land; %s", row["district"],
+                        row["census_2020"], "estimated " if row["is_estimate"] else "",
+                        row["residents_inside"], row["estimate_density_km2"],
+                        row["census_density_km2"], row["residents_per_ha"], row["weighting"])
     return CensusSpread(people, table)

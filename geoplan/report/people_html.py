@@ -11,7 +11,7 @@ from geoplan.report._data import fmt_number
 
 __all__ = ["people_section"]
 
-_TEXT = {
+_TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "title": "人口、学龄儿童与学位",
         "residents": "常住人口：{n} 人（{how}；全区 2020 年普查 {census} 人，密度 {density} 人/km²）",

@@ -70,8 +70,7 @@ def _write(ws: Worksheet, start: int, df: pd.DataFrame, cols: Sequence[tuple[str
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     row = start
-    for row, rec in enumerate(df.itertuples(index=False), start=start + 1):
-        values = rec._asdict()
+    for row, values in enumerate(df.to_dict("records"), start=start + 1):
         for c, (name, fmt) in enumerate(cols, start=1):
             value = _text(values.get(name))
             cell = ws.cell(row=row, column=c)
