@@ -34,7 +34,7 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()[:24]
 
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Bumped whenever what is cached changes shape, so old entries are never misread."""
 
 
