@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geoplan._errors import ConfigError, CRSError, StandardError
 from geoplan.standards import check_config_standards
@@ -82,6 +82,26 @@ in the middle of its grounds lies farther from the street than any home's door d
 in Chengdu: schools up to 160 m). Farther facilities are left out and logged."""
 
 
+class SchoolSeatSettings(_Strict):
+    """School-age children and school seats (学位); see :mod:`geoplan.coverage.people`.
+
+    Age shares default to the 2020 census 0–14 share of the city (else national), split by
+    single years (:func:`geoplan.census.age_shares`); class sizes to 建标102-2002 (45 primary,
+    50 junior). ``default_classes`` is an assumption used only when the planner's file gives
+    neither capacity, classes nor a site area with a configured norm; every school says which.
+    """
+
+    age_share_primary: float | None = Field(None, gt=0, lt=1, description="share of residents aged 6–11")
+    age_share_junior: float | None = Field(None, gt=0, lt=1, description="share of residents aged 12–14")
+    age_share_source: str | None = Field(None, description="citation of the age shares given")
+    class_size_primary: int = Field(45, gt=0)
+    class_size_junior: int = Field(50, gt=0)
+    default_classes_primary: int = Field(24, gt=0, description="assumed classes when unknown")
+    default_classes_junior: int = Field(24, gt=0, description="assumed classes when unknown")
+    site_m2_per_pupil_primary: float | None = Field(None, gt=0, description="site-area norm (m²/pupil)")
+    site_m2_per_pupil_junior: float | None = Field(None, gt=0, description="site-area norm (m²/pupil)")
+
+
 class DemandSettings(_Strict):
     """How demand is sampled and weighted."""
 
@@ -91,8 +111,13 @@ class DemandSettings(_Strict):
     max_snap_m: float = Field(100.0, gt=0, description="farther than this from a walkway = unreachable")
     population_raster: Path | None = None
     population_raster_crs: str | int | None = None
-    population_weight: Literal["auto", "raster", "buildings", "area"] = "auto"
+    population_weight: Literal["auto", "raster", "census", "buildings", "area"] = "auto"
+    population_census: bool = Field(
+        True, description="spread the shipped 2020 census residents per district over the homes")
+    census_city: str | None = Field(
+        None, description="city whose districts the census table is searched for (default: city)")
     default_levels: float = Field(6.0, gt=0, description="levels assumed for untagged residential buildings")
+    schools: SchoolSeatSettings = Field(default_factory=SchoolSeatSettings)
 
 
 class DeadEndSettings(_Strict):
@@ -129,11 +154,26 @@ class AnalysisConfig(_Strict):
     )
     custom_standards: list[dict[str, Any]] = Field(default_factory=list)
     targets: dict[str, float] = Field(default_factory=dict, description="standard id -> target share")
+    indicators: dict[Literal["park_area_per_person", "green_space_ratio", "green_coverage",
+                             "road_area_per_person"], float] = Field(
+        default_factory=dict, description="indicator id -> target (geoplan.indicators)")
     demand: DemandSettings = Field(default_factory=DemandSettings)
     deadends: DeadEndSettings = Field(default_factory=DeadEndSettings)
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
     output: Path = Path("output")
     source_file: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _census_city(cls, raw: Any) -> Any:
+        """The census is looked up for the config's ``city`` unless ``demand.census_city`` says."""
+        if isinstance(raw, dict) and raw.get("city"):
+            demand = raw.get("demand")
+            if demand is None:
+                return {**raw, "demand": {"census_city": raw["city"]}}
+            if isinstance(demand, dict) and demand.get("census_city") is None:
+                return {**raw, "demand": {**demand, "census_city": raw["city"]}}
+        return raw
 
     @field_validator("layers")
     @classmethod

@@ -167,6 +167,10 @@ def compute_results(
     if "coverage" in steps:
         require_walkways(layerset, config)
         coverage = run_coverage(layerset, standards, config.demand, progress=progress)
+        from geoplan.indicators import measure_indicators
+
+        coverage.indicators = measure_indicators(layerset, coverage.meta.get("residents"),
+                                                 {str(k): v for k, v in config.indicators.items()})
         clock = _tick(timings, "coverage", clock)
     if "sites" in steps and coverage is not None:
         sites = suggest_sites(coverage, standards)

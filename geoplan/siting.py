@@ -224,9 +224,15 @@ def suggest_sites(
 
 
 def _population_density(gaps: pd.DataFrame) -> float:
-    """People per m² of gap area in these gaps (0 when population is unknown)."""
+    """People per m² of gap area in these gaps (NaN when the gaps carry no people).
+
+    The gaps' ``population`` is NaN when the run had no population source; the sites then
+    say nothing about people rather than showing land area under a people column.
+    """
     if "population" not in gaps.columns:
-        return 0.0
+        return np.nan
+    pop = gaps["population"].to_numpy(dtype=float)
     area = float(gaps["area_m2"].sum())
-    people = float(np.nansum(gaps["population"].to_numpy(dtype=float)))
-    return people / area if area > 0 else 0.0
+    if not np.isfinite(pop).any() or area <= 0:
+        return np.nan
+    return float(np.nansum(pop)) / area

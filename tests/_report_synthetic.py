@@ -87,7 +87,7 @@ def make_coverage(names: list[str] | None = None) -> CoverageResult:
                 "share_population_buffer": share - 0.02, "share_population_network": share - 0.12,
                 "meets_target": share >= target, "uncovered_area_m2": (1 - share) * 1e6,
                 "uncovered_population": int((1 - share) * 12000), "unreachable_points": 2,
-                "population_source": "buildings",
+                "population_source": "census",
             })
     table = pd.DataFrame(rows)
     gap_rows, gap_geoms = [], []

@@ -320,8 +320,25 @@ def test_building_floor_area_weights():
     res = run_coverage(ls, ["bus_stop_500"], DemandSettings(population_weight="buildings"))
     r = row(res, "bus_stop_500")
     assert r["population_source"] == "buildings"
-    assert r["share_population_buffer"] == pytest.approx(1.0)
+    # floor area is a relative weight, not people: no population figure is shown
+    for col in ("share_population_buffer", "share_population_network", "uncovered_population"):
+        assert math.isnan(r[col]), col
+    assert res.meta["population_people"] is False
+    assert "no population source" in res.meta["population_note"]
+    assert res.gaps["population"].isna().all()
     assert r["share_buffer"] < 0.2
+
+
+def test_no_population_source_leaves_people_empty():
+    # land area is never shown as people: without census or raster every people column is NaN
+    ls = layerset({"A": box(0, 0, 1000, 1000)}, residential=[box(0, 0, 1000, 1000)],
+                  bus_stops=[P(200, 500)])
+    res = run_coverage(ls, ["bus_stop_500"], DemandSettings())
+    r = row(res, "bus_stop_500")
+    assert r["population_source"] == "area"
+    assert math.isnan(r["uncovered_population"]) and math.isnan(r["share_population_buffer"])
+    assert r["uncovered_area_m2"] > 0
+    assert res.gaps["population"].isna().all()
 
 
 # --------------------------------------------------------------------------------------------

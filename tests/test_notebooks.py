@@ -72,6 +72,8 @@ def test_coverage_notebook(tmp_path, kernel):
     text = _text(nb)
     assert "成都中心城区" in text and "park_500" in text and "锦江区" in text
     assert "folium-map" in text or "leaflet" in text.lower()  # the map is shown inline
+    # people: census residents, children beyond the school radius, seats, indicators
+    assert "census" in text and "seat_gap" in text and "人均公园绿地面积" in text
 
 
 @pytest.mark.slow

@@ -75,7 +75,7 @@ def test_district_page_content(written):
     assert len(ids) == len(set(ids)), "inline SVG ids must be unique in the page"
     assert external_references(page) == []
     assert "<script" not in page
-    # gap sizes and people: population_source is 'buildings' in the synthetic results
+    # gap sizes and people: population_source is 'census' in the synthetic results
     assert "22,500 m²" in page  # rank 1: 150 m × 150 m
     assert "建议新增设施选址（补齐缺口）" in page and "42.0%" in page and "70.0%" in page
 
@@ -265,10 +265,10 @@ def test_population_shares_by_land_area_are_shown_with_their_weights(tmp_path):
     assert park[col] == "93.0%" and park[col + 1] == "83.0%"
     assert toilet[col] == "—" and toilet[col + 1] == "—"  # NaN stays "—"
     assert park[-1] == "—"  # no real people: the uncovered people are not shown
-    assert "“未覆盖人口”因此为“—”" in page and "没有人口数据" in page
-    # the population note is in Chinese, with the shares the note gives
+    assert "不以用地面积充当人口" in page and "没有人口来源" in page
+    # the population note is in Chinese and says there are no people
     sources = page.split("数据来源与日期")[1]
-    assert "人口权重：居住用地面积（住宅建筑只标注了 12% 的居住用地，低于 30%" in sources
+    assert "无人口来源（无人口普查数据、无人口栅格），人口列为空" in sources
     assert "residential land area" not in page
     # no gap is captioned with "people" that are square metres
     assert "人口</figcaption>" not in page
@@ -288,14 +288,14 @@ def test_population_shares_by_land_area_are_shown_with_their_weights(tmp_path):
 
 
 def test_population_shares_with_people_name_their_source(tmp_path):
-    coverage = make_coverage()  # population_source 'buildings'
-    coverage.meta = {"population_source": "buildings", "population_note": (
-        "residential building floor area (buildings on 64% of residential land)")}
+    coverage = make_coverage()  # population_source 'census'
+    coverage.meta = {"population_source": "census", "population_note": (
+        "2020 census residents of each district spread over its residential land")}
     files = write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path)
     page = files["01-510104"].read_text(encoding="utf-8")
     summary = page.split('id="summary"')[1].split("</table>")[0]
-    assert summary.count("权重：住宅建筑面积") == 2
-    assert "没有人口数据" not in page
+    assert summary.count("权重：第七次人口普查（按住宅分配）") == 2
+    assert "没有人口来源" not in page
     assert _summary_rows(page)[0][-1] == "600"  # uncovered people: (1 - 0.95) × 12000
-    assert "人口权重：住宅建筑面积（有住宅建筑标注的居住用地占 64%）" in page
+    assert "人口：第七次全国人口普查（2020）各区常住人口" in page
     assert "residential building floor area" not in page

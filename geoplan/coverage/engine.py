@@ -243,6 +243,7 @@ def run_coverage(
     fac_frames: list[gpd.GeoDataFrame] = []
     dshares = eng.districts.copy()
     off_network: dict[str, int] = {}
+    covers: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # residential: for the people step
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
         unions, covered_items, n_fac = [], [], 0
@@ -280,6 +281,8 @@ def run_coverage(
         frac = covered_fraction(dem.pieces, served, linear=dem.is_linear)
         timer.lap("buffers")
         rows += _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
+        if not dem.is_linear:
+            covers[std.id] = (frac, covered)
         if dem.is_linear:
             street_gap_frames += _street_gaps(std.id, dem, served, frac, covered, names)
         else:
@@ -304,6 +307,8 @@ def run_coverage(
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,
+            "population_people": bool(pop.people) if pop else False,
+            "residents": pop.residents if pop else None,
             "graph": eng.graph.summary() if eng.graph is not None else None,
             "snapping": {k: s.counts() for k, s in eng.snapped.items()},
             "demand_points": {k: len(d) for k, d in eng.demand.items()},
@@ -313,6 +318,10 @@ def run_coverage(
     )
     result.reach_areas = reach_areas(result.reached, [s.id for s in stds], eng.crs)
     timer.lap("reach areas")
+    from geoplan.coverage.people import measure_people
+
+    result.people = measure_people(eng, stds, covers)
+    timer.lap("people")
     logger.info("coverage: %d standards × %d districts in %.1f s", len(stds), eng.n_d,
                 sum(timer.timings.values()))
     return result
@@ -356,17 +365,19 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Snapped, frac: np.ndarray, co
     buf = district_shares(dem.amount, d, frac, n_d)
     net = district_shares(dem.amount, d, covered, n_d)
     unreachable = np.bincount(d[~dsnap.ok], minlength=n_d) if len(d) else np.zeros(n_d, int)
-    if dem.is_linear or pop is None:
-        pbuf = pnet = upop = np.full(n_d, np.nan)
-        source = "none (street length)" if dem.is_linear else "area"
-    else:
-        ptotal = district_totals(pop.weights, d, n_d)
-        pbuf = district_shares(pop.weights, d, frac, n_d)
-        pnet = district_shares(pop.weights, d, covered, n_d)
-        pbuf = np.where(ptotal > 0, pbuf, buf)  # no people mapped: fall back to land share
-        pnet = np.where(ptotal > 0, pnet, net)
-        upop = uncovered_amount(ptotal, pbuf)
-        source = pop.source
+    sources = np.full(n_d, "none (street length)" if dem.is_linear else "none", dtype=object)
+    pbuf = pnet = upop = np.full(n_d, np.nan)
+    if not dem.is_linear and pop is not None:
+        # relative weights (floor or land area) are not people: the columns stay empty
+        sources[:] = pop.source
+        if pop.people:
+            known = np.bincount(d[np.isfinite(pop.weights)], minlength=n_d) > 0
+            ptotal = district_totals(pop.weights, d, n_d)
+            has = known & (ptotal > 0)
+            pbuf = np.where(has, district_shares(pop.weights, d, frac, n_d), np.nan)
+            pnet = np.where(has, district_shares(pop.weights, d, covered, n_d), np.nan)
+            upop = np.where(has, uncovered_amount(ptotal, pbuf), np.nan)
+            sources[~known] = "none"
     uncovered = uncovered_amount(total, buf)
     radius: Any = (std.radius_m if not std.radius_rule
                    else "/".join(f"{r.radius_m:g}" for r in std.radius_rule))
@@ -381,7 +392,7 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Snapped, frac: np.ndarray, co
             "meets_target": bool(np.isfinite(buf[i]) and buf[i] >= std.target - 1e-9),
             "uncovered_area_m2": np.nan if dem.is_linear else uncovered[i],
             "uncovered_population": upop[i], "unreachable_points": int(unreachable[i]),
-            "population_source": source,
+            "population_source": sources[i],
             "uncovered_length_m": uncovered[i] if dem.is_linear else np.nan,
         })
     return rows
@@ -409,7 +420,9 @@ def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: 
 def _gaps(sid: str, eng: _Engine, served: Any, frac: np.ndarray, covered: np.ndarray,
           names: np.ndarray) -> list[pd.DataFrame]:
     dem = eng.demand["residential"]
-    weights = eng.population.weights if eng.population is not None else dem.amount
+    pop = eng.population
+    # gaps carry people only when the weights are people (never m² under a people column)
+    weights = pop.weights if pop is not None and pop.people else np.full(len(dem), np.nan)
     frames = []
     for i in range(eng.n_d):  # a handful of districts; the work inside is vectorised
         mine = dem.district == i
@@ -424,10 +437,10 @@ def _gaps(sid: str, eng: _Engine, served: Any, frac: np.ndarray, covered: np.nda
                         (~covered[mine]).astype(float)),
         }
         for view, (uncovered, ufrac) in views.items():
-            geoms, area, pop = gap_polygons(uncovered, pieces, w, ufrac)
+            geoms, area, gap_pop = gap_polygons(uncovered, pieces, w, ufrac)
             if len(geoms):
                 frames.append(pd.DataFrame({
                     "standard": sid, "district": names[i], "view": view, "area_m2": area,
-                    "population": pop, "geometry": geoms,
+                    "population": gap_pop, "geometry": geoms,
                 }))
     return frames

@@ -15,7 +15,7 @@ from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 if TYPE_CHECKING:
     from geoplan.coverage import CoverageResult
 
-__all__ = ["format_table", "write_coverage"]
+__all__ = ["format_table", "write_coverage", "write_people"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,42 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
         },
         out / "coverage.gpkg",
     )
-    return {"csv": csv, "gpkg": gpkg}
+    return {"csv": csv, "gpkg": gpkg, **write_people(result, out)}
+
+
+def write_people(result: CoverageResult, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``indicators.csv`` (when measured) and the people tables when the run had people.
+
+    ``residents.csv`` (census estimate per district), ``children.csv`` (school-age children
+    beyond the radius), ``seats.csv`` (seats reached and 学位缺口) and ``school_seats.csv``
+    (seats per school).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The files written (none without people).
+    """
+    out = ensure_writable_dir(out_dir)
+    written = {}
+    if result.indicators is not None:
+        written["indicators"] = write_csv(_as_text(result.indicators.table), out / "indicators.csv")
+    people = result.people
+    if people is None:
+        return written
+    return written | {name: write_csv(_as_text(getattr(people, attr)), out / f"{name}.csv")
+                      for name, attr in (("residents", "residents"), ("children", "children"),
+                                         ("seats", "seats"), ("school_seats", "schools"))}
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would read as a formula (=, +, -, @ first) get a leading '."""
+    out = frame.copy()
+    for col in out.columns:
+        text = pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col])
+        if text:
+            out[col] = [("'" + v) if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
+                        for v in out[col]]
+    return out
 
 
 def _pct(value: float) -> str:

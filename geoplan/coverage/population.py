@@ -1,15 +1,21 @@
 """Population weights of residential demand points.
 
-Three sources, in the order ``auto`` tries them:
+Sources, in the order ``auto`` tries them:
 
 1. a **population raster** (WorldPop / GHS-POP GeoTIFF, people per pixel), read with rasterio.
    Demand points are reprojected to the raster CRS and each pixel's people are shared among the
    demand points inside that pixel in proportion to their land area (so the people of pixels
    that hold residential land are kept exactly);
-2. **residential building floor area** (footprint × levels, ``default_levels`` when untagged),
-   spread over the demand pieces each building overlaps (in proportion to the overlap), or given
-   to the nearest demand point when the building lies outside residential land;
-3. the **residential land area** itself.
+2. the **2020 census** residents of each district (shipped with geoplan, see
+   :mod:`geoplan.census`), spread over its residential land by residential floor area where
+   buildings stand and by land area elsewhere (:mod:`geoplan.coverage.census`); for a district
+   only partly inside the data the part's residents are an estimate, and say so;
+3. without people, only relative weights: **residential building floor area** (footprint ×
+   levels, ``default_levels`` when untagged), spread over the demand pieces each building
+   overlaps (in proportion to the overlap), or given to the nearest demand point when the
+   building lies outside residential land; else the **residential land area** itself. These are
+   not people: :attr:`PopulationWeights.people` is False and every population figure is left
+   empty (NaN), with the reason in :attr:`PopulationWeights.note`.
 
 ``auto`` uses buildings only when they cover enough of the residential land to describe it (see
 :data:`MIN_BUILDING_COVERAGE`); otherwise a handful of mapped blocks would carry the whole
@@ -25,10 +31,12 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
 from geoplan._errors import InputDataError
+from geoplan.coverage.census import census_weights
 from geoplan.coverage.demand import Demand
 from geoplan.crs import parse_declared_crs
 
@@ -48,16 +56,25 @@ class PopulationWeights:
     Attributes
     ----------
     weights
-        One non-negative weight per demand point (people, m² of floor area, or m² of land).
+        One non-negative weight per demand point (people, m² of floor area, or m² of land);
+        NaN where people are unknown (a district without a census figure).
     source
-        ``'raster'``, ``'buildings'`` or ``'area'``.
+        ``'raster'``, ``'census'``, ``'buildings'`` or ``'area'``.
     note
-        Human-readable explanation (file used, why a fallback was chosen).
+        Human-readable explanation (file used, method, why a fallback was chosen).
+    people
+        True when ``weights`` are people (raster, census); False for the relative weights,
+        which must never be shown as people.
+    residents
+        For the census source, one row per district saying how its residents were estimated
+        and placed (:data:`geoplan.results.RESIDENTS`); None otherwise.
     """
 
     weights: np.ndarray
     source: str
     note: str
+    people: bool = False
+    residents: pd.DataFrame | None = None
 
 
 def population_weights(demand: Demand, layers: Any, settings: Any) -> PopulationWeights:
@@ -71,7 +88,7 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
         A :class:`~geoplan.layers.LayerSet` (or mapping of canonical layers with ``buildings``).
     settings
         The config's demand settings (``population_weight``, ``population_raster``,
-        ``population_raster_crs``, ``default_levels``).
+        ``population_raster_crs``, ``population_census``, ``census_city``, ``default_levels``).
 
     Returns
     -------
@@ -90,26 +107,43 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
         )
     if raster is not None and mode in ("auto", "raster"):
         w = raster_weights(demand, raster, getattr(settings, "population_raster_crs", None))
-        return PopulationWeights(w, "raster", f"population raster {Path(raster).name}")
-    if mode in ("auto", "buildings"):
-        buildings = layers["buildings"]
-        levels = float(getattr(settings, "default_levels", 6.0))
-        w, coverage = building_weights(demand, buildings, levels)
-        if mode == "buildings" or coverage >= MIN_BUILDING_COVERAGE:
-            return PopulationWeights(
-                w, "buildings",
-                f"residential building floor area (buildings on {coverage:.0%} of "
-                "residential land)",
-            )
-        note = (f"residential land area (residential buildings are mapped on only {coverage:.0%} "
-                f"of the residential land, below {MIN_BUILDING_COVERAGE:.0%})")
-        logger.info("population weights: %s", note)
-        return PopulationWeights(demand.amount.astype(float).copy(), "area", note)
-    return PopulationWeights(demand.amount.astype(float).copy(), "area", "residential land area")
+        return PopulationWeights(w, "raster", f"population raster {Path(raster).name}", True)
+    buildings = layers["buildings"]
+    levels = float(getattr(settings, "default_levels", 6.0))
+    w, coverage = building_weights(demand, buildings, levels)
+    if mode in ("auto", "census") and getattr(settings, "population_census", True):
+        city = getattr(settings, "census_city", None)
+        on_land, _ = building_weights(demand, buildings, levels, nearest=False)
+        spread = census_weights(demand, on_land, layers["districts"].reset_index(drop=True), city)
+        if spread is not None:
+            note = (f"2020 census residents of each district spread over its residential land by "
+                    f"residential floor area where buildings stand on it ({coverage:.0%} of the land; "
+                    f"{levels:g} levels where untagged), by land area elsewhere; districts partly "
+                    "inside the data: estimate = census density × area inside")
+            logger.info("population weights: %s", note)
+            return PopulationWeights(spread.weights, "census", note, True, spread.table)
+        why = f"no 2020 census figure for the districts of {city or 'the city (config city: not set)'}"
+    elif mode == "census":
+        why = "demand.population_census is off"
+    else:
+        why = "no census or raster chosen"
+    if mode == "census":
+        raise InputDataError(f"demand.population_weight is 'census' but {why}")
+    if mode in ("auto", "buildings") and (mode == "buildings" or coverage >= MIN_BUILDING_COVERAGE):
+        return PopulationWeights(
+            w, "buildings",
+            f"no population source ({why}, no demand.population_raster); relative weights only: "
+            f"residential building floor area (buildings on {coverage:.0%} of residential land)",
+        )
+    note = (f"no population source ({why}, no demand.population_raster); relative weights only: "
+            "residential land area")
+    logger.info("population weights: %s", note)
+    return PopulationWeights(demand.amount.astype(float).copy(), "area", note)
 
 
 def building_weights(
-    demand: Demand, buildings: gpd.GeoDataFrame, default_levels: float = 6.0
+    demand: Demand, buildings: gpd.GeoDataFrame, default_levels: float = 6.0,
+    *, nearest: bool = True,
 ) -> tuple[np.ndarray, float]:
     """Residential floor area spread over the demand points.
 
@@ -121,6 +155,9 @@ def building_weights(
         The canonical ``buildings`` layer.
     default_levels
         Levels assumed where a residential building has none tagged.
+    nearest
+        Give the floor area of buildings (or their parts) outside residential land to the
+        nearest demand point; False keeps only the floor area standing on each piece.
 
     Returns
     -------
@@ -149,7 +186,7 @@ def building_weights(
     np.add.at(placed, bi, share)
     rest = floor * np.clip(1.0 - placed, 0.0, 1.0)
     left = rest > 1e-9 * np.maximum(floor, 1.0)
-    if left.any():  # outside residential land: to the nearest demand point
+    if nearest and left.any():  # outside residential land: to the nearest demand point
         pts = shapely.point_on_surface(geoms[left])
         nearest = shapely.STRtree(demand.points).query_nearest(pts, all_matches=False)[1]
         np.add.at(w, nearest, rest[left])

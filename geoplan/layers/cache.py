@@ -39,10 +39,10 @@ logger = logging.getLogger(__name__)
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 """Bumped whenever what is cached changes shape, so old entries are never misread
-(4: cut points and read issues of truncated ways kept; 3: GeoPackage + JSON metadata; 2 and
-before were pickles, which are never read)."""
+(5: building levels and census fields; 4: cut points and read issues of truncated ways;
+3: GeoPackage + JSON metadata; 2 and before were pickles, which are never read)."""
 
 FORMAT_NAME = "geoplan-layer-cache"
 _ORPHAN_AGE_S = 3600.0

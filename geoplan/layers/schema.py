@@ -31,7 +31,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "entrances": {"kind": "str"},
     "toilets": {"access": "str", "fee": "str"},
     "schools": {"levels": "str", "primary": "bool", "junior": "bool", "senior": "bool",
-                "level_from": "str"},
+                "level_from": "str",
+                # seats (学位) from a planner's file: capacity, or classes × class size, or the
+                # site area (m²) ÷ a per-pupil norm; NaN when unknown (OSM rarely has them)
+                "capacity": "float", "classes": "float", "site_area_m2": "float"},
     "bus_stops": {"n_merged": "int", "members": "str"},
     "residential": {"landuse": "str", "area_m2": "float"},
     "buildings": {"building": "str", "levels": "float", "is_residential": "bool",

@@ -128,8 +128,8 @@ _ZH: dict[str, str] = {
     "gap_caption": "第 {rank} 处缺口",
     "scale_m": "{n} 米",
     "north": "北",
-    "no_population": "人口覆盖率按居住用地面积加权（本分析没有人口数据：无人口栅格，住宅建筑标注不足）；"
-                     "“未覆盖人口”因此为“—”，见数据来源。",
+    "no_population": "本分析没有人口来源（无该区县的人口普查数据，也无人口栅格）：人口覆盖率与"
+                     "“未覆盖人口”为“—”，不以用地面积充当人口；见数据来源。",
     "weights": "权重",
 }
 
@@ -248,9 +248,9 @@ _EN: dict[str, str] = {
     "gap_caption": "Gap {rank}",
     "scale_m": "{n} m",
     "north": "N",
-    "no_population": "Population shares are weighted by residential land area (no population data "
-                     "in this analysis: no raster, too few residential buildings mapped), so "
-                     "“uncovered population” is “—”; see the sources.",
+    "no_population": "No population source in this analysis (no census figure for the district, "
+                     "no raster): population shares and “uncovered population” are “—”; land "
+                     "area is never shown as people. See the sources.",
     "weights": "weights",
 }
 
@@ -266,10 +266,12 @@ _VALUES_ZH: dict[str, str] = {
     "buffer": "缓冲区", "network": "步行网络",
     # population sources (coverage table's population_source)
     "raster": "人口栅格", "buildings": "住宅建筑面积", "area": "居住用地面积",
+    "census": "第七次人口普查", "none": "无人口来源",
     "none (street length)": "无（按街道长度）",
 }
 
 POPULATION_SOURCES: dict[str, tuple[str, str]] = {
+    "census": ("第七次人口普查（按住宅分配）", "2020 census spread over homes"),
     "raster": ("人口栅格", "population raster"),
     "buildings": ("住宅建筑面积", "residential building floor area"),
     "area": ("居住用地面积", "residential land area"),
@@ -339,17 +341,17 @@ def population_note(note: str | None, source: str | None, lang: str) -> str | No
     if lang != "zh" or source not in POPULATION_SOURCES:
         return note
     text = note or ""
+    if source == "census":
+        return ("人口：第七次全国人口普查（2020）各区常住人口，按住宅建筑面积（无建筑处按居住用地面积）"
+                "分配到住宅；只有部分位于数据范围内的区县为估算（全区人口密度 × 范围内面积）")
     if source == "raster":
         m = re.search(r"population raster (.+)$", text)
         return "人口：人口栅格" + (f"（{m.group(1).strip()}）" if m else "")
     shares = re.findall(r"(\d+(?:\.\d+)?%)", text)
     if source == "buildings":
-        return ("人口权重：住宅建筑面积" + (f"（有住宅建筑标注的居住用地占 {shares[0]}）"
-                                          if shares else ""))
-    if len(shares) >= 2:
-        return (f"人口权重：居住用地面积（住宅建筑只标注了 {shares[0]} 的居住用地，"
-                f"低于 {shares[1]}，且无人口栅格）")
-    return "人口权重：居住用地面积"
+        return ("无人口来源，人口列为空；相对权重：住宅建筑面积"
+                + (f"（有住宅建筑标注的居住用地占 {shares[0]}）" if shares else ""))
+    return "无人口来源（无人口普查数据、无人口栅格），人口列为空；用地面积不作为人口"
 
 
 def standard_name(row: Mapping[str, object], lang: str) -> str:

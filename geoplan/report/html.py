@@ -52,6 +52,7 @@ from geoplan.report._labels import (
     weights_label,
 )
 from geoplan.report.maps import coverage_class
+from geoplan.report.people_html import people_section
 from geoplan.report.static_maps import gap_svg
 from geoplan.report.tables import population_known, weights_source, write_workbook
 
@@ -299,7 +300,8 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         district=district, analysis=ctx.analysis, data_date=ctx.data_date,
         standards=standards, deadends=drows, deadends_headers=dh, deadends_note=note,
         candidates=crows, candidates_headers=ch, sources=ctx.sources,
-        no_population=ctx.weights == "area",
+        no_population=ctx.weights in ("area", "buildings"),
+        people=people_section(ctx.coverage, district, ctx.lang),
         weights_note=ctx.weights_note, population_note=ctx.population_note,
     )
 

@@ -90,12 +90,13 @@ def population_known(rows: pd.DataFrame) -> bool:
     """Whether ``rows`` (coverage table rows) weigh demand by people, not by land area.
 
     With no population raster or residential buildings, coverage weights demand by land area
-    (``population_source == 'area'``) and the "population" columns hold m², not people.
+    (``population_source == 'area'``) or floor area (``'buildings'``): relative weights, not
+    people. Only ``census`` and ``raster`` are people.
     """
     if "population_source" not in rows.columns or rows.empty:
         return False
     src = rows["population_source"].astype(str).str.lower()
-    return bool((~src.isin(["area", "", "none", "nan"])).all())
+    return bool(src.isin(["census", "raster"]).all())
 
 
 def weights_source(rows: pd.DataFrame) -> str | None:
@@ -339,6 +340,9 @@ def write_workbook(
         tws.freeze_panes = "A2"
         _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 12])
 
+    from geoplan.report.people_sheets import write_people_sheets
+
+    write_people_sheets(wb, coverage, lang, lambda text: sheet_title(text, used))
     sws = wb.create_sheet(sheet_title(lab["sheet_sources"], used))
     lines = [(lab["analysis"], title), (lab["data_date"], data_date or "—"),
              (lab["generated"], datetime.now().strftime("%Y-%m-%d %H:%M")),

@@ -8,6 +8,8 @@ them. Each table's columns (name, dtype family, unit, meaning) are listed once, 
 :class:`CoverageResult`   :func:`geoplan.coverage.run_coverage`
 :class:`DeadEndResult`    :func:`geoplan.deadends.run_deadends`
 :class:`SiteResult`       :func:`geoplan.siting.suggest_sites`
+:class:`PeopleResult`     :func:`geoplan.coverage.people.measure_people`
+:class:`IndicatorResult`  :func:`geoplan.indicators.measure_indicators`
 :class:`RunResult`        :func:`geoplan.pipeline.run_analysis`
 ========================  =====================================================
 
@@ -25,23 +27,32 @@ from geoplan.results.coverage import (
     CoverageResult,
 )
 from geoplan.results.deadends import CANDIDATES, CONNECTIVITY, DEAD_ENDS, DeadEndResult
+from geoplan.results.indicators import INDICATORS, IndicatorResult
+from geoplan.results.people import CHILDREN, RESIDENTS, SCHOOL_SEATS, SEATS, PeopleResult
 from geoplan.results.run import RunResult
 from geoplan.results.sites import SITES, SiteResult
 
 __all__ = [
     "CANDIDATES",
+    "CHILDREN",
     "CONNECTIVITY",
     "COVERAGE_TABLE",
     "DEAD_ENDS",
     "FACILITIES",
     "GAPS",
+    "INDICATORS",
     "REACHED",
     "REACH_AREAS",
+    "RESIDENTS",
+    "SCHOOL_SEATS",
+    "SEATS",
     "SITES",
     "STREET_GAPS",
     "Column",
     "CoverageResult",
     "DeadEndResult",
+    "IndicatorResult",
+    "PeopleResult",
     "RunResult",
     "Schema",
     "SiteResult",

@@ -10,6 +10,8 @@ import pandas as pd
 
 from geoplan._errors import ResultSchemaError
 from geoplan.results._schema import Column, Schema
+from geoplan.results.indicators import INDICATORS, IndicatorResult
+from geoplan.results.people import PeopleResult
 
 __all__ = ["COVERAGE_TABLE", "FACILITIES", "GAPS", "REACHED", "REACH_AREAS", "STREET_GAPS",
            "CoverageResult"]
@@ -31,10 +33,10 @@ COVERAGE_TABLE = Schema("coverage.table", (
     Column("share_buffer", "float", "share 0–1", "Official indicator: share of demand inside "
            "straight-line buffers (NaN: no demand)."),
     Column("share_network", "float", "share 0–1", "Share of demand within the radius by walking."),
-    Column("share_population_buffer", "float", "share 0–1", "share_buffer weighted by population "
-           "(NaN: no population source, or street demand)."),
+    Column("share_population_buffer", "float", "share 0–1", "share_buffer weighted by people "
+           "(NaN: no population source, no census figure for the district, or street demand)."),
     Column("share_population_network", "float", "share 0–1", "share_network weighted by "
-           "population."),
+           "people (NaN as share_population_buffer)."),
     Column("meets_target", "bool", "", "share_buffer >= target."),
     Column("uncovered_area_m2", "float", "m²", "Residential land outside the buffers (NaN for "
            "street standards)."),
@@ -42,7 +44,10 @@ COVERAGE_TABLE = Schema("coverage.table", (
            "a population source)."),
     Column("unreachable_points", "int", "points", "Demand points farther than the snapping "
            "limit from any walkway (counted as not reached by walking)."),
-    Column("population_source", "str", "", "Where the population weights came from."),
+    Column("population_source", "str", "", "Where the people came from: census (2020 census "
+           "spread over homes; an estimate where a district is partly inside, see "
+           "meta['residents']), raster, or none / buildings / area (no people: the population "
+           "columns are NaN)."),
     Column("uncovered_length_m", "float", "m", "Street length outside the buffers (NaN for area "
            "standards)."),
     Column("inside_km2", "float", "km²", "Area of the district inside the data: the part every "
@@ -57,8 +62,8 @@ GAPS = Schema("coverage.gaps", (
     Column("view", "str", "", "buffer (official, straight line) or network (walking)."),
     Column("rank", "int", "", "1 = the largest gap of its standard, district and view."),
     Column("area_m2", "float", "m²", "Uncovered residential land of the gap."),
-    Column("population", "float", "people or m²", "Population weight of the gap (m² of land when "
-           "no population source exists; see population_source)."),
+    Column("population", "float", "people", "People living in the gap (NaN when no population "
+           "source exists: land area is never shown as people)."),
 ), geometry="Polygon")
 
 STREET_GAPS = Schema("coverage.street_gaps", (
@@ -123,9 +128,17 @@ class CoverageResult:
     street_gaps
         Uncovered stretches of street of the toilet standards (:data:`STREET_GAPS`).
     meta
-        ``population_source``, ``population_note``, ``graph`` (sizes), ``snapping`` (counts per
+        ``population_source``, ``population_note``, ``population_people`` (True when the
+        weights are people), ``residents`` (the census estimate per district,
+        :data:`~geoplan.results.RESIDENTS`, or None), ``graph`` (sizes), ``snapping`` (counts per
         demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
         of facilities no walkway reaches), ``timings`` (seconds per step).
+    people
+        Residents, school-age children beyond the school radius, seats and the 学位缺口
+        (:class:`~geoplan.results.PeopleResult`); None when the run has no people.
+    indicators
+        Per-person and ratio indicators per district (:class:`~geoplan.results.IndicatorResult`),
+        set by :func:`geoplan.pipeline.compute_results`; None until then.
     """
 
     table: pd.DataFrame
@@ -136,6 +149,8 @@ class CoverageResult:
     street_gaps: gpd.GeoDataFrame
     reach_areas: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    people: PeopleResult | None = None
+    indicators: IndicatorResult | None = None
 
     SCHEMAS: ClassVar[dict[str, Schema]] = {"table": COVERAGE_TABLE, "gaps": GAPS, "street_gaps": STREET_GAPS,
                "reached": REACHED, "reach_areas": REACH_AREAS, "facilities": FACILITIES,
@@ -147,6 +162,11 @@ class CoverageResult:
         column of every table."""
         problems = [p for attr, schema in self.SCHEMAS.items()
                     for p in schema.problems(getattr(self, attr))]
+        if self.indicators is not None:
+            problems += INDICATORS.problems(self.indicators.table)
+        if self.people is not None:
+            problems += [p for attr, schema in self.people.SCHEMAS.items()
+                         for p in schema.problems(getattr(self.people, attr))]
         if problems:
             raise ResultSchemaError(problems)
 

@@ -1,0 +1,200 @@
+"""Per-person and ratio indicators per district (STANDARDS.md section C).
+
+* **人均公园绿地面积** (park area per person): area of parks and gardens (the ``parks`` layer,
+  overlaps counted once) inside the district ÷ its residents (the census estimate of
+  :mod:`geoplan.coverage.census`);
+* **建成区绿地率** (green space ratio): mapped green space (the ``green_space`` layer: parks,
+  gardens, grass, wood …, overlaps counted once) ÷ the built-up area, taken as the district's
+  area inside the data (the embedded data is the central city; a planner with a 建成区
+  boundary should clip the districts to it);
+* **绿化覆盖率** (green coverage): needs the vertical projection of all vegetation, street
+  trees included; OpenStreetMap does not map canopy, so the figure is left empty (n/a);
+* **人均道路面积** (road area per person): Σ road length × width ÷ residents. Width comes from
+  the roads layer's ``width`` (m) or ``lanes`` × :data:`LANE_WIDTH_M` where a planner's file has
+  them, else :data:`DEFAULT_LANES` per OSM highway class × :data:`LANE_WIDTH_M`; a one-way way
+  is one carriageway of a divided road and counts half. Carriageway only: sidewalks, which the
+  statistical yearbooks include, are left out, so the figure is a lower bound.
+
+Every figure for a district only partly inside the data covers that part only and says so.
+The maths (:func:`ratio_rows`) is on plain arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan.results.indicators import INDICATORS, IndicatorResult
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_LANES", "DEFAULT_TARGETS", "LANE_WIDTH_M", "measure_indicators", "road_width"]
+
+LANE_WIDTH_M = 3.5
+"""Lane width: CJJ 37-2012 城市道路工程设计规范, 3.5 m for mixed traffic at ≤ 60 km/h."""
+
+DEFAULT_LANES: dict[str, float] = {
+    "motorway": 6, "trunk": 6, "primary": 6, "secondary": 4, "tertiary": 2,
+    "motorway_link": 1, "trunk_link": 1, "primary_link": 1, "secondary_link": 1,
+    "tertiary_link": 1, "unclassified": 2, "residential": 2, "living_street": 1, "service": 1,
+    "pedestrian": 2,
+}
+"""Lanes assumed per OSM ``highway`` class when a road has no width or lanes (an assumption
+for both directions of a two-way way; other classes: 1)."""
+
+DEFAULT_TARGETS: dict[str, tuple[str, float, str, str]] = {
+    "park_area_per_person": ("人均公园绿地面积", 8.0, "m2_per_person",
+                             "GB 55014-2021 (> 8 m²; Hebi 2018: 11.5 m², Anyang 2023: 12 m²)"),
+    "green_space_ratio": ("建成区绿地率", 0.355, "share",
+                          "Hebi 2018 百城建设提质 (35.5%; Anyang 2023: 38%)"),
+    "green_coverage": ("绿化覆盖率", 0.39, "share", "Hebi 2018 百城建设提质 (39%)"),
+    "road_area_per_person": ("人均道路面积", 22.0, "m2_per_person",
+                             "Anyang 2021–2023 三年行动 (22 m²)"),
+}
+"""Indicator id -> (Chinese name, default target, unit, source of the target)."""
+
+
+def road_width(roads: pd.DataFrame) -> np.ndarray:
+    """Carriageway width of each road (m): ``width``, else ``lanes`` × lane width, else the
+    class default; one-way ways count half (one carriageway of a divided road).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"highway": ["primary", "residential", "primary"],
+    ...                    "oneway": [False, False, True], "width": [np.nan, 9.0, np.nan]})
+    >>> road_width(df).tolist()
+    [21.0, 9.0, 10.5]
+    """
+    n = len(roads)
+
+    def col(name: str) -> np.ndarray:
+        if name in roads.columns:
+            return pd.to_numeric(roads[name], errors="coerce").to_numpy(dtype=float)
+        return np.full(n, np.nan)
+
+    width, lanes = col("width"), col("lanes")
+    hw = roads["highway"].astype(str).to_numpy() if "highway" in roads.columns else np.full(n, "")
+    default = np.array([DEFAULT_LANES.get(str(h), 1.0) for h in hw]) * LANE_WIDTH_M
+    oneway = (roads["oneway"].to_numpy(dtype=bool) if "oneway" in roads.columns
+              else np.zeros(n, dtype=bool))
+    default = np.where(oneway, default / 2, default)
+    by_lanes = lanes * LANE_WIDTH_M
+    return np.where(np.isfinite(width) & (width > 0), width,
+                    np.where(np.isfinite(by_lanes) & (by_lanes > 0), by_lanes, default))
+
+
+def _area_inside(geoms: np.ndarray, districts: np.ndarray) -> np.ndarray:
+    """Area of the union of ``geoms`` inside each district (overlaps counted once)."""
+    if len(geoms) == 0:
+        return np.zeros(len(districts))
+    union = shapely.union_all(shapely.make_valid(geoms))
+    return shapely.area(shapely.intersection(union, districts))
+
+
+def _length_times_width(lines: np.ndarray, width: np.ndarray, districts: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(districts))
+    if len(lines) == 0:
+        return out
+    di, li = shapely.STRtree(lines).query(districts, predicate="intersects")
+    length = shapely.length(shapely.intersection(lines[li], districts[di]))
+    np.add.at(out, di, length * width[li])
+    return out
+
+
+def ratio_rows(district: list[str], indicator: str, numerator: np.ndarray,
+               denominator: np.ndarray, target: float, partial: np.ndarray,
+               notes: list[str]) -> list[dict[str, Any]]:
+    """One row per district of an indicator ``numerator / denominator`` against a minimum.
+
+    Examples
+    --------
+    >>> rows = ratio_rows(["A", "B"], "park_area_per_person", np.array([90.0, 5.0]),
+    ...                   np.array([10.0, np.nan]), 8.0, np.array([False, True]), ["", ""])
+    >>> [(r["value"], r["status"]) for r in rows]
+    [(9.0, 'pass'), (nan, 'n/a')]
+    """
+    name, _, unit, source = DEFAULT_TARGETS[indicator]
+    value = np.divide(numerator, denominator, out=np.full(len(district), np.nan),
+                      where=np.isfinite(denominator) & (denominator > 0))
+    rows = []
+    for i, d in enumerate(district):
+        ok = bool(np.isfinite(value[i]))
+        rows.append({
+            "district": d, "indicator": indicator, "name_zh": name, "value": value[i],
+            "unit": unit, "target": float(target), "target_source": source,
+            "status": ("pass" if value[i] >= target else "fail") if ok else "n/a",
+            "numerator": float(numerator[i]), "denominator": float(denominator[i]),
+            "partial": bool(partial[i]), "note": notes[i],
+        })
+    return rows
+
+
+def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
+                       targets: dict[str, float] | None = None) -> IndicatorResult:
+    """Per-person and ratio indicators per district.
+
+    Parameters
+    ----------
+    layerset
+        A :class:`~geoplan.layers.LayerSet` (``districts``, ``parks``, ``green_space``,
+        ``roads``).
+    residents
+        The census estimate per district (:data:`geoplan.results.RESIDENTS`), or None when the
+        run has no people: the per-person figures are then n/a.
+    targets
+        Indicator id -> target, overriding :data:`DEFAULT_TARGETS`.
+
+    Returns
+    -------
+    IndicatorResult
+    """
+    targets = {k: v[1] for k, v in DEFAULT_TARGETS.items()} | dict(targets or {})
+    d = layerset.districts.reset_index(drop=True)
+    names = d["district"].astype(str).tolist()
+    geoms = d.geometry.to_numpy()
+    inside = shapely.area(geoms)
+    share = d["inside_share"].to_numpy(dtype=float) if "inside_share" in d.columns else np.ones(len(d))
+    partial = share < 0.999
+    people = np.full(len(d), np.nan)
+    if residents is not None and len(residents):
+        people = residents.set_index("district")["residents_inside"].reindex(names).to_numpy(dtype=float)
+    part = [f"covers only the {s:.0%} of the district inside the data" if p else "whole district"
+            for s, p in zip(share, partial, strict=True)]
+    no_people = "" if np.isfinite(people).any() else "; no population source: n/a"
+    est = ["; residents are the census estimate for that part" if p else "" for p in partial]
+    parks = layerset["parks"].geometry.to_numpy()
+    green = layerset["green_space"].geometry.to_numpy()
+    roads: gpd.GeoDataFrame = layerset["roads"]
+    park_area = _area_inside(parks, geoms)
+    green_area = _area_inside(green, geoms)
+    road_area = _length_times_width(roads.geometry.to_numpy(), road_width(roads), geoms)
+    rows = ratio_rows(names, "park_area_per_person", park_area, people,
+                      targets["park_area_per_person"], partial,
+                      [f"parks and gardens mapped in OSM; {p}{e}{no_people}"
+                       for p, e in zip(part, est, strict=True)])
+    rows += ratio_rows(names, "green_space_ratio", green_area, inside, targets["green_space_ratio"],
+                       partial, [f"mapped green space ÷ area inside the data (built-up area "
+                                 f"taken as that area); {p}" for p in part])
+    rows += ratio_rows(names, "green_coverage", np.zeros(len(d)), np.full(len(d), np.nan),
+                       targets["green_coverage"], partial,
+                       ["needs tree-canopy data (street trees included), which OSM does not map"]
+                       * len(d))
+    rows += ratio_rows(names, "road_area_per_person", road_area, people,
+                       targets["road_area_per_person"], partial,
+                       [f"carriageway area (width from tags, else {LANE_WIDTH_M:g} m × default "
+                        f"lanes per class), sidewalks not counted: a lower bound; {p}{e}{no_people}"
+                        for p, e in zip(part, est, strict=True)])
+    table = pd.DataFrame(rows, columns=INDICATORS.names)
+    for r in table.to_dict("records"):
+        value = float(r["value"])
+        logger.info("%s %s: %s (target %s) %s", r["district"], r["name_zh"],
+                    f"{value:.3g}" if np.isfinite(value) else "n/a", r["target"], r["status"])
+    return IndicatorResult(table, meta={
+        "road_widths": {k: v * LANE_WIDTH_M for k, v in DEFAULT_LANES.items()},
+        "lane_width": f"{LANE_WIDTH_M} m (CJJ 37-2012)",
+    })

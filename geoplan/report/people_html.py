@@ -1,0 +1,102 @@
+"""The people section of a district page: residents (census estimate), children beyond the
+school radius, seats and the 学位缺口, and the per-person indicators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from geoplan.report._data import fmt_number
+
+__all__ = ["people_section"]
+
+_TEXT: dict[str, dict[str, Any]] = {
+    "zh": {
+        "title": "人口、学龄儿童与学位",
+        "residents": "常住人口：{n} 人（{how}；全区 2020 年普查 {census} 人，密度 {density} 人/km²）",
+        "estimate": "估算：本区只有 {share} 在数据范围内，按全区人口密度 × 范围内面积",
+        "census": "普查总数",
+        "headers": ["学段", "服务半径", "学龄儿童", "超出半径（直线）", "超出半径（步行）",
+                    "步行可达学位", "学位缺口"],
+        "primary": "小学（6–11岁）", "junior": "初中（12–14岁）",
+        "ind_headers": ["指标", "数值", "目标", "是否达标", "说明"],
+        "pass": "达标", "fail": "未达标", "n/a": "无数据",
+    },
+    "en": {
+        "title": "People, school-age children and school seats",
+        "residents": "Residents: {n} ({how}; whole district at the 2020 census {census}, "
+                     "{density} per km²)",
+        "estimate": "estimate: only {share} of the district lies inside the data; census "
+                    "density × area inside",
+        "census": "census total",
+        "headers": ["Level", "Radius", "Children", "Beyond radius (straight line)",
+                    "Beyond radius (walking)", "Seats within walking reach", "Seat gap"],
+        "primary": "primary (6–11)", "junior": "junior (12–14)",
+        "ind_headers": ["Indicator", "Value", "Target", "Status", "Note"],
+        "pass": "pass", "fail": "fail", "n/a": "n/a",
+    },
+}
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return fmt_number(v, digits) if np.isfinite(v) else "—"
+
+
+def people_section(coverage: Any, district: str, lang: str) -> dict[str, Any] | None:
+    """What the district page shows about people, or None when the run has none.
+
+    Parameters
+    ----------
+    coverage
+        A :class:`~geoplan.results.CoverageResult` (``people``, ``indicators``).
+    district
+        The district's name.
+    lang
+        'zh' or 'en'.
+
+    Returns
+    -------
+    dict or None
+        ``title``, ``residents`` (a sentence), ``headers`` and ``rows`` (children and seats per
+        level), ``ind_headers`` and ``ind_rows`` (indicators), ``notes``; plain text, escaped
+        by the template.
+    """
+    t = _TEXT[lang]
+    people = getattr(coverage, "people", None)
+    indicators = getattr(coverage, "indicators", None)
+    if people is None and indicators is None:
+        return None
+    out: dict[str, Any] = {"title": t["title"], "residents": "", "rows": [], "ind_rows": [],
+                           "headers": t["headers"], "ind_headers": t["ind_headers"], "notes": []}
+    if people is not None:
+        res = people.residents
+        mine = res.loc[res["district"].astype(str) == district] if len(res) else res
+        if len(mine):
+            r = mine.iloc[0]
+            how = (t["estimate"].format(share=f"{float(r['inside_share']):.0%}")
+                   if bool(r["is_estimate"]) else t["census"])
+            out["residents"] = t["residents"].format(
+                n=_num(r["residents_inside"]), how=how, census=_num(r["census_2020"]),
+                density=_num(r["census_density_km2"]))
+        kids = people.children.merge(people.seats[["district", "level", "seats_reached", "seat_gap"]],
+                                     on=["district", "level"], how="left")
+        for r in kids.loc[kids["district"].astype(str) == district].itertuples():
+            out["rows"].append([t.get(str(r.level), str(r.level)), f"{_num(r.radius_m)} m",
+                                _num(r.children), _num(r.beyond_buffer), _num(r.beyond_network),
+                                _num(r.seats_reached), _num(r.seat_gap)])
+        out["notes"] = [str(people.meta.get(k, "")) for k in ("age_shares", "seat_norms", "notes")]
+    if indicators is not None:
+        ind = indicators.table
+        for r in ind.loc[ind["district"].astype(str) == district].itertuples():
+            share = r.unit == "share"
+            value = (f"{float(r.value):.1%}" if share and np.isfinite(r.value)
+                     else _num(r.value, 1))
+            target = f"{float(r.target):.1%}" if share else _num(r.target, 1)
+            out["ind_rows"].append([str(r.name_zh), value, target, t.get(str(r.status), ""),
+                                    str(r.note)])
+    return out

@@ -1,0 +1,152 @@
+"""Workbook sheets for people: residents from the census, children and school seats (学位),
+and the per-person indicators. Each sheet is written by its own function, added after the
+coverage sheets by :func:`geoplan.report.tables.write_workbook`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from geoplan.report._data import plain
+
+__all__ = ["write_people_sheets"]
+
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+_TITLES = {
+    "zh": {"residents": "常住人口（普查）", "children": "学龄儿童与学位", "indicators": "人均指标",
+           "estimate": "估算", "census": "普查总数", "pass": "达标", "fail": "未达标", "n/a": "无数据",
+           "primary": "小学（6–11岁）", "junior": "初中（12–14岁）"},
+    "en": {"residents": "Residents (census)", "children": "Children and seats",
+           "indicators": "Per-person indicators", "estimate": "estimate", "census": "census total",
+           "pass": "pass", "fail": "fail", "n/a": "n/a",
+           "primary": "primary (ages 6–11)", "junior": "junior (ages 12–14)"},
+}
+
+_HEADERS = {
+    "zh": {
+        "district": "区县", "census_2020": "2020年普查常住人口", "inside_share": "数据范围内面积占比",
+        "census_density_km2": "全区人口密度（人/km²）", "residents_inside": "范围内常住人口",
+        "is_estimate": "估算或普查", "residential_land_m2": "范围内居住用地（m²）",
+        "residents_per_ha": "每公顷居住用地人口", "weighting": "分配方法", "note": "说明",
+        "level": "学段", "children": "学龄儿童", "beyond_buffer": "距学校超过半径（直线）",
+        "beyond_network": "距学校超过半径（步行）", "seats_reached": "步行可达学位（2SFCA）",
+        "seats_per_child": "人均可达学位", "seat_gap": "学位缺口", "radius_m": "服务半径（m）",
+        "seats_in_district": "区内学校学位", "name_zh": "指标", "value": "数值", "target": "目标",
+        "status": "是否达标", "target_source": "目标来源", "partial": "仅部分区域",
+    },
+    "en": {
+        "district": "District", "census_2020": "2020 census residents", "inside_share": "Share inside",
+        "census_density_km2": "District density (/km²)", "residents_inside": "Residents inside",
+        "is_estimate": "Estimate or census", "residential_land_m2": "Residential land inside (m²)",
+        "residents_per_ha": "Residents per ha of residential land", "weighting": "Spread by",
+        "note": "Note", "level": "Level", "children": "Children", "beyond_buffer":
+        "Beyond radius (straight line)", "beyond_network": "Beyond radius (walking)",
+        "seats_reached": "Seats within walking reach (2SFCA)", "seats_per_child": "Seats per child",
+        "seat_gap": "Seat gap (学位缺口)", "radius_m": "Radius (m)",
+        "seats_in_district": "Seats of schools in the district", "name_zh": "Indicator",
+        "value": "Value", "target": "Target", "status": "Status", "target_source": "Target source",
+        "partial": "Part of district only",
+    },
+}
+
+
+def _text(value: Any) -> Any:
+    """A cell value; text is always stored as text (a leading = is never a formula)."""
+    return plain(value)
+
+
+def _write(ws: Worksheet, start: int, df: pd.DataFrame, cols: Sequence[tuple[str, str | None]],
+           heads: Mapping[str, str]) -> int:
+    for c, (name, _) in enumerate(cols, start=1):
+        cell = ws.cell(row=start, column=c, value=heads.get(name, name))
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    row = start
+    for row, values in enumerate(df.to_dict("records"), start=start + 1):
+        for c, (name, fmt) in enumerate(cols, start=1):
+            value = _text(values.get(name))
+            cell = ws.cell(row=row, column=c)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"
+            elif fmt and isinstance(value, int | float):
+                cell.number_format = fmt
+    for c, _ in enumerate(cols, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = 16
+    ws.freeze_panes = ws.cell(row=start + 1, column=2)
+    return row + 1
+
+
+def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str) -> None:
+    t = _TITLES[lang]
+    df = residents.copy()
+    df["is_estimate"] = [t["estimate"] if e else t["census"] for e in df["is_estimate"]]
+    _write(ws, 1, df, [("district", None), ("census_2020", "#,##0"), ("inside_share", "0%"),
+                       ("census_density_km2", "#,##0"), ("residents_inside", "#,##0"),
+                       ("is_estimate", None), ("residential_land_m2", "#,##0"),
+                       ("residents_per_ha", "#,##0"), ("weighting", None), ("note", None)],
+           _HEADERS[lang])
+    ws.column_dimensions["J"].width = 90
+
+
+def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, lang: str,
+                    meta: Mapping[str, Any]) -> None:
+    t = _TITLES[lang]
+    df = children.merge(seats[["district", "level", "seats_reached", "seats_per_child", "seat_gap",
+                               "seats_in_district"]], on=["district", "level"], how="left")
+    df["level"] = [t.get(v, v) for v in df["level"]]
+    row = _write(ws, 1, df, [("district", None), ("level", None), ("radius_m", "0"),
+                             ("children", "#,##0"), ("beyond_buffer", "#,##0"),
+                             ("beyond_network", "#,##0"), ("seats_reached", "#,##0"),
+                             ("seats_per_child", "0.00"), ("seat_gap", "#,##0"),
+                             ("seats_in_district", "#,##0")], _HEADERS[lang])
+    for i, key in enumerate(("age_shares", "seat_norms", "notes"), start=row + 1):
+        cell = ws.cell(row=i, column=1, value=str(meta.get(key, "")))
+        cell.data_type = "s"
+
+
+def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str) -> None:
+    t = _TITLES[lang]
+    df = table.copy()
+    df["status"] = [t.get(v, v) for v in df["status"]]
+    df["partial"] = ["✓" if p else "" for p in df["partial"]]
+    _write(ws, 1, df, [("district", None), ("name_zh", None), ("value", "0.000"),
+                       ("target", "0.000"), ("status", None), ("partial", None),
+                       ("target_source", None), ("note", None)], _HEADERS[lang])
+    ws.column_dimensions["H"].width = 90
+
+
+def write_people_sheets(wb: Workbook, coverage: Any, lang: str, title: Any) -> None:
+    """Add the residents, children-and-seats and indicator sheets when the coverage has them.
+
+    Parameters
+    ----------
+    wb
+        The workbook being written.
+    coverage
+        A :class:`~geoplan.results.CoverageResult` (its ``people`` and ``indicators``), or None.
+    lang
+        'zh' or 'en'.
+    title
+        A function giving a valid unique sheet title for a text
+        (:func:`geoplan.report.tables.sheet_title` bound to the used titles).
+    """
+    t = _TITLES[lang]
+    people = getattr(coverage, "people", None)
+    if people is not None:
+        if len(people.residents):
+            _residents_sheet(wb.create_sheet(title(t["residents"])), people.residents, lang)
+        if len(people.children):
+            _children_sheet(wb.create_sheet(title(t["children"])), people.children, people.seats,
+                            lang, people.meta)
+    indicators = getattr(coverage, "indicators", None)
+    if indicators is not None and len(indicators.table):
+        _indicator_sheet(wb.create_sheet(title(t["indicators"])), indicators.table, lang)
