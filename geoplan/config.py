@@ -109,6 +109,9 @@ class AnalysisConfig(_Strict):
         None, description="standard ids (or {id: ..., overrides}) to check; default: all"
     )
     custom_standards: list[dict[str, Any]] = Field(default_factory=list)
+    pack: str | None = Field(None, description="a standards pack (national, hebi_2018, "
+                             "anyang_2023, …): its targets and target years; without "
+                             "`standards:`, its standards")
     targets: dict[str, float] = Field(default_factory=dict, description="standard id -> target share")
     demand: DemandSettings = Field(default_factory=DemandSettings)
     deadends: DeadEndSettings = Field(default_factory=DeadEndSettings)
