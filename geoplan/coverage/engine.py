@@ -34,14 +34,15 @@ from tqdm.auto import tqdm
 from geoplan._errors import StandardError
 from geoplan.config import DemandSettings
 from geoplan.coverage.access import access_points
+from geoplan.coverage.baskets import basket_flags, default_min_items
 from geoplan.coverage.buffers import covered_fraction, served_area, union_of_buffers
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
 from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
 from geoplan.coverage.population import PopulationWeights, population_weights
 from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
-from geoplan.results import COVERAGE_TABLE, FACILITIES, REACHED, CoverageResult
-from geoplan.standards import FacilitySet, Standard, resolve_standards
+from geoplan.results import COVERAGE_TABLE, FACILITIES, ITEMS, REACHED, CoverageResult
+from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
 
 logger = logging.getLogger(__name__)
 
@@ -241,9 +242,10 @@ def run_coverage(
     fac_frames: list[gpd.GeoDataFrame] = []
     dshares = eng.districts.copy()
     off_network: dict[str, int] = {}
+    item_frames: list[pd.DataFrame] = []
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
-        unions, covered_items, n_fac = [], [], 0
+        unions, covered_items, n_fac, items = [], [], 0, []
         for fs in std.facility_sets:
             layer = eng.layers[fs.layer]
             chosen = np.flatnonzero(fs.select(layer))
@@ -252,12 +254,13 @@ def run_coverage(
             keep = np.isfinite(radii) & (radii > 0)
             rows_fs, radii = rows_fs.loc[keep].reset_index(drop=True), radii[keep]
             chosen = chosen[keep]
-            item = fs.label or fs.layer
+            item = fs.item
             if len(rows_fs) == 0:
-                logger.warning("standard %s: no %s facilities (%s) in the context area: it "
-                               "scores 0", std.id, item, fs.layer)
+                logger.warning("standard %s: no data for %s (no %s facility in the context "
+                               "area)", std.id, fs.name_zh or item, fs.layer)
             n_fac += len(rows_fs)
             unions.append(union_of_buffers(rows_fs.geometry.to_numpy(), radii))
+            items.append((fs, len(rows_fs)))
             timer.lap("buffers")
             key = _set_key(fs, chosen)
             cov, reached = eng.covered(std.demand, key, rows_fs, radii)
@@ -273,17 +276,42 @@ def run_coverage(
                             "reach of a walkway: they count for the buffer share only",
                             std.id, n_off, len(fac), item)
             timer.lap("network")
-        served = served_area(unions)
-        covered = np.logical_and.reduce(covered_items) if covered_items else np.zeros(len(dem), bool)
+        has_data = np.array([n > 0 for _, n in items], dtype=bool)
+        # k of "at least k of n": the config's min_items, else all but one of the items with data
+        k = std.min_items if std.min_items is not None else default_min_items(int(has_data.sum()))
+        flags = basket_flags(np.array(covered_items).reshape(len(items), len(dem)), has_data,
+                             max(k, 1))
+        # a single facility with no data still scores its 0 (and is named); a basket leaves
+        # the items without data out and names them
+        if std.basket:
+            served = served_area([u for u, ok in zip(unions, has_data, strict=True) if ok])
+            covered = flags.all_of
+        else:
+            served, covered = served_area(unions), covered_items[0]
         frac = covered_fraction(dem.pieces, served, linear=dem.is_linear)
         timer.lap("buffers")
-        rows += _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
+        if std.basket and not dem.is_linear:
+            item_frames.append(_item_rows(std, dem, items, unions, covered_items, pop, names,
+                                          eng.n_d))
+        elif not dem.is_linear:
+            item_frames.append(_item_rows(std, dem, items, unions, covered_items, pop, names,
+                                          eng.n_d, frac))
+        timer.lap("items")
+        new_rows = _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
+        no_data = "、".join(fs.name_zh or fs.item for (fs, n) in items if n == 0)
+        k_of_n = _district_share_pair(flags.at_least_k, dem, pop, eng.n_d)
+        for i, r in enumerate(new_rows):
+            r.update({"n_items": len(items), "min_items": flags.k, "items_no_data": no_data,
+                      "share_min_items_network": k_of_n[0][i],
+                      "share_min_items_population_network": k_of_n[1][i]})
+        rows += new_rows
         if dem.is_linear:
             street_gap_frames += _street_gaps(std.id, dem, served, frac, covered, names)
         else:
             gap_frames += _gaps(std.id, eng, served, frac, covered, names)
         timer.lap("gaps")
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table["target_year"] = table["target_year"].astype("Int64")
     for std in stds:
         sub = table[table["standard"] == std.id].set_index("district")
         dshares[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()
@@ -296,6 +324,8 @@ def run_coverage(
         districts=dshares,
         street_gaps=rank_street_gaps(street_gap_frames, eng.crs),
         reach_areas=gpd.GeoDataFrame(),
+        items=(pd.concat(item_frames, ignore_index=True)[ITEMS.names] if item_frames
+               else pd.DataFrame(columns=ITEMS.names)),
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,
@@ -378,8 +408,48 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covere
             "uncovered_population": upop[i], "unreachable_points": int(unreachable[i]),
             "population_source": source,
             "uncovered_length_m": uncovered[i] if dem.is_linear else np.nan,
+            "target_year": std.target_year, "pack": std.pack or "",
+            "source_title": standard_source_title(std),
         })
     return rows
+
+
+def _district_share_pair(covered: np.ndarray, dem: Demand, pop: PopulationWeights | None,
+                         n_d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Land (or length) share and population share per district of a 0/1 coverage flag."""
+    land = district_shares(dem.amount, dem.district, covered, n_d)
+    if dem.is_linear or pop is None:
+        return land, np.full(n_d, np.nan)
+    people = district_shares(pop.weights, dem.district, covered, n_d)
+    ptotal = district_totals(pop.weights, dem.district, n_d)
+    return land, np.where(ptotal > 0, people, land)
+
+
+def _item_rows(std: Standard, dem: Demand, items: list[tuple[FacilitySet, int]],
+               unions: list[Any], covered_items: list[np.ndarray],
+               pop: PopulationWeights | None, names: np.ndarray, n_d: int,
+               frac: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-item coverage of one standard per district (NaN shares for an item without data).
+
+    ``frac`` is the standard's own buffer fraction, reused when it has a single item.
+    """
+    out = []
+    radius = float(std.radius_m) if std.radius_m is not None else np.nan
+    for (fs, n), union, cov in zip(items, unions, covered_items, strict=True):
+        if n == 0:
+            buf = net = pnet = np.full(n_d, np.nan)
+        else:
+            f = frac if frac is not None else covered_fraction(dem.pieces, union,
+                                                               linear=dem.is_linear)
+            buf = district_shares(dem.amount, dem.district, f, n_d)
+            net, pnet = _district_share_pair(cov, dem, pop, n_d)
+        out.append(pd.DataFrame({
+            "district": names, "standard": std.id, "item": fs.item,
+            "name_zh": fs.name_zh or fs.item, "layer": fs.layer, "radius_m": radius,
+            "n_facilities": n, "no_data": n == 0, "share_buffer": buf, "share_network": net,
+            "share_population_network": pnet,
+        }))
+    return pd.concat(out, ignore_index=True)
 
 
 def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: np.ndarray,

@@ -11,7 +11,7 @@ import pandas as pd
 from geoplan._errors import ResultSchemaError
 from geoplan.results._schema import Column, Schema
 
-__all__ = ["COVERAGE_TABLE", "FACILITIES", "GAPS", "REACHED", "REACH_AREAS", "STREET_GAPS",
+__all__ = ["COVERAGE_TABLE", "FACILITIES", "GAPS", "ITEMS", "REACHED", "REACH_AREAS", "STREET_GAPS",
            "CoverageResult"]
 
 COVERAGE_TABLE = Schema("coverage.table", (
@@ -45,6 +45,39 @@ COVERAGE_TABLE = Schema("coverage.table", (
     Column("population_source", "str", "", "Where the population weights came from."),
     Column("uncovered_length_m", "float", "m", "Street length outside the buffers (NaN for area "
            "standards)."),
+    Column("target_year", "any", "year", "Year the target applies by (from the config's pack; "
+           "<NA> when no document sets one)."),
+    Column("pack", "str", "", "Pack that set the target ('' when none)."),
+    Column("source_title", "str", "", "The standard's source documents by full title and clause "
+           "(geoplan.standards.standard_source_title)."),
+    Column("n_items", "int", "items", "Facility items of the standard (1, or a life circle's "
+           "basket)."),
+    Column("min_items", "int", "items", "The k of 'at least k of n items' used (lowered to the "
+           "items with data)."),
+    Column("items_no_data", "str", "", "Items with no facility at all in the data, by Chinese "
+           "name ('、'-joined; '' when every item has data). They are left out of the basket "
+           "shares and named, never counted as 0% coverage."),
+    Column("share_min_items_network", "float", "share 0–1", "Share of demand reaching at least "
+           "min_items items by walking (equals share_network for a single facility)."),
+    Column("share_min_items_population_network", "float", "share 0–1",
+           "share_min_items_network weighted by population."),
+))
+
+ITEMS = Schema("coverage.items", (
+    Column("district", "str", "", "District name."),
+    Column("standard", "str", "", "Standard id."),
+    Column("item", "str", "", "Item id (the basket label, or the layer)."),
+    Column("name_zh", "str", "", "The item's Chinese name as the source lists it."),
+    Column("layer", "str", "", "Canonical layer its facilities come from."),
+    Column("radius_m", "float", "m", "Radius used (the standard's)."),
+    Column("n_facilities", "int", "facilities", "Facilities of the item in the context area."),
+    Column("no_data", "bool", "", "True when the data hold no facility of the item at all: its "
+           "shares are NaN and reports say 'no data for <item>'."),
+    Column("share_buffer", "float", "share 0–1", "Share of residential land inside the item's "
+           "straight-line buffers (NaN: no data or no demand)."),
+    Column("share_network", "float", "share 0–1", "Share within the radius by walking."),
+    Column("share_population_network", "float", "share 0–1", "share_network weighted by "
+           "population."),
 ))
 
 GAPS = Schema("coverage.gaps", (
@@ -118,6 +151,9 @@ class CoverageResult:
         The districts with ``share_buffer__<id>`` and ``share_network__<id>`` columns.
     street_gaps
         Uncovered stretches of street of the toilet standards (:data:`STREET_GAPS`).
+    items
+        Coverage of every facility item of every standard per district (:data:`ITEMS`): the
+        life circles item by item, with the items that have no data flagged.
     meta
         ``population_source``, ``population_note``, ``graph`` (sizes), ``snapping`` (counts per
         demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
@@ -132,10 +168,11 @@ class CoverageResult:
     street_gaps: gpd.GeoDataFrame
     reach_areas: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    items: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ITEMS.names))
 
     SCHEMAS: ClassVar[dict[str, Schema]] = {"table": COVERAGE_TABLE, "gaps": GAPS, "street_gaps": STREET_GAPS,
                "reached": REACHED, "reach_areas": REACH_AREAS, "facilities": FACILITIES,
-               "districts": DISTRICTS}
+               "districts": DISTRICTS, "items": ITEMS}
     """Attribute name -> its :class:`~geoplan.results._schema.Schema`."""
 
     def validate(self) -> None:
