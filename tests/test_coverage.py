@@ -392,3 +392,18 @@ def test_life_circle_items_one_by_one_and_items_without_data():
     assert max(net) <= r["share_min_items_network"] <= min(1.0, net.sum())
     assert r["share_network"] <= min(net)
     res.validate()
+    # item gaps (buffer view): the land outside each item's circle; sites per item
+    from geoplan.siting import suggest_sites
+
+    ig = res.item_gaps
+    clinic_gap = ig.loc[ig["item"] == "clinic", "area_m2"].sum()
+    assert clinic_gap == pytest.approx(land.area - shapely.intersection(clinic, land).area,
+                                       rel=1e-6)
+    assert "elderly" not in set(ig["item"])
+    sites = suggest_sites(res, std, max_sites=2).table
+    assert len(sites) and set(sites["item"]) == {"clinic", "market"}
+    assert (sites["standard"] == "life_circle_15min").all()
+    first = sites.loc[sites["rank"] == 1].set_index("item")
+    assert first.loc["clinic", "share_before"] == pytest.approx(
+        items.loc["clinic", "share_buffer"], rel=1e-9)
+    assert (first["share_after"] > first["share_before"]).all()

@@ -38,6 +38,13 @@ from geoplan.coverage.baskets import basket_flags, default_min_items
 from geoplan.coverage.buffers import covered_fraction, served_area, union_of_buffers
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
 from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
+from geoplan.coverage.items import (
+    district_share_pair,
+    item_fractions,
+    item_gap_frame,
+    item_gaps,
+    item_rows,
+)
 from geoplan.coverage.population import PopulationWeights, population_weights
 from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
@@ -243,6 +250,7 @@ def run_coverage(
     dshares = eng.districts.copy()
     off_network: dict[str, int] = {}
     item_frames: list[pd.DataFrame] = []
+    item_gap_frames: list[pd.DataFrame] = []
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
         unions, covered_items, n_fac, items = [], [], 0, []
@@ -290,16 +298,17 @@ def run_coverage(
             served, covered = served_area(unions), covered_items[0]
         frac = covered_fraction(dem.pieces, served, linear=dem.is_linear)
         timer.lap("buffers")
-        if std.basket and not dem.is_linear:
-            item_frames.append(_item_rows(std, dem, items, unions, covered_items, pop, names,
-                                          eng.n_d))
-        elif not dem.is_linear:
-            item_frames.append(_item_rows(std, dem, items, unions, covered_items, pop, names,
-                                          eng.n_d, frac))
+        if not dem.is_linear:
+            fracs = item_fractions(dem, items, unions, None if std.basket else frac)
+            irows = item_rows(std, dem, items, fracs, covered_items, pop, names, eng.n_d)
+            item_frames.append(irows)
+            if std.basket:
+                item_gap_frames += item_gaps(std, eng.land, dem, _weights(eng), items, unions,
+                                             fracs, irows, names)
         timer.lap("items")
         new_rows = _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
         no_data = "、".join(fs.name_zh or fs.item for (fs, n) in items if n == 0)
-        k_of_n = _district_share_pair(flags.at_least_k, dem, pop, eng.n_d)
+        k_of_n = district_share_pair(flags.at_least_k, dem, pop, eng.n_d)
         for i, r in enumerate(new_rows):
             r.update({"n_items": len(items), "min_items": flags.k, "items_no_data": no_data,
                       "share_min_items_network": k_of_n[0][i],
@@ -326,6 +335,7 @@ def run_coverage(
         reach_areas=gpd.GeoDataFrame(),
         items=(pd.concat(item_frames, ignore_index=True)[ITEMS.names] if item_frames
                else pd.DataFrame(columns=ITEMS.names)),
+        item_gaps=item_gap_frame(item_gap_frames, eng.crs),
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,
@@ -414,44 +424,6 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covere
     return rows
 
 
-def _district_share_pair(covered: np.ndarray, dem: Demand, pop: PopulationWeights | None,
-                         n_d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Land (or length) share and population share per district of a 0/1 coverage flag."""
-    land = district_shares(dem.amount, dem.district, covered, n_d)
-    if dem.is_linear or pop is None:
-        return land, np.full(n_d, np.nan)
-    people = district_shares(pop.weights, dem.district, covered, n_d)
-    ptotal = district_totals(pop.weights, dem.district, n_d)
-    return land, np.where(ptotal > 0, people, land)
-
-
-def _item_rows(std: Standard, dem: Demand, items: list[tuple[FacilitySet, int]],
-               unions: list[Any], covered_items: list[np.ndarray],
-               pop: PopulationWeights | None, names: np.ndarray, n_d: int,
-               frac: np.ndarray | None = None) -> pd.DataFrame:
-    """Per-item coverage of one standard per district (NaN shares for an item without data).
-
-    ``frac`` is the standard's own buffer fraction, reused when it has a single item.
-    """
-    out = []
-    radius = float(std.radius_m) if std.radius_m is not None else np.nan
-    for (fs, n), union, cov in zip(items, unions, covered_items, strict=True):
-        if n == 0:
-            buf = net = pnet = np.full(n_d, np.nan)
-        else:
-            f = frac if frac is not None else covered_fraction(dem.pieces, union,
-                                                               linear=dem.is_linear)
-            buf = district_shares(dem.amount, dem.district, f, n_d)
-            net, pnet = _district_share_pair(cov, dem, pop, n_d)
-        out.append(pd.DataFrame({
-            "district": names, "standard": std.id, "item": fs.item,
-            "name_zh": fs.name_zh or fs.item, "layer": fs.layer, "radius_m": radius,
-            "n_facilities": n, "no_data": n == 0, "share_buffer": buf, "share_network": net,
-            "share_population_network": pnet,
-        }))
-    return pd.concat(out, ignore_index=True)
-
-
 def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: np.ndarray,
                  names: np.ndarray) -> list[pd.DataFrame]:
     """Uncovered street stretches of a linear standard, per district, in both views."""
@@ -469,6 +441,12 @@ def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: 
                 frames.append(pd.DataFrame({"standard": sid, "district": names[i], "view": view,
                                             "length_m": length, "geometry": lines}))
     return frames
+
+
+def _weights(eng: _Engine) -> np.ndarray:
+    """Population weight of each residential piece (its area when there is no population)."""
+    dem = eng.demand["residential"]
+    return eng.population.weights if eng.population is not None else dem.amount
 
 
 def _gaps(sid: str, eng: _Engine, served: Any, frac: np.ndarray, covered: np.ndarray,

@@ -72,7 +72,8 @@ CANDIDATE_COLUMNS = (
     ("crosses_water", None), ("crosses_railway", None),
 )
 SITE_COLUMNS = (
-    ("district", None), ("standard", None), ("rank", INTEGER), ("covered_m2", INTEGER),
+    ("district", None), ("standard", None), ("item", None), ("rank", INTEGER),
+    ("covered_m2", INTEGER),
     ("covered_length_m", INTEGER), ("covered_population", INTEGER), ("share_before", PERCENT),
     ("share_after", PERCENT),
     ("target", PERCENT), ("radius_m", INTEGER), ("lon", "0.000000"), ("lat", "0.000000"),
@@ -345,6 +346,9 @@ def write_workbook(
         sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
                            for x in sdf["standard"]]
         sdf["lon"], sdf["lat"] = lonlat.x.round(6).to_numpy(), lonlat.y.round(6).to_numpy()
+        if "item" in sdf and not items.empty:  # life-circle items by their Chinese names
+            names = dict(zip(items["item"].astype(str), items["name_zh"].astype(str), strict=True))
+            sdf["item"] = [names.get(str(x), str(x)) for x in sdf["item"]]
         _table(tws, 1, sdf, SITE_COLUMNS, lab, lang)
         tws.freeze_panes = "A2"
         _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 12])

@@ -11,8 +11,17 @@ import pandas as pd
 from geoplan._errors import ResultSchemaError
 from geoplan.results._schema import Column, Schema
 
-__all__ = ["COVERAGE_TABLE", "FACILITIES", "GAPS", "ITEMS", "REACHED", "REACH_AREAS", "STREET_GAPS",
-           "CoverageResult"]
+__all__ = [
+    "COVERAGE_TABLE",
+    "FACILITIES",
+    "GAPS",
+    "ITEMS",
+    "ITEM_GAPS",
+    "REACHED",
+    "REACH_AREAS",
+    "STREET_GAPS",
+    "CoverageResult",
+]
 
 COVERAGE_TABLE = Schema("coverage.table", (
     Column("district", "str", "", "District name."),
@@ -90,6 +99,16 @@ GAPS = Schema("coverage.gaps", (
            "no population source exists; see population_source)."),
 ), geometry="Polygon")
 
+ITEM_GAPS = Schema("coverage.item_gaps", (
+    Column("standard", "str", "", "Standard id (a life circle)."),
+    Column("item", "str", "", "Item id whose buffers leave the land uncovered."),
+    Column("district", "str", "", "District name."),
+    Column("view", "str", "", "buffer (the official straight-line view)."),
+    Column("rank", "int", "", "1 = the largest gap of its standard, item and district."),
+    Column("area_m2", "float", "m²", "Uncovered residential land of the gap."),
+    Column("population", "float", "people or m²", "Population weight of the gap."),
+), geometry="Polygon")
+
 STREET_GAPS = Schema("coverage.street_gaps", (
     Column("standard", "str", "", "Standard id (toilet standards)."),
     Column("district", "str", "", "District name."),
@@ -154,6 +173,9 @@ class CoverageResult:
     items
         Coverage of every facility item of every standard per district (:data:`ITEMS`): the
         life circles item by item, with the items that have no data flagged.
+    item_gaps
+        Uncovered residential land of each life-circle item with data, per district where the
+        item misses the target (:data:`ITEM_GAPS`, buffer view): what siting closes per item.
     meta
         ``population_source``, ``population_note``, ``graph`` (sizes), ``snapping`` (counts per
         demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
@@ -169,10 +191,12 @@ class CoverageResult:
     reach_areas: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     items: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ITEMS.names))
+    item_gaps: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(
+        {c: [] for c in ITEM_GAPS.names}, geometry=gpd.GeoSeries([])))
 
     SCHEMAS: ClassVar[dict[str, Schema]] = {"table": COVERAGE_TABLE, "gaps": GAPS, "street_gaps": STREET_GAPS,
                "reached": REACHED, "reach_areas": REACH_AREAS, "facilities": FACILITIES,
-               "districts": DISTRICTS, "items": ITEMS}
+               "districts": DISTRICTS, "items": ITEMS, "item_gaps": ITEM_GAPS}
     """Attribute name -> its :class:`~geoplan.results._schema.Schema`."""
 
     def validate(self) -> None:
