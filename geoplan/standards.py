@@ -301,7 +301,9 @@ def catalog_table(catalog: Mapping[str, Standard] | None = None) -> pd.DataFrame
     for s in catalog.values():
         items = "、".join(item_names(s).values())
         if s.basket:
-            items = f"{len(s.basket)} items, at least {s.k_of_n}: {items}"
+            k = (f"at least {s.min_items}" if s.min_items is not None
+                 else "and all but one of those with data")
+            items = f"{len(s.basket)} items (all, {k}): {items}"
         if s.unmeasured_items:
             items += f" (not measured: {'、'.join(s.unmeasured_items)})"
         rows.append({

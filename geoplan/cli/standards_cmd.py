@@ -39,15 +39,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         table = catalog_table({s.id: s for s in resolve_standards(
             None, pack=getattr(args, "pack", None))})
-    for row in table.itertuples(index=False):
-        year = f" by {row.year}" if row.year != "" else ""
-        pack = f" [{row.pack}]" if row.pack else ""
-        print(f"{row.id}  {row.name_zh} ({row.name_en})")
-        print(f"    {row.facility}; {row.demand}; {row.radius_m:g} m" if isinstance(row.radius_m, float)
-              else f"    {row.facility}; {row.demand}; {row.radius_m} m", end="")
-        note = f" ({row.radius_note})" if row.radius_note else ""
-        print(f"{note}; target {row.target:.0%}{year}{pack}")
-        for src in str(row.source).split("；"):
+    for row in table.to_dict("records"):
+        year = f" by {row['year']}" if row["year"] != "" else ""
+        pack = f" [{row['pack']}]" if row["pack"] else ""
+        radius = row["radius_m"]
+        radius_text = f"{radius:g}" if isinstance(radius, float) else str(radius)
+        note = f" ({row['radius_note']})" if row["radius_note"] else ""
+        print(f"{row['id']}  {row['name_zh']} ({row['name_en']})")
+        print(f"    {row['facility']}; {row['demand']}; {radius_text} m{note}; "
+              f"target {row['target']:.0%}{year}{pack}")
+        for src in str(row["source"]).split("；"):
             print(f"    source: {src}")
     print(f"\n{len(table)} standards. Choose them by id in a config (standards: [...]) or with "
           "--standards id1,id2; override any field with {id: ..., radius_m: ...}.")

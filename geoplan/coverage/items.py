@@ -100,7 +100,7 @@ def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
     return pd.concat(out, ignore_index=True)
 
 
-def item_gaps(std: Standard, land: Sequence[Any], dem: Demand, weights: np.ndarray,
+def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weights: np.ndarray,
               items: Sequence[Item], unions: Sequence[Any], fracs: Sequence[np.ndarray | None],
               rows: pd.DataFrame, names: np.ndarray) -> list[pd.DataFrame]:
     """Residential land outside each item's buffers, per district, where the item misses its

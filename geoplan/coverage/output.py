@@ -42,7 +42,8 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     so that Excel shows the Chinese names.
     ``coverage.gpkg`` holds the layers ``districts`` (with ``share_buffer__<id>`` and
     ``share_network__<id>`` columns), ``facilities``, ``reached``, ``gaps`` and ``street_gaps``
-    (uncovered street lines of the toilet standards). Both files are written atomically: a
+    (uncovered street lines of the toilet standards), and ``item_gaps`` (land outside each
+    life-circle item's buffers where it misses the target). Both files are written atomically: a
     failure leaves no half-written file.
     """
     out = ensure_writable_dir(out_dir)
@@ -58,6 +59,9 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
             "reached": result.reached,
             "gaps": result.gaps,
             **({"street_gaps": result.street_gaps} if result.street_gaps is not None else {}),
+            **({"item_gaps": result.item_gaps}
+               if getattr(result, "item_gaps", None) is not None and len(result.item_gaps)
+               else {}),
         },
         out / "coverage.gpkg",
     )
