@@ -32,7 +32,8 @@ def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
     std
         A basket standard (a life circle).
     max_sites, spacing_m
-        As for :func:`geoplan.siting.suggest_sites`.
+        As for :func:`geoplan.siting.suggest_sites`; the sampling step is at least a quarter
+        of the radius.
 
     Returns
     -------
@@ -55,7 +56,9 @@ def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
         before = float(shares["share_buffer"].get((district, item), np.nan))
         if not np.isfinite(total) or not total or not np.isfinite(before) or before >= std.target:
             continue
-        xy, area = _sample_polygons(part.geometry.to_numpy(), spacing_m)
+        # a quarter of the radius is fine enough for a site suggestion and keeps the 1000 m
+        # items (whose gaps are often whole districts) from sampling at 50 m
+        xy, area = _sample_polygons(part.geometry.to_numpy(), max(spacing_m, radius / 4.0))
         density = _population_density(pd.DataFrame(part))
         needed = (std.target - before) * total
         chosen, gains = greedy_max_cover(xy, xy, area, radius, max_sites=max_sites, stop_at=needed)
