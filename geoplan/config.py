@@ -153,6 +153,9 @@ class AnalysisConfig(_Strict):
         None, description="standard ids (or {id: ..., overrides}) to check; default: all"
     )
     custom_standards: list[dict[str, Any]] = Field(default_factory=list)
+    pack: str | None = Field(None, description="a standards pack (national, hebi_2018, "
+                             "anyang_2023, …): its targets and target years; without "
+                             "`standards:`, its standards")
     targets: dict[str, float] = Field(default_factory=dict, description="standard id -> target share")
     indicators: dict[Literal["park_area_per_person", "green_space_ratio", "green_coverage",
                              "road_area_per_person"], float] = Field(

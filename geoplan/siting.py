@@ -157,7 +157,8 @@ def suggest_sites(
     standards
         The standards measured. Area standards place sites in the residential gaps; linear
         (toilet) standards place them along the uncovered streets (``coverage.street_gaps``).
-        Basket standards (the life circle) are skipped: no single facility kind closes them.
+        Basket standards (the life circles) get sites per item that misses its target
+        (:func:`geoplan.siting_items.item_sites`, buffer view).
     max_sites
         Most sites per district and standard; fewer when the target is reached sooner.
     spacing_m
@@ -179,7 +180,11 @@ def suggest_sites(
     rows: list[dict[str, Any]] = []
     street_gaps = coverage.street_gaps
     for std in standards:
-        if std.basket:
+        if std.basket:  # a life circle: sites per item that misses its target
+            if view == "buffer":
+                from geoplan.siting_items import item_sites
+
+                rows += item_sites(coverage, std, max_sites=max_sites, spacing_m=spacing_m)
             continue
         linear = std.demand != "residential"
         source = street_gaps if linear else gaps
@@ -208,7 +213,7 @@ def suggest_sites(
                 share_now = covered / total
                 covered += gain
                 rows.append({
-                    "district": district, "standard": std.id, "rank": rank,
+                    "district": district, "standard": std.id, "item": "", "rank": rank,
                     "covered_m2": np.nan if linear else gain,
                     "covered_length_m": gain if linear else np.nan,
                     "covered_population": gain * pop_density,

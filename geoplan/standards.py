@@ -1,8 +1,11 @@
 """The standards catalog: service-radius standards as data, with provenance.
 
-The default catalog ships as package data (``geoplan/data/standards.yaml``). An analysis config
-chooses standards by id (``standards:``), overrides any field (``{id: park_500, radius_m: 400}``
-or ``targets: {park_500: 0.9}``) and adds its own (``custom_standards:``).
+The default catalog ships as package data (``geoplan/data/standards.yaml``): the source
+documents in full (title, issuing body, number, date), the standards citing them clause by
+clause, and packs (national standards; each city's documents) that set each target and the
+year it applies. An analysis config chooses a pack (``pack: anyang_2023``), standards by id
+(``standards:``), overrides any field (``{id: park_500, radius_m: 400}`` or
+``targets: {park_500: 0.9}``) and adds its own (``custom_standards:``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ class FacilitySet(BaseModel):
     layer: Literal["parks", "green_space", "toilets", "schools", "bus_stops", "services"]
     filter: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
+    name_zh: str | None = None
+
+    @property
+    def item(self) -> str:
+        """The item's id in results (its label, else the layer)."""
+        return self.label or self.layer
 
     def select(self, layer: pd.DataFrame) -> np.ndarray:
         """Boolean mask of the rows of ``layer`` this set keeps."""
@@ -59,6 +68,13 @@ class FacilitySet(BaseModel):
                     f"its columns are {list(layer.columns)}"
                 )
             values = layer[key]
+            if key == "kind" and not isinstance(wanted, dict):
+                # the services layer keeps every matching kind, ";"-joined
+                allowed = {str(w) for w in (wanted if isinstance(wanted, list) else [wanted])}
+                parts = values.fillna("").astype(str).str.split(";")
+                mask &= np.fromiter((bool(allowed.intersection(p)) for p in parts), dtype=bool,
+                                    count=len(parts))
+                continue
             if isinstance(wanted, dict):
                 if "min" in wanted:
                     mask &= values.to_numpy(dtype=float) >= wanted["min"]
@@ -79,6 +95,60 @@ class RadiusRule(BaseModel):
     radius_m: float = Field(gt=0)
 
 
+class SourceRef(BaseModel):
+    """A clause of a source document (``document`` is an id of the catalog's ``documents``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    document: str
+    clause: str = ""
+    note: str = ""
+
+
+class Document(BaseModel):
+    """A source document in full."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    title: str
+    issuer: str = ""
+    number: str = ""
+    date: str = ""
+    seed: str = ""
+    note: str = ""
+
+    @property
+    def full_title(self) -> str:
+        """``issuer《title》(number, date)``, or ``number《title》`` for a numbered standard."""
+        if self.number.startswith(("GB", "CJJ", "JGJ", "TD")):
+            return f"{self.number}《{self.title}》"
+        issuer = self.issuer if self.issuer and not self.issuer.startswith("not ") else ""
+        extra = [v for v in (self.number, self.date) if v and not v.startswith("not ")]
+        tail = f"（{'，'.join(extra)}）" if extra else ""
+        return f"{issuer}《{self.title}》{tail}"
+
+
+class PackTarget(BaseModel):
+    """One target of a pack: the share, the year it applies and the clause setting it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    target: float = Field(1.0, ge=0, le=1)
+    year: int | None = None
+    clause: str = ""
+
+
+class Pack(BaseModel):
+    """A group of standards with their targets and target years."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name_zh: str
+    name_en: str
+    documents: list[str] = Field(default_factory=list)
+    include: list[str] = Field(default_factory=list)
+    targets: dict[str, PackTarget] = Field(default_factory=dict)
+    note: str = ""
+
+
 class Standard(BaseModel):
     """One measurable standard (see ``geoplan/data/standards.yaml`` for the fields)."""
 
@@ -87,12 +157,19 @@ class Standard(BaseModel):
     name_zh: str
     name_en: str
     source: dict[str, str] = Field(default_factory=dict)
+    sources: list[SourceRef] = Field(default_factory=list)
     facility: FacilitySet | None = None
     basket: list[FacilitySet] | None = None
+    unmeasured_items: list[str] = Field(default_factory=list)
+    min_items: int | None = Field(None, ge=1)
     demand: DemandKind = "residential"
     radius_m: float | None = Field(None, gt=0)
     radius_rule: list[RadiusRule] | None = None
+    radius_note: str = ""
     target: float = Field(1.0, ge=0, le=1)
+    target_year: int | None = None
+    pack: str | None = None
+    note: str = ""
 
     @model_validator(mode="after")
     def _complete(self) -> Standard:
@@ -100,7 +177,20 @@ class Standard(BaseModel):
             raise ValueError("give exactly one of `facility` or `basket`")
         if self.radius_m is None and not self.radius_rule:
             raise ValueError("give `radius_m` (> 0) or a `radius_rule`")
+        if self.basket and len({f.item for f in self.basket}) != len(self.basket):
+            raise ValueError("basket items need distinct labels")
+        if self.min_items is not None and self.basket and self.min_items > len(self.basket):
+            raise ValueError(f"min_items ({self.min_items}) is more than the basket's "
+                             f"{len(self.basket)} items")
         return self
+
+    @property
+    def k_of_n(self) -> int:
+        """The k of "at least k of n items" (``min_items``, default all but one)."""
+        from geoplan.coverage.baskets import default_min_items
+
+        n = len(self.facility_sets)
+        return self.min_items if self.min_items is not None else default_min_items(n)
 
     @property
     def max_radius_m(self) -> float:
@@ -128,9 +218,85 @@ class Standard(BaseModel):
 
 
 @functools.lru_cache(maxsize=1)
-def _default_entries() -> tuple[dict[str, Any], ...]:
+def _catalog_data() -> dict[str, Any]:
     text = (resources.files("geoplan") / "data" / "standards.yaml").read_text(encoding="utf-8")
-    return tuple(yaml.safe_load(text)["standards"])
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def _default_entries() -> tuple[dict[str, Any], ...]:
+    return tuple(_catalog_data()["standards"])
+
+
+@functools.lru_cache(maxsize=1)
+def documents() -> dict[str, Document]:
+    """The catalog's source documents, by id."""
+    raw = _catalog_data().get("documents") or {}
+    return {k: Document.model_validate({"id": k, **{f: str(x) for f, x in v.items()}})
+            for k, v in raw.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def packs() -> dict[str, Pack]:
+    """The catalog's packs (national standards; each seed city's documents), by id."""
+    raw = _catalog_data().get("packs") or {}
+    return {k: Pack.model_validate({"id": k, **v}) for k, v in raw.items()}
+
+
+def pack_targets(pack_id: str) -> dict[str, tuple[str, PackTarget]]:
+    """Targets of a pack with those of the packs it includes (its own win), with the pack
+    that sets each.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown pack id.
+    """
+    known = packs()
+    if pack_id not in known:
+        close = difflib.get_close_matches(pack_id, list(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError("pack", [f"pack: unknown pack {pack_id!r}{hint} Known packs: "
+                                   f"{', '.join(known)}"])
+    out: dict[str, tuple[str, PackTarget]] = {}
+    for inc in known[pack_id].include:
+        out.update(pack_targets(inc))
+    out.update({sid: (pack_id, t) for sid, t in known[pack_id].targets.items()})
+    return out
+
+
+def standard_source_title(std: Standard, *, clauses: bool = True) -> str:
+    """The sources of a standard by full document title (for reports, workbook and map).
+
+    Parameters
+    ----------
+    std
+        A standard.
+    clauses
+        Append each document's clause.
+
+    Returns
+    -------
+    str
+        For example ``鹤壁市人民政府办公室《鹤壁市2018年度百城建设提质工程工作实施方案》（2018-04…）
+        §三(三)3；GB 55014-2021《园林绿化工程项目规范》2.1.3``; a custom standard's free-text
+        ``source`` as given; ``""`` when there is none.
+    """
+    docs = documents()
+    parts = []
+    for ref in std.sources:
+        doc = docs.get(ref.document)
+        title = doc.full_title if doc is not None else ref.document
+        parts.append(f"{title} {ref.clause}".strip() if clauses else title)
+    if not parts and std.source:
+        parts.append(" ".join(v for v in (std.source.get("document"), std.source.get("clause"))
+                              if v))
+    return "；".join(dict.fromkeys(p for p in parts if p))
+
+
+def item_names(std: Standard) -> dict[str, str]:
+    """Item id -> Chinese name (or the id) of every facility set of a standard."""
+    return {fs.item: fs.name_zh or fs.item for fs in std.facility_sets}
 
 
 def default_catalog() -> dict[str, Standard]:
@@ -143,16 +309,26 @@ def catalog_table(catalog: Mapping[str, Standard] | None = None) -> pd.DataFrame
     catalog = catalog or default_catalog()
     rows = []
     for s in catalog.values():
+        items = "、".join(item_names(s).values())
+        if s.basket:
+            k = (f"at least {s.min_items}" if s.min_items is not None
+                 else "and all but one of those with data")
+            items = f"{len(s.basket)} items (all, {k}): {items}"
+        if s.unmeasured_items:
+            items += f" (not measured: {'、'.join(s.unmeasured_items)})"
         rows.append({
             "id": s.id,
             "name_zh": s.name_zh,
             "name_en": s.name_en,
-            "facility": "+".join(f.label or f.layer for f in s.facility_sets),
+            "facility": items,
             "demand": s.demand,
             "radius_m": s.radius_m if not s.radius_rule else "/".join(
                 f"{r.radius_m:g}" for r in s.radius_rule),
+            "radius_note": s.radius_note,
             "target": s.target,
-            "source": f"{s.source.get('document', '')} {s.source.get('clause', '')}".strip(),
+            "year": s.target_year if s.target_year is not None else "",
+            "pack": s.pack or "",
+            "source": standard_source_title(s),
         })
     return pd.DataFrame(rows)
 
@@ -168,6 +344,7 @@ def resolve_standards(
     *,
     custom: Sequence[Mapping[str, Any]] = (),
     targets: Mapping[str, float] | None = None,
+    pack: str | None = None,
 ) -> list[Standard]:
     """Build the list of standards an analysis checks.
 
@@ -179,7 +356,11 @@ def resolve_standards(
     custom
         Extra standard entries (full definitions); they may also replace a default id.
     targets
-        Target overrides by id.
+        Target overrides by id (they win over the pack's).
+    pack
+        A pack id (``geoplan standards --packs``): its targets and target years apply, and when
+        ``refs`` is None its standards (those it and its included packs set targets for) are
+        the ones checked.
 
     Raises
     ------
@@ -193,8 +374,17 @@ def resolve_standards(
             problems.append(f"custom_standards[{i}]: each entry needs an `id`")
             continue
         entries[str(entry["id"])] = dict(entry)
+    ptargets: dict[str, tuple[str, PackTarget]] = {}
+    if pack is not None:
+        try:
+            ptargets = pack_targets(pack)
+        except ConfigError as exc:
+            problems += exc.problems
+    if refs is None:
+        refs = [sid for sid in entries if sid in ptargets] if ptargets else list(entries)
     chosen: list[tuple[str, dict[str, Any]]] = []
-    for i, ref in enumerate(refs if refs is not None else list(entries)):
+    overridden: dict[str, set[str]] = {}
+    for i, ref in enumerate(refs):
         where = f"standards[{i}]"
         if isinstance(ref, str):
             sid, overrides = ref, {}
@@ -207,11 +397,18 @@ def resolve_standards(
             problems.append(_unknown_id_message(where, sid, list(entries)))
             continue
         chosen.append((where, {**entries[sid], **overrides}))
+        overridden[where] = set(overrides)
     for sid in targets or {}:
         if sid not in entries:
             problems.append(_unknown_id_message("targets", sid, list(entries)))
     standards: list[Standard] = []
     for where, entry in chosen:
+        if entry["id"] in ptargets:
+            origin, pt = ptargets[entry["id"]]
+            if "target" not in overridden.get(where, ()):
+                entry["target"] = pt.target
+            entry["target_year"] = pt.year
+            entry["pack"] = origin
         if targets and entry["id"] in targets:
             entry["target"] = targets[entry["id"]]
         try:
@@ -228,4 +425,4 @@ def resolve_standards(
 def check_config_standards(config: StandardsChoice) -> list[Standard]:
     """Resolve the standards of ``config`` (raises :class:`ConfigError` on any problem)."""
     return resolve_standards(config.standards, custom=config.custom_standards or (),
-                             targets=config.targets)
+                             targets=config.targets, pack=getattr(config, "pack", None))

@@ -161,8 +161,8 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     sections = [t.strip() for t in page.locator("#geoplan-layers legend").all_inner_texts()]
     assert sections == ["标准", "设施", "道路连通", "底图"]
     radios = _panel(page, "radio")
-    assert radios.count() == 10
-    assert [radios.nth(i).is_checked() for i in range(10)] == [True] + [False] * 9
+    assert radios.count() == 13  # the standards of analyses/chengdu_core.yaml
+    assert [radios.nth(i).is_checked() for i in range(13)] == [True] + [False] * 12
     overlays = [t.strip() for t in
                 page.locator("#geoplan-layers .gp-sec-overlays label").all_inner_texts()]
     assert overlays == ["公园与绿地", "学校", "公厕", "公交站", "服务设施", "断头路", "打通建议",
@@ -252,7 +252,7 @@ def test_map_panel_folds_on_a_small_screen(session, outputs, tmp_path):
     body = page.locator("#geoplan-layers .gp-layers-body")
     assert not body.is_visible()
     page.locator("#geoplan-layers .gp-layers-toggle").click()
-    assert body.is_visible() and _panel(page, "radio").count() == 10
+    assert body.is_visible() and _panel(page, "radio").count() == 13
     assert session.errors == [] and session.blocked == []
     _screenshot(page, tmp_path, "map_small.png")
 
@@ -264,7 +264,7 @@ def test_map_english(session, outputs, tmp_path):
     assert "Legend" in page.locator("#geoplan-legend").inner_text()
     sections = [t.strip() for t in page.locator("#geoplan-layers legend").all_inner_texts()]
     assert sections == ["Standard", "Facilities", "Road connections", "Background"]
-    assert _panel(page, "radio").count() == 10
+    assert _panel(page, "radio").count() == 13
     assert "(Target " in page.locator("#geoplan-legend-standard").inner_text()
     _screenshot(page, tmp_path, "map_en.png")
 

@@ -376,3 +376,51 @@ def test_no_walkways_at_all_everything_unreachable():
     assert circle.area / 1e6 == pytest.approx(math.pi / 4, rel=REL)
     assert res.meta["graph"] is None
     assert len(res.reached) == 0
+
+
+def test_life_circle_items_one_by_one_and_items_without_data():
+    # clinic west, market east, no elderly-care place at all: the tier is measured over the
+    # two items with data, names the third, and reports each item's own coverage
+    services = frame("services", [P(0, 500), P(1500, 500)], kind=["clinic", "market;shop"])
+    basket = [{"label": "clinic", "name_zh": "诊所", "layer": "services", "filter": {"kind": "clinic"}},
+              {"label": "market", "name_zh": "菜市场", "layer": "services", "filter": {"kind": "market"}},
+              {"label": "elderly", "name_zh": "日间照料", "layer": "services",
+               "filter": {"kind": "elderly_day_care"}}]
+    std = resolve_standards([{"id": "life_circle_15min", "basket": basket, "unmeasured_items": [],
+                              "min_items": 1}])
+    land = box(-1000, 0, 2500, 1000)
+    ls = layerset({"A": land}, residential=[land], services=services,
+                  walkways=grid_lines(-1000, 0, 2500, 1000, 100))
+    res = run_coverage(ls, std)
+    clinic = shapely.buffer(P(0, 500), 1000, quad_segs=32)
+    market = shapely.buffer(P(1500, 500), 1000, quad_segs=32)
+    r = row(res, "life_circle_15min")
+    both = shapely.intersection(shapely.intersection(clinic, market), land).area / land.area
+    assert r["share_buffer"] == pytest.approx(both, rel=1e-9)  # not 0 for the missing item
+    assert r["items_no_data"] == "日间照料" and r["n_items"] == 3 and r["min_items"] == 1
+    items = res.items.set_index("item")
+    assert items.loc["clinic", "share_buffer"] == pytest.approx(
+        shapely.intersection(clinic, land).area / land.area, rel=1e-9)
+    assert items.loc["market", "share_buffer"] == pytest.approx(
+        shapely.intersection(market, land).area / land.area, rel=1e-9)
+    assert bool(items.loc["elderly", "no_data"]) and math.isnan(items.loc["elderly", "share_network"])
+    # at least 1 of the 2 items with data: the union of the two walks
+    net = items[["share_network"]].dropna().to_numpy().ravel()
+    assert max(net) <= r["share_min_items_network"] <= min(1.0, net.sum())
+    assert r["share_network"] <= min(net)
+    res.validate()
+    # item gaps (buffer view): the land outside each item's circle; sites per item
+    from geoplan.siting import suggest_sites
+
+    ig = res.item_gaps
+    clinic_gap = ig.loc[ig["item"] == "clinic", "area_m2"].sum()
+    assert clinic_gap == pytest.approx(land.area - shapely.intersection(clinic, land).area,
+                                       rel=1e-6)
+    assert "elderly" not in set(ig["item"])
+    sites = suggest_sites(res, std, max_sites=2).table
+    assert len(sites) and set(sites["item"]) == {"clinic", "market"}
+    assert (sites["standard"] == "life_circle_15min").all()
+    first = sites.loc[sites["rank"] == 1].set_index("item")
+    assert first.loc["clinic", "share_before"] == pytest.approx(
+        items.loc["clinic", "share_buffer"], rel=1e-9)
+    assert (first["share_after"] > first["share_before"]).all()

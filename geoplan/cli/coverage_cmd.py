@@ -54,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{config.name}: coverage per district "
           "(buffer share = official indicator; network = by walking)")
     print(format_table(result.table))
+    from geoplan.coverage.output import format_items
+
+    items_text = format_items(result.items, result.table)
+    if items_text:
+        print("\nLife circles item by item (GB 50180-2018)\n" + items_text)
     print(f"\nlayers {t_layers:.1f} s, coverage {t_total - t_layers:.1f} s")
     print(f"\noutput folder: {out}")
     for path in written.values():

@@ -48,6 +48,11 @@ def run(args: argparse.Namespace) -> int:
           "network = walking distance)")
     if result.coverage is not None:
         print(format_table(result.coverage.table))
+        from geoplan.coverage.output import format_items
+
+        items_text = format_items(result.coverage.items, result.coverage.table)
+        if items_text:
+            print("\nLife circles item by item (GB 50180-2018)\n" + items_text)
     if result.sites is not None and len(result.sites):
         best = result.sites.table.loc[result.sites.table["rank"] == 1]
         print(f"\nsuggested sites: {len(result.sites)} in all; the first site per district and "

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from geoplan.standards import catalog_table, resolve_standards
 
 
@@ -20,12 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("config", nargs="?", metavar="CONFIG",
                         help="an analysis config: list its standards, overrides and custom "
                         "entries included (default: the shipped catalog)")
+    parser.add_argument("--pack", metavar="PACK",
+                        help="list a pack's standards with its targets and target years")
+    parser.add_argument("--packs", action="store_true",
+                        help="list the packs and the source documents in full instead")
     parser.add_argument("--csv", metavar="FILE", help="also write the table as CSV (UTF-8 BOM)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan standards``."""
+    if getattr(args, "packs", False):
+        return _list_packs()
     if getattr(args, "config", None):
         from geoplan.config import load_config
         from geoplan.standards import check_config_standards
@@ -33,11 +37,19 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, check_files=False)
         table = catalog_table({s.id: s for s in check_config_standards(config)})
     else:
-        table = catalog_table({s.id: s for s in resolve_standards(None)})
-    with pd.option_context("display.width", 250, "display.max_columns", 20,
-                           "display.max_colwidth", 80, "display.max_rows", 200,
-                           "display.unicode.east_asian_width", True):
-        print(table.to_string(index=False))
+        table = catalog_table({s.id: s for s in resolve_standards(
+            None, pack=getattr(args, "pack", None))})
+    for row in table.to_dict("records"):
+        year = f" by {row['year']}" if row["year"] != "" else ""
+        pack = f" [{row['pack']}]" if row["pack"] else ""
+        radius = row["radius_m"]
+        radius_text = f"{radius:g}" if isinstance(radius, float) else str(radius)
+        note = f" ({row['radius_note']})" if row["radius_note"] else ""
+        print(f"{row['id']}  {row['name_zh']} ({row['name_en']})")
+        print(f"    {row['facility']}; {row['demand']}; {radius_text} m{note}; "
+              f"target {row['target']:.0%}{year}{pack}")
+        for src in str(row["source"]).split("；"):
+            print(f"    source: {src}")
     print(f"\n{len(table)} standards. Choose them by id in a config (standards: [...]) or with "
           "--standards id1,id2; override any field with {id: ..., radius_m: ...}.")
     if getattr(args, "csv", None):
@@ -45,6 +57,25 @@ def run(args: argparse.Namespace) -> int:
 
         path = write_csv(table, args.csv)
         print(f"wrote {path}")
+    return 0
+
+
+def _list_packs() -> int:
+    from geoplan.standards import documents, packs
+
+    for p in packs().values():
+        inc = f" (includes {', '.join(p.include)})" if p.include else ""
+        print(f"{p.id}: {p.name_zh} / {p.name_en}{inc}")
+        for sid, t in p.targets.items():
+            year = f" by {t.year}" if t.year else ""
+            print(f"    {sid}: {t.target:.0%}{year}  {t.clause}".rstrip())
+        if p.note:
+            print(f"    note: {p.note}")
+    print("\nDocuments:")
+    for d in documents().values():
+        print(f"{d.id}: {d.full_title}" + (f"  [issuer: {d.issuer}]" if d.issuer.startswith("not")
+                                            else ""))
+    print("\nChoose a pack in a config with `pack: <id>`.")
     return 0
 
 

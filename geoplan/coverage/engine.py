@@ -34,15 +34,23 @@ from tqdm.auto import tqdm
 from geoplan._errors import StandardError
 from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
+from geoplan.coverage.baskets import basket_flags, default_min_items
 from geoplan.coverage.buffers import covered_fraction, served_area, union_of_buffers
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
 from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
+from geoplan.coverage.items import (
+    district_share_pair,
+    item_fractions,
+    item_gap_frame,
+    item_gaps,
+    item_rows,
+)
 from geoplan.coverage.population import PopulationWeights, population_weights
 from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
 from geoplan.crs import check_projected_crs
-from geoplan.results import COVERAGE_TABLE, FACILITIES, REACHED, CoverageResult
-from geoplan.standards import FacilitySet, Standard, resolve_standards
+from geoplan.results import COVERAGE_TABLE, FACILITIES, ITEMS, REACHED, CoverageResult
+from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -244,9 +252,11 @@ def run_coverage(
     dshares = eng.districts.copy()
     off_network: dict[str, int] = {}
     covers: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # residential: for the people step
+    item_frames: list[pd.DataFrame] = []
+    item_gap_frames: list[pd.DataFrame] = []
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
-        unions, covered_items, n_fac = [], [], 0
+        unions, covered_items, n_fac, items = [], [], 0, []
         for fs in std.facility_sets:
             layer = eng.layers[fs.layer]
             chosen = np.flatnonzero(fs.select(layer))
@@ -255,12 +265,13 @@ def run_coverage(
             keep = np.isfinite(radii) & (radii > 0)
             rows_fs, radii = rows_fs.loc[keep].reset_index(drop=True), radii[keep]
             chosen = chosen[keep]
-            item = fs.label or fs.layer
+            item = fs.item
             if len(rows_fs) == 0:
-                logger.warning("standard %s: no %s facilities (%s) in the context area: it "
-                               "scores 0", std.id, item, fs.layer)
+                logger.warning("standard %s: no data for %s (no %s facility in the context "
+                               "area)", std.id, fs.name_zh or item, fs.layer)
             n_fac += len(rows_fs)
             unions.append(union_of_buffers(rows_fs.geometry.to_numpy(), radii))
+            items.append((fs, len(rows_fs)))
             timer.lap("buffers")
             key = _set_key(fs, chosen)
             cov, reached = eng.covered(std.demand, key, rows_fs, radii)
@@ -276,11 +287,36 @@ def run_coverage(
                             "reach of a walkway: they count for the buffer share only",
                             std.id, n_off, len(fac), item)
             timer.lap("network")
-        served = served_area(unions)
-        covered = np.logical_and.reduce(covered_items) if covered_items else np.zeros(len(dem), bool)
+        has_data = np.array([n > 0 for _, n in items], dtype=bool)
+        # k of "at least k of n": the config's min_items, else all but one of the items with data
+        k = std.min_items if std.min_items is not None else default_min_items(int(has_data.sum()))
+        flags = basket_flags(np.array(covered_items).reshape(len(items), len(dem)), has_data,
+                             max(k, 1))
+        # a single facility with no data still scores its 0 (and is named); a basket leaves
+        # the items without data out and names them
+        if std.basket:
+            served = served_area([u for u, ok in zip(unions, has_data, strict=True) if ok])
+            covered = flags.all_of
+        else:
+            served, covered = served_area(unions), covered_items[0]
         frac = covered_fraction(dem.pieces, served, linear=dem.is_linear)
         timer.lap("buffers")
-        rows += _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
+        if not dem.is_linear:
+            fracs = item_fractions(dem, items, unions, None if std.basket else frac)
+            irows = item_rows(std, dem, items, fracs, covered_items, pop, names, eng.n_d)
+            item_frames.append(irows)
+            if std.basket:
+                item_gap_frames += item_gaps(std, eng.land, dem, _weights(eng), items, unions,
+                                             fracs, irows, names)
+        timer.lap("items")
+        new_rows = _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
+        no_data = "、".join(fs.name_zh or fs.item for (fs, n) in items if n == 0)
+        k_of_n = district_share_pair(flags.at_least_k, dem, pop, eng.n_d)
+        for i, r in enumerate(new_rows):
+            r.update({"n_items": len(items), "min_items": flags.k, "items_no_data": no_data,
+                      "share_min_items_network": k_of_n[0][i],
+                      "share_min_items_population_network": k_of_n[1][i]})
+        rows += new_rows
         if not dem.is_linear:
             covers[std.id] = (frac, covered)
         if dem.is_linear:
@@ -292,6 +328,7 @@ def run_coverage(
     for col in ("inside_km2", "inside_share"):  # how much of the district the figures cover
         if col in eng.districts.columns:
             table[col] = table["district"].map(dict(zip(names, eng.districts[col], strict=True)))
+    table["target_year"] = table["target_year"].astype("Int64")
     for std in stds:
         sub = table[table["standard"] == std.id].set_index("district")
         dshares[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()
@@ -304,6 +341,9 @@ def run_coverage(
         districts=dshares,
         street_gaps=rank_street_gaps(street_gap_frames, eng.crs),
         reach_areas=gpd.GeoDataFrame(),
+        items=(pd.concat(item_frames, ignore_index=True)[ITEMS.names] if item_frames
+               else pd.DataFrame(columns=ITEMS.names)),
+        item_gaps=item_gap_frame(item_gap_frames, eng.crs),
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,
@@ -394,6 +434,8 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Snapped, frac: np.ndarray, co
             "uncovered_population": upop[i], "unreachable_points": int(unreachable[i]),
             "population_source": sources[i],
             "uncovered_length_m": uncovered[i] if dem.is_linear else np.nan,
+            "target_year": std.target_year, "pack": std.pack or "",
+            "source_title": standard_source_title(std),
         })
     return rows
 
@@ -415,6 +457,12 @@ def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: 
                 frames.append(pd.DataFrame({"standard": sid, "district": names[i], "view": view,
                                             "length_m": length, "geometry": lines}))
     return frames
+
+
+def _weights(eng: _Engine) -> np.ndarray:
+    """Population weight of each residential piece (its area when there is no population)."""
+    dem = eng.demand["residential"]
+    return eng.population.weights if eng.population is not None else dem.amount
 
 
 def _gaps(sid: str, eng: _Engine, served: Any, frac: np.ndarray, covered: np.ndarray,

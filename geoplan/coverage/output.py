@@ -15,7 +15,7 @@ from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 if TYPE_CHECKING:
     from geoplan.coverage import CoverageResult
 
-__all__ = ["format_table", "write_coverage", "write_people"]
+__all__ = ["format_items", "format_table", "write_coverage", "write_people"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +33,24 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     Returns
     -------
     dict of str to pathlib.Path
-        ``{"csv": ..., "gpkg": ...}``.
+        ``{"csv": ..., "gpkg": ...}``, and ``"items_csv"`` when there are item rows.
 
     Notes
     -----
-    ``coverage.csv`` is UTF-8 with a byte-order mark so that Excel shows the Chinese names.
+    ``coverage_items.csv`` holds the coverage of every facility item (the life circles item
+    by item, :data:`geoplan.results.ITEMS`). The CSV files are UTF-8 with a byte-order mark
+    so that Excel shows the Chinese names.
     ``coverage.gpkg`` holds the layers ``districts`` (with ``share_buffer__<id>`` and
     ``share_network__<id>`` columns), ``facilities``, ``reached``, ``gaps`` and ``street_gaps``
-    (uncovered street lines of the toilet standards). Both files are written atomically: a
+    (uncovered street lines of the toilet standards), and ``item_gaps`` (land outside each
+    life-circle item's buffers where it misses the target). Both files are written atomically: a
     failure leaves no half-written file.
     """
     out = ensure_writable_dir(out_dir)
     csv = write_csv(result.table, out / "coverage.csv")
+    extra = {}
+    if len(result.items):
+        extra["items_csv"] = write_csv(result.items, out / "coverage_items.csv")
     gpkg = write_gpkg(
         {
             "districts": result.districts,
@@ -52,10 +58,11 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
             "reached": result.reached,
             "gaps": result.gaps,
             **({"street_gaps": result.street_gaps} if result.street_gaps is not None else {}),
+            **({"item_gaps": result.item_gaps} if len(result.item_gaps) else {}),
         },
         out / "coverage.gpkg",
     )
-    return {"csv": csv, "gpkg": gpkg, **write_people(result, out)}
+    return {"csv": csv, "gpkg": gpkg, **extra, **write_people(result, out)}
 
 
 def write_people(result: CoverageResult, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
@@ -73,30 +80,94 @@ def write_people(result: CoverageResult, out_dir: str | os.PathLike[str]) -> dic
     out = ensure_writable_dir(out_dir)
     written = {}
     if result.indicators is not None:
-        written["indicators"] = write_csv(_as_text(result.indicators.table), out / "indicators.csv")
+        written["indicators"] = write_csv(result.indicators.table, out / "indicators.csv")
     people = result.people
     if people is None:
         return written
-    return written | {name: write_csv(_as_text(getattr(people, attr)), out / f"{name}.csv")
+    return written | {name: write_csv(getattr(people, attr), out / f"{name}.csv")
                       for name, attr in (("residents", "residents"), ("children", "children"),
                                          ("seats", "seats"), ("school_seats", "schools"))}
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells a spreadsheet would read as a formula (=, +, -, @ first) get a leading '."""
-    out = frame.copy()
-    for col in out.columns:
-        text = pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col])
-        if text:
-            out[col] = [("'" + v) if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
-                        for v in out[col]]
-    return out
 
 
 def _pct(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{100.0 * value:.1f}%"
+
+
+def _year(row: pd.Series) -> str:
+    year = row.get("target_year")
+    return "" if year is None or pd.isna(year) else f" ({int(year)})"
+
+
+def _width(text: str) -> int:  # CJK characters take two terminal columns
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def format_items(items: pd.DataFrame, table: pd.DataFrame) -> str:
+    """The life circles item by item for the terminal: each item's buffer / walking share per
+    district, the share with every item and with at least k of n, and the items without data.
+
+    Parameters
+    ----------
+    items
+        :attr:`CoverageResult.items`.
+    table
+        :attr:`CoverageResult.table` (for the basket shares and ``items_no_data``).
+
+    Returns
+    -------
+    str
+        One block per standard with more than one item; ``""`` when there is none.
+    """
+    if items is None or len(items) == 0 or "n_items" not in table.columns:
+        return ""
+    baskets = table.loc[table["n_items"] > 1, "standard"].drop_duplicates().tolist()
+    districts = list(dict.fromkeys(table["district"].astype(str)))
+    blocks = []
+    for sid in baskets:
+        part = table.loc[table["standard"] == sid].set_index("district")
+        first = part.iloc[0]
+        mine = items.loc[items["standard"] == sid]
+        names = list(dict.fromkeys(mine["name_zh"].astype(str)))
+        wname = max(_width(n) for n in [*names, "at least 99 of 99 with data", "all items with data"])
+        wcell = max(13, *(_width(d) for d in districts))
+
+        def line(label: str, cells: list[str], wname: int = wname, wcell: int = wcell) -> str:
+            pad = " " * (wname - _width(label))
+            return label + pad + "".join(" " * (wcell - _width(c) + 2) + c for c in cells)
+
+        radius = str(first["radius_m"]).removesuffix(".0")
+        head = (f"{sid} {first['name_zh']}: {radius} m, target "
+                f"{_pct(first['target'])}{_year(first)}; buffer / network share per item")
+        out = [head, line("item", districts)]
+        for name in names:
+            rows = mine.loc[mine["name_zh"] == name].set_index("district")
+            cells = []
+            for d in districts:
+                r = rows.loc[d] if d in rows.index else None
+                if r is None:
+                    cells.append("–")
+                elif bool(r["no_data"]):
+                    cells.append("no data")
+                else:
+                    cells.append(f"{_pct(r['share_buffer'])} / {_pct(r['share_network'])}")
+            out.append(line(name, cells))
+        out.append(line("all items with data",
+                        [f"{_pct(part.loc[d, 'share_buffer'])} / {_pct(part.loc[d, 'share_network'])}"
+                         for d in districts]))
+        k = int(first["min_items"])
+        n_data = int((~mine.drop_duplicates("item")["no_data"].astype(bool)).sum())
+        out.append(line(f"at least {k} of {n_data} with data",
+                        [f"network {_pct(part.loc[d, 'share_min_items_network'])}"
+                         for d in districts]))
+        if first["items_no_data"]:
+            out.append("no data for " + str(first["items_no_data"]).replace("、", ", no data for ")
+                       + " (left out of the shares above)")
+        blocks.append("\n".join(out))
+    return "\n\n".join(blocks)
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -121,20 +192,20 @@ def format_table(table: pd.DataFrame) -> str:
             "standard": r["standard"],
             "district": r["district"],
             "radius": str(r["radius_m"]).removesuffix(".0"),
-            "target": _pct(r["target"]),
+            "target": _pct(r["target"]) + _year(r),
             "buffer": _pct(r["share_buffer"]),
             "network": _pct(r["share_network"]),
             "pop_buffer": _pct(r["share_population_buffer"]),
             "pop_network": _pct(r["share_population_network"]),
             "meets": "yes" if r["meets_target"] else "no",
+            "no_data": str(r.get("items_no_data") or ""),
         })
     frame = pd.DataFrame(rows)
     headers = {"standard": "standard", "district": "district", "radius": "radius m",
                "target": "target", "buffer": "buffer", "network": "network",
-               "pop_buffer": "pop. buffer", "pop_network": "pop. network", "meets": "meets"}
-
-    def width(text: str) -> int:  # CJK characters take two terminal columns
-        return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+               "pop_buffer": "pop. buffer", "pop_network": "pop. network", "meets": "meets",
+               "no_data": "no data for"}
+    width = _width
 
     widths = {c: max(width(headers[c]), *(width(str(v)) for v in frame[c])) for c in headers}
     left = {"standard", "district"}

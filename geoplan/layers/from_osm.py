@@ -180,11 +180,12 @@ def _residential(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDat
 
 
 def _services(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    # every matching kind, ";"-joined in catalog order: a 社区卫生服务站 is a clinic and a
+    # health_station; filters on `kind` match any part (geoplan.standards.FacilitySet)
     kinds = spec.get("kinds") or {}
     found = []
     for tags in frame["tags"]:
-        kind = next((k for k, rs in kinds.items() if rules.any_rule_matches(rs, tags)), "")
-        found.append(kind)
+        found.append(";".join(k for k, rs in kinds.items() if rules.any_rule_matches(rs, tags)))
     frame = frame.assign(kind=found)
     return frame.loc[frame["kind"] != ""].copy()
 

@@ -95,22 +95,44 @@ def _environment() -> jinja2.Environment:
 
 
 def _provenance(config: AnalysisConfig | None) -> dict[str, str]:
-    """Standard id -> "document, clause" from the standards catalog, when a config is given."""
+    """Standard id -> its sources by full document title and clause, when a config is given."""
     if config is None:
         return {}
     try:
-        from geoplan.standards import check_config_standards
+        from geoplan.standards import check_config_standards, standard_source_title
 
         out = {}
         for std in check_config_standards(config):
-            src = std.source or {}
-            text = "; ".join(v for v in (src.get("document"), src.get("clause")) if v)
+            text = standard_source_title(std)
             if text:
                 out[std.id] = text
         return out
     except Exception as exc:  # provenance is a nicety: never fail the report for it
         logger.debug("no standard provenance: %s", exc)
         return {}
+
+
+def _items(ctx: _Context, district: str, sid: str, rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A life circle's items for one district: each item's shares, and the items without data."""
+    items = ctx.items
+    if items is None or items.empty or int(plain(rec.get("n_items")) or 1) < 2:
+        return {"item_rows": [], "items_no_data": "", "items_k": ""}
+    mine = items.loc[(items["standard"].astype(str) == sid)
+                     & (items["district"].astype(str) == district)]
+    lab = ctx.lab
+    rows = [{"name": str(r["name_zh"]),
+             "share_buffer": lab["no_data"] if bool(r["no_data"]) else fmt_share(r["share_buffer"]),
+             "share_network": lab["no_data"] if bool(r["no_data"]) else fmt_share(r["share_network"]),
+             "no_data": bool(r["no_data"])} for _, r in mine.iterrows()]
+    missing = str(rec.get("items_no_data") or "")
+    n_data = sum(not r["no_data"] for r in rows)
+    k = plain(rec.get("min_items"))
+    return {
+        "item_rows": rows,
+        "items_no_data": lab["no_data_for"].format(items=missing) if missing else "",
+        "items_k": (lab["k_of_n"].format(k=k, n=n_data) + ": "
+                    + fmt_share(rec.get("share_min_items_network"))) if k else "",
+    }
 
 
 class _Context:
@@ -137,6 +159,7 @@ class _Context:
         if self.roads is not None:
             shapely.prepare(self.roads)
         self.provenance = _provenance(config)
+        self.items = frame(coverage, "items")
         self.analysis = getattr(config, "name", None) or "geoplan"
         osm = getattr(config, "osm", None)
         self.data_date = getattr(osm, "date", None)
@@ -185,6 +208,11 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
     return out
 
 
+def _year_text(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
+    year = plain(rec.get("target_year"))
+    return lab["target_year"].format(year=int(year)) if year is not None else ""
+
+
 def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[str, Any]:
     lab = ctx.lab
     row_df = ctx.table.loc[(ctx.table["standard"].astype(str) == sid)
@@ -196,7 +224,8 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
     status = "na" if meets is None else "pass" if meets else "fail"
     entry: dict[str, Any] = {
         "id": sid, "name": standard_name(info, ctx.lang),
-        "radius": fmt_number(info.get("radius_m")), "target": fmt_share(info.get("target")),
+        "radius": fmt_number(info.get("radius_m")),
+        "target": fmt_share(info.get("target")) + _year_text(rec, ctx.lab),
         "share_buffer": fmt_share(rec.get("share_buffer")),
         "share_network": fmt_share(rec.get("share_network")),
         # shown whatever the weights (named in the header); "—" only where there is no value
@@ -207,7 +236,8 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         "uncovered_area": _uncovered(rec, lab),
         "uncovered_population": fmt_number(rec.get("uncovered_population")) if people else "—",
         "n_facilities": fmt_number(rec.get("n_facilities")),
-        "provenance": ctx.provenance.get(sid, ""), "gaps": [], "gap_view": "",
+        "provenance": str(rec.get("source_title") or "") or ctx.provenance.get(sid, ""),
+        "gaps": [], "gap_view": "", **_items(ctx, district, sid, rec),
         "sites": _sites(ctx, district, sid),
         "sites_covered_label": ctx.lab["covered_street_m"]
         if str(ctx.rows.get(sid, {}).get("demand_kind", "")).startswith(("street", "riverside"))

@@ -352,6 +352,7 @@ def _add_coverage_layers(
     for sid in order:
         part = table.loc[table["standard"].astype(str) == sid]
         merged = dist_wgs.merge(part, on="district", how="left")
+        extra_fields: dict[str, str] = {}
         merged["cls"] = [coverage_class(s, t) for s, t in
                          zip(merged.get("share_buffer"), merged.get("target"), strict=True)]
         merged["std_name"] = standard_name(rows[sid], lang)
@@ -367,6 +368,15 @@ def _add_coverage_layers(
         # weighted by land area, the "uncovered population" is m², not people
         merged["gap_pop_txt"] = merged["uncovered_population"].map(fmt_number) \
             if "uncovered_population" in merged and population_known(part) else "—"
+        # the standard's documents by full title, its target year and the items without data
+        # (columns of the coverage table; geoplan.standards.standard_source_title)
+        for col, label in (("source_title", "source_doc"), ("items_no_data", "no_data")):
+            if col in merged and merged[col].astype(str).str.len().gt(0).any():
+                merged[col + "_txt"] = merged[col].fillna("").astype(str)
+                extra_fields[col + "_txt"] = lab[label]
+        if "target_year" in merged:
+            merged["target_txt"] += [lab["target_year"].format(year=int(y)) if pd.notna(y) else ""
+                                     for y in merged["target_year"]]
         merged["tip"] = merged["district"] + " · " + merged["share_buffer_txt"]
         note = weights_label(weights_source(part), lang)
         fields = {"district": lab["district"], "std_name": lab["standard"],
@@ -375,7 +385,7 @@ def _add_coverage_layers(
                   "share_population_buffer_txt": lab["share_population_buffer"]
                   + ((f"（{note}）" if lang == "zh" else f" ({note})") if note else ""),
                   "meets_txt": lab["meets_target"], "gap_ha_txt": lab["area_ha"] + " · "
-                  + lab["gap"], "gap_pop_txt": lab["uncovered_population"]}
+                  + lab["gap"], "gap_pop_txt": lab["uncovered_population"], **extra_fields}
         _add_geojson(
             groups[sid], merged, name=None, fields=fields,
             class_name=f"gp-coverage gp-coverage-{sid}", tooltip="tip", extra=["cls"],

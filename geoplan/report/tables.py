@@ -57,6 +57,12 @@ STANDARD_COLUMNS = (
     ("uncovered_population", INTEGER),
     ("n_facilities", INTEGER), ("demand_total", INTEGER), ("demand_unit", None),
     ("unreachable_points", INTEGER), ("population_source", None),
+    ("target_year", None), ("items_no_data", None), ("share_min_items_network", PERCENT),
+)
+ITEM_COLUMNS = (
+    ("standard_name", None), ("district", None), ("name_zh", None), ("share_buffer", PERCENT),
+    ("share_network", PERCENT), ("share_population_network", PERCENT), ("n_facilities", INTEGER),
+    ("no_data", None),
 )
 DEADEND_COLUMNS = (
     ("district", None), ("rank", INTEGER), ("id", None), ("name", None), ("category", None),
@@ -71,7 +77,8 @@ CANDIDATE_COLUMNS = (
     ("crosses_water", None), ("crosses_railway", None),
 )
 SITE_COLUMNS = (
-    ("district", None), ("standard", None), ("rank", INTEGER), ("covered_m2", INTEGER),
+    ("district", None), ("standard", None), ("item", None), ("rank", INTEGER),
+    ("covered_m2", INTEGER),
     ("covered_length_m", INTEGER), ("covered_population", INTEGER), ("share_before", PERCENT),
     ("share_after", PERCENT),
     ("target", PERCENT), ("radius_m", INTEGER), ("lon", "0.000000"), ("lat", "0.000000"),
@@ -79,10 +86,16 @@ SITE_COLUMNS = (
 _EXTRA_HEADERS = {
     "zh": {"id": "编号", "target_name": "接入道路", "target_highway": "接入道路类型",
            "covered_m2": "可覆盖缺口（平方米）", "covered_length_m": "可覆盖缺口街道（米）",
-           "covered_population": "可覆盖人口"},
+           "covered_population": "可覆盖人口", "target_year": "目标年份",
+           "items_no_data": "无数据的项目（未计入合计）", "share_min_items_network": "至少k项（步行）",
+           "name_zh": "配套设施项目", "standard_name": "标准", "no_data": "无数据",
+           "source_title": "依据文件"},
     "en": {"id": "Id", "target_name": "Connects to", "target_highway": "Connects to (highway)",
            "covered_m2": "Gap covered (m²)", "covered_length_m": "Uncovered street covered (m)",
-           "covered_population": "Population covered"},
+           "covered_population": "Population covered", "target_year": "Target year",
+           "items_no_data": "Items without data (left out of the totals)",
+           "share_min_items_network": "At least k items (walking)", "name_zh": "Item",
+           "standard_name": "Standard", "no_data": "No data", "source_title": "Source documents"},
 }
 
 
@@ -168,6 +181,10 @@ def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
         if col == "meets_target":
             return lab["pass"] if bool(value) else lab["fail"]
         return lab["yes"] if bool(value) else lab["no"]
+    if col == "no_data":
+        return lab["no_data"] if bool(value) else ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # text, never a formula
     if col in ("category", "highway", "target_highway"):
         return value_label(value, lang, col)
     if col in ("road_class", "demand_unit", "population_source"):
@@ -294,6 +311,16 @@ def write_workbook(
         sws.cell(row=2, column=1, value=f"{lab['standard_id']}: {sid}")
         sws.cell(row=2, column=3, value=lab["target"])
         sws.cell(row=2, column=4, value=plain(info.get("target"))).number_format = PERCENT
+        first = table.loc[table["standard"].astype(str) == sid]
+        if "source_title" in first and len(first):
+            extra = _EXTRA_HEADERS[lang]
+            year = plain(first["target_year"].iloc[0]) if "target_year" in first else None
+            if year is not None:
+                sws.cell(row=2, column=5, value=extra["target_year"])
+                sws.cell(row=2, column=6, value=int(year))
+            sws.cell(row=3, column=1, value=extra["source_title"])
+            sws.cell(row=3, column=2, value=_cell_value(first["source_title"].iloc[0],
+                                                        "source_title", lab, lang))
         part = table.loc[table["standard"].astype(str) == sid].copy()
         if not population_known(part) and "uncovered_population" in part:
             part["uncovered_population"] = None  # weights were land area, not people
@@ -329,6 +356,17 @@ def write_workbook(
     _table_sheet(wb, sheet_title(lab["sheet_candidates"], used), geoframe(deadends, "candidates"),
                  CANDIDATE_COLUMNS, lab, lang, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10])
 
+    items = frame(coverage, "items")
+    if not items.empty and "n_items" in table and (table["n_items"] > 1).any():
+        baskets = set(table.loc[table["n_items"] > 1, "standard"].astype(str))
+        idf = items.loc[items["standard"].astype(str).isin(baskets)].copy()
+        idf["standard_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
+                                for x in idf["standard"]]
+        iws = wb.create_sheet(sheet_title(lab["items_section"], used))
+        _table(iws, 1, idf, ITEM_COLUMNS, lab, lang)
+        iws.freeze_panes = "A2"
+        _widths(iws, [18, 12, 28, 12, 12, 14, 10, 10])
+
     if sites is not None and len(sites):
         tws = wb.create_sheet(sheet_title(lab["sheet_sites"], used))
         lonlat = sites.table.geometry.to_crs("EPSG:4326")
@@ -336,6 +374,9 @@ def write_workbook(
         sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
                            for x in sdf["standard"]]
         sdf["lon"], sdf["lat"] = lonlat.x.round(6).to_numpy(), lonlat.y.round(6).to_numpy()
+        if "item" in sdf and not items.empty:  # life-circle items by their Chinese names
+            names = dict(zip(items["item"].astype(str), items["name_zh"].astype(str), strict=True))
+            sdf["item"] = [names.get(str(x), str(x)) for x in sdf["item"]]
         _table(tws, 1, sdf, SITE_COLUMNS, lab, lang)
         tws.freeze_panes = "A2"
         _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 12])

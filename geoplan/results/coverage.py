@@ -13,8 +13,17 @@ from geoplan.results._schema import Column, Schema
 from geoplan.results.indicators import INDICATORS, IndicatorResult
 from geoplan.results.people import PeopleResult
 
-__all__ = ["COVERAGE_TABLE", "FACILITIES", "GAPS", "REACHED", "REACH_AREAS", "STREET_GAPS",
-           "CoverageResult"]
+__all__ = [
+    "COVERAGE_TABLE",
+    "FACILITIES",
+    "GAPS",
+    "ITEMS",
+    "ITEM_GAPS",
+    "REACHED",
+    "REACH_AREAS",
+    "STREET_GAPS",
+    "CoverageResult",
+]
 
 COVERAGE_TABLE = Schema("coverage.table", (
     Column("district", "str", "", "District name."),
@@ -54,6 +63,39 @@ COVERAGE_TABLE = Schema("coverage.table", (
            "figure of the row covers."),
     Column("inside_share", "float", "share 0–1", "That area's share of the whole district (below 1: "
            "a partial figure, not the district's)."),
+    Column("target_year", "any", "year", "Year the target applies by (from the config's pack; "
+           "<NA> when no document sets one)."),
+    Column("pack", "str", "", "Pack that set the target ('' when none)."),
+    Column("source_title", "str", "", "The standard's source documents by full title and clause "
+           "(geoplan.standards.standard_source_title)."),
+    Column("n_items", "int", "items", "Facility items of the standard (1, or a life circle's "
+           "basket)."),
+    Column("min_items", "int", "items", "The k of 'at least k of n items' used (lowered to the "
+           "items with data)."),
+    Column("items_no_data", "str", "", "Items with no facility at all in the data, by Chinese "
+           "name ('、'-joined; '' when every item has data). They are left out of the basket "
+           "shares and named, never counted as 0% coverage."),
+    Column("share_min_items_network", "float", "share 0–1", "Share of demand reaching at least "
+           "min_items items by walking (equals share_network for a single facility)."),
+    Column("share_min_items_population_network", "float", "share 0–1",
+           "share_min_items_network weighted by population."),
+))
+
+ITEMS = Schema("coverage.items", (
+    Column("district", "str", "", "District name."),
+    Column("standard", "str", "", "Standard id."),
+    Column("item", "str", "", "Item id (the basket label, or the layer)."),
+    Column("name_zh", "str", "", "The item's Chinese name as the source lists it."),
+    Column("layer", "str", "", "Canonical layer its facilities come from."),
+    Column("radius_m", "float", "m", "Radius used (the standard's)."),
+    Column("n_facilities", "int", "facilities", "Facilities of the item in the context area."),
+    Column("no_data", "bool", "", "True when the data hold no facility of the item at all: its "
+           "shares are NaN and reports say 'no data for <item>'."),
+    Column("share_buffer", "float", "share 0–1", "Share of residential land inside the item's "
+           "straight-line buffers (NaN: no data or no demand)."),
+    Column("share_network", "float", "share 0–1", "Share within the radius by walking."),
+    Column("share_population_network", "float", "share 0–1", "share_network weighted by "
+           "population."),
 ))
 
 GAPS = Schema("coverage.gaps", (
@@ -64,6 +106,16 @@ GAPS = Schema("coverage.gaps", (
     Column("area_m2", "float", "m²", "Uncovered residential land of the gap."),
     Column("population", "float", "people", "People living in the gap (NaN when no population "
            "source exists: land area is never shown as people)."),
+), geometry="Polygon")
+
+ITEM_GAPS = Schema("coverage.item_gaps", (
+    Column("standard", "str", "", "Standard id (a life circle)."),
+    Column("item", "str", "", "Item id whose buffers leave the land uncovered."),
+    Column("district", "str", "", "District name."),
+    Column("view", "str", "", "buffer (the official straight-line view)."),
+    Column("rank", "int", "", "1 = the largest gap of its standard, item and district."),
+    Column("area_m2", "float", "m²", "Uncovered residential land of the gap."),
+    Column("population", "float", "people or m²", "Population weight of the gap."),
 ), geometry="Polygon")
 
 STREET_GAPS = Schema("coverage.street_gaps", (
@@ -127,6 +179,12 @@ class CoverageResult:
         The districts with ``share_buffer__<id>`` and ``share_network__<id>`` columns.
     street_gaps
         Uncovered stretches of street of the toilet standards (:data:`STREET_GAPS`).
+    items
+        Coverage of every facility item of every standard per district (:data:`ITEMS`): the
+        life circles item by item, with the items that have no data flagged.
+    item_gaps
+        Uncovered residential land of each life-circle item with data, per district where the
+        item misses the target (:data:`ITEM_GAPS`, buffer view): what siting closes per item.
     meta
         ``population_source``, ``population_note``, ``population_people`` (True when the
         weights are people), ``residents`` (the census estimate per district,
@@ -151,10 +209,13 @@ class CoverageResult:
     meta: dict[str, Any] = field(default_factory=dict)
     people: PeopleResult | None = None
     indicators: IndicatorResult | None = None
+    items: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ITEMS.names))
+    item_gaps: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(
+        {c: [] for c in ITEM_GAPS.names}, geometry=gpd.GeoSeries([])))
 
     SCHEMAS: ClassVar[dict[str, Schema]] = {"table": COVERAGE_TABLE, "gaps": GAPS, "street_gaps": STREET_GAPS,
                "reached": REACHED, "reach_areas": REACH_AREAS, "facilities": FACILITIES,
-               "districts": DISTRICTS}
+               "districts": DISTRICTS, "items": ITEMS, "item_gaps": ITEM_GAPS}
     """Attribute name -> its :class:`~geoplan.results._schema.Schema`."""
 
     def validate(self) -> None:

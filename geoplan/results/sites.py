@@ -13,7 +13,10 @@ __all__ = ["SITES", "SiteResult"]
 SITES = Schema("sites.table", (
     Column("district", "str", "", "District the site serves."),
     Column("standard", "str", "", "Standard id the site closes."),
-    Column("rank", "int", "", "1 = the site that covers the most, per district and standard."),
+    Column("item", "str", "", "Life-circle item the site is for ('' for a single-facility "
+           "standard)."),
+    Column("rank", "int", "", "1 = the site that covers the most, per district, standard and "
+           "item."),
     Column("covered_m2", "float", "m²", "Gap land the site covers (NaN for street standards)."),
     Column("covered_length_m", "float", "m", "Uncovered street the site covers (NaN for area "
            "standards)."),

@@ -1,0 +1,144 @@
+"""Coverage item by item: each facility item of a standard (a life circle's kindergarten,
+clinic, market, …) measured on its own, and its uncovered land for siting.
+
+:func:`geoplan.coverage.engine.run_coverage` calls these once per standard with the arrays it
+already has (demand pieces, each item's buffer union and walking flags); the basket totals
+come from :mod:`geoplan.coverage.baskets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan.coverage.buffers import covered_fraction
+from geoplan.coverage.demand import Demand
+from geoplan.coverage.gaps import gap_polygons
+from geoplan.coverage.population import PopulationWeights
+from geoplan.coverage.shares import district_shares, district_totals
+from geoplan.results.coverage import ITEM_GAPS
+from geoplan.standards import FacilitySet, Standard
+
+__all__ = ["district_share_pair", "item_fractions", "item_gap_frame", "item_gaps", "item_rows"]
+
+Item = tuple[FacilitySet, int]
+"""A facility set and how many facilities of it the data hold."""
+
+
+def district_share_pair(covered: np.ndarray, dem: Demand, pop: PopulationWeights | None,
+                        n_d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Land (or length) share and population share per district of a 0/1 coverage flag.
+
+    Parameters
+    ----------
+    covered
+        Flag per demand piece.
+    dem
+        The demand the flags belong to.
+    pop
+        Population weights of the pieces, or None.
+    n_d
+        Number of districts.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The land share and the population share (the land share where a district has no
+        people mapped; NaN for street demand or without weights).
+    """
+    land = district_shares(dem.amount, dem.district, covered, n_d)
+    if dem.is_linear or pop is None:
+        return land, np.full(n_d, np.nan)
+    people = district_shares(pop.weights, dem.district, covered, n_d)
+    ptotal = district_totals(pop.weights, dem.district, n_d)
+    return land, np.where(ptotal > 0, people, land)
+
+
+def item_fractions(dem: Demand, items: Sequence[Item], unions: Sequence[Any],
+                   frac: np.ndarray | None = None) -> list[np.ndarray | None]:
+    """Buffer fraction of every demand piece per item (None for an item without data).
+
+    ``frac`` is the standard's own fraction, reused when it has a single item.
+    """
+    out: list[np.ndarray | None] = []
+    for (_, n), union in zip(items, unions, strict=True):
+        if n == 0:
+            out.append(None)
+        elif frac is not None and len(items) == 1:
+            out.append(frac)
+        else:
+            out.append(covered_fraction(dem.pieces, union, linear=dem.is_linear))
+    return out
+
+
+def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
+              fracs: Sequence[np.ndarray | None], covered_items: Sequence[np.ndarray],
+              pop: PopulationWeights | None, names: np.ndarray, n_d: int) -> pd.DataFrame:
+    """Per-item coverage of one standard per district (:data:`geoplan.results.ITEMS`).
+
+    An item without data gets NaN shares and ``no_data`` True.
+    """
+    out = []
+    radius = float(std.radius_m) if std.radius_m is not None else np.nan
+    for (fs, n), f, cov in zip(items, fracs, covered_items, strict=True):
+        if n == 0 or f is None:
+            buf = net = pnet = np.full(n_d, np.nan)
+        else:
+            buf = district_shares(dem.amount, dem.district, f, n_d)
+            net, pnet = district_share_pair(cov, dem, pop, n_d)
+        out.append(pd.DataFrame({
+            "district": names, "standard": std.id, "item": fs.item,
+            "name_zh": fs.name_zh or fs.item, "layer": fs.layer, "radius_m": radius,
+            "n_facilities": n, "no_data": n == 0, "share_buffer": buf, "share_network": net,
+            "share_population_network": pnet,
+        }))
+    return pd.concat(out, ignore_index=True)
+
+
+def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weights: np.ndarray,
+              items: Sequence[Item], unions: Sequence[Any], fracs: Sequence[np.ndarray | None],
+              rows: pd.DataFrame, names: np.ndarray) -> list[pd.DataFrame]:
+    """Residential land outside each item's buffers, per district, where the item misses its
+    target (the buffer view, which siting closes).
+
+    Items without data get no gaps: the data cannot tell where they are missing.
+    """
+    frames = []
+    shares = rows.set_index(["item", "district"])["share_buffer"]
+    for (fs, n), union, f in zip(items, unions, fracs, strict=True):
+        if n == 0 or f is None:
+            continue
+        for i, name in enumerate(names):
+            share = shares.get((fs.item, name), np.nan)
+            mine = dem.district == i
+            if not np.isfinite(share) or share >= std.target - 1e-9 or not mine.any():
+                continue
+            if shapely.is_empty(land[i]):
+                continue
+            uncovered = (shapely.difference(land[i], union) if not shapely.is_empty(union)
+                         else land[i])
+            geoms, area, pop = gap_polygons(uncovered, dem.pieces[mine], weights[mine],
+                                            1.0 - f[mine])
+            if len(geoms):
+                order = np.argsort(-area, kind="stable")
+                frames.append(pd.DataFrame({
+                    "standard": std.id, "item": fs.item, "district": name, "view": "buffer",
+                    "rank": np.arange(1, len(order) + 1), "area_m2": area[order],
+                    "population": pop[order], "geometry": geoms[order],
+                }))
+    return frames
+
+
+def item_gap_frame(frames: Sequence[pd.DataFrame], crs: Any) -> gpd.GeoDataFrame:
+    """The item gaps as one GeoDataFrame (:data:`geoplan.results.ITEM_GAPS`)."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return gpd.GeoDataFrame({c: [] for c in ITEM_GAPS.names},
+                                geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    df = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(df[ITEM_GAPS.names], geometry=df["geometry"].to_numpy(), crs=crs)

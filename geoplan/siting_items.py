@@ -1,0 +1,76 @@
+"""Suggested sites per life-circle item (kept apart from :mod:`geoplan.siting`, which it uses).
+
+A life circle is not closed by one kind of building: a district may lack kindergartens but
+have markets. Each item with data whose buffer share misses the target gets its own sites,
+placed in that item's uncovered land (:attr:`CoverageResult.item_gaps`) by the same greedy
+covering as the single standards. Items with no facility at all in the data get none: the data
+cannot tell where they are missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan.results import CoverageResult
+from geoplan.standards import Standard
+
+__all__ = ["item_sites"]
+
+
+def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
+               spacing_m: float) -> list[dict[str, Any]]:
+    """Site rows (:data:`geoplan.results.SITES` columns, ``item`` set) for one basket standard.
+
+    Parameters
+    ----------
+    coverage
+        The coverage result (its ``items``, ``item_gaps`` and ``table``).
+    std
+        A basket standard (a life circle).
+    max_sites, spacing_m
+        As for :func:`geoplan.siting.suggest_sites`; the sampling step is at least a quarter
+        of the radius.
+
+    Returns
+    -------
+    list of dict
+        One row per suggested site, ranked per district and item.
+    """
+    from geoplan.siting import _population_density, _sample_polygons, greedy_max_cover
+
+    gaps = getattr(coverage, "item_gaps", None)
+    items = getattr(coverage, "items", None)
+    if gaps is None or items is None or len(gaps) == 0 or len(items) == 0:
+        return []
+    radius = float(std.radius_m or 0)
+    totals = coverage.table.set_index(["district", "standard"])["demand_total"]
+    shares = items.loc[items["standard"] == std.id].set_index(["district", "item"])
+    rows: list[dict[str, Any]] = []
+    mine = gaps.loc[gaps["standard"] == std.id]
+    for (district, item), part in mine.groupby(["district", "item"]):
+        total = float(totals.get((district, std.id), np.nan))
+        before = float(shares["share_buffer"].get((district, item), np.nan))
+        if not np.isfinite(total) or not total or not np.isfinite(before) or before >= std.target:
+            continue
+        # a quarter of the radius is fine enough for a site suggestion and keeps the 1000 m
+        # items (whose gaps are often whole districts) from sampling at 50 m
+        xy, area = _sample_polygons(part.geometry.to_numpy(), max(spacing_m, radius / 4.0))
+        density = _population_density(pd.DataFrame(part))
+        needed = (std.target - before) * total
+        chosen, gains = greedy_max_cover(xy, xy, area, radius, max_sites=max_sites, stop_at=needed)
+        covered = before * total
+        for rank, (idx, gain) in enumerate(zip(chosen, gains, strict=True), start=1):
+            share_now = covered / total
+            covered += gain
+            rows.append({
+                "district": district, "standard": std.id, "item": item, "rank": rank,
+                "covered_m2": gain, "covered_length_m": np.nan,
+                "covered_population": gain * density, "share_before": share_now,
+                "share_after": min(covered / total, 1.0), "target": std.target,
+                "radius_m": radius, "geometry": shapely.Point(xy[idx]),
+            })
+    return rows
