@@ -84,6 +84,7 @@ def run_analysis(
     standards = check_config_standards(config)
     out_dir = ensure_writable_dir(Path(out) if out else config.output)
 
+    step_peak_rss_mb()  # start the per-step high-water marks here
     clock = time.perf_counter()
     layerset = load_layers(config)
     result = RunResult(config, out_dir, layerset, standards)
@@ -165,8 +166,31 @@ def compute_results(
 def _tick(timings: dict[str, float], step: str, start: float) -> float:
     now = time.perf_counter()
     timings[step] = now - start
-    logger.info("%s done in %.1f s", step, now - start)
-    return now
+    peak = step_peak_rss_mb()
+    logger.info("%s done in %.1f s (peak RSS %s MB)", step, now - start,
+                "?" if peak is None else f"{peak:.0f}")
+    return time.perf_counter()
+
+
+def step_peak_rss_mb(reset: bool = True) -> float | None:
+    """Peak resident memory of this process since the last reset, in MB (Linux only).
+
+    Reads ``VmHWM`` from ``/proc/self/status`` and, with ``reset``, resets the high-water
+    mark (``/proc/self/clear_refs``), so that each step's log line shows that step's own peak.
+    None where the kernel does not offer this.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            hwm = next(float(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    if reset:
+        try:
+            with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+                fh.write("5")
+        except OSError:
+            pass
+    return hwm / 1024.0
 
 
 def _lap(result: RunResult, step: str, start: float) -> float:

@@ -308,8 +308,9 @@ def run_coverage(
     )
     result.reach_areas = reach_areas(result.reached, [s.id for s in stds], eng.crs)
     timer.lap("reach areas")
-    logger.info("coverage: %d standards × %d districts in %.1f s", len(stds), eng.n_d,
-                sum(timer.timings.values()))
+    logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
+                sum(timer.timings.values()),
+                ", ".join(f"{k} {v:.1f} s" for k, v in timer.timings.items()))
     return result
 
 
