@@ -142,7 +142,7 @@ def make_template(path: Path = EXTRACT, bounds: tuple[float, ...] = BOUNDS) -> T
                     continue
                 ring = shapely.get_coordinates(part.exterior)
                 ids = [add(float(x), float(y), {}, False) for x, y in ring[:-1]]
-                t.ways.append((ids + [ids[0]], tags))
+                t.ways.append(([*ids, ids[0]], tags))
             continue
         run: list[int] = []
         for i, r in enumerate(refs):

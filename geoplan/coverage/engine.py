@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from geoplan._errors import StandardError
 from geoplan.config import DemandSettings
 from geoplan.coverage.access import access_points
-from geoplan.coverage.buffers import covered_fraction, served_area, union_of_buffers
+from geoplan.coverage.buffers import BufferSet, covered_fraction, served_in_box
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
 from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
 from geoplan.coverage.population import PopulationWeights, population_weights
@@ -243,7 +243,8 @@ def run_coverage(
     off_network: dict[str, int] = {}
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
-        unions, covered_items, n_fac = [], [], 0
+        buffer_sets: list[BufferSet] = []
+        covered_items, n_fac = [], 0
         for fs in std.facility_sets:
             layer = eng.layers[fs.layer]
             chosen = np.flatnonzero(fs.select(layer))
@@ -257,7 +258,7 @@ def run_coverage(
                 logger.warning("standard %s: no %s facilities (%s) in the context area: it "
                                "scores 0", std.id, item, fs.layer)
             n_fac += len(rows_fs)
-            unions.append(union_of_buffers(rows_fs.geometry.to_numpy(), radii))
+            buffer_sets.append(BufferSet(rows_fs.geometry.to_numpy(), radii))
             timer.lap("buffers")
             key = _set_key(fs, chosen)
             cov, reached = eng.covered(std.demand, key, rows_fs, radii)
@@ -273,9 +274,11 @@ def run_coverage(
                             "reach of a walkway: they count for the buffer share only",
                             std.id, n_off, len(fac), item)
             timer.lap("network")
-        served = served_area(unions)
         covered = np.logical_and.reduce(covered_items) if covered_items else np.zeros(len(dem), bool)
-        frac = covered_fraction(dem.pieces, served, linear=dem.is_linear)
+        served = _served_per_district(eng, dem, buffer_sets)
+        frac = np.zeros(len(dem))
+        for mine, part in served.values():
+            frac[mine] = covered_fraction(dem.pieces[mine], part, linear=dem.is_linear)
         timer.lap("buffers")
         rows += _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
         if dem.is_linear:
@@ -383,16 +386,37 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Any, frac: np.ndarray, covere
     return rows
 
 
-def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: np.ndarray,
-                 names: np.ndarray) -> list[pd.DataFrame]:
+def _served_per_district(eng: _Engine, dem: Demand,
+                         sets: list[BufferSet]) -> dict[int, tuple[np.ndarray, Any]]:
+    """Per district with demand: its demand rows and the served area inside its box.
+
+    The box is the district's own bounding box (or, for the residential land, that of the
+    land too), so every piece of the district lies inside it and overlay with the clipped
+    served area gives the same result as with the whole city's.
+    """
+    out: dict[int, tuple[np.ndarray, Any]] = {}
+    bounds = shapely.bounds(dem.pieces) if len(dem) else np.zeros((0, 4))
+    for i in np.unique(dem.district):
+        mine = np.flatnonzero(dem.district == i)
+        b = bounds[mine]
+        lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
+        if not dem.is_linear and not shapely.is_empty(eng.land[i]):
+            lb = shapely.bounds(eng.land[i])
+            lo, hi = np.minimum(lo, lb[:2]), np.maximum(hi, lb[2:])
+        frame = shapely.box(lo[0] - 1.0, lo[1] - 1.0, hi[0] + 1.0, hi[1] + 1.0)
+        out[int(i)] = (mine, served_in_box(sets, frame))
+    return out
+
+
+def _street_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]],
+                 frac: np.ndarray, covered: np.ndarray, names: np.ndarray) -> list[pd.DataFrame]:
     """Uncovered street stretches of a linear standard, per district, in both views."""
     frames = []
-    for i in np.unique(dem.district):
-        mine = dem.district == i
+    for i, (mine, part) in served.items():
         pieces = dem.pieces[mine]
         partly = frac[mine] < 1.0 - 1e-9
-        buffer_view = (shapely.difference(pieces[partly], served)
-                       if not shapely.is_empty(served) else pieces[partly])
+        buffer_view = (shapely.difference(pieces[partly], part)
+                       if not shapely.is_empty(part) else pieces[partly])
         views = {"buffer": buffer_view, "network": pieces[~covered[mine]]}
         for view, uncovered in views.items():
             lines, length = street_gap_lines(uncovered)
@@ -402,19 +426,18 @@ def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: 
     return frames
 
 
-def _gaps(sid: str, eng: _Engine, served: Any, frac: np.ndarray, covered: np.ndarray,
-          names: np.ndarray) -> list[pd.DataFrame]:
+def _gaps(sid: str, eng: _Engine, served: dict[int, tuple[np.ndarray, Any]], frac: np.ndarray,
+          covered: np.ndarray, names: np.ndarray) -> list[pd.DataFrame]:
     dem = eng.demand["residential"]
     weights = eng.population.weights if eng.population is not None else dem.amount
     frames = []
-    for i in range(eng.n_d):  # a handful of districts; the work inside is vectorised
-        mine = dem.district == i
+    for i, (mine, part) in served.items():  # each against its own part of the served area
         land = eng.land[i]
-        if shapely.is_empty(land) or not mine.any():
+        if shapely.is_empty(land):
             continue
         pieces, w = dem.pieces[mine], weights[mine]
         views = {
-            "buffer": (shapely.difference(land, served) if not shapely.is_empty(served) else land,
+            "buffer": (shapely.difference(land, part) if not shapely.is_empty(part) else land,
                        1.0 - frac[mine]),
             "network": (dissolve_pieces(pieces[~covered[mine]]),
                         (~covered[mine]).astype(float)),
