@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
+from geoplan._progress import set_progress
 from geoplan.config import AnalysisConfig
 from geoplan.layers.load import LayerSet, district_summary, load_layers
 from geoplan.standards import Standard, check_config_standards
@@ -84,6 +85,7 @@ def run_analysis(
     standards = check_config_standards(config)
     out_dir = ensure_writable_dir(Path(out) if out else config.output)
 
+    set_progress(progress)
     step_peak_rss_mb()  # start the per-step high-water marks here
     clock = time.perf_counter()
     layerset = load_layers(config)

@@ -219,9 +219,10 @@ def suggest_sites(
     -------
     SiteResult
         ``table`` columns (:data:`geoplan.results.SITES`): district, standard, rank,
-        covered_m2 (gap area the site covers; NaN for street standards), covered_length_m (uncovered street length it covers; NaN for area
-        standards), covered_population, share_before, share_after (the share with the sites up
-        to this one), target, radius_m; point geometry in the analysis CRS.
+        covered_m2 (gap area the site covers; NaN for street standards), covered_length_m
+        (uncovered street length it covers; NaN for area standards), covered_population,
+        share_before, share_after (the share with the sites up to this one), target,
+        radius_m; point geometry in the analysis CRS.
     """
     gaps = coverage.gaps
     table = coverage.table.set_index(["district", "standard"])

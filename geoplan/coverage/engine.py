@@ -309,7 +309,7 @@ def run_coverage(
             "timings": timer.timings,
         },
     )
-    result.reach_areas = reach_areas(result.reached, [s.id for s in stds], eng.crs)
+    result.reach_areas = reach_areas(result.reached, [s.id for s in stds], eng.crs, eng.districts)
     timer.lap("reach areas")
     logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
                 sum(timer.timings.values()),
