@@ -30,6 +30,7 @@ import json
 import math
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -248,7 +249,7 @@ def write_city(t: Template, k: int, folder: Path, block: int = 1,
 # running and reading the log
 # ----------------------------------------------------------------------------------------------
 
-_STEP = re.compile(r"INFO: (\w+) done in ([\d.]+) s \(peak RSS ([\d.?]+) MB\)")
+_STEP = re.compile(r"INFO: (\w+) done in ([\d.]+) s \(CPU ([\d.]+) s, peak RSS ([\d.?]+) MB\)")
 _GRAPH = re.compile(r"walking graph: (\d+) nodes, (\d+) edges")
 _COV = re.compile(r"coverage: \d+ standards × \d+ districts in [\d.]+ s \((.*)\)")
 
@@ -257,13 +258,17 @@ def run_size(cfg: Path, out: Path) -> dict[str, object]:
     """Run ``geoplan run`` on ``cfg`` in a subprocess; parse step times and memory."""
     env = dict(os.environ, GEOPLAN_NO_CACHE="1")
     t0 = time.perf_counter()
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([sys.executable, "-m", "geoplan", "run", str(cfg), "--out", str(out)],
                           capture_output=True, text=True, env=env, cwd=cfg.parent)
     wall = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
     (out.parent / f"{cfg.stem}.log").write_text(proc.stderr, encoding="utf-8")
     if proc.returncode != 0:
         raise RuntimeError(f"geoplan run {cfg} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    steps = {m[1]: (float(m[2]), float(m[3]) if m[3] != "?" else math.nan)
+    # step -> (wall s, peak RSS MB, CPU s)
+    steps = {m[1]: (float(m[2]), float(m[4]) if m[4] != "?" else math.nan, float(m[3]))
              for m in _STEP.finditer(proc.stderr)}
     g = _GRAPH.search(proc.stderr)
     cov = _COV.search(proc.stderr)
@@ -272,7 +277,7 @@ def run_size(cfg: Path, out: Path) -> dict[str, object]:
         for part in cov[1].split(", "):
             name, sec, _ = part.rsplit(" ", 2)
             sub[f"coverage:{name}"] = float(sec)
-    return {"wall": wall, "steps": steps, "nodes": int(g[1]) if g else 0,
+    return {"wall": wall, "cpu": cpu, "steps": steps, "nodes": int(g[1]) if g else 0,
             "edges": int(g[2]) if g else 0, "sub": sub}
 
 
@@ -285,29 +290,34 @@ def fit_exponent(edges: list[int], secs: list[float]) -> float:
 
 
 def table(results: dict[int, dict[str, object]], fit_from: int = 4) -> str:
-    """The markdown scale table: one row per size, exponents in the last row."""
+    """The markdown scale table: one row per size, growth exponents in the last rows.
+
+    Each step cell is ``wall s / CPU s / peak MB``. The exponents are fitted on CPU time (the
+    machine is shared, and CPU time is what other jobs disturb least) and on wall time.
+    """
     sizes = sorted(results)
-    names = [s for s in STEPS if any(s in results[k]["steps"] for k in sizes)]  # type: ignore[operator]
-    subs = sorted({n for k in sizes for n in results[k]["sub"]})  # type: ignore[attr-defined]
-    head = ["tiles", "walking edges", "wall s", "peak RSS MB"] + [f"{s} s (MB)" for s in names] + subs
+    steps = {k: results[k]["steps"] for k in sizes}
+    names = [s for s in STEPS if any(s in steps[k] for k in sizes)]  # type: ignore[operator]
+    head = ["tiles", "walking edges", "wall s", "CPU s", "peak RSS MB", *names]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for k in sizes:
-        r = results[k]
-        st = r["steps"]  # type: ignore[index]
+        r, st = results[k], steps[k]
         peak = max((v[1] for v in st.values()), default=math.nan)  # type: ignore[union-attr]
-        cells = [f"{k}", f"{r['edges']:,}", f"{r['wall']:.1f}", f"{peak:.0f}"]
-        cells += [f"{st[s][0]:.1f} ({st[s][1]:.0f})" if s in st else "–" for s in names]  # type: ignore[index,operator]
-        cells += [f"{r['sub'].get(s, math.nan):.1f}" for s in subs]  # type: ignore[union-attr]
+        cells = [f"{k}", f"{r['edges']:,}", f"{r['wall']:.0f}", f"{r['cpu']:.0f}", f"{peak:.0f}"]
+        cells += [f"{st[s][0]:.1f} / {st[s][2]:.1f} / {st[s][1]:.0f}" if s in st else "–"  # type: ignore[index,operator]
+                  for s in names]
         lines.append("| " + " | ".join(cells) + " |")
     fit = [k for k in sizes if k >= fit_from]
     if len(fit) >= 2:
-        e = [results[k]["edges"] for k in fit]
-        cells = [f"exponent {fit[0]}–{fit[-1]}×", "", f"{fit_exponent(e, [results[k]['wall'] for k in fit]):.2f}",
-                 f"{fit_exponent(e, [max(v[1] for v in results[k]['steps'].values()) for k in fit]):.2f}"]  # type: ignore[union-attr]
-        cells += [f"{fit_exponent(e, [results[k]['steps'][s][0] for k in fit]):.2f}"  # type: ignore[index]
-                  if all(s in results[k]["steps"] for k in fit) else "–" for s in names]  # type: ignore[operator]
-        cells += [f"{fit_exponent(e, [results[k]['sub'].get(s, 0.0) for k in fit]):.2f}" for s in subs]  # type: ignore[union-attr]
-        lines.append("| " + " | ".join(cells) + " |")
+        e = [results[k]["edges"] for k in fit]  # type: ignore[misc]
+        for label, col, total in (("CPU", 2, "cpu"), ("wall", 0, "wall")):
+            cells = [f"exponent {fit[0]}–{fit[-1]} ({label})", "",
+                     f"{fit_exponent(e, [results[k]['wall'] for k in fit]):.2f}" if label == "wall" else "",
+                     f"{fit_exponent(e, [results[k][total] for k in fit]):.2f}" if label == "CPU" else "",
+                     f"{fit_exponent(e, [max(v[1] for v in steps[k].values()) for k in fit]):.2f}"]  # type: ignore[union-attr]
+            cells += [f"{fit_exponent(e, [steps[k][s][col] for k in fit]):.2f}"  # type: ignore[index]
+                      if all(s in steps[k] for k in fit) else "–" for s in names]  # type: ignore[operator]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -338,9 +348,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{s:>4} tiles: city written in {time.perf_counter() - t0:.1f} s; running…", flush=True)
         results[s] = run_size(cfg, folder / f"out_{k}x{k}")
         r = results[s]
-        print(f"{s:>4} tiles: {r['edges']:,} edges, wall {r['wall']:.1f} s; "
-              + ", ".join(f"{n} {v[0]:.1f} s/{v[1]:.0f} MB" for n, v in r["steps"].items()),  # type: ignore[union-attr]
+        print(f"{s:>4} tiles: {r['edges']:,} edges, wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s; "
+              + ", ".join(f"{n} {v[0]:.1f} s/{v[2]:.1f} s CPU/{v[1]:.0f} MB"
+                          for n, v in r["steps"].items()),  # type: ignore[union-attr]
               flush=True)
+        print(f"     load average {os.getloadavg()[0]:.1f}", flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
     print()

@@ -86,7 +86,8 @@ def run_analysis(
     out_dir = ensure_writable_dir(Path(out) if out else config.output)
 
     set_progress(progress)
-    step_peak_rss_mb()  # start the per-step high-water marks here
+    step_peak_rss_mb()  # start the per-step high-water marks (and CPU clock) here
+    _CPU["last"] = time.process_time()
     clock = time.perf_counter()
     layerset = load_layers(config)
     result = RunResult(config, out_dir, layerset, standards)
@@ -165,12 +166,17 @@ def compute_results(
     return coverage, deadends, sites
 
 
+_CPU = {"last": time.process_time()}
+
+
 def _tick(timings: dict[str, float], step: str, start: float) -> float:
     now = time.perf_counter()
     timings[step] = now - start
+    cpu = time.process_time()
     peak = step_peak_rss_mb()
-    logger.info("%s done in %.1f s (peak RSS %s MB)", step, now - start,
-                "?" if peak is None else f"{peak:.0f}")
+    logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB)", step, now - start,
+                cpu - _CPU["last"], "?" if peak is None else f"{peak:.0f}")
+    _CPU["last"] = time.process_time()
     return time.perf_counter()
 
 
