@@ -329,7 +329,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--block", type=int, default=1, help="tiles per district side (default 1)")
     ap.add_argument("--keep", metavar="DIR", help="build and run in DIR and keep it")
     ap.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
+    ap.add_argument("--table", nargs="+", metavar="JSON",
+                    help="only print the table from saved --json files (sizes merged)")
     args = ap.parse_args(argv)
+    if args.table:
+        merged: dict[int, dict[str, object]] = {}
+        for f in args.table:
+            merged.update({int(k): v for k, v in json.loads(Path(f).read_text("utf-8")).items()})
+        print(table(merged))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     for s in sizes:
         if math.isqrt(s) ** 2 != s:

@@ -126,14 +126,15 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                GEOPLAN_NO_PROGRESS="1")
     logs = tmp_path_factory.mktemp("dask-logs")
+    files = [open(logs / "scheduler.log", "w"), open(logs / "worker.log", "w")]
     procs = [subprocess.Popen([str(dask_cli), "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(logs / "scheduler.log", "w"))]  # noqa: SIM115
+                              stderr=files[0])]
     try:
         procs.append(subprocess.Popen(
             [str(dask_cli), "worker", address, "--nworkers", "2", "--nthreads", "1",
              "--memory-limit", "1GiB", "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
-            stderr=open(logs / "worker.log", "w")))  # noqa: SIM115
+            stderr=files[1]))
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -153,6 +154,9 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
+        for f in files:
+            f.close()
 
 
 def _configs(city: Path) -> list:
@@ -193,7 +197,7 @@ def test_batch_on_a_dask_cluster(first_run) -> None:
 
 
 def test_unreadable_districts_fail_their_config_alone(first_run, city: Path) -> None:
-    out, summary = first_run
+    _, summary = first_run
     bad = summary.loc[summary["status"] == "failed"]
     assert len(bad) == 1
     message = bad["error"].iloc[0]
