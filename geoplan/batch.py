@@ -1,16 +1,29 @@
-"""Batch runs: many cities, one job per (city, district), mapped over Dask.
+"""Batch runs: many configs, one job per (config, district), mapped over Dask.
 
-A province checks dozens of cities and hundreds of districts. Each (city, district) job loads
+A province checks dozens of cities and hundreds of districts. Each (config, district) job loads
 that district with its context margin (so facilities and routes across the district line still
-count), runs the analysis into ``<out>/<city>/<district>/`` and returns its coverage table; the
-tables are gathered into one summary. Dask schedules the jobs: a LocalCluster by default, or
-any scheduler address for a real cluster. A failed job is reported in the summary; the others
-still complete.
+count), runs the analysis into its own folder and returns its coverage rows; the rows are
+gathered into one summary. Dask schedules the jobs: a LocalCluster by default, or any scheduler
+address for a real cluster (``dask scheduler`` and ``dask worker`` processes).
+
+* **Folders never shared.** A job writes into ``<out>/<config key>/<district key>/``: the
+  config key is the config file's name plus a hash of its path, the district key the district's
+  code (or name) plus a hash of its exact name, so ``a/b`` and ``a?b``, or two configs of one
+  city, can never meet in one folder.
+* **Resumable.** A finished job leaves ``job.json``: a fingerprint of its config, of every
+  input file's content and of the geoplan version, and the size and SHA-256 of every file it
+  wrote. A rerun skips a job whose fingerprint is unchanged and whose files are all whole.
+* **Failures stay local.** A config whose districts cannot be read fails alone; a failed job
+  is one row of the summary with the full message, and its traceback goes to its own log file
+  under ``<out>/_logs/``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,59 +32,224 @@ from typing import Any
 
 import pandas as pd
 
+from geoplan import __version__
 from geoplan._io import ensure_writable_dir, write_csv
 from geoplan.config import AnalysisConfig
 from geoplan.layers.districts import read_districts
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["JOB_FILE", "Job", "district_jobs", "job_is_done", "run_batch", "run_job", "summarise"]
+
+JOB_FILE = "job.json"
+"""What a finished job leaves in its folder (fingerprint and its files' hashes)."""
+ROWS_FILE = "job_rows.csv"
+"""The job's rows of the batch summary, kept for reruns that skip it."""
+LOG_DIR = "_logs"
+
 
 @dataclass(frozen=True)
 class Job:
-    """One (city, district) analysis."""
+    """One (config, district) analysis.
+
+    Attributes
+    ----------
+    city, district, code
+        The config's city (or name), the district's name and code.
+    config
+        The config narrowed to this district (``districts.include``).
+    out
+        The job's own folder.
+    key
+        ``<config key>/<district key>``: unique within a batch; also the Dask task key.
+    fingerprint
+        Hash of the job's config, its input files' content and the geoplan version.
+    """
 
     city: str
     district: str
+    code: str
     config: AnalysisConfig
     out: Path
+    key: str
+    fingerprint: str = ""
 
-
-def district_jobs(configs: Sequence[AnalysisConfig], out: Path) -> list[Job]:
-    """One job per district of each config (the config's ``include`` list, else all districts)."""
-    jobs = []
-    for config in configs:
-        names = config.districts.include or sorted(read_districts(config.districts)["district"])
-        city = config.city or config.name
-        for name in names:
-            districts = config.districts.model_copy(update={"include": [name]})
-            job_config = config.model_copy(update={"districts": districts})
-            jobs.append(Job(city, name, job_config, out / _safe(city) / _safe(name)))
-    return jobs
+    @property
+    def log(self) -> Path:
+        """Where the job's traceback goes if it fails."""
+        return self.out.parent.parent / LOG_DIR / f"{self.key.replace('/', '__')}.log"
 
 
 def _safe(text: str) -> str:
     keep = "".join(c if c.isalnum() or c in "-_" else "_" for c in text).strip("_")
-    return keep or "x"
+    return keep[:40] or "x"
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+def config_key(config: AnalysisConfig) -> str:
+    """Folder name of a config: its file's name and a hash of its path (or of its content)."""
+    ident = str(config.source_file) if config.source_file else config.model_dump_json()
+    stem = config.source_file.stem if config.source_file else (config.city or config.name)
+    return f"{_safe(stem)}-{_short_hash(ident)}"
+
+
+def district_key(name: str, code: str) -> str:
+    """Folder name of a district: its code (or name) and a hash of its exact name."""
+    return f"{_safe(code or name)}-{_short_hash(name)}"
+
+
+def _input_files(config: AnalysisConfig) -> list[Path]:
+    files = [config.districts.path]
+    if config.osm.path is not None:
+        files.append(config.osm.path)
+    for sources in config.layers.values():
+        files += [s.path for s in sources]
+    if config.layers_catalog is not None:
+        files.append(config.layers_catalog)
+    if config.demand.population_raster is not None:
+        files.append(config.demand.population_raster)
+    return [Path(f) for f in files if f is not None]
+
+
+def _file_hash(path: Path, cache: dict[Path, str]) -> str:
+    if path not in cache:
+        h = hashlib.sha256()
+        try:
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            cache[path] = h.hexdigest()
+        except OSError:
+            cache[path] = "unreadable"
+    return cache[path]
+
+
+def _fingerprint(config: AnalysisConfig, steps: tuple[str, ...], cache: dict[Path, str]) -> str:
+    doc = {"config": json.loads(config.model_dump_json()), "steps": list(steps),
+           "inputs": {str(p): _file_hash(p, cache) for p in _input_files(config)},
+           "geoplan": __version__}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def district_jobs(configs: Sequence[AnalysisConfig], out: Path,
+                  steps: tuple[str, ...] = ()) -> tuple[list[Job], pd.DataFrame]:
+    """One job per district of each config (the config's ``include`` list, else all districts).
+
+    Returns
+    -------
+    jobs, failed
+        The jobs, and one summary row per config whose districts could not be read (its
+        traceback in ``<out>/_logs/<config key>.log``); the other configs still give jobs.
+    """
+    jobs: list[Job] = []
+    failed: list[dict[str, Any]] = []
+    hashes: dict[Path, str] = {}
+    for config in configs:
+        city = config.city or config.name
+        ckey = config_key(config)
+        try:
+            table = read_districts(config.districts)
+        except Exception as exc:  # this config fails alone; the batch goes on
+            log = out / LOG_DIR / f"{ckey}.log"
+            _write_log(log, traceback.format_exc())
+            logger.warning("%s: districts could not be read: %s", ckey, exc)
+            failed.append({"city": city, "config": ckey, "district": "", "code": "",
+                           "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                           "log": str(log)})
+            continue
+        codes = dict(zip(table["district"].astype(str), table["code"].astype(str), strict=False))
+        names = config.districts.include or sorted(codes)
+        for name in names:
+            districts = config.districts.model_copy(update={"include": [name]})
+            job_config = config.model_copy(update={"districts": districts})
+            code = codes.get(name, "")
+            dkey = district_key(name, code)
+            jobs.append(Job(city, name, code, job_config, out / ckey / dkey, f"{ckey}/{dkey}",
+                            _fingerprint(job_config, steps, hashes)))
+    return jobs, pd.DataFrame(failed)
+
+
+def _write_log(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _sha256(path: Path) -> str:
+    return _file_hash(path, {})
+
+
+def job_is_done(job: Job) -> bool:
+    """Whether ``job`` finished with the same fingerprint and every file it wrote is whole."""
+    try:
+        record = json.loads((job.out / JOB_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if record.get("fingerprint") != job.fingerprint:
+        return False
+    files = record.get("files", {})
+    if ROWS_FILE not in files:
+        return False
+    for rel, (size, digest) in files.items():
+        path = job.out / rel
+        if not path.is_file() or path.stat().st_size != size or _sha256(path) != digest:
+            return False
+    return True
+
+
+def _job_rows(job: Job, table: pd.DataFrame | None, status: str) -> pd.DataFrame:
+    if table is None or table.empty:
+        return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
+                              "district": job.district, "code": job.code, "status": "no data"}])
+    table = table.loc[table["district"].astype(str) == job.district].copy()
+    table.insert(0, "city", job.city)
+    table.insert(1, "config", job.key.split("/")[0])
+    table.insert(3, "code", job.code)
+    table["status"] = status
+    return table
 
 
 def run_job(job: Job, steps: tuple[str, ...]) -> pd.DataFrame:
-    """Run one job; return its coverage table (or one row saying why it failed)."""
+    """Run one job; return its summary rows (or one row saying why it failed).
+
+    On success the job's rows go to ``job_rows.csv`` and its record to ``job.json`` (written
+    last, so a killed job is never taken for a finished one). On failure the traceback goes to
+    :attr:`Job.log`.
+    """
     from geoplan.pipeline import run_analysis
 
     try:
+        (job.out / JOB_FILE).unlink(missing_ok=True)
         result = run_analysis(job.config, job.out, steps=steps)
+        rows = _job_rows(job, result.coverage.table if result.coverage is not None else None, "ok")
+        written = [Path(p) for p in result.written]
+        written.append(write_csv(rows, job.out / ROWS_FILE))
+        files = {}
+        for p in written:
+            p = Path(p)
+            if p.is_file() and p.is_relative_to(job.out):
+                files[str(p.relative_to(job.out))] = [p.stat().st_size, _sha256(p)]
+        record = {"fingerprint": job.fingerprint, "geoplan": __version__, "key": job.key,
+                  "city": job.city, "district": job.district, "code": job.code, "files": files}
+        tmp = job.out / f".{JOB_FILE}.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, job.out / JOB_FILE)
     except Exception as exc:  # a failed district is reported; the batch goes on
-        logger.warning("%s / %s failed: %s", job.city, job.district, exc)
-        return pd.DataFrame([{"city": job.city, "district": job.district, "status": "failed",
-                              "error": f"{type(exc).__name__}: {exc}",
-                              "detail": traceback.format_exc(limit=3)}])
-    table = result.coverage.table.copy() if result.coverage is not None else pd.DataFrame()
-    if table.empty:
-        return pd.DataFrame([{"city": job.city, "district": job.district, "status": "no data"}])
-    table = table.loc[table["district"] == job.district]
-    table.insert(0, "city", job.city)
-    table["status"] = "ok"
-    return table
+        _write_log(job.log, traceback.format_exc())
+        logger.warning("%s (%s) failed: %s", job.key, job.district, exc)
+        return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
+                              "district": job.district, "code": job.code, "status": "failed",
+                              "error": f"{type(exc).__name__}: {exc}", "log": str(job.log)}])
+    return rows
+
+
+def _reuse(job: Job) -> pd.DataFrame:
+    rows = pd.read_csv(job.out / ROWS_FILE, encoding="utf-8-sig",
+                       dtype={"district": str, "code": str, "city": str})
+    rows["status"] = "skipped"
+    return rows
 
 
 def run_batch(
@@ -82,15 +260,18 @@ def run_batch(
     workers: int | None = None,
     steps: tuple[str, ...] = ("layers", "coverage", "sites", "deadends", "report"),
     progress: bool = False,
+    rerun: bool = False,
 ) -> pd.DataFrame:
-    """Run every (city, district) job of ``configs`` over Dask and write ``batch_summary.csv``.
+    """Run every (config, district) job of ``configs`` over Dask; write ``batch_summary.csv``.
 
     Parameters
     ----------
     configs
-        Validated analysis configs, one per city.
+        Validated analysis configs (one per city, or several per city).
     out
-        Output folder; each job writes into ``<out>/<city>/<district>/``.
+        Output folder; each job writes into ``<out>/<config key>/<district key>/``. Every
+        Dask worker must see it at the same path (a shared file system on a real cluster), and
+        the configs' input files too.
     scheduler
         Address of a running Dask scheduler (``tcp://host:8786``); default: a LocalCluster
         on this machine.
@@ -100,11 +281,15 @@ def run_batch(
         Pipeline steps per job (see :data:`geoplan.pipeline.STEPS`).
     progress
         Show a progress bar over jobs.
+    rerun
+        Run every job, even those finished before with unchanged inputs.
 
     Returns
     -------
     pandas.DataFrame
-        All jobs' coverage rows, with ``city`` and ``status`` columns.
+        All jobs' coverage rows, with ``city``, ``config``, ``code`` and ``status`` (ok,
+        skipped: finished before and unchanged, failed, no data) columns; failed rows carry
+        ``error`` (the full message) and ``log`` (the traceback's file).
     """
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -113,42 +298,58 @@ def run_batch(
     from tqdm.auto import tqdm
 
     out = ensure_writable_dir(out)
-    jobs = district_jobs(configs, out)
-    logger.info("batch: %d jobs over %d config(s)", len(jobs), len(configs))
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
-        futures = [client.submit(run_job, job, steps, key=f"{job.city}-{job.district}-{i}", pure=False)
-                   for i, job in enumerate(jobs)]
-        tables: list[pd.DataFrame] = []
-        for future in tqdm(as_completed(futures), total=len(futures), disable=not progress,
-                           desc="districts"):
-            tables.append(future.result())
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    jobs, failed = district_jobs(configs, out, steps)
+    todo = [j for j in jobs if rerun or not job_is_done(j)]
+    todo_keys = {j.key for j in todo}
+    done = [j for j in jobs if j.key not in todo_keys]
+    logger.info("batch: %d jobs over %d config(s): %d to run, %d unchanged and whole, %d "
+                "config(s) failed", len(jobs), len(configs), len(todo), len(done), len(failed))
+    tables: list[pd.DataFrame] = [failed] if len(failed) else []
+    tables += [_reuse(j) for j in done]
+    if todo:
+        cluster = None
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        try:
+            futures = [client.submit(run_job, job, steps, pure=False,
+                                     key=f"geoplan-{job.key}-{job.fingerprint[:8]}")
+                       for job in todo]
+            bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
+                       desc="jobs", unit="job")
+            n_failed = 0
+            for future in bar:
+                rows = future.result()
+                n_failed += int((rows["status"] == "failed").any())
+                bar.set_postfix(failed=n_failed)
+                tables.append(rows)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
     summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     write_csv(summary, out / "batch_summary.csv")
     return summary
 
 
 def summarise(summary: pd.DataFrame) -> pd.DataFrame:
-    """One line per job: status and how many standards meet their target."""
+    """One line per job: status, standards meeting their target, or the full error."""
     if summary.empty:
         return summary
     rows: list[dict[str, Any]] = []
-    for (city, district), part in summary.groupby(["city", "district"], sort=False):
-        ok = part["status"].eq("ok").all()
-        row: dict[str, Any] = {"city": city, "district": district, "status": part["status"].iloc[0]}
-        if ok and "meets_target" in part:
-            row["standards met"] = f"{int(part['meets_target'].sum())}/{len(part)}"
-        elif "error" in part:
-            row["standards met"] = str(part["error"].iloc[0])[:80]
+    keys = [c for c in ("config", "district") if c in summary.columns]
+    for _, part in summary.groupby(keys, sort=False, dropna=False):
+        status = str(part["status"].iloc[0])
+        row: dict[str, Any] = {"city": part["city"].iloc[0], "district": part["district"].iloc[0],
+                               "status": status}
+        if status in ("ok", "skipped") and "meets_target" in part:
+            row["result"] = f"{int(part['meets_target'].astype(bool).sum())}/{len(part)} standards met"
+        elif "error" in part and pd.notna(part["error"].iloc[0]):
+            row["result"] = f"{part['error'].iloc[0]} (log: {part['log'].iloc[0]})"
+        else:
+            row["result"] = ""
         rows.append(row)
     return pd.DataFrame(rows)

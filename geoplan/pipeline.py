@@ -12,6 +12,7 @@ from typing import Any
 
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 from geoplan._outdir import OutputRun
+from geoplan._progress import set_progress
 from geoplan.config import AnalysisConfig
 from geoplan.data_checks import add_workbook_sheet, data_checks, write_data_checks
 from geoplan.layers.load import LayerSet, district_summary, load_layers
@@ -91,6 +92,9 @@ def _run_steps(
     from geoplan.coverage.output import write_coverage
     from geoplan.deadends import write_deadends
 
+    set_progress(progress)
+    step_peak_rss_mb()  # start the per-step high-water marks (and CPU clock) here
+    _CPU["last"] = time.process_time()
     clock = time.perf_counter()
     layerset = load_layers(config)
     result = RunResult(config, out_dir, layerset, standards)
@@ -182,11 +186,39 @@ def compute_results(
     return coverage, deadends, sites
 
 
+_CPU = {"last": time.process_time()}
+
+
 def _tick(timings: dict[str, float], step: str, start: float) -> float:
     now = time.perf_counter()
     timings[step] = now - start
-    logger.info("%s done in %.1f s", step, now - start)
-    return now
+    cpu = time.process_time()
+    peak = step_peak_rss_mb()
+    logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB)", step, now - start,
+                cpu - _CPU["last"], "?" if peak is None else f"{peak:.0f}")
+    _CPU["last"] = time.process_time()
+    return time.perf_counter()
+
+
+def step_peak_rss_mb(reset: bool = True) -> float | None:
+    """Peak resident memory of this process since the last reset, in MB (Linux only).
+
+    Reads ``VmHWM`` from ``/proc/self/status`` and, with ``reset``, resets the high-water
+    mark (``/proc/self/clear_refs``), so that each step's log line shows that step's own peak.
+    None where the kernel does not offer this.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            hwm = next(float(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    if reset:
+        try:
+            with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+                fh.write("5")
+        except OSError:
+            pass
+    return hwm / 1024.0
 
 
 def _lap(result: RunResult, step: str, start: float) -> float:

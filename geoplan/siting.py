@@ -15,6 +15,7 @@ facility layer.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 from scipy.spatial import cKDTree
 
 from geoplan.crs import check_projected_crs
@@ -74,9 +76,13 @@ def greedy_max_cover(
     """
     if len(candidates) == 0 or len(demand) == 0 or max_sites <= 0:
         return np.array([], dtype=int), np.array([], dtype=float)
-    neighbours = cKDTree(demand).query_ball_point(candidates, r=radius)
+    cover = cover_matrix(candidates, demand, radius)
+    indptr, indices = cover.indptr, cover.indices
+    # each candidate's demand points as a slice of one index array (no Python lists); sums
+    # over the same points in the same order as before, so ties resolve the same way
+    rows = [indices[indptr[i]:indptr[i + 1]] for i in range(len(candidates))]
     uncovered = np.asarray(weights, dtype=float).copy()
-    gain = np.array([uncovered[idx].sum() if idx else 0.0 for idx in neighbours])
+    gain = np.array([uncovered[idx].sum() if len(idx) else 0.0 for idx in rows])
     stale = np.zeros(len(candidates), dtype=bool)
     chosen: list[int] = []
     gains: list[float] = []
@@ -87,20 +93,45 @@ def greedy_max_cover(
             best = int(np.argmax(gain))
             if not stale[best]:
                 break
-            gain[best] = uncovered[neighbours[best]].sum() if neighbours[best] else 0.0
+            gain[best] = uncovered[rows[best]].sum() if len(rows[best]) else 0.0
             stale[best] = False
         if gain[best] <= 0:
             break
         chosen.append(best)
         gains.append(float(gain[best]))
         total += gain[best]
-        uncovered[neighbours[best]] = 0.0
+        uncovered[rows[best]] = 0.0
         stale[:] = True
         gain[best] = 0.0
         stale[best] = False
         if stop_at is not None and total >= stop_at - 1e-9:
             break
     return np.asarray(chosen, dtype=int), np.asarray(gains, dtype=float)
+
+
+def cover_matrix(candidates: np.ndarray, demand: np.ndarray, radius: float) -> sparse.csr_array:
+    """Sparse candidate × demand matrix: 1 where the demand point is within ``radius``.
+
+    Parameters
+    ----------
+    candidates
+        (n, 2) coordinates.
+    demand
+        (m, 2) coordinates.
+    radius
+        Straight-line reach in metres (points at exactly ``radius`` count).
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Shape (n, m), float ones, columns in the KD-tree's order within each row.
+    """
+    nb = cKDTree(demand).query_ball_point(np.asarray(candidates, float), r=radius)
+    lens = np.fromiter((len(x) for x in nb), dtype=np.int64, count=len(nb))
+    cols = np.fromiter(itertools.chain.from_iterable(nb), dtype=np.int64, count=int(lens.sum()))
+    indptr = np.concatenate([[0], np.cumsum(lens)])
+    return sparse.csr_array((np.ones(len(cols)), cols, indptr),
+                            shape=(len(candidates), len(demand)))
 
 
 def _sample_lines(lines: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
@@ -122,22 +153,42 @@ def _sample_polygons(polygons: np.ndarray, spacing: float) -> tuple[np.ndarray, 
     """Grid points inside polygons, each carrying the area of its grid cell inside them."""
     if len(polygons) == 0:
         return np.empty((0, 2)), np.empty(0)
-    union = shapely.union_all(polygons)
-    x0, y0, x1, y1 = union.bounds
+    polygons = np.asarray(polygons, dtype=object)
+    b = shapely.bounds(polygons)
+    x0, y0 = b[:, 0].min(), b[:, 1].min()
+    x1, y1 = b[:, 2].max(), b[:, 3].max()
     xs = np.arange(x0 + spacing / 2, x1, spacing)
     ys = np.arange(y0 + spacing / 2, y1, spacing)
     if len(xs) == 0 or len(ys) == 0:
+        union = shapely.union_all(polygons)
         point = shapely.point_on_surface(union)
         return np.array([[point.x, point.y]]), np.array([union.area])
-    gx, gy = np.meshgrid(xs, ys)
-    cells = shapely.box(gx.ravel() - spacing / 2, gy.ravel() - spacing / 2,
-                        gx.ravel() + spacing / 2, gy.ravel() + spacing / 2)
-    shapely.prepare(union)
-    hit = shapely.intersects(union, cells)
-    area = shapely.area(shapely.intersection(cells[hit], union))
-    xy = np.column_stack([gx.ravel()[hit], gy.ravel()[hit]])
-    keep = area > 0
-    return xy[keep], area[keep]
+    # only the cells each gap polygon's box meets, by index (gap polygons are disjoint, so a
+    # cell's area inside them is the sum over the polygons it meets)
+    cells_x, cells_y = _cells_near(b, xs, ys, spacing)
+    cells = shapely.box(cells_x - spacing / 2, cells_y - spacing / 2,
+                        cells_x + spacing / 2, cells_y + spacing / 2)
+    ci, gi = shapely.STRtree(polygons).query(cells, predicate="intersects")
+    area = np.zeros(len(cells))
+    np.add.at(area, ci, shapely.area(shapely.intersection(cells[ci], polygons[gi])))
+    hit = np.zeros(len(cells), dtype=bool)
+    hit[ci] = True
+    keep = hit & (area > 0)
+    return np.column_stack([cells_x[keep], cells_y[keep]]), area[keep]
+
+
+def _cells_near(bounds: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Centres of the grid cells that the boxes ``bounds`` touch, in row-major grid order."""
+    x0, y0 = xs[0] - spacing / 2, ys[0] - spacing / 2
+    c0 = np.clip(np.floor((bounds[:, 0] - x0) / spacing).astype(np.int64), 0, len(xs) - 1)
+    c1 = np.clip(np.floor((bounds[:, 2] - x0) / spacing).astype(np.int64), 0, len(xs) - 1)
+    r0 = np.clip(np.floor((bounds[:, 1] - y0) / spacing).astype(np.int64), 0, len(ys) - 1)
+    r1 = np.clip(np.floor((bounds[:, 3] - y0) / spacing).astype(np.int64), 0, len(ys) - 1)
+    flat = [(r * len(xs) + np.arange(a, b + 1)) for ra, rb, a, b in zip(r0, r1, c0, c1, strict=True)
+            for r in range(ra, rb + 1)]
+    cell = np.unique(np.concatenate(flat))
+    return xs[cell % len(xs)], ys[cell // len(xs)]
 
 
 def suggest_sites(

@@ -19,10 +19,14 @@ def _config(include):
 
 
 def test_jobs_are_one_per_district(tmp_path):
-    jobs = district_jobs([_config(["锦江区", "青羊区"])], tmp_path)
+    jobs, failed = district_jobs([_config(["锦江区", "青羊区"])], tmp_path)
+    assert failed.empty
     assert [(j.city, j.district) for j in jobs] == [("成都", "锦江区"), ("成都", "青羊区")]
     assert jobs[0].config.districts.include == ["锦江区"]
-    assert jobs[0].out == tmp_path / "成都" / "锦江区"
+    # keyed by config and district code (510104 is 锦江区's adcode)
+    assert jobs[0].out.parent.parent == tmp_path
+    assert jobs[0].out.parent.name.startswith("chengdu_core-")
+    assert jobs[0].out.name.startswith("510104-")
 
 
 def test_batch_over_a_local_cluster_isolates_failures(tmp_path):
@@ -36,7 +40,7 @@ def test_batch_over_a_local_cluster_isolates_failures(tmp_path):
     ok = summary.loc[summary["status"] == "ok"]
     assert set(ok["standard"]) == {"park_500", "bus_stop_500"}
     assert ok["share_buffer"].between(0, 1).all()
-    assert (tmp_path / "成都" / "锦江区" / "coverage.csv").is_file()
+    assert len(list(tmp_path.glob("chengdu_core-*/510104-*/coverage.csv"))) == 1
     written = pd.read_csv(tmp_path / "batch_summary.csv", encoding="utf-8-sig")
     assert len(written) == len(summary)
 

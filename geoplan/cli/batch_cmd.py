@@ -14,15 +14,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "batch", help="run many configs, one job per (city, district), over Dask",
         description="Run each config's districts as separate jobs on a Dask LocalCluster (or the "
-        "scheduler given with --scheduler), writing <out>/<city>/<district>/ per job and "
-        "batch_summary.csv with every coverage row. A failed district is reported; the others "
-        "complete.",
+        "scheduler given with --scheduler), writing <out>/<config>-<hash>/<district code>-<hash>/ "
+        "per job and batch_summary.csv with every coverage row. A rerun skips jobs whose config, "
+        "input files and geoplan version are unchanged and whose outputs are whole (--rerun "
+        "runs them all). A failed district, or a config whose districts cannot be read, is "
+        "reported with its full message and its traceback in <out>/_logs/; the others complete.",
     )
     parser.add_argument("configs", nargs="+", metavar="CONFIG", help="analysis configs")
     parser.add_argument("--out", metavar="DIR", required=True, help="output folder")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--workers", type=int, metavar="N", help="LocalCluster worker processes")
     parser.add_argument("--with-map", action="store_true", help="also write a meeting map per district")
+    parser.add_argument("--rerun", action="store_true",
+                        help="run every job again, even those finished with unchanged inputs")
     add_verbosity_args(parser)
     parser.set_defaults(func=run)
 
@@ -34,8 +38,11 @@ def run(args: argparse.Namespace) -> int:
     configs = [load_config(path) for path in args.configs]  # every config checked before any work
     steps = ("layers", "coverage", "sites", "deadends", "report") + (("map",) if args.with_map else ())
     summary = run_batch(configs, Path(args.out), scheduler=args.scheduler, workers=args.workers,
-                        steps=steps, progress=progress_enabled())
+                        steps=steps, progress=progress_enabled(), rerun=args.rerun)
     print_table(summarise(summary), title="batch results")
     print(f"wrote {Path(args.out) / 'batch_summary.csv'}")
-    failed = int((summary["status"] != "ok").sum()) if "status" in summary else 0
+    failed = int((summary["status"] == "failed").sum()) if "status" in summary else 0
+    if "status" in summary:
+        jobs = summarise(summary)["status"].value_counts()
+        print("jobs: " + ", ".join(f"{n} {status}" for status, n in jobs.items()))
     return 1 if failed else 0

@@ -24,6 +24,8 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.crs import ensure_projected
 
 __all__ = ["QUAD_SEGS", "covered_fraction", "served_area", "union_of_buffers"]
+__all__ = ["QUAD_SEGS", "BufferSet", "covered_fraction", "served_area", "served_in_box",
+           "union_of_buffers"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,41 @@ def union_of_buffers(
         return shapely.Polygon()
     buffers = shapely.buffer(geoms[ok], radii[ok], quad_segs=quad_segs)
     return shapely.union_all(buffers)
+
+
+class BufferSet:
+    """The buffers of one facility set, indexed, so a box's served area needs only its own.
+
+    Parameters
+    ----------
+    geoms, radii
+        As for :func:`union_of_buffers`.
+    quad_segs
+        Buffer resolution.
+    """
+
+    def __init__(self, geoms: np.ndarray, radii: np.ndarray, quad_segs: int = QUAD_SEGS) -> None:
+        geoms = np.asarray(geoms, dtype=object)
+        radii = np.asarray(radii, dtype=float)
+        ok = np.isfinite(radii) & (radii > 0) & ~shapely.is_missing(geoms)
+        self.buffers = shapely.buffer(geoms[ok], radii[ok], quad_segs=quad_segs)
+        self.tree = shapely.STRtree(self.buffers)
+
+    def union_in_box(self, frame: BaseGeometry) -> BaseGeometry:
+        """Union of the buffers, clipped to the rectangle ``frame``.
+
+        Equal to the city-wide union clipped to ``frame``, at the cost of the buffers that
+        touch it only: the per-district overlay never meets the whole city's union.
+        """
+        hit = self.tree.query(frame, predicate="intersects")
+        if len(hit) == 0:
+            return shapely.Polygon()
+        return shapely.intersection(shapely.union_all(self.buffers[np.sort(hit)]), frame)
+
+
+def served_in_box(sets: Sequence[BufferSet], frame: BaseGeometry) -> BaseGeometry:
+    """Area served by every item of a basket, inside the rectangle ``frame``."""
+    return served_area([s.union_in_box(frame) for s in sets])
 
 
 def served_area(unions: Sequence[BaseGeometry]) -> BaseGeometry:

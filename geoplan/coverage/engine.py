@@ -35,7 +35,7 @@ from geoplan._errors import StandardError
 from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
 from geoplan.coverage.baskets import basket_flags, default_min_items
-from geoplan.coverage.buffers import covered_fraction, served_area, union_of_buffers
+from geoplan.coverage.buffers import BufferSet, covered_fraction, served_in_box
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
 from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
 from geoplan.coverage.items import (
@@ -256,7 +256,8 @@ def run_coverage(
     item_gap_frames: list[pd.DataFrame] = []
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
-        unions, covered_items, n_fac, items = [], [], 0, []
+        buffer_sets: list[BufferSet] = []
+        covered_items, n_fac, items = [], 0, []
         for fs in std.facility_sets:
             layer = eng.layers[fs.layer]
             chosen = np.flatnonzero(fs.select(layer))
@@ -270,7 +271,7 @@ def run_coverage(
                 logger.warning("standard %s: no data for %s (no %s facility in the context "
                                "area)", std.id, fs.name_zh or item, fs.layer)
             n_fac += len(rows_fs)
-            unions.append(union_of_buffers(rows_fs.geometry.to_numpy(), radii))
+            buffer_sets.append(BufferSet(rows_fs.geometry.to_numpy(), radii))
             items.append((fs, len(rows_fs)))
             timer.lap("buffers")
             key = _set_key(fs, chosen)
@@ -295,18 +296,22 @@ def run_coverage(
         # a single facility with no data still scores its 0 (and is named); a basket leaves
         # the items without data out and names them
         if std.basket:
-            served = served_area([u for u, ok in zip(unions, has_data, strict=True) if ok])
+            used = [b for b, ok in zip(buffer_sets, has_data, strict=True) if ok]
             covered = flags.all_of
         else:
-            served, covered = served_area(unions), covered_items[0]
-        frac = covered_fraction(dem.pieces, served, linear=dem.is_linear)
+            used, covered = buffer_sets, covered_items[0]
+        served = _served_per_district(eng, dem, used)
+        frac = _fraction(dem, served)
         timer.lap("buffers")
         if not dem.is_linear:
-            fracs = item_fractions(dem, items, unions, None if std.basket else frac)
+            fracs = item_fractions(
+                items, None if std.basket else frac,
+                lambda j, d=dem, sets=buffer_sets: _fraction(  # type: ignore[misc]
+                    d, _served_per_district(eng, d, [sets[j]])))
             irows = item_rows(std, dem, items, fracs, covered_items, pop, names, eng.n_d)
             item_frames.append(irows)
             if std.basket:
-                item_gap_frames += item_gaps(std, eng.land, dem, _weights(eng), items, unions,
+                item_gap_frames += item_gaps(std, eng.land, dem, _weights(eng), items, buffer_sets,
                                              fracs, irows, names)
         timer.lap("items")
         new_rows = _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
@@ -356,14 +361,15 @@ def run_coverage(
             "timings": timer.timings,
         },
     )
-    result.reach_areas = reach_areas(result.reached, [s.id for s in stds], eng.crs)
+    result.reach_areas = reach_areas(result.reached, [s.id for s in stds], eng.crs, eng.districts)
     timer.lap("reach areas")
     from geoplan.coverage.people import measure_people
 
     result.people = measure_people(eng, stds, covers)
     timer.lap("people")
-    logger.info("coverage: %d standards × %d districts in %.1f s", len(stds), eng.n_d,
-                sum(timer.timings.values()))
+    logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
+                sum(timer.timings.values()),
+                ", ".join(f"{k} {v:.1f} s" for k, v in timer.timings.items()))
     return result
 
 
@@ -440,16 +446,37 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Snapped, frac: np.ndarray, co
     return rows
 
 
-def _street_gaps(sid: str, dem: Demand, served: Any, frac: np.ndarray, covered: np.ndarray,
-                 names: np.ndarray) -> list[pd.DataFrame]:
+def _served_per_district(eng: _Engine, dem: Demand,
+                         sets: list[BufferSet]) -> dict[int, tuple[np.ndarray, Any]]:
+    """Per district with demand: its demand rows and the served area inside its box.
+
+    The box is the district's own bounding box (or, for the residential land, that of the
+    land too), so every piece of the district lies inside it and overlay with the clipped
+    served area gives the same result as with the whole city's.
+    """
+    out: dict[int, tuple[np.ndarray, Any]] = {}
+    bounds = shapely.bounds(dem.pieces) if len(dem) else np.zeros((0, 4))
+    for i in np.unique(dem.district):
+        mine = np.flatnonzero(dem.district == i)
+        b = bounds[mine]
+        lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
+        if not dem.is_linear and not shapely.is_empty(eng.land[i]):
+            lb = shapely.bounds(eng.land[i])
+            lo, hi = np.minimum(lo, lb[:2]), np.maximum(hi, lb[2:])
+        frame = shapely.box(lo[0] - 1.0, lo[1] - 1.0, hi[0] + 1.0, hi[1] + 1.0)
+        out[int(i)] = (mine, served_in_box(sets, frame))
+    return out
+
+
+def _street_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]],
+                 frac: np.ndarray, covered: np.ndarray, names: np.ndarray) -> list[pd.DataFrame]:
     """Uncovered street stretches of a linear standard, per district, in both views."""
     frames = []
-    for i in np.unique(dem.district):
-        mine = dem.district == i
+    for i, (mine, part) in served.items():
         pieces = dem.pieces[mine]
         partly = frac[mine] < 1.0 - 1e-9
-        buffer_view = (shapely.difference(pieces[partly], served)
-                       if not shapely.is_empty(served) else pieces[partly])
+        buffer_view = (shapely.difference(pieces[partly], part)
+                       if not shapely.is_empty(part) else pieces[partly])
         views = {"buffer": buffer_view, "network": pieces[~covered[mine]]}
         for view, uncovered in views.items():
             lines, length = street_gap_lines(uncovered)
@@ -465,21 +492,28 @@ def _weights(eng: _Engine) -> np.ndarray:
     return eng.population.weights if eng.population is not None else dem.amount
 
 
-def _gaps(sid: str, eng: _Engine, served: Any, frac: np.ndarray, covered: np.ndarray,
-          names: np.ndarray) -> list[pd.DataFrame]:
+def _fraction(dem: Demand, served: dict[int, tuple[np.ndarray, Any]]) -> np.ndarray:
+    """Buffer fraction of every demand piece, district by district."""
+    frac = np.zeros(len(dem))
+    for mine, part in served.values():
+        frac[mine] = covered_fraction(dem.pieces[mine], part, linear=dem.is_linear)
+    return frac
+
+
+def _gaps(sid: str, eng: _Engine, served: dict[int, tuple[np.ndarray, Any]], frac: np.ndarray,
+          covered: np.ndarray, names: np.ndarray) -> list[pd.DataFrame]:
     dem = eng.demand["residential"]
     pop = eng.population
     # gaps carry people only when the weights are people (never m² under a people column)
     weights = pop.weights if pop is not None and pop.people else np.full(len(dem), np.nan)
     frames = []
-    for i in range(eng.n_d):  # a handful of districts; the work inside is vectorised
-        mine = dem.district == i
+    for i, (mine, part) in served.items():  # each against its own part of the served area
         land = eng.land[i]
-        if shapely.is_empty(land) or not mine.any():
+        if shapely.is_empty(land):
             continue
         pieces, w = dem.pieces[mine], weights[mine]
         views = {
-            "buffer": (shapely.difference(land, served) if not shapely.is_empty(served) else land,
+            "buffer": (shapely.difference(land, part) if not shapely.is_empty(part) else land,
                        1.0 - frac[mine]),
             "network": (dissolve_pieces(pieces[~covered[mine]]),
                         (~covered[mine]).astype(float)),

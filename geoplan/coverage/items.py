@@ -8,7 +8,7 @@ come from :mod:`geoplan.coverage.baskets`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan.coverage.buffers import covered_fraction
+from geoplan.coverage.buffers import BufferSet
 from geoplan.coverage.demand import Demand
 from geoplan.coverage.gaps import gap_polygons
 from geoplan.coverage.population import PopulationWeights
@@ -59,20 +59,21 @@ def district_share_pair(covered: np.ndarray, dem: Demand, pop: PopulationWeights
     return land, np.where(ptotal > 0, people, land)
 
 
-def item_fractions(dem: Demand, items: Sequence[Item], unions: Sequence[Any],
-                   frac: np.ndarray | None = None) -> list[np.ndarray | None]:
+def item_fractions(items: Sequence[Item], frac: np.ndarray | None,
+                   fraction_of: Callable[[int], np.ndarray]) -> list[np.ndarray | None]:
     """Buffer fraction of every demand piece per item (None for an item without data).
 
-    ``frac`` is the standard's own fraction, reused when it has a single item.
+    ``frac`` is the standard's own fraction, reused when it has a single item;
+    ``fraction_of(j)`` measures item ``j`` (by overlay, district by district).
     """
     out: list[np.ndarray | None] = []
-    for (_, n), union in zip(items, unions, strict=True):
+    for j, (_, n) in enumerate(items):
         if n == 0:
             out.append(None)
         elif frac is not None and len(items) == 1:
             out.append(frac)
         else:
-            out.append(covered_fraction(dem.pieces, union, linear=dem.is_linear))
+            out.append(fraction_of(j))
     return out
 
 
@@ -101,7 +102,8 @@ def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
 
 
 def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weights: np.ndarray,
-              items: Sequence[Item], unions: Sequence[Any], fracs: Sequence[np.ndarray | None],
+              items: Sequence[Item], buffer_sets: Sequence[BufferSet],
+              fracs: Sequence[np.ndarray | None],
               rows: pd.DataFrame, names: np.ndarray) -> list[pd.DataFrame]:
     """Residential land outside each item's buffers, per district, where the item misses its
     target (the buffer view, which siting closes).
@@ -110,7 +112,7 @@ def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weig
     """
     frames = []
     shares = rows.set_index(["item", "district"])["share_buffer"]
-    for (fs, n), union, f in zip(items, unions, fracs, strict=True):
+    for (fs, n), buffers, f in zip(items, buffer_sets, fracs, strict=True):
         if n == 0 or f is None:
             continue
         for i, name in enumerate(names):
@@ -120,6 +122,8 @@ def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weig
                 continue
             if shapely.is_empty(land[i]):
                 continue
+            # the item's buffers near this land only: never the city-wide union
+            union = buffers.union_in_box(shapely.box(*shapely.bounds(land[i])).buffer(1.0))
             uncovered = (shapely.difference(land[i], union) if not shapely.is_empty(union)
                          else land[i])
             geoms, area, pop = gap_polygons(uncovered, dem.pieces[mine], weights[mine],

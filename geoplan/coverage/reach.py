@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from geoplan.results import REACH_AREAS
+from geoplan._progress import bar
 
 __all__ = ["REACH_BUFFER_M", "reach_areas"]
 
@@ -22,8 +22,13 @@ REACH_BUFFER_M = 15.0
 _SIMPLIFY_M = 2.0
 
 
-def reach_areas(reached: gpd.GeoDataFrame, standards: list[str], crs: CRS | None) -> gpd.GeoDataFrame:
-    """One polygon per standard: its reached edges buffered by :data:`REACH_BUFFER_M`.
+def reach_areas(reached: gpd.GeoDataFrame, standards: list[str], crs: CRS | None,
+                districts: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Per standard and district: the reached edges buffered by :data:`REACH_BUFFER_M`.
+
+    Each district's polygon is the union of the buffered edges that meet it, clipped to the
+    district, so no step ever dissolves the whole city's reach (that union grew faster than
+    the city: 25 % of a 16-tile run). The parts of one standard tile the districts.
 
     Parameters
     ----------
@@ -33,23 +38,50 @@ def reach_areas(reached: gpd.GeoDataFrame, standards: list[str], crs: CRS | None
         Standard ids, in order; those with no reached edge get no row.
     crs
         The analysis CRS.
+    districts
+        The districts (column ``district``); None gives one row per standard over the whole
+        area, with an empty district name.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns :data:`geoplan.results.REACH_AREAS`.
+        Columns :data:`geoplan.results.REACH_AREAS`, one row per standard and district
+        reached.
     """
     ids: list[str] = []
+    names: list[str] = []
     polys: list[object] = []
     sid_col = reached["standard"].astype(str).to_numpy() if len(reached) else np.zeros(0, dtype=object)
-    for sid in standards:
-        lines = reached.geometry.to_numpy()[sid_col == sid]
+    geoms = reached.geometry.to_numpy() if len(reached) else np.zeros(0, dtype=object)
+    if districts is not None and len(districts):
+        dgeom = districts.geometry.to_numpy()
+        dname = districts["district"].astype(str).to_numpy()
+    else:
+        dgeom, dname = np.array([None], dtype=object), np.array([""], dtype=object)
+    for sid in bar(standards, "reach areas", "standard"):
+        lines = geoms[sid_col == sid]
         lines = lines[~shapely.is_empty(lines)]
         if not len(lines):
             continue
         # buffering each edge then dissolving is ~5x faster than buffering their union
-        ids.append(sid)
-        polys.append(shapely.union_all(shapely.buffer(shapely.simplify(lines, _SIMPLIFY_M),
-                                                      REACH_BUFFER_M, quad_segs=2)))
-    return gpd.GeoDataFrame({name: ids for name in REACH_AREAS.names},
+        bands = shapely.buffer(shapely.simplify(lines, _SIMPLIFY_M), REACH_BUFFER_M, quad_segs=2)
+        if dgeom[0] is None:
+            pairs = [(0, np.arange(len(bands)))]
+        else:
+            di, bi = shapely.STRtree(bands).query(dgeom, predicate="intersects")
+            order = np.argsort(di, kind="stable")
+            di, bi = di[order], bi[order]
+            cuts = np.flatnonzero(np.diff(di)) + 1
+            pairs = [(int(d[0]), np.sort(b)) for d, b in zip(np.split(di, cuts), np.split(bi, cuts),
+                                                          strict=True) if len(d)]
+        for d, members in pairs:
+            area = shapely.union_all(bands[members])
+            if dgeom[d] is not None:
+                area = shapely.intersection(area, dgeom[d])
+            if shapely.is_empty(area):
+                continue
+            ids.append(sid)
+            names.append(str(dname[d]))
+            polys.append(area)
+    return gpd.GeoDataFrame({"standard": ids, "district": names},
                             geometry=gpd.GeoSeries(polys, crs=crs), crs=crs)

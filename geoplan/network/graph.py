@@ -229,54 +229,16 @@ def build_walk_graph(ways: gpd.GeoDataFrame) -> WalkGraph:
     """
     crs = check_projected_crs(ways.crs, "the walkable ways")
     parts, part_src = _line_parts(ways)
-    xy, part = shapely.get_coordinates(parts, return_index=True)
-    xy = np.ascontiguousarray(xy, dtype=np.float64)
-    if not np.isfinite(xy).all():
-        raise InputDataError("the ways contain NaN or infinite coordinates")
-
-    # drop repeated consecutive vertices of a part
-    keep = np.ones(len(part), dtype=bool)
-    keep[1:] = (part[1:] != part[:-1]) | (xy[1:, 0] != xy[:-1, 0]) | (xy[1:, 1] != xy[:-1, 1])
-    xy, part = xy[keep], part[keep]
-    # drop parts left with fewer than two vertices
-    nvert = np.bincount(part, minlength=len(parts))
-    ok = nvert[part] >= 2
-    xy, part = xy[ok], part[ok]
-    if len(part) == 0:
-        raise InputDataError("no usable walkable line left (all ways empty or a single point)")
-
-    uxy, vid = _unique_rows(xy)
-    start = np.ones(len(part), dtype=bool)
-    start[1:] = part[1:] != part[:-1]
-    end = np.ones(len(part), dtype=bool)
-    end[:-1] = part[1:] != part[:-1]
-    count = np.bincount(vid, minlength=len(uxy))
-    is_node_v = count >= 2
-    is_node_v[vid[start | end]] = True
-    node_of_v = np.cumsum(is_node_v) - 1
-    node_xy = uxy[is_node_v]
-
-    # edges: consecutive node occurrences within the same part
-    occ = np.flatnonzero(is_node_v[vid])
-    same = part[occ[1:]] == part[occ[:-1]]
-    a, b = occ[:-1][same], occ[1:][same]
-    n_edges = len(a)
-    counts = b - a + 1
-    edge_of_vertex = np.repeat(np.arange(n_edges), counts)
-    first_slot = np.cumsum(counts) - counts
-    idx = np.arange(counts.sum()) - np.repeat(first_slot, counts) + np.repeat(a, counts)
-    geometry = shapely.linestrings(xy[idx], indices=edge_of_vertex)
-    edge_u = node_of_v[vid[a]].astype(np.int64)
-    edge_v = node_of_v[vid[b]].astype(np.int64)
+    xy, part = _clean_vertices(parts)
+    node_xy, edge_u, edge_v, geometry, first = _split_at_nodes(xy, part)
     length = shapely.length(geometry).astype(np.float64)
-    source = part_src[part[a]].astype(np.int64)
+    source = part_src[part[first]].astype(np.int64)
 
     n = len(node_xy)
     csr = build_csr(n, edge_u, edge_v, length)
     # a node whose only edges are self-loops gets its own component, as it should
     n_comp, comp = connected_components(csr, directed=True, connection="weak")
-    sizes = np.bincount(comp, minlength=n_comp)
-    main = int(np.argmax(sizes))
+    main = int(np.argmax(np.bincount(comp, minlength=n_comp)))
     graph = WalkGraph(
         node_x=np.ascontiguousarray(node_xy[:, 0]),
         node_y=np.ascontiguousarray(node_xy[:, 1]),
@@ -290,15 +252,71 @@ def build_walk_graph(ways: gpd.GeoDataFrame) -> WalkGraph:
         main_component=main,
         crs=crs,
     )
+    _log_components(graph, comp, n_comp)
+    return graph
+
+
+def _clean_vertices(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices of the line parts and their part index, without repeats or one-vertex parts."""
+    xy, part = shapely.get_coordinates(parts, return_index=True)
+    xy = np.ascontiguousarray(xy, dtype=np.float64)
+    if not np.isfinite(xy).all():
+        raise InputDataError("the ways contain NaN or infinite coordinates")
+    # drop repeated consecutive vertices of a part
+    keep = np.ones(len(part), dtype=bool)
+    keep[1:] = (part[1:] != part[:-1]) | (xy[1:, 0] != xy[:-1, 0]) | (xy[1:, 1] != xy[:-1, 1])
+    xy, part = xy[keep], part[keep]
+    # drop parts left with fewer than two vertices
+    nvert = np.bincount(part, minlength=len(parts))
+    ok = nvert[part] >= 2
+    xy, part = xy[ok], part[ok]
+    if len(part) == 0:
+        raise InputDataError("no usable walkable line left (all ways empty or a single point)")
+    return xy, part
+
+
+def _split_at_nodes(xy: np.ndarray,
+                    part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut the parts into edges at nodes (shared vertices and part ends).
+
+    Returns the node coordinates, each edge's end nodes, its geometry, and the vertex index
+    where each edge starts.
+    """
+    uxy, vid = _unique_rows(xy)
+    start = np.ones(len(part), dtype=bool)
+    start[1:] = part[1:] != part[:-1]
+    end = np.ones(len(part), dtype=bool)
+    end[:-1] = part[1:] != part[:-1]
+    count = np.bincount(vid, minlength=len(uxy))
+    is_node_v = count >= 2
+    is_node_v[vid[start | end]] = True
+    node_of_v = np.cumsum(is_node_v) - 1
+
+    # edges: consecutive node occurrences within the same part
+    occ = np.flatnonzero(is_node_v[vid])
+    same = part[occ[1:]] == part[occ[:-1]]
+    a, b = occ[:-1][same], occ[1:][same]
+    counts = b - a + 1
+    edge_of_vertex = np.repeat(np.arange(len(a)), counts)
+    first_slot = np.cumsum(counts) - counts
+    idx = np.arange(counts.sum()) - np.repeat(first_slot, counts) + np.repeat(a, counts)
+    geometry = shapely.linestrings(xy[idx], indices=edge_of_vertex)
+    edge_u = node_of_v[vid[a]].astype(np.int64)
+    edge_v = node_of_v[vid[b]].astype(np.int64)
+    return uxy[is_node_v], edge_u, edge_v, geometry, a
+
+
+def _log_components(graph: WalkGraph, comp: np.ndarray, n_comp: int) -> None:
+    n = graph.n_nodes
     logger.info(
         "walking graph: %d nodes, %d edges, %d components, main component %.1f%% of nodes",
         n,
-        n_edges,
+        graph.n_edges,
         n_comp,
         100.0 * graph.main_share,
     )
     if n_comp > 1:
-        second = int(np.sort(sizes)[-2])
+        second = int(np.sort(np.bincount(comp, minlength=n_comp))[-2])
         if second >= 0.05 * n:
             logger.warning(
                 "the second-largest walking component has %d nodes (%.0f%% of the graph); points "
@@ -307,4 +325,3 @@ def build_walk_graph(ways: gpd.GeoDataFrame) -> WalkGraph:
                 second,
                 100.0 * second / n,
             )
-    return graph

@@ -165,6 +165,54 @@ def _as_points(points: Any, crs: Any) -> np.ndarray:
     return arr.reshape(-1)
 
 
+SNAP_CHUNK = 200_000
+"""Points per nearest-edge query: bounds the memory of one query on a city of millions."""
+
+
+def _nearest_edges(tree: shapely.STRtree, geoms: np.ndarray,
+                   max_distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest edge within ``max_distance`` of each point (index, edge, distance), in chunks."""
+    qs, es, ds = [], [], []
+    for lo in range(0, len(geoms), SNAP_CHUNK):
+        (qi, ei), d = tree.query_nearest(geoms[lo:lo + SNAP_CHUNK], max_distance=max_distance,
+                                         return_distance=True, all_matches=False)
+        qs.append(qi + lo)
+        es.append(ei)
+        ds.append(d)
+    if not qs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(qs), np.concatenate(es), np.concatenate(ds)
+
+
+def _prefer_main_component(graph: WalkGraph, geoms: np.ndarray, edge: np.ndarray,
+                           dist: np.ndarray, status: np.ndarray, max_distance: float,
+                           on_fragment_distance: float) -> None:
+    """Move points snapped to a fragment onto the main component unless they lie on it.
+
+    Updates ``edge``, ``dist`` and ``status`` in place.
+    """
+    on_frag = np.flatnonzero((edge >= 0) & ~graph.edge_in_main[np.maximum(edge, 0)])
+    if not len(on_frag):
+        return
+    mi, me, md = _nearest_edges(graph.main_edge_tree, geoms[on_frag], max_distance)
+    main_edge = np.full(len(on_frag), -1, dtype=np.int64)
+    main_dist = np.full(len(on_frag), np.inf)
+    main_edge[mi] = graph.main_edge_ids[me]
+    main_dist[mi] = md
+    frag_dist = dist[on_frag]
+    # a tie with a main edge (or no real contact with the fragment) goes to the main edge
+    stays = (frag_dist <= on_fragment_distance) & (frag_dist < main_dist)
+    moves = ~stays & (main_edge >= 0)
+    lost = ~stays & (main_edge < 0)
+    status[on_frag[stays]] = ON_FRAGMENT
+    status[on_frag[moves]] = MOVED_OFF_FRAGMENT
+    edge[on_frag[moves]] = main_edge[moves]
+    dist[on_frag[moves]] = main_dist[moves]
+    status[on_frag[lost]] = ONLY_FRAGMENT
+    edge[on_frag[lost]] = -1
+    dist[on_frag[lost]] = np.nan
+
+
 def snap_points(
     graph: WalkGraph,
     points: Any,
@@ -217,36 +265,13 @@ def snap_points(
         return Snapped(edge, np.full(n, np.nan), dist, status)
 
     idx_present = np.flatnonzero(present)
-    (qi, ei), d = graph.edge_tree.query_nearest(
-        geoms[idx_present], max_distance=max_distance, return_distance=True, all_matches=False
-    )
+    qi, ei, d = _nearest_edges(graph.edge_tree, geoms[idx_present], max_distance)
     qi = idx_present[qi]
     edge[qi] = ei
     dist[qi] = d
     status[qi] = SNAPPED
-
     if main_component_only and not graph.edge_in_main.all():
-        on_frag = np.flatnonzero((edge >= 0) & ~graph.edge_in_main[np.maximum(edge, 0)])
-        if len(on_frag):
-            (mi, me), md = graph.main_edge_tree.query_nearest(
-                geoms[on_frag], max_distance=max_distance, return_distance=True, all_matches=False
-            )
-            main_edge = np.full(len(on_frag), -1, dtype=np.int64)
-            main_dist = np.full(len(on_frag), np.inf)
-            main_edge[mi] = graph.main_edge_ids[me]
-            main_dist[mi] = md
-            frag_dist = dist[on_frag]
-            # a tie with a main edge (or no real contact with the fragment) goes to the main edge
-            stays = (frag_dist <= on_fragment_distance) & (frag_dist < main_dist)
-            moves = ~stays & (main_edge >= 0)
-            lost = ~stays & (main_edge < 0)
-            status[on_frag[stays]] = ON_FRAGMENT
-            status[on_frag[moves]] = MOVED_OFF_FRAGMENT
-            edge[on_frag[moves]] = main_edge[moves]
-            dist[on_frag[moves]] = main_dist[moves]
-            status[on_frag[lost]] = ONLY_FRAGMENT
-            edge[on_frag[lost]] = -1
-            dist[on_frag[lost]] = np.nan
+        _prefer_main_component(graph, geoms, edge, dist, status, max_distance, on_fragment_distance)
 
     ok = edge >= 0
     offset = np.full(n, np.nan)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 import shapely
 from tqdm import tqdm
@@ -53,7 +54,7 @@ from geoplan.report._labels import (
 )
 from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import people_section
-from geoplan.report.static_maps import gap_svg
+from geoplan.report.static_maps import gap_svg, gap_view_box
 from geoplan.report.tables import population_known, weights_source, write_workbook
 
 if TYPE_CHECKING:
@@ -156,8 +157,10 @@ class _Context:
         self.sites = sites.table if sites is not None and len(sites) else None
         roads = layerset.layers.get("roads")
         self.roads = roads.geometry.to_numpy() if roads is not None and len(roads) else None
-        if self.roads is not None:
-            shapely.prepare(self.roads)
+        # indexes, so each thumbnail looks only at what lies near it (never the whole city)
+        self.road_tree = shapely.STRtree(self.roads) if self.roads is not None else None
+        self._gap_groups: dict[tuple[str, str], pd.DataFrame] | None = None
+        self._near: dict[tuple[str, str], tuple[np.ndarray, shapely.STRtree]] = {}
         self.provenance = _provenance(config)
         self.items = frame(coverage, "items")
         self.analysis = getattr(config, "name", None) or "geoplan"
@@ -173,8 +176,27 @@ class _Context:
             meta.get("population_note"), meta.get("population_source") or self.weights, lang)
         self.generated = datetime.now().strftime("%Y-%m-%d %H:%M")
 
-    def reached_area(self, sid: str) -> Any:
-        return self.coverage.reach_area(sid) if self.coverage is not None else None
+    def gaps_of(self, sid: str, district: str) -> pd.DataFrame:
+        """The gap rows of one standard in one district (grouped once for all pages)."""
+        assert self.gaps is not None
+        if self._gap_groups is None:
+            g = self.gaps
+            self._gap_groups = {(str(a), str(b)): part for (a, b), part in
+                                g.groupby([g["standard"].astype(str), g["district"].astype(str)])}
+        return self._gap_groups.get((sid, district), self.gaps.iloc[0:0])
+
+    def near(self, what: str, sid: str, view: Any) -> list[Any]:
+        """Reach-area parts (``what="reach"``) or facility points of ``sid`` meeting ``view``."""
+        key = (what, sid)
+        if key not in self._near:
+            frame_ = (getattr(self.coverage, "reach_areas", None) if what == "reach"
+                      else self.facilities)
+            geoms = np.zeros(0, dtype=object)
+            if frame_ is not None and len(frame_) and "standard" in frame_:
+                geoms = frame_.loc[frame_["standard"].astype(str) == sid].geometry.to_numpy()
+            self._near[key] = (geoms, shapely.STRtree(geoms))
+        geoms, tree = self._near[key]
+        return list(geoms[np.sort(tree.query(view))]) if len(geoms) else []
 
 
 def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
@@ -245,28 +267,24 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
     }
     if ctx.gaps is None:
         return entry
-    g = ctx.gaps.loc[(ctx.gaps["standard"].astype(str) == sid)
-                     & (ctx.gaps["district"].astype(str) == district)]
+    g = ctx.gaps_of(sid, district)
     if "view" in g:
         chosen = g.loc[g["view"] == ctx.gap_view]
         view = ctx.gap_view if len(chosen) else "buffer"
         g = chosen if len(chosen) else g.loc[g["view"] == "buffer"]
         entry["gap_view"] = lab.get(f"view_{view}", view)
     g = g.sort_values("rank").head(N_GAPS) if "rank" in g else g.head(N_GAPS)
-    reached = ctx.reached_area(sid)
-    fac = ctx.facilities
-    fac_pts = (list(fac.loc[fac["standard"].astype(str) == sid].geometry)
-               if fac is not None and "standard" in fac else [])
     for _, gap in g.iterrows():
         rank = int(plain(gap.get("rank")) or 0)
         caption = lab["gap_caption"].format(rank=rank)
         area = plain(gap.get("area_m2"))
         roads: list[Any] = []
-        if ctx.roads is not None:
-            view = shapely.buffer(shapely.envelope(gap.geometry), 600)
-            roads = list(ctx.roads[shapely.intersects(ctx.roads, view)])
-        svg = gap_svg(gap.geometry, district=geom, roads=roads, facilities=fac_pts,
-                      reached=reached,
+        view = gap_view_box(gap.geometry)
+        if ctx.road_tree is not None and ctx.roads is not None:
+            roads = list(ctx.roads[np.sort(ctx.road_tree.query(view, predicate="intersects"))])
+        svg = gap_svg(gap.geometry, district=geom, roads=roads,
+                      facilities=ctx.near("facilities", sid, view),
+                      reached=ctx.near("reach", sid, view),
                       caption=f"{caption} · {fmt_number((area or 0) / 10_000, 1)} "
                       f"{'公顷' if ctx.lang == 'zh' else 'ha'}",
                       scale_label=lab["scale_m"], north=lab["north"])

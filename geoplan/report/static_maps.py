@@ -91,13 +91,24 @@ def _nice_length(span: float) -> float:
     return float(base)
 
 
+def gap_view_box(gap: BaseGeometry, size_in: tuple[float, float] = (3.2, 2.6)) -> BaseGeometry:
+    """The rectangle a gap thumbnail shows: the gap, padded, at the figure's aspect ratio."""
+    minx, miny, maxx, maxy = gap.bounds
+    span = max(maxx - minx, maxy - miny, 150.0)
+    pad = span * 0.35
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    half_h = span / 2 + pad
+    half_w = half_h * size_in[0] / size_in[1]
+    return shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+
+
 def gap_svg(
     gap: BaseGeometry,
     *,
     district: BaseGeometry | None = None,
     roads: Sequence[BaseGeometry] = (),
     facilities: Sequence[BaseGeometry] = (),
-    reached: BaseGeometry | None = None,
+    reached: BaseGeometry | Sequence[BaseGeometry] | None = None,
     caption: str = "",
     scale_label: str = "{n} m",
     north: str = "N",
@@ -114,7 +125,8 @@ def gap_svg(
     roads, facilities
         Road lines and facility points near the gap (same CRS); clipped to the view.
     reached
-        The area already served (drawn lightly), if known.
+        The area already served (drawn lightly), if known: one geometry or its parts (such as
+        the per-district reach areas near the gap).
     caption
         Text drawn in the top-left corner (Chinese is fine: it stays text).
     scale_label
@@ -127,14 +139,10 @@ def gap_svg(
     str
         SVG markup with element ids made unique, ready to inline in HTML.
     """
-    minx, miny, maxx, maxy = gap.bounds
-    span = max(maxx - minx, maxy - miny, 150.0)
-    pad = span * 0.35
+    view = gap_view_box(gap, size_in)
+    minx, miny, maxx, maxy = view.bounds
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    aspect = size_in[0] / size_in[1]
-    half_h = (span / 2 + pad)
-    half_w = half_h * aspect
-    view = shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    half_w, half_h = (maxx - minx) / 2, (maxy - miny) / 2
 
     with matplotlib.rc_context(cast(Any, _RC)), warnings.catch_warnings():
         # layout may measure CJK text with a font that lacks it; the browser draws the text
@@ -150,9 +158,11 @@ def gap_svg(
         frame = _polygon_path(view)
         if frame is not None:
             ax.add_patch(PathPatch(frame, facecolor="#f4f2ec", edgecolor="none"))
-        if reached is not None and not reached.is_empty:
-            _draw_polygons(ax, [shapely.intersection(reached, view)], facecolor="#4575b4",
-                           alpha=0.18, edgecolor="none")
+        parts = ([reached] if isinstance(reached, BaseGeometry) else list(reached or ()))
+        parts = [p for p in parts if p is not None and not p.is_empty]
+        if parts:  # each part clipped on its own: parts of neighbouring districts may touch
+            _draw_polygons(ax, [shapely.intersection(p, view) for p in parts],
+                           facecolor="#4575b4", alpha=0.18, edgecolor="none")
         clipped_roads = [shapely.intersection(r, view) for r in roads]
         _draw_lines(ax, clipped_roads, colors="#9a9a9a", linewidths=0.8)
         _draw_polygons(ax, [gap], facecolor="#54278f", alpha=0.55, edgecolor="#54278f",

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from geoplan._errors import ResultSchemaError
 from geoplan.results._schema import Column, Schema
@@ -136,6 +137,8 @@ REACHED = Schema("coverage.reached", (
 
 REACH_AREAS = Schema("coverage.reach_areas", (
     Column("standard", "str", "", "Standard id."),
+    Column("district", "str", "", "District the part lies in (its part of the reach, clipped "
+           "to the district)."),
 ), geometry="Polygon")
 
 FACILITIES = Schema("coverage.facilities", (
@@ -171,8 +174,8 @@ class CoverageResult:
     reached
         Walked network within each standard's radius (:data:`REACHED`).
     reach_areas
-        One polygon per standard: the reached edges buffered (:data:`REACH_AREAS`), drawn by
-        the map and the reports.
+        One polygon per standard and district: the reached edges buffered and clipped to the
+        district (:data:`REACH_AREAS`), drawn by the map and the reports.
     facilities
         The facilities each standard used, as points (:data:`FACILITIES`).
     districts
@@ -231,7 +234,20 @@ class CoverageResult:
         if problems:
             raise ResultSchemaError(problems)
 
-    def reach_area(self, standard: str) -> Any:
-        """The walking reach of ``standard`` as one (Multi)Polygon, or None."""
-        mine = self.reach_areas.loc[self.reach_areas["standard"] == standard]
-        return mine.geometry.iloc[0] if len(mine) else None
+    def reach_area(self, standard: str, district: str | None = None) -> Any:
+        """The walking reach of ``standard`` as one (Multi)Polygon, or None.
+
+        With ``district``, that district's part. Without, the parts of every district gathered
+        into one MultiPolygon, not dissolved (neighbouring parts meet along district lines):
+        fit for drawing; use the per-district parts for overlay.
+        """
+        ra = self.reach_areas
+        mine = ra.loc[ra["standard"] == standard]
+        if district is not None and "district" in mine.columns:
+            mine = mine.loc[mine["district"].astype(str) == str(district)]
+        if not len(mine):
+            return None
+        if len(mine) == 1:
+            return mine.geometry.iloc[0]
+        parts = shapely.get_parts(mine.geometry.to_numpy())
+        return shapely.multipolygons(parts[shapely.get_type_id(parts) == 3])

@@ -1,0 +1,106 @@
+"""Compare two ``geoplan run`` output folders: same shares, gaps, sites and dead ends to 1e-9.
+
+Usage::
+
+    python benchmarks/compare_runs.py BASELINE_DIR NEW_DIR
+
+Tables (coverage.csv, sites.csv, deadends.csv) must match cell by cell: text exactly, numbers
+to 1e-9 (relative, or absolute below 1). The GeoPackage layers (gaps, street gaps, facilities,
+reached edges, suggested sites, dead ends) must have the same rows with the same attributes and
+geometries whose symmetric difference is at most 1e-9 of their size. Exit code 0 when all match.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+TOL = 1e-9
+
+
+def _close(a: pd.Series, b: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+        x, y = a.to_numpy(float), b.to_numpy(float)
+        return bool(np.allclose(x, y, rtol=TOL, atol=TOL, equal_nan=True))
+    return bool((a.fillna("").astype(str).to_numpy() == b.fillna("").astype(str).to_numpy()).all())
+
+
+def compare_table(a: pd.DataFrame, b: pd.DataFrame, name: str) -> list[str]:
+    """Problems between two tables (same columns, rows, values to 1e-9)."""
+    gone = [c for c in a.columns if c not in b.columns]
+    if gone:
+        return [f"{name}: columns missing: {gone}"]
+    added = [c for c in b.columns if c not in a.columns]
+    if added:
+        print(f"note: {name}: new columns {added} (not compared)")
+    if len(a) != len(b):
+        return [f"{name}: {len(a)} rows vs {len(b)}"]
+    return [f"{name}: column {c} differs" for c in a.columns if not _close(a[c], b[c])]
+
+
+def _geom_ok(a: np.ndarray, b: np.ndarray) -> bool:
+    if len(a) != len(b):
+        return False
+    a = np.asarray(a, dtype=object)
+    b = np.asarray(b, dtype=object)
+    ta, tb = shapely.get_type_id(a), shapely.get_type_id(b)
+    if (ta != tb).any():
+        return False
+    if (ta == 0).all():  # points
+        return bool(np.allclose(shapely.get_coordinates(a), shapely.get_coordinates(b), atol=1e-6))
+    size = np.where(np.isin(ta, [3, 6]), shapely.area(a), shapely.length(a))
+    if np.isin(ta, [3, 6]).all():
+        diff = shapely.area(shapely.symmetric_difference(a, b))
+    else:
+        diff = shapely.length(shapely.symmetric_difference(a, b))
+    return bool((diff <= np.maximum(size, 1.0) * 1e-9 + 1e-6).all())
+
+
+def compare_gpkg(a: Path, b: Path) -> list[str]:
+    """Problems between the layers of two GeoPackages."""
+    out = []
+    la = {n for n, _ in pyogrio.list_layers(a)}
+    lb = {n for n, _ in pyogrio.list_layers(b)}
+    if la != lb:
+        out.append(f"{a.name}: layers differ: {sorted(la ^ lb)}")
+    for layer in sorted(la & lb):
+        ga = pyogrio.read_dataframe(a, layer=layer)
+        gb = pyogrio.read_dataframe(b, layer=layer)
+        cols = [c for c in ga.columns if c != "geometry"]
+        out += compare_table(pd.DataFrame(ga[cols]),
+                             pd.DataFrame(gb[[c for c in gb.columns if c != "geometry"]]),
+                             f"{a.name}:{layer}")
+        if not _geom_ok(ga.geometry.to_numpy(), gb.geometry.to_numpy()):
+            out.append(f"{a.name}:{layer}: geometries differ")
+    return out
+
+
+def compare(base: Path, new: Path) -> list[str]:
+    """Every difference between the outputs in ``base`` and ``new``."""
+    problems = []
+    for csv in ("coverage.csv", "sites.csv", "deadends.csv"):
+        if (base / csv).exists():
+            problems += compare_table(pd.read_csv(base / csv), pd.read_csv(new / csv), csv)
+    for gpkg in ("coverage.gpkg", "sites.gpkg", "deadends.gpkg"):
+        if (base / gpkg).exists():
+            problems += compare_gpkg(base / gpkg, new / gpkg)
+    return problems
+
+
+def main() -> int:
+    """Compare and print; exit 1 on any difference."""
+    base, new = Path(sys.argv[1]), Path(sys.argv[2])
+    problems = compare(base, new)
+    for p in problems:
+        print(p)
+    print("same outputs" if not problems else f"{len(problems)} differences")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

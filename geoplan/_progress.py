@@ -1,0 +1,34 @@
+"""Progress bars for long steps: on for an interactive run, quiet in CI and in libraries.
+
+The command line decides once (a terminal, no ``CI``, no ``GEOPLAN_NO_PROGRESS``) and
+:func:`geoplan.pipeline.run_analysis` passes that on with :func:`set_progress`; steps deep in
+the library then wrap their long loops in :func:`bar` without threading a flag through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from tqdm.auto import tqdm
+
+__all__ = ["bar", "progress_on", "set_progress"]
+
+T = TypeVar("T")
+_STATE = {"on": False}
+
+
+def set_progress(on: bool) -> None:
+    """Turn progress bars on or off for this process."""
+    _STATE["on"] = bool(on)
+
+
+def progress_on() -> bool:
+    """Whether progress bars are shown."""
+    return _STATE["on"]
+
+
+def bar(iterable: Iterable[T], desc: str, unit: str = "item", total: int | None = None) -> tqdm:
+    """``iterable`` wrapped in a progress bar with counts (silent unless progress is on)."""
+    return tqdm(iterable, desc=desc, unit=unit, total=total, disable=not _STATE["on"],
+                leave=False)
