@@ -94,13 +94,13 @@ def test_indicators_by_hand():
     # green: 10,000 + 20,000 m² of 1 km² = 3 % against a configured 2 %
     assert t.loc["green_space_ratio", "value"] == pytest.approx(0.03)
     assert t.loc["green_space_ratio", "status"] == "pass"
-    assert t.loc["green_coverage", "status"] == "n/a"
+    assert t.loc["green_coverage", "status"] == "no data"
     # roads: 1000 m × 21 m + 500 m × 10.5 m (one way) + 300 m inside × 7 m = 28,350 m²
     assert t.loc["road_area_per_person", "value"] == pytest.approx(28.35)
     assert t.loc["road_area_per_person", "status"] == "pass"
     # without people the per-person figures are n/a, never area
     none = measure_indicators(ls, None).table.set_index("indicator")
-    assert none.loc["park_area_per_person", "status"] == "n/a"
+    assert none.loc["park_area_per_person", "status"] == "no data"
     assert math.isnan(none.loc["road_area_per_person", "value"])
 
 
