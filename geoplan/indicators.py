@@ -116,7 +116,7 @@ def ratio_rows(district: list[str], indicator: str, numerator: np.ndarray,
     >>> rows = ratio_rows(["A", "B"], "park_area_per_person", np.array([90.0, 5.0]),
     ...                   np.array([10.0, np.nan]), 8.0, np.array([False, True]), ["", ""])
     >>> [(r["value"], r["status"]) for r in rows]
-    [(9.0, 'pass'), (nan, 'n/a')]
+    [(9.0, 'pass'), (nan, 'no data')]
     """
     name, _, unit, source = DEFAULT_TARGETS[indicator]
     value = np.divide(numerator, denominator, out=np.full(len(district), np.nan),
@@ -125,9 +125,9 @@ def ratio_rows(district: list[str], indicator: str, numerator: np.ndarray,
     for i, d in enumerate(district):
         ok = bool(np.isfinite(value[i]))
         rows.append({
-            "district": d, "indicator": indicator, "name_zh": name, "value": value[i],
+            "district": d, "indicator": indicator, "name_zh": name, "value": float(value[i]),
             "unit": unit, "target": float(target), "target_source": source,
-            "status": ("pass" if value[i] >= target else "fail") if ok else "n/a",
+            "status": ("pass" if value[i] >= target else "fail") if ok else "no data",
             "numerator": float(numerator[i]), "denominator": float(denominator[i]),
             "partial": bool(partial[i]), "note": notes[i],
         })
@@ -145,7 +145,7 @@ def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
         ``roads``).
     residents
         The census estimate per district (:data:`geoplan.results.RESIDENTS`), or None when the
-        run has no people: the per-person figures are then n/a.
+        run has no people: the per-person figures are then "no data".
     targets
         Indicator id -> target, overriding :data:`DEFAULT_TARGETS`.
 
@@ -165,7 +165,7 @@ def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
         people = residents.set_index("district")["residents_inside"].reindex(names).to_numpy(dtype=float)
     part = [f"covers only the {s:.0%} of the district inside the data" if p else "whole district"
             for s, p in zip(share, partial, strict=True)]
-    no_people = "" if np.isfinite(people).any() else "; no population source: n/a"
+    no_people = "" if np.isfinite(people).any() else "; no population source: no figure"
     est = ["; residents are the census estimate for that part" if p else "" for p in partial]
     parks = layerset["parks"].geometry.to_numpy()
     green = layerset["green_space"].geometry.to_numpy()

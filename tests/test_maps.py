@@ -183,5 +183,5 @@ def test_population_by_land_area_in_popups(results):
     assert '"gap_pop_txt": "\\u2014"' in page or '"gap_pop_txt": "—"' in page
     assert '"pop_txt": "\\u2014"' in page or '"pop_txt": "—"' in page
     people = render_map(build_map(layerset, coverage, deadends))
-    assert has(people, "人口覆盖率（缓冲区）（权重：住宅建筑面积）")
+    assert has(people, "人口覆盖率（缓冲区）（权重：第七次人口普查（按住宅分配））")
     assert '"gap_pop_txt": "600"' in people

@@ -94,11 +94,29 @@ def test_indicators_by_hand():
     # green: 10,000 + 20,000 m² of 1 km² = 3 % against a configured 2 %
     assert t.loc["green_space_ratio", "value"] == pytest.approx(0.03)
     assert t.loc["green_space_ratio", "status"] == "pass"
-    assert t.loc["green_coverage", "status"] == "n/a"
+    assert t.loc["green_coverage", "status"] == "no data"
     # roads: 1000 m × 21 m + 500 m × 10.5 m (one way) + 300 m inside × 7 m = 28,350 m²
     assert t.loc["road_area_per_person", "value"] == pytest.approx(28.35)
     assert t.loc["road_area_per_person", "status"] == "pass"
     # without people the per-person figures are n/a, never area
     none = measure_indicators(ls, None).table.set_index("indicator")
-    assert none.loc["park_area_per_person", "status"] == "n/a"
+    assert none.loc["park_area_per_person", "status"] == "no data"
     assert math.isnan(none.loc["road_area_per_person", "value"])
+
+
+def test_configured_age_shares_and_indicator_targets(tmp_path):
+    from geoplan._errors import ConfigError
+    from geoplan.config import config_from_dict
+    from geoplan.coverage.people import _ages
+
+    raw = {"name": "x", "city": "成都", "districts": {"path": str(tmp_path / "d.geojson")},
+           "demand": {"schools": {"age_share_primary": 0.06, "age_share_source": "my survey"}},
+           "indicators": {"park_area_per_person": 12}}
+    cfg = config_from_dict(raw, base_dir=tmp_path, check_files=False)
+    ages = _ages(cfg.demand)
+    assert ages.primary == 0.06 and ages.junior == pytest.approx(0.1328 * 3 / 15)
+    assert "my survey" in ages.source
+    assert cfg.indicators == {"park_area_per_person": 12.0}
+    with pytest.raises(ConfigError, match="indicators"):
+        config_from_dict({**raw, "indicators": {"parks_per_person": 1}}, base_dir=tmp_path,
+                         check_files=False)

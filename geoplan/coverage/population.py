@@ -111,8 +111,8 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
     buildings = layers["buildings"]
     levels = float(getattr(settings, "default_levels", 6.0))
     w, coverage = building_weights(demand, buildings, levels)
-    if mode in ("auto", "census") and getattr(settings, "population_census", True):
-        city = getattr(settings, "census_city", None)
+    city = getattr(settings, "census_city", None)
+    if mode in ("auto", "census") and getattr(settings, "population_census", True) and city:
         on_land, _ = building_weights(demand, buildings, levels, nearest=False)
         spread = census_weights(demand, on_land, layers["districts"].reset_index(drop=True), city)
         if spread is not None:
@@ -122,11 +122,13 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
                     "inside the data: estimate = census density × area inside")
             logger.info("population weights: %s", note)
             return PopulationWeights(spread.weights, "census", note, True, spread.table)
-        why = f"no 2020 census figure for the districts of {city or 'the city (config city: not set)'}"
-    elif mode == "census":
+        why = f"no 2020 census figure for the districts of {city}"
+    elif not getattr(settings, "population_census", True):
         why = "demand.population_census is off"
+    elif not city:
+        why = "no city to look the census up for (config 'city')"
     else:
-        why = "no census or raster chosen"
+        why = f"demand.population_weight is {mode!r}"
     if mode == "census":
         raise InputDataError(f"demand.population_weight is 'census' but {why}")
     if mode in ("auto", "buildings") and (mode == "buildings" or coverage >= MIN_BUILDING_COVERAGE):

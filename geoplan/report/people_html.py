@@ -21,7 +21,7 @@ _TEXT: dict[str, dict[str, Any]] = {
                     "步行可达学位", "学位缺口"],
         "primary": "小学（6–11岁）", "junior": "初中（12–14岁）",
         "ind_headers": ["指标", "数值", "目标", "是否达标", "说明"],
-        "pass": "达标", "fail": "未达标", "n/a": "无数据",
+        "pass": "达标", "fail": "未达标", "no data": "无数据",
     },
     "en": {
         "title": "People, school-age children and school seats",
@@ -34,7 +34,7 @@ _TEXT: dict[str, dict[str, Any]] = {
                     "Beyond radius (walking)", "Seats within walking reach", "Seat gap"],
         "primary": "primary (6–11)", "junior": "junior (12–14)",
         "ind_headers": ["Indicator", "Value", "Target", "Status", "Note"],
-        "pass": "pass", "fail": "fail", "n/a": "n/a",
+        "pass": "pass", "fail": "fail", "no data": "no data",
     },
 }
 

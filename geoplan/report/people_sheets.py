@@ -21,11 +21,11 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 _TITLES = {
     "zh": {"residents": "常住人口（普查）", "children": "学龄儿童与学位", "indicators": "人均指标",
-           "estimate": "估算", "census": "普查总数", "pass": "达标", "fail": "未达标", "n/a": "无数据",
+           "estimate": "估算", "census": "普查总数", "pass": "达标", "fail": "未达标", "no data": "无数据",
            "primary": "小学（6–11岁）", "junior": "初中（12–14岁）"},
     "en": {"residents": "Residents (census)", "children": "Children and seats",
            "indicators": "Per-person indicators", "estimate": "estimate", "census": "census total",
-           "pass": "pass", "fail": "fail", "n/a": "n/a",
+           "pass": "pass", "fail": "fail", "no data": "no data",
            "primary": "primary (ages 6–11)", "junior": "junior (ages 12–14)"},
 }
 

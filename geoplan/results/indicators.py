@@ -21,7 +21,7 @@ INDICATORS = Schema("indicators.table", (
     Column("unit", "str", "", "m2_per_person or share."),
     Column("target", "float", "m²/person or share 0–1", "The target (a minimum)."),
     Column("target_source", "str", "", "Document that sets the target."),
-    Column("status", "str", "", "pass, fail, or n/a (no figure)."),
+    Column("status", "str", "", "pass, fail, or 'no data' (no figure)."),
     Column("numerator", "float", "m²", "Park, green or road area measured inside the data."),
     Column("denominator", "float", "people or m²", "Residents inside the data, or the area "
            "inside the data."),
