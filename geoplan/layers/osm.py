@@ -23,6 +23,9 @@ from geoplan._errors import InputDataError
 
 logger = logging.getLogger(__name__)
 
+MIN_WAYS_FOR_ESTIMATE = 50
+"""Below this many ways, a headerless complete-ways file's extent is the box of all its nodes."""
+
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".pbf", ".osm.pbf", ".xml", ".osm.xml")
 
 
@@ -398,8 +401,8 @@ def derive_extent(
     says; the file's bounds header; otherwise, for an extract cut with complete ways, the
     smallest box that still holds at least one node of every way and every standalone
     point (a way crossing the edge keeps its nodes outside, but at least one lies inside);
-    when that box covers under half of the box of all nodes (too few ways to bound the edge),
-    the box of all nodes.
+    with fewer than :data:`MIN_WAYS_FOR_ESTIMATE` ways (too few to bound the edge), the box
+    of all nodes.
 
     Returns
     -------
@@ -422,9 +425,7 @@ def derive_extent(
     if header is not None:
         logger.info("%s: extent from the file's bounds header", path.name)
         return header, ""
-    estimate = _inner_box(collector, lines)
-    if estimate is not None and estimate.area < 0.5 * nodes_box.area:
-        estimate = None  # too few ways to bound the edge (a small hand-made file): all nodes
+    estimate = _inner_box(collector, lines) if len(lines) >= MIN_WAYS_FOR_ESTIMATE else None
     if estimate is None:
         return nodes_box, (f"{path.name} has no bounds header: using the extent of all its "
                            "nodes. Set osm.bounds in the config to give the extract's edge exactly.")
