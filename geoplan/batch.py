@@ -32,8 +32,8 @@ from typing import Any
 
 import pandas as pd
 
-from geoplan import __version__
 from geoplan._io import ensure_writable_dir, write_csv
+from geoplan._version import __version__
 from geoplan.config import AnalysisConfig
 from geoplan.layers.districts import read_districts
 

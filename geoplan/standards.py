@@ -25,6 +25,22 @@ from geoplan._errors import ConfigError, StandardError
 from geoplan.vocab import DemandKind
 
 
+def default_min_items(n_items: int) -> int:
+    """The default k of "at least k of n": all but one item (1 when n is 1 or 2… n−1 ≥ 1).
+
+    Parameters
+    ----------
+    n_items
+        Number of items in the basket.
+
+    Returns
+    -------
+    int
+        ``max(n_items - 1, 1)`` (0 for an empty basket).
+    """
+    return 0 if n_items <= 0 else max(n_items - 1, 1)
+
+
 class StandardsChoice(Protocol):
     """What :func:`check_config_standards` reads of a config (an
     :class:`~geoplan.config.AnalysisConfig` has all three)."""
@@ -187,8 +203,6 @@ class Standard(BaseModel):
     @property
     def k_of_n(self) -> int:
         """The k of "at least k of n items" (``min_items``, default all but one)."""
-        from geoplan.coverage.baskets import default_min_items
-
         n = len(self.facility_sets)
         return self.min_items if self.min_items is not None else default_min_items(n)
 

@@ -33,7 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from geoplan.standards import default_min_items
+
 __all__ = ["BasketFlags", "basket_flags", "default_min_items"]
+
 
 
 @dataclass(frozen=True)
@@ -45,22 +48,6 @@ class BasketFlags:
     n_reached: NDArray[np.int64]
     n_with_data: int
     k: int
-
-
-def default_min_items(n_items: int) -> int:
-    """The default k of "at least k of n": all but one item (1 when n is 1 or 2… n−1 ≥ 1).
-
-    Parameters
-    ----------
-    n_items
-        Number of items in the basket.
-
-    Returns
-    -------
-    int
-        ``max(n_items - 1, 1)`` (0 for an empty basket).
-    """
-    return 0 if n_items <= 0 else max(n_items - 1, 1)
 
 
 def basket_flags(reached: ArrayLike, has_data: ArrayLike, k: int) -> BasketFlags:
