@@ -56,7 +56,6 @@ def run_scenario(config: AnalysisConfig, name: str, standards: Sequence[Standard
     """Measure coverage without and with scenario ``name``; return :func:`compare`'s table."""
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
-
     from geoplan.layers.checks import require_walkways
 
     planned = scenario_config(config, name)

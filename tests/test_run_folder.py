@@ -197,3 +197,19 @@ def test_orphans_of_killed_runs_are_removed(tmp_path: Path) -> None:
         run.commit()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert sorted(p.name for p in target.iterdir()) == [RUN_JSON]
+
+
+def test_disk_full_message_from_a_real_failed_write(tmp_path: Path) -> None:
+    """ENOSPC from a real write (to /dev/full) inside an atomic write names the file."""
+    from geoplan._errors import OutputError
+    from geoplan._io import atomic_path
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with pytest.raises(OutputError, match=r"disk full while writing .*coverage\.csv"), \
+            atomic_path(tmp_path / "coverage.csv") as tmp:
+        tmp.write_text("partial", encoding="utf-8")
+        with open("/dev/full", "wb") as fh:
+            fh.write(b"x" * 100_000)
+            fh.flush()
+    assert list(tmp_path.iterdir()) == []
