@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import jinja2
 import pandas as pd
 import shapely
