@@ -213,3 +213,24 @@ def test_disk_full_message_from_a_real_failed_write(tmp_path: Path) -> None:
             fh.write(b"x" * 100_000)
             fh.flush()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_partial_commands_add_to_the_same_analysis_only(tmp_path: Path) -> None:
+    """``layers`` then ``coverage`` of one analysis fill one folder; another analysis replaces it."""
+    from geoplan.cli import main
+
+    config = make_world(tmp_path / "city")
+    out = tmp_path / "out"
+    assert main(["layers", str(config), "--out", str(out), "-q"]) == 0
+    assert main(["coverage", str(config), "--out", str(out), "-q"]) == 0
+    record = consistent(out)
+    assert record["command"] == "coverage"
+    assert {"layers.gpkg", "layers.csv", "coverage.csv", "coverage.gpkg"} <= {
+        f["path"] for f in record["files"]}
+    assert sorted(record["kept_from_the_previous_run_of_this_analysis"]) == ["layers.csv",
+                                                                             "layers.gpkg"]
+    other = make_world(tmp_path / "other", config={"name": "另一个分析"})
+    assert main(["layers", str(other), "--out", str(out), "-q"]) == 0
+    record = consistent(out)
+    assert {f["path"] for f in record["files"]} == {"layers.gpkg", "layers.csv"}
+    assert not (out / "coverage.csv").exists()

@@ -84,7 +84,7 @@ def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | N
         )
     x = pd.to_numeric(frame[lon], errors="coerce")
     y = pd.to_numeric(frame[lat], errors="coerce")
-    _check_coordinates(path, x, y, lon, lat, geographic=geographic)
+    _check_coordinates(path, x, y, str(lon), str(lat), geographic=geographic)
     bad = x.isna() | y.isna()
     if bad.any():
         logger.warning("%s: %d row(s) without numeric coordinates rejected", path, int(bad.sum()))
