@@ -77,8 +77,10 @@ def sha256_file(path: Path) -> str:
 
 
 def _is_known(name: str) -> bool:
+    """Whether ``name`` is something geoplan writes (other hidden files, .git and the like,
+    are the user's)."""
     return (name in KNOWN_OUTPUTS or (name.startswith("scenario_") and name.endswith(".csv"))
-            or name.startswith("."))
+            or (name.startswith(".") and (".tmp-" in name or name.startswith(".geoplan-"))))
 
 
 def config_inputs(config: AnalysisConfig) -> list[tuple[str, Path]]:

@@ -167,6 +167,7 @@ def test_lock_in_process_and_foreign_files_kept(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.mkdir()
     (target / "my notes.txt").write_text("mine", encoding="utf-8")
+    (target / ".git").mkdir()
     (target / "layer_issues.csv").write_text("stale", encoding="utf-8")
     with OutputRun(target, command="test") as run:
         with pytest.raises(OutputBusyError, match="another geoplan run"), \
@@ -176,6 +177,7 @@ def test_lock_in_process_and_foreign_files_kept(tmp_path: Path) -> None:
         final = run.commit([run.path / "layers.csv"])
     assert final == [target / "layers.csv"]
     assert (target / "my notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (target / ".git").is_dir()
     assert not (target / "layer_issues.csv").exists()
     record = json.loads((target / RUN_JSON).read_text(encoding="utf-8"))
     assert [f["path"] for f in record["files"]] == ["layers.csv"]
