@@ -203,7 +203,7 @@ def _read_frame(gpkg: Path, spec: dict[str, JSONValue]) -> gpd.GeoDataFrame:
             data[str(col)] = pd.Series([None if v is None or v is np.nan or _is_missing(v)
                                         else json.loads(v) for v in values], dtype=object)
         else:
-            data[str(col)] = pd.Series(values.to_numpy()).astype(pd.api.types.pandas_dtype(str(dtype)))
+            data[str(col)] = pd.Series(values.to_numpy()).astype(str(dtype))
     index = None
     if spec.get("index"):
         index = pd.Index([_unjson(json.loads(v)) for v in raw["ix"]])
