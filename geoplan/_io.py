@@ -42,9 +42,12 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
             raise OutputError(f"nothing was written for {shown_path(target)}")
         os.replace(tmp, target)
     except BaseException as exc:
+        # GDAL's GeoPackage writer may report a full disk only as a broken database: look at
+        # the free space before the half file is removed
+        full = isinstance(exc, Exception) and (_disk_full(exc) or _nearly_full(target.parent))
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        if _disk_full(exc):
+        if full:
             raise OutputError(
                 f"disk full while writing {shown_path(target)}: free some space or choose "
                 "another folder with --out"
@@ -75,13 +78,23 @@ def shown_path(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _nearly_full(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has less than 64 kB left."""
+    try:
+        stat = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return False
+    return stat.f_bavail * stat.f_frsize < 64 * 1024
+
+
 def _disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (an OSError, or a GDAL/openpyxl error wrapping one) means the disk is full."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
-        if "No space left on device" in str(seen) or "Disk full" in str(seen):
+        text = str(seen).lower()
+        if "no space left on device" in text or "disk full" in text or "disk is full" in text:
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -77,8 +77,10 @@ def sha256_file(path: Path) -> str:
 
 
 def _is_known(name: str) -> bool:
+    """Whether ``name`` is something geoplan writes (other hidden files, .git and the like,
+    are the user's)."""
     return (name in KNOWN_OUTPUTS or (name.startswith("scenario_") and name.endswith(".csv"))
-            or name.startswith("."))
+            or (name.startswith(".") and (".tmp-" in name or name.startswith(".geoplan-"))))
 
 
 def config_inputs(config: AnalysisConfig) -> list[tuple[str, Path]]:
@@ -115,8 +117,12 @@ class OutputRun:
 
     def __init__(self, target: str | os.PathLike[str], *, command: str,
                  config: AnalysisConfig | None = None,
-                 extra_inputs: Iterable[tuple[str, Path]] = ()) -> None:
+                 extra_inputs: Iterable[tuple[str, Path]] = (),
+                 keep_same_analysis: bool = False) -> None:
         self.target = Path(target).resolve()
+        self.keep_same_analysis = keep_same_analysis
+        self.carried: list[str] = []
+        self._inputs: tuple[object, list[dict[str, object]]] | None = None
         self.command = command
         self.config = config
         self.extra_inputs = list(extra_inputs)
@@ -187,6 +193,8 @@ class OutputRun:
             self.path.mkdir()
             register_staging(self.path, self.target)
             _check_writable(self.path, self.target)
+            if self.keep_same_analysis:
+                self._carry_over()
         except BaseException:
             self._discard()
             raise
@@ -219,6 +227,45 @@ class OutputRun:
                     orphan.unlink()
                     logger.info("removed %s, left by an interrupted run", orphan)
 
+    def _input_record(self) -> tuple[object, list[dict[str, object]]]:
+        if self._inputs is None:
+            inputs = list(config_inputs(self.config)) if self.config is not None else []
+            inputs += self.extra_inputs
+            config_file = None
+            source = self.config.source_file if self.config is not None else None
+            if source is not None and source.is_file():
+                config_file = {"path": str(source), "sha256": sha256_file(source)}
+            self._inputs = (config_file, [_file_entry(Path(p), role=role) for role, p in inputs
+                                          if Path(p).is_file()])
+        return self._inputs
+
+    def _carry_over(self) -> None:
+        """Start from the previous output when it is of the same analysis (same geoplan, config
+        and input files): a partial command (``map``, ``report`` …) then adds to a ``run``'s
+        folder instead of replacing it; output of another analysis is never kept."""
+        previous = self.target / RUN_JSON
+        if not previous.is_file():
+            return
+        try:
+            record = json.loads(previous.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        config_file, inputs = self._input_record()
+        if not isinstance(record, dict) or (record.get("geoplan"), record.get("config"),
+                                            record.get("inputs")) != (__version__, config_file,
+                                                                      inputs):
+            logger.info("%s holds another analysis' output; it is replaced as a whole", self.target)
+            return
+        for entry in self.target.iterdir():
+            if entry.name == RUN_JSON or entry.name.startswith(".") or not _is_known(entry.name):
+                continue
+            dest = self.path / entry.name
+            if entry.is_dir():
+                shutil.copytree(entry, dest, copy_function=_link_or_copy)
+            else:
+                _link_or_copy(str(entry), str(dest))
+            self.carried.append(entry.name)
+
     # -- commit ----------------------------------------------------------------------------
     def final(self, path: str | os.PathLike[str]) -> Path:
         """Where ``path`` (a file in the staging folder) lives after the commit."""
@@ -249,22 +296,17 @@ class OutputRun:
         return [self.final(p) for p in written]
 
     def _record(self, files: list[Path]) -> dict[str, object]:
-        inputs = list(config_inputs(self.config)) if self.config is not None else []
-        inputs += self.extra_inputs
-        config_file = None
-        if self.config is not None and self.config.source_file is not None \
-                and self.config.source_file.is_file():
-            config_file = {"path": str(self.config.source_file),
-                           "sha256": sha256_file(self.config.source_file)}
+        config_file, inputs = self._input_record()
         return {
             "geoplan": __version__,
             "command": self.command,
             "argv": sys.argv[1:],
             "config": config_file,
-            "inputs": [_file_entry(p, role=role) for role, p in inputs if Path(p).is_file()],
+            "inputs": inputs,
             "started": self.started.astimezone().isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
             "files": [_file_entry(p, base=self.path) for p in files],
+            "kept_from_the_previous_run_of_this_analysis": self.carried,
         }
 
     def _put_in_place(self) -> None:
@@ -312,6 +354,15 @@ def _file_entry(path: Path, *, base: Path | None = None, role: str | None = None
     entry["size"] = path.stat().st_size
     entry["sha256"] = sha256_file(path)
     return entry
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    """Hard-link ``src`` to ``dst`` (writers always replace files, never edit them), else copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
 
 
 def _read_small(fd: int) -> str:

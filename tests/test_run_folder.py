@@ -167,6 +167,7 @@ def test_lock_in_process_and_foreign_files_kept(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.mkdir()
     (target / "my notes.txt").write_text("mine", encoding="utf-8")
+    (target / ".git").mkdir()
     (target / "layer_issues.csv").write_text("stale", encoding="utf-8")
     with OutputRun(target, command="test") as run:
         with pytest.raises(OutputBusyError, match="another geoplan run"), \
@@ -176,6 +177,7 @@ def test_lock_in_process_and_foreign_files_kept(tmp_path: Path) -> None:
         final = run.commit([run.path / "layers.csv"])
     assert final == [target / "layers.csv"]
     assert (target / "my notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (target / ".git").is_dir()
     assert not (target / "layer_issues.csv").exists()
     record = json.loads((target / RUN_JSON).read_text(encoding="utf-8"))
     assert [f["path"] for f in record["files"]] == ["layers.csv"]
@@ -197,3 +199,40 @@ def test_orphans_of_killed_runs_are_removed(tmp_path: Path) -> None:
         run.commit()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert sorted(p.name for p in target.iterdir()) == [RUN_JSON]
+
+
+def test_disk_full_message_from_a_real_failed_write(tmp_path: Path) -> None:
+    """ENOSPC from a real write (to /dev/full) inside an atomic write names the file."""
+    from geoplan._errors import OutputError
+    from geoplan._io import atomic_path
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with pytest.raises(OutputError, match=r"disk full while writing .*coverage\.csv"), \
+            atomic_path(tmp_path / "coverage.csv") as tmp:
+        tmp.write_text("partial", encoding="utf-8")
+        with open("/dev/full", "wb") as fh:
+            fh.write(b"x" * 100_000)
+            fh.flush()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_partial_commands_add_to_the_same_analysis_only(tmp_path: Path) -> None:
+    """``layers`` then ``coverage`` of one analysis fill one folder; another analysis replaces it."""
+    from geoplan.cli import main
+
+    config = make_world(tmp_path / "city")
+    out = tmp_path / "out"
+    assert main(["layers", str(config), "--out", str(out), "-q"]) == 0
+    assert main(["coverage", str(config), "--out", str(out), "-q"]) == 0
+    record = consistent(out)
+    assert record["command"] == "coverage"
+    assert {"layers.gpkg", "layers.csv", "coverage.csv", "coverage.gpkg"} <= {
+        f["path"] for f in record["files"]}
+    assert sorted(record["kept_from_the_previous_run_of_this_analysis"]) == ["layers.csv",
+                                                                             "layers.gpkg"]
+    other = make_world(tmp_path / "other", config={"name": "另一个分析"})
+    assert main(["layers", str(other), "--out", str(out), "-q"]) == 0
+    record = consistent(out)
+    assert {f["path"] for f in record["files"]} == {"layers.gpkg", "layers.csv"}
+    assert not (out / "coverage.csv").exists()

@@ -107,9 +107,12 @@ def staged_output(args: argparse.Namespace, config: AnalysisConfig, command: str
     """The output folder of a command as one run's output (staged, locked, with run.json).
 
     Use as ``with staged_output(args, config, "layers") as run:``, write into ``run.path``,
-    and finish with ``run.commit(written)``; see :class:`geoplan._outdir.OutputRun`.
+    and finish with ``run.commit(written)``; see :class:`geoplan._outdir.OutputRun`. The other
+    files of a previous run of the same analysis (same config and input files) are kept, so
+    ``geoplan map`` then ``geoplan report`` fill one folder; another analysis' files are not.
     """
-    return OutputRun(output_dir(args, config), command=command, config=config)
+    return OutputRun(output_dir(args, config), command=command, config=config,
+                     keep_same_analysis=True)
 
 
 def load_layerset(config: AnalysisConfig) -> LayerSet:

@@ -1,0 +1,296 @@
+"""The hostile-input corpus: each case builds its (tiny) files and gives the command line.
+
+A case expects an exit code and a fragment of the message (stderr and the log), never the
+generic "unexpected error". Most fail in config validation or while loading layers, so the
+whole corpus runs in seconds; ``subprocess=True`` cases run the real ``geoplan`` executable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.hostile.world import LAT0, LON0, make_world
+
+Build = Callable[[Path], list[str]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile input: what to build, the expected exit code and message fragment."""
+
+    id: str
+    build: Build
+    code: int
+    fragment: str
+    subprocess: bool = False
+    needs_unshare: bool = False
+
+
+def _cfg(tmp: Path, command: str = "layers", *, extra: list[str] | None = None,
+         **world: Any) -> list[str]:
+    path = make_world(tmp, **world)
+    return [command, str(path), "--out", str(tmp / "out"), *(extra or [])]
+
+
+def _with_config_text(text: str | bytes) -> Build:
+    def build(tmp: Path) -> list[str]:
+        make_world(tmp)
+        path = tmp / "city.yaml"
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        return ["layers", str(path), "--out", str(tmp / "out")]
+    return build
+
+
+def _raw_config(tmp: Path) -> str:
+    return (tmp / "city.yaml").read_text(encoding="utf-8")
+
+
+def _edit_config(change: Callable[[dict[str, Any], Path], None], command: str = "layers",
+                 extra: list[str] | None = None, **world: Any) -> Build:
+    def build(tmp: Path) -> list[str]:
+        path = make_world(tmp, **world)
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(raw, tmp)
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        return [command, str(path), "--out", str(tmp / "out"), *(extra or [])]
+    return build
+
+
+def _set(section: str | None, key: str, value: Any, command: str = "layers") -> Build:
+    def change(raw: dict[str, Any], tmp: Path) -> None:
+        if section is None:
+            raw[key] = value
+        else:
+            raw.setdefault(section, {})[key] = value
+    return _edit_config(change, command)
+
+
+def _write_districts(content: str | bytes) -> Build:
+    def build(tmp: Path) -> list[str]:
+        args = _cfg(tmp)
+        path = tmp / "districts.geojson"
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return args
+    return build
+
+
+def _write_osm(content: bytes) -> Build:
+    def build(tmp: Path) -> list[str]:
+        args = _cfg(tmp)
+        (tmp / "city.osm").write_bytes(content)
+        return args
+    return build
+
+
+def _toilet_csv(content: bytes, **source: Any) -> Build:
+    """A planner's toilet file (CSV) added to the config."""
+    def change(raw: dict[str, Any], tmp: Path) -> None:
+        (tmp / "toilets.csv").write_bytes(content)
+        raw["layers"] = {"toilets": [{"path": "toilets.csv", "crs": "wgs84", **source}]}
+    return _edit_config(change)
+
+
+def _rows(*rows: tuple[Any, Any, str]) -> bytes:
+    lines = ["lon,lat,name", *(f"{x},{y},{n}" for x, y, n in rows)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+GOOD_ROWS = [(LON0 + 0.002, LAT0 + 0.002, "公厕A"), (LON0 + 0.01, LAT0 + 0.005, "公厕B")]
+
+
+def _folder_instead_of(name: str, key: tuple[str, str]) -> Build:
+    def change(raw: dict[str, Any], tmp: Path) -> None:
+        (tmp / name).mkdir(exist_ok=True)
+        raw[key[0]][key[1]] = name
+    return _edit_config(change)
+
+
+def _nodata_raster(tmp: Path) -> list[str]:
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    data = np.full((20, 20), -9999.0, dtype="float32")
+    with rasterio.open(tmp / "people.tif", "w", driver="GTiff", width=20, height=20, count=1,
+                       dtype="float32", crs="EPSG:4326", nodata=-9999.0,
+                       transform=Affine(0.001, 0.0, LON0 - 0.005, 0.0, -0.001, LAT0 + 0.02)) as dst:
+        dst.write(data, 1)
+    path = make_world(tmp, config={"demand": {"grid_m": 50, "population_raster": "people.tif",
+                                              "population_weight": "raster"},
+                                   "standards": ["park_500"]})
+    return ["coverage", str(path), "--out", str(tmp / "out")]
+
+
+def _huge_city(tmp: Path) -> list[str]:
+    """Districts and housing of 50 km × 55 km: a 1 m grid would need terabytes."""
+    path = make_world(tmp, config={"demand": {"grid_m": 1}, "standards": ["park_500"]})
+    text = (tmp / "city.osm").read_text(encoding="utf-8")
+    lon1, lat1 = LON0 + 0.5, LAT0 + 0.5
+    corners = [(LON0, LAT0), (lon1, LAT0), (lon1, lat1), (LON0, lat1)]
+    nodes = "".join(f'<node id="{900000 + i}" lat="{y}" lon="{x}" version="1"/>'
+                    for i, (x, y) in enumerate(corners))
+    way = ('<way id="900000" version="1">'
+           + "".join(f'<nd ref="{900000 + i}"/>' for i in (0, 1, 2, 3, 0))
+           + '<tag k="landuse" v="residential"/></way>')
+    text = text.replace("</osm>", nodes + way + "</osm>")
+    text = text.replace(text[text.index("<bounds"):text.index("/>", text.index("<bounds")) + 2],
+                        f'<bounds minlat="{LAT0 - 0.01}" minlon="{LON0 - 0.01}" '
+                        f'maxlat="{lat1 + 0.01}" maxlon="{lon1 + 0.01}"/>')
+    (tmp / "city.osm").write_text(text, encoding="utf-8")
+    ring = [[x, y] for x, y in corners] + [[LON0, LAT0]]
+    (tmp / "districts.geojson").write_text(json.dumps({
+        "type": "FeatureCollection", "features": [{"type": "Feature",
+                                                  "properties": {"name": "大区", "adcode": 1},
+                                                  "geometry": {"type": "Polygon",
+                                                               "coordinates": [ring]}}]}),
+        encoding="utf-8")
+    return ["coverage", str(path), "--out", str(tmp / "out")]
+
+
+def _out_is_file(tmp: Path) -> list[str]:
+    args = _cfg(tmp)
+    (tmp / "out").write_text("not a folder", encoding="utf-8")
+    return args
+
+
+def _disk_full(tmp: Path) -> list[str]:
+    """A 64 kB tmpfs as the output folder's parent (layers.gpkg alone is about 380 kB)."""
+    args = _cfg(tmp)
+    small = tmp / "small"
+    small.mkdir()
+    args[args.index("--out") + 1] = str(small / "out")
+    inner = " ".join(f"'{a}'" for a in args)
+    script = (f"mount -t tmpfs -o size=64k tmpfs '{small}' && "
+              f"exec \"$GEOPLAN_PYTHON\" -m geoplan {inner}")
+    return ["__unshare__", script]
+
+
+def _gbk_csv(tmp: Path) -> list[str]:
+    build = _toilet_csv("lon,lat,名称\n".encode("gbk")
+                        + f"{LON0 + 0.002},{LAT0 + 0.002},公厕甲\n".encode("gbk"))
+    return build(tmp)
+
+
+CASES: list[Case] = [
+    # the config file itself
+    Case("config_missing", lambda t: ["layers", str(t / "nope.yaml")], 2, "does not exist",
+         subprocess=True),
+    Case("config_is_folder", lambda t: ["layers", str(t)], 2, "is a folder"),
+    Case("config_not_yaml", _with_config_text("name: [unclosed\n"), 2, "not valid YAML"),
+    Case("config_is_a_list", _with_config_text("- a\n- b\n"), 2, "must hold a mapping"),
+    Case("config_empty", _with_config_text(""), 2, "must hold a mapping"),
+    Case("config_binary", _with_config_text(b"\x89PNG\r\n\x1a\n\x00\x00"), 2, "UTF-8"),
+    Case("config_duplicate_key", _with_config_text(
+        "name: a\ndistricts: {path: districts.geojson}\nosm: {path: city.osm}\nname: b\n"),
+        2, "'name' appears twice (lines 1 and 4)"),
+    Case("config_duplicate_nested_key", _with_config_text(
+        "name: a\ndistricts: {path: districts.geojson}\nosm: {path: city.osm}\n"
+        "demand:\n  grid_m: 25\n  grid_m: 5\n"), 2, "'grid_m' appears twice"),
+    Case("config_gbk", _with_config_text(
+        "name: 成都\ndistricts: {path: districts.geojson}\nosm: {path: city.osm}\n".encode("gbk")),
+        2, "looks like GBK/GB18030"),
+    Case("config_python_tag", _with_config_text(
+        "name: !!python/object/apply:os.system ['echo pwned']\n"), 2, "not valid YAML"),
+    Case("config_unknown_key", _set(None, "grid", 25), 2, "grid: unknown key"),
+    Case("config_missing_name", _edit_config(lambda r, t: r.pop("name")), 2,
+         "name: required key is missing"),
+    Case("config_bom", lambda t: _bom(t), 0, "wrote"),
+    # demand grid
+    Case("grid_m_infinite", _set("demand", "grid_m", float("inf")), 2, "demand.grid_m"),
+    Case("grid_m_nan", _set("demand", "grid_m", float("nan")), 2, "demand.grid_m"),
+    Case("grid_m_1e-9", _set("demand", "grid_m", 1e-9), 2, "greater than or equal to 1"),
+    Case("grid_m_0.2", _set("demand", "grid_m", 0.2), 2, "greater than or equal to 1"),
+    Case("grid_m_text", _set("demand", "grid_m", "abc"), 2, "demand.grid_m"),
+    Case("grid_m_huge", _set("demand", "grid_m", 1e6), 2, "less than or equal to 500"),
+    Case("grid_too_big_for_memory", _huge_city, 2, "GB of memory"),
+    Case("max_snap_negative", _set("demand", "max_snap_m", -5), 2, "demand.max_snap_m"),
+    # files named by the config
+    Case("districts_missing", _set("districts", "path", "nope.geojson"), 2,
+         "districts.path: file not found"),
+    Case("districts_is_folder", _folder_instead_of("folder", ("districts", "path")), 2,
+         "districts.path:"),
+    Case("osm_is_folder", _folder_instead_of("folder", ("osm", "path")), 2, "is a folder"),
+    Case("raster_is_folder", _folder_instead_of("folder", ("demand", "population_raster")), 2,
+         "demand.population_raster:"),
+    Case("osm_garbage", _write_osm(b"garbage" * 40), 1, "city.osm"),
+    Case("osm_empty", _write_osm(b""), 1, "city.osm"),
+    Case("osm_truncated", lambda t: _truncated_osm(t), 1, "city.osm"),
+    # districts
+    Case("districts_garbage", _write_districts("{not geojson"), 1, "cannot read"),
+    Case("districts_no_features", _write_districts('{"type":"FeatureCollection","features":[]}'),
+         1, "has no features"),
+    Case("districts_no_name_field", _set("districts", "name_field", "名称"), 1,
+         "has no field '名称'"),
+    Case("districts_same_names", _edit_config(lambda r, t: r["districts"].update(code_field=None),
+                                               district_names=("东区", "东区")),
+         1, "same name more than once"),
+    Case("districts_same_names_with_codes", lambda t: _cfg(t, district_names=("东区", "东区")), 0,
+         "called by name and code"),
+    Case("districts_points", lambda t: _cfg(t, district_geometry="point"), 1,
+         "are not polygons", subprocess=True),
+    Case("districts_lines", lambda t: _cfg(t, district_geometry="line"), 1, "LineString"),
+    Case("districts_include_unknown", _set("districts", "include", ["北区"]), 1, "北区"),
+    Case("districts_crs_unknown", _set("districts", "crs", "wgs-85"), 2, "districts.crs"),
+    # planners' files
+    Case("layer_kind_unknown", _edit_config(lambda r, t: r.update(
+        layers={"toilet": [{"path": "city.osm"}]})), 2, "unknown layer kind"),
+    Case("layer_file_missing", _edit_config(lambda r, t: r.update(
+        layers={"toilets": [{"path": "nope.csv"}]})), 2, "layers.toilets[0].path: file not found"),
+    Case("layer_file_is_folder", _edit_config(lambda r, t: (t / "f.csv").mkdir() or r.update(
+        layers={"toilets": [{"path": "f.csv"}]})), 2, "is a folder"),
+    Case("csv_gbk_is_read", _gbk_csv, 0, "wrote"),
+    Case("csv_undecodable", _toilet_csv(b"lon,lat,name\n104.05,30.65,\xff\xfe\xff\n"), 1,
+         "Save it as UTF-8"),
+    Case("csv_encoding_unknown", _toilet_csv(_rows(*GOOD_ROWS), encoding="klingon"), 2,
+         "unknown encoding"),
+    Case("csv_lon_200", _toilet_csv(_rows(*GOOD_ROWS, (200, 30.65, "坏"))), 1,
+         "outside longitude -180…180"),
+    Case("csv_lon_infinite", _toilet_csv(_rows(*GOOD_ROWS, ("inf", 30.65, "坏"))), 1,
+         "infinite coordinates (line 4"),
+    Case("csv_all_in_metres", _toilet_csv(_rows((404000, 3392000, "a"), (404100, 3392100, "b"))),
+         1, "projected coordinates in metres"),
+    Case("csv_no_coordinates", _toilet_csv(b"name,addr\na,b\n"), 1, "no longitude or latitude"),
+    Case("csv_header_only", _toilet_csv(b"lon,lat,name\n"), 1, "has no features"),
+    Case("csv_far_away", _toilet_csv(_rows((116.39, 39.9, "北京"), (116.40, 39.91, "北京2"))), 1,
+         "none of its 2 features lies within the districts"),
+    Case("csv_bad_column_map", _toilet_csv(_rows(*GOOD_ROWS), columns={"name": "名字"}), 1,
+         "column '名字'"),
+    # data that cannot answer the analysis
+    Case("raster_all_nodata", _nodata_raster, 1, "every pixel there is nodata"),
+    Case("no_walkable_roads", lambda t: _cfg(t, "coverage", walkable=False), 1,
+         "no walkable roads"),
+    Case("standard_unknown", _set(None, "standards", ["park_5000"]), 2, "park_5000"),
+    Case("scenario_unknown", lambda t: _cfg(t, "scenario", extra=["--name", "nope"]), 2,
+         "no scenario named 'nope'"),
+    # the output folder and the command line
+    Case("out_is_a_file", _out_is_file, 1, "cannot write to the output folder"),
+    Case("out_disk_full", _disk_full, 1, "disk full while writing", subprocess=True,
+         needs_unshare=True),
+    Case("unknown_command", lambda t: ["frobnicate"], 2, "invalid choice"),
+    Case("unknown_flag", lambda t: ["layers", "--frob"], 2, "unrecognized arguments"),
+    Case("adhoc_without_districts", lambda t: ["layers", "--osm", "x.osm"], 2, "--districts"),
+    Case("adhoc_osm_is_folder", lambda t: ["layers", "--osm", str(t), "--districts",
+                                           str(make_world(t).parent / "districts.geojson"),
+                                           "--out", str(t / "out")], 2, "is a folder"),
+]
+
+
+def _bom(tmp: Path) -> list[str]:
+    args = _cfg(tmp)
+    path = tmp / "city.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    return args
+
+
+def _truncated_osm(tmp: Path) -> list[str]:
+    args = _cfg(tmp)
+    data = (tmp / "city.osm").read_bytes()
+    (tmp / "city.osm").write_bytes(data[: len(data) // 2])
+    return args
+
