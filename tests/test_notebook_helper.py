@@ -10,7 +10,6 @@ import pytest
 from geoplan._errors import ConfigError
 from geoplan.config import load_config
 from geoplan.coverage import run_coverage
-from geoplan.layers import load_layers
 from geoplan.notebook import find_config, load_analysis, standard_ids, summary_line
 from geoplan.results import RunResult
 from geoplan.standards import resolve_standards
@@ -57,7 +56,7 @@ def test_load_analysis_computes_what_the_pipeline_computes(run, repo):
     run.validate()
     # the same numbers as measuring coverage directly on the same layers and standards
     config = load_config(repo / "analyses" / "tiny.yaml")
-    direct = run_coverage(load_layers(config), resolve_standards(["park_500", "bus_stop_500"]),
+    direct = run_coverage(run.layerset, resolve_standards(["park_500", "bus_stop_500"]),
                           config.demand).table
     pd.testing.assert_frame_equal(run.coverage.table.reset_index(drop=True),
                                   direct.reset_index(drop=True))
@@ -88,19 +87,19 @@ def test_the_config_is_found_from_the_notebook_folder_or_the_repository(repo, mo
         load_analysis("analyses/missing.yaml")
 
 
-def test_only_the_steps_asked_for(repo, monkeypatch):
+def test_only_the_steps_asked_for_and_the_district_checked(repo, monkeypatch):
     monkeypatch.chdir(repo)
-    dead = load_analysis("analyses/tiny.yaml", steps=("deadends",))
+    dead = load_analysis("analyses/tiny.yaml", steps=("deadends",), district="测试区")
     assert dead.coverage is None and dead.sites is None and dead.deadends is not None
     # the config's own standards when none are given
     assert [s.id for s in dead.standards] == ["park_500", "bus_stop_500", "toilet_main_300"]
-    with pytest.raises(ValueError, match="unknown steps"):
-        load_analysis("analyses/tiny.yaml", steps=("map",))
+    with pytest.raises(ValueError, match=r"'锦江区' is not in the analysis.*测试区"):
+        load_analysis("analyses/tiny.yaml", district="锦江区", steps=())
 
 
-def test_bad_standard_or_district_fail_clearly(repo, monkeypatch):
+def test_bad_standard_or_step_fails_before_any_work(repo, monkeypatch):
     monkeypatch.chdir(repo)
     with pytest.raises(ConfigError, match="did you mean 'park_500'"):
         load_analysis("analyses/tiny.yaml", ["park_5000"])
-    with pytest.raises(ValueError, match=r"'锦江区' is not in the analysis.*测试区"):
-        load_analysis("analyses/tiny.yaml", "park_500", district="锦江区", steps=())
+    with pytest.raises(ValueError, match="unknown steps"):
+        load_analysis("analyses/tiny.yaml", steps=("map",))
