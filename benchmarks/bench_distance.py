@@ -22,7 +22,8 @@ Every engine answers "walking distance to the nearest facility of each kind, lim
 - ``networkx``: ``multi_source_dijkstra_path_length(cutoff=...)`` from the same nodes as scipy.
 - ``pandana``: contraction hierarchies, ``set_pois`` + ``nearest_pois`` from the same nodes.
 
-Run ``python benchmarks/bench_distance.py`` (``--quick`` for a small grid). pandana's
+Run ``python benchmarks/bench_distance.py`` with geoplan installed (``pip install -e ".[bench]"``
+adds pandana; without it the pandana rows are skipped), ``--quick`` for a small grid. pandana's
 preprocessing grows about quadratically on a grid (more than an hour for 500k nodes here), so it
 runs on a 250 x 250 grid, where every other engine runs too. It prints a markdown table for
 BENCHMARKS.md. Peak memory is the growth of the process's peak resident set during each
@@ -36,12 +37,12 @@ import contextlib
 import datetime as dt
 import gc
 import platform
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import geopandas as gpd
@@ -54,10 +55,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from geoplan.network import (  # noqa: E402
+from geoplan.network import (
     Snapped,
     WalkGraph,
     build_walk_graph,
@@ -66,6 +64,9 @@ from geoplan.network import (  # noqa: E402
     snap_points,
 )
 
+CHENGDU_PBF = Path(__file__).resolve().parents[1] / "layers" / "chengdu" / "chengdu_core_2018.osm.pbf"
+"""The embedded extract, found next to this script in a checkout (geoplan itself is imported
+from wherever it is installed: ``pip install -e ".[bench]"``)."""
 LIMIT = 1000.0
 CRS = "EPSG:32648"
 X0, Y0 = 400_000.0, 3_390_000.0
@@ -172,13 +173,22 @@ def grid_ways(side: int, block: float = 80.0, seed: int = 0) -> gpd.GeoDataFrame
     return gpd.GeoDataFrame(geometry=geoms, crs=CRS)
 
 
-def chengdu() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoSeries]]:
+def load_pandana() -> ModuleType | None:
+    """pandana if it is installed, else None (its rows are then skipped, saying why)."""
+    try:
+        import pandana
+    except ImportError:
+        return None
+    return pandana
+
+
+def chengdu(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoSeries]]:
     from geoplan.layers.from_osm import osm_layers
     from geoplan.layers.osm import read_osm
     from geoplan.layers.rules import catalog_keys, load_catalog
 
     catalog = load_catalog()
-    osm = read_osm(ROOT / "layers/chengdu/chengdu_core_2018.osm.pbf", catalog_keys(catalog))
+    osm = read_osm(path, catalog_keys(catalog))
     layers = osm_layers(osm, catalog)
     kinds = {k: layers[k].geometry.to_crs(CRS) for k in ("bus_stops", "toilets", "schools",
                                                           "services")}
@@ -229,7 +239,7 @@ def edge_list(g: WalkGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def run_graph(name: str, ways: gpd.GeoDataFrame, facilities: dict[str, np.ndarray],
               n_demand: int, pandana_max_nodes: int, rows: list[dict[str, Any]],
-              repeat: int) -> None:
+              repeat: int, pandana: ModuleType | None = None) -> None:
     print(f"\n== {name}: {len(ways):,} ways", flush=True)
     t_build = Timing()
     g = run_timed(lambda: build_walk_graph(ways), t_build)
@@ -322,10 +332,12 @@ def run_graph(name: str, ways: gpd.GeoDataFrame, facilities: dict[str, np.ndarra
     h = res_nx = None
     gc.collect()
 
+    if pandana is None:
+        print(f"pandana skipped on {name}: not installed (pip install -e \".[bench]\")")
+        return
     if g.n_nodes > pandana_max_nodes:
         print(f"pandana skipped on {name} ({g.n_nodes:,} nodes > --pandana-max-nodes)")
         return
-    import pandana
 
     def pd_build() -> pandana.Network:
         return pandana.Network(pd.Series(g.node_x), pd.Series(g.node_y), pd.Series(u),
@@ -387,19 +399,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pandana-grid", type=int, default=250,
                     help="also run every engine on a grid of this side, where pandana fits "
                     "(0: none)")
-    ap.add_argument("--no-chengdu", action="store_true")
+    ap.add_argument("--no-chengdu", action="store_true", help="skip the Chengdu walking graph")
+    ap.add_argument("--osm", type=Path, default=CHENGDU_PBF,
+                    help="the Chengdu extract (default: the repository's embedded one)")
     args = ap.parse_args(argv)
     side = args.grid or (150 if args.quick else 710)
     demand = min(args.demand, side * side)
-    import pandana
+    pandana = load_pandana()
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}"
           f", shapely {shapely.__version__}, networkx {nx.__version__}, pandana "
-          f"{pandana.__version__}; {dt.date.today()}", flush=True)
+          f"{pandana.__version__ if pandana else 'not installed'}; {dt.date.today()}", flush=True)
+    if pandana is None:
+        print("pandana is not installed: its rows are skipped (pip install -e \".[bench]\" "
+              "adds it); every other engine runs.", flush=True)
     rows: list[dict[str, Any]] = []
     if not args.no_chengdu:
-        ways, kinds = chengdu()
+        if not args.osm.is_file():
+            ap.error(f"--osm {args.osm}: no such file (or pass --no-chengdu)")
+        ways, kinds = chengdu(args.osm)
         fac = {k: shapely.get_coordinates(v.values) for k, v in kinds.items()}
-        run_graph("Chengdu", ways, fac, 50_000, args.pandana_max_nodes, rows, 25)
+        run_graph("Chengdu", ways, fac, 50_000, args.pandana_max_nodes, rows, 25, pandana)
     sides = [side] + ([args.pandana_grid] if args.pandana_grid and not args.quick else [])
     for s in sides:
         ways = grid_ways(s)
@@ -408,7 +427,7 @@ def main(argv: list[str] | None = None) -> None:
         fac = {f"{k}": np.c_[X0 + rng.uniform(0, ext, k), Y0 + rng.uniform(0, ext, k)]
                for k in (50, 200, 800, 3000)}
         run_graph(f"grid {s}×{s}", ways, fac, min(demand, s * s), args.pandana_max_nodes, rows,
-                  7 if s * s > 200_000 else 15)
+                  7 if s * s > 200_000 else 15, pandana)
         del ways
         gc.collect()
     print("\n" + table(rows))

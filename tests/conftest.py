@@ -33,3 +33,33 @@ def chengdu_layers(chengdu_config):
     from geoplan.layers import load_layers
 
     return load_layers(chengdu_config)
+
+
+@pytest.fixture(scope="session")
+def chengdu_results(chengdu_config, chengdu_layers):
+    """Coverage, dead ends and sites of the default analysis, computed once per test session.
+
+    The same call ``geoplan run``, ``map`` and ``report`` make
+    (:func:`geoplan.pipeline.compute_results`), in-process: tests that check what the commands
+    render use this instead of running the whole pipeline again in a subprocess.
+    """
+    from geoplan.pipeline import compute_results
+
+    return compute_results(chengdu_config, chengdu_layers)
+
+
+@pytest.fixture(scope="session")
+def chengdu_outputs(tmp_path_factory, chengdu_config, chengdu_layers, chengdu_results):
+    """The meeting map and the reports of the default analysis, written once into one folder.
+
+    Written in the order ``geoplan run`` writes them (map first, so the reports link to it).
+    """
+    from geoplan.report.html import write_reports
+    from geoplan.report.maps import write_map
+
+    out = tmp_path_factory.mktemp("chengdu-outputs")
+    coverage, deadends, sites = chengdu_results
+    write_map(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites)
+    files = write_reports(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites)
+    assert files.failures == {}, files.failures
+    return out

@@ -360,9 +360,20 @@ def test_write_coverage_and_format_table(tmp_path):
     assert set(TABLE_COLUMNS) <= set(table.columns)
     layers = {name for name, _ in pyogrio.list_layers(paths["gpkg"])}
     assert layers == {"districts", "facilities", "reached", "gaps", "street_gaps"}
+    # the CSV keeps the shares exactly; the bus stop's share is the 128-gon inscribed in its
+    # 500 m circle over the 1 km² block: 64 × 500² × sin(2π/128) / 1e6 = 0.78508
+    by_id = table.set_index("standard")
+    expected = 64 * 500**2 * math.sin(2 * math.pi / 128) / 1e6
+    assert by_id.loc["bus_stop_500", "share_buffer"] == pytest.approx(expected, rel=1e-9)
+    assert np.allclose(table["share_buffer"], res.table["share_buffer"], rtol=0, atol=1e-12)
+    # the GeoPackage holds the facilities where they are, in the analysis CRS (metres)
+    fac = gpd.read_file(paths["gpkg"], layer="facilities")
+    assert fac.crs == CRS
+    stop = fac[fac["standard"] == "bus_stop_500"].geometry.iloc[0]
+    assert (stop.x, stop.y) == pytest.approx((X0 + 500, Y0 + 500), abs=1e-6)
     text = format_table(res.table)
-    assert "bus_stop_500" in text and "锦江区" in text and "%" in text
-    assert X0 > 0 and Y0 > 0
+    assert "bus_stop_500" in text and "锦江区" in text
+    assert "78.5%" in text  # the same share, as the terminal shows it
 
 
 def test_no_walkways_at_all_everything_unreachable():
@@ -371,9 +382,11 @@ def test_no_walkways_at_all_everything_unreachable():
     res = run_coverage(ls, ["bus_stop_500"], DemandSettings(grid_m=100), progress=True)
     r = row(res, "bus_stop_500")
     assert r["share_network"] == 0.0 and r["unreachable_points"] == 100
-    circle = shapely.buffer(P(500, 500), 500, quad_segs=32)  # the 128-gon the engine uses
-    assert r["share_buffer"] == pytest.approx(circle.area / 1e6, rel=1e-9)
-    assert circle.area / 1e6 == pytest.approx(math.pi / 4, rel=REL)
+    # the engine's 500 m buffer is a regular 128-gon inscribed in the circle: its area is
+    # 128/2 × r² × sin(2π/128), worked out here without shapely (0.04 % below π r²)
+    polygon = 64 * 500**2 * math.sin(2 * math.pi / 128)
+    assert r["share_buffer"] == pytest.approx(polygon / 1e6, rel=1e-9)
+    assert r["share_buffer"] == pytest.approx(math.pi / 4, rel=REL)
     assert res.meta["graph"] is None
     assert len(res.reached) == 0
 

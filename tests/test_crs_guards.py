@@ -21,7 +21,7 @@ from geoplan.coverage.demand import residential_grid, residential_land, street_s
 from geoplan.deadends import run_deadends
 from geoplan.siting import suggest_sites
 from geoplan.standards import resolve_standards
-from tests._synthetic import P, box, layerset, line
+from tests._synthetic import box, layerset, line
 
 LONLAT = "EPSG:4326"
 
@@ -75,5 +75,9 @@ def test_whole_steps_refuse_degrees(geographic, projected):
     bad = dataclasses.replace(coverage, districts=_degrees(coverage.districts),
                               gaps=_degrees(coverage.gaps))
     _refused(lambda: suggest_sites(bad, standards))
-    assert len(suggest_sites(coverage, standards).table) >= 1
-    assert P(0, 0).x > 1e5  # the projected fixture really is in metres
+    # the same step in metres works: the park (600..700 m) is 283 m from the residential block
+    # (100..400 m) at the nearest corners, so its 500 m buffer covers the block only in part;
+    # sites are suggested in the analysis CRS, on the block's uncovered land
+    sites = suggest_sites(coverage, standards).table
+    assert len(sites) >= 1 and sites.crs == projected.crs
+    assert shapely.covers(box(100, 100, 400, 400), sites.geometry.to_numpy()).all()

@@ -163,8 +163,18 @@ def test_coverage_class(share, target, cls):
     assert coverage_class(share, target) == cls
 
 
-def test_unsafe_name_fixture():
-    assert "/" in UNSAFE_NAME
+def test_a_hostile_district_name_cannot_break_out_of_the_page():
+    # a district named like a script tag: the map must carry the name as data, never as markup
+    hostile = '</script><script>alert("x")</script><b>区'
+    names = ["锦江区", hostile]
+    page = render_map(build_map(make_layerset(names), make_coverage(names),
+                                make_deadends(names)))
+    # not one piece of the name is markup: no injected script, no early end of a script block
+    assert "<script>alert(" not in page and "<b>" not in page
+    assert page.count("<script") == page.count("</script>")
+    # ...and the name comes back whole from the page's data
+    found = {json.loads(f'"{m}"') for m in re.findall(r'"district": "((?:[^"\\]|\\.)*)"', page)}
+    assert hostile in found and "锦江区" in found
 
 
 def test_suggested_sites(results):

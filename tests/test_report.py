@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -26,6 +27,7 @@ from tests._report_synthetic import (
     make_layerset,
     make_sites,
 )
+from tests._tiny_osm import write_tiny_inputs
 from tests.conftest import CHENGDU_CONFIG, CHENGDU_PBF, ROOT
 
 SAFE_FILE = re.compile(r"^[A-Za-z0-9_-]+\.html$")
@@ -218,25 +220,53 @@ def test_cli_zero_districts_overlapping(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_map_and_report_on_the_default_analysis(tmp_path):
-    result = geoplan("map", str(CHENGDU_CONFIG), "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    page = (tmp_path / "map.html").read_text(encoding="utf-8")
+def test_map_of_the_default_analysis(chengdu_outputs):
+    # computed once in-process (conftest.chengdu_results), rendered as `geoplan map` does
+    page = (chengdu_outputs / "map.html").read_text(encoding="utf-8")
     assert external_references(page) == []
-    assert (tmp_path / "map.html").stat().st_size < 4_000_000
-    result = geoplan("report", str(CHENGDU_CONFIG), "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    pages = sorted(p.name for p in (tmp_path / "reports").glob("*.html"))
+    assert (chengdu_outputs / "map.html").stat().st_size < 4_000_000
+    # every district is drawn (names sit in the GeoJSON properties, JSON-escaped)
+    for name in ("锦江区", "青羊区", "金牛区", "成华区"):
+        assert f'"district": {json.dumps(name)}' in page, name
+
+
+@pytest.mark.slow
+def test_reports_of_the_default_analysis(chengdu_outputs, chengdu_results):
+    # computed once in-process, rendered as `geoplan report` does after `geoplan map`
+    out = chengdu_outputs
+    pages = sorted(p.name for p in (out / "reports").glob("*.html"))
     assert pages == ["01-510104.html", "02-510105.html", "03-510106.html", "04-510108.html",
                      "index.html"]
-    index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    index = (out / "reports" / "index.html").read_text(encoding="utf-8")
     for name in ("锦江区", "青羊区", "金牛区", "成华区"):
         assert name in index
     assert 'href="../map.html"' in index
-    wb = openpyxl.load_workbook(tmp_path / "geoplan_report.xlsx")
+    wb = openpyxl.load_workbook(out / "geoplan_report.xlsx")
     assert wb["汇总"].max_row >= 7 and "断头路" in wb.sheetnames
-    assert wb["断头路"].max_row > 100
-    assert not list(Path(tmp_path).rglob(".*tmp*"))
+    # one workbook row per dead end the analysis found (a header row above them)
+    _, deadends, _ = chengdu_results
+    assert wb["断头路"].max_row == len(deadends.dead_ends) + 1 > 100
+    assert not list(Path(out).rglob(".*tmp*"))
+
+
+def test_cli_map_and_report_exit_0(tmp_path):
+    # both commands end to end through the command line's entry point, in one cheap
+    # subprocess on a 1 km² extract (the default analysis' outputs are checked above)
+    osm, districts = write_tiny_inputs(tmp_path)
+    args = ["--osm", str(osm), "--districts", str(districts), "--standards", "park_500",
+            "--out", str(tmp_path / "out"), "-q"]
+    driver = ("import sys\nfrom geoplan.cli import main\nargs = sys.argv[1:]\n"
+              "codes = [main(['map', *args]), main(['report', *args])]\n"
+              "print('exit codes', *codes)\n")
+    result = subprocess.run([sys.executable, "-c", driver, *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "GEOPLAN_NO_PROGRESS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "exit codes 0 0", result.stdout + result.stderr
+    assert (tmp_path / "out" / "map.html").is_file()
+    assert (tmp_path / "out" / "reports" / "01-district.html").is_file()
+    index = (tmp_path / "out" / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "测试区" in index and 'href="../map.html"' in index
 
 
 def _summary_rows(page: str) -> list[list[str]]:
