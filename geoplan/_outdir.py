@@ -58,9 +58,13 @@ RUN_JSON = "run.json"
 KNOWN_OUTPUTS = (
     "layers.gpkg", "layers.csv", "layer_issues.csv", "coverage.csv", "coverage.gpkg",
     "sites.csv", "sites.gpkg", "deadends.csv", "deadends.gpkg", "deadends_progress.csv",
-    "map.html", "reports", "geoplan_report.xlsx", RUN_JSON,
+    "map.html", "reports", "geoplan_report.xlsx", "coverage_items.csv", "residents.csv",
+    "children.csv", "seats.csv", "school_seats.csv", "indicators.csv", "data_checks.csv",
+    "data_checks.gpkg", RUN_JSON,
 )
-"""Names geoplan writes into an output folder (``scenario_*.csv`` too)."""
+"""Names geoplan writes into an output folder (``scenario_*.csv`` too). Whatever the folder's
+own ``run.json`` lists counts as geoplan's as well, so a file added in a later version is never
+taken for the user's."""
 
 
 class OutputBusyError(OutputError):
@@ -76,10 +80,22 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _is_known(name: str) -> bool:
+def _listed(target: Path) -> frozenset[str]:
+    """Top-level names the folder's ``run.json`` lists as written by geoplan."""
+    try:
+        record = json.loads((target / RUN_JSON).read_text(encoding="utf-8"))
+        files = record.get("files", []) if isinstance(record, dict) else []
+        return frozenset(Path(str(f.get("path", ""))).parts[0] for f in files
+                         if isinstance(f, dict) and f.get("path"))
+    except (OSError, ValueError, IndexError):
+        return frozenset()
+
+
+def _is_known(name: str, listed: frozenset[str] = frozenset()) -> bool:
     """Whether ``name`` is something geoplan writes (other hidden files, .git and the like,
-    are the user's)."""
-    return (name in KNOWN_OUTPUTS or (name.startswith("scenario_") and name.endswith(".csv"))
+    are the user's); ``listed`` are the names the folder's run.json records."""
+    return (name in KNOWN_OUTPUTS or name in listed
+            or (name.startswith("scenario_") and name.endswith(".csv"))
             or (name.startswith(".") and (".tmp-" in name or name.startswith(".geoplan-"))))
 
 
@@ -256,8 +272,10 @@ class OutputRun:
                                                                       inputs):
             logger.info("%s holds another analysis' output; it is replaced as a whole", self.target)
             return
+        listed = _listed(self.target)
         for entry in self.target.iterdir():
-            if entry.name == RUN_JSON or entry.name.startswith(".") or not _is_known(entry.name):
+            if (entry.name == RUN_JSON or entry.name.startswith(".")
+                    or not _is_known(entry.name, listed)):
                 continue
             dest = self.path / entry.name
             if entry.is_dir():
@@ -312,8 +330,9 @@ class OutputRun:
     def _put_in_place(self) -> None:
         target = self.target
         foreign = []
+        listed = _listed(target) if target.is_dir() else frozenset()
         if target.is_dir():
-            foreign = sorted(p.name for p in target.iterdir() if not _is_known(p.name))
+            foreign = sorted(p.name for p in target.iterdir() if not _is_known(p.name, listed))
         if not target.exists():
             os.rename(self.path, target)
             return
@@ -332,7 +351,8 @@ class OutputRun:
             (target / RUN_JSON).unlink()
         new_names = {p.name for p in self.path.iterdir()}
         for entry in target.iterdir():
-            if _is_known(entry.name) and entry.name not in new_names and not entry.name.startswith("."):
+            if (_is_known(entry.name, listed) and entry.name not in new_names
+                    and not entry.name.startswith(".")):
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         for entry in sorted(self.path.iterdir(), key=lambda p: p.name == RUN_JSON):
             dest = target / entry.name
