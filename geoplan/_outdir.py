@@ -58,9 +58,11 @@ RUN_JSON = "run.json"
 KNOWN_OUTPUTS = (
     "layers.gpkg", "layers.csv", "layer_issues.csv", "coverage.csv", "coverage.gpkg",
     "sites.csv", "sites.gpkg", "deadends.csv", "deadends.gpkg", "deadends_progress.csv",
-    "map.html", "reports", "geoplan_report.xlsx", RUN_JSON,
+    "map.html", "reports", "geoplan_report.xlsx", "coverage_items.csv", "indicators.csv",
+    "data_checks.csv", "data_checks.gpkg", RUN_JSON,
 )
-"""Names geoplan writes into an output folder (``scenario_*.csv`` too)."""
+"""Names geoplan writes into an output folder (``scenario_*.csv`` too, and whatever the folder's
+``run.json`` lists)."""
 
 
 class OutputBusyError(OutputError):
@@ -256,8 +258,10 @@ class OutputRun:
                                                                       inputs):
             logger.info("%s holds another analysis' output; it is replaced as a whole", self.target)
             return
+        listed = _listed(self.target)
         for entry in self.target.iterdir():
-            if entry.name == RUN_JSON or entry.name.startswith(".") or not _is_known(entry.name):
+            if entry.name == RUN_JSON or entry.name.startswith(".") or not (
+                    _is_known(entry.name) or entry.name in listed):
                 continue
             dest = self.path / entry.name
             if entry.is_dir():
@@ -313,7 +317,9 @@ class OutputRun:
         target = self.target
         foreign = []
         if target.is_dir():
-            foreign = sorted(p.name for p in target.iterdir() if not _is_known(p.name))
+            listed = _listed(target)
+            foreign = sorted(p.name for p in target.iterdir()
+                             if not _is_known(p.name) and p.name not in listed)
         if not target.exists():
             os.rename(self.path, target)
             return
@@ -328,11 +334,13 @@ class OutputRun:
             return
         logger.warning("%s also holds files geoplan did not write (%s); geoplan's files are "
                        "replaced one by one and the others kept", target, ", ".join(foreign[:5]))
+        listed = _listed(target)
         with contextlib.suppress(FileNotFoundError):
             (target / RUN_JSON).unlink()
         new_names = {p.name for p in self.path.iterdir()}
         for entry in target.iterdir():
-            if _is_known(entry.name) and entry.name not in new_names and not entry.name.startswith("."):
+            if (_is_known(entry.name) or entry.name in listed) and entry.name not in new_names \
+                    and not entry.name.startswith("."):
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         for entry in sorted(self.path.iterdir(), key=lambda p: p.name == RUN_JSON):
             dest = target / entry.name
@@ -354,6 +362,15 @@ def _file_entry(path: Path, *, base: Path | None = None, role: str | None = None
     entry["size"] = path.stat().st_size
     entry["sha256"] = sha256_file(path)
     return entry
+
+
+def _listed(folder: Path) -> set[str]:
+    """Top-level names of the files the folder's ``run.json`` says geoplan wrote."""
+    try:
+        record = json.loads((folder / RUN_JSON).read_text(encoding="utf-8"))
+        return {Path(str(f["path"])).parts[0] for f in record["files"]}
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return set()
 
 
 def _link_or_copy(src: str, dst: str) -> str:
