@@ -169,6 +169,9 @@ def test_lock_in_process_and_foreign_files_kept(tmp_path: Path) -> None:
     (target / "my notes.txt").write_text("mine", encoding="utf-8")
     (target / ".git").mkdir()
     (target / "layer_issues.csv").write_text("stale", encoding="utf-8")
+    (target / "future_output.csv").write_text("stale", encoding="utf-8")
+    (target / RUN_JSON).write_text(json.dumps({"files": [{"path": "future_output.csv"}]}),
+                                   encoding="utf-8")
     with OutputRun(target, command="test") as run:
         with pytest.raises(OutputBusyError, match="another geoplan run"), \
                 OutputRun(target, command="test"):
@@ -179,6 +182,7 @@ def test_lock_in_process_and_foreign_files_kept(tmp_path: Path) -> None:
     assert (target / "my notes.txt").read_text(encoding="utf-8") == "mine"
     assert (target / ".git").is_dir()
     assert not (target / "layer_issues.csv").exists()
+    assert not (target / "future_output.csv").exists()  # listed by the older run.json
     record = json.loads((target / RUN_JSON).read_text(encoding="utf-8"))
     assert [f["path"] for f in record["files"]] == ["layers.csv"]
     # a failing run leaves the folder as it was and no staging folder
