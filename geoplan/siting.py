@@ -27,6 +27,7 @@ import shapely
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from geoplan._progress import bar
 from geoplan.results import SITES, CoverageResult, SiteResult
 from geoplan.standards import Standard
 
@@ -228,7 +229,7 @@ def suggest_sites(
     table = coverage.table.set_index(["district", "standard"])
     rows: list[dict[str, Any]] = []
     street_gaps = coverage.street_gaps
-    for std in standards:
+    for std in bar(standards, "sites", "standard"):
         if std.basket:
             continue
         linear = std.demand != "residential"
