@@ -19,7 +19,7 @@ Usage::
     python benchmarks/bench_scale.py --sizes 196        # ~1M walking edges (~200×)
 
 Multipolygon relations are kept only in tiles where all their members lie inside the bounds
-(27 of 121 relations are cut by the edge and left out); closed ways with area tags are clipped
+(101 of the 121 relations are cut by the edge and left out); closed ways with area tags are clipped
 as polygons, every other way as a line.
 """
 
@@ -259,19 +259,21 @@ def run_size(cfg: Path, out: Path) -> dict[str, object]:
     env = dict(os.environ, GEOPLAN_NO_CACHE="1")
     t0 = time.perf_counter()
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run([sys.executable, "-m", "geoplan", "run", str(cfg), "--out", str(out)],
-                          capture_output=True, text=True, env=env, cwd=cfg.parent)
+    log = out.parent / f"{cfg.stem}.log"  # written as the run goes: a killed run still tells
+    with open(log, "w", encoding="utf-8") as fh:
+        code = subprocess.run([sys.executable, "-m", "geoplan", "run", str(cfg), "--out", str(out)],
+                              stdout=subprocess.DEVNULL, stderr=fh, env=env, cwd=cfg.parent).returncode
     wall = time.perf_counter() - t0
     c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
-    (out.parent / f"{cfg.stem}.log").write_text(proc.stderr, encoding="utf-8")
-    if proc.returncode != 0:
-        raise RuntimeError(f"geoplan run {cfg} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    stderr = log.read_text(encoding="utf-8")
+    if code != 0:
+        raise RuntimeError(f"geoplan run {cfg} failed ({code}):\n{stderr[-3000:]}")
     # step -> (wall s, peak RSS MB, CPU s)
     steps = {m[1]: (float(m[2]), float(m[4]) if m[4] != "?" else math.nan, float(m[3]))
-             for m in _STEP.finditer(proc.stderr)}
-    g = _GRAPH.search(proc.stderr)
-    cov = _COV.search(proc.stderr)
+             for m in _STEP.finditer(stderr)}
+    g = _GRAPH.search(stderr)
+    cov = _COV.search(stderr)
     sub = {}
     if cov:
         for part in cov[1].split(", "):

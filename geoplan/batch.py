@@ -312,7 +312,7 @@ def run_batch(
             client = Client(scheduler)
         else:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")
             client = Client(cluster)
         try:
             futures = [client.submit(run_job, job, steps, pure=False,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geoplan.coverage import engine as cov
 from geoplan.coverage import run_coverage, write_coverage
+from geoplan.coverage.context import CoverageContext, Timer, set_key
 from geoplan.coverage.engine import TABLE_COLUMNS
 from geoplan.network import Snapped, node_distance, point_distance
 from geoplan.standards import check_config_standards
@@ -31,7 +31,7 @@ def result(chengdu_layers, chengdu_config, standards):
 @pytest.fixture(scope="module")
 def engine(chengdu_layers, chengdu_config, standards):
     kinds = {s.demand for s in standards}
-    return cov._Engine(chengdu_layers, chengdu_config.demand, kinds, cov._Timer())
+    return CoverageContext(chengdu_layers, chengdu_config.demand, kinds, Timer())
 
 
 def test_table_invariants(result, standards):
@@ -130,7 +130,7 @@ def _facility_sets(chengdu_layers, standards):
             layer = chengdu_layers[fs.layer]
             rows = layer.loc[fs.select(layer)].reset_index(drop=True)
             radii = s.radii_for(rows).astype(float)
-            key = cov._set_key(fs, np.flatnonzero(fs.select(layer)))
+            key = set_key(fs, np.flatnonzero(fs.select(layer)))
             seen.setdefault((key, float(radii.max()) if len(radii) else 0.0),
                             (s, fs, rows, radii, key))
     return list(seen.values())

@@ -106,19 +106,19 @@ def test_school_seats_order_and_sources():
 @pytest.mark.slow
 def test_seats_on_chengdu_equal_pysal_access(chengdu_layers, chengdu_config):
     """The embedded data: children, the 学位缺口 and 2SFCA against the independent package."""
-    from geoplan.coverage import engine as cov
+    from geoplan.coverage.context import CoverageContext, Timer, set_key
     from geoplan.coverage.people import _walking_pairs, measure_people, school_standards
     from geoplan.standards import resolve_standards
 
     stds = resolve_standards(["primary_school_500"])
-    eng = cov._Engine(chengdu_layers, chengdu_config.demand, {"residential"}, cov._Timer())
+    eng = CoverageContext(chengdu_layers, chengdu_config.demand, {"residential"}, Timer())
     assert eng.population is not None and eng.population.source == "census"
     std, fs, level = school_standards(stds)[0]
     assert level == "primary"
     layer = eng.layers["schools"]
     chosen = np.flatnonzero(fs.select(layer))
     rows = layer.iloc[chosen].reset_index(drop=True)
-    pi, pj, pc = _walking_pairs(eng, cov._set_key(fs, chosen), rows, 500.0)
+    pi, pj, pc = _walking_pairs(eng, set_key(fs, chosen), rows, 500.0)
     assert len(pi) > 100 and (pc <= 500.0).all()
     kids = eng.population.weights * 0.05312
     seats, _ = school_seats(rows, "primary", class_size=45, default_classes=24)

@@ -18,10 +18,7 @@ district line serves it. Gap polygons come from :mod:`geoplan.coverage.gaps`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +29,11 @@ import shapely
 from tqdm.auto import tqdm
 
 from geoplan._errors import StandardError
-from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
-from geoplan.coverage.access import access_points
+from geoplan.config import DemandSettings
 from geoplan.coverage.baskets import basket_flags, default_min_items
 from geoplan.coverage.buffers import BufferSet, covered_fraction, served_in_box
-from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
+from geoplan.coverage.context import CoverageContext, Timer, set_key
+from geoplan.coverage.demand import Demand
 from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
 from geoplan.coverage.items import (
     district_share_pair,
@@ -45,12 +42,12 @@ from geoplan.coverage.items import (
     item_gaps,
     item_rows,
 )
-from geoplan.coverage.population import PopulationWeights, population_weights
+from geoplan.coverage.population import PopulationWeights
 from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
 from geoplan.crs import check_projected_crs
 from geoplan.results import COVERAGE_TABLE, FACILITIES, ITEMS, REACHED, CoverageResult
-from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
+from geoplan.standards import Standard, resolve_standards, standard_source_title
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -63,21 +60,6 @@ __all__ = ["TABLE_COLUMNS", "run_coverage"]
 
 TABLE_COLUMNS = COVERAGE_TABLE.names
 """Columns of :attr:`CoverageResult.table` (see :data:`geoplan.results.COVERAGE_TABLE`)."""
-
-REACHED_SIMPLIFY_M = 1.0
-"""Reached edges are simplified to this tolerance for maps."""
-
-
-class _Timer:
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-        self._t = time.perf_counter()
-
-    def lap(self, step: str) -> None:
-        now = time.perf_counter()
-        self.timings[step] = self.timings.get(step, 0.0) + now - self._t
-        self._t = now
-
 
 def _resolve(standards: Sequence[Standard | str] | None) -> list[Standard]:
     if standards is None:
@@ -96,109 +78,12 @@ def _resolve(standards: Sequence[Standard | str] | None) -> list[Standard]:
     return out
 
 
-def _set_key(fs: FacilitySet, rows: np.ndarray | None = None) -> str:
-    """Cache key of a facility set (and of the layer rows it kept, when given)."""
-    key = json.dumps([fs.layer, fs.filter], sort_keys=True, default=str)
-    if rows is not None:
-        key += ":" + hashlib.sha1(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()
-    return key
-
-
 def _kind_column(rows: gpd.GeoDataFrame, layer: str) -> np.ndarray:
     if "kind" in rows.columns:
         return rows["kind"].astype(str).to_numpy()
     if "levels" in rows.columns:
         return rows["levels"].astype(str).to_numpy()
     return np.full(len(rows), layer.rstrip("s"), dtype=object)
-
-
-class _Engine:
-    """State shared by all standards of one run: demand, weights, graph, snapped points."""
-
-    def __init__(self, layerset: LayerSet, settings: DemandSettings, kinds: set[str],
-                 timer: _Timer) -> None:
-        from geoplan.network import build_walk_graph, snap_points
-
-        self.layers = layerset
-        self.settings = settings
-        self.districts = layerset.districts.reset_index(drop=True)
-        self.n_d = len(self.districts)
-        self.crs = self.districts.crs
-        self.demand: dict[str, Demand] = {}
-        self.land = residential_land(layerset["residential"], self.districts)
-        for kind in sorted(kinds):
-            if kind == "residential":
-                self.demand[kind] = residential_grid(layerset["residential"], self.districts,
-                                                     settings.grid_m)
-            else:
-                self.demand[kind] = street_samples(demand_lines(layerset.layers, kind),
-                                                   self.districts, kind, settings.street_sample_m)
-        timer.lap("demand")
-        self.population: PopulationWeights | None = None
-        if "residential" in self.demand:
-            self.population = population_weights(self.demand["residential"], layerset, settings)
-        timer.lap("population")
-        walk = layerset["walkways"]
-        self.graph = build_walk_graph(walk) if len(walk) else None
-        timer.lap("graph")
-        self._snap = snap_points
-        self.snapped = {}
-        for kind, dem in self.demand.items():
-            self.snapped[kind] = self.snap(dem.points)
-        timer.lap("snap demand")
-        self._access: dict[str, tuple[np.ndarray, Any]] = {}
-        self._covered: dict[tuple[str, str, float], np.ndarray] = {}
-        self._reached: dict[tuple[str, float], gpd.GeoDataFrame] = {}
-
-    def snap(self, points: np.ndarray, factor: float = 1.0) -> Any:
-        from geoplan.network import Snapped
-
-        n = len(points)
-        if self.graph is None or n == 0:
-            return Snapped(np.full(n, -1), np.full(n, np.nan), np.full(n, np.nan))
-        return self._snap(self.graph, points, max_distance=factor * self.settings.max_snap_m)
-
-    def access(self, key: str, rows: gpd.GeoDataFrame) -> tuple[np.ndarray, Any]:
-        """Facility row position per access point, and the snapped access points."""
-        if key not in self._access:
-            pts, owner, _ = access_points(rows, self.layers["entrances"], self.layers["walkways"])
-            self._access[key] = (owner, self.snap(pts, FACILITY_SNAP_FACTOR))
-        return self._access[key]
-
-    def covered(self, kind: str, key: str, rows: gpd.GeoDataFrame,
-                radii: np.ndarray) -> tuple[np.ndarray, list[gpd.GeoDataFrame]]:
-        """Network-covered flags of the demand of ``kind`` by one facility set."""
-        from geoplan.network import node_distance, point_distance, reached_edges
-
-        dem, dsnap = self.demand[kind], self.snapped[kind]
-        out = np.zeros(len(dem), dtype=bool)
-        reached: list[gpd.GeoDataFrame] = []
-        if self.graph is None or len(rows) == 0:
-            return out, reached
-        owner, fsnap = self.access(key, rows)
-        point_radius = radii[owner] if len(owner) else np.zeros(0)
-        for r in np.unique(radii[np.isfinite(radii)]):
-            ck = (kind, key, float(r))
-            sel = (point_radius == r) & fsnap.ok
-            if ck not in self._covered:
-                if not sel.any():
-                    self._covered[ck] = np.zeros(len(dem), dtype=bool)
-                else:
-                    src = fsnap.subset(sel)
-                    nd = node_distance(self.graph, src, float(r))
-                    d = point_distance(self.graph, nd, src, dsnap.edge, dsnap.offset, float(r))
-                    self._covered[ck] = d <= r
-            out |= self._covered[ck]
-            rk = (key, float(r))
-            if rk not in self._reached and sel.any():
-                edges = reached_edges(self.graph, fsnap.subset(sel), float(r))
-                geom = shapely.simplify(edges.geometry.to_numpy(), REACHED_SIMPLIFY_M)
-                self._reached[rk] = gpd.GeoDataFrame(
-                    {"radius_m": float(r), "distance_from": edges["distance_from"].to_numpy()},
-                    geometry=geom, crs=self.crs)
-            if rk in self._reached:
-                reached.append(self._reached[rk])
-        return out, reached
 
 
 def run_coverage(
@@ -238,10 +123,10 @@ def run_coverage(
         For an unusable population raster.
     """
     check_projected_crs(layerset.crs, "layer set")
-    timer = _Timer()
+    timer = Timer()
     settings = demand_settings or DemandSettings()
     stds = _resolve(standards)
-    eng = _Engine(layerset, settings, {s.demand for s in stds}, timer)
+    eng = CoverageContext(layerset, settings, {s.demand for s in stds}, timer)
     names = eng.districts["district"].astype(str).to_numpy()
     pop = eng.population
     rows: list[dict[str, Any]] = []
@@ -274,7 +159,7 @@ def run_coverage(
             buffer_sets.append(BufferSet(rows_fs.geometry.to_numpy(), radii))
             items.append((fs, len(rows_fs)))
             timer.lap("buffers")
-            key = _set_key(fs, chosen)
+            key = set_key(fs, chosen)
             cov, reached = eng.covered(std.demand, key, rows_fs, radii)
             covered_items.append(cov)
             for fr in reached:
@@ -382,7 +267,7 @@ def _concat(frames: list[gpd.GeoDataFrame], cols: list[str], crs: Any) -> gpd.Ge
 
 
 def _facility_frame(sid: str, item: str, layer: str, rows: gpd.GeoDataFrame, radii: np.ndarray,
-                    eng: _Engine, key: str) -> gpd.GeoDataFrame:
+                    eng: CoverageContext, key: str) -> gpd.GeoDataFrame:
     geoms = rows.geometry.to_numpy()
     pts = shapely.point_on_surface(geoms) if len(geoms) else geoms
     district = np.full(len(pts), "", dtype=object)
@@ -446,7 +331,7 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Snapped, frac: np.ndarray, co
     return rows
 
 
-def _served_per_district(eng: _Engine, dem: Demand,
+def _served_per_district(eng: CoverageContext, dem: Demand,
                          sets: list[BufferSet]) -> dict[int, tuple[np.ndarray, Any]]:
     """Per district with demand: its demand rows and the served area inside its box.
 
@@ -486,7 +371,7 @@ def _street_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]
     return frames
 
 
-def _weights(eng: _Engine) -> np.ndarray:
+def _weights(eng: CoverageContext) -> np.ndarray:
     """Population weight of each residential piece (its area when there is no population)."""
     dem = eng.demand["residential"]
     return eng.population.weights if eng.population is not None else dem.amount
@@ -500,7 +385,7 @@ def _fraction(dem: Demand, served: dict[int, tuple[np.ndarray, Any]]) -> np.ndar
     return frac
 
 
-def _gaps(sid: str, eng: _Engine, served: dict[int, tuple[np.ndarray, Any]], frac: np.ndarray,
+def _gaps(sid: str, eng: CoverageContext, served: dict[int, tuple[np.ndarray, Any]], frac: np.ndarray,
           covered: np.ndarray, names: np.ndarray) -> list[pd.DataFrame]:
     dem = eng.demand["residential"]
     pop = eng.population

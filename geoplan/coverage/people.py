@@ -28,13 +28,14 @@ import pandas as pd
 import shapely
 
 from geoplan.census import AgeShares, age_shares
+from geoplan.coverage.context import set_key
 from geoplan.coverage.seats import CLASS_SIZE_NOTE, school_seats, seat_gap, two_step_fca
 from geoplan.coverage.shares import district_totals
 from geoplan.results.people import CHILDREN, SCHOOL_SEATS, SEATS, PeopleResult
 from geoplan.standards import FacilitySet, Standard
 
 if TYPE_CHECKING:
-    from geoplan.coverage.engine import _Engine
+    from geoplan.coverage.context import CoverageContext
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _ages(settings: Any) -> AgeShares:
     )
 
 
-def _walking_pairs(eng: _Engine, key: str, rows: Any, radius: float
+def _walking_pairs(eng: CoverageContext, key: str, rows: Any, radius: float
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(home piece, school, walking metres) for every pair within ``radius``."""
     from geoplan.network import nearest_distances
@@ -103,7 +104,7 @@ def _walking_pairs(eng: _Engine, key: str, rows: Any, radius: float
     return np.concatenate(pi), np.concatenate(pj), np.concatenate(pc)
 
 
-def _school_district(eng: _Engine, rows: Any) -> np.ndarray:
+def _school_district(eng: CoverageContext, rows: Any) -> np.ndarray:
     pts = shapely.point_on_surface(rows.geometry.to_numpy()) if len(rows) else np.zeros(0, object)
     out = np.full(len(pts), "", dtype=object)
     if len(pts):
@@ -112,7 +113,7 @@ def _school_district(eng: _Engine, rows: Any) -> np.ndarray:
     return out
 
 
-def measure_people(eng: _Engine, stds: list[Standard],
+def measure_people(eng: CoverageContext, stds: list[Standard],
                    covers: dict[str, tuple[np.ndarray, np.ndarray]]) -> PeopleResult | None:
     """Children beyond each school radius and the 学位缺口, per district and level.
 
@@ -130,7 +131,6 @@ def measure_people(eng: _Engine, stds: list[Standard],
     PeopleResult or None
         None when the run has no people (no census figure, no raster).
     """
-    from geoplan.coverage.engine import _set_key
 
     pop = eng.population
     if pop is None or not pop.people or "residential" not in eng.demand:
@@ -170,7 +170,7 @@ def measure_people(eng: _Engine, stds: list[Standard],
                              else sch.default_classes_junior),
             site_m2_per_pupil=(sch.site_m2_per_pupil_primary if level == "primary"
                                else sch.site_m2_per_pupil_junior))
-        pi, pj, pc = _walking_pairs(eng, _set_key(fs, chosen), rows, radius)
+        pi, pj, pc = _walking_pairs(eng, set_key(fs, chosen), rows, radius)
         ratio, access = two_step_fca(kids, seats, pi, pj, pc, max_cost=radius)
         in_reach = np.bincount(pj, weights=np.nan_to_num(kids[pi]), minlength=len(rows)).astype(float)
         _, reached, gap = seat_gap(kids, access, dem.district, n_d)

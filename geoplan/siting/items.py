@@ -1,4 +1,4 @@
-"""Suggested sites per life-circle item (kept apart from :mod:`geoplan.siting`, which it uses).
+"""Suggested sites per life-circle item .
 
 A life circle is not closed by one kind of building: a district may lack kindergartens but
 have markets. Each item with data whose buffer share misses the target gets its own sites,
@@ -16,6 +16,8 @@ import pandas as pd
 import shapely
 
 from geoplan.results import CoverageResult
+from geoplan.siting.cover import greedy_max_cover
+from geoplan.siting.sampling import population_density, sample_polygons
 from geoplan.standards import Standard
 
 __all__ = ["item_sites"]
@@ -40,7 +42,6 @@ def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
     list of dict
         One row per suggested site, ranked per district and item.
     """
-    from geoplan.siting import _population_density, _sample_polygons, greedy_max_cover
 
     gaps = getattr(coverage, "item_gaps", None)
     items = getattr(coverage, "items", None)
@@ -58,8 +59,8 @@ def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
             continue
         # a quarter of the radius is fine enough for a site suggestion and keeps the 1000 m
         # items (whose gaps are often whole districts) from sampling at 50 m
-        xy, area = _sample_polygons(part.geometry.to_numpy(), max(spacing_m, radius / 4.0))
-        density = _population_density(pd.DataFrame(part))
+        xy, area = sample_polygons(part.geometry.to_numpy(), max(spacing_m, radius / 4.0))
+        density = population_density(pd.DataFrame(part))
         needed = (std.target - before) * total
         chosen, gains = greedy_max_cover(xy, xy, area, radius, max_sites=max_sites, stop_at=needed)
         covered = before * total

@@ -1,0 +1,143 @@
+"""The state shared by every standard of one coverage run.
+
+:class:`CoverageContext` holds the demand pieces, their population weights, the walking graph
+and the snapped demand points, built once per run; it caches access points, covered flags and
+reached edges per facility set so that standards sharing facilities (the parks of 300米见绿 and
+500米见园, the schools of a life circle) route once. :mod:`geoplan.coverage.engine` and
+:mod:`geoplan.coverage.people` both read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
+from geoplan.coverage.access import access_points
+from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
+from geoplan.coverage.population import PopulationWeights, population_weights
+from geoplan.standards import FacilitySet
+
+if TYPE_CHECKING:
+    from geoplan.layers.layerset import LayerSet
+
+__all__ = ["REACHED_SIMPLIFY_M", "CoverageContext", "Timer", "set_key"]
+
+REACHED_SIMPLIFY_M = 1.0
+"""Reached edges are simplified to this tolerance for maps."""
+
+
+class Timer:
+    """Seconds per step of a run, added up lap by lap."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.timings[step] = self.timings.get(step, 0.0) + now - self._t
+        self._t = now
+
+
+def set_key(fs: FacilitySet, rows: np.ndarray | None = None) -> str:
+    """Cache key of a facility set (and of the layer rows it kept, when given)."""
+    key = json.dumps([fs.layer, fs.filter], sort_keys=True, default=str)
+    if rows is not None:
+        key += ":" + hashlib.sha1(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()
+    return key
+
+
+class CoverageContext:
+    """State shared by all standards of one run: demand, weights, graph, snapped points."""
+
+    def __init__(self, layerset: LayerSet, settings: DemandSettings, kinds: set[str],
+                 timer: Timer) -> None:
+        from geoplan.network import build_walk_graph, snap_points
+
+        self.layers = layerset
+        self.settings = settings
+        self.districts = layerset.districts.reset_index(drop=True)
+        self.n_d = len(self.districts)
+        self.crs = self.districts.crs
+        self.demand: dict[str, Demand] = {}
+        self.land = residential_land(layerset["residential"], self.districts)
+        for kind in sorted(kinds):
+            if kind == "residential":
+                self.demand[kind] = residential_grid(layerset["residential"], self.districts,
+                                                     settings.grid_m)
+            else:
+                self.demand[kind] = street_samples(demand_lines(layerset.layers, kind),
+                                                   self.districts, kind, settings.street_sample_m)
+        timer.lap("demand")
+        self.population: PopulationWeights | None = None
+        if "residential" in self.demand:
+            self.population = population_weights(self.demand["residential"], layerset, settings)
+        timer.lap("population")
+        walk = layerset["walkways"]
+        self.graph = build_walk_graph(walk) if len(walk) else None
+        timer.lap("graph")
+        self._snap = snap_points
+        self.snapped = {}
+        for kind, dem in self.demand.items():
+            self.snapped[kind] = self.snap(dem.points)
+        timer.lap("snap demand")
+        self._access: dict[str, tuple[np.ndarray, Any]] = {}
+        self._covered: dict[tuple[str, str, float], np.ndarray] = {}
+        self._reached: dict[tuple[str, float], gpd.GeoDataFrame] = {}
+
+    def snap(self, points: np.ndarray, factor: float = 1.0) -> Any:
+        from geoplan.network import Snapped
+
+        n = len(points)
+        if self.graph is None or n == 0:
+            return Snapped(np.full(n, -1), np.full(n, np.nan), np.full(n, np.nan))
+        return self._snap(self.graph, points, max_distance=factor * self.settings.max_snap_m)
+
+    def access(self, key: str, rows: gpd.GeoDataFrame) -> tuple[np.ndarray, Any]:
+        """Facility row position per access point, and the snapped access points."""
+        if key not in self._access:
+            pts, owner, _ = access_points(rows, self.layers["entrances"], self.layers["walkways"])
+            self._access[key] = (owner, self.snap(pts, FACILITY_SNAP_FACTOR))
+        return self._access[key]
+
+    def covered(self, kind: str, key: str, rows: gpd.GeoDataFrame,
+                radii: np.ndarray) -> tuple[np.ndarray, list[gpd.GeoDataFrame]]:
+        """Network-covered flags of the demand of ``kind`` by one facility set."""
+        from geoplan.network import node_distance, point_distance, reached_edges
+
+        dem, dsnap = self.demand[kind], self.snapped[kind]
+        out = np.zeros(len(dem), dtype=bool)
+        reached: list[gpd.GeoDataFrame] = []
+        if self.graph is None or len(rows) == 0:
+            return out, reached
+        owner, fsnap = self.access(key, rows)
+        point_radius = radii[owner] if len(owner) else np.zeros(0)
+        for r in np.unique(radii[np.isfinite(radii)]):
+            ck = (kind, key, float(r))
+            sel = (point_radius == r) & fsnap.ok
+            if ck not in self._covered:
+                if not sel.any():
+                    self._covered[ck] = np.zeros(len(dem), dtype=bool)
+                else:
+                    src = fsnap.subset(sel)
+                    nd = node_distance(self.graph, src, float(r))
+                    d = point_distance(self.graph, nd, src, dsnap.edge, dsnap.offset, float(r))
+                    self._covered[ck] = d <= r
+            out |= self._covered[ck]
+            rk = (key, float(r))
+            if rk not in self._reached and sel.any():
+                edges = reached_edges(self.graph, fsnap.subset(sel), float(r))
+                geom = shapely.simplify(edges.geometry.to_numpy(), REACHED_SIMPLIFY_M)
+                self._reached[rk] = gpd.GeoDataFrame(
+                    {"radius_m": float(r), "distance_from": edges["distance_from"].to_numpy()},
+                    geometry=geom, crs=self.crs)
+            if rk in self._reached:
+                reached.append(self._reached[rk])
+        return out, reached

@@ -1,0 +1,124 @@
+"""Suggest sites for new facilities that close coverage gaps.
+
+The maths (:func:`greedy_max_cover`) works on plain arrays: candidate sites, demand points with
+weights, and a radius; it picks sites one at a time, each time the one that covers the most
+still-uncovered demand (the classic greedy for the maximal covering location problem, within
+a factor 1 − 1/e of the optimum and usually at it). :func:`suggest_sites` is the geographic
+adapter: it samples each district's gap polygons into weighted points, uses them as demand and
+as candidate sites, and reports, per district and standard, where to build and how far each
+site lifts the official (buffer) share.
+
+Coverage here is straight-line, as the official indicator defines it; the walking-network view
+of the same sites is what the coverage engine measures once the sites are added as a planned
+facility layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan._progress import bar
+from geoplan.crs import check_projected_crs
+from geoplan.results import SITES, CoverageResult, SiteResult
+from geoplan.siting.cover import greedy_max_cover
+from geoplan.siting.items import item_sites
+from geoplan.siting.sampling import population_density, sample_lines, sample_polygons
+from geoplan.standards import Standard
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SITE_COLUMNS", "suggest_sites"]
+
+SITE_COLUMNS = [*SITES.names, "geometry"]
+
+def suggest_sites(
+    coverage: CoverageResult,
+    standards: Sequence[Standard],
+    *,
+    max_sites: int = 5,
+    spacing_m: float = 50.0,
+    view: str = "buffer",
+) -> SiteResult:
+    """Suggest up to ``max_sites`` new facility sites per district and area standard.
+
+    Parameters
+    ----------
+    coverage
+        A :class:`geoplan.coverage.CoverageResult` (its ``table`` and ``gaps`` are used).
+    standards
+        The standards measured. Area standards place sites in the residential gaps; linear
+        (toilet) standards place them along the uncovered streets (``coverage.street_gaps``).
+        Basket standards (the life circles) get sites per item that misses its target
+        (:func:`geoplan.siting.items.item_sites`, buffer view).
+    max_sites
+        Most sites per district and standard; fewer when the target is reached sooner.
+    spacing_m
+        Sampling step of the gap polygons (demand points and candidate sites).
+    view
+        Which gaps to close: ``"buffer"`` (official) or ``"network"``.
+
+    Returns
+    -------
+    SiteResult
+        One point per site in the analysis CRS; ``table`` columns as documented in
+        :data:`geoplan.results.SITES` (covered land or street length, people, the official share
+        before and after each site, target and radius).
+    """
+    check_projected_crs(coverage.districts.crs if len(coverage.districts) else coverage.gaps.crs,
+                        "coverage result")
+    gaps = coverage.gaps
+    table = coverage.table.set_index(["district", "standard"])
+    rows: list[dict[str, Any]] = []
+    street_gaps = coverage.street_gaps
+    for std in bar(standards, "sites", "standard"):
+        if std.basket:  # a life circle: sites per item that misses its target
+            if view == "buffer":
+                rows += item_sites(coverage, std, max_sites=max_sites, spacing_m=spacing_m)
+            continue
+        linear = std.demand != "residential"
+        source = street_gaps if linear else gaps
+        if source is None or len(source) == 0:
+            continue
+        radius = min(r.radius_m for r in std.radius_rule) if std.radius_rule else float(std.radius_m or 0)
+        mine = source.loc[(source["standard"] == std.id) & (source["view"] == view)]
+        for district, part in mine.groupby("district") if len(mine) else ():
+            if (district, std.id) not in table.index:
+                continue
+            row = table.loc[(district, std.id)]
+            total = float(row["demand_total"])
+            before = float(row["share_buffer"] if view == "buffer" else row["share_network"])
+            if not total or np.isnan(before) or before >= std.target:
+                continue
+            if linear:
+                xy, area = sample_lines(part.geometry.to_numpy(), min(spacing_m, 25.0))
+                pop_density = np.nan
+            else:
+                xy, area = sample_polygons(part.geometry.to_numpy(), spacing_m)
+                pop_density = population_density(part)
+            needed = (std.target - before) * total
+            chosen, gains = greedy_max_cover(xy, xy, area, radius, max_sites=max_sites, stop_at=needed)
+            covered = before * total
+            for rank, (idx, gain) in enumerate(zip(chosen, gains, strict=True), start=1):
+                share_now = covered / total
+                covered += gain
+                rows.append({
+                    "district": district, "standard": std.id, "item": "", "rank": rank,
+                    "covered_m2": np.nan if linear else gain,
+                    "covered_length_m": gain if linear else np.nan,
+                    "covered_population": gain * pop_density,
+                    "share_before": share_now, "share_after": min(covered / total, 1.0),
+                    "target": std.target, "radius_m": radius,
+                    "geometry": shapely.Point(xy[idx]),
+                })
+    crs = gaps.crs if len(gaps) else coverage.districts.crs
+    if not rows:
+        return SiteResult(gpd.GeoDataFrame(pd.DataFrame(columns=SITE_COLUMNS), geometry="geometry",
+                                           crs=crs))
+    return SiteResult(gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry="geometry", crs=crs))
