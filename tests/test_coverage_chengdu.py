@@ -186,8 +186,8 @@ def test_demand_distances_match_networkx_with_split_edges(chengdu_layers, standa
             g, {("s", i) for i in range(len(src))}, cutoff=r, weight="length")
         theirs = np.array([ref.get(("t", int(p)), np.inf) for p in pick])
         assert np.array_equal(np.isfinite(ours), np.isfinite(theirs)), std.id
-        fin = np.isfinite(ours)
-        assert np.abs(ours[fin] - theirs[fin]).max() < 1e-6, std.id
+        fin = np.isfinite(ours)  # a small item (a 托儿所 at 300 m) may reach none of the sample
+        assert not fin.any() or np.abs(ours[fin] - theirs[fin]).max() < 1e-6, std.id
         # and the coverage flags the engine gave these points agree
         covered, _ = engine.covered(std.demand, key, rows, radii)
         if not std.radius_rule:

@@ -215,12 +215,18 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
                          & (ctx.sites["standard"].astype(str) == sid)]
     if len(part) == 0:
         return []
-    part = part.sort_values("rank") if "rank" in part else part
+    keys = [k for k in ("item", "rank") if k in part]
+    part = part.sort_values(keys) if keys else part
     lonlat = part.geometry.to_crs("EPSG:4326")
+    names: dict[str, str] = {}  # a life circle's sites are per item: name the item
+    if not ctx.items.empty and "item" in part:
+        names = dict(zip(ctx.items["item"].astype(str), ctx.items["name_zh"].astype(str),
+                         strict=True))
     out = []
     for (_, r), pt in zip(part.iterrows(), lonlat, strict=True):
+        item = str(r.get("item") or "")
         out.append({
-            "rank": fmt_number(r.get("rank")),
+            "rank": (f"{names.get(item, item)} " if item else "") + fmt_number(r.get("rank")),
             "covered": (fmt_number(plain(r.get("covered_length_m")))
                         if plain(r.get("covered_length_m")) is not None
                         else fmt_number((plain(r.get("covered_m2")) or 0) / 10_000, 2)),
