@@ -251,22 +251,24 @@ def test_reports_of_the_default_analysis(chengdu_outputs, chengdu_results):
 
 def test_cli_map_and_report_exit_0(tmp_path):
     # both commands end to end through the command line's entry point, in one cheap
-    # subprocess on a 1 km² extract (the default analysis' outputs are checked above)
+    # subprocess on a 1 km² extract (the default analysis' outputs are checked above); each
+    # into its own folder, as each command's folder holds that command's run only
     osm, districts = write_tiny_inputs(tmp_path)
-    args = ["--osm", str(osm), "--districts", str(districts), "--standards", "park_500",
-            "--out", str(tmp_path / "out"), "-q"]
-    driver = ("import sys\nfrom geoplan.cli import main\nargs = sys.argv[1:]\n"
-              "codes = [main(['map', *args]), main(['report', *args])]\n"
+    args = ["--osm", str(osm), "--districts", str(districts), "--standards", "park_500", "-q"]
+    driver = ("import sys\nfrom geoplan.cli import main\nargs, out = sys.argv[1:-1], sys.argv[-1]\n"
+              "codes = [main(['map', *args, '--out', out + '/map']),\n"
+              "         main(['report', *args, '--out', out + '/report'])]\n"
               "print('exit codes', *codes)\n")
-    result = subprocess.run([sys.executable, "-c", driver, *args], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600,
+    result = subprocess.run([sys.executable, "-c", driver, *args, str(tmp_path / "out")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600,
                             env={**os.environ, "GEOPLAN_NO_PROGRESS": "1"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "exit codes 0 0", result.stdout + result.stderr
-    assert (tmp_path / "out" / "map.html").is_file()
-    assert (tmp_path / "out" / "reports" / "01-district.html").is_file()
-    index = (tmp_path / "out" / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "测试区" in index and 'href="../map.html"' in index
+    page = (tmp_path / "out" / "map" / "map.html").read_text(encoding="utf-8")
+    assert f'"district": {json.dumps("测试区")}' in page
+    assert (tmp_path / "out" / "report" / "reports" / "01-district.html").is_file()
+    index = (tmp_path / "out" / "report" / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "测试区" in index
 
 
 def _summary_rows(page: str) -> list[list[str]]:
