@@ -1,0 +1,256 @@
+/* geoplan meeting map runtime (inlined into map.html; plain Leaflet 1.9, no other library).
+ *
+ * Layers arrive as compact specs: columnar properties and one polyline-encoded coordinate
+ * string per layer (1e-6 degrees, WGS 84). Every value that comes from data reaches the page
+ * through textContent, never innerHTML: names in OSM or in a planner's file are data, and data
+ * can be hostile.
+ */
+(function() {
+  "use strict";
+  var gp = window.geoplan = window.geoplan || {};
+  gp.standards = {};
+  gp.order = [];
+  gp.current = null;
+  gp.measure = "buffer";
+  gp.measures = {};
+
+  /* Polyline-encoded (lon, lat) pairs at 1e-6 degrees; each coordinate is a running sum. */
+  function decode(s) {
+    var out = [], i = 0, v = [0, 0], k = 0;
+    while (i < s.length) {
+      var r = 0, sh = 0, b;
+      do { b = s.charCodeAt(i++) - 63; r |= (b & 31) << sh; sh += 5; } while (b >= 32);
+      v[k] += (r & 1) ? ~(r >> 1) : (r >> 1);
+      out.push(v[k] / 1e6);
+      k = 1 - k;
+    }
+    return out;
+  }
+  gp.decode = decode;
+
+  function features(spec) {
+    var flat = decode(spec.coords || ""), at = 0, n = spec.n || 0, feats = [];
+    function pt() { var c = [flat[at], flat[at + 1]]; at += 2; return c; }
+    function seq(k) { var a = []; for (var j = 0; j < k; j++) { a.push(pt()); } return a; }
+    for (var i = 0; i < n; i++) {
+      var geom, parts = spec.parts ? spec.parts[i] : null;
+      if (spec.kind === "point") {
+        geom = {type: "Point", coordinates: pt()};
+      } else if (spec.kind === "line") {
+        geom = {type: "MultiLineString", coordinates: parts.map(seq)};
+      } else {
+        geom = {type: "MultiPolygon", coordinates: parts.map(function(p) { return p.map(seq); })};
+      }
+      var props = {};
+      for (var key in spec.props) { props[key] = spec.props[key][i]; }
+      feats.push({type: "Feature", id: i, geometry: geom, properties: props});
+    }
+    return feats;
+  }
+
+  function text(v) {
+    if (v === null || v === undefined) { return ""; }
+    return String(v);
+  }
+
+  /* A popup body: optional title, then one row per field with a value; empty ones are left out. */
+  function popupBody(spec, props) {
+    var div = document.createElement("div");
+    div.className = "gp-popup";
+    var title = spec.popupTitle ? text(props[spec.popupTitle]) : "";
+    if (title) {
+      var h = document.createElement("div");
+      h.className = "gp-popup-title";
+      h.textContent = title;
+      div.appendChild(h);
+    }
+    var table = document.createElement("table");
+    (spec.fields || []).forEach(function(f) {
+      var value = text(props[f[0]]);
+      if (value === "") { return; }
+      var tr = table.insertRow();
+      var th = document.createElement("th");
+      th.textContent = f[1];
+      tr.appendChild(th);
+      var td = tr.insertCell();
+      td.textContent = f[2] ? value + " " + f[2] : value;
+    });
+    div.appendChild(table);
+    if (spec.note) {
+      var p = document.createElement("p");
+      p.className = "gp-popup-note";
+      p.textContent = spec.note;
+      div.appendChild(p);
+    }
+    return div;
+  }
+
+  function tipBody(spec, props) {
+    var key = spec.tooltip;
+    if (spec.tooltipByMeasure) { key = key + "_" + gp.measure; }
+    var span = document.createElement("span");
+    span.textContent = text(props[key]);
+    return span;
+  }
+
+  function fillOf(spec, props) {
+    if (!spec.fillBy) { return null; }
+    var key = spec.fillBy.prop + (spec.fillBy.byMeasure ? "_" + gp.measure : "");
+    return spec.fillBy.colours[props[key]] || spec.fillBy.colours.nodata;
+  }
+
+  /* A Leaflet layer from a compact spec (see geoplan/report/_map_layers.py). */
+  gp.layer = function(spec) {
+    var base = spec.style || {};
+    function style(f) {
+      var s = {};
+      for (var k in base) { s[k] = base[k]; }
+      s.className = spec.cls;
+      var fill = fillOf(spec, f.properties);
+      if (fill) { s.fillColor = fill; }
+      return s;
+    }
+    var opts = {style: style, interactive: spec.interactive !== false, className: spec.cls};
+    if (spec.kind === "point") {
+      opts.pointToLayer = function(f, latlng) {
+        var s = style(f);
+        s.radius = spec.radius || 6;
+        s.interactive = spec.interactive !== false;
+        return L.circleMarker(latlng, s);
+      };
+    }
+    if (opts.interactive) {
+      opts.onEachFeature = function(f, l) {
+        if (spec.fields && spec.fields.length) {
+          l.bindPopup(function() { return popupBody(spec, f.properties); },
+                      {maxWidth: 360, autoPanPadding: [12, 12]});
+        }
+        if (spec.tooltip) {
+          l.bindTooltip(function() { return tipBody(spec, f.properties); }, {sticky: true});
+        }
+      };
+    }
+    var layer = L.geoJson({type: "FeatureCollection", features: features(spec)}, opts);
+    layer.geoplanSpec = spec;
+    return layer;
+  };
+
+  /* Popups keep clear of the layer panel (top right) and the title (top left). */
+  var adjust = L.Popup.prototype._adjustPan;
+  L.Popup.prototype._adjustPan = function() {
+    var panel = document.getElementById("geoplan-layers");
+    var title = document.getElementById("geoplan-title");
+    if (panel) { this.options.autoPanPaddingBottomRight = L.point(panel.offsetWidth + 24, 12); }
+    if (title) { this.options.autoPanPaddingTopLeft = L.point(12, title.offsetHeight + 24); }
+    return adjust.apply(this, arguments);
+  };
+
+  /* ---- the chosen standard and measure ---- */
+
+  gp.register = function(map, sid, entry) {
+    gp.map = map;
+    gp.standards[sid] = entry;
+    gp.order.push(sid);
+  };
+
+  function setVisible(group, layer, on) {
+    if (!layer) { return; }
+    if (on && !group.hasLayer(layer)) { group.addLayer(layer); }
+    if (!on && group.hasLayer(layer)) { group.removeLayer(layer); }
+  }
+
+  function applyMeasure(entry) {
+    var m = gp.measure, view = gp.measures[m] ? gp.measures[m].view : "buffer";
+    var parts = entry.parts;
+    ["gaps", "street", "reach"].forEach(function(kind) {
+      var byView = parts[kind] || {};
+      for (var v in byView) { setVisible(entry.group, byView[v], v === view); }
+    });
+    if (parts.coverage) {
+      parts.coverage.setStyle(function(f) {
+        return {fillColor: fillOf(parts.coverage.geoplanSpec, f.properties)};
+      });
+    }
+  }
+
+  function setText(id, value) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = value || ""; }
+  }
+
+  function updateLegend(entry) {
+    var legend = entry.legend || {}, m = gp.measure;
+    setText("geoplan-legend-standard", legend.heading);
+    setText("geoplan-legend-measure", (legend.measure || {})[m]);
+    ["pass", "near", "low", "poor"].forEach(function(k) {
+      setText("geoplan-legend-" + k, (legend.classes || {})[k]);
+    });
+    setText("geoplan-legend-gaps", (legend.gaps || {})[m]);
+    setText("geoplan-legend-reach", (legend.reach || {})[m]);
+    var reachRow = document.getElementById("geoplan-legend-reach-row");
+    if (reachRow) {
+      var view = gp.measures[m] ? gp.measures[m].view : "buffer";
+      reachRow.style.display = entry.parts.reach && entry.parts.reach[view] ? "" : "none";
+    }
+  }
+
+  function updateLabels() {
+    var entry = gp.standards[gp.current];
+    (gp.labelMarkers || []).forEach(function(lm, i) {
+      var share = entry && entry.labels && entry.labels[gp.measure]
+        ? entry.labels[gp.measure][i] : "";
+      lm.share.textContent = share || "";
+      lm.share.style.display = share ? "" : "none";
+    });
+  }
+
+  gp.refresh = function() {
+    var entry = gp.standards[gp.current];
+    if (!entry) { updateLabels(); return; }
+    applyMeasure(entry);
+    updateLegend(entry);
+    updateLabels();
+  };
+
+  gp.showStandard = function(sid) {
+    if (!gp.standards[sid]) { return; }
+    gp.order.forEach(function(other) {
+      var g = gp.standards[other].group;
+      if (other !== sid && gp.map.hasLayer(g)) { gp.map.removeLayer(g); }
+    });
+    gp.current = sid;
+    var entry = gp.standards[sid];
+    applyMeasure(entry);
+    if (!gp.map.hasLayer(entry.group)) { gp.map.addLayer(entry.group); }
+    gp.refresh();
+    if (gp.onChange) { gp.onChange(); }
+  };
+
+  gp.setMeasure = function(m) {
+    if (!gp.measures[m]) { return; }
+    gp.measure = m;
+    gp.refresh();
+    if (gp.onChange) { gp.onChange(); }
+  };
+
+  /* District names with the chosen standard's share under them; text only. */
+  gp.districtLabels = function(map, items) {
+    var group = L.layerGroup();
+    gp.labelMarkers = items.map(function(it) {
+      var box = document.createElement("div");
+      box.className = "geoplan-label";
+      var name = document.createElement("div");
+      name.className = "gp-label-name";
+      name.textContent = text(it.name);
+      var share = document.createElement("div");
+      share.className = "gp-label-share";
+      box.appendChild(name);
+      box.appendChild(share);
+      var icon = L.divIcon({html: box, className: "gp-label", iconSize: [140, 36],
+                            iconAnchor: [70, 18]});
+      L.marker([it.lat, it.lon], {icon: icon, interactive: false, keyboard: false}).addTo(group);
+      return {share: share};
+    });
+    return group;
+  };
+})();
