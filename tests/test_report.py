@@ -104,6 +104,7 @@ def test_workbook(written):
     rules = [r for rng in summary.conditional_formatting for r in rng.rules]
     assert len(rules) == 2
     std = wb["公园绿地500米服务半径覆盖率"]
+    dead = wb["断头路"]
     headers = [c.value for c in std[4]]
     assert headers[:4] == ["区县", "服务半径（米）", "目标", "缓冲区覆盖率"]
     row = [c.value for c in std[5]]
@@ -113,8 +114,21 @@ def test_workbook(written):
     sh = [c.value for c in sites[1]]
     assert sh[:3] == ["区县", "标准", "排名"] and "可覆盖缺口（平方米）" in sh
     assert sites.cell(row=2, column=2).value == "公园绿地500米服务半径覆盖率"
-    assert isinstance(sites.cell(row=2, column=sh.index("中心经度") + 1).value, float)
-    dead = wb["断头路"]
+    # coordinates name their datum; GCJ-02 (Gaode) beside WGS 84, a few hundred metres apart
+    lon = sites.cell(row=2, column=sh.index("经度（WGS 84）") + 1).value
+    glon = sites.cell(row=2, column=sh.index("经度（GCJ-02，高德/腾讯）") + 1).value
+    assert isinstance(lon, float) and 0.001 < glon - lon < 0.004
+    assert "最近道路" in sh and "中心经度" not in sh
+    # every sheet prints landscape, one page wide, with its header rows repeated
+    for sheet in wb.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.print_area
+    assert std.print_title_rows == "$4:$4" and dead.print_title_rows == "$1:$1"
+    # units in words, never "m2"
+    values = {str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r}
+    assert "m2" not in values and "平方米" in values
     dh = [c.value for c in dead[1]]
     assert "长度（米）" in dh and "绕行系数" in dh
     assert isinstance(dead.cell(row=2, column=dh.index("长度（米）") + 1).value, float)

@@ -27,7 +27,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import jinja2
 import pandas as pd
 import shapely
@@ -401,7 +400,7 @@ def write_reports(
     files["index"] = index
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
-        data_date=ctx.data_date, lang=lang, sites=sites)
+        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset)
     _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
     if files.failures:
         logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),

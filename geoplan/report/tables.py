@@ -69,7 +69,13 @@ SITE_COLUMNS = (
     ("district", None), ("standard", None), ("rank", INTEGER), ("covered_m2", INTEGER),
     ("covered_length_m", INTEGER), ("covered_population", INTEGER), ("share_before", PERCENT),
     ("share_after", PERCENT),
-    ("target", PERCENT), ("radius_m", INTEGER), ("lon", "0.000000"), ("lat", "0.000000"),
+    ("target", PERCENT), ("radius_m", INTEGER), ("street", None),
+    ("lon_wgs84", "0.000000"), ("lat_wgs84", "0.000000"), ("lon_gcj02", "0.000000"),
+    ("lat_gcj02", "0.000000"), ("lon_bd09", "0.000000"), ("lat_bd09", "0.000000"),
+)
+LONLAT_COLUMNS = (
+    ("street", None), ("lon_wgs84", "0.000000"), ("lat_wgs84", "0.000000"),
+    ("lon_gcj02", "0.000000"), ("lat_gcj02", "0.000000"),
 )
 _EXTRA_HEADERS = {
     "zh": {"id": "编号", "target_name": "接入道路", "target_highway": "接入道路类型",
@@ -199,6 +205,7 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
         ws.conditional_formatting.add(rng, FormulaRule(
             formula=['AND(ISNUMBER(B4),ISNUMBER(B$3),B4<B$3)'], fill=FAIL_FILL))
     ws.freeze_panes = "B4"
+    ws.print_title_rows = "2:3"
     ws.row_dimensions[2].height = 45
     _widths(ws, [14] + [16] * len(order))
     note_row = last_row + 2
@@ -217,6 +224,7 @@ def write_workbook(
     data_date: str | None = None,
     lang: str = "zh",
     sites: Any = None,
+    layerset: Any = None,
 ) -> Path:
     """Write the analysis workbook atomically.
 
@@ -237,6 +245,11 @@ def write_workbook(
     sites
         Suggested new facility sites (:func:`geoplan.siting.suggest_sites`), or None: a sheet
         with their coordinates.
+    layerset
+        The analysis' layers, for the nearest street of each gap and site (or None).
+
+    Every sheet prints landscape on A4, fitted to the page width, with its header rows
+    repeated on each page and its print area set (:func:`print_setup`).
 
     Returns
     -------
@@ -258,75 +271,111 @@ def write_workbook(
         ws.cell(row=1, column=1, value=lab["none"])
 
     gaps = geoframe(coverage, "gaps")
+    roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
     for sid in order:
-        sws = wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used))
-        info = rows[sid]
-        sws.cell(row=1, column=1, value=standard_name(rows[sid], lang)).font = Font(bold=True,
-                                                                                   size=13)
-        sws.cell(row=2, column=1, value=f"{lab['standard_id']}: {sid}")
-        sws.cell(row=2, column=3, value=lab["target"])
-        sws.cell(row=2, column=4, value=plain(info.get("target"))).number_format = PERCENT
-        part = table.loc[table["standard"].astype(str) == sid].copy()
-        if not population_known(part) and "uncovered_population" in part:
-            part["uncovered_population"] = None  # weights were land area, not people
-        note = weights_label(weights_source(part), lang)
-        next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang, notes={
-            "share_population_buffer": note, "share_population_network": note} if note else None)
-        if note:
-            sws.row_dimensions[4].height = 45
-        if gaps is not None:
-            g = gaps.loc[gaps["standard"].astype(str) == sid]
-            if len(g):
-                g = g.sort_values(["district", "view", "rank"]) if "view" in g else g
-                centres = g.geometry.representative_point().to_crs("EPSG:4326")
-                g = pd.DataFrame(g.drop(columns=g.geometry.name))
-                g["lon"] = centres.x.round(6).to_numpy()
-                g["lat"] = centres.y.round(6).to_numpy()
-                g["view"] = g["view"].map(lambda v: lab.get(f"view_{v}", v)) if "view" in g \
-                    else ""
-                pop_ok = population_known(part)
-                cols = [("district", None), ("view", None), ("rank", INTEGER),
-                        ("area_m2", INTEGER)]
-                if pop_ok and "population" in g:
-                    cols.append(("population", INTEGER))
-                cols += [("lon", "0.000000"), ("lat", "0.000000")]
-                sws.cell(row=next_row + 1, column=1, value=lab["gap"]).font = Font(bold=True)
-                _table(sws, next_row + 2, g, cols, lab, lang)
-        sws.freeze_panes = "B5"
-        _widths(sws, [14, 12, 10, 14, 14, 16, 16, 10, 16, 14, 10, 14, 10, 12, 12])
-
+        _standard_sheet(wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used)),
+                        sid, table, rows, gaps, roads, lab, lang)
     _table_sheet(wb, sheet_title(lab["sheet_deadends"], used), geoframe(deadends, "dead_ends"),
                  DEADEND_COLUMNS, lab, lang, [12, 8, 10, 18, 16, 14, 12, 12, 12, 12, 10, 12, 10, 10, 10],
                  auto_filter=True)
     _table_sheet(wb, sheet_title(lab["sheet_candidates"], used), geoframe(deadends, "candidates"),
                  CANDIDATE_COLUMNS, lab, lang, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10])
-
     if sites is not None and len(sites):
-        tws = wb.create_sheet(sheet_title(lab["sheet_sites"], used))
-        lonlat = sites.table.geometry.to_crs("EPSG:4326")
-        sdf = pd.DataFrame(sites.table.drop(columns=sites.table.geometry.name))
-        sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
-                           for x in sdf["standard"]]
-        sdf["lon"], sdf["lat"] = lonlat.x.round(6).to_numpy(), lonlat.y.round(6).to_numpy()
-        _table(tws, 1, sdf, SITE_COLUMNS, lab, lang)
-        tws.freeze_panes = "A2"
-        _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 12])
-
-    sws = wb.create_sheet(sheet_title(lab["sheet_sources"], used))
-    lines = [(lab["analysis"], title), (lab["data_date"], data_date or "—"),
-             (lab["generated"], datetime.now().strftime("%Y-%m-%d %H:%M")),
-             (lab["generated_by"], f"geoplan {__version__}")]
-    lines += [(lab["data_source"], s) for s in sources]
-    for i, (k, v) in enumerate(lines, start=1):
-        sws.cell(row=i, column=1, value=k).font = Font(bold=True)
-        sws.cell(row=i, column=2, value=v)
-    _widths(sws, [16, 100])
+        _sites_sheet(wb.create_sheet(sheet_title(lab["sheet_sites"], used)), sites, rows, roads,
+                     lab, lang)
+    _sources_sheet(wb.create_sheet(sheet_title(lab["sheet_sources"], used)), title, data_date,
+                   sources, lab)
+    for sheet in wb.worksheets:
+        print_setup(sheet, lab)
 
     target = Path(target)
     with atomic_path(target) as tmp:
         wb.save(tmp)
     logger.info("wrote %s", target)
     return target
+
+
+def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
+                    rows: Mapping[str, Mapping[str, Any]], gaps: gpd.GeoDataFrame | None,
+                    roads: gpd.GeoDataFrame | None, lab: Mapping[str, str], lang: str) -> None:
+    """One standard: every measure per district, then its largest gaps with where they are."""
+    info = rows[sid]
+    sws.cell(row=1, column=1, value=standard_name(info, lang)).font = Font(bold=True, size=13)
+    sws.cell(row=2, column=1, value=f"{lab['standard_id']}: {sid}")
+    sws.cell(row=2, column=3, value=lab["target"])
+    sws.cell(row=2, column=4, value=plain(info.get("target"))).number_format = PERCENT
+    part = table.loc[table["standard"].astype(str) == sid].copy()
+    if not population_known(part) and "uncovered_population" in part:
+        part["uncovered_population"] = None  # weights were land area, not people
+    note = weights_label(weights_source(part), lang)
+    next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang, notes={
+        "share_population_buffer": note, "share_population_network": note} if note else None)
+    if note:
+        sws.row_dimensions[4].height = 45
+    sws.freeze_panes = "B5"
+    sws.print_title_rows = "4:4"
+    _widths(sws, [14, 12, 10, 14, 14, 16, 16, 10, 16, 14, 10, 14, 10, 12, 12])
+    g = gaps.loc[gaps["standard"].astype(str) == sid] if gaps is not None else None
+    if g is None or len(g) == 0:
+        return
+    from geoplan.locate import locate
+
+    g = g.sort_values(["district", "view", "rank"]) if "view" in g else g
+    where = locate(g, roads)
+    g = pd.DataFrame(g.drop(columns=g.geometry.name)).join(where)
+    g["view"] = g["view"].map(lambda v: lab.get(f"view_{v}", v)) if "view" in g else ""
+    g["area_ha"] = g["area_m2"] / 10_000
+    cols = [("district", None), ("view", None), ("rank", INTEGER), ("area_ha", "#,##0.00")]
+    if population_known(part) and "population" in g:
+        cols.append(("population", INTEGER))
+    sws.cell(row=next_row + 1, column=1, value=lab["gap"]).font = Font(bold=True)
+    _table(sws, next_row + 2, g, [*cols, *LONLAT_COLUMNS], lab, lang)
+
+
+def _sites_sheet(tws: Worksheet, sites: Any, rows: Mapping[str, Mapping[str, Any]],
+                 roads: gpd.GeoDataFrame | None, lab: Mapping[str, str], lang: str) -> None:
+    """The suggested sites with their street and coordinates in three datums."""
+    from geoplan.locate import locate
+
+    sdf = pd.DataFrame(sites.table.drop(columns=sites.table.geometry.name)).join(
+        locate(sites.table, roads))
+    sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
+                       for x in sdf["standard"]]
+    _table(tws, 1, sdf, SITE_COLUMNS, lab, lang)
+    tws.freeze_panes = "A2"
+    tws.print_title_rows = "1:1"
+    _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 16, 12, 12, 12, 12, 12, 12])
+
+
+def _sources_sheet(sws: Worksheet, title: str, data_date: str | None, sources: Sequence[str],
+                   lab: Mapping[str, str]) -> None:
+    lines = [(lab["analysis"], title), (lab["data_date"], data_date or "—"),
+             (lab["generated"], datetime.now().strftime("%Y-%m-%d %H:%M")),
+             (lab["generated_by"], f"geoplan {__version__}")]
+    lines += [(lab["data_source"], s) for s in sources]
+    for i, (k, v) in enumerate(lines, start=1):
+        sws.cell(row=i, column=1, value=k).font = Font(bold=True)
+        sws.cell(row=i, column=2, value=v).alignment = Alignment(wrap_text=True)
+    _widths(sws, [16, 100])
+
+
+def print_setup(ws: Worksheet, lab: Mapping[str, str]) -> None:
+    """Print ``ws`` landscape on A4, one page wide, header rows repeated, page numbers below.
+
+    The print area is the used range; sheets that set ``print_title_rows`` keep them
+    (the standard sheets repeat their column headers, the tables their first row).
+    """
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_area = ws.dimensions
+    ws.oddFooter.center.text = lab["page_of"]
+    ws.oddHeader.center.text = ws.title
 
 
 def _table_sheet(wb: Any, title: str, gdf: gpd.GeoDataFrame | None, columns: Any,
@@ -339,6 +388,7 @@ def _table_sheet(wb: Any, title: str, gdf: gpd.GeoDataFrame | None, columns: Any
     else:
         _table(ws, 1, pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), columns, lab, lang)
         ws.freeze_panes = "A2"
+        ws.print_title_rows = "1:1"
         if auto_filter:
             ws.auto_filter.ref = ws.dimensions
     _widths(ws, widths)
