@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--standards", metavar="IDS",
                         help="comma-separated standard ids (default: the config's; "
                         "see `geoplan standards`)")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh",
+                        help="language of the printed table (default: zh)")
     parser.set_defaults(func=run)
 
 
@@ -51,7 +53,8 @@ def with_standards(config: AnalysisConfig, ids: str | None) -> AnalysisConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan coverage``."""
-    from geoplan.coverage import format_table, run_coverage, write_coverage
+    from geoplan.cli._format import coverage_text
+    from geoplan.coverage import run_coverage, write_coverage
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
     standards = check_config_standards(config)  # unknown ids fail before any work
@@ -62,9 +65,9 @@ def run(args: argparse.Namespace) -> int:
     result = run_coverage(layerset, standards, config.demand, progress=_progress())
     written = write_coverage(result, out)
     t_total = time.perf_counter() - t0
-    print(f"\n{config.name}: coverage per district "
-          "(buffer share = official indicator; network = by walking)")
-    print(format_table(result.table))
+    lang = getattr(args, "lang", "zh")
+    print(f"\n{config.name}: " + ("各区县覆盖率" if lang != "en" else "coverage per district"))
+    print(coverage_text(result.table, lang))
     print(f"\nlayers {t_layers:.1f} s, coverage {t_total - t_layers:.1f} s")
     print(f"\noutput folder: {out}")
     for path in written.values():
