@@ -44,6 +44,8 @@ from geoplan.report._data import (
     standard_rows,
     standards_order,
 )
+from geoplan.report._explain import partial_note, standard_notes
+from geoplan.report._explain import words as explain_words
 from geoplan.report._labels import (
     labels,
     population_note,
@@ -141,17 +143,23 @@ class _Context:
         self.population_note = population_note(
             meta.get("population_note"), meta.get("population_source") or self.weights, lang)
         self.generated = datetime.now().strftime("%Y-%m-%d %H:%M")
+        dist = layerset.districts
+        self.inside_share = (dict(zip(dist["district"].astype(str), dist["inside_share"],
+                                      strict=True)) if "inside_share" in dist else {})
 
     def reached_area(self, sid: str) -> Any:
         return self.coverage.reach_area(sid) if self.coverage is not None else None
 
 
 def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
-    """The uncovered area in m², or for street standards the uncovered street length."""
+    """The uncovered area in hectares, or for street standards the uncovered street length (m)."""
     area, length = plain(rec.get("uncovered_area_m2")), plain(rec.get("uncovered_length_m"))
+    zh = lab is labels("zh")
     if area is None and length is not None:
-        return f"{fmt_number(length)} {'米' if lab is labels('zh') else 'm'}"
-    return fmt_number(area)
+        return f"{fmt_number(length)} {'米' if zh else 'm'}"
+    if area is None:
+        return "—"
+    return f"{fmt_number(area / 10_000, 2)} {'公顷' if zh else 'ha'}"
 
 
 def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
@@ -200,6 +208,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         "uncovered_population": fmt_number(rec.get("uncovered_population")) if people else "—",
         "n_facilities": fmt_number(rec.get("n_facilities")),
         "provenance": ctx.provenance.get(sid, ""), "gaps": [], "gap_view": "",
+        "notes": standard_notes(rec, info, people, ctx.lang),
         "sites": _sites(ctx, district, sid),
         "sites_covered_label": ctx.lab["covered_street_m"]
         if str(ctx.rows.get(sid, {}).get("demand_kind", "")).startswith(("street", "riverside"))
@@ -233,7 +242,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
                       f"{'公顷' if ctx.lang == 'zh' else 'ha'}",
                       scale_label=lab["scale_m"], north=lab["north"])
         entry["gaps"].append({
-            "svg": svg, "caption": caption, "area_m2": fmt_number(area),
+            "svg": svg, "caption": caption, "area_ha": fmt_number((area or 0) / 10_000, 2),
             "population": fmt_number(gap.get("population")) if people
             and plain(gap.get("population")) is not None else "",
         })
@@ -293,6 +302,8 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         standards=standards, deadends=drows, deadends_headers=dh, deadends_note=note,
         candidates=crows, candidates_headers=ch, sources=ctx.sources,
         no_population=ctx.weights == "area",
+        partial_note=partial_note(ctx.inside_share.get(district), ctx.lang),
+        measures_note=explain_words(ctx.lang)["measures"],
         weights_note=ctx.weights_note, population_note=ctx.population_note,
     )
 
@@ -308,8 +319,7 @@ def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, 
             r = lookup.get((e["name"], s), {})
             cls = coverage_class(r.get("share_buffer"), r.get("target"))
             cells.append({"text": fmt_share(r.get("share_buffer")),
-                          "status": "pass" if cls == "pass" else "na" if cls == "nodata"
-                          else "fail"})
+                          "status": "na" if cls == "nodata" else cls})
         e["cells"] = cells
     return env.get_template("index.html.j2").render(
         lang=ctx.lang, lab=ctx.lab, version=__version__, generated=ctx.generated,
@@ -317,6 +327,8 @@ def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, 
         failures=[{"name": k, "error": v} for k, v in failures.items()], sources=ctx.sources,
         workbook_link=f"../{WORKBOOK_NAME}", map_link=map_link,
         map_label="会议地图" if ctx.lang == "zh" else "Meeting map",
+        classes=[(k, ctx.lab[f"legend_{k}"]) for k in ("pass", "near", "low", "poor")],
+        measures_note=explain_words(ctx.lang)["measures"],
     )
 
 
