@@ -189,3 +189,16 @@ def test_population_by_land_area_in_popups(results):
     assert has(people, "人口覆盖率（步行网络）（权重：住宅建筑面积）")
     assert '"gap_pop_txt":["600"' in people
     assert has(people, "步行500米内的居民人数占比（%）")
+
+
+def test_template_syntax_in_names_is_never_evaluated():
+    """branca parses every rendered script again as a Jinja template: names must stay text."""
+    names = ["{{ 7*7 }}区", "{% if true %}真{% endif %}区"]
+    layerset = make_layerset(names)
+    layerset.layers["toilets"]["name"] = ["{{ 6*7 }}厕", "{# c #}"]
+    coverage = make_coverage(names)
+    coverage.table["name_zh"] = "{{ 5*5 }}标准"
+    page = render_map(build_map(layerset, coverage, make_deadends(names), title="{{ 8*8 }}"))
+    for evaluated in ("49区", "42厕", ">64<", "真区", "25标准"):
+        assert evaluated not in page, evaluated
+    assert "\\u007b{ 7*7 }}区" in page and "\\u007b{ 8*8 }}" in page

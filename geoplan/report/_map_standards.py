@@ -31,7 +31,7 @@ from geoplan.report._map_controls import (
     REACH_COLOUR,
     SITE_COLOUR,
 )
-from geoplan.report._map_layers import DataLayer, add_layer
+from geoplan.report._map_layers import DataLayer, add_layer, script_json
 from geoplan.report._map_words import (
     MEASURES,
     class_ranges,
@@ -88,8 +88,9 @@ class StandardParts:
                  f"reach:{views(self.reach)}"]
         if self.coverage is not None:
             parts.append(f"coverage:{self.coverage.get_name()}")
-        data = json.dumps({"legend": self.legend, "labels": self.labels}, ensure_ascii=False)
-        data = data.replace("<", "\\u003c")
+        if self.sites is not None:
+            parts.append(f"sites:{self.sites.get_name()}")
+        data = script_json({"legend": self.legend, "labels": self.labels})
         return (f"Object.assign({data},{{group:{self.group.get_name()},"
                 f"parts:{{{','.join(parts)}}}}})")
 

@@ -92,7 +92,9 @@ def _base_map(bounds: Any, title: str) -> folium.Map:
     root = m.get_root()
     assert isinstance(root, Figure)
     root.header.add_child(Element(MAP_CSS), name="geoplan_css")
-    root.header.add_child(Element(f"<title>{html.escape(title)}</title>"), name="geoplan_title")
+    # branca parses header elements as Jinja templates too: no "{" from data reaches it raw
+    safe_title = html.escape(title).replace("{", "&#123;")
+    root.header.add_child(Element(f"<title>{safe_title}</title>"), name="geoplan_title")
     # keep the data clear of the legend (left) and the open layer panel (right)
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(200, 10),
                  padding_bottom_right=(240, 10))

@@ -100,7 +100,7 @@
   }
 
   /* A Leaflet layer from a compact spec (see geoplan/report/_map_layers.py). */
-  gp.layer = function(spec) {
+  function build(spec) {
     var base = spec.style || {};
     function style(f) {
       var s = {};
@@ -133,7 +133,25 @@
     var layer = L.geoJson({type: "FeatureCollection", features: features(spec)}, opts);
     layer.geoplanSpec = spec;
     return layer;
-  };
+  }
+
+  /* Built on first display: a map with ten standards, three measures and hidden overlays
+     only pays for what is on screen when it opens. */
+  var Lazy = L.FeatureGroup.extend({
+    initialize: function(spec) {
+      L.FeatureGroup.prototype.initialize.call(this);
+      this.geoplanSpec = spec;
+      this._geoplanBuilt = false;
+    },
+    onAdd: function(map) {
+      if (!this._geoplanBuilt) {
+        this._geoplanBuilt = true;
+        this.addLayer(build(this.geoplanSpec));
+      }
+      L.FeatureGroup.prototype.onAdd.call(this, map);
+    }
+  });
+  gp.layer = function(spec) { return new Lazy(spec); };
 
   /* Popups keep clear of the layer panel (top right) and the title (top left). */
   var adjust = L.Popup.prototype._adjustPan;
@@ -166,6 +184,7 @@
       var byView = parts[kind] || {};
       for (var v in byView) { setVisible(entry.group, byView[v], v === view); }
     });
+    if (parts.sites && gp.map && gp.map.hasLayer(parts.sites)) { parts.sites.bringToFront(); }
     if (parts.coverage) {
       parts.coverage.setStyle(function(f) {
         return {fillColor: fillOf(parts.coverage.geoplanSpec, f.properties)};
