@@ -169,9 +169,9 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     overlays = [t.strip() for t in
                 page.locator("#geoplan-layers .gp-sec-overlays label").all_inner_texts()]
     assert overlays == ["公园与绿地", "学校", "公厕", "公交站", "服务设施", "断头路", "打通建议",
-                        "道路与水系（底图）", "区县名称"]
+                        "道路与水系（底图）", "区县名称", "街道名称（放大后显示）"]
     # facilities, dead ends and openings start off: they would drown the district colours
-    assert [_overlay(page, n).is_checked() for n in overlays] == [False] * 7 + [True] * 2
+    assert [_overlay(page, n).is_checked() for n in overlays] == [False] * 7 + [True] * 3
     assert _paths(page, "gp-deadends") == _paths(page, "gp-fac-toilets") == 0
     for name in overlays:
         _overlay(page, name).check()
@@ -340,6 +340,23 @@ def test_map_popups_keep_clear_of_the_panel(session, outputs, tmp_path):
     rows = page.locator(".leaflet-popup-content td").all_inner_texts()
     assert all(r.strip() for r in rows)  # no blank fields
     _screenshot(page, tmp_path, "map_popup.png")
+
+
+def test_map_street_names_at_closer_zooms(session, outputs, tmp_path):
+    page = session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    names = page.locator(".gp-street-name")
+    assert names.count() > 50
+    assert not names.first.is_visible()  # the whole city: no street names
+    page.evaluate("() => geoplan.map.setView([30.69, 104.085], 16, {animate: false})")
+    page.wait_for_timeout(300)
+    visible = page.evaluate("""() => [...document.querySelectorAll('.gp-street-name')]
+        .filter(e => { const r = e.getBoundingClientRect();
+                       return r.width > 0 && r.top > 0 && r.top < innerHeight; })
+        .map(e => e.textContent)""")
+    assert len(visible) >= 3 and all(visible), visible
+    _screenshot(page, tmp_path, "map_streets.png")
+    assert session.errors == [] and session.blocked == []
 
 
 def test_map_panel_folds_on_a_small_screen(session, outputs, tmp_path):

@@ -80,7 +80,8 @@ def coverage_text(table: pd.DataFrame, lang: str = "zh") -> str:
     if len(table) == 0:
         return "（无覆盖率结果）" if lang != "en" else "(no coverage results)"
     rows = []
-    for r in table.to_dict("records"):
+    for rec in table.to_dict("records"):
+        r = {str(k): v for k, v in rec.items()}
         rows.append({
             "standard": standard_label(r, lang), "district": str(r["district"]),
             "radius": str(r.get("radius_m", "")).removesuffix(".0"), "target": pct(r.get("target")),

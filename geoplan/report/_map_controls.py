@@ -231,6 +231,9 @@ MAP_CSS = """
 .leaflet-popup-content .gp-popup-note { margin: 6px 0 0 0; color: #555; font-size: 11px; }
 .geoplan-legend .gp-measure { margin: 0 0 4px 0; color: #333; font-size: 12px; }
 .geoplan-label { text-align: center; }
+.gp-street-name { position: absolute; white-space: nowrap; font-size: 11px; color: #555;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; pointer-events: none; }
+.gp-streets-hidden .gp-street { display: none; }
 .geoplan-label .gp-label-share { font-size: 15px; color: #000; }
 </style>
 """

@@ -242,6 +242,78 @@ def _add_candidates(m: folium.Map, cand: gpd.GeoDataFrame, dead: gpd.GeoDataFram
                                         "dashArray": "6 4"})
 
 
+STREET_NAMES_MAX = 250
+"""Street names drawn at most (the longest named streets first)."""
+STREET_NAMES_ZOOM = 15
+"""Street names show from this zoom level on."""
+
+
+def street_label_items(roads: gpd.GeoDataFrame | None, limit: int = STREET_NAMES_MAX
+                       ) -> list[dict[str, Any]]:
+    """One label per named street (main roads first, then the longest): position and angle.
+
+    The label sits at the middle of the street's longest connected piece, turned along it
+    (angles in the analysis CRS, which is conformal like the map's Web Mercator, so the
+    small grid rotation is invisible at street scale).
+    """
+    if roads is None or len(roads) == 0 or "name" not in roads:
+        return []
+    names = roads["name"].fillna("").astype(str).str.strip()
+    sel = roads.loc[names != "", ["name", "geometry"]].assign(name=names[names != ""])
+    if "road_class" in roads:
+        sel["main"] = roads.loc[sel.index, "road_class"].eq("main")
+    else:
+        sel["main"] = False
+    items = []
+    for name, part in sel.groupby("name", sort=False):
+        merged = shapely.line_merge(shapely.union_all(part.geometry.to_numpy()))
+        pieces = list(getattr(merged, "geoms", [merged]))
+        line = max(pieces, key=lambda g: g.length)
+        if line.is_empty or line.length < 80:
+            continue
+        mid = line.interpolate(0.5, normalized=True)
+        a = line.interpolate(max(0.0, line.length / 2 - 25))
+        b = line.interpolate(min(line.length, line.length / 2 + 25))
+        angle = -math.degrees(math.atan2(b.y - a.y, b.x - a.x))
+        angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
+        items.append((bool(part["main"].any()), line.length, str(name), mid, round(angle, 1)))
+    items.sort(key=lambda t: (not t[0], -t[1]))
+    items = items[:limit]
+    if not items:
+        return []
+    pts = gpd.GeoSeries([t[3] for t in items], crs=roads.crs).to_crs("EPSG:4326")
+    return [{"name": t[2], "lat": round(p.y, 6), "lon": round(p.x, 6), "angle": t[4]}
+            for t, p in zip(items, pts, strict=True)]
+
+
+class StreetNames(Layer):
+    """Street names drawn from the analysis' own roads, shown at closer zooms only."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = geoplan.streetNames({{ this.items_json }},
+            {{ this.min_zoom }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, items: list[dict[str, Any]], name: str) -> None:
+        super().__init__(name=name, overlay=True, control=False, show=True)
+        self._name = "GeoplanStreetNames"
+        self.items_json = script_json(items)
+        self.min_zoom = STREET_NAMES_ZOOM
+
+
+def add_street_names(m: folium.Map, layerset: Any, lang: str) -> StreetNames | None:
+    """Street names (from zoom :data:`STREET_NAMES_ZOOM` on); None without named roads."""
+    items = street_label_items(layerset.layers.get("roads"))
+    if not items:
+        return None
+    layer = StreetNames(items, "街道名称（放大后显示）" if lang == "zh"
+                        else "Street names (closer zooms)")
+    layer.add_to(m)
+    return layer
+
+
 class DistrictLabels(Layer):
     """District names with the chosen standard's share under them (text only, no HTML)."""
 

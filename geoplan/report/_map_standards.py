@@ -16,13 +16,12 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
-from geoplan.chinese_coords import wgs84_to_gcj02
+from geoplan.locate import locate
 from geoplan.report._data import fmt_number, fmt_share, frame, geoframe, plain, to_wgs84
 from geoplan.report._labels import labels, standard_name, weights_label
 from geoplan.report._map_controls import (
@@ -223,8 +222,26 @@ def add_reach(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang:
         parts.reach["network"] = layer
 
 
+def _where(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
+           lab: Mapping[str, str]) -> gpd.GeoDataFrame:
+    """``gdf`` with its nearest street and its point in WGS 84 and GCJ-02 as popup text."""
+    where = locate(gdf, roads)
+    out = gdf.copy()
+    out["street_txt"] = where["street"].replace("", None)
+    out["lonlat_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
+                         zip(where["lon_wgs84"], where["lat_wgs84"], strict=True)]
+    out["gcj_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
+                      zip(where["lon_gcj02"], where["lat_gcj02"], strict=True)]
+    return out
+
+
+def _where_fields(lab: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    return [("street_txt", lab["street"], ""), ("lonlat_txt", lab["lonlat_wgs84"], ""),
+            ("gcj_txt", lab["lonlat_gcj02"], "")]
+
+
 def add_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None, people: bool,
-             lab: Mapping[str, str], lang: str) -> None:
+             lab: Mapping[str, str], lang: str, roads: gpd.GeoDataFrame | None = None) -> None:
     """The uncovered residential areas of each view (largest first, per district)."""
     if gaps is None:
         return
@@ -244,8 +261,10 @@ def add_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None, people: bool,
         part["pop_txt"] = part["population"].map(lambda v: _num(v, 0)) \
             if "population" in part and people else None
         part["view_txt"] = lab[f"view_{view}"]
+        part = _where(part, roads, lab)
         fields = [("area_txt", lab["area_ha"].split("（")[0].split(" (")[0], w["ha"]),
-                  ("pop_txt", lab["population"], w["people"]), ("view_txt", lab["view"], "")]
+                  ("pop_txt", lab["population"], w["people"]), ("view_txt", lab["view"], ""),
+                  *_where_fields(lab)]
         layer = add_layer(parts.group, to_wgs84(part, simplify_m=2.0),
                           css_class=f"gp-gaps gp-gaps-{parts.sid} gp-gaps-{view}",
                           style={"color": GAP_COLOUR, "weight": 1.5, "fillOpacity": 0.45,
@@ -281,7 +300,8 @@ def add_street_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None,
 
 
 def sites_frame(sites: Any, order: Sequence[str], rows: Mapping[str, Mapping[str, Any]],
-                lab: Mapping[str, str], lang: str) -> gpd.GeoDataFrame | None:
+                lab: Mapping[str, str], lang: str, roads: gpd.GeoDataFrame | None = None
+                ) -> gpd.GeoDataFrame | None:
     """Suggested sites with their popup texts (WGS 84), or None."""
     if sites is None or len(sites) == 0 or sites.table.crs is None:
         return None
@@ -305,12 +325,7 @@ def sites_frame(sites: Any, order: Sequence[str], rows: Mapping[str, Mapping[str
                          zip(s.get("share_before", [None] * len(s)),
                              s.get("share_after", [None] * len(s)), strict=True)]
     s = s.set_geometry(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs)
-    wgs = to_wgs84(s)
-    lon, lat = wgs.geometry.x.to_numpy(), wgs.geometry.y.to_numpy()
-    glon, glat = (np.atleast_1d(np.asarray(v, dtype=float)) for v in wgs84_to_gcj02(lon, lat))
-    wgs["lonlat_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in zip(lon, lat, strict=True)]
-    wgs["gcj_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in zip(glon, glat, strict=True)]
-    return wgs
+    return to_wgs84(_where(s, roads, lab))
 
 
 def add_sites(parts: StandardParts, s: gpd.GeoDataFrame | None, lab: Mapping[str, str]) -> None:
@@ -320,7 +335,7 @@ def add_sites(parts: StandardParts, s: gpd.GeoDataFrame | None, lab: Mapping[str
     mine = s.loc[s["standard"].astype(str) == parts.sid]
     fields = [("std_name", lab["standard"], ""), ("covered_txt", lab["covered_gap"], ""),
               ("before_after", f"{lab['share_before']} → {lab['share_after']}", ""),
-              ("lonlat_txt", lab["lonlat_wgs84"], ""), ("gcj_txt", lab["lonlat_gcj02"], "")]
+              *_where_fields(lab)]
     parts.sites = add_layer(parts.group, mine, css_class=f"gp-sites gp-sites-{parts.sid}",
                             style={"color": "#000", "weight": 2.5, "fillColor": SITE_COLOUR,
                                    "fillOpacity": 1.0},
@@ -330,6 +345,7 @@ def add_sites(parts: StandardParts, s: gpd.GeoDataFrame | None, lab: Mapping[str
 def standard_layers(
     m: folium.Map, dist_wgs: gpd.GeoDataFrame, coverage: Any, sites: Any, order: list[str],
     rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str,
+    layerset: Any = None,
 ) -> list[StandardParts]:
     """All standards' layer groups, added to ``m``, and registered with the page runtime."""
     table = frame(coverage, "table")
@@ -337,7 +353,8 @@ def standard_layers(
         return []
     gaps = geoframe(coverage, "gaps")
     street = geoframe(coverage, "street_gaps")
-    site_frame = sites_frame(sites, order, rows, lab, lang)
+    roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
+    site_frame = sites_frame(sites, order, rows, lab, lang, roads)
     entries = []
     for sid in order:
         group = folium.FeatureGroup(name=standard_name(rows[sid], lang), overlay=False,
@@ -346,7 +363,7 @@ def standard_layers(
         part = table.loc[table["standard"].astype(str) == sid]
         add_coverage(parts, dist_wgs, part, rows[sid], lab, lang)
         add_reach(parts, coverage, rows[sid], lang)
-        add_gaps(parts, gaps, population_known(part), lab, lang)
+        add_gaps(parts, gaps, population_known(part), lab, lang, roads)
         add_street_gaps(parts, street, lab, lang)
         add_sites(parts, site_frame, lab)
         parts.legend = legend_texts(rows[sid], part, _heading(rows[sid], lab, lang), lang)

@@ -190,7 +190,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
     row_df = ctx.table.loc[(ctx.table["standard"].astype(str) == sid)
                            & (ctx.table["district"].astype(str) == district)]
     info = ctx.rows[sid]
-    rec: Mapping[str, Any] = row_df.iloc[0].to_dict() if len(row_df) else {}
+    rec: Mapping[str, Any] = ({str(k): v for k, v in row_df.iloc[0].items()} if len(row_df) else {})
     people = population_known(row_df)
     meets = plain(rec.get("meets_target"))
     status = "na" if meets is None else "pass" if meets else "fail"

@@ -52,6 +52,7 @@ from geoplan.report._map_overlays import (
     add_deadends,
     add_district_labels,
     add_facilities,
+    add_street_names,
 )
 from geoplan.report._map_standards import (
     MAX_GAPS_PER_DISTRICT,
@@ -174,12 +175,15 @@ def build_map(
     context = add_context(m, layerset, lab)
     order = _ordered(coverage, standard)
     rows = standard_rows(coverage)
-    entries = standard_layers(m, dist_wgs, coverage, sites, order, rows, lab, lang)
+    entries = standard_layers(m, dist_wgs, coverage, sites, order, rows, lab, lang, layerset)
     fac_legend, facility_items = add_facilities(m, layerset, lab, lang)
     dead_legend, road_items = add_deadends(m, deadends, lab, lang)
+    streets = add_street_names(m, layerset, lang)
     names = add_district_labels(m, dist_wgs, lab)
     background = [{"key": "context", "label": lab["layer_context"], "layer": context,
                    "back": True}, {"key": "labels", "label": lab["layer_labels"], "layer": names},
+                  *([{"key": "streets", "label": streets.layer_name, "layer": streets}]
+                    if streets is not None else []),
                   *tile_items]
     LayerPanel([
         {"title": lab["layers_standard"], "kind": "standard",

@@ -273,3 +273,47 @@
     return group;
   };
 })();
+
+/* Street names from the map's own data, shown only at closer zooms (orientation offline). */
+(function() {
+  "use strict";
+  var gp = window.geoplan;
+  var StreetNames = L.LayerGroup.extend({
+    initialize: function(items, minZoom) {
+      L.LayerGroup.prototype.initialize.call(this);
+      this._items = items;
+      this._minZoom = minZoom;
+      this._built = false;
+    },
+    _build: function() {
+      var self = this;
+      this._items.forEach(function(it) {
+        var span = document.createElement("span");
+        span.className = "gp-street-name";
+        span.textContent = String(it.name);
+        span.style.transform = "translate(-50%, -50%) rotate(" + it.angle + "deg)";
+        var icon = L.divIcon({html: span, className: "gp-street", iconSize: [0, 0]});
+        self.addLayer(L.marker([it.lat, it.lon], {icon: icon, interactive: false,
+                                                  keyboard: false}));
+      });
+      this._built = true;
+    },
+    _update: function() {
+      if (!this._map) { return; }
+      var pane = this._map.getContainer();
+      L.DomUtil[this._map.getZoom() >= this._minZoom ? "removeClass" : "addClass"](
+        pane, "gp-streets-hidden");
+    },
+    onAdd: function(map) {
+      if (!this._built) { this._build(); }
+      L.LayerGroup.prototype.onAdd.call(this, map);
+      map.on("zoomend", this._update, this);
+      this._update();
+    },
+    onRemove: function(map) {
+      map.off("zoomend", this._update, this);
+      L.LayerGroup.prototype.onRemove.call(this, map);
+    }
+  });
+  gp.streetNames = function(items, minZoom) { return new StreetNames(items, minZoom); };
+})();
