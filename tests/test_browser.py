@@ -355,6 +355,11 @@ def test_map_street_names_at_closer_zooms(session, outputs, tmp_path):
                        return r.width > 0 && r.top > 0 && r.top < innerHeight; })
         .map(e => e.textContent)""")
     assert len(visible) >= 3 and all(visible), visible
+    # the locator shows the four districts and the part in view, now a small rectangle
+    assert page.locator("#geoplan-locator path").count() == 4
+    rect = page.locator("#geoplan-locator rect").bounding_box()
+    svg = page.locator("#geoplan-locator svg").bounding_box()
+    assert 0 < rect["width"] < svg["width"] / 2
     _screenshot(page, tmp_path, "map_streets.png")
     assert session.errors == [] and session.blocked == []
 

@@ -188,6 +188,21 @@ class LayerPanel(MacroElement):
         self.heading_json = script_json(heading)
 
 
+class Locator(MacroElement):
+    """A small overview in the bottom right: district outlines and the part in view."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        geoplan.locator({{ this._parent.get_name() }}, {{ this.spec_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, rings: list[list[float]], bounds: list[float]) -> None:
+        super().__init__()
+        self._name = "GeoplanLocator"
+        self.spec_json = script_json({"rings": rings, "bounds": bounds, "size": 130})
+
+
 MAP_CSS = """
 <style>
 .leaflet-container { background: #f4f2ec; font-family: "Noto Sans CJK SC", "Source Han Sans SC",
@@ -234,6 +249,10 @@ MAP_CSS = """
 .gp-street-name { position: absolute; white-space: nowrap; font-size: 11px; color: #555;
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; pointer-events: none; }
 .gp-streets-hidden .gp-street { display: none; }
+.geoplan-locator { padding: 3px; line-height: 0; }
+.geoplan-locator .gp-locator-district { fill: #e8e4da; stroke: #666; stroke-width: 0.8; }
+.geoplan-locator .gp-locator-view { fill: rgba(215,48,39,0.12); stroke: #d73027;
+  stroke-width: 1.5; }
 .geoplan-label .gp-label-share { font-size: 15px; color: #000; }
 </style>
 """

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import folium
+import shapely
 from branca.element import Element, Figure
 
 from geoplan._errors import ConfigError, OutputError
@@ -41,6 +42,7 @@ from geoplan.report._map_controls import (
     MAP_CSS,
     HtmlControl,
     LayerPanel,
+    Locator,
     ScaleBar,
     legend_coverage,
     legend_rows,
@@ -198,9 +200,23 @@ def build_map(
                 css_class="geoplan-box geoplan-title",
                 attribution=lab["osm_attribution"]).add_to(m)
     ScaleBar().add_to(m)
+    _add_locator(m, dist_wgs)
     _add_legend(m, entries, fac_legend, dead_legend, lab, sites_drawn=any(
         e.sites is not None for e in entries))
     return m
+
+
+def _add_locator(m: folium.Map, dist_wgs: Any) -> None:
+    """The overview in the bottom right, from the districts' outlines (about 1 kB)."""
+    rings: list[list[float]] = []
+    for geom in dist_wgs.geometry:
+        for poly in getattr(geom, "geoms", [geom]):
+            if poly.is_empty or poly.geom_type != "Polygon":
+                continue
+            ring = shapely.simplify(poly.exterior, 0.0008)
+            rings.append([round(float(v), 4) for xy in ring.coords for v in xy])
+    if rings:
+        Locator(rings, [round(float(v), 4) for v in dist_wgs.total_bounds]).add_to(m)
 
 
 def _standard_items(entries: list[StandardParts], rows: Mapping[str, Mapping[str, Any]],

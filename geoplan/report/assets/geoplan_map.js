@@ -317,3 +317,61 @@
   });
   gp.streetNames = function(items, minZoom) { return new StreetNames(items, minZoom); };
 })();
+
+/* A small locator: the districts' outlines and the part of them in view (SVG, no tiles). */
+(function() {
+  "use strict";
+  var gp = window.geoplan;
+  var NS = "http://www.w3.org/2000/svg";
+  gp.locator = function(map, spec) {
+    var size = spec.size || 130, pad = 6;
+    var b = spec.bounds;  // [minLon, minLat, maxLon, maxLat]
+    var k = Math.cos((b[1] + b[3]) / 2 * Math.PI / 180);
+    var w = (b[2] - b[0]) * k, h = b[3] - b[1];
+    var scale = (size - 2 * pad) / Math.max(w, h);
+    var width = Math.round(w * scale + 2 * pad), height = Math.round(h * scale + 2 * pad);
+    function xy(lon, lat) {
+      return [pad + (lon - b[0]) * k * scale, pad + (b[3] - lat) * scale];
+    }
+    var ctl = L.control({position: "bottomright"});
+    ctl.onAdd = function() {
+      var div = L.DomUtil.create("div", "geoplan-box geoplan-locator");
+      div.id = "geoplan-locator";
+      var svg = document.createElementNS(NS, "svg");
+      svg.setAttribute("width", width);
+      svg.setAttribute("height", height);
+      spec.rings.forEach(function(ring) {
+        var path = document.createElementNS(NS, "path");
+        var d = "";
+        for (var i = 0; i + 1 < ring.length; i += 2) {
+          var p = xy(ring[i], ring[i + 1]);
+          d += (i ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1);
+        }
+        path.setAttribute("d", d + "Z");
+        path.setAttribute("class", "gp-locator-district");
+        svg.appendChild(path);
+      });
+      var view = document.createElementNS(NS, "rect");
+      view.setAttribute("class", "gp-locator-view");
+      svg.appendChild(view);
+      div.appendChild(svg);
+      function update() {
+        var vb = map.getBounds();
+        var a = xy(Math.max(vb.getWest(), b[0] - 1), Math.min(vb.getNorth(), b[3] + 1));
+        var c = xy(Math.min(vb.getEast(), b[2] + 1), Math.max(vb.getSouth(), b[1] - 1));
+        var x0 = Math.max(0, a[0]), y0 = Math.max(0, a[1]);
+        var x1 = Math.min(width, c[0]), y1 = Math.min(height, c[1]);
+        view.setAttribute("x", x0.toFixed(1));
+        view.setAttribute("y", y0.toFixed(1));
+        view.setAttribute("width", Math.max(2, x1 - x0).toFixed(1));
+        view.setAttribute("height", Math.max(2, y1 - y0).toFixed(1));
+      }
+      map.on("moveend zoomend resize", update);
+      update();
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    ctl.addTo(map);
+    return ctl;
+  };
+})();
