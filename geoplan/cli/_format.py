@@ -105,6 +105,8 @@ def scenario_text(table: pd.DataFrame, lang: str = "zh") -> str:
     changed = table["share_buffer_change"].abs().fillna(0).gt(1e-9) | \
         table["share_network_change"].abs().fillna(0).gt(1e-9)
     show = table.loc[changed] if changed.any() else table
+    order = {sid: i for i, sid in enumerate(dict.fromkeys(table["standard"]))}
+    show = show.assign(_o=show["standard"].map(order)).sort_values("_o", kind="stable")
     rows = [{
         "standard": standard_label({"name_zh": r.get("name_zh"), "standard": r["standard"]}, lang)
         if lang != "en" else str(r["standard"]),
