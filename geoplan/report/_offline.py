@@ -16,7 +16,7 @@ import re
 from importlib import resources
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,7 +45,9 @@ def make_offline(m: folium.Map) -> folium.Map:
     """Replace ``m``'s CDN links by inline Leaflet JS and CSS (in place); returns ``m``."""
     m.default_js = []
     m.default_css = []
-    header = m.get_root().header
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    header = root.header
     header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="geoplan_leaflet_css")
     header.add_child(Element(f"<script>{leaflet_js()}</script>"), name="geoplan_leaflet_js")
     return m
