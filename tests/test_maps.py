@@ -202,3 +202,15 @@ def test_template_syntax_in_names_is_never_evaluated():
     for evaluated in ("49区", "42厕", ">64<", "真区", "25标准"):
         assert evaluated not in page, evaluated
     assert "\\u007b{ 7*7 }}区" in page and "\\u007b{ 8*8 }}" in page
+
+
+def test_document_titles_target_year_and_items_without_data_in_popups(results):
+    layerset, _, deadends = results
+    richer = make_coverage()
+    richer.table["source_title"] = "《鹤壁市百城建设提质工程实施方案》（2018）"
+    richer.table["target_year"] = 2023
+    richer.table["items_no_data"] = ""
+    page = render_map(build_map(layerset, richer, deadends))
+    assert has(page, "《鹤壁市百城建设提质工程实施方案》（2018）") and has(page, "依据文件")
+    assert has(page, "90.0%（2023年）")
+    assert '"items_no_data_txt":[null,null]' in page  # empty: the row is left out

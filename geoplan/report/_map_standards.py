@@ -150,6 +150,18 @@ def _district_frame(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping
         merged["gap_txt"] = (merged["uncovered_area_m2"] / 10_000).map(lambda v: _num(v, 1))
     merged["gap_pop_txt"] = merged["uncovered_population"].map(lambda v: _num(v, 0)) \
         if "uncovered_population" in merged and people == "people" else None
+    # the standard's documents by full title, its target year and the basket items without
+    # data, where the coverage table carries them (geoplan.standards.standard_source_title)
+    for col in ("source_title", "items_no_data"):
+        if col in merged:
+            text = merged[col].fillna("").astype(str).str.strip()
+            merged[col + "_txt"] = text.where(text != "", None)
+    if "target_year" in merged and "target_txt" in merged:
+        year = lab.get("target_year", "（{year}年）" if lang == "zh" else " by {year}")
+        merged["target_txt"] = [None if t is None else t + (year.format(year=int(y))
+                                                            if pd.notna(y) else "")
+                                for t, y in zip(merged["target_txt"], merged["target_year"],
+                                                strict=True)]
     return merged
 
 
@@ -172,7 +184,11 @@ def _coverage_fields(row: Mapping[str, Any], part: pd.DataFrame, lab: Mapping[st
             ("share_network_txt", lab["share_network"], ""),
             ("share_population_network_txt", pop, ""),
             ("meets_txt", lab["meets_target"], ""), ("gap_txt", gap_label, gap_unit),
-            ("gap_pop_txt", lab["uncovered_population"], w["people"])]
+            ("gap_pop_txt", lab["uncovered_population"], w["people"]),
+            ("source_title_txt", lab.get("source_doc", "依据文件" if lang == "zh"
+                                         else "Source documents"), ""),
+            ("items_no_data_txt", lab.get("no_data", "无数据" if lang == "zh" else "no data"),
+             "")]
 
 
 def add_coverage(parts: StandardParts, dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame,
