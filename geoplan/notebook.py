@@ -15,17 +15,20 @@ writes. Nothing is written to disk.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from geoplan.config import load_config
 from geoplan.layers.load import district_summary, load_layers
 from geoplan.pipeline import compute_results
+from geoplan.report._labels import labels
 from geoplan.results import RunResult
 from geoplan.standards import check_config_standards
 
-__all__ = ["find_config", "load_analysis", "standard_ids", "summary_line"]
+__all__ = ["as_list", "column_labels", "find_config", "load_analysis", "summary_line"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,33 +66,47 @@ def find_config(config_path: str | Path) -> Path:
     return next((c for c in candidates if c.is_file()), path)
 
 
-def standard_ids(standards: str | Iterable[str] | None) -> list[str] | None:
-    """Standard ids from a notebook parameter: a list, or one comma-separated string.
+def as_list(value: Any) -> list[str] | None:
+    """A papermill list parameter as a list of strings, however it was passed.
 
-    Parameters
-    ----------
-    standards
-        ``["park_500", "bus_stop_500"]``, ``"park_500, bus_stop_500"``, or None / empty for
-        the config's own standards.
-
-    Returns
-    -------
-    list of str or None
-        The ids in the order given, blanks dropped; None for "the config's standards".
+    ``None`` or ``""`` gives None (use the config's choice); a list or tuple is kept; a string
+    is read as JSON when it looks like a list (``'["park_500", "bus_stop_500"]'``) and otherwise
+    split at commas (``"park_500, bus_stop_500"``, also Chinese ``，``), never letter by letter.
 
     Raises
     ------
+    ValueError
+        For a string that starts like a JSON list but is not one.
     TypeError
-        If an item is not a string (a typo such as ``standards=500``).
+        For items that are not strings (a typo such as ``standards=500``).
     """
-    if standards is None:
+    if value is None:
         return None
-    items = standards.split(",") if isinstance(standards, str) else list(standards)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"cannot read {value!r} as a list: {exc.msg}; write it as "
+                                 '["park_500", "bus_stop_500"] or park_500,bus_stop_500') from None
+            return as_list(parsed)
+        parts = text.replace("，", ",").split(",")
+        return [p.strip() for p in parts if p.strip()] or None
+    items = list(value) if isinstance(value, Iterable) else [value]
     bad = [item for item in items if not isinstance(item, str)]
     if bad:
-        raise TypeError(f"standards: give ids as strings (e.g. 'park_500'), not {bad!r}")
-    ids = [item.strip() for item in items if item.strip()]
-    return ids or None
+        raise TypeError(f"give standard ids as strings (e.g. 'park_500'), not {bad!r}")
+    return [item.strip() for item in items if item.strip()] or None
+
+
+def column_labels(columns: Iterable[str], lang: str = "zh") -> dict[str, str]:
+    """Readable column headers in ``lang`` for a results table (unknown columns kept)."""
+    lab = labels(lang)
+    extra = {"name_zh": "名称" if lang == "zh" else "Name", "area_ha": lab["area_ha"]}
+    return {c: lab.get(c) or extra.get(c, c) for c in columns}
 
 
 def load_analysis(
@@ -135,7 +152,7 @@ def load_analysis(
     if unknown:
         raise ValueError(f"unknown steps {sorted(unknown)}; choose from {COMPUTE_STEPS}")
     config = load_config(find_config(config_path))
-    ids = standard_ids(standards)
+    ids = as_list(standards)
     if ids is not None:
         config = config.model_copy(update={"standards": ids})
     chosen = check_config_standards(config)

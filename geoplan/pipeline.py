@@ -109,14 +109,16 @@ def _run_steps(
         config, layerset, standards=standards, steps=steps, progress=progress, baseline=baseline,
         timings=result.timings)
     clock = time.perf_counter()
+    roads = layerset.layers.get("roads")
     if result.coverage is not None:
         result.written += [Path(p) for p in _paths(write_coverage(result.coverage, out_dir))]
+        if result.coverage.gaps is not None and len(result.coverage.gaps):
+            result.written.append(write_csv(located_table(result.coverage.gaps, roads),
+                                            out_dir / "gaps.csv"))
     if result.sites is not None:
         sites = result.sites.table
         result.written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg"),
-                           write_csv(sites.drop(columns="geometry").assign(
-                               x=sites.geometry.x, y=sites.geometry.y),
-                               out_dir / "sites.csv")]
+                           write_csv(located_table(sites, roads), out_dir / "sites.csv")]
     if result.deadends is not None:
         result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
     checks = data_checks(layerset, result.coverage, result.deadends, standards, layerset.datum)
@@ -223,6 +225,17 @@ def step_peak_rss_mb(reset: bool = True) -> float | None:
 
 def _lap(result: RunResult, step: str, start: float) -> float:
     return _tick(result.timings, step, start)
+
+
+def located_table(gdf: Any, roads: Any) -> Any:
+    """``gdf`` as a plain table for CSV: its columns, the point it is found at in the analysis
+    CRS (``x``, ``y``, metres), in WGS 84, GCJ-02 and BD-09 (each column named with its datum),
+    and the nearest named street (see :func:`geoplan.locate.locate`)."""
+    from geoplan.locate import locate
+
+    pts = gdf.geometry.representative_point()
+    table = gdf.drop(columns="geometry").assign(x=pts.x.round(1), y=pts.y.round(1))
+    return table.join(locate(gdf, roads))
 
 
 def _paths(value: Any) -> list[Any]:

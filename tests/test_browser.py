@@ -106,6 +106,7 @@ def outputs(tmp_path_factory, chengdu_config, chengdu_layers) -> Path:
 
     out = tmp_path_factory.mktemp("browser")
     coverage, deadends, sites = compute_results(chengdu_config, chengdu_layers)
+    coverage.table.to_csv(out / "coverage_table.csv", index=False)
     write_map(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites)
     write_map(chengdu_layers, coverage, deadends, chengdu_config, out / "en", lang="en")
     write_map(chengdu_layers, coverage, deadends, chengdu_config, out / "osm", tiles="osm")
@@ -124,7 +125,9 @@ def _paths(page: Any, css_class: str) -> int:
 
 
 def _panel(page: Any, kind: str) -> Any:
-    """The layer panel's radios ('radio') or checkboxes ('checkbox')."""
+    """The layer panel's standard radios ('radio') or checkboxes ('checkbox')."""
+    if kind == "radio":
+        return page.locator("#geoplan-layers input[name=geoplan-standard]")
     return page.locator(f"#geoplan-layers input[type={kind}]")
 
 
@@ -159,22 +162,27 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     # the layer panel, in Chinese: one radio per standard, the first chosen, then overlays
     assert page.locator(".leaflet-control-layers").count() == 0  # not the 35-entry list
     sections = [t.strip() for t in page.locator("#geoplan-layers legend").all_inner_texts()]
-    assert sections == ["标准", "设施", "道路连通", "底图"]
+    assert sections == ["标准", "量度", "设施", "道路连通", "底图"]
     radios = _panel(page, "radio")
     assert radios.count() == 13  # the standards of analyses/chengdu_core.yaml
     assert [radios.nth(i).is_checked() for i in range(13)] == [True] + [False] * 12
     overlays = [t.strip() for t in
                 page.locator("#geoplan-layers .gp-sec-overlays label").all_inner_texts()]
     assert overlays == ["公园与绿地", "学校", "公厕", "公交站", "服务设施", "断头路", "打通建议",
-                        "道路与水系（底图）", "区县名称"]
-    assert all(_overlay(page, n).is_checked() for n in overlays)
+                        "道路与水系（底图）", "区县名称", "街道名称（放大后显示）"]
+    # facilities, dead ends and openings start off: they would drown the district colours
+    assert [_overlay(page, n).is_checked() for n in overlays] == [False] * 7 + [True] * 3
+    assert _paths(page, "gp-deadends") == _paths(page, "gp-fac-toilets") == 0
+    for name in overlays:
+        _overlay(page, name).check()
     # compact: the panel stays in the top right and leaves most of the map free
     box = page.locator("#geoplan-layers").bounding_box()
     assert box["width"] < 300 and box["height"] < 900 * 0.6, box
     # the chosen standard shows all of its layers, and nothing of the others
     assert _paths(page, "gp-coverage-green_300") == 4  # four districts
-    assert _paths(page, "gp-reached-green_300") >= 1
+    assert _paths(page, "gp-reached-green_300") == 0  # straight line: no walking reach
     assert _paths(page, "gp-gaps-green_300") > 0
+    assert _paths(page, "gp-gaps-network") == 0
     assert _paths(page, "gp-coverage-park_500") == 0
     assert _paths(page, "gp-reached-park_500") == _paths(page, "gp-gaps-park_500") == 0
     assert _paths(page, "gp-deadends") > 100
@@ -202,7 +210,7 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     # a toilet standard: its gaps are streets without a toilet in reach, drawn as lines
     assert _paths(page, "gp-street-gaps") == 0
     _standard(page, "toilet_main_300").check()
-    assert _paths(page, "gp-street-gaps-toilet_main_300") > 100
+    assert 0 < _paths(page, "gp-street-gaps-toilet_main_300") <= 4  # one per district
     assert _paths(page, "gp-sites-toilet_main_300") > 0
     assert _paths(page, "gp-street-gaps-toilet_general_500") == 0
     _standard(page, "park_service_coverage").check()
@@ -240,7 +248,119 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     text = popup.inner_text()
-    assert "区县" in text and "缓冲区覆盖率" in text and "是否达标" in text
+    assert "缓冲区覆盖率" in text and "是否达标" in text and "公顷" in text
+    assert session.errors == [] and session.blocked == []
+
+
+def test_map_measure_switch_labels_and_legend(session, outputs, tmp_path):
+    """Colours, gaps, labels and legend change together with the measure."""
+    import pandas as pd
+
+    from geoplan.report._data import fmt_share
+
+    table = pd.read_csv(outputs / "coverage_table.csv")
+    page = session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    legend = page.locator("#geoplan-legend-measure")
+    labels = page.locator(".geoplan-label")
+
+    def shown() -> dict[str, str]:
+        out = {}
+        for i in range(labels.count()):
+            name, share = labels.nth(i).locator("div").all_inner_texts()
+            out[name] = share
+        return out
+
+    def fills() -> list[str]:
+        return page.locator("path.gp-coverage").evaluate_all(
+            "ps => ps.map(p => p.getAttribute('fill'))")
+
+    green = table.loc[table["standard"] == "green_300"].set_index("district")
+    assert legend.inner_text() == "直线300米内的居住用地面积占比（%）"
+    assert shown() == {d: fmt_share(v) for d, v in green["share_buffer"].items()}
+    assert "≥ 100%" in page.locator("#geoplan-legend-pass").inner_text()
+    assert "公顷" in page.locator("#geoplan-legend-gaps").inner_text()
+    assert _paths(page, "gp-gaps-buffer") > 0
+    before = fills()
+    _screenshot(page, tmp_path, "map_measure_buffer.png")
+
+    page.locator("#geoplan-layers input[value=network]").check()
+    assert legend.inner_text() == "步行300米内的居住用地面积占比（%）"
+    assert shown() == {d: fmt_share(v) for d, v in green["share_network"].items()}
+    assert _paths(page, "gp-gaps-buffer") == 0 and _paths(page, "gp-gaps-network") > 0
+    assert _paths(page, "gp-reached-green_300") >= 1
+    assert fills() == before  # all four districts stay below half the target
+    assert "步行300米外" in page.locator("#geoplan-legend-gaps").inner_text()
+    # 公交站点500米: 青羊区 is close to the target in a straight line, short on foot
+    _standard(page, "bus_stop_500").check()
+    walking = fills()
+    page.locator("#geoplan-layers input[value=buffer]").check()
+    assert fills() != walking
+    page.locator("#geoplan-layers input[value=network]").check()
+    _standard(page, "green_300").check()
+    _screenshot(page, tmp_path, "map_measure_network.png")
+
+    page.locator("#geoplan-layers input[value=population]").check()
+    assert "无人口数据" in legend.inner_text()  # the default data has no population source
+    # the measure stays when the standard changes; a street standard has no people measure
+    _standard(page, "toilet_main_300").check()
+    assert "没有人口口径" in legend.inner_text()
+    assert set(shown().values()) == {"无人口口径"}
+    page.locator("#geoplan-layers input[value=buffer]").check()
+    toilets = table.loc[table["standard"] == "toilet_main_300"].set_index("district")
+    assert shown() == {d: fmt_share(v) for d, v in toilets["share_buffer"].items()}
+    assert legend.inner_text() == "直线300米内有公厕的街道长度占比（%）"
+    assert "米" in page.locator("#geoplan-legend-gaps").inner_text()
+    assert _paths(page, "gp-street-gaps-buffer") > 0 and _paths(page, "gp-street-gaps-network") == 0
+    assert session.errors == [] and session.blocked == []
+
+
+def test_map_popups_keep_clear_of_the_panel(session, outputs, tmp_path):
+    page = session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    _overlay(page, "断头路").check()
+    panel = page.locator("#geoplan-layers").bounding_box()
+    # open the popup of the dead end drawn nearest the panel's corner
+    page.evaluate("""() => {
+        const map = window.geoplan.map;
+        let best = null, bestX = -1;
+        map.eachLayer(l => {
+            if (!l.feature || !l.getPopup || !l.getPopup()) { return; }
+            if (!(l.options.className || '').includes('gp-deadends')) { return; }
+            const p = map.latLngToContainerPoint(l.getBounds().getCenter());
+            if (p.x - p.y > bestX) { bestX = p.x - p.y; best = l; }
+        });
+        best.openPopup();
+    }""")
+    page.wait_for_timeout(400)
+    popup = page.locator(".leaflet-popup").bounding_box()
+    assert popup["x"] + popup["width"] <= panel["x"] + 1 or popup["y"] >= panel["y"] + panel["height"]
+    text = page.locator(".leaflet-popup-content").inner_text()
+    assert "米" in text and "排名" in text
+    rows = page.locator(".leaflet-popup-content td").all_inner_texts()
+    assert all(r.strip() for r in rows)  # no blank fields
+    _screenshot(page, tmp_path, "map_popup.png")
+
+
+def test_map_street_names_at_closer_zooms(session, outputs, tmp_path):
+    page = session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    names = page.locator(".gp-street-name")
+    assert names.count() > 50
+    assert not names.first.is_visible()  # the whole city: no street names
+    page.evaluate("() => geoplan.map.setView([30.69, 104.085], 16, {animate: false})")
+    page.wait_for_timeout(300)
+    visible = page.evaluate("""() => [...document.querySelectorAll('.gp-street-name')]
+        .filter(e => { const r = e.getBoundingClientRect();
+                       return r.width > 0 && r.top > 0 && r.top < innerHeight; })
+        .map(e => e.textContent)""")
+    assert len(visible) >= 3 and all(visible), visible
+    # the locator shows the four districts and the part in view, now a small rectangle
+    assert page.locator("#geoplan-locator path").count() == 4
+    rect = page.locator("#geoplan-locator rect").bounding_box()
+    svg = page.locator("#geoplan-locator svg").bounding_box()
+    assert 0 < rect["width"] < svg["width"] / 2
+    _screenshot(page, tmp_path, "map_streets.png")
     assert session.errors == [] and session.blocked == []
 
 
@@ -263,8 +383,8 @@ def test_map_english(session, outputs, tmp_path):
     assert session.errors == [] and session.blocked == []
     assert "Legend" in page.locator("#geoplan-legend").inner_text()
     sections = [t.strip() for t in page.locator("#geoplan-layers legend").all_inner_texts()]
-    assert sections == ["Standard", "Facilities", "Road connections", "Background"]
-    assert _panel(page, "radio").count() == 13
+    assert sections == ["Standard", "Measure", "Facilities", "Road connections", "Background"]
+    assert _panel(page, "radio").count() == 10
     assert "(Target " in page.locator("#geoplan-legend-standard").inner_text()
     _screenshot(page, tmp_path, "map_en.png")
 
@@ -278,6 +398,7 @@ def test_map_with_tiles_offline_still_shows_its_layers(session, outputs, tmp_pat
     # failed tiles show up only as failed resource loads, never as script errors
     assert all("Failed to load resource" in e for e in session.errors), session.errors
     assert _paths(page, "gp-coverage-green_300") == 4
+    _overlay(page, "断头路").check()
     assert _paths(page, "gp-deadends") > 100
     # the tiles can be switched off in the panel's background group
     tiles = _overlay(page, "OpenStreetMap")

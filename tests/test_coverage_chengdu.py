@@ -201,6 +201,7 @@ def test_cli_coverage_writes_table_and_files(chengdu_config, tmp_path, capsys):
                  "bus_stop_500,toilet_main_300", "--out", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
-    assert "bus_stop_500" in out and "成华区" in out and "coverage.csv" in out
+    # standards by their Chinese names (--lang en: English names)
+    assert "公交站点500米覆盖" in out and "成华区" in out and "coverage.csv" in out
     assert (tmp_path / "coverage.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert (tmp_path / "coverage.gpkg").exists()

@@ -418,7 +418,8 @@ def test_write_outputs(tmp_path) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(tmp_path / "deadends.csv", encoding="utf-8-sig")
     assert len(table) == len(result.dead_ends)
-    assert {"district", "id", "category", "gap_m", "detour_m", "rank", "end_lon", "end_lat"} <= set(table)
+    assert {"district", "id", "category", "gap_m", "detour_m", "rank", "end_lon_wgs84", "end_lat_wgs84",
+            "end_lon_gcj02", "end_lat_bd09"} <= set(table)
     import pyogrio
 
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "deadends.gpkg")}

@@ -10,6 +10,7 @@ import folium.plugins
 import pytest
 
 from geoplan._errors import ConfigError, OutputError
+from geoplan.report._map_layers import DataLayer
 from geoplan.report._offline import external_references
 from geoplan.report.maps import build_map, coverage_class, render_map, write_map
 from tests._report_synthetic import (
@@ -23,7 +24,8 @@ from tests._report_synthetic import (
 
 def has(page: str, text: str) -> bool:
     """``text`` is in ``page`` as HTML text or inside a JSON string (non-ASCII escaped)."""
-    return text in page or json.dumps(text)[1:-1] in page
+    in_json = json.dumps(text, ensure_ascii=False)[1:-1].replace("<", "\\u003c")
+    return text in page or json.dumps(text)[1:-1] in page or in_json in page
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +60,14 @@ def _groups(m: folium.Map) -> dict[str, folium.FeatureGroup]:
 
 
 def _classes(group: folium.FeatureGroup) -> list[str]:
-    return [c.options.get("className", "") for c in group._children.values()
-            if isinstance(c, folium.GeoJson)]
+    return [c.css_class for c in group._children.values() if isinstance(c, DataLayer)]
 
 
 def test_first_standard_shown_others_hidden(results):
     layerset, coverage, deadends = results
     m = build_map(layerset, coverage, deadends, standard="toilet_300")
-    groups = _groups(m)
-    assert groups["公厕300米服务半径覆盖率"].show and not groups["公园绿地500米服务半径覆盖率"].show
     page = render_map(m)
+    assert 'geoplan.showStandard("toilet_300")' in page
     # the legend is titled with the first standard's name and target
     legend = 'id="geoplan-legend-standard">公厕300米服务半径覆盖率（目标 80.0%）'
     assert legend.replace('"', '\\"') in page  # in the legend control's JSON string
@@ -83,13 +83,14 @@ def test_one_radio_group_per_standard(results):
     park, toilet = groups["公园绿地500米服务半径覆盖率"], groups["公厕300米服务半径覆盖率"]
     assert not park.overlay and not toilet.overlay
     assert _classes(park) == ["gp-coverage gp-coverage-park_500", "gp-reached gp-reached-park_500",
-                              "gp-gaps gp-gaps-park_500", "gp-sites gp-sites-park_500"]
+                              "gp-gaps gp-gaps-park_500 gp-gaps-buffer",
+                              "gp-gaps gp-gaps-park_500 gp-gaps-network",
+                              "gp-sites gp-sites-park_500"]
     assert _classes(toilet)[:3] == ["gp-coverage gp-coverage-toilet_300",
                                     "gp-reached gp-reached-toilet_300",
-                                    "gp-gaps gp-gaps-toilet_300"]
+                                    "gp-gaps gp-gaps-toilet_300 gp-gaps-buffer"]
     # nothing of a standard is left outside its group
-    loose = [c.options.get("className", "") for c in m._children.values()
-             if isinstance(c, folium.GeoJson)]
+    loose = [c.css_class for c in m._children.values() if isinstance(c, DataLayer)]
     assert not any(c.startswith(("gp-coverage", "gp-reached", "gp-gaps", "gp-sites"))
                    for c in loose), loose
     page = render_map(m)
@@ -98,11 +99,11 @@ def test_one_radio_group_per_standard(results):
     assert "L.control.layers" not in page
     assert has(page, "公园绿地500米服务半径覆盖率（目标 90.0%）")
     panel = page[page.index('var sections = ['):page.index('function restack()')]
-    assert panel.count('key: "park_500"') == 1 and panel.count('key: "toilet_300"') == 1
-    assert panel.index('radio: true') < panel.index('radio: false')
-    for key in ("parks", "schools", "toilets", "bus_stops", "services", "deadends",
-                "candidates", "context", "labels"):
-        assert f'key: "{key}"' in panel, key
+    assert panel.count('"key":"park_500"') == 1 and panel.count('"key":"toilet_300"') == 1
+    assert panel.index('"standard"') < panel.index('"measure"') < panel.index('"overlay"')
+    for key in ("buffer", "network", "population", "parks", "schools", "toilets", "bus_stops",
+                "services", "deadends", "candidates", "context", "labels"):
+        assert f'"key":"{key}"' in panel, key
 
 
 def test_english_map(results):
@@ -189,9 +190,37 @@ def test_population_by_land_area_in_popups(results):
     area = make_coverage()
     area.table["population_source"] = "area"
     page = render_map(build_map(layerset, area, deadends))
-    assert has(page, "人口覆盖率（缓冲区）（权重：居住用地面积）")
-    assert '"gap_pop_txt": "\\u2014"' in page or '"gap_pop_txt": "—"' in page
-    assert '"pop_txt": "\\u2014"' in page or '"pop_txt": "—"' in page
+    # land-area weights: the "population" figures are m², never shown as people
+    assert has(page, "人口覆盖率（步行网络）（权重：居住用地面积）")
+    assert '"gap_pop_txt":[null,null' in page
+    assert '"pop_txt":[null' in page
+    assert has(page, "步行500米内的居住用地面积占比（%；无人口数据，按用地面积加权）")
     people = render_map(build_map(layerset, coverage, deadends))
-    assert has(people, "人口覆盖率（缓冲区）（权重：第七次人口普查（按住宅分配））")
-    assert '"gap_pop_txt": "600"' in people
+    assert has(people, "人口覆盖率（步行网络）（权重：住宅建筑面积）")
+    assert '"gap_pop_txt":["600"' in people
+    assert has(people, "步行500米内的居民人数占比（%）")
+
+
+def test_template_syntax_in_names_is_never_evaluated():
+    """branca parses every rendered script again as a Jinja template: names must stay text."""
+    names = ["{{ 7*7 }}区", "{% if true %}真{% endif %}区"]
+    layerset = make_layerset(names)
+    layerset.layers["toilets"]["name"] = ["{{ 6*7 }}厕", "{# c #}"]
+    coverage = make_coverage(names)
+    coverage.table["name_zh"] = "{{ 5*5 }}标准"
+    page = render_map(build_map(layerset, coverage, make_deadends(names), title="{{ 8*8 }}"))
+    for evaluated in ("49区", "42厕", ">64<", "真区", "25标准"):
+        assert evaluated not in page, evaluated
+    assert "\\u007b{ 7*7 }}区" in page and "\\u007b{ 8*8 }}" in page
+
+
+def test_document_titles_target_year_and_items_without_data_in_popups(results):
+    layerset, _, deadends = results
+    richer = make_coverage()
+    richer.table["source_title"] = "《鹤壁市百城建设提质工程实施方案》（2018）"
+    richer.table["target_year"] = 2023
+    richer.table["items_no_data"] = ""
+    page = render_map(build_map(layerset, richer, deadends))
+    assert has(page, "《鹤壁市百城建设提质工程实施方案》（2018）") and has(page, "依据文件")
+    assert has(page, "90.0%（2023年）")
+    assert '"items_no_data_txt":[null,null]' in page  # empty: the row is left out

@@ -10,7 +10,7 @@ import pytest
 from geoplan._errors import ConfigError
 from geoplan.config import load_config
 from geoplan.coverage import run_coverage
-from geoplan.notebook import find_config, load_analysis, standard_ids, summary_line
+from geoplan.notebook import as_list, find_config, load_analysis, summary_line
 from geoplan.results import RunResult
 from geoplan.standards import resolve_standards
 from tests._tiny_osm import write_tiny_inputs
@@ -67,12 +67,12 @@ def test_load_analysis_computes_what_the_pipeline_computes(run, repo):
 
 
 def test_standards_as_a_list_a_string_or_none():
-    assert standard_ids(["park_500", "bus_stop_500"]) == ["park_500", "bus_stop_500"]
-    assert standard_ids(" park_500 ,bus_stop_500, ") == ["park_500", "bus_stop_500"]
-    assert standard_ids(("park_500",)) == ["park_500"]
-    assert standard_ids(None) is None and standard_ids("") is None and standard_ids([]) is None
+    assert as_list(["park_500", "bus_stop_500"]) == ["park_500", "bus_stop_500"]
+    assert as_list(" park_500 ,bus_stop_500, ") == ["park_500", "bus_stop_500"]
+    assert as_list(("park_500",)) == ["park_500"]
+    assert as_list(None) is None and as_list("") is None and as_list([]) is None
     with pytest.raises(TypeError, match="as strings"):
-        standard_ids([500])
+        as_list([500])
 
 
 def test_the_config_is_found_from_the_notebook_folder_or_the_repository(repo, monkeypatch):

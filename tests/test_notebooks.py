@@ -40,7 +40,7 @@ def test_committed_clean_with_parameters(name):
         "commit notebooks without outputs"
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
-    for key in ("config_path", "standards", "district"):
+    for key in ("config_path", "standards", "district", "lang"):
         assert f"{key} =" in params[0].source
 
 
@@ -78,14 +78,27 @@ def test_coverage_notebook(tmp_path, kernel):
 
 @pytest.mark.slow
 def test_notebooks_with_parameters(tmp_path, kernel):
-    nb = _run("coverage.ipynb", tmp_path, kernel, standards=["park_500", "bus_stop_500"],
+    # a list parameter given as text, as papermill's -p passes it
+    nb = _run("coverage.ipynb", tmp_path, kernel, standards="park_500, bus_stop_500",
               district="锦江区")
     text = _text(nb)
     assert "2 standards: park_500, bus_stop_500" in text
-    table_cell = next(c for c in nb.cells if "run_coverage(" in c.source)
+    table_cell = next(c for c in nb.cells if "table = coverage.table" in c.source)
     table_html = table_cell.outputs[-1]["data"]["text/html"]
     assert "锦江区" in table_html and "成华区" not in table_html
     assert "bus_stop_500" in table_html and "green_300" not in table_html
     nb = _run("deadends.ipynb", tmp_path, kernel, district="锦江区")
     text = _text(nb)
     assert "dead ends;" in text and "锦江区" in text
+
+
+def test_list_parameters_as_list_or_text():
+    from geoplan.notebook import as_list
+
+    assert as_list(None) is None and as_list("") is None
+    assert as_list(["park_500", "bus_stop_500"]) == ["park_500", "bus_stop_500"]
+    assert as_list('["park_500"]') == ["park_500"]  # was read letter by letter
+    assert as_list("park_500, bus_stop_500") == ["park_500", "bus_stop_500"]
+    assert as_list("park_500，bus_stop_500") == ["park_500", "bus_stop_500"]
+    with pytest.raises(ValueError, match="park_500,bus_stop_500"):
+        as_list('["park_500"')

@@ -78,7 +78,10 @@ def test_district_page_content(written):
     assert external_references(page) == []
     assert "<script" not in page
     # gap sizes and people: population_source is 'census' in the synthetic results
-    assert "22,500 m²" in page  # rank 1: 150 m × 150 m
+    assert "2.25 公顷" in page and " m²" not in page  # rank 1: 150 m × 150 m, in hectares
+    # the three measures explained; the district lies half inside the data (inside_share 0.5)
+    assert "三种量度" in page
+    assert "本区只有 50% 的面积在数据范围之内" in page
     assert "建议新增设施选址（补齐缺口）" in page and "42.0%" in page and "70.0%" in page
 
 
@@ -87,7 +90,9 @@ def test_index_page(written):
     page = (out / "reports" / "index.html").read_text(encoding="utf-8")
     assert 'href="01-510104.html"' in page and 'href="02-district.html"' in page
     assert "锦江区" in page
-    assert "95.0%" in page and 'class="num pass"' in page and 'class="num fail"' in page
+    # the map's four classes: 0.52 of a 0.9 target is "short" (50–75%)
+    assert "95.0%" in page and 'class="num pass"' in page and 'class="num low"' in page
+    assert "接近目标" in page and "严重不足" in page and "三种量度" in page
     assert 'href="../geoplan_report.xlsx"' in page
 
 
@@ -106,6 +111,7 @@ def test_workbook(written):
     rules = [r for rng in summary.conditional_formatting for r in rng.rules]
     assert len(rules) == 2
     std = wb["公园绿地500米服务半径覆盖率"]
+    dead = wb["断头路"]
     headers = [c.value for c in std[4]]
     assert headers[:4] == ["区县", "服务半径（米）", "目标", "缓冲区覆盖率"]
     row = [c.value for c in std[5]]
@@ -115,8 +121,21 @@ def test_workbook(written):
     sh = [c.value for c in sites[1]]
     assert sh[:3] == ["区县", "标准", "排名"] and "可覆盖缺口（平方米）" in sh
     assert sites.cell(row=2, column=2).value == "公园绿地500米服务半径覆盖率"
-    assert isinstance(sites.cell(row=2, column=sh.index("中心经度") + 1).value, float)
-    dead = wb["断头路"]
+    # coordinates name their datum; GCJ-02 (Gaode) beside WGS 84, a few hundred metres apart
+    lon = sites.cell(row=2, column=sh.index("经度（WGS 84）") + 1).value
+    glon = sites.cell(row=2, column=sh.index("经度（GCJ-02，高德/腾讯）") + 1).value
+    assert isinstance(lon, float) and 0.001 < glon - lon < 0.004
+    assert "最近道路" in sh and "中心经度" not in sh
+    # every sheet prints landscape, one page wide, with its header rows repeated
+    for sheet in wb.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.print_area
+    assert std.print_title_rows == "$4:$4" and dead.print_title_rows == "$1:$1"
+    # units in words, never "m2"
+    values = {str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r}
+    assert "m2" not in values and "平方米" in values
     dh = [c.value for c in dead[1]]
     assert "长度（米）" in dh and "绕行系数" in dh
     assert isinstance(dead.cell(row=2, column=dh.index("长度（米）") + 1).value, float)
@@ -331,3 +350,24 @@ def test_population_shares_with_people_name_their_source(tmp_path):
     assert _summary_rows(page)[0][-1] == "600"  # uncovered people: (1 - 0.95) × 12000
     assert "人口：第七次全国人口普查（2020）各区常住人口" in page
     assert "residential building floor area" not in page
+
+
+def test_zeros_and_missing_figures_are_explained():
+    from geoplan.report._explain import partial_note, standard_notes
+
+    area = {"demand_kind": "residential", "demand_unit": "m2"}
+    street = {"demand_kind": "street_main", "demand_unit": "m"}
+    assert "0 处" in standard_notes({"share_buffer": 0.0, "n_facilities": 0,
+                                     "demand_total": 5e4}, area, True, "zh")[0]
+    assert "有 3 处此类设施" in standard_notes({"share_buffer": 0.0, "n_facilities": 3,
+                                            "demand_total": 5e4}, area, True, "zh")[0]
+    assert "没有此标准要衡量的对象" in standard_notes({"share_buffer": None, "n_facilities": 3,
+                                                "demand_total": 0.0}, area, True, "zh")[0]
+    assert standard_notes({"share_buffer": 0.4, "n_facilities": 3, "demand_total": 5e4},
+                          area, True, "zh") == []
+    assert any("没有人口数据" in n for n in standard_notes(
+        {"share_buffer": 0.4, "n_facilities": 3, "demand_total": 5e4}, area, False, "zh"))
+    assert any("街道长度" in n for n in standard_notes(
+        {"share_buffer": 0.4, "n_facilities": 3, "demand_total": 5e4}, street, False, "zh"))
+    assert partial_note(0.06, "zh") == "本区只有 6% 的面积在数据范围之内，本报告的所有数字只反映这一部分。"
+    assert partial_note(1.0, "zh") is None and partial_note(None, "en") is None

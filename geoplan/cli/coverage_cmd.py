@@ -31,12 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--standards", metavar="IDS",
                         help="comma-separated standard ids (default: the config's; "
                         "see `geoplan standards`)")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh",
+                        help="language of the printed table (default: zh)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan coverage``."""
-    from geoplan.coverage import format_table, run_coverage, write_coverage
+    from geoplan.cli._format import coverage_text
+    from geoplan.coverage import run_coverage, write_coverage
     from geoplan.layers.checks import require_walkways
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
@@ -51,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
         written = dict(zip(
             ("csv", "gpkg"), run.commit(write_coverage(result, run.path).values()), strict=False))
     t_total = time.perf_counter() - t0
-    print(f"\n{config.name}: coverage per district "
-          "(buffer share = official indicator; network = by walking)")
-    print(format_table(result.table))
+    lang = getattr(args, "lang", "zh")
+    print(f"\n{config.name}: " + ("各区县覆盖率" if lang != "en" else "coverage per district"))
+    print(coverage_text(result.table, lang))
     from geoplan.coverage.output import format_items
 
     items_text = format_items(result.items, result.table)

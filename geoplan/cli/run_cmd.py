@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="comma-separated standard ids (default: the config's)")
     parser.add_argument("--no-map", action="store_true", help="skip the meeting map")
     parser.add_argument("--no-report", action="store_true", help="skip the per-district reports")
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="map language")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh",
+                        help="language of the map and the printed tables (default: zh)")
     parser.add_argument("--baseline", metavar="OLD_OSM",
                         help="older OSM extract: measure dead ends opened since then")
     parser.set_defaults(func=run)
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan run``."""
-    from geoplan.coverage.output import format_table
+    from geoplan.cli._format import coverage_text
     from geoplan.deadends import format_table as format_deadends
     from geoplan.pipeline import STEPS, run_analysis
 
@@ -44,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
     result = run_analysis(config, out, steps=steps, progress=progress_enabled(),
                           map_options={"lang": args.lang}, baseline=args.baseline)
 
-    print(f"\n{config.name}: coverage per district (buffer share = official indicator; "
-          "network = walking distance)")
+    heading = ("各区县覆盖率" if args.lang != "en" else "coverage per district")
+    print(f"\n{config.name}: {heading}")
     if result.coverage is not None:
-        print(format_table(result.coverage.table))
+        print(coverage_text(result.coverage.table, args.lang))
         from geoplan.coverage.output import format_items
 
         items_text = format_items(result.coverage.items, result.coverage.table)

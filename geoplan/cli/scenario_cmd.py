@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from geoplan._io import write_csv
-from geoplan.cli._common import add_input_args, config_from_args, output_dir, print_table
+from geoplan.cli._common import add_input_args, config_from_args, output_dir
+from geoplan.cli._format import scenario_text, scenarios_text
 from geoplan.standards import check_config_standards
 
 
@@ -17,39 +16,51 @@ def register(sub: argparse._SubParsersAction) -> None:
         "scenario", help="coverage before and after a scenario of planned facilities",
         description="Add the planned facility files of one of the config's `scenarios:` to the "
         "current layers and compare every standard's shares before and after, per district. "
-        "Writes scenario_<NAME>.csv.",
+        "Writes scenario_<NAME>.csv and the scenario's meeting map "
+        "(scenario_<NAME>/map.html). Without --name, lists the config's scenarios.",
     )
     add_input_args(parser)
-    parser.add_argument("--name", required=True, help="scenario name (a key of `scenarios:`)")
+    parser.add_argument("--name", help="scenario name (a key of `scenarios:`); "
+                        "leave out to list them")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh",
+                        help="language of the printed table and the map (default: zh)")
+    parser.add_argument("--no-map", action="store_true", help="skip the scenario's map")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan scenario``."""
-    from geoplan.scenario import run_scenario
+    from geoplan.coverage import run_coverage
+    from geoplan.layers import load_layers
+    from geoplan.scenario import compare, scenario_config
 
     config = config_from_args(args)
+    lang = getattr(args, "lang", "zh")
+    if not args.name:
+        print(scenarios_text(config, lang))
+        return 0
     standards = check_config_standards(config)
+    planned = scenario_config(config, args.name)  # unknown names fail before any work
     out = output_dir(args, config)
-    table = run_scenario(config, args.name, standards)
+    before = run_coverage(load_layers(config), standards, config.demand)
+    layers_after = load_layers(planned)
+    after = run_coverage(layers_after, standards, config.demand)
+    table = compare(before.table, after.table)
     path = write_csv(table, out / f"scenario_{args.name}.csv")
-    show = pd.DataFrame({
-        "district": table["district"], "standard": table["standard"],
-        "facilities": [f"{b}→{a}" for b, a in zip(table["n_facilities_before"],
-                                                  table["n_facilities_after"], strict=True)],
-        "buffer": _arrow(table["share_buffer_before"], table["share_buffer_after"]),
-        "network": _arrow(table["share_network_before"], table["share_network_after"]),
-        "meets": table["meets_target_after"].map({True: "yes", False: "no"}),
-    })
-    changed = show.loc[table["share_buffer_change"].abs().fillna(0).gt(1e-9)
-                       | table["share_network_change"].abs().fillna(0).gt(1e-9)]
     description = config.scenarios[args.name].description or args.name
-    print_table(changed if len(changed) else show,
-                title=f"scenario {args.name}: {description} (rows that change)")
+    title = (f"情景 {args.name}：{description}（只列出有变化的行）" if lang != "en"
+             else f"scenario {args.name}: {description} (rows that change)")
+    print(title)
+    print(scenario_text(table, lang))
     print(f"wrote {path}")
+    if not getattr(args, "no_map", False):
+        from geoplan.report._data import slugify
+        from geoplan.report.maps import write_map
+
+        folder = out / f"scenario_{slugify(args.name, fallback='scenario')}"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = (f"{config.name} · 情景：{description}" if lang != "en"
+                else f"{config.name} · scenario: {description}")
+        map_path = write_map(layers_after, after, None, config, folder, lang=lang, title=name)
+        print(f"wrote {map_path}")
     return 0
-
-
-def _arrow(before: pd.Series, after: pd.Series) -> list[str]:
-    return [f"{100 * b:.1f}% → {100 * a:.1f}%" if pd.notna(b) and pd.notna(a) else "–"
-            for b, a in zip(before, after, strict=True)]

@@ -27,6 +27,7 @@ from geoplan.deadends.detect import (
 from geoplan.deadends.osm_extras import OsmExtras
 from geoplan.deadends.params import DeadEndParams
 from geoplan.deadends.progress import check_overlap, match_progress, progress_table
+from geoplan.locate import lonlat_columns
 from geoplan.results import DEAD_ENDS, DeadEndResult
 
 if TYPE_CHECKING:
@@ -230,13 +231,14 @@ def deadends_for_config(
 
 def _csv_frame(result: DeadEndResult) -> pd.DataFrame:
     frame = pd.DataFrame(result.dead_ends.drop(columns="geometry"))
+    # every lon/lat names its datum: WGS 84 (GPS, Tianditu), GCJ-02 (Gaode, Tencent), BD-09
     if len(frame) and result.crs is not None:
         lonlat = gpd.GeoSeries(shapely.points(frame["end_x"], frame["end_y"]), crs=result.crs).to_crs(4326)
-        frame["end_lon"] = lonlat.x.round(6).to_numpy()
-        frame["end_lat"] = lonlat.y.round(6).to_numpy()
+        for col, values in lonlat_columns(lonlat.x.to_numpy(), lonlat.y.to_numpy(), "end_").items():
+            frame[col] = values
     else:
-        frame["end_lon"] = pd.Series(dtype=float)
-        frame["end_lat"] = pd.Series(dtype=float)
+        for col in lonlat_columns(np.zeros(0), np.zeros(0), "end_"):
+            frame[col] = pd.Series(dtype=float)
     for col in ("length_m", "gap_m", "detour_m", "saved_m", "score", "end_x", "end_y"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").round(1)
     for col in ("detour_ratio", "residential_share"):

@@ -44,6 +44,14 @@ _ZH: dict[str, str] = {
     "gap": "缺口",
     "lon": "中心经度",
     "lat": "中心纬度",
+    "lonlat_wgs84": "经纬度（WGS 84，GPS/天地图）",
+    "lon_wgs84": "经度（WGS 84）", "lat_wgs84": "纬度（WGS 84）",
+    "lon_gcj02": "经度（GCJ-02，高德/腾讯）", "lat_gcj02": "纬度（GCJ-02，高德/腾讯）",
+    "lon_bd09": "经度（BD-09，百度）", "lat_bd09": "纬度（BD-09，百度）",
+    "street": "最近道路",
+    "page_of": "第 &P 页，共 &N 页",
+    "lonlat_gcj02": "经纬度（GCJ-02，高德/腾讯）",
+    "lonlat_bd09": "经纬度（BD-09，百度）",
     # map layers
     "layer_coverage": "覆盖率",
     "layer_reached": "步行可达范围",
@@ -176,6 +184,14 @@ _EN: dict[str, str] = {
     "gap": "Gap",
     "lon": "Centre longitude",
     "lat": "Centre latitude",
+    "lonlat_wgs84": "Lon, lat (WGS 84: GPS, Tianditu)",
+    "lon_wgs84": "Longitude (WGS 84)", "lat_wgs84": "Latitude (WGS 84)",
+    "lon_gcj02": "Longitude (GCJ-02: Gaode, Tencent)", "lat_gcj02": "Latitude (GCJ-02: Gaode, Tencent)",
+    "lon_bd09": "Longitude (BD-09: Baidu)", "lat_bd09": "Latitude (BD-09: Baidu)",
+    "street": "Nearest street",
+    "page_of": "page &P of &N",
+    "lonlat_gcj02": "Lon, lat (GCJ-02: Gaode, Tencent)",
+    "lonlat_bd09": "Lon, lat (BD-09: Baidu)",
     "layer_coverage": "Coverage",
     "layer_reached": "Walking reach",
     "layer_gaps": "Coverage gaps",
@@ -284,6 +300,8 @@ _VALUES_ZH: dict[str, str] = {
     "raster": "人口栅格", "buildings": "住宅建筑面积", "area": "居住用地面积",
     "census": "第七次人口普查", "none": "无人口来源",
     "none (street length)": "无（按街道长度）",
+    # units as stored (demand_unit)
+    "m2": "平方米", "m": "米", "ha": "公顷",
 }
 
 POPULATION_SOURCES: dict[str, tuple[str, str]] = {
@@ -331,7 +349,7 @@ def value_label(value: object, lang: str, field: str | None = None) -> str:
     """
     text = "" if value is None else str(value)
     if lang != "zh" or not text:
-        return text.replace(";", ", ")
+        return {"m2": "m²"}.get(text, text.replace(";", ", "))
     table = {"highway": _HIGHWAY_ZH, "target_highway": _HIGHWAY_ZH,
              "category": _CATEGORY_ZH}.get(field or "", _VALUES_ZH)
     parts = [table.get(p.strip(), p.strip()) for p in text.split(";")]

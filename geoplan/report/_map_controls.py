@@ -6,7 +6,6 @@ Split from :mod:`geoplan.report.maps`, which draws the data layers.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +14,7 @@ from folium.template import Template
 
 from geoplan._version import __version__
 from geoplan.report._labels import labels
+from geoplan.report._map_layers import script_json
 
 PASS_COLOUR = "#1a9850"
 CLASS_COLOURS = {"pass": PASS_COLOUR, "near": "#fee08b", "low": "#fc8d59", "poor": "#d73027",
@@ -55,8 +55,9 @@ class HtmlControl(MacroElement):
                 return div;
             };
             ctl.addTo({{ this._parent.get_name() }});
+            if (window.geoplan && window.geoplan.refresh) { window.geoplan.refresh(); }
             {%- if this.attribution %}
-            {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution|tojson }});
+            {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution_json }});
             {%- endif %}
         })();
         {% endmacro %}
@@ -70,64 +71,63 @@ class HtmlControl(MacroElement):
         self.element_id = element_id
         self.css_class = css_class
         self.attribution = attribution
-        # JSON inside a <script>: keep "</" from closing the element
-        self.html_json = json.dumps(body, ensure_ascii=False).replace("</", "<\\/")
+        self.attribution_json = script_json(attribution or "")
+        self.html_json = script_json(body)
+
+
+def _items_js(items: list[dict[str, Any]]) -> str:
+    """Panel items as a JS array: safe JSON for the texts, the layer as its JS variable."""
+    out = []
+    for it in items:
+        data = {"key": it["key"], "label": it["label"], "note": it.get("note") or "",
+                "back": bool(it.get("back")), "on": bool(it.get("on"))}
+        layer = it.get("layer")
+        ref = layer.get_name() if layer is not None else "null"
+        out.append(f"Object.assign({script_json(data)},{{layer:{ref}}})")
+    return "[" + ",".join(out) + "]"
 
 
 class LayerPanel(MacroElement):
-    """The grouped layer switcher: one radio per standard, then short lists of checkboxes.
+    """The grouped layer switcher: standards and measures as radios, then checkboxes.
 
-    ``sections`` is a list of ``{"title", "radio", "items"}``; each item is ``{"key",
-    "label", "note", "layer", "legend", "back"}`` where ``layer`` is the folium layer it shows
-    and hides (its JS variable), ``legend`` (radio items) the text the legend's standard
-    heading takes when the item is chosen, and ``back`` keeps a background layer beneath the
-    others. Choosing a standard removes the previous one, adds the new one, retitles the legend
-    and brings the ticked overlays back on top (so that facilities stay clickable). The panel
-    folds away with its heading button; it starts folded on small screens.
+    ``sections`` is a list of ``{"title", "kind", "items"}`` where ``kind`` is 'standard'
+    (radios calling ``geoplan.showStandard``), 'measure' (radios calling
+    ``geoplan.setMeasure``; ``on`` marks the chosen one) or 'overlay' (checkboxes). Each item
+    is ``{"key", "label", "note", "layer", "back"}``; ``back`` keeps a background layer beneath
+    the others. After every change the ticked overlays are brought back on top (so that
+    facilities stay clickable). The panel folds away with its heading button; it starts folded
+    on small screens.
     """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function() {
             var map = {{ this._parent.get_name() }};
+            window.geoplan.map = map;
             var sections = [
             {%- for sec in this.sections %}
-                {title: {{ sec.title|tojson }}, radio: {{ "true" if sec.radio else "false" }},
-                 items: [
-                {%- for it in sec["items"] %}
-                    {key: {{ it.key|tojson }}, label: {{ it.label|tojson }},
-                     note: {{ (it.note or "")|tojson }}, legend: {{ (it.legend or "")|tojson }},
-                     back: {{ "true" if it.back else "false" }},
-                     layer: {{ it.layer.get_name() }}},
-                {%- endfor %}
-                ]},
+                {title: {{ sec.title_json }}, kind: {{ sec.kind_json }}, items: {{ sec.items_js }}},
             {%- endfor %}
             ];
             function restack() {
                 sections.forEach(function(sec) {
-                    if (sec.radio) { return; }
+                    if (sec.kind !== "overlay") { return; }
                     sec.items.forEach(function(it) {
-                        if (!map.hasLayer(it.layer)) { return; }
+                        if (!it.layer || !map.hasLayer(it.layer) || !it.layer.bringToFront) {
+                            return;
+                        }
                         if (it.back) { it.layer.bringToBack(); } else { it.layer.bringToFront(); }
                     });
                 });
             }
-            function choose(sec, chosen) {
-                sec.items.forEach(function(o) {
-                    if (o !== chosen && map.hasLayer(o.layer)) { map.removeLayer(o.layer); }
-                });
-                if (!map.hasLayer(chosen.layer)) { map.addLayer(chosen.layer); }
-                var head = document.getElementById("geoplan-legend-standard");
-                if (head && chosen.legend) { head.textContent = chosen.legend; }
-                restack();
-            }
+            geoplan.onChange = restack;
             var ctl = L.control({position: "topright"});
             ctl.onAdd = function() {
                 var div = L.DomUtil.create("div", "geoplan-box geoplan-layers");
                 div.id = "geoplan-layers";
                 var toggle = L.DomUtil.create("button", "gp-layers-toggle", div);
                 toggle.type = "button";
-                toggle.textContent = {{ this.heading|tojson }};
+                toggle.textContent = {{ this.heading_json }};
                 var body = L.DomUtil.create("div", "gp-layers-body", div);
                 function fold(folded) {
                     L.DomUtil[folded ? "addClass" : "removeClass"](div, "gp-folded");
@@ -137,25 +137,30 @@ class LayerPanel(MacroElement):
                     fold(!L.DomUtil.hasClass(div, "gp-folded"));
                 });
                 fold(window.innerWidth < 700 || window.innerHeight < 480);
-                sections.forEach(function(sec, si) {
-                    var box = L.DomUtil.create("fieldset", "gp-sec " + (sec.radio
-                        ? "gp-sec-standards" : "gp-sec-overlays"), body);
+                sections.forEach(function(sec) {
+                    var radio = sec.kind !== "overlay";
+                    var box = L.DomUtil.create("fieldset", "gp-sec gp-sec-" + sec.kind +
+                        (radio ? "" : " gp-sec-overlays"), body);
                     L.DomUtil.create("legend", "", box).textContent = sec.title;
                     sec.items.forEach(function(it) {
                         var label = L.DomUtil.create("label", "gp-item", box);
                         var input = L.DomUtil.create("input", "", label);
-                        input.type = sec.radio ? "radio" : "checkbox";
-                        if (sec.radio) { input.name = "geoplan-standard"; }
+                        input.type = radio ? "radio" : "checkbox";
+                        if (radio) { input.name = "geoplan-" + sec.kind; }
                         input.value = it.key;
                         input.dataset.layer = it.key;
-                        input.checked = map.hasLayer(it.layer);
+                        input.checked = sec.kind === "standard" ? it.key === geoplan.current
+                            : sec.kind === "measure" ? it.key === geoplan.measure
+                            : map.hasLayer(it.layer);
                         L.DomUtil.create("span", "gp-name", label).textContent = it.label;
                         if (it.note) {
                             L.DomUtil.create("span", "gp-note", label).textContent = it.note;
                         }
                         L.DomEvent.on(input, "change", function() {
-                            if (sec.radio) {
-                                if (input.checked) { choose(sec, it); }
+                            if (sec.kind === "standard") {
+                                if (input.checked) { geoplan.showStandard(it.key); }
+                            } else if (sec.kind === "measure") {
+                                if (input.checked) { geoplan.setMeasure(it.key); }
                             } else if (input.checked) {
                                 map.addLayer(it.layer);
                                 restack();
@@ -178,8 +183,24 @@ class LayerPanel(MacroElement):
     def __init__(self, sections: list[dict[str, Any]], *, heading: str) -> None:
         super().__init__()
         self._name = "GeoplanLayerPanel"
-        self.sections = [s for s in sections if s["items"]]
-        self.heading = heading
+        self.sections = [{"title_json": script_json(s["title"]), "kind_json": script_json(s["kind"]),
+                          "items_js": _items_js(s["items"])} for s in sections if s["items"]]
+        self.heading_json = script_json(heading)
+
+
+class Locator(MacroElement):
+    """A small overview in the bottom right: district outlines and the part in view."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        geoplan.locator({{ this._parent.get_name() }}, {{ this.spec_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, rings: list[list[float]], bounds: list[float]) -> None:
+        super().__init__()
+        self._name = "GeoplanLocator"
+        self.spec_json = script_json({"rings": rings, "bounds": bounds, "size": 130})
 
 
 MAP_CSS = """
@@ -218,27 +239,73 @@ MAP_CSS = """
 .geoplan-layers .gp-note { color: #777; font-size: 11px; white-space: nowrap; margin-left: auto;
   padding-left: 6px; }
 .geoplan-legend #geoplan-legend-standard { color: #222; }
-.leaflet-popup-content table th { text-align: left; padding-right: 8px; color: #555; }
+.leaflet-popup-content table th { text-align: left; padding-right: 8px; color: #555;
+  font-weight: normal; }
+.leaflet-popup-content table { font-size: 12px; }
+.leaflet-popup-content .gp-popup-title { font-weight: bold; font-size: 14px; margin-bottom: 4px; }
+.leaflet-popup-content .gp-popup-note { margin: 6px 0 0 0; color: #555; font-size: 11px; }
+.geoplan-legend .gp-measure { margin: 0 0 4px 0; color: #333; font-size: 12px; }
+.geoplan-label { text-align: center; }
+.gp-street-name { position: absolute; white-space: nowrap; font-size: 11px; color: #555;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; pointer-events: none; }
+.gp-streets-hidden .gp-street { display: none; }
+.geoplan-locator { padding: 3px; line-height: 0; }
+.geoplan-locator .gp-locator-district { fill: #e8e4da; stroke: #666; stroke-width: 0.8; }
+.geoplan-locator .gp-locator-view { fill: rgba(215,48,39,0.12); stroke: #d73027;
+  stroke-width: 1.5; }
+.geoplan-label .gp-label-share { font-size: 15px; color: #000; }
 </style>
 """
 
 
 
-def legend_coverage(lab: Mapping[str, str], heading: str, sites: bool = False) -> str:
-    """The legend section of the chosen standard; ``heading`` (its name and target) is
-    replaced by the layer panel when another standard is chosen."""
+def _row(swatch: str, text: str, text_id: str | None = None, row_id: str | None = None) -> str:
+    ident = f' id="{row_id}"' if row_id else ""
+    span = f' id="{text_id}"' if text_id else ""
+    return f'<div class="row"{ident}>{swatch}<span{span}>{html.escape(text)}</span></div>'
+
+
+def legend_coverage(lab: Mapping[str, str], legend: Mapping[str, Any], measure: str,
+                    sites: bool = False) -> str:
+    """The legend section of the chosen standard under the chosen measure.
+
+    ``legend`` holds the first standard's texts (see
+    :func:`geoplan.report._map_standards.legend_texts`); the page runtime rewrites the lines
+    with ids when another standard or measure is chosen.
+    """
+    classes = legend.get("classes", {})
     rows = "".join(
-        f'<div class="row"><span class="sw" style="background:{CLASS_COLOURS[k]}"></span>'
-        f'{html.escape(lab["legend_" + k])}</div>' for k in ("pass", "near", "low", "poor"))
-    extra = (f'<div class="row"><span class="sw" style="background:{REACH_COLOUR};opacity:.5">'
-             f'</span>{html.escape(lab["layer_reached"])}</div>'
-             f'<div class="row"><span class="sw" style="background:{GAP_COLOUR};opacity:.6">'
-             f'</span>{html.escape(lab["layer_gaps"])}</div>')
+        _row(f'<span class="sw" style="background:{CLASS_COLOURS[k]}"></span>',
+             classes.get(k, lab["legend_" + k]), f"geoplan-legend-{k}")
+        for k in ("pass", "near", "low", "poor"))
+    reach = legend.get("reach", {}).get(measure, "")
+    extra = _row(f'<span class="sw" style="background:{REACH_COLOUR};opacity:.5"></span>',
+                 reach, "geoplan-legend-reach", "geoplan-legend-reach-row")
+    extra += _row(f'<span class="sw" style="background:{GAP_COLOUR};opacity:.6"></span>',
+                  legend.get("gaps", {}).get(measure, lab["layer_gaps"]), "geoplan-legend-gaps")
     if sites:
-        extra += (f'<div class="row"><span class="dot" style="background:{SITE_COLOUR};'
-                  f'border-width:2px"></span>{html.escape(lab["layer_sites"])}</div>')
-    return (f'<h3 id="geoplan-legend-standard">{html.escape(heading)}</h3>'
-            f'<h3>{html.escape(lab["legend_coverage"])}</h3>{rows}{extra}')
+        extra += _row(f'<span class="dot" style="background:{SITE_COLOUR};border-width:2px">'
+                      "</span>", lab["layer_sites"])
+    return (f'<h3 id="geoplan-legend-standard">{html.escape(legend.get("heading", ""))}</h3>'
+            f'<p class="gp-measure" id="geoplan-legend-measure">'
+            f'{html.escape(legend.get("measure", {}).get(measure, ""))}</p>{rows}{extra}')
+
+
+def legend_rows(title: str, rows: list[dict[str, str]]) -> str:
+    """A legend section from rows of ``{"shape": sw|dot|ln|dash, "colour", "text"}``."""
+    if not rows:
+        return ""
+    out = []
+    for r in rows:
+        colour = r["colour"]
+        if r["shape"] in ("ln", "dash"):
+            style = f"border-color:{colour}" + (";border-top-style:dashed"
+                                                if r["shape"] == "dash" else "")
+            swatch = f'<span class="ln" style="{style}"></span>'
+        else:
+            swatch = f'<span class="{r["shape"]}" style="background:{colour}"></span>'
+        out.append(_row(swatch, r["text"]))
+    return f"<h3>{html.escape(title)}</h3>" + "".join(out)
 
 
 def title_html(title: str, data_date: str | None, lab: Mapping[str, str]) -> str:

@@ -45,6 +45,8 @@ from geoplan.report._data import (
     standard_rows,
     standards_order,
 )
+from geoplan.report._explain import partial_note, standard_notes
+from geoplan.report._explain import words as explain_words
 from geoplan.report._labels import (
     labels,
     population_note,
@@ -175,6 +177,9 @@ class _Context:
         self.population_note = population_note(
             meta.get("population_note"), meta.get("population_source") or self.weights, lang)
         self.generated = datetime.now().strftime("%Y-%m-%d %H:%M")
+        dist = layerset.districts
+        self.inside_share = (dict(zip(dist["district"].astype(str), dist["inside_share"],
+                                      strict=True)) if "inside_share" in dist else {})
 
     def gaps_of(self, sid: str, district: str) -> pd.DataFrame:
         """The gap rows of one standard in one district (grouped once for all pages)."""
@@ -200,11 +205,14 @@ class _Context:
 
 
 def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
-    """The uncovered area in m², or for street standards the uncovered street length."""
+    """The uncovered area in hectares, or for street standards the uncovered street length (m)."""
     area, length = plain(rec.get("uncovered_area_m2")), plain(rec.get("uncovered_length_m"))
+    zh = lab is labels("zh")
     if area is None and length is not None:
-        return f"{fmt_number(length)} {'米' if lab is labels('zh') else 'm'}"
-    return fmt_number(area)
+        return f"{fmt_number(length)} {'米' if zh else 'm'}"
+    if area is None:
+        return "—"
+    return f"{fmt_number(area / 10_000, 2)} {'公顷' if zh else 'ha'}"
 
 
 def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
@@ -246,7 +254,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
     row_df = ctx.table.loc[(ctx.table["standard"].astype(str) == sid)
                            & (ctx.table["district"].astype(str) == district)]
     info = ctx.rows[sid]
-    rec: Mapping[Any, Any] = row_df.iloc[0].to_dict() if len(row_df) else {}
+    rec: Mapping[str, Any] = ({str(k): v for k, v in row_df.iloc[0].items()} if len(row_df) else {})
     people = population_known(row_df)
     meets = plain(rec.get("meets_target"))
     status = "na" if meets is None else "pass" if meets else "fail"
@@ -266,6 +274,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         "n_facilities": fmt_number(rec.get("n_facilities")),
         "provenance": str(rec.get("source_title") or "") or ctx.provenance.get(sid, ""),
         "gaps": [], "gap_view": "", **_items(ctx, district, sid, rec),
+        "notes": standard_notes(rec, info, people, ctx.lang),
         "sites": _sites(ctx, district, sid),
         "sites_covered_label": ctx.lab["covered_street_m"]
         if str(ctx.rows.get(sid, {}).get("demand_kind", "")).startswith(("street", "riverside"))
@@ -295,7 +304,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
                       f"{'公顷' if ctx.lang == 'zh' else 'ha'}",
                       scale_label=lab["scale_m"], north=lab["north"])
         entry["gaps"].append({
-            "svg": svg, "caption": caption, "area_m2": fmt_number(area),
+            "svg": svg, "caption": caption, "area_ha": fmt_number((area or 0) / 10_000, 2),
             "population": fmt_number(gap.get("population")) if people
             and plain(gap.get("population")) is not None else "",
         })
@@ -356,6 +365,8 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         candidates=crows, candidates_headers=ch, sources=ctx.sources,
         no_population=ctx.weights in ("area", "buildings"),
         people=people_section(ctx.coverage, district, ctx.lang),
+        partial_note=partial_note(ctx.inside_share.get(district), ctx.lang),
+        measures_note=explain_words(ctx.lang)["measures"],
         weights_note=ctx.weights_note, population_note=ctx.population_note,
     )
 
@@ -371,8 +382,7 @@ def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, 
             r = lookup.get((e["name"], s), {})
             cls = coverage_class(r.get("share_buffer"), r.get("target"))
             cells.append({"text": fmt_share(r.get("share_buffer")),
-                          "status": "pass" if cls == "pass" else "na" if cls == "nodata"
-                          else "fail"})
+                          "status": "na" if cls == "nodata" else cls})
         e["cells"] = cells
     return env.get_template("index.html.j2").render(
         lang=ctx.lang, lab=ctx.lab, version=__version__, generated=ctx.generated,
@@ -380,6 +390,8 @@ def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, 
         failures=[{"name": k, "error": v} for k, v in failures.items()], sources=ctx.sources,
         workbook_link=f"../{WORKBOOK_NAME}", map_link=map_link,
         map_label="会议地图" if ctx.lang == "zh" else "Meeting map",
+        classes=[(k, ctx.lab[f"legend_{k}"]) for k in ("pass", "near", "low", "poor")],
+        measures_note=explain_words(ctx.lang)["measures"],
     )
 
 
@@ -463,7 +475,7 @@ def write_reports(
     files["index"] = index
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
-        data_date=ctx.data_date, lang=lang, sites=sites)
+        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset)
     _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
     if files.failures:
         logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),

@@ -37,6 +37,7 @@ from geoplan.report._labels import (
 )
 
 if TYPE_CHECKING:
+    from geoplan.layers.layerset import LayerSet
     from geoplan.results import CoverageResult, DeadEndResult, SiteResult
 
 
@@ -81,7 +82,13 @@ SITE_COLUMNS = (
     ("covered_m2", INTEGER),
     ("covered_length_m", INTEGER), ("covered_population", INTEGER), ("share_before", PERCENT),
     ("share_after", PERCENT),
-    ("target", PERCENT), ("radius_m", INTEGER), ("lon", "0.000000"), ("lat", "0.000000"),
+    ("target", PERCENT), ("radius_m", INTEGER), ("street", None),
+    ("lon_wgs84", "0.000000"), ("lat_wgs84", "0.000000"), ("lon_gcj02", "0.000000"),
+    ("lat_gcj02", "0.000000"), ("lon_bd09", "0.000000"), ("lat_bd09", "0.000000"),
+)
+LONLAT_COLUMNS = (
+    ("street", None), ("lon_wgs84", "0.000000"), ("lat_wgs84", "0.000000"),
+    ("lon_gcj02", "0.000000"), ("lat_gcj02", "0.000000"),
 )
 _EXTRA_HEADERS = {
     "zh": {"id": "编号", "target_name": "接入道路", "target_highway": "接入道路类型",
@@ -244,6 +251,7 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
         ws.conditional_formatting.add(rng, FormulaRule(
             formula=['AND(ISNUMBER(B4),ISNUMBER(B$3),B4<B$3)'], fill=FAIL_FILL))
     ws.freeze_panes = "B4"
+    ws.print_title_rows = "2:3"
     ws.row_dimensions[2].height = 45
     _widths(ws, [14] + [16] * len(order))
     note_row = last_row + 2
@@ -262,6 +270,7 @@ def write_workbook(
     data_date: str | None = None,
     lang: str = "zh",
     sites: SiteResult | None = None,
+    layerset: LayerSet | None = None,
 ) -> Path:
     """Write the analysis workbook atomically.
 
@@ -282,6 +291,11 @@ def write_workbook(
     sites
         Suggested new facility sites (:func:`geoplan.siting.suggest_sites`), or None: a sheet
         with their coordinates.
+    layerset
+        The analysis' layers, for the nearest street of each gap and site (or None).
+
+    Every sheet prints landscape on A4, fitted to the page width, with its header rows
+    repeated on each page and its print area set (:func:`print_setup`).
 
     Returns
     -------
@@ -303,96 +317,29 @@ def write_workbook(
         ws.cell(row=1, column=1, value=lab["none"])
 
     gaps = geoframe(coverage, "gaps")
+    roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
     for sid in order:
-        sws = wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used))
-        info = rows[sid]
-        sws.cell(row=1, column=1, value=standard_name(rows[sid], lang)).font = Font(bold=True,
-                                                                                   size=13)
-        sws.cell(row=2, column=1, value=f"{lab['standard_id']}: {sid}")
-        sws.cell(row=2, column=3, value=lab["target"])
-        sws.cell(row=2, column=4, value=plain(info.get("target"))).number_format = PERCENT
-        first = table.loc[table["standard"].astype(str) == sid]
-        if "source_title" in first and len(first):
-            extra = _EXTRA_HEADERS[lang]
-            year = plain(first["target_year"].iloc[0]) if "target_year" in first else None
-            if year is not None:
-                sws.cell(row=2, column=5, value=extra["target_year"])
-                sws.cell(row=2, column=6, value=int(year))
-            sws.cell(row=3, column=1, value=extra["source_title"])
-            sws.cell(row=3, column=2, value=_cell_value(first["source_title"].iloc[0],
-                                                        "source_title", lab, lang))
-        part = table.loc[table["standard"].astype(str) == sid].copy()
-        if not population_known(part) and "uncovered_population" in part:
-            part["uncovered_population"] = None  # weights were land area, not people
-        note = weights_label(weights_source(part), lang)
-        next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang, notes={
-            "share_population_buffer": note, "share_population_network": note} if note else None)
-        if note:
-            sws.row_dimensions[4].height = 45
-        if gaps is not None:
-            g = gaps.loc[gaps["standard"].astype(str) == sid]
-            if len(g):
-                g = g.sort_values(["district", "view", "rank"]) if "view" in g else g
-                centres = g.geometry.representative_point().to_crs("EPSG:4326")
-                g = pd.DataFrame(g.drop(columns=g.geometry.name))
-                g["lon"] = centres.x.round(6).to_numpy()
-                g["lat"] = centres.y.round(6).to_numpy()
-                g["view"] = g["view"].map(lambda v: lab.get(f"view_{v}", v)) if "view" in g \
-                    else ""
-                pop_ok = population_known(part)
-                cols = [("district", None), ("view", None), ("rank", INTEGER),
-                        ("area_m2", INTEGER)]
-                if pop_ok and "population" in g:
-                    cols.append(("population", INTEGER))
-                cols += [("lon", "0.000000"), ("lat", "0.000000")]
-                sws.cell(row=next_row + 1, column=1, value=lab["gap"]).font = Font(bold=True)
-                _table(sws, next_row + 2, g, cols, lab, lang)
-        sws.freeze_panes = "B5"
-        _widths(sws, [14, 12, 10, 14, 14, 16, 16, 10, 16, 14, 10, 14, 10, 12, 12])
-
+        _standard_sheet(wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used)),
+                        sid, table, rows, gaps, roads, lab, lang)
     _table_sheet(wb, sheet_title(lab["sheet_deadends"], used), geoframe(deadends, "dead_ends"),
                  DEADEND_COLUMNS, lab, lang, [12, 8, 10, 18, 16, 14, 12, 12, 12, 12, 10, 12, 10, 10, 10],
                  auto_filter=True)
     _table_sheet(wb, sheet_title(lab["sheet_candidates"], used), geoframe(deadends, "candidates"),
                  CANDIDATE_COLUMNS, lab, lang, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10])
-
     items = frame(coverage, "items")
     if not items.empty and "n_items" in table and (table["n_items"] > 1).any():
-        baskets = set(table.loc[table["n_items"] > 1, "standard"].astype(str))
-        idf = items.loc[items["standard"].astype(str).isin(baskets)].copy()
-        idf["standard_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
-                                for x in idf["standard"]]
-        iws = wb.create_sheet(sheet_title(lab["items_section"], used))
-        _table(iws, 1, idf, ITEM_COLUMNS, lab, lang)
-        iws.freeze_panes = "A2"
-        _widths(iws, [18, 12, 28, 12, 12, 14, 10, 10])
-
+        _items_sheet(wb.create_sheet(sheet_title(lab["items_section"], used)), items, table, rows,
+                     lab, lang)
     if sites is not None and len(sites):
-        tws = wb.create_sheet(sheet_title(lab["sheet_sites"], used))
-        lonlat = sites.table.geometry.to_crs("EPSG:4326")
-        sdf = pd.DataFrame(sites.table.drop(columns=sites.table.geometry.name))
-        sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
-                           for x in sdf["standard"]]
-        sdf["lon"], sdf["lat"] = lonlat.x.round(6).to_numpy(), lonlat.y.round(6).to_numpy()
-        if "item" in sdf and not items.empty:  # life-circle items by their Chinese names
-            names = dict(zip(items["item"].astype(str), items["name_zh"].astype(str), strict=True))
-            sdf["item"] = [names.get(str(x), str(x)) for x in sdf["item"]]
-        _table(tws, 1, sdf, SITE_COLUMNS, lab, lang)
-        tws.freeze_panes = "A2"
-        _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 12])
-
+        _sites_sheet(wb.create_sheet(sheet_title(lab["sheet_sites"], used)), sites, rows, roads,
+                     items, lab, lang)
     from geoplan.report.people_sheets import write_people_sheets
 
     write_people_sheets(wb, coverage, lang, lambda text: sheet_title(text, used))
-    sws = wb.create_sheet(sheet_title(lab["sheet_sources"], used))
-    lines = [(lab["analysis"], title), (lab["data_date"], data_date or "—"),
-             (lab["generated"], datetime.now().strftime("%Y-%m-%d %H:%M")),
-             (lab["generated_by"], f"geoplan {__version__}")]
-    lines += [(lab["data_source"], s) for s in sources]
-    for i, (k, v) in enumerate(lines, start=1):
-        sws.cell(row=i, column=1, value=k).font = Font(bold=True)
-        sws.cell(row=i, column=2, value=v)
-    _widths(sws, [16, 100])
+    _sources_sheet(wb.create_sheet(sheet_title(lab["sheet_sources"], used)), title, data_date,
+                   sources, lab)
+    for sheet in wb.worksheets:
+        print_setup(sheet, lab)
 
     target = Path(target)
     values_only(wb)
@@ -400,6 +347,115 @@ def write_workbook(
         wb.save(tmp)
     logger.info("wrote %s", target)
     return target
+
+
+def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
+                    rows: Mapping[str, Mapping[str, Any]], gaps: gpd.GeoDataFrame | None,
+                    roads: gpd.GeoDataFrame | None, lab: Mapping[str, str], lang: str) -> None:
+    """One standard: every measure per district, then its largest gaps with where they are."""
+    info = rows[sid]
+    sws.cell(row=1, column=1, value=standard_name(info, lang)).font = Font(bold=True, size=13)
+    sws.cell(row=2, column=1, value=f"{lab['standard_id']}: {sid}")
+    sws.cell(row=2, column=3, value=lab["target"])
+    sws.cell(row=2, column=4, value=plain(info.get("target"))).number_format = PERCENT
+    part = table.loc[table["standard"].astype(str) == sid].copy()
+    if "source_title" in part and len(part):
+        extra = _EXTRA_HEADERS[lang]
+        year = plain(part["target_year"].iloc[0]) if "target_year" in part else None
+        if year is not None:
+            sws.cell(row=2, column=5, value=extra["target_year"])
+            sws.cell(row=2, column=6, value=int(year))
+        sws.cell(row=3, column=1, value=extra["source_title"])
+        sws.cell(row=3, column=2, value=_cell_value(part["source_title"].iloc[0], "source_title",
+                                                    lab, lang))
+    if not population_known(part) and "uncovered_population" in part:
+        part["uncovered_population"] = None  # weights were land area, not people
+    note = weights_label(weights_source(part), lang)
+    next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang, notes={
+        "share_population_buffer": note, "share_population_network": note} if note else None)
+    if note:
+        sws.row_dimensions[4].height = 45
+    sws.freeze_panes = "B5"
+    sws.print_title_rows = "4:4"
+    _widths(sws, [14, 12, 10, 14, 14, 16, 16, 10, 16, 14, 10, 14, 10, 12, 12])
+    g = gaps.loc[gaps["standard"].astype(str) == sid] if gaps is not None else None
+    if g is None or len(g) == 0:
+        return
+    from geoplan.locate import locate
+
+    g = g.sort_values(["district", "view", "rank"]) if "view" in g else g
+    where = locate(g, roads)
+    g = pd.DataFrame(g.drop(columns=g.geometry.name)).join(where)
+    g["view"] = g["view"].map(lambda v: lab.get(f"view_{v}", v)) if "view" in g else ""
+    g["area_ha"] = g["area_m2"] / 10_000
+    cols = [("district", None), ("view", None), ("rank", INTEGER), ("area_ha", "#,##0.00")]
+    if population_known(part) and "population" in g:
+        cols.append(("population", INTEGER))
+    sws.cell(row=next_row + 1, column=1, value=lab["gap"]).font = Font(bold=True)
+    _table(sws, next_row + 2, g, [*cols, *LONLAT_COLUMNS], lab, lang)
+
+
+def _items_sheet(iws: Worksheet, items: pd.DataFrame, table: pd.DataFrame,
+                 rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str) -> None:
+    """The life circles item by item (each item's shares; items without data flagged)."""
+    baskets = set(table.loc[table["n_items"] > 1, "standard"].astype(str))
+    idf = items.loc[items["standard"].astype(str).isin(baskets)].copy()
+    idf["standard_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
+                            for x in idf["standard"]]
+    _table(iws, 1, idf, ITEM_COLUMNS, lab, lang)
+    iws.freeze_panes = "A2"
+    iws.print_title_rows = "1:1"
+    _widths(iws, [18, 12, 28, 12, 12, 14, 10, 10])
+
+
+def _sites_sheet(tws: Worksheet, sites: SiteResult, rows: Mapping[str, Mapping[str, Any]],
+                 roads: gpd.GeoDataFrame | None, items: pd.DataFrame, lab: Mapping[str, str],
+                 lang: str) -> None:
+    """The suggested sites with their street and coordinates in three datums."""
+    from geoplan.locate import locate
+
+    sdf = pd.DataFrame(sites.table.drop(columns=sites.table.geometry.name)).join(
+        locate(sites.table, roads))
+    sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
+                       for x in sdf["standard"]]
+    if "item" in sdf and not items.empty:  # life-circle items by their Chinese names
+        names = dict(zip(items["item"].astype(str), items["name_zh"].astype(str), strict=True))
+        sdf["item"] = [names.get(str(x), str(x)) for x in sdf["item"]]
+    _table(tws, 1, sdf, SITE_COLUMNS, lab, lang)
+    tws.freeze_panes = "A2"
+    tws.print_title_rows = "1:1"
+    _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 16, 12, 12, 12, 12, 12, 12])
+
+
+def _sources_sheet(sws: Worksheet, title: str, data_date: str | None, sources: Sequence[str],
+                   lab: Mapping[str, str]) -> None:
+    lines = [(lab["analysis"], title), (lab["data_date"], data_date or "—"),
+             (lab["generated"], datetime.now().strftime("%Y-%m-%d %H:%M")),
+             (lab["generated_by"], f"geoplan {__version__}")]
+    lines += [(lab["data_source"], s) for s in sources]
+    for i, (k, v) in enumerate(lines, start=1):
+        sws.cell(row=i, column=1, value=k).font = Font(bold=True)
+        sws.cell(row=i, column=2, value=v).alignment = Alignment(wrap_text=True)
+    _widths(sws, [16, 100])
+
+
+def print_setup(ws: Worksheet, lab: Mapping[str, str]) -> None:
+    """Print ``ws`` landscape on A4, one page wide, header rows repeated, page numbers below.
+
+    The print area is the used range; sheets that set ``print_title_rows`` keep them
+    (the standard sheets repeat their column headers, the tables their first row).
+    """
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_area = ws.dimensions
+    ws.oddFooter.center.text = lab["page_of"]
+    ws.oddHeader.center.text = ws.title
 
 
 def _table_sheet(wb: Any, title: str, gdf: gpd.GeoDataFrame | None, columns: Any,
@@ -412,6 +468,7 @@ def _table_sheet(wb: Any, title: str, gdf: gpd.GeoDataFrame | None, columns: Any
     else:
         _table(ws, 1, pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), columns, lab, lang)
         ws.freeze_panes = "A2"
+        ws.print_title_rows = "1:1"
         if auto_filter:
             ws.auto_filter.ref = ws.dimensions
     _widths(ws, widths)

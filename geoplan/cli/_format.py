@@ -1,0 +1,141 @@
+"""What the commands print: tables with the standards' Chinese names (``--lang en``: English).
+
+Terminal columns are aligned for CJK text (two columns per character).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+_HEAD = {
+    "zh": {"standard": "标准", "district": "区县", "radius": "半径(米)", "target": "目标",
+           "buffer": "直线(官方)", "network": "步行", "pop_buffer": "人口·直线",
+           "pop_network": "人口·步行", "meets": "达标", "yes": "是", "no": "否",
+           "facilities": "设施数", "name": "名称", "description": "说明", "files": "规划设施文件"},
+    "en": {"standard": "standard", "district": "district", "radius": "radius m",
+           "target": "target", "buffer": "straight line", "network": "walking",
+           "pop_buffer": "pop. straight", "pop_network": "pop. walking", "meets": "meets",
+           "yes": "yes", "no": "no", "facilities": "facilities", "name": "name",
+           "description": "description", "files": "planned facility files"},
+}
+_NOTE = {
+    "zh": ("直线(官方) = 直线服务半径内的居住用地占比（公厕各标准为街道长度占比），即城市体检官方口径；"
+           "步行 = 沿步行路网在服务半径内的占比；人口 = 按人口加权（权重：{w}）。"),
+    "en": ("straight line = share of residential land (street length for toilets) inside "
+           "straight-line buffers, the official indicator; walking = within the radius along the "
+           "walking network; pop. = weighted by population (weights: {w})."),
+}
+_WEIGHTS_ZH = {"raster": "人口栅格", "buildings": "住宅建筑面积", "area": "居住用地面积（无人口数据）",
+               "none (street length)": "街道长度"}
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def pct(value: Any) -> str:
+    """A 0–1 share as '37.5%', or '–' when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{100.0 * float(value):.1f}%"
+
+
+def standard_label(row: Mapping[str, Any], lang: str) -> str:
+    """The standard's name in ``lang`` (its id when the name is missing)."""
+    key = "name_en" if lang == "en" else "name_zh"
+    name = row.get(key)
+    return str(name) if isinstance(name, str) and name else str(row.get("standard", ""))
+
+
+def align(rows: Sequence[Mapping[str, str]], headers: Mapping[str, str],
+          left: Sequence[str] = ("standard", "district", "name", "description", "files"),
+          group_by: str | None = None) -> str:
+    """Rows of text as an aligned table; a blank line where ``group_by`` changes."""
+    cols = list(headers)
+    widths = {c: max([_width(headers[c])] + [_width(str(r.get(c, ""))) for r in rows])
+              for c in cols}
+
+    def cell(col: str, text: str) -> str:
+        pad = " " * (widths[col] - _width(text))
+        return text + pad if col in left else pad + text
+
+    lines = ["  ".join(cell(c, headers[c]) for c in cols).rstrip(),
+             "  ".join("-" * widths[c] for c in cols)]
+    previous = None
+    for r in rows:
+        if group_by and previous is not None and r.get(group_by) != previous:
+            lines.append("")
+        previous = r.get(group_by) if group_by else None
+        lines.append("  ".join(cell(c, str(r.get(c, ""))) for c in cols).rstrip())
+    return "\n".join(lines)
+
+
+def coverage_text(table: pd.DataFrame, lang: str = "zh") -> str:
+    """The coverage table for the terminal: one line per standard × district, names in ``lang``."""
+    h = _HEAD["en" if lang == "en" else "zh"]
+    if len(table) == 0:
+        return "（无覆盖率结果）" if lang != "en" else "(no coverage results)"
+    rows = []
+    for rec in table.to_dict("records"):
+        r = {str(k): v for k, v in rec.items()}
+        rows.append({
+            "standard": standard_label(r, lang), "district": str(r["district"]),
+            "radius": str(r.get("radius_m", "")).removesuffix(".0"), "target": pct(r.get("target")),
+            "buffer": pct(r.get("share_buffer")), "network": pct(r.get("share_network")),
+            "pop_buffer": pct(r.get("share_population_buffer")),
+            "pop_network": pct(r.get("share_population_network")),
+            "meets": h["yes"] if r.get("meets_target") else h["no"],
+        })
+    headers = {k: h[k] for k in ("standard", "district", "radius", "target", "buffer", "network",
+                                 "pop_buffer", "pop_network", "meets")}
+    sources = [str(s) for s in table.get("population_source", pd.Series(dtype=str)).dropna().unique()]
+    weights = "、".join(_WEIGHTS_ZH.get(s, s) for s in sources) if lang != "en" \
+        else ", ".join(sources)
+    return align(rows, headers, group_by="standard") + "\n\n" + \
+        _NOTE["en" if lang == "en" else "zh"].format(w=weights or "–")
+
+
+def scenario_text(table: pd.DataFrame, lang: str = "zh") -> str:
+    """The scenario comparison: rows whose shares change (all rows when none does)."""
+    h = _HEAD["en" if lang == "en" else "zh"]
+    changed = table["share_buffer_change"].abs().fillna(0).gt(1e-9) | \
+        table["share_network_change"].abs().fillna(0).gt(1e-9)
+    show = table.loc[changed] if changed.any() else table
+    order = {sid: i for i, sid in enumerate(dict.fromkeys(table["standard"]))}
+    show = show.assign(_o=show["standard"].map(order)).sort_values("_o", kind="stable")
+    rows = [{
+        "standard": standard_label({"name_zh": r.get("name_zh"), "standard": r["standard"]}, lang)
+        if lang != "en" else str(r["standard"]),
+        "district": str(r["district"]),
+        "facilities": f"{r['n_facilities_before']}→{r['n_facilities_after']}",
+        "buffer": f"{pct(r['share_buffer_before'])} → {pct(r['share_buffer_after'])}",
+        "network": f"{pct(r['share_network_before'])} → {pct(r['share_network_after'])}",
+        "meets": h["yes"] if r.get("meets_target_after") else h["no"],
+    } for r in show.to_dict("records")]
+    headers = {k: h[k] for k in ("standard", "district", "facilities", "buffer", "network",
+                                 "meets")}
+    return align(rows, headers, group_by="standard")
+
+
+def scenarios_text(config: Any, lang: str = "zh") -> str:
+    """The scenarios a config defines: name, description and planned facility files."""
+    h = _HEAD["en" if lang == "en" else "zh"]
+    scenarios = getattr(config, "scenarios", {}) or {}
+    if not scenarios:
+        return ("此配置没有定义情景：在配置文件中加入 `scenarios:`（见 analyses/chengdu_core.yaml）。"
+                if lang != "en" else "this config defines no scenarios: add a `scenarios:` "
+                "section (see analyses/chengdu_core.yaml).")
+    rows = []
+    for name, sc in scenarios.items():
+        files = [f"{kind}: {getattr(s, 'path', s)}" for kind, sources in sc.layers.items()
+                 for s in sources]
+        rows.append({"name": name, "description": sc.description or "",
+                     "files": "; ".join(str(f) for f in files)})
+    return align(rows, {k: h[k] for k in ("name", "description", "files")})
+
+
+__all__ = ["align", "coverage_text", "pct", "scenario_text", "scenarios_text", "standard_label"]

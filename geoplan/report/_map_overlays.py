@@ -1,0 +1,342 @@
+"""The meeting map's overlays: background, facilities, dead ends, openings and district labels.
+
+Facilities, dead ends and openings start switched off (they drown the district colours); the
+planner ticks them in the layer panel. Every popup row carries its unit and no row is blank:
+a missing figure is either explained in words or left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+from folium.map import Layer
+from folium.template import Template
+
+from geoplan.report._data import fmt_number, geoframe, plain, to_wgs84
+from geoplan.report._labels import value_label
+from geoplan.report._map_controls import (
+    CANDIDATE_COLOUR,
+    DEADEND_COLOUR,
+    FACILITY_COLOURS,
+)
+from geoplan.report._map_layers import DataLayer, add_layer, script_json
+from geoplan.report._map_words import words
+
+MAX_CONTEXT_ROADS = 20000
+"""Above this many roads only main roads are drawn in the background layer."""
+
+_SCORE_NOTE = {
+    "zh": "评分：打通后可节省的绕行距离（米），按断头处周边居住用地比例加权，跨越水系或铁路时降低；"
+          "越大越值得打通。",
+    "en": "Score: the detour (m) an opening saves, weighted by the residential land around the "
+          "dead end and lowered for links across water or railways; larger is more worth opening.",
+}
+_UNRANKED = {
+    "zh": ("未排名：附近没有值得打通的道路", "未排名：疑似数据问题（请核对地图数据）"),
+    "en": ("not ranked: no road nearby worth linking", "not ranked: likely a mapping gap"),
+}
+_UNREACHABLE = {"zh": "无法到达（位于路网孤岛）", "en": "unreachable (network island)"}
+
+
+def add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> folium.FeatureGroup:
+    """Roads and water drawn lightly, so that the map reads with no tiles."""
+    group = folium.FeatureGroup(name=lab["layer_context"], show=True, control=False)
+    water = layerset.layers.get("water")
+    if water is not None and len(water):
+        add_layer(group, to_wgs84(water[["geometry"]], simplify_m=5.0),
+                  css_class="gp-context-water", interactive=False,
+                  style={"color": "#9ecae1", "weight": 0.5, "fillColor": "#c6dbef",
+                         "fillOpacity": 0.9})
+    roads = layerset.layers.get("roads")
+    if roads is not None and len(roads):
+        keep = ["main"] if len(roads) > MAX_CONTEXT_ROADS else ["main", "general"]
+        sel = roads.loc[roads["road_class"].isin(keep), ["road_class", "geometry"]]
+        add_layer(group, to_wgs84(sel, simplify_m=6.0), css_class="gp-context-roads",
+                  interactive=False, style={"color": "#a8a8a8", "weight": 1.2, "opacity": 0.8})
+    group.add_to(m)
+    return group
+
+
+def _facility_props(gdf: gpd.GeoDataFrame, kind: str, lab: Mapping[str, str], lang: str
+                    ) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    names = out["name"].astype(str) if "name" in out else pd.Series("", index=out.index)
+    base = lab[f"fac_{kind}"]
+    out["name_txt"] = names.where(names.str.strip() != "", base + lab["unnamed"])
+    sub = out["kind"].map(lambda v: value_label(v, lang)) if "kind" in out \
+        else pd.Series("", index=out.index)
+    out["kind_txt"] = [f"{base} · {s}" if s else base for s in sub]
+    if kind == "schools" and "levels" in out:
+        out["level_txt"] = out["levels"].map(lambda v: value_label(v, lang) or None)
+    return out
+
+
+def _legend_row(shape: str, colour: str, text: str) -> dict[str, str]:
+    return {"shape": shape, "colour": colour, "text": text}
+
+
+def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: str
+                   ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """Facilities by kind (off at first); returns legend rows and the layer panel's items."""
+    w = words(lang)
+    legend: list[dict[str, str]] = []
+    items: list[dict[str, Any]] = []
+    frames = []
+    for kind in ("parks", "green_space"):
+        gdf = layerset.layers.get(kind)
+        if gdf is not None and len(gdf):
+            p = _facility_props(gdf, kind, lab, lang)
+            p["area_txt"] = (p["area_m2"] / 10_000).map(lambda v: fmt_number(v, 2))
+            frames.append(p[["name_txt", "kind_txt", "area_txt", "geometry"]])
+    if frames:
+        both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+        layer = add_layer(m, to_wgs84(both, simplify_m=2.0), css_class="gp-fac gp-fac-parks",
+                          fields=[("kind_txt", lab["kind"], ""),
+                                  ("area_txt", lab["area_ha"].split("（")[0].split(" (")[0],
+                                   w["ha"])],
+                          popup_title="name_txt", show=False,
+                          style={"color": FACILITY_COLOURS["parks"], "weight": 1,
+                                 "fillColor": FACILITY_COLOURS["green_space"],
+                                 "fillOpacity": 0.55})
+        items.append({"key": "parks", "label": lab["layer_parks"], "layer": layer})
+        legend.append(_legend_row("sw", FACILITY_COLOURS["green_space"], lab["layer_parks"]))
+    for kind in ("schools", "toilets", "bus_stops", "services"):
+        gdf = layerset.layers.get(kind)
+        if gdf is None or len(gdf) == 0:
+            continue
+        p = _facility_props(gdf, kind, lab, lang)
+        p = p.set_geometry(shapely.point_on_surface(p.geometry.to_numpy()), crs=p.crs)
+        fields = [("kind_txt", lab["kind"], "")]
+        if "level_txt" in p:
+            fields.append(("level_txt", lab["level"], ""))
+        colour = FACILITY_COLOURS[kind]
+        cols = [f[0] for f in fields]
+        layer = add_layer(m, to_wgs84(p[[*cols, "name_txt", "geometry"]]),
+                          css_class=f"gp-fac gp-fac-{kind}", fields=fields,
+                          popup_title="name_txt", show=False,
+                          radius=4 if kind == "bus_stops" else 6,
+                          style={"color": "#222", "weight": 1, "fillColor": colour,
+                                 "fillOpacity": 0.95})
+        items.append({"key": kind, "label": lab[f"fac_{kind}"], "layer": layer})
+        legend.append(_legend_row("dot", colour, lab[f"fac_{kind}"]))
+    return legend, items
+
+
+def _yes_no(value: Any, lab: Mapping[str, str]) -> str | None:
+    value = plain(value)
+    return None if value is None else lab["yes"] if bool(value) else lab["no"]
+
+
+def _num(value: Any, decimals: int = 0) -> str | None:
+    value = plain(value)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return fmt_number(value, decimals)
+
+
+def _rank_text(row: pd.Series, lang: str) -> str:
+    rank = plain(row.get("rank"))
+    if rank is not None:
+        return str(int(rank))
+    unranked = _UNRANKED["en" if lang == "en" else "zh"]
+    return unranked[1 if bool(plain(row.get("data_check"))) else 0]
+
+
+def _deadend_frame(dead: gpd.GeoDataFrame, lab: Mapping[str, str], lang: str
+                   ) -> gpd.GeoDataFrame:
+    d = dead.copy()
+    names = d["name"].astype(str) if "name" in d else pd.Series("", index=d.index)
+    d["title"] = names.where(names.str.strip() != "", lab["unnamed"])
+    if "district" in d:
+        d["title"] = d["title"] + " · " + d["district"].astype(str)
+    d["rank_txt"] = [_rank_text(r, lang) for _, r in d.iterrows()]
+    for col in ("category", "highway"):
+        if col in d:
+            d[col + "_txt"] = d[col].map(lambda v, c=col: value_label(v, lang, c) or None)
+    d["length_txt"] = d["length_m"].map(_num) if "length_m" in d else None
+    reach = d["reachable"] if "reachable" in d else pd.Series(True, index=d.index)
+    detour = d["detour_m"].map(_num) if "detour_m" in d else pd.Series(None, index=d.index)
+    d["detour_txt"] = [t if t is not None else (_UNREACHABLE[lang] if plain(r) is False else None)
+                       for t, r in zip(detour, reach, strict=True)]
+    d["ratio_txt"] = d["detour_ratio"].map(lambda v: _num(v, 1)) if "detour_ratio" in d else None
+    for col in ("crosses_water", "crosses_railway"):
+        if col in d:
+            d[col + "_txt"] = d[col].map(lambda v: _yes_no(v, lab))
+    return d
+
+
+def _deadend_fields(lab: Mapping[str, str], lang: str) -> list[tuple[str, str, str]]:
+    w = words(lang)
+    times = "倍" if lang == "zh" else "×"
+
+    def bare(key: str) -> str:
+        return lab[key].split("（")[0].split(" (")[0]
+
+    return [("rank_txt", lab["rank"], ""), ("category_txt", lab["category"], ""),
+            ("highway_txt", lab["highway"], ""), ("length_txt", bare("length_m"), w["m"]),
+            ("detour_txt", bare("detour_m"), w["m"]), ("ratio_txt", lab["detour_ratio"], times),
+            ("crosses_water_txt", lab["crosses_water"], ""),
+            ("crosses_railway_txt", lab["crosses_railway"], "")]
+
+
+def add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str], lang: str
+                 ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """Dead-end roads and suggested openings (off at first); legend rows and panel items."""
+    legend: list[dict[str, str]] = []
+    items: list[dict[str, Any]] = []
+    dead = geoframe(deadends, "dead_ends")
+    if dead is not None:
+        d = _deadend_frame(dead, lab, lang)
+        fields = _deadend_fields(lab, lang)
+        cols = [f[0] for f in fields if f[0] in d]
+        layer = add_layer(m, to_wgs84(d[[*cols, "title", "geometry"]], simplify_m=1.0),
+                          css_class="gp-deadends", fields=fields, popup_title="title",
+                          show=False, style={"color": DEADEND_COLOUR, "weight": 4,
+                                             "opacity": 0.9})
+        if layer is not None:
+            items.append({"key": "deadends", "label": lab["layer_deadends"], "layer": layer})
+            legend.append(_legend_row("ln", DEADEND_COLOUR, lab["layer_deadends"]))
+    cand = geoframe(deadends, "candidates")
+    if cand is not None:
+        layer = _add_candidates(m, cand, dead, lab, lang)
+        if layer is not None:
+            items.append({"key": "candidates", "label": lab["layer_candidates"], "layer": layer})
+            legend.append(_legend_row("dash", CANDIDATE_COLOUR, lab["layer_candidates"]))
+    return legend, items
+
+
+def _add_candidates(m: folium.Map, cand: gpd.GeoDataFrame, dead: gpd.GeoDataFrame | None,
+                    lab: Mapping[str, str], lang: str) -> DataLayer | None:
+    w = words(lang)
+    c = cand.copy()
+    if dead is not None and "id" in c and "id" in dead:  # what the link joins, from its dead end
+        extra = [k for k in ("target_name", "detour_m", "saved_m", "score", "detour_ratio")
+                 if k in dead and k not in c]
+        c = c.merge(pd.DataFrame(dead[["id", *extra]]), on="id", how="left")
+    names = c["name"].fillna("").astype(str) if "name" in c else pd.Series("", index=c.index)
+    c["title"] = (lab["layer_candidates"] + " #" + c["rank"].map(lambda v: _num(v) or "?")
+                  + " · " + names.where(names.str.strip() != "", lab["unnamed"]))
+    c["district_txt"] = c["district"].astype(str) if "district" in c else None
+    target = c["target_name"].fillna("").astype(str) if "target_name" in c else None
+    c["target_txt"] = None if target is None else target.where(target.str.strip() != "",
+                                                              lab["unnamed"])
+    for col in ("length_m", "saved_m", "detour_m"):
+        c[col + "_txt"] = c[col].map(_num) if col in c else None
+    c["score_txt"] = c["score"].map(_num) if "score" in c else None
+    fields = [("district_txt", lab["district"], ""),
+              ("target_txt", "接入道路" if lang == "zh" else "Joins", ""),
+              ("length_m_txt", lab["length_m"].split("（")[0].split(" (")[0], w["m"]),
+              ("detour_m_txt", lab["detour_m"].split("（")[0].split(" (")[0], w["m"]),
+              ("saved_m_txt", lab["saved_m"].split("（")[0].split(" (")[0], w["m"]),
+              ("score_txt", lab["score"], "")]
+    cols = [f[0] for f in fields]
+    return add_layer(m, to_wgs84(c[[*cols, "title", "geometry"]]), css_class="gp-candidates",
+                     fields=fields, popup_title="title", popup_note=_SCORE_NOTE[lang],
+                     show=False, style={"color": CANDIDATE_COLOUR, "weight": 4, "opacity": 0.95,
+                                        "dashArray": "6 4"})
+
+
+STREET_NAMES_MAX = 250
+"""Street names drawn at most (the longest named streets first)."""
+STREET_NAMES_ZOOM = 15
+"""Street names show from this zoom level on."""
+
+
+def street_label_items(roads: gpd.GeoDataFrame | None, limit: int = STREET_NAMES_MAX
+                       ) -> list[dict[str, Any]]:
+    """One label per named street (main roads first, then the longest): position and angle.
+
+    The label sits at the middle of the street's longest connected piece, turned along it
+    (angles in the analysis CRS, which is conformal like the map's Web Mercator, so the
+    small grid rotation is invisible at street scale).
+    """
+    if roads is None or len(roads) == 0 or "name" not in roads:
+        return []
+    names = roads["name"].fillna("").astype(str).str.strip()
+    sel = roads.loc[names != "", ["name", "geometry"]].assign(name=names[names != ""])
+    if "road_class" in roads:
+        sel["main"] = roads.loc[sel.index, "road_class"].eq("main")
+    else:
+        sel["main"] = False
+    items = []
+    for name, part in sel.groupby("name", sort=False):
+        merged = shapely.line_merge(shapely.union_all(part.geometry.to_numpy()))
+        pieces = list(getattr(merged, "geoms", [merged]))
+        line = max(pieces, key=lambda g: g.length)
+        if line.is_empty or line.length < 80:
+            continue
+        mid = line.interpolate(0.5, normalized=True)
+        a = line.interpolate(max(0.0, line.length / 2 - 25))
+        b = line.interpolate(min(line.length, line.length / 2 + 25))
+        angle = -math.degrees(math.atan2(b.y - a.y, b.x - a.x))
+        angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
+        items.append((bool(part["main"].any()), line.length, str(name), mid, round(angle, 1)))
+    items.sort(key=lambda t: (not t[0], -t[1]))
+    items = items[:limit]
+    if not items:
+        return []
+    pts = gpd.GeoSeries([t[3] for t in items], crs=roads.crs).to_crs("EPSG:4326")
+    return [{"name": t[2], "lat": round(p.y, 6), "lon": round(p.x, 6), "angle": t[4]}
+            for t, p in zip(items, pts, strict=True)]
+
+
+class StreetNames(Layer):
+    """Street names drawn from the analysis' own roads, shown at closer zooms only."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = geoplan.streetNames({{ this.items_json }},
+            {{ this.min_zoom }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, items: list[dict[str, Any]], name: str) -> None:
+        super().__init__(name=name, overlay=True, control=False, show=True)
+        self._name = "GeoplanStreetNames"
+        self.items_json = script_json(items)
+        self.min_zoom = STREET_NAMES_ZOOM
+
+
+def add_street_names(m: folium.Map, layerset: Any, lang: str) -> StreetNames | None:
+    """Street names (from zoom :data:`STREET_NAMES_ZOOM` on); None without named roads."""
+    items = street_label_items(layerset.layers.get("roads"))
+    if not items:
+        return None
+    layer = StreetNames(items, "街道名称（放大后显示）" if lang == "zh"
+                        else "Street names (closer zooms)")
+    layer.add_to(m)
+    return layer
+
+
+class DistrictLabels(Layer):
+    """District names with the chosen standard's share under them (text only, no HTML)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = geoplan.districtLabels({{ this._parent.get_name() }},
+            {{ this.items_json }});
+        geoplan.refresh();
+        {% endmacro %}
+    """)
+
+    def __init__(self, items: list[dict[str, Any]], name: str) -> None:
+        super().__init__(name=name, overlay=True, control=False, show=True)
+        self._name = "GeoplanDistrictLabels"
+        self.items_json = script_json(items)
+
+
+def add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping[str, str]
+                        ) -> DistrictLabels:
+    """One label per district at a point inside it."""
+    points = shapely.point_on_surface(dist_wgs.geometry.to_numpy())
+    items = [{"name": str(name), "lat": round(pt.y, 6), "lon": round(pt.x, 6)}
+             for name, pt in zip(dist_wgs["district"], points, strict=True)]
+    layer = DistrictLabels(items, lab["layer_labels"])
+    layer.add_to(m)
+    return layer

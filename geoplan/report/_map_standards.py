@@ -1,0 +1,399 @@
+"""The meeting map's per-standard layers and the measure switch.
+
+Each standard is one layer group (chosen with a radio button): its districts coloured by the
+chosen measure's share, the gaps of that measure, the walking reach (walking measures only) and
+the suggested sites. Districts carry a colour class, tooltip and label text for every measure;
+the page runtime (``assets/geoplan_map.js``) restyles them, swaps the gap layers and rewrites the
+labels and legend when the planner switches the measure (straight line, walking, residents), so
+that colours, gaps, labels and legend always tell one story.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+
+from geoplan.locate import locate
+from geoplan.report._data import fmt_number, fmt_share, frame, geoframe, plain, to_wgs84
+from geoplan.report._labels import labels, standard_name, weights_label
+from geoplan.report._map_controls import (
+    CLASS_COLOURS,
+    GAP_COLOUR,
+    REACH_COLOUR,
+    SITE_COLOUR,
+)
+from geoplan.report._map_layers import DataLayer, add_layer, script_json
+from geoplan.report._map_words import (
+    MEASURES,
+    class_ranges,
+    gap_lines,
+    is_street,
+    measure_lines,
+    reach_lines,
+    words,
+)
+from geoplan.report.tables import population_known, weights_source
+
+MAX_GAPS_PER_DISTRICT = 20
+"""Gap polygons drawn per district, standard and view (the largest, by rank)."""
+
+
+def coverage_class(share: Any, target: Any) -> str:
+    """The colour class of a district: 'pass', 'near', 'low', 'poor' or 'nodata'."""
+    share, target = plain(share), plain(target)
+    if share is None:
+        return "nodata"
+    if target is None or target <= 0 or share >= target:
+        return "pass"
+    ratio = share / target
+    return "near" if ratio >= 0.75 else "low" if ratio >= 0.5 else "poor"
+
+
+def people_kind(part: pd.DataFrame, row: Mapping[str, Any]) -> str:
+    """'people', 'area' or 'none': what the population-weighted share of a standard weighs."""
+    if is_street(row):
+        return "none"
+    return "people" if population_known(part) else "area"
+
+
+class StandardParts:
+    """The layers of one standard, by role and view, and the texts its legend shows."""
+
+    def __init__(self, sid: str, group: folium.FeatureGroup) -> None:
+        self.sid = sid
+        self.group = group
+        self.coverage: DataLayer | None = None
+        self.gaps: dict[str, DataLayer] = {}
+        self.street: dict[str, DataLayer] = {}
+        self.reach: dict[str, DataLayer] = {}
+        self.sites: DataLayer | None = None
+        self.legend: dict[str, Any] = {}
+        self.labels: dict[str, list[str]] = {}
+
+    def js(self) -> str:
+        """This standard's registry entry as a JavaScript object literal."""
+        def views(d: Mapping[str, DataLayer]) -> str:
+            return "{" + ",".join(f"{json.dumps(v)}:{lay.get_name()}" for v, lay in d.items()) \
+                + "}"
+        parts = [f"gaps:{views(self.gaps)}", f"street:{views(self.street)}",
+                 f"reach:{views(self.reach)}"]
+        if self.coverage is not None:
+            parts.append(f"coverage:{self.coverage.get_name()}")
+        if self.sites is not None:
+            parts.append(f"sites:{self.sites.get_name()}")
+        data = script_json({"legend": self.legend, "labels": self.labels})
+        return (f"Object.assign({data},{{group:{self.group.get_name()},"
+                f"parts:{{{','.join(parts)}}}}})")
+
+
+class StandardRegistry(MacroElement):
+    """Registers each standard's layers with the page runtime and shows the first one."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            geoplan.measures = {{ this.measures_json }};
+            {%- for entry in this.entries %}
+            geoplan.register(map, {{ entry.sid|tojson }}, {{ entry.js() }});
+            {%- endfor %}
+            {%- if this.entries %}
+            geoplan.showStandard({{ this.entries[0].sid|tojson }});
+            {%- endif %}
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, entries: Sequence[StandardParts]) -> None:
+        super().__init__()
+        self._name = "GeoplanStandards"
+        self.entries = list(entries)
+        self.measures_json = json.dumps({m: {"view": s["view"]} for m, s in MEASURES.items()})
+
+
+def _district_frame(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping[str, Any],
+                    lab: Mapping[str, str], lang: str) -> gpd.GeoDataFrame:
+    """The districts with one standard's figures as display text (units in the labels)."""
+    merged = dist_wgs.merge(part, on="district", how="left")
+    people = people_kind(part, row)
+    w = words(lang)
+    for m, spec in MEASURES.items():
+        col = spec["share"]
+        values = merged[col] if col in merged else pd.Series([None] * len(merged))
+        if m == "population" and people == "none":
+            values = pd.Series([None] * len(merged))
+        merged[f"cls_{m}"] = [coverage_class(s, t) for s, t in
+                              zip(values, merged.get("target"), strict=True)]
+        share_txt = values.map(fmt_share)
+        shown = share_txt.where(share_txt != "—", w["no_people"] if people == "none" else "—")
+        merged[f"tip_{m}"] = merged["district"].astype(str) + " · " + shown
+    merged["std_name"] = standard_name(row, lang)
+    for col in ("share_buffer", "share_network", "share_population_buffer",
+                "share_population_network", "target"):
+        merged[col + "_txt"] = merged[col].map(fmt_share).replace("—", None) \
+            if col in merged else None
+    if people == "none":
+        merged["share_population_buffer_txt"] = merged["share_population_network_txt"] = None
+    merged["meets_txt"] = [None if plain(v) is None else lab["pass"] if bool(v) else lab["fail"]
+                           for v in merged.get("meets_target", pd.Series([None] * len(merged)))]
+    if is_street(row) and "uncovered_length_m" in merged:
+        merged["gap_txt"] = merged["uncovered_length_m"].map(lambda v: _num(v, 0))
+    elif "uncovered_area_m2" in merged:
+        merged["gap_txt"] = (merged["uncovered_area_m2"] / 10_000).map(lambda v: _num(v, 1))
+    merged["gap_pop_txt"] = merged["uncovered_population"].map(lambda v: _num(v, 0)) \
+        if "uncovered_population" in merged and people == "people" else None
+    # the standard's documents by full title, its target year and the basket items without
+    # data, where the coverage table carries them (geoplan.standards.standard_source_title)
+    for col in ("source_title", "items_no_data"):
+        if col in merged:
+            text = merged[col].fillna("").astype(str).str.strip()
+            merged[col + "_txt"] = text.where(text != "", None)
+    if "target_year" in merged and "target_txt" in merged:
+        year = lab.get("target_year", "（{year}年）" if lang == "zh" else " by {year}")
+        merged["target_txt"] = [None if t is None else t + (year.format(year=int(y))
+                                                            if pd.notna(y) else "")
+                                for t, y in zip(merged["target_txt"], merged["target_year"],
+                                                strict=True)]
+    return merged
+
+
+def _num(value: Any, decimals: int) -> str | None:
+    text = fmt_number(value, decimals)
+    return None if text == "—" else text
+
+
+def _coverage_fields(row: Mapping[str, Any], part: pd.DataFrame, lab: Mapping[str, str],
+                     lang: str) -> list[tuple[str, str, str]]:
+    w = words(lang)
+    note = weights_label(weights_source(part), lang)
+    pop = lab["share_population_network"] + ((f"（{note}）" if lang == "zh" else f" ({note})")
+                                              if note else "")
+    gap_label, gap_unit = ((lab["uncovered_length_m"].split("（")[0].split(" (")[0], w["m"])
+                           if is_street(row) else
+                           (lab["uncovered_area_m2"].split("（")[0].split(" (")[0], w["ha"]))
+    return [("std_name", lab["standard"], ""), ("target_txt", lab["target"], ""),
+            ("share_buffer_txt", lab["share_buffer"], ""),
+            ("share_network_txt", lab["share_network"], ""),
+            ("share_population_network_txt", pop, ""),
+            ("meets_txt", lab["meets_target"], ""), ("gap_txt", gap_label, gap_unit),
+            ("gap_pop_txt", lab["uncovered_population"], w["people"]),
+            ("source_title_txt", lab.get("source_doc", "依据文件" if lang == "zh"
+                                         else "Source documents"), ""),
+            ("items_no_data_txt", lab.get("no_data", "无数据" if lang == "zh" else "no data"),
+             "")]
+
+
+def add_coverage(parts: StandardParts, dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame,
+                 row: Mapping[str, Any], lab: Mapping[str, str], lang: str) -> None:
+    """The districts coloured by the chosen measure's share against the target."""
+    merged = _district_frame(dist_wgs, part, row, lab, lang)
+    parts.coverage = add_layer(
+        parts.group, merged, css_class=f"gp-coverage gp-coverage-{parts.sid}",
+        style={"color": "#444", "weight": 1.5, "fillOpacity": 0.45},
+        fields=_coverage_fields(row, part, lab, lang), popup_title="district",
+        tooltip="tip", tooltip_by_measure=True,
+        fill_by={"prop": "cls", "colours": CLASS_COLOURS, "byMeasure": True})
+    w = words(lang)
+    people = people_kind(part, row)
+    parts.labels = {}
+    for m, spec in MEASURES.items():
+        col = spec["share"]
+        texts = merged[col].map(fmt_share) if col in merged and not (
+            m == "population" and people == "none") else pd.Series([w["no_people"]] * len(merged))
+        parts.labels[m] = [t if t != "—" else "" for t in texts]
+
+
+def legend_texts(row: Mapping[str, Any], part: pd.DataFrame, heading: str, lang: str
+                 ) -> dict[str, Any]:
+    """The legend's lines for one standard: heading, measure meaning, classes, gaps, reach."""
+    return {"heading": heading, "measure": measure_lines(row, people_kind(part, row), lang),
+            "classes": class_ranges(row.get("target"), lang), "gaps": gap_lines(row, lang),
+            "reach": reach_lines(row, lang)}
+
+
+def add_reach(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang: str) -> None:
+    """The area reached over the walking network (walking measures only)."""
+    reached = geoframe(coverage, "reached")
+    if reached is None or "standard" not in reached.columns:
+        return
+    area = coverage.reach_area(parts.sid)
+    if area is None or area.is_empty:
+        return
+    area = shapely.simplify(area, 8.0, preserve_topology=True)
+    text = reach_lines(row, lang)["network"]
+    gdf = gpd.GeoDataFrame({"what": [text]}, geometry=[area], crs=reached.crs)
+    layer = add_layer(parts.group, to_wgs84(gdf), css_class=f"gp-reached gp-reached-{parts.sid}",
+                      style={"color": REACH_COLOUR, "weight": 0.5, "fillOpacity": 0.25,
+                             "fillColor": REACH_COLOUR},
+                      fields=[("what", labels(lang)["layer_reached"], "")])
+    if layer is not None:
+        parts.reach["network"] = layer
+
+
+def _where(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
+           lab: Mapping[str, str]) -> gpd.GeoDataFrame:
+    """``gdf`` with its nearest street and its point in WGS 84 and GCJ-02 as popup text."""
+    where = locate(gdf, roads)
+    out = gdf.copy()
+    out["street_txt"] = where["street"].replace("", None)
+    out["lonlat_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
+                         zip(where["lon_wgs84"], where["lat_wgs84"], strict=True)]
+    out["gcj_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
+                      zip(where["lon_gcj02"], where["lat_gcj02"], strict=True)]
+    return out
+
+
+def _where_fields(lab: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    return [("street_txt", lab["street"], ""), ("lonlat_txt", lab["lonlat_wgs84"], ""),
+            ("gcj_txt", lab["lonlat_gcj02"], "")]
+
+
+def add_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None, people: bool,
+             lab: Mapping[str, str], lang: str, roads: gpd.GeoDataFrame | None = None) -> None:
+    """The uncovered residential areas of each view (largest first, per district)."""
+    if gaps is None:
+        return
+    w = words(lang)
+    mine = gaps.loc[gaps["standard"].astype(str) == parts.sid]
+    for view in ("buffer", "network"):
+        part = mine.loc[mine["view"] == view] if "view" in mine else mine
+        if "rank" in part.columns:
+            part = part.loc[part["rank"] <= MAX_GAPS_PER_DISTRICT].sort_values(
+                ["district", "rank"])
+        if len(part) == 0:
+            continue
+        part = part.copy()
+        part["title"] = part["district"].astype(str) + " · " + lab["gap"] + " #" + \
+            part["rank"].astype(str)
+        part["area_txt"] = (part["area_m2"] / 10_000).map(lambda v: _num(v, 2))
+        part["pop_txt"] = part["population"].map(lambda v: _num(v, 0)) \
+            if "population" in part and people else None
+        part["view_txt"] = lab[f"view_{view}"]
+        part = _where(part, roads, lab)
+        fields = [("area_txt", lab["area_ha"].split("（")[0].split(" (")[0], w["ha"]),
+                  ("pop_txt", lab["population"], w["people"]), ("view_txt", lab["view"], ""),
+                  *_where_fields(lab)]
+        layer = add_layer(parts.group, to_wgs84(part, simplify_m=2.0),
+                          css_class=f"gp-gaps gp-gaps-{parts.sid} gp-gaps-{view}",
+                          style={"color": GAP_COLOUR, "weight": 1.5, "fillOpacity": 0.45,
+                                 "fillColor": GAP_COLOUR, "dashArray": "3 3"},
+                          fields=fields, popup_title="title", tooltip="title")
+        if layer is not None:
+            parts.gaps[view] = layer
+
+
+def add_street_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None,
+                    lab: Mapping[str, str], lang: str) -> None:
+    """Streets no toilet reaches (the linear standards' gaps), one feature per district."""
+    if gaps is None or len(gaps) == 0:
+        return
+    w = words(lang)
+    mine = gaps.loc[gaps["standard"].astype(str) == parts.sid]
+    for view in ("buffer", "network"):
+        part = mine.loc[mine["view"] == view]
+        if len(part) == 0:
+            continue
+        merged = part.dissolve(by="district", aggfunc={"length_m": "sum"}).reset_index()
+        merged["length_txt"] = merged["length_m"].map(lambda v: _num(v, 0))
+        merged["view_txt"] = lab[f"view_{view}"]
+        fields = [("length_txt", lab["layer_street_gaps"], w["m"]),
+                  ("view_txt", lab["view"], "")]
+        layer = add_layer(parts.group, to_wgs84(merged, simplify_m=6.0),
+                          css_class=f"gp-street-gaps gp-street-gaps-{parts.sid} "
+                                    f"gp-street-gaps-{view}",
+                          style={"color": GAP_COLOUR, "weight": 3, "opacity": 0.85},
+                          fields=fields, popup_title="district")
+        if layer is not None:
+            parts.street[view] = layer
+
+
+def sites_frame(sites: Any, order: Sequence[str], rows: Mapping[str, Mapping[str, Any]],
+                lab: Mapping[str, str], lang: str, roads: gpd.GeoDataFrame | None = None
+                ) -> gpd.GeoDataFrame | None:
+    """Suggested sites with their popup texts (WGS 84), or None."""
+    if sites is None or len(sites) == 0 or sites.table.crs is None:
+        return None
+    s = sites.table.loc[sites.table["standard"].astype(str).isin(list(order))].copy()
+    if len(s) == 0:
+        return None
+    w = words(lang)
+    s["title"] = [f"{lab['layer_sites']} #{r} · {d}" for r, d in zip(s["rank"], s["district"],
+                                                                     strict=True)]
+    s["std_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
+                     for x in s["standard"]]
+    area = (s["covered_m2"] / 10_000).map(lambda v: _num(v, 2)) if "covered_m2" in s \
+        else pd.Series([None] * len(s), index=s.index)
+    unit = pd.Series(w["ha"], index=s.index)
+    if "covered_length_m" in s:  # toilet standards: street length, not area
+        street = s["covered_length_m"].notna()
+        area = area.where(~street, s["covered_length_m"].map(lambda v: _num(v, 0)))
+        unit = unit.where(~street, w["m"])
+    s["covered_txt"] = [None if a is None else f"{a} {u}" for a, u in zip(area, unit, strict=True)]
+    s["before_after"] = [f"{fmt_share(a)} → {fmt_share(b)}" for a, b in
+                         zip(s.get("share_before", [None] * len(s)),
+                             s.get("share_after", [None] * len(s)), strict=True)]
+    s = s.set_geometry(shapely.point_on_surface(s.geometry.to_numpy()), crs=s.crs)
+    return to_wgs84(_where(s, roads, lab))
+
+
+def add_sites(parts: StandardParts, s: gpd.GeoDataFrame | None, lab: Mapping[str, str]) -> None:
+    """The suggested new sites of one standard."""
+    if s is None:
+        return
+    mine = s.loc[s["standard"].astype(str) == parts.sid]
+    fields = [("std_name", lab["standard"], ""), ("covered_txt", lab["covered_gap"], ""),
+              ("before_after", f"{lab['share_before']} → {lab['share_after']}", ""),
+              *_where_fields(lab)]
+    parts.sites = add_layer(parts.group, mine, css_class=f"gp-sites gp-sites-{parts.sid}",
+                            style={"color": "#000", "weight": 2.5, "fillColor": SITE_COLOUR,
+                                   "fillOpacity": 1.0},
+                            fields=fields, popup_title="title", radius=7)
+
+
+def standard_layers(
+    m: folium.Map, dist_wgs: gpd.GeoDataFrame, coverage: Any, sites: Any, order: list[str],
+    rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str,
+    layerset: Any = None,
+) -> list[StandardParts]:
+    """All standards' layer groups, added to ``m``, and registered with the page runtime."""
+    table = frame(coverage, "table")
+    if table.empty:
+        return []
+    gaps = geoframe(coverage, "gaps")
+    street = geoframe(coverage, "street_gaps")
+    roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
+    site_frame = sites_frame(sites, order, rows, lab, lang, roads)
+    entries = []
+    for sid in order:
+        group = folium.FeatureGroup(name=standard_name(rows[sid], lang), overlay=False,
+                                    control=False, show=False)
+        parts = StandardParts(sid, group)
+        part = table.loc[table["standard"].astype(str) == sid]
+        add_coverage(parts, dist_wgs, part, rows[sid], lab, lang)
+        add_reach(parts, coverage, rows[sid], lang)
+        add_gaps(parts, gaps, population_known(part), lab, lang, roads)
+        add_street_gaps(parts, street, lab, lang)
+        add_sites(parts, site_frame, lab)
+        parts.legend = legend_texts(rows[sid], part, _heading(rows[sid], lab, lang), lang)
+        group.add_to(m)
+        entries.append(parts)
+    StandardRegistry(entries).add_to(m)
+    return entries
+
+
+def _heading(row: Mapping[str, Any], lab: Mapping[str, str], lang: str) -> str:
+    """The legend's heading for a standard: its name and target."""
+    target = plain(row.get("target"))
+    name = standard_name(row, lang)
+    if target is None:
+        return name
+    note = f"{lab['target']} {fmt_share(target)}"
+    return f"{name}（{note}）" if lang == "zh" else f"{name} ({note})"

@@ -1,0 +1,377 @@
+/* geoplan meeting map runtime (inlined into map.html; plain Leaflet 1.9, no other library).
+ *
+ * Layers arrive as compact specs: columnar properties and one polyline-encoded coordinate
+ * string per layer (1e-6 degrees, WGS 84). Every value that comes from data reaches the page
+ * through textContent, never innerHTML: names in OSM or in a planner's file are data, and data
+ * can be hostile.
+ */
+(function() {
+  "use strict";
+  var gp = window.geoplan = window.geoplan || {};
+  gp.standards = {};
+  gp.order = [];
+  gp.current = null;
+  gp.measure = "buffer";
+  gp.measures = {};
+
+  /* Polyline-encoded (lon, lat) pairs at 1e-6 degrees; each coordinate is a running sum. */
+  function decode(s) {
+    var out = [], i = 0, v = [0, 0], k = 0;
+    while (i < s.length) {
+      var r = 0, sh = 0, b;
+      do { b = s.charCodeAt(i++) - 63; r |= (b & 31) << sh; sh += 5; } while (b >= 32);
+      v[k] += (r & 1) ? ~(r >> 1) : (r >> 1);
+      out.push(v[k] / 1e6);
+      k = 1 - k;
+    }
+    return out;
+  }
+  gp.decode = decode;
+
+  function features(spec) {
+    var flat = decode(spec.coords || ""), at = 0, n = spec.n || 0, feats = [];
+    function pt() { var c = [flat[at], flat[at + 1]]; at += 2; return c; }
+    function seq(k) { var a = []; for (var j = 0; j < k; j++) { a.push(pt()); } return a; }
+    for (var i = 0; i < n; i++) {
+      var geom, parts = spec.parts ? spec.parts[i] : null;
+      if (spec.kind === "point") {
+        geom = {type: "Point", coordinates: pt()};
+      } else if (spec.kind === "line") {
+        geom = {type: "MultiLineString", coordinates: parts.map(seq)};
+      } else {
+        geom = {type: "MultiPolygon", coordinates: parts.map(function(p) { return p.map(seq); })};
+      }
+      var props = {};
+      for (var key in spec.props) { props[key] = spec.props[key][i]; }
+      feats.push({type: "Feature", id: i, geometry: geom, properties: props});
+    }
+    return feats;
+  }
+
+  function text(v) {
+    if (v === null || v === undefined) { return ""; }
+    return String(v);
+  }
+
+  /* A popup body: optional title, then one row per field with a value; empty ones are left out. */
+  function popupBody(spec, props) {
+    var div = document.createElement("div");
+    div.className = "gp-popup";
+    var title = spec.popupTitle ? text(props[spec.popupTitle]) : "";
+    if (title) {
+      var h = document.createElement("div");
+      h.className = "gp-popup-title";
+      h.textContent = title;
+      div.appendChild(h);
+    }
+    var table = document.createElement("table");
+    (spec.fields || []).forEach(function(f) {
+      var value = text(props[f[0]]);
+      if (value === "") { return; }
+      var tr = table.insertRow();
+      var th = document.createElement("th");
+      th.textContent = f[1];
+      tr.appendChild(th);
+      var td = tr.insertCell();
+      td.textContent = f[2] ? value + " " + f[2] : value;
+    });
+    div.appendChild(table);
+    if (spec.note) {
+      var p = document.createElement("p");
+      p.className = "gp-popup-note";
+      p.textContent = spec.note;
+      div.appendChild(p);
+    }
+    return div;
+  }
+
+  function tipBody(spec, props) {
+    var key = spec.tooltip;
+    if (spec.tooltipByMeasure) { key = key + "_" + gp.measure; }
+    var span = document.createElement("span");
+    span.textContent = text(props[key]);
+    return span;
+  }
+
+  function fillOf(spec, props) {
+    if (!spec.fillBy) { return null; }
+    var key = spec.fillBy.prop + (spec.fillBy.byMeasure ? "_" + gp.measure : "");
+    return spec.fillBy.colours[props[key]] || spec.fillBy.colours.nodata;
+  }
+
+  /* A Leaflet layer from a compact spec (see geoplan/report/_map_layers.py). */
+  function build(spec) {
+    var base = spec.style || {};
+    function style(f) {
+      var s = {};
+      for (var k in base) { s[k] = base[k]; }
+      s.className = spec.cls;
+      var fill = fillOf(spec, f.properties);
+      if (fill) { s.fillColor = fill; }
+      return s;
+    }
+    var opts = {style: style, interactive: spec.interactive !== false, className: spec.cls};
+    if (spec.kind === "point") {
+      opts.pointToLayer = function(f, latlng) {
+        var s = style(f);
+        s.radius = spec.radius || 6;
+        s.interactive = spec.interactive !== false;
+        return L.circleMarker(latlng, s);
+      };
+    }
+    if (opts.interactive) {
+      opts.onEachFeature = function(f, l) {
+        if (spec.fields && spec.fields.length) {
+          l.bindPopup(function() { return popupBody(spec, f.properties); },
+                      {maxWidth: 360, autoPanPadding: [12, 12]});
+        }
+        if (spec.tooltip) {
+          l.bindTooltip(function() { return tipBody(spec, f.properties); }, {sticky: true});
+        }
+      };
+    }
+    var layer = L.geoJson({type: "FeatureCollection", features: features(spec)}, opts);
+    layer.geoplanSpec = spec;
+    return layer;
+  }
+
+  /* Built on first display: a map with ten standards, three measures and hidden overlays
+     only pays for what is on screen when it opens. */
+  var Lazy = L.FeatureGroup.extend({
+    initialize: function(spec) {
+      L.FeatureGroup.prototype.initialize.call(this);
+      this.geoplanSpec = spec;
+      this._geoplanBuilt = false;
+    },
+    onAdd: function(map) {
+      if (!this._geoplanBuilt) {
+        this._geoplanBuilt = true;
+        this.addLayer(build(this.geoplanSpec));
+      }
+      L.FeatureGroup.prototype.onAdd.call(this, map);
+    }
+  });
+  gp.layer = function(spec) { return new Lazy(spec); };
+
+  /* Popups keep clear of the layer panel (top right) and the title (top left). */
+  var adjust = L.Popup.prototype._adjustPan;
+  L.Popup.prototype._adjustPan = function() {
+    var panel = document.getElementById("geoplan-layers");
+    var title = document.getElementById("geoplan-title");
+    if (panel) { this.options.autoPanPaddingBottomRight = L.point(panel.offsetWidth + 24, 12); }
+    if (title) { this.options.autoPanPaddingTopLeft = L.point(12, title.offsetHeight + 24); }
+    return adjust.apply(this, arguments);
+  };
+
+  /* ---- the chosen standard and measure ---- */
+
+  gp.register = function(map, sid, entry) {
+    gp.map = map;
+    gp.standards[sid] = entry;
+    gp.order.push(sid);
+  };
+
+  function setVisible(group, layer, on) {
+    if (!layer) { return; }
+    if (on && !group.hasLayer(layer)) { group.addLayer(layer); }
+    if (!on && group.hasLayer(layer)) { group.removeLayer(layer); }
+  }
+
+  function applyMeasure(entry) {
+    var m = gp.measure, view = gp.measures[m] ? gp.measures[m].view : "buffer";
+    var parts = entry.parts;
+    ["gaps", "street", "reach"].forEach(function(kind) {
+      var byView = parts[kind] || {};
+      for (var v in byView) { setVisible(entry.group, byView[v], v === view); }
+    });
+    if (parts.sites && gp.map && gp.map.hasLayer(parts.sites)) { parts.sites.bringToFront(); }
+    if (parts.coverage) {
+      parts.coverage.setStyle(function(f) {
+        return {fillColor: fillOf(parts.coverage.geoplanSpec, f.properties)};
+      });
+    }
+  }
+
+  function setText(id, value) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = value || ""; }
+  }
+
+  function updateLegend(entry) {
+    var legend = entry.legend || {}, m = gp.measure;
+    setText("geoplan-legend-standard", legend.heading);
+    setText("geoplan-legend-measure", (legend.measure || {})[m]);
+    ["pass", "near", "low", "poor"].forEach(function(k) {
+      setText("geoplan-legend-" + k, (legend.classes || {})[k]);
+    });
+    setText("geoplan-legend-gaps", (legend.gaps || {})[m]);
+    setText("geoplan-legend-reach", (legend.reach || {})[m]);
+    var reachRow = document.getElementById("geoplan-legend-reach-row");
+    if (reachRow) {
+      var view = gp.measures[m] ? gp.measures[m].view : "buffer";
+      reachRow.style.display = entry.parts.reach && entry.parts.reach[view] ? "" : "none";
+    }
+  }
+
+  function updateLabels() {
+    var entry = gp.standards[gp.current];
+    (gp.labelMarkers || []).forEach(function(lm, i) {
+      var share = entry && entry.labels && entry.labels[gp.measure]
+        ? entry.labels[gp.measure][i] : "";
+      lm.share.textContent = share || "";
+      lm.share.style.display = share ? "" : "none";
+    });
+  }
+
+  gp.refresh = function() {
+    var entry = gp.standards[gp.current];
+    if (!entry) { updateLabels(); return; }
+    applyMeasure(entry);
+    updateLegend(entry);
+    updateLabels();
+  };
+
+  gp.showStandard = function(sid) {
+    if (!gp.standards[sid]) { return; }
+    gp.order.forEach(function(other) {
+      var g = gp.standards[other].group;
+      if (other !== sid && gp.map.hasLayer(g)) { gp.map.removeLayer(g); }
+    });
+    gp.current = sid;
+    var entry = gp.standards[sid];
+    applyMeasure(entry);
+    if (!gp.map.hasLayer(entry.group)) { gp.map.addLayer(entry.group); }
+    gp.refresh();
+    if (gp.onChange) { gp.onChange(); }
+  };
+
+  gp.setMeasure = function(m) {
+    if (!gp.measures[m]) { return; }
+    gp.measure = m;
+    gp.refresh();
+    if (gp.onChange) { gp.onChange(); }
+  };
+
+  /* District names with the chosen standard's share under them; text only. */
+  gp.districtLabels = function(map, items) {
+    var group = L.layerGroup();
+    gp.labelMarkers = items.map(function(it) {
+      var box = document.createElement("div");
+      box.className = "geoplan-label";
+      var name = document.createElement("div");
+      name.className = "gp-label-name";
+      name.textContent = text(it.name);
+      var share = document.createElement("div");
+      share.className = "gp-label-share";
+      box.appendChild(name);
+      box.appendChild(share);
+      var icon = L.divIcon({html: box, className: "gp-label", iconSize: [140, 36],
+                            iconAnchor: [70, 18]});
+      L.marker([it.lat, it.lon], {icon: icon, interactive: false, keyboard: false}).addTo(group);
+      return {share: share};
+    });
+    return group;
+  };
+})();
+
+/* Street names from the map's own data, shown only at closer zooms (orientation offline). */
+(function() {
+  "use strict";
+  var gp = window.geoplan;
+  var StreetNames = L.LayerGroup.extend({
+    initialize: function(items, minZoom) {
+      L.LayerGroup.prototype.initialize.call(this);
+      this._items = items;
+      this._minZoom = minZoom;
+      this._built = false;
+    },
+    _build: function() {
+      var self = this;
+      this._items.forEach(function(it) {
+        var span = document.createElement("span");
+        span.className = "gp-street-name";
+        span.textContent = String(it.name);
+        span.style.transform = "translate(-50%, -50%) rotate(" + it.angle + "deg)";
+        var icon = L.divIcon({html: span, className: "gp-street", iconSize: [0, 0]});
+        self.addLayer(L.marker([it.lat, it.lon], {icon: icon, interactive: false,
+                                                  keyboard: false}));
+      });
+      this._built = true;
+    },
+    _update: function() {
+      if (!this._map) { return; }
+      var pane = this._map.getContainer();
+      L.DomUtil[this._map.getZoom() >= this._minZoom ? "removeClass" : "addClass"](
+        pane, "gp-streets-hidden");
+    },
+    onAdd: function(map) {
+      if (!this._built) { this._build(); }
+      L.LayerGroup.prototype.onAdd.call(this, map);
+      map.on("zoomend", this._update, this);
+      this._update();
+    },
+    onRemove: function(map) {
+      map.off("zoomend", this._update, this);
+      L.LayerGroup.prototype.onRemove.call(this, map);
+    }
+  });
+  gp.streetNames = function(items, minZoom) { return new StreetNames(items, minZoom); };
+})();
+
+/* A small locator: the districts' outlines and the part of them in view (SVG, no tiles). */
+(function() {
+  "use strict";
+  var gp = window.geoplan;
+  var NS = "http://www.w3.org/2000/svg";
+  gp.locator = function(map, spec) {
+    var size = spec.size || 130, pad = 6;
+    var b = spec.bounds;  // [minLon, minLat, maxLon, maxLat]
+    var k = Math.cos((b[1] + b[3]) / 2 * Math.PI / 180);
+    var w = (b[2] - b[0]) * k, h = b[3] - b[1];
+    var scale = (size - 2 * pad) / Math.max(w, h);
+    var width = Math.round(w * scale + 2 * pad), height = Math.round(h * scale + 2 * pad);
+    function xy(lon, lat) {
+      return [pad + (lon - b[0]) * k * scale, pad + (b[3] - lat) * scale];
+    }
+    var ctl = L.control({position: "bottomright"});
+    ctl.onAdd = function() {
+      var div = L.DomUtil.create("div", "geoplan-box geoplan-locator");
+      div.id = "geoplan-locator";
+      var svg = document.createElementNS(NS, "svg");
+      svg.setAttribute("width", width);
+      svg.setAttribute("height", height);
+      spec.rings.forEach(function(ring) {
+        var path = document.createElementNS(NS, "path");
+        var d = "";
+        for (var i = 0; i + 1 < ring.length; i += 2) {
+          var p = xy(ring[i], ring[i + 1]);
+          d += (i ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1);
+        }
+        path.setAttribute("d", d + "Z");
+        path.setAttribute("class", "gp-locator-district");
+        svg.appendChild(path);
+      });
+      var view = document.createElementNS(NS, "rect");
+      view.setAttribute("class", "gp-locator-view");
+      svg.appendChild(view);
+      div.appendChild(svg);
+      function update() {
+        var vb = map.getBounds();
+        var a = xy(Math.max(vb.getWest(), b[0] - 1), Math.min(vb.getNorth(), b[3] + 1));
+        var c = xy(Math.min(vb.getEast(), b[2] + 1), Math.max(vb.getSouth(), b[1] - 1));
+        var x0 = Math.max(0, a[0]), y0 = Math.max(0, a[1]);
+        var x1 = Math.min(width, c[0]), y1 = Math.min(height, c[1]);
+        view.setAttribute("x", x0.toFixed(1));
+        view.setAttribute("y", y0.toFixed(1));
+        view.setAttribute("width", Math.max(2, x1 - x0).toFixed(1));
+        view.setAttribute("height", Math.max(2, y1 - y0).toFixed(1));
+      }
+      map.on("moveend zoomend resize", update);
+      update();
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    ctl.addTo(map);
+    return ctl;
+  };
+})();

@@ -1,0 +1,45 @@
+"""What the commands print: Chinese standard names by default, English with --lang en."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geoplan.cli import main
+from geoplan.cli._format import coverage_text, scenario_text, scenarios_text
+from geoplan.scenario import compare
+from tests._report_synthetic import make_coverage
+
+CONFIG = Path(__file__).resolve().parents[1] / "analyses" / "chengdu_core.yaml"
+
+
+def test_coverage_table_in_chinese_and_english():
+    table = make_coverage().table
+    zh = coverage_text(table, "zh")
+    assert "公园绿地500米服务半径覆盖率" in zh and "直线(官方)" in zh and "达标" in zh
+    assert "Parks within 500 m" not in zh and "95.0%" in zh
+    assert "住宅建筑面积" in zh  # the population weights in words
+    lines = zh.splitlines()
+    # CJK-aware alignment: the header's columns line up with the dashes below them
+    assert len(lines[1].split("  ")) == len(lines[0].split()) or lines[1].startswith("-")
+    en = coverage_text(table, "en")
+    assert "Parks within 500 m" in en and "straight line" in en and "公园绿地" not in en
+
+
+def test_scenario_table_lists_changed_rows_with_names():
+    before = make_coverage().table
+    after = before.copy()
+    after.loc[after["standard"] == "toilet_300", "share_buffer"] += 0.1
+    after.loc[after["standard"] == "toilet_300", "n_facilities"] += 1
+    text = scenario_text(compare(before, after), "zh")
+    assert "公厕300米服务半径覆盖率" in text and "公园绿地" not in text
+    assert "42.0% → 52.0%" in text and "3→4" in text
+
+
+def test_scenario_without_name_lists_the_scenarios(capsys, chengdu_config):
+    assert "planned_toilets" in scenarios_text(chengdu_config)
+    code = main(["scenario", str(CONFIG), "-q"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "planned_toilets" in out and "规划设施文件" in out and "chengdu_planned_toilets.csv" in out
+    empty = chengdu_config.model_copy(update={"scenarios": {}})
+    assert "没有定义情景" in scenarios_text(empty)
