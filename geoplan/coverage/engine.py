@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -42,12 +43,13 @@ from geoplan.coverage.items import (
     item_gaps,
     item_rows,
 )
+from geoplan.coverage.people import measure_people
 from geoplan.coverage.population import PopulationWeights
 from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
 from geoplan.crs import check_projected_crs
 from geoplan.results import COVERAGE_TABLE, FACILITIES, ITEMS, REACHED, CoverageResult
-from geoplan.standards import Standard, resolve_standards, standard_source_title
+from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -124,116 +126,156 @@ def run_coverage(
     """
     check_projected_crs(layerset.crs, "layer set")
     timer = Timer()
-    settings = demand_settings or DemandSettings()
     stds = _resolve(standards)
-    eng = CoverageContext(layerset, settings, {s.demand for s in stds}, timer)
+    eng = CoverageContext(layerset, demand_settings or DemandSettings(), {s.demand for s in stds},
+                          timer)
+    acc = _Collected()
+    for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
+        _measure_standard(eng, std, acc, timer)
+    result = _assemble(eng, stds, acc, timer)
+    logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
+                sum(timer.timings.values()),
+                ", ".join(f"{k} {v:.1f} s" for k, v in timer.timings.items()))
+    return result
+
+
+@dataclass
+class _Collected:
+    """What the standards of one run add up, assembled into the result at the end."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[pd.DataFrame] = field(default_factory=list)
+    street_gaps: list[pd.DataFrame] = field(default_factory=list)
+    reached: list[gpd.GeoDataFrame] = field(default_factory=list)
+    facilities: list[gpd.GeoDataFrame] = field(default_factory=list)
+    items: list[pd.DataFrame] = field(default_factory=list)
+    item_gaps: list[pd.DataFrame] = field(default_factory=list)
+    off_network: dict[str, int] = field(default_factory=dict)
+    # residential standards' buffer fractions and walking flags, for the people step
+    covers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+@dataclass
+class _Sets:
+    """One standard's facility sets, measured: buffers, walking flags, facility counts."""
+
+    buffers: list[BufferSet] = field(default_factory=list)
+    covered: list[np.ndarray] = field(default_factory=list)
+    items: list[tuple[FacilitySet, int]] = field(default_factory=list)
+
+    @property
+    def n_facilities(self) -> int:
+        return sum(n for _, n in self.items)
+
+
+def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: Timer) -> _Sets:
+    """Buffers and walking coverage of each facility set (basket item) of ``std``."""
+    out = _Sets()
+    for fs in std.facility_sets:
+        layer = eng.layers[fs.layer]
+        chosen = np.flatnonzero(fs.select(layer))
+        rows_fs = layer.iloc[chosen].reset_index(drop=True)
+        radii = std.radii_for(rows_fs).astype(float)
+        keep = np.isfinite(radii) & (radii > 0)
+        rows_fs, radii = rows_fs.loc[keep].reset_index(drop=True), radii[keep]
+        chosen = chosen[keep]
+        item = fs.item
+        if len(rows_fs) == 0:
+            logger.warning("standard %s: no data for %s (no %s facility in the context "
+                           "area)", std.id, fs.name_zh or item, fs.layer)
+        out.buffers.append(BufferSet(rows_fs.geometry.to_numpy(), radii))
+        out.items.append((fs, len(rows_fs)))
+        timer.lap("buffers")
+        key = set_key(fs, chosen)
+        cov, reached = eng.covered(std.demand, key, rows_fs, radii)
+        out.covered.append(cov)
+        acc.reached += [fr.assign(standard=std.id, item=item) for fr in reached]
+        fac = _facility_frame(std.id, item, fs.layer, rows_fs, radii, eng, key)
+        acc.facilities.append(fac)
+        n_off = int((fac["n_access"] == 0).sum()) if eng.graph is not None else len(fac)
+        if n_off:
+            acc.off_network[f"{std.id}/{item}"] = n_off
+            logger.info("standard %s: %d of %d %s facilities have no access point within "
+                        "reach of a walkway: they count for the buffer share only",
+                        std.id, n_off, len(fac), item)
+        timer.lap("network")
+    return out
+
+
+def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, timer: Timer) -> None:
+    """Shares, items and gaps of one standard in every district, added to ``acc``."""
+    dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
     names = eng.districts["district"].astype(str).to_numpy()
     pop = eng.population
-    rows: list[dict[str, Any]] = []
-    gap_frames: list[pd.DataFrame] = []
-    street_gap_frames: list[pd.DataFrame] = []
-    reached_frames: list[gpd.GeoDataFrame] = []
-    fac_frames: list[gpd.GeoDataFrame] = []
-    dshares = eng.districts.copy()
-    off_network: dict[str, int] = {}
-    covers: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # residential: for the people step
-    item_frames: list[pd.DataFrame] = []
-    item_gap_frames: list[pd.DataFrame] = []
-    for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
-        dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
-        buffer_sets: list[BufferSet] = []
-        covered_items, n_fac, items = [], 0, []
-        for fs in std.facility_sets:
-            layer = eng.layers[fs.layer]
-            chosen = np.flatnonzero(fs.select(layer))
-            rows_fs = layer.iloc[chosen].reset_index(drop=True)
-            radii = std.radii_for(rows_fs).astype(float)
-            keep = np.isfinite(radii) & (radii > 0)
-            rows_fs, radii = rows_fs.loc[keep].reset_index(drop=True), radii[keep]
-            chosen = chosen[keep]
-            item = fs.item
-            if len(rows_fs) == 0:
-                logger.warning("standard %s: no data for %s (no %s facility in the context "
-                               "area)", std.id, fs.name_zh or item, fs.layer)
-            n_fac += len(rows_fs)
-            buffer_sets.append(BufferSet(rows_fs.geometry.to_numpy(), radii))
-            items.append((fs, len(rows_fs)))
-            timer.lap("buffers")
-            key = set_key(fs, chosen)
-            cov, reached = eng.covered(std.demand, key, rows_fs, radii)
-            covered_items.append(cov)
-            for fr in reached:
-                reached_frames.append(fr.assign(standard=std.id, item=item))
-            fac = _facility_frame(std.id, item, fs.layer, rows_fs, radii, eng, key)
-            fac_frames.append(fac)
-            n_off = int((fac["n_access"] == 0).sum()) if eng.graph is not None else len(fac)
-            if n_off:
-                off_network[f"{std.id}/{item}"] = n_off
-                logger.info("standard %s: %d of %d %s facilities have no access point within "
-                            "reach of a walkway: they count for the buffer share only",
-                            std.id, n_off, len(fac), item)
-            timer.lap("network")
-        has_data = np.array([n > 0 for _, n in items], dtype=bool)
-        # k of "at least k of n": the config's min_items, else all but one of the items with data
-        k = std.min_items if std.min_items is not None else default_min_items(int(has_data.sum()))
-        flags = basket_flags(np.array(covered_items).reshape(len(items), len(dem)), has_data,
-                             max(k, 1))
-        # a single facility with no data still scores its 0 (and is named); a basket leaves
-        # the items without data out and names them
+    sets = _measure_sets(eng, std, acc, timer)
+    items = sets.items
+    has_data = np.array([n > 0 for _, n in items], dtype=bool)
+    # k of "at least k of n": the config's min_items, else all but one of the items with data
+    k = std.min_items if std.min_items is not None else default_min_items(int(has_data.sum()))
+    flags = basket_flags(np.array(sets.covered).reshape(len(items), len(dem)), has_data, max(k, 1))
+    # a single facility with no data still scores its 0 (and is named); a basket leaves
+    # the items without data out and names them
+    if std.basket:
+        used = [b for b, ok in zip(sets.buffers, has_data, strict=True) if ok]
+        covered = flags.all_of
+    else:
+        used, covered = sets.buffers, sets.covered[0]
+    served = _served_per_district(eng, dem, used)
+    frac = _fraction(dem, served)
+    timer.lap("buffers")
+    if not dem.is_linear:
+        fracs = item_fractions(
+            items, None if std.basket else frac,
+            lambda j: _fraction(dem, _served_per_district(eng, dem, [sets.buffers[j]])))
+        irows = item_rows(std, dem, items, fracs, sets.covered, pop, names, eng.n_d)
+        acc.items.append(irows)
         if std.basket:
-            used = [b for b, ok in zip(buffer_sets, has_data, strict=True) if ok]
-            covered = flags.all_of
-        else:
-            used, covered = buffer_sets, covered_items[0]
-        served = _served_per_district(eng, dem, used)
-        frac = _fraction(dem, served)
-        timer.lap("buffers")
-        if not dem.is_linear:
-            fracs = item_fractions(
-                items, None if std.basket else frac,
-                lambda j, d=dem, sets=buffer_sets: _fraction(  # type: ignore[misc]
-                    d, _served_per_district(eng, d, [sets[j]])))
-            irows = item_rows(std, dem, items, fracs, covered_items, pop, names, eng.n_d)
-            item_frames.append(irows)
-            if std.basket:
-                item_gap_frames += item_gaps(std, eng.land, dem, _weights(eng), items, buffer_sets,
-                                             fracs, irows, names)
-        timer.lap("items")
-        new_rows = _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, n_fac)
-        no_data = "、".join(fs.name_zh or fs.item for (fs, n) in items if n == 0)
-        k_of_n = district_share_pair(flags.at_least_k, dem, pop, eng.n_d)
-        for i, r in enumerate(new_rows):
-            r.update({"n_items": len(items), "min_items": flags.k, "items_no_data": no_data,
-                      "share_min_items_network": k_of_n[0][i],
-                      "share_min_items_population_network": k_of_n[1][i]})
-        rows += new_rows
-        if not dem.is_linear:
-            covers[std.id] = (frac, covered)
-        if dem.is_linear:
-            street_gap_frames += _street_gaps(std.id, dem, served, frac, covered, names)
-        else:
-            gap_frames += _gaps(std.id, eng, served, frac, covered, names)
-        timer.lap("gaps")
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+            acc.item_gaps += item_gaps(std, eng.land, dem, _weights(eng), items, sets.buffers,
+                                       fracs, irows, names)
+    timer.lap("items")
+    new_rows = _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, sets.n_facilities)
+    no_data = "、".join(fs.name_zh or fs.item for (fs, n) in items if n == 0)
+    k_of_n = district_share_pair(flags.at_least_k, dem, pop, eng.n_d)
+    for i, r in enumerate(new_rows):
+        r.update({"n_items": len(items), "min_items": flags.k, "items_no_data": no_data,
+                  "share_min_items_network": k_of_n[0][i],
+                  "share_min_items_population_network": k_of_n[1][i]})
+    acc.rows += new_rows
+    if dem.is_linear:
+        acc.street_gaps += _street_gaps(std.id, dem, served, frac, covered, names)
+    else:
+        acc.covers[std.id] = (frac, covered)
+        acc.gaps += _gaps(std.id, eng, served, frac, covered, names)
+    timer.lap("gaps")
+
+
+def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
+              timer: Timer) -> CoverageResult:
+    """The coverage result from what the standards added up; reach areas and people last."""
+    names = eng.districts["district"].astype(str).to_numpy()
+    pop = eng.population
+    table = pd.DataFrame(acc.rows, columns=TABLE_COLUMNS)
     for col in ("inside_km2", "inside_share"):  # how much of the district the figures cover
         if col in eng.districts.columns:
             table[col] = table["district"].map(dict(zip(names, eng.districts[col], strict=True)))
     table["target_year"] = table["target_year"].astype("Int64")
+    dshares = eng.districts.copy()
     for std in stds:
         sub = table[table["standard"] == std.id].set_index("district")
         dshares[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()
         dshares[f"share_network__{std.id}"] = sub["share_network"].reindex(names).to_numpy()
+    reached = _concat(acc.reached, REACHED.names, eng.crs)
     result = CoverageResult(
         table=table,
-        gaps=rank_gaps(gap_frames, eng.crs),
-        reached=_concat(reached_frames, REACHED.names, eng.crs),
-        facilities=_concat(fac_frames, FACILITIES.names, eng.crs),
+        gaps=rank_gaps(acc.gaps, eng.crs),
+        reached=reached,
+        facilities=_concat(acc.facilities, FACILITIES.names, eng.crs),
         districts=dshares,
-        street_gaps=rank_street_gaps(street_gap_frames, eng.crs),
-        reach_areas=gpd.GeoDataFrame(),
-        items=(pd.concat(item_frames, ignore_index=True)[ITEMS.names] if item_frames
+        street_gaps=rank_street_gaps(acc.street_gaps, eng.crs),
+        reach_areas=reach_areas(reached, [s.id for s in stds], eng.crs, eng.districts),
+        items=(pd.concat(acc.items, ignore_index=True)[ITEMS.names] if acc.items
                else pd.DataFrame(columns=ITEMS.names)),
-        item_gaps=item_gap_frame(item_gap_frames, eng.crs),
+        item_gaps=item_gap_frame(acc.item_gaps, eng.crs),
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,
@@ -242,19 +284,13 @@ def run_coverage(
             "graph": eng.graph.summary() if eng.graph is not None else None,
             "snapping": {k: s.counts() for k, s in eng.snapped.items()},
             "demand_points": {k: len(d) for k, d in eng.demand.items()},
-            "facilities_off_network": off_network,
+            "facilities_off_network": acc.off_network,
             "timings": timer.timings,
         },
     )
-    result.reach_areas = reach_areas(result.reached, [s.id for s in stds], eng.crs, eng.districts)
     timer.lap("reach areas")
-    from geoplan.coverage.people import measure_people
-
-    result.people = measure_people(eng, stds, covers)
+    result.people = measure_people(eng, stds, acc.covers)
     timer.lap("people")
-    logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
-                sum(timer.timings.values()),
-                ", ".join(f"{k} {v:.1f} s" for k, v in timer.timings.items()))
     return result
 
 
