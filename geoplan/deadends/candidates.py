@@ -35,6 +35,7 @@ from scipy.sparse.csgraph import dijkstra
 from geoplan.config import DeadEndSettings
 from geoplan.deadends.detect import RoadNetwork
 from geoplan.deadends.params import DeadEndParams
+from geoplan.network.graph import WalkGraph
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +114,34 @@ def opening_candidates(
         ``target_name``.
     """
     params = params or DeadEndParams()
-    out = dead_ends.copy()
+    out = _with_candidate_columns(dead_ends)
+    g = net.graph
     n = len(out)
+    public = np.flatnonzero(out["category"].to_numpy() == "public") if n else np.zeros(0, int)
+    if g is None or len(public) == 0:
+        return out, _links(out, [], out.crs)
+    ends = shapely.points(out["end_x"].to_numpy(float), out["end_y"].to_numpy(float))
+    out["residential_share"] = _residential_share(ends, residential, params.catchment_m)
+    seg_edges = _segment_edges(net, out)
+    target_edge, target_pts = _find_targets(out, public, ends, net, g, seg_edges, settings, params)
+    has = out["gap_m"].notna().to_numpy()
+    _measure_links(out, g, target_edge, params)
+    out["data_check"] = _data_checks(out, has, out["gap_m"].to_numpy(float), params)
+    out["pairs_with"] = _mutual_pairs(out, target_edge, seg_edges)
+    link_geoms = {i: shapely.LineString([ends[i], p]) for i, p in target_pts}
+    if link_geoms:
+        idx = np.array(list(link_geoms))
+        lines = np.array(list(link_geoms.values()))
+        out.loc[out.index[idx], "crosses_water"] = _crosses(lines, [water, waterways])
+        out.loc[out.index[idx], "crosses_railway"] = _crosses(lines, [_blocking_rail(railways)])
+    _score_and_rank(out, has, params)
+    logger.info("opening candidates: %d of %d public dead ends have one", int(has.sum()), len(public))
+    return out, _links(out, [(i, link_geoms[i]) for i, _ in target_pts], out.crs)
+
+
+def _with_candidate_columns(dead_ends: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy of the dead ends with every candidate column, empty (NaN / False / '')."""
+    out = dead_ends.copy()
     for col in ("gap_m", "detour_m", "detour_ratio", "saved_m", "residential_share", "score"):
         out[col] = np.nan
     out["reachable"] = True
@@ -122,19 +149,20 @@ def opening_candidates(
     out["crosses_railway"] = False
     for col in ("target_source_id", "target_highway", "target_name", "data_check", "pairs_with"):
         out[col] = ""
-    out["rank"] = pd.array([pd.NA] * n, dtype="Int64")
-    crs = out.crs
-    g = net.graph
-    public = np.flatnonzero(out["category"].to_numpy() == "public") if n else np.zeros(0, int)
-    if g is None or len(public) == 0:
-        return out, _links(out, [], crs)
+    out["rank"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    return out
 
-    ends = shapely.points(out["end_x"].to_numpy(float), out["end_y"].to_numpy(float))
-    out["residential_share"] = _residential_share(ends, residential, params.catchment_m)
+
+def _find_targets(out: gpd.GeoDataFrame, public: np.ndarray, ends: np.ndarray, net: RoadNetwork,
+                  g: WalkGraph, seg_edges: list[set[int]], settings: DeadEndSettings,
+                  params: DeadEndParams) -> tuple[np.ndarray, list[tuple[int, shapely.Point]]]:
+    """The best target road of each public dead end: fills gap, detour and the target's tags.
+
+    Returns the target edge per dead end (-1 without one) and the target points.
+    """
     targets = _target_edges(net, params)
     tree = shapely.STRtree(g.edge_geometry[targets])
-    seg_edges = _segment_edges(net, out)
-    target_edge = np.full(n, -1, dtype=np.int64)
+    target_edge = np.full(len(out), -1, dtype=np.int64)
     target_pts: list[tuple[int, shapely.Point]] = []
     chunk = max(1, min(_CHUNK, _BLOCK // max(g.n_nodes, 1)))
     for lo in range(0, len(public), chunk):
@@ -154,29 +182,30 @@ def opening_candidates(
             out.iloc[i, out.columns.get_loc("target_name")] = net.roads["name"].iat[way]
             target_pts.append((int(i), point))
             target_edge[i] = edge
+    return target_edge, target_pts
 
+
+def _measure_links(out: gpd.GeoDataFrame, g: WalkGraph, target_edge: np.ndarray,
+                   params: DeadEndParams) -> None:
+    """Reachability, detour ratio and the walk saved by each link (in place)."""
     has = out["gap_m"].notna().to_numpy()
     gap = out["gap_m"].to_numpy(float)
     detour = out["detour_m"].to_numpy(float)
-    comp = g.component
     node = out["node"].to_numpy(int)
-    reachable = np.ones(n, dtype=bool)
+    reachable = np.ones(len(out), dtype=bool)
     linked = target_edge >= 0
-    reachable[linked] = comp[g.edge_u[target_edge[linked]]] == comp[node[linked]]
+    reachable[linked] = g.component[g.edge_u[target_edge[linked]]] == g.component[node[linked]]
     out["reachable"] = reachable
     counted = np.where(reachable, np.minimum(detour, params.max_detour_m), params.unreachable_detour_m)
     detour = np.where(np.isfinite(detour), detour, np.nan)
     out["detour_m"] = detour
     out["detour_ratio"] = detour / np.maximum(gap, _MIN_GAP)
     out["saved_m"] = np.where(has, np.maximum(counted - gap, 0.0), np.nan)
-    out["data_check"] = _data_checks(out, has, gap, params)
-    out["pairs_with"] = _mutual_pairs(out, target_edge, seg_edges)
-    link_geoms = {i: shapely.LineString([ends[i], p]) for i, p in target_pts}
-    if link_geoms:
-        idx = np.array(list(link_geoms))
-        lines = np.array(list(link_geoms.values()))
-        out.loc[out.index[idx], "crosses_water"] = _crosses(lines, [water, waterways])
-        out.loc[out.index[idx], "crosses_railway"] = _crosses(lines, [_blocking_rail(railways)])
+
+
+def _score_and_rank(out: gpd.GeoDataFrame, has: np.ndarray, params: DeadEndParams) -> None:
+    """Score every candidate and rank the openings, one per road piece (in place)."""
+    gap = out["gap_m"].to_numpy(float)
     weight = params.min_weight + (1 - params.min_weight) * out["residential_share"].fillna(0).to_numpy()
     barrier = np.where(out["crosses_water"].to_numpy(bool) | out["crosses_railway"].to_numpy(bool),
                        params.barrier_factor, 1.0)
@@ -197,8 +226,6 @@ def opening_candidates(
             piece.append((a, -1))
     ranked = ranked.loc[~pd.Series(piece, index=ranked.index).duplicated().to_numpy()]
     out.loc[ranked.index, "rank"] = np.arange(1, len(ranked) + 1)
-    logger.info("opening candidates: %d of %d public dead ends have one", int(has.sum()), len(public))
-    return out, _links(out, [(i, link_geoms[i]) for i, _ in target_pts], crs)
 
 
 def _mutual_pairs(out: gpd.GeoDataFrame, target_edge: np.ndarray, seg_edges: list[set[int]]) -> np.ndarray:
