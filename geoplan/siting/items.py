@@ -1,4 +1,4 @@
-"""Suggested sites per life-circle item .
+"""Suggested sites per life-circle item.
 
 A life circle is not closed by one kind of building: a district may lack kindergartens but
 have markets. Each item with data whose buffer share misses the target gets its own sites,
