@@ -98,19 +98,18 @@ def session(browser) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory, chengdu_config, chengdu_layers) -> Path:
-    """The meeting map and reports of the default analysis (central Chengdu)."""
-    from geoplan.pipeline import compute_results
-    from geoplan.report.html import write_reports
+def outputs(tmp_path_factory, chengdu_config, chengdu_layers, chengdu_results,
+            chengdu_outputs) -> Path:
+    """The meeting map and reports of the default analysis (central Chengdu), computed once per
+    session (conftest), plus the English map and one with online tiles."""
     from geoplan.report.maps import write_map
 
     out = tmp_path_factory.mktemp("browser")
-    coverage, deadends, sites = compute_results(chengdu_config, chengdu_layers)
+    shutil.copytree(chengdu_outputs, out, dirs_exist_ok=True)
+    coverage, deadends, _ = chengdu_results
     coverage.table.to_csv(out / "coverage_table.csv", index=False)
-    write_map(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites)
     write_map(chengdu_layers, coverage, deadends, chengdu_config, out / "en", lang="en")
     write_map(chengdu_layers, coverage, deadends, chengdu_config, out / "osm", tiles="osm")
-    write_reports(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites)
     return out
 
 
@@ -301,7 +300,8 @@ def test_map_measure_switch_labels_and_legend(session, outputs, tmp_path):
     _screenshot(page, tmp_path, "map_measure_network.png")
 
     page.locator("#geoplan-layers input[value=population]").check()
-    assert "无人口数据" in legend.inner_text()  # the default data has no population source
+    # the default run spreads the 2020 census over the homes: the measure is residents
+    assert "居民人数占比" in legend.inner_text()
     # the measure stays when the standard changes; a street standard has no people measure
     _standard(page, "toilet_main_300").check()
     assert "没有人口口径" in legend.inner_text()
@@ -384,7 +384,7 @@ def test_map_english(session, outputs, tmp_path):
     assert "Legend" in page.locator("#geoplan-legend").inner_text()
     sections = [t.strip() for t in page.locator("#geoplan-layers legend").all_inner_texts()]
     assert sections == ["Standard", "Measure", "Facilities", "Road connections", "Background"]
-    assert _panel(page, "radio").count() == 10
+    assert _panel(page, "radio").count() == 13  # the standards of analyses/chengdu_core.yaml
     assert "(Target " in page.locator("#geoplan-legend-standard").inner_text()
     _screenshot(page, tmp_path, "map_en.png")
 

@@ -17,7 +17,7 @@ def test_coverage_table_in_chinese_and_english():
     zh = coverage_text(table, "zh")
     assert "公园绿地500米服务半径覆盖率" in zh and "直线(官方)" in zh and "达标" in zh
     assert "Parks within 500 m" not in zh and "95.0%" in zh
-    assert "住宅建筑面积" in zh  # the population weights in words
+    assert "第七次人口普查（按住宅分配）" in zh  # the population weights in words
     lines = zh.splitlines()
     # CJK-aware alignment: the header's columns line up with the dashes below them
     assert len(lines[1].split("  ")) == len(lines[0].split()) or lines[1].startswith("-")

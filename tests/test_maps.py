@@ -174,7 +174,7 @@ def test_a_hostile_district_name_cannot_break_out_of_the_page():
     assert "<script>alert(" not in page and "<b>" not in page
     assert page.count("<script") == page.count("</script>")
     # ...and the name comes back whole from the page's data
-    found = {json.loads(f'"{m}"') for m in re.findall(r'"district": "((?:[^"\\]|\\.)*)"', page)}
+    found = {name for m in re.findall(r'"district":(\[[^\]]*\])', page) for name in json.loads(m)}
     assert hostile in found and "锦江区" in found
 
 
@@ -196,7 +196,7 @@ def test_population_by_land_area_in_popups(results):
     assert '"pop_txt":[null' in page
     assert has(page, "步行500米内的居住用地面积占比（%；无人口数据，按用地面积加权）")
     people = render_map(build_map(layerset, coverage, deadends))
-    assert has(people, "人口覆盖率（步行网络）（权重：住宅建筑面积）")
+    assert has(people, "人口覆盖率（步行网络）（权重：第七次人口普查（按住宅分配））")
     assert '"gap_pop_txt":["600"' in people
     assert has(people, "步行500米内的居民人数占比（%）")
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from geoplan.report._labels import POPULATION_SOURCES
+
 _HEAD = {
     "zh": {"standard": "标准", "district": "区县", "radius": "半径(米)", "target": "目标",
            "buffer": "直线(官方)", "network": "步行", "pop_buffer": "人口·直线",
@@ -29,8 +31,8 @@ _NOTE = {
            "straight-line buffers, the official indicator; walking = within the radius along the "
            "walking network; pop. = weighted by population (weights: {w})."),
 }
-_WEIGHTS_ZH = {"raster": "人口栅格", "buildings": "住宅建筑面积", "area": "居住用地面积（无人口数据）",
-               "none (street length)": "街道长度"}
+_WEIGHTS_ZH = {**{k: zh for k, (zh, _) in POPULATION_SOURCES.items()},
+               "area": "居住用地面积（无人口数据）", "none (street length)": "街道长度"}
 
 
 def _width(text: str) -> int:

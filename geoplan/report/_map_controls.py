@@ -222,7 +222,7 @@ MAP_CSS = """
 .geoplan-label { font-size: 13px; font-weight: bold; color: #222; white-space: nowrap;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
 .geoplan-layers { padding: 4px 8px 6px 8px; font-size: 12px; line-height: 1.3; max-width: 250px;
-  max-height: calc(100vh - 130px); overflow-y: auto; }
+  max-height: min(58vh, calc(100vh - 130px)); overflow-y: auto; }
 .geoplan-layers .gp-layers-toggle { display: block; width: 100%; border: 0; background: none;
   padding: 2px 0; font: inherit; font-weight: bold; font-size: 13px; text-align: left;
   cursor: pointer; color: #222; }
