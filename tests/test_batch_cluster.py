@@ -28,8 +28,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 LON0, LAT0 = 104.05, 30.66
 DLON, DLAT = 100 / 95_760, 100 / 110_850  # 100 m
-COLS, ROWS = 21, 9  # street lines: 2 km × 0.8 km
-N_DISTRICTS = 21
+COLS, ROWS = 20, 9  # street lines: 1.9 km × 0.8 km
+N_DISTRICTS = 20
 
 
 def _osm_xml() -> str:

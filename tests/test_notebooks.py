@@ -67,26 +67,20 @@ def _text(nb: nbformat.NotebookNode) -> str:
 
 
 @pytest.mark.slow
-def test_coverage_notebook(tmp_path, kernel):
-    nb = _run("coverage.ipynb", tmp_path, kernel)
+def test_notebooks_run_with_parameters(tmp_path, kernel):
+    # one run of each notebook (they are the slowest tests): a list parameter given as text, as
+    # papermill's -p passes it, and a district
+    nb = _run("coverage.ipynb", tmp_path, kernel, standards="park_500, primary_school_500",
+              district="锦江区")
     text = _text(nb)
-    assert "成都中心城区" in text and "park_500" in text and "锦江区" in text
+    assert "成都中心城区" in text and "2 standards: park_500, primary_school_500" in text
     assert "folium-map" in text or "leaflet" in text.lower()  # the map is shown inline
     # people: census residents, children beyond the school radius, seats, indicators
     assert "census" in text and "seat_gap" in text and "人均公园绿地面积" in text
-
-
-@pytest.mark.slow
-def test_notebooks_with_parameters(tmp_path, kernel):
-    # a list parameter given as text, as papermill's -p passes it
-    nb = _run("coverage.ipynb", tmp_path, kernel, standards="park_500, bus_stop_500",
-              district="锦江区")
-    text = _text(nb)
-    assert "2 standards: park_500, bus_stop_500" in text
     table_cell = next(c for c in nb.cells if "table = coverage.table" in c.source)
     table_html = table_cell.outputs[-1]["data"]["text/html"]
     assert "锦江区" in table_html and "成华区" not in table_html
-    assert "bus_stop_500" in table_html and "green_300" not in table_html
+    assert "primary_school_500" in table_html and "green_300" not in table_html
     nb = _run("deadends.ipynb", tmp_path, kernel, district="锦江区")
     text = _text(nb)
     assert "dead ends;" in text and "锦江区" in text
