@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-__all__ = ["cover_matrix", "greedy_max_cover"]
+__all__ = ["close_gap", "cover_matrix", "greedy_max_cover"]
 
 def greedy_max_cover(
     candidates: np.ndarray,
@@ -112,3 +112,35 @@ def cover_matrix(candidates: np.ndarray, demand: np.ndarray, radius: float) -> s
     indptr = np.concatenate([[0], np.cumsum(lens)])
     return sparse.csr_array((np.ones(len(cols)), cols, indptr),
                             shape=(len(candidates), len(demand)))
+
+
+def close_gap(xy: np.ndarray, weights: np.ndarray, radius: float, before: float, total: float,
+              target: float, max_sites: int) -> list[tuple[int, float, float, float]]:
+    """Sites among the demand points ``xy`` that lift a share from ``before`` towards ``target``.
+
+    Parameters
+    ----------
+    xy, weights
+        Demand points (also the candidate sites) and the amount each stands for.
+    radius
+        Service radius (metres).
+    before, total, target
+        The share today, the district's total demand, and the target share.
+    max_sites
+        Most sites to suggest; fewer when the target is reached sooner.
+
+    Returns
+    -------
+    list of (int, float, float, float)
+        Per site, best first: the chosen point's index, the demand it adds, and the share before
+        and after it (capped at 1).
+    """
+    needed = (target - before) * total
+    chosen, gains = greedy_max_cover(xy, xy, weights, radius, max_sites=max_sites, stop_at=needed)
+    covered = before * total
+    out = []
+    for idx, gain in zip(chosen, gains, strict=True):
+        share_now = covered / total
+        covered += gain
+        out.append((int(idx), float(gain), share_now, min(covered / total, 1.0)))
+    return out

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from geoplan.results import CoverageResult
-from geoplan.siting.cover import greedy_max_cover
+from geoplan.siting.cover import close_gap
 from geoplan.siting.sampling import population_density, sample_polygons
 from geoplan.standards import Standard
 
@@ -61,17 +61,13 @@ def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
         # items (whose gaps are often whole districts) from sampling at 50 m
         xy, area = sample_polygons(part.geometry.to_numpy(), max(spacing_m, radius / 4.0))
         density = population_density(pd.DataFrame(part))
-        needed = (std.target - before) * total
-        chosen, gains = greedy_max_cover(xy, xy, area, radius, max_sites=max_sites, stop_at=needed)
-        covered = before * total
-        for rank, (idx, gain) in enumerate(zip(chosen, gains, strict=True), start=1):
-            share_now = covered / total
-            covered += gain
+        sites = close_gap(xy, area, radius, before, total, std.target, max_sites)
+        for rank, (idx, gain, share_now, share_after) in enumerate(sites, start=1):
             rows.append({
                 "district": district, "standard": std.id, "item": item, "rank": rank,
                 "covered_m2": gain, "covered_length_m": np.nan,
                 "covered_population": gain * density, "share_before": share_now,
-                "share_after": min(covered / total, 1.0), "target": std.target,
+                "share_after": share_after, "target": std.target,
                 "radius_m": radius, "geometry": shapely.Point(xy[idx]),
             })
     return rows

@@ -27,7 +27,7 @@ import shapely
 from geoplan._progress import bar
 from geoplan.crs import check_projected_crs
 from geoplan.results import SITES, CoverageResult, SiteResult
-from geoplan.siting.cover import greedy_max_cover
+from geoplan.siting.cover import close_gap
 from geoplan.siting.items import item_sites
 from geoplan.siting.sampling import population_density, sample_lines, sample_polygons
 from geoplan.standards import Standard
@@ -102,18 +102,14 @@ def suggest_sites(
             else:
                 xy, area = sample_polygons(part.geometry.to_numpy(), spacing_m)
                 pop_density = population_density(part)
-            needed = (std.target - before) * total
-            chosen, gains = greedy_max_cover(xy, xy, area, radius, max_sites=max_sites, stop_at=needed)
-            covered = before * total
-            for rank, (idx, gain) in enumerate(zip(chosen, gains, strict=True), start=1):
-                share_now = covered / total
-                covered += gain
+            sites = close_gap(xy, area, radius, before, total, std.target, max_sites)
+            for rank, (idx, gain, share_now, share_after) in enumerate(sites, start=1):
                 rows.append({
                     "district": district, "standard": std.id, "item": "", "rank": rank,
                     "covered_m2": np.nan if linear else gain,
                     "covered_length_m": gain if linear else np.nan,
                     "covered_population": gain * pop_density,
-                    "share_before": share_now, "share_after": min(covered / total, 1.0),
+                    "share_before": share_now, "share_after": share_after,
                     "target": std.target, "radius_m": radius,
                     "geometry": shapely.Point(xy[idx]),
                 })
