@@ -123,6 +123,7 @@ def test_killed_interrupted_and_concurrent_runs(city: Path) -> None:
     for name in jobs:
         before[name] = _previous_run(city / name)
     busy = OutputRun(city / "busy", command="holder")
+    second: subprocess.Popen[str] | None = None
     busy.__enter__()
     try:
         t0 = time.monotonic()
@@ -130,16 +131,29 @@ def test_killed_interrupted_and_concurrent_runs(city: Path) -> None:
             procs[name] = _start("layers", "city.yaml", "-q", "--out", name, cwd=city)
         second = _start("layers", "city.yaml", "-q", "--out", "busy", cwd=city)
         pending = dict(jobs)
+        tries = dict.fromkeys(jobs, 1)
         while pending:
             for name, (sig, point) in list(pending.items()):
                 if point(city, name)():
                     procs[name].send_signal(sig)
                     del pending[name]
                 elif procs[name].poll() is not None:
-                    raise AssertionError(f"{name}: ended before its point: {procs[name].communicate()}")
+                    # on a busy machine a run can finish between two looks: its whole output is
+                    # then the folder's state, and the same kill is tried on a new run
+                    out, err = procs[name].communicate()
+                    assert tries[name] < 4, f"{name}: ended before its point: {out} {err}"
+                    tries[name] += 1
+                    before[name] = consistent(city / name)
+                    procs[name] = _start("layers", "city.yaml", "-q", "--out", name, cwd=city)
             assert time.monotonic() - t0 < 300
             time.sleep(0.003)
         _, busy_err = second.communicate(timeout=300)
+    except BaseException:
+        for proc in [*procs.values(), *([second] if second is not None else [])]:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        raise
     finally:
         busy.__exit__(None, None, None)
     assert second.returncode == 1, busy_err
