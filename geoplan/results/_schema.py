@@ -17,7 +17,7 @@ from pandas.api import types as ptypes
 
 from geoplan._errors import ResultSchemaError
 
-__all__ = ["Column", "DtypeFamily", "Schema"]
+__all__ = ["Column", "DtypeFamily", "Schema", "raise_problems", "table_problems"]
 
 DtypeFamily = Literal["str", "float", "int", "bool", "number", "any", "geometry"]
 """How a column's dtype is checked: ``number`` accepts int or float (and bool-free ints stored
@@ -124,3 +124,14 @@ class Schema:
         """The schema as a table (name, dtype, unit, meaning), for documentation and notebooks."""
         return pd.DataFrame([{"column": c.name, "dtype": c.dtype, "unit": c.unit,
                               "meaning": c.meaning} for c in self.columns])
+
+
+def table_problems(result: object, schemas: dict[str, Schema]) -> list[str]:
+    """Every problem of every table of ``result`` (attribute name -> its schema)."""
+    return [p for attr, schema in schemas.items() for p in schema.problems(getattr(result, attr))]
+
+
+def raise_problems(problems: list[str]) -> None:
+    """Raise :class:`~geoplan._errors.ResultSchemaError` naming ``problems``, if there are any."""
+    if problems:
+        raise ResultSchemaError(problems)

@@ -9,8 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geoplan._errors import ResultSchemaError
-from geoplan.results._schema import Column, Schema
+from geoplan.results._schema import Column, Schema, raise_problems, table_problems
 from geoplan.results.indicators import INDICATORS, IndicatorResult
 from geoplan.results.people import PeopleResult
 
@@ -224,15 +223,12 @@ class CoverageResult:
     def validate(self) -> None:
         """Raise :class:`~geoplan._errors.ResultSchemaError` naming every missing or mistyped
         column of every table."""
-        problems = [p for attr, schema in self.SCHEMAS.items()
-                    for p in schema.problems(getattr(self, attr))]
+        problems = table_problems(self, self.SCHEMAS)
         if self.indicators is not None:
             problems += INDICATORS.problems(self.indicators.table)
         if self.people is not None:
-            problems += [p for attr, schema in self.people.SCHEMAS.items()
-                         for p in schema.problems(getattr(self.people, attr))]
-        if problems:
-            raise ResultSchemaError(problems)
+            problems += table_problems(self.people, self.people.SCHEMAS)
+        raise_problems(problems)
 
     def reach_area(self, standard: str, district: str | None = None) -> Any:
         """The walking reach of ``standard`` as one (Multi)Polygon, or None.

@@ -8,8 +8,7 @@ from typing import Any, ClassVar
 import geopandas as gpd
 import pandas as pd
 
-from geoplan._errors import ResultSchemaError
-from geoplan.results._schema import Column, Schema
+from geoplan.results._schema import Column, Schema, raise_problems, table_problems
 
 __all__ = ["CANDIDATES", "CONNECTIVITY", "DEAD_ENDS", "DeadEndResult"]
 
@@ -127,7 +126,4 @@ class DeadEndResult:
 
     def validate(self) -> None:
         """Raise :class:`~geoplan._errors.ResultSchemaError` naming every problem at once."""
-        problems = [p for attr, schema in self.SCHEMAS.items()
-                    for p in schema.problems(getattr(self, attr))]
-        if problems:
-            raise ResultSchemaError(problems)
+        raise_problems(table_problems(self, self.SCHEMAS))

@@ -8,8 +8,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from geoplan._errors import ResultSchemaError
-from geoplan.results._schema import Column, Schema
+from geoplan.results._schema import Column, Schema, raise_problems, table_problems
 
 __all__ = ["CHILDREN", "RESIDENTS", "SCHOOL_SEATS", "SEATS", "PeopleResult"]
 
@@ -118,7 +117,4 @@ class PeopleResult:
 
     def validate(self) -> None:
         """Raise :class:`~geoplan._errors.ResultSchemaError` naming every problem."""
-        problems = [p for attr, schema in self.SCHEMAS.items()
-                    for p in schema.problems(getattr(self, attr))]
-        if problems:
-            raise ResultSchemaError(problems)
+        raise_problems(table_problems(self, self.SCHEMAS))
