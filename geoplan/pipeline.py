@@ -128,7 +128,8 @@ def _run_steps(
         from geoplan.report.maps import write_map
 
         result.written.append(Path(write_map(layerset, result.coverage, result.deadends, config, out_dir,
-                                             sites=result.sites, **(map_options or {}))))
+                                             sites=result.sites, checks=checks,
+                                             **(map_options or {}))))
         clock = _lap(result, "map", clock)
     if "report" in steps and result.coverage is not None:
         from geoplan.report.html import write_reports

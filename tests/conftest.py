@@ -54,12 +54,19 @@ def chengdu_outputs(tmp_path_factory, chengdu_config, chengdu_layers, chengdu_re
 
     Written in the order ``geoplan run`` writes them (map first, so the reports link to it).
     """
+    from geoplan.data_checks import data_checks
+    from geoplan.pipeline import check_config_standards
     from geoplan.report.html import write_reports
     from geoplan.report.maps import write_map
 
     out = tmp_path_factory.mktemp("chengdu-outputs")
     coverage, deadends, sites = chengdu_results
-    write_map(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites)
+    checks = data_checks(chengdu_layers, coverage, deadends,
+                         check_config_standards(chengdu_config), chengdu_layers.datum)
+    table = checks.drop(columns="geometry").assign(
+        located=(checks.geometry.notna() & ~checks.geometry.is_empty).to_numpy())
+    table.to_csv(out / "data_checks_table.csv", index=False)
+    write_map(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites, checks=checks)
     files = write_reports(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites)
     assert files.failures == {}, files.failures
     return out

@@ -161,16 +161,18 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     # the layer panel, in Chinese: one radio per standard, the first chosen, then overlays
     assert page.locator(".leaflet-control-layers").count() == 0  # not the 35-entry list
     sections = [t.strip() for t in page.locator("#geoplan-layers legend").all_inner_texts()]
-    assert sections == ["标准", "量度", "设施", "道路连通", "底图"]
+    assert sections == ["标准", "量度", "设施", "道路连通", "学位缺口", "数据核查", "底图"]
     radios = _panel(page, "radio")
     assert radios.count() == 13  # the standards of analyses/chengdu_core.yaml
     assert [radios.nth(i).is_checked() for i in range(13)] == [True] + [False] * 12
     overlays = [t.strip() for t in
                 page.locator("#geoplan-layers .gp-sec-overlays label").all_inner_texts()]
     assert overlays == ["公园与绿地", "学校", "公厕", "公交站", "服务设施", "断头路", "打通建议",
+                        "学位缺口（小学）", "学位缺口（初中）", "数据核查", "区县只有部分在数据范围内",
                         "道路与水系（底图）", "区县名称", "街道名称（放大后显示）"]
-    # facilities, dead ends and openings start off: they would drown the district colours
-    assert [_overlay(page, n).is_checked() for n in overlays] == [False] * 7 + [True] * 3
+    # facilities, dead ends, openings, seats and checks start off: they would drown the
+    # district colours
+    assert [_overlay(page, n).is_checked() for n in overlays] == [False] * 11 + [True] * 3
     assert _paths(page, "gp-deadends") == _paths(page, "gp-fac-toilets") == 0
     for name in overlays:
         _overlay(page, name).check()
@@ -340,6 +342,48 @@ def test_map_popups_keep_clear_of_the_panel(session, outputs, tmp_path):
     rows = page.locator(".leaflet-popup-content td").all_inner_texts()
     assert all(r.strip() for r in rows)  # no blank fields
     _screenshot(page, tmp_path, "map_popup.png")
+
+
+def test_map_people_seats_and_data_checks(session, outputs, tmp_path):
+    """A school standard's popup carries children, seats and the 学位缺口; the seat-gap and
+    data-check layers draw one path per district and per located check."""
+    import pandas as pd
+
+    page = session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    _standard(page, "primary_school_500").check()
+    page.evaluate("""() => {
+        const map = window.geoplan.map;
+        let done = false;
+        map.eachLayer(l => {
+            if (done || !l.feature) { return; }
+            if (!(l.options.className || '').includes('gp-coverage-primary_school_500')) { return; }
+            if (l.feature.properties.district !== '金牛区') { return; }
+            l.openPopup(l.getBounds().getCenter()); done = true;
+        });
+    }""")
+    page.wait_for_timeout(300)
+    text = page.locator(".leaflet-popup-content").inner_text()
+    for label in ("数据范围内面积", "人口来源", "学龄儿童（6–11岁）", "步行可达学位", "学位缺口"):
+        assert label in text, label
+    assert "占全区" in text and "估算" in text  # 金牛区 lies only partly inside the data
+    _screenshot(page, tmp_path, "map_school_popup.png")
+    page.evaluate("() => window.geoplan.map.closePopup()")
+    _overlay(page, "学位缺口（小学）").check()
+    _overlay(page, "数据核查").check()
+    page.wait_for_timeout(300)
+    assert _paths(page, "gp-seat-gap-primary") == 4
+    checks = pd.read_csv(outputs / "data_checks_table.csv")
+    assert checks["located"].sum() > 0
+    assert page.locator("path.gp-data-checks:not(.gp-data-checks-partial)").count() \
+        == int(checks["located"].sum())
+    partial = int((checks["check"] == "partial_district").sum())
+    assert _paths(page, "gp-data-checks-partial") == 0  # off until ticked
+    _overlay(page, "区县只有部分在数据范围内").check()
+    page.wait_for_timeout(200)
+    assert _paths(page, "gp-data-checks-partial") == partial > 0
+    assert session.errors == []
+    _screenshot(page, tmp_path, "map_seats_checks.png")
 
 
 def test_map_street_names_at_closer_zooms(session, outputs, tmp_path):

@@ -49,14 +49,18 @@ def run(args: argparse.Namespace) -> int:
 
         raise ConfigError("command line", [
             "--tiles tianditu needs --tianditu-key KEY (free from https://console.tianditu.gov.cn)"])
+    from geoplan.data_checks import data_checks
     from geoplan.report.maps import write_map
 
     with staged_output(args, config, "map") as run:
         t0 = time.perf_counter()
         layerset = load_layerset(config)
         coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled())
+        checks = data_checks(layerset, coverage, deadends, check_config_standards(config),
+                             layerset.datum)
         staged = write_map(layerset, coverage, deadends, config, run.path, lang=args.lang,
-                           tiles=args.tiles, tianditu_key=args.tianditu_key, sites=sites)
+                           tiles=args.tiles, tianditu_key=args.tianditu_key, sites=sites,
+                           checks=checks)
         (path,) = run.commit([staged])
     print(f"\n{config.name}: meeting map written in {time.perf_counter() - t0:.1f} s")
     print(f"  {path}  ({path.stat().st_size / 1024:.0f} kB, works offline)")

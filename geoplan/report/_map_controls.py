@@ -211,6 +211,8 @@ MAP_CSS = """
   box-shadow: 0 1px 4px rgba(0,0,0,0.35); font-size: 13px; line-height: 1.45; color: #222; }
 .geoplan-title h1 { font-size: 17px; margin: 0 0 3px 0; }
 .geoplan-title p { margin: 0; color: #444; font-size: 12px; }
+.geoplan-warning { max-width: 360px; background: #fff3cd; border: 2px solid #e6007e;
+  font-weight: bold; }
 .geoplan-legend { max-width: 260px; }
 .geoplan-legend h2 { font-size: 14px; margin: 0 0 4px 0; }
 .geoplan-legend h3 { font-size: 12px; margin: 6px 0 2px 0; color: #444; }

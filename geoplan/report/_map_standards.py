@@ -31,6 +31,7 @@ from geoplan.report._map_controls import (
     SITE_COLOUR,
 )
 from geoplan.report._map_layers import DataLayer, add_layer, script_json
+from geoplan.report._map_people import district_people, people_fields
 from geoplan.report._map_words import (
     MEASURES,
     class_ranges,
@@ -120,9 +121,12 @@ class StandardRegistry(MacroElement):
 
 
 def _district_frame(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping[str, Any],
-                    lab: Mapping[str, str], lang: str) -> gpd.GeoDataFrame:
+                    lab: Mapping[str, str], lang: str, people: Any = None) -> gpd.GeoDataFrame:
     """The districts with one standard's figures as display text (units in the labels)."""
     merged = dist_wgs.merge(part, on="district", how="left")
+    texts = district_people(merged["district"], part, people, str(row.get("standard")), lang)
+    for col in texts.columns:
+        merged[col] = texts[col].to_numpy()
     people = people_kind(part, row)
     w = words(lang)
     for m, spec in MEASURES.items():
@@ -171,7 +175,7 @@ def _num(value: Any, decimals: int) -> str | None:
 
 
 def _coverage_fields(row: Mapping[str, Any], part: pd.DataFrame, lab: Mapping[str, str],
-                     lang: str) -> list[tuple[str, str, str]]:
+                     lang: str, people: Any = None) -> list[tuple[str, str, str]]:
     w = words(lang)
     note = weights_label(weights_source(part), lang)
     pop = lab["share_population_network"] + ((f"（{note}）" if lang == "zh" else f" ({note})")
@@ -188,17 +192,23 @@ def _coverage_fields(row: Mapping[str, Any], part: pd.DataFrame, lab: Mapping[st
             ("source_title_txt", lab.get("source_doc", "依据文件" if lang == "zh"
                                          else "Source documents"), ""),
             ("items_no_data_txt", lab.get("no_data", "无数据" if lang == "zh" else "no data"),
-             "")]
+             ""),
+            *people_fields(people, str(row.get("standard")), lang)]
 
 
 def add_coverage(parts: StandardParts, dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame,
-                 row: Mapping[str, Any], lab: Mapping[str, str], lang: str) -> None:
-    """The districts coloured by the chosen measure's share against the target."""
-    merged = _district_frame(dist_wgs, part, row, lab, lang)
+                 row: Mapping[str, Any], lab: Mapping[str, str], lang: str,
+                 people: Any = None) -> None:
+    """The districts coloured by the chosen measure's share against the target.
+
+    ``people`` (a :class:`~geoplan.results.PeopleResult`, or None) adds the children, seats
+    and 学位缺口 to the school standards' popups.
+    """
+    merged = _district_frame(dist_wgs, part, row, lab, lang, people)
     parts.coverage = add_layer(
         parts.group, merged, css_class=f"gp-coverage gp-coverage-{parts.sid}",
         style={"color": "#444", "weight": 1.5, "fillOpacity": 0.45},
-        fields=_coverage_fields(row, part, lab, lang), popup_title="district",
+        fields=_coverage_fields(row, part, lab, lang, people), popup_title="district",
         tooltip="tip", tooltip_by_measure=True,
         fill_by={"prop": "cls", "colours": CLASS_COLOURS, "byMeasure": True})
     w = words(lang)
@@ -377,7 +387,7 @@ def standard_layers(
                                     control=False, show=False)
         parts = StandardParts(sid, group)
         part = table.loc[table["standard"].astype(str) == sid]
-        add_coverage(parts, dist_wgs, part, rows[sid], lab, lang)
+        add_coverage(parts, dist_wgs, part, rows[sid], lab, lang, getattr(coverage, "people", None))
         add_reach(parts, coverage, rows[sid], lang)
         add_gaps(parts, gaps, population_known(part), lab, lang, roads)
         add_street_gaps(parts, street, lab, lang)

@@ -26,11 +26,12 @@ from __future__ import annotations
 import html
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import folium
+import geopandas as gpd
 import shapely
 from branca.element import Element, Figure
 
@@ -38,6 +39,7 @@ from geoplan._errors import ConfigError, OutputError
 from geoplan._io import atomic_path
 from geoplan.report._data import standard_rows, standards_order, to_wgs84
 from geoplan.report._labels import labels, standard_name
+from geoplan.report._map_checks import add_data_checks, datum_banner
 from geoplan.report._map_controls import (
     MAP_CSS,
     HtmlControl,
@@ -56,6 +58,8 @@ from geoplan.report._map_overlays import (
     add_facilities,
     add_street_names,
 )
+from geoplan.report._map_people import add_seat_gap_layers
+from geoplan.report._map_people import legend_title as seat_title
 from geoplan.report._map_standards import (
     MAX_GAPS_PER_DISTRICT,
     StandardParts,
@@ -133,6 +137,7 @@ def build_map(
     config: AnalysisConfig | None = None,
     standard: str | None = None,
     sites: Any = None,
+    checks: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build the offline meeting map.
 
@@ -160,6 +165,9 @@ def build_map(
         The standard shown first (default: the first standard).
     sites
         Suggested new facility sites (a :class:`~geoplan.results.SiteResult`), or None.
+    checks
+        The data checks (:func:`geoplan.data_checks.data_checks`), drawn as their own layers,
+        with a banner when the datum check warns; or None.
 
     Returns
     -------
@@ -186,6 +194,9 @@ def build_map(
     entries = standard_layers(m, dist_wgs, coverage, sites, order, rows, lab, lang, layerset)
     fac_legend, facility_items = add_facilities(m, layerset, lab, lang)
     dead_legend, road_items = add_deadends(m, deadends, lab, lang)
+    seat_legend, seat_items = add_seat_gap_layers(m, dist_wgs, getattr(coverage, "people", None),
+                                                  lang)
+    check_legend, check_items = add_data_checks(m, checks, layerset.districts, lang)
     streets = add_street_names(m, layerset, lang)
     names = add_district_labels(m, dist_wgs, lab)
     background = [{"key": "context", "label": lab["layer_context"], "layer": context,
@@ -200,6 +211,10 @@ def build_map(
          "items": _measure_items(lang) if entries else []},
         {"title": lab["legend_facilities"], "kind": "overlay", "items": facility_items},
         {"title": lab["layers_roads"], "kind": "overlay", "items": road_items},
+        *([{"title": seat_title(lang), "kind": "overlay", "items": seat_items}]
+          if seat_items else []),
+        *([{"title": check_items[0]["label"], "kind": "overlay", "items": check_items}]
+          if check_items else []),
         {"title": lab["layers_background"], "kind": "overlay", "items": background},
     ], heading=lab["layers"]).add_to(m)
     HtmlControl(title_html(title, data_date, lab), position="topleft", element_id="geoplan-title",
@@ -208,7 +223,13 @@ def build_map(
     ScaleBar().add_to(m)
     _add_locator(m, dist_wgs)
     _add_legend(m, entries, fac_legend, dead_legend, lab, sites_drawn=any(
-        e.sites is not None for e in entries))
+        e.sites is not None for e in entries),
+        extra=[(seat_title(lang), seat_legend), (check_items[0]["label"] if check_items else "",
+                                                  check_legend)])
+    banner = datum_banner(checks, lang)
+    if banner is not None:
+        HtmlControl(banner, position="topright", element_id="geoplan-datum-warning",
+                    css_class="geoplan-box geoplan-warning").add_to(m)
     return m
 
 
@@ -243,12 +264,14 @@ def _measure_items(lang: str) -> list[dict[str, Any]]:
 
 
 def _add_legend(m: folium.Map, entries: list[StandardParts], fac: list[dict[str, str]],
-                dead: list[dict[str, str]], lab: Mapping[str, str], sites_drawn: bool) -> None:
+                dead: list[dict[str, str]], lab: Mapping[str, str], sites_drawn: bool,
+                extra: Sequence[tuple[str, list[dict[str, str]]]] = ()) -> None:
     sections = []
     if entries:
         sections.append(legend_coverage(lab, entries[0].legend, "buffer", sites=sites_drawn))
     sections.append(legend_rows(lab["legend_facilities"], fac))
     sections.append(legend_rows(lab["layers_roads"], dead))
+    sections += [legend_rows(title, rows) for title, rows in extra]
     legend = f"<h2>{html.escape(lab['legend'])}</h2>" + "".join(s for s in sections if s)
     HtmlControl(legend, position="bottomleft", element_id="geoplan-legend",
                 css_class="geoplan-box geoplan-legend").add_to(m)
@@ -309,6 +332,7 @@ def write_map(
     data_date: str | None = None,
     standard: str | None = None,
     sites: SiteResult | None = None,
+    checks: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Build the meeting map and write it to ``<out_dir>/map.html`` atomically.
 
@@ -323,7 +347,7 @@ def write_map(
     """
     m = build_map(layerset, coverage, deadends, lang=lang, tiles=tiles, tianditu_key=tianditu_key,
                   title=title, data_date=data_date, config=config, standard=standard,
-                  sites=sites)
+                  sites=sites, checks=checks)
     page = render_map(m)
     target = Path(out_dir) / "map.html"
     with atomic_path(target) as tmp:

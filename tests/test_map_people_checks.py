@@ -1,0 +1,110 @@
+"""People, school seats and data checks on the meeting map (small cases known on paper)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from geoplan.report._map_checks import datum_banner
+from geoplan.report._map_people import district_people, people_fields, seat_gap_class
+from geoplan.report.maps import build_map, render_map
+from geoplan.results import PeopleResult
+from tests._report_synthetic import CRS, DISTRICTS, X0, Y0, make_coverage, make_deadends, make_layerset
+from tests.test_maps import has
+
+
+def _people(sid: str = "primary_school_500") -> PeopleResult:
+    children = pd.DataFrame({
+        "district": DISTRICTS, "level": "primary", "standard": sid, "radius_m": 500.0,
+        "age_share": 0.05, "children": [1200.0, 800.0], "beyond_buffer": [300.0, 0.0],
+        "beyond_network": [450.0, 80.0], "is_estimate": [True, False]})
+    seats = pd.DataFrame({
+        "district": DISTRICTS, "level": "primary", "catchment_m": 500.0,
+        "children": [1200.0, 800.0], "seats_reached": [900.0, 790.0],
+        "seats_per_child": [0.75, 0.9875], "seat_gap": [600.0, 10.0],
+        "schools_in_district": [1, 2], "seats_in_district": [900.0, 1600.0]})
+    return PeopleResult(residents=pd.DataFrame(), children=children, seats=seats,
+                        schools=pd.DataFrame())
+
+
+def _part(sid: str = "primary_school_500") -> pd.DataFrame:
+    return pd.DataFrame({"district": DISTRICTS, "standard": sid, "inside_km2": [2.5, 10.0],
+                         "inside_share": [0.25, 1.0], "population_source": "census"})
+
+
+def test_district_popup_texts_for_a_school_standard():
+    texts = district_people(pd.Series(DISTRICTS), _part(), _people(), "primary_school_500", "zh")
+    first, second = texts.iloc[0], texts.iloc[1]
+    assert first["inside_txt"] == "2.50 平方公里（占全区 25%）"
+    assert second["inside_txt"] == "10.00 平方公里（全区）"
+    assert "估算" in first["pop_source_txt"] and "估算" not in second["pop_source_txt"]
+    assert (first["children_txt"], first["beyond_buffer_txt"], first["beyond_network_txt"],
+            first["seats_txt"], first["seat_gap_txt"]) == ("1,200", "300", "450", "900", "600")
+    assert second["seat_gap_txt"] == "10"
+    labels = [label for _, label, _ in people_fields(_people(), "primary_school_500", "zh")]
+    assert labels == ["数据范围内面积", "人口来源", "学龄儿童（6–11岁）", "直线 500 米外的儿童",
+                      "步行 500 米外的儿童", "步行可达学位", "学位缺口"]
+
+
+def test_other_standards_get_area_and_source_only():
+    part = _part("park_500")
+    texts = district_people(pd.Series(DISTRICTS), part, _people(), "park_500", "en")
+    assert texts["children_txt"].isna().all() and texts["seat_gap_txt"].isna().all()
+    assert texts.iloc[0]["inside_txt"] == "2.50 km² (25% of the district)"
+    assert len(people_fields(_people(), "park_500", "en")) == 2
+    # land-area weights are not people: no population source row is filled
+    part["population_source"] = "area"
+    texts = district_people(pd.Series(DISTRICTS), part, None, "park_500", "zh")
+    assert texts["pop_source_txt"].isna().all()
+
+
+@pytest.mark.parametrize(("gap", "children", "cls"), [
+    (0, 100, "none"), (4.9, 100, "none"), (5, 100, "some"), (19, 100, "some"),
+    (20, 100, "many"), (40, 100, "most"), (100, 100, "most"), (1, 0, "nodata"),
+    (np.nan, 100, "nodata"), (None, 100, "nodata")])
+def test_seat_gap_class(gap, children, cls):
+    assert seat_gap_class(gap, children) == cls
+
+
+def test_seat_gap_layers_on_the_map():
+    layerset, deadends = make_layerset(), make_deadends()
+    coverage = make_coverage()
+    plain = render_map(build_map(layerset, coverage, deadends))
+    assert "gp-seat-gap" not in plain
+    coverage.people = _people()
+    page = render_map(build_map(layerset, coverage, deadends))
+    assert "gp-seat-gap-primary" in page and "gp-seat-gap-junior" not in page
+    assert has(page, "学位缺口（小学）") and has(page, "≥ 40% 的儿童无学位")
+    # 600 of 1,200 children without a seat: class 'most'; 10 of 800: 'none'
+    assert '"cls":["most","none"]' in page
+
+
+def _checks(detail: str) -> gpd.GeoDataFrame:
+    rows = [
+        {"check": "mapping_gap", "severity": "note", "district": DISTRICTS[0], "subject": "w1",
+         "count": 1, "measure": 12.0, "detail": detail, "fix": "join the way",
+         "geometry": Point(X0 + 100, Y0 + 100)},
+        {"check": "partial_district", "severity": "note", "district": DISTRICTS[1],
+         "subject": "districts", "count": 0, "measure": 0.4, "detail": "only part", "fix": "more",
+         "geometry": None},
+        {"check": "datum", "severity": "warning", "district": "", "subject": "districts",
+         "count": 0, "measure": 420.0, "detail": detail, "fix": "--districts-crs gcj02",
+         "geometry": None}]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+
+
+def test_data_checks_layers_and_datum_banner():
+    hostile = '<img src=x onerror="alert(1)">{{ 7*7 }}'
+    layerset, coverage, deadends = make_layerset(), make_coverage(), make_deadends()
+    page = render_map(build_map(layerset, coverage, deadends, checks=_checks(hostile)))
+    assert "gp-data-checks" in page and "gp-data-checks-partial" in page
+    assert has(page, "疑似漏连的道路端点（非断头路）") and has(page, "区县只有部分在数据范围内")
+    assert '"geoplan-datum-warning"' in page and "--districts-crs gcj02" in page
+    assert "<img src=x" not in page and "49" not in datum_banner(_checks(hostile), "zh")
+    assert "&lt;img src=x" in datum_banner(_checks(hostile), "zh")
+    # without checks, nothing of it
+    none = render_map(build_map(layerset, coverage, deadends))
+    assert "gp-data-checks" not in none and "geoplan-datum-warning" not in none
