@@ -253,7 +253,7 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     assert session.errors == [] and session.blocked == []
 
 
-def test_map_measure_switch_labels_and_legend(session, outputs, tmp_path):
+def test_map_measure_switch_labels_and_legend(session, outputs, tmp_path, chengdu_results):
     """Colours, gaps, labels and legend change together with the measure."""
     import pandas as pd
 
@@ -282,11 +282,19 @@ def test_map_measure_switch_labels_and_legend(session, outputs, tmp_path):
     assert "≥ 100%" in page.locator("#geoplan-legend-pass").inner_text()
     assert "公顷" in page.locator("#geoplan-legend-gaps").inner_text()
     assert _paths(page, "gp-gaps-buffer") > 0
+    homes_row = page.locator("#geoplan-legend-homes-row")
+    assert _paths(page, "gp-homes") == 0 and not homes_row.is_visible()
     before = fills()
     _screenshot(page, tmp_path, "map_measure_buffer.png")
 
     page.locator("#geoplan-layers input[value=network]").check()
     assert legend.inner_text() == "步行300米内的居住用地面积占比（%）"
+    # homes by walking distance: one shape per district and band, three legend lines
+    bands = chengdu_results[0].walk_bands
+    assert _paths(page, "gp-homes-green_300") == int((bands["standard"] == "green_300").sum())
+    assert homes_row.is_visible()
+    assert page.locator("#geoplan-legend-homes-0").inner_text() == "住宅用地：步行300米内有设施"
+    assert page.locator("#geoplan-legend-homes-1").inner_text() == "住宅用地：步行300–450米"
     assert shown() == {d: fmt_share(v) for d, v in green["share_network"].items()}
     assert _paths(page, "gp-gaps-buffer") == 0 and _paths(page, "gp-gaps-network") > 0
     assert _paths(page, "gp-reached-green_300") >= 1

@@ -22,6 +22,7 @@ from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
 from geoplan.coverage.population import PopulationWeights, population_weights
+from geoplan.coverage.walk_bands import NEAR_FACTOR, band_codes
 from geoplan.standards import FacilitySet
 
 if TYPE_CHECKING:
@@ -89,7 +90,10 @@ class CoverageContext:
             self.snapped[kind] = self.snap(dem.points)
         timer.lap("snap demand")
         self._access: dict[str, tuple[np.ndarray, Any]] = {}
+        # band codes (geoplan.coverage.walk_bands) per (demand kind, facility set, radius)
         self._covered: dict[tuple[str, str, float], np.ndarray] = {}
+        # and the lowest band over a facility set's radii, per (demand kind, facility set)
+        self.bands: dict[tuple[str, str], np.ndarray] = {}
         self._reached: dict[tuple[str, float], gpd.GeoDataFrame] = {}
 
     def snap(self, points: np.ndarray, factor: float = 1.0) -> Any:
@@ -109,28 +113,36 @@ class CoverageContext:
 
     def covered(self, kind: str, key: str, rows: gpd.GeoDataFrame,
                 radii: np.ndarray) -> tuple[np.ndarray, list[gpd.GeoDataFrame]]:
-        """Network-covered flags of the demand of ``kind`` by one facility set."""
+        """Network-covered flags of the demand of ``kind`` by one facility set.
+
+        Also records in ``bands[(kind, key)]`` the walking-distance band of every demand
+        piece (:mod:`geoplan.coverage.walk_bands`): residential land is searched to 1.5 × the
+        radius; the flags are the pieces within it (band 0).
+        """
         from geoplan.network import node_distance, point_distance, reached_edges
 
         dem, dsnap = self.demand[kind], self.snapped[kind]
-        out = np.zeros(len(dem), dtype=bool)
+        band = np.full(len(dem), 2, dtype=np.int8)
         reached: list[gpd.GeoDataFrame] = []
+        self.bands[(kind, key)] = band
         if self.graph is None or len(rows) == 0:
-            return out, reached
+            return band == 0, reached
         owner, fsnap = self.access(key, rows)
         point_radius = radii[owner] if len(owner) else np.zeros(0)
+        factor = 1.0 if dem.is_linear else NEAR_FACTOR
         for r in np.unique(radii[np.isfinite(radii)]):
             ck = (kind, key, float(r))
             sel = (point_radius == r) & fsnap.ok
             if ck not in self._covered:
                 if not sel.any():
-                    self._covered[ck] = np.zeros(len(dem), dtype=bool)
+                    self._covered[ck] = np.full(len(dem), 2, dtype=np.int8)
                 else:
                     src = fsnap.subset(sel)
-                    nd = node_distance(self.graph, src, float(r))
-                    d = point_distance(self.graph, nd, src, dsnap.edge, dsnap.offset, float(r))
-                    self._covered[ck] = d <= r
-            out |= self._covered[ck]
+                    limit = factor * float(r)
+                    nd = node_distance(self.graph, src, limit)
+                    d = point_distance(self.graph, nd, src, dsnap.edge, dsnap.offset, limit)
+                    self._covered[ck] = band_codes(d, float(r))
+            np.minimum(band, self._covered[ck], out=band)
             rk = (key, float(r))
             if rk not in self._reached and sel.any():
                 edges = reached_edges(self.graph, fsnap.subset(sel), float(r))
@@ -140,4 +152,4 @@ class CoverageContext:
                     geometry=geom, crs=self.crs)
             if rk in self._reached:
                 reached.append(self._reached[rk])
-        return out, reached
+        return band == 0, reached

@@ -47,8 +47,9 @@ from geoplan.coverage.people import measure_people
 from geoplan.coverage.population import PopulationWeights
 from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
+from geoplan.coverage.walk_bands import walk_band_frame
 from geoplan.crs import check_projected_crs
-from geoplan.results import COVERAGE_TABLE, FACILITIES, ITEMS, REACHED, CoverageResult
+from geoplan.results import COVERAGE_TABLE, FACILITIES, ITEMS, REACHED, WALK_BANDS, CoverageResult
 from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
 
 if TYPE_CHECKING:
@@ -153,6 +154,7 @@ class _Collected:
     off_network: dict[str, int] = field(default_factory=dict)
     # residential standards' buffer fractions and walking flags, for the people step
     covers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    walk_bands: list[gpd.GeoDataFrame] = field(default_factory=list)
 
 
 @dataclass
@@ -161,6 +163,7 @@ class _Sets:
 
     buffers: list[BufferSet] = field(default_factory=list)
     covered: list[np.ndarray] = field(default_factory=list)
+    bands: list[np.ndarray] = field(default_factory=list)
     items: list[tuple[FacilitySet, int]] = field(default_factory=list)
 
     @property
@@ -189,6 +192,7 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
         key = set_key(fs, chosen)
         cov, reached = eng.covered(std.demand, key, rows_fs, radii)
         out.covered.append(cov)
+        out.bands.append(eng.bands[(std.demand, key)])
         acc.reached += [fr.assign(standard=std.id, item=item) for fr in reached]
         fac = _facility_frame(std.id, item, fs.layer, rows_fs, radii, eng, key)
         acc.facilities.append(fac)
@@ -246,6 +250,11 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
     else:
         acc.covers[std.id] = (frac, covered)
         acc.gaps += _gaps(std.id, eng, served, frac, covered, names)
+        timer.lap("gaps")
+        if not std.basket:
+            acc.walk_bands.append(walk_band_frame(std.id, dem, sets.bands[0], eng.land, names,
+                                                  eng.settings.grid_m))
+            timer.lap("walk bands")
     timer.lap("gaps")
 
 
@@ -276,6 +285,7 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
         items=(pd.concat(acc.items, ignore_index=True)[ITEMS.names] if acc.items
                else pd.DataFrame(columns=ITEMS.names)),
         item_gaps=item_gap_frame(acc.item_gaps, eng.crs),
+        walk_bands=_concat(acc.walk_bands, WALK_BANDS.names, eng.crs),
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,

@@ -43,8 +43,9 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     ``coverage.gpkg`` holds the layers ``districts`` (with ``share_buffer__<id>`` and
     ``share_network__<id>`` columns), ``facilities``, ``reached``, ``gaps`` and ``street_gaps``
     (uncovered street lines of the toilet standards), and ``item_gaps`` (land outside each
-    life-circle item's buffers where it misses the target). Both files are written atomically: a
-    failure leaves no half-written file.
+    life-circle item's buffers where it misses the target), and ``walk_bands`` (homes by walking
+    distance to the nearest facility: within the radius, up to 1.5 ×, beyond). Both files are
+    written atomically: a failure leaves no half-written file.
     """
     out = ensure_writable_dir(out_dir)
     csv = write_csv(result.table, out / "coverage.csv")
@@ -59,6 +60,7 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
             "gaps": result.gaps,
             **({"street_gaps": result.street_gaps} if result.street_gaps is not None else {}),
             **({"item_gaps": result.item_gaps} if len(result.item_gaps) else {}),
+            **({"walk_bands": result.walk_bands} if len(result.walk_bands) else {}),
         },
         out / "coverage.gpkg",
     )

@@ -26,6 +26,8 @@ GAP_COLOUR = "#54278f"
 DEADEND_COLOUR = "#111111"
 CANDIDATE_COLOUR = "#00a0e9"
 SITE_COLOUR = "#ffd600"
+HOME_BAND_COLOURS = {"within": "#2166ac", "near": "#f4a582", "beyond": "#67001f"}
+"""Homes by walking distance: within the radius, up to 1.5 ×, beyond."""
 
 
 class ScaleBar(MacroElement):
@@ -285,6 +287,12 @@ def legend_coverage(lab: Mapping[str, str], legend: Mapping[str, Any], measure: 
                  reach, "geoplan-legend-reach", "geoplan-legend-reach-row")
     extra += _row(f'<span class="sw" style="background:{GAP_COLOUR};opacity:.6"></span>',
                   legend.get("gaps", {}).get(measure, lab["layer_gaps"]), "geoplan-legend-gaps")
+    homes = legend.get("homes", {}).get(measure) or ["", "", ""]
+    bands = "".join(_row(f'<span class="sw" style="background:{HOME_BAND_COLOURS[b]}"></span>',
+                         homes[i], f"geoplan-legend-homes-{i}")
+                    for i, b in enumerate(("within", "near", "beyond")))
+    shown = "" if legend.get("homes", {}).get(measure) else ' style="display:none"'
+    extra += f'<div id="geoplan-legend-homes-row"{shown}>{bands}</div>'
     if sites:
         extra += _row(f'<span class="dot" style="background:{SITE_COLOUR};border-width:2px">'
                       "</span>", lab["layer_sites"])

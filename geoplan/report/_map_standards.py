@@ -27,6 +27,7 @@ from geoplan.report._labels import labels, standard_name, weights_label
 from geoplan.report._map_controls import (
     CLASS_COLOURS,
     GAP_COLOUR,
+    HOME_BAND_COLOURS,
     REACH_COLOUR,
     SITE_COLOUR,
 )
@@ -36,6 +37,7 @@ from geoplan.report._map_words import (
     MEASURES,
     class_ranges,
     gap_lines,
+    homes_lines,
     is_street,
     measure_lines,
     reach_lines,
@@ -75,6 +77,7 @@ class StandardParts:
         self.gaps: dict[str, DataLayer] = {}
         self.street: dict[str, DataLayer] = {}
         self.reach: dict[str, DataLayer] = {}
+        self.homes: dict[str, DataLayer] = {}
         self.sites: DataLayer | None = None
         self.legend: dict[str, Any] = {}
         self.labels: dict[str, list[str]] = {}
@@ -85,7 +88,7 @@ class StandardParts:
             return "{" + ",".join(f"{json.dumps(v)}:{lay.get_name()}" for v, lay in d.items()) \
                 + "}"
         parts = [f"gaps:{views(self.gaps)}", f"street:{views(self.street)}",
-                 f"reach:{views(self.reach)}"]
+                 f"reach:{views(self.reach)}", f"homes:{views(self.homes)}"]
         if self.coverage is not None:
             parts.append(f"coverage:{self.coverage.get_name()}")
         if self.sites is not None:
@@ -221,12 +224,13 @@ def add_coverage(parts: StandardParts, dist_wgs: gpd.GeoDataFrame, part: pd.Data
         parts.labels[m] = [t if t != "—" else "" for t in texts]
 
 
-def legend_texts(row: Mapping[str, Any], part: pd.DataFrame, heading: str, lang: str
-                 ) -> dict[str, Any]:
+def legend_texts(row: Mapping[str, Any], part: pd.DataFrame, heading: str, lang: str,
+                 homes: bool = False) -> dict[str, Any]:
     """The legend's lines for one standard: heading, measure meaning, classes, gaps, reach."""
     return {"heading": heading, "measure": measure_lines(row, people_kind(part, row), lang),
             "classes": class_ranges(row.get("target"), lang), "gaps": gap_lines(row, lang),
-            "reach": reach_lines(row, lang)}
+            "reach": reach_lines(row, lang),
+            "homes": homes_lines(row, lang) if homes else {m: [] for m in MEASURES}}
 
 
 def add_reach(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang: str) -> None:
@@ -246,6 +250,37 @@ def add_reach(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang:
                       fields=[("what", labels(lang)["layer_reached"], "")])
     if layer is not None:
         parts.reach["network"] = layer
+
+
+def add_homes(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang: str) -> None:
+    """Homes coloured by walking distance to the nearest facility (walking measures only)."""
+    bands = geoframe(coverage, "walk_bands")
+    if bands is None or len(bands) == 0:
+        return
+    mine = bands.loc[bands["standard"].astype(str) == parts.sid]
+    if len(mine) == 0:
+        return
+    w = words(lang)
+    texts = dict(zip(("within", "near", "beyond"), homes_lines(row, lang)["network"],
+                     strict=True))
+    frame = mine.assign(title=mine["district"].astype(str) + " · " + mine["band"].map(texts),
+                        cls=mine["band"].astype(str),
+                        area_txt=(mine["area_m2"] / 10_000).map(lambda v: _num(v, 2)))
+    colours = {**HOME_BAND_COLOURS, "nodata": "#bdbdbd"}
+    layer = add_layer(parts.group, to_wgs84(frame[["title", "cls", "area_txt", "geometry"]],
+                                            simplify_m=2.0),
+                      css_class=f"gp-homes gp-homes-{parts.sid}", interactive=True,
+                      style={"stroke": False, "fillOpacity": 0.7},
+                      fields=[("area_txt", lab_area(lang), w["ha"])], popup_title="title",
+                      tooltip="title", fill_by={"prop": "cls", "colours": colours,
+                                                "byMeasure": False})
+    if layer is not None:
+        parts.homes["network"] = layer
+
+
+def lab_area(lang: str) -> str:
+    """The popup label of a homes band's land area."""
+    return "住宅用地面积" if lang == "zh" else "Residential land"
 
 
 def _where(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
@@ -388,11 +423,13 @@ def standard_layers(
         parts = StandardParts(sid, group)
         part = table.loc[table["standard"].astype(str) == sid]
         add_coverage(parts, dist_wgs, part, rows[sid], lab, lang, getattr(coverage, "people", None))
+        add_homes(parts, coverage, rows[sid], lang)
         add_reach(parts, coverage, rows[sid], lang)
         add_gaps(parts, gaps, population_known(part), lab, lang, roads)
         add_street_gaps(parts, street, lab, lang)
         add_sites(parts, site_frame, lab)
-        parts.legend = legend_texts(rows[sid], part, _heading(rows[sid], lab, lang), lang)
+        parts.legend = legend_texts(rows[sid], part, _heading(rows[sid], lab, lang), lang,
+                                    homes=bool(parts.homes))
         group.add_to(m)
         entries.append(parts)
     StandardRegistry(entries).add_to(m)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from geoplan.coverage.walk_bands import NEAR_FACTOR
 from geoplan.report._data import fmt_number, plain
 
 MEASURES: dict[str, dict[str, str]] = {
@@ -37,6 +38,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "gaps_area": "覆盖缺口：{d}的居住用地（面积：公顷）",
         "gaps_street": "未覆盖{s}：{d}无公厕（长度：米）",
         "reach": "步行{r}米可达范围",
+        "homes_within": "住宅用地：步行{r}米内有设施", "homes_near": "住宅用地：步行{r}–{r2}米",
+        "homes_beyond": "住宅用地：步行超过{r2}米或不可达",
         "cls_pass": "达标：≥ {t}",
         "cls_near": "接近目标：{a}–{t}",
         "cls_low": "不足：{b}–{a}",
@@ -65,6 +68,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "gaps_area": "Gaps: residential land {d} (area in ha)",
         "gaps_street": "Uncovered {s}: no toilet {d} (length in m)",
         "reach": "Reached within a {r} m walk",
+        "homes_within": "Homes within a {r} m walk", "homes_near": "Homes {r}–{r2} m walk away",
+        "homes_beyond": "Homes beyond {r2} m or unreachable",
         "cls_pass": "meets target: ≥ {t}",
         "cls_near": "close: {a}–{t}",
         "cls_low": "short: {b}–{a}",
@@ -154,3 +159,18 @@ def reach_lines(row: Mapping[str, Any], lang: str) -> dict[str, str]:
     """The legend's walking-reach line under each measure ('' where it is not drawn)."""
     text = words(lang)["reach"].format(r=radius_text(row))
     return {m: (text if spec["view"] == "network" else "") for m, spec in MEASURES.items()}
+
+
+def homes_lines(row: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
+    """The legend's three homes-by-walking-distance lines under each measure (walking views).
+
+    Per-facility radii (a rule) are written relative to the radius: "r", "1.5 r".
+    """
+    value = plain(row.get("radius_m"))
+    if isinstance(value, (int, float)) and value > 0:
+        r, r2 = radius_text(row), fmt_number(NEAR_FACTOR * float(value), 0)
+    else:
+        r, r2 = "r", f"{NEAR_FACTOR:g} r"
+    w = words(lang)
+    texts = [w[f"homes_{b}"].format(r=r, r2=r2) for b in ("within", "near", "beyond")]
+    return {m: (texts if spec["view"] == "network" else []) for m, spec in MEASURES.items()}

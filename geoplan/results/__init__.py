@@ -26,6 +26,7 @@ from geoplan.results.coverage import (
     REACH_AREAS,
     REACHED,
     STREET_GAPS,
+    WALK_BANDS,
     CoverageResult,
 )
 from geoplan.results.deadends import CANDIDATES, CONNECTIVITY, DEAD_ENDS, DeadEndResult
@@ -52,6 +53,7 @@ __all__ = [
     "SEATS",
     "SITES",
     "STREET_GAPS",
+    "WALK_BANDS",
     "Column",
     "CoverageResult",
     "DeadEndResult",

@@ -22,6 +22,7 @@ __all__ = [
     "REACHED",
     "REACH_AREAS",
     "STREET_GAPS",
+    "WALK_BANDS",
     "CoverageResult",
 ]
 
@@ -140,6 +141,15 @@ REACH_AREAS = Schema("coverage.reach_areas", (
            "to the district)."),
 ), geometry="Polygon")
 
+WALK_BANDS = Schema("coverage.walk_bands", (
+    Column("standard", "str", "", "Standard id (single facility kinds with residential demand; "
+           "not the life circles, whose baskets have no one nearest facility)."),
+    Column("district", "str", "", "District name."),
+    Column("band", "str", "", "within (walking distance to the nearest facility ≤ its radius), "
+           "near (≤ 1.5 × the radius) or beyond (farther, off the walkways or unreachable)."),
+    Column("area_m2", "float", "m²", "Residential land of the band in the district."),
+), geometry="MultiPolygon")
+
 FACILITIES = Schema("coverage.facilities", (
     Column("standard", "str", "", "Standard id."),
     Column("item", "str", "", "Facility set (basket item)."),
@@ -187,6 +197,9 @@ class CoverageResult:
     item_gaps
         Uncovered residential land of each life-circle item with data, per district where the
         item misses the target (:data:`ITEM_GAPS`, buffer view): what siting closes per item.
+    walk_bands
+        Residential land by walking distance to the nearest facility of each standard:
+        within the radius, up to 1.5 × it, beyond (:data:`WALK_BANDS`).
     meta
         ``population_source``, ``population_note``, ``population_people`` (True when the
         weights are people), ``residents`` (the census estimate per district,
@@ -214,10 +227,13 @@ class CoverageResult:
     items: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ITEMS.names))
     item_gaps: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(
         {c: [] for c in ITEM_GAPS.names}, geometry=gpd.GeoSeries([])))
+    walk_bands: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(
+        {c: [] for c in WALK_BANDS.names}, geometry=gpd.GeoSeries([])))
 
     SCHEMAS: ClassVar[dict[str, Schema]] = {"table": COVERAGE_TABLE, "gaps": GAPS, "street_gaps": STREET_GAPS,
                "reached": REACHED, "reach_areas": REACH_AREAS, "facilities": FACILITIES,
-               "districts": DISTRICTS, "items": ITEMS, "item_gaps": ITEM_GAPS}
+               "districts": DISTRICTS, "items": ITEMS, "item_gaps": ITEM_GAPS,
+               "walk_bands": WALK_BANDS}
     """Attribute name -> its :class:`~geoplan.results._schema.Schema`."""
 
     def validate(self) -> None:

@@ -180,7 +180,7 @@
   function applyMeasure(entry) {
     var m = gp.measure, view = gp.measures[m] ? gp.measures[m].view : "buffer";
     var parts = entry.parts;
-    ["gaps", "street", "reach"].forEach(function(kind) {
+    ["homes", "gaps", "street", "reach"].forEach(function(kind) {
       var byView = parts[kind] || {};
       for (var v in byView) { setVisible(entry.group, byView[v], v === view); }
     });
@@ -211,6 +211,10 @@
       var view = gp.measures[m] ? gp.measures[m].view : "buffer";
       reachRow.style.display = entry.parts.reach && entry.parts.reach[view] ? "" : "none";
     }
+    var homes = (legend.homes || {})[m] || [];
+    [0, 1, 2].forEach(function(i) { setText("geoplan-legend-homes-" + i, homes[i]); });
+    var homesRow = document.getElementById("geoplan-legend-homes-row");
+    if (homesRow) { homesRow.style.display = homes.length ? "" : "none"; }
   }
 
   function updateLabels() {

@@ -1,0 +1,153 @@
+"""Homes by walking distance to the nearest facility: within the radius, up to 1.5×, beyond.
+
+Every residential demand piece gets a band from its walking distance ``d`` to the nearest
+facility of a standard, relative to that facility's radius ``r``: ``within`` (d ≤ r),
+``near`` (r < d ≤ 1.5 r) and ``beyond`` (farther, off the walkways or unreachable). The pieces
+of one band are drawn as one shape per district: they show where the gaps are better than gap
+outlines do, and where a facility just out of reach would close them.
+
+The shapes are built on the demand grid: the grid cells of one band are merged into runs along
+each grid row, runs over the same columns in consecutive rows into one rectangle, and each
+rectangle is cut to the part of the residential land its pieces come from.
+No city-wide union is made; the work grows with the number of demand pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan.coverage.demand import Demand
+
+__all__ = ["BANDS", "NEAR_FACTOR", "band_codes", "walk_band_frame"]
+
+NEAR_FACTOR = 1.5
+"""The 'near' band reaches this multiple of the radius."""
+
+BANDS: tuple[str, str, str] = ("within", "near", "beyond")
+"""Band names by code 0, 1, 2."""
+
+
+def band_codes(distance: np.ndarray, radius: float) -> np.ndarray:
+    """Band code (0 within, 1 near, 2 beyond) of each walking distance for one radius.
+
+    ``inf`` or NaN (off the walkways, unreachable, or farther than the search limit) is 2.
+    """
+    d = np.asarray(distance, dtype=float)
+    out = np.full(d.shape, 2, dtype=np.int8)
+    out[d <= NEAR_FACTOR * radius] = 1
+    out[d <= radius] = 0
+    return out
+
+
+def _runs(ix: np.ndarray, iy: np.ndarray, group: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of consecutive grid columns in one row and group: (group, row, first, last)."""
+    order = np.lexsort((ix, iy, group))
+    g, y, x = group[order], iy[order], ix[order]
+    dup = np.zeros(len(x), dtype=bool)  # one cell cut by two land parts
+    dup[1:] = (g[1:] == g[:-1]) & (y[1:] == y[:-1]) & (x[1:] == x[:-1])
+    g, y, x = g[~dup], y[~dup], x[~dup]
+    new = np.ones(len(x), dtype=bool)
+    new[1:] = (g[1:] != g[:-1]) | (y[1:] != y[:-1]) | (x[1:] != x[:-1] + 1)
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(x)) - 1
+    return g[starts], y[starts], x[starts], x[ends]
+
+
+def _stack(g: np.ndarray, row: np.ndarray, first: np.ndarray, last: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Runs with the same columns in consecutive rows stacked into one rectangle:
+    (group, first row, last row, first column, last column)."""
+    order = np.lexsort((row, last, first, g))
+    g, row, first, last = g[order], row[order], first[order], last[order]
+    new = np.ones(len(g), dtype=bool)
+    new[1:] = ((g[1:] != g[:-1]) | (first[1:] != first[:-1]) | (last[1:] != last[:-1])
+               | (row[1:] != row[:-1] + 1))
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(g)) - 1
+    return g[starts], row[starts], row[ends], first[starts], last[starts]
+
+
+def _part_of(points: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """The land part each demand point lies in (the nearest part for a point on no part)."""
+    out = np.full(len(points), -1, dtype=np.int64)
+    tree = shapely.STRtree(parts)
+    pi, ti = tree.query(points, predicate="intersects")
+    out[pi[::-1]] = ti[::-1]  # the first part found, for a point on a shared edge
+    lost = np.flatnonzero(out < 0)
+    if len(lost):
+        li, lt = tree.query_nearest(points[lost], return_distance=False, all_matches=False)
+        out[lost[li]] = lt
+    return out
+
+
+def walk_band_frame(sid: str, dem: Demand, bands: np.ndarray, land: np.ndarray,
+                    names: Sequence[str], grid_m: float) -> gpd.GeoDataFrame:
+    """One standard's homes by walking-distance band, one shape per district and band.
+
+    Parameters
+    ----------
+    sid
+        The standard's id.
+    dem
+        The residential demand (grid pieces, their points and districts).
+    bands
+        Band code of every demand piece (:func:`band_codes`, lowest over the facility radii).
+    land
+        Residential land per district (:func:`geoplan.coverage.demand.residential_land`).
+    names
+        District names by position.
+    grid_m
+        The demand grid's spacing in metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``standard``, ``district``, ``band`` (:data:`BANDS`), ``area_m2`` (the land of
+        the band, from the demand pieces) and ``geometry`` (a MultiPolygon of the band's land).
+    """
+    cols = ["standard", "district", "band", "area_m2"]
+    if len(dem) == 0 or dem.is_linear:
+        return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=dem.crs)
+    code = np.asarray(bands, dtype=np.int64)
+    nb = len(BANDS)
+    area = pd.Series(dem.amount).groupby(np.asarray(dem.district, dtype=np.int64) * nb
+                                         + code).sum()
+    # the land part of each piece (a cell cut by two parts gives a piece in each, each with
+    # its own band): runs are made and cut per part, so no piece is drawn twice
+    parts, part_district = shapely.get_parts(np.asarray(land, dtype=object), return_index=True)
+    part = _part_of(dem.points, parts)
+    group = part * nb + code
+    # the grid cell of each piece: its point lies inside the piece, so inside the cell
+    ix = np.floor(shapely.get_x(dem.points) / grid_m).astype(np.int64)
+    iy = np.floor(shapely.get_y(dem.points) / grid_m).astype(np.int64)
+    g, row, first, last = _runs(ix, iy, group)
+    g, row, top, first, last = _stack(g, row, first, last)
+    rects = shapely.box(first * grid_m, row * grid_m, (last + 1) * grid_m, (top + 1) * grid_m)
+    mine = parts[g // nb]
+    shapely.prepare(parts)
+    whole = shapely.contains(mine, rects)
+    cut = np.asarray(rects, dtype=object)
+    if (~whole).any():
+        cut[~whole] = shapely.intersection(rects[~whole], mine[~whole])
+    key_of_run = part_district[g // nb] * nb + g % nb
+    polys, owner = shapely.get_parts(cut, return_index=True)
+    keep = (shapely.get_type_id(polys) == 3) & (shapely.area(polys) > 0)
+    polys, key = polys[keep], key_of_run[owner[keep]]
+    order = np.argsort(key, kind="stable")
+    polys, key = polys[order], key[order]
+    uniq, start = np.unique(key, return_index=True)
+    geoms = shapely.multipolygons(polys, indices=np.repeat(np.arange(len(uniq)),
+                                                           np.diff(np.append(start, len(key)))))
+    frame = gpd.GeoDataFrame({
+        "standard": sid,
+        "district": np.asarray(names, dtype=object)[uniq // len(BANDS)],
+        "band": np.asarray(BANDS, dtype=object)[uniq % len(BANDS)],
+        "area_m2": area.reindex(uniq).to_numpy(dtype=float),
+    }, geometry=geoms, crs=dem.crs)
+    return frame

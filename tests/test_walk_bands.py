@@ -1,0 +1,93 @@
+"""Homes by walking distance (geoplan.coverage.walk_bands): bands known on paper, and the
+bands of the default run agree with its walking shares."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geoplan.coverage.demand import residential_grid, residential_land
+from geoplan.coverage.walk_bands import BANDS, band_codes, walk_band_frame
+
+CRS = "EPSG:32648"
+
+
+def test_band_codes():
+    d = np.array([0.0, 500.0, 500.001, 750.0, 750.5, np.inf, np.nan])
+    assert band_codes(d, 500.0).tolist() == [0, 0, 1, 1, 2, 2, 2]
+
+
+def _demand(land: shapely.Polygon):
+    residential = gpd.GeoDataFrame({"geometry": [land]}, crs=CRS)
+    districts = gpd.GeoDataFrame({"district": ["甲区"], "geometry": [shapely.box(-1000, -1000,
+                                                                              1000, 1000)]},
+                                 crs=CRS)
+    return residential_grid(residential, districts, 25.0), residential_land(residential, districts)
+
+
+def _by_column(dem, edges):
+    """Band by the grid column of each piece: columns before edges[0] within, then near."""
+    col = np.floor(shapely.get_x(dem.points) / 25.0)
+    return np.where(col < edges[0], 0, np.where(col < edges[1], 1, 2)).astype(np.int8)
+
+
+def test_an_aligned_block():
+    """100 × 50 m of homes on the grid: columns 0–1 within, 2 near, 3 beyond."""
+    dem, land = _demand(shapely.box(0, 0, 100, 50))
+    bands = _by_column(dem, (2, 3))
+    out = walk_band_frame("park_500", dem, bands, land, ["甲区"], 25.0)
+    got = dict(zip(out["band"], zip(out["area_m2"], out.geometry.area, strict=True),
+                   strict=True))
+    assert set(got) == set(BANDS)
+    assert got["within"] == pytest.approx((2500.0, 2500.0))
+    assert got["near"] == pytest.approx((1250.0, 1250.0))
+    assert got["beyond"] == pytest.approx((1250.0, 1250.0))
+    # two rows of one run over the same columns: one 50 × 50 m rectangle
+    within = out.loc[out["band"] == "within"].geometry.iloc[0]
+    assert len(shapely.get_parts(within)) == 1
+    assert shapely.equals(within, shapely.MultiPolygon([shapely.box(0, 0, 50, 50)]))
+
+
+def test_land_off_the_grid_is_cut_to_the_land():
+    """A 95 × 40 m block starting at x = 10 m: the bands cover exactly the land."""
+    block = shapely.box(10, 5, 105, 45)
+    dem, land = _demand(block)
+    bands = _by_column(dem, (2, 3))
+    out = walk_band_frame("park_500", dem, bands, land, ["甲区"], 25.0)
+    assert out.geometry.area.sum() == pytest.approx(block.area)
+    assert (out["area_m2"].to_numpy() == pytest.approx(out.geometry.area.to_numpy()))
+    within = out.loc[out["band"] == "within"].geometry.iloc[0]
+    # columns 0 and 1 are x < 50: the land from x = 10 to 50
+    assert within.area == pytest.approx(40 * 40)
+    assert shapely.covers(block.buffer(1e-6), within)
+
+
+def test_no_residential_land():
+    dem, land = _demand(shapely.Polygon())
+    out = walk_band_frame("park_500", dem, np.zeros(0, np.int8), land, ["甲区"], 25.0)
+    assert len(out) == 0 and list(out.columns) == ["standard", "district", "band", "area_m2",
+                                                   "geometry"]
+
+
+def test_default_run_bands_match_the_walking_shares(chengdu_results):
+    """The land within the radius by walking is the walking share's numerator."""
+    coverage, _, _ = chengdu_results
+    bands = coverage.walk_bands
+    table = coverage.table
+    assert len(bands) > 0
+    assert set(bands["band"]) <= set(BANDS)
+    checked = 0
+    for (sid, district), rows in bands.groupby(["standard", "district"]):
+        row = table.loc[(table["standard"] == sid) & (table["district"] == district)].iloc[0]
+        within = rows.loc[rows["band"] == "within", "area_m2"].sum()
+        assert within / row["demand_total"] == pytest.approx(row["share_network"], abs=1e-9)
+        assert rows["area_m2"].sum() == pytest.approx(row["demand_total"], rel=1e-9)
+        # the drawn land is the land of the pieces (cut to the same land)
+        assert rows.geometry.area.sum() == pytest.approx(row["demand_total"], rel=1e-6)
+        checked += 1
+    # every single-kind residential standard is drawn, the life circles are not
+    assert "park_500" in set(bands["standard"]) and "primary_school_500" in set(bands["standard"])
+    assert not any(s.startswith("life_circle") for s in set(bands["standard"]))
+    assert checked >= 4 * 6
