@@ -82,7 +82,7 @@ def test_invalid_and_mixed_geometries_are_repaired_or_rejected_with_counts(tmp_p
     assert parks.geometry.is_valid.all()
     issues = layers.issues.set_index("issue")
     assert issues.filter(like="invalid", axis=0)["count"].sum() == 1
-    assert issues.filter(like="not a area", axis=0)["count"].sum() == 1
+    assert issues.filter(like="not an area", axis=0)["count"].sum() == 1
 
 
 def test_gpkg_layer_and_broken_file(tmp_path):

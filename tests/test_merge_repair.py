@@ -65,6 +65,16 @@ def test_an_unnamed_point_joins_a_named_one_and_the_name_is_kept():
     assert got["members"].iloc[0] == "pole;platform"
 
 
+def test_two_names_never_merge_through_an_unnamed_point():
+    # 东站 at 0 m, an unnamed pole at 6 m, 西站 at 14 m: the pole is within 10 m of both; it
+    # joins the nearer 东站 and 西站 stays a stop of its own
+    got = merge_points(stops([(0, 0, "东站", "a"), (6, 0, None, "pole"), (14, 0, "西站", "b")]),
+                       10.0)
+    assert got["name"].tolist() == ["东站", "西站"]
+    assert got["members"].tolist() == ["a;pole", "b"]
+    assert local_xy(got) == [(3.0, 0.0), (14.0, 0.0)]
+
+
 def test_points_beyond_the_distance_do_not_merge():
     # 10.5 m apart with a 10 m merge distance; a chain of three 8 m apart merges as one
     assert len(merge_points(stops([(0, 0, "A", "1"), (10.5, 0, "A", "2")]), 10.0)) == 2
@@ -74,7 +84,7 @@ def test_points_beyond_the_distance_do_not_merge():
 
 def test_merge_agrees_with_a_brute_force_grouping():
     # random stops with three names; group by hand: link pairs closer than d whose names agree
-    # (or one is empty), take connected groups with a union-find loop
+    # (or one is empty), take connected groups with a union-find loop, split them by name
     rng = np.random.default_rng(4)
     n, d = 200, 15.0
     xy = rng.uniform(0, 400, (n, 2))
@@ -94,9 +104,20 @@ def test_merge_agrees_with_a_brute_force_grouping():
             near = np.hypot(*(xy[i] - xy[j])) <= d
             if near and (names[i] == "" or names[j] == "" or names[i] == names[j]):
                 parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
+    linked: dict[int, list[int]] = {}
     for i in range(n):
-        groups.setdefault(find(i), []).append(i)
+        linked.setdefault(find(i), []).append(i)
+    # a linked group with several names is split by name; each unnamed member goes with the
+    # nearest named member
+    groups: dict[object, list[int]] = {}
+    for root, members in linked.items():
+        named = [i for i in members if names[i]]
+        if len({names[i] for i in named}) < 2:
+            groups[root] = members
+            continue
+        for i in members:
+            owner = i if names[i] else min(named, key=lambda k: np.hypot(*(xy[i] - xy[k])))
+            groups.setdefault((root, names[owner]), []).append(i)
     want = sorted(";".join(f"s{i}" for i in g) for g in groups.values())
     assert sorted(got["members"]) == want
     centre = {";".join(f"s{i}" for i in g): xy[g].mean(axis=0) for g in groups.values()}

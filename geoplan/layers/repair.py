@@ -111,7 +111,8 @@ def _to_family(
         wrong = ~gdf.geom_type.isin(["LineString"])
     else:
         wrong = ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
-    issues.add(kind, source, f"not a {family} geometry", int(wrong.sum()), "rejected")
+    article = "an" if family[:1] in "aeiou" else "a"
+    issues.add(kind, source, f"not {article} {family} geometry", int(wrong.sum()), "rejected")
     return gdf.loc[~wrong]
 
 
