@@ -13,6 +13,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geoplan.layers import rules
 from geoplan.layers.osm import OsmData
@@ -51,9 +52,13 @@ def osm_layers(
     """
     out: dict[str, gpd.GeoDataFrame] = {}
     for kind, spec in catalog["layers"].items():
-        frame = _candidates(osm, spec["geometry"])
+        keep_areas = spec["geometry"] == "point" and (
+            rules.reached_from(spec) == "outline" or bool(rules.outline_kinds(spec)))
+        frame = _candidates(osm, spec["geometry"], keep_areas)
         if kind == "services":
             frame = _services(frame, spec)
+            if keep_areas:
+                frame = _points_unless_outline(frame, rules.outline_kinds(spec))
         else:
             keep = rules.select(spec, frame["tags"])
             frame = frame.loc[np.asarray(keep, dtype=bool)].copy()
@@ -69,15 +74,17 @@ def osm_layers(
     return out
 
 
-def _candidates(osm: OsmData, geometry: str) -> gpd.GeoDataFrame:
+def _candidates(osm: OsmData, geometry: str, keep_areas: bool = False) -> gpd.GeoDataFrame:
     if geometry == "line":
         return osm.lines
     if geometry == "area":
         return osm.areas
-    # points: tagged nodes plus areas reduced to a point inside them
+    # points: tagged nodes plus areas, reduced to a point inside them unless the catalog
+    # says the layer is reached from its outline (schools' grounds)
     cols = ["osm_id", "tags", "truncated", "geometry"]
     areas = osm.areas[[c for c in cols if c in osm.areas.columns]].copy()
-    areas["geometry"] = areas.geometry.representative_point()
+    if not keep_areas:
+        areas["geometry"] = areas.geometry.representative_point()
     nodes = osm.nodes[[c for c in cols if c in osm.nodes.columns]]
     return gpd.GeoDataFrame(pd.concat([nodes, areas], ignore_index=True), crs="EPSG:4326")
 
@@ -188,6 +195,17 @@ def _services(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFr
         found.append(";".join(k for k, rs in kinds.items() if rules.any_rule_matches(rs, tags)))
     frame = frame.assign(kind=found)
     return frame.loc[frame["kind"] != ""].copy()
+
+
+def _points_unless_outline(frame: gpd.GeoDataFrame, outline: frozenset[str]) -> gpd.GeoDataFrame:
+    """Areas whose kinds are all reached from a point become a point inside them."""
+    if not len(frame):
+        return frame
+    keep = np.array([bool(outline.intersection(k.split(";"))) for k in frame["kind"]], dtype=bool)
+    geoms = frame.geometry.to_numpy().copy()
+    reduce = ~keep & np.isin(shapely.get_type_id(geoms), (3, 6))
+    geoms[reduce] = shapely.point_on_surface(geoms[reduce])
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
 
 
 _BUILDERS = {

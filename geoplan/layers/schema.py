@@ -53,6 +53,7 @@ _GEOM_TYPES = {
     "point": {"Point"},
     "line": {"LineString"},
     "area": {"Polygon", "MultiPolygon"},
+    "point_or_area": {"Point", "Polygon", "MultiPolygon"},
 }
 _EMPTY = {"str": "", "bool": False, "float": np.nan, "int": 0}
 _DTYPES: dict[str, Any] = {"str": object, "bool": bool, "float": "float64", "int": "int64"}
