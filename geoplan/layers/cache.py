@@ -41,7 +41,8 @@ JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, 
 
 CACHE_FORMAT = 6
 """Bumped whenever what is cached changes shape, so old entries are never misread
-(6: schools' and other grounds kept as polygons, roads' width and lanes; 5: building levels and census fields; 4: cut points and read issues of truncated ways;
+(6: schools' and other grounds kept as polygons, roads' width and lanes; 5: building
+levels and census fields; 4: cut points and read issues of truncated ways;
 3: GeoPackage + JSON metadata; 2 and before were pickles, which are never read)."""
 
 FORMAT_NAME = "geoplan-layer-cache"

@@ -17,6 +17,7 @@ import shapely
 
 from geoplan.layers import rules
 from geoplan.layers.osm import OsmData
+from geoplan.layers.road_tags import parse_lanes, parse_width
 from geoplan.layers.schema import conform, empty_layer
 from geoplan.layers.school_levels import classify_school
 
@@ -27,6 +28,10 @@ _YES = {"yes", "true", "1"}
 
 TRUNCATED_ISSUE = "kept from truncated data (a way with nodes missing from the file)"
 """The issue-log reason for features built from ways with missing nodes."""
+
+BAD_WIDTH_ISSUE = ("unreadable width or lanes tag: the next source of the width (lanes, else "
+                   "the class default) is used")
+"""The issue-log reason for roads whose ``width``/``lanes`` tag could not be read."""
 
 
 def osm_layers(
@@ -68,6 +73,10 @@ def osm_layers(
                 issues.append((kind, TRUNCATED_ISSUE, n_cut, "repaired"))
         builder = _BUILDERS.get(kind, _generic)
         layer = builder(frame, spec) if len(frame) else frame
+        if issues is not None and "width_tag_bad" in layer.columns:
+            n_bad = int(layer["width_tag_bad"].astype(bool).sum())
+            if n_bad:
+                issues.append((kind, BAD_WIDTH_ISSUE, n_bad, "repaired"))
         layer = _common(layer, osm.source) if len(layer) else empty_layer(kind, "EPSG:4326")
         out[kind] = conform(layer, kind)
         logger.debug("osm layer %s: %d features", kind, len(out[kind]))
@@ -128,6 +137,13 @@ def _roads(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame
     frame["oneway"] = [t.get("oneway", "") in (_YES | {"-1"}) for t in frame["tags"]]
     frame["bridge"] = [t.get("bridge", "no") not in ("no", "") for t in frame["tags"]]
     frame["tunnel"] = [t.get("tunnel", "no") not in ("no", "") for t in frame["tags"]]
+    widths = [parse_width(t.get("width")) for t in frame["tags"]]
+    lanes = [parse_lanes(t.get("lanes")) for t in frame["tags"]]
+    frame["width"] = [w for w, _ in widths]
+    frame["lanes"] = [n for n, _ in lanes]
+    # a bad tag counts only where it decides: a bad lanes tag under a good width does not
+    frame["width_tag_bad"] = [wb or (lb and not np.isfinite(w))
+                              for (w, wb), (_, lb) in zip(widths, lanes, strict=True)]
     return frame
 
 
