@@ -100,3 +100,24 @@ def test_osm_roads_keep_width_and_lanes_and_count_bad_tags(tmp_path):
     # a bad lanes tag under a good width decides nothing: not counted
     assert roads.loc["w13", "width"] == 8.0 and not roads.loc["w13", "width_tag_bad"]
     assert ("roads", BAD_WIDTH_ISSUE, 1, "repaired") in issues
+
+
+def test_planners_road_file_widths_are_read_like_tags(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from geoplan.config import FileSource
+    from geoplan.layers.files import load_file_layer
+
+    path = tmp_path / "roads.geojson"
+    gpd.GeoDataFrame(
+        {"highway": ["primary", "secondary", "tertiary"], "width": ["24 m", "wide", None],
+         "lanes": [None, "4", "three"]},
+        geometry=[shapely.LineString([(104.05, 30.66 + d), (104.06, 30.66 + d)])
+                  for d in (0.0, 0.001, 0.002)], crs=4326).to_file(path)
+    roads = load_file_layer(FileSource(path=path), "roads", load_catalog()["layers"]["schools"]["levels"])
+    assert roads["width"].iloc[0] == 24.0 and not roads["width_tag_bad"].iloc[0]
+    # an unreadable width falls back to lanes (4 × 3.5 m) and is counted
+    assert math.isnan(roads["width"].iloc[1]) and roads["lanes"].iloc[1] == 4.0
+    assert roads["width_tag_bad"].tolist() == [False, True, True]
+    assert road_widths(roads)[0].tolist() == [24.0, 14.0, 7.0]
