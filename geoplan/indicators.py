@@ -10,10 +10,12 @@
 * **绿化覆盖率** (green coverage): needs the vertical projection of all vegetation, street
   trees included; OpenStreetMap does not map canopy, so the figure is left empty (n/a);
 * **人均道路面积** (road area per person): Σ road length × width ÷ residents. Width comes from
-  the roads layer's ``width`` (m) or ``lanes`` × :data:`LANE_WIDTH_M` where a planner's file has
-  them, else :data:`DEFAULT_LANES` per OSM highway class × :data:`LANE_WIDTH_M`; a one-way way
-  is one carriageway of a divided road and counts half. Carriageway only: sidewalks, which the
-  statistical yearbooks include, are left out, so the figure is a lower bound.
+  the roads layer's ``width`` (m, the OSM ``width`` tag or a planner's column), else ``lanes``
+  × :data:`LANE_WIDTH_M`, else :data:`DEFAULT_LANES` per OSM highway class ×
+  :data:`LANE_WIDTH_M`, where a one-way way is one carriageway of a divided road and counts
+  half. Each row says how many km of road took their width from each source, and how many
+  roads had an unreadable tag (:mod:`geoplan.layers.road_tags`). Carriageway only: sidewalks,
+  which the statistical yearbooks include, are left out, so the figure is a lower bound.
 
 Every figure for a district only partly inside the data covers that part only and says so.
 The maths (:func:`ratio_rows`) is on plain arrays.
@@ -33,10 +35,13 @@ from geoplan.results.indicators import INDICATORS, IndicatorResult
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_LANES", "DEFAULT_TARGETS", "LANE_WIDTH_M", "measure_indicators", "road_width"]
+__all__ = ["DEFAULT_LANES", "DEFAULT_TARGETS", "LANE_WIDTH_M", "WIDTH_SOURCES", "measure_indicators",
+           "road_width", "road_widths"]
 
 LANE_WIDTH_M = 3.5
-"""Lane width: CJJ 37-2012 城市道路工程设计规范, 3.5 m for mixed traffic at ≤ 60 km/h."""
+"""Lane width: CJJ 37-2012 城市道路工程设计规范 (2016 edition) gives 3.5 m for a lane of large
+or mixed traffic at a design speed of 60 km/h or less (3.75 m above it); the urban streets of
+the study areas are mostly at or below 60 km/h, so 3.5 m is assumed for every lane."""
 
 DEFAULT_LANES: dict[str, float] = {
     "motorway": 6, "trunk": 6, "primary": 6, "secondary": 4, "tertiary": 2,
@@ -45,7 +50,12 @@ DEFAULT_LANES: dict[str, float] = {
     "pedestrian": 2,
 }
 """Lanes assumed per OSM ``highway`` class when a road has no width or lanes (an assumption
-for both directions of a two-way way; other classes: 1)."""
+for both directions of a two-way way; other classes: 1). Main roads are taken as the typical
+Chinese urban cross-sections: 主干路 six lanes, 次干路 four, 支路 two (CJJ 37-2012 chapter 5
+describes these classes; the lane counts are this module's assumption, not the code's)."""
+
+WIDTH_SOURCES = ("width", "lanes", "default")
+"""Where a road's width came from, in the order tried."""
 
 DEFAULT_TARGETS: dict[str, tuple[str, float, str, str]] = {
     "park_area_per_person": ("人均公园绿地面积", 8.0, "m2_per_person",
@@ -70,6 +80,20 @@ def road_width(roads: pd.DataFrame) -> np.ndarray:
     >>> road_width(df).tolist()
     [21.0, 9.0, 10.5]
     """
+    return road_widths(roads)[0]
+
+
+def road_widths(roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Carriageway width of each road (m), and where it came from (:data:`WIDTH_SOURCES`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"highway": ["primary", "residential", "tertiary"],
+    ...                    "width": [np.nan, 9.0, np.nan], "lanes": [4.0, np.nan, np.nan]})
+    >>> w, src = road_widths(df)
+    >>> w.tolist(), src.tolist()
+    ([14.0, 9.0, 7.0], ['lanes', 'width', 'default'])
+    """
     n = len(roads)
 
     def col(name: str) -> np.ndarray:
@@ -84,8 +108,11 @@ def road_width(roads: pd.DataFrame) -> np.ndarray:
               else np.zeros(n, dtype=bool))
     default = np.where(oneway, default / 2, default)
     by_lanes = lanes * LANE_WIDTH_M
-    return np.where(np.isfinite(width) & (width > 0), width,
-                    np.where(np.isfinite(by_lanes) & (by_lanes > 0), by_lanes, default))
+    has_width = np.isfinite(width) & (width > 0)
+    has_lanes = ~has_width & np.isfinite(by_lanes) & (by_lanes > 0)
+    out = np.where(has_width, width, np.where(has_lanes, by_lanes, default))
+    source = np.where(has_width, "width", np.where(has_lanes, "lanes", "default")).astype(object)
+    return out, source
 
 
 def _area_inside(geoms: np.ndarray, districts: np.ndarray) -> np.ndarray:
@@ -96,13 +123,31 @@ def _area_inside(geoms: np.ndarray, districts: np.ndarray) -> np.ndarray:
     return shapely.area(shapely.intersection(union, districts))
 
 
-def _length_times_width(lines: np.ndarray, width: np.ndarray, districts: np.ndarray) -> np.ndarray:
+def _length_times_width(lines: np.ndarray, width: np.ndarray, districts: np.ndarray,
+                        source: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Road area inside each district, and the km of road inside it per width source."""
     out = np.zeros(len(districts))
+    km = {s: np.zeros(len(districts)) for s in WIDTH_SOURCES}
     if len(lines) == 0:
-        return out
+        return out, km
     di, li = shapely.STRtree(lines).query(districts, predicate="intersects")
     length = shapely.length(shapely.intersection(lines[li], districts[di]))
     np.add.at(out, di, length * width[li])
+    if source is not None:
+        for s in WIDTH_SOURCES:
+            mine = source[li] == s
+            np.add.at(km[s], di[mine], length[mine] / 1000.0)
+    return out, km
+
+
+def _count_inside(lines: np.ndarray, flag: np.ndarray, districts: np.ndarray) -> np.ndarray:
+    """Number of flagged lines meeting each district."""
+    out = np.zeros(len(districts), dtype=np.int64)
+    if len(lines) == 0 or not flag.any():
+        return out
+    di, _ = shapely.STRtree(lines[flag]).query(districts, predicate="intersects")
+    np.add.at(out, di, 1)
     return out
 
 
@@ -172,7 +217,12 @@ def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
     roads: gpd.GeoDataFrame = layerset["roads"]
     park_area = _area_inside(parks, geoms)
     green_area = _area_inside(green, geoms)
-    road_area = _length_times_width(roads.geometry.to_numpy(), road_width(roads), geoms)
+    road_w, road_src = road_widths(roads)
+    road_geoms = roads.geometry.to_numpy()
+    road_area, road_km = _length_times_width(road_geoms, road_w, geoms, road_src)
+    bad = (roads["width_tag_bad"].to_numpy(dtype=bool) if "width_tag_bad" in roads.columns
+           else np.zeros(len(roads), dtype=bool))
+    n_bad = _count_inside(road_geoms, bad, geoms)
     rows = ratio_rows(names, "park_area_per_person", park_area, people,
                       targets["park_area_per_person"], partial,
                       [f"parks and gardens mapped in OSM; {p}{e}{no_people}"
@@ -184,17 +234,26 @@ def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
                        targets["green_coverage"], partial,
                        ["needs tree-canopy data (street trees included), which OSM does not map"]
                        * len(d))
-    rows += ratio_rows(names, "road_area_per_person", road_area, people,
-                       targets["road_area_per_person"], partial,
-                       [f"carriageway area (width from tags, else {LANE_WIDTH_M:g} m × default "
-                        f"lanes per class), sidewalks not counted: a lower bound; {p}{e}{no_people}"
-                        for p, e in zip(part, est, strict=True)])
+    road_rows = ratio_rows(
+        names, "road_area_per_person", road_area, people, targets["road_area_per_person"],
+        partial,
+        [f"carriageway area: width from the width tag on {road_km['width'][i]:.1f} km, lanes × "
+         f"{LANE_WIDTH_M:g} m on {road_km['lanes'][i]:.1f} km, default lanes per class on "
+         f"{road_km['default'][i]:.1f} km ({int(n_bad[i])} roads with an unreadable tag); "
+         f"sidewalks not counted: a lower bound; {part[i]}{est[i]}{no_people}"
+         for i in range(len(d))])
+    for i, road_row in enumerate(road_rows):
+        road_row.update({"road_km_width_tag": road_km["width"][i], "road_km_lanes_tag": road_km["lanes"][i],
+                  "road_km_default": road_km["default"][i], "roads_bad_width_tag": int(n_bad[i])})
+    rows += road_rows
     table = pd.DataFrame(rows, columns=INDICATORS.names)
+    table["roads_bad_width_tag"] = table["roads_bad_width_tag"].astype("Int64")
     for r in table.to_dict("records"):
         value = float(r["value"])
         logger.info("%s %s: %s (target %s) %s", r["district"], r["name_zh"],
                     f"{value:.3g}" if np.isfinite(value) else "n/a", r["target"], r["status"])
     return IndicatorResult(table, meta={
         "road_widths": {k: v * LANE_WIDTH_M for k, v in DEFAULT_LANES.items()},
-        "lane_width": f"{LANE_WIDTH_M} m (CJJ 37-2012)",
+        "lane_width": f"{LANE_WIDTH_M} m (CJJ 37-2012, design speed ≤ 60 km/h)",
+        "road_width_sources": {s: float(road_km[s].sum()) for s in WIDTH_SOURCES},
     })

@@ -64,11 +64,33 @@ class FacilitySet(BaseModel):
     filter: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
     name_zh: str | None = None
+    reached_from: Literal["outline", "point"] | None = None
+    """Where a facility drawn as an area is buffered and walked to from, for this standard
+    only; None: as the layer catalog says (:meth:`reached_from_for`)."""
+    reached_from_why: str | None = None
 
     @property
     def item(self) -> str:
         """The item's id in results (its label, else the layer)."""
         return self.label or self.layer
+
+    def reached_from_for(self, catalog_modes: Mapping[str, str]) -> str | None:
+        """Where this set's facilities are reached from: the set's own ``reached_from``, else
+        the catalog's (``catalog_modes`` as :attr:`geoplan.layers.LayerSet.reached_from`).
+
+        For the services layer the kinds of the ``kind`` filter decide: ``'outline'`` when
+        every one is reached from its outline, else ``'point'``. None when nothing says
+        (facilities are then used as the layer gives them).
+        """
+        if self.reached_from is not None:
+            return self.reached_from
+        wanted = self.filter.get("kind")
+        if self.layer == "services" and wanted is not None and not isinstance(wanted, dict):
+            kinds = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
+            modes = [catalog_modes.get(f"services:{k}") for k in kinds]
+            if modes and all(m is not None for m in modes):
+                return "outline" if all(m == "outline" for m in modes) else "point"
+        return catalog_modes.get(self.layer)
 
     def select(self, layer: pd.DataFrame) -> np.ndarray:
         """Boolean mask of the rows of ``layer`` this set keeps."""

@@ -35,14 +35,17 @@ LAYER_KINDS: tuple[str, ...] = (
 )
 """Every layer kind geoplan knows, in the order outputs list them (districts come first)."""
 
-GeometryFamily = Literal["point", "line", "area"]
-"""How a layer's features are drawn: points, lines, or areas (Polygon / MultiPolygon)."""
+GeometryFamily = Literal["point", "line", "area", "point_or_area"]
+"""How a layer's features are drawn: points, lines, areas (Polygon / MultiPolygon), or
+``point_or_area``: facilities kept as points where mapped as points and as their outline where
+mapped as areas and reached from their outline (schools' grounds; see the layer catalog's
+``reached_from``)."""
 
 GEOMETRY: dict[str, GeometryFamily] = {
     "districts": "area", "roads": "line", "walkways": "line", "parks": "area",
-    "green_space": "area", "entrances": "point", "toilets": "point", "schools": "point",
-    "bus_stops": "point", "residential": "area", "buildings": "area", "water": "area",
-    "waterways": "line", "railways": "line", "services": "point",
+    "green_space": "area", "entrances": "point", "toilets": "point",
+    "schools": "point_or_area", "bus_stops": "point", "residential": "area", "buildings": "area",
+    "water": "area", "waterways": "line", "railways": "line", "services": "point_or_area",
 }
 """The geometry family of each layer kind (and of ``districts``)."""
 

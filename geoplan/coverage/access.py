@@ -1,7 +1,9 @@
 """Where a facility is reached from the walking network.
 
-Point facilities (toilets, schools, bus stops, services) are reached at their point. Parks and
-green spaces are reached at their tagged entrances (``entrances`` points within
+Point facilities (toilets, bus stops, most services, schools mapped as nodes) are reached at
+their point. Facilities drawn as areas and reached from their outline (parks, green space,
+schools' grounds, kindergartens and sports grounds: the layer catalog's ``reached_from``) are
+reached at their tagged entrances (``entrances`` points within
 :data:`ENTRANCE_DISTANCE_M` of the boundary); a park without tagged entrances is reached at
 points every :data:`BOUNDARY_STEP_M` along its boundary that lie within
 :data:`BOUNDARY_NEAR_WALKWAY_M` of a walkway (all its boundary points when none does; snapping
@@ -21,6 +23,7 @@ __all__ = [
     "BOUNDARY_STEP_M",
     "ENTRANCE_DISTANCE_M",
     "access_points",
+    "as_reached",
     "boundary_points",
 ]
 
@@ -123,3 +126,32 @@ def access_points(
             how.append(np.full(int(near.sum()), "boundary", dtype=object))
     return (np.concatenate(pts).astype(object), np.concatenate(owner).astype(np.int64),
             np.concatenate(how).astype(object))
+
+
+def as_reached(facilities: gpd.GeoDataFrame, mode: str | None) -> gpd.GeoDataFrame:
+    """``facilities`` as a standard uses them: areas become a point inside them when ``mode``
+    is ``'point'``; with ``'outline'`` or None they stay as the layer gives them.
+
+    Parameters
+    ----------
+    facilities
+        Selected facility rows.
+    mode
+        Where the facility set is reached from
+        (:meth:`geoplan.standards.FacilitySet.reached_from_for`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same rows, in the same order.
+    """
+    if mode != "point" or not len(facilities):
+        return facilities
+    geoms = facilities.geometry.to_numpy()
+    area = np.isin(shapely.get_type_id(geoms), (3, 6))
+    if not area.any():
+        return facilities
+    geoms = geoms.copy()
+    geoms[area] = shapely.point_on_surface(geoms[area])
+    return facilities.set_geometry(gpd.GeoSeries(geoms, index=facilities.index,
+                                                 crs=facilities.crs))

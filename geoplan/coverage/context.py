@@ -49,7 +49,10 @@ class Timer:
 
 def set_key(fs: FacilitySet, rows: np.ndarray | None = None) -> str:
     """Cache key of a facility set (and of the layer rows it kept, when given)."""
-    key = json.dumps([fs.layer, fs.filter], sort_keys=True, default=str)
+    parts: list[Any] = [fs.layer, fs.filter]
+    if fs.reached_from is not None:  # a standard's own choice reaches the same rows elsewhere
+        parts.append(fs.reached_from)
+    key = json.dumps(parts, sort_keys=True, default=str)
     if rows is not None:
         key += ":" + hashlib.sha1(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()
     return key

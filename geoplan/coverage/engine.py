@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from geoplan._errors import StandardError
 from geoplan.config import DemandSettings
+from geoplan.coverage.access import as_reached
 from geoplan.coverage.baskets import basket_flags, default_min_items
 from geoplan.coverage.buffers import BufferSet, covered_fraction, served_in_box
 from geoplan.coverage.context import CoverageContext, Timer, set_key
@@ -181,6 +182,7 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
         radii = std.radii_for(rows_fs).astype(float)
         keep = np.isfinite(radii) & (radii > 0)
         rows_fs, radii = rows_fs.loc[keep].reset_index(drop=True), radii[keep]
+        rows_fs = as_reached(rows_fs, fs.reached_from_for(eng.layers.reached_from))
         chosen = chosen[keep]
         item = fs.item
         if len(rows_fs) == 0:

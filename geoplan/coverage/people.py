@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 
 from geoplan.census import AgeShares, age_shares
+from geoplan.coverage.access import as_reached
 from geoplan.coverage.context import set_key
 from geoplan.coverage.seats import CLASS_SIZE_NOTE, school_seats, seat_gap, two_step_fca
 from geoplan.coverage.shares import district_totals
@@ -162,7 +163,8 @@ def measure_people(eng: CoverageContext, stds: list[Standard],
         beyond_net = district_totals(np.where(covered, 0.0, kids), dem.district, n_d)
         layer = eng.layers["schools"]
         chosen = np.flatnonzero(fs.select(layer))
-        rows = layer.iloc[chosen].reset_index(drop=True)
+        rows = as_reached(layer.iloc[chosen].reset_index(drop=True),
+                          fs.reached_from_for(eng.layers.reached_from))
         class_size = sch.class_size_primary if level == "primary" else sch.class_size_junior
         seats, seats_from = school_seats(
             rows, level, class_size=class_size,

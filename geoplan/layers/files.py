@@ -15,6 +15,7 @@ import shapely
 from geoplan._errors import InputDataError
 from geoplan.config import FileSource
 from geoplan.crs import parse_declared_crs, to_wgs84
+from geoplan.layers.road_tags import parse_lanes, parse_width
 from geoplan.layers.schema import conform
 from geoplan.layers.school_levels import classify_school
 
@@ -173,4 +174,15 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any]) 
         for level in ("primary", "junior", "senior"):
             if level not in frame.columns:
                 frame[level] = frame["levels"].fillna("").str.contains(level)
+    if kind == "roads":  # "7 m", "7,5", "12;8" read as OSM tags are; bad values flagged
+        bad: dict[str, np.ndarray] = {}
+        for col, parse in (("width", parse_width), ("lanes", parse_lanes)):
+            bad[col] = np.zeros(len(frame), dtype=bool)
+            if col in frame.columns:
+                parsed = [parse(None if pd.isna(v) else str(v)) for v in frame[col]]
+                frame[col] = [v for v, _ in parsed]
+                bad[col] = np.array([b for _, b in parsed], dtype=bool)
+        width = (frame["width"].to_numpy(dtype=float) if "width" in frame.columns
+                 else np.full(len(frame), np.nan))
+        frame["width_tag_bad"] = bad["width"] | (bad["lanes"] & ~np.isfinite(width))
     return conform(frame, kind)

@@ -13,9 +13,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geoplan.layers import rules
 from geoplan.layers.osm import OsmData
+from geoplan.layers.road_tags import parse_lanes, parse_width
 from geoplan.layers.schema import conform, empty_layer
 from geoplan.layers.school_levels import classify_school
 
@@ -26,6 +28,10 @@ _YES = {"yes", "true", "1"}
 
 TRUNCATED_ISSUE = "kept from truncated data (a way with nodes missing from the file)"
 """The issue-log reason for features built from ways with missing nodes."""
+
+BAD_WIDTH_ISSUE = ("unreadable width or lanes tag: the next source of the width (lanes, else "
+                   "the class default) is used")
+"""The issue-log reason for roads whose ``width``/``lanes`` tag could not be read."""
 
 
 def osm_layers(
@@ -51,9 +57,13 @@ def osm_layers(
     """
     out: dict[str, gpd.GeoDataFrame] = {}
     for kind, spec in catalog["layers"].items():
-        frame = _candidates(osm, spec["geometry"])
+        keep_areas = spec["geometry"] == "point" and (
+            rules.reached_from(spec) == "outline" or bool(rules.outline_kinds(spec)))
+        frame = _candidates(osm, spec["geometry"], keep_areas)
         if kind == "services":
             frame = _services(frame, spec)
+            if keep_areas:
+                frame = _points_unless_outline(frame, rules.outline_kinds(spec))
         else:
             keep = rules.select(spec, frame["tags"])
             frame = frame.loc[np.asarray(keep, dtype=bool)].copy()
@@ -63,21 +73,27 @@ def osm_layers(
                 issues.append((kind, TRUNCATED_ISSUE, n_cut, "repaired"))
         builder = _BUILDERS.get(kind, _generic)
         layer = builder(frame, spec) if len(frame) else frame
+        if issues is not None and "width_tag_bad" in layer.columns:
+            n_bad = int(layer["width_tag_bad"].astype(bool).sum())
+            if n_bad:
+                issues.append((kind, BAD_WIDTH_ISSUE, n_bad, "repaired"))
         layer = _common(layer, osm.source) if len(layer) else empty_layer(kind, "EPSG:4326")
         out[kind] = conform(layer, kind)
         logger.debug("osm layer %s: %d features", kind, len(out[kind]))
     return out
 
 
-def _candidates(osm: OsmData, geometry: str) -> gpd.GeoDataFrame:
+def _candidates(osm: OsmData, geometry: str, keep_areas: bool = False) -> gpd.GeoDataFrame:
     if geometry == "line":
         return osm.lines
     if geometry == "area":
         return osm.areas
-    # points: tagged nodes plus areas reduced to a point inside them
+    # points: tagged nodes plus areas, reduced to a point inside them unless the catalog
+    # says the layer is reached from its outline (schools' grounds)
     cols = ["osm_id", "tags", "truncated", "geometry"]
     areas = osm.areas[[c for c in cols if c in osm.areas.columns]].copy()
-    areas["geometry"] = areas.geometry.representative_point()
+    if not keep_areas:
+        areas["geometry"] = areas.geometry.representative_point()
     nodes = osm.nodes[[c for c in cols if c in osm.nodes.columns]]
     return gpd.GeoDataFrame(pd.concat([nodes, areas], ignore_index=True), crs="EPSG:4326")
 
@@ -121,6 +137,13 @@ def _roads(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame
     frame["oneway"] = [t.get("oneway", "") in (_YES | {"-1"}) for t in frame["tags"]]
     frame["bridge"] = [t.get("bridge", "no") not in ("no", "") for t in frame["tags"]]
     frame["tunnel"] = [t.get("tunnel", "no") not in ("no", "") for t in frame["tags"]]
+    widths = [parse_width(t.get("width")) for t in frame["tags"]]
+    lanes = [parse_lanes(t.get("lanes")) for t in frame["tags"]]
+    frame["width"] = [w for w, _ in widths]
+    frame["lanes"] = [n for n, _ in lanes]
+    # a bad tag counts only where it decides: a bad lanes tag under a good width does not
+    frame["width_tag_bad"] = [wb or (lb and not np.isfinite(w))
+                              for (w, wb), (_, lb) in zip(widths, lanes, strict=True)]
     return frame
 
 
@@ -188,6 +211,17 @@ def _services(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFr
         found.append(";".join(k for k, rs in kinds.items() if rules.any_rule_matches(rs, tags)))
     frame = frame.assign(kind=found)
     return frame.loc[frame["kind"] != ""].copy()
+
+
+def _points_unless_outline(frame: gpd.GeoDataFrame, outline: frozenset[str]) -> gpd.GeoDataFrame:
+    """Areas whose kinds are all reached from a point become a point inside them."""
+    if not len(frame):
+        return frame
+    keep = np.array([bool(outline.intersection(k.split(";"))) for k in frame["kind"]], dtype=bool)
+    geoms = frame.geometry.to_numpy().copy()
+    reduce = ~keep & np.isin(shapely.get_type_id(geoms), (3, 6))
+    geoms[reduce] = shapely.point_on_surface(geoms[reduce])
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
 
 
 _BUILDERS = {

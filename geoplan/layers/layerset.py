@@ -47,6 +47,10 @@ class LayerSet:
         The context margin used (see :func:`context_margin`).
     datum
         The datum check of the district boundaries (:func:`geoplan.data_checks.check_datum`).
+    reached_from
+        From the layer catalog: where a facility drawn as an area is buffered and walked to
+        from, ``'outline'`` or ``'point'``, by facility layer (``'schools'``) and by services
+        kind (``'services:kindergarten'``). Empty: facilities are used as the layers give them.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -59,6 +63,7 @@ class LayerSet:
     cut_points: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     margin_m: float = CONTEXT_MARGIN_M
     datum: dict[str, Any] | None = None
+    reached_from: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self.layers[kind]

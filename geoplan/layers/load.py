@@ -22,10 +22,10 @@ from geoplan.layers.districts import clip_districts, read_districts
 from geoplan.layers.files import load_file_layer
 from geoplan.layers.from_osm import osm_layers
 from geoplan.layers.layerset import CONTEXT_MARGIN_M, LayerSet
-from geoplan.layers.merge import merge_points
+from geoplan.layers.merge import merge_facilities, merge_points
 from geoplan.layers.osm import OsmData, read_osm
 from geoplan.layers.repair import IssueLog, repair
-from geoplan.layers.rules import catalog_keys, load_catalog
+from geoplan.layers.rules import catalog_keys, load_catalog, reached_from
 from geoplan.layers.schema import LAYER_ORDER, conform, empty_layer
 from geoplan.vocab import GEOMETRY, LAYER_KINDS
 
@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 FACILITY_AREA_KINDS = ("parks", "green_space")
 """Area layers that are facilities: kept whole (never cut to the context area or the data's
 edge), since a park reaches people from its whole outline and its size sets its radius."""
+
+
+SCHOOL_MERGE_M = 40.0
+"""School records of one name (or unnamed) this close are one school: two nodes merge, and a
+node this close to a school's grounds joins the grounds (:func:`merge_facilities`)."""
 
 
 def context_margin(config: AnalysisConfig) -> float:
@@ -161,11 +166,24 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
            if len(cut_wgs) else np.zeros(0, dtype=object))
     logger.info("context margin %.0f m (largest radius + facility snapping distance)", margin_m)
     layerset = LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(),
-                        sources, cut_points=cut, margin_m=margin_m)
+                        sources, cut_points=cut, margin_m=margin_m,
+                        reached_from=reached_from_map(catalog))
     from geoplan.layers.datum import check_datum
 
     layerset.datum = check_datum(config, layerset)
     return layerset
+
+
+def reached_from_map(catalog: dict[str, Any]) -> dict[str, str]:
+    """Where each facility layer, and each services kind, is reached from (the catalog's
+    ``reached_from``): ``{'schools': 'outline', 'services:clinic': 'point', ...}``."""
+    out: dict[str, str] = {}
+    for kind, spec in catalog["layers"].items():
+        if spec.get("reached_from") or spec.get("kinds_reached_from"):
+            out[kind] = reached_from(spec)
+        for sub in spec.get("kinds") or {}:
+            out[f"{kind}:{sub}"] = reached_from(spec, sub)
+    return out
 
 
 def _exclude_inside(layers: dict[str, gpd.GeoDataFrame], kind: str, spec: dict[str, Any],
@@ -209,8 +227,17 @@ def _prepare(
     shapely.prepare(context)
     if family == "point":
         frame = frame.loc[shapely.intersects(context, geoms)]
-    elif kind in FACILITY_AREA_KINDS:  # facilities keep the geometry the file gives
+    elif family == "point_or_area" or kind in FACILITY_AREA_KINDS:
+        # facilities keep the geometry the file gives (a school's whole grounds)
         frame = frame.loc[shapely.intersects(context, geoms)].copy()
+        if kind == "schools":  # the grounds' area is the site area of the seat norms
+            grounds = np.isin(shapely.get_type_id(frame.geometry.to_numpy()), (3, 6))
+            site = (pd.to_numeric(frame["site_area_m2"], errors="coerce").to_numpy(dtype=float,
+                                                                                  copy=True)
+                    if "site_area_m2" in frame.columns else np.full(len(frame), np.nan))
+            fill = grounds & ~np.isfinite(site)
+            site[fill] = shapely.area(frame.geometry.to_numpy()[fill])
+            frame["site_area_m2"] = site
     else:
         inside = shapely.intersects(context, geoms)
         frame = frame.loc[inside].copy()
@@ -226,8 +253,10 @@ def _prepare(
         frame["floor_area_m2"] = frame["area_m2"] * frame["levels"]
     if kind == "bus_stops":
         frame = merge_points(frame, float(catalog["layers"]["bus_stops"].get("merge_distance_m", 30)))
-    elif kind in ("schools", "toilets"):
-        frame = merge_points(frame, 40.0 if kind == "schools" else 10.0)
+    elif kind == "schools":
+        frame = merge_facilities(frame, SCHOOL_MERGE_M)
+    elif kind == "toilets":
+        frame = merge_points(frame, 10.0)
     return conform(frame, kind)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
@@ -69,3 +71,75 @@ def merge_points(points: gpd.GeoDataFrame, distance_m: float) -> gpd.GeoDataFram
     if "n_merged" in out.columns:
         out["n_merged"] = np.asarray(counts)[rank]
     return out.reset_index(drop=True)
+
+
+_LEVELS = ("primary", "junior", "senior")
+
+
+def merge_facilities(frame: gpd.GeoDataFrame, distance_m: float) -> gpd.GeoDataFrame:
+    """Merge the records of one facility drawn as points and as areas (a school's grounds).
+
+    Points merge among themselves as in :func:`merge_points`. An area whose inside point lies
+    in a larger area absorbs nothing and is absorbed by it, and a point within ``distance_m``
+    of an area (the nearest one) is absorbed by it, when their names agree (equal, or one has
+    none): the area keeps its outline, takes the name when it had none, and gets the union of
+    the school levels (``primary``/``junior``/``senior``, ``levels``) of what it absorbed.
+    ``frame`` must be in a projected CRS.
+    """
+    if len(frame) < 2:
+        return frame
+    frame = frame.reset_index(drop=True)
+    is_area = np.isin(shapely.get_type_id(frame.geometry.to_numpy()), (3, 6))
+    points = merge_points(frame.loc[~is_area], distance_m) if (~is_area).any() else frame.iloc[:0]
+    areas = frame.loc[is_area].reset_index(drop=True)
+    if not len(areas):
+        return points
+    out = gpd.GeoDataFrame(pd.concat([areas, points], ignore_index=True), crs=frame.crs)
+    n_area = len(areas)
+    geoms = out.geometry.to_numpy()
+    names = out["name"].fillna("").astype(str).to_numpy()
+    size = shapely.area(geoms)
+    # candidate (member, area) pairs: areas inside larger areas, points near areas
+    probe = geoms.copy()
+    probe[:n_area] = shapely.point_on_surface(geoms[:n_area])
+    tree = shapely.STRtree(geoms[:n_area])
+    mi, ai = tree.query(probe, predicate="dwithin", distance=distance_m)
+    member_is_area = mi < n_area
+    ok = mi != ai
+    ok &= ~member_is_area | (shapely.contains(geoms[ai], probe[mi]) & (size[ai] > size[mi]))
+    ok &= (names[mi] == "") | (names[ai] == "") | (names[mi] == names[ai])
+    mi, ai = mi[ok], ai[ok]
+    # each member goes to its nearest (then largest) area; areas absorbed are not hosts
+    dist = shapely.distance(geoms[ai], probe[mi])
+    order = np.lexsort((-size[ai], dist, mi))
+    mi, ai = mi[order], ai[order]
+    first = np.r_[True, mi[1:] != mi[:-1]] if len(mi) else np.zeros(0, bool)
+    host = dict(zip(mi[first].tolist(), ai[first].tolist(), strict=True))
+
+    def root(i: int) -> int:
+        seen = {i}
+        while i in host and host[i] not in seen:
+            i = host[i]
+            seen.add(i)
+        return i
+
+    groups: dict[int, list[int]] = {}
+    for i in range(len(out)):
+        groups.setdefault(root(i), []).append(i)
+    keep = sorted(groups)
+    for head, members in groups.items():
+        if len(members) == 1:
+            continue
+        if not names[head]:
+            named = [m for m in members if names[m]]
+            if named:
+                out.loc[head, "name"] = names[named[0]]
+        if "members" in out.columns:
+            out.loc[head, "members"] = ";".join(str(out["source_id"].iloc[m]) for m in members)
+        if all(c in out.columns for c in _LEVELS):
+            for col in _LEVELS:
+                out.loc[head, col] = bool(out[col].iloc[members].astype(bool).any())
+            if "levels" in out.columns:
+                out.loc[head, "levels"] = ";".join(
+                    c for c in _LEVELS if bool(out.loc[head, c]))
+    return out.iloc[keep].reset_index(drop=True)

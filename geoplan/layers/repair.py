@@ -18,6 +18,8 @@ _FAMILY_TYPES = {
     "point": (shapely.GeometryType.POINT,),
     "line": (shapely.GeometryType.LINESTRING,),
     "area": (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON),
+    "point_or_area": (shapely.GeometryType.POINT, shapely.GeometryType.POLYGON,
+                      shapely.GeometryType.MULTIPOLYGON),
 }
 
 
@@ -79,6 +81,24 @@ def _to_family(
     gdf: gpd.GeoDataFrame, kind: str, family: str, source: str, issues: IssueLog
 ) -> gpd.GeoDataFrame:
     geoms = gdf.geometry
+    if family == "point_or_area":
+        # a facility's outline stays (a school's grounds); a line or a collection becomes its
+        # areas when it has any, else a point on it
+        odd = ~geoms.geom_type.isin(["Point", "MultiPoint", "Polygon", "MultiPolygon"])
+        if odd.any():
+            fixed = [_keep_family(g, _FAMILY_TYPES["area"]) if is_odd else g
+                     for g, is_odd in zip(geoms.to_numpy(), odd.to_numpy(), strict=True)]
+            fixed = [g if not (o and g.is_empty) else shapely.point_on_surface(orig)
+                     for g, o, orig in zip(fixed, odd.to_numpy(), geoms.to_numpy(), strict=True)]
+            geoms = gpd.GeoSeries(fixed, index=gdf.index, crs=gdf.crs)
+            issues.add(kind, source, "line or mixed geometry for a facility: its area, else a "
+                       "point on it, used", int(odd.sum()), "repaired")
+        gdf = gdf.set_geometry(geoms)
+        multi = gdf.geom_type == "MultiPoint"
+        if multi.any():
+            issues.add(kind, source, "multi-point split into points", multi.sum(), "repaired")
+            gdf = gdf.explode(index_parts=False)
+        return gdf
     if family == "point":
         areas_or_lines = ~geoms.geom_type.isin(["Point", "MultiPoint"])
         if areas_or_lines.any():

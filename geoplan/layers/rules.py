@@ -91,10 +91,18 @@ def _check_catalog(data: Any) -> list[str]:
             continue
         if spec.get("geometry") not in ("point", "line", "area"):
             problems.append(f"layers.{kind}.geometry: must be point, line or area")
-        if spec.get("reached_from") not in (None, "outline", "point"):
+        if spec.get("reached_from") not in (None, *REACHED_FROM):
             problems.append(f"layers.{kind}.reached_from: must be outline or point")
         if spec.get("reached_from") and not spec.get("reached_from_why"):
             problems.append(f"layers.{kind}.reached_from_why: say why")
+        for sub, entry in (spec.get("kinds_reached_from") or {}).items():
+            where = f"layers.{kind}.kinds_reached_from.{sub}"
+            if sub not in (spec.get("kinds") or {}):
+                problems.append(f"{where}: not a kind of this layer")
+            if not isinstance(entry, dict) or entry.get("reached_from") not in REACHED_FROM:
+                problems.append(f"{where}.reached_from: must be outline or point")
+            elif not str(entry.get("why") or "").strip():
+                problems.append(f"{where}.why: say why")
         for other in spec.get("exclude_inside") or ():
             if other not in LAYER_KINDS:
                 problems.append(f"layers.{kind}.exclude_inside: unknown layer kind {other!r}")
@@ -114,6 +122,37 @@ def _check_catalog(data: Any) -> list[str]:
                             f"layers.{kind}.{where}[{i}].{key}: give a list of values or \"*\""
                         )
     return problems
+
+
+REACHED_FROM = ("outline", "point")
+"""Where a facility drawn as an area is buffered and walked to from (see the catalog header)."""
+
+
+def reached_from(spec: Mapping[str, Any], kind: str | None = None) -> str:
+    """Where a facility of a layer ``spec`` (and, for services, of ``kind``) is reached from.
+
+    ``'outline'`` or ``'point'``: the kind's entry in ``kinds_reached_from`` when given, else
+    the layer's ``reached_from``, else ``'point'`` for point layers and ``'outline'`` for
+    area layers.
+    """
+    per_kind = spec.get("kinds_reached_from") or {}
+    if kind is not None and kind in per_kind:
+        return str(per_kind[kind]["reached_from"])
+    default = "outline" if spec.get("geometry") == "area" else "point"
+    return str(spec.get("reached_from") or default)
+
+
+def reached_from_why(spec: Mapping[str, Any], kind: str | None = None) -> str:
+    """The catalog's one-line reason for :func:`reached_from` (empty when none is given)."""
+    per_kind = spec.get("kinds_reached_from") or {}
+    if kind is not None and kind in per_kind:
+        return " ".join(str(per_kind[kind].get("why") or "").split())
+    return " ".join(str(spec.get("reached_from_why") or "").split())
+
+
+def outline_kinds(spec: Mapping[str, Any]) -> frozenset[str]:
+    """The kinds of a services-like layer ``spec`` reached from their outline."""
+    return frozenset(k for k in spec.get("kinds") or {} if reached_from(spec, k) == "outline")
 
 
 def catalog_keys(catalog: Mapping[str, Any]) -> frozenset[str]:

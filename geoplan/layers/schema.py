@@ -24,7 +24,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
                   "inside_km2": "float", "inside_share": "float"},
     "roads": {"highway": "str", "road_class": "str", "is_public": "bool", "access": "str",
               "service": "str", "noexit": "bool", "oneway": "bool", "bridge": "bool",
-              "tunnel": "bool", "truncated": "bool", "length_m": "float"},
+              "tunnel": "bool", "truncated": "bool", "length_m": "float",
+              # carriageway width (m) and lanes from the `width` / `lanes` tags (NaN: absent or
+              # unreadable); width_tag_bad: a tag was given but could not be read
+              "width": "float", "lanes": "float", "width_tag_bad": "bool"},
     "walkways": {"highway": "str", "length_m": "float"},
     "parks": {"kind": "str", "access": "str", "area_m2": "float"},
     "green_space": {"kind": "str", "access": "str", "area_m2": "float"},
@@ -53,6 +56,7 @@ _GEOM_TYPES = {
     "point": {"Point"},
     "line": {"LineString"},
     "area": {"Polygon", "MultiPolygon"},
+    "point_or_area": {"Point", "Polygon", "MultiPolygon"},
 }
 _EMPTY = {"str": "", "bool": False, "float": np.nan, "int": 0}
 _DTYPES: dict[str, Any] = {"str": object, "bool": bool, "float": "float64", "int": "int64"}

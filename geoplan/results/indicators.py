@@ -28,6 +28,14 @@ INDICATORS = Schema("indicators.table", (
     Column("partial", "bool", "", "True when the figure covers only the part of the district "
            "inside the data."),
     Column("note", "str", "", "How the figure was made and what it leaves out."),
+    Column("road_km_width_tag", "float", "km", "人均道路面积 only: km of road inside the "
+           "district whose width came from its width tag (NaN on other rows)."),
+    Column("road_km_lanes_tag", "float", "km", "人均道路面积 only: km of road whose width is its "
+           "lanes tag × 3.5 m."),
+    Column("road_km_default", "float", "km", "人均道路面积 only: km of road whose width is the "
+           "default of its class (geoplan.indicators.DEFAULT_LANES × 3.5 m)."),
+    Column("roads_bad_width_tag", "int", "roads", "人均道路面积 only: roads meeting the district "
+           "whose width or lanes tag could not be read (the next source was used)."),
 ))
 
 
