@@ -284,8 +284,7 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
         districts=dshares,
         street_gaps=rank_street_gaps(acc.street_gaps, eng.crs),
         reach_areas=reach_areas(reached, [s.id for s in stds], eng.crs, eng.districts),
-        items=(pd.concat(acc.items, ignore_index=True)[ITEMS.names] if acc.items
-               else pd.DataFrame(columns=ITEMS.names)),
+        items=_items_frame(acc.items, eng.districts),
         item_gaps=item_gap_frame(acc.item_gaps, eng.crs),
         walk_bands=_concat(acc.walk_bands, WALK_BANDS.names, eng.crs),
         meta={
@@ -304,6 +303,18 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
     result.people = measure_people(eng, stds, acc.covers)
     timer.lap("people")
     return result
+
+
+def _items_frame(items: list[pd.DataFrame], districts: pd.DataFrame) -> pd.DataFrame:
+    """The item rows of every standard, with the area of their district inside the data."""
+    if not items:
+        return pd.DataFrame(columns=ITEMS.names)
+    out = pd.concat(items, ignore_index=True)
+    names = districts["district"].astype(str)
+    for col in ("inside_km2", "inside_share"):
+        values = districts[col] if col in districts else pd.Series(np.nan, index=districts.index)
+        out[col] = out["district"].astype(str).map(dict(zip(names, values, strict=True)))
+    return out[ITEMS.names]
 
 
 def _concat(frames: list[gpd.GeoDataFrame], cols: list[str], crs: Any) -> gpd.GeoDataFrame:

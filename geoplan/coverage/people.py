@@ -114,6 +114,16 @@ def _school_district(eng: CoverageContext, rows: Any) -> np.ndarray:
     return out
 
 
+def _inside(districts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Area of each district inside the data (km²) and its share of the district (NaN: unknown)."""
+    n = len(districts)
+    km2 = (districts["inside_km2"].to_numpy(dtype=float) if "inside_km2" in districts
+           else np.full(n, np.nan))
+    share = (districts["inside_share"].to_numpy(dtype=float) if "inside_share" in districts
+             else np.full(n, np.nan))
+    return km2, share
+
+
 def measure_people(eng: CoverageContext, stds: list[Standard],
                    covers: dict[str, tuple[np.ndarray, np.ndarray]]) -> PeopleResult | None:
     """Children beyond each school radius and the 学位缺口, per district and level.
@@ -142,6 +152,7 @@ def measure_people(eng: CoverageContext, stds: list[Standard],
     ages = _ages(eng.settings)
     dem = eng.demand["residential"]
     names = eng.districts["district"].astype(str).to_numpy()
+    inside_km2, inside_share = _inside(eng.districts)
     n_d = eng.n_d
     known = np.bincount(dem.district[np.isfinite(pop.weights)], minlength=n_d) > 0
     estimate = np.zeros(n_d, dtype=bool)
@@ -186,6 +197,7 @@ def measure_people(eng: CoverageContext, stds: list[Standard],
                 "beyond_buffer": beyond_buf[i] if people else np.nan,
                 "beyond_network": beyond_net[i] if people else np.nan,
                 "is_estimate": bool(estimate[i]),
+                "inside_km2": inside_km2[i], "inside_share": inside_share[i],
             })
             mine = where == names[i]
             seat_rows.append({
@@ -196,6 +208,7 @@ def measure_people(eng: CoverageContext, stds: list[Standard],
                 "seat_gap": gap[i] if people else np.nan,
                 "schools_in_district": int(mine.sum()),
                 "seats_in_district": float(seats[mine].sum()),
+                "inside_km2": inside_km2[i], "inside_share": inside_share[i],
             })
         school_frames.append(pd.DataFrame({
             "source_id": rows["source_id"].astype(str).to_numpy() if len(rows) else [],

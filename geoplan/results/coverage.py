@@ -97,6 +97,10 @@ ITEMS = Schema("coverage.items", (
     Column("share_network", "float", "share 0–1", "Share within the radius by walking."),
     Column("share_population_network", "float", "share 0–1", "share_network weighted by "
            "population."),
+    Column("inside_km2", "float", "km²", "Area of the district inside the data: the figures of "
+           "the row cover that part."),
+    Column("inside_share", "float", "share 0–1", "That area's share of the whole district (below "
+           "1: a partial figure, not the whole district's)."),
 ))
 
 GAPS = Schema("coverage.gaps", (

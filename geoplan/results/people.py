@@ -53,6 +53,10 @@ CHILDREN = Schema("people.children", (
     Column("beyond_network", "float", "children", "Children farther than the radius by walking "
            "(or off the walkways)."),
     Column("is_estimate", "bool", "", "True when the district's residents are an estimate."),
+    Column("inside_km2", "float", "km²", "Area of the district inside the data: the figures of "
+           "the row cover that part."),
+    Column("inside_share", "float", "share 0–1", "That area's share of the whole district (below "
+           "1: a partial figure, not the whole district's)."),
 ))
 
 SEATS = Schema("people.seats", (
@@ -71,6 +75,10 @@ SEATS = Schema("people.seats", (
     Column("schools_in_district", "int", "schools", "Schools of the level located in the "
            "district."),
     Column("seats_in_district", "float", "seats", "Seats of the schools located in the district."),
+    Column("inside_km2", "float", "km²", "Area of the district inside the data: the figures of "
+           "the row cover that part."),
+    Column("inside_share", "float", "share 0–1", "That area's share of the whole district (below "
+           "1: a partial figure, not the whole district's)."),
 ))
 
 SCHOOL_SEATS = Schema("people.schools", (
