@@ -32,6 +32,7 @@ LAYER_KINDS: tuple[str, ...] = (
     "waterways",
     "railways",
     "services",
+    "places",
 )
 """Every layer kind geoplan knows, in the order outputs list them (districts come first)."""
 
@@ -46,6 +47,7 @@ GEOMETRY: dict[str, GeometryFamily] = {
     "green_space": "area", "entrances": "point", "toilets": "point",
     "schools": "point_or_area", "bus_stops": "point", "residential": "area", "buildings": "area",
     "water": "area", "waterways": "line", "railways": "line", "services": "point_or_area",
+    "places": "point",
 }
 """The geometry family of each layer kind (and of ``districts``)."""
 

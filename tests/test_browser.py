@@ -169,7 +169,7 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
                 page.locator("#geoplan-layers .gp-sec-overlays label").all_inner_texts()]
     assert overlays == ["公园与绿地", "学校", "公厕", "公交站", "服务设施", "断头路", "打通建议",
                         "学位缺口（小学）", "学位缺口（初中）", "数据核查", "区县只有部分在数据范围内",
-                        "道路与水系（底图）", "区县名称", "街道名称（放大后显示）"]
+                        "道路与水系（底图）", "区县名称", "街道与地名（放大后显示）"]
     # facilities, dead ends, openings, seats and checks start off: they would drown the
     # district colours
     assert [_overlay(page, n).is_checked() for n in overlays] == [False] * 11 + [True] * 3
@@ -411,6 +411,9 @@ def test_map_street_names_at_closer_zooms(session, outputs, tmp_path):
                        return r.width > 0 && r.top > 0 && r.top < innerHeight; })
         .map(e => e.textContent)""")
     assert len(visible) >= 3 and all(visible), visible
+    # place names (neighbourhoods from OSM place=*) too, none named like a district
+    places = page.locator(".gp-place-name").all_inner_texts()
+    assert len(places) >= 10 and not {"锦江区", "青羊区", "金牛区", "成华区"} & set(places)
     # the locator shows the four districts and the part in view, now a small rectangle
     assert page.locator("#geoplan-locator path").count() == 4
     rect = page.locator("#geoplan-locator rect").bounding_box()

@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import Point
 
 from geoplan.report._map_checks import datum_banner
@@ -108,3 +109,21 @@ def test_data_checks_layers_and_datum_banner():
     # without checks, nothing of it
     none = render_map(build_map(layerset, coverage, deadends))
     assert "gp-data-checks" not in none and "geoplan-datum-warning" not in none
+
+
+def test_place_labels_leave_out_district_names_and_places_outside():
+    from geoplan.report._map_overlays import place_label_items
+
+    districts = gpd.GeoDataFrame({"district": ["甲区"], "geometry": [
+        shapely.box(X0, Y0, X0 + 1000, Y0 + 1000)]}, crs=CRS)
+    places = gpd.GeoDataFrame({
+        "name": ["星辰苑", "甲区", "远方村", "", "某医院", "东珠美地"],
+        "kind": ["neighbourhood", "suburb", "village", "neighbourhood", "locality", "suburb"],
+        "geometry": [Point(X0 + 100, Y0 + 100), Point(X0 + 500, Y0 + 500),
+                     Point(X0 + 5000, Y0 + 5000), Point(X0 + 10, Y0 + 10),
+                     Point(X0 + 20, Y0 + 20), Point(X0 + 300, Y0 + 300)]}, crs=CRS)
+    items = place_label_items(places, districts)
+    # suburbs before neighbourhoods; the district's own name, a place outside, an unnamed
+    # place and a locality (often an institution's name) are left out
+    assert [it["name"] for it in items] == ["东珠美地", "星辰苑"]
+    assert all(it["place"] and it["angle"] == 0 for it in items)

@@ -39,9 +39,9 @@ logger = logging.getLogger(__name__)
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 """Bumped whenever what is cached changes shape, so old entries are never misread
-(6: schools' and other grounds kept as polygons, roads' width and lanes; 5: building
+(7: named places; 6: schools' and other grounds kept as polygons, roads' width and lanes; 5: building
 levels and census fields; 4: cut points and read issues of truncated ways;
 3: GeoPackage + JSON metadata; 2 and before were pickles, which are never read)."""
 

@@ -113,7 +113,8 @@ def _tag(frame: gpd.GeoDataFrame, key: str) -> list[str]:
 def _generic(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
     frame = frame.copy()
     frame["kind"] = [_first_value(t, ("leisure", "landuse", "natural", "waterway", "water",
-                                      "railway", "entrance", "barrier", "amenity")) for t in frame["tags"]]
+                                      "railway", "entrance", "barrier", "amenity", "place"))
+                     for t in frame["tags"]]
     frame["access"] = _tag(frame, "access")
     return frame
 

@@ -46,6 +46,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "waterways": {"kind": "str", "length_m": "float"},
     "railways": {"kind": "str"},
     "services": {"kind": "str"},
+    "places": {"kind": "str"},
 }
 """Columns (besides the common ones and ``geometry``) of each layer kind, with their types."""
 

@@ -252,6 +252,9 @@ MAP_CSS = """
 .geoplan-label { text-align: center; }
 .gp-street-name { position: absolute; white-space: nowrap; font-size: 11px; color: #555;
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; pointer-events: none; }
+.gp-place-name { position: absolute; white-space: nowrap; font-size: 12px; color: #3b2f6b;
+  font-style: italic; letter-spacing: 1px; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff;
+  pointer-events: none; }
 .gp-streets-hidden .gp-street { display: none; }
 .geoplan-locator { padding: 3px; line-height: 0; }
 .geoplan-locator .gp-locator-district { fill: #e8e4da; stroke: #666; stroke-width: 0.8; }

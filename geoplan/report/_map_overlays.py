@@ -286,6 +286,37 @@ def street_label_items(roads: gpd.GeoDataFrame | None, limit: int = STREET_NAMES
             for t, p in zip(items, pts, strict=True)]
 
 
+PLACE_KINDS = ("city", "town", "suburb", "quarter", "neighbourhood", "village", "hamlet")
+"""Place kinds labelled on the map, largest first (a name is drawn once)."""
+
+
+def place_label_items(places: gpd.GeoDataFrame | None, districts: gpd.GeoDataFrame | None,
+                      limit: int = STREET_NAMES_MAX) -> list[dict[str, Any]]:
+    """One label per named place (neighbourhoods, quarters, villages) inside the districts.
+
+    District names already label the map, so places named like a district are left out.
+    """
+    if places is None or len(places) == 0 or "name" not in places:
+        return []
+    names = places["name"].fillna("").astype(str).str.strip()
+    kind = places["kind"].fillna("").astype(str) if "kind" in places else pd.Series(
+        "", index=places.index)
+    keep = (names != "") & kind.isin(PLACE_KINDS)
+    if districts is not None and len(districts):
+        keep &= ~names.isin(set(districts["district"].astype(str)))
+        inside = shapely.union_all(districts.geometry.to_numpy())
+        keep &= shapely.intersects(inside, places.geometry.to_numpy())
+    sel = places.loc[keep].assign(name=names[keep], rank=kind[keep].map(
+        {k: i for i, k in enumerate(PLACE_KINDS)}))
+    sel = sel.sort_values(["rank", "name"]).drop_duplicates("name").head(limit)
+    if len(sel) == 0:
+        return []
+    pts = gpd.GeoSeries(shapely.point_on_surface(sel.geometry.to_numpy()),
+                        crs=places.crs).to_crs("EPSG:4326")
+    return [{"name": str(n), "lat": round(p.y, 6), "lon": round(p.x, 6), "angle": 0,
+             "place": True} for n, p in zip(sel["name"], pts, strict=True)]
+
+
 class StreetNames(Layer):
     """Street names drawn from the analysis' own roads, shown at closer zooms only."""
 
@@ -304,12 +335,13 @@ class StreetNames(Layer):
 
 
 def add_street_names(m: folium.Map, layerset: Any, lang: str) -> StreetNames | None:
-    """Street names (from zoom :data:`STREET_NAMES_ZOOM` on); None without named roads."""
+    """Street and place names (from zoom :data:`STREET_NAMES_ZOOM` on); None without any."""
     items = street_label_items(layerset.layers.get("roads"))
+    items += place_label_items(layerset.layers.get("places"), layerset.districts)
     if not items:
         return None
-    layer = StreetNames(items, "街道名称（放大后显示）" if lang == "zh"
-                        else "Street names (closer zooms)")
+    layer = StreetNames(items, "街道与地名（放大后显示）" if lang == "zh"
+                        else "Street and place names (closer zooms)")
     layer.add_to(m)
     return layer
 

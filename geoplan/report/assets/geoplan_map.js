@@ -293,7 +293,7 @@
       var self = this;
       this._items.forEach(function(it) {
         var span = document.createElement("span");
-        span.className = "gp-street-name";
+        span.className = it.place ? "gp-place-name" : "gp-street-name";
         span.textContent = String(it.name);
         span.style.transform = "translate(-50%, -50%) rotate(" + it.angle + "deg)";
         var icon = L.divIcon({html: span, className: "gp-street", iconSize: [0, 0]});
