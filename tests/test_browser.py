@@ -442,7 +442,8 @@ def test_map_english(session, outputs, tmp_path):
     assert session.errors == [] and session.blocked == []
     assert "Legend" in page.locator("#geoplan-legend").inner_text()
     sections = [t.strip() for t in page.locator("#geoplan-layers legend").all_inner_texts()]
-    assert sections == ["Standard", "Measure", "Facilities", "Road connections", "Background"]
+    assert sections == ["Standard", "Measure", "Facilities", "Road connections",
+                        "Seat gap (学位缺口)", "Background"]
     assert _panel(page, "radio").count() == 13  # the standards of analyses/chengdu_core.yaml
     assert "(Target " in page.locator("#geoplan-legend-standard").inner_text()
     _screenshot(page, tmp_path, "map_en.png")
