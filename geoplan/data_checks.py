@@ -156,10 +156,12 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
 
 def write_data_checks(checks: gpd.GeoDataFrame, out_dir: Path) -> list[Path]:
     """Write ``data_checks.csv`` and ``data_checks.gpkg`` (layer ``data_checks``)."""
+    from geoplan.report.qgis_styles import styler
+
     table = checks.drop(columns="geometry")
     table = table.assign(x=checks.geometry.x, y=checks.geometry.y) if len(checks) else table
     return [write_csv(table, out_dir / "data_checks.csv"),
-            write_gpkg({"data_checks": checks}, out_dir / "data_checks.gpkg")]
+            write_gpkg({"data_checks": checks}, out_dir / "data_checks.gpkg", styles=styler())]
 
 
 def _safe_cell(value: Any) -> Any:

@@ -51,6 +51,13 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     extra = {}
     if len(result.items):
         extra["items_csv"] = write_csv(result.items, out / "coverage_items.csv")
+    from geoplan.report.qgis_styles import styler
+
+    table = result.table
+    first = table.drop_duplicates("standard") if "standard" in table else table.iloc[:0]
+    targets = dict(zip(first["standard"], first["target"], strict=True)) if len(first) else {}
+    names = (dict(zip(first["standard"], first["name_zh"], strict=True))
+             if "name_zh" in first and len(first) else {})
     gpkg = write_gpkg(
         {
             "districts": result.districts,
@@ -61,6 +68,7 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
             **({"item_gaps": result.item_gaps} if len(result.item_gaps) else {}),
         },
         out / "coverage.gpkg",
+        styles=styler(targets, names),
     )
     return {"csv": csv, "gpkg": gpkg, **extra, **write_people(result, out)}
 

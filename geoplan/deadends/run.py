@@ -275,7 +275,9 @@ def write_deadends(result: DeadEndResult, out_dir: str | Path) -> dict[str, Path
             table, on="district", how="left")
     if result.progress_detail is not None:
         layers["progress"] = result.progress_detail
-    written["gpkg"] = write_gpkg(layers, out / "deadends.gpkg")
+    from geoplan.report.qgis_styles import styler
+
+    written["gpkg"] = write_gpkg(layers, out / "deadends.gpkg", styles=styler())
     if result.progress is not None:
         written["progress_csv"] = write_csv(result.progress, out / "deadends_progress.csv")
     return written
