@@ -91,7 +91,7 @@ def test_every_output_layer_has_a_default_style_with_chinese_aliases(outputs):
     assert rules[0] == '"share_buffer__green_300" >= 1'
     assert rules[-1] == '"share_buffer__green_300" IS NULL'
     colours = [o.get("value") for o in districts.iter("Option") if o.get("name") == "color"]
-    assert colours[0] == "26,152,80,180" and CLASS_COLOURS["pass"] == "#1a9850"
+    assert colours[0] == "26,152,80,130" and CLASS_COLOURS["pass"] == "#1a9850"
     assert districts.get("labelsEnabled") == "1"
     aliases = _aliases(districts)
     assert aliases["share_buffer__green_300"] == "直线覆盖率：300米见绿"

@@ -312,16 +312,20 @@ def coverage_rules(column: str, target: float, measure_word: str) -> list[Rule]:
     t = float(target) if target and target > 0 else 1.0
     near, low = 0.75 * t, 0.5 * t
     return [
-        Rule(f"{col} >= {t:.10g}", f"{measure_word} {lab['legend_pass']}（≥ {t:.0%}）",
-             fill(CLASS_COLOURS["pass"])),
-        Rule(f"{col} >= {near:.10g} AND {col} < {t:.10g}", f"{measure_word} {lab['legend_near']}",
-             fill(CLASS_COLOURS["near"])),
-        Rule(f"{col} >= {low:.10g} AND {col} < {near:.10g}", f"{measure_word} {lab['legend_low']}",
-             fill(CLASS_COLOURS["low"])),
-        Rule(f"{col} < {low:.10g}", f"{measure_word} {lab['legend_poor']}",
-             fill(CLASS_COLOURS["poor"])),
-        Rule(f"{col} IS NULL", lab["legend_nodata"], fill(CLASS_COLOURS["nodata"])),
+        Rule(f"{col} >= {t:.10g}", f"{measure_word}：{lab['legend_pass']}（≥ {t:.0%}）",
+             fill(CLASS_COLOURS["pass"], alpha=_CLASS_ALPHA)),
+        Rule(f"{col} >= {near:.10g} AND {col} < {t:.10g}",
+             f"{measure_word}：{lab['legend_near']}", fill(CLASS_COLOURS["near"], alpha=_CLASS_ALPHA)),
+        Rule(f"{col} >= {low:.10g} AND {col} < {near:.10g}",
+             f"{measure_word}：{lab['legend_low']}", fill(CLASS_COLOURS["low"], alpha=_CLASS_ALPHA)),
+        Rule(f"{col} < {low:.10g}", f"{measure_word}：{lab['legend_poor']}",
+             fill(CLASS_COLOURS["poor"], alpha=_CLASS_ALPHA)),
+        Rule(f"{col} IS NULL", lab["legend_nodata"], fill(CLASS_COLOURS["nodata"], alpha=_CLASS_ALPHA)),
     ]
+
+
+_CLASS_ALPHA = 130
+"""District fills let the roads and gaps drawn below them show through (as on the map)."""
 
 
 def _share_label(column: str) -> str:
