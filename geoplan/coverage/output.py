@@ -43,8 +43,10 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     ``coverage.gpkg`` holds the layers ``districts`` (with ``share_buffer__<id>`` and
     ``share_network__<id>`` columns), ``facilities``, ``reached``, ``gaps`` and ``street_gaps``
     (uncovered street lines of the toilet standards), and ``item_gaps`` (land outside each
-    life-circle item's buffers where it misses the target). Both files are written atomically: a
-    failure leaves no half-written file.
+    life-circle item's buffers where it misses the target), and ``layer_styles``: each layer's
+    QGIS style in the map's colours with Chinese field aliases
+    (:mod:`geoplan.report.qgis_styles`). Both files are written atomically: a failure leaves
+    no half-written file.
     """
     out = ensure_writable_dir(out_dir)
     csv = write_csv(result.table, out / "coverage.csv")

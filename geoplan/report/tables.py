@@ -373,10 +373,10 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
     note = weights_label(weights_source(part), lang)
     next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang, notes={
         "share_population_buffer": note, "share_population_network": note} if note else None)
-    sws.row_dimensions[4].height = 62 if note else 32  # wrapped headers show whole
+    sws.row_dimensions[4].height = 80 if note else 32  # wrapped headers show whole
     sws.freeze_panes = "B5"
     sws.print_title_rows = "4:4"
-    _widths(sws, [12, 10, 9, 11, 11, 14, 14, 9, 13, 13, 10, 9, 11, 9, 11, 12, 9, 12, 11])
+    _widths(sws, [12, 10, 9, 11, 11, 14, 14, 12, 13, 13, 10, 9, 11, 9, 11, 12, 9, 12, 11])
     if sws.cell(row=3, column=2).value:  # the source documents: one wrapped line, never cut
         _wrap_across(sws, 3, 2, len([c for c, _ in STANDARD_COLUMNS if c in part]))
     g = gaps.loc[gaps["standard"].astype(str) == sid] if gaps is not None else None
