@@ -147,3 +147,16 @@ def test_styles_are_replaced_not_duplicated(tmp_path):
                        (STYLE_TABLE,)).fetchone()
     con.close()
     assert kind == ("attributes",)
+
+
+def test_homes_by_walking_distance_and_road_widths_are_named(tmp_path):
+    bands = gpd.GeoDataFrame({"standard": ["a"], "district": ["甲区"], "band": ["near"],
+                              "area_m2": [1.0]}, geometry=[box(0, 0, 1, 1)], crs=32648)
+    roads = gpd.GeoDataFrame({"name": ["x"], "width": [7.0], "lanes": [2.0]},
+                             geometry=[LineString([(0, 0), (1, 1)])], crs=32648)
+    path = write_gpkg({"walk_bands": bands, "roads": roads}, tmp_path / "b.gpkg",
+                      styles=styler())
+    styles = {row[0]: _qml(row[4]) for row in _styles(path)}
+    rules = [r.get("filter") for r in styles["walk_bands"].iter("rule")]
+    assert rules == ['"band" = \'within\'', '"band" = \'near\'', '"band" = \'beyond\'']
+    assert _aliases(styles["roads"])["width"] == "路面宽度（米）"

@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS "{STYLE_TABLE}" (
 )"""
 
 CHECK_COLOUR = CLASS_COLOURS["poor"]
+HOME_BANDS = (("within", "#2166ac", "半径以内"), ("near", "#f4a582", "半径的 1–1.5 倍"),
+              ("beyond", "#67001f", "超过半径的 1.5 倍（或步行不可达）"))
+"""Homes by walking distance to the nearest facility (``walk_bands``), as the map draws them."""
 
 FONT = "Microsoft YaHei"
 """Label font; QGIS falls back to a system font with Chinese glyphs where it is missing."""
@@ -106,6 +109,8 @@ _ALIASES: dict[str, str] = {
     "covered_population": "可覆盖人口（人）", "share_before": "选址前覆盖率",
     "share_after": "选址后覆盖率", "target": "目标覆盖率",
     "opened": "已打通", "baseline_rank": "基期排名", "status": "状态",
+    "band": "步行距离分段", "width": "路面宽度（米）", "lanes": "车道数",
+    "width_tag_bad": "宽度标注无法读取",
 }
 """Chinese aliases of the GeoPackage fields (the label table of the reports where it agrees)."""
 
@@ -371,6 +376,10 @@ def _renderer(info: LayerInfo, context: StyleContext,
                       fill(GAP_COLOUR, alpha=0, outline=GAP_COLOUR, width=0.4,
                            outline_style="dash", brush="no"))]
         return rule_renderer(rules), None
+    if name == "walk_bands" and "band" in info.fields:
+        return rule_renderer([Rule(f'"band" = {expr_text(band)}', label,
+                                   fill(colour, alpha=170, outline=colour, width=0.1))
+                              for band, colour, label in HOME_BANDS]), None
     if name == "street_gaps":
         return single_renderer(line(GAP_COLOUR, width=0.8)), None
     if name == "suggested_sites":
