@@ -37,16 +37,16 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
 
     Notes
     -----
+    Each GeoPackage layer has its QGIS style in the map's colours, with Chinese field aliases,
+    in the table ``layer_styles`` (:mod:`geoplan.report.qgis_styles`).
     ``coverage_items.csv`` holds the coverage of every facility item (the life circles item
     by item, :data:`geoplan.results.ITEMS`). The CSV files are UTF-8 with a byte-order mark
     so that Excel shows the Chinese names.
     ``coverage.gpkg`` holds the layers ``districts`` (with ``share_buffer__<id>`` and
     ``share_network__<id>`` columns), ``facilities``, ``reached``, ``gaps`` and ``street_gaps``
     (uncovered street lines of the toilet standards), and ``item_gaps`` (land outside each
-    life-circle item's buffers where it misses the target), and ``layer_styles``: each layer's
-    QGIS style in the map's colours with Chinese field aliases
-    (:mod:`geoplan.report.qgis_styles`). Both files are written atomically: a failure leaves
-    no half-written file.
+    life-circle item's buffers where it misses the target). Both files are written atomically: a
+    failure leaves no half-written file.
     """
     out = ensure_writable_dir(out_dir)
     csv = write_csv(result.table, out / "coverage.csv")
