@@ -11,7 +11,7 @@ import errno
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -160,15 +160,19 @@ def write_csv(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
     return Path(target)
 
 
-def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], target: str | os.PathLike[str]) -> Path:
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], target: str | os.PathLike[str], *,
+               styles: Callable[[Path], object] | None = None) -> Path:
     """Write several GeoDataFrames as named layers of one GeoPackage, atomically.
 
     Empty layers are written too (with their columns) so that a reader always finds every
-    layer it expects.
+    layer it expects. ``styles`` is called with the file once every layer is in it, before it
+    is put in place (:func:`geoplan.report.qgis_styles.styler` adds the QGIS styles).
     """
     with atomic_path(target) as tmp:
         for name, gdf in layers.items():
             _write_layer(gdf, tmp, name)
+        if styles is not None:
+            styles(tmp)
     logger.info("wrote %s (%d layers)", target, len(layers))
     return Path(target)
 

@@ -156,10 +156,12 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
 
 def write_data_checks(checks: gpd.GeoDataFrame, out_dir: Path) -> list[Path]:
     """Write ``data_checks.csv`` and ``data_checks.gpkg`` (layer ``data_checks``)."""
+    from geoplan.report.qgis_styles import styler
+
     table = checks.drop(columns="geometry")
     table = table.assign(x=checks.geometry.x, y=checks.geometry.y) if len(checks) else table
     return [write_csv(table, out_dir / "data_checks.csv"),
-            write_gpkg({"data_checks": checks}, out_dir / "data_checks.gpkg")]
+            write_gpkg({"data_checks": checks}, out_dir / "data_checks.gpkg", styles=styler())]
 
 
 def _safe_cell(value: Any) -> Any:
@@ -176,7 +178,9 @@ def _safe_cell(value: Any) -> Any:
 def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "数据核查") -> Path:
     """Add (or replace) the data-check sheet of an existing report workbook."""
     from openpyxl import load_workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
+
+    from geoplan.report.people_sheets import fit_row_height
 
     wb = load_workbook(workbook)
     if title in wb.sheetnames:
@@ -188,8 +192,18 @@ def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "�
         cell.font = Font(bold=True)
     for rec in pd.DataFrame(checks.drop(columns="geometry")).itertuples(index=False):
         ws.append([_safe_cell(v) for v in rec])
-    for letter, width in zip("ABCDEFGH", (18, 10, 10, 22, 8, 10, 80, 50), strict=True):
+    for letter, width in zip("ABCDEFGH", (18, 10, 10, 22, 8, 10, 60, 40), strict=True):
         ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=2, min_col=7, max_col=8):  # long texts wrap when printed
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            fit_row_height(ws, cell.row, str(cell.value or ""), 60 if cell.column == 7 else 40)
+    from geoplan.report._labels import labels
+    from geoplan.report.tables import print_setup
+
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    print_setup(ws, labels("zh"))
     with atomic_path(workbook) as tmp:
         wb.save(tmp)
     return workbook

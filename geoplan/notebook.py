@@ -17,18 +17,24 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from geoplan.config import load_config
-from geoplan.layers.load import district_summary, load_layers
+from geoplan.layers.load import LayerSet, district_summary, load_layers
 from geoplan.pipeline import compute_results
 from geoplan.report._labels import labels
 from geoplan.results import RunResult
 from geoplan.standards import check_config_standards
 
-__all__ = ["as_list", "column_labels", "find_config", "load_analysis", "summary_line"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["as_list", "column_labels", "district_bounds", "find_config", "gaps_chart",
+           "load_analysis", "share_chart", "summary_line", "use_chinese_fonts"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +109,21 @@ def as_list(value: Any) -> list[str] | None:
 
 
 def column_labels(columns: Iterable[str], lang: str = "zh") -> dict[str, str]:
-    """Readable column headers in ``lang`` for a results table (unknown columns kept)."""
+    """Readable column headers in ``lang`` for a results table (unknown columns kept).
+
+    The words of the reports and the workbook (:mod:`geoplan.report._labels`, the people
+    sheets) first, then, in Chinese, the field aliases of the GeoPackages' QGIS styles.
+    """
+    from geoplan.report.people_sheets import HEADERS
+    from geoplan.report.qgis_styles import field_alias
+
     lab = labels(lang)
     extra = {"name_zh": "名称" if lang == "zh" else "Name", "area_ha": lab["area_ha"]}
-    return {c: lab.get(c) or extra.get(c, c) for c in columns}
+    out = {}
+    for c in columns:
+        known = lab.get(c) or extra.get(c) or HEADERS[lang].get(c)
+        out[c] = known or (field_alias(c) if lang == "zh" else c)
+    return out
 
 
 def load_analysis(
@@ -185,3 +202,152 @@ def summary_line(run: RunResult) -> str:
     """
     ids = ", ".join(s.id for s in run.standards)
     return f"{run.config.name} · {len(run.standards)} standards: {ids}"
+
+
+_CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei",
+              "PingFang SC", "WenQuanYi Zen Hei", "Noto Serif CJK SC")
+
+
+def use_chinese_fonts() -> list[str]:
+    """Make matplotlib draw Chinese text with the first CJK font installed.
+
+    Returns
+    -------
+    list of str
+        The CJK fonts found (empty: Chinese labels show as boxes; install ``fonts-noto-cjk``).
+    """
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = [name for name in _CJK_FONTS if name in installed]
+    mpl.rcParams["font.sans-serif"] = [*found, "DejaVu Sans"]
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["axes.unicode_minus"] = False
+    if not found:
+        logger.warning("no Chinese font found for the charts: install fonts-noto-cjk")
+    return found
+
+
+_CHART_WORDS = {
+    "zh": {"straight": "直线距离（官方口径）", "walking": "步行距离", "target": "目标",
+           "share": "覆盖率（%）", "gaps": "最大的覆盖缺口（直线距离，公顷）", "area": "面积（公顷）",
+           "title": "{district}：各项标准覆盖率与目标", "gap": "第{rank}处"},
+    "en": {"straight": "straight line (official)", "walking": "walking distance",
+           "target": "target", "share": "share (%)", "gaps": "Largest gaps (straight line, ha)",
+           "area": "area (ha)", "title": "{district}: share of each standard against its target",
+           "gap": "gap {rank}"},
+}
+
+
+def share_chart(table: pd.DataFrame, district: str | None = None, lang: str = "zh") -> Figure:
+    """Bars of each standard's straight-line and walking share, with its target, per district.
+
+    Parameters
+    ----------
+    table
+        The coverage table (``district``, ``standard``, ``name_zh``/``name_en``, ``target``,
+        ``share_buffer``, ``share_network``).
+    district
+        Draw only this district (default: one panel per district).
+    lang
+        'zh' or 'en' for the words and the standards' names.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per district; a black bar over each standard marks its target.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    words = _CHART_WORDS[lang]
+    use_chinese_fonts()
+    rows = table if district is None else table.loc[table["district"] == district]
+    districts = list(dict.fromkeys(rows["district"]))
+    n_std = max(1, rows["standard"].nunique())
+    fig, axes = plt.subplots(len(districts) or 1, 1, squeeze=False,
+                             figsize=(max(7.0, 0.75 * n_std + 2), 3.4 * max(1, len(districts))))
+    for ax, name in zip(axes[:, 0], districts or [""], strict=False):
+        part = rows.loc[rows["district"] == name]
+        x = np.arange(len(part))
+        ax.bar(x - 0.2, part["share_buffer"].astype(float) * 100, 0.4, color="#1a9850",
+               label=words["straight"])
+        ax.bar(x + 0.2, part["share_network"].astype(float) * 100, 0.4, color="#4575b4",
+               label=words["walking"])
+        ax.hlines(part["target"].astype(float) * 100, x - 0.45, x + 0.45, colors="black",
+                  linewidth=2, label=words["target"])
+        names = [_standard_label(r, lang) for r in part.to_dict("records")]
+        ax.set_xticks(x, names, rotation=35, ha="right", fontsize=8)
+        ax.set_ylim(0, 105)
+        ax.set_ylabel(words["share"])
+        ax.set_title(words["title"].format(district=name), fontsize=10, loc="left", pad=8)
+        ax.grid(axis="y", alpha=0.3)
+    # above the first panel, right of its title: never over the bars or the targets
+    axes[0, 0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, ncol=3,
+                      frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _standard_label(row: dict[str, Any], lang: str) -> str:
+    from geoplan.report._labels import standard_name
+
+    return standard_name(row, lang)
+
+
+def gaps_chart(gaps: pd.DataFrame, lang: str = "zh", top: int = 15,
+               names: Mapping[str, str] | None = None) -> Figure:
+    """The ``top`` largest gaps as ranked horizontal bars (hectares).
+
+    Parameters
+    ----------
+    gaps
+        Gap rows with ``district``, ``standard``, ``rank`` and ``area_m2`` (a ``street``
+        column, when present, names each gap's nearest street).
+    lang
+        'zh' or 'en'.
+    top
+        How many gaps to draw, largest first.
+    names
+        A name per standard id (default: the ids).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    words = _CHART_WORDS[lang]
+    use_chinese_fonts()
+    biggest = gaps.sort_values("area_m2", ascending=False).head(top)
+    fig, ax = plt.subplots(figsize=(8, 0.35 * max(3, len(biggest)) + 1))
+    ticks = []
+    for r in biggest.to_dict("records"):
+        parts = [str(r["district"]), str((names or {}).get(r["standard"], r["standard"])),
+                 words["gap"].format(rank=int(r["rank"]) if pd.notna(r["rank"]) else "—")]
+        if isinstance(r.get("street"), str) and r["street"]:
+            parts.append(r["street"])
+        ticks.append(" · ".join(parts))
+    ax.barh(range(len(biggest)), biggest["area_m2"].astype(float) / 10_000, color="#54278f")
+    ax.set_yticks(range(len(biggest)), ticks, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(words["area"])
+    ax.set_title(words["gaps"], fontsize=10, loc="left")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def district_bounds(layerset: LayerSet, district: str | None) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` of a district in WGS 84, for ``folium.Map.fit_bounds``.
+
+    None for ``district`` None or a name not in the layer set.
+    """
+    if district is None:
+        return None
+    rows = layerset.districts.loc[layerset.districts["district"] == district]
+    if rows.empty:
+        return None
+    west, south, east, north = rows.to_crs(4326).total_bounds
+    return [[float(south), float(west)], [float(north), float(east)]]

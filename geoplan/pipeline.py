@@ -99,7 +99,9 @@ def _run_steps(
     layerset = load_layers(config)
     result = RunResult(config, out_dir, layerset, standards)
     result.summary = district_summary(layerset)
-    result.written += [write_gpkg(layerset.layers, out_dir / "layers.gpkg"),
+    from geoplan.report.qgis_styles import styler
+
+    result.written += [write_gpkg(layerset.layers, out_dir / "layers.gpkg", styles=styler()),
                        write_csv(result.summary, out_dir / "layers.csv")]
     if len(layerset.issues):
         result.written.append(write_csv(layerset.issues, out_dir / "layer_issues.csv"))
@@ -117,7 +119,8 @@ def _run_steps(
                                             out_dir / "gaps.csv"))
     if result.sites is not None:
         sites = result.sites.table
-        result.written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg"),
+        result.written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg",
+                                      styles=styler()),
                            write_csv(located_table(sites, roads), out_dir / "sites.csv")]
     if result.deadends is not None:
         result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]

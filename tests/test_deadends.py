@@ -423,7 +423,8 @@ def test_write_outputs(tmp_path) -> None:
     import pyogrio
 
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "deadends.gpkg")}
-    assert layers == {"dead_ends", "dead_end_points", "candidates", "districts", "progress"}
+    assert layers == {"dead_ends", "dead_end_points", "candidates", "districts", "progress",
+                      "layer_styles"}
     back = gpd.read_file(tmp_path / "deadends.gpkg", layer="dead_ends")
     assert len(back) == len(result.dead_ends) and back.crs.to_epsg() == 32648
     text = format_table(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -66,24 +67,68 @@ def _text(nb: nbformat.NotebookNode) -> str:
     return "\n".join(parts)
 
 
+def _images(cell: nbformat.NotebookNode) -> int:
+    return sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+
+
 @pytest.mark.slow
-def test_notebooks_run_with_parameters(tmp_path, kernel):
+def test_notebooks_run_with_parameters(tmp_path, kernel, chengdu_layers):
     # one run of each notebook (they are the slowest tests): a list parameter given as text, as
-    # papermill's -p passes it, and a district
+    # papermill's -p passes it, and a district; chengdu_layers fills the session's layer cache,
+    # which the kernel reads (same GEOPLAN_CACHE_DIR)
     nb = _run("coverage.ipynb", tmp_path, kernel, standards="park_500, primary_school_500",
               district="锦江区")
     text = _text(nb)
     assert "成都中心城区" in text and "2 standards: park_500, primary_school_500" in text
     assert "folium-map" in text or "leaflet" in text.lower()  # the map is shown inline
-    # people: census residents, children beyond the school radius, seats, indicators
-    assert "census" in text and "seat_gap" in text and "人均公园绿地面积" in text
+    assert "fitBounds" in text  # ... zoomed to the district
+    # people in Chinese: census residents, children beyond the school radius, seats, indicators
+    assert "2020年普查常住人口" in text and "学位缺口" in text and "人均公园绿地面积" in text
     table_cell = next(c for c in nb.cells if "table = coverage.table" in c.source)
     table_html = table_cell.outputs[-1]["data"]["text/html"]
     assert "锦江区" in table_html and "成华区" not in table_html
     assert "primary_school_500" in table_html and "green_300" not in table_html
+    assert "缓冲区覆盖率" in table_html and "share_buffer" not in table_html
+    charts = [c for c in nb.cells if "share_chart(" in c.source or "gaps_chart(" in c.source]
+    assert len(charts) == 2 and all(_images(c) == 1 for c in charts)
     nb = _run("deadends.ipynb", tmp_path, kernel, district="锦江区")
     text = _text(nb)
-    assert "dead ends;" in text and "锦江区" in text
+    assert "条断头路" in text and "锦江区" in text and "绕行距离（米）" in text
+    assert "路网密度（公里/平方公里）" in text and "fitBounds" in text
+    assert not re.search(r"<th>[a-z_]+</th>", text), "an untranslated column header"
+
+
+def test_charts_and_labels_in_both_languages():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from geoplan.notebook import column_labels, gaps_chart, share_chart
+
+    assert column_labels(["seat_gap", "road_density", "share_buffer"], "zh") == {
+        "seat_gap": "学位缺口", "road_density": "路网密度（公里/平方公里）",
+        "share_buffer": "缓冲区覆盖率"}
+    assert column_labels(["seat_gap", "road_density"], "en") == {
+        "seat_gap": "Seat gap (学位缺口)", "road_density": "road_density"}
+    table = pd.DataFrame({"district": ["甲区", "甲区", "乙区"], "standard": ["a", "b", "a"],
+                          "name_zh": ["公园", "公交", "公园"], "name_en": ["park", "bus", "park"],
+                          "target": [1.0, 0.8, 1.0], "share_buffer": [0.5, 0.9, 0.2],
+                          "share_network": [0.3, 0.6, 0.1]})
+    fig = share_chart(table, "甲区", "zh")
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["公园", "公交"]
+    heights = [round(b.get_height(), 6) for b in ax.patches]
+    assert heights == [50.0, 90.0, 30.0, 60.0]
+    target = ax.collections[0].get_segments()
+    assert [round(seg[0][1], 6) for seg in target] == [100.0, 80.0]
+    assert len(share_chart(table, None, "en").axes) == 2
+    gaps = pd.DataFrame({"district": ["甲区", "乙区"], "standard": ["a", "a"], "rank": [1, 1],
+                         "area_m2": [20_000.0, 50_000.0], "street": ["人民路", None]})
+    fig = gaps_chart(gaps, "zh", names={"a": "公园"})
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["乙区 · 公园 · 第1处", "甲区 · 公园 · 第1处 · 人民路"]
+    assert [round(b.get_width(), 6) for b in fig.axes[0].patches] == [5.0, 2.0]
 
 
 def test_list_parameters_as_list_or_text():

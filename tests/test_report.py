@@ -132,7 +132,11 @@ def test_workbook(written):
         assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
         assert sheet.print_area
-    assert std.print_title_rows == "$4:$4" and dead.print_title_rows == "$1:$1"
+    # repeated on each printed page: the header of the gap list (what runs over pages)
+    title_row = int(str(std.print_title_rows).rsplit("$", 1)[-1])
+    assert title_row > 5 and std.cell(row=title_row, column=1).value == "区县"
+    assert std.cell(row=title_row - 1, column=1).value == "缺口"
+    assert dead.print_title_rows == "$1:$1"
     # units in words, never "m2"
     values = {str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r}
     assert "m2" not in values and "平方米" in values
@@ -266,6 +270,36 @@ def test_reports_of_the_default_analysis(chengdu_outputs, chengdu_results):
     _, deadends, _ = chengdu_results
     assert wb["断头路"].max_row == len(deadends.dead_ends) + 1 > 100
     assert not list(Path(out).rglob(".*tmp*"))
+
+
+def test_the_default_workbook_prints_well(chengdu_outputs, chengdu_layers, chengdu_results,
+                                          tmp_path):
+    """Every sheet of the real workbook (people and data checks too) prints landscape on A4,
+    one page wide, with a print area and its header rows repeated; units in Chinese words."""
+    import shutil
+
+    from geoplan.data_checks import add_workbook_sheet, data_checks
+
+    book = shutil.copy(chengdu_outputs / "geoplan_report.xlsx", tmp_path / "book.xlsx")
+    coverage, deadends, _ = chengdu_results
+    add_workbook_sheet(Path(book), data_checks(chengdu_layers, coverage, deadends, [],
+                                               chengdu_layers.datum))
+    wb = openpyxl.load_workbook(book)
+    assert {"常住人口（普查）", "学龄儿童与学位", "人均指标", "数据核查"} <= set(wb.sheetnames)
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9), ws.title  # A4
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        corner = re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", ws.dimensions.split(":")[-1])
+        assert str(ws.print_area).endswith(corner), (ws.title, ws.print_area)
+        if ws.title not in ("数据来源",) and ws.max_row > 3:  # a table: its header repeats
+            assert ws.print_title_rows, ws.title
+        assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+        last = int(str(ws.print_title_rows or "$1:$1").rsplit("$", 1)[-1])
+        heads = [str(c.value) for r in ws.iter_rows(max_row=last) for c in r if c.value]
+        bad = [h for h in heads if re.search(r"m2|m²|km²|（m）|\(m\)", h)]
+        assert bad == [], (ws.title, bad)
 
 
 def test_cli_map_and_report_exit_0(tmp_path):

@@ -33,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def write_layers(layerset: LayerSet, out: Path) -> tuple[pd.DataFrame, list[Path]]:
     """Write ``layers.gpkg`` and ``layers.csv`` into ``out``; return the summary and paths."""
     summary = district_summary(layerset)
-    gpkg = write_gpkg(layerset.layers, out / "layers.gpkg")
+    from geoplan.report.qgis_styles import styler
+
+    gpkg = write_gpkg(layerset.layers, out / "layers.gpkg", styles=styler())
     csv = write_csv(summary, out / "layers.csv")
     written = [gpkg, csv]
     if len(layerset.issues):

@@ -37,6 +37,8 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
 
     Notes
     -----
+    Each GeoPackage layer has its QGIS style in the map's colours, with Chinese field aliases,
+    in the table ``layer_styles`` (:mod:`geoplan.report.qgis_styles`).
     ``coverage_items.csv`` holds the coverage of every facility item (the life circles item
     by item, :data:`geoplan.results.ITEMS`). The CSV files are UTF-8 with a byte-order mark
     so that Excel shows the Chinese names.
@@ -52,6 +54,13 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     extra = {}
     if len(result.items):
         extra["items_csv"] = write_csv(result.items, out / "coverage_items.csv")
+    from geoplan.report.qgis_styles import styler
+
+    table = result.table
+    first = table.drop_duplicates("standard") if "standard" in table else table.iloc[:0]
+    targets = dict(zip(first["standard"], first["target"], strict=True)) if len(first) else {}
+    names = (dict(zip(first["standard"], first["name_zh"], strict=True))
+             if "name_zh" in first and len(first) else {})
     gpkg = write_gpkg(
         {
             "districts": result.districts,
@@ -63,6 +72,7 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
             **({"walk_bands": result.walk_bands} if len(result.walk_bands) else {}),
         },
         out / "coverage.gpkg",
+        styles=styler(targets, names),
     )
     return {"csv": csv, "gpkg": gpkg, **extra, **write_people(result, out)}
 

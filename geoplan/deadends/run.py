@@ -251,7 +251,8 @@ def write_deadends(result: DeadEndResult, out_dir: str | Path) -> dict[str, Path
 
     ``deadends.gpkg`` layers: ``dead_ends`` (segments), ``dead_end_points`` (the end nodes),
     ``candidates`` (proposed links), ``districts`` (district polygons with the connectivity
-    table's columns) and, with a baseline, ``progress`` (baseline ends with their status).
+    table's columns) and, with a baseline, ``progress`` (baseline ends with their status); its
+    ``layer_styles`` table holds each layer's QGIS style (:mod:`geoplan.report.qgis_styles`).
 
     Returns
     -------
@@ -275,7 +276,9 @@ def write_deadends(result: DeadEndResult, out_dir: str | Path) -> dict[str, Path
             table, on="district", how="left")
     if result.progress_detail is not None:
         layers["progress"] = result.progress_detail
-    written["gpkg"] = write_gpkg(layers, out / "deadends.gpkg")
+    from geoplan.report.qgis_styles import styler
+
+    written["gpkg"] = write_gpkg(layers, out / "deadends.gpkg", styles=styler())
     if result.progress is not None:
         written["progress_csv"] = write_csv(result.progress, out / "deadends_progress.csv")
     return written

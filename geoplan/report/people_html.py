@@ -14,12 +14,12 @@ __all__ = ["people_section"]
 _TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "title": "人口、学龄儿童与学位",
-        "residents": "常住人口：{n} 人（{how}；全区 2020 年普查 {census} 人，密度 {density} 人/km²）",
+        "residents": "常住人口：{n} 人（{how}；全区 2020 年普查 {census} 人，密度 {density} 人/平方公里）",
         "estimate": "估算：本区只有 {share} 在数据范围内，按全区人口密度 × 范围内面积",
         "census": "普查总数",
         "headers": ["学段", "服务半径", "学龄儿童", "超出半径（直线）", "超出半径（步行）",
                     "步行可达学位", "学位缺口"],
-        "primary": "小学（6–11岁）", "junior": "初中（12–14岁）",
+        "primary": "小学（6–11岁）", "junior": "初中（12–14岁）", "metres": "{n} 米",
         "ind_headers": ["指标", "数值", "目标", "是否达标", "说明"],
         "pass": "达标", "fail": "未达标", "no data": "无数据",
     },
@@ -32,7 +32,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "census": "census total",
         "headers": ["Level", "Radius", "Children", "Beyond radius (straight line)",
                     "Beyond radius (walking)", "Seats within walking reach", "Seat gap"],
-        "primary": "primary (6–11)", "junior": "junior (12–14)",
+        "primary": "primary (6–11)", "junior": "junior (12–14)", "metres": "{n} m",
         "ind_headers": ["Indicator", "Value", "Target", "Status", "Note"],
         "pass": "pass", "fail": "fail", "no data": "no data",
     },
@@ -86,7 +86,7 @@ def people_section(coverage: Any, district: str, lang: str) -> dict[str, Any] | 
         kids = people.children.merge(people.seats[["district", "level", "seats_reached", "seat_gap"]],
                                      on=["district", "level"], how="left")
         for r in kids.loc[kids["district"].astype(str) == district].itertuples():
-            out["rows"].append([t.get(str(r.level), str(r.level)), f"{_num(r.radius_m)} m",
+            out["rows"].append([t.get(str(r.level), str(r.level)), t["metres"].format(n=_num(r.radius_m)),
                                 _num(r.children), _num(r.beyond_buffer), _num(r.beyond_network),
                                 _num(r.seats_reached), _num(r.seat_gap)])
         out["notes"] = [str(people.meta.get(k, "")) for k in ("age_shares", "seat_norms", "notes")]

@@ -32,12 +32,12 @@ _TITLES = {
 _HEADERS = {
     "zh": {
         "district": "区县", "census_2020": "2020年普查常住人口", "inside_share": "数据范围内面积占比",
-        "census_density_km2": "全区人口密度（人/km²）", "residents_inside": "范围内常住人口",
-        "is_estimate": "估算或普查", "residential_land_m2": "范围内居住用地（m²）",
+        "census_density_km2": "全区人口密度（人/平方公里）", "residents_inside": "范围内常住人口",
+        "is_estimate": "估算或普查", "residential_land_m2": "范围内居住用地（平方米）",
         "residents_per_ha": "每公顷居住用地人口", "weighting": "分配方法", "note": "说明",
         "level": "学段", "children": "学龄儿童", "beyond_buffer": "距学校超过半径（直线）",
         "beyond_network": "距学校超过半径（步行）", "seats_reached": "步行可达学位（2SFCA）",
-        "seats_per_child": "人均可达学位", "seat_gap": "学位缺口", "radius_m": "服务半径（m）",
+        "seats_per_child": "人均可达学位", "seat_gap": "学位缺口", "radius_m": "服务半径（米）",
         "seats_in_district": "区内学校学位", "name_zh": "指标", "value": "数值", "target": "目标",
         "status": "是否达标", "target_source": "目标来源", "partial": "仅部分区域",
     },
@@ -55,6 +55,9 @@ _HEADERS = {
         "partial": "Part of district only",
     },
 }
+
+HEADERS: Mapping[str, Mapping[str, str]] = _HEADERS
+"""Column headers of the people sheets per language (also the notebooks' column labels)."""
 
 
 def _text(value: Any) -> Any:
@@ -82,6 +85,7 @@ def _write(ws: Worksheet, start: int, df: pd.DataFrame, cols: Sequence[tuple[str
     for c, _ in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(c)].width = 16
     ws.freeze_panes = ws.cell(row=start + 1, column=2)
+    ws.print_title_rows = f"{start}:{start}"  # the header row on every printed page
     return row + 1
 
 
@@ -94,7 +98,7 @@ def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str) -> None:
                        ("is_estimate", None), ("residential_land_m2", "#,##0"),
                        ("residents_per_ha", "#,##0"), ("weighting", None), ("note", None)],
            _HEADERS[lang])
-    ws.column_dimensions["J"].width = 90
+    _wrap_column(ws, "J", 60)
 
 
 def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, lang: str,
@@ -111,6 +115,10 @@ def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, 
     for i, key in enumerate(("age_shares", "seat_norms", "notes"), start=row + 1):
         cell = ws.cell(row=i, column=1, value=str(meta.get(key, "")))
         cell.data_type = "s"
+        # a long note: merged across the table and wrapped, so it prints whole on the page
+        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=10)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        fit_row_height(ws, i, cell.value, 16 * 10)
 
 
 def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str) -> None:
@@ -118,10 +126,36 @@ def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str) -> None:
     df = table.copy()
     df["status"] = [t.get(v, v) for v in df["status"]]
     df["partial"] = ["✓" if p else "" for p in df["partial"]]
+    if lang == "zh":  # one unit word per quantity in the Chinese workbook
+        df["target_source"] = [str(v).replace(" m²", " 平方米") if isinstance(v, str) else v
+                               for v in df["target_source"]]
     _write(ws, 1, df, [("district", None), ("name_zh", None), ("value", "0.000"),
                        ("target", "0.000"), ("status", None), ("partial", None),
                        ("target_source", None), ("note", None)], _HEADERS[lang])
-    ws.column_dimensions["H"].width = 90
+    _wrap_column(ws, "G", 30)
+    _wrap_column(ws, "H", 60)
+
+
+def _wrap_column(ws: Worksheet, letter: str, width: float) -> None:
+    """Give a column of long texts ``width`` and wrap its cells (they print whole)."""
+    ws.column_dimensions[letter].width = width
+    for (cell,) in ws.iter_rows(min_row=2, min_col=ws[f"{letter}1"].column,
+                                max_col=ws[f"{letter}1"].column):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        fit_row_height(ws, cell.row, str(cell.value or ""), width)
+
+
+def fit_row_height(ws: Worksheet, row: int, text: str, width: float) -> None:
+    """Make ``row`` tall enough for ``text`` wrapped in a column ``width`` characters wide.
+
+    Spreadsheet programs do not grow a row for wrapped text written by a library; CJK
+    characters count twice.
+    """
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    lines = max(1, -(-units // max(1, int(width))))
+    height = 15.0 * lines
+    if (ws.row_dimensions[row].height or 0) < height:
+        ws.row_dimensions[row].height = height
 
 
 def write_people_sheets(wb: Workbook, coverage: Any, lang: str, title: Any) -> None:

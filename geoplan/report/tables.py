@@ -210,7 +210,7 @@ def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
     cols = [(c, f) for c, f in columns if c in df.columns]
     extra = _EXTRA_HEADERS[lang]
     notes = notes or {}
-    _header(ws, start_row, [(lab.get(c) or extra.get(c, c))
+    _header(ws, start_row, [(extra.get(c) or lab.get(c, c))
                             + (f"\n（{notes[c]}）" if c in notes and lang == "zh"
                                else f"\n({notes[c]})" if c in notes else "")
                             for c, _ in cols])
@@ -373,11 +373,12 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
     note = weights_label(weights_source(part), lang)
     next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang, notes={
         "share_population_buffer": note, "share_population_network": note} if note else None)
-    if note:
-        sws.row_dimensions[4].height = 45
+    sws.row_dimensions[4].height = 80 if note else 32  # wrapped headers show whole
     sws.freeze_panes = "B5"
     sws.print_title_rows = "4:4"
-    _widths(sws, [14, 12, 10, 14, 14, 16, 16, 10, 16, 14, 10, 14, 10, 12, 12])
+    _widths(sws, [12, 10, 9, 11, 11, 14, 14, 12, 13, 13, 10, 9, 11, 9, 11, 12, 9, 12, 11])
+    if sws.cell(row=3, column=2).value:  # the source documents: one wrapped line, never cut
+        _wrap_across(sws, 3, 2, len([c for c, _ in STANDARD_COLUMNS if c in part]))
     g = gaps.loc[gaps["standard"].astype(str) == sid] if gaps is not None else None
     if g is None or len(g) == 0:
         return
@@ -393,6 +394,23 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
         cols.append(("population", INTEGER))
     sws.cell(row=next_row + 1, column=1, value=lab["gap"]).font = Font(bold=True)
     _table(sws, next_row + 2, g, [*cols, *LONLAT_COLUMNS], lab, lang)
+    # the gap list is what runs over many pages: its header row repeats on each of them
+    sws.print_title_rows = f"{next_row + 2}:{next_row + 2}"
+    sws.row_dimensions[next_row + 2].height = 32
+
+
+def _wrap_across(ws: Worksheet, row: int, first: int, last: int) -> None:
+    """Merge ``row``'s cells ``first``..``last`` and wrap the text, so a long line prints whole."""
+    last = max(last, first + 6)
+    ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+    cell = ws.cell(row=row, column=first)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.cell(row=row, column=first - 1).alignment = Alignment(vertical="top")
+    width = sum(ws.column_dimensions[get_column_letter(c)].width or 10
+                for c in range(first, last + 1)) or 100
+    text = str(cell.value or "")
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK characters are twice as wide
+    ws.row_dimensions[row].height = 15 * max(1, -(-units // max(1, int(width))) + 1)
 
 
 def _items_sheet(iws: Worksheet, items: pd.DataFrame, table: pd.DataFrame,
