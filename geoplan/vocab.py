@@ -13,6 +13,7 @@ __all__ = [
     "GEOMETRY",
     "LAYER_KINDS",
     "LINEAR_KINDS",
+    "NEAR_FACTOR",
     "DemandKind",
     "GeometryFamily",
 ]
@@ -50,6 +51,10 @@ GEOMETRY: dict[str, GeometryFamily] = {
     "places": "point",
 }
 """The geometry family of each layer kind (and of ``districts``)."""
+
+NEAR_FACTOR = 1.5
+"""Homes by walking distance: the 'near' band reaches this multiple of a facility's radius
+(:mod:`geoplan.coverage.walk_bands`, the map's legend)."""
 
 DemandKind = Literal["residential", "street_main", "street_general", "riverside_park_paths"]
 """What a standard's demand is: residential land (area, people) or street length of a class."""

@@ -22,11 +22,10 @@ import pandas as pd
 import shapely
 
 from geoplan.coverage.demand import Demand
+from geoplan.vocab import NEAR_FACTOR
 
 __all__ = ["BANDS", "NEAR_FACTOR", "band_codes", "walk_band_frame"]
 
-NEAR_FACTOR = 1.5
-"""The 'near' band reaches this multiple of the radius."""
 
 BANDS: tuple[str, str, str] = ("within", "near", "beyond")
 """Band names by code 0, 1, 2."""

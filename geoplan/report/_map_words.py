@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from geoplan.coverage.walk_bands import NEAR_FACTOR
 from geoplan.report._data import fmt_number, plain
+from geoplan.vocab import NEAR_FACTOR
 
 MEASURES: dict[str, dict[str, str]] = {
     "buffer": {"view": "buffer", "share": "share_buffer"},
