@@ -127,3 +127,16 @@ def test_place_labels_leave_out_district_names_and_places_outside():
     # place and a locality (often an institution's name) are left out
     assert [it["name"] for it in items] == ["东珠美地", "星辰苑"]
     assert all(it["place"] and it["angle"] == 0 for it in items)
+
+
+def test_indicator_notes_in_chinese():
+    from geoplan.report.people_html import indicator_note_zh
+
+    road = {"indicator": "road_area_per_person", "partial": True, "road_km_width_tag": 0.19,
+            "road_km_lanes_tag": 41.3, "road_km_default": 76.0, "roads_bad_width_tag": 2}
+    note = indicator_note_zh(road, 0.13)
+    assert note.startswith("车行道面积 ÷ 常住人口：0.2 公里按宽度标签，41.3 公里按车道数")
+    assert "76.0 公里按道路等级默认车道数（2 条道路" in note
+    assert note.endswith("仅为本区在数据范围内的 13%，人口为该部分的普查估算")
+    whole = indicator_note_zh({"indicator": "park_area_per_person", "partial": False}, 1.0)
+    assert whole == "OSM 中的公园与游园面积 ÷ 常住人口；全区"

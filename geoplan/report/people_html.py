@@ -97,6 +97,51 @@ def people_section(coverage: Any, district: str, lang: str) -> dict[str, Any] | 
             value = (f"{float(r.value):.1%}" if share and np.isfinite(r.value)
                      else _num(r.value, 1))
             target = f"{float(r.target):.1%}" if share else _num(r.target, 1)
+            note = indicator_note_zh(r._asdict(), _inside_share(coverage, district)) \
+                if lang == "zh" else str(r.note)
             out["ind_rows"].append([str(r.name_zh), value, target, t.get(str(r.status), ""),
-                                    str(r.note)])
+                                    note])
     return out
+
+
+def _inside_share(coverage: Any, district: str) -> float:
+    table = getattr(coverage, "table", None)
+    if table is None or "inside_share" not in table:
+        return 1.0
+    mine = table.loc[table["district"].astype(str) == district, "inside_share"]
+    return float(mine.iloc[0]) if len(mine) and np.isfinite(mine.iloc[0]) else 1.0
+
+
+def _f(value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return v if np.isfinite(v) else 0.0
+
+
+def indicator_note_zh(row: dict[str, Any], inside_share: float) -> str:
+    """How an indicator was computed, in Chinese (the table's ``note`` is English).
+
+    Examples
+    --------
+    >>> indicator_note_zh({"indicator": "green_space_ratio", "partial": True}, 0.2)
+    'OSM 绿地面积 ÷ 数据范围内面积（以此作建成区面积）；仅为本区在数据范围内的 20%'
+    """
+    partial = bool(row.get("partial"))
+    part = f"；仅为本区在数据范围内的 {inside_share:.0%}" if partial else "；全区"
+    est = "，人口为该部分的普查估算" if partial else ""
+    ind = str(row.get("indicator"))
+    if ind == "park_area_per_person":
+        return "OSM 中的公园与游园面积 ÷ 常住人口" + part + est
+    if ind == "green_space_ratio":
+        return "OSM 绿地面积 ÷ 数据范围内面积（以此作建成区面积）" + part
+    if ind == "green_coverage":
+        return "需要树冠覆盖数据（含行道树），OSM 不提供"
+    if ind == "road_area_per_person":
+        return (f"车行道面积 ÷ 常住人口：{_f(row.get('road_km_width_tag')):.1f} 公里按宽度标签，"
+                f"{_f(row.get('road_km_lanes_tag')):.1f} 公里按车道数 × 3.5 米（CJJ 37-2012），"
+                f"{_f(row.get('road_km_default')):.1f} 公里按道路等级默认车道数"
+                f"（{int(_f(row.get('roads_bad_width_tag')))} 条道路的宽度标签无法读取）；"
+                "不含人行道，为下限" + part + est)
+    return str(row.get("note") or "")
