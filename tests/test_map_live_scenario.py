@@ -253,3 +253,54 @@ def test_live_scenario_matches_geoplan_scenario(session, tmp_path, chengdu_outpu
     for name, (_, share) in after.items():
         assert share == pytest.approx(result.loc[name, "share_buffer"], abs=1e-6), name
 
+
+
+@pytest.mark.browser
+def test_hostile_names_in_the_live_panel_stay_text(session, tmp_path):
+    """District and standard names from data are shown as text and exported formula-safe; a
+    gap square wholly inside a new buffer is covered on paper (share 0.5 → 0.9)."""
+    import folium
+    from branca.element import Element
+
+    from geoplan.report._map_layers import add_runtime
+    from geoplan.report._map_scenario import UNIT_M, LiveScenario
+    from geoplan.report._offline import make_offline
+
+    lon, lat = 104.06, 30.70
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True).transform(lon, lat)
+    origin = [float(np.floor(x / 1000) * 1000), float(np.floor(y / 1000) * 1000)]
+    sq = np.array([[x - 100, y - 100], [x + 100, y - 100], [x + 100, y + 100], [x - 100, y + 100]])
+    ring = polyline(np.rint((sq - origin) / UNIT_M).astype(np.int64))
+    hostile = '"><img src=x onerror="window.__xss=1">'
+    spec = {"unit": UNIT_M, "origin": origin, "segs": 128, "lang": "zh", "crs": "EPSG:32648",
+            "proj": fit_projection("EPSG:32648", [lon - 0.05, lat - 0.05, lon + 0.05, lat + 0.05],
+                                   origin),
+            "skipped": {}, "standards": [{
+                "id": "s1", "name": "=HYPERLINK(\"x\")" + hostile, "radius": 500.0,
+                "layer": "bus_stops", "attrs": {"kind": "=1+1"},
+                "districts": [{"name": hostile + "区", "total": 1e5, "share": 0.5,
+                               "gaps": [[ring]], "target": 1.0}]}]}
+    m = folium.Map(location=[lat, lon], zoom_start=15, tiles=None)
+    make_offline(m)
+    add_runtime(m)
+    m.get_root().header.add_child(Element(f"<script>{scenario_js()}</script>"))
+    LiveScenario(spec).add_to(m)
+    path = tmp_path / "hostile.html"
+    m.save(str(path))
+    page = session.open(path)
+    page.evaluate("geoplan.current = 's1'; geoplan.live.update(); geoplan.live.add(30.70, 104.06)")
+    rows = _rows(page)
+    assert rows == {hostile + "区": (0.5, pytest.approx(0.9, abs=1e-9))}
+    assert hostile + "区" in page.locator("#geoplan-live").inner_text()
+    with page.expect_download() as download:
+        page.locator("#geoplan-live .gp-live-export").click()
+    csv = tmp_path / "hostile.csv"
+    download.value.save_as(csv)
+    table = pd.read_csv(csv, encoding="utf-8-sig", dtype=str)
+    assert table.loc[0, "standard_name"].startswith("'=HYPERLINK")
+    assert table.loc[0, "kind"] == "'=1+1"
+    assert page.evaluate("() => window.__xss === undefined")
+    assert page.locator("img[src='x']").count() == 0
+    assert session.errors == [] and session.blocked == []

@@ -38,7 +38,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 from pyproj import Transformer
 
-from geoplan._errors import StandardError
+from geoplan._errors import ConfigError, StandardError
 from geoplan.coverage.buffers import QUAD_SEGS
 from geoplan.report._data import frame
 from geoplan.report._labels import standard_name
@@ -173,14 +173,14 @@ def _standards(coverage_ids: list[str], config: AnalysisConfig | None) -> dict[s
     found: list[Standard] = []
     try:
         found = check_config_standards(config) if config is not None else []
-    except Exception as exc:  # a config whose standards fail to resolve: the map still draws
+    except (ConfigError, StandardError) as exc:  # the map still draws, without these
         logger.info("live scenario: the config's standards did not resolve (%s)", exc)
     known = {s.id: s for s in found}
     for sid in coverage_ids:
         if sid not in known:
             try:
                 known[sid] = resolve_standards([sid])[0]
-            except StandardError:
+            except (ConfigError, StandardError):  # not in the catalog: not placed live
                 continue
     return known
 

@@ -209,7 +209,7 @@
     ".geoplan-live summary { cursor: pointer; }",
     ".geoplan-live .gp-live-sw { display: inline-block; width: 14px; height: 10px;",
     "  margin-right: 3px; vertical-align: middle; border: 1px solid #555; }",
-    ".geoplan-live .gp-live-sw-gap { background: rgba(214,96,77,0.45); border-color: #b2182b; }",
+    ".geoplan-live .gp-live-sw-gap { background: #fff; border: 2px solid #67001f; }",
     ".geoplan-live .gp-live-sw-new { background: rgba(26,152,80,0.75); }",
     ".gp-placing, .gp-placing .leaflet-interactive { cursor: crosshair !important; }",
     ".gp-placing .leaflet-overlay-pane .leaflet-interactive { pointer-events: none; }",
@@ -321,8 +321,8 @@
       g.forEach(function(polys) {
         polys.forEach(function(polygon) {
           L.polygon(polygon.map(function(r) { return r.map(toLatLng); }),
-                    {className: "gp-live-gap", color: "#b2182b", weight: 1, fillColor: "#d6604d",
-                     fillOpacity: 0.45, interactive: false}).addTo(drawn);
+                    {className: "gp-live-gap", color: "#67001f", weight: 1.5, fill: false,
+                     interactive: false}).addTo(drawn);
           convs.forEach(function(c) {
             var part = rings(polygon, c.pts);
             if (!part || !(polyArea(part) > 0)) { return; }
@@ -383,7 +383,10 @@
       var table = el("table", "gp-live-table", body);
       var head = table.insertRow();
       [w.district, w.before, w.after, w.uncovered].forEach(function(t) { el("th", "", head, t); });
-      shares(s.id).forEach(function(r) {
+      var rows = shares(s.id);
+      if (gp.refresh) { gp.refresh(); }  // the labels as they are, then the planned ones
+      labels(rows);
+      rows.forEach(function(r) {
         var tr = table.insertRow();
         tr.dataset.district = r.name;
         tr.dataset.before = String(r.before);
@@ -461,10 +464,27 @@
       setTimeout(function() { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
     }
 
-    /* follow the standard chosen in the layer panel */
-    var show = gp.showStandard;
+    /* the district labels: "now → planned" while the straight-line measure is shown */
+    function labels(rows) {
+      if (gp.measure !== "buffer") { return; }
+      var byName = {};
+      rows.forEach(function(r) { byName[r.name] = r; });
+      (gp.labelMarkers || []).forEach(function(lm) {
+        var r = byName[lm.name];
+        if (r && r.after > r.before) {
+          lm.share.textContent = pct(r.before) + " → " + pct(r.after);
+          lm.share.style.display = "";
+        }
+      });
+    }
+
+    /* follow the standard and the measure chosen in the layer panel */
+    var show = gp.showStandard, measure = gp.setMeasure;
     if (show) {
       gp.showStandard = function(sid) { show(sid); update(); };
+    }
+    if (measure) {
+      gp.setMeasure = function(m) { measure(m); update(); };
     }
     gp.live = {add: add, shares: shares, update: update, setPlacing: setPlacing,
                toXY: toXY, placed: function() { return placed; }, exportCsv: exportCsv};
