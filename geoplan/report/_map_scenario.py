@@ -13,6 +13,10 @@ recomputes each district's straight-line share at once, from what this module em
   encoded; and a polynomial from WGS 84 to the analysis CRS (and back, for drawing), fitted
   here with pyproj and checked on a finer grid (its largest error is embedded).
 
+Gap slivers under 1 m² (:data:`geoplan.coverage.gaps.MIN_GAP_AREA_M2`) are not in the result,
+so the page cannot cover them: their area per district is embedded as ``lost_m2`` (0 on the
+default run, where the page matches geoplan to about 1e-8).
+
 The page adds, for each district, the area of (uncovered land ∩ union of the new facilities'
 buffers) to the covered area. Each buffer is the same 128-gon shapely draws
 (:data:`geoplan.coverage.buffers.QUAD_SEGS` segments per quarter circle), clipped exactly;
@@ -120,9 +124,11 @@ def fit_projection(crs: Any, bounds: Sequence[float], origin: Sequence[float],
                    degree: int = POLY_DEGREE) -> dict[str, Any]:
     """Polynomials between WGS 84 and ``crs`` over ``bounds`` (lon/lat), for the page.
 
-    Forward: x − origin_x, y − origin_y (metres) from u = (lon − lon0)·10, v = (lat − lat0)·10;
-    inverse: lon, lat from (x − origin)/1000. Both are least-squares fits of pyproj on a
-    41 × 41 grid, checked on a 57 × 57 grid in between.
+    Forward: millimetres x − origin_x, y − origin_y from u = (lon − lon0)·10,
+    v = (lat − lat0)·10; inverse: microdegrees lon − lon0, lat − lat0 from (x − origin)/1000
+    (km). Both are least-squares fits of pyproj on a 41 × 41 grid; the coefficients are
+    rounded to 6 decimals (1e-9 m, 1e-12°: like every number in the map, no more decimals
+    than that), and the forward fit is checked, rounded, on a 57 × 57 grid in between.
 
     Returns
     -------
@@ -132,30 +138,31 @@ def fit_projection(crs: Any, bounds: Sequence[float], origin: Sequence[float],
     """
     fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     minx, miny, maxx, maxy = bounds
-    lon0, lat0 = (minx + maxx) / 2, (miny + maxy) / 2
+    lon0, lat0 = round((minx + maxx) / 2, 4), round((miny + maxy) / 2, 4)
 
     def grid(n: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         lon, lat = np.meshgrid(np.linspace(minx, maxx, n), np.linspace(miny, maxy, n))
         return lon.ravel(), lat.ravel()
 
+    def coef(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.round(np.linalg.lstsq(a, b, rcond=None)[0], 6)
+
     lon, lat = grid(41)
     x, y = fwd.transform(lon, lat)
     x, y = np.asarray(x) - origin[0], np.asarray(y) - origin[1]
     a = _monomials((lon - lon0) * 10, (lat - lat0) * 10, degree)
-    fx = np.linalg.lstsq(a, x, rcond=None)[0]
-    fy = np.linalg.lstsq(a, y, rcond=None)[0]
+    fx, fy = coef(a, x * 1000), coef(a, y * 1000)
     b = _monomials(x / 1000, y / 1000, degree)
-    ix = np.linalg.lstsq(b, lon - lon0, rcond=None)[0]
-    iy = np.linalg.lstsq(b, lat - lat0, rcond=None)[0]
+    ix, iy = coef(b, (lon - lon0) * 1e6), coef(b, (lat - lat0) * 1e6)
     clon, clat = grid(57)
     cx, cy = fwd.transform(clon, clat)
     ca = _monomials((clon - lon0) * 10, (clat - lat0) * 10, degree)
-    err = float(np.max(np.hypot(ca @ fx - (np.asarray(cx) - origin[0]),
-                                ca @ fy - (np.asarray(cy) - origin[1]))))
+    err = float(np.max(np.hypot(ca @ fx / 1000 - (np.asarray(cx) - origin[0]),
+                                ca @ fy / 1000 - (np.asarray(cy) - origin[1]))))
     if err > MAX_FIT_ERROR_M:
         logger.warning("live scenario: the map's projection fit errs by up to %.2g m; placed "
                        "facilities' shares may differ from geoplan scenario's", err)
-    return {"lon0": lon0, "lat0": lat0, "deg": degree, "err_m": err,
+    return {"lon0": lon0, "lat0": lat0, "deg": degree, "err_m": float(f"{err:.1e}"),
             "fx": fx.tolist(), "fy": fy.tolist(), "ix": ix.tolist(), "iy": iy.tolist()}
 
 
@@ -223,13 +230,20 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
             total = float(row["demand_total"])
             share = float(row["share_buffer"]) if np.isfinite(row["share_buffer"]) else 0.0
             polys: list[list[str]] = []
-            if len(sgaps):
-                for geom in sgaps.loc[sgaps["district"].astype(str) == name].geometry:
+            mine = sgaps.loc[sgaps["district"].astype(str) == name] if len(sgaps) else sgaps
+            # gap slivers under 1 m² are not in the result: the page cannot cover them
+            lost = float(np.nan_to_num(row["uncovered_area_m2"]))
+            lost -= float(mine["area_m2"].sum()) if len(mine) else 0.0
+            if len(mine):
+                for geom in mine.geometry:
                     for part in shapely.get_parts(np.asarray([geom], dtype=object)):
                         if shapely.get_type_id(part) == 3 and not part.is_empty:
                             polys.append(_encode_polygon(part, origin))
-            districts.append({"name": name, "total": total, "share": share, "gaps": polys,
-                              "target": float(row["target"])})
+            # m² to 1e-6 (no number in the map has more decimals): the page's share before
+            # is covered / total, geoplan's to about 1e-12
+            districts.append({"name": name, "total": round(total, 6),
+                              "covered": round(share * total, 6), "gaps": polys,
+                              "target": float(row["target"]), "lost_m2": round(max(lost, 0), 3)})
         assert std.facility is not None and std.radius_m is not None
         standards.append({
             "id": sid, "name": standard_name(dict(rows.iloc[0]), lang),

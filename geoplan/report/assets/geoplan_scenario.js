@@ -137,7 +137,7 @@
     if (!(lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271)) {
       return [lon, lat];
     }
-    var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
+    var A = 6378245.0, F = 1 / 298.3, EE = F * (2 - F), PI = Math.PI;  // Krasovsky 1940
     var x = lon - 105.0, y = lat - 35.0;
     var wig = 20 * Math.sin(6 * PI * x) + 20 * Math.sin(2 * PI * x);
     var north = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x)) +
@@ -246,13 +246,15 @@
     style.textContent = CSS;
     document.head.appendChild(style);
 
+    /* metres from the origin (the fit gives millimetres) */
     function toXY(lon, lat) {
       var u = (lon - P.lon0) * 10, v = (lat - P.lat0) * 10;
-      return [poly(P.fx, u, v, P.deg), poly(P.fy, u, v, P.deg)];
+      return [poly(P.fx, u, v, P.deg) / 1000, poly(P.fy, u, v, P.deg) / 1000];
     }
+    /* [lat, lon] for Leaflet (the fit gives microdegrees) */
     function toLatLng(p) {
       var u = p[0] / 1000, v = p[1] / 1000;
-      return [P.lat0 + poly(P.iy, u, v, P.deg), P.lon0 + poly(P.ix, u, v, P.deg)];
+      return [P.lat0 + poly(P.iy, u, v, P.deg) / 1e6, P.lon0 + poly(P.ix, u, v, P.deg) / 1e6];
     }
 
     /* the standard's gap polygons in metres from the origin, decoded once */
@@ -290,9 +292,10 @@
         if (convs.length && d.total > 0) {
           g[i].forEach(function(polygon) { added += unionArea(polygon, convs); });
         }
-        var covered = d.share * d.total + added;
+        var before = d.total > 0 ? d.covered / d.total : 0;
+        var covered = d.covered + added;
         var after = d.total > 0 ? Math.min(1, covered / d.total) : 0;
-        return {name: d.name, before: d.share, after: after, total: d.total,
+        return {name: d.name, before: before, after: after, total: d.total,
                 uncovered_m2: Math.max(0, d.total - covered), added_m2: added};
       });
     }
