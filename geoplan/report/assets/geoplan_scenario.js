@@ -241,7 +241,7 @@
     var byId = {}, cache = {};
     spec.standards.forEach(function(s) { byId[s.id] = s; });
     var placed = [];   // {sid, marker}
-    var placing = false;
+    var placing = false, aboutOpen = false;
     var style = document.createElement("style");
     style.textContent = CSS;
     document.head.appendChild(style);
@@ -412,6 +412,8 @@
       clr.type = "button";
       L.DomEvent.on(clr, "click", function() { placed = []; update(); });
       var more = el("details", "gp-live-note", body);
+      more.open = aboutOpen;
+      more.addEventListener("toggle", function() { aboutOpen = more.open; });
       el("summary", "", more, w.about);
       el("p", "", more, w.measure);
       el("p", "", more, w.merge);
