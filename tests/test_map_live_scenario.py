@@ -208,12 +208,13 @@ def test_live_scenario_matches_geoplan_scenario(session, tmp_path, chengdu_outpu
     page = session.open(chengdu_outputs / "map.html")
     assert page.locator("#geoplan-live").count() == 1
     page.locator(f"#geoplan-layers input[type=radio][value={SID}]").check()
+    assert _rows(page) == {}  # folded until the planner starts: the legend keeps its room
+    page.locator("#geoplan-live-mode").check()
     before = _rows(page)
     table = coverage.table.set_index(["district", "standard"])
     for name, (b, a) in before.items():
         assert b == a == pytest.approx(table.loc[(name, SID), "share_buffer"], abs=1e-10)
     page.screenshot(path=str(tmp_path / "live_before.png"))
-    page.locator("#geoplan-live-mode").check()
     _click(page, lon, lat)                # A: in the largest gap
     _click(page, lon, lat, dx=40)         # B: beside it (the buffers overlap)
     _click(page, lon, lat, dx=130)        # C: deleted again below

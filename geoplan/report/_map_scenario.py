@@ -73,7 +73,8 @@ MAX_FIT_ERROR_M = 1e-4
 def eligible(std: Standard) -> str | None:
     """Why ``std`` cannot be placed live (a short reason), or None when it can.
 
-    Placeable: one facility set of a point layer, residential demand, one fixed radius.
+    Placeable: one facility set of a layer of points (or points and outlines), residential
+    demand, one fixed radius.
     """
     if std.demand != "residential":
         return "street"
@@ -81,7 +82,8 @@ def eligible(std: Standard) -> str | None:
         return "basket"
     if std.radius_rule or std.radius_m is None or not std.radius_m > 0:
         return "radius_rule"
-    if std.facility is None or GEOMETRY.get(std.facility.layer) != "point":
+    # a point layer, or one of points and outlines (schools): a planned one is a point
+    if std.facility is None or GEOMETRY.get(std.facility.layer, "area") in ("line", "area"):
         return "area_facility"
     return None
 

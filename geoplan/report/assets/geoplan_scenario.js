@@ -159,6 +159,7 @@
   var WORDS = {
     zh: {title: "现场规划（挂图作战）", mode: "放置规划设施（点击地图）",
          help: "点击地图放置，拖动移动，点击设施删除。",
+         start: "勾选上面的方框，在地图上点击放置规划设施，各区直线覆盖率即时更新。",
          standard: "标准", radius: "半径", m: "米", district: "区", before: "现状",
          after: "规划后", uncovered: "未覆盖居住用地（公顷）", export: "导出 CSV",
          clear: "清除", placed: "已放置", none: "尚未放置规划设施。",
@@ -175,6 +176,8 @@
          noStandard: "此标准不能在页面中推演。"},
     en: {title: "Live scenario (planned facilities)", mode: "Place planned facilities (click)",
          help: "Click the map to place, drag to move, click a facility to delete it.",
+         start: "Tick the box above and click the map to place planned facilities; each " +
+                "district's straight-line share updates at once.",
          standard: "Standard", radius: "radius", m: "m", district: "District", before: "Now",
          after: "Planned", uncovered: "Uncovered housing land (ha)", export: "Export CSV",
          clear: "Clear", placed: "placed", none: "No planned facility placed yet.",
@@ -212,6 +215,7 @@
     ".geoplan-live .gp-live-sw-gap { background: #fff; border: 2px solid #67001f; }",
     ".geoplan-live .gp-live-sw-new { background: rgba(26,152,80,0.75); }",
     ".gp-placing, .gp-placing .leaflet-interactive { cursor: crosshair !important; }",
+    ".gp-live-open .geoplan-legend { max-height: 26vh; overflow-y: auto; }",
     ".gp-placing .leaflet-overlay-pane .leaflet-interactive { pointer-events: none; }",
     ".gp-live-marker { width: 16px; height: 16px; margin: -8px 0 0 -8px; border-radius: 50%;",
     "  background: #6a3d9a; border: 2px solid #fff; box-shadow: 0 0 0 1px #333; }"
@@ -373,6 +377,7 @@
       body.textContent = "";
       var s = current();
       if (!s) {
+        L.DomUtil.removeClass(map.getContainer(), "gp-live-open");
         var why = spec.skipped[gp.current];
         el("p", "gp-live-note", body, why ? w.skip[why] : w.noStandard);
         syncMarkers();
@@ -380,6 +385,14 @@
         return;
       }
       el("p", "", body, w.standard + "：" + s.name + " · " + w.radius + " " + s.radius + " " + w.m);
+      var open = placing || placed.length > 0;
+      L.DomUtil[open ? "addClass" : "removeClass"](map.getContainer(), "gp-live-open");
+      if (!open) {  // folded: the legend keeps its room until the planner starts
+        el("p", "gp-live-note", body, w.start);
+        syncMarkers();
+        redraw();
+        return;
+      }
       if (placing) { el("p", "gp-live-note", body, w.help); }
       var mine = placed.filter(function(p) { return p.sid === s.id; });
       el("p", "", body, mine.length ? w.placed + " " + mine.length : w.none);
