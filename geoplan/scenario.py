@@ -3,18 +3,25 @@
 A config's ``scenarios:`` section names sets of planned facility files; :func:`run_scenario`
 adds them to the current layers, measures coverage again, and :func:`compare` lines the two
 tables up per district and standard.
+
+The meeting map's live scenario exports the facilities a planner placed as one CSV (columns
+:data:`PLANNED_COLUMNS`, one row per facility, its layer kind in ``layer``);
+:func:`planned_config` adds them to their layers (``geoplan scenario CONFIG --planned FILE``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
-from geoplan._errors import ConfigError
-from geoplan.config import AnalysisConfig
+from geoplan._errors import ConfigError, InputDataError
+from geoplan.config import AnalysisConfig, FileSource
 from geoplan.standards import Standard
+from geoplan.vocab import GEOMETRY
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +46,98 @@ def scenario_config(config: AnalysisConfig, name: str) -> AnalysisConfig:
     return config.model_copy(update={"layers": layers})
 
 
+PLANNED_COLUMNS = ("standard", "layer", "name", "lon_wgs84", "lat_wgs84", "lon_gcj02",
+                   "lat_gcj02")
+"""Columns of a planned-facilities CSV (the map's export); ``layer``, ``lon_wgs84`` and
+``lat_wgs84`` are required. Other columns (``levels``, ``kind``, ``area_m2`` …) are canonical
+layer columns passed on as they are (they make a facility pass its standard's filter)."""
+
+POINT_LAYERS = ("toilets", "schools", "bus_stops", "services")
+"""Layer kinds a planned point can join (parks and green space need an outline)."""
+
+
+def read_planned(path: Path) -> pd.DataFrame:
+    """Read and check a planned-facilities CSV: every cell as text, rows in file order.
+
+    Raises
+    ------
+    InputDataError
+        If the file is missing or unreadable, lacks a required column, or a row has an
+        unknown layer kind or coordinates that are not WGS 84 degrees (each named by line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputDataError(f"planned facilities: file not found: {path}")
+    try:
+        table = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputDataError(f"planned facilities: cannot read {path} as UTF-8 CSV: {exc}") from exc
+    missing = [c for c in ("layer", "lon_wgs84", "lat_wgs84") if c not in table.columns]
+    if missing:
+        raise InputDataError(
+            f"planned facilities {path}: no column {', '.join(missing)} (columns: "
+            f"{list(table.columns)}). Export the file from the meeting map's live scenario "
+            "(导出 CSV), or give these columns.")
+    if not len(table):
+        raise InputDataError(f"planned facilities {path}: no rows; place facilities first")
+    problems = []
+    for i, row in table.iterrows():
+        line = int(str(i)) + 2
+        layer = row["layer"].strip()
+        if layer not in POINT_LAYERS:
+            why = ("an area layer: a planned park or green space needs its outline (give a "
+                   "polygon file in the config's `scenarios:`)" if GEOMETRY.get(layer) == "area"
+                   else f"use one of {', '.join(POINT_LAYERS)}")
+            problems.append(f"line {line}: layer {layer!r} is {why}")
+        try:
+            lon, lat = float(row["lon_wgs84"]), float(row["lat_wgs84"])
+        except ValueError:
+            problems.append(f"line {line}: lon_wgs84/lat_wgs84 are not numbers "
+                            f"({row['lon_wgs84']!r}, {row['lat_wgs84']!r})")
+            continue
+        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
+                and -90 <= lat <= 90):
+            problems.append(f"line {line}: lon_wgs84={lon}, lat_wgs84={lat} are not degrees")
+    if problems:
+        shown = "; ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5
+                                           else "")
+        raise InputDataError(f"planned facilities {path}: {shown}")
+    table["layer"] = table["layer"].str.strip()
+    return table
+
+
+def planned_config(config: AnalysisConfig, path: Path, workdir: Path) -> AnalysisConfig:
+    """``config`` with the facilities of a planned-facilities CSV added to their layers.
+
+    Parameters
+    ----------
+    config
+        The analysis.
+    path
+        The CSV (see :data:`PLANNED_COLUMNS`), e.g. exported from the meeting map.
+    workdir
+        An existing folder for one CSV per layer kind (read when the layers are loaded).
+
+    Returns
+    -------
+    AnalysisConfig
+        Each layer kind of the file gets one more source, ``mode: add``, in WGS 84.
+    """
+    table = read_planned(path)
+    layers = {kind: list(sources) for kind, sources in config.layers.items()}
+    for kind, rows in table.groupby("layer", sort=False):
+        keep = [c for c in rows.columns if c != "layer" and (rows[c] != "").any()]
+        if "name" not in keep and "name" in rows.columns:
+            keep.append("name")
+        target = Path(workdir) / f"planned_{kind}.csv"
+        rows[keep].to_csv(target, index=False, encoding="utf-8")
+        source = FileSource(path=target, crs="wgs84", lon="lon_wgs84", lat="lat_wgs84",
+                            mode="add", encoding="utf-8")
+        layers.setdefault(str(kind), []).append(source)
+        logger.info("planned facilities: %d %s from %s", len(rows), kind, Path(path).name)
+    return config.model_copy(update={"layers": layers})
+
+
 def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Coverage tables side by side: each share before, after and the change, per district × standard."""
     keys = ["district", "standard"]
@@ -54,11 +153,29 @@ def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 def run_scenario(config: AnalysisConfig, name: str, standards: Sequence[Standard]) -> pd.DataFrame:
     """Measure coverage without and with scenario ``name``; return :func:`compare`'s table."""
+    planned = scenario_config(config, name)
+    return _before_after(config, planned, standards)
+
+
+def run_planned(config: AnalysisConfig, path: Path, standards: Sequence[Standard]) -> pd.DataFrame:
+    """Measure coverage without and with the facilities of a planned-facilities CSV.
+
+    The CSV is the meeting map's export (see :func:`planned_config`); returns :func:`compare`'s
+    table.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="geoplan-planned-") as work:
+        planned = planned_config(config, path, Path(work))
+        return _before_after(config, planned, standards)
+
+
+def _before_after(config: AnalysisConfig, planned: AnalysisConfig,
+                  standards: Sequence[Standard]) -> pd.DataFrame:
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
     from geoplan.layers.checks import require_walkways
 
-    planned = scenario_config(config, name)
     planned_layers = load_layers(planned)  # a planned file far from the districts fails here, first
     today = load_layers(config)
     require_walkways(today, config)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
+from geoplan._errors import ConfigError
 from geoplan._io import write_csv
 from geoplan.cli._common import add_input_args, config_from_args, output_dir
 from geoplan.cli._format import scenario_text, scenarios_text
@@ -17,11 +20,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Add the planned facility files of one of the config's `scenarios:` to the "
         "current layers and compare every standard's shares before and after, per district. "
         "Writes scenario_<NAME>.csv and the scenario's meeting map "
-        "(scenario_<NAME>/map.html). Without --name, lists the config's scenarios.",
+        "(scenario_<NAME>/map.html). Without --name, lists the config's scenarios. "
+        "With --planned FILE.csv (the meeting map's live-scenario export, 导出 CSV), adds "
+        "the facilities of that file instead and writes scenario_<FILE>.csv.",
     )
     add_input_args(parser)
     parser.add_argument("--name", help="scenario name (a key of `scenarios:`); "
                         "leave out to list them")
+    parser.add_argument("--planned", metavar="FILE.csv",
+                        help="planned facilities exported from the meeting map (columns "
+                        "standard, layer, name, lon_wgs84, lat_wgs84, …); instead of --name")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh",
                         help="language of the printed table and the map (default: zh)")
     parser.add_argument("--no-map", action="store_true", help="skip the scenario's map")
@@ -32,35 +40,47 @@ def run(args: argparse.Namespace) -> int:
     """Run ``geoplan scenario``."""
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
-    from geoplan.scenario import compare, scenario_config
+    from geoplan.report._data import slugify
+    from geoplan.scenario import compare, planned_config, read_planned, scenario_config
 
     config = config_from_args(args)
     lang = getattr(args, "lang", "zh")
-    if not args.name:
+    planned_file = getattr(args, "planned", None)
+    if planned_file and args.name:
+        raise ConfigError("command line", ["give either --name or --planned, not both"])
+    if not args.name and not planned_file:
         print(scenarios_text(config, lang))
         return 0
     standards = check_config_standards(config)
-    planned = scenario_config(config, args.name)  # unknown names fail before any work
-    out = output_dir(args, config)
-    before = run_coverage(load_layers(config), standards, config.demand)
-    layers_after = load_layers(planned)
+    with tempfile.TemporaryDirectory(prefix="geoplan-planned-") as work:
+        if planned_file:
+            name = slugify(Path(planned_file).stem, fallback="planned")
+            n_planned = len(read_planned(Path(planned_file)))
+            planned = planned_config(config, Path(planned_file), Path(work))
+            description = (f"{n_planned} 个规划设施（{Path(planned_file).name}）" if lang != "en"
+                           else f"{n_planned} planned facilities ({Path(planned_file).name})")
+        else:
+            name = args.name
+            planned = scenario_config(config, args.name)  # unknown names fail before any work
+            description = config.scenarios[args.name].description or args.name
+        out = output_dir(args, config)
+        before = run_coverage(load_layers(config), standards, config.demand)
+        layers_after = load_layers(planned)
     after = run_coverage(layers_after, standards, config.demand)
     table = compare(before.table, after.table)
-    path = write_csv(table, out / f"scenario_{args.name}.csv")
-    description = config.scenarios[args.name].description or args.name
-    title = (f"情景 {args.name}：{description}（只列出有变化的行）" if lang != "en"
-             else f"scenario {args.name}: {description} (rows that change)")
+    path = write_csv(table, out / f"scenario_{name}.csv")
+    title = (f"情景 {name}：{description}（只列出有变化的行）" if lang != "en"
+             else f"scenario {name}: {description} (rows that change)")
     print(title)
     print(scenario_text(table, lang))
     print(f"wrote {path}")
     if not getattr(args, "no_map", False):
-        from geoplan.report._data import slugify
         from geoplan.report.maps import write_map
 
-        folder = out / f"scenario_{slugify(args.name, fallback='scenario')}"
+        folder = out / f"scenario_{slugify(name, fallback='scenario')}"
         folder.mkdir(parents=True, exist_ok=True)
-        name = (f"{config.name} · 情景：{description}" if lang != "en"
-                else f"{config.name} · scenario: {description}")
-        map_path = write_map(layers_after, after, None, config, folder, lang=lang, title=name)
+        heading = (f"{config.name} · 情景：{description}" if lang != "en"
+                   else f"{config.name} · scenario: {description}")
+        map_path = write_map(layers_after, after, None, config, folder, lang=lang, title=heading)
         print(f"wrote {map_path}")
     return 0

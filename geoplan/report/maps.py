@@ -60,6 +60,7 @@ from geoplan.report._map_overlays import (
 )
 from geoplan.report._map_people import add_seat_gap_layers
 from geoplan.report._map_people import legend_title as seat_title
+from geoplan.report._map_scenario import add_live_scenario
 from geoplan.report._map_standards import (
     MAX_GAPS_PER_DISTRICT,
     StandardParts,
@@ -220,6 +221,7 @@ def build_map(
     HtmlControl(title_html(title, data_date, lab), position="topleft", element_id="geoplan-title",
                 css_class="geoplan-box geoplan-title",
                 attribution=lab["osm_attribution"]).add_to(m)
+    add_live_scenario(m, layerset, coverage, config, lang, order)  # 挂图作战, below the title
     ScaleBar().add_to(m)
     _add_locator(m, dist_wgs)
     _add_legend(m, entries, fac_legend, dead_legend, lab, sites_drawn=any(

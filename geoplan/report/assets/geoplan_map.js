@@ -272,7 +272,7 @@
       var icon = L.divIcon({html: box, className: "gp-label", iconSize: [140, 36],
                             iconAnchor: [70, 18]});
       L.marker([it.lat, it.lon], {icon: icon, interactive: false, keyboard: false}).addTo(group);
-      return {share: share};
+      return {share: share, name: it.name};
     });
     return group;
   };
