@@ -22,15 +22,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.crs import ensure_projected
+from geoplan.vocab import QUAD_SEGS
 
-__all__ = ["QUAD_SEGS", "covered_fraction", "served_area", "union_of_buffers"]
 __all__ = ["QUAD_SEGS", "BufferSet", "covered_fraction", "served_area", "served_in_box",
            "union_of_buffers"]
 
 logger = logging.getLogger(__name__)
 
-QUAD_SEGS = 32
-"""Segments per quarter circle of a buffer: the 128-gon's area is within 0.04 % of the circle's."""
 
 
 def union_of_buffers(

@@ -19,7 +19,7 @@ default run, where the page matches geoplan to about 1e-8).
 
 The page adds, for each district, the area of (uncovered land ∩ union of the new facilities'
 buffers) to the covered area. Each buffer is the same 128-gon shapely draws
-(:data:`geoplan.coverage.buffers.QUAD_SEGS` segments per quarter circle), clipped exactly;
+(:data:`geoplan.vocab.QUAD_SEGS` segments per quarter circle), clipped exactly;
 overlapping buffers are counted once by inclusion–exclusion. This is the figure
 ``geoplan scenario --planned`` gives for the exported CSV, to rounding (tested to 1e-6).
 
@@ -43,12 +43,11 @@ from jinja2 import Template
 from pyproj import Transformer
 
 from geoplan._errors import ConfigError, StandardError
-from geoplan.coverage.buffers import QUAD_SEGS
 from geoplan.report._data import frame
 from geoplan.report._labels import standard_name
 from geoplan.report._map_layers import polyline, script_json
 from geoplan.standards import Standard, check_config_standards, resolve_standards
-from geoplan.vocab import GEOMETRY
+from geoplan.vocab import GEOMETRY, QUAD_SEGS
 
 if TYPE_CHECKING:
     from geoplan.config import AnalysisConfig
