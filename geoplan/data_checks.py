@@ -23,7 +23,8 @@ off because of the data rather than the city:
     Residential demand points farther than the snapping limit from any walkway.
 
 :func:`write_data_checks` writes ``data_checks.csv`` and the ``data_checks`` layer of
-``data_checks.gpkg``; :func:`add_workbook_sheet` adds the sheet to the report workbook.
+``data_checks.gpkg``; :func:`fill_checks_sheet` writes the sheet of the report workbook
+(:func:`add_workbook_sheet` adds it to an existing one).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from geoplan.results.data_checks import DATA_CHECKS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["add_workbook_sheet", "data_checks", "write_data_checks"]
+__all__ = ["CHECKS_SHEET", "add_workbook_sheet", "data_checks", "fill_checks_sheet",
+           "write_data_checks"]
 
 def _row(check: str, severity: str, district: str, subject: str, count: int, measure: float,
          detail: str, fix: str, geometry: Any = None) -> dict[str, Any]:
@@ -173,15 +175,19 @@ def _safe_cell(value: Any) -> Any:
     return value
 
 
-def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "数据核查") -> Path:
-    """Add (or replace) the data-check sheet of an existing report workbook."""
-    from openpyxl import load_workbook
+CHECKS_SHEET = "数据核查"
+"""Title of the data-check sheet in the report workbook."""
+
+
+def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame) -> None:
+    """Write ``checks`` (:func:`data_checks`) into the empty worksheet ``ws`` (openpyxl).
+
+    One header row in bold, then one row per check; text that Excel would run as a formula is
+    kept as text. :func:`geoplan.report.tables.write_workbook` calls this while it writes the
+    workbook, so the sheet costs no second read and save of the whole file.
+    """
     from openpyxl.styles import Font
 
-    wb = load_workbook(workbook)
-    if title in wb.sheetnames:
-        del wb[title]
-    ws = wb.create_sheet(title)
     cols = DATA_CHECKS.names
     ws.append(cols)
     for cell in ws[1]:
@@ -190,6 +196,20 @@ def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "�
         ws.append([_safe_cell(v) for v in rec])
     for letter, width in zip("ABCDEFGH", (18, 10, 10, 22, 8, 10, 80, 50), strict=True):
         ws.column_dimensions[letter].width = width
+
+
+def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = CHECKS_SHEET) -> Path:
+    """Add (or replace) the data-check sheet of an existing report workbook.
+
+    This reads and saves the whole workbook again; when writing a new workbook, pass the
+    checks to :func:`geoplan.report.tables.write_workbook` instead.
+    """
+    from openpyxl import load_workbook
+
+    wb = load_workbook(workbook)
+    if title in wb.sheetnames:
+        del wb[title]
+    fill_checks_sheet(wb.create_sheet(title), checks)
     with atomic_path(workbook) as tmp:
         wb.save(tmp)
     return workbook

@@ -60,6 +60,8 @@ from geoplan.report.static_maps import gap_svg, gap_view_box
 from geoplan.report.tables import population_known, weights_source, write_workbook
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from geoplan.config import AnalysisConfig
     from geoplan.layers.layerset import LayerSet
     from geoplan.results import CoverageResult, DeadEndResult, SiteResult
@@ -406,6 +408,7 @@ def write_reports(
     lang: str = "zh",
     gap_view: str = "network",
     sites: SiteResult | None = None,
+    checks: gpd.GeoDataFrame | None = None,
 ) -> ReportFiles:
     """Write the per-district HTML reports, their index and the Excel workbook.
 
@@ -430,6 +433,9 @@ def write_reports(
     sites
         Suggested new facility sites (:func:`geoplan.siting.suggest_sites`), or None: listed
         under each standard and in the workbook.
+    checks
+        The run's data checks (:func:`geoplan.data_checks.data_checks`), or None: the
+        workbook's data-check sheet.
 
     Returns
     -------
@@ -475,7 +481,7 @@ def write_reports(
     files["index"] = index
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
-        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset)
+        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset, checks=checks)
     _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
     if files.failures:
         logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),
