@@ -158,7 +158,11 @@ class _Context:
         self.facilities = geoframe(coverage, "facilities")
         self.dead = geoframe(deadends, "dead_ends")
         self.cand = geoframe(deadends, "candidates")
-        self.sites = sites.table if sites is not None and len(sites) else None
+        self.sites = (sites.table.reset_index(drop=True) if sites is not None and len(sites)
+                      else None)
+        # every site in WGS 84 once (not one transformation per district and standard)
+        self.site_lonlat = (self.sites.geometry.to_crs("EPSG:4326") if self.sites is not None
+                            else None)
         roads = layerset.layers.get("roads")
         self.roads = roads.geometry.to_numpy() if roads is not None and len(roads) else None
         # indexes, so each thumbnail looks only at what lies near it (never the whole city)
@@ -227,7 +231,8 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
         return []
     keys = [k for k in ("item", "rank") if k in part]
     part = part.sort_values(keys) if keys else part
-    lonlat = part.geometry.to_crs("EPSG:4326")
+    assert ctx.site_lonlat is not None
+    lonlat = ctx.site_lonlat.loc[part.index]
     names: dict[str, str] = {}  # a life circle's sites are per item: name the item
     if not ctx.items.empty and "item" in part:
         names = dict(zip(ctx.items["item"].astype(str), ctx.items["name_zh"].astype(str),

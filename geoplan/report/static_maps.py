@@ -65,7 +65,8 @@ class _Canvas:
 
     def _run(self, coords: np.ndarray, close: bool) -> str:
         px = self.xy(np.asarray(coords)[:, :2])
-        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in px)
+        # one printf-style call for the whole run: the same digits as f"{x:.1f}" per number
+        pts = ("%.1f,%.1f " * len(px) % tuple(px.ravel().tolist()))[:-1]
         return f"M{pts}{'Z' if close else ''}"
 
     def path(self, geoms: Iterable[BaseGeometry | None]) -> str:
