@@ -122,8 +122,7 @@ def _items(ctx: _Context, district: str, sid: str, rec: Mapping[str, Any]) -> di
     items = ctx.items
     if items is None or items.empty or int(plain(rec.get("n_items")) or 1) < 2:
         return {"item_rows": [], "items_no_data": "", "items_k": ""}
-    mine = items.loc[(items["standard"].astype(str) == sid)
-                     & (items["district"].astype(str) == district)]
+    mine = ctx.item_parts.get((sid, district), items.iloc[0:0])
     lab = ctx.lab
     rows = [{"name": str(r["name_zh"]),
              "share_buffer": lab["no_data"] if bool(r["no_data"]) else fmt_share(r["share_buffer"]),
@@ -138,6 +137,14 @@ def _items(ctx: _Context, district: str, sid: str, rec: Mapping[str, Any]) -> di
         "items_k": (lab["k_of_n"].format(k=k, n=n_data) + ": "
                     + fmt_share(rec.get("share_min_items_network"))) if k else "",
     }
+
+
+def _by_standard_district(df: pd.DataFrame | None) -> dict[tuple[str, str], pd.DataFrame]:
+    """The rows of ``df`` per (standard, district), grouped once (row order kept)."""
+    if df is None or df.empty or not {"standard", "district"} <= set(df.columns):
+        return {}
+    keys = [df["standard"].astype(str), df["district"].astype(str)]
+    return {(str(a), str(b)): part for (a, b), part in df.groupby(keys, sort=False)}
 
 
 class _Context:
@@ -171,6 +178,10 @@ class _Context:
         self._near: dict[tuple[str, str], tuple[np.ndarray, shapely.STRtree]] = {}
         self.provenance = _provenance(config)
         self.items = frame(coverage, "items")
+        # each page's rows looked up, not filtered out of the whole table per standard
+        self.table_parts = _by_standard_district(self.table)
+        self.item_parts = _by_standard_district(self.items)
+        self.site_parts = _by_standard_district(self.sites)
         self.analysis = getattr(config, "name", None) or "geoplan"
         osm = getattr(config, "osm", None)
         self.data_date = getattr(osm, "date", None)
@@ -225,8 +236,7 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
     """Suggested sites of one district and standard, best first, for the page."""
     if ctx.sites is None:
         return []
-    part = ctx.sites.loc[(ctx.sites["district"].astype(str) == district)
-                         & (ctx.sites["standard"].astype(str) == sid)]
+    part = ctx.site_parts.get((sid, district), ctx.sites.iloc[0:0])
     if len(part) == 0:
         return []
     keys = [k for k in ("item", "rank") if k in part]
@@ -258,8 +268,7 @@ def _year_text(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
 
 def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[str, Any]:
     lab = ctx.lab
-    row_df = ctx.table.loc[(ctx.table["standard"].astype(str) == sid)
-                           & (ctx.table["district"].astype(str) == district)]
+    row_df = ctx.table_parts.get((sid, district), ctx.table.iloc[0:0])
     info = ctx.rows[sid]
     rec: Mapping[str, Any] = ({str(k): v for k, v in row_df.iloc[0].items()} if len(row_df) else {})
     people = population_known(row_df)
