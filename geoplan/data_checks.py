@@ -23,8 +23,8 @@ off because of the data rather than the city:
     Residential demand points farther than the snapping limit from any walkway.
 
 :func:`write_data_checks` writes ``data_checks.csv`` and the ``data_checks`` layer of
-``data_checks.gpkg``; :func:`fill_checks_sheet` writes the sheet of the report workbook
-(:func:`add_workbook_sheet` adds it to an existing one).
+``data_checks.gpkg``; :func:`geoplan.report.tables.write_workbook` writes the sheet of the
+report workbook (:func:`add_workbook_sheet` adds it to an existing one).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from geoplan._io import atomic_path, write_csv, write_gpkg
@@ -44,8 +43,7 @@ from geoplan.results.data_checks import DATA_CHECKS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CHECKS_SHEET", "add_workbook_sheet", "data_checks", "fill_checks_sheet",
-           "write_data_checks"]
+__all__ = ["add_workbook_sheet", "data_checks", "write_data_checks"]
 
 def _row(check: str, severity: str, district: str, subject: str, count: int, measure: float,
          detail: str, fix: str, geometry: Any = None) -> dict[str, Any]:
@@ -164,47 +162,15 @@ def write_data_checks(checks: gpd.GeoDataFrame, out_dir: Path) -> list[Path]:
             write_gpkg({"data_checks": checks}, out_dir / "data_checks.gpkg")]
 
 
-def _safe_cell(value: Any) -> Any:
-    """A cell value Excel will not run: text starting with = + - @ is kept as text."""
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-CHECKS_SHEET = "数据核查"
-"""Title of the data-check sheet in the report workbook."""
-
-
-def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame) -> None:
-    """Write ``checks`` (:func:`data_checks`) into the empty worksheet ``ws`` (openpyxl).
-
-    One header row in bold, then one row per check; text that Excel would run as a formula is
-    kept as text. :func:`geoplan.report.tables.write_workbook` calls this while it writes the
-    workbook, so the sheet costs no second read and save of the whole file.
-    """
-    from openpyxl.styles import Font
-
-    cols = DATA_CHECKS.names
-    ws.append(cols)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for rec in pd.DataFrame(checks.drop(columns="geometry")).itertuples(index=False):
-        ws.append([_safe_cell(v) for v in rec])
-    for letter, width in zip("ABCDEFGH", (18, 10, 10, 22, 8, 10, 80, 50), strict=True):
-        ws.column_dimensions[letter].width = width
-
-
-def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = CHECKS_SHEET) -> Path:
+def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "数据核查") -> Path:
     """Add (or replace) the data-check sheet of an existing report workbook.
 
     This reads and saves the whole workbook again; when writing a new workbook, pass the
-    checks to :func:`geoplan.report.tables.write_workbook` instead.
+    checks to :func:`geoplan.report.tables.write_workbook` instead (one save).
     """
     from openpyxl import load_workbook
+
+    from geoplan.report.checks_sheet import fill_checks_sheet
 
     wb = load_workbook(workbook)
     if title in wb.sheetnames:

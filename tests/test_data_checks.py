@@ -107,7 +107,7 @@ def test_table_files_and_workbook_sheet(tmp_path):
 
 
 def test_workbook_writer_holds_the_checks_sheet(tmp_path):
-    from geoplan.data_checks import CHECKS_SHEET
+    from geoplan.report.checks_sheet import CHECKS_SHEET
     from geoplan.report.tables import write_workbook
 
     checks = data_checks(_Layers())

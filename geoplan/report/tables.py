@@ -296,7 +296,7 @@ def write_workbook(
         The analysis' layers, for the nearest street of each gap and site (or None).
     checks
         The run's data checks (:func:`geoplan.data_checks.data_checks`), or None: written as
-        the last sheet, :data:`geoplan.data_checks.CHECKS_SHEET`.
+        the last sheet, :data:`geoplan.report.checks_sheet.CHECKS_SHEET`.
 
     Every sheet prints landscape on A4, fitted to the page width, with its header rows
     repeated on each page and its print area set (:func:`print_setup`).
@@ -349,7 +349,7 @@ def write_workbook(
     _sources_sheet(wb.create_sheet(sheet_title(lab["sheet_sources"], used)), title, data_date,
                    sources, lab)
     if checks is not None:
-        from geoplan.data_checks import CHECKS_SHEET, fill_checks_sheet
+        from geoplan.report.checks_sheet import CHECKS_SHEET, fill_checks_sheet
 
         fill_checks_sheet(wb.create_sheet(sheet_title(CHECKS_SHEET, used)), checks)
     for sheet in wb.worksheets:
