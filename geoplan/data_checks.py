@@ -23,7 +23,8 @@ off because of the data rather than the city:
     Residential demand points farther than the snapping limit from any walkway.
 
 :func:`write_data_checks` writes ``data_checks.csv`` and the ``data_checks`` layer of
-``data_checks.gpkg``; :func:`add_workbook_sheet` adds the sheet to the report workbook.
+``data_checks.gpkg``; :func:`geoplan.report.tables.write_workbook` writes the sheet of the
+report workbook (:func:`add_workbook_sheet` adds it to an existing one).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from geoplan._io import atomic_path, write_csv, write_gpkg
@@ -164,45 +164,23 @@ def write_data_checks(checks: gpd.GeoDataFrame, out_dir: Path) -> list[Path]:
             write_gpkg({"data_checks": checks}, out_dir / "data_checks.gpkg", styles=styler())]
 
 
-def _safe_cell(value: Any) -> Any:
-    """A cell value Excel will not run: text starting with = + - @ is kept as text."""
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "数据核查") -> Path:
-    """Add (or replace) the data-check sheet of an existing report workbook."""
-    from openpyxl import load_workbook
-    from openpyxl.styles import Alignment, Font
+    """Add (or replace) the data-check sheet of an existing report workbook.
 
-    from geoplan.report.people_sheets import fit_row_height
+    This reads and saves the whole workbook again; when writing a new workbook, pass the
+    checks to :func:`geoplan.report.tables.write_workbook` instead (one save).
+    """
+    from openpyxl import load_workbook
+
+    from geoplan.report._labels import labels
+    from geoplan.report.checks_sheet import fill_checks_sheet
+    from geoplan.report.tables import print_setup
 
     wb = load_workbook(workbook)
     if title in wb.sheetnames:
         del wb[title]
     ws = wb.create_sheet(title)
-    cols = DATA_CHECKS.names
-    ws.append(cols)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for rec in pd.DataFrame(checks.drop(columns="geometry")).itertuples(index=False):
-        ws.append([_safe_cell(v) for v in rec])
-    for letter, width in zip("ABCDEFGH", (18, 10, 10, 22, 8, 10, 60, 40), strict=True):
-        ws.column_dimensions[letter].width = width
-    for row in ws.iter_rows(min_row=2, min_col=7, max_col=8):  # long texts wrap when printed
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            fit_row_height(ws, cell.row, str(cell.value or ""), 60 if cell.column == 7 else 40)
-    from geoplan.report._labels import labels
-    from geoplan.report.tables import print_setup
-
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
+    fill_checks_sheet(ws, checks)
     print_setup(ws, labels("zh"))
     with atomic_path(workbook) as tmp:
         wb.save(tmp)

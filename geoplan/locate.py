@@ -56,15 +56,23 @@ def nearest_street(points: gpd.GeoSeries, roads: gpd.GeoDataFrame | None,
     """
     if roads is None or len(roads) == 0 or "name" not in roads or len(points) == 0:
         return [""] * len(points)
-    names = roads["name"].fillna("").astype(str).str.strip()
-    named = roads.loc[names != ""]
-    if len(named) == 0:
+    names = roads["name"].fillna("").astype(str).str.strip().to_numpy()
+    keep = names != ""
+    if not keep.any():
         return [""] * len(points)
-    left = gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs=points.crs)
-    joined = gpd.sjoin_nearest(left, named[["name", "geometry"]], how="left",
-                               max_distance=max_m, distance_col="dist_m")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    return [str(v) if isinstance(v, str) else "" for v in joined["name"].reindex(left.index)]
+    named = roads.geometry.to_numpy()[keep].copy()
+    named[shapely.is_empty(named)] = None
+    values = roads["name"].to_numpy()[keep]
+    # the nearest named road within max_m; among equidistant roads the first the index returns
+    # (what geopandas.sjoin_nearest gave, without building its joined frames per call)
+    found = shapely.STRtree(named).query_nearest(np.asarray(points.to_numpy(), dtype=object),
+                                                 max_distance=max_m, all_matches=True)
+    inputs, first = np.unique(found[0], return_index=True)
+    out = [""] * len(points)
+    for i, j in zip(inputs.tolist(), found[1][first].tolist(), strict=True):
+        v = values[j]
+        out[i] = str(v) if isinstance(v, str) else ""
+    return out
 
 
 def locate(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *, prefix: str = "",

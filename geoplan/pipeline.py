@@ -14,7 +14,7 @@ from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 from geoplan._outdir import OutputRun
 from geoplan._progress import set_progress
 from geoplan.config import AnalysisConfig
-from geoplan.data_checks import add_workbook_sheet, data_checks, write_data_checks
+from geoplan.data_checks import data_checks, write_data_checks
 from geoplan.layers.load import LayerSet, district_summary, load_layers
 from geoplan.results import CoverageResult, DeadEndResult, RunResult, SiteResult
 from geoplan.standards import Standard, check_config_standards
@@ -138,11 +138,8 @@ def _run_steps(
         from geoplan.report.html import write_reports
 
         reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
-                                progress=progress, sites=result.sites)
+                                progress=progress, sites=result.sites, checks=checks)
         result.written += [Path(p) for p in _paths(reports)]
-        workbook = out_dir / "geoplan_report.xlsx"
-        if workbook.exists():
-            add_workbook_sheet(workbook, checks)
         clock = _lap(result, "report", clock)
     return result
 

@@ -106,6 +106,22 @@ def test_table_files_and_workbook_sheet(tmp_path):
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
 
 
+def test_workbook_writer_holds_the_checks_sheet(tmp_path):
+    from geoplan.report.checks_sheet import CHECKS_SHEET
+    from geoplan.report.tables import write_workbook
+
+    checks = data_checks(_Layers())
+    book = write_workbook(None, None, tmp_path / "r.xlsx", checks=checks)
+    wb = load_workbook(book)
+    assert wb.sheetnames[-1] == CHECKS_SHEET  # written with the workbook, no second save
+    ws = wb[CHECKS_SHEET]
+    assert [c.value for c in ws[1]][:3] == ["check", "severity", "district"]
+    values = [c.value for row in ws.iter_rows(min_row=2) for c in row]
+    assert "'=HYPERLINK(\"x\")" in values
+    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    assert ws.page_setup.orientation == "landscape"
+
+
 def test_mapping_gaps_and_missing_facilities_are_listed():
     from types import SimpleNamespace
 

@@ -44,3 +44,27 @@ def test_nearest_named_street_within_reach():
     wgs = feats.geometry.representative_point().to_crs(4326)
     assert np.allclose(out["lon_wgs84"], wgs.x, atol=1e-6)
     assert list(out.index) == list(feats.index)
+
+
+def test_nearest_street_agrees_with_geopandas_sjoin_nearest_ties_included():
+    import geopandas as gpd
+    import shapely
+
+    from geoplan.locate import nearest_street
+
+    crs = "EPSG:32648"
+    roads = gpd.GeoDataFrame(
+        {"name": ["甲路", "乙路", None, " ", "丙路"]},
+        geometry=[shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 0), (0, 100)]),
+                  shapely.LineString([(50, 5), (60, 5)]), shapely.LineString([(50, -5), (60, -5)]),
+                  shapely.LineString([(1000, 0), (1100, 0)])], crs=crs)
+    pts = gpd.GeoSeries(shapely.points([(0, 0), (50, 10), (-10, -10), (55, 4), (650, 0), (1050, 1)]),
+                        crs=crs)
+    named = roads.loc[roads["name"].fillna("").str.strip() != ""]
+    left = gpd.GeoDataFrame(geometry=pts, crs=crs)
+    joined = gpd.sjoin_nearest(left, named[["name", "geometry"]], how="left", max_distance=300.0)
+    joined = joined[~joined.index.duplicated(keep="first")]
+    expected = [v if isinstance(v, str) else "" for v in joined["name"]]
+    got = nearest_street(pts, roads)
+    assert got == expected
+    assert got[0] in ("甲路", "乙路") and got[3] == "甲路" and got[4] == "" and got[5] == "丙路"

@@ -406,3 +406,20 @@ def test_zeros_and_missing_figures_are_explained():
         {"share_buffer": 0.4, "n_facilities": 3, "demand_total": 5e4}, street, False, "zh"))
     assert partial_note(0.06, "zh") == "本区只有 6% 的面积在数据范围之内，本报告的所有数字只反映这一部分。"
     assert partial_note(1.0, "zh") is None and partial_note(None, "en") is None
+
+
+def test_svg_path_data_same_by_arrays_and_part_by_part():
+    import shapely
+
+    from geoplan.report.static_maps import _Canvas
+
+    cv = _Canvas(shapely.box(0, 0, 100, 80), 230.4, 187.2)
+    hole = shapely.Polygon([(0, 0), (50, 0), (50, 40), (0, 40)], [[(10, 10), (20, 10), (20, 20)]])
+    geoms = [hole, None, shapely.LineString([(1, 1), (99.95, 79.05)]), shapely.Polygon(),
+             shapely.MultiPolygon([shapely.box(60, 60, 70, 70), shapely.box(80, 0, 90.04, 5)]),
+             shapely.MultiLineString([[(0, 0), (3, 3)], [(5, 5), (5, 9), (7, 1)]]),
+             shapely.Point(3, 3)]
+    assert cv.path(geoms) == cv._path_parts(geoms)
+    assert cv.path(geoms).count("M") == 7 and cv.path(geoms).count("Z") == 4
+    nested = [shapely.GeometryCollection([hole, shapely.MultiLineString([[(0, 0), (1, 2)]])])]
+    assert cv.path(nested) == cv._path_parts(nested) != ""

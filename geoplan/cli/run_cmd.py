@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geoplan.cli._common import add_input_args, config_from_args, output_dir, progress_enabled
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,11 +59,7 @@ def run(args: argparse.Namespace) -> int:
         if items_text:
             print("\nLife circles item by item (GB 50180-2018)\n" + items_text)
     if result.sites is not None and len(result.sites):
-        best = result.sites.table.loc[result.sites.table["rank"] == 1]
-        print(f"\nsuggested sites: {len(result.sites)} in all; the first site per district and "
-              f"standard would cover {best['covered_m2'].sum() / 1e4:.1f} ha of residential gaps "
-              f"and {best['covered_length_m'].sum() / 1e3:.1f} km of streets without a toilet "
-              "(sites.csv)")
+        print("\n" + sites_line(result.sites.table))
     if result.deadends is not None:
         print()
         print(format_deadends(result.deadends))
@@ -71,3 +71,19 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"  {path}")
     return 0
+
+
+def sites_line(sites: pd.DataFrame) -> str:
+    """One true line about the suggested sites: how many, for how many standards and districts.
+
+    Sites of different standards may stand for the same land (a gap of 500米见园 is often one
+    of 公园绿地服务半径覆盖率 too), so their covered areas are not summed across standards;
+    the gains of each site are in sites.csv.
+    """
+    std = sites["standard"].astype(str)
+    groups = sites.assign(item=sites["item"].fillna("") if "item" in sites else "")
+    sizes = groups.groupby(["district", "standard", "item"]).size()
+    return (f"suggested sites: {len(sites)} for {std.nunique()} standards in "
+            f"{sites['district'].nunique()} districts ({len(sizes)} gaps of a district and a "
+            f"standard or life-circle item, {int(sizes.max())} sites at most each, best first; "
+            "sites.csv)")

@@ -18,15 +18,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from geoplan.network.graph import WalkGraph
 from geoplan.network.snap import Snapped
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +298,8 @@ def to_networkx(graph: WalkGraph) -> nx.Graph:
         shortest of parallel edges, as in the CSR) and ``edge`` (its edge index). Self-loops are
         left out.
     """
+    import networkx as nx  # export only: not imported by every run (about 1 s of start-up)
+
     g = nx.Graph()
     g.add_nodes_from(
         (i, {"x": float(x), "y": float(y)})

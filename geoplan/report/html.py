@@ -60,6 +60,8 @@ from geoplan.report.static_maps import gap_svg, gap_view_box
 from geoplan.report.tables import population_known, weights_source, write_workbook
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from geoplan.config import AnalysisConfig
     from geoplan.layers.layerset import LayerSet
     from geoplan.results import CoverageResult, DeadEndResult, SiteResult
@@ -120,8 +122,7 @@ def _items(ctx: _Context, district: str, sid: str, rec: Mapping[str, Any]) -> di
     items = ctx.items
     if items is None or items.empty or int(plain(rec.get("n_items")) or 1) < 2:
         return {"item_rows": [], "items_no_data": "", "items_k": ""}
-    mine = items.loc[(items["standard"].astype(str) == sid)
-                     & (items["district"].astype(str) == district)]
+    mine = ctx.item_parts.get((sid, district), items.iloc[0:0])
     lab = ctx.lab
     rows = [{"name": str(r["name_zh"]),
              "share_buffer": lab["no_data"] if bool(r["no_data"]) else fmt_share(r["share_buffer"]),
@@ -136,6 +137,14 @@ def _items(ctx: _Context, district: str, sid: str, rec: Mapping[str, Any]) -> di
         "items_k": (lab["k_of_n"].format(k=k, n=n_data) + ": "
                     + fmt_share(rec.get("share_min_items_network"))) if k else "",
     }
+
+
+def _by_standard_district(df: pd.DataFrame | None) -> dict[tuple[str, str], pd.DataFrame]:
+    """The rows of ``df`` per (standard, district), grouped once (row order kept)."""
+    if df is None or df.empty or not {"standard", "district"} <= set(df.columns):
+        return {}
+    keys = [df["standard"].astype(str), df["district"].astype(str)]
+    return {(str(a), str(b)): part for (a, b), part in df.groupby(keys, sort=False)}
 
 
 class _Context:
@@ -156,7 +165,11 @@ class _Context:
         self.facilities = geoframe(coverage, "facilities")
         self.dead = geoframe(deadends, "dead_ends")
         self.cand = geoframe(deadends, "candidates")
-        self.sites = sites.table if sites is not None and len(sites) else None
+        self.sites = (sites.table.reset_index(drop=True) if sites is not None and len(sites)
+                      else None)
+        # every site in WGS 84 once (not one transformation per district and standard)
+        self.site_lonlat = (self.sites.geometry.to_crs("EPSG:4326") if self.sites is not None
+                            else None)
         roads = layerset.layers.get("roads")
         self.roads = roads.geometry.to_numpy() if roads is not None and len(roads) else None
         # indexes, so each thumbnail looks only at what lies near it (never the whole city)
@@ -165,6 +178,10 @@ class _Context:
         self._near: dict[tuple[str, str], tuple[np.ndarray, shapely.STRtree]] = {}
         self.provenance = _provenance(config)
         self.items = frame(coverage, "items")
+        # each page's rows looked up, not filtered out of the whole table per standard
+        self.table_parts = _by_standard_district(self.table)
+        self.item_parts = _by_standard_district(self.items)
+        self.site_parts = _by_standard_district(self.sites)
         self.analysis = getattr(config, "name", None) or "geoplan"
         osm = getattr(config, "osm", None)
         self.data_date = getattr(osm, "date", None)
@@ -219,13 +236,13 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
     """Suggested sites of one district and standard, best first, for the page."""
     if ctx.sites is None:
         return []
-    part = ctx.sites.loc[(ctx.sites["district"].astype(str) == district)
-                         & (ctx.sites["standard"].astype(str) == sid)]
+    part = ctx.site_parts.get((sid, district), ctx.sites.iloc[0:0])
     if len(part) == 0:
         return []
     keys = [k for k in ("item", "rank") if k in part]
     part = part.sort_values(keys) if keys else part
-    lonlat = part.geometry.to_crs("EPSG:4326")
+    assert ctx.site_lonlat is not None
+    lonlat = ctx.site_lonlat.loc[part.index]
     names: dict[str, str] = {}  # a life circle's sites are per item: name the item
     if not ctx.items.empty and "item" in part:
         names = dict(zip(ctx.items["item"].astype(str), ctx.items["name_zh"].astype(str),
@@ -251,8 +268,7 @@ def _year_text(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
 
 def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[str, Any]:
     lab = ctx.lab
-    row_df = ctx.table.loc[(ctx.table["standard"].astype(str) == sid)
-                           & (ctx.table["district"].astype(str) == district)]
+    row_df = ctx.table_parts.get((sid, district), ctx.table.iloc[0:0])
     info = ctx.rows[sid]
     rec: Mapping[str, Any] = ({str(k): v for k, v in row_df.iloc[0].items()} if len(row_df) else {})
     people = population_known(row_df)
@@ -406,6 +422,7 @@ def write_reports(
     lang: str = "zh",
     gap_view: str = "network",
     sites: SiteResult | None = None,
+    checks: gpd.GeoDataFrame | None = None,
 ) -> ReportFiles:
     """Write the per-district HTML reports, their index and the Excel workbook.
 
@@ -430,6 +447,9 @@ def write_reports(
     sites
         Suggested new facility sites (:func:`geoplan.siting.suggest_sites`), or None: listed
         under each standard and in the workbook.
+    checks
+        The run's data checks (:func:`geoplan.data_checks.data_checks`), or None: the
+        workbook's data-check sheet.
 
     Returns
     -------
@@ -475,7 +495,7 @@ def write_reports(
     files["index"] = index
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
-        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset)
+        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset, checks=checks)
     _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
     if files.failures:
         logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),

@@ -48,6 +48,13 @@ def gap_view_box(gap: BaseGeometry, size_in: tuple[float, float] = (3.2, 2.6)) -
     return shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
 
 
+def _objects(items: Sequence[BaseGeometry | None]) -> np.ndarray:
+    """``items`` as a 1-D object array (for shapely's array functions)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
 class _Canvas:
     """World metres to SVG pixels (y down), and SVG path data of shapely geometries."""
 
@@ -65,11 +72,47 @@ class _Canvas:
 
     def _run(self, coords: np.ndarray, close: bool) -> str:
         px = self.xy(np.asarray(coords)[:, :2])
-        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in px)
+        # one printf-style call for the whole run: the same digits as f"{x:.1f}" per number
+        pts = ("%.1f,%.1f " * len(px) % tuple(px.ravel().tolist()))[:-1]
         return f"M{pts}{'Z' if close else ''}"
 
     def path(self, geoms: Iterable[BaseGeometry | None]) -> str:
-        """Path data of every polygon ring and line part of ``geoms``."""
+        """Path data of every polygon ring and line part of ``geoms``.
+
+        Rings and lines are gathered with array calls and their points moved to the canvas at
+        once; nested collections take the part-by-part route (:meth:`_path_parts`). Both give
+        the same text.
+        """
+        arr = _objects([g for g in geoms if g is not None and not g.is_empty])
+        if not len(arr):
+            return ""
+        parts = shapely.get_parts(arr)
+        types = shapely.get_type_id(parts)
+        if np.isin(types, (4, 5, 6, 7)).any():
+            return self._path_parts(arr)
+        # every ring (exterior, then holes) of each polygon and every line, in part order
+        poly = np.flatnonzero(types == 3)
+        line = np.flatnonzero(types == 1)
+        rings, of_poly = shapely.get_rings(parts[poly], return_index=True)
+        items = np.concatenate([rings, parts[line]])
+        where = np.concatenate([poly[of_poly], line])
+        closed = np.concatenate([np.ones(len(rings), dtype=bool), np.zeros(len(line), dtype=bool)])
+        order = np.argsort(where, kind="stable")
+        items, closed = items[order], closed[order]
+        coords, of_item = shapely.get_coordinates(items, return_index=True)
+        counts = np.bincount(of_item, minlength=len(items))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        px = self.xy(coords).ravel().tolist()
+        runs: list[str] = []
+        for start, n, close in zip(starts.tolist(), counts.tolist(), closed.tolist(), strict=True):
+            if n < (3 if close else 2):
+                continue
+            pts = ("%.1f,%.1f " * n % tuple(px[2 * start:2 * (start + n)]))[:-1]
+            runs.append(f"M{pts}{'Z' if close else ''}")
+        return "".join(runs)
+
+    def _path_parts(self, geoms: Iterable[BaseGeometry | None]) -> str:
+        """:meth:`path` part by part (any nesting of collections)."""
         runs: list[str] = []
         for geom in geoms:
             if geom is None or geom.is_empty:
@@ -83,7 +126,7 @@ class _Canvas:
                 elif kind == "LineString" and len(part.coords) >= 2:
                     runs.append(self._run(np.asarray(part.coords), False))
                 elif kind == "GeometryCollection" or kind.startswith("Multi"):
-                    runs.append(self.path([part]))
+                    runs.append(self._path_parts([part]))
         return "".join(r for r in runs if r)
 
 
@@ -143,10 +186,11 @@ def gap_svg(
     ]
     served = [reached] if isinstance(reached, BaseGeometry) else list(reached or ())
     # each part clipped on its own: parts of neighbouring districts may touch
-    served_d = cv.path(shapely.intersection(p, view) for p in served if p is not None and not p.is_empty)
+    served_d = cv.path(shapely.intersection(
+        _objects([p for p in served if p is not None and not p.is_empty]), view))
     if served_d:
         parts.append(f'<path d="{served_d}" fill="#4575b4" fill-opacity="0.18" fill-rule="evenodd"/>')
-    roads_d = cv.path(shapely.intersection(r, view) for r in roads)
+    roads_d = cv.path(shapely.intersection(_objects(list(roads)), view))
     if roads_d:
         parts.append(f'<path d="{roads_d}" fill="none" stroke="#9a9a9a" stroke-width="0.8"/>')
     gap_d = cv.path([gap])

@@ -172,11 +172,11 @@ def values_only(wb: Any) -> int:
     """
     changed = 0
     for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    cell.data_type = "s"
-                    changed += 1
+        # the cells written, not the whole used rectangle (iter_rows would create the empty ones)
+        for cell in ws._cells.values():
+            if cell.data_type == "f":
+                cell.data_type = "s"
+                changed += 1
     return changed
 
 
@@ -271,6 +271,7 @@ def write_workbook(
     lang: str = "zh",
     sites: SiteResult | None = None,
     layerset: LayerSet | None = None,
+    checks: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write the analysis workbook atomically.
 
@@ -293,6 +294,9 @@ def write_workbook(
         with their coordinates.
     layerset
         The analysis' layers, for the nearest street of each gap and site (or None).
+    checks
+        The run's data checks (:func:`geoplan.data_checks.data_checks`), or None: written as
+        the last sheet, :data:`geoplan.report.checks_sheet.CHECKS_SHEET`.
 
     Every sheet prints landscape on A4, fitted to the page width, with its header rows
     repeated on each page and its print area set (:func:`print_setup`).
@@ -318,9 +322,15 @@ def write_workbook(
 
     gaps = geoframe(coverage, "gaps")
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
+    where = None
+    if gaps is not None and len(gaps):
+        from geoplan.locate import locate
+
+        gaps = gaps.reset_index(drop=True)
+        where = locate(gaps, roads)  # once for every standard's gaps (one street index)
     for sid in order:
         _standard_sheet(wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used)),
-                        sid, table, rows, gaps, roads, lab, lang)
+                        sid, table, rows, gaps, where, lab, lang)
     _table_sheet(wb, sheet_title(lab["sheet_deadends"], used), geoframe(deadends, "dead_ends"),
                  DEADEND_COLUMNS, lab, lang, [12, 8, 10, 18, 16, 14, 12, 12, 12, 12, 10, 12, 10, 10, 10],
                  auto_filter=True)
@@ -338,6 +348,10 @@ def write_workbook(
     write_people_sheets(wb, coverage, lang, lambda text: sheet_title(text, used))
     _sources_sheet(wb.create_sheet(sheet_title(lab["sheet_sources"], used)), title, data_date,
                    sources, lab)
+    if checks is not None:
+        from geoplan.report.checks_sheet import CHECKS_SHEET, fill_checks_sheet
+
+        fill_checks_sheet(wb.create_sheet(sheet_title(CHECKS_SHEET, used)), checks)
     for sheet in wb.worksheets:
         print_setup(sheet, lab)
 
@@ -351,8 +365,11 @@ def write_workbook(
 
 def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
                     rows: Mapping[str, Mapping[str, Any]], gaps: gpd.GeoDataFrame | None,
-                    roads: gpd.GeoDataFrame | None, lab: Mapping[str, str], lang: str) -> None:
-    """One standard: every measure per district, then its largest gaps with where they are."""
+                    where: pd.DataFrame | None, lab: Mapping[str, str], lang: str) -> None:
+    """One standard: every measure per district, then its largest gaps with where they are.
+
+    ``where`` is :func:`geoplan.locate.locate` of every gap (indexed like ``gaps``).
+    """
     info = rows[sid]
     sws.cell(row=1, column=1, value=standard_name(info, lang)).font = Font(bold=True, size=13)
     sws.cell(row=2, column=1, value=f"{lab['standard_id']}: {sid}")
@@ -380,13 +397,10 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
     if sws.cell(row=3, column=2).value:  # the source documents: one wrapped line, never cut
         _wrap_across(sws, 3, 2, len([c for c, _ in STANDARD_COLUMNS if c in part]))
     g = gaps.loc[gaps["standard"].astype(str) == sid] if gaps is not None else None
-    if g is None or len(g) == 0:
+    if g is None or len(g) == 0 or where is None:
         return
-    from geoplan.locate import locate
-
     g = g.sort_values(["district", "view", "rank"]) if "view" in g else g
-    where = locate(g, roads)
-    g = pd.DataFrame(g.drop(columns=g.geometry.name)).join(where)
+    g = pd.DataFrame(g.drop(columns=g.geometry.name)).join(where.loc[g.index])
     g["view"] = g["view"].map(lambda v: lab.get(f"view_{v}", v)) if "view" in g else ""
     g["area_ha"] = g["area_m2"] / 10_000
     cols = [("district", None), ("view", None), ("rank", INTEGER), ("area_ha", "#,##0.00")]

@@ -1,0 +1,57 @@
+"""The data-check sheet (数据核查) of the report workbook.
+
+:func:`geoplan.report.tables.write_workbook` writes it with the other sheets (one save of the
+workbook); :func:`geoplan.data_checks.add_workbook_sheet` adds it to an existing workbook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan.results.data_checks import DATA_CHECKS
+
+__all__ = ["CHECKS_SHEET", "fill_checks_sheet", "safe_cell"]
+
+CHECKS_SHEET = "数据核查"
+"""Title of the data-check sheet in the report workbook."""
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell value Excel will not run: text starting with = + - @ is kept as text."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame) -> None:
+    """Write ``checks`` (:func:`geoplan.data_checks.data_checks`) into the empty worksheet ``ws``.
+
+    One header row in bold, then one row per check; text that Excel would run as a formula is
+    kept as text (:func:`safe_cell`).
+    """
+    from openpyxl.styles import Alignment, Font
+
+    from geoplan.report.people_sheets import fit_row_height
+
+    cols = DATA_CHECKS.names
+    ws.append(cols)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for rec in pd.DataFrame(checks.drop(columns="geometry")).itertuples(index=False):
+        ws.append([safe_cell(v) for v in rec])
+    for letter, width in zip("ABCDEFGH", (18, 10, 10, 22, 8, 10, 60, 40), strict=True):
+        ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=2, min_col=7, max_col=8):  # long texts wrap when printed
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            fit_row_height(ws, cell.row, str(cell.value or ""), 60 if cell.column == 7 else 40)
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
