@@ -93,24 +93,14 @@ def _to_family(
             geoms = gpd.GeoSeries(fixed, index=gdf.index, crs=gdf.crs)
             issues.add(kind, source, "line or mixed geometry for a facility: its area, else a "
                        "point on it, used", int(odd.sum()), "repaired")
-        gdf = gdf.set_geometry(geoms)
-        multi = gdf.geom_type == "MultiPoint"
-        if multi.any():
-            issues.add(kind, source, "multi-point split into points", multi.sum(), "repaired")
-            gdf = gdf.explode(index_parts=False)
-        return gdf
+        return _split_multipoints(gdf.set_geometry(geoms), issues, kind, source)
     if family == "point":
         areas_or_lines = ~geoms.geom_type.isin(["Point", "MultiPoint"])
         if areas_or_lines.any():
             geoms = geoms.where(~areas_or_lines, geoms.representative_point())
             issues.add(kind, source, "area or line given for a point layer: point inside used",
                        areas_or_lines.sum(), "repaired")
-        gdf = gdf.set_geometry(geoms)
-        multi = gdf.geom_type == "MultiPoint"
-        if multi.any():
-            issues.add(kind, source, "multi-point split into points", multi.sum(), "repaired")
-            gdf = gdf.explode(index_parts=False)
-        return gdf
+        return _split_multipoints(gdf.set_geometry(geoms), issues, kind, source)
 
     # collections (from make_valid or mixed input): keep only the parts of the family
     wanted = _FAMILY_TYPES[family]
@@ -134,6 +124,16 @@ def _to_family(
     article = "an" if family[:1] in "aeiou" else "a"
     issues.add(kind, source, f"not {article} {family} geometry", int(wrong.sum()), "rejected")
     return gdf.loc[~wrong]
+
+
+def _split_multipoints(gdf: gpd.GeoDataFrame, issues: IssueLog, kind: str, source: str
+                       ) -> gpd.GeoDataFrame:
+    """Multi-points split into one row per point, counted in the issues log."""
+    multi = gdf.geom_type == "MultiPoint"
+    if multi.any():
+        issues.add(kind, source, "multi-point split into points", multi.sum(), "repaired")
+        gdf = gdf.explode(index_parts=False)
+    return gdf
 
 
 def _keep_family(geom: shapely.Geometry, wanted: tuple[shapely.GeometryType, ...]) -> shapely.Geometry:
