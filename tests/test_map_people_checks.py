@@ -140,3 +140,29 @@ def test_indicator_notes_in_chinese():
     assert note.endswith("仅为本区在数据范围内的 13%，人口为该部分的普查估算")
     whole = indicator_note_zh({"indicator": "park_area_per_person", "partial": False}, 1.0)
     assert whole == "OSM 中的公园与游园面积 ÷ 常住人口；全区"
+
+
+def test_gap_thumbnail_names_its_streets_and_locates_the_gap():
+    import xml.etree.ElementTree as ET
+
+    from geoplan.report.static_maps import gap_svg
+
+    gap = shapely.box(400, 400, 500, 480)
+    district = shapely.box(0, 0, 2000, 1000)
+    roads = [shapely.LineString([(200, 390), (700, 390)]),    # along the gap: 500 m in view
+             shapely.LineString([(450, 300), (450, 600)]),    # across it
+             shapely.LineString([(5000, 0), (6000, 0)]),      # out of view
+             shapely.LineString([(200, 500), (700, 500)])]    # unnamed
+    names = ["<b>东大街</b>", "春熙路", "远路", ""]
+    svg = gap_svg(gap, district=district, roads=roads, road_names=names, caption="缺口 1")
+    root = ET.fromstring(svg)  # well-formed: names are escaped
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "<b>东大街</b>" in texts and "春熙路" in texts and "远路" not in texts
+    assert "<b>" not in svg
+    # the locator: the district's outline and a dot where the gap lies, bottom right
+    dots = [c for c in root.iter("{http://www.w3.org/2000/svg}circle")
+            if c.get("fill") == "#d73027"]
+    assert len(dots) == 1
+    # the gap's centre (450, 440) is at 22.5% of the district's width and 56% down from its top
+    w = float(root.get("viewBox").split()[2])
+    assert float(dots[0].get("cx")) > w * 0.6

@@ -172,6 +172,8 @@ class _Context:
                             else None)
         roads = layerset.layers.get("roads")
         self.roads = roads.geometry.to_numpy() if roads is not None and len(roads) else None
+        self.road_names = (roads["name"].fillna("").astype(str).to_numpy()
+                           if roads is not None and len(roads) and "name" in roads else None)
         # indexes, so each thumbnail looks only at what lies near it (never the whole city)
         self.road_tree = shapely.STRtree(self.roads) if self.roads is not None else None
         self._gap_groups: dict[tuple[str, str], pd.DataFrame] | None = None
@@ -310,10 +312,13 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         caption = lab["gap_caption"].format(rank=rank)
         area = plain(gap.get("area_m2"))
         roads: list[Any] = []
+        names: list[str] = []
         view = gap_view_box(gap.geometry)
         if ctx.road_tree is not None and ctx.roads is not None:
-            roads = list(ctx.roads[np.sort(ctx.road_tree.query(view, predicate="intersects"))])
-        svg = gap_svg(gap.geometry, district=geom, roads=roads,
+            near = np.sort(ctx.road_tree.query(view, predicate="intersects"))
+            roads = list(ctx.roads[near])
+            names = list(ctx.road_names[near]) if ctx.road_names is not None else []
+        svg = gap_svg(gap.geometry, district=geom, roads=roads, road_names=names,
                       facilities=ctx.near("facilities", sid, view),
                       reached=ctx.near("reach", sid, view),
                       caption=f"{caption} · {fmt_number((area or 0) / 10_000, 1)} "

@@ -137,11 +137,80 @@ def _text(x: float, y: float, text: str, size: float, anchor: str = "start",
             f"{escape(text)}</text>")
 
 
+STREET_LABELS = 3
+"""Named streets labelled per thumbnail at most (the longest pieces in view)."""
+
+
+def _street_labels(cv: _Canvas, view: BaseGeometry, roads: Sequence[BaseGeometry],
+                   names: Sequence[str]) -> list[str]:
+    """Labels of the longest named streets in view, turned along their line (escaped)."""
+    if not len(names) or not len(roads):
+        return []
+    length: dict[str, float] = {}
+    where: dict[str, BaseGeometry] = {}
+    for geom, name in zip(shapely.intersection(_objects(list(roads)), view), names, strict=True):
+        name = str(name or "").strip()
+        if not name or geom is None or geom.is_empty:
+            continue
+        pieces = list(getattr(geom, "geoms", [geom]))
+        longest = max(pieces, key=lambda g: g.length)
+        length[name] = length.get(name, 0.0) + geom.length
+        if name not in where or longest.length > where[name].length:
+            where[name] = longest
+    out = []
+    for name in sorted(length, key=lambda n: -length[n])[:STREET_LABELS]:
+        line = where[name]
+        if line.length * cv.scale < 40:  # too short to carry a label
+            continue
+        a, b = (cv.xy(np.array([[p.x, p.y]]))[0] for p in
+                (line.interpolate(0.4, normalized=True), line.interpolate(0.6, normalized=True)))
+        mid = cv.xy(np.array([[line.interpolate(0.5, normalized=True).x,
+                               line.interpolate(0.5, normalized=True).y]]))[0]
+        angle = float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0])))
+        angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
+        out.append(f'<text x="{mid[0]:.1f}" y="{mid[1]:.1f}" font-size="7.5" '
+                   f'text-anchor="middle" dominant-baseline="middle" fill="#444" '
+                   f'stroke="#f4f2ec" stroke-width="2.2" paint-order="stroke" '
+                   f'transform="rotate({angle:.1f} {mid[0]:.1f} {mid[1]:.1f})">'
+                   f"{escape(name)}</text>")
+    return out
+
+
+def _locator(district: BaseGeometry, gap: BaseGeometry, w: float, h: float) -> str:
+    """A small inset (bottom right): the district's outline and where in it the gap lies."""
+    size = 0.26 * h
+    x0, y0 = w - size - 0.03 * w, h - size - 0.04 * h
+    minx, miny, maxx, maxy = district.bounds
+    span = max(maxx - minx, maxy - miny, 1.0)
+    scale = (size - 4) / span
+
+    def xy(coords: np.ndarray) -> np.ndarray:
+        out = np.empty_like(coords)
+        out[:, 0] = x0 + 2 + (coords[:, 0] - minx) * scale
+        out[:, 1] = y0 + 2 + (maxy - coords[:, 1]) * scale
+        return out
+
+    outline = shapely.simplify(district, span / 150)
+    rings = []
+    for poly in getattr(outline, "geoms", [outline]):
+        if poly.is_empty or not hasattr(poly, "exterior"):
+            continue
+        pts = xy(np.asarray(poly.exterior.coords))
+        rings.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
+    c = xy(np.array([[gap.centroid.x, gap.centroid.y]]))[0]
+    return (f'<g><rect x="{x0:.1f}" y="{y0:.1f}" width="{size:.1f}" height="{size:.1f}" '
+            'fill="white" fill-opacity="0.85" stroke="#888" stroke-width="0.5"/>'
+            f'<path d="{"".join(rings)}" fill="#e8e4da" stroke="#666" stroke-width="0.6"/>'
+            f'<circle cx="{c[0]:.1f}" cy="{c[1]:.1f}" r="2.6" fill="#d73027" stroke="#fff" '
+            'stroke-width="0.8"/></g>')
+
+
 def gap_svg(
     gap: BaseGeometry,
     *,
     district: BaseGeometry | None = None,
     roads: Sequence[BaseGeometry] = (),
+    road_names: Sequence[str] = (),
     facilities: Sequence[BaseGeometry] = (),
     reached: BaseGeometry | Sequence[BaseGeometry] | None = None,
     caption: str = "",
@@ -159,6 +228,9 @@ def gap_svg(
         The district outline (drawn as a dashed line).
     roads, facilities
         Road lines and facility points near the gap (same CRS); clipped to the view.
+    road_names
+        The name of each road (same order as ``roads``; '' for none): the longest named
+        streets in view are labelled along their line, so the gap can be found on the ground.
     reached
         The area already served (drawn lightly), if known: one geometry or its parts (such as
         the per-district reach areas near the gap).
@@ -202,6 +274,7 @@ def gap_svg(
         if edge_d:
             parts.append(f'<path d="{edge_d}" fill="none" stroke="#333333" stroke-width="1" '
                          'stroke-dasharray="3.7,1.6"/>')
+    parts += _street_labels(cv, view, roads, road_names)
     pts = [p for p in facilities if p is not None and not p.is_empty and view.contains(p)]
     if pts:
         xy = cv.xy(shapely.get_coordinates(np.asarray(pts, dtype=object)))
@@ -221,6 +294,8 @@ def gap_svg(
     parts.append(f'<path d="M{ax - 3:.1f},{top + 6:.1f}L{ax:.1f},{top:.1f}L{ax + 3:.1f},'
                  f'{top + 6:.1f}Z" fill="#222"/>')
     parts.append(_text(ax, base + 9, north, 8, anchor="middle"))
+    if district is not None and not district.is_empty:
+        parts.append(_locator(district, gap, w, h))
     if caption:
         cx_, cy_ = 0.025 * w, 0.05 * h
         est = 9 * (sum(2 if ord(c) > 0x2E80 else 1.1 for c in caption) / 2 + 0.5)
