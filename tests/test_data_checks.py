@@ -115,7 +115,10 @@ def test_workbook_writer_holds_the_checks_sheet(tmp_path):
     wb = load_workbook(book)
     assert wb.sheetnames[-1] == CHECKS_SHEET  # written with the workbook, no second save
     ws = wb[CHECKS_SHEET]
-    assert [c.value for c in ws[1]][:3] == ["check", "severity", "district"]
+    assert [c.value for c in ws[1]][:3] == ["核查项", "级别", "区县"]
+    assert ws["A2"].value in {"数据被截断的要素", "区县只有部分在数据范围内", "缺少某类设施数据",
+                              "步行道不可达的设施", "疑似漏连的道路端点（非断头路）",
+                              "远离步行道的居住用地", "坐标基准疑似错误"}
     values = [c.value for row in ws.iter_rows(min_row=2) for c in row]
     assert "'=HYPERLINK(\"x\")" in values
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)

@@ -31,21 +31,33 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+HEADERS_ZH: dict[str, str] = {
+    "check": "核查项", "severity": "级别", "district": "区县", "subject": "对象", "count": "数量",
+    "measure": "数值", "detail": "说明（英文）", "fix": "处理建议（英文）"}
+"""The sheet's column headers (the CSV keeps the column names of :data:`DATA_CHECKS`)."""
+
+_SEVERITY_ZH = {"warning": "警告", "note": "提示"}
+
+
 def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame) -> None:
     """Write ``checks`` (:func:`geoplan.data_checks.data_checks`) into the empty worksheet ``ws``.
 
-    One header row in bold, then one row per check; text that Excel would run as a formula is
-    kept as text (:func:`safe_cell`).
+    One header row in bold (Chinese), then one row per check with the check and its severity
+    named in Chinese; text that Excel would run as a formula is kept as text (:func:`safe_cell`).
     """
     from openpyxl.styles import Alignment, Font
 
+    from geoplan.report._map_checks import CHECK_NAMES
     from geoplan.report.people_sheets import fit_row_height
 
     cols = DATA_CHECKS.names
-    ws.append(cols)
+    ws.append([HEADERS_ZH.get(c, c) for c in cols])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for rec in pd.DataFrame(checks.drop(columns="geometry")).itertuples(index=False):
+    table = pd.DataFrame(checks.drop(columns="geometry"))
+    table["check"] = [CHECK_NAMES.get(str(k), (str(k), ""))[0] for k in table["check"]]
+    table["severity"] = [_SEVERITY_ZH.get(str(s), str(s)) for s in table["severity"]]
+    for rec in table[cols].itertuples(index=False):
         ws.append([safe_cell(v) for v in rec])
     for letter, width in zip("ABCDEFGH", (18, 10, 10, 22, 8, 10, 60, 40), strict=True):
         ws.column_dimensions[letter].width = width
