@@ -376,7 +376,7 @@ def test_map_people_seats_and_data_checks(session, outputs, tmp_path):
         assert label in text, label
     assert "占全区" in text and "估算" in text  # 金牛区 lies only partly inside the data
     _screenshot(page, tmp_path, "map_school_popup.png")
-    page.evaluate("() => window.geoplan.map.closePopup()")
+    page.evaluate("() => { window.geoplan.map.closePopup(); }")  # no map object returned
     _overlay(page, "学位缺口（小学）").check()
     _overlay(page, "数据核查").check()
     page.wait_for_timeout(300)
@@ -400,12 +400,12 @@ def test_map_street_names_at_closer_zooms(session, outputs, tmp_path):
     names = page.locator(".gp-street-name")
     assert names.count() > 50
     assert not names.first.is_visible()  # the whole city: no street names
-    page.evaluate("() => geoplan.map.setView([30.69, 104.085], 16, {animate: false})")
+    page.evaluate("() => { geoplan.map.setView([30.69, 104.085], 16, {animate: false}); }")
     # the labels appear once the map has redrawn at the new zoom (slower on a busy machine)
     page.wait_for_function("""() => [...document.querySelectorAll('.gp-street-name')]
         .filter(e => { const r = e.getBoundingClientRect();
                        return r.width > 0 && r.top > 0 && r.top < innerHeight; }).length >= 3""",
-                           timeout=15_000)
+                           timeout=30_000)
     visible = page.evaluate("""() => [...document.querySelectorAll('.gp-street-name')]
         .filter(e => { const r = e.getBoundingClientRect();
                        return r.width > 0 && r.top > 0 && r.top < innerHeight; })
