@@ -266,9 +266,7 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
     names = eng.districts["district"].astype(str).to_numpy()
     pop = eng.population
     table = pd.DataFrame(acc.rows, columns=TABLE_COLUMNS)
-    for col in ("inside_km2", "inside_share"):  # how much of the district the figures cover
-        if col in eng.districts.columns:
-            table[col] = table["district"].map(dict(zip(names, eng.districts[col], strict=True)))
+    _add_inside(table, eng.districts)  # how much of the district the figures cover
     table["target_year"] = table["target_year"].astype("Int64")
     dshares = eng.districts.copy()
     for std in stds:
@@ -310,11 +308,16 @@ def _items_frame(items: list[pd.DataFrame], districts: pd.DataFrame) -> pd.DataF
     if not items:
         return pd.DataFrame(columns=ITEMS.names)
     out = pd.concat(items, ignore_index=True)
+    _add_inside(out, districts)
+    return out[ITEMS.names]
+
+
+def _add_inside(table: pd.DataFrame, districts: pd.DataFrame) -> None:
+    """Add ``inside_km2`` and ``inside_share`` of each row's district to ``table`` (NaN unknown)."""
     names = districts["district"].astype(str)
     for col in ("inside_km2", "inside_share"):
         values = districts[col] if col in districts else pd.Series(np.nan, index=districts.index)
-        out[col] = out["district"].astype(str).map(dict(zip(names, values, strict=True)))
-    return out[ITEMS.names]
+        table[col] = table["district"].astype(str).map(dict(zip(names, values, strict=True)))
 
 
 def _concat(frames: list[gpd.GeoDataFrame], cols: list[str], crs: Any) -> gpd.GeoDataFrame:

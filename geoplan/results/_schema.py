@@ -17,7 +17,7 @@ from pandas.api import types as ptypes
 
 from geoplan._errors import ResultSchemaError
 
-__all__ = ["Column", "DtypeFamily", "Schema", "raise_problems", "table_problems"]
+__all__ = ["INSIDE_COLUMNS", "Column", "DtypeFamily", "Schema", "raise_problems", "table_problems"]
 
 DtypeFamily = Literal["str", "float", "int", "bool", "number", "any", "geometry"]
 """How a column's dtype is checked: ``number`` accepts int or float (and bool-free ints stored
@@ -44,6 +44,15 @@ class Column:
     dtype: DtypeFamily
     unit: str
     meaning: str
+
+
+INSIDE_COLUMNS: tuple[Column, ...] = (
+    Column("inside_km2", "float", "km²", "Area of the district inside the data: the figures of "
+           "the row cover that part."),
+    Column("inside_share", "float", "share 0–1", "That area's share of the whole district (below "
+           "1: a partial figure, not the whole district's)."),
+)
+"""How much of its district a per-district row covers (tables other than the coverage table)."""
 
 
 def _dtype_ok(series: pd.Series, family: DtypeFamily) -> bool:

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geoplan.results._schema import Column, Schema, raise_problems, table_problems
+from geoplan.results._schema import INSIDE_COLUMNS, Column, Schema, raise_problems, table_problems
 from geoplan.results.indicators import INDICATORS, IndicatorResult
 from geoplan.results.people import PeopleResult
 
@@ -97,10 +97,7 @@ ITEMS = Schema("coverage.items", (
     Column("share_network", "float", "share 0–1", "Share within the radius by walking."),
     Column("share_population_network", "float", "share 0–1", "share_network weighted by "
            "population."),
-    Column("inside_km2", "float", "km²", "Area of the district inside the data: the figures of "
-           "the row cover that part."),
-    Column("inside_share", "float", "share 0–1", "That area's share of the whole district (below "
-           "1: a partial figure, not the whole district's)."),
+    *INSIDE_COLUMNS,
 ))
 
 GAPS = Schema("coverage.gaps", (

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from geoplan.results._schema import Column, Schema, raise_problems, table_problems
+from geoplan.results._schema import INSIDE_COLUMNS, Column, Schema, raise_problems, table_problems
 
 __all__ = ["CHILDREN", "RESIDENTS", "SCHOOL_SEATS", "SEATS", "PeopleResult"]
 
@@ -53,10 +53,7 @@ CHILDREN = Schema("people.children", (
     Column("beyond_network", "float", "children", "Children farther than the radius by walking "
            "(or off the walkways)."),
     Column("is_estimate", "bool", "", "True when the district's residents are an estimate."),
-    Column("inside_km2", "float", "km²", "Area of the district inside the data: the figures of "
-           "the row cover that part."),
-    Column("inside_share", "float", "share 0–1", "That area's share of the whole district (below "
-           "1: a partial figure, not the whole district's)."),
+    *INSIDE_COLUMNS,
 ))
 
 SEATS = Schema("people.seats", (
@@ -75,10 +72,7 @@ SEATS = Schema("people.seats", (
     Column("schools_in_district", "int", "schools", "Schools of the level located in the "
            "district."),
     Column("seats_in_district", "float", "seats", "Seats of the schools located in the district."),
-    Column("inside_km2", "float", "km²", "Area of the district inside the data: the figures of "
-           "the row cover that part."),
-    Column("inside_share", "float", "share 0–1", "That area's share of the whole district (below "
-           "1: a partial figure, not the whole district's)."),
+    *INSIDE_COLUMNS,
 ))
 
 SCHOOL_SEATS = Schema("people.schools", (
