@@ -142,7 +142,7 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     sources.append(f"districts: {config.districts.path.name} (declared {config.districts.crs})")
 
     crs = resolve_analysis_crs(config.crs, shapely.union_all(districts_wgs.geometry.to_numpy()))
-    extent = gpd.GeoSeries([extent_wgs], crs="EPSG:4326").to_crs(crs).iloc[0]
+    extent = project_extent(extent_wgs, crs)
     districts = clip_districts(
         districts_wgs.to_crs(crs), extent, config.districts.min_overlap_share,
         data_source=str(config.osm.path or "the layer files"),
@@ -299,3 +299,19 @@ def district_summary(layerset: LayerSet) -> pd.DataFrame:
 
 _SUMMARY_KM = ("roads", "walkways")
 _SUMMARY_HA = ("parks", "green_space", "residential", "water")
+
+
+EXTENT_STEP_DEG = 0.0005
+"""Vertex spacing (about 50 m) of the data's lon/lat box before it is projected."""
+
+
+def project_extent(extent_wgs: BaseGeometry, crs: Any) -> BaseGeometry:
+    """The data's lon/lat extent in the analysis CRS, its edges following the parallels.
+
+    An extract's edges are parallels and meridians; projected through its four corners only, a
+    35 km edge would become a straight chord up to 13 m off the parallel in UTM (zone 48N at
+    30.8° N), cutting data off or adding land with none. Densifying first keeps the edge on it.
+    """
+    dense = shapely.segmentize(extent_wgs, EXTENT_STEP_DEG)
+    return gpd.GeoSeries([dense], crs="EPSG:4326").to_crs(crs).iloc[0]
+
