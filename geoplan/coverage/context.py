@@ -98,6 +98,29 @@ class CoverageContext:
         # and the lowest band over a facility set's radii, per (demand kind, facility set)
         self.bands: dict[tuple[str, str], np.ndarray] = {}
         self._reached: dict[tuple[str, float], gpd.GeoDataFrame] = {}
+        self._frames: dict[str, dict[int, tuple[np.ndarray, Any]]] = {}
+
+    def district_frames(self, kind: str) -> dict[int, tuple[np.ndarray, Any]]:
+        """Per district with demand of ``kind``: its demand rows and a box around them.
+
+        The box is the bounding box of the district's pieces (and, for residential demand, of
+        its residential land too), grown by 1 m; computed once per demand kind.
+        """
+        if kind in self._frames:
+            return self._frames[kind]
+        dem = self.demand[kind]
+        out: dict[int, tuple[np.ndarray, Any]] = {}
+        for i in np.unique(dem.district):
+            mine = np.flatnonzero(dem.district == i)
+            b = shapely.bounds(dem.pieces_of(mine))
+            lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
+            if not dem.is_linear and not shapely.is_empty(self.land[i]):
+                lb = shapely.bounds(self.land[i])
+                lo, hi = np.minimum(lo, lb[:2]), np.maximum(hi, lb[2:])
+            frame = shapely.box(lo[0] - 1.0, lo[1] - 1.0, hi[0] + 1.0, hi[1] + 1.0)
+            out[int(i)] = (mine, frame)
+        self._frames[kind] = out
+        return out
 
     def snap(self, points: np.ndarray, factor: float = 1.0) -> Any:
         from geoplan.network import Snapped

@@ -397,22 +397,11 @@ def _served_per_district(eng: CoverageContext, dem: Demand,
                          sets: list[BufferSet]) -> dict[int, tuple[np.ndarray, Any]]:
     """Per district with demand: its demand rows and the served area inside its box.
 
-    The box is the district's own bounding box (or, for the residential land, that of the
-    land too), so every piece of the district lies inside it and overlay with the clipped
-    served area gives the same result as with the whole city's.
+    The box (:meth:`CoverageContext.district_frames`) holds every piece of the district, so
+    overlay with the clipped served area gives the same result as with the whole city's.
     """
-    out: dict[int, tuple[np.ndarray, Any]] = {}
-    bounds = shapely.bounds(dem.pieces) if len(dem) else np.zeros((0, 4))
-    for i in np.unique(dem.district):
-        mine = np.flatnonzero(dem.district == i)
-        b = bounds[mine]
-        lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
-        if not dem.is_linear and not shapely.is_empty(eng.land[i]):
-            lb = shapely.bounds(eng.land[i])
-            lo, hi = np.minimum(lo, lb[:2]), np.maximum(hi, lb[2:])
-        frame = shapely.box(lo[0] - 1.0, lo[1] - 1.0, hi[0] + 1.0, hi[1] + 1.0)
-        out[int(i)] = (mine, served_in_box(sets, frame))
-    return out
+    return {i: (mine, served_in_box(sets, frame))
+            for i, (mine, frame) in eng.district_frames(dem.kind).items()}
 
 
 def _street_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]],
@@ -420,7 +409,7 @@ def _street_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]
     """Uncovered street stretches of a linear standard, per district, in both views."""
     frames = []
     for i, (mine, part) in served.items():
-        pieces = dem.pieces[mine]
+        pieces = dem.pieces_of(mine)  # built for this district only, freed after
         partly = frac[mine] < 1.0 - 1e-9
         buffer_view = (shapely.difference(pieces[partly], part)
                        if not shapely.is_empty(part) else pieces[partly])
@@ -443,7 +432,7 @@ def _fraction(dem: Demand, served: dict[int, tuple[np.ndarray, Any]]) -> np.ndar
     """Buffer fraction of every demand piece, district by district."""
     frac = np.zeros(len(dem))
     for mine, part in served.values():
-        frac[mine] = covered_fraction(dem.pieces[mine], part, linear=dem.is_linear)
+        frac[mine] = covered_fraction(dem.pieces_of(mine), part, linear=dem.is_linear)
     return frac
 
 
