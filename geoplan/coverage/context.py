@@ -35,16 +35,36 @@ REACHED_SIMPLIFY_M = 1.0
 
 
 class Timer:
-    """Seconds per step of a run, added up lap by lap."""
+    """Seconds per step of a run (wall and CPU), added up lap by lap, and the memory seen.
+
+    ``rss_mb`` holds, per step, the largest resident memory of the process at the end of one
+    of its laps (Linux; absent elsewhere): not a true peak, but where each step leaves it.
+    """
 
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.rss_mb: dict[str, float] = {}
         self._t = time.perf_counter()
+        self._c = time.process_time()
 
     def lap(self, step: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.timings[step] = self.timings.get(step, 0.0) + now - self._t
-        self._t = now
+        self.cpu[step] = self.cpu.get(step, 0.0) + cpu - self._c
+        rss = _rss_mb()
+        if rss is not None:
+            self.rss_mb[step] = max(self.rss_mb.get(step, 0.0), rss)
+        self._t, self._c = now, cpu
+
+
+def _rss_mb() -> float | None:
+    """Resident memory of this process now, in MB (None where /proc does not tell)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            return next(float(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
 
 
 def set_key(fs: FacilitySet, rows: np.ndarray | None = None) -> str:
