@@ -35,16 +35,36 @@ REACHED_SIMPLIFY_M = 1.0
 
 
 class Timer:
-    """Seconds per step of a run, added up lap by lap."""
+    """Seconds per step of a run (wall and CPU), added up lap by lap, and the memory seen.
+
+    ``rss_mb`` holds, per step, the largest resident memory of the process at the end of one
+    of its laps (Linux; absent elsewhere): not a true peak, but where each step leaves it.
+    """
 
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.rss_mb: dict[str, float] = {}
         self._t = time.perf_counter()
+        self._c = time.process_time()
 
     def lap(self, step: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.timings[step] = self.timings.get(step, 0.0) + now - self._t
-        self._t = now
+        self.cpu[step] = self.cpu.get(step, 0.0) + cpu - self._c
+        rss = _rss_mb()
+        if rss is not None:
+            self.rss_mb[step] = max(self.rss_mb.get(step, 0.0), rss)
+        self._t, self._c = now, cpu
+
+
+def _rss_mb() -> float | None:
+    """Resident memory of this process now, in MB (None where /proc does not tell)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            return next(float(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
 
 
 def set_key(fs: FacilitySet, rows: np.ndarray | None = None) -> str:
@@ -98,6 +118,29 @@ class CoverageContext:
         # and the lowest band over a facility set's radii, per (demand kind, facility set)
         self.bands: dict[tuple[str, str], np.ndarray] = {}
         self._reached: dict[tuple[str, float], gpd.GeoDataFrame] = {}
+        self._frames: dict[str, dict[int, tuple[np.ndarray, Any]]] = {}
+
+    def district_frames(self, kind: str) -> dict[int, tuple[np.ndarray, Any]]:
+        """Per district with demand of ``kind``: its demand rows and a box around them.
+
+        The box is the bounding box of the district's pieces (and, for residential demand, of
+        its residential land too), grown by 1 m; computed once per demand kind.
+        """
+        if kind in self._frames:
+            return self._frames[kind]
+        dem = self.demand[kind]
+        out: dict[int, tuple[np.ndarray, Any]] = {}
+        for i in np.unique(dem.district):
+            mine = np.flatnonzero(dem.district == i)
+            b = shapely.bounds(dem.pieces_of(mine))
+            lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
+            if not dem.is_linear and not shapely.is_empty(self.land[i]):
+                lb = shapely.bounds(self.land[i])
+                lo, hi = np.minimum(lo, lb[:2]), np.maximum(hi, lb[2:])
+            frame = shapely.box(lo[0] - 1.0, lo[1] - 1.0, hi[0] + 1.0, hi[1] + 1.0)
+            out[int(i)] = (mine, frame)
+        self._frames[kind] = out
+        return out
 
     def snap(self, points: np.ndarray, factor: float = 1.0) -> Any:
         from geoplan.network import Snapped

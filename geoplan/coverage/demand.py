@@ -33,6 +33,7 @@ __all__ = [
     "LINEAR_KINDS",
     "RIVERSIDE_PARK_DISTANCE_M",
     "Demand",
+    "LineSamples",
     "demand_lines",
     "residential_grid",
     "residential_land",
@@ -45,34 +46,102 @@ RIVERSIDE_PARK_DISTANCE_M = 50.0
 
 
 @dataclass(eq=False)
+class LineSamples:
+    """Street samples as arrays: the line each sample lies on and where along it.
+
+    Holding these instead of one LineString and one Point per sample keeps the memory of a
+    city's street demand to a few numbers per sample; the geometries of the samples of one
+    district are built when they are needed (:meth:`pieces`, :meth:`points`) and freed after.
+
+    Attributes
+    ----------
+    lines
+        The street lines, clipped to their district (LineStrings).
+    line
+        Position in ``lines`` of each sample's line.
+    start
+        Metres from the line's start to the sample's start.
+    length
+        Length of each sample in metres.
+    """
+
+    lines: np.ndarray
+    line: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+
+    def pieces(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The LineString of each sample in ``idx``."""
+        start, length = self.start[idx], self.length[idx]
+        return line_substrings(self.lines[self.line[idx]], start, start + length)
+
+    def points(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The midpoint of each sample in ``idx``."""
+        return shapely.line_interpolate_point(self.lines[self.line[idx]],
+                                              self.start[idx] + self.length[idx] / 2)
+
+
 class Demand:
     """Demand points of one kind, each carrying an amount (m² of land or m of street).
 
-    Attributes
+    Parameters
     ----------
     kind
         The demand kind: ``residential`` or one of :data:`LINEAR_KINDS`.
     points
-        Shapely Points (analysis CRS), one per demand piece.
+        Shapely Points (analysis CRS), one per demand piece; None when ``samples`` gives them.
     pieces
-        The piece each point stands for: a Polygon of residential land or a LineString of street.
+        The piece each point stands for: a Polygon of residential land or a LineString of
+        street; None when ``samples`` gives them.
     amount
         m² (residential) or m (streets) of each piece.
     district
         Index (position in the districts layer) of the district each piece lies in.
     crs
         The analysis CRS.
+    samples
+        Street samples as arrays (:class:`LineSamples`), from which the points and pieces are
+        built when asked for.
     """
 
-    kind: str
-    points: np.ndarray
-    pieces: np.ndarray
-    amount: np.ndarray
-    district: np.ndarray
-    crs: object
+    def __init__(self, kind: str, points: np.ndarray | None, pieces: np.ndarray | None,
+                 amount: np.ndarray, district: np.ndarray, crs: object,
+                 samples: LineSamples | None = None) -> None:
+        if samples is None and (points is None or pieces is None):
+            raise ValueError("Demand needs its points and pieces, or the samples that give them")
+        self.kind = kind
+        self._points = points
+        self._pieces = pieces
+        self.amount = amount
+        self.district = district
+        self.crs = crs
+        self.samples = samples
 
     def __len__(self) -> int:
-        return len(self.points)
+        return len(self.amount)
+
+    @property
+    def points(self) -> np.ndarray:
+        """Shapely Points, one per demand piece (built anew for street samples)."""
+        if self._points is not None:
+            return self._points
+        assert self.samples is not None
+        return self.samples.points()
+
+    @property
+    def pieces(self) -> np.ndarray:
+        """Every demand piece (built anew for street samples: prefer :meth:`pieces_of`)."""
+        if self._pieces is not None:
+            return self._pieces
+        assert self.samples is not None
+        return self.samples.pieces()
+
+    def pieces_of(self, idx: np.ndarray) -> np.ndarray:
+        """The pieces at positions ``idx`` (built for just those when they are street samples)."""
+        if self._pieces is not None:
+            return self._pieces[idx]
+        assert self.samples is not None
+        return self.samples.pieces(idx)
 
     @property
     def unit(self) -> str:
@@ -185,6 +254,34 @@ def _suggest(n_cells: int, grid_m: float, have: int) -> str:
     return f"{max(grid_m * float(np.sqrt(n_cells / fits)), grid_m * 2):.0f}"
 
 
+GRID_CHUNK = 200_000
+"""Grid cells cut against the land at a time (bounds the memory of the candidate boxes)."""
+
+
+def _cut_cells(parts: np.ndarray, owner: np.ndarray, local: np.ndarray, ix0: np.ndarray,
+               iy0: np.ndarray, nx: np.ndarray, grid_m: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One chunk of candidate grid cells cut by their land part: (pieces, areas, owners).
+
+    Cells wholly inside their part are kept as they are; cells its boundary crosses are
+    intersected with it; cells with no land are dropped.
+    """
+    cx = ix0[owner] + local % nx[owner]
+    cy = iy0[owner] + local // nx[owner]
+    cells = shapely.box(cx * grid_m, cy * grid_m, (cx + 1) * grid_m, (cy + 1) * grid_m)
+    inside = shapely.contains_properly(parts[owner], cells)
+    hits = shapely.intersects(parts[owner], cells)
+    pieces = np.asarray(np.where(inside, cells, None), dtype=object)
+    edge = hits & ~inside
+    if edge.any():
+        pieces[edge] = _polygonal(shapely.intersection(cells[edge], parts[owner[edge]]))
+    keep = hits.copy()
+    area = np.zeros(len(cells))
+    area[keep] = shapely.area(pieces[keep])
+    keep &= area > 0
+    return pieces[keep], area[keep], owner[keep]
+
+
 def residential_grid(
     residential: gpd.GeoDataFrame,
     districts: gpd.GeoDataFrame,
@@ -232,22 +329,16 @@ def residential_grid(
     check_grid_size(int(ncell.sum()), grid_m)
     owner = np.repeat(np.arange(len(parts)), ncell)
     local = np.arange(int(ncell.sum())) - np.repeat(np.cumsum(ncell) - ncell, ncell)
-    cx = ix0[owner] + local % nx[owner]
-    cy = iy0[owner] + local // nx[owner]
-    cells = shapely.box(cx * grid_m, cy * grid_m, (cx + 1) * grid_m, (cy + 1) * grid_m)
-
     shapely.prepare(parts)
-    inside = shapely.contains_properly(parts[owner], cells)
-    hits = shapely.intersects(parts[owner], cells)
-    pieces = np.asarray(np.where(inside, cells, None), dtype=object)
-    edge = hits & ~inside
-    if edge.any():
-        pieces[edge] = _polygonal(shapely.intersection(cells[edge], parts[owner[edge]]))
-    keep = hits.copy()
-    area = np.zeros(len(cells))
-    area[keep] = shapely.area(pieces[keep])
-    keep &= area > 0
-    pieces, area, owner = pieces[keep], area[keep], owner[keep]
+    # cut in chunks of cells: the candidate boxes of the whole city at once were the largest
+    # peak of memory of the coverage step; each chunk keeps only the pieces that hold land
+    chunks = [_cut_cells(parts, owner[a:a + GRID_CHUNK], local[a:a + GRID_CHUNK], ix0, iy0, nx,
+                         grid_m) for a in range(0, len(owner), GRID_CHUNK)]
+    del local
+    pieces = np.concatenate([c[0] for c in chunks])
+    area = np.concatenate([c[1] for c in chunks])
+    owner = np.concatenate([c[2] for c in chunks])
+    del chunks
 
     points = shapely.centroid(pieces)
     outside = ~shapely.contains(pieces, points)
@@ -378,10 +469,9 @@ def street_samples(
     k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     piece_len = length[owner] / n[owner]
     start = k * piece_len
-    line = parts[owner]
-    points = shapely.line_interpolate_point(line, start + piece_len / 2)
-    pieces = line_substrings(line, start, start + piece_len)
     district = di[pidx[owner]].astype(np.int64)
-    demand = Demand(kind, points, pieces, piece_len, district, crs)
+    # arrays only: the samples' lines and points are built district by district when needed
+    samples = LineSamples(parts, owner, start, piece_len)
+    demand = Demand(kind, None, None, piece_len, district, crs, samples=samples)
     logger.info("%s demand: %d samples over %.1f km", kind, len(demand), piece_len.sum() / 1e3)
     return demand

@@ -138,6 +138,9 @@ def run_coverage(
     logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
                 sum(timer.timings.values()),
                 ", ".join(f"{k} {v:.1f} s" for k, v in timer.timings.items()))
+    logger.info("coverage CPU and memory by sub-step: %s",
+                ", ".join(f"{k} {v:.1f} CPU s" + (f" {timer.rss_mb[k]:.0f} MB" if k in timer.rss_mb
+                                                  else "") for k, v in timer.cpu.items()))
     return result
 
 
@@ -227,8 +230,12 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
     else:
         used, covered = sets.buffers, sets.covered[0]
     served = _served_per_district(eng, dem, used)
-    frac = _fraction(dem, served)
-    timer.lap("buffers")
+    street_gaps: list[pd.DataFrame] = []
+    if dem.is_linear:  # each district's street pieces built once, for both, then freed
+        frac, street_gaps = _street_fraction_and_gaps(std.id, dem, served, covered, names)
+    else:
+        frac = _fraction(dem, served)
+    timer.lap("street gaps" if dem.is_linear else "buffers")
     if not dem.is_linear:
         fracs = item_fractions(
             items, None if std.basket else frac,
@@ -248,7 +255,7 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
                   "share_min_items_population_network": k_of_n[1][i]})
     acc.rows += new_rows
     if dem.is_linear:
-        acc.street_gaps += _street_gaps(std.id, dem, served, frac, covered, names)
+        acc.street_gaps += street_gaps
     else:
         acc.covers[std.id] = (frac, covered)
         acc.gaps += _gaps(std.id, eng, served, frac, covered, names)
@@ -397,30 +404,23 @@ def _served_per_district(eng: CoverageContext, dem: Demand,
                          sets: list[BufferSet]) -> dict[int, tuple[np.ndarray, Any]]:
     """Per district with demand: its demand rows and the served area inside its box.
 
-    The box is the district's own bounding box (or, for the residential land, that of the
-    land too), so every piece of the district lies inside it and overlay with the clipped
-    served area gives the same result as with the whole city's.
+    The box (:meth:`CoverageContext.district_frames`) holds every piece of the district, so
+    overlay with the clipped served area gives the same result as with the whole city's.
     """
-    out: dict[int, tuple[np.ndarray, Any]] = {}
-    bounds = shapely.bounds(dem.pieces) if len(dem) else np.zeros((0, 4))
-    for i in np.unique(dem.district):
-        mine = np.flatnonzero(dem.district == i)
-        b = bounds[mine]
-        lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
-        if not dem.is_linear and not shapely.is_empty(eng.land[i]):
-            lb = shapely.bounds(eng.land[i])
-            lo, hi = np.minimum(lo, lb[:2]), np.maximum(hi, lb[2:])
-        frame = shapely.box(lo[0] - 1.0, lo[1] - 1.0, hi[0] + 1.0, hi[1] + 1.0)
-        out[int(i)] = (mine, served_in_box(sets, frame))
-    return out
+    return {i: (mine, served_in_box(sets, frame))
+            for i, (mine, frame) in eng.district_frames(dem.kind).items()}
 
 
-def _street_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]],
-                 frac: np.ndarray, covered: np.ndarray, names: np.ndarray) -> list[pd.DataFrame]:
-    """Uncovered street stretches of a linear standard, per district, in both views."""
+def _street_fraction_and_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]],
+                              covered: np.ndarray, names: np.ndarray
+                              ) -> tuple[np.ndarray, list[pd.DataFrame]]:
+    """Buffer fraction of every street sample, and the uncovered street stretches of a linear
+    standard per district in both views; the samples' lines are built one district at a time."""
+    frac = np.zeros(len(dem))
     frames = []
     for i, (mine, part) in served.items():
-        pieces = dem.pieces[mine]
+        pieces = dem.pieces_of(mine)  # built for this district only, freed after
+        frac[mine] = covered_fraction(pieces, part, linear=True)
         partly = frac[mine] < 1.0 - 1e-9
         buffer_view = (shapely.difference(pieces[partly], part)
                        if not shapely.is_empty(part) else pieces[partly])
@@ -430,7 +430,7 @@ def _street_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]
             if len(lines):
                 frames.append(pd.DataFrame({"standard": sid, "district": names[i], "view": view,
                                             "length_m": length, "geometry": lines}))
-    return frames
+    return frac, frames
 
 
 def _weights(eng: CoverageContext) -> np.ndarray:
@@ -443,7 +443,7 @@ def _fraction(dem: Demand, served: dict[int, tuple[np.ndarray, Any]]) -> np.ndar
     """Buffer fraction of every demand piece, district by district."""
     frac = np.zeros(len(dem))
     for mine, part in served.values():
-        frac[mine] = covered_fraction(dem.pieces[mine], part, linear=dem.is_linear)
+        frac[mine] = covered_fraction(dem.pieces_of(mine), part, linear=dem.is_linear)
     return frac
 
 
