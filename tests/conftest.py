@@ -104,11 +104,33 @@ def _chengdu_built(tmp_path_factory, chengdu_config):
     from geoplan.layers import load_layers
     from geoplan.pipeline import compute_results
 
+    shared_cache = _shared_root(tmp_path_factory) / "chengdu-layer-cache"
+
     def build() -> tuple:
         layers = load_layers(chengdu_config)
-        return layers, compute_results(chengdu_config, layers)
+        value = layers, compute_results(chengdu_config, layers)
+        if _under_xdist():  # the parsed extract, for the other workers' layer caches
+            _copy_cache_entries(Path(os.environ["GEOPLAN_CACHE_DIR"]), shared_cache)
+        return value
 
-    return _built_once(tmp_path_factory, "chengdu-results", build)
+    value = _built_once(tmp_path_factory, "chengdu-results", build)
+    if _under_xdist():
+        # as if this worker had parsed the extract itself: its commands and kernels started by
+        # tests (same GEOPLAN_CACHE_DIR) find the Chengdu layers in its cache
+        _copy_cache_entries(shared_cache, Path(os.environ["GEOPLAN_CACHE_DIR"]))
+    return value
+
+
+def _copy_cache_entries(source: Path, target: Path) -> None:
+    """Copy whole layer-cache entries (each keyed by its input's content hash, never tmp files)."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    for meta in sorted(source.glob("[!.]*.json")):
+        gpkg = meta.with_suffix(".gpkg")
+        if gpkg.is_file() and not (target / meta.name).exists():
+            shutil.copy2(gpkg, target / gpkg.name)
+            shutil.copy2(meta, target / meta.name)
 
 
 @pytest.fixture(scope="session")
