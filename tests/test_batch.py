@@ -29,10 +29,18 @@ def test_jobs_are_one_per_district(tmp_path):
     assert jobs[0].out.name.startswith("510104-")
 
 
-def test_batch_over_a_local_cluster_isolates_failures(tmp_path):
-    # 武侯区 has under 1% of its area inside the extract: its job fails, 锦江区's completes
-    summary = run_batch([_config(["锦江区", "武侯区"])], tmp_path, workers=1,
+@pytest.fixture(scope="module")
+def local_batch(tmp_path_factory):
+    """One batch over a LocalCluster, 锦江区 and 武侯区: both tests below read it."""
+    out = tmp_path_factory.mktemp("local-batch")
+    summary = run_batch([_config(["锦江区", "武侯区"])], out, workers=1,
                         steps=("layers", "coverage"))
+    return out, summary
+
+
+def test_batch_over_a_local_cluster_isolates_failures(local_batch):
+    # 武侯区 has under 1% of its area inside the extract: its job fails, 锦江区's completes
+    tmp_path, summary = local_batch
     by_district = summary.groupby("district")["status"].first()
     assert by_district["锦江区"] == "ok"
     assert by_district["武侯区"] == "failed"
@@ -45,15 +53,16 @@ def test_batch_over_a_local_cluster_isolates_failures(tmp_path):
     assert len(written) == len(summary)
 
 
-def test_a_district_alone_gives_the_same_shares_as_the_whole_run(tmp_path, chengdu_layers):
+def test_a_district_alone_gives_the_same_shares_as_the_whole_run(local_batch, chengdu_layers):
     from geoplan.coverage import run_coverage
     from geoplan.standards import resolve_standards
 
     config = _config(["锦江区"])
     standards = resolve_standards(["park_500", "bus_stop_500"])
     whole = run_coverage(chengdu_layers, standards, config.demand).table
-    summary = run_batch([config], tmp_path, workers=1, steps=("layers", "coverage"))
-    alone = summary.set_index("standard")
+    # the batch's 锦江区 job loads that district alone (its config includes only 锦江区)
+    _, summary = local_batch
+    alone = summary.loc[summary["district"] == "锦江区"].set_index("standard")
     for sid in ("park_500", "bus_stop_500"):
         row = whole.loc[(whole["district"] == "锦江区") & (whole["standard"] == sid)].iloc[0]
         assert alone.loc[sid, "share_buffer"] == pytest.approx(row["share_buffer"], abs=1e-9)

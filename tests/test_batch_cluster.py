@@ -117,7 +117,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory: pytest.TempPathFactory):
-    """A scheduler and a worker process (2 worker processes, 1 thread each), as on a cluster."""
+    """A scheduler and two worker processes (1 thread each), each started as on a cluster.
+
+    The workers run without a nanny (``--no-nanny``): a nanny is one more interpreter per
+    ``dask worker`` command, to start and to stop, and the tests never need a worker restarted.
+    """
     from dask.distributed import Client
 
     dask_cli = Path(sys.executable).parent / "dask"
@@ -126,15 +130,17 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                GEOPLAN_NO_PROGRESS="1")
     logs = tmp_path_factory.mktemp("dask-logs")
-    files = [open(logs / "scheduler.log", "w"), open(logs / "worker.log", "w")]
+    files = [open(logs / "scheduler.log", "w"), open(logs / "worker-1.log", "w"),
+             open(logs / "worker-2.log", "w")]
     procs = [subprocess.Popen([str(dask_cli), "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
                               stderr=files[0])]
     try:
-        procs.append(subprocess.Popen(
-            [str(dask_cli), "worker", address, "--nworkers", "2", "--nthreads", "1",
-             "--memory-limit", "1GiB", "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
-            stderr=files[1]))
+        for log in files[1:]:
+            procs.append(subprocess.Popen(
+                [str(dask_cli), "worker", address, "--no-nanny", "--nthreads", "1",
+                 "--memory-limit", "1GiB", "--no-dashboard"], env=env,
+                stdout=subprocess.DEVNULL, stderr=log))
         deadline = time.monotonic() + 120
         while True:
             try:

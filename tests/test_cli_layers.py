@@ -11,6 +11,7 @@ import pyogrio
 import pytest
 
 from geoplan._io import atomic_path, write_csv
+from tests._cli import geoplan_in_process
 from tests.conftest import CHENGDU_CONFIG, CHENGDU_DISTRICTS, CHENGDU_PBF, ROOT
 
 LAYER_NAMES = ["districts", "roads", "walkways", "parks", "green_space", "toilets", "schools",
@@ -55,7 +56,7 @@ def test_ad_hoc_flags_without_a_config(tmp_path):
     assert "no bounds header" in again.stderr
 
 
-def test_bad_inputs_exit_codes_and_nothing_half_written(tmp_path):
+def test_bad_inputs_exit_codes_and_nothing_half_written(tmp_path, capsys):
     bad = tmp_path / "bad.osm.pbf"
     bad.write_bytes(b"garbage" * 50)
     out = tmp_path / "out"
@@ -65,20 +66,21 @@ def test_bad_inputs_exit_codes_and_nothing_half_written(tmp_path):
     assert "bad.osm.pbf" in result.stderr and "corrupt" in result.stderr
     assert list(out.iterdir()) == []
 
-    result = geoplan("layers", str(tmp_path / "missing.yaml"))
+    # the usage errors need no work: the command line's main in this process, exit code kept
+    result = geoplan_in_process(capsys, "layers", str(tmp_path / "missing.yaml"))
     assert result.returncode == 2 and "does not exist" in result.stderr
-    result = geoplan("layers")
+    result = geoplan_in_process(capsys, "layers")
     assert result.returncode == 2 and "--osm" in result.stderr
-    result = geoplan()
+    result = geoplan_in_process(capsys)
     assert result.returncode == 2
-    result = geoplan("--help")
+    result = geoplan_in_process(capsys, "--help")
     assert result.returncode == 0 and "geoplan run analyses/chengdu_core.yaml" in result.stdout
 
 
-def test_unwritable_output_folder_fails_before_work(tmp_path):
+def test_unwritable_output_folder_fails_before_work(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = geoplan("layers", str(CHENGDU_CONFIG), "--out", str(blocker / "sub"))
+    result = geoplan_in_process(capsys, "layers", str(CHENGDU_CONFIG), "--out", str(blocker / "sub"))
     assert result.returncode == 1
     assert "cannot write to the output folder" in result.stderr
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geoplan.coverage import run_coverage, write_coverage
+from geoplan.coverage import write_coverage
 from geoplan.coverage.context import CoverageContext, Timer, set_key
 from geoplan.coverage.engine import TABLE_COLUMNS
 from geoplan.network import Snapped, node_distance, point_distance
@@ -24,8 +24,10 @@ def standards(chengdu_config):
 
 
 @pytest.fixture(scope="module")
-def result(chengdu_layers, chengdu_config, standards):
-    return run_coverage(chengdu_layers, standards, chengdu_config.demand)
+def result(chengdu_results):
+    """``run_coverage`` of every standard of the default config, as ``geoplan run`` calls it
+    (:func:`geoplan.pipeline.compute_results`, computed once per test run in conftest)."""
+    return chengdu_results[0]
 
 
 @pytest.fixture(scope="module")

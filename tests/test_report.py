@@ -19,6 +19,7 @@ from geoplan.report._data import district_slugs, slugify
 from geoplan.report._offline import external_references
 from geoplan.report.html import write_reports
 from geoplan.report.tables import sheet_title
+from tests._cli import geoplan_in_process
 from tests._report_synthetic import (
     DISTRICTS,
     UNSAFE_NAME,
@@ -221,14 +222,15 @@ def test_sheet_titles():
     assert len(first) == 31 and len(second) <= 31 and first != second
 
 
-def test_cli_errors_before_work(tmp_path):
+def test_cli_errors_before_work(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     result = geoplan("report", str(CHENGDU_CONFIG), "--out", str(blocker / "out"))
     assert result.returncode == 1
     assert "cannot write to the output folder" in result.stderr
     assert "walking graph" not in result.stderr  # no work was done
-    result = geoplan("map", str(CHENGDU_CONFIG), "--tiles", "tianditu", "--out", str(tmp_path))
+    result = geoplan_in_process(capsys, "map", str(CHENGDU_CONFIG), "--tiles", "tianditu",
+                                "--out", str(tmp_path))
     assert result.returncode == 2 and "--tianditu-key" in result.stderr
 
 
