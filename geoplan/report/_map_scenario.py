@@ -45,7 +45,7 @@ from pyproj import Transformer
 from geoplan._errors import ConfigError, StandardError
 from geoplan.report._data import frame
 from geoplan.report._labels import standard_name
-from geoplan.report._map_layers import polyline, script_json
+from geoplan.report._map_layers import polyline_runs, script_json
 from geoplan.standards import Standard, check_config_standards, resolve_standards
 from geoplan.vocab import GEOMETRY, QUAD_SEGS
 
@@ -167,14 +167,23 @@ def fit_projection(crs: Any, bounds: Sequence[float], origin: Sequence[float],
             "fx": fx.tolist(), "fy": fy.tolist(), "ix": ix.tolist(), "iy": iy.tolist()}
 
 
-def _encode_polygon(poly: Any, origin: Sequence[float]) -> list[str]:
-    """Rings of ``poly`` (exterior first), each polyline-encoded in 0.1 mm from ``origin``."""
-    rings = []
-    for ring in [poly.exterior, *poly.interiors]:
-        xy = np.asarray(ring.coords)[:-1]
-        ints = np.rint((xy - np.asarray(origin)) / UNIT_M).astype(np.int64)
-        rings.append(polyline(ints))
-    return rings
+def _encode_polygons(geoms: Any, origin: Sequence[float]) -> list[list[str]]:
+    """The polygons of ``geoms``, each a list of rings (exterior first), each polyline-encoded
+    in 0.1 mm from ``origin`` without its closing point (all rings in one pass)."""
+    parts = shapely.get_parts(np.asarray(list(geoms), dtype=object))
+    parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
+    if not len(parts):
+        return []
+    rings, poly = shapely.get_rings(parts, return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(ring, minlength=len(rings))
+    last = np.cumsum(counts) - 1
+    keep = np.ones(len(xy), dtype=bool)
+    keep[last] = False  # the closing point
+    ints = np.rint((xy[keep] - np.asarray(origin)) / UNIT_M).astype(np.int64)
+    enc = polyline_runs(ints, counts - 1)
+    bounds = np.searchsorted(poly, np.arange(len(parts) + 1))
+    return [enc[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
 
 
 def _standards(coverage_ids: list[str], config: AnalysisConfig | None) -> dict[str, Standard]:
@@ -236,10 +245,7 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
             lost = float(np.nan_to_num(row["uncovered_area_m2"]))
             lost -= float(mine["area_m2"].sum()) if len(mine) else 0.0
             if len(mine):
-                for geom in mine.geometry:
-                    for part in shapely.get_parts(np.asarray([geom], dtype=object)):
-                        if shapely.get_type_id(part) == 3 and not part.is_empty:
-                            polys.append(_encode_polygon(part, origin))
+                polys = _encode_polygons(mine.geometry, origin)
             # m² to 1e-6 (no number in the map has more decimals): the page's share before
             # is covered / total, geoplan's to about 1e-12
             districts.append({"name": name, "total": round(total, 6),
