@@ -33,7 +33,7 @@ from geoplan.report._map_controls import (
     SITE_COLOUR,
 )
 from geoplan.report._map_detail import current as current_detail
-from geoplan.report._map_detail import drop_small_pieces, to_map
+from geoplan.report._map_detail import generalise, to_map
 from geoplan.report._map_layers import DataLayer, add_layer, script_json
 from geoplan.report._map_people import district_people, people_fields
 from geoplan.report._map_words import (
@@ -50,6 +50,15 @@ from geoplan.report.tables import population_known, weights_source
 
 MAX_GAPS_PER_DISTRICT = 20
 """Gap polygons drawn per district, standard and view (the largest, by rank)."""
+
+
+def gaps_per_district() -> int:
+    """Gap polygons drawn per district, standard and view at the current detail.
+
+    :data:`MAX_GAPS_PER_DISTRICT` on district-sized maps; on a city-sized map, fewer as the
+    opening view's pixel grows (at least 3: the largest gaps of every district stay on the map).
+    """
+    return max(3, round(MAX_GAPS_PER_DISTRICT / current_detail().factor))
 
 
 def coverage_class(share: Any, target: Any) -> str:
@@ -251,7 +260,7 @@ def _reach_shape(coverage: Any, sid: str) -> Any:
     geoms = ra.loc[ra["standard"].astype(str) == sid].geometry.to_numpy()
     if not len(geoms):
         return None
-    geoms = drop_small_pieces(geoms, current_detail().min_area_m2)
+    geoms = generalise(geoms)
     geoms = shapely.simplify(geoms, current_detail().tolerance(8.0), preserve_topology=True)
     parts = shapely.get_parts(geoms)
     parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
@@ -334,7 +343,7 @@ def add_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None, people: bool,
     for view in ("buffer", "network"):
         part = mine.loc[mine["view"] == view] if "view" in mine else mine
         if "rank" in part.columns:
-            part = part.loc[part["rank"] <= MAX_GAPS_PER_DISTRICT].sort_values(
+            part = part.loc[part["rank"] <= gaps_per_district()].sort_values(
                 ["district", "rank"])
         if len(part) == 0:
             continue
@@ -396,6 +405,11 @@ def _lines_by_district(part: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                               preserve_topology=True)
     lines, index = shapely.get_parts(pieces, return_index=True)
     keep = (shapely.get_type_id(lines) == 1) & ~shapely.is_empty(lines)
+    shortest = current_detail().min_length_m
+    if shortest > 0:  # a city-sized map: pieces shorter than a pixel are not drawn
+        keep &= shapely.length(lines) >= shortest
+    if not keep.any():
+        return gpd.GeoDataFrame({"district": [], "length_m": []}, geometry=[], crs=part.crs)
     multi = shapely.multilinestrings(lines[keep], indices=codes[index[keep]])
     present = np.unique(codes[index[keep]])
     multi = shapely.line_merge(multi[present])
