@@ -6,8 +6,10 @@ popups and tooltips put property values into the page with ``innerHTML``: a name
 clicked. :class:`DataLayer` replaces it for all of the map's data:
 
 - properties are stored by column (no repeated keys), coordinates as one delta-encoded string
-  per layer (the polyline algorithm at 1e-6 degrees, about 0.1 m), decoded by the page's runtime
-  (``assets/geoplan_map.js``); this keeps the default run's map well under 3 MB;
+  per layer (the polyline algorithm at 1e-6 degrees, about 0.1 m; 1e-5 degrees on city-sized
+  maps, see :mod:`geoplan.report._map_detail`, with the layer's ``scale`` in its spec), decoded
+  by the page's runtime (``assets/geoplan_map.js``); this keeps the default run's map well
+  under 3 MB;
 - popups and tooltips are built with ``textContent`` only, so data is always shown as text;
   empty values are left out of a popup rather than shown blank, and each field may carry a
   unit written after its value.

@@ -22,6 +22,7 @@ import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
+from geoplan._progress import bar
 from geoplan.locate import locate
 from geoplan.report._data import fmt_number, fmt_share, frame, geoframe, plain, to_wgs84
 from geoplan.report._labels import labels, standard_name, weights_label
@@ -476,7 +477,7 @@ def standard_layers(
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
     site_frame = sites_frame(sites, order, rows, lab, lang, roads)
     entries = []
-    for sid in order:
+    for sid in bar(order, desc="map: standards", unit="standard"):
         group = folium.FeatureGroup(name=standard_name(rows[sid], lang), overlay=False,
                                     control=False, show=False)
         parts = StandardParts(sid, group)

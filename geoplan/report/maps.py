@@ -13,6 +13,12 @@
   bar and a title block (analysis name, data date, © OpenStreetMap contributors), all in
   Chinese, or English with ``lang='en'``.
 
+Detail: a map fitted to a district-sized area draws its shapes as before; a city-sized map
+(hundreds of km², opening at zoom 9–10) draws them fitted to the pixel of its opening view
+(see :mod:`geoplan.report._map_detail`): tolerances grow with the pixel, small pieces and the
+smaller gaps are left out, coordinates are stored to about 1 m. Popups and the live scenario
+keep their figures from the exact results.
+
 Tiles: the default is **no tiles**, a plain background with the map's own roads and water drawn
 as a light background layer. A meeting room often has no internet, and tiles that fail to load
 show as grey squares and fill the browser console with errors; planners who are online can add
