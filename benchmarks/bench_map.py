@@ -152,6 +152,17 @@ def chromium_times(path: Path, repeats: int) -> dict[str, float]:
             context = browser.new_context(viewport={"width": 1366, "height": 860},
                                           locale="zh-CN")
             page = context.new_page()
+            errors: list[str] = []
+
+            def on_error(e: Any, errors: list[str] = errors) -> None:
+                errors.append(str(e))
+
+            def on_console(m: Any, errors: list[str] = errors) -> None:
+                if m.type == "error":
+                    errors.append(m.text)
+
+            page.on("pageerror", on_error)
+            page.on("console", on_console)
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
                 ("file:", "data:", "blob:", "about:")) else r.abort())
             page.add_init_script(_TIMING)
@@ -165,6 +176,9 @@ def chromium_times(path: Path, repeats: int) -> dict[str, float]:
                         heap: performance.memory ? performance.memory.usedJSHeapSize : null};
             }""")
             runs.append({k: float(v) for k, v in t.items() if v is not None})
+            runs[-1]["errors"] = float(len(errors))
+            for e in errors[:3]:
+                print(f"  page error: {e[:200]}", file=sys.stderr)
             context.close()
         browser.close()
     return {k: statistics.median(r[k] for r in runs if k in r) for k in runs[0]}
@@ -187,7 +201,7 @@ def measure(config: Path, work: Path, repeats: int, profile: bool) -> dict[str, 
         "layers": layer_bytes(page), "results_s": round(prep, 1),
         "load_average": os.getloadavg()[0],
     }
-    row.update({f"chromium_{k}_ms": round(v) for k, v in
+    row.update({f"chromium_{k}" + ("" if k == "errors" else "_ms"): round(v) for k, v in
                 chromium_times(out / "map.html", repeats).items()})
     return row
 
@@ -199,8 +213,8 @@ def _mb(n: int) -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     """The summary table (markdown) and each run's bytes per layer."""
     lines = ["| config | districts | walking edges | map MB | write wall s | write CPU s | "
-             "first paint ms | first district ms | load ms | load avg |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "first paint ms | first district ms | load ms | page errors | load avg |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         edges = r.get("walk_edges")
         edge_txt = "?" if edges is None else f"{edges:,}"
@@ -208,7 +222,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {Path(r['config']).name} | {r['districts']} | {edge_txt} | {_mb(r['map_bytes'])} "
             f"| {r['write_wall_s']} | {r['write_cpu_s']} | {r.get('chromium_fcp_ms', '?')} "
             f"| {r.get('chromium_district_ms', '?')} | {r.get('chromium_load_ms', '?')} "
-            f"| {r['load_average']:.1f} |")
+            f"| {r.get('chromium_errors', '?')} | {r['load_average']:.1f} |")
     sized = [r for r in rows if r.get("walk_edges") and r["walk_edges"] > 0]
     if len(sized) >= 2:
         a, b = sized[0], sized[-1]
