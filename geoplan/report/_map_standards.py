@@ -407,7 +407,7 @@ def _lines_by_district(part: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     lines, index = shapely.get_parts(pieces, return_index=True)
     keep = (shapely.get_type_id(lines) == 1) & ~shapely.is_empty(lines)
     shortest = current_detail().min_length_m
-    if shortest > 0:  # a city-sized map: pieces shorter than a pixel are not drawn
+    if shortest > 0:  # a city-sized map: pieces under half a pixel long are not drawn
         keep &= shapely.length(lines) >= shortest
     if not keep.any():
         return gpd.GeoDataFrame({"district": [], "length_m": []}, geometry=[], crs=part.crs)
