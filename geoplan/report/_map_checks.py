@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.report._data import fmt_number, to_wgs84
+from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import add_layer
 
 __all__ = ["CHECK_COLOUR", "CHECK_NAMES", "add_data_checks", "datum_banner"]
@@ -110,7 +111,7 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
             detail_txt=[_text(info.at[d, "detail"]) for d in part_d["district"].astype(str)],
             fix_txt=[_text(info.at[d, "fix"]) for d in part_d["district"].astype(str)])
         layers.append(("data_checks_partial", CHECK_NAMES["partial_district"][i], add_layer(
-            m, to_wgs84(outline, simplify_m=5.0),
+            m, to_map(outline, 5.0),
             css_class="gp-data-checks gp-data-checks-partial",
             fields=[f for f in fields if f[0] in outline], popup_title="title", tooltip="title",
             show=False, style={"color": CHECK_COLOUR, "weight": 2.5, "fill": False,

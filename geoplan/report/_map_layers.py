@@ -6,8 +6,10 @@ popups and tooltips put property values into the page with ``innerHTML``: a name
 clicked. :class:`DataLayer` replaces it for all of the map's data:
 
 - properties are stored by column (no repeated keys), coordinates as one delta-encoded string
-  per layer (the polyline algorithm at 1e-6 degrees, about 0.1 m), decoded by the page's runtime
-  (``assets/geoplan_map.js``); this keeps the default run's map well under 3 MB;
+  per layer (the polyline algorithm at 1e-6 degrees, about 0.1 m; 1e-5 degrees on city-sized
+  maps, see :mod:`geoplan.report._map_detail`, with the layer's ``scale`` in its spec), decoded
+  by the page's runtime (``assets/geoplan_map.js``); this keeps the default run's map well
+  under 3 MB;
 - popups and tooltips are built with ``textContent`` only, so data is always shown as text;
   empty values are left out of a popup rather than shown blank, and each field may carry a
   unit written after its value.
@@ -31,6 +33,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from geoplan.report._data import plain
+from geoplan.report._map_detail import current as current_detail
 
 SCALE = 1_000_000
 """Coordinates are stored as integers of 1e-6 degrees."""
@@ -69,6 +72,29 @@ def add_runtime(m: folium.Map) -> None:
     root.header.add_child(Element(f"<script>{runtime_js()}</script>"), name="geoplan_runtime_js")
 
 
+def _polyline_chars(values: np.ndarray, starts: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The polyline characters of ``values`` (n, k) and each row's character count.
+
+    ``starts`` (sorted row numbers, 0 first) restart the deltas: each run is encoded as if
+    on its own.
+    """
+    v = np.asarray(values, dtype=np.int64)
+    if v.ndim == 1:
+        v = v[:, None]
+    d = np.diff(v, axis=0, prepend=np.zeros((1, v.shape[1]), dtype=np.int64))
+    if starts is not None and len(starts):
+        d[starts] = v[starts]
+    d = d.reshape(-1)
+    z = (d << 1) ^ (d >> 63)
+    shifts = 5 * np.arange(8, dtype=np.int64)
+    groups = (z[:, None] >> shifts[None, :]) & 31
+    n = 1 + ((z[:, None] >> shifts[None, 1:]) > 0).sum(axis=1)
+    idx = np.arange(8)[None, :]
+    chars = groups + 63 + np.where(idx < (n - 1)[:, None], 0x20, 0)
+    return chars[idx < n[:, None]].astype(np.uint8), n.reshape(len(v), -1).sum(axis=1)
+
+
 def polyline(values: np.ndarray) -> str:
     """Encode integer points with the polyline algorithm (zig-zag deltas in 5-bit groups).
 
@@ -86,52 +112,68 @@ def polyline(values: np.ndarray) -> str:
     v = np.asarray(values, dtype=np.int64)
     if v.size == 0:
         return ""
-    if v.ndim == 1:
-        v = v[:, None]
-    d = np.diff(v, axis=0, prepend=np.zeros((1, v.shape[1]), dtype=np.int64)).reshape(-1)
-    z = (d << 1) ^ (d >> 63)
-    shifts = 5 * np.arange(8, dtype=np.int64)
-    groups = (z[:, None] >> shifts[None, :]) & 31
-    n = 1 + ((z[:, None] >> shifts[None, 1:]) > 0).sum(axis=1)
-    idx = np.arange(8)[None, :]
-    chars = groups + 63 + np.where(idx < (n - 1)[:, None], 0x20, 0)
-    return chars[idx < n[:, None]].astype(np.uint8).tobytes().decode("ascii")
+    return _polyline_chars(v)[0].tobytes().decode("ascii")
 
 
-def _coords(geom: Any) -> np.ndarray:
-    return np.asarray(shapely.get_coordinates(geom))
+def polyline_runs(values: np.ndarray, counts: Sequence[int] | np.ndarray) -> list[str]:
+    """``values`` cut into runs of ``counts`` rows, each encoded as by :func:`polyline`.
+
+    One pass over all runs (many small rings cost no more than one long line).
+    """
+    runs = np.asarray(counts, dtype=np.int64)
+    if len(runs) == 0:
+        return []
+    v = np.asarray(values, dtype=np.int64)
+    if v.size == 0:
+        return [""] * len(runs)
+    ends = np.cumsum(runs)
+    starts = ends - runs
+    chars, per_row = _polyline_chars(v, starts[runs > 0])
+    text = chars.tobytes().decode("ascii")
+    at = np.concatenate([[0], np.cumsum(per_row)])
+    return [text[a:b] for a, b in zip(at[starts].tolist(), at[ends].tolist(), strict=True)]
 
 
-def encode_geometries(geoms: Sequence[Any], kind: str) -> tuple[str, list[Any] | None]:
+def _split(counts: np.ndarray, index: np.ndarray, n: int) -> list[list[int]]:
+    """``counts`` grouped by ``index`` (sorted, values in 0..n-1) into n lists."""
+    bounds = np.searchsorted(index, np.arange(n + 1))
+    values = counts.tolist()
+    return [values[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
+
+
+def encode_geometries(geoms: Sequence[Any], kind: str, scale: int = SCALE
+                      ) -> tuple[str, list[Any] | None]:
     """One coordinate string and the part structure for ``geoms`` (WGS 84).
 
     ``kind`` is 'point' (each geometry's first point), 'line' (each a list of line lengths)
-    or 'area' (each a list of polygons, each a list of ring lengths).
+    or 'area' (each a list of polygons, each a list of ring lengths). Coordinates are stored as
+    integers of 1/``scale`` degree.
     """
-    chunks: list[np.ndarray] = []
-    parts: list[Any] | None = None if kind == "point" else []
-    for geom in geoms:
-        if kind == "point":
-            chunks.append(_coords(geom)[:1])
-            continue
-        members = list(getattr(geom, "geoms", [geom]))
-        if kind == "line":
-            lines = [_coords(g) for g in members if not g.is_empty]
-            chunks.extend(lines)
-            assert parts is not None
-            parts.append([len(c) for c in lines])
-        else:
-            polys = []
-            for poly in members:
-                if poly.is_empty or poly.geom_type != "Polygon":
-                    continue
-                rings = [_coords(poly.exterior), *(_coords(r) for r in poly.interiors)]
-                chunks.extend(rings)
-                polys.append([len(c) for c in rings])
-            assert parts is not None
-            parts.append(polys)
-    flat = np.concatenate(chunks) if chunks else np.zeros((0, 2))
-    ints = np.rint(flat[:, :2] * SCALE).astype(np.int64)
+    arr = np.asarray(list(geoms), dtype=object)
+    n = len(arr)
+    parts: list[Any] | None = None
+    if kind == "point":
+        xy, index = shapely.get_coordinates(arr, return_index=True)
+        first = np.full(n, -1, dtype=np.int64)
+        first[index[::-1]] = np.arange(len(index))[::-1]
+        flat = xy[first[first >= 0]]
+    elif kind == "line":
+        pieces, index = shapely.get_parts(arr, return_index=True)
+        ok = ~shapely.is_empty(pieces)
+        pieces, index = pieces[ok], index[ok]
+        flat = shapely.get_coordinates(pieces)
+        parts = _split(shapely.get_num_coordinates(pieces), index, n)
+    else:
+        polys, index = shapely.get_parts(arr, return_index=True)
+        ok = (shapely.get_type_id(polys) == 3) & ~shapely.is_empty(polys)
+        polys, index = polys[ok], index[ok]
+        rings, ring_index = shapely.get_rings(polys, return_index=True)
+        flat = shapely.get_coordinates(rings)
+        per_poly = _split(shapely.get_num_coordinates(rings), ring_index, len(polys))
+        bounds = np.searchsorted(index, np.arange(n + 1))
+        parts = [per_poly[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(),
+                                               strict=True)]
+    ints = np.rint(np.asarray(flat, dtype=float).reshape(-1, 2) * scale).astype(np.int64)
     return polyline(ints), parts
 
 
@@ -211,7 +253,8 @@ class DataLayer(Layer):
         super().__init__(name=None, overlay=True, control=False, show=show)
         self._name = "GeoplanDataLayer"
         kind = _kind(gdf)
-        coords, parts = encode_geometries(list(gdf.geometry), kind)
+        scale = current_detail().scale
+        coords, parts = encode_geometries(list(gdf.geometry), kind, scale)
         keep = [f[0] for f in fields] + list(extra)
         if popup_title:
             keep.append(popup_title)
@@ -230,6 +273,8 @@ class DataLayer(Layer):
         }
         if parts is not None:
             spec["parts"] = parts
+        if scale != SCALE:
+            spec["scale"] = scale
         for key, value in (("popupTitle", popup_title), ("note", popup_note),
                            ("tooltip", tooltip if interactive else None),
                            ("fillBy", dict(fill_by) if fill_by else None), ("radius", radius)):
@@ -252,5 +297,5 @@ def add_layer(target: folium.Map | folium.FeatureGroup, gdf: gpd.GeoDataFrame, *
     return layer
 
 
-__all__ = ["DataLayer", "Field", "add_layer", "add_runtime", "encode_geometries", "polyline",
+__all__ = ["DataLayer", "Field", "add_layer", "add_runtime", "encode_geometries", "polyline", "polyline_runs",
            "runtime_js", "script_json"]

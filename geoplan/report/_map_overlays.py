@@ -25,6 +25,7 @@ from geoplan.report._map_controls import (
     DEADEND_COLOUR,
     FACILITY_COLOURS,
 )
+from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import DataLayer, add_layer, script_json
 from geoplan.report._map_words import words
 
@@ -49,7 +50,7 @@ def add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> folium.
     group = folium.FeatureGroup(name=lab["layer_context"], show=True, control=False)
     water = layerset.layers.get("water")
     if water is not None and len(water):
-        add_layer(group, to_wgs84(water[["geometry"]], simplify_m=5.0),
+        add_layer(group, to_map(water[["geometry"]], 5.0),
                   css_class="gp-context-water", interactive=False,
                   style={"color": "#9ecae1", "weight": 0.5, "fillColor": "#c6dbef",
                          "fillOpacity": 0.9})
@@ -57,7 +58,7 @@ def add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> folium.
     if roads is not None and len(roads):
         keep = ["main"] if len(roads) > MAX_CONTEXT_ROADS else ["main", "general"]
         sel = roads.loc[roads["road_class"].isin(keep), ["road_class", "geometry"]]
-        add_layer(group, to_wgs84(sel, simplify_m=6.0), css_class="gp-context-roads",
+        add_layer(group, to_map(sel, 6.0), css_class="gp-context-roads",
                   interactive=False, style={"color": "#a8a8a8", "weight": 1.2, "opacity": 0.8})
     group.add_to(m)
     return group
@@ -96,7 +97,7 @@ def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: s
             frames.append(p[["name_txt", "kind_txt", "area_txt", "geometry"]])
     if frames:
         both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-        layer = add_layer(m, to_wgs84(both, simplify_m=2.0), css_class="gp-fac gp-fac-parks",
+        layer = add_layer(m, to_map(both, 2.0), css_class="gp-fac gp-fac-parks",
                           fields=[("kind_txt", lab["kind"], ""),
                                   ("area_txt", lab["area_ha"].split("（")[0].split(" (")[0],
                                    w["ha"])],
@@ -195,7 +196,7 @@ def add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str], lang: str
         d = _deadend_frame(dead, lab, lang)
         fields = _deadend_fields(lab, lang)
         cols = [f[0] for f in fields if f[0] in d]
-        layer = add_layer(m, to_wgs84(d[[*cols, "title", "geometry"]], simplify_m=1.0),
+        layer = add_layer(m, to_map(d[[*cols, "title", "geometry"]], 1.0),
                           css_class="gp-deadends", fields=fields, popup_title="title",
                           show=False, style={"color": DEADEND_COLOUR, "weight": 4,
                                              "opacity": 0.9})

@@ -45,7 +45,8 @@ from pyproj import Transformer
 from geoplan._errors import ConfigError, StandardError
 from geoplan.report._data import frame
 from geoplan.report._labels import standard_name
-from geoplan.report._map_layers import polyline, script_json
+from geoplan.report._map_detail import current as current_detail
+from geoplan.report._map_layers import polyline_runs, script_json
 from geoplan.standards import Standard, check_config_standards, resolve_standards
 from geoplan.vocab import GEOMETRY, QUAD_SEGS
 
@@ -60,6 +61,8 @@ __all__ = ["LiveScenario", "add_live_scenario", "eligible", "fit_projection",
            "planned_attributes", "scenario_js", "scenario_spec"]
 
 UNIT_M = 1e-4
+CITY_UNIT_M = 1e-2
+"""The unit of the gap polygons on city-sized maps (see :mod:`geoplan.report._map_detail`)."""
 """Embedded coordinates are integers of this many metres (0.1 mm) from the origin."""
 
 POLY_DEGREE = 5
@@ -167,14 +170,25 @@ def fit_projection(crs: Any, bounds: Sequence[float], origin: Sequence[float],
             "fx": fx.tolist(), "fy": fy.tolist(), "ix": ix.tolist(), "iy": iy.tolist()}
 
 
-def _encode_polygon(poly: Any, origin: Sequence[float]) -> list[str]:
-    """Rings of ``poly`` (exterior first), each polyline-encoded in 0.1 mm from ``origin``."""
-    rings = []
-    for ring in [poly.exterior, *poly.interiors]:
-        xy = np.asarray(ring.coords)[:-1]
-        ints = np.rint((xy - np.asarray(origin)) / UNIT_M).astype(np.int64)
-        rings.append(polyline(ints))
-    return rings
+def _encode_polygons(geoms: Any, origin: Sequence[float], unit: float = UNIT_M
+                     ) -> list[list[str]]:
+    """The polygons of ``geoms``, each a list of rings (exterior first), each polyline-encoded
+    in ``unit`` metres (0.1 mm) from ``origin`` without its closing point (all rings in one
+    pass)."""
+    parts = shapely.get_parts(np.asarray(list(geoms), dtype=object))
+    parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
+    if not len(parts):
+        return []
+    rings, poly = shapely.get_rings(parts, return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(ring, minlength=len(rings))
+    last = np.cumsum(counts) - 1
+    keep = np.ones(len(xy), dtype=bool)
+    keep[last] = False  # the closing point
+    ints = np.rint((xy[keep] - np.asarray(origin)) / unit).astype(np.int64)
+    enc = polyline_runs(ints, counts - 1)
+    bounds = np.searchsorted(poly, np.arange(len(parts) + 1))
+    return [enc[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
 
 
 def _standards(coverage_ids: list[str], config: AnalysisConfig | None) -> dict[str, Standard]:
@@ -215,6 +229,8 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
     proj = fit_projection(crs, [wgs[0] - pad, wgs[1] - pad, wgs[2] + pad, wgs[3] + pad], origin)
     standards: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
+    # a city-sized map stores the gap polygons to 1 cm (an area error under 1e-4 of a gap's)
+    unit = UNIT_M if current_detail().factor <= 1.0 else CITY_UNIT_M
     for sid in order:
         std = stds.get(sid)
         rows = table[table["standard"] == sid]
@@ -236,10 +252,7 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
             lost = float(np.nan_to_num(row["uncovered_area_m2"]))
             lost -= float(mine["area_m2"].sum()) if len(mine) else 0.0
             if len(mine):
-                for geom in mine.geometry:
-                    for part in shapely.get_parts(np.asarray([geom], dtype=object)):
-                        if shapely.get_type_id(part) == 3 and not part.is_empty:
-                            polys.append(_encode_polygon(part, origin))
+                polys = _encode_polygons(mine.geometry, origin, unit)
             # m² to 1e-6 (no number in the map has more decimals): the page's share before
             # is covered / total, geoplan's to about 1e-12
             districts.append({"name": name, "total": round(total, 6),
@@ -253,7 +266,7 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
         })
     if not standards and not skipped:
         return None
-    return {"unit": UNIT_M, "origin": origin, "segs": 4 * QUAD_SEGS, "proj": proj,
+    return {"unit": unit, "origin": origin, "segs": 4 * QUAD_SEGS, "proj": proj,
             "crs": crs.to_string(), "standards": standards, "skipped": skipped,
             "lang": "en" if lang == "en" else "zh"}
 

@@ -16,11 +16,13 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
+from geoplan._progress import bar
 from geoplan.locate import locate
 from geoplan.report._data import fmt_number, fmt_share, frame, geoframe, plain, to_wgs84
 from geoplan.report._labels import labels, standard_name, weights_label
@@ -31,6 +33,8 @@ from geoplan.report._map_controls import (
     REACH_COLOUR,
     SITE_COLOUR,
 )
+from geoplan.report._map_detail import current as current_detail
+from geoplan.report._map_detail import generalise, to_map
 from geoplan.report._map_layers import DataLayer, add_layer, script_json
 from geoplan.report._map_people import district_people, people_fields
 from geoplan.report._map_words import (
@@ -47,6 +51,15 @@ from geoplan.report.tables import population_known, weights_source
 
 MAX_GAPS_PER_DISTRICT = 20
 """Gap polygons drawn per district, standard and view (the largest, by rank)."""
+
+
+def gaps_per_district() -> int:
+    """Gap polygons drawn per district, standard and view at the current detail.
+
+    :data:`MAX_GAPS_PER_DISTRICT` on district-sized maps; on a city-sized map, fewer as the
+    opening view's pixel grows (at least 3: the largest gaps of every district stay on the map).
+    """
+    return max(3, round(MAX_GAPS_PER_DISTRICT / current_detail().factor))
 
 
 def coverage_class(share: Any, target: Any) -> str:
@@ -233,15 +246,36 @@ def legend_texts(row: Mapping[str, Any], part: pd.DataFrame, heading: str, lang:
             "homes": homes_lines(row, lang) if homes else {m: [] for m in MEASURES}}
 
 
+def _reach_shape(coverage: Any, sid: str) -> Any:
+    """The walking reach of ``sid`` simplified per district part, as one MultiPolygon, or None.
+
+    Each district's part is simplified on its own (8 m at factor 1, scaled with the map's
+    detail) and small pieces are left out at city scale: one simplification of the whole
+    city's reach with topology preserved grew much faster than the city.
+    """
+    ra = getattr(coverage, "reach_areas", None)
+    if ra is None or not len(ra) or "standard" not in ra.columns:
+        area = coverage.reach_area(sid)
+        return None if area is None or area.is_empty else shapely.simplify(
+            area, current_detail().tolerance(8.0), preserve_topology=True)
+    geoms = ra.loc[ra["standard"].astype(str) == sid].geometry.to_numpy()
+    if not len(geoms):
+        return None
+    geoms = generalise(geoms)
+    geoms = shapely.simplify(geoms, current_detail().tolerance(8.0), preserve_topology=True)
+    parts = shapely.get_parts(geoms)
+    parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
+    return shapely.multipolygons(parts) if len(parts) else None
+
+
 def add_reach(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang: str) -> None:
     """The area reached over the walking network (walking measures only)."""
     reached = geoframe(coverage, "reached")
     if reached is None or "standard" not in reached.columns:
         return
-    area = coverage.reach_area(parts.sid)
+    area = _reach_shape(coverage, parts.sid)
     if area is None or area.is_empty:
         return
-    area = shapely.simplify(area, 8.0, preserve_topology=True)
     text = reach_lines(row, lang)["network"]
     gdf = gpd.GeoDataFrame({"what": [text]}, geometry=[area], crs=reached.crs)
     layer = add_layer(parts.group, to_wgs84(gdf), css_class=f"gp-reached gp-reached-{parts.sid}",
@@ -267,8 +301,7 @@ def add_homes(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang:
                         cls=mine["band"].astype(str),
                         area_txt=(mine["area_m2"] / 10_000).map(lambda v: _num(v, 2)))
     colours = {**HOME_BAND_COLOURS, "nodata": "#bdbdbd"}
-    layer = add_layer(parts.group, to_wgs84(frame[["title", "cls", "area_txt", "geometry"]],
-                                            simplify_m=2.0),
+    layer = add_layer(parts.group, to_map(frame[["title", "cls", "area_txt", "geometry"]], 2.0),
                       css_class=f"gp-homes gp-homes-{parts.sid}", interactive=True,
                       style={"stroke": False, "fillOpacity": 0.7},
                       fields=[("area_txt", lab_area(lang), w["ha"])], popup_title="title",
@@ -311,7 +344,7 @@ def add_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None, people: bool,
     for view in ("buffer", "network"):
         part = mine.loc[mine["view"] == view] if "view" in mine else mine
         if "rank" in part.columns:
-            part = part.loc[part["rank"] <= MAX_GAPS_PER_DISTRICT].sort_values(
+            part = part.loc[part["rank"] <= gaps_per_district()].sort_values(
                 ["district", "rank"])
         if len(part) == 0:
             continue
@@ -326,7 +359,7 @@ def add_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None, people: bool,
         fields = [("area_txt", lab["area_ha"].split("（")[0].split(" (")[0], w["ha"]),
                   ("pop_txt", lab["population"], w["people"]), ("view_txt", lab["view"], ""),
                   *_where_fields(lab)]
-        layer = add_layer(parts.group, to_wgs84(part, simplify_m=2.0),
+        layer = add_layer(parts.group, to_map(part, 2.0),
                           css_class=f"gp-gaps gp-gaps-{parts.sid} gp-gaps-{view}",
                           style={"color": GAP_COLOUR, "weight": 1.5, "fillOpacity": 0.45,
                                  "fillColor": GAP_COLOUR, "dashArray": "3 3"},
@@ -346,18 +379,45 @@ def add_street_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None,
         part = mine.loc[mine["view"] == view]
         if len(part) == 0:
             continue
-        merged = part.dissolve(by="district", aggfunc={"length_m": "sum"}).reset_index()
+        merged = _lines_by_district(part)
         merged["length_txt"] = merged["length_m"].map(lambda v: _num(v, 0))
         merged["view_txt"] = lab[f"view_{view}"]
         fields = [("length_txt", lab["layer_street_gaps"], w["m"]),
                   ("view_txt", lab["view"], "")]
-        layer = add_layer(parts.group, to_wgs84(merged, simplify_m=6.0),
+        layer = add_layer(parts.group, to_wgs84(merged),
                           css_class=f"gp-street-gaps gp-street-gaps-{parts.sid} "
                                     f"gp-street-gaps-{view}",
                           style={"color": GAP_COLOUR, "weight": 3, "opacity": 0.85},
                           fields=fields, popup_title="district")
         if layer is not None:
             parts.street[view] = layer
+
+
+def _lines_by_district(part: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Street-gap pieces gathered into one MultiLineString per district (lengths summed).
+
+    Each piece is simplified on its own (6 m at factor 1, scaled with the map's detail) and
+    pieces are joined end to end where they meet (``line_merge``), without noding the whole
+    district's lines against each other (a dissolve did, and grew faster than the city).
+    """
+    part = part.sort_values("district", kind="stable")
+    names, codes = np.unique(part["district"].astype(str).to_numpy(), return_inverse=True)
+    pieces = shapely.simplify(part.geometry.to_numpy(), current_detail().tolerance(6.0),
+                              preserve_topology=True)
+    lines, index = shapely.get_parts(pieces, return_index=True)
+    keep = (shapely.get_type_id(lines) == 1) & ~shapely.is_empty(lines)
+    shortest = current_detail().min_length_m
+    if shortest > 0:  # a city-sized map: pieces under half a pixel long are not drawn
+        keep &= shapely.length(lines) >= shortest
+    if not keep.any():
+        return gpd.GeoDataFrame({"district": [], "length_m": []}, geometry=[], crs=part.crs)
+    multi = shapely.multilinestrings(lines[keep], indices=codes[index[keep]])
+    present = np.unique(codes[index[keep]])
+    multi = shapely.line_merge(multi[present])
+    lengths = part.groupby(codes)["length_m"].sum()
+    return gpd.GeoDataFrame({"district": names[present],
+                             "length_m": lengths.loc[present].to_numpy()},
+                            geometry=list(multi), crs=part.crs)
 
 
 def sites_frame(sites: Any, order: Sequence[str], rows: Mapping[str, Mapping[str, Any]],
@@ -417,7 +477,7 @@ def standard_layers(
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
     site_frame = sites_frame(sites, order, rows, lab, lang, roads)
     entries = []
-    for sid in order:
+    for sid in bar(order, desc="map: standards", unit="standard"):
         group = folium.FeatureGroup(name=standard_name(rows[sid], lang), overlay=False,
                                     control=False, show=False)
         parts = StandardParts(sid, group)

@@ -13,6 +13,12 @@
   bar and a title block (analysis name, data date, © OpenStreetMap contributors), all in
   Chinese, or English with ``lang='en'``.
 
+Detail: a map fitted to a district-sized area draws its shapes as before; a city-sized map
+(hundreds of km², opening at zoom 9–10) draws them fitted to the pixel of its opening view
+(see :mod:`geoplan.report._map_detail`): tolerances grow with the pixel, small pieces and the
+smaller gaps are left out, coordinates are stored to about 1 m. Popups and the live scenario
+keep their figures from the exact results.
+
 Tiles: the default is **no tiles**, a plain background with the map's own roads and water drawn
 as a light background layer. A meeting room often has no internet, and tiles that fail to load
 show as grey squares and fill the browser console with errors; planners who are online can add
@@ -50,6 +56,7 @@ from geoplan.report._map_controls import (
     legend_rows,
     title_html,
 )
+from geoplan.report._map_detail import detail_for_bounds, using
 from geoplan.report._map_layers import add_runtime
 from geoplan.report._map_overlays import (
     add_context,
@@ -187,52 +194,57 @@ def build_map(
     if data_date is None and config is not None:
         data_date = getattr(getattr(config, "osm", None), "date", None)
     dist_wgs = to_wgs84(layerset.districts[["district", "geometry"]], simplify_m=2.0)
-    m = _base_map(dist_wgs.total_bounds, title)
-    tile_items = _add_tiles(m, tiles, tianditu_key, lab)
-    context = add_context(m, layerset, lab)
-    order = _ordered(coverage, standard)
-    rows = standard_rows(coverage)
-    entries = standard_layers(m, dist_wgs, coverage, sites, order, rows, lab, lang, layerset)
-    fac_legend, facility_items = add_facilities(m, layerset, lab, lang)
-    dead_legend, road_items = add_deadends(m, deadends, lab, lang)
-    seat_legend, seat_items = add_seat_gap_layers(m, dist_wgs, getattr(coverage, "people", None),
-                                                  lang)
-    check_legend, check_items = add_data_checks(m, checks, layerset.districts, lang)
-    streets = add_street_names(m, layerset, lang)
-    names = add_district_labels(m, dist_wgs, lab)
-    background = [{"key": "context", "label": lab["layer_context"], "layer": context,
-                   "back": True}, {"key": "labels", "label": lab["layer_labels"], "layer": names},
-                  *([{"key": "streets", "label": streets.layer_name, "layer": streets}]
-                    if streets is not None else []),
-                  *tile_items]
-    LayerPanel([
-        {"title": lab["layers_standard"], "kind": "standard",
-         "items": _standard_items(entries, rows, lang)},
-        {"title": words(lang)["measure_title"], "kind": "measure",
-         "items": _measure_items(lang) if entries else []},
-        {"title": lab["legend_facilities"], "kind": "overlay", "items": facility_items},
-        {"title": lab["layers_roads"], "kind": "overlay", "items": road_items},
-        *([{"title": seat_title(lang), "kind": "overlay", "items": seat_items}]
-          if seat_items else []),
-        *([{"title": check_items[0]["label"], "kind": "overlay", "items": check_items}]
-          if check_items else []),
-        {"title": lab["layers_background"], "kind": "overlay", "items": background},
-    ], heading=lab["layers"]).add_to(m)
-    HtmlControl(title_html(title, data_date, lab), position="topleft", element_id="geoplan-title",
-                css_class="geoplan-box geoplan-title",
-                attribution=lab["osm_attribution"]).add_to(m)
-    add_live_scenario(m, layerset, coverage, config, lang, order)  # 挂图作战, below the title
-    ScaleBar().add_to(m)
-    _add_locator(m, dist_wgs)
-    _add_legend(m, entries, fac_legend, dead_legend, lab, sites_drawn=any(
-        e.sites is not None for e in entries),
-        extra=[(seat_title(lang), seat_legend), (check_items[0]["label"] if check_items else "",
-                                                  check_legend)])
-    banner = datum_banner(checks, lang)
-    if banner is not None:
-        HtmlControl(banner, position="topright", element_id="geoplan-datum-warning",
-                    css_class="geoplan-box geoplan-warning").add_to(m)
-    return m
+    detail = detail_for_bounds(dist_wgs.total_bounds)
+    if detail.factor > 1:
+        logger.info("map: a city-sized map (%.0f m per pixel at the opening view): shapes "
+                    "simplified %.1f× more, coordinates to 1e-5°", detail.m_per_px, detail.factor)
+    with using(detail):
+        m = _base_map(dist_wgs.total_bounds, title)
+        tile_items = _add_tiles(m, tiles, tianditu_key, lab)
+        context = add_context(m, layerset, lab)
+        order = _ordered(coverage, standard)
+        rows = standard_rows(coverage)
+        entries = standard_layers(m, dist_wgs, coverage, sites, order, rows, lab, lang, layerset)
+        fac_legend, facility_items = add_facilities(m, layerset, lab, lang)
+        dead_legend, road_items = add_deadends(m, deadends, lab, lang)
+        seat_legend, seat_items = add_seat_gap_layers(m, dist_wgs, getattr(coverage, "people", None),
+                                                      lang)
+        check_legend, check_items = add_data_checks(m, checks, layerset.districts, lang)
+        streets = add_street_names(m, layerset, lang)
+        names = add_district_labels(m, dist_wgs, lab)
+        background = [{"key": "context", "label": lab["layer_context"], "layer": context,
+                       "back": True}, {"key": "labels", "label": lab["layer_labels"], "layer": names},
+                      *([{"key": "streets", "label": streets.layer_name, "layer": streets}]
+                        if streets is not None else []),
+                      *tile_items]
+        LayerPanel([
+            {"title": lab["layers_standard"], "kind": "standard",
+             "items": _standard_items(entries, rows, lang)},
+            {"title": words(lang)["measure_title"], "kind": "measure",
+             "items": _measure_items(lang) if entries else []},
+            {"title": lab["legend_facilities"], "kind": "overlay", "items": facility_items},
+            {"title": lab["layers_roads"], "kind": "overlay", "items": road_items},
+            *([{"title": seat_title(lang), "kind": "overlay", "items": seat_items}]
+              if seat_items else []),
+            *([{"title": check_items[0]["label"], "kind": "overlay", "items": check_items}]
+              if check_items else []),
+            {"title": lab["layers_background"], "kind": "overlay", "items": background},
+        ], heading=lab["layers"]).add_to(m)
+        HtmlControl(title_html(title, data_date, lab), position="topleft", element_id="geoplan-title",
+                    css_class="geoplan-box geoplan-title",
+                    attribution=lab["osm_attribution"]).add_to(m)
+        add_live_scenario(m, layerset, coverage, config, lang, order)  # 挂图作战, below the title
+        ScaleBar().add_to(m)
+        _add_locator(m, dist_wgs)
+        _add_legend(m, entries, fac_legend, dead_legend, lab, sites_drawn=any(
+            e.sites is not None for e in entries),
+            extra=[(seat_title(lang), seat_legend), (check_items[0]["label"] if check_items else "",
+                                                      check_legend)])
+        banner = datum_banner(checks, lang)
+        if banner is not None:
+            HtmlControl(banner, position="topright", element_id="geoplan-datum-warning",
+                        css_class="geoplan-box geoplan-warning").add_to(m)
+        return m
 
 
 def _add_locator(m: folium.Map, dist_wgs: Any) -> None:

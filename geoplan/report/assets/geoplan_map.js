@@ -14,14 +14,15 @@
   gp.measure = "buffer";
   gp.measures = {};
 
-  /* Polyline-encoded (lon, lat) pairs at 1e-6 degrees; each coordinate is a running sum. */
-  function decode(s) {
-    var out = [], i = 0, v = [0, 0], k = 0;
+  /* Polyline-encoded (lon, lat) pairs at 1/scale degrees (default 1e-6; large maps store
+     1e-5); each coordinate is a running sum. */
+  function decode(s, scale) {
+    var out = [], i = 0, v = [0, 0], k = 0, unit = scale || 1e6;
     while (i < s.length) {
       var r = 0, sh = 0, b;
       do { b = s.charCodeAt(i++) - 63; r |= (b & 31) << sh; sh += 5; } while (b >= 32);
       v[k] += (r & 1) ? ~(r >> 1) : (r >> 1);
-      out.push(v[k] / 1e6);
+      out.push(v[k] / unit);
       k = 1 - k;
     }
     return out;
@@ -29,7 +30,7 @@
   gp.decode = decode;
 
   function features(spec) {
-    var flat = decode(spec.coords || ""), at = 0, n = spec.n || 0, feats = [];
+    var flat = decode(spec.coords || "", spec.scale), at = 0, n = spec.n || 0, feats = [];
     function pt() { var c = [flat[at], flat[at + 1]]; at += 2; return c; }
     function seq(k) { var a = []; for (var j = 0; j < k; j++) { a.push(pt()); } return a; }
     for (var i = 0; i < n; i++) {
