@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from geoplan._progress import bar
 from geoplan.config import DeadEndSettings
 from geoplan.deadends.detect import RoadNetwork
 from geoplan.deadends.params import DeadEndParams
@@ -164,24 +165,31 @@ def _find_targets(out: gpd.GeoDataFrame, public: np.ndarray, ends: np.ndarray, n
     tree = shapely.STRtree(g.edge_geometry[targets])
     target_edge = np.full(len(out), -1, dtype=np.int64)
     target_pts: list[tuple[int, shapely.Point]] = []
+    gap_m = out["gap_m"].to_numpy(dtype=float, copy=True)
+    detour = out["detour_m"].to_numpy(dtype=float, copy=True)
+    node = out["node"].to_numpy(int)
     chunk = max(1, min(_CHUNK, _BLOCK // max(g.n_nodes, 1)))
-    for lo in range(0, len(public), chunk):
+    for lo in bar(range(0, len(public), chunk), "dead-end detours", "chunk",
+                  total=-(-len(public) // chunk)):
         rows = public[lo:lo + chunk]
-        nodes = out["node"].to_numpy(int)[rows]
-        dist = dijkstra(g.csr, directed=True, indices=nodes, limit=params.max_detour_m)
+        dist = dijkstra(g.csr, directed=True, indices=node[rows], limit=params.max_detour_m)
         for k, i in enumerate(rows):
             best = _best_target(i, ends[i], dist[k], tree, targets, seg_edges[i], net, settings)
             if best is None:
                 continue
-            gap, detour_m, edge, point = best
-            way = int(g.edge_source[edge])
-            out.iloc[i, out.columns.get_loc("gap_m")] = gap
-            out.iloc[i, out.columns.get_loc("detour_m")] = detour_m
-            out.iloc[i, out.columns.get_loc("target_source_id")] = net.roads["source_id"].iat[way]
-            out.iloc[i, out.columns.get_loc("target_highway")] = net.roads["highway"].iat[way]
-            out.iloc[i, out.columns.get_loc("target_name")] = net.roads["name"].iat[way]
+            gap_m[i], detour[i], edge, point = best
             target_pts.append((int(i), point))
             target_edge[i] = edge
+    # the target way's tags, written once per column (a cell at a time was most of the step)
+    found = np.flatnonzero(target_edge >= 0)
+    way = g.edge_source[target_edge[found]]
+    out["gap_m"] = gap_m
+    out["detour_m"] = detour
+    for col in ("source_id", "highway", "name"):
+        current = out[f"target_{col}"]
+        values = current.to_numpy(dtype=object, copy=True)
+        values[found] = net.roads[col].to_numpy(dtype=object)[way]
+        out[f"target_{col}"] = pd.Series(values, index=out.index, dtype=current.dtype)
     return target_edge, target_pts
 
 
