@@ -66,3 +66,31 @@ def test_one_pass_reads_what_each_key_set_reads_alone(tmp_path: Path) -> None:
             assert a.geometry.geom_equals_exact(b.geometry, 0).all()
         assert alone.bounds.equals(got.bounds) and alone.bounds_note == got.bounds_note
         assert np.array_equal(alone.cut_points, got.cut_points)
+
+
+def test_detours_on_local_parts_equal_the_whole_network() -> None:
+    from types import SimpleNamespace
+
+    from scipy import sparse
+    from scipy.sparse.csgraph import dijkstra
+
+    from geoplan.deadends.candidates import _detours, _Row
+
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 12_000, size=(1500, 2))
+    u, v = cKDTree(xy).query_pairs(700.0, output_type="ndarray").T
+    w = np.hypot(*(xy[u] - xy[v]).T) * rng.uniform(1.0, 1.6, len(u))  # never shorter than the chord
+    csr = sparse.csr_array((np.concatenate([w, w]), (np.concatenate([u, v]), np.concatenate([v, u]))),
+                           shape=(len(xy), len(xy)))
+    g = SimpleNamespace(node_x=xy[:, 0], node_y=xy[:, 1], csr=csr, n_nodes=len(xy))
+    public = np.arange(0, 300)
+    node = rng.permutation(len(xy))[:300]
+    full = dijkstra(csr, directed=True, indices=node, limit=3000.0)
+    seen = []
+    everyone = np.arange(len(xy))
+    for rows, local, dist in _detours(g, public, node, 3000.0):
+        assert len(local) < len(xy)  # a part, not the whole network
+        for k, i in enumerate(rows):
+            assert np.array_equal(_Row(local, dist[k])[everyone], full[i])
+            seen.append(int(i))
+    assert sorted(seen) == list(public)

@@ -82,9 +82,12 @@ _Coord = tuple[float, float]
 class _Collector(osmium.SimpleHandler):
     """Collect tagged OSM objects whose keys the catalog uses."""
 
-    def __init__(self, keys: frozenset[str]) -> None:
+    def __init__(self, keys: frozenset[str], primary: _Collector | None = None) -> None:
         super().__init__()
         self.keys = keys
+        # a secondary collector (same pass, other keys) leaves the extent, the node ids and
+        # the negative-id locations to the primary one and shares them (see _Fanout)
+        self.primary = primary
         self.wkb = osmium.geom.WKBFactory()
         self.node_rows: list[tuple[str, dict[str, str], float, float]] = []
         self.line_rows: list[tuple[str, dict[str, str], bytes, int, int, bool]] = []
@@ -114,7 +117,7 @@ class _Collector(osmium.SimpleHandler):
 
     def node(self, n: osmium.osm.Node) -> None:
         loc = n.location
-        if loc.valid():
+        if self.primary is None and loc.valid():
             self.min_lon = min(self.min_lon, loc.lon)
             self.max_lon = max(self.max_lon, loc.lon)
             self.min_lat = min(self.min_lat, loc.lat)
@@ -129,7 +132,8 @@ class _Collector(osmium.SimpleHandler):
         self.node_rows.append((f"n{n.id}", tags, loc.lon, loc.lat))
 
     def way(self, w: osmium.osm.Way) -> None:
-        self.way_refs.append(np.fromiter((nd.ref for nd in w.nodes), dtype=np.int64))
+        if self.primary is None:
+            self.way_refs.append(np.fromiter((nd.ref for nd in w.nodes), dtype=np.int64))
         tags = self._wanted(w.tags)
         if tags is None or len(w.nodes) < 2:
             return
@@ -214,7 +218,7 @@ class _Fanout(osmium.SimpleHandler):
 
     def __init__(self, collectors: list[_Collector]) -> None:
         super().__init__()
-        self.collectors = collectors
+        self.collectors = collectors  # the primary first: it locates negative ids for the rest
 
     def node(self, n: osmium.osm.Node) -> None:
         for c in self.collectors:
@@ -345,8 +349,11 @@ def read_osm_sets(
             f"OSM file not found: {path}. Check the path in the config (paths are relative to "
             "the config file), or run `geoplan fetch CONFIG` to download the data."
         )
-    collectors = [_Collector(frozenset(keys)) for keys in key_sets]
-    handler = collectors[0] if len(collectors) == 1 else _Fanout(collectors)
+    first = _Collector(frozenset(key_sets[0]))
+    collectors = [first, *(_Collector(frozenset(keys), primary=first) for keys in key_sets[1:])]
+    for other in collectors[1:]:
+        other.negative = first.negative
+    handler = first if len(collectors) == 1 else _Fanout(collectors)
     try:
         handler.apply_file(str(path), locations=True)
     except Exception as exc:  # pyosmium raises RuntimeError/ValueError subclasses of many kinds
@@ -354,6 +361,10 @@ def read_osm_sets(
             f"cannot read OSM file {path}: {exc}. The file is corrupt, truncated or not OSM "
             "data (expected .osm, .osm.bz2 or .pbf); download or export it again."
         ) from exc
+    for other in collectors[1:]:
+        other.min_lon, other.min_lat = first.min_lon, first.min_lat
+        other.max_lon, other.max_lat = first.max_lon, first.max_lat
+        other.tagged_nodes, other.way_refs = first.tagged_nodes, first.way_refs
     return [_osm_data(c, path, bounds) for c in collectors]
 
 
