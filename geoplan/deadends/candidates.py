@@ -25,6 +25,7 @@ of road with dead ends at both ends (an isolated piece), and two dead ends facin
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +33,7 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from geoplan._progress import bar
 from geoplan.config import DeadEndSettings
 from geoplan.deadends.detect import RoadNetwork
 from geoplan.deadends.params import DeadEndParams
@@ -164,25 +166,90 @@ def _find_targets(out: gpd.GeoDataFrame, public: np.ndarray, ends: np.ndarray, n
     tree = shapely.STRtree(g.edge_geometry[targets])
     target_edge = np.full(len(out), -1, dtype=np.int64)
     target_pts: list[tuple[int, shapely.Point]] = []
-    chunk = max(1, min(_CHUNK, _BLOCK // max(g.n_nodes, 1)))
-    for lo in range(0, len(public), chunk):
-        rows = public[lo:lo + chunk]
-        nodes = out["node"].to_numpy(int)[rows]
-        dist = dijkstra(g.csr, directed=True, indices=nodes, limit=params.max_detour_m)
+    gap_m = out["gap_m"].to_numpy(dtype=float, copy=True)
+    detour = out["detour_m"].to_numpy(dtype=float, copy=True)
+    node = out["node"].to_numpy(int)
+    for rows, local, dist in _detours(g, public, node, params.max_detour_m):
         for k, i in enumerate(rows):
-            best = _best_target(i, ends[i], dist[k], tree, targets, seg_edges[i], net, settings)
+            row = _Row(local, dist[k])
+            best = _best_target(i, ends[i], row, tree, targets, seg_edges[i], net, settings)
             if best is None:
                 continue
-            gap, detour_m, edge, point = best
-            way = int(g.edge_source[edge])
-            out.iloc[i, out.columns.get_loc("gap_m")] = gap
-            out.iloc[i, out.columns.get_loc("detour_m")] = detour_m
-            out.iloc[i, out.columns.get_loc("target_source_id")] = net.roads["source_id"].iat[way]
-            out.iloc[i, out.columns.get_loc("target_highway")] = net.roads["highway"].iat[way]
-            out.iloc[i, out.columns.get_loc("target_name")] = net.roads["name"].iat[way]
+            gap_m[i], detour[i], edge, point = best
             target_pts.append((int(i), point))
             target_edge[i] = edge
+    target_pts.sort(key=lambda item: item[0])  # in dead-end order, as the links are listed
+    # the target way's tags, written once per column (a cell at a time was most of the step)
+    found = np.flatnonzero(target_edge >= 0)
+    way = g.edge_source[target_edge[found]]
+    out["gap_m"] = gap_m
+    out["detour_m"] = detour
+    for col in ("source_id", "highway", "name"):
+        current = out[f"target_{col}"]
+        values = current.to_numpy(dtype=object, copy=True)
+        values[found] = net.roads[col].to_numpy(dtype=object)[way]
+        out[f"target_{col}"] = pd.Series(values, index=out.index, dtype=current.dtype)
     return target_edge, target_pts
+
+
+_TILE_M = 2000.0
+"""Dead ends are taken a square of this side at a time, each on the part of the network that
+lies within ``max_detour_m`` of the square."""
+
+
+class _Row:
+    """Network distances from one dead end to the nodes of a local part of the network.
+
+    ``row[nodes]`` gives the distance to each (global) node id, ``inf`` for a node outside the
+    part (farther than the detour limit in a straight line, hence beyond it on the network).
+    """
+
+    def __init__(self, local: np.ndarray, dist: np.ndarray) -> None:
+        self.local = local
+        self.dist = dist
+
+    def __getitem__(self, nodes: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(self.local, nodes)
+        at = np.minimum(at, len(self.local) - 1)
+        found = self.local[at] == nodes
+        return np.where(found, self.dist[at], np.inf)
+
+
+def _detours(g: WalkGraph, public: np.ndarray, node: np.ndarray,
+             limit: float) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Network distances (up to ``limit``) from each public dead end, square by square.
+
+    Every path of length at most ``limit`` from a dead end stays within ``limit`` of it in a
+    straight line (no edge is shorter than its chord), so a Dijkstra on the nodes within
+    ``limit`` of the square finds each such distance as the whole network does (the same sums
+    along the same paths); beyond ``limit`` both say ``inf``. The work per dead end then no
+    longer grows with the city.
+
+    Yields
+    ------
+    tuple of (rows, local nodes, distances)
+        ``rows`` index ``public``'s dead ends, ``local`` the sorted global node ids of the part,
+        ``distances`` one row per dead end over ``local``.
+    """
+    if len(public) == 0:
+        return
+    x, y = g.node_x[node[public]], g.node_y[node[public]]
+    cell = np.floor(x / _TILE_M).astype(np.int64) * 1_000_003 + np.floor(y / _TILE_M).astype(np.int64)
+    order = np.argsort(cell, kind="stable")
+    bounds = np.flatnonzero(np.diff(cell[order])) + 1
+    squares = np.split(order, bounds)
+    margin = limit + 1.0
+    for square in bar(squares, "dead-end detours", "square"):
+        rows = public[square]
+        sx, sy = x[square], y[square]
+        local = np.flatnonzero((g.node_x >= sx.min() - margin) & (g.node_x <= sx.max() + margin)
+                               & (g.node_y >= sy.min() - margin) & (g.node_y <= sy.max() + margin))
+        sub = g.csr[local][:, local]
+        chunk = max(1, min(_CHUNK, _BLOCK // max(len(local), 1)))
+        sources = np.searchsorted(local, node[rows])
+        for lo in range(0, len(rows), chunk):
+            dist = dijkstra(sub, directed=True, indices=sources[lo:lo + chunk], limit=limit)
+            yield rows[lo:lo + chunk], local, dist
 
 
 def _measure_links(out: gpd.GeoDataFrame, g: WalkGraph, target_edge: np.ndarray,
@@ -280,7 +347,7 @@ def _segment_edges(net: RoadNetwork, dead_ends: gpd.GeoDataFrame) -> list[set[in
 def _best_target(
     i: int,
     end: shapely.Point,
-    dist: np.ndarray,
+    dist: _Row,
     tree: shapely.STRtree,
     targets: np.ndarray,
     own: set[int],

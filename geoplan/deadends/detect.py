@@ -234,24 +234,31 @@ def detect_dead_ends(
     if g is None or not walks:
         return _empty(crs)
     roads = net.roads
+    # each column read once (reading one inside the loop copied it per dead end: quadratic)
+    name = roads["name"].to_numpy(dtype=object)
+    source_id = roads["source_id"].to_numpy(dtype=object)
+    highway = roads["highway"].to_numpy(dtype=object)
+    road_class = roads["road_class"].to_numpy(dtype=object)
+    noexit = roads["noexit"].to_numpy() if "noexit" in roads else None
+    truncated = roads["truncated"].to_numpy() if "truncated" in roads else None
     rows = []
     for start, edges, last in walks:
         ways = g.edge_source[edges]
-        names = [n for n in roads["name"].to_numpy()[ways] if n]
+        names = [n for n in name[ways] if n]
         first = int(ways[0])
         rows.append({
             "node": start,
             "junction_node": last if net.degree[last] >= 3 else -1,
             "far_node": last,
             "island": bool(g.component[start] != g.main_component),
-            "source_id": roads["source_id"].iat[first],
-            "highway": roads["highway"].iat[first],
-            "road_class": roads["road_class"].iat[first],
+            "source_id": source_id[first],
+            "highway": highway[first],
+            "road_class": road_class[first],
             "name": names[0] if names else "",
             "length_m": float(g.edge_length[edges].sum()),
             "isolated": bool(net.degree[last] < 3),
-            "way_noexit": bool(roads["noexit"].iat[first]) if "noexit" in roads else False,
-            "way_truncated": bool(roads["truncated"].iat[first]) if "truncated" in roads else False,
+            "way_noexit": bool(noexit[first]) if noexit is not None else False,
+            "way_truncated": bool(truncated[first]) if truncated is not None else False,
             "way_row": first,
             "end_x": float(g.node_x[start]),
             "end_y": float(g.node_y[start]),

@@ -16,6 +16,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
+from geoplan.layers.osm import CONTEXT_KEYS, OsmData
+
 logger = logging.getLogger(__name__)
 
 GATE_BARRIERS: frozenset[str] = frozenset({"gate", "lift_gate", "swing_gate", "sliding_gate", "entrance"})
@@ -33,8 +35,7 @@ GROUND_LANDUSE: frozenset[str] = frozenset({"military", "industrial", "education
 RESTRICTED_ACCESS: frozenset[str] = frozenset({"private", "no", "customers", "permit"})
 """``access`` values that close an area (any tagged area with one of these is a compound)."""
 
-_KEYS = {"noexit", "barrier", "amenity", "landuse", "access", "military", "highway", "place",
-         "area:highway"}
+_KEYS = CONTEXT_KEYS
 
 PEDESTRIAN_AREA_HIGHWAYS: frozenset[str] = frozenset({"pedestrian", "footway"})
 """``highway`` values that, with ``area=yes``, make a pedestrian area (a square, a plaza): a
@@ -64,7 +65,8 @@ class OsmExtras:
     pedestrian_areas: gpd.GeoSeries | None = None
 
 
-def read_osm_extras(path: str | Path, crs: Any, bounds: tuple[float, ...] | None = None) -> OsmExtras:
+def read_osm_extras(path: str | Path, crs: Any, bounds: tuple[float, ...] | None = None, *,
+                    osm: OsmData | None = None) -> OsmExtras:
     """Read noexit nodes, gates and closed grounds from an OSM extract.
 
     Parameters
@@ -75,6 +77,9 @@ def read_osm_extras(path: str | Path, crs: Any, bounds: tuple[float, ...] | None
         The analysis CRS to project to (``layerset.crs``).
     bounds
         Extract bounds when the file has no header (as in ``config.osm.bounds``).
+    osm
+        The file's features with :data:`~geoplan.layers.osm.CONTEXT_KEYS`, when already read
+        (``LayerSet.osm_context``, read in the layers' pass): the file is not read again.
 
     Returns
     -------
@@ -87,7 +92,8 @@ def read_osm_extras(path: str | Path, crs: Any, bounds: tuple[float, ...] | None
     """
     from geoplan.layers.cache import read_osm_cached
 
-    osm = read_osm_cached(Path(path), _KEYS, bounds)
+    if osm is None:
+        osm = read_osm_cached(Path(path), _KEYS, bounds)
     tags = osm.nodes["tags"]
     noexit = np.array([t.get("noexit", "") in ("yes", "true", "1") for t in tags], dtype=bool)
     gate = np.array([t.get("barrier", "") in GATE_BARRIERS for t in tags], dtype=bool)

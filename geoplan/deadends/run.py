@@ -212,7 +212,11 @@ def deadends_for_config(
         layerset = load_layers(config)
     extras = None
     if config.osm.path is not None:
-        extras = read_osm_extras(config.osm.path, layerset.crs, config.osm.bounds)
+        # the layers' pass over the file read the context too (unless they came from the cache)
+        extras = read_osm_extras(config.osm.path, layerset.crs, config.osm.bounds,
+                                 osm=getattr(layerset, "osm_context", None))
+        if getattr(layerset, "osm_context", None) is not None:
+            layerset.osm_context = None  # used: free it
     baseline = baseline_extras = None
     if baseline_path is not None:
         path = Path(baseline_path).resolve()

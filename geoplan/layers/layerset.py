@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:
+    from geoplan.layers.osm import OsmData
 
 __all__ = ["CONTEXT_MARGIN_M", "LayerSet"]
 
@@ -64,6 +67,7 @@ class LayerSet:
     margin_m: float = CONTEXT_MARGIN_M
     datum: dict[str, Any] | None = None
     reached_from: dict[str, str] = field(default_factory=dict)
+    osm_context: OsmData | None = None
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self.layers[kind]

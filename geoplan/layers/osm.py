@@ -8,6 +8,7 @@ so the catalog's rules (:mod:`geoplan.layers.rules`) decide what each feature is
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,13 @@ logger = logging.getLogger(__name__)
 
 MIN_WAYS_FOR_ESTIMATE = 50
 """Below this many ways, a headerless complete-ways file's extent is the box of all its nodes."""
+
+CONTEXT_KEYS: frozenset[str] = frozenset({
+    "noexit", "barrier", "amenity", "landuse", "access", "military", "highway", "place",
+    "area:highway"})
+"""Tag keys of the dead-end context (noexit nodes, gates, closed grounds, pedestrian areas:
+:mod:`geoplan.deadends.osm_extras`), read in the same pass as the layers
+(:func:`read_osm_sets`)."""
 
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".pbf", ".osm.pbf", ".xml", ".osm.xml")
 
@@ -74,9 +82,12 @@ _Coord = tuple[float, float]
 class _Collector(osmium.SimpleHandler):
     """Collect tagged OSM objects whose keys the catalog uses."""
 
-    def __init__(self, keys: frozenset[str]) -> None:
+    def __init__(self, keys: frozenset[str], primary: _Collector | None = None) -> None:
         super().__init__()
         self.keys = keys
+        # a secondary collector (same pass, other keys) leaves the extent, the node ids and
+        # the negative-id locations to the primary one and shares them (see _Fanout)
+        self.primary = primary
         self.wkb = osmium.geom.WKBFactory()
         self.node_rows: list[tuple[str, dict[str, str], float, float]] = []
         self.line_rows: list[tuple[str, dict[str, str], bytes, int, int, bool]] = []
@@ -106,7 +117,7 @@ class _Collector(osmium.SimpleHandler):
 
     def node(self, n: osmium.osm.Node) -> None:
         loc = n.location
-        if loc.valid():
+        if self.primary is None and loc.valid():
             self.min_lon = min(self.min_lon, loc.lon)
             self.max_lon = max(self.max_lon, loc.lon)
             self.min_lat = min(self.min_lat, loc.lat)
@@ -121,7 +132,8 @@ class _Collector(osmium.SimpleHandler):
         self.node_rows.append((f"n{n.id}", tags, loc.lon, loc.lat))
 
     def way(self, w: osmium.osm.Way) -> None:
-        self.way_refs.append(np.fromiter((nd.ref for nd in w.nodes), dtype=np.int64))
+        if self.primary is None:
+            self.way_refs.append(np.fromiter((nd.ref for nd in w.nodes), dtype=np.int64))
         tags = self._wanted(w.tags)
         if tags is None or len(w.nodes) < 2:
             return
@@ -195,6 +207,30 @@ class _Collector(osmium.SimpleHandler):
             return
         prefix = "w" if a.from_way() else "r"
         self.area_rows.append((f"{prefix}{a.orig_id()}", tags, bytes.fromhex(wkb)))
+
+
+class _Fanout(osmium.SimpleHandler):
+    """One pass over a file feeding several collectors (each with its own keys).
+
+    Decoding the file, locating the nodes and assembling the areas happen once; each collector
+    sees every object exactly as it would alone.
+    """
+
+    def __init__(self, collectors: list[_Collector]) -> None:
+        super().__init__()
+        self.collectors = collectors  # the primary first: it locates negative ids for the rest
+
+    def node(self, n: osmium.osm.Node) -> None:
+        for c in self.collectors:
+            c.node(n)
+
+    def way(self, w: osmium.osm.Way) -> None:
+        for c in self.collectors:
+            c.way(w)
+
+    def area(self, a: osmium.osm.Area) -> None:
+        for c in self.collectors:
+            c.area(a)
 
 
 def _runs(missing: list[bool]) -> list[tuple[int, int]]:
@@ -289,20 +325,51 @@ def read_osm(
     InputDataError
         If the file is missing, unreadable, corrupt or holds no data.
     """
+    return read_osm_sets(path, [keys], bounds)[0]
+
+
+def read_osm_sets(
+    path: str | Path, key_sets: Sequence[frozenset[str] | set[str]],
+    bounds: tuple[float, ...] | None = None,
+) -> list[OsmData]:
+    """:func:`read_osm` for several sets of keys in one pass over the file.
+
+    Each result is what :func:`read_osm` gives for that set of keys alone (same features, same
+    order, same extent and cut points); the file is decoded, its nodes located and its areas
+    assembled once for all of them.
+
+    Raises
+    ------
+    InputDataError
+        If the file is missing, unreadable, corrupt or holds no data.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputDataError(
             f"OSM file not found: {path}. Check the path in the config (paths are relative to "
             "the config file), or run `geoplan fetch CONFIG` to download the data."
         )
-    collector = _Collector(frozenset(keys))
+    first = _Collector(frozenset(key_sets[0]))
+    collectors = [first, *(_Collector(frozenset(keys), primary=first) for keys in key_sets[1:])]
+    for other in collectors[1:]:
+        other.negative = first.negative
+    handler = first if len(collectors) == 1 else _Fanout(collectors)
     try:
-        collector.apply_file(str(path), locations=True)
+        handler.apply_file(str(path), locations=True)
     except Exception as exc:  # pyosmium raises RuntimeError/ValueError subclasses of many kinds
         raise InputDataError(
             f"cannot read OSM file {path}: {exc}. The file is corrupt, truncated or not OSM "
             "data (expected .osm, .osm.bz2 or .pbf); download or export it again."
         ) from exc
+    for other in collectors[1:]:
+        other.min_lon, other.min_lat = first.min_lon, first.min_lat
+        other.max_lon, other.max_lat = first.max_lon, first.max_lat
+        other.tagged_nodes, other.way_refs = first.tagged_nodes, first.way_refs
+    return [_osm_data(c, path, bounds) for c in collectors]
+
+
+def _osm_data(collector: _Collector, path: Path, bounds: tuple[float, ...] | None) -> OsmData:
+    """The tables of one collector after the pass."""
     if not np.isfinite(collector.min_lon):
         raise InputDataError(f"OSM file {path} contains no nodes; it is empty or not OSM data.")
     issues = _read_issues(collector.counts)

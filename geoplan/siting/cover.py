@@ -128,14 +128,44 @@ def cover_matrix(candidates: np.ndarray, demand: np.ndarray, radius: float) -> s
     Returns
     -------
     scipy.sparse.csr_array
-        Shape (n, m), float ones, columns in the KD-tree's order within each row.
+        Shape (n, m), float ones, columns ascending within each row (the order a KD-tree's
+        multi-point ball query returns them in).
+
+    Notes
+    -----
+    When the candidates are the demand points themselves (the sites' case), the pairs come
+    from one self-join of the KD-tree (:meth:`scipy.spatial.cKDTree.query_pairs`, straight into
+    arrays, both directions and the diagonal added): the same distance test on the same
+    coordinates as the ball query, without a Python list per candidate, which made most of
+    the time and memory of the sites step on big districts.
     """
-    nb = cKDTree(demand).query_ball_point(np.asarray(candidates, float), r=radius)
+    cand = np.asarray(candidates, dtype=float)
+    dem = np.asarray(demand, dtype=float)
+    if cand.shape == dem.shape and np.array_equal(cand, dem):
+        return _self_cover(dem, radius)
+    nb = cKDTree(dem).query_ball_point(cand, r=radius)
     lens = np.fromiter((len(x) for x in nb), dtype=np.int64, count=len(nb))
     cols = np.fromiter(itertools.chain.from_iterable(nb), dtype=np.int64, count=int(lens.sum()))
     indptr = np.concatenate([[0], np.cumsum(lens)])
     return sparse.csr_array((np.ones(len(cols)), cols, indptr),
                             shape=(len(candidates), len(demand)))
+
+
+def _self_cover(xy: np.ndarray, radius: float) -> sparse.csr_array:
+    """:func:`cover_matrix` of points against themselves, from one KD-tree self-join."""
+    n = len(xy)
+    pairs = cKDTree(xy).query_pairs(radius, output_type="ndarray").astype(np.int64, copy=False)
+    diag = np.arange(n, dtype=np.int64)
+    # one sort of row * n + col puts the rows in order and the columns ascending within each
+    key = np.concatenate([pairs[:, 0] * n + pairs[:, 1], pairs[:, 1] * n + pairs[:, 0], diag * (n + 1)])
+    del pairs
+    key.sort()
+    rows = key // n
+    cols = key - rows * n
+    del key
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return sparse.csr_array((np.ones(len(cols)), cols, indptr), shape=(n, n))
 
 
 def close_gap(xy: np.ndarray, weights: np.ndarray, radius: float, before: float, total: float,

@@ -1,0 +1,96 @@
+"""The city-scale shortcuts of sites, dead ends and layers give what the plain way gives, bit for bit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from geoplan.layers.osm import CONTEXT_KEYS, read_osm, read_osm_sets
+from geoplan.layers.rules import catalog_keys, load_catalog
+from geoplan.siting.cover import cover_matrix
+from geoplan.siting.sampling import _cell_areas, sample_polygons
+from tests._tiny_osm import write_tiny_inputs
+
+
+def _ball_rows(xy: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """The plain way: one ball query per point, lists joined."""
+    nb = cKDTree(xy).query_ball_point(xy, r=radius)
+    lens = np.array([len(x) for x in nb])
+    return np.concatenate([[0], np.cumsum(lens)]), np.concatenate([np.asarray(x, int) for x in nb])
+
+
+def test_self_cover_equals_one_ball_query_per_point() -> None:
+    rng = np.random.default_rng(3)
+    # a 50 m grid far from the origin (points at exactly 500 m: offsets 300/400) and a random cloud
+    gx, gy = np.meshgrid(np.arange(40) * 50.0 + 404_123.25, np.arange(30) * 50.0 + 3_391_007.75)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    cloud = rng.uniform(0, 2000, size=(700, 2))
+    for xy, radius in ((grid, 500.0), (grid, 300.0), (cloud, 250.0), (cloud[:1], 10.0)):
+        m = cover_matrix(xy, xy, radius)
+        indptr, indices = _ball_rows(xy, radius)
+        assert np.array_equal(m.indptr, indptr)
+        assert np.array_equal(m.indices, indices)  # same columns, same (ascending) order
+        assert m.shape == (len(xy), len(xy)) and np.all(m.data == 1.0)
+
+
+def test_cell_areas_equal_the_intersections_bit_for_bit() -> None:
+    hole = shapely.box(130, 130, 170, 170)
+    poly = shapely.Polygon(shapely.box(0, 0, 300.3, 250.7).exterior.coords,
+                           [hole.exterior.coords])
+    cells = shapely.box(*np.array([[x, y, x + 50, y + 50] for x in np.arange(-25, 300, 50.0)
+                                   for y in np.arange(-25, 250, 50.0)]).T)
+    polys = np.array([poly] * len(cells), dtype=object)
+    got = _cell_areas(cells, polys)
+    want = shapely.area(shapely.intersection(cells, polys))
+    assert np.array_equal(got, want)
+    xy, area = sample_polygons(np.array([poly], dtype=object), 50.0)
+    inner = (np.abs(xy[:, 0] - 150) > 50) | (np.abs(xy[:, 1] - 150) > 50)  # cells off the hole
+    assert np.all(area[inner & (xy[:, 0] < 275) & (xy[:, 1] < 225)] == 2500.0)
+    assert len(xy) == len(area) and area.sum() <= poly.area
+
+
+def test_one_pass_reads_what_each_key_set_reads_alone(tmp_path: Path) -> None:
+    osm, _ = write_tiny_inputs(tmp_path)
+    sets = [frozenset(catalog_keys(load_catalog())), CONTEXT_KEYS, frozenset({"amenity"})]
+    together = read_osm_sets(osm, sets)
+    for keys, got in zip(sets, together, strict=True):
+        alone = read_osm(osm, keys)
+        for table in ("nodes", "lines", "areas"):
+            a, b = getattr(alone, table), getattr(got, table)
+            pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")),
+                                          pd.DataFrame(b.drop(columns="geometry")))
+            assert a.geometry.geom_equals_exact(b.geometry, 0).all()
+        assert alone.bounds.equals(got.bounds) and alone.bounds_note == got.bounds_note
+        assert np.array_equal(alone.cut_points, got.cut_points)
+
+
+def test_detours_on_local_parts_equal_the_whole_network() -> None:
+    from types import SimpleNamespace
+
+    from scipy import sparse
+    from scipy.sparse.csgraph import dijkstra
+
+    from geoplan.deadends.candidates import _detours, _Row
+
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 12_000, size=(1500, 2))
+    u, v = cKDTree(xy).query_pairs(700.0, output_type="ndarray").T
+    w = np.hypot(*(xy[u] - xy[v]).T) * rng.uniform(1.0, 1.6, len(u))  # never shorter than the chord
+    csr = sparse.csr_array((np.concatenate([w, w]), (np.concatenate([u, v]), np.concatenate([v, u]))),
+                           shape=(len(xy), len(xy)))
+    g = SimpleNamespace(node_x=xy[:, 0], node_y=xy[:, 1], csr=csr, n_nodes=len(xy))
+    public = np.arange(0, 300)
+    node = rng.permutation(len(xy))[:300]
+    full = dijkstra(csr, directed=True, indices=node, limit=3000.0)
+    seen = []
+    everyone = np.arange(len(xy))
+    for rows, local, dist in _detours(g, public, node, 3000.0):
+        assert len(local) < len(xy)  # a part, not the whole network
+        for k, i in enumerate(rows):
+            assert np.array_equal(_Row(local, dist[k])[everyone], full[i])
+            seen.append(int(i))
+    assert sorted(seen) == list(public)
