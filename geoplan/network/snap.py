@@ -168,10 +168,17 @@ def _as_points(points: Any, crs: Any) -> np.ndarray:
 SNAP_CHUNK = 200_000
 """Points per nearest-edge query: bounds the memory of one query on a city of millions."""
 
+ENGINES = ("index", "geos")
+"""``index``: :class:`~geoplan.network.nearest.SegmentIndex` with GEOS deciding only ties;
+``geos``: ``STRtree.query_nearest`` and ``line_locate_point`` for every point (the reference)."""
+
 
 def _nearest_edges(tree: shapely.STRtree, geoms: np.ndarray,
                    max_distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest edge within ``max_distance`` of each point (index, edge, distance), in chunks."""
+    """Nearest edge within ``max_distance`` of each point (index, edge, distance), in chunks.
+
+    On an exact tie GEOS keeps the first of the equally near edges its tree visits.
+    """
     qs, es, ds = [], [], []
     for lo in range(0, len(geoms), SNAP_CHUNK):
         (qi, ei), d = tree.query_nearest(geoms[lo:lo + SNAP_CHUNK], max_distance=max_distance,
@@ -184,21 +191,60 @@ def _nearest_edges(tree: shapely.STRtree, geoms: np.ndarray,
     return np.concatenate(qs), np.concatenate(es), np.concatenate(ds)
 
 
+def _locate(graph: WalkGraph, edge: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """Metres along each edge to the point nearest ``geoms`` (GEOS), within the edge length."""
+    off = shapely.line_locate_point(graph.edge_geometry[edge], geoms)
+    return np.asarray(np.clip(off, 0.0, graph.edge_length[edge]), dtype=np.float64)
+
+
+def _nearest(graph: WalkGraph, geoms: np.ndarray, max_distance: float, main_only: bool,
+             engine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest edge (graph index, -1 if none), distance and offset of each point.
+
+    ``main_only`` searches the main-component edges only. With the ``index`` engine GEOS decides
+    the points the arrays leave open (ties, the limit, ambiguous positions), so both engines
+    give the same edges, distances and offsets.
+    """
+    n = len(geoms)
+    edge = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    offset = np.full(n, np.nan)
+    if engine == "index":
+        index = graph.main_segment_index if main_only else graph.segment_index
+        xy = shapely.get_coordinates(geoms)
+        res = index.nearest(xy[:, 0], xy[:, 1], max_distance)
+        edge[:], dist[:] = res.edge, res.distance
+        ok = edge >= 0
+        offset[ok] = np.minimum(np.maximum(res.offset[ok], 0.0), graph.edge_length[edge[ok]])
+        todo = np.flatnonzero(res.undecided)
+        edge[todo], dist[todo], offset[todo] = -1, np.nan, np.nan
+        if len(todo):
+            logger.debug("snapping: %d of %d points decided by GEOS (ties)", len(todo), n)
+    else:
+        todo = np.arange(n)
+    if len(todo):
+        tree = graph.main_edge_tree if main_only else graph.edge_tree
+        qi, ei, d = _nearest_edges(tree, geoms[todo], max_distance)
+        qi = todo[qi]
+        edge[qi] = graph.main_edge_ids[ei] if main_only else ei
+        dist[qi] = d
+        offset[qi] = _locate(graph, edge[qi], geoms[qi])
+    return edge, dist, offset
+
+
 def _prefer_main_component(graph: WalkGraph, geoms: np.ndarray, edge: np.ndarray,
-                           dist: np.ndarray, status: np.ndarray, max_distance: float,
-                           on_fragment_distance: float) -> None:
+                           dist: np.ndarray, offset: np.ndarray, status: np.ndarray,
+                           max_distance: float, on_fragment_distance: float,
+                           engine: str) -> None:
     """Move points snapped to a fragment onto the main component unless they lie on it.
 
-    Updates ``edge``, ``dist`` and ``status`` in place.
+    Updates ``edge``, ``dist``, ``offset`` and ``status`` in place.
     """
     on_frag = np.flatnonzero((edge >= 0) & ~graph.edge_in_main[np.maximum(edge, 0)])
     if not len(on_frag):
         return
-    mi, me, md = _nearest_edges(graph.main_edge_tree, geoms[on_frag], max_distance)
-    main_edge = np.full(len(on_frag), -1, dtype=np.int64)
-    main_dist = np.full(len(on_frag), np.inf)
-    main_edge[mi] = graph.main_edge_ids[me]
-    main_dist[mi] = md
+    main_edge, main_dist, main_off = _nearest(graph, geoms[on_frag], max_distance, True, engine)
+    main_dist = np.where(main_edge >= 0, main_dist, np.inf)
     frag_dist = dist[on_frag]
     # a tie with a main edge (or no real contact with the fragment) goes to the main edge
     stays = (frag_dist <= on_fragment_distance) & (frag_dist < main_dist)
@@ -208,9 +254,11 @@ def _prefer_main_component(graph: WalkGraph, geoms: np.ndarray, edge: np.ndarray
     status[on_frag[moves]] = MOVED_OFF_FRAGMENT
     edge[on_frag[moves]] = main_edge[moves]
     dist[on_frag[moves]] = main_dist[moves]
+    offset[on_frag[moves]] = main_off[moves]
     status[on_frag[lost]] = ONLY_FRAGMENT
     edge[on_frag[lost]] = -1
     dist[on_frag[lost]] = np.nan
+    offset[on_frag[lost]] = np.nan
 
 
 def snap_points(
@@ -220,6 +268,7 @@ def snap_points(
     *,
     main_component_only: bool = True,
     on_fragment_distance: float = 5.0,
+    engine: str = "index",
 ) -> Snapped:
     """Snap points to the nearest point on the nearest edge of the walking graph.
 
@@ -238,6 +287,12 @@ def snap_points(
         fragment): then it stays there.
     on_fragment_distance
         How close (metres) a point must be to a fragment edge to count as lying on it.
+    engine
+        ``"index"`` (default): a k-d tree over short pieces of the edges' segments, distances
+        and positions computed with arrays, GEOS asked only about exact ties (the same answers,
+        many times faster); ``"geos"``: GEOS ``STRtree.query_nearest`` and
+        ``line_locate_point`` for every point. On an exact tie both keep the edge GEOS's tree
+        visits first.
 
     Returns
     -------
@@ -264,21 +319,18 @@ def snap_points(
     if graph.n_edges == 0 or not present.any():
         return Snapped(edge, np.full(n, np.nan), dist, status)
 
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     idx_present = np.flatnonzero(present)
-    qi, ei, d = _nearest_edges(graph.edge_tree, geoms[idx_present], max_distance)
-    qi = idx_present[qi]
-    edge[qi] = ei
-    dist[qi] = d
-    status[qi] = SNAPPED
+    offset = np.full(n, np.nan)
+    e, d, o = _nearest(graph, geoms[idx_present], max_distance, False, engine)
+    edge[idx_present], dist[idx_present], offset[idx_present] = e, d, o
+    status[idx_present[e >= 0]] = SNAPPED
     if main_component_only and not graph.edge_in_main.all():
-        _prefer_main_component(graph, geoms, edge, dist, status, max_distance, on_fragment_distance)
+        _prefer_main_component(graph, geoms, edge, dist, offset, status, max_distance,
+                               on_fragment_distance, engine)
 
     ok = edge >= 0
-    offset = np.full(n, np.nan)
-    if ok.any():
-        e = edge[ok]
-        off = shapely.line_locate_point(graph.edge_geometry[e], geoms[ok])
-        offset[ok] = np.clip(off, 0.0, graph.edge_length[e])
     snapped = Snapped(edge, offset, dist, status)
     counts = snapped.counts()
     excluded = n - int(ok.sum())
