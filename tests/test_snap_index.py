@@ -120,6 +120,13 @@ def test_limit_and_position_edge_cases() -> None:
     s = snap_points(g, xy, 10.0)
     assert s.status[1] == snapmod.SNAPPED and s.distance[1] == 10.0  # exactly at the limit
     assert s.status[2] == snapmod.TOO_FAR and s.edge[2] == -1
+    # missing coordinates, as an array and as geometries
+    odd = np.vstack([xy[:2], [[np.nan, np.nan]]])
+    assert_same(g, odd, 10.0)
+    assert snap_points(g, odd, 10.0).status[2] == snapmod.MISSING
+    geoms = np.array([*shapely.points(xy[:2]), None, shapely.Point()], dtype=object)
+    assert_same(g, geoms, 10.0)
+    np.testing.assert_array_equal(snap_points(g, geoms, 10.0).status[2:], snapmod.MISSING)
 
 
 def brute(geoms: np.ndarray, xy: np.ndarray, max_distance: float

@@ -144,8 +144,27 @@ class Snapped:
         return cls(edge, offset, np.zeros(len(nodes)))
 
 
-def _as_points(points: Any, crs: Any) -> np.ndarray:
-    """Return the points as an array of shapely geometries in ``crs``."""
+class _Points:
+    """Points as x, y arrays, with their shapely geometries made only where GEOS needs them."""
+
+    def __init__(self, xy: np.ndarray, geoms: np.ndarray | None) -> None:
+        self.xy = xy
+        self._geoms = geoms
+
+    def __len__(self) -> int:
+        return int(self.xy.shape[0])
+
+    def subset(self, which: np.ndarray) -> _Points:
+        return _Points(self.xy[which], None if self._geoms is None else self._geoms[which])
+
+    def geoms(self) -> np.ndarray:
+        if self._geoms is None:
+            self._geoms = shapely.points(self.xy[:, 0], self.xy[:, 1])
+        return self._geoms
+
+
+def _as_points(points: Any, crs: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The points as shapely geometries in ``crs``, or as an (n, 2) array of x, y."""
     if isinstance(points, gpd.GeoDataFrame):
         points = points.geometry
     if isinstance(points, gpd.GeoSeries):
@@ -155,14 +174,14 @@ def _as_points(points: Any, crs: Any) -> np.ndarray:
                 points = points.to_crs(crs)
         elif points.crs is not None and crs is None:
             raise CRSError("the points have a CRS but the graph has none")
-        return np.asarray(points.values, dtype=object)
+        return np.asarray(points.values, dtype=object), None
     arr = np.asarray(points)
     if arr.dtype != object:
         arr = np.asarray(arr, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] < 2:
             raise InputDataError("points must be geometries or an (n, 2) array of x, y")
-        return shapely.points(arr[:, 0], arr[:, 1])
-    return arr.reshape(-1)
+        return None, np.ascontiguousarray(arr[:, :2])
+    return arr.reshape(-1), None
 
 
 SNAP_CHUNK = 200_000
@@ -197,7 +216,7 @@ def _locate(graph: WalkGraph, edge: np.ndarray, geoms: np.ndarray) -> np.ndarray
     return np.asarray(np.clip(off, 0.0, graph.edge_length[edge]), dtype=np.float64)
 
 
-def _nearest(graph: WalkGraph, geoms: np.ndarray, max_distance: float, main_only: bool,
+def _nearest(graph: WalkGraph, points: _Points, max_distance: float, main_only: bool,
              engine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest edge (graph index, -1 if none), distance and offset of each point.
 
@@ -205,18 +224,21 @@ def _nearest(graph: WalkGraph, geoms: np.ndarray, max_distance: float, main_only
     the points the arrays leave open (ties, the limit, ambiguous positions), so both engines
     give the same edges, distances and offsets.
     """
-    n = len(geoms)
+    n = len(points)
     edge = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.nan)
     offset = np.full(n, np.nan)
     if engine == "index":
         index = graph.main_segment_index if main_only else graph.segment_index
-        xy = shapely.get_coordinates(geoms)
-        res = index.nearest(xy[:, 0], xy[:, 1], max_distance)
-        edge[:], dist[:] = res.edge, res.distance
+        finite = np.flatnonzero(np.isfinite(points.xy).all(axis=1))
+        res = index.nearest(points.xy[finite, 0], points.xy[finite, 1], max_distance)
+        edge[finite], dist[finite] = res.edge, res.distance
         ok = edge >= 0
-        offset[ok] = np.minimum(np.maximum(res.offset[ok], 0.0), graph.edge_length[edge[ok]])
-        todo = np.flatnonzero(res.undecided)
+        offset[finite] = res.offset
+        offset[ok] = np.minimum(np.maximum(offset[ok], 0.0), graph.edge_length[edge[ok]])
+        undecided = np.ones(n, dtype=bool)
+        undecided[finite] = res.undecided
+        todo = np.flatnonzero(undecided)
         edge[todo], dist[todo], offset[todo] = -1, np.nan, np.nan
         if len(todo):
             logger.debug("snapping: %d of %d points decided by GEOS (ties)", len(todo), n)
@@ -224,15 +246,15 @@ def _nearest(graph: WalkGraph, geoms: np.ndarray, max_distance: float, main_only
         todo = np.arange(n)
     if len(todo):
         tree = graph.main_edge_tree if main_only else graph.edge_tree
-        qi, ei, d = _nearest_edges(tree, geoms[todo], max_distance)
-        qi = todo[qi]
-        edge[qi] = graph.main_edge_ids[ei] if main_only else ei
-        dist[qi] = d
-        offset[qi] = _locate(graph, edge[qi], geoms[qi])
+        geoms = points.subset(todo).geoms()
+        qi, ei, d = _nearest_edges(tree, geoms, max_distance)
+        edge[todo[qi]] = graph.main_edge_ids[ei] if main_only else ei
+        dist[todo[qi]] = d
+        offset[todo[qi]] = _locate(graph, edge[todo[qi]], geoms[qi])
     return edge, dist, offset
 
 
-def _prefer_main_component(graph: WalkGraph, geoms: np.ndarray, edge: np.ndarray,
+def _prefer_main_component(graph: WalkGraph, points: _Points, edge: np.ndarray,
                            dist: np.ndarray, offset: np.ndarray, status: np.ndarray,
                            max_distance: float, on_fragment_distance: float,
                            engine: str) -> None:
@@ -243,7 +265,8 @@ def _prefer_main_component(graph: WalkGraph, geoms: np.ndarray, edge: np.ndarray
     on_frag = np.flatnonzero((edge >= 0) & ~graph.edge_in_main[np.maximum(edge, 0)])
     if not len(on_frag):
         return
-    main_edge, main_dist, main_off = _nearest(graph, geoms[on_frag], max_distance, True, engine)
+    main_edge, main_dist, main_off = _nearest(graph, points.subset(on_frag), max_distance, True,
+                                              engine)
     main_dist = np.where(main_edge >= 0, main_dist, np.inf)
     frag_dist = dist[on_frag]
     # a tie with a main edge (or no real contact with the fragment) goes to the main edge
@@ -278,7 +301,8 @@ def snap_points(
         The walking graph.
     points
         A GeoSeries/GeoDataFrame of points (reprojected to the graph CRS when its CRS differs),
-        an array of shapely Points, or an (n, 2) array of x, y in the graph CRS.
+        an array of shapely Points, or an (n, 2) array of x, y in the graph CRS (a row with a
+        NaN or infinite coordinate counts as a missing point).
     max_distance
         Points farther than this (metres) from every usable edge are not snapped.
     main_component_only
@@ -304,15 +328,19 @@ def snap_points(
     geoplan._errors.InputDataError
         If a geometry is not a point.
     """
-    geoms = _as_points(points, graph.crs)
-    n = len(geoms)
+    geoms, xy = _as_points(points, graph.crs)
+    if geoms is None:
+        assert xy is not None
+        present = np.isfinite(xy).all(axis=1)  # NaN or infinite coordinates: missing
+        n = len(xy)
+    else:
+        present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+        n = len(geoms)
     edge = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.nan)
     status = np.full(n, TOO_FAR, dtype=np.int8)
-    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     status[~present] = MISSING
-    types = shapely.get_type_id(geoms[present])
-    if (types != 0).any():
+    if geoms is not None and (shapely.get_type_id(geoms[present]) != 0).any():
         raise InputDataError(
             "snap_points needs Points; use representative points or entrances of other shapes"
         )
@@ -323,11 +351,16 @@ def snap_points(
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     idx_present = np.flatnonzero(present)
     offset = np.full(n, np.nan)
-    e, d, o = _nearest(graph, geoms[idx_present], max_distance, False, engine)
+    if geoms is not None:
+        xy = np.full((n, 2), np.nan)
+        xy[present] = shapely.get_coordinates(geoms[present])[:, :2]
+    assert xy is not None
+    pts = _Points(xy, geoms)
+    e, d, o = _nearest(graph, pts.subset(idx_present), max_distance, False, engine)
     edge[idx_present], dist[idx_present], offset[idx_present] = e, d, o
     status[idx_present[e >= 0]] = SNAPPED
     if main_component_only and not graph.edge_in_main.all():
-        _prefer_main_component(graph, geoms, edge, dist, offset, status, max_distance,
+        _prefer_main_component(graph, pts, edge, dist, offset, status, max_distance,
                                on_fragment_distance, engine)
 
     ok = edge >= 0
