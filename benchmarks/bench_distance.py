@@ -19,11 +19,19 @@ Every engine answers "walking distance to the nearest facility of each kind, lim
 - ``super-source``: the alternative way to start from points inside edges: one virtual
   super-source row holding every source's start entries instead of one CSR row per source (kept
   here to show why it is not the default).
+- ``bucket queue``: a compiled Dial (bucket-queue) multi-source Dijkstra with the same limit, from
+  the same nodes as scipy (``benchmarks/bucket_dijkstra.py``, numba; checked equal to scipy to
+  1e-9 m): the bound of the goal "the distance path, snapping included, within 4x of a compiled
+  bucket queue". Skipped when numba is not installed.
+- ``geoplan full path``: ``snap_points`` (segment index built, every facility and demand point)
+  plus ``nearest_distances`` for the four kinds, the goal's measure; and ``snap_points`` with
+  ``engine="geos"`` (GEOS ``STRtree.query_nearest`` for every point, the code before the index),
+  checked to give the same edges and offsets.
 - ``networkx``: ``multi_source_dijkstra_path_length(cutoff=...)`` from the same nodes as scipy.
 - ``pandana``: contraction hierarchies, ``set_pois`` + ``nearest_pois`` from the same nodes.
 
 Run ``python benchmarks/bench_distance.py`` with geoplan installed (``pip install -e ".[bench]"``
-adds pandana; without it the pandana rows are skipped), ``--quick`` for a small grid. pandana's
+adds pandana and numba; without them their rows are skipped), ``--quick`` for a small grid. pandana's
 preprocessing grows about quadratically on a grid (more than an hour for 500k nodes here), so it
 runs on a 250 x 250 grid, where every other engine runs too. It prints a markdown table for
 BENCHMARKS.md. Peak memory is the growth of the process's peak resident set during each

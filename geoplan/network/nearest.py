@@ -6,7 +6,8 @@ most :data:`PIECE_M` metres for the index only. Each piece is filed under the sq
 the eight around it. Every point of a piece lies within ``h`` (half the longest piece) of its
 midpoint, so a segment at distance ``<= b`` from the point has a piece whose midpoint lies within
 ``b + h``; when that disc fits inside the 3 x 3 block of cells, the candidates hold every segment
-as near as the nearest one found, ``b``. The point-to-segment distance and the position along the
+as near as the nearest one found, ``b`` (points it does not fit are tried again with the 5 x 5
+block). The point-to-segment distance and the position along the
 edge are computed with the formulas GEOS uses (``Distance::pointToSegment``,
 ``LineSegment::projectionFactor``, lengths summed segment by segment), so they match
 ``STRtree.query_nearest`` and ``line_locate_point``.
@@ -15,7 +16,7 @@ What the arrays cannot decide the same way GEOS does is left to GEOS by the call
 ``undecided`` points): points whose nearest two edges are within :data:`TIE_M` of each other (GEOS
 then keeps whichever edge its tree visits first), points within :data:`TIE_M` of the distance
 limit, points whose position along the winning edge is ambiguous (two segments of the edge
-equally near), and points too far from every edge for the 3 x 3 block to be sure.
+equally near), and points too far from every edge for the 5 x 5 block to be sure.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import shapely
 
 __all__ = ["CELL_M", "PIECE_M", "TIE_M", "NearestResult", "SegmentIndex"]
 
-PIECE_M = 20.0
+PIECE_M = 45.0
 """Longest indexed piece of a segment (metres): the sure radius shrinks by half of it."""
-CELL_M = 40.0
+CELL_M = 60.0
 """Side of a grid cell (metres)."""
 TIE_M = 1e-7
 """Two distances closer than this (metres) are treated as a tie and decided by GEOS."""
@@ -134,7 +135,7 @@ class SegmentIndex:
         self.nx = int(ix.max()) + 2 if n else 1
         self.ny = int(iy.max()) + 2 if n else 1
         key = ix * self.ny + iy
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)  # the order inside a cell does not matter
         #: segment and midpoint of each piece, grouped by cell
         self.piece_seg = piece_seg[order]
         self.mx, self.my = mx[order], my[order]
@@ -171,19 +172,26 @@ class SegmentIndex:
         undecided = np.zeros(n, dtype=bool)
         if len(self.piece_seg) == 0 or n == 0:
             return NearestResult(edge, dist, offset, undecided)
-        for lo in range(0, n, CHUNK):
-            sl = slice(lo, min(n, lo + CHUNK))
-            e, d, o, u = self._nearest_chunk(np.asarray(x[sl], dtype=np.float64),
-                                             np.asarray(y[sl], dtype=np.float64), max_distance)
-            edge[sl], dist[sl], offset[sl], undecided[sl] = e, d, o, u
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        todo = np.arange(n)
+        # the 3 x 3 cells first; the points it leaves open get the 5 x 5 cells (ties stay open)
+        for r in (1, 2):
+            step = CHUNK // (r * r)
+            for lo in range(0, len(todo), step):
+                sl = todo[lo:lo + step]
+                e, d, o, u = self._nearest_chunk(x[sl], y[sl], max_distance, r)
+                edge[sl], dist[sl], offset[sl], undecided[sl] = e, d, o, u
+            todo = np.flatnonzero(undecided)
         return NearestResult(edge, dist, offset, undecided)
 
-    def _column_ranges(self, ix: np.ndarray, iy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """First and past-the-end piece of cells (ix, iy - 1 .. iy + 1), consecutive keys."""
+    def _column_ranges(self, ix: np.ndarray, iy: np.ndarray,
+                       r: int) -> tuple[np.ndarray, np.ndarray]:
+        """First and past-the-end piece of cells (ix, iy - r .. iy + r), consecutive keys."""
         inside = (ix >= 0) & (ix < self.nx)
-        y_lo = np.clip(iy - 1, 0, self.ny - 1)
-        y_hi = np.clip(iy + 1, 0, self.ny - 1)
-        empty = ~inside | (iy + 1 < 0) | (iy - 1 >= self.ny)
+        y_lo = np.clip(iy - r, 0, self.ny - 1)
+        y_hi = np.clip(iy + r, 0, self.ny - 1)
+        empty = ~inside | (iy + r < 0) | (iy - r >= self.ny)
         base = np.clip(ix, 0, self.nx - 1) * self.ny
         if self.cell_start is not None:
             lo, hi = self.cell_start[base + y_lo], self.cell_start[base + y_hi + 1]
@@ -192,25 +200,26 @@ class SegmentIndex:
             hi = np.searchsorted(self.key, base + y_hi + 1)
         return lo, np.where(empty, lo, hi)
 
-    def _nearest_chunk(self, x: np.ndarray, y: np.ndarray, max_distance: float
+    def _nearest_chunk(self, x: np.ndarray, y: np.ndarray, max_distance: float, r: int
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest edges of a few points from the (2 r + 1)^2 cells around each."""
         n = len(x)
         c = self.cell
         fx, fy = (x - self.x0) / c, (y - self.y0) / c
         cx, cy = np.floor(fx), np.floor(fy)
-        # how far the 3 x 3 block reaches around the point in every direction
-        margin = c * (1.0 + np.minimum(np.minimum(fx - cx, 1.0 - (fx - cx)),
+        # how far the block of cells reaches around the point in every direction
+        margin = c * (r + np.minimum(np.minimum(fx - cx, 1.0 - (fx - cx)),
                                        np.minimum(fy - cy, 1.0 - (fy - cy))))
         cx, cy = cx.astype(np.int64), cy.astype(np.int64)
         los, his = [], []
-        for dx in (-1, 0, 1):
-            lo, hi = self._column_ranges(cx + dx, cy)
+        for dx in range(-r, r + 1):
+            lo, hi = self._column_ranges(cx + dx, cy, r)
             los.append(lo)
             his.append(hi)
         lo9 = np.column_stack(los).ravel()
         cnt9 = np.column_stack(his).ravel() - lo9
         total = int(cnt9.sum())
-        per_pt = cnt9.reshape(n, 3).sum(axis=1)
+        per_pt = cnt9.reshape(n, 2 * r + 1).sum(axis=1)
         pt = np.repeat(np.arange(n), per_pt)
         block_first = np.cumsum(cnt9) - cnt9
         piece = np.arange(total) - np.repeat(block_first - lo9, cnt9)
@@ -229,7 +238,7 @@ class SegmentIndex:
             has = per_pt > 0
         seg = self.piece_seg[piece]
         total = len(seg)
-        d, r = _point_segment(x[pt], y[pt], self.ax[seg], self.ay[seg], self.bx[seg], self.by[seg])
+        d, frac = _point_segment(x[pt], y[pt], self.ax[seg], self.ay[seg], self.bx[seg], self.by[seg])
         row_start = (np.cumsum(per_pt) - per_pt)[has]
         best_d = np.full(n, np.inf)
         if total:
@@ -254,7 +263,7 @@ class SegmentIndex:
         # position along the edge from the first of its segments at the best distance (GEOS
         # keeps the first strictly nearer one); ambiguous when two such positions differ
         near = mine & (d - best_d[pt] <= TIE_M)
-        meas = self.start[seg] + np.clip(r, 0.0, 1.0) * self.length[seg]
+        meas = self.start[seg] + np.clip(frac, 0.0, 1.0) * self.length[seg]
         if total:
             lo_m = np.minimum.reduceat(np.where(near, meas, np.inf), row_start)
             hi_m = np.maximum.reduceat(np.where(near, meas, -np.inf), row_start)
