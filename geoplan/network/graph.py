@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geoplan._errors import InputDataError
 from geoplan.crs import check_projected_crs
+from geoplan.network.nearest import SegmentIndex
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,16 @@ class WalkGraph:
     def main_edge_tree(self) -> shapely.STRtree:
         """An STRtree over the main-component edges only (indices into :attr:`main_edge_ids`)."""
         return shapely.STRtree(self.edge_geometry[self.main_edge_ids])
+
+    @cached_property
+    def segment_index(self) -> SegmentIndex:
+        """A k-d tree over short pieces of every edge's segments (built on first use)."""
+        return SegmentIndex(self.edge_geometry, np.arange(self.n_edges))
+
+    @cached_property
+    def main_segment_index(self) -> SegmentIndex:
+        """The same over the main-component edges only (reports edge indices of the graph)."""
+        return SegmentIndex(self.edge_geometry[self.main_edge_ids], self.main_edge_ids)
 
     def summary(self) -> dict[str, float]:
         """Sizes of the graph: nodes, edges, components, main component share, total length."""

@@ -144,8 +144,27 @@ class Snapped:
         return cls(edge, offset, np.zeros(len(nodes)))
 
 
-def _as_points(points: Any, crs: Any) -> np.ndarray:
-    """Return the points as an array of shapely geometries in ``crs``."""
+class _Points:
+    """Points as x, y arrays, with their shapely geometries made only where GEOS needs them."""
+
+    def __init__(self, xy: np.ndarray, geoms: np.ndarray | None) -> None:
+        self.xy = xy
+        self._geoms = geoms
+
+    def __len__(self) -> int:
+        return int(self.xy.shape[0])
+
+    def subset(self, which: np.ndarray) -> _Points:
+        return _Points(self.xy[which], None if self._geoms is None else self._geoms[which])
+
+    def geoms(self) -> np.ndarray:
+        if self._geoms is None:
+            self._geoms = shapely.points(self.xy[:, 0], self.xy[:, 1])
+        return self._geoms
+
+
+def _as_points(points: Any, crs: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The points as shapely geometries in ``crs``, or as an (n, 2) array of x, y."""
     if isinstance(points, gpd.GeoDataFrame):
         points = points.geometry
     if isinstance(points, gpd.GeoSeries):
@@ -155,23 +174,30 @@ def _as_points(points: Any, crs: Any) -> np.ndarray:
                 points = points.to_crs(crs)
         elif points.crs is not None and crs is None:
             raise CRSError("the points have a CRS but the graph has none")
-        return np.asarray(points.values, dtype=object)
+        return np.asarray(points.values, dtype=object), None
     arr = np.asarray(points)
     if arr.dtype != object:
         arr = np.asarray(arr, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] < 2:
             raise InputDataError("points must be geometries or an (n, 2) array of x, y")
-        return shapely.points(arr[:, 0], arr[:, 1])
-    return arr.reshape(-1)
+        return None, np.ascontiguousarray(arr[:, :2])
+    return arr.reshape(-1), None
 
 
 SNAP_CHUNK = 200_000
 """Points per nearest-edge query: bounds the memory of one query on a city of millions."""
 
+ENGINES = ("index", "geos")
+"""``index``: :class:`~geoplan.network.nearest.SegmentIndex` with GEOS deciding only ties;
+``geos``: ``STRtree.query_nearest`` and ``line_locate_point`` for every point (the reference)."""
+
 
 def _nearest_edges(tree: shapely.STRtree, geoms: np.ndarray,
                    max_distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest edge within ``max_distance`` of each point (index, edge, distance), in chunks."""
+    """Nearest edge within ``max_distance`` of each point (index, edge, distance), in chunks.
+
+    On an exact tie GEOS keeps the first of the equally near edges its tree visits.
+    """
     qs, es, ds = [], [], []
     for lo in range(0, len(geoms), SNAP_CHUNK):
         (qi, ei), d = tree.query_nearest(geoms[lo:lo + SNAP_CHUNK], max_distance=max_distance,
@@ -184,21 +210,64 @@ def _nearest_edges(tree: shapely.STRtree, geoms: np.ndarray,
     return np.concatenate(qs), np.concatenate(es), np.concatenate(ds)
 
 
-def _prefer_main_component(graph: WalkGraph, geoms: np.ndarray, edge: np.ndarray,
-                           dist: np.ndarray, status: np.ndarray, max_distance: float,
-                           on_fragment_distance: float) -> None:
+def _locate(graph: WalkGraph, edge: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """Metres along each edge to the point nearest ``geoms`` (GEOS), within the edge length."""
+    off = shapely.line_locate_point(graph.edge_geometry[edge], geoms)
+    return np.asarray(np.clip(off, 0.0, graph.edge_length[edge]), dtype=np.float64)
+
+
+def _nearest(graph: WalkGraph, points: _Points, max_distance: float, main_only: bool,
+             engine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest edge (graph index, -1 if none), distance and offset of each point.
+
+    ``main_only`` searches the main-component edges only. With the ``index`` engine GEOS decides
+    the points the arrays leave open (ties, the limit, ambiguous positions), so both engines
+    give the same edges, distances and offsets.
+    """
+    n = len(points)
+    edge = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    offset = np.full(n, np.nan)
+    if engine == "index":
+        index = graph.main_segment_index if main_only else graph.segment_index
+        finite = np.flatnonzero(np.isfinite(points.xy).all(axis=1))
+        res = index.nearest(points.xy[finite, 0], points.xy[finite, 1], max_distance)
+        edge[finite], dist[finite] = res.edge, res.distance
+        ok = edge >= 0
+        offset[finite] = res.offset
+        offset[ok] = np.minimum(np.maximum(offset[ok], 0.0), graph.edge_length[edge[ok]])
+        undecided = np.ones(n, dtype=bool)
+        undecided[finite] = res.undecided
+        todo = np.flatnonzero(undecided)
+        edge[todo], dist[todo], offset[todo] = -1, np.nan, np.nan
+        if len(todo):
+            logger.debug("snapping: %d of %d points decided by GEOS (ties)", len(todo), n)
+    else:
+        todo = np.arange(n)
+    if len(todo):
+        tree = graph.main_edge_tree if main_only else graph.edge_tree
+        geoms = points.subset(todo).geoms()
+        qi, ei, d = _nearest_edges(tree, geoms, max_distance)
+        edge[todo[qi]] = graph.main_edge_ids[ei] if main_only else ei
+        dist[todo[qi]] = d
+        offset[todo[qi]] = _locate(graph, edge[todo[qi]], geoms[qi])
+    return edge, dist, offset
+
+
+def _prefer_main_component(graph: WalkGraph, points: _Points, edge: np.ndarray,
+                           dist: np.ndarray, offset: np.ndarray, status: np.ndarray,
+                           max_distance: float, on_fragment_distance: float,
+                           engine: str) -> None:
     """Move points snapped to a fragment onto the main component unless they lie on it.
 
-    Updates ``edge``, ``dist`` and ``status`` in place.
+    Updates ``edge``, ``dist``, ``offset`` and ``status`` in place.
     """
     on_frag = np.flatnonzero((edge >= 0) & ~graph.edge_in_main[np.maximum(edge, 0)])
     if not len(on_frag):
         return
-    mi, me, md = _nearest_edges(graph.main_edge_tree, geoms[on_frag], max_distance)
-    main_edge = np.full(len(on_frag), -1, dtype=np.int64)
-    main_dist = np.full(len(on_frag), np.inf)
-    main_edge[mi] = graph.main_edge_ids[me]
-    main_dist[mi] = md
+    main_edge, main_dist, main_off = _nearest(graph, points.subset(on_frag), max_distance, True,
+                                              engine)
+    main_dist = np.where(main_edge >= 0, main_dist, np.inf)
     frag_dist = dist[on_frag]
     # a tie with a main edge (or no real contact with the fragment) goes to the main edge
     stays = (frag_dist <= on_fragment_distance) & (frag_dist < main_dist)
@@ -208,9 +277,11 @@ def _prefer_main_component(graph: WalkGraph, geoms: np.ndarray, edge: np.ndarray
     status[on_frag[moves]] = MOVED_OFF_FRAGMENT
     edge[on_frag[moves]] = main_edge[moves]
     dist[on_frag[moves]] = main_dist[moves]
+    offset[on_frag[moves]] = main_off[moves]
     status[on_frag[lost]] = ONLY_FRAGMENT
     edge[on_frag[lost]] = -1
     dist[on_frag[lost]] = np.nan
+    offset[on_frag[lost]] = np.nan
 
 
 def snap_points(
@@ -220,6 +291,7 @@ def snap_points(
     *,
     main_component_only: bool = True,
     on_fragment_distance: float = 5.0,
+    engine: str = "index",
 ) -> Snapped:
     """Snap points to the nearest point on the nearest edge of the walking graph.
 
@@ -229,7 +301,8 @@ def snap_points(
         The walking graph.
     points
         A GeoSeries/GeoDataFrame of points (reprojected to the graph CRS when its CRS differs),
-        an array of shapely Points, or an (n, 2) array of x, y in the graph CRS.
+        an array of shapely Points, or an (n, 2) array of x, y in the graph CRS (a row with a
+        NaN or infinite coordinate counts as a missing point).
     max_distance
         Points farther than this (metres) from every usable edge are not snapped.
     main_component_only
@@ -238,6 +311,12 @@ def snap_points(
         fragment): then it stays there.
     on_fragment_distance
         How close (metres) a point must be to a fragment edge to count as lying on it.
+    engine
+        ``"index"`` (default): a k-d tree over short pieces of the edges' segments, distances
+        and positions computed with arrays, GEOS asked only about exact ties (the same answers,
+        many times faster); ``"geos"``: GEOS ``STRtree.query_nearest`` and
+        ``line_locate_point`` for every point. On an exact tie both keep the edge GEOS's tree
+        visits first.
 
     Returns
     -------
@@ -249,36 +328,42 @@ def snap_points(
     geoplan._errors.InputDataError
         If a geometry is not a point.
     """
-    geoms = _as_points(points, graph.crs)
-    n = len(geoms)
+    geoms, xy = _as_points(points, graph.crs)
+    if geoms is None:
+        assert xy is not None
+        present = np.isfinite(xy).all(axis=1)  # NaN or infinite coordinates: missing
+        n = len(xy)
+    else:
+        present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+        n = len(geoms)
     edge = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.nan)
     status = np.full(n, TOO_FAR, dtype=np.int8)
-    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     status[~present] = MISSING
-    types = shapely.get_type_id(geoms[present])
-    if (types != 0).any():
+    if geoms is not None and (shapely.get_type_id(geoms[present]) != 0).any():
         raise InputDataError(
             "snap_points needs Points; use representative points or entrances of other shapes"
         )
     if graph.n_edges == 0 or not present.any():
         return Snapped(edge, np.full(n, np.nan), dist, status)
 
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     idx_present = np.flatnonzero(present)
-    qi, ei, d = _nearest_edges(graph.edge_tree, geoms[idx_present], max_distance)
-    qi = idx_present[qi]
-    edge[qi] = ei
-    dist[qi] = d
-    status[qi] = SNAPPED
+    offset = np.full(n, np.nan)
+    if geoms is not None:
+        xy = np.full((n, 2), np.nan)
+        xy[present] = shapely.get_coordinates(geoms[present])[:, :2]
+    assert xy is not None
+    pts = _Points(xy, geoms)
+    e, d, o = _nearest(graph, pts.subset(idx_present), max_distance, False, engine)
+    edge[idx_present], dist[idx_present], offset[idx_present] = e, d, o
+    status[idx_present[e >= 0]] = SNAPPED
     if main_component_only and not graph.edge_in_main.all():
-        _prefer_main_component(graph, geoms, edge, dist, status, max_distance, on_fragment_distance)
+        _prefer_main_component(graph, pts, edge, dist, offset, status, max_distance,
+                               on_fragment_distance, engine)
 
     ok = edge >= 0
-    offset = np.full(n, np.nan)
-    if ok.any():
-        e = edge[ok]
-        off = shapely.line_locate_point(graph.edge_geometry[e], geoms[ok])
-        offset[ok] = np.clip(off, 0.0, graph.edge_length[e])
     snapped = Snapped(edge, offset, dist, status)
     counts = snapped.counts()
     excluded = n - int(ok.sum())

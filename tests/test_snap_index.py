@@ -1,0 +1,173 @@
+"""Snapping with the segment-piece grid (``engine="index"``) gives GEOS's answers exactly.
+
+References: ``snap_points(engine="geos")`` (``STRtree.query_nearest`` + ``line_locate_point``,
+the implementation before the index) and, for :class:`SegmentIndex` alone, a brute force over
+every edge with ``shapely.distance``.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from scipy.spatial import Delaunay
+
+from geoplan.network import WalkGraph, build_walk_graph, snap_points
+from geoplan.network import snap as snapmod
+from geoplan.network.nearest import SegmentIndex
+
+CRS = "EPSG:32648"
+X0, Y0 = 400_000.0, 3_390_000.0
+
+
+def line(*pts: tuple[float, float]) -> shapely.LineString:
+    return shapely.LineString([(X0 + x, Y0 + y) for x, y in pts])
+
+
+def ways(*lines: shapely.Geometry) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"name": [f"w{i}" for i in range(len(lines))]},
+                            geometry=list(lines), crs=CRS)
+
+
+def pts(*xy: tuple[float, float]) -> np.ndarray:
+    return np.array([(X0 + x, Y0 + y) for x, y in xy], dtype=float)
+
+
+def assert_same(g: WalkGraph, xy: np.ndarray, max_distance: float, **kw: object) -> None:
+    """Both engines: same edge, status and unsnapped set; offset and distance to 1e-9 m."""
+    a = snap_points(g, xy, max_distance, engine="index", **kw)  # type: ignore[arg-type]
+    b = snap_points(g, xy, max_distance, engine="geos", **kw)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(a.edge, b.edge)
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_allclose(a.offset, b.offset, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.distance, b.distance, rtol=0, atol=1e-9)
+
+
+def random_ways(n: int, seed: int) -> gpd.GeoDataFrame:
+    """Delaunay streets with bends, some dropped (islands appear), one long straight way."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1500, size=(n, 2)).round(2)
+    tri = Delaunay(xy)
+    e = np.concatenate([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]],
+                        tri.simplices[:, [2, 0]]])
+    e = np.unique(np.sort(e, axis=1), axis=0)
+    e = e[rng.random(len(e)) > 0.4]
+    lines = [line(tuple(xy[a]), tuple((xy[a] + xy[b]) / 2 + rng.normal(0, 8, 2)), tuple(xy[b]))
+             for a, b in e]
+    lines.append(line((-300, -40), (4700, -40)))  # a 5 km straight edge
+    return ways(*lines)
+
+
+@pytest.fixture(scope="module")
+def random_graph() -> WalkGraph:
+    return build_walk_graph(random_ways(160, 3))
+
+
+def test_random_points_same_as_geos(random_graph: WalkGraph) -> None:
+    g = random_graph
+    rng = np.random.default_rng(7)
+    near = shapely.get_coordinates(shapely.line_interpolate_point(
+        g.edge_geometry[rng.integers(0, g.n_edges, 3000)], rng.random(3000), normalized=True))
+    xy = np.vstack([
+        near + rng.normal(0, 15, near.shape),                     # near streets
+        near[:300],                                              # on streets
+        np.column_stack([g.node_x, g.node_y]),                   # on nodes: ties
+        shapely.get_coordinates(g.edge_geometry)[::3],           # on vertices
+        rng.uniform(-400, 1900, (800, 2)) + np.array([X0, Y0]),  # anywhere, some far
+        pts((1000, -40.0), (4000, -10.0), (4500, -140.0)),       # on / beside the long edge
+    ])
+    assert not g.edge_in_main.all()  # fragments: the main-component path runs too
+    for max_distance in (100.0, 12.0):
+        assert_same(g, xy, max_distance)
+    assert_same(g, xy, 60.0, main_component_only=False)
+
+
+def test_exact_ties_follow_geos() -> None:
+    """On an exact tie GEOS keeps the edge its tree visits first; the index defers to it."""
+    # a cross: four edges meeting at (100, 100); parallel streets 10 m apart
+    g = build_walk_graph(ways(line((0, 100), (100, 100)), line((100, 100), (200, 100)),
+                              line((100, 0), (100, 100)), line((100, 100), (100, 200)),
+                              line((0, 300), (200, 300)), line((0, 310), (200, 310))))
+    xy = pts((100, 100),          # on the node: distance 0 to four edges
+             (90, 110),           # equidistant from the west and north edges
+             (50, 305),           # midway between the parallel streets
+             (150, 150))          # equidistant (50 m) from the north and east edges
+    assert_same(g, xy, 100.0)
+    s = snap_points(g, xy, 100.0)
+    node = (g.node_x == X0 + 100) & (g.node_y == Y0 + 100)
+    u, v = g.edge_u[s.edge[0]], g.edge_v[s.edge[0]]
+    assert node[u] or node[v]
+    assert s.offset[0] in (0.0, g.edge_length[s.edge[0]]) and s.distance[0] == 0.0
+    np.testing.assert_allclose(s.distance[1:], [10.0, 5.0, 50.0])
+    # what GEOS's tree does, directly
+    (_, e), _ = g.edge_tree.query_nearest(shapely.points(xy), return_distance=True,
+                                          all_matches=False)
+    np.testing.assert_array_equal(s.edge, e)
+
+
+def test_limit_and_position_edge_cases() -> None:
+    g = build_walk_graph(ways(
+        line((0, 0), (100, 0)),
+        # a U: the point at (50, 60) is 20 m from both arms, at different positions along it
+        line((0, 40), (0, 80), (100, 80), (100, 40)),
+        line((50, 50), (50, 50), (90, 50), (90, 50)),  # repeated vertices: zero-length segments
+    ))
+    xy = pts((50, 5.0), (50, 10.0), (50, 10.000001), (50, -10.0), (50, 60), (50, 50),
+             (20, 50), (95, 50), (-5, 60))
+    for max_distance in (10.0, 5.0, 200.0):
+        assert_same(g, xy, max_distance)
+    s = snap_points(g, xy, 10.0)
+    assert s.status[1] == snapmod.SNAPPED and s.distance[1] == 10.0  # exactly at the limit
+    assert s.status[2] == snapmod.TOO_FAR and s.edge[2] == -1
+    # missing coordinates, as an array and as geometries
+    odd = np.vstack([xy[:2], [[np.nan, np.nan]]])
+    assert_same(g, odd, 10.0)
+    assert snap_points(g, odd, 10.0).status[2] == snapmod.MISSING
+    geoms = np.array([*shapely.points(xy[:2]), None, shapely.Point()], dtype=object)
+    assert_same(g, geoms, 10.0)
+    np.testing.assert_array_equal(snap_points(g, geoms, 10.0).status[2:], snapmod.MISSING)
+
+
+def brute(geoms: np.ndarray, xy: np.ndarray, max_distance: float
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest edge by brute force; ``tie`` marks points with two edges equally near."""
+    p = shapely.points(xy)
+    d = shapely.distance(geoms[None, :], p[:, None])
+    order = np.argsort(d, axis=1, kind="stable")
+    best = order[:, 0]
+    bd = d[np.arange(len(p)), best]
+    tie = d[np.arange(len(p)), order[:, 1]] - bd <= 1e-7
+    off = shapely.line_locate_point(geoms[best], p)
+    return np.where(bd <= max_distance, best, -1), bd, off, tie
+
+
+def test_segment_index_against_brute_force() -> None:
+    rng = np.random.default_rng(11)
+    geoms = np.array([
+        shapely.LineString(rng.uniform(0, 300, (int(rng.integers(2, 6)), 2)))
+        for _ in range(60)
+    ] + [shapely.LineString([(10, 10), (10, 10)])], dtype=object)  # a zero-length edge
+    xy = np.vstack([rng.uniform(-50, 350, (2000, 2)), [(10, 10), (10.5, 10)]])
+    index = SegmentIndex(geoms, np.arange(len(geoms)) + 1000, piece_m=7.0, cell_m=15.0)
+    res = index.nearest(xy[:, 0], xy[:, 1], 25.0)
+    edge, dist, off, tie = brute(geoms, xy, 25.0)
+    sure = ~res.undecided
+    assert sure.mean() > 0.5 and not sure[tie].any()
+    np.testing.assert_array_equal(res.edge[sure], np.where(edge >= 0, edge + 1000, -1)[sure])
+    ok = sure & (edge >= 0)
+    np.testing.assert_allclose(res.distance[ok], dist[ok], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(res.offset[ok], off[ok], rtol=0, atol=1e-9)
+    # the undecided are ties, points at the limit, or too far for the 3 x 3 block to be sure
+    assert res.undecided.sum() < len(xy) / 2
+
+
+def test_not_linestrings_leaves_everything_to_geos() -> None:
+    geoms = np.array([shapely.MultiLineString([[(0, 0), (1, 0)], [(5, 0), (6, 0)]])])
+    res = SegmentIndex(geoms, np.array([0])).nearest(np.array([3.0]), np.array([0.0]), 10.0)
+    assert res.undecided.all()
+
+
+def test_unknown_engine_refused(random_graph: WalkGraph) -> None:
+    with pytest.raises(ValueError, match="engine"):
+        snap_points(random_graph, pts((0, 0)), engine="kd")
