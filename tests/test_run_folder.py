@@ -110,6 +110,26 @@ KILL_POINTS = {
 }
 
 
+def _interrupt_until_caught(city: Path, name: str, proc: subprocess.Popen[str], err: str,
+                            before: dict[str, dict]) -> tuple[subprocess.Popen[str], str]:
+    """Ctrl-C again when the run finished before the signal reached it (a busy machine).
+
+    A run that ends between the look that finds its point and the signal exits 0 with a whole
+    new output: that folder becomes the state to keep, and the interrupt is tried on a new run.
+    """
+    for _ in range(3):
+        if proc.returncode != 0:
+            break
+        before[name] = consistent(city / name)
+        proc = _start("layers", "city.yaml", "-q", "--out", name, cwd=city)
+        point = KILL_POINTS["gpkg_being_written"](city, name)
+        while not point() and proc.poll() is None:
+            time.sleep(0.001)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=300)
+    return proc, err
+
+
 def test_killed_interrupted_and_concurrent_runs(city: Path) -> None:
     """SIGKILL at three points, Ctrl-C mid-write and a second run while the folder is locked.
 
@@ -163,6 +183,7 @@ def test_killed_interrupted_and_concurrent_runs(city: Path) -> None:
     for name, proc in procs.items():
         _, err = proc.communicate(timeout=300)
         if name == "ctrl_c":
+            proc, err = _interrupt_until_caught(city, name, proc, err, before)
             assert proc.returncode == 130, err
             assert f"{city / name} was left as it was before this run" in err
             assert "no partial output was left behind" not in err
