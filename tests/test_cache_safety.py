@@ -14,6 +14,7 @@ from shapely.geometry import Point
 
 from geoplan.layers import cache
 from geoplan.layers.load import _parse_osm
+from geoplan.layers.osm import BOUNDARY_KEYS
 from geoplan.layers.rules import load_catalog
 from tests.hostile.world import make_world
 
@@ -54,8 +55,11 @@ def test_cache_round_trip_is_exact_and_data_only(world: tuple[Path, Path]) -> No
     osm, tmp = world
     catalog = load_catalog(None)
     fresh = _parse_osm(osm, catalog, None)
-    files = sorted(p.suffix for p in (tmp / "cache").iterdir())
-    assert files == [".gpkg", ".json"]
+    files = sorted(p.name for p in (tmp / "cache").iterdir())
+    # the layers, and the datum check's boundaries read in the same pass
+    boundaries = cache.osm_cache_key(osm, BOUNDARY_KEYS)
+    assert files == sorted([f"{_key(osm)}.gpkg", f"{_key(osm)}.json",
+                            f"{boundaries}.gpkg", f"{boundaries}.json"])
     meta = json.loads((tmp / "cache" / f"{_key(osm)}.json").read_text(encoding="utf-8"))
     assert meta["format"] == cache.FORMAT_NAME and meta["version"] == cache.CACHE_FORMAT
     assert meta["key"] == _key(osm)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 from scipy.spatial import cKDTree
 
-from geoplan.layers.osm import CONTEXT_KEYS, read_osm, read_osm_sets
+from geoplan.layers.osm import BOUNDARY_KEYS, CONTEXT_KEYS, read_osm, read_osm_sets
 from geoplan.layers.rules import catalog_keys, load_catalog
 from geoplan.siting.cover import cover_matrix
 from geoplan.siting.sampling import _cell_areas, sample_polygons
@@ -94,3 +95,48 @@ def test_detours_on_local_parts_equal_the_whole_network() -> None:
             assert np.array_equal(_Row(local, dist[k])[everyone], full[i])
             seen.append(int(i))
     assert sorted(seen) == list(public)
+
+
+def test_boundaries_come_from_the_layers_pass_and_are_cached(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The datum check's boundaries are read in the layers' pass, kept where it looks for them,
+    and equal to reading them alone; with the cache bypassed the file is read exactly once."""
+    from geoplan.config import load_config
+    from geoplan.layers import cache
+    from geoplan.layers import osm as osm_module
+    from geoplan.layers.load import load_layers
+
+    osm, districts = write_tiny_inputs(tmp_path)
+    (tmp_path / "tiny.yaml").write_text(
+        f"name: tiny\ndistricts:\n  path: {districts.name}\n  crs: wgs84\n"
+        f"standards: [bus_stop_500]\nosm:\n  path: {osm.name}\n", encoding="utf-8")
+    config = load_config(tmp_path / "tiny.yaml")
+    monkeypatch.setenv("GEOPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    load_layers(config)
+    hit = cache.load_frames(cache.osm_cache_key(osm, BOUNDARY_KEYS))
+    assert hit is not None
+    alone = read_osm(osm, BOUNDARY_KEYS)
+    for table in ("nodes", "lines", "areas"):
+        a, b = getattr(alone, table), hit[0][table]
+        assert len(a) == len(b)
+        assert a.geometry.geom_equals_exact(b.geometry, 0).all()
+
+    reads: list[str] = []
+    real_sets, real_one = osm_module.read_osm_sets, osm_module.read_osm
+
+    def counting_sets(*args: object, **kwargs: object) -> object:
+        reads.append("sets")
+        return real_sets(*args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_one(*args: object, **kwargs: object) -> object:
+        reads.append("one")
+        return real_one(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setenv("GEOPLAN_NO_CACHE", "1")
+    monkeypatch.setattr(osm_module, "read_osm_sets", counting_sets)
+    monkeypatch.setattr(osm_module, "read_osm", counting_one)
+    monkeypatch.setattr("geoplan.layers.load.read_osm_sets", counting_sets)
+    before = len(reads)
+    layerset = load_layers(config)
+    assert reads[before:] == ["sets"]  # layers, dead-end context and boundaries in one pass
+    assert layerset.datum is not None

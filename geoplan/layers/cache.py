@@ -266,8 +266,7 @@ def read_osm_cached(path: Path, keys: frozenset[str] | set[str],
     """:func:`geoplan.layers.osm.read_osm`, cached by the file's content and the keys asked for."""
     from geoplan.layers.osm import read_osm
 
-    wanted = hashlib.sha256(",".join(sorted(keys)).encode("utf-8")).hexdigest()[:12]
-    key = cache_key(Path(path), f"osm-{wanted}") + ("-" + "_".join(map(str, bounds)) if bounds else "")
+    key = osm_cache_key(path, keys, bounds)
     hit = load_frames(key)
     if hit is not None:
         frames, extra = hit
@@ -277,13 +276,25 @@ def read_osm_cached(path: Path, keys: frozenset[str] | set[str],
                        cut_points=np.asarray(extra["cut_points"], dtype=float).reshape(-1, 2),
                        read_issues=_issue_tuples(extra["read_issues"]))
     data = read_osm(path, keys, bounds)
+    store_osm(key, data)
+    return data
+
+
+def osm_cache_key(path: Path, keys: frozenset[str] | set[str],
+                  bounds: tuple[float, ...] | None = None) -> str:
+    """The cache key of :func:`read_osm_cached` for ``path``, ``keys`` and ``bounds``."""
+    wanted = hashlib.sha256(",".join(sorted(keys)).encode("utf-8")).hexdigest()[:12]
+    return cache_key(Path(path), f"osm-{wanted}") + ("-" + "_".join(map(str, bounds)) if bounds else "")
+
+
+def store_osm(key: str, data: OsmData) -> None:
+    """Keep ``data`` (what :func:`read_osm` returned) under ``key`` (see :func:`osm_cache_key`)."""
     store_frames(key, {"nodes": data.nodes, "lines": data.lines, "areas": data.areas},
                  {"bounds": shapely.to_wkb(data.bounds, hex=True), "source": data.source,
                   "bounds_note": data.bounds_note,
                   "cut_points": cast(Any, np.asarray(data.cut_points, dtype=float)
                                      .reshape(-1, 2).tolist()),
                   "read_issues": cast(Any, [list(i) for i in data.read_issues])})
-    return data
 
 
 def _issue_tuples(value: JSONValue) -> tuple[tuple[str, int, str], ...]:

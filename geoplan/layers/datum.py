@@ -19,10 +19,12 @@ import numpy as np
 import shapely
 
 from geoplan import chinese_coords as cc
+from geoplan.layers.osm import BOUNDARY_KEYS
 
 if TYPE_CHECKING:
     from geoplan.config import AnalysisConfig
     from geoplan.layers.layerset import LayerSet
+    from geoplan.layers.osm import OsmData
 
 logger = logging.getLogger(__name__)
 
@@ -173,12 +175,18 @@ def _shift_m(polys: np.ndarray, fn: _Transform | None, crs: Any) -> float:
 
 
 def reference_lines(osm_path: Path | None, roads: gpd.GeoDataFrame,
-                    bounds: tuple[float, ...] | None) -> tuple[np.ndarray, str]:
-    """OSM administrative boundary lines of the file (WGS 84), or the roads when too few."""
+                    bounds: tuple[float, ...] | None,
+                    boundaries: OsmData | None = None) -> tuple[np.ndarray, str]:
+    """OSM administrative boundary lines of the file (WGS 84), or the roads when too few.
+
+    ``boundaries`` is the file's :data:`~geoplan.layers.osm.BOUNDARY_KEYS` features when they
+    were read already (in the layers' pass); otherwise they are read (or taken from the cache).
+    """
     if osm_path is not None:
         from geoplan.layers.cache import read_osm_cached
 
-        osm = read_osm_cached(Path(osm_path), {"boundary", "admin_level"}, bounds)
+        osm = boundaries if boundaries is not None else \
+            read_osm_cached(Path(osm_path), BOUNDARY_KEYS, bounds)
         tags = osm.lines["tags"]
         keep = np.array([t.get("boundary") == "administrative" and t.get("admin_level") in ADMIN_LEVELS
                          for t in tags], dtype=bool)
@@ -190,10 +198,13 @@ def reference_lines(osm_path: Path | None, roads: gpd.GeoDataFrame,
     return roads.to_crs("EPSG:4326").geometry.to_numpy(), "street grid"
 
 
-def check_datum(config: AnalysisConfig, layerset: LayerSet) -> DatumCheck | None:
+def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
+                boundaries: OsmData | None = None) -> DatumCheck | None:
     """Run :func:`datum_check` for a loaded analysis; warn loudly on the terminal if suspect.
 
-    Returns None when there is nothing to compare with (no OSM roads or boundaries).
+    ``boundaries``: the OSM file's administrative boundaries when already read (see
+    :func:`reference_lines`). Returns None when there is nothing to compare with (no OSM roads
+    or boundaries).
     """
     from geoplan.crs import parse_declared_crs
     from geoplan.layers.districts import read_districts
@@ -206,7 +217,7 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet) -> DatumCheck | None
     if config.osm.path is None and not len(roads):
         return None
     try:
-        ref, what = reference_lines(config.osm.path, roads, config.osm.bounds)
+        ref, what = reference_lines(config.osm.path, roads, config.osm.bounds, boundaries)
     except Exception as exc:  # the check must never stop a run
         logger.info("datum check skipped: %s", exc)
         return None

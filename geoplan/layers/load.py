@@ -23,7 +23,7 @@ from geoplan.layers.files import load_file_layer
 from geoplan.layers.from_osm import osm_layers
 from geoplan.layers.layerset import CONTEXT_MARGIN_M, LayerSet
 from geoplan.layers.merge import merge_facilities, merge_points
-from geoplan.layers.osm import CONTEXT_KEYS, OsmData, read_osm_sets
+from geoplan.layers.osm import BOUNDARY_KEYS, CONTEXT_KEYS, OsmData, read_osm_sets
 from geoplan.layers.repair import IssueLog, repair
 from geoplan.layers.rules import catalog_keys, load_catalog, reached_from
 from geoplan.layers.schema import LAYER_ORDER, conform, empty_layer
@@ -67,6 +67,9 @@ class _Parsed:
     issues: tuple[tuple[str, str, int, str], ...]
     context: OsmData | None = None
     """The dead-end context features, read in the same pass (None from the cache)."""
+    boundaries: OsmData | None = None
+    """The administrative boundaries for the datum check, read in the same pass (None from
+    the cache; then kept in the cache on their own, as the datum check would keep them)."""
 
 
 def _parse_osm(path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | None) -> _Parsed:
@@ -79,11 +82,15 @@ def _parse_osm(path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | N
         return _Parsed(frames, shapely.from_wkb(str(extra["extent"])), str(extra["bounds_note"]),
                        cut, tuple((str(r[0]), str(r[1]), int(cast(Any, r[2])), str(r[3]))
                                   for r in issues if isinstance(r, list)))
-    # one pass for the layers and the dead ends' context (noexit nodes, gates, grounds)
-    osm, context = read_osm_sets(path, [catalog_keys(catalog), CONTEXT_KEYS], bounds)
+    # one pass for the layers, the dead ends' context (noexit nodes, gates, grounds) and the
+    # administrative boundaries the datum check compares the districts with
+    osm, context, boundaries = read_osm_sets(
+        path, [catalog_keys(catalog), CONTEXT_KEYS, BOUNDARY_KEYS], bounds)
+    cache.store_osm(cache.osm_cache_key(path, BOUNDARY_KEYS, bounds), boundaries)
     counts: list[tuple[str, str, int, str]] = [("osm", *i) for i in osm.read_issues]
     layers = osm_layers(osm, catalog, counts)
-    result = _Parsed(layers, osm.bounds, osm.bounds_note, osm.cut_points, tuple(counts), context)
+    result = _Parsed(layers, osm.bounds, osm.bounds_note, osm.cut_points, tuple(counts), context,
+                     boundaries)
     cache.store_frames(key, layers, {
         "extent": shapely.to_wkb(osm.bounds, hex=True), "bounds_note": osm.bounds_note,
         "cut_points": cast(Any, np.asarray(osm.cut_points, dtype=float).reshape(-1, 2).tolist()),
@@ -114,12 +121,13 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     sources: list[str] = []
     cut_wgs = np.zeros((0, 2))
     osm_context: OsmData | None = None
+    boundaries: OsmData | None = None
     if margin_m is None:
         margin_m = context_margin(config)
     if config.osm.path is not None:
         parsed = _parse_osm(config.osm.path, catalog, config.osm.bounds)
         wgs_layers, extent_wgs, cut_wgs = dict(parsed.layers), parsed.extent, parsed.cut_points
-        osm_context = parsed.context
+        osm_context, boundaries = parsed.context, parsed.boundaries
         if parsed.bounds_note:  # said on every run, from the cache too: dead ends depend on that edge
             logger.warning(parsed.bounds_note)
         for layer, issue, count, action in parsed.issues:
@@ -175,7 +183,7 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
                         reached_from=reached_from_map(catalog), osm_context=osm_context)
     from geoplan.layers.datum import check_datum
 
-    layerset.datum = check_datum(config, layerset)
+    layerset.datum = check_datum(config, layerset, boundaries=boundaries)
     return layerset
 
 

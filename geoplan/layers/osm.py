@@ -34,6 +34,10 @@ CONTEXT_KEYS: frozenset[str] = frozenset({
 :mod:`geoplan.deadends.osm_extras`), read in the same pass as the layers
 (:func:`read_osm_sets`)."""
 
+BOUNDARY_KEYS: frozenset[str] = frozenset({"boundary", "admin_level"})
+"""Tag keys of the administrative boundaries the datum check compares the districts with
+(:func:`geoplan.layers.datum.reference_lines`), read in the same pass as the layers."""
+
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".pbf", ".osm.pbf", ".xml", ".osm.xml")
 
 
