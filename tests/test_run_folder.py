@@ -115,14 +115,16 @@ def _interrupt_until_caught(city: Path, name: str, proc: subprocess.Popen[str], 
     """Ctrl-C again when the run finished before the signal reached it (a busy machine).
 
     A run that ends between the look that finds its point and the signal exits 0 with a whole
-    new output: that folder becomes the state to keep, and the interrupt is tried on a new run.
+    new output: that folder becomes the state to keep, and the interrupt is tried on a new run,
+    as soon as its staging folder exists (the GeoPackage of this tiny city is written in a few
+    milliseconds, too short a window to hit every time).
     """
     for _ in range(3):
         if proc.returncode != 0:
             break
         before[name] = consistent(city / name)
         proc = _start("layers", "city.yaml", "-q", "--out", name, cwd=city)
-        point = KILL_POINTS["gpkg_being_written"](city, name)
+        point = KILL_POINTS["staging_created"](city, name)
         while not point() and proc.poll() is None:
             time.sleep(0.001)
         proc.send_signal(signal.SIGINT)

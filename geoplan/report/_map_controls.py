@@ -41,6 +41,30 @@ class ScaleBar(MacroElement):
     """)
 
 
+class OpeningView(MacroElement):
+    """The view the map opens at: ``bounds`` fitted between the legend and the layer panel.
+
+    Without animation (folium's ``fit_bounds`` animates from its start zoom): an animated fit
+    ends about 250 ms after the page loads and would undo a view set in that time (a quick
+    zoom of the user's, or a script's).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }},
+            {paddingTopLeft: {{ this.top_left|tojson }},
+             paddingBottomRight: {{ this.bottom_right|tojson }}, animate: false});
+        {% endmacro %}
+    """)
+
+    def __init__(self, bounds: list[list[float]], top_left: tuple[int, int],
+                 bottom_right: tuple[int, int]) -> None:
+        super().__init__()
+        self._name = "OpeningView"
+        self.bounds = [[float(v) for v in corner] for corner in bounds]
+        self.top_left, self.bottom_right = list(top_left), list(bottom_right)
+
+
 class HtmlControl(MacroElement):
     """A Leaflet control holding fixed HTML (title block, legend)."""
 

@@ -51,6 +51,7 @@ from geoplan.report._map_controls import (
     HtmlControl,
     LayerPanel,
     Locator,
+    OpeningView,
     ScaleBar,
     legend_coverage,
     legend_rows,
@@ -117,8 +118,8 @@ def _base_map(bounds: Any, title: str) -> folium.Map:
     safe_title = html.escape(title).replace("{", "&#123;")
     root.header.add_child(Element(f"<title>{safe_title}</title>"), name="geoplan_title")
     # keep the data clear of the legend (left) and the open layer panel (right)
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(200, 10),
-                 padding_bottom_right=(240, 10))
+    m.add_child(OpeningView([[miny, minx], [maxy, maxx]], top_left=(200, 10),
+                            bottom_right=(240, 10)))
     return m
 
 
