@@ -25,9 +25,16 @@ from tests.hostile.world import make_world
 ENV = {**os.environ, "GEOPLAN_NO_PROGRESS": "1", "PYTHONPATH": str(ROOT)}
 
 
+def _default_ctrl_c() -> None:
+    # a run started from a background job inherits SIGINT ignored, and Python then installs
+    # no KeyboardInterrupt handler: Ctrl-C must reach the run as it does from a terminal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(*args: str, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "geoplan", *args], cwd=cwd, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_ctrl_c)
 
 
 def _sha(path: Path) -> str:
