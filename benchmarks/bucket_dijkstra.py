@@ -28,6 +28,16 @@ def _grow(a: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
+def _push(node: np.ndarray, nxt: np.ndarray, head: np.ndarray, size: int, v: int,
+          bucket: int) -> tuple[np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
+    """Put node ``v`` at the head of ``bucket``'s list (entry ``size``); the arrays, grown."""
+    if size == node.shape[0]:
+        node, nxt = _grow(node), _grow(nxt)
+    node[size], nxt[size], head[bucket] = v, head[bucket], size
+    return node, nxt, size + 1
+
+
+@numba.njit(cache=True)
 def _dial(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, start: np.ndarray,
           start_dist: np.ndarray, limit: float, width: float) -> np.ndarray:  # pragma: no cover
     n = indptr.shape[0] - 1
@@ -42,11 +52,7 @@ def _dial(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, start: n
         v, d = start[i], start_dist[i]
         if d <= limit and d < dist[v]:
             dist[v] = d
-            if size == node.shape[0]:
-                node, nxt = _grow(node), _grow(nxt)
-            b = int(d / width)
-            node[size], nxt[size], head[b] = v, head[b], size
-            size += 1
+            node, nxt, size = _push(node, nxt, head, size, v, int(d / width))
     for b in range(n_buckets):
         while head[b] != -1:
             e = head[b]
@@ -61,11 +67,7 @@ def _dial(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, start: n
                 nd = du + weights[k]
                 if nd <= limit and nd < dist[v]:
                     dist[v] = nd
-                    if size == node.shape[0]:
-                        node, nxt = _grow(node), _grow(nxt)
-                    bv = int(nd / width)
-                    node[size], nxt[size], head[bv] = v, head[bv], size
-                    size += 1
+                    node, nxt, size = _push(node, nxt, head, size, v, int(nd / width))
     return dist
 
 
