@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import shapely
 from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import Delaunay
 
 from geoplan._errors import CRSError, InputDataError
 from geoplan.network import (
@@ -29,22 +28,7 @@ from geoplan.network import (
     to_networkx,
 )
 from geoplan.network import snap as snapmod
-
-X0, Y0 = 400_000.0, 3_390_000.0
-CRS = "EPSG:32648"
-
-
-def line(*pts: tuple[float, float]) -> shapely.LineString:
-    return shapely.LineString([(X0 + x, Y0 + y) for x, y in pts])
-
-
-def ways(*lines: shapely.Geometry) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": [f"w{i}" for i in range(len(lines))]}, geometry=list(lines),
-                            crs=CRS)
-
-
-def pts(*xy: tuple[float, float]) -> np.ndarray:
-    return np.array([(X0 + x, Y0 + y) for x, y in xy], dtype=float)
+from tests._walkways import CRS, X0, Y0, line, pts, random_planar_ways, ways
 
 
 def node_at(g, x: float, y: float) -> int:
@@ -314,20 +298,6 @@ def test_reached_edges_on_t_junction_full_and_partial():
 # --- cross-checks against networkx ---------------------------------------------------------------
 
 
-def random_planar_ways(n: int, seed: int) -> gpd.GeoDataFrame:
-    rng = np.random.default_rng(seed)
-    xy = rng.uniform(0, 2000, size=(n, 2)).round(2)
-    tri = Delaunay(xy)
-    e = np.concatenate([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]],
-                        tri.simplices[:, [2, 0]]])
-    e = np.unique(np.sort(e, axis=1), axis=0)
-    e = e[rng.random(len(e)) > 0.3]  # drop some edges: dead ends and small islands appear
-    lines = []
-    for a, b in e:
-        # a bent way: one non-junction vertex in the middle, so lengths are not straight lines
-        mid = (xy[a] + xy[b]) / 2 + rng.normal(0, 5, 2)
-        lines.append(line(tuple(xy[a]), tuple(mid), tuple(xy[b])))
-    return ways(*lines)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -9,29 +9,14 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
-from scipy.spatial import Delaunay
 
 from geoplan.network import WalkGraph, build_walk_graph, snap_points
 from geoplan.network import snap as snapmod
 from geoplan.network.nearest import SegmentIndex
-
-CRS = "EPSG:32648"
-X0, Y0 = 400_000.0, 3_390_000.0
-
-
-def line(*pts: tuple[float, float]) -> shapely.LineString:
-    return shapely.LineString([(X0 + x, Y0 + y) for x, y in pts])
-
-
-def ways(*lines: shapely.Geometry) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": [f"w{i}" for i in range(len(lines))]},
-                            geometry=list(lines), crs=CRS)
-
-
-def pts(*xy: tuple[float, float]) -> np.ndarray:
-    return np.array([(X0 + x, Y0 + y) for x, y in xy], dtype=float)
+from tests._walkways import X0, Y0, line, pts, random_planar_ways, ways
 
 
 def assert_same(g: WalkGraph, xy: np.ndarray, max_distance: float, **kw: object) -> None:
@@ -46,17 +31,9 @@ def assert_same(g: WalkGraph, xy: np.ndarray, max_distance: float, **kw: object)
 
 def random_ways(n: int, seed: int) -> gpd.GeoDataFrame:
     """Delaunay streets with bends, some dropped (islands appear), one long straight way."""
-    rng = np.random.default_rng(seed)
-    xy = rng.uniform(0, 1500, size=(n, 2)).round(2)
-    tri = Delaunay(xy)
-    e = np.concatenate([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]],
-                        tri.simplices[:, [2, 0]]])
-    e = np.unique(np.sort(e, axis=1), axis=0)
-    e = e[rng.random(len(e)) > 0.4]
-    lines = [line(tuple(xy[a]), tuple((xy[a] + xy[b]) / 2 + rng.normal(0, 8, 2)), tuple(xy[b]))
-             for a, b in e]
-    lines.append(line((-300, -40), (4700, -40)))  # a 5 km straight edge
-    return ways(*lines)
+    streets = random_planar_ways(n, seed, extent=1500.0, drop=0.4, bend=8.0)
+    return pd.concat([streets, ways(line((-300, -40), (4700, -40)))],  # a 5 km straight edge
+                     ignore_index=True)
 
 
 @pytest.fixture(scope="module")
