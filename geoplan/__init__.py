@@ -15,17 +15,55 @@ or runs everything at once with :func:`run_analysis`. Every result has one docum
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
+from typing import TYPE_CHECKING, Any
 
 from geoplan._version import __version__
-from geoplan.config import AnalysisConfig, load_config
-from geoplan.coverage import run_coverage, write_coverage
-from geoplan.deadends import deadends_for_config, run_deadends, write_deadends
-from geoplan.layers import LayerSet, load_layers
-from geoplan.pipeline import compute_results, run_analysis
-from geoplan.results import CoverageResult, DeadEndResult, RunResult, SiteResult
-from geoplan.siting import suggest_sites
-from geoplan.standards import Standard, check_config_standards, resolve_standards
+
+if TYPE_CHECKING:
+    from geoplan.config import AnalysisConfig, load_config
+    from geoplan.coverage import run_coverage, write_coverage
+    from geoplan.deadends import deadends_for_config, run_deadends, write_deadends
+    from geoplan.layers import LayerSet, load_layers
+    from geoplan.pipeline import compute_results, run_analysis
+    from geoplan.results import CoverageResult, DeadEndResult, RunResult, SiteResult
+    from geoplan.siting import suggest_sites
+    from geoplan.standards import Standard, check_config_standards, resolve_standards
+
+# The public names are imported on first use (PEP 562), so ``import geoplan`` and the command
+# line's ``--help`` do not pay for geopandas, folium and the rest until something needs them.
+_EXPORTS = {
+    "AnalysisConfig": "geoplan.config", "load_config": "geoplan.config",
+    "run_coverage": "geoplan.coverage", "write_coverage": "geoplan.coverage",
+    "deadends_for_config": "geoplan.deadends", "run_deadends": "geoplan.deadends",
+    "write_deadends": "geoplan.deadends",
+    "LayerSet": "geoplan.layers", "load_layers": "geoplan.layers",
+    "compute_results": "geoplan.pipeline", "run_analysis": "geoplan.pipeline",
+    "CoverageResult": "geoplan.results", "DeadEndResult": "geoplan.results",
+    "RunResult": "geoplan.results", "SiteResult": "geoplan.results",
+    "suggest_sites": "geoplan.siting",
+    "Standard": "geoplan.standards", "check_config_standards": "geoplan.standards",
+    "resolve_standards": "geoplan.standards",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A public name or a subpackage (``geoplan.coverage``), imported when first asked for."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "AnalysisConfig",

@@ -13,11 +13,13 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geoplan._errors import OutputError
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the command line starts without it
+    import geopandas as gpd
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +140,8 @@ def neutralise_text(value: object) -> object:
 
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells (and header) cannot be run as spreadsheet formulas."""
+    import pandas as pd
+
     safe = df.copy()
     for col in safe.columns:
         if not (pd.api.types.is_numeric_dtype(safe[col]) or pd.api.types.is_bool_dtype(safe[col])

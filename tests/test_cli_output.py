@@ -43,3 +43,26 @@ def test_scenario_without_name_lists_the_scenarios(capsys, chengdu_config):
     assert "planned_toilets" in out and "规划设施文件" in out and "chengdu_planned_toilets.csv" in out
     empty = chengdu_config.model_copy(update={"scenarios": {}})
     assert "没有定义情景" in scenarios_text(empty)
+
+
+def test_help_starts_without_the_heavy_libraries():
+    """``geoplan --help`` and usage errors build the parser only: no pandas, GEOS or folium."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from geoplan.cli import build_parser; "
+            "text = build_parser().format_help(); "
+            "heavy = [m for m in ('pandas', 'geopandas', 'shapely', 'pyproj', 'folium', 'osmium', "
+            "'scipy', 'pydantic', 'openpyxl', 'numpy') if m in sys.modules]; "
+            "print(heavy); print(text)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, _, help_text = out.stdout.partition("\n")
+    assert first == "[]"
+    for command in ("run", "layers", "coverage", "deadends", "scenario", "map", "report",
+                    "standards", "fetch", "batch"):
+        assert command in help_text
+    # the lazy package root still gives every public name and subpackage
+    import geoplan
+
+    assert geoplan.run_coverage is geoplan.coverage.run_coverage
+    assert set(geoplan.__all__) <= set(dir(geoplan))

@@ -6,14 +6,18 @@ import argparse
 import os
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geoplan._errors import ConfigError
-from geoplan._io import ensure_writable_dir
-from geoplan._outdir import OutputRun
-from geoplan.config import AnalysisConfig, config_from_dict, load_config
-from geoplan.layers.load import LayerSet, load_layers
+
+# the heavy modules are imported where they are used, so that building the parser
+# (``geoplan --help``, a usage error) stays quick
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geoplan._outdir import OutputRun
+    from geoplan.config import AnalysisConfig
+    from geoplan.layers.load import LayerSet
 
 
 def add_input_args(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +56,8 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
     ConfigError
         If neither a config nor --osm/--districts are given, or the result is invalid.
     """
+    from geoplan.config import config_from_dict, load_config
+
     if args.config:
         config = load_config(args.config)
         updates: dict[str, object] = {}
@@ -100,6 +106,8 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
 
 def output_dir(args: argparse.Namespace, config: AnalysisConfig) -> Path:
     """The output folder (--out or the config's), created and checked writable before any work."""
+    from geoplan._io import ensure_writable_dir
+
     return ensure_writable_dir(Path(args.out).resolve() if getattr(args, "out", None) else config.output)
 
 
@@ -111,17 +119,23 @@ def staged_output(args: argparse.Namespace, config: AnalysisConfig, command: str
     files of a previous run of the same analysis (same config and input files) are kept, so
     ``geoplan map`` then ``geoplan report`` fill one folder; another analysis' files are not.
     """
+    from geoplan._outdir import OutputRun
+
     return OutputRun(output_dir(args, config), command=command, config=config,
                      keep_same_analysis=True)
 
 
 def load_layerset(config: AnalysisConfig) -> LayerSet:
     """Load the analysis' layers (parsed OSM layers are cached by file content)."""
+    from geoplan.layers.load import load_layers
+
     return load_layers(config)
 
 
 def print_table(frame: pd.DataFrame, *, title: str | None = None) -> None:
     """Print a table for the terminal, Chinese names aligned reasonably."""
+    import pandas as pd
+
     if title:
         print(title)
     with pd.option_context("display.width", 200, "display.max_columns", 50,

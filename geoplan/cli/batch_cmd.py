@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from geoplan.cli._common import add_verbosity_args, print_table, progress_enabled
-from geoplan.config import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan batch``."""
     from geoplan.batch import run_batch, summarise
+    from geoplan.config import load_config
 
     configs = [load_config(path) for path in args.configs]  # every config checked before any work
     steps = ("layers", "coverage", "sites", "deadends", "report") + (("map",) if args.with_map else ())

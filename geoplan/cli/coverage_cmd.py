@@ -14,7 +14,6 @@ from geoplan.cli._common import (
     staged_output,
     with_standards,
 )
-from geoplan.standards import check_config_standards
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from geoplan.cli._format import coverage_text
     from geoplan.coverage import run_coverage, write_coverage
     from geoplan.layers.checks import require_walkways
+    from geoplan.standards import check_config_standards
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
     standards = check_config_standards(config)  # unknown ids fail before any work

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from geoplan.cli._common import add_input_args
-from geoplan.config import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan fetch``."""
+    from geoplan.config import load_config
     from geoplan.fetch import fetch_osm
 
     if not args.config:

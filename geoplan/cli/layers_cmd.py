@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from geoplan._io import write_csv, write_gpkg
 from geoplan.cli._common import (
     add_input_args,
     config_from_args,
@@ -15,7 +13,11 @@ from geoplan.cli._common import (
     print_table,
     staged_output,
 )
-from geoplan.layers.load import LayerSet, district_summary
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geoplan.layers.load import LayerSet
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def write_layers(layerset: LayerSet, out: Path) -> tuple[pd.DataFrame, list[Path]]:
     """Write ``layers.gpkg`` and ``layers.csv`` into ``out``; return the summary and paths."""
+    from geoplan._io import write_csv, write_gpkg
+    from geoplan.layers.load import district_summary
+
     summary = district_summary(layerset)
     from geoplan.report.qgis_styles import styler
 

@@ -13,8 +13,6 @@ from geoplan.cli._common import (
     staged_output,
     with_standards,
 )
-from geoplan.pipeline import compute_results
-from geoplan.standards import check_config_standards
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan map``."""
+    from geoplan.pipeline import compute_results
+    from geoplan.standards import check_config_standards
+
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
     check_config_standards(config)
     # bad tile options fail before any work

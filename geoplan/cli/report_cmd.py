@@ -15,8 +15,6 @@ from geoplan.cli._common import (
     staged_output,
     with_standards,
 )
-from geoplan.pipeline import compute_results
-from geoplan.standards import check_config_standards
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan report``."""
+    from geoplan.pipeline import compute_results
     from geoplan.report.html import write_reports
+    from geoplan.standards import check_config_standards
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
     check_config_standards(config)  # unknown ids fail before any work

@@ -7,10 +7,7 @@ import tempfile
 from pathlib import Path
 
 from geoplan._errors import ConfigError
-from geoplan._io import write_csv
 from geoplan.cli._common import add_input_args, config_from_args, output_dir
-from geoplan.cli._format import scenario_text, scenarios_text
-from geoplan.standards import check_config_standards
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,10 +35,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan scenario``."""
+    from geoplan._io import write_csv
+    from geoplan.cli._format import scenario_text, scenarios_text
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
     from geoplan.report._data import slugify
     from geoplan.scenario import compare, planned_config, read_planned, scenario_config
+    from geoplan.standards import check_config_standards
 
     config = config_from_args(args)
     lang = getattr(args, "lang", "zh")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from geoplan.standards import catalog_table, resolve_standards
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``standards`` command."""
@@ -28,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan standards``."""
+    from geoplan.standards import catalog_table, resolve_standards
+
     if getattr(args, "packs", False):
         return _list_packs()
     if getattr(args, "config", None):
