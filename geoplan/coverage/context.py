@@ -118,6 +118,8 @@ class CoverageContext:
         # and the lowest band over a facility set's radii, per (demand kind, facility set)
         self.bands: dict[tuple[str, str], np.ndarray] = {}
         self._reached: dict[tuple[str, float], gpd.GeoDataFrame] = {}
+        # each graph edge simplified once, shared by every facility set that reaches it whole
+        self._simple_edges: np.ndarray | None = None
         self._frames: dict[str, dict[int, tuple[np.ndarray, Any]]] = {}
 
     def district_frames(self, kind: str) -> dict[int, tuple[np.ndarray, Any]]:
@@ -141,6 +143,35 @@ class CoverageContext:
             out[int(i)] = (mine, frame)
         self._frames[kind] = out
         return out
+
+    def free_reached(self) -> None:
+        """Drop the cached reached edges (once the result holds them)."""
+        self._reached.clear()
+        self._simple_edges = None
+
+    def _simplified(self, edges: gpd.GeoDataFrame) -> np.ndarray:
+        """Reached pieces simplified to :data:`REACHED_SIMPLIFY_M` for maps.
+
+        A whole edge gets the one simplified line of its graph edge, made the first time any
+        facility set reaches it and shared after (the same line as simplifying it anew: the
+        city's edges are held once, not once per facility set); a partial edge is simplified
+        on its own.
+        """
+        assert self.graph is not None
+        geom = np.empty(len(edges), dtype=object)
+        full = edges["full"].to_numpy(dtype=bool)
+        if full.any():
+            if self._simple_edges is None:
+                self._simple_edges = np.full(self.graph.n_edges, None, dtype=object)
+            ids = edges["edge"].to_numpy()[full]
+            new = np.unique(ids[shapely.is_missing(self._simple_edges[ids])])
+            if len(new):
+                self._simple_edges[new] = shapely.simplify(self.graph.edge_geometry[new],
+                                                           REACHED_SIMPLIFY_M)
+            geom[full] = self._simple_edges[ids]
+        if (~full).any():
+            geom[~full] = shapely.simplify(edges.geometry.to_numpy()[~full], REACHED_SIMPLIFY_M)
+        return geom
 
     def snap(self, points: np.ndarray, factor: float = 1.0) -> Any:
         from geoplan.network import Snapped
@@ -192,7 +223,7 @@ class CoverageContext:
             rk = (key, float(r))
             if rk not in self._reached and sel.any():
                 edges = reached_edges(self.graph, fsnap.subset(sel), float(r))
-                geom = shapely.simplify(edges.geometry.to_numpy(), REACHED_SIMPLIFY_M)
+                geom = self._simplified(edges)
                 self._reached[rk] = gpd.GeoDataFrame(
                     {"radius_m": float(r), "distance_from": edges["distance_from"].to_numpy()},
                     geometry=geom, crs=self.crs)

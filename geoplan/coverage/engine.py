@@ -50,7 +50,15 @@ from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
 from geoplan.coverage.walk_bands import walk_band_frame
 from geoplan.crs import check_projected_crs
-from geoplan.results import COVERAGE_TABLE, FACILITIES, ITEMS, REACHED, WALK_BANDS, CoverageResult
+from geoplan.results import (
+    COVERAGE_TABLE,
+    FACILITIES,
+    ITEMS,
+    REACH_AREAS,
+    REACHED,
+    WALK_BANDS,
+    CoverageResult,
+)
 from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
 
 if TYPE_CHECKING:
@@ -131,7 +139,10 @@ def run_coverage(
     stds = _resolve(standards)
     eng = CoverageContext(layerset, demand_settings or DemandSettings(), {s.demand for s in stds},
                           timer)
-    acc = _Collected()
+    ids = [s.id for s in stds]
+    # each standard's reach areas as it finishes (the same edges in the same order as from the
+    # whole run's reached edges); a standard listed twice is dissolved over both, at the end
+    acc = _Collected(reach_each=len(set(ids)) == len(ids))
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         _measure_standard(eng, std, acc, timer)
     result = _assemble(eng, stds, acc, timer)
@@ -159,6 +170,9 @@ class _Collected:
     # residential standards' buffer fractions and walking flags, for the people step
     covers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     walk_bands: list[gpd.GeoDataFrame] = field(default_factory=list)
+    # reach areas made as each standard finishes (when ``reach_each``), else at the end
+    reach_each: bool = True
+    reach_areas: list[gpd.GeoDataFrame] = field(default_factory=list)
 
 
 @dataclass
@@ -216,6 +230,7 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
     dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
     names = eng.districts["district"].astype(str).to_numpy()
     pop = eng.population
+    first_reached = len(acc.reached)
     sets = _measure_sets(eng, std, acc, timer)
     items = sets.items
     has_data = np.array([n > 0 for _, n in items], dtype=bool)
@@ -265,6 +280,10 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
                                                   eng.settings.grid_m))
             timer.lap("walk bands")
     timer.lap("gaps")
+    if acc.reach_each:
+        acc.reach_areas.append(reach_areas(_concat(acc.reached[first_reached:], REACHED.names,
+                                                   eng.crs), [std.id], eng.crs, eng.districts))
+        timer.lap("reach areas")
 
 
 def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
@@ -281,6 +300,15 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
         dshares[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()
         dshares[f"share_network__{std.id}"] = sub["share_network"].reindex(names).to_numpy()
     reached = _concat(acc.reached, REACHED.names, eng.crs)
+    # the result's frame holds the reached edges now: free the per-set frames and the cache
+    acc.reached.clear()
+    eng.free_reached()
+    if acc.reach_each:
+        areas = _concat_reach_areas(acc.reach_areas, eng.crs)
+    else:
+        areas = reach_areas(reached, [s.id for s in stds], eng.crs, eng.districts)
+    acc.reach_areas.clear()
+    timer.lap("reach areas")
     result = CoverageResult(
         table=table,
         gaps=rank_gaps(acc.gaps, eng.crs),
@@ -288,7 +316,7 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
         facilities=_concat(acc.facilities, FACILITIES.names, eng.crs),
         districts=dshares,
         street_gaps=rank_street_gaps(acc.street_gaps, eng.crs),
-        reach_areas=reach_areas(reached, [s.id for s in stds], eng.crs, eng.districts),
+        reach_areas=areas,
         items=_items_frame(acc.items, eng.districts),
         item_gaps=item_gap_frame(acc.item_gaps, eng.crs),
         walk_bands=_concat(acc.walk_bands, WALK_BANDS.names, eng.crs),
@@ -304,7 +332,7 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
             "timings": timer.timings,
         },
     )
-    timer.lap("reach areas")
+    timer.lap("assemble")
     result.people = measure_people(eng, stds, acc.covers)
     timer.lap("people")
     return result
@@ -333,6 +361,15 @@ def _concat(frames: list[gpd.GeoDataFrame], cols: list[str], crs: Any) -> gpd.Ge
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     df = pd.concat(frames, ignore_index=True)
     return gpd.GeoDataFrame(df[cols], geometry=df.geometry.to_numpy(), crs=crs)
+
+
+def _concat_reach_areas(frames: list[gpd.GeoDataFrame], crs: Any) -> gpd.GeoDataFrame:
+    """The reach areas of every standard, in order (:data:`geoplan.results.REACH_AREAS`)."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return reach_areas(_concat([], REACHED.names, crs), [], crs)
+    out = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(out[REACH_AREAS.names], geometry=out.geometry.to_numpy(), crs=crs)
 
 
 def _facility_frame(sid: str, item: str, layer: str, rows: gpd.GeoDataFrame, radii: np.ndarray,

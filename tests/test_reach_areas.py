@@ -1,0 +1,74 @@
+"""Reach areas: per district, the union of the buffered reached edges that meet it, clipped.
+
+The engine makes them standard by standard as each finishes, and reach_areas makes each
+district's bands from the lines near it only; both must give the very polygons of the plain
+recipe: buffer every edge of a standard, take those whose band intersects the district, dissolve,
+clip (written out here on its own).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+
+from geoplan.coverage import run_coverage
+from geoplan.coverage.reach import REACH_BUFFER_M, reach_areas
+from geoplan.standards import resolve_standards
+from tests._synthetic import CRS, P, box, frame, grid_lines, layerset
+
+
+def _plain(lines: np.ndarray, district: object) -> object:
+    bands = shapely.buffer(shapely.simplify(lines, 2.0), REACH_BUFFER_M, quad_segs=2)
+    meet = shapely.intersects(bands, district)
+    if not meet.any():
+        return None
+    return shapely.intersection(shapely.union_all(bands[meet]), district)
+
+
+def test_reach_areas_equal_the_plain_recipe_district_by_district():
+    rng = np.random.default_rng(7)
+    # wiggly lines, many of them crossing district lines or ending just short of them
+    starts = rng.uniform(0, 1000, size=(300, 2))
+    steps = rng.normal(0, 25, size=(300, 4, 2)).cumsum(axis=1)
+    coords = np.concatenate([starts[:, None, :], starts[:, None, :] + steps], axis=1)
+    lines = shapely.linestrings(coords)
+    # one line 14 m east of the district line: its band meets the west district, it does not
+    lines = np.append(lines, shapely.LineString([(514, 100), (514, 300)]))
+    sid = np.where(np.arange(len(lines)) % 3 == 0, "b", "a")
+    reached = gpd.GeoDataFrame({"standard": sid, "item": "x", "radius_m": 300.0,
+                                "distance_from": 0.0}, geometry=lines, crs=CRS)
+    districts = gpd.GeoDataFrame({"district": ["W", "E", "far"]},
+                                 geometry=[box(0, 0, 500, 1000), box(500, 0, 1000, 1000),
+                                           box(5000, 5000, 6000, 6000)], crs=CRS)
+    out = reach_areas(reached, ["a", "b", "none"], pyproj.CRS(CRS), districts)
+    want = []
+    for s in ("a", "b"):
+        for d, geom in zip(districts["district"], districts.geometry, strict=True):
+            area = _plain(lines[sid == s], geom)
+            if area is not None and not shapely.is_empty(area):
+                want.append((s, d, area))
+    assert list(zip(out["standard"], out["district"], strict=True)) == [(s, d) for s, d, _ in want]
+    for got, (_, _, area) in zip(out.geometry, want, strict=True):
+        assert shapely.equals_exact(got, area, tolerance=0.0)
+
+
+def test_engine_reach_areas_equal_those_of_its_reached_edges():
+    # a basket standard (two items reaching the same streets) and a single one, two districts
+    services = frame("services", [P(200, 500), P(1300, 500)], kind=["clinic", "market"])
+    basket = [{"label": "clinic", "layer": "services", "filter": {"kind": "clinic"}},
+              {"label": "market", "layer": "services", "filter": {"kind": "market"}}]
+    stds = resolve_standards([{"id": "life_circle_15min", "basket": basket},
+                              {"id": "bus_stop_500", "radius_m": 400}])
+    ls = layerset({"A": box(-200, 0, 750, 1000), "B": box(750, 0, 1700, 1000)},
+                  residential=[box(-200, 0, 1700, 1000)], services=services,
+                  bus_stops=[P(705, 510)], walkways=grid_lines(-200, 0, 1700, 1000, 100))
+    res = run_coverage(ls, stds)
+    again = reach_areas(res.reached, [s.id for s in stds], res.reach_areas.crs, res.districts)
+    assert len(res.reach_areas) == len(again) > 2
+    assert list(res.reach_areas.columns) == list(again.columns)
+    assert (res.reach_areas["standard"] == again["standard"]).all()
+    assert (res.reach_areas["district"] == again["district"]).all()
+    assert all(shapely.equals_exact(a, b, tolerance=0.0)
+               for a, b in zip(res.reach_areas.geometry, again.geometry, strict=True))
