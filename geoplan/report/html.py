@@ -19,10 +19,12 @@ are no longer in the analysis are removed on a rerun.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +58,7 @@ from geoplan.report._labels import (
 )
 from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import people_section
-from geoplan.report.static_maps import gap_svg, gap_view_box
+from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import population_known, weights_source, write_workbook
 
 if TYPE_CHECKING:
@@ -183,6 +185,9 @@ class _Context:
         # each page's rows looked up, not filtered out of the whole table per standard
         self.table_parts = _by_standard_district(self.table)
         self.item_parts = _by_standard_district(self.items)
+        self.item_names: dict[str, str] = (
+            dict(zip(self.items["item"].astype(str), self.items["name_zh"].astype(str),
+                     strict=True)) if not self.items.empty else {})
         self.site_parts = _by_standard_district(self.sites)
         self.analysis = getattr(config, "name", None) or "geoplan"
         osm = getattr(config, "osm", None)
@@ -245,10 +250,8 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
     part = part.sort_values(keys) if keys else part
     assert ctx.site_lonlat is not None
     lonlat = ctx.site_lonlat.loc[part.index]
-    names: dict[str, str] = {}  # a life circle's sites are per item: name the item
-    if not ctx.items.empty and "item" in part:
-        names = dict(zip(ctx.items["item"].astype(str), ctx.items["name_zh"].astype(str),
-                         strict=True))
+    # a life circle's sites are per item: name the item
+    names = ctx.item_names if "item" in part else {}
     out = []
     for (_, r), pt in zip(part.iterrows(), lonlat, strict=True):
         item = str(r.get("item") or "")
@@ -361,7 +364,8 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
 
 
 def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: Any) -> str:
-    standards = [_standard_entry(ctx, district, geom, sid) for sid in ctx.order]
+    outline = DistrictOutline(geom)  # its boundary and inset once for every thumbnail
+    standards = [_standard_entry(ctx, district, outline, sid) for sid in ctx.order]
     dead = cand = None
     note = ""
     if ctx.dead is not None and "district" in ctx.dead:
@@ -469,6 +473,40 @@ def write_reports(
     """
     out = ensure_writable_dir(out_dir)
     reports_dir = ensure_writable_dir(out / "reports")
+    with _gc_frozen():
+        return _write_reports(layerset, coverage, deadends, config, out, reports_dir,
+                              progress=progress, lang=lang, gap_view=gap_view, sites=sites,
+                              checks=checks)
+
+
+@contextlib.contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """Leave the objects alive now (the whole analysis) out of this step's garbage collections.
+
+    The pages and the workbook make many short-lived objects; each full collection would
+    otherwise walk every layer, result and index of the city again.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _write_reports(
+    layerset: LayerSet,
+    coverage: CoverageResult | None,
+    deadends: DeadEndResult | None,
+    config: AnalysisConfig | None,
+    out: Path,
+    reports_dir: Path,
+    *,
+    progress: bool,
+    lang: str,
+    gap_view: str,
+    sites: SiteResult | None,
+    checks: gpd.GeoDataFrame | None,
+) -> ReportFiles:
     env = _environment()
     ctx = _Context(layerset, coverage, deadends, config, lang, gap_view, sites)
     districts = layerset.districts
