@@ -143,3 +143,17 @@ def test_gaps_past_excel_s_last_row_point_to_the_csv(tmp_path, monkeypatch):
               for r in range(heads[0] + 2, ws.max_row + 1)]
     # the largest gaps first: rank 1 of every district and view is kept
     assert sum(rank == 1 for _, rank in listed) == 4
+
+
+def test_gap_places_from_the_run_give_the_same_gap_lists(tmp_path):
+    """The run hands the workbook the gaps' places it wrote into gaps.csv (not located twice)."""
+    from geoplan.locate import locate
+
+    coverage, layerset = make_coverage(), make_layerset()
+    roads = layerset.layers["roads"]
+    own = write_workbook(coverage, None, tmp_path / "own.xlsx", layerset=layerset, title="t")
+    given = write_workbook(coverage, None, tmp_path / "given.xlsx", layerset=layerset, title="t",
+                           gap_places=locate(coverage.gaps, roads))
+    a, b = openpyxl.load_workbook(own), openpyxl.load_workbook(given)
+    for name in a.sheetnames[1:-1]:  # the standards (the last sheet has the time of writing)
+        assert _cells(b[name]) == _cells(a[name]), name

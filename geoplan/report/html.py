@@ -432,6 +432,7 @@ def write_reports(
     gap_view: str = "network",
     sites: SiteResult | None = None,
     checks: gpd.GeoDataFrame | None = None,
+    gap_places: pd.DataFrame | None = None,
 ) -> ReportFiles:
     """Write the per-district HTML reports, their index and the Excel workbook.
 
@@ -459,6 +460,9 @@ def write_reports(
     checks
         The run's data checks (:func:`geoplan.data_checks.data_checks`), or None: the
         workbook's data-check sheet.
+    gap_places
+        :func:`geoplan.locate.locate` of the coverage's gaps when the caller has it (the run
+        wrote it into ``gaps.csv``), or None: the workbook then locates them itself.
 
     Returns
     -------
@@ -476,7 +480,7 @@ def write_reports(
     with _gc_frozen():
         return _write_reports(layerset, coverage, deadends, config, out, reports_dir,
                               progress=progress, lang=lang, gap_view=gap_view, sites=sites,
-                              checks=checks)
+                              checks=checks, gap_places=gap_places)
 
 
 @contextlib.contextmanager
@@ -506,6 +510,7 @@ def _write_reports(
     gap_view: str,
     sites: SiteResult | None,
     checks: gpd.GeoDataFrame | None,
+    gap_places: pd.DataFrame | None,
 ) -> ReportFiles:
     env = _environment()
     ctx = _Context(layerset, coverage, deadends, config, lang, gap_view, sites)
@@ -538,7 +543,8 @@ def _write_reports(
     files["index"] = index
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
-        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset, checks=checks)
+        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset, checks=checks,
+        gap_places=gap_places)
     _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
     if files.failures:
         logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),

@@ -296,6 +296,7 @@ def write_workbook(
     sites: SiteResult | None = None,
     layerset: LayerSet | None = None,
     checks: gpd.GeoDataFrame | None = None,
+    gap_places: pd.DataFrame | None = None,
 ) -> Path:
     """Write the analysis workbook atomically.
 
@@ -321,6 +322,9 @@ def write_workbook(
     checks
         The run's data checks (:func:`geoplan.data_checks.data_checks`), or None: written as
         the last sheet, :data:`geoplan.report.checks_sheet.CHECKS_SHEET`.
+    gap_places
+        :func:`geoplan.locate.locate` of the coverage's gaps (row for row) when already known,
+        or None: located here.
 
     Every sheet prints landscape on A4, fitted to the page width, with its header rows
     repeated on each page and its print area set (:func:`print_setup`).
@@ -334,7 +338,7 @@ def write_workbook(
     try:
         return _write_workbook(coverage, deadends, Path(target), bulk, title=title,
                                sources=sources, data_date=data_date, lang=lang, sites=sites,
-                               layerset=layerset, checks=checks)
+                               layerset=layerset, checks=checks, gap_places=gap_places)
     finally:
         bulk.close()
 
@@ -352,6 +356,7 @@ def _write_workbook(
     sites: SiteResult | None,
     layerset: LayerSet | None,
     checks: gpd.GeoDataFrame | None,
+    gap_places: pd.DataFrame | None,
 ) -> Path:
     lab = labels(lang)
     wb = Workbook()
@@ -374,7 +379,10 @@ def _write_workbook(
         from geoplan.locate import locate
 
         gaps = gaps.reset_index(drop=True)
-        where = locate(gaps, roads)  # once for every standard's gaps (one street index)
+        if gap_places is not None and len(gap_places) == len(gaps):
+            where = gap_places.reset_index(drop=True)  # what gaps.csv was written with
+        else:
+            where = locate(gaps, roads)  # once for every standard's gaps (one street index)
     for sid in order:
         _standard_sheet(wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used)),
                         sid, table, rows, gaps, where, lab, lang, bulk)
