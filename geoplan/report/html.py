@@ -149,6 +149,13 @@ def _by_standard_district(df: pd.DataFrame | None) -> dict[tuple[str, str], pd.D
     return {(str(a), str(b)): part for (a, b), part in df.groupby(keys, sort=False)}
 
 
+def _by_district(df: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """The rows of ``df`` per district, grouped once (row order kept)."""
+    if df is None or df.empty or "district" not in df:
+        return {}
+    return {str(k): part for k, part in df.groupby(df["district"].astype(str), sort=False)}
+
+
 class _Context:
     """Everything shared by the district pages, prepared once."""
 
@@ -185,6 +192,9 @@ class _Context:
         # each page's rows looked up, not filtered out of the whole table per standard
         self.table_parts = _by_standard_district(self.table)
         self.item_parts = _by_standard_district(self.items)
+        # each page's dead ends and openings looked up, not filtered out of the city's
+        self.dead_parts = _by_district(self.dead)
+        self.cand_parts = _by_district(self.cand)
         self.item_names: dict[str, str] = (
             dict(zip(self.items["item"].astype(str), self.items["name_zh"].astype(str),
                      strict=True)) if not self.items.empty else {})
@@ -369,12 +379,12 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
     dead = cand = None
     note = ""
     if ctx.dead is not None and "district" in ctx.dead:
-        dead = ctx.dead.loc[ctx.dead["district"].astype(str) == district]
+        dead = ctx.dead_parts.get(district, ctx.dead.iloc[0:0])
         counts = dead["category"].value_counts() if "category" in dead else pd.Series(dtype=int)
         note = (f"{len(dead)} · " + ", ".join(f"{value_label(k, ctx.lang, 'category')} {v}"
                                               for k, v in counts.items())) if len(dead) else ""
     if ctx.cand is not None and "district" in ctx.cand:
-        cand = ctx.cand.loc[ctx.cand["district"].astype(str) == district]
+        cand = ctx.cand_parts.get(district, ctx.cand.iloc[0:0])
         if dead is not None and "id" in cand and {"id", "name"} <= set(dead.columns):
             cand = cand.merge(pd.DataFrame(dead[["id", "name"]]), on="id", how="left")
     dh, drows = _frame_rows(dead, ["rank", "name", "category", "highway", "length_m", "detour_m",
