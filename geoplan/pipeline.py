@@ -112,11 +112,16 @@ def _run_steps(
         timings=result.timings)
     clock = time.perf_counter()
     roads = layerset.layers.get("roads")
+    gap_places = None  # where each gap is: for gaps.csv and again for the workbook
     if result.coverage is not None:
         result.written += [Path(p) for p in _paths(write_coverage(result.coverage, out_dir))]
         if result.coverage.gaps is not None and len(result.coverage.gaps):
-            result.written.append(write_csv(located_table(result.coverage.gaps, roads),
-                                            out_dir / "gaps.csv"))
+            from geoplan.locate import locate
+
+            gap_places = locate(result.coverage.gaps, roads)
+            result.written.append(write_csv(
+                located_table(result.coverage.gaps, roads, places=gap_places),
+                out_dir / "gaps.csv"))
     if result.sites is not None:
         sites = result.sites.table
         result.written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg",
@@ -138,7 +143,8 @@ def _run_steps(
         from geoplan.report.html import write_reports
 
         reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
-                                progress=progress, sites=result.sites, checks=checks)
+                                progress=progress, sites=result.sites, checks=checks,
+                                gap_places=gap_places)
         result.written += [Path(p) for p in _paths(reports)]
         clock = _lap(result, "report", clock)
     return result
@@ -228,15 +234,16 @@ def _lap(result: RunResult, step: str, start: float) -> float:
     return _tick(result.timings, step, start)
 
 
-def located_table(gdf: Any, roads: Any) -> Any:
+def located_table(gdf: Any, roads: Any, *, places: Any = None) -> Any:
     """``gdf`` as a plain table for CSV: its columns, the point it is found at in the analysis
     CRS (``x``, ``y``, metres), in WGS 84, GCJ-02 and BD-09 (each column named with its datum),
-    and the nearest named street (see :func:`geoplan.locate.locate`)."""
+    and the nearest named street (see :func:`geoplan.locate.locate`; ``places`` is its answer
+    for ``gdf`` when already known)."""
     from geoplan.locate import locate
 
     pts = gdf.geometry.representative_point()
     table = gdf.drop(columns="geometry").assign(x=pts.x.round(1), y=pts.y.round(1))
-    return table.join(locate(gdf, roads))
+    return table.join(places if places is not None else locate(gdf, roads))
 
 
 def _paths(value: Any) -> list[Any]:

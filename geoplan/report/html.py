@@ -19,10 +19,12 @@ are no longer in the analysis are removed on a rerun.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +58,7 @@ from geoplan.report._labels import (
 )
 from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import people_section
-from geoplan.report.static_maps import gap_svg, gap_view_box
+from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import population_known, weights_source, write_workbook
 
 if TYPE_CHECKING:
@@ -147,6 +149,13 @@ def _by_standard_district(df: pd.DataFrame | None) -> dict[tuple[str, str], pd.D
     return {(str(a), str(b)): part for (a, b), part in df.groupby(keys, sort=False)}
 
 
+def _by_district(df: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """The rows of ``df`` per district, grouped once (row order kept)."""
+    if df is None or df.empty or "district" not in df:
+        return {}
+    return {str(k): part for k, part in df.groupby(df["district"].astype(str), sort=False)}
+
+
 class _Context:
     """Everything shared by the district pages, prepared once."""
 
@@ -183,6 +192,12 @@ class _Context:
         # each page's rows looked up, not filtered out of the whole table per standard
         self.table_parts = _by_standard_district(self.table)
         self.item_parts = _by_standard_district(self.items)
+        # each page's dead ends and openings looked up, not filtered out of the city's
+        self.dead_parts = _by_district(self.dead)
+        self.cand_parts = _by_district(self.cand)
+        self.item_names: dict[str, str] = (
+            dict(zip(self.items["item"].astype(str), self.items["name_zh"].astype(str),
+                     strict=True)) if not self.items.empty else {})
         self.site_parts = _by_standard_district(self.sites)
         self.analysis = getattr(config, "name", None) or "geoplan"
         osm = getattr(config, "osm", None)
@@ -245,10 +260,8 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
     part = part.sort_values(keys) if keys else part
     assert ctx.site_lonlat is not None
     lonlat = ctx.site_lonlat.loc[part.index]
-    names: dict[str, str] = {}  # a life circle's sites are per item: name the item
-    if not ctx.items.empty and "item" in part:
-        names = dict(zip(ctx.items["item"].astype(str), ctx.items["name_zh"].astype(str),
-                         strict=True))
+    # a life circle's sites are per item: name the item
+    names = ctx.item_names if "item" in part else {}
     out = []
     for (_, r), pt in zip(part.iterrows(), lonlat, strict=True):
         item = str(r.get("item") or "")
@@ -361,16 +374,17 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
 
 
 def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: Any) -> str:
-    standards = [_standard_entry(ctx, district, geom, sid) for sid in ctx.order]
+    outline = DistrictOutline(geom)  # its boundary and inset once for every thumbnail
+    standards = [_standard_entry(ctx, district, outline, sid) for sid in ctx.order]
     dead = cand = None
     note = ""
     if ctx.dead is not None and "district" in ctx.dead:
-        dead = ctx.dead.loc[ctx.dead["district"].astype(str) == district]
+        dead = ctx.dead_parts.get(district, ctx.dead.iloc[0:0])
         counts = dead["category"].value_counts() if "category" in dead else pd.Series(dtype=int)
         note = (f"{len(dead)} · " + ", ".join(f"{value_label(k, ctx.lang, 'category')} {v}"
                                               for k, v in counts.items())) if len(dead) else ""
     if ctx.cand is not None and "district" in ctx.cand:
-        cand = ctx.cand.loc[ctx.cand["district"].astype(str) == district]
+        cand = ctx.cand_parts.get(district, ctx.cand.iloc[0:0])
         if dead is not None and "id" in cand and {"id", "name"} <= set(dead.columns):
             cand = cand.merge(pd.DataFrame(dead[["id", "name"]]), on="id", how="left")
     dh, drows = _frame_rows(dead, ["rank", "name", "category", "highway", "length_m", "detour_m",
@@ -428,6 +442,7 @@ def write_reports(
     gap_view: str = "network",
     sites: SiteResult | None = None,
     checks: gpd.GeoDataFrame | None = None,
+    gap_places: pd.DataFrame | None = None,
 ) -> ReportFiles:
     """Write the per-district HTML reports, their index and the Excel workbook.
 
@@ -455,6 +470,9 @@ def write_reports(
     checks
         The run's data checks (:func:`geoplan.data_checks.data_checks`), or None: the
         workbook's data-check sheet.
+    gap_places
+        :func:`geoplan.locate.locate` of the coverage's gaps when the caller has it (the run
+        wrote it into ``gaps.csv``), or None: the workbook then locates them itself.
 
     Returns
     -------
@@ -469,6 +487,41 @@ def write_reports(
     """
     out = ensure_writable_dir(out_dir)
     reports_dir = ensure_writable_dir(out / "reports")
+    with _gc_frozen():
+        return _write_reports(layerset, coverage, deadends, config, out, reports_dir,
+                              progress=progress, lang=lang, gap_view=gap_view, sites=sites,
+                              checks=checks, gap_places=gap_places)
+
+
+@contextlib.contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """Leave the objects alive now (the whole analysis) out of this step's garbage collections.
+
+    The pages and the workbook make many short-lived objects; each full collection would
+    otherwise walk every layer, result and index of the city again.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _write_reports(
+    layerset: LayerSet,
+    coverage: CoverageResult | None,
+    deadends: DeadEndResult | None,
+    config: AnalysisConfig | None,
+    out: Path,
+    reports_dir: Path,
+    *,
+    progress: bool,
+    lang: str,
+    gap_view: str,
+    sites: SiteResult | None,
+    checks: gpd.GeoDataFrame | None,
+    gap_places: pd.DataFrame | None,
+) -> ReportFiles:
     env = _environment()
     ctx = _Context(layerset, coverage, deadends, config, lang, gap_view, sites)
     districts = layerset.districts
@@ -500,7 +553,8 @@ def write_reports(
     files["index"] = index
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
-        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset, checks=checks)
+        data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset, checks=checks,
+        gap_places=gap_places)
     _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
     if files.failures:
         logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),

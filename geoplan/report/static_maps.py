@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["CJK_FONTS", "gap_svg", "gap_view_box"]
+__all__ = ["CJK_FONTS", "DistrictOutline", "gap_svg", "gap_view_box"]
 
 CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
              "Hiragino Sans GB", "WenQuanYi Micro Hei", "SimHei", "DejaVu Sans", "sans-serif"]
@@ -141,14 +141,16 @@ STREET_LABELS = 3
 """Named streets labelled per thumbnail at most (the longest pieces in view)."""
 
 
-def _street_labels(cv: _Canvas, view: BaseGeometry, roads: Sequence[BaseGeometry],
-                   names: Sequence[str]) -> list[str]:
-    """Labels of the longest named streets in view, turned along their line (escaped)."""
-    if not len(names) or not len(roads):
+def _street_labels(cv: _Canvas, clipped: np.ndarray, names: Sequence[str]) -> list[str]:
+    """Labels of the longest named streets in view, turned along their line (escaped).
+
+    ``clipped`` are the roads clipped to the view (one per name).
+    """
+    if not len(names) or not len(clipped):
         return []
     length: dict[str, float] = {}
     where: dict[str, BaseGeometry] = {}
-    for geom, name in zip(shapely.intersection(_objects(list(roads)), view), names, strict=True):
+    for geom, name in zip(clipped, names, strict=True):
         name = str(name or "").strip()
         if not name or geom is None or geom.is_empty:
             continue
@@ -176,39 +178,79 @@ def _street_labels(cv: _Canvas, view: BaseGeometry, roads: Sequence[BaseGeometry
     return out
 
 
-def _locator(district: BaseGeometry, gap: BaseGeometry, w: float, h: float) -> str:
-    """A small inset (bottom right): the district's outline and where in it the gap lies."""
+class DistrictOutline:
+    """A district's outline prepared once for all the thumbnails of its page.
+
+    Its boundary (the dashed line of each thumbnail, clipped to the view) and the simplified
+    outline of the locator inset are the same for every gap of the district: made on first
+    use and kept, not recomputed per thumbnail. Pass it as ``district`` to :func:`gap_svg`.
+    """
+
+    def __init__(self, geom: BaseGeometry) -> None:
+        self.geom = geom
+        self.is_empty = bool(geom.is_empty)
+        self._boundary: BaseGeometry | None = None
+        self._insets: dict[tuple[float, float], str] = {}
+
+    @property
+    def boundary(self) -> BaseGeometry:
+        """The district's boundary (computed once)."""
+        if self._boundary is None:
+            self._boundary = self.geom.boundary
+        return self._boundary
+
+    def inset(self, w: float, h: float) -> str:
+        """The locator inset's frame and outline path for a ``w`` × ``h`` thumbnail."""
+        key = (w, h)
+        if key not in self._insets:
+            x0, y0, size, minx, maxy, scale = _inset_frame(self.geom, w, h)
+            minx_, miny_, maxx_, maxy_ = self.geom.bounds
+            span = max(maxx_ - minx_, maxy_ - miny_, 1.0)
+            outline = shapely.simplify(self.geom, span / 150)
+            rings = []
+            for poly in getattr(outline, "geoms", [outline]):
+                if poly.is_empty or not hasattr(poly, "exterior"):
+                    continue
+                pts = _inset_xy(np.asarray(poly.exterior.coords), x0, y0, minx, maxy, scale)
+                rings.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
+            self._insets[key] = (
+                f'<g><rect x="{x0:.1f}" y="{y0:.1f}" width="{size:.1f}" height="{size:.1f}" '
+                'fill="white" fill-opacity="0.85" stroke="#888" stroke-width="0.5"/>'
+                f'<path d="{"".join(rings)}" fill="#e8e4da" stroke="#666" stroke-width="0.6"/>')
+        return self._insets[key]
+
+
+def _inset_frame(district: BaseGeometry, w: float, h: float
+                 ) -> tuple[float, float, float, float, float, float]:
+    """The inset's corner and size, and the district's left, top and scale in it."""
     size = 0.26 * h
     x0, y0 = w - size - 0.03 * w, h - size - 0.04 * h
     minx, miny, maxx, maxy = district.bounds
     span = max(maxx - minx, maxy - miny, 1.0)
-    scale = (size - 4) / span
+    return x0, y0, size, minx, maxy, (size - 4) / span
 
-    def xy(coords: np.ndarray) -> np.ndarray:
-        out = np.empty_like(coords)
-        out[:, 0] = x0 + 2 + (coords[:, 0] - minx) * scale
-        out[:, 1] = y0 + 2 + (maxy - coords[:, 1]) * scale
-        return out
 
-    outline = shapely.simplify(district, span / 150)
-    rings = []
-    for poly in getattr(outline, "geoms", [outline]):
-        if poly.is_empty or not hasattr(poly, "exterior"):
-            continue
-        pts = xy(np.asarray(poly.exterior.coords))
-        rings.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
-    c = xy(np.array([[gap.centroid.x, gap.centroid.y]]))[0]
-    return (f'<g><rect x="{x0:.1f}" y="{y0:.1f}" width="{size:.1f}" height="{size:.1f}" '
-            'fill="white" fill-opacity="0.85" stroke="#888" stroke-width="0.5"/>'
-            f'<path d="{"".join(rings)}" fill="#e8e4da" stroke="#666" stroke-width="0.6"/>'
-            f'<circle cx="{c[0]:.1f}" cy="{c[1]:.1f}" r="2.6" fill="#d73027" stroke="#fff" '
+def _inset_xy(coords: np.ndarray, x0: float, y0: float, minx: float, maxy: float,
+              scale: float) -> np.ndarray:
+    out = np.empty_like(coords)
+    out[:, 0] = x0 + 2 + (coords[:, 0] - minx) * scale
+    out[:, 1] = y0 + 2 + (maxy - coords[:, 1]) * scale
+    return out
+
+
+def _locator(district: DistrictOutline, gap: BaseGeometry, w: float, h: float) -> str:
+    """A small inset (bottom right): the district's outline and where in it the gap lies."""
+    x0, y0, _, minx, maxy, scale = _inset_frame(district.geom, w, h)
+    c = _inset_xy(np.array([[gap.centroid.x, gap.centroid.y]]), x0, y0, minx, maxy, scale)[0]
+    return (district.inset(w, h)
+            + f'<circle cx="{c[0]:.1f}" cy="{c[1]:.1f}" r="2.6" fill="#d73027" stroke="#fff" '
             'stroke-width="0.8"/></g>')
 
 
 def gap_svg(
     gap: BaseGeometry,
     *,
-    district: BaseGeometry | None = None,
+    district: BaseGeometry | DistrictOutline | None = None,
     roads: Sequence[BaseGeometry] = (),
     road_names: Sequence[str] = (),
     facilities: Sequence[BaseGeometry] = (),
@@ -225,7 +267,8 @@ def gap_svg(
     gap
         The uncovered polygon, in a projected CRS (metres).
     district
-        The district outline (drawn as a dashed line).
+        The district outline (drawn as a dashed line), or its :class:`DistrictOutline` (made
+        once for all the thumbnails of a district).
     roads, facilities
         Road lines and facility points near the gap (same CRS); clipped to the view.
     road_names
@@ -250,6 +293,8 @@ def gap_svg(
     """
     view = gap_view_box(gap, size_in)
     w, h = size_in[0] * _DPI, size_in[1] * _DPI
+    outline = (district if isinstance(district, DistrictOutline) or district is None
+               else DistrictOutline(district))
     cv = _Canvas(view, w, h)
     parts: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:g}pt" height="{h:g}pt" '
@@ -262,19 +307,20 @@ def gap_svg(
         _objects([p for p in served if p is not None and not p.is_empty]), view))
     if served_d:
         parts.append(f'<path d="{served_d}" fill="#4575b4" fill-opacity="0.18" fill-rule="evenodd"/>')
-    roads_d = cv.path(shapely.intersection(_objects(list(roads)), view))
+    clipped_roads = shapely.intersection(_objects(list(roads)), view)  # once: lines and labels
+    roads_d = cv.path(clipped_roads)
     if roads_d:
         parts.append(f'<path d="{roads_d}" fill="none" stroke="#9a9a9a" stroke-width="0.8"/>')
     gap_d = cv.path([gap])
     if gap_d:
         parts.append(f'<path d="{gap_d}" fill="#54278f" fill-opacity="0.55" fill-rule="evenodd" '
                      'stroke="#54278f" stroke-width="1.2"/>')
-    if district is not None and not district.is_empty:
-        edge_d = cv.path([shapely.intersection(district.boundary, view)])
+    if outline is not None and not outline.is_empty:
+        edge_d = cv.path([shapely.intersection(outline.boundary, view)])
         if edge_d:
             parts.append(f'<path d="{edge_d}" fill="none" stroke="#333333" stroke-width="1" '
                          'stroke-dasharray="3.7,1.6"/>')
-    parts += _street_labels(cv, view, roads, road_names)
+    parts += _street_labels(cv, clipped_roads, road_names)
     pts = [p for p in facilities if p is not None and not p.is_empty and view.contains(p)]
     if pts:
         xy = cv.xy(shapely.get_coordinates(np.asarray(pts, dtype=object)))
@@ -294,8 +340,8 @@ def gap_svg(
     parts.append(f'<path d="M{ax - 3:.1f},{top + 6:.1f}L{ax:.1f},{top:.1f}L{ax + 3:.1f},'
                  f'{top + 6:.1f}Z" fill="#222"/>')
     parts.append(_text(ax, base + 9, north, 8, anchor="middle"))
-    if district is not None and not district.is_empty:
-        parts.append(_locator(district, gap, w, h))
+    if outline is not None and not outline.is_empty:
+        parts.append(_locator(outline, gap, w, h))
     if caption:
         cx_, cy_ = 0.025 * w, 0.05 * h
         est = 9 * (sum(2 if ord(c) > 0x2E80 else 1.1 for c in caption) / 2 + 0.5)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,7 @@ from geoplan.report._labels import (
     value_label,
     weights_label,
 )
+from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, BulkRows
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -96,13 +97,17 @@ _EXTRA_HEADERS = {
            "covered_population": "可覆盖人口", "target_year": "目标年份",
            "items_no_data": "无数据的项目（未计入合计）", "share_min_items_network": "至少k项（步行）",
            "name_zh": "配套设施项目", "standard_name": "标准", "no_data": "无数据",
-           "source_title": "依据文件"},
+           "source_title": "依据文件",
+           "gaps_cut": "此表列出各区县最大的 {n:,} 个缺口（Excel 每表最多 1,048,576 行）；"
+                       "全部 {total:,} 个缺口见 gaps.csv"},
     "en": {"id": "Id", "target_name": "Connects to", "target_highway": "Connects to (highway)",
            "covered_m2": "Gap covered (m²)", "covered_length_m": "Uncovered street covered (m)",
            "covered_population": "Population covered", "target_year": "Target year",
            "items_no_data": "Items without data (left out of the totals)",
            "share_min_items_network": "At least k items (walking)", "name_zh": "Item",
-           "standard_name": "Standard", "no_data": "No data", "source_title": "Source documents"},
+           "standard_name": "Standard", "no_data": "No data", "source_title": "Source documents",
+           "gaps_cut": "The {n:,} largest gaps of the districts (an Excel sheet holds at most "
+                       "1,048,576 rows); all {total:,} gaps are in gaps.csv"},
 }
 
 
@@ -201,11 +206,13 @@ def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
 
 def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
            columns: Sequence[tuple[str, str | None]], lab: Mapping[str, str], lang: str,
-           notes: Mapping[str, str] | None = None) -> int:
+           notes: Mapping[str, str] | None = None, bulk: BulkRows | None = None) -> int:
     """Write ``df``'s ``columns`` (those present) from ``start_row``; returns the next free row.
 
     ``notes`` (column -> text) adds a note under a column's header, e.g. the population
-    weights under the population shares.
+    weights under the population shares. With ``bulk`` the rows are rendered as sheet XML
+    (:class:`~geoplan.report._xlsx_rows.BulkRows`; the table must be the sheet's last); the
+    header row is an openpyxl row either way. Rows past Excel's last row are left out (logged).
     """
     cols = [(c, f) for c, f in columns if c in df.columns]
     extra = _EXTRA_HEADERS[lang]
@@ -214,13 +221,30 @@ def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
                             + (f"\n（{notes[c]}）" if c in notes and lang == "zh"
                                else f"\n({notes[c]})" if c in notes else "")
                             for c, _ in cols])
+    room = EXCEL_MAX_ROWS - start_row
+    if len(df) > room:
+        logger.warning("sheet %s: %d of %d rows left out (an Excel sheet holds %d rows)",
+                       ws.title, len(df) - room, len(df), EXCEL_MAX_ROWS)
+        df = df.iloc[:room]
+    names = [c for c, _ in cols]
+    if bulk is not None:
+        end = bulk.add(ws, start_row + 1, _values(df, names, lab, lang), [f for _, f in cols])
+        if end is not None:
+            return end
     row = start_row
-    for row, rec in enumerate(df[[c for c, _ in cols]].itertuples(index=False), start=start_row + 1):
-        for col_idx, ((name, fmt), value) in enumerate(zip(cols, rec, strict=True), start=1):
-            cell = ws.cell(row=row, column=col_idx, value=_cell_value(value, name, lab, lang))
+    for row, values in enumerate(_values(df, names, lab, lang), start=start_row + 1):
+        for col_idx, ((_, fmt), value) in enumerate(zip(cols, values, strict=True), start=1):
+            cell = ws.cell(row=row, column=col_idx, value=value)
             if fmt and isinstance(cell.value, int | float):
                 cell.number_format = fmt
     return row + 1
+
+
+def _values(df: pd.DataFrame, names: list[str], lab: Mapping[str, str], lang: str
+            ) -> Iterator[list[Any]]:
+    """The cell values of ``df``'s columns ``names``, row by row (:func:`_cell_value`)."""
+    for rec in df[names].itertuples(index=False):
+        yield [_cell_value(value, name, lab, lang) for name, value in zip(names, rec, strict=True)]
 
 
 def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
@@ -272,6 +296,7 @@ def write_workbook(
     sites: SiteResult | None = None,
     layerset: LayerSet | None = None,
     checks: gpd.GeoDataFrame | None = None,
+    gap_places: pd.DataFrame | None = None,
 ) -> Path:
     """Write the analysis workbook atomically.
 
@@ -297,6 +322,9 @@ def write_workbook(
     checks
         The run's data checks (:func:`geoplan.data_checks.data_checks`), or None: written as
         the last sheet, :data:`geoplan.report.checks_sheet.CHECKS_SHEET`.
+    gap_places
+        :func:`geoplan.locate.locate` of the coverage's gaps (row for row) when already known,
+        or None: located here.
 
     Every sheet prints landscape on A4, fitted to the page width, with its header rows
     repeated on each page and its print area set (:func:`print_setup`).
@@ -306,6 +334,30 @@ def write_workbook(
     Path
         ``target``.
     """
+    bulk = BulkRows()  # the long tables' rows, put into the file after openpyxl saved it
+    try:
+        return _write_workbook(coverage, deadends, Path(target), bulk, title=title,
+                               sources=sources, data_date=data_date, lang=lang, sites=sites,
+                               layerset=layerset, checks=checks, gap_places=gap_places)
+    finally:
+        bulk.close()
+
+
+def _write_workbook(
+    coverage: CoverageResult | None,
+    deadends: DeadEndResult | None,
+    target: Path,
+    bulk: BulkRows,
+    *,
+    title: str,
+    sources: Sequence[str],
+    data_date: str | None,
+    lang: str,
+    sites: SiteResult | None,
+    layerset: LayerSet | None,
+    checks: gpd.GeoDataFrame | None,
+    gap_places: pd.DataFrame | None,
+) -> Path:
     lab = labels(lang)
     wb = Workbook()
     used: set[str] = set()
@@ -327,22 +379,26 @@ def write_workbook(
         from geoplan.locate import locate
 
         gaps = gaps.reset_index(drop=True)
-        where = locate(gaps, roads)  # once for every standard's gaps (one street index)
+        if gap_places is not None and len(gap_places) == len(gaps):
+            where = gap_places.reset_index(drop=True)  # what gaps.csv was written with
+        else:
+            where = locate(gaps, roads)  # once for every standard's gaps (one street index)
     for sid in order:
         _standard_sheet(wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used)),
-                        sid, table, rows, gaps, where, lab, lang)
+                        sid, table, rows, gaps, where, lab, lang, bulk)
     _table_sheet(wb, sheet_title(lab["sheet_deadends"], used), geoframe(deadends, "dead_ends"),
                  DEADEND_COLUMNS, lab, lang, [12, 8, 10, 18, 16, 14, 12, 12, 12, 12, 10, 12, 10, 10, 10],
-                 auto_filter=True)
+                 bulk, auto_filter=True)
     _table_sheet(wb, sheet_title(lab["sheet_candidates"], used), geoframe(deadends, "candidates"),
-                 CANDIDATE_COLUMNS, lab, lang, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10])
+                 CANDIDATE_COLUMNS, lab, lang, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10],
+                 bulk)
     items = frame(coverage, "items")
     if not items.empty and "n_items" in table and (table["n_items"] > 1).any():
         _items_sheet(wb.create_sheet(sheet_title(lab["items_section"], used)), items, table, rows,
-                     lab, lang)
+                     lab, lang, bulk)
     if sites is not None and len(sites):
         _sites_sheet(wb.create_sheet(sheet_title(lab["sheet_sites"], used)), sites, rows, roads,
-                     items, lab, lang)
+                     items, lab, lang, bulk)
     from geoplan.report.people_sheets import write_people_sheets
 
     write_people_sheets(wb, coverage, lang, lambda text: sheet_title(text, used))
@@ -353,22 +409,25 @@ def write_workbook(
 
         fill_checks_sheet(wb.create_sheet(sheet_title(CHECKS_SHEET, used)), checks)
     for sheet in wb.worksheets:
-        print_setup(sheet, lab)
+        print_setup(sheet, lab, bulk.dimensions(sheet))
 
-    target = Path(target)
     values_only(wb)
     with atomic_path(target) as tmp:
         wb.save(tmp)
+        bulk.splice(tmp, wb.worksheets)
     logger.info("wrote %s", target)
     return target
 
 
 def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
                     rows: Mapping[str, Mapping[str, Any]], gaps: gpd.GeoDataFrame | None,
-                    where: pd.DataFrame | None, lab: Mapping[str, str], lang: str) -> None:
-    """One standard: every measure per district, then its largest gaps with where they are.
+                    where: pd.DataFrame | None, lab: Mapping[str, str], lang: str,
+                    bulk: BulkRows | None = None) -> None:
+    """One standard: every measure per district, then its gaps with where they are.
 
-    ``where`` is :func:`geoplan.locate.locate` of every gap (indexed like ``gaps``).
+    ``where`` is :func:`geoplan.locate.locate` of every gap (indexed like ``gaps``). Every gap
+    is listed, unless they would run past Excel's last row: then each district's largest
+    (lowest ranks first) up to that row, with a note pointing to ``gaps.csv``.
     """
     info = rows[sid]
     sws.cell(row=1, column=1, value=standard_name(info, lang)).font = Font(bold=True, size=13)
@@ -407,7 +466,14 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
     if population_known(part) and "population" in g:
         cols.append(("population", INTEGER))
     sws.cell(row=next_row + 1, column=1, value=lab["gap"]).font = Font(bold=True)
-    _table(sws, next_row + 2, g, [*cols, *LONLAT_COLUMNS], lab, lang)
+    room = EXCEL_MAX_ROWS - (next_row + 2)
+    if len(g) > room:  # the largest gaps of every district, and where to find the others
+        total = len(g)
+        keep = g.sort_values("rank", kind="stable").index[:room] if "rank" in g else g.index[:room]
+        g = g.loc[g.index.isin(keep)]
+        sws.cell(row=next_row + 1, column=2, value=_EXTRA_HEADERS[lang]["gaps_cut"].format(
+            n=len(g), total=total))
+    _table(sws, next_row + 2, g, [*cols, *LONLAT_COLUMNS], lab, lang, bulk=bulk)
     # the gap list is what runs over many pages: its header row repeats on each of them
     sws.print_title_rows = f"{next_row + 2}:{next_row + 2}"
     sws.row_dimensions[next_row + 2].height = 32
@@ -428,13 +494,14 @@ def _wrap_across(ws: Worksheet, row: int, first: int, last: int) -> None:
 
 
 def _items_sheet(iws: Worksheet, items: pd.DataFrame, table: pd.DataFrame,
-                 rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str) -> None:
+                 rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str,
+                 bulk: BulkRows | None = None) -> None:
     """The life circles item by item (each item's shares; items without data flagged)."""
     baskets = set(table.loc[table["n_items"] > 1, "standard"].astype(str))
     idf = items.loc[items["standard"].astype(str).isin(baskets)].copy()
     idf["standard_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
                             for x in idf["standard"]]
-    _table(iws, 1, idf, ITEM_COLUMNS, lab, lang)
+    _table(iws, 1, idf, ITEM_COLUMNS, lab, lang, bulk=bulk)
     iws.freeze_panes = "A2"
     iws.print_title_rows = "1:1"
     _widths(iws, [18, 12, 28, 12, 12, 14, 10, 10])
@@ -442,7 +509,7 @@ def _items_sheet(iws: Worksheet, items: pd.DataFrame, table: pd.DataFrame,
 
 def _sites_sheet(tws: Worksheet, sites: SiteResult, rows: Mapping[str, Mapping[str, Any]],
                  roads: gpd.GeoDataFrame | None, items: pd.DataFrame, lab: Mapping[str, str],
-                 lang: str) -> None:
+                 lang: str, bulk: BulkRows | None = None) -> None:
     """The suggested sites with their street and coordinates in three datums."""
     from geoplan.locate import locate
 
@@ -453,7 +520,7 @@ def _sites_sheet(tws: Worksheet, sites: SiteResult, rows: Mapping[str, Mapping[s
     if "item" in sdf and not items.empty:  # life-circle items by their Chinese names
         names = dict(zip(items["item"].astype(str), items["name_zh"].astype(str), strict=True))
         sdf["item"] = [names.get(str(x), str(x)) for x in sdf["item"]]
-    _table(tws, 1, sdf, SITE_COLUMNS, lab, lang)
+    _table(tws, 1, sdf, SITE_COLUMNS, lab, lang, bulk=bulk)
     tws.freeze_panes = "A2"
     tws.print_title_rows = "1:1"
     _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 16, 12, 12, 12, 12, 12, 12])
@@ -471,11 +538,12 @@ def _sources_sheet(sws: Worksheet, title: str, data_date: str | None, sources: S
     _widths(sws, [16, 100])
 
 
-def print_setup(ws: Worksheet, lab: Mapping[str, str]) -> None:
+def print_setup(ws: Worksheet, lab: Mapping[str, str], used: str | None = None) -> None:
     """Print ``ws`` landscape on A4, one page wide, header rows repeated, page numbers below.
 
-    The print area is the used range; sheets that set ``print_title_rows`` keep them
-    (the standard sheets repeat their column headers, the tables their first row).
+    The print area is the used range (``used``, default ``ws.dimensions``); sheets that set
+    ``print_title_rows`` keep them (the standard sheets repeat their column headers, the
+    tables their first row).
     """
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -485,22 +553,23 @@ def print_setup(ws: Worksheet, lab: Mapping[str, str]) -> None:
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.print_area = ws.dimensions
+    ws.print_area = used or ws.dimensions
     ws.oddFooter.center.text = lab["page_of"]
     ws.oddHeader.center.text = ws.title
 
 
 def _table_sheet(wb: Any, title: str, gdf: gpd.GeoDataFrame | None, columns: Any,
-                 lab: Mapping[str, str], lang: str, widths: list[int], *,
-                 auto_filter: bool = False) -> None:
+                 lab: Mapping[str, str], lang: str, widths: list[int],
+                 bulk: BulkRows | None = None, *, auto_filter: bool = False) -> None:
     """A sheet holding ``gdf``'s attribute table (or "none" when there is no layer)."""
     ws = wb.create_sheet(title)
     if gdf is None:
         ws.cell(row=1, column=1, value=lab["none"])
     else:
-        _table(ws, 1, pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), columns, lab, lang)
+        _table(ws, 1, pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), columns, lab, lang,
+               bulk=bulk)
         ws.freeze_panes = "A2"
         ws.print_title_rows = "1:1"
         if auto_filter:
-            ws.auto_filter.ref = ws.dimensions
+            ws.auto_filter.ref = bulk.dimensions(ws) if bulk is not None else ws.dimensions
     _widths(ws, widths)
