@@ -1,7 +1,8 @@
 """Read OpenStreetMap files (.osm, .osm.bz2, .osm.gz, .pbf) into raw feature tables.
 
 One pass with pyosmium collects the tagged nodes, the ways as lines and the areas (closed ways
-and multipolygon relations) whose tags the layer catalog may use. The result keeps every tag,
+and multipolygon relations) whose tags the layer catalog may use; libosmium's key filter drops
+every other object before Python sees it. The result keeps every tag (or the ones asked for),
 so the catalog's rules (:mod:`geoplan.layers.rules`) decide what each feature is.
 """
 
@@ -34,6 +35,10 @@ CONTEXT_KEYS: frozenset[str] = frozenset({
 """Tag keys of the dead-end context (noexit nodes, gates, closed grounds, pedestrian areas:
 :mod:`geoplan.deadends.osm_extras`), read in the same pass as the layers
 (:func:`read_osm_sets`)."""
+
+CONTEXT_TAGS: frozenset[str] = CONTEXT_KEYS | {"area"}
+"""Tag keys the dead-end context reads from its features (``area=yes`` marks pedestrian
+areas): what a read keeping only the tags in use must keep for it."""
 
 BOUNDARY_KEYS: frozenset[str] = frozenset({"boundary", "admin_level"})
 """Tag keys of the administrative boundaries the datum check compares the districts with

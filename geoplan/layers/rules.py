@@ -213,10 +213,45 @@ def any_rule_matches(rules: Sequence[Rule] | None, tags: Mapping[str, str]) -> b
     return any(rule_matches(r, tags) for r in rules or ())
 
 
+def _required_keys(rule: Rule) -> frozenset[str] | None:
+    """Keys of which a feature must carry one for ``rule`` to match it (None: no such keys).
+
+    The first condition that fails on an absent key decides: a plain or ``~`` condition
+    without ``null`` among its values (on ``name``: any of :data:`NAME_KEYS`). ``!~`` and
+    conditions allowing ``null`` hold without their key.
+    """
+    for key, allowed in rule.items():
+        if key.endswith("!~"):
+            continue
+        base = key[:-1] if key.endswith("~") else key
+        if allowed != "*" and None in allowed:
+            continue
+        return frozenset(NAME_KEYS) if base == "name" else frozenset((base,))
+    return None
+
+
+def required_keys(rules: Sequence[Rule] | None) -> frozenset[str] | None:
+    """Keys of which a feature must carry one for any of ``rules`` to match it.
+
+    A quick test before :func:`any_rule_matches`: a feature with none of these keys matches
+    no rule. None when some rule can match a feature without any particular key (then every
+    feature must be tested); an empty set when there are no rules.
+    """
+    keys: set[str] = set()
+    for rule in rules or ():
+        found = _required_keys(rule)
+        if found is None:
+            return None
+        keys |= found
+    return frozenset(keys)
+
+
 def select(spec: Mapping[str, Any], tags_list: Iterable[Mapping[str, str]]) -> list[bool]:
     """For each tag dict, whether the layer ``spec`` includes it and does not exclude it."""
     include, exclude = spec.get("include"), spec.get("exclude")
+    needed = required_keys(include)
     return [
-        any_rule_matches(include, tags) and not any_rule_matches(exclude, tags)
+        (needed is None or not needed.isdisjoint(tags))
+        and any_rule_matches(include, tags) and not any_rule_matches(exclude, tags)
         for tags in tags_list
     ]
