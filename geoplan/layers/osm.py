@@ -318,9 +318,10 @@ class _Reader(osmium.SimpleHandler):
         self.wkb = osmium.geom.WKBFactory()
         self.tick = tick
         self.seen = 0
+        self.strings: dict[str, str] = {}
 
     def _tags(self, taglist: osmium.osm.TagList) -> tuple[dict[str, str], list[_Tables]]:
-        tags = _tag_dict(taglist, self.keep)
+        tags = _tag_dict(taglist, self.keep, self.strings)
         wanted = [t for t in self.tables if not t.keys.isdisjoint(tags)]
         self.seen += 1
         if self.seen % PROGRESS_EVERY == 0:
@@ -384,20 +385,24 @@ class _Reader(osmium.SimpleHandler):
             t.area_items.append(row)
 
 
-def _tag_dict(taglist: osmium.osm.TagList, keep: frozenset[str] | None) -> dict[str, str]:
-    """An object's tags as a dict, only the keys in ``keep`` (all when None)."""
+def _tag_dict(taglist: osmium.osm.TagList, keep: frozenset[str] | None,
+              strings: dict[str, str]) -> dict[str, str]:
+    """An object's tags as a dict, only the keys in ``keep`` (all when None).
+
+    Keys and values are shared through ``strings``: a city's thousands of ``highway`` keys and
+    ``residential`` values are one string each, not one per feature.
+    """
     try:
         data = taglist._pyosmium_data
     except AttributeError:  # a pyosmium without the C++ tag cursor: its public iteration
-        return {t.k: t.v for t in taglist if keep is None or t.k in keep}
-    # pyosmium's own iterator adds a Python frame per tag: the cursor below halves the read
-    cursor = data.tags_begin()
-    tags = {}
-    for _ in range(data.tags_size()):
-        key, value = data.tags_next(cursor)
-        if keep is None or key in keep:
-            tags[key] = value
-    return tags
+        pairs = [(t.k, t.v) for t in taglist]
+    else:
+        # pyosmium's own iterator adds a Python frame per tag: the cursor halves the read
+        cursor = data.tags_begin()
+        pairs = [data.tags_next(cursor) for _ in range(data.tags_size())]
+    share = strings.setdefault
+    return {share(key, key): share(value, value) for key, value in pairs
+            if keep is None or key in keep}
 
 
 class _Negatives(osmium.SimpleHandler):
