@@ -143,3 +143,18 @@ def test_negative_ids_with_bounds_read_the_nodes_once_more(extract: Path,
     with caplog.at_level(logging.INFO, logger="geoplan.layers.osm"):
         read_osm(extract, KEYS, BOUNDS)
     assert "negative ids" in caplog.text
+
+
+@pytest.mark.parametrize("bounds", [None, BOUNDS])
+def test_tables_not_read_are_not_built(extract: Path, bounds) -> None:
+    from geoplan.layers.osm import CONTEXT_KEYS, CONTEXT_TABLES, read_osm_sets
+
+    full, part = read_osm_sets(extract, [CONTEXT_KEYS, CONTEXT_KEYS], bounds,
+                               tables=[None, CONTEXT_TABLES])
+    assert len(full.lines) > 0 and len(part.lines) == 0
+    assert list(part.lines.columns) == list(full.lines.columns)
+    for table in ("nodes", "areas"):
+        a, b = getattr(full, table), getattr(part, table)
+        assert a["osm_id"].tolist() == b["osm_id"].tolist()
+        assert a.geometry.geom_equals_exact(b.geometry, 0).all()
+    assert full.bounds.equals(part.bounds) and np.array_equal(full.cut_points, part.cut_points)

@@ -40,6 +40,10 @@ CONTEXT_TAGS: frozenset[str] = CONTEXT_KEYS | {"area"}
 """Tag keys the dead-end context reads from its features (``area=yes`` marks pedestrian
 areas): what a read keeping only the tags in use must keep for it."""
 
+CONTEXT_TABLES: frozenset[str] = frozenset({"nodes", "areas"})
+"""The tables the dead-end context reads (noexit nodes and gates; grounds and pedestrian
+areas): its lines are never built in the layers' pass, nor held until the dead-ends step."""
+
 BOUNDARY_KEYS: frozenset[str] = frozenset({"boundary", "admin_level"})
 """Tag keys of the administrative boundaries the datum check compares the districts with
 (:func:`geoplan.layers.datum.reference_lines`), read in the same pass as the layers."""
@@ -523,6 +527,7 @@ def read_osm_sets(
     path: str | Path, key_sets: Sequence[frozenset[str] | set[str]],
     bounds: tuple[float, ...] | None = None,
     keep_tags: frozenset[str] | set[str] | None = None,
+    tables: Sequence[frozenset[str] | None] | None = None,
 ) -> list[OsmData]:
     """:func:`read_osm` for several sets of keys in one pass over the file.
 
@@ -531,6 +536,9 @@ def read_osm_sets(
     assembled once for all of them. libosmium's key filter drops every object that carries
     none of the keys before Python sees it; the node locations for the ways are still kept
     (the location index runs before the filter).
+
+    ``tables``, one per key set, names the tables a caller reads (of ``nodes``, ``lines``,
+    ``areas``; None: all): the others come back empty, never built.
 
     Raises
     ------
@@ -544,8 +552,8 @@ def read_osm_sets(
             "the config file), or run `geoplan fetch CONFIG` to download the data."
         )
     extent = _Extent()
-    tables = [_Tables(frozenset(keys), extent) for keys in key_sets]
-    union: frozenset[str] = frozenset().union(*(t.keys for t in tables))
+    sets = [_Tables(frozenset(keys), extent) for keys in key_sets]
+    union: frozenset[str] = frozenset().union(*(t.keys for t in sets))
     keep = None if keep_tags is None else frozenset(keep_tags) | union
     filters: list[object] = []
     if bounds is None:  # the extent comes from the data: every node's location is needed
@@ -554,14 +562,14 @@ def read_osm_sets(
                    else osmium.filter.EntityFilter(osmium.osm.NOTHING))
     try:
         with counter(f"reading {path.name}", unit=" features") as progress:
-            reader = _Reader(tables, keep, progress.update)
+            reader = _Reader(sets, keep, progress.update)
             reader.apply_file(str(path), locations=True, filters=filters)
             progress.update(reader.seen % PROGRESS_EVERY)
         if not extent.scanned:
-            _negative_locations(path, tables, extent)
-        for t in tables:
+            _negative_locations(path, sets, extent)
+        for t in sets:
             t.settle()
-        if _no_nodes(path, tables, extent):
+        if _no_nodes(path, sets, extent):
             raise InputDataError(
                 f"OSM file {path} contains no nodes; it is empty or not OSM data.")
     except InputDataError:
@@ -571,7 +579,8 @@ def read_osm_sets(
             f"cannot read OSM file {path}: {exc}. The file is corrupt, truncated or not OSM "
             "data (expected .osm, .osm.bz2 or .pbf); download or export it again."
         ) from exc
-    return [_osm_data(t, path, bounds) for t in tables]
+    wanted = list(tables) if tables is not None else [None] * len(sets)
+    return [_osm_data(t, path, bounds, w) for t, w in zip(sets, wanted, strict=True)]
 
 
 def _negative_locations(path: Path, tables: list[_Tables], extent: _Extent) -> None:
@@ -596,14 +605,24 @@ def _no_nodes(path: Path, tables: list[_Tables], extent: _Extent) -> bool:
     return True
 
 
-def _osm_data(tables: _Tables, path: Path, bounds: tuple[float, ...] | None) -> OsmData:
-    """The tables of one key set after the pass."""
+def _osm_data(tables: _Tables, path: Path, bounds: tuple[float, ...] | None,
+              wanted: frozenset[str] | None = None) -> OsmData:
+    """The tables of one key set after the pass (only those in ``wanted``; None: all)."""
     issues = _read_issues(tables.counts)
     for issue, n, action in issues:
         log = logger.warning if action == "rejected" else logger.info
         log("%s: %d %s (%s)", path.name, n, issue, action)
 
     line_rows, area_rows = tables.line_rows, tables.area_rows
+    node_rows, cut_rings = tables.node_rows, tables.cut_rings
+    if wanted is not None:
+        # lines unread are still built when the extent must be estimated from them
+        estimate = bounds is None and not tables.counts["ways_truncated"] \
+            and _header_bounds(path) is None
+        line_rows = line_rows if "lines" in wanted or estimate else []
+        node_rows = node_rows if "nodes" in wanted else []
+        area_rows = area_rows if "areas" in wanted else []
+        cut_rings = cut_rings if "areas" in wanted else []
     lines = gpd.GeoDataFrame(
         {
             "osm_id": [r[0] for r in line_rows],
@@ -617,11 +636,10 @@ def _osm_data(tables: _Tables, path: Path, bounds: tuple[float, ...] | None) -> 
     )
     bounds_geom, bounds_note = derive_extent(tables, lines, path, bounds)
     cut_area_rows = []
-    for osm_id, tags, parts in tables.cut_rings:
+    for osm_id, tags, parts in cut_rings:
         geom = close_along_edge(parts, bounds_geom)
         if not geom.is_empty and shapely.area(geom) > 0:
             cut_area_rows.append((osm_id, tags, geom))
-    node_rows = tables.node_rows
     nodes = gpd.GeoDataFrame(
         {
             "osm_id": [r[0] for r in node_rows],
@@ -650,6 +668,8 @@ def _osm_data(tables: _Tables, path: Path, bounds: tuple[float, ...] | None) -> 
     logger.info(
         "read %s: %d tagged nodes, %d ways, %d areas", path.name, len(nodes), len(lines), len(areas)
     )
+    if wanted is not None and "lines" not in wanted:
+        lines = lines.iloc[:0]
     cut = np.array(tables.cut_points, dtype=float).reshape(-1, 2)
     return OsmData(nodes=nodes, lines=lines, areas=areas, bounds=bounds_geom, source=str(path),
                    bounds_note=bounds_note, cut_points=cut, read_issues=tuple(issues))
