@@ -8,11 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from geoplan._io import write_csv, write_gpkg
+from geoplan._progress import set_progress
 from geoplan.cli._common import (
     add_input_args,
     config_from_args,
     load_layerset,
     print_table,
+    progress_enabled,
     staged_output,
 )
 from geoplan.layers.load import LayerSet, district_summary
@@ -46,6 +48,7 @@ def write_layers(layerset: LayerSet, out: Path) -> tuple[pd.DataFrame, list[Path
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan layers``."""
     config = config_from_args(args)
+    set_progress(progress_enabled())  # the OSM pass's bar, as in `geoplan run`
     with staged_output(args, config, "layers") as run:
         layerset = load_layerset(config)
         summary, written = write_layers(layerset, run.path)
