@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from tqdm.auto import tqdm
 
-__all__ = ["bar", "progress_on", "set_progress"]
+__all__ = ["bar", "counter", "progress_on", "set_progress"]
 
 T = TypeVar("T")
 _STATE = {"on": False}
@@ -32,3 +32,8 @@ def bar(iterable: Iterable[T], desc: str, unit: str = "item", total: int | None 
     """``iterable`` wrapped in a progress bar with counts (silent unless progress is on)."""
     return tqdm(iterable, desc=desc, unit=unit, total=total, disable=not _STATE["on"],
                 leave=False)
+
+
+def counter(desc: str, unit: str = "item", total: int | None = None) -> tqdm:
+    """A progress bar moved by hand with ``update(n)`` (silent unless progress is on)."""
+    return tqdm(desc=desc, unit=unit, total=total, disable=not _STATE["on"], leave=False)

@@ -11,6 +11,7 @@ from geoplan.cli._common import (
     config_from_args,
     load_layerset,
     print_table,
+    progress_enabled,
     staged_output,
 )
 
@@ -50,7 +51,10 @@ def write_layers(layerset: LayerSet, out: Path) -> tuple[pd.DataFrame, list[Path
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan layers``."""
+    from geoplan._progress import set_progress
+
     config = config_from_args(args)
+    set_progress(progress_enabled())  # the OSM pass's bar, as in `geoplan run`
     with staged_output(args, config, "layers") as run:
         layerset = load_layerset(config)
         summary, written = write_layers(layerset, run.path)

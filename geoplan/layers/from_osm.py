@@ -34,6 +34,36 @@ BAD_WIDTH_ISSUE = ("unreadable width or lanes tag: the next source of the width 
 """The issue-log reason for roads whose ``width``/``lanes`` tag could not be read."""
 
 
+_KIND_KEYS = ("leisure", "landuse", "natural", "waterway", "water", "railway", "entrance",
+              "barrier", "amenity", "place")
+"""Keys whose value is a generic layer's ``kind`` (the first one present)."""
+
+BUILDER_KEYS: frozenset[str] = frozenset({
+    *_KIND_KEYS, "highway", "access", "service", "noexit", "oneway", "bridge", "tunnel",
+    "width", "lanes", "fee", "building", "building:levels", "landuse", "isced:level", "school",
+    *rules.NAME_KEYS})
+"""Tag keys the layer builders below read besides the catalog's rules (names, road
+attributes, school levels, building levels)."""
+
+
+def tag_keys(catalog: Mapping[str, Any]) -> frozenset[str]:
+    """Every tag key that building the layers of ``catalog`` reads.
+
+    The keys of every rule (include, exclude, private, services' kinds; ``name`` conditions
+    read every name key) and :data:`BUILDER_KEYS`. The OSM reader keeps only these (plus the
+    dead-end context's and the boundaries' keys): other tags cannot change a layer.
+    """
+    keys: set[str] = set(BUILDER_KEYS)
+    for spec in catalog["layers"].values():
+        groups = [spec.get("include"), spec.get("exclude"), spec.get("private"),
+                  *(spec.get("kinds") or {}).values()]
+        for group in groups:
+            for rule in group or ():
+                for key in rule:
+                    keys.add(key.removesuffix("~").removesuffix("!"))
+    return frozenset(keys)
+
+
 def osm_layers(
     osm: OsmData, catalog: Mapping[str, Any],
     issues: list[tuple[str, str, int, str]] | None = None,
@@ -112,9 +142,7 @@ def _tag(frame: gpd.GeoDataFrame, key: str) -> list[str]:
 
 def _generic(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFrame:
     frame = frame.copy()
-    frame["kind"] = [_first_value(t, ("leisure", "landuse", "natural", "waterway", "water",
-                                      "railway", "entrance", "barrier", "amenity", "place"))
-                     for t in frame["tags"]]
+    frame["kind"] = [_first_value(t, _KIND_KEYS) for t in frame["tags"]]
     frame["access"] = _tag(frame, "access")
     return frame
 
@@ -207,9 +235,13 @@ def _services(frame: gpd.GeoDataFrame, spec: Mapping[str, Any]) -> gpd.GeoDataFr
     # every matching kind, ";"-joined in catalog order: a 社区卫生服务站 is a clinic and a
     # health_station; filters on `kind` match any part (geoplan.standards.FacilitySet)
     kinds = spec.get("kinds") or {}
+    # a kind's rules are tried only on features with one of the keys they need
+    tests = [(k, rs, rules.required_keys(rs)) for k, rs in kinds.items()]
     found = []
     for tags in frame["tags"]:
-        found.append(";".join(k for k, rs in kinds.items() if rules.any_rule_matches(rs, tags)))
+        found.append(";".join(k for k, rs, needed in tests
+                              if (needed is None or not needed.isdisjoint(tags))
+                              and rules.any_rule_matches(rs, tags)))
     frame = frame.assign(kind=found)
     return frame.loc[frame["kind"] != ""].copy()
 

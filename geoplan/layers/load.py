@@ -20,10 +20,17 @@ from geoplan.layers import cache
 from geoplan.layers.checks import check_file_sources_inside
 from geoplan.layers.districts import clip_districts, read_districts
 from geoplan.layers.files import load_file_layer
-from geoplan.layers.from_osm import osm_layers
+from geoplan.layers.from_osm import osm_layers, tag_keys
 from geoplan.layers.layerset import CONTEXT_MARGIN_M, LayerSet
 from geoplan.layers.merge import merge_facilities, merge_points
-from geoplan.layers.osm import BOUNDARY_KEYS, CONTEXT_KEYS, OsmData, read_osm_sets
+from geoplan.layers.osm import (
+    BOUNDARY_KEYS,
+    CONTEXT_KEYS,
+    CONTEXT_TABLES,
+    CONTEXT_TAGS,
+    OsmData,
+    read_osm_sets,
+)
 from geoplan.layers.repair import IssueLog, repair
 from geoplan.layers.rules import catalog_keys, load_catalog, reached_from
 from geoplan.layers.schema import LAYER_ORDER, conform, empty_layer
@@ -84,8 +91,11 @@ def _parse_osm(path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | N
                                   for r in issues if isinstance(r, list)))
     # one pass for the layers, the dead ends' context (noexit nodes, gates, grounds) and the
     # administrative boundaries the datum check compares the districts with
+    # only the tags something reads are kept: the rest cannot change a layer
     osm, context, boundaries = read_osm_sets(
-        path, [catalog_keys(catalog), CONTEXT_KEYS, BOUNDARY_KEYS], bounds)
+        path, [catalog_keys(catalog), CONTEXT_KEYS, BOUNDARY_KEYS], bounds,
+        keep_tags=tag_keys(catalog) | CONTEXT_TAGS | BOUNDARY_KEYS,
+        tables=[None, CONTEXT_TABLES, None])
     cache.store_osm(cache.osm_cache_key(path, BOUNDARY_KEYS, bounds), boundaries)
     counts: list[tuple[str, str, int, str]] = [("osm", *i) for i in osm.read_issues]
     layers = osm_layers(osm, catalog, counts)

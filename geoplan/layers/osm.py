@@ -1,14 +1,15 @@
 """Read OpenStreetMap files (.osm, .osm.bz2, .osm.gz, .pbf) into raw feature tables.
 
 One pass with pyosmium collects the tagged nodes, the ways as lines and the areas (closed ways
-and multipolygon relations) whose tags the layer catalog may use. The result keeps every tag,
+and multipolygon relations) whose tags the layer catalog may use; libosmium's key filter drops
+every other object before Python sees it. The result keeps every tag (or the ones asked for),
 so the catalog's rules (:mod:`geoplan.layers.rules`) decide what each feature is.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
 from geoplan._errors import InputDataError
+from geoplan._progress import counter
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,14 @@ CONTEXT_KEYS: frozenset[str] = frozenset({
 """Tag keys of the dead-end context (noexit nodes, gates, closed grounds, pedestrian areas:
 :mod:`geoplan.deadends.osm_extras`), read in the same pass as the layers
 (:func:`read_osm_sets`)."""
+
+CONTEXT_TAGS: frozenset[str] = CONTEXT_KEYS | {"area"}
+"""Tag keys the dead-end context reads from its features (``area=yes`` marks pedestrian
+areas): what a read keeping only the tags in use must keep for it."""
+
+CONTEXT_TABLES: frozenset[str] = frozenset({"nodes", "areas"})
+"""The tables the dead-end context reads (noexit nodes and gates; grounds and pedestrian
+areas): its lines are never built in the layers' pass, nor held until the dead-ends step."""
 
 BOUNDARY_KEYS: frozenset[str] = frozenset({"boundary", "admin_level"})
 """Tag keys of the administrative boundaries the datum check compares the districts with
@@ -81,28 +91,21 @@ class OsmData:
 
 
 _Coord = tuple[float, float]
+_LineRow = tuple[str, dict[str, str], bytes, int, int, bool]
+_AreaRow = tuple[str, dict[str, str], bytes]
+
+PROGRESS_EVERY = 4096
+"""The progress bar of the pass moves once per this many features kept (never per object)."""
 
 
-class _Collector(osmium.SimpleHandler):
-    """Collect tagged OSM objects whose keys the catalog uses."""
+class _Extent:
+    """What the extent needs from every node and way of the file (see :func:`derive_extent`).
 
-    def __init__(self, keys: frozenset[str], primary: _Collector | None = None) -> None:
-        super().__init__()
-        self.keys = keys
-        # a secondary collector (same pass, other keys) leaves the extent, the node ids and
-        # the negative-id locations to the primary one and shares them (see _Fanout)
-        self.primary = primary
-        self.wkb = osmium.geom.WKBFactory()
-        self.node_rows: list[tuple[str, dict[str, str], float, float]] = []
-        self.line_rows: list[tuple[str, dict[str, str], bytes, int, int, bool]] = []
-        self.area_rows: list[tuple[str, dict[str, str], bytes]] = []
-        # closed ways with missing nodes: runs of present coordinates, closed after the pass
-        self.cut_rings: list[tuple[str, dict[str, str], list[list[_Coord]]]] = []
-        self.cut_points: list[_Coord] = []
-        self.counts: dict[str, int] = {
-            "lines_failed": 0, "areas_failed": 0, "ways_truncated": 0, "ways_all_missing": 0,
-            "negative_ids": 0, "rings_truncated": 0,
-        }
+    Filled by :class:`_Scan` when no bounds are given; with bounds given only ``negative`` is
+    (possibly) filled, by :func:`_negative_locations` after the pass.
+    """
+
+    def __init__(self) -> None:
         self.min_lon = self.min_lat = np.inf
         self.max_lon = self.max_lat = -np.inf
         # for files without a bounds header: where standalone tagged nodes (POIs) lie
@@ -110,73 +113,177 @@ class _Collector(osmium.SimpleHandler):
         self.way_refs: list[np.ndarray] = []
         # osmium's location index ignores negative ids (files edited in JOSM): kept here
         self.negative: dict[int, _Coord] = {}
+        self.scanned = False
 
-    def _wanted(self, tags: osmium.osm.TagList) -> dict[str, str] | None:
-        if len(tags) == 0:
-            return None
-        for tag in tags:
-            if tag.k in self.keys:
-                return {t.k: t.v for t in tags}
-        return None
+
+class _Scan:
+    """Every node and way, before the tag filter: the data's extent, negative ids, way refs.
+
+    Only installed when the extent must be derived from the data (no bounds given); then it
+    costs one Python call per object, as reading every node's location must.
+    """
+
+    def __init__(self, extent: _Extent, refs: bool) -> None:
+        self.extent = extent
+        extent.scanned = True
+        if refs:  # the way refs only matter to a file without a bounds header
+            self.way = self._way
 
     def node(self, n: osmium.osm.Node) -> None:
         loc = n.location
-        if self.primary is None and loc.valid():
-            self.min_lon = min(self.min_lon, loc.lon)
-            self.max_lon = max(self.max_lon, loc.lon)
-            self.min_lat = min(self.min_lat, loc.lat)
-            self.max_lat = max(self.max_lat, loc.lat)
-            if n.id < 0:
-                self.negative[n.id] = (loc.lon, loc.lat)
-            if len(n.tags):
-                self.tagged_nodes.append((n.id, loc.lon, loc.lat))
-        tags = self._wanted(n.tags)
-        if tags is None or not loc.valid():
+        if not loc.valid():
             return
-        self.node_rows.append((f"n{n.id}", tags, loc.lon, loc.lat))
+        e = self.extent
+        lon, lat = loc.lon, loc.lat
+        if lon < e.min_lon:
+            e.min_lon = lon
+        if lon > e.max_lon:
+            e.max_lon = lon
+        if lat < e.min_lat:
+            e.min_lat = lat
+        if lat > e.max_lat:
+            e.max_lat = lat
+        if n.id < 0:
+            e.negative[n.id] = (lon, lat)
+        if len(n.tags):
+            e.tagged_nodes.append((n.id, lon, lat))
 
-    def way(self, w: osmium.osm.Way) -> None:
-        if self.primary is None:
-            self.way_refs.append(np.fromiter((nd.ref for nd in w.nodes), dtype=np.int64))
-        tags = self._wanted(w.tags)
-        if tags is None or len(w.nodes) < 2:
-            return
-        if all(nd.location.valid() for nd in w.nodes):
-            try:
-                wkb = self.wkb.create_linestring(w, use_nodes=osmium.geom.use_nodes.UNIQUE)
-            except (RuntimeError, osmium.InvalidLocationError):
-                self.counts["lines_failed"] += 1
-                return
-            self.line_rows.append(
-                (f"w{w.id}", tags, bytes.fromhex(wkb), w.nodes[0].ref, w.nodes[-1].ref, False)
-            )
-            return
-        self._partial_way(w, tags)
+    def _way(self, w: osmium.osm.Way) -> None:
+        self.extent.way_refs.append(np.fromiter((nd.ref for nd in w.nodes), dtype=np.int64))
 
-    def _partial_way(self, w: osmium.osm.Way, tags: dict[str, str]) -> None:
-        """A way with nodes osmium could not locate: negative ids, or nodes not in the file."""
-        refs: list[int] = []
-        coords: list[_Coord | None] = []
-        for nd in w.nodes:
-            refs.append(nd.ref)
-            if nd.location.valid():
-                coords.append((nd.location.lon, nd.location.lat))
+
+class _Tables:
+    """The rows one key set collects (what :func:`read_osm` returns for those keys)."""
+
+    def __init__(self, keys: frozenset[str], extent: _Extent) -> None:
+        self.keys = keys
+        self.extent = extent
+        self.node_rows: list[tuple[str, dict[str, str], float, float]] = []
+        # as the pass meets them; a way with nodes osmium could not locate stands as a
+        # _Partial there until the pass ends (see settle)
+        self.line_items: list[_LineRow | _Partial] = []
+        self.area_items: list[_AreaRow | _Partial] = []
+        self.line_rows: list[_LineRow] = []
+        self.area_rows: list[_AreaRow] = []
+        # closed ways with missing nodes: runs of present coordinates, closed after the pass
+        self.cut_rings: list[tuple[str, dict[str, str], list[list[_Coord]]]] = []
+        self.cut_points: list[_Coord] = []
+        self.counts: dict[str, int] = {
+            "lines_failed": 0, "areas_failed": 0, "ways_truncated": 0, "ways_all_missing": 0,
+            "negative_ids": 0, "rings_truncated": 0,
+        }
+
+    # derive_extent reads these as it did from the old collector
+    @property
+    def min_lon(self) -> float:
+        return self.extent.min_lon
+
+    @property
+    def min_lat(self) -> float:
+        return self.extent.min_lat
+
+    @property
+    def max_lon(self) -> float:
+        return self.extent.max_lon
+
+    @property
+    def max_lat(self) -> float:
+        return self.extent.max_lat
+
+    @property
+    def tagged_nodes(self) -> list[tuple[int, float, float]]:
+        return self.extent.tagged_nodes
+
+    @property
+    def way_refs(self) -> list[np.ndarray]:
+        return self.extent.way_refs
+
+    def settle(self) -> None:
+        """Replace each _Partial by what it gives, in the order the ways came."""
+        lines: list[_LineRow] = []
+        for row in self.line_items:
+            if isinstance(row, _Partial):
+                done = row.result(self.extent.negative)
+                lines.extend(done.lines)
+                self.cut_points.extend(done.cut_points)
+                if done.ring is not None:
+                    self.cut_rings.append((row.osm_id, row.tags, done.ring))
+                for key, n in done.counts.items():
+                    self.counts[key] += n
             else:
-                coords.append(self.negative.get(nd.ref))
+                lines.append(row)
+        areas: list[_AreaRow] = []
+        for item in self.area_items:
+            if isinstance(item, _Partial):
+                area = item.result(self.extent.negative).area
+                if area is not None:
+                    areas.append(area)
+            else:
+                areas.append(item)
+        self.line_rows, self.area_rows = lines, areas
+        self.line_items, self.area_items = [], []
+
+
+@dataclass
+class _Settled:
+    lines: list[_LineRow]
+    area: _AreaRow | None
+    ring: list[list[_Coord]] | None
+    cut_points: list[_Coord]
+    counts: dict[str, int]
+
+
+class _Partial:
+    """A way with nodes osmium could not locate: negative ids, or nodes not in the file.
+
+    Settled after the pass, when the negative ids' locations are known.
+    """
+
+    def __init__(self, w: osmium.osm.Way, tags: dict[str, str]) -> None:
+        self.osm_id = f"w{w.id}"
+        self.tags = tags
+        self.refs: list[int] = []
+        self.coords: list[_Coord | None] = []
+        for nd in w.nodes:
+            self.refs.append(nd.ref)
+            loc = nd.location
+            self.coords.append((loc.lon, loc.lat) if loc.valid() else None)
+        self._done: _Settled | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.refs[0] == self.refs[-1] and len(self.refs) >= 4
+
+    def missing_negative(self) -> list[int]:
+        """The negative ids this way still needs located."""
+        return [r for r, c in zip(self.refs, self.coords, strict=True) if c is None and r < 0]
+
+    def result(self, negative: dict[int, _Coord]) -> _Settled:
+        if self._done is None:
+            self._done = self._settle(negative)
+        return self._done
+
+    def _settle(self, negative: dict[int, _Coord]) -> _Settled:
+        refs, osm_id, tags = self.refs, self.osm_id, self.tags
+        coords = [c if c is not None else negative.get(r)
+                  for r, c in zip(refs, self.coords, strict=True)]
+        counts = dict.fromkeys(("negative_ids", "ways_truncated", "ways_all_missing",
+                                "rings_truncated"), 0)
+        cut_points: list[_Coord] = []
         if any(r < 0 for r in refs):
-            self.counts["negative_ids"] += 1
-        closed = refs[0] == refs[-1] and len(refs) >= 4
+            counts["negative_ids"] += 1
+        closed = self.closed
         missing = [c is None for c in coords]
         if not any(missing):  # only negative ids: a complete way
             runs = [(0, len(refs) - 1)]
         else:
-            self.counts["ways_truncated"] += 1
+            counts["ways_truncated"] += 1
             runs = _runs(missing)
             for lo, hi in runs:  # the ends next to a missing node were made by the cut
                 if lo > 0 or (closed and missing[-2]):
-                    self.cut_points.append(coords[lo])  # type: ignore[arg-type]
+                    cut_points.append(coords[lo])  # type: ignore[arg-type]
                 if hi < len(refs) - 1 or (closed and missing[1]):
-                    self.cut_points.append(coords[hi])  # type: ignore[arg-type]
+                    cut_points.append(coords[hi])  # type: ignore[arg-type]
         truncated = any(missing)
         parts = [[c for c in coords[lo:hi + 1] if c is not None] for lo, hi in runs]
         ends = [(refs[lo], refs[hi]) for lo, hi in runs]
@@ -184,57 +291,137 @@ class _Collector(osmium.SimpleHandler):
             # the ring's last and first runs meet at its closing node: one run
             parts = [parts[-1] + parts[0][1:], *parts[1:-1]]
             ends = [(ends[-1][0], ends[0][1]), *ends[1:-1]]
-        kept = 0
+        lines: list[_LineRow] = []
         for part, (first, last) in zip(parts, ends, strict=True):
             xy = _dedupe(part)
             if len(xy) >= 2:
-                self.line_rows.append((f"w{w.id}", tags, shapely.to_wkb(LineString(xy)),
-                                       first, last, truncated))
-                kept += 1
-        if truncated and not kept:
-            self.counts["ways_all_missing"] += 1
+                lines.append((osm_id, tags, shapely.to_wkb(LineString(xy)), first, last,
+                              truncated))
+        if truncated and not lines:
+            counts["ways_all_missing"] += 1
+        area: _AreaRow | None = None
+        ring: list[list[_Coord]] | None = None
         if closed and tags.get("area") != "no":
             if truncated:
-                self.counts["rings_truncated"] += 1
-                self.cut_rings.append((f"w{w.id}", tags, parts))
+                counts["rings_truncated"] += 1
+                ring = parts
             elif len(_dedupe(parts[0])) >= 4:
-                self.area_rows.append((f"w{w.id}", tags, shapely.to_wkb(Polygon(parts[0]))))
+                area = (osm_id, tags, shapely.to_wkb(Polygon(parts[0])))
+        return _Settled(lines, area, ring, cut_points, counts)
+
+
+class _Reader(osmium.SimpleHandler):
+    """The objects that passed the C++ tag filter: each read once, handed to every key set
+    that uses one of its keys (tags kept to ``keep``)."""
+
+    def __init__(self, tables: list[_Tables], keep: frozenset[str] | None,
+                 tick: Callable[[int], None]) -> None:
+        super().__init__()
+        self.tables = tables
+        self.keep = keep
+        self.wkb = osmium.geom.WKBFactory()
+        self.tick = tick
+        self.seen = 0
+        self.strings: dict[str, str] = {}
+
+    def _tags(self, taglist: osmium.osm.TagList) -> tuple[dict[str, str], list[_Tables]]:
+        tags = _tag_dict(taglist, self.keep, self.strings)
+        wanted = [t for t in self.tables if not t.keys.isdisjoint(tags)]
+        self.seen += 1
+        if self.seen % PROGRESS_EVERY == 0:
+            self.tick(PROGRESS_EVERY)
+        return tags, wanted
+
+    def node(self, n: osmium.osm.Node) -> None:
+        loc = n.location
+        if not loc.valid():
+            return
+        tags, wanted = self._tags(n.tags)
+        if wanted:
+            row = (f"n{n.id}", tags, loc.lon, loc.lat)
+            for t in wanted:
+                t.node_rows.append(row)
+
+    def way(self, w: osmium.osm.Way) -> None:
+        nodes = w.nodes
+        if len(nodes) < 2:
+            return
+        tags, wanted = self._tags(w.tags)
+        if not wanted:
+            return
+        # the factory skips missing nodes at a way's start without a word, so look there
+        # first; after a located node, any missing one raises InvalidLocationError
+        if nodes[0].location.valid():
+            try:
+                wkb = self.wkb.create_linestring(w, use_nodes=osmium.geom.use_nodes.UNIQUE)
+            except osmium.InvalidLocationError:
+                pass
+            except RuntimeError:
+                for t in wanted:
+                    t.counts["lines_failed"] += 1
+                return
+            else:
+                row = (f"w{w.id}", tags, bytes.fromhex(wkb), nodes[0].ref,
+                       nodes[len(nodes) - 1].ref, False)
+                for t in wanted:
+                    t.line_items.append(row)
+                return
+        partial = _Partial(w, tags)
+        ring = partial.closed and tags.get("area") != "no"
+        for t in wanted:
+            t.line_items.append(partial)
+            if ring:
+                t.area_items.append(partial)
 
     def area(self, a: osmium.osm.Area) -> None:
-        tags = self._wanted(a.tags)
-        if tags is None:
+        tags, wanted = self._tags(a.tags)
+        if not wanted:
             return
         try:
             wkb = self.wkb.create_multipolygon(a)
         except (RuntimeError, osmium.InvalidLocationError):
-            self.counts["areas_failed"] += 1
+            for t in wanted:
+                t.counts["areas_failed"] += 1
             return
         prefix = "w" if a.from_way() else "r"
-        self.area_rows.append((f"{prefix}{a.orig_id()}", tags, bytes.fromhex(wkb)))
+        row = (f"{prefix}{a.orig_id()}", tags, bytes.fromhex(wkb))
+        for t in wanted:
+            t.area_items.append(row)
 
 
-class _Fanout(osmium.SimpleHandler):
-    """One pass over a file feeding several collectors (each with its own keys).
+def _tag_dict(taglist: osmium.osm.TagList, keep: frozenset[str] | None,
+              strings: dict[str, str]) -> dict[str, str]:
+    """An object's tags as a dict, only the keys in ``keep`` (all when None).
 
-    Decoding the file, locating the nodes and assembling the areas happen once; each collector
-    sees every object exactly as it would alone.
+    Keys and values are shared through ``strings``: a city's thousands of ``highway`` keys and
+    ``residential`` values are one string each, not one per feature.
     """
+    try:
+        data = taglist._pyosmium_data
+    except AttributeError:  # a pyosmium without the C++ tag cursor: its public iteration
+        pairs = [(t.k, t.v) for t in taglist]
+    else:
+        # pyosmium's own iterator adds a Python frame per tag: the cursor halves the read
+        cursor = data.tags_begin()
+        pairs = [data.tags_next(cursor) for _ in range(data.tags_size())]
+    share = strings.setdefault
+    return {share(key, key): share(value, value) for key, value in pairs
+            if keep is None or key in keep}
 
-    def __init__(self, collectors: list[_Collector]) -> None:
+
+class _Negatives(osmium.SimpleHandler):
+    """A nodes-only pass for the negative ids a way needs (editors' files, bounds given)."""
+
+    def __init__(self, wanted: set[int], found: dict[int, _Coord]) -> None:
         super().__init__()
-        self.collectors = collectors  # the primary first: it locates negative ids for the rest
+        self.wanted = wanted
+        self.found = found
 
     def node(self, n: osmium.osm.Node) -> None:
-        for c in self.collectors:
-            c.node(n)
-
-    def way(self, w: osmium.osm.Way) -> None:
-        for c in self.collectors:
-            c.way(w)
-
-    def area(self, a: osmium.osm.Area) -> None:
-        for c in self.collectors:
-            c.area(a)
+        if n.id < 0 and n.id in self.wanted:
+            loc = n.location
+            if loc.valid():
+                self.found[n.id] = (loc.lon, loc.lat)
 
 
 def _runs(missing: list[bool]) -> list[tuple[int, int]]:
@@ -302,7 +489,8 @@ def close_along_edge(parts: list[list[_Coord]], edge: BaseGeometry) -> BaseGeome
 
 
 def read_osm(
-    path: str | Path, keys: frozenset[str] | set[str], bounds: tuple[float, ...] | None = None
+    path: str | Path, keys: frozenset[str] | set[str], bounds: tuple[float, ...] | None = None,
+    keep_tags: frozenset[str] | set[str] | None = None,
 ) -> OsmData:
     """Read an OSM file, keeping features that carry any of ``keys``.
 
@@ -318,7 +506,10 @@ def read_osm(
         Tag keys that make a feature interesting (the catalog's keys).
     bounds
         (min lon, min lat, max lon, max lat) of the extract when known; otherwise derived
-        (see :func:`derive_extent`).
+        (see :func:`derive_extent`). Given, the read is fastest: no Python code runs for the
+        file's untagged nodes and uninteresting ways.
+    keep_tags
+        The tag keys kept in each feature's ``tags`` (besides ``keys``); None keeps every tag.
 
     Returns
     -------
@@ -329,18 +520,25 @@ def read_osm(
     InputDataError
         If the file is missing, unreadable, corrupt or holds no data.
     """
-    return read_osm_sets(path, [keys], bounds)[0]
+    return read_osm_sets(path, [keys], bounds, keep_tags)[0]
 
 
 def read_osm_sets(
     path: str | Path, key_sets: Sequence[frozenset[str] | set[str]],
     bounds: tuple[float, ...] | None = None,
+    keep_tags: frozenset[str] | set[str] | None = None,
+    tables: Sequence[frozenset[str] | None] | None = None,
 ) -> list[OsmData]:
     """:func:`read_osm` for several sets of keys in one pass over the file.
 
     Each result is what :func:`read_osm` gives for that set of keys alone (same features, same
     order, same extent and cut points); the file is decoded, its nodes located and its areas
-    assembled once for all of them.
+    assembled once for all of them. libosmium's key filter drops every object that carries
+    none of the keys before Python sees it; the node locations for the ways are still kept
+    (the location index runs before the filter).
+
+    ``tables``, one per key set, names the tables a caller reads (of ``nodes``, ``lines``,
+    ``areas``; None: all): the others come back empty, never built.
 
     Raises
     ------
@@ -353,80 +551,126 @@ def read_osm_sets(
             f"OSM file not found: {path}. Check the path in the config (paths are relative to "
             "the config file), or run `geoplan fetch CONFIG` to download the data."
         )
-    first = _Collector(frozenset(key_sets[0]))
-    collectors = [first, *(_Collector(frozenset(keys), primary=first) for keys in key_sets[1:])]
-    for other in collectors[1:]:
-        other.negative = first.negative
-    handler = first if len(collectors) == 1 else _Fanout(collectors)
+    extent = _Extent()
+    sets = [_Tables(frozenset(keys), extent) for keys in key_sets]
+    union: frozenset[str] = frozenset().union(*(t.keys for t in sets))
+    keep = None if keep_tags is None else frozenset(keep_tags) | union
+    filters: list[object] = []
+    if bounds is None:  # the extent comes from the data: every node's location is needed
+        filters.append(_Scan(extent, refs=_header_bounds(path) is None))
+    filters.append(osmium.filter.KeyFilter(*sorted(union)) if union
+                   else osmium.filter.EntityFilter(osmium.osm.NOTHING))
     try:
-        handler.apply_file(str(path), locations=True)
+        with counter(f"reading {path.name}", unit=" features") as progress:
+            reader = _Reader(sets, keep, progress.update)
+            reader.apply_file(str(path), locations=True, filters=filters)
+            progress.update(reader.seen % PROGRESS_EVERY)
+        if not extent.scanned:
+            _negative_locations(path, sets, extent)
+        for t in sets:
+            t.settle()
+        if _no_nodes(path, sets, extent):
+            raise InputDataError(
+                f"OSM file {path} contains no nodes; it is empty or not OSM data.")
+    except InputDataError:
+        raise
     except Exception as exc:  # pyosmium raises RuntimeError/ValueError subclasses of many kinds
         raise InputDataError(
             f"cannot read OSM file {path}: {exc}. The file is corrupt, truncated or not OSM "
             "data (expected .osm, .osm.bz2 or .pbf); download or export it again."
         ) from exc
-    for other in collectors[1:]:
-        other.min_lon, other.min_lat = first.min_lon, first.min_lat
-        other.max_lon, other.max_lat = first.max_lon, first.max_lat
-        other.tagged_nodes, other.way_refs = first.tagged_nodes, first.way_refs
-    return [_osm_data(c, path, bounds) for c in collectors]
+    wanted = list(tables) if tables is not None else [None] * len(sets)
+    return [_osm_data(t, path, bounds, w) for t, w in zip(sets, wanted, strict=True)]
 
 
-def _osm_data(collector: _Collector, path: Path, bounds: tuple[float, ...] | None) -> OsmData:
-    """The tables of one collector after the pass."""
-    if not np.isfinite(collector.min_lon):
-        raise InputDataError(f"OSM file {path} contains no nodes; it is empty or not OSM data.")
-    issues = _read_issues(collector.counts)
+def _negative_locations(path: Path, tables: list[_Tables], extent: _Extent) -> None:
+    """Locate the negative ids that ways need, when the pass did not look at every node."""
+    wanted = {r for t in tables for row in t.line_items if isinstance(row, _Partial)
+              for r in row.missing_negative()}
+    if wanted:
+        logger.info("%s: locating %d nodes with negative ids (an editor's file)", path.name,
+                    len(wanted))
+        _Negatives(wanted, extent.negative).apply_file(str(path))
+
+
+def _no_nodes(path: Path, tables: list[_Tables], extent: _Extent) -> bool:
+    """Whether the file holds no node with a location."""
+    if extent.scanned:
+        return not np.isfinite(extent.min_lon)
+    if any(t.node_rows or t.line_rows or t.area_rows for t in tables):
+        return False
+    for obj in osmium.FileProcessor(str(path), osmium.osm.NODE):
+        if isinstance(obj, osmium.osm.Node) and obj.location.valid():
+            return False
+    return True
+
+
+def _osm_data(tables: _Tables, path: Path, bounds: tuple[float, ...] | None,
+              wanted: frozenset[str] | None = None) -> OsmData:
+    """The tables of one key set after the pass (only those in ``wanted``; None: all)."""
+    issues = _read_issues(tables.counts)
     for issue, n, action in issues:
         log = logger.warning if action == "rejected" else logger.info
         log("%s: %d %s (%s)", path.name, n, issue, action)
 
+    line_rows, area_rows = tables.line_rows, tables.area_rows
+    node_rows, cut_rings = tables.node_rows, tables.cut_rings
+    if wanted is not None:
+        # lines unread are still built when the extent must be estimated from them
+        estimate = bounds is None and not tables.counts["ways_truncated"] \
+            and _header_bounds(path) is None
+        line_rows = line_rows if "lines" in wanted or estimate else []
+        node_rows = node_rows if "nodes" in wanted else []
+        area_rows = area_rows if "areas" in wanted else []
+        cut_rings = cut_rings if "areas" in wanted else []
     lines = gpd.GeoDataFrame(
         {
-            "osm_id": [r[0] for r in collector.line_rows],
-            "tags": [r[1] for r in collector.line_rows],
-            "first_node": np.array([r[3] for r in collector.line_rows], dtype="int64"),
-            "last_node": np.array([r[4] for r in collector.line_rows], dtype="int64"),
-            "truncated": np.array([r[5] for r in collector.line_rows], dtype=bool),
+            "osm_id": [r[0] for r in line_rows],
+            "tags": [r[1] for r in line_rows],
+            "first_node": np.array([r[3] for r in line_rows], dtype="int64"),
+            "last_node": np.array([r[4] for r in line_rows], dtype="int64"),
+            "truncated": np.array([r[5] for r in line_rows], dtype=bool),
         },
-        geometry=shapely.from_wkb([r[2] for r in collector.line_rows]),
+        geometry=shapely.from_wkb([r[2] for r in line_rows]),
         crs="EPSG:4326",
     )
-    bounds_geom, bounds_note = derive_extent(collector, lines, path, bounds)
+    bounds_geom, bounds_note = derive_extent(tables, lines, path, bounds)
     cut_area_rows = []
-    for osm_id, tags, parts in collector.cut_rings:
+    for osm_id, tags, parts in cut_rings:
         geom = close_along_edge(parts, bounds_geom)
         if not geom.is_empty and shapely.area(geom) > 0:
             cut_area_rows.append((osm_id, tags, geom))
     nodes = gpd.GeoDataFrame(
         {
-            "osm_id": [r[0] for r in collector.node_rows],
-            "tags": [r[1] for r in collector.node_rows],
-            "truncated": np.zeros(len(collector.node_rows), dtype=bool),
+            "osm_id": [r[0] for r in node_rows],
+            "tags": [r[1] for r in node_rows],
+            "truncated": np.zeros(len(node_rows), dtype=bool),
         },
         geometry=shapely.points(
-            np.array([r[2] for r in collector.node_rows], dtype=float),
-            np.array([r[3] for r in collector.node_rows], dtype=float),
+            np.array([r[2] for r in node_rows], dtype=float),
+            np.array([r[3] for r in node_rows], dtype=float),
         )
-        if collector.node_rows
+        if node_rows
         else [],
         crs="EPSG:4326",
     )
     areas = gpd.GeoDataFrame(
         {
-            "osm_id": [r[0] for r in collector.area_rows] + [r[0] for r in cut_area_rows],
-            "tags": [r[1] for r in collector.area_rows] + [r[1] for r in cut_area_rows],
-            "truncated": np.array([False] * len(collector.area_rows) + [True] * len(cut_area_rows),
+            "osm_id": [r[0] for r in area_rows] + [r[0] for r in cut_area_rows],
+            "tags": [r[1] for r in area_rows] + [r[1] for r in cut_area_rows],
+            "truncated": np.array([False] * len(area_rows) + [True] * len(cut_area_rows),
                                   dtype=bool),
         },
-        geometry=np.concatenate([shapely.from_wkb([r[2] for r in collector.area_rows]),
+        geometry=np.concatenate([shapely.from_wkb([r[2] for r in area_rows]),
                                  np.array([r[2] for r in cut_area_rows], dtype=object)]),
         crs="EPSG:4326",
     )
     logger.info(
         "read %s: %d tagged nodes, %d ways, %d areas", path.name, len(nodes), len(lines), len(areas)
     )
-    cut = np.array(collector.cut_points, dtype=float).reshape(-1, 2)
+    if wanted is not None and "lines" not in wanted:
+        lines = lines.iloc[:0]
+    cut = np.array(tables.cut_points, dtype=float).reshape(-1, 2)
     return OsmData(nodes=nodes, lines=lines, areas=areas, bounds=bounds_geom, source=str(path),
                    bounds_note=bounds_note, cut_points=cut, read_issues=tuple(issues))
 
@@ -462,7 +706,7 @@ def _header_bounds(path: Path) -> BaseGeometry | None:
 
 
 def derive_extent(
-    collector: _Collector, lines: gpd.GeoDataFrame, path: Path,
+    collector: _Tables, lines: gpd.GeoDataFrame, path: Path,
     bounds: tuple[float, ...] | None,
 ) -> tuple[BaseGeometry, str]:
     """The data's extent, derived the same way from every format.
@@ -507,7 +751,7 @@ def derive_extent(
     )
 
 
-def _inner_box(collector: _Collector, lines: gpd.GeoDataFrame) -> BaseGeometry | None:
+def _inner_box(collector: _Tables, lines: gpd.GeoDataFrame) -> BaseGeometry | None:
     if not len(lines):
         return None
     b = shapely.bounds(lines.geometry.to_numpy())  # minx, miny, maxx, maxy per way

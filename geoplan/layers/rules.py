@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -209,14 +209,134 @@ def rule_matches(rule: Rule, tags: Mapping[str, str]) -> bool:
 
 
 def any_rule_matches(rules: Sequence[Rule] | None, tags: Mapping[str, str]) -> bool:
-    """Whether any of ``rules`` matches ``tags`` (False when there are no rules)."""
-    return any(rule_matches(r, tags) for r in rules or ())
+    """Whether any of ``rules`` matches ``tags`` (False when there are no rules).
+
+    The same answer as :func:`rule_matches` for each rule, from the rules compiled once
+    (value lists as sets, suffixes parsed, the names read once per feature).
+    """
+    if not rules:
+        return False
+    return _compiled(rules)(tags)
+
+
+_Test = Callable[[Mapping[str, str], list[str]], bool]
+
+
+class _CompiledRules:
+    """A rule list turned into tests: what :func:`rule_matches` does, without re-parsing."""
+
+    __slots__ = ("rules", "tests")
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = rules  # kept alive: the cache knows it by id
+        self.tests = [[_condition(key, allowed) for key, allowed in rule.items()]
+                      for rule in rules]
+
+    def __call__(self, tags: Mapping[str, str]) -> bool:
+        names: list[str] | None = None
+        for tests in self.tests:
+            for uses_names, test in tests:
+                if uses_names and names is None:
+                    names = names_of(tags)
+                if not test(tags, names or []):
+                    break
+            else:
+                return True
+        return False
+
+
+_COMPILED: dict[int, _CompiledRules] = {}
+
+
+def _compiled(rules: Sequence[Rule]) -> _CompiledRules:
+    found = _COMPILED.get(id(rules))
+    if found is None or found.rules is not rules:
+        if len(_COMPILED) > 512:
+            _COMPILED.clear()
+        found = _COMPILED[id(rules)] = _CompiledRules(rules)
+    return found
+
+
+def _value_test(allowed: Any, contains: bool) -> Callable[[str | None], bool]:
+    """:func:`_value_matches` for one ``allowed`` list, compiled."""
+    if allowed == "*":
+        return lambda value: value is not None
+    none_ok = None in allowed
+    if contains:
+        parts = tuple(s for s in allowed if s is not None)
+        return lambda value: none_ok if value is None else any(s in value for s in parts)
+    try:
+        pool: frozenset[Any] | tuple[Any, ...] = frozenset(allowed)
+    except TypeError:  # an unhashable value in the list: compare one by one
+        pool = tuple(allowed)
+
+    def test(value: str | None) -> bool:
+        if value is None:
+            return none_ok
+        if ";" in value:  # OSM allows "a;b" multi-values; match any part
+            return any(p.strip() in pool for p in value.split(";"))
+        return value.strip() in pool
+
+    return test
+
+
+def _condition(key: str, allowed: Any) -> tuple[bool, _Test]:
+    """One condition of a rule as (reads the names, test(tags, names))."""
+    if key.endswith("!~"):
+        base = key[:-2]
+        if base == "name":
+            return True, lambda tags, names: not any(s in text for text in names
+                                                     for s in allowed)
+        return False, lambda tags, names: not any(s in (tags.get(base) or "") for s in allowed)
+    contains = key.endswith("~")
+    base = key[:-1] if contains else key
+    value_test = _value_test(allowed, contains)
+    if base == "name" and allowed != [None]:
+        nameless = value_test(None)
+        return True, lambda tags, names: (any(value_test(v) for v in names)
+                                          or (not names and nameless))
+    return False, lambda tags, names: value_test(tags.get(base))
+
+
+def _required_keys(rule: Rule) -> frozenset[str] | None:
+    """Keys of which a feature must carry one for ``rule`` to match it (None: no such keys).
+
+    The first condition that fails on an absent key decides: a plain or ``~`` condition
+    without ``null`` among its values (on ``name``: any of :data:`NAME_KEYS`). ``!~`` and
+    conditions allowing ``null`` hold without their key.
+    """
+    for key, allowed in rule.items():
+        if key.endswith("!~"):
+            continue
+        base = key[:-1] if key.endswith("~") else key
+        if allowed != "*" and None in allowed:
+            continue
+        return frozenset(NAME_KEYS) if base == "name" else frozenset((base,))
+    return None
+
+
+def required_keys(rules: Sequence[Rule] | None) -> frozenset[str] | None:
+    """Keys of which a feature must carry one for any of ``rules`` to match it.
+
+    A quick test before :func:`any_rule_matches`: a feature with none of these keys matches
+    no rule. None when some rule can match a feature without any particular key (then every
+    feature must be tested); an empty set when there are no rules.
+    """
+    keys: set[str] = set()
+    for rule in rules or ():
+        found = _required_keys(rule)
+        if found is None:
+            return None
+        keys |= found
+    return frozenset(keys)
 
 
 def select(spec: Mapping[str, Any], tags_list: Iterable[Mapping[str, str]]) -> list[bool]:
     """For each tag dict, whether the layer ``spec`` includes it and does not exclude it."""
     include, exclude = spec.get("include"), spec.get("exclude")
+    needed = required_keys(include)
     return [
-        any_rule_matches(include, tags) and not any_rule_matches(exclude, tags)
+        (needed is None or not needed.isdisjoint(tags))
+        and any_rule_matches(include, tags) and not any_rule_matches(exclude, tags)
         for tags in tags_list
     ]
