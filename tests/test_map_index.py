@@ -185,3 +185,57 @@ def test_the_run_folder_records_the_pages_and_a_rerun_never_mixes_them(tmp_path)
         run.commit()
     assert not (target / "maps").exists()
     assert (target / "map.html").is_file()
+
+
+_CLICK_FIRST_DISTRICT = """() => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    let name = null;
+    map.eachLayer(l => {
+        if (name !== null || !l.feature || !map.hasLayer(l)) { return; }
+        if (!(l.options.className || "").includes("gp-coverage")) { return; }
+        l.fire("click", {latlng: l.getBounds().getCenter()});
+        name = l.feature.properties.district;
+    });
+    return name;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tmp_path) -> None:
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Session, _require_browser
+
+    sync_playwright = _require_browser()
+    out, _ = index_out
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                     headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1366, "height": 860})
+            s = Session(context)
+            page = s.page
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            s.open(out / "map.html")
+            page.wait_for_selector("path.gp-coverage")
+            assert page.locator("path.gp-coverage").count() == len(NAMES)
+            assert NAMES[0] in (page.locator("#geoplan-index").text_content() or "")
+            name = page.evaluate(_CLICK_FIRST_DISTRICT)
+            assert name in NAMES
+            link = page.wait_for_selector("a.gp-index-link")
+            popup = page.locator(".leaflet-popup-content").inner_text()
+            assert name in popup and "%" in popup
+            link.click()
+            page.wait_for_load_state("load")
+            page.wait_for_selector("path.gp-coverage")
+            assert page.url.endswith(".html") and "/maps/" in page.url
+            assert page.locator("path.gp-gaps").count() > 0
+            assert name in page.locator("#geoplan-title").inner_text()
+            page.locator("#geoplan-back a").click()
+            page.wait_for_load_state("load")
+            assert page.url.endswith("/map.html")
+            assert dialogs == []
+            assert s.blocked == []
+            assert [e for e in s.errors if "Failed to load resource" not in e] == []
+        finally:
+            browser.close()
