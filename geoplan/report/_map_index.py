@@ -326,6 +326,14 @@ a.gp-index-link { display: block; margin-top: 6px; font-weight: 600; }
 """
 
 
+_INDEX_ONLY_CSS = """
+<style>
+/* gaps are drawn on the district pages only */
+.geoplan-legend .row:has(#geoplan-legend-gaps) { display: none; }
+</style>
+"""
+
+
 def back_link_html(lang: str) -> str:
     """The detail page's link back to the index (escaped HTML)."""
     return f'<a href="../map.html">{html.escape(words(lang)["back"])}</a>'
@@ -372,7 +380,7 @@ def add_index_parts(m: folium.Map, pages: Sequence[DistrictPage], coverage: Any,
     root.header._children.pop("geoplan_scenario_js", None)
     links = index_links(pages, coverage, lang)
     IndexLinks(links, lang).add_to(m)
-    root.header.add_child(Element(INDEX_CSS), name="geoplan_index_css")
+    root.header.add_child(Element(INDEX_CSS + _INDEX_ONLY_CSS), name="geoplan_index_css")
     HtmlControl(index_list_html(pages, links, lang), position="topleft",
                 element_id="geoplan-index", css_class="geoplan-box geoplan-index").add_to(m)
 

@@ -19,6 +19,10 @@ Detail: a map fitted to a district-sized area draws its shapes as before; a city
 smaller gaps are left out, coordinates are stored to about 1 m. Popups and the live scenario
 keep their figures from the exact results.
 
+A whole city: when the single file would be larger than the size budget (config
+``map.max_mb``), :func:`write_maps` writes ``map.html`` as an index map of the districts
+linking one full page per district under ``maps/`` (see :mod:`geoplan.report._map_index`).
+
 Tiles: the default is **no tiles**, a plain background with the map's own roads and water drawn
 as a light background layer. A meeting room often has no internet, and tiles that fail to load
 show as grey squares and fill the browser console with errors; planners who are online can add
