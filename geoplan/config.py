@@ -131,6 +131,19 @@ class DeadEndSettings(_Strict):
     min_opened: int = Field(3, ge=0)
 
 
+class MapSettings(_Strict):
+    """The meeting map's size budget; see :mod:`geoplan.report._map_index`.
+
+    A map whose estimated size is above ``max_mb`` is written as an index map (``map.html``:
+    every district's outline and shares, linked) with one detail page per district under
+    ``maps/``; ``detail_margin_m`` is how far around its district a detail page draws.
+    """
+
+    max_mb: float = Field(5.0, gt=0, description="largest single map.html, in MB (10^6 bytes)")
+    detail_margin_m: float = Field(500.0, ge=0, description="data drawn around a district on "
+                                   "its detail page, in metres")
+
+
 class Scenario(_Strict):
     """Planned facilities (挂图作战) added on top of the current layers, to compare coverage."""
 
@@ -163,6 +176,7 @@ class AnalysisConfig(_Strict):
     demand: DemandSettings = Field(default_factory=DemandSettings)
     deadends: DeadEndSettings = Field(default_factory=DeadEndSettings)
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
+    map: MapSettings = Field(default_factory=MapSettings)
     output: Path = Path("output")
     source_file: Path | None = None
 

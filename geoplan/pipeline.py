@@ -53,7 +53,7 @@ def run_analysis(
     progress
         Show progress bars.
     map_options
-        Keyword arguments for :func:`geoplan.report.maps.write_map` (lang, tiles, …).
+        Keyword arguments for :func:`geoplan.report.maps.write_maps` (lang, tiles, …).
     baseline
         An older OSM extract: dead-end progress (opened 断头路) is measured against it.
     command
@@ -133,11 +133,10 @@ def _run_steps(
     result.written += write_data_checks(checks, out_dir)
     clock = _lap(result, "tables", clock)
     if "map" in steps and result.coverage is not None:
-        from geoplan.report.maps import write_map
+        from geoplan.report.maps import write_maps
 
-        result.written.append(Path(write_map(layerset, result.coverage, result.deadends, config, out_dir,
-                                             sites=result.sites, checks=checks,
-                                             **(map_options or {}))))
+        result.written += write_maps(layerset, result.coverage, result.deadends, config, out_dir,
+                                     sites=result.sites, checks=checks, **(map_options or {}))
         clock = _lap(result, "map", clock)
     if "report" in steps and result.coverage is not None:
         from geoplan.report.html import write_reports

@@ -19,6 +19,10 @@ Detail: a map fitted to a district-sized area draws its shapes as before; a city
 smaller gaps are left out, coordinates are stored to about 1 m. Popups and the live scenario
 keep their figures from the exact results.
 
+A whole city: when the single file would be larger than the size budget (config
+``map.max_mb``), :func:`write_maps` writes ``map.html`` as an index map of the districts
+linking one full page per district under ``maps/`` (see :mod:`geoplan.report._map_index`).
+
 Tiles: the default is **no tiles**, a plain background with the map's own roads and water drawn
 as a light background layer. A meeting room often has no internet, and tiles that fail to load
 show as grey squares and fill the browser console with errors; planners who are online can add
@@ -32,6 +36,8 @@ from __future__ import annotations
 import html
 import logging
 import os
+import shutil
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +49,7 @@ from branca.element import Element, Figure
 
 from geoplan._errors import ConfigError, OutputError
 from geoplan._io import atomic_path
+from geoplan._progress import bar
 from geoplan.report._data import standard_rows, standards_order, to_wgs84
 from geoplan.report._labels import labels, standard_name
 from geoplan.report._map_checks import add_data_checks, datum_banner
@@ -58,6 +65,19 @@ from geoplan.report._map_controls import (
     title_html,
 )
 from geoplan.report._map_detail import detail_for_bounds, using
+from geoplan.report._map_index import (
+    DEFAULT_MARGIN_M,
+    DEFAULT_MAX_MB,
+    PAGES_DIR,
+    add_back_link,
+    add_index_parts,
+    district_pages,
+    index_inputs,
+    link_shared_assets,
+    needs_index,
+    page_inputs,
+    shared_assets,
+)
 from geoplan.report._map_layers import add_runtime
 from geoplan.report._map_overlays import (
     add_context,
@@ -348,27 +368,131 @@ def write_map(
     standard: str | None = None,
     sites: SiteResult | None = None,
     checks: gpd.GeoDataFrame | None = None,
+    max_mb: float | None = None,
 ) -> Path:
     """Build the meeting map and write it to ``<out_dir>/map.html`` atomically.
 
     The file is self-contained (Leaflet inlined, no ``map_files/`` folder): copy it alone to
     a USB stick. ``config`` (an :class:`~geoplan.config.AnalysisConfig`, or None) gives the
-    title and data date; see :func:`build_map` for the other parameters.
+    title and data date; see :func:`build_map` for the other parameters. A city whose map
+    would be larger than ``max_mb`` (default: the config's ``map.max_mb``) gets an index map
+    with one page per district instead (see :func:`write_maps`).
 
     Returns
     -------
     Path
         The written ``map.html``.
     """
-    m = build_map(layerset, coverage, deadends, lang=lang, tiles=tiles, tianditu_key=tianditu_key,
-                  title=title, data_date=data_date, config=config, standard=standard,
-                  sites=sites, checks=checks)
+    return write_maps(layerset, coverage, deadends, config, out_dir, lang=lang, tiles=tiles,
+                      tianditu_key=tianditu_key, title=title, data_date=data_date,
+                      standard=standard, sites=sites, checks=checks, max_mb=max_mb)[0]
+
+
+def write_maps(
+    layerset: LayerSet,
+    coverage: CoverageResult | None,
+    deadends: DeadEndResult | None,
+    config: AnalysisConfig | None,
+    out_dir: str | os.PathLike[str],
+    *,
+    lang: str = "zh",
+    tiles: str | None = None,
+    tianditu_key: str | None = None,
+    title: str | None = None,
+    data_date: str | None = None,
+    standard: str | None = None,
+    sites: SiteResult | None = None,
+    checks: gpd.GeoDataFrame | None = None,
+    max_mb: float | None = None,
+    margin_m: float | None = None,
+) -> list[Path]:
+    """Write the meeting map: one ``map.html``, or an index map with district pages.
+
+    When the map's estimated size (:func:`geoplan.report._map_index.estimate_mb`) is at most
+    ``max_mb`` (default: the config's ``map.max_mb``, else
+    :data:`~geoplan.report._map_index.DEFAULT_MAX_MB`), or there is one district, this is the
+    single self-contained ``map.html``. Above it, ``map.html`` is an index map of the
+    districts, each linked to its detail page ``maps/<NN>-<slug>.html`` (its full map, with
+    the data within ``margin_m`` around it; default the config's ``map.detail_margin_m``),
+    and the pages share their scripts from ``maps/`` (see :mod:`geoplan.report._map_index`).
+    A ``maps`` folder left by an earlier index map in ``out_dir`` is replaced or removed.
+
+    Returns
+    -------
+    list of Path
+        ``map.html`` first, then every file under ``maps/`` (index case).
+    """
+    settings = getattr(config, "map", None)
+    if max_mb is None:
+        max_mb = float(getattr(settings, "max_mb", DEFAULT_MAX_MB))
+    if margin_m is None:
+        margin_m = float(getattr(settings, "detail_margin_m", DEFAULT_MARGIN_M))
+    options: dict[str, Any] = {"lang": lang, "tiles": tiles, "tianditu_key": tianditu_key,
+                               "title": title, "data_date": data_date, "config": config,
+                               "standard": standard}
+    out = Path(out_dir)
+    target = out / "map.html"
+    if needs_index(layerset, coverage, max_mb):
+        return _write_index(layerset, coverage, deadends, out, sites, checks, options, margin_m)
+    m = build_map(layerset, coverage, deadends, sites=sites, checks=checks, **options)
     page = render_map(m)
-    target = Path(out_dir) / "map.html"
+    _remove_pages(out)
     with atomic_path(target) as tmp:
         tmp.write_text(page, encoding="utf-8")
     logger.info("wrote %s (%.0f kB)", target, target.stat().st_size / 1024)
-    return target
+    return [target]
 
 
-__all__ = ["MAX_GAPS_PER_DISTRICT", "build_map", "coverage_class", "render_map", "write_map"]
+def _remove_pages(out: Path) -> None:
+    """Remove the ``maps`` folder of an earlier index map (one holding geoplan's runtime)."""
+    pages = out / PAGES_DIR
+    if pages.is_dir() and (pages / "geoplan_map.js").is_file():
+        shutil.rmtree(pages)
+
+
+def _write_index(layerset: LayerSet, coverage: CoverageResult | None,
+                 deadends: DeadEndResult | None, out: Path, sites: SiteResult | None,
+                 checks: gpd.GeoDataFrame | None, options: dict[str, Any], margin_m: float
+                 ) -> list[Path]:
+    """The index map and the district pages (see :func:`write_maps`)."""
+    lang = str(options["lang"])
+    title = options["title"] or getattr(options["config"], "name", None) or "geoplan"
+    pages = district_pages(layerset)
+    staging = out / f".{PAGES_DIR}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    try:
+        for name, content in shared_assets().items():
+            (staging / name).write_text(content, encoding="utf-8")
+        for page in bar(pages, desc="map: district pages", unit="district"):
+            p_layers, p_cov, p_dead, p_sites, p_checks = page_inputs(
+                layerset, coverage, deadends, sites, checks, page, margin_m)
+            m = build_map(p_layers, p_cov, p_dead, sites=p_sites, checks=p_checks,
+                          **{**options, "title": f"{page.name} · {title}"})
+            add_back_link(m, lang)
+            link_shared_assets(m, "")
+            (staging / f"{page.slug}.html").write_text(render_map(m), encoding="utf-8")
+        i_layers, i_cov = index_inputs(layerset, coverage)
+        i_checks = (checks.loc[checks["check"].isin(["datum", "partial_district"])]
+                    if checks is not None and "check" in checks else None)
+        m = build_map(i_layers, i_cov, None, checks=i_checks, **{**options, "title": title})
+        add_index_parts(m, pages, coverage, lang)
+        link_shared_assets(m, f"{PAGES_DIR}/")
+        index = render_map(m)
+        _remove_pages(out)
+        os.rename(staging, out / PAGES_DIR)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    target = out / "map.html"
+    with atomic_path(target) as tmp:
+        tmp.write_text(index, encoding="utf-8")
+    files = sorted((out / PAGES_DIR).iterdir())
+    largest = max(f.stat().st_size for f in files)
+    logger.info("wrote %s (index, %.0f kB) and %d district pages in %s (largest %.0f kB)",
+                target, target.stat().st_size / 1024, len(pages), out / PAGES_DIR,
+                largest / 1024)
+    return [target, *files]
+
+
+__all__ = ["MAX_GAPS_PER_DISTRICT", "build_map", "coverage_class", "render_map", "write_map",
+           "write_maps"]

@@ -1,0 +1,411 @@
+"""A city-sized meeting map as an index map with one detail page per district.
+
+One self-contained ``map.html`` grows with the city: fitting its detail to the opening zoom
+(:mod:`geoplan.report._map_detail`) gave 1.5 MB for the default run, 9.0 MB for a 16-tile
+city (79k walking edges) and 29.9 MB for 64 tiles (316k), about 95 MB projected at a million
+edges, and every one of those bytes is parsed and drawn before the map shows anything. So
+when a map's estimated size (:func:`estimate_mb`, from counts taken before anything is drawn)
+is above the budget (``map.max_mb`` in the config, default :data:`DEFAULT_MAX_MB`) and there
+are at least two districts, the map is written as:
+
+- ``map.html``, the **index**: every district's outline coloured by its share, with the same
+  standard and measure switches, legend, title, scale bar and overview as the full map; a
+  district's popup adds every standard's straight-line share and a link to its detail page,
+  and a list of all districts with their links sits below the title;
+- ``maps/<NN>-<slug>.html``, one **detail page** per district: today's full map of that
+  district (facilities, walking reach, gaps, homes, sites, dead ends, data checks, live
+  scenario), drawing the data within ``map.detail_margin_m`` of the district too, opening on
+  the district, with a link back to the index. Slugs are those of the district reports
+  (:func:`geoplan.report._data.district_slugs`): ASCII letters, digits and ``-`` only, so a
+  hostile name can never reach a path;
+- ``maps/leaflet.js``, ``maps/leaflet.css``, ``maps/geoplan_map.js`` and
+  ``maps/geoplan_scenario.js``: the scripts the single map inlines (about 200 kB), written
+  once and loaded by every page with a relative ``<script src>``, which browsers allow from
+  a local folder. Nothing is fetched from the web; copy ``map.html`` with its ``maps``
+  folder.
+
+Why an index and not one simplified map: the 1M-edge city would need every layer thinned
+about 7× below what already fits the opening zoom, losing the street-level gaps, reach and
+homes a planner opens the map for; an index keeps every page at district size (one page is
+about the default run's map) whatever the size of the city, and the index itself grows only
+with the number of districts.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, Figure, MacroElement
+from folium.template import Template
+
+from geoplan.report._data import district_slugs, fmt_share, frame, standard_rows, standards_order
+from geoplan.report._labels import standard_name
+from geoplan.report._map_controls import HtmlControl
+from geoplan.report._map_layers import runtime_js, script_json
+from geoplan.report._map_scenario import scenario_js
+from geoplan.report._offline import leaflet_css, leaflet_js
+
+if TYPE_CHECKING:
+    from geoplan.layers.layerset import LayerSet
+    from geoplan.results import CoverageResult
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_MB = 5.0
+"""The largest single ``map.html`` (MB, 10⁶ bytes) before the index is written instead.
+
+About 3.5× the default run's map (1.44 MB), whose first paint in headless Chromium already
+took 2.1–2.6 s on this 2-core machine under load, against 5–8 s for the 2.9 MB 4-tile map
+(2026-12-02): first paint grows with the number of drawn shapes, and the issue asks for 3 s."""
+DEFAULT_MARGIN_M = 500.0
+"""Data drawn around a district on its detail page (m)."""
+PAGES_DIR = "maps"
+"""The folder, beside ``map.html``, of the detail pages and their shared scripts."""
+
+BASE_MB = 0.95
+"""The estimate's fixed part: scripts, styles, controls, district outlines (MB)."""
+BYTES_PER_ROAD_VERTEX = 41.7
+"""The estimate's bytes per vertex of the roads layer, fitted on the default run (11,698
+road vertices, 1.44 MB) and the 4-tile city (46,792, 2.90 MB); it gives 8.8 MB for the 16-tile
+city (measured 9.0) and 32 MB for 64 tiles (measured 29.9)."""
+
+_SHARED = {
+    "geoplan_leaflet_css": ("leaflet.css", "css"),
+    "geoplan_leaflet_js": ("leaflet.js", "js"),
+    "geoplan_runtime_js": ("geoplan_map.js", "js"),
+    "geoplan_scenario_js": ("geoplan_scenario.js", "js"),
+}
+"""Header elements of a map page that go to shared files: element name -> (file, kind)."""
+
+_WORDS = {
+    "zh": {"detail": "分区详图", "open": "打开本区详图 →", "back": "← 返回全市索引图",
+           "all": "各标准覆盖率（直线距离）", "list": "分区详图（{n} 个区）"},
+    "en": {"detail": "district map", "open": "Open this district's map →",
+           "back": "← Back to the city index map", "all": "Every standard (straight line)",
+           "list": "District maps ({n})"},
+}
+
+
+def words(lang: str) -> dict[str, str]:
+    """The index map's own words in ``lang`` ('zh' or 'en')."""
+    return _WORDS["en" if lang == "en" else "zh"]
+
+
+# -- when ------------------------------------------------------------------------------------
+
+def _coords(gdf: Any) -> int:
+    if not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf):
+        return 0
+    return int(shapely.get_num_coordinates(gdf.geometry.to_numpy()).sum())
+
+
+def estimate_mb(layerset: LayerSet, coverage: CoverageResult | None) -> float:
+    """The single map's size (MB) estimated before drawing, from the roads' vertex count.
+
+    The map's bytes follow the street network: the roads-and-water background, street
+    names, walking reach, gaps and homes all grow with it, while facilities and districts
+    are small. Measured (2026-12-02) on the embedded extract mirror-tiled: 1 tile 1.5 MB,
+    4 tiles 2.9 MB, 16 tiles 9.0 MB, 64 tiles 29.9 MB (see :data:`BYTES_PER_ROAD_VERTEX`).
+    """
+    roads = _coords(layerset.layers.get("roads"))
+    return BASE_MB + roads * BYTES_PER_ROAD_VERTEX / 1e6
+
+
+def needs_index(layerset: LayerSet, coverage: CoverageResult | None, max_mb: float) -> bool:
+    """Whether the map is written as an index with detail pages (see the module doc)."""
+    if len(layerset.districts) < 2:
+        return False
+    estimate = estimate_mb(layerset, coverage)
+    if estimate <= max_mb:
+        return False
+    logger.info("map: about %.0f MB as one file, over the %.0f MB budget: writing an index map "
+                "and %d district pages", estimate, max_mb, len(layerset.districts))
+    return True
+
+
+# -- what each page holds ------------------------------------------------------------------
+
+@dataclass
+class DistrictPage:
+    """One district's detail page: its name, file slug and (projected) outline."""
+
+    name: str
+    slug: str
+    geometry: Any
+
+    @property
+    def file(self) -> str:
+        """The page's path relative to the index (``maps/<slug>.html``)."""
+        return f"{PAGES_DIR}/{self.slug}.html"
+
+
+def district_pages(layerset: LayerSet) -> list[DistrictPage]:
+    """One :class:`DistrictPage` per district, in the districts' order."""
+    d = layerset.districts
+    names = [str(n) for n in d["district"]]
+    codes = [str(c) if pd.notna(c) else "" for c in d["code"]] if "code" in d else None
+    return [DistrictPage(n, s, g) for n, s, g in zip(
+        names, district_slugs(names, codes), d.geometry.to_numpy(), strict=True)]
+
+
+def _within(gdf: Any, box: Any) -> Any:
+    """``gdf``'s rows whose geometry meets ``box``, shapes reaching beyond it cut at its edge
+    (attributes, and so every popup figure, unchanged); anything else is returned as is."""
+    if not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf) or gdf.geometry.name not in gdf:
+        return gdf
+    geoms = gdf.geometry.to_numpy()
+    keep = ~shapely.is_missing(geoms)
+    keep[keep] = shapely.intersects(geoms[keep], box)
+    out = gdf.loc[keep]
+    geoms = geoms[keep]
+    xmin, ymin, xmax, ymax = box.bounds
+    b = shapely.bounds(geoms)
+    beyond = (b[:, 0] < xmin) | (b[:, 1] < ymin) | (b[:, 2] > xmax) | (b[:, 3] > ymax)
+    if beyond.any():
+        geoms = geoms.copy()
+        geoms[beyond] = shapely.clip_by_rect(geoms[beyond], xmin, ymin, xmax, ymax)
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=gdf.crs))
+        out = out.loc[~shapely.is_empty(geoms)]
+    return out
+
+
+def _subset(obj: Any, box: Any, district: str | None = None) -> Any:
+    """A shallow copy of a result object with every GeoDataFrame attribute cut to ``box``
+    (and its ``table`` to ``district`` when given); None stays None."""
+    if obj is None:
+        return None
+    out = copy.copy(obj)
+    for key, value in vars(obj).items():
+        if isinstance(value, gpd.GeoDataFrame):
+            setattr(out, key, _within(value, box))
+    table = getattr(obj, "table", None)
+    if district is not None and isinstance(table, pd.DataFrame) and "district" in table:
+        out.table = table.loc[table["district"].astype(str) == district]
+    return out
+
+
+def page_inputs(layerset: LayerSet, coverage: Any, deadends: Any, sites: Any,
+                checks: gpd.GeoDataFrame | None, page: DistrictPage, margin_m: float
+                ) -> tuple[Any, Any, Any, Any, Any]:
+    """The inputs of :func:`geoplan.report.maps.build_map` for one district's page.
+
+    The district alone is the page's district (the view opens on it); every other layer and
+    result keeps the features that meet the district's bounding box grown by ``margin_m``.
+    """
+    minx, miny, maxx, maxy = page.geometry.bounds
+    box = shapely.box(minx - margin_m, miny - margin_m, maxx + margin_m, maxy + margin_m)
+    d = layerset.districts
+    layers = {k: _within(v, box) for k, v in layerset.layers.items()}
+    layers["districts"] = d.loc[d["district"].astype(str) == page.name]
+    sub = copy.copy(layerset)
+    sub.layers = layers
+    if isinstance(checks, gpd.GeoDataFrame):
+        located = ~shapely.is_missing(checks.geometry.to_numpy())
+        mine = checks["district"].astype(str) == page.name if "district" in checks else False
+        hits = np.zeros(len(checks), dtype=bool)
+        hits[located] = shapely.intersects(checks.geometry.to_numpy()[located], box)
+        checks = checks.loc[hits | (~located & np.asarray(mine))]
+    return (sub, _subset(coverage, box, page.name), _subset(deadends, box), _subset(sites, box),
+            checks)
+
+
+def index_inputs(layerset: LayerSet, coverage: Any) -> tuple[Any, Any]:
+    """The index map's inputs: the districts alone, and the coverage table without shapes."""
+    sub = copy.copy(layerset)
+    sub.layers = {"districts": layerset.districts}
+    if coverage is None:
+        return sub, None
+    out = copy.copy(coverage)
+    for key, value in vars(coverage).items():
+        if isinstance(value, gpd.GeoDataFrame):
+            setattr(out, key, value.iloc[0:0])
+    return sub, out
+
+
+# -- the index's links -----------------------------------------------------------------------
+
+def index_links(pages: Sequence[DistrictPage], coverage: Any, lang: str
+                ) -> dict[str, dict[str, Any]]:
+    """District -> its page's link and every standard's straight-line share (as text)."""
+    table = frame(coverage, "table")
+    rows = standard_rows(coverage)
+    out: dict[str, dict[str, Any]] = {}
+    for page in pages:
+        shares = []
+        if "district" in table and "share_buffer" in table:
+            mine = table.loc[table["district"].astype(str) == page.name]
+            for sid in standards_order(coverage):
+                part = mine.loc[mine["standard"].astype(str) == sid, "share_buffer"]
+                if len(part):
+                    shares.append([standard_name(rows[sid], lang), fmt_share(part.iloc[0])])
+        out[page.name] = {"href": page.file, "shares": shares}
+    return out
+
+
+class IndexLinks(MacroElement):
+    """Adds every standard's share and the detail page's link to a district's popup."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function() {
+            var pages = {{ this.pages_json }};
+            var words = {{ this.words_json }};
+            var map = {{ this._parent.get_name() }};
+            map.on("popupopen", function(e) {
+                var src = e.popup._source;
+                if (!src || !src.feature || !src.feature.properties) { return; }
+                var cls = (src.options && src.options.className) || "";
+                if (cls.indexOf("gp-coverage") < 0) { return; }
+                var page = pages[src.feature.properties.district];
+                var box = e.popup.getElement() &&
+                          e.popup.getElement().querySelector(".gp-popup");
+                if (!page || !box || box.querySelector(".gp-index-link")) { return; }
+                if (page.shares.length) {
+                    var h = document.createElement("div");
+                    h.className = "gp-popup-note";
+                    h.textContent = words.all;
+                    box.appendChild(h);
+                    var t = document.createElement("table");
+                    page.shares.forEach(function(s) {
+                        var tr = t.insertRow();
+                        var th = document.createElement("th");
+                        th.textContent = s[0];
+                        tr.appendChild(th);
+                        tr.insertCell().textContent = s[1];
+                    });
+                    box.appendChild(t);
+                }
+                var a = document.createElement("a");
+                a.className = "gp-index-link";
+                a.href = page.href;
+                a.textContent = words.open;
+                box.appendChild(a);
+            });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, links: Mapping[str, Mapping[str, Any]], lang: str) -> None:
+        super().__init__()
+        self._name = "GeoplanIndexLinks"
+        self.pages_json = script_json(dict(links))
+        self.words_json = script_json(words(lang))
+
+
+def index_list_html(pages: Sequence[DistrictPage], links: Mapping[str, Mapping[str, Any]],
+                    lang: str) -> str:
+    """The list of district pages (escaped HTML), each with the first standard's share."""
+    items = []
+    for page in pages:
+        shares = links.get(page.name, {}).get("shares") or []
+        share = f" <span>{html.escape(shares[0][1])}</span>" if shares else ""
+        items.append(f'<li><a href="{html.escape(page.file, quote=True)}">'
+                     f"{html.escape(page.name)}</a>{share}</li>")
+    title = html.escape(words(lang)["list"].format(n=len(pages)))
+    return (f'<details><summary>{title}</summary><ol class="gp-index-list">{"".join(items)}'
+            "</ol></details>")
+
+
+INDEX_CSS = """
+<style>
+.gp-index-list { max-height: 40vh; overflow-y: auto; margin: 4px 0 0; padding-left: 2.2em; }
+.gp-index-list span { color: #555; }
+.geoplan-index summary { cursor: pointer; font-weight: 600; }
+a.gp-index-link { display: block; margin-top: 6px; font-weight: 600; }
+</style>
+"""
+
+
+_INDEX_ONLY_CSS = """
+<style>
+/* gaps are drawn on the district pages only */
+.geoplan-legend .row:has(#geoplan-legend-gaps) { display: none; }
+</style>
+"""
+
+
+def back_link_html(lang: str) -> str:
+    """The detail page's link back to the index (escaped HTML)."""
+    return f'<a href="../map.html">{html.escape(words(lang)["back"])}</a>'
+
+
+# -- shared scripts --------------------------------------------------------------------------
+
+def shared_assets() -> dict[str, str]:
+    """The shared files' names and contents (the scripts and styles a single map inlines)."""
+    return {"leaflet.css": leaflet_css(), "leaflet.js": leaflet_js(),
+            "geoplan_map.js": runtime_js(), "geoplan_scenario.js": scenario_js()}
+
+
+def link_shared_assets(m: folium.Map, prefix: str) -> None:
+    """Replace ``m``'s inlined Leaflet and geoplan scripts by links to the shared files.
+
+    ``prefix`` is the folder of the shared files relative to the page (``'maps/'`` for the
+    index, ``''`` for a detail page). Elements keep their names and order in the header.
+    """
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    header = root.header
+    for name, (file, kind) in _SHARED.items():
+        if name not in header._children:
+            continue
+        src = html.escape(prefix + file, quote=True)
+        tag = (f'<link rel="stylesheet" href="{src}">' if kind == "css"
+               else f'<script src="{src}"></script>')
+        header._children[name] = Element(tag)
+
+
+def add_index_parts(m: folium.Map, pages: Sequence[DistrictPage], coverage: Any,
+                    lang: str) -> None:
+    """The index's own parts: popup links, the list of district pages and its style.
+
+    The live scenario (placing planned facilities) is taken off the index: it needs the
+    uncovered land, which only the detail pages carry.
+    """
+    for key, child in list(m._children.items()):
+        if getattr(child, "_name", "") == "GeoplanLiveScenario":
+            del m._children[key]
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.header._children.pop("geoplan_scenario_js", None)
+    links = index_links(pages, coverage, lang)
+    IndexLinks(links, lang).add_to(m)
+    root.header.add_child(Element(INDEX_CSS + _INDEX_ONLY_CSS), name="geoplan_index_css")
+    HtmlControl(index_list_html(pages, links, lang), position="topleft",
+                element_id="geoplan-index", css_class="geoplan-box geoplan-index").add_to(m)
+
+
+def add_back_link(m: folium.Map, lang: str) -> None:
+    """The detail page's link back to the index, below its title."""
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.header.add_child(Element(INDEX_CSS), name="geoplan_index_css")
+    HtmlControl(back_link_html(lang), position="topleft", element_id="geoplan-back",
+                css_class="geoplan-box geoplan-index").add_to(m)
+
+
+__all__ = [
+    "DEFAULT_MARGIN_M",
+    "DEFAULT_MAX_MB",
+    "PAGES_DIR",
+    "DistrictPage",
+    "add_back_link",
+    "add_index_parts",
+    "district_pages",
+    "estimate_mb",
+    "index_inputs",
+    "link_shared_assets",
+    "needs_index",
+    "page_inputs",
+    "shared_assets",
+]

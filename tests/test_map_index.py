@@ -1,0 +1,241 @@
+"""The city-sized meeting map: an index map with one detail page per district (issue 11, item 4).
+
+A tiny budget forces the index on the synthetic three-district analysis of the map tests, whose
+district names are hostile (a script, a spreadsheet formula, a path out of the folder).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests._report_synthetic import make_coverage, make_deadends, make_layerset, make_sites
+
+NAMES = ["<script>alert(1)</script>", '=HYPERLINK("http://x.example","点我")', "../../etc"]
+_REFS = re.compile(r'(?:href|src)="([^"]+)"')
+_FOLIUM_ID = re.compile(r"_[0-9a-f]{32}")
+
+
+def _inputs(names: list[str] = NAMES, one_standard: bool = False) -> tuple[Any, Any, Any, Any]:
+    coverage = make_coverage(names)
+    if one_standard:  # a cheaper map, for the tests of the folder mechanics
+        for key in ("table", "gaps", "reached", "reach_areas"):
+            frame = getattr(coverage, key)
+            setattr(coverage, key, frame.loc[frame["standard"] == "park_500"])
+    return make_layerset(names), coverage, make_deadends(names), make_sites(names)
+
+
+def _refs(text: str) -> list[str]:
+    """Local links and sources of a page, also those inside the controls' JSON strings."""
+    texts = [text] + [json.loads(m) for m in re.findall(r'innerHTML = ("(?:[^"\\]|\\.)*");', text)]
+    refs = [r for t in texts for r in _REFS.findall(t)]
+    data = re.search(r"var pages = (\{.*?\});\n", text)
+    if data is not None:
+        refs += [p["href"] for p in json.loads(data.group(1)).values()]
+    return [html.unescape(r) for r in refs if not r.startswith(("data:", "#", "http"))]
+
+
+@pytest.fixture(scope="module")
+def index_out(tmp_path_factory) -> tuple[Path, list[Path]]:
+    from geoplan.report.maps import write_maps
+
+    layerset, coverage, deadends, sites = _inputs()
+    out = tmp_path_factory.mktemp("index")
+    files = write_maps(layerset, coverage, deadends, None, out, sites=sites, max_mb=0.01,
+                       title="测试城市")
+    return out, files
+
+
+def _local_refs(page: Path) -> list[str]:
+    return _refs(page.read_text(encoding="utf-8"))
+
+
+def test_index_links_every_district_page_and_every_link_resolves(index_out) -> None:
+    from geoplan.report._offline import leaflet_js
+
+    out, files = index_out
+    index = out / "map.html"
+    assert files[0] == index
+    pages = sorted((out / "maps").glob("*.html"))
+    assert len(pages) == len(NAMES)
+    assert sorted(files[1:]) == sorted((out / "maps").iterdir())
+    links = [r for r in _local_refs(index) if r.endswith(".html")]
+    assert sorted({(out / r).resolve() for r in links}) == [p.resolve() for p in pages]
+    for page in [index, *pages]:
+        for ref in _local_refs(page):
+            assert (page.parent / ref).resolve().is_file(), (page.name, ref)
+    for page in pages:
+        assert "../map.html" in _local_refs(page)
+        # the shared scripts are linked, not inlined: a page holds no copy of Leaflet
+        text = page.read_text(encoding="utf-8")
+        assert leaflet_js()[:2000] not in text
+        assert '<script src="leaflet.js"></script>' in text
+    assert '<script src="maps/leaflet.js"></script>' in index.read_text(encoding="utf-8")
+
+
+def test_hostile_district_names_give_safe_file_names_and_escaped_text(index_out) -> None:
+    from geoplan.report._offline import external_references
+
+    out, _ = index_out
+    for page in (out / "maps").glob("*.html"):
+        assert re.fullmatch(r"\d{2}-[a-z0-9_-]+\.html", page.name), page.name
+        assert page.resolve().parent == (out / "maps").resolve()
+    index = (out / "map.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in index
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index  # the list of district pages
+    assert "=HYPERLINK(&quot;http://x.example&quot;,&quot;点我&quot;)" in index
+    assert external_references(index) == []
+    for page in (out / "maps").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert(1)</script>" not in text
+        assert external_references(text) == []
+    # in the scripts' data the names are JSON with no "<" at all
+    data = re.search(r"var pages = (\{.*?\});\n", index)
+    assert data is not None
+    assert set(json.loads(data.group(1))) == set(NAMES)
+
+
+def test_each_page_holds_its_district_and_the_data_around_it(index_out) -> None:
+    import shapely
+
+    from geoplan.report._map_index import district_pages, page_inputs
+
+    out, _ = index_out
+    first = sorted((out / "maps").glob("*.html"))[0].read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; · 测试城市" in first  # the title
+    assert "gp-coverage" in first and "gp-gaps" in first
+    layerset, coverage, deadends, sites = _inputs()
+    page = district_pages(layerset)[0]
+    lay, cov, dead, site, _ = page_inputs(layerset, coverage, deadends, sites, None, page, 500.0)
+    assert list(lay.districts["district"]) == [NAMES[0]]
+    assert set(cov.table["district"]) == {NAMES[0]}
+    # districts are 1 km squares side by side: 500 m around the first reaches the second only
+    assert set(cov.gaps["district"]) == set(NAMES[:2])
+    assert set(dead.dead_ends["district"]) <= set(NAMES[:2])
+    box = shapely.box(*page.geometry.buffer(500, join_style="mitre").bounds)
+    assert len(lay.layers["water"]) == 0  # the river lies 1.8 km from the first district
+    for gdf in (lay.layers["roads"], cov.gaps, cov.reach_areas, site.table):
+        assert len(gdf) and shapely.covers(box.buffer(1e-6), gdf.geometry.to_numpy()).all()
+    # figures come from the exact results, not from the cut shapes
+    assert cov.gaps["area_m2"].tolist() == coverage.gaps.loc[cov.gaps.index, "area_m2"].tolist()
+
+
+def test_below_the_budget_the_map_is_the_single_page_as_before(index_out, tmp_path) -> None:
+    from geoplan.report.maps import build_map, render_map, write_maps
+
+    layerset, coverage, deadends, sites = _inputs()
+    # the pages of an earlier index map in the folder go when a single map is written
+    shutil.copytree(index_out[0] / "maps", tmp_path / "maps")
+    files = write_maps(layerset, coverage, deadends, None, tmp_path, sites=sites)
+    assert files == [tmp_path / "map.html"]
+    assert not (tmp_path / "maps").exists()
+    page = _FOLIUM_ID.sub("_", files[0].read_text(encoding="utf-8"))
+    again = _FOLIUM_ID.sub("_", render_map(build_map(layerset, coverage, deadends, sites=sites)))
+    assert page == again
+
+
+def test_one_district_never_gets_an_index_and_the_estimate_follows_the_roads() -> None:
+    from geoplan.config import MapSettings
+    from geoplan.report._map_index import (
+        BASE_MB,
+        BYTES_PER_ROAD_VERTEX,
+        DEFAULT_MAX_MB,
+        estimate_mb,
+        needs_index,
+    )
+
+    layerset, coverage, _, _ = _inputs()
+    # two roads of two vertices each
+    assert estimate_mb(layerset, coverage) == pytest.approx(BASE_MB + 4 * BYTES_PER_ROAD_VERTEX / 1e6)
+    assert needs_index(layerset, coverage, 0.01)
+    one = make_layerset(["一区"])
+    assert not needs_index(one, make_coverage(["一区"]), 0.01)
+    assert MapSettings().max_mb == DEFAULT_MAX_MB
+
+
+def test_the_run_folder_records_the_pages_and_a_rerun_never_mixes_them(tmp_path) -> None:
+    from geoplan._outdir import OutputRun
+    from geoplan.report.maps import write_maps
+
+    layerset, coverage, deadends, sites = _inputs(NAMES[:2], one_standard=True)
+    target = tmp_path / "out"
+    with OutputRun(target, command="map", keep_same_analysis=True) as run:
+        write_maps(layerset, coverage, deadends, None, run.path, sites=sites, max_mb=0.01)
+        run.commit()
+    record = json.loads((target / "run.json").read_text(encoding="utf-8"))
+    recorded = {f["path"] for f in record["files"]}
+    pages = sorted(p.name for p in (target / "maps").iterdir())
+    assert len([p for p in pages if p.endswith(".html")]) == 2
+    assert {f"maps/{p}" for p in pages} <= recorded
+    # a run that fails after carrying the folder over leaves it as it was
+    with pytest.raises(RuntimeError), OutputRun(target, command="map",
+                                                keep_same_analysis=True) as run:
+        assert (run.path / "maps").is_dir()
+        raise RuntimeError("killed")
+    assert sorted(p.name for p in (target / "maps").iterdir()) == pages
+    # a rerun below the budget carries the earlier pages over, then drops them
+    with OutputRun(target, command="map", keep_same_analysis=True) as run:
+        write_maps(layerset, coverage, deadends, None, run.path, sites=sites)
+        run.commit()
+    assert not (target / "maps").exists()
+    assert (target / "map.html").is_file()
+
+
+_CLICK_FIRST_DISTRICT = """() => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    let name = null;
+    map.eachLayer(l => {
+        if (name !== null || !l.feature || !map.hasLayer(l)) { return; }
+        if (!(l.options.className || "").includes("gp-coverage")) { return; }
+        l.fire("click", {latlng: l.getBounds().getCenter()});
+        name = l.feature.properties.district;
+    });
+    return name;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tmp_path) -> None:
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Session, _require_browser
+
+    sync_playwright = _require_browser()
+    out, _ = index_out
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                     headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1366, "height": 860})
+            s = Session(context)
+            page = s.page
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            s.open(out / "map.html")
+            page.wait_for_selector("path.gp-coverage")
+            assert page.locator("path.gp-coverage").count() == len(NAMES)
+            assert NAMES[0] in (page.locator("#geoplan-index").text_content() or "")
+            name = page.evaluate(_CLICK_FIRST_DISTRICT)
+            assert name in NAMES
+            link = page.wait_for_selector("a.gp-index-link")
+            popup = page.locator(".leaflet-popup-content").inner_text()
+            assert name in popup and "%" in popup
+            link.click()
+            page.wait_for_load_state("load")
+            page.wait_for_selector("path.gp-coverage")
+            assert page.url.endswith(".html") and "/maps/" in page.url
+            assert page.locator("path.gp-gaps").count() > 0
+            assert name in page.locator("#geoplan-title").inner_text()
+            page.locator("#geoplan-back a").click()
+            page.wait_for_load_state("load")
+            assert page.url.endswith("/map.html")
+            assert dialogs == []
+            assert s.blocked == []
+            assert [e for e in s.errors if "Failed to load resource" not in e] == []
+        finally:
+            browser.close()
