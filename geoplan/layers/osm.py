@@ -9,7 +9,7 @@ so the catalog's rules (:mod:`geoplan.layers.rules`) decide what each feature is
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,17 @@ from shapely.ops import substring
 
 from geoplan._errors import InputDataError
 from geoplan._progress import counter
+from geoplan.layers.osm_pass import (
+    PROGRESS_EVERY,
+    Coord,
+    Extent,
+    KeySetRows,
+    NegativeIds,
+    PartialWay,
+    PassReader,
+    Scan,
+    dedupe,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,361 +101,7 @@ class OsmData:
     read_issues: tuple[tuple[str, int, str], ...] = ()
 
 
-_Coord = tuple[float, float]
-_LineRow = tuple[str, dict[str, str], bytes, int, int, bool]
-_AreaRow = tuple[str, dict[str, str], bytes]
-
-PROGRESS_EVERY = 4096
-"""The progress bar of the pass moves once per this many features kept (never per object)."""
-
-
-class _Extent:
-    """What the extent needs from every node and way of the file (see :func:`derive_extent`).
-
-    Filled by :class:`_Scan` when no bounds are given; with bounds given only ``negative`` is
-    (possibly) filled, by :func:`_negative_locations` after the pass.
-    """
-
-    def __init__(self) -> None:
-        self.min_lon = self.min_lat = np.inf
-        self.max_lon = self.max_lat = -np.inf
-        # for files without a bounds header: where standalone tagged nodes (POIs) lie
-        self.tagged_nodes: list[tuple[int, float, float]] = []
-        self.way_refs: list[np.ndarray] = []
-        # osmium's location index ignores negative ids (files edited in JOSM): kept here
-        self.negative: dict[int, _Coord] = {}
-        self.scanned = False
-
-
-class _Scan:
-    """Every node and way, before the tag filter: the data's extent, negative ids, way refs.
-
-    Only installed when the extent must be derived from the data (no bounds given); then it
-    costs one Python call per object, as reading every node's location must.
-    """
-
-    def __init__(self, extent: _Extent, refs: bool) -> None:
-        self.extent = extent
-        extent.scanned = True
-        if refs:  # the way refs only matter to a file without a bounds header
-            self.way = self._way
-
-    def node(self, n: osmium.osm.Node) -> None:
-        loc = n.location
-        if not loc.valid():
-            return
-        e = self.extent
-        lon, lat = loc.lon, loc.lat
-        if lon < e.min_lon:
-            e.min_lon = lon
-        if lon > e.max_lon:
-            e.max_lon = lon
-        if lat < e.min_lat:
-            e.min_lat = lat
-        if lat > e.max_lat:
-            e.max_lat = lat
-        if n.id < 0:
-            e.negative[n.id] = (lon, lat)
-        if len(n.tags):
-            e.tagged_nodes.append((n.id, lon, lat))
-
-    def _way(self, w: osmium.osm.Way) -> None:
-        self.extent.way_refs.append(np.fromiter((nd.ref for nd in w.nodes), dtype=np.int64))
-
-
-class _Tables:
-    """The rows one key set collects (what :func:`read_osm` returns for those keys)."""
-
-    def __init__(self, keys: frozenset[str], extent: _Extent) -> None:
-        self.keys = keys
-        self.extent = extent
-        self.node_rows: list[tuple[str, dict[str, str], float, float]] = []
-        # as the pass meets them; a way with nodes osmium could not locate stands as a
-        # _Partial there until the pass ends (see settle)
-        self.line_items: list[_LineRow | _Partial] = []
-        self.area_items: list[_AreaRow | _Partial] = []
-        self.line_rows: list[_LineRow] = []
-        self.area_rows: list[_AreaRow] = []
-        # closed ways with missing nodes: runs of present coordinates, closed after the pass
-        self.cut_rings: list[tuple[str, dict[str, str], list[list[_Coord]]]] = []
-        self.cut_points: list[_Coord] = []
-        self.counts: dict[str, int] = {
-            "lines_failed": 0, "areas_failed": 0, "ways_truncated": 0, "ways_all_missing": 0,
-            "negative_ids": 0, "rings_truncated": 0,
-        }
-
-    # derive_extent reads these as it did from the old collector
-    @property
-    def min_lon(self) -> float:
-        return self.extent.min_lon
-
-    @property
-    def min_lat(self) -> float:
-        return self.extent.min_lat
-
-    @property
-    def max_lon(self) -> float:
-        return self.extent.max_lon
-
-    @property
-    def max_lat(self) -> float:
-        return self.extent.max_lat
-
-    @property
-    def tagged_nodes(self) -> list[tuple[int, float, float]]:
-        return self.extent.tagged_nodes
-
-    @property
-    def way_refs(self) -> list[np.ndarray]:
-        return self.extent.way_refs
-
-    def settle(self) -> None:
-        """Replace each _Partial by what it gives, in the order the ways came."""
-        lines: list[_LineRow] = []
-        for row in self.line_items:
-            if isinstance(row, _Partial):
-                done = row.result(self.extent.negative)
-                lines.extend(done.lines)
-                self.cut_points.extend(done.cut_points)
-                if done.ring is not None:
-                    self.cut_rings.append((row.osm_id, row.tags, done.ring))
-                for key, n in done.counts.items():
-                    self.counts[key] += n
-            else:
-                lines.append(row)
-        areas: list[_AreaRow] = []
-        for item in self.area_items:
-            if isinstance(item, _Partial):
-                area = item.result(self.extent.negative).area
-                if area is not None:
-                    areas.append(area)
-            else:
-                areas.append(item)
-        self.line_rows, self.area_rows = lines, areas
-        self.line_items, self.area_items = [], []
-
-
-@dataclass
-class _Settled:
-    lines: list[_LineRow]
-    area: _AreaRow | None
-    ring: list[list[_Coord]] | None
-    cut_points: list[_Coord]
-    counts: dict[str, int]
-
-
-class _Partial:
-    """A way with nodes osmium could not locate: negative ids, or nodes not in the file.
-
-    Settled after the pass, when the negative ids' locations are known.
-    """
-
-    def __init__(self, w: osmium.osm.Way, tags: dict[str, str]) -> None:
-        self.osm_id = f"w{w.id}"
-        self.tags = tags
-        self.refs: list[int] = []
-        self.coords: list[_Coord | None] = []
-        for nd in w.nodes:
-            self.refs.append(nd.ref)
-            loc = nd.location
-            self.coords.append((loc.lon, loc.lat) if loc.valid() else None)
-        self._done: _Settled | None = None
-
-    @property
-    def closed(self) -> bool:
-        return self.refs[0] == self.refs[-1] and len(self.refs) >= 4
-
-    def missing_negative(self) -> list[int]:
-        """The negative ids this way still needs located."""
-        return [r for r, c in zip(self.refs, self.coords, strict=True) if c is None and r < 0]
-
-    def result(self, negative: dict[int, _Coord]) -> _Settled:
-        if self._done is None:
-            self._done = self._settle(negative)
-        return self._done
-
-    def _settle(self, negative: dict[int, _Coord]) -> _Settled:
-        refs, osm_id, tags = self.refs, self.osm_id, self.tags
-        coords = [c if c is not None else negative.get(r)
-                  for r, c in zip(refs, self.coords, strict=True)]
-        counts = dict.fromkeys(("negative_ids", "ways_truncated", "ways_all_missing",
-                                "rings_truncated"), 0)
-        cut_points: list[_Coord] = []
-        if any(r < 0 for r in refs):
-            counts["negative_ids"] += 1
-        closed = self.closed
-        missing = [c is None for c in coords]
-        if not any(missing):  # only negative ids: a complete way
-            runs = [(0, len(refs) - 1)]
-        else:
-            counts["ways_truncated"] += 1
-            runs = _runs(missing)
-            for lo, hi in runs:  # the ends next to a missing node were made by the cut
-                if lo > 0 or (closed and missing[-2]):
-                    cut_points.append(coords[lo])  # type: ignore[arg-type]
-                if hi < len(refs) - 1 or (closed and missing[1]):
-                    cut_points.append(coords[hi])  # type: ignore[arg-type]
-        truncated = any(missing)
-        parts = [[c for c in coords[lo:hi + 1] if c is not None] for lo, hi in runs]
-        ends = [(refs[lo], refs[hi]) for lo, hi in runs]
-        if closed and truncated and not missing[0] and len(parts) > 1:
-            # the ring's last and first runs meet at its closing node: one run
-            parts = [parts[-1] + parts[0][1:], *parts[1:-1]]
-            ends = [(ends[-1][0], ends[0][1]), *ends[1:-1]]
-        lines: list[_LineRow] = []
-        for part, (first, last) in zip(parts, ends, strict=True):
-            xy = _dedupe(part)
-            if len(xy) >= 2:
-                lines.append((osm_id, tags, shapely.to_wkb(LineString(xy)), first, last,
-                              truncated))
-        if truncated and not lines:
-            counts["ways_all_missing"] += 1
-        area: _AreaRow | None = None
-        ring: list[list[_Coord]] | None = None
-        if closed and tags.get("area") != "no":
-            if truncated:
-                counts["rings_truncated"] += 1
-                ring = parts
-            elif len(_dedupe(parts[0])) >= 4:
-                area = (osm_id, tags, shapely.to_wkb(Polygon(parts[0])))
-        return _Settled(lines, area, ring, cut_points, counts)
-
-
-class _Reader(osmium.SimpleHandler):
-    """The objects that passed the C++ tag filter: each read once, handed to every key set
-    that uses one of its keys (tags kept to ``keep``)."""
-
-    def __init__(self, tables: list[_Tables], keep: frozenset[str] | None,
-                 tick: Callable[[int], None]) -> None:
-        super().__init__()
-        self.tables = tables
-        self.keep = keep
-        self.wkb = osmium.geom.WKBFactory()
-        self.tick = tick
-        self.seen = 0
-        self.strings: dict[str, str] = {}
-
-    def _tags(self, taglist: osmium.osm.TagList) -> tuple[dict[str, str], list[_Tables]]:
-        tags = _tag_dict(taglist, self.keep, self.strings)
-        wanted = [t for t in self.tables if not t.keys.isdisjoint(tags)]
-        self.seen += 1
-        if self.seen % PROGRESS_EVERY == 0:
-            self.tick(PROGRESS_EVERY)
-        return tags, wanted
-
-    def node(self, n: osmium.osm.Node) -> None:
-        loc = n.location
-        if not loc.valid():
-            return
-        tags, wanted = self._tags(n.tags)
-        if wanted:
-            row = (f"n{n.id}", tags, loc.lon, loc.lat)
-            for t in wanted:
-                t.node_rows.append(row)
-
-    def way(self, w: osmium.osm.Way) -> None:
-        nodes = w.nodes
-        if len(nodes) < 2:
-            return
-        tags, wanted = self._tags(w.tags)
-        if not wanted:
-            return
-        # the factory skips missing nodes at a way's start without a word, so look there
-        # first; after a located node, any missing one raises InvalidLocationError
-        if nodes[0].location.valid():
-            try:
-                wkb = self.wkb.create_linestring(w, use_nodes=osmium.geom.use_nodes.UNIQUE)
-            except osmium.InvalidLocationError:
-                pass
-            except RuntimeError:
-                for t in wanted:
-                    t.counts["lines_failed"] += 1
-                return
-            else:
-                row = (f"w{w.id}", tags, bytes.fromhex(wkb), nodes[0].ref,
-                       nodes[len(nodes) - 1].ref, False)
-                for t in wanted:
-                    t.line_items.append(row)
-                return
-        partial = _Partial(w, tags)
-        ring = partial.closed and tags.get("area") != "no"
-        for t in wanted:
-            t.line_items.append(partial)
-            if ring:
-                t.area_items.append(partial)
-
-    def area(self, a: osmium.osm.Area) -> None:
-        tags, wanted = self._tags(a.tags)
-        if not wanted:
-            return
-        try:
-            wkb = self.wkb.create_multipolygon(a)
-        except (RuntimeError, osmium.InvalidLocationError):
-            for t in wanted:
-                t.counts["areas_failed"] += 1
-            return
-        prefix = "w" if a.from_way() else "r"
-        row = (f"{prefix}{a.orig_id()}", tags, bytes.fromhex(wkb))
-        for t in wanted:
-            t.area_items.append(row)
-
-
-def _tag_dict(taglist: osmium.osm.TagList, keep: frozenset[str] | None,
-              strings: dict[str, str]) -> dict[str, str]:
-    """An object's tags as a dict, only the keys in ``keep`` (all when None).
-
-    Keys and values are shared through ``strings``: a city's thousands of ``highway`` keys and
-    ``residential`` values are one string each, not one per feature.
-    """
-    try:
-        data = taglist._pyosmium_data
-    except AttributeError:  # a pyosmium without the C++ tag cursor: its public iteration
-        pairs = [(t.k, t.v) for t in taglist]
-    else:
-        # pyosmium's own iterator adds a Python frame per tag: the cursor halves the read
-        cursor = data.tags_begin()
-        pairs = [data.tags_next(cursor) for _ in range(data.tags_size())]
-    share = strings.setdefault
-    return {share(key, key): share(value, value) for key, value in pairs
-            if keep is None or key in keep}
-
-
-class _Negatives(osmium.SimpleHandler):
-    """A nodes-only pass for the negative ids a way needs (editors' files, bounds given)."""
-
-    def __init__(self, wanted: set[int], found: dict[int, _Coord]) -> None:
-        super().__init__()
-        self.wanted = wanted
-        self.found = found
-
-    def node(self, n: osmium.osm.Node) -> None:
-        if n.id < 0 and n.id in self.wanted:
-            loc = n.location
-            if loc.valid():
-                self.found[n.id] = (loc.lon, loc.lat)
-
-
-def _runs(missing: list[bool]) -> list[tuple[int, int]]:
-    """(first, last) index of each run of consecutive present items."""
-    runs, start = [], None
-    for i, gone in enumerate(missing):
-        if not gone and start is None:
-            start = i
-        elif gone and start is not None:
-            runs.append((start, i - 1))
-            start = None
-    if start is not None:
-        runs.append((start, len(missing) - 1))
-    return runs
-
-
-def _dedupe(xy: list[_Coord]) -> list[_Coord]:
-    """Drop consecutive repeated coordinates."""
-    out = [c for i, c in enumerate(xy) if i == 0 or c != xy[i - 1]]
-    return out
-
-
-def close_along_edge(parts: list[list[_Coord]], edge: BaseGeometry) -> BaseGeometry:
+def close_along_edge(parts: list[list[Coord]], edge: BaseGeometry) -> BaseGeometry:
     """Close the runs of a ring cut by the data's edge into a polygon within ``edge``.
 
     Each missing stretch between one run's last point and the next run's first point is
@@ -462,7 +119,7 @@ def close_along_edge(parts: list[list[_Coord]], edge: BaseGeometry) -> BaseGeome
         return Polygon()
     ring = edge.exterior if isinstance(edge, Polygon) else shapely.convex_hull(edge).exterior
     perimeter = ring.length
-    coords: list[_Coord] = []
+    coords: list[Coord] = []
     for i, part in enumerate(parts):
         coords.extend(part)
         nxt = parts[(i + 1) % len(parts)]
@@ -481,7 +138,7 @@ def close_along_edge(parts: list[list[_Coord]], edge: BaseGeometry) -> BaseGeome
                 path = LineString([*substring(ring, la, 0).coords,
                                    *substring(ring, perimeter, la - backward + perimeter).coords])
         coords.extend(tuple(c) for c in shapely.get_coordinates(path))
-    coords = _dedupe(coords)
+    coords = dedupe(coords)
     if len(coords) < 3:
         return Polygon()
     poly = shapely.make_valid(Polygon(coords))
@@ -551,18 +208,18 @@ def read_osm_sets(
             f"OSM file not found: {path}. Check the path in the config (paths are relative to "
             "the config file), or run `geoplan fetch CONFIG` to download the data."
         )
-    extent = _Extent()
-    sets = [_Tables(frozenset(keys), extent) for keys in key_sets]
+    extent = Extent()
+    sets = [KeySetRows(frozenset(keys), extent) for keys in key_sets]
     union: frozenset[str] = frozenset().union(*(t.keys for t in sets))
     keep = None if keep_tags is None else frozenset(keep_tags) | union
     filters: list[object] = []
     if bounds is None:  # the extent comes from the data: every node's location is needed
-        filters.append(_Scan(extent, refs=_header_bounds(path) is None))
+        filters.append(Scan(extent, refs=_header_bounds(path) is None))
     filters.append(osmium.filter.KeyFilter(*sorted(union)) if union
                    else osmium.filter.EntityFilter(osmium.osm.NOTHING))
     try:
         with counter(f"reading {path.name}", unit=" features") as progress:
-            reader = _Reader(sets, keep, progress.update)
+            reader = PassReader(sets, keep, progress.update)
             reader.apply_file(str(path), locations=True, filters=filters)
             progress.update(reader.seen % PROGRESS_EVERY)
         if not extent.scanned:
@@ -583,17 +240,17 @@ def read_osm_sets(
     return [_osm_data(t, path, bounds, w) for t, w in zip(sets, wanted, strict=True)]
 
 
-def _negative_locations(path: Path, tables: list[_Tables], extent: _Extent) -> None:
+def _negative_locations(path: Path, tables: list[KeySetRows], extent: Extent) -> None:
     """Locate the negative ids that ways need, when the pass did not look at every node."""
-    wanted = {r for t in tables for row in t.line_items if isinstance(row, _Partial)
+    wanted = {r for t in tables for row in t.line_items if isinstance(row, PartialWay)
               for r in row.missing_negative()}
     if wanted:
         logger.info("%s: locating %d nodes with negative ids (an editor's file)", path.name,
                     len(wanted))
-        _Negatives(wanted, extent.negative).apply_file(str(path))
+        NegativeIds(wanted, extent.negative).apply_file(str(path))
 
 
-def _no_nodes(path: Path, tables: list[_Tables], extent: _Extent) -> bool:
+def _no_nodes(path: Path, tables: list[KeySetRows], extent: Extent) -> bool:
     """Whether the file holds no node with a location."""
     if extent.scanned:
         return not np.isfinite(extent.min_lon)
@@ -605,7 +262,7 @@ def _no_nodes(path: Path, tables: list[_Tables], extent: _Extent) -> bool:
     return True
 
 
-def _osm_data(tables: _Tables, path: Path, bounds: tuple[float, ...] | None,
+def _osm_data(tables: KeySetRows, path: Path, bounds: tuple[float, ...] | None,
               wanted: frozenset[str] | None = None) -> OsmData:
     """The tables of one key set after the pass (only those in ``wanted``; None: all)."""
     issues = _read_issues(tables.counts)
@@ -706,7 +363,7 @@ def _header_bounds(path: Path) -> BaseGeometry | None:
 
 
 def derive_extent(
-    collector: _Tables, lines: gpd.GeoDataFrame, path: Path,
+    collector: KeySetRows, lines: gpd.GeoDataFrame, path: Path,
     bounds: tuple[float, ...] | None,
 ) -> tuple[BaseGeometry, str]:
     """The data's extent, derived the same way from every format.
@@ -751,7 +408,7 @@ def derive_extent(
     )
 
 
-def _inner_box(collector: _Tables, lines: gpd.GeoDataFrame) -> BaseGeometry | None:
+def _inner_box(collector: KeySetRows, lines: gpd.GeoDataFrame) -> BaseGeometry | None:
     if not len(lines):
         return None
     b = shapely.bounds(lines.geometry.to_numpy())  # minx, miny, maxx, maxy per way
