@@ -382,7 +382,8 @@ def derive_extent(
         The extent (a box in lon/lat) and a note saying how it was derived (empty when it was
         given or read from the header of a complete extract).
     """
-    nodes_box = box(collector.min_lon, collector.min_lat, collector.max_lon, collector.max_lat)
+    e = collector.extent
+    nodes_box = box(e.min_lon, e.min_lat, e.max_lon, e.max_lat)
     if bounds is not None:
         logger.info("%s: extent given in the config: %s", path.name, list(bounds))
         return box(*bounds), ""
@@ -414,9 +415,10 @@ def _inner_box(collector: KeySetRows, lines: gpd.GeoDataFrame) -> BaseGeometry |
     b = shapely.bounds(lines.geometry.to_numpy())  # minx, miny, maxx, maxy per way
     west, south = float(np.min(b[:, 2])), float(np.min(b[:, 3]))
     east, north = float(np.max(b[:, 0])), float(np.max(b[:, 1]))
-    if collector.tagged_nodes and collector.way_refs:
-        tagged = np.array(collector.tagged_nodes)
-        refs = np.unique(np.concatenate(collector.way_refs))
+    e = collector.extent
+    if e.tagged_nodes and e.way_refs:
+        tagged = np.array(e.tagged_nodes)
+        refs = np.unique(np.concatenate(e.way_refs))
         alone = tagged[~np.isin(tagged[:, 0].astype(np.int64), refs)]
         if len(alone):
             west, south = min(west, alone[:, 1].min()), min(south, alone[:, 2].min())

@@ -99,31 +99,6 @@ class KeySetRows:
             "negative_ids": 0, "rings_truncated": 0,
         }
 
-    # derive_extent reads these as it did from the old collector
-    @property
-    def min_lon(self) -> float:
-        return self.extent.min_lon
-
-    @property
-    def min_lat(self) -> float:
-        return self.extent.min_lat
-
-    @property
-    def max_lon(self) -> float:
-        return self.extent.max_lon
-
-    @property
-    def max_lat(self) -> float:
-        return self.extent.max_lat
-
-    @property
-    def tagged_nodes(self) -> list[tuple[int, float, float]]:
-        return self.extent.tagged_nodes
-
-    @property
-    def way_refs(self) -> list[np.ndarray]:
-        return self.extent.way_refs
-
     def settle(self) -> None:
         """Replace each PartialWay by what it gives, in the order the ways came."""
         lines: list[LineRow] = []
