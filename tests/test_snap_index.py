@@ -148,3 +148,53 @@ def test_not_linestrings_leaves_everything_to_geos() -> None:
 def test_unknown_engine_refused(random_graph: WalkGraph) -> None:
     with pytest.raises(ValueError, match="engine"):
         snap_points(random_graph, pts((0, 0)), engine="kd")
+
+
+def assert_compiled_same(index: SegmentIndex, xy: np.ndarray, max_distance: float) -> None:
+    """The compiled loop and the array search: the same edges, distances, offsets, bit for bit."""
+    a = index.nearest(xy[:, 0], xy[:, 1], max_distance, compiled=False)
+    b = index.nearest(xy[:, 0], xy[:, 1], max_distance, compiled=True)
+    np.testing.assert_array_equal(a.edge, b.edge)
+    np.testing.assert_array_equal(a.undecided, b.undecided)
+    np.testing.assert_array_equal(a.distance, b.distance)  # NaN where none, in both
+    np.testing.assert_array_equal(a.offset, b.offset)
+
+
+def test_compiled_search_bit_for_bit(random_graph: WalkGraph) -> None:
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(5)
+    g = random_graph
+    near = shapely.get_coordinates(shapely.line_interpolate_point(
+        g.edge_geometry[rng.integers(0, g.n_edges, 2000)], rng.random(2000), normalized=True))
+    xy = np.vstack([near + rng.normal(0, 20, near.shape), near[:200],
+                    np.column_stack([g.node_x, g.node_y]),            # ties at nodes
+                    rng.uniform(-400, 1900, (500, 2)) + np.array([X0, Y0])])
+    for max_distance in (100.0, 12.0, 400.0):
+        assert_compiled_same(g.segment_index, xy, max_distance)
+        assert_compiled_same(g.main_segment_index, xy, max_distance)
+    # many pieces in a few cells (the candidate buffers grow), and a grid too large for a table
+    lines = np.array([shapely.LineString(rng.uniform(0, 20, (3, 2))) for _ in range(400)]
+                     + [shapely.LineString([(5000.0, 5000.0), (5003.0, 5001.0)])], dtype=object)
+    crowded = SegmentIndex(lines, np.arange(len(lines)), piece_m=2.0, cell_m=3.0)
+    assert crowded.cell_start is not None
+    sparse = SegmentIndex(lines, np.arange(len(lines)), piece_m=0.5, cell_m=1.0)
+    assert sparse.cell_start is None  # 25M cells: the sorted keys are searched
+    pts_ = np.vstack([rng.uniform(-5, 25, (600, 2)), [(5001.0, 5000.0), (2500.0, 2500.0)]])
+    for index in (crowded, sparse):
+        for max_distance in (1.0, 30.0):
+            assert_compiled_same(index, pts_, max_distance)
+
+
+def test_compiled_snapping_same_as_geos(random_graph: WalkGraph,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """snap_points with the compiled search on every batch still gives GEOS's answers."""
+    pytest.importorskip("numba")
+    from geoplan.network import nearest
+
+    monkeypatch.setattr(nearest, "COMPILED_MIN_POINTS", 0)
+    g = random_graph
+    rng = np.random.default_rng(9)
+    xy = np.vstack([rng.uniform(-400, 1900, (3000, 2)) + np.array([X0, Y0]),
+                    np.column_stack([g.node_x, g.node_y])])
+    assert_same(g, xy, 100.0)
+    assert_same(g, xy, 60.0, main_component_only=False)

@@ -21,12 +21,14 @@ equally near), and points too far from every edge for the 5 x 5 block to be sure
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
-__all__ = ["CELL_M", "PIECE_M", "TIE_M", "NearestResult", "SegmentIndex"]
+__all__ = ["CELL_M", "COMPILED_MIN_POINTS", "PIECE_M", "TIE_M", "NearestResult", "SegmentIndex",
+           "compiled_search"]
 
 PIECE_M = 45.0
 """Longest indexed piece of a segment (metres): the sure radius shrinks by half of it."""
@@ -38,6 +40,18 @@ CHUNK = 8192
 """Points per step (small steps keep the candidate arrays in cache)."""
 DENSE_CELLS = 4_000_000
 """Up to this many cells (or 4 per piece) a table holds each cell's first piece."""
+COMPILED_MIN_POINTS = 100_000
+"""From this many points on, the compiled search is used when numba is installed: below it,
+loading numba and the cached machine code costs more than it saves."""
+
+
+def compiled_search() -> Callable[..., None] | None:
+    """The compiled search (:mod:`geoplan.network._nearest_compiled`), None without numba."""
+    try:
+        from geoplan.network._nearest_compiled import nearest_points
+    except ImportError:
+        return None
+    return nearest_points
 
 
 def _point_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
@@ -145,11 +159,13 @@ class SegmentIndex:
         #: first piece of every cell when the grid is small enough for a table (else searched)
         self.cell_start = (np.searchsorted(self.key, np.arange(n_cells + 1))
                            if n_cells <= max(DENSE_CELLS, 4 * len(self.key)) else None)
+        self._by_piece: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.piece_seg)
 
-    def nearest(self, x: np.ndarray, y: np.ndarray, max_distance: float) -> NearestResult:
+    def nearest(self, x: np.ndarray, y: np.ndarray, max_distance: float, *,
+                compiled: bool | None = None) -> NearestResult:
         """Nearest indexed edge of each point within ``max_distance`` (see the module notes).
 
         Parameters
@@ -158,6 +174,10 @@ class SegmentIndex:
             Point coordinates.
         max_distance
             Points farther than this from every edge get edge -1.
+        compiled
+            Use the compiled loop (:mod:`geoplan.network._nearest_compiled`, needs numba): the
+            same answers bit for bit, several times faster. None (default) uses it from
+            :data:`COMPILED_MIN_POINTS` points on when numba is installed; True requires it.
 
         Returns
         -------
@@ -172,18 +192,51 @@ class SegmentIndex:
         undecided = np.zeros(n, dtype=bool)
         if len(self.piece_seg) == 0 or n == 0:
             return NearestResult(edge, dist, offset, undecided)
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        todo = np.arange(n)
-        # the 3 x 3 cells first; the points it leaves open get the 5 x 5 cells (ties stay open)
-        for r in (1, 2):
-            step = CHUNK // (r * r)
-            for lo in range(0, len(todo), step):
-                sl = todo[lo:lo + step]
-                e, d, o, u = self._nearest_chunk(x[sl], y[sl], max_distance, r)
-                edge[sl], dist[sl], offset[sl], undecided[sl] = e, d, o, u
-            todo = np.flatnonzero(undecided)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        kernel = compiled_search() if compiled or (compiled is None
+                                                   and n >= COMPILED_MIN_POINTS) else None
+        if compiled and kernel is None:
+            raise ImportError("the compiled search needs numba: pip install 'geoplan[fast]'")
+        # points in the order of their cells, so that neighbours find the same pieces in cache
+        # (each point's answer is independent of the others)
+        order = np.argsort(np.floor((x - self.x0) / self.cell) * self.ny
+                           + np.floor((y - self.y0) / self.cell), kind="stable")
+        x, y = x[order], y[order]
+        if kernel is not None:
+            empty = np.zeros(0, dtype=np.int64)
+            piece_edge, piece_xy = self._piece_segments()
+            kernel(x, y, float(max_distance), TIE_M, self.x0, self.y0, self.cell, self.nx,
+                   self.ny, empty if self.cell_start is None else self.cell_start, self.key,
+                   self.piece_seg, piece_edge, piece_xy, self.ax, self.ay, self.bx, self.by,
+                   self.start, self.length, self.half, edge, dist, offset, undecided)
+        else:
+            todo = np.arange(n)
+            # the 3 x 3 cells first; the points it leaves open get the 5 x 5 cells (ties stay
+            # open)
+            for r in (1, 2):
+                step = CHUNK // (r * r)
+                for lo in range(0, len(todo), step):
+                    sl = todo[lo:lo + step]
+                    e, d, o, u = self._nearest_chunk(x[sl], y[sl], max_distance, r)
+                    edge[sl], dist[sl], offset[sl], undecided[sl] = e, d, o, u
+                todo = np.flatnonzero(undecided)
+        back = np.empty_like(order)
+        back[order] = np.arange(n)
+        edge, dist, offset, undecided = edge[back], dist[back], offset[back], undecided[back]
         return NearestResult(edge, dist, offset, undecided)
+
+    def _piece_segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edge and segment end points (ax, ay, bx, by) of every piece, for the compiled loop.
+
+        Read in the order the cells are visited rather than through ``piece_seg``: one cache
+        line per candidate on a city-sized index, for 40 bytes more per piece.
+        """
+        if self._by_piece is None:
+            s = self.piece_seg
+            self._by_piece = (self.edge[s],
+                              np.column_stack([self.ax[s], self.ay[s], self.bx[s], self.by[s]]))
+        return self._by_piece
 
     def _column_ranges(self, ix: np.ndarray, iy: np.ndarray,
                        r: int) -> tuple[np.ndarray, np.ndarray]:
