@@ -198,3 +198,33 @@ def test_compiled_snapping_same_as_geos(random_graph: WalkGraph,
                     np.column_stack([g.node_x, g.node_y])])
     assert_same(g, xy, 100.0)
     assert_same(g, xy, 60.0, main_component_only=False)
+
+
+def test_compiled_build_same_index(random_graph: WalkGraph) -> None:
+    """The compiled build files the same pieces under the same cells, with the same numbers."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(13)
+    lines = np.array([shapely.LineString(rng.uniform(0, 20, (3, 2))) for _ in range(400)]
+                     + [shapely.LineString([(5000.0, 5000.0), (5003.0, 5001.0)])], dtype=object)
+    cases = [(random_graph.edge_geometry, 45.0, 60.0), (lines, 2.0, 3.0), (lines, 0.5, 1.0)]
+    for geoms, piece_m, cell_m in cases:
+        ids = np.arange(len(geoms)) + 7
+        a = SegmentIndex(geoms, ids, piece_m, cell_m, compiled=False)
+        b = SegmentIndex(geoms, ids, piece_m, cell_m, compiled=True)
+        for name in ("start", "key", "half", "x0", "y0", "nx", "ny"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+        assert (a.cell_start is None) == (b.cell_start is None)
+        if a.cell_start is not None:
+            np.testing.assert_array_equal(a.cell_start, b.cell_start)
+        # within a cell the order may differ: compare sorted by cell, segment and midpoint
+        ka = np.lexsort((a.my, a.mx, a.piece_seg, a.key))
+        kb = np.lexsort((b.my, b.mx, b.piece_seg, b.key))
+        for name in ("piece_seg", "mx", "my"):
+            np.testing.assert_array_equal(getattr(a, name)[ka], getattr(b, name)[kb])
+        xy = np.vstack([rng.uniform(-5, 25, (400, 2)),
+                        shapely.get_coordinates(geoms)[::5] + rng.normal(0, 3, (1, 2))])
+        for compiled in (False, True):
+            ra = a.nearest(xy[:, 0], xy[:, 1], 30.0, compiled=compiled)
+            rb = b.nearest(xy[:, 0], xy[:, 1], 30.0, compiled=compiled)
+            for name in ("edge", "distance", "offset", "undecided"):
+                np.testing.assert_array_equal(getattr(ra, name), getattr(rb, name))

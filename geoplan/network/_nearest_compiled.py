@@ -13,10 +13,12 @@ loop (a few seconds; the machine code is then cached on disk).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
-__all__ = ["nearest_points"]
+__all__ = ["build_pieces", "nearest_points", "segment_starts"]
 
 
 @njit(cache=True, nogil=True)
@@ -175,3 +177,99 @@ def _measure(px: float, py: float, s: int, ax: np.ndarray, ay: np.ndarray, bx: n
     if r > 1.0:
         return seg_start[s] + seg_length[s]
     return seg_start[s] + r * seg_length[s]
+
+
+@njit(cache=True, nogil=True)
+def segment_starts(length: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Metres from the edge's start to each segment's start, summed one segment at a time."""
+    out = np.zeros(len(length))
+    for i in range(1, len(length)):
+        if owner[i] == owner[i - 1]:
+            out[i] = out[i - 1] + length[i - 1]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def build_pieces(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
+                 length: np.ndarray, seg_edge: np.ndarray, piece_m: float, cell_m: float,
+                 dense_cells: int) -> tuple[Any, ...]:
+    """The pieces of :class:`~geoplan.network.nearest.SegmentIndex`, filed by cell.
+
+    The same pieces, midpoints, cells and cell table as the array build, with the same
+    arithmetic; the pieces of one cell may come in another order, which no answer depends on.
+    Returns piece segment, midpoint x and y, cell key, cell table (empty when the grid is too
+    large for one), piece edge, piece end points (n, 4), the longest piece, x0, y0, nx, ny.
+    """
+    n = len(ax)
+    pieces = np.empty(n, dtype=np.int64)
+    total = 0
+    longest = 0.0
+    for s in range(n):
+        p = max(1, int(np.ceil(length[s] / piece_m)))
+        pieces[s] = p
+        total += p
+        if length[s] / p > longest:
+            longest = length[s] / p
+    mx = np.empty(total)
+    my = np.empty(total)
+    seg = np.empty(total, dtype=np.int64)
+    j = 0
+    for s in range(n):
+        p = pieces[s]
+        ux = bx[s] - ax[s]
+        uy = by[s] - ay[s]
+        for k in range(p):
+            t = (k + 0.5) / p
+            mx[j] = ax[s] + t * ux
+            my[j] = ay[s] + t * uy
+            seg[j] = s
+            j += 1
+    x0 = mx.min() - cell_m
+    y0 = my.min() - cell_m
+    key = np.empty(total, dtype=np.int64)
+    nx = 0
+    ny = 0
+    for j in range(total):
+        ix = int(np.floor((mx[j] - x0) / cell_m))
+        iy = int(np.floor((my[j] - y0) / cell_m))
+        nx = max(nx, ix)
+        ny = max(ny, iy)
+        key[j] = ix
+    nx += 2
+    ny += 2
+    for j in range(total):
+        key[j] = key[j] * ny + int(np.floor((my[j] - y0) / cell_m))
+    n_cells = nx * ny
+    if n_cells <= max(dense_cells, 4 * total):
+        cell_start = np.zeros(n_cells + 1, dtype=np.int64)
+        for j in range(total):
+            cell_start[key[j] + 1] += 1
+        for c in range(n_cells):
+            cell_start[c + 1] += cell_start[c]
+        fill = cell_start[:-1].copy()
+        order = np.empty(total, dtype=np.int64)
+        for j in range(total):
+            order[fill[key[j]]] = j
+            fill[key[j]] += 1
+    else:
+        cell_start = np.zeros(0, dtype=np.int64)
+        order = np.argsort(key)
+    s_seg = np.empty(total, dtype=np.int64)
+    s_mx = np.empty(total)
+    s_my = np.empty(total)
+    s_key = np.empty(total, dtype=np.int64)
+    s_edge = np.empty(total, dtype=np.int64)
+    s_xy = np.empty((total, 4))
+    for i in range(total):
+        j = order[i]
+        s = seg[j]
+        s_seg[i] = s
+        s_mx[i] = mx[j]
+        s_my[i] = my[j]
+        s_key[i] = key[j]
+        s_edge[i] = seg_edge[s]
+        s_xy[i, 0] = ax[s]
+        s_xy[i, 1] = ay[s]
+        s_xy[i, 2] = bx[s]
+        s_xy[i, 3] = by[s]
+    return (s_seg, s_mx, s_my, s_key, cell_start, s_edge, s_xy, longest, x0, y0, nx, ny)

@@ -115,7 +115,8 @@ class SegmentIndex:
     """
 
     def __init__(self, geometry: np.ndarray, edge_ids: np.ndarray,
-                 piece_m: float = PIECE_M, cell_m: float = CELL_M) -> None:
+                 piece_m: float = PIECE_M, cell_m: float = CELL_M, *,
+                 compiled: bool | None = None) -> None:
         geometry = np.asarray(geometry, dtype=object)
         #: False when some geometry is not a LineString: then nothing is decided here
         self.usable = bool((shapely.get_type_id(geometry) == 1).all())
@@ -128,6 +129,13 @@ class SegmentIndex:
         ux, uy = self.bx - self.ax, self.by - self.ay
         self.length = np.sqrt(ux * ux + uy * uy)
         n = len(self.length)
+        self.cell = float(cell_m)
+        self._by_piece: tuple[np.ndarray, np.ndarray] | None = None
+        use = compiled if compiled is not None else n >= COMPILED_MIN_POINTS
+        if use and n and _compiled_build(self, owner, piece_m):
+            return
+        if compiled and n:
+            raise ImportError("the compiled build needs numba: pip install 'geoplan[fast]'")
         # metres from the edge start to each segment's start, summed in order as GEOS does
         start_of_edge = np.ones(n, dtype=bool)
         start_of_edge[1:] = owner[1:] != owner[:-1]
@@ -140,8 +148,7 @@ class SegmentIndex:
         mx = self.ax[piece_seg] + t * ux[piece_seg]
         my = self.ay[piece_seg] + t * uy[piece_seg]
         # every point of a piece is within half its length of its midpoint (plus rounding)
-        self.half = float((self.length / pieces).max()) / 2.0 * (1 + 1e-9) + 1e-6 if n else 0.0
-        self.cell = float(cell_m)
+        self.half = _half(float((self.length / pieces).max())) if n else 0.0
         self.x0 = float(mx.min()) - cell_m if n else 0.0
         self.y0 = float(my.min()) - cell_m if n else 0.0
         ix = np.floor((mx - self.x0) / cell_m).astype(np.int64)
@@ -159,7 +166,6 @@ class SegmentIndex:
         #: first piece of every cell when the grid is small enough for a table (else searched)
         self.cell_start = (np.searchsorted(self.key, np.arange(n_cells + 1))
                            if n_cells <= max(DENSE_CELLS, 4 * len(self.key)) else None)
-        self._by_piece: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.piece_seg)
@@ -364,3 +370,26 @@ def _restart_cumsum(values: np.ndarray, restart: np.ndarray) -> np.ndarray:
         idx = idx[pos[idx] > step]
         step += 1
     return out
+
+
+def _half(longest: float) -> float:
+    """Half the longest piece, widened for rounding: every point of a piece is this near its
+    midpoint."""
+    return longest / 2.0 * (1 + 1e-9) + 1e-6
+
+
+def _compiled_build(index: SegmentIndex, owner: np.ndarray, piece_m: float) -> bool:
+    """Fill ``index``'s pieces and cells with the compiled build; False without numba."""
+    try:
+        from geoplan.network._nearest_compiled import build_pieces, segment_starts
+    except ImportError:
+        return False
+    index.start = segment_starts(index.length, owner)
+    (index.piece_seg, index.mx, index.my, index.key, cell_start, piece_edge, piece_xy, longest,
+     index.x0, index.y0, index.nx, index.ny) = build_pieces(
+        index.ax, index.ay, index.bx, index.by, index.length, index.edge, piece_m, index.cell,
+        DENSE_CELLS)
+    index.half = _half(longest)
+    index.cell_start = cell_start if len(cell_start) else None
+    index._by_piece = (piece_edge, piece_xy)
+    return True
