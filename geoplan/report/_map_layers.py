@@ -28,12 +28,13 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element, Figure
+from branca.element import Figure
 from folium.map import Layer
 from folium.template import Template
 
 from geoplan.report._data import plain
 from geoplan.report._map_detail import current as current_detail
+from geoplan.report._map_render import PlainRender, text_element
 
 SCALE = 1_000_000
 """Coordinates are stored as integers of 1e-6 degrees."""
@@ -69,7 +70,7 @@ def add_runtime(m: folium.Map) -> None:
     """Put the runtime script into ``m``'s page header (after Leaflet)."""
     root = m.get_root()
     assert isinstance(root, Figure)
-    root.header.add_child(Element(f"<script>{runtime_js()}</script>"), name="geoplan_runtime_js")
+    root.header.add_child(text_element(f"<script>{runtime_js()}</script>"), name="geoplan_runtime_js")
 
 
 def _polyline_chars(values: np.ndarray, starts: np.ndarray | None = None
@@ -197,7 +198,7 @@ def _column(values: Sequence[Any]) -> list[Any]:
     return out
 
 
-class DataLayer(Layer):
+class DataLayer(PlainRender, Layer):
     """A GeoDataFrame (WGS 84) drawn by the page runtime, with text-only popups and tooltips.
 
     Parameters

@@ -28,6 +28,7 @@ from geoplan.report._map_controls import (
 )
 from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import DataLayer, add_layer, script_json
+from geoplan.report._map_render import PlainRender
 from geoplan.report._map_words import words
 
 MAX_CONTEXT_ROADS = 20000
@@ -327,7 +328,7 @@ def place_label_items(places: gpd.GeoDataFrame | None, districts: gpd.GeoDataFra
              "place": True} for n, p in zip(sel["name"], pts, strict=True)]
 
 
-class StreetNames(Layer):
+class StreetNames(PlainRender, Layer):
     """Street names drawn from the analysis' own roads, shown at closer zooms only."""
 
     _template = Template("""
@@ -356,7 +357,7 @@ def add_street_names(m: folium.Map, layerset: Any, lang: str) -> StreetNames | N
     return layer
 
 
-class DistrictLabels(Layer):
+class DistrictLabels(PlainRender, Layer):
     """District names with the chosen standard's share under them (text only, no HTML)."""
 
     _template = Template("""

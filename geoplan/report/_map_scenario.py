@@ -38,7 +38,7 @@ import folium
 import numpy as np
 import numpy.typing as npt
 import shapely
-from branca.element import Element, Figure, MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 from pyproj import Transformer
 from threadpoolctl import threadpool_limits
@@ -48,6 +48,7 @@ from geoplan.report._data import frame
 from geoplan.report._labels import standard_name
 from geoplan.report._map_detail import current as current_detail
 from geoplan.report._map_layers import polyline_runs, script_json
+from geoplan.report._map_render import PlainRender, text_element
 from geoplan.standards import Standard, check_config_standards, resolve_standards
 from geoplan.vocab import GEOMETRY, QUAD_SEGS
 
@@ -276,7 +277,7 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
             "lang": "en" if lang == "en" else "zh"}
 
 
-class LiveScenario(MacroElement):
+class LiveScenario(PlainRender, MacroElement):
     """Calls ``geoplan.liveScenario(map, spec)`` (the page's live scenario panel)."""
 
     _template = Template("""
@@ -308,6 +309,6 @@ def add_live_scenario(m: folium.Map, layerset: LayerSet, coverage: CoverageResul
         return
     root = m.get_root()
     assert isinstance(root, Figure)
-    root.header.add_child(Element(f"<script>{scenario_js()}</script>"),
+    root.header.add_child(text_element(f"<script>{scenario_js()}</script>"),
                           name="geoplan_scenario_js")
     LiveScenario(spec).add_to(m)
