@@ -179,10 +179,12 @@ def encode_geometries(geoms: Sequence[Any], kind: str, scale: int = SCALE
 
 
 def _kind(gdf: gpd.GeoDataFrame) -> str:
-    types = set(gdf.geom_type.dropna())
-    if types <= {"Point", "MultiPoint"}:
+    # shapely type ids: Point 0, LineString 1, LinearRing 2, MultiPoint 4, MultiLineString 5;
+    # -1 is a missing geometry (left out, as geom_type's None)
+    types = set(shapely.get_type_id(gdf.geometry.to_numpy()).tolist()) - {-1}
+    if types <= {0, 4}:
         return "point"
-    if types <= {"LineString", "MultiLineString", "LinearRing"}:
+    if types <= {1, 2, 5}:
         return "line"
     return "area"
 
