@@ -3,7 +3,7 @@
 branca renders an element's ``header``, ``html`` and ``script`` macros to text and wraps that
 text in a new ``Element``, which compiles it as a Jinja template once more before the page is
 written. For the map's data layers that text is the layer's data (hundreds of kB of JSON on the
-default run), and lexing it again was a fifth of the map step's CPU time. Text without Jinja
+default run), and lexing it again was about 6 % of the map step's time. Text without Jinja
 syntax renders to itself (newlines normalised to ``\\n``, one trailing newline dropped), so
 :func:`text_element` gives an element that returns it directly: the page is byte for byte what
 branca writes. Text with ``{{``, ``{%`` or ``{#`` (never produced by the map's code, whose data
