@@ -173,12 +173,42 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], target: str | os.PathLike
     is put in place (:func:`geoplan.report.qgis_styles.styler` adds the QGIS styles).
     """
     with atomic_path(target) as tmp:
-        for name, gdf in layers.items():
-            _write_layer(gdf, tmp, name)
+        with sqlite_without_fsync():
+            for name, gdf in layers.items():
+                _write_layer(gdf, tmp, name)
         if styles is not None:
             styles(tmp)
+        _fsync(tmp)  # once, whole, before it takes the target's name
     logger.info("wrote %s (%d layers)", target, len(layers))
     return Path(target)
+
+
+@contextlib.contextmanager
+def sqlite_without_fsync() -> Iterator[None]:
+    """GDAL's SQLite (GeoPackage) writer without an fsync per transaction, for the block.
+
+    GDAL commits every layer (and its spatial index and metadata) in transactions of its own,
+    each synced to disk: about 420 syncs for the default run's layers.gpkg, whose writing took
+    3.0–3.3 s wall with them and 0.6–0.8 s without on a shared machine. The file's content is
+    the same; :func:`write_gpkg` syncs the finished file once, before it takes the target's
+    name. The previous setting is restored afterwards.
+    """
+    import pyogrio
+
+    before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_layer(gdf: gpd.GeoDataFrame, path: Path, name: str) -> None:

@@ -124,6 +124,25 @@ def test_projection_fit_is_sub_millimetre():
     assert fit["err_m"] < 1e-6
 
 
+def test_projection_fit_uses_one_blas_thread_and_restores_the_limit():
+    """The fit runs on one BLAS thread (threads spin between its small calls) and leaves the
+    caller's limit as it was; the coefficients do not depend on the number of threads."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    args = ("EPSG:32648", [104.0, 30.6, 104.2, 30.8], [400000.0, 3390000.0])
+
+    def blas_threads() -> list[int]:
+        return [int(p["num_threads"]) for p in threadpool_info() if p["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        two = fit_projection(*args)
+        assert blas_threads() == before
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = fit_projection(*args)
+    assert two == one
+
+
 def test_which_standards_are_placed_live():
     stds = {s.id: s for s in resolve_standards(
         ["bus_stop_500", "primary_school_500", "park_500", "park_service_coverage",

@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeAlias, cast
 
@@ -31,7 +31,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geoplan._io import atomic_path
+from geoplan._io import atomic_path, sqlite_without_fsync
 from geoplan._version import __version__
 from geoplan.layers.osm import OsmData
 
@@ -112,7 +112,7 @@ def store_frames(key: str, frames: Mapping[str, gpd.GeoDataFrame],
         meta: dict[str, JSONValue] = {"format": FORMAT_NAME, "version": CACHE_FORMAT, "key": key,
                                       "geoplan": __version__, "extra": dict(extra or {})}
         tables: dict[str, JSONValue] = {}
-        with atomic_path(gpkg) as tmp, _fast_sqlite():
+        with atomic_path(gpkg) as tmp, sqlite_without_fsync():  # it is hashed afterwards
             for i, (name, frame) in enumerate(frames.items()):
                 table = f"t{i}"
                 tables[name] = _write_frame(frame, tmp, table)
@@ -123,17 +123,6 @@ def store_frames(key: str, frames: Mapping[str, gpd.GeoDataFrame],
     except (OSError, ValueError, TypeError, pyogrio.errors.DataSourceError) as exc:
         logger.warning("could not write the layer cache %s: %s", gpkg, exc)
         _remove(gpkg, meta_path)
-
-
-@contextlib.contextmanager
-def _fast_sqlite() -> Iterator[None]:
-    """GDAL's SQLite without fsync while a cache entry is written (it is hashed afterwards)."""
-    before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
-    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
 
 
 def _write_frame(frame: gpd.GeoDataFrame, path: Path, table: str) -> dict[str, JSONValue]:

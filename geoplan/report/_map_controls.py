@@ -15,6 +15,7 @@ from folium.template import Template
 from geoplan._version import __version__
 from geoplan.report._labels import labels
 from geoplan.report._map_layers import script_json
+from geoplan.report._map_render import PlainRender
 
 PASS_COLOUR = "#1a9850"
 CLASS_COLOURS = {"pass": PASS_COLOUR, "near": "#fee08b", "low": "#fc8d59", "poor": "#d73027",
@@ -30,7 +31,7 @@ HOME_BAND_COLOURS = {"within": "#2166ac", "near": "#f4a582", "beyond": "#67001f"
 """Homes by walking distance: within the radius, up to 1.5 ×, beyond."""
 
 
-class ScaleBar(MacroElement):
+class ScaleBar(PlainRender, MacroElement):
     """Leaflet's scale bar, metric only."""
 
     _template = Template("""
@@ -41,7 +42,7 @@ class ScaleBar(MacroElement):
     """)
 
 
-class OpeningView(MacroElement):
+class OpeningView(PlainRender, MacroElement):
     """The view the map opens at: ``bounds`` fitted between the legend and the layer panel.
 
     Without animation (folium's ``fit_bounds`` animates from its start zoom): an animated fit
@@ -65,7 +66,7 @@ class OpeningView(MacroElement):
         self.top_left, self.bottom_right = list(top_left), list(bottom_right)
 
 
-class HtmlControl(MacroElement):
+class HtmlControl(PlainRender, MacroElement):
     """A Leaflet control holding fixed HTML (title block, legend)."""
 
     _template = Template("""
@@ -113,7 +114,7 @@ def _items_js(items: list[dict[str, Any]]) -> str:
     return "[" + ",".join(out) + "]"
 
 
-class LayerPanel(MacroElement):
+class LayerPanel(PlainRender, MacroElement):
     """The grouped layer switcher: standards and measures as radios, then checkboxes.
 
     ``sections`` is a list of ``{"title", "kind", "items"}`` where ``kind`` is 'standard'
@@ -214,7 +215,7 @@ class LayerPanel(MacroElement):
         self.heading_json = script_json(heading)
 
 
-class Locator(MacroElement):
+class Locator(PlainRender, MacroElement):
     """A small overview in the bottom right: district outlines and the part in view."""
 
     _template = Template("""

@@ -28,12 +28,13 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element, Figure
+from branca.element import Figure
 from folium.map import Layer
 from folium.template import Template
 
 from geoplan.report._data import plain
 from geoplan.report._map_detail import current as current_detail
+from geoplan.report._map_render import PlainRender, text_element
 
 SCALE = 1_000_000
 """Coordinates are stored as integers of 1e-6 degrees."""
@@ -69,7 +70,7 @@ def add_runtime(m: folium.Map) -> None:
     """Put the runtime script into ``m``'s page header (after Leaflet)."""
     root = m.get_root()
     assert isinstance(root, Figure)
-    root.header.add_child(Element(f"<script>{runtime_js()}</script>"), name="geoplan_runtime_js")
+    root.header.add_child(text_element(f"<script>{runtime_js()}</script>"), name="geoplan_runtime_js")
 
 
 def _polyline_chars(values: np.ndarray, starts: np.ndarray | None = None
@@ -178,10 +179,12 @@ def encode_geometries(geoms: Sequence[Any], kind: str, scale: int = SCALE
 
 
 def _kind(gdf: gpd.GeoDataFrame) -> str:
-    types = set(gdf.geom_type.dropna())
-    if types <= {"Point", "MultiPoint"}:
+    # shapely type ids: Point 0, LineString 1, LinearRing 2, MultiPoint 4, MultiLineString 5;
+    # -1 is a missing geometry (left out, as geom_type's None)
+    types = set(shapely.get_type_id(gdf.geometry.to_numpy()).tolist()) - {-1}
+    if types <= {0, 4}:
         return "point"
-    if types <= {"LineString", "MultiLineString", "LinearRing"}:
+    if types <= {1, 2, 5}:
         return "line"
     return "area"
 
@@ -197,7 +200,7 @@ def _column(values: Sequence[Any]) -> list[Any]:
     return out
 
 
-class DataLayer(Layer):
+class DataLayer(PlainRender, Layer):
     """A GeoDataFrame (WGS 84) drawn by the page runtime, with text-only popups and tooltips.
 
     Parameters

@@ -13,6 +13,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from folium.map import Layer
@@ -27,6 +28,7 @@ from geoplan.report._map_controls import (
 )
 from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import DataLayer, add_layer, script_json
+from geoplan.report._map_render import PlainRender
 from geoplan.report._map_words import words
 
 MAX_CONTEXT_ROADS = 20000
@@ -265,9 +267,17 @@ def street_label_items(roads: gpd.GeoDataFrame | None, limit: int = STREET_NAMES
         sel["main"] = roads.loc[sel.index, "road_class"].eq("main")
     else:
         sel["main"] = False
+    # streets grouped by name in the order each name first appears, each street's pieces in
+    # their order in the layer (what a groupby(sort=False) gives, without a frame per group)
+    codes, uniques = pd.factorize(sel["name"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    geoms = sel.geometry.to_numpy()[order]
+    main = sel["main"].to_numpy(dtype=bool)[order]
     items = []
-    for name, part in sel.groupby("name", sort=False):
-        merged = shapely.line_merge(shapely.union_all(part.geometry.to_numpy()))
+    for k, name in enumerate(uniques):
+        lo, hi = bounds[k], bounds[k + 1]
+        merged = shapely.line_merge(shapely.union_all(geoms[lo:hi]))
         pieces = list(getattr(merged, "geoms", [merged]))
         line = max(pieces, key=lambda g: g.length)
         if line.is_empty or line.length < 80:
@@ -277,7 +287,7 @@ def street_label_items(roads: gpd.GeoDataFrame | None, limit: int = STREET_NAMES
         b = line.interpolate(min(line.length, line.length / 2 + 25))
         angle = -math.degrees(math.atan2(b.y - a.y, b.x - a.x))
         angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
-        items.append((bool(part["main"].any()), line.length, str(name), mid, round(angle, 1)))
+        items.append((bool(main[lo:hi].any()), line.length, str(name), mid, round(angle, 1)))
     items.sort(key=lambda t: (not t[0], -t[1]))
     items = items[:limit]
     if not items:
@@ -318,7 +328,7 @@ def place_label_items(places: gpd.GeoDataFrame | None, districts: gpd.GeoDataFra
              "place": True} for n, p in zip(sel["name"], pts, strict=True)]
 
 
-class StreetNames(Layer):
+class StreetNames(PlainRender, Layer):
     """Street names drawn from the analysis' own roads, shown at closer zooms only."""
 
     _template = Template("""
@@ -347,7 +357,7 @@ def add_street_names(m: folium.Map, layerset: Any, lang: str) -> StreetNames | N
     return layer
 
 
-class DistrictLabels(Layer):
+class DistrictLabels(PlainRender, Layer):
     """District names with the chosen standard's share under them (text only, no HTML)."""
 
     _template = Template("""

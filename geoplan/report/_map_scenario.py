@@ -38,15 +38,17 @@ import folium
 import numpy as np
 import numpy.typing as npt
 import shapely
-from branca.element import Element, Figure, MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 from pyproj import Transformer
+from threadpoolctl import threadpool_limits
 
 from geoplan._errors import ConfigError, StandardError
 from geoplan.report._data import frame
 from geoplan.report._labels import standard_name
 from geoplan.report._map_detail import current as current_detail
 from geoplan.report._map_layers import polyline_runs, script_json
+from geoplan.report._map_render import PlainRender, text_element
 from geoplan.standards import Standard, check_config_standards, resolve_standards
 from geoplan.vocab import GEOMETRY, QUAD_SEGS
 
@@ -154,15 +156,19 @@ def fit_projection(crs: Any, bounds: Sequence[float], origin: Sequence[float],
     lon, lat = grid(41)
     x, y = fwd.transform(lon, lat)
     x, y = np.asarray(x) - origin[0], np.asarray(y) - origin[1]
-    a = _monomials((lon - lon0) * 10, (lat - lat0) * 10, degree)
-    fx, fy = coef(a, x * 1000), coef(a, y * 1000)
-    b = _monomials(x / 1000, y / 1000, degree)
-    ix, iy = coef(b, (lon - lon0) * 1e6), coef(b, (lat - lat0) * 1e6)
     clon, clat = grid(57)
     cx, cy = fwd.transform(clon, clat)
-    ca = _monomials((clon - lon0) * 10, (clat - lat0) * 10, degree)
-    err = float(np.max(np.hypot(ca @ fx / 1000 - (np.asarray(cx) - origin[0]),
-                                ca @ fy / 1000 - (np.asarray(cy) - origin[1]))))
+    # One BLAS thread for these small systems (1,681 × 21): with more, OpenBLAS's threads
+    # spin-wait between the many small calls of the solver and cost far more CPU than the
+    # fit itself (0.5 CPU s instead of 0.02 on two busy cores). Same coefficients either way.
+    with threadpool_limits(limits=1, user_api="blas"):
+        a = _monomials((lon - lon0) * 10, (lat - lat0) * 10, degree)
+        fx, fy = coef(a, x * 1000), coef(a, y * 1000)
+        b = _monomials(x / 1000, y / 1000, degree)
+        ix, iy = coef(b, (lon - lon0) * 1e6), coef(b, (lat - lat0) * 1e6)
+        ca = _monomials((clon - lon0) * 10, (clat - lat0) * 10, degree)
+        err = float(np.max(np.hypot(ca @ fx / 1000 - (np.asarray(cx) - origin[0]),
+                                    ca @ fy / 1000 - (np.asarray(cy) - origin[1]))))
     if err > MAX_FIT_ERROR_M:
         logger.warning("live scenario: the map's projection fit errs by up to %.2g m; placed "
                        "facilities' shares may differ from geoplan scenario's", err)
@@ -271,7 +277,7 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
             "lang": "en" if lang == "en" else "zh"}
 
 
-class LiveScenario(MacroElement):
+class LiveScenario(PlainRender, MacroElement):
     """Calls ``geoplan.liveScenario(map, spec)`` (the page's live scenario panel)."""
 
     _template = Template("""
@@ -303,6 +309,6 @@ def add_live_scenario(m: folium.Map, layerset: LayerSet, coverage: CoverageResul
         return
     root = m.get_root()
     assert isinstance(root, Figure)
-    root.header.add_child(Element(f"<script>{scenario_js()}</script>"),
+    root.header.add_child(text_element(f"<script>{scenario_js()}</script>"),
                           name="geoplan_scenario_js")
     LiveScenario(spec).add_to(m)

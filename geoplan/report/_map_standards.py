@@ -37,6 +37,7 @@ from geoplan.report._map_detail import current as current_detail
 from geoplan.report._map_detail import generalise, to_map
 from geoplan.report._map_layers import DataLayer, add_layer, script_json
 from geoplan.report._map_people import district_people, people_fields
+from geoplan.report._map_render import PlainRender
 from geoplan.report._map_words import (
     MEASURES,
     class_ranges,
@@ -111,7 +112,7 @@ class StandardParts:
                 f"parts:{{{','.join(parts)}}}}})")
 
 
-class StandardRegistry(MacroElement):
+class StandardRegistry(PlainRender, MacroElement):
     """Registers each standard's layers with the page runtime and shows the first one."""
 
     _template = Template("""

@@ -17,7 +17,9 @@ from importlib import resources
 from typing import cast
 
 import folium
-from branca.element import Element, Figure
+from branca.element import Figure
+
+from geoplan.report._map_render import text_element
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,8 +49,8 @@ def make_offline(m: folium.Map) -> folium.Map:
     m.default_js = []
     m.default_css = []
     header = cast(Figure, m.get_root()).header
-    header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="geoplan_leaflet_css")
-    header.add_child(Element(f"<script>{leaflet_js()}</script>"), name="geoplan_leaflet_js")
+    header.add_child(text_element(f"<style>{leaflet_css()}</style>"), name="geoplan_leaflet_css")
+    header.add_child(text_element(f"<script>{leaflet_js()}</script>"), name="geoplan_leaflet_js")
     return m
 
 
