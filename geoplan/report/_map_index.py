@@ -50,6 +50,7 @@ from folium.template import Template
 
 from geoplan.report._data import district_slugs, fmt_share, frame, standard_rows, standards_order
 from geoplan.report._labels import standard_name
+from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_controls import HtmlControl
 from geoplan.report._map_layers import runtime_js, script_json
 from geoplan.report._map_scenario import scenario_js
@@ -164,8 +165,12 @@ def _within(gdf: Any, box: Any) -> Any:
     if not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf) or gdf.geometry.name not in gdf:
         return gdf
     geoms = gdf.geometry.to_numpy()
-    keep = ~shapely.is_missing(geoms)
-    keep[keep] = shapely.intersects(geoms[keep], box)
+    cache = shared_work()
+    if cache is not None:  # the pages of one index map: the frame's index is built once
+        keep = cache.rows_within(gdf, box)
+    else:
+        keep = ~shapely.is_missing(geoms)
+        keep[keep] = shapely.intersects(geoms[keep], box)
     out = gdf.loc[keep]
     geoms = geoms[keep]
     xmin, ymin, xmax, ymax = box.bounds

@@ -26,6 +26,7 @@ from geoplan._progress import bar
 from geoplan.locate import locate
 from geoplan.report._data import fmt_number, fmt_share, frame, geoframe, plain, to_wgs84
 from geoplan.report._labels import labels, standard_name, weights_label
+from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_controls import (
     CLASS_COLOURS,
     GAP_COLOUR,
@@ -138,7 +139,35 @@ class StandardRegistry(MacroElement):
 
 def _district_frame(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping[str, Any],
                     lab: Mapping[str, str], lang: str, people: Any = None) -> gpd.GeoDataFrame:
-    """The districts with one standard's figures as display text (units in the labels)."""
+    """The districts with one standard's figures as display text (units in the labels).
+
+    On the pages of an index map (:mod:`geoplan.report._map_cache`) the texts are made once
+    for every district of the city and each page takes its districts' rows: every text is
+    made from its own district's row alone.
+    """
+    cache = shared_work()
+    city = cache.city if cache is not None else {}
+    if cache is None or "dist_wgs" not in city or "table" not in city:
+        return _district_texts(dist_wgs, part, row, lab, lang, people)
+    sid = str(row.get("standard"))
+    table = city["table"]
+    city_part = table.loc[table["standard"].astype(str) == sid]
+    kind = people_kind(part, row)
+    if people_kind(city_part, row) != kind:
+        return _district_texts(dist_wgs, part, row, lab, lang, people)
+    every = cache.frame(
+        ("district_frame", sid, lang, kind, standard_name(row, lang), is_street(row)),
+        lambda: _district_texts(city["dist_wgs"], city_part, row, lab, lang, people))
+    names = dist_wgs["district"].astype(str).tolist()
+    at = {str(n): i for i, n in enumerate(every["district"])}
+    if not all(n in at for n in names):
+        return _district_texts(dist_wgs, part, row, lab, lang, people)
+    return every.iloc[[at[n] for n in names]].reset_index(drop=True)
+
+
+def _district_texts(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping[str, Any],
+                    lab: Mapping[str, str], lang: str, people: Any = None) -> gpd.GeoDataFrame:
+    """:func:`_district_frame` for the districts of ``dist_wgs``."""
     merged = dist_wgs.merge(part, on="district", how="left")
     texts = district_people(merged["district"], part, people, str(row.get("standard")), lang)
     for col in texts.columns:
