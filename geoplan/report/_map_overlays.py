@@ -27,7 +27,7 @@ from geoplan.report._map_controls import (
     FACILITY_COLOURS,
 )
 from geoplan.report._map_detail import to_map
-from geoplan.report._map_layers import DataLayer, add_layer, script_json
+from geoplan.report._map_layers import DataLayer, add_layer, render_layer, script_json
 from geoplan.report._map_words import words
 
 MAX_CONTEXT_ROADS = 20000
@@ -347,6 +347,11 @@ class StreetNames(Layer):
         self._name = "GeoplanStreetNames"
         self.items_json = script_json(items)
         self.min_zoom = STREET_NAMES_ZOOM
+
+    def render(self, **kwargs: Any) -> str:
+        """Add the layer's script to the page (its data not parsed again as a template)."""
+        render_layer(self, kwargs)
+        return ""
 
 
 def add_street_names(m: folium.Map, layerset: Any, lang: str) -> StreetNames | None:

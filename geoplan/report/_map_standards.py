@@ -151,9 +151,14 @@ def _district_frame(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping
         return _district_texts(dist_wgs, part, row, lab, lang, people)
     sid = str(row.get("standard"))
     table = city["table"]
-    city_part = table.loc[table["standard"].astype(str) == sid]
+
+    def standard_part() -> tuple[pd.DataFrame, str]:
+        rows = table.loc[table["standard"].astype(str) == sid]
+        return rows, people_kind(rows, row)
+
+    city_part, city_kind = cache.frame(("district_part", sid, is_street(row)), standard_part)
     kind = people_kind(part, row)
-    if people_kind(city_part, row) != kind:
+    if city_kind != kind:
         return _district_texts(dist_wgs, part, row, lab, lang, people)
     every = cache.frame(
         ("district_frame", sid, lang, kind, standard_name(row, lang), is_street(row)),
