@@ -37,6 +37,7 @@ class MapCache:
         self._trees: dict[int, tuple[Any, shapely.STRtree]] = {}
         self._drawn: dict[Hashable, dict[int, tuple[Any, Any]]] = {}
         self._frames: dict[Hashable, Any] = {}
+        self._latest: dict[str, tuple[Any, Any]] = {}
         self.city: dict[str, Any] = {}
         """City-wide inputs the pages' shared tables are made from (set by the index map)."""
 
@@ -79,6 +80,15 @@ class MapCache:
                 store[id(g)] = (g, d)
                 out[i] = d
         return out
+
+    def of(self, obj: Any, tag: str, make: Callable[[Any], Any]) -> Any:
+        """``make(obj)`` for the object ``obj`` (e.g. one page's roads), kept while the next
+        calls pass the same object; one object per ``tag`` is kept."""
+        hit = self._latest.get(tag)
+        if hit is None or hit[0] is not obj:
+            hit = (obj, make(obj))
+            self._latest[tag] = hit
+        return hit[1]
 
     def frame(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """``make()``, computed once per ``key``."""

@@ -23,7 +23,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from geoplan._progress import bar
-from geoplan.locate import locate
+from geoplan.locate import STREET_SEARCH_M, locate
 from geoplan.report._data import fmt_number, fmt_share, frame, geoframe, plain, to_wgs84
 from geoplan.report._labels import labels, standard_name, weights_label
 from geoplan.report._map_cache import current as shared_work
@@ -353,7 +353,11 @@ def lab_area(lang: str) -> str:
 def _where(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
            lab: Mapping[str, str]) -> gpd.GeoDataFrame:
     """``gdf`` with its nearest street and its point in WGS 84 and GCJ-02 as popup text."""
-    where = locate(gdf, roads)
+    cache = shared_work()
+    where = locate(gdf, roads, street=cache is None)
+    if cache is not None:  # a page of an index map: its roads' index is built once
+        where["street"] = cache.of(roads, "named_roads", NamedRoads).nearest(
+            shapely.point_on_surface(gdf.geometry.to_numpy()))
     out = gdf.copy()
     out["street_txt"] = where["street"].replace("", None)
     out["lonlat_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
@@ -361,6 +365,39 @@ def _where(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
     out["gcj_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
                       zip(where["lon_gcj02"], where["lat_gcj02"], strict=True)]
     return out
+
+
+class NamedRoads:
+    """The named roads of a layer and their spatial index, for
+    :func:`geoplan.locate.nearest_street` asked many times about the same roads."""
+
+    def __init__(self, roads: gpd.GeoDataFrame | None) -> None:
+        self.values: Any = None
+        self.tree: shapely.STRtree | None = None
+        if roads is None or len(roads) == 0 or "name" not in roads:
+            return
+        names = roads["name"].fillna("").astype(str).str.strip().to_numpy()
+        keep = names != ""
+        if not keep.any():
+            return
+        named = roads.geometry.to_numpy()[keep].copy()
+        named[shapely.is_empty(named)] = None
+        self.values = roads["name"].to_numpy()[keep]
+        self.tree = shapely.STRtree(named)
+
+    def nearest(self, points: Any, max_m: float = STREET_SEARCH_M) -> list[str]:
+        """What :func:`geoplan.locate.nearest_street` gives for ``points`` (same rule: the
+        nearest named road within ``max_m``, among equidistant ones the first found)."""
+        out = [""] * len(points)
+        if self.tree is None or len(points) == 0:
+            return out
+        found = self.tree.query_nearest(np.asarray(points, dtype=object), max_distance=max_m,
+                                        all_matches=True)
+        inputs, first = np.unique(found[0], return_index=True)
+        for i, j in zip(inputs.tolist(), found[1][first].tolist(), strict=True):
+            v = self.values[j]
+            out[i] = str(v) if isinstance(v, str) else ""
+        return out
 
 
 def _where_fields(lab: Mapping[str, str]) -> list[tuple[str, str, str]]:
