@@ -24,6 +24,12 @@ are at least two districts, the map is written as:
   a local folder. Nothing is fetched from the web; copy ``map.html`` with its ``maps``
   folder.
 
+The pages are built one after the other with their work shared
+(:mod:`geoplan.report._map_cache`): each city-wide frame gets one spatial index for the cuts,
+a feature on several pages (the margins overlap) is simplified and reprojected once, and the
+districts' popup texts are made once per standard; every page is the page its own inputs give
+(tested). The index itself has no live scenario, so none is computed for it.
+
 Why an index and not one simplified map: the 1M-edge city would need every layer thinned
 about 7× below what already fits the opening zoom, losing the street-level gaps, reach and
 homes a planner opens the map for; an index keeps every page at district size (one page is
