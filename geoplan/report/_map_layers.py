@@ -28,8 +28,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element, Figure, MacroElement
-from folium.elements import ElementAddToElement
+from branca.element import Element, Figure
 from folium.map import Layer
 from folium.template import Template
 
@@ -71,49 +70,6 @@ def add_runtime(m: folium.Map) -> None:
     root = m.get_root()
     assert isinstance(root, Figure)
     root.header.add_child(Element(f"<script>{runtime_js()}</script>"), name="geoplan_runtime_js")
-
-
-class ScriptText(Element):
-    """A script written into the page as it is.
-
-    branca renders each element's ``script`` macro to text and then wraps that text in an
-    ``Element``, which parses it once more as a Jinja template: for a data layer of a few
-    hundred kB that second parse cost more than drawing the layer. The text has no Jinja
-    syntax (:func:`script_json` escapes it), so it is written as it is, with the one trailing
-    newline a template drops.
-    """
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text[:-1] if text.endswith("\n") else text
-
-    def render(self, **kwargs: Any) -> str:
-        """The script's text."""
-        return self.text
-
-
-def render_script(element: MacroElement, kwargs: Mapping[str, Any]) -> None:
-    """What ``MacroElement.render`` does for an element whose template has only a ``script``
-    macro, with the script added as :class:`ScriptText`."""
-    figure = element.get_root()
-    assert isinstance(figure, Figure)
-    script = element._template.module.__dict__["script"]
-    figure.script.add_child(ScriptText(script(element, dict(kwargs))), name=element.get_name())
-    for child in element._children.values():
-        child.render(**kwargs)
-
-
-def render_layer(layer: Layer, kwargs: Mapping[str, Any]) -> None:
-    """What ``folium.map.Layer.render`` does (for a layer without includes), the script added
-    as :class:`ScriptText`."""
-    assert not getattr(layer, "includes", None)
-    if layer.show:
-        parent = layer._parent
-        assert parent is not None
-        layer.add_child(ElementAddToElement(element_name=layer.get_name(),
-                                            element_parent_name=parent.get_name()),
-                        name=layer.get_name() + "_add")
-    render_script(layer, kwargs)
 
 
 def _polyline_chars(values: np.ndarray, starts: np.ndarray | None = None
@@ -222,10 +178,10 @@ def encode_geometries(geoms: Sequence[Any], kind: str, scale: int = SCALE
 
 
 def _kind(gdf: gpd.GeoDataFrame) -> str:
-    types = set(np.unique(shapely.get_type_id(gdf.geometry.to_numpy())).tolist()) - {-1}
-    if types <= {0, 4}:  # Point, MultiPoint
+    types = set(gdf.geom_type.dropna())
+    if types <= {"Point", "MultiPoint"}:
         return "point"
-    if types <= {1, 2, 5}:  # LineString, LinearRing, MultiLineString
+    if types <= {"LineString", "MultiLineString", "LinearRing"}:
         return "line"
     return "area"
 
@@ -330,11 +286,6 @@ class DataLayer(Layer):
         self.n_features = len(gdf)
         self.css_class = css_class
 
-    def render(self, **kwargs: Any) -> str:
-        """Add the layer's script to the page (see :class:`ScriptText`)."""
-        render_layer(self, kwargs)
-        return ""
-
 
 def add_layer(target: folium.Map | folium.FeatureGroup, gdf: gpd.GeoDataFrame, **kwargs: Any
               ) -> DataLayer | None:
@@ -346,6 +297,5 @@ def add_layer(target: folium.Map | folium.FeatureGroup, gdf: gpd.GeoDataFrame, *
     return layer
 
 
-__all__ = ["DataLayer", "Field", "ScriptText", "add_layer", "add_runtime", "encode_geometries",
-           "polyline", "polyline_runs", "render_layer", "render_script", "runtime_js",
-           "script_json"]
+__all__ = ["DataLayer", "Field", "add_layer", "add_runtime", "encode_geometries", "polyline", "polyline_runs",
+           "runtime_js", "script_json"]

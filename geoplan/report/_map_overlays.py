@@ -13,7 +13,6 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from folium.map import Layer
@@ -27,7 +26,7 @@ from geoplan.report._map_controls import (
     FACILITY_COLOURS,
 )
 from geoplan.report._map_detail import to_map
-from geoplan.report._map_layers import DataLayer, add_layer, render_layer, script_json
+from geoplan.report._map_layers import DataLayer, add_layer, script_json
 from geoplan.report._map_words import words
 
 MAX_CONTEXT_ROADS = 20000
@@ -267,21 +266,8 @@ def street_label_items(roads: gpd.GeoDataFrame | None, limit: int = STREET_NAMES
     else:
         sel["main"] = False
     items = []
-    # the streets by name in the order of their first row (a pandas groupby cost more than
-    # the geometry work on a district page)
-    uniq, first, code = np.unique(sel["name"].to_numpy(dtype=object).astype(str),
-                                  return_index=True, return_inverse=True)
-    rank = np.empty(len(uniq), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
-    code = rank[code]
-    names_in_order = uniq[np.argsort(first, kind="stable")]
-    order = np.argsort(code, kind="stable")
-    bounds = np.searchsorted(code[order], np.arange(len(uniq) + 1))
-    geoms = sel.geometry.to_numpy()[order]
-    mains = sel["main"].to_numpy(dtype=bool)[order]
-    for k, name in enumerate(names_in_order.tolist()):
-        lo, hi = int(bounds[k]), int(bounds[k + 1])
-        merged = shapely.line_merge(shapely.union_all(geoms[lo:hi]))
+    for name, part in sel.groupby("name", sort=False):
+        merged = shapely.line_merge(shapely.union_all(part.geometry.to_numpy()))
         pieces = list(getattr(merged, "geoms", [merged]))
         line = max(pieces, key=lambda g: g.length)
         if line.is_empty or line.length < 80:
@@ -291,7 +277,7 @@ def street_label_items(roads: gpd.GeoDataFrame | None, limit: int = STREET_NAMES
         b = line.interpolate(min(line.length, line.length / 2 + 25))
         angle = -math.degrees(math.atan2(b.y - a.y, b.x - a.x))
         angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
-        items.append((bool(mains[lo:hi].any()), line.length, str(name), mid, round(angle, 1)))
+        items.append((bool(part["main"].any()), line.length, str(name), mid, round(angle, 1)))
     items.sort(key=lambda t: (not t[0], -t[1]))
     items = items[:limit]
     if not items:
@@ -347,11 +333,6 @@ class StreetNames(Layer):
         self._name = "GeoplanStreetNames"
         self.items_json = script_json(items)
         self.min_zoom = STREET_NAMES_ZOOM
-
-    def render(self, **kwargs: Any) -> str:
-        """Add the layer's script to the page (its data not parsed again as a template)."""
-        render_layer(self, kwargs)
-        return ""
 
 
 def add_street_names(m: folium.Map, layerset: Any, lang: str) -> StreetNames | None:

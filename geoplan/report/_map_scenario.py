@@ -46,7 +46,7 @@ from geoplan._errors import ConfigError, StandardError
 from geoplan.report._data import frame
 from geoplan.report._labels import standard_name
 from geoplan.report._map_detail import current as current_detail
-from geoplan.report._map_layers import polyline_runs, render_script, script_json
+from geoplan.report._map_layers import polyline_runs, script_json
 from geoplan.standards import Standard, check_config_standards, resolve_standards
 from geoplan.vocab import GEOMETRY, QUAD_SEGS
 
@@ -284,11 +284,6 @@ class LiveScenario(MacroElement):
         super().__init__()
         self._name = "GeoplanLiveScenario"
         self.spec_json = script_json(dict(spec))
-
-    def render(self, **kwargs: Any) -> str:
-        """Add the call to the page (its data not parsed again as a template)."""
-        render_script(self, kwargs)
-        return ""
 
 
 def scenario_js() -> str:
