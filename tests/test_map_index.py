@@ -140,6 +140,31 @@ def test_below_the_budget_the_map_is_the_single_page_as_before(index_out, tmp_pa
     assert page == again
 
 
+def test_pages_sharing_work_are_the_pages_each_built_on_its_own(index_out) -> None:
+    """The pages reuse each other's drawn shapes, spatial index and district texts
+    (geoplan.report._map_cache): each must be the page its inputs give alone."""
+    from geoplan.report._map_index import (
+        add_back_link,
+        district_pages,
+        link_shared_assets,
+        page_inputs,
+    )
+    from geoplan.report.maps import build_map, render_map
+
+    out, _ = index_out
+    layerset, coverage, deadends, sites = _inputs()
+    pages = district_pages(layerset)
+    # the second page: written after the first, whose margin it shares
+    page = pages[1]
+    lay, cov, dead, site, chk = page_inputs(layerset, coverage, deadends, sites, None, page, 500.0)
+    m = build_map(lay, cov, dead, sites=site, checks=chk, title=f"{page.name} · 测试城市")
+    add_back_link(m, "zh")
+    link_shared_assets(m, "")
+    alone = _FOLIUM_ID.sub("_", render_map(m))
+    written = _FOLIUM_ID.sub("_", (out / page.file).read_text(encoding="utf-8"))
+    assert written == alone
+
+
 def test_one_district_never_gets_an_index_and_the_estimate_follows_the_roads() -> None:
     from geoplan.config import MapSettings
     from geoplan.report._map_index import (

@@ -29,7 +29,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geoplan.report._data import to_wgs84
+from geoplan.report._data import COORD_DECIMALS, to_wgs84
+from geoplan.report._map_cache import MapCache
+from geoplan.report._map_cache import current as shared_work
 
 REFERENCE_M_PER_PX = 12.0
 """Ground metres per screen pixel at the opening view for which the base tolerances were set
@@ -161,11 +163,40 @@ def to_map(gdf: gpd.GeoDataFrame, base_m: float = 0.0) -> gpd.GeoDataFrame:
     above, the tolerance grows with the factor and small area pieces are left out.
     """
     detail = current()
+    cache = shared_work()
+    if cache is not None and gdf.crs is not None and gdf.crs.is_projected and len(gdf):
+        return _to_map_shared(cache, gdf, base_m, detail)
     if detail.factor > 1.0 and gdf.crs is not None and gdf.crs.is_projected and len(gdf):
         geoms = generalise(gdf.geometry.to_numpy(), detail)
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
         gdf = gdf.loc[~shapely.is_empty(geoms)]
     return to_wgs84(gdf, simplify_m=detail.tolerance(base_m) if base_m > 0 else 0.0)
+
+
+def _to_map_shared(cache: MapCache, gdf: gpd.GeoDataFrame, base_m: float, detail: Detail
+                   ) -> gpd.GeoDataFrame:
+    """:func:`to_map` feature by feature, each feature drawn once for all pages that show it.
+
+    The same steps as :func:`to_map` (generalise above factor 1, simplify, reproject, round),
+    each of which works on every geometry on its own, so the shapes are those a page drew
+    itself; rows left empty are dropped, as there.
+    """
+    crs = gdf.crs
+    assert crs is not None
+    tolerance = detail.tolerance(base_m) if base_m > 0 else 0.0
+
+    def draw(geoms: np.ndarray) -> np.ndarray:
+        geoms = generalise(geoms, detail)
+        if tolerance > 0:
+            geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+        wgs = gpd.GeoSeries(geoms, crs=crs).to_crs("EPSG:4326").to_numpy()
+        return np.asarray(shapely.transform(wgs, lambda c: np.round(c, COORD_DECIMALS)),
+                          dtype=object)
+
+    key = (detail.factor, detail.m_per_px, tolerance, crs.to_string())
+    drawn = cache.drawn(gdf.geometry.to_numpy(), key, draw)
+    out = gdf.set_geometry(gpd.GeoSeries(drawn, index=gdf.index, crs="EPSG:4326"))
+    return out.loc[~out.geometry.is_empty & out.geometry.notna()]
 
 
 __all__ = [

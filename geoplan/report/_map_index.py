@@ -24,6 +24,12 @@ are at least two districts, the map is written as:
   a local folder. Nothing is fetched from the web; copy ``map.html`` with its ``maps``
   folder.
 
+The pages are built one after the other with their work shared
+(:mod:`geoplan.report._map_cache`): each city-wide frame gets one spatial index for the cuts,
+a feature on several pages (the margins overlap) is simplified and reprojected once, and the
+districts' popup texts are made once per standard; every page is the page its own inputs give
+(tested). The index itself has no live scenario, so none is computed for it.
+
 Why an index and not one simplified map: the 1M-edge city would need every layer thinned
 about 7× below what already fits the opening zoom, losing the street-level gaps, reach and
 homes a planner opens the map for; an index keeps every page at district size (one page is
@@ -50,6 +56,7 @@ from folium.template import Template
 
 from geoplan.report._data import district_slugs, fmt_share, frame, standard_rows, standards_order
 from geoplan.report._labels import standard_name
+from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_controls import HtmlControl
 from geoplan.report._map_layers import runtime_js, script_json
 from geoplan.report._map_scenario import scenario_js
@@ -164,8 +171,12 @@ def _within(gdf: Any, box: Any) -> Any:
     if not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf) or gdf.geometry.name not in gdf:
         return gdf
     geoms = gdf.geometry.to_numpy()
-    keep = ~shapely.is_missing(geoms)
-    keep[keep] = shapely.intersects(geoms[keep], box)
+    cache = shared_work()
+    if cache is not None:  # the pages of one index map: the frame's index is built once
+        keep = cache.rows_within(gdf, box)
+    else:
+        keep = ~shapely.is_missing(geoms)
+        keep[keep] = shapely.intersects(geoms[keep], box)
     out = gdf.loc[keep]
     geoms = geoms[keep]
     xmin, ymin, xmax, ymax = box.bounds

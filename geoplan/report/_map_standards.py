@@ -23,9 +23,10 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from geoplan._progress import bar
-from geoplan.locate import locate
+from geoplan.locate import STREET_SEARCH_M, locate
 from geoplan.report._data import fmt_number, fmt_share, frame, geoframe, plain, to_wgs84
 from geoplan.report._labels import labels, standard_name, weights_label
+from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_controls import (
     CLASS_COLOURS,
     GAP_COLOUR,
@@ -139,7 +140,40 @@ class StandardRegistry(PlainRender, MacroElement):
 
 def _district_frame(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping[str, Any],
                     lab: Mapping[str, str], lang: str, people: Any = None) -> gpd.GeoDataFrame:
-    """The districts with one standard's figures as display text (units in the labels)."""
+    """The districts with one standard's figures as display text (units in the labels).
+
+    On the pages of an index map (:mod:`geoplan.report._map_cache`) the texts are made once
+    for every district of the city and each page takes its districts' rows: every text is
+    made from its own district's row alone.
+    """
+    cache = shared_work()
+    city = cache.city if cache is not None else {}
+    if cache is None or "dist_wgs" not in city or "table" not in city:
+        return _district_texts(dist_wgs, part, row, lab, lang, people)
+    sid = str(row.get("standard"))
+    table = city["table"]
+
+    def standard_part() -> tuple[pd.DataFrame, str]:
+        rows = table.loc[table["standard"].astype(str) == sid]
+        return rows, people_kind(rows, row)
+
+    city_part, city_kind = cache.frame(("district_part", sid, is_street(row)), standard_part)
+    kind = people_kind(part, row)
+    if city_kind != kind:
+        return _district_texts(dist_wgs, part, row, lab, lang, people)
+    every = cache.frame(
+        ("district_frame", sid, lang, kind, standard_name(row, lang), is_street(row)),
+        lambda: _district_texts(city["dist_wgs"], city_part, row, lab, lang, people))
+    names = dist_wgs["district"].astype(str).tolist()
+    at = {str(n): i for i, n in enumerate(every["district"])}
+    if not all(n in at for n in names):
+        return _district_texts(dist_wgs, part, row, lab, lang, people)
+    return every.iloc[[at[n] for n in names]].reset_index(drop=True)
+
+
+def _district_texts(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping[str, Any],
+                    lab: Mapping[str, str], lang: str, people: Any = None) -> gpd.GeoDataFrame:
+    """:func:`_district_frame` for the districts of ``dist_wgs``."""
     merged = dist_wgs.merge(part, on="district", how="left")
     texts = district_people(merged["district"], part, people, str(row.get("standard")), lang)
     for col in texts.columns:
@@ -320,7 +354,11 @@ def lab_area(lang: str) -> str:
 def _where(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
            lab: Mapping[str, str]) -> gpd.GeoDataFrame:
     """``gdf`` with its nearest street and its point in WGS 84 and GCJ-02 as popup text."""
-    where = locate(gdf, roads)
+    cache = shared_work()
+    where = locate(gdf, roads, street=cache is None)
+    if cache is not None:  # a page of an index map: its roads' index is built once
+        where["street"] = cache.of(roads, "named_roads", NamedRoads).nearest(
+            shapely.point_on_surface(gdf.geometry.to_numpy()))
     out = gdf.copy()
     out["street_txt"] = where["street"].replace("", None)
     out["lonlat_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
@@ -328,6 +366,39 @@ def _where(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
     out["gcj_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
                       zip(where["lon_gcj02"], where["lat_gcj02"], strict=True)]
     return out
+
+
+class NamedRoads:
+    """The named roads of a layer and their spatial index, for
+    :func:`geoplan.locate.nearest_street` asked many times about the same roads."""
+
+    def __init__(self, roads: gpd.GeoDataFrame | None) -> None:
+        self.values: Any = None
+        self.tree: shapely.STRtree | None = None
+        if roads is None or len(roads) == 0 or "name" not in roads:
+            return
+        names = roads["name"].fillna("").astype(str).str.strip().to_numpy()
+        keep = names != ""
+        if not keep.any():
+            return
+        named = roads.geometry.to_numpy()[keep].copy()
+        named[shapely.is_empty(named)] = None
+        self.values = roads["name"].to_numpy()[keep]
+        self.tree = shapely.STRtree(named)
+
+    def nearest(self, points: Any, max_m: float = STREET_SEARCH_M) -> list[str]:
+        """What :func:`geoplan.locate.nearest_street` gives for ``points`` (same rule: the
+        nearest named road within ``max_m``, among equidistant ones the first found)."""
+        out = [""] * len(points)
+        if self.tree is None or len(points) == 0:
+            return out
+        found = self.tree.query_nearest(np.asarray(points, dtype=object), max_distance=max_m,
+                                        all_matches=True)
+        inputs, first = np.unique(found[0], return_index=True)
+        for i, j in zip(inputs.tolist(), found[1][first].tolist(), strict=True):
+            v = self.values[j]
+            out[i] = str(v) if isinstance(v, str) else ""
+        return out
 
 
 def _where_fields(lab: Mapping[str, str]) -> list[tuple[str, str, str]]:

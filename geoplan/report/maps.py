@@ -50,8 +50,9 @@ from branca.element import Element, Figure
 from geoplan._errors import ConfigError, OutputError
 from geoplan._io import atomic_path
 from geoplan._progress import bar
-from geoplan.report._data import standard_rows, standards_order, to_wgs84
+from geoplan.report._data import frame, standard_rows, standards_order, to_wgs84
 from geoplan.report._labels import labels, standard_name
+from geoplan.report._map_cache import sharing
 from geoplan.report._map_checks import add_data_checks, datum_banner
 from geoplan.report._map_controls import (
     MAP_CSS,
@@ -167,6 +168,7 @@ def build_map(
     standard: str | None = None,
     sites: Any = None,
     checks: gpd.GeoDataFrame | None = None,
+    live_scenario: bool = True,
 ) -> folium.Map:
     """Build the offline meeting map.
 
@@ -197,6 +199,9 @@ def build_map(
     checks
         The data checks (:func:`geoplan.data_checks.data_checks`), drawn as their own layers,
         with a banner when the datum check warns; or None.
+    live_scenario
+        Whether to add the live scenario (placing planned facilities); the index map of a
+        city has none (its pages have).
 
     Returns
     -------
@@ -254,7 +259,8 @@ def build_map(
         HtmlControl(title_html(title, data_date, lab), position="topleft", element_id="geoplan-title",
                     css_class="geoplan-box geoplan-title",
                     attribution=lab["osm_attribution"]).add_to(m)
-        add_live_scenario(m, layerset, coverage, config, lang, order)  # 挂图作战, below the title
+        if live_scenario:  # 挂图作战, below the title
+            add_live_scenario(m, layerset, coverage, config, lang, order)
         ScaleBar().add_to(m)
         _add_locator(m, dist_wgs)
         _add_legend(m, entries, fac_legend, dead_legend, lab, sites_drawn=any(
@@ -463,18 +469,23 @@ def _write_index(layerset: LayerSet, coverage: CoverageResult | None,
     try:
         for name, content in shared_assets().items():
             (staging / name).write_text(content, encoding="utf-8")
-        for page in bar(pages, desc="map: district pages", unit="district"):
-            p_layers, p_cov, p_dead, p_sites, p_checks = page_inputs(
-                layerset, coverage, deadends, sites, checks, page, margin_m)
-            m = build_map(p_layers, p_cov, p_dead, sites=p_sites, checks=p_checks,
-                          **{**options, "title": f"{page.name} · {title}"})
-            add_back_link(m, lang)
-            link_shared_assets(m, "")
-            (staging / f"{page.slug}.html").write_text(render_map(m), encoding="utf-8")
-        i_layers, i_cov = index_inputs(layerset, coverage)
-        i_checks = (checks.loc[checks["check"].isin(["datum", "partial_district"])]
-                    if checks is not None and "check" in checks else None)
-        m = build_map(i_layers, i_cov, None, checks=i_checks, **{**options, "title": title})
+        with sharing() as cache:  # the pages reuse each other's work (same shapes and texts)
+            cache.city.update(dist_wgs=to_wgs84(layerset.districts[["district", "geometry"]],
+                                                simplify_m=2.0),
+                              table=frame(coverage, "table"))
+            for page in bar(pages, desc="map: district pages", unit="district"):
+                p_layers, p_cov, p_dead, p_sites, p_checks = page_inputs(
+                    layerset, coverage, deadends, sites, checks, page, margin_m)
+                m = build_map(p_layers, p_cov, p_dead, sites=p_sites, checks=p_checks,
+                              **{**options, "title": f"{page.name} · {title}"})
+                add_back_link(m, lang)
+                link_shared_assets(m, "")
+                (staging / f"{page.slug}.html").write_text(render_map(m), encoding="utf-8")
+            i_layers, i_cov = index_inputs(layerset, coverage)
+            i_checks = (checks.loc[checks["check"].isin(["datum", "partial_district"])]
+                        if checks is not None and "check" in checks else None)
+            m = build_map(i_layers, i_cov, None, checks=i_checks, live_scenario=False,
+                          **{**options, "title": title})
         add_index_parts(m, pages, coverage, lang)
         link_shared_assets(m, f"{PAGES_DIR}/")
         index = render_map(m)
