@@ -37,8 +37,8 @@ def _distinct(lines: np.ndarray) -> np.ndarray:
     """The lines without repeats (same coordinates in the same order), first ones kept, in order.
 
     A basket standard's items reach many of the same whole edges, each the same line: their
-    bands are the same polygon, which the union needs once (on the 16-tile city 1 line in 4 of
-    the baskets' is a repeat).
+    bands are the same polygon, which the union needs once (on the 4-tile city 31 % of the
+    15-minute life circle's reached lines are repeats, 12 % of all standards' lines).
     """
     if len(lines) < 2:
         return lines
