@@ -7,7 +7,7 @@ import pytest
 import shapely
 from shapely.ops import substring
 
-from geoplan._lines import line_substrings
+from geoplan._lines import interpolate_xy, line_substrings
 
 # an L: 100 m east, then 100 m north (3 vertices, 200 m)
 ELL = shapely.LineString([(0, 0), (100, 0), (100, 100)])
@@ -59,3 +59,39 @@ def test_many_lines_of_different_lengths_agree_with_shapely_substring():
         want = substring(line, s, e)
         assert shapely.get_coordinates(g) == pytest.approx(shapely.get_coordinates(want),
                                                            abs=1e-6)
+
+
+def _layout(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    xy, gi = shapely.get_coordinates(lines, return_index=True)
+    count = np.bincount(gi, minlength=len(lines))
+    return xy, np.concatenate([[0], np.cumsum(count)[:-1]]), count
+
+
+def test_interpolate_xy_on_paper():
+    # along the L: 50 m → (50, 0); 150 m → (100, 50); 0 → start; 200 and 250 m → the end;
+    # a two-point diagonal 3-4-5: 2.5 m → (1.5, 2)
+    diag = shapely.LineString([(0, 0), (3, 4)])
+    lines = np.array([ELL, ELL, ELL, ELL, ELL, diag], dtype=object)
+    xy, first, count = _layout(lines)
+    got = interpolate_xy(xy, first, count, np.array([50.0, 150.0, 0.0, 200.0, 250.0, 2.5]))
+    assert got.tolist() == [[50, 0], [100, 50], [0, 0], [100, 100], [100, 100], [1.5, 2.0]]
+
+
+def test_interpolate_xy_is_geos_bit_for_bit():
+    # against the method it replaces: shapely.line_interpolate_point, coordinates equal exactly
+    # (random lines of 2 to 12 vertices, random distances, the ends, beyond, at vertices)
+    rng = np.random.default_rng(4)
+    lines = []
+    for k in range(400):
+        n = int(rng.integers(2, 13))
+        xy = np.cumsum(rng.uniform(-60, 60, (n, 2)), axis=0) + np.array([400_000.0 + 7.3 * k,
+                                                                          3_400_000.0])
+        lines.append(shapely.LineString(xy))
+    arr = np.array(lines, dtype=object)
+    length = shapely.length(arr)
+    xy, first, count = _layout(arr)
+    second = np.hypot(*(xy[first + 1] - xy[first]).T)  # the first vertex after the start
+    for dist in (rng.uniform(0, 1, len(arr)) * length, np.zeros(len(arr)), length,
+                 length * 1.5, second, np.full(len(arr), 1e-9)):
+        want = shapely.get_coordinates(shapely.line_interpolate_point(arr, dist))
+        assert np.array_equal(interpolate_xy(xy, first, count, dist), want)

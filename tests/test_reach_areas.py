@@ -11,6 +11,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pyproj
+import pytest
 import shapely
 
 from geoplan.coverage import run_coverage
@@ -72,3 +73,22 @@ def test_engine_reach_areas_equal_those_of_its_reached_edges():
     assert (res.reach_areas["district"] == again["district"]).all()
     assert all(shapely.equals_exact(a, b, tolerance=0.0)
                for a, b in zip(res.reach_areas.geometry, again.geometry, strict=True))
+
+
+def test_repeated_lines_are_dissolved_once_and_the_area_is_the_papers():
+    # a 100 m street reached by three items (the same line three times) and the next 100 m
+    # once: two 30 m wide bands end to end, the inner caps inside the bands, so on paper the
+    # area is 2·15·200 plus the two outer half-caps, an octagon (quad_segs=2) of radius 15:
+    # 6000 + 2·√2·15² m²
+    a = shapely.LineString([(0, 0), (100, 0)])
+    b = shapely.LineString([(100, 0), (200, 0)])
+    lines = np.array([a, a, b, a], dtype=object)
+    reached = gpd.GeoDataFrame({"standard": "s", "item": ["x", "y", "x", "z"], "radius_m": 300.0,
+                                "distance_from": 0.0}, geometry=lines, crs=CRS)
+    districts = gpd.GeoDataFrame({"district": ["D"]}, geometry=[shapely.box(-100, -100, 300, 100)],
+                                 crs=CRS)
+    (got,) = reach_areas(reached, ["s"], pyproj.CRS(CRS), districts).geometry
+    assert shapely.area(got) == pytest.approx(6000 + 2 * np.sqrt(2) * 225, rel=1e-12)
+    # the plain recipe over every line, repeats included: the same polygon
+    want = _plain(lines, districts.geometry.iloc[0])
+    assert shapely.area(shapely.symmetric_difference(got, want)) <= 1e-9 * shapely.area(want)

@@ -91,3 +91,31 @@ def test_default_run_bands_match_the_walking_shares(chengdu_results):
     assert "park_500" in set(bands["standard"]) and "primary_school_500" in set(bands["standard"])
     assert not any(s.startswith("life_circle") for s in set(bands["standard"]))
     assert checked >= 4 * 6
+
+
+def test_rectangle_clip_on_paper_and_against_the_overlay():
+    from geoplan.coverage.walk_bands import _clip_to_rects
+
+    # a right triangle (0,0)-(100,0)-(0,100) cut to [0,50]x[0,50]: the square minus the corner
+    # triangle above x + y = 100, which misses it: 2500 m²; a U cut through both arms: 2 parts
+    tri = shapely.Polygon([(0, 0), (100, 0), (0, 100)])
+    u = shapely.Polygon([(0, 0), (30, 0), (30, 80), (70, 80), (70, 0), (100, 0), (100, 100),
+                         (0, 100)])
+    got = _clip_to_rects(np.array([tri, u], dtype=object),
+                         shapely.box(np.array([0.0, -10.0]), np.array([0.0, 10.0]),
+                                     np.array([50.0, 110.0]), np.array([50.0, 50.0])))
+    assert shapely.area(got[0]) == pytest.approx(2500.0, rel=1e-12)
+    assert len(shapely.get_parts(got[1])) == 2
+    assert shapely.area(got[1]) == pytest.approx(2 * 30 * 40, rel=1e-12)
+    # random polygons and rectangles: the overlay's polygons, up to the last bits
+    rng = np.random.default_rng(3)
+    centre = rng.uniform(0, 1000, (300, 2))
+    polys = shapely.buffer(shapely.points(centre), rng.uniform(5, 60, 300), quad_segs=3)
+    lo = centre + rng.uniform(-50, 0, (300, 2))
+    rects = shapely.box(lo[:, 0], lo[:, 1], lo[:, 0] + 25 * rng.integers(1, 5, 300),
+                        lo[:, 1] + 25.0)
+    clip = _clip_to_rects(polys, rects)
+    want = shapely.intersection(rects, polys)
+    assert shapely.area(clip) == pytest.approx(shapely.area(want), rel=1e-12, abs=1e-9)
+    assert (shapely.area(shapely.symmetric_difference(clip, want))
+            <= 1e-12 * np.maximum(shapely.area(want), 1.0)).all()

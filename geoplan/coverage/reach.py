@@ -33,6 +33,19 @@ def _bands(lines: np.ndarray) -> np.ndarray:
     return shapely.buffer(shapely.simplify(lines, _SIMPLIFY_M), REACH_BUFFER_M, quad_segs=2)
 
 
+def _distinct(lines: np.ndarray) -> np.ndarray:
+    """The lines without repeats (same coordinates in the same order), first ones kept, in order.
+
+    A basket standard's items reach many of the same whole edges, each the same line: their
+    bands are the same polygon, which the union needs once (on the 4-tile city 31 % of the
+    15-minute life circle's reached lines are repeats, 12 % of all standards' lines).
+    """
+    if len(lines) < 2:
+        return lines
+    _, keep = np.unique(shapely.to_wkb(lines), return_index=True)
+    return lines[np.sort(keep)]
+
+
 def _district_areas(lines: np.ndarray, dgeom: np.ndarray) -> list[tuple[int, object]]:
     """Per district the bands of ``lines`` meet: the union of those bands, clipped to it.
 
@@ -98,7 +111,7 @@ def reach_areas(reached: gpd.GeoDataFrame, standards: list[str], crs: CRS | None
         dgeom, dname = np.array([None], dtype=object), np.array([""], dtype=object)
     for sid in bar(standards, "reach areas", "standard"):
         lines = geoms[sid_col == sid]
-        lines = lines[~shapely.is_empty(lines)]
+        lines = _distinct(lines[~shapely.is_empty(lines)])
         if not len(lines):
             continue
         for d, area in _district_areas(lines, dgeom):
