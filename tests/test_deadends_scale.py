@@ -68,3 +68,6 @@ def test_residential_share_equals_the_per_circle_mask() -> None:
         want[i] = shapely.area(covered) / shapely.area(circles[i])
     np.testing.assert_array_equal(got, np.clip(want, 0.0, 1.0))
     assert (got > 0).sum() > 50 and (got == 0).sum() > 50
+    # no polygon near any end: every share 0 (the query finds no pair at all)
+    far = _residential_share(shapely.points([[1e5, 1e5], [-1e5, 0.0]]), residential, 150.0)
+    np.testing.assert_array_equal(far, [0.0, 0.0])
