@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 from geoplan._outdir import OutputRun
@@ -18,6 +18,10 @@ from geoplan.data_checks import data_checks, write_data_checks
 from geoplan.layers.load import LayerSet, district_summary, load_layers
 from geoplan.results import CoverageResult, DeadEndResult, RunResult, SiteResult
 from geoplan.standards import Standard, check_config_standards
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +131,8 @@ def _run_steps(
     return result
 
 
-def write_tables(result: RunResult, out_dir: Path) -> tuple[Any, Any]:
+def write_tables(result: RunResult, out_dir: Path,
+                 ) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame]:
     """The run's tables: coverage, ``gaps.csv``, sites, dead ends and the data checks.
 
     Writes into ``out_dir`` and adds each file to ``result.written``.
