@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 from geoplan._outdir import OutputRun
@@ -18,6 +18,10 @@ from geoplan.data_checks import data_checks, write_data_checks
 from geoplan.layers.load import LayerSet, district_summary, load_layers
 from geoplan.results import CoverageResult, DeadEndResult, RunResult, SiteResult
 from geoplan.standards import Standard, check_config_standards
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +93,6 @@ def _run_steps(
     baseline: str | Path | None,
 ) -> RunResult:
     """Every step of :func:`run_analysis`, writing into ``out_dir`` (the staging folder)."""
-    from geoplan.coverage.output import write_coverage
-    from geoplan.deadends import write_deadends
-
     set_progress(progress)
     step_peak_rss_mb()  # start the per-step high-water marks (and CPU clock) here
     _CPU["last"] = time.process_time()
@@ -111,6 +112,42 @@ def _run_steps(
         config, layerset, standards=standards, steps=steps, progress=progress, baseline=baseline,
         timings=result.timings)
     clock = time.perf_counter()
+    gap_places, checks = write_tables(result, out_dir)
+    clock = _lap(result, "tables", clock)
+    if "map" in steps and result.coverage is not None:
+        from geoplan.report.maps import write_maps
+
+        result.written += write_maps(layerset, result.coverage, result.deadends, config, out_dir,
+                                     sites=result.sites, checks=checks, **(map_options or {}))
+        clock = _lap(result, "map", clock)
+    if "report" in steps and result.coverage is not None:
+        from geoplan.report.html import write_reports
+
+        reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
+                                progress=progress, sites=result.sites, checks=checks,
+                                gap_places=gap_places)
+        result.written += [Path(p) for p in _paths(reports)]
+        clock = _lap(result, "report", clock)
+    return result
+
+
+def write_tables(result: RunResult, out_dir: Path,
+                 ) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame]:
+    """The run's tables: coverage, ``gaps.csv``, sites, dead ends and the data checks.
+
+    Writes into ``out_dir`` and adds each file to ``result.written``.
+
+    Returns
+    -------
+    gap_places, checks
+        :func:`geoplan.locate.locate` of the coverage's gaps (None without gaps), for the
+        workbook; and the data checks (:func:`geoplan.data_checks.data_checks`).
+    """
+    from geoplan.coverage.output import write_coverage
+    from geoplan.deadends import write_deadends
+    from geoplan.report.qgis_styles import styler
+
+    layerset = result.layerset
     roads = layerset.layers.get("roads")
     gap_places = None  # where each gap is: for gaps.csv and again for the workbook
     if result.coverage is not None:
@@ -129,24 +166,10 @@ def _run_steps(
                            write_csv(located_table(sites, roads), out_dir / "sites.csv")]
     if result.deadends is not None:
         result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
-    checks = data_checks(layerset, result.coverage, result.deadends, standards, layerset.datum)
+    checks = data_checks(layerset, result.coverage, result.deadends, result.standards,
+                         layerset.datum)
     result.written += write_data_checks(checks, out_dir)
-    clock = _lap(result, "tables", clock)
-    if "map" in steps and result.coverage is not None:
-        from geoplan.report.maps import write_maps
-
-        result.written += write_maps(layerset, result.coverage, result.deadends, config, out_dir,
-                                     sites=result.sites, checks=checks, **(map_options or {}))
-        clock = _lap(result, "map", clock)
-    if "report" in steps and result.coverage is not None:
-        from geoplan.report.html import write_reports
-
-        reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
-                                progress=progress, sites=result.sites, checks=checks,
-                                gap_places=gap_places)
-        result.written += [Path(p) for p in _paths(reports)]
-        clock = _lap(result, "report", clock)
-    return result
+    return gap_places, checks
 
 
 def compute_results(

@@ -390,9 +390,17 @@ def _residential_share(ends: np.ndarray, residential: gpd.GeoDataFrame | None, r
     circles = shapely.buffer(ends, radius, quad_segs=16)
     tree = shapely.STRtree(polys)
     i_c, i_p = tree.query(circles, predicate="intersects")
-    for i in np.unique(i_c):
-        mine = polys[i_p[i_c == i]]
-        covered = shapely.intersection(shapely.union_all(mine), circles[i])
+    if len(i_c) == 0:
+        return share
+    # each circle's polygons as one slice of the pairs sorted by circle (order kept within a
+    # circle), not a mask over all pairs per circle
+    order = np.argsort(i_c, kind="stable")
+    i_c, i_p = i_c[order], i_p[order]
+    starts = np.flatnonzero(np.r_[True, i_c[1:] != i_c[:-1]])
+    stops = np.r_[starts[1:], len(i_c)].astype(int)
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        i = int(i_c[a])
+        covered = shapely.intersection(shapely.union_all(polys[i_p[a:b]]), circles[i])
         share[i] = shapely.area(covered) / shapely.area(circles[i])
     return np.clip(share, 0.0, 1.0)
 

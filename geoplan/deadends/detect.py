@@ -327,6 +327,43 @@ def _near(points: np.ndarray, targets: gpd.GeoSeries | None, distance: float) ->
     return dist
 
 
+def edge_distance(points: np.ndarray, area: BaseGeometry, tol: float,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which ``points`` lie within ``tol`` of ``area``'s outline or outside it, and how far.
+
+    Returns
+    -------
+    near, outside, distance
+        ``distance(point, area.boundary) <= tol``; ``~covers(area, point)``; and the distance
+        to the outline of every point that is near or outside (NaN for the others, which lie
+        inside and farther away).
+
+    Notes
+    -----
+    The outline of a data extent has thousands of vertices and grows with the city; measuring
+    every point against all of them made this quadratic in effect. The area and its outline
+    prepared answer "outside" and "within ``tol`` + 1 m" from their indexes, and only those
+    points are measured exactly, by the same :func:`shapely.distance` as before.
+    """
+    boundary = area.boundary
+    outside = ~_prepared(area, shapely.covers, points)
+    candidate = _prepared(boundary, shapely.dwithin, points, tol + 1.0) | outside
+    d = np.full(len(points), np.nan)
+    d[candidate] = shapely.distance(points[candidate], boundary)
+    return candidate & (d <= tol), outside, d
+
+
+def _prepared(geom: BaseGeometry, predicate: Any, points: np.ndarray, *args: float) -> np.ndarray:
+    """``predicate(geom, points, *args)`` with ``geom`` prepared for the call (left as found)."""
+    was = bool(shapely.is_prepared(geom))
+    shapely.prepare(geom)
+    try:
+        return np.asarray(predicate(geom, points, *args), dtype=bool)
+    finally:
+        if not was:
+            shapely.destroy_prepared(geom)
+
+
 def _categorise(
     out: gpd.GeoDataFrame,
     ends: np.ndarray,
@@ -355,10 +392,12 @@ def _categorise(
     for label, area in (("data extent", data_extent), ("context area", context_area)):
         if area is None or area.is_empty:
             continue
-        d = shapely.distance(ends, area.boundary)
-        outside = ~shapely.covers(area.buffer(tol), ends)
-        why = np.array([f"{v:.0f} m from the {label} edge" for v in d], dtype=object)
-        assign((d <= tol) | outside, "edge_artifact", why)
+        near, _, d = edge_distance(ends, area, tol)
+        outside = ~_prepared(area.buffer(tol), shapely.covers, ends)
+        hit = near | outside
+        why = np.full(n, "", dtype=object)
+        why[hit] = [f"{v:.0f} m from the {label} edge" for v in d[hit]]
+        assign(hit, "edge_artifact", why)
     if cut_points is not None:
         made_by_cut = np.isfinite(_near(ends, gpd.GeoSeries(cut_points), _SHARED_NODE_M))
         assign(made_by_cut, "edge_artifact",

@@ -23,6 +23,7 @@ from geoplan.deadends.detect import (
     EXCLUDED_CATEGORIES,
     build_road_network,
     detect_dead_ends,
+    edge_distance,
 )
 from geoplan.deadends.osm_extras import OsmExtras
 from geoplan.deadends.params import DeadEndParams
@@ -162,8 +163,7 @@ def _progress(baseline: Any, layerset: LayerSet, current: gpd.GeoDataFrame, net:
     pts = shapely.points(base_found["end_x"].to_numpy(float), base_found["end_y"].to_numpy(float))
     tol = settings.edge_tolerance_m
     for area in (layerset.data_extent, layerset.context_area):
-        near = shapely.distance(pts, area.boundary) <= tol
-        outside = ~shapely.covers(area, pts)
+        near, outside, _ = edge_distance(pts, area, tol)
         base_found.loc[(near | outside) & (base_found["category"] == "public"), "category"] = "edge_artifact"
     matched = match_progress(base_found, current, net, params)
     matched["district"] = assign_districts(matched.geometry.to_numpy(), layerset.districts)

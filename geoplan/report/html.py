@@ -57,7 +57,7 @@ from geoplan.report._labels import (
     weights_label,
 )
 from geoplan.report.maps import coverage_class
-from geoplan.report.people_html import people_section
+from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import population_known, weights_source, write_workbook
 
@@ -199,6 +199,7 @@ class _Context:
             dict(zip(self.items["item"].astype(str), self.items["name_zh"].astype(str),
                      strict=True)) if not self.items.empty else {})
         self.site_parts = _by_standard_district(self.sites)
+        self.people_parts = PeopleParts(coverage)
         self.analysis = getattr(config, "name", None) or "geoplan"
         osm = getattr(config, "osm", None)
         self.data_date = getattr(osm, "date", None)
@@ -399,7 +400,7 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         standards=standards, deadends=drows, deadends_headers=dh, deadends_note=note,
         candidates=crows, candidates_headers=ch, sources=ctx.sources,
         no_population=ctx.weights in ("area", "buildings"),
-        people=people_section(ctx.coverage, district, ctx.lang),
+        people=people_section(ctx.coverage, district, ctx.lang, ctx.people_parts),
         partial_note=partial_note(ctx.inside_share.get(district), ctx.lang),
         measures_note=explain_words(ctx.lang)["measures"],
         weights_note=ctx.weights_note, population_note=ctx.population_note,

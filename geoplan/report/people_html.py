@@ -9,7 +9,7 @@ import numpy as np
 
 from geoplan.report._data import fmt_number
 
-__all__ = ["people_section"]
+__all__ = ["PeopleParts", "people_section"]
 
 _TEXT: dict[str, dict[str, Any]] = {
     "zh": {
@@ -47,7 +47,48 @@ def _num(value: Any, digits: int = 0) -> str:
     return fmt_number(v, digits) if np.isfinite(v) else "—"
 
 
-def people_section(coverage: Any, district: str, lang: str) -> dict[str, Any] | None:
+def _split(df: Any) -> dict[str, Any]:
+    """The rows of ``df`` per district (row order kept), or {} without rows."""
+    if df is None or len(df) == 0 or "district" not in df:
+        return {}
+    return {str(k): part for k, part in df.groupby(df["district"].astype(str), sort=False)}
+
+
+class PeopleParts:
+    """The coverage's people and indicator tables split by district once.
+
+    Each district page then looks its own rows up instead of filtering (and merging) the whole
+    city's tables again, which made the pages' people sections grow with the square of the
+    number of districts.
+    """
+
+    def __init__(self, coverage: Any) -> None:
+        people = getattr(coverage, "people", None)
+        indicators = getattr(coverage, "indicators", None)
+        self.residents: dict[str, Any] = {}
+        self.kids: dict[str, Any] = {}
+        if people is not None:
+            self.residents = _split(people.residents)
+            self.kids = _split(people.children.merge(
+                people.seats[["district", "level", "seats_reached", "seat_gap"]],
+                on=["district", "level"], how="left"))
+        self.indicators = _split(indicators.table) if indicators is not None else {}
+        table = getattr(coverage, "table", None)
+        self.inside_share: dict[str, float] = {}
+        if table is not None and "inside_share" in table and len(table):
+            first = table.groupby(table["district"].astype(str), sort=False).head(1)
+            self.inside_share = {str(d): float(v) for d, v in
+                                 zip(first["district"].astype(str), first["inside_share"],
+                                     strict=True)}
+
+    def inside(self, district: str) -> float:
+        """The district's share inside the data (its first coverage row), 1.0 if unknown."""
+        v = self.inside_share.get(district)
+        return v if v is not None and np.isfinite(v) else 1.0
+
+
+def people_section(coverage: Any, district: str, lang: str,
+                   parts: PeopleParts | None = None) -> dict[str, Any] | None:
     """What the district page shows about people, or None when the run has none.
 
     Parameters
@@ -58,6 +99,8 @@ def people_section(coverage: Any, district: str, lang: str) -> dict[str, Any] | 
         The district's name.
     lang
         'zh' or 'en'.
+    parts
+        ``PeopleParts(coverage)`` made once for all pages (made here when None).
 
     Returns
     -------
@@ -71,45 +114,36 @@ def people_section(coverage: Any, district: str, lang: str) -> dict[str, Any] | 
     indicators = getattr(coverage, "indicators", None)
     if people is None and indicators is None:
         return None
+    parts = parts if parts is not None else PeopleParts(coverage)
     out: dict[str, Any] = {"title": t["title"], "residents": "", "rows": [], "ind_rows": [],
                            "headers": t["headers"], "ind_headers": t["ind_headers"], "notes": []}
     if people is not None:
-        res = people.residents
-        mine = res.loc[res["district"].astype(str) == district] if len(res) else res
-        if len(mine):
+        mine = parts.residents.get(district)
+        if mine is not None and len(mine):
             r = mine.iloc[0]
             how = (t["estimate"].format(share=f"{float(r['inside_share']):.0%}")
                    if bool(r["is_estimate"]) else t["census"])
             out["residents"] = t["residents"].format(
                 n=_num(r["residents_inside"]), how=how, census=_num(r["census_2020"]),
                 density=_num(r["census_density_km2"]))
-        kids = people.children.merge(people.seats[["district", "level", "seats_reached", "seat_gap"]],
-                                     on=["district", "level"], how="left")
-        for r in kids.loc[kids["district"].astype(str) == district].itertuples():
+        kids = parts.kids.get(district)
+        for r in kids.itertuples() if kids is not None else ():
             out["rows"].append([t.get(str(r.level), str(r.level)), t["metres"].format(n=_num(r.radius_m)),
                                 _num(r.children), _num(r.beyond_buffer), _num(r.beyond_network),
                                 _num(r.seats_reached), _num(r.seat_gap)])
         out["notes"] = [str(people.meta.get(k, "")) for k in ("age_shares", "seat_norms", "notes")]
     if indicators is not None:
-        ind = indicators.table
-        for r in ind.loc[ind["district"].astype(str) == district].itertuples():
+        ind = parts.indicators.get(district)
+        for r in ind.itertuples() if ind is not None else ():
             share = r.unit == "share"
             value = (f"{float(r.value):.1%}" if share and np.isfinite(r.value)
                      else _num(r.value, 1))
             target = f"{float(r.target):.1%}" if share else _num(r.target, 1)
-            note = indicator_note_zh(r._asdict(), _inside_share(coverage, district)) \
+            note = indicator_note_zh(r._asdict(), parts.inside(district)) \
                 if lang == "zh" else str(r.note)
             out["ind_rows"].append([str(r.name_zh), value, target, t.get(str(r.status), ""),
                                     note])
     return out
-
-
-def _inside_share(coverage: Any, district: str) -> float:
-    table = getattr(coverage, "table", None)
-    if table is None or "inside_share" not in table:
-        return 1.0
-    mine = table.loc[table["district"].astype(str) == district, "inside_share"]
-    return float(mine.iloc[0]) if len(mine) and np.isfinite(mine.iloc[0]) else 1.0
 
 
 def _f(value: Any) -> float:
