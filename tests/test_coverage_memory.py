@@ -151,3 +151,35 @@ def test_config_gpkg_reached_edges(tmp_path):
     with pytest.raises(ConfigError, match="gpkg.reached_edges"):
         config_from_dict({**base, "gpkg": {"reached_edges": "some"}}, base_dir=tmp_path,
                          check_files=False)
+
+
+def test_reached_lines_held_or_built_from_the_graph_are_the_same():
+    # wiggly streets, so that simplifying matters; sources mid-edge, so that pieces are partial
+    from geoplan.coverage.reached import ReachedPieces, reached_frame
+    from geoplan.network import build_walk_graph, reached_edges, snap_points
+
+    rng = np.random.default_rng(3)
+    cross = np.arange(0, 601, 150.0)
+    xs = np.union1d(np.linspace(0, 600, 41), cross)
+    lines = [shapely.LineString(np.column_stack([
+        xs + 400_000, y + np.where(np.isin(xs, cross), 0.0, rng.normal(0, 0.7, len(xs)))
+        + 3_390_000])) for y in range(0, 601, 100)]
+    lines += [shapely.LineString([(400_000 + x, 3_390_000 + y) for y in range(0, 601, 100)])
+              for x in cross]
+    ls = layerset({"A": box(0, 0, 600, 600)}, walkways=lines)
+    graph = build_walk_graph(ls["walkways"])
+    src = snap_points(graph, np.array([P(310, 205), P(75, 480)]))
+    edges = reached_edges(graph, src, 170.0)
+    assert 0 < (~edges["full"]).sum() < len(edges)
+    held = ReachedPieces.from_frame(edges, 170.0, hold=True)
+    built = ReachedPieces.from_frame(edges, 170.0)
+    assert built.partial_lines is None and held.partial_lines is not None
+    cache = np.full(graph.n_edges, None, dtype=object)
+    a = reached_frame(graph.edge_geometry, [("s", "x", held), ("t", "y", held)], ls.crs, cache)
+    b = reached_frame(graph.edge_geometry, [("s", "x", built), ("t", "y", built)], ls.crs)
+    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    assert shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(), tolerance=0).all()
+    # the lines are the reached pieces simplified to 1 m, whatever way they were made
+    want = shapely.simplify(edges.geometry.to_numpy(), 1.0)
+    assert shapely.equals_exact(b.geometry.to_numpy()[:len(edges)], want, tolerance=0).all()
+    assert list(b["standard"]) == ["s"] * len(edges) + ["t"] * len(edges)

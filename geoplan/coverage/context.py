@@ -22,7 +22,7 @@ from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
 from geoplan.coverage.population import PopulationWeights, population_weights
-from geoplan.coverage.reached import REACHED_SIMPLIFY_M, ReachedPieces
+from geoplan.coverage.reached import REACHED_EDGES_AUTO_MAX, REACHED_SIMPLIFY_M, ReachedPieces
 from geoplan.coverage.walk_bands import NEAR_FACTOR, band_codes
 from geoplan.standards import FacilitySet
 
@@ -114,8 +114,14 @@ class CoverageContext:
         self._covered: dict[tuple[str, str, float], np.ndarray] = {}
         # and the lowest band over a facility set's radii, per (demand kind, facility set)
         self.bands: dict[tuple[str, str], np.ndarray] = {}
-        # reached pieces per (facility set, radius), as arrays (geoplan.coverage.reached)
+        # reached pieces per (facility set, radius), as arrays (geoplan.coverage.reached); a
+        # small graph's reached lines are held (made once, as cheap to keep as to remake), a
+        # city's are built from the graph's edges when a standard's reach areas need them
         self._reached: dict[tuple[str, float], ReachedPieces] = {}
+        self._hold_lines = self.graph is not None and self.graph.n_edges <= REACHED_EDGES_AUTO_MAX
+        self.simple_edges: np.ndarray | None = (
+            np.full(self.graph.n_edges, None, dtype=object)
+            if self.graph is not None and self._hold_lines else None)
         self._frames: dict[str, dict[int, tuple[np.ndarray, Any]]] = {}
 
     def district_frames(self, kind: str) -> dict[int, tuple[np.ndarray, Any]]:
@@ -143,6 +149,7 @@ class CoverageContext:
     def free_reached(self) -> None:
         """Drop the cached reached pieces (once the result holds what it keeps of them)."""
         self._reached.clear()
+        self.simple_edges = None
 
     def snap(self, points: np.ndarray, factor: float = 1.0) -> Any:
         from geoplan.network import Snapped
@@ -195,7 +202,7 @@ class CoverageContext:
             rk = (key, float(r))
             if rk not in self._reached and sel.any():
                 edges = reached_edges(self.graph, fsnap.subset(sel), float(r))
-                self._reached[rk] = ReachedPieces.from_frame(edges, float(r))
+                self._reached[rk] = ReachedPieces.from_frame(edges, float(r), self._hold_lines)
                 del edges
             if rk in self._reached:
                 reached.append(self._reached[rk])

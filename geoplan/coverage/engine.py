@@ -44,7 +44,7 @@ from geoplan.coverage.items import (
     item_gaps,
     item_rows,
 )
-from geoplan.coverage.people import measure_people
+from geoplan.coverage.people import measure_people, school_standards
 from geoplan.coverage.population import PopulationWeights
 from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.reached import ReachedPieces, keep_reached_edges, reached_frame
@@ -150,7 +150,8 @@ def run_coverage(
     # whole run's reached edges); a standard listed twice is dissolved over both, at the end
     n_edges = eng.graph.n_edges if eng.graph is not None else 0
     acc = _Collected(reach_each=len(set(ids)) == len(ids),
-                     keep_reached=keep_reached_edges(reached_edges, n_edges))
+                     keep_reached=keep_reached_edges(reached_edges, n_edges),
+                     schools=frozenset(s.id for s, _, _ in school_standards(stds)))
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         _measure_standard(eng, std, acc, timer)
     result = _assemble(eng, stds, acc, timer, reached_edges)
@@ -178,8 +179,10 @@ class _Collected:
     items: list[pd.DataFrame] = field(default_factory=list)
     item_gaps: list[pd.DataFrame] = field(default_factory=list)
     off_network: dict[str, int] = field(default_factory=dict)
-    # residential standards' buffer fractions and walking flags, for the people step
+    # the school standards' buffer fractions and walking flags, for the people step (only
+    # theirs: one float and one flag per home piece and standard add up in a city)
     covers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    schools: frozenset[str] = frozenset()
     walk_bands: list[gpd.GeoDataFrame] = field(default_factory=list)
     # reach areas made as each standard finishes (when ``reach_each``), else at the end
     reach_each: bool = True
@@ -286,7 +289,8 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
     if dem.is_linear:
         acc.street_gaps += street_gaps
     else:
-        acc.covers[std.id] = (frac, covered)
+        if std.id in acc.schools:
+            acc.covers[std.id] = (frac, covered)
         acc.gaps += gaps
         if not std.basket:
             acc.walk_bands.append(walk_band_frame(std.id, dem, sets.bands[0], eng.land, names,
@@ -385,7 +389,7 @@ def _reached_lines(eng: CoverageContext, sets: list[tuple[str, str, ReachedPiece
                    ) -> gpd.GeoDataFrame:
     """The reached lines of ``sets`` (:data:`geoplan.results.REACHED`), built from the graph."""
     return reached_frame(eng.graph.edge_geometry if eng.graph is not None else None, sets,
-                         eng.crs)
+                         eng.crs, eng.simple_edges)
 
 
 def _concat_reach_areas(frames: list[gpd.GeoDataFrame], crs: Any) -> gpd.GeoDataFrame:

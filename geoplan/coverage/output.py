@@ -75,12 +75,12 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
         {
             "districts": result.districts,
             "facilities": result.facilities,
-            **({"reach_areas": areas} if areas is not None and len(areas) else {}),
             **reached,
             "gaps": result.gaps,
             **({"street_gaps": result.street_gaps} if result.street_gaps is not None else {}),
             **({"item_gaps": result.item_gaps} if len(result.item_gaps) else {}),
             **({"walk_bands": result.walk_bands} if len(result.walk_bands) else {}),
+            **({"reach_areas": areas} if areas is not None and len(areas) else {}),
         },
         out / "coverage.gpkg",
         styles=styler(targets, names),

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from geoplan._lines import line_substrings
@@ -48,6 +47,9 @@ class ReachedPieces:
         Walking distance from the nearest facility to the piece's nearest point (m).
     radius_m
         The radius walked.
+    partial_lines
+        The partial pieces' lines, simplified, in order, when held (a small graph); None: built
+        from the graph's edges when needed.
     """
 
     edge: np.ndarray
@@ -56,13 +58,19 @@ class ReachedPieces:
     full: np.ndarray
     distance_from: np.ndarray
     radius_m: float
+    partial_lines: np.ndarray | None = None
 
     @classmethod
-    def from_frame(cls, edges: pd.DataFrame, radius_m: float) -> ReachedPieces:
-        """From :func:`geoplan.network.reached_edges` (its arrays; its lines are dropped)."""
+    def from_frame(cls, edges: gpd.GeoDataFrame, radius_m: float,
+                   hold: bool = False) -> ReachedPieces:
+        """From :func:`geoplan.network.reached_edges`: its arrays, and with ``hold`` the lines
+        of its partial pieces simplified (otherwise its lines are dropped)."""
+        full = edges["full"].to_numpy(dtype=bool)
+        lines = (shapely.simplify(edges.geometry.to_numpy()[~full], REACHED_SIMPLIFY_M)
+                 if hold else None)
         return cls(edges["edge"].to_numpy(dtype=np.int64), edges["start"].to_numpy(dtype=float),
-                   edges["end"].to_numpy(dtype=float), edges["full"].to_numpy(dtype=bool),
-                   edges["distance_from"].to_numpy(dtype=float), float(radius_m))
+                   edges["end"].to_numpy(dtype=float), full,
+                   edges["distance_from"].to_numpy(dtype=float), float(radius_m), lines)
 
     def __len__(self) -> int:
         return len(self.edge)
@@ -84,12 +92,14 @@ def keep_reached_edges(setting: str, n_edges: int) -> bool:
 
 
 def reached_frame(edge_geometry: np.ndarray | None,
-                  sets: Sequence[tuple[str, str, ReachedPieces]], crs: object) -> gpd.GeoDataFrame:
+                  sets: Sequence[tuple[str, str, ReachedPieces]], crs: object,
+                  simple_edges: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """The reached lines of ``sets`` (standard, item, pieces), in order (:data:`REACHED`).
 
     A whole edge is its graph edge simplified to :data:`REACHED_SIMPLIFY_M`, made once per
-    call and shared by every row that reaches it; a partial edge is the piece of its edge
-    between ``start`` and ``end``, simplified on its own.
+    call (or once per run, in ``simple_edges``) and shared by every row that reaches it; a
+    partial edge is the piece of its edge between ``start`` and ``end``, simplified on its own
+    (or its held line).
 
     Parameters
     ----------
@@ -99,6 +109,10 @@ def reached_frame(edge_geometry: np.ndarray | None,
         (standard id, item, :class:`ReachedPieces`) per facility set and radius.
     crs
         The analysis CRS.
+    simple_edges
+        One slot per graph edge, filled here with the simplified line of each whole edge the
+        first time a call needs it and reused after (a small graph's lines held for the run);
+        None: made for this call only.
     """
     sets = [s for s in sets if len(s[2])]
     if edge_geometry is None or not sets:
@@ -109,13 +123,24 @@ def reached_frame(edge_geometry: np.ndarray | None,
     geom = np.empty(len(edge), dtype=object)
     if full.any():
         ids, inverse = np.unique(edge[full], return_inverse=True)
-        geom[full] = shapely.simplify(edge_geometry[ids], REACHED_SIMPLIFY_M)[inverse]
+        if simple_edges is None:
+            geom[full] = shapely.simplify(edge_geometry[ids], REACHED_SIMPLIFY_M)[inverse]
+        else:
+            new = ids[shapely.is_missing(simple_edges[ids])]
+            if len(new):
+                simple_edges[new] = shapely.simplify(edge_geometry[new], REACHED_SIMPLIFY_M)
+            geom[full] = simple_edges[ids][inverse]
     part = ~full
-    if part.any():
-        start = np.concatenate([p.start for _, _, p in sets])[part]
-        end = np.concatenate([p.end for _, _, p in sets])[part]
-        geom[part] = shapely.simplify(line_substrings(edge_geometry[edge[part]], start, end),
-                                      REACHED_SIMPLIFY_M)
+    held = np.concatenate([np.full(len(p), p.partial_lines is not None) for _, _, p in sets])
+    if (part & held).any():
+        geom[part & held] = np.concatenate([p.partial_lines for _, _, p in sets
+                                            if p.partial_lines is not None])
+    build = part & ~held
+    if build.any():
+        start = np.concatenate([p.start for _, _, p in sets])[build]
+        end = np.concatenate([p.end for _, _, p in sets])[build]
+        geom[build] = shapely.simplify(line_substrings(edge_geometry[edge[build]], start, end),
+                                       REACHED_SIMPLIFY_M)
     n = [len(p) for _, _, p in sets]
     return gpd.GeoDataFrame({
         "standard": np.repeat(np.array([s for s, _, _ in sets], dtype=object), n),
