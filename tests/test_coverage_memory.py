@@ -17,8 +17,8 @@ import shapely
 
 from geoplan._errors import ConfigError
 from geoplan.config import config_from_dict
-from geoplan.coverage import run_coverage
 from geoplan.coverage import demand as demand_mod
+from geoplan.coverage import run_coverage
 from geoplan.coverage.demand import GridPieces, residential_grid
 from geoplan.coverage.output import write_coverage
 from geoplan.coverage.reached import REACHED_EDGES_AUTO_MAX, keep_reached_edges
@@ -148,7 +148,7 @@ def test_config_gpkg_reached_edges(tmp_path):
                               check_files=False)
     assert config.gpkg.reached_edges == "none"
     assert config_from_dict(base, base_dir=tmp_path, check_files=False).gpkg.reached_edges == "auto"
-    with pytest.raises(ConfigError, match="gpkg.reached_edges"):
+    with pytest.raises(ConfigError, match=r"gpkg\.reached_edges"):
         config_from_dict({**base, "gpkg": {"reached_edges": "some"}}, base_dir=tmp_path,
                          check_files=False)
 
@@ -183,3 +183,19 @@ def test_reached_lines_held_or_built_from_the_graph_are_the_same():
     want = shapely.simplify(edges.geometry.to_numpy(), 1.0)
     assert shapely.equals_exact(b.geometry.to_numpy()[:len(edges)], want, tolerance=0).all()
     assert list(b["standard"]) == ["s"] * len(edges) + ["t"] * len(edges)
+
+
+def test_the_map_draws_the_walking_reach_from_the_reach_areas_alone():
+    import dataclasses
+
+    from geoplan.report._map_layers import DataLayer
+    from geoplan.report.maps import build_map
+    from tests._report_synthetic import make_coverage, make_deadends, make_layerset
+
+    cov = make_coverage()
+    lean = dataclasses.replace(cov, reached=cov.reached.iloc[0:0])  # a city's result
+    for res in (cov, lean):
+        m = build_map(make_layerset(), res, make_deadends())
+        drawn = [c.css_class for g in m._children.values() for c in getattr(g, "_children",
+                 {}).values() if isinstance(c, DataLayer)]
+        assert "gp-reached gp-reached-park_500" in drawn
