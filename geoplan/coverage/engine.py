@@ -262,16 +262,19 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
     served = _served_per_district(eng, dem, used)
     street_gaps: list[pd.DataFrame] = []
     gaps: list[pd.DataFrame] = []
-    # each district's pieces built once, for the fraction and the gaps, then freed
+    # the items measured on their own (each item of a basket with data; a single item reuses
+    # the standard's fraction)
+    own = {j: sets.buffers[j] for j, (_, n) in enumerate(items)
+           if n > 0 and (std.basket or len(items) > 1)}
+    # each district's pieces built once, for the fractions and the gaps, then freed
     if dem.is_linear:
         frac, street_gaps = _street_fraction_and_gaps(std.id, dem, served, covered, names)
+        item_frac = {j: _fraction(dem, _served_per_district(eng, dem, [b])) for j, b in own.items()}
     else:
-        frac, gaps = _fraction_and_gaps(std.id, eng, served, covered, names)
+        frac, gaps, item_frac = _fraction_and_gaps(std.id, eng, served, covered, names, own)
     timer.lap("street gaps" if dem.is_linear else "gaps")
     if not dem.is_linear:
-        fracs = item_fractions(
-            items, None if std.basket else frac,
-            lambda j: _fraction(dem, _served_per_district(eng, dem, [sets.buffers[j]])))
+        fracs = item_fractions(items, None if std.basket else frac, item_frac.__getitem__)
         irows = item_rows(std, dem, items, fracs, sets.covered, pop, names, eng.n_d)
         acc.items.append(irows)
         if std.basket:
@@ -514,19 +517,25 @@ def _fraction(dem: Demand, served: dict[int, tuple[np.ndarray, Any]]) -> np.ndar
 
 
 def _fraction_and_gaps(sid: str, eng: CoverageContext, served: dict[int, tuple[np.ndarray, Any]],
-                       covered: np.ndarray, names: np.ndarray
-                       ) -> tuple[np.ndarray, list[pd.DataFrame]]:
-    """Buffer fraction of every residential piece, and the gaps of a standard per district in
-    both views; each district's pieces are built once for both (:meth:`Demand.pieces_of`)."""
+                       covered: np.ndarray, names: np.ndarray, own: dict[int, BufferSet]
+                       ) -> tuple[np.ndarray, list[pd.DataFrame], dict[int, np.ndarray]]:
+    """Buffer fraction of every residential piece, the gaps of a standard per district in both
+    views, and the fraction of every piece by each item of ``own`` alone; each district's
+    pieces are built once for all of them (:meth:`Demand.pieces_of`)."""
     dem = eng.demand["residential"]
     pop = eng.population
+    frames_of = eng.district_frames(dem.kind)
     # gaps carry people only when the weights are people (never m² under a people column)
     weights = pop.weights if pop is not None and pop.people else np.full(len(dem), np.nan)
     frac = np.zeros(len(dem))
+    item_frac = {j: np.zeros(len(dem)) for j in own}
     frames = []
     for i, (mine, part) in served.items():  # each against its own part of the served area
         pieces = dem.pieces_of(mine)
         frac[mine] = covered_fraction(pieces, part, linear=False)
+        for j, buffers in own.items():
+            item_frac[j][mine] = covered_fraction(
+                pieces, served_in_box([buffers], frames_of[i][1]), linear=False)
         land = eng.land[i]
         if shapely.is_empty(land):
             continue
@@ -544,4 +553,4 @@ def _fraction_and_gaps(sid: str, eng: CoverageContext, served: dict[int, tuple[n
                     "standard": sid, "district": names[i], "view": view, "area_m2": area,
                     "population": gap_pop, "geometry": geoms,
                 }))
-    return frac, frames
+    return frac, frames, item_frac
