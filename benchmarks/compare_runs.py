@@ -8,7 +8,9 @@ Tables (coverage, items, gaps, sites, dead ends, layers, residents, children, se
 data checks) must match cell by cell: text exactly, numbers
 to 1e-9 (relative, or absolute below 1). The GeoPackage layers (gaps, street gaps, facilities,
 reached edges, suggested sites, dead ends) must have the same rows with the same attributes and
-geometries whose symmetric difference is at most 1e-9 of their size. Exit code 0 when all match.
+geometries whose symmetric difference is at most 1e-9 of their size. A layer only the new run
+writes is named as added (with its QGIS style row), not counted as a difference; a layer the new
+run no longer writes is a difference. Exit code 0 when all match.
 """
 
 from __future__ import annotations
@@ -62,16 +64,23 @@ def _geom_ok(a: np.ndarray, b: np.ndarray) -> bool:
     return bool((diff <= np.maximum(size, 1.0) * 1e-9 + 1e-6).all())
 
 
+ADDED: list[str] = []
+"""Layers only the new run wrote (``file:layer``), filled by :func:`compare_gpkg`."""
+
+
 def compare_gpkg(a: Path, b: Path) -> list[str]:
-    """Problems between the layers of two GeoPackages."""
+    """Problems between the layers of two GeoPackages (layers only ``b`` has go to ADDED)."""
     out = []
     la = {n for n, _ in pyogrio.list_layers(a)}
     lb = {n for n, _ in pyogrio.list_layers(b)}
-    if la != lb:
-        out.append(f"{a.name}: layers differ: {sorted(la ^ lb)}")
+    if la - lb:
+        out.append(f"{a.name}: layers missing in the new run: {sorted(la - lb)}")
+    ADDED.extend(f"{b.name}:{n}" for n in sorted(lb - la))
     for layer in sorted(la & lb):
         ga = pyogrio.read_dataframe(a, layer=layer)
         gb = pyogrio.read_dataframe(b, layer=layer)
+        if "f_table_name" in gb.columns:  # the styles of added layers are new, not different
+            gb = gb.loc[~gb["f_table_name"].isin(lb - la)].reset_index(drop=True)
         if "geometry" not in ga.columns:  # a table such as the QGIS styles: its stamps may differ
             stamps = [c for c in ga.columns if c.lower().endswith("time")]
             out += compare_table(pd.DataFrame(ga.drop(columns=stamps)),
@@ -110,6 +119,8 @@ def main() -> int:
     problems = compare(base, new)
     for p in problems:
         print(p)
+    if ADDED:
+        print(f"added in the new run: {', '.join(ADDED)}")
     print("same outputs" if not problems else f"{len(problems)} differences")
     return 1 if problems else 0
 

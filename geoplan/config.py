@@ -144,6 +144,22 @@ class MapSettings(_Strict):
                                    "its detail page, in metres")
 
 
+class GpkgSettings(_Strict):
+    """What ``coverage.gpkg`` holds beyond the tables' layers.
+
+    ``reached_edges`` is the walked network edge by edge (the layer ``reached``, one line per
+    reached piece of walkway per standard and facility item: about four rows per walking
+    edge): ``all`` writes it, ``none`` leaves it out, ``auto`` writes it up to
+    :data:`geoplan.coverage.reached.REACHED_EDGES_AUTO_MAX` (100,000) walking-graph edges.
+    The walking reach as polygons (the layer ``reach_areas``, per standard and district) is
+    always written.
+    """
+
+    reached_edges: Literal["auto", "all", "none"] = Field(
+        "auto", description="the walked network edge by edge in coverage.gpkg: auto (up to "
+        "100,000 walking edges), all or none")
+
+
 class Scenario(_Strict):
     """Planned facilities (挂图作战) added on top of the current layers, to compare coverage."""
 
@@ -177,6 +193,7 @@ class AnalysisConfig(_Strict):
     deadends: DeadEndSettings = Field(default_factory=DeadEndSettings)
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
     map: MapSettings = Field(default_factory=MapSettings)
+    gpkg: GpkgSettings = Field(default_factory=GpkgSettings)
     output: Path = Path("output")
     source_file: Path | None = None
 

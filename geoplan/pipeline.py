@@ -201,7 +201,8 @@ def compute_results(
     clock = time.perf_counter()
     if "coverage" in steps:
         require_walkways(layerset, config)
-        coverage = run_coverage(layerset, standards, config.demand, progress=progress)
+        coverage = run_coverage(layerset, standards, config.demand, progress=progress,
+                                reached_edges=config.gpkg.reached_edges)
         from geoplan.indicators import measure_indicators
 
         coverage.indicators = measure_indicators(layerset, coverage.meta.get("residents"),

@@ -359,7 +359,7 @@ def test_write_coverage_and_format_table(tmp_path):
     assert table["district"].tolist() == ["锦江区", "锦江区"]
     assert set(TABLE_COLUMNS) <= set(table.columns)
     layers = {name for name, _ in pyogrio.list_layers(paths["gpkg"])}
-    assert layers == {"districts", "facilities", "reached", "gaps", "street_gaps",
+    assert layers == {"districts", "facilities", "reach_areas", "reached", "gaps", "street_gaps",
                       "walk_bands", "layer_styles"}
     # the CSV keeps the shares exactly; the bus stop's share is the 128-gon inscribed in its
     # 500 m circle over the 1 km² block: 64 × 500² × sin(2π/128) / 1e6 = 0.78508

@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         layerset = load_layerset(config)
         t_layers = time.perf_counter() - t0
         require_walkways(layerset, config)
-        result = run_coverage(layerset, standards, config.demand, progress=progress_enabled())
+        result = run_coverage(layerset, standards, config.demand, progress=progress_enabled(),
+                              reached_edges=config.gpkg.reached_edges)
         written = dict(zip(
             ("csv", "gpkg"), run.commit(write_coverage(result, run.path).values()), strict=False))
     t_total = time.perf_counter() - t0

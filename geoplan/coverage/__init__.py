@@ -4,7 +4,10 @@ One module per task:
 
 - :mod:`~geoplan.coverage.shares`: the share maths on plain arrays (amount, district index,
   covered fraction → shares per district), testable without geometry;
-- :mod:`~geoplan.coverage.demand`: demand pieces (residential grid, street samples);
+- :mod:`~geoplan.coverage.demand`: demand pieces (residential grid, street samples), held as
+  arrays and built as shapes per district;
+- :mod:`~geoplan.coverage.reached`: the walked network as arrays, its lines built when drawn
+  or written;
 - :mod:`~geoplan.coverage.population`: population weights of the demand pieces;
 - :mod:`~geoplan.coverage.access`: where a facility is reached (entrances, outline, point);
 - :mod:`~geoplan.coverage.buffers`: straight-line buffer overlay (the official indicator);

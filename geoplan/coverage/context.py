@@ -22,6 +22,7 @@ from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
 from geoplan.coverage.population import PopulationWeights, population_weights
+from geoplan.coverage.reached import REACHED_EDGES_AUTO_MAX, REACHED_SIMPLIFY_M, ReachedPieces
 from geoplan.coverage.walk_bands import NEAR_FACTOR, band_codes
 from geoplan.standards import FacilitySet
 
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
 
 __all__ = ["REACHED_SIMPLIFY_M", "CoverageContext", "Timer", "set_key"]
-
-REACHED_SIMPLIFY_M = 1.0
-"""Reached edges are simplified to this tolerance for maps."""
-
 
 class Timer:
     """Seconds per step of a run (wall and CPU), added up lap by lap, and the memory seen.
@@ -117,9 +114,14 @@ class CoverageContext:
         self._covered: dict[tuple[str, str, float], np.ndarray] = {}
         # and the lowest band over a facility set's radii, per (demand kind, facility set)
         self.bands: dict[tuple[str, str], np.ndarray] = {}
-        self._reached: dict[tuple[str, float], gpd.GeoDataFrame] = {}
-        # each graph edge simplified once, shared by every facility set that reaches it whole
-        self._simple_edges: np.ndarray | None = None
+        # reached pieces per (facility set, radius), as arrays (geoplan.coverage.reached); a
+        # small graph's reached lines are held (made once, as cheap to keep as to remake), a
+        # city's are built from the graph's edges when a standard's reach areas need them
+        self._reached: dict[tuple[str, float], ReachedPieces] = {}
+        self._hold_lines = self.graph is not None and self.graph.n_edges <= REACHED_EDGES_AUTO_MAX
+        self.simple_edges: np.ndarray | None = (
+            np.full(self.graph.n_edges, None, dtype=object)
+            if self.graph is not None and self._hold_lines else None)
         self._frames: dict[str, dict[int, tuple[np.ndarray, Any]]] = {}
 
     def district_frames(self, kind: str) -> dict[int, tuple[np.ndarray, Any]]:
@@ -145,33 +147,9 @@ class CoverageContext:
         return out
 
     def free_reached(self) -> None:
-        """Drop the cached reached edges (once the result holds them)."""
+        """Drop the cached reached pieces (once the result holds what it keeps of them)."""
         self._reached.clear()
-        self._simple_edges = None
-
-    def _simplified(self, edges: gpd.GeoDataFrame) -> np.ndarray:
-        """Reached pieces simplified to :data:`REACHED_SIMPLIFY_M` for maps.
-
-        A whole edge gets the one simplified line of its graph edge, made the first time any
-        facility set reaches it and shared after (the same line as simplifying it anew: the
-        city's edges are held once, not once per facility set); a partial edge is simplified
-        on its own.
-        """
-        assert self.graph is not None
-        geom = np.empty(len(edges), dtype=object)
-        full = edges["full"].to_numpy(dtype=bool)
-        if full.any():
-            if self._simple_edges is None:
-                self._simple_edges = np.full(self.graph.n_edges, None, dtype=object)
-            ids = edges["edge"].to_numpy()[full]
-            new = np.unique(ids[shapely.is_missing(self._simple_edges[ids])])
-            if len(new):
-                self._simple_edges[new] = shapely.simplify(self.graph.edge_geometry[new],
-                                                           REACHED_SIMPLIFY_M)
-            geom[full] = self._simple_edges[ids]
-        if (~full).any():
-            geom[~full] = shapely.simplify(edges.geometry.to_numpy()[~full], REACHED_SIMPLIFY_M)
-        return geom
+        self.simple_edges = None
 
     def snap(self, points: np.ndarray, factor: float = 1.0) -> Any:
         from geoplan.network import Snapped
@@ -189,18 +167,19 @@ class CoverageContext:
         return self._access[key]
 
     def covered(self, kind: str, key: str, rows: gpd.GeoDataFrame,
-                radii: np.ndarray) -> tuple[np.ndarray, list[gpd.GeoDataFrame]]:
+                radii: np.ndarray) -> tuple[np.ndarray, list[ReachedPieces]]:
         """Network-covered flags of the demand of ``kind`` by one facility set.
 
         Also records in ``bands[(kind, key)]`` the walking-distance band of every demand
         piece (:mod:`geoplan.coverage.walk_bands`): residential land is searched to 1.5 × the
-        radius; the flags are the pieces within it (band 0).
+        radius; the flags are the pieces within it (band 0). The reached pieces of the walking
+        graph, per radius, come back as arrays (:class:`~geoplan.coverage.reached.ReachedPieces`).
         """
         from geoplan.network import node_distance, point_distance, reached_edges
 
         dem, dsnap = self.demand[kind], self.snapped[kind]
         band = np.full(len(dem), 2, dtype=np.int8)
-        reached: list[gpd.GeoDataFrame] = []
+        reached: list[ReachedPieces] = []
         self.bands[(kind, key)] = band
         if self.graph is None or len(rows) == 0:
             return band == 0, reached
@@ -223,10 +202,8 @@ class CoverageContext:
             rk = (key, float(r))
             if rk not in self._reached and sel.any():
                 edges = reached_edges(self.graph, fsnap.subset(sel), float(r))
-                geom = self._simplified(edges)
-                self._reached[rk] = gpd.GeoDataFrame(
-                    {"radius_m": float(r), "distance_from": edges["distance_from"].to_numpy()},
-                    geometry=geom, crs=self.crs)
+                self._reached[rk] = ReachedPieces.from_frame(edges, float(r), self._hold_lines)
+                del edges
             if rk in self._reached:
                 reached.append(self._reached[rk])
         return band == 0, reached

@@ -33,6 +33,7 @@ __all__ = [
     "LINEAR_KINDS",
     "RIVERSIDE_PARK_DISTANCE_M",
     "Demand",
+    "GridPieces",
     "LineSamples",
     "demand_lines",
     "residential_grid",
@@ -81,6 +82,68 @@ class LineSamples:
                                               self.start[idx] + self.length[idx] / 2)
 
 
+@dataclass(eq=False)
+class GridPieces:
+    """Residential grid pieces as arrays: the grid cell of each piece and where its point is.
+
+    A piece is its grid cell where the cell lies wholly inside the residential land (most
+    pieces); only the pieces the land's boundary cuts are kept as geometry, in the compact
+    well-known binary (about a third of a GEOS polygon's memory). :meth:`pieces` builds the
+    polygons of any subset anew (the same coordinates as cutting the grid again), so a city's
+    residential demand costs a few numbers per piece while its polygons are built one district
+    at a time and freed after.
+
+    Attributes
+    ----------
+    ix, iy
+        Column and row of each piece's grid cell (the cell spans ``ix * grid_m`` to
+        ``(ix + 1) * grid_m`` in x, and the same in y).
+    cut
+        Position in ``cut_wkb`` of each piece the land's boundary cuts; -1 for a whole cell.
+    cut_wkb
+        The cut pieces as WKB.
+    x, y
+        Each piece's demand point (its centroid, or a point on its surface).
+    grid_m
+        Grid spacing in metres.
+    held
+        Every piece, built once, for a grid of at most :data:`GRID_HOLD_MAX` pieces (None
+        above: built per subset).
+    """
+
+    ix: np.ndarray
+    iy: np.ndarray
+    cut: np.ndarray
+    cut_wkb: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    grid_m: float
+    held: np.ndarray | None = None
+
+    def hold(self) -> None:
+        """Build every piece once and keep them (a small grid: rebuilding costs more than the
+        memory it saves; see :data:`GRID_HOLD_MAX`)."""
+        self.held = None
+        self.held = self.pieces()
+
+    def pieces(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The Polygon (or MultiPolygon) of each piece in ``idx``."""
+        if self.held is not None:
+            return np.asarray(self.held[idx], dtype=object)
+        g = self.grid_m
+        cx, cy = self.ix[idx].astype(np.int64), self.iy[idx].astype(np.int64)
+        out = np.asarray(shapely.box(cx * g, cy * g, (cx + 1) * g, (cy + 1) * g), dtype=object)
+        pos = self.cut[idx]
+        has = pos >= 0
+        if has.any():
+            out[has] = shapely.from_wkb(self.cut_wkb[pos[has]])
+        return out
+
+    def points(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The demand point of each piece in ``idx``."""
+        return shapely.points(self.x[idx], self.y[idx])
+
+
 class Demand:
     """Demand points of one kind, each carrying an amount (m² of land or m of street).
 
@@ -100,13 +163,13 @@ class Demand:
     crs
         The analysis CRS.
     samples
-        Street samples as arrays (:class:`LineSamples`), from which the points and pieces are
-        built when asked for.
+        Street samples (:class:`LineSamples`) or residential grid pieces (:class:`GridPieces`)
+        as arrays, from which the points and pieces are built when asked for.
     """
 
     def __init__(self, kind: str, points: np.ndarray | None, pieces: np.ndarray | None,
                  amount: np.ndarray, district: np.ndarray, crs: object,
-                 samples: LineSamples | None = None) -> None:
+                 samples: LineSamples | GridPieces | None = None) -> None:
         if samples is None and (points is None or pieces is None):
             raise ValueError("Demand needs its points and pieces, or the samples that give them")
         self.kind = kind
@@ -122,15 +185,22 @@ class Demand:
 
     @property
     def points(self) -> np.ndarray:
-        """Shapely Points, one per demand piece (built anew for street samples)."""
+        """Shapely Points, one per demand piece (built anew from arrays: prefer :meth:`xy`)."""
         if self._points is not None:
             return self._points
         assert self.samples is not None
         return self.samples.points()
 
+    def xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and y of every demand point (no geometry built for grid pieces)."""
+        if isinstance(self.samples, GridPieces):
+            return self.samples.x, self.samples.y
+        pts = self.points
+        return shapely.get_x(pts), shapely.get_y(pts)
+
     @property
     def pieces(self) -> np.ndarray:
-        """Every demand piece (built anew for street samples: prefer :meth:`pieces_of`)."""
+        """Every demand piece (built anew from arrays: prefer :meth:`pieces_of`)."""
         if self._pieces is not None:
             return self._pieces
         assert self.samples is not None
@@ -254,17 +324,37 @@ def _suggest(n_cells: int, grid_m: float, have: int) -> str:
     return f"{max(grid_m * float(np.sqrt(n_cells / fits)), grid_m * 2):.0f}"
 
 
+GRID_HOLD_MAX = 100_000
+"""Up to this many residential grid pieces (about 60 MB as polygons) are built once and held;
+above, each subset is built anew when needed (about 1 µs a piece) and freed after, so a city's
+demand costs about 50 bytes a piece instead of about 600."""
+
 GRID_CHUNK = 200_000
 """Grid cells cut against the land at a time (bounds the memory of the candidate boxes)."""
 
 
+@dataclass(eq=False)
+class _Chunk:
+    """One chunk of cut grid cells, as arrays (see :class:`GridPieces`)."""
+
+    cx: np.ndarray
+    cy: np.ndarray
+    cut: np.ndarray
+    cut_wkb: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    area: np.ndarray
+    owner: np.ndarray
+
+
 def _cut_cells(parts: np.ndarray, owner: np.ndarray, local: np.ndarray, ix0: np.ndarray,
-               iy0: np.ndarray, nx: np.ndarray, grid_m: float
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One chunk of candidate grid cells cut by their land part: (pieces, areas, owners).
+               iy0: np.ndarray, nx: np.ndarray, grid_m: float) -> _Chunk:
+    """One chunk of candidate grid cells cut by their land part, as arrays.
 
     Cells wholly inside their part are kept as they are; cells its boundary crosses are
-    intersected with it; cells with no land are dropped.
+    intersected with it; cells with no land are dropped. Each piece's point is its centroid,
+    or a point on its surface when the centroid falls outside (L-shaped pieces). Only the cut
+    pieces are kept as geometry (WKB); the chunk's polygons are freed on return.
     """
     cx = ix0[owner] + local % nx[owner]
     cy = iy0[owner] + local // nx[owner]
@@ -279,7 +369,33 @@ def _cut_cells(parts: np.ndarray, owner: np.ndarray, local: np.ndarray, ix0: np.
     area = np.zeros(len(cells))
     area[keep] = shapely.area(pieces[keep])
     keep &= area > 0
-    return pieces[keep], area[keep], owner[keep]
+    pieces, edge = pieces[keep], edge[keep]
+    points = shapely.centroid(pieces)
+    outside = ~shapely.contains(pieces, points)
+    if outside.any():
+        points[outside] = shapely.point_on_surface(pieces[outside])
+    cut = np.full(len(pieces), -1, dtype=np.int64)
+    cut[edge] = np.arange(int(edge.sum()))
+    return _Chunk(cx[keep], cy[keep], cut, np.asarray(shapely.to_wkb(pieces[edge]), dtype=object),
+                  shapely.get_x(points), shapely.get_y(points), area[keep], owner[keep])
+
+
+def _join_chunks(chunks: list[_Chunk], grid_m: float) -> tuple[GridPieces, np.ndarray, np.ndarray]:
+    """The chunks as one :class:`GridPieces`, with each piece's area and land part."""
+    if not chunks:
+        chunks = [_Chunk(*(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0, dtype=object),
+                         np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))]
+    offsets = np.cumsum([0] + [len(c.cut_wkb) for c in chunks[:-1]])
+    cut = np.concatenate([np.where(c.cut >= 0, c.cut + o, -1) for c, o in zip(chunks, offsets,
+                                                                              strict=True)])
+    cells = GridPieces(
+        ix=np.concatenate([c.cx for c in chunks]).astype(np.int32),
+        iy=np.concatenate([c.cy for c in chunks]).astype(np.int32),
+        cut=cut.astype(np.int32), cut_wkb=np.concatenate([c.cut_wkb for c in chunks]),
+        x=np.concatenate([c.x for c in chunks]), y=np.concatenate([c.y for c in chunks]),
+        grid_m=float(grid_m))
+    return (cells, np.concatenate([c.area for c in chunks]),
+            np.concatenate([c.owner for c in chunks]))
 
 
 def residential_grid(
@@ -287,7 +403,7 @@ def residential_grid(
     districts: gpd.GeoDataFrame,
     grid_m: float = 25.0,
 ) -> Demand:
-    """Cut residential land into grid pieces, one demand point per piece.
+    """Cut residential land into grid pieces, one demand point per piece, held as arrays.
 
     The grid is aligned on multiples of ``grid_m`` in the analysis CRS, so results do not depend
     on the order of the input. A piece's point is its centroid, or a point on its surface when the
@@ -305,7 +421,8 @@ def residential_grid(
     Returns
     -------
     Demand
-        Kind ``residential``; ``amount`` is the piece area in m².
+        Kind ``residential``; ``amount`` is the piece area in m²; the pieces and points as
+        :class:`GridPieces` (built per subset by :meth:`Demand.pieces_of`).
     """
     ensure_projected(districts, "districts")
     ensure_projected(residential, "residential layer")
@@ -332,19 +449,17 @@ def residential_grid(
     shapely.prepare(parts)
     # cut in chunks of cells: the candidate boxes of the whole city at once were the largest
     # peak of memory of the coverage step; each chunk keeps only the pieces that hold land
+    # and only the cut pieces are kept as geometry: the whole cells are rebuilt from their
+    # column and row when a district's pieces are needed (GridPieces)
     chunks = [_cut_cells(parts, owner[a:a + GRID_CHUNK], local[a:a + GRID_CHUNK], ix0, iy0, nx,
                          grid_m) for a in range(0, len(owner), GRID_CHUNK)]
     del local
-    pieces = np.concatenate([c[0] for c in chunks])
-    area = np.concatenate([c[1] for c in chunks])
-    owner = np.concatenate([c[2] for c in chunks])
+    cells, area, owner = _join_chunks(chunks, grid_m)
     del chunks
-
-    points = shapely.centroid(pieces)
-    outside = ~shapely.contains(pieces, points)
-    if outside.any():
-        points[outside] = shapely.point_on_surface(pieces[outside])
-    demand = Demand("residential", points, pieces, area, dist_idx[owner].astype(np.int64), crs)
+    if len(area) <= GRID_HOLD_MAX:
+        cells.hold()
+    demand = Demand("residential", None, None, area, dist_idx[owner].astype(np.int64), crs,
+                    samples=cells)
     logger.info(
         "residential demand: %d grid points (%.0f m grid) over %.2f km² of residential land",
         len(demand), grid_m, area.sum() / 1e6,

@@ -44,9 +44,10 @@ from geoplan.coverage.items import (
     item_gaps,
     item_rows,
 )
-from geoplan.coverage.people import measure_people
+from geoplan.coverage.people import measure_people, school_standards
 from geoplan.coverage.population import PopulationWeights
 from geoplan.coverage.reach import reach_areas
+from geoplan.coverage.reached import ReachedPieces, keep_reached_edges, reached_frame
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
 from geoplan.coverage.walk_bands import walk_band_frame
 from geoplan.crs import check_projected_crs
@@ -55,7 +56,6 @@ from geoplan.results import (
     FACILITIES,
     ITEMS,
     REACH_AREAS,
-    REACHED,
     WALK_BANDS,
     CoverageResult,
 )
@@ -104,6 +104,7 @@ def run_coverage(
     demand_settings: DemandSettings | None = None,
     *,
     progress: bool = False,
+    reached_edges: str = "auto",
 ) -> CoverageResult:
     """Measure every standard in every district by buffer, walking network and population.
 
@@ -120,6 +121,11 @@ def run_coverage(
         population source); defaults when None.
     progress
         Show a progress bar over the standards.
+    reached_edges
+        Whether :attr:`CoverageResult.reached` keeps the walked network edge by edge: ``all``,
+        ``none``, or ``auto`` (up to
+        :data:`~geoplan.coverage.reached.REACHED_EDGES_AUTO_MAX` walking-graph edges). The
+        reach areas are always made; ``meta['reached_edges']`` says what was kept.
 
     Returns
     -------
@@ -142,10 +148,13 @@ def run_coverage(
     ids = [s.id for s in stds]
     # each standard's reach areas as it finishes (the same edges in the same order as from the
     # whole run's reached edges); a standard listed twice is dissolved over both, at the end
-    acc = _Collected(reach_each=len(set(ids)) == len(ids))
+    n_edges = eng.graph.n_edges if eng.graph is not None else 0
+    acc = _Collected(reach_each=len(set(ids)) == len(ids),
+                     keep_reached=keep_reached_edges(reached_edges, n_edges),
+                     schools=frozenset(s.id for s, _, _ in school_standards(stds)))
     for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
         _measure_standard(eng, std, acc, timer)
-    result = _assemble(eng, stds, acc, timer)
+    result = _assemble(eng, stds, acc, timer, reached_edges)
     logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
                 sum(timer.timings.values()),
                 ", ".join(f"{k} {v:.1f} s" for k, v in timer.timings.items()))
@@ -162,13 +171,18 @@ class _Collected:
     rows: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[pd.DataFrame] = field(default_factory=list)
     street_gaps: list[pd.DataFrame] = field(default_factory=list)
-    reached: list[gpd.GeoDataFrame] = field(default_factory=list)
+    # (standard, item, pieces) per facility set and radius: arrays, lines built when needed
+    reached: list[tuple[str, str, ReachedPieces]] = field(default_factory=list)
+    keep_reached: bool = True
+    n_reached: int = 0
     facilities: list[gpd.GeoDataFrame] = field(default_factory=list)
     items: list[pd.DataFrame] = field(default_factory=list)
     item_gaps: list[pd.DataFrame] = field(default_factory=list)
     off_network: dict[str, int] = field(default_factory=dict)
-    # residential standards' buffer fractions and walking flags, for the people step
+    # the school standards' buffer fractions and walking flags, for the people step (only
+    # theirs: one float and one flag per home piece and standard add up in a city)
     covers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    schools: frozenset[str] = frozenset()
     walk_bands: list[gpd.GeoDataFrame] = field(default_factory=list)
     # reach areas made as each standard finishes (when ``reach_each``), else at the end
     reach_each: bool = True
@@ -212,7 +226,8 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
         cov, reached = eng.covered(std.demand, key, rows_fs, radii)
         out.covered.append(cov)
         out.bands.append(eng.bands[(std.demand, key)])
-        acc.reached += [fr.assign(standard=std.id, item=item) for fr in reached]
+        acc.reached += [(std.id, item, pieces) for pieces in reached]
+        acc.n_reached += sum(len(p) for p in reached)
         fac = _facility_frame(std.id, item, fs.layer, rows_fs, radii, eng, key)
         acc.facilities.append(fac)
         n_off = int((fac["n_access"] == 0).sum()) if eng.graph is not None else len(fac)
@@ -246,15 +261,20 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
         used, covered = sets.buffers, sets.covered[0]
     served = _served_per_district(eng, dem, used)
     street_gaps: list[pd.DataFrame] = []
-    if dem.is_linear:  # each district's street pieces built once, for both, then freed
+    gaps: list[pd.DataFrame] = []
+    # the items measured on their own (each item of a basket with data; a single item reuses
+    # the standard's fraction)
+    own = {j: sets.buffers[j] for j, (_, n) in enumerate(items)
+           if n > 0 and (std.basket or len(items) > 1)}
+    # each district's pieces built once, for the fractions and the gaps, then freed
+    if dem.is_linear:
         frac, street_gaps = _street_fraction_and_gaps(std.id, dem, served, covered, names)
+        item_frac = {j: _fraction(dem, _served_per_district(eng, dem, [b])) for j, b in own.items()}
     else:
-        frac = _fraction(dem, served)
-    timer.lap("street gaps" if dem.is_linear else "buffers")
+        frac, gaps, item_frac = _fraction_and_gaps(std.id, eng, served, covered, names, own)
+    timer.lap("street gaps" if dem.is_linear else "gaps")
     if not dem.is_linear:
-        fracs = item_fractions(
-            items, None if std.basket else frac,
-            lambda j: _fraction(dem, _served_per_district(eng, dem, [sets.buffers[j]])))
+        fracs = item_fractions(items, None if std.basket else frac, item_frac.__getitem__)
         irows = item_rows(std, dem, items, fracs, sets.covered, pop, names, eng.n_d)
         acc.items.append(irows)
         if std.basket:
@@ -272,22 +292,24 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
     if dem.is_linear:
         acc.street_gaps += street_gaps
     else:
-        acc.covers[std.id] = (frac, covered)
-        acc.gaps += _gaps(std.id, eng, served, frac, covered, names)
-        timer.lap("gaps")
+        if std.id in acc.schools:
+            acc.covers[std.id] = (frac, covered)
+        acc.gaps += gaps
         if not std.basket:
             acc.walk_bands.append(walk_band_frame(std.id, dem, sets.bands[0], eng.land, names,
                                                   eng.settings.grid_m))
             timer.lap("walk bands")
     timer.lap("gaps")
-    if acc.reach_each:
-        acc.reach_areas.append(reach_areas(_concat(acc.reached[first_reached:], REACHED.names,
-                                                   eng.crs), [std.id], eng.crs, eng.districts))
+    if acc.reach_each:  # the standard's lines built for its areas only, then freed
+        acc.reach_areas.append(reach_areas(_reached_lines(eng, acc.reached[first_reached:]),
+                                           [std.id], eng.crs, eng.districts))
+        if not acc.keep_reached:
+            del acc.reached[first_reached:]
         timer.lap("reach areas")
 
 
 def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
-              timer: Timer) -> CoverageResult:
+              timer: Timer, reached_setting: str = "auto") -> CoverageResult:
     """The coverage result from what the standards added up; reach areas and people last."""
     names = eng.districts["district"].astype(str).to_numpy()
     pop = eng.population
@@ -299,15 +321,16 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
         sub = table[table["standard"] == std.id].set_index("district")
         dshares[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()
         dshares[f"share_network__{std.id}"] = sub["share_network"].reindex(names).to_numpy()
-    reached = _concat(acc.reached, REACHED.names, eng.crs)
-    # the result's frame holds the reached edges now: free the per-set frames and the cache
-    acc.reached.clear()
-    eng.free_reached()
     if acc.reach_each:
         areas = _concat_reach_areas(acc.reach_areas, eng.crs)
     else:
-        areas = reach_areas(reached, [s.id for s in stds], eng.crs, eng.districts)
+        areas = reach_areas(_reached_lines(eng, acc.reached), [s.id for s in stds], eng.crs,
+                            eng.districts)
     acc.reach_areas.clear()
+    # the edge-by-edge lines only when the result keeps them (gpkg.reached_edges)
+    reached = _reached_lines(eng, acc.reached if acc.keep_reached else [])
+    acc.reached.clear()
+    eng.free_reached()
     timer.lap("reach areas")
     result = CoverageResult(
         table=table,
@@ -329,6 +352,8 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
             "snapping": {k: s.counts() for k, s in eng.snapped.items()},
             "demand_points": {k: len(d) for k, d in eng.demand.items()},
             "facilities_off_network": acc.off_network,
+            "reached_edges": {"kept": acc.keep_reached, "rows": acc.n_reached,
+                              "setting": reached_setting},
             "timings": timer.timings,
         },
     )
@@ -363,11 +388,18 @@ def _concat(frames: list[gpd.GeoDataFrame], cols: list[str], crs: Any) -> gpd.Ge
     return gpd.GeoDataFrame(df[cols], geometry=df.geometry.to_numpy(), crs=crs)
 
 
+def _reached_lines(eng: CoverageContext, sets: list[tuple[str, str, ReachedPieces]]
+                   ) -> gpd.GeoDataFrame:
+    """The reached lines of ``sets`` (:data:`geoplan.results.REACHED`), built from the graph."""
+    return reached_frame(eng.graph.edge_geometry if eng.graph is not None else None, sets,
+                         eng.crs, eng.simple_edges)
+
+
 def _concat_reach_areas(frames: list[gpd.GeoDataFrame], crs: Any) -> gpd.GeoDataFrame:
     """The reach areas of every standard, in order (:data:`geoplan.results.REACH_AREAS`)."""
     frames = [f for f in frames if len(f)]
     if not frames:
-        return reach_areas(_concat([], REACHED.names, crs), [], crs)
+        return reach_areas(reached_frame(None, [], crs), [], crs)
     out = pd.concat(frames, ignore_index=True)
     return gpd.GeoDataFrame(out[REACH_AREAS.names], geometry=out.geometry.to_numpy(), crs=crs)
 
@@ -484,18 +516,30 @@ def _fraction(dem: Demand, served: dict[int, tuple[np.ndarray, Any]]) -> np.ndar
     return frac
 
 
-def _gaps(sid: str, eng: CoverageContext, served: dict[int, tuple[np.ndarray, Any]], frac: np.ndarray,
-          covered: np.ndarray, names: np.ndarray) -> list[pd.DataFrame]:
+def _fraction_and_gaps(sid: str, eng: CoverageContext, served: dict[int, tuple[np.ndarray, Any]],
+                       covered: np.ndarray, names: np.ndarray, own: dict[int, BufferSet]
+                       ) -> tuple[np.ndarray, list[pd.DataFrame], dict[int, np.ndarray]]:
+    """Buffer fraction of every residential piece, the gaps of a standard per district in both
+    views, and the fraction of every piece by each item of ``own`` alone; each district's
+    pieces are built once for all of them (:meth:`Demand.pieces_of`)."""
     dem = eng.demand["residential"]
     pop = eng.population
+    frames_of = eng.district_frames(dem.kind)
     # gaps carry people only when the weights are people (never m² under a people column)
     weights = pop.weights if pop is not None and pop.people else np.full(len(dem), np.nan)
+    frac = np.zeros(len(dem))
+    item_frac = {j: np.zeros(len(dem)) for j in own}
     frames = []
     for i, (mine, part) in served.items():  # each against its own part of the served area
+        pieces = dem.pieces_of(mine)
+        frac[mine] = covered_fraction(pieces, part, linear=False)
+        for j, buffers in own.items():
+            item_frac[j][mine] = covered_fraction(
+                pieces, served_in_box([buffers], frames_of[i][1]), linear=False)
         land = eng.land[i]
         if shapely.is_empty(land):
             continue
-        pieces, w = dem.pieces[mine], weights[mine]
+        w = weights[mine]
         views = {
             "buffer": (shapely.difference(land, part) if not shapely.is_empty(part) else land,
                        1.0 - frac[mine]),
@@ -509,4 +553,4 @@ def _gaps(sid: str, eng: CoverageContext, served: dict[int, tuple[np.ndarray, An
                     "standard": sid, "district": names[i], "view": view, "area_m2": area,
                     "population": gap_pop, "geometry": geoms,
                 }))
-    return frames
+    return frac, frames, item_frac

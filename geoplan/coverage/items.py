@@ -126,7 +126,7 @@ def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weig
             union = buffers.union_in_box(shapely.box(*shapely.bounds(land[i])).buffer(1.0))
             uncovered = (shapely.difference(land[i], union) if not shapely.is_empty(union)
                          else land[i])
-            geoms, area, pop = gap_polygons(uncovered, dem.pieces[mine], weights[mine],
+            geoms, area, pop = gap_polygons(uncovered, dem.pieces_of(np.flatnonzero(mine)), weights[mine],
                                             1.0 - f[mine])
             if len(geoms):
                 order = np.argsort(-area, kind="stable")

@@ -43,11 +43,14 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     by item, :data:`geoplan.results.ITEMS`). The CSV files are UTF-8 with a byte-order mark
     so that Excel shows the Chinese names.
     ``coverage.gpkg`` holds the layers ``districts`` (with ``share_buffer__<id>`` and
-    ``share_network__<id>`` columns), ``facilities``, ``reached``, ``gaps`` and ``street_gaps``
-    (uncovered street lines of the toilet standards), and ``item_gaps`` (land outside each
-    life-circle item's buffers where it misses the target), and ``walk_bands`` (homes by walking
-    distance to the nearest facility: within the radius, up to 1.5 ×, beyond). Both files are
-    written atomically: a failure leaves no half-written file.
+    ``share_network__<id>`` columns), ``facilities``, ``reach_areas`` (the walking reach of each
+    standard per district, as polygons), ``reached`` (the walked network edge by edge, when the
+    result kept it: ``gpkg.reached_edges``, by default up to
+    :data:`~geoplan.coverage.reached.REACHED_EDGES_AUTO_MAX` walking-graph edges), ``gaps`` and
+    ``street_gaps`` (uncovered street lines of the toilet standards), and ``item_gaps`` (land
+    outside each life-circle item's buffers where it misses the target), and ``walk_bands``
+    (homes by walking distance to the nearest facility: within the radius, up to 1.5 ×,
+    beyond). Both files are written atomically: a failure leaves no half-written file.
     """
     out = ensure_writable_dir(out_dir)
     csv = write_csv(result.table, out / "coverage.csv")
@@ -61,15 +64,23 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     targets = dict(zip(first["standard"], first["target"], strict=True)) if len(first) else {}
     names = (dict(zip(first["standard"], first["name_zh"], strict=True))
              if "name_zh" in first and len(first) else {})
+    kept = result.meta.get("reached_edges", {}) if isinstance(result.meta, dict) else {}
+    reached = {"reached": result.reached} if kept.get("kept", True) else {}
+    if not reached:
+        logger.info("coverage.gpkg: the walked network edge by edge (%d pieces) is left out "
+                    "(gpkg.reached_edges: %s); the layer reach_areas holds the walking reach",
+                    kept.get("rows", 0), kept.get("setting", "auto"))
+    areas = result.reach_areas
     gpkg = write_gpkg(
         {
             "districts": result.districts,
             "facilities": result.facilities,
-            "reached": result.reached,
+            **reached,
             "gaps": result.gaps,
             **({"street_gaps": result.street_gaps} if result.street_gaps is not None else {}),
             **({"item_gaps": result.item_gaps} if len(result.item_gaps) else {}),
             **({"walk_bands": result.walk_bands} if len(result.walk_bands) else {}),
+            **({"reach_areas": areas} if areas is not None and len(areas) else {}),
         },
         out / "coverage.gpkg",
         styles=styler(targets, names),

@@ -179,9 +179,11 @@ def building_weights(
     levels = np.where(np.isfinite(levels) & (levels > 0), levels, default_levels)
     footprint = shapely.area(geoms)
     floor = footprint * levels
-    tree = shapely.STRtree(demand.pieces)
+    pieces = demand.pieces  # built once here (grid pieces are held as arrays), freed after
+    tree = shapely.STRtree(pieces)
     bi, pi = tree.query(geoms, predicate="intersects")
-    overlap = shapely.area(shapely.intersection(geoms[bi], demand.pieces[pi]))
+    overlap = shapely.area(shapely.intersection(geoms[bi], pieces[pi]))
+    del tree, pieces
     share = np.divide(overlap, footprint[bi], out=np.zeros(len(bi)), where=footprint[bi] > 0)
     np.add.at(w, pi, floor[bi] * share)
     placed = np.zeros(len(geoms))

@@ -141,11 +141,13 @@ def walk_band_frame(sid: str, dem: Demand, bands: np.ndarray, land: np.ndarray,
     # the land part of each piece (a cell cut by two parts gives a piece in each, each with
     # its own band): runs are made and cut per part, so no piece is drawn twice
     parts, part_district = shapely.get_parts(np.asarray(land, dtype=object), return_index=True)
-    part = _part_of(dem.points, parts)
+    points = dem.points  # built once (grid pieces are held as arrays)
+    part = _part_of(points, parts)
     group = part * nb + code
     # the grid cell of each piece: its point lies inside the piece, so inside the cell
-    ix = np.floor(shapely.get_x(dem.points) / grid_m).astype(np.int64)
-    iy = np.floor(shapely.get_y(dem.points) / grid_m).astype(np.int64)
+    ix = np.floor(shapely.get_x(points) / grid_m).astype(np.int64)
+    iy = np.floor(shapely.get_y(points) / grid_m).astype(np.int64)
+    del points
     g, row, first, last = _runs(ix, iy, group)
     g, row, top, first, last = _stack(g, row, first, last)
     rects = shapely.box(first * grid_m, row * grid_m, (last + 1) * grid_m, (top + 1) * grid_m)

@@ -305,7 +305,10 @@ def _reach_shape(coverage: Any, sid: str) -> Any:
 
 def add_reach(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang: str) -> None:
     """The area reached over the walking network (walking measures only)."""
-    reached = geoframe(coverage, "reached")
+    # the reach areas, or the reached edges (a city's result may keep only the areas)
+    reached = geoframe(coverage, "reach_areas")
+    if reached is None or "standard" not in reached.columns:
+        reached = geoframe(coverage, "reached")
     if reached is None or "standard" not in reached.columns:
         return
     area = _reach_shape(coverage, parts.sid)

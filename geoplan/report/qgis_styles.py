@@ -369,6 +369,8 @@ def _renderer(info: LayerInfo, context: StyleContext,
         return rule_renderer(rules), None
     if name == "reached":
         return single_renderer(line(REACH_COLOUR, width=0.5, alpha=160)), None
+    if name == "reach_areas":
+        return single_renderer(fill(REACH_COLOUR, alpha=70, outline=REACH_COLOUR, width=0.2)), None
     if name in ("gaps", "item_gaps") and "view" in info.fields:
         rules = [Rule("\"view\" = 'buffer'", "覆盖缺口（直线距离）",
                       fill(GAP_COLOUR, alpha=150, outline=GAP_COLOUR, width=0.2)),

@@ -182,7 +182,10 @@ class CoverageResult:
     gaps
         Uncovered residential land per standard × district × view (:data:`GAPS`).
     reached
-        Walked network within each standard's radius (:data:`REACHED`).
+        Walked network within each standard's radius, edge by edge (:data:`REACHED`); empty
+        when the run did not keep it (``meta['reached_edges']['kept']`` False: a city above
+        :data:`geoplan.coverage.reached.REACHED_EDGES_AUTO_MAX` walking edges with
+        ``gpkg.reached_edges: auto``, or ``none``), the reach areas standing for it.
     reach_areas
         One polygon per standard and district: the reached edges buffered and clipped to the
         district (:data:`REACH_AREAS`), drawn by the map and the reports.
@@ -206,7 +209,9 @@ class CoverageResult:
         weights are people), ``residents`` (the census estimate per district,
         :data:`~geoplan.results.RESIDENTS`, or None), ``graph`` (sizes), ``snapping`` (counts per
         demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
-        of facilities no walkway reaches), ``timings`` (seconds per step).
+        of facilities no walkway reaches), ``reached_edges`` (``kept``: whether :attr:`reached`
+        holds the edges, ``rows``: the reached pieces measured, ``setting``: auto, all or
+        none), ``timings`` (seconds per step).
     people
         Residents, school-age children beyond the school radius, seats and the 学位缺口
         (:class:`~geoplan.results.PeopleResult`); None when the run has no people.
