@@ -21,14 +21,13 @@ equally near), and points too far from every edge for the 5 x 5 block to be sure
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import shapely
 
-__all__ = ["CELL_M", "COMPILED_MIN_POINTS", "PIECE_M", "TIE_M", "NearestResult", "SegmentIndex",
-           "compiled_search"]
+__all__ = ["CELL_M", "COMPILED_MIN_POINTS", "PIECE_M", "TIE_M", "NearestResult", "SegmentIndex"]
 
 PIECE_M = 45.0
 """Longest indexed piece of a segment (metres): the sure radius shrinks by half of it."""
@@ -41,17 +40,26 @@ CHUNK = 8192
 DENSE_CELLS = 4_000_000
 """Up to this many cells (or 4 per piece) a table holds each cell's first piece."""
 COMPILED_MIN_POINTS = 100_000
-"""From this many points on, the compiled search is used when numba is installed: below it,
-loading numba and the cached machine code costs more than it saves."""
+"""From this many points (or segments) on, the compiled loops are used when numba is installed:
+below it, loading numba and the cached machine code costs more than it saves."""
 
 
-def compiled_search() -> Callable[..., None] | None:
-    """The compiled search (:mod:`geoplan.network._nearest_compiled`), None without numba."""
-    try:
-        from geoplan.network._nearest_compiled import nearest_points
-    except ImportError:
+def _compiled(required: bool | None, size: int) -> ModuleType | None:
+    """The compiled loops (:mod:`geoplan.network._nearest_compiled`) for a batch of ``size``.
+
+    ``required`` True: they must be used (ImportError without numba); False: never; None: from
+    :data:`COMPILED_MIN_POINTS` on, when numba is installed.
+    """
+    if required is False or (required is None and size < COMPILED_MIN_POINTS):
         return None
-    return nearest_points
+    try:
+        from geoplan.network import _nearest_compiled
+    except ImportError:
+        if required:
+            raise ImportError("the compiled loops need numba: pip install 'geoplan[fast]'"
+                              ) from None
+        return None
+    return _nearest_compiled
 
 
 def _point_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
@@ -112,6 +120,9 @@ class SegmentIndex:
         Longest indexed piece of a segment in metres.
     cell_m : float
         Side of a grid cell in metres.
+    compiled : bool or None
+        Build with the compiled loop (needs numba; the same index). None (default): from
+        :data:`COMPILED_MIN_POINTS` segments on, when numba is installed.
     """
 
     def __init__(self, geometry: np.ndarray, edge_ids: np.ndarray,
@@ -131,11 +142,10 @@ class SegmentIndex:
         n = len(self.length)
         self.cell = float(cell_m)
         self._by_piece: tuple[np.ndarray, np.ndarray] | None = None
-        use = compiled if compiled is not None else n >= COMPILED_MIN_POINTS
-        if use and n and _compiled_build(self, owner, piece_m):
+        loops = _compiled(compiled, n) if n else None
+        if loops is not None:
+            _compiled_build(self, loops, owner, piece_m)
             return
-        if compiled and n:
-            raise ImportError("the compiled build needs numba: pip install 'geoplan[fast]'")
         # metres from the edge start to each segment's start, summed in order as GEOS does
         start_of_edge = np.ones(n, dtype=bool)
         start_of_edge[1:] = owner[1:] != owner[:-1]
@@ -200,19 +210,16 @@ class SegmentIndex:
             return NearestResult(edge, dist, offset, undecided)
         x = np.ascontiguousarray(x, dtype=np.float64)
         y = np.ascontiguousarray(y, dtype=np.float64)
-        kernel = compiled_search() if compiled or (compiled is None
-                                                   and n >= COMPILED_MIN_POINTS) else None
-        if compiled and kernel is None:
-            raise ImportError("the compiled search needs numba: pip install 'geoplan[fast]'")
+        loops = _compiled(compiled, n)
         # points in the order of their cells, so that neighbours find the same pieces in cache
         # (each point's answer is independent of the others)
         order = np.argsort(np.floor((x - self.x0) / self.cell) * self.ny
                            + np.floor((y - self.y0) / self.cell), kind="stable")
         x, y = x[order], y[order]
-        if kernel is not None:
+        if loops is not None:
             empty = np.zeros(0, dtype=np.int64)
             piece_edge, piece_xy = self._piece_segments()
-            kernel(x, y, float(max_distance), TIE_M, self.x0, self.y0, self.cell, self.nx,
+            loops.nearest_points(x, y, float(max_distance), TIE_M, self.x0, self.y0, self.cell, self.nx,
                    self.ny, empty if self.cell_start is None else self.cell_start, self.key,
                    self.piece_seg, piece_edge, piece_xy, self.ax, self.ay, self.bx, self.by,
                    self.start, self.length, self.half, edge, dist, offset, undecided)
@@ -378,18 +385,14 @@ def _half(longest: float) -> float:
     return longest / 2.0 * (1 + 1e-9) + 1e-6
 
 
-def _compiled_build(index: SegmentIndex, owner: np.ndarray, piece_m: float) -> bool:
-    """Fill ``index``'s pieces and cells with the compiled build; False without numba."""
-    try:
-        from geoplan.network._nearest_compiled import build_pieces, segment_starts
-    except ImportError:
-        return False
-    index.start = segment_starts(index.length, owner)
+def _compiled_build(index: SegmentIndex, loops: ModuleType, owner: np.ndarray,
+                    piece_m: float) -> None:
+    """Fill ``index``'s segment starts, pieces and cells with the compiled build."""
+    index.start = loops.segment_starts(index.length, owner)
     (index.piece_seg, index.mx, index.my, index.key, cell_start, piece_edge, piece_xy, longest,
-     index.x0, index.y0, index.nx, index.ny) = build_pieces(
+     index.x0, index.y0, index.nx, index.ny) = loops.build_pieces(
         index.ax, index.ay, index.bx, index.by, index.length, index.edge, piece_m, index.cell,
         DENSE_CELLS)
     index.half = _half(longest)
     index.cell_start = cell_start if len(cell_start) else None
     index._by_piece = (piece_edge, piece_xy)
-    return True
