@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geoplan._errors import OutputError
 
@@ -22,6 +22,14 @@ if TYPE_CHECKING:  # pandas is imported where it is used: the command line start
     import pandas as pd
 
 logger = logging.getLogger(__name__)
+
+
+def load_yaml(text: str) -> Any:
+    """``text`` parsed as safe YAML, by libyaml's parser where PyYAML was built with it (about
+    8× faster on the packaged catalogs, the same objects)."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 @contextlib.contextmanager

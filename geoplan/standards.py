@@ -18,10 +18,10 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from geoplan._errors import ConfigError, StandardError
+from geoplan._io import load_yaml
 from geoplan.vocab import DemandKind
 
 
@@ -256,7 +256,7 @@ class Standard(BaseModel):
 @functools.lru_cache(maxsize=1)
 def _catalog_data() -> dict[str, Any]:
     text = (resources.files("geoplan") / "data" / "standards.yaml").read_text(encoding="utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = load_yaml(text)
     return data
 
 

@@ -55,3 +55,20 @@ def test_cli_coverage_rejects_unknown_standard(capsys, chengdu_config, tmp_path)
     assert code == 2
     assert "park_5000" in capsys.readouterr().err
     assert not (tmp_path / "coverage.csv").exists()
+
+
+def test_packaged_catalogs_parse_the_same_with_the_fast_yaml_loader():
+    from importlib import resources
+
+    import yaml
+
+    from geoplan._io import load_yaml
+    from geoplan.layers.rules import default_catalog_path
+
+    for text in ((resources.files("geoplan") / "data" / "standards.yaml").read_text("utf-8"),
+                 default_catalog_path().read_text("utf-8")):
+        fast = load_yaml(text)
+        assert fast == yaml.safe_load(text)
+        assert isinstance(fast, dict) and fast
+    assert load_yaml("a: [1, 2.5, '=x']\nb: 2025-01-01\n") == {"a": [1, 2.5, "=x"],
+                                                              "b": yaml.safe_load("2025-01-01")}

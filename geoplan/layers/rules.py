@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from geoplan._errors import ConfigError
+from geoplan._io import load_yaml
 from geoplan.vocab import LAYER_KINDS
 
 Rule = Mapping[str, Any]
@@ -69,7 +70,7 @@ def load_catalog(path: str | None = None) -> dict[str, Any]:
     catalog_path = Path(path) if path else default_catalog_path()
     try:
         text = catalog_path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(str(catalog_path), [f"cannot read the layer catalog: {exc}"]) from exc
     problems = _check_catalog(data)
