@@ -10,7 +10,7 @@ for this process, the main thread of a main process (not a daemon such as a Dask
 with no other thread but tqdm's idle monitor, and a resident size of at most
 :data:`BESIDE_MAX_MB` (the child's copy-on-write pages grow with what it touches; a
 city-scale run, where memory is the limit, writes one after the other). Anywhere else the
-task simply runs in this process when its result is asked for.
+task simply runs in this process at once, before the caller's other work.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import logging
 import multiprocessing as mp
 import os
 import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -66,17 +67,21 @@ class Beside(Generic[T]):
     def __init__(self, task: Callable[[], T], name: str, fork: bool) -> None:
         self.name = name
         self.seconds = 0.0
-        self._task = task
         self._process: Any = None
         self._conn: Any = None
+        self._value: Any = None
         if fork:
             receive, send = mp.get_context("fork").Pipe(duplex=False)
             self._process = mp.get_context("fork").Process(
-                target=_child, args=(task, send), name=f"geoplan-{name}", daemon=True)
+                target=_child, args=(task, send, os.getpid()), name=f"geoplan-{name}", daemon=True)
             self._process.start()
             send.close()
             self._conn = receive
             logger.debug("%s: running beside in process %s", name, self._process.pid)
+        else:  # one after the other, in the order the caller wrote
+            start = time.perf_counter()
+            self._value = task()
+            self.seconds = time.perf_counter() - start
 
     @property
     def forked(self) -> bool:
@@ -92,10 +97,7 @@ class Beside(Generic[T]):
     def result(self) -> T:
         """The task's return value (its exception re-raised here if it failed)."""
         if self._process is None:
-            start = time.perf_counter()
-            value = self._task()
-            self.seconds = time.perf_counter() - start
-            return value
+            return self._value
         try:
             status, value, seconds = self._conn.recv()
         except EOFError:
@@ -112,7 +114,7 @@ class Beside(Generic[T]):
 
 
 def beside(task: Callable[[], T], name: str, *, allowed: bool = True) -> Beside[T]:
-    """Start ``task`` in a forked child when :func:`can_fork` (and ``allowed``), else later.
+    """Start ``task`` in a forked child when :func:`can_fork` (and ``allowed``), else run it now.
 
     Parameters
     ----------
@@ -121,14 +123,15 @@ def beside(task: Callable[[], T], name: str, *, allowed: bool = True) -> Beside[
     name
         The step's name, for messages.
     allowed
-        False runs the task in this process when :meth:`Beside.result` is called.
+        False runs the task in this process, at once.
     """
     return Beside(task, name, fork=allowed and can_fork())
 
 
-def _child(task: Callable[[], Any], send: Any) -> None:
+def _child(task: Callable[[], Any], send: Any, parent: int) -> None:
     from geoplan._progress import set_progress
 
+    _die_with(parent)
     set_progress(False)  # one terminal, two processes: the parent's bars only
     start = time.perf_counter()
     try:
@@ -137,6 +140,19 @@ def _child(task: Callable[[], Any], send: Any) -> None:
         payload = ("error", _picklable(exc), 0.0)
     send.send((payload[0], payload[1], time.perf_counter() - start))
     send.close()
+
+
+def _die_with(parent: int) -> None:
+    """End this child when ``parent`` ends, even by SIGKILL (Linux): an orphan must not go on
+    writing into a run folder that a later run cleans up."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _picklable(exc: BaseException) -> BaseException:

@@ -124,7 +124,8 @@ def _run_steps(
     map_step = None
     if "map" in steps and result.coverage is not None:
         # the map and the reports read the same results: the map is written in a forked
-        # process beside the reports where that is safe and small (geoplan._beside)
+        # process beside the reports where that is safe and small (geoplan._beside), else
+        # first, as before
         map_step = beside(lambda: _write_map(result, out_dir, checks, map_options), "map",
                           allowed=parallel)
     try:
