@@ -128,6 +128,7 @@ def _run_steps(
         # first, as before
         map_step = beside(lambda: _write_map(result, out_dir, checks, map_options), "map",
                           allowed=parallel)
+    clock = time.perf_counter()  # the report's own time (the map ran first unless forked)
     try:
         if "report" in steps and result.coverage is not None:
             from geoplan.report.html import write_reports
