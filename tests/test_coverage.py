@@ -438,3 +438,24 @@ def test_life_circle_items_one_by_one_and_items_without_data():
     assert first.loc["clinic", "share_before"] == pytest.approx(
         items.loc["clinic", "share_buffer"], rel=1e-9)
     assert (first["share_after"] > first["share_before"]).all()
+
+
+def test_item_gaps_in_every_district_each_with_its_own_land():
+    # three districts side by side, 1 km wide, with a clinic 1 km west of the first: its
+    # 1000 m circle covers only part of A, and none of B and C. Each district's item gap is
+    # its land outside the circle (the district listed last must not lose its gaps)
+    basket = [{"label": "clinic", "name_zh": "诊所", "layer": "services", "filter": {"kind": "clinic"}},
+              {"label": "market", "name_zh": "菜市场", "layer": "services", "filter": {"kind": "market"}}]
+    std = resolve_standards([{"id": "life_circle_15min", "basket": basket, "unmeasured_items": [],
+                              "min_items": 1}])
+    lands = {name: box(1000 * k, 0, 1000 * (k + 1), 1000) for k, name in enumerate("ABC")}
+    services = frame("services", [P(-500, 500), P(1500, 500)], kind=["clinic", "market"])
+    ls = layerset(lands, residential=list(lands.values()), services=services,
+                  walkways=grid_lines(-1000, 0, 3000, 1000, 100))
+    res = run_coverage(ls, std, DemandSettings(grid_m=50))
+    clinic = shapely.buffer(P(-500, 500), 1000, quad_segs=32)
+    gaps = res.item_gaps.loc[res.item_gaps["item"] == "clinic"].groupby("district")["area_m2"].sum()
+    for name, land in lands.items():
+        assert gaps[name] == pytest.approx(land.area - shapely.intersection(clinic, land).area,
+                                           rel=1e-9)
+    assert gaps["B"] == pytest.approx(1e6, rel=1e-9) and gaps["C"] == pytest.approx(1e6, rel=1e-9)

@@ -112,13 +112,16 @@ def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weig
     """
     frames = []
     shares = rows.set_index(["item", "district"])["share_buffer"]
+    # each district's rows, found once (not a city-wide comparison per item and district)
+    by_district = np.argsort(dem.district, kind="stable")
+    starts = np.searchsorted(dem.district[by_district], np.arange(len(names) + 1))
     for (fs, n), buffers, f in zip(items, buffer_sets, fracs, strict=True):
         if n == 0 or f is None:
             continue
         for i, name in enumerate(names):
             share = shares.get((fs.item, name), np.nan)
-            mine = dem.district == i
-            if not np.isfinite(share) or share >= std.target - 1e-9 or not mine.any():
+            mine = by_district[starts[i]:starts[i + 1]]
+            if not np.isfinite(share) or share >= std.target - 1e-9 or not len(mine):
                 continue
             if shapely.is_empty(land[i]):
                 continue
@@ -126,8 +129,10 @@ def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weig
             union = buffers.union_in_box(shapely.box(*shapely.bounds(land[i])).buffer(1.0))
             uncovered = (shapely.difference(land[i], union) if not shapely.is_empty(union)
                          else land[i])
-            geoms, area, pop = gap_polygons(uncovered, dem.pieces_of(np.flatnonzero(mine)), weights[mine],
-                                            1.0 - f[mine])
+            # only the pieces with land outside the buffers share in a gap: only they are built
+            out = mine[f[mine] < 1.0]
+            geoms, area, pop = gap_polygons(uncovered, dem.pieces_of(out), weights[out],
+                                            1.0 - f[out])
             if len(geoms):
                 order = np.argsort(-area, kind="stable")
                 frames.append(pd.DataFrame({
