@@ -74,6 +74,11 @@ def connectivity_table(
         street = net.degree != 2
         if artifact_nodes:
             street[list(artifact_nodes)] = False
+        street_district = np.array(node_district, dtype=object)
+        street_district[~street] = None
+        street_rows = _rows_by(street_district)
+    # each district's nodes and dead ends, grouped once (not compared city-wide per district)
+    de_rows = dict(iter(dead_ends.groupby("district", sort=False))) if len(dead_ends) else {}
     for _, d in districts.iterrows():
         area_m2 = d["area_m2"] if "area_m2" in d and pd.notna(d["area_m2"]) else d.geometry.area
         area_km2 = float(area_m2) / 1e6
@@ -81,8 +86,7 @@ def connectivity_table(
         if g is not None:
             hit = edge_tree.query(d.geometry, predicate="intersects")
             km = float(shapely.length(shapely.intersection(g.edge_geometry[hit], d.geometry)).sum()) / 1000
-            mine = node_district == d["district"]
-            deg = net.degree[mine & street]
+            deg = net.degree[street_rows.get(d["district"], np.zeros(0, dtype=np.int64))]
             inter = int((deg >= 3).sum())
             ends = int((deg == 1).sum())
             n_nodes = len(deg)
@@ -98,7 +102,7 @@ def connectivity_table(
             "dead_end_share": ends / n_nodes if n_nodes else np.nan,
             "link_node_ratio": links / n_nodes if n_nodes else np.nan,
         })
-        mine_de = dead_ends.loc[dead_ends["district"] == d["district"]] if len(dead_ends) else dead_ends
+        mine_de = de_rows.get(d["district"], dead_ends.iloc[:0])
         for cat in CATEGORIES:
             row[f"n_{cat}"] = int((mine_de["category"] == cat).sum()) if len(mine_de) else 0
         public = mine_de.loc[mine_de["category"] == "public"] if len(mine_de) else mine_de
@@ -106,3 +110,11 @@ def connectivity_table(
             row[f"public_{cls}"] = int((public["road_class"] == cls).sum()) if len(public) else 0
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _rows_by(values: np.ndarray) -> dict[object, np.ndarray]:
+    """Positions of each distinct value of ``values`` (None and NaN left out), ascending."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {u: order[bounds[k]:bounds[k + 1]] for k, u in enumerate(uniques)}
