@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geoplan._groups import positions_by_code
 from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
@@ -134,8 +135,9 @@ class CoverageContext:
             return self._frames[kind]
         dem = self.demand[kind]
         out: dict[int, tuple[np.ndarray, Any]] = {}
+        rows = positions_by_code(dem.district, self.n_d)
         for i in np.unique(dem.district):
-            mine = np.flatnonzero(dem.district == i)
+            mine = rows[i]
             b = shapely.bounds(dem.pieces_of(mine))
             lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
             if not dem.is_linear and not shapely.is_empty(self.land[i]):

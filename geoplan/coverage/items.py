@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan._groups import positions_by_code
 from geoplan.coverage.buffers import BufferSet
 from geoplan.coverage.demand import Demand
 from geoplan.coverage.gaps import gap_polygons
@@ -113,14 +114,13 @@ def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weig
     frames = []
     shares = rows.set_index(["item", "district"])["share_buffer"]
     # each district's rows, found once (not a city-wide comparison per item and district)
-    by_district = np.argsort(dem.district, kind="stable")
-    starts = np.searchsorted(dem.district[by_district], np.arange(len(names) + 1))
+    by_district = positions_by_code(dem.district, len(names))
     for (fs, n), buffers, f in zip(items, buffer_sets, fracs, strict=True):
         if n == 0 or f is None:
             continue
         for i, name in enumerate(names):
             share = shares.get((fs.item, name), np.nan)
-            mine = by_district[starts[i]:starts[i + 1]]
+            mine = by_district[i]
             if not np.isfinite(share) or share >= std.target - 1e-9 or not len(mine):
                 continue
             if shapely.is_empty(land[i]):

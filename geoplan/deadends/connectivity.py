@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan._groups import positions_by_value
 from geoplan.deadends.detect import CATEGORIES, RoadNetwork
 
 ROAD_CLASSES = ("main", "general", "service", "other")
@@ -76,7 +77,7 @@ def connectivity_table(
             street[list(artifact_nodes)] = False
         street_district = np.array(node_district, dtype=object)
         street_district[~street] = None
-        street_rows = _rows_by(street_district)
+        street_rows = positions_by_value(street_district)
     # each district's nodes and dead ends, grouped once (not compared city-wide per district)
     de_rows = dict(iter(dead_ends.groupby("district", sort=False))) if len(dead_ends) else {}
     for _, d in districts.iterrows():
@@ -111,10 +112,3 @@ def connectivity_table(
         rows.append(row)
     return pd.DataFrame(rows)
 
-
-def _rows_by(values: np.ndarray) -> dict[object, np.ndarray]:
-    """Positions of each distinct value of ``values`` (None and NaN left out), ascending."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    return {u: order[bounds[k]:bounds[k + 1]] for k, u in enumerate(uniques)}
