@@ -136,8 +136,9 @@ def progress_table(
     """
     rows = []
     names = list(districts["district"])
+    by_district = dict(iter(matched.groupby("district", sort=False)))  # grouped once
     for name in names:
-        mine = matched.loc[matched["district"] == name]
+        mine = by_district.get(name, matched.iloc[:0])
         n = len(mine)
         opened = int(mine["opened"].sum())
         row: dict[str, object] = {

@@ -247,13 +247,16 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
             skipped[sid] = reason
             continue
         sgaps = gaps[gaps["standard"] == sid] if len(gaps) else gaps
+        # each district's gaps, grouped once per standard
+        gaps_of = dict(iter(sgaps.groupby(sgaps["district"].astype(str), sort=False))) \
+            if len(sgaps) else {}
         districts = []
         for _, row in rows.iterrows():
             name = str(row["district"])
             total = float(row["demand_total"])
             share = float(row["share_buffer"]) if np.isfinite(row["share_buffer"]) else 0.0
             polys: list[list[str]] = []
-            mine = sgaps.loc[sgaps["district"].astype(str) == name] if len(sgaps) else sgaps
+            mine = gaps_of.get(name, sgaps.iloc[:0])
             # gap slivers under 1 m² are not in the result: the page cannot cover them
             lost = float(np.nan_to_num(row["uncovered_area_m2"]))
             lost -= float(mine["area_m2"].sum()) if len(mine) else 0.0
