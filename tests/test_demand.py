@@ -123,3 +123,15 @@ def test_raster_people_are_shared_among_the_points_of_each_pixel(tmp_path):
     assert np.allclose(w.weights[x < 100], 2.5) and np.allclose(w.weights[(x > 100) & (x < 200)], 7.5)
     assert np.allclose(w.weights[x > 200], 0.0)
     assert w.weights.sum() == pytest.approx(40.0)
+
+
+def test_residential_land_per_district_dissolves_overlaps_across_lines():
+    # A | B side by side, C far away with no land; one block spans the A–B line and a second
+    # overlaps it in B: A holds 50 × 100 = 5,000 m², B 50 × 100 + 30 × 50 = 6,500 m²
+    ls = layerset({"A": box(0, 0, 100, 100), "B": box(100, 0, 200, 100),
+                   "C": box(1000, 0, 1100, 100)},
+                  residential=[box(50, 0, 150, 100), box(120, 0, 180, 50)])
+    land = residential_land(ls["residential"], ls.districts)
+    assert shapely.area(land).tolist() == pytest.approx([5000.0, 6500.0, 0.0], abs=1e-9)
+    assert shapely.is_empty(land[2])
+    assert shapely.equals(land[1], shapely.union(box(100, 0, 150, 100), box(120, 0, 180, 50)))

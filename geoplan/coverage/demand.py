@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 
 from geoplan._errors import ConfigError, InputDataError
+from geoplan._groups import positions_by_code
 from geoplan._lines import line_substrings
 from geoplan.crs import ensure_projected
 from geoplan.vocab import LINEAR_KINDS
@@ -261,8 +262,14 @@ def residential_land(residential: gpd.GeoDataFrame, districts: gpd.GeoDataFrame)
     dgeoms = districts.geometry.to_numpy()
     if len(residential) == 0:
         return np.array([shapely.Polygon() for _ in dgeoms], dtype=object)
-    land = shapely.union_all(shapely.make_valid(residential.geometry.to_numpy()))
-    out = shapely.intersection(land, dgeoms)
+    geoms = shapely.make_valid(residential.geometry.to_numpy())
+    # each district's land from the polygons that meet it: the city-wide union intersected
+    # with every district cost the whole city's outline once per district
+    di, ri = shapely.STRtree(geoms).query(dgeoms, predicate="intersects")
+    out = np.array([shapely.Polygon() for _ in dgeoms], dtype=object)
+    for d, rows in enumerate(positions_by_code(di, len(dgeoms))):
+        if len(rows):
+            out[d] = shapely.intersection(shapely.union_all(geoms[np.sort(ri[rows])]), dgeoms[d])
     return _polygonal(out)
 
 
