@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geoplan._beside import beside
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 from geoplan._outdir import OutputRun
 from geoplan._progress import set_progress
@@ -39,7 +38,6 @@ def run_analysis(
     map_options: dict[str, Any] | None = None,
     baseline: str | Path | None = None,
     command: str = "run",
-    parallel: bool = False,
 ) -> RunResult:
     """Run the analysis of ``config`` and write every output into ``out``.
 
@@ -64,10 +62,6 @@ def run_analysis(
         An older OSM extract: dead-end progress (opened 断头路) is measured against it.
     command
         The command name recorded in ``run.json``.
-    parallel
-        Write the meeting map in a forked process while this one writes the reports, where
-        that is safe and the run is small (see :mod:`geoplan._beside`; the same files either
-        way). ``geoplan run`` sets it.
 
     Raises
     ------
@@ -82,7 +76,7 @@ def run_analysis(
     extra = [("baseline", Path(baseline))] if baseline else []
     with OutputRun(target, command=command, config=config, extra_inputs=extra) as staging:
         result = _run_steps(config, staging.path, standards, steps=steps, progress=progress,
-                            map_options=map_options, baseline=baseline, parallel=parallel)
+                            map_options=map_options, baseline=baseline)
         result.written = staging.commit(result.written)
     result.out = target
     return result
@@ -97,7 +91,6 @@ def _run_steps(
     progress: bool,
     map_options: dict[str, Any] | None,
     baseline: str | Path | None,
-    parallel: bool = False,
 ) -> RunResult:
     """Every step of :func:`run_analysis`, writing into ``out_dir`` (the staging folder)."""
     set_progress(progress)
@@ -121,46 +114,21 @@ def _run_steps(
     clock = time.perf_counter()
     gap_places, checks = write_tables(result, out_dir)
     clock = _lap(result, "tables", clock)
-    map_step = None
     if "map" in steps and result.coverage is not None:
-        # the map and the reports read the same results: the map is written in a forked
-        # process beside the reports where that is safe and small (geoplan._beside), else
-        # first, as before
-        map_step = beside(lambda: _write_map(result, out_dir, checks, map_options), "map",
-                          allowed=parallel)
-    clock = time.perf_counter()  # the report's own time (the map ran first unless forked)
-    try:
-        if "report" in steps and result.coverage is not None:
-            from geoplan.report.html import write_reports
+        from geoplan.report.maps import write_maps
 
-            reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
-                                    progress=progress, sites=result.sites, checks=checks,
-                                    gap_places=gap_places)
-            result.written += [Path(p) for p in _paths(reports)]
-            _lap(result, "report", clock)
-        if map_step is not None:
-            result.written += map_step.result()
-            result.timings["map"] = map_step.seconds
-    except BaseException:
-        if map_step is not None:
-            map_step.cancel()
-        raise
+        result.written += write_maps(layerset, result.coverage, result.deadends, config, out_dir,
+                                     sites=result.sites, checks=checks, **(map_options or {}))
+        clock = _lap(result, "map", clock)
+    if "report" in steps and result.coverage is not None:
+        from geoplan.report.html import write_reports
+
+        reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
+                                progress=progress, sites=result.sites, checks=checks,
+                                gap_places=gap_places)
+        result.written += [Path(p) for p in _paths(reports)]
+        clock = _lap(result, "report", clock)
     return result
-
-
-def _write_map(result: RunResult, out_dir: Path, checks: gpd.GeoDataFrame,
-               map_options: dict[str, Any] | None) -> list[Path]:
-    """The meeting map of ``result`` (its log line carries the step's own CPU and peak)."""
-    from geoplan.report.maps import write_maps
-
-    clock = time.perf_counter()
-    _CPU["last"] = time.process_time()
-    step_peak_rss_mb()
-    assert result.coverage is not None
-    written = write_maps(result.layerset, result.coverage, result.deadends, result.config,
-                         out_dir, sites=result.sites, checks=checks, **(map_options or {}))
-    _tick({}, "map", clock)
-    return written
 
 
 def write_tables(result: RunResult, out_dir: Path,

@@ -284,4 +284,3 @@ def test_partial_commands_add_to_the_same_analysis_only(tmp_path: Path) -> None:
     record = consistent(out)
     assert {f["path"] for f in record["files"]} == {"layers.gpkg", "layers.csv"}
     assert not (out / "coverage.csv").exists()
-

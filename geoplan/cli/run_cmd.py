@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     skip |= {"report"} if args.no_report else set()
     steps = tuple(s for s in STEPS if s not in skip)
     result = run_analysis(config, out, steps=steps, progress=progress_enabled(),
-                          map_options={"lang": args.lang}, baseline=args.baseline, parallel=True)
+                          map_options={"lang": args.lang}, baseline=args.baseline)
 
     heading = ("各区县覆盖率" if args.lang != "en" else "coverage per district")
     print(f"\n{config.name}: {heading}")
