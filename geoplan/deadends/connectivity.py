@@ -111,4 +111,3 @@ def connectivity_table(
             row[f"public_{cls}"] = int((public["road_class"] == cls).sum()) if len(public) else 0
         rows.append(row)
     return pd.DataFrame(rows)
-
