@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["positions_by_code", "positions_by_value"]
+__all__ = ["frames_by", "positions_by_code", "positions_by_value"]
 
 
 def positions_by_code(codes: np.ndarray, n: int) -> list[np.ndarray]:
@@ -24,3 +24,13 @@ def positions_by_value(values: np.ndarray) -> dict[object, np.ndarray]:
     """For each distinct value of ``values`` (None and NaN left out), its positions, ascending."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object))
     return dict(zip(uniques, positions_by_code(codes, len(uniques)), strict=True))
+
+
+def frames_by(frame: pd.DataFrame, key: str | pd.Series) -> dict[object, pd.DataFrame]:
+    """The rows of ``frame`` for each value of the column (or series) ``key``, in their order.
+
+    Look up a value missing here with ``.get(value, frame.iloc[:0])``.
+    """
+    if not len(frame):
+        return {}
+    return dict(iter(frame.groupby(key, sort=False)))

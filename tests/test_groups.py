@@ -25,3 +25,15 @@ def test_positions_by_value_leave_out_missing_names():
     assert groups["锦江区"].tolist() == [0, 3]
     assert groups["青羊区"].tolist() == [2, 6]
     assert groups["=cmd()"].tolist() == [5]
+
+
+def test_frames_by_keeps_each_groups_rows_in_order():
+    import pandas as pd
+
+    from geoplan._groups import frames_by
+
+    df = pd.DataFrame({"district": ["B", "A", "B", None, "A"], "n": [1, 2, 3, 4, 5]})
+    groups = frames_by(df, "district")
+    assert set(groups) == {"A", "B"}
+    assert groups["B"]["n"].tolist() == [1, 3] and groups["A"]["n"].tolist() == [2, 5]
+    assert frames_by(df.iloc[:0], "district") == {}

@@ -135,9 +135,9 @@ class CoverageContext:
             return self._frames[kind]
         dem = self.demand[kind]
         out: dict[int, tuple[np.ndarray, Any]] = {}
-        rows = positions_by_code(dem.district, self.n_d)
-        for i in np.unique(dem.district):
-            mine = rows[i]
+        for i, mine in enumerate(positions_by_code(dem.district, self.n_d)):
+            if not len(mine):
+                continue
             b = shapely.bounds(dem.pieces_of(mine))
             lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
             if not dem.is_linear and not shapely.is_empty(self.land[i]):

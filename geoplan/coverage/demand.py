@@ -260,8 +260,6 @@ def residential_land(residential: gpd.GeoDataFrame, districts: gpd.GeoDataFrame)
     ensure_projected(districts, "districts")
     ensure_projected(residential, "residential layer")
     dgeoms = districts.geometry.to_numpy()
-    if len(residential) == 0:
-        return np.array([shapely.Polygon() for _ in dgeoms], dtype=object)
     geoms = shapely.make_valid(residential.geometry.to_numpy())
     # each district's land from the polygons that meet it: the city-wide union intersected
     # with every district cost the whole city's outline once per district

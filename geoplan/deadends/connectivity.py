@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan._groups import positions_by_value
+from geoplan._groups import frames_by, positions_by_value
 from geoplan.deadends.detect import CATEGORIES, RoadNetwork
 
 ROAD_CLASSES = ("main", "general", "service", "other")
@@ -79,7 +79,7 @@ def connectivity_table(
         street_district[~street] = None
         street_rows = positions_by_value(street_district)
     # each district's nodes and dead ends, grouped once (not compared city-wide per district)
-    de_rows = dict(iter(dead_ends.groupby("district", sort=False))) if len(dead_ends) else {}
+    de_rows = frames_by(dead_ends, "district")
     for _, d in districts.iterrows():
         area_m2 = d["area_m2"] if "area_m2" in d and pd.notna(d["area_m2"]) else d.geometry.area
         area_km2 = float(area_m2) / 1e6

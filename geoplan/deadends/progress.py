@@ -30,6 +30,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputDataError
+from geoplan._groups import frames_by
 from geoplan.config import DeadEndSettings
 from geoplan.deadends.detect import RoadNetwork
 from geoplan.deadends.params import DeadEndParams
@@ -136,7 +137,7 @@ def progress_table(
     """
     rows = []
     names = list(districts["district"])
-    by_district = dict(iter(matched.groupby("district", sort=False)))  # grouped once
+    by_district = frames_by(matched, "district")  # grouped once
     for name in names:
         mine = by_district.get(name, matched.iloc[:0])
         n = len(mine)

@@ -44,6 +44,7 @@ from pyproj import Transformer
 from threadpoolctl import threadpool_limits
 
 from geoplan._errors import ConfigError, StandardError
+from geoplan._groups import frames_by
 from geoplan.report._data import frame
 from geoplan.report._labels import standard_name
 from geoplan.report._map_detail import current as current_detail
@@ -248,8 +249,7 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
             continue
         sgaps = gaps[gaps["standard"] == sid] if len(gaps) else gaps
         # each district's gaps, grouped once per standard
-        gaps_of = dict(iter(sgaps.groupby(sgaps["district"].astype(str), sort=False))) \
-            if len(sgaps) else {}
+        gaps_of = frames_by(sgaps, sgaps["district"].astype(str)) if len(sgaps) else {}
         districts = []
         for _, row in rows.iterrows():
             name = str(row["district"])
