@@ -21,6 +21,20 @@ def test_hand_built_instance():
     assert len(chosen) == 1
 
 
+def test_a_tie_within_rounding_goes_to_the_lowest_index():
+    # candidates 0 and 1 each cover one point; their weights differ only in the last bits
+    # (0.1 + 0.2 against 0.3), candidate 2 covers less: 0 wins whichever weight is larger
+    demand = np.array([[0, 0], [1000, 0], [2000, 0]], float)
+    for a, b in ((0.1 + 0.2, 0.3), (0.3, 0.1 + 0.2)):
+        chosen, gains = greedy_max_cover(demand, demand, np.array([a, b, 0.2]), 10.0, max_sites=3)
+        assert chosen.tolist() == [0, 1, 2]
+        assert gains.tolist() == [a, b, 0.2]
+    # a real difference above the tolerance still wins
+    chosen, _ = greedy_max_cover(demand, demand, np.array([0.3, 0.3 * (1 + 1e-6), 0.2]), 10.0,
+                                 max_sites=1)
+    assert chosen.tolist() == [1]
+
+
 def test_nothing_to_cover():
     empty = np.empty((0, 2))
     chosen, gains = greedy_max_cover(empty, empty, np.empty(0), 100.0, max_sites=3)

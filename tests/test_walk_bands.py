@@ -94,14 +94,14 @@ def test_default_run_bands_match_the_walking_shares(chengdu_results):
 
 
 def test_rectangle_clip_on_paper_and_against_the_overlay():
-    from geoplan.coverage.walk_bands import _clip_to_rects
+    from geoplan._rects import clip_to_rects
 
     # a right triangle (0,0)-(100,0)-(0,100) cut to [0,50]x[0,50]: the square minus the corner
     # triangle above x + y = 100, which misses it: 2500 m²; a U cut through both arms: 2 parts
     tri = shapely.Polygon([(0, 0), (100, 0), (0, 100)])
     u = shapely.Polygon([(0, 0), (30, 0), (30, 80), (70, 80), (70, 0), (100, 0), (100, 100),
                          (0, 100)])
-    got = _clip_to_rects(np.array([tri, u], dtype=object),
+    got = clip_to_rects(np.array([tri, u], dtype=object),
                          shapely.box(np.array([0.0, -10.0]), np.array([0.0, 10.0]),
                                      np.array([50.0, 110.0]), np.array([50.0, 50.0])))
     assert shapely.area(got[0]) == pytest.approx(2500.0, rel=1e-12)
@@ -114,7 +114,7 @@ def test_rectangle_clip_on_paper_and_against_the_overlay():
     lo = centre + rng.uniform(-50, 0, (300, 2))
     rects = shapely.box(lo[:, 0], lo[:, 1], lo[:, 0] + 25 * rng.integers(1, 5, 300),
                         lo[:, 1] + 25.0)
-    clip = _clip_to_rects(polys, rects)
+    clip = clip_to_rects(polys, rects)
     want = shapely.intersection(rects, polys)
     assert shapely.area(clip) == pytest.approx(shapely.area(want), rel=1e-12, abs=1e-9)
     assert (shapely.area(shapely.symmetric_difference(clip, want))

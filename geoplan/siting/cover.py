@@ -14,7 +14,10 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-__all__ = ["close_gap", "cover_matrix", "greedy_max_cover", "row_sums"]
+__all__ = ["TIE_RTOL", "close_gap", "cover_matrix", "greedy_max_cover", "row_sums"]
+
+TIE_RTOL = 1e-9
+"""Gains this close to the best (relative) tie with it; the lowest candidate index wins."""
 
 def greedy_max_cover(
     candidates: np.ndarray,
@@ -41,6 +44,12 @@ def greedy_max_cover(
         Most sites to choose.
     stop_at
         Stop early once this much weight is covered in total.
+
+    Notes
+    -----
+    Candidates whose gains are within :data:`TIE_RTOL` of the best tie, and the lowest index
+    wins: the same choice whether a cell's area came from the overlay or the rectangle
+    clipper (they differ in the last bits).
 
     Returns
     -------
@@ -69,14 +78,20 @@ def greedy_max_cover(
     gains: list[float] = []
     total = 0.0
     while len(chosen) < max_sites:
-        # lazy greedy: a stale gain is an upper bound, refresh it before trusting it
+        # lazy greedy: a stale gain is an upper bound, refresh it before trusting it; gains
+        # within TIE_RTOL of the best are a tie, won by the lowest index, so that rounding in
+        # the cell areas never decides between two equal sites
         while True:
-            best = int(np.argmax(gain))
-            if not stale[best]:
+            top = float(gain.max())
+            near = np.flatnonzero(gain >= top - TIE_RTOL * abs(top))
+            old = near[stale[near]]
+            if not len(old):
+                best = int(near[0])
                 break
-            idx = row(best)
-            gain[best] = uncovered[idx].sum() if len(idx) else 0.0
-            stale[best] = False
+            for i in old.tolist():
+                idx = row(i)
+                gain[i] = uncovered[idx].sum() if len(idx) else 0.0
+            stale[old] = False
         if gain[best] <= 0:
             break
         chosen.append(best)
