@@ -59,8 +59,8 @@ def _cell_areas(cells: np.ndarray, polygons: np.ndarray) -> np.ndarray:
     A cell lying wholly in the polygon's interior is its own intersection (the same four
     corners, so the same area to the last bit): only the cells on an outline are cut, by the
     rectangle clipper (:func:`geoplan._rects.clip_to_rects`; a cell is a rectangle): on the
-    16-tile city 5.7x less time than the overlay for the 976k pairs of its sites, areas equal
-    to 6e-8 m² of a 2,500 m² cell.
+    16-tile city 3.9-4.1x less time than the overlay for the 976k pairs of its sites (the whole
+    function, containment test included), areas equal to 6e-8 m² of a 2,500 m² cell.
     """
     shapely.prepare(polygons)
     inside = shapely.contains_properly(polygons, cells)
