@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from geoplan.coverage.demand import residential_grid, residential_land
-from geoplan.coverage.walk_bands import BANDS, band_codes, walk_band_frame
+from geoplan.coverage.walk_bands import BANDS, band_codes, band_layout, walk_band_frame
 
 CRS = "EPSG:32648"
 
@@ -62,6 +62,21 @@ def test_land_off_the_grid_is_cut_to_the_land():
     # columns 0 and 1 are x < 50: the land from x = 10 to 50
     assert within.area == pytest.approx(40 * 40)
     assert shapely.covers(block.buffer(1e-6), within)
+
+
+def test_one_layout_serves_every_standard():
+    """Two standards drawn from one layout give what each gives with its own."""
+    block = shapely.Polygon([(10, 5), (105, 5), (105, 45), (60, 80), (10, 45)])
+    dem, land = _demand(block)
+    layout = band_layout(dem, land, 25.0)
+    assert len(layout.part) == len(dem) and (layout.part == 0).all()
+    for edges in ((2, 3), (1, 4)):
+        bands = _by_column(dem, edges)
+        shared = walk_band_frame("park_500", dem, bands, land, ["甲区"], 25.0, layout)
+        alone = walk_band_frame("park_500", dem, bands, land, ["甲区"], 25.0)
+        assert shared.drop(columns="geometry").equals(alone.drop(columns="geometry"))
+        assert shared.geometry.geom_equals_exact(alone.geometry, 0).all()
+        assert shared.geometry.area.sum() == pytest.approx(block.area)
 
 
 def test_no_residential_land():

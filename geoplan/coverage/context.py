@@ -24,7 +24,7 @@ from geoplan.coverage.access import access_points
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
 from geoplan.coverage.population import PopulationWeights, population_weights
 from geoplan.coverage.reached import REACHED_EDGES_AUTO_MAX, REACHED_SIMPLIFY_M, ReachedPieces
-from geoplan.coverage.walk_bands import NEAR_FACTOR, band_codes
+from geoplan.coverage.walk_bands import NEAR_FACTOR, BandLayout, band_codes, band_layout
 from geoplan.standards import FacilitySet
 
 if TYPE_CHECKING:
@@ -124,6 +124,15 @@ class CoverageContext:
             np.full(self.graph.n_edges, None, dtype=object)
             if self.graph is not None and self._hold_lines else None)
         self._frames: dict[str, dict[int, tuple[np.ndarray, Any]]] = {}
+        self._band_layout: BandLayout | None = None
+
+    @property
+    def band_layout(self) -> BandLayout:
+        """Where each residential piece is drawn in the walk bands (made on first use)."""
+        if self._band_layout is None:
+            self._band_layout = band_layout(self.demand["residential"], self.land,
+                                            self.settings.grid_m)
+        return self._band_layout
 
     def district_frames(self, kind: str) -> dict[int, tuple[np.ndarray, Any]]:
         """Per district with demand of ``kind``: its demand rows and a box around them.

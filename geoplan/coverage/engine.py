@@ -297,7 +297,7 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
         acc.gaps += gaps
         if not std.basket:
             acc.walk_bands.append(walk_band_frame(std.id, dem, sets.bands[0], eng.land, names,
-                                                  eng.settings.grid_m))
+                                                  eng.settings.grid_m, eng.band_layout))
             timer.lap("walk bands")
     timer.lap("gaps")
     if acc.reach_each:  # the standard's lines built for its areas only, then freed

@@ -16,6 +16,7 @@ No city-wide union is made; the work grows with the number of demand pieces.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +27,7 @@ from geoplan._rects import clip_to_rects
 from geoplan.coverage.demand import Demand
 from geoplan.vocab import NEAR_FACTOR
 
-__all__ = ["BANDS", "NEAR_FACTOR", "band_codes", "walk_band_frame"]
+__all__ = ["BANDS", "NEAR_FACTOR", "BandLayout", "band_codes", "band_layout", "walk_band_frame"]
 
 
 BANDS: tuple[str, str, str] = ("within", "near", "beyond")
@@ -87,8 +88,49 @@ def _part_of(points: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class BandLayout:
+    """Where each residential piece is drawn, the same for every standard of a run.
+
+    Attributes
+    ----------
+    parts
+        The parts (Polygons) of the residential land of every district.
+    part_district
+        The district (position) of each part.
+    part
+        The land part of each demand piece.
+    ix, iy
+        The grid column and row of each demand piece's cell.
+    """
+
+    parts: np.ndarray
+    part_district: np.ndarray
+    part: np.ndarray
+    ix: np.ndarray
+    iy: np.ndarray
+
+
+def band_layout(dem: Demand, land: np.ndarray, grid_m: float) -> BandLayout:
+    """The :class:`BandLayout` of the residential demand ``dem`` on ``land`` (per district).
+
+    Made once per run: the demand points are built (and the land parts searched) once, not
+    once per standard.
+    """
+    # the land part of each piece (a cell cut by two parts gives a piece in each, each with
+    # its own band): runs are made and cut per part, so no piece is drawn twice
+    parts, part_district = shapely.get_parts(np.asarray(land, dtype=object), return_index=True)
+    points = dem.points  # built once (grid pieces are held as arrays)
+    part = _part_of(points, parts) if len(points) else np.zeros(0, dtype=np.int64)
+    # the grid cell of each piece: its point lies inside the piece, so inside the cell
+    ix = np.floor(shapely.get_x(points) / grid_m).astype(np.int64)
+    iy = np.floor(shapely.get_y(points) / grid_m).astype(np.int64)
+    return BandLayout(parts, part_district, part, ix, iy)
+
+
 def walk_band_frame(sid: str, dem: Demand, bands: np.ndarray, land: np.ndarray,
-                    names: Sequence[str], grid_m: float) -> gpd.GeoDataFrame:
+                    names: Sequence[str], grid_m: float,
+                    layout: BandLayout | None = None) -> gpd.GeoDataFrame:
     """One standard's homes by walking-distance band, one shape per district and band.
 
     Parameters
@@ -105,6 +147,9 @@ def walk_band_frame(sid: str, dem: Demand, bands: np.ndarray, land: np.ndarray,
         District names by position.
     grid_m
         The demand grid's spacing in metres.
+    layout
+        :func:`band_layout` of ``dem``, ``land`` and ``grid_m`` when already made (the same
+        for every standard of a run); made here when None.
 
     Returns
     -------
@@ -119,17 +164,9 @@ def walk_band_frame(sid: str, dem: Demand, bands: np.ndarray, land: np.ndarray,
     nb = len(BANDS)
     area = pd.Series(dem.amount).groupby(np.asarray(dem.district, dtype=np.int64) * nb
                                          + code).sum()
-    # the land part of each piece (a cell cut by two parts gives a piece in each, each with
-    # its own band): runs are made and cut per part, so no piece is drawn twice
-    parts, part_district = shapely.get_parts(np.asarray(land, dtype=object), return_index=True)
-    points = dem.points  # built once (grid pieces are held as arrays)
-    part = _part_of(points, parts)
-    group = part * nb + code
-    # the grid cell of each piece: its point lies inside the piece, so inside the cell
-    ix = np.floor(shapely.get_x(points) / grid_m).astype(np.int64)
-    iy = np.floor(shapely.get_y(points) / grid_m).astype(np.int64)
-    del points
-    g, row, first, last = _runs(ix, iy, group)
+    lay = layout if layout is not None else band_layout(dem, land, grid_m)
+    parts, part_district = lay.parts, lay.part_district
+    g, row, first, last = _runs(lay.ix, lay.iy, lay.part * nb + code)
     g, row, top, first, last = _stack(g, row, first, last)
     rects = shapely.box(first * grid_m, row * grid_m, (last + 1) * grid_m, (top + 1) * grid_m)
     mine = parts[g // nb]
