@@ -111,36 +111,43 @@ def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weig
 
     Items without data get no gaps: the data cannot tell where they are missing.
     """
-    frames = []
     shares = rows.set_index(["item", "district"])["share_buffer"]
     # each district's rows, found once (not a city-wide comparison per item and district)
     by_district = positions_by_code(dem.district, len(names))
-    for (fs, n), buffers, f in zip(items, buffer_sets, fracs, strict=True):
-        if n == 0 or f is None:
+    found: dict[tuple[int, int], pd.DataFrame] = {}
+    for i, name in enumerate(names):
+        mine = by_district[i]
+        if not len(mine) or shapely.is_empty(land[i]):
             continue
-        for i, name in enumerate(names):
+        missing: list[tuple[int, np.ndarray]] = []  # the items that miss the target here
+        for j, ((fs, n), f) in enumerate(zip(items, fracs, strict=True)):
             share = shares.get((fs.item, name), np.nan)
-            mine = by_district[i]
-            if not np.isfinite(share) or share >= std.target - 1e-9 or not len(mine):
-                continue
-            if shapely.is_empty(land[i]):
-                continue
+            if n > 0 and f is not None and np.isfinite(share) and share < std.target - 1e-9:
+                missing.append((j, f))
+        if not missing:
+            continue
+        # the district's pieces with land outside some missing item's buffers, built once for
+        # all its items (only they share in a gap)
+        need = mine[np.any([f[mine] < 1.0 for _, f in missing], axis=0)]
+        pieces = dem.pieces_of(need)
+        near = shapely.box(*shapely.bounds(land[i])).buffer(1.0)
+        for j, f in missing:
             # the item's buffers near this land only: never the city-wide union
-            union = buffers.union_in_box(shapely.box(*shapely.bounds(land[i])).buffer(1.0))
+            union = buffer_sets[j].union_in_box(near)
             uncovered = (shapely.difference(land[i], union) if not shapely.is_empty(union)
                          else land[i])
-            # only the pieces with land outside the buffers share in a gap: only they are built
-            out = mine[f[mine] < 1.0]
-            geoms, area, pop = gap_polygons(uncovered, dem.pieces_of(out), weights[out],
-                                            1.0 - f[out])
+            sel = f[need] < 1.0
+            out = need[sel]
+            geoms, area, pop = gap_polygons(uncovered, pieces[sel], weights[out], 1.0 - f[out])
             if len(geoms):
                 order = np.argsort(-area, kind="stable")
-                frames.append(pd.DataFrame({
-                    "standard": std.id, "item": fs.item, "district": name, "view": "buffer",
-                    "rank": np.arange(1, len(order) + 1), "area_m2": area[order],
-                    "population": pop[order], "geometry": geoms[order],
-                }))
-    return frames
+                found[(j, i)] = pd.DataFrame({
+                    "standard": std.id, "item": items[j][0].item, "district": name,
+                    "view": "buffer", "rank": np.arange(1, len(order) + 1),
+                    "area_m2": area[order], "population": pop[order], "geometry": geoms[order],
+                })
+    # item by item, districts in order within each
+    return [found[key] for key in sorted(found)]
 
 
 def item_gap_frame(frames: Sequence[pd.DataFrame], crs: Any) -> gpd.GeoDataFrame:
