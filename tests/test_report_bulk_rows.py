@@ -157,3 +157,25 @@ def test_gap_places_from_the_run_give_the_same_gap_lists(tmp_path):
     a, b = openpyxl.load_workbook(own), openpyxl.load_workbook(given)
     for name in a.sheetnames[1:-1]:  # the standards (the last sheet has the time of writing)
         assert _cells(b[name]) == _cells(a[name]), name
+
+
+def test_values_by_column_are_the_values_cell_by_cell():
+    df = _hostile_frame().assign(
+        category=["park", None, "=cmd", *["school"] * 11],
+        road_class=[1.0, np.nan, *[2.0] * 12],
+        crosses_rail=[True, False, *[np.nan] * 12],
+        no_data=[False, True, *[False] * 12],
+        mixed=[True, 1, 1.0, "1", None, np.nan, pd.NA, *[0] * 7],
+        when=pd.to_datetime(["2024-01-02"] * 14),
+        flag=[True, False] * 7,
+        kind=pd.Categorical(["a", "b"] * 7),
+    )
+    lab = labels("zh")
+    names = list(df.columns)
+    got = list(tables._values(df, names, lab, "zh"))
+    want = [[tables._cell_value(v, c, lab, "zh") for c, v in zip(names, rec, strict=True)]
+            for rec in df.itertuples(index=False)]
+    assert len(got) == len(want) == len(df)
+    for g, w in zip(got, want, strict=True):
+        # same values of the same types (True is not 1, and 1 is not 1.0, in a cell)
+        assert [(type(x), x) for x in g] == [(type(x), x) for x in w]

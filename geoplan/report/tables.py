@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -185,6 +186,11 @@ def values_only(wb: Any) -> int:
     return changed
 
 
+_LABELLED = frozenset({"meets_target", "no_data", "category", "highway", "target_highway",
+                       "road_class", "demand_unit", "population_source"})
+"""Columns whose values :func:`_cell_value` turns into words (besides ``crosses_*``)."""
+
+
 def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
     value = _text(plain(value))
     if value is None:
@@ -242,9 +248,38 @@ def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
 
 def _values(df: pd.DataFrame, names: list[str], lab: Mapping[str, str], lang: str
             ) -> Iterator[list[Any]]:
-    """The cell values of ``df``'s columns ``names``, row by row (:func:`_cell_value`)."""
-    for rec in df[names].itertuples(index=False):
-        yield [_cell_value(value, name, lab, lang) for name, value in zip(names, rec, strict=True)]
+    """The cell values of ``df``'s columns ``names``, row by row (:func:`_cell_value`).
+
+    Converted a column at a time: numbers in bulk, other values once per distinct value (a
+    city's gap and street-gap tables run to hundreds of thousands of rows).
+    """
+    columns = [_column_values(df[name], name, lab, lang) for name in names]
+    for row in zip(*columns, strict=True):
+        yield list(row)
+
+
+def _column_values(col: pd.Series, name: str, lab: Mapping[str, str], lang: str) -> list[Any]:
+    """:func:`_cell_value` of every value of one column, in order."""
+    labelled = name in _LABELLED or name.startswith("crosses_")
+    kind = col.dtype.kind if isinstance(col.dtype, np.dtype) else "O"
+    if kind == "f" and not labelled:  # plain numbers; NaN and infinity are empty cells
+        values = col.to_numpy()
+        out = values.astype(object)
+        out[~np.isfinite(values)] = None
+        return list(out.tolist())
+    if kind in "iub" and not labelled:
+        return list(col.to_numpy().tolist())
+    done: dict[tuple[type, Any], Any] = {}
+    converted = []
+    for value in col.tolist():
+        try:
+            key = (type(value), value)
+            if key not in done:
+                done[key] = _cell_value(value, name, lab, lang)
+            converted.append(done[key])
+        except TypeError:  # not hashable
+            converted.append(_cell_value(value, name, lab, lang))
+    return converted
 
 
 def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
