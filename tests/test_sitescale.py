@@ -13,7 +13,7 @@ from scipy.spatial import cKDTree
 from geoplan.layers.osm import BOUNDARY_KEYS, CONTEXT_KEYS, read_osm, read_osm_sets
 from geoplan.layers.rules import catalog_keys, load_catalog
 from geoplan.siting.cover import cover_matrix
-from geoplan.siting.sampling import _cell_areas, sample_polygons
+from geoplan.siting.sampling import _cell_areas, _cells_near, sample_polygons
 from tests._tiny_osm import write_tiny_inputs
 
 
@@ -71,6 +71,24 @@ def test_cell_areas_of_slanted_outlines_equal_the_overlay_to_rounding() -> None:
     want = shapely.area(shapely.intersection(cells, blobs))
     assert np.abs(got - want).max() <= 1e-9 * 2500.0
     assert (got > 0).sum() > 300  # most pairs meet: the comparison is not vacuous
+
+
+def test_cells_near_boxes_are_those_a_loop_over_rows_finds() -> None:
+    rng = np.random.default_rng(5)
+    xs, ys = np.arange(25, 3200, 50.0), np.arange(25, 3100, 50.0)
+    # boxes inside the grid, as the gaps' boxes always are (the grid spans them all)
+    lo = rng.uniform(0, 3000, (300, 2))
+    bounds = np.column_stack([lo, np.minimum(lo + rng.exponential(60, (300, 2)), 3090.0)])
+    cells = set()
+    for x0, y0, x1, y1 in bounds:  # the plain way: every cell centre whose cell meets the box
+        for i in range(len(xs)):
+            for j in range(len(ys)):
+                if xs[i] + 25 > x0 and xs[i] - 25 <= x1 and ys[j] + 25 > y0 and ys[j] - 25 <= y1:
+                    cells.add((j, i))
+    cx, cy = _cells_near(bounds, xs, ys, 50.0)
+    want = sorted(cells)  # row-major grid order
+    assert list(zip(cy.tolist(), cx.tolist(), strict=True)) == [(ys[j], xs[i]) for j, i in want]
+    assert len(want) > 300
 
 
 def test_one_pass_reads_what_each_key_set_reads_alone(tmp_path: Path) -> None:

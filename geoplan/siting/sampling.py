@@ -80,9 +80,14 @@ def _cells_near(bounds: np.ndarray, xs: np.ndarray, ys: np.ndarray,
     c1 = np.clip(np.floor((bounds[:, 2] - x0) / spacing).astype(np.int64), 0, len(xs) - 1)
     r0 = np.clip(np.floor((bounds[:, 1] - y0) / spacing).astype(np.int64), 0, len(ys) - 1)
     r1 = np.clip(np.floor((bounds[:, 3] - y0) / spacing).astype(np.int64), 0, len(ys) - 1)
-    flat = [(r * len(xs) + np.arange(a, b + 1)) for ra, rb, a, b in zip(r0, r1, c0, c1, strict=True)
-            for r in range(ra, rb + 1)]
-    cell = np.unique(np.concatenate(flat))
+    # every (row, column) of every box, without a Python loop: box k has h[k] rows of w[k] cells
+    w, h = c1 - c0 + 1, r1 - r0 + 1
+    n = w * h
+    box = np.repeat(np.arange(len(w)), n)
+    at = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)  # position inside its box
+    row = r0[box] + at // w[box]
+    col = c0[box] + at % w[box]
+    cell = np.unique(row * len(xs) + col)
     return xs[cell % len(xs)], ys[cell // len(xs)]
 
 
