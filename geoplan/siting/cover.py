@@ -45,16 +45,16 @@ def greedy_max_cover(
     stop_at
         Stop early once this much weight is covered in total.
 
+    Returns
+    -------
+    chosen, gains
+        Indices into ``candidates`` in the order chosen, and the weight each one added.
+
     Notes
     -----
     Candidates whose gains are within :data:`TIE_RTOL` of the best tie, and the lowest index
     wins: the same choice whether a cell's area came from the overlay or the rectangle
     clipper (they differ in the last bits).
-
-    Returns
-    -------
-    chosen, gains
-        Indices into ``candidates`` in the order chosen, and the weight each one added.
 
     Examples
     --------
