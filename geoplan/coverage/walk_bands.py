@@ -122,6 +122,7 @@ def band_layout(dem: Demand, land: np.ndarray, grid_m: float) -> BandLayout:
     parts, part_district = shapely.get_parts(np.asarray(land, dtype=object), return_index=True)
     points = dem.points  # built once (grid pieces are held as arrays)
     part = _part_of(points, parts) if len(points) else np.zeros(0, dtype=np.int64)
+    shapely.prepare(parts)  # once: every standard tests its runs against them
     # the grid cell of each piece: its point lies inside the piece, so inside the cell
     ix = np.floor(shapely.get_x(points) / grid_m).astype(np.int64)
     iy = np.floor(shapely.get_y(points) / grid_m).astype(np.int64)
@@ -170,7 +171,6 @@ def walk_band_frame(sid: str, dem: Demand, bands: np.ndarray, land: np.ndarray,
     g, row, top, first, last = _stack(g, row, first, last)
     rects = shapely.box(first * grid_m, row * grid_m, (last + 1) * grid_m, (top + 1) * grid_m)
     mine = parts[g // nb]
-    shapely.prepare(parts)
     whole = shapely.contains(mine, rects)
     cut = np.asarray(rects, dtype=object)
     if (~whole).any():

@@ -186,8 +186,11 @@ def values_only(wb: Any) -> int:
     return changed
 
 
-_LABELLED = frozenset({"meets_target", "no_data", "category", "highway", "target_highway",
-                       "road_class", "demand_unit", "population_source"})
+_KIND_LABELLED = ("category", "highway", "target_highway")
+"""Columns whose values are labelled by column (:func:`value_label` with the column)."""
+_VALUE_LABELLED = ("road_class", "demand_unit", "population_source")
+"""Columns whose values are labelled by value alone."""
+_LABELLED = frozenset({"meets_target", "no_data", *_KIND_LABELLED, *_VALUE_LABELLED})
 """Columns whose values :func:`_cell_value` turns into words (besides ``crosses_*``)."""
 
 
@@ -203,9 +206,9 @@ def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
         return lab["no_data"] if bool(value) else ""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value  # text, never a formula
-    if col in ("category", "highway", "target_highway"):
+    if col in _KIND_LABELLED:
         return value_label(value, lang, col)
-    if col in ("road_class", "demand_unit", "population_source"):
+    if col in _VALUE_LABELLED:
         return value_label(value, lang)
     return value
 
