@@ -30,6 +30,7 @@ import shapely
 from tqdm.auto import tqdm
 
 from geoplan._errors import StandardError
+from geoplan._threads import thread_map
 from geoplan.config import DemandSettings
 from geoplan.coverage.access import as_reached
 from geoplan.coverage.baskets import basket_flags, default_min_items
@@ -476,8 +477,9 @@ def _served_per_district(eng: CoverageContext, dem: Demand,
     The box (:meth:`CoverageContext.district_frames`) holds every piece of the district, so
     overlay with the clipped served area gives the same result as with the whole city's.
     """
-    return {i: (mine, served_in_box(sets, frame))
-            for i, (mine, frame) in eng.district_frames(dem.kind).items()}
+    frames = eng.district_frames(dem.kind)
+    parts = thread_map(lambda f: served_in_box(sets, f[1]), frames.values())
+    return {i: (mine, part) for (i, (mine, _)), part in zip(frames.items(), parts, strict=True)}
 
 
 def _street_fraction_and_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]],
@@ -485,20 +487,29 @@ def _street_fraction_and_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.
                               ) -> tuple[np.ndarray, list[pd.DataFrame]]:
     """Buffer fraction of every street sample, and the uncovered street stretches of a linear
     standard per district in both views; the samples' lines are built one district at a time."""
-    frac = np.zeros(len(dem))
-    frames = []
-    for i, (mine, part) in served.items():
+    def district(item: tuple[int, tuple[np.ndarray, Any]]
+                 ) -> tuple[np.ndarray, list[pd.DataFrame]]:
+        i, (mine, part) = item
         pieces = dem.pieces_of(mine)  # built for this district only, freed after
-        frac[mine] = covered_fraction(pieces, part, linear=True)
-        partly = frac[mine] < 1.0 - 1e-9
+        f = covered_fraction(pieces, part, linear=True)
+        partly = f < 1.0 - 1e-9
         buffer_view = (shapely.difference(pieces[partly], part)
                        if not shapely.is_empty(part) else pieces[partly])
         views = {"buffer": buffer_view, "network": pieces[~covered[mine]]}
+        out = []
         for view, uncovered in views.items():
             lines, length = street_gap_lines(uncovered)
             if len(lines):
-                frames.append(pd.DataFrame({"standard": sid, "district": names[i], "view": view,
-                                            "length_m": length, "geometry": lines}))
+                out.append(pd.DataFrame({"standard": sid, "district": names[i], "view": view,
+                                         "length_m": length, "geometry": lines}))
+        return f, out
+
+    frac = np.zeros(len(dem))
+    frames = []
+    for (mine, _), (f, out) in zip(served.values(), thread_map(district, served.items()),
+                                   strict=True):
+        frac[mine] = f
+        frames += out
     return frac, frames
 
 
@@ -511,8 +522,10 @@ def _weights(eng: CoverageContext) -> np.ndarray:
 def _fraction(dem: Demand, served: dict[int, tuple[np.ndarray, Any]]) -> np.ndarray:
     """Buffer fraction of every demand piece, district by district."""
     frac = np.zeros(len(dem))
-    for mine, part in served.values():
-        frac[mine] = covered_fraction(dem.pieces_of(mine), part, linear=dem.is_linear)
+    parts = thread_map(lambda mp: covered_fraction(dem.pieces_of(mp[0]), mp[1],
+                                                   linear=dem.is_linear), served.values())
+    for (mine, _), f in zip(served.values(), parts, strict=True):
+        frac[mine] = f
     return frac
 
 
@@ -527,30 +540,42 @@ def _fraction_and_gaps(sid: str, eng: CoverageContext, served: dict[int, tuple[n
     frames_of = eng.district_frames(dem.kind)
     # gaps carry people only when the weights are people (never m² under a people column)
     weights = pop.weights if pop is not None and pop.people else np.full(len(dem), np.nan)
-    frac = np.zeros(len(dem))
-    item_frac = {j: np.zeros(len(dem)) for j in own}
-    frames = []
-    for i, (mine, part) in served.items():  # each against its own part of the served area
+
+    def district(item: tuple[int, tuple[np.ndarray, Any]]
+                 ) -> tuple[np.ndarray, dict[int, np.ndarray], list[pd.DataFrame]]:
+        i, (mine, part) = item  # each against its own part of the served area
         pieces = dem.pieces_of(mine)
-        frac[mine] = covered_fraction(pieces, part, linear=False)
-        for j, buffers in own.items():
-            item_frac[j][mine] = covered_fraction(
-                pieces, served_in_box([buffers], frames_of[i][1]), linear=False)
+        f = covered_fraction(pieces, part, linear=False)
+        own_f = {j: covered_fraction(pieces, served_in_box([buffers], frames_of[i][1]),
+                                     linear=False)
+                 for j, buffers in own.items()}
         land = eng.land[i]
+        out: list[pd.DataFrame] = []
         if shapely.is_empty(land):
-            continue
+            return f, own_f, out
         w = weights[mine]
         views = {
             "buffer": (shapely.difference(land, part) if not shapely.is_empty(part) else land,
-                       1.0 - frac[mine]),
+                       1.0 - f),
             "network": (dissolve_pieces(pieces[~covered[mine]]),
                         (~covered[mine]).astype(float)),
         }
         for view, (uncovered, ufrac) in views.items():
             geoms, area, gap_pop = gap_polygons(uncovered, pieces, w, ufrac)
             if len(geoms):
-                frames.append(pd.DataFrame({
+                out.append(pd.DataFrame({
                     "standard": sid, "district": names[i], "view": view, "area_m2": area,
                     "population": gap_pop, "geometry": geoms,
                 }))
+        return f, own_f, out
+
+    frac = np.zeros(len(dem))
+    item_frac = {j: np.zeros(len(dem)) for j in own}
+    frames = []
+    for (mine, _), (f, own_f, out) in zip(served.values(), thread_map(district, served.items()),
+                                          strict=True):
+        frac[mine] = f
+        for j, fj in own_f.items():
+            item_frac[j][mine] = fj
+        frames += out
     return frac, frames, item_frac

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from geoplan._groups import positions_by_code
+from geoplan._threads import thread_map
 from geoplan.coverage.buffers import BufferSet
 from geoplan.coverage.demand import Demand
 from geoplan.coverage.gaps import gap_polygons
@@ -111,41 +112,50 @@ def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weig
 
     Items without data get no gaps: the data cannot tell where they are missing.
     """
-    shares = rows.set_index(["item", "district"])["share_buffer"]
+    # a plain dict: pandas builds its index lookup lazily, which threads must not race on
+    shares = dict(zip(zip(rows["item"], rows["district"], strict=True), rows["share_buffer"],
+                      strict=True))
     # each district's rows, found once (not a city-wide comparison per item and district)
     by_district = positions_by_code(dem.district, len(names))
-    found: dict[tuple[int, int], pd.DataFrame] = {}
-    for i, name in enumerate(names):
-        mine = by_district[i]
+
+    def district(i: int) -> dict[tuple[int, int], pd.DataFrame]:
+        name, mine = names[i], by_district[i]
         if not len(mine) or shapely.is_empty(land[i]):
-            continue
+            return {}
         missing: list[tuple[int, np.ndarray]] = []  # the items that miss the target here
         for j, ((fs, n), f) in enumerate(zip(items, fracs, strict=True)):
             share = shares.get((fs.item, name), np.nan)
             if n > 0 and f is not None and np.isfinite(share) and share < std.target - 1e-9:
                 missing.append((j, f))
         if not missing:
-            continue
+            return {}
         # the district's pieces with land outside some missing item's buffers, built once for
         # all its items (only they share in a gap)
         need = mine[np.any([f[mine] < 1.0 for _, f in missing], axis=0)]
         pieces = dem.pieces_of(need)
         near = shapely.box(*shapely.bounds(land[i])).buffer(1.0)
+        out: dict[tuple[int, int], pd.DataFrame] = {}
         for j, f in missing:
             # the item's buffers near this land only: never the city-wide union
             union = buffer_sets[j].union_in_box(near)
             uncovered = (shapely.difference(land[i], union) if not shapely.is_empty(union)
                          else land[i])
             sel = f[need] < 1.0
-            out = need[sel]
-            geoms, area, pop = gap_polygons(uncovered, pieces[sel], weights[out], 1.0 - f[out])
+            rows_j = need[sel]
+            geoms, area, pop = gap_polygons(uncovered, pieces[sel], weights[rows_j],
+                                            1.0 - f[rows_j])
             if len(geoms):
                 order = np.argsort(-area, kind="stable")
-                found[(j, i)] = pd.DataFrame({
+                out[(j, i)] = pd.DataFrame({
                     "standard": std.id, "item": items[j][0].item, "district": name,
                     "view": "buffer", "rank": np.arange(1, len(order) + 1),
                     "area_m2": area[order], "population": pop[order], "geometry": geoms[order],
                 })
+        return out
+
+    found: dict[tuple[int, int], pd.DataFrame] = {}
+    for part in thread_map(district, range(len(names))):
+        found.update(part)
     # item by item, districts in order within each
     return [found[key] for key in sorted(found)]
 

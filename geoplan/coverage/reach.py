@@ -13,6 +13,7 @@ import shapely
 from pyproj import CRS
 
 from geoplan._progress import bar
+from geoplan._threads import thread_map
 
 __all__ = ["REACH_BUFFER_M", "reach_areas"]
 
@@ -60,17 +61,20 @@ def _district_areas(lines: np.ndarray, dgeom: np.ndarray) -> list[tuple[int, obj
     order = np.argsort(near_d, kind="stable")
     near_d, near_l = near_d[order], near_l[order]
     cuts = np.flatnonzero(np.diff(near_d)) + 1
-    out: list[tuple[int, object]] = []
-    for ds, cand in zip(np.split(near_d, cuts), np.split(near_l, cuts), strict=True):
+
+    def area(group: tuple[np.ndarray, np.ndarray]) -> tuple[int, object] | None:
+        ds, cand = group
         if not len(cand):
-            continue
+            return None
         d, cand = int(ds[0]), np.sort(cand)
         bands = _bands(lines[cand])
         bands = bands[shapely.intersects(bands, dgeom[d])]
         if not len(bands):
-            continue
-        out.append((d, shapely.intersection(shapely.union_all(bands), dgeom[d])))
-    return out
+            return None
+        return d, shapely.intersection(shapely.union_all(bands), dgeom[d])
+
+    groups = zip(np.split(near_d, cuts), np.split(near_l, cuts), strict=True)
+    return [a for a in thread_map(area, groups) if a is not None]
 
 
 def reach_areas(reached: gpd.GeoDataFrame, standards: list[str], crs: CRS | None,

@@ -1,0 +1,96 @@
+"""District by district on several cores: threads, because GEOS works without Python's lock.
+
+shapely's array functions release the GIL while GEOS computes, so the overlays of two districts
+run at once on two cores in one process, reading the same city arrays (no copies and no
+pickling, as processes would need). :func:`thread_map` returns the results in the order of its
+input, and each task computes exactly what the plain loop did, so a run gives the same output
+with any number of threads.
+
+The number of threads is, first to last: ``GEOPLAN_THREADS`` in the environment,
+:func:`set_threads`, else the cores this process may use (at most :data:`MAX_THREADS`). A batch
+job measures one district, so it stays on one thread whatever the count.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from geoplan._progress import bar
+
+__all__ = ["MAX_THREADS", "set_threads", "thread_count", "thread_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MAX_THREADS = 8
+"""Default ceiling: beyond it the Python between GEOS calls (held under the lock) dominates."""
+
+_STATE: dict[str, int | None] = {"threads": None}
+
+
+def set_threads(n: int | None) -> None:
+    """Use ``n`` threads for per-district work in this process (``None``: the default)."""
+    if n is not None and n < 1:
+        raise ValueError(f"threads must be at least 1, got {n}")
+    _STATE["threads"] = n
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def thread_count() -> int:
+    """How many threads :func:`thread_map` uses (see the module's notes for the order)."""
+    env = os.environ.get("GEOPLAN_THREADS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(f"GEOPLAN_THREADS must be a whole number of at least 1, got {env!r}")
+        return n
+    if _STATE["threads"] is not None:
+        return int(_STATE["threads"])
+    return max(1, min(_cores(), MAX_THREADS))
+
+
+def thread_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None,
+               unit: str = "district") -> list[R]:
+    """``[fn(x) for x in items]``, computed on :func:`thread_count` threads, in input order.
+
+    Parameters
+    ----------
+    fn
+        The work for one item. It must not change anything the other items read (write
+        results into the return value, not into shared arrays).
+    items
+        The items (districts, usually).
+    desc
+        Label of a progress bar with counts (shown only when progress is on).
+    unit
+        The progress bar's unit.
+
+    Returns
+    -------
+    list
+        One result per item, in the order of ``items``. An exception in any item is raised
+        here, as the plain loop would raise it.
+    """
+    todo = list(items)
+    n = min(thread_count(), len(todo))
+    if n <= 1:
+        it: Iterable[R] = map(fn, todo)
+        return list(bar(it, desc, unit, total=len(todo)) if desc else it)
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="geoplan")
+    try:
+        results = pool.map(fn, todo)
+        return list(bar(results, desc, unit, total=len(todo)) if desc else results)
+    finally:  # on an error, the items not yet started are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
