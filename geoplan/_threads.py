@@ -13,6 +13,7 @@ job measures one district, so it stays on one thread whatever the count.
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -88,9 +89,17 @@ def thread_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None
     if n <= 1:
         it: Iterable[R] = map(fn, todo)
         return list(bar(it, desc, unit, total=len(todo)) if desc else it)
+    # each task runs in a copy of the caller's context: settings held in context variables
+    # (the map's detail and shared work) hold on the threads too
+    context = contextvars.copy_context()
+
+    def task(item: T) -> R:
+        return context.copy().run(fn, item)
+
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="geoplan")
     try:
-        results = pool.map(fn, todo)
+        results = pool.map(task, todo)
         return list(bar(results, desc, unit, total=len(todo)) if desc else results)
     finally:  # on an error, the items not yet started are dropped
         pool.shutdown(wait=True, cancel_futures=True)
+

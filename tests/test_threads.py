@@ -7,6 +7,7 @@ one thread: every table equal and every shape equal coordinate for coordinate.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 
@@ -18,6 +19,8 @@ import shapely
 from geoplan import _threads
 from geoplan._threads import set_threads, thread_count, thread_map
 from geoplan.coverage import run_coverage
+from geoplan.siting import suggest_sites
+from geoplan.standards import resolve_standards
 
 
 @pytest.fixture
@@ -52,6 +55,28 @@ def test_an_error_in_one_item_is_raised_to_the_caller(threads, monkeypatch):
 
     with pytest.raises(KeyError, match="district 5"):
         thread_map(fail_on_five, range(10))
+
+
+_SETTING: contextvars.ContextVar[str] = contextvars.ContextVar("setting", default="unset")
+
+
+def test_tasks_see_the_callers_context_variables(threads, monkeypatch):
+    # the map's detail and shared work live in context variables: a page built on a thread
+    # must see the caller's, and a task's own changes must not leak into the others
+    monkeypatch.delenv("GEOPLAN_THREADS", raising=False)
+    threads(2)
+    token = _SETTING.set("caller")
+
+    def read_then_change(i: int) -> str:
+        seen = _SETTING.get()
+        _SETTING.set(f"task {i}")
+        return seen
+
+    try:
+        assert thread_map(read_then_change, range(6)) == ["caller"] * 6
+        assert _SETTING.get() == "caller"
+    finally:
+        _SETTING.reset(token)
 
 
 def test_thread_count_environment_then_setting_then_cores(threads, monkeypatch):
@@ -93,3 +118,17 @@ def test_coverage_on_threads_equals_one_thread(threads, monkeypatch, chengdu_lay
     for name in ("table", "gaps", "street_gaps", "reach_areas", "items", "item_gaps",
                  "walk_bands"):
         _same_frame(getattr(one, name), getattr(many, name))
+
+
+def test_sites_on_threads_equal_one_thread(threads, monkeypatch, chengdu_results):
+    monkeypatch.delenv("GEOPLAN_THREADS", raising=False)
+    coverage = chengdu_results[0]
+    stds = resolve_standards(["park_500", "life_circle_15min", "toilet_general_500"])
+    threads(1)
+    one = suggest_sites(coverage, stds).table
+    threads(3)
+    many = suggest_sites(coverage, stds).table
+    # sites of a single standard, of basket items and along streets, all in the same order
+    assert (one["item"] == "").any() and (one["item"] != "").any()
+    assert one["covered_length_m"].notna().any()
+    _same_frame(one, many)

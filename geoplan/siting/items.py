@@ -13,14 +13,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from geoplan.results import CoverageResult
-from geoplan.siting.cover import close_gap
-from geoplan.siting.sampling import population_density, sample_polygons
+from geoplan.siting.groups import GapGroup, site_rows
+from geoplan.siting.sampling import population_density
 from geoplan.standards import Standard
 
-__all__ = ["item_sites"]
+__all__ = ["item_gap_groups", "item_sites"]
 
 
 def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
@@ -42,7 +41,20 @@ def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
     list of dict
         One row per suggested site, ranked per district and item.
     """
+    return site_rows(item_gap_groups(coverage, std, max_sites=max_sites, spacing_m=spacing_m))
 
+
+def item_gap_groups(coverage: CoverageResult, std: Standard, *, max_sites: int,
+                    spacing_m: float) -> list[GapGroup]:
+    """The (district, item) gap groups of a basket standard that miss the target, in order.
+
+    Parameters are as for :func:`item_sites`.
+
+    Returns
+    -------
+    list of GapGroup
+        One group per district and item whose buffer share is below the target.
+    """
     gaps = getattr(coverage, "item_gaps", None)
     items = getattr(coverage, "items", None)
     if gaps is None or items is None or len(gaps) == 0 or len(items) == 0:
@@ -50,7 +62,7 @@ def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
     radius = float(std.radius_m or 0)
     totals = coverage.table.set_index(["district", "standard"])["demand_total"]
     shares = items.loc[items["standard"] == std.id].set_index(["district", "item"])
-    rows: list[dict[str, Any]] = []
+    groups: list[GapGroup] = []
     mine = gaps.loc[gaps["standard"] == std.id]
     for (district, item), part in mine.groupby(["district", "item"]):
         total = float(totals.get((district, std.id), np.nan))
@@ -59,15 +71,9 @@ def item_sites(coverage: CoverageResult, std: Standard, *, max_sites: int,
             continue
         # a quarter of the radius is fine enough for a site suggestion and keeps the 1000 m
         # items (whose gaps are often whole districts) from sampling at 50 m
-        xy, area = sample_polygons(part.geometry.to_numpy(), max(spacing_m, radius / 4.0))
-        density = population_density(pd.DataFrame(part))
-        sites = close_gap(xy, area, radius, before, total, std.target, max_sites)
-        for rank, (idx, gain, share_now, share_after) in enumerate(sites, start=1):
-            rows.append({
-                "district": district, "standard": std.id, "item": item, "rank": rank,
-                "covered_m2": gain, "covered_length_m": np.nan,
-                "covered_population": gain * density, "share_before": share_now,
-                "share_after": share_after, "target": std.target,
-                "radius_m": radius, "geometry": shapely.Point(xy[idx]),
-            })
-    return rows
+        groups.append(GapGroup(
+            district=district, standard=std.id, item=item, geoms=part.geometry.to_numpy(),
+            linear=False, spacing_m=max(spacing_m, radius / 4.0), radius=radius, before=before,
+            total=total, target=std.target, max_sites=max_sites,
+            density=population_density(pd.DataFrame(part))))
+    return groups

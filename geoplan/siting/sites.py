@@ -17,19 +17,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from geoplan._progress import bar
 from geoplan.crs import check_projected_crs
 from geoplan.results import SITES, CoverageResult, SiteResult
-from geoplan.siting.cover import close_gap
-from geoplan.siting.items import item_sites
-from geoplan.siting.sampling import population_density, sample_lines, sample_polygons
+from geoplan.siting.groups import GapGroup, site_rows
+from geoplan.siting.items import item_gap_groups
+from geoplan.siting.sampling import population_density
 from geoplan.standards import Standard
 
 logger = logging.getLogger(__name__)
@@ -75,12 +72,13 @@ def suggest_sites(
                         "coverage result")
     gaps = coverage.gaps
     table = coverage.table.set_index(["district", "standard"])
-    rows: list[dict[str, Any]] = []
+    groups: list[GapGroup] = []
     street_gaps = coverage.street_gaps
-    for std in bar(standards, "sites", "standard"):
+    for std in standards:
         if std.basket:  # a life circle: sites per item that misses its target
             if view == "buffer":
-                rows += item_sites(coverage, std, max_sites=max_sites, spacing_m=spacing_m)
+                groups += item_gap_groups(coverage, std, max_sites=max_sites,
+                                          spacing_m=spacing_m)
             continue
         linear = std.demand != "residential"
         source = street_gaps if linear else gaps
@@ -96,23 +94,12 @@ def suggest_sites(
             before = float(row["share_buffer"] if view == "buffer" else row["share_network"])
             if not total or np.isnan(before) or before >= std.target:
                 continue
-            if linear:
-                xy, area = sample_lines(part.geometry.to_numpy(), min(spacing_m, 25.0))
-                pop_density = np.nan
-            else:
-                xy, area = sample_polygons(part.geometry.to_numpy(), spacing_m)
-                pop_density = population_density(part)
-            sites = close_gap(xy, area, radius, before, total, std.target, max_sites)
-            for rank, (idx, gain, share_now, share_after) in enumerate(sites, start=1):
-                rows.append({
-                    "district": district, "standard": std.id, "item": "", "rank": rank,
-                    "covered_m2": np.nan if linear else gain,
-                    "covered_length_m": gain if linear else np.nan,
-                    "covered_population": gain * pop_density,
-                    "share_before": share_now, "share_after": share_after,
-                    "target": std.target, "radius_m": radius,
-                    "geometry": shapely.Point(xy[idx]),
-                })
+            groups.append(GapGroup(
+                district=district, standard=std.id, item="", geoms=part.geometry.to_numpy(),
+                linear=linear, spacing_m=min(spacing_m, 25.0) if linear else spacing_m,
+                radius=radius, before=before, total=total, target=std.target,
+                max_sites=max_sites, density=np.nan if linear else population_density(part)))
+    rows = site_rows(groups)
     crs = gaps.crs if len(gaps) else coverage.districts.crs
     if not rows:
         return SiteResult(gpd.GeoDataFrame(pd.DataFrame(columns=SITE_COLUMNS), geometry="geometry",
