@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from geoplan._memory import release_free_memory
 from geoplan._progress import bar
 
 __all__ = ["MAX_THREADS", "set_threads", "thread_count", "thread_map"]
@@ -102,4 +103,5 @@ def thread_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None
         return list(bar(results, desc, unit, total=len(todo)) if desc else results)
     finally:  # on an error, the items not yet started are dropped
         pool.shutdown(wait=True, cancel_futures=True)
+        release_free_memory()  # what the threads freed stays in their arenas otherwise
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
+from geoplan._memory import release_free_memory
 from geoplan._outdir import OutputRun
 from geoplan._progress import set_progress
 from geoplan.config import AnalysisConfig
@@ -225,6 +226,7 @@ def _tick(timings: dict[str, float], step: str, start: float) -> float:
     now = time.perf_counter()
     timings[step] = now - start
     cpu = time.process_time()
+    release_free_memory()  # the next step's peak starts from what is in use
     peak = step_peak_rss_mb()
     logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB)", step, now - start,
                 cpu - _CPU["last"], "?" if peak is None else f"{peak:.0f}")

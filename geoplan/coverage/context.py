@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from geoplan._groups import positions_by_code
+from geoplan._memory import release_free_memory
 from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
@@ -50,6 +51,7 @@ class Timer:
         now, cpu = time.perf_counter(), time.process_time()
         self.timings[step] = self.timings.get(step, 0.0) + now - self._t
         self.cpu[step] = self.cpu.get(step, 0.0) + cpu - self._c
+        release_free_memory()  # each sub-step's shapes are freed: give the pages back
         rss = _rss_mb()
         if rss is not None:
             self.rss_mb[step] = max(self.rss_mb.get(step, 0.0), rss)
@@ -108,7 +110,8 @@ class CoverageContext:
         self._snap = snap_points
         self.snapped = {}
         for kind, dem in self.demand.items():
-            self.snapped[kind] = self.snap(dem.points)
+            # coordinates, not a shapely Point per demand piece (millions at city scale)
+            self.snapped[kind] = self.snap(np.column_stack(dem.xy()))
         timer.lap("snap demand")
         self._access: dict[str, tuple[np.ndarray, Any]] = {}
         # band codes (geoplan.coverage.walk_bands) per (demand kind, facility set, radius)

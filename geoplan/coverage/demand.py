@@ -21,10 +21,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import ConfigError, InputDataError
 from geoplan._groups import positions_by_code
 from geoplan._lines import line_substrings
+from geoplan._threads import thread_map
 from geoplan.crs import ensure_projected
 from geoplan.vocab import LINEAR_KINDS
 
@@ -264,10 +266,15 @@ def residential_land(residential: gpd.GeoDataFrame, districts: gpd.GeoDataFrame)
     # each district's land from the polygons that meet it: the city-wide union intersected
     # with every district cost the whole city's outline once per district
     di, ri = shapely.STRtree(geoms).query(dgeoms, predicate="intersects")
-    out = np.array([shapely.Polygon() for _ in dgeoms], dtype=object)
-    for d, rows in enumerate(positions_by_code(di, len(dgeoms))):
-        if len(rows):
-            out[d] = shapely.intersection(shapely.union_all(geoms[np.sort(ri[rows])]), dgeoms[d])
+
+    def land_of(d_rows: tuple[int, np.ndarray]) -> BaseGeometry:
+        d, rows = d_rows
+        if not len(rows):
+            return shapely.Polygon()
+        return shapely.intersection(shapely.union_all(geoms[np.sort(ri[rows])]), dgeoms[d])
+
+    out = np.empty(len(dgeoms), dtype=object)
+    out[:] = thread_map(land_of, enumerate(positions_by_code(di, len(dgeoms))))
     return _polygonal(out)
 
 
@@ -456,8 +463,11 @@ def residential_grid(
     # peak of memory of the coverage step; each chunk keeps only the pieces that hold land
     # and only the cut pieces are kept as geometry: the whole cells are rebuilt from their
     # column and row when a district's pieces are needed (GridPieces)
-    chunks = [_cut_cells(parts, owner[a:a + GRID_CHUNK], local[a:a + GRID_CHUNK], ix0, iy0, nx,
-                         grid_m) for a in range(0, len(owner), GRID_CHUNK)]
+    slices = [(owner[a:a + GRID_CHUNK], local[a:a + GRID_CHUNK])
+              for a in range(0, len(owner), GRID_CHUNK)]  # views, no copies
+    chunks = thread_map(lambda ol: _cut_cells(parts, ol[0], ol[1], ix0, iy0, nx, grid_m),
+                        slices, unit="chunk")
+    del slices
     del local
     cells, area, owner = _join_chunks(chunks, grid_m)
     del chunks
