@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from geoplan._errors import ConfigError
 from geoplan._memory import release_free_memory
 from geoplan._progress import bar
 
@@ -56,7 +57,9 @@ def thread_count() -> int:
         except ValueError:
             n = 0
         if n < 1:
-            raise ValueError(f"GEOPLAN_THREADS must be a whole number of at least 1, got {env!r}")
+            raise ConfigError("environment", [
+                f"GEOPLAN_THREADS: must be a whole number of at least 1, got {env!r}; set it to "
+                "1 to stay on one core, or unset it to use every core"])
         return n
     if _STATE["threads"] is not None:
         return int(_STATE["threads"])

@@ -17,6 +17,7 @@ import pytest
 import shapely
 
 from geoplan import _threads
+from geoplan._errors import ConfigError
 from geoplan._threads import set_threads, thread_count, thread_map
 from geoplan.coverage import run_coverage
 from geoplan.siting import suggest_sites
@@ -88,7 +89,7 @@ def test_thread_count_environment_then_setting_then_cores(threads, monkeypatch):
     monkeypatch.setenv("GEOPLAN_THREADS", "1")
     assert thread_count() == 1
     monkeypatch.setenv("GEOPLAN_THREADS", "two")
-    with pytest.raises(ValueError, match="GEOPLAN_THREADS"):
+    with pytest.raises(ConfigError, match="GEOPLAN_THREADS"):
         thread_count()
     with pytest.raises(ValueError, match="at least 1"):
         threads(0)
