@@ -208,6 +208,15 @@ _CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimH
               "PingFang SC", "WenQuanYi Zen Hei", "Noto Serif CJK SC")
 
 
+_CJK_FILES = ("cjk", "sourcehansans", "msyh", "simhei", "pingfang", "wqy")
+"""Parts of the file names of the fonts in :data:`_CJK_FONTS` (lower case)."""
+
+
+def _cjk_fonts(manager: Any) -> list[str]:
+    installed = {f.name for f in manager.ttflist}
+    return [name for name in _CJK_FONTS if name in installed]
+
+
 def use_chinese_fonts() -> list[str]:
     """Make matplotlib draw Chinese text with the first CJK font installed.
 
@@ -219,8 +228,14 @@ def use_chinese_fonts() -> list[str]:
     import matplotlib as mpl
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    found = [name for name in _CJK_FONTS if name in installed]
+    found = _cjk_fonts(font_manager.fontManager)
+    if not found:
+        # matplotlib caches its font list on first use: fonts installed since are not in it
+        known = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known and any(k in Path(path).name.lower() for k in _CJK_FILES):
+                font_manager.fontManager.addfont(path)
+        found = _cjk_fonts(font_manager.fontManager)
     mpl.rcParams["font.sans-serif"] = [*found, "DejaVu Sans"]
     mpl.rcParams["font.family"] = "sans-serif"
     mpl.rcParams["axes.unicode_minus"] = False

@@ -103,3 +103,21 @@ def test_bad_standard_or_step_fails_before_any_work(repo, monkeypatch):
         load_analysis("analyses/tiny.yaml", ["park_5000"])
     with pytest.raises(ValueError, match="unknown steps"):
         load_analysis("analyses/tiny.yaml", steps=("map",))
+
+
+def test_chinese_fonts_installed_after_matplotlibs_cache_are_found(monkeypatch):
+    # matplotlib keeps its font list in a cache made on first use; a CJK font installed
+    # afterwards (apt-get install fonts-noto-cjk) is not in it until found on disk
+    from matplotlib import font_manager
+
+    from geoplan.notebook import _CJK_FILES, _CJK_FONTS, use_chinese_fonts
+
+    manager = font_manager.fontManager
+    if not any(k in Path(p).name.lower() for p in font_manager.findSystemFonts()
+               for k in _CJK_FILES):
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    stale = [f for f in manager.ttflist if f.name not in _CJK_FONTS]
+    monkeypatch.setattr(manager, "ttflist", stale)
+    found = use_chinese_fonts()
+    assert found and found[0] in _CJK_FONTS
+    assert any(f.name == found[0] for f in manager.ttflist)
