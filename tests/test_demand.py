@@ -88,6 +88,23 @@ def test_road_classes_and_riverside_paths():
     assert set(LINEAR_KINDS) == {"street_main", "street_general", "riverside_park_paths"}
 
 
+def test_riverside_path_across_two_riverside_parks_is_cut_by_both():
+    # two riverside parks 100 m apart along one river, a dry park far off; one walkway runs
+    # through both riverside parks (cut by each park it meets, never by the city's union)
+    parks = [box(0, 100, 200, 200), box(300, 100, 450, 200), box(2000, 100, 2100, 200)]
+    ls = layerset({"A": box(-100, -100, 2500, 400)}, parks=parks,
+                  waterways=frame("waterways", [line((0, 230), (450, 230))], kind=["river"]),
+                  walkways=[line((-50, 150), (500, 150)), line((100, 120), (100, 180)),
+                            line((1900, 150), (2200, 150))])
+    paths = demand_lines(ls.layers, "riverside_park_paths")
+    # 200 m + 150 m of the long walkway, 60 m of the short one inside the first park
+    assert sorted(np.round(shapely.length(paths), 9)) == [60.0, 150.0, 200.0]
+    origin = shapely.bounds(ls["parks"].geometry.to_numpy()[0])[[0, 1, 0, 1]] - [0, 100, 0, 100]
+    assert (shapely.bounds(paths) - origin).tolist() == [[0.0, 150.0, 200.0, 150.0],
+                                              [300.0, 150.0, 450.0, 150.0],
+                                              [100.0, 120.0, 100.0, 180.0]]
+
+
 def test_building_weights_spread_by_overlap_and_nearest():
     ls = layerset({"A": box(0, 0, 200, 100)}, residential=[box(0, 0, 100, 100)])
     dem = residential_grid(ls["residential"], ls.districts, 50)

@@ -520,11 +520,23 @@ def demand_lines(layers: dict[str, gpd.GeoDataFrame], kind: str) -> np.ndarray:
         riverside = parks[np.unique(pi)]
         if len(riverside) == 0:
             return np.zeros(0, dtype=object)
-        area = shapely.union_all(riverside)
-        shapely.prepare(area)
-        near = shapely.intersects(area, walk)
-        lines = shapely.intersection(walk[near], area)
-        return _lineal(lines)
+        # each walkway cut by the riverside parts it meets, never by the whole city's: the
+        # overlay of a walkway with the city-wide union was 51 of 53 s at 196 tiles
+        parts = shapely.get_parts(shapely.union_all(riverside))
+        wi, pi = shapely.STRtree(parts).query(walk, predicate="intersects")
+        if len(wi) == 0:
+            return np.zeros(0, dtype=object)
+        order = np.lexsort((pi, wi))
+        wi, pi = wi[order], pi[order]
+        first = np.flatnonzero(np.r_[True, wi[1:] != wi[:-1]])
+        count = np.diff(np.r_[first, len(wi)])
+        clip = parts[pi[first]]
+        several = np.flatnonzero(count > 1)  # walkways across two or more parts: all of them
+        if len(several):
+            groups = np.repeat(np.arange(len(several)), count[several])
+            members = np.concatenate([pi[first[k]:first[k] + count[k]] for k in several])
+            clip[several] = shapely.multipolygons(parts[members], indices=groups)
+        return _lineal(shapely.intersection(walk[wi[first]], clip))
     raise ValueError(f"{kind!r} is not a linear demand kind; use one of {LINEAR_KINDS}")
 
 
