@@ -7,23 +7,24 @@ input, and each task computes exactly what the plain loop did, so a run gives th
 with any number of threads.
 
 The number of threads is, first to last: ``GEOPLAN_THREADS`` in the environment,
-:func:`set_threads`, else the cores this process may use (at most :data:`MAX_THREADS`). A batch
-job measures one district, so it stays on one thread whatever the count.
+:func:`set_threads` (a batch job sets 1: Dask already runs one job per worker thread), else the
+cores this process may use (at most :data:`MAX_THREADS`).
 """
 
 from __future__ import annotations
 
 import contextvars
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 from geoplan._errors import ConfigError
 from geoplan._memory import release_free_memory
 from geoplan._progress import bar
 
-__all__ = ["MAX_THREADS", "set_threads", "thread_count", "thread_map"]
+__all__ = ["MAX_THREADS", "set_threads", "thread_count", "thread_map", "using_threads"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,6 +40,17 @@ def set_threads(n: int | None) -> None:
     if n is not None and n < 1:
         raise ValueError(f"threads must be at least 1, got {n}")
     _STATE["threads"] = n
+
+
+@contextmanager
+def using_threads(n: int | None) -> Iterator[None]:
+    """:func:`set_threads` for the body of a ``with`` block; the setting before is restored."""
+    before = _STATE["threads"]
+    set_threads(n)
+    try:
+        yield
+    finally:
+        _STATE["threads"] = before
 
 
 def _cores() -> int:

@@ -218,11 +218,14 @@ def run_job(job: Job, steps: tuple[str, ...]) -> pd.DataFrame:
     last, so a killed job is never taken for a finished one). On failure the traceback goes to
     :attr:`Job.log`.
     """
+    from geoplan._threads import using_threads
     from geoplan.pipeline import run_analysis
 
     try:
         (job.out / JOB_FILE).unlink(missing_ok=True)
-        result = run_analysis(job.config, job.out, steps=steps)
+        # one thread: Dask runs one job per worker thread already (GEOPLAN_THREADS still wins)
+        with using_threads(1):
+            result = run_analysis(job.config, job.out, steps=steps)
         rows = _job_rows(job, result.coverage.table if result.coverage is not None else None, "ok")
         written = [Path(p) for p in result.written]
         written.append(write_csv(rows, job.out / ROWS_FILE))

@@ -18,7 +18,7 @@ import shapely
 
 from geoplan import _threads
 from geoplan._errors import ConfigError
-from geoplan._threads import set_threads, thread_count, thread_map
+from geoplan._threads import set_threads, thread_count, thread_map, using_threads
 from geoplan.coverage import run_coverage
 from geoplan.siting import suggest_sites
 from geoplan.standards import resolve_standards
@@ -133,3 +133,11 @@ def test_sites_on_threads_equal_one_thread(threads, monkeypatch, chengdu_results
     assert (one["item"] == "").any() and (one["item"] != "").any()
     assert one["covered_length_m"].notna().any()
     _same_frame(one, many)
+
+
+def test_using_threads_restores_the_setting_before(threads, monkeypatch):
+    monkeypatch.delenv("GEOPLAN_THREADS", raising=False)
+    threads(3)
+    with using_threads(1):  # a batch job's setting
+        assert thread_count() == 1
+    assert thread_count() == 3
