@@ -95,7 +95,7 @@ class CoverageContext:
         for kind in sorted(kinds):
             if kind == "residential":
                 self.demand[kind] = residential_grid(layerset["residential"], self.districts,
-                                                     settings.grid_m)
+                                                     settings.grid_m, land=self.land)
             else:
                 self.demand[kind] = street_samples(demand_lines(layerset.layers, kind),
                                                    self.districts, kind, settings.street_sample_m)

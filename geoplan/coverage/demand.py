@@ -414,6 +414,7 @@ def residential_grid(
     residential: gpd.GeoDataFrame,
     districts: gpd.GeoDataFrame,
     grid_m: float = 25.0,
+    land: np.ndarray | None = None,
 ) -> Demand:
     """Cut residential land into grid pieces, one demand point per piece, held as arrays.
 
@@ -429,6 +430,9 @@ def residential_grid(
         The districts layer.
     grid_m
         Grid spacing in metres (> 0).
+    land
+        :func:`residential_land` of ``residential`` and ``districts`` when already made (the
+        coverage context holds it); made here when None.
 
     Returns
     -------
@@ -441,7 +445,8 @@ def residential_grid(
     if not grid_m > 0:
         raise InputDataError(f"demand grid spacing must be > 0 m, got {grid_m!r}")
     crs = districts.crs
-    land = residential_land(residential, districts)
+    if land is None:
+        land = residential_land(residential, districts)
     parts, dist_idx = shapely.get_parts(land, return_index=True)
     keep = shapely.area(parts) > 0
     parts, dist_idx = parts[keep], dist_idx[keep]
