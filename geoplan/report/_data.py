@@ -61,6 +61,39 @@ def standard_rows(coverage: CoverageResult | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+_LINE_TYPES = (1, 2, 5)  # LineString, LinearRing, MultiLineString
+
+
+def simplify_drawn(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Shapes simplified for drawing: lines by Douglas-Peucker, the rest topology-preserving.
+
+    A line drawn on a map has no topology to keep (its parts may cross), and plain
+    Douglas-Peucker takes about a quarter of the time of the topology-preserving simplifier on
+    lines (16-tile city: street gaps 0.99 -> 0.24 CPU s) for the same vertices to within a
+    few; polygons keep the topology-preserving simplifier, which never drops a small polygon.
+
+    Parameters
+    ----------
+    geoms
+        Geometries in a projected CRS (metres).
+    tolerance
+        Simplification tolerance in metres; 0 returns ``geoms`` unchanged.
+
+    Returns
+    -------
+    numpy.ndarray
+        The simplified geometries, in order.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if tolerance <= 0 or not len(geoms):
+        return geoms
+    out = np.empty(len(geoms), dtype=object)
+    lines = np.isin(shapely.get_type_id(geoms), _LINE_TYPES)
+    out[lines] = shapely.simplify(geoms[lines], tolerance, preserve_topology=False)
+    out[~lines] = shapely.simplify(geoms[~lines], tolerance, preserve_topology=True)
+    return out
+
+
 def to_wgs84(gdf: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
     """Simplify (in the projected CRS, metres) then reproject to WGS84 and round coordinates.
 
@@ -69,10 +102,7 @@ def to_wgs84(gdf: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> gpd.GeoDataFr
     """
     out = gdf
     if simplify_m > 0 and out.crs is not None and out.crs.is_projected:
-        out = out.set_geometry(
-            shapely.simplify(out.geometry.to_numpy(), simplify_m, preserve_topology=True),
-            crs=out.crs,
-        )
+        out = out.set_geometry(simplify_drawn(out.geometry.to_numpy(), simplify_m), crs=out.crs)
     out = out.to_crs("EPSG:4326")
     geoms = shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, COORD_DECIMALS))
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs="EPSG:4326"))

@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geoplan.report._data import COORD_DECIMALS, to_wgs84
+from geoplan.report._data import COORD_DECIMALS, simplify_drawn, to_wgs84
 from geoplan.report._map_cache import MapCache
 from geoplan.report._map_cache import current as shared_work
 
@@ -188,7 +188,7 @@ def _to_map_shared(cache: MapCache, gdf: gpd.GeoDataFrame, base_m: float, detail
     def draw(geoms: np.ndarray) -> np.ndarray:
         geoms = generalise(geoms, detail)
         if tolerance > 0:
-            geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+            geoms = simplify_drawn(geoms, tolerance)
         wgs = gpd.GeoSeries(geoms, crs=crs).to_crs("EPSG:4326").to_numpy()
         return np.asarray(shapely.transform(wgs, lambda c: np.round(c, COORD_DECIMALS)),
                           dtype=object)
