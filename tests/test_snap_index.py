@@ -60,12 +60,14 @@ def test_random_points_same_as_geos(random_graph: WalkGraph) -> None:
     assert_same(g, xy, 60.0, main_component_only=False)
 
 
-def test_exact_ties_follow_geos() -> None:
-    """On an exact tie GEOS keeps the edge its tree visits first; the index defers to it."""
+_CROSS = [((0, 100), (100, 100)), ((100, 100), (200, 100)), ((100, 0), (100, 100)),
+          ((100, 100), (100, 200)), ((0, 300), (200, 300)), ((0, 310), (200, 310))]
+
+
+def test_exact_ties_lowest_edge() -> None:
+    """On an exact tie the lowest edge index wins, whatever tree GEOS searched."""
     # a cross: four edges meeting at (100, 100); parallel streets 10 m apart
-    g = build_walk_graph(ways(line((0, 100), (100, 100)), line((100, 100), (200, 100)),
-                              line((100, 0), (100, 100)), line((100, 100), (100, 200)),
-                              line((0, 300), (200, 300)), line((0, 310), (200, 310))))
+    g = build_walk_graph(ways(*[line(*c) for c in _CROSS]))
     xy = pts((100, 100),          # on the node: distance 0 to four edges
              (90, 110),           # equidistant from the west and north edges
              (50, 305),           # midway between the parallel streets
@@ -77,10 +79,14 @@ def test_exact_ties_follow_geos() -> None:
     assert node[u] or node[v]
     assert s.offset[0] in (0.0, g.edge_length[s.edge[0]]) and s.distance[0] == 0.0
     np.testing.assert_allclose(s.distance[1:], [10.0, 5.0, 50.0])
-    # what GEOS's tree does, directly
-    (_, e), _ = g.edge_tree.query_nearest(shapely.points(xy), return_distance=True,
-                                          all_matches=False)
-    np.testing.assert_array_equal(s.edge, e)
+    # every equally near edge, from GEOS directly: the lowest index of each point's
+    (q, e), _ = g.edge_tree.query_nearest(shapely.points(xy), return_distance=True,
+                                          all_matches=True)
+    assert np.bincount(q).tolist() == [4, 2, 2, 2]
+    np.testing.assert_array_equal(s.edge, [e[q == i].min() for i in range(len(xy))])
+    # the same answers from a tree over the edges in another order
+    flipped = snap_points(build_walk_graph(ways(*[line(*c) for c in reversed(_CROSS)])), xy, 100.0)
+    np.testing.assert_array_equal(flipped.distance, s.distance)
 
 
 def test_limit_and_position_edge_cases() -> None:
@@ -228,3 +234,28 @@ def test_compiled_build_same_index(random_graph: WalkGraph) -> None:
             rb = b.nearest(xy[:, 0], xy[:, 1], 30.0, compiled=compiled)
             for name in ("edge", "distance", "offset", "undecided"):
                 np.testing.assert_array_equal(getattr(ra, name), getattr(rb, name))
+
+
+def test_edges_near_holds_every_edge_within_the_radius(random_graph: WalkGraph) -> None:
+    """The candidates GEOS decides ties among: every edge within the radius (brute force)."""
+    g = random_graph
+    rng = np.random.default_rng(11)
+    xy = np.vstack([rng.uniform(-400, 1900, (300, 2)) + np.array([X0, Y0]),
+                    np.column_stack([g.node_x, g.node_y])[:100]])
+    for index in (g.segment_index, g.main_segment_index):
+        ids = index.edge if len(index.edge) else np.zeros(0, dtype=np.int64)
+        indexed = np.unique(ids)
+        for radius in (5.0, 100.0, 400.0):
+            qi, e = index.edges_near(xy[:, 0], xy[:, 1], radius)
+            got = set(zip(qi.tolist(), e.tolist(), strict=True))
+            assert len(got) == len(qi)  # each pair once
+            d = shapely.distance(shapely.points(xy)[:, None], g.edge_geometry[indexed][None, :])
+            want = {(int(i), int(indexed[j])) for i, j in zip(*np.nonzero(d <= radius),
+                                                              strict=True)}
+            assert want and want <= got
+            # and not the whole city: a candidate has a piece midpoint in the block of cells
+            r = np.ceil((radius + index.half) / index.cell)
+            far = {(i, j) for i, j in got
+                   if shapely.distance(shapely.points(xy[i]), g.edge_geometry[j])
+                   > (r + 1) * index.cell * np.sqrt(2)}
+            assert not far

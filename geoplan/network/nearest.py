@@ -13,10 +13,11 @@ edge are computed with the formulas GEOS uses (``Distance::pointToSegment``,
 ``STRtree.query_nearest`` and ``line_locate_point``.
 
 What the arrays cannot decide the same way GEOS does is left to GEOS by the caller (the
-``undecided`` points): points whose nearest two edges are within :data:`TIE_M` of each other (GEOS
-then keeps whichever edge its tree visits first), points within :data:`TIE_M` of the distance
-limit, points whose position along the winning edge is ambiguous (two segments of the edge
-equally near), and points too far from every edge for the 5 x 5 block to be sure.
+``undecided`` points): points whose nearest two edges are within :data:`TIE_M` of each other
+(GEOS measures them, and of exactly equally near edges the lowest index wins), points within
+:data:`TIE_M` of the distance limit, points whose position along the winning edge is ambiguous
+(two segments of the edge equally near), and points too far from every edge for the 5 x 5 block
+to be sure. GEOS looks at the edges near those points only (:meth:`SegmentIndex.edges_near`).
 """
 
 from __future__ import annotations
@@ -238,6 +239,45 @@ class SegmentIndex:
         back[order] = np.arange(n)
         edge, dist, offset, undecided = edge[back], dist[back], offset[back], undecided[back]
         return NearestResult(edge, dist, offset, undecided)
+
+    def edges_near(self, x: np.ndarray, y: np.ndarray, radius: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Every indexed edge with a point within ``radius`` of each point, and maybe more.
+
+        The candidates a nearest-edge search within ``radius`` needs (a superset: whole
+        cells are taken), for a few points at a time.
+
+        Parameters
+        ----------
+        x, y
+            Point coordinates.
+        radius
+            Metres.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Point position and edge id of each (point, edge) pair, each pair once.
+        """
+        if len(self.piece_seg) == 0 or len(x) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        # a segment within the radius has a piece whose midpoint lies within radius + half;
+        # the midpoint's cell is then within r cells of the point's cell in each direction
+        r = int(np.ceil((radius + self.half + 2 * TIE_M) / self.cell))
+        pts, edges = [], []
+        step = max(1, CHUNK // ((2 * r + 1) ** 2))
+        for lo in range(0, len(x), step):
+            cx = np.floor((np.asarray(x[lo:lo + step]) - self.x0) / self.cell).astype(np.int64)
+            cy = np.floor((np.asarray(y[lo:lo + step]) - self.y0) / self.cell).astype(np.int64)
+            for dx in range(-r, r + 1):
+                first, past = self._column_ranges(cx + dx, cy, r)
+                count = past - first
+                piece = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count - first,
+                                                                count)
+                pts.append(np.repeat(np.arange(len(cx)) + lo, count))
+                edges.append(self.edge[self.piece_seg[piece]])
+        pair = np.unique(np.column_stack([np.concatenate(pts), np.concatenate(edges)]), axis=0)
+        return pair[:, 0], pair[:, 1]
 
     def _piece_segments(self) -> tuple[np.ndarray, np.ndarray]:
         """Edge and segment end points (ax, ay, bx, by) of every piece, for the compiled loop.

@@ -192,22 +192,29 @@ ENGINES = ("index", "geos")
 ``geos``: ``STRtree.query_nearest`` and ``line_locate_point`` for every point (the reference)."""
 
 
-def _nearest_edges(tree: shapely.STRtree, geoms: np.ndarray,
-                   max_distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _nearest_edges(tree: shapely.STRtree, geoms: np.ndarray, max_distance: float,
+                   ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest edge within ``max_distance`` of each point (index, edge, distance), in chunks.
 
-    On an exact tie GEOS keeps the first of the equally near edges its tree visits.
+    ``ids`` maps the tree's items to edge ids (None: the items are the edge ids). On an exact
+    tie the lowest edge id wins: every equally near edge is asked for, so the answer does not
+    depend on which edges the tree holds or in what order it visits them.
     """
     qs, es, ds = [], [], []
     for lo in range(0, len(geoms), SNAP_CHUNK):
         (qi, ei), d = tree.query_nearest(geoms[lo:lo + SNAP_CHUNK], max_distance=max_distance,
-                                         return_distance=True, all_matches=False)
+                                         return_distance=True, all_matches=True)
         qs.append(qi + lo)
-        es.append(ei)
+        es.append(ei if ids is None else ids[ei])
         ds.append(d)
     if not qs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    return np.concatenate(qs), np.concatenate(es), np.concatenate(ds)
+    qi, ei, d = np.concatenate(qs), np.concatenate(es), np.concatenate(ds)
+    first = np.lexsort((ei, qi))  # by point, then edge id: the first of a point's run wins
+    qi, ei, d = qi[first], ei[first], d[first]
+    lead = np.ones(len(qi), dtype=bool)
+    lead[1:] = qi[1:] != qi[:-1]
+    return qi[lead], ei[lead], d[lead]
 
 
 def _locate(graph: WalkGraph, edge: np.ndarray, geoms: np.ndarray) -> np.ndarray:
@@ -245,10 +252,19 @@ def _nearest(graph: WalkGraph, points: _Points, max_distance: float, main_only: 
     else:
         todo = np.arange(n)
     if len(todo):
-        tree = graph.main_edge_tree if main_only else graph.edge_tree
         geoms = points.subset(todo).geoms()
-        qi, ei, d = _nearest_edges(tree, geoms, max_distance)
-        edge[todo[qi]] = graph.main_edge_ids[ei] if main_only else ei
+        if engine == "index" and index.usable:
+            # GEOS over the edges near these few points only: a tree over a whole city's edges
+            # cost more than the index's search (0.23 of 1.05 CPU s on a 955k-edge grid)
+            xy = points.xy[todo][np.isfinite(points.xy[todo]).all(axis=1)]
+            near = np.unique(index.edges_near(xy[:, 0], xy[:, 1], max_distance)[1])
+            tree, ids = shapely.STRtree(graph.edge_geometry[near]), near
+        elif main_only:
+            tree, ids = graph.main_edge_tree, graph.main_edge_ids
+        else:
+            tree, ids = graph.edge_tree, None
+        qi, ei, d = _nearest_edges(tree, geoms, max_distance, ids)
+        edge[todo[qi]] = ei
         dist[todo[qi]] = d
         offset[todo[qi]] = _locate(graph, edge[todo[qi]], geoms[qi])
     return edge, dist, offset
@@ -315,8 +331,8 @@ def snap_points(
         ``"index"`` (default): a k-d tree over short pieces of the edges' segments, distances
         and positions computed with arrays, GEOS asked only about exact ties (the same answers,
         many times faster); ``"geos"``: GEOS ``STRtree.query_nearest`` and
-        ``line_locate_point`` for every point. On an exact tie both keep the edge GEOS's tree
-        visits first.
+        ``line_locate_point`` for every point. On an exact tie both keep the equally near edge
+        with the lowest index.
 
     Returns
     -------
