@@ -7,6 +7,8 @@ every edge with ``shapely.distance``.
 
 from __future__ import annotations
 
+import sys
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -259,3 +261,20 @@ def test_edges_near_holds_every_edge_within_the_radius(random_graph: WalkGraph) 
                    if shapely.distance(shapely.points(xy[i]), g.edge_geometry[j])
                    > (r + 1) * index.cell * np.sqrt(2)}
             assert not far
+
+
+def test_compiled_loops_at_any_size_once_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small batches stay on arrays until something has paid for loading the compiled loops."""
+    import types
+
+    from geoplan.network import nearest
+
+    name = "geoplan.network._nearest_compiled"
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    assert nearest._compiled(None, 10) is None
+    assert nearest._compiled(False, 10**7) is None
+    loaded = types.ModuleType(name)
+    monkeypatch.setitem(sys.modules, name, loaded)
+    assert nearest._compiled(None, 10) is loaded
+    assert nearest._compiled(None, 10**7) is loaded
+    assert nearest._compiled(False, 10**7) is None

@@ -22,6 +22,7 @@ to be sure. GEOS looks at the edges near those points only (:meth:`SegmentIndex.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -42,17 +43,24 @@ DENSE_CELLS = 4_000_000
 """Up to this many cells (or 4 per piece) a table holds each cell's first piece."""
 COMPILED_MIN_POINTS = 100_000
 """From this many points (or segments) on, the compiled loops are used when numba is installed:
-below it, loading numba and the cached machine code costs more than it saves."""
+below it, loading numba and the cached machine code costs more than it saves (once loaded, they
+are used at any size)."""
 
 
 def _compiled(required: bool | None, size: int) -> ModuleType | None:
     """The compiled loops (:mod:`geoplan.network._nearest_compiled`) for a batch of ``size``.
 
     ``required`` True: they must be used (ImportError without numba); False: never; None: from
-    :data:`COMPILED_MIN_POINTS` on, when numba is installed.
+    :data:`COMPILED_MIN_POINTS` on, when numba is installed, and at any size once something
+    in this process has loaded them (their cost is loading, which is then paid).
     """
-    if required is False or (required is None and size < COMPILED_MIN_POINTS):
+    if required is False:
         return None
+    loaded = sys.modules.get("geoplan.network._nearest_compiled")
+    if required is None and size < COMPILED_MIN_POINTS:
+        return loaded
+    if loaded is not None:
+        return loaded
     try:
         from geoplan.network import _nearest_compiled
     except ImportError:
@@ -123,7 +131,7 @@ class SegmentIndex:
         Side of a grid cell in metres.
     compiled : bool or None
         Build with the compiled loop (needs numba; the same index). None (default): from
-        :data:`COMPILED_MIN_POINTS` segments on, when numba is installed.
+        :data:`COMPILED_MIN_POINTS` segments on, when numba is installed (at any size once loaded).
     """
 
     def __init__(self, geometry: np.ndarray, edge_ids: np.ndarray,
@@ -194,7 +202,8 @@ class SegmentIndex:
         compiled
             Use the compiled loop (:mod:`geoplan.network._nearest_compiled`, needs numba): the
             same answers bit for bit, several times faster. None (default) uses it from
-            :data:`COMPILED_MIN_POINTS` points on when numba is installed; True requires it.
+            :data:`COMPILED_MIN_POINTS` points on when numba is installed, and at any size
+            once loaded; True requires it.
 
         Returns
         -------
