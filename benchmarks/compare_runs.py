@@ -59,9 +59,12 @@ def _geom_ok(a: np.ndarray, b: np.ndarray) -> bool:
     size = np.where(np.isin(ta, [3, 6]), shapely.area(a), shapely.length(a))
     if np.isin(ta, [3, 6]).all():
         diff = shapely.area(shapely.symmetric_difference(a, b))
-    else:
-        diff = shapely.length(shapely.symmetric_difference(a, b))
-    return bool((diff <= np.maximum(size, 1.0) * 1e-9 + 1e-6).all())
+        return bool((diff <= np.maximum(size, 1.0) * 1e-9 + 1e-6).all())
+    # lines: the same length, and every point of each within a micrometre of the other (a line
+    # drawn the other way round, or nodes a rounding apart, is the same line; their symmetric
+    # difference would be the whole line)
+    same_length = np.abs(size - shapely.length(b)) <= np.maximum(size, 1.0) * 1e-9
+    return bool((same_length & (shapely.hausdorff_distance(a, b) <= 1e-6)).all())
 
 
 ADDED: list[str] = []
