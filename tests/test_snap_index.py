@@ -278,3 +278,54 @@ def test_compiled_loops_at_any_size_once_loaded(monkeypatch: pytest.MonkeyPatch)
     assert nearest._compiled(None, 10) is loaded
     assert nearest._compiled(None, 10**7) is loaded
     assert nearest._compiled(False, 10**7) is None
+
+
+def test_main_or_fragment_against_brute_force(random_graph: WalkGraph) -> None:
+    """The rule as two searches over every edge would give it (brute force, lowest index on
+    ties): the nearest edge overall; a fragment edge kept only by a point lying on it (within
+    5 m, strictly nearer than the main component), else the nearest main edge, else lost."""
+    g = random_graph
+    rng = np.random.default_rng(21)
+    frag = g.fragment_edge_ids
+    near = shapely.get_coordinates(shapely.line_interpolate_point(
+        g.edge_geometry[frag[rng.integers(0, len(frag), 600)]], rng.random(600), normalized=True))
+    xy = np.vstack([near + rng.normal(0, 6, near.shape), near[:50],
+                    rng.uniform(-400, 1900, (600, 2)) + np.array([X0, Y0])])
+    p = shapely.points(xy)
+    d = shapely.distance(g.edge_geometry[None, :], p[:, None])
+    best = np.argmin(d, axis=1)  # the first of equal minima: the lowest index
+    dbest = d[np.arange(len(p)), best]
+    dmain = np.where(g.edge_in_main[None, :], d, np.inf)
+    mbest = np.argmin(dmain, axis=1)
+    dm = dmain[np.arange(len(p)), mbest]
+    seen: set[int] = set()
+    for limit in (100.0, 20.0):
+        s = snap_points(g, xy, limit)
+        seen |= set(s.status.tolist())
+        in_reach = dbest <= limit
+        on_frag = in_reach & ~g.edge_in_main[best]
+        stays = on_frag & (dbest <= 5.0) & (dbest < dm)
+        main_ok = dm <= limit
+        want_edge = np.where(stays, best, np.where(in_reach & main_ok, mbest, -1))
+        want_status = np.select(
+            [~in_reach, stays, on_frag & main_ok, on_frag, in_reach],
+            [snapmod.TOO_FAR, snapmod.ON_FRAGMENT, snapmod.MOVED_OFF_FRAGMENT,
+             snapmod.ONLY_FRAGMENT, snapmod.SNAPPED])
+        np.testing.assert_array_equal(s.edge, want_edge)
+        np.testing.assert_array_equal(s.status, want_status)
+    assert {snapmod.ON_FRAGMENT, snapmod.MOVED_OFF_FRAGMENT, snapmod.ONLY_FRAGMENT} <= seen
+
+
+def test_maybe_near_never_misses(random_graph: WalkGraph) -> None:
+    """A point some fragment edge comes within the radius of is never left out."""
+    g = random_graph
+    index = g.fragment_segment_index
+    rng = np.random.default_rng(23)
+    xy = rng.uniform(-600, 2100, (3000, 2)) + np.array([X0, Y0])
+    d = shapely.distance(shapely.points(xy)[:, None], g.edge_geometry[g.fragment_edge_ids][None, :])
+    for radius in (5.0, 60.0, 200.0):
+        maybe = index.maybe_near(xy[:, 0], xy[:, 1], radius)
+        reach = (d <= radius).any(axis=1)
+        assert reach.any() and maybe[reach].all()
+        assert not maybe.all()  # and it does leave points out
+    assert index.maybe_near(np.array([np.nan]), np.array([0.0]), 5.0).all()

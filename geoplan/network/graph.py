@@ -114,6 +114,23 @@ class WalkGraph:
         return shapely.STRtree(self.edge_geometry[self.main_edge_ids])
 
     @cached_property
+    def fragment_edge_ids(self) -> np.ndarray:
+        """Indices of the edges outside the main component, in the order of
+        :attr:`fragment_edge_tree`."""
+        return np.flatnonzero(~self.edge_in_main)
+
+    @cached_property
+    def fragment_edge_tree(self) -> shapely.STRtree:
+        """An STRtree over the edges outside the main component (indices into
+        :attr:`fragment_edge_ids`)."""
+        return shapely.STRtree(self.edge_geometry[self.fragment_edge_ids])
+
+    @cached_property
+    def fragment_segment_index(self) -> SegmentIndex:
+        """The segment index over the edges outside the main component (graph edge indices)."""
+        return SegmentIndex(self.edge_geometry[self.fragment_edge_ids], self.fragment_edge_ids)
+
+    @cached_property
     def segment_index(self) -> SegmentIndex:
         """A k-d tree over short pieces of every edge's segments (built on first use)."""
         return SegmentIndex(self.edge_geometry, np.arange(self.n_edges))

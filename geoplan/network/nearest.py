@@ -288,6 +288,32 @@ class SegmentIndex:
         pair = np.unique(np.column_stack([np.concatenate(pts), np.concatenate(edges)]), axis=0)
         return pair[:, 0], pair[:, 1]
 
+    def maybe_near(self, x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
+        """False where no indexed edge comes within ``radius`` of the point (True: it may).
+
+        From a count of the pieces in the block of cells around each point (a summed-area table
+        of the cell grid), so a search over a few edges (a city's fragments) skips the points
+        far from all of them. Every point is True when the grid has no cell table.
+        """
+        n = len(x)
+        if len(self.piece_seg) == 0:
+            return np.zeros(n, dtype=bool)
+        if self.cell_start is None:
+            return np.ones(n, dtype=bool)
+        r = int(np.ceil((radius + self.half + 2 * TIE_M) / self.cell))
+        counts = np.diff(self.cell_start).reshape(self.nx, self.ny)
+        table = np.zeros((self.nx + 1, self.ny + 1), dtype=np.int64)
+        table[1:, 1:] = counts.cumsum(axis=0).cumsum(axis=1)
+        cx = np.floor((np.asarray(x, dtype=np.float64) - self.x0) / self.cell)
+        cy = np.floor((np.asarray(y, dtype=np.float64) - self.y0) / self.cell)
+        ok = np.isfinite(cx) & np.isfinite(cy)
+        cx, cy = np.where(ok, cx, 0).astype(np.int64), np.where(ok, cy, 0).astype(np.int64)
+        x_lo, x_hi = np.clip(cx - r, 0, self.nx), np.clip(cx + r + 1, 0, self.nx)
+        y_lo, y_hi = np.clip(cy - r, 0, self.ny), np.clip(cy + r + 1, 0, self.ny)
+        inside = (table[x_hi, y_hi] - table[x_lo, y_hi] - table[x_hi, y_lo]
+                  + table[x_lo, y_lo])
+        return ~ok | (inside > 0)
+
     def _piece_segments(self) -> tuple[np.ndarray, np.ndarray]:
         """Edge and segment end points (ax, ay, bx, by) of every piece, for the compiled loop.
 

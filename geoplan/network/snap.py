@@ -23,6 +23,7 @@ import shapely
 
 from geoplan._errors import CRSError, InputDataError
 from geoplan.network.graph import WalkGraph
+from geoplan.network.nearest import TIE_M
 
 logger = logging.getLogger(__name__)
 
@@ -223,20 +224,25 @@ def _locate(graph: WalkGraph, edge: np.ndarray, geoms: np.ndarray) -> np.ndarray
     return np.asarray(np.clip(off, 0.0, graph.edge_length[edge]), dtype=np.float64)
 
 
-def _nearest(graph: WalkGraph, points: _Points, max_distance: float, main_only: bool,
+_WHICH = ("all", "main", "fragments")
+
+
+def _nearest(graph: WalkGraph, points: _Points, max_distance: float, which: str,
              engine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest edge (graph index, -1 if none), distance and offset of each point.
 
-    ``main_only`` searches the main-component edges only. With the ``index`` engine GEOS decides
-    the points the arrays leave open (ties, the limit, ambiguous positions), so both engines
-    give the same edges, distances and offsets.
+    ``which`` edges are searched: ``all``, the ``main`` component's, or the ``fragments``
+    (every edge outside it). With the ``index`` engine GEOS decides the points the arrays leave
+    open (ties, the limit, ambiguous positions), so both engines give the same edges, distances
+    and offsets.
     """
     n = len(points)
     edge = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.nan)
     offset = np.full(n, np.nan)
     if engine == "index":
-        index = graph.main_segment_index if main_only else graph.segment_index
+        index = {"all": lambda: graph.segment_index, "main": lambda: graph.main_segment_index,
+                 "fragments": lambda: graph.fragment_segment_index}[which]()
         finite = np.flatnonzero(np.isfinite(points.xy).all(axis=1))
         res = index.nearest(points.xy[finite, 0], points.xy[finite, 1], max_distance)
         edge[finite], dist[finite] = res.edge, res.distance
@@ -259,8 +265,10 @@ def _nearest(graph: WalkGraph, points: _Points, max_distance: float, main_only: 
             xy = points.xy[todo][np.isfinite(points.xy[todo]).all(axis=1)]
             near = np.unique(index.edges_near(xy[:, 0], xy[:, 1], max_distance)[1])
             tree, ids = shapely.STRtree(graph.edge_geometry[near]), near
-        elif main_only:
+        elif which == "main":
             tree, ids = graph.main_edge_tree, graph.main_edge_ids
+        elif which == "fragments":
+            tree, ids = graph.fragment_edge_tree, graph.fragment_edge_ids
         else:
             tree, ids = graph.edge_tree, None
         qi, ei, d = _nearest_edges(tree, geoms, max_distance, ids)
@@ -270,34 +278,48 @@ def _nearest(graph: WalkGraph, points: _Points, max_distance: float, main_only: 
     return edge, dist, offset
 
 
-def _prefer_main_component(graph: WalkGraph, points: _Points, edge: np.ndarray,
-                           dist: np.ndarray, offset: np.ndarray, status: np.ndarray,
-                           max_distance: float, on_fragment_distance: float,
-                           engine: str) -> None:
-    """Move points snapped to a fragment onto the main component unless they lie on it.
+def _main_or_fragment(graph: WalkGraph, points: _Points, max_distance: float,
+                      on_fragment_distance: float, engine: str
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edge, distance, offset and status of each point, on the main component where it can be.
 
-    Updates ``edge``, ``dist``, ``offset`` and ``status`` in place.
+    The nearest main edge and the nearest fragment edge are searched apart (the fragments are a
+    few edges: no index over every edge of the city is built next to the main one's). The
+    nearer of the two is the point's nearest edge overall (an exact tie: the lower index); a
+    point whose nearest edge is a fragment edge stays there when it lies on it (within
+    ``on_fragment_distance`` and strictly nearer than the main component), else moves to the
+    main component, or is lost when no main edge is in reach.
     """
-    on_frag = np.flatnonzero((edge >= 0) & ~graph.edge_in_main[np.maximum(edge, 0)])
-    if not len(on_frag):
-        return
-    main_edge, main_dist, main_off = _nearest(graph, points.subset(on_frag), max_distance, True,
-                                              engine)
-    main_dist = np.where(main_edge >= 0, main_dist, np.inf)
-    frag_dist = dist[on_frag]
-    # a tie with a main edge (or no real contact with the fragment) goes to the main edge
-    stays = (frag_dist <= on_fragment_distance) & (frag_dist < main_dist)
-    moves = ~stays & (main_edge >= 0)
-    lost = ~stays & (main_edge < 0)
-    status[on_frag[stays]] = ON_FRAGMENT
-    status[on_frag[moves]] = MOVED_OFF_FRAGMENT
-    edge[on_frag[moves]] = main_edge[moves]
-    dist[on_frag[moves]] = main_dist[moves]
-    offset[on_frag[moves]] = main_off[moves]
-    status[on_frag[lost]] = ONLY_FRAGMENT
-    edge[on_frag[lost]] = -1
-    dist[on_frag[lost]] = np.nan
-    offset[on_frag[lost]] = np.nan
+    main_edge, main_dist, main_off = _nearest(graph, points, max_distance, "main", engine)
+    n = len(points)
+    frag_edge, frag_dist, frag_off = np.full(n, -1), np.full(n, np.nan), np.full(n, np.nan)
+    # only the points a fragment may be in reach of (most of a city's are far from all)
+    near = np.arange(n)
+    if engine == "index":
+        near = np.flatnonzero(graph.fragment_segment_index.maybe_near(
+            points.xy[:, 0], points.xy[:, 1], max_distance))
+    frag_edge[near], frag_dist[near], frag_off[near] = _nearest(
+        graph, points.subset(near), max_distance, "fragments", engine)
+    has_main, has_frag = main_edge >= 0, frag_edge >= 0
+    dm = np.where(has_main, main_dist, np.inf)
+    df = np.where(has_frag, frag_dist, np.inf)
+    both = has_main & has_frag
+    close = np.flatnonzero(both)[np.abs(dm[both] - df[both]) <= TIE_M]
+    if len(close):  # near-ties measured by GEOS, as a search over all edges would have
+        geoms = points.subset(close).geoms()
+        dm[close] = shapely.distance(geoms, graph.edge_geometry[main_edge[close]])
+        df[close] = shapely.distance(geoms, graph.edge_geometry[frag_edge[close]])
+    nearest_frag = has_frag & ((df < dm) | ((df == dm) & (frag_edge < main_edge)))
+    status = np.where(has_main | has_frag, SNAPPED, TOO_FAR).astype(np.int8)
+    stays = nearest_frag & (df <= on_fragment_distance) & (df < dm)
+    moves = nearest_frag & ~stays & has_main
+    lost = nearest_frag & ~stays & ~has_main
+    status[stays], status[moves], status[lost] = ON_FRAGMENT, MOVED_OFF_FRAGMENT, ONLY_FRAGMENT
+    edge = np.where(stays, frag_edge, np.where(has_main & ~lost, main_edge, -1))
+    dist = np.where(stays, frag_dist, np.where(edge >= 0, main_dist, np.nan))
+    offset = np.where(stays, frag_off, np.where(edge >= 0, main_off, np.nan))
+    assert len(edge) == n
+    return edge, dist, offset, status
 
 
 def snap_points(
@@ -371,13 +393,14 @@ def snap_points(
         xy = np.full((n, 2), np.nan)
         xy[present] = shapely.get_coordinates(geoms[present])[:, :2]
     assert xy is not None
-    pts = _Points(xy, geoms)
-    e, d, o = _nearest(graph, pts.subset(idx_present), max_distance, False, engine)
-    edge[idx_present], dist[idx_present], offset[idx_present] = e, d, o
-    status[idx_present[e >= 0]] = SNAPPED
+    pts = _Points(xy, geoms).subset(idx_present)
     if main_component_only and not graph.edge_in_main.all():
-        _prefer_main_component(graph, pts, edge, dist, offset, status, max_distance,
-                               on_fragment_distance, engine)
+        e, d, o, st = _main_or_fragment(graph, pts, max_distance, on_fragment_distance, engine)
+        status[idx_present] = st
+    else:
+        e, d, o = _nearest(graph, pts, max_distance, "all", engine)
+        status[idx_present[e >= 0]] = SNAPPED
+    edge[idx_present], dist[idx_present], offset[idx_present] = e, d, o
 
     ok = edge >= 0
     snapped = Snapped(edge, offset, dist, status)
