@@ -329,3 +329,36 @@ def test_maybe_near_never_misses(random_graph: WalkGraph) -> None:
         assert reach.any() and maybe[reach].all()
         assert not maybe.all()  # and it does leave points out
     assert index.maybe_near(np.array([np.nan]), np.array([0.0]), 5.0).all()
+
+
+def test_cell_order_groups_points_by_cell() -> None:
+    """The compiled counting sort is a permutation that lists the points cell by cell."""
+    pytest.importorskip("numba")
+    from geoplan.network._nearest_compiled import cell_order
+
+    rng = np.random.default_rng(21)
+    x = np.concatenate([rng.uniform(-50, 250, 3000), [np.nan, 1e9, -1e9]])
+    y = np.concatenate([rng.uniform(-50, 250, 3000), [5.0, np.nan, -1e9]])
+    x0, y0, cell, nx, ny = 0.0, 0.0, 10.0, 20, 20
+    order = cell_order(x, y, x0, y0, cell, nx, ny)
+    np.testing.assert_array_equal(np.sort(order), np.arange(len(x)))
+    with np.errstate(invalid="ignore"):
+        ix = np.clip(np.nan_to_num(np.floor((x - x0) / cell), nan=0.0), 0, nx - 1)
+        iy = np.clip(np.nan_to_num(np.floor((y - y0) / cell), nan=0.0), 0, ny - 1)
+    key = (ix * ny + iy)[order]
+    assert (np.diff(key) >= 0).all()  # cell by cell, points outside at the border cells
+    # inside a cell, the points keep their input order (stable)
+    same = np.diff(key) == 0
+    assert (np.diff(order)[same] > 0).all()
+
+
+def test_snapped_counts_every_status() -> None:
+    """counts() names every outcome, with zeros for those that did not happen."""
+    status = np.array([0, 0, 1, 2, -1, -2, -3, -3, 0], dtype=np.int8)
+    n = len(status)
+    got = snapmod.Snapped(np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), status).counts()
+    assert got == {"snapped": 3, "on_fragment": 1, "moved_off_fragment": 1, "too_far": 1,
+                   "only_fragment_in_reach": 1, "missing_geometry": 2}
+    empty = snapmod.Snapped(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0),
+                            np.zeros(0, dtype=np.int8)).counts()
+    assert set(empty.values()) == {0} and len(empty) == 6

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["build_pieces", "nearest_points", "segment_starts"]
+__all__ = ["build_pieces", "cell_order", "nearest_points", "segment_starts"]
 
 
 @njit(cache=True, nogil=True)
@@ -197,79 +197,110 @@ def build_pieces(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
 
     The same pieces, midpoints, cells and cell table as the array build, with the same
     arithmetic; the pieces of one cell may come in another order, which no answer depends on.
+    Each piece's midpoint is computed again in every pass rather than held in a
+    temporary array: a city's index has millions of pieces, and the memory a temporary
+    touches for the first time (page faults) cost more than the arithmetic.
     Returns piece segment, midpoint x and y, cell key, cell table (empty when the grid is too
     large for one), piece edge, piece end points (n, 4), the longest piece, x0, y0, nx, ny.
     """
     n = len(ax)
-    pieces = np.empty(n, dtype=np.int64)
     total = 0
     longest = 0.0
-    for s in range(n):
+    lo_x, lo_y, hi_x, hi_y = np.inf, np.inf, -np.inf, -np.inf
+    for s in range(n):  # pass 1: how many pieces, and the midpoints' extent
         p = max(1, int(np.ceil(length[s] / piece_m)))
-        pieces[s] = p
         total += p
         if length[s] / p > longest:
             longest = length[s] / p
-    mx = np.empty(total)
-    my = np.empty(total)
-    seg = np.empty(total, dtype=np.int64)
-    j = 0
-    for s in range(n):
-        p = pieces[s]
-        ux = bx[s] - ax[s]
-        uy = by[s] - ay[s]
         for k in range(p):
             t = (k + 0.5) / p
-            mx[j] = ax[s] + t * ux
-            my[j] = ay[s] + t * uy
-            seg[j] = s
-            j += 1
-    x0 = mx.min() - cell_m
-    y0 = my.min() - cell_m
+            mx = ax[s] + t * (bx[s] - ax[s])
+            my = ay[s] + t * (by[s] - ay[s])
+            lo_x, hi_x = min(lo_x, mx), max(hi_x, mx)
+            lo_y, hi_y = min(lo_y, my), max(hi_y, my)
+    x0 = lo_x - cell_m
+    y0 = lo_y - cell_m
+    # floor((m - x0) / cell) never decreases as m grows, so the largest midpoint has the last cell
+    nx = int(np.floor((hi_x - x0) / cell_m)) + 2
+    ny = int(np.floor((hi_y - y0) / cell_m)) + 2
     key = np.empty(total, dtype=np.int64)
-    nx = 0
-    ny = 0
-    for j in range(total):
-        ix = int(np.floor((mx[j] - x0) / cell_m))
-        iy = int(np.floor((my[j] - y0) / cell_m))
-        nx = max(nx, ix)
-        ny = max(ny, iy)
-        key[j] = ix
-    nx += 2
-    ny += 2
-    for j in range(total):
-        key[j] = key[j] * ny + int(np.floor((my[j] - y0) / cell_m))
+    j = 0
+    for s in range(n):  # pass 2: the cell of every piece
+        p = max(1, int(np.ceil(length[s] / piece_m)))
+        for k in range(p):
+            t = (k + 0.5) / p
+            ix = int(np.floor((ax[s] + t * (bx[s] - ax[s]) - x0) / cell_m))
+            iy = int(np.floor((ay[s] + t * (by[s] - ay[s]) - y0) / cell_m))
+            key[j] = ix * ny + iy
+            j += 1
     n_cells = nx * ny
-    if n_cells <= max(dense_cells, 4 * total):
+    dense = n_cells <= max(dense_cells, 4 * total)
+    if dense:  # a counting sort: the pieces of a cell in the order they were made
         cell_start = np.zeros(n_cells + 1, dtype=np.int64)
         for j in range(total):
             cell_start[key[j] + 1] += 1
         for c in range(n_cells):
             cell_start[c + 1] += cell_start[c]
-        fill = cell_start[:-1].copy()
-        order = np.empty(total, dtype=np.int64)
-        for j in range(total):
-            order[fill[key[j]]] = j
-            fill[key[j]] += 1
+        slot = cell_start[:-1].copy()
+        rank = np.empty(0, dtype=np.int64)
     else:
         cell_start = np.zeros(0, dtype=np.int64)
-        order = np.argsort(key)
+        slot = np.empty(0, dtype=np.int64)
+        rank = np.empty(total, dtype=np.int64)
+        rank[np.argsort(key)] = np.arange(total)
     s_seg = np.empty(total, dtype=np.int64)
     s_mx = np.empty(total)
     s_my = np.empty(total)
     s_key = np.empty(total, dtype=np.int64)
     s_edge = np.empty(total, dtype=np.int64)
     s_xy = np.empty((total, 4))
-    for i in range(total):
-        j = order[i]
-        s = seg[j]
-        s_seg[i] = s
-        s_mx[i] = mx[j]
-        s_my[i] = my[j]
-        s_key[i] = key[j]
-        s_edge[i] = seg_edge[s]
-        s_xy[i, 0] = ax[s]
-        s_xy[i, 1] = ay[s]
-        s_xy[i, 2] = bx[s]
-        s_xy[i, 3] = by[s]
+    j = 0
+    for s in range(n):  # pass 3: every piece written straight to its place
+        p = max(1, int(np.ceil(length[s] / piece_m)))
+        for k in range(p):
+            t = (k + 0.5) / p
+            c = key[j]
+            if dense:
+                i = slot[c]
+                slot[c] += 1
+            else:
+                i = rank[j]
+            s_seg[i] = s
+            s_mx[i] = ax[s] + t * (bx[s] - ax[s])
+            s_my[i] = ay[s] + t * (by[s] - ay[s])
+            s_key[i] = c
+            s_edge[i] = seg_edge[s]
+            s_xy[i, 0] = ax[s]
+            s_xy[i, 1] = ay[s]
+            s_xy[i, 2] = bx[s]
+            s_xy[i, 3] = by[s]
+            j += 1
     return (s_seg, s_mx, s_my, s_key, cell_start, s_edge, s_xy, longest, x0, y0, nx, ny)
+
+
+@njit(cache=True, nogil=True)
+def cell_order(x: np.ndarray, y: np.ndarray, x0: float, y0: float, cell: float, nx: int,
+               ny: int) -> np.ndarray:
+    """Indices of the points grouped by grid cell (points outside the grid at its border).
+
+    A counting sort: linear in the points and cells, where sorting float keys is n log n. Only
+    the search's speed depends on the order, never an answer.
+    """
+    n = len(x)
+    key = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        fx = np.floor((x[i] - x0) / cell)
+        fy = np.floor((y[i] - y0) / cell)
+        ix = int(min(max(fx, 0.0), nx - 1.0)) if fx == fx else 0
+        iy = int(min(max(fy, 0.0), ny - 1.0)) if fy == fy else 0
+        key[i] = ix * ny + iy
+    start = np.zeros(nx * ny + 1, dtype=np.int64)
+    for i in range(n):
+        start[key[i] + 1] += 1
+    for c in range(nx * ny):
+        start[c + 1] += start[c]
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order[start[key[i]]] = i
+        start[key[i]] += 1
+    return order

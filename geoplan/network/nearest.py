@@ -223,8 +223,11 @@ class SegmentIndex:
         loops = _compiled(compiled, n)
         # points in the order of their cells, so that neighbours find the same pieces in cache
         # (each point's answer is independent of the others)
-        order = np.argsort(np.floor((x - self.x0) / self.cell) * self.ny
-                           + np.floor((y - self.y0) / self.cell), kind="stable")
+        if loops is not None and self.cell_start is not None:  # a table's worth of cells
+            order = loops.cell_order(x, y, self.x0, self.y0, self.cell, self.nx, self.ny)
+        else:
+            order = np.argsort(np.floor((x - self.x0) / self.cell) * self.ny
+                               + np.floor((y - self.y0) / self.cell), kind="stable")
         x, y = x[order], y[order]
         if loops is not None:
             empty = np.zeros(0, dtype=np.int64)
@@ -285,8 +288,10 @@ class SegmentIndex:
                                                                 count)
                 pts.append(np.repeat(np.arange(len(cx)) + lo, count))
                 edges.append(self.edge[self.piece_seg[piece]])
-        pair = np.unique(np.column_stack([np.concatenate(pts), np.concatenate(edges)]), axis=0)
-        return pair[:, 0], pair[:, 1]
+        # each pair once, sorted by point then edge: one integer key sorts far faster than rows
+        span = int(self.edge.max()) + 1
+        key = np.unique(np.concatenate(pts) * span + np.concatenate(edges))
+        return key // span, key % span
 
     def maybe_near(self, x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
         """False where no indexed edge comes within ``radius`` of the point (True: it may).
