@@ -219,7 +219,8 @@ def test_compiled_build_same_index(random_graph: WalkGraph) -> None:
         ids = np.arange(len(geoms)) + 7
         a = SegmentIndex(geoms, ids, piece_m, cell_m, compiled=False)
         b = SegmentIndex(geoms, ids, piece_m, cell_m, compiled=True)
-        for name in ("start", "key", "half", "x0", "y0", "nx", "ny"):
+        for name in ("ax", "ay", "bx", "by", "length", "edge", "start", "key", "half", "x0", "y0",
+                     "nx", "ny"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
         assert (a.cell_start is None) == (b.cell_start is None)
         if a.cell_start is not None:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["build_pieces", "cell_order", "nearest_points", "segment_starts"]
+__all__ = ["build_pieces", "cell_order", "nearest_points", "segment_starts", "segments"]
 
 
 @njit(cache=True, nogil=True)
@@ -177,6 +177,38 @@ def _measure(px: float, py: float, s: int, ax: np.ndarray, ay: np.ndarray, bx: n
     if r > 1.0:
         return seg_start[s] + seg_length[s]
     return seg_start[s] + r * seg_length[s]
+
+
+@njit(cache=True, nogil=True)
+def segments(xy: np.ndarray, part: np.ndarray) -> tuple[Any, ...]:
+    """The straight segments of lines given as coordinates and the line of each coordinate.
+
+    Returns start x, start y, end x, end y, owning line and length of every segment, in the
+    order of the lines, with the arithmetic of the array version.
+    """
+    n = 0
+    for i in range(len(part) - 1):
+        if part[i + 1] == part[i]:
+            n += 1
+    ax = np.empty(n)
+    ay = np.empty(n)
+    bx = np.empty(n)
+    by = np.empty(n)
+    owner = np.empty(n, dtype=part.dtype)
+    length = np.empty(n)
+    j = 0
+    for i in range(len(part) - 1):
+        if part[i + 1] == part[i]:
+            ax[j] = xy[i, 0]
+            ay[j] = xy[i, 1]
+            bx[j] = xy[i + 1, 0]
+            by[j] = xy[i + 1, 1]
+            owner[j] = part[i]
+            ux = bx[j] - ax[j]
+            uy = by[j] - ay[j]
+            length[j] = np.sqrt(ux * ux + uy * uy)
+            j += 1
+    return ax, ay, bx, by, owner, length
 
 
 @njit(cache=True, nogil=True)

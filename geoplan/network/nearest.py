@@ -141,6 +141,16 @@ class SegmentIndex:
         #: False when some geometry is not a LineString: then nothing is decided here
         self.usable = bool((shapely.get_type_id(geometry) == 1).all())
         xy, part = shapely.get_coordinates(geometry, return_index=True)
+        self.cell = float(cell_m)
+        self._by_piece: tuple[np.ndarray, np.ndarray] | None = None
+        # as many segments as coordinates less one per line (when all are lines)
+        loops = _compiled(compiled, len(xy) - len(geometry)) if len(xy) > len(geometry) else None
+        if loops is not None:
+            self.ax, self.ay, self.bx, self.by, owner, self.length = loops.segments(xy, part)
+            self.edge = np.asarray(edge_ids, dtype=np.int64)[owner]
+            if len(self.length):
+                _compiled_build(self, loops, owner, piece_m)
+                return
         first = np.flatnonzero(part[1:] == part[:-1])
         self.ax, self.ay = xy[first, 0], xy[first, 1]
         self.bx, self.by = xy[first + 1, 0], xy[first + 1, 1]
@@ -149,12 +159,6 @@ class SegmentIndex:
         ux, uy = self.bx - self.ax, self.by - self.ay
         self.length = np.sqrt(ux * ux + uy * uy)
         n = len(self.length)
-        self.cell = float(cell_m)
-        self._by_piece: tuple[np.ndarray, np.ndarray] | None = None
-        loops = _compiled(compiled, n) if n else None
-        if loops is not None:
-            _compiled_build(self, loops, owner, piece_m)
-            return
         # metres from the edge start to each segment's start, summed in order as GEOS does
         start_of_edge = np.ones(n, dtype=bool)
         start_of_edge[1:] = owner[1:] != owner[:-1]
