@@ -50,6 +50,44 @@ def test_an_aligned_block():
     assert shapely.equals(within, shapely.MultiPolygon([shapely.box(0, 0, 50, 50)]))
 
 
+def test_rectangles_sharing_an_edge_become_one_valid_polygon():
+    """Row 0 within over columns 0-1, row 1 over columns 0-2: two rectangles that share the
+    edge y = 25 from x = 0 to 50 are drawn as one L-shaped polygon of 5 cells, not as two
+    parts of one (invalid) MultiPolygon."""
+    dem, land = _demand(shapely.box(0, 0, 100, 50))
+    col = np.floor(shapely.get_x(dem.points) / 25.0)
+    row = np.floor(shapely.get_y(dem.points) / 25.0)
+    bands = np.where(col <= 1 + row, 0, 2).astype(np.int8)
+    out = walk_band_frame("park_500", dem, bands, land, ["甲区"], 25.0)
+    assert shapely.is_valid(out.geometry.to_numpy()).all()
+    within = out.loc[out["band"] == "within"].geometry.iloc[0]
+    assert len(shapely.get_parts(within)) == 1
+    assert within.area == pytest.approx(5 * 625.0)
+    assert shapely.equals(within, shapely.Polygon([(0, 0), (50, 0), (50, 25), (75, 25),
+                                                   (75, 50), (0, 50)]))
+
+
+def test_dissolve_against_union_all():
+    """Each group's rectangles dissolved as GEOS's union_all dissolves them."""
+    from geoplan.coverage.walk_bands import _dissolve, _runs, _stack
+
+    rng = np.random.default_rng(8)
+    n = 4000
+    ix, iy, group = rng.integers(0, 30, n), rng.integers(0, 30, n), rng.integers(0, 25, n)
+    g, row, first, last = _runs(ix, iy, group)
+    g, row, top, first, last = _stack(g, row, first, last)
+    rects = shapely.box(first * 10.0, row * 10.0, (last + 1) * 10.0, (top + 1) * 10.0)
+    _, count = np.unique(g, return_counts=True)
+    got = _dissolve(rects, count)
+    start = np.cumsum(count) - count
+    for k, (a, c) in enumerate(zip(start, count, strict=True)):
+        want = shapely.union_all(rects[a:a + c])
+        assert shapely.is_valid(got[k])
+        assert shapely.equals(got[k], want)
+        cells = np.unique((ix * 100 + iy)[group == np.unique(g)[k]]).size
+        assert shapely.area(got[k]) == pytest.approx(cells * 100.0)
+
+
 def test_land_off_the_grid_is_cut_to_the_land():
     """A 95 × 40 m block starting at x = 10 m: the bands cover exactly the land."""
     block = shapely.box(10, 5, 105, 45)
@@ -101,6 +139,8 @@ def test_default_run_bands_match_the_walking_shares(chengdu_results):
         assert rows["area_m2"].sum() == pytest.approx(row["demand_total"], rel=1e-9)
         # the drawn land is the land of the pieces (cut to the same land)
         assert rows.geometry.area.sum() == pytest.approx(row["demand_total"], rel=1e-6)
+        # valid shapes: QGIS's processing tools stop at an invalid feature
+        assert shapely.is_valid(rows.geometry.to_numpy()).all()
         checked += 1
     # every single-kind residential standard is drawn, the life circles are not
     assert "park_500" in set(bands["standard"]) and "primary_school_500" in set(bands["standard"])

@@ -7,10 +7,13 @@ of one band are drawn as one shape per district: they show where the gaps are be
 outlines do, and where a facility just out of reach would close them.
 
 The shapes are built on the demand grid: the grid cells of one band are merged into runs along
-each grid row, runs over the same columns in consecutive rows into one rectangle, and each
-rectangle is cut to the part of the residential land its pieces come from (by GEOS's rectangle
-clipper: a run's rectangle is axis-aligned).
-No city-wide union is made; the work grows with the number of demand pieces.
+each grid row, runs over the same columns in consecutive rows into one rectangle, the
+rectangles of one band and land part are dissolved into polygons, and each polygon is cut to
+that part of the residential land. Every shape is valid: rectangles that share an edge are
+never two parts of one MultiPolygon (QGIS's processing tools stop at such a layer), and the
+parts of the district's land meet at most at points, so the polygons of different parts do not
+share edges either. No city-wide union is made; the work grows with the number of demand
+pieces.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan._rects import clip_to_rects
 from geoplan.coverage.demand import Demand
 from geoplan.vocab import NEAR_FACTOR
 
@@ -73,6 +75,27 @@ def _stack(g: np.ndarray, row: np.ndarray, first: np.ndarray, last: np.ndarray
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], len(g)) - 1
     return g[starts], row[starts], row[ends], first[starts], last[starts]
+
+
+def _dissolve(rects: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The union of each group of ``count`` consecutive rectangles, as one (Multi)Polygon each.
+
+    The rectangles of a group never overlap but may share edges or parts of edges. ``buffer(0)``
+    of their MultiPolygon (invalid only where parts touch along an edge) is their union: it
+    drops pieces only of self-intersecting rings, which a rectangle has not; measured on a
+    16-tile city it is twice as fast as ``union_all`` per group and gives the same polygons.
+    """
+    single = count == 1
+    out = np.empty(len(count), dtype=object)
+    first = np.cumsum(count) - count
+    out[single] = rects[first[single]]
+    many = np.flatnonzero(~single)
+    if len(many):
+        keep = np.repeat(~single, count)
+        groups = shapely.multipolygons(rects[keep], indices=np.repeat(np.arange(len(many)),
+                                                                       count[many]))
+        out[many] = shapely.buffer(groups, 0.0)
+    return out
 
 
 def _part_of(points: np.ndarray, parts: np.ndarray) -> np.ndarray:
@@ -170,12 +193,14 @@ def walk_band_frame(sid: str, dem: Demand, bands: np.ndarray, land: np.ndarray,
     g, row, first, last = _runs(lay.ix, lay.iy, lay.part * nb + code)
     g, row, top, first, last = _stack(g, row, first, last)
     rects = shapely.box(first * grid_m, row * grid_m, (last + 1) * grid_m, (top + 1) * grid_m)
-    mine = parts[g // nb]
-    whole = shapely.contains(mine, rects)
-    cut = np.asarray(rects, dtype=object)
+    group, count = np.unique(g, return_counts=True)  # (part, band); _stack sorted by it
+    merged = _dissolve(rects, count)
+    mine = parts[group // nb]
+    whole = shapely.contains(mine, merged)
+    cut = np.asarray(merged, dtype=object)
     if (~whole).any():
-        cut[~whole] = clip_to_rects(mine[~whole], rects[~whole])
-    key_of_run = part_district[g // nb] * nb + g % nb
+        cut[~whole] = shapely.intersection(merged[~whole], mine[~whole])
+    key_of_run = part_district[group // nb] * nb + group % nb
     polys, owner = shapely.get_parts(cut, return_index=True)
     keep = (shapely.get_type_id(polys) == 3) & (shapely.area(polys) > 0)
     polys, key = polys[keep], key_of_run[owner[keep]]
