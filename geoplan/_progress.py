@@ -28,10 +28,12 @@ def progress_on() -> bool:
     return _STATE["on"]
 
 
-def bar(iterable: Iterable[T], desc: str, unit: str = "item", total: int | None = None) -> tqdm:
-    """``iterable`` wrapped in a progress bar with counts (silent unless progress is on)."""
-    return tqdm(iterable, desc=desc, unit=unit, total=total, disable=not _STATE["on"],
-                leave=False)
+def bar(iterable: Iterable[T], desc: str, unit: str = "item", total: int | None = None,
+        show: bool | None = None) -> tqdm:
+    """``iterable`` wrapped in a progress bar with counts (silent unless progress is on, or
+    ``show`` says otherwise)."""
+    on = _STATE["on"] if show is None else show
+    return tqdm(iterable, desc=desc, unit=unit, total=total, disable=not on, leave=False)
 
 
 def counter(desc: str, unit: str = "item", total: int | None = None) -> tqdm:

@@ -8,7 +8,8 @@ with any number of threads.
 
 The number of threads is, first to last: ``GEOPLAN_THREADS`` in the environment,
 :func:`set_threads` (a batch job sets 1: Dask already runs one job per worker thread), else the
-cores this process may use (at most :data:`MAX_THREADS`).
+cores this process may use (at most :data:`MAX_THREADS`). The district pages, which hold the
+lock, use as many forked processes instead (:mod:`geoplan._processes`).
 """
 
 from __future__ import annotations

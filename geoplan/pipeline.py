@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 from geoplan._memory import release_free_memory
 from geoplan._outdir import OutputRun
+from geoplan._processes import workers_memory_mb
 from geoplan._progress import set_progress
 from geoplan.config import AnalysisConfig
 from geoplan.data_checks import data_checks, write_data_checks
@@ -96,7 +97,7 @@ def _run_steps(
     """Every step of :func:`run_analysis`, writing into ``out_dir`` (the staging folder)."""
     set_progress(progress)
     step_peak_rss_mb()  # start the per-step high-water marks (and CPU clock) here
-    _CPU["last"] = time.process_time()
+    _CPU["last"] = cpu_seconds()
     clock = time.perf_counter()
     layerset = load_layers(config)
     result = RunResult(config, out_dir, layerset, standards)
@@ -219,18 +220,34 @@ def compute_results(
     return coverage, deadends, sites
 
 
-_CPU = {"last": time.process_time()}
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its ended worker processes (the pages' forks)."""
+    own = time.process_time()
+    try:
+        import resource
+    except ImportError:  # not on POSIX: no worker processes either
+        return own
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own + kids.ru_utime + kids.ru_stime
+
+
+_CPU = {"last": cpu_seconds()}
 
 
 def _tick(timings: dict[str, float], step: str, start: float) -> float:
     now = time.perf_counter()
     timings[step] = now - start
-    cpu = time.process_time()
+    cpu = cpu_seconds()
     release_free_memory()  # the next step's peak starts from what is in use
     peak = step_peak_rss_mb()
+    # pages built in forked workers: their own memory on top of this process's peak (an upper
+    # bound: the peaks need not fall at the same moment)
+    workers = workers_memory_mb()
+    if peak is not None:
+        peak += workers
     logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB)", step, now - start,
                 cpu - _CPU["last"], "?" if peak is None else f"{peak:.0f}")
-    _CPU["last"] = time.process_time()
+    _CPU["last"] = cpu_seconds()
     return time.perf_counter()
 
 

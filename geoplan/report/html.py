@@ -24,6 +24,7 @@ import gc
 import json
 import logging
 import os
+import traceback
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -33,9 +34,9 @@ import jinja2
 import numpy as np
 import pandas as pd
 import shapely
-from tqdm import tqdm
 
 from geoplan._io import atomic_path, ensure_writable_dir
+from geoplan._processes import process_map
 from geoplan._version import __version__
 from geoplan.report._data import (
     district_slugs,
@@ -216,6 +217,14 @@ class _Context:
         self.inside_share = (dict(zip(dist["district"].astype(str), dist["inside_share"],
                                       strict=True)) if "inside_share" in dist else {})
 
+    def prepare(self) -> None:
+        """Build the lookups the pages would otherwise build on first use."""
+        if self.gaps is not None:
+            self.gaps_of("", "")
+        for sid in self.order:
+            for what in ("reach", "facilities"):
+                self._near_index(what, sid)
+
     def gaps_of(self, sid: str, district: str) -> pd.DataFrame:
         """The gap rows of one standard in one district (grouped once for all pages)."""
         assert self.gaps is not None
@@ -227,6 +236,10 @@ class _Context:
 
     def near(self, what: str, sid: str, view: Any) -> list[Any]:
         """Reach-area parts (``what="reach"``) or facility points of ``sid`` meeting ``view``."""
+        geoms, tree = self._near_index(what, sid)
+        return list(geoms[np.sort(tree.query(view))]) if len(geoms) else []
+
+    def _near_index(self, what: str, sid: str) -> tuple[np.ndarray, shapely.STRtree]:
         key = (what, sid)
         if key not in self._near:
             frame_ = (getattr(self.coverage, "reach_areas", None) if what == "reach"
@@ -235,8 +248,7 @@ class _Context:
             if frame_ is not None and len(frame_) and "standard" in frame_:
                 geoms = frame_.loc[frame_["standard"].astype(str) == sid].geometry.to_numpy()
             self._near[key] = (geoms, shapely.STRtree(geoms))
-        geoms, tree = self._near[key]
-        return list(geoms[np.sort(tree.query(view))]) if len(geoms) else []
+        return self._near[key]
 
 
 def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
@@ -532,18 +544,28 @@ def _write_reports(
     files = ReportFiles()
     entries: list[dict[str, Any]] = []
     geoms = districts.geometry.to_numpy()
-    for name, slug, geom in tqdm(list(zip(names, slugs, geoms, strict=True)), desc="reports",
-                                 unit="district", disable=not progress):
-        target = reports_dir / f"{slug}.html"
+    ctx.prepare()  # shared lookups built once here, not once in every worker
+
+    def write_page(item: tuple[str, str, Any]) -> tuple[str, str] | None:
+        """One district's page; None, or the error's text and traceback if it failed."""
+        name, slug, geom = item
         try:
             page = _district_page(env, ctx, name, geom)
-            with atomic_path(target) as tmp:
+            with atomic_path(reports_dir / f"{slug}.html") as tmp:
                 tmp.write_text(page, encoding="utf-8")
-        except Exception as exc:
-            logger.exception("report for district %s failed", name)
-            files.failures[name] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # the other districts' pages are still written
+            return f"{type(exc).__name__}: {exc}", traceback.format_exc()
+        return None
+
+    todo = list(zip(names, slugs, geoms, strict=True))
+    failed = process_map(write_page, todo, desc="reports", show=progress)
+    for (name, slug, _), failure in zip(todo, failed, strict=True):
+        if failure is not None:  # logged here: a page's worker process has its own log
+            logger.error("report for district %s failed\n%s", name, failure[1].rstrip())
+            files.failures[name] = failure[0]
             entries.append({"name": name, "file": None, "ok": False})
             continue
+        target = reports_dir / f"{slug}.html"
         files[slug] = target
         entries.append({"name": name, "file": target.name, "ok": True})
 

@@ -49,7 +49,7 @@ from branca.element import Element, Figure
 
 from geoplan._errors import ConfigError, OutputError
 from geoplan._io import atomic_path
-from geoplan._progress import bar
+from geoplan._processes import process_map
 from geoplan.report._data import frame, standard_rows, standards_order, to_wgs84
 from geoplan.report._labels import labels, standard_name
 from geoplan.report._map_cache import sharing
@@ -70,6 +70,7 @@ from geoplan.report._map_index import (
     DEFAULT_MARGIN_M,
     DEFAULT_MAX_MB,
     PAGES_DIR,
+    DistrictPage,
     add_back_link,
     add_index_parts,
     district_pages,
@@ -473,9 +474,8 @@ def _write_index(layerset: LayerSet, coverage: CoverageResult | None,
             cache.city.update(dist_wgs=to_wgs84(layerset.districts[["district", "geometry"]],
                                                 simplify_m=2.0),
                               table=frame(coverage, "table"))
-            # one page at a time: on threads the pages (held by the GIL in pandas and
-            # folium) took as long at 64 tiles, with 35 % more CPU and 160 MB more memory
-            for page in bar(pages, desc="map: district pages", unit="district"):
+
+            def write_page(page: DistrictPage) -> None:
                 p_layers, p_cov, p_dead, p_sites, p_checks = page_inputs(
                     layerset, coverage, deadends, sites, checks, page, margin_m)
                 m = build_map(p_layers, p_cov, p_dead, sites=p_sites, checks=p_checks,
@@ -483,6 +483,10 @@ def _write_index(layerset: LayerSet, coverage: CoverageResult | None,
                 add_back_link(m, lang)
                 link_shared_assets(m, "")
                 (staging / f"{page.slug}.html").write_text(render_map(m), encoding="utf-8")
+
+            # pages on forked processes: on threads (held by the GIL in pandas and folium)
+            # they took as long at 64 tiles, with 35 % more CPU and 160 MB more memory
+            process_map(write_page, pages, desc="map: district pages")
             i_layers, i_cov = index_inputs(layerset, coverage)
             i_checks = (checks.loc[checks["check"].isin(["datum", "partial_district"])]
                         if checks is not None and "check" in checks else None)

@@ -1,0 +1,165 @@
+"""District pages on several cores: forked processes, because page building holds Python's lock.
+
+The map's and the reports' district pages are built by pandas, folium and jinja, which hold the
+GIL: on threads they took as long as on one core (see :mod:`geoplan._threads`). Forked worker
+processes each build a share of the pages. They read the parent's layers and results as they
+are in memory (fork shares them copy on write: nothing is pickled or loaded again); only each
+page's small return value comes back. :func:`process_map` returns the results in input order,
+and each task computes exactly what the plain loop did, so the files are the same with any
+number of processes.
+
+The number of processes is :func:`geoplan._threads.thread_count` (``GEOPLAN_THREADS``, then
+:func:`~geoplan._threads.set_threads`, then the cores). Where ``fork`` is not available
+(Windows), from a thread other than the main one (a Dask worker runs its tasks on threads, next
+to its event loop), inside a daemonic process (which may not start children) or with one
+process, the pages are built in the calling process, one after the other.
+
+Memory: a worker's pages are its own, and so are the parent's objects it touches (their
+reference counts are written to). :func:`workers_memory_mb` gives the sum over the last call's
+workers of their largest private memory, which the run adds to the step's peak.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import multiprocessing
+import os
+import pickle
+import threading
+import traceback
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from geoplan._progress import bar
+from geoplan._threads import thread_count
+
+__all__ = ["can_fork", "process_map", "workers_memory_mb"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+logger = logging.getLogger(__name__)
+
+_TASK: dict[str, Any] = {}
+_LAST: dict[str, float] = {"workers_mb": 0.0}
+
+_CHUNKS_PER_WORKER = 4
+"""Items go out in contiguous runs (neighbouring districts share drawn shapes and indexes in a
+worker's caches), about this many per worker so that a slow run does not leave a core idle."""
+
+
+def can_fork() -> bool:
+    """Whether forked workers may start here: on POSIX, from the main thread (not a Dask
+    worker's task thread, say), of a process that is not daemonic."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    return not multiprocessing.current_process().daemon
+
+
+def workers_memory_mb() -> float:
+    """Sum over the workers of the last :func:`process_map` of each one's largest private
+    memory (MB, Linux only; 0 when no workers ran), and reset it."""
+    mb = _LAST["workers_mb"]
+    _LAST["workers_mb"] = 0.0
+    return mb
+
+
+def _private_mb() -> float:
+    """This process's private resident memory (pages not shared with the parent), MB."""
+    try:
+        with open("/proc/self/smaps_rollup", encoding="ascii") as fh:
+            kb = sum(float(line.split()[1]) for line in fh
+                     if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return kb / 1024.0
+
+
+def _call(i: int) -> tuple[bool, Any, int, float]:
+    """Run the task on item ``i`` in a worker; errors come back as values."""
+    try:
+        value: Any = _TASK["fn"](_TASK["items"][i])
+        ok = True
+    except BaseException as exc:  # handed to the parent, which raises it
+        ok = False
+        value = exc
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # an exception that cannot travel: its text does
+            value = RuntimeError(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+    return ok, value, os.getpid(), _private_mb()
+
+
+def process_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None,
+                unit: str = "district", show: bool | None = None) -> list[R]:
+    """``[fn(x) for x in items]``, computed in forked worker processes, in input order.
+
+    Parameters
+    ----------
+    fn
+        The work for one item. It runs in a copy of this process made when the call starts:
+        what it changes in memory is lost; what it writes to files and returns is kept. Its
+        return value must be picklable and should be small (a path, a name).
+    items
+        The items (districts, usually).
+    desc
+        Label of a progress bar with counts (shown only when progress is on).
+    unit
+        The progress bar's unit.
+    show
+        Show the bar (None: when progress is on for this process).
+
+    Returns
+    -------
+    list
+        One result per item, in the order of ``items``. An exception in any item is raised
+        here, as the plain loop would raise it (one that cannot be pickled arrives as a
+        RuntimeError with its text and traceback); the items not yet started are dropped.
+    """
+    todo = list(items)
+    n = min(thread_count(), len(todo))
+    _LAST["workers_mb"] = 0.0
+    if n <= 1 or not can_fork():
+        it: Iterable[R] = map(fn, todo)
+        return list(bar(it, desc, unit, total=len(todo), show=show) if desc else it)
+    _TASK.update(fn=fn, items=todo)
+    # objects alive now stay out of the workers' garbage collections, which would otherwise
+    # write to (and so copy) every page of the parent's memory
+    frozen_before = gc.get_freeze_count() > 0  # a caller's freeze (the reports') stays
+    gc.freeze()
+    peaks: dict[int, float] = {}
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns when a process with threads forks. The threads alive here are
+            # idle library pools (BLAS, tqdm's monitor); the workers only run ``fn``.
+            warnings.filterwarnings("ignore", message=r".*fork\(\).*", category=DeprecationWarning)
+            pool = multiprocessing.get_context("fork").Pool(n)
+        try:
+            chunk = max(1, math.ceil(len(todo) / (n * _CHUNKS_PER_WORKER)))
+            results = pool.imap(_call, range(len(todo)), chunksize=chunk)
+            out: list[R] = []
+            for ok, value, pid, mb in (bar(results, desc, unit, total=len(todo), show=show)
+                                       if desc else results):
+                if not ok:
+                    raise value
+                out.append(value)
+                peaks[pid] = max(peaks.get(pid, 0.0), mb)
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+    finally:
+        _TASK.clear()
+        if not frozen_before:
+            gc.unfreeze()
+    _LAST["workers_mb"] = sum(peaks.values())
+    logger.debug("%d items on %d processes, workers' private memory %.0f MB", len(todo), n,
+                 _LAST["workers_mb"])
+    return out
