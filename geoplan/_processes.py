@@ -96,7 +96,8 @@ def _call(i: int) -> tuple[bool, Any, int, float]:
 
 
 def process_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None,
-                unit: str = "district", show: bool | None = None) -> list[R]:
+                unit: str = "district", show: bool | None = None,
+                first_here: bool = False) -> list[R]:
     """``[fn(x) for x in items]``, computed in forked worker processes, in input order.
 
     Parameters
@@ -113,6 +114,10 @@ def process_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = Non
         The progress bar's unit.
     show
         Show the bar (None: when progress is on for this process).
+    first_here
+        Run the first item in this process before the workers start, so that what it
+        caches in memory (indexes, tables) is shared by every worker instead of built again
+        in each one.
 
     Returns
     -------
@@ -127,6 +132,12 @@ def process_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = Non
     if n <= 1 or not can_fork():
         it: Iterable[R] = map(fn, todo)
         return list(bar(it, desc, unit, total=len(todo), show=show) if desc else it)
+    head: list[R] = []
+    if first_here:
+        head, todo = [fn(todo[0])], todo[1:]
+        n = min(n, len(todo))
+        if n <= 1:
+            return head + [fn(x) for x in todo]
     _TASK.update(fn=fn, items=todo)
     # objects alive now stay out of the workers' garbage collections, which would otherwise
     # write to (and so copy) every page of the parent's memory
@@ -142,7 +153,7 @@ def process_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = Non
         try:
             chunk = max(1, math.ceil(len(todo) / (n * _CHUNKS_PER_WORKER)))
             results = pool.imap(_call, range(len(todo)), chunksize=chunk)
-            out: list[R] = []
+            out: list[R] = head
             for ok, value, pid, mb in (bar(results, desc, unit, total=len(todo), show=show)
                                        if desc else results):
                 if not ok:

@@ -177,3 +177,18 @@ def test_from_another_thread_the_pages_stay_in_this_process(processes) -> None:
     t.start()
     t.join()
     assert out == [[os.getpid()] * 4]
+
+
+def test_the_first_item_here_shares_what_it_cached_with_the_workers(processes) -> None:
+    processes(2)
+    cache: dict[str, int] = {}
+
+    def cached(i: int) -> tuple[int, int]:
+        if "index" not in cache:  # built once: by the first item, in this process
+            cache["index"] = os.getpid()
+        return cache["index"], os.getpid()
+
+    out = process_map(cached, range(6), first_here=True)
+    assert out[0] == (os.getpid(), os.getpid())
+    assert all(built == os.getpid() for built, _ in out)
+    assert all(pid != os.getpid() for _, pid in out[1:])

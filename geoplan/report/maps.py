@@ -486,7 +486,8 @@ def _write_index(layerset: LayerSet, coverage: CoverageResult | None,
 
             # pages on forked processes: on threads (held by the GIL in pandas and folium)
             # they took as long at 64 tiles, with 35 % more CPU and 160 MB more memory
-            process_map(write_page, pages, desc="map: district pages")
+            # the first page builds the city frames' indexes and shared tables for them all
+            process_map(write_page, pages, desc="map: district pages", first_here=True)
             i_layers, i_cov = index_inputs(layerset, coverage)
             i_checks = (checks.loc[checks["check"].isin(["datum", "partial_district"])]
                         if checks is not None and "check" in checks else None)
