@@ -31,8 +31,11 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from geoplan._errors import OutputError
 from geoplan._progress import bar
 from geoplan._threads import thread_count
 
@@ -46,9 +49,10 @@ logger = logging.getLogger(__name__)
 _TASK: dict[str, Any] = {}
 _LAST: dict[str, float] = {"workers_mb": 0.0}
 
-_CHUNKS_PER_WORKER = 4
+_CHUNKS_PER_WORKER = 8
 """Items go out in contiguous runs (neighbouring districts share drawn shapes and indexes in a
-worker's caches), about this many per worker so that a slow run does not leave a core idle."""
+worker's caches), about this many per worker, so that a slow run does not leave a core idle
+and an interrupted call stops soon."""
 
 
 def can_fork() -> bool:
@@ -78,6 +82,16 @@ def _private_mb() -> float:
     except (OSError, ValueError, IndexError):
         return 0.0
     return kb / 1024.0
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's workers now, without waiting for the items they are on."""
+    stop = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if stop is not None:
+        stop()
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
 
 
 def _call(i: int) -> tuple[bool, Any, int, float]:
@@ -144,29 +158,32 @@ def process_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = Non
     frozen_before = gc.get_freeze_count() > 0  # a caller's freeze (the reports') stays
     gc.freeze()
     peaks: dict[int, float] = {}
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns when a process with threads forks. The threads alive here are
-            # idle library pools (BLAS, tqdm's monitor); the workers only run ``fn``.
+            # idle library pools (BLAS, tqdm's monitor) and the pool's own; the workers only
+            # run ``fn``.
             warnings.filterwarnings("ignore", message=r".*fork\(\).*", category=DeprecationWarning)
-            pool = multiprocessing.get_context("fork").Pool(n)
-        try:
             chunk = max(1, math.ceil(len(todo) / (n * _CHUNKS_PER_WORKER)))
-            results = pool.imap(_call, range(len(todo)), chunksize=chunk)
-            out: list[R] = head
-            for ok, value, pid, mb in (bar(results, desc, unit, total=len(todo), show=show)
-                                       if desc else results):
-                if not ok:
-                    raise value
-                out.append(value)
-                peaks[pid] = max(peaks.get(pid, 0.0), mb)
-            pool.close()
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
+            results = pool.map(_call, range(len(todo)), chunksize=chunk)
+        out: list[R] = head
+        for ok, value, pid, mb in (bar(results, desc, unit, total=len(todo), show=show)
+                                   if desc else results):
+            if not ok:
+                raise value
+            out.append(value)
+            peaks[pid] = max(peaks.get(pid, 0.0), mb)
+    except BrokenProcessPool as exc:
+        raise OutputError(
+            "a worker process writing district pages ended abruptly (killed, perhaps for lack "
+            "of memory): run again with GEOPLAN_THREADS=1 to write the pages in one process "
+            "(slower, less memory)") from exc
+    except BaseException:
+        _stop_workers(pool)  # an error or Ctrl-C: pages still running are not waited for
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         _TASK.clear()
         if not frozen_before:
             gc.unfreeze()

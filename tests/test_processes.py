@@ -192,3 +192,21 @@ def test_the_first_item_here_shares_what_it_cached_with_the_workers(processes) -
     assert out[0] == (os.getpid(), os.getpid())
     assert all(built == os.getpid() for built, _ in out)
     assert all(pid != os.getpid() for _, pid in out[1:])
+
+
+def test_a_killed_worker_gives_a_clear_error_not_a_hang(processes) -> None:
+    # a worker the system kills (out of memory, say) must end the call with an error that
+    # says what to do, not leave the run waiting for a page that never comes
+    import signal
+
+    from geoplan._errors import OutputError
+
+    processes(2)
+
+    def killed_on_three(i: int) -> int:
+        if i == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+    with pytest.raises(OutputError, match="GEOPLAN_THREADS=1"):
+        process_map(killed_on_three, range(8))
