@@ -89,7 +89,7 @@ def results(config_path: Path, work: Path) -> dict[str, Any]:
 
 def write_once(res: dict[str, Any], out: Path, profile: bool) -> tuple[float, float]:
     """Write the map into ``out``; wall and CPU seconds."""
-    from geoplan.pipeline import cpu_seconds
+    from geoplan._processes import cpu_seconds
     from geoplan.report.maps import write_map
 
     profiler = None

@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterable
@@ -39,7 +40,7 @@ from geoplan._errors import OutputError
 from geoplan._progress import bar
 from geoplan._threads import thread_count
 
-__all__ = ["can_fork", "process_map", "workers_memory_mb"]
+__all__ = ["can_fork", "cpu_seconds", "process_map", "workers_memory_mb"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -63,6 +64,17 @@ def can_fork() -> bool:
     if threading.current_thread() is not threading.main_thread():
         return False
     return not multiprocessing.current_process().daemon
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its ended child processes (the pages' workers)."""
+    own = time.process_time()
+    try:
+        import resource
+    except ImportError:  # not on POSIX: no worker processes either
+        return own
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own + kids.ru_utime + kids.ru_stime
 
 
 def workers_memory_mb() -> float:

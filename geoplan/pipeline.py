@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 from geoplan._memory import release_free_memory
 from geoplan._outdir import OutputRun
-from geoplan._processes import workers_memory_mb
+from geoplan._processes import cpu_seconds, workers_memory_mb
 from geoplan._progress import set_progress
 from geoplan.config import AnalysisConfig
 from geoplan.data_checks import data_checks, write_data_checks
@@ -218,17 +218,6 @@ def compute_results(
         deadends = deadends_for_config(config, layerset, baseline_path=baseline)
         clock = _tick(timings, "deadends", clock)
     return coverage, deadends, sites
-
-
-def cpu_seconds() -> float:
-    """CPU seconds of this process and of its ended worker processes (the pages' forks)."""
-    own = time.process_time()
-    try:
-        import resource
-    except ImportError:  # not on POSIX: no worker processes either
-        return own
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own + kids.ru_utime + kids.ru_stime
 
 
 _CPU = {"last": cpu_seconds()}

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from geoplan._processes import can_fork, process_map, workers_memory_mb
+from geoplan._processes import can_fork, cpu_seconds, process_map, workers_memory_mb
 from geoplan._threads import set_threads
-from geoplan.pipeline import cpu_seconds
 from tests._report_synthetic import make_coverage, make_deadends, make_layerset, make_sites
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork (POSIX)")

@@ -220,7 +220,7 @@ class _Context:
     def prepare(self) -> None:
         """Build the lookups the pages would otherwise build on first use."""
         if self.gaps is not None:
-            self.gaps_of("", "")
+            self._gap_parts()
         for sid in self.order:
             for what in ("reach", "facilities"):
                 self._near_index(what, sid)
@@ -228,11 +228,15 @@ class _Context:
     def gaps_of(self, sid: str, district: str) -> pd.DataFrame:
         """The gap rows of one standard in one district (grouped once for all pages)."""
         assert self.gaps is not None
+        return self._gap_parts().get((sid, district), self.gaps.iloc[0:0])
+
+    def _gap_parts(self) -> dict[tuple[str, str], pd.DataFrame]:
         if self._gap_groups is None:
             g = self.gaps
+            assert g is not None
             self._gap_groups = {(str(a), str(b)): part for (a, b), part in
                                 g.groupby([g["standard"].astype(str), g["district"].astype(str)])}
-        return self._gap_groups.get((sid, district), self.gaps.iloc[0:0])
+        return self._gap_groups
 
     def near(self, what: str, sid: str, view: Any) -> list[Any]:
         """Reach-area parts (``what="reach"``) or facility points of ``sid`` meeting ``view``."""
