@@ -6,6 +6,14 @@ pickling, as processes would need). :func:`thread_map` returns the results in th
 input, and each task computes exactly what the plain loop did, so a run gives the same output
 with any number of threads.
 
+Tasks share the city's geometries for reading only. A *prepared* geometry is not shared: GEOS
+builds a prepared geometry's indexes on first use and its intersection finders keep state, so
+two threads testing against the same prepared geometry corrupt memory (GEOS issue 825; a
+residential part cut by two chunks at once crashed the process). A task that wants a prepared
+geometry prepares its own copy (:func:`private_copies`), and no function leaves a geometry
+prepared that other code may share (:func:`prepared_for`). Note that ``shapely.contains_xy``
+and ``shapely.intersects_xy`` prepare their geometry and leave it so.
+
 The number of threads is, first to last: ``GEOPLAN_THREADS`` in the environment,
 :func:`set_threads` (a batch job sets 1: Dask already runs one job per worker thread), else the
 cores this process may use (at most :data:`MAX_THREADS`). The district pages, which hold the
@@ -21,11 +29,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
+import numpy as np
+import shapely
+
 from geoplan._errors import ConfigError
 from geoplan._memory import release_free_memory
 from geoplan._progress import bar
 
-__all__ = ["MAX_THREADS", "set_threads", "thread_count", "thread_map", "using_threads"]
+__all__ = ["MAX_THREADS", "prepared_for", "private_copies", "set_threads", "thread_count",
+           "thread_map", "using_threads"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -121,3 +133,29 @@ def thread_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None
         pool.shutdown(wait=True, cancel_futures=True)
         release_free_memory()  # what the threads freed stays in their arenas otherwise
 
+
+def private_copies(geoms: np.ndarray) -> np.ndarray:
+    """New geometry objects equal to ``geoms`` (the same coordinates, bit for bit), unprepared.
+
+    What a task on one thread prepares: objects no other thread holds. Indexing an object array
+    gives the same objects, not copies, so ``geoms[rows]`` would not do.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    return np.asarray(shapely.from_wkb(shapely.to_wkb(geoms)), dtype=object)
+
+
+@contextmanager
+def prepared_for(geoms: object) -> Iterator[None]:
+    """Prepare ``geoms`` for the body of a ``with`` block, and leave them as they were found.
+
+    For geometries other code shares (a layer's, the districts'): kept prepared after the
+    block, they would later be prepared geometries shared between threads.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    was = np.asarray(shapely.is_prepared(arr), dtype=bool)
+    shapely.prepare(arr)
+    try:
+        yield
+    finally:
+        if (~was).any():
+            shapely.destroy_prepared(arr[~was] if arr.ndim else arr)

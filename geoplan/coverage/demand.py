@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._errors import ConfigError, InputDataError
 from geoplan._groups import positions_by_code
 from geoplan._lines import line_substrings
-from geoplan._threads import thread_map
+from geoplan._threads import prepared_for, private_copies, thread_map
 from geoplan.crs import ensure_projected
 from geoplan.vocab import LINEAR_KINDS
 
@@ -359,24 +359,33 @@ class _Chunk:
     owner: np.ndarray
 
 
-def _cut_cells(parts: np.ndarray, owner: np.ndarray, local: np.ndarray, ix0: np.ndarray,
-               iy0: np.ndarray, nx: np.ndarray, grid_m: float) -> _Chunk:
+def _cut_cells(parts: np.ndarray, spans: np.ndarray, owner: np.ndarray, local: np.ndarray,
+               ix0: np.ndarray, iy0: np.ndarray, nx: np.ndarray, grid_m: float) -> _Chunk:
     """One chunk of candidate grid cells cut by their land part, as arrays.
 
     Cells wholly inside their part are kept as they are; cells its boundary crosses are
     intersected with it; cells with no land are dropped. Each piece's point is its centroid,
     or a point on its surface when the centroid falls outside (L-shaped pieces). Only the cut
     pieces are kept as geometry (WKB); the chunk's polygons are freed on return.
+
+    The chunk prepares the parts it cuts; a part that spans chunks (``spans``) is cut by the
+    others at the same time, on other threads, so the chunk prepares a copy of its own (see
+    :mod:`geoplan._threads`).
     """
     cx = ix0[owner] + local % nx[owner]
     cy = iy0[owner] + local // nx[owner]
     cells = shapely.box(cx * grid_m, cy * grid_m, (cx + 1) * grid_m, (cy + 1) * grid_m)
-    inside = shapely.contains_properly(parts[owner], cells)
-    hits = shapely.intersects(parts[owner], cells)
+    used, at = np.unique(owner, return_inverse=True)
+    land = parts[used]  # the same objects
+    land[spans[used]] = private_copies(land[spans[used]])
+    shapely.prepare(land)
+    land = land[at]
+    inside = shapely.contains_properly(land, cells)
+    hits = shapely.intersects(land, cells)
     pieces = np.asarray(np.where(inside, cells, None), dtype=object)
     edge = hits & ~inside
     if edge.any():
-        pieces[edge] = _polygonal(shapely.intersection(cells[edge], parts[owner[edge]]))
+        pieces[edge] = _polygonal(shapely.intersection(cells[edge], land[edge]))
     keep = hits.copy()
     area = np.zeros(len(cells))
     area[keep] = shapely.area(pieces[keep])
@@ -463,14 +472,16 @@ def residential_grid(
     check_grid_size(int(ncell.sum()), grid_m)
     owner = np.repeat(np.arange(len(parts)), ncell)
     local = np.arange(int(ncell.sum())) - np.repeat(np.cumsum(ncell) - ncell, ncell)
-    shapely.prepare(parts)
     # cut in chunks of cells: the candidate boxes of the whole city at once were the largest
     # peak of memory of the coverage step; each chunk keeps only the pieces that hold land
     # and only the cut pieces are kept as geometry: the whole cells are rebuilt from their
     # column and row when a district's pieces are needed (GridPieces)
+    starts = np.arange(0, len(owner), GRID_CHUNK)
     slices = [(owner[a:a + GRID_CHUNK], local[a:a + GRID_CHUNK])
-              for a in range(0, len(owner), GRID_CHUNK)]  # views, no copies
-    chunks = thread_map(lambda ol: _cut_cells(parts, ol[0], ol[1], ix0, iy0, nx, grid_m),
+              for a in starts]  # views, no copies
+    spans = np.zeros(len(parts), dtype=bool)  # the parts cut by more than one chunk
+    spans[owner[starts[1:]][owner[starts[1:]] == owner[starts[1:] - 1]]] = True
+    chunks = thread_map(lambda ol: _cut_cells(parts, spans, ol[0], ol[1], ix0, iy0, nx, grid_m),
                         slices, unit="chunk")
     del slices
     del local
@@ -592,8 +603,8 @@ def street_samples(
     dgeoms = districts.geometry.to_numpy()
     tree = shapely.STRtree(lines)
     di, li = tree.query(dgeoms, predicate="intersects")
-    shapely.prepare(dgeoms)
-    inside = shapely.contains_properly(dgeoms[di], lines[li])
+    with prepared_for(dgeoms):  # the districts' own shapes: not left prepared
+        inside = shapely.contains_properly(dgeoms[di], lines[li])
     clipped = lines[li].copy()
     cross = ~inside  # only lines crossing a district line need the overlay
     clipped[cross] = shapely.intersection(lines[li][cross], dgeoms[di][cross])

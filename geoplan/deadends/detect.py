@@ -39,6 +39,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._threads import prepared_for
 from geoplan.config import DeadEndSettings
 from geoplan.deadends.compounds import inside_share
 from geoplan.deadends.params import DeadEndParams
@@ -346,22 +347,12 @@ def edge_distance(points: np.ndarray, area: BaseGeometry, tol: float,
     points are measured exactly, by the same :func:`shapely.distance` as before.
     """
     boundary = area.boundary
-    outside = ~_prepared(area, shapely.covers, points)
-    candidate = _prepared(boundary, shapely.dwithin, points, tol + 1.0) | outside
+    with prepared_for([area, boundary]):
+        outside = ~shapely.covers(area, points)
+        candidate = shapely.dwithin(boundary, points, tol + 1.0) | outside
     d = np.full(len(points), np.nan)
     d[candidate] = shapely.distance(points[candidate], boundary)
     return candidate & (d <= tol), outside, d
-
-
-def _prepared(geom: BaseGeometry, predicate: Any, points: np.ndarray, *args: float) -> np.ndarray:
-    """``predicate(geom, points, *args)`` with ``geom`` prepared for the call (left as found)."""
-    was = bool(shapely.is_prepared(geom))
-    shapely.prepare(geom)
-    try:
-        return np.asarray(predicate(geom, points, *args), dtype=bool)
-    finally:
-        if not was:
-            shapely.destroy_prepared(geom)
 
 
 def _categorise(
@@ -393,7 +384,9 @@ def _categorise(
         if area is None or area.is_empty:
             continue
         near, _, d = edge_distance(ends, area, tol)
-        outside = ~_prepared(area.buffer(tol), shapely.covers, ends)
+        grown = area.buffer(tol)
+        shapely.prepare(grown)  # a shape of its own
+        outside = ~shapely.covers(grown, ends)
         hit = near | outside
         why = np.full(n, "", dtype=object)
         why[hit] = [f"{v:.0f} m from the {label} edge" for v in d[hit]]

@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputDataError
+from geoplan._threads import prepared_for
 from geoplan.config import AnalysisConfig
 from geoplan.crs import resolve_analysis_crs
 from geoplan.layers import cache
@@ -176,8 +177,9 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     check_file_sources_inside(config, wgs_layers, context, crs)
 
     layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
-    for kind in LAYER_KINDS:
-        layers[kind] = _prepare(wgs_layers[kind], kind, crs, context, issues, catalog)
+    with prepared_for(context):  # the layer set keeps it: not left prepared (see _threads)
+        for kind in LAYER_KINDS:
+            layers[kind] = _prepare(wgs_layers[kind], kind, crs, context, issues, catalog)
     for kind in LAYER_KINDS:
         layers[kind] = _exclude_inside(layers, kind, catalog["layers"][kind], issues)
     for kind in ("toilets", "schools", "bus_stops", "parks", "residential", "roads", "walkways"):
@@ -247,7 +249,6 @@ def _prepare(
     if family == "area" and "area_m2" in frame.columns:
         frame["area_m2"] = frame.geometry.area  # before clipping: a park's whole size counts
     geoms = frame.geometry.to_numpy()
-    shapely.prepare(context)
     if family == "point":
         frame = frame.loc[shapely.intersects(context, geoms)]
     elif family == "point_or_area" or kind in FACILITY_AREA_KINDS:
@@ -296,7 +297,6 @@ def district_summary(layerset: LayerSet) -> pd.DataFrame:
     districts = layerset.districts
     for _, d in districts.iterrows():
         geom = d.geometry
-        shapely.prepare(geom)
         inside_km2 = d["area_m2"] / 1e6
         row: dict[str, Any] = {
             "district": d["district"],
@@ -308,7 +308,8 @@ def district_summary(layerset: LayerSet) -> pd.DataFrame:
         for kind in LAYER_KINDS:
             layer = layerset[kind]
             geoms = layer.geometry.to_numpy()
-            hit = shapely.intersects(geom, geoms) if len(layer) else np.zeros(0, dtype=bool)
+            with prepared_for(geom):  # the district's own shape: not left prepared
+                hit = shapely.intersects(geom, geoms) if len(layer) else np.zeros(0, dtype=bool)
             row[kind] = int(hit.sum())
             if kind in _SUMMARY_KM:
                 row[f"{kind}_km"] = float(shapely.length(
