@@ -6,6 +6,8 @@ GEOS prepared geometries are not thread-safe (see :mod:`geoplan._threads`). The 
 its first argument's prepared form, plus ``STRtree.query`` with a predicate (its query
 geometries). A call on a thread other than the main one whose prepared geometry was prepared
 elsewhere (by the main thread, before the audit, or by another task thread) is recorded.
+geoplan calls shapely through the module (``shapely.intersects``, never ``from shapely import``),
+so the wrappers see every call.
 """
 
 from __future__ import annotations

@@ -115,3 +115,16 @@ def test_prepared_for_leaves_the_shapes_as_found(before):
         assert shapely.is_prepared(many).all()
     assert shapely.is_prepared(one) == before
     assert list(shapely.is_prepared(many)) == [before, False]
+
+
+def test_geoplan_calls_shapely_through_the_module_so_the_audit_sees_every_call():
+    import re
+    from pathlib import Path
+
+    import geoplan
+
+    root = Path(geoplan.__file__).parent
+    direct = [f"{p.relative_to(root)}:{n}" for p in sorted(root.rglob("*.py"))
+              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+              if re.match(r"\s*from shapely import ", line)]
+    assert direct == []
