@@ -305,18 +305,18 @@ def district_summary(layerset: LayerSet) -> pd.DataFrame:
             "full_area_km2": d["full_area_m2"] / 1e6 if "full_area_m2" in d else np.nan,
             "inside_share": d["inside_share"],
         }
-        for kind in LAYER_KINDS:
-            layer = layerset[kind]
-            geoms = layer.geometry.to_numpy()
-            with prepared_for(geom):  # the district's own shape: not left prepared
+        with prepared_for(geom):  # the district's own shape: not left prepared
+            for kind in LAYER_KINDS:
+                layer = layerset[kind]
+                geoms = layer.geometry.to_numpy()
                 hit = shapely.intersects(geom, geoms) if len(layer) else np.zeros(0, dtype=bool)
-            row[kind] = int(hit.sum())
-            if kind in _SUMMARY_KM:
-                row[f"{kind}_km"] = float(shapely.length(
-                    shapely.intersection(geoms[hit], geom)).sum() / 1000) if len(layer) else 0.0
-            if kind in _SUMMARY_HA:
-                row[f"{kind}_ha"] = float(shapely.area(
-                    shapely.intersection(geoms[hit], geom)).sum() / 1e4) if len(layer) else 0.0
+                row[kind] = int(hit.sum())
+                if kind in _SUMMARY_KM:
+                    row[f"{kind}_km"] = float(shapely.length(shapely.intersection(
+                        geoms[hit], geom)).sum() / 1000) if len(layer) else 0.0
+                if kind in _SUMMARY_HA:
+                    row[f"{kind}_ha"] = float(shapely.area(shapely.intersection(
+                        geoms[hit], geom)).sum() / 1e4) if len(layer) else 0.0
         rows.append(row)
     return pd.DataFrame(rows)
 
