@@ -242,6 +242,8 @@ def _prepare(
     issues: IssueLog,
     catalog: dict[str, Any],
 ) -> gpd.GeoDataFrame:
+    """One layer in the analysis CRS, repaired, kept to ``context`` (which the caller prepares
+    once for all layers), merged and in the canonical columns."""
     if len(frame) == 0:
         return empty_layer(kind, crs)
     frame = repair(frame.to_crs(crs), kind, issues)
