@@ -117,6 +117,31 @@ def test_one_layout_serves_every_standard():
         assert shared.geometry.area.sum() == pytest.approx(block.area)
 
 
+def test_bands_made_on_two_threads_are_those_of_one(monkeypatch):
+    """Several land parts with ragged bands, drawn in blocks on two threads (every size
+    threaded) and on one: the same frame, shape for shape, and each thread's block tested
+    only against parts it was given (none left prepared by the layout)."""
+    from geoplan._threads import using_threads
+    from geoplan.coverage import walk_bands
+
+    rng = np.random.default_rng(11)
+    blocks = [shapely.box(x, y, x + rng.uniform(60, 300), y + rng.uniform(60, 300))
+              for x in range(-900, 700, 400) for y in range(-900, 700, 400)]
+    dem, land = _demand(shapely.union_all(blocks))
+    bands = rng.integers(0, 3, len(dem)).astype(np.int8)
+    layout = band_layout(dem, land, 25.0)
+    assert len(layout.parts) == len(blocks) and not shapely.is_prepared(layout.parts).any()
+    with using_threads(1):
+        one = walk_band_frame("park_500", dem, bands, land, ["甲区"], 25.0, layout)
+    monkeypatch.setattr(walk_bands, "_THREADED_MIN_RECTS", 0)
+    with using_threads(2):
+        two = walk_band_frame("park_500", dem, bands, land, ["甲区"], 25.0, layout)
+    assert len(one) == 3
+    assert two.drop(columns="geometry").equals(one.drop(columns="geometry"))
+    assert two.geometry.geom_equals_exact(one.geometry, 0).all()
+    assert two.geometry.area.sum() == pytest.approx(shapely.area(land[0]))
+
+
 def test_no_residential_land():
     dem, land = _demand(shapely.Polygon())
     out = walk_band_frame("park_500", dem, np.zeros(0, np.int8), land, ["甲区"], 25.0)

@@ -48,7 +48,7 @@ from geoplan.coverage.items import (
 from geoplan.coverage.people import measure_people, school_standards
 from geoplan.coverage.population import PopulationWeights
 from geoplan.coverage.reach import reach_areas
-from geoplan.coverage.reached import ReachedPieces, keep_reached_edges, reached_frame
+from geoplan.coverage.reached import ReachedPieces, keep_reached_edges, merged_by_standard, reached_frame
 from geoplan.coverage.shares import district_shares, district_totals, uncovered_amount
 from geoplan.coverage.walk_bands import walk_band_frame
 from geoplan.crs import check_projected_crs
@@ -302,7 +302,7 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
             timer.lap("walk bands")
     timer.lap("gaps")
     if acc.reach_each:  # the standard's lines built for its areas only, then freed
-        acc.reach_areas.append(reach_areas(_reached_lines(eng, acc.reached[first_reached:]),
+        acc.reach_areas.append(reach_areas(_reach_lines(eng, acc.reached[first_reached:]),
                                            [std.id], eng.crs, eng.districts))
         if not acc.keep_reached:
             del acc.reached[first_reached:]
@@ -325,7 +325,7 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
     if acc.reach_each:
         areas = _concat_reach_areas(acc.reach_areas, eng.crs)
     else:
-        areas = reach_areas(_reached_lines(eng, acc.reached), [s.id for s in stds], eng.crs,
+        areas = reach_areas(_reach_lines(eng, acc.reached), [s.id for s in stds], eng.crs,
                             eng.districts)
     acc.reach_areas.clear()
     # the edge-by-edge lines only when the result keeps them (gpkg.reached_edges)
@@ -394,6 +394,14 @@ def _reached_lines(eng: CoverageContext, sets: list[tuple[str, str, ReachedPiece
     """The reached lines of ``sets`` (:data:`geoplan.results.REACHED`), built from the graph."""
     return reached_frame(eng.graph.edge_geometry if eng.graph is not None else None, sets,
                          eng.crs, eng.simple_edges)
+
+
+def _reach_lines(eng: CoverageContext, sets: list[tuple[str, str, ReachedPieces]]
+                 ) -> gpd.GeoDataFrame:
+    """The lines a reach area buffers: each standard's reached stretches, items merged."""
+    if eng.graph is None:
+        return _reached_lines(eng, [])
+    return _reached_lines(eng, merged_by_standard(sets, eng.graph.edge_length))
 
 
 def _concat_reach_areas(frames: list[gpd.GeoDataFrame], crs: Any) -> gpd.GeoDataFrame:

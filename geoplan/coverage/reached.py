@@ -17,10 +17,11 @@ import numpy as np
 import shapely
 
 from geoplan._lines import line_substrings
+from geoplan.network.reach import merge_intervals
 from geoplan.results import REACHED
 
 __all__ = ["REACHED_EDGES_AUTO_MAX", "REACHED_SIMPLIFY_M", "ReachedPieces", "keep_reached_edges",
-           "reached_frame"]
+           "merged_by_standard", "reached_frame"]
 
 REACHED_SIMPLIFY_M = 1.0
 """Reached edges are simplified to this tolerance for maps and the GeoPackage."""
@@ -74,6 +75,46 @@ class ReachedPieces:
 
     def __len__(self) -> int:
         return len(self.edge)
+
+
+def merged_by_standard(sets: Sequence[tuple[str, str, ReachedPieces]], edge_length: np.ndarray
+                       ) -> list[tuple[str, str, ReachedPieces]]:
+    """Per standard, the pieces of all its items and radii merged into disjoint stretches.
+
+    What a standard reaches, edge by edge, whichever item reached it: a basket standard's items
+    walk many of the same edges (the 15-minute life circle's eight items), and a piece that
+    overlaps or touches another on its edge becomes one stretch with it, so its reach area
+    buffers each stretch once. A stretch that spans its whole edge is ``full``; its
+    ``distance_from`` is the least of its pieces'; its radius the largest. A standard with
+    one set of pieces keeps it as it is (its pieces are already disjoint).
+
+    Parameters
+    ----------
+    sets
+        (standard id, item, :class:`ReachedPieces`) per facility set and radius.
+    edge_length
+        Length of every walking-graph edge (``WalkGraph.edge_length``).
+
+    Returns
+    -------
+    list of tuple
+        (standard id, ``""``, pieces), one per standard, in the order of first appearance.
+    """
+    out: list[tuple[str, str, ReachedPieces]] = []
+    for sid in dict.fromkeys(s for s, _, _ in sets):
+        mine = [p for s, _, p in sets if s == sid and len(p)]
+        if len(mine) <= 1:
+            out += [(sid, "", p) for p in mine]
+            continue
+        edge, lo, hi, holder = merge_intervals(np.concatenate([p.edge for p in mine]),
+                                               np.concatenate([p.start for p in mine]),
+                                               np.concatenate([p.end for p in mine]))
+        nearest = np.full(len(edge), np.inf)
+        np.minimum.at(nearest, holder, np.concatenate([p.distance_from for p in mine]))
+        full = (lo <= 0.0) & (hi >= edge_length[edge])
+        out.append((sid, "", ReachedPieces(edge, lo, hi, full, nearest,
+                                           max(p.radius_m for p in mine))))
+    return out
 
 
 def keep_reached_edges(setting: str, n_edges: int) -> bool:

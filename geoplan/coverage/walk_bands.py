@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan._threads import thread_count, thread_map
 from geoplan.coverage.demand import Demand
 from geoplan.vocab import NEAR_FACTOR
 
@@ -98,6 +99,37 @@ def _dissolve(rects: np.ndarray, count: np.ndarray) -> np.ndarray:
     return out
 
 
+def _band_shapes(rects: np.ndarray, count: np.ndarray, mine: np.ndarray) -> np.ndarray:
+    """Each group of ``count`` consecutive rectangles dissolved and cut to its land part.
+
+    The groups are split into one block of about equal rectangles per thread (GEOS runs
+    without the interpreter's lock); the parts are not prepared, so no thread shares a
+    prepared geometry (:mod:`geoplan._threads`): each part is tested once per band, where
+    preparing it costs more than it saves.
+    """
+    ends = np.cumsum(count)
+    n = thread_count() if len(rects) >= _THREADED_MIN_RECTS else 1
+    cuts = np.searchsorted(ends, np.arange(1, n) * len(rects) / n, side="right")
+    bounds = list(zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(count)]]),
+                      strict=True))
+
+    def block(b: tuple[int, int]) -> np.ndarray:
+        lo, hi = int(b[0]), int(b[1])
+        first = int(ends[lo - 1]) if lo else 0
+        merged = _dissolve(rects[first:int(ends[hi - 1]) if hi > lo else first], count[lo:hi])
+        whole = shapely.contains(mine[lo:hi], merged)
+        cut = np.asarray(merged, dtype=object)
+        if (~whole).any():
+            cut[~whole] = shapely.intersection(merged[~whole], mine[lo:hi][~whole])
+        return cut
+
+    return np.concatenate([np.zeros(0, dtype=object), *thread_map(block, bounds)])
+
+
+_THREADED_MIN_RECTS = 20_000
+"""Below this many rectangles the bands are made on one thread (the pool costs more)."""
+
+
 def _part_of(points: np.ndarray, parts: np.ndarray) -> np.ndarray:
     """The land part each demand point lies in (the nearest part for a point on no part)."""
     out = np.full(len(points), -1, dtype=np.int64)
@@ -145,7 +177,6 @@ def band_layout(dem: Demand, land: np.ndarray, grid_m: float) -> BandLayout:
     parts, part_district = shapely.get_parts(np.asarray(land, dtype=object), return_index=True)
     points = dem.points  # built once (grid pieces are held as arrays)
     part = _part_of(points, parts) if len(points) else np.zeros(0, dtype=np.int64)
-    shapely.prepare(parts)  # once: every standard tests its runs against them
     # the grid cell of each piece: its point lies inside the piece, so inside the cell
     ix = np.floor(shapely.get_x(points) / grid_m).astype(np.int64)
     iy = np.floor(shapely.get_y(points) / grid_m).astype(np.int64)
@@ -194,12 +225,7 @@ def walk_band_frame(sid: str, dem: Demand, bands: np.ndarray, land: np.ndarray,
     g, row, top, first, last = _stack(g, row, first, last)
     rects = shapely.box(first * grid_m, row * grid_m, (last + 1) * grid_m, (top + 1) * grid_m)
     group, count = np.unique(g, return_counts=True)  # (part, band); _stack sorted by it
-    merged = _dissolve(rects, count)
-    mine = parts[group // nb]
-    whole = shapely.contains(mine, merged)
-    cut = np.asarray(merged, dtype=object)
-    if (~whole).any():
-        cut[~whole] = shapely.intersection(merged[~whole], mine[~whole])
+    cut = _band_shapes(rects, count, parts[group // nb])
     key_of_run = part_district[group // nb] * nb + group % nb
     polys, owner = shapely.get_parts(cut, return_index=True)
     keep = (shapely.get_type_id(polys) == 3) & (shapely.area(polys) > 0)

@@ -16,17 +16,24 @@ from geoplan.network.engine import _check_limit, node_distance, point_distance
 from geoplan.network.graph import WalkGraph
 from geoplan.network.snap import Snapped
 
-__all__ = ["reached_edges"]
+__all__ = ["merge_intervals", "reached_edges"]
 
 
-def _merge_intervals(
+def merge_intervals(
     edge: np.ndarray, lo: np.ndarray, hi: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of closed intervals per edge; returns (edge, lo, hi) sorted by edge then lo."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Union of closed intervals per edge.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The merged intervals' edge, lo and hi (disjoint, sorted by edge then lo), and for each
+        input interval, in input order, the merged interval that holds it.
+    """
     order = np.lexsort((lo, edge))
     edge, lo, hi = edge[order], lo[order], hi[order]
     if len(edge) == 0:
-        return edge, lo, hi
+        return edge, lo, hi, np.zeros(0, dtype=np.int64)
     # running max of hi within each edge group, looking only at earlier intervals
     same = np.zeros(len(edge), bool)
     same[1:] = edge[1:] == edge[:-1]
@@ -42,7 +49,9 @@ def _merge_intervals(
     p_lo = lo[start]
     p_hi = np.full(int(piece[-1]) + 1, -np.inf)
     np.maximum.at(p_hi, piece, hi)
-    return p_edge, p_lo, p_hi
+    holder = np.empty(len(piece), dtype=np.int64)
+    holder[order] = piece
+    return p_edge, p_lo, p_hi, holder
 
 
 def _pieces_holding(
@@ -103,7 +112,7 @@ def reached_edges(graph: WalkGraph, sources: Snapped, limit: float) -> gpd.GeoDa
                          np.maximum(0.0, so - limit)])
     hi = np.concatenate([np.minimum(length[fu], limit - du[fu]), length[fv],
                          np.minimum(length[se], so + limit)])
-    edge, lo, hi = _merge_intervals(edge, lo, hi)
+    edge, lo, hi, _ = merge_intervals(edge, lo, hi)
     keep = hi > lo
     edge, lo, hi = edge[keep], lo[keep], hi[keep]
     full = (lo <= 0.0) & (hi >= length[edge])
