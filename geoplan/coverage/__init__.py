@@ -12,6 +12,8 @@ One module per task:
 - :mod:`~geoplan.coverage.access`: where a facility is reached (entrances, outline, point);
 - :mod:`~geoplan.coverage.buffers`: straight-line buffer overlay (the official indicator);
 - :mod:`~geoplan.coverage.gaps`: uncovered areas and street stretches as ranked geometries;
+- :mod:`~geoplan.coverage.by_district`: buffer fractions and gaps of several standards in one
+  pass over the districts, each district's pieces built once;
 - :mod:`~geoplan.coverage.engine`: :func:`run_coverage`, which builds the arrays and calls the
   rest;
 - :mod:`~geoplan.coverage.output`: writing and printing the result.

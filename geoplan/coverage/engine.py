@@ -14,6 +14,10 @@ For each standard and district :func:`run_coverage` measures, side by side:
 
 Facilities come from the whole context area (study area + margin), so a facility just across a
 district line serves it. Gap polygons come from :mod:`geoplan.coverage.gaps`.
+
+The standards are measured in groups (:func:`_pass_groups`): the network flags of a group's
+standards city-wide, then one pass over the districts for all of them
+(:mod:`geoplan.coverage.by_district`), then each standard's tables, walk bands and reach areas.
 """
 
 from __future__ import annotations
@@ -30,14 +34,14 @@ import shapely
 from tqdm.auto import tqdm
 
 from geoplan._errors import StandardError
-from geoplan._threads import thread_map
 from geoplan.config import DemandSettings
 from geoplan.coverage.access import as_reached
 from geoplan.coverage.baskets import basket_flags, default_min_items
-from geoplan.coverage.buffers import BufferSet, covered_fraction, served_in_box
+from geoplan.coverage.buffers import BufferSet
+from geoplan.coverage.by_district import DistrictWork, Measured, measure_districts
 from geoplan.coverage.context import CoverageContext, Timer, set_key
 from geoplan.coverage.demand import Demand
-from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, rank_gaps, rank_street_gaps, street_gap_lines
+from geoplan.coverage.gaps import rank_gaps, rank_street_gaps
 from geoplan.coverage.items import (
     district_share_pair,
     item_fractions,
@@ -153,8 +157,19 @@ def run_coverage(
     acc = _Collected(reach_each=len(set(ids)) == len(ids),
                      keep_reached=keep_reached_edges(reached_edges, n_edges),
                      schools=frozenset(s.id for s, _, _ in school_standards(stds)))
-    for std in tqdm(stds, desc="coverage", unit="standard", disable=not progress):
-        _measure_standard(eng, std, acc, timer)
+    names = eng.districts["district"].astype(str).to_numpy()
+    with tqdm(total=len(stds), desc="coverage", unit="standard", disable=not progress) as bar:
+        for group in _pass_groups(stds):
+            # the group's standards on the network (city-wide), then one pass over the
+            # districts for all of them (each district's pieces built once), then each
+            # standard's tables and areas
+            plans = [_plan_standard(eng, std, acc, timer) for std in group]
+            measured = measure_districts(eng, [p.work for p in plans], names)
+            timer.lap("gaps")
+            for plan, got in zip(plans, measured, strict=True):
+                _finish_standard(eng, plan, got, acc, timer)
+                bar.update()
+            del plans, measured
     result = _assemble(eng, stds, acc, timer, reached_edges)
     logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
                 sum(timer.timings.values()),
@@ -241,11 +256,42 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
     return out
 
 
-def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, timer: Timer) -> None:
-    """Shares, items and gaps of one standard in every district, added to ``acc``."""
-    dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
-    names = eng.districts["district"].astype(str).to_numpy()
-    pop = eng.population
+FRACTIONS_PER_PASS = 12
+"""Standards share a district pass until their fraction arrays (one per standard, one more
+per item of a basket: 8 bytes per demand piece each) would pass this many; the 5-minute life
+circle alone has 12, as many as it held before the pass was shared."""
+
+
+def _pass_groups(stds: list[Standard]) -> list[list[Standard]]:
+    """The standards in order, cut into groups that share one district pass."""
+    groups: list[list[Standard]] = []
+    held = FRACTIONS_PER_PASS
+    for std in stds:
+        n = 1 + (len(std.facility_sets) if std.basket or len(std.facility_sets) > 1 else 0)
+        if held + n > FRACTIONS_PER_PASS:
+            groups.append([])
+            held = 0
+        groups[-1].append(std)
+        held += n
+    return groups
+
+
+@dataclass(eq=False)
+class _Planned:
+    """One standard measured on the network, waiting for the district pass."""
+
+    std: Standard
+    sets: _Sets
+    flags: Any
+    covered: np.ndarray
+    work: DistrictWork
+    reached: list[tuple[str, str, ReachedPieces]]
+
+
+def _plan_standard(eng: CoverageContext, std: Standard, acc: _Collected,
+                   timer: Timer) -> _Planned:
+    """Buffers and walking coverage of one standard, city-wide (before the district pass)."""
+    dem = eng.demand[std.demand]
     first_reached = len(acc.reached)
     sets = _measure_sets(eng, std, acc, timer)
     items = sets.items
@@ -260,22 +306,25 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
         covered = flags.all_of
     else:
         used, covered = sets.buffers, sets.covered[0]
-    served = _served_per_district(eng, dem, used)
-    street_gaps: list[pd.DataFrame] = []
-    gaps: list[pd.DataFrame] = []
     # the items measured on their own (each item of a basket with data; a single item reuses
-    # the standard's fraction)
+    # the standard's fraction); the items of street demand are not measured on their own
     own = {j: sets.buffers[j] for j, (_, n) in enumerate(items)
-           if n > 0 and (std.basket or len(items) > 1)}
-    # each district's pieces built once, for the fractions and the gaps, then freed
-    if dem.is_linear:
-        frac, street_gaps = _street_fraction_and_gaps(std.id, dem, served, covered, names)
-        item_frac = {j: _fraction(dem, _served_per_district(eng, dem, [b])) for j, b in own.items()}
-    else:
-        frac, gaps, item_frac = _fraction_and_gaps(std.id, eng, served, covered, names, own)
-    timer.lap("street gaps" if dem.is_linear else "gaps")
+           if n > 0 and (std.basket or len(items) > 1) and not dem.is_linear}
+    work = DistrictWork(std.id, std.demand, used, covered, own)
+    return _Planned(std, sets, flags, covered, work, acc.reached[first_reached:])
+
+
+def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
+                     acc: _Collected, timer: Timer) -> None:
+    """Items, table rows, walk bands and reach areas of one standard, added to ``acc``."""
+    std, sets, flags, covered = plan.std, plan.sets, plan.flags, plan.covered
+    dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
+    names = eng.districts["district"].astype(str).to_numpy()
+    pop = eng.population
+    items, frac = sets.items, measured.frac
     if not dem.is_linear:
-        fracs = item_fractions(items, None if std.basket else frac, item_frac.__getitem__)
+        fracs = item_fractions(items, None if std.basket else frac,
+                               measured.item_frac.__getitem__)
         irows = item_rows(std, dem, items, fracs, sets.covered, pop, names, eng.n_d)
         acc.items.append(irows)
         if std.basket:
@@ -291,22 +340,21 @@ def _measure_standard(eng: CoverageContext, std: Standard, acc: _Collected, time
                   "share_min_items_population_network": k_of_n[1][i]})
     acc.rows += new_rows
     if dem.is_linear:
-        acc.street_gaps += street_gaps
+        acc.street_gaps += measured.gaps
     else:
         if std.id in acc.schools:
             acc.covers[std.id] = (frac, covered)
-        acc.gaps += gaps
+        acc.gaps += measured.gaps
         if not std.basket:
             acc.walk_bands.append(walk_band_frame(std.id, dem, sets.bands[0], eng.land, names,
                                                   eng.settings.grid_m, eng.band_layout))
             timer.lap("walk bands")
     timer.lap("gaps")
     if acc.reach_each:  # the standard's lines built for its areas only, then freed
-        acc.reach_areas.append(reach_areas(_reach_lines(eng, acc.reached[first_reached:]),
-                                           [std.id], eng.crs, eng.districts))
-        if not acc.keep_reached:
-            del acc.reached[first_reached:]
+        acc.reach_areas.append(reach_areas(_reach_lines(eng, plan.reached), [std.id], eng.crs,
+                                           eng.districts))
         timer.lap("reach areas")
+    plan.reached = []
 
 
 def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
@@ -478,112 +526,7 @@ def _table_rows(std: Standard, dem: Demand, dsnap: Snapped, frac: np.ndarray, co
     return rows
 
 
-def _served_per_district(eng: CoverageContext, dem: Demand,
-                         sets: list[BufferSet]) -> dict[int, tuple[np.ndarray, Any]]:
-    """Per district with demand: its demand rows and the served area inside its box.
-
-    The box (:meth:`CoverageContext.district_frames`) holds every piece of the district, so
-    overlay with the clipped served area gives the same result as with the whole city's.
-    """
-    frames = eng.district_frames(dem.kind)
-    parts = thread_map(lambda f: served_in_box(sets, f[1]), frames.values())
-    return {i: (mine, part) for (i, (mine, _)), part in zip(frames.items(), parts, strict=True)}
-
-
-def _street_fraction_and_gaps(sid: str, dem: Demand, served: dict[int, tuple[np.ndarray, Any]],
-                              covered: np.ndarray, names: np.ndarray
-                              ) -> tuple[np.ndarray, list[pd.DataFrame]]:
-    """Buffer fraction of every street sample, and the uncovered street stretches of a linear
-    standard per district in both views; the samples' lines are built one district at a time."""
-    def district(item: tuple[int, tuple[np.ndarray, Any]]
-                 ) -> tuple[np.ndarray, list[pd.DataFrame]]:
-        i, (mine, part) = item
-        pieces = dem.pieces_of(mine)  # built for this district only, freed after
-        f = covered_fraction(pieces, part, linear=True)
-        partly = f < 1.0 - 1e-9
-        buffer_view = (shapely.difference(pieces[partly], part)
-                       if not shapely.is_empty(part) else pieces[partly])
-        views = {"buffer": buffer_view, "network": pieces[~covered[mine]]}
-        out = []
-        for view, uncovered in views.items():
-            lines, length = street_gap_lines(uncovered)
-            if len(lines):
-                out.append(pd.DataFrame({"standard": sid, "district": names[i], "view": view,
-                                         "length_m": length, "geometry": lines}))
-        return f, out
-
-    frac = np.zeros(len(dem))
-    frames = []
-    for (mine, _), (f, out) in zip(served.values(), thread_map(district, served.items()),
-                                   strict=True):
-        frac[mine] = f
-        frames += out
-    return frac, frames
-
-
 def _weights(eng: CoverageContext) -> np.ndarray:
     """Population weight of each residential piece (its area when there is no population)."""
     dem = eng.demand["residential"]
     return eng.population.weights if eng.population is not None else dem.amount
-
-
-def _fraction(dem: Demand, served: dict[int, tuple[np.ndarray, Any]]) -> np.ndarray:
-    """Buffer fraction of every demand piece, district by district."""
-    frac = np.zeros(len(dem))
-    parts = thread_map(lambda mp: covered_fraction(dem.pieces_of(mp[0]), mp[1],
-                                                   linear=dem.is_linear), served.values())
-    for (mine, _), f in zip(served.values(), parts, strict=True):
-        frac[mine] = f
-    return frac
-
-
-def _fraction_and_gaps(sid: str, eng: CoverageContext, served: dict[int, tuple[np.ndarray, Any]],
-                       covered: np.ndarray, names: np.ndarray, own: dict[int, BufferSet]
-                       ) -> tuple[np.ndarray, list[pd.DataFrame], dict[int, np.ndarray]]:
-    """Buffer fraction of every residential piece, the gaps of a standard per district in both
-    views, and the fraction of every piece by each item of ``own`` alone; each district's
-    pieces are built once for all of them (:meth:`Demand.pieces_of`)."""
-    dem = eng.demand["residential"]
-    pop = eng.population
-    frames_of = eng.district_frames(dem.kind)
-    # gaps carry people only when the weights are people (never m² under a people column)
-    weights = pop.weights if pop is not None and pop.people else np.full(len(dem), np.nan)
-
-    def district(item: tuple[int, tuple[np.ndarray, Any]]
-                 ) -> tuple[np.ndarray, dict[int, np.ndarray], list[pd.DataFrame]]:
-        i, (mine, part) = item  # each against its own part of the served area
-        pieces = dem.pieces_of(mine)
-        f = covered_fraction(pieces, part, linear=False)
-        own_f = {j: covered_fraction(pieces, served_in_box([buffers], frames_of[i][1]),
-                                     linear=False)
-                 for j, buffers in own.items()}
-        land = eng.land[i]
-        out: list[pd.DataFrame] = []
-        if shapely.is_empty(land):
-            return f, own_f, out
-        w = weights[mine]
-        views = {
-            "buffer": (shapely.difference(land, part) if not shapely.is_empty(part) else land,
-                       1.0 - f),
-            "network": (dissolve_pieces(pieces[~covered[mine]]),
-                        (~covered[mine]).astype(float)),
-        }
-        for view, (uncovered, ufrac) in views.items():
-            geoms, area, gap_pop = gap_polygons(uncovered, pieces, w, ufrac)
-            if len(geoms):
-                out.append(pd.DataFrame({
-                    "standard": sid, "district": names[i], "view": view, "area_m2": area,
-                    "population": gap_pop, "geometry": geoms,
-                }))
-        return f, own_f, out
-
-    frac = np.zeros(len(dem))
-    item_frac = {j: np.zeros(len(dem)) for j in own}
-    frames = []
-    for (mine, _), (f, own_f, out) in zip(served.values(), thread_map(district, served.items()),
-                                          strict=True):
-        frac[mine] = f
-        for j, fj in own_f.items():
-            item_frac[j][mine] = fj
-        frames += out
-    return frac, frames, item_frac
