@@ -129,7 +129,8 @@ def measure_districts(eng: CoverageContext, work: Sequence[DistrictWork],
                 out.append((f, own_f, gaps))
         return out
 
-    per_district = thread_map(district, range(eng.n_d), desc="coverage", unit="district")
+    per_district = thread_map(district, range(eng.n_d), desc="coverage: districts",
+                              unit="district")
     results = []
     for k, w in enumerate(work):
         n = len(eng.demand[w.demand])
