@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from geoplan._errors import StandardError
 from geoplan.config import DemandSettings
 from geoplan.coverage.access import as_reached
-from geoplan.coverage.baskets import basket_flags, default_min_items
+from geoplan.coverage.baskets import BasketFlags, basket_flags, default_min_items
 from geoplan.coverage.buffers import BufferSet
 from geoplan.coverage.by_district import DistrictWork, Measured, measure_districts
 from geoplan.coverage.context import CoverageContext, Timer, set_key
@@ -282,8 +282,7 @@ class _Planned:
 
     std: Standard
     sets: _Sets
-    flags: Any
-    covered: np.ndarray
+    flags: BasketFlags
     work: DistrictWork
     reached: list[tuple[str, str, ReachedPieces]]
 
@@ -311,13 +310,13 @@ def _plan_standard(eng: CoverageContext, std: Standard, acc: _Collected,
     own = {j: sets.buffers[j] for j, (_, n) in enumerate(items)
            if n > 0 and (std.basket or len(items) > 1) and not dem.is_linear}
     work = DistrictWork(std.id, std.demand, used, covered, own)
-    return _Planned(std, sets, flags, covered, work, acc.reached[first_reached:])
+    return _Planned(std, sets, flags, work, acc.reached[first_reached:])
 
 
 def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
                      acc: _Collected, timer: Timer) -> None:
     """Items, table rows, walk bands and reach areas of one standard, added to ``acc``."""
-    std, sets, flags, covered = plan.std, plan.sets, plan.flags, plan.covered
+    std, sets, flags, covered = plan.std, plan.sets, plan.flags, plan.work.covered
     dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
     names = eng.districts["district"].astype(str).to_numpy()
     pop = eng.population
