@@ -10,8 +10,8 @@ to 1e-9 (relative, or absolute below 1). The GeoPackage layers (gaps, street gap
 reached edges, suggested sites, dead ends) must have the same rows with the same attributes and
 geometries whose symmetric difference is at most 1e-9 of their size; the reach areas, a drawing
 made from lines simplified at 1 m and 2 m, to 1e-3 of their area (:data:`DRAWN`). A layer only
-the new run writes is named as added (with its QGIS style row), not counted as a difference; a layer the new
-run no longer writes is a difference. Exit code 0 when all match.
+the new run writes is named as added (with its QGIS style row), not counted as a difference; a
+layer the new run no longer writes is a difference. Exit code 0 when all match.
 """
 
 from __future__ import annotations

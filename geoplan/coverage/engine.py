@@ -350,8 +350,8 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
             timer.lap("walk bands")
     timer.lap("gaps")
     if acc.reach_each:  # the standard's lines built for its areas only, then freed
-        acc.reach_areas.append(reach_areas(_reach_lines(eng, plan.reached), [std.id], eng.crs,
-                                           eng.districts))
+        acc.reach_areas.append(reach_areas(_reach_area_lines(eng, plan.reached), [std.id],
+                                           eng.crs, eng.districts))
         timer.lap("reach areas")
     plan.reached = []
 
@@ -372,7 +372,7 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
     if acc.reach_each:
         areas = _concat_reach_areas(acc.reach_areas, eng.crs)
     else:
-        areas = reach_areas(_reach_lines(eng, acc.reached), [s.id for s in stds], eng.crs,
+        areas = reach_areas(_reach_area_lines(eng, acc.reached), [s.id for s in stds], eng.crs,
                             eng.districts)
     acc.reach_areas.clear()
     # the edge-by-edge lines only when the result keeps them (gpkg.reached_edges)
@@ -443,7 +443,7 @@ def _reached_lines(eng: CoverageContext, sets: list[tuple[str, str, ReachedPiece
                          eng.crs, eng.simple_edges)
 
 
-def _reach_lines(eng: CoverageContext, sets: list[tuple[str, str, ReachedPieces]]
+def _reach_area_lines(eng: CoverageContext, sets: list[tuple[str, str, ReachedPieces]]
                  ) -> gpd.GeoDataFrame:
     """The lines a reach area buffers: each standard's reached stretches, items merged."""
     if eng.graph is None:

@@ -107,16 +107,15 @@ def _band_shapes(rects: np.ndarray, count: np.ndarray, mine: np.ndarray) -> np.n
     prepared geometry (:mod:`geoplan._threads`): each part is tested once per band, where
     preparing it costs more than it saves.
     """
-    ends = np.cumsum(count)
+    start = np.concatenate([[0], np.cumsum(count)])  # group g's rectangles: start[g]:start[g + 1]
     n = thread_count() if len(rects) >= _THREADED_MIN_RECTS else 1
-    cuts = np.searchsorted(ends, np.arange(1, n) * len(rects) / n, side="right")
+    cuts = np.searchsorted(start[1:], np.arange(1, n) * len(rects) / n, side="right")
     bounds = list(zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(count)]]),
                       strict=True))
 
     def block(b: tuple[int, int]) -> np.ndarray:
         lo, hi = int(b[0]), int(b[1])
-        first = int(ends[lo - 1]) if lo else 0
-        merged = _dissolve(rects[first:int(ends[hi - 1]) if hi > lo else first], count[lo:hi])
+        merged = _dissolve(rects[start[lo]:start[hi]], count[lo:hi])
         whole = shapely.contains(mine[lo:hi], merged)
         cut = np.asarray(merged, dtype=object)
         if (~whole).any():
