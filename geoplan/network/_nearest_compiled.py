@@ -33,8 +33,18 @@ def nearest_points(x: np.ndarray, y: np.ndarray, max_distance: float, tie: float
     """Fill ``edge``, ``dist``, ``offset`` and ``undecided`` for every point (see the caller).
 
     ``cell_start`` is the first piece of every cell, or empty when the grid is searched in
-    ``key`` instead. Every formula follows :meth:`SegmentIndex._nearest_chunk` and
-    :func:`~geoplan.network.nearest._point_segment` step by step.
+    ``key`` instead; ``pxy`` holds each piece's segment end points and its own midpoint
+    (ax, ay, bx, by, mx, my). Every formula follows
+    :meth:`SegmentIndex._nearest_chunk` and :func:`~geoplan.network.nearest._point_segment`
+    step by step.
+
+    A piece whose midpoint lies farther than the nearest distance found so far + half a piece
+    + 2 ``tie`` is skipped without measuring its segment (while that distance is within
+    ``max_distance``). Its segment cannot be within ``tie`` of the nearest through this piece;
+    through another piece of the block it is measured there, to the same distance; and
+    through a piece outside the block the point is left open whether or not it is skipped
+    (the disc then reaches past the block). So the answers are those of measuring every
+    piece, and the centre column of cells goes first, where the nearest usually is.
     """
     n_seg = len(ax)
     cap = 256
@@ -61,7 +71,9 @@ def nearest_points(x: np.ndarray, y: np.ndarray, max_distance: float, tie: float
             k = 0
             best_d = np.inf
             best_edge = -1
-            for dx in range(-r, r + 1):
+            reach = np.inf  # midpoints farther than this are skipped (squared)
+            for j in range(2 * r + 1):
+                dx = (j + 1) // 2 if j % 2 else -(j // 2)  # 0, 1, -1, 2, -2
                 lo, hi = _column(cx + dx, cy, r, nx, ny, cell_start, key)
                 if k + hi - lo > cap:
                     cap = 2 * (k + hi - lo)
@@ -70,6 +82,10 @@ def nearest_points(x: np.ndarray, y: np.ndarray, max_distance: float, tie: float
                     cand_s = _grow(cand_s, cap, k)
                     cand_e = _grow(cand_e, cap, k)
                 for p in range(lo, hi):
+                    ex = pxy[p, 4] - px
+                    ey = pxy[p, 5] - py
+                    if ex * ex + ey * ey > reach:
+                        continue
                     d, frac = _point_segment(px, py, pxy[p, 0], pxy[p, 1], pxy[p, 2], pxy[p, 3])
                     cand_d[k] = d
                     cand_r[k] = frac
@@ -78,6 +94,9 @@ def nearest_points(x: np.ndarray, y: np.ndarray, max_distance: float, tie: float
                     if d < best_d:
                         best_d = d
                         best_edge = piece_edge[p]
+                        if best_d <= max_distance:
+                            bound = best_d + half + 2.0 * tie
+                            reach = bound * bound
                     k += 1
             has = k > 0
             second = np.inf
@@ -232,8 +251,10 @@ def build_pieces(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
     Each piece's midpoint is computed again in every pass rather than held in a
     temporary array: a city's index has millions of pieces, and the memory a temporary
     touches for the first time (page faults) cost more than the arithmetic.
-    Returns piece segment, midpoint x and y, cell key, cell table (empty when the grid is too
-    large for one), piece edge, piece end points (n, 4), the longest piece, x0, y0, nx, ny.
+    Returns piece segment, cell key, cell table (empty when the grid is too large for one),
+    piece edge, piece segment end points and midpoint (n, 6: ax, ay, bx, by, mx, my; one row
+    per piece, so a search reads one cache line per candidate), the longest piece, x0, y0,
+    nx, ny.
     """
     n = len(ax)
     total = 0
@@ -281,11 +302,9 @@ def build_pieces(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
         rank = np.empty(total, dtype=np.int64)
         rank[np.argsort(key)] = np.arange(total)
     s_seg = np.empty(total, dtype=np.int64)
-    s_mx = np.empty(total)
-    s_my = np.empty(total)
     s_key = np.empty(total, dtype=np.int64)
     s_edge = np.empty(total, dtype=np.int64)
-    s_xy = np.empty((total, 4))
+    s_xy = np.empty((total, 6))
     j = 0
     for s in range(n):  # pass 3: every piece written straight to its place
         p = max(1, int(np.ceil(length[s] / piece_m)))
@@ -298,16 +317,16 @@ def build_pieces(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
             else:
                 i = rank[j]
             s_seg[i] = s
-            s_mx[i] = ax[s] + t * (bx[s] - ax[s])
-            s_my[i] = ay[s] + t * (by[s] - ay[s])
             s_key[i] = c
             s_edge[i] = seg_edge[s]
             s_xy[i, 0] = ax[s]
             s_xy[i, 1] = ay[s]
             s_xy[i, 2] = bx[s]
             s_xy[i, 3] = by[s]
+            s_xy[i, 4] = ax[s] + t * (bx[s] - ax[s])
+            s_xy[i, 5] = ay[s] + t * (by[s] - ay[s])
             j += 1
-    return (s_seg, s_mx, s_my, s_key, cell_start, s_edge, s_xy, longest, x0, y0, nx, ny)
+    return (s_seg, s_key, cell_start, s_edge, s_xy, longest, x0, y0, nx, ny)
 
 
 @njit(cache=True, nogil=True)

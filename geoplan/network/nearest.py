@@ -324,7 +324,8 @@ class SegmentIndex:
         return ~ok | (inside > 0)
 
     def _piece_segments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Edge and segment end points (ax, ay, bx, by) of every piece, for the compiled loop.
+        """Edge, segment end points and midpoint (ax, ay, bx, by, mx, my) of every piece,
+        for the compiled loop.
 
         Read in the order the cells are visited rather than through ``piece_seg``: one cache
         line per candidate on a city-sized index, for 40 bytes more per piece.
@@ -332,7 +333,8 @@ class SegmentIndex:
         if self._by_piece is None:
             s = self.piece_seg
             self._by_piece = (self.edge[s],
-                              np.column_stack([self.ax[s], self.ay[s], self.bx[s], self.by[s]]))
+                              np.column_stack([self.ax[s], self.ay[s], self.bx[s], self.by[s],
+                                               self.mx, self.my]))
         return self._by_piece
 
     def _column_ranges(self, ix: np.ndarray, iy: np.ndarray,
@@ -473,10 +475,11 @@ def _compiled_build(index: SegmentIndex, loops: ModuleType, owner: np.ndarray,
                     piece_m: float) -> None:
     """Fill ``index``'s segment starts, pieces and cells with the compiled build."""
     index.start = loops.segment_starts(index.length, owner)
-    (index.piece_seg, index.mx, index.my, index.key, cell_start, piece_edge, piece_xy, longest,
+    (index.piece_seg, index.key, cell_start, piece_edge, piece_xy, longest,
      index.x0, index.y0, index.nx, index.ny) = loops.build_pieces(
         index.ax, index.ay, index.bx, index.by, index.length, index.edge, piece_m, index.cell,
         DENSE_CELLS)
     index.half = _half(longest)
+    index.mx, index.my = piece_xy[:, 4], piece_xy[:, 5]  # views: the midpoints are held once
     index.cell_start = cell_start if len(cell_start) else None
     index._by_piece = (piece_edge, piece_xy)
