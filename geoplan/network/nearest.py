@@ -328,7 +328,8 @@ class SegmentIndex:
         for the compiled loop.
 
         Read in the order the cells are visited rather than through ``piece_seg``: one cache
-        line per candidate on a city-sized index, for 40 bytes more per piece.
+        line per candidate on a city-sized index, for 56 bytes more per piece (the compiled
+        build holds the midpoints only here).
         """
         if self._by_piece is None:
             s = self.piece_seg
