@@ -99,6 +99,10 @@ def _dissolve(rects: np.ndarray, count: np.ndarray) -> np.ndarray:
     return out
 
 
+_THREADED_MIN_RECTS = 20_000
+"""Below this many rectangles the bands are made on one thread (the pool costs more)."""
+
+
 def _band_shapes(rects: np.ndarray, count: np.ndarray, mine: np.ndarray) -> np.ndarray:
     """Each group of ``count`` consecutive rectangles dissolved and cut to its land part.
 
@@ -123,10 +127,6 @@ def _band_shapes(rects: np.ndarray, count: np.ndarray, mine: np.ndarray) -> np.n
         return cut
 
     return np.concatenate([np.zeros(0, dtype=object), *thread_map(block, bounds)])
-
-
-_THREADED_MIN_RECTS = 20_000
-"""Below this many rectangles the bands are made on one thread (the pool costs more)."""
 
 
 def _part_of(points: np.ndarray, parts: np.ndarray) -> np.ndarray:
