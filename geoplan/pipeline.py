@@ -19,6 +19,7 @@ from geoplan.config import AnalysisConfig
 from geoplan.data_checks import data_checks, write_data_checks
 from geoplan.layers.load import LayerSet, district_summary, load_layers
 from geoplan.results import CoverageResult, DeadEndResult, RunResult, SiteResult
+from geoplan.results._spill import GeometryStore
 from geoplan.standards import Standard, check_config_standards
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ def _run_steps(
 
     result.coverage, result.deadends, result.sites = compute_results(
         config, layerset, standards=standards, steps=steps, progress=progress, baseline=baseline,
-        timings=result.timings)
+        timings=result.timings, spill_dir=out_dir)
     clock = time.perf_counter()
     gap_places, checks = write_tables(result, out_dir)
     clock = _lap(result, "tables", clock)
@@ -183,12 +184,15 @@ def compute_results(
     progress: bool = False,
     baseline: str | Path | None = None,
     timings: dict[str, float] | None = None,
+    spill_dir: str | Path | None = None,
 ) -> tuple[CoverageResult | None, DeadEndResult | None, SiteResult | None]:
-    """Coverage, dead ends and suggested sites of an analysis, in memory (nothing is written).
+    """Coverage, dead ends and suggested sites of an analysis (nothing is written).
 
     The one place the analysis steps are sequenced: ``geoplan run``, ``map`` and ``report``
     all come here. Steps not in ``steps`` give None; sites need coverage. Seconds per step are
-    added to ``timings`` when given.
+    added to ``timings`` when given. With ``spill_dir`` the coverage's large frames are held
+    on disk there, in an unnamed file that goes when the result goes
+    (:meth:`geoplan.results.CoverageResult.keep_on_disk`); without, in memory.
     """
     from geoplan.coverage import run_coverage
     from geoplan.deadends.run import deadends_for_config
@@ -203,8 +207,9 @@ def compute_results(
     clock = time.perf_counter()
     if "coverage" in steps:
         require_walkways(layerset, config)
+        store = GeometryStore(spill_dir) if spill_dir is not None else None
         coverage = run_coverage(layerset, standards, config.demand, progress=progress,
-                                reached_edges=config.gpkg.reached_edges)
+                                reached_edges=config.gpkg.reached_edges, store=store)
         from geoplan.indicators import measure_indicators
 
         coverage.indicators = measure_indicators(layerset, coverage.meta.get("residents"),

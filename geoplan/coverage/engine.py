@@ -41,7 +41,7 @@ from geoplan.coverage.buffers import BufferSet
 from geoplan.coverage.by_district import DistrictWork, Measured, measure_districts
 from geoplan.coverage.context import CoverageContext, Timer, set_key
 from geoplan.coverage.demand import Demand
-from geoplan.coverage.gaps import rank_gaps, rank_street_gaps
+from geoplan.coverage.gaps import GAP_COLUMNS, STREET_GAP_COLUMNS, rank_gaps, rank_street_gaps
 from geoplan.coverage.items import (
     district_share_pair,
     item_fractions,
@@ -49,6 +49,7 @@ from geoplan.coverage.items import (
     item_gaps,
     item_rows,
 )
+from geoplan.coverage.on_disk import hold, on_disk
 from geoplan.coverage.people import measure_people, school_standards
 from geoplan.coverage.population import PopulationWeights
 from geoplan.coverage.reach import reach_areas
@@ -59,11 +60,13 @@ from geoplan.crs import check_projected_crs
 from geoplan.results import (
     COVERAGE_TABLE,
     FACILITIES,
+    ITEM_GAPS,
     ITEMS,
     REACH_AREAS,
     WALK_BANDS,
     CoverageResult,
 )
+from geoplan.results._spill import GeometryStore
 from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
 
 if TYPE_CHECKING:
@@ -84,6 +87,7 @@ def _resolve(standards: Sequence[Standard | str] | None) -> list[Standard]:
     ids = [s for s in standards if isinstance(s, str)]
     resolved = iter(resolve_standards(ids)) if ids else iter(())
     out = [next(resolved) if isinstance(s, str) else s for s in standards]
+    seen: set[str] = set()
     for s in out:
         if not isinstance(s, Standard):
             raise StandardError(f"not a standard: {s!r}")
@@ -92,7 +96,11 @@ def _resolve(standards: Sequence[Standard | str] | None) -> list[Standard]:
         for rule in s.radius_rule or ():
             if not rule.radius_m > 0:
                 raise StandardError(f"standard {s.id!r}: radius_rule radius must be > 0")
-    return out
+        if s.id in seen:
+            logger.warning("standard %s is listed twice: measured once", s.id)
+        seen.add(s.id)
+    unique = {s.id: s for s in reversed(out)}  # the first of each id, in order
+    return [unique[i] for i in dict.fromkeys(s.id for s in out)]
 
 
 def _kind_column(rows: gpd.GeoDataFrame, layer: str) -> np.ndarray:
@@ -110,6 +118,7 @@ def run_coverage(
     *,
     progress: bool = False,
     reached_edges: str = "auto",
+    store: GeometryStore | None = None,
 ) -> CoverageResult:
     """Measure every standard in every district by buffer, walking network and population.
 
@@ -131,6 +140,10 @@ def run_coverage(
         ``none``, or ``auto`` (up to
         :data:`~geoplan.coverage.reached.REACHED_EDGES_AUTO_MAX` walking-graph edges). The
         reach areas are always made; ``meta['reached_edges']`` says what was kept.
+    store
+        Where the large frames (:data:`geoplan.results.coverage.ON_DISK`) go as each
+        standard finishes, so that a whole city's do not stay in memory; None keeps them in
+        memory. Either way the result reads the same.
 
     Returns
     -------
@@ -150,13 +163,10 @@ def run_coverage(
     stds = _resolve(standards)
     eng = CoverageContext(layerset, demand_settings or DemandSettings(), {s.demand for s in stds},
                           timer)
-    ids = [s.id for s in stds]
-    # each standard's reach areas as it finishes (the same edges in the same order as from the
-    # whole run's reached edges); a standard listed twice is dissolved over both, at the end
     n_edges = eng.graph.n_edges if eng.graph is not None else 0
-    acc = _Collected(reach_each=len(set(ids)) == len(ids),
-                     keep_reached=keep_reached_edges(reached_edges, n_edges),
-                     schools=frozenset(s.id for s, _, _ in school_standards(stds)))
+    acc = _Collected(keep_reached=keep_reached_edges(reached_edges, n_edges),
+                     schools=frozenset(s.id for s, _, _ in school_standards(stds)),
+                     store=store)
     names = eng.districts["district"].astype(str).to_numpy()
     with tqdm(total=len(stds), desc="coverage", unit="standard", disable=not progress) as bar:
         for group in _pass_groups(stds):
@@ -200,9 +210,11 @@ class _Collected:
     covers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     schools: frozenset[str] = frozenset()
     walk_bands: list[gpd.GeoDataFrame] = field(default_factory=list)
-    # reach areas made as each standard finishes (when ``reach_each``), else at the end
-    reach_each: bool = True
+    # each standard's reach areas, made as it finishes (the same edges in the same order as
+    # from the whole run's reached edges)
     reach_areas: list[gpd.GeoDataFrame] = field(default_factory=list)
+    # with a store, the frames above go to disk as they are added (geoplan.coverage.on_disk)
+    store: GeometryStore | None = None
 
 
 @dataclass
@@ -327,8 +339,8 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
         irows = item_rows(std, dem, items, fracs, sets.covered, pop, names, eng.n_d)
         acc.items.append(irows)
         if std.basket:
-            acc.item_gaps += item_gaps(std, eng.land, dem, _weights(eng), items, sets.buffers,
-                                       fracs, irows, names)
+            acc.item_gaps += hold(item_gaps(std, eng.land, dem, _weights(eng), items,
+                                            sets.buffers, fracs, irows, names), acc.store, eng.crs)
     timer.lap("items")
     new_rows = _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, sets.n_facilities)
     no_data = "、".join(fs.name_zh or fs.item for (fs, n) in items if n == 0)
@@ -339,20 +351,21 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
                   "share_min_items_population_network": k_of_n[1][i]})
     acc.rows += new_rows
     if dem.is_linear:
-        acc.street_gaps += measured.gaps
+        acc.street_gaps += hold(measured.gaps, acc.store, eng.crs)
     else:
         if std.id in acc.schools:
             acc.covers[std.id] = (frac, covered)
-        acc.gaps += measured.gaps
+        acc.gaps += hold(measured.gaps, acc.store, eng.crs)
         if not std.basket:
-            acc.walk_bands.append(walk_band_frame(std.id, dem, sets.bands[0], eng.land, names,
-                                                  eng.settings.grid_m, eng.band_layout))
+            acc.walk_bands += hold([walk_band_frame(std.id, dem, sets.bands[0], eng.land, names,
+                                                    eng.settings.grid_m, eng.band_layout)],
+                                   acc.store, eng.crs)
             timer.lap("walk bands")
     timer.lap("gaps")
-    if acc.reach_each:  # the standard's lines built for its areas only, then freed
-        acc.reach_areas.append(reach_areas(_reach_area_lines(eng, plan.reached), [std.id],
-                                           eng.crs, eng.districts))
-        timer.lap("reach areas")
+    # the standard's lines built for its areas only, then freed
+    acc.reach_areas += hold([reach_areas(_reach_area_lines(eng, plan.reached), [std.id],
+                                         eng.crs, eng.districts)], acc.store, eng.crs)
+    timer.lap("reach areas")
     plan.reached = []
 
 
@@ -369,12 +382,8 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
         sub = table[table["standard"] == std.id].set_index("district")
         dshares[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()
         dshares[f"share_network__{std.id}"] = sub["share_network"].reindex(names).to_numpy()
-    if acc.reach_each:
-        areas = _concat_reach_areas(acc.reach_areas, eng.crs)
-    else:
-        areas = reach_areas(_reach_area_lines(eng, acc.reached), [s.id for s in stds], eng.crs,
-                            eng.districts)
-    acc.reach_areas.clear()
+    held = acc.store is None
+    areas = _concat_reach_areas(acc.reach_areas if held else [], eng.crs)
     # the edge-by-edge lines only when the result keeps them (gpkg.reached_edges)
     reached = _reached_lines(eng, acc.reached if acc.keep_reached else [])
     acc.reached.clear()
@@ -382,15 +391,15 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
     timer.lap("reach areas")
     result = CoverageResult(
         table=table,
-        gaps=rank_gaps(acc.gaps, eng.crs),
+        gaps=rank_gaps(acc.gaps if held else [], eng.crs),
         reached=reached,
         facilities=_concat(acc.facilities, FACILITIES.names, eng.crs),
         districts=dshares,
-        street_gaps=rank_street_gaps(acc.street_gaps, eng.crs),
+        street_gaps=rank_street_gaps(acc.street_gaps if held else [], eng.crs),
         reach_areas=areas,
         items=_items_frame(acc.items, eng.districts),
-        item_gaps=item_gap_frame(acc.item_gaps, eng.crs),
-        walk_bands=_concat(acc.walk_bands, WALK_BANDS.names, eng.crs),
+        item_gaps=item_gap_frame(acc.item_gaps if held else [], eng.crs),
+        walk_bands=_concat(acc.walk_bands if held else [], WALK_BANDS.names, eng.crs),
         meta={
             "population_source": pop.source if pop else None,
             "population_note": pop.note if pop else None,
@@ -405,10 +414,26 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
             "timings": timer.timings,
         },
     )
+    if acc.store is not None:
+        _keep_on_disk(result, acc, eng.crs, acc.store)
+    acc.reach_areas.clear()
     timer.lap("assemble")
     result.people = measure_people(eng, stds, acc.covers)
     timer.lap("people")
     return result
+
+
+def _keep_on_disk(result: CoverageResult, acc: _Collected, crs: Any,
+                  store: GeometryStore) -> None:
+    """The frames ``acc`` wrote to ``store``, held by ``result`` on disk, in the same order
+    and ranks as in memory."""
+    result.keep_on_disk("gaps", on_disk(acc.gaps, GAP_COLUMNS, crs, store, "area_m2"))
+    result.keep_on_disk("street_gaps", on_disk(acc.street_gaps, STREET_GAP_COLUMNS, crs, store,
+                                               "length_m"))
+    result.keep_on_disk("item_gaps", on_disk(acc.item_gaps, ITEM_GAPS.names, crs, store))
+    result.keep_on_disk("walk_bands", on_disk(acc.walk_bands, WALK_BANDS.names, crs, store))
+    result.keep_on_disk("reach_areas", on_disk(acc.reach_areas, REACH_AREAS.names, crs, store))
+    acc.gaps, acc.street_gaps, acc.item_gaps, acc.walk_bands = [], [], [], []
 
 
 def _items_frame(items: list[pd.DataFrame], districts: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["GAP_COLUMNS", "MIN_GAP_AREA_M2", "dissolve_pieces", "gap_polygons", "rank_gaps"]
+__all__ = ["GAP_COLUMNS", "MIN_GAP_AREA_M2", "dissolve_pieces", "gap_polygons", "rank_gaps", "ranked"]
 
 logger = logging.getLogger(__name__)
 
@@ -120,12 +120,17 @@ def _rank_by_size(frames: list[pd.DataFrame], columns: list[str], size: str,
                                             else float))
                               for c in columns})
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-    df = pd.concat(frames, ignore_index=True)
+    df = ranked(pd.concat(frames, ignore_index=True), size)
+    return gpd.GeoDataFrame(df[columns], geometry=df["geometry"].to_numpy(), crs=crs)
+
+
+def ranked(df: pd.DataFrame, size: str) -> pd.DataFrame:
+    """``df`` sorted by ``size`` (largest first) within standard/district/view, with each
+    row's ``rank`` in its group (1 = the largest) and a new index 0..n-1."""
     df = df.sort_values(["standard", "district", "view", size],
                         ascending=[True, True, True, False], kind="stable")
     df["rank"] = df.groupby(["standard", "district", "view"]).cumcount().astype("int64") + 1
-    df = df.reset_index(drop=True)
-    return gpd.GeoDataFrame(df[columns], geometry=df["geometry"].to_numpy(), crs=crs)
+    return df.reset_index(drop=True)
 
 
 STREET_GAP_COLUMNS = ["standard", "district", "view", "rank", "length_m"]

@@ -61,10 +61,12 @@ from geoplan.report._map_controls import HtmlControl
 from geoplan.report._map_layers import runtime_js, script_json
 from geoplan.report._map_scenario import scenario_js
 from geoplan.report._offline import leaflet_css, leaflet_js
+from geoplan.results import CoverageResult
+from geoplan.results._spill import SpilledFrame
+from geoplan.results.coverage import ON_DISK
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
-    from geoplan.results import CoverageResult
 
 logger = logging.getLogger(__name__)
 
@@ -165,13 +167,17 @@ def district_pages(layerset: LayerSet) -> list[DistrictPage]:
         names, district_slugs(names, codes), d.geometry.to_numpy(), strict=True)]
 
 
-def _within(gdf: Any, box: Any) -> Any:
+def _within(gdf: Any, box: Any, *, city_wide: bool = True) -> Any:
     """``gdf``'s rows whose geometry meets ``box``, shapes reaching beyond it cut at its edge
-    (attributes, and so every popup figure, unchanged); anything else is returned as is."""
+    (attributes, and so every popup figure, unchanged); anything else is returned as is.
+
+    A ``city_wide`` frame's index is built once for all pages (when they share their work);
+    a frame read for one page is not worth one (nor keeping).
+    """
     if not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf) or gdf.geometry.name not in gdf:
         return gdf
     geoms = gdf.geometry.to_numpy()
-    cache = shared_work()
+    cache = shared_work() if city_wide else None
     if cache is not None:  # the pages of one index map: the frame's index is built once
         keep = cache.rows_within(gdf, box)
     else:
@@ -199,6 +205,13 @@ def _subset(obj: Any, box: Any, district: str | None = None) -> Any:
     for key, value in vars(obj).items():
         if isinstance(value, gpd.GeoDataFrame):
             setattr(out, key, _within(value, box))
+    for key in _held_frames(obj):  # held on disk: only the rows near the box are read
+        held = obj.held(key)
+        if isinstance(held, SpilledFrame):
+            setattr(out, key, _within(held.load(held.rows_meeting(box.bounds)), box,
+                                      city_wide=False))
+        else:
+            setattr(out, key, _within(held, box))
     table = getattr(obj, "table", None)
     if district is not None and isinstance(table, pd.DataFrame) and "district" in table:
         out.table = table.loc[table["district"].astype(str) == district]
@@ -240,7 +253,16 @@ def index_inputs(layerset: LayerSet, coverage: Any) -> tuple[Any, Any]:
     for key, value in vars(coverage).items():
         if isinstance(value, gpd.GeoDataFrame):
             setattr(out, key, value.iloc[0:0])
+    for key in _held_frames(coverage):
+        held = coverage.held(key)
+        setattr(out, key, held.load(np.zeros(len(held), dtype=bool))
+                if isinstance(held, SpilledFrame) else held.iloc[0:0])
     return sub, out
+
+
+def _held_frames(obj: Any) -> tuple[str, ...]:
+    """The frames of a coverage result that may be held on disk (none for other results)."""
+    return ON_DISK if isinstance(obj, CoverageResult) else ()
 
 
 # -- the index's links -----------------------------------------------------------------------

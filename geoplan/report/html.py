@@ -61,13 +61,15 @@ from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import population_known, weights_source, write_workbook
+from geoplan.results import CoverageResult
+from geoplan.results._spill import SpilledFrame
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from geoplan.config import AnalysisConfig
     from geoplan.layers.layerset import LayerSet
-    from geoplan.results import CoverageResult, DeadEndResult, SiteResult
+    from geoplan.results import DeadEndResult, SiteResult
 
 
 logger = logging.getLogger(__name__)
@@ -169,7 +171,13 @@ class _Context:
         self.table = frame(coverage, "table")
         self.order = standards_order(coverage)
         self.rows = standard_rows(coverage)
-        self.gaps = geoframe(coverage, "gaps")
+        # a city's gaps and reach areas held on disk are read page by page, never whole
+        self._gaps_on_disk = _on_disk(coverage, "gaps")
+        self._reach_on_disk = _on_disk(coverage, "reach_areas")
+        self._gap_rows: dict[tuple[str, str], np.ndarray] = {}
+        self._page_reach: dict[str, tuple[tuple[float, ...], np.ndarray, shapely.STRtree]] = {}
+        self._page_bounds: tuple[float, ...] | None = None
+        self.gaps = geoframe(coverage, "gaps") if self._gaps_on_disk is None else None
         self.gap_view = gap_view
         self.reached = geoframe(coverage, "reached")
         self.facilities = geoframe(coverage, "facilities")
@@ -221,12 +229,32 @@ class _Context:
         """Build the lookups the pages would otherwise build on first use."""
         if self.gaps is not None:
             self._gap_parts()
+        if self._gaps_on_disk is not None:
+            a = self._gaps_on_disk.attrs
+            groups: dict[Any, Any] = a.groupby([a["standard"].astype(str),
+                                                a["district"].astype(str)]).indices
+            self._gap_rows = {(str(sid), str(d)): np.asarray(rows)
+                              for (sid, d), rows in groups.items()}
         for sid in self.order:
-            for what in ("reach", "facilities"):
-                self._near_index(what, sid)
+            self._near_index("facilities", sid)
+            if self._reach_on_disk is None:
+                self._near_index("reach", sid)
+
+    @property
+    def has_gaps(self) -> bool:
+        """Whether the coverage has gaps to show."""
+        return self.gaps is not None or self._gaps_on_disk is not None
+
+    def start_page(self, geom: Any) -> None:
+        """A district's page begins: what the last page read from disk is let go."""
+        self._page_reach = {}
+        self._page_bounds = tuple(geom.bounds) if geom is not None else None
 
     def gaps_of(self, sid: str, district: str) -> pd.DataFrame:
         """The gap rows of one standard in one district (grouped once for all pages)."""
+        if self._gaps_on_disk is not None:
+            rows = self._gap_rows.get((sid, district), np.zeros(0, dtype=np.intp))
+            return self._gaps_on_disk.take(rows).load()
         assert self.gaps is not None
         return self._gap_parts().get((sid, district), self.gaps.iloc[0:0])
 
@@ -239,9 +267,31 @@ class _Context:
         return self._gap_groups
 
     def near(self, what: str, sid: str, view: Any) -> list[Any]:
-        """Reach-area parts (``what="reach"``) or facility points of ``sid`` meeting ``view``."""
-        geoms, tree = self._near_index(what, sid)
+        """Reach-area parts (``what="reach"``) or facility points of ``sid`` meeting ``view``'s
+        bounds, in row order."""
+        if what == "reach" and self._reach_on_disk is not None:
+            geoms, tree = self._page_reach_index(sid, tuple(view.bounds))
+        else:
+            geoms, tree = self._near_index(what, sid)
         return list(geoms[np.sort(tree.query(view))]) if len(geoms) else []
+
+    def _page_reach_index(self, sid: str, box: tuple[float, ...]
+                          ) -> tuple[np.ndarray, shapely.STRtree]:
+        """The reach parts of ``sid`` around this page (its district and ``box``), read from
+        disk once per page and standard, in row order (as the city-wide index gives them)."""
+        held = self._reach_on_disk
+        assert held is not None
+        cached = self._page_reach.get(sid)
+        if cached is None or not _inside(box, cached[0]):
+            around = box if self._page_bounds is None else _union(self._page_bounds, box)
+            if cached is not None:
+                around = _union(cached[0], around)
+            rows = ((held.attrs["standard"].astype(str) == sid).to_numpy()
+                    & held.rows_meeting(around))  # type: ignore[arg-type]
+            geoms = held.load(rows).geometry.to_numpy()
+            cached = (around, geoms, shapely.STRtree(geoms))
+            self._page_reach[sid] = cached
+        return cached[1], cached[2]
 
     def _near_index(self, what: str, sid: str) -> tuple[np.ndarray, shapely.STRtree]:
         key = (what, sid)
@@ -253,6 +303,22 @@ class _Context:
                 geoms = frame_.loc[frame_["standard"].astype(str) == sid].geometry.to_numpy()
             self._near[key] = (geoms, shapely.STRtree(geoms))
         return self._near[key]
+
+
+def _on_disk(coverage: CoverageResult | None, name: str) -> SpilledFrame | None:
+    """Frame ``name`` of ``coverage`` when it is held on disk and has rows, else None."""
+    if not isinstance(coverage, CoverageResult):
+        return None
+    held = coverage.held(name)
+    return held if isinstance(held, SpilledFrame) and len(held) else None
+
+
+def _inside(box: tuple[float, ...], outer: tuple[float, ...]) -> bool:
+    return outer[0] <= box[0] and outer[1] <= box[1] and box[2] <= outer[2] and box[3] <= outer[3]
+
+
+def _union(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
@@ -328,7 +394,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         if str(ctx.rows.get(sid, {}).get("demand_kind", "")).startswith(("street", "riverside"))
         else ctx.lab["covered_ha"],
     }
-    if ctx.gaps is None:
+    if not ctx.has_gaps:
         return entry
     g = ctx.gaps_of(sid, district)
     if "view" in g:
@@ -391,6 +457,7 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
 
 
 def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: Any) -> str:
+    ctx.start_page(geom)
     outline = DistrictOutline(geom)  # its boundary and inset once for every thumbnail
     standards = [_standard_entry(ctx, district, outline, sid) for sid in ctx.order]
     dead = cand = None

@@ -441,7 +441,9 @@ def write_maps(
     target = out / "map.html"
     if needs_index(layerset, coverage, max_mb):
         return _write_index(layerset, coverage, deadends, out, sites, checks, options, margin_m)
-    m = build_map(layerset, coverage, deadends, sites=sites, checks=checks, **options)
+    whole = coverage.in_memory() if coverage is not None else None
+    m = build_map(layerset, whole, deadends, sites=sites, checks=checks, **options)
+    del whole
     page = render_map(m)
     _remove_pages(out)
     with atomic_path(target) as tmp:

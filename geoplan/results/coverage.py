@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -10,6 +11,7 @@ import pandas as pd
 import shapely
 
 from geoplan.results._schema import INSIDE_COLUMNS, Column, Schema, raise_problems, table_problems
+from geoplan.results._spill import GeometryStore, SpilledFrame
 from geoplan.results.indicators import INDICATORS, IndicatorResult
 from geoplan.results.people import PeopleResult
 
@@ -19,6 +21,7 @@ __all__ = [
     "GAPS",
     "ITEMS",
     "ITEM_GAPS",
+    "ON_DISK",
     "REACHED",
     "REACH_AREAS",
     "STREET_GAPS",
@@ -218,6 +221,12 @@ class CoverageResult:
     indicators
         Per-person and ratio indicators per district (:class:`~geoplan.results.IndicatorResult`),
         set by :func:`geoplan.pipeline.compute_results`; None until then.
+
+    Notes
+    -----
+    The frames named in :data:`ON_DISK` may be held on disk (:meth:`keep_on_disk`; ``geoplan
+    run`` does so for the whole run): reading the attribute then reads the frame from disk,
+    whole, each time. Code that needs a district's rows only asks :meth:`held` and reads those.
     """
 
     table: pd.DataFrame
@@ -242,6 +251,30 @@ class CoverageResult:
                "walk_bands": WALK_BANDS}
     """Attribute name -> its :class:`~geoplan.results._schema.Schema`."""
 
+    def held(self, name: str) -> gpd.GeoDataFrame | SpilledFrame:
+        """Frame ``name`` of :data:`ON_DISK` as held: in memory, or a :class:`SpilledFrame`
+        whose rows can be read a few at a time."""
+        value: gpd.GeoDataFrame | SpilledFrame = self.__dict__["_held"][name]
+        return value
+
+    def keep_on_disk(self, name: str, value: gpd.GeoDataFrame | SpilledFrame,
+                     store: GeometryStore | None = None) -> None:
+        """Hold frame ``name`` of :data:`ON_DISK` on disk: ``value`` already there, or a
+        GeoDataFrame whose geometries are written to ``store``."""
+        if isinstance(value, gpd.GeoDataFrame):
+            if store is None:
+                raise ValueError("a GeoDataFrame is kept on disk in a GeometryStore")
+            value = SpilledFrame.write(value, store)
+        _set_held(self, name, value)
+
+    def in_memory(self) -> CoverageResult:
+        """A shallow copy holding every frame in memory (read from disk once, for work that
+        reads them over and over: the single-file map of a small city)."""
+        out = copy.copy(self)
+        for name in ON_DISK:
+            setattr(out, name, getattr(self, name))
+        return out
+
     def validate(self) -> None:
         """Raise :class:`~geoplan._errors.ResultSchemaError` naming every missing or mistyped
         column of every table."""
@@ -259,8 +292,10 @@ class CoverageResult:
         into one MultiPolygon, not dissolved (neighbouring parts meet along district lines):
         fit for drawing; use the per-district parts for overlay.
         """
-        ra = self.reach_areas
-        mine = ra.loc[ra["standard"] == standard]
+        held = self.held("reach_areas")
+        if isinstance(held, SpilledFrame):  # read only the standard's rows
+            held = held.load((held.attrs["standard"] == standard).to_numpy())
+        mine = held.loc[held["standard"] == standard]
         if district is not None and "district" in mine.columns:
             mine = mine.loc[mine["district"].astype(str) == str(district)]
         if not len(mine):
@@ -269,3 +304,35 @@ class CoverageResult:
             return mine.geometry.iloc[0]
         parts = shapely.get_parts(mine.geometry.to_numpy())
         return shapely.multipolygons(parts[shapely.get_type_id(parts) == 3])
+
+
+ON_DISK = ("gaps", "street_gaps", "reach_areas", "item_gaps", "walk_bands")
+"""The frames of :class:`CoverageResult` that may be held on disk: the large ones, which grow
+with the city (at 64 tiles of the embedded extract they were 0.9 GB of a 1.7 GB run)."""
+
+
+def _set_held(result: CoverageResult, name: str, value: gpd.GeoDataFrame | SpilledFrame) -> None:
+    # a new dict each time: a shallow copy of the result (a map page's) gets its own frames
+    result.__dict__["_held"] = {**result.__dict__.get("_held", {}), name: value}
+
+
+class _HeldFrame:
+    """Attribute access to a frame of :data:`ON_DISK`: read from disk when held there."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: CoverageResult | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.held(self.name)
+        return value.load() if isinstance(value, SpilledFrame) else value
+
+    def __set__(self, obj: CoverageResult, value: gpd.GeoDataFrame) -> None:
+        _set_held(obj, self.name, value)
+
+
+# Set after the dataclass is made: its __init__ (and dataclasses.replace) assigns the fields
+# through these, so a frame may live on disk while the attribute still reads as a GeoDataFrame.
+for _name in ON_DISK:
+    setattr(CoverageResult, _name, _HeldFrame(_name))

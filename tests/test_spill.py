@@ -1,0 +1,211 @@
+"""Coverage frames held on disk (geoplan.results._spill): the same frames, maps and reports as
+held in memory, the geometries back bit for bit, nothing left in the output folder."""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import os
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geoplan.results import CoverageResult
+from geoplan.results._spill import GeometryStore, SpilledFrame
+from geoplan.results.coverage import ON_DISK
+
+
+def _shapes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Polygons with holes, multipolygons, lines, points, empties and missing values."""
+    out = []
+    for i in range(n):
+        x, y = rng.uniform(-1e6, 1e6, 2)
+        kind = i % 6
+        if kind == 0:
+            out.append(shapely.Point(x, y).buffer(rng.uniform(1, 500), quad_segs=3)
+                       .difference(shapely.Point(x, y).buffer(0.5)))
+        elif kind == 1:
+            out.append(shapely.MultiPolygon([shapely.box(x, y, x + 1, y + 1),
+                                             shapely.box(x + 3, y, x + 4.5, y + 2)]))
+        elif kind == 2:
+            steps = np.cumsum(rng.normal(size=(7, 2)), axis=0)
+            out.append(shapely.LineString(steps + np.array([x, y])))
+        elif kind == 3:
+            out.append(shapely.Point(x / 3, y / 7))
+        elif kind == 4:
+            out.append(shapely.Polygon())
+        else:
+            out.append(None)
+    return np.asarray(out, dtype=object)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same geometries, coordinate for coordinate (missing where missing)."""
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    if len(a) != len(b) or not (shapely.is_missing(a) == shapely.is_missing(b)).all():
+        return False
+    there = ~shapely.is_missing(a)
+    return bool(shapely.equals_exact(a[there], b[there], tolerance=0).all()
+                and (shapely.get_type_id(a[there]) == shapely.get_type_id(b[there])).all())
+
+
+def test_geometries_come_back_bit_for_bit_in_any_order_and_any_subset(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    store = GeometryStore(tmp_path)
+    first, second = _shapes(rng, 300), _shapes(rng, 50)
+    s1, n1 = store.put(first)
+    s2, n2 = store.put(second)
+    assert (n1[5::6] == -1).all() and (n1[:5] > 0).all()  # the missing ones take no bytes
+    assert _same(store.get(s1, n1), first) and _same(store.get(s2, n2), second)
+    pick = rng.permutation(300)[:77]  # scattered rows, read back in the asked order
+    assert _same(store.get(s1[pick], n1[pick]), first[pick])
+    both = np.r_[s2[::-1], s1[::7]], np.r_[n2[::-1], n1[::7]]
+    assert _same(store.get(*both), np.r_[second[::-1], first[::7]])
+    assert store.size == int(n1[n1 > 0].sum() + n2[n2 > 0].sum())
+    if os.name == "posix":  # an unnamed file: nothing in the folder, during or after
+        assert list(tmp_path.iterdir()) == []
+
+
+def _frame(rng: np.random.Generator, n: int) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"standard": rng.choice(["a", "b"], n),
+                             "district": rng.choice(["东城", "=HYPERLINK(\"x\")"], n),
+                             "rank": np.arange(n, dtype="int64"), "area_m2": rng.random(n)},
+                            geometry=_shapes(rng, n), crs="EPSG:32648")
+
+
+def test_a_spilled_frame_reads_as_the_frame_and_its_rows_near_a_box(tmp_path) -> None:
+    rng = np.random.default_rng(4)
+    frame = _frame(rng, 240)
+    spilled = SpilledFrame.write(frame, GeometryStore(tmp_path))
+    back = spilled.load()
+    assert back.crs == frame.crs and list(back.columns) == list(frame.columns)
+    pd.testing.assert_frame_equal(back.drop(columns="geometry"), frame.drop(columns="geometry"))
+    assert _same(back.geometry.to_numpy(), frame.geometry.to_numpy())
+    box = (-2e5, -3e5, 4e5, 1e5)
+    near = spilled.rows_meeting(box)
+    # exactly the rows whose bounds meet the box (what an STRtree query of it gives)
+    tree = shapely.STRtree(frame.geometry.to_numpy())
+    assert np.flatnonzero(near).tolist() == np.sort(tree.query(shapely.box(*box))).tolist()
+    part = spilled.load(near)
+    assert part.index.tolist() == np.flatnonzero(near).tolist()  # the frame's index kept
+    assert _same(part.geometry.to_numpy(), frame.geometry.to_numpy()[near])
+
+
+def _read_in_child(spilled: SpilledFrame, out: multiprocessing.Queue) -> None:
+    out.put(shapely.to_wkb(spilled.load().geometry.to_numpy()).tolist())
+
+
+@pytest.mark.skipif(os.name != "posix", reason="forked workers: POSIX")
+def test_a_forked_worker_reads_what_its_parent_wrote(tmp_path) -> None:
+    """Map and report pages are drawn on forked processes: they read the parent's file."""
+    frame = _frame(np.random.default_rng(5), 60)
+    spilled = SpilledFrame.write(frame, GeometryStore(tmp_path))
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_read_in_child, args=(spilled, queue))
+    child.start()
+    got = queue.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0
+    assert got == shapely.to_wkb(frame.geometry.to_numpy()).tolist()
+
+
+def on_disk_copy(coverage: CoverageResult, folder) -> CoverageResult:
+    """``coverage`` with every frame of ON_DISK held on disk in ``folder``."""
+    out = copy.copy(coverage)
+    store = GeometryStore(folder)
+    for name in ON_DISK:
+        out.keep_on_disk(name, getattr(coverage, name), store)
+    return out
+
+
+def test_the_result_reads_the_same_held_on_disk_and_a_copy_is_its_own(chengdu_results,
+                                                                       tmp_path) -> None:
+    coverage = chengdu_results[0]
+    held = on_disk_copy(coverage, tmp_path)
+    for name in ON_DISK:
+        assert isinstance(held.held(name), SpilledFrame), name
+        a, b = getattr(coverage, name), getattr(held, name)
+        assert isinstance(b, gpd.GeoDataFrame) and b.crs == a.crs
+        pd.testing.assert_frame_equal(b.drop(columns="geometry"), a.drop(columns="geometry"))
+        assert _same(b.geometry.to_numpy(), a.geometry.to_numpy()), name
+    sid = str(coverage.reach_areas["standard"].iloc[0])
+    district = str(coverage.reach_areas["district"].iloc[-1])
+    assert shapely.equals_exact(held.reach_area(sid), coverage.reach_area(sid), 0)
+    assert shapely.equals_exact(held.reach_area(sid, district),
+                                coverage.reach_area(sid, district), 0)
+    page = copy.copy(held)  # what a map page does: its own rows, the result's untouched
+    page.gaps = held.gaps.iloc[:2]
+    assert len(page.gaps) == 2 and len(held.gaps) == len(coverage.gaps)
+    assert isinstance(held.held("gaps"), SpilledFrame)
+    memory = held.in_memory()
+    assert all(isinstance(memory.held(n), gpd.GeoDataFrame) for n in ON_DISK)
+
+
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+_FOLIUM_ID = re.compile(r"\b([a-z_]+)_[0-9a-f]{32}\b")
+
+
+def _texts(folder) -> dict[str, str]:
+    return {str(p.relative_to(folder)): _FOLIUM_ID.sub(r"\1", _STAMP.sub("T", p.read_text("utf-8")))
+            for p in sorted(folder.rglob("*.html"))}
+
+
+def test_index_map_and_reports_are_the_same_from_frames_on_disk(
+        chengdu_config, chengdu_layers, chengdu_results, chengdu_outputs, tmp_path) -> None:
+    """District pages read their rows from disk (never the whole frames): the pages must be
+    the ones drawn from the frames in memory, byte for byte but ids and the time stamp."""
+    from geoplan.report.html import write_reports
+    from geoplan.report.maps import write_maps
+
+    coverage, deadends, sites = chengdu_results
+    disk = on_disk_copy(coverage, tmp_path)
+    memory_maps, disk_maps = tmp_path / "memory", tmp_path / "disk"
+    for out, cov in ((memory_maps, coverage), (disk_maps, disk)):
+        out.mkdir()
+        write_maps(chengdu_layers, cov, deadends, None, out, sites=sites, max_mb=0.01)
+    files = write_reports(chengdu_layers, disk, deadends, chengdu_config,
+                          disk_maps, sites=sites)
+    assert files.failures == {}
+    memory, written = _texts(memory_maps), _texts(disk_maps)
+    assert any(k.startswith("maps/") for k in memory)  # an index with pages
+    assert memory.keys() <= written.keys()
+    for name, text in memory.items():
+        assert written[name] == text, name
+    # the reports, against the fixture's (in memory, map link and all)
+    reports = {k: v for k, v in _texts(chengdu_outputs).items() if k.startswith("reports/")}
+    assert reports and reports.keys() == {k for k in written if k.startswith("reports/")}
+    for name, text in reports.items():
+        assert written[name] == text, name
+    # the gap thumbnails are there to compare (reach and gaps read on the pages)
+    assert sum(t.count("<svg") for t in reports.values()) > 50
+
+
+def test_coverage_with_a_store_gives_the_frames_it_gives_in_memory(
+        chengdu_config, chengdu_layers, chengdu_results, tmp_path) -> None:
+    """The engine writes each standard's frames as it finishes; ranked and ordered as in
+    memory (the fixture's coverage, computed in memory with the same call)."""
+    from geoplan.pipeline import compute_results
+
+    memory = chengdu_results[0]
+    disk, _, _ = compute_results(chengdu_config, chengdu_layers, steps=("coverage",),
+                                 spill_dir=tmp_path)
+    assert disk is not None
+    pd.testing.assert_frame_equal(disk.table, memory.table)
+    for name in ON_DISK:
+        assert isinstance(disk.held(name), SpilledFrame), name
+        a, b = getattr(memory, name), getattr(disk, name)
+        assert len(a), name  # every kind of frame is there to compare
+        pd.testing.assert_frame_equal(b.drop(columns="geometry"), a.drop(columns="geometry"))
+        assert _same(b.geometry.to_numpy(), a.geometry.to_numpy()), name
+
+
+def test_a_standard_listed_twice_is_measured_once() -> None:
+    from geoplan.coverage.engine import _resolve
+
+    assert [s.id for s in _resolve(["park_500", "green_300", "park_500"])] == ["park_500",
+                                                                            "green_300"]
