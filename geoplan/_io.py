@@ -172,18 +172,21 @@ def write_csv(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
     return Path(target)
 
 
-def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], target: str | os.PathLike[str], *,
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]],
+               target: str | os.PathLike[str], *,
                styles: Callable[[Path], object] | None = None) -> Path:
     """Write several GeoDataFrames as named layers of one GeoPackage, atomically.
 
-    Empty layers are written too (with their columns) so that a reader always finds every
-    layer it expects. ``styles`` is called with the file once every layer is in it, before it
-    is put in place (:func:`geoplan.report.qgis_styles.styler` adds the QGIS styles).
+    A layer may be given as a function that returns it: it is called when the layer is
+    written, so that layers held on disk are in memory one at a time. Empty layers are written
+    too (with their columns) so that a reader always finds every layer it expects. ``styles``
+    is called with the file once every layer is in it, before it is put in place
+    (:func:`geoplan.report.qgis_styles.styler` adds the QGIS styles).
     """
     with atomic_path(target) as tmp:
         with sqlite_without_fsync():
-            for name, gdf in layers.items():
-                _write_layer(gdf, tmp, name)
+            for name, layer in layers.items():
+                _write_layer(layer() if callable(layer) else layer, tmp, name)
         if styles is not None:
             styles(tmp)
         _fsync(tmp)  # once, whole, before it takes the target's name

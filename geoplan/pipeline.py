@@ -155,13 +155,14 @@ def write_tables(result: RunResult, out_dir: Path,
     gap_places = None  # where each gap is: for gaps.csv and again for the workbook
     if result.coverage is not None:
         result.written += [Path(p) for p in _paths(write_coverage(result.coverage, out_dir))]
-        if result.coverage.gaps is not None and len(result.coverage.gaps):
+        gaps = result.coverage.gaps  # read once (a city's run holds them on disk)
+        if len(gaps):
             from geoplan.locate import locate
 
-            gap_places = locate(result.coverage.gaps, roads)
-            result.written.append(write_csv(
-                located_table(result.coverage.gaps, roads, places=gap_places),
-                out_dir / "gaps.csv"))
+            gap_places = locate(gaps, roads)
+            result.written.append(write_csv(located_table(gaps, roads, places=gap_places),
+                                            out_dir / "gaps.csv"))
+        del gaps
     if result.sites is not None:
         sites = result.sites.table
         result.written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg",

@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         set_progress(progress_enabled())
         layerset = load_layerset(config)
-        coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled())
+        coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled(),
+                                                    spill_dir=run.path)
         checks = data_checks(layerset, coverage, deadends, check_config_standards(config),
                              layerset.datum)
         staged = write_maps(layerset, coverage, deadends, config, run.path, lang=args.lang,

@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         out = run.target
         t0 = time.perf_counter()
         layerset = load_layerset(config)
-        coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled())
+        coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled(),
+                                                    spill_dir=run.path)
         t1 = time.perf_counter()
         files = write_reports(layerset, coverage, deadends, config, run.path,
                               progress=progress_enabled(), lang=getattr(args, "lang", "zh"),

@@ -13,6 +13,10 @@ import pandas as pd
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import geopandas as gpd
+
     from geoplan.coverage import CoverageResult
 
 __all__ = ["format_items", "format_table", "write_coverage", "write_people"]
@@ -70,22 +74,25 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
         logger.info("coverage.gpkg: the walked network edge by edge (%d pieces) is left out "
                     "(gpkg.reached_edges: %s); the layer reach_areas holds the walking reach",
                     kept.get("rows", 0), kept.get("setting", "auto"))
-    areas = result.reach_areas
+    # the frames a city's run holds on disk are read one at a time, as each is written
     gpkg = write_gpkg(
         {
             "districts": result.districts,
             "facilities": result.facilities,
             **reached,
-            "gaps": result.gaps,
-            **({"street_gaps": result.street_gaps} if result.street_gaps is not None else {}),
-            **({"item_gaps": result.item_gaps} if len(result.item_gaps) else {}),
-            **({"walk_bands": result.walk_bands} if len(result.walk_bands) else {}),
-            **({"reach_areas": areas} if areas is not None and len(areas) else {}),
+            "gaps": lambda: result.gaps,
+            "street_gaps": lambda: result.street_gaps,
+            **{name: _reader(result, name) for name in ("item_gaps", "walk_bands", "reach_areas")
+               if len(result.held(name))},
         },
         out / "coverage.gpkg",
         styles=styler(targets, names),
     )
     return {"csv": csv, "gpkg": gpkg, **extra, **write_people(result, out)}
+
+
+def _reader(result: CoverageResult, name: str) -> Callable[[], gpd.GeoDataFrame]:
+    return lambda: getattr(result, name)
 
 
 def write_people(result: CoverageResult, out_dir: str | os.PathLike[str]) -> dict[str, Path]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -266,6 +267,17 @@ class CoverageResult:
                 raise ValueError("a GeoDataFrame is kept on disk in a GeometryStore")
             value = SpilledFrame.write(value, store)
         _set_held(self, name, value)
+
+    def rows_where(self, name: str, **values: str) -> gpd.GeoDataFrame:
+        """The rows of frame ``name`` (of :data:`ON_DISK`) whose columns equal ``values``
+        (e.g. ``standard="park_500", view="buffer"``), in order, index kept; only those are
+        read when the frame is held on disk."""
+        held = self.held(name)
+        attrs = held.attrs if isinstance(held, SpilledFrame) else held
+        mask = np.ones(len(attrs), dtype=bool)
+        for column, value in values.items():
+            mask &= (attrs[column] == value).to_numpy()
+        return held.load(mask) if isinstance(held, SpilledFrame) else held.loc[mask]
 
     def in_memory(self) -> CoverageResult:
         """A shallow copy holding every frame in memory (read from disk once, for work that

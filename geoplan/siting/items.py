@@ -55,15 +55,14 @@ def item_gap_groups(coverage: CoverageResult, std: Standard, *, max_sites: int,
     list of GapGroup
         One group per district and item whose buffer share is below the target.
     """
-    gaps = getattr(coverage, "item_gaps", None)
     items = getattr(coverage, "items", None)
-    if gaps is None or items is None or len(gaps) == 0 or len(items) == 0:
+    if items is None or len(items) == 0 or not len(coverage.held("item_gaps")):
         return []
     radius = float(std.radius_m or 0)
     totals = coverage.table.set_index(["district", "standard"])["demand_total"]
     shares = items.loc[items["standard"] == std.id].set_index(["district", "item"])
     groups: list[GapGroup] = []
-    mine = gaps.loc[gaps["standard"] == std.id]
+    mine = coverage.rows_where("item_gaps", standard=std.id)
     for (district, item), part in mine.groupby(["district", "item"]):
         total = float(totals.get((district, std.id), np.nan))
         before = float(shares["share_buffer"].get((district, item), np.nan))

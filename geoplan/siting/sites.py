@@ -68,12 +68,10 @@ def suggest_sites(
         :data:`geoplan.results.SITES` (covered land or street length, people, the official share
         before and after each site, target and radius).
     """
-    check_projected_crs(coverage.districts.crs if len(coverage.districts) else coverage.gaps.crs,
-                        "coverage result")
-    gaps = coverage.gaps
+    crs = coverage.districts.crs if len(coverage.districts) else coverage.rows_where("gaps").crs
+    check_projected_crs(crs, "coverage result")
     table = coverage.table.set_index(["district", "standard"])
     groups: list[GapGroup] = []
-    street_gaps = coverage.street_gaps
     for std in standards:
         if std.basket:  # a life circle: sites per item that misses its target
             if view == "buffer":
@@ -81,11 +79,10 @@ def suggest_sites(
                                           spacing_m=spacing_m)
             continue
         linear = std.demand != "residential"
-        source = street_gaps if linear else gaps
-        if source is None or len(source) == 0:
-            continue
         radius = min(r.radius_m for r in std.radius_rule) if std.radius_rule else float(std.radius_m or 0)
-        mine = source.loc[(source["standard"] == std.id) & (source["view"] == view)]
+        # only the standard's gaps in the view (a city's are read from disk a standard at a time)
+        mine = coverage.rows_where("street_gaps" if linear else "gaps", standard=std.id,
+                                   view=view)
         for district, part in mine.groupby("district") if len(mine) else ():
             if (district, std.id) not in table.index:
                 continue
@@ -100,7 +97,6 @@ def suggest_sites(
                 radius=radius, before=before, total=total, target=std.target,
                 max_sites=max_sites, density=np.nan if linear else population_density(part)))
     rows = site_rows(groups)
-    crs = gaps.crs if len(gaps) else coverage.districts.crs
     if not rows:
         return SiteResult(gpd.GeoDataFrame(pd.DataFrame(columns=SITE_COLUMNS), geometry="geometry",
                                            crs=crs))
