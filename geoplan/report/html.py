@@ -174,9 +174,11 @@ class _Context:
         # a city's gaps and reach areas held on disk are read page by page, never whole
         self._gaps_on_disk = _on_disk(coverage, "gaps")
         self._reach_on_disk = _on_disk(coverage, "reach_areas")
-        self._gap_rows: dict[tuple[str, str], np.ndarray] = {}
-        self._page_reach: dict[str, tuple[tuple[float, ...], np.ndarray, shapely.STRtree]] = {}
-        self._page_bounds: tuple[float, ...] | None = None
+        self._gap_rows: dict[str, np.ndarray] = {}  # district -> its rows of the gaps
+        self._page_gaps: dict[str, pd.DataFrame] = {}  # this page's gaps by standard
+        self._page_box: tuple[float, ...] | None = None  # the page's reach parts read for it
+        self._page_reach: pd.DataFrame | None = None
+        self._page_trees: dict[str, tuple[np.ndarray, shapely.STRtree]] = {}
         self.gaps = geoframe(coverage, "gaps") if self._gaps_on_disk is None else None
         self.gap_view = gap_view
         self.reached = geoframe(coverage, "reached")
@@ -231,10 +233,8 @@ class _Context:
             self._gap_parts()
         if self._gaps_on_disk is not None:
             a = self._gaps_on_disk.attrs
-            groups: dict[Any, Any] = a.groupby([a["standard"].astype(str),
-                                                a["district"].astype(str)]).indices
-            self._gap_rows = {(str(sid), str(d)): np.asarray(rows)
-                              for (sid, d), rows in groups.items()}
+            groups: dict[Any, Any] = a.groupby(a["district"].astype(str)).indices
+            self._gap_rows = {str(d): np.asarray(rows) for d, rows in groups.items()}
         for sid in self.order:
             self._near_index("facilities", sid)
             if self._reach_on_disk is None:
@@ -245,16 +245,27 @@ class _Context:
         """Whether the coverage has gaps to show."""
         return self.gaps is not None or self._gaps_on_disk is not None
 
-    def start_page(self, geom: Any) -> None:
-        """A district's page begins: what the last page read from disk is let go."""
-        self._page_reach = {}
-        self._page_bounds = tuple(geom.bounds) if geom is not None else None
+    def start_page(self, district: str, geom: Any) -> None:
+        """A district's page begins: what it needs of the frames held on disk is read in one
+        go each (its gaps; the reach parts around it), what the last page read let go."""
+        self._page_box, self._page_reach, self._page_trees = None, None, {}
+        if self._gaps_on_disk is not None:
+            rows = self._gap_rows.get(district, np.zeros(0, dtype=np.intp))
+            mine = self._gaps_on_disk.take(rows).load()
+            self._page_gaps = dict(iter(mine.groupby(mine["standard"].astype(str))))
+        if self._reach_on_disk is not None and geom is not None:
+            # grown so that every gap thumbnail's view fits (a view passes its gap's bounds
+            # by at most 0.55 of the gap's size); a view that does not is read again
+            minx, miny, maxx, maxy = geom.bounds
+            grow = 0.6 * max(maxx - minx, maxy - miny, 150.0)
+            self._read_reach((minx - grow, miny - grow, maxx + grow, maxy + grow))
 
     def gaps_of(self, sid: str, district: str) -> pd.DataFrame:
         """The gap rows of one standard in one district (grouped once for all pages)."""
-        if self._gaps_on_disk is not None:
-            rows = self._gap_rows.get((sid, district), np.zeros(0, dtype=np.intp))
-            return self._gaps_on_disk.take(rows).load()
+        if self._gaps_on_disk is not None:  # the page's own, read by start_page
+            part = self._page_gaps.get(sid)
+            return part if part is not None else self._gaps_on_disk.take(
+                np.zeros(0, dtype=np.intp)).load()
         assert self.gaps is not None
         return self._gap_parts().get((sid, district), self.gaps.iloc[0:0])
 
@@ -277,21 +288,23 @@ class _Context:
 
     def _page_reach_index(self, sid: str, box: tuple[float, ...]
                           ) -> tuple[np.ndarray, shapely.STRtree]:
-        """The reach parts of ``sid`` around this page (its district and ``box``), read from
-        disk once per page and standard, in row order (as the city-wide index gives them)."""
+        """The reach parts of ``sid`` around this page whose bounds may meet ``box``, in row
+        order (as the city-wide index gives them)."""
+        if self._page_box is None or not _inside(box, self._page_box):
+            self._read_reach(box if self._page_box is None else _union(self._page_box, box))
+        if sid not in self._page_trees:
+            part = self._page_reach
+            assert part is not None
+            geoms = part.geometry.to_numpy()[(part["standard"].astype(str) == sid).to_numpy()]
+            self._page_trees[sid] = (geoms, shapely.STRtree(geoms))
+        return self._page_trees[sid]
+
+    def _read_reach(self, box: tuple[float, ...]) -> None:
+        """Every standard's reach parts whose bounds meet ``box``, read from disk."""
         held = self._reach_on_disk
         assert held is not None
-        cached = self._page_reach.get(sid)
-        if cached is None or not _inside(box, cached[0]):
-            around = box if self._page_bounds is None else _union(self._page_bounds, box)
-            if cached is not None:
-                around = _union(cached[0], around)
-            rows = ((held.attrs["standard"].astype(str) == sid).to_numpy()
-                    & held.rows_meeting(around))  # type: ignore[arg-type]
-            geoms = held.load(rows).geometry.to_numpy()
-            cached = (around, geoms, shapely.STRtree(geoms))
-            self._page_reach[sid] = cached
-        return cached[1], cached[2]
+        self._page_box, self._page_trees = box, {}
+        self._page_reach = held.load(held.rows_meeting(box))  # type: ignore[arg-type]
 
     def _near_index(self, what: str, sid: str) -> tuple[np.ndarray, shapely.STRtree]:
         key = (what, sid)
@@ -457,7 +470,7 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
 
 
 def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: Any) -> str:
-    ctx.start_page(geom)
+    ctx.start_page(district, geom)
     outline = DistrictOutline(geom)  # its boundary and inset once for every thumbnail
     standards = [_standard_entry(ctx, district, outline, sid) for sid in ctx.order]
     dead = cand = None
