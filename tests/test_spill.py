@@ -209,3 +209,25 @@ def test_a_standard_listed_twice_is_measured_once() -> None:
 
     assert [s.id for s in _resolve(["park_500", "green_300", "park_500"])] == ["park_500",
                                                                             "green_300"]
+
+
+def test_a_page_does_not_keep_the_drawing_of_rows_it_read_from_disk(chengdu_layers,
+                                                                     chengdu_results,
+                                                                     tmp_path) -> None:
+    """The pages of an index map share the drawing of city-wide frames feature by feature
+    (the cache keeps each feature); rows a page read from disk are its own, and kept they
+    would only pile up in the worker page after page."""
+    from geoplan.report._map_cache import sharing
+    from geoplan.report._map_index import district_pages, page_inputs
+    from geoplan.report.maps import build_map
+
+    coverage, deadends, sites = chengdu_results
+    page = district_pages(chengdu_layers)[1]
+    with sharing() as cache:
+        lay, cov, dead, near, chk = page_inputs(chengdu_layers, on_disk_copy(coverage, tmp_path),
+                                                deadends, sites, None, page, 500.0)
+        build_map(lay, cov, dead, sites=near, checks=chk)
+        kept = {id(obj) for entries in cache._drawn.values() for obj, _ in entries.values()}
+    own = {id(g) for n in ("gaps", "walk_bands") for g in getattr(cov, n).geometry}
+    assert len(own) > 100 and len(kept) > 100  # the page drew its rows and shared others
+    assert not own & kept

@@ -156,6 +156,11 @@ def generalise(geoms: np.ndarray, detail: Detail | None = None) -> np.ndarray:
     return geoms
 
 
+PAGE_ROWS = "geoplan_page_rows"
+"""Key of ``GeoDataFrame.attrs`` marking rows read from disk for one map page (pandas carries
+``attrs`` through selections): :func:`to_map` does not share their drawing with other pages."""
+
+
 def to_map(gdf: gpd.GeoDataFrame, base_m: float = 0.0) -> gpd.GeoDataFrame:
     """``gdf`` (projected) simplified at the current detail and reprojected to WGS 84.
 
@@ -163,7 +168,8 @@ def to_map(gdf: gpd.GeoDataFrame, base_m: float = 0.0) -> gpd.GeoDataFrame:
     above, the tolerance grows with the factor and small area pieces are left out.
     """
     detail = current()
-    cache = shared_work()
+    # rows a page read for itself are drawn by it alone: shared, they would only fill the cache
+    cache = None if gdf.attrs.get(PAGE_ROWS) else shared_work()
     if cache is not None and gdf.crs is not None and gdf.crs.is_projected and len(gdf):
         return _to_map_shared(cache, gdf, base_m, detail)
     if detail.factor > 1.0 and gdf.crs is not None and gdf.crs.is_projected and len(gdf):
@@ -201,6 +207,7 @@ def _to_map_shared(cache: MapCache, gdf: gpd.GeoDataFrame, base_m: float, detail
 
 __all__ = [
     "MIN_PIECE_PX",
+    "PAGE_ROWS",
     "REFERENCE_M_PER_PX",
     "Detail",
     "current",

@@ -58,6 +58,7 @@ from geoplan.report._data import district_slugs, fmt_share, frame, standard_rows
 from geoplan.report._labels import standard_name
 from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_controls import HtmlControl
+from geoplan.report._map_detail import PAGE_ROWS
 from geoplan.report._map_layers import runtime_js, script_json
 from geoplan.report._map_scenario import scenario_js
 from geoplan.report._offline import leaflet_css, leaflet_js
@@ -208,8 +209,9 @@ def _subset(obj: Any, box: Any, district: str | None = None) -> Any:
     for key in _held_frames(obj):  # held on disk: only the rows near the box are read
         held = obj.held(key)
         if isinstance(held, SpilledFrame):
-            setattr(out, key, _within(held.load(held.rows_meeting(box.bounds)), box,
-                                      city_wide=False))
+            rows = held.load(held.rows_meeting(box.bounds))
+            rows.attrs[PAGE_ROWS] = True
+            setattr(out, key, _within(rows, box, city_wide=False))
         else:
             setattr(out, key, _within(held, box))
     table = getattr(obj, "table", None)
