@@ -176,6 +176,7 @@ class _Context:
         self._reach_on_disk = _on_disk(coverage, "reach_areas")
         self._gap_rows: dict[str, np.ndarray] = {}  # district -> its rows of the gaps
         self._page_gaps: dict[str, pd.DataFrame] = {}  # this page's gaps by standard
+        self._no_gaps = pd.DataFrame()
         self._page_box: tuple[float, ...] | None = None  # the page's reach parts read for it
         self._page_reach: pd.DataFrame | None = None
         self._page_trees: dict[str, tuple[np.ndarray, shapely.STRtree]] = {}
@@ -253,6 +254,7 @@ class _Context:
             rows = self._gap_rows.get(district, np.zeros(0, dtype=np.intp))
             mine = self._gaps_on_disk.take(rows).load()
             self._page_gaps = dict(iter(mine.groupby(mine["standard"].astype(str))))
+            self._no_gaps = mine.iloc[0:0]
         if self._reach_on_disk is not None and geom is not None:
             # grown so that every gap thumbnail's view fits (a view passes its gap's bounds
             # by at most 0.55 of the gap's size); a view that does not is read again
@@ -263,9 +265,7 @@ class _Context:
     def gaps_of(self, sid: str, district: str) -> pd.DataFrame:
         """The gap rows of one standard in one district (grouped once for all pages)."""
         if self._gaps_on_disk is not None:  # the page's own, read by start_page
-            part = self._page_gaps.get(sid)
-            return part if part is not None else self._gaps_on_disk.take(
-                np.zeros(0, dtype=np.intp)).load()
+            return self._page_gaps.get(sid, self._no_gaps)
         assert self.gaps is not None
         return self._gap_parts().get((sid, district), self.gaps.iloc[0:0])
 

@@ -304,10 +304,7 @@ class CoverageResult:
         into one MultiPolygon, not dissolved (neighbouring parts meet along district lines):
         fit for drawing; use the per-district parts for overlay.
         """
-        held = self.held("reach_areas")
-        if isinstance(held, SpilledFrame):  # read only the standard's rows
-            held = held.load((held.attrs["standard"] == standard).to_numpy())
-        mine = held.loc[held["standard"] == standard]
+        mine = self.rows_where("reach_areas", standard=standard)  # only those read from disk
         if district is not None and "district" in mine.columns:
             mine = mine.loc[mine["district"].astype(str) == str(district)]
         if not len(mine):
