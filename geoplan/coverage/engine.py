@@ -87,7 +87,7 @@ def _resolve(standards: Sequence[Standard | str] | None) -> list[Standard]:
     ids = [s for s in standards if isinstance(s, str)]
     resolved = iter(resolve_standards(ids)) if ids else iter(())
     out = [next(resolved) if isinstance(s, str) else s for s in standards]
-    seen: set[str] = set()
+    unique: dict[str, Standard] = {}
     for s in out:
         if not isinstance(s, Standard):
             raise StandardError(f"not a standard: {s!r}")
@@ -96,11 +96,11 @@ def _resolve(standards: Sequence[Standard | str] | None) -> list[Standard]:
         for rule in s.radius_rule or ():
             if not rule.radius_m > 0:
                 raise StandardError(f"standard {s.id!r}: radius_rule radius must be > 0")
-        if s.id in seen:
+        if s.id in unique:
             logger.warning("standard %s is listed twice: measured once", s.id)
-        seen.add(s.id)
-    unique = {s.id: s for s in reversed(out)}  # the first of each id, in order
-    return [unique[i] for i in dict.fromkeys(s.id for s in out)]
+        else:
+            unique[s.id] = s
+    return list(unique.values())
 
 
 def _kind_column(rows: gpd.GeoDataFrame, layer: str) -> np.ndarray:

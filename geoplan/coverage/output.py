@@ -80,10 +80,9 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
             "districts": result.districts,
             "facilities": result.facilities,
             **reached,
-            "gaps": lambda: result.gaps,
-            "street_gaps": lambda: result.street_gaps,
-            **{name: _reader(result, name) for name in ("item_gaps", "walk_bands", "reach_areas")
-               if len(result.held(name))},
+            **{name: _reader(result, name) for name in ("gaps", "street_gaps", "item_gaps",
+                                                        "walk_bands", "reach_areas")
+               if name in ("gaps", "street_gaps") or len(result.held(name))},
         },
         out / "coverage.gpkg",
         styles=styler(targets, names),

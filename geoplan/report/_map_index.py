@@ -168,17 +168,17 @@ def district_pages(layerset: LayerSet) -> list[DistrictPage]:
         names, district_slugs(names, codes), d.geometry.to_numpy(), strict=True)]
 
 
-def _within(gdf: Any, box: Any, *, city_wide: bool = True) -> Any:
+def _within(gdf: Any, box: Any) -> Any:
     """``gdf``'s rows whose geometry meets ``box``, shapes reaching beyond it cut at its edge
     (attributes, and so every popup figure, unchanged); anything else is returned as is.
 
-    A ``city_wide`` frame's index is built once for all pages (when they share their work);
-    a frame read for one page is not worth one (nor keeping).
+    A city-wide frame's index is built once for all pages (when they share their work); rows
+    a page read for itself (:data:`PAGE_ROWS`) are not worth one, nor keeping.
     """
     if not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf) or gdf.geometry.name not in gdf:
         return gdf
     geoms = gdf.geometry.to_numpy()
-    cache = shared_work() if city_wide else None
+    cache = None if gdf.attrs.get(PAGE_ROWS) else shared_work()
     if cache is not None:  # the pages of one index map: the frame's index is built once
         keep = cache.rows_within(gdf, box)
     else:
@@ -211,7 +211,7 @@ def _subset(obj: Any, box: Any, district: str | None = None) -> Any:
         if isinstance(held, SpilledFrame):
             rows = held.load(held.rows_meeting(box.bounds))
             rows.attrs[PAGE_ROWS] = True
-            setattr(out, key, _within(rows, box, city_wide=False))
+            setattr(out, key, _within(rows, box))
         else:
             setattr(out, key, _within(held, box))
     table = getattr(obj, "table", None)
