@@ -199,3 +199,41 @@ def test_the_map_draws_the_walking_reach_from_the_reach_areas_alone():
         drawn = [c.css_class for g in m._children.values() for c in getattr(g, "_children",
                  {}).values() if isinstance(c, DataLayer)]
         assert "gp-reached gp-reached-park_500" in drawn
+
+
+def test_a_city_walks_a_shared_set_again_and_holds_none_of_it(monkeypatch):
+    # two standards walk the same bus stops 300 m: a small graph holds their reached pieces
+    # for the run and walks them once; a city's graph (over the automatic limit) walks them
+    # for each standard and holds none, with the same reach areas (36 edges on paper each)
+    from geoplan.coverage import context as context_mod
+    from geoplan.coverage import reached as reached_mod
+    from geoplan.standards import Standard
+
+    ls = layerset({"A": box(0, 0, 500, 1000), "B": box(500, 0, 1000, 1000)},
+                  residential=[box(0, 0, 1000, 1000)], bus_stops=[P(500, 500)],
+                  walkways=grid_lines(0, 0, 1000, 1000, 100))
+    bus = resolve_standards([{"id": "bus_stop_500", "radius_m": 300}])[0]
+    twin = resolve_standards(custom=[{
+        "id": "bus_twin", "name_zh": "公交站点300米", "name_en": "Bus stop within 300 m",
+        "facility": {"layer": "bus_stops"}, "demand": "residential", "radius_m": 300,
+        "target": 1.0}], refs=["bus_twin"])[0]
+    assert isinstance(twin, Standard)
+    walked: list[int] = []
+    made = reached_mod.ReachedPieces.from_frame.__func__
+
+    def counting(cls, edges, radius_m, hold=False):
+        walked.append(len(edges))
+        return made(cls, edges, radius_m, hold)
+
+    monkeypatch.setattr(reached_mod.ReachedPieces, "from_frame", classmethod(counting))
+    small = run_coverage(ls, [bus, twin], reached_edges="none")
+    assert walked == [36]
+    walked.clear()
+    monkeypatch.setattr(context_mod, "REACHED_EDGES_AUTO_MAX", 0)
+    city = run_coverage(ls, [bus, twin], reached_edges="none")
+    assert walked == [36, 36]
+    a, b = small.reach_areas, city.reach_areas
+    assert list(b["standard"].unique()) == ["bus_stop_500", "bus_twin"]
+    pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(), tolerance=0).all()
+    pd.testing.assert_frame_equal(small.table, city.table)

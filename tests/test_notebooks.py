@@ -98,6 +98,9 @@ def test_notebooks_run_with_parameters(tmp_path, kernel, chengdu_layers):
     assert not re.search(r"<th>[a-z_]+</th>", text), "an untranslated column header"
 
 
+# without a CJK font (fonts-noto-cjk) matplotlib draws boxes and warns per glyph; the labels
+# and bars are checked all the same
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
 def test_charts_and_labels_in_both_languages():
     import matplotlib
 

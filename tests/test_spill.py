@@ -231,3 +231,34 @@ def test_a_page_does_not_keep_the_drawing_of_rows_it_read_from_disk(chengdu_laye
     own = {id(g) for n in ("gaps", "walk_bands") for g in getattr(cov, n).geometry}
     assert len(own) > 100 and len(kept) > 100  # the page drew its rows and shared others
     assert not own & kept
+
+
+def test_each_district_s_gaps_go_to_disk_as_the_district_finishes(tmp_path) -> None:
+    """The district pass writes every district's gap tables to the store as it is made (a
+    city's group of standards would otherwise hold all of its gaps until the last
+    district); read back, they are the tables made in memory, district by district."""
+    from geoplan.config import DemandSettings
+    from geoplan.coverage.buffers import BufferSet
+    from geoplan.coverage.by_district import DistrictWork, measure_districts
+    from geoplan.coverage.context import CoverageContext, Timer
+    from tests._synthetic import P, box, grid_lines, layerset
+
+    ls = layerset({"A": box(0, 0, 500, 1000), "B": box(500, 0, 1000, 1000)},
+                  residential=[box(0, 0, 1000, 1000)], walkways=grid_lines(0, 0, 1000, 1000, 100))
+    eng = CoverageContext(ls, DemandSettings(), {"residential"}, Timer())
+    n = len(eng.demand["residential"])
+    covered = np.zeros(n, dtype=bool)
+    served = [BufferSet(np.array([P(250, 500), P(900, 100)], dtype=object), np.array([200.0, 150.0]))]
+    work = [DistrictWork("s", "residential", served, covered)]
+    names = np.array(["A", "B"], dtype=object)
+    memory = measure_districts(eng, work, names)[0]
+    disk = measure_districts(eng, work, names, GeometryStore(tmp_path))[0]
+    assert len(memory.gaps) == 4  # two districts, two views
+    assert all(isinstance(g, SpilledFrame) for g in disk.gaps)
+    np.testing.assert_array_equal(disk.frac, memory.frac)
+    for a, b in zip(memory.gaps, disk.gaps, strict=True):
+        back = b.load()
+        pd.testing.assert_frame_equal(back.drop(columns="geometry"),
+                                      pd.DataFrame(a.drop(columns="geometry")))
+        assert _same(back.geometry.to_numpy(), a["geometry"].to_numpy())
+    assert list(os.scandir(tmp_path)) == []  # the store's file has no name in the folder

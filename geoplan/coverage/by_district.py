@@ -28,9 +28,11 @@ import shapely
 from geoplan._threads import thread_map
 from geoplan.coverage.buffers import BufferSet, covered_fraction, served_in_box
 from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, street_gap_lines
+from geoplan.coverage.on_disk import hold
 
 if TYPE_CHECKING:
     from geoplan.coverage.context import CoverageContext
+    from geoplan.results._spill import GeometryStore
 
 __all__ = ["DistrictWork", "Measured", "measure_districts"]
 
@@ -73,16 +75,17 @@ class Measured:
         Per item of ``own``: the fraction of every piece by that item alone.
     gaps
         Gap tables (residential: :data:`geoplan.coverage.gaps.GAP_COLUMNS` but ``rank``;
-        streets: the street-gap columns but ``rank``), districts in order.
+        streets: the street-gap columns but ``rank``), districts in order; with a store,
+        each written to it as its district finishes (:func:`geoplan.coverage.on_disk.hold`).
     """
 
     frac: np.ndarray
     item_frac: dict[int, np.ndarray]
-    gaps: list[pd.DataFrame]
+    gaps: list[Any]
 
 
 def measure_districts(eng: CoverageContext, work: Sequence[DistrictWork],
-                      names: np.ndarray) -> list[Measured]:
+                      names: np.ndarray, store: GeometryStore | None = None) -> list[Measured]:
     """Fractions and gaps of every standard of ``work``, one district at a time.
 
     Parameters
@@ -93,6 +96,10 @@ def measure_districts(eng: CoverageContext, work: Sequence[DistrictWork],
         One entry per standard, in the order of the results.
     names
         District names by position.
+    store
+        Where each district's gaps go as soon as they are made (a whole city's gaps of a
+        group of standards would otherwise wait in memory for its last district); None keeps
+        them in memory.
 
     Returns
     -------
@@ -105,10 +112,9 @@ def measure_districts(eng: CoverageContext, work: Sequence[DistrictWork],
     n_res = len(eng.demand["residential"]) if "residential" in eng.demand else 0
     weights = pop.weights if pop is not None and pop.people else np.full(n_res, np.nan)
 
-    def district(i: int) -> list[tuple[np.ndarray, dict[int, np.ndarray], list[pd.DataFrame]]
-                                  | None]:
+    def district(i: int) -> list[tuple[np.ndarray, dict[int, np.ndarray], list[Any]] | None]:
         pieces: dict[str, np.ndarray] = {}  # this district's pieces, built once per kind
-        out: list[tuple[np.ndarray, dict[int, np.ndarray], list[pd.DataFrame]] | None] = []
+        out: list[tuple[np.ndarray, dict[int, np.ndarray], list[Any]] | None] = []
         for w in work:
             if i not in frames[w.demand]:
                 out.append(None)
@@ -120,13 +126,13 @@ def measure_districts(eng: CoverageContext, work: Sequence[DistrictWork],
             part = served_in_box(w.served, box)
             if dem.is_linear:
                 f, gaps = _street_district(w, pieces[w.demand], mine, part, names[i])
-                out.append((f, {}, gaps))
+                out.append((f, {}, hold(gaps, store, eng.crs)))
             else:
                 own_f = {j: covered_fraction(pieces[w.demand], served_in_box([b], box))
                          for j, b in w.own.items()}
                 f, gaps = _residential_district(w, pieces[w.demand], mine, part, eng.land[i],
                                                 weights[mine], names[i])
-                out.append((f, own_f, gaps))
+                out.append((f, own_f, hold(gaps, store, eng.crs)))
         return out
 
     per_district = thread_map(district, range(eng.n_d), desc="coverage: districts",

@@ -118,9 +118,11 @@ class CoverageContext:
         self._covered: dict[tuple[str, str, float], np.ndarray] = {}
         # and the lowest band over a facility set's radii, per (demand kind, facility set)
         self.bands: dict[tuple[str, str], np.ndarray] = {}
-        # reached pieces per (facility set, radius), as arrays (geoplan.coverage.reached); a
-        # small graph's reached lines are held (made once, as cheap to keep as to remake), a
-        # city's are built from the graph's edges when a standard's reach areas need them
+        # reached pieces per (facility set, radius), as arrays (geoplan.coverage.reached),
+        # held for the standards that share a set on a small graph, with their lines (made
+        # once, as cheap to keep as to remake); a city's are made for each standard that
+        # walks them, and their lines built from the graph's edges when its reach areas
+        # need them
         self._reached: dict[tuple[str, float], ReachedPieces] = {}
         self._hold_lines = self.graph is not None and self.graph.n_edges <= REACHED_EDGES_AUTO_MAX
         self.simple_edges: np.ndarray | None = (
@@ -214,10 +216,15 @@ class CoverageContext:
                     self._covered[ck] = band_codes(d, float(r))
             np.minimum(band, self._covered[ck], out=band)
             rk = (key, float(r))
-            if rk not in self._reached and sel.any():
-                edges = reached_edges(self.graph, fsnap.subset(sel), float(r))
-                self._reached[rk] = ReachedPieces.from_frame(edges, float(r), self._hold_lines)
-                del edges
             if rk in self._reached:
                 reached.append(self._reached[rk])
+            elif sel.any():
+                edges = reached_edges(self.graph, fsnap.subset(sel), float(r))
+                pieces = ReachedPieces.from_frame(edges, float(r), self._hold_lines)
+                del edges
+                reached.append(pieces)
+                # a city's are walked again by a later standard that shares the set: held
+                # for the whole run, every set's pieces would add up to a few hundred MB
+                if self._hold_lines:
+                    self._reached[rk] = pieces
         return band == 0, reached

@@ -174,7 +174,7 @@ def run_coverage(
             # districts for all of them (each district's pieces built once), then each
             # standard's tables and areas
             plans = [_plan_standard(eng, std, acc, timer) for std in group]
-            measured = measure_districts(eng, [p.work for p in plans], names)
+            measured = measure_districts(eng, [p.work for p in plans], names, store)
             timer.lap("gaps")
             for plan, got in zip(plans, measured, strict=True):
                 _finish_standard(eng, plan, got, acc, timer)
@@ -197,7 +197,8 @@ class _Collected:
     rows: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[pd.DataFrame] = field(default_factory=list)
     street_gaps: list[pd.DataFrame] = field(default_factory=list)
-    # (standard, item, pieces) per facility set and radius: arrays, lines built when needed
+    # (standard, item, pieces) per facility set and radius, kept only for the edge-by-edge
+    # reached layer (keep_reached): arrays, lines built when needed
     reached: list[tuple[str, str, ReachedPieces]] = field(default_factory=list)
     keep_reached: bool = True
     n_reached: int = 0
@@ -225,6 +226,8 @@ class _Sets:
     covered: list[np.ndarray] = field(default_factory=list)
     bands: list[np.ndarray] = field(default_factory=list)
     items: list[tuple[FacilitySet, int]] = field(default_factory=list)
+    # (standard, item, pieces) per facility set and radius, for the standard's reach areas
+    reached: list[tuple[str, str, ReachedPieces]] = field(default_factory=list)
 
     @property
     def n_facilities(self) -> int:
@@ -254,7 +257,9 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
         cov, reached = eng.covered(std.demand, key, rows_fs, radii)
         out.covered.append(cov)
         out.bands.append(eng.bands[(std.demand, key)])
-        acc.reached += [(std.id, item, pieces) for pieces in reached]
+        out.reached += [(std.id, item, pieces) for pieces in reached]
+        if acc.keep_reached:  # the edge-by-edge layer: every standard's until the end
+            acc.reached += [(std.id, item, pieces) for pieces in reached]
         acc.n_reached += sum(len(p) for p in reached)
         fac = _facility_frame(std.id, item, fs.layer, rows_fs, radii, eng, key)
         acc.facilities.append(fac)
@@ -296,14 +301,12 @@ class _Planned:
     sets: _Sets
     flags: BasketFlags
     work: DistrictWork
-    reached: list[tuple[str, str, ReachedPieces]]
 
 
 def _plan_standard(eng: CoverageContext, std: Standard, acc: _Collected,
                    timer: Timer) -> _Planned:
     """Buffers and walking coverage of one standard, city-wide (before the district pass)."""
     dem = eng.demand[std.demand]
-    first_reached = len(acc.reached)
     sets = _measure_sets(eng, std, acc, timer)
     items = sets.items
     has_data = np.array([n > 0 for _, n in items], dtype=bool)
@@ -322,7 +325,7 @@ def _plan_standard(eng: CoverageContext, std: Standard, acc: _Collected,
     own = {j: sets.buffers[j] for j, (_, n) in enumerate(items)
            if n > 0 and (std.basket or len(items) > 1) and not dem.is_linear}
     work = DistrictWork(std.id, std.demand, used, covered, own)
-    return _Planned(std, sets, flags, work, acc.reached[first_reached:])
+    return _Planned(std, sets, flags, work)
 
 
 def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
@@ -363,10 +366,10 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
             timer.lap("walk bands")
     timer.lap("gaps")
     # the standard's lines built for its areas only, then freed
-    acc.reach_areas += hold([reach_areas(_reach_area_lines(eng, plan.reached), [std.id],
+    acc.reach_areas += hold([reach_areas(_reach_area_lines(eng, sets.reached), [std.id],
                                          eng.crs, eng.districts)], acc.store, eng.crs)
     timer.lap("reach areas")
-    plan.reached = []
+    sets.reached = []
 
 
 def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
