@@ -199,3 +199,22 @@ def test_rectangle_clip_on_paper_and_against_the_overlay():
     assert shapely.area(clip) == pytest.approx(shapely.area(want), rel=1e-12, abs=1e-9)
     assert (shapely.area(shapely.symmetric_difference(clip, want))
             <= 1e-12 * np.maximum(shapely.area(want), 1.0)).all()
+
+
+def test_the_layout_made_a_block_of_points_at_a_time_is_the_whole(monkeypatch):
+    """Many land parts, the demand points built 7 at a time: each piece in the same part
+    and cell as with every point built at once (and on the part it lies on, by hand)."""
+    from geoplan.coverage import walk_bands
+
+    blocks = [shapely.box(x, y, x + 60, y + 45) for x in range(0, 400, 80) for y in range(0, 300, 60)]
+    dem, land = _demand(shapely.union_all(blocks))
+    whole = band_layout(dem, land, 25.0)
+    monkeypatch.setattr(walk_bands, "_LAYOUT_BLOCK", 7)
+    blocked = band_layout(dem, land, 25.0)
+    assert len(dem) > 7 * 10 and len(whole.parts) == len(blocks)
+    for name in ("part", "ix", "iy", "part_district"):
+        np.testing.assert_array_equal(getattr(blocked, name), getattr(whole, name))
+    x, y = dem.xy()
+    on = shapely.covers(blocked.parts[blocked.part], shapely.points(x, y))
+    assert on.all()
+    assert (blocked.ix == np.floor(x / 25.0)).all() and (blocked.iy == np.floor(y / 25.0)).all()

@@ -129,10 +129,14 @@ def _band_shapes(rects: np.ndarray, count: np.ndarray, mine: np.ndarray) -> np.n
     return np.concatenate([np.zeros(0, dtype=object), *thread_map(block, bounds)])
 
 
-def _part_of(points: np.ndarray, parts: np.ndarray) -> np.ndarray:
-    """The land part each demand point lies in (the nearest part for a point on no part)."""
+_LAYOUT_BLOCK = 100_000
+"""Demand points built at a time for the band layout."""
+
+
+def _part_of(points: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
+    """The land part (in ``tree``) each demand point lies in (the nearest part for a point on
+    no part)."""
     out = np.full(len(points), -1, dtype=np.int64)
-    tree = shapely.STRtree(parts)
     pi, ti = tree.query(points, predicate="intersects")
     out[pi[::-1]] = ti[::-1]  # the first part found, for a point on a shared edge
     lost = np.flatnonzero(out < 0)
@@ -174,11 +178,17 @@ def band_layout(dem: Demand, land: np.ndarray, grid_m: float) -> BandLayout:
     # the land part of each piece (a cell cut by two parts gives a piece in each, each with
     # its own band): runs are made and cut per part, so no piece is drawn twice
     parts, part_district = shapely.get_parts(np.asarray(land, dtype=object), return_index=True)
-    points = dem.points  # built once (grid pieces are held as arrays)
-    part = _part_of(points, parts) if len(points) else np.zeros(0, dtype=np.int64)
+    x, y = dem.xy()
+    part = np.zeros(len(x), dtype=np.int64)
+    if len(x):
+        tree = shapely.STRtree(parts)
+        # the points built a block at a time: a city's millions at once are a few hundred MB
+        for lo in range(0, len(x), _LAYOUT_BLOCK):
+            hi = lo + _LAYOUT_BLOCK
+            part[lo:hi] = _part_of(shapely.points(x[lo:hi], y[lo:hi]), tree)
     # the grid cell of each piece: its point lies inside the piece, so inside the cell
-    ix = np.floor(shapely.get_x(points) / grid_m).astype(np.int64)
-    iy = np.floor(shapely.get_y(points) / grid_m).astype(np.int64)
+    ix = np.floor(x / grid_m).astype(np.int64)
+    iy = np.floor(y / grid_m).astype(np.int64)
     return BandLayout(parts, part_district, part, ix, iy)
 
 
