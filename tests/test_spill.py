@@ -89,9 +89,10 @@ def test_a_spilled_frame_reads_as_the_frame_and_its_rows_near_a_box(tmp_path) ->
     near = spilled.rows_meeting(box)
     # exactly the rows whose bounds meet the box (what an STRtree query of it gives)
     tree = shapely.STRtree(frame.geometry.to_numpy())
-    assert np.flatnonzero(near).tolist() == np.sort(tree.query(shapely.box(*box))).tolist()
+    assert near.tolist() == np.sort(tree.query(shapely.box(*box))).tolist()
     part = spilled.load(near)
-    assert part.index.tolist() == np.flatnonzero(near).tolist()  # the frame's index kept
+    assert part.index.tolist() == near.tolist()  # the frame's index kept
+    assert spilled.load(np.isin(np.arange(len(frame)), near)).index.tolist() == near.tolist()
     assert _same(part.geometry.to_numpy(), frame.geometry.to_numpy()[near])
 
 
@@ -262,3 +263,40 @@ def test_each_district_s_gaps_go_to_disk_as_the_district_finishes(tmp_path) -> N
                                       pd.DataFrame(a.drop(columns="geometry")))
         assert _same(back.geometry.to_numpy(), a["geometry"].to_numpy())
     assert list(os.scandir(tmp_path)) == []  # the store's file has no name in the folder
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rows_near_a_box_are_those_a_scan_of_every_row_finds(tmp_path, seed) -> None:
+    """The grid of corners finds, for any box, the rows a scan of every row's bounds finds:
+    points (no size), lines, one row as large as the city, rows without geometry, boxes
+    outside, on an edge, degenerate."""
+    from geoplan.results._spill import _CornerGrid
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    x, y = rng.uniform(0, 1e5, n), rng.uniform(3e6, 3.05e6, n)
+    w, h = rng.exponential(300, n), rng.exponential(200, n)
+    geoms = np.asarray(shapely.box(x, y, x + w, y + h), dtype=object)
+    geoms[::7] = shapely.points(x[::7], y[::7])
+    geoms[3::11] = None
+    geoms[5::13] = shapely.Polygon()
+    geoms[10] = shapely.box(-5e4, 2.9e6, 2e5, 3.2e6)  # larger than everything
+    frame = gpd.GeoDataFrame({"i": np.arange(n)}, geometry=gpd.GeoSeries(geoms), crs=32648)
+    spilled = SpilledFrame.write(frame, GeometryStore(tmp_path))
+    b = spilled.bounds
+    boxes = [(float(x[i]), float(y[i]), float(x[i]) + q, float(y[i]) + q)
+             for i, q in zip(rng.integers(0, n, 40), rng.uniform(0, 5e3, 40), strict=True)]
+    boxes += [(-1e6, -1e6, -9e5, -9e5), (2e5, 3e6, 3e5, 3.1e6), (0.0, 3e6, 1e5, 3.05e6)]
+    p = int(np.flatnonzero(shapely.get_type_id(geoms) == 3)[5])  # a row's own bounds
+    boxes.append(tuple(float(v) for v in b[p]))
+    boxes.append((float(b[p, 2]), float(b[p, 3]), float(b[p, 2]), float(b[p, 3])))  # its corner
+    for box in boxes:
+        with np.errstate(invalid="ignore"):
+            scan = np.flatnonzero((b[:, 0] <= box[2]) & (b[:, 2] >= box[0])
+                                  & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1]))
+        assert spilled.rows_meeting(box).tolist() == scan.tolist(), box
+    # a small box looks at a few cells' rows, not at every row
+    small = boxes[0]
+    assert len(_CornerGrid(b).near(small)) < n / 10
+    empty = SpilledFrame.write(frame.iloc[0:0], GeometryStore(tmp_path))
+    assert empty.rows_meeting((0.0, 0.0, 1.0, 1.0)).tolist() == []

@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +136,7 @@ class SpilledFrame:
     bounds: npt.NDArray[np.float64]
     crs: Any
     store: GeometryStore
+    _grid: _CornerGrid | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def write(cls, frame: pd.DataFrame, store: GeometryStore, crs: Any = None) -> SpilledFrame:
@@ -173,17 +174,83 @@ class SpilledFrame:
         return SpilledFrame(self.attrs.iloc[positions], self.starts[positions],
                             self.lengths[positions], self.bounds[positions], self.crs, self.store)
 
-    def rows_meeting(self, box: tuple[float, float, float, float]) -> npt.NDArray[np.bool_]:
-        """Which rows' bounds meet ``box`` (minx, miny, maxx, maxy): a superset of the rows
-        whose geometry does."""
-        b = self.bounds
-        with np.errstate(invalid="ignore"):
-            return ((b[:, 0] <= box[2]) & (b[:, 2] >= box[0])
-                    & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1]))
+    def rows_meeting(self, box: tuple[float, float, float, float]) -> npt.NDArray[np.intp]:
+        """Positions (ascending) of the rows whose bounds meet ``box`` (minx, miny, maxx,
+        maxy): a superset of the rows whose geometry does.
 
-    def load(self, rows: npt.NDArray[np.bool_] | None = None) -> gpd.GeoDataFrame:
-        """The frame (or the rows where ``rows`` is True) as a GeoDataFrame, index kept."""
-        part = self if rows is None else self.take(np.flatnonzero(rows))
+        Found through a grid of the rows' lower-left corners (made on the first call), so a
+        district page looks at the rows near it, not at every row of the city.
+        """
+        grid = self._grid if self._grid is not None else _CornerGrid(self.bounds)
+        self._grid = grid
+        cand = grid.near(box)
+        b = self.bounds[cand]
+        meet = ((b[:, 0] <= box[2]) & (b[:, 2] >= box[0])
+                & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1]))
+        return np.sort(cand[meet])
+
+    def load(self, rows: npt.NDArray[Any] | None = None) -> gpd.GeoDataFrame:
+        """The frame (or the rows at positions ``rows``, or where a boolean ``rows`` is True)
+        as a GeoDataFrame, index kept."""
+        if rows is not None and np.asarray(rows).dtype == bool:
+            rows = np.flatnonzero(rows)
+        part = self if rows is None else self.take(np.asarray(rows, dtype=np.intp))
         geoms = part.store.get(part.starts, part.lengths)
         return gpd.GeoDataFrame(part.attrs.copy(), geometry=gpd.GeoSeries(
             geoms, index=part.attrs.index, crs=self.crs), crs=self.crs)
+
+
+class _CornerGrid:
+    """Rows bucketed by the cell of their bounds' lower-left corner, for box queries.
+
+    A cell is at least as wide and tall as nearly every row (the 99th percentile), so a row
+    that meets a box has its corner in the cells from one cell left of and below the box to
+    the box's upper right; the few rows larger than a cell are looked at for every box.
+    There are at most about as many cells as rows. Rows without bounds (no geometry) are in
+    no cell.
+    """
+
+    def __init__(self, bounds: npt.NDArray[np.float64]) -> None:
+        rows = np.flatnonzero(np.isfinite(bounds).all(axis=1))
+        b = bounds[rows]
+        self.nx = self.ny = 0
+        self.big = self.rows = self.order = np.zeros(0, dtype=np.intp)
+        self.starts = np.zeros(1, dtype=np.intp)
+        self.x0 = self.y0 = self.sx = self.sy = 1.0
+        if not len(rows):
+            return
+        side = max(1, int(np.ceil(np.sqrt(len(rows)))))
+        self.x0, self.y0 = float(b[:, 0].min()), float(b[:, 1].min())
+        width, height = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+        span_x, span_y = float(b[:, 2].max()) - self.x0, float(b[:, 3].max()) - self.y0
+        # widened for rounding: a row as wide as a cell surely fits
+        self.sx = max(float(np.quantile(width, 0.99)), span_x / side) * (1 + 1e-9) + 1e-9
+        self.sy = max(float(np.quantile(height, 0.99)), span_y / side) * (1 + 1e-9) + 1e-9
+        large = (width > self.sx) | (height > self.sy)
+        self.big, self.rows, b = rows[large], rows[~large], b[~large]
+        if not len(self.rows):
+            return
+        cx = np.floor((b[:, 0] - self.x0) / self.sx).astype(np.int64)
+        cy = np.floor((b[:, 1] - self.y0) / self.sy).astype(np.int64)
+        self.nx, self.ny = int(cx.max()) + 1, int(cy.max()) + 1
+        key = cx * self.ny + cy
+        self.order = np.argsort(key, kind="stable")
+        self.starts = np.searchsorted(key[self.order], np.arange(self.nx * self.ny + 1))
+
+    def near(self, box: tuple[float, float, float, float]) -> npt.NDArray[np.intp]:
+        """Positions of the rows that may meet ``box``: the large rows and those whose corner
+        lies in a cell a row meeting it may have its corner in (unsorted)."""
+
+        def cells(lo: float, hi: float, origin: float, size: float, count: int) -> range:
+            first = int(np.floor((lo - origin) / size)) - 1
+            last = int(np.floor((hi - origin) / size))
+            return range(max(first, 0), min(last, count - 1) + 1)
+
+        blocks = [self.big]
+        ys = cells(box[1], box[3], self.y0, self.sy, self.ny)
+        if len(ys):
+            # a column's cells in y are consecutive keys: one slice per column
+            blocks += [self.rows[self.order[self.starts[ix * self.ny + ys.start]:
+                                            self.starts[ix * self.ny + ys.stop]]]
+                       for ix in cells(box[0], box[2], self.x0, self.sx, self.nx)]
+        return np.concatenate(blocks)
