@@ -354,11 +354,11 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
                   "share_min_items_population_network": k_of_n[1][i]})
     acc.rows += new_rows
     if dem.is_linear:
-        acc.street_gaps += hold(measured.gaps, acc.store, eng.crs)
+        acc.street_gaps += measured.gaps  # held (on disk with a store) by the district pass
     else:
         if std.id in acc.schools:
             acc.covers[std.id] = (frac, covered)
-        acc.gaps += hold(measured.gaps, acc.store, eng.crs)
+        acc.gaps += measured.gaps
         if not std.basket:
             acc.walk_bands += hold([walk_band_frame(std.id, dem, sets.bands[0], eng.land, names,
                                                     eng.settings.grid_m, eng.band_layout)],

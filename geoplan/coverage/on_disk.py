@@ -21,12 +21,10 @@ __all__ = ["hold", "on_disk"]
 
 def hold(frames: list[Any], store: GeometryStore | None, crs: Any) -> list[Any]:
     """``frames`` (DataFrames with a ``geometry`` column, or GeoDataFrames) as they are without
-    a store, else each written to it (:class:`SpilledFrame`; one already written stays as it
-    is)."""
+    a store, else each written to it (:class:`SpilledFrame`)."""
     if store is None:
         return frames
-    return [f if isinstance(f, SpilledFrame) else SpilledFrame.write(f, store, crs)
-            for f in frames if len(f)]
+    return [SpilledFrame.write(f, store, crs) for f in frames if len(f)]
 
 
 def on_disk(parts: list[Any], columns: list[str], crs: Any, store: GeometryStore,
