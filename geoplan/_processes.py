@@ -40,7 +40,7 @@ from geoplan._errors import OutputError
 from geoplan._progress import bar
 from geoplan._threads import thread_count
 
-__all__ = ["can_fork", "cpu_seconds", "process_map", "workers_memory_mb"]
+__all__ = ["can_fork", "cpu_seconds", "note_workers_memory", "process_map", "workers_memory_mb"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,11 +78,18 @@ def cpu_seconds() -> float:
 
 
 def workers_memory_mb() -> float:
-    """Sum over the workers of the last :func:`process_map` of each one's largest private
-    memory (MB, Linux only; 0 when no workers ran), and reset it."""
+    """The workers' memory since the last call (MB, Linux only; 0 when no workers ran), and
+    reset it: the largest, over the :func:`process_map` calls, of the sum of each worker's
+    largest private memory, or a child process's peak (:func:`note_workers_memory`)."""
     mb = _LAST["workers_mb"]
     _LAST["workers_mb"] = 0.0
     return mb
+
+
+def note_workers_memory(mb: float) -> None:
+    """Count ``mb`` (a child process's peak, see :mod:`geoplan._child`) in what
+    :func:`workers_memory_mb` gives next."""
+    _LAST["workers_mb"] = max(_LAST["workers_mb"], mb)
 
 
 def _private_mb() -> float:
@@ -154,7 +161,6 @@ def process_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = Non
     """
     todo = list(items)
     n = min(thread_count(), len(todo))
-    _LAST["workers_mb"] = 0.0
     if n <= 1 or not can_fork():
         it: Iterable[R] = map(fn, todo)
         return list(bar(it, desc, unit, total=len(todo), show=show) if desc else it)
@@ -199,7 +205,7 @@ def process_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = Non
         _TASK.clear()
         if not frozen_before:
             gc.unfreeze()
-    _LAST["workers_mb"] = sum(peaks.values())
+    _LAST["workers_mb"] = max(_LAST["workers_mb"], sum(peaks.values()))
     logger.debug("%d items on %d processes, workers' private memory %.0f MB", len(todo), n,
-                 _LAST["workers_mb"])
+                 sum(peaks.values()))
     return out
