@@ -237,3 +237,50 @@ def test_a_city_walks_a_shared_set_again_and_holds_none_of_it(monkeypatch):
     pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
     assert shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(), tolerance=0).all()
     pd.testing.assert_frame_equal(small.table, city.table)
+
+
+def test_facilities_are_snapped_before_the_district_passes_which_hold_no_snapping_index(
+        monkeypatch):
+    # every standard's facilities are snapped up front; the graph's segment indexes are then
+    # freed, so no district pass (where the step's memory peaks) holds them, and snapping
+    # after that builds them again and finds the same edges
+    from geoplan.coverage import engine as engine_mod
+    from geoplan.network import snap_points
+
+    ls = layerset({"A": box(0, 0, 500, 1000), "B": box(500, 0, 1000, 1000)},
+                  residential=[box(0, 0, 1000, 1000)], bus_stops=[P(500, 500), P(120, 830)],
+                  parks=[box(700, 700, 800, 800)], walkways=grid_lines(0, 0, 1000, 1000, 100))
+    stds = resolve_standards(["bus_stop_500", "park_500"])
+    seen: list[tuple[bool, int]] = []
+    real_pass, real_snap = engine_mod.measure_districts, engine_mod.CoverageContext.snap
+
+    def district_pass(eng, work, names, store=None):
+        seen.append((any(k.endswith(("segment_index", "_tree")) for k in vars(eng.graph)),
+                     len(eng._access)))
+        return real_pass(eng, work, names, store)
+
+    snapped_at: list[int] = []
+
+    def snap(self, points, factor=1.0):
+        snapped_at.append(len(seen))  # how many passes had begun
+        return real_snap(self, points, factor)
+
+    monkeypatch.setattr(engine_mod, "measure_districts", district_pass)
+    monkeypatch.setattr(engine_mod.CoverageContext, "snap", snap)
+    got = run_coverage(ls, stds, reached_edges="none")
+    assert seen == [(False, 2)]  # one pass (both standards), both sets snapped, no index held
+    assert snapped_at and set(snapped_at) == {0}  # demand and facilities, all before it
+    counts = got.table.groupby("standard")["n_facilities"].max().to_dict()
+    assert counts == {"bus_stop_500": 2, "park_500": 1}
+    graph = engine_mod.CoverageContext(ls, engine_mod.DemandSettings(), {"residential"},
+                                       engine_mod.Timer()).graph
+    pts = shapely.get_coordinates([P(130, 410), P(555, 962)])
+    before = snap_points(graph, pts, max_distance=100)
+    graph.drop_snapping_indexes()
+    assert "main_segment_index" not in vars(graph)
+    again = snap_points(graph, pts, max_distance=100)
+    # 10 m off the street y = 400, 30 m along it from x = 100; 38 m off y = 1000, 55 m along
+    # it from x = 500 (on paper)
+    assert (again.edge == before.edge).all() and (again.edge >= 0).all()
+    assert np.allclose(again.distance, [10.0, 38.0]) and np.allclose(again.offset, [30.0, 55.0])
+    assert np.allclose(again.offset, before.offset)

@@ -168,6 +168,8 @@ def run_coverage(
                      schools=frozenset(s.id for s, _, _ in school_standards(stds)),
                      store=store)
     names = eng.districts["district"].astype(str).to_numpy()
+    _snap_facilities(eng, stds)
+    timer.lap("snap facilities")
     with tqdm(total=len(stds), desc="coverage", unit="standard", disable=not progress) as bar:
         for group in _pass_groups(stds):
             # the group's standards on the network (city-wide), then one pass over the
@@ -234,18 +236,40 @@ class _Sets:
         return sum(n for _, n in self.items)
 
 
+def _facility_rows(eng: CoverageContext, std: Standard, fs: FacilitySet
+                   ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """The facilities of one set of ``std`` with a radius, as reached (outlines or points),
+    their radii and their row positions in the layer."""
+    layer = eng.layers[fs.layer]
+    chosen = np.flatnonzero(fs.select(layer))
+    rows_fs = layer.iloc[chosen].reset_index(drop=True)
+    radii = std.radii_for(rows_fs).astype(float)
+    keep = np.isfinite(radii) & (radii > 0)
+    rows_fs, radii = rows_fs.loc[keep].reset_index(drop=True), radii[keep]
+    rows_fs = as_reached(rows_fs, fs.reached_from_for(eng.layers.reached_from))
+    return rows_fs, radii, chosen[keep]
+
+
+def _snap_facilities(eng: CoverageContext, stds: list[Standard]) -> None:
+    """Snap every standard's facilities now, then free the graph's snapping indexes.
+
+    Snapping needs the indexes; the district passes, where the step's memory peaks, do not.
+    """
+    if eng.graph is None:
+        return
+    for std in stds:
+        for fs in std.facility_sets:
+            rows_fs, _, chosen = _facility_rows(eng, std, fs)
+            if len(rows_fs):
+                eng.access(set_key(fs, chosen), rows_fs)
+    eng.graph.drop_snapping_indexes()
+
+
 def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: Timer) -> _Sets:
     """Buffers and walking coverage of each facility set (basket item) of ``std``."""
     out = _Sets()
     for fs in std.facility_sets:
-        layer = eng.layers[fs.layer]
-        chosen = np.flatnonzero(fs.select(layer))
-        rows_fs = layer.iloc[chosen].reset_index(drop=True)
-        radii = std.radii_for(rows_fs).astype(float)
-        keep = np.isfinite(radii) & (radii > 0)
-        rows_fs, radii = rows_fs.loc[keep].reset_index(drop=True), radii[keep]
-        rows_fs = as_reached(rows_fs, fs.reached_from_for(eng.layers.reached_from))
-        chosen = chosen[keep]
+        rows_fs, radii, chosen = _facility_rows(eng, std, fs)
         item = fs.item
         if len(rows_fs) == 0:
             logger.warning("standard %s: no data for %s (no %s facility in the context "
