@@ -112,12 +112,18 @@ def measure_districts(eng: CoverageContext, work: Sequence[DistrictWork],
     n_res = len(eng.demand["residential"]) if "residential" in eng.demand else 0
     weights = pop.weights if pop is not None and pop.people else np.full(n_res, np.nan)
 
-    def district(i: int) -> list[tuple[np.ndarray, dict[int, np.ndarray], list[Any]] | None]:
+    # each district writes its pieces' fractions straight into the standard's arrays (its
+    # positions are its own): a city's fractions are never held twice
+    results = [Measured(np.zeros(len(eng.demand[w.demand])),
+                        {j: np.zeros(len(eng.demand[w.demand])) for j in w.own}, [])
+               for w in work]
+
+    def district(i: int) -> list[list[Any]]:
         pieces: dict[str, np.ndarray] = {}  # this district's pieces, built once per kind
-        out: list[tuple[np.ndarray, dict[int, np.ndarray], list[Any]] | None] = []
-        for w in work:
+        gaps: list[list[Any]] = []
+        for w, got in zip(work, results, strict=True):
             if i not in frames[w.demand]:
-                out.append(None)
+                gaps.append([])
                 continue
             mine, box = frames[w.demand][i]
             dem = eng.demand[w.demand]
@@ -125,33 +131,22 @@ def measure_districts(eng: CoverageContext, work: Sequence[DistrictWork],
                 pieces[w.demand] = dem.pieces_of(mine)
             part = served_in_box(w.served, box)
             if dem.is_linear:
-                f, gaps = _street_district(w, pieces[w.demand], mine, part, names[i])
-                out.append((f, {}, hold(gaps, store, eng.crs)))
+                f, found = _street_district(w, pieces[w.demand], mine, part, names[i])
             else:
-                own_f = {j: covered_fraction(pieces[w.demand], served_in_box([b], box))
-                         for j, b in w.own.items()}
-                f, gaps = _residential_district(w, pieces[w.demand], mine, part, eng.land[i],
-                                                weights[mine], names[i])
-                out.append((f, own_f, hold(gaps, store, eng.crs)))
-        return out
+                for j, b in w.own.items():
+                    got.item_frac[j][mine] = covered_fraction(pieces[w.demand],
+                                                              served_in_box([b], box))
+                f, found = _residential_district(w, pieces[w.demand], mine, part, eng.land[i],
+                                                 weights[mine], names[i])
+            got.frac[mine] = f
+            gaps.append(hold(found, store, eng.crs))
+        return gaps
 
     per_district = thread_map(district, range(eng.n_d), desc="coverage: districts",
                               unit="district")
-    results = []
-    for k, w in enumerate(work):
-        n = len(eng.demand[w.demand])
-        got = Measured(np.zeros(n), {j: np.zeros(n) for j in w.own}, [])
-        for i, found in enumerate(per_district):
-            entry = found[k]
-            if entry is None:
-                continue
-            f, own_f, gaps = entry
-            mine = frames[w.demand][i][0]
-            got.frac[mine] = f
-            for j, fj in own_f.items():
-                got.item_frac[j][mine] = fj
-            got.gaps += gaps
-        results.append(got)
+    for k, got in enumerate(results):  # the gaps in district order, as one loop would
+        for found in per_district:
+            got.gaps += found[k]
     return results
 
 
