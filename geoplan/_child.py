@@ -28,7 +28,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from geoplan._errors import GeoplanError
-from geoplan._processes import can_fork, note_workers_memory
+from geoplan._memory import rollup_mb, status_mb
+from geoplan._processes import can_fork, note_child_peak
 
 __all__ = ["in_child"]
 
@@ -69,15 +70,6 @@ def _mute_handlers(collect: _Collect) -> None:
     logging.lastResort = collect  # records no handler takes
 
 
-def _peak_mb() -> float:
-    """This process's peak resident memory (VmHWM, MB; 0 where the kernel does not say)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            return next(float(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration, ValueError, IndexError):
-        return 0.0
-
-
 def _run_child(fn: Callable[[], Any], path: str) -> None:
     """The child's side: run ``fn``, write (ok, value, records, warnings, peak MB) to ``path``."""
     collect = _Collect()
@@ -92,8 +84,12 @@ def _run_child(fn: Callable[[], Any], path: str) -> None:
             except Exception:  # an exception that cannot travel: its text does
                 value = RuntimeError(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
     said = [(w.message, w.category, w.filename, w.lineno) for w in caught]
+    # the peak counts the pages still shared with the parent, which the parent's memory
+    # counts already; fewer are shared at the end than at any time before (a page only ever
+    # stops being shared), so the peak less those is at least the child's own at its peak
+    own_peak = (status_mb("VmHWM") or 0.0) - rollup_mb("Shared_Clean", "Shared_Dirty")
     with open(path, "wb") as fh:
-        pickle.dump((ok, value, collect.records, said, _peak_mb()), fh,
+        pickle.dump((ok, value, collect.records, said, max(own_peak, 0.0)), fh,
                     protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -123,6 +119,7 @@ def in_child(fn: Callable[[], R], what: str, fix: str = "") -> R:
     """
     if not can_fork():
         return fn()
+    resident_mb = status_mb("VmRSS") or 0.0
     frozen_before = gc.get_freeze_count() > 0
     # objects alive now stay out of the child's garbage collections, which would otherwise
     # write to (and so copy) every page of this process's memory
@@ -154,7 +151,7 @@ def in_child(fn: Callable[[], R], what: str, fix: str = "") -> R:
     finally:
         if not frozen_before:
             gc.unfreeze()
-    note_workers_memory(peak)
+    note_child_peak(resident_mb, peak)
     for record in records:
         logging.getLogger(record.name).handle(record)
     for message, category, filename, lineno in said:

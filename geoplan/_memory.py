@@ -16,7 +16,7 @@ import ctypes.util
 import sys
 from typing import Any
 
-__all__ = ["release_free_memory"]
+__all__ = ["release_free_memory", "rollup_mb", "status_mb"]
 
 _LIBC: dict[str, Any] = {}
 
@@ -41,3 +41,26 @@ def release_free_memory() -> bool:
         return False
     trim(0)
     return True
+
+
+def status_mb(field: str) -> float | None:
+    """A memory figure of this process from ``/proc/self/status`` in MB (``VmRSS``: resident
+    now, ``VmHWM``: peak resident); None where the kernel does not give it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            kb = next(float(line.split()[1]) for line in fh if line.startswith(f"{field}:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    return kb / 1024.0
+
+
+def rollup_mb(*fields: str) -> float:
+    """The sum of some fields of ``/proc/self/smaps_rollup`` in MB (``Private_Dirty``,
+    ``Shared_Clean``...); 0 where the kernel does not give them."""
+    wanted = tuple(f"{f}:" for f in fields)
+    try:
+        with open("/proc/self/smaps_rollup", encoding="ascii") as fh:
+            kb = sum(float(line.split()[1]) for line in fh if line.startswith(wanted))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return kb / 1024.0

@@ -16,7 +16,8 @@ process, the pages are built in the calling process, one after the other.
 
 Memory: a worker's pages are its own, and so are the parent's objects it touches (their
 reference counts are written to). :func:`workers_memory_mb` gives the sum over the last call's
-workers of their largest private memory, which the run adds to the step's peak.
+workers of their largest private memory, which the run adds to the step's peak
+(:func:`combined_peak_mb`).
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from geoplan._errors import OutputError
+from geoplan._memory import rollup_mb
 from geoplan._progress import bar
 from geoplan._threads import thread_count
 
-__all__ = ["can_fork", "cpu_seconds", "note_workers_memory", "process_map", "workers_memory_mb"]
+__all__ = ["can_fork", "combined_peak_mb", "cpu_seconds", "note_child_peak", "process_map",
+           "workers_memory_mb"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,7 +51,7 @@ R = TypeVar("R")
 logger = logging.getLogger(__name__)
 
 _TASK: dict[str, Any] = {}
-_LAST: dict[str, float] = {"workers_mb": 0.0}
+_LAST: dict[str, float] = {"workers_mb": 0.0, "waited_mb": 0.0}
 
 _CHUNKS_PER_WORKER = 8
 """Items go out in contiguous runs (neighbouring districts share drawn shapes and indexes in a
@@ -80,27 +83,34 @@ def cpu_seconds() -> float:
 def workers_memory_mb() -> float:
     """The workers' memory since the last call (MB, Linux only; 0 when no workers ran), and
     reset it: the largest, over the :func:`process_map` calls, of the sum of each worker's
-    largest private memory, or a child process's peak (:func:`note_workers_memory`)."""
+    largest private memory."""
     mb = _LAST["workers_mb"]
     _LAST["workers_mb"] = 0.0
     return mb
 
 
-def note_workers_memory(mb: float) -> None:
-    """Count ``mb`` (a child process's peak, see :mod:`geoplan._child`) in what
-    :func:`workers_memory_mb` gives next."""
-    _LAST["workers_mb"] = max(_LAST["workers_mb"], mb)
+def note_child_peak(parent_mb: float, child_mb: float) -> None:
+    """Count a child process that ran while this one waited (:mod:`geoplan._child`): this
+    process's resident memory when it forked and the child's peak, in MB."""
+    _LAST["waited_mb"] = max(_LAST["waited_mb"], parent_mb + child_mb)
+
+
+def combined_peak_mb(own_peak_mb: float) -> float:
+    """A step's peak memory with its child processes' (MB), and reset what they counted.
+
+    Workers of :func:`process_map` run beside this process: their private memory adds to its
+    peak (an upper bound: their peaks need not fall at the same moment). A child this process
+    waited for adds to what it held when it forked (an upper bound too: the child's peak
+    counts the pages it still shared with this one); the larger of the two sums is the step's.
+    """
+    waited = _LAST["waited_mb"]
+    _LAST["waited_mb"] = 0.0
+    return max(own_peak_mb + workers_memory_mb(), waited)
 
 
 def _private_mb() -> float:
     """This process's private resident memory (pages not shared with the parent), MB."""
-    try:
-        with open("/proc/self/smaps_rollup", encoding="ascii") as fh:
-            kb = sum(float(line.split()[1]) for line in fh
-                     if line.startswith(("Private_Clean:", "Private_Dirty:")))
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    return kb / 1024.0
+    return rollup_mb("Private_Clean", "Private_Dirty")
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -15,19 +15,25 @@ import shapely
 
 from geoplan._child import in_child
 from geoplan._errors import GeoplanError, InputDataError
-from geoplan._processes import can_fork, workers_memory_mb
+from geoplan._memory import status_mb
+from geoplan._processes import can_fork, combined_peak_mb
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork (POSIX)")
 
 
 def test_the_value_comes_from_another_process_and_its_peak_is_counted() -> None:
-    workers_memory_mb()  # start from nothing
+    combined_peak_mb(0.0)  # start from nothing
+    here = status_mb("VmRSS")
     pid, big = in_child(lambda: (os.getpid(), np.ones(5_000_000).sum()), "a test")
     assert pid != os.getpid()
     assert big == 5_000_000.0
-    # the child's peak holds at least the 40 MB array it made
-    assert workers_memory_mb() >= 40
-    assert workers_memory_mb() == 0.0  # read once
+    # the step's peak: what this process held when it forked and the child's peak, which
+    # holds the 40 MB array it made
+    assert here is not None and combined_peak_mb(0.0) >= here + 40
+    assert combined_peak_mb(0.0) == 0.0  # read once
+    # a step whose own peak is larger keeps it
+    in_child(lambda: None, "a test")
+    assert combined_peak_mb(100_000.0) == 100_000.0
 
 
 def test_what_the_child_logs_is_logged_here_once_in_order(caplog) -> None:

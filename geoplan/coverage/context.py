@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 
 from geoplan._groups import positions_by_code
-from geoplan._memory import release_free_memory
+from geoplan._memory import release_free_memory, status_mb
 from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
@@ -52,19 +52,10 @@ class Timer:
         self.timings[step] = self.timings.get(step, 0.0) + now - self._t
         self.cpu[step] = self.cpu.get(step, 0.0) + cpu - self._c
         release_free_memory()  # each sub-step's shapes are freed: give the pages back
-        rss = _rss_mb()
+        rss = status_mb("VmRSS")
         if rss is not None:
             self.rss_mb[step] = max(self.rss_mb.get(step, 0.0), rss)
         self._t, self._c = now, cpu
-
-
-def _rss_mb() -> float | None:
-    """Resident memory of this process now, in MB (None where /proc does not tell)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            return next(float(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
-    except (OSError, StopIteration, ValueError, IndexError):
-        return None
 
 
 def set_key(fs: FacilitySet, rows: np.ndarray | None = None) -> str:
