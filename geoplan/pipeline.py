@@ -10,10 +10,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from geoplan._child import in_child
 from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
-from geoplan._memory import release_free_memory
+from geoplan._memory import release_free_memory, status_mb
 from geoplan._outdir import OutputRun
-from geoplan._processes import cpu_seconds, workers_memory_mb
+from geoplan._processes import combined_peak_mb, cpu_seconds
 from geoplan._progress import set_progress
 from geoplan.config import AnalysisConfig
 from geoplan.data_checks import data_checks, write_data_checks
@@ -176,6 +177,14 @@ def write_tables(result: RunResult, out_dir: Path,
     return gap_places, checks
 
 
+CHILD_COVERAGE_MIN_WALKWAYS = 50_000
+"""From this many walkway features on (about 100,000 graph edges), with its large frames
+spilled to disk, coverage is measured in a forked process (:func:`geoplan._child.in_child`):
+the demand, the graph and the district passes' freed memory go back to the system when it
+ends, instead of staying with the run through the map and the reports (1M-edge city: the
+steps after coverage started from about 2.3 GB)."""
+
+
 def compute_results(
     config: AnalysisConfig,
     layerset: LayerSet,
@@ -193,7 +202,8 @@ def compute_results(
     all come here. Steps not in ``steps`` give None; sites need coverage. Seconds per step are
     added to ``timings`` when given. With ``spill_dir`` the coverage's large frames are held
     on disk there, in an unnamed file that goes when the result goes
-    (:meth:`geoplan.results.CoverageResult.keep_on_disk`); without, in memory.
+    (:meth:`geoplan.results.CoverageResult.keep_on_disk`); without, in memory. A city's
+    coverage (see :data:`CHILD_COVERAGE_MIN_WALKWAYS`) is measured in a forked process.
     """
     from geoplan.coverage import run_coverage
     from geoplan.deadends.run import deadends_for_config
@@ -209,8 +219,17 @@ def compute_results(
     if "coverage" in steps:
         require_walkways(layerset, config)
         store = GeometryStore(spill_dir) if spill_dir is not None else None
-        coverage = run_coverage(layerset, standards, config.demand, progress=progress,
+
+        def measure() -> CoverageResult:
+            return run_coverage(layerset, standards, config.demand, progress=progress,
                                 reached_edges=config.gpkg.reached_edges, store=store)
+
+        if store is not None and len(layerset["walkways"]) >= CHILD_COVERAGE_MIN_WALKWAYS:
+            coverage = in_child(measure, "measuring coverage",
+                                "try a coarser demand grid (demand.grid_m) or fewer districts "
+                                "at a time")
+        else:
+            coverage = measure()
         from geoplan.indicators import measure_indicators
 
         coverage.indicators = measure_indicators(layerset, coverage.meta.get("residents"),
@@ -235,11 +254,8 @@ def _tick(timings: dict[str, float], step: str, start: float) -> float:
     cpu = cpu_seconds()
     release_free_memory()  # the next step's peak starts from what is in use
     peak = step_peak_rss_mb()
-    # pages built in forked workers: their own memory on top of this process's peak (an upper
-    # bound: the peaks need not fall at the same moment)
-    workers = workers_memory_mb()
-    if peak is not None:
-        peak += workers
+    if peak is not None:  # with what forked workers and children held (an upper bound)
+        peak = combined_peak_mb(peak)
     logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB)", step, now - start,
                 cpu - _CPU["last"], "?" if peak is None else f"{peak:.0f}")
     _CPU["last"] = cpu_seconds()
@@ -253,10 +269,8 @@ def step_peak_rss_mb(reset: bool = True) -> float | None:
     mark (``/proc/self/clear_refs``), so that each step's log line shows that step's own peak.
     None where the kernel does not offer this.
     """
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            hwm = next(float(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
-    except (OSError, StopIteration, ValueError, IndexError):
+    hwm = status_mb("VmHWM")
+    if hwm is None:
         return None
     if reset:
         try:
@@ -264,7 +278,7 @@ def step_peak_rss_mb(reset: bool = True) -> float | None:
                 fh.write("5")
         except OSError:
             pass
-    return hwm / 1024.0
+    return hwm
 
 
 def _lap(result: RunResult, step: str, start: float) -> float:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geoplan._processes import can_fork
 from geoplan.results import CoverageResult
 from geoplan.results._spill import GeometryStore, SpilledFrame
 from geoplan.results.coverage import ON_DISK
@@ -186,16 +187,35 @@ def test_index_map_and_reports_are_the_same_from_frames_on_disk(
     assert sum(t.count("<svg") for t in reports.values()) > 50
 
 
+@pytest.mark.parametrize("in_child", [False, True], ids=["here", "in a child"])
 def test_coverage_with_a_store_gives_the_frames_it_gives_in_memory(
-        chengdu_config, chengdu_layers, chengdu_results, tmp_path) -> None:
+        chengdu_config, chengdu_layers, chengdu_results, tmp_path, monkeypatch,
+        in_child) -> None:
     """The engine writes each standard's frames as it finishes; ranked and ordered as in
-    memory (the fixture's coverage, computed in memory with the same call)."""
+    memory (the fixture's coverage, computed in memory with the same call); the same when a
+    city's coverage is measured in a forked process and its frames come back."""
+    from geoplan import pipeline
     from geoplan.pipeline import compute_results
 
+    if in_child:
+        if not can_fork():
+            pytest.skip("needs fork (POSIX)")
+        monkeypatch.setattr(pipeline, "CHILD_COVERAGE_MIN_WALKWAYS", 0)
+        pids: list[int] = []
+        real = pipeline.in_child
+
+        def in_child_noting_pid(fn, *args):
+            pid, value = real(lambda: (os.getpid(), fn()), *args)
+            pids.append(pid)
+            return value
+
+        monkeypatch.setattr(pipeline, "in_child", in_child_noting_pid)
     memory = chengdu_results[0]
     disk, _, _ = compute_results(chengdu_config, chengdu_layers, steps=("coverage",),
                                  spill_dir=tmp_path)
     assert disk is not None
+    if in_child:
+        assert len(pids) == 1 and pids[0] != os.getpid()
     pd.testing.assert_frame_equal(disk.table, memory.table)
     for name in ON_DISK:
         assert isinstance(disk.held(name), SpilledFrame), name
@@ -300,3 +320,38 @@ def test_rows_near_a_box_are_those_a_scan_of_every_row_finds(tmp_path, seed) -> 
     assert len(_CornerGrid(b).near(small)) < n / 10
     empty = SpilledFrame.write(frame.iloc[0:0], GeometryStore(tmp_path))
     assert empty.rows_meeting((0.0, 0.0, 1.0, 1.0)).tolist() == []
+
+
+def _write_in_child(frame: gpd.GeoDataFrame, store: GeometryStore) -> SpilledFrame:
+    return SpilledFrame.write(frame, store)
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork (POSIX)")
+def test_frames_a_forked_child_writes_come_back_to_the_parent_s_store(tmp_path) -> None:
+    """Coverage measured in a child writes its frames to the run's file: the frames it returns
+    read from the parent's store, which then writes after them, never over them."""
+    from geoplan._child import in_child
+
+    rng = np.random.default_rng(11)
+    first, second, third = _frame(rng, 40), _frame(rng, 50), _frame(rng, 30)
+    store = GeometryStore(tmp_path)
+    a = SpilledFrame.write(first, store)
+    before = store.size
+    b = in_child(lambda: _write_in_child(second, store), "a test")
+    assert b.store is store and store.size > before  # the child's bytes are the parent's
+    c = SpilledFrame.write(third, store)
+    for spilled, frame in ((a, first), (b, second), (c, third)):
+        assert _same(spilled.load().geometry.to_numpy(), frame.geometry.to_numpy())
+
+
+def test_a_store_cannot_travel_to_a_process_that_does_not_share_its_file(tmp_path) -> None:
+    import pickle
+
+    from geoplan.results import _spill
+
+    spilled = SpilledFrame.write(_frame(np.random.default_rng(2), 5), GeometryStore(tmp_path))
+    data = pickle.dumps(spilled)
+    assert pickle.loads(data).store is spilled.store  # here (or in a fork): the same store
+    _spill._STORES.pop(spilled.store._token)  # as in a process that never had it
+    with pytest.raises(pickle.UnpicklingError, match="forked children"):
+        pickle.loads(data)

@@ -8,12 +8,16 @@ place of its WKB) and reads back whole or just the rows a district page needs.
 
 The file is unnamed (unlinked as soon as it is made, on POSIX): nothing is left behind when
 the process ends, however it ends, and nothing appears in an output folder it is made in.
-Forked workers inherit the open file and read it on their own.
+Forked workers inherit the open file and read it on their own; a forked child may also write
+to it, and the frames it returns (pickled) come back to the parent's store, which then knows
+how far the file goes (:func:`geoplan._child.in_child`). A store cannot travel anywhere else.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import pickle
 import tempfile
 import threading
 import weakref
@@ -31,6 +35,25 @@ __all__ = ["GeometryStore", "SpilledFrame"]
 
 _RUN_GAP = 1 << 16
 """Rows whose WKB lies this close (bytes) are read in one call."""
+
+
+_STORES: weakref.WeakValueDictionary[tuple[int, int], GeometryStore] = (
+    weakref.WeakValueDictionary())
+"""Every open store of this process (and, after a fork, of its parent) by its token."""
+_TOKENS = itertools.count()
+
+
+def _store_of(token: tuple[int, int], end: int) -> GeometryStore:
+    """The store a pickled store stands for: this process's (or its fork parent's) own, which
+    now knows the file goes to ``end`` (a child wrote there)."""
+    store = _STORES.get(token)
+    if store is None:
+        raise pickle.UnpicklingError(
+            "spilled geometries travel only between a process and its forked children (they "
+            "share the open file); write the frames out (to_geodataframe) to move them")
+    with store._lock:
+        store._end = max(store._end, end)
+    return store
 
 
 class GeometryStore:
@@ -51,6 +74,11 @@ class GeometryStore:
         self._closer = weakref.finalize(self, self._file.close)
         self._lock = threading.Lock()
         self._end = 0
+        self._token = (os.getpid(), next(_TOKENS))
+        _STORES[self._token] = self
+
+    def __reduce__(self) -> tuple[Any, tuple[tuple[int, int], int]]:
+        return _store_of, (self._token, self._end)
 
     @property
     def size(self) -> int:
@@ -72,6 +100,7 @@ class GeometryStore:
             offset = self._end
             self._file.seek(offset)
             self._file.write(blob)
+            self._file.flush()  # a forked child ends without flushing what it buffered
             self._end += len(blob)
         ends = offset + np.cumsum(np.maximum(lengths, 0))
         return ends - np.maximum(lengths, 0), lengths
