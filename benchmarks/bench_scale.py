@@ -34,6 +34,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,15 +255,62 @@ _GRAPH = re.compile(r"walking graph: (\d+) nodes, (\d+) edges")
 _COV = re.compile(r"coverage: \d+ standards × \d+ districts in [\d.]+ s \((.*)\)")
 
 
+def _tree_pss_mb(pid: int) -> float:
+    """Proportional set size of ``pid`` and all its descendants, summed (MB; Linux).
+
+    PSS shares each page among the processes that map it, so forked workers and children are
+    counted once with their parent: the run's whole memory at this moment.
+    """
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/smaps_rollup", encoding="ascii") as fh:
+                total += next(float(x.split()[1]) for x in fh if x.startswith("Pss:")) / 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (OSError, StopIteration, ValueError):
+            continue  # ended meanwhile
+    return total
+
+
+class _PssSampler:
+    """The largest :func:`_tree_pss_mb` of a process seen once a second, on a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak = pid, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self.peak = max(self.peak, _tree_pss_mb(self.pid))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def run_size(cfg: Path, out: Path) -> dict[str, object]:
-    """Run ``geoplan run`` on ``cfg`` in a subprocess; parse step times and memory."""
+    """Run ``geoplan run`` on ``cfg`` in a subprocess; parse step times and memory.
+
+    Besides the run's own figures per step, the whole run's memory (its processes' PSS
+    summed) is sampled once a second: ``pss_peak`` (a sample can miss a short peak).
+    """
     env = dict(os.environ, GEOPLAN_NO_CACHE="1")
     t0 = time.perf_counter()
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     log = out.parent / f"{cfg.stem}.log"  # written as the run goes: a killed run still tells
     with open(log, "w", encoding="utf-8") as fh:
-        code = subprocess.run([sys.executable, "-m", "geoplan", "run", str(cfg), "--out", str(out)],
-                              stdout=subprocess.DEVNULL, stderr=fh, env=env, cwd=cfg.parent).returncode
+        proc = subprocess.Popen([sys.executable, "-m", "geoplan", "run", str(cfg), "--out",
+                                 str(out)], stdout=subprocess.DEVNULL, stderr=fh, env=env,
+                                cwd=cfg.parent)
+        sampler = _PssSampler(proc.pid)
+        code = proc.wait()
+        pss_peak = sampler.stop()
     wall = time.perf_counter() - t0
     c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
@@ -279,7 +327,8 @@ def run_size(cfg: Path, out: Path) -> dict[str, object]:
         for part in cov[1].split(", "):
             name, sec, _ = part.rsplit(" ", 2)
             sub[f"coverage:{name}"] = float(sec)
-    return {"wall": wall, "cpu": cpu, "steps": steps, "nodes": int(g[1]) if g else 0,
+    return {"wall": wall, "cpu": cpu, "pss_peak": pss_peak, "steps": steps,
+            "nodes": int(g[1]) if g else 0,
             "edges": int(g[2]) if g else 0, "sub": sub}
 
 
@@ -300,12 +349,14 @@ def table(results: dict[int, dict[str, object]], fit_from: int = 4) -> str:
     sizes = sorted(results)
     steps = {k: results[k]["steps"] for k in sizes}
     names = [s for s in STEPS if any(s in steps[k] for k in sizes)]  # type: ignore[operator]
-    head = ["tiles", "walking edges", "wall s", "CPU s", "peak RSS MB", *names]
+    head = ["tiles", "walking edges", "wall s", "CPU s", "peak RSS MB", "sampled PSS MB", *names]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for k in sizes:
         r, st = results[k], steps[k]
         peak = max((v[1] for v in st.values()), default=math.nan)  # type: ignore[union-attr]
-        cells = [f"{k}", f"{r['edges']:,}", f"{r['wall']:.0f}", f"{r['cpu']:.0f}", f"{peak:.0f}"]
+        pss = r.get("pss_peak")  # measured since 2026-12-04
+        cells = [f"{k}", f"{r['edges']:,}", f"{r['wall']:.0f}", f"{r['cpu']:.0f}", f"{peak:.0f}",
+                 f"{pss:.0f}" if isinstance(pss, float) else "–"]
         cells += [f"{st[s][0]:.1f} / {st[s][2]:.1f} / {st[s][1]:.0f}" if s in st else "–"  # type: ignore[index,operator]
                   for s in names]
         lines.append("| " + " | ".join(cells) + " |")
@@ -316,7 +367,8 @@ def table(results: dict[int, dict[str, object]], fit_from: int = 4) -> str:
             cells = [f"exponent {fit[0]}–{fit[-1]} ({label})", "",
                      f"{fit_exponent(e, [results[k]['wall'] for k in fit]):.2f}" if label == "wall" else "",
                      f"{fit_exponent(e, [results[k][total] for k in fit]):.2f}" if label == "CPU" else "",
-                     f"{fit_exponent(e, [max(v[1] for v in steps[k].values()) for k in fit]):.2f}"]  # type: ignore[union-attr]
+                     f"{fit_exponent(e, [max(v[1] for v in steps[k].values()) for k in fit]):.2f}",  # type: ignore[union-attr]
+                     ""]
             cells += [f"{fit_exponent(e, [steps[k][s][col] for k in fit]):.2f}"  # type: ignore[index]
                       if all(s in steps[k] for k in fit) else "–" for s in names]  # type: ignore[operator]
             lines.append("| " + " | ".join(cells) + " |")
