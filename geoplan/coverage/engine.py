@@ -15,9 +15,9 @@ For each standard and district :func:`run_coverage` measures, side by side:
 Facilities come from the whole context area (study area + margin), so a facility just across a
 district line serves it. Gap polygons come from :mod:`geoplan.coverage.gaps`.
 
-The standards are measured in groups (:func:`_pass_groups`): the network flags of a group's
-standards city-wide, then one pass over the districts for all of them
-(:mod:`geoplan.coverage.by_district`), then each standard's tables, walk bands and reach areas.
+The standards are measured in groups (:func:`_pass_groups`): the network flags and reach areas
+of a group's standards city-wide, then one pass over the districts for all of them
+(:mod:`geoplan.coverage.by_district`), then each standard's tables and walk bands.
 """
 
 from __future__ import annotations
@@ -213,8 +213,8 @@ class _Collected:
     covers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     schools: frozenset[str] = frozenset()
     walk_bands: list[gpd.GeoDataFrame] = field(default_factory=list)
-    # each standard's reach areas, made as it finishes (the same edges in the same order as
-    # from the whole run's reached edges)
+    # each standard's reach areas, made once it is walked (the same edges in the same order
+    # as from the whole run's reached edges)
     reach_areas: list[gpd.GeoDataFrame] = field(default_factory=list)
     # with a store, the frames above go to disk as they are added (geoplan.coverage.on_disk)
     store: GeometryStore | None = None
@@ -329,9 +329,17 @@ class _Planned:
 
 def _plan_standard(eng: CoverageContext, std: Standard, acc: _Collected,
                    timer: Timer) -> _Planned:
-    """Buffers and walking coverage of one standard, city-wide (before the district pass)."""
+    """Buffers, walking coverage and reach areas of one standard, city-wide (before the
+    district pass)."""
     dem = eng.demand[std.demand]
     sets = _measure_sets(eng, std, acc, timer)
+    # its reach areas now, its lines built for them only: the reached pieces are then freed,
+    # never held through the district pass (in a city each item of a basket walks most of
+    # the graph)
+    acc.reach_areas += hold([reach_areas(_reach_area_lines(eng, sets.reached), [std.id],
+                                         eng.crs, eng.districts)], acc.store, eng.crs)
+    timer.lap("reach areas")
+    sets.reached = []
     items = sets.items
     has_data = np.array([n > 0 for _, n in items], dtype=bool)
     # k of "at least k of n": the config's min_items, else all but one of the items with data
@@ -354,7 +362,7 @@ def _plan_standard(eng: CoverageContext, std: Standard, acc: _Collected,
 
 def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
                      acc: _Collected, timer: Timer) -> None:
-    """Items, table rows, walk bands and reach areas of one standard, added to ``acc``."""
+    """Items, table rows and walk bands of one standard, added to ``acc``."""
     std, sets, flags, covered = plan.std, plan.sets, plan.flags, plan.work.covered
     dem, dsnap = eng.demand[std.demand], eng.snapped[std.demand]
     names = eng.districts["district"].astype(str).to_numpy()
@@ -389,11 +397,6 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
                                    acc.store, eng.crs)
             timer.lap("walk bands")
     timer.lap("gaps")
-    # the standard's lines built for its areas only, then freed
-    acc.reach_areas += hold([reach_areas(_reach_area_lines(eng, sets.reached), [std.id],
-                                         eng.crs, eng.districts)], acc.store, eng.crs)
-    timer.lap("reach areas")
-    sets.reached = []
 
 
 def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
