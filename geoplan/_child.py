@@ -87,10 +87,17 @@ def _run_child(fn: Callable[[], Any], path: str) -> None:
     # the peak counts the pages still shared with the parent, which the parent's memory
     # counts already; fewer are shared at the end than at any time before (a page only ever
     # stops being shared), so the peak less those is at least the child's own at its peak
-    own_peak = (status_mb("VmHWM") or 0.0) - rollup_mb("Shared_Clean", "Shared_Dirty")
-    with open(path, "wb") as fh:
-        pickle.dump((ok, value, collect.records, said, max(own_peak, 0.0)), fh,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+    own_peak = max((status_mb("VmHWM") or 0.0) - rollup_mb("Shared_Clean", "Shared_Dirty"), 0.0)
+    part = path + ".part"  # the parent finds a whole result or none
+    try:
+        with open(part, "wb") as fh:
+            pickle.dump((ok, value, collect.records, said, own_peak), fh,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # a value that cannot be pickled: its error travels instead
+        with open(part, "wb") as fh:
+            pickle.dump((False, RuntimeError(f"the result could not be sent back: {exc!r}"),
+                         collect.records, said, own_peak), fh)
+    os.replace(part, path)
 
 
 def in_child(fn: Callable[[], R], what: str, fix: str = "") -> R:

@@ -100,8 +100,8 @@ def combined_peak_mb(own_peak_mb: float) -> float:
 
     Workers of :func:`process_map` run beside this process: their private memory adds to its
     peak (an upper bound: their peaks need not fall at the same moment). A child this process
-    waited for adds to what it held when it forked (an upper bound too: the child's peak
-    counts the pages it still shared with this one); the larger of the two sums is the step's.
+    waited for adds its own peak to what this process held when it forked (an upper bound
+    too, see :mod:`geoplan._child`); the larger of the two sums is the step's.
     """
     waited = _LAST["waited_mb"]
     _LAST["waited_mb"] = 0.0

@@ -131,3 +131,8 @@ def test_layers_loaded_in_a_child_are_the_layers_loaded_here(
     assert got.osm_context is not None  # parsed (the fixture's may come from the cache)
     for part in ("nodes", "lines", "areas") if want.osm_context is not None else ():
         _same_frame(getattr(got.osm_context, part), getattr(want.osm_context, part))
+
+
+def test_a_result_that_cannot_travel_gives_an_error_not_a_broken_file() -> None:
+    with pytest.raises(RuntimeError, match="could not be sent back"):
+        in_child(lambda: (lambda: None), "a test")  # a function made here: not picklable

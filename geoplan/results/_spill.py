@@ -50,7 +50,7 @@ def _store_of(token: tuple[int, int], end: int) -> GeometryStore:
     if store is None:
         raise pickle.UnpicklingError(
             "spilled geometries travel only between a process and its forked children (they "
-            "share the open file); write the frames out (to_geodataframe) to move them")
+            "share the open file); load a frame first (SpilledFrame.load) to move it")
     with store._lock:
         store._end = max(store._end, end)
     return store
