@@ -168,7 +168,7 @@ def run_coverage(
                      schools=frozenset(s.id for s, _, _ in school_standards(stds)),
                      store=store)
     names = eng.districts["district"].astype(str).to_numpy()
-    _snap_facilities(eng, stds)
+    acc.chosen = _snap_facilities(eng, stds)
     timer.lap("snap facilities")
     with tqdm(total=len(stds), desc="coverage", unit="standard", disable=not progress) as bar:
         for group in _pass_groups(stds):
@@ -218,6 +218,10 @@ class _Collected:
     reach_areas: list[gpd.GeoDataFrame] = field(default_factory=list)
     # with a store, the frames above go to disk as they are added (geoplan.coverage.on_disk)
     store: GeometryStore | None = None
+    # each standard's facility sets as chosen (and snapped) before the first pass, by
+    # standard and set position; each taken when its standard is measured
+    chosen: dict[tuple[str, int], tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]] = field(
+        default_factory=dict)
 
 
 @dataclass
@@ -250,26 +254,31 @@ def _facility_rows(eng: CoverageContext, std: Standard, fs: FacilitySet
     return rows_fs, radii, chosen[keep]
 
 
-def _snap_facilities(eng: CoverageContext, stds: list[Standard]) -> None:
-    """Snap every standard's facilities now, then free the graph's snapping indexes.
+def _snap_facilities(eng: CoverageContext, stds: list[Standard]
+                     ) -> dict[tuple[str, int], tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]]:
+    """Every standard's facility sets (:func:`_facility_rows`, by standard and set position),
+    snapped now; then the graph's snapping indexes are freed.
 
     Snapping needs the indexes; the district passes, where the step's memory peaks, do not.
     """
+    chosen = {(std.id, k): _facility_rows(eng, std, fs)
+              for std in stds for k, fs in enumerate(std.facility_sets)}
     if eng.graph is None:
-        return
+        return chosen
     for std in stds:
-        for fs in std.facility_sets:
-            rows_fs, _, chosen = _facility_rows(eng, std, fs)
+        for k, fs in enumerate(std.facility_sets):
+            rows_fs, _, rows = chosen[(std.id, k)]
             if len(rows_fs):
-                eng.access(set_key(fs, chosen), rows_fs)
+                eng.access(set_key(fs, rows), rows_fs)
     eng.graph.drop_snapping_indexes()
+    return chosen
 
 
 def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: Timer) -> _Sets:
     """Buffers and walking coverage of each facility set (basket item) of ``std``."""
     out = _Sets()
-    for fs in std.facility_sets:
-        rows_fs, radii, chosen = _facility_rows(eng, std, fs)
+    for k, fs in enumerate(std.facility_sets):
+        rows_fs, radii, chosen = acc.chosen.pop((std.id, k))
         item = fs.item
         if len(rows_fs) == 0:
             logger.warning("standard %s: no data for %s (no %s facility in the context "

@@ -114,7 +114,7 @@ CHILD_LOAD_MIN_BYTES = 8_000_000
 """From this much input (the OSM file and the layer files, in bytes) the layers are loaded in a
 forked process (:func:`geoplan._child.in_child`): reading a large file leaves most of the
 memory it used held by the reading process for the rest of the run (1,362 MB resident after
-loading the 1M-edge benchmark city in the run's process, 796 MB once the same layers came
+loading the 1M-edge benchmark city in the run's process, 792 MB once the same layers came
 back from a child). Below it, forking and packing the result cost more than it frees."""
 
 
