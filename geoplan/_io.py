@@ -11,7 +11,8 @@ import errno
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from geoplan._errors import OutputError
 
 if TYPE_CHECKING:  # pandas is imported where it is used: the command line starts without it
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -159,26 +161,91 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def write_csv(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
+def write_csv(df: pd.DataFrame | Iterable[pd.DataFrame], target: str | os.PathLike[str]) -> Path:
     """Write ``df`` as UTF-8 CSV with a byte-order mark, so Excel shows Chinese text correctly.
 
     Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
-    ``@``, a tab or a carriage return) get a leading ``'``; numbers stay numbers.
+    ``@``, a tab or a carriage return) get a leading ``'``; numbers stay numbers. ``df`` may
+    also be blocks of rows with the same columns (a city's gaps, a block at a time), written
+    one after the other under one header: the same file as their concatenation.
     """
-    with atomic_path(target) as tmp:
-        # CRLF line ends (RFC 4180) so that a field holding a bare CR is quoted, not split
-        csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    import pandas as pd
+
+    blocks = [df] if isinstance(df, pd.DataFrame) else df
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as out:
+        for i, block in enumerate(blocks):
+            # CRLF line ends (RFC 4180) so that a field holding a bare CR is quoted, not split
+            csv_safe(block).to_csv(out, index=False, header=i == 0, lineterminator="\r\n")
     logger.info("wrote %s", target)
     return Path(target)
 
 
-def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]],
+@dataclass(frozen=True)
+class LayerBlocks:
+    """A GeoPackage layer given as blocks of rows, written one block at a time.
+
+    Attributes
+    ----------
+    blocks
+        Gives the layer's rows in order as GeoDataFrames with the same columns and dtypes
+        (at least one, empty for an empty layer).
+    kinds
+        Every row's geometry kind (:func:`geometry_kinds`): the
+        layer's geometry type is decided from all of them, as for the whole frame.
+    """
+
+    blocks: Callable[[], Iterable[gpd.GeoDataFrame]]
+    kinds: np.ndarray
+
+
+HAS_Z = 64
+"""Added to a geometry's type id in :func:`geometry_kinds` when it has z coordinates."""
+
+
+def geometry_kinds(geoms: np.ndarray) -> np.ndarray:
+    """Each geometry's shapely type id (-1 for None), plus :data:`HAS_Z` where it has z, as
+    int8: what :func:`layer_geometry_type` decides a layer's geometry type from."""
+    import numpy as np
+    import shapely
+
+    kinds = shapely.get_type_id(geoms).astype(np.int8)
+    kinds[shapely.has_z(geoms)] += HAS_Z
+    return kinds
+
+
+_SINGLE_MULTI = {(1, 5), (3, 6), (0, 4)}  # LineString, Polygon, Point and their Multi types
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+def layer_geometry_type(kinds: np.ndarray) -> tuple[str, bool]:
+    """The geometry type a GeoPackage layer of geometries of ``kinds`` is declared with, and
+    whether its single parts are written as multi: pyogrio's choice for the whole frame (one
+    type: that type; a type and its multi type: the multi type, singles promoted; anything
+    else: ``Unknown``), with `` Z`` when any geometry has z."""
+    import numpy as np
+
+    present = kinds[kinds >= 0]
+    has_z = bool((present >= HAS_Z).any())
+    types = sorted({int(k) % HAS_Z for k in np.unique(present)})
+    name, promote = "Unknown", False
+    if len(types) == 1:
+        name = _TYPE_NAMES.get(types[0], "Unknown")
+    elif len(types) == 2 and tuple(types) in _SINGLE_MULTI:
+        name, promote = _TYPE_NAMES[types[1]], True
+    return (f"{name} Z" if has_z and name != "Unknown" else name), promote
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]
+                                 | LayerBlocks],
                target: str | os.PathLike[str], *,
                styles: Callable[[Path], object] | None = None) -> Path:
     """Write several GeoDataFrames as named layers of one GeoPackage, atomically.
 
     A layer may be given as a function that returns it: it is called when the layer is
-    written, so that layers held on disk are in memory one at a time. Empty layers are written
+    written, so that layers held on disk are in memory one at a time; or as
+    :class:`LayerBlocks`, written a block of rows at a time (a whole city's gaps are never in
+    memory at once), the same layer as the whole frame would give. Empty layers are written
     too (with their columns) so that a reader always finds every layer it expects. ``styles``
     is called with the file once every layer is in it, before it is put in place
     (:func:`geoplan.report.qgis_styles.styler` adds the QGIS styles).
@@ -186,7 +253,13 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | Callable[[], gpd.GeoDataF
     with atomic_path(target) as tmp:
         with sqlite_without_fsync():
             for name, layer in layers.items():
-                _write_layer(layer() if callable(layer) else layer, tmp, name)
+                if isinstance(layer, LayerBlocks):
+                    geometry_type, promote = layer_geometry_type(layer.kinds)
+                    for i, block in enumerate(layer.blocks()):
+                        _write_layer(block, tmp, name, append=i > 0,
+                                     geometry_type=geometry_type, promote_to_multi=promote)
+                else:
+                    _write_layer(layer() if callable(layer) else layer, tmp, name)
         if styles is not None:
             styles(tmp)
         _fsync(tmp)  # once, whole, before it takes the target's name
@@ -222,7 +295,8 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _write_layer(gdf: gpd.GeoDataFrame, path: Path, name: str) -> None:
+def _write_layer(gdf: gpd.GeoDataFrame, path: Path, name: str, *, append: bool = False,
+                 geometry_type: str | None = None, promote_to_multi: bool | None = None) -> None:
     frame = gdf.copy()
     for col in frame.columns:
         if col == frame.geometry.name:
@@ -232,10 +306,10 @@ def _write_layer(gdf: gpd.GeoDataFrame, path: Path, name: str) -> None:
             frame[col] = frame[col].map(_plain_value)
         elif frame[col].dtype == bool:
             frame[col] = frame[col].astype("int8")
-    geometry_type = None
-    if len(frame) == 0:
+    if len(frame) == 0 and geometry_type is None:
         geometry_type = "Unknown"
-    frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio", geometry_type=geometry_type)
+    frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio", geometry_type=geometry_type,
+                  promote_to_multi=promote_to_multi, mode="a" if append else "w")
 
 
 def _plain_value(value: object) -> object:

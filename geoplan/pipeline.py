@@ -24,6 +24,8 @@ from geoplan.results._spill import GeometryStore
 from geoplan.standards import Standard, check_config_standards
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import geopandas as gpd
     import pandas as pd
 
@@ -156,14 +158,9 @@ def write_tables(result: RunResult, out_dir: Path,
     gap_places = None  # where each gap is: for gaps.csv and again for the workbook
     if result.coverage is not None:
         result.written += [Path(p) for p in _paths(write_coverage(result.coverage, out_dir))]
-        gaps = result.coverage.gaps  # read once (a city's run holds them on disk)
-        if len(gaps):
-            from geoplan.locate import locate
-
-            gap_places = locate(gaps, roads)
-            result.written.append(write_csv(located_table(gaps, roads, places=gap_places),
-                                            out_dir / "gaps.csv"))
-        del gaps
+        if len(result.coverage.attributes("gaps")):
+            gap_places, gaps_csv = _write_gaps_csv(result.coverage, roads, out_dir / "gaps.csv")
+            result.written.append(gaps_csv)
     if result.sites is not None:
         sites = result.sites.table
         result.written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg",
@@ -175,6 +172,26 @@ def write_tables(result: RunResult, out_dir: Path,
                          layerset.datum)
     result.written += write_data_checks(checks, out_dir)
     return gap_places, checks
+
+
+def _write_gaps_csv(coverage: CoverageResult, roads: gpd.GeoDataFrame | None, target: Path
+                    ) -> tuple[pd.DataFrame, Path]:
+    """``gaps.csv``, where each gap is with it, a block of gaps at a time (a city's gaps are
+    never read whole); returns where each gap is (:func:`geoplan.locate.locate`, for the
+    workbook) and the file."""
+    import pandas as pd
+
+    from geoplan.locate import locate
+
+    places: list[pd.DataFrame] = []
+
+    def located_blocks() -> Iterator[pd.DataFrame]:
+        for gaps in coverage.in_blocks("gaps"):
+            places.append(locate(gaps, roads))
+            yield located_table(gaps, roads, places=places[-1])
+
+    path = write_csv(located_blocks(), target)
+    return pd.concat(places), path
 
 
 CHILD_COVERAGE_MIN_WALKWAYS = 50_000

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
+from geoplan._io import LayerBlocks, ensure_writable_dir, write_csv, write_gpkg
+from geoplan.results._spill import SpilledFrame
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,7 +91,12 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
     return {"csv": csv, "gpkg": gpkg, **extra, **write_people(result, out)}
 
 
-def _reader(result: CoverageResult, name: str) -> Callable[[], gpd.GeoDataFrame]:
+def _reader(result: CoverageResult, name: str
+            ) -> Callable[[], gpd.GeoDataFrame] | LayerBlocks:
+    """Frame ``name`` for :func:`~geoplan._io.write_gpkg`: a block of rows at a time when held
+    on disk (a city's gaps are never in memory whole), else read when written."""
+    if isinstance(result.held(name), SpilledFrame):
+        return LayerBlocks(lambda: result.in_blocks(name), result.geometry_kinds(name))
     return lambda: getattr(result, name)
 
 

@@ -410,17 +410,8 @@ def _write_workbook(
     else:
         ws.cell(row=1, column=1, value=lab["none"])
 
-    gaps = geoframe(coverage, "gaps")
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
-    where = None
-    if gaps is not None and len(gaps):
-        from geoplan.locate import locate
-
-        gaps = gaps.reset_index(drop=True)
-        if gap_places is not None and len(gap_places) == len(gaps):
-            where = gap_places.reset_index(drop=True)  # what gaps.csv was written with
-        else:
-            where = locate(gaps, roads)  # once for every standard's gaps (one street index)
+    gaps, where = _gap_rows(coverage, roads, gap_places)
     for sid in order:
         _standard_sheet(wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used)),
                         sid, table, rows, gaps, where, lab, lang, bulk)
@@ -457,8 +448,29 @@ def _write_workbook(
     return target
 
 
+def _gap_rows(coverage: CoverageResult | None, roads: gpd.GeoDataFrame | None,
+              gap_places: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The gaps' attributes (their geometries are not read) and where each gap is
+    (:func:`geoplan.locate.locate`), both indexed 0..n-1; (None, None) without gaps.
+
+    ``gap_places`` is used when it is the answer for these gaps (what ``gaps.csv`` was
+    written with); else the gaps are located a block of rows at a time.
+    """
+    if coverage is None or getattr(coverage.held("gaps"), "crs", None) is None:
+        return None, None  # a frame without a CRS cannot be located
+    gaps = coverage.attributes("gaps").reset_index(drop=True)
+    if not len(gaps):
+        return None, None
+    if gap_places is not None and len(gap_places) == len(gaps):
+        return gaps, gap_places.reset_index(drop=True)
+    from geoplan.locate import locate
+
+    where = pd.concat([locate(block, roads) for block in coverage.in_blocks("gaps")])
+    return gaps, where.reset_index(drop=True)
+
+
 def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
-                    rows: Mapping[str, Mapping[str, Any]], gaps: gpd.GeoDataFrame | None,
+                    rows: Mapping[str, Mapping[str, Any]], gaps: pd.DataFrame | None,
                     where: pd.DataFrame | None, lab: Mapping[str, str], lang: str,
                     bulk: BulkRows | None = None) -> None:
     """One standard: every measure per district, then its gaps with where they are.
@@ -497,7 +509,7 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
     if g is None or len(g) == 0 or where is None:
         return
     g = g.sort_values(["district", "view", "rank"]) if "view" in g else g
-    g = pd.DataFrame(g.drop(columns=g.geometry.name)).join(where.loc[g.index])
+    g = g.join(where.loc[g.index])
     g["view"] = g["view"].map(lambda v: lab.get(f"view_{v}", v)) if "view" in g else ""
     g["area_ha"] = g["area_m2"] / 10_000
     cols = [("district", None), ("view", None), ("rank", INTEGER), ("area_ha", "#,##0.00")]

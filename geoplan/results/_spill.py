@@ -21,6 +21,7 @@ import pickle
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+
+from geoplan._io import geometry_kinds
 
 __all__ = ["GeometryStore", "SpilledFrame"]
 
@@ -153,6 +156,10 @@ class SpilledFrame:
         Where each row's WKB is in ``store`` (length -1: no geometry).
     bounds
         Each row's bounds (n × 4: minx, miny, maxx, maxy; NaN without geometry).
+    kinds
+        Each row's shapely geometry type id (-1 without geometry), plus :data:`geoplan._io.HAS_Z` when it
+        has z coordinates: a GeoPackage layer written block by block declares the geometry type
+        the whole frame would have (:func:`geoplan._io.write_gpkg`).
     crs
         The geometries' CRS.
     store
@@ -163,6 +170,7 @@ class SpilledFrame:
     starts: npt.NDArray[np.int64]
     lengths: npt.NDArray[np.int64]
     bounds: npt.NDArray[np.float64]
+    kinds: npt.NDArray[np.int8]
     crs: Any
     store: GeometryStore
     _grid: _CornerGrid | None = field(default=None, init=False, repr=False, compare=False)
@@ -181,7 +189,7 @@ class SpilledFrame:
         geoms = np.asarray(frame[column].to_numpy(), dtype=object)
         starts, lengths = store.put(geoms)
         return cls(pd.DataFrame(frame.drop(columns=column)), starts, lengths,
-                   shapely.bounds(geoms), crs, store)
+                   shapely.bounds(geoms), geometry_kinds(geoms), crs, store)
 
     @classmethod
     def concat(cls, parts: list[SpilledFrame], crs: Any, store: GeometryStore) -> SpilledFrame:
@@ -189,11 +197,12 @@ class SpilledFrame:
         parts = [p for p in parts if len(p)]
         if not parts:
             return cls(pd.DataFrame(), np.zeros(0, np.int64), np.zeros(0, np.int64),
-                       np.zeros((0, 4)), crs, store)
+                       np.zeros((0, 4)), np.zeros(0, np.int8), crs, store)
         attrs = pd.concat([p.attrs for p in parts], ignore_index=True)
         return cls(attrs, np.concatenate([p.starts for p in parts]),
                    np.concatenate([p.lengths for p in parts]),
-                   np.concatenate([p.bounds for p in parts]), crs, store)
+                   np.concatenate([p.bounds for p in parts]),
+                   np.concatenate([p.kinds for p in parts]), crs, store)
 
     def __len__(self) -> int:
         return len(self.attrs)
@@ -201,7 +210,8 @@ class SpilledFrame:
     def take(self, positions: npt.NDArray[np.intp]) -> SpilledFrame:
         """The rows at ``positions`` in that order (their index kept)."""
         return SpilledFrame(self.attrs.iloc[positions], self.starts[positions],
-                            self.lengths[positions], self.bounds[positions], self.crs, self.store)
+                            self.lengths[positions], self.bounds[positions],
+                            self.kinds[positions], self.crs, self.store)
 
     def rows_meeting(self, box: tuple[float, float, float, float]) -> npt.NDArray[np.intp]:
         """Positions (ascending) of the rows whose bounds meet ``box`` (minx, miny, maxx,
@@ -227,6 +237,14 @@ class SpilledFrame:
         geoms = part.store.get(part.starts, part.lengths)
         return gpd.GeoDataFrame(part.attrs.copy(), geometry=gpd.GeoSeries(
             geoms, index=part.attrs.index, crs=self.crs), crs=self.crs)
+
+    def blocks(self, rows: int) -> Iterator[gpd.GeoDataFrame]:
+        """The frame as consecutive blocks of at most ``rows`` rows, in order (one empty block
+        when it has no rows): a whole city's frame written or scanned a block at a time."""
+        if rows < 1:
+            raise ValueError(f"blocks of {rows} rows")
+        for lo in range(0, max(len(self), 1), rows):
+            yield self.load(np.arange(lo, min(lo + rows, len(self))))
 
 
 class _CornerGrid:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -11,10 +12,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan._io import geometry_kinds
 from geoplan.results._schema import INSIDE_COLUMNS, Column, Schema, raise_problems, table_problems
 from geoplan.results._spill import GeometryStore, SpilledFrame
 from geoplan.results.indicators import INDICATORS, IndicatorResult
 from geoplan.results.people import PeopleResult
+
+BLOCK_ROWS = 50_000
+"""Rows per block when a frame is written or scanned a block at a time
+(:meth:`CoverageResult.in_blocks`)."""
 
 __all__ = [
     "COVERAGE_TABLE",
@@ -267,6 +273,32 @@ class CoverageResult:
                 raise ValueError("a GeoDataFrame is kept on disk in a GeometryStore")
             value = SpilledFrame.write(value, store)
         _set_held(self, name, value)
+
+    def attributes(self, name: str) -> pd.DataFrame:
+        """Frame ``name`` of :data:`ON_DISK` without its geometry column (nothing read from
+        disk)."""
+        held = self.held(name)
+        if isinstance(held, SpilledFrame):
+            return held.attrs
+        return pd.DataFrame(held.drop(columns=held.geometry.name))
+
+    def in_blocks(self, name: str, rows: int = BLOCK_ROWS) -> Iterator[gpd.GeoDataFrame]:
+        """Frame ``name`` of :data:`ON_DISK` as consecutive blocks of at most ``rows`` rows, in
+        order (one empty block when it has none); held on disk, a block is read at a time."""
+        held = self.held(name)
+        if isinstance(held, SpilledFrame):
+            yield from held.blocks(rows)
+            return
+        for lo in range(0, max(len(held), 1), rows):
+            yield held.iloc[lo:lo + rows]
+
+    def geometry_kinds(self, name: str) -> np.ndarray:
+        """Every row's geometry kind of frame ``name`` of :data:`ON_DISK`
+        (:func:`geoplan._io.geometry_kinds`)."""
+        held = self.held(name)
+        if isinstance(held, SpilledFrame):
+            return held.kinds
+        return geometry_kinds(held.geometry.to_numpy())
 
     def rows_where(self, name: str, **values: str) -> gpd.GeoDataFrame:
         """The rows of frame ``name`` (of :data:`ON_DISK`) whose columns equal ``values``
