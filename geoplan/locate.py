@@ -48,35 +48,57 @@ def lonlat_columns(lon: np.ndarray, lat: np.ndarray, prefix: str = "") -> dict[s
     return out
 
 
+class NamedRoads:
+    """The named roads of a layer and their spatial index, built once for many questions of
+    :meth:`nearest` (a city's gaps, a block at a time; an index map's pages).
+
+    Parameters
+    ----------
+    roads
+        The canonical roads layer (projected CRS, metres), or None.
+    """
+
+    def __init__(self, roads: gpd.GeoDataFrame | None) -> None:
+        self.values: np.ndarray | None = None
+        self.tree: shapely.STRtree | None = None
+        if roads is None or len(roads) == 0 or "name" not in roads:
+            return
+        names = roads["name"].fillna("").astype(str).str.strip().to_numpy()
+        keep = names != ""
+        if not keep.any():
+            return
+        named = roads.geometry.to_numpy()[keep].copy()
+        named[shapely.is_empty(named)] = None
+        self.values = roads["name"].to_numpy()[keep]
+        self.tree = shapely.STRtree(named)
+
+    def nearest(self, points: np.ndarray, max_m: float = STREET_SEARCH_M) -> list[str]:
+        """The name of the nearest named road to each point ('' when none within ``max_m``);
+        among equidistant roads the first the index returns (what geopandas.sjoin_nearest
+        gave)."""
+        out = [""] * len(points)
+        if self.tree is None or self.values is None or len(points) == 0:
+            return out
+        found = self.tree.query_nearest(np.asarray(points, dtype=object), max_distance=max_m,
+                                        all_matches=True)
+        inputs, first = np.unique(found[0], return_index=True)
+        for i, j in zip(inputs.tolist(), found[1][first].tolist(), strict=True):
+            v = self.values[j]
+            out[i] = str(v) if isinstance(v, str) else ""
+        return out
+
+
 def nearest_street(points: gpd.GeoSeries, roads: gpd.GeoDataFrame | None,
                    max_m: float = STREET_SEARCH_M) -> list[str]:
     """The name of the nearest named road to each point ('' when none within ``max_m``).
 
     ``points`` and ``roads`` are in the same projected CRS (metres).
     """
-    if roads is None or len(roads) == 0 or "name" not in roads or len(points) == 0:
-        return [""] * len(points)
-    names = roads["name"].fillna("").astype(str).str.strip().to_numpy()
-    keep = names != ""
-    if not keep.any():
-        return [""] * len(points)
-    named = roads.geometry.to_numpy()[keep].copy()
-    named[shapely.is_empty(named)] = None
-    values = roads["name"].to_numpy()[keep]
-    # the nearest named road within max_m; among equidistant roads the first the index returns
-    # (what geopandas.sjoin_nearest gave, without building its joined frames per call)
-    found = shapely.STRtree(named).query_nearest(np.asarray(points.to_numpy(), dtype=object),
-                                                 max_distance=max_m, all_matches=True)
-    inputs, first = np.unique(found[0], return_index=True)
-    out = [""] * len(points)
-    for i, j in zip(inputs.tolist(), found[1][first].tolist(), strict=True):
-        v = values[j]
-        out[i] = str(v) if isinstance(v, str) else ""
-    return out
+    return NamedRoads(roads).nearest(points.to_numpy(), max_m)
 
 
-def locate(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *, prefix: str = "",
-           street: bool = True) -> pd.DataFrame:
+def locate(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | NamedRoads | None, *,
+           prefix: str = "", street: bool = True) -> pd.DataFrame:
     """A point inside each feature of ``gdf`` (projected CRS) in three datums, and its street.
 
     Parameters
@@ -84,7 +106,8 @@ def locate(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *, prefix: str
     gdf
         Sites (points), gaps (polygons) or any features, in the analysis CRS.
     roads
-        The canonical roads layer (same CRS) for the street names, or None.
+        The canonical roads layer (same CRS) for the street names, or its
+        :class:`NamedRoads` when many frames are located against it, or None.
     prefix
         Put before each coordinate column name.
     street
@@ -107,8 +130,10 @@ def locate(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *, prefix: str
     out = pd.DataFrame(lonlat_columns(wgs.x.to_numpy(), wgs.y.to_numpy(), prefix),
                        index=gdf.index)
     if street:
-        out["street"] = nearest_street(pts, roads)
+        streets = roads if isinstance(roads, NamedRoads) else NamedRoads(roads)
+        out["street"] = streets.nearest(pts.to_numpy())
     return out
 
 
-__all__ = ["DATUMS", "STREET_SEARCH_M", "locate", "lonlat_columns", "nearest_street"]
+__all__ = ["DATUMS", "STREET_SEARCH_M", "NamedRoads", "locate", "lonlat_columns",
+           "nearest_street"]

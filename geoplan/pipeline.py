@@ -181,14 +181,15 @@ def _write_gaps_csv(coverage: CoverageResult, roads: gpd.GeoDataFrame | None, ta
     workbook) and the file."""
     import pandas as pd
 
-    from geoplan.locate import locate
+    from geoplan.locate import NamedRoads, locate
 
     places: list[pd.DataFrame] = []
+    streets = NamedRoads(roads)  # indexed once for every block
 
     def located_blocks() -> Iterator[pd.DataFrame]:
         for gaps in coverage.in_blocks("gaps"):
-            places.append(locate(gaps, roads))
-            yield located_table(gaps, roads, places=places[-1])
+            places.append(locate(gaps, streets))
+            yield located_table(gaps, streets, places=places[-1])
 
     path = write_csv(located_blocks(), target)
     return pd.concat(places), path

@@ -23,7 +23,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from geoplan._progress import bar
-from geoplan.locate import STREET_SEARCH_M, locate
+from geoplan.locate import NamedRoads, locate
 from geoplan.report._data import (
     fmt_number,
     fmt_share,
@@ -379,39 +379,6 @@ def _where(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
     out["gcj_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
                       zip(where["lon_gcj02"], where["lat_gcj02"], strict=True)]
     return out
-
-
-class NamedRoads:
-    """The named roads of a layer and their spatial index, for
-    :func:`geoplan.locate.nearest_street` asked many times about the same roads."""
-
-    def __init__(self, roads: gpd.GeoDataFrame | None) -> None:
-        self.values: Any = None
-        self.tree: shapely.STRtree | None = None
-        if roads is None or len(roads) == 0 or "name" not in roads:
-            return
-        names = roads["name"].fillna("").astype(str).str.strip().to_numpy()
-        keep = names != ""
-        if not keep.any():
-            return
-        named = roads.geometry.to_numpy()[keep].copy()
-        named[shapely.is_empty(named)] = None
-        self.values = roads["name"].to_numpy()[keep]
-        self.tree = shapely.STRtree(named)
-
-    def nearest(self, points: Any, max_m: float = STREET_SEARCH_M) -> list[str]:
-        """What :func:`geoplan.locate.nearest_street` gives for ``points`` (same rule: the
-        nearest named road within ``max_m``, among equidistant ones the first found)."""
-        out = [""] * len(points)
-        if self.tree is None or len(points) == 0:
-            return out
-        found = self.tree.query_nearest(np.asarray(points, dtype=object), max_distance=max_m,
-                                        all_matches=True)
-        inputs, first = np.unique(found[0], return_index=True)
-        for i, j in zip(inputs.tolist(), found[1][first].tolist(), strict=True):
-            v = self.values[j]
-            out[i] = str(v) if isinstance(v, str) else ""
-        return out
 
 
 def _where_fields(lab: Mapping[str, str]) -> list[tuple[str, str, str]]:

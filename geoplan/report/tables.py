@@ -463,9 +463,10 @@ def _gap_rows(coverage: CoverageResult | None, roads: gpd.GeoDataFrame | None,
         return None, None
     if gap_places is not None and len(gap_places) == len(gaps):
         return gaps, gap_places.reset_index(drop=True)
-    from geoplan.locate import locate
+    from geoplan.locate import NamedRoads, locate
 
-    where = pd.concat([locate(block, roads) for block in coverage.in_blocks("gaps")])
+    streets = NamedRoads(roads)  # indexed once for every block
+    where = pd.concat([locate(block, streets) for block in coverage.in_blocks("gaps")])
     return gaps, where.reset_index(drop=True)
 
 
