@@ -98,7 +98,8 @@ def nearest_street(points: gpd.GeoSeries, roads: gpd.GeoDataFrame | None,
 
 
 def locate(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | NamedRoads | None, *,
-           prefix: str = "", street: bool = True) -> pd.DataFrame:
+           prefix: str = "", street: bool = True, points: np.ndarray | None = None
+           ) -> pd.DataFrame:
     """A point inside each feature of ``gdf`` (projected CRS) in three datums, and its street.
 
     Parameters
@@ -113,6 +114,9 @@ def locate(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | NamedRoads | None, *
     street
         Whether to add the ``street`` column (nearest named road within
         :data:`STREET_SEARCH_M`).
+    points
+        ``shapely.point_on_surface`` of ``gdf``'s geometries when the caller has it already
+        (a city's gaps: finding it is the cost).
 
     Returns
     -------
@@ -124,8 +128,8 @@ def locate(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | NamedRoads | None, *
         cols = list(lonlat_columns(np.zeros(0), np.zeros(0), prefix)) + (["street"] if street
                                                                          else [])
         return pd.DataFrame(columns=cols, index=gdf.index)
-    pts = gpd.GeoSeries(shapely.point_on_surface(gdf.geometry.to_numpy()), index=gdf.index,
-                        crs=gdf.crs)
+    inside = shapely.point_on_surface(gdf.geometry.to_numpy()) if points is None else points
+    pts = gpd.GeoSeries(inside, index=gdf.index, crs=gdf.crs)
     wgs = pts.to_crs("EPSG:4326")
     out = pd.DataFrame(lonlat_columns(wgs.x.to_numpy(), wgs.y.to_numpy(), prefix),
                        index=gdf.index)

@@ -180,6 +180,7 @@ def _write_gaps_csv(coverage: CoverageResult, roads: gpd.GeoDataFrame | None, ta
     never read whole); returns where each gap is (:func:`geoplan.locate.locate`, for the
     workbook) and the file."""
     import pandas as pd
+    import shapely
 
     from geoplan.locate import NamedRoads, locate
 
@@ -188,8 +189,9 @@ def _write_gaps_csv(coverage: CoverageResult, roads: gpd.GeoDataFrame | None, ta
 
     def located_blocks() -> Iterator[pd.DataFrame]:
         for gaps in coverage.in_blocks("gaps"):
-            places.append(locate(gaps, streets))
-            yield located_table(gaps, streets, places=places[-1])
+            inside = shapely.point_on_surface(gaps.geometry.to_numpy())  # found once, used twice
+            places.append(locate(gaps, streets, points=inside))
+            yield located_table(gaps, streets, places=places[-1], points=inside)
 
     path = write_csv(located_blocks(), target)
     return pd.concat(places), path
@@ -303,16 +305,20 @@ def _lap(result: RunResult, step: str, start: float) -> float:
     return _tick(result.timings, step, start)
 
 
-def located_table(gdf: Any, roads: Any, *, places: Any = None) -> Any:
+def located_table(gdf: Any, roads: Any, *, places: Any = None, points: Any = None) -> Any:
     """``gdf`` as a plain table for CSV: its columns, the point it is found at in the analysis
     CRS (``x``, ``y``, metres), in WGS 84, GCJ-02 and BD-09 (each column named with its datum),
     and the nearest named street (see :func:`geoplan.locate.locate`; ``places`` is its answer
-    for ``gdf`` when already known)."""
+    for ``gdf`` and ``points`` the point inside each feature, when already known)."""
+    import shapely
+
     from geoplan.locate import locate
 
-    pts = gdf.geometry.representative_point()
-    table = gdf.drop(columns="geometry").assign(x=pts.x.round(1), y=pts.y.round(1))
-    return table.join(places if places is not None else locate(gdf, roads))
+    if points is None:
+        points = shapely.point_on_surface(gdf.geometry.to_numpy())
+    table = gdf.drop(columns="geometry").assign(x=shapely.get_x(points).round(1),
+                                                y=shapely.get_y(points).round(1))
+    return table.join(places if places is not None else locate(gdf, roads, points=points))
 
 
 def _paths(value: Any) -> list[Any]:
