@@ -152,3 +152,32 @@ def test_residential_land_per_district_dissolves_overlaps_across_lines():
     assert shapely.area(land).tolist() == pytest.approx([5000.0, 6500.0, 0.0], abs=1e-9)
     assert shapely.is_empty(land[2])
     assert shapely.equals(land[1], shapely.union(box(100, 0, 150, 100), box(120, 0, 180, 50)))
+
+
+def test_building_weights_in_blocks_of_pieces_are_the_weights_in_one(monkeypatch, chengdu_layers):
+    """The pieces are built a block at a time to find their buildings: a building over pieces
+    of two blocks gives each its share, and the sample's weights do not depend on the block."""
+    import geoplan.coverage.population as population
+
+    ls = layerset({"A": box(0, 0, 200, 100)}, residential=[box(0, 0, 200, 100)])
+    dem = residential_grid(ls["residential"], ls.districts, 50)  # 8 pieces of 50 m
+    # 2 levels over x 40..160, y 10..30: 10/50/50/10 m of its length on the lower pieces
+    b = frame("buildings", [box(40, 10, 160, 30)], levels=[2.0], is_residential=[True])
+    whole, cov = building_weights(dem, b)
+    monkeypatch.setattr(population, "PIECES_PER_BLOCK", 3)
+    blocks, cov3 = building_weights(dem, b)
+    y = shapely.get_y(dem.points)
+    lower = np.flatnonzero(y < y.min() + 25)
+    order = lower[np.argsort(shapely.get_x(dem.points)[lower])]
+    assert blocks[order] == pytest.approx([400.0, 2000.0, 2000.0, 400.0], rel=1e-12)
+    assert blocks.sum() == pytest.approx(2 * 120 * 20) and cov3 == cov == pytest.approx(0.5)
+    np.testing.assert_allclose(blocks, whole, rtol=1e-12, atol=0)
+
+    sample = residential_grid(chengdu_layers["residential"], chengdu_layers.districts, 25)
+    monkeypatch.setattr(population, "PIECES_PER_BLOCK", 10**9)
+    one, cov_one = building_weights(sample, chengdu_layers["buildings"])
+    monkeypatch.setattr(population, "PIECES_PER_BLOCK", 1_999)
+    many, cov_many = building_weights(sample, chengdu_layers["buildings"])
+    assert len(sample) > 4 * 1_999 and one.sum() > 1e6
+    np.testing.assert_allclose(many, one, rtol=1e-12, atol=1e-9)
+    assert cov_many == cov_one
