@@ -8,6 +8,8 @@ three datums, every column named with its datum, and the name of the nearest nam
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -139,5 +141,28 @@ def locate(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | NamedRoads | None, *
     return out
 
 
-__all__ = ["DATUMS", "STREET_SEARCH_M", "NamedRoads", "locate", "lonlat_columns",
-           "nearest_street"]
+def located_blocks(blocks: Iterable[gpd.GeoDataFrame], roads: gpd.GeoDataFrame | None
+                   ) -> Iterator[tuple[gpd.GeoDataFrame, np.ndarray, pd.DataFrame]]:
+    """Each block of a frame read a block at a time, the point inside each of its features and
+    :func:`locate`'s answer for it, the named roads indexed once for every block.
+
+    Parameters
+    ----------
+    blocks
+        Blocks of rows of one frame (:meth:`geoplan.results.CoverageResult.in_blocks`).
+    roads
+        The canonical roads layer, or None.
+
+    Yields
+    ------
+    tuple
+        The block, ``shapely.point_on_surface`` of its geometries, and where each row is.
+    """
+    streets = NamedRoads(roads)
+    for block in blocks:
+        inside = shapely.point_on_surface(block.geometry.to_numpy())
+        yield block, inside, locate(block, streets, points=inside)
+
+
+__all__ = ["DATUMS", "STREET_SEARCH_M", "NamedRoads", "locate", "located_blocks",
+           "lonlat_columns", "nearest_street"]

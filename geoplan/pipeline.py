@@ -180,20 +180,17 @@ def _write_gaps_csv(coverage: CoverageResult, roads: gpd.GeoDataFrame | None, ta
     never read whole); returns where each gap is (:func:`geoplan.locate.locate`, for the
     workbook) and the file."""
     import pandas as pd
-    import shapely
 
-    from geoplan.locate import NamedRoads, locate
+    from geoplan.locate import located_blocks
 
     places: list[pd.DataFrame] = []
-    streets = NamedRoads(roads)  # indexed once for every block
 
-    def located_blocks() -> Iterator[pd.DataFrame]:
-        for gaps in coverage.in_blocks("gaps"):
-            inside = shapely.point_on_surface(gaps.geometry.to_numpy())  # found once, used twice
-            places.append(locate(gaps, streets, points=inside))
-            yield located_table(gaps, streets, places=places[-1], points=inside)
+    def tables() -> Iterator[pd.DataFrame]:
+        for gaps, inside, where in located_blocks(coverage.in_blocks("gaps"), roads):
+            places.append(where)
+            yield located_table(gaps, roads, places=where, points=inside)
 
-    path = write_csv(located_blocks(), target)
+    path = write_csv(tables(), target)
     return pd.concat(places), path
 
 

@@ -463,10 +463,9 @@ def _gap_rows(coverage: CoverageResult | None, roads: gpd.GeoDataFrame | None,
         return None, None
     if gap_places is not None and len(gap_places) == len(gaps):
         return gaps, gap_places.reset_index(drop=True)
-    from geoplan.locate import NamedRoads, locate
+    from geoplan.locate import located_blocks
 
-    streets = NamedRoads(roads)  # indexed once for every block
-    where = pd.concat([locate(block, streets) for block in coverage.in_blocks("gaps")])
+    where = pd.concat([w for _, _, w in located_blocks(coverage.in_blocks("gaps"), roads)])
     return gaps, where.reset_index(drop=True)
 
 

@@ -34,7 +34,7 @@ import shapely
 
 from geoplan._io import geometry_kinds
 
-__all__ = ["GeometryStore", "SpilledFrame"]
+__all__ = ["GeometryStore", "SpilledFrame", "row_blocks"]
 
 _RUN_GAP = 1 << 16
 """Rows whose WKB lies this close (bytes) are read in one call."""
@@ -157,9 +157,9 @@ class SpilledFrame:
     bounds
         Each row's bounds (n × 4: minx, miny, maxx, maxy; NaN without geometry).
     kinds
-        Each row's shapely geometry type id (-1 without geometry), plus :data:`geoplan._io.HAS_Z` when it
-        has z coordinates: a GeoPackage layer written block by block declares the geometry type
-        the whole frame would have (:func:`geoplan._io.write_gpkg`).
+        Each row's geometry kind (:func:`geoplan._io.geometry_kinds`): a GeoPackage layer
+        written block by block declares the geometry type the whole frame would have
+        (:func:`geoplan._io.write_gpkg`).
     crs
         The geometries' CRS.
     store
@@ -241,10 +241,17 @@ class SpilledFrame:
     def blocks(self, rows: int) -> Iterator[gpd.GeoDataFrame]:
         """The frame as consecutive blocks of at most ``rows`` rows, in order (one empty block
         when it has no rows): a whole city's frame written or scanned a block at a time."""
-        if rows < 1:
-            raise ValueError(f"blocks of {rows} rows")
-        for lo in range(0, max(len(self), 1), rows):
-            yield self.load(np.arange(lo, min(lo + rows, len(self))))
+        for lo, hi in row_blocks(len(self), rows):
+            yield self.load(np.arange(lo, hi))
+
+
+def row_blocks(n: int, rows: int) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of consecutive blocks of at most ``rows`` of ``n`` rows; one empty
+    block when ``n`` is 0 (a layer is written with its columns even without rows)."""
+    if rows < 1:
+        raise ValueError(f"blocks of {rows} rows")
+    for lo in range(0, max(n, 1), rows):
+        yield lo, min(lo + rows, n)
 
 
 class _CornerGrid:

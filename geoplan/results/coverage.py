@@ -14,7 +14,7 @@ import shapely
 
 from geoplan._io import geometry_kinds
 from geoplan.results._schema import INSIDE_COLUMNS, Column, Schema, raise_problems, table_problems
-from geoplan.results._spill import GeometryStore, SpilledFrame
+from geoplan.results._spill import GeometryStore, SpilledFrame, row_blocks
 from geoplan.results.indicators import INDICATORS, IndicatorResult
 from geoplan.results.people import PeopleResult
 
@@ -289,8 +289,8 @@ class CoverageResult:
         if isinstance(held, SpilledFrame):
             yield from held.blocks(rows)
             return
-        for lo in range(0, max(len(held), 1), rows):
-            yield held.iloc[lo:lo + rows]
+        for lo, hi in row_blocks(len(held), rows):
+            yield held.iloc[lo:hi]
 
     def geometry_kinds(self, name: str) -> np.ndarray:
         """Every row's geometry kind of frame ``name`` of :data:`ON_DISK`
