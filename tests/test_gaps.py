@@ -71,6 +71,29 @@ def test_a_piece_split_between_two_gaps_is_shared_by_area():
     assert pop.sum() == pytest.approx(100.0 * 0.8)
 
 
+def test_pieces_are_placed_by_their_boxes_only_where_one_gap_box_meets_them():
+    # gap A, an L (the 100 m square without its top-right 60 m square: 6,400 m²); gap B, a
+    # 40 m square in A's notch (1,600 m²), inside A's box but apart from it; two slivers of
+    # 0.5 m² (dropped), one in the notch, one far away
+    a = shapely.difference(shapely.box(0, 0, 100, 100), shapely.box(40, 40, 100, 100))
+    b = shapely.box(60, 60, 100, 100)
+    uncovered = shapely.MultiPolygon([a, b, shapely.box(50, 50, 50.5, 51),
+                                      shapely.box(300, 0, 300.5, 1)])
+    pieces = np.array([
+        shapely.box(0, 0, 40, 40),       # 4 people, only A's box meets it: A
+        shapely.box(60, 60, 100, 100),   # 16 people, on A's box and B's: tested, in B only
+        shapely.box(50, 50, 50.5, 51),   # 3 people in the sliver in A's box: no gap's
+        shapely.box(300, 0, 300.5, 1),   # 5 people in the far sliver: no gap's
+        shapely.box(0, 40, 40, 100),     # 6 people, half uncovered, only A's box: 3 to A
+    ])
+    weights = np.array([4.0, 16.0, 3.0, 5.0, 6.0])
+    frac = np.array([1.0, 1.0, 1.0, 1.0, 0.5])
+    polys, area, pop = gap_polygons(uncovered, pieces, weights, frac)
+    assert area.tolist() == pytest.approx([6_400.0, 1_600.0])
+    assert pop.tolist() == pytest.approx([4.0 + 3.0, 16.0])
+    assert shapely.equals(polys[0], a) and shapely.equals(polys[1], b)
+
+
 def test_gap_population_agrees_with_exact_overlay():
     # independent answer: every piece's people spread evenly over its area, intersected with
     # every gap polygon one at a time

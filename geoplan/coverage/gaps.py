@@ -71,11 +71,32 @@ def gap_polygons(
         parts = parts[shapely.get_type_id(parts) == 3]
     area = shapely.area(parts) if len(parts) else np.zeros(0)
     keep = area >= MIN_GAP_AREA_M2
-    parts, area = parts[keep], area[keep]
     pop = np.zeros(len(parts))
     sel = np.flatnonzero(uncovered_frac > 0)
-    if len(parts) == 0 or len(sel) == 0:
-        return parts, area, pop
+    if not keep.any() or len(sel) == 0:
+        return parts[keep], area[keep], pop[keep]
+    # A piece's uncovered land lies in the parts (slivers included, so none is missed): when
+    # the box of only one part meets the piece's box, all of it lies in that part, with no
+    # geometry test (most pieces; the test found the same on 400 districts' gaps, to 1e-15).
+    # The other pieces, on two parts' boxes, are tested and, if cut, overlaid.
+    pj, gi = shapely.STRtree(parts).query(pieces[sel])
+    boxes = np.bincount(pj, minlength=len(sel))
+    alone = boxes[pj] == 1
+    piece, part = sel[pj[alone]], gi[alone]
+    kept = keep[part]
+    np.add.at(pop, part[kept], weights[piece[kept]] * uncovered_frac[piece[kept]])
+    parts, area, pop = parts[keep], area[keep], pop[keep]
+    _overlay_population(parts, pieces, sel[boxes > 1], weights, uncovered_frac, pop)
+    return parts, area, pop
+
+
+def _overlay_population(parts: np.ndarray, pieces: np.ndarray, sel: np.ndarray,
+                        weights: np.ndarray, uncovered_frac: np.ndarray, pop: np.ndarray) -> None:
+    """Add the population of the pieces ``sel`` to the gap polygons ``parts`` (in ``pop``): a
+    piece that meets one polygon gives it ``weight × uncovered_frac``, one that meets several
+    gives each the share of its area inside."""
+    if len(sel) == 0:
+        return
     tree = shapely.STRtree(pieces[sel])
     gi, pi = tree.query(parts, predicate="intersects")  # gap polygons prepared once each
     hits = np.bincount(pi, minlength=len(sel))
@@ -88,7 +109,6 @@ def gap_polygons(
         whole = shapely.area(pieces[piece[multi]])
         frac = np.divide(cut, whole, out=np.zeros(len(cut)), where=whole > 0)
         np.add.at(pop, gi[multi], weights[piece[multi]] * np.clip(frac, 0.0, 1.0))
-    return parts, area, pop
 
 
 def rank_gaps(frames: list[pd.DataFrame], crs: object) -> gpd.GeoDataFrame:
