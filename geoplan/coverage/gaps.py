@@ -75,10 +75,11 @@ def gap_polygons(
     sel = np.flatnonzero(uncovered_frac > 0)
     if not keep.any() or len(sel) == 0:
         return parts[keep], area[keep], pop[keep]
-    # A piece's uncovered land lies in the parts (slivers included, so none is missed): when
-    # the box of only one part meets the piece's box, all of it lies in that part, with no
-    # geometry test (most pieces; the test found the same on 400 districts' gaps, to 1e-15).
-    # The other pieces, on two parts' boxes, are tested and, if cut, overlaid.
+    # A piece's uncovered land lies in the parts (slivers included here, so that a piece in a
+    # dropped sliver is not given to a neighbour): when the box of only one part meets the
+    # piece's box, all of it lies in that part, with no geometry test. That is most pieces;
+    # on 400 captured district views the populations equal those of testing every piece to
+    # 1e-15. The pieces on two or more parts' boxes are tested and, if cut, overlaid.
     pj, gi = shapely.STRtree(parts).query(pieces[sel])
     boxes = np.bincount(pj, minlength=len(sel))
     alone = boxes[pj] == 1
