@@ -220,9 +220,12 @@ def compute_results(
     added to ``timings`` when given. With ``spill_dir`` the coverage's large frames are held
     on disk there, in an unnamed file that goes when the result goes
     (:meth:`geoplan.results.CoverageResult.keep_on_disk`); without, in memory. A city's
-    coverage (see :data:`CHILD_COVERAGE_MIN_WALKWAYS`) is measured in a forked process.
+    coverage (see :data:`CHILD_COVERAGE_MIN_WALKWAYS`) is measured in a forked process; a
+    larger city's (:data:`geoplan.coverage.chunked.CHUNK_MIN_WALKWAYS`) chunk by chunk, each
+    chunk of districts in a forked process of its own.
     """
     from geoplan.coverage import run_coverage
+    from geoplan.coverage.chunked import CHUNK_MIN_WALKWAYS, run_coverage_chunked
     from geoplan.deadends.run import deadends_for_config
     from geoplan.layers.checks import require_walkways
     from geoplan.siting import suggest_sites
@@ -241,11 +244,16 @@ def compute_results(
             return run_coverage(layerset, standards, config.demand, progress=progress,
                                 reached_edges=config.gpkg.reached_edges, store=store)
 
-        if store is not None and len(layerset["walkways"]) >= CHILD_COVERAGE_MIN_WALKWAYS:
+        walkways = len(layerset["walkways"])
+        if store is not None and walkways >= CHUNK_MIN_WALKWAYS:
+            coverage = run_coverage_chunked(layerset, standards, config.demand, store,
+                                            reached_edges=config.gpkg.reached_edges,
+                                            progress=progress)
+        if coverage is None and store is not None and walkways >= CHILD_COVERAGE_MIN_WALKWAYS:
             coverage = in_child(measure, "measuring coverage",
                                 "try a coarser demand grid (demand.grid_m) or fewer districts "
                                 "at a time")
-        else:
+        elif coverage is None:
             coverage = measure()
         from geoplan.indicators import measure_indicators
 

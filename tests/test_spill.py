@@ -226,9 +226,9 @@ def test_coverage_with_a_store_gives_the_frames_it_gives_in_memory(
 
 
 def test_a_standard_listed_twice_is_measured_once() -> None:
-    from geoplan.coverage.engine import _resolve
+    from geoplan.coverage.engine import run_standards
 
-    assert [s.id for s in _resolve(["park_500", "green_300", "park_500"])] == ["park_500",
+    assert [s.id for s in run_standards(["park_500", "green_300", "park_500"])] == ["park_500",
                                                                             "green_300"]
 
 

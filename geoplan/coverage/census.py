@@ -173,7 +173,7 @@ class CensusSpread:
 
 
 def census_weights(demand: Demand, floor: ArrayLike, districts: gpd.GeoDataFrame,
-                   city: str | None) -> CensusSpread | None:
+                   city: str | None, *, any_figure: bool = True) -> CensusSpread | None:
     """Spread the 2020 census residents of each district over its residential demand pieces.
 
     Parameters
@@ -187,6 +187,10 @@ def census_weights(demand: Demand, floor: ArrayLike, districts: gpd.GeoDataFrame
         The districts layer (``district``, ``full_area_m2``, ``area_m2``).
     city
         The city's Chinese name, to find its districts in the census table.
+    any_figure
+        Give None when the census has no figure for any of ``districts``; False spreads
+        anyway (no people where there is no figure), for one chunk of a city whose other
+        districts have figures.
 
     Returns
     -------
@@ -195,7 +199,7 @@ def census_weights(demand: Demand, floor: ArrayLike, districts: gpd.GeoDataFrame
     """
     names = districts["district"].astype(str).tolist()
     found = district_census(city, names)
-    if not found:
+    if not found and any_figure:
         return None
     n_d = len(names)
     census = np.array([found[n][0] if n in found else np.nan for n in names])

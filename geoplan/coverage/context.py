@@ -29,6 +29,7 @@ from geoplan.coverage.walk_bands import NEAR_FACTOR, BandLayout, band_codes, ban
 from geoplan.standards import FacilitySet
 
 if TYPE_CHECKING:
+    from geoplan.coverage.chunks import CityView
     from geoplan.layers.layerset import LayerSet
 
 __all__ = ["REACHED_SIMPLIFY_M", "CoverageContext", "Timer", "set_key"]
@@ -73,10 +74,13 @@ class CoverageContext:
     """State shared by all standards of one run: demand, weights, graph, snapped points."""
 
     def __init__(self, layerset: LayerSet, settings: DemandSettings, kinds: set[str],
-                 timer: Timer) -> None:
+                 timer: Timer, city: CityView | None = None) -> None:
         from geoplan.network import build_walk_graph, snap_points
 
         self.layers = layerset
+        # one chunk of a city's districts: what it is told of the whole city
+        # (geoplan.coverage.chunks); None when the run is the whole city
+        self.city = city
         self.settings = settings
         self.districts = layerset.districts.reset_index(drop=True)
         self.n_d = len(self.districts)
@@ -93,10 +97,13 @@ class CoverageContext:
         timer.lap("demand")
         self.population: PopulationWeights | None = None
         if "residential" in self.demand:
-            self.population = population_weights(self.demand["residential"], layerset, settings)
+            self.population = population_weights(self.demand["residential"], layerset, settings,
+                                                 city.population if city is not None else None)
         timer.lap("population")
         walk = layerset["walkways"]
-        self.graph = build_walk_graph(walk) if len(walk) else None
+        self.graph = build_walk_graph(walk, report=city is None) if len(walk) else None
+        if self.graph is not None and city is not None:
+            city.mark_main_edges(self.graph)
         timer.lap("graph")
         self._snap = snap_points
         self.snapped = {}
@@ -105,6 +112,7 @@ class CoverageContext:
             self.snapped[kind] = self.snap(np.column_stack(dem.xy()))
         timer.lap("snap demand")
         self._access: dict[str, tuple[np.ndarray, Any]] = {}
+        self._owned: dict[str, np.ndarray] = {}
         # band codes (geoplan.coverage.walk_bands) per (demand kind, facility set, radius)
         self._covered: dict[tuple[str, str, float], np.ndarray] = {}
         # and the lowest band over a facility set's radii, per (demand kind, facility set)
@@ -166,15 +174,32 @@ class CoverageContext:
             return Snapped(np.full(n, -1), np.full(n, np.nan), np.full(n, np.nan))
         return self._snap(self.graph, points, max_distance=factor * self.settings.max_snap_m)
 
-    def access(self, key: str, rows: gpd.GeoDataFrame) -> tuple[np.ndarray, Any]:
-        """Facility row position per access point, and the snapped access points."""
+    def access(self, key: str, rows: gpd.GeoDataFrame, fs: FacilitySet | None = None,
+               chosen: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
+        """Facility row position per access point, and the snapped access points.
+
+        ``fs`` and ``chosen`` (the set and its rows in the layer) let a chunk of a city take
+        the access points found for the whole city (:meth:`CityView.access_points`): a park's
+        gates and the walkways near its outline may lie beyond the chunk.
+        """
         if key not in self._access:
-            pts, owner, _ = access_points(rows, self.layers["entrances"], self.layers["walkways"])
+            if self.city is not None and fs is not None and chosen is not None:
+                pts, owner, mine = self.city.access_points(fs, chosen)
+                self._owned[key] = mine
+            else:
+                pts, owner, _ = access_points(rows, self.layers["entrances"],
+                                              self.layers["walkways"])
             self._access[key] = (owner, self.snap(pts, FACILITY_SNAP_FACTOR))
         return self._access[key]
 
-    def covered(self, kind: str, key: str, rows: gpd.GeoDataFrame,
-                radii: np.ndarray) -> tuple[np.ndarray, list[ReachedPieces]]:
+    def owned_access(self, key: str) -> np.ndarray | None:
+        """For a chunk of a city: which access points of set ``key`` this chunk counts (each
+        point is counted by one chunk); None for the whole city."""
+        return self._owned.get(key)
+
+    def covered(self, kind: str, key: str, rows: gpd.GeoDataFrame, radii: np.ndarray,
+                fs: FacilitySet | None = None, chosen: np.ndarray | None = None,
+                ) -> tuple[np.ndarray, list[ReachedPieces]]:
         """Network-covered flags of the demand of ``kind`` by one facility set.
 
         Also records in ``bands[(kind, key)]`` the walking-distance band of every demand
@@ -190,7 +215,7 @@ class CoverageContext:
         self.bands[(kind, key)] = band
         if self.graph is None or len(rows) == 0:
             return band == 0, reached
-        owner, fsnap = self.access(key, rows)
+        owner, fsnap = self.access(key, rows, fs, chosen)
         point_radius = radii[owner] if len(owner) else np.zeros(0)
         factor = 1.0 if dem.is_linear else NEAR_FACTOR
         for r in np.unique(radii[np.isfinite(radii)]):

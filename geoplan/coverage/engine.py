@@ -50,7 +50,7 @@ from geoplan.coverage.items import (
     item_rows,
 )
 from geoplan.coverage.on_disk import hold, on_disk
-from geoplan.coverage.people import measure_people, school_standards
+from geoplan.coverage.people import PeopleInputs, measure_people, people_inputs, school_standards
 from geoplan.coverage.population import PopulationWeights
 from geoplan.coverage.reach import reach_areas
 from geoplan.coverage.reached import ReachedPieces, keep_reached_edges, merged_by_standard, reached_frame
@@ -70,18 +70,20 @@ from geoplan.results._spill import GeometryStore
 from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
 
 if TYPE_CHECKING:
+    from geoplan.coverage.chunks import CityView
     from geoplan.layers.layerset import LayerSet
     from geoplan.network import Snapped
 
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TABLE_COLUMNS", "run_coverage"]
+__all__ = ["TABLE_COLUMNS", "ChunkMeasure", "measure_chunk", "run_coverage", "run_standards"]
 
 TABLE_COLUMNS = COVERAGE_TABLE.names
 """Columns of :attr:`CoverageResult.table` (see :data:`geoplan.results.COVERAGE_TABLE`)."""
 
-def _resolve(standards: Sequence[Standard | str] | None) -> list[Standard]:
+def run_standards(standards: Sequence[Standard | str] | None) -> list[Standard]:
+    """The standards a run measures: catalog ids resolved, radii checked, each once."""
     if standards is None:
         return resolve_standards(None)
     ids = [s for s in standards if isinstance(s, str)]
@@ -159,10 +161,64 @@ def run_coverage(
         For an unusable population raster.
     """
     check_projected_crs(layerset.crs, "layer set")
+    return _run(layerset, run_standards(standards), demand_settings or DemandSettings(),
+                progress=progress, reached_edges=reached_edges, store=store).result
+
+
+@dataclass
+class ChunkMeasure:
+    """One chunk of a city's districts measured (:func:`measure_chunk`), to be put together
+    with the others (:mod:`geoplan.coverage.chunked`).
+
+    Attributes
+    ----------
+    result
+        The chunk's coverage, its frames in the store; its facilities frame counts only the
+        access points the chunk owns, and it has no people (see ``people``).
+    facility_rows
+        Per row block of ``result.facilities``: (standard id, facility set position, the
+        facilities' rows in the chunk's layer), in the frame's order.
+    people
+        What the people step needs of the chunk (:class:`~geoplan.coverage.people.PeopleInputs`),
+        or None without people.
+    population
+        The chunk's population weights without the weights (source, note, residents, the
+        census note's sums).
+    """
+
+    result: CoverageResult
+    facility_rows: list[tuple[str, int, np.ndarray]]
+    people: PeopleInputs | None
+    population: PopulationWeights | None
+
+
+def measure_chunk(layerset: LayerSet, stds: list[Standard], settings: DemandSettings,
+                  city: CityView, store: GeometryStore) -> ChunkMeasure:
+    """Measure one chunk of a city's districts (``layerset`` holds them and their margin) as
+    the whole city's run measures them; see :mod:`geoplan.coverage.chunked`."""
+    check_projected_crs(layerset.crs, "layer set")
+    run = _run(layerset, stds, settings, progress=False, reached_edges="none", store=store,
+               city=city)
+    pop = run.population
+    if pop is not None:
+        pop = PopulationWeights(np.zeros(0), pop.source, pop.note, pop.people, pop.residents,
+                                pop.cover_sums)
+    return ChunkMeasure(run.result, run.facility_rows, run.people, pop)
+
+
+@dataclass
+class _Run:
+    result: CoverageResult
+    facility_rows: list[tuple[str, int, np.ndarray]]
+    people: PeopleInputs | None
+    population: PopulationWeights | None
+
+
+def _run(layerset: LayerSet, stds: list[Standard], settings: DemandSettings, *, progress: bool,
+         reached_edges: str, store: GeometryStore | None, city: CityView | None = None) -> _Run:
+    """:func:`run_coverage` (of one chunk of a city's districts, with ``city``)."""
     timer = Timer()
-    stds = _resolve(standards)
-    eng = CoverageContext(layerset, demand_settings or DemandSettings(), {s.demand for s in stds},
-                          timer)
+    eng = CoverageContext(layerset, settings, {s.demand for s in stds}, timer, city)
     n_edges = eng.graph.n_edges if eng.graph is not None else 0
     acc = _Collected(keep_reached=keep_reached_edges(reached_edges, n_edges),
                      schools=frozenset(s.id for s, _, _ in school_standards(stds)),
@@ -182,14 +238,14 @@ def run_coverage(
                 _finish_standard(eng, plan, got, acc, timer)
                 bar.update()
             del plans, measured
-    result = _assemble(eng, stds, acc, timer, reached_edges)
+    result, people = _assemble(eng, stds, acc, timer, reached_edges)
     logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
                 sum(timer.timings.values()),
                 ", ".join(f"{k} {v:.1f} s" for k, v in timer.timings.items()))
     logger.info("coverage CPU and memory by sub-step: %s",
                 ", ".join(f"{k} {v:.1f} CPU s" + (f" {timer.rss_mb[k]:.0f} MB" if k in timer.rss_mb
                                                   else "") for k, v in timer.cpu.items()))
-    return result
+    return _Run(result, acc.facility_rows, people, eng.population)
 
 
 @dataclass
@@ -205,6 +261,8 @@ class _Collected:
     keep_reached: bool = True
     n_reached: int = 0
     facilities: list[gpd.GeoDataFrame] = field(default_factory=list)
+    # (standard, set position, layer rows) of each block of ``facilities``
+    facility_rows: list[tuple[str, int, np.ndarray]] = field(default_factory=list)
     items: list[pd.DataFrame] = field(default_factory=list)
     item_gaps: list[pd.DataFrame] = field(default_factory=list)
     off_network: dict[str, int] = field(default_factory=dict)
@@ -269,7 +327,7 @@ def _snap_facilities(eng: CoverageContext, stds: list[Standard]
         for k, fs in enumerate(std.facility_sets):
             rows_fs, _, rows = chosen[(std.id, k)]
             if len(rows_fs):
-                eng.access(set_key(fs, rows), rows_fs)
+                eng.access(set_key(fs, rows), rows_fs, fs, rows)
     eng.graph.drop_snapping_indexes()
     return chosen
 
@@ -280,14 +338,17 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
     for k, fs in enumerate(std.facility_sets):
         rows_fs, radii, chosen = acc.chosen.pop((std.id, k))
         item = fs.item
-        if len(rows_fs) == 0:
+        # a chunk of a city counts the city's facilities: an item with none near the chunk
+        # still has data
+        n_set = eng.city.facility_counts[(std.id, k)] if eng.city is not None else len(rows_fs)
+        if n_set == 0 and eng.city is None:  # a city in chunks says so once, for the city
             logger.warning("standard %s: no data for %s (no %s facility in the context "
                            "area)", std.id, fs.name_zh or item, fs.layer)
         out.buffers.append(BufferSet(rows_fs.geometry.to_numpy(), radii))
-        out.items.append((fs, len(rows_fs)))
+        out.items.append((fs, n_set))
         timer.lap("buffers")
         key = set_key(fs, chosen)
-        cov, reached = eng.covered(std.demand, key, rows_fs, radii)
+        cov, reached = eng.covered(std.demand, key, rows_fs, radii, fs, chosen)
         out.covered.append(cov)
         out.bands.append(eng.bands[(std.demand, key)])
         out.reached += [(std.id, item, pieces) for pieces in reached]
@@ -296,8 +357,9 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
         acc.n_reached += sum(len(p) for p in reached)
         fac = _facility_frame(std.id, item, fs.layer, rows_fs, radii, eng, key)
         acc.facilities.append(fac)
+        acc.facility_rows.append((std.id, k, chosen))
         n_off = int((fac["n_access"] == 0).sum()) if eng.graph is not None else len(fac)
-        if n_off:
+        if n_off and eng.city is None:  # a chunk counts only its own access points
             acc.off_network[f"{std.id}/{item}"] = n_off
             logger.info("standard %s: %d of %d %s facilities have no access point within "
                         "reach of a walkway: they count for the buffer share only",
@@ -409,18 +471,15 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
 
 
 def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
-              timer: Timer, reached_setting: str = "auto") -> CoverageResult:
-    """The coverage result from what the standards added up; reach areas and people last."""
-    names = eng.districts["district"].astype(str).to_numpy()
+              timer: Timer, reached_setting: str = "auto",
+              ) -> tuple[CoverageResult, PeopleInputs | None]:
+    """The coverage result from what the standards added up; reach areas and people last
+    (for a chunk of a city, what the people step needs of it instead)."""
     pop = eng.population
     table = pd.DataFrame(acc.rows, columns=TABLE_COLUMNS)
     _add_inside(table, eng.districts)  # how much of the district the figures cover
     table["target_year"] = table["target_year"].astype("Int64")
-    dshares = eng.districts.copy()
-    for std in stds:
-        sub = table[table["standard"] == std.id].set_index("district")
-        dshares[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()
-        dshares[f"share_network__{std.id}"] = sub["share_network"].reindex(names).to_numpy()
+    dshares = district_share_columns(eng.districts, table, stds)
     held = acc.store is None
     areas = _concat_reach_areas(acc.reach_areas if held else [], eng.crs)
     # the edge-by-edge lines only when the result keeps them (gpkg.reached_edges)
@@ -457,9 +516,27 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
         _keep_on_disk(result, acc, eng.crs, acc.store)
     acc.reach_areas.clear()
     timer.lap("assemble")
-    result.people = measure_people(eng, stds, acc.covers)
+    inputs = None
+    if eng.city is None:
+        result.people = measure_people(eng, stds, acc.covers)
+    else:
+        inputs = people_inputs(eng, stds, acc.covers, eng.city.row_of.get("schools"),
+                               eng.city.district_positions)
     timer.lap("people")
-    return result
+    return result, inputs
+
+
+def district_share_columns(districts: gpd.GeoDataFrame, table: pd.DataFrame,
+                           stds: list[Standard]) -> gpd.GeoDataFrame:
+    """The districts with ``share_buffer__<id>`` and ``share_network__<id>`` of every standard
+    (:attr:`CoverageResult.districts`)."""
+    names = districts["district"].astype(str).to_numpy()
+    out = districts.copy()
+    for std in stds:
+        sub = table[table["standard"] == std.id].set_index("district")
+        out[f"share_buffer__{std.id}"] = sub["share_buffer"].reindex(names).to_numpy()
+        out[f"share_network__{std.id}"] = sub["share_network"].reindex(names).to_numpy()
+    return out
 
 
 def _keep_on_disk(result: CoverageResult, acc: _Collected, crs: Any,
@@ -535,7 +612,11 @@ def _facility_frame(sid: str, item: str, layer: str, rows: gpd.GeoDataFrame, rad
     n_access = np.zeros(len(pts), dtype=np.int64)
     if key in eng._access and len(pts):
         owner, snapped = eng._access[key]
-        n_access = np.bincount(owner[snapped.ok], minlength=len(pts)).astype(np.int64)
+        counted = snapped.ok
+        owned = eng.owned_access(key)
+        if owned is not None:  # a chunk of a city: the points it owns
+            counted = counted & owned
+        n_access = np.bincount(owner[counted], minlength=len(pts)).astype(np.int64)
     return gpd.GeoDataFrame({
         "standard": sid, "item": item, "layer": layer,
         "source_id": (rows["source_id"].astype(str).to_numpy() if "source_id" in rows.columns

@@ -21,6 +21,7 @@ children to count.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LEVELS", "measure_people", "school_standards"]
+__all__ = ["LEVELS", "PeopleInputs", "measure_people", "people_inputs", "people_result",
+           "school_standards"]
 
 LEVELS = ("primary", "junior")
 """School levels with an age band and seats."""
@@ -81,7 +83,8 @@ def _ages(settings: Any) -> AgeShares:
     )
 
 
-def _walking_pairs(eng: CoverageContext, key: str, rows: Any, radius: float
+def _walking_pairs(eng: CoverageContext, key: str, rows: Any, radius: float,
+                   fs: FacilitySet | None = None, chosen: np.ndarray | None = None,
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(home piece, school, walking metres) for every pair within ``radius``."""
     from geoplan.network import nearest_distances
@@ -89,7 +92,7 @@ def _walking_pairs(eng: CoverageContext, key: str, rows: Any, radius: float
     empty = np.zeros(0, dtype=np.int64)
     if eng.graph is None or len(rows) == 0:
         return empty, empty, np.zeros(0)
-    owner, fsnap = eng.access(key, rows)
+    owner, fsnap = eng.access(key, rows, fs, chosen)
     dsnap = eng.snapped["residential"]
     sources = {int(j): fsnap.subset((owner == j) & fsnap.ok)
                for j in np.unique(owner[fsnap.ok])}
@@ -105,12 +108,88 @@ def _walking_pairs(eng: CoverageContext, key: str, rows: Any, radius: float
     return np.concatenate(pi), np.concatenate(pj), np.concatenate(pc)
 
 
-def _school_district(eng: CoverageContext, rows: Any) -> np.ndarray:
+@dataclass
+class PeopleInputs:
+    """What the people step takes from the demand of a run (or of one chunk of a city's
+    districts: :meth:`concat` puts the chunks together).
+
+    Attributes
+    ----------
+    weights
+        People per home piece.
+    district
+        District position of each piece among the city's districts.
+    schools
+        Per school standard id: (buffer-covered fraction and walking-covered flag per piece;
+        home piece, school and walking metres of every pair within the radius, the school
+        given as its row in the city's ``schools`` layer).
+    residents
+        The census estimate per district (:data:`~geoplan.results.RESIDENTS`), or None.
+    """
+
+    weights: np.ndarray
+    district: np.ndarray
+    schools: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    residents: pd.DataFrame | None = None
+
+    @classmethod
+    def concat(cls, parts: list[PeopleInputs], residents: pd.DataFrame | None) -> PeopleInputs:
+        """The chunks' pieces one after the other (the pairs' pieces renumbered)."""
+        offsets = np.cumsum([0] + [len(p.weights) for p in parts])
+        schools: dict[str, tuple[np.ndarray, ...]] = {}
+        for sid in parts[0].schools if parts else ():
+            cols = [p.schools[sid] for p in parts]
+            pi = np.concatenate([c[2] + off for c, off in zip(cols, offsets, strict=False)])
+            merged = tuple(np.concatenate([c[k] for c in cols]) for k in range(5))
+            # each school's pairs together, its pieces in order, as a whole run lists them
+            order = np.lexsort((pi, merged[3]))
+            schools[sid] = (merged[0], merged[1], pi[order], merged[3][order], merged[4][order])
+        return cls(np.concatenate([p.weights for p in parts]),
+                   np.concatenate([p.district for p in parts]),
+                   schools,  # type: ignore[arg-type]
+                   residents)
+
+
+def people_inputs(eng: CoverageContext, stds: list[Standard],
+                  covers: dict[str, tuple[np.ndarray, np.ndarray]],
+                  school_rows: np.ndarray | None = None,
+                  district_positions: np.ndarray | None = None) -> PeopleInputs | None:
+    """The :class:`PeopleInputs` of a run; None when it has no people.
+
+    ``school_rows`` gives the city row of each row of the run's ``schools`` layer and
+    ``district_positions`` the city position of each of its districts (one chunk of a city);
+    None: the run is the city.
+    """
+    pop = eng.population
+    if pop is None or not pop.people or "residential" not in eng.demand:
+        return None
+    dem = eng.demand["residential"]
+    district = np.asarray(dem.district, dtype=np.int64)
+    if district_positions is not None:
+        district = np.asarray(district_positions, dtype=np.int64)[district]
+    schools = {}
+    for std, fs, _ in school_standards(stds):
+        if std.id not in covers:
+            continue
+        layer = eng.layers["schools"]
+        chosen = np.flatnonzero(fs.select(layer))
+        rows = as_reached(layer.iloc[chosen].reset_index(drop=True),
+                          fs.reached_from_for(eng.layers.reached_from))
+        pi, pj, pc = _walking_pairs(eng, set_key(fs, chosen), rows, float(std.radius_m or 0),
+                                    fs, chosen)
+        row = chosen[pj]
+        if school_rows is not None:
+            row = np.asarray(school_rows, dtype=np.int64)[row]
+        schools[std.id] = (*covers[std.id], pi, row, pc)
+    return PeopleInputs(pop.weights, district, schools, pop.residents)
+
+
+def _school_district(districts: Any, rows: Any) -> np.ndarray:
     pts = shapely.point_on_surface(rows.geometry.to_numpy()) if len(rows) else np.zeros(0, object)
     out = np.full(len(pts), "", dtype=object)
     if len(pts):
-        di, pi = shapely.STRtree(pts).query(eng.districts.geometry.to_numpy(), predicate="intersects")
-        out[pi] = eng.districts["district"].astype(str).to_numpy()[di]
+        di, pi = shapely.STRtree(pts).query(districts.geometry.to_numpy(), predicate="intersects")
+        out[pi] = districts["district"].astype(str).to_numpy()[di]
     return out
 
 
@@ -142,40 +221,63 @@ def measure_people(eng: CoverageContext, stds: list[Standard],
     PeopleResult or None
         None when the run has no people (no census figure, no raster).
     """
-
-    pop = eng.population
-    if pop is None or not pop.people or "residential" not in eng.demand:
+    inputs = people_inputs(eng, stds, covers)
+    if inputs is None:
         return None
+    return people_result(inputs, stds, eng.districts, eng.layers["schools"],
+                         eng.layers.reached_from, eng.settings)
+
+
+def people_result(inputs: PeopleInputs, stds: list[Standard], districts: pd.DataFrame,
+                  schools_layer: Any, reached_from: dict[str, str],
+                  settings: Any) -> PeopleResult:
+    """Children beyond each school radius and the 学位缺口 of a city, per district and level,
+    from its :class:`PeopleInputs`.
+
+    Parameters
+    ----------
+    inputs
+        The city's pieces, people and school pairs.
+    stds
+        Standards of the run; those on schools of one level are measured.
+    districts
+        The city's districts (``district``, ``inside_km2``, ``inside_share``).
+    schools_layer
+        The city's ``schools`` layer.
+    reached_from
+        The layer set's :attr:`~geoplan.layers.LayerSet.reached_from`.
+    settings
+        The config's demand settings.
+    """
     from geoplan.config import SchoolSeatSettings
 
-    sch = getattr(eng.settings, "schools", None) or SchoolSeatSettings()
-    ages = _ages(eng.settings)
-    dem = eng.demand["residential"]
-    names = eng.districts["district"].astype(str).to_numpy()
-    inside_km2, inside_share = _inside(eng.districts)
-    n_d = eng.n_d
-    known = np.bincount(dem.district[np.isfinite(pop.weights)], minlength=n_d) > 0
+    sch = getattr(settings, "schools", None) or SchoolSeatSettings()
+    ages = _ages(settings)
+    weights, dem_district = inputs.weights, inputs.district
+    names = districts["district"].astype(str).to_numpy()
+    inside_km2, inside_share = _inside(districts)
+    n_d = len(districts)
+    known = np.bincount(dem_district[np.isfinite(weights)], minlength=n_d) > 0
     estimate = np.zeros(n_d, dtype=bool)
-    if pop.residents is not None:
-        estimate = pop.residents.set_index("district")["is_estimate"].reindex(names).fillna(
+    if inputs.residents is not None:
+        estimate = inputs.residents.set_index("district")["is_estimate"].reindex(names).fillna(
             False).to_numpy(dtype=bool)
     child_rows: list[dict[str, Any]] = []
     seat_rows: list[dict[str, Any]] = []
     school_frames: list[pd.DataFrame] = []
     for std, fs, level in school_standards(stds):
-        if std.id not in covers:
+        if std.id not in inputs.schools:
             continue
-        frac, covered = covers[std.id]
+        frac, covered, pi, pair_rows, pc = inputs.schools[std.id]
         share = ages.share(level)
-        kids = pop.weights * share
+        kids = weights * share
         radius = float(std.radius_m or 0)
-        total = district_totals(kids, dem.district, n_d)
-        beyond_buf = district_totals(kids * (1.0 - frac), dem.district, n_d)
-        beyond_net = district_totals(np.where(covered, 0.0, kids), dem.district, n_d)
-        layer = eng.layers["schools"]
-        chosen = np.flatnonzero(fs.select(layer))
-        rows = as_reached(layer.iloc[chosen].reset_index(drop=True),
-                          fs.reached_from_for(eng.layers.reached_from))
+        total = district_totals(kids, dem_district, n_d)
+        beyond_buf = district_totals(kids * (1.0 - frac), dem_district, n_d)
+        beyond_net = district_totals(np.where(covered, 0.0, kids), dem_district, n_d)
+        chosen = np.flatnonzero(fs.select(schools_layer))
+        rows = as_reached(schools_layer.iloc[chosen].reset_index(drop=True),
+                          fs.reached_from_for(reached_from))
         class_size = sch.class_size_primary if level == "primary" else sch.class_size_junior
         seats, seats_from = school_seats(
             rows, level, class_size=class_size,
@@ -183,11 +285,11 @@ def measure_people(eng: CoverageContext, stds: list[Standard],
                              else sch.default_classes_junior),
             site_m2_per_pupil=(sch.site_m2_per_pupil_primary if level == "primary"
                                else sch.site_m2_per_pupil_junior))
-        pi, pj, pc = _walking_pairs(eng, set_key(fs, chosen), rows, radius)
+        pj = np.searchsorted(chosen, pair_rows)
         ratio, access = two_step_fca(kids, seats, pi, pj, pc, max_cost=radius)
         in_reach = np.bincount(pj, weights=np.nan_to_num(kids[pi]), minlength=len(rows)).astype(float)
-        _, reached, gap = seat_gap(kids, access, dem.district, n_d)
-        where = _school_district(eng, rows)
+        _, reached, gap = seat_gap(kids, access, dem_district, n_d)
+        where = _school_district(districts, rows)
         for i in range(n_d):
             people = bool(known[i])
             child_rows.append({
@@ -221,7 +323,7 @@ def measure_people(eng: CoverageContext, stds: list[Standard],
                     level, np.nansum(beyond_buf), radius, np.nansum(beyond_net),
                     np.nansum(reached), np.nansum(gap))
     result = PeopleResult(
-        residents=pop.residents if pop.residents is not None else pd.DataFrame(),
+        residents=inputs.residents if inputs.residents is not None else pd.DataFrame(),
         children=pd.DataFrame(child_rows, columns=CHILDREN.names),
         seats=pd.DataFrame(seat_rows, columns=SEATS.names),
         schools=(pd.concat(school_frames, ignore_index=True) if school_frames

@@ -42,7 +42,8 @@ from geoplan.crs import parse_declared_crs
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIN_BUILDING_COVERAGE", "PopulationWeights", "population_weights", "raster_weights"]
+__all__ = ["MIN_BUILDING_COVERAGE", "PopulationWeights", "SourceChoice", "building_cover_sums",
+           "choose_source", "population_weights", "raster_weights"]
 
 PIECES_PER_BLOCK = 200_000
 """Residential pieces built at a time to find the buildings on them."""
@@ -78,9 +79,13 @@ class PopulationWeights:
     note: str
     people: bool = False
     residents: pd.DataFrame | None = None
+    cover_sums: tuple[float, float] | None = None
+    """For census weights of one chunk of a city: the residential land with residential
+    buildings on it and all of it (m²), added up over the chunks for the census note."""
 
 
-def population_weights(demand: Demand, layers: Any, settings: Any) -> PopulationWeights:
+def population_weights(demand: Demand, layers: Any, settings: Any,
+                       choice: SourceChoice | None = None) -> PopulationWeights:
     """Choose the population source and weigh the residential demand points.
 
     Parameters
@@ -92,6 +97,10 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
     settings
         The config's demand settings (``population_weight``, ``population_raster``,
         ``population_raster_crs``, ``population_census``, ``census_city``, ``default_levels``).
+    choice
+        The source as chosen for the whole city (:func:`choose_source`), when ``demand`` is
+        one chunk of its districts: only ``raster``, ``census`` and ``area`` are weighed
+        chunk by chunk. None chooses here, from ``demand`` and ``layers``.
 
     Returns
     -------
@@ -102,13 +111,11 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
     InputDataError
         If a raster is configured but cannot be read or does not overlap the demand.
     """
+    if choice is not None:
+        return _weights_as_chosen(demand, layers, settings, choice)
     mode = getattr(settings, "population_weight", "auto")
-    raster = getattr(settings, "population_raster", None)
-    if mode == "raster" and raster is None:
-        raise InputDataError(
-            "demand.population_weight is 'raster' but no demand.population_raster is given"
-        )
-    if raster is not None and mode in ("auto", "raster"):
+    raster = _raster_to_use(settings)
+    if raster is not None:
         w = raster_weights(demand, raster, getattr(settings, "population_raster_crs", None))
         return PopulationWeights(w, "raster", f"population raster {Path(raster).name}", True)
     buildings = layers["buildings"]
@@ -119,19 +126,12 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
         on_land, _ = building_weights(demand, buildings, levels, nearest=False)
         spread = census_weights(demand, on_land, layers["districts"].reset_index(drop=True), city)
         if spread is not None:
-            note = (f"2020 census residents of each district spread over its residential land by "
-                    f"residential floor area where buildings stand on it ({coverage:.0%} of the land; "
-                    f"{levels:g} levels where untagged), by land area elsewhere; districts partly "
-                    "inside the data: estimate = census density × area inside")
+            note = census_note(coverage, levels)
             logger.info("population weights: %s", note)
             return PopulationWeights(spread.weights, "census", note, True, spread.table)
         why = f"no 2020 census figure for the districts of {city}"
-    elif not getattr(settings, "population_census", True):
-        why = "demand.population_census is off"
-    elif not city:
-        why = "no city to look the census up for (config 'city')"
     else:
-        why = f"demand.population_weight is {mode!r}"
+        why = _why_no_census(settings)
     if mode == "census":
         raise InputDataError(f"demand.population_weight is 'census' but {why}")
     if mode in ("auto", "buildings") and (mode == "buildings" or coverage >= MIN_BUILDING_COVERAGE):
@@ -140,10 +140,139 @@ def population_weights(demand: Demand, layers: Any, settings: Any) -> Population
             f"no population source ({why}, no demand.population_raster); relative weights only: "
             f"residential building floor area (buildings on {coverage:.0%} of residential land)",
         )
-    note = (f"no population source ({why}, no demand.population_raster); relative weights only: "
-            "residential land area")
+    note = area_note(why)
     logger.info("population weights: %s", note)
     return PopulationWeights(demand.amount.astype(float).copy(), "area", note)
+
+
+def _raster_to_use(settings: Any) -> Any:
+    """The population raster the settings ask for (None: no raster, or not in this mode)."""
+    mode = getattr(settings, "population_weight", "auto")
+    raster = getattr(settings, "population_raster", None)
+    if mode == "raster" and raster is None:
+        raise InputDataError(
+            "demand.population_weight is 'raster' but no demand.population_raster is given"
+        )
+    return raster if mode in ("auto", "raster") else None
+
+
+def census_note(coverage: float, levels: float) -> str:
+    """The note of census weights, ``coverage`` being the share of the residential land with
+    residential buildings on it."""
+    return (f"2020 census residents of each district spread over its residential land by "
+            f"residential floor area where buildings stand on it ({coverage:.0%} of the land; "
+            f"{levels:g} levels where untagged), by land area elsewhere; districts partly "
+            "inside the data: estimate = census density × area inside")
+
+
+def area_note(why: str) -> str:
+    """The note of weights by residential land area, ``why`` there are no people."""
+    return (f"no population source ({why}, no demand.population_raster); relative weights only: "
+            "residential land area")
+
+
+def _why_no_census(settings: Any) -> str:
+    mode = getattr(settings, "population_weight", "auto")
+    if not getattr(settings, "population_census", True):
+        return "demand.population_census is off"
+    if not getattr(settings, "census_city", None):
+        return "no city to look the census up for (config 'city')"
+    return f"demand.population_weight is {mode!r}"
+
+
+@dataclass(frozen=True)
+class SourceChoice:
+    """The population source of a whole city, chosen before its districts are weighed chunk
+    by chunk (:func:`choose_source`).
+
+    Attributes
+    ----------
+    source
+        ``raster``, ``census``, ``buildings``, ``area``, or ``auto``: buildings or land area,
+        by the share of the residential land buildings stand on
+        (:data:`MIN_BUILDING_COVERAGE`), which only the demand can tell
+        (:meth:`settled`).
+    why
+        Why there are no people (the notes of relative weights); empty for people.
+    """
+
+    source: str
+    why: str = ""
+
+    def settled(self, coverage: float) -> SourceChoice:
+        """``auto`` settled by the city's building coverage (others as they are)."""
+        if self.source != "auto":
+            return self
+        return SourceChoice("buildings" if coverage >= MIN_BUILDING_COVERAGE else "area", self.why)
+
+
+def choose_source(districts: pd.DataFrame, settings: Any) -> SourceChoice:
+    """The population source :func:`population_weights` would choose for ``districts``, as far
+    as it can be told without the demand.
+
+    Parameters
+    ----------
+    districts
+        Every district of the city (column ``district``).
+    settings
+        The config's demand settings.
+
+    Returns
+    -------
+    SourceChoice
+
+    Raises
+    ------
+    InputDataError
+        As :func:`population_weights` would.
+    """
+    from geoplan.census import district_census
+
+    mode = getattr(settings, "population_weight", "auto")
+    if _raster_to_use(settings) is not None:
+        return SourceChoice("raster")
+    city = getattr(settings, "census_city", None)
+    if mode in ("auto", "census") and getattr(settings, "population_census", True) and city:
+        if district_census(city, districts["district"].astype(str).tolist()):
+            return SourceChoice("census")
+        why = f"no 2020 census figure for the districts of {city}"
+    else:
+        why = _why_no_census(settings)
+    if mode == "census":
+        raise InputDataError(f"demand.population_weight is 'census' but {why}")
+    return SourceChoice("auto" if mode == "auto" else ("buildings" if mode == "buildings"
+                                                       else "area"), why)
+
+
+def building_cover_sums(demand: Demand, buildings: gpd.GeoDataFrame) -> tuple[float, float]:
+    """The residential land with residential buildings on it and all of it (m²): the sums
+    whose ratio :func:`building_weights` gives as its coverage."""
+    _, coverage = building_weights(demand, buildings, nearest=False)
+    total = float(demand.amount.sum())
+    return coverage * total, total
+
+
+def _weights_as_chosen(demand: Demand, layers: Any, settings: Any,
+                       choice: SourceChoice) -> PopulationWeights:
+    """:func:`population_weights` of one chunk of a city's districts, the source chosen for
+    the whole city; the census note's building share is the chunk's until the chunks are
+    put together (:attr:`PopulationWeights.cover_sums`)."""
+    if choice.source == "raster":
+        return population_weights(demand, layers, settings)
+    if choice.source == "area":
+        return PopulationWeights(demand.amount.astype(float).copy(), "area",
+                                 area_note(choice.why))
+    if choice.source != "census":
+        raise ValueError(f"population source {choice.source!r} is not weighed chunk by chunk")
+    levels = float(getattr(settings, "default_levels", 6.0))
+    on_land, coverage = building_weights(demand, layers["buildings"], levels, nearest=False)
+    spread = census_weights(demand, on_land, layers["districts"].reset_index(drop=True),
+                            getattr(settings, "census_city", None), any_figure=False)
+    if spread is None:  # pragma: no cover - any_figure=False always spreads
+        raise ValueError("no census spread")
+    total = float(demand.amount.sum())
+    return PopulationWeights(spread.weights, "census", census_note(coverage, levels), True,
+                             spread.table, cover_sums=(coverage * total, total))
 
 
 def building_weights(

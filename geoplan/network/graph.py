@@ -238,7 +238,7 @@ def _line_parts(ways: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return parts, rows[part_of[is_line]]
 
 
-def build_walk_graph(ways: gpd.GeoDataFrame) -> WalkGraph:
+def build_walk_graph(ways: gpd.GeoDataFrame, *, report: bool = True) -> WalkGraph:
     """Build the walking graph from walkable ways.
 
     Parameters
@@ -247,6 +247,9 @@ def build_walk_graph(ways: gpd.GeoDataFrame) -> WalkGraph:
         Walkable LineStrings or MultiLineStrings in a projected CRS in metres. Ways connect only
         where they share a vertex with exactly equal coordinates; ways crossing without a shared
         vertex (bridges) stay apart.
+    report
+        Log the graph's size and warn of a large second component; False for a part of a
+        city's ways (its components are not the city's).
 
     Returns
     -------
@@ -290,7 +293,8 @@ def build_walk_graph(ways: gpd.GeoDataFrame) -> WalkGraph:
         main_component=main,
         crs=crs,
     )
-    _log_components(graph, comp, n_comp)
+    if report:
+        _log_components(graph, comp, n_comp)
     return graph
 
 
