@@ -250,7 +250,8 @@ def write_city(t: Template, k: int, folder: Path, block: int = 1,
 # running and reading the log
 # ----------------------------------------------------------------------------------------------
 
-_STEP = re.compile(r"INFO: (\w+) done in ([\d.]+) s \(CPU ([\d.]+) s, peak RSS ([\d.?]+) MB\)")
+_STEP = re.compile(r"INFO: (\w+) done in ([\d.]+) s \(CPU ([\d.]+) s, peak RSS ([\d.?]+) MB"
+                   r"(?:, held after ([\d.?]+) MB)?\)")
 _GRAPH = re.compile(r"walking graph: (\d+) nodes, (\d+) edges")
 _COV = re.compile(r"coverage: \d+ standards × \d+ districts in [\d.]+ s \((.*)\)")
 
@@ -320,6 +321,8 @@ def run_size(cfg: Path, out: Path) -> dict[str, object]:
     # step -> (wall s, peak RSS MB, CPU s)
     steps = {m[1]: (float(m[2]), float(m[4]) if m[4] != "?" else math.nan, float(m[3]))
              for m in _STEP.finditer(stderr)}
+    # step -> resident MB of the run's process after it (what the next step starts from)
+    held = {m[1]: float(m[5]) for m in _STEP.finditer(stderr) if m[5] not in (None, "?")}
     g = _GRAPH.search(stderr)
     cov = _COV.search(stderr)
     sub = {}
@@ -327,7 +330,7 @@ def run_size(cfg: Path, out: Path) -> dict[str, object]:
         for part in cov[1].split(", "):
             name, sec, _ = part.rsplit(" ", 2)
             sub[f"coverage:{name}"] = float(sec)
-    return {"wall": wall, "cpu": cpu, "pss_peak": pss_peak, "steps": steps,
+    return {"wall": wall, "cpu": cpu, "pss_peak": pss_peak, "steps": steps, "held": held,
             "nodes": int(g[1]) if g else 0,
             "edges": int(g[2]) if g else 0, "sub": sub}
 

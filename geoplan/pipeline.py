@@ -281,8 +281,10 @@ def _tick(timings: dict[str, float], step: str, start: float) -> float:
     peak = step_peak_rss_mb()
     if peak is not None:  # with what forked workers and children held (an upper bound)
         peak = combined_peak_mb(peak)
-    logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB)", step, now - start,
-                cpu - _CPU["last"], "?" if peak is None else f"{peak:.0f}")
+    held = status_mb("VmRSS")
+    logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB, held after %s MB)", step,
+                now - start, cpu - _CPU["last"], "?" if peak is None else f"{peak:.0f}",
+                "?" if held is None else f"{held:.0f}")
     _CPU["last"] = cpu_seconds()
     return time.perf_counter()
 

@@ -40,11 +40,13 @@ from geoplan.coverage.chunks import (
     plan_chunks,
     subset_layerset,
 )
+from geoplan.coverage.context import Timer
 from geoplan.coverage.demand import residential_grid, residential_land
 from geoplan.coverage.engine import (
     TABLE_COLUMNS,
     ChunkMeasure,
     district_share_columns,
+    log_cpu_and_memory,
     measure_chunk,
     run_standards,
 )
@@ -114,6 +116,7 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
     from geoplan.coverage.chunks import CHUNK_WALKWAYS
 
     check_projected_crs(layerset.crs, "layer set")
+    timer = Timer()
     settings = settings or DemandSettings()
     stds = run_standards(standards)
     districts = layerset.districts.reset_index(drop=True)
@@ -122,6 +125,7 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
         return None
     margin = chunk_margin(layerset, settings.max_snap_m)
     parts = chunk_layers(layerset, chunks, margin)
+    timer.lap("chunk layers")
     choice = None
     if any(s.demand == "residential" for s in stds):
         choice = choose_source(districts, settings)
@@ -132,6 +136,7 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
                         "area give the floor of a building off residential land to the "
                         "nearest home piece of the whole city")
             return None
+    timer.lap("population source")
     logger.info("coverage in %d chunks of districts (%s districts each; margin %.0f m)",
                 len(chunks), "–".join(str(f(len(c) for c in chunks)) for f in (min, max)),
                 margin)
@@ -142,8 +147,10 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
                 logger.warning("standard %s: no data for %s (no %s facility in the context "
                                "area)", std.id, fs.name_zh or fs.item, fs.layer)
     access = city_access(layerset, stds, chunks)
+    timer.lap("access points")
     main, graph_summary = in_child(lambda: main_nodes(layerset["walkways"]),
                                    "building the city's walking graph", _FIX)
+    timer.lap("city graph")
     measured: list[ChunkMeasure] = []
     for c, (area, rows) in enumerate(bar(parts, "coverage chunks", "chunk",
                                          show=progress or None)):
@@ -156,8 +163,26 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
 
         measured.append(in_child(measure, f"measuring coverage chunk {c + 1} of {len(parts)}",
                                  _FIX))
-    return _merge(measured, parts, layerset, stds, settings, store, counts, choice,
-                  graph_summary, reached_edges)
+    timer.lap("chunks")
+    result = _merge(measured, parts, layerset, stds, settings, store, counts, choice,
+                    graph_summary, reached_edges)
+    timer.lap("merge")
+    _log_timings(timer, result, stds, len(districts))
+    return result
+
+
+def _log_timings(timer: Timer, result: CoverageResult, stds: list[Standard], n_d: int) -> None:
+    """The city's coverage line: the chunks' sub-steps added up, and what the city did around
+    them (the chunks' own lines are logged by each)."""
+    steps = {k: v for k, v in timer.timings.items() if k != "chunks"}
+    chunk_steps = dict(result.meta["timings"])
+    # what the chunks' processes spent beyond their sub-steps (forking, handing back)
+    chunk_steps["chunk processes"] = max(
+        timer.timings.get("chunks", 0.0) - sum(chunk_steps.values()), 0.0)
+    whole = {**chunk_steps, **steps}
+    logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), n_d,
+                sum(whole.values()), ", ".join(f"{k} {v:.1f} s" for k, v in whole.items()))
+    log_cpu_and_memory("coverage (this process, around the chunks)", timer)
 
 
 def _settle(choice: SourceChoice, layerset: LayerSet, parts: list[tuple[Any, dict[str, np.ndarray]]],

@@ -91,7 +91,9 @@ def plan_chunks(districts: Any, walkways: Any, budget: int = CHUNK_WALKWAYS) -> 
     if len(walkways):
         di, _ = shapely.STRtree(walkways.geometry.to_numpy()).query(geoms, predicate="intersects")
         weight += np.bincount(di, minlength=n)
-    centre = shapely.get_coordinates(shapely.point_on_surface(geoms)) if n else np.zeros((0, 2))
+    inside = shapely.point_on_surface(geoms)
+    # a district with nothing inside the data has no inside point: placed at (0, 0)
+    centre = np.nan_to_num(np.c_[shapely.get_x(inside), shapely.get_y(inside)])
     out: list[np.ndarray] = []
 
     def cut(members: np.ndarray) -> None:

@@ -206,6 +206,13 @@ def measure_chunk(layerset: LayerSet, stds: list[Standard], settings: DemandSett
     return ChunkMeasure(run.result, run.facility_rows, run.people, pop)
 
 
+def log_cpu_and_memory(what: str, timer: Timer) -> None:
+    """Log CPU seconds and resident memory by sub-step of ``timer``."""
+    logger.info("%s CPU and memory by sub-step: %s", what,
+                ", ".join(f"{k} {v:.1f} CPU s" + (f" {timer.rss_mb[k]:.0f} MB" if k in timer.rss_mb
+                                                  else "") for k, v in timer.cpu.items()))
+
+
 @dataclass
 class _Run:
     result: CoverageResult
@@ -239,12 +246,12 @@ def _run(layerset: LayerSet, stds: list[Standard], settings: DemandSettings, *, 
                 bar.update()
             del plans, measured
     result, people = _assemble(eng, stds, acc, timer, reached_edges)
-    logger.info("coverage: %d standards × %d districts in %.1f s (%s)", len(stds), eng.n_d,
+    # a chunk's lines are its own; the city's come from geoplan.coverage.chunked
+    what = "coverage" if city is None else f"coverage chunk {city.chunk + 1}"
+    logger.info("%s: %d standards × %d districts in %.1f s (%s)", what, len(stds), eng.n_d,
                 sum(timer.timings.values()),
                 ", ".join(f"{k} {v:.1f} s" for k, v in timer.timings.items()))
-    logger.info("coverage CPU and memory by sub-step: %s",
-                ", ".join(f"{k} {v:.1f} CPU s" + (f" {timer.rss_mb[k]:.0f} MB" if k in timer.rss_mb
-                                                  else "") for k, v in timer.cpu.items()))
+    log_cpu_and_memory(what, timer)
     return _Run(result, acc.facility_rows, people, eng.population)
 
 
