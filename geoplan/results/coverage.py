@@ -292,6 +292,15 @@ class CoverageResult:
         for lo, hi in row_blocks(len(held), rows):
             yield held.iloc[lo:hi]
 
+    def geometries(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The geometries of the rows at positions ``rows`` of frame ``name`` of
+        :data:`ON_DISK` (only those read when it is held on disk)."""
+        held = self.held(name)
+        rows = np.asarray(rows, dtype=np.intp)
+        if isinstance(held, SpilledFrame):
+            return held.store.get(held.starts[rows], held.lengths[rows])
+        return held.geometry.to_numpy()[rows]
+
     def geometry_kinds(self, name: str) -> np.ndarray:
         """Every row's geometry kind of frame ``name`` of :data:`ON_DISK`
         (:func:`geoplan._io.geometry_kinds`)."""

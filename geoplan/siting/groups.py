@@ -8,18 +8,22 @@ in GEOS and numpy, which release the GIL) and their rows come back in the order 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from geoplan._threads import thread_map
 from geoplan.siting.cover import close_gap
 from geoplan.siting.sampling import sample_lines, sample_polygons
 
-__all__ = ["GapGroup", "site_rows"]
+if TYPE_CHECKING:
+    from geoplan.results import CoverageResult
+
+__all__ = ["GapGroup", "gap_rows", "site_rows"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,7 +35,8 @@ class GapGroup:
     district, standard, item
         Where and what (``item`` is ``""`` for a single-facility standard).
     geoms
-        The gap polygons (or uncovered street lines when ``linear``).
+        The gap polygons (or uncovered street lines when ``linear``), or a function that
+        reads them: a city's gaps are read when their group is solved, not all at once.
     linear
         True for street gaps: sites cover street length, not land.
     spacing_m
@@ -47,7 +52,7 @@ class GapGroup:
     district: str
     standard: str
     item: str
-    geoms: np.ndarray
+    geoms: np.ndarray | Callable[[], np.ndarray]
     linear: bool
     spacing_m: float
     radius: float
@@ -60,7 +65,7 @@ class GapGroup:
     def site_rows(self) -> list[dict[str, Any]]:
         """The suggested sites, ranked (:data:`geoplan.results.SITES` columns)."""
         sample = sample_lines if self.linear else sample_polygons
-        xy, area = sample(self.geoms, self.spacing_m)
+        xy, area = sample(self.geoms() if callable(self.geoms) else self.geoms, self.spacing_m)
         sites = close_gap(xy, area, self.radius, self.before, self.total, self.target,
                           self.max_sites)
         return [{
@@ -81,3 +86,20 @@ def site_rows(groups: Sequence[GapGroup]) -> list[dict[str, Any]]:
     for part in thread_map(GapGroup.site_rows, groups, desc="sites", unit="gap group"):
         rows += part
     return rows
+
+
+def gap_rows(coverage: CoverageResult, name: str, by: str | list[str], **values: str
+             ) -> Iterator[tuple[Any, np.ndarray, pd.DataFrame]]:
+    """The rows of frame ``name`` of the coverage whose columns equal ``values``, grouped by
+    ``by`` (in key order): the key, the rows' positions in the frame (ascending) and their
+    attributes. Nothing is read from disk."""
+    attrs = coverage.attributes(name)
+    if not len(attrs):
+        return
+    mask = np.ones(len(attrs), dtype=bool)
+    for column, value in values.items():
+        mask &= (attrs[column] == value).to_numpy()
+    positions = np.flatnonzero(mask)
+    mine = attrs.iloc[positions]
+    for key, idx in sorted(mine.groupby(by).indices.items()):
+        yield key, positions[idx], mine.iloc[idx]

@@ -9,13 +9,14 @@ cannot tell where they are missing.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geoplan.results import CoverageResult
-from geoplan.siting.groups import GapGroup, site_rows
+from geoplan.siting.groups import GapGroup, gap_rows, site_rows
 from geoplan.siting.sampling import population_density
 from geoplan.standards import Standard
 
@@ -62,8 +63,8 @@ def item_gap_groups(coverage: CoverageResult, std: Standard, *, max_sites: int,
     totals = coverage.table.set_index(["district", "standard"])["demand_total"]
     shares = items.loc[items["standard"] == std.id].set_index(["district", "item"])
     groups: list[GapGroup] = []
-    mine = coverage.rows_where("item_gaps", standard=std.id)
-    for (district, item), part in mine.groupby(["district", "item"]):
+    for (district, item), rows, part in gap_rows(coverage, "item_gaps", ["district", "item"],
+                                                 standard=std.id):
         total = float(totals.get((district, std.id), np.nan))
         before = float(shares["share_buffer"].get((district, item), np.nan))
         if not np.isfinite(total) or not total or not np.isfinite(before) or before >= std.target:
@@ -71,7 +72,9 @@ def item_gap_groups(coverage: CoverageResult, std: Standard, *, max_sites: int,
         # a quarter of the radius is fine enough for a site suggestion and keeps the 1000 m
         # items (whose gaps are often whole districts) from sampling at 50 m
         groups.append(GapGroup(
-            district=district, standard=std.id, item=item, geoms=part.geometry.to_numpy(),
+            district=district, standard=std.id, item=item,
+            # read when the group is solved (see geoplan.siting.sites)
+            geoms=partial(coverage.geometries, "item_gaps", rows),
             linear=False, spacing_m=max(spacing_m, radius / 4.0), radius=radius, before=before,
             total=total, target=std.target, max_sites=max_sites,
             density=population_density(pd.DataFrame(part))))
