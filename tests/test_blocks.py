@@ -19,7 +19,7 @@ import pytest
 import shapely
 
 from geoplan._io import HAS_Z, LayerBlocks, geometry_kinds, layer_geometry_type, write_csv, write_gpkg
-from geoplan.results._spill import GeometryStore, SpilledFrame
+from geoplan.results._spill import GeometryStore, SpilledFrame, row_blocks
 from geoplan.results.coverage import ON_DISK
 
 CRS = "EPSG:32648"
@@ -114,6 +114,15 @@ def test_a_spilled_frame_in_blocks_is_the_frame_in_order(tmp_path) -> None:
     assert [len(p) for p in empty.blocks(3)] == [0]
     with pytest.raises(ValueError):
         next(spilled.blocks(0))
+    # blocks also end at a byte budget, each keeping at least one row. WKB bytes: a square
+    # 93 (9 + 4 + 5 points × 16), the two squares 9 + 2 × 93, None nothing, the line 41,
+    # the point with z 29: within 100 bytes only the None and the line share a block
+    sizes = np.maximum(spilled.lengths, 0)
+    assert sizes.tolist() == [93, 195, 0, 41, 93, 29, 93]
+    cut = list(spilled.blocks(100, max_bytes=100))
+    assert [len(p) for p in cut] == [1, 1, 2, 1, 1, 1]
+    assert list(row_blocks(7, 3, np.array([5, 5, 5, 20, 1, 1, 1]), 10)) == [
+        (0, 2), (2, 3), (3, 4), (4, 7)]
 
 
 def test_the_result_s_frames_in_blocks_and_attributes_held_either_way(chengdu_results,
