@@ -1,6 +1,6 @@
 """The whole analysis as one function: what ``geoplan run`` and ``geoplan batch`` execute.
 
-layers → coverage → site suggestions → dead ends → meeting map → reports, into one folder.
+layers → dead ends → coverage → site suggestions → meeting map → reports, into one folder.
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ def compute_results(
     timings: dict[str, float] | None = None,
     spill_dir: str | Path | None = None,
 ) -> tuple[CoverageResult | None, DeadEndResult | None, SiteResult | None]:
-    """Coverage, dead ends and suggested sites of an analysis (nothing is written).
+    """Dead ends, coverage and suggested sites of an analysis (nothing is written).
 
     The one place the analysis steps are sequenced: ``geoplan run``, ``map`` and ``report``
     all come here. Steps not in ``steps`` give None; sites need coverage. Seconds per step are
@@ -236,6 +236,11 @@ def compute_results(
     deadends: DeadEndResult | None = None
     sites: SiteResult | None = None
     clock = time.perf_counter()
+    if "deadends" in steps:
+        # first: they free the OSM context features read with the layers (noexit nodes,
+        # gates, closed grounds), which would otherwise stay through coverage and sites
+        deadends = deadends_for_config(config, layerset, baseline_path=baseline)
+        clock = _tick(timings, "deadends", clock)
     if "coverage" in steps:
         require_walkways(layerset, config)
         store = GeometryStore(spill_dir) if spill_dir is not None else None
@@ -263,10 +268,6 @@ def compute_results(
     if "sites" in steps and coverage is not None:
         sites = suggest_sites(coverage, standards)
         clock = _tick(timings, "sites", clock)
-    if "deadends" in steps:
-        # noexit nodes, gates and closed grounds come from the OSM file, as in every command
-        deadends = deadends_for_config(config, layerset, baseline_path=baseline)
-        clock = _tick(timings, "deadends", clock)
     return coverage, deadends, sites
 
 
