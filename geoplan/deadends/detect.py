@@ -137,7 +137,7 @@ def build_road_network(roads: gpd.GeoDataFrame, params: DeadEndParams | None = N
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(public) else np.zeros(0, bool)
     if not usable.any():
         return RoadNetwork(public, others, None, np.zeros(0, dtype=np.int64))
-    graph = build_walk_graph(public)
+    graph = build_walk_graph(public, report=False)  # not the walking network: no warning of it
     degree = np.bincount(graph.edge_u, minlength=graph.n_nodes) + np.bincount(
         graph.edge_v, minlength=graph.n_nodes)
     return RoadNetwork(public, others, graph, degree.astype(np.int64))
