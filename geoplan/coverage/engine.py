@@ -200,10 +200,10 @@ def measure_chunk(layerset: LayerSet, stds: list[Standard], settings: DemandSett
     run = _run(layerset, stds, settings, progress=False, reached_edges="none", store=store,
                city=city)
     pop = run.population
-    if pop is not None:
-        pop = PopulationWeights(np.zeros(0), pop.source, pop.note, pop.people, pop.residents,
-                                pop.cover_sums)
-    return ChunkMeasure(run.result, run.facility_rows, run.people, pop)
+    if pop is not None:  # the weights stay with the chunk
+        run.population = PopulationWeights(np.zeros(0), pop.source, pop.note, pop.people,
+                                           pop.residents, pop.cover_sums)
+    return run
 
 
 def log_cpu_and_memory(what: str, timer: Timer) -> None:
@@ -213,17 +213,11 @@ def log_cpu_and_memory(what: str, timer: Timer) -> None:
                                                   else "") for k, v in timer.cpu.items()))
 
 
-@dataclass
-class _Run:
-    result: CoverageResult
-    facility_rows: list[tuple[str, int, np.ndarray]]
-    people: PeopleInputs | None
-    population: PopulationWeights | None
-
-
 def _run(layerset: LayerSet, stds: list[Standard], settings: DemandSettings, *, progress: bool,
-         reached_edges: str, store: GeometryStore | None, city: CityView | None = None) -> _Run:
-    """:func:`run_coverage` (of one chunk of a city's districts, with ``city``)."""
+         reached_edges: str, store: GeometryStore | None, city: CityView | None = None,
+         ) -> ChunkMeasure:
+    """:func:`run_coverage` (of one chunk of a city's districts, with ``city``): the result,
+    with what :mod:`geoplan.coverage.chunked` needs of a chunk."""
     timer = Timer()
     eng = CoverageContext(layerset, settings, {s.demand for s in stds}, timer, city)
     n_edges = eng.graph.n_edges if eng.graph is not None else 0
@@ -252,7 +246,7 @@ def _run(layerset: LayerSet, stds: list[Standard], settings: DemandSettings, *, 
                 sum(timer.timings.values()),
                 ", ".join(f"{k} {v:.1f} s" for k, v in timer.timings.items()))
     log_cpu_and_memory(what, timer)
-    return _Run(result, acc.facility_rows, people, eng.population)
+    return ChunkMeasure(result, acc.facility_rows, people, eng.population)
 
 
 @dataclass
