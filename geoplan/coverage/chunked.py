@@ -128,7 +128,7 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
     timer.lap("chunk layers")
     choice = None
     if any(s.demand == "residential" for s in stds):
-        choice = choose_source(districts, settings)
+        choice = choose_source(lambda: districts["district"].astype(str).tolist(), settings)
         if choice.source == "auto":
             choice = _settle(choice, layerset, parts, settings, progress)
         if choice.source == "buildings":

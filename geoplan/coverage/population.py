@@ -25,6 +25,7 @@ population. The result says which source was used and why.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,37 +112,44 @@ def population_weights(demand: Demand, layers: Any, settings: Any,
     InputDataError
         If a raster is configured but cannot be read or does not overlap the demand.
     """
-    if choice is not None:
-        return _weights_as_chosen(demand, layers, settings, choice)
-    mode = getattr(settings, "population_weight", "auto")
-    raster = _raster_to_use(settings)
-    if raster is not None:
+    whole = choice is None
+    if choice is None:  # the districts are read only when the census is looked up
+        choice = choose_source(lambda: layers["districts"]["district"].astype(str).tolist(),
+                               settings)
+    if choice.source == "raster":
+        raster = _raster_to_use(settings)
         w = raster_weights(demand, raster, getattr(settings, "population_raster_crs", None))
         return PopulationWeights(w, "raster", f"population raster {Path(raster).name}", True)
-    buildings = layers["buildings"]
     levels = float(getattr(settings, "default_levels", 6.0))
-    w, coverage = building_weights(demand, buildings, levels)
-    city = getattr(settings, "census_city", None)
-    if mode in ("auto", "census") and getattr(settings, "population_census", True) and city:
-        on_land, _ = building_weights(demand, buildings, levels, nearest=False)
-        spread = census_weights(demand, on_land, layers["districts"].reset_index(drop=True), city)
-        if spread is not None:
-            note = census_note(coverage, levels)
+    if choice.source == "census":
+        # the floor area standing on each piece; the census says how many live there
+        on_land, coverage = building_weights(demand, layers["buildings"], levels, nearest=False)
+        spread = census_weights(demand, on_land, layers["districts"].reset_index(drop=True),
+                                getattr(settings, "census_city", None), any_figure=False)
+        if spread is None:  # pragma: no cover - any_figure=False always spreads
+            raise ValueError("no census spread")
+        note = census_note(coverage, levels)
+        if whole:
             logger.info("population weights: %s", note)
-            return PopulationWeights(spread.weights, "census", note, True, spread.table)
-        why = f"no 2020 census figure for the districts of {city}"
-    else:
-        why = _why_no_census(settings)
-    if mode == "census":
-        raise InputDataError(f"demand.population_weight is 'census' but {why}")
-    if mode in ("auto", "buildings") and (mode == "buildings" or coverage >= MIN_BUILDING_COVERAGE):
-        return PopulationWeights(
-            w, "buildings",
-            f"no population source ({why}, no demand.population_raster); relative weights only: "
-            f"residential building floor area (buildings on {coverage:.0%} of residential land)",
-        )
-    note = area_note(why)
-    logger.info("population weights: %s", note)
+        total = float(demand.amount.sum())
+        # a chunk's note has the chunk's building share until the chunks are put together
+        return PopulationWeights(spread.weights, "census", note, True, spread.table,
+                                 cover_sums=(coverage * total, total))
+    if choice.source in ("auto", "buildings"):
+        if not whole:
+            raise ValueError(f"population source {choice.source!r} is not weighed chunk by "
+                             "chunk")
+        w, coverage = building_weights(demand, layers["buildings"], levels)
+        if choice.settled(coverage).source == "buildings":
+            return PopulationWeights(
+                w, "buildings",
+                f"no population source ({choice.why}, no demand.population_raster); relative "
+                f"weights only: residential building floor area (buildings on {coverage:.0%} "
+                "of residential land)",
+            )
+    note = area_note(choice.why)
+    if whole:
+        logger.info("population weights: %s", note)
     return PopulationWeights(demand.amount.astype(float).copy(), "area", note)
 
 
@@ -206,14 +214,14 @@ class SourceChoice:
         return SourceChoice("buildings" if coverage >= MIN_BUILDING_COVERAGE else "area", self.why)
 
 
-def choose_source(districts: pd.DataFrame, settings: Any) -> SourceChoice:
+def choose_source(names: Callable[[], Sequence[str]], settings: Any) -> SourceChoice:
     """The population source :func:`population_weights` would choose for ``districts``, as far
     as it can be told without the demand.
 
     Parameters
     ----------
-    districts
-        Every district of the city (column ``district``).
+    names
+        Gives the names of every district of the city (called only to look the census up).
     settings
         The config's demand settings.
 
@@ -233,7 +241,7 @@ def choose_source(districts: pd.DataFrame, settings: Any) -> SourceChoice:
         return SourceChoice("raster")
     city = getattr(settings, "census_city", None)
     if mode in ("auto", "census") and getattr(settings, "population_census", True) and city:
-        if district_census(city, districts["district"].astype(str).tolist()):
+        if district_census(city, list(names())):
             return SourceChoice("census")
         why = f"no 2020 census figure for the districts of {city}"
     else:
@@ -250,29 +258,6 @@ def building_cover_sums(demand: Demand, buildings: gpd.GeoDataFrame) -> tuple[fl
     _, coverage = building_weights(demand, buildings, nearest=False)
     total = float(demand.amount.sum())
     return coverage * total, total
-
-
-def _weights_as_chosen(demand: Demand, layers: Any, settings: Any,
-                       choice: SourceChoice) -> PopulationWeights:
-    """:func:`population_weights` of one chunk of a city's districts, the source chosen for
-    the whole city; the census note's building share is the chunk's until the chunks are
-    put together (:attr:`PopulationWeights.cover_sums`)."""
-    if choice.source == "raster":
-        return population_weights(demand, layers, settings)
-    if choice.source == "area":
-        return PopulationWeights(demand.amount.astype(float).copy(), "area",
-                                 area_note(choice.why))
-    if choice.source != "census":
-        raise ValueError(f"population source {choice.source!r} is not weighed chunk by chunk")
-    levels = float(getattr(settings, "default_levels", 6.0))
-    on_land, coverage = building_weights(demand, layers["buildings"], levels, nearest=False)
-    spread = census_weights(demand, on_land, layers["districts"].reset_index(drop=True),
-                            getattr(settings, "census_city", None), any_figure=False)
-    if spread is None:  # pragma: no cover - any_figure=False always spreads
-        raise ValueError("no census spread")
-    total = float(demand.amount.sum())
-    return PopulationWeights(spread.weights, "census", census_note(coverage, levels), True,
-                             spread.table, cover_sums=(coverage * total, total))
 
 
 def building_weights(
