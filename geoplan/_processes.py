@@ -22,6 +22,7 @@ workers of their largest private memory, which the run adds to the step's peak
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import math
@@ -32,7 +33,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -52,6 +53,12 @@ logger = logging.getLogger(__name__)
 
 _TASK: dict[str, Any] = {}
 _LAST: dict[str, float] = {"workers_mb": 0.0, "waited_mb": 0.0}
+
+ITEMS_PER_WORKER = 16
+"""Workers are forked afresh after this many items each. A worker's private memory grows with
+every page it writes, because the parent's objects it reads are copied to it as their
+reference counts are written (16-tile city: 95 MB after a worker's first page, then about
+5 MB more per page); a 1M-edge city's pages, 98 per worker, took 1.1 GB on two workers."""
 
 _CHUNKS_PER_WORKER = 8
 """Items go out in contiguous runs (neighbouring districts share drawn shapes and indexes in a
@@ -185,37 +192,64 @@ def process_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = Non
     # write to (and so copy) every page of the parent's memory
     frozen_before = gc.get_freeze_count() > 0  # a caller's freeze (the reports') stays
     gc.freeze()
-    peaks: dict[int, float] = {}
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+    peaks: dict[tuple[int, int], float] = {}  # (round, pid) -> the worker's largest
+    rounds = _rounds(len(todo), n)
+    try:
+        out: list[R] = head
+        with contextlib.closing(_run_rounds(rounds, n)) as results:
+            for r, (ok, value, pid, mb) in (bar(results, desc, unit, total=len(todo), show=show)
+                                            if desc else results):
+                if not ok:
+                    raise value
+                out.append(value)
+                peaks[r, pid] = max(peaks.get((r, pid), 0.0), mb)
+    finally:
+        _TASK.clear()
+        if not frozen_before:
+            gc.unfreeze()
+    # the workers of one round run at the same time, those of two rounds never
+    in_round = [sum(mb for (r, _), mb in peaks.items() if r == k) for k in range(len(rounds))]
+    workers_mb = max(in_round, default=0.0)
+    _LAST["workers_mb"] = max(_LAST["workers_mb"], workers_mb)
+    logger.debug("%d items on %d processes in %d rounds, workers' private memory %.0f MB",
+                 len(todo), n, len(rounds), workers_mb)
+    return out
+
+
+def _rounds(n_items: int, n_workers: int) -> list[tuple[int, int]]:
+    """The items' ``[start, stop)`` runs, each given to fresh workers (:data:`ITEMS_PER_WORKER`)."""
+    size = n_workers * ITEMS_PER_WORKER
+    return [(start, min(start + size, n_items)) for start in range(0, n_items, size)]
+
+
+def _run_rounds(rounds: list[tuple[int, int]], n: int
+                ) -> Generator[tuple[int, tuple[bool, Any, int, float]], None, None]:
+    """Every round's results in order, each with its round's number."""
+    for r, (start, stop) in enumerate(rounds):
+        yield from ((r, result) for result in _round(start, stop, n))
+
+
+def _round(start: int, stop: int, n: int
+           ) -> Generator[tuple[bool, Any, int, float], None, None]:
+    """Items ``start`` to ``stop`` of the task on ``n`` freshly forked workers, in order."""
+    pool = ProcessPoolExecutor(max_workers=min(n, stop - start),
+                               mp_context=multiprocessing.get_context("fork"))
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns when a process with threads forks. The threads alive here are
             # idle library pools (BLAS, tqdm's monitor) and the pool's own; the workers only
             # run ``fn``.
             warnings.filterwarnings("ignore", message=r".*fork\(\).*", category=DeprecationWarning)
-            chunk = max(1, math.ceil(len(todo) / (n * _CHUNKS_PER_WORKER)))
-            results = pool.map(_call, range(len(todo)), chunksize=chunk)
-        out: list[R] = head
-        for ok, value, pid, mb in (bar(results, desc, unit, total=len(todo), show=show)
-                                   if desc else results):
-            if not ok:
-                raise value
-            out.append(value)
-            peaks[pid] = max(peaks.get(pid, 0.0), mb)
+            chunk = max(1, math.ceil((stop - start) / (n * _CHUNKS_PER_WORKER)))
+            results = pool.map(_call, range(start, stop), chunksize=chunk)
+        yield from results
     except BrokenProcessPool as exc:
         raise OutputError(
             "a worker process writing district pages ended abruptly (killed, perhaps for lack "
             "of memory): run again with GEOPLAN_THREADS=1 to write the pages in one process "
             "(slower, less memory)") from exc
     except BaseException:
-        _stop_workers(pool)  # an error or Ctrl-C: pages still running are not waited for
-        raise
+        _stop_workers(pool)  # an error, Ctrl-C or the caller stopping: pages still running
+        raise                # are not waited for
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        _TASK.clear()
-        if not frozen_before:
-            gc.unfreeze()
-    _LAST["workers_mb"] = max(_LAST["workers_mb"], sum(peaks.values()))
-    logger.debug("%d items on %d processes, workers' private memory %.0f MB", len(todo), n,
-                 sum(peaks.values()))
-    return out

@@ -264,3 +264,31 @@ def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tm
             assert [e for e in s.errors if "Failed to load resource" not in e] == []
         finally:
             browser.close()
+
+
+def test_a_page_draws_the_same_with_only_the_layers_a_map_reads(chengdu_layers,
+                                                                 chengdu_results) -> None:
+    """Pages are given only :data:`DRAWN_LAYERS`: with every layer of the city (walking graph,
+    buildings, residential land…) the page is the same, so none of the others is drawn."""
+    import copy
+
+    import shapely
+
+    from geoplan.report._map_index import DRAWN_LAYERS, _within, district_pages, page_inputs
+    from geoplan.report.maps import build_map, render_map
+
+    coverage, deadends, sites = chengdu_results
+    page = district_pages(chengdu_layers)[1]
+    lay, cov, dead, near, chk = page_inputs(chengdu_layers, coverage, deadends, sites, None, page,
+                                            500.0)
+    assert set(lay.layers) <= set(DRAWN_LAYERS)
+    assert {"walkways", "buildings", "residential"} <= set(chengdu_layers.layers) - set(lay.layers)
+    every = copy.copy(lay)
+    x0, y0, x1, y1 = page.geometry.bounds
+    box = shapely.box(x0 - 500, y0 - 500, x1 + 500, y1 + 500)  # as page_inputs cuts
+    every.layers = {**{k: _within(v, box) for k, v in chengdu_layers.layers.items()},
+                    "districts": lay.layers["districts"]}
+    ids = re.compile(r"_[0-9a-f]{32}")
+    pages = [ids.sub("", render_map(build_map(layers, cov, dead, sites=near, checks=chk)))
+             for layers in (lay, every)]
+    assert pages[0] == pages[1]

@@ -211,3 +211,32 @@ def test_a_killed_worker_gives_a_clear_error_not_a_hang(processes) -> None:
 
     with pytest.raises(OutputError, match="GEOPLAN_THREADS=1"):
         process_map(killed_on_three, range(8))
+
+
+def _grow(i: int) -> tuple[int, int, int]:
+    """Item ``i``, this worker's pid and how many items this worker ran before it."""
+    _GROWN.append(bytearray(8 << 20))  # 8 MB more per item, kept by the worker
+    return i, os.getpid(), len(_GROWN) - 1
+
+
+_GROWN: list[bytearray] = []
+
+
+def test_workers_are_forked_afresh_after_a_few_items_each(processes, monkeypatch) -> None:
+    # a worker's memory grows with every item (the parent's objects it touches are copied to
+    # it): after ITEMS_PER_WORKER items each, new workers start from the parent again
+    import geoplan._processes as proc
+
+    processes(2)
+    monkeypatch.setattr(proc, "ITEMS_PER_WORKER", 3)
+    workers_memory_mb()
+    out = process_map(_grow, range(14))
+    assert [i for i, _, _ in out] == list(range(14))
+    rounds = [out[k:k + 6] for k in range(0, 14, 6)]  # 2 workers × 3 items, then the rest
+    pids = [{pid for _, pid, _ in r} for r in rounds]
+    assert not (pids[0] & pids[1]) and not (pids[1] & pids[2])
+    for r in rounds:  # fresh workers: each counts from its round's first item
+        ran = {pid: 1 + max(b for _, p, b in r if p == pid) for _, pid, _ in r}
+        assert sum(ran.values()) == len(r)
+    # the workers of one round at once, never of two: 6 items × 8 MB, not 14
+    assert 45 < workers_memory_mb() < 100

@@ -80,6 +80,13 @@ took 2.1–2.6 s on this 2-core machine under load, against 5–8 s for the 2.9 
 DEFAULT_MARGIN_M = 500.0
 """Data drawn around a district on its detail page (m)."""
 PAGES_DIR = "maps"
+
+DRAWN_LAYERS = ("districts", "water", "roads", "parks", "green_space", "schools", "toilets",
+                "bus_stops", "services", "places")
+"""The layers :func:`geoplan.report.maps.build_map` reads; a page is given only these. Cutting
+the others (the walking graph, buildings, residential land) for every page built a spatial
+index of each and copied their rows, and a forked worker's memory grew by every row it copied
+(reference counts are written)."""
 """The folder, beside ``map.html``, of the detail pages and their shared scripts."""
 
 BASE_MB = 0.95
@@ -231,7 +238,7 @@ def page_inputs(layerset: LayerSet, coverage: Any, deadends: Any, sites: Any,
     minx, miny, maxx, maxy = page.geometry.bounds
     box = shapely.box(minx - margin_m, miny - margin_m, maxx + margin_m, maxy + margin_m)
     d = layerset.districts
-    layers = {k: _within(v, box) for k, v in layerset.layers.items()}
+    layers = {k: _within(v, box) for k, v in layerset.layers.items() if k in DRAWN_LAYERS}
     layers["districts"] = d.loc[d["district"].astype(str) == page.name]
     sub = copy.copy(layerset)
     sub.layers = layers
@@ -432,6 +439,7 @@ def add_back_link(m: folium.Map, lang: str) -> None:
 __all__ = [
     "DEFAULT_MARGIN_M",
     "DEFAULT_MAX_MB",
+    "DRAWN_LAYERS",
     "PAGES_DIR",
     "DistrictPage",
     "add_back_link",
