@@ -17,6 +17,7 @@ runs in this process.
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import multiprocessing
 import os
@@ -24,14 +25,16 @@ import pickle
 import tempfile
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from multiprocessing import connection
 from typing import Any, TypeVar
 
 from geoplan._errors import GeoplanError
 from geoplan._memory import rollup_mb, status_mb
 from geoplan._processes import can_fork, note_child_peak
+from geoplan._progress import bar, counter
 
-__all__ = ["in_child"]
+__all__ = ["in_child", "in_children"]
 
 R = TypeVar("R")
 
@@ -124,45 +127,113 @@ def in_child(fn: Callable[[], R], what: str, fix: str = "") -> R:
     geoplan._errors.GeoplanError
         When the child ends without a result (killed, perhaps for lack of memory).
     """
+    return in_children([fn], lambda _: what, fix)[0]
+
+
+def in_children(fns: Sequence[Callable[[], R]], what: Callable[[int], str], fix: str = "",
+                at_once: int = 1, desc: str | None = None, unit: str = "item",
+                show: bool | None = None) -> list[R]:
+    """``[fn() for fn in fns]``, each computed in a forked process of its own, ``at_once``
+    of them at a time, as :func:`in_child` computes one.
+
+    Parameters
+    ----------
+    fns
+        The pieces of work (see :func:`in_child`). A process that writes to a
+        :class:`~geoplan.results._spill.GeometryStore` may run beside others: its writes are
+        locked against theirs.
+    what
+        What piece ``i`` is, for the error raised when its process is killed.
+    fix
+        What to do then.
+    at_once
+        How many processes run at the same time.
+    desc, unit, show
+        A progress bar over the pieces (:func:`geoplan._progress.counter`).
+
+    Returns
+    -------
+    list
+        What each ``fn`` returned, in order. What the processes logged and warned is said here
+        piece by piece, in order. An exception raised in a piece is raised here as soon as
+        that piece ends, and the processes still running are stopped.
+    """
     if not can_fork():
-        return fn()
+        return [fn() for fn in (bar(fns, desc, unit, show=show) if desc else fns)]
     resident_mb = status_mb("VmRSS") or 0.0
     frozen_before = gc.get_freeze_count() > 0
-    # objects alive now stay out of the child's garbage collections, which would otherwise
+    # objects alive now stay out of the children's garbage collections, which would otherwise
     # write to (and so copy) every page of this process's memory
     gc.freeze()
+    running: dict[int, Any] = {}
+    done: dict[int, tuple[Any, ...]] = {}
+    out: list[R] = []
+    peaks: list[float] = []
+    ticks = counter(desc, unit, total=len(fns), show=show) if desc else None
     try:
         with tempfile.TemporaryDirectory(prefix="geoplan-child-") as tmp:
-            path = os.path.join(tmp, "result.pickle")
-            ctx = multiprocessing.get_context("fork")
-            with warnings.catch_warnings():
-                # Python 3.12+ warns when a process with threads forks; the threads alive
-                # here are idle library pools, and the child only runs ``fn``
-                warnings.filterwarnings("ignore", message=r".*fork\(\).*",
-                                        category=DeprecationWarning)
-                child = ctx.Process(target=_run_child, args=(fn, path), daemon=True)
-                child.start()
-            try:
-                child.join()
-            except BaseException:  # Ctrl-C here: the child is not waited for
-                child.terminate()
-                child.join()
-                raise
-            if not os.path.exists(path):
-                raise GeoplanError(
-                    f"{what} in a separate process ended without a result (exit code "
-                    f"{child.exitcode}: killed, perhaps for lack of memory)"
-                    + (f"; {fix}" if fix else ""))
-            with open(path, "rb") as fh:
-                ok, value, records, said, peak = pickle.load(fh)
+            paths = [os.path.join(tmp, f"result-{i}.pickle") for i in range(len(fns))]
+            todo = iter(range(len(fns)))
+            for i in itertools.islice(todo, max(at_once, 1)):
+                running[i] = _start(fns[i], paths[i])
+            while running:
+                sentinels = {p.sentinel: i for i, p in running.items()}
+                for ready in connection.wait(list(sentinels)):
+                    i = sentinels[ready]
+                    child = running.pop(i)
+                    child.join()
+                    if not os.path.exists(paths[i]):
+                        raise GeoplanError(
+                            f"{what(i)} in a separate process ended without a result (exit "
+                            f"code {child.exitcode}: killed, perhaps for lack of memory)"
+                            + (f"; {fix}" if fix else ""))
+                    with open(paths[i], "rb") as fh:
+                        done[i] = pickle.load(fh)
+                    os.remove(paths[i])
+                    if not done[i][0]:  # failed: the others are stopped, not waited for
+                        for k in sorted(done):
+                            _say(*done[k][2:4])
+                        raise done[i][1]
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        running[nxt] = _start(fns[nxt], paths[nxt])
+                while len(out) in done:  # said and returned in order
+                    _, value, records, said, peak = done.pop(len(out))
+                    peaks.append(peak)
+                    _say(records, said)
+                    out.append(value)
+                    if ticks is not None:
+                        ticks.update()
+    except BaseException:  # an error, a killed process or Ctrl-C: the others are not waited for
+        for child in running.values():
+            child.terminate()
+            child.join()
+        raise
     finally:
+        if ticks is not None:
+            ticks.close()
         if not frozen_before:
             gc.unfreeze()
-    note_child_peak(resident_mb, peak)
+    # the processes that ran side by side: at most the ``at_once`` largest at one time
+    note_child_peak(resident_mb, sum(sorted(peaks)[-max(at_once, 1):]))
+    return out
+
+
+def _start(fn: Callable[[], Any], path: str) -> Any:
+    """A forked process running ``fn`` that writes its result to ``path``."""
+    ctx = multiprocessing.get_context("fork")
+    with warnings.catch_warnings():
+        # Python 3.12+ warns when a process with threads forks; the threads alive here are
+        # idle library pools, and the child only runs ``fn``
+        warnings.filterwarnings("ignore", message=r".*fork\(\).*", category=DeprecationWarning)
+        child = ctx.Process(target=_run_child, args=(fn, path), daemon=True)
+        child.start()
+    return child
+
+
+def _say(records: list[logging.LogRecord], said: list[tuple[Any, ...]]) -> None:
+    """What a child logged and warned, said again here."""
     for record in records:
         logging.getLogger(record.name).handle(record)
     for message, category, filename, lineno in said:
         warnings.warn_explicit(message, category, filename, lineno)
-    if not ok:
-        raise value
-    return value

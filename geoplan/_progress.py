@@ -36,6 +36,9 @@ def bar(iterable: Iterable[T], desc: str, unit: str = "item", total: int | None 
     return tqdm(iterable, desc=desc, unit=unit, total=total, disable=not on, leave=False)
 
 
-def counter(desc: str, unit: str = "item", total: int | None = None) -> tqdm:
-    """A progress bar moved by hand with ``update(n)`` (silent unless progress is on)."""
-    return tqdm(desc=desc, unit=unit, total=total, disable=not _STATE["on"], leave=False)
+def counter(desc: str, unit: str = "item", total: int | None = None,
+            show: bool | None = None) -> tqdm:
+    """A progress bar moved by hand with ``update(n)`` (silent unless progress is on, or
+    ``show`` says otherwise)."""
+    on = _STATE["on"] if show is None else show
+    return tqdm(desc=desc, unit=unit, total=total, disable=not on, leave=False)

@@ -136,3 +136,79 @@ def test_layers_loaded_in_a_child_are_the_layers_loaded_here(
 def test_a_result_that_cannot_travel_gives_an_error_not_a_broken_file() -> None:
     with pytest.raises(RuntimeError, match="could not be sent back"):
         in_child(lambda: (lambda: None), "a test")  # a function made here: not picklable
+
+
+def _meet(tmp: str, me: int, other: int) -> tuple[int, bool]:
+    """Say this piece started, then wait (10 s at most) for the other piece to start."""
+    import time
+
+    open(os.path.join(tmp, f"started-{me}"), "w").close()
+    for _ in range(1000):
+        if os.path.exists(os.path.join(tmp, f"started-{other}")):
+            return os.getpid(), True
+        time.sleep(0.01)
+    return os.getpid(), False
+
+
+def test_pieces_run_side_by_side_and_come_back_in_order(tmp_path, caplog) -> None:
+    from geoplan._child import in_children
+
+    def piece(i: int):
+        def work() -> tuple[int, int, bool]:
+            logging.getLogger("geoplan.some.module").info("piece %d", i)
+            pid, met = _meet(str(tmp_path), i, i ^ 1)  # 0 waits for 1, 2 for 3
+            return i, pid, met
+        return work
+
+    with caplog.at_level(logging.INFO, logger="geoplan"):
+        out = in_children([piece(i) for i in range(4)], lambda i: f"piece {i}", at_once=2)
+    assert [i for i, _, _ in out] == [0, 1, 2, 3]
+    assert all(met for _, _, met in out)  # two at a time: each met its partner
+    assert len({pid for _, pid, _ in out} | {os.getpid()}) == 5  # a process each
+    said = [r.getMessage() for r in caplog.records if r.name == "geoplan.some.module"]
+    assert said == ["piece 0", "piece 1", "piece 2", "piece 3"]
+
+
+def test_an_error_in_one_piece_stops_the_others(tmp_path) -> None:
+    from geoplan._child import in_children
+
+    def fails() -> None:
+        raise InputDataError("piece 1 failed")
+
+    def slow() -> None:
+        import time
+
+        time.sleep(60)
+
+    with pytest.raises(InputDataError, match="piece 1 failed"):
+        in_children([slow, fails, slow], lambda i: f"piece {i}", at_once=2)
+
+
+def test_pieces_writing_one_store_side_by_side_read_back_whole(tmp_path) -> None:
+    """Forked processes append to the same spill file at once: each write is locked and goes
+    where the file ends then, so no piece overwrites another's geometries."""
+    from geoplan._child import in_children
+    from geoplan.results._spill import GeometryStore, SpilledFrame
+
+    store = GeometryStore(tmp_path)
+    store.put(np.array([shapely.Point(-1, -1)], dtype=object))  # the parent wrote first
+
+    def piece(i: int):
+        def work() -> list[SpilledFrame]:
+            frames = []
+            for k in range(20):  # many small writes, interleaved with the other piece's
+                geoms = np.array([shapely.Point(i, k * 100 + j).buffer(1 + i) for j in range(50)],
+                                 dtype=object)
+                frames.append(SpilledFrame.write(
+                    pd.DataFrame({"k": np.arange(50) + k * 100, "geometry": geoms}), store))
+            return frames
+        return work
+
+    out = in_children([piece(i) for i in range(3)], lambda i: f"piece {i}", at_once=3)
+    for i, frames in enumerate(out):
+        for k, frame in enumerate(frames):
+            back = frame.load().geometry.to_numpy()
+            want = [shapely.Point(i, k * 100 + j).buffer(1 + i) for j in range(50)]
+            assert shapely.equals_exact(back, want, tolerance=0).all()
+    assert store.size >= sum(len(shapely.to_wkb(shapely.Point(0, 0).buffer(1))) * 50 * 20
+                             for _ in range(3))

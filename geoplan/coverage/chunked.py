@@ -2,8 +2,9 @@
 
 :func:`run_coverage_chunked` cuts the districts into chunks (:func:`geoplan.coverage.chunks.plan_chunks`),
 tells each what it must know of the city (:class:`~geoplan.coverage.chunks.CityView`),
-measures each in a forked process that ends with it (:func:`geoplan._child.in_child`: the
-chunk's demand, graph and district passes go back to the system), and puts the chunks'
+measures each in a forked process that ends with it (:func:`geoplan._child.in_children`,
+one per core at a time: the chunk's demand, graph and district passes go back to the system),
+and puts the chunks'
 results together in the order and ranks of the whole city's run. What a run holds at once is
 then one chunk's, not the city's: at 196 tiles of the embedded extract the whole city's
 coverage held 2.1 GB before its first standard.
@@ -18,7 +19,7 @@ pieces each chunk walked, those in two chunks' margins twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -26,8 +27,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan._child import in_child
-from geoplan._progress import bar
+from geoplan._child import in_child, in_children
+from geoplan._threads import thread_count
 from geoplan.config import DemandSettings
 from geoplan.coverage.chunks import (
     CityView,
@@ -76,6 +77,11 @@ __all__ = ["CHUNK_MIN_WALKWAYS", "run_coverage_chunked"]
 CHUNK_MIN_WALKWAYS = 80_000
 """From this many walkway features on (about 34 tiles of the embedded extract, 160,000 graph
 edges), ``geoplan run`` measures the coverage chunk by chunk."""
+
+CHUNKS_AT_ONCE: int | None = None
+"""How many chunks are measured side by side, each in its process (None: one per core, see
+:func:`geoplan._threads.thread_count`). Each chunk's work is mostly Python holding its
+process's lock between the GEOS calls: one chunk at a time kept 1.4 of 2 cores busy."""
 
 _FIX = "try a coarser demand grid (demand.grid_m) or fewer districts at a time"
 
@@ -151,18 +157,16 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
     main, graph_summary = in_child(lambda: main_nodes(layerset["walkways"]),
                                    "building the city's walking graph", _FIX)
     timer.lap("city graph")
-    measured: list[ChunkMeasure] = []
-    for c, (area, rows) in enumerate(bar(parts, "coverage chunks", "chunk",
-                                         show=progress or None)):
+    def measure(c: int) -> Callable[[], ChunkMeasure]:
+        area, rows = parts[c]
         view = CityView(c, chunks[c], rows, counts, choice, access, main, layerset.reached_from)
+        return lambda: measure_chunk(subset_layerset(layerset, area, rows), stds, settings,
+                                     view, store)
 
-        def measure(area: Any = area, rows: dict[str, np.ndarray] = rows,
-                    view: CityView = view) -> ChunkMeasure:
-            return measure_chunk(subset_layerset(layerset, area, rows), stds, settings, view,
-                                 store)
-
-        measured.append(in_child(measure, f"measuring coverage chunk {c + 1} of {len(parts)}",
-                                 _FIX))
+    measured = in_children([measure(c) for c in range(len(parts))],
+                           lambda c: f"measuring coverage chunk {c + 1} of {len(parts)}", _FIX,
+                           at_once=CHUNKS_AT_ONCE or thread_count(), desc="coverage chunks",
+                           unit="chunk", show=progress or None)
     timer.lap("chunks")
     result = _merge(measured, parts, layerset, stds, settings, store, counts, choice,
                     graph_summary, reached_edges)
@@ -196,16 +200,14 @@ def _settle(choice: SourceChoice, layerset: LayerSet, parts: list[tuple[Any, dic
                                   land=land)
         return building_cover_sums(demand, chunk["buildings"])
 
-    on, total = 0.0, 0.0
-    for c, (area, rows) in enumerate(bar(parts, "building coverage", "chunk",
-                                         show=progress or None)):
+    def chunk_sums(c: int) -> Callable[[], tuple[float, float]]:
+        return lambda: sums(*parts[c])
 
-        def chunk_sums(area: Any = area, rows: dict[str, np.ndarray] = rows
-                       ) -> tuple[float, float]:
-            return sums(area, rows)
-
-        a, b = in_child(chunk_sums, f"weighing homes, chunk {c + 1} of {len(parts)}", _FIX)
-        on, total = on + a, total + b
+    weighed = in_children([chunk_sums(c) for c in range(len(parts))],
+                          lambda c: f"weighing homes, chunk {c + 1} of {len(parts)}", _FIX,
+                          at_once=CHUNKS_AT_ONCE or thread_count(), desc="building coverage",
+                          unit="chunk", show=progress or None)
+    on, total = sum(a for a, _ in weighed), sum(b for _, b in weighed)
     settled = choice.settled(on / total if total else 0.0)
     logger.info("population source: %s (residential buildings on %.0f%% of the residential "
                 "land)", settled.source, 100.0 * (on / total if total else 0.0))

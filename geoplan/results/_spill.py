@@ -34,6 +34,11 @@ import shapely
 
 from geoplan._io import geometry_kinds
 
+try:
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover - Windows
+    _fcntl = None  # type: ignore[assignment]
+
 __all__ = ["BLOCK_BYTES", "GeometryStore", "SpilledFrame", "row_blocks"]
 
 BLOCK_BYTES = 32 << 20
@@ -104,11 +109,7 @@ class GeometryStore:
                               count=len(wkb))
         blob = b"".join(b for b in wkb if b is not None)
         with self._lock:
-            offset = self._end
-            self._file.seek(offset)
-            self._file.write(blob)
-            self._file.flush()  # a forked child ends without flushing what it buffered
-            self._end += len(blob)
+            offset = self._append(blob)
         ends = offset + np.cumsum(np.maximum(lengths, 0))
         return ends - np.maximum(lengths, 0), lengths
 
@@ -135,6 +136,31 @@ class GeometryStore:
                 wkb[i] = bytes(chunk[a:a + int(n[i])])
         out[order] = shapely.from_wkb(wkb)
         return out
+
+    def _append(self, blob: bytes) -> int:
+        """Write ``blob`` at the end of the file; return where it starts.
+
+        Forked processes writing at the same time (chunks of a city measured side by side)
+        share the file: on POSIX each write takes a lock on the file held by its process alone
+        and goes where the file ends then, whatever this copy of the store last knew.
+        """
+        if _fcntl is None:  # pragma: no cover - Windows: no fork, one writer
+            offset = self._end
+            self._file.seek(offset)
+            self._file.write(blob)
+            self._file.flush()
+        else:
+            fd = self._file.fileno()
+            _fcntl.lockf(fd, _fcntl.LOCK_EX)
+            try:
+                offset = max(self._end, os.fstat(fd).st_size)
+                view, done = memoryview(blob), 0
+                while done < len(blob):
+                    done += os.pwrite(fd, view[done:], offset + done)
+            finally:
+                _fcntl.lockf(fd, _fcntl.LOCK_UN)
+        self._end = offset + len(blob)
+        return offset
 
     def _read(self, offset: int, size: int) -> bytes:
         if hasattr(os, "pread"):  # no shared file position: threads and forks read at once
