@@ -119,6 +119,7 @@ def _run_steps(
         timings=result.timings, spill_dir=out_dir)
     clock = time.perf_counter()
     gap_places, checks = write_tables(result, out_dir)
+    _drop_undrawn_layers(layerset)
     clock = _lap(result, "tables", clock)
     if "map" in steps and result.coverage is not None:
         from geoplan.report.maps import write_maps
@@ -135,6 +136,26 @@ def _run_steps(
         result.written += [Path(p) for p in _paths(reports)]
         clock = _lap(result, "report", clock)
     return result
+
+
+def _drop_undrawn_layers(layerset: LayerSet) -> None:
+    """In a city measured in chunks, the layers no step after the tables reads are let go.
+
+    The map and the reports draw only :data:`geoplan.report._map_index.DRAWN_LAYERS`; the
+    walking graph, buildings, residential land, railways, waterways and entrances are in
+    ``layers.gpkg`` and were held to the end of the run (about 380 MB at 196 tiles of the
+    embedded extract, when the map's workers need the room).
+    """
+    from geoplan.coverage.chunked import CHUNK_MIN_WALKWAYS
+    from geoplan.report._map_index import DRAWN_LAYERS
+
+    walkways = layerset.layers.get("walkways")
+    if walkways is None or len(walkways) < CHUNK_MIN_WALKWAYS:
+        return
+    dropped = [k for k in layerset.layers if k not in DRAWN_LAYERS]
+    layerset.layers = {k: v for k, v in layerset.layers.items() if k in DRAWN_LAYERS}
+    logger.info("let go of the layers no later step reads (%s); they are in layers.gpkg",
+                ", ".join(dropped))
 
 
 def write_tables(result: RunResult, out_dir: Path,

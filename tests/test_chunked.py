@@ -129,3 +129,25 @@ def test_chengdu_in_four_chunks_equals_the_whole_run(chengdu_layers, chengdu_con
     _compare(whole, chunked)
     chunked.validate()
     assert chunked.meta["graph"] == whole.meta["graph"]
+
+
+def test_after_the_tables_a_chunked_city_lets_go_of_the_layers_nothing_draws(monkeypatch):
+    import geoplan.coverage.chunked as chunked
+    from geoplan.pipeline import _drop_undrawn_layers
+    from geoplan.report._map_index import DRAWN_LAYERS
+    from tests._synthetic import box, grid_lines, layerset
+
+    def city():
+        return layerset({"A": box(0, 0, 1000, 1000)}, walkways=grid_lines(0, 0, 1000, 1000, 100),
+                        roads=grid_lines(0, 0, 1000, 1000, 200))
+
+    small = city()
+    everything = set(small.layers)
+    _drop_undrawn_layers(small)  # 22 walkways: measured whole, every layer kept
+    assert set(small.layers) == everything
+    monkeypatch.setattr(chunked, "CHUNK_MIN_WALKWAYS", 10)
+    large = city()
+    _drop_undrawn_layers(large)
+    assert set(large.layers) == everything & set(DRAWN_LAYERS)
+    assert {"districts", "roads"} <= set(large.layers)
+    assert "walkways" in everything and "buildings" in everything
