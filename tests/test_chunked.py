@@ -151,3 +151,29 @@ def test_after_the_tables_a_chunked_city_lets_go_of_the_layers_nothing_draws(mon
     assert set(large.layers) == everything & set(DRAWN_LAYERS)
     assert {"districts", "roads"} <= set(large.layers)
     assert "walkways" in everything and "buildings" in everything
+
+
+def test_a_chunk_killed_for_memory_says_which_and_what_to_do(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import geoplan.coverage.chunked as chunked
+    from geoplan._errors import GeoplanError
+    from geoplan._processes import can_fork
+
+    if not can_fork():
+        pytest.skip("needs fork (POSIX)")
+    districts = {"W": box(0, 0, 1000, 1000), "E": box(10_000, 0, 11_000, 1000)}
+    ls = layerset(districts, residential=list(districts.values()),
+                  parks=[box(400, 400, 600, 600), box(10_400, 400, 10_600, 600)],
+                  walkways=grid_lines(0, 0, 1000, 1000, 100) + grid_lines(10_000, 0, 11_000, 1000, 100))
+    measure = chunked.measure_chunk
+
+    def killed_on_the_second(layers, *args, **kwargs):
+        if "E" in set(layers.districts["district"]):
+            os.kill(os.getpid(), signal.SIGKILL)  # as the system's out-of-memory killer would
+        return measure(layers, *args, **kwargs)
+
+    monkeypatch.setattr(chunked, "measure_chunk", killed_on_the_second)
+    with pytest.raises(GeoplanError, match=r"chunk 2 of 2.*GEOPLAN_THREADS=1"):
+        chunked.run_coverage_chunked(ls, ["park_500"], None, GeometryStore(tmp_path), budget=1)  # type: ignore[arg-type]

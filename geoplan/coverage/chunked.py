@@ -83,7 +83,8 @@ CHUNKS_AT_ONCE: int | None = None
 :func:`geoplan._threads.thread_count`). Each chunk's work is mostly Python holding its
 process's lock between the GEOS calls: one chunk at a time kept 1.4 of 2 cores busy."""
 
-_FIX = "try a coarser demand grid (demand.grid_m) or fewer districts at a time"
+_FIX = ("run again with GEOPLAN_THREADS=1 to measure one chunk at a time, or try a coarser "
+        "demand grid (demand.grid_m)")
 
 
 def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str] | None,
