@@ -228,7 +228,9 @@ def _run_rounds(rounds: list[tuple[int, int]], n: int
                 ) -> Generator[tuple[int, tuple[bool, Any, int, float]], None, None]:
     """Every round's results in order, each with its round's number."""
     for r, (start, stop) in enumerate(rounds):
-        yield from ((r, result) for result in _round(start, stop, n))
+        with contextlib.closing(_round(start, stop, n)) as results:  # stopped with this one
+            for result in results:
+                yield r, result
 
 
 def _round(start: int, stop: int, n: int

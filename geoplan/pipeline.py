@@ -139,7 +139,8 @@ def _run_steps(
 
 
 def _drop_undrawn_layers(layerset: LayerSet) -> None:
-    """In a city measured in chunks, the layers no step after the tables reads are let go.
+    """In a city large enough to be measured in chunks (:data:`CHUNK_MIN_WALKWAYS` walkways),
+    the layers no step after the tables reads are let go.
 
     The map and the reports draw only :data:`geoplan.report._map_index.DRAWN_LAYERS`; the
     walking graph, buildings, residential land, railways, waterways and entrances are in

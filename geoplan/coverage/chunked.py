@@ -4,10 +4,9 @@
 tells each what it must know of the city (:class:`~geoplan.coverage.chunks.CityView`),
 measures each in a forked process that ends with it (:func:`geoplan._child.in_children`,
 one per core at a time: the chunk's demand, graph and district passes go back to the system),
-and puts the chunks'
-results together in the order and ranks of the whole city's run. What a run holds at once is
-then one chunk's, not the city's: at 196 tiles of the embedded extract the whole city's
-coverage held 2.1 GB before its first standard.
+and puts the chunks' results together in the order and ranks of the whole city's run. What a
+run holds at once is then a chunk's per core, not the city's: at 196 tiles of the embedded
+extract the whole city's coverage held 2.1 GB before its first standard.
 
 The figures are those of the whole run (``tests/test_chunked.py`` compares them), with three
 notes: a school's seats are shared among the children of every chunk (the two-step catchment
@@ -77,11 +76,6 @@ __all__ = ["CHUNK_MIN_WALKWAYS", "run_coverage_chunked"]
 CHUNK_MIN_WALKWAYS = 80_000
 """From this many walkway features on (about 34 tiles of the embedded extract, 160,000 graph
 edges), ``geoplan run`` measures the coverage chunk by chunk."""
-
-CHUNKS_AT_ONCE: int | None = None
-"""How many chunks are measured side by side, each in its process (None: one per core, see
-:func:`geoplan._threads.thread_count`). Each chunk's work is mostly Python holding its
-process's lock between the GEOS calls: one chunk at a time kept 1.4 of 2 cores busy."""
 
 _FIX = ("run again with GEOPLAN_THREADS=1 to measure one chunk at a time, or try a coarser "
         "demand grid (demand.grid_m)")
@@ -164,9 +158,11 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
         return lambda: measure_chunk(subset_layerset(layerset, area, rows), stds, settings,
                                      view, store)
 
+    # one chunk per core (GEOPLAN_THREADS): a chunk's work is mostly Python holding its
+    # process's lock between GEOS calls, and one chunk at a time kept 1.4 of 2 cores busy
     measured = in_children([measure(c) for c in range(len(parts))],
                            lambda c: f"measuring coverage chunk {c + 1} of {len(parts)}", _FIX,
-                           at_once=CHUNKS_AT_ONCE or thread_count(), desc="coverage chunks",
+                           at_once=thread_count(), desc="coverage chunks",
                            unit="chunk", show=progress or None)
     timer.lap("chunks")
     result = _merge(measured, parts, layerset, stds, settings, store, counts, choice,
@@ -206,7 +202,7 @@ def _settle(choice: SourceChoice, layerset: LayerSet, parts: list[tuple[Any, dic
 
     weighed = in_children([chunk_sums(c) for c in range(len(parts))],
                           lambda c: f"weighing homes, chunk {c + 1} of {len(parts)}", _FIX,
-                          at_once=CHUNKS_AT_ONCE or thread_count(), desc="building coverage",
+                          at_once=thread_count(), desc="building coverage",
                           unit="chunk", show=progress or None)
     on, total = sum(a for a, _ in weighed), sum(b for _, b in weighed)
     settled = choice.settled(on / total if total else 0.0)
