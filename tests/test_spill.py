@@ -355,3 +355,49 @@ def test_a_store_cannot_travel_to_a_process_that_does_not_share_its_file(tmp_pat
     _spill._STORES.pop(spilled.store._token)  # as in a process that never had it
     with pytest.raises(pickle.UnpicklingError, match="forked children"):
         pickle.loads(data)
+
+
+def test_a_city_s_tables_are_written_side_by_side_as_one_after_the_other(
+        chengdu_config, chengdu_layers, chengdu_results, tmp_path, monkeypatch) -> None:
+    """From :data:`~geoplan.pipeline.TABLES_SIDE_BY_SIDE_MIN_WALKWAYS` walkways on,
+    ``coverage.gpkg`` and ``gaps.csv`` are written in two forked processes at once: the same
+    files, byte for byte where the format allows (the CSVs) and layer for layer in the
+    GeoPackage, and the same gap places for the workbook."""
+    if not can_fork():
+        pytest.skip("needs fork (POSIX)")
+    import pyogrio
+
+    from geoplan import _child, pipeline
+    from geoplan.results import RunResult
+
+    coverage, deadends, sites = chengdu_results
+    disk = on_disk_copy(coverage, tmp_path)
+    started: list[int] = []
+    real_start = _child._start
+    monkeypatch.setattr(_child, "_start", lambda fn, path: started.append(1) or real_start(fn, path))
+    out: dict[bool, tuple] = {}
+    for side_by_side in (False, True):
+        monkeypatch.setattr(pipeline, "TABLES_SIDE_BY_SIDE_MIN_WALKWAYS",
+                            0 if side_by_side else 10**9)
+        folder = tmp_path / f"side_by_side_{side_by_side}"
+        folder.mkdir()
+        result = RunResult(chengdu_config, folder, chengdu_layers,
+                           pipeline.check_config_standards(chengdu_config))
+        result.coverage, result.deadends, result.sites = disk, deadends, sites
+        places, _ = pipeline.write_tables(result, folder)
+        out[side_by_side] = (folder, places, [p.name for p in result.written])
+        assert len(started) == (2 if side_by_side else 0)
+    (one, places_one, names_one), (two, places_two, names_two) = out[False], out[True]
+    assert names_one == names_two and "gaps.csv" in names_one
+    pd.testing.assert_frame_equal(places_one, places_two)
+    for name in ("gaps.csv", "coverage.csv"):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    layers = [name for name, _ in pyogrio.list_layers(one / "coverage.gpkg")]
+    assert "gaps" in layers and "reach_areas" in layers
+    assert layers == [name for name, _ in pyogrio.list_layers(two / "coverage.gpkg")]
+    for layer in layers:
+        if layer == "layer_styles":  # the QGIS styles carry the time they were written
+            continue
+        a = gpd.read_file(one / "coverage.gpkg", layer=layer)
+        b = gpd.read_file(two / "coverage.gpkg", layer=layer)
+        pd.testing.assert_frame_equal(a, b, check_like=False)
