@@ -119,8 +119,11 @@ def _run_steps(
         config, layerset, standards=standards, steps=steps, progress=progress, baseline=baseline,
         timings=result.timings, spill_dir=out_dir)
     clock = time.perf_counter()
-    gap_places, checks = write_tables(result, out_dir)
+    # a city's tables are written side by side in forked processes, which start from what
+    # this process holds: the layers no later step reads are let go first
+    side_by_side = _walkway_count(layerset) >= TABLES_SIDE_BY_SIDE_MIN_WALKWAYS
     _drop_undrawn_layers(layerset)
+    gap_places, checks = write_tables(result, out_dir, side_by_side=side_by_side)
     clock = _lap(result, "tables", clock)
     if "map" in steps and result.coverage is not None:
         from geoplan.report.maps import write_maps
@@ -141,7 +144,7 @@ def _run_steps(
 
 def _drop_undrawn_layers(layerset: LayerSet) -> None:
     """In a city large enough to be measured in chunks (:data:`CHUNK_MIN_WALKWAYS` walkways),
-    the layers no step after the tables reads are let go.
+    the layers neither the tables nor a later step read are let go.
 
     The map and the reports draw only :data:`geoplan.report._map_index.DRAWN_LAYERS`; the
     walking graph, buildings, residential land, railways, waterways and entrances are in
@@ -151,8 +154,7 @@ def _drop_undrawn_layers(layerset: LayerSet) -> None:
     from geoplan.coverage.chunked import CHUNK_MIN_WALKWAYS
     from geoplan.report._map_index import DRAWN_LAYERS
 
-    walkways = layerset.layers.get("walkways")
-    if walkways is None or len(walkways) < CHUNK_MIN_WALKWAYS:
+    if _walkway_count(layerset) < CHUNK_MIN_WALKWAYS:
         return
     dropped = [k for k in layerset.layers if k not in DRAWN_LAYERS]
     layerset.layers = {k: v for k, v in layerset.layers.items() if k in DRAWN_LAYERS}
@@ -160,11 +162,18 @@ def _drop_undrawn_layers(layerset: LayerSet) -> None:
                 ", ".join(dropped))
 
 
-def write_tables(result: RunResult, out_dir: Path,
+def _walkway_count(layerset: LayerSet) -> int:
+    walkways = layerset.layers.get("walkways")
+    return 0 if walkways is None else len(walkways)
+
+
+def write_tables(result: RunResult, out_dir: Path, *, side_by_side: bool | None = None,
                  ) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame]:
     """The run's tables: coverage, ``gaps.csv``, sites, dead ends and the data checks.
 
-    Writes into ``out_dir`` and adds each file to ``result.written``.
+    Writes into ``out_dir`` and adds each file to ``result.written``. ``coverage.gpkg`` and
+    ``gaps.csv`` are written side by side in forked processes when ``side_by_side`` is true
+    (None: from :data:`TABLES_SIDE_BY_SIDE_MIN_WALKWAYS` walkways on in the layers).
 
     Returns
     -------
@@ -184,8 +193,9 @@ def write_tables(result: RunResult, out_dir: Path,
         jobs: list[Callable[[], Any]] = [lambda: _paths(write_coverage(coverage, out_dir))]
         if len(coverage.attributes("gaps")):
             jobs.append(lambda: _write_gaps_csv(coverage, roads, out_dir / "gaps.csv"))
-        walkways = layerset.layers.get("walkways")
-        if walkways is not None and len(walkways) >= TABLES_SIDE_BY_SIDE_MIN_WALKWAYS:
+        if side_by_side is None:
+            side_by_side = _walkway_count(layerset) >= TABLES_SIDE_BY_SIDE_MIN_WALKWAYS
+        if side_by_side:
             done = in_children(jobs, lambda i: ("writing coverage.gpkg", "writing gaps.csv")[i],
                                _TABLES_FIX, at_once=thread_count())
         else:

@@ -34,8 +34,8 @@ class RunResult:
     layerset
         The canonical layers (:class:`geoplan.layers.LayerSet`). For a city large enough to
         be measured in chunks (:data:`geoplan.coverage.chunked.CHUNK_MIN_WALKWAYS` walkways),
-        ``geoplan run`` keeps only the layers the map and the reports draw once the tables
-        are written; every layer is in ``layers.gpkg``.
+        ``geoplan run`` keeps only the layers the map and the reports draw once the results
+        are measured (before the tables are written); every layer is in ``layers.gpkg``.
     standards
         The standards measured.
     coverage, deadends, sites
