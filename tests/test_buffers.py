@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import shapely
 
-from geoplan.coverage.buffers import QUAD_SEGS, covered_fraction, served_area, union_of_buffers
+from geoplan.coverage.buffers import (
+    QUAD_SEGS,
+    covered_fraction,
+    fractions_and_contact,
+    served_area,
+    union_of_buffers,
+)
 
 # plain local coordinates: covered_fraction works on bare geometries, without a CRS
 SERVED = shapely.box(0, 0, 100, 100)
@@ -35,6 +41,20 @@ def test_line_pieces_by_length():
     ], dtype=object)
     got = covered_fraction(pieces, SERVED, linear=True)
     assert got == pytest.approx([1.0, 0.5, 0.625, 1 / 6, 0.0], abs=1e-12)
+
+
+def test_which_pieces_meet_the_served_area_at_all():
+    pieces = np.array([
+        shapely.LineString([(50, 50), (150, 50)]),    # half inside
+        shapely.LineString([(100, 0), (200, -50)]),  # touches the corner (100, 0) only
+        shapely.LineString([(0, 200), (100, 200)]),  # 100 m away
+        shapely.LineString([(10, 50), (90, 50)]),    # inside
+    ], dtype=object)
+    frac, met = fractions_and_contact(pieces, SERVED, linear=True)
+    assert frac == pytest.approx([0.5, 0.0, 0.0, 1.0], abs=1e-12)
+    assert met.tolist() == [True, True, False, True]
+    frac, met = fractions_and_contact(pieces, shapely.Polygon(), linear=True)
+    assert frac.tolist() == [0.0] * 4 and met.tolist() == [False] * 4
 
 
 def test_a_piece_across_two_parts_of_the_served_area_adds_both():

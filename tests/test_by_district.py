@@ -90,3 +90,31 @@ def test_gaps_of_one_pass_on_paper():
     assert b == pytest.approx(900 * 900)
     row = res.table.set_index("district").loc["B"]
     assert row["share_buffer"] == 0.0 and np.isclose(row["uncovered_area_m2"], 900 * 900)
+
+
+def test_street_pieces_away_from_the_served_area_are_their_own_gap_unchanged():
+    """The buffer view differences only the street pieces that meet the served area: the
+    others come out as they went in, and the stretches are those of differencing every
+    uncovered piece."""
+    from geoplan.coverage.by_district import DistrictWork, _street_district
+    from geoplan.coverage.gaps import street_gap_lines
+
+    served = shapely.box(0, 0, 100, 100)
+    pieces = np.array([
+        shapely.LineString([(10, 50), (90, 50)]),      # covered
+        shapely.LineString([(90, 50), (110, 50)]),     # half: 10 m uncovered
+        shapely.LineString([(110, 50), (160, 50)]),    # away
+        shapely.LineString([(160, 50), (160, 120)]),   # away
+        shapely.LineString([(100, 100), (130, 130)]),  # touches the corner only
+        shapely.LineString([(0, 300), (40, 300)]),     # away, and alone
+    ], dtype=object)
+    work = DistrictWork("toilet_main_300", "main_streets", [], np.zeros(len(pieces), bool))
+    frac, found = _street_district(work, pieces, np.arange(len(pieces)), served, "A")
+    assert frac == pytest.approx([1.0, 0.5, 0.0, 0.0, 0.0, 0.0], abs=1e-12)
+    buffer = next(f for f in found if f["view"].iloc[0] == "buffer")
+    # (100,50)-(160,50)-(160,120) joined: 130 m; the diagonal 42.43 m; the lone piece 40 m
+    assert sorted(buffer["length_m"].round(6)) == pytest.approx(
+        sorted([130.0, round(30 * 2 ** 0.5, 6), 40.0]))
+    plain = shapely.difference(pieces[frac < 1 - 1e-9], served)
+    lines, _ = street_gap_lines(plain)
+    assert sorted(shapely.to_wkt(lines)) == sorted(shapely.to_wkt(buffer.geometry.to_numpy()))

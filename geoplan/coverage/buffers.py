@@ -24,8 +24,8 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.crs import ensure_projected
 from geoplan.vocab import QUAD_SEGS
 
-__all__ = ["QUAD_SEGS", "BufferSet", "covered_fraction", "served_area", "served_in_box",
-           "union_of_buffers"]
+__all__ = ["QUAD_SEGS", "BufferSet", "covered_fraction", "fractions_and_contact", "served_area",
+           "served_in_box", "union_of_buffers"]
 
 logger = logging.getLogger(__name__)
 
@@ -138,18 +138,27 @@ def covered_fraction(pieces: np.ndarray, area: BaseGeometry, linear: bool = Fals
     numpy.ndarray
         Fractions in [0, 1].
     """
+    return fractions_and_contact(pieces, area, linear)[0]
+
+
+def fractions_and_contact(pieces: np.ndarray, area: BaseGeometry, linear: bool = False
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`covered_fraction`, and whether each piece meets ``area`` at all (a piece that
+    does not is its own uncovered part: no overlay needs to say so)."""
     pieces = np.asarray(pieces, dtype=object)
     frac = np.zeros(len(pieces))
+    met = np.zeros(len(pieces), dtype=bool)
     if len(pieces) == 0 or area is None or shapely.is_empty(area):
-        return frac
+        return frac, met
     # split the served area into parts so each piece meets only the few parts near it
     parts = shapely.get_parts(area)
     # the few large parts are the query side: each is prepared once, not once per piece
     tree = shapely.STRtree(pieces)
     ai, pi = tree.query(parts, predicate="intersects")
     shapely.prepare(parts)
+    met[pi] = True
     if len(pi) == 0:
-        return frac
+        return frac, met
     inside = shapely.contains_properly(parts[ai], pieces[pi])
     frac[pi[inside]] = 1.0
     cross = ~inside
@@ -165,4 +174,4 @@ def covered_fraction(pieces: np.ndarray, area: BaseGeometry, linear: bool = Fals
         hit[pi[cross]] = True
         hit[pi[inside]] = False
         frac[hit] = acc[hit]
-    return np.clip(frac, 0.0, 1.0)
+    return np.clip(frac, 0.0, 1.0), met

@@ -26,7 +26,12 @@ import pandas as pd
 import shapely
 
 from geoplan._threads import thread_map
-from geoplan.coverage.buffers import BufferSet, covered_fraction, served_in_box
+from geoplan.coverage.buffers import (
+    BufferSet,
+    covered_fraction,
+    fractions_and_contact,
+    served_in_box,
+)
 from geoplan.coverage.gaps import dissolve_pieces, gap_polygons, street_gap_lines
 from geoplan.coverage.on_disk import hold
 
@@ -177,10 +182,14 @@ def _residential_district(w: DistrictWork, pieces: np.ndarray, mine: np.ndarray,
 def _street_district(w: DistrictWork, pieces: np.ndarray, mine: np.ndarray, part: Any,
                      name: str) -> tuple[np.ndarray, list[pd.DataFrame]]:
     """Buffer fraction of a district's street pieces and its uncovered stretches."""
-    f = covered_fraction(pieces, part, linear=True)
+    f, met = fractions_and_contact(pieces, part, linear=True)
     partly = f < 1.0 - 1e-9
-    buffer_view = (shapely.difference(pieces[partly], part)
-                   if not shapely.is_empty(part) else pieces[partly])
+    # only the pieces that meet the served area are cut by it (differencing every uncovered
+    # piece against it was 8x the time of the district's street fractions, same lines)
+    buffer_view = pieces[partly].copy()
+    cut = met[partly]
+    if cut.any():
+        buffer_view[cut] = shapely.difference(buffer_view[cut], part)
     views = {"buffer": buffer_view, "network": pieces[~w.covered[mine]]}
     out = []
     for view, uncovered in views.items():
