@@ -16,6 +16,7 @@ layer the new run no longer writes is a difference. Exit code 0 when all match.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -126,7 +127,14 @@ def compare(base: Path, new: Path) -> list[str]:
 
 def main() -> int:
     """Compare and print; exit 1 on any difference."""
-    base, new = Path(sys.argv[1]), Path(sys.argv[2])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("baseline", type=Path, help="output folder of the baseline run")
+    parser.add_argument("new", type=Path, help="output folder of the new run")
+    args = parser.parse_args()
+    for folder in (args.baseline, args.new):
+        if not folder.is_dir():
+            parser.error(f"{folder}: no such folder (give two `geoplan run --out` folders)")
+    base, new = args.baseline, args.new
     problems = compare(base, new)
     for p in problems:
         print(p)
