@@ -230,8 +230,10 @@ def use_chinese_fonts() -> list[str]:
 
     found = _cjk_fonts(font_manager.fontManager)
     if not found:
-        # matplotlib caches its font list on first use: fonts installed since are not in it
-        known = {f.fname for f in font_manager.fontManager.ttflist}
+        # matplotlib caches its font list on first use: fonts installed since are not in it.
+        # A file counts as known only if it gave a wanted face: one collection (.ttc) holds
+        # the SC, TC, JP and KR faces, and a list that has some of them may lack the others
+        known = {f.fname for f in font_manager.fontManager.ttflist if f.name in _CJK_FONTS}
         for path in font_manager.findSystemFonts():
             if path not in known and any(k in Path(path).name.lower() for k in _CJK_FILES):
                 font_manager.fontManager.addfont(path)
