@@ -500,3 +500,26 @@ def test_missing_browser_skips_locally_and_fails_in_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="must run in CI"):
         me._require_browser()
+
+
+def test_a_popup_fits_a_short_screen_and_scrolls(session, outputs, tmp_path):
+    # a district's popup lists every standard; on a short screen it must stay on screen with
+    # its close button, its rows scrolling inside (it once ran off the top of the index map)
+    page = session.page
+    page.set_viewport_size({"width": 1366, "height": 400})
+    session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    page.evaluate("""() => {
+        const p = document.querySelector('path.gp-coverage');
+        p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 683, clientY: 300}));
+    }""")
+    page.wait_for_selector(".leaflet-popup-content")
+    page.wait_for_timeout(400)
+    content = page.locator(".leaflet-popup-content")
+    box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    close = page.locator(".leaflet-popup-close-button").bounding_box()
+    assert content.evaluate("e => e.scrollHeight > e.clientHeight")  # taller than its room
+    assert box["height"] <= 400 and 0 <= close["y"] and close["y"] + close["height"] <= 400
+    assert "缓冲区覆盖率" in content.inner_text()
+    assert session.errors == [] and session.blocked == []
+    _screenshot(page, tmp_path, "map_popup_short_screen.png")

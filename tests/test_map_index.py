@@ -292,3 +292,38 @@ def test_a_page_draws_the_same_with_only_the_layers_a_map_reads(chengdu_layers,
     pages = [ids.sub("", render_map(build_map(layers, cov, dead, sites=near, checks=chk)))
              for layers in (lay, every)]
     assert pages[0] == pages[1]
+
+
+def test_an_index_popup_with_every_standard_fits_a_short_screen(index_out) -> None:
+    # the index adds every standard's share and the page link to a district's popup after it
+    # opens; laid out again, it stays on screen with its close button and scrolls inside
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Session, _require_browser
+
+    sync_playwright = _require_browser()
+    out, _ = index_out
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                     headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1000, "height": 450})
+            s = Session(context)
+            page = s.page
+            s.open(out / "map.html")
+            page.wait_for_selector("path.gp-coverage")
+            page.evaluate(_CLICK_FIRST_DISTRICT)
+            link = page.wait_for_selector("a.gp-index-link")
+            page.wait_for_timeout(400)
+            content = page.locator(".leaflet-popup-content")
+            assert content.evaluate("e => e.scrollHeight > e.clientHeight + 10")
+            wrapper = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+            close = page.locator(".leaflet-popup-close-button").bounding_box()
+            title = page.locator("#geoplan-title").bounding_box()
+            # below the title (not under it), and within the screen
+            assert wrapper["y"] >= title["y"] + title["height"]
+            assert wrapper["y"] + wrapper["height"] <= 450
+            assert 0 <= close["y"] and close["y"] + close["height"] <= 450
+            link.scroll_into_view_if_needed()
+            assert link.is_visible()
+            assert [e for e in s.errors if "Failed to load resource" not in e] == []
+        finally:
+            browser.close()

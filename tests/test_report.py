@@ -425,3 +425,40 @@ def test_svg_path_data_same_by_arrays_and_part_by_part():
     assert cv.path(geoms).count("M") == 7 and cv.path(geoms).count("Z") == 4
     nested = [shapely.GeometryCollection([hole, shapely.MultiLineString([[(0, 0), (1, 2)]])])]
     assert cv.path(nested) == cv._path_parts(nested) != ""
+
+
+def test_a_street_standard_s_gaps_are_told_as_street_lengths(chengdu_outputs, chengdu_results):
+    # a failing toilets-along-streets standard has no gap areas, only uncovered street
+    # stretches: its section gives their number, total and longest lengths, never "no gaps"
+    coverage = chengdu_results[0]
+    page = (chengdu_outputs / "reports" / "01-510104.html").read_text(encoding="utf-8")
+    section = page.split('id="std-toilet_main_300"')[1].split("</section>")[0]
+    assert "未达标" in section and "无缺口" not in section
+    lines = coverage.attributes("street_gaps")
+    mine = lines[(lines["standard"] == "toilet_main_300") & (lines["district"] == "锦江区")
+                 & (lines["view"] == "network")]
+    lengths = sorted(mine["length_m"], reverse=True)
+    assert len(lengths) > 5
+    assert (f"未覆盖的街道共 {len(lengths)} 段、{round(sum(lengths)):,} 米" in section)
+    assert "、".join(f"{round(v):,} 米" for v in lengths[:5]) in section
+    # a standard met everywhere in the district still says it has no gaps
+    met = page.split('id="std-toilet_riverside_park_800"')[1].split("</section>")[0]
+    assert "达标" in met and "无缺口" in met and "缺口在街道上" not in met
+
+
+def test_dead_end_categories_in_words_and_rows_by_id(chengdu_outputs, chengdu_results):
+    # every category a district's dead ends have is named in Chinese (data_check: 需核查), and
+    # each row carries its id, so the two ends of one road are told apart
+    from geoplan.report._labels import value_label
+
+    _, deadends, _ = chengdu_results
+    page = (chengdu_outputs / "reports" / "01-510104.html").read_text(encoding="utf-8")
+    section = page.split('id="deadends"')[1].split("</table>")[0]
+    mine = deadends.dead_ends.loc[deadends.dead_ends["district"] == "锦江区"]
+    for category in set(mine["category"]):
+        assert value_label(category, "zh", "category") != category
+    assert "data_check" not in page and "需核查" in section
+    assert "<th>编号</th>" in section
+    shown = re.findall(r"<td>(DE\d+)</td>", section)
+    assert shown and len(set(shown)) == len(shown) and set(shown) <= set(mine["id"])
+    assert value_label("data_check", "en", "category") == "data check"

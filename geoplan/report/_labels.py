@@ -320,7 +320,7 @@ _HIGHWAY_ZH: dict[str, str] = {
 }
 _CATEGORY_ZH: dict[str, str] = {
     "public": "公共道路断头", "noexit": "标注为尽头路", "private_compound": "封闭小区内部",
-    "service": "服务性道路", "edge_artifact": "数据边缘",
+    "service": "服务性道路", "edge_artifact": "数据边缘", "data_check": "需核查",
 }
 
 _LANGS: dict[str, Mapping[str, str]] = {"zh": _ZH, "en": _EN}
@@ -349,6 +349,8 @@ def value_label(value: object, lang: str, field: str | None = None) -> str:
     """
     text = "" if value is None else str(value)
     if lang != "zh" or not text:
+        if field == "category":  # dead-end categories are identifiers: data_check → data check
+            return text.replace("_", " ")
         return {"m2": "m²"}.get(text, text.replace(";", ", "))
     table = {"highway": _HIGHWAY_ZH, "target_highway": _HIGHWAY_ZH,
              "category": _CATEGORY_ZH}.get(field or "", _VALUES_ZH)

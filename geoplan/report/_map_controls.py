@@ -269,7 +269,7 @@ MAP_CSS = """
   padding-left: 6px; }
 .geoplan-legend #geoplan-legend-standard { color: #222; }
 .leaflet-popup-content table th { text-align: left; padding-right: 8px; color: #555;
-  font-weight: normal; }
+  font-weight: normal; min-width: 6em; vertical-align: top; }
 .leaflet-popup-content table { font-size: 12px; }
 .leaflet-popup-content .gp-popup-title { font-weight: bold; font-size: 14px; margin-bottom: 4px; }
 .leaflet-popup-content .gp-popup-note { margin: 6px 0 0 0; color: #555; font-size: 11px; }

@@ -332,6 +332,11 @@ class IndexLinks(MacroElement):
                 a.href = page.href;
                 a.textContent = words.open;
                 box.appendChild(a);
+                // laid out again for what was added: a height that fits the map (scrolling
+                // inside beyond it), placed and panned into view with its close button
+                e.popup._updateLayout();
+                e.popup._updatePosition();
+                e.popup._adjustPan();
             });
         })();
         {% endmacro %}

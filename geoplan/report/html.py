@@ -204,6 +204,9 @@ class _Context:
         # each page's rows looked up, not filtered out of the whole table per standard
         self.table_parts = _by_standard_district(self.table)
         self.item_parts = _by_standard_district(self.items)
+        # street standards' gaps are lines: each page lists their lengths (no geometry read)
+        self.street_gap_parts = _by_standard_district(
+            coverage.attributes("street_gaps") if coverage is not None else None)
         # each page's dead ends and openings looked up, not filtered out of the city's
         self.dead_parts = _by_district(self.dead)
         self.cand_parts = _by_district(self.cand)
@@ -377,6 +380,34 @@ def _year_text(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
     return lab["target_year"].format(year=int(year)) if year is not None else ""
 
 
+def _street_gaps_text(ctx: _Context, district: str, sid: str) -> str:
+    """A street standard's gaps in one district in words: how many uncovered street stretches,
+    their total length and the longest, in the report's view ("" where there are none)."""
+    part = ctx.street_gap_parts.get((sid, district))
+    if part is None or not len(part):
+        return ""
+    view = ctx.gap_view
+    if "view" in part:
+        chosen = part.loc[part["view"].astype(str) == view]
+        view = view if len(chosen) else "buffer"
+        part = chosen if len(chosen) else part.loc[part["view"].astype(str) == "buffer"]
+    lengths = np.sort(part["length_m"].to_numpy(dtype=float))[::-1]
+    if not len(lengths):
+        return ""
+    longest = lengths[:N_GAPS]
+    view_name = ctx.lab.get(f"view_{view}", view)
+    if ctx.lang == "zh":
+        top = "、".join(f"{fmt_number(v)} 米" for v in longest)
+        return (f"缺口在街道上（{ctx.lab['view']}：{view_name}）：未覆盖的街道共 {len(lengths)} 段、"
+                f"{fmt_number(lengths.sum())} 米，最长的 {len(longest)} 段为 {top}。逐段位置见会议地图的"
+                f"「{ctx.lab['layer_street_gaps']}」图层与 coverage.gpkg 的 street_gaps 图层。")
+    top = ", ".join(f"{fmt_number(v)} m" for v in longest)
+    return (f"The gaps are along streets ({ctx.lab['view']}: {view_name}): {len(lengths)} "
+            f"uncovered stretches, {fmt_number(lengths.sum())} m in all; the longest "
+            f"{len(longest)}: {top}. Each stretch is on the meeting map "
+            f"(\"{ctx.lab['layer_street_gaps']}\") and in the street_gaps layer of coverage.gpkg.")
+
+
 def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[str, Any]:
     lab = ctx.lab
     row_df = ctx.table_parts.get((sid, district), ctx.table.iloc[0:0])
@@ -407,6 +438,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         if str(ctx.rows.get(sid, {}).get("demand_kind", "")).startswith(("street", "riverside"))
         else ctx.lab["covered_ha"],
     }
+    entry["street_gaps"] = _street_gaps_text(ctx, district, sid)
     if not ctx.has_gaps:
         return entry
     g = ctx.gaps_of(sid, district)
@@ -484,7 +516,7 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         cand = ctx.cand_parts.get(district, ctx.cand.iloc[0:0])
         if dead is not None and "id" in cand and {"id", "name"} <= set(dead.columns):
             cand = cand.merge(pd.DataFrame(dead[["id", "name"]]), on="id", how="left")
-    dh, drows = _frame_rows(dead, ["rank", "name", "category", "highway", "length_m", "detour_m",
+    dh, drows = _frame_rows(dead, ["rank", "id", "name", "category", "highway", "length_m", "detour_m",
                                    "detour_ratio", "crosses_water", "crosses_railway"],
                             ctx, N_DEADENDS)
     ch, crows = _frame_rows(cand, ["rank", "id", "name", "target_name", "gap_m", "saved_m",

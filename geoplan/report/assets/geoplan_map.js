@@ -154,6 +154,19 @@
   });
   gp.layer = function(spec) { return new Lazy(spec); };
 
+  /* A popup never grows taller than the map leaves room for below the title: a district's
+     popup on a city's index map lists every standard, which on a short screen ran off the
+     top with its close button. Longer ones scroll inside. */
+  var layout = L.Popup.prototype._updateLayout;
+  L.Popup.prototype._updateLayout = function() {
+    if (this._map) {
+      var title = document.getElementById("geoplan-title");
+      var room = this._map.getSize().y - (title ? title.offsetHeight : 0) - 80;
+      this.options.maxHeight = Math.max(120, room);
+    }
+    return layout.apply(this, arguments);
+  };
+
   /* Popups keep clear of the layer panel (top right) and the title (top left). */
   var adjust = L.Popup.prototype._adjustPan;
   L.Popup.prototype._adjustPan = function() {
