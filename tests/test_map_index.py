@@ -6,10 +6,12 @@ district names are hostile (a script, a spreadsheet formula, a path out of the f
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -225,45 +227,51 @@ _CLICK_FIRST_DISTRICT = """() => {
 }"""
 
 
-@pytest.mark.browser
-@pytest.mark.slow
-def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tmp_path) -> None:
+@contextlib.contextmanager
+def _index_session(out: Path, width: int, height: int) -> Iterator[Any]:
+    """A browser session of the given screen size (blocking the web), the index open in it."""
     from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Session, _require_browser
 
     sync_playwright = _require_browser()
-    out, _ = index_out
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                      headless=True)
         try:
-            context = browser.new_context(viewport={"width": 1366, "height": 860})
-            s = Session(context)
-            page = s.page
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            s.open(out / "map.html")
-            page.wait_for_selector("path.gp-coverage")
-            assert page.locator("path.gp-coverage").count() == len(NAMES)
-            assert NAMES[0] in (page.locator("#geoplan-index").text_content() or "")
-            name = page.evaluate(_CLICK_FIRST_DISTRICT)
-            assert name in NAMES
-            link = page.wait_for_selector("a.gp-index-link")
-            popup = page.locator(".leaflet-popup-content").inner_text()
-            assert name in popup and "%" in popup
-            link.click()
-            page.wait_for_load_state("load")
-            page.wait_for_selector("path.gp-coverage")
-            assert page.url.endswith(".html") and "/maps/" in page.url
-            assert page.locator("path.gp-gaps").count() > 0
-            assert name in page.locator("#geoplan-title").inner_text()
-            page.locator("#geoplan-back a").click()
-            page.wait_for_load_state("load")
-            assert page.url.endswith("/map.html")
-            assert dialogs == []
-            assert s.blocked == []
-            assert [e for e in s.errors if "Failed to load resource" not in e] == []
+            s = Session(browser.new_context(viewport={"width": width, "height": height}))
+            yield s
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tmp_path) -> None:
+    out, _ = index_out
+    with _index_session(out, 1366, 860) as s:
+        page = s.page
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        s.open(out / "map.html")
+        page.wait_for_selector("path.gp-coverage")
+        assert page.locator("path.gp-coverage").count() == len(NAMES)
+        assert NAMES[0] in (page.locator("#geoplan-index").text_content() or "")
+        name = page.evaluate(_CLICK_FIRST_DISTRICT)
+        assert name in NAMES
+        link = page.wait_for_selector("a.gp-index-link")
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        assert name in popup and "%" in popup
+        link.click()
+        page.wait_for_load_state("load")
+        page.wait_for_selector("path.gp-coverage")
+        assert page.url.endswith(".html") and "/maps/" in page.url
+        assert page.locator("path.gp-gaps").count() > 0
+        assert name in page.locator("#geoplan-title").inner_text()
+        page.locator("#geoplan-back a").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/map.html")
+        assert dialogs == []
+        assert s.blocked == []
+        assert [e for e in s.errors if "Failed to load resource" not in e] == []
 
 
 def test_a_page_draws_the_same_with_only_the_layers_a_map_reads(chengdu_layers,
@@ -294,36 +302,27 @@ def test_a_page_draws_the_same_with_only_the_layers_a_map_reads(chengdu_layers,
     assert pages[0] == pages[1]
 
 
+@pytest.mark.browser
 def test_an_index_popup_with_every_standard_fits_a_short_screen(index_out) -> None:
     # the index adds every standard's share and the page link to a district's popup after it
     # opens; laid out again, it stays on screen with its close button and scrolls inside
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Session, _require_browser
-
-    sync_playwright = _require_browser()
     out, _ = index_out
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                     headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1000, "height": 450})
-            s = Session(context)
-            page = s.page
-            s.open(out / "map.html")
-            page.wait_for_selector("path.gp-coverage")
-            page.evaluate(_CLICK_FIRST_DISTRICT)
-            link = page.wait_for_selector("a.gp-index-link")
-            page.wait_for_timeout(400)
-            content = page.locator(".leaflet-popup-content")
-            assert content.evaluate("e => e.scrollHeight > e.clientHeight + 10")
-            wrapper = page.locator(".leaflet-popup-content-wrapper").bounding_box()
-            close = page.locator(".leaflet-popup-close-button").bounding_box()
-            title = page.locator("#geoplan-title").bounding_box()
-            # below the title (not under it), and within the screen
-            assert wrapper["y"] >= title["y"] + title["height"]
-            assert wrapper["y"] + wrapper["height"] <= 450
-            assert 0 <= close["y"] and close["y"] + close["height"] <= 450
-            link.scroll_into_view_if_needed()
-            assert link.is_visible()
-            assert [e for e in s.errors if "Failed to load resource" not in e] == []
-        finally:
-            browser.close()
+    with _index_session(out, 1000, 450) as s:
+        page = s.page
+        s.open(out / "map.html")
+        page.wait_for_selector("path.gp-coverage")
+        page.evaluate(_CLICK_FIRST_DISTRICT)
+        link = page.wait_for_selector("a.gp-index-link")
+        page.wait_for_timeout(400)
+        content = page.locator(".leaflet-popup-content")
+        assert content.evaluate("e => e.scrollHeight > e.clientHeight + 10")
+        wrapper = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+        close = page.locator(".leaflet-popup-close-button").bounding_box()
+        title = page.locator("#geoplan-title").bounding_box()
+        # below the title (not under it), and within the screen
+        assert wrapper["y"] >= title["y"] + title["height"]
+        assert wrapper["y"] + wrapper["height"] <= 450
+        assert 0 <= close["y"] and close["y"] + close["height"] <= 450
+        link.scroll_into_view_if_needed()
+        assert link.is_visible()
+        assert [e for e in s.errors if "Failed to load resource" not in e] == []
