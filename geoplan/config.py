@@ -346,7 +346,12 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     def fix(value: Any) -> Any:
         if isinstance(value, str) and value:
             p = Path(os.path.expanduser(value))
-            return p if p.is_absolute() else (base / p).resolve()
+            if p.is_absolute():
+                return p
+            try:
+                return (base / p).resolve()
+            except (OSError, RuntimeError):  # a symlink loop: the file check names the path
+                return Path(os.path.abspath(base / p))
         return value
 
     for section, key in (("districts", "path"), ("osm", "path"), ("demand", "population_raster")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +52,49 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
             kwargs["layer"] = layer
         if encoding:
             kwargs["encoding"] = encoding
-        return gpd.read_file(path, **kwargs)
+        with warnings.catch_warnings():
+            # GDAL's note on an open ring comes before the error below, which says what to do
+            warnings.filterwarnings("ignore", message=".*[Nn]on closed ring", category=RuntimeWarning)
+            # NaN coordinates: refused below, by feature
+            warnings.filterwarnings("ignore", message="invalid value encountered in from_wkb",
+                                    category=RuntimeWarning)
+            frame = gpd.read_file(path, **kwargs)
+    except shapely.errors.GEOSException as exc:
+        raise InputDataError(
+            f"cannot read the shapes of {path}: {exc}. A polygon there has a ring that is not "
+            f"closed or has too few points: {_FIX_SHAPES}") from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
         raise InputDataError(
             f"cannot read {path}: {exc}. Is it a GeoPackage, GeoJSON, Shapefile (with its "
             ".shx/.dbf) or CSV? Give `layer:` for a GeoPackage with several layers."
         ) from exc
+    _refuse_non_finite(path, frame)
+    return frame
+
+
+_FIX_SHAPES = ("open the file in QGIS, run Vector ▸ Geometry Tools ▸ Check Validity to find "
+               "the features and Fix Geometries (or delete them), and save it again")
+
+
+def _refuse_non_finite(path: Path, frame: gpd.GeoDataFrame) -> None:
+    """Refuse features with NaN or infinite coordinates, named by row and name (no shape
+    operation can use them, and dropping one would silently change a district or a count)."""
+    try:
+        geoms = frame.geometry.to_numpy()
+    except AttributeError:  # a table without shapes: what needs them says so
+        return
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if not bad.any():
+        return
+    rows = np.unique(index[bad])
+    name = _find_column(frame, _NAME_NAMES)
+    shown = ", ".join(f"feature {i + 1}" + (f" ({frame[name].iloc[i]})" if name else "")
+                      for i in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    verb = "has" if len(rows) == 1 else "have"
+    raise InputDataError(
+        f"{path}: {shown}{more} {verb} NaN or infinite coordinates; {_FIX_SHAPES}")
 
 
 def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | None,

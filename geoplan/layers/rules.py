@@ -84,44 +84,58 @@ def load_catalog(path: str | None = None) -> dict[str, Any]:
 def _check_catalog(data: Any) -> list[str]:
     if not isinstance(data, dict) or not isinstance(data.get("layers"), dict):
         return ["the catalog must be a mapping with a `layers:` mapping"]
-    problems = []
+    problems: list[str] = []
     for kind in LAYER_KINDS:
         spec = data["layers"].get(kind)
         if spec is None:
             problems.append(f"layers.{kind}: missing")
-            continue
-        if spec.get("geometry") not in ("point", "line", "area"):
-            problems.append(f"layers.{kind}.geometry: must be point, line or area")
-        if spec.get("reached_from") not in (None, *REACHED_FROM):
-            problems.append(f"layers.{kind}.reached_from: must be outline or point")
-        if spec.get("reached_from") and not spec.get("reached_from_why"):
-            problems.append(f"layers.{kind}.reached_from_why: say why")
-        for sub, entry in (spec.get("kinds_reached_from") or {}).items():
-            where = f"layers.{kind}.kinds_reached_from.{sub}"
-            if sub not in (spec.get("kinds") or {}):
-                problems.append(f"{where}: not a kind of this layer")
-            if not isinstance(entry, dict) or entry.get("reached_from") not in REACHED_FROM:
-                problems.append(f"{where}.reached_from: must be outline or point")
-            elif not str(entry.get("why") or "").strip():
-                problems.append(f"{where}.why: say why")
-        for other in spec.get("exclude_inside") or ():
-            if other not in LAYER_KINDS:
-                problems.append(f"layers.{kind}.exclude_inside: unknown layer kind {other!r}")
-        groups = [("include", spec.get("include")), ("exclude", spec.get("exclude"))]
-        if kind == "services":
-            groups += [(f"kinds.{k}", v) for k, v in (spec.get("kinds") or {}).items()]
-        elif not spec.get("include"):
-            problems.append(f"layers.{kind}.include: at least one rule is needed")
-        for where, rules in groups:
-            for i, rule in enumerate(rules or []):
-                if not isinstance(rule, dict) or not rule:
-                    problems.append(f"layers.{kind}.{where}[{i}]: a rule is a non-empty mapping")
-                    continue
-                for key, allowed in rule.items():
-                    if allowed != "*" and not isinstance(allowed, list):
-                        problems.append(
-                            f"layers.{kind}.{where}[{i}].{key}: give a list of values or \"*\""
-                        )
+        elif not isinstance(spec, dict):
+            problems.append(f"layers.{kind}: must be a mapping (geometry, include, …), "
+                            f"not {type(spec).__name__}")
+        else:
+            try:
+                problems += _check_kind(kind, spec)
+            except (AttributeError, TypeError) as exc:  # a part of the wrong shape further in
+                problems.append(f"layers.{kind}: not in the catalog's shape ({exc}); compare "
+                                f"it with the default catalog, {default_catalog_path()}")
+    return problems
+
+
+def _check_kind(kind: str, spec: dict[str, Any]) -> list[str]:
+    """The problems of one layer kind's entry in the catalog."""
+    problems: list[str] = []
+    if spec.get("geometry") not in ("point", "line", "area"):
+        problems.append(f"layers.{kind}.geometry: must be point, line or area")
+    if spec.get("reached_from") not in (None, *REACHED_FROM):
+        problems.append(f"layers.{kind}.reached_from: must be outline or point")
+    if spec.get("reached_from") and not spec.get("reached_from_why"):
+        problems.append(f"layers.{kind}.reached_from_why: say why")
+    for sub, entry in (spec.get("kinds_reached_from") or {}).items():
+        where = f"layers.{kind}.kinds_reached_from.{sub}"
+        if sub not in (spec.get("kinds") or {}):
+            problems.append(f"{where}: not a kind of this layer")
+        if not isinstance(entry, dict) or entry.get("reached_from") not in REACHED_FROM:
+            problems.append(f"{where}.reached_from: must be outline or point")
+        elif not str(entry.get("why") or "").strip():
+            problems.append(f"{where}.why: say why")
+    for other in spec.get("exclude_inside") or ():
+        if other not in LAYER_KINDS:
+            problems.append(f"layers.{kind}.exclude_inside: unknown layer kind {other!r}")
+    groups = [("include", spec.get("include")), ("exclude", spec.get("exclude"))]
+    if kind == "services":
+        groups += [(f"kinds.{k}", v) for k, v in (spec.get("kinds") or {}).items()]
+    elif not spec.get("include"):
+        problems.append(f"layers.{kind}.include: at least one rule is needed")
+    for where, rules in groups:
+        for i, rule in enumerate(rules or []):
+            if not isinstance(rule, dict) or not rule:
+                problems.append(f"layers.{kind}.{where}[{i}]: a rule is a non-empty mapping")
+                continue
+            for key, allowed in rule.items():
+                if allowed != "*" and not isinstance(allowed, list):
+                    problems.append(
+                        f"layers.{kind}.{where}[{i}].{key}: give a list of values or \"*\""
+                    )
     return problems
 
 

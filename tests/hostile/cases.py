@@ -80,6 +80,49 @@ def _write_districts(content: str | bytes) -> Build:
     return build
 
 
+def _edit_districts(change: Callable[[list[dict[str, Any]]], None]) -> Build:
+    """The world's districts file with its features changed by ``change``."""
+    def build(tmp: Path) -> list[str]:
+        args = _cfg(tmp)
+        path = tmp / "districts.geojson"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        change(data["features"])
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")  # NaN kept
+        return args
+    return build
+
+
+def _nan_vertex(features: list[dict[str, Any]]) -> None:
+    features[0]["geometry"]["coordinates"][0][1] = [float("nan"), float("inf")]
+
+
+def _two_point_ring(features: list[dict[str, Any]]) -> None:
+    geom = features[-1]["geometry"]
+    ring = geom["coordinates"][0]
+    features[-1]["geometry"] = {"type": "MultiPolygon",
+                                "coordinates": [geom["coordinates"], [ring[:2]]]}
+
+
+def _layer_geojson(features: list[dict[str, Any]], kind: str = "bus_stops") -> Build:
+    """A planner's layer file (GeoJSON) of ``kind`` added to the config."""
+    def change(raw: dict[str, Any], tmp: Path) -> None:
+        (tmp / "layer.geojson").write_text(json.dumps(
+            {"type": "FeatureCollection", "features": features}), encoding="utf-8")
+        raw["layers"] = {kind: [{"path": "layer.geojson", "crs": "wgs84"}]}
+    return _edit_config(change)
+
+
+def _catalog_with_a_list(raw: dict[str, Any], tmp: Path) -> None:
+    (tmp / "catalog.yaml").write_text("version: 1\nlayers:\n  roads: [1, 2]\n", encoding="utf-8")
+    raw["layers_catalog"] = "catalog.yaml"
+
+
+def _districts_symlink_loop(raw: dict[str, Any], tmp: Path) -> None:
+    (tmp / "loop1").symlink_to(tmp / "loop2")
+    (tmp / "loop2").symlink_to(tmp / "loop1")
+    raw["districts"]["path"] = "loop1"
+
+
 def _write_osm(content: bytes) -> Build:
     def build(tmp: Path) -> list[str]:
         args = _cfg(tmp)
@@ -223,6 +266,26 @@ CASES: list[Case] = [
     Case("osm_truncated", lambda t: _truncated_osm(t), 1, "city.osm"),
     # districts
     Case("districts_garbage", _write_districts("{not geojson"), 1, "cannot read"),
+    Case("catalog_layer_is_a_list", _edit_config(_catalog_with_a_list), 2,
+         "layers.roads: must be a mapping"),
+    Case("districts_path_symlink_loop", _edit_config(_districts_symlink_loop), 2,
+         "districts.path: file not found"),
+    Case("districts_nan_vertex", _edit_districts(_nan_vertex), 1,
+         "feature 1 (东区) has NaN or infinite coordinates"),
+    Case("districts_two_point_ring", _edit_districts(_two_point_ring), 1,
+         "a ring that is not closed or has too few points"),
+    Case("layer_nan_point", _layer_geojson([
+        {"type": "Feature", "properties": {"name": "站A"},
+         "geometry": {"type": "Point", "coordinates": [LON0 + 0.002, LAT0 + 0.002]}},
+        {"type": "Feature", "properties": {"name": "站B"},
+         "geometry": {"type": "Point", "coordinates": [float("nan"), float("inf")]}}]), 1,
+         "feature 2 (站B) has NaN or infinite coordinates"),
+    Case("layer_open_ring", _layer_geojson([
+        {"type": "Feature", "properties": {"name": "园"},
+         "geometry": {"type": "Polygon", "coordinates": [[[LON0 + 0.002, LAT0 + 0.002],
+                                                          [LON0 + 0.003, LAT0 + 0.002],
+                                                          [LON0 + 0.003, LAT0 + 0.003]]]}}],
+        kind="parks"), 1, "not closed"),
     Case("districts_no_features", _write_districts('{"type":"FeatureCollection","features":[]}'),
          1, "has no features"),
     Case("districts_no_name_field", _set("districts", "name_field", "名称"), 1,
