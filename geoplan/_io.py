@@ -112,6 +112,32 @@ def _disk_full(exc: BaseException) -> bool:
     return False
 
 
+def check_output_folder(path: str | os.PathLike[str]) -> Path:
+    """Check, before any work, that a command can write its output folder ``path``: files can
+    be made beside it (its staging folder and lock go there) and, if it exists, in it. Only
+    its parent is created: a run that then fails leaves no empty output folder behind.
+
+    Raises
+    ------
+    OutputError
+        If the folder's parent cannot be created or either cannot be written, with the reason.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"the output folder {path} is a file; give a folder with --out")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for folder in (path.parent, *([path] if path.is_dir() else [])):
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".geoplan-write-test"):
+                pass
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write to the output folder {path}: {exc.strerror or exc}. "
+            "Choose another folder with --out or fix its permissions."
+        ) from exc
+    return path
+
+
 def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     """Create ``path`` if needed and check that files can be written in it.
 

@@ -14,8 +14,13 @@ A command that writes an output folder does it through :class:`OutputRun`::
   interrupted or killed never touches the target; its staging folder is an orphan that the next
   run into the same target removes.
 * **Other files.** When the target holds files geoplan did not write (a user's own notes), the
-  folder is not swapped: geoplan's files are moved in one by one, ``run.json`` removed first
-  and written last, and files of older runs that this run did not write are removed.
+  folder is not swapped: the previous run's entries are moved aside (``run.json`` first) and
+  this run's moved in (``run.json`` last); if any move fails, every entry goes back where it
+  was. An entry counts as geoplan's only under a name geoplan writes, of the kind it writes
+  (``maps/`` and ``reports/`` folders holding only what the folder's ``run.json`` lists, or
+  pages and scripts; files otherwise). A user's entry under a name this run writes (a file
+  named ``reports``, a folder named ``map.html``) stops the commit with its name, nothing
+  touched.
 * **Lock.** ``.<name>.lock`` beside the target is locked (``flock``) for the whole run; a second
   run into the same folder stops at once with :class:`OutputBusyError` (exit code 1).
 * **run.json** records geoplan's version, the command, the config and its SHA-256, every input
@@ -80,23 +85,72 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _listed(target: Path) -> frozenset[str]:
-    """Top-level names the folder's ``run.json`` lists as written by geoplan."""
-    try:
-        record = json.loads((target / RUN_JSON).read_text(encoding="utf-8"))
-        files = record.get("files", []) if isinstance(record, dict) else []
-        return frozenset(Path(str(f.get("path", ""))).parts[0] for f in files
-                         if isinstance(f, dict) and f.get("path"))
-    except (OSError, ValueError, IndexError):
-        return frozenset()
-
-
 def _is_known(name: str, listed: frozenset[str] = frozenset()) -> bool:
     """Whether ``name`` is something geoplan writes (other hidden files, .git and the like,
     are the user's); ``listed`` are the names the folder's run.json records."""
     return (name in KNOWN_OUTPUTS or name in listed
             or (name.startswith("scenario_") and name.endswith(".csv"))
             or (name.startswith(".") and (".tmp-" in name or name.startswith(".geoplan-"))))
+
+
+_FOLDERS = ("maps", "reports")
+"""The names geoplan writes as folders; every other name it writes is a file."""
+
+_FOLDER_SUFFIXES = (".html", ".js", ".css", ".json")
+"""What geoplan writes inside those folders (a folder its run.json does not list is geoplan's
+only if it holds nothing else)."""
+
+
+def _listed_paths(target: Path) -> frozenset[str]:
+    """Every path (relative, with '/') the folder's ``run.json`` lists as written by geoplan."""
+    try:
+        record = json.loads((target / RUN_JSON).read_text(encoding="utf-8"))
+        files = record.get("files", []) if isinstance(record, dict) else []
+        return frozenset(Path(str(f.get("path"))).as_posix() for f in files
+                         if isinstance(f, dict) and f.get("path"))
+    except (OSError, ValueError):
+        return frozenset()
+
+
+def _is_ours(entry: Path, listed: frozenset[str]) -> bool:
+    """Whether ``entry`` (in an output folder) is geoplan's to replace: a name geoplan writes,
+    of the kind it writes (a folder for maps/ and reports/, a file otherwise), and a folder
+    holding only what geoplan's run.json lists (or, unlisted, only pages and scripts)."""
+    tops = frozenset(p.split("/")[0] for p in listed)
+    if not _is_known(entry.name, tops) or entry.is_symlink():
+        return False
+    if entry.name.startswith("."):
+        return True  # a leftover temporary file of geoplan's
+    if entry.name not in _FOLDERS:
+        return entry.is_file()
+    if not entry.is_dir():
+        return False
+    for inner in entry.rglob("*"):
+        if inner.is_dir() and not inner.is_symlink():
+            continue
+        rel = inner.relative_to(entry.parent).as_posix()
+        if inner.is_symlink() or not (rel in listed or (entry.name not in tops
+                                                         and inner.suffix in _FOLDER_SUFFIXES)):
+            return False
+    return True
+
+
+def _kind(path: Path) -> str:
+    """How the output-folder entry ``path`` differs from what geoplan writes, in words."""
+    if path.is_symlink():
+        return "a link"
+    if path.is_dir():
+        return ("a folder holding files geoplan did not write" if path.name in _FOLDERS
+                else "a folder where geoplan writes a file")
+    return "a file where geoplan writes a folder" if path.name in _FOLDERS else "a file"
+
+
+def _remove_or_say(folder: Path) -> None:
+    """Remove a previous run's files; if some cannot be removed, say where they are."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():
+        logger.warning("could not remove the previous run's files in %s (permissions?); "
+                       "delete that folder by hand", folder)
 
 
 def config_inputs(config: AnalysisConfig) -> list[tuple[str, Path]]:
@@ -272,10 +326,10 @@ class OutputRun:
                                                                       inputs):
             logger.info("%s holds another analysis' output; it is replaced as a whole", self.target)
             return
-        listed = _listed(self.target)
+        listed = _listed_paths(self.target)
         for entry in self.target.iterdir():
             if (entry.name == RUN_JSON or entry.name.startswith(".")
-                    or not _is_known(entry.name, listed)):
+                    or not _is_ours(entry, listed)):
                 continue
             dest = self.path / entry.name
             if entry.is_dir():
@@ -306,6 +360,8 @@ class OutputRun:
         try:
             self._put_in_place()
             self.committed = True
+        except OutputError:
+            raise
         except OSError as exc:
             raise output_error(exc, self.target) from exc
         finally:
@@ -329,13 +385,19 @@ class OutputRun:
 
     def _put_in_place(self) -> None:
         target = self.target
-        foreign = []
-        listed = _listed(target) if target.is_dir() else frozenset()
-        if target.is_dir():
-            foreign = sorted(p.name for p in target.iterdir() if not _is_known(p.name, listed))
         if not target.exists():
             os.rename(self.path, target)
             return
+        listed = _listed_paths(target)
+        ours = {e.name for e in target.iterdir() if _is_ours(e, listed)}
+        foreign = sorted(e.name for e in target.iterdir() if e.name not in ours)
+        new_names = sorted(p.name for p in self.path.iterdir())
+        taken = [n for n in new_names if n in foreign]
+        if taken:  # nothing touched: the user's entry stays, this run's output is not put in
+            raise OutputError(
+                f"{target / taken[0]} is not geoplan's ({_kind(target / taken[0])}), but this "
+                f"run writes its {taken[0]} there. Move it out of {target} or choose another "
+                "folder with --out; the folder was left as it was")
         if not foreign:
             old = target.parent / f".{target.name}.old-{self._id}"
             if _exchange(self.path, target):
@@ -343,22 +405,42 @@ class OutputRun:
             else:
                 os.rename(target, old)
                 os.rename(self.path, target)
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_or_say(old)
             return
         logger.warning("%s also holds files geoplan did not write (%s); geoplan's files are "
                        "replaced one by one and the others kept", target, ", ".join(foreign[:5]))
-        with contextlib.suppress(FileNotFoundError):
-            (target / RUN_JSON).unlink()
-        new_names = {p.name for p in self.path.iterdir()}
-        for entry in target.iterdir():
-            if (_is_known(entry.name, listed) and entry.name not in new_names
-                    and not entry.name.startswith(".")):
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-        for entry in sorted(self.path.iterdir(), key=lambda p: p.name == RUN_JSON):
-            dest = target / entry.name
-            if entry.is_dir() and dest.is_dir():
-                shutil.rmtree(dest)
-            os.replace(entry, dest)
+        self._replace_ours(sorted(ours), new_names)
+
+    def _replace_ours(self, ours: list[str], new_names: list[str]) -> None:
+        """Beside the user's files: the previous run's entries moved aside, this run's moved
+        in (``run.json`` last); any move that fails puts everything back as it was."""
+        target = self.target
+        aside = target.parent / f".{target.name}.old-{self._id}"
+        aside.mkdir()
+        moved_out: list[str] = []
+        moved_in: list[str] = []
+        try:
+            for name in sorted(ours, key=lambda n: n != RUN_JSON):  # run.json first
+                os.rename(target / name, aside / name)
+                moved_out.append(name)
+            for name in sorted(new_names, key=lambda n: n == RUN_JSON):  # run.json last
+                os.rename(self.path / name, target / name)
+                moved_in.append(name)
+        except OSError as exc:
+            for name in reversed(moved_in):
+                with contextlib.suppress(OSError):
+                    os.rename(target / name, self.path / name)
+            for name in reversed(moved_out):
+                with contextlib.suppress(OSError):
+                    os.rename(aside / name, target / name)
+            with contextlib.suppress(OSError):
+                aside.rmdir()
+            where = Path(exc.filename) if exc.filename else target
+            raise OutputError(
+                f"cannot replace {where} in {target}: {exc.strerror or exc}. The folder was "
+                "left as it was; fix the file's permissions or choose another folder with "
+                "--out") from exc
+        _remove_or_say(aside)
         shutil.rmtree(self.path, ignore_errors=True)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geoplan._child import in_child, in_children
-from geoplan._io import ensure_writable_dir, write_csv, write_gpkg
+from geoplan._io import check_output_folder, write_csv, write_gpkg
 from geoplan._memory import release_free_memory, status_mb
 from geoplan._outdir import OutputRun
 from geoplan._processes import combined_peak_mb, cpu_seconds
@@ -79,7 +79,7 @@ def run_analysis(
     if unknown:
         raise ValueError(f"unknown steps {sorted(unknown)}; choose from {STEPS}")
     standards = check_config_standards(config)
-    target = ensure_writable_dir(Path(out) if out else config.output)
+    target = check_output_folder(Path(out) if out else config.output)
     extra = [("baseline", Path(baseline))] if baseline else []
     with OutputRun(target, command=command, config=config, extra_inputs=extra) as staging:
         result = _run_steps(config, staging.path, standards, steps=steps, progress=progress,

@@ -64,7 +64,8 @@ def test_bad_inputs_exit_codes_and_nothing_half_written(tmp_path, capsys):
                      "--out", str(out))
     assert result.returncode == 1
     assert "bad.osm.pbf" in result.stderr and "corrupt" in result.stderr
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # a failed run leaves no output folder, not even an empty one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.osm.pbf"]
 
     # the usage errors need no work: the command line's main in this process, exit code kept
     result = geoplan_in_process(capsys, "layers", str(tmp_path / "missing.yaml"))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from geoplan._errors import OutputError
 from geoplan._outdir import RUN_JSON, OutputBusyError, OutputRun
 from tests.conftest import ROOT
 from tests.hostile.world import make_world
@@ -235,6 +236,84 @@ def test_lock_in_process_and_foreign_files_kept(tmp_path: Path) -> None:
         raise RuntimeError("step failed")
     assert (target / "layers.csv").read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    return {p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else None)
+            for p in sorted(folder.rglob("*"))}
+
+
+def test_a_user_s_entry_under_a_name_geoplan_writes_is_never_replaced(tmp_path: Path) -> None:
+    # a user's folder named map.html and a user's file named reports: this run writes both
+    # names, so it stops with the name, before touching anything (once it deleted the folder)
+    for name, make in (("map.html", lambda p: (p.mkdir(), (p / "x").write_text("mine"))),
+                       ("reports", lambda p: p.write_text("mine"))):
+        target = tmp_path / name.replace(".", "_")
+        target.mkdir()
+        (target / "notes.txt").write_text("mine", encoding="utf-8")
+        (target / "layers.csv").write_text("old", encoding="utf-8")
+        make(target / name)
+        before = _snapshot(target)
+        with pytest.raises(OutputError, match=f"{name} is not geoplan's") as caught, \
+                OutputRun(target, command="test") as run:
+            (run.path / "layers.csv").write_text("new", encoding="utf-8")
+            (run.path / "map.html").write_text("<html>", encoding="utf-8")
+            (run.path / "reports").mkdir()
+            (run.path / "reports" / "index.html").write_text("<html>", encoding="utf-8")
+            run.commit()
+        assert "left as it was" in str(caught.value)
+        assert _snapshot(target) == before
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_reports_folder_holding_a_user_s_file_is_not_geoplan_s(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    with OutputRun(target, command="test") as run:
+        (run.path / "reports").mkdir()
+        (run.path / "reports" / "index.html").write_text("old", encoding="utf-8")
+        run.commit()
+    (target / "reports" / "my comments.docx").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutputError, match="a folder holding files geoplan did not write"), \
+            OutputRun(target, command="test") as run:
+        (run.path / "reports").mkdir()
+        (run.path / "reports" / "index.html").write_text("new", encoding="utf-8")
+        run.commit()
+    assert (target / "reports" / "my comments.docx").read_text(encoding="utf-8") == "mine"
+    assert (target / "reports" / "index.html").read_text(encoding="utf-8") == "old"
+    # a run that does not write reports/ leaves the user's folder alone and replaces the rest
+    with OutputRun(target, command="test") as run:
+        (run.path / "layers.csv").write_text("new", encoding="utf-8")
+        run.commit()
+    assert (target / "reports" / "my comments.docx").exists()
+    assert (target / "layers.csv").read_text(encoding="utf-8") == "new"
+
+
+def test_a_replacement_that_fails_halfway_puts_the_previous_run_back(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    # beside a user's file, geoplan's entries are replaced one by one; a move that fails
+    # (an immutable file, a full disk) must not leave the folder mixing two runs
+    target = tmp_path / "out"
+    with OutputRun(target, command="test") as run:
+        for name in ("layers.csv", "coverage.csv", "geoplan_report.xlsx"):
+            (run.path / name).write_text(f"old {name}", encoding="utf-8")
+        run.commit()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    before = _snapshot(target)
+    real_rename = os.rename
+
+    def rename(src: object, dst: object) -> None:
+        if Path(str(src)).name == "geoplan_report.xlsx" and Path(str(src)).parent == target:
+            raise PermissionError(1, "Operation not permitted", str(src))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OutputError, match=r"geoplan_report\.xlsx .*left as it was"), \
+            OutputRun(target, command="test") as run:
+        for name in ("layers.csv", "coverage.csv", "geoplan_report.xlsx"):
+            (run.path / name).write_text(f"new {name}", encoding="utf-8")
+        run.commit()
+    assert _snapshot(target) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name != "out"] == []
 
 
 def test_orphans_of_killed_runs_are_removed(tmp_path: Path) -> None:

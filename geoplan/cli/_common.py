@@ -105,10 +105,10 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
 
 
 def output_dir(args: argparse.Namespace, config: AnalysisConfig) -> Path:
-    """The output folder (--out or the config's), created and checked writable before any work."""
-    from geoplan._io import ensure_writable_dir
+    """The output folder (--out or the config's), checked writable before any work."""
+    from geoplan._io import check_output_folder
 
-    return ensure_writable_dir(Path(args.out).resolve() if getattr(args, "out", None) else config.output)
+    return check_output_folder(Path(args.out).resolve() if getattr(args, "out", None) else config.output)
 
 
 def staged_output(args: argparse.Namespace, config: AnalysisConfig, command: str) -> OutputRun:

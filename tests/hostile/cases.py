@@ -332,7 +332,7 @@ CASES: list[Case] = [
     Case("scenario_unknown", lambda t: _cfg(t, "scenario", extra=["--name", "nope"]), 2,
          "no scenario named 'nope'"),
     # the output folder and the command line
-    Case("out_is_a_file", _out_is_file, 1, "cannot write to the output folder"),
+    Case("out_is_a_file", _out_is_file, 1, "is a file; give a folder with --out"),
     Case("out_disk_full", _disk_full, 1, "disk full while writing", subprocess=True,
          needs_unshare=True),
     Case("unknown_command", lambda t: ["frobnicate"], 2, "invalid choice"),
