@@ -125,16 +125,7 @@ def check_output_folder(path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputError(f"the output folder {path} is a file; give a folder with --out")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for folder in (path.parent, *([path] if path.is_dir() else [])):
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=".geoplan-write-test"):
-                pass
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write to the output folder {path}: {exc.strerror or exc}. "
-            "Choose another folder with --out or fix its permissions."
-        ) from exc
+    _writable(path.parent, path, *([path] if path.is_dir() else []))
     return path
 
 
@@ -147,16 +138,22 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
         If the folder cannot be created or written, with the reason.
     """
     path = Path(path)
+    _writable(path, path)
+    return path
+
+
+def _writable(create: Path, shown: Path, *also: Path) -> None:
+    """Create folder ``create`` if needed and write a probe file in it and in ``also``."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".geoplan-write-test"):
-            pass
+        create.mkdir(parents=True, exist_ok=True)
+        for folder in (create, *also):
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".geoplan-write-test"):
+                pass
     except OSError as exc:
         raise OutputError(
-            f"cannot write to the output folder {path}: {exc.strerror or exc}. "
+            f"cannot write to the output folder {shown}: {exc.strerror or exc}. "
             "Choose another folder with --out or fix its permissions."
         ) from exc
-    return path
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
