@@ -55,6 +55,9 @@ class DistrictsSource(_Strict):
     name_field: str = "name"
     code_field: str | None = "adcode"
     layer: str | None = None
+    encoding: str | None = Field(
+        None, description="text encoding of the file's attributes when it is not UTF-8 (gbk, "
+        "gb18030); a Shapefile's .cpg is read when this is not given")
     include: list[str] | None = Field(None, description="district names to keep (default: all)")
     min_inside_km2: float = Field(
         0.5, ge=0, description="analyse a district when at least this many km² of it lie inside "
@@ -427,6 +430,12 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
                     except LookupError:
                         problems.append(f"{where}.{kind}[{i}].encoding: unknown encoding "
                                         f"{src.encoding!r}; use utf-8, gb18030 or gbk")
+    if config.districts.encoding is not None:
+        try:
+            codecs.lookup(config.districts.encoding)
+        except LookupError:
+            problems.append(f"districts.encoding: unknown encoding {config.districts.encoding!r}; "
+                            "use utf-8, gb18030 or gbk")
     if check_files:
         file_ok("districts.path", config.districts.path)
         if config.osm.path is None and not config.layers:

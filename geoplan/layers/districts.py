@@ -27,7 +27,8 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
         If the file has no features, lacks the name field, or ``include`` names districts the
         file does not have.
     """
-    raw = read_vector(source.path, layer=source.layer)
+    raw = read_vector(source.path, layer=source.layer, encoding=source.encoding,
+                      encoding_key="districts.encoding")
     if len(raw) == 0:
         raise InputDataError(
             f"district file {source.path} has no features. Give a file with the district "

@@ -29,11 +29,11 @@ _NAME_NAMES = ("name", "名称", "name_zh", "mc", "NAME")
 
 def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = None,
                 lon: str | None = None, lat: str | None = None,
-                geographic: bool = False) -> gpd.GeoDataFrame:
+                geographic: bool = False, encoding_key: str = "encoding") -> gpd.GeoDataFrame:
     """Read any vector file (or CSV with coordinate columns) without touching its CRS.
 
     ``geographic``: the coordinates are declared as degrees, so CSV rows beyond ±180/±90 are
-    errors (named by line).
+    errors (named by line). ``encoding_key`` is the config key a decoding error points to.
 
     Raises
     ------
@@ -63,6 +63,12 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         raise InputDataError(
             f"cannot read the shapes of {path}: {exc}. A polygon there has a ring that is not "
             f"closed or has too few points: {_FIX_SHAPES}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputDataError(
+            f"cannot read the text of {path}: it is not {encoding or 'UTF-8'} ({exc.reason} at "
+            f"byte {exc.start}). Save it as UTF-8 (in QGIS: Export ▸ Save Features As, Encoding "
+            f"UTF-8), or give its encoding with `{encoding_key}: gbk` (or gb18030) in the config"
+        ) from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
         raise InputDataError(
             f"cannot read {path}: {exc}. Is it a GeoPackage, GeoJSON, Shapefile (with its "

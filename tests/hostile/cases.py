@@ -123,6 +123,16 @@ def _districts_symlink_loop(raw: dict[str, Any], tmp: Path) -> None:
     raw["districts"]["path"] = "loop1"
 
 
+def _districts_in_gbk(declared: bool) -> Build:
+    """The world's districts file saved in GBK, its encoding declared in the config or not."""
+    def change(raw: dict[str, Any], tmp: Path) -> None:
+        path = tmp / "districts.geojson"
+        path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+        if declared:
+            raw["districts"]["encoding"] = "gbk"
+    return _edit_config(change, "run")
+
+
 def _write_osm(content: bytes) -> Build:
     def build(tmp: Path) -> list[str]:
         args = _cfg(tmp)
@@ -270,6 +280,10 @@ CASES: list[Case] = [
          "layers.roads: must be a mapping"),
     Case("districts_path_symlink_loop", _edit_config(_districts_symlink_loop), 2,
          "districts.path: file not found"),
+    Case("districts_gbk", _districts_in_gbk(False), 1, "`districts.encoding: gbk`"),
+    Case("districts_gbk_declared", _districts_in_gbk(True), 0, "东区"),
+    Case("districts_encoding_unknown", _set("districts", "encoding", "gbk2"), 2,
+         "districts.encoding: unknown encoding"),
     Case("districts_nan_vertex", _edit_districts(_nan_vertex), 1,
          "feature 1 (东区) has NaN or infinite coordinates"),
     Case("districts_two_point_ring", _edit_districts(_two_point_ring), 1,
