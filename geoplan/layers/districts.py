@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +45,7 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
     frame = to_wgs84(raw.set_crs(None, allow_override=True) if raw.crs is not None else raw,
                      declared, source=str(source.path))
     frame["district"] = frame[source.name_field].astype(str)
+    _warn_if_garbled(frame["district"].tolist(), source)
     code_field = source.code_field if source.code_field in frame.columns else None
     frame["code"] = frame[code_field].astype(str) if code_field else ""
     frame["name"] = frame["district"]
@@ -60,6 +62,57 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
     frame = _unique_names(frame, source)
     frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
     return frame.reset_index(drop=True)
+
+
+_CJK = re.compile("[\u4e00-\u9fff]")
+_LATIN1_HIGH = re.compile("[\u00a0-\u00ff]")
+
+
+def reread(name: str) -> tuple[str, str] | None:
+    """``name`` as it reads in the encoding it was likely written in, when it looks like Chinese
+    text decoded in the wrong one: GBK bytes read as Latin-1 (a Shapefile without its .cpg:
+    ``³É»ªÇø``) or UTF-8 bytes read as GBK (a .cpg that says GBK over UTF-8: ``鎴愬崕鍖``).
+    Returns (the name re-read, the encoding to declare), or None.
+
+    Examples
+    --------
+    >>> reread("³É»ªÇø")
+    ('成华区', 'gbk')
+    >>> reread("鎴愬崕鍖")
+    ('成华', 'utf-8')
+    >>> reread("成华区") is None and reread("Müller") is None
+    True
+    """
+    if not _CJK.search(name) and _LATIN1_HIGH.search(name):
+        try:
+            fixed = name.encode("latin-1").decode("gb18030")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return None
+        encoding = "gbk"
+    elif _CJK.search(name):
+        try:  # a last character cut in half by the wrong decoding is dropped
+            fixed = name.encode("gb18030").decode("utf-8", errors="replace").rstrip("\ufffd")
+        except UnicodeEncodeError:
+            return None
+        if "\ufffd" in fixed or fixed == name:
+            return None
+        encoding = "utf-8"
+    else:
+        return None
+    cjk = len(_CJK.findall(fixed))
+    return (fixed, encoding) if cjk >= 2 and cjk * 2 >= len(fixed.replace(" ", "")) else None
+
+
+def _warn_if_garbled(names: list[str], source: DistrictsSource) -> None:
+    """Say so when the district names look like Chinese read in the wrong encoding."""
+    found = [(n, reread(n)) for n in names]
+    garbled = [(n, r) for n, r in found if r is not None]
+    if not garbled or len(garbled) < len(names) / 2:
+        return
+    name, (fixed, encoding) = garbled[0]
+    logger.warning("%s: the district names look garbled (%d of %d): %r reads as %r in %s. Set "
+                   "districts.encoding: %s (a Shapefile's .cpg file may be missing or wrong)",
+                   source.path, len(garbled), len(names), name, fixed, encoding.upper(), encoding)
 
 
 def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource) -> None:

@@ -133,6 +133,16 @@ def _districts_in_gbk(declared: bool) -> Build:
     return _edit_config(change, "run")
 
 
+def _districts_shapefile_gbk_without_cpg(raw: dict[str, Any], tmp: Path) -> None:
+    """The world's districts as a GBK Shapefile whose .cpg is lost (its names read as Latin-1)."""
+    import geopandas as gpd
+
+    frame = gpd.read_file(tmp / "districts.geojson")
+    frame.to_file(tmp / "districts.shp", encoding="gbk", engine="pyogrio")
+    (tmp / "districts.cpg").unlink(missing_ok=True)
+    raw["districts"]["path"] = "districts.shp"
+
+
 def _write_osm(content: bytes) -> Build:
     def build(tmp: Path) -> list[str]:
         args = _cfg(tmp)
@@ -284,6 +294,8 @@ CASES: list[Case] = [
     Case("districts_gbk_declared", _districts_in_gbk(True), 0, "东区"),
     Case("districts_encoding_unknown", _set("districts", "encoding", "gbk2"), 2,
          "districts.encoding: unknown encoding"),
+    Case("districts_shapefile_gbk_without_cpg", _edit_config(_districts_shapefile_gbk_without_cpg),
+         0, "reads as '东区' in GBK. Set districts.encoding: gbk"),
     Case("districts_nan_vertex", _edit_districts(_nan_vertex), 1,
          "feature 1 (东区) has NaN or infinite coordinates"),
     Case("districts_two_point_ring", _edit_districts(_two_point_ring), 1,
