@@ -593,6 +593,7 @@ def resolve_analysis_crs(spec: str | int | None, study_area_wgs84: StudyArea | N
             f"{', '.join(sorted(units)) or 'unknown units'}: areas and buffers need metres; "
             f"use a projected CRS in metres such as {suggestion()}."
         )
+    _refuse_stretched(crs, spec, study_area_wgs84, suggestion)
     area = crs.area_of_use
     if area is not None and study_area_wgs84 is not None:
         try:
@@ -613,6 +614,37 @@ def resolve_analysis_crs(spec: str | int | None, study_area_wgs84: StudyArea | N
             )
     logger.info("analysis CRS: %s", _crs_label(crs))
     return crs
+
+
+MAX_SCALE_ERROR = 0.05
+"""Largest scale error of an analysis CRS at the study area's centre (5 %; from 1 % on it is
+warned about): a UTM or Gauss–Krüger zone of the area stays within 0.1 %, a GK zone 10° away
+is 1 % off, Web Mercator at Chengdu's latitude 16 %."""
+
+WARN_SCALE_ERROR = 0.01
+
+
+def _refuse_stretched(crs: pyproj.CRS, spec: Any, study_area_wgs84: StudyArea | None,
+                      suggestion: Any) -> None:
+    """Refuse a projected CRS whose scale at the study area is far from 1: every radius and
+    area measured in it would be wrong on the ground."""
+    if study_area_wgs84 is None:
+        return
+    try:
+        lon, lat = _study_area_lonlat(study_area_wgs84)
+        factors = pyproj.Proj(crs).get_factors(lon, lat)
+    except (CRSError, TypeError, ValueError, AttributeError, pyproj.exceptions.ProjError):
+        return
+    scale = max(factors.meridional_scale, factors.parallel_scale, key=lambda k: abs(k - 1))
+    if not math.isfinite(scale) or abs(scale - 1) <= WARN_SCALE_ERROR:
+        return
+    text = (f"analysis CRS {spec!r} ({crs.name}) stretches distances by {abs(scale - 1):.1%} "
+            f"at the study area (scale {scale:.3f}): a 500 m service radius would cover "
+            f"{500 / scale:,.0f} m on the ground. Use {suggestion()}, or leave `crs` out for "
+            "the local UTM zone.")
+    if abs(scale - 1) > MAX_SCALE_ERROR:
+        raise CRSError(text)
+    logger.warning(text)
 
 
 def check_projected_crs(crs: Any, what: str) -> pyproj.CRS:

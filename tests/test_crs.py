@@ -497,3 +497,19 @@ def test_ensure_projected():
         ensure_projected(frame.set_crs(4326).to_crs(2263), "parks layer")
     ensure_projected(frame.set_crs(4326).to_crs(32648), "parks layer")
     ensure_projected(frame.set_crs(4326).to_crs(32648).geometry, "parks layer")
+
+
+def test_a_crs_that_stretches_distances_at_the_study_area_is_refused_or_warned(chengdu_area,
+                                                                               caplog):
+    # Web Mercator at 30.7°N: scale 1/cos(30.7°) = 1.163, so 500 m in it is 430 m on the ground
+    with pytest.raises(CRSError, match=r"stretches distances by 16\.\d% .* would cover 43\d m"):
+        resolve_analysis_crs("EPSG:3857", chengdu_area)
+    # a Gauss-Krüger zone 10° of longitude away: 1.1 % off, used with a warning
+    with caplog.at_level("WARNING", logger="geoplan.crs"):
+        assert resolve_analysis_crs(4547, chengdu_area).to_epsg() == 4547
+    assert "stretches distances by 1.1%" in caplog.text and "EPSG:4544" in caplog.text
+    # the study area's own zone: no word
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="geoplan.crs"):
+        assert resolve_analysis_crs(4544, chengdu_area).to_epsg() == 4544
+    assert "stretches" not in caplog.text

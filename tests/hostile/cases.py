@@ -296,6 +296,7 @@ CASES: list[Case] = [
          "districts.encoding: unknown encoding"),
     Case("districts_shapefile_gbk_without_cpg", _edit_config(_districts_shapefile_gbk_without_cpg),
          0, "reads as '东区' in GBK. Set districts.encoding: gbk"),
+    Case("analysis_crs_web_mercator", _set(None, "crs", 3857), 1, "stretches distances by 16"),
     Case("districts_nan_vertex", _edit_districts(_nan_vertex), 1,
          "feature 1 (东区) has NaN or infinite coordinates"),
     Case("districts_two_point_ring", _edit_districts(_two_point_ring), 1,
