@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -130,7 +130,9 @@ class DeadEndSettings(_Strict):
     candidate_radius_m: float = Field(150.0, gt=0)
     min_detour_ratio: float = Field(2.0, ge=1)
     connected_hop_m: float = Field(50.0, ge=0)
-    targets: list[float] = Field(default_factory=lambda: [0.5, 0.7])
+    targets: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=lambda: [0.5, 0.7],
+        description="shares of a district's dead ends to open (0–1], one check per share")
     min_opened: int = Field(3, ge=0)
 
 
@@ -408,6 +410,12 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
 
     crs_ok("districts.crs", config.districts.crs)
     crs_ok("demand.population_raster_crs", config.demand.population_raster_crs)
+    bounds = config.osm.bounds
+    if bounds is not None:
+        west, south, east, north = bounds
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):  # finite: pydantic
+            problems.append(f"osm.bounds: {list(bounds)} must be [min lon, min lat, max lon, "
+                            "max lat] in degrees, each minimum below its maximum")
     if str(config.crs).lower() not in ("auto", "utm"):
         try:
             resolve_analysis_crs(config.crs, None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pandas as pd
 
 from geoplan._errors import ConfigError, InputDataError
 from geoplan.config import AnalysisConfig, FileSource
+from geoplan.layers.layerset import LayerSet
 from geoplan.standards import Standard
 from geoplan.vocab import GEOMETRY
 
@@ -87,7 +89,7 @@ def read_planned(path: Path) -> pd.DataFrame:
         if layer not in POINT_LAYERS:
             why = ("an area layer: a planned park or green space needs its outline (give a "
                    "polygon file in the config's `scenarios:`)" if GEOMETRY.get(layer) == "area"
-                   else f"use one of {', '.join(POINT_LAYERS)}")
+                   else f"not a layer of planned points; use one of {', '.join(POINT_LAYERS)}")
             problems.append(f"line {line}: layer {layer!r} is {why}")
         try:
             lon, lat = float(row["lon_wgs84"]), float(row["lat_wgs84"])
@@ -167,16 +169,37 @@ def run_planned(config: AnalysisConfig, path: Path, standards: Sequence[Standard
 
     with tempfile.TemporaryDirectory(prefix="geoplan-planned-") as work:
         planned = planned_config(config, path, Path(work))
-        return _before_after(config, planned, standards)
+        return _before_after(config, planned, standards,
+                             load_planned_layers(planned, Path(work), path))
+
+
+def load_planned_layers(planned: AnalysisConfig, workdir: Path, source: Path) -> LayerSet:
+    """The layers of a :func:`planned_config`, its errors naming the planned CSV ``source``
+    (not the per-layer files made from it in ``workdir``)."""
+    from geoplan.layers import load_layers
+
+    try:
+        return load_layers(planned)
+    except InputDataError as exc:
+        text = re.sub(re.escape(str(Path(workdir))) + r"/planned_(\w+)\.csv(?: \(\w+\))?",
+                      lambda m: f"{source} (its {m.group(1)} rows)", str(exc))
+        if text == str(exc):
+            raise
+        text = text.replace("the declared crs (wgs84; AMap/Tencent exports are gcj02, Baidu bd09)",
+                            "its lon_wgs84/lat_wgs84 columns (WGS 84 degrees, as the meeting "
+                            "map exports them)")
+        raise InputDataError(text) from exc
 
 
 def _before_after(config: AnalysisConfig, planned: AnalysisConfig,
-                  standards: Sequence[Standard]) -> pd.DataFrame:
+                  standards: Sequence[Standard], planned_layers: LayerSet | None = None,
+                  ) -> pd.DataFrame:
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
     from geoplan.layers.checks import require_walkways
 
-    planned_layers = load_layers(planned)  # a planned file far from the districts fails here, first
+    if planned_layers is None:  # a planned file far from the districts fails here, first
+        planned_layers = load_layers(planned)
     today = load_layers(config)
     require_walkways(today, config)
     before = run_coverage(today, standards, config.demand).table

@@ -185,6 +185,22 @@ def test_planned_csv_is_checked_and_split_by_layer(chengdu_config, tmp_path):
         read_planned(tmp_path / "none.csv")
 
 
+def test_a_planned_csv_far_from_the_districts_is_named_as_the_user_gave_it(chengdu_config,
+                                                                          tmp_path):
+    from geoplan.scenario import load_planned_layers
+
+    far = tmp_path / "规划.csv"
+    far.write_text("layer,lon_wgs84,lat_wgs84\nbus_stops,116.39,39.90\n", encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    planned = planned_config(chengdu_config, far, work)
+    with pytest.raises(InputDataError) as caught:
+        load_planned_layers(planned, work, far)
+    text = str(caught.value)
+    assert f"{far} (its bus_stops rows)" in text and str(work) not in text
+    assert "lon_wgs84/lat_wgs84 columns" in text and "declared crs" not in text
+
+
 def test_scenario_command_refuses_name_and_planned_together(tmp_path):
     from geoplan.cli import main
 

@@ -40,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
     from geoplan.report._data import slugify
-    from geoplan.scenario import compare, planned_config, read_planned, scenario_config
+    from geoplan.scenario import (
+        compare,
+        load_planned_layers,
+        planned_config,
+        read_planned,
+        scenario_config,
+    )
     from geoplan.standards import check_config_standards
 
     config = config_from_args(args)
@@ -65,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
             description = config.scenarios[args.name].description or args.name
         out = output_dir(args, config)
         before = run_coverage(load_layers(config), standards, config.demand)
-        layers_after = load_layers(planned)
+        layers_after = (load_planned_layers(planned, Path(work), Path(planned_file))
+                        if planned_file else load_layers(planned))
     after = run_coverage(layers_after, standards, config.demand)
     table = compare(before.table, after.table)
     path = write_csv(table, out / f"scenario_{name}.csv")
