@@ -405,6 +405,9 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
     def file_ok(where: str, path: Path) -> None:
         if path.is_dir():
             problems.append(f"{where}: {path} is a folder; give the file inside it")
+        elif path.exists() and not path.is_file():
+            problems.append(f"{where}: {path} is not a regular file (a device or pipe); give "
+                            "a data file")
         elif not path.is_file():
             problems.append(f"{where}: file not found: {path}")
 
@@ -451,8 +454,9 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
                 "osm.path: no OSM file and no layer files are configured; give `osm: {path: ...}` "
                 "or run `geoplan fetch CONFIG` to download one"
             )
-        elif config.osm.path is not None and config.osm.path.is_dir():
-            file_ok("osm.path", config.osm.path)
+        elif config.osm.path is not None and config.osm.path.exists() \
+                and not config.osm.path.is_file():
+            file_ok("osm.path", config.osm.path)  # a folder or a device
         elif config.osm.path is not None and not config.osm.path.is_file():
             problems.append(
                 f"osm.path: file not found: {config.osm.path}. Download it with "

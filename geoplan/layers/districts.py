@@ -35,6 +35,12 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
             f"district file {source.path} has no features. Give a file with the district "
             "(区/县) polygons of your city."
         )
+    fields = [c for c in raw.columns if c != raw.geometry.name]
+    if not fields:
+        raise InputDataError(
+            f"district file {source.path} has shapes but no attributes, so no district names"
+            + (": a Shapefile needs its .dbf file beside the .shp (same name)"
+               if source.path.suffix.lower() == ".shp" else "; give a file with a name field"))
     if source.name_field not in raw.columns:
         raise InputDataError(
             f"district file {source.path} has no field {source.name_field!r}; set "

@@ -143,6 +143,14 @@ def _districts_shapefile_gbk_without_cpg(raw: dict[str, Any], tmp: Path) -> None
     raw["districts"]["path"] = "districts.shp"
 
 
+def _districts_shapefile_without_dbf(raw: dict[str, Any], tmp: Path) -> None:
+    import geopandas as gpd
+
+    gpd.read_file(tmp / "districts.geojson").to_file(tmp / "districts.shp", engine="pyogrio")
+    (tmp / "districts.dbf").unlink()
+    raw["districts"]["path"] = "districts.shp"
+
+
 def _write_osm(content: bytes) -> Build:
     def build(tmp: Path) -> list[str]:
         args = _cfg(tmp)
@@ -305,6 +313,10 @@ CASES: list[Case] = [
          "each minimum below its maximum"),
     Case("deadend_targets_out_of_range", _set("deadends", "targets", [2.0, -1]), 2,
          "deadends.targets.0: Input should be less than or equal to 1"),
+    Case("osm_path_is_a_device", _set("osm", "path", "/dev/zero"), 2,
+         "osm.path: /dev/zero is not a regular file"),
+    Case("districts_shapefile_without_dbf", _edit_config(_districts_shapefile_without_dbf), 1,
+         "a Shapefile needs its .dbf file beside the .shp"),
     Case("districts_nan_vertex", _edit_districts(_nan_vertex), 1,
          "feature 1 (东区) has NaN or infinite coordinates"),
     Case("districts_two_point_ring", _edit_districts(_two_point_ring), 1,
