@@ -523,3 +523,31 @@ def test_a_popup_fits_a_short_screen_and_scrolls(session, outputs, tmp_path):
     assert "缓冲区覆盖率" in content.inner_text()
     assert session.errors == [] and session.blocked == []
     _screenshot(page, tmp_path, "map_popup_short_screen.png")
+
+
+def test_the_legend_never_covers_the_boxes_above_it(session, outputs, tmp_path):
+    # the walking measure's legend is the tallest; on a laptop screen it once ran up over the
+    # live-scenario box: it now stops below the top-left boxes and scrolls inside
+    page = session.page
+    for height in (860, 640):
+        page.set_viewport_size({"width": 1366, "height": height})
+        session.open(outputs / "map.html")
+        page.wait_for_selector("path.gp-coverage")
+        for sid in ("bus_stop_500", "green_300"):
+            _standard(page, sid).check()
+            page.locator("#geoplan-layers input[name=geoplan-measure]").nth(1).check()
+            page.wait_for_timeout(200)
+            gap = page.evaluate("""() => {
+                const legend = document.getElementById('geoplan-legend').getBoundingClientRect();
+                let above = 0;
+                document.querySelectorAll('.leaflet-top.leaflet-left > .leaflet-control')
+                    .forEach(c => { const r = c.getBoundingClientRect();
+                                    if (r.height) { above = Math.max(above, r.bottom); } });
+                return legend.top - above;
+            }""")
+            assert gap >= 0, (height, sid, gap)
+        legend = page.locator("#geoplan-legend")
+        if height == 640:  # no room for it all: it scrolls
+            assert legend.evaluate("e => e.scrollHeight > e.clientHeight + 10")
+    assert session.errors == [] and session.blocked == []
+    _screenshot(page, tmp_path, "map_legend_short_screen.png")

@@ -229,7 +229,27 @@
     [0, 1, 2].forEach(function(i) { setText("geoplan-legend-homes-" + i, homes[i]); });
     var homesRow = document.getElementById("geoplan-legend-homes-row");
     if (homesRow) { homesRow.style.display = homes.length ? "" : "none"; }
+    fitLegend();
   }
+
+  /* The legend (bottom left) grows upwards with the measure; it stops below the boxes at the
+     top left (title, live scenario) and scrolls inside instead of covering them. */
+  function fitLegend() {
+    var legend = document.getElementById("geoplan-legend");
+    if (!legend || !gp.map) { return; }
+    var top = gp.map.getContainer().getBoundingClientRect().top;
+    var above = top;
+    document.querySelectorAll(".leaflet-top.leaflet-left > .leaflet-control").forEach(function(c) {
+      var r = c.getBoundingClientRect();
+      if (r.height) { above = Math.max(above, r.bottom); }
+    });
+    legend.style.boxSizing = "border-box";
+    legend.style.maxHeight = "none";
+    var room = legend.getBoundingClientRect().bottom - above - 10;
+    legend.style.maxHeight = Math.max(120, room) + "px";
+    legend.style.overflowY = "auto";
+  }
+  window.addEventListener("resize", function() { fitLegend(); });
 
   function updateLabels() {
     var entry = gp.standards[gp.current];
@@ -261,6 +281,7 @@
     if (!gp.map.hasLayer(entry.group)) { gp.map.addLayer(entry.group); }
     gp.refresh();
     if (gp.onChange) { gp.onChange(); }
+    fitLegend();  // the live-scenario box above may have changed height
   };
 
   gp.setMeasure = function(m) {
@@ -268,6 +289,7 @@
     gp.measure = m;
     gp.refresh();
     if (gp.onChange) { gp.onChange(); }
+    fitLegend();  // the live-scenario box above may have changed height
   };
 
   /* District names with the chosen standard's share under them; text only. */
