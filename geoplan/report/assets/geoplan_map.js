@@ -234,9 +234,17 @@
 
   /* The legend (bottom left) grows upwards with the measure; it stops below the boxes at the
      top left (title, live scenario) and scrolls inside instead of covering them. */
-  function fitLegend() {
+  var fitPending = false;
+  function fitLegend() {  // measured once the boxes are built, not halfway through an update
+    if (fitPending) { return; }
+    fitPending = true;
+    window.requestAnimationFrame(function() { fitPending = false; fitLegendNow(); });
+  }
+
+  function fitLegendNow() {
     var legend = document.getElementById("geoplan-legend");
     if (!legend || !gp.map) { return; }
+    watchTopLeft();
     var top = gp.map.getContainer().getBoundingClientRect().top;
     var above = top;
     document.querySelectorAll(".leaflet-top.leaflet-left > .leaflet-control").forEach(function(c) {
@@ -246,10 +254,19 @@
     legend.style.boxSizing = "border-box";
     legend.style.maxHeight = "none";
     var room = legend.getBoundingClientRect().bottom - above - 10;
-    legend.style.maxHeight = Math.max(120, room) + "px";
+    legend.style.maxHeight = Math.max(0, room) + "px";
     legend.style.overflowY = "auto";
+    // no room at all (a long list of planned sites above): out of the way until there is
+    legend.style.visibility = room < 48 ? "hidden" : "";
   }
   window.addEventListener("resize", function() { fitLegend(); });
+  var watched = null;  // the top-left stack, watched for boxes growing (planned sites listed)
+  function watchTopLeft() {
+    var stack = gp.map && gp.map.getContainer().querySelector(".leaflet-top.leaflet-left");
+    if (!stack || stack === watched || typeof ResizeObserver === "undefined") { return; }
+    watched = stack;
+    new ResizeObserver(function() { fitLegend(); }).observe(stack);
+  }
 
   function updateLabels() {
     var entry = gp.standards[gp.current];
