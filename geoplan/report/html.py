@@ -204,9 +204,8 @@ class _Context:
         # each page's rows looked up, not filtered out of the whole table per standard
         self.table_parts = _by_standard_district(self.table)
         self.item_parts = _by_standard_district(self.items)
-        # street standards' gaps are lines: each page lists their lengths (no geometry read)
-        self.street_gap_parts = _by_standard_district(
-            coverage.attributes("street_gaps") if coverage is not None else None)
+        # street standards' gaps are lines: each page gives their number, total and longest
+        self.street_gap_summary = _street_gap_summary(coverage)
         # each page's dead ends and openings looked up, not filtered out of the city's
         self.dead_parts = _by_district(self.dead)
         self.cand_parts = _by_district(self.cand)
@@ -380,30 +379,55 @@ def _year_text(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
     return lab["target_year"].format(year=int(year)) if year is not None else ""
 
 
+def _street_gap_summary(coverage: CoverageResult | None
+                        ) -> dict[tuple[str, str, str], tuple[int, float, np.ndarray]]:
+    """Per (standard, district, view) of the street gaps: their number, total length and the
+    :data:`N_GAPS` longest lengths, longest first (made once; a city has millions of pieces)."""
+    if coverage is None:
+        return {}
+    lines = coverage.attributes("street_gaps")
+    if lines.empty or not {"standard", "district", "length_m"} <= set(lines.columns):
+        return {}
+    s_codes, s_names = pd.factorize(lines["standard"].astype(str))
+    d_codes, d_names = pd.factorize(lines["district"].astype(str))
+    v_codes, v_names = pd.factorize(lines["view"].astype(str) if "view" in lines
+                                    else pd.Series(["buffer"] * len(lines)))
+    nd, nv = max(len(d_names), 1), max(len(v_names), 1)
+    key = (s_codes.astype(np.int64) * nd + d_codes) * nv + v_codes
+    length = lines["length_m"].to_numpy(dtype=float)
+    order = np.lexsort((-length, key))  # by group, longest first
+    key, length = key[order], length[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], len(key)]
+    totals = np.add.reduceat(length, starts)
+    summary = {}
+    for lo, hi, total in zip(starts.tolist(), ends.tolist(), totals.tolist(), strict=True):
+        k = int(key[lo])
+        name = (str(s_names[k // (nd * nv)]), str(d_names[k // nv % nd]), str(v_names[k % nv]))
+        summary[name] = (hi - lo, total, length[lo:min(hi, lo + N_GAPS)])
+    return summary
+
+
 def _street_gaps_text(ctx: _Context, district: str, sid: str) -> str:
     """A street standard's gaps in one district in words: how many uncovered street stretches,
     their total length and the longest, in the report's view ("" where there are none)."""
-    part = ctx.street_gap_parts.get((sid, district))
-    if part is None or not len(part):
-        return ""
     view = ctx.gap_view
-    if "view" in part:
-        chosen = part.loc[part["view"].astype(str) == view]
-        view = view if len(chosen) else "buffer"
-        part = chosen if len(chosen) else part.loc[part["view"].astype(str) == "buffer"]
-    lengths = np.sort(part["length_m"].to_numpy(dtype=float))[::-1]
-    if not len(lengths):
+    found = ctx.street_gap_summary.get((sid, district, view))
+    if found is None:
+        view = "buffer"
+        found = ctx.street_gap_summary.get((sid, district, view))
+    if found is None or not found[0]:
         return ""
-    longest = lengths[:N_GAPS]
+    count, total, longest = found
     view_name = ctx.lab.get(f"view_{view}", view)
     if ctx.lang == "zh":
         top = "、".join(f"{fmt_number(v)} 米" for v in longest)
-        return (f"缺口在街道上（{ctx.lab['view']}：{view_name}）：未覆盖的街道共 {len(lengths)} 段、"
-                f"{fmt_number(lengths.sum())} 米，最长的 {len(longest)} 段为 {top}。逐段位置见会议地图的"
+        return (f"缺口在街道上（{ctx.lab['view']}：{view_name}）：未覆盖的街道共 {count} 段、"
+                f"{fmt_number(total)} 米，最长的 {len(longest)} 段为 {top}。逐段位置见会议地图的"
                 f"「{ctx.lab['layer_street_gaps']}」图层与 coverage.gpkg 的 street_gaps 图层。")
     top = ", ".join(f"{fmt_number(v)} m" for v in longest)
-    return (f"The gaps are along streets ({ctx.lab['view']}: {view_name}): {len(lengths)} "
-            f"uncovered stretches, {fmt_number(lengths.sum())} m in all; the longest "
+    return (f"The gaps are along streets ({ctx.lab['view']}: {view_name}): {count} "
+            f"uncovered stretches, {fmt_number(total)} m in all; the longest "
             f"{len(longest)}: {top}. Each stretch is on the meeting map "
             f"(\"{ctx.lab['layer_street_gaps']}\") and in the street_gaps layer of coverage.gpkg.")
 
