@@ -551,3 +551,32 @@ def test_the_legend_never_covers_the_boxes_above_it(session, outputs, tmp_path):
             assert legend.evaluate("e => e.scrollHeight > e.clientHeight + 10")
     assert session.errors == [] and session.blocked == []
     _screenshot(page, tmp_path, "map_legend_short_screen.png")
+
+
+_LABEL_BOXES = """() => Array.from(document.querySelectorAll('.geoplan-label'))
+    .filter(e => e.style.visibility !== 'hidden')
+    .map(e => { const r = [e.querySelector('.gp-label-name'), e.querySelector('.gp-label-share')]
+        .map(x => x.getBoundingClientRect()).filter(b => b.width && b.height);
+        return [Math.min(...r.map(b => b.left)), Math.min(...r.map(b => b.top)),
+                Math.max(...r.map(b => b.right)), Math.max(...r.map(b => b.bottom))]; })"""
+
+
+def test_district_labels_never_overlap(session, outputs, tmp_path):
+    # seen whole, a city of many districts had its labels printed over each other: labels
+    # that would overlap are hidden, first come first kept, and come back on zooming in
+    page = session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    page.wait_for_timeout(300)
+    assert len(page.evaluate(_LABEL_BOXES)) == 4  # the default view has room for all four
+    page.evaluate("geoplan.map.setZoom(geoplan.map.getZoom() - 4, {animate: false})")
+    page.wait_for_timeout(400)
+    shown = page.evaluate(_LABEL_BOXES)
+    assert 1 <= len(shown) < 4
+    for i, a in enumerate(shown):
+        for b in shown[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    page.evaluate("geoplan.map.setZoom(geoplan.map.getZoom() + 4, {animate: false})")
+    page.wait_for_timeout(400)
+    assert len(page.evaluate(_LABEL_BOXES)) == 4
+    assert session.errors == [] and session.blocked == []
+    _screenshot(page, tmp_path, "map_labels_zoomed_out.png")

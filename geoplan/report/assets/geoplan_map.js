@@ -276,6 +276,40 @@
       lm.share.textContent = share || "";
       lm.share.style.display = share ? "" : "none";
     });
+    declutterLabels();
+  }
+
+  /* District labels that would overlap on screen (a city of 200 districts seen whole) are
+     hidden, first come first kept; every zoom and every change of the shares decides again. */
+  var declutterPending = false;
+  function declutterLabels() {
+    if (declutterPending || !(gp.labelMarkers || []).length) { return; }
+    declutterPending = true;
+    window.requestAnimationFrame(function() {
+      declutterPending = false;
+      var kept = [];  // the map's boxes (title, panel, legend) first: no label hides under them
+      var map = gp.map && gp.map.getContainer();
+      (map ? map.querySelectorAll(".leaflet-control") : []).forEach(function(c) {
+        var b = c.getBoundingClientRect();
+        if (b.width && b.height) { kept.push({l: b.left, t: b.top, r: b.right, b: b.bottom}); }
+      });
+      gp.labelMarkers.forEach(function(lm) {
+        lm.box.style.visibility = "";
+        var r = null;
+        [lm.nameEl, lm.share].forEach(function(el) {
+          var b = el.getBoundingClientRect();
+          if (!b.width || !b.height) { return; }
+          r = r ? {l: Math.min(r.l, b.left), t: Math.min(r.t, b.top), r: Math.max(r.r, b.right),
+                   b: Math.max(r.b, b.bottom)}
+                : {l: b.left, t: b.top, r: b.right, b: b.bottom};
+        });
+        if (!r) { return; }
+        var hit = kept.some(function(k) {
+          return r.l < k.r && k.l < r.r && r.t < k.b && k.t < r.b;
+        });
+        if (hit) { lm.box.style.visibility = "hidden"; } else { kept.push(r); }
+      });
+    });
   }
 
   gp.refresh = function() {
@@ -325,8 +359,10 @@
       var icon = L.divIcon({html: box, className: "gp-label", iconSize: [140, 36],
                             iconAnchor: [70, 18]});
       L.marker([it.lat, it.lon], {icon: icon, interactive: false, keyboard: false}).addTo(group);
-      return {share: share, name: it.name};
+      return {share: share, name: it.name, nameEl: name, box: box};
     });
+    map.on("zoomend", declutterLabels);
+    group.on("add", declutterLabels);
     return group;
   };
 })();
