@@ -477,8 +477,8 @@ def test_report_pages(session, outputs, tmp_path):
     assert session.errors == [] and session.blocked == []
     assert page.locator("#overview tr").count() == 5
     _screenshot(page, tmp_path, "report_index.png", full_page=True)
-    page.locator("a", has_text="锦江区").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("a", has_text="锦江区").click()
     assert page.locator("#district-name").inner_text().startswith("锦江区")
     assert page.locator("figure svg").count() >= 5
     assert page.locator("figure svg text").count() > 10

@@ -260,14 +260,14 @@ def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tm
         link = page.wait_for_selector("a.gp-index-link")
         popup = page.locator(".leaflet-popup-content").inner_text()
         assert name in popup and "%" in popup
-        link.click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation(wait_until="load"):  # not the index's own load state
+            link.click()
         page.wait_for_selector("path.gp-coverage")
         assert page.url.endswith(".html") and "/maps/" in page.url
         assert page.locator("path.gp-gaps").count() > 0
         assert name in page.locator("#geoplan-title").inner_text()
-        page.locator("#geoplan-back a").click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation(wait_until="load"):
+            page.locator("#geoplan-back a").click()
         assert page.url.endswith("/map.html")
         assert dialogs == []
         assert s.blocked == []
