@@ -303,14 +303,19 @@ class IndexLinks(MacroElement):
             var pages = {{ this.pages_json }};
             var words = {{ this.words_json }};
             var map = {{ this._parent.get_name() }};
-            map.on("popupopen", function(e) {
-                var src = e.popup._source;
-                if (!src || !src.feature || !src.feature.properties) { return; }
+            // the rows go in with the popup's own content, before it is laid out and panned
+            // into view (added after it opened, the popup grew past the screen and then
+            // panned a second time under the reader's pointer)
+            var content = L.Popup.prototype._updateContent;
+            L.Popup.prototype._updateContent = function() {
+                content.apply(this, arguments);
+                var src = this._source;
+                if (!this._map || this._map !== map || !src || !src.feature ||
+                    !src.feature.properties) { return; }
                 var cls = (src.options && src.options.className) || "";
                 if (cls.indexOf("gp-coverage") < 0) { return; }
                 var page = pages[src.feature.properties.district];
-                var box = e.popup.getElement() &&
-                          e.popup.getElement().querySelector(".gp-popup");
+                var box = this._contentNode && this._contentNode.querySelector(".gp-popup");
                 if (!page || !box || box.querySelector(".gp-index-link")) { return; }
                 if (page.shares.length) {
                     var h = document.createElement("div");
@@ -332,12 +337,7 @@ class IndexLinks(MacroElement):
                 a.href = page.href;
                 a.textContent = words.open;
                 box.appendChild(a);
-                // laid out again for what was added: a height that fits the map (scrolling
-                // inside beyond it), placed and panned into view with its close button
-                e.popup._updateLayout();
-                e.popup._updatePosition();
-                e.popup._adjustPan();
-            });
+            };
         })();
         {% endmacro %}
     """)
