@@ -394,6 +394,14 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
 
     problems: list[str] = []
 
+    def encoding_ok(where: str, value: str | None) -> None:
+        if value is None:
+            return
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            problems.append(f"{where}: unknown encoding {value!r}; use utf-8, gb18030 or gbk")
+
     def crs_ok(where: str, value: str | int | None) -> None:
         if value is None:
             return
@@ -435,18 +443,8 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
                 crs_ok(f"{where}.{kind}[{i}].crs", src.crs)
                 if check_files:
                     file_ok(f"{where}.{kind}[{i}].path", src.path)
-                if src.encoding is not None:
-                    try:
-                        codecs.lookup(src.encoding)
-                    except LookupError:
-                        problems.append(f"{where}.{kind}[{i}].encoding: unknown encoding "
-                                        f"{src.encoding!r}; use utf-8, gb18030 or gbk")
-    if config.districts.encoding is not None:
-        try:
-            codecs.lookup(config.districts.encoding)
-        except LookupError:
-            problems.append(f"districts.encoding: unknown encoding {config.districts.encoding!r}; "
-                            "use utf-8, gb18030 or gbk")
+                encoding_ok(f"{where}.{kind}[{i}].encoding", src.encoding)
+    encoding_ok("districts.encoding", config.districts.encoding)
     if check_files:
         file_ok("districts.path", config.districts.path)
         if config.osm.path is None and not config.layers:

@@ -177,6 +177,7 @@ def load_planned_layers(planned: AnalysisConfig, workdir: Path, source: Path) ->
     """The layers of a :func:`planned_config`, its errors naming the planned CSV ``source``
     (not the per-layer files made from it in ``workdir``)."""
     from geoplan.layers import load_layers
+    from geoplan.layers.checks import CRS_HINT
 
     try:
         return load_layers(planned)
@@ -185,7 +186,7 @@ def load_planned_layers(planned: AnalysisConfig, workdir: Path, source: Path) ->
                       lambda m: f"{source} (its {m.group(1)} rows)", str(exc))
         if text == str(exc):
             raise
-        text = text.replace("the declared crs (wgs84; AMap/Tencent exports are gcj02, Baidu bd09)",
+        text = text.replace(CRS_HINT.format(crs="wgs84"),  # planned_config declares wgs84
                             "its lon_wgs84/lat_wgs84 columns (WGS 84 degrees, as the meeting "
                             "map exports them)")
         raise InputDataError(text) from exc

@@ -56,9 +56,12 @@ def check_file_sources_inside(config: AnalysisConfig, wgs_layers: Mapping[str, g
                 f"{src.path} ({kind}): none of its {len(mine)} features lies within the districts "
                 f"or 1 km of them: they span lon {x0:.4f}…{x1:.4f}, lat {y0:.4f}…{y1:.4f}, the "
                 f"study area lon {bx0:.4f}…{bx1:.4f}, lat {by0:.4f}…{by1:.4f}. Check the "
-                f"coordinates and the declared crs ({src.crs!s}; AMap/Tencent exports are gcj02, "
-                "Baidu bd09)."
+                f"coordinates and {CRS_HINT.format(crs=src.crs)}."
             )
+
+
+CRS_HINT = "the declared crs ({crs}; AMap/Tencent exports are gcj02, Baidu bd09)"
+"""What a file far from the districts is told to check besides its coordinates."""
 
 
 def require_walkways(layerset: LayerSet, config: AnalysisConfig | None = None) -> None:

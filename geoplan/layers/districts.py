@@ -111,8 +111,7 @@ def reread(name: str) -> tuple[str, str] | None:
 
 def _warn_if_garbled(names: list[str], source: DistrictsSource) -> None:
     """Say so when the district names look like Chinese read in the wrong encoding."""
-    found = [(n, reread(n)) for n in names]
-    garbled = [(n, r) for n, r in found if r is not None]
+    garbled = [(n, r) for n in names if (r := reread(n)) is not None]
     if not garbled or len(garbled) < len(names) / 2:
         return
     name, (fixed, encoding) = garbled[0]

@@ -234,12 +234,18 @@
 
   /* The legend (bottom left) grows upwards with the measure; it stops below the boxes at the
      top left (title, live scenario) and scrolls inside instead of covering them. */
-  var fitPending = false;
-  function fitLegend() {  // measured once the boxes are built, not halfway through an update
-    if (fitPending) { return; }
-    fitPending = true;
-    window.requestAnimationFrame(function() { fitPending = false; fitLegendNow(); });
+  /* ``fn`` run once in the next frame however often it is asked for: what it measures on
+     screen is then built, not halfway through an update. */
+  function nextFrame(fn) {
+    var pending = false;
+    return function() {
+      if (pending) { return; }
+      pending = true;
+      window.requestAnimationFrame(function() { pending = false; fn(); });
+    };
   }
+
+  var fitLegend = nextFrame(fitLegendNow);
 
   function fitLegendNow() {
     var legend = document.getElementById("geoplan-legend");
@@ -281,12 +287,8 @@
 
   /* District labels that would overlap on screen (a city of 200 districts seen whole) are
      hidden, first come first kept; every zoom and every change of the shares decides again. */
-  var declutterPending = false;
-  function declutterLabels() {
-    if (declutterPending || !(gp.labelMarkers || []).length) { return; }
-    declutterPending = true;
-    window.requestAnimationFrame(function() {
-      declutterPending = false;
+  var declutterLabels = nextFrame(function() {
+      if (!(gp.labelMarkers || []).length) { return; }
       var kept = [];  // the map's boxes (title, panel, legend) first: no label hides under them
       var map = gp.map && gp.map.getContainer();
       (map ? map.querySelectorAll(".leaflet-control") : []).forEach(function(c) {
@@ -309,8 +311,7 @@
         });
         if (hit) { lm.box.style.visibility = "hidden"; } else { kept.push(r); }
       });
-    });
-  }
+  });
 
   gp.refresh = function() {
     var entry = gp.standards[gp.current];
