@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from geoplan._errors import ConfigError, GeoplanError, StandardError
 from geoplan._outdir import Interrupted
 from geoplan._version import __version__
+from geoplan.cli._common import FlagWording, in_flags, is_adhoc
 
 COMMANDS = (
     "run", "layers", "coverage", "deadends", "scenario", "map", "report", "standards", "fetch", "batch",
@@ -72,13 +73,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     _setup_logging(args.verbose, args.quiet)
+    words = in_flags if is_adhoc(args) else str
+    if is_adhoc(args):
+        for handler in logging.getLogger("geoplan").handlers:
+            handler.addFilter(FlagWording())
     try:
         return int(args.func(args) or 0)
     except (ConfigError, StandardError) as exc:
-        print(f"geoplan {args.command}: configuration error\n{exc}", file=sys.stderr)
+        print(f"geoplan {args.command}: configuration error\n{words(str(exc))}", file=sys.stderr)
         return 2
     except GeoplanError as exc:
-        print(f"geoplan {args.command}: {exc}", file=sys.stderr)
+        print(f"geoplan {args.command}: {words(str(exc))}", file=sys.stderr)
         return 1
     except Interrupted as exc:
         print(f"geoplan: interrupted; {exc}", file=sys.stderr)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +34,9 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
                        help="CRS of the district file: wgs84, gcj02, bd09, cgcs2000 or EPSG:nnnn "
                        "(default wgs84)")
     group.add_argument("--district-name-field", metavar="FIELD", help="district name field (default: name)")
+    group.add_argument("--districts-encoding", metavar="ENCODING",
+                       help="text encoding of the district file's names when not UTF-8 (gbk, "
+                       "gb18030)")
     group.add_argument("--crs", metavar="EPSG", help="analysis CRS (default: local UTM zone)")
     group.add_argument("--min-inside-km2", metavar="KM2", type=float,
                        help="analyse a district when at least this many km² of it lie inside the "
@@ -70,6 +75,8 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
             district_updates["crs"] = args.districts_crs
         if args.district_name_field:
             district_updates["name_field"] = args.district_name_field
+        if args.districts_encoding:
+            district_updates["encoding"] = args.districts_encoding
         if getattr(args, "min_inside_km2", None) is not None:
             district_updates["min_inside_km2"] = args.min_inside_km2
         if district_updates:
@@ -94,6 +101,7 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
             "path": str(Path(args.districts).resolve()),
             "crs": args.districts_crs or "wgs84",
             "name_field": args.district_name_field or "name",
+            **({"encoding": args.districts_encoding} if args.districts_encoding else {}),
             **({"min_inside_km2": args.min_inside_km2}
                if getattr(args, "min_inside_km2", None) is not None else {}),
         },
@@ -102,6 +110,46 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
     if args.crs:
         raw["crs"] = args.crs
     return config_from_dict(raw, base_dir=Path.cwd(), source="command line")
+
+
+# Config keys a message may name, and the flag that sets each without a config (in order).
+_FLAGS = (
+    (re.compile(r" \(or districts\.crs: \S+ in the config\)"), ""),
+    (re.compile(r"`districts\.encoding: (\S+)` \(or gb18030\) in the config"),
+     r"`--districts-encoding \1` (or gb18030)"),
+    (re.compile(r"Set districts\.encoding: "), "Give --districts-encoding "),
+    (re.compile(r"districts\.encoding"), "--districts-encoding"),
+    (re.compile(r"districts\.name_field"), "--district-name-field"),
+    (re.compile(r"districts\.min_inside_km2"), "--min-inside-km2"),
+    (re.compile(r"districts\.crs"), "--districts-crs"),
+)
+
+
+def is_adhoc(args: argparse.Namespace) -> bool:
+    """Whether the inputs come from the ad-hoc flags alone, with no config file."""
+    return not getattr(args, "config", None) and bool(getattr(args, "districts", None))
+
+
+def in_flags(message: str) -> str:
+    """``message`` with the config keys it names given as the flags that set them.
+
+    Examples
+    --------
+    >>> in_flags("set districts.name_field to one of ['NAME']")
+    "set --district-name-field to one of ['NAME']"
+    """
+    for key, flag in _FLAGS:
+        message = key.sub(flag, message)
+    return message
+
+
+class FlagWording(logging.Filter):
+    """Word the config keys in log messages as flags (for a run from ad-hoc flags)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = in_flags(record.getMessage())
+        record.args = None
+        return True
 
 
 def output_dir(args: argparse.Namespace, config: AnalysisConfig) -> Path:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -50,10 +53,10 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
     declared = parse_declared_crs(source.crs)
     frame = to_wgs84(raw.set_crs(None, allow_override=True) if raw.crs is not None else raw,
                      declared, source=str(source.path))
-    frame["district"] = frame[source.name_field].astype(str)
+    frame["district"] = [as_text(v) for v in frame[source.name_field]]
     _warn_if_garbled(frame["district"].tolist(), source)
     code_field = source.code_field if source.code_field in frame.columns else None
-    frame["code"] = frame[code_field].astype(str) if code_field else ""
+    frame["code"] = [as_text(v) for v in frame[code_field]] if code_field else ""
     frame["name"] = frame["district"]
     frame["source"] = source.path.name
     frame["source_id"] = [str(i) for i in range(len(frame))]
@@ -65,9 +68,50 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
                 f"its districts are {sorted(frame['district'])}"
             )
         frame = frame.loc[frame["district"].isin(source.include)]
+    _refuse_unnamed(frame, source)
     frame = _unique_names(frame, source)
     frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
     return frame.reset_index(drop=True)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# The text-direction marks and overrides that can make a name read backwards.
+_DIRECTION = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def as_text(value: Any) -> str:
+    """A name or code read from a file as one clean line of text.
+
+    Missing values give ``""``; whole numbers read as floats lose their ``.0`` (a code column
+    with a gap is read as floats); line breaks, tabs and runs of spaces become one space;
+    control and text-direction characters are dropped.
+
+    Examples
+    --------
+    >>> as_text(510104.0), as_text(None), as_text(float("nan")), as_text("锦江\\n区 ")
+    ('510104', '', '', '锦江 区')
+    """
+    if value is None or value is pd.NA or (isinstance(value, (float, np.floating))
+                                           and math.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    text = _DIRECTION.sub("", _CONTROL.sub(" ", str(value)))
+    return " ".join(text.split())
+
+
+def _refuse_unnamed(frame: gpd.GeoDataFrame, source: DistrictsSource) -> None:
+    """Districts are keyed by name: refuse features whose name field is empty."""
+    empty = np.flatnonzero(frame["district"].to_numpy() == "")
+    if len(empty) == 0:
+        return
+    rows = ", ".join(str(int(frame["source_id"].iloc[i]) + 1) for i in empty[:10])
+    more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
+    raise InputDataError(
+        f"district file {source.path}: {len(empty)} of {len(frame)} features have no name in "
+        f"field {source.name_field!r} (features {rows}{more}). Fill in their names, or pick the "
+        "named districts with districts.include."
+    )
 
 
 _CJK = re.compile("[\u4e00-\u9fff]")
@@ -127,7 +171,7 @@ def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource) -> None:
     bad = ~np.isin(kinds, ["Polygon", "MultiPolygon"])
     if bad.any():
         rows = np.flatnonzero(bad)
-        names = raw[source.name_field].astype(str).to_numpy() if source.name_field in raw else rows
+        names = [as_text(v) for v in raw[source.name_field]] if source.name_field in raw else rows
         found = ", ".join(f"{names[i]} ({kinds[i]})" for i in rows[:5])
         more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
         raise InputDataError(

@@ -103,6 +103,14 @@ def _two_point_ring(features: list[dict[str, Any]]) -> None:
                                 "coordinates": [geom["coordinates"], [ring[:2]]]}
 
 
+def _name(first: Any, second: Any, field: str = "name") -> Callable[[list[dict[str, Any]]], None]:
+    """Set the two districts' ``field`` to the given values, as a careless export would."""
+    def change(features: list[dict[str, Any]]) -> None:
+        features[0]["properties"][field] = first
+        features[1]["properties"][field] = second
+    return change
+
+
 def _layer_geojson(features: list[dict[str, Any]], kind: str = "bus_stops") -> Build:
     """A planner's layer file (GeoJSON) of ``kind`` added to the config."""
     def change(raw: dict[str, Any], tmp: Path) -> None:
@@ -321,6 +329,13 @@ CASES: list[Case] = [
          "feature 1 (东区) has NaN or infinite coordinates"),
     Case("districts_two_point_ring", _edit_districts(_two_point_ring), 1,
          "a ring that is not closed or has too few points"),
+    Case("districts_name_missing", _edit_districts(_name("东区", None)), 1,
+         "1 of 2 features have no name in field 'name' (features 2)"),
+    Case("districts_name_blank", _edit_districts(_name(" \t", "西区")), 1,
+         "(features 1)"),
+    Case("districts_name_line_breaks", _edit_districts(_name("东\n区", "西区\u202e")), 0,
+         "东 区"),
+    Case("districts_name_numbers", _edit_districts(_name(1.0, 2.5)), 0, "2.5"),
     Case("layer_nan_point", _layer_geojson([
         {"type": "Feature", "properties": {"name": "站A"},
          "geometry": {"type": "Point", "coordinates": [LON0 + 0.002, LAT0 + 0.002]}},
@@ -385,10 +400,25 @@ CASES: list[Case] = [
     Case("unknown_command", lambda t: ["frobnicate"], 2, "invalid choice"),
     Case("unknown_flag", lambda t: ["layers", "--frob"], 2, "unrecognized arguments"),
     Case("adhoc_without_districts", lambda t: ["layers", "--osm", "x.osm"], 2, "--districts"),
+    Case("adhoc_name_field_missing", lambda t: _adhoc(t, "--district-name-field", "NAME"), 1,
+         "set --district-name-field to one of ['name', 'adcode']"),
+    Case("adhoc_districts_gbk", lambda t: _adhoc(t, gbk=True), 1, "`--districts-encoding gbk`"),
+    Case("adhoc_districts_gbk_declared", lambda t: _adhoc(t, "--districts-encoding", "gbk",
+                                                          gbk=True), 0, "东区"),
     Case("adhoc_osm_is_folder", lambda t: ["layers", "--osm", str(t), "--districts",
                                            str(make_world(t).parent / "districts.geojson"),
                                            "--out", str(t / "out")], 2, "is a folder"),
 ]
+
+
+def _adhoc(tmp: Path, *flags: str, gbk: bool = False) -> list[str]:
+    """The world run from ad-hoc flags (no config), its districts saved in GBK or not."""
+    folder = make_world(tmp).parent
+    districts = folder / "districts.geojson"
+    if gbk:
+        districts.write_bytes(districts.read_text(encoding="utf-8").encode("gbk"))
+    return ["layers", "--osm", str(folder / "city.osm"), "--districts", str(districts),
+            *flags, "--out", str(tmp / "out")]
 
 
 def _bom(tmp: Path) -> list[str]:

@@ -1,0 +1,53 @@
+"""District names and codes read from a file become clean, one-line text keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from geoplan._errors import InputDataError
+from geoplan.config import DistrictsSource
+from geoplan.layers.districts import read_districts
+
+
+def _write(tmp_path: Path, properties: list[dict[str, object]]) -> Path:
+    features = []
+    for k, props in enumerate(properties):
+        x = 104.0 + 0.01 * k
+        ring = [[x, 30.6], [x + 0.01, 30.6], [x + 0.01, 30.61], [x, 30.61], [x, 30.6]]
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    path = tmp_path / "d.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_numeric_names_and_codes_keep_no_float_tail(tmp_path):
+    # A code column with a gap is read as floats: 510104.0 must stay the code 510104.
+    path = _write(tmp_path, [{"name": 1, "adcode": 510104}, {"name": 2.5, "adcode": None},
+                             {"name": 3, "adcode": 510106}])
+    frame = read_districts(DistrictsSource(path=path))
+    assert frame["district"].tolist() == ["1", "2.5", "3"]
+    assert frame["code"].tolist() == ["510104", "", "510106"]
+
+
+def test_line_breaks_and_direction_marks_are_not_kept(tmp_path):
+    path = _write(tmp_path, [{"name": "锦江\r\n区"}, {"name": "\u202e青羊区\t "}])
+    frame = read_districts(DistrictsSource(path=path))
+    assert frame["district"].tolist() == ["锦江 区", "青羊区"]
+
+
+def test_unnamed_districts_are_refused_by_feature(tmp_path):
+    path = _write(tmp_path, [{"name": "锦江区"}, {"name": None}, {"name": "  "}])
+    with pytest.raises(InputDataError, match=r"2 of 3 features have no name in field 'name' "
+                                             r"\(features 2, 3\)"):
+        read_districts(DistrictsSource(path=path))
+
+
+def test_unnamed_districts_left_out_by_include_are_no_error(tmp_path):
+    path = _write(tmp_path, [{"name": "锦江区"}, {"name": None}])
+    frame = read_districts(DistrictsSource(path=path, include=["锦江区"]))
+    assert frame["district"].tolist() == ["锦江区"]
