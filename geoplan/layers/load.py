@@ -330,32 +330,42 @@ def district_summary(layerset: LayerSet) -> pd.DataFrame:
     district, ``inside_share`` their ratio. A layer kind with no feature gives 0 (never a
     missing column).
     """
-    rows = []
     districts = layerset.districts
-    for _, d in districts.iterrows():
-        geom = d.geometry
-        inside_km2 = d["area_m2"] / 1e6
-        row: dict[str, Any] = {
-            "district": d["district"],
-            "area_km2": inside_km2,
-            "inside_km2": inside_km2,
-            "full_area_km2": d["full_area_m2"] / 1e6 if "full_area_m2" in d else np.nan,
-            "inside_share": d["inside_share"],
-        }
-        with prepared_for(geom):  # the district's own shape: not left prepared
-            for kind in LAYER_KINDS:
-                layer = layerset[kind]
-                geoms = layer.geometry.to_numpy()
-                hit = shapely.intersects(geom, geoms) if len(layer) else np.zeros(0, dtype=bool)
-                row[kind] = int(hit.sum())
-                if kind in _SUMMARY_KM:
-                    row[f"{kind}_km"] = float(shapely.length(shapely.intersection(
-                        geoms[hit], geom)).sum() / 1000) if len(layer) else 0.0
-                if kind in _SUMMARY_HA:
-                    row[f"{kind}_ha"] = float(shapely.area(shapely.intersection(
-                        geoms[hit], geom)).sum() / 1e4) if len(layer) else 0.0
-        rows.append(row)
-    return pd.DataFrame(rows)
+    dgeoms = districts.geometry.to_numpy()
+    table: dict[str, Any] = {
+        "district": districts["district"].to_numpy(),
+        "area_km2": districts["area_m2"].to_numpy() / 1e6,
+        "inside_km2": districts["area_m2"].to_numpy() / 1e6,
+        "full_area_km2": (districts["full_area_m2"].to_numpy() / 1e6
+                          if "full_area_m2" in districts else np.full(len(districts), np.nan)),
+        "inside_share": districts["inside_share"].to_numpy(),
+    }
+    with prepared_for(dgeoms):
+        for kind in LAYER_KINDS:
+            _summarise_layer(table, kind, layerset[kind].geometry.to_numpy(), dgeoms)
+    columns = ["district", "area_km2", "inside_km2", "full_area_km2", "inside_share"]
+    for kind in LAYER_KINDS:
+        columns += [kind] + [f"{kind}_km"] * (kind in _SUMMARY_KM) + [f"{kind}_ha"] * (kind in _SUMMARY_HA)
+    return pd.DataFrame({c: table[c] for c in columns}, index=range(len(districts)))
+
+
+def _summarise_layer(table: dict[str, Any], kind: str, geoms: np.ndarray, dgeoms: np.ndarray
+                     ) -> None:
+    """Add one layer's counts (and km or ha) per district to ``table``."""
+    # one tree query per layer, not every feature against every district
+    d, f = (shapely.STRtree(geoms).query(dgeoms, predicate="intersects") if len(geoms)
+            else (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+    table[kind] = np.bincount(d, minlength=len(dgeoms)).astype(int)
+    if kind in _SUMMARY_KM or kind in _SUMMARY_HA:
+        parts = geoms[f]
+        crossing = ~shapely.contains_properly(dgeoms[d], parts)  # most lie inside: kept whole
+        parts[crossing] = shapely.intersection(parts[crossing], dgeoms[d[crossing]])
+        if kind in _SUMMARY_KM:
+            table[f"{kind}_km"] = np.bincount(d, shapely.length(parts),
+                                              minlength=len(dgeoms)) / 1000
+        if kind in _SUMMARY_HA:
+            table[f"{kind}_ha"] = np.bincount(d, shapely.area(parts),
+                                              minlength=len(dgeoms)) / 1e4
 
 
 _SUMMARY_KM = ("roads", "walkways")
