@@ -239,11 +239,15 @@ def _detours(g: WalkGraph, public: np.ndarray, node: np.ndarray,
     bounds = np.flatnonzero(np.diff(cell[order])) + 1
     squares = np.split(order, bounds)
     margin = limit + 1.0
+    by_x = np.argsort(g.node_x, kind="stable")  # each square looks at its own strip, not the city
+    sorted_x = g.node_x[by_x]
     for square in bar(squares, "dead-end detours", "square"):
         rows = public[square]
         sx, sy = x[square], y[square]
-        local = np.flatnonzero((g.node_x >= sx.min() - margin) & (g.node_x <= sx.max() + margin)
-                               & (g.node_y >= sy.min() - margin) & (g.node_y <= sy.max() + margin))
+        strip = by_x[np.searchsorted(sorted_x, sx.min() - margin, side="left"):
+                     np.searchsorted(sorted_x, sx.max() + margin, side="right")]
+        ys = g.node_y[strip]
+        local = np.sort(strip[(ys >= sy.min() - margin) & (ys <= sy.max() + margin)])
         sub = g.csr[local][:, local]
         chunk = max(1, min(_CHUNK, _BLOCK // max(len(local), 1)))
         sources = np.searchsorted(local, node[rows])

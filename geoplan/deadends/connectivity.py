@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan._clip import parts_inside
 from geoplan._groups import frames_by, positions_by_value
 from geoplan.deadends.detect import CATEGORIES, RoadNetwork
 
@@ -86,7 +87,8 @@ def connectivity_table(
         row: dict[str, object] = {"district": d["district"], "area_km2": area_km2}
         if g is not None:
             hit = edge_tree.query(d.geometry, predicate="intersects")
-            km = float(shapely.length(shapely.intersection(g.edge_geometry[hit], d.geometry)).sum()) / 1000
+            km = float(shapely.length(parts_inside(
+                g.edge_geometry[hit], np.full(len(hit), d.geometry, dtype=object))).sum()) / 1000
             deg = net.degree[street_rows.get(d["district"], np.zeros(0, dtype=np.int64))]
             inter = int((deg >= 3).sum())
             ends = int((deg == 1).sum())

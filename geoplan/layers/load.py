@@ -14,6 +14,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._clip import parts_inside
 from geoplan._errors import InputDataError
 from geoplan._threads import prepared_for
 from geoplan.config import AnalysisConfig
@@ -340,9 +341,8 @@ def district_summary(layerset: LayerSet) -> pd.DataFrame:
                           if "full_area_m2" in districts else np.full(len(districts), np.nan)),
         "inside_share": districts["inside_share"].to_numpy(),
     }
-    with prepared_for(dgeoms):
-        for kind in LAYER_KINDS:
-            _summarise_layer(table, kind, layerset[kind].geometry.to_numpy(), dgeoms)
+    for kind in LAYER_KINDS:
+        _summarise_layer(table, kind, layerset[kind].geometry.to_numpy(), dgeoms)
     columns = ["district", "area_km2", "inside_km2", "full_area_km2", "inside_share"]
     for kind in LAYER_KINDS:
         columns += [kind] + [f"{kind}_km"] * (kind in _SUMMARY_KM) + [f"{kind}_ha"] * (kind in _SUMMARY_HA)
@@ -357,9 +357,7 @@ def _summarise_layer(table: dict[str, Any], kind: str, geoms: np.ndarray, dgeoms
             else (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
     table[kind] = np.bincount(d, minlength=len(dgeoms)).astype(int)
     if kind in _SUMMARY_KM or kind in _SUMMARY_HA:
-        parts = geoms[f]
-        crossing = ~shapely.contains_properly(dgeoms[d], parts)  # most lie inside: kept whole
-        parts[crossing] = shapely.intersection(parts[crossing], dgeoms[d[crossing]])
+        parts = parts_inside(geoms[f], dgeoms[d])
         if kind in _SUMMARY_KM:
             table[f"{kind}_km"] = np.bincount(d, shapely.length(parts),
                                               minlength=len(dgeoms)) / 1000
