@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan._clip import parts_inside
 from geoplan.results.indicators import INDICATORS, IndicatorResult
 
 logger = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def _length_times_width(lines: np.ndarray, width: np.ndarray, districts: np.ndar
     if len(lines) == 0:
         return out, km
     di, li = shapely.STRtree(lines).query(districts, predicate="intersects")
-    length = shapely.length(shapely.intersection(lines[li], districts[di]))
+    length = shapely.length(parts_inside(lines[li], districts[di]))
     np.add.at(out, di, length * width[li])
     if source is not None:
         for s in WIDTH_SOURCES:
