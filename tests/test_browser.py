@@ -180,9 +180,10 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     assert _paths(page, "gp-deadends") == _paths(page, "gp-fac-toilets") == 0
     for name in overlays:
         _overlay(page, name).check()
-    # compact: the panel stays in the top right and leaves most of the map free
+    # compact: the panel stays in a strip at the right, down to the locator and no further
     box = page.locator("#geoplan-layers").bounding_box()
-    assert box["width"] < 300 and box["height"] < 900 * 0.6, box
+    locator = page.locator("#geoplan-locator").bounding_box()
+    assert box["width"] < 300 and box["y"] + box["height"] < locator["y"], (box, locator)
     # the chosen standard shows all of its layers, and nothing of the others
     assert _paths(page, "gp-coverage-green_300") == 4  # four districts
     assert _paths(page, "gp-reached-green_300") == 0  # straight line: no walking reach
@@ -440,6 +441,93 @@ def test_map_panel_folds_on_a_small_screen(session, outputs, tmp_path):
     _screenshot(page, tmp_path, "map_small.png")
 
 
+@pytest.mark.parametrize("width,height", [(390, 844), (450, 800)])
+def test_map_opens_on_a_phone(session, outputs, tmp_path, width, height):
+    """The room kept for the legend and the panel shrinks with the screen: 440 px of it on a
+    390 px phone left the fit no zoom at all (Infinity, a NaN LatLng, no legend built)."""
+    page = session.page
+    page.set_viewport_size({"width": width, "height": height})
+    session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    zoom = page.evaluate("() => window.geoplan.map.getZoom()")
+    assert 10 <= zoom <= 14, zoom  # the whole city, not a speck (13.5 on a laptop)
+    assert page.locator("#geoplan-legend").count() == 1
+    assert page.locator(".leaflet-control-scale-line").count() == 1
+    title = page.locator("#geoplan-title").bounding_box()
+    toggle = page.locator("#geoplan-layers").bounding_box()
+    assert title["x"] + title["width"] <= toggle["x"], (title, toggle)
+    assert session.errors == [] and session.blocked == []
+    _screenshot(page, tmp_path, f"map_phone_{width}.png")
+
+
+def test_map_panel_marks_what_is_below(session, outputs, tmp_path):
+    page = session.page
+    page.set_viewport_size({"width": 1024, "height": 700})
+    session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    panel = page.locator("#geoplan-layers")
+    page.wait_for_function("() => document.getElementById('geoplan-layers')"
+                           ".classList.contains('gp-more')")
+    locator = page.locator("#geoplan-locator").bounding_box()
+    box = panel.bounding_box()
+    assert box["y"] + box["height"] < locator["y"]
+    panel.evaluate("p => { p.scrollTop = p.scrollHeight; }")
+    page.wait_for_function("() => !document.getElementById('geoplan-layers')"
+                           ".classList.contains('gp-more')")
+
+
+def test_map_popups_keep_clear_of_the_legend(session, outputs, tmp_path):
+    """A popup opened beside the legend (bottom left) is panned to its right."""
+    page = session.page
+    page.set_viewport_size({"width": 1366, "height": 860})
+    session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    _overlay(page, "打通建议").check()
+    legend = page.locator("#geoplan-legend").bounding_box()
+    opened = page.evaluate("""(legend) => {
+        const map = window.geoplan.map;
+        let best = null, bestScore = Infinity;
+        map.eachLayer(l => {
+            if (!l.feature || !l.getPopup || !l.getPopup()) { return; }
+            const p = map.latLngToContainerPoint(l.getLatLng ? l.getLatLng()
+                                                             : l.getBounds().getCenter());
+            const score = Math.abs(p.x - (legend.x + legend.width + 40))
+                + Math.abs(p.y - (legend.y + legend.height / 2));
+            if (score < bestScore) { bestScore = score; best = l; }
+        });
+        best.openPopup();
+        return !!best;
+    }""", legend)
+    assert opened
+    page.wait_for_timeout(500)
+    popup = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    legend = page.locator("#geoplan-legend").bounding_box()
+    assert popup["x"] >= legend["x"] + legend["width"] - 1, (popup, legend)
+    _screenshot(page, tmp_path, "map_popup_legend.png")
+
+
+def test_map_seat_gaps_lie_beneath_gaps_and_sites(session, outputs, tmp_path):
+    """Districts filled by their seat gap do not cover the chosen standard's sites: a click
+    on a site still reaches it."""
+    page = session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    _overlay(page, "学位缺口（小学）").check()
+    page.wait_for_timeout(300)
+    on_top = page.evaluate("""() => {
+        const out = [];
+        document.querySelectorAll('path.gp-sites').forEach(p => {
+            const r = p.getBoundingClientRect();
+            if (!r.width) { return; }
+            const x = r.left + r.width / 2, y = r.top + r.height / 2;
+            if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) { return; }
+            const top = document.elementFromPoint(x, y);
+            out.push(top === p || (top && top.classList.contains('gp-sites')));
+        });
+        return out;
+    }""")
+    assert len(on_top) > 5 and sum(on_top) >= len(on_top) - 2, on_top
+
+
 def test_map_english(session, outputs, tmp_path):
     page = session.open(outputs / "en" / "map.html")
     page.wait_for_selector("path.gp-coverage")
@@ -568,6 +656,11 @@ def test_district_labels_never_overlap(session, outputs, tmp_path):
     page.wait_for_selector("path.gp-coverage")
     page.wait_for_timeout(300)
     assert len(page.evaluate(_LABEL_BOXES)) == 4  # the default view has room for all four
+    # a label takes the room of its text, not of its 140 px icon (which hid every second
+    # column of a city's 64 square districts)
+    widths = page.locator(".geoplan-label .gp-label-name").evaluate_all(
+        "es => es.map(e => e.getBoundingClientRect().width)")
+    assert widths and max(widths) < 70, widths
     page.evaluate("geoplan.map.setZoom(geoplan.map.getZoom() - 4, {animate: false})")
     page.wait_for_timeout(400)
     shown = page.evaluate(_LABEL_BOXES)

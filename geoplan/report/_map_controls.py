@@ -52,9 +52,8 @@ class OpeningView(PlainRender, MacroElement):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }},
-            {paddingTopLeft: {{ this.top_left|tojson }},
-             paddingBottomRight: {{ this.bottom_right|tojson }}, animate: false});
+        geoplan.openingView({{ this._parent.get_name() }}, {{ this.bounds|tojson }},
+            {{ this.top_left|tojson }}, {{ this.bottom_right|tojson }});
         {% endmacro %}
     """)
 
@@ -107,7 +106,7 @@ def _items_js(items: list[dict[str, Any]]) -> str:
     out = []
     for it in items:
         data = {"key": it["key"], "label": it["label"], "note": it.get("note") or "",
-                "back": bool(it.get("back")), "on": bool(it.get("on"))}
+                "back": bool(it.get("back")), "fill": bool(it.get("fill")), "on": bool(it.get("on"))}
         layer = it.get("layer")
         ref = layer.get_name() if layer is not None else "null"
         out.append(f"Object.assign({script_json(data)},{{layer:{ref}}})")
@@ -120,10 +119,12 @@ class LayerPanel(PlainRender, MacroElement):
     ``sections`` is a list of ``{"title", "kind", "items"}`` where ``kind`` is 'standard'
     (radios calling ``geoplan.showStandard``), 'measure' (radios calling
     ``geoplan.setMeasure``; ``on`` marks the chosen one) or 'overlay' (checkboxes). Each item
-    is ``{"key", "label", "note", "layer", "back"}``; ``back`` keeps a background layer beneath
-    the others. After every change the ticked overlays are brought back on top (so that
-    facilities stay clickable). The panel folds away with its heading button; it starts folded
-    on small screens.
+    is ``{"key", "label", "note", "layer", "back", "fill"}``; ``back`` keeps a background layer
+    beneath the others, ``fill`` an area overlay (districts filled by a figure) beneath the chosen
+    standard's gaps and sites. After every change the layers are stacked again in that order,
+    the other ticked overlays on top (so that gaps, sites and facilities stay clickable). The
+    panel folds away with its heading button; it starts folded on small screens, and it reaches
+    down to the boxes below it, with a mark at its foot while more of it is below.
     """
 
     _template = Template("""
@@ -137,15 +138,20 @@ class LayerPanel(PlainRender, MacroElement):
             {%- endfor %}
             ];
             function restack() {
-                sections.forEach(function(sec) {
-                    if (sec.kind !== "overlay") { return; }
-                    sec.items.forEach(function(it) {
-                        if (!it.layer || !map.hasLayer(it.layer) || !it.layer.bringToFront) {
-                            return;
-                        }
-                        if (it.back) { it.layer.bringToBack(); } else { it.layer.bringToFront(); }
+                function each(test, fn) {
+                    sections.forEach(function(sec) {
+                        if (sec.kind !== "overlay") { return; }
+                        sec.items.forEach(function(it) {
+                            if (it.layer && map.hasLayer(it.layer) && it.layer.bringToFront
+                                && test(it)) { fn(it.layer); }
+                        });
                     });
-                });
+                }
+                each(function(it) { return it.fill; }, function(l) { l.bringToFront(); });
+                geoplan.raiseStandard();
+                each(function(it) { return !it.fill && !it.back; },
+                     function(l) { l.bringToFront(); });
+                each(function(it) { return it.back; }, function(l) { l.bringToBack(); });
             }
             geoplan.onChange = restack;
             var ctl = L.control({position: "topright"});
@@ -162,6 +168,7 @@ class LayerPanel(PlainRender, MacroElement):
                 }
                 L.DomEvent.on(toggle, "click", function() {
                     fold(!L.DomUtil.hasClass(div, "gp-folded"));
+                    geoplan.fitPanel();
                 });
                 fold(window.innerWidth < 700 || window.innerHeight < 480);
                 sections.forEach(function(sec) {
@@ -197,11 +204,13 @@ class LayerPanel(PlainRender, MacroElement):
                         });
                     });
                 });
+                L.DomEvent.on(div, "scroll", function() { geoplan.markMore(div); });
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
             };
             ctl.addTo(map);
+            geoplan.fitPanel();
             restack();
         })();
         {% endmacro %}
@@ -252,6 +261,13 @@ MAP_CSS = """
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
 .geoplan-layers { padding: 4px 8px 6px 8px; font-size: 12px; line-height: 1.3; max-width: 250px;
   max-height: min(58vh, calc(100vh - 130px)); overflow-y: auto; }
+.geoplan-layers.gp-more:not(.gp-folded)::after { content: "▼"; display: block; position: sticky;
+  bottom: -6px; margin: 0 -8px -6px -8px; padding: 12px 0 2px 0; text-align: center;
+  color: #666; font-size: 11px; pointer-events: none;
+  background: linear-gradient(rgba(255,255,255,0), rgba(255,255,255,0.97) 55%); }
+@media (max-width: 520px) { .geoplan-title { box-sizing: border-box;
+  max-width: calc(100vw - 80px); }
+  .geoplan-title h1 { font-size: 15px; } }
 .geoplan-layers .gp-layers-toggle { display: block; width: 100%; border: 0; background: none;
   padding: 2px 0; font: inherit; font-weight: bold; font-size: 13px; text-align: left;
   cursor: pointer; color: #222; }
@@ -275,6 +291,7 @@ MAP_CSS = """
 .leaflet-popup-content .gp-popup-note { margin: 6px 0 0 0; color: #555; font-size: 11px; }
 .geoplan-legend .gp-measure { margin: 0 0 4px 0; color: #333; font-size: 12px; }
 .geoplan-label { text-align: center; }
+.geoplan-label .gp-label-name, .geoplan-label .gp-label-share { display: table; margin: 0 auto; }
 .gp-street-name { position: absolute; white-space: nowrap; font-size: 11px; color: #555;
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; pointer-events: none; }
 .gp-place-name { position: absolute; white-space: nowrap; font-size: 12px; color: #3b2f6b;

@@ -227,7 +227,8 @@ def add_seat_gap_layers(m: folium.Map, dist_wgs: gpd.GeoDataFrame, people: Any, 
             popup_title="title", popup_note=w["note"].format(r=radius), tooltip="title",
             fill_by={"prop": "cls", "colours": colours, "byMeasure": False}, show=False)
         if layer is not None:
-            items.append({"key": f"seat_gap_{level}", "label": name, "layer": layer})
+            items.append({"key": f"seat_gap_{level}", "label": name, "layer": layer,
+                          "fill": True})
     legend = [{"shape": "sw", "colour": colour, "text": w[f"legend_{key}"]}
               for key, _, colour in SEAT_GAP_CLASSES] if items else []
     return legend, items

@@ -167,15 +167,83 @@
     return layout.apply(this, arguments);
   };
 
-  /* Popups keep clear of the layer panel (top right) and the title (top left). */
+  /* Popups keep clear of the layer panel (top right), the title (top left) and the boxes
+     down the left side (live scenario, legend) beside them: a popup those boxes would cover
+     is panned to their right, when the map is wide enough to hold it there. */
   var adjust = L.Popup.prototype._adjustPan;
   L.Popup.prototype._adjustPan = function() {
     var panel = document.getElementById("geoplan-layers");
     var title = document.getElementById("geoplan-title");
-    if (panel) { this.options.autoPanPaddingBottomRight = L.point(panel.offsetWidth + 24, 12); }
-    if (title) { this.options.autoPanPaddingTopLeft = L.point(12, title.offsetHeight + 24); }
+    var right = panel ? panel.offsetWidth + 24 : 12, left = 12;
+    if (this._map && this._container) {
+      var frame = this._map.getContainer().getBoundingClientRect();
+      var box = this._container.getBoundingClientRect();
+      this._map.getContainer().querySelectorAll(".leaflet-left > .leaflet-control")
+        .forEach(function(c) {
+          var r = c.getBoundingClientRect();
+          if (c === title || !r.width || !r.height || c.style.visibility === "hidden") { return; }
+          if (r.top < box.bottom && box.top < r.bottom) {
+            left = Math.max(left, r.right - frame.left + 12);
+          }
+        });
+      if (frame.width - left - right < box.width) { left = 12; }  // no room: as before
+    }
+    this.options.autoPanPaddingBottomRight = L.point(right, 12);
+    this.options.autoPanPaddingTopLeft = L.point(left, title ? title.offsetHeight + 24 : 12);
     return adjust.apply(this, arguments);
   };
+
+  /* The opening view: the data fitted between the legend and the layer panel, the room kept
+     for them shrunk on a narrow screen (a phone's 390 px cannot spare 440 px: the fit would
+     give no zoom at all). */
+  gp.openingView = function(map, bounds, topLeft, bottomRight) {
+    var size = map.getSize();
+    var kx = Math.min(1, 0.4 * size.x / Math.max(1, topLeft[0] + bottomRight[0]));
+    var ky = Math.min(1, 0.4 * size.y / Math.max(1, topLeft[1] + bottomRight[1]));
+    map.fitBounds(bounds, {paddingTopLeft: [topLeft[0] * kx, topLeft[1] * ky],
+                           paddingBottomRight: [bottomRight[0] * kx, bottomRight[1] * ky],
+                           animate: false});
+  };
+
+  /* The chosen standard's areas, then its gaps and sites, on top of area overlays. */
+  gp.raiseStandard = function() {
+    var entry = gp.standards[gp.current];
+    if (!entry || !gp.map) { return; }
+    ["homes", "reach", "gaps", "street"].forEach(function(kind) {
+      var byView = entry.parts[kind] || {};
+      for (var v in byView) {
+        if (byView[v] && gp.map.hasLayer(byView[v])) { byView[v].bringToFront(); }
+      }
+    });
+    if (entry.parts.sites && gp.map.hasLayer(entry.parts.sites)) {
+      entry.parts.sites.bringToFront();
+    }
+  };
+
+  /* The layer panel reaches down to the boxes at the bottom right (zoom, locator), and shows
+     a mark at its foot while some of it is below. */
+  gp.markMore = function(panel) {
+    L.DomUtil[panel.scrollTop + panel.clientHeight < panel.scrollHeight - 4
+      ? "addClass" : "removeClass"](panel, "gp-more");
+  };
+  gp.fitPanel = nextFrame(function() {
+    var panel = document.getElementById("geoplan-layers");
+    if (!panel || !gp.map) { return; }
+    var frame = gp.map.getContainer().getBoundingClientRect();
+    var below = frame.bottom;
+    gp.map.getContainer().querySelectorAll(".leaflet-bottom.leaflet-right > .leaflet-control")
+      .forEach(function(c) {
+        var r = c.getBoundingClientRect();
+        if (r.width && r.height && c.className.indexOf("leaflet-control-attribution") < 0) {
+          below = Math.min(below, r.top);
+        }
+      });
+    var room = below - panel.getBoundingClientRect().top - 10;
+    panel.style.boxSizing = "border-box";
+    panel.style.maxHeight = Math.max(120, room) + "px";
+    gp.markMore(panel);
+  });
+  window.addEventListener("resize", function() { gp.fitPanel(); });
 
   /* ---- the chosen standard and measure ---- */
 
