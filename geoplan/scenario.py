@@ -11,6 +11,8 @@ The meeting map's live scenario exports the facilities a planner placed as one C
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import math
 import re
@@ -68,12 +70,21 @@ def read_planned(path: Path) -> pd.DataFrame:
         unknown layer kind or coordinates that are not WGS 84 degrees (each named by line).
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputDataError(f"planned facilities: {path} is a folder; give the CSV file inside it")
     if not path.is_file():
         raise InputDataError(f"planned facilities: file not found: {path}")
     try:
-        table = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputDataError(f"planned facilities: cannot read {path} as UTF-8 CSV: {exc}") from exc
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputDataError(
+            f"planned facilities: cannot read the text of {path}: it is not UTF-8 ({exc.reason} "
+            f"at byte {exc.start}). Save it as UTF-8 (in Excel: 另存为 ▸ CSV UTF-8).") from exc
+    _check_field_counts(text, path)
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputDataError(f"planned facilities: cannot read {path} as a CSV: {exc}") from exc
     missing = [c for c in ("layer", "lon_wgs84", "lat_wgs84") if c not in table.columns]
     if missing:
         raise InputDataError(
@@ -83,7 +94,7 @@ def read_planned(path: Path) -> pd.DataFrame:
     if not len(table):
         raise InputDataError(f"planned facilities {path}: no rows; place facilities first")
     problems = []
-    for i, row in table.iterrows():
+    for i, row in table.reset_index(drop=True).iterrows():
         line = int(str(i)) + 2
         layer = row["layer"].strip()
         if layer not in POINT_LAYERS:
@@ -106,6 +117,22 @@ def read_planned(path: Path) -> pd.DataFrame:
         raise InputDataError(f"planned facilities {path}: {shown}")
     table["layer"] = table["layer"].str.strip()
     return table
+
+
+def _check_field_counts(text: str, path: Path) -> None:
+    """Refuse rows with more fields than the header: a comma in a name that is not quoted, or
+    a note added after the last column, would shift every value after it."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if header is None:
+        return
+    long = [(n, len(r)) for n, r in enumerate(rows, start=2) if len(r) > len(header)]
+    if long:
+        shown = ", ".join(f"line {n} ({k} fields)" for n, k in long[:5])
+        raise InputDataError(
+            f"planned facilities {path}: {len(long)} rows have more fields than the header's "
+            f"{len(header)}: {shown}. Put a name with a comma in double quotes (\"新站,北口\"), "
+            "or give the extra column a name in the header.")
 
 
 def planned_config(config: AnalysisConfig, path: Path, workdir: Path) -> AnalysisConfig:

@@ -144,3 +144,24 @@ def test_unknown_include_name(tmp_path):
         "path": str(CHENGDU_DISTRICTS), "crs": "gcj02", "include": ["成华区", "天府区"]}))
     with pytest.raises(InputDataError, match="天府区"):
         load_layers(config)
+
+
+def test_school_file_levels_and_yes_no_columns(tmp_path):
+    """A planner's schools: levels in Chinese or English, yes/no columns read as words (any
+    text was True: a kindergarten marked 'no' counted as a junior school)."""
+    from geoplan.config import FileSource
+    from geoplan.layers.files import load_file_layer
+    from geoplan.layers.rules import load_catalog
+
+    rules = load_catalog()["layers"]["schools"]["levels"]
+    path = tmp_path / "schools.csv"
+    path.write_text("lon,lat,name,levels,junior\n"
+                    "104.06,30.65,甲,小学,否\n"
+                    "104.07,30.65,乙,初中;高中,yes\n"
+                    "104.08,30.65,丙幼儿园,,no\n"
+                    "104.09,30.65,丁小学,7,0\n", encoding="utf-8")
+    frame = load_file_layer(FileSource(path=path), "schools", rules)
+    assert frame["levels"].tolist() == ["primary", "junior;senior", "", "primary"]
+    assert frame["level_from"].tolist()[:2] == ["file", "file"]
+    assert frame["junior"].tolist() == [False, True, False, False]
+    assert frame["primary"].tolist() == [True, False, False, True]

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputDataError
+from geoplan._text import as_text
 from geoplan.config import DistrictsSource
 from geoplan.crs import parse_declared_crs, to_wgs84
 from geoplan.layers.files import read_vector
@@ -32,7 +30,7 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
         file does not have.
     """
     raw = read_vector(source.path, layer=source.layer, encoding=source.encoding,
-                      encoding_key="districts.encoding")
+                      encoding_key="districts.encoding", layer_key="districts.layer")
     if len(raw) == 0:
         raise InputDataError(
             f"district file {source.path} has no features. Give a file with the district "
@@ -72,32 +70,6 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
     frame = _unique_names(frame, source)
     frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
     return frame.reset_index(drop=True)
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-# The text-direction marks and overrides that can make a name read backwards.
-_DIRECTION = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def as_text(value: Any) -> str:
-    """A name or code read from a file as one clean line of text.
-
-    Missing values give ``""``; whole numbers read as floats lose their ``.0`` (a code column
-    with a gap is read as floats); line breaks, tabs and runs of spaces become one space;
-    control and text-direction characters are dropped.
-
-    Examples
-    --------
-    >>> as_text(510104.0), as_text(None), as_text(float("nan")), as_text("锦江\\n区 ")
-    ('510104', '', '', '锦江 区')
-    """
-    if value is None or value is pd.NA or (isinstance(value, (float, np.floating))
-                                           and math.isnan(value)):
-        return ""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    text = _DIRECTION.sub("", _CONTROL.sub(" ", str(value)))
-    return " ".join(text.split())
 
 
 def _refuse_unnamed(frame: gpd.GeoDataFrame, source: DistrictsSource) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,12 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geoplan._errors import InputDataError
+from geoplan._errors import ConfigError, InputDataError
+from geoplan._text import as_text
 from geoplan.config import FileSource
 from geoplan.crs import parse_declared_crs, to_wgs84
 from geoplan.layers.road_tags import parse_lanes, parse_width
-from geoplan.layers.schema import conform
+from geoplan.layers.schema import columns, conform
 from geoplan.layers.school_levels import classify_school
 
 logger = logging.getLogger(__name__)
@@ -29,11 +31,14 @@ _NAME_NAMES = ("name", "名称", "name_zh", "mc", "NAME")
 
 def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = None,
                 lon: str | None = None, lat: str | None = None,
-                geographic: bool = False, encoding_key: str = "encoding") -> gpd.GeoDataFrame:
-    """Read any vector file (or CSV with coordinate columns) without touching its CRS.
+                geographic: bool = False, encoding_key: str = "encoding",
+                layer_key: str = "layer") -> gpd.GeoDataFrame:
+    """Read any vector file (or a CSV or spreadsheet with coordinate columns) without touching
+    its CRS.
 
     ``geographic``: the coordinates are declared as degrees, so CSV rows beyond ±180/±90 are
-    errors (named by line). ``encoding_key`` is the config key a decoding error points to.
+    errors (named by line). ``encoding_key`` and ``layer_key`` are the config keys a decoding
+    error and a file of several layers point to.
 
     Raises
     ------
@@ -46,6 +51,10 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         raise InputDataError(f"file not found: {path}")
     if path.suffix.lower() in (".csv", ".txt"):
         return _read_csv(path, encoding=encoding, lon=lon, lat=lat, geographic=geographic)
+    if path.suffix.lower() in _SPREADSHEETS:
+        return _read_spreadsheet(path, layer=layer, lon=lon, lat=lat, geographic=geographic)
+    if not layer:
+        _refuse_unnamed_layers(path, layer_key)
     try:
         kwargs: dict[str, Any] = {"engine": "pyogrio"}
         if layer:
@@ -103,12 +112,45 @@ def _refuse_non_finite(path: Path, frame: gpd.GeoDataFrame) -> None:
         f"{path}: {shown}{more} {verb} NaN or infinite coordinates; {_FIX_SHAPES}")
 
 
+_SPREADSHEETS = (".xlsx", ".xls", ".ods")
+
+
+def _refuse_unnamed_layers(path: Path, layer_key: str) -> None:
+    """A file of several layers (a GeoPackage) read without ``layer:`` would give its first
+    layer, whatever it holds: a park outline taken for a bus stop. Refuse, naming them."""
+    try:
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except (pyogrio.errors.DataSourceError, OSError, ValueError):
+        return  # unreadable: the read below says so
+    names = [n for n in names if n != "layer_styles"]  # QGIS's styles table
+    if len(names) > 1:
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        raise InputDataError(
+            f"{path} has {len(names)} layers ({shown}); say which one to read with "
+            f"`{layer_key}: <name>` in the config")
+
+
+def _read_spreadsheet(path: Path, *, layer: str | None, lon: str | None, lat: str | None,
+                      geographic: bool) -> gpd.GeoDataFrame:
+    """A point list kept in Excel: its sheet (``layer:``, default the first) read as a table
+    with coordinate columns, as a CSV is."""
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError,
+            OSError) as exc:
+        raise InputDataError(
+            f"cannot read the spreadsheet {path}: {exc}. Save the sheet as CSV UTF-8 (in Excel: "
+            "另存为 ▸ CSV UTF-8) and give that file instead.") from exc
+    return _points_from_table(path, pd.DataFrame(frame), lon=lon, lat=lat, geographic=geographic)
+
+
 def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | None,
               geographic: bool = False) -> gpd.GeoDataFrame:
     frame = None
     for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
         try:
-            frame = pd.read_csv(path, encoding=enc)
+            # never a column as the index: a comma ending every row (Excel) would shift them
+            frame = pd.read_csv(path, encoding=enc, index_col=False)
             break
         except UnicodeDecodeError:
             continue
@@ -119,12 +161,18 @@ def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | N
         raise InputDataError(
             f"cannot decode CSV {path} as {tried}. Save it as UTF-8 (in Excel: Save As, "
             "'CSV UTF-8'), or give its encoding with `encoding:` in the layer's config entry")
+    return _points_from_table(path, frame, lon=lon, lat=lat, geographic=geographic)
+
+
+def _points_from_table(path: Path, frame: pd.DataFrame, *, lon: str | None, lat: str | None,
+                       geographic: bool) -> gpd.GeoDataFrame:
+    """Points from a table's longitude and latitude columns (named, or found by their names)."""
     lon = lon or _find_column(frame, _LON_NAMES)
     lat = lat or _find_column(frame, _LAT_NAMES)
     missing = [n for n, c in (("longitude", lon), ("latitude", lat)) if c is None or c not in frame]
     if missing:
         raise InputDataError(
-            f"CSV {path} has no {' or '.join(missing)} column (columns: {list(frame.columns)}); "
+            f"{path} has no {' or '.join(missing)} column (columns: {list(frame.columns)}); "
             "name them with `lon:` and `lat:` in the layer's config entry"
         )
     x = pd.to_numeric(frame[lon], errors="coerce")
@@ -175,6 +223,71 @@ def _find_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     return None
 
 
+_LEVEL_WORDS = {"primary": "primary", "小学": "primary", "junior": "junior", "初中": "junior",
+                "初级中学": "junior", "senior": "senior", "高中": "senior", "高级中学": "senior"}
+
+
+def _school_levels(frame: pd.DataFrame, level_rules: dict[str, Any], path: Path) -> None:
+    """``levels`` (primary;junior;…) from the file's own column where it says them (in English
+    or Chinese), else from each school's name, as for OSM (in place; ``level_from`` says which)."""
+    given = [as_text(v) for v in frame["levels"]] if "levels" in frame.columns else [""] * len(frame)
+    levels, source, unread = [], [], []
+    for i, (value, name) in enumerate(zip(given, frame["name"], strict=True)):
+        words = [_LEVEL_WORDS.get(w.strip().lower()) for w in re.split(r"[;,，、/ ]+", value)]
+        found = [lv for lv in ("primary", "junior", "senior") if lv in words]
+        if found:
+            levels.append(";".join(found))
+            source.append("file")
+            continue
+        if value:
+            unread.append(f"line {i + 2}: {value!r}")
+        lv, how = classify_school({"name": as_text(name)}, level_rules)
+        levels.append(";".join(lv))
+        source.append(how)
+    if unread:
+        logger.warning("%s: %d school level(s) not understood (%s); these schools' levels are read "
+                       "from their names. Write primary/junior/senior or 小学/初中/高中, ';' between "
+                       "two.", path, len(unread), "; ".join(unread[:3]))
+    frame["levels"] = levels
+    frame["level_from"] = source
+
+
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "否", "无", "×", ""})
+
+
+def _flags(values: pd.Series, path: Path, column: str) -> np.ndarray:
+    """A yes/no column read as booleans: "no", "否" and "0" are False (Python would call any
+    text True), and a value that is neither is refused, named by line."""
+    out = np.zeros(len(values), dtype=bool)
+    bad = []
+    for i, v in enumerate(values):
+        if isinstance(v, (bool, np.bool_)):
+            out[i] = bool(v)
+            continue
+        text = as_text(v).lower()
+        if text in _TRUE:
+            out[i] = True
+        elif text not in _FALSE:
+            bad.append(f"line {i + 2}: {v!r}")
+    if bad:
+        raise InputDataError(
+            f"{path}: column {column!r} should say yes or no (1/0, true/false, 是/否), but "
+            f"{'; '.join(bad[:5])}{' and more' if len(bad) > 5 else ''}")
+    return out
+
+
+def _check_column_names(source: FileSource, kind: str) -> None:
+    """``columns:`` maps the layer's own column names: refuse any other (a typo would be
+    dropped without a word, ``geometry`` would replace the shapes)."""
+    known = set(columns(kind)) - {"source", "source_id"}
+    unknown = sorted(set(source.columns) - known)
+    if unknown:
+        raise ConfigError(str(source.path), [
+            f"columns: {unknown} are not columns of layer {kind!r}; map any of "
+            f"{sorted(known)} (a file's coordinates go in `lon:` and `lat:`)"])
+
+
 def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any]) -> gpd.GeoDataFrame:
     """Read ``source`` as layer ``kind``: declared CRS converted to WGS84, canonical columns.
 
@@ -198,6 +311,7 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any]) 
         raw = to_wgs84(raw.set_crs(None, allow_override=True) if raw.crs is not None else raw,
                        declared, source=str(source.path))
     frame = raw.copy()
+    _check_column_names(source, kind)
     for canonical, column in source.columns.items():
         if column not in frame.columns:
             raise InputDataError(
@@ -210,14 +324,13 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any]) 
         frame["name"] = frame[name_col] if name_col else ""
     frame["source"] = source.path.name
     frame["source_id"] = [f"{source.path.stem}:{i}" for i in range(len(frame))]
-    if kind == "schools" and "levels" not in frame.columns:
-        classified = [classify_school({"name": str(n or "")}, level_rules) for n in frame["name"]]
-        frame["levels"] = [";".join(c[0]) for c in classified]
-        frame["level_from"] = [c[1] for c in classified]
     if kind == "schools":
+        _school_levels(frame, level_rules, source.path)
         for level in ("primary", "junior", "senior"):
-            if level not in frame.columns:
-                frame[level] = frame["levels"].fillna("").str.contains(level)
+            if level in frame.columns:
+                frame[level] = _flags(frame[level], source.path, level)
+            else:
+                frame[level] = frame["levels"].str.contains(level)
     if kind == "roads":  # "7 m", "7,5", "12;8" read as OSM tags are; bad values flagged
         bad: dict[str, np.ndarray] = {}
         for col, parse in (("width", parse_width), ("lanes", parse_lanes)):

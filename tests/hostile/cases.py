@@ -111,6 +111,50 @@ def _name(first: Any, second: Any, field: str = "name") -> Callable[[list[dict[s
     return change
 
 
+def _planned_csv(content: str) -> Build:
+    """``geoplan scenario`` with a planned-facilities CSV of ``content``."""
+    def build(tmp: Path) -> list[str]:
+        path = make_world(tmp)
+        (tmp / "planned.csv").write_text(content, encoding="utf-8")
+        return ["scenario", str(path), "--planned", str(tmp / "planned.csv"), "--no-map",
+                "--out", str(tmp / "out")]
+    return build
+
+
+def _layer_file(kind: str, write: Callable[[Path], str], **source: Any) -> Build:
+    """A planner's layer file of ``kind`` written by ``write`` (which returns its name)."""
+    def change(raw: dict[str, Any], tmp: Path) -> None:
+        raw["layers"] = {kind: [{"path": write(tmp), "crs": "wgs84", **source}]}
+    return _edit_config(change)
+
+
+def _xlsx(tmp: Path) -> str:
+    import pandas as pd
+    import pyogrio
+    pyogrio.write_dataframe(pd.DataFrame({"经度": [LON0 + 0.002], "纬度": [LAT0 + 0.002],
+                                          "名称": ["公厕X"]}), tmp / "t.xlsx", driver="XLSX")
+    return "t.xlsx"
+
+
+def _gpkg_two_layers(tmp: Path) -> str:
+    import geopandas as gpd
+    from shapely.geometry import Point
+    park = Point(LON0 + 0.002, LAT0 + 0.002).buffer(0.0005)
+    gpd.GeoDataFrame({"name": ["园"]}, geometry=[park], crs=4326).to_file(
+        tmp / "mine.gpkg", layer="parks", engine="pyogrio")
+    gpd.GeoDataFrame({"name": ["站"]}, geometry=[Point(LON0 + 0.003, LAT0 + 0.003)],
+                     crs=4326).to_file(tmp / "mine.gpkg", layer="bus_stops", engine="pyogrio",
+                                       mode="a")
+    return "mine.gpkg"
+
+
+def _text_file(name: str, text: str) -> Callable[[Path], str]:
+    def write(tmp: Path) -> str:
+        (tmp / name).write_text(text, encoding="utf-8")
+        return name
+    return write
+
+
 def _layer_geojson(features: list[dict[str, Any]], kind: str = "bus_stops") -> Build:
     """A planner's layer file (GeoJSON) of ``kind`` added to the config."""
     def change(raw: dict[str, Any], tmp: Path) -> None:
@@ -400,6 +444,29 @@ CASES: list[Case] = [
     Case("unknown_command", lambda t: ["frobnicate"], 2, "invalid choice"),
     Case("unknown_flag", lambda t: ["layers", "--frob"], 2, "unrecognized arguments"),
     Case("adhoc_without_districts", lambda t: ["layers", "--osm", "x.osm"], 2, "--districts"),
+    Case("planned_extra_field", _planned_csv(
+        "standard,layer,name,lon_wgs84,lat_wgs84\nbus_stop_500,bus_stops,新站,"
+        f"{LON0 + 0.002},{LAT0 + 0.002},备注\n"), 1,
+         "1 rows have more fields than the header's 5: line 2 (6 fields)"),
+    Case("planned_is_a_folder", lambda t: (make_world(t), (t / "p.csv").mkdir()) and [
+        "scenario", str(t / "city.yaml"), "--planned", str(t / "p.csv"), "--out",
+        str(t / "out")], 1, "is a folder"),
+    Case("layer_xlsx_is_read", _layer_file("toilets", _xlsx), 0, "wrote"),
+    Case("layer_gpkg_two_layers_unnamed", _layer_file("bus_stops", _gpkg_two_layers), 1,
+         "has 2 layers (parks, bus_stops); say which one to read with `layer: <name>`"),
+    Case("layer_gpkg_two_layers_named", _layer_file("bus_stops", _gpkg_two_layers,
+                                                    layer="bus_stops"), 0, "wrote"),
+    Case("csv_trailing_comma", _toilet_csv(
+        f"lon,lat,name\n{LON0 + 0.002},{LAT0 + 0.002},公厕甲,\n".encode()), 0, "wrote"),
+    Case("school_levels_numeric", _layer_file("schools", _text_file(
+        "s.csv", f"lon,lat,name,levels\n{LON0 + 0.002},{LAT0 + 0.002},新校,1\n")), 0,
+         "school level(s) not understood (line 2: '1')"),
+    Case("school_flag_not_yes_or_no", _layer_file("schools", _text_file(
+        "s.csv", f"lon,lat,name,primary\n{LON0 + 0.002},{LAT0 + 0.002},新校,maybe\n")), 1,
+         "column 'primary' should say yes or no"),
+    Case("layer_columns_geometry", _layer_file("toilets", _text_file(
+        "t.csv", f"lon,lat,name\n{LON0 + 0.002},{LAT0 + 0.002},甲\n"),
+        columns={"geometry": "name"}), 2, "['geometry'] are not columns of layer 'toilets'"),
     Case("adhoc_name_field_missing", lambda t: _adhoc(t, "--district-name-field", "NAME"), 1,
          "set --district-name-field to one of ['name', 'adcode']"),
     Case("adhoc_districts_gbk", lambda t: _adhoc(t, gbk=True), 1, "`--districts-encoding gbk`"),

@@ -1,0 +1,37 @@
+"""Text read from planners' files, made into clean one-line values."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["as_text"]
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# The text-direction marks and overrides that can make a name read backwards.
+_DIRECTION = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def as_text(value: Any) -> str:
+    """A name or code read from a file as one clean line of text.
+
+    Missing values give ``""``; whole numbers read as floats lose their ``.0`` (a code column
+    with a gap is read as floats); line breaks, tabs and runs of spaces become one space;
+    control and text-direction characters are dropped.
+
+    Examples
+    --------
+    >>> as_text(510104.0), as_text(None), as_text(float("nan")), as_text("锦江\\n区 ")
+    ('510104', '', '', '锦江 区')
+    """
+    if value is None or value is pd.NA or (isinstance(value, (float, np.floating))
+                                           and math.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    text = _DIRECTION.sub("", _CONTROL.sub(" ", str(value)))
+    return " ".join(text.split())
