@@ -123,10 +123,49 @@ def check_output_folder(path: str | os.PathLike[str]) -> Path:
         If the folder's parent cannot be created or either cannot be written, with the reason.
     """
     path = Path(path)
+    _check_name_lengths(path)
     if path.exists() and not path.is_dir():
         raise OutputError(f"the output folder {path} is a file; give a folder with --out")
     _writable(path.parent, path, *([path] if path.is_dir() else []))
     return path
+
+
+def check_output_file(path: str | os.PathLike[str], flag: str) -> Path:
+    """Check, before writing, a file named on the command line (``--csv FILE``): its folder
+    exists, and it is not a folder, device or pipe (the atomic write would replace it).
+
+    Raises
+    ------
+    OutputError
+        Naming ``flag`` and what to give instead.
+    """
+    path = Path(path)
+    _check_name_lengths(path)
+    if path.is_dir():
+        raise OutputError(f"{flag} {path} is a folder; give a file name, e.g. {path / 'table.csv'}")
+    if path.exists() and not path.is_file():
+        raise OutputError(f"{flag} {path} is not a regular file (a device or pipe); give a "
+                          "file name")
+    if not path.parent.is_dir():
+        raise OutputError(f"{flag} {path}: the folder {path.parent} does not exist; create it "
+                          "first or give a file in an existing folder")
+    return path
+
+
+_NAME_MAX = 255
+"""Bytes in one file or folder name (Linux, macOS and Windows file systems)."""
+
+
+def _check_name_lengths(path: Path) -> None:
+    """Refuse a path with a name longer than the file system takes (geoplan adds about 30
+    bytes for its staging folder beside the output folder)."""
+    for part in path.parts:
+        size = len(part.encode("utf-8", "surrogateescape"))
+        if size > _NAME_MAX - 32:
+            raise OutputError(
+                f"the name {part[:20]}… is {size} bytes long; file systems take {_NAME_MAX} "
+                "bytes (about 80 Chinese characters) and geoplan needs about 30 more beside "
+                "it. Choose a shorter name with --out.")
 
 
 def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:

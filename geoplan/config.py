@@ -97,10 +97,10 @@ class SchoolSeatSettings(_Strict):
     age_share_primary: float | None = Field(None, gt=0, lt=1, description="share of residents aged 6–11")
     age_share_junior: float | None = Field(None, gt=0, lt=1, description="share of residents aged 12–14")
     age_share_source: str | None = Field(None, description="citation of the age shares given")
-    class_size_primary: int = Field(45, gt=0)
-    class_size_junior: int = Field(50, gt=0)
-    default_classes_primary: int = Field(24, gt=0, description="assumed classes when unknown")
-    default_classes_junior: int = Field(24, gt=0, description="assumed classes when unknown")
+    class_size_primary: int = Field(45, gt=0, le=200)
+    class_size_junior: int = Field(50, gt=0, le=200)
+    default_classes_primary: int = Field(24, gt=0, le=1000, description="assumed classes when unknown")
+    default_classes_junior: int = Field(24, gt=0, le=1000, description="assumed classes when unknown")
     site_m2_per_pupil_primary: float | None = Field(None, gt=0, description="site-area norm (m²/pupil)")
     site_m2_per_pupil_junior: float | None = Field(None, gt=0, description="site-area norm (m²/pupil)")
 
@@ -110,8 +110,9 @@ class DemandSettings(_Strict):
 
     grid_m: float = Field(25.0, ge=MIN_GRID_M, le=MAX_GRID_M,
                           description="spacing of residential demand points (1–500 m)")
-    street_sample_m: float = Field(25.0, gt=0, le=25.0, description="sampling step along streets")
-    max_snap_m: float = Field(100.0, gt=0, description="farther than this from a walkway = unreachable")
+    street_sample_m: float = Field(25.0, ge=1.0, le=25.0, description="sampling step along streets")
+    max_snap_m: float = Field(100.0, gt=0, le=1000.0,
+                              description="farther than this from a walkway = unreachable")
     population_raster: Path | None = None
     population_raster_crs: str | int | None = None
     population_weight: Literal["auto", "raster", "census", "buildings", "area"] = "auto"

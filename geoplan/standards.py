@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geoplan._errors import ConfigError, StandardError
 from geoplan._io import load_yaml
@@ -59,7 +60,7 @@ class StandardsChoice(Protocol):
 class FacilitySet(BaseModel):
     """A layer kind and a filter on its canonical columns."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     layer: Literal["parks", "green_space", "toilets", "schools", "bus_stops", "services"]
     filter: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
@@ -68,6 +69,21 @@ class FacilitySet(BaseModel):
     """Where a facility drawn as an area is buffered and walked to from, for this standard
     only; None: as the layer catalog says (:meth:`reached_from_for`)."""
     reached_from_why: str | None = None
+
+    @field_validator("filter")
+    @classmethod
+    def _numbers_where_compared(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Bounds (``min_area_m2``, ``{min: …, max: …}``) must be finite numbers."""
+        for key, wanted in value.items():
+            bounds = ({key: wanted} if key in ("min_area_m2", "max_area_m2") else
+                      {f"{key}.{k}": v for k, v in wanted.items() if k in ("min", "max")}
+                      if isinstance(wanted, dict) else {})
+            for name, bound in bounds.items():
+                if isinstance(bound, bool) or not isinstance(bound, (int, float)) \
+                        or not math.isfinite(bound):
+                    raise ValueError(f"filter {name}: {bound!r} is not a number (give metres "
+                                     "or square metres as digits, e.g. 10000)")
+        return value
 
     @property
     def item(self) -> str:
@@ -128,7 +144,7 @@ class FacilitySet(BaseModel):
 class RadiusRule(BaseModel):
     """Facilities with ``area_m2 >= min_area_m2`` get ``radius_m`` (first match wins)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     min_area_m2: float = Field(ge=0)
     radius_m: float = Field(gt=0)
 
@@ -136,7 +152,7 @@ class RadiusRule(BaseModel):
 class SourceRef(BaseModel):
     """A clause of a source document (``document`` is an id of the catalog's ``documents``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     document: str
     clause: str = ""
     note: str = ""
@@ -145,7 +161,7 @@ class SourceRef(BaseModel):
 class Document(BaseModel):
     """A source document in full."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     id: str
     title: str
     issuer: str = ""
@@ -168,7 +184,7 @@ class Document(BaseModel):
 class PackTarget(BaseModel):
     """One target of a pack: the share, the year it applies and the clause setting it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     target: float = Field(1.0, ge=0, le=1)
     year: int | None = None
     clause: str = ""
@@ -177,7 +193,7 @@ class PackTarget(BaseModel):
 class Pack(BaseModel):
     """A group of standards with their targets and target years."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     id: str
     name_zh: str
     name_en: str
@@ -190,7 +206,7 @@ class Pack(BaseModel):
 class Standard(BaseModel):
     """One measurable standard (see ``geoplan/data/standards.yaml`` for the fields)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     id: str = Field(pattern=r"^[A-Za-z0-9_]+$")
     name_zh: str
     name_en: str
@@ -213,6 +229,8 @@ class Standard(BaseModel):
     def _complete(self) -> Standard:
         if (self.facility is None) == (self.basket is None):
             raise ValueError("give exactly one of `facility` or `basket`")
+        if self.basket is not None and not self.basket:
+            raise ValueError("`basket` lists no items; give at least one, or use `facility`")
         if self.radius_m is None and not self.radius_rule:
             raise ValueError("give `radius_m` (> 0) or a `radius_rule`")
         if self.basket and len({f.item for f in self.basket}) != len(self.basket):

@@ -45,6 +45,17 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
     add_verbosity_args(parser)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (0 workers would wait for ever)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
 def add_verbosity_args(parser: argparse.ArgumentParser) -> None:
     """Accept -v/-q after the command too (``geoplan run CONFIG -q``)."""
     parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geoplan.cli._common import add_verbosity_args, print_table, progress_enabled
+from geoplan.cli._common import add_verbosity_args, positive_int, print_table, progress_enabled
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("configs", nargs="+", metavar="CONFIG", help="analysis configs")
     parser.add_argument("--out", metavar="DIR", required=True, help="output folder")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
-    parser.add_argument("--workers", type=int, metavar="N", help="LocalCluster worker processes")
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="LocalCluster worker processes (1 or more)")
     parser.add_argument("--with-map", action="store_true", help="also write a meeting map per district")
     parser.add_argument("--rerun", action="store_true",
                         help="run every job again, even those finished with unchanged inputs")

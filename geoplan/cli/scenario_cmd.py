@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from geoplan._errors import ConfigError
-from geoplan.cli._common import add_input_args, config_from_args, output_dir
+from geoplan.cli._common import add_input_args, config_from_args, output_dir, staged_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from geoplan.cli._format import scenario_text, scenarios_text
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
-    from geoplan.report._data import slugify
+    from geoplan.report._data import file_stem
     from geoplan.scenario import (
         compare,
         load_planned_layers,
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     standards = check_config_standards(config)
     with tempfile.TemporaryDirectory(prefix="geoplan-planned-") as work:
         if planned_file:
-            name = slugify(Path(planned_file).stem, fallback="planned")
+            name = file_stem(Path(planned_file).stem, fallback="planned")
             n_planned = len(read_planned(Path(planned_file)))
             planned = planned_config(config, Path(planned_file), Path(work))
             description = (f"{n_planned} 个规划设施（{Path(planned_file).name}）" if lang != "en"
@@ -69,25 +69,29 @@ def run(args: argparse.Namespace) -> int:
             name = args.name
             planned = scenario_config(config, args.name)  # unknown names fail before any work
             description = config.scenarios[args.name].description or args.name
-        out = output_dir(args, config)
+        output_dir(args, config)  # refused before any work when it cannot be written
         before = run_coverage(load_layers(config), standards, config.demand)
         layers_after = (load_planned_layers(planned, Path(work), Path(planned_file))
                         if planned_file else load_layers(planned))
     after = run_coverage(layers_after, standards, config.demand)
     table = compare(before.table, after.table)
-    path = write_csv(table, out / f"scenario_{name}.csv")
     title = (f"情景 {name}：{description}（只列出有变化的行）" if lang != "en"
              else f"scenario {name}: {description} (rows that change)")
     print(title)
     print(scenario_text(table, lang))
-    print(f"wrote {path}")
-    if not getattr(args, "no_map", False):
-        from geoplan.report.maps import write_map
+    # one safe name for the table and the map: a scenario's name never leaves --out
+    stem = f"scenario_{file_stem(name, fallback='scenario')}"
+    with staged_output(args, config, "scenario") as run:
+        written = [write_csv(table, run.path / f"{stem}.csv")]
+        if not getattr(args, "no_map", False):
+            from geoplan.report.maps import write_map
 
-        folder = out / f"scenario_{slugify(name, fallback='scenario')}"
-        folder.mkdir(parents=True, exist_ok=True)
-        heading = (f"{config.name} · 情景：{description}" if lang != "en"
-                   else f"{config.name} · scenario: {description}")
-        map_path = write_map(layers_after, after, None, config, folder, lang=lang, title=heading)
-        print(f"wrote {map_path}")
+            folder = run.path / stem
+            folder.mkdir(parents=True, exist_ok=True)
+            heading = (f"{config.name} · 情景：{description}" if lang != "en"
+                       else f"{config.name} · scenario: {description}")
+            written.append(write_map(layers_after, after, None, config, folder, lang=lang,
+                                     title=heading))
+        for path in run.commit(written):
+            print(f"wrote {path}")
     return 0

@@ -53,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{len(table)} standards. Choose them by id in a config (standards: [...]) or with "
           "--standards id1,id2; override any field with {id: ..., radius_m: ...}.")
     if getattr(args, "csv", None):
-        from geoplan._io import write_csv
+        from geoplan._io import check_output_file, write_csv
 
-        path = write_csv(table, args.csv)
+        path = write_csv(table, check_output_file(args.csv, "--csv"))
         print(f"wrote {path}")
     return 0
 

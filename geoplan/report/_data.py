@@ -136,6 +136,23 @@ def slugify(text: str, *, fallback: str) -> str:
     return slug or fallback
 
 
+_NOT_WORD = re.compile(r"[^\w-]+")
+
+
+def file_stem(text: str, *, fallback: str) -> str:
+    """``text`` as one safe file name: letters of any script (Chinese kept, so that 一期 and
+    二期 stay apart), digits, ``-`` and ``_``; no path separators, no dots, at most 60
+    characters; ``fallback`` when nothing is left.
+
+    Examples
+    --------
+    >>> file_stem("../../一期 东区", fallback="s"), file_stem("..", fallback="s")
+    ('一期-东区', 's')
+    """
+    stem = _NOT_WORD.sub("-", unicodedata.normalize("NFC", text)).strip("-_")[:60].strip("-_")
+    return stem or fallback
+
+
 def district_slugs(names: Iterable[str], codes: Iterable[str] | None = None) -> list[str]:
     """Unique, file-name-safe slugs for districts, in order.
 

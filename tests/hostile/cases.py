@@ -8,6 +8,7 @@ whole corpus runs in seconds; ``subprocess=True`` cases run the real ``geoplan``
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,19 @@ def _text_file(name: str, text: str) -> Callable[[Path], str]:
         (tmp / name).write_text(text, encoding="utf-8")
         return name
     return write
+
+
+def _scenario_named(name: str) -> Build:
+    """``geoplan scenario --name NAME`` for a scenario of one planned bus stop."""
+    def build(tmp: Path) -> list[str]:
+        path = make_world(tmp)
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        (tmp / "stops.csv").write_text(f"lon,lat,name\n{LON0 + 0.004},{LAT0 + 0.004},新站\n",
+                                       encoding="utf-8")
+        raw["scenarios"] = {name: {"layers": {"bus_stops": [{"path": "stops.csv"}]}}}
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        return ["scenario", str(path), "--name", name, "--no-map", "--out", str(tmp / "out")]
+    return build
 
 
 def _layer_geojson(features: list[dict[str, Any]], kind: str = "bus_stops") -> Build:
@@ -467,6 +481,40 @@ CASES: list[Case] = [
     Case("layer_columns_geometry", _layer_file("toilets", _text_file(
         "t.csv", f"lon,lat,name\n{LON0 + 0.002},{LAT0 + 0.002},甲\n"),
         columns={"geometry": "name"}), 2, "['geometry'] are not columns of layer 'toilets'"),
+    Case("scenario_name_climbs_out", _scenario_named("../../escaped"), 0,
+         "/out/scenario_escaped.csv"),
+    Case("scenario_name_with_a_slash", _scenario_named("一期/2025"), 0,
+         "/out/scenario_一期-2025.csv"),
+    Case("standard_radius_infinite", _set(None, "standards",
+                                          [{"id": "bus_stop_500", "radius_m": float("inf")}],
+                                          command="coverage"), 2, "radius_m"),
+    Case("custom_filter_bound_not_a_number", _edit_config(lambda r, t: r.update(
+        custom_standards=[{"id": "c1", "name_zh": "大公园", "name_en": "big parks",
+                           "facility": {"layer": "parks", "filter": {"min_area_m2": "一公顷"}},
+                           "radius_m": 500}], standards=["c1"]), "coverage"), 2,
+         "filter min_area_m2: '一公顷' is not a number"),
+    Case("custom_basket_empty", _edit_config(lambda r, t: r.update(
+        custom_standards=[{"id": "c1", "name_zh": "空", "name_en": "empty", "basket": [],
+                           "radius_m": 300}], standards=["c1"]), "coverage"), 2,
+         "`basket` lists no items"),
+    Case("class_size_enormous", _set("demand", "schools", {"class_size_primary": 10 ** 30},
+                                     command="coverage"), 2,
+         "demand.schools.class_size_primary: Input should be less than or equal to 200"),
+    Case("street_sample_tiny", _set("demand", "street_sample_m", 1e-6, command="coverage"), 2,
+         "demand.street_sample_m: Input should be greater than or equal to 1"),
+    Case("max_snap_enormous", _set("demand", "max_snap_m", 1e12, command="coverage"), 2,
+         "demand.max_snap_m: Input should be less than or equal to 1000"),
+    Case("batch_zero_workers", lambda t: ["batch", str(make_world(t)), "--workers", "0",
+                                          "--out", str(t / "out")], 2, "0 is less than 1"),
+    Case("out_name_too_long", lambda t: ["layers", str(make_world(t)), "--out",
+                                         str(t / ("成" * 90))], 1,
+         "is 270 bytes long; file systems take 255 bytes"),
+    Case("standards_csv_is_a_folder", lambda t: (t / "adir").mkdir() or [
+        "standards", "--csv", str(t / "adir")], 1, "is a folder; give a file name"),
+    Case("standards_csv_is_a_pipe", lambda t: os.mkfifo(t / "fifo.csv") or [
+        "standards", "--csv", str(t / "fifo.csv")], 1, "is not a regular file (a device or pipe)"),
+    Case("standards_csv_in_a_missing_folder", lambda t: [
+        "standards", "--csv", str(t / "nope" / "x.csv")], 1, "does not exist; create it first"),
     Case("adhoc_name_field_missing", lambda t: _adhoc(t, "--district-name-field", "NAME"), 1,
          "set --district-name-field to one of ['name', 'adcode']"),
     Case("adhoc_districts_gbk", lambda t: _adhoc(t, gbk=True), 1, "`--districts-encoding gbk`"),
