@@ -104,6 +104,15 @@ class SchoolSeatSettings(_Strict):
     site_m2_per_pupil_primary: float | None = Field(None, gt=0, description="site-area norm (m²/pupil)")
     site_m2_per_pupil_junior: float | None = Field(None, gt=0, description="site-area norm (m²/pupil)")
 
+    @model_validator(mode="after")
+    def _shares_of_one_population(self) -> SchoolSeatSettings:
+        if (self.age_share_primary or 0) + (self.age_share_junior or 0) >= 1:
+            raise ValueError(
+                f"age_share_primary ({self.age_share_primary}) and age_share_junior "
+                f"({self.age_share_junior}) add up to 100 % or more of the residents; give each "
+                "age group's share (the 2020 census: about 0.05 and 0.03)")
+        return self
+
 
 class DemandSettings(_Strict):
     """How demand is sampled and weighted."""
@@ -122,6 +131,18 @@ class DemandSettings(_Strict):
         None, description="city whose districts the census table is searched for (default: city)")
     default_levels: float = Field(6.0, gt=0, description="levels assumed for untagged residential buildings")
     schools: SchoolSeatSettings = Field(default_factory=SchoolSeatSettings)
+
+    @model_validator(mode="after")
+    def _weight_has_its_source(self) -> DemandSettings:
+        """A population weight asked for by name needs its source (checked before any work)."""
+        if self.population_weight == "raster" and self.population_raster is None:
+            raise ValueError("population_weight is 'raster' but no population_raster is given")
+        if self.population_weight == "census" and not self.population_census:
+            raise ValueError("population_weight is 'census' but population_census is false")
+        if self.population_weight == "census" and not self.census_city:
+            raise ValueError("population_weight is 'census' but there is no city to look the "
+                             "census up for: set `city:` (or demand.census_city)")
+        return self
 
 
 class DeadEndSettings(_Strict):
@@ -345,6 +366,8 @@ def _pydantic_problem(error: Any) -> str:
         return f"{loc}: unknown key (misspelt?)"
     if error["type"] == "missing":
         return f"{loc}: required key is missing"
+    if error["type"] == "value_error":  # a validator's own sentence, without pydantic's prefix
+        return f"{loc}: {error['msg'].removeprefix('Value error, ')}"
     return f"{loc}: {error['msg']}"
 
 

@@ -131,7 +131,7 @@ def load_analysis(
     standards: str | Iterable[str] | None = None,
     *,
     district: str | None = None,
-    steps: tuple[str, ...] = COMPUTE_STEPS,
+    steps: tuple[str, ...] | str = COMPUTE_STEPS,
     progress: bool = False,
 ) -> RunResult:
     """Load an analysis and compute its results in memory, as ``geoplan run`` does.
@@ -146,7 +146,8 @@ def load_analysis(
         A district the notebook will show; checked to exist (every district is still
         computed, so the figures equal those of the whole run).
     steps
-        Which of ``coverage``, ``sites`` and ``deadends`` to compute; the others stay None.
+        Which of ``coverage``, ``sites`` and ``deadends`` to compute (a tuple, or one string
+        such as ``"coverage,sites"``); the others stay None.
     progress
         Show progress bars.
 
@@ -165,6 +166,7 @@ def load_analysis(
         If ``district`` is not one of the analysis' districts (the message lists them), or a
         step is unknown.
     """
+    steps = tuple(as_list(steps) or ()) if isinstance(steps, str) else tuple(steps)
     unknown = set(steps) - set(COMPUTE_STEPS)
     if unknown:
         raise ValueError(f"unknown steps {sorted(unknown)}; choose from {COMPUTE_STEPS}")
@@ -257,6 +259,12 @@ _CHART_WORDS = {
 }
 
 
+def _chart_words(lang: str) -> dict[str, str]:
+    if lang not in _CHART_WORDS:
+        raise ValueError(f"lang {lang!r}: charts are drawn in {sorted(_CHART_WORDS)}")
+    return _CHART_WORDS[lang]
+
+
 def share_chart(table: pd.DataFrame, district: str | None = None, lang: str = "zh") -> Figure:
     """Bars of each standard's straight-line and walking share, with its target, per district.
 
@@ -278,9 +286,12 @@ def share_chart(table: pd.DataFrame, district: str | None = None, lang: str = "z
     import matplotlib.pyplot as plt
     import numpy as np
 
-    words = _CHART_WORDS[lang]
+    words = _chart_words(lang)
     use_chinese_fonts()
     rows = table if district is None else table.loc[table["district"] == district]
+    if district is not None and not len(rows):
+        raise ValueError(f"district {district!r} is not in the table; its districts are "
+                         f"{sorted(set(table['district'].astype(str)))}")
     districts = list(dict.fromkeys(rows["district"]))
     n_std = max(1, rows["standard"].nunique())
     fig, axes = plt.subplots(len(districts) or 1, 1, squeeze=False,
@@ -335,7 +346,7 @@ def gaps_chart(gaps: pd.DataFrame, lang: str = "zh", top: int = 15,
     """
     import matplotlib.pyplot as plt
 
-    words = _CHART_WORDS[lang]
+    words = _chart_words(lang)
     use_chinese_fonts()
     biggest = gaps.sort_values("area_m2", ascending=False).head(top)
     fig, ax = plt.subplots(figsize=(8, 0.35 * max(3, len(biggest)) + 1))

@@ -470,7 +470,11 @@ def resolve_standards(
         except ValidationError as exc:
             for err in exc.errors():
                 loc = ".".join(str(p) for p in err["loc"])
-                problems.append(f"{where} ({entry['id']}).{loc}: {err['msg']}")
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                if loc == "target" and targets and entry["id"] in targets:
+                    problems.append(f"targets.{entry['id']}: {msg}")  # where it was given
+                else:
+                    problems.append(f"{where} ({entry['id']}).{loc}: {msg}")
     if problems:
         raise ConfigError("standards", problems)
     return standards

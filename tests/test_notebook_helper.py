@@ -91,6 +91,8 @@ def test_only_the_steps_asked_for_and_the_district_checked(repo, monkeypatch):
     monkeypatch.chdir(repo)
     dead = load_analysis("analyses/tiny.yaml", steps=("deadends",), district="测试区")
     assert dead.coverage is None and dead.sites is None and dead.deadends is not None
+    # one string of steps is read as names, not letter by letter
+    assert load_analysis("analyses/tiny.yaml", steps="deadends").deadends is not None
     # the config's own standards when none are given
     assert [s.id for s in dead.standards] == ["park_500", "bus_stop_500", "toilet_main_300"]
     with pytest.raises(ValueError, match=r"'锦江区' is not in the analysis.*测试区"):
@@ -121,3 +123,17 @@ def test_chinese_fonts_installed_after_matplotlibs_cache_are_found(monkeypatch):
     found = use_chinese_fonts()
     assert found and found[0] in _CJK_FONTS
     assert any(f.name == found[0] for f in manager.ttflist)
+
+
+def test_charts_refuse_an_unknown_language_or_district():
+    import pandas as pd
+
+    from geoplan.notebook import share_chart
+
+    table = pd.DataFrame({"district": ["甲区"], "standard": ["park_500"], "name_zh": ["500米见园"],
+                          "name_en": ["park 500 m"], "target": [0.8], "share_buffer": [0.5],
+                          "share_network": [0.4]})
+    with pytest.raises(ValueError, match="lang 'fr'"):
+        share_chart(table, lang="fr")
+    with pytest.raises(ValueError, match=r"'北区' is not in the table.*甲区"):
+        share_chart(table, district="北区")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from geoplan._text import as_text
 from geoplan.report._labels import POPULATION_SOURCES
 
 _HEAD = {
@@ -56,8 +57,14 @@ def standard_label(row: Mapping[str, Any], lang: str) -> str:
 def align(rows: Sequence[Mapping[str, str]], headers: Mapping[str, str],
           left: Sequence[str] = ("standard", "district", "name", "description", "files"),
           group_by: str | None = None) -> str:
-    """Rows of text as an aligned table; a blank line where ``group_by`` changes."""
+    """Rows of text as an aligned table; a blank line where ``group_by`` changes.
+
+    Every cell is one line with no control characters (:func:`geoplan._text.as_text`): a name
+    from a file can carry line breaks or a terminal's escape sequences.
+    """
     cols = list(headers)
+    groups = [r.get(group_by) if group_by else None for r in rows]
+    rows = [{c: as_text(r.get(c, "")) for c in cols} for r in rows]
     widths = {c: max([_width(headers[c])] + [_width(str(r.get(c, ""))) for r in rows])
               for c in cols}
 
@@ -68,11 +75,11 @@ def align(rows: Sequence[Mapping[str, str]], headers: Mapping[str, str],
     lines = ["  ".join(cell(c, headers[c]) for c in cols).rstrip(),
              "  ".join("-" * widths[c] for c in cols)]
     previous = None
-    for r in rows:
-        if group_by and previous is not None and r.get(group_by) != previous:
+    for r, group in zip(rows, groups, strict=True):
+        if group_by and previous is not None and group != previous:
             lines.append("")
-        previous = r.get(group_by) if group_by else None
-        lines.append("  ".join(cell(c, str(r.get(c, ""))) for c in cols).rstrip())
+        previous = group
+        lines.append("  ".join(cell(c, r[c]) for c in cols).rstrip())
     return "\n".join(lines)
 
 

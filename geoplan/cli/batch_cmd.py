@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from geoplan.cli._common import add_verbosity_args, positive_int, print_table, progress_enabled
@@ -36,7 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from geoplan.batch import run_batch, summarise
     from geoplan.config import load_config
 
-    configs = [load_config(path) for path in args.configs]  # every config checked before any work
+    paths = list(dict.fromkeys(Path(p).resolve() for p in args.configs))
+    if len(paths) < len(args.configs):  # one config twice would run and count its jobs twice
+        logging.getLogger("geoplan").warning("%d config(s) given more than once are run once",
+                                             len(args.configs) - len(paths))
+    configs = [load_config(path) for path in paths]  # every config checked before any work
     steps = ("layers", "coverage", "sites", "deadends", "report") + (("map",) if args.with_map else ())
     summary = run_batch(configs, Path(args.out), scheduler=args.scheduler, workers=args.workers,
                         steps=steps, progress=progress_enabled(), rerun=args.rerun)

@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan scenario``."""
     from geoplan._io import write_csv
+    from geoplan._text import as_text
     from geoplan.cli._format import scenario_text, scenarios_text
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     table = compare(before.table, after.table)
     title = (f"情景 {name}：{description}（只列出有变化的行）" if lang != "en"
              else f"scenario {name}: {description} (rows that change)")
-    print(title)
+    print(as_text(title))
     print(scenario_text(table, lang))
     # one safe name for the table and the map: a scenario's name never leaves --out
     stem = f"scenario_{file_stem(name, fallback='scenario')}"

@@ -73,11 +73,13 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
             f"cannot read the shapes of {path}: {exc}. A polygon there has a ring that is not "
             f"closed or has too few points: {_FIX_SHAPES}") from exc
     except UnicodeDecodeError as exc:
+        fix = (f"A GeoPackage's text is always UTF-8: remove `{encoding_key}:` from the config"
+               if encoding and path.suffix.lower() == ".gpkg" else
+               "Save it as UTF-8 (in QGIS: Export ▸ Save Features As, Encoding UTF-8), or give "
+               f"its encoding with `{encoding_key}: gbk` (or gb18030) in the config")
         raise InputDataError(
             f"cannot read the text of {path}: it is not {encoding or 'UTF-8'} ({exc.reason} at "
-            f"byte {exc.start}). Save it as UTF-8 (in QGIS: Export ▸ Save Features As, Encoding "
-            f"UTF-8), or give its encoding with `{encoding_key}: gbk` (or gb18030) in the config"
-        ) from exc
+            f"byte {exc.start}). {fix}") from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
         raise InputDataError(
             f"cannot read {path}: {exc}. Is it a GeoPackage, GeoJSON, Shapefile (with its "
