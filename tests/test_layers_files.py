@@ -165,3 +165,20 @@ def test_school_file_levels_and_yes_no_columns(tmp_path):
     assert frame["level_from"].tolist()[:2] == ["file", "file"]
     assert frame["junior"].tolist() == [False, True, False, False]
     assert frame["primary"].tolist() == [True, False, False, True]
+
+
+def test_school_capacity_read_or_named(tmp_path, caplog):
+    from geoplan.config import FileSource
+    from geoplan.layers.files import load_file_layer
+    from geoplan.layers.rules import load_catalog
+
+    path = tmp_path / "schools.csv"
+    path.write_text('lon,lat,name,levels,capacity\n104.06,30.65,甲小学,小学,"1,200"\n'
+                    "104.07,30.65,乙小学,小学,约900\n104.08,30.65,丙小学,小学,-5\n"
+                    "104.09,30.65,丁小学,小学,\n", encoding="utf-8")
+    frame = load_file_layer(FileSource(path=path), "schools",
+                            load_catalog()["layers"]["schools"]["levels"])
+    assert frame["capacity"].iloc[0] == 1200
+    assert frame["capacity"].iloc[1:].isna().all()
+    assert "2 value(s) of 'capacity' are not numbers" in caplog.text
+    assert "line 3: '约900'" in caplog.text

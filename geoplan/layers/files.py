@@ -254,6 +254,24 @@ def _school_levels(frame: pd.DataFrame, level_rules: dict[str, Any], path: Path)
     frame["level_from"] = source
 
 
+def _counts(values: pd.Series, path: Path, column: str) -> np.ndarray:
+    """A column of counts or areas (a school's capacity): "1,200" read as 1200; a value that
+    is not a finite number of 0 or more is warned about by line and left unknown (the seats
+    then come from the next source, which every school names)."""
+    text = [as_text(v).replace(",", "").replace("，", "") for v in values]
+    number = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(dtype=float,
+                                                                                copy=True)
+    given = np.array([t != "" for t in text], dtype=bool)
+    bad = given & ~(np.isfinite(number) & (number >= 0) & (number < 1e9))
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        logger.warning("%s: %d value(s) of %r are not numbers of 0 or more (%s); they are left "
+                       "unknown", path, len(rows), column,
+                       "; ".join(f"line {i + 2}: {values.iloc[i]!r}" for i in rows[:3]))
+        number[bad] = np.nan
+    return number
+
+
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "否", "无", "×", ""})
 
@@ -327,6 +345,9 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any]) 
     frame["source"] = source.path.name
     frame["source_id"] = [f"{source.path.stem}:{i}" for i in range(len(frame))]
     if kind == "schools":
+        for col in ("capacity", "classes", "site_area_m2"):
+            if col in frame.columns:
+                frame[col] = _counts(frame[col], source.path, col)
         _school_levels(frame, level_rules, source.path)
         for level in ("primary", "junior", "senior"):
             if level in frame.columns:
