@@ -53,11 +53,14 @@ class AgeShares:
         Shares of all residents (0–1).
     source
         Where the figures come from and how they were derived.
+    source_zh
+        The same in Chinese (reports in Chinese).
     """
 
     primary: float
     junior: float
     source: str
+    source_zh: str = ""
 
     def share(self, level: str) -> float:
         """The share for ``'primary'`` or ``'junior'``."""
@@ -100,6 +103,8 @@ def age_shares(city: str | None) -> AgeShares:
     return AgeShares(
         primary=share * PRIMARY_YEARS / 15, junior=share * JUNIOR_YEARS / 15,
         source=f"{cite}{note}; 6–11 = 6/15 and 12–14 = 3/15 of 0–14 (single years assumed equal)",
+        source_zh=(f"{cite}{'' if where == key else '（本市无普查年龄数据，用全国数）'}；"
+                   "6–11岁按0–14岁人口的6/15、12–14岁按3/15计（假定各单岁人数相等）"),
     )
 
 

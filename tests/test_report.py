@@ -274,6 +274,25 @@ def test_reports_of_the_default_analysis(chengdu_outputs, chengdu_results):
     assert not list(Path(out).rglob(".*tmp*"))
 
 
+def test_chinese_reports_read_in_chinese_and_print_with_their_headers(chengdu_outputs):
+    """The school notes are in Chinese on a Chinese page; every table has its header row in a
+    thead (repeated on each printed page) and sits in a box that scrolls on a narrow screen."""
+    import re
+
+    page = (chengdu_outputs / "reports" / "01-510104.html").read_text(encoding="utf-8")
+    for english in ("single years assumed equal", "pupils per primary class",
+                    "Catchments are walked"):
+        assert english not in page, english
+    assert "假定各单岁人数相等" in page and "小学每班45人" in page
+    tables = re.findall(r"<table[^>]*>", page)
+    assert len(tables) >= 5
+    assert page.count("<thead>") == len(tables) == page.count('<div class="wide">')
+    assert "@media print" in page and "thead { display: table-header-group; }" in page
+    assert "人口</figcaption>" not in page  # "11,516 人", not "11,516 人口"
+    index = (chengdu_outputs / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "@page { size: A4 landscape; }" in index
+
+
 def test_the_default_workbook_prints_well(chengdu_outputs, chengdu_layers, chengdu_results,
                                           tmp_path):
     """Every sheet of the real workbook (people and data checks too) prints landscape on A4,

@@ -31,7 +31,7 @@ import shapely
 from geoplan.census import AgeShares, age_shares
 from geoplan.coverage.access import as_reached
 from geoplan.coverage.context import set_key
-from geoplan.coverage.seats import CLASS_SIZE_NOTE, school_seats, seat_gap, two_step_fca
+from geoplan.coverage.seats import CLASS_SIZE_NOTE, CLASS_SIZE_NOTE_ZH, school_seats, seat_gap, two_step_fca
 from geoplan.coverage.shares import district_totals
 from geoplan.results.people import CHILDREN, SCHOOL_SEATS, SEATS, PeopleResult
 from geoplan.standards import FacilitySet, Standard
@@ -80,6 +80,7 @@ def _ages(settings: Any) -> AgeShares:
     return AgeShares(
         primary=sch.age_share_primary or base.primary, junior=sch.age_share_junior or base.junior,
         source=f"configured (demand.schools): {sch.age_share_source or 'no citation given'}",
+        source_zh=f"配置文件给定（demand.schools）：{sch.age_share_source or '未注明出处'}",
     )
 
 
@@ -336,6 +337,12 @@ def people_result(inputs: PeopleInputs, stds: list[Standard], districts: pd.Data
             "notes": ("Catchments are walked over the walkways; only children of the districts "
                       "inside the data compete for seats, so schools near the data's edge look "
                       "emptier than they are, and schools beyond the edge are missing."),
+            "age_shares_zh": ages.source_zh or ages.source,
+            "seat_norms_zh": (f"{CLASS_SIZE_NOTE_ZH}；班数不明时假定小学{sch.default_classes_primary}"
+                              f"班、初中{sch.default_classes_junior}班（假定值，不是统计数，"
+                              "见 seats_from 列）"),
+            "notes_zh": ("服务范围沿步行道路计算；只有数据范围内各区县的儿童参与学位分配，"
+                         "因此靠近数据边缘的学校显得比实际空，数据范围以外的学校未计入。"),
         },
     )
     return result

@@ -45,6 +45,10 @@ CLASS_SIZE_NOTE = ("45 pupils per primary class, 50 per junior class: 建标102-
                    "6.6 m² per pupil = 540 pupils = 12 × 45)")
 """Where the default class sizes come from."""
 
+CLASS_SIZE_NOTE_ZH = ("小学每班45人、初中每班50人：建标102-2002《城市普通中小学校校舍建设标准》"
+                      "（表4-1：12班完全小学校舍3,569 m²，生均6.6 m²，即540人 = 12 × 45）")
+"""The same in Chinese."""
+
 
 def two_step_fca(demand: ArrayLike, supply: ArrayLike, pair_demand: ArrayLike,
                  pair_supply: ArrayLike, pair_cost: ArrayLike, *, max_cost: float | ArrayLike,

@@ -486,7 +486,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         svg = gap_svg(gap.geometry, district=geom, roads=roads, road_names=names,
                       facilities=ctx.near("facilities", sid, view),
                       reached=ctx.near("reach", sid, view),
-                      caption=f"{caption} · {fmt_number((area or 0) / 10_000, 1)} "
+                      caption=f"{caption} · {fmt_number((area or 0) / 10_000, 2)} "
                       f"{'公顷' if ctx.lang == 'zh' else 'ha'}",
                       scale_label=lab["scale_m"], north=lab["north"])
         entry["gaps"].append({

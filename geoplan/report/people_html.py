@@ -131,7 +131,9 @@ def people_section(coverage: Any, district: str, lang: str,
             out["rows"].append([t.get(str(r.level), str(r.level)), t["metres"].format(n=_num(r.radius_m)),
                                 _num(r.children), _num(r.beyond_buffer), _num(r.beyond_network),
                                 _num(r.seats_reached), _num(r.seat_gap)])
-        out["notes"] = [str(people.meta.get(k, "")) for k in ("age_shares", "seat_norms", "notes")]
+        keys = ("age_shares", "seat_norms", "notes")
+        out["notes"] = [str(people.meta.get(f"{k}_zh" if lang == "zh" else k)
+                            or people.meta.get(k, "")) for k in keys]
     if indicators is not None:
         ind = parts.indicators.get(district)
         for r in ind.itertuples() if ind is not None else ():

@@ -113,7 +113,8 @@ def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, 
                              ("seats_per_child", "0.00"), ("seat_gap", "#,##0"),
                              ("seats_in_district", "#,##0")], _HEADERS[lang])
     for i, key in enumerate(("age_shares", "seat_norms", "notes"), start=row + 1):
-        cell = ws.cell(row=i, column=1, value=str(meta.get(key, "")))
+        note = meta.get(f"{key}_zh") if lang == "zh" else None
+        cell = ws.cell(row=i, column=1, value=str(note or meta.get(key, "")))
         cell.data_type = "s"
         # a long note: merged across the table and wrapped, so it prints whole on the page
         ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=10)
