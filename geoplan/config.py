@@ -463,7 +463,12 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
         if unknown and where != "layers":
             problems.append(f"{where}: unknown layer kind(s) {unknown}; known: {', '.join(LAYER_KINDS)}")
         for kind, sources in layers.items():
+            first: dict[tuple[Path, str | None], int] = {}
             for i, src in enumerate(sources):
+                j = first.setdefault((src.path, src.layer), i)
+                if j != i:  # its features would be counted twice
+                    problems.append(f"{where}.{kind}[{i}]: the same file as {where}.{kind}[{j}] "
+                                    f"({src.path.name}); list it once")
                 crs_ok(f"{where}.{kind}[{i}].crs", src.crs)
                 if check_files:
                     file_ok(f"{where}.{kind}[{i}].path", src.path)

@@ -126,6 +126,10 @@ def _check_field_counts(text: str, path: Path) -> None:
     header = next(rows, None)
     if header is None:
         return
+    twice = sorted({h for h in header if header.count(h) > 1 and h.strip()})
+    if twice:
+        raise InputDataError(f"planned facilities {path}: the header names {twice} more than "
+                             "once; keep one column of each name")
     long = [(n, len(r)) for n, r in enumerate(rows, start=2) if len(r) > len(header)]
     if long:
         shown = ", ".join(f"line {n} ({k} fields)" for n, k in long[:5])

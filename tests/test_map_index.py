@@ -326,3 +326,27 @@ def test_an_index_popup_with_every_standard_fits_a_short_screen(index_out) -> No
         link.scroll_into_view_if_needed()
         assert link.is_visible()
         assert [e for e in s.errors if "Failed to load resource" not in e] == []
+
+
+def test_a_district_page_locates_itself_in_the_whole_city(index_out) -> None:
+    """A page's locator draws every district of the city and marks its own (its own outline
+    alone told nothing of where it lies); the index map's marks none."""
+    import json
+    import re
+
+    out, _ = index_out
+
+    def spec(page: Path) -> dict:
+        found = re.search(r"geoplan\.locator\([^,]+, (\{.*?\})\);", page.read_text(encoding="utf-8"))
+        assert found, page
+        return json.loads(found.group(1))
+
+    pages = sorted((out / "maps").glob("*.html"))
+    marked = []
+    for page in pages:
+        s = spec(page)
+        assert len(s["rings"]) >= len(NAMES)
+        assert len(s["mine"]) == 1
+        marked.append(s["mine"][0])
+    assert sorted(marked) == list(range(len(NAMES)))  # each page its own district
+    assert spec(out / "map.html")["mine"] == []

@@ -106,6 +106,10 @@ def test_data_checks_layers_and_datum_banner():
     assert '"geoplan-datum-warning"' in page and "--districts-crs gcj02" in page
     assert "<img src=x" not in page and "49" not in datum_banner(_checks(hostile), "zh")
     assert "&lt;img src=x" in datum_banner(_checks(hostile), "zh")
+    # the popups speak Chinese: the partial district's share rebuilt from its numbers, the
+    # mapping gap's fix; the English sentences stay in data_checks.csv
+    assert has(page, f"{DISTRICTS[1]}只有 40% 的面积在数据范围内") and not has(page, "only part")
+    assert has(page, "实地或影像核查") and not has(page, "join the way")
     # without checks, nothing of it
     none = render_map(build_map(layerset, coverage, deadends))
     assert "gp-data-checks" not in none and "geoplan-datum-warning" not in none

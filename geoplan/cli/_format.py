@@ -33,7 +33,8 @@ _NOTE = {
            "walking network; pop. = weighted by population (weights: {w})."),
 }
 _WEIGHTS_ZH = {**{k: zh for k, (zh, _) in POPULATION_SOURCES.items()},
-               "area": "居住用地面积（无人口数据）", "none (street length)": "街道长度"}
+               "area": "居住用地面积（无人口数据）", "none (street length)": "街道长度",
+               "none": "部分区县无人口数据"}
 
 
 def _width(text: str) -> int:

@@ -140,6 +140,11 @@ def population_weights(demand: Demand, layers: Any, settings: Any,
             raise ValueError(f"population source {choice.source!r} is not weighed chunk by "
                              "chunk")
         w, coverage = building_weights(demand, layers["buildings"], levels)
+        if choice.source == "buildings" and not w.sum() > 0:
+            raise InputDataError(
+                "demand.population_weight is 'buildings' but no residential building stands on "
+                "the residential land (none mapped, or none tagged as homes); use 'auto' or "
+                "'area', or add the buildings")
         if choice.settled(coverage).source == "buildings":
             return PopulationWeights(
                 w, "buildings",

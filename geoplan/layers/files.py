@@ -24,8 +24,10 @@ from geoplan.layers.school_levels import classify_school
 
 logger = logging.getLogger(__name__)
 
-_LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度", "wgs84_lng", "gcj_lng", "bd_lng")
-_LAT_NAMES = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj_lat", "bd_lat")
+# lon_wgs84 / lat_wgs84: the columns of the meeting map's own export (导出 CSV)
+_LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度", "wgs84_lng", "gcj_lng", "bd_lng",
+              "lon_wgs84")
+_LAT_NAMES = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj_lat", "bd_lat", "lat_wgs84")
 _NAME_NAMES = ("name", "名称", "name_zh", "mc", "NAME")
 
 

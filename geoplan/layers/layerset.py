@@ -54,6 +54,9 @@ class LayerSet:
         From the layer catalog: where a facility drawn as an area is buffered and walked to
         from, ``'outline'`` or ``'point'``, by facility layer (``'schools'``) and by services
         kind (``'services:kindergarten'``). Empty: facilities are used as the layers give them.
+    overview
+        Every district of the city (``district``, geometry) when this layer set is one
+        district's part of it (an index map's page): the page's locator shows where it lies.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -68,6 +71,7 @@ class LayerSet:
     datum: dict[str, Any] | None = None
     reached_from: dict[str, str] = field(default_factory=dict)
     osm_context: OsmData | None = None
+    overview: gpd.GeoDataFrame | None = None
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self.layers[kind]

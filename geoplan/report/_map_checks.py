@@ -37,7 +37,7 @@ CHECK_NAMES: dict[str, tuple[str, str]] = {
 
 _WHAT = {
     "zh": {"layer": "数据核查", "check": "核查项", "district": "区县", "subject": "对象",
-           "detail": "说明（英文原文）", "fix": "处理建议", "count": "数量",
+           "detail": "说明", "fix": "处理建议", "count": "数量",
            "note": "使用这些数字前请先核查：这些问题来自数据，而不是城市本身。",
            "banner": "注意：区县边界的坐标基准疑似错误，全部结果可能偏差。{msg} 修正：{fix}"},
     "en": {"layer": "Data checks", "check": "Check", "district": "District", "subject": "Subject",
@@ -53,6 +53,32 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _zh_words(rec: Any) -> tuple[str | None, str | None]:
+    """A check's detail and fix in Chinese, from its kind and numbers (the table keeps the
+    English sentences); (None, None) for a kind without a Chinese wording."""
+    check, n, measure = str(rec.check), int(rec.count), float(rec.measure)
+    subject, district = str(rec.subject), str(rec.district)
+    if check == "partial_district" and np.isfinite(measure):
+        return (f"{district}只有 {measure:.0%} 的面积在数据范围内：它的数字只代表这一部分，不是全区",
+                "计算全区数字请使用覆盖全区的数据")
+    if check == "no_facility":
+        std, _, item = subject.partition("/")
+        return (f"标准 {std}：服务范围内没有 {item} 类设施，得分为 0（数据中缺失，或确实没有）",
+                "核查数据；OSM 缺少时在配置的 layers: 中加入规划部门的文件")
+    if check == "unreached_facility":
+        return (f"{subject}：附近没有可达的步行道，只计入直线缓冲区覆盖率",
+                "核查数据中通往该设施的道路")
+    if check == "demand_off_network":
+        return (f"{fmt_number(n, 0)} 个居住用地需求点离任何步行道都超过吸附距离：按步行计算时视为不可达",
+                "核查小区内部道路；或调大 demand.max_snap_m")
+    if check == "truncated_data":
+        return (f"{fmt_number(n, 0)} 个 {subject} 要素由缺少节点的路段构成：保留其在数据范围内的部分",
+                "在需要的地方使用路段完整的数据")
+    if check == "mapping_gap":
+        return None, "实地或影像核查；如确实相连，在 OSM 中把这条路连上"
+    return None, None
 
 
 def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
@@ -80,8 +106,9 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
     c["district_txt"] = c["district"].map(_text)
     c["subject_txt"] = c["subject"].map(_text)
     c["count_txt"] = [fmt_number(n, 0) if int(n) > 1 else None for n in c["count"]]
-    c["detail_txt"] = c["detail"].map(_text)
-    c["fix_txt"] = c["fix"].map(_text)
+    words = [_zh_words(r) if lang == "zh" else (None, None) for r in c.itertuples(index=False)]
+    c["detail_txt"] = [zh or _text(d) for (zh, _), d in zip(words, c["detail"], strict=True)]
+    c["fix_txt"] = [zh or _text(f) for (_, zh), f in zip(words, c["fix"], strict=True)]
     fields = [("district_txt", w["district"], ""), ("subject_txt", w["subject"], ""),
               ("count_txt", w["count"], ""), ("detail_txt", w["detail"], ""),
               ("fix_txt", w["fix"], "")]
@@ -108,8 +135,8 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
         outline = part_d.assign(
             title=CHECK_NAMES["partial_district"][i],
             district_txt=part_d["district"].astype(str),
-            detail_txt=[_text(info.at[d, "detail"]) for d in part_d["district"].astype(str)],
-            fix_txt=[_text(info.at[d, "fix"]) for d in part_d["district"].astype(str)])
+            detail_txt=[info.at[d, "detail_txt"] for d in part_d["district"].astype(str)],
+            fix_txt=[info.at[d, "fix_txt"] for d in part_d["district"].astype(str)])
         layers.append(("data_checks_partial", CHECK_NAMES["partial_district"][i], add_layer(
             m, to_map(outline, 5.0),
             css_class="gp-data-checks gp-data-checks-partial",

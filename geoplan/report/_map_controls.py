@@ -233,10 +233,12 @@ class Locator(PlainRender, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, rings: list[list[float]], bounds: list[float]) -> None:
+    def __init__(self, rings: list[list[float]], bounds: list[float],
+                 mine: list[int] | None = None) -> None:
         super().__init__()
         self._name = "GeoplanLocator"
-        self.spec_json = script_json({"rings": rings, "bounds": bounds, "size": 130})
+        self.spec_json = script_json({"rings": rings, "bounds": bounds, "size": 130,
+                                      "mine": mine or []})
 
 
 MAP_CSS = """
@@ -300,6 +302,7 @@ MAP_CSS = """
 .gp-streets-hidden .gp-street { display: none; }
 .geoplan-locator { padding: 3px; line-height: 0; }
 .geoplan-locator .gp-locator-district { fill: #e8e4da; stroke: #666; stroke-width: 0.8; }
+.geoplan-locator .gp-locator-district.gp-locator-mine { fill: #9ecae1; stroke: #2166ac; }
 .geoplan-locator .gp-locator-view { fill: rgba(215,48,39,0.12); stroke: #d73027;
   stroke-width: 1.5; }
 .geoplan-label .gp-label-share { font-size: 15px; color: #000; }

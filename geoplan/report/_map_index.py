@@ -242,6 +242,7 @@ def page_inputs(layerset: LayerSet, coverage: Any, deadends: Any, sites: Any,
     layers["districts"] = d.loc[d["district"].astype(str) == page.name]
     sub = copy.copy(layerset)
     sub.layers = layers
+    sub.overview = d[["district", "geometry"]]
     if isinstance(checks, gpd.GeoDataFrame):
         located = ~shapely.is_missing(checks.geometry.to_numpy())
         mine = checks["district"].astype(str) == page.name if "district" in checks else False

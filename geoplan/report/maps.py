@@ -52,6 +52,7 @@ from geoplan._io import atomic_path
 from geoplan._processes import process_map
 from geoplan.report._data import frame, standard_rows, standards_order, to_wgs84
 from geoplan.report._labels import labels, standard_name
+from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_cache import sharing
 from geoplan.report._map_checks import add_data_checks, datum_banner
 from geoplan.report._map_controls import (
@@ -263,7 +264,7 @@ def build_map(
         if live_scenario:  # 挂图作战, below the title
             add_live_scenario(m, layerset, coverage, config, lang, order)
         ScaleBar().add_to(m)
-        _add_locator(m, dist_wgs)
+        _add_locator(m, dist_wgs, getattr(layerset, "overview", None))
         _add_legend(m, entries, fac_legend, dead_legend, lab, sites_drawn=any(
             e.sites is not None for e in entries),
             extra=[(seat_title(lang), seat_legend), (check_items[0]["label"] if check_items else "",
@@ -275,17 +276,40 @@ def build_map(
         return m
 
 
-def _add_locator(m: folium.Map, dist_wgs: Any) -> None:
-    """The overview in the bottom right, from the districts' outlines (about 1 kB)."""
+def _add_locator(m: folium.Map, dist_wgs: Any, overview: Any = None) -> None:
+    """The overview in the bottom right, from the districts' outlines (about 1 kB).
+
+    A district page of an index map (``overview``: the city's districts) shows the whole
+    city, its own district highlighted (its own outline alone told nothing of where it lies).
+    The pages of one index map make the city's outlines once (the same outlines)."""
+    if overview is not None and len(overview) > len(dist_wgs):
+        cache = shared_work()
+        if cache is not None and "locator" in cache.city:
+            rings, owners, bounds = cache.city["locator"]
+        else:
+            rings, owners, bounds = _locator_rings(to_wgs84(overview, simplify_m=2.0))
+            if cache is not None:
+                cache.city["locator"] = (rings, owners, bounds)
+        names = set(dist_wgs["district"].astype(str))
+        Locator(rings, bounds, [i for i, o in enumerate(owners) if o in names]).add_to(m)
+        return
+    rings, _, bounds = _locator_rings(dist_wgs)
+    if rings:
+        Locator(rings, bounds).add_to(m)
+
+
+def _locator_rings(dist_wgs: Any) -> tuple[list[list[float]], list[str], list[float]]:
+    """Each district polygon's simplified outline, its district's name, and their bounds."""
     rings: list[list[float]] = []
-    for geom in dist_wgs.geometry:
+    owners: list[str] = []
+    for name, geom in zip(dist_wgs["district"].astype(str), dist_wgs.geometry, strict=True):
         for poly in getattr(geom, "geoms", [geom]):
             if poly.is_empty or poly.geom_type != "Polygon":
                 continue
             ring = shapely.simplify(poly.exterior, 0.0008)
             rings.append([round(float(v), 4) for xy in ring.coords for v in xy])
-    if rings:
-        Locator(rings, [round(float(v), 4) for v in dist_wgs.total_bounds]).add_to(m)
+            owners.append(name)
+    return rings, owners, [round(float(v), 4) for v in dist_wgs.total_bounds]
 
 
 def _standard_items(entries: list[StandardParts], rows: Mapping[str, Mapping[str, Any]],

@@ -527,6 +527,20 @@ CASES: list[Case] = [
          "add up to 100 % or more of the residents"),
     Case("scenario_names_with_terminal_escapes", _scenario_named("\x1b[31mred\x1b[0m"), 0,
          "情景 [31mred [0m"),
+    Case("layer_file_listed_twice", _edit_config(lambda r, t: (
+        (t / "t.csv").write_text(f"lon,lat,name\n{LON0 + 0.002},{LAT0 + 0.002},甲\n",
+                                 encoding="utf-8"),
+        r.update(layers={"toilets": [{"path": "t.csv"}, {"path": "t.csv"}]}))), 2,
+         "layers.toilets[1]: the same file as layers.toilets[0] (t.csv); list it once"),
+    Case("planned_column_twice", _planned_csv(
+        "layer,lon_wgs84,lat_wgs84,lon_wgs84\nbus_stops,"
+        f"{LON0 + 0.002},{LAT0 + 0.002},200\n"), 1, "the header names ['lon_wgs84'] more than once"),
+    Case("scenario_file_in_the_maps_export_columns", _layer_file("bus_stops", _text_file(
+        "p.csv", f"layer,name,lon_wgs84,lat_wgs84\nbus_stops,新站,{LON0 + 0.002},{LAT0 + 0.002}\n")),
+         0, "wrote"),
+    Case("buildings_weight_without_buildings", _set("demand", "population_weight", "buildings",
+                                                    command="coverage"), 1,
+         "population_weight is 'buildings' but no residential building stands on"),
     Case("adhoc_name_field_missing", lambda t: _adhoc(t, "--district-name-field", "NAME"), 1,
          "set --district-name-field to one of ['name', 'adcode']"),
     Case("adhoc_districts_gbk", lambda t: _adhoc(t, gbk=True), 1, "`--districts-encoding gbk`"),

@@ -502,7 +502,9 @@
       var svg = document.createElementNS(NS, "svg");
       svg.setAttribute("width", width);
       svg.setAttribute("height", height);
-      spec.rings.forEach(function(ring) {
+      var mine = {};
+      (spec.mine || []).forEach(function(i) { mine[i] = true; });
+      spec.rings.forEach(function(ring, ringIndex) {
         var path = document.createElementNS(NS, "path");
         var d = "";
         for (var i = 0; i + 1 < ring.length; i += 2) {
@@ -510,7 +512,8 @@
           d += (i ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1);
         }
         path.setAttribute("d", d + "Z");
-        path.setAttribute("class", "gp-locator-district");
+        path.setAttribute("class", "gp-locator-district" +
+                          (mine[ringIndex] ? " gp-locator-mine" : ""));
         svg.appendChild(path);
       });
       var view = document.createElementNS(NS, "rect");
