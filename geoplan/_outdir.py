@@ -89,12 +89,18 @@ def _is_known(name: str, listed: frozenset[str] = frozenset()) -> bool:
     """Whether ``name`` is something geoplan writes (other hidden files, .git and the like,
     are the user's); ``listed`` are the names the folder's run.json records."""
     return (name in KNOWN_OUTPUTS or name in listed
-            or (name.startswith("scenario_") and name.endswith(".csv"))
+            or name.startswith("scenario_")  # a scenario's table and its map's folder
             or (name.startswith(".") and (".tmp-" in name or name.startswith(".geoplan-"))))
 
 
 _FOLDERS = ("maps", "reports")
-"""The names geoplan writes as folders; every other name it writes is a file."""
+"""The names geoplan writes as folders, with a scenario's map folder (:func:`_is_folder`);
+every other name it writes is a file."""
+
+
+def _is_folder(name: str) -> bool:
+    """Whether geoplan writes ``name`` as a folder: maps/, reports/, scenario_<name>/."""
+    return name in _FOLDERS or (name.startswith("scenario_") and not name.endswith(".csv"))
 
 _FOLDER_SUFFIXES = (".html", ".js", ".css", ".json")
 """What geoplan writes inside those folders (a folder its run.json does not list is geoplan's
@@ -121,7 +127,7 @@ def _is_ours(entry: Path, listed: frozenset[str]) -> bool:
         return False
     if entry.name.startswith("."):
         return True  # a leftover temporary file of geoplan's
-    if entry.name not in _FOLDERS:
+    if not _is_folder(entry.name):
         return entry.is_file()
     if not entry.is_dir():
         return False
@@ -140,9 +146,9 @@ def _kind(path: Path) -> str:
     if path.is_symlink():
         return "a link"
     if path.is_dir():
-        return ("a folder holding files geoplan did not write" if path.name in _FOLDERS
+        return ("a folder holding files geoplan did not write" if _is_folder(path.name)
                 else "a folder where geoplan writes a file")
-    return "a file where geoplan writes a folder" if path.name in _FOLDERS else "a file"
+    return "a file where geoplan writes a folder" if _is_folder(path.name) else "a file"
 
 
 def _remove_or_say(folder: Path) -> None:

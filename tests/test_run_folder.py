@@ -21,7 +21,7 @@ import pytest
 from geoplan._errors import OutputError
 from geoplan._outdir import RUN_JSON, OutputBusyError, OutputRun
 from tests.conftest import ROOT
-from tests.hostile.world import make_world
+from tests.hostile.world import make_world, world_with_scenario
 
 ENV = {**os.environ, "GEOPLAN_NO_PROGRESS": "1", "PYTHONPATH": str(ROOT)}
 
@@ -363,3 +363,41 @@ def test_partial_commands_add_to_the_same_analysis_only(tmp_path: Path) -> None:
     record = consistent(out)
     assert {f["path"] for f in record["files"]} == {"layers.gpkg", "layers.csv"}
     assert not (out / "coverage.csv").exists()
+
+
+def test_a_scenario_belongs_to_its_run_and_leaves_with_it(tmp_path: Path) -> None:
+    """``scenario`` writes into the run's folder as every command does (staged, listed in
+    run.json): a later run of the same analysis keeps it, one on changed data removes both its
+    table and its map (the map of old data stayed beside a new run)."""
+    from geoplan.cli import main
+
+    config = world_with_scenario(tmp_path, "一期")
+    out = tmp_path / "out"
+    assert main(["layers", str(config), "--out", str(out), "-q"]) == 0
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q"]) == 0
+    record = consistent(out)
+    listed = {f["path"] for f in record["files"]}
+    assert {"layers.gpkg", "scenario_一期.csv", "scenario_一期/map.html"} <= listed
+    assert main(["layers", str(config), "--out", str(out), "-q"]) == 0  # same analysis
+    assert (out / "scenario_一期.csv").is_file() and (out / "scenario_一期" / "map.html").is_file()
+    osm = tmp_path / "city.osm"
+    osm.write_text(osm.read_text(encoding="utf-8").replace("车站", "新车站"), encoding="utf-8")
+    assert main(["layers", str(config), "--out", str(out), "-q"]) == 0  # the data changed
+    assert not (out / "scenario_一期.csv").exists() and not (out / "scenario_一期").exists()
+    consistent(out)
+
+
+def test_a_user_s_file_under_a_scenario_s_name_stops_the_scenario(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]
+                                                                  ) -> None:
+    from geoplan.cli import main
+
+    config = world_with_scenario(tmp_path, "s1")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scenario_s1").write_text("the planner's notes", encoding="utf-8")
+    assert main(["scenario", str(config), "--name", "s1", "--out", str(out), "-q"]) == 1
+    assert "scenario_s1" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["scenario_s1"]  # nothing half written
+    assert (out / "scenario_s1").read_text(encoding="utf-8") == "the planner's notes"
+

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from tests.hostile.world import LAT0, LON0, make_world
+from tests.hostile.world import LAT0, LON0, make_world, world_with_scenario
 
 Build = Callable[[Path], list[str]]
 
@@ -159,12 +159,7 @@ def _text_file(name: str, text: str) -> Callable[[Path], str]:
 def _scenario_named(name: str) -> Build:
     """``geoplan scenario --name NAME`` for a scenario of one planned bus stop."""
     def build(tmp: Path) -> list[str]:
-        path = make_world(tmp)
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        (tmp / "stops.csv").write_text(f"lon,lat,name\n{LON0 + 0.004},{LAT0 + 0.004},新站\n",
-                                       encoding="utf-8")
-        raw["scenarios"] = {name: {"layers": {"bus_stops": [{"path": "stops.csv"}]}}}
-        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        path = world_with_scenario(tmp, name)
         return ["scenario", str(path), "--name", name, "--no-map", "--out", str(tmp / "out")]
     return build
 

@@ -131,3 +131,16 @@ def make_world(folder: Path, *, config: dict[str, Any] | None = None, walkable: 
     path = folder / "city.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def world_with_scenario(folder: Path, name: str) -> Path:
+    """The synthetic city with a scenario ``name`` of one planned bus stop; its config."""
+    import yaml
+
+    config = make_world(folder)
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    (folder / "stops.csv").write_text(f"lon,lat,name\n{LON0 + 0.004},{LAT0 + 0.004},新站\n",
+                                      encoding="utf-8")
+    raw["scenarios"] = {name: {"layers": {"bus_stops": [{"path": "stops.csv"}]}}}
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return config
