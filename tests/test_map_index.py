@@ -214,6 +214,9 @@ def test_the_run_folder_records_the_pages_and_a_rerun_never_mixes_them(tmp_path)
     assert (target / "map.html").is_file()
 
 
+_PAN_DONE = """() => { const m = window.geoplan.map;
+    return !(m._panAnim && m._panAnim._inProgress) && !m._animatingZoom; }"""
+
 _CLICK_FIRST_DISTRICT = """() => {
     const map = Object.values(window).find(v => v instanceof L.Map);
     let name = null;
@@ -260,6 +263,9 @@ def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tm
         link = page.wait_for_selector("a.gp-index-link")
         popup = page.locator(".leaflet-popup-content").inner_text()
         assert name in popup and "%" in popup
+        # as a reader would: click once the popup has panned into view (a click during the
+        # pan can land where the link no longer is, on a busy machine)
+        page.wait_for_function(_PAN_DONE)
         with page.expect_navigation(wait_until="load"):  # not the index's own load state
             link.click()
         page.wait_for_selector("path.gp-coverage")
