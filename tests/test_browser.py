@@ -453,6 +453,12 @@ def test_map_opens_on_a_phone(session, outputs, tmp_path, width, height):
     assert 10 <= zoom <= 14, zoom  # the whole city, not a speck (13.5 on a laptop)
     assert page.locator("#geoplan-legend").count() == 1
     assert page.locator(".leaflet-control-scale-line").count() == 1
+    # the legend starts folded to its heading (it covered most of a phone's map); a tap opens it
+    legend = page.locator("#geoplan-legend")
+    assert legend.bounding_box()["height"] < 60
+    legend.locator("h2").click()
+    assert legend.bounding_box()["height"] > 200
+    assert legend.locator("h2").get_attribute("aria-expanded") == "true"
     title = page.locator("#geoplan-title").bounding_box()
     toggle = page.locator("#geoplan-layers").bounding_box()
     assert title["x"] + title["width"] <= toggle["x"], (title, toggle)

@@ -252,7 +252,11 @@ MAP_CSS = """
 .geoplan-warning { max-width: 360px; background: #fff3cd; border: 2px solid #e6007e;
   font-weight: bold; }
 .geoplan-legend { max-width: 260px; }
-.geoplan-legend h2 { font-size: 14px; margin: 0 0 4px 0; }
+.geoplan-legend h2 { font-size: 14px; margin: 0 0 4px 0; cursor: pointer; }
+.geoplan-legend h2::after { content: " ▾"; color: #777; font-weight: normal; }
+.geoplan-legend.gp-folded h2 { margin: 0; }
+.geoplan-legend.gp-folded h2::after { content: " ▸"; }
+.geoplan-legend.gp-folded > :not(h2) { display: none; }
 .geoplan-legend h3 { font-size: 12px; margin: 6px 0 2px 0; color: #444; }
 .geoplan-legend .row { display: flex; align-items: center; gap: 6px; }
 .geoplan-legend .sw { width: 16px; height: 12px; border: 1px solid #555; display: inline-block; }

@@ -319,6 +319,7 @@
     var legend = document.getElementById("geoplan-legend");
     if (!legend || !gp.map) { return; }
     watchTopLeft();
+    foldableLegend(legend);
     var top = gp.map.getContainer().getBoundingClientRect().top;
     var above = top;
     document.querySelectorAll(".leaflet-top.leaflet-left > .leaflet-control").forEach(function(c) {
@@ -334,6 +335,29 @@
     legend.style.visibility = room < 48 ? "hidden" : "";
   }
   window.addEventListener("resize", function() { fitLegend(); });
+
+  /* The legend folds to its heading (a tap on it), and starts folded on a phone, where it
+     would cover most of the map. */
+  function foldableLegend(legend) {
+    var heading = legend.querySelector("h2");
+    if (!heading || legend.dataset.gpFoldable) { return; }
+    legend.dataset.gpFoldable = "1";
+    heading.setAttribute("role", "button");
+    heading.setAttribute("tabindex", "0");
+    function toggle() {
+      L.DomUtil[L.DomUtil.hasClass(legend, "gp-folded") ? "removeClass" : "addClass"](
+        legend, "gp-folded");
+      heading.setAttribute("aria-expanded", L.DomUtil.hasClass(legend, "gp-folded")
+        ? "false" : "true");
+      fitLegend();
+    }
+    L.DomEvent.on(heading, "click", toggle);
+    L.DomEvent.on(heading, "keydown", function(e) {
+      if (e.key === "Enter" || e.key === " ") { L.DomEvent.preventDefault(e); toggle(); }
+    });
+    if (window.innerWidth < 600) { toggle(); }
+    else { heading.setAttribute("aria-expanded", "true"); }
+  }
   var watched = null;  // the top-left stack, watched for boxes growing (planned sites listed)
   function watchTopLeft() {
     var stack = gp.map && gp.map.getContainer().querySelector(".leaflet-top.leaflet-left");
