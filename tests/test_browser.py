@@ -153,9 +153,11 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     title = page.locator("#geoplan-title").inner_text()
     assert "成都中心城区" in title and "2018-06" in title and "OpenStreetMap" in title
     legend = page.locator("#geoplan-legend").inner_text()
-    for text in ("图例", "达标", "严重不足", "公厕", "学校", "公交站", "断头路", "打通建议",
-                 "建议新增设施选址"):
+    for text in ("图例", "达标", "严重不足", "建议新增设施选址"):
         assert text in legend, text
+    # overlays start off, and the legend lists only what is drawn
+    for text in ("公厕", "学校", "公交站", "断头路", "打通建议", "学位缺口"):
+        assert text not in legend, text
     # the legend follows the chosen standard: its name and target
     heading = page.locator("#geoplan-legend-standard")
     assert heading.inner_text() == "300米见绿（目标 100.0%）"
@@ -180,6 +182,16 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     assert _paths(page, "gp-deadends") == _paths(page, "gp-fac-toilets") == 0
     for name in overlays:
         _overlay(page, name).check()
+    # every overlay ticked: the legend has a row for each
+    page.wait_for_timeout(200)
+    legend = page.locator("#geoplan-legend").evaluate("e => e.textContent")
+    for text in ("设施", "公厕", "学校", "公交站", "断头路", "打通建议", "无学位", "数据核查"):
+        assert text in legend, text
+    _overlay(page, "公厕").uncheck()
+    page.wait_for_timeout(200)
+    rows = page.locator("#geoplan-legend .row:visible").all_inner_texts()
+    assert "公厕" not in rows and "学校" in rows
+    _overlay(page, "公厕").check()
     # compact: the panel stays in a strip at the right, down to the locator and no further
     box = page.locator("#geoplan-layers").bounding_box()
     locator = page.locator("#geoplan-locator").bounding_box()
@@ -627,6 +639,8 @@ def test_the_legend_never_covers_the_boxes_above_it(session, outputs, tmp_path):
         page.set_viewport_size({"width": 1366, "height": height})
         session.open(outputs / "map.html")
         page.wait_for_selector("path.gp-coverage")
+        for name in ("公园与绿地", "学校", "公厕", "公交站", "断头路", "学位缺口（小学）"):
+            _overlay(page, name).check()  # the tallest legend: overlays listed too
         for sid in ("bus_stop_500", "green_300"):
             _standard(page, sid).check()
             page.locator("#geoplan-layers input[name=geoplan-measure]").nth(1).check()

@@ -147,10 +147,11 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
              if lay is not None]
     legend = []
     if any(it["key"] == "data_checks" for it in items):
-        legend.append({"shape": "dot", "colour": CHECK_COLOUR, "text": w["layer"]})
+        legend.append({"shape": "dot", "colour": CHECK_COLOUR, "text": w["layer"],
+                       "key": "data_checks"})
     if any(it["key"] == "data_checks_partial" for it in items):
         legend.append({"shape": "dash", "colour": CHECK_COLOUR,
-                       "text": CHECK_NAMES["partial_district"][i]})
+                       "text": CHECK_NAMES["partial_district"][i], "key": "data_checks_partial"})
     return legend, items
 
 

@@ -152,6 +152,15 @@ class LayerPanel(PlainRender, MacroElement):
                 each(function(it) { return !it.fill && !it.back; },
                      function(l) { l.bringToFront(); });
                 each(function(it) { return it.back; }, function(l) { l.bringToBack(); });
+                var on = {};
+                sections.forEach(function(sec) {
+                    sec.items.forEach(function(it) {
+                        if (sec.kind === "overlay" && it.layer && map.hasLayer(it.layer)) {
+                            on[it.key] = true;
+                        }
+                    });
+                });
+                geoplan.legendFollows(on);
             }
             geoplan.onChange = restack;
             var ctl = L.control({position: "topright"});
@@ -200,6 +209,7 @@ class LayerPanel(PlainRender, MacroElement):
                                 restack();
                             } else {
                                 map.removeLayer(it.layer);
+                                restack();
                             }
                         });
                     });
@@ -315,10 +325,12 @@ MAP_CSS = """
 
 
 
-def _row(swatch: str, text: str, text_id: str | None = None, row_id: str | None = None) -> str:
+def _row(swatch: str, text: str, text_id: str | None = None, row_id: str | None = None,
+         keys: str | None = None) -> str:
     ident = f' id="{row_id}"' if row_id else ""
     span = f' id="{text_id}"' if text_id else ""
-    return f'<div class="row"{ident}>{swatch}<span{span}>{html.escape(text)}</span></div>'
+    shown = f' data-gp-keys="{html.escape(keys)}"' if keys else ""
+    return f'<div class="row"{ident}{shown}>{swatch}<span{span}>{html.escape(text)}</span></div>'
 
 
 def legend_coverage(lab: Mapping[str, str], legend: Mapping[str, Any], measure: str,
@@ -354,7 +366,8 @@ def legend_coverage(lab: Mapping[str, str], legend: Mapping[str, Any], measure: 
 
 
 def legend_rows(title: str, rows: list[dict[str, str]]) -> str:
-    """A legend section from rows of ``{"shape": sw|dot|ln|dash, "colour", "text"}``."""
+    """A legend section from rows of ``{"shape": sw|dot|ln|dash, "colour", "text"}``; a row
+    with ``"key"`` (overlay keys, space-separated) shows only while one of them is ticked."""
     if not rows:
         return ""
     out = []
@@ -366,7 +379,7 @@ def legend_rows(title: str, rows: list[dict[str, str]]) -> str:
             swatch = f'<span class="ln" style="{style}"></span>'
         else:
             swatch = f'<span class="{r["shape"]}" style="background:{colour}"></span>'
-        out.append(_row(swatch, r["text"]))
+        out.append(_row(swatch, r["text"], keys=r.get("key")))
     return f"<h3>{html.escape(title)}</h3>" + "".join(out)
 
 

@@ -80,8 +80,9 @@ def _facility_props(gdf: gpd.GeoDataFrame, kind: str, lab: Mapping[str, str], la
     return out
 
 
-def _legend_row(shape: str, colour: str, text: str) -> dict[str, str]:
-    return {"shape": shape, "colour": colour, "text": text}
+def _legend_row(shape: str, colour: str, text: str, key: str) -> dict[str, str]:
+    """A legend row shown while the overlay ``key`` is ticked in the layer panel."""
+    return {"shape": shape, "colour": colour, "text": text, "key": key}
 
 
 def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: str
@@ -108,7 +109,8 @@ def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: s
                                  "fillColor": FACILITY_COLOURS["green_space"],
                                  "fillOpacity": 0.55})
         items.append({"key": "parks", "label": lab["layer_parks"], "layer": layer})
-        legend.append(_legend_row("sw", FACILITY_COLOURS["green_space"], lab["layer_parks"]))
+        legend.append(_legend_row("sw", FACILITY_COLOURS["green_space"], lab["layer_parks"],
+                                  "parks"))
     for kind in ("schools", "toilets", "bus_stops", "services"):
         gdf = layerset.layers.get(kind)
         if gdf is None or len(gdf) == 0:
@@ -127,7 +129,7 @@ def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: s
                           style={"color": "#222", "weight": 1, "fillColor": colour,
                                  "fillOpacity": 0.95})
         items.append({"key": kind, "label": lab[f"fac_{kind}"], "layer": layer})
-        legend.append(_legend_row("dot", colour, lab[f"fac_{kind}"]))
+        legend.append(_legend_row("dot", colour, lab[f"fac_{kind}"], kind))
     return legend, items
 
 
@@ -204,13 +206,14 @@ def add_deadends(m: folium.Map, deadends: Any, lab: Mapping[str, str], lang: str
                                              "opacity": 0.9})
         if layer is not None:
             items.append({"key": "deadends", "label": lab["layer_deadends"], "layer": layer})
-            legend.append(_legend_row("ln", DEADEND_COLOUR, lab["layer_deadends"]))
+            legend.append(_legend_row("ln", DEADEND_COLOUR, lab["layer_deadends"], "deadends"))
     cand = geoframe(deadends, "candidates")
     if cand is not None:
         layer = _add_candidates(m, cand, dead, lab, lang)
         if layer is not None:
             items.append({"key": "candidates", "label": lab["layer_candidates"], "layer": layer})
-            legend.append(_legend_row("dash", CANDIDATE_COLOUR, lab["layer_candidates"]))
+            legend.append(_legend_row("dash", CANDIDATE_COLOUR, lab["layer_candidates"],
+                                      "candidates"))
     return legend, items
 
 

@@ -229,7 +229,8 @@ def add_seat_gap_layers(m: folium.Map, dist_wgs: gpd.GeoDataFrame, people: Any, 
         if layer is not None:
             items.append({"key": f"seat_gap_{level}", "label": name, "layer": layer,
                           "fill": True})
-    legend = [{"shape": "sw", "colour": colour, "text": w[f"legend_{key}"]}
+    shown_by = " ".join(it["key"] for it in items)  # either level's overlay
+    legend = [{"shape": "sw", "colour": colour, "text": w[f"legend_{key}"], "key": shown_by}
               for key, _, colour in SEAT_GAP_CLASSES] if items else []
     return legend, items
 

@@ -336,6 +336,29 @@
   }
   window.addEventListener("resize", function() { fitLegend(); });
 
+  /* Legend rows of overlays (facilities, dead ends, seat gaps, data checks) show while their
+     overlay is ticked, and a section heading while any of its rows shows: the legend says what
+     is on the map, not all it could hold. */
+  gp.legendFollows = function(on) { gp.legendOn = on; followLegend(); };
+  var followLegend = nextFrame(function() {  // the legend is built after the layer panel
+    var legend = document.getElementById("geoplan-legend"), on = gp.legendOn || {};
+    if (!legend) { return; }
+    legend.querySelectorAll("[data-gp-keys]").forEach(function(row) {
+      var shown = row.getAttribute("data-gp-keys").split(" ").some(function(k) { return on[k]; });
+      row.style.display = shown ? "" : "none";
+    });
+    legend.querySelectorAll("h3").forEach(function(h) {
+      var any = false, keyed = false;
+      for (var el = h.nextElementSibling; el && el.tagName !== "H3"; el = el.nextElementSibling) {
+        if (!el.hasAttribute("data-gp-keys")) { any = true; break; }
+        keyed = true;
+        if (el.style.display !== "none") { any = true; break; }
+      }
+      h.style.display = any || !keyed ? "" : "none";
+    });
+    fitLegend();
+  });
+
   /* The legend folds to its heading (a tap on it), and starts folded on a phone, where it
      would cover most of the map. */
   function foldableLegend(legend) {
