@@ -47,6 +47,21 @@ def test_cli_standards_lists_the_catalog(capsys):
     assert "500米见园" in out and "§三(三)4" in out
 
 
+def test_cli_standards_of_a_config_under_another_pack(capsys):
+    """``geoplan standards CONFIG --pack P``: the config's standards with P's targets (--pack
+    was ignored with a config)."""
+    from geoplan.cli import main
+    from tests.conftest import ROOT
+
+    config = str(ROOT / "analyses" / "chengdu_core.yaml")
+    assert main(["standards", config]) == 0
+    national = capsys.readouterr().out
+    assert main(["standards", config, "--pack", "anyang_2023"]) == 0
+    anyang = capsys.readouterr().out
+    assert "target 80% [national]" in national
+    assert "target 80% by 2023 [anyang_2023]" in anyang and "[national]" in anyang
+
+
 def test_cli_coverage_rejects_unknown_standard(capsys, chengdu_config, tmp_path):
     from geoplan.cli import main
 

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="an analysis config: list its standards, overrides and custom "
                         "entries included (default: the shipped catalog)")
     parser.add_argument("--pack", metavar="PACK",
-                        help="list a pack's standards with its targets and target years")
+                        help="list a pack's standards with its targets and target years (with "
+                        "CONFIG: the config's standards under that pack)")
     parser.add_argument("--packs", action="store_true",
                         help="list the packs and the source documents in full instead")
     parser.add_argument("--csv", metavar="FILE", help="also write the table as CSV (UTF-8 BOM)")
@@ -35,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
         from geoplan.standards import check_config_standards
 
         config = load_config(args.config, check_files=False)
+        if getattr(args, "pack", None):  # the config's standards with that pack's targets
+            config = config.model_copy(update={"pack": args.pack})
         table = catalog_table({s.id: s for s in check_config_standards(config)})
     else:
         table = catalog_table({s.id: s for s in resolve_standards(
