@@ -123,6 +123,15 @@ def _screenshot(page: Any, tmp_path: Path, name: str, **kwargs: Any) -> None:
     shutil.copy(tmp_path / name, SCREENS / name)
 
 
+def _open_map(session: Session, outputs: Path, width: int, height: int) -> Any:
+    """The default map opened in a window of ``width`` × ``height``, its districts drawn."""
+    page = session.page
+    page.set_viewport_size({"width": width, "height": height})
+    session.open(outputs / "map.html")
+    page.wait_for_selector("path.gp-coverage")
+    return page
+
+
 def _paths(page: Any, css_class: str) -> int:
     return page.locator(f"path.{css_class}").count()
 
@@ -441,10 +450,7 @@ def test_map_street_names_at_closer_zooms(session, outputs, tmp_path):
 
 
 def test_map_panel_folds_on_a_small_screen(session, outputs, tmp_path):
-    page = session.page
-    page.set_viewport_size({"width": 600, "height": 700})
-    session.open(outputs / "map.html")
-    page.wait_for_selector("path.gp-coverage")
+    page = _open_map(session, outputs, 600, 700)
     body = page.locator("#geoplan-layers .gp-layers-body")
     assert not body.is_visible()
     page.locator("#geoplan-layers .gp-layers-toggle").click()
@@ -457,10 +463,7 @@ def test_map_panel_folds_on_a_small_screen(session, outputs, tmp_path):
 def test_map_opens_on_a_phone(session, outputs, tmp_path, width, height):
     """The room kept for the legend and the panel shrinks with the screen: 440 px of it on a
     390 px phone left the fit no zoom at all (Infinity, a NaN LatLng, no legend built)."""
-    page = session.page
-    page.set_viewport_size({"width": width, "height": height})
-    session.open(outputs / "map.html")
-    page.wait_for_selector("path.gp-coverage")
+    page = _open_map(session, outputs, width, height)
     zoom = page.evaluate("() => window.geoplan.map.getZoom()")
     assert 10 <= zoom <= 14, zoom  # the whole city, not a speck (13.5 on a laptop)
     assert page.locator("#geoplan-legend").count() == 1
@@ -479,10 +482,7 @@ def test_map_opens_on_a_phone(session, outputs, tmp_path, width, height):
 
 
 def test_map_panel_marks_what_is_below(session, outputs, tmp_path):
-    page = session.page
-    page.set_viewport_size({"width": 1024, "height": 700})
-    session.open(outputs / "map.html")
-    page.wait_for_selector("path.gp-coverage")
+    page = _open_map(session, outputs, 1024, 700)
     panel = page.locator("#geoplan-layers")
     page.wait_for_function("() => document.getElementById('geoplan-layers')"
                            ".classList.contains('gp-more')")
@@ -496,10 +496,7 @@ def test_map_panel_marks_what_is_below(session, outputs, tmp_path):
 
 def test_map_popups_keep_clear_of_the_legend(session, outputs, tmp_path):
     """A popup opened beside the legend (bottom left) is panned to its right."""
-    page = session.page
-    page.set_viewport_size({"width": 1366, "height": 860})
-    session.open(outputs / "map.html")
-    page.wait_for_selector("path.gp-coverage")
+    page = _open_map(session, outputs, 1366, 860)
     _overlay(page, "打通建议").check()
     legend = page.locator("#geoplan-legend").bounding_box()
     opened = page.evaluate("""(legend) => {
@@ -611,10 +608,7 @@ def test_missing_browser_skips_locally_and_fails_in_ci(monkeypatch):
 def test_a_popup_fits_a_short_screen_and_scrolls(session, outputs, tmp_path):
     # a district's popup lists every standard; on a short screen it must stay on screen with
     # its close button, its rows scrolling inside (it once ran off the top of the index map)
-    page = session.page
-    page.set_viewport_size({"width": 1366, "height": 400})
-    session.open(outputs / "map.html")
-    page.wait_for_selector("path.gp-coverage")
+    page = _open_map(session, outputs, 1366, 400)
     page.evaluate("""() => {
         const p = document.querySelector('path.gp-coverage');
         p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 683, clientY: 300}));
