@@ -23,6 +23,7 @@ import pandas as pd
 
 from geoplan._errors import ConfigError, InputDataError
 from geoplan.config import AnalysisConfig, FileSource
+from geoplan.layers.files import check_field_counts
 from geoplan.layers.layerset import LayerSet
 from geoplan.standards import Standard
 from geoplan.vocab import GEOMETRY
@@ -80,7 +81,8 @@ def read_planned(path: Path) -> pd.DataFrame:
         raise InputDataError(
             f"planned facilities: cannot read the text of {path}: it is not UTF-8 ({exc.reason} "
             f"at byte {exc.start}). Save it as UTF-8 (in Excel: 另存为 ▸ CSV UTF-8).") from exc
-    _check_field_counts(text, path)
+    _check_header(text, path)
+    check_field_counts(text, f"planned facilities {path}")
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -119,24 +121,13 @@ def read_planned(path: Path) -> pd.DataFrame:
     return table
 
 
-def _check_field_counts(text: str, path: Path) -> None:
-    """Refuse rows with more fields than the header: a comma in a name that is not quoted, or
-    a note added after the last column, would shift every value after it."""
-    rows = csv.reader(io.StringIO(text))
-    header = next(rows, None)
-    if header is None:
-        return
+def _check_header(text: str, path: Path) -> None:
+    """Refuse a header naming a column twice (the second would be read in silence)."""
+    header = next(csv.reader(io.StringIO(text)), None) or []
     twice = sorted({h for h in header if header.count(h) > 1 and h.strip()})
     if twice:
         raise InputDataError(f"planned facilities {path}: the header names {twice} more than "
                              "once; keep one column of each name")
-    long = [(n, len(r)) for n, r in enumerate(rows, start=2) if len(r) > len(header)]
-    if long:
-        shown = ", ".join(f"line {n} ({k} fields)" for n, k in long[:5])
-        raise InputDataError(
-            f"planned facilities {path}: {len(long)} rows have more fields than the header's "
-            f"{len(header)}: {shown}. Put a name with a comma in double quotes (\"新站,北口\"), "
-            "or give the extra column a name in the header.")
 
 
 def planned_config(config: AnalysisConfig, path: Path, workdir: Path) -> AnalysisConfig:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
 import warnings
@@ -150,22 +152,50 @@ def _read_spreadsheet(path: Path, *, layer: str | None, lon: str | None, lat: st
 
 def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | None,
               geographic: bool = False) -> gpd.GeoDataFrame:
-    frame = None
+    data = path.read_bytes()
+    text = None
     for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
         try:
-            # never a column as the index: a comma ending every row (Excel) would shift them
-            frame = pd.read_csv(path, encoding=enc, index_col=False)
+            text = data.decode(enc).removeprefix("\ufeff")
             break
         except UnicodeDecodeError:
             continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputDataError(f"cannot read CSV {path}: {exc}") from exc
-    if frame is None:
+    if text is None:
         tried = encoding or "UTF-8 and GB18030"
         raise InputDataError(
             f"cannot decode CSV {path} as {tried}. Save it as UTF-8 (in Excel: Save As, "
             "'CSV UTF-8'), or give its encoding with `encoding:` in the layer's config entry")
+    check_field_counts(text, f"CSV {path}")
+    try:
+        # never a column as the index: a comma ending every row (Excel) would shift them
+        frame = pd.read_csv(io.StringIO(text), index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputDataError(f"cannot read CSV {path}: {exc}") from exc
     return _points_from_table(path, frame, lon=lon, lat=lat, geographic=geographic)
+
+
+def check_field_counts(text: str, what: str) -> None:
+    """Refuse a CSV's rows with more (filled) fields than its header: a comma in a name that
+    is not quoted, or a note after the last column, would shift or drop values. Empty fields
+    past the end (a comma ending every row, as Excel writes) are fine.
+
+    Raises
+    ------
+    InputDataError
+        Naming ``what`` (the file), the rows by line and the fix.
+    """
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if header is None:
+        return
+    long = [(n, len(r)) for n, r in enumerate(rows, start=2)
+            if len(r) > len(header) and any(c.strip() for c in r[len(header):])]
+    if long:
+        shown = ", ".join(f"line {n} ({k} fields)" for n, k in long[:5])
+        raise InputDataError(
+            f"{what}: {len(long)} rows have more fields than the header's {len(header)}: "
+            f"{shown}. Put a name with a comma in double quotes (\"新站,北口\"), or give the "
+            "extra column a name in the header.")
 
 
 def _points_from_table(path: Path, frame: pd.DataFrame, *, lon: str | None, lat: str | None,

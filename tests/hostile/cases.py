@@ -536,6 +536,9 @@ CASES: list[Case] = [
     Case("buildings_weight_without_buildings", _set("demand", "population_weight", "buildings",
                                                     command="coverage"), 1,
          "population_weight is 'buildings' but no residential building stands on"),
+    Case("csv_row_with_an_unquoted_comma", _toilet_csv(
+        f"lon,lat,name\n{LON0 + 0.002},{LAT0 + 0.002},公厕甲,北口\n".encode()), 1,
+         "1 rows have more fields than the header's 3: line 2 (4 fields)"),
     Case("adhoc_name_field_missing", lambda t: _adhoc(t, "--district-name-field", "NAME"), 1,
          "set --district-name-field to one of ['name', 'adcode']"),
     Case("adhoc_districts_gbk", lambda t: _adhoc(t, gbk=True), 1, "`--districts-encoding gbk`"),
