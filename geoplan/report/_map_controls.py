@@ -138,28 +138,22 @@ class LayerPanel(PlainRender, MacroElement):
             {%- endfor %}
             ];
             function restack() {
-                function each(test, fn) {
+                function each(test, fn) {  // the ticked overlays that pass test
                     sections.forEach(function(sec) {
                         if (sec.kind !== "overlay") { return; }
                         sec.items.forEach(function(it) {
                             if (it.layer && map.hasLayer(it.layer) && it.layer.bringToFront
-                                && test(it)) { fn(it.layer); }
+                                && test(it)) { fn(it); }
                         });
                     });
                 }
-                each(function(it) { return it.fill; }, function(l) { l.bringToFront(); });
+                each(function(it) { return it.fill; }, function(it) { it.layer.bringToFront(); });
                 geoplan.raiseStandard();
                 each(function(it) { return !it.fill && !it.back; },
-                     function(l) { l.bringToFront(); });
-                each(function(it) { return it.back; }, function(l) { l.bringToBack(); });
+                     function(it) { it.layer.bringToFront(); });
+                each(function(it) { return it.back; }, function(it) { it.layer.bringToBack(); });
                 var on = {};
-                sections.forEach(function(sec) {
-                    sec.items.forEach(function(it) {
-                        if (sec.kind === "overlay" && it.layer && map.hasLayer(it.layer)) {
-                            on[it.key] = true;
-                        }
-                    });
-                });
+                each(function() { return true; }, function(it) { on[it.key] = true; });
                 geoplan.legendFollows(on);
             }
             geoplan.onChange = restack;
