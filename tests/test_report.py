@@ -289,6 +289,7 @@ def test_chinese_reports_read_in_chinese_and_print_with_their_headers(chengdu_ou
     assert page.count("<thead>") == len(tables) == page.count('<div class="wide">')
     assert "@media print" in page and "thead { display: table-header-group; }" in page
     assert "人口</figcaption>" not in page  # "11,516 人", not "11,516 人口"
+    assert "㎡/人" in page  # 人均公园绿地面积 with its unit (a bare 0.5 / 8.0 read as a share)
     index = (chengdu_outputs / "reports" / "index.html").read_text(encoding="utf-8")
     assert "@page { size: A4 landscape; }" in index
 
