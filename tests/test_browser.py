@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -276,6 +277,8 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     popup.wait_for()
     text = popup.inner_text()
     assert "缓冲区覆盖率" in text and "是否达标" in text and "公顷" in text
+    # the uncovered area with the two decimals of the reports (19.85 公顷, not 19.9)
+    assert re.search(r"\d\.\d\d 公顷", text), text
     assert session.errors == [] and session.blocked == []
 
 

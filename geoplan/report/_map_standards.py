@@ -210,7 +210,7 @@ def _district_texts(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping
     if is_street(row) and "uncovered_length_m" in merged:
         merged["gap_txt"] = merged["uncovered_length_m"].map(lambda v: _num(v, 0))
     elif "uncovered_area_m2" in merged:
-        merged["gap_txt"] = (merged["uncovered_area_m2"] / 10_000).map(lambda v: _num(v, 1))
+        merged["gap_txt"] = (merged["uncovered_area_m2"] / 10_000).map(lambda v: _num(v, 2))
     merged["gap_pop_txt"] = merged["uncovered_population"].map(lambda v: _num(v, 0)) \
         if "uncovered_population" in merged and people == "people" else None
     # the standard's documents by full title, its target year and the basket items without
