@@ -23,7 +23,7 @@ import pandas as pd
 
 from geoplan._errors import ConfigError, InputDataError
 from geoplan.config import AnalysisConfig, FileSource
-from geoplan.layers.files import check_field_counts
+from geoplan.layers.files import check_field_counts, csv_text
 from geoplan.layers.layerset import LayerSet
 from geoplan.standards import Standard
 from geoplan.vocab import GEOMETRY
@@ -75,12 +75,7 @@ def read_planned(path: Path) -> pd.DataFrame:
         raise InputDataError(f"planned facilities: {path} is a folder; give the CSV file inside it")
     if not path.is_file():
         raise InputDataError(f"planned facilities: file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputDataError(
-            f"planned facilities: cannot read the text of {path}: it is not UTF-8 ({exc.reason} "
-            f"at byte {exc.start}). Save it as UTF-8 (in Excel: 另存为 ▸ CSV UTF-8).") from exc
+    text = csv_text(path, None)  # UTF-8 as the map exports it, or GBK from Excel
     _check_header(text, path)
     check_field_counts(text, f"planned facilities {path}")
     try:

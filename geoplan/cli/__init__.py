@@ -73,8 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     _setup_logging(args.verbose, args.quiet)
-    words = in_flags if is_adhoc(args) else str
-    if is_adhoc(args):
+    adhoc = is_adhoc(args)
+    words = in_flags if adhoc else str
+    if adhoc:
         for handler in logging.getLogger("geoplan").handlers:
             handler.addFilter(FlagWording())
     try:

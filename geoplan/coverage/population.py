@@ -160,13 +160,8 @@ def population_weights(demand: Demand, layers: Any, settings: Any,
 
 def _raster_to_use(settings: Any) -> Any:
     """The population raster the settings ask for (None: no raster, or not in this mode)."""
-    mode = getattr(settings, "population_weight", "auto")
-    raster = getattr(settings, "population_raster", None)
-    if mode == "raster" and raster is None:
-        raise InputDataError(
-            "demand.population_weight is 'raster' but no demand.population_raster is given"
-        )
-    return raster if mode in ("auto", "raster") else None
+    mode = getattr(settings, "population_weight", "auto")  # 'raster' without one: a config error
+    return getattr(settings, "population_raster", None) if mode in ("auto", "raster") else None
 
 
 def census_note(coverage: float, levels: float) -> str:

@@ -152,19 +152,8 @@ def _read_spreadsheet(path: Path, *, layer: str | None, lon: str | None, lat: st
 
 def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | None,
               geographic: bool = False) -> gpd.GeoDataFrame:
-    data = path.read_bytes()
-    text = None
-    for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
-        try:
-            text = data.decode(enc).removeprefix("\ufeff")
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        tried = encoding or "UTF-8 and GB18030"
-        raise InputDataError(
-            f"cannot decode CSV {path} as {tried}. Save it as UTF-8 (in Excel: Save As, "
-            "'CSV UTF-8'), or give its encoding with `encoding:` in the layer's config entry")
+    text = csv_text(path, encoding,
+                    "or give its encoding with `encoding:` in the layer's config entry")
     check_field_counts(text, f"CSV {path}")
     try:
         # never a column as the index: a comma ending every row (Excel) would shift them
@@ -172,6 +161,27 @@ def _read_csv(path: Path, *, encoding: str | None, lon: str | None, lat: str | N
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputDataError(f"cannot read CSV {path}: {exc}") from exc
     return _points_from_table(path, frame, lon=lon, lat=lat, geographic=geographic)
+
+
+def csv_text(path: Path, encoding: str | None, other_fix: str = "") -> str:
+    """The text of the CSV ``path``: in ``encoding``, else UTF-8 (a byte-order mark is fine)
+    or, failing that, GB18030 (Excel on Chinese Windows saves GBK).
+
+    Raises
+    ------
+    InputDataError
+        When it decodes in none of them: save it as UTF-8, or ``other_fix``.
+    """
+    data = path.read_bytes()
+    for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
+        try:
+            return data.decode(enc).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            continue
+    tried = encoding or "UTF-8 and GB18030"
+    raise InputDataError(
+        f"cannot decode CSV {path} as {tried}. Save it as UTF-8 (in Excel: Save As, 'CSV "
+        f"UTF-8'){', ' + other_fix if other_fix else ''}.")
 
 
 def check_field_counts(text: str, what: str) -> None:

@@ -112,11 +112,11 @@ def _name(first: Any, second: Any, field: str = "name") -> Callable[[list[dict[s
     return change
 
 
-def _planned_csv(content: str) -> Build:
+def _planned_csv(content: str, encoding: str = "utf-8") -> Build:
     """``geoplan scenario`` with a planned-facilities CSV of ``content``."""
     def build(tmp: Path) -> list[str]:
         path = make_world(tmp)
-        (tmp / "planned.csv").write_text(content, encoding="utf-8")
+        (tmp / "planned.csv").write_text(content, encoding=encoding)
         return ["scenario", str(path), "--planned", str(tmp / "planned.csv"), "--no-map",
                 "--out", str(tmp / "out")]
     return build
@@ -457,6 +457,9 @@ CASES: list[Case] = [
         "standard,layer,name,lon_wgs84,lat_wgs84\nbus_stop_500,bus_stops,新站,"
         f"{LON0 + 0.002},{LAT0 + 0.002},备注\n"), 1,
          "1 rows have more fields than the header's 5: line 2 (6 fields)"),
+    Case("planned_gbk_is_read", _planned_csv(
+        f"layer,name,lon_wgs84,lat_wgs84\nbus_stops,新站,{LON0 + 0.002},{LAT0 + 0.002}\n",
+        encoding="gbk"), 0, "scenario_planned.csv"),
     Case("planned_is_a_folder", lambda t: (make_world(t), (t / "p.csv").mkdir()) and [
         "scenario", str(t / "city.yaml"), "--planned", str(t / "p.csv"), "--out",
         str(t / "out")], 1, "is a folder"),
