@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from geoplan._errors import ConfigError, StandardError
 from geoplan._io import load_yaml
-from geoplan.vocab import DemandKind
+from geoplan.vocab import COMMON_COLUMNS, LAYER_COLUMNS, DemandKind
 
 
 def default_min_items(n_items: int) -> int:
@@ -84,6 +84,19 @@ class FacilitySet(BaseModel):
                     raise ValueError(f"filter {name}: {bound!r} is not a number (give metres "
                                      "or square metres as digits, e.g. 10000)")
         return value
+
+    @model_validator(mode="after")
+    def _columns_of_the_layer(self) -> FacilitySet:
+        """Every filter key is a column of the layer (or an area bound), so a misspelt key
+        stops the config at once rather than after the layers have loaded."""
+        known = [*COMMON_COLUMNS, *LAYER_COLUMNS[self.layer]]
+        for key in self.filter:
+            if key not in ("min_area_m2", "max_area_m2") and key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"filter column {key!r} is not a column of layer "
+                                 f"{self.layer!r}{hint}; its columns are {', '.join(known)}")
+        return self
 
     @property
     def item(self) -> str:

@@ -1,4 +1,4 @@
-"""The shared vocabulary of geoplan: layer kinds, geometry families, demand kinds.
+"""The shared vocabulary of geoplan: layer kinds and their columns, geometry families, demand kinds.
 
 A leaf module: it imports nothing from geoplan, so every other module (config, layers,
 standards, coverage) can name these without importing each other.
@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 __all__ = [
+    "COMMON_COLUMNS",
     "DEMAND_KINDS",
     "GEOMETRY",
+    "LAYER_COLUMNS",
     "LAYER_KINDS",
     "LINEAR_KINDS",
     "NEAR_FACTOR",
@@ -52,6 +54,41 @@ GEOMETRY: dict[str, GeometryFamily] = {
     "places": "point",
 }
 """The geometry family of each layer kind (and of ``districts``)."""
+
+COMMON_COLUMNS: dict[str, str] = {"source": "str", "source_id": "str", "name": "str"}
+"""Columns every layer carries, with their types: ``source`` (file name), ``source_id`` (OSM id
+or row number of a file) and ``name``."""
+
+LAYER_COLUMNS: dict[str, dict[str, str]] = {
+    "districts": {"district": "str", "code": "str", "area_m2": "float", "full_area_m2": "float",
+                  "inside_km2": "float", "inside_share": "float"},
+    "roads": {"highway": "str", "road_class": "str", "is_public": "bool", "access": "str",
+              "service": "str", "noexit": "bool", "oneway": "bool", "bridge": "bool",
+              "tunnel": "bool", "truncated": "bool", "length_m": "float",
+              # carriageway width (m) and lanes from the `width` / `lanes` tags (NaN: absent or
+              # unreadable); width_tag_bad: a tag was given but could not be read
+              "width": "float", "lanes": "float", "width_tag_bad": "bool"},
+    "walkways": {"highway": "str", "length_m": "float"},
+    "parks": {"kind": "str", "access": "str", "area_m2": "float"},
+    "green_space": {"kind": "str", "access": "str", "area_m2": "float"},
+    "entrances": {"kind": "str"},
+    "toilets": {"access": "str", "fee": "str"},
+    "schools": {"levels": "str", "primary": "bool", "junior": "bool", "senior": "bool",
+                "level_from": "str",
+                # seats (学位) from a planner's file: capacity, or classes × class size, or the
+                # site area (m²) ÷ a per-pupil norm; NaN when unknown (OSM rarely has them)
+                "capacity": "float", "classes": "float", "site_area_m2": "float"},
+    "bus_stops": {"n_merged": "int", "members": "str"},
+    "residential": {"landuse": "str", "area_m2": "float"},
+    "buildings": {"building": "str", "levels": "float", "is_residential": "bool",
+                  "area_m2": "float", "floor_area_m2": "float"},
+    "water": {"kind": "str", "area_m2": "float"},
+    "waterways": {"kind": "str", "length_m": "float"},
+    "railways": {"kind": "str"},
+    "services": {"kind": "str"},
+    "places": {"kind": "str"},
+}
+"""Columns (besides the common ones and ``geometry``) of each layer kind, with their types."""
 
 QUAD_SEGS = 32
 """Segments per quarter circle of a buffer (:mod:`geoplan.coverage.buffers`, and the live

@@ -292,6 +292,31 @@ def test_live_scenario_matches_geoplan_scenario(session, tmp_path, chengdu_outpu
 
 
 @pytest.mark.browser
+def test_live_box_starts_folded_on_a_phone(session, chengdu_outputs):
+    """On a 390 px phone the box folds to its heading (its table covered the map); a tap on
+    the heading opens it, and placing works as on a laptop."""
+    session.page.set_viewport_size({"width": 390, "height": 844})
+    page = session.open(chengdu_outputs / "map.html")
+    live = page.locator("#geoplan-live")
+    heading = live.locator("h2")
+    assert "gp-folded" in live.get_attribute("class")
+    assert live.bounding_box()["height"] < 40 and not page.locator("#geoplan-live-mode").is_visible()
+    assert heading.get_attribute("aria-expanded") == "false"
+    heading.click()
+    assert "gp-folded" not in live.get_attribute("class")
+    assert heading.get_attribute("aria-expanded") == "true"
+    page.locator("#geoplan-layers .gp-layers-toggle").click()  # the layer panel, folded too
+    page.locator(f"#geoplan-layers input[type=radio][value={SID}]").check()
+    page.locator("#geoplan-layers .gp-layers-toggle").click()
+    page.locator("#geoplan-live-mode").check()
+    assert page.locator("#geoplan-live table").count() == 1
+    heading.click()  # folded again: placing stays on, only the box is hidden
+    assert live.bounding_box()["height"] < 40
+    assert page.evaluate("document.getElementById('geoplan-live-mode').checked")
+    assert session.errors == [] and session.blocked == []
+
+
+@pytest.mark.browser
 def test_hostile_names_in_the_live_panel_stay_text(session, tmp_path):
     """District and standard names from data are shown as text and exported formula-safe; a
     gap square wholly inside a new buffer is covered on paper (share 0.5 → 0.9)."""

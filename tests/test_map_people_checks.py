@@ -115,6 +115,20 @@ def test_data_checks_layers_and_datum_banner():
     assert "gp-data-checks" not in none and "geoplan-datum-warning" not in none
 
 
+def test_mapping_gap_popup_in_chinese_keeps_the_name_escaped():
+    detail = ('<b>x</b>路: ends 3.2 m from another road without a shared node: probably a '
+              "mapping gap")
+    page = render_map(build_map(make_layerset(), make_coverage(), make_deadends(),
+                                checks=_checks(detail).iloc[:1]))
+    assert has(page, "端点距另一条道路 3.2 米但没有共同节点") and not has(page, "ends 3.2 m")
+    # the name stays data: in the page's JSON, its markup escaped (popups set it as text)
+    assert has(page, "<b>x</b>路：端点距") and "<b>x</b>" not in page
+    # a detail of another shape keeps its own (English) sentence
+    other = render_map(build_map(make_layerset(), make_coverage(), make_deadends(),
+                                 checks=_checks("something else").iloc[:1]))
+    assert has(other, "something else") and not has(other, "端点距另一条道路")
+
+
 def test_place_labels_leave_out_district_names_and_places_outside():
     from geoplan.report._map_overlays import place_label_items
 

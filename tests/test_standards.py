@@ -29,6 +29,17 @@ def test_overrides_and_custom_standards():
     assert clinic.max_radius_m == 800
 
 
+def test_a_filter_on_a_column_the_layer_lacks_stops_the_config():
+    custom = {"id": "big_park", "name_zh": "大公园", "name_en": "big parks", "radius_m": 800,
+              "facility": {"layer": "parks", "filter": {"are_m2": {"min": 1e4}}}}
+    with pytest.raises(ConfigError) as err:
+        resolve_standards(["big_park"], custom=[custom])
+    assert "'are_m2' is not a column of layer 'parks' (did you mean 'area_m2'?)" in str(err.value)
+    custom["facility"]["filter"] = {"area_m2": {"min": 1e4}, "min_area_m2": 1e4}
+    (park,) = resolve_standards(["big_park"], custom=[custom])
+    assert park.max_radius_m == 800
+
+
 def test_bad_ids_and_radii_name_every_problem():
     with pytest.raises(ConfigError) as err:
         resolve_standards(["park_5000", {"id": "green_300", "radius_m": -1}])

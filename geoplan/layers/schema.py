@@ -15,40 +15,14 @@ import numpy as np
 import pandas as pd
 
 from geoplan._errors import InputDataError
-from geoplan.vocab import GEOMETRY
+from geoplan.vocab import COMMON_COLUMNS, GEOMETRY, LAYER_COLUMNS
 
-COMMON = {"source": "str", "source_id": "str", "name": "str"}
+COMMON = COMMON_COLUMNS
+"""Columns every layer carries (see :data:`geoplan.vocab.COMMON_COLUMNS`)."""
 
-SCHEMAS: dict[str, dict[str, str]] = {
-    "districts": {"district": "str", "code": "str", "area_m2": "float", "full_area_m2": "float",
-                  "inside_km2": "float", "inside_share": "float"},
-    "roads": {"highway": "str", "road_class": "str", "is_public": "bool", "access": "str",
-              "service": "str", "noexit": "bool", "oneway": "bool", "bridge": "bool",
-              "tunnel": "bool", "truncated": "bool", "length_m": "float",
-              # carriageway width (m) and lanes from the `width` / `lanes` tags (NaN: absent or
-              # unreadable); width_tag_bad: a tag was given but could not be read
-              "width": "float", "lanes": "float", "width_tag_bad": "bool"},
-    "walkways": {"highway": "str", "length_m": "float"},
-    "parks": {"kind": "str", "access": "str", "area_m2": "float"},
-    "green_space": {"kind": "str", "access": "str", "area_m2": "float"},
-    "entrances": {"kind": "str"},
-    "toilets": {"access": "str", "fee": "str"},
-    "schools": {"levels": "str", "primary": "bool", "junior": "bool", "senior": "bool",
-                "level_from": "str",
-                # seats (学位) from a planner's file: capacity, or classes × class size, or the
-                # site area (m²) ÷ a per-pupil norm; NaN when unknown (OSM rarely has them)
-                "capacity": "float", "classes": "float", "site_area_m2": "float"},
-    "bus_stops": {"n_merged": "int", "members": "str"},
-    "residential": {"landuse": "str", "area_m2": "float"},
-    "buildings": {"building": "str", "levels": "float", "is_residential": "bool",
-                  "area_m2": "float", "floor_area_m2": "float"},
-    "water": {"kind": "str", "area_m2": "float"},
-    "waterways": {"kind": "str", "length_m": "float"},
-    "railways": {"kind": "str"},
-    "services": {"kind": "str"},
-    "places": {"kind": "str"},
-}
-"""Columns (besides the common ones and ``geometry``) of each layer kind, with their types."""
+SCHEMAS = LAYER_COLUMNS
+"""Columns (besides the common ones and ``geometry``) of each layer kind, with their types
+(see :data:`geoplan.vocab.LAYER_COLUMNS`)."""
 
 
 LAYER_ORDER = ("districts", *[k for k in SCHEMAS if k != "districts"])

@@ -8,6 +8,7 @@ datum error as a banner at the top of the map, because it skews every figure.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import folium
@@ -55,6 +56,10 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+_GAP_END = re.compile(r"^(.*): ends ([0-9.]+) m from another road without a shared node",
+                      re.DOTALL)
+
+
 def _zh_words(rec: Any) -> tuple[str | None, str | None]:
     """A check's detail and fix in Chinese, from its kind and numbers (the table keeps the
     English sentences); (None, None) for a kind without a Chinese wording."""
@@ -77,7 +82,12 @@ def _zh_words(rec: Any) -> tuple[str | None, str | None]:
         return (f"{fmt_number(n, 0)} 个 {subject} 要素由缺少节点的路段构成：保留其在数据范围内的部分",
                 "在需要的地方使用路段完整的数据")
     if check == "mapping_gap":
-        return None, "实地或影像核查；如确实相连，在 OSM 中把这条路连上"
+        # the detail is geoplan's own "<name or highway>: ends 3.2 m from another road ..."
+        found = _GAP_END.search(str(rec.detail))
+        detail = None if found is None else (
+            f"{found.group(1).strip()}：端点距另一条道路 {found.group(2)} 米但没有共同节点，"
+            "可能是数据漏连，而不是断头路")
+        return detail, "实地或影像核查；如确实相连，在 OSM 中把这条路连上"
     return None, None
 
 

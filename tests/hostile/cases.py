@@ -491,6 +491,11 @@ CASES: list[Case] = [
                            "facility": {"layer": "parks", "filter": {"min_area_m2": "一公顷"}},
                            "radius_m": 500}], standards=["c1"]), "coverage"), 2,
          "filter min_area_m2: '一公顷' is not a number"),
+    Case("custom_filter_unknown_column", _edit_config(lambda r, t: r.update(
+        custom_standards=[{"id": "c1", "name_zh": "收费厕所", "name_en": "paid toilets",
+                           "facility": {"layer": "toilets", "filter": {"fees": "yes"}},
+                           "radius_m": 500}], standards=["c1"]), "coverage"), 2,
+         "filter column 'fees' is not a column of layer 'toilets' (did you mean 'fee'?)"),
     Case("custom_basket_empty", _edit_config(lambda r, t: r.update(
         custom_standards=[{"id": "c1", "name_zh": "空", "name_en": "empty", "basket": [],
                            "radius_m": 300}], standards=["c1"]), "coverage"), 2,

@@ -200,7 +200,11 @@
 
   var CSS = [
     ".geoplan-live { max-width: 300px; font-size: 12px; }",
-    ".geoplan-live h2 { font-size: 14px; margin: 0 0 4px 0; }",
+    ".geoplan-live h2 { font-size: 14px; margin: 0 0 4px 0; cursor: pointer; }",
+    ".geoplan-live h2::after { content: ' \u25be'; color: #777; font-weight: normal; }",
+    ".geoplan-live.gp-folded h2 { margin: 0; }",
+    ".geoplan-live.gp-folded h2::after { content: ' \u25b8'; }",
+    ".geoplan-live.gp-folded > :not(h2) { display: none; }",
     ".geoplan-live table { border-collapse: collapse; margin: 4px 0; }",
     ".geoplan-live th, .geoplan-live td { padding: 1px 5px; text-align: right; }",
     ".geoplan-live th:first-child, .geoplan-live td:first-child { text-align: left; }",
@@ -352,7 +356,8 @@
     ctl.onAdd = function() {
       box = L.DomUtil.create("div", "geoplan-box geoplan-live");
       box.id = "geoplan-live";
-      el("h2", "", box, w.title);
+      var heading = el("h2", "", box, w.title);
+      foldable(heading);
       var label = el("label", "gp-live-mode", box);
       var input = el("input", "", label);
       input.type = "checkbox";
@@ -365,6 +370,23 @@
       return box;
     };
     ctl.addTo(map);
+
+    /* The box folds to its heading (a tap on it), and starts folded on a phone, where its
+       table would cover most of the map; placed sites stay placed while it is folded. */
+    function foldable(heading) {
+      heading.setAttribute("role", "button");
+      heading.setAttribute("tabindex", "0");
+      function fold(folded) {
+        L.DomUtil[folded ? "addClass" : "removeClass"](box, "gp-folded");
+        heading.setAttribute("aria-expanded", folded ? "false" : "true");
+      }
+      function toggle() { fold(!L.DomUtil.hasClass(box, "gp-folded")); }
+      L.DomEvent.on(heading, "click", toggle);
+      L.DomEvent.on(heading, "keydown", function(e) {
+        if (e.key === "Enter" || e.key === " ") { L.DomEvent.preventDefault(e); toggle(); }
+      });
+      fold(window.innerWidth < 600);
+    }
 
     function setPlacing(on) {
       placing = !!on;
