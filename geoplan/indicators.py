@@ -249,12 +249,30 @@ def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
     rows += road_rows
     table = pd.DataFrame(rows, columns=INDICATORS.names)
     table["roads_bad_width_tag"] = table["roads_bad_width_tag"].astype("Int64")
-    for r in table.to_dict("records"):
-        value = float(r["value"])
-        logger.info("%s %s: %s (target %s) %s", r["district"], r["name_zh"],
-                    f"{value:.3g}" if np.isfinite(value) else "n/a", r["target"], r["status"])
+    _log_indicators(table)
     return IndicatorResult(table, meta={
         "road_widths": {k: v * LANE_WIDTH_M for k, v in DEFAULT_LANES.items()},
         "lane_width": f"{LANE_WIDTH_M} m (CJJ 37-2012, design speed ≤ 60 km/h)",
         "road_width_sources": {s: float(road_km[s].sum()) for s in WIDTH_SOURCES},
     })
+
+
+_LOG_EACH_UP_TO = 12
+"""Up to this many districts, each district's indicators are logged (INFO); beyond, one line per
+indicator says how many districts pass, fail or have no data (each district at DEBUG)."""
+
+
+def _log_indicators(table: pd.DataFrame) -> None:
+    """Log the indicators: per district for a few districts, else a count per indicator."""
+    each = logging.INFO if table["district"].nunique() <= _LOG_EACH_UP_TO else logging.DEBUG
+    for r in table.to_dict("records"):
+        value = float(r["value"])
+        logger.log(each, "%s %s: %s (target %s) %s", r["district"], r["name_zh"],
+                   f"{value:.3g}" if np.isfinite(value) else "n/a", r["target"], r["status"])
+    if each == logging.INFO:
+        return
+    for name, part in table.groupby("name_zh", sort=False):
+        counts = part["status"].value_counts()
+        logger.info("%s: %d districts pass, %d fail, %d no data (target %s)", name,
+                    counts.get("pass", 0), counts.get("fail", 0), counts.get("no data", 0),
+                    part["target"].iloc[0])

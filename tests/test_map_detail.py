@@ -101,6 +101,37 @@ def test_to_map_at_factor_one_is_plain_reprojection() -> None:
         assert len(to_map(gdf, 2.0)) == 0  # under (240 m)²: not drawn
 
 
+def test_to_wgs84_gives_geopandas_coordinates_rounded() -> None:
+    """The array path gives, to the last bit, geopandas' ``to_crs`` rounded to 6 decimals;
+    shapes simplified away are dropped, rows keep their index; a geographic frame works."""
+    from geoplan.report._data import simplify_drawn, to_wgs84
+
+    rng = np.random.default_rng(3)
+    x0, y0 = 410_000.0, 3_390_000.0
+    geoms = [Point(x0 + rng.uniform(0, 9e3), y0 + rng.uniform(0, 9e3)) for _ in range(50)]
+    geoms += [LineString(np.c_[x0 + rng.uniform(0, 9e3, 7), y0 + rng.uniform(0, 9e3, 7)])
+              for _ in range(50)]
+    geoms += [box(x0 + i * 100.0, y0, x0 + i * 100.0 + 55.5, y0 + 77.7) for i in range(50)]
+    geoms += [Polygon(), None, box(x0, y0, x0 + 0.5, y0 + 0.5)]  # empty, missing, tiny
+    gdf = gpd.GeoDataFrame({"a": np.arange(len(geoms))}, geometry=geoms, crs="EPSG:32648",
+                           index=np.arange(len(geoms)) * 3)
+    for tol in (0.0, 2.0):
+        got = to_wgs84(gdf, simplify_m=tol)
+        ref = gdf.set_geometry(simplify_drawn(gdf.geometry.to_numpy(), tol) if tol else
+                               gdf.geometry.to_numpy(), crs=gdf.crs).to_crs("EPSG:4326")
+        ref_g = shapely.transform(ref.geometry.to_numpy(), lambda c: np.round(c, 6))
+        keep = ~shapely.is_empty(ref_g) & ~shapely.is_missing(ref_g)
+        assert got.crs.to_epsg() == 4326
+        assert got.index.tolist() == ref.index[keep].tolist()
+        assert shapely.equals_exact(got.geometry.to_numpy(), ref_g[keep], 0).all()
+        assert got["a"].tolist() == ref["a"][keep].tolist()
+    # the empty and the missing dropped; the tiny square kept (topology-preserving simplifier)
+    assert len(to_wgs84(gdf, simplify_m=2.0)) == 151
+    geo = to_wgs84(gdf.iloc[:3].to_crs("EPSG:4326"))
+    assert np.allclose(shapely.get_coordinates(geo.geometry),
+                       shapely.get_coordinates(to_wgs84(gdf.iloc[:3]).geometry), atol=2e-6)
+
+
 @pytest.mark.parametrize("kind", ["point", "line", "area"])
 @pytest.mark.parametrize("scale", [1_000_000, 100_000])
 def test_vectorised_encoder_matches_the_one_geometry_at_a_time_encoder(kind: str,

@@ -121,3 +121,23 @@ def test_planners_road_file_widths_are_read_like_tags(tmp_path):
     assert math.isnan(roads["width"].iloc[1]) and roads["lanes"].iloc[1] == 4.0
     assert roads["width_tag_bad"].tolist() == [False, True, True]
     assert road_widths(roads)[0].tolist() == [24.0, 14.0, 7.0]
+
+
+def test_indicator_log_counts_districts_of_a_large_city(caplog):
+    """Twenty districts: one line per indicator with the counts, not a line per district."""
+    from geoplan.indicators import _log_indicators
+
+    rows = [{"district": f"d{i}", "name_zh": name, "value": v, "target": 8.0, "status": s}
+            for i in range(20)
+            for name, v, s in [("人均公园绿地面积", 9.0 if i < 3 else 1.0, "pass" if i < 3 else "fail"),
+                               ("人均道路面积", np.nan, "no data")]]
+    with caplog.at_level("INFO", logger="geoplan.indicators"):
+        _log_indicators(pd.DataFrame(rows))
+    lines = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert lines == ["人均公园绿地面积: 3 districts pass, 17 fail, 0 no data (target 8.0)",
+                     "人均道路面积: 0 districts pass, 0 fail, 20 no data (target 8.0)"]
+    caplog.clear()
+    with caplog.at_level("INFO", logger="geoplan.indicators"):
+        _log_indicators(pd.DataFrame(rows[:8]))  # four districts: each one
+    assert [r.getMessage() for r in caplog.records][0] == "d0 人均公园绿地面积: 9 (target 8.0) pass"
+    assert len(caplog.records) == 8

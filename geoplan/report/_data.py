@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS, Transformer
 
 if TYPE_CHECKING:
     from geoplan.results import CoverageResult
@@ -94,12 +95,57 @@ def simplify_drawn(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     return out
 
 
+_WGS84 = CRS.from_epsg(4326)
+_TRANSFORMERS: dict[int, tuple[Any, Transformer]] = {}
+
+
+def _to_wgs84_transformer(crs: Any) -> Transformer:
+    """The transformer from ``crs`` to WGS 84 (x, y order), made once per CRS object.
+
+    Keyed by the object itself: a page's frames share their layers' CRS object, and hashing a
+    CRS (its WKT) costs more than the transform of a small frame.
+    """
+    hit = _TRANSFORMERS.get(id(crs))
+    if hit is not None and hit[0] is crs:
+        return hit[1]
+    if len(_TRANSFORMERS) > 32:
+        _TRANSFORMERS.clear()
+    transformer = Transformer.from_crs(crs, _WGS84, always_xy=True)
+    _TRANSFORMERS[id(crs)] = (crs, transformer)  # the CRS held, so its id is not reused
+    return transformer
+
+
+def wgs84_rounded(geoms: np.ndarray, crs: Any) -> np.ndarray:
+    """``geoms`` (2D, in the projected ``crs``) in WGS 84, coordinates rounded to
+    :data:`COORD_DECIMALS` decimals: the coordinates geopandas' ``to_crs`` gives, rounded."""
+    geoms = np.asarray(geoms, dtype=object)
+    coords = shapely.get_coordinates(geoms)
+    if not len(coords):
+        return geoms.copy()
+    lon, lat = _to_wgs84_transformer(crs).transform(coords[:, 0], coords[:, 1])
+    moved = np.round(np.column_stack([lon, lat]), COORD_DECIMALS)
+    return np.asarray(shapely.set_coordinates(geoms.copy(), moved), dtype=object)
+
+
 def to_wgs84(gdf: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
     """Simplify (in the projected CRS, metres) then reproject to WGS84 and round coordinates.
 
     Rounding to :data:`COORD_DECIMALS` decimals keeps the HTML small; empty geometries left by
     simplification are dropped.
     """
+    crs, geoms = gdf.crs, gdf.geometry.to_numpy()
+    if crs is None or not crs.is_projected or shapely.has_z(geoms).any():
+        return _to_wgs84_frame(gdf, simplify_m)
+    if simplify_m > 0:
+        geoms = simplify_drawn(geoms, simplify_m)
+    geoms = wgs84_rounded(geoms, crs)
+    out = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=_WGS84))
+    keep = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    return out if keep.all() else out.loc[keep]
+
+
+def _to_wgs84_frame(gdf: gpd.GeoDataFrame, simplify_m: float) -> gpd.GeoDataFrame:
+    """:func:`to_wgs84` through geopandas, for a geographic CRS or 3D shapes."""
     out = gdf
     if simplify_m > 0 and out.crs is not None and out.crs.is_projected:
         out = out.set_geometry(simplify_drawn(out.geometry.to_numpy(), simplify_m), crs=out.crs)

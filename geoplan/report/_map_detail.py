@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geoplan.report._data import COORD_DECIMALS, simplify_drawn, to_wgs84
+from geoplan.report._data import simplify_drawn, to_wgs84, wgs84_rounded
 from geoplan.report._map_cache import MapCache
 from geoplan.report._map_cache import current as shared_work
 
@@ -195,9 +195,7 @@ def _to_map_shared(cache: MapCache, gdf: gpd.GeoDataFrame, base_m: float, detail
         geoms = generalise(geoms, detail)
         if tolerance > 0:
             geoms = simplify_drawn(geoms, tolerance)
-        wgs = gpd.GeoSeries(geoms, crs=crs).to_crs("EPSG:4326").to_numpy()
-        return np.asarray(shapely.transform(wgs, lambda c: np.round(c, COORD_DECIMALS)),
-                          dtype=object)
+        return wgs84_rounded(geoms, crs)
 
     key = (detail.factor, detail.m_per_px, tolerance, crs.to_string())
     drawn = cache.drawn(gdf.geometry.to_numpy(), key, draw)

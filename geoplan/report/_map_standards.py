@@ -289,19 +289,20 @@ def legend_texts(row: Mapping[str, Any], part: pd.DataFrame, heading: str, lang:
             "homes": homes_lines(row, lang) if homes else {m: [] for m in MEASURES}}
 
 
-def _reach_shape(coverage: Any, sid: str) -> Any:
+def _reach_shape(coverage: Any, sid: str, mine: gpd.GeoDataFrame | None) -> Any:
     """The walking reach of ``sid`` simplified per district part, as one MultiPolygon, or None.
 
     Each district's part is simplified on its own (8 m at factor 1, scaled with the map's
     detail) and small pieces are left out at city scale: one simplification of the whole
-    city's reach with topology preserved grew much faster than the city.
+    city's reach with topology preserved grew much faster than the city. ``mine``: the
+    standard's rows of the reach areas, None when the result has none (its reached edges are
+    buffered then).
     """
-    ra = getattr(coverage, "reach_areas", None)
-    if ra is None or not len(ra) or "standard" not in ra.columns:
+    if mine is None:
         area = coverage.reach_area(sid)
         return None if area is None or area.is_empty else shapely.simplify(
             area, current_detail().tolerance(8.0), preserve_topology=True)
-    geoms = ra.loc[ra["standard"].astype(str) == sid].geometry.to_numpy()
+    geoms = mine.geometry.to_numpy()
     if not len(geoms):
         return None
     geoms = generalise(geoms)
@@ -313,15 +314,17 @@ def _reach_shape(coverage: Any, sid: str) -> Any:
     return shapely.multipolygons(parts) if len(parts) else None
 
 
-def add_reach(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang: str) -> None:
-    """The area reached over the walking network (walking measures only)."""
+def add_reach(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang: str,
+              areas: ByStandard) -> None:
+    """The area reached over the walking network (walking measures only); ``areas``: the
+    reach areas by standard."""
     # the reach areas, or the reached edges (a city's result may keep only the areas)
     reached = geoframe(coverage, "reach_areas")
     if reached is None or "standard" not in reached.columns:
         reached = geoframe(coverage, "reached")
     if reached is None or "standard" not in reached.columns:
         return
-    area = _reach_shape(coverage, parts.sid)
+    area = _reach_shape(coverage, parts.sid, areas.of(parts.sid))
     if area is None or area.is_empty:
         return
     text = reach_lines(row, lang)["network"]
@@ -334,13 +337,10 @@ def add_reach(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang:
         parts.reach["network"] = layer
 
 
-def add_homes(parts: StandardParts, coverage: Any, row: Mapping[str, Any], lang: str) -> None:
+def add_homes(parts: StandardParts, mine: gpd.GeoDataFrame | None, row: Mapping[str, Any],
+              lang: str) -> None:
     """Homes coloured by walking distance to the nearest facility (walking measures only)."""
-    bands = geoframe(coverage, "walk_bands")
-    if bands is None or len(bands) == 0:
-        return
-    mine = bands.loc[bands["standard"].astype(str) == parts.sid]
-    if len(mine) == 0:
+    if mine is None or len(mine) == 0:
         return
     w = words(lang)
     texts = dict(zip(("within", "near", "beyond"), homes_lines(row, lang)["network"],
@@ -386,13 +386,13 @@ def _where_fields(lab: Mapping[str, str]) -> list[tuple[str, str, str]]:
             ("gcj_txt", lab["lonlat_gcj02"], "")]
 
 
-def add_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None, people: bool,
+def add_gaps(parts: StandardParts, mine: gpd.GeoDataFrame | None, people: bool,
              lab: Mapping[str, str], lang: str, roads: gpd.GeoDataFrame | None = None) -> None:
-    """The uncovered residential areas of each view (largest first, per district)."""
-    if gaps is None:
+    """The uncovered residential areas of each view (largest first, per district); ``mine``:
+    the standard's rows of the gaps."""
+    if mine is None:
         return
     w = words(lang)
-    mine = gaps.loc[gaps["standard"].astype(str) == parts.sid]
     for view in ("buffer", "network"):
         part = mine.loc[mine["view"] == view] if "view" in mine else mine
         if "rank" in part.columns:
@@ -420,13 +420,13 @@ def add_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None, people: bool,
             parts.gaps[view] = layer
 
 
-def add_street_gaps(parts: StandardParts, gaps: gpd.GeoDataFrame | None,
+def add_street_gaps(parts: StandardParts, mine: gpd.GeoDataFrame | None,
                     lab: Mapping[str, str], lang: str) -> None:
-    """Streets no toilet reaches (the linear standards' gaps), one feature per district."""
-    if gaps is None or len(gaps) == 0:
+    """Streets no toilet reaches (the linear standards' gaps), one feature per district;
+    ``mine``: the standard's rows of the street gaps."""
+    if mine is None or len(mine) == 0:
         return
     w = words(lang)
-    mine = gaps.loc[gaps["standard"].astype(str) == parts.sid]
     for view in ("buffer", "network"):
         part = mine.loc[mine["view"] == view]
         if len(part) == 0:
@@ -500,11 +500,11 @@ def sites_frame(sites: Any, order: Sequence[str], rows: Mapping[str, Mapping[str
     return to_wgs84(_where(s, roads, lab))
 
 
-def add_sites(parts: StandardParts, s: gpd.GeoDataFrame | None, lab: Mapping[str, str]) -> None:
-    """The suggested new sites of one standard."""
-    if s is None:
+def add_sites(parts: StandardParts, mine: gpd.GeoDataFrame | None, lab: Mapping[str, str]
+              ) -> None:
+    """The suggested new sites of one standard (``mine``: its rows of the sites frame)."""
+    if mine is None:
         return
-    mine = s.loc[s["standard"].astype(str) == parts.sid]
     fields = [("std_name", lab["standard"], ""), ("covered_txt", lab["covered_gap"], ""),
               ("before_after", f"{lab['share_before']} → {lab['share_after']}", ""),
               *_where_fields(lab)]
@@ -512,6 +512,41 @@ def add_sites(parts: StandardParts, s: gpd.GeoDataFrame | None, lab: Mapping[str
                             style={"color": "#000", "weight": 2.5, "fillColor": SITE_COLOUR,
                                    "fillOpacity": 1.0},
                             fields=fields, popup_title="title", radius=7)
+
+
+class ByStandard:
+    """The rows of a frame by its ``standard`` column, the column read once.
+
+    Parameters
+    ----------
+    frame
+        A frame with a ``standard`` column, or None.
+    """
+
+    def __init__(self, frame: pd.DataFrame | None) -> None:
+        self.frame = frame if frame is not None and "standard" in frame else None
+        self._rows: dict[str, np.ndarray] = {}
+        if self.frame is not None and len(self.frame):
+            codes = self.frame["standard"].astype(str).to_numpy()
+            names, which = np.unique(codes, return_inverse=True)
+            order = np.argsort(which, kind="stable")
+            cuts = np.cumsum(np.bincount(which, minlength=len(names)))[:-1]
+            self._rows = dict(zip(names.tolist(), np.split(order, cuts), strict=True))
+
+    def of(self, sid: str) -> Any:
+        """``sid``'s rows in frame order (no rows: an empty frame; no frame: None)."""
+        if self.frame is None:
+            return None
+        rows = self._rows.get(sid)
+        return self.frame.iloc[:0] if rows is None else self.frame.iloc[rows]
+
+
+def _reach_split(coverage: Any) -> ByStandard:
+    """The reach areas by standard; none (every ``of`` None) when the result has none."""
+    ra = getattr(coverage, "reach_areas", None)
+    if ra is None or not len(ra) or "standard" not in ra.columns:
+        return ByStandard(None)
+    return ByStandard(ra)
 
 
 def standard_layers(
@@ -527,18 +562,24 @@ def standard_layers(
     street = geoframe(coverage, "street_gaps")
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
     site_frame = sites_frame(sites, order, rows, lab, lang, roads)
+    # each frame split by standard once (19 standards filtering a page's frames each cost more
+    # than the drawing of small pages)
+    by = {"table": ByStandard(table), "gaps": ByStandard(gaps), "street": ByStandard(street),
+          "homes": ByStandard(geoframe(coverage, "walk_bands")),
+          "sites": ByStandard(site_frame), "reach": _reach_split(coverage)}
     entries = []
     for sid in bar(order, desc="map: standards", unit="standard"):
         group = folium.FeatureGroup(name=standard_name(rows[sid], lang), overlay=False,
                                     control=False, show=False)
         parts = StandardParts(sid, group)
-        part = table.loc[table["standard"].astype(str) == sid]
+        part = by["table"].of(sid)
+        assert part is not None
         add_coverage(parts, dist_wgs, part, rows[sid], lab, lang, getattr(coverage, "people", None))
-        add_homes(parts, coverage, rows[sid], lang)
-        add_reach(parts, coverage, rows[sid], lang)
-        add_gaps(parts, gaps, population_known(part), lab, lang, roads)
-        add_street_gaps(parts, street, lab, lang)
-        add_sites(parts, site_frame, lab)
+        add_homes(parts, by["homes"].of(sid), rows[sid], lang)
+        add_reach(parts, coverage, rows[sid], lang, by["reach"])
+        add_gaps(parts, by["gaps"].of(sid), population_known(part), lab, lang, roads)
+        add_street_gaps(parts, by["street"].of(sid), lab, lang)
+        add_sites(parts, by["sites"].of(sid), lab)
         parts.legend = legend_texts(rows[sid], part, _heading(rows[sid], lab, lang), lang,
                                     homes=bool(parts.homes))
         group.add_to(m)
