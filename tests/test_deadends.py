@@ -478,3 +478,17 @@ def test_end_on_a_pedestrian_square_is_connected() -> None:
     assert len(run([*RING, street], extras=extras).all_dead_ends) == 0
     without = run([*RING, street]).dead_ends
     assert list(without["category"]) == ["public"]
+
+
+def test_connectivity_of_a_city_of_many_districts_is_one_line():
+    from geoplan.deadends.run import _city_connectivity
+
+    conn = pd.DataFrame({"district": [f"d{i}" for i in range(20)], "area_km2": 2.0,
+                         "road_km": 10.0, "intersections": 30, "n_public": 1, "n_noexit": 2,
+                         "n_private_compound": 3})
+    text = _city_connectivity(conn)
+    # 200 km of road and 600 junctions over 40 km²
+    assert text.startswith("Dead-end roads (断头路) and connectivity, 20 districts: road "
+                           "200.0 km (5.0 km/km²), 15.0 junctions/km²; dead ends: 20 public, "
+                           "40 noexit, 60 in compounds")
+    assert "d7" not in text

@@ -19,3 +19,58 @@ def test_sites_line_counts_sites_standards_and_gaps_without_summing_areas():
     assert line.startswith("suggested sites: 5 for 3 standards in 2 districts")
     assert "4 gaps" in line and "2 sites at most each" in line
     assert "ha" not in line  # areas of different standards overlap: never summed
+
+
+def _city(n: int) -> pd.DataFrame:
+    """``n`` districts of one standard: district i has 1,000·(i+1) m² of demand, covered
+    10·i % by straight line and half that walking; the last one meets the target."""
+    return pd.DataFrame({
+        "district": [f"区{i}" for i in range(n)], "standard": "park_500",
+        "name_zh": "500米见园", "name_en": "A park within 500 m", "radius_m": 500.0,
+        "target": 1.0, "demand_total": [1000.0 * (i + 1) for i in range(n)],
+        "share_buffer": [0.1 * i % 1.0 for i in range(n)],
+        "share_network": [0.05 * i % 1.0 for i in range(n)],
+        "meets_target": [i == n - 1 for i in range(n)],
+    })
+
+
+def test_a_city_of_many_districts_gets_one_line_per_standard():
+    from geoplan.cli._format import MANY_DISTRICTS, coverage_text
+
+    table = _city(13)
+    assert table["district"].nunique() > MANY_DISTRICTS
+    text = coverage_text(table, "en")
+    lines = text.splitlines()
+    assert len([ln for ln in lines if ln.startswith("A park within 500 m")]) == 1
+    # on paper: shares 0.1·i mod 1 weighted by 1,000·(i+1) m²
+    share = [0.1 * i % 1.0 for i in range(13)]
+    weight = [i + 1 for i in range(13)]
+    city = sum(s * w for s, w in zip(share, weight)) / sum(weight)
+    assert f"{100 * city:.1f}%" in text and "1/13" in text
+    # the lowest three: 区0 and 区10 at 0 %, then 区1 at 10 %
+    assert "区0 0.0%, 区10 0.0%, 区1 10.0%" in text
+    assert "13 districts" in text and "区5" not in text  # no line per district
+    # up to twelve districts: a line per district, as before
+    assert "区5" in coverage_text(_city(12), "en")
+
+
+def test_life_circle_items_of_a_city_point_to_their_table():
+    from geoplan.cli._format import items_text
+
+    table = _city(13).assign(n_items=[3] * 13)
+    items = pd.DataFrame({"standard": ["park_500"], "district": ["区0"]})
+    assert items_text(items, table) == ("Life circles item by item (GB 50180-2018): "
+                                        "coverage_items.csv (1 life circles × 13 districts)")
+    assert items_text(items.iloc[:0], table) == ""
+
+
+def test_written_files_of_a_city_count_its_page_folders(tmp_path):
+    from geoplan.cli._format import written_text
+
+    paths = [tmp_path / "coverage.csv", tmp_path / "map.html"]
+    paths += [tmp_path / "maps" / f"{i:02d}.html" for i in range(13)]
+    paths += [tmp_path / "reports" / f"{i:02d}.html" for i in range(3)]
+    lines = written_text(tmp_path, paths).splitlines()
+    assert lines[1:] == [f"output folder: {tmp_path}", "  coverage.csv", "  map.html",
+                         "  maps/  (13 files)", "  reports/00.html", "  reports/01.html",
+                         "  reports/02.html"]

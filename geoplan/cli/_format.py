@@ -6,7 +6,8 @@ Terminal columns are aligned for CJK text (two columns per character).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,12 +19,16 @@ _HEAD = {
     "zh": {"standard": "标准", "district": "区县", "radius": "半径(米)", "target": "目标",
            "buffer": "直线(官方)", "network": "步行", "pop_buffer": "人口·直线",
            "pop_network": "人口·步行", "meets": "达标", "yes": "是", "no": "否",
-           "facilities": "设施数", "name": "名称", "description": "说明", "files": "规划设施文件"},
+           "facilities": "设施数", "name": "名称", "description": "说明", "files": "规划设施文件",
+           "city_buffer": "全市·直线", "city_network": "全市·步行", "n_meet": "达标区县",
+           "lowest": "直线覆盖率最低的区县"},
     "en": {"standard": "standard", "district": "district", "radius": "radius m",
            "target": "target", "buffer": "straight line", "network": "walking",
            "pop_buffer": "pop. straight", "pop_network": "pop. walking", "meets": "meets",
            "yes": "yes", "no": "no", "facilities": "facilities", "name": "name",
-           "description": "description", "files": "planned facility files"},
+           "description": "description", "files": "planned facility files",
+           "city_buffer": "city, straight", "city_network": "city, walking",
+           "n_meet": "districts meeting", "lowest": "lowest straight-line shares"},
 }
 _NOTE = {
     "zh": ("直线(官方) = 直线服务半径内的居住用地占比（公厕各标准为街道长度占比），即城市体检官方口径；"
@@ -84,11 +89,26 @@ def align(rows: Sequence[Mapping[str, str]], headers: Mapping[str, str],
     return "\n".join(lines)
 
 
+MANY_DISTRICTS = 12
+"""Above this many districts, the terminal gets the city's figures per standard (the figures
+of each district are in the tables) instead of a line per standard and district."""
+
+_CITY_NOTE = {
+    "zh": "全市 = 各区县按需求量（居住用地面积或街道长度）加权；各区县的数字见 coverage.csv（{n} 个区县）。",
+    "en": "city = the districts weighted by their demand (residential land or street length); "
+          "each district's figures are in coverage.csv ({n} districts).",
+}
+
+
 def coverage_text(table: pd.DataFrame, lang: str = "zh") -> str:
-    """The coverage table for the terminal: one line per standard × district, names in ``lang``."""
+    """The coverage table for the terminal: one line per standard × district, names in ``lang``;
+    for a city of more than :data:`MANY_DISTRICTS` districts, one line per standard
+    (:func:`city_text`)."""
     h = _HEAD["en" if lang == "en" else "zh"]
     if len(table) == 0:
         return "（无覆盖率结果）" if lang != "en" else "(no coverage results)"
+    if table["district"].nunique() > MANY_DISTRICTS:
+        return city_text(table, lang)
     rows = []
     for rec in table.to_dict("records"):
         r = {str(k): v for k, v in rec.items()}
@@ -107,6 +127,87 @@ def coverage_text(table: pd.DataFrame, lang: str = "zh") -> str:
         else ", ".join(sources)
     return align(rows, headers, group_by="standard") + "\n\n" + \
         _NOTE["en" if lang == "en" else "zh"].format(w=weights or "–")
+
+
+def _weighted(share: pd.Series, weight: pd.Series) -> float:
+    """The demand-weighted mean of the districts' shares (NaN where nothing is known)."""
+    ok = share.notna() & weight.notna() & (weight > 0)
+    total = float(weight[ok].sum())
+    return float((share[ok] * weight[ok]).sum() / total) if total > 0 else math.nan
+
+
+def city_text(table: pd.DataFrame, lang: str = "zh", lowest: int = 3) -> str:
+    """The coverage of a city of many districts for the terminal, one line per standard: its
+    radius and target, how many districts meet the target, the city's straight-line and
+    walking shares (districts weighted by their demand) and the ``lowest`` districts."""
+    h = _HEAD["en" if lang == "en" else "zh"]
+    rows = []
+    for _, part in table.groupby("standard", sort=False):
+        first = {str(k): v for k, v in part.iloc[0].to_dict().items()}
+        weight = (pd.to_numeric(part["demand_total"], errors="coerce")
+                  if "demand_total" in part else pd.Series(math.nan, index=part.index))
+        buffer = pd.to_numeric(part["share_buffer"], errors="coerce")
+        low = part.assign(_s=buffer).dropna(subset=["_s"]).sort_values("_s", kind="stable")
+        rows.append({
+            "standard": standard_label(first, lang),
+            "radius": str(first.get("radius_m", "")).removesuffix(".0"),
+            "target": pct(first.get("target")),
+            "n_meet": f"{int(part['meets_target'].fillna(False).astype(bool).sum())}/{len(part)}",
+            "city_buffer": pct(_weighted(buffer, weight)),
+            "city_network": pct(_weighted(pd.to_numeric(part["share_network"], errors="coerce"),
+                                          weight)),
+            "lowest": ", ".join(f"{as_text(d)} {pct(v)}" for d, v in
+                                zip(low["district"].head(lowest), low["_s"].head(lowest),
+                                    strict=True)),
+        })
+    headers = {k: h[k] for k in ("standard", "radius", "target", "n_meet", "city_buffer",
+                                 "city_network", "lowest")}
+    note = _CITY_NOTE["en" if lang == "en" else "zh"].format(n=table["district"].nunique())
+    return align(rows, headers, left=("standard", "lowest")) + "\n\n" + note
+
+
+def items_text(items: pd.DataFrame | None, table: pd.DataFrame) -> str:
+    """The life circles item by item (:func:`geoplan.coverage.output.format_items`) under
+    their heading; for a city of more than :data:`MANY_DISTRICTS` districts, where a column
+    per district would not fit a terminal, where to find them. ``""`` without life circles."""
+    from geoplan.coverage.output import format_items
+
+    if items is None or not len(items) or "n_items" not in table.columns:
+        return ""
+    n_districts = table["district"].nunique()
+    if n_districts > MANY_DISTRICTS:
+        n_baskets = table.loc[table["n_items"] > 1, "standard"].nunique()
+        return (f"Life circles item by item (GB 50180-2018): coverage_items.csv ({n_baskets} "
+                f"life circles × {n_districts} districts)") if n_baskets else ""
+    text = format_items(items, table)
+    return "Life circles item by item (GB 50180-2018)\n" + text if text else ""
+
+
+def written_text(out: Path, paths: Iterable[str | Path], max_each: int = 12) -> str:
+    """The files written under ``out``, one per line; a folder of more than ``max_each`` files
+    (the district pages of a city) as one line with its count."""
+    lines = [f"\noutput folder: {out}"]
+    folders: dict[str, int] = {}
+    rel: list[str] = []
+    for path in paths:
+        try:
+            rel.append(Path(path).relative_to(out).as_posix())
+        except ValueError:
+            rel.append(str(path))
+    for r in rel:
+        head, sep, _ = r.partition("/")
+        if sep:
+            folders[head] = folders.get(head, 0) + 1
+    shown: set[str] = set()
+    for r in rel:
+        head, sep, _ = r.partition("/")
+        if sep and folders[head] > max_each:
+            if head not in shown:
+                shown.add(head)
+                lines.append(f"  {head}/  ({folders[head]} files)")
+            continue
+        lines.append(f"  {r}")
+    return "\n".join(lines)
 
 
 def scenario_text(table: pd.DataFrame, lang: str = "zh") -> str:
@@ -148,4 +249,5 @@ def scenarios_text(config: Any, lang: str = "zh") -> str:
     return align(rows, {k: h[k] for k in ("name", "description", "files")})
 
 
-__all__ = ["align", "coverage_text", "pct", "scenario_text", "scenarios_text", "standard_label"]
+__all__ = ["MANY_DISTRICTS", "align", "city_text", "coverage_text", "items_text", "pct",
+           "scenario_text", "scenarios_text", "standard_label", "written_text"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from geoplan.cli._common import (
     add_input_args,
@@ -37,9 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan coverage``."""
-    from geoplan.cli._format import coverage_text
-    from geoplan.coverage import run_coverage, write_coverage
-    from geoplan.layers.checks import require_walkways
+    from geoplan.cli._format import coverage_text, items_text, written_text
+    from geoplan.coverage import write_coverage
+    from geoplan.pipeline import compute_results
     from geoplan.standards import check_config_standards
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
@@ -49,27 +48,23 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         layerset = load_layerset(config)
         t_layers = time.perf_counter() - t0
-        require_walkways(layerset, config)
-        result = run_coverage(layerset, standards, config.demand, progress=progress_enabled(),
-                              reached_edges=config.gpkg.reached_edges)
+        # the steps of `geoplan run`: a city's coverage measured chunk by chunk of districts,
+        # its largest frames held on disk in the staging folder
+        result, _, _ = compute_results(config, layerset, standards=standards,
+                                       steps=("coverage",), progress=progress_enabled(),
+                                       spill_dir=run.path)
+        assert result is not None
         written = dict(zip(
             ("csv", "gpkg"), run.commit(write_coverage(result, run.path).values()), strict=False))
     t_total = time.perf_counter() - t0
     lang = getattr(args, "lang", "zh")
     print(f"\n{config.name}: " + ("各区县覆盖率" if lang != "en" else "coverage per district"))
     print(coverage_text(result.table, lang))
-    from geoplan.coverage.output import format_items
-
-    items_text = format_items(result.items, result.table)
-    if items_text:
-        print("\nLife circles item by item (GB 50180-2018)\n" + items_text)
+    items = items_text(result.items, result.table)
+    if items:
+        print("\n" + items)
     print(f"\nlayers {t_layers:.1f} s, coverage {t_total - t_layers:.1f} s")
-    print(f"\noutput folder: {out}")
-    for path in written.values():
-        try:
-            print(f"  {Path(path).relative_to(out)}")
-        except ValueError:
-            print(f"  {path}")
+    print(written_text(out, written.values()))
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geoplan.cli._common import add_input_args, config_from_args, output_dir, progress_enabled
@@ -34,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan run``."""
-    from geoplan.cli._format import coverage_text
+    from geoplan.cli._format import coverage_text, items_text, written_text
     from geoplan.deadends import format_table as format_deadends
     from geoplan.pipeline import STEPS, run_analysis
 
@@ -53,23 +52,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{config.name}: {heading}")
     if result.coverage is not None:
         print(coverage_text(result.coverage.table, args.lang))
-        from geoplan.coverage.output import format_items
-
-        items_text = format_items(result.coverage.items, result.coverage.table)
-        if items_text:
-            print("\nLife circles item by item (GB 50180-2018)\n" + items_text)
+        items = items_text(result.coverage.items, result.coverage.table)
+        if items:
+            print("\n" + items)
     if result.sites is not None and len(result.sites):
         print("\n" + sites_line(result.sites.table))
     if result.deadends is not None:
         print()
         print(format_deadends(result.deadends))
     print("\nsteps: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
-    print(f"\noutput folder: {out}")
-    for path in result.written:
-        try:
-            print(f"  {Path(path).relative_to(out)}")
-        except ValueError:
-            print(f"  {path}")
+    print(written_text(out, result.written))
     return 0
 
 

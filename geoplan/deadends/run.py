@@ -296,10 +296,8 @@ def _fmt(value: object, digits: int = 1) -> str:
     return str(value)
 
 
-def format_table(result: DeadEndResult, top: int = 10) -> str:
-    """The terminal summary: connectivity per district, the top dead ends, progress."""
-    conn = result.connectivity
-    lines = ["Dead-end roads (断头路) and connectivity per district"]
+def _district_rows(conn: pd.DataFrame) -> str:
+    """Connectivity, one row per district."""
     head = pd.DataFrame({
         "district": conn["district"],
         "road km": conn["road_km"].map(_fmt),
@@ -312,7 +310,33 @@ def format_table(result: DeadEndResult, top: int = 10) -> str:
         "compound": conn["n_private_compound"],
     })
     with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200):
-        lines.append(head.to_string(index=False))
+        return head.to_string(index=False)
+
+
+def _city_connectivity(conn: pd.DataFrame) -> str:
+    """Connectivity of the whole city in two lines (the districts' rows are in the GeoPackage)."""
+    area = float(conn["area_km2"].sum()) if "area_km2" in conn else math.nan
+    km = float(conn["road_km"].sum())
+    junctions = float(conn["intersections"].sum()) if "intersections" in conn else math.nan
+    per_km2 = (lambda v: _fmt(v / area)) if area > 0 else (lambda v: "-")
+    return (f"Dead-end roads (断头路) and connectivity, {len(conn)} districts: road {_fmt(km)} km "
+            f"({per_km2(km)} km/km²), {per_km2(junctions)} junctions/km²; dead ends: "
+            f"{int(conn['n_public'].sum())} public, {int(conn['n_noexit'].sum())} noexit, "
+            f"{int(conn['n_private_compound'].sum())} in compounds\n"
+            "each district's row: deadends.gpkg, layer districts")
+
+
+def format_table(result: DeadEndResult, top: int = 10, max_districts: int = 12) -> str:
+    """The terminal summary: connectivity per district, the top dead ends, progress.
+
+    A city of more than ``max_districts`` districts gets the city's totals instead of a row
+    per district (each district's row is in ``deadends.gpkg``, layer ``districts``).
+    """
+    conn = result.connectivity
+    if len(conn) > max_districts:
+        lines = [_city_connectivity(conn)]
+    else:
+        lines = ["Dead-end roads (断头路) and connectivity per district", _district_rows(conn)]
     lines.append("excluded: " + ", ".join(f"{k} {v}" for k, v in result.excluded.items()))
     ranked = result.dead_ends.loc[result.dead_ends["rank"].notna()].head(top)
     if len(ranked):
