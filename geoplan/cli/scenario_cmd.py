@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from geoplan._errors import ConfigError
 from geoplan.cli._common import add_input_args, config_from_args, output_dir, staged_output
@@ -37,8 +38,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``geoplan scenario``."""
     from geoplan._io import write_csv
     from geoplan._text import as_text
-    from geoplan.cli._format import scenario_text, scenarios_text
-    from geoplan.coverage import run_coverage
+    from geoplan.cli._format import scenario_text, scenarios_text, written_text
     from geoplan.layers import load_layers
     from geoplan.report._data import file_stem
     from geoplan.scenario import (
@@ -71,28 +71,41 @@ def run(args: argparse.Namespace) -> int:
             planned = scenario_config(config, args.name)  # unknown names fail before any work
             description = config.scenarios[args.name].description or args.name
         output_dir(args, config)  # refused before any work when it cannot be written
-        before = run_coverage(load_layers(config), standards, config.demand)
-        layers_after = (load_planned_layers(planned, Path(work), Path(planned_file))
-                        if planned_file else load_layers(planned))
-    after = run_coverage(layers_after, standards, config.demand)
-    table = compare(before.table, after.table)
-    title = (f"情景 {name}：{description}（只列出有变化的行）" if lang != "en"
-             else f"scenario {name}: {description} (rows that change)")
-    print(as_text(title))
-    print(scenario_text(table, lang))
-    # one safe name for the table and the map: a scenario's name never leaves --out
-    stem = f"scenario_{file_stem(name, fallback='scenario')}"
-    with staged_output(args, config, "scenario") as run:
-        written = [write_csv(table, run.path / f"{stem}.csv")]
-        if not getattr(args, "no_map", False):
-            from geoplan.report.maps import write_map
+        # one safe name for the table and the map: a scenario's name never leaves --out
+        stem = f"scenario_{file_stem(name, fallback='scenario')}"
+        with staged_output(args, config, "scenario") as run:
+            # measured as `geoplan run` measures: a city chunk by chunk of districts, its
+            # largest frames held on disk in the staging folder; of today only the table stays
+            before = _coverage(config, load_layers(config), standards, run.path).table
+            layers_after = (load_planned_layers(planned, Path(work), Path(planned_file))
+                            if planned_file else load_layers(planned))
+            after = _coverage(planned, layers_after, standards, run.path)
+            table = compare(before, after.table)
+            title = (f"情景 {name}：{description}（只列出有变化的行）" if lang != "en"
+                     else f"scenario {name}: {description} (rows that change)")
+            print(as_text(title))
+            print(scenario_text(table, lang))
+            written = [write_csv(table, run.path / f"{stem}.csv")]
+            if not getattr(args, "no_map", False):
+                from geoplan.report.maps import write_maps
 
-            folder = run.path / stem
-            folder.mkdir(parents=True, exist_ok=True)
-            heading = (f"{config.name} · 情景：{description}" if lang != "en"
-                       else f"{config.name} · scenario: {description}")
-            written.append(write_map(layers_after, after, None, config, folder, lang=lang,
-                                     title=heading))
-        for path in run.commit(written):
-            print(f"wrote {path}")
+                folder = run.path / stem
+                folder.mkdir(parents=True, exist_ok=True)
+                heading = (f"{config.name} · 情景：{description}" if lang != "en"
+                           else f"{config.name} · scenario: {description}")
+                # a city's scenario map is an index with a page per district, as its run's
+                written += write_maps(layers_after, after, None, config, folder, lang=lang,
+                                      title=heading)
+            committed = run.commit(written)
+    print(written_text(run.target, committed))
     return 0
+
+
+def _coverage(config: Any, layerset: Any, standards: list[Any], spill_dir: Path) -> Any:
+    """The coverage of ``layerset`` under ``config``, measured as ``geoplan run`` does."""
+    from geoplan.pipeline import compute_results
+
+    result, _, _ = compute_results(config, layerset, standards=standards, steps=("coverage",),
+                                   spill_dir=spill_dir)
+    assert result is not None
+    return result
