@@ -139,5 +139,5 @@ def test_indicator_log_counts_districts_of_a_large_city(caplog):
     caplog.clear()
     with caplog.at_level("INFO", logger="geoplan.indicators"):
         _log_indicators(pd.DataFrame(rows[:8]))  # four districts: each one
-    assert [r.getMessage() for r in caplog.records][0] == "d0 人均公园绿地面积: 9 (target 8.0) pass"
+    assert caplog.records[0].getMessage() == "d0 人均公园绿地面积: 9 (target 8.0) pass"
     assert len(caplog.records) == 8

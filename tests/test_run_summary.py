@@ -45,7 +45,7 @@ def test_a_city_of_many_districts_gets_one_line_per_standard():
     # on paper: shares 0.1·i mod 1 weighted by 1,000·(i+1) m²
     share = [0.1 * i % 1.0 for i in range(13)]
     weight = [i + 1 for i in range(13)]
-    city = sum(s * w for s, w in zip(share, weight)) / sum(weight)
+    city = sum(s * w for s, w in zip(share, weight, strict=True)) / sum(weight)
     assert f"{100 * city:.1f}%" in text and "1/13" in text
     # the lowest three: 区0 and 区10 at 0 %, then 区1 at 10 %
     assert "区0 0.0%, 区10 0.0%, 区1 10.0%" in text
