@@ -207,3 +207,7 @@ def test_cli_coverage_writes_table_and_files(chengdu_config, tmp_path, capsys):
     assert "公交站点500米覆盖" in out and "成华区" in out and "coverage.csv" in out
     assert (tmp_path / "coverage.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert (tmp_path / "coverage.gpkg").exists()
+    # every file written is listed (the list stopped after the first two)
+    written = {p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".gpkg")}
+    assert len(written) > 2 and "indicators.csv" in written
+    assert all(f"\n  {name}" in out for name in written), out

@@ -22,8 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="For each service-radius standard and district: the share of residential land "
         "(street length for the toilet standards) within reach by straight-line buffers (the "
         "official indicator), by the walking network, and weighted by population. Prints the "
-        "table and writes coverage.csv (UTF-8 with BOM, opens in Excel) and coverage.gpkg "
-        "(districts with shares, facilities, reached network, gap polygons).",
+        "table and writes coverage.csv (UTF-8 with BOM, opens in Excel), coverage.gpkg "
+        "(districts with shares, facilities, walking reach, gap polygons), the life circles item "
+        "by item, the per-person indicators and, with census population, residents, children "
+        "and school seats (CSV).",
     )
     add_input_args(parser)
     parser.add_argument("--standards", metavar="IDS",
@@ -54,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
                                        steps=("coverage",), progress=progress_enabled(),
                                        spill_dir=run.path)
         assert result is not None
-        written = dict(zip(
-            ("csv", "gpkg"), run.commit(write_coverage(result, run.path).values()), strict=False))
+        written = run.commit(write_coverage(result, run.path).values())
     t_total = time.perf_counter() - t0
     lang = getattr(args, "lang", "zh")
     print(f"\n{config.name}: " + ("各区县覆盖率" if lang != "en" else "coverage per district"))
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if items:
         print("\n" + items)
     print(f"\nlayers {t_layers:.1f} s, coverage {t_total - t_layers:.1f} s")
-    print(written_text(out, written.values()))
+    print(written_text(out, written))
     return 0
 
 
