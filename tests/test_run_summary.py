@@ -74,3 +74,14 @@ def test_written_files_of_a_city_count_its_page_folders(tmp_path):
     assert lines[1:] == [f"output folder: {tmp_path}", "  coverage.csv", "  map.html",
                          "  maps/  (13 files)", "  reports/00.html", "  reports/01.html",
                          "  reports/02.html"]
+
+
+def test_city_lines_keep_hostile_district_names_on_one_clean_line():
+    from geoplan.cli._format import city_text
+
+    table = _city(13)
+    table.loc[0, "district"] = "恶意\x1b[2J区\n=cmd|' /C calc'!A0"
+    text = city_text(table, "en")
+    assert "\x1b" not in text and "恶意" in text
+    row = next(ln for ln in text.splitlines() if ln.startswith("A park within 500 m"))
+    assert "恶意" in row  # the lowest district, its line break gone
