@@ -70,10 +70,12 @@ def test_written_files_of_a_city_count_its_page_folders(tmp_path):
     paths = [tmp_path / "coverage.csv", tmp_path / "map.html"]
     paths += [tmp_path / "maps" / f"{i:02d}.html" for i in range(13)]
     paths += [tmp_path / "reports" / f"{i:02d}.html" for i in range(3)]
+    paths += [tmp_path.parent / f"elsewhere{i}.csv" for i in range(13)]  # outside: each shown
     lines = written_text(tmp_path, paths).splitlines()
     assert lines[1:] == [f"output folder: {tmp_path}", "  coverage.csv", "  map.html",
                          "  maps/  (13 files)", "  reports/00.html", "  reports/01.html",
-                         "  reports/02.html"]
+                         "  reports/02.html",
+                         *[f"  {tmp_path.parent / f'elsewhere{i}.csv'}" for i in range(13)]]
 
 
 def test_city_lines_keep_hostile_district_names_on_one_clean_line():

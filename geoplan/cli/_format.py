@@ -189,23 +189,23 @@ def written_text(out: Path, paths: Iterable[str | Path], max_each: int = 12) -> 
     (the district pages of a city) as one line with its count."""
     lines = [f"\noutput folder: {out}"]
     folders: dict[str, int] = {}
-    rel: list[str] = []
+    rel: list[tuple[str, str | None]] = []  # (as shown, its folder under out or None)
     for path in paths:
         try:
-            rel.append(Path(path).relative_to(out).as_posix())
-        except ValueError:
-            rel.append(str(path))
-    for r in rel:
-        head, sep, _ = r.partition("/")
+            r = Path(path).relative_to(out).as_posix()
+        except ValueError:  # outside out: shown whole, never counted
+            rel.append((str(path), None))
+            continue
+        top, sep, _ = r.partition("/")
+        rel.append((r, top if sep else None))
         if sep:
-            folders[head] = folders.get(head, 0) + 1
+            folders[top] = folders.get(top, 0) + 1
     shown: set[str] = set()
-    for r in rel:
-        head, sep, _ = r.partition("/")
-        if sep and folders[head] > max_each:
-            if head not in shown:
-                shown.add(head)
-                lines.append(f"  {head}/  ({folders[head]} files)")
+    for r, folder in rel:
+        if folder is not None and folders[folder] > max_each:
+            if folder not in shown:
+                shown.add(folder)
+                lines.append(f"  {folder}/  ({folders[folder]} files)")
             continue
         lines.append(f"  {r}")
     return "\n".join(lines)
