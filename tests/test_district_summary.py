@@ -51,6 +51,12 @@ def test_counts_lengths_and_areas_split_at_the_district_line():
     assert table.loc["东区", "inside_share"] == 1.0
     # an empty layer gives zeros, never a missing column
     assert table.loc["东区", "water"] == 0 and table.loc["东区", "water_ha"] == 0.0
+    # the city counts the road and the park across the line once: 2 roads, not 3
+    from geoplan.layers.load import CITY_COUNTS
+
+    city = district_summary(layers).attrs[CITY_COUNTS]
+    assert city["roads"] == 2 and city["parks"] == 1 and city["toilets"] == 3
+    assert city["water"] == 0
 
 
 def test_a_district_with_nothing_gets_zeros():

@@ -87,3 +87,28 @@ def test_city_lines_keep_hostile_district_names_on_one_clean_line():
     assert "\x1b" not in text and "恶意" in text
     row = next(ln for ln in text.splitlines() if ln.startswith("A park within 500 m"))
     assert "恶意" in row  # the lowest district, its line break gone
+
+
+def test_tables_printed_through_pandas_drop_terminal_escapes(capsys):
+    """A name from OSM or a file reaches the terminal as text: its escapes are dropped
+    (``print_table``, the dead ends' table)."""
+    from types import SimpleNamespace
+
+    from geoplan.cli._common import print_table
+    from geoplan.deadends.run import format_table
+
+    hostile = "坏\x1b]0;pwned\x07路\x1b[2J"
+    print_table(pd.DataFrame({"district": [hostile], "roads": [3]}), title=hostile)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "坏" in out and "路" in out
+    conn = pd.DataFrame({"district": [hostile], "area_km2": [1.0], "road_km": [2.0],
+                         "road_density": [2.0], "intersection_density": [3.0],
+                         "dead_end_share": [0.1], "link_node_ratio": [1.4], "n_public": [1],
+                         "n_noexit": [0], "n_private_compound": [0]})
+    ends = pd.DataFrame({"rank": [1.0], "id": ["DE1"], "district": [hostile], "name": [hostile],
+                         "highway": ["residential\x1b[31m"], "gap_m": [20.0], "detour_m": [900.0],
+                         "detour_ratio": [12.0], "crosses_water": [False],
+                         "crosses_railway": [False]})
+    text = format_table(SimpleNamespace(connectivity=conn, dead_ends=ends, excluded={},
+                                        progress=None))
+    assert "\x1b" not in text and "\x07" not in text and "坏" in text

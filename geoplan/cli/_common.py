@@ -192,11 +192,18 @@ def load_layerset(config: AnalysisConfig) -> LayerSet:
 
 
 def print_table(frame: pd.DataFrame, *, title: str | None = None) -> None:
-    """Print a table for the terminal, Chinese names aligned reasonably."""
+    """Print a table for the terminal, Chinese names aligned reasonably; text cells as one
+    clean line each (:func:`geoplan._text.as_text`: a name can carry a terminal's escapes)."""
     import pandas as pd
 
+    from geoplan._text import as_text
+
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
+            frame[col] = [as_text(v) for v in frame[col]]
     if title:
-        print(title)
+        print(as_text(title))
     with pd.option_context("display.width", 200, "display.max_columns", 50,
                            "display.max_rows", 500, "display.unicode.east_asian_width", True):
         print(frame.to_string(index=False))

@@ -51,7 +51,11 @@ def write_layers(layerset: LayerSet, out: Path) -> tuple[pd.DataFrame, list[Path
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan layers``."""
+    import pandas as pd
+
     from geoplan._progress import set_progress
+    from geoplan.cli._format import MANY_DISTRICTS
+    from geoplan.layers.load import CITY_COUNTS
 
     config = config_from_args(args)
     set_progress(progress_enabled())  # the OSM pass's bar, as in `geoplan run`
@@ -66,10 +70,24 @@ def run(args: argparse.Namespace) -> int:
     show["inside_share"] = (100 * show["inside_share"]).round(0).astype(int).astype(str) + "%"
     for col in ("roads_km", "walkways_km", "residential_ha"):
         show[col] = show[col].round(1)
-    print_table(show, title=f"{config.name}: layers per district (CRS {layerset.crs.to_string()})")
+    crs = layerset.crs.to_string()
+    if len(show) > MANY_DISTRICTS:  # a city: its totals; each district's row is in layers.csv
+        # lengths and areas add up over the districts; a feature across a district line is
+        # counted once
+        once = summary.attrs.get(CITY_COUNTS, {})
+        numbers = show.drop(columns=["district", "inside_share"])
+        city = pd.DataFrame([{"district": f"{len(show)} districts", **{
+            c: int(once.get(c, numbers[c].sum())) if pd.api.types.is_integer_dtype(numbers[c])
+            else round(float(numbers[c].sum()), 1) for c in numbers.columns}}])
+        print_table(city, title=f"{config.name}: layers of the city (CRS {crs}); each "
+                                "district's row: layers.csv")
+    else:
+        print_table(show, title=f"{config.name}: layers per district (CRS {crs})")
     partial = summary.loc[summary["inside_share"] < 0.999, "district"].tolist()
     if partial:
-        print(f"note: {', '.join(partial)} lie only partly inside the data; figures cover that part.")
+        named = ", ".join(partial[:MANY_DISTRICTS]) + (
+            f" and {len(partial) - MANY_DISTRICTS} more" if len(partial) > MANY_DISTRICTS else "")
+        print(f"note: {named} lie only partly inside the data; figures cover that part.")
     if len(layerset.issues):
         print(f"{int(layerset.issues['count'].sum())} feature(s) repaired or rejected; see layer_issues.csv")
     for path in written:

@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from geoplan._io import write_csv, write_gpkg
+from geoplan._text import as_text
 from geoplan.config import DeadEndSettings
 from geoplan.crs import check_projected_crs
 from geoplan.deadends.candidates import opening_candidates
@@ -299,7 +300,7 @@ def _fmt(value: object, digits: int = 1) -> str:
 def _district_rows(conn: pd.DataFrame) -> str:
     """Connectivity, one row per district."""
     head = pd.DataFrame({
-        "district": conn["district"],
+        "district": [as_text(d) for d in conn["district"]],
         "road km": conn["road_km"].map(_fmt),
         "km/km²": conn["road_density"].map(_fmt),
         "junctions/km²": conn["intersection_density"].map(_fmt),
@@ -343,8 +344,11 @@ def format_table(result: DeadEndResult, top: int = 10, max_districts: int = 12) 
         lines.append(f"\nTop {len(ranked)} dead ends to open "
                      "(rank 1 = most detour saved, weighted by housing)")
         show = pd.DataFrame({
-            "rank": ranked["rank"].astype(int), "id": ranked["id"], "district": ranked["district"],
-            "name": ranked["name"].replace("", "(unnamed)"), "highway": ranked["highway"],
+            "rank": ranked["rank"].astype(int), "id": ranked["id"],
+            "district": [as_text(d) for d in ranked["district"]],
+            # names from OSM as one clean line each: a name can carry a terminal's escapes
+            "name": [as_text(n) or "(unnamed)" for n in ranked["name"]],
+            "highway": [as_text(h) for h in ranked["highway"]],
             "gap m": ranked["gap_m"].map(lambda v: _fmt(v, 0)),
             "detour m": ranked["detour_m"].map(lambda v: _fmt(v, 0)),
             "ratio": ranked["detour_ratio"].map(_fmt),

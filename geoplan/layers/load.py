@@ -341,17 +341,27 @@ def district_summary(layerset: LayerSet) -> pd.DataFrame:
                           if "full_area_m2" in districts else np.full(len(districts), np.nan)),
         "inside_share": districts["inside_share"].to_numpy(),
     }
+    city: dict[str, int] = {}
     for kind in LAYER_KINDS:
-        _summarise_layer(table, kind, layerset[kind].geometry.to_numpy(), dgeoms)
+        city[kind] = _summarise_layer(table, kind, layerset[kind].geometry.to_numpy(), dgeoms)
     columns = ["district", "area_km2", "inside_km2", "full_area_km2", "inside_share"]
     for kind in LAYER_KINDS:
         columns += [kind] + [f"{kind}_km"] * (kind in _SUMMARY_KM) + [f"{kind}_ha"] * (kind in _SUMMARY_HA)
-    return pd.DataFrame({c: table[c] for c in columns}, index=range(len(districts)))
+    frame = pd.DataFrame({c: table[c] for c in columns}, index=range(len(districts)))
+    # a feature across a district line counts in both districts; the city counts it once
+    frame.attrs[CITY_COUNTS] = city
+    return frame
+
+
+CITY_COUNTS = "geoplan_city_counts"
+"""Key of the :func:`district_summary` frame's ``attrs``: per layer kind, the features that
+meet any district, each once (the districts' counts add a feature across a line twice)."""
 
 
 def _summarise_layer(table: dict[str, Any], kind: str, geoms: np.ndarray, dgeoms: np.ndarray
-                     ) -> None:
-    """Add one layer's counts (and km or ha) per district to ``table``."""
+                     ) -> int:
+    """Add one layer's counts (and km or ha) per district to ``table``; return how many of
+    its features meet any district."""
     # one tree query per layer, not every feature against every district
     d, f = (shapely.STRtree(geoms).query(dgeoms, predicate="intersects") if len(geoms)
             else (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
@@ -364,6 +374,7 @@ def _summarise_layer(table: dict[str, Any], kind: str, geoms: np.ndarray, dgeoms
         if kind in _SUMMARY_HA:
             table[f"{kind}_ha"] = np.bincount(d, shapely.area(parts),
                                               minlength=len(dgeoms)) / 1e4
+    return len(np.unique(f))
 
 
 _SUMMARY_KM = ("roads", "walkways")
