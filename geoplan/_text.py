@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_text"]
+__all__ = ["as_text", "share_text"]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # The text-direction marks and overrides that can make a name read backwards.
@@ -35,3 +35,15 @@ def as_text(value: Any) -> str:
         return str(int(value))
     text = _DIRECTION.sub("", _CONTROL.sub(" ", str(value)))
     return " ".join(text.split())
+
+
+def share_text(share: float) -> str:
+    """A 0–1 share as a whole percentage, or with one decimal where that would read 100 % of
+    something that is not all (a district 99.6 % inside the data is partly outside).
+
+    Examples
+    --------
+    >>> share_text(0.4), share_text(0.996), share_text(1.0)
+    ('40%', '99.6%', '100%')
+    """
+    return f"{share:.1%}" if 0.995 <= share < 1.0 else f"{share:.0%}"

@@ -61,7 +61,8 @@ class DistrictsSource(_Strict):
     include: list[str] | None = Field(None, description="district names to keep (default: all)")
     min_inside_km2: float = Field(
         0.5, ge=0, description="analyse a district when at least this many km² of it lie inside "
-        "the data (a partly covered district is analysed on that part, and says so)"
+        "the data, or at least half of it does (a partly covered district is analysed on that "
+        "part, and says so; a small 街道 or 社区 inside the data is always analysed)"
     )
     min_overlap_share: float = Field(
         0.0, ge=0, le=1, description="also drop districts whose share inside the data is below "

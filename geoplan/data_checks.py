@@ -39,6 +39,7 @@ import numpy as np
 import shapely
 
 from geoplan._io import atomic_path, write_csv, write_gpkg
+from geoplan._text import share_text
 from geoplan.results.data_checks import DATA_CHECKS
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
         if share < 0.999:
             km2 = float(d.area_m2) / 1e6
             rows.append(_row("partial_district", "note", str(d.district), "districts", 0, share,
-                             f"only {km2:.2f} km² ({share:.0%}) of {d.district} lies inside the "
+                             f"only {km2:.2f} km² ({share_text(share)}) of {d.district} lies inside the "
                              "data: its figures cover that part, not the whole district",
                              "use data covering the whole district for district-wide figures"))
     if coverage is not None:

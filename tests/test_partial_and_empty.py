@@ -42,6 +42,21 @@ def test_below_the_area_threshold_the_message_names_key_and_flag():
     assert kept["inside_km2"].iat[0] == pytest.approx(0.25)
 
 
+def test_small_units_inside_the_data_are_kept_however_small():
+    """社区 of 0.25 km² wholly inside (and one 60 % inside) are analysed; the 0.25 km² sliver
+    of a 1 km² unit the data barely reaches, and a 0.04 km² corner of the big district, are
+    not."""
+    units = gpd.GeoDataFrame({"district": ["甲社区", "乙社区", "丙社区", "丁社区"]}, geometry=[
+        shapely.box(0, 0, 500, 500),             # 0.25 km², wholly inside
+        shapely.box(500, 0, 1000, 500),          # 0.25 km², 60 % inside (x < 800)
+        shapely.box(0, 600, 1000, 1600),         # 1 km², 0.2 km² inside (y < 800)
+        shapely.box(-5000, -5000, 200, 200)], crs=CRS)  # 27 km², 0.04 km² inside
+    out = clip_districts(units, shapely.box(0, 0, 800, 800), data_source="x")
+    assert out["district"].tolist() == ["甲社区", "乙社区"]
+    assert out["inside_km2"].tolist() == pytest.approx([0.25, 0.15])
+    assert out["inside_share"].tolist() == pytest.approx([1.0, 0.6])
+
+
 def test_cli_flag_sets_the_threshold(tmp_path):
     for name in ("a.osm", "d.geojson"):
         (tmp_path / name).write_text("")

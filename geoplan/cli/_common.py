@@ -40,7 +40,8 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--crs", metavar="EPSG", help="analysis CRS (default: local UTM zone)")
     group.add_argument("--min-inside-km2", metavar="KM2", type=float,
                        help="analyse a district when at least this many km² of it lie inside the "
-                       "data (default 0.5; districts.min_inside_km2 in a config)")
+                       "data, or half of it does (default 0.5; districts.min_inside_km2 in a "
+                       "config)")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: the config's `output`)")
     add_verbosity_args(parser)
 

@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputDataError
-from geoplan._text import as_text
+from geoplan._text import as_text, share_text
 from geoplan.config import DistrictsSource
 from geoplan.crs import parse_declared_crs, to_wgs84
 from geoplan.layers.files import read_vector
@@ -177,6 +177,11 @@ def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource) -> gpd.GeoDa
     )
 
 
+MOSTLY_INSIDE = 0.5
+"""A district with at least this share of its area inside the data is analysed whatever its
+size (``min_inside_km2`` leaves out only the slivers of districts the data barely reaches)."""
+
+
 def clip_districts(
     districts: gpd.GeoDataFrame,
     data_extent: BaseGeometry,
@@ -189,9 +194,10 @@ def clip_districts(
 
     Adds ``full_area_m2`` (whole district), ``area_m2`` (part inside the data),
     ``inside_km2`` (the same in km²) and ``inside_share``. A district is analysed when at least
-    ``min_inside_km2`` of it lies inside the data (and, when ``min_overlap_share`` > 0, at
-    least that share): a 3 km² neighbourhood extract of a 388 km² district is analysed on its
-    3 km², and every table says how much of the district that is.
+    ``min_inside_km2`` of it lies inside the data, or at least :data:`MOSTLY_INSIDE` of it does
+    (and, when ``min_overlap_share`` > 0, at least that share): a 3 km² neighbourhood extract of
+    a 388 km² district is analysed on its 3 km², and every table says how much of the district
+    that is; a 0.3 km² 社区 inside the data is analysed whole, however small.
 
     Raises
     ------
@@ -203,14 +209,17 @@ def clip_districts(
     inside = shapely.intersection(districts.geometry.to_numpy(), data_extent)
     area = shapely.area(inside)
     share = np.divide(area, full, out=np.zeros_like(area), where=full > 0)
-    keep = (area >= max(min_inside_km2 * 1e6, 1e-6)) & (share >= min_overlap_share)
+    # the area threshold leaves out the slivers of districts the data barely reaches, never
+    # a small unit (a 街道 or 社区) the data covers
+    big_enough = (area >= max(min_inside_km2 * 1e6, 1e-6)) | ((share >= MOSTLY_INSIDE) & (area > 0))
+    keep = big_enough & (share >= min_overlap_share)
     if not keep.any() and (share > 0).any():
         best = int(np.argmax(area))
         raise InputDataError(
             f"the districts barely overlap the data in {data_source}: the most, "
             f"{districts['district'].iloc[best]}, has {area[best] / 1e6:.3f} km² "
             f"({share[best]:.2%} of its area) inside, below districts.min_inside_km2 "
-            f"({min_inside_km2:g} km²)"
+            f"({min_inside_km2:g} km²) and under {MOSTLY_INSIDE:.0%} of it"
             + (f" or districts.min_overlap_share ({min_overlap_share:.0%})" if min_overlap_share else "")
             + ". Lower it (--min-inside-km2 on the command line) to analyse that part, or use "
             "data that covers the district."
@@ -228,8 +237,8 @@ def clip_districts(
     dropped = [f"{d} ({a / 1e6:.2f} km²)" for d, a, k in
                zip(districts["district"], area, keep, strict=True) if not k and a > 0]
     if dropped:
-        logger.info("districts with under %g km² inside the data, left out: %s",
-                    min_inside_km2, ", ".join(dropped))
+        logger.info("districts with under %g km² and under %.0f%% of their area inside the "
+                    "data, left out: %s", min_inside_km2, 100 * MOSTLY_INSIDE, ", ".join(dropped))
     out = districts.loc[keep].copy()
     out["full_area_m2"] = full[keep]
     out["area_m2"] = area[keep]
@@ -240,7 +249,7 @@ def clip_districts(
     if len(partial):
         logger.warning(
             "districts only partly inside the data: results cover that part only: %s",
-            ", ".join(f"{d} ({k:.1f} km², {s:.0%})" for d, k, s in
+            ", ".join(f"{d} ({k:.1f} km², {share_text(s)})" for d, k, s in
                       zip(partial["district"], partial["inside_km2"], partial["inside_share"],
                           strict=True)))
     return conform(out, "districts")

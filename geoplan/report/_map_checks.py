@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan._text import share_text
 from geoplan.report._data import fmt_number, to_wgs84
 from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import add_layer
@@ -66,7 +67,8 @@ def _zh_words(rec: Any) -> tuple[str | None, str | None]:
     check, n, measure = str(rec.check), int(rec.count), float(rec.measure)
     subject, district = str(rec.subject), str(rec.district)
     if check == "partial_district" and np.isfinite(measure):
-        return (f"{district}只有 {measure:.0%} 的面积在数据范围内：它的数字只代表这一部分，不是全区",
+        return (f"{district}只有 {share_text(measure)} 的面积在数据范围内：它的数字只代表这一部分，"
+                "不是全区",
                 "计算全区数字请使用覆盖全区的数据")
     if check == "no_facility":
         std, _, item = subject.partition("/")
