@@ -166,4 +166,12 @@ def district_census(city: str | None, districts: list[str]) -> dict[str, tuple[f
     missing = [d for d in districts if d.strip() not in by_name]
     if found and missing:
         logger.warning("2020 census: no figure for %s in %s", ", ".join(missing), city)
+    elif missing and by_name:  # the city is in the table, none of its districts by that name
+        known = list(by_name)
+        logger.warning(
+            "2020 census: none of the %d districts is named as the census names %s's districts "
+            "(%s%s), so no residents are counted and people are weighted by land or buildings. "
+            "The census counts people by 区县: name the districts that way, or give "
+            "demand.population_raster for people in smaller units (街道, 社区)",
+            len(districts), city, "、".join(known[:5]), "…" if len(known) > 5 else "")
     return found

@@ -102,3 +102,19 @@ def test_config_city_reaches_the_census_lookup(tmp_path):
     cfg = config_from_dict(raw, base_dir=tmp_path, check_files=False)
     assert cfg.demand.census_city == "石家庄" and cfg.demand.grid_m == 30
     assert DemandSettings().census_city is None
+
+
+def test_units_not_named_as_the_census_names_them_get_a_warning_with_the_fix(caplog):
+    from geoplan.census import district_census
+
+    with caplog.at_level("WARNING", logger="geoplan.census"):
+        assert district_census("成都", ["第1网格社区", "第2网格社区"]) == {}
+    (record,) = caplog.records
+    text = record.getMessage()
+    assert "none of the 2 districts is named as the census names 成都's districts" in text
+    assert "锦江区" in text and "demand.population_raster" in text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="geoplan.census"):
+        assert district_census("没有这个市", ["第1网格社区"]) == {}  # no city: nothing to say
+        assert len(district_census("成都", ["锦江区"])) == 1
+    assert caplog.records == []
