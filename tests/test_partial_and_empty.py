@@ -126,3 +126,15 @@ def test_layers_command_without_a_kind_warns_and_does_not_crash(tiny, missing):
     table = pd.read_csv(tmp / f"out_{missing}" / "layers.csv", encoding="utf-8-sig")
     column = "residential_ha" if missing == "residential" else "roads_km"
     assert (table[column] == 0).all()
+
+
+def test_the_partial_warning_names_twelve_districts_and_counts_the_rest(caplog):
+    strips = gpd.GeoDataFrame({"district": [f"条{i}" for i in range(15)]}, geometry=[
+        shapely.box(i * 100, 0, i * 100 + 100, 1000) for i in range(15)], crs=CRS)
+    with caplog.at_level("WARNING", logger="geoplan.layers.districts"):
+        out = clip_districts(strips, shapely.box(0, 0, 1500, 900), data_source="x")
+    assert len(out) == 15  # each 90 % inside
+    (record,) = caplog.records
+    text = record.getMessage()
+    assert "条11 (0.1 km², 90%)" in text and "条12" not in text and text.endswith(" and 3 more")
+

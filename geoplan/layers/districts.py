@@ -177,6 +177,9 @@ def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource) -> gpd.GeoDa
     )
 
 
+_NAMED_AT_MOST = 12
+"""Districts a warning names; beyond, it counts them (`inside_share` in the tables has every one)."""
+
 MOSTLY_INSIDE = 0.5
 """A district with at least this share of its area inside the data is analysed whatever its
 size (``min_inside_km2`` leaves out only the slivers of districts the data barely reaches)."""
@@ -247,9 +250,11 @@ def clip_districts(
     out = out.set_geometry(gpd.GeoSeries(inside[keep], index=out.index, crs=districts.crs))
     partial = out.loc[out["inside_share"] < 0.999]
     if len(partial):
-        logger.warning(
-            "districts only partly inside the data: results cover that part only: %s",
-            ", ".join(f"{d} ({k:.1f} km², {share_text(s)})" for d, k, s in
-                      zip(partial["district"], partial["inside_km2"], partial["inside_share"],
-                          strict=True)))
+        named = [f"{d} ({k:.1f} km², {share_text(s)})" for d, k, s in
+                 zip(partial["district"], partial["inside_km2"], partial["inside_share"],
+                     strict=True)]
+        more = f" and {len(named) - _NAMED_AT_MOST} more" \
+            if len(named) > _NAMED_AT_MOST else ""
+        logger.warning("districts only partly inside the data: results cover that part only: "
+                       "%s%s", ", ".join(named[:_NAMED_AT_MOST]), more)
     return conform(out, "districts")
