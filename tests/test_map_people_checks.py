@@ -116,8 +116,9 @@ def test_data_checks_layers_and_datum_banner():
 
 
 def test_mapping_gap_popup_in_chinese_keeps_the_name_escaped():
-    detail = ('<b>x</b>路: ends 3.2 m from another road without a shared node: probably a '
-              "mapping gap")
+    from geoplan.deadends.detect import mapping_gap_reason
+
+    detail = "<b>x</b>路: " + mapping_gap_reason(3.2)  # as data_checks writes it
     page = render_map(build_map(make_layerset(), make_coverage(), make_deadends(),
                                 checks=_checks(detail).iloc[:1]))
     assert has(page, "端点距另一条道路 3.2 米但没有共同节点") and not has(page, "ends 3.2 m")

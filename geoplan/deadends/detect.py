@@ -420,10 +420,15 @@ def _categorise(
     assign(out["highway"].to_numpy() == "service", "service", "ends on a service road")
     if gap is not None:  # what would be a public dead end, but almost touches another road
         assign(gap <= params.almost_junction_m, "data_check",
-               np.array([f"ends {v:.1f} m from another road without a shared node: probably "
-                         "a mapping gap" for v in gap], dtype=object))
+               np.array([mapping_gap_reason(v) for v in gap], dtype=object))
     reason[reason == ""] = "ends without connecting"
     return category, reason
+
+
+def mapping_gap_reason(gap_m: float) -> str:
+    """Why an end is a ``data_check``: its distance to the other road (the map's data-check
+    popup reads the number back from this sentence, :mod:`geoplan.report._map_checks`)."""
+    return f"ends {gap_m:.1f} m from another road without a shared node: probably a mapping gap"
 
 
 _MAIN_HIGHWAYS = ("motorway", "trunk", "primary", "secondary")

@@ -22,6 +22,7 @@ import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
+from geoplan._groups import positions_by_value
 from geoplan._progress import bar
 from geoplan.locate import NamedRoads, locate
 from geoplan.report._data import (
@@ -368,10 +369,10 @@ def _where(gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
            lab: Mapping[str, str]) -> gpd.GeoDataFrame:
     """``gdf`` with its nearest street and its point in WGS 84 and GCJ-02 as popup text."""
     cache = shared_work()
-    where = locate(gdf, roads, street=cache is None)
+    inside = shapely.point_on_surface(gdf.geometry.to_numpy())  # found once, used twice
+    where = locate(gdf, roads, street=cache is None, points=inside)
     if cache is not None:  # a page of an index map: its roads' index is built once
-        where["street"] = cache.of(roads, "named_roads", NamedRoads).nearest(
-            shapely.point_on_surface(gdf.geometry.to_numpy()))
+        where["street"] = cache.of(roads, "named_roads", NamedRoads).nearest(inside)
     out = gdf.copy()
     out["street_txt"] = where["street"].replace("", None)
     out["lonlat_txt"] = [f"{x:.6f}, {y:.6f}" for x, y in
@@ -525,13 +526,9 @@ class ByStandard:
 
     def __init__(self, frame: pd.DataFrame | None) -> None:
         self.frame = frame if frame is not None and "standard" in frame else None
-        self._rows: dict[str, np.ndarray] = {}
-        if self.frame is not None and len(self.frame):
-            codes = self.frame["standard"].astype(str).to_numpy()
-            names, which = np.unique(codes, return_inverse=True)
-            order = np.argsort(which, kind="stable")
-            cuts = np.cumsum(np.bincount(which, minlength=len(names)))[:-1]
-            self._rows = dict(zip(names.tolist(), np.split(order, cuts), strict=True))
+        self._rows: dict[object, np.ndarray] = (
+            positions_by_value(self.frame["standard"].astype(str).to_numpy())
+            if self.frame is not None and len(self.frame) else {})
 
     def of(self, sid: str) -> Any:
         """``sid``'s rows in frame order (no rows: an empty frame; no frame: None)."""
