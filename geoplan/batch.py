@@ -150,6 +150,18 @@ def district_jobs(configs: Sequence[AnalysisConfig], out: Path,
     for config in configs:
         city = config.city or config.name
         ckey = config_key(config)
+        if config.demand.census_districts is not None:
+            # a job sees one unit; the units' shares of a 区县 need all of them at once
+            why = (f"demand.census_districts ({config.demand.census_districts.path.name}) shares "
+                   "each 区县's residents among all its units, which a job of one district "
+                   "cannot see; run this config with `geoplan run` (a city is measured in "
+                   "chunks there), or leave census_districts out of the batch's configs")
+            log = out / LOG_DIR / f"{ckey}.log"
+            _write_log(log, why + "\n")
+            logger.warning("%s: %s", ckey, why)
+            failed.append({"city": city, "config": ckey, "district": "", "code": "",
+                           "status": "failed", "error": why, "log": str(log)})
+            continue
         try:
             table = read_districts(config.districts)
         except Exception as exc:  # this config fails alone; the batch goes on

@@ -24,7 +24,31 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AGE_0_14", "AgeShares", "age_shares", "census_table", "district_census"]
+__all__ = ["AGE_0_14", "UNITS_NOTE_START", "UNIT_SOURCE_PREFIX", "AgeShares", "age_shares",
+           "census_table", "district_census", "unit_shares"]
+
+UNITS_NOTE_START = ("2020 census residents of each 区县 shared among the analysis units by "
+                    "residential land")
+"""How the population note starts when the analysis units got their residents from the census's
+区县 polygons (``demand.census_districts``), not by name."""
+
+UNIT_SOURCE_PREFIX = "2020 census by 区县: "
+"""How a unit's ``census_source`` starts; the 区县 and their shares of its figure follow."""
+
+
+def unit_shares(source: object) -> str | None:
+    """The 区县 and shares of a unit's ``census_source`` (None: a district the census names).
+
+    Examples
+    --------
+    >>> unit_shares("2020 census by 区县: 青羊区 78%、武侯区 22%")
+    '青羊区 78%、武侯区 22%'
+    >>> unit_shares("成都市第七次全国人口普查公报") is None
+    True
+    """
+    text = str(source)
+    return text[len(UNIT_SOURCE_PREFIX):] if text.startswith(UNIT_SOURCE_PREFIX) else None
+
 
 CENSUS_FILE = "census_2020_districts.csv"
 """File name of the census table inside ``geoplan/data``."""
@@ -171,7 +195,9 @@ def district_census(city: str | None, districts: list[str]) -> dict[str, tuple[f
         logger.warning(
             "2020 census: none of the %d districts is named as the census names %s's districts "
             "(%s%s), so no residents are counted and people are weighted by land or buildings. "
-            "The census counts people by 区县: name the districts that way, or give "
-            "demand.population_raster for people in smaller units (街道, 社区)",
+            "The census counts people by 区县: name the districts that way; for smaller "
+            "units (街道, 社区) give the census's 区县 polygons as demand.census_districts "
+            "(geoplan ships them as layers/boundaries/<adcode>_districts_gcj02.geojson, crs "
+            "gcj02), or a population raster as demand.population_raster",
             len(districts), city, "、".join(known[:5]), "…" if len(known) > 5 else "")
     return found

@@ -70,6 +70,23 @@ class DistrictsSource(_Strict):
     )
 
 
+class CensusDistrictsSource(_Strict):
+    """Polygons of the districts the census counts people by (区县), for analysis units it does
+    not name (街道, 社区, a grid); see :mod:`geoplan.coverage.census_areas`."""
+
+    path: Path
+    crs: str | int = "wgs84"
+    name_field: str = Field("name", description="field with the 区县 names as the census "
+                            "spells them")
+    layer: str | None = None
+    encoding: str | None = None
+
+    def as_districts(self) -> DistrictsSource:
+        """The same file read as a districts file (names required, no code field)."""
+        return DistrictsSource(path=self.path, crs=self.crs, name_field=self.name_field,
+                               code_field=None, layer=self.layer, encoding=self.encoding)
+
+
 class OsmSource(_Strict):
     """The OpenStreetMap extract (always WGS84)."""
 
@@ -130,6 +147,10 @@ class DemandSettings(_Strict):
         True, description="spread the shipped 2020 census residents per district over the homes")
     census_city: str | None = Field(
         None, description="city whose districts the census table is searched for (default: city)")
+    census_districts: CensusDistrictsSource | None = Field(
+        None, description="the census's 区县 polygons (e.g. layers/boundaries/510100_districts_"
+        "gcj02.geojson, crs gcj02), for analysis units the census does not name (街道, 社区, a "
+        "grid): each 区县's residents go to the units by residential land")
     default_levels: float = Field(6.0, gt=0, description="levels assumed for untagged residential buildings")
     schools: SchoolSeatSettings = Field(default_factory=SchoolSeatSettings)
 
@@ -143,6 +164,12 @@ class DemandSettings(_Strict):
         if self.population_weight == "census" and not self.census_city:
             raise ValueError("population_weight is 'census' but there is no city to look the "
                              "census up for: set `city:` (or demand.census_city)")
+        if self.census_districts is not None and not self.population_census:
+            raise ValueError("census_districts is given but population_census is false; drop "
+                             "one of them")
+        if self.census_districts is not None and not self.census_city:
+            raise ValueError("census_districts is given but there is no city to look the census "
+                             "up for: set `city:` (or demand.census_city)")
         return self
 
 
@@ -387,6 +414,11 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     for section, key in (("districts", "path"), ("osm", "path"), ("demand", "population_raster")):
         if isinstance(raw.get(section), dict) and key in raw[section]:
             raw[section] = {**raw[section], key: fix(raw[section][key])}
+    demand = raw.get("demand")
+    if isinstance(demand, dict) and isinstance(demand.get("census_districts"), dict) \
+            and "path" in demand["census_districts"]:
+        zones = demand["census_districts"]
+        raw["demand"] = {**demand, "census_districts": {**zones, "path": fix(zones["path"])}}
     for key in ("output", "layers_catalog"):
         if key in raw:
             raw[key] = fix(raw[key])
@@ -446,6 +478,10 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
 
     crs_ok("districts.crs", config.districts.crs)
     crs_ok("demand.population_raster_crs", config.demand.population_raster_crs)
+    zones = config.demand.census_districts
+    if zones is not None:
+        crs_ok("demand.census_districts.crs", zones.crs)
+        encoding_ok("demand.census_districts.encoding", zones.encoding)
     bounds = config.osm.bounds
     if bounds is not None:
         west, south, east, north = bounds
@@ -493,6 +529,8 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
         raster = config.demand.population_raster
         if raster is not None:
             file_ok("demand.population_raster", raster)
+        if zones is not None:
+            file_ok("demand.census_districts.path", zones.path)
         if config.layers_catalog is not None:
             file_ok("layers_catalog", config.layers_catalog)
     problems += _standard_problems(config)

@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 
 from geoplan._clip import parts_inside
+from geoplan._text import share_text
 from geoplan.results.indicators import INDICATORS, IndicatorResult
 
 logger = logging.getLogger(__name__)
@@ -209,7 +210,7 @@ def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
     people = np.full(len(d), np.nan)
     if residents is not None and len(residents):
         people = residents.set_index("district")["residents_inside"].reindex(names).to_numpy(dtype=float)
-    part = [f"covers only the {s:.0%} of the district inside the data" if p else "whole district"
+    part = [f"covers only the {share_text(s)} of the district inside the data" if p else "whole district"
             for s, p in zip(share, partial, strict=True)]
     no_people = "" if np.isfinite(people).any() else "; no population source: no figure"
     est = ["; residents are the census estimate for that part" if p else "" for p in partial]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -27,6 +29,20 @@ def test_jobs_are_one_per_district(tmp_path):
     assert jobs[0].out.parent.parent == tmp_path
     assert jobs[0].out.parent.name.startswith("chengdu_core-")
     assert jobs[0].out.name.startswith("510104-")
+
+
+def test_a_config_sharing_census_districts_among_units_is_refused_with_the_way_out(tmp_path):
+    from geoplan.config import CensusDistrictsSource
+
+    shared = _config(["锦江区"])
+    zones = CensusDistrictsSource(path=shared.districts.path, crs="gcj02")
+    shared = shared.model_copy(update={"demand": shared.demand.model_copy(
+        update={"census_districts": zones}), "name": "grid"})
+    jobs, failed = district_jobs([shared, _config(["青羊区"])], tmp_path)
+    assert [j.district for j in jobs] == ["青羊区"]  # the other config still runs
+    (row,) = failed.to_dict("records")
+    assert row["status"] == "failed" and "geoplan run" in row["error"]
+    assert "census_districts" in Path(row["log"]).read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

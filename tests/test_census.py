@@ -113,6 +113,7 @@ def test_units_not_named_as_the_census_names_them_get_a_warning_with_the_fix(cap
     text = record.getMessage()
     assert "none of the 2 districts is named as the census names 成都's districts" in text
     assert "锦江区" in text and "demand.population_raster" in text
+    assert "demand.census_districts" in text and "layers/boundaries/" in text
     caplog.clear()
     with caplog.at_level("WARNING", logger="geoplan.census"):
         assert district_census("没有这个市", ["第1网格社区"]) == {}  # no city: nothing to say

@@ -21,6 +21,7 @@ arrays; :func:`census_weights` is the geometry adapter.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -28,16 +29,22 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from geoplan._text import share_text
 from geoplan.census import district_census
 from geoplan.coverage.demand import Demand
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["WHOLE_DISTRICT_SHARE", "CensusSpread", "census_weights", "relative_weights",
+__all__ = ["UNIT_SHARE_METHOD", "WHOLE_DISTRICT_SHARE", "CensusSpread", "census_weights", "relative_weights",
            "residents_inside", "spread"]
 
 WHOLE_DISTRICT_SHARE = 0.999
 """A district with at least this share of its area inside the data counts as wholly inside."""
+
+UNIT_SHARE_METHOD = ("each 区县's residents inside the analysis area shared among its units by "
+                     "residential land")
+"""How units the census does not name get their figures (:mod:`geoplan.coverage.census_areas`),
+as the notes and logs say it."""
 
 DEFAULT_LEVELS_NOTE = "levels from the building:levels tag, demand.default_levels where untagged"
 
@@ -173,7 +180,8 @@ class CensusSpread:
 
 
 def census_weights(demand: Demand, floor: ArrayLike, districts: gpd.GeoDataFrame,
-                   city: str | None, *, any_figure: bool = True) -> CensusSpread | None:
+                   city: str | None, *, any_figure: bool = True,
+                   figures: Mapping[str, tuple[float, str]] | None = None) -> CensusSpread | None:
     """Spread the 2020 census residents of each district over its residential demand pieces.
 
     Parameters
@@ -191,6 +199,10 @@ def census_weights(demand: Demand, floor: ArrayLike, districts: gpd.GeoDataFrame
         Give None when the census has no figure for any of ``districts``; False spreads
         anyway (no people where there is no figure), for one chunk of a city whose other
         districts have figures.
+    figures
+        District -> (residents, source) estimated for the part inside the data from the
+        census's 区县 (:mod:`geoplan.coverage.census_areas`), for units the census does not
+        name; None looks the districts up in the census by name.
 
     Returns
     -------
@@ -198,21 +210,27 @@ def census_weights(demand: Demand, floor: ArrayLike, districts: gpd.GeoDataFrame
         None when the census has no figure for any district of the analysis.
     """
     names = districts["district"].astype(str).tolist()
-    found = district_census(city, names)
+    found = (district_census(city, names) if figures is None
+             else {n: figures[n] for n in names if n in figures})
     if not found and any_figure:
         return None
     n_d = len(names)
     census = np.array([found[n][0] if n in found else np.nan for n in names])
     full = districts["full_area_m2"].to_numpy(dtype=float)
     inside = districts["area_m2"].to_numpy(dtype=float)
-    residents, estimated = residents_inside(census, full, inside)
+    if figures is None:
+        residents, estimated = residents_inside(census, full, inside)
+    else:  # already the part inside the data, an estimate from the 区县 it lies in
+        residents, estimated = census.copy(), np.isfinite(census)
     rel, method = relative_weights(demand.amount, floor, demand.district, n_d)
     people = spread(residents, rel, demand.district)
     land = np.bincount(demand.district, weights=demand.amount, minlength=n_d)
     floor_d = np.bincount(demand.district, weights=np.nan_to_num(np.asarray(floor, dtype=float)),
                           minlength=n_d)
     placed = np.bincount(demand.district, weights=np.nan_to_num(people), minlength=n_d)
-    density = np.divide(census, full / 1e6, out=np.full(n_d, np.nan), where=full > 0)
+    density = (np.divide(census, full / 1e6, out=np.full(n_d, np.nan), where=full > 0)
+               if figures is None else
+               np.divide(census, inside / 1e6, out=np.full(n_d, np.nan), where=inside > 0))
     est_density = np.divide(residents, inside / 1e6, out=np.full(n_d, np.nan), where=inside > 0)
     notes = []
     for i in range(n_d):
@@ -222,7 +240,8 @@ def census_weights(demand: Demand, floor: ArrayLike, districts: gpd.GeoDataFrame
             notes.append("no residential land mapped inside the data: residents not placed")
         else:
             notes.append(
-                (f"estimate: {inside[i] / full[i]:.0%} of the district lies inside the data; "
+                (f"estimate: {found[names[i]][1]} ({UNIT_SHARE_METHOD})" if figures is not None else
+                 f"estimate: {share_text(inside[i] / full[i])} of the district lies inside the data; "
                  "residents = census density of the whole district × area inside"
                  if estimated[i] else "census total (the district lies wholly inside the data)")
                 + f"; mapped residential land is {land[i] / inside[i]:.1%} of the area inside, "

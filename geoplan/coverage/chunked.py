@@ -29,6 +29,7 @@ import shapely
 from geoplan._child import in_child, in_children
 from geoplan._threads import thread_count
 from geoplan.config import DemandSettings
+from geoplan.coverage.census_areas import census_unit_figures
 from geoplan.coverage.chunks import (
     CityView,
     chunk_layers,
@@ -129,7 +130,8 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
     timer.lap("chunk layers")
     choice = None
     if any(s.demand == "residential" for s in stds):
-        choice = choose_source(lambda: districts["district"].astype(str).tolist(), settings)
+        choice = choose_source(lambda: districts["district"].astype(str).tolist(), settings,
+                               lambda: census_unit_figures(layerset, settings))
         if choice.source == "auto":
             choice = _settle(choice, layerset, parts, settings, progress)
         if choice.source == "buildings":
@@ -350,7 +352,8 @@ def _meta(measured: list[ChunkMeasure], pops: list[Any], residents: pd.DataFrame
     if pops and choice is not None and choice.source == "census":
         on = sum(p.cover_sums[0] for p in pops if p.cover_sums is not None)
         total = sum(p.cover_sums[1] for p in pops if p.cover_sums is not None)
-        note = census_note(on / total if total else 0.0, float(settings.default_levels))
+        note = census_note(on / total if total else 0.0, float(settings.default_levels),
+                           choice.figures is not None)
     snapping: dict[str, dict[str, int]] = {}
     demand_points: dict[str, int] = {}
     timings: dict[str, float] = {}

@@ -25,8 +25,8 @@ population. The result says which source was used and why.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,9 @@ import pyproj
 import shapely
 
 from geoplan._errors import InputDataError
+from geoplan.census import UNITS_NOTE_START
 from geoplan.coverage.census import census_weights
+from geoplan.coverage.census_areas import census_unit_figures
 from geoplan.coverage.demand import Demand
 from geoplan.crs import parse_declared_crs
 
@@ -115,7 +117,7 @@ def population_weights(demand: Demand, layers: Any, settings: Any,
     whole = choice is None
     if choice is None:  # the districts are read only when the census is looked up
         choice = choose_source(lambda: layers["districts"]["district"].astype(str).tolist(),
-                               settings)
+                               settings, lambda: census_unit_figures(layers, settings))
     if choice.source == "raster":
         raster = _raster_to_use(settings)
         w = raster_weights(demand, raster, getattr(settings, "population_raster_crs", None))
@@ -125,10 +127,11 @@ def population_weights(demand: Demand, layers: Any, settings: Any,
         # the floor area standing on each piece; the census says how many live there
         on_land, coverage = building_weights(demand, layers["buildings"], levels, nearest=False)
         spread = census_weights(demand, on_land, layers["districts"].reset_index(drop=True),
-                                getattr(settings, "census_city", None), any_figure=False)
+                                getattr(settings, "census_city", None), any_figure=False,
+                                figures=choice.figures)
         if spread is None:  # pragma: no cover - any_figure=False always spreads
             raise ValueError("no census spread")
-        note = census_note(coverage, levels)
+        note = census_note(coverage, levels, choice.figures is not None)
         if whole:
             logger.info("population weights: %s", note)
         total = float(demand.amount.sum())
@@ -164,13 +167,20 @@ def _raster_to_use(settings: Any) -> Any:
     return getattr(settings, "population_raster", None) if mode in ("auto", "raster") else None
 
 
-def census_note(coverage: float, levels: float) -> str:
+def census_note(coverage: float, levels: float, units: bool = False) -> str:
     """The note of census weights, ``coverage`` being the share of the residential land with
-    residential buildings on it."""
+    residential buildings on it; ``units``: the districts got their figures from the census's
+    区县 (``demand.census_districts``)."""
+    spread = (f"residential floor area where buildings stand on it ({coverage:.0%} of the land; "
+              f"{levels:g} levels where untagged), by land area elsewhere")
+    if units:
+        return (f"{UNITS_NOTE_START} (demand.census_districts; 区县 partly inside the analysis "
+                f"area: census density × area inside), then over each unit's residential land "
+                f"by {spread}")
     return (f"2020 census residents of each district spread over its residential land by "
-            f"residential floor area where buildings stand on it ({coverage:.0%} of the land; "
-            f"{levels:g} levels where untagged), by land area elsewhere; districts partly "
-            "inside the data: estimate = census density × area inside")
+            f"{spread}; districts partly inside the data: estimate = census density × area "
+            "inside")
+
 
 
 def area_note(why: str) -> str:
@@ -202,10 +212,15 @@ class SourceChoice:
         (:meth:`settled`).
     why
         Why there are no people (the notes of relative weights); empty for people.
+    figures
+        With ``demand.census_districts``: the census estimate of each analysis unit (unit ->
+        (residents, source)) from :func:`geoplan.coverage.census_areas.census_unit_figures`;
+        None: the units are looked up in the census by name.
     """
 
     source: str
     why: str = ""
+    figures: Mapping[str, tuple[float, str]] | None = field(default=None, compare=False)
 
     def settled(self, coverage: float) -> SourceChoice:
         """``auto`` settled by the city's building coverage (others as they are)."""
@@ -214,7 +229,8 @@ class SourceChoice:
         return SourceChoice("buildings" if coverage >= MIN_BUILDING_COVERAGE else "area", self.why)
 
 
-def choose_source(names: Callable[[], Sequence[str]], settings: Any) -> SourceChoice:
+def choose_source(names: Callable[[], Sequence[str]], settings: Any,
+                  unit_figures: Callable[[], Any] | None = None) -> SourceChoice:
     """The population source :func:`population_weights` would choose for ``districts``, as far
     as it can be told without the demand.
 
@@ -224,6 +240,10 @@ def choose_source(names: Callable[[], Sequence[str]], settings: Any) -> SourceCh
         Gives the names of every district of the city (called only to look the census up).
     settings
         The config's demand settings.
+    unit_figures
+        Gives the units' census estimates from ``demand.census_districts``
+        (:func:`geoplan.coverage.census_areas.census_unit_figures` of the city's layers);
+        called only when that is configured.
 
     Returns
     -------
@@ -240,10 +260,17 @@ def choose_source(names: Callable[[], Sequence[str]], settings: Any) -> SourceCh
     if _raster_to_use(settings) is not None:
         return SourceChoice("raster")
     city = getattr(settings, "census_city", None)
+    zones = getattr(settings, "census_districts", None)
     if mode in ("auto", "census") and getattr(settings, "population_census", True) and city:
-        if district_census(city, list(names())):
+        if zones is not None and unit_figures is not None:
+            found = unit_figures()
+            if found is not None and found.figures:
+                return SourceChoice("census", figures=found.figures)
+            why = f"no 2020 census figure for the districts of {zones.path.name} in {city}"
+        elif district_census(city, list(names())):
             return SourceChoice("census")
-        why = f"no 2020 census figure for the districts of {city}"
+        else:
+            why = f"no 2020 census figure for the districts of {city}"
     else:
         why = _why_no_census(settings)
     if mode == "census":

@@ -20,8 +20,10 @@ from geoplan.layers.schema import conform
 logger = logging.getLogger(__name__)
 
 
-def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
+def read_districts(source: DistrictsSource, key: str = "districts") -> gpd.GeoDataFrame:
     """Read the district file into WGS84 with ``district`` and ``code`` columns.
+
+    ``key`` is the config key of the file, as the error messages name it.
 
     Raises
     ------
@@ -30,7 +32,7 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
         file does not have.
     """
     raw = read_vector(source.path, layer=source.layer, encoding=source.encoding,
-                      encoding_key="districts.encoding", layer_key="districts.layer")
+                      encoding_key=f"{key}.encoding", layer_key=f"{key}.layer")
     if len(raw) == 0:
         raise InputDataError(
             f"district file {source.path} has no features. Give a file with the district "
@@ -45,14 +47,14 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
     if source.name_field not in raw.columns:
         raise InputDataError(
             f"district file {source.path} has no field {source.name_field!r}; set "
-            f"districts.name_field to one of {[c for c in raw.columns if c != 'geometry']}"
+            f"{key}.name_field to one of {[c for c in raw.columns if c != 'geometry']}"
         )
     _check_polygons(raw, source)
     declared = parse_declared_crs(source.crs)
     frame = to_wgs84(raw.set_crs(None, allow_override=True) if raw.crs is not None else raw,
                      declared, source=str(source.path))
     frame["district"] = [as_text(v) for v in frame[source.name_field]]
-    _warn_if_garbled(frame["district"].tolist(), source)
+    _warn_if_garbled(frame["district"].tolist(), source, key)
     code_field = source.code_field if source.code_field in frame.columns else None
     frame["code"] = [as_text(v) for v in frame[code_field]] if code_field else ""
     frame["name"] = frame["district"]
@@ -62,17 +64,18 @@ def read_districts(source: DistrictsSource) -> gpd.GeoDataFrame:
         unknown = sorted(set(source.include) - set(frame["district"]))
         if unknown:
             raise InputDataError(
-                f"districts.include names {unknown}, which {source.path.name} does not have; "
+                f"{key}.include names {unknown}, which {source.path.name} does not have; "
                 f"its districts are {sorted(frame['district'])}"
             )
         frame = frame.loc[frame["district"].isin(source.include)]
-    _refuse_unnamed(frame, source)
-    frame = _unique_names(frame, source)
+    _refuse_unnamed(frame, source, key)
+    frame = _unique_names(frame, source, key)
     frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
     return frame.reset_index(drop=True)
 
 
-def _refuse_unnamed(frame: gpd.GeoDataFrame, source: DistrictsSource) -> None:
+def _refuse_unnamed(frame: gpd.GeoDataFrame, source: DistrictsSource,
+                    key: str = "districts") -> None:
     """Districts are keyed by name: refuse features whose name field is empty."""
     empty = np.flatnonzero(frame["district"].to_numpy() == "")
     if len(empty) == 0:
@@ -82,7 +85,7 @@ def _refuse_unnamed(frame: gpd.GeoDataFrame, source: DistrictsSource) -> None:
     raise InputDataError(
         f"district file {source.path}: {len(empty)} of {len(frame)} features have no name in "
         f"field {source.name_field!r} (features {rows}{more}). Fill in their names, or pick the "
-        "named districts with districts.include."
+        f"named districts with {key}.include."
     )
 
 
@@ -125,15 +128,16 @@ def reread(name: str) -> tuple[str, str] | None:
     return (fixed, encoding) if cjk >= 2 and cjk * 2 >= len(fixed.replace(" ", "")) else None
 
 
-def _warn_if_garbled(names: list[str], source: DistrictsSource) -> None:
+def _warn_if_garbled(names: list[str], source: DistrictsSource, key: str = "districts") -> None:
     """Say so when the district names look like Chinese read in the wrong encoding."""
     garbled = [(n, r) for n in names if (r := reread(n)) is not None]
     if not garbled or len(garbled) < len(names) / 2:
         return
     name, (fixed, encoding) = garbled[0]
     logger.warning("%s: the district names look garbled (%d of %d): %r reads as %r in %s. Set "
-                   "districts.encoding: %s (a Shapefile's .cpg file may be missing or wrong)",
-                   source.path, len(garbled), len(names), name, fixed, encoding.upper(), encoding)
+                   "%s.encoding: %s (a Shapefile's .cpg file may be missing or wrong)",
+                   source.path, len(garbled), len(names), name, fixed, encoding.upper(), key,
+                   encoding)
 
 
 def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource) -> None:
@@ -153,7 +157,8 @@ def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource) -> None:
         )
 
 
-def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource) -> gpd.GeoDataFrame:
+def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource,
+                  key: str = "districts") -> gpd.GeoDataFrame:
     """Districts are keyed by name: make repeated names unique with their code, or refuse."""
     repeated = frame["district"].duplicated(keep=False)
     if not repeated.any():
@@ -172,7 +177,7 @@ def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource) -> gpd.GeoDa
     raise InputDataError(
         f"district file {source.path} has the same name more than once in field "
         f"{source.name_field!r}: {names}. Make the names unique in the file, pick the districts "
-        "you want with districts.include, or give a districts.code_field whose codes tell them "
+        f"you want with {key}.include, or give a {key}.code_field whose codes tell them "
         "apart."
     )
 

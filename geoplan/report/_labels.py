@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from geoplan.census import UNITS_NOTE_START
+
 _ZH: dict[str, str] = {
     "district": "区县",
     "standard": "标准",
@@ -377,6 +379,10 @@ def population_note(note: str | None, source: str | None, lang: str) -> str | No
     if lang != "zh" or source not in POPULATION_SOURCES:
         return note
     text = note or ""
+    if source == "census" and text.startswith(UNITS_NOTE_START):
+        return ("人口：第七次全国人口普查（2020）各区县常住人口，按居住用地分摊到各分析单元"
+                "（demand.census_districts；区县只有部分在分析范围内时按全区县人口密度 × 范围内面积"
+                "估算），再按住宅建筑面积（无建筑处按居住用地面积）分配到住宅")
     if source == "census":
         return ("人口：第七次全国人口普查（2020）各区常住人口，按住宅建筑面积（无建筑处按居住用地面积）"
                 "分配到住宅；只有部分位于数据范围内的区县为估算（全区人口密度 × 范围内面积）")

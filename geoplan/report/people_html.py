@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from geoplan._text import share_text
+from geoplan.census import unit_shares
 from geoplan.report._data import fmt_number
 
 __all__ = ["PeopleParts", "people_section"]
@@ -16,6 +18,8 @@ _TEXT: dict[str, dict[str, Any]] = {
         "title": "人口、学龄儿童与学位",
         "residents": "常住人口：{n} 人（{how}；全区 2020 年普查 {census} 人，密度 {density} 人/平方公里）",
         "estimate": "估算：本区只有 {share} 在数据范围内，按全区人口密度 × 范围内面积",
+        "unit": "常住人口：{n} 人（估算：所在区县 2020 年普查人口按居住用地分摊到各单元，"
+                "来自 {parts}；范围内密度 {density} 人/平方公里）",
         "census": "普查总数",
         "headers": ["学段", "服务半径", "学龄儿童", "超出半径（直线）", "超出半径（步行）",
                     "步行可达学位", "学位缺口"],
@@ -29,6 +33,8 @@ _TEXT: dict[str, dict[str, Any]] = {
                      "{density} per km²)",
         "estimate": "estimate: only {share} of the district lies inside the data; census "
                     "density × area inside",
+        "unit": "Residents: {n} (estimate: the 2020 census residents of its 区县 shared among "
+                "the units by residential land, from {parts}; {density} per km² inside the data)",
         "census": "census total",
         "headers": ["Level", "Radius", "Children", "Beyond radius (straight line)",
                     "Beyond radius (walking)", "Seats within walking reach", "Seat gap"],
@@ -121,10 +127,13 @@ def people_section(coverage: Any, district: str, lang: str,
         mine = parts.residents.get(district)
         if mine is not None and len(mine):
             r = mine.iloc[0]
-            how = (t["estimate"].format(share=f"{float(r['inside_share']):.0%}")
+            parts_of = unit_shares(r.get("census_source", ""))
+            how = (t["estimate"].format(share=share_text(float(r["inside_share"])))
                    if bool(r["is_estimate"]) else t["census"])
             out["residents"] = t["residents"].format(
                 n=_num(r["residents_inside"]), how=how, census=_num(r["census_2020"]),
+                density=_num(r["census_density_km2"])) if parts_of is None else t["unit"].format(
+                n=_num(r["residents_inside"]), parts=parts_of,
                 density=_num(r["census_density_km2"]))
         kids = parts.kids.get(district)
         for r in kids.itertuples() if kids is not None else ():
@@ -171,7 +180,7 @@ def indicator_note_zh(row: dict[str, Any], inside_share: float) -> str:
     'OSM 绿地面积 ÷ 数据范围内面积（以此作建成区面积）；仅为本区在数据范围内的 20%'
     """
     partial = bool(row.get("partial"))
-    part = f"；仅为本区在数据范围内的 {inside_share:.0%}" if partial else "；全区"
+    part = f"；仅为本区在数据范围内的 {share_text(inside_share)}" if partial else "；全区"
     est = "，人口为该部分的普查估算" if partial else ""
     ind = str(row.get("indicator"))
     if ind == "park_area_per_person":

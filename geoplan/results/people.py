@@ -15,13 +15,16 @@ __all__ = ["CHILDREN", "RESIDENTS", "SCHOOL_SEATS", "SEATS", "PeopleResult"]
 RESIDENTS = Schema("people.residents", (
     Column("district", "str", "", "District name."),
     Column("census_2020", "float", "people", "Residents of the whole district at the 2020 census "
-           "(NaN: no figure)."),
-    Column("census_source", "str", "", "Where the census figure comes from."),
+           "(NaN: no figure); for a unit the census does not name (demand.census_districts), "
+           "its estimated share of the residents of the 区县 it lies in."),
+    Column("census_source", "str", "", "Where the census figure comes from (for a unit: the "
+           "区县 and the share each gives)."),
     Column("full_area_km2", "float", "km²", "Area of the whole district."),
     Column("inside_km2", "float", "km²", "Area of the district inside the data."),
     Column("inside_share", "float", "share 0–1", "inside_km2 / full_area_km2."),
     Column("census_density_km2", "float", "people/km²", "Census residents per km² of the whole "
-           "district."),
+           "district (for a unit the census does not name: per km² of its part inside the "
+           "data)."),
     Column("residents_inside", "float", "people", "Residents of the part inside the data: the "
            "census total when the district lies wholly inside, else an estimate (census density "
            "× area inside)."),

@@ -1,0 +1,175 @@
+"""Census residents for units the census does not name, shared from its 区县 polygons."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from geoplan._errors import ConfigError, InputDataError
+from geoplan.config import CensusDistrictsSource, DemandSettings, config_from_dict
+from geoplan.coverage import run_coverage
+from geoplan.coverage.census_areas import census_unit_figures, share_among_units, unit_figures
+from geoplan.coverage.chunked import run_coverage_chunked
+from geoplan.coverage.demand import residential_grid
+from geoplan.coverage.population import population_weights
+from geoplan.report._labels import population_note
+from geoplan.report.people_html import people_section
+from geoplan.results._spill import GeometryStore
+from geoplan.standards import resolve_standards
+from tests._synthetic import CRS, P, box, frame, grid_lines, layerset
+from tests.test_chunked import _compare
+
+JINJIANG, CHENGHUA = 902_933.0, 1_381_894.0  # 2020 census, the shipped table
+
+
+def test_residents_shared_by_land_and_by_area_where_none_is_mapped():
+    # 区县 0: land 30 / 10 m²; 区县 1: no land, areas 200 / 100 m²; 区县 2: no figure
+    per_unit, per_pair = share_among_units([1000.0, 600.0, np.nan], [0, 0, 1, 1, 2],
+                                           [0, 1, 1, 2, 3], [30.0, 10.0, 0.0, 0.0, 5.0],
+                                           [50.0, 50.0, 200.0, 100.0, 10.0], 5)
+    assert per_pair.tolist() == [750.0, 250.0, 400.0, 200.0, 0.0]
+    assert per_unit[:3].tolist() == [750.0, 650.0, 200.0]
+    # a unit only in a 区县 without a figure, and one in none: no people, not zero
+    assert math.isnan(per_unit[3]) and math.isnan(per_unit[4])
+    assert np.nansum(per_unit) == pytest.approx(1600.0)
+
+
+def _zones_and_units():
+    # 锦江区 [0, 2.5] km × [-1, 1] km (5 km²), 成华区 [2.5, 4] × [-1, 1] (3 km²); four 1 km
+    # units in a row along y in [0, 1] km cover half of each
+    zones = frame("districts", [box(0, -1000, 2500, 1000), box(2500, -1000, 4000, 1000)],
+                  district=["锦江区", "成华区"])
+    units = {n: box(i * 1000, 0, i * 1000 + 1000, 1000) for i, n in enumerate("ABCD")}
+    # residential land: all of A, half of B, C's lower half, nothing in D
+    land = [box(0, 0, 1000, 1000), box(1000, 0, 1500, 1000), box(2000, 0, 3000, 500)]
+    return zones, units, land
+
+
+def test_unit_figures_on_paper():
+    zones, units, land = _zones_and_units()
+    ls = layerset(units, residential=land)
+    lands = np.array([land[0], land[1], land[2], box(0, 0, 0, 0)], dtype=object)
+    out = unit_figures(zones, {"锦江区": (JINJIANG, "s"), "成华区": (CHENGHUA, "s")},
+                       ls.districts, lands)
+    # each 区县 half covered: half its residents, an estimate
+    jj, ch = JINJIANG / 2, CHENGHUA / 2
+    z = out.zones.set_index("census_district")
+    assert z["covered_km2"].tolist() == pytest.approx([2.5, 1.5])
+    assert z["residents_shared"].tolist() == pytest.approx([jj, ch])
+    assert z["is_estimate"].all()
+    # 锦江区's land: A 1.0, B 0.5, C 0.25 km² (C's part west of 2.5 km); 成华区's: C 0.25
+    f = {k: v[0] for k, v in out.figures.items()}
+    assert f["A"] == pytest.approx(jj * 1.0 / 1.75)
+    assert f["B"] == pytest.approx(jj * 0.5 / 1.75)
+    assert f["C"] == pytest.approx(jj * 0.25 / 1.75 + ch)
+    assert f["D"] == 0.0  # in 成华区, no residential land: nobody lives there
+    assert "锦江区" in out.figures["C"][1] and "成华区" in out.figures["C"][1]
+    assert sum(f.values()) == pytest.approx(jj + ch)
+
+
+def _zones_file(tmp_path, zones):
+    path = tmp_path / "census_districts.geojson"
+    zones[["district", "geometry"]].rename(columns={"district": "name"}).to_file(path)
+    return CensusDistrictsSource(path=path, crs=CRS)
+
+
+def test_a_city_in_chunks_gives_the_units_the_whole_runs_residents(tmp_path):
+    zones, units, land = _zones_and_units()
+    ways = grid_lines(0, 0, 4000, 1000, 100)
+    ls = layerset(units, residential=land, walkways=ways, bus_stops=[P(500, 500), P(3500, 500)])
+    settings = DemandSettings(census_city="成都", census_districts=_zones_file(tmp_path, zones))
+    stds = resolve_standards(["bus_stop_500"])
+    whole = run_coverage(ls, stds, settings, store=GeometryStore(tmp_path))
+    chunked = run_coverage_chunked(ls, stds, settings, GeometryStore(tmp_path), budget=1)
+    assert chunked is not None and chunked.meta["chunks"] >= 2
+    _compare(whole, chunked)
+    assert whole.meta["population_source"] == "census"
+    r = whole.people.residents.set_index("district")
+    jj = JINJIANG / 2
+    assert r.loc["A", "residents_placed"] == pytest.approx(jj / 1.75)
+    assert r.loc["C", "residents_placed"] == pytest.approx(jj * 0.25 / 1.75 + CHENGHUA / 2)
+    assert r["is_estimate"].all() and "成华区" in r.loc["C", "census_source"]
+    # D has no residential land: no demand pieces, no one placed
+    assert r.loc["D", "residents_placed"] == 0.0
+    # the district page and the population note say where a unit's people come from
+    zh = people_section(whole, "C", "zh")["residents"]
+    assert "按居住用地分摊" in zh and "成华区" in zh and "锦江区" in zh and "全区 2020" not in zh
+    en = people_section(whole, "C", "en")["residents"]
+    assert en.startswith(f"Residents: {r.loc['C', 'residents_inside']:,.0f}") and "区县" in en
+    note = whole.meta["population_note"]
+    assert note.startswith("2020 census residents of each 区县 shared among the analysis units")
+    assert "分摊到各分析单元" in population_note(note, "census", "zh")
+
+
+def test_units_equal_to_the_census_districts_get_the_named_districts_people(chengdu_layers,
+                                                                             chengdu_config):
+    # the sample's districts are the shipped 区县 file itself: shared or looked up by name,
+    # every home piece gets the same people
+    demand = residential_grid(chengdu_layers["residential"], chengdu_layers.districts)
+    by_name = population_weights(demand, chengdu_layers, chengdu_config.demand)
+    zones = CensusDistrictsSource(path=chengdu_config.districts.path, crs="gcj02")
+    settings = chengdu_config.demand.model_copy(update={"census_districts": zones})
+    shared = population_weights(demand, chengdu_layers, settings)
+    assert by_name.source == shared.source == "census"
+    assert np.allclose(shared.weights, by_name.weights, rtol=1e-9, atol=0, equal_nan=True)
+    assert np.nansum(shared.weights) > 800_000
+    r = shared.residents.set_index("district")
+    assert r["census_source"].str.contains("2020 census by 区县").all()
+
+
+def test_a_census_districts_file_the_census_does_not_name_is_said(tmp_path, caplog):
+    zones, units, land = _zones_and_units()
+    zones["district"] = ["第一片区", "第二片区"]
+    ls = layerset(units, residential=land)
+    settings = DemandSettings(census_city="成都", census_districts=_zones_file(tmp_path, zones))
+    with caplog.at_level("WARNING"):
+        assert census_unit_figures(ls, settings) is None
+    assert any("names none of the 2 districts of census_districts.geojson" in r.getMessage()
+               for r in caplog.records)
+    demand = residential_grid(ls["residential"], ls.districts)
+    assert population_weights(demand, ls, settings).source in ("area", "buildings")
+
+
+def test_units_outside_every_census_district_are_named(tmp_path, caplog):
+    zones, units, land = _zones_and_units()
+    ls = layerset({**units, "E": box(9000, 0, 10_000, 1000)}, residential=land)
+    settings = DemandSettings(census_city="成都", census_districts=_zones_file(tmp_path, zones))
+    with caplog.at_level("WARNING"):
+        out = census_unit_figures(ls, settings)
+    assert out is not None and "E" not in out.figures and len(out.figures) == 4
+    assert any("1 of 5 units lie in no 区县" in r.getMessage() and "E" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_config_checks_the_census_districts_file(tmp_path):
+    raw = {"name": "x", "city": "成都", "districts": {"path": str(tmp_path / "d.geojson")},
+           "demand": {"census_districts": {"path": "zones.geojson", "crs": "gcj02"}}}
+    cfg = config_from_dict(raw, base_dir=tmp_path, check_files=False)
+    assert cfg.demand.census_districts is not None
+    assert cfg.demand.census_districts.path == (tmp_path / "zones.geojson").resolve()
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(raw, base_dir=tmp_path)
+    assert "demand.census_districts.path: file not found" in str(err.value)
+    raw["demand"]["census_districts"]["crs"] = "no such datum"
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(raw, base_dir=tmp_path, check_files=False)
+    assert "demand.census_districts.crs" in str(err.value)
+    no_city = {**raw, "city": None}
+    no_city["demand"] = {"census_districts": {"path": "zones.geojson"}}
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(no_city, base_dir=tmp_path, check_files=False)
+    assert "no city to look the census up" in str(err.value)
+
+
+def test_a_census_districts_file_without_the_name_field_names_its_key(tmp_path):
+    zones, units, land = _zones_and_units()
+    path = tmp_path / "z.geojson"
+    zones[["district", "geometry"]].rename(columns={"district": "NAME_ZH"}).to_file(path)
+    ls = layerset(units, residential=land)
+    settings = DemandSettings(census_city="成都",
+                              census_districts=CensusDistrictsSource(path=path, crs=CRS))
+    with pytest.raises(InputDataError) as err:
+        census_unit_figures(ls, settings)
+    assert "demand.census_districts.name_field" in str(err.value) and "NAME_ZH" in str(err.value)
