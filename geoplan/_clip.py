@@ -1,4 +1,5 @@
-"""Each geometry's part inside an area, without cutting the many that lie wholly inside."""
+"""Each geometry's part inside an area, without cutting the many that lie wholly inside; the
+polygonal parts of mixed overlay results."""
 
 from __future__ import annotations
 
@@ -7,7 +8,42 @@ import shapely
 
 from geoplan._threads import prepared_for
 
-__all__ = ["parts_inside"]
+__all__ = ["parts_inside", "polygonal"]
+
+
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Each geometry with only its polygonal parts where it is a GeometryCollection.
+
+    Overlays and ``make_valid`` can leave slivers of lines or points beside the areas (a
+    district boundary repaired into a polygon and a line), and overlaying such a collection
+    again fails in GEOS. A collection keeps its polygons, those of a MultiPolygon inside it
+    included, as one MultiPolygon; one with none becomes an empty polygon. Other geometries
+    are returned as they are.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> square, line = shapely.box(0, 0, 1, 1), shapely.LineString([(0, 0), (5, 5)])
+    >>> out = polygonal(np.array([shapely.GeometryCollection([square, line]),
+    ...                           shapely.GeometryCollection([line]), square], dtype=object))
+    >>> [g.geom_type for g in out], [g.area for g in out]
+    (['MultiPolygon', 'Polygon', 'Polygon'], [1.0, 0.0, 1.0])
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == 7)  # GeometryCollection
+    if not len(mixed):
+        return geoms
+    parts, owner = shapely.get_parts(geoms[mixed], return_index=True)
+    parts, member = shapely.get_parts(parts, return_index=True)  # a member MultiPolygon's own
+    owner = owner[member]
+    keep = shapely.get_type_id(parts) == 3
+    parts, owner = parts[keep], owner[keep]
+    out = geoms.copy()
+    out[mixed] = [shapely.Polygon() for _ in mixed]
+    if len(parts):
+        found = np.unique(owner)
+        out[mixed[found]] = shapely.multipolygons(parts, indices=np.searchsorted(found, owner))
+    return out
 
 
 def parts_inside(geoms: np.ndarray, areas: np.ndarray) -> np.ndarray:

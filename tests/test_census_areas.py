@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 
+import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
 from geoplan._errors import ConfigError, InputDataError
 from geoplan.config import CensusDistrictsSource, DemandSettings, config_from_dict
@@ -173,3 +175,41 @@ def test_a_census_districts_file_without_the_name_field_names_its_key(tmp_path):
     with pytest.raises(InputDataError) as err:
         census_unit_figures(ls, settings)
     assert "demand.census_districts.name_field" in str(err.value) and "NAME_ZH" in str(err.value)
+
+
+def test_units_shares_agree_with_tobler_area_interpolation(chengdu_layers, chengdu_config):
+    # independent: tobler's area-weighted interpolation from each 区县's residential land
+    # (inside the units) onto a 1 km grid gives every cell the share census_areas gives it
+    tobler = pytest.importorskip("tobler.area_weighted")
+    from geoplan.census import district_census
+    from geoplan.coverage.demand import residential_land
+    from geoplan.layers.districts import read_districts
+
+    data = shapely.union_all(chengdu_layers.districts.geometry.to_numpy())
+    x0, y0, x1, y1 = data.bounds
+    cells = [shapely.intersection(shapely.box(x, y, x + 1000, y + 1000), data)
+             for x in np.arange(x0, x1, 1000) for y in np.arange(y0, y1, 1000)]
+    cells = [c for c in cells if c.area > 0]
+    units = frame("districts", cells, district=[f"网格{i}" for i in range(len(cells))])
+    units = units.set_crs(chengdu_layers.crs, allow_override=True)
+    zones = read_districts(CensusDistrictsSource(path=chengdu_config.districts.path,
+                                                 crs="gcj02").as_districts())
+    zones = zones.to_crs(chengdu_layers.crs)
+    census = district_census("成都", zones["district"].tolist())
+    land = residential_land(chengdu_layers["residential"].to_crs(chengdu_layers.crs), units)
+    ours = unit_figures(zones, census, units, land)
+    assert len(cells) > 60 and len(ours.figures) > 50
+    # the source: each 区县's residential land inside the units, holding its shared residents
+    shared = ours.zones.set_index("census_district")["residents_shared"]
+    all_land = shapely.union_all(land)
+    source = gpd.GeoDataFrame(
+        {"residents": [shared[n] for n in zones["district"]]},
+        geometry=shapely.intersection(zones.geometry.to_numpy(), all_land), crs=units.crs)
+    source = source[source.area > 0]
+    theirs = tobler.area_interpolate(source, units, extensive_variables=["residents"])
+    expected = dict(zip(units["district"], theirs["residents"], strict=True))
+    got = {n: v for n, (v, _) in ours.figures.items()}
+    for name, value in got.items():
+        # the two cut land and units in another order: areas agree to about 1e-7
+        assert value == pytest.approx(expected[name], rel=1e-6, abs=1e-6), name
+    assert sum(got.values()) == pytest.approx(source["residents"].sum(), rel=1e-9)

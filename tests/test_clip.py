@@ -25,3 +25,21 @@ def test_parts_inside_cuts_only_what_crosses_and_leaves_areas_unprepared():
                                   shapely.length(shapely.intersection(lines, areas)))
     assert not shapely.is_prepared(square)
     assert parts_inside(np.zeros(0, dtype=object), np.zeros(0, dtype=object)).shape == (0,)
+
+
+def test_polygonal_keeps_the_areas_of_every_collection():
+    from geoplan._clip import polygonal
+
+    square, far = box(0, 0, 1, 1), box(5, 5, 7, 7)
+    stroke = LineString([(0, 0), (9, 9)])
+    geoms = np.array([
+        shapely.GeometryCollection([square, stroke]),
+        shapely.GeometryCollection([stroke, shapely.Point(3, 3)]),  # no area between two with
+        shapely.GeometryCollection([shapely.MultiPolygon([square, far]), stroke]),  # nested
+        far,
+    ], dtype=object)
+    out = polygonal(geoms)
+    assert shapely.area(out).tolist() == [1.0, 0.0, 5.0, 4.0]
+    assert [g.geom_type for g in out] == ["MultiPolygon", "Polygon", "MultiPolygon", "Polygon"]
+    assert out[3] is geoms[3]  # not a collection: left as it is
+    assert polygonal(np.array([square], dtype=object))[0] is square

@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from geoplan._clip import polygonal
 from geoplan.census import UNIT_SOURCE_PREFIX, district_census
 from geoplan.coverage.census import residents_inside
 
@@ -127,8 +128,10 @@ def unit_figures(zones: gpd.GeoDataFrame, census: dict[str, tuple[float, str]],
     -------
     UnitFigures
     """
-    zgeom = shapely.make_valid(zones.geometry.to_numpy())
-    ugeom = units.geometry.to_numpy()
+    # repaired outlines can carry lines beside their areas, which GEOS cannot overlay again
+    zgeom = polygonal(shapely.make_valid(zones.geometry.to_numpy()))
+    ugeom = polygonal(units.geometry.to_numpy())
+    land = polygonal(land)
     znames = zones["district"].astype(str).to_numpy()
     unames = units["district"].astype(str).to_numpy()
     ui, zi = shapely.STRtree(zgeom).query(ugeom, predicate="intersects")

@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._clip import polygonal
 from geoplan._errors import ConfigError, InputDataError
 from geoplan._groups import positions_by_code
 from geoplan._lines import line_substrings
@@ -275,23 +276,7 @@ def residential_land(residential: gpd.GeoDataFrame, districts: gpd.GeoDataFrame)
 
     out = np.empty(len(dgeoms), dtype=object)
     out[:] = thread_map(land_of, enumerate(positions_by_code(di, len(dgeoms))))
-    return _polygonal(out)
-
-
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Keep only the polygonal parts (overlays can leave slivers of lines or points)."""
-    geoms = np.asarray(geoms, dtype=object)
-    mixed = shapely.get_type_id(geoms) == 7  # GeometryCollection
-    if mixed.any():
-        parts, idx = shapely.get_parts(geoms[mixed], return_index=True)
-        poly = shapely.get_type_id(parts) == 3
-        fixed = np.array([shapely.Polygon() for _ in range(int(mixed.sum()))], dtype=object)
-        if poly.any():
-            merged = shapely.multipolygons(parts[poly], indices=idx[poly])
-            fixed[np.unique(idx[poly])] = merged
-        geoms = geoms.copy()
-        geoms[mixed] = fixed
-    return geoms
+    return polygonal(out)
 
 
 BYTES_PER_GRID_CELL = 600
@@ -385,7 +370,7 @@ def _cut_cells(parts: np.ndarray, spans: np.ndarray, owner: np.ndarray, local: n
     pieces = np.asarray(np.where(inside, cells, None), dtype=object)
     edge = hits & ~inside
     if edge.any():
-        pieces[edge] = _polygonal(shapely.intersection(cells[edge], land[edge]))
+        pieces[edge] = polygonal(shapely.intersection(cells[edge], land[edge]))
     keep = hits.copy()
     area = np.zeros(len(cells))
     area[keep] = shapely.area(pieces[keep])
