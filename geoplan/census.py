@@ -24,7 +24,7 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AGE_0_14", "UNITS_NOTE_START", "UNIT_SOURCE_PREFIX", "AgeShares", "age_shares",
+__all__ = ["AGE_0_14", "UNITS_NOTE_START", "UNIT_OUTSIDE", "UNIT_SOURCE_PREFIX", "AgeShares", "age_shares",
            "census_table", "district_census", "unit_shares"]
 
 UNITS_NOTE_START = ("2020 census residents of each 区县 shared among the analysis units by "
@@ -35,19 +35,29 @@ UNITS_NOTE_START = ("2020 census residents of each 区县 shared among the analy
 UNIT_SOURCE_PREFIX = "2020 census by 区县: "
 """How a unit's ``census_source`` starts; the 区县 and their shares of its figure follow."""
 
+UNIT_OUTSIDE = "; {share} of the unit lies in no 区县 with a census figure"
+"""How a unit's ``census_source`` ends when part of it lies in no 区县 the census counts."""
 
-def unit_shares(source: object) -> str | None:
-    """The 区县 and shares of a unit's ``census_source`` (None: a district the census names).
+
+def unit_shares(source: object) -> tuple[str, str | None] | None:
+    """The 区县 and shares of a unit's ``census_source``, and the share of the unit in no
+    counted 区县 (None: all of it is); None for a district the census names.
 
     Examples
     --------
     >>> unit_shares("2020 census by 区县: 青羊区 78%、武侯区 22%")
-    '青羊区 78%、武侯区 22%'
+    ('青羊区 78%、武侯区 22%', None)
+    >>> unit_shares("2020 census by 区县: 青羊区 100%; 12% of the unit lies in no 区县 with a "
+    ...             "census figure")
+    ('青羊区 100%', '12%')
     >>> unit_shares("成都市第七次全国人口普查公报") is None
     True
     """
     text = str(source)
-    return text[len(UNIT_SOURCE_PREFIX):] if text.startswith(UNIT_SOURCE_PREFIX) else None
+    if not text.startswith(UNIT_SOURCE_PREFIX):
+        return None
+    parts, _, outside = text[len(UNIT_SOURCE_PREFIX):].partition("; ")
+    return parts, outside.split(" ", 1)[0] if outside else None
 
 
 CENSUS_FILE = "census_2020_districts.csv"

@@ -136,13 +136,19 @@ def test_a_census_districts_file_the_census_does_not_name_is_said(tmp_path, capl
 
 def test_units_outside_every_census_district_are_named(tmp_path, caplog):
     zones, units, land = _zones_and_units()
-    ls = layerset({**units, "E": box(9000, 0, 10_000, 1000)}, residential=land)
+    # E lies beyond both 区县; F half in 成华区 (x 3–4 km), half beyond it
+    extra = {"E": box(9000, 0, 10_000, 1000), "F": box(3000, -1000, 5000, 0)}
+    ls = layerset({**units, **extra}, residential=land)
     settings = DemandSettings(census_city="成都", census_districts=_zones_file(tmp_path, zones))
     with caplog.at_level("WARNING"):
         out = census_unit_figures(ls, settings)
-    assert out is not None and "E" not in out.figures and len(out.figures) == 4
-    assert any("1 of 5 units lie in no 区县" in r.getMessage() and "E" in r.getMessage()
-               for r in caplog.records)
+    assert out is not None and "E" not in out.figures and len(out.figures) == 5
+    said = [r.getMessage() for r in caplog.records]
+    assert any("1 of 6 units lie in no 区县" in m and "E" in m for m in said)
+    assert out.outside == pytest.approx({"F": 0.5})
+    assert out.figures["F"][1].endswith("; 50% of the unit lies in no 区县 with a census figure")
+    assert any("units partly in no 区县" in m and "(1): F (50%)" in m for m in said)
+    assert "D" not in out.outside  # wholly in 成华区
 
 
 def test_config_checks_the_census_districts_file(tmp_path):

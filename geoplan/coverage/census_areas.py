@@ -31,8 +31,9 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from geoplan._clip import polygonal
-from geoplan.census import UNIT_SOURCE_PREFIX, district_census
-from geoplan.coverage.census import residents_inside
+from geoplan._text import share_text
+from geoplan.census import UNIT_OUTSIDE, UNIT_SOURCE_PREFIX, district_census
+from geoplan.coverage.census import WHOLE_DISTRICT_SHARE, residents_inside
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +104,14 @@ class UnitFigures:
         One row per 区县 of the file: ``census_district``, ``census_2020``, ``area_km2``,
         ``covered_km2`` (by the units), ``residents_shared``, ``is_estimate``,
         ``residential_land_km2``, ``units``.
+    outside
+        Unit name -> share of its area in no 区县 with a census figure, for the units with a
+        figure that lie partly there (that part gets no residents).
     """
 
     figures: dict[str, tuple[float, str]]
     zones: pd.DataFrame
+    outside: dict[str, float]
 
 
 def unit_figures(zones: gpd.GeoDataFrame, census: dict[str, tuple[float, str]],
@@ -135,10 +140,9 @@ def unit_figures(zones: gpd.GeoDataFrame, census: dict[str, tuple[float, str]],
     znames = zones["district"].astype(str).to_numpy()
     unames = units["district"].astype(str).to_numpy()
     ui, zi = shapely.STRtree(zgeom).query(ugeom, predicate="intersects")
-    pieces = shapely.intersection(ugeom[ui], zgeom[zi])
-    area = shapely.area(pieces)
+    area = shapely.area(shapely.intersection(ugeom[ui], zgeom[zi]))
     keep = area > 0
-    ui, zi, pieces, area = ui[keep], zi[keep], pieces[keep], area[keep]
+    ui, zi, area = ui[keep], zi[keep], area[keep]
     land_m2 = shapely.area(shapely.intersection(land[ui], zgeom[zi]))
     full = shapely.area(zgeom)
     covered_geom = shapely.intersection(zgeom, shapely.union_all(ugeom))
@@ -147,13 +151,22 @@ def unit_figures(zones: gpd.GeoDataFrame, census: dict[str, tuple[float, str]],
     residents, estimated = residents_inside(figure, full, covered)
     residents = np.where(covered > 0, residents, np.nan)
     per_unit, per_pair = share_among_units(residents, zi, ui, land_m2, area, len(ugeom))
+    counted = np.isfinite(residents[zi])
+    in_counted = np.divide(np.bincount(ui[counted], weights=area[counted], minlength=len(ugeom)),
+                           shapely.area(ugeom), out=np.ones(len(ugeom)),
+                           where=shapely.area(ugeom) > 0)
     figures: dict[str, tuple[float, str]] = {}
+    outside_share: dict[str, float] = {}
     for u in np.flatnonzero(np.isfinite(per_unit)):
         mine = np.flatnonzero((ui == u) & np.isfinite(residents[zi]))
         parts = "、".join(
             f"{znames[zi[k]]} {per_pair[k] / per_unit[u]:.0%}" if per_unit[u] > 0
             else str(znames[zi[k]]) for k in mine[np.argsort(-per_pair[mine], kind="stable")])
-        figures[str(unames[u])] = (float(per_unit[u]), UNIT_SOURCE_PREFIX + parts)
+        outside = ""
+        if in_counted[u] < WHOLE_DISTRICT_SHARE:
+            outside_share[str(unames[u])] = float(1.0 - in_counted[u])
+            outside = UNIT_OUTSIDE.format(share=share_text(1.0 - in_counted[u]))
+        figures[str(unames[u])] = (float(per_unit[u]), UNIT_SOURCE_PREFIX + parts + outside)
     land_z = np.bincount(zi, weights=land_m2, minlength=len(zgeom))
     n_units = np.bincount(zi, minlength=len(zgeom))
     table = pd.DataFrame({
@@ -166,7 +179,7 @@ def unit_figures(zones: gpd.GeoDataFrame, census: dict[str, tuple[float, str]],
         "residential_land_km2": land_z / 1e6,
         "units": n_units,
     })
-    return UnitFigures(figures, table)
+    return UnitFigures(figures, table, outside_share)
 
 
 def census_unit_figures(layers: Any, settings: Any) -> UnitFigures | None:
@@ -225,4 +238,10 @@ def census_unit_figures(layers: Any, settings: Any) -> UnitFigures | None:
                        "census figure, so they get no residents: %s%s", len(missing), len(units),
                        source.path.name, "、".join(missing[:12]),
                        f" and {len(missing) - 12} more" if len(missing) > 12 else "")
+    if out.outside:
+        named = [f"{n} ({share_text(s)})" for n, s in out.outside.items()]
+        logger.warning("demand.census_districts: units partly in no 区县 of %s with a census "
+                       "figure get no residents in that part (%d): %s%s", source.path.name,
+                       len(named), "、".join(named[:12]),
+                       f" and {len(named) - 12} more" if len(named) > 12 else "")
     return out

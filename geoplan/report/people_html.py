@@ -19,7 +19,8 @@ _TEXT: dict[str, dict[str, Any]] = {
         "residents": "常住人口：{n} 人（{how}；全区 2020 年普查 {census} 人，密度 {density} 人/平方公里）",
         "estimate": "估算：本区只有 {share} 在数据范围内，按全区人口密度 × 范围内面积",
         "unit": "常住人口：{n} 人（估算：所在区县 2020 年普查人口按居住用地分摊到各单元，"
-                "来自 {parts}；范围内密度 {density} 人/平方公里）",
+                "来自 {parts}{outside}；范围内密度 {density} 人/平方公里）",
+        "outside": "；本单元有 {share} 的面积不在有普查数的区县内，该部分无人口",
         "census": "普查总数",
         "headers": ["学段", "服务半径", "学龄儿童", "超出半径（直线）", "超出半径（步行）",
                     "步行可达学位", "学位缺口"],
@@ -34,7 +35,9 @@ _TEXT: dict[str, dict[str, Any]] = {
         "estimate": "estimate: only {share} of the district lies inside the data; census "
                     "density × area inside",
         "unit": "Residents: {n} (estimate: the 2020 census residents of its 区县 shared among "
-                "the units by residential land, from {parts}; {density} per km² inside the data)",
+                "the units by residential land, from {parts}{outside}; {density} per km² inside "
+                "the data)",
+        "outside": "; {share} of the unit lies in no 区县 with a census figure, with no residents",
         "census": "census total",
         "headers": ["Level", "Radius", "Children", "Beyond radius (straight line)",
                     "Beyond radius (walking)", "Seats within walking reach", "Seat gap"],
@@ -133,7 +136,8 @@ def people_section(coverage: Any, district: str, lang: str,
             out["residents"] = t["residents"].format(
                 n=_num(r["residents_inside"]), how=how, census=_num(r["census_2020"]),
                 density=_num(r["census_density_km2"])) if parts_of is None else t["unit"].format(
-                n=_num(r["residents_inside"]), parts=parts_of,
+                n=_num(r["residents_inside"]), parts=parts_of[0],
+                outside=t["outside"].format(share=parts_of[1]) if parts_of[1] else "",
                 density=_num(r["census_density_km2"]))
         kids = parts.kids.get(district)
         for r in kids.itertuples() if kids is not None else ():
