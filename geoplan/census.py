@@ -165,7 +165,8 @@ def census_table() -> pd.DataFrame:
     return df.drop_duplicates(subset=["city", "district_zh"]).reset_index(drop=True)
 
 
-def district_census(city: str | None, districts: list[str]) -> dict[str, tuple[float, str]]:
+def district_census(city: str | None, districts: list[str],
+                    advise: bool = True) -> dict[str, tuple[float, str]]:
     """2020 census residents of the named districts of a city.
 
     Parameters
@@ -174,6 +175,9 @@ def district_census(city: str | None, districts: list[str]) -> dict[str, tuple[f
         The city's Chinese name (with or without 市); None finds nothing.
     districts
         District names as the districts layer spells them.
+    advise
+        Warn, with the ways out, when the city is in the table but none of ``districts`` is
+        named as it names its districts (False: the caller says it its own way).
 
     Returns
     -------
@@ -200,7 +204,7 @@ def district_census(city: str | None, districts: list[str]) -> dict[str, tuple[f
     missing = [d for d in districts if d.strip() not in by_name]
     if found and missing:
         logger.warning("2020 census: no figure for %s in %s", ", ".join(missing), city)
-    elif missing and by_name:  # the city is in the table, none of its districts by that name
+    elif missing and by_name and advise:  # the city is known, none of its districts so named
         known = list(by_name)
         logger.warning(
             "2020 census: none of the %d districts is named as the census names %s's districts "

@@ -130,6 +130,8 @@ def test_a_census_districts_file_the_census_does_not_name_is_said(tmp_path, capl
         assert census_unit_figures(ls, settings) is None
     assert any("names none of the 2 districts of census_districts.geojson" in r.getMessage()
                for r in caplog.records)
+    # its own warning only: the general advice to give census_districts is not repeated
+    assert not any("give the census's 区县 polygons" in r.getMessage() for r in caplog.records)
     demand = residential_grid(ls["residential"], ls.districts)
     assert population_weights(demand, ls, settings).source in ("area", "buildings")
 
@@ -181,6 +183,15 @@ def test_a_census_districts_file_without_the_name_field_names_its_key(tmp_path):
     with pytest.raises(InputDataError) as err:
         census_unit_figures(ls, settings)
     assert "demand.census_districts.name_field" in str(err.value) and "NAME_ZH" in str(err.value)
+    # points instead of areas, and a file without features: the key is named too
+    zones.set_geometry(zones.centroid)[["district", "geometry"]].rename(
+        columns={"district": "name"}).to_file(path)
+    settings = DemandSettings(census_city="成都",
+                              census_districts=CensusDistrictsSource(path=path, crs=CRS))
+    with pytest.raises(InputDataError) as err:
+        census_unit_figures(ls, settings)
+    assert str(err.value).startswith("demand.census_districts: district file")
+    assert "not polygons" in str(err.value)
 
 
 def test_units_shares_agree_with_tobler_area_interpolation(chengdu_layers, chengdu_config):

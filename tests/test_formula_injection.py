@@ -39,9 +39,9 @@ def test_workbook_has_no_formula_cell(workbook: Path) -> None:
     wb = openpyxl.load_workbook(workbook)
     texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
              if isinstance(c.value, str)]
-    for payload in PAYLOADS[:3]:
-        assert payload in texts  # district names kept verbatim, as text
-    assert PAYLOADS[3] in texts or "'" + PAYLOADS[3] in texts  # a dead-end road's name
+    # names kept as text, each with the leading apostrophe of the CSV files, in every sheet
+    for payload in PAYLOADS[:4]:
+        assert "'" + payload in texts and payload not in texts
     assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     # numbers stay numbers
     summary = wb.worksheets[0]

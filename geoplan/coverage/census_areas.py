@@ -215,7 +215,7 @@ def census_unit_figures(layers: Any, settings: Any) -> UnitFigures | None:
     units = layers["districts"].reset_index(drop=True)
     zones = read_districts(source.as_districts(), key="demand.census_districts")
     zones = zones.to_crs(units.crs)
-    census = district_census(city, zones["district"].astype(str).tolist())
+    census = district_census(city, zones["district"].astype(str).tolist(), advise=False)
     if not census:
         logger.warning("demand.census_districts: the 2020 census of %s names none of the %d "
                        "districts of %s, so no residents are counted", city, len(zones),

@@ -33,15 +33,16 @@ def read_districts(source: DistrictsSource, key: str = "districts") -> gpd.GeoDa
     """
     raw = read_vector(source.path, layer=source.layer, encoding=source.encoding,
                       encoding_key=f"{key}.encoding", layer_key=f"{key}.layer")
+    where = "" if key == "districts" else f"{key}: "  # the districts file is the usual one
     if len(raw) == 0:
         raise InputDataError(
-            f"district file {source.path} has no features. Give a file with the district "
+            f"{where}district file {source.path} has no features. Give a file with the district "
             "(区/县) polygons of your city."
         )
     fields = [c for c in raw.columns if c != raw.geometry.name]
     if not fields:
         raise InputDataError(
-            f"district file {source.path} has shapes but no attributes, so no district names"
+            f"{where}district file {source.path} has shapes but no attributes, so no district names"
             + (": a Shapefile needs its .dbf file beside the .shp (same name)"
                if source.path.suffix.lower() == ".shp" else "; give a file with a name field"))
     if source.name_field not in raw.columns:
@@ -49,7 +50,7 @@ def read_districts(source: DistrictsSource, key: str = "districts") -> gpd.GeoDa
             f"district file {source.path} has no field {source.name_field!r}; set "
             f"{key}.name_field to one of {[c for c in raw.columns if c != 'geometry']}"
         )
-    _check_polygons(raw, source)
+    _check_polygons(raw, source, where)
     declared = parse_declared_crs(source.crs)
     frame = to_wgs84(raw.set_crs(None, allow_override=True) if raw.crs is not None else raw,
                      declared, source=str(source.path))
@@ -140,8 +141,9 @@ def _warn_if_garbled(names: list[str], source: DistrictsSource, key: str = "dist
                    encoding)
 
 
-def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource) -> None:
-    """Refuse district features that are not areas (points, lines, empty geometries)."""
+def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource, where: str = "") -> None:
+    """Refuse district features that are not areas (points, lines, empty geometries);
+    ``where`` starts the message (the config key of a file other than the districts)."""
     geoms = raw.geometry.to_numpy()
     kinds = np.array(["empty" if g is None or shapely.is_empty(g) else g.geom_type for g in geoms])
     bad = ~np.isin(kinds, ["Polygon", "MultiPolygon"])
@@ -151,7 +153,8 @@ def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource) -> None:
         found = ", ".join(f"{names[i]} ({kinds[i]})" for i in rows[:5])
         more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
         raise InputDataError(
-            f"district file {source.path}: {len(rows)} of {len(raw)} features are not polygons: "
+            f"{where}district file {source.path}: {len(rows)} of {len(raw)} features are not "
+            "polygons: "
             f"{found}{more}. Districts must be areas (Polygon or MultiPolygon); export the "
             "district boundaries as polygons, not their centre points or outlines."
         )

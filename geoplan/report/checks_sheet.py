@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan._io import neutralise_text
 from geoplan.results.data_checks import DATA_CHECKS
 
 __all__ = ["CHECKS_SHEET", "fill_checks_sheet", "safe_cell"]
@@ -26,9 +27,7 @@ def safe_cell(value: Any) -> Any:
         return None
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return neutralise_text(value)
 
 
 HEADERS_ZH: dict[str, str] = {

@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from geoplan._io import neutralise_text
 from geoplan.report._data import plain
 
 __all__ = ["write_people_sheets"]
@@ -61,8 +62,9 @@ HEADERS: Mapping[str, Mapping[str, str]] = _HEADERS
 
 
 def _text(value: Any) -> Any:
-    """A cell value; text is always stored as text (a leading = is never a formula)."""
-    return plain(value)
+    """A cell value; text is always stored as text, and text a spreadsheet would run gets the
+    leading apostrophe it gets in every other sheet and CSV file."""
+    return neutralise_text(plain(value))
 
 
 def _write(ws: Worksheet, start: int, df: pd.DataFrame, cols: Sequence[tuple[str, str | None]],
