@@ -44,6 +44,26 @@ def test_pass_groups_follow_the_fraction_budget(monkeypatch):
     assert [len(g) for g in engine._pass_groups(stds)] == [1] * len(stds)
 
 
+def test_pass_groups_hold_more_standards_while_their_fractions_are_small(monkeypatch):
+    stds = resolve_standards(None)
+    n = sum(1 + (len(s.facility_sets) if s.basket else 0) for s in stds)
+    # a chunk of a city: every fraction array of every standard in 64 MB: one pass
+    few = {"residential": 40_000, "streets": 60_000}
+    assert 8 * n * 60_000 < engine.FRACTION_BYTES_PER_PASS
+    assert [len(g) for g in engine._pass_groups(stds, few)] == [len(stds)]
+    # a city measured whole near the chunking size: passes by count, as without sizes
+    many = {"residential": 3_000_000, "streets": 3_000_000}
+    assert engine._pass_groups(stds, many) == engine._pass_groups(stds)
+    # in between, by bytes: a pass stops where 64 MB of arrays would be passed
+    monkeypatch.setattr(engine, "FRACTIONS_PER_PASS", 1)
+    half = int(engine.FRACTION_BYTES_PER_PASS / (8 * n)) * 2
+    groups = engine._pass_groups(stds, {"residential": half, "streets": half})
+    assert [s.id for g in groups for s in g] == [s.id for s in stds] and len(groups) >= 2
+    for g in groups:
+        size = sum(8 * (1 + (len(s.facility_sets) if s.basket else 0)) * half for s in g)
+        assert size <= engine.FRACTION_BYTES_PER_PASS or len(g) == 1
+
+
 def test_grouping_changes_nothing_and_pieces_are_built_once_per_pass(monkeypatch):
     ls, stds = _case()
     built: list[int] = []
@@ -60,6 +80,7 @@ def test_grouping_changes_nothing_and_pieces_are_built_once_per_pass(monkeypatch
     n_together = len(built)
     built.clear()
     monkeypatch.setattr(engine, "FRACTIONS_PER_PASS", 1)
+    monkeypatch.setattr(engine, "FRACTION_BYTES_PER_PASS", 0)
     alone = run_coverage(ls, stds)
     n_alone = len(built)
     # one pass: each district's pieces once (2 districts); one pass per standard: 3 times more
