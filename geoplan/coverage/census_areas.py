@@ -31,6 +31,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from geoplan._clip import polygonal
+from geoplan._groups import positions_by_code
 from geoplan._text import share_text
 from geoplan.census import UNIT_OUTSIDE, UNIT_SOURCE_PREFIX, district_census
 from geoplan.coverage.census import WHOLE_DISTRICT_SHARE, residents_inside
@@ -157,8 +158,9 @@ def unit_figures(zones: gpd.GeoDataFrame, census: dict[str, tuple[float, str]],
                            where=shapely.area(ugeom) > 0)
     figures: dict[str, tuple[float, str]] = {}
     outside_share: dict[str, float] = {}
+    pairs_of = positions_by_code(np.where(counted, ui, -1), len(ugeom))  # counted 区县 only
     for u in np.flatnonzero(np.isfinite(per_unit)):
-        mine = np.flatnonzero((ui == u) & np.isfinite(residents[zi]))
+        mine = pairs_of[u]
         parts = "、".join(
             f"{znames[zi[k]]} {per_pair[k] / per_unit[u]:.0%}" if per_unit[u] > 0
             else str(znames[zi[k]]) for k in mine[np.argsort(-per_pair[mine], kind="stable")])

@@ -182,7 +182,6 @@ def census_note(coverage: float, levels: float, units: bool = False) -> str:
             "inside")
 
 
-
 def area_note(why: str) -> str:
     """The note of weights by residential land area, ``why`` there are no people."""
     return (f"no population source ({why}, no demand.population_raster); relative weights only: "
