@@ -6,6 +6,7 @@ import math
 
 import geopandas as gpd
 import numpy as np
+import openpyxl
 import pytest
 import shapely
 
@@ -18,6 +19,7 @@ from geoplan.coverage.demand import residential_grid
 from geoplan.coverage.population import population_weights
 from geoplan.report._labels import population_note
 from geoplan.report.people_html import people_section
+from geoplan.report.tables import write_workbook
 from geoplan.results._spill import GeometryStore
 from geoplan.standards import resolve_standards
 from tests._synthetic import CRS, P, box, frame, grid_lines, layerset
@@ -100,6 +102,16 @@ def test_a_city_in_chunks_gives_the_units_the_whole_runs_residents(tmp_path):
     assert "按居住用地分摊" in zh and "成华区" in zh and "锦江区" in zh and "全区 2020" not in zh
     en = people_section(whole, "C", "en")["residents"]
     assert en.startswith(f"Residents: {r.loc['C', 'residents_inside']:,.0f}") and "区县" in en
+    # D has no residential land: the page says why it has nobody
+    assert "没有标注居住用地" in people_section(whole, "D", "zh")["residents"]
+    # the workbook's residents sheet: the units' headers and where each figure comes from
+    book = tmp_path / "book.xlsx"
+    write_workbook(whole, None, book, title="t")
+    sheet = next(ws for ws in openpyxl.load_workbook(book).worksheets if "常住人口" in ws.title)
+    head = [c.value for c in sheet[1]]
+    assert head[:3] == ["分析单元", "由所在区县普查人口分摊（估算）", "所在区县及分摊比例"]
+    rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["C"][2].startswith("成华区") and "锦江区" in rows["C"][2]
     note = whole.meta["population_note"]
     assert note.startswith("2020 census residents of each 区县 shared among the analysis units")
     assert "分摊到各分析单元" in population_note(note, "census", "zh")

@@ -43,6 +43,17 @@ __all__ = ["UnitFigures", "census_unit_figures", "share_among_units", "unit_figu
 FloatArray = NDArray[np.float64]
 
 
+def _share(part: float) -> str:
+    """A 区县's part of a unit's residents: a sliver reads "<1%", never "0%".
+
+    Examples
+    --------
+    >>> _share(0.004), _share(0.4), _share(0.996)
+    ('<1%', '40%', '99.6%')
+    """
+    return "<1%" if part < 0.005 else share_text(part)
+
+
 def share_among_units(residents: ArrayLike, zone: ArrayLike, unit: ArrayLike, land_m2: ArrayLike,
                       area_m2: ArrayLike, n_units: int) -> tuple[FloatArray, FloatArray]:
     """Share each 区县's residents among the units it meets.
@@ -162,7 +173,7 @@ def unit_figures(zones: gpd.GeoDataFrame, census: dict[str, tuple[float, str]],
     for u in np.flatnonzero(np.isfinite(per_unit)):
         mine = pairs_of[u]
         parts = "、".join(
-            f"{znames[zi[k]]} {per_pair[k] / per_unit[u]:.0%}" if per_unit[u] > 0
+            f"{znames[zi[k]]} {_share(per_pair[k] / per_unit[u])}" if per_unit[u] > 0
             else str(znames[zi[k]]) for k in mine[np.argsort(-per_pair[mine], kind="stable")])
         outside = ""
         if in_counted[u] < WHOLE_DISTRICT_SHARE:

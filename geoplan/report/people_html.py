@@ -21,6 +21,8 @@ _TEXT: dict[str, dict[str, Any]] = {
         "unit": "常住人口：{n} 人（估算：所在区县 2020 年普查人口按居住用地分摊到各单元，"
                 "来自 {parts}{outside}；范围内密度 {density} 人/平方公里）",
         "outside": "；本单元有 {share} 的面积不在有普查数的区县内，该部分无人口",
+        "unit_no_land": "常住人口：0 人（本单元在数据范围内没有标注居住用地，未分到所在区县"
+                        "（{parts}）的普查人口）",
         "census": "普查总数",
         "headers": ["学段", "服务半径", "学龄儿童", "超出半径（直线）", "超出半径（步行）",
                     "步行可达学位", "学位缺口"],
@@ -38,6 +40,8 @@ _TEXT: dict[str, dict[str, Any]] = {
                 "the units by residential land, from {parts}{outside}; {density} per km² inside "
                 "the data)",
         "outside": "; {share} of the unit lies in no 区县 with a census figure, with no residents",
+        "unit_no_land": "Residents: 0 (no residential land is mapped in the unit inside the data, "
+                        "so it gets none of the census residents of its 区县: {parts})",
         "census": "census total",
         "headers": ["Level", "Radius", "Children", "Beyond radius (straight line)",
                     "Beyond radius (walking)", "Seats within walking reach", "Seat gap"],
@@ -131,14 +135,19 @@ def people_section(coverage: Any, district: str, lang: str,
         if mine is not None and len(mine):
             r = mine.iloc[0]
             parts_of = unit_shares(r.get("census_source", ""))
-            how = (t["estimate"].format(share=share_text(float(r["inside_share"])))
-                   if bool(r["is_estimate"]) else t["census"])
-            out["residents"] = t["residents"].format(
-                n=_num(r["residents_inside"]), how=how, census=_num(r["census_2020"]),
-                density=_num(r["census_density_km2"])) if parts_of is None else t["unit"].format(
-                n=_num(r["residents_inside"]), parts=parts_of[0],
-                outside=t["outside"].format(share=parts_of[1]) if parts_of[1] else "",
-                density=_num(r["census_density_km2"]))
+            if parts_of is None:  # a district the census names
+                how = (t["estimate"].format(share=share_text(float(r["inside_share"])))
+                       if bool(r["is_estimate"]) else t["census"])
+                out["residents"] = t["residents"].format(
+                    n=_num(r["residents_inside"]), how=how, census=_num(r["census_2020"]),
+                    density=_num(r["census_density_km2"]))
+            elif not float(r.get("residential_land_m2", 0.0) or 0.0) > 0:
+                out["residents"] = t["unit_no_land"].format(parts=parts_of[0])
+            else:  # a unit given its share of its 区县's residents
+                outside = t["outside"].format(share=parts_of[1]) if parts_of[1] else ""
+                out["residents"] = t["unit"].format(
+                    n=_num(r["residents_inside"]), parts=parts_of[0], outside=outside,
+                    density=_num(r["census_density_km2"]))
         kids = parts.kids.get(district)
         for r in kids.itertuples() if kids is not None else ():
             out["rows"].append([t.get(str(r.level), str(r.level)), t["metres"].format(n=_num(r.radius_m)),

@@ -14,6 +14,7 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geoplan._io import neutralise_text
+from geoplan.census import unit_shares
 from geoplan.report._data import plain
 
 __all__ = ["write_people_sheets"]
@@ -57,6 +58,15 @@ _HEADERS = {
     },
 }
 
+_UNIT_HEADERS = {
+    "zh": {"district": "分析单元", "census_2020": "由所在区县普查人口分摊（估算）",
+           "census_density_km2": "范围内人口密度（人/平方公里）", "census_source": "所在区县及分摊比例"},
+    "en": {"district": "Unit", "census_2020": "Share of its 区县's census residents (estimate)",
+           "census_density_km2": "Density inside (/km²)", "census_source": "区县 and their shares"},
+}
+"""Headers that change when the units got their residents from the census's 区县
+(``demand.census_districts``): the figures are the units' shares, not census totals."""
+
 HEADERS: Mapping[str, Mapping[str, str]] = _HEADERS
 """Column headers of the people sheets per language (also the notebooks' column labels)."""
 
@@ -95,12 +105,21 @@ def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str) -> None:
     t = _TITLES[lang]
     df = residents.copy()
     df["is_estimate"] = [t["estimate"] if e else t["census"] for e in df["is_estimate"]]
-    _write(ws, 1, df, [("district", None), ("census_2020", "#,##0"), ("inside_share", "0%"),
-                       ("census_density_km2", "#,##0"), ("residents_inside", "#,##0"),
-                       ("is_estimate", None), ("residential_land_m2", "#,##0"),
-                       ("residents_per_ha", "#,##0"), ("weighting", None), ("note", None)],
-           _HEADERS[lang])
-    _wrap_column(ws, "J", 60)
+    sources = df["census_source"] if "census_source" in df else pd.Series([""] * len(df))
+    shares = [unit_shares(v) for v in sources]
+    units = any(s is not None for s in shares)  # residents shared from the census's 区县
+    outside = "（另有 {} 不在有普查数的区县内）" if lang == "zh" else " ({} in no counted 区县)"
+    df["census_source"] = [s[0] + (outside.format(s[1]) if s[1] else "") if s else ""
+                           for s in shares]
+    cols = [("district", None), ("census_2020", "#,##0"),
+            *([("census_source", None)] if units else []), ("inside_share", "0%"),
+            ("census_density_km2", "#,##0"), ("residents_inside", "#,##0"),
+            ("is_estimate", None), ("residential_land_m2", "#,##0"),
+            ("residents_per_ha", "#,##0"), ("weighting", None), ("note", None)]
+    _write(ws, 1, df, cols, {**_HEADERS[lang], **_UNIT_HEADERS[lang]} if units else _HEADERS[lang])
+    _wrap_column(ws, get_column_letter(len(cols)), 60)
+    if units:
+        _wrap_column(ws, "C", 30)
 
 
 def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, lang: str,

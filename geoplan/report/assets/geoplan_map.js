@@ -333,6 +333,9 @@
     legend.style.overflowY = "auto";
     // no room at all (a long list of planned sites above): out of the way until there is
     legend.style.visibility = room < 48 ? "hidden" : "";
+    // the boxes labels must not hide under have their final size only now (the legend fitted,
+    // a panel folded): labels hidden under their first, larger boxes are decided again
+    if (declutterLabels) { declutterLabels(); }
   }
   window.addEventListener("resize", function() { fitLegend(); });
 
@@ -401,7 +404,8 @@
   }
 
   /* District labels that would overlap on screen (a city of 200 districts seen whole) are
-     hidden, first come first kept; every zoom and every change of the shares decides again. */
+     hidden, first come first kept; every zoom, pan and resize, every change of the shares and
+     every fitting of the legend decides again. */
   var declutterLabels = nextFrame(function() {
       if (!(gp.labelMarkers || []).length) { return; }
       var kept = [];  // the map's boxes (title, panel, legend) first: no label hides under them
@@ -477,7 +481,7 @@
       L.marker([it.lat, it.lon], {icon: icon, interactive: false, keyboard: false}).addTo(group);
       return {share: share, name: it.name, nameEl: name, box: box};
     });
-    map.on("zoomend", declutterLabels);
+    map.on("moveend resize", declutterLabels);  // moveend ends every zoom too
     group.on("add", declutterLabels);
     return group;
   };
