@@ -242,3 +242,25 @@ def test_units_shares_agree_with_tobler_area_interpolation(chengdu_layers, cheng
         # the two cut land and units in another order: areas agree to about 1e-7
         assert value == pytest.approx(expected[name], rel=1e-6, abs=1e-6), name
     assert sum(got.values()) == pytest.approx(source["residents"].sum(), rel=1e-9)
+
+
+def test_census_districts_in_the_wrong_datum_are_caught(chengdu_layers, chengdu_config, caplog):
+    # the shipped 区县 are GCJ-02: declared WGS 84 they lie ~360 m off OSM's boundaries
+    from geoplan.layers.datum import check_datum
+
+    def config_with(crs):
+        zones = CensusDistrictsSource(path=chengdu_config.districts.path, crs=crs)
+        return chengdu_config.model_copy(update={"demand": chengdu_config.demand.model_copy(
+            update={"census_districts": zones})})
+
+    with caplog.at_level("INFO", logger="geoplan.layers.datum"):
+        district_check = check_datum(config_with("wgs84"), chengdu_layers)
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(said) == 1 and "DEMAND.CENSUS_DISTRICTS LOOK LIKE GCJ02" in said[0]
+    assert "Fix: demand.census_districts.crs: gcj02" in said[0]
+    assert district_check is not None and not district_check["suspect"]  # the districts are right
+    caplog.clear()
+    with caplog.at_level("INFO", logger="geoplan.layers.datum"):
+        check_datum(config_with("gcj02"), chengdu_layers)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    assert any("census district edges lie a median" in r.getMessage() for r in caplog.records)

@@ -90,7 +90,7 @@ def _samples(lines: np.ndarray, step: float) -> np.ndarray:
 
 
 def datum_check(districts_wgs: gpd.GeoDataFrame, declared: str, reference_wgs: np.ndarray,
-                reference: str, extent_wgs: Any, crs: Any) -> DatumCheck:
+                reference: str, extent_wgs: Any, crs: Any, key: str = "districts") -> DatumCheck:
     """Whether the district boundaries line up with OSM better in another Chinese datum.
 
     Parameters
@@ -107,6 +107,9 @@ def datum_check(districts_wgs: gpd.GeoDataFrame, declared: str, reference_wgs: n
         The data's extent: only edges inside it are compared.
     crs
         A metric CRS to measure in.
+    key
+        The config key of the boundary file, as the message names it (``districts``, or
+        ``demand.census_districts`` for the census's 区县).
 
     Returns
     -------
@@ -150,12 +153,17 @@ def datum_check(districts_wgs: gpd.GeoDataFrame, declared: str, reference_wgs: n
     if best != declared and DATUM_OFFSET_M[0] <= shift <= DATUM_OFFSET_M[1] \
             and medians[best] <= DATUM_GAIN * d0 and medians[best] < 0.5 * shift:
         result["suspect"] = True
+        what, harm, fix = (
+            ("DISTRICT BOUNDARIES", "District areas and every share may be wrong",
+             f"--districts-crs {best} (or districts.crs: {best} in the config)")
+            if key == "districts" else
+            (f"THE BOUNDARIES OF {key.upper()}", "The residents each unit gets may be wrong",
+             f"{key}.crs: {best} in the config"))
         result["message"] = (
-            f"DISTRICT BOUNDARIES LOOK LIKE {best.upper()}, NOT {declared.upper()}: read as "
+            f"{what} LOOK LIKE {best.upper()}, NOT {declared.upper()}: read as "
             f"{declared} they lie a median {d0:.0f} m from OpenStreetMap's {reference}; read as "
-            f"{best} (a systematic shift of {shift:.0f} m) {medians[best]:.0f} m. District areas "
-            f"and every share may be wrong. Fix: --districts-crs {best} (or districts.crs: "
-            f"{best} in the config)."
+            f"{best} (a systematic shift of {shift:.0f} m) {medians[best]:.0f} m. {harm}. "
+            f"Fix: {fix}."
         )
     return result
 
@@ -209,9 +217,8 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
     from geoplan.crs import parse_declared_crs
     from geoplan.layers.districts import read_districts
 
-    declared = parse_declared_crs(config.districts.crs)
-    label = declared.kind if declared.kind in ("gcj02", "bd09") else "wgs84"
-    if label == "wgs84" and declared.kind == "pyproj" and not declared.crs.is_geographic:
+    label = _label(parse_declared_crs(config.districts.crs))
+    if label is None:
         return None  # a projected national CRS: not a web-map datum mix-up
     roads = layerset["roads"]
     if config.osm.path is None and not len(roads):
@@ -226,10 +233,34 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
     districts = read_districts(config.districts)
     extent = gpd.GeoSeries([layerset.data_extent], crs=layerset.crs).to_crs("EPSG:4326").iat[0]
     result = datum_check(districts, label, ref, what, extent, layerset.crs)
+    _say(result, "district", what)
+    census = config.demand.census_districts
+    if census is not None:  # the census's 区县, when given, are checked the same way
+        try:
+            zones = read_districts(census.as_districts(), key="demand.census_districts")
+        except Exception as exc:  # read again, and explained, when the residents are counted
+            logger.info("datum check of demand.census_districts skipped: %s", exc)
+        else:
+            zone_label = _label(parse_declared_crs(census.crs))
+            if zone_label is not None:
+                _say(datum_check(zones, zone_label, ref, what, extent, layerset.crs,
+                                 key="demand.census_districts"), "census district", what)
+    return result
+
+
+def _label(declared: Any) -> str | None:
+    """The datum label of a declared CRS (None: a projected national CRS, not a web-map mix-up)."""
+    label = declared.kind if declared.kind in ("gcj02", "bd09") else "wgs84"
+    if label == "wgs84" and declared.kind == "pyproj" and not declared.crs.is_geographic:
+        return None
+    return str(label)
+
+
+def _say(result: DatumCheck, edges: str, reference: str) -> None:
+    """Warn loudly when the check is suspect, else log the medians."""
     if result["suspect"]:
         bar = "!" * 78
         logger.warning("\n%s\n%s\n%s", bar, result["message"], bar)
     else:
-        logger.info("datum check: district edges lie a median %s m from OSM's %s",
-                    {k: round(v) for k, v in result["median_m"].items()}, what)
-    return result
+        logger.info("datum check: %s edges lie a median %s m from OSM's %s", edges,
+                    {k: round(v) for k, v in result["median_m"].items()}, reference)
