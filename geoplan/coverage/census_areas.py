@@ -157,16 +157,15 @@ def unit_figures(zones: gpd.GeoDataFrame, census: dict[str, tuple[float, str]],
     ui, zi, area = ui[keep], zi[keep], area[keep]
     land_m2 = shapely.area(shapely.intersection(land[ui], zgeom[zi]))
     full = shapely.area(zgeom)
-    covered_geom = shapely.intersection(zgeom, shapely.union_all(ugeom))
-    covered = shapely.area(covered_geom)
+    covered = shapely.area(shapely.intersection(zgeom, shapely.union_all(ugeom)))
     figure = np.array([census[n][0] if n in census else np.nan for n in znames])
     residents, estimated = residents_inside(figure, full, covered)
     residents = np.where(covered > 0, residents, np.nan)
     per_unit, per_pair = share_among_units(residents, zi, ui, land_m2, area, len(ugeom))
     counted = np.isfinite(residents[zi])
+    unit_area = shapely.area(ugeom)
     in_counted = np.divide(np.bincount(ui[counted], weights=area[counted], minlength=len(ugeom)),
-                           shapely.area(ugeom), out=np.ones(len(ugeom)),
-                           where=shapely.area(ugeom) > 0)
+                           unit_area, out=np.ones(len(ugeom)), where=unit_area > 0)
     figures: dict[str, tuple[float, str]] = {}
     outside_share: dict[str, float] = {}
     pairs_of = positions_by_code(np.where(counted, ui, -1), len(ugeom))  # counted 区县 only
