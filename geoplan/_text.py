@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_text", "share_text"]
+__all__ = ["as_text", "first_named", "share_text"]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # The text-direction marks and overrides that can make a name read backwards.
@@ -47,3 +48,15 @@ def share_text(share: float) -> str:
     ('40%', '99.6%', '100%')
     """
     return f"{share:.1%}" if 0.995 <= share < 1.0 else f"{share:.0%}"
+
+
+def first_named(items: Sequence[object], at_most: int, sep: str = ", ") -> str:
+    """The first ``at_most`` of ``items`` joined by ``sep``, and how many more there are.
+
+    Examples
+    --------
+    >>> first_named(["a", "b", "c"], 2), first_named(["a"], 2), first_named(list("abc"), 2, "; ")
+    ('a, b and 1 more', 'a', 'a; b and 1 more')
+    """
+    shown = sep.join(str(i) for i in items[:at_most])
+    return shown + (f" and {len(items) - at_most} more" if len(items) > at_most else "")

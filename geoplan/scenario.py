@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from geoplan._errors import ConfigError, InputDataError
+from geoplan._text import first_named
 from geoplan.config import AnalysisConfig, FileSource
 from geoplan.layers.files import check_field_counts, csv_text
 from geoplan.layers.layerset import LayerSet
@@ -109,8 +110,7 @@ def read_planned(path: Path) -> pd.DataFrame:
                 and -90 <= lat <= 90):
             problems.append(f"line {line}: lon_wgs84={lon}, lat_wgs84={lat} are not degrees")
     if problems:
-        shown = "; ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5
-                                           else "")
+        shown = first_named(problems, 5, "; ")
         raise InputDataError(f"planned facilities {path}: {shown}")
     table["layer"] = table["layer"].str.strip()
     return table

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from geoplan._outdir import OutputRun
     from geoplan.config import AnalysisConfig
     from geoplan.layers.load import LayerSet
+    from geoplan.results import CoverageResult
+    from geoplan.standards import Standard
 
 
 def add_input_args(parser: argparse.ArgumentParser) -> None:
@@ -190,6 +192,18 @@ def load_layerset(config: AnalysisConfig) -> LayerSet:
     from geoplan.layers.load import load_layers
 
     return load_layers(config)
+
+
+def coverage_as_run(config: AnalysisConfig, layerset: LayerSet, standards: list[Standard],
+                    spill_dir: Path, progress: bool = False) -> CoverageResult:
+    """The coverage of ``layerset`` measured as ``geoplan run`` measures it: a city chunk by
+    chunk of districts, its largest frames held on disk in ``spill_dir`` (a staging folder)."""
+    from geoplan.pipeline import compute_results
+
+    result, _, _ = compute_results(config, layerset, standards=standards, steps=("coverage",),
+                                   progress=progress, spill_dir=spill_dir)
+    assert result is not None
+    return result
 
 
 def print_table(frame: pd.DataFrame, *, title: str | None = None) -> None:

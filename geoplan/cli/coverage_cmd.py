@@ -8,6 +8,7 @@ import time
 from geoplan.cli._common import (
     add_input_args,
     config_from_args,
+    coverage_as_run,
     load_layerset,
     progress_enabled,
     staged_output,
@@ -40,7 +41,6 @@ def run(args: argparse.Namespace) -> int:
     """Run ``geoplan coverage``."""
     from geoplan.cli._format import coverage_text, items_text, written_text
     from geoplan.coverage import write_coverage
-    from geoplan.pipeline import compute_results
     from geoplan.standards import check_config_standards
 
     config = with_standards(config_from_args(args), getattr(args, "standards", None))
@@ -50,12 +50,7 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         layerset = load_layerset(config)
         t_layers = time.perf_counter() - t0
-        # the steps of `geoplan run`: a city's coverage measured chunk by chunk of districts,
-        # its largest frames held on disk in the staging folder
-        result, _, _ = compute_results(config, layerset, standards=standards,
-                                       steps=("coverage",), progress=progress_enabled(),
-                                       spill_dir=run.path)
-        assert result is not None
+        result = coverage_as_run(config, layerset, standards, run.path, progress_enabled())
         written = run.commit(write_coverage(result, run.path).values())
     t_total = time.perf_counter() - t0
     lang = getattr(args, "lang", "zh")

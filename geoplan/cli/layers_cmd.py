@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from geoplan._progress import set_progress
+    from geoplan._text import first_named
     from geoplan.cli._format import MANY_DISTRICTS
     from geoplan.layers.load import CITY_COUNTS
 
@@ -85,9 +86,8 @@ def run(args: argparse.Namespace) -> int:
         print_table(show, title=f"{config.name}: layers per district (CRS {crs})")
     partial = summary.loc[summary["inside_share"] < 0.999, "district"].tolist()
     if partial:
-        named = ", ".join(partial[:MANY_DISTRICTS]) + (
-            f" and {len(partial) - MANY_DISTRICTS} more" if len(partial) > MANY_DISTRICTS else "")
-        print(f"note: {named} lie only partly inside the data; figures cover that part.")
+        print(f"note: {first_named(partial, MANY_DISTRICTS)} lie only partly inside the data; "
+              "figures cover that part.")
     if len(layerset.issues):
         print(f"{int(layerset.issues['count'].sum())} feature(s) repaired or rejected; see layer_issues.csv")
     for path in written:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from geoplan._errors import ConfigError
-from geoplan.cli._common import add_input_args, config_from_args, output_dir, staged_output
+from geoplan.cli._common import (
+    add_input_args,
+    config_from_args,
+    coverage_as_run,
+    output_dir,
+    staged_output,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,10 +81,10 @@ def run(args: argparse.Namespace) -> int:
         with staged_output(args, config, "scenario") as run:
             # measured as `geoplan run` measures: a city chunk by chunk of districts, its
             # largest frames held on disk in the staging folder; of today only the table stays
-            before = _coverage(config, load_layers(config), standards, run.path).table
+            before = coverage_as_run(config, load_layers(config), standards, run.path).table
             layers_after = (load_planned_layers(planned, Path(work), Path(planned_file))
                             if planned_file else load_layers(planned))
-            after = _coverage(planned, layers_after, standards, run.path)
+            after = coverage_as_run(planned, layers_after, standards, run.path)
             table = compare(before, after.table)
             title = (f"情景 {name}：{description}（只列出有变化的行）" if lang != "en"
                      else f"scenario {name}: {description} (rows that change)")
@@ -99,13 +104,3 @@ def run(args: argparse.Namespace) -> int:
             committed = run.commit(written)
     print(written_text(run.target, committed))
     return 0
-
-
-def _coverage(config: Any, layerset: Any, standards: list[Any], spill_dir: Path) -> Any:
-    """The coverage of ``layerset`` under ``config``, measured as ``geoplan run`` does."""
-    from geoplan.pipeline import compute_results
-
-    result, _, _ = compute_results(config, layerset, standards=standards, steps=("coverage",),
-                                   spill_dir=spill_dir)
-    assert result is not None
-    return result

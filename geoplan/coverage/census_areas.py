@@ -32,11 +32,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from geoplan._clip import polygonal
 from geoplan._groups import positions_by_code
-from geoplan._text import share_text
+from geoplan._text import first_named, share_text
 from geoplan.census import UNIT_OUTSIDE, UNIT_SOURCE_PREFIX, district_census
 from geoplan.coverage.census import WHOLE_DISTRICT_SHARE, residents_inside
 
 logger = logging.getLogger(__name__)
+
+_NAMED_AT_MOST = 12
+"""Units named in a warning; the rest are counted."""
 
 __all__ = ["UnitFigures", "census_unit_figures", "share_among_units", "unit_figures"]
 
@@ -247,13 +250,11 @@ def census_unit_figures(layers: Any, settings: Any) -> UnitFigures | None:
     missing = [n for n in units["district"].astype(str) if n not in out.figures]
     if missing:
         logger.warning("demand.census_districts: %d of %d units lie in no 区县 of %s with a "
-                       "census figure, so they get no residents: %s%s", len(missing), len(units),
-                       source.path.name, "、".join(missing[:12]),
-                       f" and {len(missing) - 12} more" if len(missing) > 12 else "")
+                       "census figure, so they get no residents: %s", len(missing), len(units),
+                       source.path.name, first_named(missing, _NAMED_AT_MOST, "、"))
     if out.outside:
         named = [f"{n} ({share_text(s)})" for n, s in out.outside.items()]
         logger.warning("demand.census_districts: units partly in no 区县 of %s with a census "
-                       "figure get no residents in that part (%d): %s%s", source.path.name,
-                       len(named), "、".join(named[:12]),
-                       f" and {len(named) - 12} more" if len(named) > 12 else "")
+                       "figure get no residents in that part (%d): %s", source.path.name,
+                       len(named), first_named(named, _NAMED_AT_MOST, "、"))
     return out

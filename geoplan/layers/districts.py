@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputDataError
-from geoplan._text import as_text, share_text
+from geoplan._text import as_text, first_named, share_text
 from geoplan.config import DistrictsSource
 from geoplan.crs import parse_declared_crs, to_wgs84
 from geoplan.layers.files import read_vector
@@ -81,11 +81,10 @@ def _refuse_unnamed(frame: gpd.GeoDataFrame, source: DistrictsSource,
     empty = np.flatnonzero(frame["district"].to_numpy() == "")
     if len(empty) == 0:
         return
-    rows = ", ".join(str(int(frame["source_id"].iloc[i]) + 1) for i in empty[:10])
-    more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
+    rows = first_named([int(frame["source_id"].iloc[i]) + 1 for i in empty], 10)
     raise InputDataError(
         f"district file {source.path}: {len(empty)} of {len(frame)} features have no name in "
-        f"field {source.name_field!r} (features {rows}{more}). Fill in their names, or pick the "
+        f"field {source.name_field!r} (features {rows}). Fill in their names, or pick the "
         f"named districts with {key}.include."
     )
 
@@ -150,12 +149,11 @@ def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource, where: str =
     if bad.any():
         rows = np.flatnonzero(bad)
         names = [as_text(v) for v in raw[source.name_field]] if source.name_field in raw else rows
-        found = ", ".join(f"{names[i]} ({kinds[i]})" for i in rows[:5])
-        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        found = first_named([f"{names[i]} ({kinds[i]})" for i in rows], 5)
         raise InputDataError(
             f"{where}district file {source.path}: {len(rows)} of {len(raw)} features are not "
             "polygons: "
-            f"{found}{more}. Districts must be areas (Polygon or MultiPolygon); export the "
+            f"{found}. Districts must be areas (Polygon or MultiPolygon); export the "
             "district boundaries as polygons, not their centre points or outlines."
         )
 
@@ -261,8 +259,6 @@ def clip_districts(
         named = [f"{d} ({k:.1f} km², {share_text(s)})" for d, k, s in
                  zip(partial["district"], partial["inside_km2"], partial["inside_share"],
                      strict=True)]
-        more = f" and {len(named) - _NAMED_AT_MOST} more" \
-            if len(named) > _NAMED_AT_MOST else ""
         logger.warning("districts only partly inside the data: results cover that part only: "
-                       "%s%s", ", ".join(named[:_NAMED_AT_MOST]), more)
+                       "%s", first_named(named, _NAMED_AT_MOST))
     return conform(out, "districts")

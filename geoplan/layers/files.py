@@ -17,7 +17,7 @@ import pyogrio
 import shapely
 
 from geoplan._errors import ConfigError, InputDataError
-from geoplan._text import as_text
+from geoplan._text import as_text, first_named
 from geoplan.config import FileSource
 from geoplan.crs import parse_declared_crs, to_wgs84
 from geoplan.layers.road_tags import parse_lanes, parse_width
@@ -110,12 +110,11 @@ def _refuse_non_finite(path: Path, frame: gpd.GeoDataFrame) -> None:
         return
     rows = np.unique(index[bad])
     name = _find_column(frame, _NAME_NAMES)
-    shown = ", ".join(f"feature {i + 1}" + (f" ({frame[name].iloc[i]})" if name else "")
-                      for i in rows[:5])
-    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    shown = first_named([f"feature {i + 1}" + (f" ({frame[name].iloc[i]})" if name else "")
+                         for i in rows], 5)
     verb = "has" if len(rows) == 1 else "have"
     raise InputDataError(
-        f"{path}: {shown}{more} {verb} NaN or infinite coordinates; {_FIX_SHAPES}")
+        f"{path}: {shown} {verb} NaN or infinite coordinates; {_FIX_SHAPES}")
 
 
 _SPREADSHEETS = (".xlsx", ".xls", ".ods")
@@ -130,7 +129,7 @@ def _refuse_unnamed_layers(path: Path, layer_key: str) -> None:
         return  # unreadable: the read below says so
     names = [n for n in names if n != "layer_styles"]  # QGIS's styles table
     if len(names) > 1:
-        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        shown = first_named(names, 10)
         raise InputDataError(
             f"{path} has {len(names)} layers ({shown}); say which one to read with "
             f"`{layer_key}: <name>` in the config")
@@ -248,13 +247,13 @@ def _check_coordinates(path: Path, x: pd.Series, y: pd.Series, lon: str, lat: st
     if not bad.any():
         return
     rows = np.flatnonzero(bad)
-    shown = "; ".join(f"line {i + 2}: {lon}={x.iloc[i]}, {lat}={y.iloc[i]}" for i in rows[:5])
-    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    shown = first_named([f"line {i + 2}: {lon}={x.iloc[i]}, {lat}={y.iloc[i]}" for i in rows], 5,
+                        "; ")
     what = ("infinite coordinates" if not outside.any() else
             "coordinates outside longitude -180…180 / latitude -90…90" if not infinite.any()
             else "infinite or out-of-range coordinates")
     raise InputDataError(
-        f"CSV {path}: {len(rows)} row(s) have {what} ({shown}{more}). Correct or remove these "
+        f"CSV {path}: {len(rows)} row(s) have {what} ({shown}). Correct or remove these "
         "rows (a typo such as a missing decimal point?)."
     )
 
