@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from geoplan._errors import ConfigError, CRSError, StandardError
 from geoplan.standards import check_config_standards
-from geoplan.vocab import LAYER_KINDS
+from geoplan.vocab import DEFAULT_UNIT, LAYER_KINDS
 
+MAX_UNIT_CHARS = 8
+"""Longest word for the analysis units (``districts.unit``): it goes into titles and headers."""
 MIN_GRID_M = 1.0
 """Finer demand grids than this measure nothing more (parcels are metres wide) and run out of memory."""
 MAX_GRID_M = 500.0
@@ -59,6 +61,11 @@ class DistrictsSource(_Strict):
         None, description="text encoding of the file's attributes when it is not UTF-8 (gbk, "
         "gb18030); a Shapefile's .cpg is read when this is not given")
     include: list[str] | None = Field(None, description="district names to keep (default: all)")
+    unit: str = Field(
+        DEFAULT_UNIT, description="what the districts are called in the Chinese reports, maps "
+        "and workbook (区县, 街道, 社区, 网格…): a 街道 analysis reads 各街道覆盖率 and 本街道, "
+        "never 区县"
+    )
     min_inside_km2: float = Field(
         0.5, ge=0, description="analyse a district when at least this many km² of it lie inside "
         "the data, or at least half of it does (a partly covered district is analysed on that "
@@ -68,6 +75,16 @@ class DistrictsSource(_Strict):
         0.0, ge=0, le=1, description="also drop districts whose share inside the data is below "
         "this (0: decide by min_inside_km2 alone)"
     )
+
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_is_a_word(cls, value: str) -> str:
+        value = value.strip()
+        if not (0 < len(value) <= MAX_UNIT_CHARS and all(c.isalpha() for c in value)):
+            raise ValueError(f"unit {value!r} is not a word: give what the districts are called, "
+                             f"letters only, at most {MAX_UNIT_CHARS} (区县, 街道, 社区, 网格)")
+        return value
 
 
 class CensusDistrictsSource(_Strict):

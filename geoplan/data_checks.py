@@ -41,6 +41,7 @@ import shapely
 from geoplan._io import atomic_path, write_csv, write_gpkg
 from geoplan._text import share_text
 from geoplan.results.data_checks import DATA_CHECKS
+from geoplan.vocab import DEFAULT_UNIT
 
 logger = logging.getLogger(__name__)
 
@@ -155,17 +156,21 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
     return rows
 
 
-def write_data_checks(checks: gpd.GeoDataFrame, out_dir: Path) -> list[Path]:
-    """Write ``data_checks.csv`` and ``data_checks.gpkg`` (layer ``data_checks``)."""
+def write_data_checks(checks: gpd.GeoDataFrame, out_dir: Path, *,
+                      unit: str = DEFAULT_UNIT) -> list[Path]:
+    """Write ``data_checks.csv`` and ``data_checks.gpkg`` (layer ``data_checks``; its QGIS
+    aliases call the districts ``unit``)."""
     from geoplan.report.qgis_styles import styler
 
     table = checks.drop(columns="geometry")
     table = table.assign(x=checks.geometry.x, y=checks.geometry.y) if len(checks) else table
     return [write_csv(table, out_dir / "data_checks.csv"),
-            write_gpkg({"data_checks": checks}, out_dir / "data_checks.gpkg", styles=styler())]
+            write_gpkg({"data_checks": checks}, out_dir / "data_checks.gpkg",
+                       styles=styler(unit=unit))]
 
 
-def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "数据核查") -> Path:
+def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "数据核查",
+                       unit: str = DEFAULT_UNIT) -> Path:
     """Add (or replace) the data-check sheet of an existing report workbook.
 
     This reads and saves the whole workbook again; when writing a new workbook, pass the
@@ -181,8 +186,8 @@ def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "�
     if title in wb.sheetnames:
         del wb[title]
     ws = wb.create_sheet(title)
-    fill_checks_sheet(ws, checks)
-    print_setup(ws, labels("zh"))
+    fill_checks_sheet(ws, checks, unit)
+    print_setup(ws, labels("zh", unit))
     with atomic_path(workbook) as tmp:
         wb.save(tmp)
     return workbook

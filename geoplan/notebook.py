@@ -29,6 +29,7 @@ from geoplan.pipeline import compute_results
 from geoplan.report._labels import labels
 from geoplan.results import RunResult
 from geoplan.standards import check_config_standards
+from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -108,21 +109,25 @@ def as_list(value: Any) -> list[str] | None:
     return [item.strip() for item in items if item.strip()] or None
 
 
-def column_labels(columns: Iterable[str], lang: str = "zh") -> dict[str, str]:
+def column_labels(columns: Iterable[str], lang: str = "zh",
+                  unit: str = DEFAULT_UNIT) -> dict[str, str]:
     """Readable column headers in ``lang`` for a results table (unknown columns kept).
 
     The words of the reports and the workbook (:mod:`geoplan.report._labels`, the people
-    sheets) first, then, in Chinese, the field aliases of the GeoPackages' QGIS styles.
+    sheets) first, then, in Chinese, the field aliases of the GeoPackages' QGIS styles; the
+    districts called ``unit`` (``layerset.unit``: 区县, 街道…).
     """
-    from geoplan.report.people_sheets import HEADERS
-    from geoplan.report.qgis_styles import field_alias
+    from geoplan.report.people_sheets import headers
+    from geoplan.report.qgis_styles import StyleContext, field_alias
 
-    lab = labels(lang)
+    lab = labels(lang, unit)
     extra = {"name_zh": "名称" if lang == "zh" else "Name", "area_ha": lab["area_ha"]}
+    sheets = headers(lang, unit)
+    style = StyleContext(unit=unit)
     out = {}
     for c in columns:
-        known = lab.get(c) or extra.get(c) or HEADERS[lang].get(c)
-        out[c] = known or (field_alias(c) if lang == "zh" else c)
+        known = lab.get(c) or extra.get(c) or sheets.get(c)
+        out[c] = known or (field_alias(c, context=style) if lang == "zh" else c)
     return out
 
 

@@ -109,7 +109,8 @@ def _run_steps(
     result.summary = district_summary(layerset)
     from geoplan.report.qgis_styles import styler
 
-    result.written += [write_gpkg(layerset.layers, out_dir / "layers.gpkg", styles=styler()),
+    result.written += [write_gpkg(layerset.layers, out_dir / "layers.gpkg",
+                                  styles=styler(unit=layerset.unit)),
                        write_csv(result.summary, out_dir / "layers.csv")]
     if len(layerset.issues):
         result.written.append(write_csv(layerset.issues, out_dir / "layer_issues.csv"))
@@ -207,13 +208,13 @@ def write_tables(result: RunResult, out_dir: Path, *, side_by_side: bool | None 
     if result.sites is not None:
         sites = result.sites.table
         result.written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg",
-                                      styles=styler()),
+                                      styles=styler(unit=layerset.unit)),
                            write_csv(located_table(sites, roads), out_dir / "sites.csv")]
     if result.deadends is not None:
         result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
     checks = data_checks(layerset, result.coverage, result.deadends, result.standards,
                          layerset.datum)
-    result.written += write_data_checks(checks, out_dir)
+    result.written += write_data_checks(checks, out_dir, unit=layerset.unit)
     return gap_places, checks
 
 

@@ -10,6 +10,7 @@ from typing import Literal, get_args
 
 __all__ = [
     "COMMON_COLUMNS",
+    "DEFAULT_UNIT",
     "DEMAND_KINDS",
     "GEOMETRY",
     "LAYER_COLUMNS",
@@ -20,6 +21,9 @@ __all__ = [
     "DemandKind",
     "GeometryFamily",
 ]
+
+DEFAULT_UNIT = "区县"
+"""What the analysis units are called when the config does not say (``districts.unit``)."""
 
 LAYER_KINDS: tuple[str, ...] = (
     "roads",

@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from geoplan._text import as_text
-from geoplan.report._labels import POPULATION_SOURCES
+from geoplan.report._labels import POPULATION_SOURCES, in_unit
+from geoplan.vocab import DEFAULT_UNIT
 
 _HEAD = {
     "zh": {"standard": "标准", "district": "区县", "radius": "半径(米)", "target": "目标",
@@ -41,6 +42,21 @@ _NOTE = {
 _WEIGHTS_ZH = {**{k: zh for k, (zh, _) in POPULATION_SOURCES.items()},
                "area": "居住用地面积（无人口数据）", "none (street length)": "街道长度",
                "none": "部分区县无人口数据"}
+
+
+def _words(table: Mapping[str, Any], lang: str, unit: str) -> Any:
+    """``table``'s entry for ``lang``, the districts called ``unit`` in Chinese."""
+    words = table["en" if lang == "en" else "zh"]
+    if lang == "en" or unit == DEFAULT_UNIT:
+        return words
+    if isinstance(words, str):
+        return in_unit(words, unit)
+    return {k: in_unit(v, unit) for k, v in words.items()}
+
+
+def heading(lang: str, unit: str = DEFAULT_UNIT) -> str:
+    """What the coverage table printed by a command is, e.g. 各区县覆盖率 or 各街道覆盖率."""
+    return "coverage per district" if lang == "en" else in_unit("各区县覆盖率", unit)
 
 
 def _width(text: str) -> int:
@@ -101,15 +117,15 @@ _CITY_NOTE = {
 }
 
 
-def coverage_text(table: pd.DataFrame, lang: str = "zh") -> str:
-    """The coverage table for the terminal: one line per standard × district, names in ``lang``;
-    for a city of more than :data:`MANY_DISTRICTS` districts, one line per standard
-    (:func:`city_text`)."""
-    h = _HEAD["en" if lang == "en" else "zh"]
+def coverage_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNIT) -> str:
+    """The coverage table for the terminal: one line per standard × district, names in ``lang``
+    (the districts called ``unit`` in Chinese); for a city of more than
+    :data:`MANY_DISTRICTS` districts, one line per standard (:func:`city_text`)."""
+    h = _words(_HEAD, lang, unit)
     if len(table) == 0:
         return "（无覆盖率结果）" if lang != "en" else "(no coverage results)"
     if table["district"].nunique() > MANY_DISTRICTS:
-        return city_text(table, lang)
+        return city_text(table, lang, unit=unit)
     rows = []
     for rec in table.to_dict("records"):
         r = {str(k): v for k, v in rec.items()}
@@ -124,7 +140,7 @@ def coverage_text(table: pd.DataFrame, lang: str = "zh") -> str:
     headers = {k: h[k] for k in ("standard", "district", "radius", "target", "buffer", "network",
                                  "pop_buffer", "pop_network", "meets")}
     sources = [str(s) for s in table.get("population_source", pd.Series(dtype=str)).dropna().unique()]
-    weights = "、".join(_WEIGHTS_ZH.get(s, s) for s in sources) if lang != "en" \
+    weights = "、".join(in_unit(_WEIGHTS_ZH.get(s, s), unit) for s in sources) if lang != "en" \
         else ", ".join(sources)
     return align(rows, headers, group_by="standard") + "\n\n" + \
         _NOTE["en" if lang == "en" else "zh"].format(w=weights or "–")
@@ -137,11 +153,13 @@ def _weighted(share: pd.Series, weight: pd.Series) -> float:
     return float((share[ok] * weight[ok]).sum() / total) if total > 0 else math.nan
 
 
-def city_text(table: pd.DataFrame, lang: str = "zh", lowest: int = 3) -> str:
+def city_text(table: pd.DataFrame, lang: str = "zh", lowest: int = 3,
+              unit: str = DEFAULT_UNIT) -> str:
     """The coverage of a city of many districts for the terminal, one line per standard: its
     radius and target, how many districts meet the target, the city's straight-line and
-    walking shares (districts weighted by their demand) and the ``lowest`` districts."""
-    h = _HEAD["en" if lang == "en" else "zh"]
+    walking shares (districts weighted by their demand) and the ``lowest`` districts (called
+    ``unit`` in Chinese)."""
+    h = _words(_HEAD, lang, unit)
     rows = []
     for _, part in table.groupby("standard", sort=False):
         first = {str(k): v for k, v in part.iloc[0].to_dict().items()}
@@ -163,7 +181,7 @@ def city_text(table: pd.DataFrame, lang: str = "zh", lowest: int = 3) -> str:
         })
     headers = {k: h[k] for k in ("standard", "radius", "target", "n_meet", "city_buffer",
                                  "city_network", "lowest")}
-    note = _CITY_NOTE["en" if lang == "en" else "zh"].format(n=table["district"].nunique())
+    note = _words(_CITY_NOTE, lang, unit).format(n=table["district"].nunique())
     return align(rows, headers, left=("standard", "lowest")) + "\n\n" + note
 
 

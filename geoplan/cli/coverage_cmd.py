@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan coverage``."""
-    from geoplan.cli._format import coverage_text, items_text, written_text
+    from geoplan.cli._format import coverage_text, heading, items_text, written_text
     from geoplan.coverage import write_coverage
     from geoplan.standards import check_config_standards
 
@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         written = run.commit(write_coverage(result, run.path).values())
     t_total = time.perf_counter() - t0
     lang = getattr(args, "lang", "zh")
-    print(f"\n{config.name}: " + ("各区县覆盖率" if lang != "en" else "coverage per district"))
-    print(coverage_text(result.table, lang))
+    print(f"\n{config.name}: {heading(lang, config.districts.unit)}")
+    print(coverage_text(result.table, lang, config.districts.unit))
     items = items_text(result.items, result.table)
     if items:
         print("\n" + items)

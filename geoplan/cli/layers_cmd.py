@@ -41,7 +41,7 @@ def write_layers(layerset: LayerSet, out: Path) -> tuple[pd.DataFrame, list[Path
     summary = district_summary(layerset)
     from geoplan.report.qgis_styles import styler
 
-    gpkg = write_gpkg(layerset.layers, out / "layers.gpkg", styles=styler())
+    gpkg = write_gpkg(layerset.layers, out / "layers.gpkg", styles=styler(unit=layerset.unit))
     csv = write_csv(summary, out / "layers.csv")
     written = [gpkg, csv]
     if len(layerset.issues):

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan run``."""
-    from geoplan.cli._format import coverage_text, items_text, written_text
+    from geoplan.cli._format import coverage_text, heading, items_text, written_text
     from geoplan.deadends import format_table as format_deadends
     from geoplan.pipeline import STEPS, run_analysis
 
@@ -48,10 +48,10 @@ def run(args: argparse.Namespace) -> int:
     result = run_analysis(config, out, steps=steps, progress=progress_enabled(),
                           map_options={"lang": args.lang}, baseline=args.baseline)
 
-    heading = ("各区县覆盖率" if args.lang != "en" else "coverage per district")
-    print(f"\n{config.name}: {heading}")
+    unit = config.districts.unit
+    print(f"\n{config.name}: {heading(args.lang, unit)}")
     if result.coverage is not None:
-        print(coverage_text(result.coverage.table, args.lang))
+        print(coverage_text(result.coverage.table, args.lang, unit))
         items = items_text(result.coverage.items, result.coverage.table)
         if items:
             print("\n" + items)

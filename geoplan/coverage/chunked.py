@@ -64,6 +64,7 @@ from geoplan.coverage.reached import reached_frame
 from geoplan.crs import check_projected_crs
 from geoplan.results import FACILITIES, ITEM_GAPS, ITEMS, REACH_AREAS, WALK_BANDS, CoverageResult
 from geoplan.results._spill import SpilledFrame
+from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -379,5 +380,6 @@ def _meta(measured: list[ChunkMeasure], pops: list[Any], residents: pd.DataFrame
         "facilities_off_network": off,
         "reached_edges": {"kept": False, "rows": rows, "setting": reached_setting},
         "timings": timings,
+        "unit": metas[0].get("unit", DEFAULT_UNIT) if metas else DEFAULT_UNIT,
         "chunks": n_chunks,
     }

@@ -68,6 +68,7 @@ from geoplan.results import (
 )
 from geoplan.results._spill import GeometryStore
 from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
+from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
     from geoplan.coverage.chunks import CityView
@@ -522,6 +523,7 @@ def _assemble(eng: CoverageContext, stds: list[Standard], acc: _Collected,
             "reached_edges": {"kept": acc.keep_reached, "rows": acc.n_reached,
                               "setting": reached_setting},
             "timings": timer.timings,
+            "unit": getattr(eng.layers, "unit", DEFAULT_UNIT),
         },
     )
     if acc.store is not None:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from geoplan._io import LayerBlocks, ensure_writable_dir, write_csv, write_gpkg
 from geoplan.results._spill import SpilledFrame
+from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -86,7 +87,7 @@ def write_coverage(result: CoverageResult, out_dir: str | os.PathLike[str]) -> d
                if name in ("gaps", "street_gaps") or len(result.held(name))},
         },
         out / "coverage.gpkg",
-        styles=styler(targets, names),
+        styles=styler(targets, names, unit=result.meta.get("unit", DEFAULT_UNIT)),
     )
     return {"csv": csv, "gpkg": gpkg, **extra, **write_people(result, out)}
 

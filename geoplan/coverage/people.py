@@ -341,7 +341,7 @@ def people_result(inputs: PeopleInputs, stds: list[Standard], districts: pd.Data
             "seat_norms_zh": (f"{CLASS_SIZE_NOTE_ZH}；班数不明时假定小学{sch.default_classes_primary}"
                               f"班、初中{sch.default_classes_junior}班（假定值，不是统计数，"
                               "见 seats_from 列）"),
-            "notes_zh": ("服务范围沿步行道路计算；只有数据范围内各区县的儿童参与学位分配，"
+            "notes_zh": ("服务范围沿步行道路计算；只有数据范围内的儿童参与学位分配，"
                          "因此靠近数据边缘的学校显得比实际空，数据范围以外的学校未计入。"),
         },
     )

@@ -31,6 +31,7 @@ from geoplan.deadends.params import DeadEndParams
 from geoplan.deadends.progress import check_overlap, match_progress, progress_table
 from geoplan.locate import lonlat_columns
 from geoplan.results import DEAD_ENDS, DeadEndResult
+from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
     from geoplan.config import AnalysisConfig
@@ -149,7 +150,8 @@ def run_deadends(
     logger.info("dead ends: %d kept (%s), excluded %s", len(kept),
                 kept["category"].value_counts().to_dict(), excluded)
     return DeadEndResult(kept, links, connectivity, progress, excluded, found,
-                         crs=found.crs, districts=districts, progress_detail=detail)
+                         crs=found.crs, districts=districts, progress_detail=detail,
+                         unit=getattr(layerset, "unit", DEFAULT_UNIT))
 
 
 def _progress(baseline: Any, layerset: LayerSet, current: gpd.GeoDataFrame, net: Any,
@@ -283,7 +285,7 @@ def write_deadends(result: DeadEndResult, out_dir: str | Path) -> dict[str, Path
         layers["progress"] = result.progress_detail
     from geoplan.report.qgis_styles import styler
 
-    written["gpkg"] = write_gpkg(layers, out / "deadends.gpkg", styles=styler())
+    written["gpkg"] = write_gpkg(layers, out / "deadends.gpkg", styles=styler(unit=result.unit))
     if result.progress is not None:
         written["progress_csv"] = write_csv(result.progress, out / "deadends_progress.csv")
     return written

@@ -12,6 +12,8 @@ import pandas as pd
 import pyproj
 from shapely.geometry.base import BaseGeometry
 
+from geoplan.vocab import DEFAULT_UNIT
+
 if TYPE_CHECKING:
     from geoplan.layers.osm import OsmData
 
@@ -57,6 +59,9 @@ class LayerSet:
     overview
         Every district of the city (``district``, geometry) when this layer set is one
         district's part of it (an index map's page): the page's locator shows where it lies.
+    unit
+        What the districts are called in Chinese (``districts.unit``: 区县, 街道, 社区, 网格…):
+        the reports, maps and workbook name them so.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -72,6 +77,7 @@ class LayerSet:
     reached_from: dict[str, str] = field(default_factory=dict)
     osm_context: OsmData | None = None
     overview: gpd.GeoDataFrame | None = None
+    unit: str = DEFAULT_UNIT
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self.layers[kind]

@@ -228,7 +228,8 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None) -> LayerSet:
     logger.info("context margin %.0f m (largest radius + facility snapping distance)", margin_m)
     layerset = LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(),
                         sources, cut_points=cut, margin_m=margin_m,
-                        reached_from=reached_from_map(catalog), osm_context=osm_context)
+                        reached_from=reached_from_map(catalog), osm_context=osm_context,
+                        unit=config.districts.unit)
     from geoplan.layers.datum import check_datum
 
     layerset.datum = check_datum(config, layerset, boundaries=boundaries)

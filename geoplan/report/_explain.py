@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from geoplan.report._data import plain
+from geoplan.report._labels import in_unit
+from geoplan.vocab import DEFAULT_UNIT
 
 _ZH = {
     "no_facility": "数据中没有此标准所需的设施（0 处），所以覆盖率为 0；请核对地图数据是否漏标。",
@@ -46,15 +48,18 @@ _EN = {
 }
 
 
-def words(lang: str) -> Mapping[str, str]:
-    """The explanation sentences in ``lang``."""
-    return _EN if lang == "en" else _ZH
+def words(lang: str, unit: str = DEFAULT_UNIT) -> Mapping[str, str]:
+    """The explanation sentences in ``lang``, the districts called ``unit`` in Chinese."""
+    if lang == "en":
+        return _EN
+    return _ZH if unit == DEFAULT_UNIT else {k: in_unit(v, unit) for k, v in _ZH.items()}
 
 
 def standard_notes(rec: Mapping[str, Any], info: Mapping[str, Any], people: bool,
-                   lang: str) -> list[str]:
-    """Why a standard's figures for one district are zero or missing, in words."""
-    w = words(lang)
+                   lang: str, unit: str = DEFAULT_UNIT) -> list[str]:
+    """Why a standard's figures for one district (called ``unit``) are zero or missing, in
+    words."""
+    w = words(lang, unit)
     notes = []
     share = plain(rec.get("share_buffer"))
     n = plain(rec.get("n_facilities"))
@@ -74,12 +79,12 @@ def standard_notes(rec: Mapping[str, Any], info: Mapping[str, Any], people: bool
     return notes
 
 
-def partial_note(inside_share: Any, lang: str) -> str | None:
-    """The note for a district only partly inside the data, or None."""
+def partial_note(inside_share: Any, lang: str, unit: str = DEFAULT_UNIT) -> str | None:
+    """The note for a district (called ``unit``) only partly inside the data, or None."""
     value = plain(inside_share)
     if value is None or value >= 0.995:
         return None
-    return words(lang)["partial"].format(p=f"{100 * float(value):.0f}%")
+    return words(lang, unit)["partial"].format(p=f"{100 * float(value):.0f}%")
 
 
 __all__ = ["partial_note", "standard_notes", "words"]

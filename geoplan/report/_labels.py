@@ -10,8 +10,11 @@ import re
 from collections.abc import Mapping
 
 from geoplan.census import UNITS_NOTE_START
+from geoplan.vocab import DEFAULT_UNIT
 
 _ZH: dict[str, str] = {
+    "lang": "zh",
+    "unit": DEFAULT_UNIT,
     "district": "区县",
     "standard": "标准",
     "standard_id": "标准编号",
@@ -86,7 +89,6 @@ _ZH: dict[str, str] = {
     "legend_poor": "严重不足（< 目标的 50%）",
     "legend_nodata": "无数据",
     "legend_facilities": "设施",
-    "legend_coverage": "区县覆盖率（相对目标）",
     "data_date": "数据日期",
     "data_source": "数据来源",
     "osm_attribution": "© OpenStreetMap 贡献者（ODbL）",
@@ -152,6 +154,8 @@ _ZH: dict[str, str] = {
 }
 
 _EN: dict[str, str] = {
+    "lang": "en",
+    "unit": DEFAULT_UNIT,
     "district": "District",
     "standard": "Standard",
     "standard_id": "Standard id",
@@ -225,7 +229,6 @@ _EN: dict[str, str] = {
     "legend_poor": "far short (< 50% of target)",
     "legend_nodata": "no data",
     "legend_facilities": "Facilities",
-    "legend_coverage": "District coverage against target",
     "data_date": "Data date",
     "data_source": "Source",
     "osm_attribution": "© OpenStreetMap contributors (ODbL)",
@@ -327,9 +330,47 @@ _CATEGORY_ZH: dict[str, str] = {
 
 _LANGS: dict[str, Mapping[str, str]] = {"zh": _ZH, "en": _EN}
 
+_UNIT_KEYS = frozenset({"district", "layer_labels", "index_title", "pages", "no_population"})
+"""The labels that name the analysis units (:func:`labels` words them for the config's unit)."""
 
-def labels(lang: str) -> Mapping[str, str]:
-    """The label table for ``lang`` ('zh' or 'en').
+
+_UNIT_WORDS = (("区县", "{u}"), ("本区", "本{u}"), ("全区", "全{u}"))
+"""The Chinese words for 'district' that name the analysis unit, and how each reads for a unit
+called ``u`` (区县 first: 本区县 and 全区县 become 本街道 and 全街道; 区 alone is not one of
+them: 小区 and 缓冲区 are not units)."""
+
+
+def in_unit(text: str, unit: str = DEFAULT_UNIT) -> str:
+    """Chinese ``text`` about the analysis units, with the units called ``unit``.
+
+    Only for text where 区县, 本区 and 全区 mean the analysis unit, never where they mean
+    the census's 区县 (a 街道's residents come from its 区县).
+
+    >>> in_unit("各区县覆盖率；本区只有 20% 在范围内", "街道")
+    '各街道覆盖率；本街道只有 20% 在范围内'
+    >>> in_unit("全区面积", "区县")
+    '全区面积'
+    """
+    if unit == DEFAULT_UNIT:
+        return text
+    for word, as_unit in _UNIT_WORDS:
+        text = text.replace(word, as_unit.format(u=unit))
+    return text
+
+
+def unit_of(layerset: object = None, coverage: object = None) -> str:
+    """What the analysis units are called: the layer set's ``unit``, else the coverage's
+    ``meta['unit']``, else 区县."""
+    unit = getattr(layerset, "unit", None)
+    if unit is None:
+        unit = (getattr(coverage, "meta", None) or {}).get("unit")
+    return str(unit) if unit else DEFAULT_UNIT
+
+
+def labels(lang: str, unit: str = DEFAULT_UNIT) -> Mapping[str, str]:
+    """The label table for ``lang`` ('zh' or 'en'), the units called ``unit`` in Chinese
+    (:func:`in_unit`; English says district for any unit). Its ``unit`` is ``unit`` and its
+    ``lang`` is ``lang``, for the text a page words itself.
 
     Raises
     ------
@@ -337,9 +378,15 @@ def labels(lang: str) -> Mapping[str, str]:
         For any other language code.
     """
     try:
-        return _LANGS[lang]
+        table = _LANGS[lang]
     except KeyError:
         raise ValueError(f"unknown language {lang!r}; use 'zh' or 'en'") from None
+    if unit == DEFAULT_UNIT:
+        return table
+    if lang != "zh":
+        return {**table, "unit": unit}
+    return {**{k: in_unit(v, unit) if k in _UNIT_KEYS else v for k, v in table.items()},
+            "unit": unit}
 
 
 def value_label(value: object, lang: str, field: str | None = None) -> str:

@@ -18,10 +18,12 @@ import pandas as pd
 
 from geoplan._text import share_text
 from geoplan.report._data import fmt_number, to_wgs84
+from geoplan.report._labels import in_unit
 from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import add_layer
+from geoplan.vocab import DEFAULT_UNIT
 
-__all__ = ["CHECK_COLOUR", "CHECK_NAMES", "add_data_checks", "datum_banner"]
+__all__ = ["CHECK_COLOUR", "CHECK_NAMES", "add_data_checks", "check_name", "datum_banner"]
 
 CHECK_COLOUR = "#e6007e"
 """Magenta: apart from every coverage and road colour."""
@@ -41,12 +43,12 @@ _WHAT = {
     "zh": {"layer": "数据核查", "check": "核查项", "district": "区县", "subject": "对象",
            "detail": "说明", "fix": "处理建议", "count": "数量",
            "note": "使用这些数字前请先核查：这些问题来自数据，而不是城市本身。",
-           "banner": "注意：区县边界的坐标基准疑似错误，全部结果可能偏差。{msg} 修正：{fix}"},
+           "banner": "注意：边界文件的坐标基准疑似错误，全部结果可能偏差。{msg} 修正：{fix}"},
     "en": {"layer": "Data checks", "check": "Check", "district": "District", "subject": "Subject",
            "detail": "Detail", "fix": "How to fix", "count": "Count",
            "note": "Check these before trusting a figure: they come from the data, not the city.",
-           "banner": "Warning: the district boundaries' datum looks wrong; every figure may be "
-                     "off. {msg} Fix: {fix}"},
+           "banner": "Warning: a boundary file's datum looks wrong; every figure may be off. "
+                     "{msg} Fix: {fix}"},
 }
 
 
@@ -61,15 +63,23 @@ _GAP_END = re.compile(r"^(.*): ends ([0-9.]+) m from another road without a shar
                       re.DOTALL)
 
 
-def _zh_words(rec: Any) -> tuple[str | None, str | None]:
+def check_name(check: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
+    """A check's name (:data:`CHECK_NAMES`) in ``lang``, the districts called ``unit``; an
+    unknown check keeps its key."""
+    zh, en = CHECK_NAMES.get(check, (check, check))
+    return in_unit(zh, unit) if lang == "zh" else en
+
+
+def _zh_words(rec: Any, unit: str) -> tuple[str | None, str | None]:
     """A check's detail and fix in Chinese, from its kind and numbers (the table keeps the
-    English sentences); (None, None) for a kind without a Chinese wording."""
+    English sentences), the districts called ``unit``; (None, None) for a kind without a
+    Chinese wording."""
     check, n, measure = str(rec.check), int(rec.count), float(rec.measure)
     subject, district = str(rec.subject), str(rec.district)
     if check == "partial_district" and np.isfinite(measure):
         return (f"{district}只有 {share_text(measure)} 的面积在数据范围内：它的数字只代表这一部分，"
-                "不是全区",
-                "计算全区数字请使用覆盖全区的数据")
+                + in_unit("不是全区", unit),
+                in_unit("计算全区数字请使用覆盖全区的数据", unit))
     if check == "no_facility":
         std, _, item = subject.partition("/")
         return (f"标准 {std}：服务范围内没有 {item} 类设施，得分为 0（数据中缺失，或确实没有）",
@@ -94,7 +104,7 @@ def _zh_words(rec: Any) -> tuple[str | None, str | None]:
 
 
 def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
-                    districts: gpd.GeoDataFrame | None, lang: str
+                    districts: gpd.GeoDataFrame | None, lang: str, unit: str = DEFAULT_UNIT
                     ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     """The data-check layers (off at first): legend rows and the layer panel's items.
 
@@ -108,17 +118,20 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
         The districts (analysis CRS, with ``inside_share``) for the partial-district outlines.
     lang
         'zh' or 'en'.
+    unit
+        What the districts are called (Chinese).
     """
     if checks is None or len(checks) == 0:
         return [], []
-    w = _WHAT[lang]
-    i = 0 if lang == "zh" else 1
+    w = {k: in_unit(v, unit) for k, v in _WHAT[lang].items()} if lang == "zh" else _WHAT[lang]
+    partial_name = check_name("partial_district", lang, unit)
     c = pd.DataFrame(checks).copy()
-    c["title"] = [CHECK_NAMES.get(str(k), (str(k), str(k)))[i] for k in c["check"]]
+    c["title"] = [check_name(str(k), lang, unit) for k in c["check"]]
     c["district_txt"] = c["district"].map(_text)
     c["subject_txt"] = c["subject"].map(_text)
     c["count_txt"] = [fmt_number(n, 0) if int(n) > 1 else None for n in c["count"]]
-    words = [_zh_words(r) if lang == "zh" else (None, None) for r in c.itertuples(index=False)]
+    words = [_zh_words(r, unit) if lang == "zh" else (None, None)
+             for r in c.itertuples(index=False)]
     c["detail_txt"] = [zh or _text(d) for (zh, _), d in zip(words, c["detail"], strict=True)]
     c["fix_txt"] = [zh or _text(f) for (_, zh), f in zip(words, c["fix"], strict=True)]
     fields = [("district_txt", w["district"], ""), ("subject_txt", w["subject"], ""),
@@ -145,11 +158,11 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
         info = partial.drop_duplicates("district").set_index(partial["district"].astype(str)
                                                              .drop_duplicates())
         outline = part_d.assign(
-            title=CHECK_NAMES["partial_district"][i],
+            title=partial_name,
             district_txt=part_d["district"].astype(str),
             detail_txt=[info.at[d, "detail_txt"] for d in part_d["district"].astype(str)],
             fix_txt=[info.at[d, "fix_txt"] for d in part_d["district"].astype(str)])
-        layers.append(("data_checks_partial", CHECK_NAMES["partial_district"][i], add_layer(
+        layers.append(("data_checks_partial", partial_name, add_layer(
             m, to_map(outline, 5.0),
             css_class="gp-data-checks gp-data-checks-partial",
             fields=[f for f in fields if f[0] in outline], popup_title="title", tooltip="title",
@@ -163,7 +176,7 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
                        "key": "data_checks"})
     if any(it["key"] == "data_checks_partial" for it in items):
         legend.append({"shape": "dash", "colour": CHECK_COLOUR,
-                       "text": CHECK_NAMES["partial_district"][i], "key": "data_checks_partial"})
+                       "text": partial_name, "key": "data_checks_partial"})
     return legend, items
 
 

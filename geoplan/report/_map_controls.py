@@ -13,7 +13,6 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from geoplan._version import __version__
-from geoplan.report._labels import labels
 from geoplan.report._map_layers import script_json
 from geoplan.report._map_render import PlainRender
 
@@ -378,7 +377,7 @@ def legend_rows(title: str, rows: list[dict[str, str]]) -> str:
 
 
 def title_html(title: str, data_date: str | None, lab: Mapping[str, str]) -> str:
-    colon, gap = ("：", "　") if lab is labels("zh") else (": ", " · ")
+    colon, gap = ("：", "　") if lab["lang"] == "zh" else (": ", " · ")
     date = (f"{html.escape(lab['data_date'])}{colon}{html.escape(str(data_date))}{gap}"
             if data_date else "")
     return (f"<h1>{html.escape(title)}</h1>"

@@ -55,7 +55,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from geoplan.report._data import district_slugs, fmt_share, frame, standard_rows, standards_order
-from geoplan.report._labels import standard_name
+from geoplan.report._labels import in_unit, standard_name
 from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_controls import HtmlControl
 from geoplan.report._map_detail import PAGE_ROWS
@@ -65,6 +65,7 @@ from geoplan.report._offline import leaflet_css, leaflet_js
 from geoplan.results import CoverageResult
 from geoplan.results._spill import SpilledFrame
 from geoplan.results.coverage import ON_DISK
+from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -106,16 +107,18 @@ _SHARED = {
 
 _WORDS = {
     "zh": {"detail": "分区详图", "open": "打开本区详图 →", "back": "← 返回全市索引图",
-           "all": "各标准覆盖率（直线距离）", "list": "分区详图（{n} 个区）"},
+           "all": "各标准覆盖率（直线距离）", "list": "分区详图（{n} 个区县）"},
     "en": {"detail": "district map", "open": "Open this district's map →",
            "back": "← Back to the city index map", "all": "Every standard (straight line)",
            "list": "District maps ({n})"},
 }
 
 
-def words(lang: str) -> dict[str, str]:
-    """The index map's own words in ``lang`` ('zh' or 'en')."""
-    return _WORDS["en" if lang == "en" else "zh"]
+def words(lang: str, unit: str = DEFAULT_UNIT) -> dict[str, str]:
+    """The index map's own words in ``lang`` ('zh' or 'en'), the districts called ``unit``."""
+    if lang == "en":
+        return _WORDS["en"]
+    return {k: in_unit(v, unit) for k, v in _WORDS["zh"].items()}
 
 
 # -- when ------------------------------------------------------------------------------------
@@ -343,15 +346,16 @@ class IndexLinks(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, links: Mapping[str, Mapping[str, Any]], lang: str) -> None:
+    def __init__(self, links: Mapping[str, Mapping[str, Any]], lang: str,
+                 unit: str = DEFAULT_UNIT) -> None:
         super().__init__()
         self._name = "GeoplanIndexLinks"
         self.pages_json = script_json(dict(links))
-        self.words_json = script_json(words(lang))
+        self.words_json = script_json(words(lang, unit))
 
 
 def index_list_html(pages: Sequence[DistrictPage], links: Mapping[str, Mapping[str, Any]],
-                    lang: str) -> str:
+                    lang: str, unit: str = DEFAULT_UNIT) -> str:
     """The list of district pages (escaped HTML), each with the first standard's share."""
     items = []
     for page in pages:
@@ -359,7 +363,7 @@ def index_list_html(pages: Sequence[DistrictPage], links: Mapping[str, Mapping[s
         share = f" <span>{html.escape(shares[0][1])}</span>" if shares else ""
         items.append(f'<li><a href="{html.escape(page.file, quote=True)}">'
                      f"{html.escape(page.name)}</a>{share}</li>")
-    title = html.escape(words(lang)["list"].format(n=len(pages)))
+    title = html.escape(words(lang, unit)["list"].format(n=len(pages)))
     return (f'<details><summary>{title}</summary><ol class="gp-index-list">{"".join(items)}'
             "</ol></details>")
 
@@ -414,8 +418,9 @@ def link_shared_assets(m: folium.Map, prefix: str) -> None:
 
 
 def add_index_parts(m: folium.Map, pages: Sequence[DistrictPage], coverage: Any,
-                    lang: str) -> None:
-    """The index's own parts: popup links, the list of district pages and its style.
+                    lang: str, unit: str = DEFAULT_UNIT) -> None:
+    """The index's own parts: popup links, the list of district pages (the districts called
+    ``unit``) and its style.
 
     The live scenario (placing planned facilities) is taken off the index: it needs the
     uncovered land, which only the detail pages carry.
@@ -427,9 +432,9 @@ def add_index_parts(m: folium.Map, pages: Sequence[DistrictPage], coverage: Any,
     assert isinstance(root, Figure)
     root.header._children.pop("geoplan_scenario_js", None)
     links = index_links(pages, coverage, lang)
-    IndexLinks(links, lang).add_to(m)
+    IndexLinks(links, lang, unit).add_to(m)
     root.header.add_child(Element(INDEX_CSS + _INDEX_ONLY_CSS), name="geoplan_index_css")
-    HtmlControl(index_list_html(pages, links, lang), position="topleft",
+    HtmlControl(index_list_html(pages, links, lang, unit), position="topleft",
                 element_id="geoplan-index", css_class="geoplan-box geoplan-index").add_to(m)
 
 

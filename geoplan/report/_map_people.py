@@ -15,9 +15,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.census import UNIT_SOURCE_PREFIX
 from geoplan.report._data import fmt_number
-from geoplan.report._labels import POPULATION_SOURCES
+from geoplan.report._labels import POPULATION_SOURCES, in_unit
 from geoplan.report._map_layers import DataLayer, add_layer
+from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["SEAT_GAP_CLASSES", "add_seat_gap_layers", "district_people", "legend_title",
            "people_fields", "seat_gap_class"]
@@ -32,6 +34,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "inside": "数据范围内面积", "km2": "平方公里", "whole": "全区",
         "share_of": "占全区 {share}", "pop_source": "人口来源", "estimate": "估算",
         "estimate_note": "全区普查人口密度 × 范围内面积",
+        "unit_note": "所在区县普查人口按居住用地分摊",
         "children": "学龄儿童（{ages}岁）", "beyond_buffer": "直线 {r} 米外的儿童",
         "beyond_network": "步行 {r} 米外的儿童", "seats": "步行可达学位",
         "seat_gap": "学位缺口", "people": "人", "seat_unit": "个", "per_child": "每名儿童学位",
@@ -46,6 +49,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "inside": "Area inside the data", "km2": "km²", "whole": "whole district",
         "share_of": "{share} of the district", "pop_source": "Population source",
         "estimate": "estimate", "estimate_note": "census density × area inside",
+        "unit_note": "its 区县's census residents shared by residential land",
         "children": "Children aged {ages}", "beyond_buffer": "Children beyond {r} m (straight line)",
         "beyond_network": "Children beyond {r} m (walking)", "seats": "Seats within walking reach",
         "seat_gap": "Seat gap (学位缺口)", "people": "people", "seat_unit": "seats",
@@ -106,19 +110,23 @@ def _level_of(people: Any, sid: str) -> tuple[str, float] | None:
 
 
 def district_people(districts: pd.Series, part: pd.DataFrame, people: Any, sid: str,
-                    lang: str) -> pd.DataFrame:
-    """Popup texts per district (in the order of ``districts``) for one standard.
+                    lang: str, unit: str = DEFAULT_UNIT) -> pd.DataFrame:
+    """Popup texts per district (in the order of ``districts``, called ``unit``) for one
+    standard.
 
     ``part`` is the standard's rows of the coverage table (``inside_km2``, ``inside_share``,
     ``population_source``); ``people`` a :class:`~geoplan.results.PeopleResult` or None.
     """
-    w = _WORDS[lang]
+    w = dict(_WORDS[lang])
+    if lang == "zh":  # the district's own area; the census estimate's 全区 is its 区县's
+        w["whole"], w["share_of"] = in_unit(w["whole"], unit), in_unit(w["share_of"], unit)
     records: dict[str, dict[str, Any]] = {str(r["district"]): {str(k): v for k, v in r.items()}
                                           for r in part.to_dict("records")}
     out = pd.DataFrame(index=range(len(districts)))
     names = districts.astype(str).tolist()
     inside: list[str | None] = []
     source: list[str | None] = []
+    shared = _census_shared(people)
     for name in names:
         rec = records.get(name)
         km2 = None if rec is None else _num(rec.get("inside_km2"), 2)
@@ -137,9 +145,10 @@ def district_people(districts: pd.Series, part: pd.DataFrame, people: Any, sid: 
             source.append(None)  # not people: the share's label already says what weighs it
         else:
             text = name_src[0 if lang == "zh" else 1]
-            if src == "census" and partial:
-                text += (f"；{w['estimate']}：{w['estimate_note']}" if lang == "zh"
-                         else f"; {w['estimate']}: {w['estimate_note']}")
+            how = ("unit_note" if name in shared else "estimate_note" if partial else None)
+            if src == "census" and how is not None:
+                text += (f"；{w['estimate']}：{w[how]}" if lang == "zh"
+                         else f"; {w['estimate']}: {w[how]}")
             source.append(text)
     out["inside_txt"] = inside
     out["pop_source_txt"] = source
@@ -164,6 +173,16 @@ def district_people(districts: pd.Series, part: pd.DataFrame, people: Any, sid: 
         if src in table:
             out[col] = [_num(table.at[n, src]) if n in table.index else None for n in names]
     return out
+
+
+def _census_shared(people: Any) -> set[str]:
+    """The districts whose residents are their share of a census 区县's
+    (``demand.census_districts``), not a census figure of their own."""
+    residents = getattr(people, "residents", None)
+    if residents is None or not len(residents) or "census_source" not in residents:
+        return set()
+    mine = residents["census_source"].astype(str).str.startswith(UNIT_SOURCE_PREFIX)
+    return set(residents.loc[mine.to_numpy(), "district"].astype(str))
 
 
 def people_fields(people: Any, sid: str, lang: str) -> list[tuple[str, str, str]]:

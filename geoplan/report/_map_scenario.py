@@ -46,7 +46,7 @@ from threadpoolctl import threadpool_limits
 from geoplan._errors import ConfigError, StandardError
 from geoplan._groups import frames_by
 from geoplan.report._data import frame
-from geoplan.report._labels import standard_name
+from geoplan.report._labels import standard_name, unit_of
 from geoplan.report._map_detail import current as current_detail
 from geoplan.report._map_layers import polyline_runs, script_json
 from geoplan.report._map_render import PlainRender, text_element
@@ -277,7 +277,7 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
         return None
     return {"unit": unit, "origin": origin, "segs": 4 * QUAD_SEGS, "proj": proj,
             "crs": crs.to_string(), "standards": standards, "skipped": skipped,
-            "lang": "en" if lang == "en" else "zh"}
+            "lang": "en" if lang == "en" else "zh", "unitWord": unit_of(layerset, coverage)}
 
 
 class LiveScenario(PlainRender, MacroElement):

@@ -184,7 +184,8 @@ def _district_texts(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping
                     lab: Mapping[str, str], lang: str, people: Any = None) -> gpd.GeoDataFrame:
     """:func:`_district_frame` for the districts of ``dist_wgs``."""
     merged = dist_wgs.merge(part, on="district", how="left")
-    texts = district_people(merged["district"], part, people, str(row.get("standard")), lang)
+    texts = district_people(merged["district"], part, people, str(row.get("standard")), lang,
+                            lab["unit"])
     for col in texts.columns:
         merged[col] = texts[col].to_numpy()
     people = people_kind(part, row)

@@ -47,7 +47,6 @@ _WORDS: dict[str, dict[str, str]] = {
         "street": "街道", "path": "步道",
         "no_people": "无人口口径",
         "ha": "公顷", "m": "米", "people": "人", "pct": "%",
-        "shares_title": "区县覆盖率（{m}）",
     },
     "en": {
         "measure_title": "Measure",
@@ -77,7 +76,6 @@ _WORDS: dict[str, dict[str, str]] = {
         "street": "street", "path": "path",
         "no_people": "no population measure",
         "ha": "ha", "m": "m", "people": "people", "pct": "%",
-        "shares_title": "District shares ({m})",
     },
 }
 

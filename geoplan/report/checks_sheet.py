@@ -14,6 +14,7 @@ import pandas as pd
 
 from geoplan._io import neutralise_text
 from geoplan.results.data_checks import DATA_CHECKS
+from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["CHECKS_SHEET", "fill_checks_sheet", "safe_cell"]
 
@@ -38,23 +39,25 @@ HEADERS_ZH: dict[str, str] = {
 _SEVERITY_ZH = {"warning": "警告", "note": "提示"}
 
 
-def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame) -> None:
+def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNIT) -> None:
     """Write ``checks`` (:func:`geoplan.data_checks.data_checks`) into the empty worksheet ``ws``.
 
-    One header row in bold (Chinese), then one row per check with the check and its severity
-    named in Chinese; text that Excel would run as a formula is kept as text (:func:`safe_cell`).
+    One header row in bold (Chinese, the districts called ``unit``), then one row per check
+    with the check and its severity named in Chinese; text that Excel would run as a formula
+    is kept as text (:func:`safe_cell`).
     """
     from openpyxl.styles import Alignment, Font
 
-    from geoplan.report._map_checks import CHECK_NAMES
+    from geoplan.report._labels import in_unit
+    from geoplan.report._map_checks import check_name
     from geoplan.report.people_sheets import fit_row_height
 
     cols = DATA_CHECKS.names
-    ws.append([HEADERS_ZH.get(c, c) for c in cols])
+    ws.append([in_unit(HEADERS_ZH.get(c, c), unit) for c in cols])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     table = pd.DataFrame(checks.drop(columns="geometry"))
-    table["check"] = [CHECK_NAMES.get(str(k), (str(k), ""))[0] for k in table["check"]]
+    table["check"] = [check_name(str(k), "zh", unit) for k in table["check"]]
     table["severity"] = [_SEVERITY_ZH.get(str(s), str(s)) for s in table["severity"]]
     for rec in table[cols].itertuples(index=False):
         ws.append([safe_cell(v) for v in rec])

@@ -54,6 +54,7 @@ from geoplan.report._labels import (
     labels,
     population_note,
     standard_name,
+    unit_of,
     value_label,
     weights_label,
 )
@@ -167,7 +168,8 @@ class _Context:
                  lang: str, gap_view: str, sites: SiteResult | None = None) -> None:
         self.coverage = coverage
         self.lang = lang
-        self.lab = labels(lang)
+        self.unit = unit_of(layerset, coverage)
+        self.lab = labels(lang, self.unit)
         self.table = frame(coverage, "table")
         self.order = standards_order(coverage)
         self.rows = standard_rows(coverage)
@@ -339,7 +341,7 @@ def _union(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
 def _uncovered(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
     """The uncovered area in hectares, or for street standards the uncovered street length (m)."""
     area, length = plain(rec.get("uncovered_area_m2")), plain(rec.get("uncovered_length_m"))
-    zh = lab is labels("zh")
+    zh = lab["lang"] == "zh"
     if area is None and length is not None:
         return f"{fmt_number(length)} {'米' if zh else 'm'}"
     if area is None:
@@ -456,7 +458,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
         "n_facilities": fmt_number(rec.get("n_facilities")),
         "provenance": str(rec.get("source_title") or "") or ctx.provenance.get(sid, ""),
         "gaps": [], "gap_view": "", **_items(ctx, district, sid, rec),
-        "notes": standard_notes(rec, info, people, ctx.lang),
+        "notes": standard_notes(rec, info, people, ctx.lang, ctx.unit),
         "sites": _sites(ctx, district, sid),
         "sites_covered_label": ctx.lab["covered_street_m"]
         if str(ctx.rows.get(sid, {}).get("demand_kind", "")).startswith(("street", "riverside"))
@@ -552,8 +554,8 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         standards=standards, deadends=drows, deadends_headers=dh, deadends_note=note,
         candidates=crows, candidates_headers=ch, sources=ctx.sources,
         no_population=ctx.weights in ("area", "buildings"),
-        people=people_section(ctx.coverage, district, ctx.lang, ctx.people_parts),
-        partial_note=partial_note(ctx.inside_share.get(district), ctx.lang),
+        people=people_section(ctx.coverage, district, ctx.lang, ctx.people_parts, ctx.unit),
+        partial_note=partial_note(ctx.inside_share.get(district), ctx.lang, ctx.unit),
         measures_note=explain_words(ctx.lang)["measures"],
         weights_note=ctx.weights_note, population_note=ctx.population_note,
     )

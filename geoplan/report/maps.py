@@ -51,7 +51,7 @@ from geoplan._errors import ConfigError, OutputError
 from geoplan._io import atomic_path
 from geoplan._processes import process_map
 from geoplan.report._data import frame, standard_rows, standards_order, to_wgs84
-from geoplan.report._labels import labels, standard_name
+from geoplan.report._labels import labels, standard_name, unit_of
 from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_cache import sharing
 from geoplan.report._map_checks import add_data_checks, datum_banner
@@ -215,7 +215,7 @@ def build_map(
     ConfigError
         For an unknown ``tiles`` value, or Tianditu tiles without a key.
     """
-    lab = labels(lang)
+    lab = labels(lang, unit_of(layerset, coverage))
     tiles = _check_tiles(tiles, tianditu_key)
     if title is None:
         title = getattr(config, "name", None) or "geoplan"
@@ -237,7 +237,8 @@ def build_map(
         dead_legend, road_items = add_deadends(m, deadends, lab, lang)
         seat_legend, seat_items = add_seat_gap_layers(m, dist_wgs, getattr(coverage, "people", None),
                                                       lang)
-        check_legend, check_items = add_data_checks(m, checks, layerset.districts, lang)
+        check_legend, check_items = add_data_checks(m, checks, layerset.districts, lang,
+                                                    lab["unit"])
         streets = add_street_names(m, layerset, lang)
         names = add_district_labels(m, dist_wgs, lab)
         background = [{"key": "context", "label": lab["layer_context"], "layer": context,
@@ -519,7 +520,7 @@ def _write_index(layerset: LayerSet, coverage: CoverageResult | None,
                         if checks is not None and "check" in checks else None)
             m = build_map(i_layers, i_cov, None, checks=i_checks, live_scenario=False,
                           **{**options, "title": title})
-        add_index_parts(m, pages, coverage, lang)
+        add_index_parts(m, pages, coverage, lang, unit_of(layerset, coverage))
         link_shared_assets(m, f"{PAGES_DIR}/")
         index = render_map(m)
         _remove_pages(out)

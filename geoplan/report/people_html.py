@@ -10,6 +10,8 @@ import numpy as np
 from geoplan._text import share_text
 from geoplan.census import unit_shares
 from geoplan.report._data import fmt_number
+from geoplan.report._labels import in_unit
+from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["PeopleParts", "people_section"]
 
@@ -101,7 +103,8 @@ class PeopleParts:
 
 
 def people_section(coverage: Any, district: str, lang: str,
-                   parts: PeopleParts | None = None) -> dict[str, Any] | None:
+                   parts: PeopleParts | None = None, unit: str = DEFAULT_UNIT
+                   ) -> dict[str, Any] | None:
     """What the district page shows about people, or None when the run has none.
 
     Parameters
@@ -114,6 +117,8 @@ def people_section(coverage: Any, district: str, lang: str,
         'zh' or 'en'.
     parts
         ``PeopleParts(coverage)`` made once for all pages (made here when None).
+    unit
+        What the districts are called (Chinese): the indicator notes name them so.
 
     Returns
     -------
@@ -135,10 +140,10 @@ def people_section(coverage: Any, district: str, lang: str,
         if mine is not None and len(mine):
             r = mine.iloc[0]
             parts_of = unit_shares(r.get("census_source", ""))
-            if parts_of is None:  # a district the census names
-                how = (t["estimate"].format(share=share_text(float(r["inside_share"])))
+            if parts_of is None:  # a district the census names (本区 and 全区: the unit)
+                how = (in_unit(t["estimate"], unit).format(share=share_text(float(r["inside_share"])))
                        if bool(r["is_estimate"]) else t["census"])
-                out["residents"] = t["residents"].format(
+                out["residents"] = in_unit(t["residents"], unit).format(
                     n=_num(r["residents_inside"]), how=how, census=_num(r["census_2020"]),
                     density=_num(r["census_density_km2"]))
             elif not float(r.get("residential_land_m2", 0.0) or 0.0) > 0:
@@ -165,7 +170,7 @@ def people_section(coverage: Any, district: str, lang: str,
             value = (f"{float(r.value):.1%}" if share and np.isfinite(r.value)
                      else _with_unit(_num(r.value, 1), unit))
             target = f"{float(r.target):.1%}" if share else _with_unit(_num(r.target, 1), unit)
-            note = indicator_note_zh(r._asdict(), parts.inside(district)) \
+            note = indicator_note_zh(r._asdict(), parts.inside(district), unit) \
                 if lang == "zh" else str(r.note)
             out["ind_rows"].append([str(r.name_zh), value, target, t.get(str(r.status), ""),
                                     note])
@@ -184,16 +189,20 @@ def _f(value: Any) -> float:
     return v if np.isfinite(v) else 0.0
 
 
-def indicator_note_zh(row: dict[str, Any], inside_share: float) -> str:
-    """How an indicator was computed, in Chinese (the table's ``note`` is English).
+def indicator_note_zh(row: dict[str, Any], inside_share: float, unit: str = DEFAULT_UNIT) -> str:
+    """How an indicator was computed, in Chinese (the table's ``note`` is English), the
+    district called ``unit``.
 
     Examples
     --------
     >>> indicator_note_zh({"indicator": "green_space_ratio", "partial": True}, 0.2)
     'OSM 绿地面积 ÷ 数据范围内面积（以此作建成区面积）；仅为本区在数据范围内的 20%'
+    >>> indicator_note_zh({"indicator": "green_space_ratio", "partial": False}, 1.0, "街道")
+    'OSM 绿地面积 ÷ 数据范围内面积（以此作建成区面积）；全街道'
     """
     partial = bool(row.get("partial"))
-    part = f"；仅为本区在数据范围内的 {share_text(inside_share)}" if partial else "；全区"
+    part = in_unit(f"；仅为本区在数据范围内的 {share_text(inside_share)}" if partial else "；全区",
+                   unit)
     est = "，人口为该部分的普查估算" if partial else ""
     ind = str(row.get("indicator"))
     if ind == "park_area_per_person":

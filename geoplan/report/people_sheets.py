@@ -16,6 +16,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from geoplan._io import neutralise_text
 from geoplan.census import unit_shares
 from geoplan.report._data import plain
+from geoplan.report._labels import in_unit, unit_of
+from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["write_people_sheets"]
 
@@ -40,7 +42,7 @@ _HEADERS = {
         "level": "学段", "children": "学龄儿童", "beyond_buffer": "距学校超过半径（直线）",
         "beyond_network": "距学校超过半径（步行）", "seats_reached": "步行可达学位（2SFCA）",
         "seats_per_child": "人均可达学位", "seat_gap": "学位缺口", "radius_m": "服务半径（米）",
-        "seats_in_district": "区内学校学位", "name_zh": "指标", "value": "数值", "target": "目标",
+        "seats_in_district": "区县内学校学位", "name_zh": "指标", "value": "数值", "target": "目标",
         "status": "是否达标", "target_source": "目标来源", "partial": "仅部分区域",
     },
     "en": {
@@ -68,6 +70,18 @@ _UNIT_HEADERS = {
 (``demand.census_districts``): the figures are the units' shares, not census totals."""
 
 HEADERS: Mapping[str, Mapping[str, str]] = _HEADERS
+
+_UNIT_KEYS = ("district", "seats_in_district")
+"""The headers that name the analysis unit (:func:`headers` words them for the config's)."""
+
+
+def headers(lang: str, unit: str = DEFAULT_UNIT, census_units: bool = False) -> dict[str, str]:
+    """The sheets' column headers in ``lang``, the districts called ``unit`` in Chinese;
+    ``census_units``: the residents are the units' shares of their 区县's census figures."""
+    out = {**_HEADERS[lang], **(_UNIT_HEADERS[lang] if census_units else {})}
+    if lang == "zh" and unit != DEFAULT_UNIT:
+        out.update({k: in_unit(_HEADERS["zh"][k], unit) for k in _UNIT_KEYS})
+    return out
 """Column headers of the people sheets per language (also the notebooks' column labels)."""
 
 
@@ -101,7 +115,7 @@ def _write(ws: Worksheet, start: int, df: pd.DataFrame, cols: Sequence[tuple[str
     return row + 1
 
 
-def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str) -> None:
+def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str, unit: str) -> None:
     t = _TITLES[lang]
     df = residents.copy()
     df["is_estimate"] = [t["estimate"] if e else t["census"] for e in df["is_estimate"]]
@@ -116,14 +130,14 @@ def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str) -> None:
             ("census_density_km2", "#,##0"), ("residents_inside", "#,##0"),
             ("is_estimate", None), ("residential_land_m2", "#,##0"),
             ("residents_per_ha", "#,##0"), ("weighting", None), ("note", None)]
-    _write(ws, 1, df, cols, {**_HEADERS[lang], **_UNIT_HEADERS[lang]} if units else _HEADERS[lang])
+    _write(ws, 1, df, cols, headers(lang, unit, units))
     _wrap_column(ws, get_column_letter(len(cols)), 60)
     if units:
         _wrap_column(ws, "C", 30)
 
 
 def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, lang: str,
-                    meta: Mapping[str, Any]) -> None:
+                    meta: Mapping[str, Any], unit: str) -> None:
     t = _TITLES[lang]
     df = children.merge(seats[["district", "level", "seats_reached", "seats_per_child", "seat_gap",
                                "seats_in_district"]], on=["district", "level"], how="left")
@@ -132,7 +146,7 @@ def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, 
                              ("children", "#,##0"), ("beyond_buffer", "#,##0"),
                              ("beyond_network", "#,##0"), ("seats_reached", "#,##0"),
                              ("seats_per_child", "0.00"), ("seat_gap", "#,##0"),
-                             ("seats_in_district", "#,##0")], _HEADERS[lang])
+                             ("seats_in_district", "#,##0")], headers(lang, unit))
     for i, key in enumerate(("age_shares", "seat_norms", "notes"), start=row + 1):
         note = meta.get(f"{key}_zh") if lang == "zh" else None
         cell = ws.cell(row=i, column=1, value=str(note or meta.get(key, "")))
@@ -143,7 +157,7 @@ def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, 
         fit_row_height(ws, i, cell.value, 16 * 10)
 
 
-def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str) -> None:
+def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str, unit: str) -> None:
     t = _TITLES[lang]
     df = table.copy()
     df["status"] = [t.get(v, v) for v in df["status"]]
@@ -153,7 +167,7 @@ def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str) -> None:
                                for v in df["target_source"]]
     _write(ws, 1, df, [("district", None), ("name_zh", None), ("value", "0.000"),
                        ("target", "0.000"), ("status", None), ("partial", None),
-                       ("target_source", None), ("note", None)], _HEADERS[lang])
+                       ("target_source", None), ("note", None)], headers(lang, unit))
     _wrap_column(ws, "G", 30)
     _wrap_column(ws, "H", 60)
 
@@ -196,13 +210,14 @@ def write_people_sheets(wb: Workbook, coverage: Any, lang: str, title: Any) -> N
         (:func:`geoplan.report.tables.sheet_title` bound to the used titles).
     """
     t = _TITLES[lang]
+    unit = unit_of(None, coverage)
     people = getattr(coverage, "people", None)
     if people is not None:
         if len(people.residents):
-            _residents_sheet(wb.create_sheet(title(t["residents"])), people.residents, lang)
+            _residents_sheet(wb.create_sheet(title(t["residents"])), people.residents, lang, unit)
         if len(people.children):
             _children_sheet(wb.create_sheet(title(t["children"])), people.children, people.seats,
-                            lang, people.meta)
+                            lang, people.meta, unit)
     indicators = getattr(coverage, "indicators", None)
     if indicators is not None and len(indicators.table):
-        _indicator_sheet(wb.create_sheet(title(t["indicators"])), indicators.table, lang)
+        _indicator_sheet(wb.create_sheet(title(t["indicators"])), indicators.table, lang, unit)

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 
 from geoplan._version import __version__
-from geoplan.report._labels import labels
+from geoplan.report._labels import in_unit, labels
 from geoplan.report._map_controls import (
     CANDIDATE_COLOUR,
     CLASS_COLOURS,
@@ -35,6 +35,7 @@ from geoplan.report._map_controls import (
     REACH_COLOUR,
     SITE_COLOUR,
 )
+from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["STYLE_TABLE", "add_layer_styles", "layer_qml", "styler"]
 
@@ -270,11 +271,13 @@ class LayerInfo:
 
 @dataclass
 class StyleContext:
-    """What the data says about the standards: target and name per standard id."""
+    """What the data says about the standards: target and name per standard id; what the
+    districts are called (:func:`~geoplan.report._labels.in_unit`)."""
 
     targets: Mapping[str, float] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
     lang: str = "zh"
+    unit: str = DEFAULT_UNIT
 
 
 def field_alias(column: str, layer: str = "", context: StyleContext | None = None) -> str:
@@ -287,7 +290,7 @@ def field_alias(column: str, layer: str = "", context: StyleContext | None = Non
         if column.startswith(prefix):
             sid = column[len(prefix):]
             return f"{word}：{context.names.get(sid) or sid}"
-    return _ALIASES.get(column) or labels("zh").get(column) or column
+    return in_unit(_ALIASES.get(column) or labels("zh").get(column) or column, context.unit)
 
 
 def _geometry_family(geometry_type: str) -> str:
@@ -494,7 +497,7 @@ def _rows(info: LayerInfo, context: StyleContext) -> list[tuple[str, str, int, s
 
 
 def add_layer_styles(path: str | Path, *, targets: Mapping[str, float] | None = None,
-                     names: Mapping[str, str] | None = None) -> int:
+                     names: Mapping[str, str] | None = None, unit: str = DEFAULT_UNIT) -> int:
     """Write one default QGIS style per feature layer of the GeoPackage ``path``.
 
     Parameters
@@ -505,6 +508,8 @@ def add_layer_styles(path: str | Path, *, targets: Mapping[str, float] | None = 
         Target share per standard id (the districts' classes are relative to it; default 1).
     names
         Chinese name per standard id, for the share columns' aliases and the style names.
+    unit
+        What the districts are called (``districts.unit``): the aliases name them so.
 
     Returns
     -------
@@ -513,7 +518,7 @@ def add_layer_styles(path: str | Path, *, targets: Mapping[str, float] | None = 
         replaced; the table is registered in ``gpkg_contents`` as an attributes table, as
         QGIS does.
     """
-    context = StyleContext(dict(targets or {}), dict(names or {}))
+    context = StyleContext(dict(targets or {}), dict(names or {}), unit=unit)
     con = sqlite3.connect(str(path))
     try:
         with con:
@@ -544,6 +549,8 @@ def add_layer_styles(path: str | Path, *, targets: Mapping[str, float] | None = 
 
 
 def styler(targets: Mapping[str, float] | None = None,
-           names: Mapping[str, str] | None = None) -> Callable[[Path], int]:
-    """:func:`add_layer_styles` with these standards, for :func:`geoplan._io.write_gpkg`."""
-    return partial(add_layer_styles, targets=targets, names=names)
+           names: Mapping[str, str] | None = None, unit: str = DEFAULT_UNIT
+           ) -> Callable[[Path], int]:
+    """:func:`add_layer_styles` with these standards and unit, for
+    :func:`geoplan._io.write_gpkg`."""
+    return partial(add_layer_styles, targets=targets, names=names, unit=unit)

@@ -31,8 +31,10 @@ from geoplan._version import __version__
 from geoplan.report._data import frame, geoframe, plain, standard_rows, standards_order
 from geoplan.report._labels import (
     POPULATION_SOURCES,
+    in_unit,
     labels,
     standard_name,
+    unit_of,
     value_label,
     weights_label,
 )
@@ -396,7 +398,7 @@ def _write_workbook(
     checks: gpd.GeoDataFrame | None,
     gap_places: pd.DataFrame | None,
 ) -> Path:
-    lab = labels(lang)
+    lab = labels(lang, unit_of(layerset, coverage))
     wb = Workbook()
     used: set[str] = set()
     table = frame(coverage, "table")
@@ -436,7 +438,7 @@ def _write_workbook(
     if checks is not None:
         from geoplan.report.checks_sheet import CHECKS_SHEET, fill_checks_sheet
 
-        fill_checks_sheet(wb.create_sheet(sheet_title(CHECKS_SHEET, used)), checks)
+        fill_checks_sheet(wb.create_sheet(sheet_title(CHECKS_SHEET, used)), checks, lab["unit"])
     for sheet in wb.worksheets:
         print_setup(sheet, lab, bulk.dimensions(sheet))
 
@@ -521,8 +523,8 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
         total = len(g)
         keep = g.sort_values("rank", kind="stable").index[:room] if "rank" in g else g.index[:room]
         g = g.loc[g.index.isin(keep)]
-        sws.cell(row=next_row + 1, column=2, value=_EXTRA_HEADERS[lang]["gaps_cut"].format(
-            n=len(g), total=total))
+        cut = in_unit(_EXTRA_HEADERS[lang]["gaps_cut"], lab["unit"])
+        sws.cell(row=next_row + 1, column=2, value=cut.format(n=len(g), total=total))
     _table(sws, next_row + 2, g, [*cols, *LONLAT_COLUMNS], lab, lang, bulk=bulk)
     # the gap list is what runs over many pages: its header row repeats on each of them
     sws.print_title_rows = f"{next_row + 2}:{next_row + 2}"

@@ -221,7 +221,8 @@ class CoverageResult:
         demand kind), ``demand_points``, ``facilities_off_network`` ("standard/item" -> number
         of facilities no walkway reaches), ``reached_edges`` (``kept``: whether :attr:`reached`
         holds the edges, ``rows``: the reached pieces measured, ``setting``: auto, all or
-        none), ``timings`` (seconds per step).
+        none), ``timings`` (seconds per step), ``unit`` (what the districts are called,
+        :attr:`geoplan.layers.LayerSet.unit`).
     people
         Residents, school-age children beyond the school radius, seats and the 学位缺口
         (:class:`~geoplan.results.PeopleResult`); None when the run has no people.

@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.results._schema import Column, Schema, raise_problems, table_problems
+from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["CANDIDATES", "CONNECTIVITY", "DEAD_ENDS", "DeadEndResult"]
 
@@ -108,6 +109,8 @@ class DeadEndResult:
         The districts analysed.
     progress_detail
         Each baseline public dead end with its ``status``, or None.
+    unit
+        What the districts are called (:attr:`geoplan.layers.LayerSet.unit`).
     """
 
     dead_ends: gpd.GeoDataFrame
@@ -119,6 +122,7 @@ class DeadEndResult:
     crs: Any = None
     districts: gpd.GeoDataFrame | None = None
     progress_detail: gpd.GeoDataFrame | None = field(default=None)
+    unit: str = DEFAULT_UNIT
 
     SCHEMAS: ClassVar[dict[str, Schema]] = {"dead_ends": DEAD_ENDS, "candidates": CANDIDATES,
                                             "connectivity": CONNECTIVITY}

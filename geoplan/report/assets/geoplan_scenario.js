@@ -159,8 +159,8 @@
   var WORDS = {
     zh: {title: "现场规划（挂图作战）", mode: "放置规划设施（点击地图）",
          help: "点击地图放置，拖动移动，点击设施删除。",
-         start: "勾选上面的方框，在地图上点击放置规划设施，各区直线覆盖率即时更新。",
-         standard: "标准", radius: "半径", m: "米", district: "区", before: "现状",
+         start: "勾选上面的方框，在地图上点击放置规划设施，各区县直线覆盖率即时更新。",
+         standard: "标准", radius: "半径", m: "米", district: "区县", before: "现状",
          after: "规划后", uncovered: "未覆盖居住用地（公顷）", export: "导出 CSV",
          clear: "清除", placed: "已放置", none: "尚未放置规划设施。",
          measure: "直线距离覆盖率（官方口径），在本页即时计算；步行与人口口径请把导出的 CSV 交给 " +
@@ -245,6 +245,11 @@
 
   gp.liveScenario = function(map, spec) {
     var w = WORDS[spec.lang] || WORDS.zh;
+    if (w === WORDS.zh && spec.unitWord && spec.unitWord !== "区县") {
+      // the districts as the config calls them (区县, 街道, 社区, 网格)
+      w = Object.assign({}, w, {district: spec.unitWord,
+                                start: w.start.split("区县").join(spec.unitWord)});
+    }
     var P = spec.proj, unit = spec.unit, segs = spec.segs;
     var byId = {}, cache = {};
     spec.standards.forEach(function(s) { byId[s.id] = s; });
