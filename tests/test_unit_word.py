@@ -72,6 +72,13 @@ def test_the_terminal_tables_name_the_unit(chengdu_results):
     assert "区县" in coverage_text(table, "zh")  # the default still says 区县
 
 
+def test_the_default_pages_still_say_benqu(chengdu_outputs):
+    texts = [p.read_text(encoding="utf-8") for p in (chengdu_outputs / "reports").glob("0*.html")]
+    assert len(texts) == 4
+    assert all("本区只有" in t and "仅为本区在数据范围内" in t and "仅为本 " not in t
+               for t in texts)
+
+
 @pytest.fixture(scope="module")
 def street_outputs(tmp_path_factory, chengdu_config, chengdu_layers, chengdu_results):
     """The default analysis' map, pages, workbook and GeoPackages, its districts called 街道."""
@@ -110,6 +117,8 @@ def test_pages_and_map_call_the_districts_by_the_unit(street_outputs):
     assert len(texts) == 4
     # the sample's districts lie partly inside the data: their pages say so of the unit
     assert all("本街道只有" in t for t in texts)
+    # and so do the per-person indicators' notes (the unit, not the indicator's ㎡/人)
+    assert all("仅为本街道在数据范围内" in t and "仅为本 " not in t for t in texts)
     for t in texts:
         # the population note names the census's 区县; nothing else names any 区县
         note = re.search(r"人口：第七次全国人口普查[^<]*", t)

@@ -166,10 +166,10 @@ def people_section(coverage: Any, district: str, lang: str,
         for r in ind.itertuples() if ind is not None else ():
             share = r.unit == "share"
             # per-person areas with their unit (a bare "0.5 / 8.0" read as a share)
-            unit = "" if share else (" ㎡/人" if lang == "zh" else " m²/person")
+            per = "" if share else (" ㎡/人" if lang == "zh" else " m²/person")
             value = (f"{float(r.value):.1%}" if share and np.isfinite(r.value)
-                     else _with_unit(_num(r.value, 1), unit))
-            target = f"{float(r.target):.1%}" if share else _with_unit(_num(r.target, 1), unit)
+                     else _with_unit(_num(r.value, 1), per))
+            target = f"{float(r.target):.1%}" if share else _with_unit(_num(r.target, 1), per)
             note = indicator_note_zh(r._asdict(), parts.inside(district), unit) \
                 if lang == "zh" else str(r.note)
             out["ind_rows"].append([str(r.name_zh), value, target, t.get(str(r.status), ""),
@@ -177,8 +177,8 @@ def people_section(coverage: Any, district: str, lang: str,
     return out
 
 
-def _with_unit(text: str, unit: str) -> str:
-    return text if text == "—" else text + unit
+def _with_unit(text: str, per: str) -> str:
+    return text if text == "—" else text + per
 
 
 def _f(value: Any) -> float:
