@@ -7,7 +7,8 @@ gathered into one summary. Dask schedules the jobs: a LocalCluster by default, o
 address for a real cluster (``dask scheduler`` and ``dask worker`` processes).
 
 * **Folders never shared.** A job writes into ``<out>/<config key>/<district key>/``: the
-  config key is the config file's name plus a hash of its path, the district key the district's
+  config key is the config file's name plus a hash of its path (and of its content when one
+  batch is given two different configs of one file), the district key the district's
   code (or name) plus a hash of its exact name, so ``a/b`` and ``a?b``, or two configs of one
   city, can never meet in one folder.
 * **Resumable.** A finished job leaves ``job.json``: a fingerprint of its config, of every
@@ -16,6 +17,12 @@ address for a real cluster (``dask scheduler`` and ``dask worker`` processes).
 * **Failures stay local.** A config whose districts cannot be read fails alone; a failed job
   is one row of the summary with the full message, and its traceback goes to its own log file
   under ``<out>/_logs/``.
+* **A district reads as in the whole city's run.** Which life-circle items have data, and
+  with ``demand.census_districts`` each unit's share of its 区县's residents, depend on the
+  whole city, which a job of one district cannot see: one task per config loads the config's
+  facility layers and homes (never its walkways, roads or buildings) and measures them
+  (:func:`measure_city_facts`), and the config's jobs wait for it and take them
+  (:mod:`geoplan.coverage.city_facts`).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -37,9 +44,13 @@ from geoplan._version import __version__
 from geoplan.config import AnalysisConfig
 from geoplan.layers.districts import read_districts
 
+if TYPE_CHECKING:
+    from geoplan.coverage.city_facts import CityFacts
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["JOB_FILE", "Job", "district_jobs", "job_is_done", "run_batch", "run_job", "summarise"]
+__all__ = ["JOB_FILE", "FactsOutcome", "Job", "district_jobs", "job_is_done",
+           "measure_city_facts", "run_batch", "run_job", "summarise"]
 
 JOB_FILE = "job.json"
 """What a finished job leaves in its folder (fingerprint and its files' hashes)."""
@@ -64,6 +75,9 @@ class Job:
         ``<config key>/<district key>``: unique within a batch; also the Dask task key.
     fingerprint
         Hash of the job's config, its input files' content and the geoplan version.
+    whole_include
+        The districts the config itself includes (None: all of them): what is measured over
+        the whole config (the units' census shares).
     """
 
     city: str
@@ -73,6 +87,7 @@ class Job:
     out: Path
     key: str
     fingerprint: str = ""
+    whole_include: tuple[str, ...] | None = None
 
     @property
     def log(self) -> Path:
@@ -111,6 +126,8 @@ def _input_files(config: AnalysisConfig) -> list[Path]:
         files.append(config.layers_catalog)
     if config.demand.population_raster is not None:
         files.append(config.demand.population_raster)
+    if config.demand.census_districts is not None:
+        files.append(config.demand.census_districts.path)
     return [Path(f) for f in files if f is not None]
 
 
@@ -147,21 +164,13 @@ def district_jobs(configs: Sequence[AnalysisConfig], out: Path,
     jobs: list[Job] = []
     failed: list[dict[str, Any]] = []
     hashes: dict[Path, str] = {}
+    seen: dict[str, str] = {}  # config key -> the config it was given to
     for config in configs:
         city = config.city or config.name
         ckey = config_key(config)
-        if config.demand.census_districts is not None:
-            # a job sees one unit; the units' shares of a 区县 need all of them at once
-            why = (f"demand.census_districts ({config.demand.census_districts.path.name}) shares "
-                   "each 区县's residents among all its units, which a job of one district "
-                   "cannot see; run this config with `geoplan run` (a city is measured in "
-                   "chunks there), or leave census_districts out of the batch's configs")
-            log = out / LOG_DIR / f"{ckey}.log"
-            _write_log(log, why + "\n")
-            logger.warning("%s: %s", ckey, why)
-            failed.append({"city": city, "config": ckey, "district": "", "code": "",
-                           "status": "failed", "error": why, "log": str(log)})
-            continue
+        content = config.model_dump_json()
+        if seen.setdefault(ckey, content) != content:  # one file's config changed in code
+            ckey = f"{ckey}-{_short_hash(content)}"
         try:
             table = read_districts(config.districts)
         except Exception as exc:  # this config fails alone; the batch goes on
@@ -180,7 +189,9 @@ def district_jobs(configs: Sequence[AnalysisConfig], out: Path,
             code = codes.get(name, "")
             dkey = district_key(name, code)
             jobs.append(Job(city, name, code, job_config, out / ckey / dkey, f"{ckey}/{dkey}",
-                            _fingerprint(job_config, steps, hashes)))
+                            _fingerprint(job_config, steps, hashes),
+                            tuple(config.districts.include)
+                            if config.districts.include is not None else None))
     return jobs, pd.DataFrame(failed)
 
 
@@ -223,21 +234,68 @@ def _job_rows(job: Job, table: pd.DataFrame | None, status: str) -> pd.DataFrame
     return table
 
 
-def run_job(job: Job, steps: tuple[str, ...]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class FactsOutcome:
+    """What :func:`measure_city_facts` gave for one config: the whole city's figures its jobs
+    take (:class:`~geoplan.coverage.city_facts.CityFacts`), or why they could not be measured
+    and where the traceback is."""
+
+    facts: CityFacts | None = None
+    error: str = ""
+    log: str = ""
+
+
+def facts_log(out: Path, ckey: str) -> Path:
+    """Where the city-facts task of config ``ckey`` writes its traceback if it fails."""
+    return out / LOG_DIR / f"{ckey}__city.log"
+
+
+def measure_city_facts(config: AnalysisConfig, log: Path) -> FactsOutcome:
+    """The whole city's figures (:func:`~geoplan.coverage.city_facts.city_facts`) that each
+    job of ``config`` takes, measured over all its districts as ``geoplan run`` measures them;
+    only the facility layers and the homes are loaded. The traceback goes to ``log`` if it
+    fails."""
+    from geoplan._threads import using_threads
+    from geoplan.coverage.city_facts import city_facts, fact_kinds
+    from geoplan.layers import load_layers
+    from geoplan.standards import check_config_standards
+
+    try:
+        stds = check_config_standards(config)
+        with using_threads(1):
+            layerset = load_layers(config, kinds=fact_kinds(stds))
+            return FactsOutcome(city_facts(layerset, stds, config.demand))
+    except Exception as exc:  # the config's jobs fail with this message; the batch goes on
+        _write_log(log, traceback.format_exc())
+        logger.warning("%s: the whole city's figures could not be measured: %s",
+                       config.name, exc)
+        return FactsOutcome(error=f"{type(exc).__name__}: {exc}", log=str(log))
+
+
+def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
+            ) -> pd.DataFrame:
     """Run one job; return its summary rows (or one row saying why it failed).
 
     On success the job's rows go to ``job_rows.csv`` and its record to ``job.json`` (written
     last, so a killed job is never taken for a finished one). On failure the traceback goes to
-    :attr:`Job.log`.
+    :attr:`Job.log`. ``city``: the whole city's figures of the job's config
+    (:func:`measure_city_facts`); None measures the district as if it were the whole city.
     """
     from geoplan._threads import using_threads
     from geoplan.pipeline import run_analysis
 
+    if city is not None and city.facts is None:
+        return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
+                              "district": job.district, "code": job.code, "status": "failed",
+                              "error": "the whole city's figures (life-circle items with data, "
+                                       f"census shares) could not be measured: {city.error}",
+                              "log": city.log}])
     try:
         (job.out / JOB_FILE).unlink(missing_ok=True)
         # one thread: Dask runs one job per worker thread already (GEOPLAN_THREADS still wins)
         with using_threads(1):
-            result = run_analysis(job.config, job.out, steps=steps)
+            result = run_analysis(job.config, job.out, steps=steps,
+                                  facts=city.facts if city is not None else None)
         rows = _job_rows(job, result.coverage.table if result.coverage is not None else None, "ok")
         written = [Path(p) for p in result.written]
         written.append(write_csv(rows, job.out / ROWS_FILE))
@@ -330,8 +388,9 @@ def run_batch(
                                    dashboard_address=":0")
             client = Client(cluster)
         try:
-            futures = [client.submit(run_job, job, steps, pure=False,
-                                     key=f"geoplan-{job.key}-{job.fingerprint[:8]}")
+            city = _city_tasks(client, todo, out)
+            futures = [client.submit(run_job, job, steps, city[job.key.split("/")[0]],
+                                     pure=False, key=f"geoplan-{job.key}-{job.fingerprint[:8]}")
                        for job in todo]
             bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
                        desc="jobs", unit="job")
@@ -348,6 +407,22 @@ def run_batch(
     summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     write_csv(summary, out / "batch_summary.csv")
     return summary
+
+
+def _city_tasks(client: Any, jobs: Sequence[Job], out: Path) -> dict[str, Any]:
+    """One :func:`measure_city_facts` task per config with jobs to run (config key -> its
+    future); the jobs take the future, so Dask runs them after it."""
+    tasks: dict[str, Any] = {}
+    for job in jobs:
+        ckey = job.key.split("/")[0]
+        if ckey in tasks:
+            continue
+        whole = job.config.model_copy(update={"districts": job.config.districts.model_copy(
+            update={"include": list(job.whole_include) if job.whole_include is not None
+                    else None})})
+        tasks[ckey] = client.submit(measure_city_facts, whole, facts_log(out, ckey), pure=False,
+                                    key=f"geoplan-city-{ckey}-{_short_hash(job.fingerprint)}")
+    return tasks
 
 
 def summarise(summary: pd.DataFrame) -> pd.DataFrame:

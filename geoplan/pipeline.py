@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from geoplan.coverage.city_facts import CityFacts
+
 logger = logging.getLogger(__name__)
 
 STEPS = ("layers", "coverage", "sites", "deadends", "map", "report")
@@ -45,6 +47,7 @@ def run_analysis(
     map_options: dict[str, Any] | None = None,
     baseline: str | Path | None = None,
     command: str = "run",
+    facts: CityFacts | None = None,
 ) -> RunResult:
     """Run the analysis of ``config`` and write every output into ``out``.
 
@@ -69,6 +72,10 @@ def run_analysis(
         An older OSM extract: dead-end progress (opened 断头路) is measured against it.
     command
         The command name recorded in ``run.json``.
+    facts
+        When ``config`` includes some of a city's districts (a job of ``geoplan batch``): the
+        whole city's figures they take as they are
+        (:func:`geoplan.coverage.city_facts.city_facts`).
 
     Raises
     ------
@@ -83,7 +90,7 @@ def run_analysis(
     extra = [("baseline", Path(baseline))] if baseline else []
     with OutputRun(target, command=command, config=config, extra_inputs=extra) as staging:
         result = _run_steps(config, staging.path, standards, steps=steps, progress=progress,
-                            map_options=map_options, baseline=baseline)
+                            map_options=map_options, baseline=baseline, facts=facts)
         result.written = staging.commit(result.written)
     result.out = target
     return result
@@ -98,6 +105,7 @@ def _run_steps(
     progress: bool,
     map_options: dict[str, Any] | None,
     baseline: str | Path | None,
+    facts: CityFacts | None = None,
 ) -> RunResult:
     """Every step of :func:`run_analysis`, writing into ``out_dir`` (the staging folder)."""
     set_progress(progress)
@@ -118,7 +126,7 @@ def _run_steps(
 
     result.coverage, result.deadends, result.sites = compute_results(
         config, layerset, standards=standards, steps=steps, progress=progress, baseline=baseline,
-        timings=result.timings, spill_dir=out_dir)
+        timings=result.timings, spill_dir=out_dir, facts=facts)
     clock = time.perf_counter()
     # a city's tables are written side by side in forked processes, which start from what
     # this process holds: the layers no later step reads are let go first
@@ -266,6 +274,7 @@ def compute_results(
     baseline: str | Path | None = None,
     timings: dict[str, float] | None = None,
     spill_dir: str | Path | None = None,
+    facts: CityFacts | None = None,
 ) -> tuple[CoverageResult | None, DeadEndResult | None, SiteResult | None]:
     """Dead ends, coverage and suggested sites of an analysis (nothing is written).
 
@@ -276,7 +285,8 @@ def compute_results(
     (:meth:`geoplan.results.CoverageResult.keep_on_disk`); without, in memory. A city's
     coverage (see :data:`CHILD_COVERAGE_MIN_WALKWAYS`) is measured in a forked process; a
     larger city's (:data:`geoplan.coverage.chunked.CHUNK_MIN_WALKWAYS`) chunk by chunk, each
-    chunk of districts in a forked process of its own.
+    chunk of districts in a forked process of its own. ``facts``: the whole city's figures
+    when ``layerset`` holds some of its districts (see :func:`run_analysis`).
     """
     from geoplan.coverage import run_coverage
     from geoplan.coverage.chunked import CHUNK_MIN_WALKWAYS, run_coverage_chunked
@@ -301,13 +311,13 @@ def compute_results(
 
         def measure() -> CoverageResult:
             return run_coverage(layerset, standards, config.demand, progress=progress,
-                                reached_edges=config.gpkg.reached_edges, store=store)
+                                reached_edges=config.gpkg.reached_edges, store=store, facts=facts)
 
         walkways = len(layerset["walkways"])
         if store is not None and walkways >= CHUNK_MIN_WALKWAYS:
             coverage = run_coverage_chunked(layerset, standards, config.demand, store,
                                             reached_edges=config.gpkg.reached_edges,
-                                            progress=progress)
+                                            progress=progress, facts=facts)
         if coverage is None and store is not None and walkways >= CHILD_COVERAGE_MIN_WALKWAYS:
             coverage = in_child(measure, "measuring coverage",
                                 "try a coarser demand grid (demand.grid_m) or fewer districts "

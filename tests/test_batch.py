@@ -31,18 +31,83 @@ def test_jobs_are_one_per_district(tmp_path):
     assert jobs[0].out.name.startswith("510104-")
 
 
-def test_a_config_sharing_census_districts_among_units_is_refused_with_the_way_out(tmp_path):
-    from geoplan.config import CensusDistrictsSource
+def _grid_config(tmp_path: Path):
+    """Three 1 km cells across the 青羊区, 金牛区 and 成华区 lines, their residents shared from
+    the shipped 区县 (``demand.census_districts``)."""
+    import geopandas as gpd
+    import shapely
 
-    shared = _config(["锦江区"])
-    zones = CensusDistrictsSource(path=shared.districts.path, crs="gcj02")
-    shared = shared.model_copy(update={"demand": shared.demand.model_copy(
-        update={"census_districts": zones}), "name": "grid"})
-    jobs, failed = district_jobs([shared, _config(["青羊区"])], tmp_path)
-    assert [j.district for j in jobs] == ["青羊区"]  # the other config still runs
-    (row,) = failed.to_dict("records")
-    assert row["status"] == "failed" and "geoplan run" in row["error"]
-    assert "census_districts" in Path(row["log"]).read_text(encoding="utf-8")
+    from geoplan.config import CensusDistrictsSource, DistrictsSource
+
+    cells = [shapely.box(x, 30.675, x + 0.01, 30.685) for x in (104.065, 104.075, 104.085)]
+    path = tmp_path / "cells.geojson"
+    gpd.GeoDataFrame({"name": [f"第{i}网格" for i in (1, 2, 3)], "code": ["g1", "g2", "g3"]},
+                     geometry=cells, crs="EPSG:4326").to_file(path)
+    config = _config(None)
+    zones = CensusDistrictsSource(path=config.districts.path, crs="gcj02")
+    return config.model_copy(update={
+        "name": "grid", "standards": ["park_500", "life_circle_15min"],
+        "districts": DistrictsSource(path=path, crs="wgs84", name_field="name", code_field="code",
+                                     unit="网格"),
+        "demand": config.demand.model_copy(update={"census_districts": zones})})
+
+
+def test_each_cell_of_a_batch_reads_as_in_the_whole_run(tmp_path):
+    # each job sees one cell; the config's city task sees all three: it shares each 区县's
+    # residents among them by residential land and counts the life circle's facilities of
+    # the whole area, as `geoplan run` does
+    from geoplan.coverage import run_coverage
+    from geoplan.coverage.census_areas import census_unit_figures
+    from geoplan.layers import load_layers
+    from geoplan.standards import resolve_standards
+
+    config = _grid_config(tmp_path)
+    jobs, failed = district_jobs([config], tmp_path / "out")
+    assert failed.empty and [j.whole_include for j in jobs] == [None] * 3
+    summary = run_batch([config], tmp_path / "out", workers=1, steps=("layers", "coverage"))
+    assert set(summary["status"]) == {"ok"}, summary.get("error")
+    layers = load_layers(config)
+    whole = census_unit_figures(layers, config.demand)
+    assert whole is not None and len(whole.figures) == 3
+    table = run_coverage(layers, resolve_standards(["park_500", "life_circle_15min"]),
+                         config.demand).table
+    for job in jobs:
+        residents = pd.read_csv(job.out / "residents.csv", encoding="utf-8-sig")
+        (got,) = residents["residents_inside"]
+        assert got == pytest.approx(whole.figures[job.district][0], rel=1e-9)
+        assert residents["census_source"].iloc[0] == whole.figures[job.district][1]
+        for sid in ("park_500", "life_circle_15min"):
+            mine = summary.loc[(summary["district"] == job.district)
+                               & (summary["standard"] == sid)].iloc[0]
+            row = table.loc[(table["district"] == job.district) & (table["standard"] == sid)]
+            row = row.iloc[0]
+            # 第1网格 has no residential land mapped: no share, and no residents
+            for measure in ("share_buffer", "share_network", "share_population_buffer"):
+                assert mine[measure] == pytest.approx(row[measure], abs=1e-9, nan_ok=True), \
+                    (job.district, sid, measure)
+            # the life circle's items are counted over the whole area, not the cell's margin
+            assert mine["n_facilities"] == row["n_facilities"], (job.district, sid)
+    assert whole.figures["第1网格"][0] == 0 and whole.figures["第2网格"][0] > 1000
+    # a cell measured alone shares its 区县's residents by its area, not by the land of all
+    # three: 12,646 against 16,932 (when written)
+    alone = census_unit_figures(load_layers(jobs[1].config), config.demand)
+    assert alone is not None
+    assert abs(alone.figures["第2网格"][0] / whole.figures["第2网格"][0] - 1) > 0.1
+
+
+def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path):
+    config = _grid_config(tmp_path)
+    broken = config.model_copy(update={"demand": config.demand.model_copy(update={
+        "census_districts": config.demand.census_districts.model_copy(
+            update={"name_field": "no_such_field"})})})
+    summary = run_batch([broken, _config(["锦江区"])], tmp_path / "out", workers=1,
+                        steps=("layers", "coverage"))
+    by_district = summary.groupby("district")["status"].first()
+    assert by_district["锦江区"] == "ok"
+    cells = summary.loc[summary["district"].str.startswith("第")]
+    assert len(cells) == 3 and set(cells["status"]) == {"failed"}
+    assert cells["error"].str.contains("demand.census_districts").all()
+    assert "no_such_field" in Path(cells["log"].iloc[0]).read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ plain arrays; :func:`census_unit_figures` is the adapter from the layers and the
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +40,13 @@ from geoplan.coverage.census import WHOLE_DISTRICT_SHARE, residents_inside
 logger = logging.getLogger(__name__)
 
 _NAMED_AT_MOST = 12
+
+ZONE_COLUMNS = ("census_district", "census_2020", "area_km2", "covered_km2", "residents_shared",
+                "is_estimate", "residential_land_km2", "units")
+"""The columns of :attr:`UnitFigures.zones`."""
 """Units named in a warning; the rest are counted."""
 
-__all__ = ["UnitFigures", "census_unit_figures", "share_among_units", "unit_figures"]
+__all__ = ["ZONE_COLUMNS", "UnitFigures", "census_unit_figures", "share_among_units", "unit_figures"]
 
 FloatArray = NDArray[np.float64]
 
@@ -116,9 +121,10 @@ class UnitFigures:
         Unit name -> (residents, where the figure comes from), for the units a 区县 with a
         census figure meets.
     zones
-        One row per 区县 of the file: ``census_district``, ``census_2020``, ``area_km2``,
-        ``covered_km2`` (by the units), ``residents_shared``, ``is_estimate``,
-        ``residential_land_km2``, ``units``.
+        One row per 区县 of the file (:data:`ZONE_COLUMNS`): ``census_district``,
+        ``census_2020``, ``area_km2``, ``covered_km2`` (by the units), ``residents_shared``,
+        ``is_estimate``, ``residential_land_km2``, ``units``; no rows when the figures were
+        measured beforehand (``measured`` of :func:`census_unit_figures`).
     outside
         Unit name -> share of its area in no 区县 with a census figure, for the units with a
         figure that lie partly there (that part gets no residents).
@@ -197,7 +203,9 @@ def unit_figures(zones: gpd.GeoDataFrame, census: dict[str, tuple[float, str]],
     return UnitFigures(figures, table, outside_share)
 
 
-def census_unit_figures(layers: Any, settings: Any) -> UnitFigures | None:
+def census_unit_figures(layers: Any, settings: Any,
+                        measured: Mapping[str, tuple[float, str]] | None = None
+                        ) -> UnitFigures | None:
     """The units' census estimates for a run, from ``demand.census_districts``.
 
     Parameters
@@ -207,6 +215,10 @@ def census_unit_figures(layers: Any, settings: Any) -> UnitFigures | None:
         projected) and ``residential``.
     settings
         The config's demand settings (``census_districts``, ``census_city``).
+    measured
+        Every unit's figure measured over all the units of the config
+        (:class:`geoplan.coverage.city_facts.CityFacts`), for a run that sees some of them:
+        ``layers``' units take theirs.
 
     Returns
     -------
@@ -228,6 +240,17 @@ def census_unit_figures(layers: Any, settings: Any) -> UnitFigures | None:
         return None
     city = getattr(settings, "census_city", None)
     units = layers["districts"].reset_index(drop=True)
+    if measured is not None:  # over all the units (a batch job sees one of them)
+        names = units["district"].astype(str).tolist()
+        mine = {n: measured[n] for n in names if n in measured}
+        logger.info("demand.census_districts: %d of %d units' residents as measured over all "
+                    "%d units of the config", len(mine), len(names), len(measured))
+        if len(mine) < len(names):
+            logger.warning("demand.census_districts: %d of %d units lie in no 区县 of %s with "
+                           "a census figure, so they get no residents: %s",
+                           len(names) - len(mine), len(names), source.path.name,
+                           first_named([n for n in names if n not in mine], _NAMED_AT_MOST, "、"))
+        return UnitFigures(mine, pd.DataFrame(columns=list(ZONE_COLUMNS)), {})
     zones = read_districts(source.as_districts(), key="demand.census_districts")
     zones = zones.to_crs(units.crs)
     census = district_census(city, zones["district"].astype(str).tolist(), advise=False)

@@ -67,6 +67,7 @@ from geoplan.results._spill import SpilledFrame
 from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
+    from geoplan.coverage.city_facts import CityFacts
     from geoplan.layers.layerset import LayerSet
     from geoplan.results._spill import GeometryStore
     from geoplan.standards import Standard
@@ -87,7 +88,7 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
                          settings: DemandSettings | None,
                          store: GeometryStore, *, budget: int | None = None,
                          reached_edges: str = "auto", progress: bool = False,
-                         ) -> CoverageResult | None:
+                         facts: CityFacts | None = None) -> CoverageResult | None:
     """The coverage of a whole city, measured chunk by chunk (see the module notes).
 
     Parameters
@@ -107,6 +108,9 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
         The config's ``gpkg.reached_edges``; the chunks never keep the edge-by-edge layer.
     progress
         Show a progress bar over the chunks.
+    facts
+        The whole city's figures when ``layerset`` holds some of its districts (a batch
+        job), as :func:`~geoplan.coverage.run_coverage` takes them.
 
     Returns
     -------
@@ -132,7 +136,8 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
     choice = None
     if any(s.demand == "residential" for s in stds):
         choice = choose_source(lambda: districts["district"].astype(str).tolist(), settings,
-                               lambda: census_unit_figures(layerset, settings))
+                               lambda: census_unit_figures(
+                                   layerset, settings, facts.census if facts is not None else None))
         if choice.source == "auto":
             choice = _settle(choice, layerset, parts, settings, progress)
         if choice.source == "buildings":
@@ -145,6 +150,8 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
                 len(chunks), "–".join(str(f(len(c) for c in chunks)) for f in (min, max)),
                 margin)
     counts = facility_counts(layerset, stds)
+    if facts is not None:  # a batch job's districts count the whole city's facilities
+        counts = {key: facts.facility_counts.get(key, n) for key, n in counts.items()}
     for std in stds:
         for k, fs in enumerate(std.facility_sets):
             if counts[(std.id, k)] == 0:

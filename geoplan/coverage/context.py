@@ -30,6 +30,7 @@ from geoplan.standards import FacilitySet
 
 if TYPE_CHECKING:
     from geoplan.coverage.chunks import CityView
+    from geoplan.coverage.city_facts import CityFacts
     from geoplan.layers.layerset import LayerSet
 
 __all__ = ["REACHED_SIMPLIFY_M", "CoverageContext", "Timer", "set_key"]
@@ -74,13 +75,17 @@ class CoverageContext:
     """State shared by all standards of one run: demand, weights, graph, snapped points."""
 
     def __init__(self, layerset: LayerSet, settings: DemandSettings, kinds: set[str],
-                 timer: Timer, city: CityView | None = None) -> None:
+                 timer: Timer, city: CityView | None = None, facts: CityFacts | None = None
+                 ) -> None:
         from geoplan.network import build_walk_graph, snap_points
 
         self.layers = layerset
         # one chunk of a city's districts: what it is told of the whole city
         # (geoplan.coverage.chunks); None when the run is the whole city
         self.city = city
+        # some districts of a city measured on their own (a batch job): the whole city's
+        # figures they take as they are (geoplan.coverage.city_facts)
+        self.facts = facts
         self.settings = settings
         self.districts = layerset.districts.reset_index(drop=True)
         self.n_d = len(self.districts)
@@ -97,8 +102,10 @@ class CoverageContext:
         timer.lap("demand")
         self.population: PopulationWeights | None = None
         if "residential" in self.demand:
-            self.population = population_weights(self.demand["residential"], layerset, settings,
-                                                 city.population if city is not None else None)
+            self.population = population_weights(
+                self.demand["residential"], layerset, settings,
+                city.population if city is not None else None,
+                facts.census if facts is not None else None)
         timer.lap("population")
         walk = layerset["walkways"]
         self.graph = build_walk_graph(walk, report=city is None) if len(walk) else None
@@ -129,6 +136,16 @@ class CoverageContext:
             if self.graph is not None and self._hold_lines else None)
         self._frames: dict[str, dict[int, tuple[np.ndarray, Any]]] = {}
         self._band_layout: BandLayout | None = None
+
+    def facility_count(self, sid: str, k: int, here: int) -> int:
+        """Facilities of set ``k`` of standard ``sid`` in the city: the city's count in a
+        chunk or a batch job (an item with none near these districts still has data), else
+        ``here``, the run's own."""
+        if self.city is not None:
+            return self.city.facility_counts[(sid, k)]
+        if self.facts is not None:
+            return self.facts.facility_counts.get((sid, k), here)
+        return here
 
     @property
     def band_layout(self) -> BandLayout:

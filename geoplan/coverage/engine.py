@@ -72,6 +72,7 @@ from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
     from geoplan.coverage.chunks import CityView
+    from geoplan.coverage.city_facts import CityFacts
     from geoplan.layers.layerset import LayerSet
     from geoplan.network import Snapped
 
@@ -122,6 +123,7 @@ def run_coverage(
     progress: bool = False,
     reached_edges: str = "auto",
     store: GeometryStore | None = None,
+    facts: CityFacts | None = None,
 ) -> CoverageResult:
     """Measure every standard in every district by buffer, walking network and population.
 
@@ -147,6 +149,11 @@ def run_coverage(
         Where the large frames (:data:`geoplan.results.coverage.ON_DISK`) go as each
         standard finishes, so that a whole city's do not stay in memory; None keeps them in
         memory. Either way the result reads the same.
+    facts
+        When ``layerset`` holds some of a city's districts (a job of ``geoplan batch``): the
+        whole city's figures they take as they are (:func:`geoplan.coverage.city_facts.city_facts`:
+        which basket items have data, the units' census residents), so that each district
+        reads as in the whole city's run.
 
     Returns
     -------
@@ -163,7 +170,7 @@ def run_coverage(
     """
     check_projected_crs(layerset.crs, "layer set")
     return _run(layerset, run_standards(standards), demand_settings or DemandSettings(),
-                progress=progress, reached_edges=reached_edges, store=store).result
+                progress=progress, reached_edges=reached_edges, store=store, facts=facts).result
 
 
 @dataclass
@@ -216,11 +223,11 @@ def log_cpu_and_memory(what: str, timer: Timer) -> None:
 
 def _run(layerset: LayerSet, stds: list[Standard], settings: DemandSettings, *, progress: bool,
          reached_edges: str, store: GeometryStore | None, city: CityView | None = None,
-         ) -> ChunkMeasure:
+         facts: CityFacts | None = None) -> ChunkMeasure:
     """:func:`run_coverage` (of one chunk of a city's districts, with ``city``): the result,
     with what :mod:`geoplan.coverage.chunked` needs of a chunk."""
     timer = Timer()
-    eng = CoverageContext(layerset, settings, {s.demand for s in stds}, timer, city)
+    eng = CoverageContext(layerset, settings, {s.demand for s in stds}, timer, city, facts)
     n_edges = eng.graph.n_edges if eng.graph is not None else 0
     acc = _Collected(keep_reached=keep_reached_edges(reached_edges, n_edges),
                      schools=frozenset(s.id for s, _, _ in school_standards(stds)),
@@ -340,9 +347,9 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
     for k, fs in enumerate(std.facility_sets):
         rows_fs, radii, chosen = acc.chosen.pop((std.id, k))
         item = fs.item
-        # a chunk of a city counts the city's facilities: an item with none near the chunk
-        # still has data
-        n_set = eng.city.facility_counts[(std.id, k)] if eng.city is not None else len(rows_fs)
+        # a chunk of a city (or a batch job) counts the city's facilities: an item with none
+        # near the chunk still has data
+        n_set = eng.facility_count(std.id, k, len(rows_fs))
         if n_set == 0 and eng.city is None:  # a city in chunks says so once, for the city
             logger.warning("standard %s: no data for %s (no %s facility in the context "
                            "area)", std.id, fs.name_zh or item, fs.layer)

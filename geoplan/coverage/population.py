@@ -88,7 +88,9 @@ class PopulationWeights:
 
 
 def population_weights(demand: Demand, layers: Any, settings: Any,
-                       choice: SourceChoice | None = None) -> PopulationWeights:
+                       choice: SourceChoice | None = None,
+                       census: Mapping[str, tuple[float, str]] | None = None
+                       ) -> PopulationWeights:
     """Choose the population source and weigh the residential demand points.
 
     Parameters
@@ -104,6 +106,10 @@ def population_weights(demand: Demand, layers: Any, settings: Any,
         The source as chosen for the whole city (:func:`choose_source`), when ``demand`` is
         one chunk of its districts: only ``raster``, ``census`` and ``area`` are weighed
         chunk by chunk. None chooses here, from ``demand`` and ``layers``.
+    census
+        The units' census figures measured over all the units of the config
+        (:class:`geoplan.coverage.city_facts.CityFacts`) when ``layers`` holds some of them;
+        None measures them from ``layers``.
 
     Returns
     -------
@@ -117,7 +123,7 @@ def population_weights(demand: Demand, layers: Any, settings: Any,
     whole = choice is None
     if choice is None:  # the districts are read only when the census is looked up
         choice = choose_source(lambda: layers["districts"]["district"].astype(str).tolist(),
-                               settings, lambda: census_unit_figures(layers, settings))
+                               settings, lambda: census_unit_figures(layers, settings, census))
     if choice.source == "raster":
         raster = _raster_to_use(settings)
         w = raster_weights(demand, raster, getattr(settings, "population_raster_crs", None))

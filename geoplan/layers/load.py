@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -119,7 +120,8 @@ loading the 1M-edge benchmark city in the run's process, 792 MB once the same la
 back from a child). Below it, forking and packing the result cost more than it frees."""
 
 
-def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> LayerSet:
+def load_layers(config: AnalysisConfig, *, margin_m: float | None = None,
+                kinds: Collection[str] | None = None) -> LayerSet:
     """Build every canonical layer of ``config``.
 
     Steps: read districts (declared CRS converted to WGS84); parse the OSM file (cached by
@@ -127,6 +129,8 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     (counting every change); clip to the districts buffered by ``margin_m`` within the data
     extent (facility areas stay whole); compute areas and lengths; merge duplicate bus stops
     and schools. ``margin_m`` defaults to :func:`context_margin` of the config's standards.
+    ``kinds``: only these layers (and the land their features are excluded inside) are
+    prepared, the others left empty, for a caller that reads only those (None: all).
     From :data:`CHILD_LOAD_MIN_BYTES` of input on, this runs in a forked process (the same
     layers, logs and errors).
 
@@ -138,10 +142,10 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None) -> Lay
     if _input_bytes(config) >= CHILD_LOAD_MIN_BYTES:
         from geoplan._child import in_child
 
-        return in_child(lambda: _load_layers(config, margin_m), "loading the layers",
+        return in_child(lambda: _load_layers(config, margin_m, kinds), "loading the layers",
                         "the input files may need more memory than this machine has: cut them "
                         "to the study area plus the context margin")
-    return _load_layers(config, margin_m)
+    return _load_layers(config, margin_m, kinds)
 
 
 def _input_bytes(config: AnalysisConfig) -> int:
@@ -157,9 +161,11 @@ def _input_bytes(config: AnalysisConfig) -> int:
     return total
 
 
-def _load_layers(config: AnalysisConfig, margin_m: float | None) -> LayerSet:
+def _load_layers(config: AnalysisConfig, margin_m: float | None,
+                 kinds: Collection[str] | None = None) -> LayerSet:
     """:func:`load_layers`, in this process."""
     catalog = load_catalog(str(config.layers_catalog) if config.layers_catalog else None)
+    wanted = _wanted_kinds(kinds, catalog)
     issues = IssueLog()
     districts_wgs = read_districts(config.districts)
 
@@ -215,11 +221,12 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None) -> LayerSet:
     layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
     with prepared_for(context):  # the layer set keeps it: not left prepared (see _threads)
         for kind in LAYER_KINDS:
-            layers[kind] = _prepare(wgs_layers[kind], kind, crs, context, issues, catalog)
+            layers[kind] = (_prepare(wgs_layers[kind], kind, crs, context, issues, catalog)
+                            if kind in wanted else empty_layer(kind, crs))
     for kind in LAYER_KINDS:
         layers[kind] = _exclude_inside(layers, kind, catalog["layers"][kind], issues)
     for kind in ("toilets", "schools", "bus_stops", "parks", "residential", "roads", "walkways"):
-        if len(layers[kind]) == 0:
+        if kind in wanted and len(layers[kind]) == 0:
             logger.warning("layer %r is empty in the study area: standards using it will score 0 "
                            "or have no value", kind)
     ordered = {k: layers[k] for k in LAYER_ORDER}
@@ -246,6 +253,17 @@ def reached_from_map(catalog: dict[str, Any]) -> dict[str, str]:
         for sub in spec.get("kinds") or {}:
             out[f"{kind}:{sub}"] = reached_from(spec, sub)
     return out
+
+
+def _wanted_kinds(kinds: Collection[str] | None, catalog: dict[str, Any]) -> set[str]:
+    """The layers to prepare: ``kinds`` (all when None) and the land their features are
+    excluded inside (:func:`_exclude_inside`)."""
+    if kinds is None:
+        return set(LAYER_KINDS)
+    wanted = set(kinds)
+    for kind in list(wanted):
+        wanted |= set(catalog["layers"].get(kind, {}).get("exclude_inside") or ())
+    return wanted
 
 
 def _exclude_inside(layers: dict[str, gpd.GeoDataFrame], kind: str, spec: dict[str, Any],

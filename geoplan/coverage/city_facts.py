@@ -1,0 +1,75 @@
+"""What a run over some of a city's districts is told of the whole city.
+
+A job of ``geoplan batch`` loads one district and its margin. Two figures of a district still
+depend on the rest of the city, and the job is given them as the whole city's run measures
+them (:class:`CityFacts`, made once per config by :func:`city_facts`):
+
+* **Which life-circle items have data.** A basket needs "at least k of the n items with data";
+  an item with no facility near one district still has data in the city (the whole run
+  requires it there, and names its facilities' count). Measured alone, 成华区's 15-minute
+  life circle read 0.9 points higher than in the whole run of the sample.
+* **The units' census residents** (``demand.census_districts``): each 区县's residents are
+  shared among all its units by residential land, which a job of one unit cannot see.
+
+:func:`city_facts` needs only the facility layers and the residential land
+(:func:`fact_kinds`), never the walking graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from geoplan.coverage.census_areas import census_unit_figures
+from geoplan.coverage.chunks import facility_counts
+from geoplan.standards import Standard
+
+__all__ = ["CityFacts", "city_facts", "fact_kinds"]
+
+
+@dataclass(frozen=True)
+class CityFacts:
+    """The whole city's figures a run over some of its districts takes as they are.
+
+    Attributes
+    ----------
+    facility_counts
+        Facilities of each standard's sets in the whole city, by (standard id, set position),
+        as its coverage counts them: an item with none has no data.
+    census
+        Unit -> (residents, source) from ``demand.census_districts`` over all the units, or
+        None without it.
+    """
+
+    facility_counts: dict[tuple[str, int], int]
+    census: dict[str, tuple[float, str]] | None = None
+
+
+def fact_kinds(stds: Sequence[Standard]) -> set[str]:
+    """The layers :func:`city_facts` reads: the standards' facility layers and the homes."""
+    return {fs.layer for std in stds for fs in std.facility_sets} | {"districts", "residential"}
+
+
+def city_facts(layerset: Any, stds: Sequence[Standard], settings: Any) -> CityFacts:
+    """The figures of the whole city (``layerset`` holds all its districts) that a run over
+    some of them takes as they are (see the module notes).
+
+    Parameters
+    ----------
+    layerset
+        The city's :class:`~geoplan.layers.LayerSet` (at least :func:`fact_kinds`).
+    stds
+        The standards the runs measure.
+    settings
+        The config's demand settings (``census_districts``, ``census_city``).
+
+    Returns
+    -------
+    CityFacts
+    """
+    census = None
+    if getattr(settings, "census_districts", None) is not None:
+        found = census_unit_figures(layerset, settings)
+        census = dict(found.figures) if found is not None else {}
+    return CityFacts(facility_counts(layerset, list(stds)), census)
