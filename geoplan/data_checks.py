@@ -41,7 +41,7 @@ import shapely
 from geoplan._io import atomic_path, write_csv, write_gpkg
 from geoplan._text import share_text
 from geoplan.results.data_checks import DATA_CHECKS
-from geoplan.vocab import DEFAULT_UNIT
+from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
                              "use an extract cut with complete ways where these matter"))
     for d in layerset.districts.itertuples(index=False):
         share = float(getattr(d, "inside_share", 1.0))
-        if share < 0.999:
+        if share < WHOLE_DISTRICT_SHARE:
             km2 = float(d.area_m2) / 1e6
             rows.append(_row("partial_district", "note", str(d.district), "districts", 0, share,
                              f"only {km2:.2f} km² ({share_text(share)}) of {d.district} lies inside the "

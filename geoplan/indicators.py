@@ -34,6 +34,7 @@ import shapely
 from geoplan._clip import parts_inside
 from geoplan._text import share_text
 from geoplan.results.indicators import INDICATORS, IndicatorResult
+from geoplan.vocab import WHOLE_DISTRICT_SHARE
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
     geoms = d.geometry.to_numpy()
     inside = shapely.area(geoms)
     share = d["inside_share"].to_numpy(dtype=float) if "inside_share" in d.columns else np.ones(len(d))
-    partial = share < 0.999
+    partial = share < WHOLE_DISTRICT_SHARE
     people = np.full(len(d), np.nan)
     if residents is not None and len(residents):
         people = residents.set_index("district")["residents_inside"].reindex(names).to_numpy(dtype=float)

@@ -18,9 +18,14 @@ __all__ = [
     "LINEAR_KINDS",
     "NEAR_FACTOR",
     "QUAD_SEGS",
+    "WHOLE_DISTRICT_SHARE",
     "DemandKind",
     "GeometryFamily",
 ]
+
+WHOLE_DISTRICT_SHARE = 0.999
+"""A district with at least this share of its area inside the data counts as wholly inside;
+below it, every output says the district is only partly covered (and by how much)."""
 
 DEFAULT_UNIT = "区县"
 """What the analysis units are called when the config does not say (``districts.unit``)."""

@@ -176,3 +176,14 @@ def test_the_live_scenario_names_the_unit_in_a_browser(street_outputs):
             assert session.errors == [] and session.blocked == []
         finally:
             browser.close()
+
+
+def test_a_unit_almost_whole_says_so_as_its_indicators_do():
+    # one threshold (vocab.WHOLE_DISTRICT_SHARE) for the page's note, the indicators' notes,
+    # the data checks and the map; the page said nothing at 99.6% while the indicators did
+    from geoplan.report._explain import partial_note
+
+    assert partial_note(0.996, "zh", "社区") == \
+        "本社区只有 99.6% 的面积在数据范围之内，本报告的所有数字只反映这一部分。"
+    assert partial_note(0.9995, "zh") is None
+    assert partial_note(0.5, "en").startswith("Only 50% of this district's area")

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from geoplan._text import first_named
     from geoplan.cli._format import MANY_DISTRICTS
     from geoplan.layers.load import CITY_COUNTS
+    from geoplan.vocab import WHOLE_DISTRICT_SHARE
 
     config = config_from_args(args)
     set_progress(progress_enabled())  # the OSM pass's bar, as in `geoplan run`
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                                 "district's row: layers.csv")
     else:
         print_table(show, title=f"{config.name}: layers per district (CRS {crs})")
-    partial = summary.loc[summary["inside_share"] < 0.999, "district"].tolist()
+    partial = summary.loc[summary["inside_share"] < WHOLE_DISTRICT_SHARE, "district"].tolist()
     if partial:
         print(f"note: {first_named(partial, MANY_DISTRICTS)} lie only partly inside the data; "
               "figures cover that part.")

@@ -32,14 +32,13 @@ from numpy.typing import ArrayLike, NDArray
 from geoplan._text import share_text
 from geoplan.census import district_census
 from geoplan.coverage.demand import Demand
+from geoplan.vocab import WHOLE_DISTRICT_SHARE
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["UNIT_SHARE_METHOD", "WHOLE_DISTRICT_SHARE", "CensusSpread", "census_weights", "relative_weights",
            "residents_inside", "spread"]
 
-WHOLE_DISTRICT_SHARE = 0.999
-"""A district with at least this share of its area inside the data counts as wholly inside."""
 
 UNIT_SHARE_METHOD = ("each 区县's residents inside the analysis area shared among its units by "
                      "residential land")

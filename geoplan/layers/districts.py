@@ -16,6 +16,7 @@ from geoplan.config import DistrictsSource
 from geoplan.crs import parse_declared_crs, to_wgs84
 from geoplan.layers.files import read_vector
 from geoplan.layers.schema import conform
+from geoplan.vocab import WHOLE_DISTRICT_SHARE
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +255,7 @@ def clip_districts(
     out["inside_km2"] = area[keep] / 1e6
     out["inside_share"] = share[keep]
     out = out.set_geometry(gpd.GeoSeries(inside[keep], index=out.index, crs=districts.crs))
-    partial = out.loc[out["inside_share"] < 0.999]
+    partial = out.loc[out["inside_share"] < WHOLE_DISTRICT_SHARE]
     if len(partial):
         named = [f"{d} ({k:.1f} km², {share_text(s)})" for d, k, s in
                  zip(partial["district"], partial["inside_km2"], partial["inside_share"],

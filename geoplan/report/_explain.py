@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from geoplan._text import share_text
 from geoplan.report._data import plain
 from geoplan.report._labels import in_unit
-from geoplan.vocab import DEFAULT_UNIT
+from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
 _ZH = {
     "no_facility": "数据中没有此标准所需的设施（0 处），所以覆盖率为 0；请核对地图数据是否漏标。",
@@ -82,9 +83,9 @@ def standard_notes(rec: Mapping[str, Any], info: Mapping[str, Any], people: bool
 def partial_note(inside_share: Any, lang: str, unit: str = DEFAULT_UNIT) -> str | None:
     """The note for a district (called ``unit``) only partly inside the data, or None."""
     value = plain(inside_share)
-    if value is None or value >= 0.995:
+    if value is None or value >= WHOLE_DISTRICT_SHARE:
         return None
-    return words(lang, unit)["partial"].format(p=f"{100 * float(value):.0f}%")
+    return words(lang, unit)["partial"].format(p=share_text(float(value)))
 
 
 __all__ = ["partial_note", "standard_notes", "words"]

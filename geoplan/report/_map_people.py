@@ -19,7 +19,7 @@ from geoplan.census import UNIT_SOURCE_PREFIX
 from geoplan.report._data import fmt_number
 from geoplan.report._labels import POPULATION_SOURCES, in_unit
 from geoplan.report._map_layers import DataLayer, add_layer
-from geoplan.vocab import DEFAULT_UNIT
+from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
 __all__ = ["SEAT_GAP_CLASSES", "add_seat_gap_layers", "district_people", "legend_title",
            "people_fields", "seat_gap_class"]
@@ -131,7 +131,7 @@ def district_people(districts: pd.Series, part: pd.DataFrame, people: Any, sid: 
         rec = records.get(name)
         km2 = None if rec is None else _num(rec.get("inside_km2"), 2)
         share = _float(None if rec is None else rec.get("inside_share"))
-        partial = share is not None and share < 0.999
+        partial = share is not None and share < WHOLE_DISTRICT_SHARE
         if km2 is None:
             inside.append(None)
         else:
