@@ -18,7 +18,7 @@ import yaml
 from openpyxl import load_workbook
 
 from geoplan._errors import ConfigError
-from geoplan.cli._format import city_text, coverage_text, heading
+from geoplan.cli._format import city_text, coverage_text, heading, scenario_text
 from geoplan.config import load_config
 from geoplan.report._labels import in_unit, labels
 from tests.conftest import ROOT
@@ -70,6 +70,12 @@ def test_the_terminal_tables_name_the_unit(chengdu_results):
     city = city_text(table, "zh", unit=UNIT)
     assert "达标街道" in city and "各街道按需求量" in city and "区县" not in city
     assert "区县" in coverage_text(table, "zh")  # the default still says 区县
+    change = table.assign(**{f"{m}_{w}": table[m] for m in ("share_buffer", "share_network")
+                             for w in ("before", "after")},
+                          share_buffer_change=0.0, share_network_change=0.0,
+                          n_facilities_before=1, n_facilities_after=1,
+                          meets_target_after=table["meets_target"])
+    assert scenario_text(change, "zh", UNIT).splitlines()[0].split()[1] == "街道"
 
 
 def test_the_default_pages_still_say_benqu(chengdu_outputs):

@@ -229,9 +229,10 @@ def written_text(out: Path, paths: Iterable[str | Path], max_each: int = 12) -> 
     return "\n".join(lines)
 
 
-def scenario_text(table: pd.DataFrame, lang: str = "zh") -> str:
-    """The scenario comparison: rows whose shares change (all rows when none does)."""
-    h = _HEAD["en" if lang == "en" else "zh"]
+def scenario_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNIT) -> str:
+    """The scenario comparison: rows whose shares change (all rows when none does), the
+    districts called ``unit`` in Chinese."""
+    h = _words(_HEAD, lang, unit)
     changed = table["share_buffer_change"].abs().fillna(0).gt(1e-9) | \
         table["share_network_change"].abs().fillna(0).gt(1e-9)
     show = table.loc[changed] if changed.any() else table

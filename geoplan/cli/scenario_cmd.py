@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             title = (f"情景 {name}：{description}（只列出有变化的行）" if lang != "en"
                      else f"scenario {name}: {description} (rows that change)")
             print(as_text(title))
-            print(scenario_text(table, lang))
+            print(scenario_text(table, lang, config.districts.unit))
             written = [write_csv(table, run.path / f"{stem}.csv")]
             if not getattr(args, "no_map", False):
                 from geoplan.report.maps import write_maps
