@@ -32,7 +32,8 @@ import json
 import logging
 import os
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -222,16 +223,50 @@ def job_is_done(job: Job) -> bool:
     return True
 
 
-def _job_rows(job: Job, table: pd.DataFrame | None, status: str) -> pd.DataFrame:
+def _job_rows(job: Job, table: pd.DataFrame | None, status: str,
+              said: Sequence[str] = ()) -> pd.DataFrame:
+    warned = WARNING_SEP.join(said)
     if table is None or table.empty:
         return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
-                              "district": job.district, "code": job.code, "status": "no data"}])
+                              "district": job.district, "code": job.code, "status": "no data",
+                              "warnings": warned}])
     table = table.loc[table["district"].astype(str) == job.district].copy()
     table.insert(0, "city", job.city)
     table.insert(1, "config", job.key.split("/")[0])
     table.insert(3, "code", job.code)
     table["status"] = status
+    table["warnings"] = warned
     return table
+
+
+WARNING_SEP = " | "
+"""Between the warnings of one job in its rows' ``warnings`` column."""
+
+
+class _Warnings(logging.Handler):
+    """geoplan's warnings during one task, as one line of text each, each once: a worker's
+    log is not the terminal of whoever runs the batch."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(w for w in record.getMessage().split() if w.strip("!"))
+        if text and text not in self.lines:
+            self.lines.append(text)
+
+
+@contextmanager
+def _warnings_said() -> Iterator[list[str]]:
+    """The warnings geoplan logs inside the block (a list filled as they come)."""
+    handler = _Warnings()
+    log = logging.getLogger("geoplan")
+    log.addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        log.removeHandler(handler)
 
 
 @dataclass(frozen=True)
@@ -243,6 +278,7 @@ class FactsOutcome:
     facts: CityFacts | None = None
     error: str = ""
     log: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 def facts_log(out: Path, ckey: str) -> Path:
@@ -260,16 +296,18 @@ def measure_city_facts(config: AnalysisConfig, log: Path) -> FactsOutcome:
     from geoplan.layers import load_layers
     from geoplan.standards import check_config_standards
 
-    try:
-        stds = check_config_standards(config)
-        with using_threads(1):
-            layerset = load_layers(config, kinds=fact_kinds(stds))
-            return FactsOutcome(city_facts(layerset, stds, config.demand))
-    except Exception as exc:  # the config's jobs fail with this message; the batch goes on
-        _write_log(log, traceback.format_exc())
-        logger.warning("%s: the whole city's figures could not be measured: %s",
-                       config.name, exc)
-        return FactsOutcome(error=f"{type(exc).__name__}: {exc}", log=str(log))
+    with _warnings_said() as said:
+        try:
+            stds = check_config_standards(config)
+            with using_threads(1):
+                layerset = load_layers(config, kinds=fact_kinds(stds))
+                facts = city_facts(layerset, stds, config.demand)
+        except Exception as exc:  # the config's jobs fail with this message; the batch goes on
+            _write_log(log, traceback.format_exc())
+            return FactsOutcome(error=f"{type(exc).__name__}: {exc}", log=str(log),
+                                warnings=tuple(said))
+    log.unlink(missing_ok=True)  # a failure of an earlier batch, fixed since
+    return FactsOutcome(facts, warnings=tuple(said))
 
 
 def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
@@ -284,19 +322,22 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
     from geoplan._threads import using_threads
     from geoplan.pipeline import run_analysis
 
+    told = list(city.warnings) if city is not None else []
     if city is not None and city.facts is None:
         return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
                               "district": job.district, "code": job.code, "status": "failed",
                               "error": "the whole city's figures (life-circle items with data, "
                                        f"census shares) could not be measured: {city.error}",
-                              "log": city.log}])
+                              "log": city.log, "warnings": WARNING_SEP.join(told)}])
     try:
         (job.out / JOB_FILE).unlink(missing_ok=True)
         # one thread: Dask runs one job per worker thread already (GEOPLAN_THREADS still wins)
-        with using_threads(1):
+        with using_threads(1), _warnings_said() as said:
             result = run_analysis(job.config, job.out, steps=steps,
                                   facts=city.facts if city is not None else None)
-        rows = _job_rows(job, result.coverage.table if result.coverage is not None else None, "ok")
+        said = told + [w for w in said if w not in told]
+        rows = _job_rows(job, result.coverage.table if result.coverage is not None else None, "ok",
+                         said)
         written = [Path(p) for p in result.written]
         written.append(write_csv(rows, job.out / ROWS_FILE))
         files = {}
@@ -314,7 +355,9 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
         logger.warning("%s (%s) failed: %s", job.key, job.district, exc)
         return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
                               "district": job.district, "code": job.code, "status": "failed",
-                              "error": f"{type(exc).__name__}: {exc}", "log": str(job.log)}])
+                              "error": f"{type(exc).__name__}: {exc}", "log": str(job.log),
+                              "warnings": WARNING_SEP.join(told)}])
+    job.log.unlink(missing_ok=True)  # a failure of an earlier batch, fixed since
     return rows
 
 
@@ -375,8 +418,9 @@ def run_batch(
     todo = [j for j in jobs if rerun or not job_is_done(j)]
     todo_keys = {j.key for j in todo}
     done = [j for j in jobs if j.key not in todo_keys]
-    logger.info("batch: %d jobs over %d config(s): %d to run, %d unchanged and whole, %d "
-                "config(s) failed", len(jobs), len(configs), len(todo), len(done), len(failed))
+    logger.info("batch: %d jobs over %d config(s): %d to run, %d unchanged and whole; %d "
+                "config(s) whose districts could not be read", len(jobs), len(configs), len(todo),
+                len(done), len(failed))
     tables: list[pd.DataFrame] = [failed] if len(failed) else []
     tables += [_reuse(j) for j in done]
     if todo:
@@ -405,8 +449,24 @@ def run_batch(
             if cluster is not None:
                 cluster.close()
     summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    _say_warnings(summary)
     write_csv(summary, out / "batch_summary.csv")
     return summary
+
+
+def _say_warnings(summary: pd.DataFrame) -> None:
+    """Each config's warnings once, on the batch's own log (its jobs' workers logged them
+    where nobody reads)."""
+    if "warnings" not in summary.columns:
+        return
+    for ckey, part in summary.groupby("config", sort=False):
+        jobs = part.drop_duplicates("district")
+        counts: dict[str, int] = {}
+        for text in jobs["warnings"].dropna().astype(str):
+            for said in filter(None, text.split(WARNING_SEP)):
+                counts[said] = counts.get(said, 0) + 1
+        for said, n in counts.items():
+            logger.warning("%s (%d of %d jobs): %s", ckey, n, len(jobs), said)
 
 
 def _city_tasks(client: Any, jobs: Sequence[Job], out: Path) -> dict[str, Any]:
@@ -426,20 +486,26 @@ def _city_tasks(client: Any, jobs: Sequence[Job], out: Path) -> dict[str, Any]:
 
 
 def summarise(summary: pd.DataFrame) -> pd.DataFrame:
-    """One line per job: status, standards meeting their target, or the full error."""
+    """One line per job, by config and district: status, standards meeting their target, or
+    the full error; the config's key when the batch has more than one config, and how many
+    warnings the job logged (``batch_summary.csv`` has them)."""
     if summary.empty:
         return summary
     rows: list[dict[str, Any]] = []
     keys = [c for c in ("config", "district") if c in summary.columns]
-    for _, part in summary.groupby(keys, sort=False, dropna=False):
+    several = "config" in summary.columns and summary["config"].nunique() > 1
+    for _, part in summary.groupby(keys, sort=True, dropna=False):
         status = str(part["status"].iloc[0])
-        row: dict[str, Any] = {"city": part["city"].iloc[0], "district": part["district"].iloc[0],
-                               "status": status}
+        row: dict[str, Any] = {"city": part["city"].iloc[0],
+                               **({"config": part["config"].iloc[0]} if several else {}),
+                               "district": part["district"].iloc[0], "status": status}
         if status in ("ok", "skipped") and "meets_target" in part:
             row["result"] = f"{int(part['meets_target'].astype(bool).sum())}/{len(part)} standards met"
         elif "error" in part and pd.notna(part["error"].iloc[0]):
             row["result"] = f"{part['error'].iloc[0]} (log: {part['log'].iloc[0]})"
         else:
             row["result"] = ""
+        said = part["warnings"].iloc[0] if "warnings" in part else None
+        row["warnings"] = len(str(said).split(WARNING_SEP)) if pd.notna(said) and said else 0
         rows.append(row)
     return pd.DataFrame(rows)

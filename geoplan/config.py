@@ -83,7 +83,7 @@ class DistrictsSource(_Strict):
         value = value.strip()
         if not (0 < len(value) <= MAX_UNIT_CHARS and all(c.isalpha() for c in value)):
             raise ValueError(f"unit {value!r} is not a word: give what the districts are called, "
-                             f"letters only, at most {MAX_UNIT_CHARS} (区县, 街道, 社区, 网格)")
+                             f"letters only, at most {MAX_UNIT_CHARS} characters (区县, 街道, 社区, 网格)")
         return value
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geoplan.batch import district_jobs, run_batch
+from geoplan.batch import district_jobs, run_batch, summarise
 from geoplan.config import load_config
 from tests.conftest import CHENGDU_CONFIG
 
@@ -95,6 +95,24 @@ def test_each_cell_of_a_batch_reads_as_in_the_whole_run(tmp_path):
     assert abs(alone.figures["第2网格"][0] / whole.figures["第2网格"][0] - 1) > 0.1
 
 
+def test_warnings_of_the_city_task_and_the_jobs_reach_the_batch(tmp_path, caplog):
+    # the shipped 区县 are GCJ-02: declared WGS 84, every job still runs (the figures move),
+    # and the warning a worker logged reaches the summary and the batch's own log
+    config = _grid_config(tmp_path)
+    wrong = config.demand.census_districts.model_copy(update={"crs": "wgs84"})
+    config = config.model_copy(update={"standards": ["park_500"], "demand": config.demand
+                                       .model_copy(update={"census_districts": wrong})})
+    with caplog.at_level("WARNING", logger="geoplan.batch"):
+        summary = run_batch([config], tmp_path / "out", workers=1, steps=("layers", "coverage"))
+    assert set(summary["status"]) == {"ok"}
+    assert summary["warnings"].str.contains("DEMAND.CENSUS_DISTRICTS LOOK LIKE GCJ02").all()
+    said = [r.getMessage() for r in caplog.records if "LOOK LIKE GCJ02" in r.getMessage()]
+    assert len(said) == 1 and "(3 of 3 jobs)" in said[0] and "!!!" not in said[0]
+    table = summarise(summary)
+    assert list(table["district"]) == ["第1网格", "第2网格", "第3网格"]
+    assert (table["warnings"] >= 1).all() and "config" not in table.columns
+
+
 def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path):
     config = _grid_config(tmp_path)
     broken = config.model_copy(update={"demand": config.demand.model_copy(update={
@@ -108,6 +126,8 @@ def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path):
     assert len(cells) == 3 and set(cells["status"]) == {"failed"}
     assert cells["error"].str.contains("demand.census_districts").all()
     assert "no_such_field" in Path(cells["log"].iloc[0]).read_text(encoding="utf-8")
+    table = summarise(summary)  # two configs: the terminal's table says which is which
+    assert table["config"].nunique() == 2 and table["config"].is_monotonic_increasing
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ from geoplan.report.tables import write_workbook
 from geoplan.results._spill import GeometryStore
 from geoplan.standards import resolve_standards
 from tests._synthetic import CRS, P, box, frame, grid_lines, layerset
+from tests.conftest import ROOT
 from tests.test_chunked import _compare
 
 JINJIANG, CHENGHUA = 902_933.0, 1_381_894.0  # 2020 census, the shipped table
@@ -264,3 +265,13 @@ def test_census_districts_in_the_wrong_datum_are_caught(chengdu_layers, chengdu_
         check_datum(config_with("gcj02"), chengdu_layers)
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
     assert any("census district edges lie a median" in r.getMessage() for r in caplog.records)
+    # another city's 区县 (Shijiazhuang's) meet nothing here: said, never a crash
+    caplog.clear()
+    other = CensusDistrictsSource(path=ROOT / "layers/boundaries/130100_districts_gcj02.geojson",
+                                  crs="gcj02")
+    elsewhere = chengdu_config.model_copy(update={"demand": chengdu_config.demand.model_copy(
+        update={"census_districts": other})})
+    with caplog.at_level("INFO", logger="geoplan.layers.datum"):
+        check_datum(elsewhere, chengdu_layers)
+    assert any("census district edges could not be compared" in r.getMessage()
+               for r in caplog.records)

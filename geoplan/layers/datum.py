@@ -143,6 +143,10 @@ def datum_check(districts_wgs: gpd.GeoDataFrame, declared: str, reference_wgs: n
             return result
         _, dist = shapely.STRtree(targets).query_nearest(pts, return_distance=True,
                                                          all_matches=False)
+        dist = dist[np.isfinite(dist)]
+        if len(dist) == 0:  # nothing measurable (boundaries of another place)
+            return DatumCheck(declared=declared, reference=reference, median_m={},
+                              best=declared, suspect=False, message="")
         result["median_m"][label] = float(np.median(dist) if admin else np.percentile(dist, 25))
     medians = result["median_m"]
     best = min(medians, key=medians.get)
@@ -261,6 +265,9 @@ def _say(result: DatumCheck, edges: str, reference: str) -> None:
     if result["suspect"]:
         bar = "!" * 78
         logger.warning("\n%s\n%s\n%s", bar, result["message"], bar)
+    elif not result["median_m"]:
+        logger.info("datum check: the %s edges could not be compared with OSM's %s", edges,
+                    reference)
     else:
         logger.info("datum check: %s edges lie a median %s m from OSM's %s", edges,
                     {k: round(v) for k, v in result["median_m"].items()}, reference)
