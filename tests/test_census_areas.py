@@ -205,6 +205,14 @@ def test_a_census_districts_file_without_the_name_field_names_its_key(tmp_path):
         census_unit_figures(ls, settings)
     assert str(err.value).startswith("demand.census_districts: district file")
     assert "not polygons" in str(err.value)
+    # a file GDAL cannot read (cut short): the key, the file and the reason, without GDAL's
+    # advice to prefix the path with a driver name
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Fea', encoding="utf-8")
+    with pytest.raises(InputDataError) as err:
+        census_unit_figures(ls, settings)
+    said = str(err.value)
+    assert said.startswith(f"demand.census_districts: cannot read {path}")
+    assert "DRIVER" not in said and ".." not in said
 
 
 def test_units_shares_agree_with_tobler_area_interpolation(chengdu_layers, chengdu_config):

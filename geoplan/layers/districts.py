@@ -32,9 +32,14 @@ def read_districts(source: DistrictsSource, key: str = "districts") -> gpd.GeoDa
         If the file has no features, lacks the name field, or ``include`` names districts the
         file does not have.
     """
-    raw = read_vector(source.path, layer=source.layer, encoding=source.encoding,
-                      encoding_key=f"{key}.encoding", layer_key=f"{key}.layer")
     where = "" if key == "districts" else f"{key}: "  # the districts file is the usual one
+    try:
+        raw = read_vector(source.path, layer=source.layer, encoding=source.encoding,
+                          encoding_key=f"{key}.encoding", layer_key=f"{key}.layer")
+    except InputDataError as exc:
+        if not where:
+            raise
+        raise InputDataError(f"{where}{exc}") from exc.__cause__
     if len(raw) == 0:
         raise InputDataError(
             f"{where}district file {source.path} has no features. Give a file with the district "

@@ -85,8 +85,10 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
             f"cannot read the text of {path}: it is not {encoding or 'UTF-8'} ({exc.reason} at "
             f"byte {exc.start}). {fix}") from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
+        # GDAL's own advice (a driver prefix on the path) is not something a config can do
+        reason = str(exc).split("; It might help")[0].rstrip(". ")
         raise InputDataError(
-            f"cannot read {path}: {exc}. Is it a GeoPackage, GeoJSON, Shapefile (with its "
+            f"cannot read {path}: {reason}. Is it a GeoPackage, GeoJSON, Shapefile (with its "
             ".shx/.dbf) or CSV? Give `layer:` for a GeoPackage with several layers."
         ) from exc
     _refuse_non_finite(path, frame)
