@@ -242,6 +242,13 @@ def _job_rows(job: Job, table: pd.DataFrame | None, status: str,
 WARNING_SEP = " | "
 """Between the warnings of one job in its rows' ``warnings`` column."""
 
+OUTSIDE = "outside"
+"""The status of a job whose district the whole config's run leaves out (too little of it
+inside the data): nothing to measure, and no failure."""
+
+OUTSIDE_WHY = ("not analysed: too little of it lies inside the data (districts.min_inside_km2, "
+               "districts.min_overlap_share), so geoplan run leaves it out too")
+
 
 class _Warnings(logging.Handler):
     """geoplan's warnings during one task, as one line of text each, each once: a worker's
@@ -329,6 +336,11 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
                               "error": "the whole city's figures (life-circle items with data, "
                                        f"census shares) could not be measured: {city.error}",
                               "log": city.log, "warnings": WARNING_SEP.join(told)}])
+    known = city.facts.districts if city is not None and city.facts is not None else None
+    if known is not None and job.district not in known:
+        return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
+                              "district": job.district, "code": job.code, "status": OUTSIDE,
+                              "error": OUTSIDE_WHY, "warnings": WARNING_SEP.join(told)}])
     try:
         (job.out / JOB_FILE).unlink(missing_ok=True)
         # one thread: Dask runs one job per worker thread already (GEOPLAN_THREADS still wins)
@@ -403,9 +415,12 @@ def run_batch(
     Returns
     -------
     pandas.DataFrame
-        All jobs' coverage rows, with ``city``, ``config``, ``code`` and ``status`` (ok,
-        skipped: finished before and unchanged, failed, no data) columns; failed rows carry
-        ``error`` (the full message) and ``log`` (the traceback's file).
+        All jobs' coverage rows, with ``city``, ``config``, ``code``, ``status`` (ok,
+        skipped: finished before and unchanged, failed, no data, outside: a district the
+        whole config's run leaves out) and ``warnings`` columns; failed and outside rows carry
+        ``error`` (the full message), failed rows ``log`` (the traceback's file). Also written:
+        ``batch_summary.csv`` and the batch's page ``index.html``
+        (:mod:`geoplan.report.batch_index`).
     """
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -451,6 +466,9 @@ def run_batch(
     summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     _say_warnings(summary)
     write_csv(summary, out / "batch_summary.csv")
+    from geoplan.report.batch_index import write_batch_index
+
+    write_batch_index(summary, jobs, out)
     return summary
 
 
@@ -502,7 +520,8 @@ def summarise(summary: pd.DataFrame) -> pd.DataFrame:
         if status in ("ok", "skipped") and "meets_target" in part:
             row["result"] = f"{int(part['meets_target'].astype(bool).sum())}/{len(part)} standards met"
         elif "error" in part and pd.notna(part["error"].iloc[0]):
-            row["result"] = f"{part['error'].iloc[0]} (log: {part['log'].iloc[0]})"
+            log = part["log"].iloc[0] if "log" in part else None
+            row["result"] = str(part["error"].iloc[0]) + (f" (log: {log})" if pd.notna(log) else "")
         else:
             row["result"] = ""
         said = part["warnings"].iloc[0] if "warnings" in part else None

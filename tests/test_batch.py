@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -128,6 +129,8 @@ def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path):
     assert "no_such_field" in Path(cells["log"].iloc[0]).read_text(encoding="utf-8")
     table = summarise(summary)  # two configs: the terminal's table says which is which
     assert table["config"].nunique() == 2 and table["config"].is_monotonic_increasing
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert page.count("no_such_field") == 1 and page.count("见错误 1") == 3
 
 
 @pytest.fixture(scope="module")
@@ -135,23 +138,55 @@ def local_batch(tmp_path_factory):
     """One batch over a LocalCluster, 锦江区 and 武侯区: both tests below read it."""
     out = tmp_path_factory.mktemp("local-batch")
     summary = run_batch([_config(["锦江区", "武侯区"])], out, workers=1,
-                        steps=("layers", "coverage"))
+                        steps=("layers", "coverage", "report"))
     return out, summary
 
 
-def test_batch_over_a_local_cluster_isolates_failures(local_batch):
-    # 武侯区 has under 1% of its area inside the extract: its job fails, 锦江区's completes
+def test_batch_over_a_local_cluster_leaves_out_what_geoplan_run_leaves_out(local_batch):
+    # 武侯区 has under 1% of its area inside the extract: `geoplan run` leaves it out, and so
+    # does its job (outside, not failed); 锦江区's completes
     tmp_path, summary = local_batch
     by_district = summary.groupby("district")["status"].first()
     assert by_district["锦江区"] == "ok"
-    assert by_district["武侯区"] == "failed"
-    assert "barely overlap" in summary.loc[summary["district"] == "武侯区", "error"].iloc[0]
+    assert by_district["武侯区"] == "outside"
+    assert "min_inside_km2" in summary.loc[summary["district"] == "武侯区", "error"].iloc[0]
+    assert not list(tmp_path.glob("chengdu_core-*/510107-*/coverage.csv"))
     ok = summary.loc[summary["status"] == "ok"]
     assert set(ok["standard"]) == {"park_500", "bus_stop_500"}
     assert ok["share_buffer"].between(0, 1).all()
     assert len(list(tmp_path.glob("chengdu_core-*/510104-*/coverage.csv"))) == 1
     written = pd.read_csv(tmp_path / "batch_summary.csv", encoding="utf-8-sig")
     assert len(written) == len(summary)
+
+
+def test_the_batch_page_lists_every_job_with_links_that_open(local_batch):
+    tmp_path, _ = local_batch
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "geoplan 批量分析" in page and "不在数据范围内 1" in page and "完成 1" in page
+    links = re.findall(r'href="([^"]+)"', page)
+    report = [link for link in links if link.endswith(".html")]
+    assert len(report) == 2 and all("/reports/" in link for link in report)  # name and 报告
+    assert any(link.endswith("geoplan_report.xlsx") for link in links)
+    for link in links:
+        assert (tmp_path / link).exists(), link
+    assert "武侯区" in page.split("geoplan run 也不分析它们")[1]  # listed as left out
+
+
+def test_the_batch_page_escapes_names_and_says_each_error_once(tmp_path):
+    from geoplan.batch import Job
+    from geoplan.report.batch_index import write_batch_index
+
+    config = _config(None)
+    hostile = ["<script>alert(1)</script>", "=HYPERLINK(\"http://x\")"]
+    jobs = [Job("<b>城</b>", name, "", config, tmp_path / "k" / f"d{i}", f"k/d{i}")
+            for i, name in enumerate(hostile)]
+    summary = pd.DataFrame([{"city": "<b>城</b>", "config": "k", "district": name, "code": "",
+                             "status": "failed", "error": "<img src=x onerror=alert(1)>",
+                             "log": str(tmp_path / "_logs" / "k.log")} for name in hostile])
+    page = write_batch_index(summary, jobs, tmp_path).read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "<img" not in page and "<b>城" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x" in page
+    assert page.count("onerror") == 1 and page.count("见错误 1") == 2  # said once, named twice
 
 
 def test_a_district_alone_gives_the_same_shares_as_the_whole_run(local_batch, chengdu_layers):

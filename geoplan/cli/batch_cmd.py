@@ -15,7 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "batch", help="run many configs, one job per (city, district), over Dask",
         description="Run each config's districts as separate jobs on a Dask LocalCluster (or the "
         "scheduler given with --scheduler), writing <out>/<config>-<hash>/<district code>-<hash>/ "
-        "per job and batch_summary.csv with every coverage row. A rerun skips jobs whose config, "
+        "per job, batch_summary.csv with every coverage row and index.html, one page with every "
+        "job's shares and links to its report. Districts the whole config's run leaves out "
+        "(too little inside the data) are listed as outside, not failed. A rerun skips jobs "
+        "whose config, "
         "input files and geoplan version are unchanged and whose outputs are whole (--rerun "
         "runs them all). A failed district, or a config whose districts cannot be read, is "
         "reported with its full message and its traceback in <out>/_logs/; the others complete.",
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     summary = run_batch(configs, Path(args.out), scheduler=args.scheduler, workers=args.workers,
                         steps=steps, progress=progress_enabled(), rerun=args.rerun)
     print_table(summarise(summary), title="batch results")
-    print(f"wrote {Path(args.out) / 'batch_summary.csv'}")
+    print(f"wrote {Path(args.out) / 'batch_summary.csv'} and {Path(args.out) / 'index.html'}")
     failed = int((summary["status"] == "failed").sum()) if "status" in summary else 0
     if "status" in summary:
         jobs = summarise(summary)["status"].value_counts()

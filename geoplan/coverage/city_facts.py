@@ -40,10 +40,14 @@ class CityFacts:
     census
         Unit -> (residents, source) from ``demand.census_districts`` over all the units, or
         None without it.
+    districts
+        The districts the whole city's run analyses (those enough of which lies inside the
+        data), or None when not known: a job of another district has nothing to measure.
     """
 
     facility_counts: dict[tuple[str, int], int]
     census: dict[str, tuple[float, str]] | None = None
+    districts: tuple[str, ...] | None = None
 
 
 def fact_kinds(stds: Sequence[Standard]) -> set[str]:
@@ -72,4 +76,5 @@ def city_facts(layerset: Any, stds: Sequence[Standard], settings: Any) -> CityFa
     if getattr(settings, "census_districts", None) is not None:
         found = census_unit_figures(layerset, settings)
         census = dict(found.figures) if found is not None else {}
-    return CityFacts(facility_counts(layerset, list(stds)), census)
+    return CityFacts(facility_counts(layerset, list(stds)), census,
+                     tuple(layerset.districts["district"].astype(str)))
