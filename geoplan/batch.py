@@ -338,9 +338,12 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
                               "log": city.log, "warnings": WARNING_SEP.join(told)}])
     known = city.facts.districts if city is not None and city.facts is not None else None
     if known is not None and job.district not in known:
-        return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
+        rows = pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
                               "district": job.district, "code": job.code, "status": OUTSIDE,
                               "error": OUTSIDE_WHY, "warnings": WARNING_SEP.join(told)}])
+        job.out.mkdir(parents=True, exist_ok=True)  # recorded: a rerun skips it too
+        _record(job, rows, [])
+        return rows
     try:
         (job.out / JOB_FILE).unlink(missing_ok=True)
         # one thread: Dask runs one job per worker thread already (GEOPLAN_THREADS still wins)
@@ -350,18 +353,7 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
         said = told + [w for w in said if w not in told]
         rows = _job_rows(job, result.coverage.table if result.coverage is not None else None, "ok",
                          said)
-        written = [Path(p) for p in result.written]
-        written.append(write_csv(rows, job.out / ROWS_FILE))
-        files = {}
-        for p in written:
-            p = Path(p)
-            if p.is_file() and p.is_relative_to(job.out):
-                files[str(p.relative_to(job.out))] = [p.stat().st_size, _sha256(p)]
-        record = {"fingerprint": job.fingerprint, "geoplan": __version__, "key": job.key,
-                  "city": job.city, "district": job.district, "code": job.code, "files": files}
-        tmp = job.out / f".{JOB_FILE}.tmp-{os.getpid()}"
-        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, job.out / JOB_FILE)
+        _record(job, rows, [Path(p) for p in result.written])
     except Exception as exc:  # a failed district is reported; the batch goes on
         _write_log(job.log, traceback.format_exc())
         logger.warning("%s (%s) failed: %s", job.key, job.district, exc)
@@ -373,10 +365,27 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
     return rows
 
 
+def _record(job: Job, rows: pd.DataFrame, written: list[Path]) -> None:
+    """Write the job's rows and, last, its ``job.json`` (fingerprint, each file's size and
+    hash): a killed job is never taken for a finished one."""
+    written = [*written, write_csv(rows, job.out / ROWS_FILE)]
+    files = {}
+    for p in written:
+        p = Path(p)
+        if p.is_file() and p.is_relative_to(job.out):
+            files[str(p.relative_to(job.out))] = [p.stat().st_size, _sha256(p)]
+    record = {"fingerprint": job.fingerprint, "geoplan": __version__, "key": job.key,
+              "city": job.city, "district": job.district, "code": job.code, "files": files}
+    tmp = job.out / f".{JOB_FILE}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, job.out / JOB_FILE)
+
+
 def _reuse(job: Job) -> pd.DataFrame:
     rows = pd.read_csv(job.out / ROWS_FILE, encoding="utf-8-sig",
                        dtype={"district": str, "code": str, "city": str})
-    rows["status"] = "skipped"
+    # finished before: skipped now; a district outside the data stays outside
+    rows["status"] = rows["status"].where(rows["status"] == OUTSIDE, "skipped")
     return rows
 
 

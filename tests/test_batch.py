@@ -159,6 +159,16 @@ def test_batch_over_a_local_cluster_leaves_out_what_geoplan_run_leaves_out(local
     assert len(written) == len(summary)
 
 
+def test_a_rerun_skips_a_district_outside_as_well(local_batch, tmp_path):
+    import shutil
+
+    shutil.copytree(local_batch[0], tmp_path / "copy")  # the module's folder stays as it was
+    again = run_batch([_config(["锦江区", "武侯区"])], tmp_path / "copy", workers=1,
+                      steps=("layers", "coverage", "report"))
+    assert again.groupby("district")["status"].first().to_dict() == {"武侯区": "outside",
+                                                                      "锦江区": "skipped"}
+
+
 def test_the_batch_page_lists_every_job_with_links_that_open(local_batch):
     tmp_path, _ = local_batch
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
