@@ -22,7 +22,7 @@ from geoplan._version import __version__
 from geoplan.report._data import fmt_share, plain
 from geoplan.report._labels import labels, standard_name
 from geoplan.report._map_standards import coverage_class
-from geoplan.report.html import WORKBOOK_NAME, _environment
+from geoplan.report.html import WORKBOOK_NAME, template_environment
 
 
 class Job(Protocol):
@@ -175,7 +175,7 @@ def write_batch_index(summary: pd.DataFrame, jobs: Sequence[Job], out: str | os.
         per_job = summary.drop_duplicates(["config", "district"])["status"].value_counts()
         counts = "，".join(f"{_WORDS.get(str(k), str(k))} {int(n)}" for k, n in per_job.items())
     lab = labels("zh")
-    html = _environment().get_template("batch.html.j2").render(
+    html = template_environment().get_template("batch.html.j2").render(
         lang="zh", lab=lab, version=__version__,
         generated=datetime.now().strftime("%Y-%m-%d %H:%M"), words=_WORDS, configs=configs,
         counts=counts, unread=unread,

@@ -97,7 +97,9 @@ class ReportFiles(dict[str, Path]):
         self.failures: dict[str, str] = {}
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The report pages' templates (``geoplan/report/templates``): every value escaped, an
+    unknown name an error."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("geoplan.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
@@ -677,7 +679,7 @@ def _write_reports(
     checks: gpd.GeoDataFrame | None,
     gap_places: pd.DataFrame | None,
 ) -> ReportFiles:
-    env = _environment()
+    env = template_environment()
     ctx = _Context(layerset, coverage, deadends, config, lang, gap_view, sites)
     districts = layerset.districts
     names = [str(n) for n in districts["district"]]
