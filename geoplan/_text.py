@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_text", "first_named", "share_text"]
+__all__ = ["WARNING_SEP", "as_text", "first_named", "share_text"]
+
+WARNING_SEP = " | "
+"""Between the warnings of one job in the ``warnings`` column of a batch's rows."""
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # The text-direction marks and overrides that can make a name read backwards.

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from geoplan._io import ensure_writable_dir, write_csv
+from geoplan._text import WARNING_SEP
 from geoplan._version import __version__
 from geoplan.config import AnalysisConfig
 from geoplan.layers.districts import read_districts
@@ -238,9 +239,6 @@ def _job_rows(job: Job, table: pd.DataFrame | None, status: str,
     table["warnings"] = warned
     return table
 
-
-WARNING_SEP = " | "
-"""Between the warnings of one job in its rows' ``warnings`` column."""
 
 OUTSIDE = "outside"
 """The status of a job whose district the whole config's run leaves out (too little of it
@@ -484,16 +482,14 @@ def run_batch(
 def _say_warnings(summary: pd.DataFrame) -> None:
     """Each config's warnings once, on the batch's own log (its jobs' workers logged them
     where nobody reads)."""
+    from geoplan.report.batch_index import warning_counts
+
     if "warnings" not in summary.columns:
         return
     for ckey, part in summary.groupby("config", sort=False):
-        jobs = part.drop_duplicates("district")
-        counts: dict[str, int] = {}
-        for text in jobs["warnings"].dropna().astype(str):
-            for said in filter(None, text.split(WARNING_SEP)):
-                counts[said] = counts.get(said, 0) + 1
+        counts, n_jobs = warning_counts(part)
         for said, n in counts.items():
-            logger.warning("%s (%d of %d jobs): %s", ckey, n, len(jobs), said)
+            logger.warning("%s (%d of %d jobs): %s", ckey, n, n_jobs, said)
 
 
 def _city_tasks(client: Any, jobs: Sequence[Job], out: Path) -> dict[str, Any]:

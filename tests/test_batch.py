@@ -109,6 +109,8 @@ def test_warnings_of_the_city_task_and_the_jobs_reach_the_batch(tmp_path, caplog
     assert summary["warnings"].str.contains("DEMAND.CENSUS_DISTRICTS LOOK LIKE GCJ02").all()
     said = [r.getMessage() for r in caplog.records if "LOOK LIKE GCJ02" in r.getMessage()]
     assert len(said) == 1 and "(3 of 3 jobs)" in said[0] and "!!!" not in said[0]
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert page.count("LOOK LIKE GCJ02") == 1 and "（3/3 项任务）" in page
     table = summarise(summary)
     assert list(table["district"]) == ["第1网格", "第2网格", "第3网格"]
     assert (table["warnings"] >= 1).all() and "config" not in table.columns

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from geoplan._io import atomic_path
+from geoplan._text import WARNING_SEP
 from geoplan._version import __version__
 from geoplan.report._data import fmt_share, plain
 from geoplan.report._labels import labels, standard_name
@@ -41,7 +42,7 @@ class Job(Protocol):
     def config(self) -> Any: ...
 
 
-__all__ = ["BATCH_INDEX", "write_batch_index"]
+__all__ = ["BATCH_INDEX", "warning_counts", "write_batch_index"]
 
 BATCH_INDEX = "index.html"
 """The batch's page, beside ``batch_summary.csv``."""
@@ -55,6 +56,18 @@ _WORDS = {
     "outside_why": "这些{unit}在数据范围内的部分太小（districts.min_inside_km2、min_overlap_share），"
                    "geoplan run 也不分析它们：",
 }
+
+
+def warning_counts(rows: pd.DataFrame) -> tuple[dict[str, int], int]:
+    """Each warning of one config's rows with the number of its jobs that logged it, in the
+    order first said, and the number of jobs."""
+    jobs = rows.drop_duplicates("district") if "district" in rows.columns else rows
+    counts: dict[str, int] = {}
+    if "warnings" in jobs.columns:
+        for text in jobs["warnings"].dropna().astype(str):
+            for said in filter(None, text.split(WARNING_SEP)):
+                counts[said] = counts.get(said, 0) + 1
+    return counts, len(jobs)
 
 
 def _relative(path: Path, out: Path) -> str:
@@ -121,10 +134,8 @@ def _config_entry(key: str, jobs: Sequence[Job], summary: pd.DataFrame,
             if sid not in names:
                 order.append(sid)
                 names[sid] = {"name": standard_name(r, "zh"), "target": fmt_share(r.get("target"))}
-    said: list[str] = []
-    if "warnings" in part.columns:
-        for text in part["warnings"].dropna().astype(str):
-            said += [w for w in text.split(" | ") if w and w not in said]
+    counts, n_jobs = warning_counts(part)
+    said = [f"{text}（{n}/{n_jobs} 项任务）" for text, n in counts.items()]
     entries: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for job in sorted(jobs, key=lambda j: j.district):
