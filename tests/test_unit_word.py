@@ -150,6 +150,12 @@ def test_workbook_and_geopackages_call_the_districts_by_the_unit(street_outputs)
     assert "街道" in first and "区县" not in first
     assert any(v == "街道只有部分在数据范围内" for row in checks_sheet.iter_rows(values_only=True)
                for v in row)
+    # the per-person indicators' notes in Chinese, as on the pages, naming the unit
+    notes = [v for row in wb["人均指标"].iter_rows(min_row=2, values_only=True) for v in row
+             if isinstance(v, str) and "数据范围内" in v]
+    assert notes and all("本街道" in v for v in notes if "仅为" in v)
+    assert not [v for row in wb["人均指标"].iter_rows(values_only=True) for v in row
+                if isinstance(v, str) and "of the district" in v]
     wb.close()
     for name in ("coverage.gpkg", "data_checks.gpkg"):
         con = sqlite3.connect(street_outputs / name)

@@ -13,7 +13,7 @@ from geoplan.report._data import fmt_number
 from geoplan.report._labels import in_unit
 from geoplan.vocab import DEFAULT_UNIT
 
-__all__ = ["PeopleParts", "people_section"]
+__all__ = ["PeopleParts", "indicator_note_zh", "inside_shares", "people_section"]
 
 _TEXT: dict[str, dict[str, Any]] = {
     "zh": {
@@ -69,6 +69,16 @@ def _split(df: Any) -> dict[str, Any]:
     return {str(k): part for k, part in df.groupby(df["district"].astype(str), sort=False)}
 
 
+def inside_shares(coverage: Any) -> dict[str, float]:
+    """Each district's share inside the data (its first coverage row)."""
+    table = getattr(coverage, "table", None)
+    if table is None or "inside_share" not in table or not len(table):
+        return {}
+    first = table.groupby(table["district"].astype(str), sort=False).head(1)
+    return {str(d): float(v) for d, v in
+            zip(first["district"].astype(str), first["inside_share"], strict=True)}
+
+
 class PeopleParts:
     """The coverage's people and indicator tables split by district once.
 
@@ -88,13 +98,7 @@ class PeopleParts:
                 people.seats[["district", "level", "seats_reached", "seat_gap"]],
                 on=["district", "level"], how="left"))
         self.indicators = _split(indicators.table) if indicators is not None else {}
-        table = getattr(coverage, "table", None)
-        self.inside_share: dict[str, float] = {}
-        if table is not None and "inside_share" in table and len(table):
-            first = table.groupby(table["district"].astype(str), sort=False).head(1)
-            self.inside_share = {str(d): float(v) for d, v in
-                                 zip(first["district"].astype(str), first["inside_share"],
-                                     strict=True)}
+        self.inside_share = inside_shares(coverage)
 
     def inside(self, district: str) -> float:
         """The district's share inside the data (its first coverage row), 1.0 if unknown."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -17,6 +18,7 @@ from geoplan._io import neutralise_text
 from geoplan.census import unit_shares
 from geoplan.report._data import plain
 from geoplan.report._labels import in_unit, unit_of
+from geoplan.report.people_html import indicator_note_zh, inside_shares
 from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["write_people_sheets"]
@@ -157,9 +159,15 @@ def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, 
         fit_row_height(ws, i, cell.value, 16 * 10)
 
 
-def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str, unit: str) -> None:
+def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str, unit: str,
+                     inside: Mapping[str, float]) -> None:
     t = _TITLES[lang]
     df = table.copy()
+    if lang == "zh":  # the notes in Chinese, as the district pages give them
+        share = [inside.get(str(d), 1.0) for d in df["district"]]
+        df["note"] = [indicator_note_zh({str(k): v for k, v in r.items()},
+                                        s if np.isfinite(s) else 1.0, unit)
+                      for r, s in zip(df.to_dict("records"), share, strict=True)]
     df["status"] = [t.get(v, v) for v in df["status"]]
     df["partial"] = ["✓" if p else "" for p in df["partial"]]
     if lang == "zh":  # one unit word per quantity in the Chinese workbook
@@ -220,4 +228,5 @@ def write_people_sheets(wb: Workbook, coverage: Any, lang: str, title: Any) -> N
                             lang, people.meta, unit)
     indicators = getattr(coverage, "indicators", None)
     if indicators is not None and len(indicators.table):
-        _indicator_sheet(wb.create_sheet(title(t["indicators"])), indicators.table, lang, unit)
+        _indicator_sheet(wb.create_sheet(title(t["indicators"])), indicators.table, lang, unit,
+                         inside_shares(coverage))
