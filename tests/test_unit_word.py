@@ -156,6 +156,15 @@ def test_workbook_and_geopackages_call_the_districts_by_the_unit(street_outputs)
     assert notes and all("本街道" in v for v in notes if "仅为" in v)
     assert not [v for row in wb["人均指标"].iter_rows(values_only=True) for v in row
                 if isinstance(v, str) and "of the district" in v]
+    # the residents' notes and the data checks' details in Chinese too, naming the unit
+    residents = [v for row in wb["常住人口（普查）"].iter_rows(min_row=2, values_only=True)
+                 for v in row if isinstance(v, str)]
+    assert sum("本街道只有" in v for v in residents) == 4
+    assert not [v for v in residents if "lies inside the data" in v]
+    details = [v for row in checks_sheet.iter_rows(min_row=2, values_only=True) for v in row
+               if isinstance(v, str)]
+    assert sum("不是全街道" in v for v in details) == 4
+    assert not [v for v in details if "lies inside the data" in v]
     wb.close()
     for name in ("coverage.gpkg", "data_checks.gpkg"):
         con = sqlite3.connect(street_outputs / name)

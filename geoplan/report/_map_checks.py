@@ -23,7 +23,8 @@ from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import add_layer
 from geoplan.vocab import DEFAULT_UNIT
 
-__all__ = ["CHECK_COLOUR", "CHECK_NAMES", "add_data_checks", "check_name", "datum_banner"]
+__all__ = ["CHECK_COLOUR", "CHECK_NAMES", "add_data_checks", "check_name", "check_words_zh",
+           "datum_banner"]
 
 CHECK_COLOUR = "#e6007e"
 """Magenta: apart from every coverage and road colour."""
@@ -70,7 +71,7 @@ def check_name(check: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
     return in_unit(zh, unit) if lang == "zh" else en
 
 
-def _zh_words(rec: Any, unit: str) -> tuple[str | None, str | None]:
+def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str | None]:
     """A check's detail and fix in Chinese, from its kind and numbers (the table keeps the
     English sentences), the districts called ``unit``; (None, None) for a kind without a
     Chinese wording."""
@@ -130,7 +131,7 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
     c["district_txt"] = c["district"].map(_text)
     c["subject_txt"] = c["subject"].map(_text)
     c["count_txt"] = [fmt_number(n, 0) if int(n) > 1 else None for n in c["count"]]
-    words = [_zh_words(r, unit) if lang == "zh" else (None, None)
+    words = [check_words_zh(r, unit) if lang == "zh" else (None, None)
              for r in c.itertuples(index=False)]
     c["detail_txt"] = [zh or _text(d) for (zh, _), d in zip(words, c["detail"], strict=True)]
     c["fix_txt"] = [zh or _text(f) for (_, zh), f in zip(words, c["fix"], strict=True)]

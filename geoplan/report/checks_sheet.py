@@ -33,7 +33,7 @@ def safe_cell(value: Any) -> Any:
 
 HEADERS_ZH: dict[str, str] = {
     "check": "核查项", "severity": "级别", "district": "区县", "subject": "对象", "count": "数量",
-    "measure": "数值", "detail": "说明（英文）", "fix": "处理建议（英文）"}
+    "measure": "数值", "detail": "说明", "fix": "处理建议"}
 """The sheet's column headers (the CSV keeps the column names of :data:`DATA_CHECKS`)."""
 
 _SEVERITY_ZH = {"warning": "警告", "note": "提示"}
@@ -43,13 +43,14 @@ def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNI
     """Write ``checks`` (:func:`geoplan.data_checks.data_checks`) into the empty worksheet ``ws``.
 
     One header row in bold (Chinese, the districts called ``unit``), then one row per check
-    with the check and its severity named in Chinese; text that Excel would run as a formula
-    is kept as text (:func:`safe_cell`).
+    with the check, its severity, detail and fix in Chinese (as the map's data-check layer
+    words them; a check without a Chinese wording keeps its English); text that Excel would
+    run as a formula is kept as text (:func:`safe_cell`).
     """
     from openpyxl.styles import Alignment, Font
 
     from geoplan.report._labels import in_unit
-    from geoplan.report._map_checks import check_name
+    from geoplan.report._map_checks import check_name, check_words_zh
     from geoplan.report.people_sheets import fit_row_height
 
     cols = DATA_CHECKS.names
@@ -57,6 +58,9 @@ def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNI
     for cell in ws[1]:
         cell.font = Font(bold=True)
     table = pd.DataFrame(checks.drop(columns="geometry"))
+    words = [check_words_zh(r, unit) for r in table.itertuples(index=False)]
+    table["detail"] = [zh or d for (zh, _), d in zip(words, table["detail"], strict=True)]
+    table["fix"] = [zh or f for (_, zh), f in zip(words, table["fix"], strict=True)]
     table["check"] = [check_name(str(k), "zh", unit) for k in table["check"]]
     table["severity"] = [_SEVERITY_ZH.get(str(s), str(s)) for s in table["severity"]]
     for rec in table[cols].itertuples(index=False):

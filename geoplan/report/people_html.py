@@ -3,6 +3,8 @@ school radius, seats and the 学位缺口, and the per-person indicators."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,8 @@ from geoplan.report._data import fmt_number
 from geoplan.report._labels import in_unit
 from geoplan.vocab import DEFAULT_UNIT
 
-__all__ = ["PeopleParts", "indicator_note_zh", "inside_shares", "people_section"]
+__all__ = ["PeopleParts", "indicator_note_zh", "inside_shares", "people_section",
+           "residents_note_zh"]
 
 _TEXT: dict[str, dict[str, Any]] = {
     "zh": {
@@ -67,6 +70,45 @@ def _split(df: Any) -> dict[str, Any]:
     if df is None or len(df) == 0 or "district" not in df:
         return {}
     return {str(k): part for k, part in df.groupby(df["district"].astype(str), sort=False)}
+
+
+_WEIGHTING_ZH = re.compile(r"floor area \(land area × ratio ([0-9.]+) where unmapped\)")
+
+
+def residents_note_zh(row: Mapping[str, Any], unit: str = DEFAULT_UNIT) -> tuple[str, str]:
+    """A residents row's ``weighting`` and ``note`` in Chinese (the table's are English), the
+    district called ``unit``.
+
+    >>> w, note = residents_note_zh({"census_2020": 902933.0, "residential_land_m2": 1e5,
+    ...     "is_estimate": True, "inside_share": 0.06, "residents_per_ha": 5000.0,
+    ...     "weighting": "land area", "census_source": "2020 census"})
+    >>> w
+    '居住用地面积'
+    >>> note.split("；")[0]
+    '估算：本区只有 6% 在数据范围内，按全区人口密度 × 范围内面积'
+    """
+    text = str(row.get("weighting") or "")
+    found = _WEIGHTING_ZH.fullmatch(text)
+    weighting = ("住宅建筑面积（无建筑处按居住用地面积 × " + found.group(1) + "）" if found else
+                 {"floor area": "住宅建筑面积", "land area": "居住用地面积"}.get(text, text))
+    if not np.isfinite(_f(row.get("census_2020"), np.nan)):
+        return weighting, in_unit("本区没有 2020 年普查人口：无人口", unit)
+    if not _f(row.get("residential_land_m2")) > 0:
+        return weighting, "数据范围内没有标注居住用地：人口未分配"
+    parts = unit_shares(str(row.get("census_source") or ""))
+    if parts is not None:
+        how = "估算：所在区县普查人口按居住用地分摊，来自 " + parts[0]
+    elif bool(row.get("is_estimate")):
+        how = in_unit(_TEXT["zh"]["estimate"], unit).format(
+            share=share_text(_f(row.get("inside_share"), 1.0)))
+    else:
+        how = in_unit("普查总数（本区全部在数据范围内）", unit)
+    per_ha = _num(row.get("residents_per_ha"))
+    inside_m2 = _f(row.get("inside_km2")) * 1e6
+    land = (f"已标居住用地占范围内面积的 {_f(row.get('residential_land_m2')) / inside_m2:.1%}，"
+            if inside_m2 > 0 else "")
+    return weighting, (f"{how}；{land}每公顷居住用地 {per_ha} 人（比例低说明住宅漏标，"
+                       "人口挤在已标的用地上）")
 
 
 def inside_shares(coverage: Any) -> dict[str, float]:
@@ -185,12 +227,12 @@ def _with_unit(text: str, per: str) -> str:
     return text if text == "—" else text + per
 
 
-def _f(value: Any) -> float:
+def _f(value: Any, default: float = 0.0) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return 0.0
-    return v if np.isfinite(v) else 0.0
+        return default
+    return v if np.isfinite(v) else default
 
 
 def indicator_note_zh(row: dict[str, Any], inside_share: float, unit: str = DEFAULT_UNIT) -> str:

@@ -18,7 +18,7 @@ from geoplan._io import neutralise_text
 from geoplan.census import unit_shares
 from geoplan.report._data import plain
 from geoplan.report._labels import in_unit, unit_of
-from geoplan.report.people_html import indicator_note_zh, inside_shares
+from geoplan.report.people_html import indicator_note_zh, inside_shares, residents_note_zh
 from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["write_people_sheets"]
@@ -127,6 +127,11 @@ def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str, unit: st
     outside = "（另有 {} 不在有普查数的区县内）" if lang == "zh" else " ({} in no counted 区县)"
     df["census_source"] = [s[0] + (outside.format(s[1]) if s[1] else "") if s else ""
                            for s in shares]
+    if lang == "zh":  # the weighting and the note in Chinese, as the district pages give them
+        zh = [residents_note_zh({str(k): v for k, v in r.items()}, unit)
+              for r in residents.to_dict("records")]
+        df["weighting"] = [w for w, _ in zh]
+        df["note"] = [n for _, n in zh]
     cols = [("district", None), ("census_2020", "#,##0"),
             *([("census_source", None)] if units else []), ("inside_share", "0%"),
             ("census_density_km2", "#,##0"), ("residents_inside", "#,##0"),
