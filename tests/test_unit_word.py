@@ -83,6 +83,10 @@ def test_the_default_pages_still_say_benqu(chengdu_outputs):
     assert len(texts) == 4
     assert all("本区只有" in t and "仅为本区在数据范围内" in t and "仅为本 " not in t
                for t in texts)
+    # the data sources in Chinese too
+    assert all("区县边界：510100_districts_gcj02.geojson（声明坐标系 gcj02）" in t
+               and "OpenStreetMap 数据 chengdu_core_2018.osm.pbf，数据日期 2018-06" in t
+               and "data of" not in t for t in texts)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +126,7 @@ def test_pages_and_map_call_the_districts_by_the_unit(street_outputs):
     texts = [p.read_text(encoding="utf-8") for p in pages if p.name != "index.html"]
     assert len(texts) == 4
     # the sample's districts lie partly inside the data: their pages say so of the unit
-    assert all("本街道只有" in t for t in texts)
+    assert all("本街道只有" in t and "街道边界：" in t for t in texts)
     # and so do the per-person indicators' notes (the unit, not the indicator's ㎡/人)
     assert all("仅为本街道在数据范围内" in t and "仅为本 " not in t for t in texts)
     for t in texts:

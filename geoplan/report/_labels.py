@@ -443,6 +443,41 @@ def population_note(note: str | None, source: str | None, lang: str) -> str | No
     return "无人口来源（无人口普查数据、无人口栅格），人口列为空；用地面积不作为人口"
 
 
+_OSM_SOURCE = re.compile(r"OpenStreetMap extract (.+?)(?:, data of (.+?))? "
+                         r"\(© OpenStreetMap contributors, ODbL\)")
+_DISTRICTS_SOURCE = re.compile(r"districts: (.+) \(declared (.+)\)")
+_FILE_SOURCE = re.compile(r"([a-z_]+): (.+) \((add|replace)\)")
+_KINDS_ZH = {"roads": "道路", "walkways": "步行道", "residential": "居住用地", "buildings": "建筑",
+             "entrances": "出入口"}
+
+
+def source_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
+    """A data source line of the layer set (English) as the reader should see it: in Chinese
+    for the sources geoplan itself names (the OSM extract, the districts file, a planner's
+    layer file); any other line as it is.
+
+    >>> source_label("OpenStreetMap extract c.osm.pbf, data of 2018-06 "
+    ...              "(© OpenStreetMap contributors, ODbL)", "zh")
+    'OpenStreetMap 数据 c.osm.pbf，数据日期 2018-06（© OpenStreetMap contributors，ODbL 许可）'
+    >>> source_label("districts: d.geojson (declared gcj02)", "zh", "街道")
+    '街道边界：d.geojson（声明坐标系 gcj02）'
+    >>> source_label("toilets: 规划公厕.csv (add)", "zh")
+    '公厕：规划公厕.csv（补充 OSM 数据）'
+    """
+    if lang != "zh":
+        return text
+    if found := _OSM_SOURCE.fullmatch(text):
+        date = f"，数据日期 {found.group(2)}" if found.group(2) else ""
+        return f"OpenStreetMap 数据 {found.group(1)}{date}（© OpenStreetMap contributors，ODbL 许可）"
+    if found := _DISTRICTS_SOURCE.fullmatch(text):
+        return in_unit("区县边界", unit) + f"：{found.group(1)}（声明坐标系 {found.group(2)}）"
+    if found := _FILE_SOURCE.fullmatch(text):
+        kind = _ZH.get(f"fac_{found.group(1)}") or _KINDS_ZH.get(found.group(1), found.group(1))
+        how = "补充 OSM 数据" if found.group(3) == "add" else "代替 OSM 数据"
+        return f"{kind}：{found.group(2)}（{how}）"
+    return text
+
+
 def standard_name(row: Mapping[str, object], lang: str) -> str:
     """The standard's name in ``lang`` (falls back to the other language, then the id)."""
     first, second = ("name_zh", "name_en") if lang == "zh" else ("name_en", "name_zh")

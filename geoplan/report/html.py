@@ -53,6 +53,7 @@ from geoplan.report._explain import words as explain_words
 from geoplan.report._labels import (
     labels,
     population_note,
+    source_label,
     standard_name,
     unit_of,
     value_label,
@@ -221,7 +222,8 @@ class _Context:
         self.analysis = getattr(config, "name", None) or "geoplan"
         osm = getattr(config, "osm", None)
         self.data_date = getattr(osm, "date", None)
-        self.sources = list(getattr(layerset, "sources", []) or [])
+        self.sources = [source_label(s, lang, self.unit)
+                        for s in getattr(layerset, "sources", []) or []]
         meta = getattr(coverage, "meta", None)
         meta = meta if isinstance(meta, dict) else {}
         # the population weights used: named next to the population shares, and in the sources

@@ -33,6 +33,7 @@ from geoplan.report._labels import (
     POPULATION_SOURCES,
     in_unit,
     labels,
+    source_label,
     standard_name,
     unit_of,
     value_label,
@@ -583,7 +584,7 @@ def _sources_sheet(sws: Worksheet, title: str, data_date: str | None, sources: S
     lines = [(lab["analysis"], title), (lab["data_date"], data_date or "—"),
              (lab["generated"], datetime.now().strftime("%Y-%m-%d %H:%M")),
              (lab["generated_by"], f"geoplan {__version__}")]
-    lines += [(lab["data_source"], s) for s in sources]
+    lines += [(lab["data_source"], source_label(s, lab["lang"], lab["unit"])) for s in sources]
     for i, (k, v) in enumerate(lines, start=1):
         sws.cell(row=i, column=1, value=k).font = Font(bold=True)
         sws.cell(row=i, column=2, value=v).alignment = Alignment(wrap_text=True)
