@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from geoplan._text import as_text
-from geoplan.report._labels import POPULATION_SOURCES, in_unit
+from geoplan.report._labels import POPULATION_SOURCES, in_unit, words_in_unit
 from geoplan.vocab import DEFAULT_UNIT
 
 _HEAD = {
@@ -51,7 +51,7 @@ def _words(table: Mapping[str, Any], lang: str, unit: str) -> Any:
         return words
     if isinstance(words, str):
         return in_unit(words, unit)
-    return {k: in_unit(v, unit) for k, v in words.items()}
+    return words_in_unit(words, unit)
 
 
 def heading(lang: str, unit: str = DEFAULT_UNIT) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from geoplan._text import share_text
 from geoplan.report._data import plain
-from geoplan.report._labels import in_unit
+from geoplan.report._labels import words_in_unit
 from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
 _ZH = {
@@ -53,7 +53,7 @@ def words(lang: str, unit: str = DEFAULT_UNIT) -> Mapping[str, str]:
     """The explanation sentences in ``lang``, the districts called ``unit`` in Chinese."""
     if lang == "en":
         return _EN
-    return _ZH if unit == DEFAULT_UNIT else {k: in_unit(v, unit) for k, v in _ZH.items()}
+    return words_in_unit(_ZH, unit)
 
 
 def standard_notes(rec: Mapping[str, Any], info: Mapping[str, Any], people: bool,

@@ -358,6 +358,14 @@ def in_unit(text: str, unit: str = DEFAULT_UNIT) -> str:
     return text
 
 
+def words_in_unit(words: Mapping[str, str], unit: str = DEFAULT_UNIT) -> Mapping[str, str]:
+    """A table of Chinese texts about the analysis units with each worded by :func:`in_unit`
+    (the table itself for 区县)."""
+    if unit == DEFAULT_UNIT:
+        return words
+    return {k: in_unit(v, unit) for k, v in words.items()}
+
+
 def unit_of(layerset: object = None, coverage: object = None) -> str:
     """What the analysis units are called: the layer set's ``unit``, else the coverage's
     ``meta['unit']``, else 区县."""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from geoplan._text import share_text
 from geoplan.report._data import fmt_number, to_wgs84
-from geoplan.report._labels import in_unit
+from geoplan.report._labels import in_unit, words_in_unit
 from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import add_layer
 from geoplan.vocab import DEFAULT_UNIT
@@ -124,7 +124,7 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
     """
     if checks is None or len(checks) == 0:
         return [], []
-    w = {k: in_unit(v, unit) for k, v in _WHAT[lang].items()} if lang == "zh" else _WHAT[lang]
+    w = words_in_unit(_WHAT[lang], unit) if lang == "zh" else _WHAT[lang]
     partial_name = check_name("partial_district", lang, unit)
     c = pd.DataFrame(checks).copy()
     c["title"] = [check_name(str(k), lang, unit) for k in c["check"]]

@@ -55,7 +55,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from geoplan.report._data import district_slugs, fmt_share, frame, standard_rows, standards_order
-from geoplan.report._labels import in_unit, standard_name
+from geoplan.report._labels import standard_name, words_in_unit
 from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_controls import HtmlControl
 from geoplan.report._map_detail import PAGE_ROWS
@@ -118,7 +118,7 @@ def words(lang: str, unit: str = DEFAULT_UNIT) -> dict[str, str]:
     """The index map's own words in ``lang`` ('zh' or 'en'), the districts called ``unit``."""
     if lang == "en":
         return _WORDS["en"]
-    return {k: in_unit(v, unit) for k, v in _WORDS["zh"].items()}
+    return dict(words_in_unit(_WORDS["zh"], unit))
 
 
 # -- when ------------------------------------------------------------------------------------
