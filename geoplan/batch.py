@@ -224,19 +224,29 @@ def job_is_done(job: Job) -> bool:
     return True
 
 
+def _job_row(job: Job, status: str, error: str | None = None, log: str | None = None,
+             said: Sequence[str] = ()) -> pd.DataFrame:
+    """The one summary row of a job without coverage rows (failed, outside, no data)."""
+    row: dict[str, Any] = {"city": job.city, "config": job.key.split("/")[0],
+                           "district": job.district, "code": job.code, "status": status}
+    if error is not None:
+        row["error"] = error
+    if log is not None:
+        row["log"] = log
+    row["warnings"] = WARNING_SEP.join(said)
+    return pd.DataFrame([row])
+
+
 def _job_rows(job: Job, table: pd.DataFrame | None, status: str,
               said: Sequence[str] = ()) -> pd.DataFrame:
-    warned = WARNING_SEP.join(said)
     if table is None or table.empty:
-        return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
-                              "district": job.district, "code": job.code, "status": "no data",
-                              "warnings": warned}])
+        return _job_row(job, "no data", said=said)
     table = table.loc[table["district"].astype(str) == job.district].copy()
     table.insert(0, "city", job.city)
     table.insert(1, "config", job.key.split("/")[0])
     table.insert(3, "code", job.code)
     table["status"] = status
-    table["warnings"] = warned
+    table["warnings"] = WARNING_SEP.join(said)
     return table
 
 
@@ -329,16 +339,11 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
 
     told = list(city.warnings) if city is not None else []
     if city is not None and city.facts is None:
-        return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
-                              "district": job.district, "code": job.code, "status": "failed",
-                              "error": "the whole city's figures (life-circle items with data, "
-                                       f"census shares) could not be measured: {city.error}",
-                              "log": city.log, "warnings": WARNING_SEP.join(told)}])
+        return _job_row(job, "failed", "the whole city's figures (life-circle items with data, "
+                        f"census shares) could not be measured: {city.error}", city.log, told)
     known = city.facts.districts if city is not None and city.facts is not None else None
     if known is not None and job.district not in known:
-        rows = pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
-                              "district": job.district, "code": job.code, "status": OUTSIDE,
-                              "error": OUTSIDE_WHY, "warnings": WARNING_SEP.join(told)}])
+        rows = _job_row(job, OUTSIDE, OUTSIDE_WHY, said=told)
         job.out.mkdir(parents=True, exist_ok=True)  # recorded: a rerun skips it too
         _record(job, rows, [])
         return rows
@@ -355,10 +360,7 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
     except Exception as exc:  # a failed district is reported; the batch goes on
         _write_log(job.log, traceback.format_exc())
         logger.warning("%s (%s) failed: %s", job.key, job.district, exc)
-        return pd.DataFrame([{"city": job.city, "config": job.key.split("/")[0],
-                              "district": job.district, "code": job.code, "status": "failed",
-                              "error": f"{type(exc).__name__}: {exc}", "log": str(job.log),
-                              "warnings": WARNING_SEP.join(told)}])
+        return _job_row(job, "failed", f"{type(exc).__name__}: {exc}", str(job.log), told)
     job.log.unlink(missing_ok=True)  # a failure of an earlier batch, fixed since
     return rows
 
