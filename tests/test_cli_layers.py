@@ -95,3 +95,22 @@ def test_atomic_write_leaves_the_old_file_on_failure(tmp_path):
         raise RuntimeError("crash mid-write")
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
+
+
+def test_a_command_puts_the_logger_back_and_words_only_the_districts_keys(tmp_path, capsys):
+    import logging
+
+    from geoplan.cli._common import in_flags
+
+    # regression: the ad-hoc flag wording was a filter left on geoplan's logger after main();
+    # in the same process it rewrote later warnings (demand.census_--districts-crs) and wrote to
+    # a stream already closed
+    logger = logging.getLogger("geoplan")
+    before = (logger.handlers[:], logger.level, logger.propagate)
+    result = geoplan_in_process(capsys, "layers", "--osm", str(tmp_path / "missing.pbf"),
+                                "--districts", str(CHENGDU_DISTRICTS), "--out", str(tmp_path))
+    assert result.returncode != 0
+    assert (logger.handlers[:], logger.level, logger.propagate) == before
+    assert in_flags("Fix: demand.census_districts.crs: gcj02") == (
+        "Fix: demand.census_districts.crs: gcj02")
+    assert in_flags("Fix: districts.crs: gcj02") == "Fix: --districts-crs: gcj02"

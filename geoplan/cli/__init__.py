@@ -8,11 +8,12 @@ exit codes: 0 success, 1 bad input or a failed analysis, 2 bad usage or configur
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from geoplan._errors import ConfigError, GeoplanError, StandardError
 from geoplan._outdir import Interrupted
@@ -54,15 +55,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
+@contextlib.contextmanager
+def _logging_to_stderr(verbose: int, quiet: bool, adhoc: bool) -> Iterator[None]:
+    """Log geoplan's messages to stderr for one command, then put the logger back as it was.
+
+    Putting it back matters when ``main`` is called in-process (tests, notebooks): a handler
+    left behind would write to a stream that may be closed by then.
+    """
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose < 2
-                                           else "%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("geoplan")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    fmt = "%(levelname)s: %(message)s" if verbose < 2 else "%(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(FlagWording(fmt) if adhoc else logging.Formatter(fmt))
+    logger = logging.getLogger("geoplan")
+    before = (logger.handlers[:], logger.level, logger.propagate)
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = before
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,12 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    _setup_logging(args.verbose, args.quiet)
     adhoc = is_adhoc(args)
-    words = in_flags if adhoc else str
-    if adhoc:
-        for handler in logging.getLogger("geoplan").handlers:
-            handler.addFilter(FlagWording())
+    with _logging_to_stderr(args.verbose, args.quiet, adhoc):
+        return _run(args, in_flags if adhoc else str)
+
+
+def _run(args: argparse.Namespace, words: Callable[[str], str]) -> int:
+    """Run the parsed command; returns the exit code, with errors worded by ``words``."""
     try:
         return int(args.func(args) or 0)
     except (ConfigError, StandardError) as exc:

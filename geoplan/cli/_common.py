@@ -132,10 +132,10 @@ _FLAGS = (
     (re.compile(r"`districts\.encoding: (\S+)` \(or gb18030\) in the config"),
      r"`--districts-encoding \1` (or gb18030)"),
     (re.compile(r"Set districts\.encoding: "), "Give --districts-encoding "),
-    (re.compile(r"districts\.encoding"), "--districts-encoding"),
-    (re.compile(r"districts\.name_field"), "--district-name-field"),
-    (re.compile(r"districts\.min_inside_km2"), "--min-inside-km2"),
-    (re.compile(r"districts\.crs"), "--districts-crs"),
+    (re.compile(r"(?<![\w.])districts\.encoding"), "--districts-encoding"),
+    (re.compile(r"(?<![\w.])districts\.name_field"), "--district-name-field"),
+    (re.compile(r"(?<![\w.])districts\.min_inside_km2"), "--min-inside-km2"),
+    (re.compile(r"(?<![\w.])districts\.crs"), "--districts-crs"),
 )
 
 
@@ -157,13 +157,15 @@ def in_flags(message: str) -> str:
     return message
 
 
-class FlagWording(logging.Filter):
-    """Word the config keys in log messages as flags (for a run from ad-hoc flags)."""
+class FlagWording(logging.Formatter):
+    """Word the config keys in log messages as flags (for a run from ad-hoc flags).
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = in_flags(record.getMessage())
-        record.args = None
-        return True
+    A formatter, not a filter: a filter would rewrite the record itself, which every other
+    handler of the record then prints reworded.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return in_flags(super().format(record))
 
 
 def output_dir(args: argparse.Namespace, config: AnalysisConfig) -> Path:
