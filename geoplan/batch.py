@@ -23,6 +23,11 @@ address for a real cluster (``dask scheduler`` and ``dask worker`` processes).
   facility layers and homes (never its walkways, roads or buildings) and measures them
   (:func:`measure_city_facts`), and the config's jobs wait for it and take them
   (:mod:`geoplan.coverage.city_facts`).
+* **School seats as in the whole run.** A school's seats go to every child within its
+  catchment, of any district: one task per district counts its children per school on the
+  layers its job loads (:func:`measure_seat_demand`, kept under ``<out>/_seats/`` for
+  reruns), and the counts are added up before the jobs (:func:`with_school_children`;
+  :mod:`geoplan.coverage.seat_demand`).
 """
 
 from __future__ import annotations
@@ -51,8 +56,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JOB_FILE", "FactsOutcome", "Job", "district_jobs", "job_is_done",
-           "measure_city_facts", "run_batch", "run_job", "summarise"]
+__all__ = ["JOB_FILE", "FactsOutcome", "Job", "SeatOutcome", "district_jobs", "job_is_done",
+           "measure_city_facts", "measure_seat_demand", "run_batch", "run_job", "summarise",
+           "with_school_children"]
 
 JOB_FILE = "job.json"
 """What a finished job leaves in its folder (fingerprint and its files' hashes)."""
@@ -294,6 +300,9 @@ class FactsOutcome:
     error: str = ""
     log: str = ""
     warnings: tuple[str, ...] = ()
+    seats: bool = False
+    """Whether the config measures school seats among people: each district's children per
+    school are then counted before the jobs (:func:`measure_seat_demand`)."""
 
 
 def facts_log(out: Path, ckey: str) -> Path:
@@ -307,7 +316,10 @@ def measure_city_facts(config: AnalysisConfig, log: Path) -> FactsOutcome:
     only the facility layers and the homes are loaded. The traceback goes to ``log`` if it
     fails."""
     from geoplan._threads import using_threads
+    from geoplan.coverage.census_areas import census_unit_figures
     from geoplan.coverage.city_facts import city_facts, fact_kinds
+    from geoplan.coverage.population import choose_source
+    from geoplan.coverage.seat_demand import has_school_seats
     from geoplan.layers import load_layers
     from geoplan.standards import check_config_standards
 
@@ -317,12 +329,87 @@ def measure_city_facts(config: AnalysisConfig, log: Path) -> FactsOutcome:
             with using_threads(1):
                 layerset = load_layers(config, kinds=fact_kinds(stds))
                 facts = city_facts(layerset, stds, config.demand)
+                seats = has_school_seats(stds) and choose_source(
+                    lambda: list(facts.districts or ()), config.demand,
+                    lambda: census_unit_figures(layerset, config.demand, facts.census),
+                ).source in ("raster", "census")
         except Exception as exc:  # the config's jobs fail with this message; the batch goes on
             _write_log(log, traceback.format_exc())
             return FactsOutcome(error=f"{type(exc).__name__}: {exc}", log=str(log),
                                 warnings=tuple(said))
     log.unlink(missing_ok=True)  # a failure of an earlier batch, fixed since
-    return FactsOutcome(facts, warnings=tuple(said))
+    return FactsOutcome(facts, warnings=tuple(said), seats=seats)
+
+
+SEATS_DIR = "_seats"
+"""Where each district's children per school are kept for reruns
+(``<out>/_seats/<config key>__<district key>.json``)."""
+
+
+@dataclass(frozen=True)
+class SeatOutcome:
+    """One district's children per school (:func:`measure_seat_demand`), or why not."""
+
+    children: dict[str, dict[str, float]] | None = None
+    error: str = ""
+
+
+def seat_file(out: Path, job: Job) -> Path:
+    """Where :func:`measure_seat_demand` keeps ``job``'s district's count for reruns."""
+    return out / SEATS_DIR / f"{job.key.replace('/', '__')}.json"
+
+
+def measure_seat_demand(job: Job, city: FactsOutcome, keep: Path) -> SeatOutcome:
+    """The children of ``job``'s district within each school's catchment
+    (:func:`geoplan.coverage.seat_demand.district_seat_demand`), on the layers its job loads;
+    read from ``keep`` when counted before with the job's fingerprint, else written there."""
+    from geoplan._threads import using_threads
+    from geoplan.coverage.seat_demand import SEAT_DEMAND_KINDS, district_seat_demand
+    from geoplan.layers import load_layers
+    from geoplan.standards import check_config_standards
+
+    if not city.seats or city.facts is None:
+        return SeatOutcome({})
+    if city.facts.districts is not None and job.district not in city.facts.districts:
+        return SeatOutcome({})  # outside: no homes of the run
+    try:
+        kept = json.loads(keep.read_text(encoding="utf-8"))
+        if kept.get("fingerprint") == job.fingerprint:
+            return SeatOutcome(kept["children"])
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        with using_threads(1), _warnings_said():  # the job says them again
+            layerset = load_layers(job.config, kinds=SEAT_DEMAND_KINDS)
+            children = district_seat_demand(layerset, check_config_standards(job.config),
+                                            job.config.demand, city.facts)
+    except Exception as exc:  # the job itself fails and says why
+        return SeatOutcome(error=f"{job.district}: {type(exc).__name__}: {exc}")
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    _write_log(keep, json.dumps({"fingerprint": job.fingerprint, "children": children},
+                                ensure_ascii=False))
+    return SeatOutcome(children)
+
+
+SEATS_PER_DISTRICT = ("school seats (学位) shared among each district's own children only: the "
+                      "children of {which} could not be counted")
+
+
+def with_school_children(city: FactsOutcome, *parts: SeatOutcome) -> FactsOutcome:
+    """``city`` with the whole city's children per school (its districts' counts added up);
+    when a district could not be counted, ``city`` as it was, with a warning that says so."""
+    from dataclasses import replace
+
+    from geoplan.coverage.seat_demand import add_up
+
+    if not city.seats or city.facts is None:
+        return city
+    failed = [p.error for p in parts if p.children is None]
+    if failed:
+        warning = SEATS_PER_DISTRICT.format(which="; ".join(failed))
+        return replace(city, warnings=(*city.warnings, warning))
+    children = add_up(p.children for p in parts if p.children is not None)
+    return replace(city, facts=replace(city.facts, school_children=children))
 
 
 def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
@@ -457,6 +544,7 @@ def run_batch(
             client = Client(cluster)
         try:
             city = _city_tasks(client, todo, out)
+            city = _seat_tasks(client, jobs, city, out)
             futures = [client.submit(run_job, job, steps, city[job.key.split("/")[0]],
                                      pure=False, key=f"geoplan-{job.key}-{job.fingerprint[:8]}")
                        for job in todo]
@@ -507,6 +595,23 @@ def _city_tasks(client: Any, jobs: Sequence[Job], out: Path) -> dict[str, Any]:
                     else None})})
         tasks[ckey] = client.submit(measure_city_facts, whole, facts_log(out, ckey), pure=False,
                                     key=f"geoplan-city-{ckey}-{_short_hash(job.fingerprint)}")
+    return tasks
+
+
+def _seat_tasks(client: Any, jobs: Sequence[Job], city: dict[str, Any], out: Path
+                ) -> dict[str, Any]:
+    """For each config with jobs to run: one :func:`measure_seat_demand` task per district of
+    the config (those whose jobs are done too: every district's children compete) and one
+    task that adds them up (:func:`with_school_children`); config key -> that task's future,
+    which the jobs take instead of the city task's."""
+    tasks: dict[str, Any] = {}
+    for ckey, facts in city.items():
+        mine = [j for j in jobs if j.key.split("/")[0] == ckey]
+        parts = [client.submit(measure_seat_demand, job, facts, seat_file(out, job), pure=False,
+                               key=f"geoplan-seats-{job.key}-{job.fingerprint[:8]}")
+                 for job in mine]
+        tasks[ckey] = client.submit(with_school_children, facts, *parts, pure=False,
+                                    key=f"geoplan-seats-{ckey}-{_short_hash(mine[0].fingerprint)}")
     return tasks
 
 

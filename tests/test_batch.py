@@ -216,3 +216,72 @@ def test_a_district_alone_gives_the_same_shares_as_the_whole_run(local_batch, ch
         assert alone.loc[sid, "share_buffer"] == pytest.approx(row["share_buffer"], abs=1e-9)
         # the walking graph differs only beyond the 1000 m margin, which a 500 m walk never reaches
         assert alone.loc[sid, "share_network"] == pytest.approx(row["share_network"], abs=1e-9)
+
+
+def test_a_school_near_a_district_line_shares_its_seats_as_in_the_whole_run(tmp_path):
+    # each job walks only its district's homes; the children each school gets from every
+    # district are counted before the jobs and added up, so a job shares a school's seats
+    # among all the children in its catchment, as `geoplan run` does (before: 金牛区's junior
+    # schools read 9,600 seats reached in its job against 6,460 in the whole run)
+    import json
+
+    from geoplan.coverage import run_coverage
+    from geoplan.layers import load_layers
+    from geoplan.standards import resolve_standards
+
+    config = _config(["金牛区", "青羊区"]).model_copy(
+        update={"standards": ["primary_school_500", "junior_school_1000"]})
+    out, steps = tmp_path / "out", ("layers", "coverage")
+    summary = run_batch([config], out, workers=1, steps=steps)
+    assert set(summary["status"]) == {"ok"}, summary.get("error")
+    whole = run_coverage(load_layers(config), resolve_standards(config.standards),
+                         config.demand).people
+    assert whole is not None
+    seats = whole.seats.set_index(["district", "level"])
+    per_school = whole.schools.set_index(["level", "source_id"])["children_in_catchment"]
+    jobs, _ = district_jobs([config], out, steps)
+    for job in jobs:
+        mine = pd.read_csv(job.out / "seats.csv", encoding="utf-8-sig")
+        assert len(mine) == 2
+        for _, row in mine.iterrows():
+            expect = seats.loc[(row["district"], row["level"])]
+            for col in ("children", "seats_reached", "seat_gap"):
+                assert row[col] == pytest.approx(expect[col], rel=1e-9), (job.district, col)
+        schools = pd.read_csv(job.out / "school_seats.csv", encoding="utf-8-sig",
+                              dtype={"source_id": str})
+        reached = schools.loc[schools["children_in_catchment"] > 0]
+        for _, school in reached.iterrows():
+            city = per_school.loc[(school["level"], school["source_id"])]
+            assert school["children_in_catchment"] == pytest.approx(city, rel=1e-9)
+        kept = json.loads((out / "_seats" / f"{job.key.replace('/', '__')}.json").read_text())
+        assert kept["fingerprint"] == job.fingerprint  # kept for reruns
+    # some junior schools take children from both districts (counted in both files)
+    both = [set(json.loads(p.read_text())["children"]["junior_school_1000"])
+            for p in sorted((out / "_seats").glob("*.json"))]
+    assert len(both) == 2 and both[0] & both[1]
+
+
+def test_seat_counts_are_kept_for_reruns_and_a_failed_one_is_said(tmp_path):
+    import json
+
+    from geoplan.batch import FactsOutcome, SeatOutcome, measure_seat_demand, with_school_children
+    from geoplan.coverage.city_facts import CityFacts
+
+    (job,) = district_jobs([_config(["锦江区"])], tmp_path)[0]
+    city = FactsOutcome(CityFacts({}, districts=("锦江区",)), seats=True)
+    keep = tmp_path / "kept.json"
+    keep.write_text(json.dumps({"fingerprint": job.fingerprint,
+                                "children": {"primary_school_500": {"f|n1": 12.5}}}))
+    assert measure_seat_demand(job, city, keep).children == {"primary_school_500": {"f|n1": 12.5}}
+    # a district the whole run leaves out has no homes to count
+    outside = FactsOutcome(CityFacts({}, districts=("青羊区",)), seats=True)
+    assert measure_seat_demand(job, outside, keep).children == {}
+    # without people there is nothing to count, and nothing is loaded
+    assert measure_seat_demand(job, FactsOutcome(CityFacts({})), keep).children == {}
+
+    parts = (SeatOutcome({"p": {"a": 10.0}}), SeatOutcome({"p": {"a": 5.0, "b": 1.0}}))
+    added = with_school_children(city, *parts)
+    assert added.facts is not None and added.facts.school_children == {"p": {"a": 15.0, "b": 1.0}}
+    failed = with_school_children(city, parts[0], SeatOutcome(error="金牛区: OSError: gone"))
+    assert failed.facts is not None and failed.facts.school_children is None
+    assert any("金牛区: OSError: gone" in w and "own children only" in w for w in failed.warnings)

@@ -39,6 +39,22 @@ def test_two_step_fca_by_hand():
     assert gap == pytest.approx([20.0, 152.0])
 
 
+def test_two_step_fca_with_the_children_of_other_districts_by_hand():
+    # district 0 (homes 0 and 1) measured alone, told each school's children in the whole city
+    # (150 and 250 above): the same ratios and access as the whole run, for its homes
+    ratio, acc = two_step_fca(CHILDREN[:2], SEATS, PI[:4], PJ[:4], PC[:4], max_cost=500.0,
+                              catchment=[150.0, 250.0])
+    assert ratio == pytest.approx([0.8, 0.24])
+    assert acc == pytest.approx([0.8, 1.04])
+    # alone, school 1 would give its 60 seats to home 1's 50 children: 1.2 each
+    _, alone = two_step_fca(CHILDREN[:2], SEATS, PI[:4], PJ[:4], PC[:4], max_cost=500.0)
+    assert alone == pytest.approx([0.8, 2.0])
+    # not known elsewhere (NaN): these pairs' own children
+    ratio, _ = two_step_fca(CHILDREN[:2], SEATS, PI[:4], PJ[:4], PC[:4], max_cost=500.0,
+                            catchment=[np.nan, 250.0])
+    assert ratio == pytest.approx([0.8, 0.24])
+
+
 def test_two_step_fca_edges():
     # a school nobody reaches shares nothing (ratio NaN); a home reaching nothing has 0
     ratio, acc = two_step_fca([10.0, 5.0], [30.0, 7.0], [0], [0], [100.0], max_cost=500.0)

@@ -176,7 +176,8 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
                            unit="chunk", show=progress or None)
     timer.lap("chunks")
     result = _merge(measured, parts, layerset, stds, settings, store, counts, choice,
-                    graph_summary, reached_edges)
+                    graph_summary, reached_edges,
+                    facts.school_children if facts is not None else None)
     timer.lap("merge")
     _log_timings(timer, result, stds, len(districts))
     return result
@@ -225,7 +226,8 @@ def _merge(measured: list[ChunkMeasure], parts: list[tuple[Any, dict[str, np.nda
            layerset: LayerSet, stds: list[Standard], settings: DemandSettings,
            store: GeometryStore, counts: dict[tuple[str, int], int],
            choice: SourceChoice | None, graph_summary: dict[str, float],
-           reached_setting: str) -> CoverageResult:
+           reached_setting: str, city_children: dict[str, dict[str, float]] | None = None
+           ) -> CoverageResult:
     """The chunks' results as the whole city's run gives them."""
     districts = layerset.districts.reset_index(drop=True)
     crs = districts.crs
@@ -297,7 +299,8 @@ def _merge(measured: list[ChunkMeasure], parts: list[tuple[Any, dict[str, np.nda
     people = [m.people for m in measured if m.people is not None]
     if people:
         result.people = people_result(PeopleInputs.concat(people, residents), stds, districts,
-                                      layerset["schools"], layerset.reached_from, settings)
+                                      layerset["schools"], layerset.reached_from, settings,
+                                      city_children)
     return result
 
 

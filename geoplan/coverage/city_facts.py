@@ -10,6 +10,9 @@ them (:class:`CityFacts`, made once per config by :func:`city_facts`):
   life circle read 0.9 points higher than in the whole run of the sample.
 * **The units' census residents** (``demand.census_districts``): each 区县's residents are
   shared among all its units by residential land, which a job of one unit cannot see.
+* **The children competing for each school's seats** (学位): a school near a district line
+  shares its seats with the children of both sides. These need the walking graph, so they are
+  measured district by district (:mod:`geoplan.coverage.seat_demand`) and added up.
 
 :func:`city_facts` needs only the facility layers and the residential land
 (:func:`fact_kinds`), never the walking graph.
@@ -43,11 +46,18 @@ class CityFacts:
     districts
         The districts the whole city's run analyses (those enough of which lies inside the
         data), or None when not known: a job of another district has nothing to measure.
+    school_children
+        Per school standard, the whole city's children within each school's catchment
+        (:func:`geoplan.coverage.people.catchment_children`, keyed by
+        :func:`~geoplan.coverage.people.school_keys`), summed over the districts by
+        :mod:`geoplan.coverage.seat_demand`; None when not measured (each run's own children
+        then compete for its schools alone).
     """
 
     facility_counts: dict[tuple[str, int], int]
     census: dict[str, tuple[float, str]] | None = None
     districts: tuple[str, ...] | None = None
+    school_children: dict[str, dict[str, float]] | None = None
 
 
 def fact_kinds(stds: Sequence[Standard]) -> set[str]:

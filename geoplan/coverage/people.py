@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LEVELS", "PeopleInputs", "measure_people", "people_inputs", "people_result",
-           "school_standards"]
+__all__ = ["LEVELS", "PeopleInputs", "catchment_children", "measure_people", "people_inputs",
+           "people_result", "school_keys", "school_standards"]
 
 LEVELS = ("primary", "junior")
 """School levels with an age band and seats."""
@@ -172,10 +172,7 @@ def people_inputs(eng: CoverageContext, stds: list[Standard],
     for std, fs, _ in school_standards(stds):
         if std.id not in covers:
             continue
-        layer = eng.layers["schools"]
-        chosen = np.flatnonzero(fs.select(layer))
-        rows = as_reached(layer.iloc[chosen].reset_index(drop=True),
-                          fs.reached_from_for(eng.layers.reached_from))
+        chosen, rows = _chosen_schools(fs, eng.layers["schools"], eng.layers.reached_from)
         pi, pj, pc = _walking_pairs(eng, set_key(fs, chosen), rows, float(std.radius_m or 0),
                                     fs, chosen)
         row = chosen[pj]
@@ -183,6 +180,56 @@ def people_inputs(eng: CoverageContext, stds: list[Standard],
             row = np.asarray(school_rows, dtype=np.int64)[row]
         schools[std.id] = (*covers[std.id], pi, row, pc)
     return PeopleInputs(pop.weights, district, schools, pop.residents)
+
+
+def school_keys(rows: pd.DataFrame) -> np.ndarray:
+    """Each school's name across runs over parts of one city: its file and its id there.
+
+    Not its coordinates: two batch jobs of one city may project into different CRSs.
+    """
+    if not len(rows):
+        return np.zeros(0, dtype=object)
+    source = rows["source"].astype(str) if "source" in rows else pd.Series("", index=rows.index)
+    return (source + "|" + rows["source_id"].astype(str)).to_numpy(dtype=object)
+
+
+def _chosen_schools(fs: FacilitySet, schools_layer: Any, reached_from: dict[str, str]
+                    ) -> tuple[np.ndarray, Any]:
+    """The layer rows of the schools of ``fs``, and those schools as their reach starts."""
+    chosen = np.flatnonzero(fs.select(schools_layer))
+    return chosen, as_reached(schools_layer.iloc[chosen].reset_index(drop=True),
+                              fs.reached_from_for(reached_from))
+
+
+def catchment_children(inputs: PeopleInputs, stds: list[Standard], schools_layer: Any,
+                       reached_from: dict[str, str], settings: Any
+                       ) -> dict[str, dict[str, float]]:
+    """The children of these homes within each school's catchment, by standard and school.
+
+    Step 1 of the two-step catchment (its denominator) for the homes of a run over part of a
+    city; summed over the parts it is the whole city's (:mod:`geoplan.coverage.seat_demand`).
+
+    Returns
+    -------
+    dict
+        Standard id -> :func:`school_keys` key -> children (schools with none left out).
+    """
+    ages = _ages(settings)
+    out: dict[str, dict[str, float]] = {}
+    for std, fs, level in school_standards(stds):
+        if std.id not in inputs.schools:
+            continue
+        _, _, pi, pair_rows, _ = inputs.schools[std.id]
+        kids = np.nan_to_num(inputs.weights * ages.share(level))
+        chosen, rows = _chosen_schools(fs, schools_layer, reached_from)
+        pj = np.searchsorted(chosen, pair_rows)
+        reach = np.bincount(pj, weights=kids[pi], minlength=len(rows)).astype(float)
+        mine: dict[str, float] = {}
+        for key, n in zip(school_keys(rows), reach, strict=True):
+            if n > 0:
+                mine[key] = mine.get(key, 0.0) + float(n)
+        out[std.id] = mine
+    return out
 
 
 def _school_district(districts: Any, rows: Any) -> np.ndarray:
@@ -226,12 +273,14 @@ def measure_people(eng: CoverageContext, stds: list[Standard],
     if inputs is None:
         return None
     return people_result(inputs, stds, eng.districts, eng.layers["schools"],
-                         eng.layers.reached_from, eng.settings)
+                         eng.layers.reached_from, eng.settings,
+                         eng.facts.school_children if eng.facts is not None else None)
 
 
 def people_result(inputs: PeopleInputs, stds: list[Standard], districts: pd.DataFrame,
                   schools_layer: Any, reached_from: dict[str, str],
-                  settings: Any) -> PeopleResult:
+                  settings: Any, city_children: dict[str, dict[str, float]] | None = None
+                  ) -> PeopleResult:
     """Children beyond each school radius and the 学位缺口 of a city, per district and level,
     from its :class:`PeopleInputs`.
 
@@ -249,6 +298,11 @@ def people_result(inputs: PeopleInputs, stds: list[Standard], districts: pd.Data
         The layer set's :attr:`~geoplan.layers.LayerSet.reached_from`.
     settings
         The config's demand settings.
+    city_children
+        When the districts are part of a city (a batch job): the whole city's children in
+        each school's catchment (:func:`catchment_children` summed over its districts), so
+        that a school's seats are shared among every district's children as in the whole
+        city's run; None: these districts' children alone compete.
     """
     from geoplan.config import SchoolSeatSettings
 
@@ -276,9 +330,7 @@ def people_result(inputs: PeopleInputs, stds: list[Standard], districts: pd.Data
         total = district_totals(kids, dem_district, n_d)
         beyond_buf = district_totals(kids * (1.0 - frac), dem_district, n_d)
         beyond_net = district_totals(np.where(covered, 0.0, kids), dem_district, n_d)
-        chosen = np.flatnonzero(fs.select(schools_layer))
-        rows = as_reached(schools_layer.iloc[chosen].reset_index(drop=True),
-                          fs.reached_from_for(reached_from))
+        chosen, rows = _chosen_schools(fs, schools_layer, reached_from)
         class_size = sch.class_size_primary if level == "primary" else sch.class_size_junior
         seats, seats_from = school_seats(
             rows, level, class_size=class_size,
@@ -287,8 +339,14 @@ def people_result(inputs: PeopleInputs, stds: list[Standard], districts: pd.Data
             site_m2_per_pupil=(sch.site_m2_per_pupil_primary if level == "primary"
                                else sch.site_m2_per_pupil_junior))
         pj = np.searchsorted(chosen, pair_rows)
-        ratio, access = two_step_fca(kids, seats, pi, pj, pc, max_cost=radius)
+        catchment = None
+        if city_children is not None and std.id in city_children:
+            in_city = city_children[std.id]
+            catchment = np.array([in_city.get(k, np.nan) for k in school_keys(rows)], dtype=float)
+        ratio, access = two_step_fca(kids, seats, pi, pj, pc, max_cost=radius, catchment=catchment)
         in_reach = np.bincount(pj, weights=np.nan_to_num(kids[pi]), minlength=len(rows)).astype(float)
+        if catchment is not None:
+            in_reach = np.fmax(in_reach, catchment)
         _, reached, gap = seat_gap(kids, access, dem_district, n_d)
         where = _school_district(districts, rows)
         for i in range(n_d):

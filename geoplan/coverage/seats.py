@@ -53,6 +53,7 @@ CLASS_SIZE_NOTE_ZH = ("小学每班45人、初中每班50人：建标102-2002《
 def two_step_fca(demand: ArrayLike, supply: ArrayLike, pair_demand: ArrayLike,
                  pair_supply: ArrayLike, pair_cost: ArrayLike, *, max_cost: float | ArrayLike,
                  weight: Callable[[FloatArray], FloatArray] | None = None,
+                 catchment: ArrayLike | None = None,
                  ) -> tuple[FloatArray, FloatArray]:
     """Two-step floating catchment over sparse (demand, supply, cost) pairs.
 
@@ -69,6 +70,11 @@ def two_step_fca(demand: ArrayLike, supply: ArrayLike, pair_demand: ArrayLike,
         Catchment size ``d0``: one for all, or one per school (length m).
     weight
         Distance-decay weight ``w(cost)`` in [0, 1] (enhanced 2SFCA); None for none.
+    catchment
+        Each school's (weighted) children in its catchment when more children than these
+        pairs' compete for it (length m, NaN: only these pairs'): the homes of other
+        districts, measured elsewhere (a batch job, :mod:`geoplan.coverage.seat_demand`).
+        Step 1 divides by the larger of it and these pairs' own sum.
 
     Returns
     -------
@@ -88,6 +94,9 @@ def two_step_fca(demand: ArrayLike, supply: ArrayLike, pair_demand: ArrayLike,
     i, j, c = i[keep], j[keep], c[keep]
     w = np.ones(len(c)) if weight is None else np.clip(np.asarray(weight(c), dtype=float), 0, 1)
     reached = np.bincount(j, weights=w * p[i], minlength=len(s)).astype(float)
+    if catchment is not None:
+        known = np.asarray(catchment, dtype=float)
+        reached = np.fmax(reached, known)  # NaN: not known elsewhere
     ratio = np.divide(s, reached, out=np.full(len(s), np.nan), where=reached > 0)
     access = np.bincount(i, weights=w * np.nan_to_num(ratio[j]), minlength=len(p)).astype(float)
     return ratio, access
