@@ -380,7 +380,8 @@ def measure_seat_demand(job: Job, city: FactsOutcome, keep: Path) -> SeatOutcome
         pass
     try:
         with using_threads(1), _warnings_said():  # the job says them again
-            layerset = load_layers(job.config, kinds=SEAT_DEMAND_KINDS)
+            # the job checks the datum and says what it finds
+            layerset = load_layers(job.config, kinds=SEAT_DEMAND_KINDS, datum_check=False)
             children = district_seat_demand(layerset, check_config_standards(job.config),
                                             job.config.demand, city.facts)
     except Exception as exc:  # the job itself fails and says why

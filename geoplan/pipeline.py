@@ -112,7 +112,10 @@ def _run_steps(
     step_peak_rss_mb()  # start the per-step high-water marks (and CPU clock) here
     _CPU["last"] = cpu_seconds()
     clock = time.perf_counter()
-    layerset = load_layers(config)
+    told_datum = facts.datum if facts is not None else None
+    layerset = load_layers(config, datum_check=told_datum is None)
+    if told_datum is not None:  # a batch job: the whole city's check, as geoplan run makes it
+        layerset.datum = told_datum
     result = RunResult(config, out_dir, layerset, standards)
     result.summary = district_summary(layerset)
     from geoplan.report.qgis_styles import styler

@@ -285,3 +285,25 @@ def test_seat_counts_are_kept_for_reruns_and_a_failed_one_is_said(tmp_path):
     failed = with_school_children(city, parts[0], SeatOutcome(error="金牛区: OSError: gone"))
     assert failed.facts is not None and failed.facts.school_children is None
     assert any("金牛区: OSError: gone" in w and "own children only" in w for w in failed.warnings)
+
+
+def test_a_job_takes_the_whole_citys_datum_check(tmp_path):
+    # 区县 boundaries in GCJ-02 declared WGS 84: the city task checks them over the whole
+    # city, as `geoplan run` does, and each job's data checks say that (a district alone
+    # would give other medians, and cost each job the check again)
+    from geoplan.layers import load_layers
+
+    config = _config(["成华区", "金牛区", "青羊区", "锦江区"])
+    config = config.model_copy(update={
+        "standards": ["park_500"],
+        "districts": config.districts.model_copy(update={"crs": "wgs84"})})
+    whole = load_layers(config).datum
+    assert whole is not None and whole["suspect"]
+    out = tmp_path / "out"
+    summary = run_batch([config], out, workers=1, steps=("layers", "coverage"))
+    assert set(summary["status"]) == {"ok"}, summary.get("error")
+    for checks in out.glob("chengdu_core-*/*/data_checks.csv"):
+        table = pd.read_csv(checks, encoding="utf-8-sig")
+        (message,) = table.loc[table["check"] == "datum", "detail"]
+        assert message == whole["message"]
+    assert len(list(out.glob("chengdu_core-*/*/data_checks.csv"))) == 4

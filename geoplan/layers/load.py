@@ -121,7 +121,7 @@ back from a child). Below it, forking and packing the result cost more than it f
 
 
 def load_layers(config: AnalysisConfig, *, margin_m: float | None = None,
-                kinds: Collection[str] | None = None) -> LayerSet:
+                kinds: Collection[str] | None = None, datum_check: bool = True) -> LayerSet:
     """Build every canonical layer of ``config``.
 
     Steps: read districts (declared CRS converted to WGS84); parse the OSM file (cached by
@@ -131,6 +131,9 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None,
     and schools. ``margin_m`` defaults to :func:`context_margin` of the config's standards.
     ``kinds``: only these layers (and the land their features are excluded inside) are
     prepared, the others left empty, for a caller that reads only those (None: all).
+    ``datum_check``: False leaves out the datum check of the boundaries against OSM's
+    (:func:`geoplan.layers.datum.check_datum`; ``layerset.datum`` stays None), for a caller
+    that only counts and whose run checks them anyway.
     From :data:`CHILD_LOAD_MIN_BYTES` of input on, this runs in a forked process (the same
     layers, logs and errors).
 
@@ -142,10 +145,11 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None,
     if _input_bytes(config) >= CHILD_LOAD_MIN_BYTES:
         from geoplan._child import in_child
 
-        return in_child(lambda: _load_layers(config, margin_m, kinds), "loading the layers",
+        return in_child(lambda: _load_layers(config, margin_m, kinds, datum_check),
+                        "loading the layers",
                         "the input files may need more memory than this machine has: cut them "
                         "to the study area plus the context margin")
-    return _load_layers(config, margin_m, kinds)
+    return _load_layers(config, margin_m, kinds, datum_check)
 
 
 def _input_bytes(config: AnalysisConfig) -> int:
@@ -162,7 +166,7 @@ def _input_bytes(config: AnalysisConfig) -> int:
 
 
 def _load_layers(config: AnalysisConfig, margin_m: float | None,
-                 kinds: Collection[str] | None = None) -> LayerSet:
+                 kinds: Collection[str] | None = None, datum_check: bool = True) -> LayerSet:
     """:func:`load_layers`, in this process."""
     catalog = load_catalog(str(config.layers_catalog) if config.layers_catalog else None)
     wanted = _wanted_kinds(kinds, catalog)
@@ -237,9 +241,10 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
                         sources, cut_points=cut, margin_m=margin_m,
                         reached_from=reached_from_map(catalog), osm_context=osm_context,
                         unit=config.districts.unit)
-    from geoplan.layers.datum import check_datum
+    if datum_check:
+        from geoplan.layers.datum import check_datum
 
-    layerset.datum = check_datum(config, layerset, boundaries=boundaries)
+        layerset.datum = check_datum(config, layerset, boundaries=boundaries)
     return layerset
 
 
