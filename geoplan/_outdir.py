@@ -128,7 +128,10 @@ def _is_ours(entry: Path, listed: frozenset[str]) -> bool:
     if entry.name.startswith("."):
         return True  # a leftover temporary file of geoplan's
     if not _is_folder(entry.name):
-        return entry.is_file()
+        # beside a run.json, a file is geoplan's only if it lists it (a user's coverage.csv
+        # put there since is kept); without one, a file under a name geoplan writes is an
+        # older run's
+        return entry.is_file() and (not listed or entry.name in listed or entry.name == RUN_JSON)
     if not entry.is_dir():
         return False
     for inner in entry.rglob("*"):
@@ -327,9 +330,11 @@ class OutputRun:
         except (OSError, ValueError):
             return
         config_file, inputs = self._input_record()
-        if not isinstance(record, dict) or (record.get("geoplan"), record.get("config"),
-                                            record.get("inputs")) != (__version__, config_file,
-                                                                      inputs):
+        same = isinstance(record, dict) and record.get("geoplan") == __version__ and (
+            (record.get("config"), record.get("inputs")) == (config_file, inputs)
+            or (record.get("analysis") is not None
+                and record.get("analysis") == self._analysis_key()))
+        if not same:
             logger.info("%s holds another analysis' output; it is replaced as a whole", self.target)
             return
         listed = _listed_paths(self.target)
@@ -375,6 +380,18 @@ class OutputRun:
         logger.info("wrote %s (%d files)", self.target / RUN_JSON, len(files))
         return [self.final(p) for p in written]
 
+    def _analysis_key(self) -> str | None:
+        """A hash of what the analysis measures: the config as read but its ``scenarios``,
+        and its input files but the scenarios' (None without a config). Adding a scenario, or
+        a comment, to a config leaves it unchanged, so ``geoplan scenario`` and ``map`` still
+        add to the run's folder."""
+        if self.config is None:
+            return None
+        _, inputs = self._input_record()
+        core = [e for e in inputs if not str(e.get("role", "")).startswith("scenarios.")]
+        text = self.config.model_dump_json(exclude={"scenarios"}) + json.dumps(core, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
     def _record(self, files: list[Path]) -> dict[str, object]:
         config_file, inputs = self._input_record()
         return {
@@ -382,6 +399,7 @@ class OutputRun:
             "command": self.command,
             "argv": sys.argv[1:],
             "config": config_file,
+            "analysis": self._analysis_key(),
             "inputs": inputs,
             "started": self.started.astimezone().isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
@@ -395,7 +413,9 @@ class OutputRun:
             os.rename(self.path, target)
             return
         listed = _listed_paths(target)
-        ours = {e.name for e in target.iterdir() if _is_ours(e, listed)}
+        inputs = {Path(str(e["path"])).resolve() for e in self._input_record()[1] if "path" in e}
+        # a file this run reads is never replaced, whatever its name (a planner's layers.gpkg)
+        ours = {e.name for e in target.iterdir() if _is_ours(e, listed) and e.resolve() not in inputs}
         foreign = sorted(e.name for e in target.iterdir() if e.name not in ours)
         new_names = sorted(p.name for p in self.path.iterdir())
         taken = [n for n in new_names if n in foreign]

@@ -226,7 +226,8 @@ def test_lock_in_process_and_foreign_files_kept(tmp_path: Path) -> None:
     assert final == [target / "layers.csv"]
     assert (target / "my notes.txt").read_text(encoding="utf-8") == "mine"
     assert (target / ".git").is_dir()
-    assert not (target / "layer_issues.csv").exists()
+    # beside a run.json, a file it does not list is the user's, whatever its name
+    assert (target / "layer_issues.csv").read_text(encoding="utf-8") == "stale"
     assert not (target / "future_output.csv").exists()  # listed by the older run.json
     record = json.loads((target / RUN_JSON).read_text(encoding="utf-8"))
     assert [f["path"] for f in record["files"]] == ["layers.csv"]
@@ -401,3 +402,39 @@ def test_a_user_s_file_under_a_scenario_s_name_stops_the_scenario(tmp_path: Path
     assert sorted(p.name for p in out.iterdir()) == ["scenario_s1"]  # nothing half written
     assert (out / "scenario_s1").read_text(encoding="utf-8") == "the planner's notes"
 
+
+
+def test_an_input_file_in_the_output_folder_is_never_replaced(tmp_path: Path) -> None:
+    # a planner's own layers.gpkg (planned toilets) read by this run, with `output: .`: the
+    # run stops with its name and the file stays (it used to be replaced by geoplan's)
+    target = tmp_path / "out"
+    target.mkdir()
+    planned = target / "layers.gpkg"
+    planned.write_bytes(b"the planner's toilets")
+    with pytest.raises(OutputError, match=r"layers\.gpkg is not geoplan's"), \
+            OutputRun(target, command="test", extra_inputs=[("layers.toilets", planned)]) as run:
+        (run.path / "layers.gpkg").write_text("geoplan's", encoding="utf-8")
+        run.commit()
+    assert planned.read_bytes() == b"the planner's toilets"
+    # and beside a run.json that does not list it, a user's coverage.csv stays too
+    (target / RUN_JSON).write_text(json.dumps({"files": [{"path": "layers.csv"}]}), encoding="utf-8")
+    (target / "coverage.csv").write_text("user", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"coverage\.csv is not geoplan's"), \
+            OutputRun(target, command="test") as run:
+        (run.path / "coverage.csv").write_text("geoplan's", encoding="utf-8")
+        run.commit()
+    assert (target / "coverage.csv").read_text(encoding="utf-8") == "user"
+
+
+def test_a_scenario_added_to_the_config_keeps_the_same_analysis(tmp_path: Path) -> None:
+    # adding a scenario (or a comment) to the config leaves the analysis the same, so
+    # `geoplan scenario` adds to the run's folder; it used to replace the run as a whole
+    from geoplan.config import Scenario, load_config
+    from tests.conftest import CHENGDU_CONFIG
+
+    config = load_config(CHENGDU_CONFIG)
+    planned = config.model_copy(update={"scenarios": {"一期": Scenario(description="x")}})
+    finer = config.model_copy(update={"demand": config.demand.model_copy(update={"grid_m": 10})})
+    key = OutputRun(tmp_path, command="t", config=config)._analysis_key()
+    assert key == OutputRun(tmp_path, command="t", config=planned)._analysis_key()
+    assert key != OutputRun(tmp_path, command="t", config=finer)._analysis_key()
