@@ -98,6 +98,11 @@ class Job:
     whole_include: tuple[str, ...] | None = None
 
     @property
+    def config_key(self) -> str:
+        """The config's part of :attr:`key` (its folder under the batch's output)."""
+        return self.key.split("/")[0]
+
+    @property
     def log(self) -> Path:
         """Where the job's traceback goes if it fails."""
         return self.out.parent.parent / LOG_DIR / f"{self.key.replace('/', '__')}.log"
@@ -233,7 +238,7 @@ def job_is_done(job: Job) -> bool:
 def _job_row(job: Job, status: str, error: str | None = None, log: str | None = None,
              said: Sequence[str] = ()) -> pd.DataFrame:
     """The one summary row of a job without coverage rows (failed, outside, no data)."""
-    row: dict[str, Any] = {"city": job.city, "config": job.key.split("/")[0],
+    row: dict[str, Any] = {"city": job.city, "config": job.config_key,
                            "district": job.district, "code": job.code, "status": status}
     if error is not None:
         row["error"] = error
@@ -249,7 +254,7 @@ def _job_rows(job: Job, table: pd.DataFrame | None, status: str,
         return _job_row(job, "no data", said=said)
     table = table.loc[table["district"].astype(str) == job.district].copy()
     table.insert(0, "city", job.city)
-    table.insert(1, "config", job.key.split("/")[0])
+    table.insert(1, "config", job.config_key)
     table.insert(3, "code", job.code)
     table["status"] = status
     table["warnings"] = WARNING_SEP.join(said)
@@ -546,7 +551,7 @@ def run_batch(
         try:
             city = _city_tasks(client, todo, out)
             city = _seat_tasks(client, jobs, city, out)
-            futures = [client.submit(run_job, job, steps, city[job.key.split("/")[0]],
+            futures = [client.submit(run_job, job, steps, city[job.config_key],
                                      pure=False, key=f"geoplan-{job.key}-{job.fingerprint[:8]}")
                        for job in todo]
             bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
@@ -588,7 +593,7 @@ def _city_tasks(client: Any, jobs: Sequence[Job], out: Path) -> dict[str, Any]:
     future); the jobs take the future, so Dask runs them after it."""
     tasks: dict[str, Any] = {}
     for job in jobs:
-        ckey = job.key.split("/")[0]
+        ckey = job.config_key
         if ckey in tasks:
             continue
         whole = job.config.model_copy(update={"districts": job.config.districts.model_copy(
@@ -605,9 +610,12 @@ def _seat_tasks(client: Any, jobs: Sequence[Job], city: dict[str, Any], out: Pat
     the config (those whose jobs are done too: every district's children compete) and one
     task that adds them up (:func:`with_school_children`); config key -> that task's future,
     which the jobs take instead of the city task's."""
+    by_config: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_config.setdefault(job.config_key, []).append(job)
     tasks: dict[str, Any] = {}
     for ckey, facts in city.items():
-        mine = [j for j in jobs if j.key.split("/")[0] == ckey]
+        mine = by_config[ckey]
         parts = [client.submit(measure_seat_demand, job, facts, seat_file(out, job), pure=False,
                                key=f"geoplan-seats-{job.key}-{job.fingerprint[:8]}")
                  for job in mine]

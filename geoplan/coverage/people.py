@@ -220,16 +220,20 @@ def catchment_children(inputs: PeopleInputs, stds: list[Standard], schools_layer
         if std.id not in inputs.schools:
             continue
         _, _, pi, pair_rows, _ = inputs.schools[std.id]
-        kids = np.nan_to_num(inputs.weights * ages.share(level))
         chosen, rows = _chosen_schools(fs, schools_layer, reached_from)
-        pj = np.searchsorted(chosen, pair_rows)
-        reach = np.bincount(pj, weights=kids[pi], minlength=len(rows)).astype(float)
+        reach = _in_catchment(inputs.weights * ages.share(level), pi,
+                              np.searchsorted(chosen, pair_rows), len(rows))
         mine: dict[str, float] = {}
         for key, n in zip(school_keys(rows), reach, strict=True):
             if n > 0:
                 mine[key] = mine.get(key, 0.0) + float(n)
         out[std.id] = mine
     return out
+
+
+def _in_catchment(kids: np.ndarray, pi: np.ndarray, pj: np.ndarray, n: int) -> np.ndarray:
+    """The children of the pairs' homes (``pi``) per school (``pj``, of ``n``); NaN counts 0."""
+    return np.bincount(pj, weights=np.nan_to_num(kids[pi]), minlength=n).astype(float)
 
 
 def _school_district(districts: Any, rows: Any) -> np.ndarray:
@@ -344,7 +348,7 @@ def people_result(inputs: PeopleInputs, stds: list[Standard], districts: pd.Data
             in_city = city_children[std.id]
             catchment = np.array([in_city.get(k, np.nan) for k in school_keys(rows)], dtype=float)
         ratio, access = two_step_fca(kids, seats, pi, pj, pc, max_cost=radius, catchment=catchment)
-        in_reach = np.bincount(pj, weights=np.nan_to_num(kids[pi]), minlength=len(rows)).astype(float)
+        in_reach = _in_catchment(kids, pi, pj, len(rows))
         if catchment is not None:
             in_reach = np.fmax(in_reach, catchment)
         _, reached, gap = seat_gap(kids, access, dem_district, n_d)

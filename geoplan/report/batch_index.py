@@ -37,6 +37,8 @@ class Job(Protocol):
     @property
     def key(self) -> str: ...
     @property
+    def config_key(self) -> str: ...
+    @property
     def out(self) -> Path: ...
     @property
     def config(self) -> Any: ...
@@ -172,7 +174,7 @@ def write_batch_index(summary: pd.DataFrame, jobs: Sequence[Job], out: str | os.
     out = Path(out)
     by_config: dict[str, list[Job]] = {}
     for job in jobs:
-        by_config.setdefault(job.key.split("/")[0], []).append(job)
+        by_config.setdefault(job.config_key, []).append(job)
     configs = [_config_entry(key, group, summary, out) for key, group in sorted(by_config.items())]
     unread = []  # configs whose districts could not be read: no jobs, one failed row each
     if "config" in summary.columns:
