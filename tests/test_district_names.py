@@ -51,3 +51,35 @@ def test_unnamed_districts_left_out_by_include_are_no_error(tmp_path):
     path = _write(tmp_path, [{"name": "锦江区"}, {"name": None}])
     frame = read_districts(DistrictsSource(path=path, include=["锦江区"]))
     assert frame["district"].tolist() == ["锦江区"]
+
+
+def test_a_repeated_name_is_included_by_the_name_and_code_it_is_given(tmp_path):
+    # `geoplan run` calls the two 东区 "东区 (c2)" and "东区 (c3)"; a batch job includes one of
+    # them by that name and must read that feature alone, under the same name
+    path = _write(tmp_path, [{"name": "西区", "code": "c1"}, {"name": "东区", "code": "c2"},
+                             {"name": "东区", "code": "c3"}])
+    whole = read_districts(DistrictsSource(path=path, code_field="code"))
+    assert whole["district"].tolist() == ["西区", "东区 (c2)", "东区 (c3)"]
+    one = read_districts(DistrictsSource(path=path, code_field="code", include=["东区 (c3)"]))
+    assert one["district"].tolist() == ["东区 (c3)"]
+    assert one["source_id"].tolist() == ["2"]
+    assert one.geometry.iloc[0].equals(whole.geometry.iloc[2])
+    both = read_districts(DistrictsSource(path=path, code_field="code", include=["东区"]))
+    assert both["district"].tolist() == ["东区 (c2)", "东区 (c3)"]
+    with pytest.raises(InputDataError, match=r"include names \['东区 \(c9\)'\]"):
+        read_districts(DistrictsSource(path=path, code_field="code", include=["东区 (c9)"]))
+
+
+def test_batch_jobs_of_a_repeated_name_each_read_their_own_district(tmp_path):
+    from geoplan.batch import district_jobs
+    from geoplan.config import load_config
+    from tests.conftest import CHENGDU_CONFIG
+
+    path = _write(tmp_path, [{"name": "东区", "code": "c2"}, {"name": "东区", "code": "c3"}])
+    config = load_config(CHENGDU_CONFIG)
+    config = config.model_copy(update={"districts": DistrictsSource(path=path, code_field="code")})
+    jobs, failed = district_jobs([config], tmp_path / "out")
+    assert failed.empty
+    assert [j.district for j in jobs] == ["东区 (c2)", "东区 (c3)"]
+    read = [read_districts(j.config.districts)["district"].tolist() for j in jobs]
+    assert read == [["东区 (c2)"], ["东区 (c3)"]]

@@ -68,17 +68,31 @@ def read_districts(source: DistrictsSource, key: str = "districts") -> gpd.GeoDa
     frame["source"] = source.path.name
     frame["source_id"] = [str(i) for i in range(len(frame))]
     if source.include:
-        unknown = sorted(set(source.include) - set(frame["district"]))
-        if unknown:
-            raise InputDataError(
-                f"{key}.include names {unknown}, which {source.path.name} does not have; "
-                f"its districts are {sorted(frame['district'])}"
-            )
-        frame = frame.loc[frame["district"].isin(source.include)]
+        frame = _included(frame, source, key)
     _refuse_unnamed(frame, source, key)
     frame = _unique_names(frame, source, key)
     frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
     return frame.reset_index(drop=True)
+
+
+def _included(frame: gpd.GeoDataFrame, source: DistrictsSource,
+              key: str = "districts") -> gpd.GeoDataFrame:
+    """The districts ``include`` names, by name or, for a name the file repeats, by the
+    "name (code)" that :func:`_unique_names` gives it (the name a batch job is given)."""
+    wanted = set(source.include or [])
+    named = frame["district"].isin(wanted).to_numpy()
+    by_code = (frame["district"] + " (" + frame["code"] + ")").to_numpy()
+    coded = ~named & (frame["code"] != "").to_numpy() & np.isin(by_code, list(wanted))
+    unknown = sorted(wanted - set(frame["district"][named]) - set(by_code[coded]))
+    if unknown:
+        raise InputDataError(
+            f"{key}.include names {unknown}, which {source.path.name} does not have; "
+            f"its districts are {sorted(frame['district'])}"
+        )
+    frame = frame.copy()
+    frame.loc[coded, "district"] = by_code[coded]
+    frame["name"] = frame["district"]
+    return frame.loc[named | coded]
 
 
 def _refuse_unnamed(frame: gpd.GeoDataFrame, source: DistrictsSource,
