@@ -20,6 +20,7 @@ from geoplan._errors import ConfigError, InputDataError
 from geoplan._text import as_text, first_named
 from geoplan.config import FileSource
 from geoplan.crs import parse_declared_crs, to_wgs84
+from geoplan.layers.dbf_text import guess_shapefile_encoding
 from geoplan.layers.road_tags import parse_lanes, parse_width
 from geoplan.layers.schema import columns, conform
 from geoplan.layers.school_levels import classify_school
@@ -63,6 +64,8 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         kwargs: dict[str, Any] = {"engine": "pyogrio"}
         if layer:
             kwargs["layer"] = layer
+        if not encoding and path.suffix.lower() == ".shp":
+            encoding = guess_shapefile_encoding(path)
         if encoding:
             kwargs["encoding"] = encoding
         with warnings.catch_warnings():
