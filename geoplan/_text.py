@@ -53,6 +53,19 @@ def share_text(share: float) -> str:
     return f"{share:.1%}" if 0.995 <= share < 1.0 else f"{share:.0%}"
 
 
+def area_text(m2: float, lang: str = "en") -> str:
+    """An area in km² with two decimals, or in whole m² where that would read 0.00 km².
+
+    Examples
+    --------
+    >>> area_text(4_246_228), area_text(2_124), area_text(2_124, "zh")
+    ('4.25 km²', '2,124 m²', '2,124 平方米')
+    """
+    if m2 >= 5_000:
+        return f"{m2 / 1e6:.2f} " + ("平方公里" if lang == "zh" else "km²")
+    return f"{m2:,.0f} " + ("平方米" if lang == "zh" else "m²")
+
+
 def first_named(items: Sequence[object], at_most: int, sep: str = ", ") -> str:
     """The first ``at_most`` of ``items`` joined by ``sep``, and how many more there are.
 

@@ -12,6 +12,9 @@ off because of the data rather than the city:
     Features kept from ways with nodes missing from the file (a hard-clipped extract).
 ``partial_district``
     Districts only partly inside the data: their figures cover that part.
+``overlapping_units``
+    Districts that overlap (:func:`geoplan.layers.overlaps.district_overlaps`): homes there
+    count in both.
 ``no_facility``
     Standards with no facility of some kind in the context area (they score 0).
 ``unreached_facility``
@@ -36,10 +39,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geoplan._io import atomic_path, write_csv, write_gpkg
-from geoplan._text import share_text
+from geoplan._text import area_text, share_text
 from geoplan.results.data_checks import DATA_CHECKS
 from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
@@ -55,7 +59,8 @@ def _row(check: str, severity: str, district: str, subject: str, count: int, mea
 
 
 def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
-                standards: Sequence[Any] = (), datum: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
+                standards: Sequence[Any] = (), datum: dict[str, Any] | None = None,
+                overlaps: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Every data check of one run, as a table with a point per located check.
 
     Parameters
@@ -70,6 +75,9 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
         The standards checked (for facility kinds with no facility).
     datum
         The :func:`datum_check` result, or None.
+    overlaps
+        The districts that overlap (:func:`~geoplan.layers.overlaps.district_overlaps`) over
+        the whole city, as a batch job is told them; None finds them among the layer set's.
 
     Returns
     -------
@@ -98,6 +106,7 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
                              f"only {km2:.2f} km² ({share_text(share)}) of {d.district} lies inside the "
                              "data: its figures cover that part, not the whole district",
                              "use data covering the whole district for district-wide figures"))
+    rows += _overlap_checks(layerset, overlaps)
     if coverage is not None:
         rows += _coverage_checks(coverage, standards)
     if deadends is not None and len(deadends.dead_ends):
@@ -115,6 +124,30 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
     n_warn = int((frame["severity"] == "warning").sum())
     logger.info("data checks: %d (%d warnings); see data_checks.csv", len(frame), n_warn)
     return frame
+
+
+def _overlap_checks(layerset: Any, overlaps: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """For each of this run's districts, a row per district it overlaps (a pair of this run's
+    gives two rows, one in each district's report)."""
+    from geoplan.layers.overlaps import district_overlaps
+
+    if overlaps is None:
+        overlaps = district_overlaps(layerset.districts)
+    mine = set(layerset.districts["district"].astype(str))
+    rows = []
+    for rec in overlaps.to_dict("records"):
+        km2, share = rec["area_m2"] / 1e6, rec["share"]
+        for district, other in ((rec["district"], rec["other"]), (rec["other"], rec["district"])):
+            if district not in mine:
+                continue
+            rows.append(_row("overlapping_units", "warning", district, other, 1, km2,
+                             f"{district} and {other} overlap by {area_text(km2 * 1e6)} "
+                             f"({share_text(share)} of the smaller): homes there count in "
+                             "both, and residents shared by residential land go partly to the "
+                             "wrong one",
+                             "correct the boundaries so that the districts do not overlap",
+                             shapely.Point(rec["x"], rec["y"])))
+    return rows
 
 
 def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, Any]]:

@@ -116,6 +116,8 @@ def _run_steps(
     layerset = load_layers(config, datum_check=told_datum is None)
     if told_datum is not None:  # a batch job: the whole city's check, as geoplan run makes it
         layerset.datum = told_datum
+    if facts is not None:
+        layerset.overlaps = facts.overlaps
     result = RunResult(config, out_dir, layerset, standards)
     result.summary = district_summary(layerset)
     from geoplan.report.qgis_styles import styler
@@ -224,7 +226,7 @@ def write_tables(result: RunResult, out_dir: Path, *, side_by_side: bool | None 
     if result.deadends is not None:
         result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
     checks = data_checks(layerset, result.coverage, result.deadends, result.standards,
-                         layerset.datum)
+                         layerset.datum, layerset.overlaps)
     result.written += write_data_checks(checks, out_dir, unit=layerset.unit)
     return gap_places, checks
 

@@ -86,7 +86,8 @@ class _Layers:
                                      "count": 3, "action": "repaired"}])
         self.districts = gpd.GeoDataFrame({"district": ["=HYPERLINK(\"x\")", "乙区"], "area_m2": [2e6, 5e6],
                                            "inside_share": [0.25, 1.0]},
-                                          geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=UTM)
+                                          geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+                                          crs=UTM)
 
 
 def test_table_files_and_workbook_sheet(tmp_path):
@@ -143,3 +144,53 @@ def test_mapping_gaps_and_missing_facilities_are_listed():
     assert {"mapping_gap", "no_facility", "demand_off_network"} <= kinds
     gap = checks.loc[checks["check"] == "mapping_gap"].iloc[0]
     assert gap.geometry.x == 5.0 and "4.5 m" in gap["detail"]
+
+
+def test_overlapping_districts_are_found_on_paper():
+    from geoplan.layers.overlaps import district_overlaps
+
+    # 1 km squares: 甲 and 乙 share a 200 m strip (0.2 km², 20 % of either); 丙 only touches
+    # 乙; 丁 overlaps 丙 by a 5 m sliver (0.5 %), under the share said
+    squares = {"甲": (0, 0), "乙": (800, 0), "丙": (1800, 0), "丁": (2795, 0)}
+    districts = gpd.GeoDataFrame({"district": list(squares)},
+                                 geometry=[shapely.box(x, y, x + 1000, y + 1000)
+                                           for x, y in squares.values()], crs=UTM)
+    found = district_overlaps(districts)
+    assert found[["district", "other"]].values.tolist() == [["甲", "乙"]]
+    assert found["area_m2"].iat[0] == 200_000.0
+    assert found["share"].iat[0] == 0.2
+    assert 800 <= found["x"].iat[0] <= 1000
+    assert len(district_overlaps(districts, min_share=0.004)) == 2
+
+
+def test_each_district_of_an_overlap_has_its_row(caplog):
+    layers = _Layers()
+    layers.districts = layers.districts.set_geometry(
+        [shapely.box(0, 0, 1000, 1000), shapely.box(500, 0, 1500, 1000)], crs=UTM)
+    checks = data_checks(layers)
+    rows = checks.loc[checks["check"] == "overlapping_units"]
+    assert rows[["district", "subject"]].values.tolist() == [["=HYPERLINK(\"x\")", "乙区"],
+                                                            ["乙区", "=HYPERLINK(\"x\")"]]
+    assert (rows["measure"] == 0.5).all() and (rows["severity"] == "warning").all()
+    assert "overlap by 0.50 km² (50% of the smaller)" in rows["detail"].iat[0]
+    assert "1 pair(s) of districts overlap" in caplog.text
+    # a batch job is told the city's overlaps: one of its districts is in a pair
+    told = pd.DataFrame([{"district": "乙区", "other": "丙区", "area_m2": 3e5, "share": 0.3,
+                          "x": 1.0, "y": 2.0}])
+    rows = data_checks(_Layers(), overlaps=told)
+    rows = rows.loc[rows["check"] == "overlapping_units"]
+    assert rows[["district", "subject"]].values.tolist() == [["乙区", "丙区"]]
+
+
+def test_an_overlap_reads_in_chinese_with_the_units_word():
+    from geoplan.report._map_checks import check_name, check_words_zh
+
+    layers = _Layers()
+    layers.districts = layers.districts.set_geometry(
+        [shapely.box(0, 0, 1000, 1000), shapely.box(950, 0, 1950, 1000)], crs=UTM)
+    rows = data_checks(layers).query("check == 'overlapping_units'")
+    row = list(rows.itertuples(index=False))[1]
+    detail, fix = check_words_zh(row, "社区")
+    assert detail.startswith("乙区与=HYPERLINK(\"x\")重叠 0.05 平方公里")
+    assert fix == "修正边界，使各社区互不重叠"
+    assert check_name("overlapping_units", "zh", "社区") == "社区相互重叠"

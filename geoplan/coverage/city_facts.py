@@ -24,8 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from geoplan.coverage.census_areas import census_unit_figures
 from geoplan.coverage.chunks import facility_counts
+from geoplan.layers.overlaps import district_overlaps
 from geoplan.standards import Standard
 
 __all__ = ["CityFacts", "city_facts", "fact_kinds"]
@@ -57,6 +60,9 @@ class CityFacts:
         whole city, as ``geoplan run`` makes it, or None when not made; a run given it makes
         no check of its own (a job of the 64-tile benchmark city: 14.7 s with it, 11.1 s
         without).
+    overlaps
+        The districts that overlap (:func:`geoplan.layers.overlaps.district_overlaps`) among
+        all of them: a job of one district cannot see them.
     """
 
     facility_counts: dict[tuple[str, int], int]
@@ -64,6 +70,7 @@ class CityFacts:
     districts: tuple[str, ...] | None = None
     school_children: dict[str, dict[str, float]] | None = None
     datum: dict[str, Any] | None = None
+    overlaps: pd.DataFrame | None = None
 
 
 def fact_kinds(stds: Sequence[Standard]) -> set[str]:
@@ -94,4 +101,5 @@ def city_facts(layerset: Any, stds: Sequence[Standard], settings: Any) -> CityFa
         census = dict(found.figures) if found is not None else {}
     return CityFacts(facility_counts(layerset, list(stds)), census,
                      tuple(layerset.districts["district"].astype(str)),
-                     datum=getattr(layerset, "datum", None))
+                     datum=getattr(layerset, "datum", None),
+                     overlaps=district_overlaps(layerset.districts))

@@ -59,6 +59,9 @@ class LayerSet:
     overview
         Every district of the city (``district``, geometry) when this layer set is one
         district's part of it (an index map's page): the page's locator shows where it lies.
+    overlaps
+        The whole city's districts that overlap (:func:`geoplan.layers.overlaps.district_overlaps`)
+        when a batch job is told them; None: the data checks find them among :attr:`districts`.
     unit
         What the districts are called in Chinese (``districts.unit``: 区县, 街道, 社区, 网格…):
         the reports, maps and workbook name them so.
@@ -78,6 +81,7 @@ class LayerSet:
     osm_context: OsmData | None = None
     overview: gpd.GeoDataFrame | None = None
     unit: str = DEFAULT_UNIT
+    overlaps: pd.DataFrame | None = None
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self.layers[kind]

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan._text import share_text
+from geoplan._text import area_text, share_text
 from geoplan.report._data import fmt_number, to_wgs84
 from geoplan.report._labels import in_unit, words_in_unit
 from geoplan.report._map_detail import to_map
@@ -33,6 +33,7 @@ CHECK_NAMES: dict[str, tuple[str, str]] = {
     "datum": ("坐标基准疑似错误", "datum suspected wrong"),
     "truncated_data": ("数据被截断的要素", "features from truncated data"),
     "partial_district": ("区县只有部分在数据范围内", "district only partly inside the data"),
+    "overlapping_units": ("区县相互重叠", "districts that overlap"),
     "no_facility": ("缺少某类设施数据", "no facility of a kind in the data"),
     "unreached_facility": ("步行道不可达的设施", "facility no walkway reaches"),
     "mapping_gap": ("疑似漏连的道路端点（非断头路）", "likely mapping gap (not a dead end)"),
@@ -81,6 +82,10 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
         return (f"{district}只有 {share_text(measure)} 的面积在数据范围内：它的数字只代表这一部分，"
                 + in_unit("不是全区", unit),
                 in_unit("计算全区数字请使用覆盖全区的数据", unit))
+    if check == "overlapping_units" and np.isfinite(measure):
+        return (f"{district}与{subject}重叠 {area_text(measure * 1e6, 'zh')}：重叠处的居住用地两边都计入，"
+                "按居住用地分配的人口会部分分错",
+                in_unit("修正边界，使各区县互不重叠", unit))
     if check == "no_facility":
         std, _, item = subject.partition("/")
         return (f"标准 {std}：服务范围内没有 {item} 类设施，得分为 0（数据中缺失，或确实没有）",

@@ -8,7 +8,7 @@ __all__ = ["DATA_CHECKS"]
 
 DATA_CHECKS = Schema("data_checks", (
     Column("check", "str", "", "What to check: datum, truncated_data, partial_district, "
-           "no_facility, unreached_facility, mapping_gap, demand_off_network."),
+           "overlapping_units, no_facility, unreached_facility, mapping_gap, demand_off_network."),
     Column("severity", "str", "", "warning (a figure may be wrong) or note (read it with care)."),
     Column("district", "str", "", "District concerned ('' for the whole run)."),
     Column("subject", "str", "", "The layer, standard or feature concerned."),
