@@ -28,6 +28,10 @@ MAX_GRID_M = 500.0
 """Coarser demand grids than this miss whole blocks of housing."""
 
 
+_FILE_CRS = ("what the file's coordinates are in (wgs84, gcj02, bd09, EPSG:4544 …); unset: the "
+             "file's own CRS, else WGS 84")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -36,7 +40,7 @@ class FileSource(_Strict):
     """A planner's own file for one layer kind (GeoPackage, GeoJSON, Shapefile or CSV)."""
 
     path: Path
-    crs: str | int = "wgs84"
+    crs: str | int | None = Field(None, description=_FILE_CRS)
     layer: str | None = Field(None, description="layer name inside a GeoPackage")
     lon: str | None = Field(None, description="CSV longitude column (auto-detected if omitted)")
     lat: str | None = Field(None, description="CSV latitude column (auto-detected if omitted)")
@@ -53,7 +57,7 @@ class DistrictsSource(_Strict):
     """District (区/县) polygons."""
 
     path: Path
-    crs: str | int = "wgs84"
+    crs: str | int | None = Field(None, description=_FILE_CRS)
     name_field: str = "name"
     code_field: str | None = "adcode"
     layer: str | None = None
@@ -92,7 +96,7 @@ class CensusDistrictsSource(_Strict):
     not name (街道, 社区, a grid); see :mod:`geoplan.coverage.census_areas`."""
 
     path: Path
-    crs: str | int = "wgs84"
+    crs: str | int | None = Field(None, description=_FILE_CRS)
     name_field: str = Field("name", description="field with the 区县 names as the census "
                             "spells them")
     layer: str | None = None

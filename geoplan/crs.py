@@ -432,6 +432,40 @@ def to_wgs84(
     return out
 
 
+def file_to_wgs84(data: GeoData, declared: str | int | pyproj.CRS | DeclaredCRS | None, *,
+                  source: str = "input") -> GeoData:
+    """A file's features in WGS 84: as declared, or in the file's own CRS when nothing is.
+
+    A longitude/latitude tag on the file says nothing against a declaration (GeoJSON and most
+    readers put WGS 84 on any such data, GCJ-02 or metres alike), so it is dropped; a projected
+    tag is kept, and one the declaration contradicts is an error that names both.
+
+    Parameters
+    ----------
+    data
+        The file's features, with the CRS its reader found (or none).
+    declared
+        The config's ``crs`` for the file; None uses the file's own CRS, else WGS 84.
+    source
+        Name of the file, used in messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or geopandas.GeoSeries
+        As :func:`to_wgs84`.
+    """
+    if declared is not None and data.crs is not None and data.crs.is_geographic:
+        data = data.set_crs(None, allow_override=True)
+    return to_wgs84(data, declared, source=source)
+
+
+def declared_or_own(declared: str | int | pyproj.CRS | DeclaredCRS | None,
+                    own: pyproj.CRS | None) -> DeclaredCRS:
+    """What a file's coordinates are taken to be in by :func:`file_to_wgs84`: the
+    declaration, else the file's own CRS (``own``), else WGS 84."""
+    return parse_declared_crs(declared if declared is not None else own)
+
+
 def _warn_if_ballpark(decl: DeclaredCRS, source: str) -> None:
     """Log a warning when PROJ knows no datum shift to WGS 84 for a non-WGS84-like datum."""
     try:

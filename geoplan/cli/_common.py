@@ -113,7 +113,7 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
         "osm": {"path": str(Path(args.osm).resolve())},
         "districts": {
             "path": str(Path(args.districts).resolve()),
-            "crs": args.districts_crs or "wgs84",
+            **({"crs": args.districts_crs} if args.districts_crs else {}),
             "name_field": args.district_name_field or "name",
             **({"encoding": args.districts_encoding} if args.districts_encoding else {}),
             **({"min_inside_km2": args.min_inside_km2}

@@ -51,12 +51,13 @@ def check_file_sources_inside(config: AnalysisConfig, wgs_layers: Mapping[str, g
                                    len(mine), "1 km")
                 continue
             x0, y0, x1, y1 = mine.total_bounds
+            hint = CRS_HINT.format(crs=src.crs or "none: the file's own, else WGS 84")
             bx0, by0, bx1, by1 = context_wgs.bounds
             raise InputDataError(
                 f"{src.path} ({kind}): none of its {len(mine)} features lies within the districts "
                 f"or 1 km of them: they span lon {x0:.4f}…{x1:.4f}, lat {y0:.4f}…{y1:.4f}, the "
                 f"study area lon {bx0:.4f}…{bx1:.4f}, lat {by0:.4f}…{by1:.4f}. Check the "
-                f"coordinates and {CRS_HINT.format(crs=src.crs)}."
+                f"coordinates and {hint}."
             )
 
 

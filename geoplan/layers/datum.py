@@ -218,10 +218,9 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
     :func:`reference_lines`). Returns None when there is nothing to compare with (no OSM roads
     or boundaries).
     """
-    from geoplan.crs import parse_declared_crs
-    from geoplan.layers.districts import read_districts
+    from geoplan.layers.districts import declared_crs, read_districts
 
-    label = _label(parse_declared_crs(config.districts.crs))
+    label = _label(declared_crs(config.districts))
     if label is None:
         return None  # a projected national CRS: not a web-map datum mix-up
     roads = layerset["roads"]
@@ -245,7 +244,7 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
         except Exception as exc:  # read again, and explained, when the residents are counted
             logger.info("datum check of demand.census_districts skipped: %s", exc)
         else:
-            zone_label = _label(parse_declared_crs(census.crs))
+            zone_label = _label(declared_crs(census.as_districts()))
             if zone_label is not None:
                 _say(datum_check(zones, zone_label, ref, what, extent, layerset.crs,
                                  key="demand.census_districts"), "census district", what)

@@ -7,13 +7,15 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import pyogrio
+import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputDataError
 from geoplan._text import as_text, first_named, share_text
 from geoplan.config import DistrictsSource
-from geoplan.crs import parse_declared_crs, to_wgs84
+from geoplan.crs import DeclaredCRS, declared_or_own, file_to_wgs84, parse_declared_crs
 from geoplan.layers.files import read_vector
 from geoplan.layers.schema import conform
 from geoplan.vocab import WHOLE_DISTRICT_SHARE
@@ -57,9 +59,7 @@ def read_districts(source: DistrictsSource, key: str = "districts") -> gpd.GeoDa
             f"{key}.name_field to one of {[c for c in raw.columns if c != 'geometry']}"
         )
     _check_polygons(raw, source, where)
-    declared = parse_declared_crs(source.crs)
-    frame = to_wgs84(raw.set_crs(None, allow_override=True) if raw.crs is not None else raw,
-                     declared, source=str(source.path))
+    frame = file_to_wgs84(raw, source.crs, source=str(source.path))
     frame["district"] = [as_text(v) for v in frame[source.name_field]]
     _warn_if_garbled(frame["district"].tolist(), source, key)
     code_field = source.code_field if source.code_field in frame.columns else None
@@ -73,6 +73,18 @@ def read_districts(source: DistrictsSource, key: str = "districts") -> gpd.GeoDa
     frame = _unique_names(frame, source, key)
     frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
     return frame.reset_index(drop=True)
+
+
+def declared_crs(source: DistrictsSource) -> DeclaredCRS:
+    """What the district file's coordinates are taken to be in: its ``crs``, else the file's
+    own CRS, else WGS 84 (as :func:`read_districts` reads them)."""
+    if source.crs is not None:
+        return parse_declared_crs(source.crs)
+    try:
+        own = pyogrio.read_info(source.path, layer=source.layer)["crs"]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError):
+        own = None  # unreadable: reading the file says why
+    return declared_or_own(None, pyproj.CRS.from_user_input(own) if own else None)
 
 
 def _included(frame: gpd.GeoDataFrame, source: DistrictsSource,

@@ -19,7 +19,7 @@ import shapely
 from geoplan._errors import ConfigError, InputDataError
 from geoplan._text import as_text, first_named
 from geoplan.config import FileSource
-from geoplan.crs import parse_declared_crs, to_wgs84
+from geoplan.crs import file_to_wgs84, parse_declared_crs
 from geoplan.layers.dbf_text import guess_shapefile_encoding
 from geoplan.layers.road_tags import parse_lanes, parse_width
 from geoplan.layers.schema import columns, conform
@@ -369,13 +369,7 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any]) 
             f"{source.path} has no features; layer {kind!r} would be empty. "
             "Remove the entry or give a file with data."
         )
-    if raw.crs is not None and declared.kind == "pyproj" and raw.crs != declared.crs:
-        logger.info("%s: file says %s, config declares %s; using the file's CRS",
-                    source.path.name, raw.crs.name, declared.label)
-        raw = raw.to_crs("EPSG:4326")
-    else:
-        raw = to_wgs84(raw.set_crs(None, allow_override=True) if raw.crs is not None else raw,
-                       declared, source=str(source.path))
+    raw = file_to_wgs84(raw, source.crs, source=str(source.path))
     frame = raw.copy()
     _check_column_names(source, kind)
     for canonical, column in source.columns.items():

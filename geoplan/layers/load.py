@@ -209,7 +209,9 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
                 extent_wgs = ext if extent_wgs is None else shapely.union(extent_wgs, ext)
     if extent_wgs is None:
         raise InputDataError("no data source: give an OSM file (osm.path) or layer files (layers:)")
-    sources.append(f"districts: {config.districts.path.name} (declared {config.districts.crs})")
+    declared = config.districts.crs
+    sources.append(f"districts: {config.districts.path.name} "
+                   + (f"(declared {declared})" if declared is not None else "(the file's own CRS)"))
 
     crs = resolve_analysis_crs(config.crs, shapely.union_all(districts_wgs.geometry.to_numpy()))
     extent = project_extent(extent_wgs, crs)

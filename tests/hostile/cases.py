@@ -195,7 +195,8 @@ def _districts_in_gbk(declared: bool) -> Build:
 
 
 def _districts_shapefile_gbk_without_cpg(raw: dict[str, Any], tmp: Path) -> None:
-    """The world's districts as a GBK Shapefile whose .cpg is lost (its names read as Latin-1)."""
+    """The world's districts as a GBK Shapefile whose .cpg is lost (GDAL alone reads its names
+    as Latin-1)."""
     import geopandas as gpd
 
     frame = gpd.read_file(tmp / "districts.geojson")
@@ -364,7 +365,7 @@ CASES: list[Case] = [
     Case("districts_encoding_unknown", _set("districts", "encoding", "gbk2"), 2,
          "districts.encoding: unknown encoding"),
     Case("districts_shapefile_gbk_without_cpg", _edit_config(_districts_shapefile_gbk_without_cpg),
-         0, "reads as '东区' in GBK. Set districts.encoding: gbk"),
+         0, "districts.dbf has no .cpg file naming its text encoding; its text reads as GBK"),
     Case("analysis_crs_web_mercator", _set(None, "crs", 3857), 1, "stretches distances by 16"),
     Case("osm_bounds_beyond_the_globe", _set("osm", "bounds", [200, 95, -200, -95]), 2,
          "osm.bounds: [200.0, 95.0, -200.0, -95.0] must be [min lon, min lat, max lon, max lat]"),
