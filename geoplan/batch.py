@@ -36,6 +36,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -46,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from geoplan._io import ensure_writable_dir, write_csv
-from geoplan._text import WARNING_SEP
+from geoplan._text import WARNING_SEP, first_named
 from geoplan._version import __version__
 from geoplan.config import AnalysisConfig
 from geoplan.layers.districts import read_districts
@@ -442,6 +443,7 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
         return rows
     try:
         (job.out / JOB_FILE).unlink(missing_ok=True)
+        (job.out / ROWS_FILE).unlink(missing_ok=True)  # the batch's own, not the run's
         # one thread: Dask runs one job per worker thread already (GEOPLAN_THREADS still wins)
         with using_threads(1), _warnings_said() as said:
             result = run_analysis(job.config, job.out, steps=steps,
@@ -532,6 +534,7 @@ def run_batch(
 
     out = ensure_writable_dir(out)
     jobs, failed = district_jobs(configs, out, steps)
+    remove_stale_jobs(jobs)
     todo = [j for j in jobs if rerun or not job_is_done(j)]
     todo_keys = {j.key for j in todo}
     done = [j for j in jobs if j.key not in todo_keys]
@@ -573,6 +576,49 @@ def run_batch(
 
     write_batch_index(summary, jobs, out)
     return summary
+
+
+def remove_stale_jobs(jobs: Sequence[Job]) -> list[Path]:
+    """Remove the job folders of districts a config no longer has (renamed, recoded or gone
+    from its districts file), so that its folder holds this batch's jobs only.
+
+    Only a folder whose every file the batch wrote (those its ``job.json`` lists, and the
+    run's own records) is removed; one holding anything else is kept, with a warning.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The folders removed.
+    """
+    current: dict[Path, set[str]] = {}
+    for job in jobs:
+        current.setdefault(job.out.parent, set()).add(job.out.name)
+    removed: list[Path] = []
+    for folder, names in current.items():
+        if not folder.is_dir():
+            continue
+        for old in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in names):
+            record = old / JOB_FILE
+            if not record.is_file():
+                continue  # not a job's folder
+            try:
+                listed = set(json.loads(record.read_text(encoding="utf-8"))["files"])
+            except (ValueError, KeyError, TypeError, OSError):
+                listed = set()
+            files = {str(p.relative_to(old)) for p in old.rglob("*") if p.is_file()}
+            others = sorted(f for f in files - listed - {JOB_FILE, "run.json"}
+                            if not Path(f).name.startswith(".geoplan"))
+            if others:
+                logger.warning("%s: a job folder of a district this batch no longer has, kept "
+                               "because it holds files the batch did not write (%s)", old,
+                               first_named(others, 5))
+                continue
+            shutil.rmtree(old)
+            removed.append(old)
+    if removed:
+        logger.info("removed %d job folder(s) of districts the configs no longer have: %s",
+                    len(removed), first_named([p.name for p in removed], 10))
+    return removed
 
 
 def _say_warnings(summary: pd.DataFrame) -> None:

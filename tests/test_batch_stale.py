@@ -1,0 +1,71 @@
+"""A batch's config folder holds its current jobs only: folders of districts gone are removed."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from geoplan.batch import JOB_FILE, ROWS_FILE, district_jobs, remove_stale_jobs
+from geoplan.config import DistrictsSource, load_config
+from tests.conftest import CHENGDU_CONFIG
+
+
+def _jobs(tmp_path: Path, names: list[str]):
+    path = tmp_path / "cells.geojson"
+    cells = [shapely.box(104.06 + 0.01 * i, 30.67, 104.07 + 0.01 * i, 30.68) for i in range(len(names))]
+    gpd.GeoDataFrame({"name": names, "code": [f"G{i}" for i in range(len(names))]},
+                     geometry=cells, crs="EPSG:4326").to_file(path)
+    config = load_config(CHENGDU_CONFIG)
+    config = config.model_copy(update={"districts": DistrictsSource(path=path, code_field="code")})
+    jobs, failed = district_jobs([config], tmp_path / "out")
+    assert failed.empty
+    return jobs
+
+
+def _finished(folder: Path, extra: str | None = None) -> None:
+    """A job folder as a finished job leaves it."""
+    (folder / "reports").mkdir(parents=True)
+    for name in ("coverage.csv", ROWS_FILE, "reports/index.html"):
+        (folder / name).write_text("x", encoding="utf-8")
+    (folder / "run.json").write_text("{}", encoding="utf-8")
+    (folder / "reports" / ".geoplan-reports.json").write_text("{}", encoding="utf-8")
+    files = {"coverage.csv": [1, ""], ROWS_FILE: [1, ""], "reports/index.html": [1, ""]}
+    (folder / JOB_FILE).write_text(json.dumps({"files": files}), encoding="utf-8")
+    if extra:
+        (folder / extra).write_text("mine", encoding="utf-8")
+
+
+def test_the_folders_of_districts_gone_are_removed_and_a_planners_file_kept(tmp_path, caplog):
+    before = _jobs(tmp_path, ["甲", "乙", "丙"])
+    for job in before:
+        _finished(job.out, extra="notes.txt" if job.district == "丙" else None)
+    after = _jobs(tmp_path, ["甲", "丁"])  # 乙 and 丙 gone, 丁 new
+    folder = after[0].out.parent
+    assert folder == before[0].out.parent
+    unrelated = folder / "by hand"  # no job.json: not a job's folder
+    unrelated.mkdir()
+    with caplog.at_level(logging.INFO):
+        removed = remove_stale_jobs(after)
+    by_name = {j.district: j.out for j in before}
+    assert removed == [by_name["乙"]]
+    assert not by_name["乙"].exists()
+    assert (by_name["丙"] / "notes.txt").is_file()  # kept, and said
+    assert "holds files the batch did not write (notes.txt)" in caplog.text
+    assert by_name["甲"].is_dir() and unrelated.is_dir()
+
+
+def test_a_job_run_again_takes_its_rows_file_for_its_own(tmp_path, caplog):
+    from geoplan.batch import run_job
+
+    job = _jobs(tmp_path, ["甲"])[0]
+    first = run_job(job, ("layers",))
+    assert (first["status"] != "failed").all() and (job.out / ROWS_FILE).is_file()
+    with caplog.at_level(logging.WARNING):
+        again = run_job(job, ("layers",))  # as a rerun after its inputs changed
+    assert (again["status"] != "failed").all()
+    assert "did not write" not in caplog.text
+    assert (job.out / ROWS_FILE).is_file() and (job.out / JOB_FILE).is_file()
