@@ -51,6 +51,7 @@ from geoplan._text import WARNING_SEP, first_named
 from geoplan._version import __version__
 from geoplan.config import AnalysisConfig
 from geoplan.layers.districts import read_districts
+from geoplan.results.coverage import verdicts
 
 if TYPE_CHECKING:
     from geoplan.coverage.city_facts import CityFacts
@@ -685,7 +686,11 @@ def summarise(summary: pd.DataFrame) -> pd.DataFrame:
                                **({"config": part["config"].iloc[0]} if several else {}),
                                "district": part["district"].iloc[0], "status": status}
         if status in ("ok", "skipped") and "meets_target" in part:
-            row["result"] = f"{int(part['meets_target'].astype(bool).sum())}/{len(part)} standards met"
+            verdict = verdicts(part)
+            measured = int(verdict.notna().sum())
+            row["result"] = (f"{int((verdict == True).sum())}/{measured} standards met"  # noqa: E712
+                             + (f", {len(part) - measured} with nothing to measure"
+                                if measured < len(part) else ""))
         elif "error" in part and pd.notna(part["error"].iloc[0]):
             log = part["log"].iloc[0] if "log" in part else None
             row["result"] = str(part["error"].iloc[0]) + (f" (log: {log})" if pd.notna(log) else "")

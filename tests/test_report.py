@@ -482,3 +482,31 @@ def test_dead_end_categories_in_words_and_rows_by_id(chengdu_outputs, chengdu_re
     shown = re.findall(r"<td>(DE\d+)</td>", section)
     assert shown and len(set(shown)) == len(shown) and set(shown) <= set(mine["id"])
     assert value_label("data_check", "en", "category") == "data check"
+
+
+def test_a_standard_with_nothing_to_measure_is_neither_met_nor_failed(tmp_path):
+    from geoplan.batch import summarise
+    from geoplan.cli._format import city_text, coverage_text
+
+    coverage = make_coverage()
+    nothing = (coverage.table["district"] == "锦江区") & (coverage.table["standard"] == "toilet_300")
+    share_cols = ["share_buffer", "share_network", "share_population_buffer",
+                  "share_population_network"]
+    coverage.table.loc[nothing, share_cols] = float("nan")  # no homes in the district
+    coverage.table.loc[nothing, ["demand_total", "meets_target"]] = [0.0, False]
+    files = write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path)
+    rows = _summary_rows(files["01-510104"].read_text(encoding="utf-8"))
+    assert "达标" in rows[0]  # park_500 is met
+    assert "不适用" in rows[1] and "未达标" not in rows[1]
+    std = openpyxl.load_workbook(files["workbook"])["公厕300米服务半径覆盖率"]
+    headers = [c.value for c in std[4]]
+    met = [std.cell(row=r, column=headers.index("是否达标") + 1).value for r in (5, 6)]
+    assert met == [None, "未达标"]  # 锦江区: neither; the other district fails
+    batch = summarise(coverage.table.assign(city="成都", status="ok"))
+    assert batch.loc[batch["district"] == "锦江区", "result"].iat[0] == \
+        "1/1 standards met, 1 with nothing to measure"
+    text = coverage_text(coverage.table, "en")
+    line = next(x for x in text.splitlines() if "锦江区" in x and "300" in x)
+    assert line.split()[-1] == "—"  # neither yes nor no
+    toilets = next(x for x in city_text(coverage.table, "en").splitlines() if "toilet" in x.lower())
+    assert " 0/1 " in toilets  # the one district measured fails; the other is not counted

@@ -14,6 +14,7 @@ import pandas as pd
 
 from geoplan._text import as_text
 from geoplan.report._labels import POPULATION_SOURCES, in_unit, words_in_unit
+from geoplan.results.coverage import verdict, verdicts
 from geoplan.vocab import DEFAULT_UNIT
 
 _HEAD = {
@@ -135,7 +136,8 @@ def coverage_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
             "buffer": pct(r.get("share_buffer")), "network": pct(r.get("share_network")),
             "pop_buffer": pct(r.get("share_population_buffer")),
             "pop_network": pct(r.get("share_population_network")),
-            "meets": h["yes"] if r.get("meets_target") else h["no"],
+            "meets": {True: h["yes"], False: h["no"], None: "—"}[
+                verdict(r.get("meets_target"), r.get("share_buffer"))],
         })
     headers = {k: h[k] for k in ("standard", "district", "radius", "target", "buffer", "network",
                                  "pop_buffer", "pop_network", "meets")}
@@ -144,6 +146,12 @@ def coverage_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
         else ", ".join(sources)
     return align(rows, headers, group_by="standard") + "\n\n" + \
         _NOTE["en" if lang == "en" else "zh"].format(w=weights or "–")
+
+
+def _met_of_measured(part: pd.DataFrame) -> str:
+    """'met/measured' over coverage rows, the rows with nothing to measure left out of both."""
+    said = verdicts(part)
+    return f"{int((said == True).sum())}/{int(said.notna().sum())}"  # noqa: E712
 
 
 def _weighted(share: pd.Series, weight: pd.Series) -> float:
@@ -171,7 +179,7 @@ def city_text(table: pd.DataFrame, lang: str = "zh", lowest: int = 3,
             "standard": standard_label(first, lang),
             "radius": str(first.get("radius_m", "")).removesuffix(".0"),
             "target": pct(first.get("target")),
-            "n_meet": f"{int(part['meets_target'].fillna(False).astype(bool).sum())}/{len(part)}",
+            "n_meet": _met_of_measured(part),
             "city_buffer": pct(_weighted(buffer, weight)),
             "city_network": pct(_weighted(pd.to_numeric(part["share_network"], errors="coerce"),
                                           weight)),

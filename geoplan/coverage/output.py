@@ -12,6 +12,7 @@ import pandas as pd
 
 from geoplan._io import LayerBlocks, ensure_writable_dir, write_csv, write_gpkg
 from geoplan.results._spill import SpilledFrame
+from geoplan.results.coverage import verdict
 from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
@@ -233,7 +234,8 @@ def format_table(table: pd.DataFrame) -> str:
             "network": _pct(r["share_network"]),
             "pop_buffer": _pct(r["share_population_buffer"]),
             "pop_network": _pct(r["share_population_network"]),
-            "meets": "yes" if r["meets_target"] else "no",
+            "meets": {True: "yes", False: "no", None: "n/a"}[
+                verdict(r["meets_target"], r["share_buffer"])],
             "no_data": str(r.get("items_no_data") or ""),
         })
     frame = pd.DataFrame(rows)

@@ -59,6 +59,7 @@ from geoplan.report._map_words import (
     words,
 )
 from geoplan.report.tables import population_known, weights_source
+from geoplan.results.coverage import verdicts
 
 MAX_GAPS_PER_DISTRICT = 20
 """Gap polygons drawn per district, standard and view (the largest, by rank)."""
@@ -207,8 +208,9 @@ def _district_texts(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping
             if col in merged else None
     if people == "none":
         merged["share_population_buffer_txt"] = merged["share_population_network_txt"] = None
-    merged["meets_txt"] = [None if plain(v) is None else lab["pass"] if bool(v) else lab["fail"]
-                           for v in merged.get("meets_target", pd.Series([None] * len(merged)))]
+    merged["meets_txt"] = ([None if v is None else lab["pass"] if v else lab["fail"]
+                            for v in verdicts(merged)]
+                           if {"meets_target", "share_buffer"} <= set(merged.columns) else None)
     if is_street(row) and "uncovered_length_m" in merged:
         merged["gap_txt"] = merged["uncovered_length_m"].map(lambda v: _num(v, 0))
     elif "uncovered_area_m2" in merged:

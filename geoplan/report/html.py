@@ -63,7 +63,7 @@ from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import population_known, weights_source, write_workbook
-from geoplan.results import CoverageResult
+from geoplan.results import CoverageResult, verdict
 from geoplan.results._spill import SpilledFrame
 
 if TYPE_CHECKING:
@@ -444,7 +444,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
     info = ctx.rows[sid]
     rec: Mapping[str, Any] = ({str(k): v for k, v in row_df.iloc[0].items()} if len(row_df) else {})
     people = population_known(row_df)
-    meets = plain(rec.get("meets_target"))
+    meets = verdict(rec.get("meets_target"), rec.get("share_buffer"))
     status = "na" if meets is None else "pass" if meets else "fail"
     entry: dict[str, Any] = {
         "id": sid, "name": standard_name(info, ctx.lang),

@@ -40,6 +40,7 @@ from geoplan.report._labels import (
     weights_label,
 )
 from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, BulkRows
+from geoplan.results.coverage import verdicts
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -497,6 +498,8 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
         sws.cell(row=3, column=1, value=extra["source_title"])
         sws.cell(row=3, column=2, value=_cell_value(part["source_title"].iloc[0], "source_title",
                                                     lab, lang))
+    if "meets_target" in part:
+        part["meets_target"] = verdicts(part)  # nothing to measure: neither
     if not population_known(part) and "uncovered_population" in part:
         part["uncovered_population"] = None  # weights were land area, not people
     note = weights_label(weights_source(part), lang)

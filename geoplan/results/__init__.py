@@ -28,6 +28,8 @@ from geoplan.results.coverage import (
     STREET_GAPS,
     WALK_BANDS,
     CoverageResult,
+    verdict,
+    verdicts,
 )
 from geoplan.results.deadends import CANDIDATES, CONNECTIVITY, DEAD_ENDS, DeadEndResult
 from geoplan.results.indicators import INDICATORS, IndicatorResult
@@ -62,4 +64,6 @@ __all__ = [
     "RunResult",
     "Schema",
     "SiteResult",
+    "verdict",
+    "verdicts",
 ]

@@ -34,7 +34,32 @@ __all__ = [
     "STREET_GAPS",
     "WALK_BANDS",
     "CoverageResult",
+    "verdict",
+    "verdicts",
 ]
+
+def verdict(meets_target: Any, share_buffer: Any) -> bool | None:
+    """Whether a coverage row meets its target: True, False, or None where there is nothing
+    to measure (no demand in the district, so ``share_buffer`` has no value).
+
+    Examples
+    --------
+    >>> verdict(True, 0.9), verdict(False, 0.4), verdict(False, float("nan"))
+    (True, False, None)
+    """
+    try:
+        measured = share_buffer is not None and bool(np.isfinite(float(share_buffer)))
+    except (TypeError, ValueError):
+        measured = False
+    return bool(meets_target) if measured and not pd.isna(meets_target) else None
+
+
+def verdicts(table: pd.DataFrame) -> pd.Series:
+    """:func:`verdict` of every row of a coverage table (object dtype: True, False or None)."""
+    return pd.Series([verdict(m, s) for m, s in zip(table["meets_target"], table["share_buffer"],
+                                                     strict=True)],
+                     index=table.index, dtype=object)
+
 
 COVERAGE_TABLE = Schema("coverage.table", (
     Column("district", "str", "", "District name."),
@@ -57,7 +82,8 @@ COVERAGE_TABLE = Schema("coverage.table", (
            "(NaN: no population source, no census figure for the district, or street demand)."),
     Column("share_population_network", "float", "share 0–1", "share_network weighted by "
            "people (NaN as share_population_buffer)."),
-    Column("meets_target", "bool", "", "share_buffer >= target."),
+    Column("meets_target", "bool", "", "share_buffer >= target (False where share_buffer is NaN: "
+           "nothing to measure, which reports show as neither; see verdicts)."),
     Column("uncovered_area_m2", "float", "m²", "Residential land outside the buffers (NaN for "
            "street standards)."),
     Column("uncovered_population", "float", "people", "People outside the buffers (NaN without "
