@@ -213,7 +213,7 @@ def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "æ
 
     from geoplan.report._labels import labels
     from geoplan.report.checks_sheet import fill_checks_sheet
-    from geoplan.report.tables import print_setup
+    from geoplan.report.tables import print_setup, values_only
 
     wb = load_workbook(workbook)
     if title in wb.sheetnames:
@@ -221,6 +221,7 @@ def add_workbook_sheet(workbook: Path, checks: gpd.GeoDataFrame, title: str = "æ
     ws = wb.create_sheet(title)
     fill_checks_sheet(ws, checks, unit)
     print_setup(ws, labels("zh", unit))
+    values_only(wb)
     with atomic_path(workbook) as tmp:
         wb.save(tmp)
     return workbook

@@ -39,9 +39,10 @@ def test_workbook_has_no_formula_cell(workbook: Path) -> None:
     wb = openpyxl.load_workbook(workbook)
     texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
              if isinstance(c.value, str)]
-    # names kept as text, each with the leading apostrophe of the CSV files, in every sheet
+    # names kept as written, in text cells (no <f> above), in every sheet; the apostrophe
+    # the CSV files need would be shown in a text cell
     for payload in PAYLOADS[:4]:
-        assert "'" + payload in texts and payload not in texts
+        assert payload in texts and "'" + payload not in texts
     assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     # numbers stay numbers
     summary = wb.worksheets[0]

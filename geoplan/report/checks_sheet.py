@@ -12,7 +12,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan._io import neutralise_text
 from geoplan.results.data_checks import DATA_CHECKS
 from geoplan.vocab import DEFAULT_UNIT
 
@@ -23,12 +22,13 @@ CHECKS_SHEET = "数据核查"
 
 
 def safe_cell(value: Any) -> Any:
-    """A cell value Excel will not run: text starting with = + - @ is kept as text."""
+    """A cell value: NaN and infinity empty, numpy scalars as Python values (text a
+    spreadsheet would run is made a text cell by :func:`geoplan.report.tables.values_only`)."""
     if isinstance(value, float) and not np.isfinite(value):
         return None
     if isinstance(value, np.generic):
         value = value.item()
-    return neutralise_text(value)
+    return value
 
 
 HEADERS_ZH: dict[str, str] = {

@@ -14,7 +14,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from geoplan._io import neutralise_text
 from geoplan.census import unit_shares
 from geoplan.report._data import plain
 from geoplan.report._labels import in_unit, unit_of
@@ -88,9 +87,9 @@ def headers(lang: str, unit: str = DEFAULT_UNIT, census_units: bool = False) -> 
 
 
 def _text(value: Any) -> Any:
-    """A cell value; text is always stored as text, and text a spreadsheet would run gets the
-    leading apostrophe it gets in every other sheet and CSV file."""
-    return neutralise_text(plain(value))
+    """A cell value (text a spreadsheet would run is made a text cell by
+    :func:`geoplan.report.tables.values_only`)."""
+    return plain(value)
 
 
 def _write(ws: Worksheet, start: int, df: pd.DataFrame, cols: Sequence[tuple[str, str | None]],

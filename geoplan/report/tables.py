@@ -26,7 +26,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from geoplan._io import FORMULA_PREFIXES, atomic_path, neutralise_text
+from geoplan._io import atomic_path
 from geoplan._version import __version__
 from geoplan.report._data import frame, geoframe, plain, standard_rows, standards_order
 from geoplan.report._labels import (
@@ -177,8 +177,10 @@ def values_only(wb: Any) -> int:
     """Make every cell of ``wb`` a value: text that openpyxl took for a formula becomes text.
 
     openpyxl stores any string starting with ``=`` as a live formula; geoplan writes no
-    formulas, so such a cell can only be data (a hostile name like ``=HYPERLINK(...)``).
-    Returns how many cells were changed.
+    formulas, so such a cell can only be data (a hostile name like ``=HYPERLINK(...)``). As a
+    text cell it is shown as written and never run, so the workbook needs no leading
+    apostrophe (which the CSV files carry, as Excel runs a CSV's text; in a text cell it
+    would be shown). Returns how many cells were changed.
     """
     changed = 0
     for ws in wb.worksheets:
@@ -208,8 +210,6 @@ def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
         return lab["yes"] if bool(value) else lab["no"]
     if col == "no_data":
         return lab["no_data"] if bool(value) else ""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return neutralise_text(value)  # text, never a formula
     if col in _KIND_LABELLED:
         return value_label(value, lang, col)
     if col in _VALUE_LABELLED:
@@ -305,7 +305,7 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
     lookup = {(str(r.district), str(r.standard)): r.share_buffer
               for r in table.itertuples(index=False)}
     for i, name in enumerate(districts, start=4):
-        ws.cell(row=i, column=1, value=neutralise_text(_text(name)))
+        ws.cell(row=i, column=1, value=_text(name))
         for j, sid in enumerate(order, start=2):
             cell = ws.cell(row=i, column=j, value=plain(lookup.get((name, sid))))
             cell.number_format = PERCENT
