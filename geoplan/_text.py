@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["WARNING_SEP", "as_text", "first_named", "share_text"]
+__all__ = ["NAME_COLUMNS", "WARNING_SEP", "area_text", "as_text", "columns_of", "cut_to_columns",
+           "first_named", "share_text"]
+
+NAME_COLUMNS = 48
+"""Terminal columns a name from the data takes at most in a table (CJK characters count two);
+longer names are cut with "…" (:func:`cut_to_columns`), so that one long name does not push
+the other columns off the screen."""
 
 WARNING_SEP = " | "
 """Between the warnings of one job in the ``warnings`` column of a batch's rows."""
@@ -76,3 +82,28 @@ def first_named(items: Sequence[object], at_most: int, sep: str = ", ") -> str:
     """
     shown = sep.join(str(i) for i in items[:at_most])
     return shown + (f" and {len(items) - at_most} more" if len(items) > at_most else "")
+
+
+def columns_of(text: str) -> int:
+    """Terminal columns ``text`` takes: two for a CJK (or other wide) character, else one."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def cut_to_columns(text: str, columns: int) -> str:
+    """``text`` cut to ``columns`` terminal columns (CJK characters count two), ending in "…"
+    where it was cut.
+
+    Examples
+    --------
+    >>> cut_to_columns("成都市锦江区", 8), cut_to_columns("abc", 8)
+    ('成都市…', 'abc')
+    """
+    used = 0
+    for i, ch in enumerate(text):
+        used += columns_of(ch)
+        if used > columns:
+            kept = text[:i]
+            while kept and columns_of(kept) > columns - 1:
+                kept = kept[:-1]
+            return kept + "…"
+    return text

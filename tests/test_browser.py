@@ -731,3 +731,24 @@ def test_a_label_is_hidden_only_under_something(session, outputs, tmp_path):
     page.wait_for_timeout(400)
     assert page.evaluate(_HIDDEN_UNCOVERED) == [], "after the legend was fitted"
     assert session.errors == [] and session.blocked == []
+
+
+def test_a_long_unit_name_keeps_the_overview_on_the_page(session, tmp_path):
+    from geoplan.report.html import write_reports
+    from tests._report_synthetic import make_coverage, make_deadends, make_layerset
+
+    names = ["长" * 200, "锦江区"]
+    files = write_reports(make_layerset(names), make_coverage(names), make_deadends(names), None,
+                          tmp_path / "reports")
+    page = session.page
+    page.set_viewport_size({"width": 1200, "height": 900})
+    session.open(files["index"])
+    cell = page.locator("#overview .uname").first.bounding_box()
+    em = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
+    # at most 16em wide and three lines high: the standards' columns stay on the page
+    assert cell["width"] <= 16 * em + 1 and cell["height"] <= 3 * 1.6 * 13 + 1
+    table = page.locator("#overview").bounding_box()
+    assert table["x"] + table["width"] <= 1200
+    assert page.locator("#overview .uname").first.get_attribute("title") == names[0]
+    assert session.errors == [] and session.blocked == []
+    _screenshot(page, tmp_path, "report_index_long_name.png", full_page=True)

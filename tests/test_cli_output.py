@@ -66,3 +66,24 @@ def test_help_starts_without_the_heavy_libraries():
 
     assert geoplan.run_coverage is geoplan.coverage.run_coverage
     assert set(geoplan.__all__) <= set(dir(geoplan))
+
+
+def test_a_long_unit_name_does_not_push_the_columns_off_the_screen(capsys):
+    import pandas as pd
+
+    from geoplan._text import NAME_COLUMNS as CELL_COLUMNS
+    from geoplan.cli._common import print_table
+    from geoplan.cli._format import align
+
+    long = "长" * 100
+    text = align([{"district": long, "buffer": "40.0%"}, {"district": "锦江区", "buffer": "9.0%"}],
+                 {"district": "区县", "buffer": "直线"})
+    lines = text.splitlines()
+    assert lines[2].startswith("长" * 23 + "…") and lines[2].endswith("40.0%")
+    assert len(lines[2]) < CELL_COLUMNS  # 24 wide characters, two spaces, the share
+    print_table(pd.DataFrame({"district": [long], "status": ["failed"],
+                              "result": ["InputDataError: " + "x" * 200]}),
+                cut=("district", "result"))
+    out = capsys.readouterr().out
+    assert "长" * 23 + "…" in out and "x" * 31 + "…" in out  # the batch prints errors whole
+    assert max(len(line) for line in out.splitlines()) < 3 * CELL_COLUMNS

@@ -510,3 +510,18 @@ def test_a_standard_with_nothing_to_measure_is_neither_met_nor_failed(tmp_path):
     assert line.split()[-1] == "—"  # neither yes nor no
     toilets = next(x for x in city_text(coverage.table, "en").splitlines() if "toilet" in x.lower())
     assert " 0/1 " in toilets  # the one district measured fails; the other is not counted
+
+
+def test_a_long_or_hostile_unit_name_stays_in_its_cell(tmp_path):
+    long, hostile = "长" * 200, '"><script>alert(1)</script>'
+    names = [long, hostile]
+    files = write_reports(make_layerset(names), make_coverage(names), make_deadends(names), None,
+                          tmp_path)
+    index = files["index"].read_text(encoding="utf-8")
+    # each name in a cell that wraps and shows three lines at most, the whole on hover
+    assert index.count('<span class="uname" title="') == 2
+    assert f'title="{long}"' in index
+    assert 'title="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in index
+    assert "<script>alert(1)" not in index
+    css = index.split("<style>")[1].split("</style>")[0]
+    assert ".uname {" in css and "-webkit-line-clamp: 3" in css and "max-width: 16em" in css

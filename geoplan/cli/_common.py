@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -208,17 +209,20 @@ def coverage_as_run(config: AnalysisConfig, layerset: LayerSet, standards: list[
     return result
 
 
-def print_table(frame: pd.DataFrame, *, title: str | None = None) -> None:
+def print_table(frame: pd.DataFrame, *, title: str | None = None,
+                cut: Sequence[str] = ("district",)) -> None:
     """Print a table for the terminal, Chinese names aligned reasonably; text cells as one
-    clean line each (:func:`geoplan._text.as_text`: a name can carry a terminal's escapes)."""
+    clean line each (:func:`geoplan._text.as_text`: a name can carry a terminal's escapes),
+    those of the columns ``cut`` at most :data:`geoplan._text.NAME_COLUMNS` wide."""
     import pandas as pd
 
-    from geoplan._text import as_text
+    from geoplan._text import NAME_COLUMNS, as_text, cut_to_columns
 
     frame = frame.copy()
     for col in frame.columns:
         if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
-            frame[col] = [as_text(v) for v in frame[col]]
+            frame[col] = [cut_to_columns(as_text(v), NAME_COLUMNS) if col in cut else as_text(v)
+                          for v in frame[col]]
     if title:
         print(as_text(title))
     with pd.option_context("display.width", 200, "display.max_columns", 50,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from geoplan._text import as_text
+from geoplan._text import NAME_COLUMNS, as_text, columns_of, cut_to_columns
 from geoplan.report._labels import POPULATION_SOURCES, in_unit, words_in_unit
 from geoplan.results.coverage import verdict, verdicts
 from geoplan.vocab import DEFAULT_UNIT
@@ -60,10 +60,6 @@ def heading(lang: str, unit: str = DEFAULT_UNIT) -> str:
     return "coverage per district" if lang == "en" else in_unit("各区县覆盖率", unit)
 
 
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
 def pct(value: Any) -> str:
     """A 0–1 share as '37.5%', or '–' when missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -80,20 +76,22 @@ def standard_label(row: Mapping[str, Any], lang: str) -> str:
 
 def align(rows: Sequence[Mapping[str, str]], headers: Mapping[str, str],
           left: Sequence[str] = ("standard", "district", "name", "description", "files"),
-          group_by: str | None = None) -> str:
+          group_by: str | None = None, cut: Sequence[str] = ("district",)) -> str:
     """Rows of text as an aligned table; a blank line where ``group_by`` changes.
 
     Every cell is one line with no control characters (:func:`geoplan._text.as_text`): a name
-    from a file can carry line breaks or a terminal's escape sequences.
+    from a file can carry line breaks or a terminal's escape sequences; those of the columns
+    ``cut`` (names from data) at most :data:`geoplan._text.NAME_COLUMNS` wide.
     """
     cols = list(headers)
     groups = [r.get(group_by) if group_by else None for r in rows]
-    rows = [{c: as_text(r.get(c, "")) for c in cols} for r in rows]
-    widths = {c: max([_width(headers[c])] + [_width(str(r.get(c, ""))) for r in rows])
+    rows = [{c: cut_to_columns(as_text(r.get(c, "")), NAME_COLUMNS) if c in cut
+             else as_text(r.get(c, "")) for c in cols} for r in rows]
+    widths = {c: max([columns_of(headers[c])] + [columns_of(str(r.get(c, ""))) for r in rows])
               for c in cols}
 
     def cell(col: str, text: str) -> str:
-        pad = " " * (widths[col] - _width(text))
+        pad = " " * (widths[col] - columns_of(text))
         return text + pad if col in left else pad + text
 
     lines = ["  ".join(cell(c, headers[c]) for c in cols).rstrip(),

@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan batch``."""
+    from geoplan._text import as_text
     from geoplan.batch import run_batch, summarise
     from geoplan.config import load_config
 
@@ -48,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
     steps = ("layers", "coverage", "sites", "deadends", "report") + (("map",) if args.with_map else ())
     summary = run_batch(configs, Path(args.out), scheduler=args.scheduler, workers=args.workers,
                         steps=steps, progress=progress_enabled(), rerun=args.rerun)
-    print_table(summarise(summary), title="batch results")
+    table = summarise(summary)
+    print_table(table, title="batch results", cut=("district", "result"))
+    if "status" in table:  # each failure whole (the table cuts long cells)
+        for rec in table.loc[table["status"] == "failed"].to_dict("records"):
+            print(as_text(f"failed: {rec['district']}: {rec['result']}"))
     print(f"wrote {Path(args.out) / 'batch_summary.csv'} and {Path(args.out) / 'index.html'}")
     failed = int((summary["status"] == "failed").sum()) if "status" in summary else 0
     if "status" in summary:

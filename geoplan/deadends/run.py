@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from geoplan._io import write_csv, write_gpkg
-from geoplan._text import as_text
+from geoplan._text import NAME_COLUMNS, as_text, cut_to_columns
 from geoplan.config import DeadEndSettings
 from geoplan.crs import check_projected_crs
 from geoplan.deadends.candidates import opening_candidates
@@ -302,7 +302,7 @@ def _fmt(value: object, digits: int = 1) -> str:
 def _district_rows(conn: pd.DataFrame) -> str:
     """Connectivity, one row per district."""
     head = pd.DataFrame({
-        "district": [as_text(d) for d in conn["district"]],
+        "district": [cut_to_columns(as_text(d), NAME_COLUMNS) for d in conn["district"]],
         "road km": conn["road_km"].map(_fmt),
         "km/km²": conn["road_density"].map(_fmt),
         "junctions/km²": conn["intersection_density"].map(_fmt),
@@ -347,9 +347,10 @@ def format_table(result: DeadEndResult, top: int = 10, max_districts: int = 12) 
                      "(rank 1 = most detour saved, weighted by housing)")
         show = pd.DataFrame({
             "rank": ranked["rank"].astype(int), "id": ranked["id"],
-            "district": [as_text(d) for d in ranked["district"]],
+            "district": [cut_to_columns(as_text(d), NAME_COLUMNS) for d in ranked["district"]],
             # names from OSM as one clean line each: a name can carry a terminal's escapes
-            "name": [as_text(n) or "(unnamed)" for n in ranked["name"]],
+            "name": [cut_to_columns(as_text(n), NAME_COLUMNS) or "(unnamed)"
+                     for n in ranked["name"]],
             "highway": [as_text(h) for h in ranked["highway"]],
             "gap m": ranked["gap_m"].map(lambda v: _fmt(v, 0)),
             "detour m": ranked["detour_m"].map(lambda v: _fmt(v, 0)),
