@@ -67,7 +67,8 @@ def run_analysis(
     progress
         Show progress bars.
     map_options
-        Keyword arguments for :func:`geoplan.report.maps.write_maps` (lang, tiles, …).
+        Keyword arguments for :func:`geoplan.report.maps.write_maps` (lang, tiles, …); its
+        ``lang`` is the reports' language too.
     baseline
         An older OSM extract: dead-end progress (opened 断头路) is measured against it.
     command
@@ -150,7 +151,8 @@ def _run_steps(
 
         reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
                                 progress=progress, sites=result.sites, checks=checks,
-                                gap_places=gap_places)
+                                gap_places=gap_places,
+                                lang=(map_options or {}).get("lang", "zh"))
         result.written += [Path(p) for p in _paths(reports)]
         clock = _lap(result, "report", clock)
     return result

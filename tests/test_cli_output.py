@@ -87,3 +87,13 @@ def test_a_long_unit_name_does_not_push_the_columns_off_the_screen(capsys):
     out = capsys.readouterr().out
     assert "长" * 23 + "…" in out and "x" * 31 + "…" in out  # the batch prints errors whole
     assert max(len(line) for line in out.splitlines()) < 3 * CELL_COLUMNS
+
+
+def test_run_in_english_writes_english_reports(tmp_path):
+    from tests.hostile.world import make_world
+
+    make_world(tmp_path)
+    assert main(["run", str(tmp_path / "city.yaml"), "--lang", "en", "--no-map", "-q"]) == 0
+    index = (tmp_path / "out" / "reports" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in index and "Data sources and date" in index
+    assert "数据来源与日期" not in index

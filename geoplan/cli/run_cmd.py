@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-map", action="store_true", help="skip the meeting map")
     parser.add_argument("--no-report", action="store_true", help="skip the per-district reports")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh",
-                        help="language of the map and the printed tables (default: zh)")
+                        help="language of the map, the reports and the printed tables "
+                        "(default: zh)")
     parser.add_argument("--baseline", metavar="OLD_OSM",
                         help="older OSM extract: measure dead ends opened since then")
     parser.set_defaults(func=run)

@@ -455,7 +455,7 @@ def population_note(note: str | None, source: str | None, lang: str) -> str | No
 
 _OSM_SOURCE = re.compile(r"OpenStreetMap extract (.+?)(?:, data of (.+?))? "
                          r"\(© OpenStreetMap contributors, ODbL\)")
-_DISTRICTS_SOURCE = re.compile(r"districts: (.+) \(declared (.+)\)")
+_DISTRICTS_SOURCE = re.compile(r"districts: (.+) \((?:declared (.+)|the file's own CRS)\)")
 _FILE_SOURCE = re.compile(r"([a-z_]+): (.+) \((add|replace)\)")
 _KINDS_ZH = {"roads": "道路", "walkways": "步行道", "residential": "居住用地", "buildings": "建筑",
              "entrances": "出入口"}
@@ -471,6 +471,8 @@ def source_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
     'OpenStreetMap 数据 c.osm.pbf，数据日期 2018-06（© OpenStreetMap contributors，ODbL 许可）'
     >>> source_label("districts: d.geojson (declared gcj02)", "zh", "街道")
     '街道边界：d.geojson（声明坐标系 gcj02）'
+    >>> source_label("districts: d.gpkg (the file's own CRS)", "zh")
+    '区县边界：d.gpkg（文件自带坐标系）'
     >>> source_label("toilets: 规划公厕.csv (add)", "zh")
     '公厕：规划公厕.csv（补充 OSM 数据）'
     """
@@ -480,7 +482,8 @@ def source_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
         date = f"，数据日期 {found.group(2)}" if found.group(2) else ""
         return f"OpenStreetMap 数据 {found.group(1)}{date}（© OpenStreetMap contributors，ODbL 许可）"
     if found := _DISTRICTS_SOURCE.fullmatch(text):
-        return in_unit("区县边界", unit) + f"：{found.group(1)}（声明坐标系 {found.group(2)}）"
+        crs = f"声明坐标系 {found.group(2)}" if found.group(2) else "文件自带坐标系"
+        return in_unit("区县边界", unit) + f"：{found.group(1)}（{crs}）"
     if found := _FILE_SOURCE.fullmatch(text):
         kind = _ZH.get(f"fac_{found.group(1)}") or _KINDS_ZH.get(found.group(1), found.group(1))
         how = "补充 OSM 数据" if found.group(3) == "add" else "代替 OSM 数据"
