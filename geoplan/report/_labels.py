@@ -491,6 +491,53 @@ def source_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
     return text
 
 
+_WARNINGS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"standard (\S+): no data for (.+) \(no (\S+) facility in the context area\)"),
+     "标准 {1}：数据中没有「{2}」（研究范围内无此类设施），该项按无数据计"),
+    (re.compile(r"layer '(\w+)' is empty in the study area: standards using it will score 0 or "
+                r"have no value"),
+     "图层「{1}」在研究范围内为空：用到它的标准得分为 0 或无值"),
+    (re.compile(r"district file (.+?) names (\[.*\]) more than once; these districts are called "
+                r"by name and code instead: (\[.*\])"),
+     "区县文件 {1} 中 {2} 重名：这些区县改称“名称 (代码)”：{3}"),
+    (re.compile(r"districts only partly inside the data: results cover that part only: (.+)"),
+     "以下区县只有部分在数据范围内，结果只代表这一部分：{1}"),
+    (re.compile(r"(\d+) pair\(s\) of districts overlap: (.+?)\. Homes there count in both.*",
+                re.DOTALL),
+     "{1} 对区县相互重叠：{2}。重叠处的居住用地两边都计入，按居住用地分配的人口会部分分错；"
+     "请修正边界（见 data_checks.csv）"),
+    (re.compile(r"school seats \(学位\) shared among each district's own children only: the "
+                r"children of (.+) could not be counted", re.DOTALL),
+     "学位只在各区县自己的儿童中分配：{1} 的儿童未能统计"),
+)
+
+
+def warning_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
+    """A warning geoplan logged (English) as the reader should see it: in Chinese for the
+    warnings a batch page lists most (facility kinds without data, empty layers, repeated,
+    partial and overlapping units, seats), the units called ``unit``; any other as it is.
+
+    >>> warning_label("layer 'toilets' is empty in the study area: standards using it will "
+    ...               "score 0 or have no value", "zh")
+    '图层「公厕」在研究范围内为空：用到它的标准得分为 0 或无值'
+    >>> warning_label("districts only partly inside the data: results cover that part only: "
+    ...               "甲 (3.9 km², 6%)", "zh", "社区")
+    '以下社区只有部分在数据范围内，结果只代表这一部分：甲 (3.9 km², 6%)'
+    >>> warning_label("something else", "zh")
+    'something else'
+    """
+    if lang != "zh":
+        return text
+    for pattern, words in _WARNINGS_ZH:
+        if found := pattern.fullmatch(text):
+            parts = [found.group(0), *found.groups()]
+            if pattern is _WARNINGS_ZH[1][0]:
+                kind = parts[1]
+                parts[1] = _ZH.get(f"fac_{kind}") or _KINDS_ZH.get(kind, kind)
+            return in_unit(words, unit).format(*parts)  # names from the data as they are
+    return text
+
+
 def standard_name(row: Mapping[str, object], lang: str) -> str:
     """The standard's name in ``lang`` (falls back to the other language, then the id)."""
     first, second = ("name_zh", "name_en") if lang == "zh" else ("name_en", "name_zh")

@@ -21,7 +21,7 @@ from geoplan._io import atomic_path
 from geoplan._text import WARNING_SEP
 from geoplan._version import __version__
 from geoplan.report._data import fmt_share, plain
-from geoplan.report._labels import labels, standard_name
+from geoplan.report._labels import labels, standard_name, warning_label
 from geoplan.report._map_standards import coverage_class
 from geoplan.report.html import WORKBOOK_NAME, template_environment
 
@@ -137,7 +137,7 @@ def _config_entry(key: str, jobs: Sequence[Job], summary: pd.DataFrame,
                 order.append(sid)
                 names[sid] = {"name": standard_name(r, "zh"), "target": fmt_share(r.get("target"))}
     counts, n_jobs = warning_counts(part)
-    said = [f"{text}（{n}/{n_jobs} 项任务）" for text, n in counts.items()]
+    said = [f"{warning_label(text, 'zh', unit)}（{n}/{n_jobs} 项任务）" for text, n in counts.items()]
     entries: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for job in sorted(jobs, key=lambda j: j.district):
