@@ -429,6 +429,9 @@ def test_write_outputs(tmp_path) -> None:
     assert len(back) == len(result.dead_ends) and back.crs.to_epsg() == 32648
     text = format_table(result)
     assert "甲区" in text and "Progress" in text
+    zh = format_table(result, lang="zh")
+    assert zh.startswith("各区县断头路与路网连通性\n") and "与基线相比的进展" in zh
+    assert "未计入：服务性道路" in zh and "区县外" in zh and "Progress" not in zh
 
 
 def test_detect_directly_gives_stable_ids() -> None:

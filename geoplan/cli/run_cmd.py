@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print("\n" + sites_line(result.sites.table))
     if result.deadends is not None:
         print()
-        print(format_deadends(result.deadends))
+        print(format_deadends(result.deadends, lang=args.lang))
     print("\nsteps: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
     print(written_text(out, result.written))
     return 0

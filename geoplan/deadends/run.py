@@ -299,29 +299,61 @@ def _fmt(value: object, digits: int = 1) -> str:
     return str(value)
 
 
-def _district_rows(conn: pd.DataFrame) -> str:
+_WORDS: dict[str, dict[str, str]] = {
+    "en": {"title": "Dead-end roads (断头路) and connectivity per district",
+           "district": "district", "road_km": "road km", "density": "km/km²",
+           "junctions": "junctions/km²", "share": "dead-end share", "link_node": "link-node",
+           "public": "public", "noexit": "noexit", "compound": "compound",
+           "excluded": "excluded: ", "sep": ", ",
+           "top": "\nTop {n} dead ends to open (rank 1 = most detour saved, weighted by housing)",
+           "rank": "rank", "id": "id", "name": "name", "highway": "highway", "gap": "gap m",
+           "detour": "detour m", "ratio": "ratio", "barrier": "barrier", "water": "water",
+           "rail": "rail", "unnamed": "(unnamed)",
+           "progress": "\nProgress since the baseline (opened / baseline public dead ends)"},
+    "zh": {"title": "各区县断头路与路网连通性", "district": "区县", "road_km": "道路(公里)",
+           "density": "路网密度(公里/平方公里)", "junctions": "交叉口(个/平方公里)",
+           "share": "断头路占比", "link_node": "连接节点比", "public": "公共断头路",
+           "noexit": "尽端路(noexit)", "compound": "小区内", "excluded": "未计入：", "sep": "，",
+           "top": "\n最值得打通的 {n} 条断头路（排名 1 = 节省绕行最多，按住房加权）",
+           "rank": "排名", "id": "编号", "name": "名称", "highway": "道路等级", "gap": "缺口(米)",
+           "detour": "绕行(米)", "ratio": "绕行比", "barrier": "阻隔", "water": "水系",
+           "rail": "铁路", "unnamed": "（无名）",
+           "progress": "\n与基线相比的进展（已打通 / 基线时的公共断头路）"},
+}
+"""The dead-end tables' words per language (the terminal's; the files keep their columns)."""
+
+_EXCLUDED_ZH = {"service": "服务性道路", "edge_artifact": "数据边缘", "outside_districts": "区县外"}
+
+
+def _district_rows(conn: pd.DataFrame, w: dict[str, str]) -> str:
     """Connectivity, one row per district."""
     head = pd.DataFrame({
-        "district": [cut_to_columns(as_text(d), NAME_COLUMNS) for d in conn["district"]],
-        "road km": conn["road_km"].map(_fmt),
-        "km/km²": conn["road_density"].map(_fmt),
-        "junctions/km²": conn["intersection_density"].map(_fmt),
-        "dead-end share": (100 * conn["dead_end_share"]).map(
+        w["district"]: [cut_to_columns(as_text(d), NAME_COLUMNS) for d in conn["district"]],
+        w["road_km"]: conn["road_km"].map(_fmt),
+        w["density"]: conn["road_density"].map(_fmt),
+        w["junctions"]: conn["intersection_density"].map(_fmt),
+        w["share"]: (100 * conn["dead_end_share"]).map(
             lambda v: _fmt(v, 0) + "%" if pd.notna(v) else "-"),
-        "link-node": conn["link_node_ratio"].map(lambda v: _fmt(v, 2)),
-        "public": conn["n_public"], "noexit": conn["n_noexit"],
-        "compound": conn["n_private_compound"],
+        w["link_node"]: conn["link_node_ratio"].map(lambda v: _fmt(v, 2)),
+        w["public"]: conn["n_public"], w["noexit"]: conn["n_noexit"],
+        w["compound"]: conn["n_private_compound"],
     })
     with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200):
         return head.to_string(index=False)
 
 
-def _city_connectivity(conn: pd.DataFrame) -> str:
+def _city_connectivity(conn: pd.DataFrame, lang: str = "en", unit: str = "区县") -> str:
     """Connectivity of the whole city in two lines (the districts' rows are in the GeoPackage)."""
     area = float(conn["area_km2"].sum()) if "area_km2" in conn else math.nan
     km = float(conn["road_km"].sum())
     junctions = float(conn["intersections"].sum()) if "intersections" in conn else math.nan
     per_km2 = (lambda v: _fmt(v / area)) if area > 0 else (lambda v: "-")
+    if lang == "zh":
+        return (f"断头路与路网连通性，{len(conn)} 个{unit}：道路 {_fmt(km)} 公里"
+                f"（{per_km2(km)} 公里/平方公里），交叉口 {per_km2(junctions)} 个/平方公里；断头路："
+                f"公共 {int(conn['n_public'].sum())}，尽端路 {int(conn['n_noexit'].sum())}，"
+                f"小区内 {int(conn['n_private_compound'].sum())}\n"
+                f"各{unit}的数字：deadends.gpkg 的 districts 图层")
     return (f"Dead-end roads (断头路) and connectivity, {len(conn)} districts: road {_fmt(km)} km "
             f"({per_km2(km)} km/km²), {per_km2(junctions)} junctions/km²; dead ends: "
             f"{int(conn['n_public'].sum())} public, {int(conn['n_noexit'].sum())} noexit, "
@@ -329,38 +361,43 @@ def _city_connectivity(conn: pd.DataFrame) -> str:
             "each district's row: deadends.gpkg, layer districts")
 
 
-def format_table(result: DeadEndResult, top: int = 10, max_districts: int = 12) -> str:
-    """The terminal summary: connectivity per district, the top dead ends, progress.
+def format_table(result: DeadEndResult, top: int = 10, max_districts: int = 12,
+                 lang: str = "en") -> str:
+    """The terminal summary: connectivity per district, the top dead ends, progress, in
+    ``lang`` ('en' or 'zh', the districts called by the result's unit).
 
     A city of more than ``max_districts`` districts gets the city's totals instead of a row
     per district (each district's row is in ``deadends.gpkg``, layer ``districts``).
     """
+    unit = getattr(result, "unit", None) or "区县"
+    w = {k: v.replace("区县", unit) for k, v in _WORDS["zh" if lang == "zh" else "en"].items()}
     conn = result.connectivity
     if len(conn) > max_districts:
-        lines = [_city_connectivity(conn)]
+        lines = [_city_connectivity(conn, lang, unit)]
     else:
-        lines = ["Dead-end roads (断头路) and connectivity per district", _district_rows(conn)]
-    lines.append("excluded: " + ", ".join(f"{k} {v}" for k, v in result.excluded.items()))
+        lines = [w["title"], _district_rows(conn, w)]
+    lines.append(w["excluded"] + w["sep"].join(
+        f"{_EXCLUDED_ZH.get(k, k).replace('区县', unit) if lang == 'zh' else k} {v}"
+        for k, v in result.excluded.items()))
     ranked = result.dead_ends.loc[result.dead_ends["rank"].notna()].head(top)
     if len(ranked):
-        lines.append(f"\nTop {len(ranked)} dead ends to open "
-                     "(rank 1 = most detour saved, weighted by housing)")
+        lines.append(w["top"].format(n=len(ranked)))
         show = pd.DataFrame({
-            "rank": ranked["rank"].astype(int), "id": ranked["id"],
-            "district": [cut_to_columns(as_text(d), NAME_COLUMNS) for d in ranked["district"]],
+            w["rank"]: ranked["rank"].astype(int), w["id"]: ranked["id"],
+            w["district"]: [cut_to_columns(as_text(d), NAME_COLUMNS) for d in ranked["district"]],
             # names from OSM as one clean line each: a name can carry a terminal's escapes
-            "name": [cut_to_columns(as_text(n), NAME_COLUMNS) or "(unnamed)"
-                     for n in ranked["name"]],
-            "highway": [as_text(h) for h in ranked["highway"]],
-            "gap m": ranked["gap_m"].map(lambda v: _fmt(v, 0)),
-            "detour m": ranked["detour_m"].map(lambda v: _fmt(v, 0)),
-            "ratio": ranked["detour_ratio"].map(_fmt),
-            "barrier": np.where(ranked["crosses_water"], "water",
-                                np.where(ranked["crosses_railway"], "rail", "")),
+            w["name"]: [cut_to_columns(as_text(n), NAME_COLUMNS) or w["unnamed"]
+                        for n in ranked["name"]],
+            w["highway"]: [as_text(h) for h in ranked["highway"]],
+            w["gap"]: ranked["gap_m"].map(lambda v: _fmt(v, 0)),
+            w["detour"]: ranked["detour_m"].map(lambda v: _fmt(v, 0)),
+            w["ratio"]: ranked["detour_ratio"].map(_fmt),
+            w["barrier"]: np.where(ranked["crosses_water"], w["water"],
+                                   np.where(ranked["crosses_railway"], w["rail"], "")),
         })
         with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200):
             lines.append(show.to_string(index=False))
     if result.progress is not None:
-        lines.append("\nProgress since the baseline (opened / baseline public dead ends)")
+        lines.append(w["progress"])
         lines.append(result.progress.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     return "\n".join(lines)
