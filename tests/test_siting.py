@@ -96,3 +96,23 @@ def test_sites_along_an_uncovered_street():
     assert sites["covered_length_m"].tolist() == pytest.approx([600.0, 400.0], abs=25.0)
     assert sites["share_after"].iloc[-1] == pytest.approx(1.0, abs=0.03)
     assert sites["covered_m2"].isna().all()
+
+
+def test_no_site_is_suggested_for_a_sliver_of_homes():
+    from geoplan.siting.cover import close_gap, min_site_gain
+
+    # a district of 100 ha of homes, 90 % covered: a 9.9 ha block of gap and a 50 m² sliver
+    # 3 km away; the target is 100 %, so both are gaps, but only the block is worth a site
+    xy = np.array([[0.0, 0.0], [3000.0, 0.0]])
+    area = np.array([99_000.0, 50.0])
+    total = 1_000_000.0
+    floor = min_site_gain(500, False, total)
+    assert floor == pytest.approx(min(0.01 * np.pi * 500**2, 0.005 * total))  # 5,000 m²
+    sites = close_gap(xy, area, 500, 0.9, total, 1.0, 5, floor)
+    assert [(i, g) for i, g, _, _ in sites] == [(0, 99_000.0)]
+    assert close_gap(xy, area, 500, 0.9, total, 1.0, 5)[1][:2] == (1, 50.0)  # without the floor
+    # a small district (or the part of one inside the data): a 1.8 ha site lifts it 12 points,
+    # less than 1 % of a 1000 m disc, and is kept
+    small = close_gap(np.array([[0.0, 0.0]]), np.array([18_000.0]), 1000, 0.85, 150_000.0, 1.0,
+                      5, min_site_gain(1000, False, 150_000.0))
+    assert len(small) == 1 and small[0][3] == pytest.approx(0.97)

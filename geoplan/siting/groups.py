@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geoplan._threads import thread_map
-from geoplan.siting.cover import close_gap
+from geoplan.siting.cover import close_gap, min_site_gain
 from geoplan.siting.sampling import sample_lines, sample_polygons
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class GapGroup:
         sample = sample_lines if self.linear else sample_polygons
         xy, area = sample(self.geoms() if callable(self.geoms) else self.geoms, self.spacing_m)
         sites = close_gap(xy, area, self.radius, self.before, self.total, self.target,
-                          self.max_sites)
+                          self.max_sites, min_site_gain(self.radius, self.linear, self.total))
         return [{
             "district": self.district, "standard": self.standard, "item": self.item,
             "rank": rank,
