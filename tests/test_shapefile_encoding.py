@@ -9,8 +9,9 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from geoplan._errors import InputDataError
 from geoplan.config import DistrictsSource
-from geoplan.layers.dbf_text import guess_shapefile_encoding
+from geoplan.layers.dbf_text import shapefile_encoding
 from geoplan.layers.districts import read_districts
 from geoplan.layers.files import read_vector
 
@@ -52,26 +53,59 @@ def test_the_district_names_are_the_same_as_from_the_geojson(tmp_path):
 
 
 def test_a_cpg_or_a_language_driver_or_plain_ascii_is_left_to_gdal(tmp_path):
-    assert guess_shapefile_encoding(_shapefile(tmp_path / "cpg", "gbk", keep_cpg=True)) is None
+    assert shapefile_encoding(_shapefile(tmp_path / "cpg", "gbk", keep_cpg=True)) is None
     ascii_path = _shapefile(tmp_path / "ascii", "utf-8", names=["Jinjiang", "Qingyang", "Jinniu"],
                             field="name")
-    assert guess_shapefile_encoding(ascii_path) is None
+    assert shapefile_encoding(ascii_path) is None
     ldid = _shapefile(tmp_path / "ldid", "gbk")
     dbf = ldid.with_suffix(".dbf")
     raw = bytearray(dbf.read_bytes())
     raw[29] = 0x4D  # the language driver of code page 936 (GBK)
     dbf.write_bytes(bytes(raw))
-    assert guess_shapefile_encoding(ldid) is None
+    assert shapefile_encoding(ldid) is None
 
 
-def test_text_that_is_neither_is_left_to_gdal(tmp_path):
+def test_text_in_no_single_encoding_is_refused_with_its_records(tmp_path):
     path = _shapefile(tmp_path, "gbk")
     dbf = path.with_suffix(".dbf")
     raw = dbf.read_bytes()
-    # a lone lead byte at the end of a name is neither GB 18030 nor UTF-8
+    # 金牛区 written as UTF-8 in a GBK file, and 0xFF (no character in either) in 锦江区
+    raw = raw.replace("金牛区".encode("gbk"), "金牛区".encode()[:6], 1)
     gbk_name = "锦江区".encode("gbk")
     dbf.write_bytes(raw.replace(gbk_name, b"\xff" + gbk_name[1:], 1))
-    assert guess_shapefile_encoding(path) is None
+    with pytest.raises(InputDataError, match=r"no single encoding \(record 3 read as UTF-8; field "
+                                             r"names, record 2 read as GBK; record 1 read as "
+                                             r"neither\)"):
+        read_vector(path)
+
+
+def test_a_cpg_that_is_wrong_or_too_narrow_is_corrected_and_said(tmp_path, caplog):
+    lies = _shapefile(tmp_path / "lies", "utf-8")
+    lies.with_suffix(".cpg").write_text("936", encoding="ascii")  # as ArcGIS writes GBK
+    with caplog.at_level(logging.WARNING):
+        frame = read_vector(lies)
+    assert frame["名称"].tolist() == NAMES
+    assert 'districts.cpg ("936") says another encoding than its text\'s, which reads as UTF-8' \
+        in caplog.text
+    # characters GBK lacks (CJK extension A and B): the .cpg says GBK, the text is GB 18030
+    rare = ["㐀家社区", "𠀀社区", "堃社区"]
+    narrow = _shapefile(tmp_path / "narrow", "gb18030", names=rare)
+    narrow.with_suffix(".cpg").write_text("GBK", encoding="ascii")
+    assert shapefile_encoding(narrow) == "gb18030"
+    assert read_vector(narrow)["名称"].tolist() == rare
+    narrow.with_suffix(".cpg").unlink()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert read_vector(narrow)["名称"].tolist() == rare
+    assert "its text reads as GB18030" in caplog.text and "holding GB18030" in caplog.text
+
+
+def test_a_declared_encoding_the_text_is_not_in_names_the_fix(tmp_path):
+    path = _shapefile(tmp_path, "utf-8")
+    with pytest.raises(InputDataError, match=r"`districts.encoding: gbk`, but its text is not gbk: "
+                                             r"it reads as UTF-8. Set `districts.encoding: utf-8`"):
+        read_vector(path, encoding="gbk", encoding_key="districts.encoding")
+    assert shapefile_encoding(path, "utf-8") == "utf-8"
 
 
 def test_the_guess_is_said_once_however_often_the_file_is_read(tmp_path, caplog):
@@ -80,3 +114,13 @@ def test_the_guess_is_said_once_however_often_the_file_is_read(tmp_path, caplog)
         for _ in range(3):
             read_vector(path)
     assert caplog.text.count("has no .cpg file") == 1
+
+
+def test_a_field_name_cut_in_half_a_character_is_refused_with_the_fix(tmp_path):
+    path = _shapefile(tmp_path, "utf-8", field="社区名x")  # 10 bytes, as a .dbf holds them
+    dbf = path.with_suffix(".dbf")
+    # the first byte of 称 where the x was: 社区名称 cut at 10 bytes
+    dbf.write_bytes(dbf.read_bytes().replace("社区名x".encode(), "社区名称".encode()[:10], 1))
+    with pytest.raises(InputDataError, match=r"field name\(s\) 社区名… end in half a character.*"
+                                             r"at most 3 Chinese characters"):
+        read_vector(path)

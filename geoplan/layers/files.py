@@ -20,7 +20,7 @@ from geoplan._errors import ConfigError, InputDataError
 from geoplan._text import as_text, first_named
 from geoplan.config import FileSource
 from geoplan.crs import file_to_wgs84, parse_declared_crs
-from geoplan.layers.dbf_text import guess_shapefile_encoding
+from geoplan.layers.dbf_text import shapefile_encoding
 from geoplan.layers.road_tags import parse_lanes, parse_width
 from geoplan.layers.schema import columns, conform
 from geoplan.layers.school_levels import classify_school
@@ -60,12 +60,12 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         return _read_spreadsheet(path, layer=layer, lon=lon, lat=lat, geographic=geographic)
     if not layer:
         _refuse_unnamed_layers(path, layer_key)
+    if path.suffix.lower() == ".shp":
+        encoding = shapefile_encoding(path, encoding, encoding_key)
     try:
         kwargs: dict[str, Any] = {"engine": "pyogrio"}
         if layer:
             kwargs["layer"] = layer
-        if not encoding and path.suffix.lower() == ".shp":
-            encoding = guess_shapefile_encoding(path)
         if encoding:
             kwargs["encoding"] = encoding
         with warnings.catch_warnings():

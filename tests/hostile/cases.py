@@ -194,6 +194,18 @@ def _districts_in_gbk(declared: bool) -> Build:
     return _edit_config(change, "run")
 
 
+def _districts_shapefile_mixed_encodings(raw: dict[str, Any], tmp: Path) -> None:
+    """The world's districts as a Shapefile whose first name is GBK and the others UTF-8."""
+    _districts_shapefile_gbk_without_cpg(raw, tmp)
+    frame = __import__("geopandas").read_file(tmp / "districts.geojson")
+    dbf = tmp / "districts.dbf"
+    data = dbf.read_bytes()
+    for name in frame["name"][1:]:  # the others as UTF-8, padded to the field's width
+        gbk, utf8 = str(name).encode("gbk"), str(name).encode()
+        data = data.replace(gbk + b" " * (len(utf8) - len(gbk)), utf8, 1)
+    dbf.write_bytes(data)
+
+
 def _districts_shapefile_gbk_without_cpg(raw: dict[str, Any], tmp: Path) -> None:
     """The world's districts as a GBK Shapefile whose .cpg is lost (GDAL alone reads its names
     as Latin-1)."""
@@ -366,6 +378,9 @@ CASES: list[Case] = [
          "districts.encoding: unknown encoding"),
     Case("districts_shapefile_gbk_without_cpg", _edit_config(_districts_shapefile_gbk_without_cpg),
          0, "districts.dbf has no .cpg file naming its text encoding; its text reads as GBK"),
+    Case("districts_shapefile_mixed_encodings",
+         _edit_config(_districts_shapefile_mixed_encodings), 1,
+         "its text is in no single encoding (record 2 read as UTF-8; record 1 read as GBK)"),
     Case("analysis_crs_web_mercator", _set(None, "crs", 3857), 1, "stretches distances by 16"),
     Case("osm_bounds_beyond_the_globe", _set("osm", "bounds", [200, 95, -200, -95]), 2,
          "osm.bounds: [200.0, 95.0, -200.0, -95.0] must be [min lon, min lat, max lon, max lat]"),
