@@ -388,7 +388,8 @@ def measure_seat_demand(job: Job, city: FactsOutcome, keep: Path) -> SeatOutcome
     try:
         with using_threads(1), _warnings_said():  # the job says them again
             # the job checks the datum and says what it finds
-            layerset = load_layers(job.config, kinds=SEAT_DEMAND_KINDS, datum_check=False)
+            layerset = load_layers(job.config, kinds=SEAT_DEMAND_KINDS, datum_check=False,
+                                   part_of_city=True)
             children = district_seat_demand(layerset, check_config_standards(job.config),
                                             job.config.demand, city.facts)
     except Exception as exc:  # the job itself fails and says why

@@ -114,7 +114,7 @@ def _run_steps(
     _CPU["last"] = cpu_seconds()
     clock = time.perf_counter()
     told_datum = facts.datum if facts is not None else None
-    layerset = load_layers(config, datum_check=told_datum is None)
+    layerset = load_layers(config, datum_check=told_datum is None, part_of_city=facts is not None)
     if told_datum is not None:  # a batch job: the whole city's check, as geoplan run makes it
         layerset.datum = told_datum
     if facts is not None:

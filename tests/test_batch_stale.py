@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import geopandas as gpd
+import pytest
 import shapely
 
 from geoplan.batch import JOB_FILE, ROWS_FILE, district_jobs, remove_stale_jobs
@@ -69,3 +70,24 @@ def test_a_job_run_again_takes_its_rows_file_for_its_own(tmp_path, caplog):
     assert (again["status"] != "failed").all()
     assert "did not write" not in caplog.text
     assert (job.out / ROWS_FILE).is_file() and (job.out / JOB_FILE).is_file()
+
+
+def test_a_planners_file_far_from_a_batch_jobs_district_is_no_error_there(tmp_path, caplog):
+    # a toilets file for 金牛区's north-west only: the job of 锦江区 (6 km away) has none of
+    # its features near; the city's run checks the file, the job neither fails nor warns
+    from geoplan._errors import InputDataError
+    from geoplan.config import FileSource
+    from geoplan.layers import load_layers
+
+    csv = tmp_path / "toilets.csv"
+    csv.write_text("lon,lat,name\n104.045,30.725,公厕甲\n104.046,30.726,公厕乙\n", encoding="utf-8")
+    config = load_config(CHENGDU_CONFIG)
+    config = config.model_copy(update={
+        "districts": config.districts.model_copy(update={"include": ["锦江区"]}),
+        "layers": {"toilets": [FileSource(path=csv, crs="wgs84")]}})
+    with pytest.raises(InputDataError, match="none of its 2 features lies within the districts"):
+        load_layers(config, kinds={"toilets"})
+    with caplog.at_level(logging.WARNING):
+        layers = load_layers(config, kinds={"toilets"}, part_of_city=True)
+    assert "toilets.csv" not in caplog.text
+    assert not (layers["toilets"]["source"] == "toilets.csv").any()

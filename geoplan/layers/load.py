@@ -121,7 +121,8 @@ back from a child). Below it, forking and packing the result cost more than it f
 
 
 def load_layers(config: AnalysisConfig, *, margin_m: float | None = None,
-                kinds: Collection[str] | None = None, datum_check: bool = True) -> LayerSet:
+                kinds: Collection[str] | None = None, datum_check: bool = True,
+                part_of_city: bool = False) -> LayerSet:
     """Build every canonical layer of ``config``.
 
     Steps: read districts (declared CRS converted to WGS84); parse the OSM file (cached by
@@ -134,6 +135,9 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None,
     ``datum_check``: False leaves out the datum check of the boundaries against OSM's
     (:func:`geoplan.layers.datum.check_datum`; ``layerset.datum`` stays None), for a caller
     that only counts and whose run checks them anyway.
+    ``part_of_city``: the config's districts are some of a city's (a batch job), so a
+    planner's file may well have no feature near them: that is neither an error nor said
+    (the city's own run checks every file against all its districts).
     From :data:`CHILD_LOAD_MIN_BYTES` of input on, this runs in a forked process (the same
     layers, logs and errors).
 
@@ -145,11 +149,11 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None,
     if _input_bytes(config) >= CHILD_LOAD_MIN_BYTES:
         from geoplan._child import in_child
 
-        return in_child(lambda: _load_layers(config, margin_m, kinds, datum_check),
+        return in_child(lambda: _load_layers(config, margin_m, kinds, datum_check, part_of_city),
                         "loading the layers",
                         "the input files may need more memory than this machine has: cut them "
                         "to the study area plus the context margin")
-    return _load_layers(config, margin_m, kinds, datum_check)
+    return _load_layers(config, margin_m, kinds, datum_check, part_of_city)
 
 
 def _input_bytes(config: AnalysisConfig) -> int:
@@ -166,7 +170,8 @@ def _input_bytes(config: AnalysisConfig) -> int:
 
 
 def _load_layers(config: AnalysisConfig, margin_m: float | None,
-                 kinds: Collection[str] | None = None, datum_check: bool = True) -> LayerSet:
+                 kinds: Collection[str] | None = None, datum_check: bool = True,
+                 part_of_city: bool = False) -> LayerSet:
     """:func:`load_layers`, in this process."""
     catalog = load_catalog(str(config.layers_catalog) if config.layers_catalog else None)
     wanted = _wanted_kinds(kinds, catalog)
@@ -222,7 +227,8 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
     )
     study_area = shapely.union_all(districts.geometry.to_numpy())
     context = shapely.intersection(study_area.buffer(margin_m), extent)
-    check_file_sources_inside(config, wgs_layers, context, crs)
+    if not part_of_city:
+        check_file_sources_inside(config, wgs_layers, context, crs)
 
     layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
     with prepared_for(context):  # the layer set keeps it: not left prepared (see _threads)
