@@ -525,3 +525,24 @@ def test_a_long_or_hostile_unit_name_stays_in_its_cell(tmp_path):
     assert "<script>alert(1)" not in index
     css = index.split("<style>")[1].split("</style>")[0]
     assert ".uname {" in css and "-webkit-line-clamp: 3" in css and "max-width: 16em" in css
+
+
+def test_a_district_page_says_the_data_checks_that_warn_of_its_figures(tmp_path):
+    import shapely.affinity
+
+    from geoplan.data_checks import data_checks
+
+    layers = make_layerset()
+    # the second 1 km district moved 500 m onto the first: they overlap by half of each
+    a, b = layers.districts.geometry.iloc[0], layers.districts.geometry.iloc[1]
+    layers.layers["districts"] = layers.districts.set_geometry(
+        [a, shapely.affinity.translate(b, xoff=-500)], crs=layers.districts.crs)
+    checks = data_checks(layers)
+    files = write_reports(layers, make_coverage(), make_deadends(), None, tmp_path, checks=checks)
+    page = files["01-510104"].read_text(encoding="utf-8")
+    notes = re.findall(r'<p class="note check-note">(.*?)</p>', page)
+    assert len(notes) == 1 and notes[0].startswith("锦江区与青羊/区:*?&#34;&lt;&gt;|..重叠 0.50 平方公里")
+    english = write_reports(layers, make_coverage(), make_deadends(), None, tmp_path / "en",
+                            checks=checks, lang="en")
+    page = english["01-510104"].read_text(encoding="utf-8")
+    assert "overlap by 0.50 km² (50% of the smaller)" in page

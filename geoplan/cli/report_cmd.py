@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan report``."""
+    from geoplan.data_checks import data_checks
     from geoplan.pipeline import compute_results
     from geoplan.report.html import write_reports
     from geoplan.standards import check_config_standards
@@ -52,10 +53,12 @@ def run(args: argparse.Namespace) -> int:
         layerset = load_layerset(config)
         coverage, deadends, sites = compute_results(config, layerset, progress=progress_enabled(),
                                                     spill_dir=run.path)
+        checks = data_checks(layerset, coverage, deadends, check_config_standards(config),
+                             layerset.datum)
         t1 = time.perf_counter()
         files = write_reports(layerset, coverage, deadends, config, run.path,
                               progress=progress_enabled(), lang=getattr(args, "lang", "zh"),
-                              sites=sites)
+                              sites=sites, checks=checks)
         t2 = time.perf_counter()
         final = dict(zip(("index", "workbook"), run.commit([files["index"], files["workbook"]]),
                          strict=True))

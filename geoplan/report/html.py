@@ -172,6 +172,7 @@ class _Context:
         self.coverage = coverage
         self.lang = lang
         self.unit = unit_of(layerset, coverage)
+        self.check_notes: dict[str, list[str]] = {}  # district_check_notes, set by the writer
         self.lab = labels(lang, self.unit)
         self.table = frame(coverage, "table")
         self.order = standards_order(coverage)
@@ -531,6 +532,22 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
     return headers, out
 
 
+def district_check_notes(checks: gpd.GeoDataFrame | None, lang: str, unit: str
+                         ) -> dict[str, list[str]]:
+    """Per district, the data checks that warn of its figures (overlapping units …), in
+    ``lang``: its report page says them under its title."""
+    from geoplan.report._map_checks import check_words_zh
+
+    notes: dict[str, list[str]] = {}
+    if checks is None or not len(checks):
+        return notes
+    warned = checks.loc[(checks["severity"] == "warning") & (checks["district"].astype(str) != "")]
+    for rec in warned.itertuples(index=False):
+        zh = check_words_zh(rec, unit)[0] if lang == "zh" else None
+        notes.setdefault(str(rec.district), []).append(zh or str(rec.detail))
+    return notes
+
+
 def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: Any) -> str:
     ctx.start_page(district, geom)
     outline = DistrictOutline(geom)  # its boundary and inset once for every thumbnail
@@ -560,6 +577,7 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         no_population=ctx.weights in ("area", "buildings"),
         people=people_section(ctx.coverage, district, ctx.lang, ctx.people_parts, ctx.unit),
         partial_note=partial_note(ctx.inside_share.get(district), ctx.lang, ctx.unit),
+        check_notes=ctx.check_notes.get(district, []),
         measures_note=explain_words(ctx.lang)["measures"],
         weights_note=ctx.weights_note, population_note=ctx.population_note,
     )
@@ -683,6 +701,7 @@ def _write_reports(
 ) -> ReportFiles:
     env = template_environment()
     ctx = _Context(layerset, coverage, deadends, config, lang, gap_view, sites)
+    ctx.check_notes = district_check_notes(checks, lang, ctx.unit)
     districts = layerset.districts
     names = [str(n) for n in districts["district"]]
     codes = [str(c) for c in districts["code"]] if "code" in districts else None
