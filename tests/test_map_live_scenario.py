@@ -229,10 +229,11 @@ def _click(page: Any, lon: float, lat: float, dx: float = 0.0) -> None:
     page.mouse.click(box["x"] + xy[0] + dx, box["y"] + xy[1])
 
 
-def _rows(page: Any) -> dict[str, tuple[float, float]]:
+def _rows(page: Any) -> dict[str, tuple[float | None, float | None]]:
+    """Each district row's shares before and after (None: nothing to measure)."""
     rows = page.evaluate("Array.from(document.querySelectorAll('#geoplan-live tr[data-district]'))"
                          ".map(r => [r.dataset.district, r.dataset.before, r.dataset.after])")
-    return {name: (float(b), float(a)) for name, b, a in rows}
+    return {name: (float(b) if b else None, float(a) if a else None) for name, b, a in rows}
 
 
 @pytest.mark.browser
@@ -342,7 +343,10 @@ def test_hostile_names_in_the_live_panel_stay_text(session, tmp_path):
                 "id": "s1", "name": "=HYPERLINK(\"x\")" + hostile, "radius": 500.0,
                 "layer": "bus_stops", "attrs": {"kind": "=1+1"},
                 "districts": [{"name": hostile + "区", "total": 1e5, "covered": 5e4,
-                               "gaps": [[ring]], "target": 1.0}]}]}
+                               "gaps": [[ring]], "target": 1.0},
+                              # no homes: nothing to measure, neither 0 % nor 100 %
+                              {"name": "无房社区", "total": 0.0, "covered": 0.0, "gaps": [],
+                               "target": 1.0}]}]}
     m = folium.Map(location=[lat, lon], zoom_start=15, tiles=None)
     make_offline(m)
     add_runtime(m)
@@ -354,7 +358,9 @@ def test_hostile_names_in_the_live_panel_stay_text(session, tmp_path):
     page.evaluate("geoplan.current = 's1'; geoplan.live.update(); geoplan.live.add(30.70, 104.06);"
                   " undefined")  # the placed item holds map layers: never serialise it
     rows = _rows(page)
-    assert rows == {hostile + "区": (0.5, pytest.approx(0.9, abs=1e-9))}
+    assert rows == {hostile + "区": (0.5, pytest.approx(0.9, abs=1e-9)), "无房社区": (None, None)}
+    empty = page.locator("#geoplan-live tr[data-district='无房社区'] td").all_inner_texts()
+    assert empty == ["无房社区", "—", "—", "—"]
     assert hostile + "区" in page.locator("#geoplan-live").inner_text()
     with page.expect_download() as download:
         page.locator("#geoplan-live .gp-live-export").click()

@@ -233,7 +233,8 @@
     return e;
   }
 
-  function pct(v) { return (100 * v).toFixed(1) + "%"; }
+  // null: a district with nothing to measure (no homes), neither 0 % nor 100 %
+  function pct(v) { return v === null ? "—" : (100 * v).toFixed(1) + "%"; }
 
   function csvField(v) {
     var s = v === null || v === undefined ? "" : String(v);
@@ -305,11 +306,12 @@
         if (convs.length && d.total > 0) {
           g[i].forEach(function(polygon) { added += unionArea(polygon, convs); });
         }
-        var before = d.total > 0 ? d.covered / d.total : 0;
+        var before = d.total > 0 ? d.covered / d.total : null;
         var covered = d.covered + added;
-        var after = d.total > 0 ? Math.min(1, covered / d.total) : 0;
+        var after = d.total > 0 ? Math.min(1, covered / d.total) : null;
         return {name: d.name, before: before, after: after, total: d.total,
-                uncovered_m2: Math.max(0, d.total - covered), added_m2: added};
+                uncovered_m2: d.total > 0 ? Math.max(0, d.total - covered) : null,
+                added_m2: added};
       });
     }
 
@@ -432,12 +434,13 @@
       rows.forEach(function(r) {
         var tr = table.insertRow();
         tr.dataset.district = r.name;
-        tr.dataset.before = String(r.before);
-        tr.dataset.after = String(r.after);
+        tr.dataset.before = r.before === null ? "" : String(r.before);
+        tr.dataset.after = r.after === null ? "" : String(r.after);
         el("td", "", tr, r.name);
         el("td", "", tr, pct(r.before));
-        el("td", r.after > r.before + 5e-4 ? "gp-live-up" : "", tr, pct(r.after));
-        el("td", "", tr, (r.uncovered_m2 / 1e4).toFixed(1));
+        el("td", r.after !== null && r.after > r.before + 5e-4 ? "gp-live-up" : "", tr,
+           pct(r.after));
+        el("td", "", tr, r.uncovered_m2 === null ? "—" : (r.uncovered_m2 / 1e4).toFixed(1));
       });
       var keyRow = el("p", "gp-live-key", body);
       el("span", "gp-live-sw gp-live-sw-gap", keyRow);
@@ -516,7 +519,7 @@
       rows.forEach(function(r) { byName[r.name] = r; });
       (gp.labelMarkers || []).forEach(function(lm) {
         var r = byName[lm.name];
-        if (r && r.after > r.before) {
+        if (r && r.after !== null && r.after > r.before) {
           lm.share.textContent = pct(r.before) + " → " + pct(r.after);
           lm.share.style.display = "";
         }
