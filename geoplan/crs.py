@@ -263,8 +263,10 @@ def _projected_suggestion(x: FloatArray, y: FloatArray) -> str:
     if 100_000 <= mx < 1_000_000 and my < 10_000_000:
         return (
             "x around 500,000 m and y in the millions are typical of a transverse Mercator grid: "
-            "declare its EPSG code, e.g. 'EPSG:32648' (WGS 84 / UTM zone 48N) or a CGCS2000 "
-            "Gauss-Kruger zone without zone number such as 'EPSG:4547' (CM 114E)."
+            "declare its EPSG code: a CGCS2000 3-degree Gauss-Kruger zone without zone number is "
+            "EPSG:4534 + (central meridian - 75) / 3, e.g. 'EPSG:4544' (CM 105E: Chengdu, "
+            "Chongqing), 'EPSG:4547' (CM 114E: Wuhan, Shijiazhuang), 'EPSG:4548' (CM 117E: "
+            "Beijing, Xiamen); WGS 84 / UTM zones are EPSG:326nn (e.g. 'EPSG:32648', 102-108E)."
         )
     return "declare the projected CRS the data was made in as 'EPSG:nnnn'."
 
@@ -279,14 +281,14 @@ def _check_geographic_range(
     extent = f"x {x.min():,.6g} … {x.max():,.6g}, y {y.min():,.6g} … {y.max():,.6g}"
     if np.abs(x).max() <= 90.0 and np.abs(y).max() <= 180.0:
         raise CRSError(
-            f"{source}: declared as {declared.label}, but {n_bad} coordinates have a latitude "
+            f"{source}: taken as {declared.label}, but {n_bad} coordinates have a latitude "
             f"beyond ±90 ({extent}). Longitude and latitude look swapped: give x = longitude and "
             f"y = latitude (for CSV files, check which column is which)."
         )
     raise CRSError(
-        f"{source}: declared as {declared.label}, whose longitudes must lie in -180…180 and "
+        f"{source}: taken as {declared.label}, whose longitudes must lie in -180…180 and "
         f"latitudes in -90…90, but {n_bad} coordinates do not ({extent}). They look like "
-        f"projected coordinates in metres, so the declared coordinate system is probably wrong: "
+        f"projected coordinates in metres, so that coordinate system is wrong: "
         f"{_projected_suggestion(x, y)}"
     )
 
@@ -295,7 +297,7 @@ def _check_projected_area(x: FloatArray, y: FloatArray, declared: DeclaredCRS, s
     crs = declared.crs
     if np.all(np.abs(x) <= 180.0) and np.all(np.abs(y) <= 90.0):
         raise CRSError(
-            f"{source}: declared as {declared.label}, a projected CRS in metres, but every "
+            f"{source}: taken as {declared.label}, a projected CRS in metres, but every "
             f"coordinate is within ±180/±90 (x {x.min():.6g} … {x.max():.6g}, y {y.min():.6g} … "
             f"{y.max():.6g}). These look like longitudes/latitudes in degrees: declare 'wgs84', "
             f"'cgcs2000', 'gcj02' or 'bd09' instead."
@@ -305,7 +307,7 @@ def _check_projected_area(x: FloatArray, y: FloatArray, declared: DeclaredCRS, s
         logger.debug("%s: %s has no usable area of use; extent not checked", source, declared.label)
         return
     fix = (
-        "Check the declared EPSG code. In China: WGS 84 / UTM zones are EPSG:326nn; CGCS2000 "
+        "Check the EPSG code. In China: WGS 84 / UTM zones are EPSG:326nn; CGCS2000 "
         "Gauss-Kruger zones are EPSG:4534-4554 (3-degree, x about 500,000) or 4513-4533 (3-degree, "
         "8-digit x with the zone number in front), 4502-4512 / 4491-4501 for 6-degree zones."
     )
@@ -323,7 +325,7 @@ def _check_projected_area(x: FloatArray, y: FloatArray, declared: DeclaredCRS, s
     if not all(math.isfinite(v) for v in bounds):
         raise CRSError(
             f"{source}: the coordinates ({extent}) cannot be placed on the earth in "
-            f"{declared.label}, so the declared CRS is probably wrong. {fix}"
+            f"{declared.label}, so that CRS is probably wrong. {fix}"
         )
     tol_lon = 1.0 + 0.25 * (area.east - area.west)
     tol_lat = 1.0 + 0.25 * (area.north - area.south)
@@ -337,7 +339,7 @@ def _check_projected_area(x: FloatArray, y: FloatArray, declared: DeclaredCRS, s
             f"{source}: read as {declared.label}, the data ({extent}) would lie at lon "
             f"{west:.3f} … {east:.3f}, lat {south:.3f} … {north:.3f}, outside that CRS's area "
             f"of use ({area.name.rstrip('.')}: lon {area.west} … {area.east}, lat {area.south} … "
-            f"{area.north}). The declared CRS is probably wrong. {fix}"
+            f"{area.north}). That CRS is probably wrong. {fix}"
         )
 
 
@@ -433,7 +435,7 @@ def to_wgs84(
 
 
 def file_to_wgs84(data: GeoData, declared: str | int | pyproj.CRS | DeclaredCRS | None, *,
-                  source: str = "input") -> GeoData:
+                  source: str = "input", key: str | None = None) -> GeoData:
     """A file's features in WGS 84: as declared, or in the file's own CRS when nothing is.
 
     A longitude/latitude tag on the file says nothing against a declaration (GeoJSON and most
@@ -448,15 +450,27 @@ def file_to_wgs84(data: GeoData, declared: str | int | pyproj.CRS | DeclaredCRS 
         The config's ``crs`` for the file; None uses the file's own CRS, else WGS 84.
     source
         Name of the file, used in messages.
+    key
+        The config key of the file's ``crs`` (``districts.crs``), which a message names.
 
     Returns
     -------
     geopandas.GeoDataFrame or geopandas.GeoSeries
         As :func:`to_wgs84`.
     """
-    if declared is not None and data.crs is not None and data.crs.is_geographic:
+    own = data.crs
+    if declared is not None and own is not None and own.is_geographic:
         data = data.set_crs(None, allow_override=True)
-    return to_wgs84(data, declared, source=source)
+    try:
+        return to_wgs84(data, declared, source=source)
+    except CRSError as exc:
+        if key is None:
+            raise
+        how = ("" if declared is not None else
+               f" Nothing was declared, so the file's own CRS ({_crs_label(own)}) was used."
+               if own is not None else " Nothing was declared, so WGS 84 was assumed.")
+        raise CRSError(f"{exc}{how} Set `{key}:` to what the coordinates are in (wgs84, gcj02, "
+                       "bd09 or 'EPSG:nnnn').") from exc
 
 
 def declared_or_own(declared: str | int | pyproj.CRS | DeclaredCRS | None,

@@ -70,3 +70,17 @@ def test_gcj02_declared_over_a_wgs84_tag_is_shifted(tmp_path):
                              shapely.centroid(shifted.geometry.to_numpy()))
     assert (moved > 0.002).all()  # a few hundred metres in degrees
     assert declared_crs(DistrictsSource(path=gcj, crs="gcj02")).kind == "gcj02"
+
+
+def test_metres_read_as_degrees_name_the_key_and_the_crs_of_the_place(tmp_path):
+    # Chengdu's districts in EPSG:4544 metres as a GeoJSON without a crs member, nothing declared
+    frame = gpd.GeoDataFrame({"name": ["甲", "乙"]}, geometry=CELLS, crs="EPSG:4326").to_crs(GK_105)
+    path = tmp_path / "d.geojson"
+    path.write_text(frame.set_crs(None, allow_override=True).to_json(), encoding="utf-8")
+    with pytest.raises(CRSError) as caught:
+        read_districts(DistrictsSource(path=path, code_field=None))
+    message = str(caught.value)
+    assert "'EPSG:4544' (CM 105E: Chengdu, Chongqing)" in message
+    assert message.endswith("Set `districts.crs:` to what the coordinates are in (wgs84, gcj02, "
+                            "bd09 or 'EPSG:nnnn').")
+    assert "declared as" not in message

@@ -59,7 +59,7 @@ def read_districts(source: DistrictsSource, key: str = "districts") -> gpd.GeoDa
             f"{key}.name_field to one of {[c for c in raw.columns if c != 'geometry']}"
         )
     _check_polygons(raw, source, where)
-    frame = file_to_wgs84(raw, source.crs, source=str(source.path))
+    frame = file_to_wgs84(raw, source.crs, source=str(source.path), key=f"{key}.crs")
     frame["district"] = [as_text(v) for v in frame[source.name_field]]
     _warn_if_garbled(frame["district"].tolist(), source, key)
     code_field = source.code_field if source.code_field in frame.columns else None

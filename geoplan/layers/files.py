@@ -354,12 +354,14 @@ def _check_column_names(source: FileSource, kind: str) -> None:
             f"{sorted(known)} (a file's coordinates go in `lon:` and `lat:`)"])
 
 
-def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any]) -> gpd.GeoDataFrame:
+def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any],
+                    key: str | None = None) -> gpd.GeoDataFrame:
     """Read ``source`` as layer ``kind``: declared CRS converted to WGS84, canonical columns.
 
     ``source.columns`` maps canonical columns to the file's columns; a name column is found
     automatically (name, 名称, …) when not mapped. Schools without a ``levels`` column get
-    their levels from their names.
+    their levels from their names. ``key``: the config key of the entry (``layers.toilets[0]``),
+    which a message names.
     """
     declared = parse_declared_crs(source.crs)
     raw = read_vector(source.path, layer=source.layer, encoding=source.encoding,
@@ -369,7 +371,8 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any]) 
             f"{source.path} has no features; layer {kind!r} would be empty. "
             "Remove the entry or give a file with data."
         )
-    raw = file_to_wgs84(raw, source.crs, source=str(source.path))
+    raw = file_to_wgs84(raw, source.crs, source=str(source.path),
+                        key=f"{key or f'layers.{kind}'}.crs")
     frame = raw.copy()
     _check_column_names(source, kind)
     for canonical, column in source.columns.items():

@@ -199,8 +199,9 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
             f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)"
         )
     for kind, file_sources in config.layers.items():
-        for src in file_sources:
-            frame = load_file_layer(src, kind, catalog["layers"]["schools"]["levels"])
+        for i, src in enumerate(file_sources):
+            frame = load_file_layer(src, kind, catalog["layers"]["schools"]["levels"],
+                                    key=f"layers.{kind}[{i}]")
             frame = repair(frame, kind, issues)
             base = wgs_layers[kind] if src.mode == "add" else empty_layer(kind, "EPSG:4326")
             wgs_layers[kind] = conform(
