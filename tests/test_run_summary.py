@@ -19,6 +19,9 @@ def test_sites_line_counts_sites_standards_and_gaps_without_summing_areas():
     assert line.startswith("suggested sites: 5 for 3 standards in 2 districts")
     assert "4 gaps" in line and "2 sites at most each" in line
     assert "ha" not in line  # areas of different standards overlap: never summed
+    zh = sites_line(sites, "zh", "社区")
+    assert zh.startswith("建议新增设施选址：5 处，涉及 3 项标准、2 个社区（4 组缺口")
+    assert "每组至多 2 处" in zh
 
 
 def _city(n: int) -> pd.DataFrame:
@@ -59,8 +62,10 @@ def test_life_circle_items_of_a_city_point_to_their_table():
 
     table = _city(13).assign(n_items=[3] * 13)
     items = pd.DataFrame({"standard": ["park_500"], "district": ["区0"]})
-    assert items_text(items, table) == ("Life circles item by item (GB 50180-2018): "
-                                        "coverage_items.csv (1 life circles × 13 districts)")
+    assert items_text(items, table, "en") == ("Life circles item by item (GB 50180-2018): "
+                                              "coverage_items.csv (1 life circles × 13 districts)")
+    assert items_text(items, table, "zh", "街道") == (
+        "生活圈逐项覆盖（GB 50180-2018）：见 coverage_items.csv（1 个生活圈 × 13 个街道）")
     assert items_text(items.iloc[:0], table) == ""
 
 

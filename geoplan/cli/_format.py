@@ -191,7 +191,8 @@ def city_text(table: pd.DataFrame, lang: str = "zh", lowest: int = 3,
     return align(rows, headers, left=("standard", "lowest")) + "\n\n" + note
 
 
-def items_text(items: pd.DataFrame | None, table: pd.DataFrame) -> str:
+def items_text(items: pd.DataFrame | None, table: pd.DataFrame, lang: str = "zh",
+               unit: str = DEFAULT_UNIT) -> str:
     """The life circles item by item (:func:`geoplan.coverage.output.format_items`) under
     their heading; for a city of more than :data:`MANY_DISTRICTS` districts, where a column
     per district would not fit a terminal, where to find them. ``""`` without life circles."""
@@ -200,12 +201,17 @@ def items_text(items: pd.DataFrame | None, table: pd.DataFrame) -> str:
     if items is None or not len(items) or "n_items" not in table.columns:
         return ""
     n_districts = table["district"].nunique()
+    title = "Life circles item by item (GB 50180-2018)" if lang == "en" else "生活圈逐项覆盖（GB 50180-2018）"
     if n_districts > MANY_DISTRICTS:
         n_baskets = table.loc[table["n_items"] > 1, "standard"].nunique()
-        return (f"Life circles item by item (GB 50180-2018): coverage_items.csv ({n_baskets} "
-                f"life circles × {n_districts} districts)") if n_baskets else ""
-    text = format_items(items, table)
-    return "Life circles item by item (GB 50180-2018)\n" + text if text else ""
+        if not n_baskets:
+            return ""
+        if lang == "en":
+            return (f"{title}: coverage_items.csv ({n_baskets} life circles × {n_districts} "
+                    "districts)")
+        return f"{title}：见 coverage_items.csv（{n_baskets} 个生活圈 × {n_districts} 个{unit}）"
+    text = format_items(items, table, lang)
+    return f"{title}\n{text}" if text else ""
 
 
 def written_text(out: Path, paths: Iterable[str | Path], max_each: int = 12) -> str:

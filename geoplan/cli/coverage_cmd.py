@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     lang = getattr(args, "lang", "zh")
     print(f"\n{config.name}: {heading(lang, config.districts.unit)}")
     print(coverage_text(result.table, lang, config.districts.unit))
-    items = items_text(result.items, result.table)
+    items = items_text(result.items, result.table, lang, config.districts.unit)
     if items:
         print("\n" + items)
     print(f"\nlayers {t_layers:.1f} s, coverage {t_total - t_layers:.1f} s")

@@ -53,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{config.name}: {heading(args.lang, unit)}")
     if result.coverage is not None:
         print(coverage_text(result.coverage.table, args.lang, unit))
-        items = items_text(result.coverage.items, result.coverage.table)
+        items = items_text(result.coverage.items, result.coverage.table, args.lang, unit)
         if items:
             print("\n" + items)
     if result.sites is not None and len(result.sites):
-        print("\n" + sites_line(result.sites.table))
+        print("\n" + sites_line(result.sites.table, args.lang, unit))
     if result.deadends is not None:
         print()
         print(format_deadends(result.deadends, lang=args.lang))
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def sites_line(sites: pd.DataFrame) -> str:
+def sites_line(sites: pd.DataFrame, lang: str = "en", unit: str = "区县") -> str:
     """One true line about the suggested sites: how many, for how many standards and districts.
 
     Sites of different standards may stand for the same land (a gap of 500米见园 is often one
@@ -76,6 +76,10 @@ def sites_line(sites: pd.DataFrame) -> str:
     std = sites["standard"].astype(str)
     groups = sites.assign(item=sites["item"].fillna("") if "item" in sites else "")
     sizes = groups.groupby(["district", "standard", "item"]).size()
+    if lang == "zh":
+        return (f"建议新增设施选址：{len(sites)} 处，涉及 {std.nunique()} 项标准、"
+                f"{sites['district'].nunique()} 个{unit}（{len(sizes)} 组缺口，每组为一个{unit}的一项"
+                f"标准或生活圈项目，每组至多 {int(sizes.max())} 处，按成效排序；见 sites.csv）")
     return (f"suggested sites: {len(sites)} for {std.nunique()} standards in "
             f"{sites['district'].nunique()} districts ({len(sizes)} gaps of a district and a "
             f"standard or life-circle item, {int(sizes.max())} sites at most each, best first; "

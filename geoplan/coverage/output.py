@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from geoplan._io import LayerBlocks, ensure_writable_dir, write_csv, write_gpkg
+from geoplan._text import columns_of
 from geoplan.results._spill import SpilledFrame
 from geoplan.results.coverage import verdict
 from geoplan.vocab import DEFAULT_UNIT
@@ -139,11 +140,22 @@ def _year(row: pd.Series) -> str:
     return "" if year is None or pd.isna(year) else f" ({int(year)})"
 
 
-def _width(text: str) -> int:  # CJK characters take two terminal columns
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+_width = columns_of
+
+_ITEM_WORDS = {
+    "en": {"head": "{sid} {name}: {radius} m, target {target}{year}; buffer / network share per "
+                   "item", "item": "item", "no_data": "no data", "all": "all items with data",
+           "k_of_n": "at least {k} of {n} with data", "network": "network {share}",
+           "none": "no data for {items} (left out of the shares above)", "sep": ", "},
+    "zh": {"head": "{sid} {name}：半径 {radius} 米，目标 {target}{year}；各项直线 / 步行覆盖率",
+           "item": "项目", "no_data": "无数据", "all": "有数据的各项均可达",
+           "k_of_n": "有数据的 {n} 项中至少 {k} 项", "network": "步行 {share}",
+           "none": "无数据：{items}（不计入上面的覆盖率）", "sep": "、"},
+}
+"""The words of :func:`format_items` per language."""
 
 
-def format_items(items: pd.DataFrame, table: pd.DataFrame) -> str:
+def format_items(items: pd.DataFrame, table: pd.DataFrame, lang: str = "en") -> str:
     """The life circles item by item for the terminal: each item's buffer / walking share per
     district, the share with every item and with at least k of n, and the items without data.
 
@@ -154,6 +166,9 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame) -> str:
     table
         :attr:`CoverageResult.table` (for the basket shares and ``items_no_data``).
 
+    lang
+        'en' or 'zh' (the items' own names are Chinese either way).
+
     Returns
     -------
     str
@@ -161,6 +176,7 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame) -> str:
     """
     if items is None or len(items) == 0 or "n_items" not in table.columns:
         return ""
+    w = _ITEM_WORDS["zh" if lang == "zh" else "en"]
     baskets = table.loc[table["n_items"] > 1, "standard"].drop_duplicates().tolist()
     districts = list(dict.fromkeys(table["district"].astype(str)))
     blocks = []
@@ -169,7 +185,7 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame) -> str:
         first = part.iloc[0]
         mine = items.loc[items["standard"] == sid]
         names = list(dict.fromkeys(mine["name_zh"].astype(str)))
-        wname = max(_width(n) for n in [*names, "at least 99 of 99 with data", "all items with data"])
+        wname = max(_width(n) for n in [*names, w["k_of_n"].format(k=99, n=99), w["all"]])
         wcell = max(13, *(_width(d) for d in districts))
 
         def line(label: str, cells: list[str], wname: int = wname, wcell: int = wcell) -> str:
@@ -177,9 +193,9 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame) -> str:
             return label + pad + "".join(" " * (wcell - _width(c) + 2) + c for c in cells)
 
         radius = str(first["radius_m"]).removesuffix(".0")
-        head = (f"{sid} {first['name_zh']}: {radius} m, target "
-                f"{_pct(first['target'])}{_year(first)}; buffer / network share per item")
-        out = [head, line("item", districts)]
+        head = w["head"].format(sid=sid, name=first["name_zh"], radius=radius,
+                                target=_pct(first["target"]), year=_year(first))
+        out = [head, line(w["item"], districts)]
         for name in names:
             rows = mine.loc[mine["name_zh"] == name].set_index("district")
             cells = []
@@ -188,21 +204,21 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame) -> str:
                 if r is None:
                     cells.append("–")
                 elif bool(r["no_data"]):
-                    cells.append("no data")
+                    cells.append(w["no_data"])
                 else:
                     cells.append(f"{_pct(r['share_buffer'])} / {_pct(r['share_network'])}")
             out.append(line(name, cells))
-        out.append(line("all items with data",
+        out.append(line(w["all"],
                         [f"{_pct(part.loc[d, 'share_buffer'])} / {_pct(part.loc[d, 'share_network'])}"
                          for d in districts]))
         k = int(first["min_items"])
         n_data = int((~mine.drop_duplicates("item")["no_data"].astype(bool)).sum())
-        out.append(line(f"at least {k} of {n_data} with data",
-                        [f"network {_pct(part.loc[d, 'share_min_items_network'])}"
+        out.append(line(w["k_of_n"].format(k=k, n=n_data),
+                        [w["network"].format(share=_pct(part.loc[d, "share_min_items_network"]))
                          for d in districts]))
         if first["items_no_data"]:
-            out.append("no data for " + str(first["items_no_data"]).replace("、", ", no data for ")
-                       + " (left out of the shares above)")
+            missing = str(first["items_no_data"]).split("、")
+            out.append(w["none"].format(items=w["sep"].join(missing)))
         blocks.append("\n".join(out))
     return "\n\n".join(blocks)
 
