@@ -194,3 +194,21 @@ def test_an_overlap_reads_in_chinese_with_the_units_word():
     assert detail.startswith("乙区与=HYPERLINK(\"x\")重叠 0.05 平方公里")
     assert fix == "修正边界，使各社区互不重叠"
     assert check_name("overlapping_units", "zh", "社区") == "社区相互重叠"
+
+
+def test_the_checks_sheet_of_an_english_workbook_is_english(tmp_path):
+    from geoplan.report.checks_sheet import CHECKS_SHEET_EN
+    from geoplan.report.tables import write_workbook
+
+    checks = data_checks(_Layers())
+    wb = load_workbook(write_workbook(None, None, tmp_path / "r.xlsx", checks=checks, lang="en"))
+    assert wb.sheetnames[-1] == CHECKS_SHEET_EN
+    ws = wb[CHECKS_SHEET_EN]
+    assert [c.value for c in ws[1]][:3] == ["Check", "Severity", "District"]
+    values = [c.value for row in ws.iter_rows(min_row=2) for c in row]
+    assert "district only partly inside the data" in values and "note" in values
+    assert not any(isinstance(v, str) and any("\u4e00" <= ch <= "\u9fff" for ch in v)
+                   for v in values if v not in ("乙区",))
+    zh = load_workbook(write_workbook(None, None, tmp_path / "z.xlsx", checks=checks))["数据核查"]
+    subjects = [r[3].value for r in zh.iter_rows(min_row=2)]
+    assert "居住用地" in subjects  # the layer's name, not 'residential'

@@ -501,7 +501,7 @@ def test_a_standard_with_nothing_to_measure_is_neither_met_nor_failed(tmp_path):
     std = openpyxl.load_workbook(files["workbook"])["公厕300米服务半径覆盖率"]
     headers = [c.value for c in std[4]]
     met = [std.cell(row=r, column=headers.index("是否达标") + 1).value for r in (5, 6)]
-    assert met == [None, "未达标"]  # 锦江区: neither; the other district fails
+    assert met == ["不适用", "未达标"]  # 锦江区: neither; the other district fails
     batch = summarise(coverage.table.assign(city="成都", status="ok"))
     assert batch.loc[batch["district"] == "锦江区", "result"].iat[0] == \
         "1/1 standards met, 1 with nothing to measure"

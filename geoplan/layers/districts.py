@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -190,6 +191,13 @@ def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource, where: str =
         )
 
 
+@functools.lru_cache(maxsize=128)
+def _say_once(warning: str) -> None:
+    """Log ``warning`` the first time only: a run reads its districts file more than once (the
+    layers, the datum check, the census shares)."""
+    logger.warning(warning)
+
+
 def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource,
                   key: str = "districts") -> gpd.GeoDataFrame:
     """Districts are keyed by name: make repeated names unique with their code, or refuse."""
@@ -203,9 +211,9 @@ def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource,
         frame.loc[repeated, "district"] = (frame.loc[repeated, "district"] + " ("
                                            + frame.loc[repeated, "code"] + ")")
         frame["name"] = frame["district"]
-        logger.warning("district file %s names %s more than once; these districts are called "
-                       "by name and code instead: %s", source.path.name, names,
-                       sorted(frame.loc[repeated, "district"]))
+        _say_once(f"district file {source.path.name} names {names} more than once; these "
+                  "districts are called by name and code instead: "
+                  f"{sorted(frame.loc[repeated, 'district'])}")
         return frame
     raise InputDataError(
         f"district file {source.path} has the same name more than once in field "

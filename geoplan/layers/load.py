@@ -22,7 +22,7 @@ from geoplan.config import AnalysisConfig
 from geoplan.crs import resolve_analysis_crs
 from geoplan.layers import cache
 from geoplan.layers.checks import check_file_sources_inside
-from geoplan.layers.districts import clip_districts, read_districts
+from geoplan.layers.districts import clip_districts, declared_crs, read_districts
 from geoplan.layers.files import load_file_layer
 from geoplan.layers.from_osm import osm_layers, tag_keys
 from geoplan.layers.layerset import CONTEXT_MARGIN_M, LayerSet
@@ -216,8 +216,9 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
     if extent_wgs is None:
         raise InputDataError("no data source: give an OSM file (osm.path) or layer files (layers:)")
     declared = config.districts.crs
+    own = "" if declared is not None else f": {declared_crs(config.districts).label}"
     sources.append(f"districts: {config.districts.path.name} "
-                   + (f"(declared {declared})" if declared is not None else "(the file's own CRS)"))
+                   + (f"(declared {declared})" if declared is not None else f"(the file's own CRS{own})"))
 
     crs = resolve_analysis_crs(config.crs, shapely.union_all(districts_wgs.geometry.to_numpy()))
     extent = project_extent(extent_wgs, crs)

@@ -455,7 +455,7 @@ def population_note(note: str | None, source: str | None, lang: str) -> str | No
 
 _OSM_SOURCE = re.compile(r"OpenStreetMap extract (.+?)(?:, data of (.+?))? "
                          r"\(© OpenStreetMap contributors, ODbL\)")
-_DISTRICTS_SOURCE = re.compile(r"districts: (.+) \((?:declared (.+)|the file's own CRS)\)")
+_DISTRICTS_SOURCE = re.compile(r"districts: (.+?) \((?:declared (.+)|the file's own CRS(?:: (.+))?)\)")
 _FILE_SOURCE = re.compile(r"([a-z_]+): (.+) \((add|replace)\)")
 _KINDS_ZH = {"roads": "道路", "walkways": "步行道", "residential": "居住用地", "buildings": "建筑",
              "entrances": "出入口"}
@@ -471,8 +471,8 @@ def source_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
     'OpenStreetMap 数据 c.osm.pbf，数据日期 2018-06（© OpenStreetMap contributors，ODbL 许可）'
     >>> source_label("districts: d.geojson (declared gcj02)", "zh", "街道")
     '街道边界：d.geojson（声明坐标系 gcj02）'
-    >>> source_label("districts: d.gpkg (the file's own CRS)", "zh")
-    '区县边界：d.gpkg（文件自带坐标系）'
+    >>> source_label("districts: d.gpkg (the file's own CRS: WGS 84 (EPSG:4326))", "zh")
+    '区县边界：d.gpkg（文件自带坐标系 WGS 84 (EPSG:4326)）'
     >>> source_label("toilets: 规划公厕.csv (add)", "zh")
     '公厕：规划公厕.csv（补充 OSM 数据）'
     """
@@ -482,7 +482,8 @@ def source_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
         date = f"，数据日期 {found.group(2)}" if found.group(2) else ""
         return f"OpenStreetMap 数据 {found.group(1)}{date}（© OpenStreetMap contributors，ODbL 许可）"
     if found := _DISTRICTS_SOURCE.fullmatch(text):
-        crs = f"声明坐标系 {found.group(2)}" if found.group(2) else "文件自带坐标系"
+        crs = (f"声明坐标系 {found.group(2)}" if found.group(2) else
+               "文件自带坐标系" + (f" {found.group(3)}" if found.group(3) else ""))
         return in_unit("区县边界", unit) + f"：{found.group(1)}（{crs}）"
     if found := _FILE_SOURCE.fullmatch(text):
         kind = _ZH.get(f"fac_{found.group(1)}") or _KINDS_ZH.get(found.group(1), found.group(1))
@@ -523,6 +524,9 @@ def warning_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
     >>> warning_label("districts only partly inside the data: results cover that part only: "
     ...               "甲 (3.9 km², 6%)", "zh", "社区")
     '以下社区只有部分在数据范围内，结果只代表这一部分：甲 (3.9 km², 6%)'
+    >>> warning_label("districts only partly inside the data: results cover that part only: "
+    ...               "甲 (1.0 km², 6%), 乙 (2.0 km², 9%) and 3 more", "zh")[-25:]
+    '乙 (2.0 km², 9%) 等（另有 3 个）'
     >>> warning_label("something else", "zh")
     'something else'
     """
@@ -534,7 +538,8 @@ def warning_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
             if pattern is _WARNINGS_ZH[1][0]:
                 kind = parts[1]
                 parts[1] = _ZH.get(f"fac_{kind}") or _KINDS_ZH.get(kind, kind)
-            return in_unit(words, unit).format(*parts)  # names from the data as they are
+            said = in_unit(words, unit).format(*parts)  # names from the data as they are
+            return re.sub(r" and (\d+) more\b", r" 等（另有 \1 个）", said)
     return text
 
 

@@ -37,15 +37,22 @@ HEADERS_ZH: dict[str, str] = {
 """The sheet's column headers (the CSV keeps the column names of :data:`DATA_CHECKS`)."""
 
 _SEVERITY_ZH = {"warning": "警告", "note": "提示"}
+_SUBJECT_ZH = {"districts": "区县边界", "residential": "居住用地"}
+"""The subjects geoplan itself names (a layer), in Chinese; others are names from the data."""
+
+CHECKS_SHEET_EN = "Data checks"
+"""Title of the data-check sheet in an English workbook."""
 
 
-def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNIT) -> None:
+def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNIT,
+                      lang: str = "zh") -> None:
     """Write ``checks`` (:func:`geoplan.data_checks.data_checks`) into the empty worksheet ``ws``.
 
-    One header row in bold (Chinese, the districts called ``unit``), then one row per check
-    with the check, its severity, detail and fix in Chinese (as the map's data-check layer
-    words them; a check without a Chinese wording keeps its English); text that Excel would
-    run as a formula is kept as text (:func:`safe_cell`).
+    One header row in bold, then one row per check. In Chinese (``lang='zh'``, the districts
+    called ``unit``) the check, its severity, subject, detail and fix are worded as the map's
+    data-check layer words them (a check without a Chinese wording keeps its English); in
+    English the table's own words. Text that Excel would run as a formula is made a text cell
+    (:func:`geoplan.report.tables.values_only`).
     """
     from openpyxl.styles import Alignment, Font
 
@@ -54,15 +61,19 @@ def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNI
     from geoplan.report.people_sheets import fit_row_height
 
     cols = DATA_CHECKS.names
-    ws.append([in_unit(HEADERS_ZH.get(c, c), unit) for c in cols])
+    zh = lang == "zh"
+    ws.append([in_unit(HEADERS_ZH.get(c, c), unit) if zh else c.capitalize() for c in cols])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     table = pd.DataFrame(checks.drop(columns="geometry"))
-    words = [check_words_zh(r, unit) for r in table.itertuples(index=False)]
-    table["detail"] = [zh or d for (zh, _), d in zip(words, table["detail"], strict=True)]
-    table["fix"] = [zh or f for (_, zh), f in zip(words, table["fix"], strict=True)]
-    table["check"] = [check_name(str(k), "zh", unit) for k in table["check"]]
-    table["severity"] = [_SEVERITY_ZH.get(str(s), str(s)) for s in table["severity"]]
+    if zh:
+        words = [check_words_zh(r, unit) for r in table.itertuples(index=False)]
+        table["detail"] = [w or d for (w, _), d in zip(words, table["detail"], strict=True)]
+        table["fix"] = [w or f for (_, w), f in zip(words, table["fix"], strict=True)]
+        table["severity"] = [_SEVERITY_ZH.get(str(s), str(s)) for s in table["severity"]]
+        table["subject"] = [in_unit(_SUBJECT_ZH[str(s)], unit) if str(s) in _SUBJECT_ZH else s
+                            for s in table["subject"]]
+    table["check"] = [check_name(str(k), lang, unit) for k in table["check"]]
     for rec in table[cols].itertuples(index=False):
         ws.append([safe_cell(v) for v in rec])
     for letter, width in zip("ABCDEFGH", (18, 10, 10, 22, 8, 10, 60, 40), strict=True):

@@ -205,8 +205,8 @@ def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
     if value is None:
         return None
     if col == "meets_target" or col.startswith("crosses_"):
-        if col == "meets_target":
-            return lab["pass"] if bool(value) else lab["fail"]
+        if col == "meets_target":  # a word already: nothing to measure (verdicts)
+            return value if isinstance(value, str) else lab["pass"] if value else lab["fail"]
         return lab["yes"] if bool(value) else lab["no"]
     if col == "no_data":
         return lab["no_data"] if bool(value) else ""
@@ -363,7 +363,8 @@ def write_workbook(
         The analysis' layers, for the nearest street of each gap and site (or None).
     checks
         The run's data checks (:func:`geoplan.data_checks.data_checks`), or None: written as
-        the last sheet, :data:`geoplan.report.checks_sheet.CHECKS_SHEET`.
+        the last sheet, :data:`geoplan.report.checks_sheet.CHECKS_SHEET` (``CHECKS_SHEET_EN``
+        in English).
     gap_places
         :func:`geoplan.locate.locate` of the coverage's gaps (row for row) when already known,
         or None: located here.
@@ -438,9 +439,10 @@ def _write_workbook(
     _sources_sheet(wb.create_sheet(sheet_title(lab["sheet_sources"], used)), title, data_date,
                    sources, lab)
     if checks is not None:
-        from geoplan.report.checks_sheet import CHECKS_SHEET, fill_checks_sheet
+        from geoplan.report.checks_sheet import CHECKS_SHEET, CHECKS_SHEET_EN, fill_checks_sheet
 
-        fill_checks_sheet(wb.create_sheet(sheet_title(CHECKS_SHEET, used)), checks, lab["unit"])
+        title = CHECKS_SHEET if lang == "zh" else CHECKS_SHEET_EN
+        fill_checks_sheet(wb.create_sheet(sheet_title(title, used)), checks, lab["unit"], lang)
     for sheet in wb.worksheets:
         print_setup(sheet, lab, bulk.dimensions(sheet))
 
@@ -498,8 +500,8 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
         sws.cell(row=3, column=1, value=extra["source_title"])
         sws.cell(row=3, column=2, value=_cell_value(part["source_title"].iloc[0], "source_title",
                                                     lab, lang))
-    if "meets_target" in part:
-        part["meets_target"] = verdicts(part)  # nothing to measure: neither
+    if "meets_target" in part:  # nothing to measure: neither met nor failed
+        part["meets_target"] = [lab["na"] if v is None else v for v in verdicts(part)]
     if not population_known(part) and "uncovered_population" in part:
         part["uncovered_population"] = None  # weights were land area, not people
     note = weights_label(weights_source(part), lang)
