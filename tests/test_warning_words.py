@@ -58,5 +58,5 @@ def test_the_logged_words_are_those_translated(source):
     words = {"engine": "no data for %s (no %s facility in the context ",
              "chunked": "no data for %s (no %s facility in the context ",
              "load": "is empty in the study area: standards using it will score 0 ",
-             "districts": "by name and code instead: %s"}
+             "districts": "districts are called by name and code instead: "}
     assert words[Path(source).stem] in text
