@@ -71,6 +71,23 @@ DEFAULT_TARGETS: dict[str, tuple[str, float, str, str]] = {
 }
 """Indicator id -> (Chinese name, default target, unit, source of the target)."""
 
+NAMES_EN: dict[str, str] = {
+    "park_area_per_person": "Park area per person",
+    "green_space_ratio": "Green space ratio of the built-up area",
+    "green_coverage": "Green coverage ratio",
+    "road_area_per_person": "Road area per person",
+}
+"""Indicator id -> English name (the table's ``name_zh`` is the Chinese)."""
+
+
+def indicator_name(indicator: str, name_zh: str, lang: str) -> str:
+    """An indicator's name in ``lang`` (its Chinese name when no English one is known).
+
+    >>> indicator_name("green_coverage", "绿化覆盖率", "en"), indicator_name("x", "某指标", "en")
+    ('Green coverage ratio', '某指标')
+    """
+    return NAMES_EN.get(indicator, name_zh) if lang == "en" else name_zh
+
 
 def road_width(roads: pd.DataFrame) -> np.ndarray:
     """Carriageway width of each road (m): ``width``, else ``lanes`` × lane width, else the

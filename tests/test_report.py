@@ -546,3 +546,23 @@ def test_a_district_page_says_the_data_checks_that_warn_of_its_figures(tmp_path)
                             checks=checks, lang="en")
     page = english["01-510104"].read_text(encoding="utf-8")
     assert "overlap by 0.50 km² (50% of the smaller)" in page
+
+
+def test_english_reports_name_the_indicators_in_english(tmp_path):
+    import pandas as pd
+
+    from geoplan.indicators import NAMES_EN
+    from geoplan.results import IndicatorResult
+
+    coverage = make_coverage()
+    coverage.indicators = IndicatorResult(pd.DataFrame([{
+        "district": "锦江区", "indicator": "park_area_per_person", "name_zh": "人均公园绿地面积",
+        "value": 6.5, "unit": "m2_per_person", "target": 8.0, "target_source": "GB 55014-2021",
+        "status": "fail", "numerator": 6.5e4, "denominator": 1e4, "partial": False, "note": ""}]))
+    files = write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path, lang="en")
+    page = files["01-510104"].read_text(encoding="utf-8")
+    if 'id="indicators"' in page:  # the page shows the indicators when the run has people
+        assert NAMES_EN["park_area_per_person"] in page and "人均公园绿地面积" not in page
+    sheets = openpyxl.load_workbook(files["workbook"])
+    values = [c.value for ws in sheets.worksheets for row in ws.iter_rows() for c in row]
+    assert "Park area per person" in values and "人均公园绿地面积" not in values

@@ -11,6 +11,7 @@ import numpy as np
 
 from geoplan._text import share_text
 from geoplan.census import unit_shares
+from geoplan.indicators import indicator_name
 from geoplan.report._data import fmt_number
 from geoplan.report._labels import in_unit
 from geoplan.vocab import DEFAULT_UNIT
@@ -218,7 +219,8 @@ def people_section(coverage: Any, district: str, lang: str,
             target = f"{float(r.target):.1%}" if share else _with_unit(_num(r.target, 1), per)
             note = indicator_note_zh(r._asdict(), parts.inside(district), unit) \
                 if lang == "zh" else str(r.note)
-            out["ind_rows"].append([str(r.name_zh), value, target, t.get(str(r.status), ""),
+            name = indicator_name(str(r.indicator), str(r.name_zh), lang)
+            out["ind_rows"].append([name, value, target, t.get(str(r.status), ""),
                                     note])
     return out
 

@@ -15,6 +15,7 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geoplan.census import unit_shares
+from geoplan.indicators import indicator_name
 from geoplan.report._data import plain
 from geoplan.report._labels import in_unit, unit_of
 from geoplan.report.people_html import indicator_note_zh, inside_shares, residents_note_zh
@@ -174,6 +175,8 @@ def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str, unit: str,
                       for r, s in zip(df.to_dict("records"), share, strict=True)]
     df["status"] = [t.get(v, v) for v in df["status"]]
     df["partial"] = ["✓" if p else "" for p in df["partial"]]
+    df["name_zh"] = [indicator_name(str(i), str(n), lang)
+                     for i, n in zip(df["indicator"], df["name_zh"], strict=True)]
     if lang == "zh":  # one unit word per quantity in the Chinese workbook
         df["target_source"] = [str(v).replace(" m²", " 平方米") if isinstance(v, str) else v
                                for v in df["target_source"]]

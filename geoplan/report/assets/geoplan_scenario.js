@@ -413,7 +413,8 @@
         redraw();
         return;
       }
-      el("p", "", body, w.standard + "：" + s.name + " · " + w.radius + " " + s.radius + " " + w.m);
+      el("p", "", body, w.standard + (spec.lang === "en" ? ": " : "：") + s.name + " · " + w.radius +
+         " " + s.radius + " " + w.m);
       var open = placing || placed.length > 0;
       L.DomUtil[open ? "addClass" : "removeClass"](map.getContainer(), "gp-live-open");
       if (!open) {  // folded: the legend keeps its room until the planner starts
