@@ -154,13 +154,20 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
     rows = []
     fac = coverage.facilities
     for std in standards:
+        basket = len(std.facility_sets) > 1
         for fs in std.facility_sets:
             item = fs.label or fs.layer
             n = int(((fac["standard"] == std.id) & (fac["item"] == item)).sum()) if len(fac) else 0
             if n == 0:
-                rows.append(_row("no_facility", "warning", "", f"{std.id}/{item}", 0, 0.0,
-                                 f"standard {std.id}: no {item} facility in the context area, "
-                                 "so it scores 0 (missing in the data, or none exists)",
+                name = getattr(fs, "name_zh", None) or item
+                # a life circle leaves an item without data out of its shares; a standard of
+                # one kind of facility scores 0
+                what = ("so the item has no data and is left out of the life circle's shares"
+                        if basket else "so it scores 0")
+                rows.append(_row("no_facility", "warning", "", f"{std.id}/{name}", 0,
+                                 np.nan if basket else 0.0,
+                                 f"standard {std.id}: no {name} facility in the context area, "
+                                 f"{what} (missing in the data, or none exists)",
                                  "check the data; add planners' files (layers:) if OSM lacks them"))
     if len(fac):
         off = fac.loc[fac["n_access"] == 0]

@@ -212,3 +212,23 @@ def test_the_checks_sheet_of_an_english_workbook_is_english(tmp_path):
     zh = load_workbook(write_workbook(None, None, tmp_path / "z.xlsx", checks=checks))["数据核查"]
     subjects = [r[3].value for r in zh.iter_rows(min_row=2)]
     assert "居住用地" in subjects  # the layer's name, not 'residential'
+
+
+def test_a_life_circle_item_without_data_is_said_to_be_left_out_not_scored_0():
+    from types import SimpleNamespace
+
+    from geoplan.report._map_checks import check_words_zh
+    from geoplan.standards import resolve_standards
+
+    fac = pd.DataFrame({"standard": [], "item": [], "n_access": [], "source_id": [], "name": [],
+                        "district": [], "radius_m": []})
+    table = pd.DataFrame({"demand_kind": [], "district": [], "unreachable_points": []})
+    checks = data_checks(_Layers(), SimpleNamespace(facilities=fac, table=table),
+                         standards=resolve_standards(["park_500", "life_circle_5min"]))
+    rows = checks.loc[checks["check"] == "no_facility"]
+    park = rows.loc[rows["subject"].str.startswith("park_500/")].iloc[0]
+    item = rows.loc[rows["subject"] == "life_circle_5min/社区服务站"].iloc[0]
+    assert "so it scores 0" in park["detail"] and park["measure"] == 0.0
+    assert "left out of the life circle's shares" in item["detail"] and np.isnan(item["measure"])
+    zh = check_words_zh(next(rows.loc[[item.name]].itertuples(index=False)))[0]
+    assert zh.startswith("标准 life_circle_5min：服务范围内没有「社区服务站」类设施，该项按无数据计")

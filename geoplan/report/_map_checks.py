@@ -88,7 +88,8 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
                 in_unit("修正边界，使各区县互不重叠", unit))
     if check == "no_facility":
         std, _, item = subject.partition("/")
-        return (f"标准 {std}：服务范围内没有 {item} 类设施，得分为 0（数据中缺失，或确实没有）",
+        what = "该项按无数据计，不计入生活圈覆盖率" if not np.isfinite(measure) else "得分为 0"
+        return (f"标准 {std}：服务范围内没有「{item}」类设施，{what}（数据中缺失，或确实没有）",
                 "核查数据；OSM 缺少时在配置的 layers: 中加入规划部门的文件")
     if check == "unreached_facility":
         return (f"{subject}：附近没有可达的步行道，只计入直线缓冲区覆盖率",
