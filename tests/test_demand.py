@@ -181,3 +181,20 @@ def test_building_weights_in_blocks_of_pieces_are_the_weights_in_one(monkeypatch
     assert len(sample) > 4 * 1_999 and one.sum() > 1e6
     np.testing.assert_allclose(many, one, rtol=1e-12, atol=1e-9)
     assert cov_many == cov_one
+
+
+def test_a_street_stretch_two_ways_share_is_street_demand_once():
+    import geopandas as gpd
+    import shapely
+
+    from geoplan.coverage.demand import demand_lines
+
+    # two ways along the same nodes for 100 m (a street mapped twice over a stretch): 300 m
+    # of street, not 400 m, and the street gaps (a union) measure the same
+    a = shapely.LineString([(0, 0), (100, 0), (200, 0)])
+    b = shapely.LineString([(200, 0), (100, 0), (100, 100)])
+    roads = gpd.GeoDataFrame({"road_class": ["general", "general"], "is_public": [True, True]},
+                             geometry=[a, b], crs="EPSG:32648")
+    lines = demand_lines({"roads": roads}, "street_general")
+    assert shapely.length(lines).sum() == pytest.approx(300.0)
+    assert shapely.length(lines).sum() == pytest.approx(shapely.union_all(lines).length)

@@ -488,7 +488,9 @@ def demand_lines(layers: dict[str, gpd.GeoDataFrame], kind: str) -> np.ndarray:
 
     ``street_main``: roads of class ``main``. ``street_general``: every other public road
     (``general`` and public ``service`` roads). ``riverside_park_paths``: walkways inside parks
-    that lie within :data:`RIVERSIDE_PARK_DISTANCE_M` of a water area or waterway.
+    that lie within :data:`RIVERSIDE_PARK_DISTANCE_M` of a water area or waterway. A stretch
+    that two ways both run along (OSM ways sharing nodes) is counted once
+    (:func:`without_repeated_segments`).
 
     Parameters
     ----------
@@ -504,11 +506,12 @@ def demand_lines(layers: dict[str, gpd.GeoDataFrame], kind: str) -> np.ndarray:
     """
     if kind == "street_main":
         roads = layers["roads"]
-        return roads.geometry.to_numpy()[(roads["road_class"] == "main").to_numpy()]
+        return without_repeated_segments(
+            roads.geometry.to_numpy()[(roads["road_class"] == "main").to_numpy()])
     if kind == "street_general":
         roads = layers["roads"]
         mask = (roads["road_class"] != "main").to_numpy() & roads["is_public"].to_numpy(dtype=bool)
-        return roads.geometry.to_numpy()[mask]
+        return without_repeated_segments(roads.geometry.to_numpy()[mask])
     if kind == "riverside_park_paths":
         parks = layers["parks"].geometry.to_numpy()
         water = np.concatenate([layers["water"].geometry.to_numpy(),
@@ -537,8 +540,53 @@ def demand_lines(layers: dict[str, gpd.GeoDataFrame], kind: str) -> np.ndarray:
             groups = np.repeat(np.arange(len(several)), count[several])
             members = np.concatenate([pi[first[k]:first[k] + count[k]] for k in several])
             clip[several] = shapely.multipolygons(parts[members], indices=groups)
-        return _lineal(shapely.intersection(walk[wi[first]], clip))
+        return without_repeated_segments(_lineal(shapely.intersection(walk[wi[first]], clip)))
     raise ValueError(f"{kind!r} is not a linear demand kind; use one of {LINEAR_KINDS}")
+
+
+def without_repeated_segments(lines: np.ndarray, tolerance_m: float = 1e-3) -> np.ndarray:
+    """``lines`` with each straight segment that an earlier line already has taken out.
+
+    Two OSM ways along the same nodes (a street mapped twice over a stretch, a bus route drawn
+    as a way) are one street: counted twice, the stretch doubled the street demand and its
+    uncovered length (1,644 m in the embedded extract's general roads, 4 % of 青羊区's
+    uncovered length of 一般道路公厕500米, against the street gaps, which are a union). Segments
+    are compared end points rounded to ``tolerance_m``, in either direction; a line that loses
+    segments is split into its remaining runs; lines that lose none are returned as they are.
+
+    Examples
+    --------
+    >>> a = shapely.LineString([(0, 0), (10, 0), (20, 0)])
+    >>> b = shapely.LineString([(20, 0), (10, 0), (10, 10)])
+    >>> [g.wkt for g in without_repeated_segments(np.array([a, b]))]
+    ['LINESTRING (0 0, 10 0, 20 0)', 'LINESTRING (10 0, 10 10)']
+    """
+    lines = np.asarray(lines, dtype=object)
+    if len(lines) < 2:
+        return lines
+    xy, owner = shapely.get_coordinates(lines, return_index=True)
+    same = owner[1:] == owner[:-1]
+    start, end, seg_owner = xy[:-1][same], xy[1:][same], owner[:-1][same]
+    a, b = np.round(start / tolerance_m), np.round(end / tolerance_m)
+    flip = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+    key = np.column_stack([np.where(flip[:, None], b, a), np.where(flip[:, None], a, b)])
+    _, first = np.unique(key, axis=0, return_index=True)
+    repeated = np.ones(len(key), dtype=bool)
+    repeated[first] = False  # the first line along a segment keeps it (lines in order)
+    if not repeated.any():
+        return lines
+    hit = np.unique(seg_owner[repeated])
+    keep = np.ones(len(lines), dtype=bool)
+    keep[hit] = False
+    runs: list[object] = []
+    bounds = np.searchsorted(seg_owner, np.column_stack([hit, hit + 1]))  # owners are sorted
+    for lo, hi in bounds.tolist():
+        mine = np.arange(lo, hi)
+        cut = np.flatnonzero(np.diff(repeated[mine].astype(np.int8)) != 0) + 1
+        for run in np.split(mine, cut):
+            if not repeated[run[0]]:
+                runs.append(shapely.LineString(np.vstack([start[run], end[run[-1:]]])))
+    return np.concatenate([lines[keep], np.asarray(runs, dtype=object)])
 
 
 def _lineal(geoms: np.ndarray) -> np.ndarray:
