@@ -307,10 +307,21 @@ def test_railway_crossing_is_flagged() -> None:
 def test_facing_dead_ends_are_ranked_once() -> None:
     rows = [*RING, road(line((500, 1000), (940, 1000)), name="西巷"), road(line((1500, 1000), (1000, 1000)),
                                                                         name="东巷")]
-    dead = run(rows).dead_ends.set_index("name")
+    result = run(rows)
+    dead = result.dead_ends.set_index("name")
     assert dead.loc["西巷", "pairs_with"] == dead.loc["东巷", "id"]
     assert dead.loc["西巷", "gap_m"] == pytest.approx(60.0)
     assert dead["rank"].notna().sum() == 1
+    # one opening: the link of the ranked end (the other end's is the same link)
+    assert result.candidates["rank"].notna().all() and len(result.candidates) == 1
+    # and the unranked end says where it is ranked, on the map and in the reports
+    from geoplan.report._map_overlays import rank_text
+
+    ranks = dict(zip(result.dead_ends["id"], result.dead_ends["rank"], strict=True))
+    unranked = dead.loc["西巷"] if pd.isna(dead.loc["西巷", "rank"]) else dead.loc["东巷"]
+    other = dead.loc["东巷"] if unranked.name == "西巷" else dead.loc["西巷"]
+    assert rank_text(unranked.to_dict(), "zh", ranks) == (
+        f"未排名：与 {other['id']} 由同一条连线打通，已在 {other['id']} 排名（第 1 名）")
 
 
 @pytest.mark.parametrize("short_m", [0.5, 4.5, 10.9])

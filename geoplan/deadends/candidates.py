@@ -109,7 +109,8 @@ def opening_candidates(
     dead_ends : geopandas.GeoDataFrame
         The input with :data:`CANDIDATE_COLUMNS` added (NaN / False where no candidate).
     links : geopandas.GeoDataFrame
-        One straight line per candidate, from the dead end to the target road: ``id`` and
+        One straight line per ranked candidate, from the dead end to the target road (the
+        dead ends keep the figures of the others: a paired end's, a data check's): ``id`` and
         ``name`` (of the dead end), ``district``, ``rank``, ``length_m`` (of the link = ``gap_m``),
         ``gap_m``, ``reachable``, ``detour_m``, ``detour_ratio``, ``saved_m``, ``score``,
         ``crosses_water``, ``crosses_railway``, ``target_source_id``, ``target_highway``,
@@ -138,7 +139,10 @@ def opening_candidates(
         out.loc[out.index[idx], "crosses_railway"] = _crosses(lines, [_blocking_rail(railways)])
     _score_and_rank(out, has, params)
     logger.info("opening candidates: %d of %d public dead ends have one", int(has.sum()), len(public))
-    return out, _links(out, [(i, link_geoms[i]) for i, _ in target_pts], out.crs)
+    # the ranked links only: a paired end's link is its partner's (one link opens both), and
+    # a data check's is no opening (a ramp that cannot end is a mapping error)
+    ranked = out["rank"].notna().to_numpy()
+    return out, _links(out, [(i, link_geoms[i]) for i, _ in target_pts if ranked[i]], out.crs)
 
 
 def _with_candidate_columns(dead_ends: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

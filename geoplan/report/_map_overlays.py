@@ -145,12 +145,21 @@ def _num(value: Any, decimals: int = 0) -> str | None:
     return fmt_number(value, decimals)
 
 
-def _rank_text(row: pd.Series, lang: str) -> str:
+def rank_text(row: Mapping[Any, Any], lang: str, ranks: Mapping[str, Any]) -> str:
+    """A dead end's rank, or why it has none; ``ranks``: every dead end's rank by id."""
     rank = plain(row.get("rank"))
     if rank is not None:
         return str(int(rank))
     unranked = _UNRANKED["en" if lang == "en" else "zh"]
-    return unranked[1 if bool(plain(row.get("data_check"))) else 0]
+    if bool(plain(row.get("data_check"))):
+        return unranked[1]
+    partner = str(plain(row.get("pairs_with")) or "")
+    partner_rank = plain(ranks.get(partner)) if partner else None
+    if partner_rank is not None:  # one link opens both ends: ranked at the other
+        return (f"not ranked: one link opens it and {partner}, ranked there (#{int(partner_rank)})"
+                if lang == "en" else
+                f"未排名：与 {partner} 由同一条连线打通，已在 {partner} 排名（第 {int(partner_rank)} 名）")
+    return unranked[0]
 
 
 def _deadend_frame(dead: gpd.GeoDataFrame, lab: Mapping[str, str], lang: str
@@ -160,7 +169,9 @@ def _deadend_frame(dead: gpd.GeoDataFrame, lab: Mapping[str, str], lang: str
     d["title"] = names.where(names.str.strip() != "", lab["unnamed"])
     if "district" in d:
         d["title"] = d["title"] + " · " + d["district"].astype(str)
-    d["rank_txt"] = [_rank_text(r, lang) for _, r in d.iterrows()]
+    ranks = dict(zip(d["id"].astype(str), d["rank"], strict=True)) if "id" in d and "rank" in d \
+        else {}
+    d["rank_txt"] = [rank_text(r, lang, ranks) for r in d.drop(columns="geometry").to_dict("records")]
     for col in ("category", "highway"):
         if col in d:
             d[col + "_txt"] = d[col].map(lambda v, c=col: value_label(v, lang, c) or None)

@@ -59,6 +59,7 @@ from geoplan.report._labels import (
     value_label,
     weights_label,
 )
+from geoplan.report._map_overlays import rank_text
 from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
@@ -512,14 +513,19 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
     extra = {"id": "编号" if ctx.lang == "zh" else "Id",
              "target_name": "接入道路" if ctx.lang == "zh" else "Connects to"}
     headers = [ctx.lab.get(c) or extra.get(c, c) for c in cols]
+    ranks: dict[str, Any] = {}
     if "rank" in df:
         df = df.sort_values("rank", na_position="last")
+        if "id" in df:
+            ranks = dict(zip(df["id"].astype(str), df["rank"], strict=True))
     out = []
     for _, r in df.head(n).iterrows():
         row = []
         for c in cols:
             v = plain(r[c])
-            if isinstance(v, bool):
+            if c == "rank" and v is None and "category" in df:  # a dead end says why
+                row.append(rank_text(r.to_dict(), ctx.lang, ranks))
+            elif isinstance(v, bool):
                 row.append(ctx.lab["yes"] if v else ctx.lab["no"])
             elif isinstance(v, float):
                 row.append(fmt_number(v, 2 if c in ("detour_ratio", "score") else
