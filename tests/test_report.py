@@ -566,3 +566,20 @@ def test_english_reports_name_the_indicators_in_english(tmp_path):
     sheets = openpyxl.load_workbook(files["workbook"])
     values = [c.value for ws in sheets.worksheets for row in ws.iter_rows() for c in row]
     assert "Park area per person" in values and "人均公园绿地面积" not in values
+
+
+def test_a_sites_table_gives_both_datums_with_their_names(tmp_path):
+    from geoplan.chinese_coords import wgs84_to_gcj02
+    from tests._report_synthetic import make_sites
+
+    files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, tmp_path,
+                          sites=make_sites())
+    page = files["01-510104"].read_text(encoding="utf-8")
+    assert "<th>经纬度（WGS 84，GPS/天地图）</th><th>经纬度（GCJ-02，高德/腾讯）</th>" in page
+    rows = re.findall(r"<td>(1\d\d\.\d{6}), (\d\d\.\d{6})</td><td>(1\d\d\.\d{6}), (\d\d\.\d{6})</td>",
+                      page)
+    assert rows
+    for lon, lat, glon, glat in rows:
+        want = wgs84_to_gcj02(float(lon), float(lat))
+        assert abs(float(glon) - want[0]) < 2e-6 and abs(float(glat) - want[1]) < 2e-6
+        assert abs(float(glon) - float(lon)) > 1e-3  # 200-500 m apart in Chengdu

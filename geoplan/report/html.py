@@ -38,6 +38,7 @@ import shapely
 from geoplan._io import atomic_path, ensure_writable_dir
 from geoplan._processes import process_map
 from geoplan._version import __version__
+from geoplan.chinese_coords import wgs84_to_gcj02
 from geoplan.report._data import (
     district_slugs,
     fmt_number,
@@ -368,8 +369,10 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
     lonlat = ctx.site_lonlat.loc[part.index]
     # a life circle's sites are per item: name the item
     names = ctx.item_names if "item" in part else {}
+    points = lonlat.to_numpy()
+    gcj = np.column_stack(wgs84_to_gcj02(shapely.get_x(points), shapely.get_y(points)))
     out = []
-    for (_, r), pt in zip(part.iterrows(), lonlat, strict=True):
+    for (_, r), pt, (glon, glat) in zip(part.iterrows(), lonlat, gcj, strict=True):
         item = str(r.get("item") or "")
         out.append({
             "rank": (f"{names.get(item, item)} " if item else "") + fmt_number(r.get("rank")),
@@ -377,7 +380,7 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
                         if plain(r.get("covered_length_m")) is not None
                         else fmt_number((plain(r.get("covered_m2")) or 0) / 10_000, 2)),
             "before": fmt_share(r.get("share_before")), "after": fmt_share(r.get("share_after")),
-            "lonlat": f"{pt.x:.6f}, {pt.y:.6f}",
+            "lonlat": f"{pt.x:.6f}, {pt.y:.6f}", "lonlat_gcj02": f"{glon:.6f}, {glat:.6f}",
         })
     return out
 
