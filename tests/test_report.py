@@ -110,7 +110,19 @@ def test_workbook(written):
     assert summary["A4"].value == "锦江区" and summary["A5"].value == UNSAFE_NAME
     assert isinstance(summary["B4"].value, float) and summary["B4"].value == pytest.approx(0.95)
     rules = [r for rng in summary.conditional_formatting for r in rng.rules]
-    assert len(rules) == 2
+    assert len(rules) == 4  # the four classes of the reports and the map
+    from geoplan.report._map_standards import coverage_class
+    from geoplan.report.tables import SHARE_CLASSES
+
+    def holds(rule: str, share: float) -> bool:  # an Excel rule of SHARE_CLASSES, in Python
+        terms = re.sub(r"^AND\((.*)\)$", r"\1", rule).split(",")
+        return all(eval(t.replace("B$3", "0.9").replace("B4", repr(share))) for t in terms)
+
+    for share in (0.95, 0.9, 0.8, 0.675, 0.6, 0.45, 0.0):  # against the target 0.9
+        met = [name for name, rule, *_ in SHARE_CLASSES if holds(rule, share)]
+        assert met == [coverage_class(share, 0.9)]
+    fills = [r.dxf.fill.fgColor.rgb[-6:] for r in rules]
+    assert fills == ["C6EFCE", "FEE08B", "FC8D59", "D73027"]
     std = wb["公园绿地500米服务半径覆盖率"]
     dead = wb["断头路"]
     headers = [c.value for c in std[4]]

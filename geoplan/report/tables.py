@@ -49,8 +49,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PASS_FILL = PatternFill("solid", start_color="C6EFCE", end_color="C6EFCE")
-FAIL_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
+SHARE_CLASSES = (  # the reports' and the map's classes (coverage_class), as Excel formulas
+    ("pass", "B4>=B$3", "C6EFCE", "006100"),
+    ("near", "AND(B4<B$3,B4>=0.75*B$3)", "FEE08B", "5A4600"),
+    ("low", "AND(B4<0.75*B$3,B4>=0.5*B$3)", "FC8D59", "4A1500"),
+    ("poor", "B4<0.5*B$3", "D73027", "FFFFFF"),
+)
+"""The summary sheet's colour classes: name, rule on a share (B4) and its target (B$3), fill
+and font colours."""
 HEADER_FILL = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
 PERCENT = "0.0%"
 INTEGER = "#,##0"
@@ -312,18 +318,22 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
     last_row, last_col = 3 + len(districts), 1 + len(order)
     if districts and order:
         rng = f"B4:{get_column_letter(last_col)}{last_row}"
-        ws.conditional_formatting.add(rng, FormulaRule(
-            formula=['AND(ISNUMBER(B4),ISNUMBER(B$3),B4>=B$3)'], fill=PASS_FILL))
-        ws.conditional_formatting.add(rng, FormulaRule(
-            formula=['AND(ISNUMBER(B4),ISNUMBER(B$3),B4<B$3)'], fill=FAIL_FILL))
+        for _, rule, fill, font in SHARE_CLASSES:
+            ws.conditional_formatting.add(rng, FormulaRule(
+                formula=[f"AND(ISNUMBER(B4),ISNUMBER(B$3),{rule})"],
+                fill=PatternFill("solid", start_color=fill, end_color=fill),
+                font=Font(color=font, bold=True)))
     ws.freeze_panes = "B4"
     ws.print_title_rows = "2:3"
     ws.row_dimensions[2].height = 45
     _widths(ws, [14] + [16] * len(order))
     note_row = last_row + 2
+    words = labels(lang)
+    classes = ("；" if lang == "zh" else "; ").join(words[f"legend_{k}"] for k, *_ in SHARE_CLASSES)
     ws.cell(row=note_row, column=1, value=(
-        "绿色：达到目标；红色：未达到目标（缓冲区覆盖率，官方口径）" if lang == "zh" else
-        "green: meets the target; red: below it (buffer share, the official indicator)"))
+        f"颜色与报告、地图相同：{classes}（缓冲区覆盖率，官方口径）" if lang == "zh" else
+        f"colours as in the reports and the map: {classes} (buffer share, the official "
+        "indicator)"))
 
 
 def write_workbook(
