@@ -157,6 +157,12 @@ def planned_config(config: AnalysisConfig, path: Path, workdir: Path) -> Analysi
     return config.model_copy(update={"layers": layers})
 
 
+def changed(table: pd.DataFrame) -> pd.Series:
+    """Which rows of :func:`compare`'s table change a straight-line or walking share."""
+    return (table["share_buffer_change"].abs().fillna(0).gt(1e-9)
+            | table["share_network_change"].abs().fillna(0).gt(1e-9))
+
+
 def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Coverage tables side by side: each share before, after and the change, per district × standard."""
     keys = ["district", "standard"]

@@ -28,3 +28,14 @@ def test_planned_toilets_raise_only_toilet_shares(chengdu_config):
 def test_unknown_scenario_name(chengdu_config):
     with pytest.raises(ConfigError, match=r"no scenario named 'plan'.*planned_toilets"):
         scenario_config(chengdu_config, "plan")
+
+
+def test_the_rows_a_scenario_changes():
+    import pandas as pd
+
+    from geoplan.scenario import changed
+
+    table = pd.DataFrame({"standard": ["green_300", "toilet_main_300", "toilet_main_300"],
+                          "share_buffer_change": [0.0, 0.0, 0.084],
+                          "share_network_change": [float("nan"), 1e-12, 0.02]})
+    assert changed(table).tolist() == [False, False, True]

@@ -245,9 +245,10 @@ def scenario_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
     """The scenario comparison: rows whose shares change (all rows when none does), the
     districts called ``unit`` in Chinese."""
     h = _words(_HEAD, lang, unit)
-    changed = table["share_buffer_change"].abs().fillna(0).gt(1e-9) | \
-        table["share_network_change"].abs().fillna(0).gt(1e-9)
-    show = table.loc[changed] if changed.any() else table
+    from geoplan.scenario import changed
+
+    moved = changed(table)
+    show = table.loc[moved] if moved.any() else table
     order = {sid: i for i, sid in enumerate(dict.fromkeys(table["standard"]))}
     show = show.assign(_o=show["standard"].map(order)).sort_values("_o", kind="stable")
     rows = [{

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from geoplan.layers import load_layers
     from geoplan.report._data import file_stem
     from geoplan.scenario import (
+        changed,
         compare,
         load_planned_layers,
         planned_config,
@@ -99,8 +100,12 @@ def run(args: argparse.Namespace) -> int:
                 heading = (f"{config.name} · 情景：{description}" if lang != "en"
                            else f"{config.name} · scenario: {description}")
                 # a city's scenario map is an index with a page per district, as its run's
+                # opened on the first standard the scenario changes, not the config's first
+                moved = set(table.loc[changed(table), "standard"])
+                first = next((s for s in dict.fromkeys(after.table["standard"]) if s in moved),
+                             None)  # in the config's order
                 written += write_maps(layers_after, after, None, config, folder, lang=lang,
-                                      title=heading)
+                                      title=heading, standard=first)
             committed = run.commit(written)
     print(written_text(run.target, committed))
     return 0
