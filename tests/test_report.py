@@ -595,3 +595,16 @@ def test_a_sites_table_gives_both_datums_with_their_names(tmp_path):
         want = wgs84_to_gcj02(float(lon), float(lat))
         assert abs(float(glon) - want[0]) < 2e-6 and abs(float(glat) - want[1]) < 2e-6
         assert abs(float(glon) - float(lon)) > 1e-3  # 200-500 m apart in Chengdu
+
+
+def test_every_facility_kind_and_road_type_reads_in_chinese():
+    from geoplan.layers.rules import load_catalog
+    from geoplan.report._labels import value_label
+
+    kinds = load_catalog()["layers"]["services"]["kinds"]
+    untranslated = [k for k in kinds if value_label(k, "zh") == k]
+    assert untranslated == []
+    roads = ["motorway_link", "trunk_link", "primary_link", "secondary_link", "tertiary_link",
+             "residential", "unclassified", "living_street"]
+    assert [r for r in roads if value_label(r, "zh", "highway") == r] == []
+    assert value_label("grass", "zh") == "草地"

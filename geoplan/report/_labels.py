@@ -298,7 +298,14 @@ _VALUES_ZH: dict[str, str] = {
     "primary": "小学", "junior": "初中", "senior": "高中",
     "market": "菜市场", "sports": "体育设施", "clinic": "社区卫生服务", "kindergarten": "幼儿园",
     "library": "图书馆", "pharmacy": "药店", "elderly_care": "养老设施", "community_centre": "社区服务中心",
+    "nursery": "托儿所", "health_station": "社区卫生服务站", "health_centre": "社区卫生服务中心",
+    "hospital": "医院", "elderly_day_care": "老年人日间照料中心", "care_home": "养老院",
+    "culture_room": "文化活动站", "culture_centre": "文化活动中心",
+    "community_service": "社区服务站", "fitness": "健身场地", "pitch": "运动场地",
+    "sports_centre": "体育中心", "fresh_market": "生鲜超市", "community_shop": "社区商业网点",
+    "mall": "商场", "reading": "阅览室",
     "park": "公园", "garden": "花园", "playground": "游乐场", "nature_reserve": "自然保护区",
+    "grass": "草地", "square": "广场", "village_green": "公共绿地",
     "main": "主干道", "general": "一般道路", "service": "服务性道路",
     "residential": "住宅用地", "street_main": "主要街道", "street_general": "一般街道",
     "riverside_park_paths": "滨河步道",
@@ -324,6 +331,8 @@ _HIGHWAY_ZH: dict[str, str] = {
     "tertiary": "支路", "unclassified": "未分级道路", "residential": "居住区道路",
     "living_street": "生活性街道", "service": "服务性道路", "pedestrian": "步行街",
     "footway": "人行道", "path": "小径", "cycleway": "自行车道", "steps": "台阶", "track": "乡间道路",
+    "motorway_link": "高速公路匝道", "trunk_link": "快速路匝道", "primary_link": "主干路连接线",
+    "secondary_link": "次干路连接线", "tertiary_link": "支路连接线", "road": "未分类道路",
 }
 _CATEGORY_ZH: dict[str, str] = {
     "public": "公共道路断头", "noexit": "标注为尽头路", "private_compound": "封闭小区内部",
