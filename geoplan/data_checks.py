@@ -200,10 +200,21 @@ def write_data_checks(checks: gpd.GeoDataFrame, out_dir: Path, *,
                       unit: str = DEFAULT_UNIT) -> list[Path]:
     """Write ``data_checks.csv`` and ``data_checks.gpkg`` (layer ``data_checks``; its QGIS
     aliases call the districts ``unit``)."""
+    from geoplan.locate import lonlat_columns
     from geoplan.report.qgis_styles import styler
 
     table = checks.drop(columns="geometry")
-    table = table.assign(x=checks.geometry.x, y=checks.geometry.y) if len(checks) else table
+    if len(checks):
+        # metres in the analysis CRS, and degrees a planner pastes into a web map (NaN where
+        # a check has no place)
+        geoms = checks.geometry.to_numpy()
+        placed = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        lon = np.full(len(checks), np.nan)
+        lat = np.full(len(checks), np.nan)
+        if placed.any():
+            wgs = gpd.GeoSeries(geoms[placed], crs=checks.crs).to_crs("EPSG:4326")
+            lon[placed], lat[placed] = wgs.x.to_numpy(), wgs.y.to_numpy()
+        table = table.assign(x=checks.geometry.x, y=checks.geometry.y, **lonlat_columns(lon, lat))
     return [write_csv(table, out_dir / "data_checks.csv"),
             write_gpkg({"data_checks": checks}, out_dir / "data_checks.gpkg",
                        styles=styler(unit=unit))]

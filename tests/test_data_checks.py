@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 from openpyxl import Workbook, load_workbook
 
@@ -232,3 +233,20 @@ def test_a_life_circle_item_without_data_is_said_to_be_left_out_not_scored_0():
     assert "left out of the life circle's shares" in item["detail"] and np.isnan(item["measure"])
     zh = check_words_zh(next(rows.loc[[item.name]].itertuples(index=False)))[0]
     assert zh.startswith("标准 life_circle_5min：服务范围内没有「社区服务站」类设施，该项按无数据计")
+
+
+def test_the_checks_table_places_each_check_in_degrees_too(tmp_path):
+    layers = _Layers()
+    layers.districts = layers.districts.set_geometry(
+        [shapely.box(400_000, 3_390_000, 401_000, 3_391_000),
+         shapely.box(400_500, 3_390_000, 401_500, 3_391_000)], crs=UTM)
+    write_data_checks(data_checks(layers), tmp_path)
+    table = pd.read_csv(tmp_path / "data_checks.csv", encoding="utf-8-sig")
+    placed = table.loc[table["check"] == "overlapping_units"].iloc[0]
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(UTM, "EPSG:4326", always_xy=True).transform(placed["x"],
+                                                                               placed["y"])
+    assert placed["lon_wgs84"] == pytest.approx(lon) and placed["lat_wgs84"] == pytest.approx(lat)
+    assert {"lon_gcj02", "lat_gcj02", "lon_bd09", "lat_bd09"} <= set(table.columns)
+    assert np.isnan(table.loc[table["check"] == "truncated_data", "lon_wgs84"]).all()
