@@ -608,3 +608,9 @@ def test_every_facility_kind_and_road_type_reads_in_chinese():
              "residential", "unclassified", "living_street"]
     assert [r for r in roads if value_label(r, "zh", "highway") == r] == []
     assert value_label("grass", "zh") == "草地"
+
+
+def test_the_dead_end_count_on_a_page_says_what_it_counts(tmp_path):
+    files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, tmp_path)
+    page = files["01-510104"].read_text(encoding="utf-8")
+    assert re.search(r"<p>共 2 处：\w+ 2</p>", page)  # the synthetic category

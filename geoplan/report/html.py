@@ -566,8 +566,10 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
     if ctx.dead is not None and "district" in ctx.dead:
         dead = ctx.dead_parts.get(district, ctx.dead.iloc[0:0])
         counts = dead["category"].value_counts() if "category" in dead else pd.Series(dtype=int)
-        note = (f"{len(dead)} · " + ", ".join(f"{value_label(k, ctx.lang, 'category')} {v}"
-                                              for k, v in counts.items())) if len(dead) else ""
+        sep, total = (("，", f"共 {len(dead)} 处：") if ctx.lang == "zh"
+                      else (", ", f"{len(dead)} in all: "))
+        note = (total + sep.join(f"{value_label(k, ctx.lang, 'category')} {v}"
+                                 for k, v in counts.items())) if len(dead) else ""
     if ctx.cand is not None and "district" in ctx.cand:
         cand = ctx.cand_parts.get(district, ctx.cand.iloc[0:0])
         if dead is not None and "id" in cand and {"id", "name"} <= set(dead.columns):
