@@ -91,3 +91,17 @@ def test_a_planners_file_far_from_a_batch_jobs_district_is_no_error_there(tmp_pa
         layers = load_layers(config, kinds={"toilets"}, part_of_city=True)
     assert "toilets.csv" not in caplog.text
     assert not (layers["toilets"]["source"] == "toilets.csv").any()
+
+
+def test_a_batch_job_leaves_the_partial_districts_to_the_city_task(caplog):
+    from geoplan.layers import load_layers
+
+    config = load_config(CHENGDU_CONFIG)
+    config = config.model_copy(update={
+        "districts": config.districts.model_copy(update={"include": ["锦江区"]})})
+    with caplog.at_level(logging.WARNING):
+        load_layers(config, kinds={"parks"}, part_of_city=True)
+    assert "partly inside the data" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        load_layers(config, kinds={"parks"})
+    assert "partly inside the data: results cover that part only: 锦江区" in caplog.text

@@ -238,8 +238,12 @@ def clip_districts(
     *,
     data_source: str,
     min_inside_km2: float = 0.5,
+    say_partial: bool = True,
 ) -> gpd.GeoDataFrame:
     """Keep the districts the data covers, clipped to the data's extent (projected CRS).
+
+    ``say_partial``: warn of the districts only partly inside the data (False for a batch
+    job, whose city task says it of all of them once).
 
     Adds ``full_area_m2`` (whole district), ``area_m2`` (part inside the data),
     ``inside_km2`` (the same in km²) and ``inside_share``. A district is analysed when at least
@@ -295,7 +299,7 @@ def clip_districts(
     out["inside_share"] = share[keep]
     out = out.set_geometry(gpd.GeoSeries(inside[keep], index=out.index, crs=districts.crs))
     partial = out.loc[out["inside_share"] < WHOLE_DISTRICT_SHARE]
-    if len(partial):
+    if len(partial) and say_partial:
         named = [f"{d} ({k:.1f} km², {share_text(s)})" for d, k, s in
                  zip(partial["district"], partial["inside_km2"], partial["inside_share"],
                      strict=True)]

@@ -137,7 +137,8 @@ def load_layers(config: AnalysisConfig, *, margin_m: float | None = None,
     that only counts and whose run checks them anyway.
     ``part_of_city``: the config's districts are some of a city's (a batch job), so a
     planner's file may well have no feature near them: that is neither an error nor said
-    (the city's own run checks every file against all its districts).
+    (the city's own run checks every file against all its districts); nor are districts
+    partly inside the data said (the city's run says them all once).
     From :data:`CHILD_LOAD_MIN_BYTES` of input on, this runs in a forked process (the same
     layers, logs and errors).
 
@@ -225,7 +226,7 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
     districts = clip_districts(
         districts_wgs.to_crs(crs), extent, config.districts.min_overlap_share,
         data_source=str(config.osm.path or "the layer files"),
-        min_inside_km2=config.districts.min_inside_km2,
+        min_inside_km2=config.districts.min_inside_km2, say_partial=not part_of_city,
     )
     study_area = shapely.union_all(districts.geometry.to_numpy())
     context = shapely.intersection(study_area.buffer(margin_m), extent)
