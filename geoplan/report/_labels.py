@@ -466,7 +466,8 @@ _OSM_SOURCE = re.compile(r"OpenStreetMap extract (.+?)(?:, data of (.+?))? "
                          r"\(© OpenStreetMap contributors, ODbL\)")
 _DISTRICTS_SOURCE = re.compile(r"districts: (.+?) \((?:declared (.+)|the file's own CRS(?:: (.+))?)\)")
 _FILE_SOURCE = re.compile(r"([a-z_]+): (.+) \((add|replace)\)")
-_KINDS_ZH = {"roads": "道路", "walkways": "步行道", "residential": "居住用地", "buildings": "建筑",
+_KINDS_ZH = {"districts": "区县边界", "roads": "道路", "walkways": "步行道", "residential": "居住用地",
+             "buildings": "建筑",
              "entrances": "出入口"}
 
 
@@ -495,7 +496,7 @@ def source_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
                "文件自带坐标系" + (f" {found.group(3)}" if found.group(3) else ""))
         return in_unit("区县边界", unit) + f"：{found.group(1)}（{crs}）"
     if found := _FILE_SOURCE.fullmatch(text):
-        kind = _ZH.get(f"fac_{found.group(1)}") or _KINDS_ZH.get(found.group(1), found.group(1))
+        kind = layer_name_zh(found.group(1))
         how = "补充 OSM 数据" if found.group(3) == "add" else "代替 OSM 数据"
         return f"{kind}：{found.group(2)}（{how}）"
     return text
@@ -546,10 +547,20 @@ def warning_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
             parts = [found.group(0), *found.groups()]
             if pattern is _WARNINGS_ZH[1][0]:
                 kind = parts[1]
-                parts[1] = _ZH.get(f"fac_{kind}") or _KINDS_ZH.get(kind, kind)
+                parts[1] = layer_name_zh(kind)
             said = in_unit(words, unit).format(*parts)  # names from the data as they are
             return re.sub(r" and (\d+) more\b", r" 等（另有 \1 个）", said)
     return text
+
+
+def layer_name_zh(kind: str, unit: str = DEFAULT_UNIT) -> str:
+    """A layer kind's Chinese name (``toilets`` → 公厕, ``districts`` → 区县边界, the units
+    called ``unit``); any other text as it is.
+
+    >>> layer_name_zh("toilets"), layer_name_zh("districts", "社区"), layer_name_zh("锦江区")
+    ('公厕', '社区边界', '锦江区')
+    """
+    return in_unit(_ZH.get(f"fac_{kind}") or _KINDS_ZH.get(kind, kind), unit)
 
 
 def standard_name(row: Mapping[str, object], lang: str) -> str:

@@ -37,8 +37,6 @@ HEADERS_ZH: dict[str, str] = {
 """The sheet's column headers (the CSV keeps the column names of :data:`DATA_CHECKS`)."""
 
 _SEVERITY_ZH = {"warning": "警告", "note": "提示"}
-_SUBJECT_ZH = {"districts": "区县边界", "residential": "居住用地"}
-"""The subjects geoplan itself names (a layer), in Chinese; others are names from the data."""
 
 CHECKS_SHEET_EN = "Data checks"
 """Title of the data-check sheet in an English workbook."""
@@ -56,7 +54,7 @@ def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNI
     """
     from openpyxl.styles import Alignment, Font
 
-    from geoplan.report._labels import in_unit
+    from geoplan.report._labels import in_unit, layer_name_zh
     from geoplan.report._map_checks import check_name, check_words_zh
     from geoplan.report.people_sheets import fit_row_height
 
@@ -71,8 +69,8 @@ def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNI
         table["detail"] = [w or d for (w, _), d in zip(words, table["detail"], strict=True)]
         table["fix"] = [w or f for (_, w), f in zip(words, table["fix"], strict=True)]
         table["severity"] = [_SEVERITY_ZH.get(str(s), str(s)) for s in table["severity"]]
-        table["subject"] = [in_unit(_SUBJECT_ZH[str(s)], unit) if str(s) in _SUBJECT_ZH else s
-                            for s in table["subject"]]
+        # a layer geoplan names in Chinese; a name from the data as it is
+        table["subject"] = [layer_name_zh(str(s), unit) for s in table["subject"]]
     table["check"] = [check_name(str(k), lang, unit) for k in table["check"]]
     for rec in table[cols].itertuples(index=False):
         ws.append([safe_cell(v) for v in rec])
