@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # not tqdm.auto, which warns in a notebook without ipywidgets
 
 __all__ = ["bar", "counter", "progress_on", "set_progress"]
 

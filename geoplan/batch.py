@@ -532,7 +532,7 @@ def run_batch(
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - dask is a declared extra
         raise ImportError("geoplan batch needs Dask: pip install 'geoplan[batch]'") from exc
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm
 
     out = ensure_writable_dir(out)
     jobs, failed = district_jobs(configs, out, steps)

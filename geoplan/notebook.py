@@ -22,20 +22,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import shapely
 
 from geoplan.config import load_config
 from geoplan.layers.load import LayerSet, district_summary, load_layers
 from geoplan.pipeline import compute_results
 from geoplan.report._labels import labels
-from geoplan.results import RunResult
+from geoplan.results import CoverageResult, RunResult
 from geoplan.standards import check_config_standards
 from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
+    import geopandas as gpd
     from matplotlib.figure import Figure
 
 __all__ = ["as_list", "column_labels", "district_bounds", "find_config", "gaps_chart",
-           "load_analysis", "share_chart", "summary_line", "use_chinese_fonts"]
+           "largest_gaps", "load_analysis", "population_line", "share_chart", "summary_line",
+           "use_chinese_fonts"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +124,10 @@ def column_labels(columns: Iterable[str], lang: str = "zh",
     from geoplan.report.qgis_styles import StyleContext, field_alias
 
     lab = labels(lang, unit)
-    extra = {"name_zh": "名称" if lang == "zh" else "Name", "area_ha": lab["area_ha"]}
+    extra = {"name_zh": "名称" if lang == "zh" else "Name", "area_ha": lab["area_ha"],
+             "standards": "缺口所属标准" if lang == "zh" else "A gap of",
+             "n_standards": "标准数" if lang == "zh" else "Standards",
+             "area_km2": "面积（平方公里）" if lang == "zh" else "Area (km²)"}
     sheets = headers(lang, unit)
     style = StyleContext(unit=unit)
     out = {}
@@ -194,21 +200,52 @@ def load_analysis(
     return run
 
 
-def summary_line(run: RunResult) -> str:
+def summary_line(run: RunResult, lang: str = "en") -> str:
     """One line naming the analysis and its standards, for a notebook's first output.
 
     Parameters
     ----------
     run
         From :func:`load_analysis`.
+    lang
+        'zh' or 'en'.
 
     Returns
     -------
     str
-        For example ``成都中心城区 (…) · 2 standards: park_500, bus_stop_500``.
+        For example ``成都中心城区 (…) · 2 standards: park_500, bus_stop_500``, or in Chinese
+        ``成都中心城区 (…) · 2 项标准：park_500, bus_stop_500``.
     """
     ids = ", ".join(s.id for s in run.standards)
+    if lang == "zh":
+        return f"{run.config.name} · {len(run.standards)} 项标准：{ids}"
     return f"{run.config.name} · {len(run.standards)} standards: {ids}"
+
+
+def population_line(coverage: CoverageResult | None, lang: str = "zh") -> str:
+    """Where the coverage's people come from, in ``lang``, as the reports say it.
+
+    Parameters
+    ----------
+    coverage
+        ``run.coverage`` from :func:`load_analysis` (None: no coverage computed).
+    lang
+        'zh' or 'en'.
+
+    Returns
+    -------
+    str
+        For example ``人口：第七次全国人口普查（2020）各区常住人口，按住宅建筑面积…``; '' without
+        a coverage.
+    """
+    from geoplan.report._labels import population_note
+    from geoplan.report.tables import weights_source
+
+    if coverage is None:
+        return ""
+    meta = coverage.meta
+    source = meta.get("population_source") or weights_source(coverage.table)
+    return population_note(meta.get("population_note"), source, lang) or ""
 
 
 _CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei",
@@ -329,6 +366,15 @@ def _standard_label(row: dict[str, Any], lang: str) -> str:
     return standard_name(row, lang)
 
 
+def _few(standards: str, n: int, lang: str) -> str:
+    """The first two of a place's standards and how many there are ('公园、公交等6项')."""
+    parts = standards.split("、" if lang == "zh" else ", ")
+    if n <= 2:
+        return standards
+    return ("、".join(parts[:2]) + f"等{n}项") if lang == "zh" else (
+        ", ".join(parts[:2]) + f" and {n - 2} more")
+
+
 def gaps_chart(gaps: pd.DataFrame, lang: str = "zh", top: int = 15,
                names: Mapping[str, str] | None = None) -> Figure:
     """The ``top`` largest gaps as ranked horizontal bars (hectares).
@@ -336,8 +382,9 @@ def gaps_chart(gaps: pd.DataFrame, lang: str = "zh", top: int = 15,
     Parameters
     ----------
     gaps
-        Gap rows with ``district``, ``standard``, ``rank`` and ``area_m2`` (a ``street``
-        column, when present, names each gap's nearest street).
+        Gap rows with ``district``, ``standard``, ``rank`` and ``area_m2``, or the places of
+        :func:`largest_gaps` (``standards``, ``n_standards``); a ``street`` column, when
+        present, names each gap's nearest street.
     lang
         'zh' or 'en'.
     top
@@ -357,8 +404,11 @@ def gaps_chart(gaps: pd.DataFrame, lang: str = "zh", top: int = 15,
     fig, ax = plt.subplots(figsize=(8, 0.35 * max(3, len(biggest)) + 1))
     ticks = []
     for r in biggest.to_dict("records"):
-        parts = [str(r["district"]), str((names or {}).get(r["standard"], r["standard"])),
-                 words["gap"].format(rank=int(r["rank"]) if pd.notna(r["rank"]) else "—")]
+        if "standards" in r:  # one row per place (largest_gaps): the standards it is a gap of
+            parts = [str(r["district"]), _few(str(r["standards"]), int(r["n_standards"]), lang)]
+        else:
+            parts = [str(r["district"]), str((names or {}).get(r["standard"], r["standard"])),
+                     words["gap"].format(rank=int(r["rank"]) if pd.notna(r["rank"]) else "—")]
         if isinstance(r.get("street"), str) and r["street"]:
             parts.append(r["street"])
         ticks.append(" · ".join(parts))
@@ -370,6 +420,67 @@ def gaps_chart(gaps: pd.DataFrame, lang: str = "zh", top: int = 15,
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def largest_gaps(gaps: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None = None,
+                 names: Mapping[str, str] | None = None, top: int = 20, lang: str = "zh"
+                 ) -> pd.DataFrame:
+    """The ``top`` largest gaps, one row per place, with where to find each.
+
+    Land far from every kind of facility is a gap of several standards with the same polygon
+    (on the embedded extract the largest, 11 ha in 金牛区, is the largest gap of six); it is
+    listed once, naming all of them, so that a list of twenty shows twenty places.
+
+    Parameters
+    ----------
+    gaps
+        Gap polygons (``coverage.gaps``, one view), analysis CRS.
+    roads
+        The roads layer (``layerset.layers.get("roads")``), for each gap's nearest street.
+    names
+        A name per standard id, in the order to list them (default: the ids, in the gaps'
+        order).
+    top
+        How many places, largest first.
+    lang
+        'zh' or 'en': how the standards are joined.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district``, ``standards`` (their names, in the gaps' order), ``n_standards``,
+        ``area_m2``, ``area_ha``, then :func:`geoplan.locate.locate`'s ``street`` and
+        coordinates in WGS 84, GCJ-02 and BD-09.
+    """
+    from geoplan.locate import locate
+
+    if len(gaps) == 0:
+        return pd.DataFrame(columns=["district", "standards", "n_standards", "area_m2", "area_ha",
+                                     "street"])
+    ordered = gaps.sort_values("area_m2", ascending=False, kind="stable")
+    place = pd.Series(shapely.to_wkb(shapely.normalize(ordered.geometry.to_numpy())),
+                      index=ordered.index)
+    group = ordered.groupby([ordered["district"].astype(str), place], sort=False)
+    joiner = "、" if lang == "zh" else ", "
+    rank = {sid: i for i, sid in enumerate(names or {})}  # the standards in the names' order
+
+    def joined(ids: pd.Series) -> str:
+        ordered_ids = sorted(dict.fromkeys(ids), key=lambda s: rank.get(s, len(rank)))
+        return joiner.join(str((names or {}).get(s, s)) for s in ordered_ids)
+
+    first = group.head(1).head(top)
+    standards = ordered["standard"].groupby([ordered["district"].astype(str), place],
+                                            sort=False).agg(joined)
+    sizes = group.size()
+    keys = list(zip(first["district"].astype(str), place[first.index], strict=True))
+    out = pd.DataFrame({"district": first["district"].to_numpy(),
+                        "standards": [standards[k] for k in keys],
+                        "n_standards": [int(sizes[k]) for k in keys],
+                        "area_m2": first["area_m2"].to_numpy(),
+                        "area_ha": first["area_m2"].to_numpy() / 10_000})
+    where = locate(first, roads).reset_index(drop=True)
+    return pd.concat([out, where[["street", *[c for c in where.columns if c != "street"]]]],
+                     axis=1)
 
 
 def district_bounds(layerset: LayerSet, district: str | None) -> list[list[float]] | None:

@@ -79,7 +79,7 @@ def test_notebooks_run_with_parameters(tmp_path, kernel, chengdu_layers):
     nb = _run("coverage.ipynb", tmp_path, kernel, standards="park_500, primary_school_500",
               district="锦江区")
     text = _text(nb)
-    assert "成都中心城区" in text and "2 standards: park_500, primary_school_500" in text
+    assert "成都中心城区" in text and "2 项标准：park_500, primary_school_500" in text
     assert "folium-map" in text or "leaflet" in text.lower()  # the map is shown inline
     assert "fitBounds" in text  # ... zoomed to the district
     # people in Chinese: census residents, children beyond the school radius, seats, indicators
@@ -89,13 +89,20 @@ def test_notebooks_run_with_parameters(tmp_path, kernel, chengdu_layers):
     assert "锦江区" in table_html and "成华区" not in table_html
     assert "primary_school_500" in table_html and "green_300" not in table_html
     assert "缓冲区覆盖率" in table_html and "share_buffer" not in table_html
+    # the workbook's formats and words, not pandas' defaults (300.000000, False, NaN, the index)
+    assert ">500<" in table_html and ">未达标<" in table_html and ">100.0%<" in table_html
+    assert not re.search(r">(True|False|NaN|nan|500\.0+)<", table_html)
+    assert "row_heading" not in table_html
+    assert "TqdmWarning" not in text and "IProgress" not in text
+    assert "人口：第七次全国人口普查" in text  # the population source in Chinese
     charts = [c for c in nb.cells if "share_chart(" in c.source or "gaps_chart(" in c.source]
     assert len(charts) == 2 and all(_images(c) == 1 for c in charts)
     nb = _run("deadends.ipynb", tmp_path, kernel, district="锦江区")
     text = _text(nb)
     assert "条断头路" in text and "锦江区" in text and "绕行距离（米）" in text
     assert "路网密度（公里/平方公里）" in text and "fitBounds" in text
-    assert not re.search(r"<th>[a-z_]+</th>", text), "an untranslated column header"
+    assert not re.search(r"<th[^>]*>[a-z_0-9]+</th>", text), "an untranslated column header"
+    assert not re.search(r">(True|False|NaN|nan)<", text)
 
 
 # without a CJK font (fonts-noto-cjk) matplotlib draws boxes and warns per glyph; the labels

@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from tqdm.auto import tqdm
+from tqdm.std import tqdm
 
 from geoplan._errors import StandardError
 from geoplan.config import DemandSettings

@@ -211,12 +211,8 @@ def people_section(coverage: Any, district: str, lang: str,
     if indicators is not None:
         ind = parts.indicators.get(district)
         for r in ind.itertuples() if ind is not None else ():
-            share = r.unit == "share"
-            # per-person areas with their unit (a bare "0.5 / 8.0" read as a share)
-            per = "" if share else (" ㎡/人" if lang == "zh" else " m²/person")
-            value = (f"{float(r.value):.1%}" if share and np.isfinite(r.value)
-                     else _with_unit(_num(r.value, 1), per))
-            target = f"{float(r.target):.1%}" if share else _with_unit(_num(r.target, 1), per)
+            value = indicator_figure(r.value, str(r.unit), lang)
+            target = indicator_figure(r.target, str(r.unit), lang)
             note = indicator_note_zh(r._asdict(), parts.inside(district), unit) \
                 if lang == "zh" else str(r.note)
             name = indicator_name(str(r.indicator), str(r.name_zh), lang)
@@ -225,8 +221,21 @@ def people_section(coverage: Any, district: str, lang: str,
     return out
 
 
-def _with_unit(text: str, per: str) -> str:
-    return text if text == "—" else text + per
+def indicator_figure(value: Any, unit: str, lang: str) -> str:
+    """An indicator's value or target as it reads: a share in %, an area per person with its
+    unit (a bare "0.5 / 8.0" reads as a share); "—" when there is none.
+
+    Examples
+    --------
+    >>> indicator_figure(0.355, "share", "zh"), indicator_figure(8, "m2_per_person", "zh")
+    ('35.5%', '8.0 ㎡/人')
+    """
+    text = _num(value, 1)
+    if text == "—":
+        return text
+    if unit == "share":
+        return f"{float(value):.1%}"
+    return text + (" ㎡/人" if lang == "zh" else " m²/person")
 
 
 def _f(value: Any, default: float = 0.0) -> float:

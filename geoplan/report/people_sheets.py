@@ -21,7 +21,10 @@ from geoplan.report._labels import in_unit, unit_of
 from geoplan.report.people_html import indicator_note_zh, inside_shares, residents_note_zh
 from geoplan.vocab import DEFAULT_UNIT
 
-__all__ = ["write_people_sheets"]
+__all__ = ["children_rows", "indicator_rows", "residents_rows", "write_people_sheets"]
+
+Columns = list[tuple[str, str | None]]
+"""A sheet's columns: (column, Excel number format or None for text)."""
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
@@ -117,7 +120,10 @@ def _write(ws: Worksheet, start: int, df: pd.DataFrame, cols: Sequence[tuple[str
     return row + 1
 
 
-def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str, unit: str) -> None:
+def residents_rows(residents: pd.DataFrame, lang: str, unit: str
+                   ) -> tuple[pd.DataFrame, Columns, dict[str, str]]:
+    """The residents sheet's rows (words in ``lang``), columns with their number formats, and
+    headers; the notebooks show the same."""
     t = _TITLES[lang]
     df = residents.copy()
     df["is_estimate"] = [t["estimate"] if e else t["census"] for e in df["is_estimate"]]
@@ -132,28 +138,41 @@ def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str, unit: st
               for r in residents.to_dict("records")]
         df["weighting"] = [w for w, _ in zh]
         df["note"] = [n for _, n in zh]
-    cols = [("district", None), ("census_2020", "#,##0"),
-            *([("census_source", None)] if units else []), ("inside_share", "0%"),
-            ("census_density_km2", "#,##0"), ("residents_inside", "#,##0"),
-            ("is_estimate", None), ("residential_land_m2", "#,##0"),
-            ("residents_per_ha", "#,##0"), ("weighting", None), ("note", None)]
-    _write(ws, 1, df, cols, headers(lang, unit, units))
+    cols: Columns = [("district", None), ("census_2020", "#,##0"),
+                     *([("census_source", None)] if units else []), ("inside_share", "0%"),
+                     ("census_density_km2", "#,##0"), ("residents_inside", "#,##0"),
+                     ("is_estimate", None), ("residential_land_m2", "#,##0"),
+                     ("residents_per_ha", "#,##0"), ("weighting", None), ("note", None)]
+    return df, cols, headers(lang, unit, units)
+
+
+def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str, unit: str) -> None:
+    df, cols, heads = residents_rows(residents, lang, unit)
+    _write(ws, 1, df, cols, heads)
     _wrap_column(ws, get_column_letter(len(cols)), 60)
-    if units:
+    if any(c == "census_source" for c, _ in cols):
         _wrap_column(ws, "C", 30)
 
 
-def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, lang: str,
-                    meta: Mapping[str, Any], unit: str) -> None:
+def children_rows(children: pd.DataFrame, seats: pd.DataFrame, lang: str, unit: str
+                  ) -> tuple[pd.DataFrame, Columns, dict[str, str]]:
+    """The children-and-seats sheet's rows (one per district and school level, levels in
+    ``lang``), columns with their number formats, and headers; the notebooks show the same."""
     t = _TITLES[lang]
     df = children.merge(seats[["district", "level", "seats_reached", "seats_per_child", "seat_gap",
                                "seats_in_district"]], on=["district", "level"], how="left")
     df["level"] = [t.get(v, v) for v in df["level"]]
-    row = _write(ws, 1, df, [("district", None), ("level", None), ("radius_m", "0"),
-                             ("children", "#,##0"), ("beyond_buffer", "#,##0"),
-                             ("beyond_network", "#,##0"), ("seats_reached", "#,##0"),
-                             ("seats_per_child", "0.00"), ("seat_gap", "#,##0"),
-                             ("seats_in_district", "#,##0")], headers(lang, unit))
+    cols: Columns = [("district", None), ("level", None), ("radius_m", "0"),
+                     ("children", "#,##0"), ("beyond_buffer", "#,##0"),
+                     ("beyond_network", "#,##0"), ("seats_reached", "#,##0"),
+                     ("seats_per_child", "0.00"), ("seat_gap", "#,##0"),
+                     ("seats_in_district", "#,##0")]
+    return df, cols, headers(lang, unit)
+
+
+def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, lang: str,
+                    meta: Mapping[str, Any], unit: str) -> None:
+    row = _write(ws, 1, *children_rows(children, seats, lang, unit))
     for i, key in enumerate(("age_shares", "seat_norms", "notes"), start=row + 1):
         note = meta.get(f"{key}_zh") if lang == "zh" else None
         cell = ws.cell(row=i, column=1, value=str(note or meta.get(key, "")))
@@ -164,8 +183,11 @@ def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, 
         fit_row_height(ws, i, cell.value, 16 * 10)
 
 
-def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str, unit: str,
-                     inside: Mapping[str, float]) -> None:
+def indicator_rows(table: pd.DataFrame, lang: str, unit: str, inside: Mapping[str, float]
+                   ) -> tuple[pd.DataFrame, Columns, dict[str, str]]:
+    """The indicator sheet's rows (names, verdicts and notes in ``lang``), columns with their
+    number formats, and headers; the notebooks show the same. ``inside``: each district's
+    share inside the data."""
     t = _TITLES[lang]
     df = table.copy()
     if lang == "zh":  # the notes in Chinese, as the district pages give them
@@ -180,9 +202,20 @@ def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str, unit: str,
     if lang == "zh":  # one unit word per quantity in the Chinese workbook
         df["target_source"] = [str(v).replace(" m²", " 平方米") if isinstance(v, str) else v
                                for v in df["target_source"]]
-    _write(ws, 1, df, [("district", None), ("name_zh", None), ("value", "0.000"),
-                       ("target", "0.000"), ("status", None), ("partial", None),
-                       ("target_source", None), ("note", None)], headers(lang, unit))
+    cols: Columns = [("district", None), ("name_zh", None), ("value", "0.000"),
+                     ("target", "0.000"), ("status", None), ("partial", None),
+                     ("target_source", None), ("note", None)]
+    return df, cols, headers(lang, unit)
+
+
+def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str, unit: str,
+                     inside: Mapping[str, float]) -> None:
+    _write(ws, 1, *indicator_rows(table, lang, unit, inside))
+    # a share in %, an area per person with its unit: a bare 0.5 against 8.0 reads as a share
+    per_person = '0.0" ㎡/人"' if lang == "zh" else '0.0" m²/person"'
+    for row, kind in enumerate(table["unit"].astype(str), start=2):
+        for col in (3, 4):  # value, target
+            ws.cell(row=row, column=col).number_format = "0.0%" if kind == "share" else per_person
     _wrap_column(ws, "G", 30)
     _wrap_column(ws, "H", 60)
 

@@ -41,6 +41,7 @@ from geoplan.report._labels import (
 )
 from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, BulkRows
 from geoplan.results.coverage import verdicts
+from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -206,6 +207,17 @@ _LABELLED = frozenset({"meets_target", "no_data", *_KIND_LABELLED, *_VALUE_LABEL
 """Columns whose values :func:`_cell_value` turns into words (besides ``crosses_*``)."""
 
 
+def labelled_column(name: str) -> bool:
+    """Whether the workbook writes a column's values as words (verdicts, yes/no, categories)."""
+    return name in _LABELLED or name.startswith("crosses_")
+
+
+def labelled_values(col: pd.Series, name: str, lang: str, unit: str = DEFAULT_UNIT) -> list[Any]:
+    """The words the workbook writes for the values of column ``name`` (达标, 是, 主干路…);
+    None where there is no value. The notebooks' tables show the same."""
+    return _column_values(col, name, labels(lang, unit), lang)
+
+
 def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
     value = _text(plain(value))
     if value is None:
@@ -273,7 +285,7 @@ def _values(df: pd.DataFrame, names: list[str], lab: Mapping[str, str], lang: st
 
 def _column_values(col: pd.Series, name: str, lab: Mapping[str, str], lang: str) -> list[Any]:
     """:func:`_cell_value` of every value of one column, in order."""
-    labelled = name in _LABELLED or name.startswith("crosses_")
+    labelled = labelled_column(name)
     kind = col.dtype.kind if isinstance(col.dtype, np.dtype) else "O"
     if kind == "f" and not labelled:  # plain numbers; NaN and infinity are empty cells
         values = col.to_numpy()
