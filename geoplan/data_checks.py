@@ -180,7 +180,7 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
             rows.append(_row("unreached_facility", "note", str(rec.district), f"{rec.item} {rec.name}",
                              1, float(rec.radius_m),
                              f"{rec.item} {rec.name or rec.source_id}: no walkway within reach; it "
-                             "counts for the buffer share only",
+                             "counts for the straight-line share only",
                              "check the paths to it in the data", rec.geometry))
     table = coverage.table
     res = table.loc[table["demand_kind"] == "residential"]

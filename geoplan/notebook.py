@@ -291,10 +291,10 @@ def use_chinese_fonts() -> list[str]:
 
 
 _CHART_WORDS = {
-    "zh": {"straight": "直线距离（官方口径）", "walking": "步行距离", "target": "目标",
+    "zh": {"straight": "直线覆盖率（官方口径）", "walking": "步行覆盖率", "target": "目标",
            "share": "覆盖率（%）", "gaps": "最大的覆盖缺口（直线距离，公顷）", "area": "面积（公顷）",
            "title": "{district}：各项标准覆盖率与目标", "gap": "第{rank}处"},
-    "en": {"straight": "straight line (official)", "walking": "walking distance",
+    "en": {"straight": "straight-line share (official)", "walking": "walking share",
            "target": "target", "share": "share (%)", "gaps": "Largest gaps (straight line, ha)",
            "area": "area (ha)", "title": "{district}: share of each standard against its target",
            "gap": "gap {rank}"},

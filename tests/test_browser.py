@@ -276,7 +276,7 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     text = popup.inner_text()
-    assert "缓冲区覆盖率" in text and "是否达标" in text and "公顷" in text
+    assert "直线覆盖率" in text and "是否达标" in text and "公顷" in text
     # the uncovered area with the two decimals of the reports (19.85 公顷, not 19.9)
     assert re.search(r"\d\.\d\d 公顷", text), text
     assert session.errors == [] and session.blocked == []
@@ -343,8 +343,8 @@ def test_map_measure_switch_labels_and_legend(session, outputs, tmp_path, chengd
     assert "居民人数占比" in legend.inner_text()
     # the measure stays when the standard changes; a street standard has no people measure
     _standard(page, "toilet_main_300").check()
-    assert "没有人口口径" in legend.inner_text()
-    assert set(shown().values()) == {"无人口口径"}
+    assert "没有人口覆盖率" in legend.inner_text()
+    assert set(shown().values()) == {"无人口覆盖率"}
     page.locator("#geoplan-layers input[value=buffer]").check()
     toilets = table.loc[table["standard"] == "toilet_main_300"].set_index("district")
     assert shown() == {d: fmt_share(v) for d, v in toilets["share_buffer"].items()}
@@ -623,7 +623,7 @@ def test_a_popup_fits_a_short_screen_and_scrolls(session, outputs, tmp_path):
     close = page.locator(".leaflet-popup-close-button").bounding_box()
     assert content.evaluate("e => e.scrollHeight > e.clientHeight")  # taller than its room
     assert box["height"] <= 400 and 0 <= close["y"] and close["y"] + close["height"] <= 400
-    assert "缓冲区覆盖率" in content.inner_text()
+    assert "直线覆盖率" in content.inner_text()
     assert session.errors == [] and session.blocked == []
     _screenshot(page, tmp_path, "map_popup_short_screen.png")
 

@@ -191,12 +191,12 @@ def test_population_by_land_area_in_popups(results):
     area.table["population_source"] = "area"
     page = render_map(build_map(layerset, area, deadends))
     # land-area weights: the "population" figures are m², never shown as people
-    assert has(page, "人口覆盖率（步行网络）（权重：居住用地面积）")
+    assert has(page, "人口覆盖率（步行）（权重：居住用地面积）")
     assert '"gap_pop_txt":[null,null' in page
     assert '"pop_txt":[null' in page
     assert has(page, "步行500米内的居住用地面积占比（%；无人口数据，按用地面积加权）")
     people = render_map(build_map(layerset, coverage, deadends))
-    assert has(people, "人口覆盖率（步行网络）（权重：第七次人口普查（按住宅分配））")
+    assert has(people, "人口覆盖率（步行）（权重：第七次人口普查（按住宅分配））")
     assert '"gap_pop_txt":["600"' in people
     assert has(people, "步行500米内的居民人数占比（%）")
 

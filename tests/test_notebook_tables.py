@@ -50,7 +50,7 @@ def test_coverage_rows_as_the_workbook_writes_them():
     assert rows[1] == ["乙区", "park_service_coverage", "500/300", "80.0%", "—", "不适用", "—", "否",
                        "居住区道路"]
     assert "<img" not in html and "geometry" not in html
-    assert "缓冲区覆盖率" in html and "row_heading" not in html
+    assert "直线覆盖率" in html and "row_heading" not in html
     en = _cells(table_view(df, "en").to_html())
     assert en[0][5] == "fail" and en[1][5] == "n/a" and en[0][7] == "yes"
 

@@ -88,7 +88,7 @@ def test_notebooks_run_with_parameters(tmp_path, kernel, chengdu_layers):
     table_html = table_cell.outputs[-1]["data"]["text/html"]
     assert "锦江区" in table_html and "成华区" not in table_html
     assert "primary_school_500" in table_html and "green_300" not in table_html
-    assert "缓冲区覆盖率" in table_html and "share_buffer" not in table_html
+    assert "直线覆盖率" in table_html and "share_buffer" not in table_html
     # the workbook's formats and words, not pandas' defaults (300.000000, False, NaN, the index)
     assert ">500<" in table_html and ">未达标<" in table_html and ">100.0%<" in table_html
     assert not re.search(r">(True|False|NaN|nan|500\.0+)<", table_html)
@@ -118,7 +118,7 @@ def test_charts_and_labels_in_both_languages():
 
     assert column_labels(["seat_gap", "road_density", "share_buffer"], "zh") == {
         "seat_gap": "学位缺口", "road_density": "路网密度（公里/平方公里）",
-        "share_buffer": "缓冲区覆盖率"}
+        "share_buffer": "直线覆盖率"}
     assert column_labels(["seat_gap", "road_density"], "en") == {
         "seat_gap": "Seat gap (学位缺口)", "road_density": "road_density"}
     table = pd.DataFrame({"district": ["甲区", "甲区", "乙区"], "standard": ["a", "b", "a"],

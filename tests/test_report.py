@@ -64,8 +64,8 @@ def test_district_page_content(written):
     page = (out / "reports" / "02-district.html").read_text(encoding="utf-8")
     # the real name, unsafe characters and all, is inside the page (escaped for HTML)
     assert str(escape(UNSAFE_NAME)) in page
-    for text in ("公园绿地500米服务半径覆盖率", "公厕300米服务半径覆盖率", "缓冲区覆盖率",
-                 "步行网络覆盖率", "人口覆盖率（缓冲区）", "未达标", "最大的五处缺口", "断头路",
+    for text in ("公园绿地500米服务半径覆盖率", "公厕300米服务半径覆盖率", "直线覆盖率",
+                 "步行覆盖率", "人口覆盖率（直线）", "未达标", "最大的五处缺口", "断头路",
                  "建议打通的道路", "数据来源与日期", "OpenStreetMap"):
         assert text in page, text
     # five gaps per standard, each with an inline SVG whose labels are text, not outlines
@@ -126,7 +126,7 @@ def test_workbook(written):
     std = wb["公园绿地500米服务半径覆盖率"]
     dead = wb["断头路"]
     headers = [c.value for c in std[4]]
-    assert headers[:4] == ["区县", "服务半径（米）", "目标", "缓冲区覆盖率"]
+    assert headers[:4] == ["区县", "服务半径（米）", "目标", "直线覆盖率"]
     row = [c.value for c in std[5]]
     assert isinstance(row[3], float) and row[headers.index("是否达标")] == "达标"
     assert isinstance(row[headers.index("未覆盖面积（平方米）")], float)
@@ -162,7 +162,7 @@ def test_english(tmp_path):
     files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, tmp_path,
                           lang="en")
     page = files["01-510104"].read_text(encoding="utf-8")
-    assert "Service-radius gap report" in page and "Buffer share" in page
+    assert "Service-radius gap report" in page and "Straight-line share" in page
     assert openpyxl.load_workbook(files["workbook"]).sheetnames[0] == "Summary"
 
 
@@ -381,7 +381,7 @@ def test_population_shares_by_land_area_are_shown_with_their_weights(tmp_path):
     headers = re.findall(r"<th>(.*?)</th>", summary)
     rows = _summary_rows(page)
     park, toilet = rows[0], rows[1]
-    col = next(i for i, h in enumerate(headers) if h.startswith("人口覆盖率（缓冲区）"))
+    col = next(i for i, h in enumerate(headers) if h.startswith("人口覆盖率（直线）"))
     assert park[col] == "93.0%" and park[col + 1] == "83.0%"
     assert toilet[col] == "—" and toilet[col + 1] == "—"  # NaN stays "—"
     assert park[-1] == "—"  # no real people: the uncovered people are not shown
@@ -395,8 +395,8 @@ def test_population_shares_by_land_area_are_shown_with_their_weights(tmp_path):
     wb = openpyxl.load_workbook(files["workbook"])
     std = wb["公园绿地500米服务半径覆盖率"]
     headers = [c.value for c in std[4]]
-    assert "人口覆盖率（缓冲区）\n（权重：居住用地面积）" in headers
-    pcol = headers.index("人口覆盖率（缓冲区）\n（权重：居住用地面积）") + 1
+    assert "人口覆盖率（直线）\n（权重：居住用地面积）" in headers
+    pcol = headers.index("人口覆盖率（直线）\n（权重：居住用地面积）") + 1
     assert std.cell(row=5, column=pcol).value == pytest.approx(0.93)
     assert std.cell(row=5, column=headers.index("未覆盖人口") + 1).value is None
     assert std.cell(row=5, column=headers.index("人口来源") + 1).value == "居住用地面积"

@@ -30,7 +30,7 @@ def test_in_unit_words_the_unit_and_nothing_else():
     assert in_unit("各区县覆盖率；本区只有 20%；全区面积；本区县", UNIT) == \
         "各街道覆盖率；本街道只有 20%；全街道面积；本街道"
     # 小区, 缓冲区, 分区, 建成区 are not the analysis unit
-    kept = "封闭小区内部；缓冲区覆盖率；分区详图；建成区绿地率"
+    kept = "封闭小区内部；缓冲区面积；分区详图；建成区绿地率"
     assert in_unit(kept, "网格") == kept
     assert in_unit("各区县", "区县") == "各区县"
 
@@ -39,7 +39,7 @@ def test_labels_name_the_unit_and_keep_their_language():
     zh = labels("zh", UNIT)
     assert (zh["district"], zh["index_title"], zh["layer_labels"]) == \
         ("街道", "各街道服务半径达标情况", "街道名称")
-    assert (zh["lang"], zh["unit"], zh["share_buffer"]) == ("zh", UNIT, "缓冲区覆盖率")
+    assert (zh["lang"], zh["unit"], zh["share_buffer"]) == ("zh", UNIT, "直线覆盖率")
     assert labels("zh")["district"] == "区县" and labels("zh")["unit"] == "区县"
     en = labels("en", UNIT)
     assert (en["district"], en["lang"], en["unit"]) == ("District", "en", UNIT)

@@ -19,7 +19,7 @@ from geoplan.vocab import DEFAULT_UNIT
 
 _HEAD = {
     "zh": {"standard": "标准", "district": "区县", "radius": "半径(米)", "target": "目标",
-           "buffer": "直线(官方)", "network": "步行", "pop_buffer": "人口·直线",
+           "buffer": "直线", "network": "步行", "pop_buffer": "人口·直线",
            "pop_network": "人口·步行", "meets": "达标", "yes": "是", "no": "否",
            "facilities": "数据内设施数", "name": "名称", "description": "说明",
            "files": "规划设施文件",
@@ -34,7 +34,7 @@ _HEAD = {
            "n_meet": "districts meeting", "lowest": "lowest straight-line shares"},
 }
 _NOTE = {
-    "zh": ("直线(官方) = 直线服务半径内的居住用地占比（公厕各标准为街道长度占比），即城市体检官方口径；"
+    "zh": ("直线 = 直线覆盖率（官方口径）：直线服务半径内的居住用地占比（公厕各标准为街道长度占比）；"
            "步行 = 沿步行路网在服务半径内的占比；人口 = 按人口加权（权重：{w}）。"),
     "en": ("straight line = share of residential land (street length for toilets) inside "
            "straight-line buffers, the official indicator; walking = within the radius along the "

@@ -371,7 +371,7 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
         if n_off and eng.city is None:  # a chunk counts only its own access points
             acc.off_network[f"{std.id}/{item}"] = n_off
             logger.info("standard %s: %d of %d %s facilities have no access point within "
-                        "reach of a walkway: they count for the buffer share only",
+                        "reach of a walkway: they count for the straight-line share only",
                         std.id, n_off, len(fac), item)
         timer.lap("network")
     return out

@@ -143,8 +143,8 @@ def _year(row: pd.Series) -> str:
 _width = columns_of
 
 _ITEM_WORDS = {
-    "en": {"head": "{sid} {name}: {radius} m, target {target}{year}; buffer / network share per "
-                   "item", "item": "item", "no_data": "no data", "all": "all items with data",
+    "en": {"head": "{sid} {name}: {radius} m, target {target}{year}; straight-line / walking "
+                   "share per item", "item": "item", "no_data": "no data", "all": "all items with data",
            "k_of_n": "at least {k} of {n} with data", "network": "network {share}",
            "none": "no data for {items} (left out of the shares above)", "sep": ", "},
     "zh": {"head": "{sid} {name}：半径 {radius} 米，目标 {target}{year}；各项直线 / 步行覆盖率",

@@ -92,7 +92,7 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
         return (f"标准 {std}：服务范围内没有「{item}」类设施，{what}（数据中缺失，或确实没有）",
                 "核查数据；OSM 缺少时在配置的 layers: 中加入规划部门的文件")
     if check == "unreached_facility":
-        return (f"{subject}：附近没有可达的步行道，只计入直线缓冲区覆盖率",
+        return (f"{subject}：附近没有可达的步行道，只计入直线覆盖率",
                 "核查数据中通往该设施的道路")
     if check == "demand_off_network":
         return (f"{fmt_number(n, 0)} 个居住用地需求点离任何步行道都超过吸附距离：按步行计算时视为不可达",

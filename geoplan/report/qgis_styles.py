@@ -78,7 +78,7 @@ _ALIASES: dict[str, str] = {
     "inside_km2": "数据范围内面积（平方公里）", "inside_share": "位于数据范围内的比例",
     "standard": "标准", "item": "配套设施项目", "layer": "设施图层", "kind": "类型",
     "radius_m": "服务半径（米）", "n_access": "可达接入点数",
-    "distance_from": "距最近设施的步行距离（米）", "view": "口径", "rank": "排名",
+    "distance_from": "距最近设施的步行距离（米）", "view": "量度", "rank": "排名",
     "population": "人口（人）", "length_m": "长度（米）",
     "check": "核查项", "severity": "严重程度", "subject": "对象", "count": "数量",
     "measure": "量值", "detail": "说明", "fix": "处理建议",

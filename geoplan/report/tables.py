@@ -343,8 +343,8 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
     words = labels(lang)
     classes = ("；" if lang == "zh" else "; ").join(words[f"legend_{k}"] for k, *_ in SHARE_CLASSES)
     ws.cell(row=note_row, column=1, value=(
-        f"颜色与报告、地图相同：{classes}（缓冲区覆盖率，官方口径）" if lang == "zh" else
-        f"colours as in the reports and the map: {classes} (buffer share, the official "
+        f"颜色与报告、地图相同：{classes}（直线覆盖率，官方口径）" if lang == "zh" else
+        f"colours as in the reports and the map: {classes} (straight-line share, the official "
         "indicator)"))
 
 

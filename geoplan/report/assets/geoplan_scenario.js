@@ -163,7 +163,7 @@
          standard: "标准", radius: "半径", m: "米", district: "区县", before: "现状",
          after: "规划后", uncovered: "未覆盖居住用地（公顷）", export: "导出 CSV",
          clear: "清除", placed: "已放置", none: "尚未放置规划设施。",
-         measure: "直线距离覆盖率（官方口径），在本页即时计算；步行与人口口径请把导出的 CSV 交给 " +
+         measure: "直线覆盖率（官方口径），在本页即时计算；步行与人口覆盖率请把导出的 CSV 交给 " +
                   "geoplan scenario 配置文件 --planned 文件.csv。",
          merge: "与现有设施相距很近的规划点（公交站 30 米、学校 40 米内）在 geoplan 中会合并。",
          facility: "规划设施", remove: "点击删除，拖动移动", about: "说明",
