@@ -166,7 +166,7 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
                         if basket else "so it scores 0")
                 rows.append(_row("no_facility", "warning", "", f"{std.id}/{name}", 0,
                                  np.nan if basket else 0.0,
-                                 f"standard {std.id}: no {name} facility in the context area, "
+                                 f"standard {std.id}: no {fs.said} facility in the context area, "
                                  f"{what} (missing in the data, or none exists)",
                                  "check the data; add planners' files (layers:) if OSM lacks them"))
     if len(fac):

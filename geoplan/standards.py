@@ -65,6 +65,7 @@ class FacilitySet(BaseModel):
     filter: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
     name_zh: str | None = None
+    name_en: str | None = None
     reached_from: Literal["outline", "point"] | None = None
     """Where a facility drawn as an area is buffered and walked to from, for this standard
     only; None: as the layer catalog says (:meth:`reached_from_for`)."""
@@ -102,6 +103,13 @@ class FacilitySet(BaseModel):
     def item(self) -> str:
         """The item's id in results (its label, else the layer)."""
         return self.label or self.layer
+
+    @property
+    def said(self) -> str:
+        """The item as an English message names it: its English name with the Chinese one
+        ('Public toilet (公共厕所)'), else whichever the catalog gives, else its id."""
+        zh = self.name_zh or self.item
+        return f"{self.name_en} ({zh})" if self.name_en and self.name_en != zh else zh
 
     def reached_from_for(self, catalog_modes: Mapping[str, str]) -> str | None:
         """Where this set's facilities are reached from: the set's own ``reached_from``, else

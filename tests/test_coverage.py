@@ -392,13 +392,14 @@ def test_no_walkways_at_all_everything_unreachable():
     assert len(res.reached) == 0
 
 
-def test_life_circle_items_one_by_one_and_items_without_data():
+def test_life_circle_items_one_by_one_and_items_without_data(tmp_path):
     # clinic west, market east, no elderly-care place at all: the tier is measured over the
     # two items with data, names the third, and reports each item's own coverage
     services = frame("services", [P(0, 500), P(1500, 500)], kind=["clinic", "market;shop"])
-    basket = [{"label": "clinic", "name_zh": "诊所", "layer": "services", "filter": {"kind": "clinic"}},
+    basket = [{"label": "clinic", "name_zh": "诊所", "name_en": "Clinic", "layer": "services",
+               "filter": {"kind": "clinic"}},
               {"label": "market", "name_zh": "菜市场", "layer": "services", "filter": {"kind": "market"}},
-              {"label": "elderly", "name_zh": "日间照料", "layer": "services",
+              {"label": "elderly", "name_zh": "日间照料", "name_en": "Day care", "layer": "services",
                "filter": {"kind": "elderly_day_care"}}]
     std = resolve_standards([{"id": "life_circle_15min", "basket": basket, "unmeasured_items": [],
                               "min_items": 1}])
@@ -418,6 +419,7 @@ def test_life_circle_items_one_by_one_and_items_without_data():
     assert items.loc["market", "share_buffer"] == pytest.approx(
         shapely.intersection(market, land).area / land.area, rel=1e-9)
     assert bool(items.loc["elderly", "no_data"]) and math.isnan(items.loc["elderly", "share_network"])
+    _items_named_in_either_language(res, tmp_path)
     # at least 1 of the 2 items with data: the union of the two walks
     net = items[["share_network"]].dropna().to_numpy().ravel()
     assert max(net) <= r["share_min_items_network"] <= min(1.0, net.sum())
@@ -438,6 +440,33 @@ def test_life_circle_items_one_by_one_and_items_without_data():
     assert first.loc["clinic", "share_before"] == pytest.approx(
         items.loc["clinic", "share_buffer"], rel=1e-9)
     assert (first["share_after"] > first["share_before"]).all()
+
+
+def _items_named_in_either_language(res, tmp_path):
+    """English outputs name the items in English where the catalog does (the market has no
+    English name: its Chinese one stands), Chinese outputs in Chinese."""
+    import openpyxl
+
+    from geoplan.coverage.output import format_items
+    from geoplan.report.tables import write_workbook
+    from geoplan.results import item_names, items_in
+
+    assert list(res.items["name_en"]) == ["Clinic", "菜市场", "Day care"]
+    assert item_names(res.items, "en") == {"clinic": "Clinic", "market": "菜市场", "elderly": "Day care"}
+    assert item_names(res.items, "zh")["clinic"] == "诊所"
+    assert items_in("日间照料", res.items, "en") == "Day care"
+    assert items_in("日间照料、菜市场、其他", res.items, "en") == "Day care, 菜市场, 其他"
+    assert items_in("日间照料", res.items, "zh") == "日间照料"
+    en = format_items(res.items, res.table, "en")
+    assert "Clinic" in en and "诊所" not in en and "no data for Day care" in en
+    zh = format_items(res.items, res.table, "zh")
+    assert "诊所" in zh and "Clinic" not in zh and "无数据：日间照料" in zh
+    for lang, clinic, missing in (("en", "Clinic", "Day care"), ("zh", "诊所", "日间照料")):
+        wb = openpyxl.load_workbook(write_workbook(res, None, tmp_path / f"{lang}.xlsx", lang=lang))
+        cells = {str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+                 if c.value is not None}
+        assert clinic in cells and missing in cells
+        assert ("诊所" in cells) == (lang == "zh")
 
 
 def test_item_gaps_in_every_district_each_with_its_own_land():

@@ -34,6 +34,8 @@ def test_each_warning_as_logged_reads_in_chinese(caplog, tmp_path):
     # the words of coverage/engine.py, load.py and districts.py, as they log them
     texts = _logged(caplog, lambda: (
         logger.warning("standard %s: no data for %s (no %s facility in the context area)",
+                       "life_circle_5min", "Community service station (社区服务站)", "services"),
+        logger.warning("standard %s: no data for %s (no %s facility in the context area)",
                        "life_circle_5min", "社区服务站", "services"),
         logger.warning("layer %r is empty in the study area: standards using it will score 0 "
                        "or have no value", "bus_stops"),
@@ -41,6 +43,7 @@ def test_each_warning_as_logged_reads_in_chinese(caplog, tmp_path):
                        "by name and code instead: %s", "d.geojson", ["东区"],
                        ["东区 (c2)", "东区 (c3)"])))
     assert [warning_label(t, "zh", "街道") for t in texts] == [
+        "标准 life_circle_5min：数据中没有「社区服务站」（研究范围内无此类设施），该项按无数据计",
         "标准 life_circle_5min：数据中没有「社区服务站」（研究范围内无此类设施），该项按无数据计",
         "图层「公交站」在研究范围内为空：用到它的标准得分为 0 或无值",
         "街道文件 d.geojson 中 ['东区'] 重名：这些街道改称“名称 (代码)”：['东区 (c2)', '东区 (c3)']",

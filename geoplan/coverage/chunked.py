@@ -156,7 +156,7 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
         for k, fs in enumerate(std.facility_sets):
             if counts[(std.id, k)] == 0:
                 logger.warning("standard %s: no data for %s (no %s facility in the context "
-                               "area)", std.id, fs.name_zh or fs.item, fs.layer)
+                               "area)", std.id, fs.said, fs.layer)
     access = city_access(layerset, stds, chunks)
     timer.lap("access points")
     main, graph_summary = in_child(lambda: main_nodes(layerset["walkways"]),

@@ -352,7 +352,7 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
         n_set = eng.facility_count(std.id, k, len(rows_fs))
         if n_set == 0 and eng.city is None:  # a city in chunks says so once, for the city
             logger.warning("standard %s: no data for %s (no %s facility in the context "
-                           "area)", std.id, fs.name_zh or item, fs.layer)
+                           "area)", std.id, fs.said, fs.layer)
         out.buffers.append(BufferSet(rows_fs.geometry.to_numpy(), radii))
         out.items.append((fs, n_set))
         timer.lap("buffers")

@@ -96,7 +96,8 @@ def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
             net, pnet = district_share_pair(cov, dem, pop, n_d)
         out.append(pd.DataFrame({
             "district": names, "standard": std.id, "item": fs.item,
-            "name_zh": fs.name_zh or fs.item, "layer": fs.layer, "radius_m": radius,
+            "name_zh": fs.name_zh or fs.item, "name_en": fs.name_en or fs.name_zh or fs.item,
+            "layer": fs.layer, "radius_m": radius,
             "n_facilities": n, "no_data": n == 0, "share_buffer": buf, "share_network": net,
             "share_population_network": pnet,
         }))

@@ -13,7 +13,7 @@ import pandas as pd
 from geoplan._io import LayerBlocks, ensure_writable_dir, write_csv, write_gpkg
 from geoplan._text import columns_of
 from geoplan.results._spill import SpilledFrame
-from geoplan.results.coverage import verdict
+from geoplan.results.coverage import item_names, items_in, verdict
 from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
@@ -146,11 +146,11 @@ _ITEM_WORDS = {
     "en": {"head": "{sid} {name}: {radius} m, target {target}{year}; straight-line / walking "
                    "share per item", "item": "item", "no_data": "no data", "all": "all items with data",
            "k_of_n": "at least {k} of {n} with data", "network": "network {share}",
-           "none": "no data for {items} (left out of the shares above)", "sep": ", "},
+           "none": "no data for {items} (left out of the shares above)"},
     "zh": {"head": "{sid} {name}：半径 {radius} 米，目标 {target}{year}；各项直线 / 步行覆盖率",
            "item": "项目", "no_data": "无数据", "all": "有数据的各项均可达",
            "k_of_n": "有数据的 {n} 项中至少 {k} 项", "network": "步行 {share}",
-           "none": "无数据：{items}（不计入上面的覆盖率）", "sep": "、"},
+           "none": "无数据：{items}（不计入上面的覆盖率）"},
 }
 """The words of :func:`format_items` per language."""
 
@@ -167,7 +167,7 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame, lang: str = "en") -> 
         :attr:`CoverageResult.table` (for the basket shares and ``items_no_data``).
 
     lang
-        'en' or 'zh' (the items' own names are Chinese either way).
+        'en' or 'zh' (the standards and items named in it).
 
     Returns
     -------
@@ -184,7 +184,9 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame, lang: str = "en") -> 
         part = table.loc[table["standard"] == sid].set_index("district")
         first = part.iloc[0]
         mine = items.loc[items["standard"] == sid]
-        names = list(dict.fromkeys(mine["name_zh"].astype(str)))
+        named = item_names(mine, lang)
+        ids = list(dict.fromkeys(mine["item"].astype(str)))
+        names = [named[i] for i in ids]
         wname = max(_width(n) for n in [*names, w["k_of_n"].format(k=99, n=99), w["all"]])
         wcell = max(13, *(_width(d) for d in districts))
 
@@ -193,11 +195,12 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame, lang: str = "en") -> 
             return label + pad + "".join(" " * (wcell - _width(c) + 2) + c for c in cells)
 
         radius = str(first["radius_m"]).removesuffix(".0")
-        head = w["head"].format(sid=sid, name=first["name_zh"], radius=radius,
+        title = first["name_zh"] if lang == "zh" else first.get("name_en", first["name_zh"])
+        head = w["head"].format(sid=sid, name=title, radius=radius,
                                 target=_pct(first["target"]), year=_year(first))
         out = [head, line(w["item"], districts)]
-        for name in names:
-            rows = mine.loc[mine["name_zh"] == name].set_index("district")
+        for item, name in zip(ids, names, strict=True):
+            rows = mine.loc[mine["item"].astype(str) == item].set_index("district")
             cells = []
             for d in districts:
                 r = rows.loc[d] if d in rows.index else None
@@ -217,8 +220,8 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame, lang: str = "en") -> 
                         [w["network"].format(share=_pct(part.loc[d, "share_min_items_network"]))
                          for d in districts]))
         if first["items_no_data"]:
-            missing = str(first["items_no_data"]).split("、")
-            out.append(w["none"].format(items=w["sep"].join(missing)))
+            missing = items_in(str(first["items_no_data"]), mine, lang)
+            out.append(w["none"].format(items=missing))
         blocks.append("\n".join(out))
     return "\n\n".join(blocks)
 

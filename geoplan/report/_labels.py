@@ -545,6 +545,9 @@ def warning_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
     for pattern, words in _WARNINGS_ZH:
         if found := pattern.fullmatch(text):
             parts = [found.group(0), *found.groups()]
+            if pattern is _WARNINGS_ZH[0][0]:  # 'Public toilet (公共厕所)': the Chinese name
+                named = re.fullmatch(r".+ \((.+)\)", parts[2])
+                parts[2] = named.group(1) if named else parts[2]
             if pattern is _WARNINGS_ZH[1][0]:
                 kind = parts[1]
                 parts[1] = layer_name_zh(kind)

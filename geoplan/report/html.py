@@ -65,7 +65,7 @@ from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import population_known, weights_source, write_workbook
-from geoplan.results import CoverageResult, verdict
+from geoplan.results import CoverageResult, item_names, items_in, verdict
 from geoplan.results._spill import SpilledFrame
 
 if TYPE_CHECKING:
@@ -135,11 +135,12 @@ def _items(ctx: _Context, district: str, sid: str, rec: Mapping[str, Any]) -> di
         return {"item_rows": [], "items_no_data": "", "items_k": ""}
     mine = ctx.item_parts.get((sid, district), items.iloc[0:0])
     lab = ctx.lab
-    rows = [{"name": str(r["name_zh"]),
+    names = ctx.item_names
+    rows = [{"name": names.get(str(r["item"]), str(r["name_zh"])),
              "share_buffer": lab["no_data"] if bool(r["no_data"]) else fmt_share(r["share_buffer"]),
              "share_network": lab["no_data"] if bool(r["no_data"]) else fmt_share(r["share_network"]),
              "no_data": bool(r["no_data"])} for _, r in mine.iterrows()]
-    missing = str(rec.get("items_no_data") or "")
+    missing = items_in(str(rec.get("items_no_data") or ""), mine, ctx.lang)
     n_data = sum(not r["no_data"] for r in rows)
     k = plain(rec.get("min_items"))
     return {
@@ -217,9 +218,7 @@ class _Context:
         # each page's dead ends and openings looked up, not filtered out of the city's
         self.dead_parts = _by_district(self.dead)
         self.cand_parts = _by_district(self.cand)
-        self.item_names: dict[str, str] = (
-            dict(zip(self.items["item"].astype(str), self.items["name_zh"].astype(str),
-                     strict=True)) if not self.items.empty else {})
+        self.item_names: dict[str, str] = item_names(self.items, lang)
         self.site_parts = _by_standard_district(self.sites)
         self.people_parts = PeopleParts(coverage)
         self.analysis = getattr(config, "name", None) or "geoplan"

@@ -40,7 +40,7 @@ from geoplan.report._labels import (
     weights_label,
 )
 from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, BulkRows
-from geoplan.results.coverage import verdicts
+from geoplan.results.coverage import item_names, items_in, verdicts
 from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
@@ -439,6 +439,10 @@ def _write_workbook(
 
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
     gaps, where = _gap_rows(coverage, roads, gap_places)
+    items = frame(coverage, "items")
+    if lang != "zh" and "items_no_data" in table:  # the items named in the sheet's language
+        table = table.assign(items_no_data=[items_in(str(v or ""), items, lang)
+                                            for v in table["items_no_data"]])
     for sid in order:
         _standard_sheet(wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used)),
                         sid, table, rows, gaps, where, lab, lang, bulk)
@@ -448,7 +452,6 @@ def _write_workbook(
     _table_sheet(wb, sheet_title(lab["sheet_candidates"], used), geoframe(deadends, "candidates"),
                  CANDIDATE_COLUMNS, lab, lang, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10],
                  bulk)
-    items = frame(coverage, "items")
     if not items.empty and "n_items" in table and (table["n_items"] > 1).any():
         _items_sheet(wb.create_sheet(sheet_title(lab["items_section"], used)), items, table, rows,
                      lab, lang, bulk)
@@ -581,6 +584,8 @@ def _items_sheet(iws: Worksheet, items: pd.DataFrame, table: pd.DataFrame,
     idf = items.loc[items["standard"].astype(str).isin(baskets)].copy()
     idf["standard_name"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
                             for x in idf["standard"]]
+    names = item_names(idf, lang)
+    idf["name_zh"] = [names.get(str(x), str(x)) for x in idf["item"]]  # the item, in ``lang``
     _table(iws, 1, idf, ITEM_COLUMNS, lab, lang, bulk=bulk)
     iws.freeze_panes = "A2"
     iws.print_title_rows = "1:1"
@@ -597,8 +602,8 @@ def _sites_sheet(tws: Worksheet, sites: SiteResult, rows: Mapping[str, Mapping[s
         locate(sites.table, roads))
     sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
                        for x in sdf["standard"]]
-    if "item" in sdf and not items.empty:  # life-circle items by their Chinese names
-        names = dict(zip(items["item"].astype(str), items["name_zh"].astype(str), strict=True))
+    if "item" in sdf and not items.empty:  # life-circle items by their names
+        names = item_names(items, lang)
         sdf["item"] = [names.get(str(x), str(x)) for x in sdf["item"]]
     _table(tws, 1, sdf, SITE_COLUMNS, lab, lang, bulk=bulk)
     tws.freeze_panes = "A2"

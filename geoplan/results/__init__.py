@@ -28,6 +28,8 @@ from geoplan.results.coverage import (
     STREET_GAPS,
     WALK_BANDS,
     CoverageResult,
+    item_names,
+    items_in,
     verdict,
     verdicts,
 )
@@ -64,6 +66,8 @@ __all__ = [
     "RunResult",
     "Schema",
     "SiteResult",
+    "item_names",
+    "items_in",
     "verdict",
     "verdicts",
 ]

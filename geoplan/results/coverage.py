@@ -34,6 +34,8 @@ __all__ = [
     "STREET_GAPS",
     "WALK_BANDS",
     "CoverageResult",
+    "item_names",
+    "items_in",
     "verdict",
     "verdicts",
 ]
@@ -59,6 +61,39 @@ def verdicts(table: pd.DataFrame) -> pd.Series:
     return pd.Series([verdict(m, s) for m, s in zip(table["meets_target"], table["share_buffer"],
                                                      strict=True)],
                      index=table.index, dtype=object)
+
+
+def item_names(items: pd.DataFrame | None, lang: str) -> dict[str, str]:
+    """Item id → the item's name in ``lang`` (``coverage.items``): in English its ``name_en``
+    where the catalog gives one, else (and in Chinese) its ``name_zh``.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"item": ["toilet"], "name_zh": ["公共厕所"], "name_en": ["Public toilet"]})
+    >>> item_names(items, "en"), item_names(items, "zh")
+    ({'toilet': 'Public toilet'}, {'toilet': '公共厕所'})
+    """
+    if items is None or len(items) == 0:
+        return {}
+    zh = items["name_zh"].astype(str).to_numpy()
+    if lang != "zh" and "name_en" in items:
+        en = items["name_en"].to_numpy()
+        names = [e if isinstance(e, str) and e else z for z, e in zip(zh, en, strict=True)]
+    else:
+        names = list(zh)
+    return dict(zip(items["item"].astype(str), names, strict=True))
+
+
+def items_in(names_zh: str, items: pd.DataFrame | None, lang: str) -> str:
+    """A table's ``items_no_data`` (Chinese names joined by 、) in ``lang``: English names
+    joined by commas where ``items`` gives them; unknown names kept."""
+    if lang == "zh" or not names_zh:
+        return names_zh
+    if items is None or len(items) == 0 or "name_en" not in items:
+        return names_zh.replace("、", ", ")
+    english = dict(zip(items["name_zh"].astype(str), items["name_en"], strict=True))
+    return ", ".join(e if isinstance(e := english.get(n), str) and e else n
+                     for n in names_zh.split("、"))
 
 
 COVERAGE_TABLE = Schema("coverage.table", (
@@ -123,6 +158,8 @@ ITEMS = Schema("coverage.items", (
     Column("standard", "str", "", "Standard id."),
     Column("item", "str", "", "Item id (the basket label, or the layer)."),
     Column("name_zh", "str", "", "The item's Chinese name as the source lists it."),
+    Column("name_en", "str", "", "The item's English name (the catalog's; its Chinese name "
+           "where the catalog gives none)."),
     Column("layer", "str", "", "Canonical layer its facilities come from."),
     Column("radius_m", "float", "m", "Radius used (the standard's)."),
     Column("n_facilities", "int", "facilities", "Facilities of the item in the context area."),
