@@ -471,6 +471,11 @@ def test_map_opens_on_a_phone(session, outputs, tmp_path, width, height):
     assert 10 <= zoom <= 14, zoom  # the whole city, not a speck (13.5 on a laptop)
     assert page.locator("#geoplan-legend").count() == 1
     assert page.locator(".leaflet-control-scale-line").count() == 1
+    # the scale bar is not under the attribution (which spanned a 390 px phone's width)
+    scale = page.locator(".leaflet-control-scale").bounding_box()
+    credit = page.locator(".leaflet-control-attribution").bounding_box()
+    assert scale["x"] + scale["width"] <= credit["x"] or \
+        scale["y"] + scale["height"] <= credit["y"], (scale, credit)
     # the legend starts folded to its heading (it covered most of a phone's map); a tap opens it
     legend = page.locator("#geoplan-legend")
     assert legend.bounding_box()["height"] < 60
