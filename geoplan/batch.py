@@ -238,8 +238,9 @@ def job_is_done(job: Job) -> bool:
 
 
 def _job_row(job: Job, status: str, error: str | None = None, log: str | None = None,
-             said: Sequence[str] = ()) -> pd.DataFrame:
-    """The one summary row of a job without coverage rows (failed, outside, no data)."""
+             said: Sequence[str] = (), city_said: Sequence[str] = ()) -> pd.DataFrame:
+    """The one summary row of a job without coverage rows (failed, outside, no data);
+    ``said``: the job's own warnings, ``city_said``: its config's city task's."""
     row: dict[str, Any] = {"city": job.city, "config": job.config_key,
                            "district": job.district, "code": job.code, "status": status}
     if error is not None:
@@ -247,19 +248,27 @@ def _job_row(job: Job, status: str, error: str | None = None, log: str | None = 
     if log is not None:
         row["log"] = log
     row["warnings"] = WARNING_SEP.join(said)
+    row[CITY_WARNINGS] = WARNING_SEP.join(city_said)
     return pd.DataFrame([row])
 
 
+CITY_WARNINGS = "city_warnings"
+"""The column of the summary holding the warnings of the config's city task: said once for the
+config (the city's data), not counted against each job ("no data for 养老院" is the city's,
+not one of each district's, and not of a district outside the data at all)."""
+
+
 def _job_rows(job: Job, table: pd.DataFrame | None, status: str,
-              said: Sequence[str] = ()) -> pd.DataFrame:
+              said: Sequence[str] = (), city_said: Sequence[str] = ()) -> pd.DataFrame:
     if table is None or table.empty:
-        return _job_row(job, "no data", said=said)
+        return _job_row(job, "no data", said=said, city_said=city_said)
     table = table.loc[table["district"].astype(str) == job.district].copy()
     table.insert(0, "city", job.city)
     table.insert(1, "config", job.config_key)
     table.insert(3, "code", job.code)
     table["status"] = status
     table["warnings"] = WARNING_SEP.join(said)
+    table[CITY_WARNINGS] = WARNING_SEP.join(city_said)
     return table
 
 
@@ -436,10 +445,11 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
     told = list(city.warnings) if city is not None else []
     if city is not None and city.facts is None:
         return _job_row(job, "failed", "the whole city's figures (life-circle items with data, "
-                        f"census shares) could not be measured: {city.error}", city.log, told)
+                        f"census shares) could not be measured: {city.error}", city.log,
+                        city_said=told)
     known = city.facts.districts if city is not None and city.facts is not None else None
     if known is not None and job.district not in known:
-        rows = _job_row(job, OUTSIDE, OUTSIDE_WHY, said=told)
+        rows = _job_row(job, OUTSIDE, OUTSIDE_WHY, city_said=told)
         job.out.mkdir(parents=True, exist_ok=True)  # recorded: a rerun skips it too
         _record(job, rows, [])
         return rows
@@ -450,14 +460,15 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
         with using_threads(1), _warnings_said() as said:
             result = run_analysis(job.config, job.out, steps=steps,
                                   facts=city.facts if city is not None else None)
-        said = told + [w for w in said if w not in told]
+        own = [w for w in said if w not in told]  # the city's are said once, for the config
         rows = _job_rows(job, result.coverage.table if result.coverage is not None else None, "ok",
-                         said)
+                         own, told)
         _record(job, rows, [Path(p) for p in result.written])
     except Exception as exc:  # a failed district is reported; the batch goes on
         _write_log(job.log, traceback.format_exc())
         logger.warning("%s (%s) failed: %s", job.key, job.district, exc)
-        return _job_row(job, "failed", f"{type(exc).__name__}: {exc}", str(job.log), told)
+        return _job_row(job, "failed", f"{type(exc).__name__}: {exc}", str(job.log),
+                        city_said=told)
     job.log.unlink(missing_ok=True)  # a failure of an earlier batch, fixed since
     return rows
 
@@ -631,7 +642,9 @@ def _say_warnings(summary: pd.DataFrame) -> None:
     if "warnings" not in summary.columns:
         return
     for ckey, part in summary.groupby("config", sort=False):
-        counts, n_jobs = warning_counts(part)
+        city, counts, n_jobs = warning_counts(part)
+        for said in city:
+            logger.warning("%s (the whole city): %s", ckey, said)
         for said, n in counts.items():
             logger.warning("%s (%d of %d jobs): %s", ckey, n, n_jobs, said)
 
@@ -675,7 +688,8 @@ def _seat_tasks(client: Any, jobs: Sequence[Job], city: dict[str, Any], out: Pat
 def summarise(summary: pd.DataFrame) -> pd.DataFrame:
     """One line per job, by config and district: status, standards meeting their target, or
     the full error; the config's key when the batch has more than one config, and how many
-    warnings the job logged (``batch_summary.csv`` has them)."""
+    warnings the job logged itself (``batch_summary.csv`` has them; its config's city task's
+    are in ``city_warnings``, said once for the config)."""
     if summary.empty:
         return summary
     rows: list[dict[str, Any]] = []

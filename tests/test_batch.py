@@ -106,14 +106,27 @@ def test_warnings_of_the_city_task_and_the_jobs_reach_the_batch(tmp_path, caplog
     with caplog.at_level("WARNING", logger="geoplan.batch"):
         summary = run_batch([config], tmp_path / "out", workers=1, steps=("layers", "coverage"))
     assert set(summary["status"]) == {"ok"}
-    assert summary["warnings"].str.contains("DEMAND.CENSUS_DISTRICTS LOOK LIKE GCJ02").all()
+    # the city task's warning is the config's, said once, not one of each job's own
+    assert summary["city_warnings"].str.contains("DEMAND.CENSUS_DISTRICTS LOOK LIKE GCJ02").all()
+    assert not summary["warnings"].fillna("").str.contains("LOOK LIKE GCJ02").any()
     said = [r.getMessage() for r in caplog.records if "LOOK LIKE GCJ02" in r.getMessage()]
-    assert len(said) == 1 and "(3 of 3 jobs)" in said[0] and "!!!" not in said[0]
+    assert len(said) == 1 and "(the whole city)" in said[0] and "!!!" not in said[0]
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
-    assert page.count("LOOK LIKE GCJ02") == 1 and "（3/3 项任务）" in page
+    assert page.count("LOOK LIKE GCJ02") == 1 and "（全市数据）" in page and "项任务）" not in page
     table = summarise(summary)
     assert list(table["district"]) == ["第1网格", "第2网格", "第3网格"]
-    assert (table["warnings"] >= 1).all() and "config" not in table.columns
+    assert (table["warnings"] == 0).all() and "config" not in table.columns
+
+
+def test_a_jobs_own_warnings_are_counted_and_the_citys_said_once():
+    from geoplan.report.batch_index import warning_counts
+
+    rows = pd.DataFrame({"district": ["甲", "甲", "乙", "丙"],
+                         "warnings": ["own A | city X", "own A | city X", "own A", None],
+                         "city_warnings": ["city X", "city X", "city X", "city X"]})
+    assert warning_counts(rows) == (["city X"], {"own A": 2}, 3)
+    old = rows.drop(columns="city_warnings")  # a summary written before the column
+    assert warning_counts(old) == ([], {"own A": 2, "city X": 1}, 3)
 
 
 def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path):
@@ -152,6 +165,8 @@ def test_batch_over_a_local_cluster_leaves_out_what_geoplan_run_leaves_out(local
     assert by_district["锦江区"] == "ok"
     assert by_district["武侯区"] == "outside"
     assert "min_inside_km2" in summary.loc[summary["district"] == "武侯区", "error"].iloc[0]
+    # a district outside logged nothing of its own: the city's warnings are the config's
+    assert summary.loc[summary["district"] == "武侯区", "warnings"].fillna("").eq("").all()
     assert not list(tmp_path.glob("chengdu_core-*/510107-*/coverage.csv"))
     ok = summary.loc[summary["status"] == "ok"]
     assert set(ok["standard"]) == {"park_500", "bus_stop_500"}

@@ -10,7 +10,7 @@ made itself (never a name).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,16 +60,23 @@ _WORDS = {
 }
 
 
-def warning_counts(rows: pd.DataFrame) -> tuple[dict[str, int], int]:
-    """Each warning of one config's rows with the number of its jobs that logged it, in the
+def warning_counts(rows: pd.DataFrame) -> tuple[list[str], dict[str, int], int]:
+    """One config's warnings: its city task's (each once), each of its jobs' own with the
+    number of jobs that logged it (a job's warning the city also said is the city's), in the
     order first said, and the number of jobs."""
     jobs = rows.drop_duplicates("district") if "district" in rows.columns else rows
+
+    def each(column: str) -> Iterator[str]:
+        if column in jobs.columns:
+            for text in jobs[column].dropna().astype(str):
+                yield from filter(None, text.split(WARNING_SEP))
+
+    city = list(dict.fromkeys(each("city_warnings")))
     counts: dict[str, int] = {}
-    if "warnings" in jobs.columns:
-        for text in jobs["warnings"].dropna().astype(str):
-            for said in filter(None, text.split(WARNING_SEP)):
-                counts[said] = counts.get(said, 0) + 1
-    return counts, len(jobs)
+    for said in each("warnings"):
+        if said not in city:
+            counts[said] = counts.get(said, 0) + 1
+    return city, counts, len(jobs)
 
 
 def _relative(path: Path, out: Path) -> str:
@@ -136,8 +143,9 @@ def _config_entry(key: str, jobs: Sequence[Job], summary: pd.DataFrame,
             if sid not in names:
                 order.append(sid)
                 names[sid] = {"name": standard_name(r, "zh"), "target": fmt_share(r.get("target"))}
-    counts, n_jobs = warning_counts(part)
-    said = [f"{warning_label(text, 'zh', unit)}（{n}/{n_jobs} 项任务）" for text, n in counts.items()]
+    city, counts, n_jobs = warning_counts(part)
+    said = [f"{warning_label(text, 'zh', unit)}（全市数据）" for text in city]
+    said += [f"{warning_label(text, 'zh', unit)}（{n}/{n_jobs} 项任务）" for text, n in counts.items()]
     entries: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for job in sorted(jobs, key=lambda j: j.district):
