@@ -614,3 +614,24 @@ def test_the_dead_end_count_on_a_page_says_what_it_counts(tmp_path):
     files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, tmp_path)
     page = files["01-510104"].read_text(encoding="utf-8")
     assert re.search(r"<p>共 2 处：\w+ 2</p>", page)  # the synthetic category
+
+
+def test_items_with_one_site_share_a_row(chengdu_outputs, chengdu_results):
+    """Where a district has none of several life-circle items, each item's best site is the
+    same place: the page gives it one row naming the items, not a row per item."""
+    _, _, sites = chengdu_results
+    mine = sites.table.loc[(sites.table["district"] == "锦江区")
+                           & (sites.table["standard"] == "life_circle_5min")]
+    places = mine.assign(x=mine.geometry.x.round(2), y=mine.geometry.y.round(2)).drop_duplicates(
+        ["x", "y", "rank", "covered_m2", "share_before", "share_after"])
+    assert len(places) < len(mine)  # the case the page must merge
+    page = (chengdu_outputs / "reports" / "01-510104.html").read_text(encoding="utf-8")
+    section = page[page.index(">五分钟生活圈 "):]
+    start = section.index('<table class="sites">')
+    table = section[start:section.index("</table>", start)]
+    ranks = re.findall(r'<tr><td class="num">([^<]*)</td>', table)
+    assert len(ranks) == len(places)
+    shared = [r for r in ranks if "、" in r]
+    assert shared and all(r.endswith((" 1", " 2", " 3", " 4", " 5")) for r in shared)
+    # every item's every site is still on the page, once
+    assert sum(len(r.rsplit(" ", 1)[0].split("、")) for r in ranks) == len(mine)
