@@ -489,6 +489,14 @@ def test_map_opens_on_a_phone(session, outputs, tmp_path, width, height):
     _screenshot(page, tmp_path, f"map_phone_{width}.png")
 
 
+def test_map_attribution_is_one_line_on_a_laptop(session, outputs):
+    """Kept clear of the scale bar on a phone, the attribution still reads on one line on a
+    laptop (a max-width of the control's own box wrapped it there)."""
+    page = _open_map(session, outputs, 1366, 860)
+    credit = page.locator(".leaflet-control-attribution").bounding_box()
+    assert credit["height"] < 30, credit
+
+
 def test_map_panel_marks_what_is_below(session, outputs, tmp_path):
     page = _open_map(session, outputs, 1024, 700)
     panel = page.locator("#geoplan-layers")

@@ -635,3 +635,32 @@ def test_items_with_one_site_share_a_row(chengdu_outputs, chengdu_results):
     assert shared and all(r.endswith((" 1", " 2", " 3", " 4", " 5")) for r in shared)
     # every item's every site is still on the page, once
     assert sum(len(r.rsplit(" ", 1)[0].split("、")) for r in ranks) == len(mine)
+
+
+def test_map_sites_one_marker_per_place_naming_its_items(chengdu_results):
+    """Six items' best sites on one point were six markers, one popup, none naming its item."""
+    from geoplan.report._labels import labels
+    from geoplan.report._map_standards import sites_frame
+
+    coverage, _, sites = chengdu_results
+    rows = {str(r["standard"]): r for r in coverage.table.to_dict("records")}
+    table = sites.table
+    mine = table.loc[(table["standard"] == "life_circle_5min") & (table["district"] == "锦江区")]
+    # with a standard of one kind of facility beside it (its sites name no item)
+    frame = sites_frame(sites, ["park_500", "life_circle_5min"], rows, labels("zh"), "zh",
+                        items=coverage.items)
+    assert frame is not None
+    parks = frame.loc[frame["standard"] == "park_500"]
+    assert len(parks) == (table["standard"] == "park_500").sum() and parks["item_txt"].isna().all()
+    drawn = frame.loc[(frame["district"] == "锦江区") & (frame["standard"] == "life_circle_5min")]
+    assert len(drawn) < len(mine)
+    named = drawn["item_txt"].astype(str)
+    assert named.str.contains("、").any() and "幼儿园" in "".join(named)
+    # every item's site is named once: the markers hold all the rows
+    assert sum(len(t.split("、")) for t in named) == len(mine)
+    points = drawn.geometry.to_numpy()
+    assert len({(round(p.x, 6), round(p.y, 6), r) for p, r in zip(points, drawn["rank"],
+                                                                   strict=True)}) == len(drawn)
+    english = sites_frame(sites, ["life_circle_5min"], rows, labels("en"), "en",
+                          items=coverage.items)
+    assert "Kindergarten" in "".join(english["item_txt"].astype(str))

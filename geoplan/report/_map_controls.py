@@ -274,7 +274,7 @@ MAP_CSS = """
   bottom: -6px; margin: 0 -8px -6px -8px; padding: 12px 0 2px 0; text-align: center;
   color: #666; font-size: 11px; pointer-events: none;
   background: linear-gradient(rgba(255,255,255,0), rgba(255,255,255,0.97) 55%); }
-.leaflet-control-attribution { max-width: calc(100% - 130px); }  /* beside the scale bar */
+.leaflet-control-attribution { max-width: calc(100vw - 170px); }  /* beside the scale bar (up to 160 px) */
 @media (max-width: 520px) { .geoplan-title { box-sizing: border-box;
   max-width: calc(100vw - 80px); }
   .geoplan-title h1 { font-size: 15px; } }

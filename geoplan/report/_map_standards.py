@@ -59,7 +59,7 @@ from geoplan.report._map_words import (
     words,
 )
 from geoplan.report.tables import population_known, weights_source
-from geoplan.results.coverage import verdicts
+from geoplan.results.coverage import item_names, verdicts
 
 MAX_GAPS_PER_DISTRICT = 20
 """Gap polygons drawn per district, standard and view (the largest, by rank)."""
@@ -476,14 +476,21 @@ def _lines_by_district(part: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def sites_frame(sites: Any, order: Sequence[str], rows: Mapping[str, Mapping[str, Any]],
-                lab: Mapping[str, str], lang: str, roads: gpd.GeoDataFrame | None = None
-                ) -> gpd.GeoDataFrame | None:
-    """Suggested sites with their popup texts (WGS 84), or None."""
+                lab: Mapping[str, str], lang: str, roads: gpd.GeoDataFrame | None = None,
+                items: pd.DataFrame | None = None) -> gpd.GeoDataFrame | None:
+    """Suggested sites with their popup texts (WGS 84), or None.
+
+    A life circle's sites are per item (``items``: ``coverage.items``, for their names): the
+    items whose best site is the same place, with the same rank and figures, are one marker
+    naming them all (six markers on one point showed one popup, and none named its item).
+    """
     if sites is None or len(sites) == 0 or sites.table.crs is None:
         return None
     s = sites.table.loc[sites.table["standard"].astype(str).isin(list(order))].copy()
     if len(s) == 0:
         return None
+    if "item" in s:
+        s = _sites_by_place(s, item_names(items, lang), "、" if lang == "zh" else ", ")
     w = words(lang)
     s["title"] = [f"{lab['layer_sites']} #{r} · {d}" for r, d in zip(s["rank"], s["district"],
                                                                      strict=True)]
@@ -504,12 +511,30 @@ def sites_frame(sites: Any, order: Sequence[str], rows: Mapping[str, Mapping[str
     return to_wgs84(_where(s, roads, lab))
 
 
+def _sites_by_place(s: gpd.GeoDataFrame, names: Mapping[str, str], joiner: str
+                    ) -> gpd.GeoDataFrame:
+    """One row per standard, place, rank and figures, its ``item_txt`` naming the items."""
+    s = s.assign(item_txt=[names.get(str(i), str(i)) if isinstance(i, str) and i else None
+                           for i in s["item"]],
+                 _x=shapely.get_x(shapely.point_on_surface(s.geometry.to_numpy())).round(3),
+                 _y=shapely.get_y(shapely.point_on_surface(s.geometry.to_numpy())).round(3))
+    keys = [c for c in ("standard", "district", "_x", "_y", "rank", "covered_m2",
+                        "covered_length_m", "share_before", "share_after") if c in s]
+    groups = s.groupby(keys, sort=False, dropna=False)
+    joined = groups["item_txt"].agg(
+        lambda v: joiner.join(dict.fromkeys(x for x in v if isinstance(x, str) and x)) or None)
+    first = groups.head(1)
+    first = first.assign(item_txt=joined.to_numpy())
+    return first.drop(columns=["_x", "_y"])
+
+
 def add_sites(parts: StandardParts, mine: gpd.GeoDataFrame | None, lab: Mapping[str, str]
               ) -> None:
     """The suggested new sites of one standard (``mine``: its rows of the sites frame)."""
     if mine is None:
         return
-    fields = [("std_name", lab["standard"], ""), ("covered_txt", lab["covered_gap"], ""),
+    items = [("item_txt", lab["item"], "")] if "item_txt" in mine else []
+    fields = [("std_name", lab["standard"], ""), *items, ("covered_txt", lab["covered_gap"], ""),
               ("before_after", f"{lab['share_before']} → {lab['share_after']}", ""),
               *_where_fields(lab)]
     parts.sites = add_layer(parts.group, mine, css_class=f"gp-sites gp-sites-{parts.sid}",
@@ -561,7 +586,8 @@ def standard_layers(
     gaps = geoframe(coverage, "gaps")
     street = geoframe(coverage, "street_gaps")
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
-    site_frame = sites_frame(sites, order, rows, lab, lang, roads)
+    site_frame = sites_frame(sites, order, rows, lab, lang, roads,
+                             getattr(coverage, "items", None))
     # each frame split by standard once (19 standards filtering a page's frames each cost more
     # than the drawing of small pages)
     by = {"table": ByStandard(table), "gaps": ByStandard(gaps), "street": ByStandard(street),
