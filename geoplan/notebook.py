@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import shapely
 
 from geoplan.config import load_config
 from geoplan.layers.load import LayerSet, district_summary, load_layers
@@ -429,7 +428,8 @@ def largest_gaps(gaps: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None = None,
 
     Land far from every kind of facility is a gap of several standards with the same polygon
     (on the embedded extract the largest, 11 ha in 金牛区, is the largest gap of six); it is
-    listed once, naming all of them, so that a list of twenty shows twenty places.
+    listed once, naming all of them (:func:`geoplan.gap_places.gap_places`), so that a list
+    of twenty shows twenty places.
 
     Parameters
     ----------
@@ -448,39 +448,23 @@ def largest_gaps(gaps: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None = None,
     Returns
     -------
     pandas.DataFrame
-        ``district``, ``standards`` (their names, in the gaps' order), ``n_standards``,
-        ``area_m2``, ``area_ha``, then :func:`geoplan.locate.locate`'s ``street`` and
-        coordinates in WGS 84, GCJ-02 and BD-09.
+        ``district``, ``standards`` (their names), ``n_standards``, ``area_m2``, ``area_ha``,
+        then :func:`geoplan.locate.locate`'s ``street`` and coordinates in WGS 84, GCJ-02 and
+        BD-09.
     """
+    from geoplan.gap_places import gap_places
     from geoplan.locate import locate
 
+    first = ["district", "standards", "n_standards", "area_m2", "area_ha"]
     if len(gaps) == 0:
-        return pd.DataFrame(columns=["district", "standards", "n_standards", "area_m2", "area_ha",
-                                     "street"])
-    ordered = gaps.sort_values("area_m2", ascending=False, kind="stable")
-    place = pd.Series(shapely.to_wkb(shapely.normalize(ordered.geometry.to_numpy())),
-                      index=ordered.index)
-    group = ordered.groupby([ordered["district"].astype(str), place], sort=False)
-    joiner = "、" if lang == "zh" else ", "
-    rank = {sid: i for i, sid in enumerate(names or {})}  # the standards in the names' order
-
-    def joined(ids: pd.Series) -> str:
-        ordered_ids = sorted(dict.fromkeys(ids), key=lambda s: rank.get(s, len(rank)))
-        return joiner.join(str((names or {}).get(s, s)) for s in ordered_ids)
-
-    first = group.head(1).head(top)
-    standards = ordered["standard"].groupby([ordered["district"].astype(str), place],
-                                            sort=False).agg(joined)
-    sizes = group.size()
-    keys = list(zip(first["district"].astype(str), place[first.index], strict=True))
-    out = pd.DataFrame({"district": first["district"].to_numpy(),
-                        "standards": [standards[k] for k in keys],
-                        "n_standards": [int(sizes[k]) for k in keys],
-                        "area_m2": first["area_m2"].to_numpy(),
-                        "area_ha": first["area_m2"].to_numpy() / 10_000})
-    where = locate(first, roads).reset_index(drop=True)
-    return pd.concat([out, where[["street", *[c for c in where.columns if c != "street"]]]],
-                     axis=1)
+        return pd.DataFrame(columns=[*first, "street"])
+    places = gap_places(pd.DataFrame(gaps.drop(columns=gaps.geometry.name)), locate(gaps, roads),
+                        names, lang)
+    places = places.sort_values(["area_m2", "n_standards"], ascending=False, kind="stable")
+    places = places.head(top)
+    places["area_ha"] = places["area_m2"] / 10_000
+    where = [c for c in places.columns if c == "street" or c.startswith(("lon_", "lat_"))]
+    return places[[*first, *where]].reset_index(drop=True)
 
 
 def district_bounds(layerset: LayerSet, district: str | None) -> list[list[float]] | None:

@@ -143,6 +143,10 @@ _ZH: dict[str, str] = {
     "pages": "区县报告",
     "failures": "未能生成的报告",
     "sheet_summary": "汇总",
+    "sheet_places": "缺口地点",
+    "places_note": ("每处缺口一行，列出它所属的全部标准：远离各类设施的用地同时是几项标准的缺口"
+                    "（同一块地），缺的标准越多越靠前，一处选址可同时补齐几项。"
+                    "各标准的缺口明细见各标准的工作表与 gaps.csv。"),
     "sheet_deadends": "断头路",
     "sheet_candidates": "打通建议",
     "sheet_sources": "数据来源",
@@ -281,6 +285,11 @@ _EN: dict[str, str] = {
     "pages": "District reports",
     "failures": "Reports that could not be written",
     "sheet_summary": "Summary",
+    "sheet_places": "Gap places",
+    "places_note": ("One row per place that is a gap, with every standard it is a gap of: land far "
+                    "from every kind of facility is the same gap of several standards. Places "
+                    "missing most standards come first: one site there closes several. Each "
+                    "standard's gaps are on its own sheet and in gaps.csv."),
     "sheet_deadends": "Dead ends",
     "sheet_candidates": "Openings",
     "sheet_sources": "Sources",

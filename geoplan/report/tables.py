@@ -109,6 +109,7 @@ _EXTRA_HEADERS = {
            "covered_population": "可覆盖人口", "target_year": "目标年份",
            "items_no_data": "无数据的项目（未计入合计）", "share_min_items_network": "至少k项（步行）",
            "name_zh": "配套设施项目", "standard_name": "标准", "no_data": "无数据",
+           "n_standards": "缺几项标准", "standards": "是哪些标准的缺口",
            "source_title": "依据文件",
            "gaps_cut": "此表列出各区县最大的 {n:,} 个缺口（Excel 每表最多 1,048,576 行）；"
                        "全部 {total:,} 个缺口见 gaps.csv"},
@@ -117,6 +118,7 @@ _EXTRA_HEADERS = {
            "covered_population": "Population covered", "target_year": "Target year",
            "items_no_data": "Items without data (left out of the totals)",
            "share_min_items_network": "At least k items (walking)", "name_zh": "Item",
+           "n_standards": "Standards missed", "standards": "A gap of",
            "standard_name": "Standard", "no_data": "No data", "source_title": "Source documents",
            "gaps_cut": "The {n:,} largest gaps of the districts (an Excel sheet holds at most "
                        "1,048,576 rows); all {total:,} gaps are in gaps.csv"},
@@ -439,6 +441,9 @@ def _write_workbook(
 
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
     gaps, where = _gap_rows(coverage, roads, gap_places)
+    if gaps is not None and where is not None:
+        _places_sheet(wb.create_sheet(sheet_title(lab["sheet_places"], used)), gaps, where,
+                      table, order, rows, lab, lang, bulk)
     items = frame(coverage, "items")
     if lang != "zh" and "items_no_data" in table:  # the items named in the sheet's language
         table = table.assign(items_no_data=[items_in(str(v or ""), items, lang)
@@ -498,6 +503,34 @@ def _gap_rows(coverage: CoverageResult | None, roads: gpd.GeoDataFrame | None,
 
     where = pd.concat([w for _, _, w in located_blocks(coverage.in_blocks("gaps"), roads)])
     return gaps, where.reset_index(drop=True)
+
+
+def _places_sheet(ws: Worksheet, gaps: pd.DataFrame, where: pd.DataFrame, table: pd.DataFrame,
+                  order: Sequence[str], rows: Mapping[str, Mapping[str, Any]],
+                  lab: Mapping[str, str], lang: str, bulk: BulkRows | None = None) -> None:
+    """The places that are gaps, each once with the standards it fails, most first
+    (:func:`geoplan.gap_places.gap_places`)."""
+    from geoplan.gap_places import gap_places
+    from geoplan.report.people_sheets import fit_row_height
+
+    names = {sid: standard_name(rows[sid], lang) for sid in order}
+    places = gap_places(gaps, where, names, lang)
+    places["view"] = [lab.get(f"view_{v}", v) for v in places["view"]]
+    places["area_ha"] = places["area_m2"] / 10_000
+    note = ws.cell(row=1, column=1, value=lab["places_note"])
+    cols = [("district", None), ("view", None), ("rank", INTEGER), ("n_standards", INTEGER),
+            ("standards", None), ("area_ha", "#,##0.00")]
+    if population_known(table):
+        cols.append(("population", INTEGER))
+    cols += list(LONLAT_COLUMNS)
+    widths = [12, 8, 7, 9, 90, 11, 11, 16, 12, 12, 12, 12]  # ten standards' names fit
+    _widths(ws, widths)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(cols))
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    fit_row_height(ws, 1, str(note.value), sum(widths[:len(cols)]))
+    _table(ws, 3, places, cols, lab, lang, bulk=bulk)
+    ws.freeze_panes = "A4"
+    ws.print_title_rows = "3:3"
 
 
 def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
