@@ -71,16 +71,20 @@ def gap_places(gaps: pd.DataFrame, where: pd.DataFrame, names: Mapping[str, str]
         rows = rows.assign(population=float("nan"))
     order = {sid: i for i, sid in enumerate(names or {})}
     joiner = "、" if lang == "zh" else ", "
-
-    def joined(ids: pd.Series) -> str:
-        ids_in_order = sorted(dict.fromkeys(ids.astype(str)), key=lambda s: order.get(s, len(order)))
-        return joiner.join(str((names or {}).get(s, s)) for s in ids_in_order)
-
-    groups = rows.groupby(keys, sort=False, dropna=False)
-    places = groups.head(1).set_index(keys)
-    places["standards"] = groups["standard"].agg(joined)
-    places["n_standards"] = groups["standard"].nunique()
-    places = places.reset_index().sort_values(
+    group = rows.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    sid = rows["standard"].astype(str)
+    # each place's standards once, in the names' order (then as first met), joined
+    named = pd.DataFrame({"g": group, "sid": sid.to_numpy(),
+                          "o": sid.map({s: order.get(s, len(order)) for s in sid.unique()}).to_numpy(),
+                          "at": range(len(rows))}).drop_duplicates(["g", "sid"])
+    named = named.sort_values(["g", "o", "at"], kind="stable")
+    named["name"] = named["sid"].map({s: str((names or {}).get(s, s)) for s in named["sid"].unique()})
+    by_place = named.groupby("g", sort=True)["name"]
+    first = pd.Series(range(len(rows))).groupby(group, sort=True).min().to_numpy()
+    places = rows.iloc[first].copy()
+    places["standards"] = by_place.agg(joiner.join).to_numpy()
+    places["n_standards"] = by_place.size().to_numpy()
+    places = places.sort_values(
         ["district", "view", "n_standards", "area_m2"], ascending=[True, True, False, False],
         kind="stable")
     places["rank"] = places.groupby(["district", "view"]).cumcount() + 1
