@@ -685,3 +685,26 @@ def test_workbook_lists_each_gap_place_once_with_its_standards(chengdu_outputs, 
         assert all(len(str(s).split("、")) == n for s, n in zip(part[4], part[3], strict=True))
     top = max(body, key=lambda r: r[3])
     assert top[3] >= 6 and "十五分钟生活圈" in top[4]
+
+
+def test_district_pages_list_the_places_missing_most_standards(chengdu_outputs, chengdu_results):
+    """Each page lists its places missing most standards in its measure (walking), as the
+    workbook's 缺口地点 sheet ranks them, at most N_PLACES and each missing two or more."""
+    from geoplan.gap_places import gap_places
+    from geoplan.locate import locate
+    from geoplan.report.html import N_PLACES
+
+    coverage, _, _ = chengdu_results
+    gaps = coverage.gaps.loc[coverage.gaps["view"] == "network"]
+    places = gap_places(pd.DataFrame(gaps.drop(columns="geometry")), locate(gaps, None))
+    page = (chengdu_outputs / "reports" / "04-510108.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="places">'):]
+    section = section[:section.index("</section>")]
+    assert "同时缺几项标准的地点" in section and "量度：步行" in section
+    cells = [re.findall(r"<td[^>]*>([^<]*)</td>", row)
+             for row in re.findall(r"<tr>(.*?)</tr>", section, flags=re.S) if "<td" in row]
+    mine = places.loc[places["district"] == "成华区"].head(N_PLACES)
+    assert len(cells) == len(mine) == N_PLACES
+    assert [int(c[1]) for c in cells] == list(mine["n_standards"]) and int(cells[0][1]) >= 2
+    assert [c[3] for c in cells] == [f"{a / 10_000:,.2f}" for a in mine["area_m2"]]
+    assert all(len(c[2].split("、")) == int(c[1]) for c in cells)

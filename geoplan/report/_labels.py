@@ -144,6 +144,11 @@ _ZH: dict[str, str] = {
     "failures": "未能生成的报告",
     "sheet_summary": "汇总",
     "sheet_places": "缺口地点",
+    "places_title": "同时缺几项标准的地点",
+    "places_page_note": ("远离各类设施的同一块地是几项标准的缺口：缺项最多的地点在前（量度：{view}），"
+                         "一处选址可同时补齐几项。全部地点见工作簿的「缺口地点」表。"),
+    "places_n": "缺几项",
+    "places_standards": "是哪些标准的缺口",
     "places_note": ("每处缺口一行，列出它所属的全部标准：远离各类设施的用地同时是几项标准的缺口"
                     "（同一块地），缺的标准越多越靠前，一处选址可同时补齐几项。"
                     "各标准的缺口明细见各标准的工作表与 gaps.csv。"),
@@ -286,6 +291,13 @@ _EN: dict[str, str] = {
     "failures": "Reports that could not be written",
     "sheet_summary": "Summary",
     "sheet_places": "Gap places",
+    "places_title": "Places missing several standards",
+    "places_page_note": ("The same land far from every kind of facility is a gap of several "
+                         "standards: the places missing most come first (measure: {view}); one "
+                         "site there closes several. All places are on the workbook's Gap places "
+                         "sheet."),
+    "places_n": "Missing",
+    "places_standards": "A gap of",
     "places_note": ("One row per place that is a gap, with every standard it is a gap of: land far "
                     "from every kind of facility is the same gap of several standards. Places "
                     "missing most standards come first: one site there closes several. Each "

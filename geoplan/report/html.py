@@ -64,7 +64,7 @@ from geoplan.report._map_overlays import rank_text
 from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
-from geoplan.report.tables import population_known, weights_source, write_workbook
+from geoplan.report.tables import gap_rows, population_known, weights_source, write_workbook
 from geoplan.results import CoverageResult, item_names, items_in, verdict
 from geoplan.results._spill import SpilledFrame
 
@@ -79,6 +79,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 N_GAPS = 5
+N_PLACES = 5
+"""How many places missing several standards a district page lists (the workbook has all)."""
 """Gaps shown (with a map each) per standard on a district page."""
 N_DEADENDS = 15
 """Dead-end roads listed per district page."""
@@ -176,6 +178,7 @@ class _Context:
         self.lang = lang
         self.unit = unit_of(layerset, coverage)
         self.check_notes: dict[str, list[str]] = {}  # district_check_notes, set by the writer
+        self.place_rows: dict[str, list[dict[str, Any]]] = {}  # _place_rows, set by the writer
         self.lab = labels(lang, self.unit)
         self.table = frame(coverage, "table")
         self.order = standards_order(coverage)
@@ -563,6 +566,32 @@ def district_check_notes(checks: gpd.GeoDataFrame | None, lang: str, unit: str
     return notes
 
 
+def _place_rows(ctx: _Context, gaps: pd.DataFrame | None, where: pd.DataFrame | None
+                ) -> dict[str, list[dict[str, Any]]]:
+    """Per district, its :data:`N_PLACES` places missing most standards (two at least) in the
+    page's measure (:func:`geoplan.gap_places.gap_places`), as the page lists them."""
+    if gaps is None or where is None or "view" not in gaps:
+        return {}
+    from geoplan.gap_places import gap_places
+
+    names = {sid: standard_name(ctx.rows[sid], ctx.lang) for sid in ctx.order}
+    mine = (gaps["view"] == ctx.gap_view).to_numpy()
+    places = gap_places(gaps.loc[mine], where.loc[mine], names, ctx.lang)
+    places = places.loc[places["n_standards"] >= 2]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for district, part in places.groupby(places["district"].astype(str), sort=False):
+        part = part.head(N_PLACES)
+        lon, lat = part["lon_wgs84"].to_numpy(float), part["lat_wgs84"].to_numpy(float)
+        glon, glat = (np.atleast_1d(v) for v in wgs84_to_gcj02(lon, lat))
+        out[district] = [{
+            "rank": int(r["rank"]), "n": int(r["n_standards"]), "standards": str(r["standards"]),
+            "area": fmt_number(float(r["area_m2"]) / 10_000, 2),
+            "street": str(r["street"]) if isinstance(r.get("street"), str) and r["street"] else "—",
+            "lonlat": f"{x:.6f}, {y:.6f}", "lonlat_gcj02": f"{gx:.6f}, {gy:.6f}",
+        } for r, x, y, gx, gy in zip(part.to_dict("records"), lon, lat, glon, glat, strict=True)]
+    return out
+
+
 def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: Any) -> str:
     ctx.start_page(district, geom)
     outline = DistrictOutline(geom)  # its boundary and inset once for every thumbnail
@@ -595,6 +624,9 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         people=people_section(ctx.coverage, district, ctx.lang, ctx.people_parts, ctx.unit),
         partial_note=partial_note(ctx.inside_share.get(district), ctx.lang, ctx.unit),
         check_notes=ctx.check_notes.get(district, []),
+        places=ctx.place_rows.get(district, []),
+        places_note=ctx.lab["places_page_note"].format(
+            view=ctx.lab.get(f"view_{ctx.gap_view}", ctx.gap_view)),
         measures_note=explain_words(ctx.lang)["measures"],
         weights_note=ctx.weights_note, population_note=ctx.population_note,
     )
@@ -727,6 +759,9 @@ def _write_reports(
     entries: list[dict[str, Any]] = []
     geoms = districts.geometry.to_numpy()
     ctx.prepare()  # shared lookups built once here, not once in every worker
+    roads = layerset.layers.get("roads") if hasattr(layerset, "layers") else None
+    gaps, where = gap_rows(coverage, roads, gap_places)  # located once, for pages and workbook
+    ctx.place_rows = _place_rows(ctx, gaps, where)
 
     def write_page(item: tuple[str, str, Any]) -> tuple[str, str] | None:
         """One district's page; None, or the error's text and traceback if it failed."""
@@ -759,7 +794,7 @@ def _write_reports(
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
         data_date=ctx.data_date, lang=lang, sites=sites, layerset=layerset, checks=checks,
-        gap_places=gap_places)
+        gap_places=where if where is not None else gap_places)
     _remove_stale(reports_dir, [p.name for k, p in files.items() if k not in ("index", "workbook")])
     if files.failures:
         logger.warning("%d of %d district reports failed: %s", len(files.failures), len(names),

@@ -440,7 +440,7 @@ def _write_workbook(
         ws.cell(row=1, column=1, value=lab["none"])
 
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
-    gaps, where = _gap_rows(coverage, roads, gap_places)
+    gaps, where = gap_rows(coverage, roads, gap_places)
     if gaps is not None and where is not None:
         _places_sheet(wb.create_sheet(sheet_title(lab["sheet_places"], used)), gaps, where,
                       table, order, rows, lab, lang, bulk)
@@ -484,7 +484,7 @@ def _write_workbook(
     return target
 
 
-def _gap_rows(coverage: CoverageResult | None, roads: gpd.GeoDataFrame | None,
+def gap_rows(coverage: CoverageResult | None, roads: gpd.GeoDataFrame | None,
               gap_places: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The gaps' attributes (their geometries are not read) and where each gap is
     (:func:`geoplan.locate.locate`), both indexed 0..n-1; (None, None) without gaps.
