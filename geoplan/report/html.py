@@ -79,9 +79,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 N_GAPS = 5
+"""Gaps shown (with a map each) per standard on a district page."""
 N_PLACES = 5
 """How many places missing several standards a district page lists (the workbook has all)."""
-"""Gaps shown (with a map each) per standard on a district page."""
 N_DEADENDS = 15
 """Dead-end roads listed per district page."""
 N_CANDIDATES = 10
@@ -374,8 +374,8 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
     points = lonlat.to_numpy()
     gcj = np.column_stack(wgs84_to_gcj02(shapely.get_x(points), shapely.get_y(points)))
     # items with the same site, rank and figures share a row: where a district has none of
-    # several items, each item's best site is the same place (锦江区's 五分钟生活圈: 6 items,
-    # 30 rows, 5 places), and one row naming them says a site can hold them together
+    # several items, each item's best site is the same place (锦江区's 五分钟生活圈: 34 site
+    # rows of 7 items, 9 places), and one row naming them says a site can hold them together
     rows: dict[tuple[str, ...], dict[str, Any]] = {}
     for (_, r), pt, (glon, glat) in zip(part.iterrows(), lonlat, gcj, strict=True):
         item = str(r.get("item") or "")
