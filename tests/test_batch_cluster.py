@@ -153,11 +153,12 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory):
                 time.sleep(0.5)
         yield address
     finally:
+        # the workers first, each waited for, then the scheduler: a worker whose scheduler
+        # went at the same time tries to reach it again for up to its connect timeout
         for p in reversed(procs):
             p.terminate()
-        for p in reversed(procs):
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()

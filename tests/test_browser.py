@@ -679,6 +679,8 @@ _LABEL_BOXES = """() => Array.from(document.querySelectorAll('.geoplan-label'))
                 Math.max(...r.map(b => b.right)), Math.max(...r.map(b => b.bottom))]; })"""
 
 
+# Leaflet's setZoom and panBy return the map: evaluated as is, Playwright serialises all of
+# it (8 s a call); "void" returns nothing
 def test_district_labels_never_overlap(session, outputs, tmp_path):
     # seen whole, a city of many districts had its labels printed over each other: labels
     # that would overlap are hidden, first come first kept, and come back on zooming in
@@ -691,14 +693,14 @@ def test_district_labels_never_overlap(session, outputs, tmp_path):
     widths = page.locator(".geoplan-label .gp-label-name").evaluate_all(
         "es => es.map(e => e.getBoundingClientRect().width)")
     assert widths and max(widths) < 70, widths
-    page.evaluate("geoplan.map.setZoom(geoplan.map.getZoom() - 4, {animate: false})")
+    page.evaluate("void geoplan.map.setZoom(geoplan.map.getZoom() - 4, {animate: false})")
     page.wait_for_timeout(400)
     shown = page.evaluate(_LABEL_BOXES)
     assert 1 <= len(shown) < 4
     for i, a in enumerate(shown):
         for b in shown[i + 1:]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
-    page.evaluate("geoplan.map.setZoom(geoplan.map.getZoom() + 4, {animate: false})")
+    page.evaluate("void geoplan.map.setZoom(geoplan.map.getZoom() + 4, {animate: false})")
     page.wait_for_timeout(400)
     assert len(page.evaluate(_LABEL_BOXES)) == 4
     assert session.errors == [] and session.blocked == []
@@ -736,7 +738,7 @@ def test_a_label_is_hidden_only_under_something(session, outputs, tmp_path):
     stale = "document.querySelectorAll('.geoplan-label').forEach(e => e.style.visibility = 'hidden')"
     page.evaluate(stale)
     assert len(page.evaluate(_HIDDEN_UNCOVERED)) == 4  # the check sees them
-    page.evaluate("geoplan.map.panBy([-40, 30], {animate: false})")
+    page.evaluate("void geoplan.map.panBy([-40, 30], {animate: false})")
     page.wait_for_timeout(400)
     assert page.evaluate(_HIDDEN_UNCOVERED) == [], "after a pan"
     page.evaluate(stale)
