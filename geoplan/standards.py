@@ -231,6 +231,9 @@ class Standard(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9_]+$")
     name_zh: str
     name_en: str
+    sheet_en: str | None = Field(None, max_length=31)
+    """The English name as a workbook sheet's title (at most 31 characters), where
+    ``name_en`` is longer."""
     source: dict[str, str] = Field(default_factory=dict)
     sources: list[SourceRef] = Field(default_factory=list)
     facility: FacilitySet | None = None

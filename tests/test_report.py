@@ -233,6 +233,25 @@ def test_sheet_titles():
     first = sheet_title(long, used)
     second = sheet_title(long, used)
     assert len(first) == 31 and len(second) <= 31 and first != second
+    assert first.endswith("…")  # a cut title says so
+
+
+def test_english_sheet_names_keep_the_radius():
+    # cut to 31 characters, "Junior middle school within 1000 m" read as 100 m
+    from geoplan.report.tables import standard_sheet_name
+    from geoplan.standards import default_catalog
+
+    row = {"standard": "junior_school_1000", "name_en": "Junior middle school within 1000 m",
+           "name_zh": "初中服务半径1000米"}
+    assert standard_sheet_name("junior_school_1000", row, "en") == "Junior middle school 1000 m"
+    assert standard_sheet_name("junior_school_1000", row, "zh") == "初中服务半径1000米"
+    renamed = {**row, "name_en": "Our own junior school standard, within 1000 m"}  # a config's
+    assert standard_sheet_name("junior_school_1000", renamed, "en") == renamed["name_en"]
+    for sid, std in default_catalog().items():
+        # every English name too long for a sheet has a short one with the same radius
+        assert len(std.name_en) <= 31 or std.sheet_en, sid
+        if std.sheet_en and std.radius_m:
+            assert f"{std.radius_m:g} m" in std.sheet_en or "circle" in std.sheet_en, sid
 
 
 def test_cli_errors_before_work(tmp_path, capsys):
@@ -430,6 +449,15 @@ def test_zeros_and_missing_figures_are_explained():
     assert "0 处" in standard_notes({"share_buffer": 0.0, "n_facilities": 0,
                                      "demand_total": 5e4}, area, True, "zh")[0]
     assert "有 3 处此类设施" in standard_notes({"share_buffer": 0.0, "n_facilities": 3,
+                                            "demand_total": 5e4}, area, True, "zh")[0]
+    # a life circle at 0 may have items that reach many homes: no home has them all at once
+    # (锦江区's 十五分钟生活圈: 0.0%, its 初中 100%; the page said none was within reach)
+    basket = {"share_buffer": 0.0, "n_facilities": 88, "demand_total": 5e4, "n_items": 8,
+              "items_no_data": "养老院、社区服务中心（街道级）"}
+    assert standard_notes(basket, area, True, "zh")[0].startswith(
+        "没有一处居住用地在有数据的全部 6 项配套设施的服务半径之内")
+    assert "all 8 items" in standard_notes({**basket, "items_no_data": ""}, area, True, "en")[0]
+    assert "有 3 处此类设施" in standard_notes({"share_buffer": 0.0, "n_facilities": 3, "n_items": 1,
                                             "demand_total": 5e4}, area, True, "zh")[0]
     assert "没有此标准要衡量的对象" in standard_notes({"share_buffer": None, "n_facilities": 3,
                                                 "demand_total": 0.0}, area, True, "zh")[0]

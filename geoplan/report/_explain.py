@@ -18,6 +18,8 @@ _ZH = {
     "no_facility": "数据中没有此标准所需的设施（0 处），所以覆盖率为 0；请核对地图数据是否漏标。",
     "none_in_reach": ("数据中有 {n} 处此类设施，但都不在本区居住用地（或街道）的服务半径以内，"
                       "所以覆盖率为 0。"),
+    "basket_none": ("没有一处居住用地在有数据的全部 {m} 项配套设施的服务半径之内，所以覆盖率为 0；"
+                    "各项分别的覆盖率见分项覆盖表。"),
     "no_demand": "本区在数据范围内没有此标准要衡量的对象（居住用地或相应街道），所以没有覆盖率（“—”）。",
     "no_people": "“未覆盖人口”为“—”：本分析没有人口数据，人口覆盖率按居住用地面积加权。",
     "street": "此标准按街道长度衡量，没有人口覆盖率（“—”）。",
@@ -33,6 +35,8 @@ _EN = {
                    "is 0; check whether the map data misses them.",
     "none_in_reach": "The data holds {n} such facilities, but none within the radius of this "
                      "district's housing (or streets), so the share is 0.",
+    "basket_none": "No home is within the radii of all {m} items with data, so the share is 0; "
+                   "the table of items gives each item's own share.",
     "no_demand": "Nothing to measure in this district inside the data (no residential land or "
                  "no such streets), so there is no share (“—”).",
     "no_people": "“Uncovered population” is “—”: this analysis has no population data; "
@@ -71,6 +75,8 @@ def standard_notes(rec: Mapping[str, Any], info: Mapping[str, Any], people: bool
         notes.append(w["no_demand"])
     elif share == 0 and (n is None or n == 0):
         notes.append(w["no_facility"])
+    elif share == 0 and _items_with_data(rec) > 1:  # a life circle: every item at once
+        notes.append(w["basket_none"].format(m=_items_with_data(rec)))
     elif share == 0:
         notes.append(w["none_in_reach"].format(n=int(n)))
     if street:
@@ -78,6 +84,15 @@ def standard_notes(rec: Mapping[str, Any], info: Mapping[str, Any], people: bool
     elif not people and share is not None:
         notes.append(w["no_people"])
     return notes
+
+
+def _items_with_data(rec: Mapping[str, Any]) -> int:
+    """How many of a standard's items have a facility in the data (1 for a single facility)."""
+    n_items = plain(rec.get("n_items"))
+    if n_items is None:
+        return 1
+    missing = str(rec.get("items_no_data") or "")
+    return int(n_items) - (len(missing.split("、")) if missing else 0)
 
 
 def partial_note(inside_share: Any, lang: str, unit: str = DEFAULT_UNIT) -> str | None:

@@ -152,9 +152,10 @@ def weights_source(rows: pd.DataFrame) -> str | None:
 
 
 def sheet_title(text: str, used: set[str]) -> str:
-    """A valid, unique Excel sheet title: no ``[]:*?/\\``, at most 31 characters."""
+    """A valid, unique Excel sheet title: no ``[]:*?/\\``, at most 31 characters (a longer
+    text cut to 30 and "…", which says it was cut)."""
     title = re.sub(r"[\[\]:*?/\\]", "_", text).strip("'").strip() or "Sheet"
-    title = title[:31]
+    title = title if len(title) <= 31 else title[:30].rstrip() + "…"
     base, n = title, 2
     while title.lower() in {u.lower() for u in used}:
         suffix = f" ({n})"
@@ -162,6 +163,20 @@ def sheet_title(text: str, used: set[str]) -> str:
         n += 1
     used.add(title)
     return title
+
+
+def standard_sheet_name(sid: str, row: Mapping[str, Any], lang: str) -> str:
+    """A standard's name as its sheet's title: in English the catalog's ``sheet_en`` where the
+    English name is the catalog's and too long for a sheet ("Junior middle school within 1000
+    m" cut to 31 characters read as 100 m)."""
+    name = standard_name(row, lang)
+    if lang != "zh" and len(name) > 31:
+        from geoplan.standards import default_catalog
+
+        std = default_catalog().get(sid)
+        if std is not None and std.sheet_en and std.name_en == name:
+            return std.sheet_en
+    return name
 
 
 def _header(ws: Worksheet, row: int, headers: Sequence[str]) -> None:
@@ -449,7 +464,7 @@ def _write_workbook(
         table = table.assign(items_no_data=[items_in(str(v or ""), items, lang)
                                             for v in table["items_no_data"]])
     for sid in order:
-        _standard_sheet(wb.create_sheet(sheet_title(standard_name(rows[sid], lang), used)),
+        _standard_sheet(wb.create_sheet(sheet_title(standard_sheet_name(sid, rows[sid], lang), used)),
                         sid, table, rows, gaps, where, lab, lang, bulk)
     _table_sheet(wb, sheet_title(lab["sheet_deadends"], used), geoframe(deadends, "dead_ends"),
                  DEADEND_COLUMNS, lab, lang, [12, 8, 10, 18, 16, 14, 12, 12, 12, 12, 10, 12, 10, 10, 10],
