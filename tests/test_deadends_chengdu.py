@@ -239,3 +239,14 @@ def test_cli_deadends_missing_baseline_is_exit_1(tmp_path, capsys) -> None:
     code = main(["deadends", str(CONFIG), "--out", str(tmp_path), "--baseline", str(tmp_path / "no.osm")])
     assert code == 1
     assert "baseline" in capsys.readouterr().err
+
+
+def test_dead_ends_left_out_add_up_to_the_districts_counts(current) -> None:
+    # the terminal said 数据边缘 230 while the districts' n_edge_artifact added up to 112: the
+    # 118 outside every district were counted under their category as well
+    _, result = current
+    conn = result.connectivity
+    assert result.excluded["service"] == conn["n_service"].sum() > 0
+    assert result.excluded["edge_artifact"] == conn["n_edge_artifact"].sum() > 0
+    assert result.excluded["outside_districts"] == (result.all_dead_ends["district"] == "").sum() > 0
+    assert sum(result.excluded.values()) + len(result.dead_ends) == len(result.all_dead_ends)

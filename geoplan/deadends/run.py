@@ -128,9 +128,13 @@ def run_deadends(
     ends = shapely.points(found["end_x"].to_numpy(float), found["end_y"].to_numpy(float))
     found["district"] = assign_districts(ends, districts)
 
-    excluded = {cat: int((found["category"] == cat).sum()) for cat in EXCLUDED_CATEGORIES}
+    # each dead end left out is counted once: outside every district, else by its category,
+    # so that the categories add up to the districts' own counts (n_service, n_edge_artifact)
+    inside = (found["district"] != "").to_numpy()
+    excluded = {cat: int(((found["category"] == cat).to_numpy() & inside).sum())
+                for cat in EXCLUDED_CATEGORIES}
     kept_mask = ~found["category"].isin(EXCLUDED_CATEGORIES)
-    excluded["outside_districts"] = int((kept_mask & (found["district"] == "")).sum())
+    excluded["outside_districts"] = int((~inside).sum())
     kept = found.loc[kept_mask & (found["district"] != "")].reset_index(drop=True)
     kept, links = opening_candidates(
         net, kept, settings, residential=_layer(layerset, "residential"),

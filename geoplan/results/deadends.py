@@ -100,7 +100,9 @@ class DeadEndResult:
         Per-district progress against the baseline, or None without a baseline
         (:func:`geoplan.deadends.progress.progress_table`).
     excluded
-        Counts of dead ends left out: by excluded category, and ``outside_districts``.
+        Counts of dead ends left out, each once: ``outside_districts`` (any category), and
+        inside the districts by excluded category (these add up to the districts' ``n_service``
+        and ``n_edge_artifact``).
     all_dead_ends
         Every degree-1 node with its category, artifacts included (for auditing).
     crs
