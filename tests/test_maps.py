@@ -7,6 +7,7 @@ import re
 
 import folium
 import folium.plugins
+import pandas as pd
 import pytest
 
 from geoplan._errors import ConfigError, OutputError
@@ -224,3 +225,17 @@ def test_document_titles_target_year_and_items_without_data_in_popups(results):
     assert has(page, "《鹤壁市百城建设提质工程实施方案》（2018）") and has(page, "依据文件")
     assert has(page, "90.0%（2023年）")
     assert '"items_no_data_txt":[null,null]' in page  # empty: the row is left out
+
+
+def test_items_without_data_in_the_map_s_language(results):
+    # the English map named a life circle's items without data in Chinese (社区服务站、…)
+    layerset, _, deadends = results
+    richer = make_coverage()
+    richer.table["items_no_data"] = "社区服务站、养老院"
+    richer.items = pd.DataFrame({"standard": ["s", "s"], "item": ["station", "home"],
+                                 "name_zh": ["社区服务站", "养老院"],
+                                 "name_en": ["Community service station", "Care home"]})
+    en = render_map(build_map(layerset, richer, deadends, lang="en"))
+    assert has(en, "Community service station, Care home") and not has(en, "社区服务站")
+    zh = render_map(build_map(layerset, richer, deadends))
+    assert has(zh, "社区服务站、养老院")

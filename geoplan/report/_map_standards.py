@@ -59,7 +59,7 @@ from geoplan.report._map_words import (
     words,
 )
 from geoplan.report.tables import population_known, weights_source
-from geoplan.results.coverage import item_names, verdicts
+from geoplan.results.coverage import item_names, items_in, verdicts
 
 MAX_GAPS_PER_DISTRICT = 20
 """Gap polygons drawn per district, standard and view (the largest, by rank)."""
@@ -583,11 +583,14 @@ def standard_layers(
     table = frame(coverage, "table")
     if table.empty:
         return []
+    items = getattr(coverage, "items", None)
+    if lang != "zh" and "items_no_data" in table:  # the items named in the map's language
+        table = table.assign(items_no_data=[items_in(str(v or ""), items, lang)
+                                            for v in table["items_no_data"]])
     gaps = geoframe(coverage, "gaps")
     street = geoframe(coverage, "street_gaps")
     roads = getattr(layerset, "layers", {}).get("roads") if layerset is not None else None
-    site_frame = sites_frame(sites, order, rows, lab, lang, roads,
-                             getattr(coverage, "items", None))
+    site_frame = sites_frame(sites, order, rows, lab, lang, roads, items)
     # each frame split by standard once (19 standards filtering a page's frames each cost more
     # than the drawing of small pages)
     by = {"table": ByStandard(table), "gaps": ByStandard(gaps), "street": ByStandard(street),
