@@ -52,10 +52,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["add_workbook_sheet", "data_checks", "write_data_checks"]
 
 def _row(check: str, severity: str, district: str, subject: str, count: int, measure: float,
-         detail: str, fix: str, geometry: Any = None) -> dict[str, Any]:
+         detail: str, fix: str, geometry: Any = None, subject_en: str = "") -> dict[str, Any]:
     return {"check": check, "severity": severity, "district": district, "subject": subject,
-            "count": int(count), "measure": float(measure), "detail": detail, "fix": fix,
-            "geometry": geometry}
+            "subject_en": subject_en, "count": int(count), "measure": float(measure),
+            "detail": detail, "fix": fix, "geometry": geometry}
 
 
 def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
@@ -153,22 +153,28 @@ def _overlap_checks(layerset: Any, overlaps: pd.DataFrame | None) -> list[dict[s
 def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, Any]]:
     rows = []
     fac = coverage.facilities
+    sets: dict[tuple[str, str], Any] = {}
     for std in standards:
         basket = len(std.facility_sets) > 1
         for fs in std.facility_sets:
             item = fs.label or fs.layer
+            # a life circle's item by its own name; a standard of one facility set by its name
+            zh = fs.name_zh or (item if basket else std.name_zh)
+            en = fs.name_en or (zh if basket else std.name_en)
+            sets[(std.id, item)] = (zh, en)
             n = int(((fac["standard"] == std.id) & (fac["item"] == item)).sum()) if len(fac) else 0
             if n == 0:
-                name = getattr(fs, "name_zh", None) or item
                 # a life circle leaves an item without data out of its shares; a standard of
                 # one kind of facility scores 0
                 what = ("so the item has no data and is left out of the life circle's shares"
                         if basket else "so it scores 0")
-                rows.append(_row("no_facility", "warning", "", f"{std.id}/{name}", 0,
+                rows.append(_row("no_facility", "warning", "",
+                                 f"{std.name_zh}/{zh}" if basket else std.name_zh, 0,
                                  np.nan if basket else 0.0,
-                                 f"standard {std.id}: no {fs.said} facility in the context area, "
+                                 f"{std.name_en}: no {fs.said} facility in the context area, "
                                  f"{what} (missing in the data, or none exists)",
-                                 "check the data; add planners' files (layers:) if OSM lacks them"))
+                                 "check the data; add planners' files (layers:) if OSM lacks them",
+                                 subject_en=f"{std.name_en}/{en}" if basket else std.name_en))
     if len(fac):
         off = fac.loc[fac["n_access"] == 0]
         seen: set[tuple[str, str]] = set()
@@ -177,11 +183,14 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
             if key in seen:
                 continue
             seen.add(key)
-            rows.append(_row("unreached_facility", "note", str(rec.district), f"{rec.item} {rec.name}",
+            zh, en = sets.get((str(rec.standard), str(rec.item)), (str(rec.item), str(rec.item)))
+            ident = str(rec.name or "").strip() or str(rec.source_id)
+            rows.append(_row("unreached_facility", "note", str(rec.district), f"{zh} {ident}",
                              1, float(rec.radius_m),
-                             f"{rec.item} {rec.name or rec.source_id}: no walkway within reach; it "
-                             "counts for the straight-line share only",
-                             "check the paths to it in the data", rec.geometry))
+                             f"{en} {ident}: no walkway within reach; it counts for the "
+                             "straight-line share only",
+                             "check the paths to it in the data", rec.geometry,
+                             subject_en=f"{en} {ident}"))
     table = coverage.table
     res = table.loc[table["demand_kind"] == "residential"]
     if len(res):

@@ -227,12 +227,57 @@ def test_a_life_circle_item_without_data_is_said_to_be_left_out_not_scored_0():
     checks = data_checks(_Layers(), SimpleNamespace(facilities=fac, table=table),
                          standards=resolve_standards(["park_500", "life_circle_5min"]))
     rows = checks.loc[checks["check"] == "no_facility"]
-    park = rows.loc[rows["subject"].str.startswith("park_500/")].iloc[0]
-    item = rows.loc[rows["subject"] == "life_circle_5min/社区服务站"].iloc[0]
+    # standards and items by name, in each language (the id 'life_circle_5min' had been shown)
+    park = rows.loc[rows["subject"] == "500米见园"].iloc[0]
+    assert park["subject_en"] == "A park within 500 m"
+    assert check_words_zh(next(rows.loc[[park.name]].itertuples(index=False)))[0].startswith(
+        "标准 500米见园：服务范围内没有所需设施，得分为 0")
+    item = rows.loc[rows["subject"] == "五分钟生活圈/社区服务站"].iloc[0]
+    assert item["subject_en"].startswith("5-minute life circle") and \
+        item["subject_en"].endswith("/Community service station")
     assert "so it scores 0" in park["detail"] and park["measure"] == 0.0
     assert "left out of the life circle's shares" in item["detail"] and np.isnan(item["measure"])
     zh = check_words_zh(next(rows.loc[[item.name]].itertuples(index=False)))[0]
-    assert zh.startswith("标准 life_circle_5min：服务范围内没有「社区服务站」类设施，该项按无数据计")
+    assert zh.startswith("标准 五分钟生活圈：服务范围内没有「社区服务站」类设施，该项按无数据计")
+
+
+def test_a_facility_no_walkway_reaches_is_named_by_item_and_id_in_each_language():
+    # it read 'small_sports ' (the item's code and an empty name) and the zh text lost the id
+    from types import SimpleNamespace
+
+    from geoplan.report._map_checks import check_words_zh, english_subjects
+    from geoplan.standards import resolve_standards
+
+    fac = pd.DataFrame({"standard": ["park_500"], "item": ["park_500"], "n_access": [0],
+                        "source_id": ["w262123660"], "name": [""], "district": ["甲区"],
+                        "radius_m": [500.0], "geometry": [shapely.Point(400_100, 3_390_100)]})
+    table = pd.DataFrame({"demand_kind": [], "district": [], "unreachable_points": []})
+    stds = resolve_standards(["park_500"])
+    item = stds[0].facility_sets[0]
+    fac["item"] = item.label or item.layer
+    checks = data_checks(_Layers(), SimpleNamespace(facilities=fac, table=table), standards=stds)
+    row = checks.loc[checks["check"] == "unreached_facility"].iloc[0]
+    zh_name, en_name = "500米见园", "A park within 500 m"  # one facility set: the standard's
+    assert row["subject"] == f"{zh_name} w262123660"
+    assert row["subject_en"] == f"{en_name} w262123660"
+    assert row["detail"].startswith(row["subject_en"] + ": no walkway")
+    assert check_words_zh(next(checks.loc[[row.name]].itertuples(index=False)))[0] == \
+        f"{zh_name} w262123660：附近没有可达的步行道，只计入直线覆盖率"
+    assert english_subjects(checks.loc[[row.name]]).iloc[0] == row["subject_en"]
+
+
+def test_an_unnamed_road_in_a_mapping_gap_is_named_by_its_class_in_chinese():
+    from types import SimpleNamespace
+
+    from geoplan.report._map_checks import check_words_zh
+
+    def rec(detail):
+        return SimpleNamespace(check="mapping_gap", count=1, measure=5.0, subject="DE0001",
+                               district="甲区", detail=detail)
+
+    gap = ": ends 1.2 m from another road without a shared node"
+    assert check_words_zh(rec("residential" + gap))[0].startswith("无名居住区道路：端点距另一条道路 1.2 米")
+    assert check_words_zh(rec("荆翠西路" + gap))[0].startswith("荆翠西路：端点距另一条道路 1.2 米")
 
 
 def test_the_checks_table_places_each_check_in_degrees_too(tmp_path):

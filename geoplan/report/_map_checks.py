@@ -18,13 +18,13 @@ import pandas as pd
 
 from geoplan._text import area_text, share_text
 from geoplan.report._data import fmt_number, to_wgs84
-from geoplan.report._labels import in_unit, words_in_unit
+from geoplan.report._labels import in_unit, value_label, words_in_unit
 from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import add_layer
 from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["CHECK_COLOUR", "CHECK_NAMES", "add_data_checks", "check_name", "check_words_zh",
-           "datum_banner"]
+           "datum_banner", "english_subjects"]
 
 CHECK_COLOUR = "#e6007e"
 """Magenta: apart from every coverage and road colour."""
@@ -72,6 +72,13 @@ def check_name(check: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
     return in_unit(zh, unit) if lang == "zh" else en
 
 
+def _road_zh(name: str) -> str:
+    """A road as a check names it: its own name, or (a road without one is named by its OSM
+    highway class, ``residential``) 无名 and the class in Chinese."""
+    zh = value_label(name, "zh", "highway") if ";" not in name else name
+    return f"无名{zh}" if zh != name else name
+
+
 def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str | None]:
     """A check's detail and fix in Chinese, from its kind and numbers (the table keeps the
     English sentences), the districts called ``unit``; (None, None) for a kind without a
@@ -89,7 +96,8 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
     if check == "no_facility":
         std, _, item = subject.partition("/")
         what = "该项按无数据计，不计入生活圈覆盖率" if not np.isfinite(measure) else "得分为 0"
-        return (f"标准 {std}：服务范围内没有「{item}」类设施，{what}（数据中缺失，或确实没有）",
+        kind = f"「{item}」类设施" if item else "所需设施"
+        return (f"标准 {std}：服务范围内没有{kind}，{what}（数据中缺失，或确实没有）",
                 "核查数据；OSM 缺少时在配置的 layers: 中加入规划部门的文件")
     if check == "unreached_facility":
         return (f"{subject}：附近没有可达的步行道，只计入直线覆盖率",
@@ -104,10 +112,18 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
         # the detail is geoplan's own "<name or highway>: ends 3.2 m from another road ..."
         found = _GAP_END.search(str(rec.detail))
         detail = None if found is None else (
-            f"{found.group(1).strip()}：端点距另一条道路 {found.group(2)} 米但没有共同节点，"
+            f"{_road_zh(found.group(1).strip())}：端点距另一条道路 {found.group(2)} 米但没有共同节点，"
             "可能是数据漏连，而不是断头路")
         return detail, "实地或影像核查；如确实相连，在 OSM 中把这条路连上"
     return None, None
+
+
+def english_subjects(table: pd.DataFrame) -> pd.Series:
+    """The checks' subjects in English: ``subject_en`` where a check has one, else ``subject``."""
+    if "subject_en" not in table:
+        return table["subject"]
+    en = table["subject_en"].fillna("").astype(str)
+    return en.where(en != "", table["subject"])
 
 
 def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
@@ -135,7 +151,7 @@ def add_data_checks(m: folium.Map, checks: gpd.GeoDataFrame | None,
     c = pd.DataFrame(checks).copy()
     c["title"] = [check_name(str(k), lang, unit) for k in c["check"]]
     c["district_txt"] = c["district"].map(_text)
-    c["subject_txt"] = c["subject"].map(_text)
+    c["subject_txt"] = (english_subjects(c) if lang != "zh" else c["subject"]).map(_text)
     c["count_txt"] = [fmt_number(n, 0) if int(n) > 1 else None for n in c["count"]]
     words = [check_words_zh(r, unit) if lang == "zh" else (None, None)
              for r in c.itertuples(index=False)]

@@ -55,15 +55,17 @@ def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNI
     from openpyxl.styles import Alignment, Font
 
     from geoplan.report._labels import in_unit, layer_name_zh
-    from geoplan.report._map_checks import check_name, check_words_zh
+    from geoplan.report._map_checks import check_name, check_words_zh, english_subjects
     from geoplan.report.people_sheets import fit_row_height
 
-    cols = DATA_CHECKS.names
+    cols = [c for c in DATA_CHECKS.names if c != "subject_en"]  # the sheet's language's subject
     zh = lang == "zh"
     ws.append([in_unit(HEADERS_ZH.get(c, c), unit) if zh else c.capitalize() for c in cols])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     table = pd.DataFrame(checks.drop(columns="geometry"))
+    if not zh and "subject_en" in table:
+        table["subject"] = english_subjects(table)
     if zh:
         words = [check_words_zh(r, unit) for r in table.itertuples(index=False)]
         table["detail"] = [w or d for (w, _), d in zip(words, table["detail"], strict=True)]

@@ -11,7 +11,10 @@ DATA_CHECKS = Schema("data_checks", (
            "overlapping_units, no_facility, unreached_facility, mapping_gap, demand_off_network."),
     Column("severity", "str", "", "warning (a figure may be wrong) or note (read it with care)."),
     Column("district", "str", "", "District concerned ('' for the whole run)."),
-    Column("subject", "str", "", "The layer, standard or feature concerned."),
+    Column("subject", "str", "", "The layer, standard or feature concerned (a standard or "
+           "facility item by its Chinese name)."),
+    Column("subject_en", "str", "", "The subject in English where it names a standard or "
+           "facility item ('' where subject reads the same in both languages)."),
     Column("count", "int", "features", "How many features or demand points are concerned."),
     Column("measure", "float", "m, km² or share", "The measured value behind the check (see "
            "detail)."),
