@@ -658,12 +658,14 @@ def test_items_with_one_site_share_a_row(chengdu_outputs, chengdu_results):
     section = page[page.index(">五分钟生活圈 "):]
     start = section.index('<table class="sites">')
     table = section[start:section.index("</table>", start)]
-    ranks = re.findall(r'<tr><td class="num">([^<]*)</td>', table)
-    assert len(ranks) == len(places)
-    shared = [r for r in ranks if "、" in r]
-    assert shared and all(r.endswith((" 1", " 2", " 3", " 4", " 5")) for r in shared)
+    # the items in a column of their own, under its header; the rank column holds ranks
+    assert "<thead><tr><th>配套设施项目</th><th>排名</th>" in table
+    rows = re.findall(r'<tr><td class="item">([^<]*)</td><td class="num">([^<]*)</td>', table)
+    assert len(rows) == len(places)
+    assert all(rank in {"1", "2", "3", "4", "5"} for _, rank in rows)
+    assert any("、" in items for items, _ in rows)
     # every item's every site is still on the page, once
-    assert sum(len(r.rsplit(" ", 1)[0].split("、")) for r in ranks) == len(mine)
+    assert sum(len(items.split("、")) for items, _ in rows) == len(mine)
 
 
 def test_map_sites_one_marker_per_place_naming_its_items(chengdu_results):

@@ -390,8 +390,11 @@ def _sites(ctx: _Context, district: str, sid: str) -> list[dict[str, str]]:
         key = tuple(row.values())
         rows.setdefault(key, {**row, "items": []})["items"].append(names.get(item, item))
     joiner = "、" if ctx.lang == "zh" else ", "
-    return [{**row, "rank": (joiner.join(dict.fromkeys(i for i in row.pop("items") if i))
-                             + " " + row["rank"]).strip()} for row in rows.values()]
+    # the items in a column of their own (in the rank's cell they made it most of the table's
+    # width in print, under the header 排名)
+    return [{**{k: v for k, v in row.items() if k != "items"},
+             "item_names": joiner.join(dict.fromkeys(i for i in row["items"] if i))}
+            for row in rows.values()]
 
 
 def _year_text(rec: Mapping[str, Any], lab: Mapping[str, str]) -> str:
