@@ -738,3 +738,15 @@ def test_district_pages_list_the_places_missing_most_standards(chengdu_outputs, 
     assert [int(c[1]) for c in cells] == list(mine["n_standards"]) and int(cells[0][1]) >= 2
     assert [c[3] for c in cells] == [f"{a / 10_000:,.2f}" for a in mine["area_m2"]]
     assert all(len(c[2].split("、")) == int(c[1]) for c in cells)
+
+
+def test_at_least_k_items_only_for_life_circles_with_their_k(chengdu_outputs):
+    # the column repeated the walking share on every standard of one facility, and nothing
+    # said what k was
+    from openpyxl import load_workbook
+
+    wb = load_workbook(chengdu_outputs / "geoplan_report.xlsx", read_only=True)
+    single = next(wb["300米见绿"].iter_rows(min_row=4, max_row=4, values_only=True))
+    assert not any(str(h or "").startswith(("至少k项", "无数据的项目")) for h in single)
+    basket = next(wb["五分钟生活圈"].iter_rows(min_row=4, max_row=4, values_only=True))
+    assert basket[-1] == "至少k项（步行）\n（k = 6：有数据的项目中至少 6 项可步行到达）"

@@ -578,9 +578,20 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
     if not population_known(part) and "uncovered_population" in part:
         part["uncovered_population"] = None  # weights were land area, not people
     note = weights_label(weights_source(part), lang)
-    next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang, notes={
-        "share_population_buffer": note, "share_population_network": note} if note else None)
-    sws.row_dimensions[4].height = 80 if note else 32  # wrapped headers show whole
+    notes = {"share_population_buffer": note, "share_population_network": note} if note else {}
+    basket = "n_items" in part and bool((pd.to_numeric(part["n_items"], errors="coerce") > 1).any())
+    if not basket:  # one kind of facility: "at least k items" would repeat the walking share
+        part = part.drop(columns=["items_no_data", "share_min_items_network"], errors="ignore")
+    elif "min_items" in part:  # the k said, as the page's item table says it
+        ks = sorted({int(k) for k in pd.to_numeric(part["min_items"], errors="coerce").dropna()})
+        if ks:
+            k = str(ks[0]) if len(ks) == 1 else f"{ks[0]}–{ks[-1]}"
+            notes["share_min_items_network"] = (f"k = {k}：有数据的项目中至少 {k} 项可步行到达"
+                                                if lang == "zh" else
+                                                f"k = {k}: at least {k} of the items with data "
+                                                "reached on foot")
+    next_row = _table(sws, 4, part, STANDARD_COLUMNS, lab, lang, notes=notes or None)
+    sws.row_dimensions[4].height = 80 if notes else 32  # wrapped headers show whole
     sws.freeze_panes = "B5"
     sws.print_title_rows = "4:4"
     _widths(sws, [12, 10, 9, 11, 11, 14, 14, 12, 13, 13, 10, 9, 11, 9, 11, 12, 9, 12, 11])
