@@ -749,4 +749,18 @@ def test_at_least_k_items_only_for_life_circles_with_their_k(chengdu_outputs):
     single = next(wb["300米见绿"].iter_rows(min_row=4, max_row=4, values_only=True))
     assert not any(str(h or "").startswith(("至少k项", "无数据的项目")) for h in single)
     basket = next(wb["五分钟生活圈"].iter_rows(min_row=4, max_row=4, values_only=True))
-    assert basket[-1] == "至少k项（步行）\n（k = 6：有数据的项目中至少 6 项可步行到达）"
+    assert "至少k项（步行）\n（k = 6：有数据的项目中至少 6 项可步行到达）" in basket
+
+
+def test_overview_pages_say_which_districts_are_only_partly_inside_the_data(chengdu_outputs):
+    # the index page, the summary sheet and the standard sheets were silent that the default
+    # districts lie 6-33% inside the data; only each district's own page said so
+    from openpyxl import load_workbook
+
+    index = (chengdu_outputs / "reports" / "index.html").read_text(encoding="utf-8")
+    assert index.count('class="meta partial">数据内 ') == 4 and 'id="partial"' in index
+    wb = load_workbook(chengdu_outputs / "geoplan_report.xlsx", read_only=True)
+    notes = [r[0] for r in wb["汇总"].iter_rows(values_only=True) if r[0]]
+    assert notes[-1].startswith("只有部分面积在数据范围内：锦江区 6%、")
+    sheet = list(wb["300米见绿"].iter_rows(min_row=4, max_row=5, values_only=True))
+    assert sheet[0][-1].startswith("数据范围内的面积占比") and 0.05 < sheet[1][-1] < 0.07

@@ -37,6 +37,7 @@ import shapely
 
 from geoplan._io import atomic_path, ensure_writable_dir
 from geoplan._processes import process_map
+from geoplan._text import share_text
 from geoplan._version import __version__
 from geoplan.chinese_coords import wgs84_to_gcj02
 from geoplan.report._data import (
@@ -67,6 +68,7 @@ from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import gap_rows, population_known, weights_source, write_workbook
 from geoplan.results import CoverageResult, item_names, items_in, verdict
 from geoplan.results._spill import SpilledFrame
+from geoplan.vocab import WHOLE_DISTRICT_SHARE
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -648,6 +650,9 @@ def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, 
             cells.append({"text": fmt_share(r.get("share_buffer")),
                           "status": "na" if cls == "nodata" else cls})
         e["cells"] = cells
+        inside = plain(ctx.inside_share.get(e["name"]))
+        e["inside"] = share_text(float(inside)) if inside is not None and \
+            inside < WHOLE_DISTRICT_SHARE else None
     return env.get_template("index.html.j2").render(
         lang=ctx.lang, lab=ctx.lab, version=__version__, generated=ctx.generated,
         analysis=ctx.analysis, data_date=ctx.data_date, standards=standards, districts=entries,

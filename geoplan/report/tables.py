@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geoplan._io import atomic_path
+from geoplan._text import share_text
 from geoplan._version import __version__
 from geoplan.report._data import frame, geoframe, plain, standard_rows, standards_order
 from geoplan.report._labels import (
@@ -41,7 +42,7 @@ from geoplan.report._labels import (
 )
 from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, BulkRows
 from geoplan.results.coverage import item_names, items_in, verdicts
-from geoplan.vocab import DEFAULT_UNIT
+from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -72,6 +73,7 @@ STANDARD_COLUMNS = (
     ("n_facilities", INTEGER), ("demand_total", INTEGER), ("demand_unit", None),
     ("unreachable_points", INTEGER), ("population_source", None),
     ("target_year", None), ("items_no_data", None), ("share_min_items_network", PERCENT),
+    ("inside_share", PERCENT),
 )
 ITEM_COLUMNS = (
     ("standard_name", None), ("district", None), ("name_zh", None), ("share_buffer", PERCENT),
@@ -108,6 +110,7 @@ _EXTRA_HEADERS = {
            "covered_m2": "可覆盖缺口（平方米）", "covered_length_m": "可覆盖缺口街道（米）",
            "covered_population": "可覆盖人口", "target_year": "目标年份",
            "items_no_data": "无数据的项目（未计入合计）", "share_min_items_network": "至少k项（步行）",
+           "inside_share": "数据范围内的面积占比（低于100%：数字只代表这一部分）",
            "name_zh": "配套设施项目", "standard_name": "标准", "no_data": "无数据",
            "n_standards": "缺几项标准", "standards": "是哪些标准的缺口",
            "source_title": "依据文件",
@@ -118,6 +121,8 @@ _EXTRA_HEADERS = {
            "covered_population": "Population covered", "target_year": "Target year",
            "items_no_data": "Items without data (left out of the totals)",
            "share_min_items_network": "At least k items (walking)", "name_zh": "Item",
+           "inside_share": "Share of the area inside the data (below 100%: the figures cover "
+                           "that part only)",
            "n_standards": "Standards missed", "standards": "A gap of",
            "standard_name": "Standard", "no_data": "No data", "source_title": "Source documents",
            "gaps_cut": "The {n:,} largest gaps of the districts (an Excel sheet holds at most "
@@ -363,6 +368,25 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
         f"颜色与报告、地图相同：{classes}（直线覆盖率，官方口径）" if lang == "zh" else
         f"colours as in the reports and the map: {classes} (straight-line share, the official "
         "indicator)"))
+    partial = partial_districts(table)
+    if partial:  # a figure that covers part of a district says so
+        listed = ("、" if lang == "zh" else ", ").join(f"{d} {share_text(s)}" for d, s in partial)
+        ws.cell(row=note_row + 1, column=1, value=(
+            f"只有部分面积在数据范围内：{listed}；这些区县的数字只代表数据范围内的部分"
+            if lang == "zh" else
+            f"Only partly inside the data: {listed}; these districts' figures cover that part "
+            "only"))
+
+
+def partial_districts(table: pd.DataFrame) -> list[tuple[str, float]]:
+    """The districts only partly inside the data, with the share of their area that is, in
+    the table's order."""
+    if "inside_share" not in table or "district" not in table:
+        return []
+    first = table.drop_duplicates("district")
+    return [(str(d), float(s)) for d, s in zip(first["district"], first["inside_share"],
+                                               strict=True)
+            if pd.notna(s) and float(s) < WHOLE_DISTRICT_SHARE]
 
 
 def write_workbook(
@@ -594,7 +618,10 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
     sws.row_dimensions[4].height = 80 if notes else 32  # wrapped headers show whole
     sws.freeze_panes = "B5"
     sws.print_title_rows = "4:4"
-    _widths(sws, [12, 10, 9, 11, 11, 14, 14, 12, 13, 13, 10, 9, 11, 9, 11, 12, 9, 12, 11])
+    widths = dict(zip([c for c, _ in STANDARD_COLUMNS],
+                      [12, 10, 9, 11, 11, 14, 14, 12, 13, 13, 10, 9, 11, 9, 11, 12, 9, 12, 11, 16],
+                      strict=True))
+    _widths(sws, [widths[c] for c, _ in STANDARD_COLUMNS if c in part])
     if sws.cell(row=3, column=2).value:  # the source documents: one wrapped line, never cut
         _wrap_across(sws, 3, 2, len([c for c, _ in STANDARD_COLUMNS if c in part]))
     g = gaps.loc[gaps["standard"].astype(str) == sid] if gaps is not None else None
