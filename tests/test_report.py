@@ -764,3 +764,10 @@ def test_overview_pages_say_which_districts_are_only_partly_inside_the_data(chen
     assert notes[-1].startswith("只有部分面积在数据范围内：锦江区 6%、")
     sheet = list(wb["300米见绿"].iter_rows(min_row=4, max_row=5, values_only=True))
     assert sheet[0][-1].startswith("数据范围内的面积占比") and 0.05 < sheet[1][-1] < 0.07
+
+
+def test_the_uncovered_figures_on_a_page_say_they_are_straight_line(chengdu_outputs):
+    # the card's "未覆盖 0.00 公顷" (straight line) stood above four walking gaps, unlabelled
+    page = (chengdu_outputs / "reports" / "01-510104.html").read_text(encoding="utf-8")
+    assert page.count(" · 直线未覆盖 ") == 13 and page.count("未覆盖人口（直线）") >= 14
+    assert "<th>未覆盖面积 / 街道长度（直线）</th>" in page
