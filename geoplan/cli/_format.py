@@ -20,7 +20,7 @@ from geoplan.vocab import DEFAULT_UNIT
 _HEAD = {
     "zh": {"standard": "标准", "district": "区县", "radius": "半径(米)", "target": "目标",
            "buffer": "直线", "network": "步行", "pop_buffer": "人口·直线",
-           "pop_network": "人口·步行", "meets": "达标", "yes": "是", "no": "否",
+           "pop_network": "人口·步行", "meets": "达标", "yes": "达标", "no": "未达标",
            "facilities": "数据内设施数", "name": "名称", "description": "说明",
            "files": "规划设施文件",
            "city_buffer": "全市·直线", "city_network": "全市·步行", "n_meet": "达标区县",
@@ -28,7 +28,7 @@ _HEAD = {
     "en": {"standard": "standard", "district": "district", "radius": "radius m",
            "target": "target", "buffer": "straight line", "network": "walking",
            "pop_buffer": "pop. straight", "pop_network": "pop. walking", "meets": "meets",
-           "yes": "yes", "no": "no", "facilities": "facilities in the data", "name": "name",
+           "yes": "pass", "no": "fail", "facilities": "facilities in the data", "name": "name",
            "description": "description", "files": "planned facility files",
            "city_buffer": "city, straight", "city_network": "city, walking",
            "n_meet": "districts meeting", "lowest": "lowest straight-line shares"},

@@ -372,7 +372,7 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
     if partial:  # a figure that covers part of a district says so
         listed = ("、" if lang == "zh" else ", ").join(f"{d} {share_text(s)}" for d, s in partial)
         ws.cell(row=note_row + 1, column=1, value=(
-            f"只有部分面积在数据范围内：{listed}；这些区县的数字只代表数据范围内的部分"
+            f"只有部分面积在数据范围内：{listed}；其数字只代表数据范围内的部分"
             if lang == "zh" else
             f"Only partly inside the data: {listed}; these districts' figures cover that part "
             "only"))
