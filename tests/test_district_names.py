@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import shapely
 
 from geoplan._errors import InputDataError
 from geoplan.config import DistrictsSource
@@ -83,3 +84,43 @@ def test_batch_jobs_of_a_repeated_name_each_read_their_own_district(tmp_path):
     assert [j.district for j in jobs] == ["东区 (c2)", "东区 (c3)"]
     read = [read_districts(j.config.districts)["district"].tolist() for j in jobs]
     assert read == [["东区 (c2)"], ["东区 (c3)"]]
+
+
+def _shapes(tmp_path: Path, rings: dict[str, list[list[float]]]) -> Path:
+    features = [{"type": "Feature", "properties": {"name": name},
+                 "geometry": {"type": "Polygon", "coordinates": [ring]}}
+                for name, ring in rings.items()]
+    path = tmp_path / "shapes.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+SQUARE = [[104.0, 30.6], [104.01, 30.6], [104.01, 30.61], [104.0, 30.61], [104.0, 30.6]]
+
+
+def test_a_district_that_encloses_no_area_is_refused_by_name(tmp_path):
+    # a ring along a line was left out of every table without a word; alone, the error said
+    # the district did not overlap the data
+    flat = [[104.09, 30.66], [104.125, 30.66], [104.09, 30.66]]
+    path = _shapes(tmp_path, {"好区": SQUARE, "退化区": flat})
+    with pytest.raises(InputDataError, match=r"1 of 2 districts enclose no area \(退化区\)"):
+        read_districts(DistrictsSource(path=path))
+
+
+def test_a_repaired_district_shape_is_said(tmp_path, caplog):
+    bowtie = [[104.0, 30.6], [104.01, 30.61], [104.01, 30.6], [104.0, 30.61], [104.0, 30.6]]
+    path = _shapes(tmp_path, {"好区": SQUARE, "蝴蝶区": bowtie})
+    with caplog.at_level("WARNING", logger="geoplan.layers.districts"):
+        frame = read_districts(DistrictsSource(path=path))
+    assert frame.geometry.is_valid.all() and (shapely.area(frame.geometry.to_numpy()) > 0).all()
+    (record,) = caplog.records
+    assert "repaired 1 invalid district shape(s)" in record.getMessage()
+    assert record.getMessage().count("蝴蝶区") == 1 and "好区" not in record.getMessage()
+
+
+def test_an_empty_file_is_said_to_be_empty(tmp_path):
+    path = tmp_path / "d.geojson"
+    path.write_bytes(b"")
+    with pytest.raises(InputDataError, match=r"is empty \(0 bytes\)"):
+        read_districts(DistrictsSource(path=path))

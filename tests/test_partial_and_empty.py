@@ -138,3 +138,20 @@ def test_the_partial_warning_names_twelve_districts_and_counts_the_rest(caplog):
     text = record.getMessage()
     assert "条11 (0.1 km², 90%)" in text and "条12" not in text and text.endswith(" and 3 more")
 
+
+
+def test_districts_left_out_are_named(caplog):
+    # a district wholly outside the data appeared nowhere, not even in the log
+    units = gpd.GeoDataFrame({"district": ["内区", "外区", "边区"]}, geometry=[
+        shapely.box(0, 0, 1000, 1000), shapely.box(50_000, 0, 51_000, 1000),
+        shapely.box(-20_000, 0, 100, 20_000)], crs=CRS)
+    with caplog.at_level("WARNING", logger="geoplan.layers.districts"):
+        out = clip_districts(units, shapely.box(0, 0, 1000, 1000), data_source="x")
+    assert out["district"].tolist() == ["内区"]
+    said = " / ".join(r.getMessage() for r in caplog.records)
+    assert "1 district(s) lie outside the data and are not analysed: 外区" in said
+    assert "left out: 边区 (0.10 km²)" in said
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="geoplan.layers.districts"):  # a batch job: said once by the city
+        clip_districts(units, shapely.box(0, 0, 1000, 1000), data_source="x", say_partial=False)
+    assert not caplog.records

@@ -130,6 +130,9 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
 # Config keys a message may name, and the flag that sets each without a config (in order).
 _FLAGS = (
     (re.compile(r" \(or districts\.crs: \S+ in the config\)"), ""),
+    (re.compile(r"`districts\.crs:`"), "`--districts-crs`"),
+    (re.compile(r"\(or set `districts\.encoding: (\S+)` in the config\)"),
+     r"(or give `--districts-encoding \1`)"),
     (re.compile(r"`districts\.encoding: (\S+)` \(or gb18030\) in the config"),
      r"`--districts-encoding \1` (or gb18030)"),
     (re.compile(r"Set districts\.encoding: "), "Give --districts-encoding "),
@@ -152,6 +155,8 @@ def in_flags(message: str) -> str:
     --------
     >>> in_flags("set districts.name_field to one of ['NAME']")
     "set --district-name-field to one of ['NAME']"
+    >>> in_flags("Set `districts.crs:` to what the coordinates are in")
+    'Set `--districts-crs` to what the coordinates are in'
     """
     for key, flag in _FLAGS:
         message = key.sub(flag, message)

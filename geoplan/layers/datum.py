@@ -268,5 +268,6 @@ def _say(result: DatumCheck, edges: str, reference: str) -> None:
         logger.info("datum check: the %s edges could not be compared with OSM's %s", edges,
                     reference)
     else:
-        logger.info("datum check: %s edges lie a median %s m from OSM's %s", edges,
-                    {k: round(v) for k, v in result["median_m"].items()}, reference)
+        logger.info("datum check: %s edges lie a median %s from OSM's %s", edges,
+                    ", ".join(f"{round(v):,} m read as {k}" for k, v in result["median_m"].items()),
+                    reference)

@@ -72,8 +72,31 @@ def read_districts(source: DistrictsSource, key: str = "districts") -> gpd.GeoDa
         frame = _included(frame, source, key)
     _refuse_unnamed(frame, source, key)
     frame = _unique_names(frame, source, key)
-    frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
+    frame["geometry"] = _valid_shapes(frame, source, key)
     return frame.reset_index(drop=True)
+
+
+def _valid_shapes(frame: gpd.GeoDataFrame, source: DistrictsSource, key: str) -> np.ndarray:
+    """The districts' shapes made valid, saying which were repaired; a shape that encloses no
+    area (a ring whose points lie on a line) is refused by name: it would be left out of every
+    table without a word."""
+    geoms = frame.geometry.to_numpy()
+    invalid = ~shapely.is_valid(geoms)
+    fixed = shapely.make_valid(geoms)
+    flat = np.flatnonzero(shapely.area(fixed) <= 0)
+    if len(flat):
+        names = first_named([str(frame["district"].iloc[i]) for i in flat], 10)
+        raise InputDataError(
+            f"district file {source.path}: {len(flat)} of {len(frame)} districts enclose no area "
+            f"({names}): their rings run along a line or collapse to points. Redraw them (QGIS: "
+            f"Check Validity, Fix Geometries), or leave them out with {key}.include."
+        )
+    if invalid.any():
+        names = first_named([str(d) for d in frame["district"][invalid]], 10)
+        logger.warning("district file %s: repaired %d invalid district shape(s) (rings that cross "
+                       "themselves or each other): %s; check them in QGIS (Check Validity)",
+                       source.path.name, int(invalid.sum()), names)
+    return fixed
 
 
 def declared_crs(source: DistrictsSource) -> DeclaredCRS:
@@ -290,8 +313,14 @@ def clip_districts(
     dropped = [f"{d} ({a / 1e6:.2f} km²)" for d, a, k in
                zip(districts["district"], area, keep, strict=True) if not k and a > 0]
     if dropped:
-        logger.info("districts with under %g km² and under %.0f%% of their area inside the "
-                    "data, left out: %s", min_inside_km2, 100 * MOSTLY_INSIDE, ", ".join(dropped))
+        (logger.warning if say_partial else logger.info)(
+            "districts with under %g km² and under %.0f%% of their area inside the data, left "
+            "out: %s (--min-inside-km2 lowers the bar)", min_inside_km2, 100 * MOSTLY_INSIDE,
+            first_named(dropped, _NAMED_AT_MOST))
+    outside = [str(d) for d, a in zip(districts["district"], area, strict=True) if a <= 0]
+    if outside and say_partial:  # a city's file cut to a few districts' data names the rest
+        logger.warning("%d district(s) lie outside the data and are not analysed: %s",
+                       len(outside), first_named(outside, _NAMED_AT_MOST))
     out = districts.loc[keep].copy()
     out["full_area_m2"] = full[keep]
     out["area_m2"] = area[keep]

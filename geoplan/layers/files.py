@@ -54,6 +54,9 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         raise InputDataError(f"{path} is a folder; give the file inside it")
     if not path.is_file():
         raise InputDataError(f"file not found: {path}")
+    if path.stat().st_size == 0:
+        raise InputDataError(f"{path} is empty (0 bytes): it was not written whole; export or "
+                             "copy it again")
     if path.suffix.lower() in (".csv", ".txt"):
         return _read_csv(path, encoding=encoding, lon=lon, lat=lat, geographic=geographic)
     if path.suffix.lower() in _SPREADSHEETS:

@@ -233,7 +233,8 @@ def read_osm_sets(
         raise
     except Exception as exc:  # pyosmium raises RuntimeError/ValueError subclasses of many kinds
         raise InputDataError(
-            f"cannot read OSM file {path}: {exc}. The file is corrupt, truncated or not OSM "
+            f"cannot read OSM file {path}: {str(exc).rstrip('.')}. The file is corrupt, "
+            "truncated or not OSM "
             "data (expected .osm, .osm.bz2 or .pbf); download or export it again."
         ) from exc
     wanted = list(tables) if tables is not None else [None] * len(sets)
