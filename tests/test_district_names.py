@@ -111,7 +111,7 @@ def test_a_district_that_encloses_no_area_is_refused_by_name(tmp_path):
 def test_a_repaired_district_shape_is_said(tmp_path, caplog):
     bowtie = [[104.0, 30.6], [104.01, 30.61], [104.01, 30.6], [104.0, 30.61], [104.0, 30.6]]
     path = _shapes(tmp_path, {"好区": SQUARE, "蝴蝶区": bowtie})
-    with caplog.at_level("WARNING", logger="geoplan.layers.districts"):
+    with caplog.at_level("INFO", logger="geoplan.layers.districts"):
         frame = read_districts(DistrictsSource(path=path))
     assert frame.geometry.is_valid.all() and (shapely.area(frame.geometry.to_numpy()) > 0).all()
     (record,) = caplog.records

@@ -93,9 +93,9 @@ def _valid_shapes(frame: gpd.GeoDataFrame, source: DistrictsSource, key: str) ->
         )
     if invalid.any():
         names = first_named([str(d) for d in frame["district"][invalid]], 10)
-        logger.warning("district file %s: repaired %d invalid district shape(s) (rings that cross "
-                       "themselves or each other): %s; check them in QGIS (Check Validity)",
-                       source.path.name, int(invalid.sum()), names)
+        logger.info("district file %s: repaired %d invalid district shape(s) (rings that cross "
+                    "themselves or each other): %s; check them in QGIS (Check Validity)",
+                    source.path.name, int(invalid.sum()), names)
     return fixed
 
 
@@ -318,9 +318,10 @@ def clip_districts(
             "out: %s (--min-inside-km2 lowers the bar)", min_inside_km2, 100 * MOSTLY_INSIDE,
             first_named(dropped, _NAMED_AT_MOST))
     outside = [str(d) for d, a in zip(districts["district"], area, strict=True) if a <= 0]
-    if outside and say_partial:  # a city's file cut to a few districts' data names the rest
-        logger.warning("%d district(s) lie outside the data and are not analysed: %s",
-                       len(outside), first_named(outside, _NAMED_AT_MOST))
+    if outside and say_partial:  # a city's whole file over a few districts' data: named, not
+        # a warning (the usual case)
+        logger.info("%d district(s) lie outside the data and are not analysed: %s",
+                    len(outside), first_named(outside, _NAMED_AT_MOST))
     out = districts.loc[keep].copy()
     out["full_area_m2"] = full[keep]
     out["area_m2"] = area[keep]
