@@ -211,12 +211,14 @@ def reference_lines(osm_path: Path | None, roads: gpd.GeoDataFrame,
 
 
 def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
-                boundaries: OsmData | None = None) -> DatumCheck | None:
+                boundaries: OsmData | None = None,
+                districts: gpd.GeoDataFrame | None = None) -> DatumCheck | None:
     """Run :func:`datum_check` for a loaded analysis; warn loudly on the terminal if suspect.
 
     ``boundaries``: the OSM file's administrative boundaries when already read (see
-    :func:`reference_lines`). Returns None when there is nothing to compare with (no OSM roads
-    or boundaries).
+    :func:`reference_lines`). ``districts``: the district file as
+    :func:`geoplan.layers.districts.read_districts` read it, when it has been (else read
+    here). Returns None when there is nothing to compare with (no OSM roads or boundaries).
     """
     from geoplan.layers.districts import declared_crs, read_districts
 
@@ -233,7 +235,8 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
         return None
     if len(ref) == 0:
         return None
-    districts = read_districts(config.districts)
+    if districts is None:
+        districts = read_districts(config.districts)
     extent = gpd.GeoSeries([layerset.data_extent], crs=layerset.crs).to_crs("EPSG:4326").iat[0]
     result = datum_check(districts, label, ref, what, extent, layerset.crs)
     _say(result, "district", what)

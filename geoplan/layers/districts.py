@@ -93,9 +93,10 @@ def _valid_shapes(frame: gpd.GeoDataFrame, source: DistrictsSource, key: str) ->
         )
     if invalid.any():
         names = first_named([str(d) for d in frame["district"][invalid]], 10)
-        logger.info("district file %s: repaired %d invalid district shape(s) (rings that cross "
+        logger.info("%sdistrict file %s: repaired %d invalid district shape(s) (rings that cross "
                     "themselves or each other): %s; check them in QGIS (Check Validity)",
-                    source.path.name, int(invalid.sum()), names)
+                    "" if key == "districts" else f"{key}: ", source.path.name,
+                    int(invalid.sum()), names)
     return fixed
 
 

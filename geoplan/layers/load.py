@@ -255,7 +255,8 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
     if datum_check:
         from geoplan.layers.datum import check_datum
 
-        layerset.datum = check_datum(config, layerset, boundaries=boundaries)
+        layerset.datum = check_datum(config, layerset, boundaries=boundaries,
+                                     districts=districts_wgs)
     return layerset
 
 
