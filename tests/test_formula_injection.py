@@ -49,6 +49,22 @@ def test_workbook_has_no_formula_cell(workbook: Path) -> None:
     assert any(isinstance(c.value, float) for row in summary.iter_rows() for c in row)
 
 
+def test_text_that_starts_like_a_formula_keeps_excels_quote_prefix(workbook: Path) -> None:
+    # stored as text nothing runs on opening, but a cell edited by hand, or the sheet saved as
+    # CSV, would turn '=HYPERLINK(…)' into a formula: Excel's quote prefix keeps it text
+    from geoplan.report._xlsx_rows import FORMULA_STARTS
+
+    wb = openpyxl.load_workbook(workbook)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    risky = [c for c in cells if c.value.startswith(FORMULA_STARTS)]
+    # the names in the openpyxl-written sheets and in the long tables spliced in as XML
+    assert {c.parent.title for c in risky} >= {wb.worksheets[0].title, "断头路"}
+    assert all(c.quotePrefix for c in risky), [(c.parent.title, c.coordinate) for c in risky
+                                               if not c.quotePrefix]
+    assert not any(c.quotePrefix for c in cells if not c.value.startswith(FORMULA_STARTS))
+
+
 def test_csv_text_neutralised_numbers_kept(tmp_path: Path) -> None:
     df = pd.DataFrame({"district": PAYLOADS, "share": [-0.5, 0.1, 2, -3, 4.5, 0.0, 1.0],
                        "code": ["510104", "-", "", None, "a=b", "x", "y"]})

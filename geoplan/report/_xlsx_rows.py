@@ -54,8 +54,15 @@ class _Unsupported(TypeError):
     """A value this writer leaves to openpyxl (dates, rich text, …)."""
 
 
-def _cell(ref: str, value: Any, style: str) -> str:
-    """One ``<c>`` element as openpyxl writes it; ``style`` is ``' s="n"'`` or ''."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""How text starts that a spreadsheet may take for a formula once a cell is edited or saved
+as CSV: such text cells carry Excel's quote prefix (the apostrophe it shows only in the
+formula bar), as :func:`geoplan.report.tables.values_only` gives openpyxl's cells."""
+
+
+def _cell(ref: str, value: Any, style: str, quoted: str = "") -> str:
+    """One ``<c>`` element as openpyxl writes it; ``style`` is ``' s="n"'`` or '', ``quoted``
+    the style of text that starts like a formula (:data:`FORMULA_STARTS`)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -64,7 +71,8 @@ def _cell(ref: str, value: Any, style: str) -> str:
             return f'<c r="{ref}" t="inlineStr" />'
         stripped = text.strip()
         space = ' xml:space="preserve"' if stripped and stripped != text else ""
-        return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+        prefix = quoted if text.startswith(FORMULA_STARTS) else ""
+        return f'<c r="{ref}"{prefix} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float):
@@ -107,6 +115,7 @@ class BulkRows:
         if first_row <= part.last_row:
             raise ValueError(f"rows of sheet {ws.title!r} must follow the rows already added")
         styles = [f' s="{self._style_id(ws, f)}"' if f else "" for f in formats]
+        quoted = f' s="{self._quoted_id(ws)}"'
         letters = [get_column_letter(i) for i in range(1, len(formats) + 1)]
         start = part.file.tell()
         row = first_row - 1
@@ -114,7 +123,7 @@ class BulkRows:
         try:
             for row, values in enumerate(rows, start=first_row):
                 n = str(row)
-                cells = "".join([_cell(letter + n, value, style) for letter, style, value
+                cells = "".join([_cell(letter + n, value, style, quoted) for letter, style, value
                                  in zip(letters, styles, values, strict=True)])
                 chunk.append(f'<row r="{n}">{cells}</row>')
                 if len(chunk) >= 2000:
@@ -134,6 +143,13 @@ class BulkRows:
         """The workbook's cell-style index of a plain cell with ``number_format``."""
         cell = Cell(ws)
         cell.number_format = number_format
+        return int(cell.style_id)
+
+    @staticmethod
+    def _quoted_id(ws: Worksheet) -> int:
+        """The workbook's cell-style index of a text cell with Excel's quote prefix."""
+        cell = Cell(ws)
+        cell.quotePrefix = True
         return int(cell.style_id)
 
     def last_row(self, ws: Worksheet) -> int:

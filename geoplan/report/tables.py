@@ -40,7 +40,7 @@ from geoplan.report._labels import (
     value_label,
     weights_label,
 )
-from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, BulkRows
+from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, FORMULA_STARTS, BulkRows
 from geoplan.results.coverage import item_names, items_in, verdicts
 from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
@@ -207,9 +207,11 @@ def values_only(wb: Any) -> int:
 
     openpyxl stores any string starting with ``=`` as a live formula; geoplan writes no
     formulas, so such a cell can only be data (a hostile name like ``=HYPERLINK(...)``). As a
-    text cell it is shown as written and never run, so the workbook needs no leading
-    apostrophe (which the CSV files carry, as Excel runs a CSV's text; in a text cell it
-    would be shown). Returns how many cells were changed.
+    text cell it is shown as written and never run. Text that starts like a formula
+    (:data:`geoplan.report._xlsx_rows.FORMULA_STARTS`) also gets Excel's quote prefix, a style
+    shown only in the formula bar, so that it stays text once the cell is edited or the sheet
+    saved as CSV (the CSV files carry a leading apostrophe instead). Returns how many cells
+    were changed from formulas.
     """
     changed = 0
     for ws in wb.worksheets:
@@ -218,6 +220,10 @@ def values_only(wb: Any) -> int:
             if cell.data_type == "f":
                 cell.data_type = "s"
                 changed += 1
+            if cell.data_type == "s" and isinstance(cell.value, str) and \
+                    cell.value.startswith(FORMULA_STARTS):
+                # Excel's quote prefix: text still once the cell is edited or saved as CSV
+                cell.quotePrefix = True
     return changed
 
 
