@@ -54,3 +54,13 @@ def test_bad_input_is_refused() -> None:
 
 def test_default_min_items() -> None:
     assert [default_min_items(n) for n in (0, 1, 2, 6)] == [0, 1, 1, 5]
+
+
+def test_the_one_item_of_a_standard_is_named_as_the_standard(chengdu_results):
+    # coverage_items.csv named park_500's item 'parks' and green_300's 'green_space'
+    coverage = chengdu_results[0]
+    items = coverage.items
+    park = items.loc[items["standard"] == "park_500"].iloc[0]
+    assert (park["name_zh"], park["name_en"]) == ("500米见园", "A park within 500 m")
+    toilet = items.loc[(items["standard"] == "life_circle_5min") & (items["item"] == "toilet")]
+    assert toilet["name_zh"].iloc[0] == "公共厕所"  # a life circle's items keep their own names

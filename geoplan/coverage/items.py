@@ -88,6 +88,7 @@ def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
     """
     out = []
     radius = float(std.radius_m) if std.radius_m is not None else np.nan
+    single = len(items) == 1  # its one item is named as the standard ('parks' read as a name)
     for (fs, n), f, cov in zip(items, fracs, covered_items, strict=True):
         if n == 0 or f is None:
             buf = net = pnet = np.full(n_d, np.nan)
@@ -96,7 +97,8 @@ def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
             net, pnet = district_share_pair(cov, dem, pop, n_d)
         out.append(pd.DataFrame({
             "district": names, "standard": std.id, "item": fs.item,
-            "name_zh": fs.name_zh or fs.item, "name_en": fs.name_en or fs.name_zh or fs.item,
+            "name_zh": fs.name_zh or (std.name_zh if single else fs.item),
+            "name_en": fs.name_en or (std.name_en if single else fs.name_zh or fs.item),
             "layer": fs.layer, "radius_m": radius,
             "n_facilities": n, "no_data": n == 0, "share_buffer": buf, "share_network": net,
             "share_population_network": pnet,
