@@ -61,9 +61,9 @@ def heading(lang: str, unit: str = DEFAULT_UNIT) -> str:
 
 
 def pct(value: Any) -> str:
-    """A 0–1 share as '37.5%', or '–' when missing."""
+    """A 0–1 share as '37.5%', or '—' when missing (as every other output shows no value)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+        return "—"
     return f"{100.0 * float(value):.1f}%"
 
 
