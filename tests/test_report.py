@@ -500,7 +500,10 @@ def test_a_street_standard_s_gaps_are_told_as_street_lengths(chengdu_outputs, ch
                  & (lines["view"] == "network")]
     lengths = sorted(mine["length_m"], reverse=True)
     assert len(lengths) > 5
-    assert (f"未覆盖的街道共 {len(lengths)} 段、{round(sum(lengths)):,} 米" in section)
+    # the stretches listed are those of 5 m or more, and the page says so (their total fell
+    # 7 m short of the 22,857 m the shares leave uncovered, unexplained)
+    assert (f"未覆盖的街道（5 米及以上的段）共 {len(lengths)} 段、{round(sum(lengths)):,} 米"
+            in section)
     assert "、".join(f"{round(v):,} 米" for v in lengths[:5]) in section
     # a standard met everywhere in the district still says it has no gaps
     met = page.split('id="std-toilet_riverside_park_800"')[1].split("</section>")[0]

@@ -40,6 +40,7 @@ from geoplan._processes import process_map
 from geoplan._text import share_text
 from geoplan._version import __version__
 from geoplan.chinese_coords import wgs84_to_gcj02
+from geoplan.coverage.gaps import MIN_STREET_GAP_M
 from geoplan.report._data import (
     district_slugs,
     fmt_number,
@@ -447,12 +448,16 @@ def _street_gaps_text(ctx: _Context, district: str, sid: str) -> str:
     view_name = ctx.lab.get(f"view_{view}", view)
     if ctx.lang == "zh":
         top = "、".join(f"{fmt_number(v)} 米" for v in longest)
-        return (f"缺口在街道上（{ctx.lab['view']}：{view_name}）：未覆盖的街道共 {count} 段、"
+        # the stretches listed are those of MIN_STREET_GAP_M or more: their total can fall a
+        # few metres short of the length the shares leave uncovered
+        return (f"缺口在街道上（{ctx.lab['view']}：{view_name}）：未覆盖的街道"
+                f"（{MIN_STREET_GAP_M:g} 米及以上的段）共 {count} 段、"
                 f"{fmt_number(total)} 米，最长的 {len(longest)} 段为 {top}。逐段位置见会议地图的"
                 f"「{ctx.lab['layer_street_gaps']}」图层与 coverage.gpkg 的 street_gaps 图层。")
     top = ", ".join(f"{fmt_number(v)} m" for v in longest)
     return (f"The gaps are along streets ({ctx.lab['view']}: {view_name}): {count} "
-            f"uncovered stretches, {fmt_number(total)} m in all; the longest "
+            f"uncovered stretches of {MIN_STREET_GAP_M:g} m or more, {fmt_number(total)} m in "
+            "all; the longest "
             f"{len(longest)}: {top}. Each stretch is on the meeting map "
             f"(\"{ctx.lab['layer_street_gaps']}\") and in the street_gaps layer of coverage.gpkg.")
 
