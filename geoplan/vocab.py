@@ -16,6 +16,7 @@ __all__ = [
     "LAYER_COLUMNS",
     "LAYER_KINDS",
     "LINEAR_KINDS",
+    "MIN_STREET_GAP_M",
     "NEAR_FACTOR",
     "QUAD_SEGS",
     "WHOLE_DISTRICT_SHARE",
@@ -26,6 +27,10 @@ __all__ = [
 WHOLE_DISTRICT_SHARE = 0.999
 """A district with at least this share of its area inside the data counts as wholly inside;
 below it, every output says the district is only partly covered (and by how much)."""
+
+MIN_STREET_GAP_M = 5.0
+"""Uncovered street stretches shorter than this (slivers at buffer edges) are not listed as
+street gaps; the reports say so beside their totals."""
 
 DEFAULT_UNIT = "区县"
 """What the analysis units are called when the config does not say (``districts.unit``)."""

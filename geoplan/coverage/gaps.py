@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan.vocab import MIN_STREET_GAP_M
+
 __all__ = ["GAP_COLUMNS", "MIN_GAP_AREA_M2", "dissolve_pieces", "gap_polygons", "rank_gaps", "ranked"]
 
 logger = logging.getLogger(__name__)
@@ -157,8 +159,6 @@ def ranked(df: pd.DataFrame, size: str) -> pd.DataFrame:
 STREET_GAP_COLUMNS = ["standard", "district", "view", "rank", "length_m"]
 """Columns of :attr:`geoplan.coverage.CoverageResult.street_gaps` (besides ``geometry``)."""
 
-MIN_STREET_GAP_M = 5.0
-"""Uncovered street stretches shorter than this (slivers at buffer edges) are not listed."""
 
 
 def street_gap_lines(uncovered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,6 @@ from geoplan._processes import process_map
 from geoplan._text import share_text
 from geoplan._version import __version__
 from geoplan.chinese_coords import wgs84_to_gcj02
-from geoplan.coverage.gaps import MIN_STREET_GAP_M
 from geoplan.report._data import (
     district_slugs,
     fmt_number,
@@ -69,7 +68,7 @@ from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import gap_rows, population_known, weights_source, write_workbook
 from geoplan.results import CoverageResult, item_names, items_in, verdict
 from geoplan.results._spill import SpilledFrame
-from geoplan.vocab import WHOLE_DISTRICT_SHARE
+from geoplan.vocab import MIN_STREET_GAP_M, WHOLE_DISTRICT_SHARE
 
 if TYPE_CHECKING:
     import geopandas as gpd
