@@ -45,6 +45,7 @@ import shapely
 from geoplan._io import atomic_path, write_csv, write_gpkg
 from geoplan._text import area_text, share_text
 from geoplan.results.data_checks import DATA_CHECKS
+from geoplan.standards import item_name
 from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
 logger = logging.getLogger(__name__)
@@ -158,9 +159,7 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
         basket = len(std.facility_sets) > 1
         for fs in std.facility_sets:
             item = fs.label or fs.layer
-            # a life circle's item by its own name; a standard of one facility set by its name
-            zh = fs.name_zh or (item if basket else std.name_zh)
-            en = fs.name_en or (zh if basket else std.name_en)
+            zh, en = item_name(std, fs, "zh"), item_name(std, fs, "en")
             sets[(std.id, item)] = (zh, en)
             n = int(((fac["standard"] == std.id) & (fac["item"] == item)).sum()) if len(fac) else 0
             if n == 0:

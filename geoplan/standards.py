@@ -372,6 +372,16 @@ def standard_source_title(std: Standard, *, clauses: bool = True) -> str:
     return "；".join(dict.fromkeys(p for p in parts if p))
 
 
+def item_name(std: Standard, fs: FacilitySet, lang: str = "zh") -> str:
+    """A facility item as outputs name it, in ``lang``: its own name; else, for a standard of
+    one facility set, the standard's (500米见园, not ``parks``); else its id. English falls
+    back to the Chinese name before the id."""
+    zh = fs.name_zh or (fs.item if len(std.facility_sets) > 1 else std.name_zh)
+    if lang == "zh":
+        return zh
+    return fs.name_en or (std.name_en if len(std.facility_sets) == 1 else zh)
+
+
 def item_names(std: Standard) -> dict[str, str]:
     """Item id -> Chinese name (or the id) of every facility set of a standard."""
     return {fs.item: fs.name_zh or fs.item for fs in std.facility_sets}

@@ -24,7 +24,7 @@ from geoplan.coverage.gaps import gap_polygons
 from geoplan.coverage.population import PopulationWeights
 from geoplan.coverage.shares import district_shares, district_totals
 from geoplan.results.coverage import ITEM_GAPS
-from geoplan.standards import FacilitySet, Standard
+from geoplan.standards import FacilitySet, Standard, item_name
 
 __all__ = ["district_share_pair", "item_fractions", "item_gap_frame", "item_gaps", "item_rows"]
 
@@ -88,7 +88,6 @@ def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
     """
     out = []
     radius = float(std.radius_m) if std.radius_m is not None else np.nan
-    single = len(items) == 1  # its one item is named as the standard ('parks' read as a name)
     for (fs, n), f, cov in zip(items, fracs, covered_items, strict=True):
         if n == 0 or f is None:
             buf = net = pnet = np.full(n_d, np.nan)
@@ -97,8 +96,7 @@ def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
             net, pnet = district_share_pair(cov, dem, pop, n_d)
         out.append(pd.DataFrame({
             "district": names, "standard": std.id, "item": fs.item,
-            "name_zh": fs.name_zh or (std.name_zh if single else fs.item),
-            "name_en": fs.name_en or (std.name_en if single else fs.name_zh or fs.item),
+            "name_zh": item_name(std, fs, "zh"), "name_en": item_name(std, fs, "en"),
             "layer": fs.layer, "radius_m": radius,
             "n_facilities": n, "no_data": n == 0, "share_buffer": buf, "share_network": net,
             "share_population_network": pnet,

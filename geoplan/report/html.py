@@ -65,10 +65,16 @@ from geoplan.report._map_overlays import rank_text
 from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
-from geoplan.report.tables import gap_rows, population_known, weights_source, write_workbook
+from geoplan.report.tables import (
+    gap_rows,
+    partial_districts,
+    population_known,
+    weights_source,
+    write_workbook,
+)
 from geoplan.results import CoverageResult, item_names, items_in, verdict
 from geoplan.results._spill import SpilledFrame
-from geoplan.vocab import MIN_STREET_GAP_M, WHOLE_DISTRICT_SHARE
+from geoplan.vocab import MIN_STREET_GAP_M
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -646,6 +652,7 @@ def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, 
     lookup = {(str(r["district"]), str(r["standard"])): r for r in ctx.table.to_dict("records")}
     standards = [{"id": s, "name": standard_name(ctx.rows[s], ctx.lang),
                   "target": fmt_share(ctx.rows[s].get("target"))} for s in ctx.order]
+    partial = dict(partial_districts(ctx.table))
     for e in entries:
         cells = []
         for s in ctx.order:
@@ -654,9 +661,7 @@ def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, 
             cells.append({"text": fmt_share(r.get("share_buffer")),
                           "status": "na" if cls == "nodata" else cls})
         e["cells"] = cells
-        inside = plain(ctx.inside_share.get(e["name"]))
-        e["inside"] = share_text(float(inside)) if inside is not None and \
-            inside < WHOLE_DISTRICT_SHARE else None
+        e["inside"] = share_text(partial[e["name"]]) if e["name"] in partial else None
     return env.get_template("index.html.j2").render(
         lang=ctx.lang, lab=ctx.lab, version=__version__, generated=ctx.generated,
         analysis=ctx.analysis, data_date=ctx.data_date, standards=standards, districts=entries,
