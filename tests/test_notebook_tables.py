@@ -133,3 +133,29 @@ def test_summary_line_in_either_language():
 
     assert summary_line(run, "zh") == "小城 · 2 项标准：park_500, bus_stop_500"  # type: ignore[arg-type]
     assert summary_line(run) == "小城 · 2 standards: park_500, bus_stop_500"  # type: ignore[arg-type]
+
+
+def test_people_sheets_format_shared_columns_as_the_standard_sheets_do():
+    # a district's share inside the data reads 6.3% and a radius 1,000 on every sheet
+    from geoplan.report.people_sheets import children_rows, residents_rows
+    from geoplan.report.tables import SITE_COLUMNS, STANDARD_COLUMNS
+
+    residents = pd.DataFrame({
+        "district": ["甲区"], "census_2020": [100_000.0], "census_source": [""],
+        "inside_share": [0.063], "census_density_km2": [9_000.0], "residents_inside": [6_300.0],
+        "is_estimate": [True], "residential_land_m2": [2e5], "residents_per_ha": [315.0]})
+    children = pd.DataFrame({"district": ["甲区"], "level": ["junior"], "radius_m": [1000.0],
+                             "children": [300.0], "beyond_buffer": [10.0],
+                             "beyond_network": [20.0]})
+    seats = pd.DataFrame({"district": ["甲区"], "level": ["junior"], "seats_reached": [200.0],
+                          "seats_per_child": [0.67], "seat_gap": [100.0],
+                          "seats_in_district": [150.0]})
+    formats = dict(STANDARD_COLUMNS) | dict(SITE_COLUMNS)
+    shared = 0
+    for _, cols, _ in (residents_rows(residents, "en", "区县"),
+                       children_rows(children, seats, "en", "区县")):
+        for column, fmt in cols:
+            if column in formats:
+                assert fmt == formats[column], column
+                shared += fmt is not None
+    assert shared == 2  # inside_share and radius_m

@@ -42,13 +42,13 @@ def _hostile_frame() -> pd.DataFrame:
     })
 
 
-def _write(df: pd.DataFrame, path: Path, *, bulk: bool) -> None:
+def _write(df: pd.DataFrame, path: Path, *, bulk: bool, wrap: dict | None = None) -> None:
     wb = Workbook()
     ws = wb.active
     ws.cell(row=1, column=1, value="title above the table")
     rows = BulkRows() if bulk else None
     try:
-        tables._table(ws, 3, df, COLUMNS, labels("zh"), "zh", bulk=rows)
+        tables._table(ws, 3, df, COLUMNS, labels("zh"), "zh", bulk=rows, wrap=wrap)
         tables.print_setup(ws, labels("zh"), rows.dimensions(ws) if rows else None)
         tables.values_only(wb)  # as write_workbook does
         wb.save(path)
@@ -92,6 +92,24 @@ def test_rows_written_as_xml_are_the_rows_openpyxl_writes(tmp_path):
     assert b["A11"].value == "=HYPERLINK(\"x\")" and b["A11"].data_type == "s"
     assert b["B4"].value == 1 and b["B4"].number_format == tables.INTEGER
     assert b["C4"].value == pytest.approx(0.3) and b["C6"].value is None
+
+
+def test_wrapped_rows_written_as_xml_are_the_rows_openpyxl_writes(tmp_path):
+    # a wrapped text column: its cells wrap (formula-like text quoted too), each row is as
+    # tall as its text needs at the column's width, 16 pt a line
+    df = _hostile_frame()
+    df["district"] = ["300米见绿、500米见园、公园绿地服务半径覆盖率", *df["district"].iloc[1:]]
+    _write(df, tmp_path / "cells.xlsx", bulk=False, wrap={"district": 20})
+    _write(df, tmp_path / "bulk.xlsx", bulk=True, wrap={"district": 20})
+    assert _sheet_xml(tmp_path / "bulk.xlsx") == _sheet_xml(tmp_path / "cells.xlsx")
+    a = openpyxl.load_workbook(tmp_path / "cells.xlsx").active
+    b = openpyxl.load_workbook(tmp_path / "bulk.xlsx").active
+    assert _styled_cells(b) == _styled_cells(a)
+    assert b["A4"].alignment.wrap_text and b["A4"].alignment.vertical == "top"
+    assert b.row_dimensions[4].height == 48  # 43 units at 20 a line: three lines
+    assert b.row_dimensions[5].height is None  # "a&b<c>d": one line
+    assert b["A11"].quotePrefix and b["A11"].alignment.wrap_text  # "=HYPERLINK(...)"
+    assert not b["B4"].alignment.wrap_text  # numbers are not wrapped
 
 
 def test_a_value_left_to_openpyxl_writes_the_table_cell_by_cell(tmp_path):

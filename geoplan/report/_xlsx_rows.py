@@ -25,18 +25,37 @@ from typing import IO, Any
 from xml.etree import ElementTree
 
 from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["EXCEL_MAX_ROWS", "BulkRows"]
+__all__ = ["EXCEL_MAX_ROWS", "WRAP", "BulkRows", "wrapped_lines"]
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel (and LibreOffice) worksheet at most."""
+
+WRAP = Alignment(wrap_text=True, vertical="top")
+"""How text of a wrapped column is aligned (a long list of standards prints whole)."""
 
 _MAX_TEXT = 32_767  # characters of a cell at most (openpyxl cuts longer text the same way)
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines ``text`` takes wrapped in a column ``width`` characters wide (CJK characters count
+    twice; each line break starts a line).
+
+    Spreadsheet programs do not grow a row for wrapped text written by a library: the heights
+    are set from this count.
+
+    >>> wrapped_lines("300米见绿、500米见园", 10), wrapped_lines(chr(10).join("ab"), 10)
+    (2, 2)
+    """
+    columns = max(1, int(width))
+    return sum(max(1, -(-sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) // columns))
+               for line in text.split("\n"))
 
 
 def _escape(text: str) -> str:
@@ -60,18 +79,19 @@ as CSV: such text cells carry Excel's quote prefix (the apostrophe it shows only
 formula bar), as :func:`geoplan.report.tables.values_only` gives openpyxl's cells."""
 
 
-def _cell(ref: str, value: Any, style: str, quoted: str = "") -> str:
-    """One ``<c>`` element as openpyxl writes it; ``style`` is ``' s="n"'`` or '', ``quoted``
-    the style of text that starts like a formula (:data:`FORMULA_STARTS`)."""
+def _cell(ref: str, value: Any, style: str, quoted: str = "", text_style: str = "") -> str:
+    """One ``<c>`` element as openpyxl writes it; ``style`` is ``' s="n"'`` or '' (numbers),
+    ``text_style`` that of other text, ``quoted`` that of text that starts like a formula
+    (:data:`FORMULA_STARTS`)."""
     if value is None:
         return ""
     if isinstance(value, str):
         text = value[:_MAX_TEXT]
         if text == "":
-            return f'<c r="{ref}" t="inlineStr" />'
+            return f'<c r="{ref}"{text_style} t="inlineStr" />'
         stripped = text.strip()
         space = ' xml:space="preserve"' if stripped and stripped != text else ""
-        prefix = quoted if text.startswith(FORMULA_STARTS) else ""
+        prefix = quoted if text.startswith(FORMULA_STARTS) else text_style
         return f'<c r="{ref}"{prefix} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
@@ -102,12 +122,15 @@ class BulkRows:
         self._parts: dict[str, _Part] = {}
 
     def add(self, ws: Worksheet, first_row: int, rows: Iterable[Sequence[Any]],
-            formats: Sequence[str | None]) -> int | None:
+            formats: Sequence[str | None], *, wrapped: Sequence[bool] = (),
+            heights: Sequence[float | None] | None = None) -> int | None:
         """Render ``rows`` (cell values, column 1 first) as rows ``first_row``, ``first_row+1``, …
 
         A number in a column with a number format gets that format (text never does: what
-        ``geoplan.report.tables`` writes). Returns the next free row, or None (nothing kept)
-        when a value is of a kind left to openpyxl, which then writes the table itself.
+        ``geoplan.report.tables`` writes). Text in a column flagged in ``wrapped`` is wrapped
+        (:data:`WRAP`); ``heights`` gives each row's height in points (None: the default).
+        Returns the next free row, or None (nothing kept) when a value is of a kind left to
+        openpyxl, which then writes the table itself.
         """
         part = self._parts.get(ws.title)
         if part is None:
@@ -116,6 +139,10 @@ class BulkRows:
             raise ValueError(f"rows of sheet {ws.title!r} must follow the rows already added")
         styles = [f' s="{self._style_id(ws, f)}"' if f else "" for f in formats]
         quoted = f' s="{self._quoted_id(ws)}"'
+        wrap, wrap_quoted = f' s="{self._wrap_id(ws)}"', f' s="{self._quoted_id(ws, WRAP)}"'
+        text = [wrap if w else "" for w in wrapped] or [""] * len(formats)
+        quotes = [wrap_quoted if w else quoted for w in wrapped] or [quoted] * len(formats)
+        tall = iter(heights) if heights is not None else None
         letters = [get_column_letter(i) for i in range(1, len(formats) + 1)]
         start = part.file.tell()
         row = first_row - 1
@@ -123,9 +150,11 @@ class BulkRows:
         try:
             for row, values in enumerate(rows, start=first_row):
                 n = str(row)
-                cells = "".join([_cell(letter + n, value, style, quoted) for letter, style, value
-                                 in zip(letters, styles, values, strict=True)])
-                chunk.append(f'<row r="{n}">{cells}</row>')
+                cells = "".join([_cell(letter + n, value, style, q, t) for letter, style, q, t, value
+                                 in zip(letters, styles, quotes, text, values, strict=True)])
+                h = next(tall) if tall is not None else None
+                high = f' ht="{h:g}" customHeight="1"' if h else ""
+                chunk.append(f'<row r="{n}"{high}>{cells}</row>')
                 if len(chunk) >= 2000:
                     part.file.write("".join(chunk).encode("utf-8"))
                     chunk.clear()
@@ -146,10 +175,20 @@ class BulkRows:
         return int(cell.style_id)
 
     @staticmethod
-    def _quoted_id(ws: Worksheet) -> int:
-        """The workbook's cell-style index of a text cell with Excel's quote prefix."""
+    def _quoted_id(ws: Worksheet, alignment: Alignment | None = None) -> int:
+        """The workbook's cell-style index of a text cell with Excel's quote prefix (and
+        ``alignment``)."""
         cell = Cell(ws)
+        if alignment is not None:
+            cell.alignment = alignment
         cell.quotePrefix = True
+        return int(cell.style_id)
+
+    @staticmethod
+    def _wrap_id(ws: Worksheet) -> int:
+        """The workbook's cell-style index of wrapped text (:data:`WRAP`)."""
+        cell = Cell(ws)
+        cell.alignment = WRAP
         return int(cell.style_id)
 
     def last_row(self, ws: Worksheet) -> int:

@@ -18,6 +18,7 @@ from geoplan.census import unit_shares
 from geoplan.indicators import indicator_name
 from geoplan.report._data import plain
 from geoplan.report._labels import in_unit, unit_of
+from geoplan.report._xlsx_rows import wrapped_lines
 from geoplan.report.people_html import indicator_note_zh, inside_shares, residents_note_zh
 from geoplan.vocab import DEFAULT_UNIT
 
@@ -139,7 +140,7 @@ def residents_rows(residents: pd.DataFrame, lang: str, unit: str
         df["weighting"] = [w for w, _ in zh]
         df["note"] = [n for _, n in zh]
     cols: Columns = [("district", None), ("census_2020", "#,##0"),
-                     *([("census_source", None)] if units else []), ("inside_share", "0%"),
+                     *([("census_source", None)] if units else []), ("inside_share", "0.0%"),
                      ("census_density_km2", "#,##0"), ("residents_inside", "#,##0"),
                      ("is_estimate", None), ("residential_land_m2", "#,##0"),
                      ("residents_per_ha", "#,##0"), ("weighting", None), ("note", None)]
@@ -162,7 +163,7 @@ def children_rows(children: pd.DataFrame, seats: pd.DataFrame, lang: str, unit: 
     df = children.merge(seats[["district", "level", "seats_reached", "seats_per_child", "seat_gap",
                                "seats_in_district"]], on=["district", "level"], how="left")
     df["level"] = [t.get(v, v) for v in df["level"]]
-    cols: Columns = [("district", None), ("level", None), ("radius_m", "0"),
+    cols: Columns = [("district", None), ("level", None), ("radius_m", "#,##0"),
                      ("children", "#,##0"), ("beyond_buffer", "#,##0"),
                      ("beyond_network", "#,##0"), ("seats_reached", "#,##0"),
                      ("seats_per_child", "0.00"), ("seat_gap", "#,##0"),
@@ -235,9 +236,7 @@ def fit_row_height(ws: Worksheet, row: int, text: str, width: float) -> None:
     Spreadsheet programs do not grow a row for wrapped text written by a library; CJK
     characters count twice.
     """
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    lines = max(1, -(-units // max(1, int(width))))
-    height = 15.0 * lines
+    height = 15.0 * wrapped_lines(text, width)
     if (ws.row_dimensions[row].height or 0) < height:
         ws.row_dimensions[row].height = height
 

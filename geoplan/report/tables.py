@@ -40,7 +40,7 @@ from geoplan.report._labels import (
     value_label,
     weights_label,
 )
-from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, FORMULA_STARTS, BulkRows
+from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, FORMULA_STARTS, WRAP, BulkRows, wrapped_lines
 from geoplan.results.coverage import item_names, items_in, verdicts
 from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
@@ -105,6 +105,15 @@ LONLAT_COLUMNS = (
     ("street", None), ("lon_wgs84", "0.000000"), ("lat_wgs84", "0.000000"),
     ("lon_gcj02", "0.000000"), ("lat_gcj02", "0.000000"),
 )
+_COORD_WIDTHS = dict.fromkeys(
+    ["lon_wgs84", "lat_wgs84", "lon_gcj02", "lat_gcj02", "lon_bd09", "lat_bd09"], 12)
+_PLACE_WIDTHS = {"district": 12, "view": 8, "rank": 7, "n_standards": 9, "standards": 80,
+                 "area_ha": 11, "population": 11, "street": 16, **_COORD_WIDTHS}
+"""Column widths of the 缺口地点 sheet, by column (some columns are only there with people)."""
+_SITE_WIDTHS = {"district": 12, "standard": 22, "item": 16, "rank": 6, "covered_m2": 14,
+                "covered_length_m": 14, "covered_population": 12, "share_before": 10,
+                "share_after": 10, "target": 9, "radius_m": 10, "street": 16, **_COORD_WIDTHS}
+"""Column widths of the sites sheet, by column."""
 _EXTRA_HEADERS = {
     "zh": {"id": "编号", "target_name": "接入道路", "target_highway": "接入道路类型",
            "covered_m2": "可覆盖缺口（平方米）", "covered_length_m": "可覆盖缺口街道（米）",
@@ -265,13 +274,16 @@ def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
 
 def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
            columns: Sequence[tuple[str, str | None]], lab: Mapping[str, str], lang: str,
-           notes: Mapping[str, str] | None = None, bulk: BulkRows | None = None) -> int:
+           notes: Mapping[str, str] | None = None, bulk: BulkRows | None = None,
+           wrap: Mapping[str, float] | None = None) -> int:
     """Write ``df``'s ``columns`` (those present) from ``start_row``; returns the next free row.
 
     ``notes`` (column -> text) adds a note under a column's header, e.g. the population
-    weights under the population shares. With ``bulk`` the rows are rendered as sheet XML
-    (:class:`~geoplan.report._xlsx_rows.BulkRows`; the table must be the sheet's last); the
-    header row is an openpyxl row either way. Rows past Excel's last row are left out (logged).
+    weights under the population shares. ``wrap`` (column -> its width in characters) wraps a
+    text column's cells, each row as tall as its longest wrapped text. With ``bulk`` the rows
+    are rendered as sheet XML (:class:`~geoplan.report._xlsx_rows.BulkRows`; the table must be
+    the sheet's last); the header row is an openpyxl row either way. Rows past Excel's last
+    row are left out (logged).
     """
     cols = [(c, f) for c, f in columns if c in df.columns]
     extra = _EXTRA_HEADERS[lang]
@@ -286,8 +298,12 @@ def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
                        ws.title, len(df) - room, len(df), EXCEL_MAX_ROWS)
         df = df.iloc[:room]
     names = [c for c, _ in cols]
+    wrap = {c: w for c, w in (wrap or {}).items() if c in names}
+    wrapped = [c in wrap for c in names] if wrap else []
+    heights = _row_heights(df, wrap) if wrap else None
     if bulk is not None:
-        end = bulk.add(ws, start_row + 1, _values(df, names, lab, lang), [f for _, f in cols])
+        end = bulk.add(ws, start_row + 1, _values(df, names, lab, lang), [f for _, f in cols],
+                       wrapped=wrapped, heights=heights)
         if end is not None:
             return end
     row = start_row
@@ -296,7 +312,20 @@ def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
             cell = ws.cell(row=row, column=col_idx, value=value)
             if fmt and isinstance(cell.value, int | float):
                 cell.number_format = fmt
+            elif wrapped and wrapped[col_idx - 1] and isinstance(cell.value, str):
+                cell.alignment = WRAP
+        if heights is not None and heights[row - start_row - 1]:
+            ws.row_dimensions[row].height = heights[row - start_row - 1]
     return row + 1
+
+
+def _row_heights(df: pd.DataFrame, wrap: Mapping[str, float]) -> list[float | None]:
+    """Each row's height for its wrapped columns' text (None where one line is enough)."""
+    lines = np.ones(len(df), dtype=int)
+    for column, width in wrap.items():
+        lines = np.maximum(lines, [wrapped_lines(v, width) if isinstance(v, str) else 1
+                                   for v in df[column].tolist()])
+    return [16.0 * n if n > 1 else None for n in lines.tolist()]  # CJK lines need 16 pt
 
 
 def _values(df: pd.DataFrame, names: list[str], lab: Mapping[str, str], lang: str
@@ -568,12 +597,14 @@ def _places_sheet(ws: Worksheet, gaps: pd.DataFrame, where: pd.DataFrame, table:
     if population_known(table):
         cols.append(("population", INTEGER))
     cols += list(LONLAT_COLUMNS)
-    widths = [12, 8, 7, 9, 90, 11, 11, 16, 12, 12, 12, 12]  # ten standards' names fit
+    widths = [_PLACE_WIDTHS[c] for c, _ in cols if c in places]
     _widths(ws, widths)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(cols))
     note.alignment = Alignment(wrap_text=True, vertical="top")
-    fit_row_height(ws, 1, str(note.value), sum(widths[:len(cols)]))
-    _table(ws, 3, places, cols, lab, lang, bulk=bulk)
+    fit_row_height(ws, 1, str(note.value), sum(widths))
+    # the standards a place misses, wrapped: lists of ten and more take three lines
+    _table(ws, 3, places, cols, lab, lang, bulk=bulk,
+           wrap={"standards": _PLACE_WIDTHS["standards"]})
     ws.freeze_panes = "A4"
     ws.print_title_rows = "3:3"
 
@@ -663,9 +694,7 @@ def _wrap_across(ws: Worksheet, row: int, first: int, last: int) -> None:
     ws.cell(row=row, column=first - 1).alignment = Alignment(vertical="top")
     width = sum(ws.column_dimensions[get_column_letter(c)].width or 10
                 for c in range(first, last + 1)) or 100
-    text = str(cell.value or "")
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK characters are twice as wide
-    ws.row_dimensions[row].height = 15 * max(1, -(-units // max(1, int(width))) + 1)
+    ws.row_dimensions[row].height = 15 * (wrapped_lines(str(cell.value or ""), width) + 1)
 
 
 def _items_sheet(iws: Worksheet, items: pd.DataFrame, table: pd.DataFrame,
@@ -700,7 +729,7 @@ def _sites_sheet(tws: Worksheet, sites: SiteResult, rows: Mapping[str, Mapping[s
     _table(tws, 1, sdf, SITE_COLUMNS, lab, lang, bulk=bulk)
     tws.freeze_panes = "A2"
     tws.print_title_rows = "1:1"
-    _widths(tws, [12, 22, 8, 14, 14, 12, 12, 10, 10, 12, 16, 12, 12, 12, 12, 12, 12])
+    _widths(tws, [_SITE_WIDTHS[c] for c, _ in SITE_COLUMNS if c in sdf])
 
 
 def _sources_sheet(sws: Worksheet, title: str, data_date: str | None, sources: Sequence[str],
@@ -730,9 +759,28 @@ def print_setup(ws: Worksheet, lab: Mapping[str, str], used: str | None = None) 
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
+    # the sheet's name above and the page number below, in the margins (at the default 0.5
+    # inch the name sat 0.1 inch above the table, and LibreOffice cut it in half)
+    ws.page_margins.header = ws.page_margins.footer = 0.25
     ws.print_area = used or ws.dimensions
     ws.oddFooter.center.text = lab["page_of"]
     ws.oddHeader.center.text = ws.title
+    _fit_header_rows(ws)
+
+
+def _fit_header_rows(ws: Worksheet) -> None:
+    """Make every header row (cells filled with :data:`HEADER_FILL`) tall enough for its
+    wrapped headers at their columns' widths, as set by now (never lower than set)."""
+    lines: dict[int, int] = {}
+    for cell in ws._cells.values():  # the cells written (not the bulk rows)
+        if cell.fill.fgColor.rgb != HEADER_FILL.fgColor.rgb or not isinstance(cell.value, str):
+            continue
+        width = ws.column_dimensions[get_column_letter(cell.column)].width or 13
+        lines[cell.row] = max(lines.get(cell.row, 1), wrapped_lines(cell.value, width - 1))
+    for row, n in lines.items():
+        height = 15.0 * n + 2
+        if n > 1 and (ws.row_dimensions[row].height or 15) < height:
+            ws.row_dimensions[row].height = height
 
 
 def _table_sheet(wb: Any, title: str, gdf: gpd.GeoDataFrame | None, columns: Any,
