@@ -96,9 +96,10 @@ def test_rows_written_as_xml_are_the_rows_openpyxl_writes(tmp_path):
 
 def test_wrapped_rows_written_as_xml_are_the_rows_openpyxl_writes(tmp_path):
     # a wrapped text column: its cells wrap (formula-like text quoted too), each row is as
-    # tall as its text needs at the column's width, 16 pt a line
+    # tall as its text needs at the column's width, 16 pt a line, the other cells at the top
     df = _hostile_frame()
     df["district"] = ["300米见绿、500米见园、公园绿地服务半径覆盖率", *df["district"].iloc[1:]]
+    df["name"] = ["=cmd", "plain", *df["name"].iloc[2:]]  # text in a column not wrapped
     _write(df, tmp_path / "cells.xlsx", bulk=False, wrap={"district": 20})
     _write(df, tmp_path / "bulk.xlsx", bulk=True, wrap={"district": 20})
     assert _sheet_xml(tmp_path / "bulk.xlsx") == _sheet_xml(tmp_path / "cells.xlsx")
@@ -109,7 +110,9 @@ def test_wrapped_rows_written_as_xml_are_the_rows_openpyxl_writes(tmp_path):
     assert b.row_dimensions[4].height == 48  # 43 units at 20 a line: three lines
     assert b.row_dimensions[5].height is None  # "a&b<c>d": one line
     assert b["A11"].quotePrefix and b["A11"].alignment.wrap_text  # "=HYPERLINK(...)"
-    assert not b["B4"].alignment.wrap_text  # numbers are not wrapped
+    assert not b["B4"].alignment.wrap_text  # numbers are not wrapped, but set at the top
+    assert b["B4"].alignment.vertical == b["D5"].alignment.vertical == "top"
+    assert b["D4"].quotePrefix and b["D4"].alignment.vertical == "top"
 
 
 def test_a_value_left_to_openpyxl_writes_the_table_cell_by_cell(tmp_path):

@@ -29,13 +29,15 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["EXCEL_MAX_ROWS", "WRAP", "BulkRows", "wrapped_lines"]
+__all__ = ["EXCEL_MAX_ROWS", "TOP", "WRAP", "BulkRows", "wrapped_lines"]
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel (and LibreOffice) worksheet at most."""
 
 WRAP = Alignment(wrap_text=True, vertical="top")
 """How text of a wrapped column is aligned (a long list of standards prints whole)."""
+TOP = Alignment(vertical="top")
+"""How the other cells of a table with a wrapped column are aligned (level with its text)."""
 
 _MAX_TEXT = 32_767  # characters of a cell at most (openpyxl cuts longer text the same way)
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -128,7 +130,8 @@ class BulkRows:
 
         A number in a column with a number format gets that format (text never does: what
         ``geoplan.report.tables`` writes). Text in a column flagged in ``wrapped`` is wrapped
-        (:data:`WRAP`); ``heights`` gives each row's height in points (None: the default).
+        (:data:`WRAP`) and the other cells then set at the top (:data:`TOP`); ``heights``
+        gives each row's height in points (None: the default).
         Returns the next free row, or None (nothing kept) when a value is of a kind left to
         openpyxl, which then writes the table itself.
         """
@@ -137,10 +140,12 @@ class BulkRows:
             part = self._parts[ws.title] = _Part()
         if first_row <= part.last_row:
             raise ValueError(f"rows of sheet {ws.title!r} must follow the rows already added")
-        styles = [f' s="{self._style_id(ws, f)}"' if f else "" for f in formats]
-        quoted = f' s="{self._quoted_id(ws)}"'
-        wrap, wrap_quoted = f' s="{self._wrap_id(ws)}"', f' s="{self._quoted_id(ws, WRAP)}"'
-        text = [wrap if w else "" for w in wrapped] or [""] * len(formats)
+        top = TOP if any(wrapped) else None
+        styles = [f' s="{self._style_id(ws, f, top)}"' if f or top else "" for f in formats]
+        quoted = f' s="{self._quoted_id(ws, top)}"'
+        plain = f' s="{self._style_id(ws, None, top)}"' if top else ""
+        wrap, wrap_quoted = f' s="{self._style_id(ws, None, WRAP)}"', f' s="{self._quoted_id(ws, WRAP)}"'
+        text = [wrap if w else plain for w in wrapped] or [""] * len(formats)
         quotes = [wrap_quoted if w else quoted for w in wrapped] or [quoted] * len(formats)
         tall = iter(heights) if heights is not None else None
         letters = [get_column_letter(i) for i in range(1, len(formats) + 1)]
@@ -168,10 +173,15 @@ class BulkRows:
         return row + 1
 
     @staticmethod
-    def _style_id(ws: Worksheet, number_format: str) -> int:
-        """The workbook's cell-style index of a plain cell with ``number_format``."""
+    def _style_id(ws: Worksheet, number_format: str | None,
+                  alignment: Alignment | None = None) -> int:
+        """The workbook's cell-style index of a plain cell with ``number_format`` (None: the
+        general format) and ``alignment``."""
         cell = Cell(ws)
-        cell.number_format = number_format
+        if number_format:
+            cell.number_format = number_format
+        if alignment is not None:
+            cell.alignment = alignment
         return int(cell.style_id)
 
     @staticmethod
@@ -182,13 +192,6 @@ class BulkRows:
         if alignment is not None:
             cell.alignment = alignment
         cell.quotePrefix = True
-        return int(cell.style_id)
-
-    @staticmethod
-    def _wrap_id(ws: Worksheet) -> int:
-        """The workbook's cell-style index of wrapped text (:data:`WRAP`)."""
-        cell = Cell(ws)
-        cell.alignment = WRAP
         return int(cell.style_id)
 
     def last_row(self, ws: Worksheet) -> int:

@@ -40,7 +40,14 @@ from geoplan.report._labels import (
     value_label,
     weights_label,
 )
-from geoplan.report._xlsx_rows import EXCEL_MAX_ROWS, FORMULA_STARTS, WRAP, BulkRows, wrapped_lines
+from geoplan.report._xlsx_rows import (
+    EXCEL_MAX_ROWS,
+    FORMULA_STARTS,
+    TOP,
+    WRAP,
+    BulkRows,
+    wrapped_lines,
+)
 from geoplan.results.coverage import item_names, items_in, verdicts
 from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
@@ -107,7 +114,7 @@ LONLAT_COLUMNS = (
 )
 _COORD_WIDTHS = dict.fromkeys(
     ["lon_wgs84", "lat_wgs84", "lon_gcj02", "lat_gcj02", "lon_bd09", "lat_bd09"], 12)
-_PLACE_WIDTHS = {"district": 12, "view": 8, "rank": 7, "n_standards": 9, "standards": 80,
+_PLACE_WIDTHS = {"district": 12, "view": 12, "rank": 7, "n_standards": 11, "standards": 80,
                  "area_ha": 11, "population": 11, "street": 16, **_COORD_WIDTHS}
 """Column widths of the 缺口地点 sheet, by column (some columns are only there with people)."""
 _SITE_WIDTHS = {"district": 12, "standard": 22, "item": 16, "rank": 6, "covered_m2": 14,
@@ -312,8 +319,9 @@ def _table(ws: Worksheet, start_row: int, df: pd.DataFrame,
             cell = ws.cell(row=row, column=col_idx, value=value)
             if fmt and isinstance(cell.value, int | float):
                 cell.number_format = fmt
-            elif wrapped and wrapped[col_idx - 1] and isinstance(cell.value, str):
-                cell.alignment = WRAP
+            if wrapped and cell.value is not None:  # the row's cells level with its long text
+                cell.alignment = (WRAP if wrapped[col_idx - 1] and isinstance(cell.value, str)
+                                  else TOP)
         if heights is not None and heights[row - start_row - 1]:
             ws.row_dimensions[row].height = heights[row - start_row - 1]
     return row + 1
@@ -691,7 +699,7 @@ def _wrap_across(ws: Worksheet, row: int, first: int, last: int) -> None:
     ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
     cell = ws.cell(row=row, column=first)
     cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.cell(row=row, column=first - 1).alignment = Alignment(vertical="top")
+    ws.cell(row=row, column=first - 1).alignment = WRAP  # its label ("Source documents")
     width = sum(ws.column_dimensions[get_column_letter(c)].width or 10
                 for c in range(first, last + 1)) or 100
     ws.row_dimensions[row].height = 15 * (wrapped_lines(str(cell.value or ""), width) + 1)
