@@ -63,13 +63,13 @@ def unit_shares(source: object) -> tuple[str, str | None] | None:
 CENSUS_FILE = "census_2020_districts.csv"
 """File name of the census table inside ``geoplan/data``."""
 
-AGE_0_14: dict[str, tuple[float, str]] = {
-    "成都": (0.1328, "成都市第七次全国人口普查公报 (2021-05-26): 0–14岁 2,780,800 人, 13.28%"),
-    "四川": (0.1610, "四川省第七次全国人口普查公报 (2021-05-26): 0–14岁 13,471,000 人, 16.10%"),
-    "全国": (0.1795, "国家统计局 第七次全国人口普查公报(第五号) (2021-05-11): 0–14岁 "
-             "253,383,938 人, 17.95%"),
+AGE_0_14: dict[str, tuple[float, int, str]] = {
+    "成都": (0.1328, 2_780_800, "成都市第七次全国人口普查公报 (2021-05-26)"),
+    "四川": (0.1610, 13_471_000, "四川省第七次全国人口普查公报 (2021-05-26)"),
+    "全国": (0.1795, 253_383_938, "国家统计局 第七次全国人口普查公报(第五号) (2021-05-11)"),
 }
-"""Share of residents aged 0–14 at the 2020 census, with its citation, by place."""
+"""Share and number of residents aged 0–14 at the 2020 census, with the bulletin that gives
+them, by place."""
 
 PRIMARY_YEARS = 6
 """Ages 6–11: six single years of the 15 in 0–14."""
@@ -132,12 +132,14 @@ def age_shares(city: str | None) -> AgeShares:
     """
     key = _bare(city)
     where = key if key in AGE_0_14 else "全国"
-    share, cite = AGE_0_14[where]
+    share, people, bulletin = AGE_0_14[where]
     note = "" if where == key else f" (no census age figure for {city or 'this city'}: national)"
+    cite = f"{bulletin}: ages 0–14 {people:,} people, {share:.2%}"
+    cite_zh = f"{bulletin}: 0–14岁 {people:,} 人, {share:.2%}"
     return AgeShares(
         primary=share * PRIMARY_YEARS / 15, junior=share * JUNIOR_YEARS / 15,
         source=f"{cite}{note}; 6–11 = 6/15 and 12–14 = 3/15 of 0–14 (single years assumed equal)",
-        source_zh=(f"{cite}{'' if where == key else '（本市无普查年龄数据，用全国数）'}；"
+        source_zh=(f"{cite_zh}{'' if where == key else '（本市无普查年龄数据，用全国数）'}；"
                    "6–11岁按0–14岁人口的6/15、12–14岁按3/15计（假定各单岁人数相等）"),
     )
 

@@ -119,3 +119,16 @@ def test_units_not_named_as_the_census_names_them_get_a_warning_with_the_fix(cap
         assert district_census("没有这个市", ["第1网格社区"]) == {}  # no city: nothing to say
         assert len(district_census("成都", ["锦江区"])) == 1
     assert caplog.records == []
+
+
+def test_age_share_citation_speaks_each_language():
+    # the bulletin's title stays as published; its figure is worded in the output's language
+    from geoplan.census import age_shares
+
+    shares = age_shares("成都")
+    assert shares.source.startswith("成都市第七次全国人口普查公报 (2021-05-26): ages 0–14 "
+                                    "2,780,800 people, 13.28%; 6–11 = 6/15")
+    assert "岁" not in shares.source and "人," not in shares.source
+    assert shares.source_zh.startswith("成都市第七次全国人口普查公报 (2021-05-26): 0–14岁 "
+                                       "2,780,800 人, 13.28%；")
+    assert "national" in age_shares("鹤壁").source and "253,383,938 people" in age_shares("鹤壁").source

@@ -207,7 +207,7 @@ def test_the_checks_sheet_of_an_english_workbook_is_english(tmp_path):
     ws = wb[CHECKS_SHEET_EN]
     assert [c.value for c in ws[1]][:3] == ["Check", "Severity", "District"]
     values = [c.value for row in ws.iter_rows(min_row=2) for c in row]
-    assert "district only partly inside the data" in values and "note" in values
+    assert "District only partly inside the data" in values and "note" in values
     assert not any(isinstance(v, str) and any("\u4e00" <= ch <= "\u9fff" for ch in v)
                    for v in values if v not in ("乙区",))
     zh = load_workbook(write_workbook(None, None, tmp_path / "z.xlsx", checks=checks))["数据核查"]

@@ -315,13 +315,18 @@ def test_facing_dead_ends_are_ranked_once() -> None:
     # one opening: the link of the ranked end (the other end's is the same link)
     assert result.candidates["rank"].notna().all() and len(result.candidates) == 1
     # and the unranked end says where it is ranked, on the map and in the reports
-    from geoplan.report._map_overlays import rank_text
+    from geoplan.report._deadend_words import rank_text
 
     ranks = dict(zip(result.dead_ends["id"], result.dead_ends["rank"], strict=True))
     unranked = dead.loc["西巷"] if pd.isna(dead.loc["西巷", "rank"]) else dead.loc["东巷"]
     other = dead.loc["东巷"] if unranked.name == "西巷" else dead.loc["西巷"]
     assert rank_text(unranked.to_dict(), "zh", ranks) == (
         f"未排名：与 {other['id']} 由同一条连线打通，已在 {other['id']} 排名（第 1 名）")
+    # a road inside a gated compound is never ranked: that is why, not a lack of roads nearby
+    assert rank_text({"rank": None, "category": "private_compound"}, "en", {}) == (
+        "not ranked: inside a gated compound (not for opening)")
+    assert rank_text({"rank": None, "category": "public"}, "en", {}) == (
+        "not ranked: no road nearby worth linking")
 
 
 @pytest.mark.parametrize("short_m", [0.5, 4.5, 10.9])
@@ -352,6 +357,25 @@ def test_unreachable_target_counts_a_moderate_detour() -> None:
     assert "isolated piece" in dead["data_check"].iloc[0]
     more = run(rows, params=DeadEndParams(unreachable_detour_m=500.0)).dead_ends
     assert more["saved_m"].tolist() == pytest.approx([420.0, 420.0])
+
+
+def test_the_workbook_says_why_a_dead_end_has_no_rank_or_no_detour(tmp_path) -> None:
+    # the island of the test above: no detour (unreachable), one of its two ends not ranked
+    import openpyxl
+
+    from geoplan.report.tables import write_workbook
+
+    island = road(line((1000, 580), (1000, 420)), name="孤路")
+    result = run([*RING, island], params=DeadEndParams(unreachable_detour_m=1000.0))
+    for lang, unreachable, unranked in (("zh", "无法到达（位于路网孤岛）", "未排名："),
+                                        ("en", "unreachable (network island)", "not ranked: ")):
+        book = write_workbook(None, result, tmp_path / f"{lang}.xlsx", title="t", lang=lang)
+        ws = openpyxl.load_workbook(book)["断头路" if lang == "zh" else "Dead ends"]
+        heads = [c.value for c in ws[1]]
+        rows = [dict(zip(heads, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+        rank, detour = heads[1], heads[9]  # DEADEND_COLUMNS: rank second, detour_m tenth
+        assert len(rows) == 2 and all(r[detour] == unreachable for r in rows), heads
+        assert sorted(str(r[rank])[:len(unranked)] for r in rows) == sorted(["1", unranked])
 
 
 # --- progress ---------------------------------------------------------------------------------------

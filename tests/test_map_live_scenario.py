@@ -258,6 +258,7 @@ def test_live_scenario_matches_geoplan_scenario(session, tmp_path, chengdu_outpu
     markers = page.locator(".gp-live-marker")
     markers.nth(2).click()                # click a placed facility: deleted
     assert markers.count() == 2
+    assert "已放置 2" in page.locator("#geoplan-live").inner_text()
     box = markers.nth(1).bounding_box()   # drag B 25 px down
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()

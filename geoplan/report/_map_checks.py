@@ -30,14 +30,14 @@ CHECK_COLOUR = "#e6007e"
 """Magenta: apart from every coverage and road colour."""
 
 CHECK_NAMES: dict[str, tuple[str, str]] = {
-    "datum": ("坐标基准疑似错误", "datum suspected wrong"),
-    "truncated_data": ("数据被截断的要素", "features from truncated data"),
-    "partial_district": ("区县只有部分在数据范围内", "district only partly inside the data"),
-    "overlapping_units": ("区县相互重叠", "districts that overlap"),
-    "no_facility": ("缺少某类设施数据", "no facility of a kind in the data"),
-    "unreached_facility": ("步行道不可达的设施", "facility no walkway reaches"),
-    "mapping_gap": ("疑似漏连的道路端点（非断头路）", "likely mapping gap (not a dead end)"),
-    "demand_off_network": ("远离步行道的居住用地", "homes far from any walkway"),
+    "datum": ("坐标基准疑似错误", "Datum suspected wrong"),
+    "truncated_data": ("数据被截断的要素", "Features from truncated data"),
+    "partial_district": ("区县只有部分在数据范围内", "District only partly inside the data"),
+    "overlapping_units": ("区县相互重叠", "Districts that overlap"),
+    "no_facility": ("缺少某类设施数据", "No facility of a kind in the data"),
+    "unreached_facility": ("步行道不可达的设施", "Facility out of walking reach"),
+    "mapping_gap": ("疑似漏连的道路端点（非断头路）", "Likely mapping gap (not a dead end)"),
+    "demand_off_network": ("远离步行道的居住用地", "Homes far from any walkway"),
 }
 """Each check's name on the map: (Chinese, English)."""
 

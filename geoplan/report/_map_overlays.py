@@ -20,6 +20,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from geoplan.report._data import fmt_number, geoframe, plain, to_wgs84
+from geoplan.report._deadend_words import rank_text, unreachable_text
 from geoplan.report._labels import value_label
 from geoplan.report._map_controls import (
     CANDIDATE_COLOUR,
@@ -40,11 +41,6 @@ _SCORE_NOTE = {
     "en": "Score: the detour (m) an opening saves, weighted by the residential land around the "
           "dead end and lowered for links across water or railways; larger is more worth opening.",
 }
-_UNRANKED = {
-    "zh": ("未排名：附近没有值得打通的道路", "未排名：疑似数据问题（请核对地图数据）"),
-    "en": ("not ranked: no road nearby worth linking", "not ranked: likely a mapping gap"),
-}
-_UNREACHABLE = {"zh": "无法到达（位于路网孤岛）", "en": "unreachable (network island)"}
 
 
 def add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> folium.FeatureGroup:
@@ -71,7 +67,8 @@ def _facility_props(gdf: gpd.GeoDataFrame, kind: str, lab: Mapping[str, str], la
     out = gdf.copy()
     names = out["name"].astype(str) if "name" in out else pd.Series("", index=out.index)
     base = lab[f"fac_{kind}"]
-    out["name_txt"] = names.where(names.str.strip() != "", base + lab["unnamed"])
+    space = " " if lang == "en" else ""  # "Public toilet (unnamed)", "公厕（无名）"
+    out["name_txt"] = names.where(names.str.strip() != "", base + space + lab["unnamed"])
     sub = out["kind"].map(lambda v: value_label(v, lang)) if "kind" in out \
         else pd.Series("", index=out.index)
     out["kind_txt"] = [f"{base} · {s}" if s else base for s in sub]
@@ -145,23 +142,6 @@ def _num(value: Any, decimals: int = 0) -> str | None:
     return fmt_number(value, decimals)
 
 
-def rank_text(row: Mapping[Any, Any], lang: str, ranks: Mapping[str, Any]) -> str:
-    """A dead end's rank, or why it has none; ``ranks``: every dead end's rank by id."""
-    rank = plain(row.get("rank"))
-    if rank is not None:
-        return str(int(rank))
-    unranked = _UNRANKED["en" if lang == "en" else "zh"]
-    if bool(plain(row.get("data_check"))):
-        return unranked[1]
-    partner = str(plain(row.get("pairs_with")) or "")
-    partner_rank = plain(ranks.get(partner)) if partner else None
-    if partner_rank is not None:  # one link opens both ends: ranked at the other
-        return (f"not ranked: one link opens it and {partner}, ranked there (#{int(partner_rank)})"
-                if lang == "en" else
-                f"未排名：与 {partner} 由同一条连线打通，已在 {partner} 排名（第 {int(partner_rank)} 名）")
-    return unranked[0]
-
-
 def _deadend_frame(dead: gpd.GeoDataFrame, lab: Mapping[str, str], lang: str
                    ) -> gpd.GeoDataFrame:
     d = dead.copy()
@@ -178,7 +158,7 @@ def _deadend_frame(dead: gpd.GeoDataFrame, lab: Mapping[str, str], lang: str
     d["length_txt"] = d["length_m"].map(_num) if "length_m" in d else None
     reach = d["reachable"] if "reachable" in d else pd.Series(True, index=d.index)
     detour = d["detour_m"].map(_num) if "detour_m" in d else pd.Series(None, index=d.index)
-    d["detour_txt"] = [t if t is not None else (_UNREACHABLE[lang] if plain(r) is False else None)
+    d["detour_txt"] = [t if t is not None else unreachable_text(r, lang)
                        for t, r in zip(detour, reach, strict=True)]
     d["ratio_txt"] = d["detour_ratio"].map(lambda v: _num(v, 1)) if "detour_ratio" in d else None
     for col in ("crosses_water", "crosses_railway"):

@@ -147,9 +147,11 @@ def gap_lines(row: Mapping[str, Any], lang: str) -> dict[str, str]:
     r = radius_text(row)
     out = {}
     for m, spec in MEASURES.items():
-        d = w[f"out_{spec['view']}"].format(r=r)
-        out[m] = (w["gaps_street"].format(d=d, s=_street_word(row, w)) if is_street(row)
-                  else w["gaps_area"].format(d=d))
+        if is_street(row):  # a street no toilet is within the distance of
+            d = w[f"dist_{spec['view']}"].format(r=r)
+            out[m] = w["gaps_street"].format(d=d, s=_street_word(row, w))
+        else:  # land beyond the distance of every facility
+            out[m] = w["gaps_area"].format(d=w[f"out_{spec['view']}"].format(r=r))
     return out
 
 

@@ -38,6 +38,16 @@ HEADERS_ZH: dict[str, str] = {
 
 _SEVERITY_ZH = {"warning": "警告", "note": "提示"}
 
+_MEASURE_FORMATS = {
+    "zh": {"share": "0.0%", "m": '#,##0" 米"', "km2": '0.00" 平方公里"'},
+    "en": {"share": "0.0%", "m": '#,##0" m"', "km2": '0.00" km²"'},
+}
+_MEASURE_KIND = {"partial_district": "share", "datum": "m", "mapping_gap": "m",
+                 "unreached_facility": "m", "overlapping_units": "km2"}
+"""What each check's measure is (:mod:`geoplan.data_checks`); the others have none to show."""
+_NO_COUNT = frozenset({"partial_district", "datum"})
+"""Checks whose count says nothing (a district, the whole run): left empty in the sheet."""
+
 CHECKS_SHEET_EN = "Data checks"
 """Title of the data-check sheet in an English workbook."""
 
@@ -73,14 +83,30 @@ def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNI
         table["severity"] = [_SEVERITY_ZH.get(str(s), str(s)) for s in table["severity"]]
         # a layer geoplan names in Chinese; a name from the data as it is
         table["subject"] = [layer_name_zh(str(s), unit) for s in table["subject"]]
-    table["check"] = [check_name(str(k), lang, unit) for k in table["check"]]
-    for rec in table[cols].itertuples(index=False):
-        ws.append([safe_cell(v) for v in rec])
-    for letter, width in zip("ABCDEFGH", (18, 10, 10, 22, 8, 10, 60, 40), strict=True):
+    kinds = [str(k) for k in table["check"]]
+    table["check"] = [check_name(k, lang, unit) for k in kinds]
+    formats = _MEASURE_FORMATS["zh" if zh else "en"]
+    count_at, measure_at = cols.index("count"), cols.index("measure")
+    for kind, rec in zip(kinds, table[cols].itertuples(index=False), strict=True):
+        values = [safe_cell(v) for v in rec]
+        if kind in _NO_COUNT:
+            values[count_at] = None
+        if kind not in _MEASURE_KIND:  # no measure behind it (a 0 would read as one)
+            values[measure_at] = None
+        ws.append(values)
+        if values[measure_at] is not None:
+            ws.cell(row=ws.max_row, column=measure_at + 1).number_format = \
+                formats[_MEASURE_KIND[kind]]
+    widths = (18, 10, 10, 22, 8, 12, 60, 40)
+    for letter, width in zip("ABCDEFGH", widths, strict=True):
         ws.column_dimensions[letter].width = width
-    for row in ws.iter_rows(min_row=2, min_col=7, max_col=8):  # long texts wrap when printed
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            fit_row_height(ws, cell.row, str(cell.value or ""), 60 if cell.column == 7 else 40)
+    # every text wraps (the check's name and subject too) and every cell sits at the top, so
+    # a row's cells stay level with its long detail when printed
+    for row in ws.iter_rows(min_row=2, max_col=len(widths)):
+        for cell, width in zip(row, widths, strict=True):
+            text = isinstance(cell.value, str)
+            cell.alignment = Alignment(wrap_text=text, vertical="top")
+            if text:
+                fit_row_height(ws, cell.row, str(cell.value), width)
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"

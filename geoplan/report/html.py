@@ -50,6 +50,7 @@ from geoplan.report._data import (
     standard_rows,
     standards_order,
 )
+from geoplan.report._deadend_words import rank_text, unreachable_text
 from geoplan.report._explain import partial_note, standard_notes
 from geoplan.report._explain import words as explain_words
 from geoplan.report._labels import (
@@ -61,7 +62,6 @@ from geoplan.report._labels import (
     value_label,
     weights_label,
 )
-from geoplan.report._map_overlays import rank_text
 from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
@@ -552,6 +552,8 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
             v = plain(r[c])
             if c == "rank" and v is None and "category" in df:  # a dead end says why
                 row.append(rank_text(r.to_dict(), ctx.lang, ranks))
+            elif c == "detour_m" and v is None and "reachable" in df:  # and why no detour
+                row.append(unreachable_text(r["reachable"], ctx.lang) or "—")
             elif isinstance(v, bool):
                 row.append(ctx.lab["yes"] if v else ctx.lab["no"])
             elif isinstance(v, float):

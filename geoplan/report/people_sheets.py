@@ -105,6 +105,7 @@ def _write(ws: Worksheet, start: int, df: pd.DataFrame, cols: Sequence[tuple[str
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     row = start
+    # text wraps and every cell sits at the top, so a row stays level with its longest text
     for row, values in enumerate(df.to_dict("records"), start=start + 1):
         for c, (name, fmt) in enumerate(cols, start=1):
             value = _text(values.get(name))
@@ -112,8 +113,11 @@ def _write(ws: Worksheet, start: int, df: pd.DataFrame, cols: Sequence[tuple[str
             cell.value = value
             if isinstance(value, str):
                 cell.data_type = "s"
-            elif fmt and isinstance(value, int | float):
-                cell.number_format = fmt
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            elif value is not None:
+                cell.alignment = Alignment(vertical="top")
+                if fmt and isinstance(value, int | float):
+                    cell.number_format = fmt
     for c, _ in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(c)].width = 16
     ws.freeze_panes = ws.cell(row=start + 1, column=2)
@@ -149,10 +153,11 @@ def residents_rows(residents: pd.DataFrame, lang: str, unit: str
 
 def _residents_sheet(ws: Worksheet, residents: pd.DataFrame, lang: str, unit: str) -> None:
     df, cols, heads = residents_rows(residents, lang, unit)
-    _write(ws, 1, df, cols, heads)
-    _wrap_column(ws, get_column_letter(len(cols)), 60)
+    end = _write(ws, 1, df, cols, heads)
+    ws.column_dimensions[get_column_letter(len(cols))].width = 60
     if any(c == "census_source" for c, _ in cols):
-        _wrap_column(ws, "C", 30)
+        ws.column_dimensions["C"].width = 30
+    _fit_rows(ws, 2, end)
 
 
 def children_rows(children: pd.DataFrame, seats: pd.DataFrame, lang: str, unit: str
@@ -174,6 +179,7 @@ def children_rows(children: pd.DataFrame, seats: pd.DataFrame, lang: str, unit: 
 def _children_sheet(ws: Worksheet, children: pd.DataFrame, seats: pd.DataFrame, lang: str,
                     meta: Mapping[str, Any], unit: str) -> None:
     row = _write(ws, 1, *children_rows(children, seats, lang, unit))
+    _fit_rows(ws, 2, row)
     for i, key in enumerate(("age_shares", "seat_norms", "notes"), start=row + 1):
         note = meta.get(f"{key}_zh") if lang == "zh" else None
         cell = ws.cell(row=i, column=1, value=str(note or meta.get(key, "")))
@@ -217,17 +223,19 @@ def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str, unit: str,
     for row, kind in enumerate(table["unit"].astype(str), start=2):
         for col in (3, 4):  # value, target
             ws.cell(row=row, column=col).number_format = "0.0%" if kind == "share" else per_person
-    _wrap_column(ws, "G", 30)
-    _wrap_column(ws, "H", 60)
+    ws.column_dimensions["G"].width = 30
+    ws.column_dimensions["H"].width = 60
+    _fit_rows(ws, 2, ws.max_row + 1)
 
 
-def _wrap_column(ws: Worksheet, letter: str, width: float) -> None:
-    """Give a column of long texts ``width`` and wrap its cells (they print whole)."""
-    ws.column_dimensions[letter].width = width
-    for (cell,) in ws.iter_rows(min_row=2, min_col=ws[f"{letter}1"].column,
-                                max_col=ws[f"{letter}1"].column):
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        fit_row_height(ws, cell.row, str(cell.value or ""), width)
+def _fit_rows(ws: Worksheet, first: int, end: int) -> None:
+    """Rows ``first`` to ``end - 1`` as tall as their longest wrapped text at its column's
+    width, as set by now (they print whole)."""
+    for row in ws.iter_rows(min_row=first, max_row=end - 1):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.alignment.wrap_text:
+                width = ws.column_dimensions[get_column_letter(cell.column)].width or 13
+                fit_row_height(ws, cell.row, cell.value, width - 1)
 
 
 def fit_row_height(ws: Worksheet, row: int, text: str, width: float) -> None:

@@ -533,9 +533,10 @@ def _write_workbook(
     for sid in order:
         _standard_sheet(wb.create_sheet(sheet_title(standard_sheet_name(sid, rows[sid], lang), used)),
                         sid, table, rows, gaps, where, lab, lang, bulk)
-    _table_sheet(wb, sheet_title(lab["sheet_deadends"], used), geoframe(deadends, "dead_ends"),
-                 DEADEND_COLUMNS, lab, lang, [12, 8, 10, 18, 16, 14, 12, 12, 12, 12, 10, 12, 10, 10, 10],
-                 bulk, auto_filter=True)
+    _table_sheet(wb, sheet_title(lab["sheet_deadends"], used),
+                 _deadends_worded(geoframe(deadends, "dead_ends"), lang),
+                 DEADEND_COLUMNS, lab, lang, [12, 16, 10, 18, 16, 14, 12, 12, 12, 14, 10, 12, 10, 10, 10],
+                 bulk, auto_filter=True, wrap={"rank": 16, "detour_m": 14})
     _table_sheet(wb, sheet_title(lab["sheet_candidates"], used), geoframe(deadends, "candidates"),
                  CANDIDATE_COLUMNS, lab, lang, [12, 8, 10, 18, 14, 12, 12, 10, 12, 10, 10, 10],
                  bulk)
@@ -791,16 +792,38 @@ def _fit_header_rows(ws: Worksheet) -> None:
             ws.row_dimensions[row].height = height
 
 
+def _deadends_worded(dead: gpd.GeoDataFrame | None, lang: str) -> gpd.GeoDataFrame | None:
+    """The dead ends with why a rank or a detour is missing in their cells, as the district
+    pages and the map say it (a blank rank told a planner nothing)."""
+    if dead is None or not len(dead) or "rank" not in dead:
+        return dead
+    from geoplan.report._deadend_words import rank_text, unreachable_text
+
+    out = dead.copy()
+    records = pd.DataFrame(dead.drop(columns=dead.geometry.name)).to_dict("records")
+    ranks = dict(zip(dead["id"].astype(str), dead["rank"], strict=True)) if "id" in dead else {}
+    out["rank"] = pd.Series([r["rank"] if plain(r["rank"]) is not None else rank_text(r, lang, ranks)
+                             for r in records], index=dead.index, dtype=object)
+    if "detour_m" in dead and "reachable" in dead:
+        out["detour_m"] = pd.Series(
+            [r["detour_m"] if plain(r["detour_m"]) is not None
+             else unreachable_text(r["reachable"], lang) for r in records],
+            index=dead.index, dtype=object)
+    return out
+
+
 def _table_sheet(wb: Any, title: str, gdf: gpd.GeoDataFrame | None, columns: Any,
                  lab: Mapping[str, str], lang: str, widths: list[int],
-                 bulk: BulkRows | None = None, *, auto_filter: bool = False) -> None:
-    """A sheet holding ``gdf``'s attribute table (or "none" when there is no layer)."""
+                 bulk: BulkRows | None = None, *, auto_filter: bool = False,
+                 wrap: Mapping[str, float] | None = None) -> None:
+    """A sheet holding ``gdf``'s attribute table (or "none" when there is no layer); ``wrap``
+    as :func:`_table` takes it (the words of a dead end's missing rank or detour)."""
     ws = wb.create_sheet(title)
     if gdf is None:
         ws.cell(row=1, column=1, value=lab["none"])
     else:
         _table(ws, 1, pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), columns, lab, lang,
-               bulk=bulk)
+               bulk=bulk, wrap=wrap)
         ws.freeze_panes = "A2"
         ws.print_title_rows = "1:1"
         if auto_filter:

@@ -162,7 +162,7 @@
          start: "勾选上面的方框，在地图上点击放置规划设施，各区县直线覆盖率即时更新。",
          standard: "标准", radius: "半径", m: "米", district: "区县", before: "现状",
          after: "规划后", uncovered: "未覆盖居住用地（公顷）", export: "导出 CSV",
-         clear: "清除", placed: "已放置", none: "尚未放置规划设施。",
+         clear: "清除", placed: "已放置 {n}", none: "尚未放置规划设施。",
          measure: "直线覆盖率（官方口径），在本页即时计算；步行与人口覆盖率请把导出的 CSV 交给 " +
                   "geoplan scenario 配置文件 --planned 文件.csv。",
          merge: "与现有设施相距很近的规划点（公交站 30 米、学校 40 米内）在 geoplan 中会合并。",
@@ -179,15 +179,15 @@
          start: "Tick the box above and click the map to place planned facilities; each " +
                 "district's straight-line share updates at once.",
          standard: "Standard", radius: "radius", m: "m", district: "District", before: "Now",
-         after: "Planned", uncovered: "Uncovered housing land (ha)", export: "Export CSV",
-         clear: "Clear", placed: "placed", none: "No planned facility placed yet.",
+         after: "Planned", uncovered: "Uncovered residential land (ha)", export: "Export CSV",
+         clear: "Clear", placed: "{n} placed", none: "No planned facility placed yet.",
          measure: "Straight-line share (the official measure), computed in this page; for the " +
                   "walking and population measures give the exported CSV to geoplan scenario " +
                   "CONFIG --planned FILE.csv.",
          merge: "A planned point very close to an existing facility (bus stops 30 m, schools " +
                 "40 m) is merged with it by geoplan.",
          facility: "planned facility", remove: "click to delete, drag to move", about: "About",
-         keyGap: "housing land still uncovered (straight line)", keyNew: "newly covered",
+         keyGap: "residential land still uncovered (straight line)", keyNew: "newly covered",
          skip: {street: "This standard's demand is street length (toilets): not computed in the " +
                         "page; use geoplan scenario.",
                 basket: "A life-circle basket: not computed in the page; use geoplan scenario.",
@@ -425,7 +425,7 @@
       }
       if (placing) { el("p", "gp-live-note", body, w.help); }
       var mine = placed.filter(function(p) { return p.sid === s.id; });
-      el("p", "", body, mine.length ? w.placed + " " + mine.length : w.none);
+      el("p", "", body, mine.length ? w.placed.replace("{n}", mine.length) : w.none);
       var table = el("table", "gp-live-table", body);
       var head = table.insertRow();
       [w.district, w.before, w.after, w.uncovered].forEach(function(t) { el("th", "", head, t); });
