@@ -479,9 +479,16 @@ def test_map_opens_on_a_phone(session, outputs, tmp_path, width, height):
     # the legend starts folded to its heading (it covered most of a phone's map); a tap opens it
     legend = page.locator("#geoplan-legend")
     assert legend.bounding_box()["height"] < 60
+    locator = page.locator("#geoplan-locator")
+    assert locator.is_visible()
     legend.locator("h2").click()
     assert legend.bounding_box()["height"] > 200
     assert legend.locator("h2").get_attribute("aria-expanded") == "true"
+    # the open legend and the locator (bottom right) would overlap: the locator steps aside
+    assert not locator.is_visible()
+    legend.locator("h2").click()
+    assert locator.is_visible()
+    legend.locator("h2").click()
     title = page.locator("#geoplan-title").bounding_box()
     toggle = page.locator("#geoplan-layers").bounding_box()
     assert title["x"] + title["width"] <= toggle["x"], (title, toggle)

@@ -277,7 +277,8 @@ MAP_CSS = """
 .leaflet-control-attribution { max-width: calc(100vw - 170px); }  /* beside the scale bar (up to 160 px) */
 @media (max-width: 520px) { .geoplan-title { box-sizing: border-box;
   max-width: calc(100vw - 80px); }
-  .geoplan-title h1 { font-size: 15px; } }
+  .geoplan-title h1 { font-size: 15px; }
+  .gp-legend-open .geoplan-locator { display: none; } }
 .geoplan-layers .gp-layers-toggle { display: block; width: 100%; border: 0; background: none;
   padding: 2px 0; font: inherit; font-weight: bold; font-size: 13px; text-align: left;
   cursor: pointer; color: #222; }

@@ -228,7 +228,8 @@ def _add_candidates(m: folium.Map, cand: gpd.GeoDataFrame, dead: gpd.GeoDataFram
     c["score_txt"] = c["score"].map(_num) if "score" in c else None
     fields = [("district_txt", lab["district"], ""),
               ("target_txt", "接入道路" if lang == "zh" else "Joins", ""),
-              ("length_m_txt", lab["length_m"].split("（")[0].split(" (")[0], w["m"]),
+              # the link's length is the dead end's gap: named so, as the pages and sheets do
+              ("length_m_txt", lab["gap_m"].split("（")[0].split(" (")[0], w["m"]),
               ("detour_m_txt", lab["detour_m"].split("（")[0].split(" (")[0], w["m"]),
               ("saved_m_txt", lab["saved_m"].split("（")[0].split(" (")[0], w["m"]),
               ("score_txt", lab["score"], "")]

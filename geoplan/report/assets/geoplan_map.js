@@ -373,8 +373,11 @@
     function toggle() {
       L.DomUtil[L.DomUtil.hasClass(legend, "gp-folded") ? "removeClass" : "addClass"](
         legend, "gp-folded");
-      heading.setAttribute("aria-expanded", L.DomUtil.hasClass(legend, "gp-folded")
-        ? "false" : "true");
+      var open = !L.DomUtil.hasClass(legend, "gp-folded");
+      heading.setAttribute("aria-expanded", open ? "true" : "false");
+      /* on a phone the open legend and the locator would overlap: the locator steps aside */
+      var box = legend.closest(".leaflet-container");
+      if (box) { L.DomUtil[open ? "addClass" : "removeClass"](box, "gp-legend-open"); }
       fitLegend();
     }
     L.DomEvent.on(heading, "click", toggle);
