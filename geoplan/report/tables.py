@@ -794,21 +794,26 @@ def _fit_header_rows(ws: Worksheet) -> None:
 
 def _deadends_worded(dead: gpd.GeoDataFrame | None, lang: str) -> gpd.GeoDataFrame | None:
     """The dead ends with why a rank or a detour is missing in their cells, as the district
-    pages and the map say it (a blank rank told a planner nothing)."""
+    pages and the map say it (a blank rank told a planner nothing). Only the rows without one
+    are worded, from the few columns the words need (a city has 50,000 dead ends)."""
     if dead is None or not len(dead) or "rank" not in dead:
         return dead
     from geoplan.report._deadend_words import rank_text, unreachable_text
 
     out = dead.copy()
-    records = pd.DataFrame(dead.drop(columns=dead.geometry.name)).to_dict("records")
     ranks = dict(zip(dead["id"].astype(str), dead["rank"], strict=True)) if "id" in dead else {}
-    out["rank"] = pd.Series([r["rank"] if plain(r["rank"]) is not None else rank_text(r, lang, ranks)
-                             for r in records], index=dead.index, dtype=object)
+    why = [c for c in ("rank", "category", "data_check", "pairs_with") if c in dead]
+    missing = np.flatnonzero(dead["rank"].isna().to_numpy())
+    rank = dead["rank"].astype(object)
+    rank.iloc[missing] = [rank_text(r, lang, ranks)
+                          for r in dead.iloc[missing][why].to_dict("records")]
+    out["rank"] = rank
     if "detour_m" in dead and "reachable" in dead:
-        out["detour_m"] = pd.Series(
-            [r["detour_m"] if plain(r["detour_m"]) is not None
-             else unreachable_text(r["reachable"], lang) for r in records],
-            index=dead.index, dtype=object)
+        missing = np.flatnonzero(dead["detour_m"].isna().to_numpy())
+        detour = dead["detour_m"].astype(object)
+        detour.iloc[missing] = [unreachable_text(r, lang)
+                                for r in dead["reachable"].iloc[missing].tolist()]
+        out["detour_m"] = detour
     return out
 
 
