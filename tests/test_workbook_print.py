@@ -45,3 +45,31 @@ def test_a_place_missing_many_standards_lists_them_wrapped(tmp_path):
     for c in cells:
         lines = wrapped_lines(str(c.value), ws.column_dimensions[get_column_letter(col)].width)
         assert (ws.row_dimensions[c.row].height or 15) >= 15 * lines
+
+
+def test_gap_places_list_the_standards_by_their_short_names_in_english(tmp_path, monkeypatch):
+    # a life circle's English name runs to 57 characters; a place missing ten standards lists
+    # them by the short names of their sheets' tabs, as the sheet titles read
+    from geoplan.standards import default_catalog
+    from tests import _report_synthetic
+
+    circle = default_catalog()["life_circle_5min"]
+    assert len(circle.name_en) > 31 and circle.sheet_en
+    monkeypatch.setattr(_report_synthetic, "STANDARDS", [
+        *_report_synthetic.STANDARDS[:1],
+        ("life_circle_5min", circle.name_zh, circle.name_en, 300.0, 1.0)])
+    book = write_workbook(_report_synthetic.make_coverage(), None, tmp_path / "en.xlsx",
+                          layerset=make_layerset(), title="t", lang="en")
+    ws = openpyxl.load_workbook(book)["Gap places"]
+    lists = [str(ws.cell(row=r, column=5).value) for r in range(4, ws.max_row + 1)]
+    assert any(circle.sheet_en in text for text in lists)
+    assert not any(circle.name_en in text for text in lists)
+    # and the district pages' places missing several standards read the same
+    from geoplan.report.html import write_reports
+
+    files = write_reports(make_layerset(), _report_synthetic.make_coverage(), None, None,
+                          tmp_path / "pages", lang="en")
+    pages = "".join(p.read_text(encoding="utf-8") for k, p in files.items()
+                    if k not in ("index", "workbook") and str(p).endswith(".html"))
+    places = pages[pages.index('<table class="places">'):]
+    assert circle.sheet_en in places and circle.name_en not in places.split("</table>")[0]

@@ -69,6 +69,7 @@ from geoplan.report.tables import (
     gap_rows,
     partial_districts,
     population_known,
+    standard_sheet_name,
     weights_source,
     write_workbook,
 )
@@ -591,7 +592,7 @@ def _place_rows(ctx: _Context, gaps: pd.DataFrame | None, where: pd.DataFrame | 
         return {}
     from geoplan.gap_places import gap_places
 
-    names = {sid: standard_name(ctx.rows[sid], ctx.lang) for sid in ctx.order}
+    names = {sid: standard_sheet_name(sid, ctx.rows[sid], ctx.lang) for sid in ctx.order}
     mine = (gaps["view"] == ctx.gap_view).to_numpy()
     places = gap_places(gaps.loc[mine], where.loc[mine], names, ctx.lang)
     places = places.loc[places["n_standards"] >= 2]

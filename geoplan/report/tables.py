@@ -596,7 +596,9 @@ def _places_sheet(ws: Worksheet, gaps: pd.DataFrame, where: pd.DataFrame, table:
     from geoplan.gap_places import gap_places
     from geoplan.report.people_sheets import fit_row_height
 
-    names = {sid: standard_name(rows[sid], lang) for sid in order}
+    # the short names of the sheets' tabs: a place can miss ten standards, and in English the
+    # life circles' full names run to 57 characters each
+    names = {sid: standard_sheet_name(sid, rows[sid], lang) for sid in order}
     places = gap_places(gaps, where, names, lang)
     places["view"] = [lab.get(f"view_{v}", v) for v in places["view"]]
     places["area_ha"] = places["area_m2"] / 10_000
