@@ -29,7 +29,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["EXCEL_MAX_ROWS", "TOP", "WRAP", "BulkRows", "wrapped_lines"]
+__all__ = ["EXCEL_MAX_ROWS", "TOP", "WRAP", "BulkRows", "fit_rows", "wrapped_lines"]
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel (and LibreOffice) worksheet at most."""
@@ -58,6 +58,21 @@ def wrapped_lines(text: str, width: float) -> int:
     columns = max(1, int(width))
     return sum(max(1, -(-sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) // columns))
                for line in text.split("\n"))
+
+
+def fit_rows(ws: Worksheet, cells: Iterable[Cell]) -> None:
+    """Make the rows of ``cells`` tall enough for their wrapped text at their columns' widths,
+    as set by now (never lower than a height already set); cells that do not wrap are passed
+    over."""
+    lines: dict[int, int] = {}
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.alignment.wrap_text:
+            width = ws.column_dimensions[get_column_letter(cell.column)].width or 13
+            lines[cell.row] = max(lines.get(cell.row, 1), wrapped_lines(cell.value, width - 1))
+    for row, n in lines.items():
+        height = 15.0 * n + 2
+        if n > 1 and (ws.row_dimensions[row].height or 15) < height:
+            ws.row_dimensions[row].height = height
 
 
 def _escape(text: str) -> str:

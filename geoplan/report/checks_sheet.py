@@ -66,7 +66,7 @@ def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNI
 
     from geoplan.report._labels import in_unit, layer_name_zh
     from geoplan.report._map_checks import check_name, check_words_zh, english_subjects
-    from geoplan.report.people_sheets import fit_row_height
+    from geoplan.report._xlsx_rows import fit_rows
 
     cols = [c for c in DATA_CHECKS.names if c != "subject_en"]  # the sheet's language's subject
     zh = lang == "zh"
@@ -103,10 +103,8 @@ def fill_checks_sheet(ws: Any, checks: gpd.GeoDataFrame, unit: str = DEFAULT_UNI
     # every text wraps (the check's name and subject too) and every cell sits at the top, so
     # a row's cells stay level with its long detail when printed
     for row in ws.iter_rows(min_row=2, max_col=len(widths)):
-        for cell, width in zip(row, widths, strict=True):
-            text = isinstance(cell.value, str)
-            cell.alignment = Alignment(wrap_text=text, vertical="top")
-            if text:
-                fit_row_height(ws, cell.row, str(cell.value), width)
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=isinstance(cell.value, str), vertical="top")
+    fit_rows(ws, (cell for row in ws.iter_rows(min_row=2, max_col=len(widths)) for cell in row))
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"

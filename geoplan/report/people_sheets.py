@@ -18,7 +18,7 @@ from geoplan.census import unit_shares
 from geoplan.indicators import indicator_name
 from geoplan.report._data import plain
 from geoplan.report._labels import in_unit, unit_of
-from geoplan.report._xlsx_rows import wrapped_lines
+from geoplan.report._xlsx_rows import fit_rows, wrapped_lines
 from geoplan.report.people_html import indicator_note_zh, inside_shares, residents_note_zh
 from geoplan.vocab import DEFAULT_UNIT
 
@@ -229,13 +229,8 @@ def _indicator_sheet(ws: Worksheet, table: pd.DataFrame, lang: str, unit: str,
 
 
 def _fit_rows(ws: Worksheet, first: int, end: int) -> None:
-    """Rows ``first`` to ``end - 1`` as tall as their longest wrapped text at its column's
-    width, as set by now (they print whole)."""
-    for row in ws.iter_rows(min_row=first, max_row=end - 1):
-        for cell in row:
-            if isinstance(cell.value, str) and cell.alignment.wrap_text:
-                width = ws.column_dimensions[get_column_letter(cell.column)].width or 13
-                fit_row_height(ws, cell.row, cell.value, width - 1)
+    """Rows ``first`` to ``end - 1`` as tall as their longest wrapped text (they print whole)."""
+    fit_rows(ws, (cell for row in ws.iter_rows(min_row=first, max_row=end - 1) for cell in row))
 
 
 def fit_row_height(ws: Worksheet, row: int, text: str, width: float) -> None:

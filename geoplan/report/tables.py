@@ -46,6 +46,7 @@ from geoplan.report._xlsx_rows import (
     TOP,
     WRAP,
     BulkRows,
+    fit_rows,
     wrapped_lines,
 )
 from geoplan.results.coverage import item_names, items_in, verdicts
@@ -781,17 +782,9 @@ def print_setup(ws: Worksheet, lab: Mapping[str, str], used: str | None = None) 
 
 def _fit_header_rows(ws: Worksheet) -> None:
     """Make every header row (cells filled with :data:`HEADER_FILL`) tall enough for its
-    wrapped headers at their columns' widths, as set by now (never lower than set)."""
-    lines: dict[int, int] = {}
-    for cell in ws._cells.values():  # the cells written (not the bulk rows)
-        if cell.fill.fgColor.rgb != HEADER_FILL.fgColor.rgb or not isinstance(cell.value, str):
-            continue
-        width = ws.column_dimensions[get_column_letter(cell.column)].width or 13
-        lines[cell.row] = max(lines.get(cell.row, 1), wrapped_lines(cell.value, width - 1))
-    for row, n in lines.items():
-        height = 15.0 * n + 2
-        if n > 1 and (ws.row_dimensions[row].height or 15) < height:
-            ws.row_dimensions[row].height = height
+    wrapped headers at their columns' widths, as set by now."""
+    fit_rows(ws, (c for c in ws._cells.values()  # the cells written (not the bulk rows)
+                  if c.fill.fgColor.rgb == HEADER_FILL.fgColor.rgb))
 
 
 def _deadends_worded(dead: gpd.GeoDataFrame | None, lang: str) -> gpd.GeoDataFrame | None:
