@@ -12,6 +12,7 @@ from typing import Any
 from geoplan._text import share_text
 from geoplan.report._data import plain
 from geoplan.report._labels import words_in_unit
+from geoplan.results.coverage import split_items
 from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
 _ZH = {
@@ -91,8 +92,7 @@ def _items_with_data(rec: Mapping[str, Any]) -> int:
     n_items = plain(rec.get("n_items"))
     if n_items is None:
         return 1
-    missing = str(rec.get("items_no_data") or "")
-    return int(n_items) - (len(missing.split("、")) if missing else 0)
+    return int(n_items) - len(split_items(str(rec.get("items_no_data") or "")))
 
 
 def partial_note(inside_share: Any, lang: str, unit: str = DEFAULT_UNIT) -> str | None:

@@ -30,6 +30,8 @@ from geoplan.results.coverage import (
     CoverageResult,
     item_names,
     items_in,
+    join_items,
+    split_items,
     verdict,
     verdicts,
 )
@@ -68,6 +70,8 @@ __all__ = [
     "SiteResult",
     "item_names",
     "items_in",
+    "join_items",
+    "split_items",
     "verdict",
     "verdicts",
 ]

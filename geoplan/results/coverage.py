@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -36,6 +36,8 @@ __all__ = [
     "CoverageResult",
     "item_names",
     "items_in",
+    "join_items",
+    "split_items",
     "verdict",
     "verdicts",
 ]
@@ -84,6 +86,20 @@ def item_names(items: pd.DataFrame | None, lang: str) -> dict[str, str]:
     return dict(zip(items["item"].astype(str), names, strict=True))
 
 
+def join_items(names_zh: Iterable[str]) -> str:
+    """Items' Chinese names as a table's ``items_no_data`` holds them (joined by 、).
+
+    >>> split_items(join_items(["幼儿园", "养老院"])), split_items("")
+    (['幼儿园', '养老院'], [])
+    """
+    return "、".join(names_zh)
+
+
+def split_items(names_zh: str) -> list[str]:
+    """The names of a table's ``items_no_data`` (:func:`join_items`); none for ''."""
+    return names_zh.split("、") if names_zh else []
+
+
 def items_in(names_zh: str, items: pd.DataFrame | None, lang: str) -> str:
     """A table's ``items_no_data`` (Chinese names joined by 、) in ``lang``: English names
     joined by commas where ``items`` gives them; unknown names kept."""
@@ -93,7 +109,7 @@ def items_in(names_zh: str, items: pd.DataFrame | None, lang: str) -> str:
         return names_zh.replace("、", ", ")
     english = dict(zip(items["name_zh"].astype(str), items["name_en"], strict=True))
     return ", ".join(e if isinstance(e := english.get(n), str) and e else n
-                     for n in names_zh.split("、"))
+                     for n in split_items(names_zh))
 
 
 COVERAGE_TABLE = Schema("coverage.table", (
