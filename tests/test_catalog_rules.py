@@ -123,3 +123,34 @@ def test_lawns_inside_compounds_are_not_public_green(catalog):
                            catalog["layers"]["green_space"], log)
     assert list(kept["kind"]) == ["park", "grass"]  # the lawn inside the compound is dropped
     assert log.frame()["count"].sum() == 1
+
+
+def test_inside_the_union_of_land_is_told_without_the_union():
+    import numpy as np
+    import shapely
+
+    from geoplan.layers.load import _in_union
+
+    # two lots sharing an edge (x = 100), a third apart, an L of two lots meeting at a corner
+    lots = np.array([shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100),
+                     shapely.box(300, 0, 400, 100), shapely.box(500, 0, 600, 100),
+                     shapely.box(600, 100, 700, 200), None, shapely.Polygon()], dtype=object)
+    points = shapely.points([
+        (50, 50),     # inside one lot
+        (100, 50),    # on the shared edge: inside the union
+        (100, 100),   # on the outline of both, at the union's outline: outside
+        (300, 50),    # on a lone lot's outline: outside
+        (250, 50),    # between lots
+        (600, 100),   # the corner two lots meet at: on the union's outline
+        (650, 150),   # inside the second lot of the L
+    ])
+    expected = [True, True, False, False, False, False, True]
+    assert _in_union(lots, points).tolist() == expected
+    assert shapely.contains(shapely.union_all(lots), points).tolist() == expected
+    rng = np.random.default_rng(3)
+    x, y = rng.integers(0, 50, (2, 40)) * 10
+    cells = shapely.box(x, y, x + 60, y + 60)  # overlapping and edge-sharing squares
+    pts = shapely.points(rng.integers(0, 60, (400, 2)) * 10)  # many on the cells' outlines
+    on_outline = shapely.intersects(shapely.union_all(shapely.boundary(cells)), pts)
+    assert on_outline.sum() > 50
+    assert np.array_equal(_in_union(cells, pts), shapely.contains(shapely.union_all(cells), pts))

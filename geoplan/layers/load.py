@@ -295,15 +295,33 @@ def _exclude_inside(layers: dict[str, gpd.GeoDataFrame], kind: str, spec: dict[s
     others = [layers[k] for k in spec.get("exclude_inside") or () if k in layers and len(layers[k])]
     if not len(frame) or not others:
         return frame
-    land = shapely.union_all(np.concatenate([o.geometry.to_numpy() for o in others]))
-    shapely.prepare(land)
-    inside = shapely.contains(land, shapely.point_on_surface(frame.geometry.to_numpy()))
+    land = np.concatenate([o.geometry.to_numpy() for o in others])
+    inside = _in_union(land, shapely.point_on_surface(frame.geometry.to_numpy()))
     if "kind" in frame.columns:
         inside &= ~frame["kind"].isin(spec.get("exclude_inside_keep_kinds") or ()).to_numpy()
     source = str(frame["source"].iloc[0]) if "source" in frame.columns else "input"
     issues.add(kind, source, f"inside {', '.join(spec['exclude_inside'])} land (not public: 附属绿地)",
                int(inside.sum()), "excluded")
     return frame.loc[~inside].reset_index(drop=True)
+
+
+def _in_union(polygons: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``shapely.contains(shapely.union_all(polygons), points)``, without the union.
+
+    A point inside one polygon is inside their union; a point on the outlines only is inside
+    it when the polygons it touches together surround it (two lots sharing an edge), which
+    only the union of those few polygons tells. The city's whole union was a quarter of the
+    time of reading the 1M-edge benchmark city's layers.
+    """
+    inside = np.zeros(len(points), dtype=bool)
+    tree = shapely.STRtree(polygons)
+    inside[np.unique(tree.query(points, predicate="within")[0])] = True
+    touch_p, touch_g = tree.query(points, predicate="intersects")
+    edge = ~inside[touch_p]
+    touch_p, touch_g = touch_p[edge], touch_g[edge]
+    for p in np.unique(touch_p).tolist():
+        inside[p] = shapely.contains(shapely.union_all(polygons[touch_g[touch_p == p]]), points[p])
+    return inside
 
 
 def _prepare(
