@@ -73,3 +73,38 @@ def test_gap_places_list_the_standards_by_their_short_names_in_english(tmp_path,
                     if k not in ("index", "workbook") and str(p).endswith(".html"))
     places = pages[pages.index('<table class="places">'):]
     assert circle.sheet_en in places and circle.name_en not in places.split("</table>")[0]
+
+
+def test_wrapped_lines_follow_words_and_character_widths():
+    # as LibreOffice printed the English gap places (column 80 wide): ten standards in 3 lines
+    # (the character count alone said 4, and every such row printed a blank line)
+    missed = ("Green space within 300 m, A park within 500 m, Park service-radius coverage, "
+              "Bus stop within 500 m, Primary school within 500 m, Junior middle school 1000 m, "
+              "5-minute life circle (300 m), 10-minute life circle (500 m), 15-minute life "
+              "circle (1000 m), Kindergarten within 300 m")
+    assert wrapped_lines(missed, 79) == 3
+    # a header in a 12-wide column: Latin glued to CJK counts whole (it was once dropped, and
+    # the header printed with its first line cut)
+    assert wrapped_lines("经度（GCJ-02，高德/腾讯）", 11) == 3
+    # a word does not break: two words that fit only whole take two lines
+    assert wrapped_lines("aaaaaaaa bbbbbbbb", 10) == 2
+    assert wrapped_lines("a" * 30, 10) == 3  # a word longer than the line is cut
+    assert wrapped_lines("米" * 10, 10) == 2  # CJK breaks between any two characters
+
+
+def test_site_standards_and_items_wrap_in_rows_tall_enough(tmp_path):
+    # "公园绿地500米服务半径覆盖率" is 28 columns of text in a 22-wide column: it was cut at
+    # the next cell
+    book = write_workbook(make_coverage(), None, tmp_path / "r.xlsx", sites=make_sites(),
+                          layerset=make_layerset(), title="t")
+    ws = openpyxl.load_workbook(book)["建议选址"]
+    heads = [c.value for c in ws[1]]
+    col = heads.index("标准") + 1
+    cells = [ws.cell(row=r, column=col) for r in range(2, ws.max_row + 1)]
+    assert cells and all(c.value == "公园绿地500米服务半径覆盖率" for c in cells)
+    width = ws.column_dimensions[get_column_letter(col)].width
+    assert wrapped_lines(cells[0].value, width) == 2
+    for c in cells:
+        assert c.alignment.wrap_text
+        assert (ws.row_dimensions[c.row].height or 15) >= 15 * 2
+        assert ws.cell(row=c.row, column=1).alignment.vertical == "top"  # level with it

@@ -733,12 +733,15 @@ def _sites_sheet(tws: Worksheet, sites: SiteResult, rows: Mapping[str, Mapping[s
 
     sdf = pd.DataFrame(sites.table.drop(columns=sites.table.geometry.name)).join(
         locate(sites.table, roads))
-    sdf["standard"] = [standard_name(rows.get(str(x), {"standard": str(x)}), lang)
+    # standards by their sheets' names (short in English, as the gap places list them)
+    sdf["standard"] = [standard_sheet_name(str(x), rows.get(str(x), {"standard": str(x)}), lang)
                        for x in sdf["standard"]]
     if "item" in sdf and not items.empty:  # life-circle items by their names
         names = item_names(items, lang)
         sdf["item"] = [names.get(str(x), str(x)) for x in sdf["item"]]
-    _table(tws, 1, sdf, SITE_COLUMNS, lab, lang, bulk=bulk)
+    # a standard's or an item's name wraps in its cell ("小型多功能运动（球类）场地" was cut)
+    _table(tws, 1, sdf, SITE_COLUMNS, lab, lang, bulk=bulk,
+           wrap={c: _SITE_WIDTHS[c] for c in ("standard", "item")})
     tws.freeze_panes = "A2"
     tws.print_title_rows = "1:1"
     _widths(tws, [_SITE_WIDTHS[c] for c, _ in SITE_COLUMNS if c in sdf])
