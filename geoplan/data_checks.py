@@ -23,7 +23,7 @@ off because of the data rather than the city:
     Road ends a few metres from another road without a shared node (dead-end category
     ``data_check``): shown apart, never ranked as openings.
 ``demand_off_network``
-    Residential demand points farther than the snapping limit from any walkway.
+    Residential demand points with no walkway of the network within the snapping limit.
 
 :func:`write_data_checks` writes ``data_checks.csv`` and the ``data_checks`` layer of
 ``data_checks.gpkg``; :func:`geoplan.report.tables.write_workbook` writes the sheet of the
@@ -198,9 +198,11 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
             if n > 0:
                 rows.append(_row("demand_off_network", "note", str(district), "residential",
                                  int(n), np.nan,
-                                 f"{n} residential demand point(s) lie farther than the snapping "
-                                 "limit from any walkway: they count as not reached by walking",
-                                 "check paths inside the compounds; raise demand.max_snap_m"))
+                                 f"{n} residential demand point(s) have no walkway of the "
+                                 "network within the snapping limit (none near, or only a stray "
+                                 "path joined to nothing): they count as not reached by walking",
+                                 "check paths inside the compounds and where they meet the "
+                                 "streets; raise demand.max_snap_m"))
     return rows
 
 

@@ -111,8 +111,12 @@ def test_a_network_joined_beyond_the_margin_is_not_a_fragment(tmp_path):
     segment = r * r * math.acos((r - h) / r) - (r - h) * math.sqrt(2 * r * h - h * h)
     assert w["share_buffer"] == pytest.approx((math.pi * r * r - segment) / 2e6, rel=2e-3)
     assert w["share_network"] > 0.1
-    # E's grid joins nothing: a fragment of the city, its stop off the network in both runs
-    assert chunked.facilities["n_access"].tolist() == [1, 0]
+    # E's grid joins nothing, but it is E's own network (its largest): its homes walk to its
+    # stop, in both runs (it was once a fragment of the city, and E scored 0 % walking)
+    assert chunked.facilities["n_access"].tolist() == [1, 1]
+    e = chunked.table.set_index("district").loc["E"]
+    assert e["share_network"] > 0.5 and whole.table.set_index("district").loc["E"][
+        "share_network"] == pytest.approx(e["share_network"])
 
 
 def test_chengdu_in_four_chunks_equals_the_whole_run(chengdu_layers, chengdu_config, tmp_path):

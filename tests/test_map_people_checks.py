@@ -185,3 +185,32 @@ def test_gap_thumbnail_names_its_streets_and_locates_the_gap():
     # the gap's centre (450, 440) is at 22.5% of the district's width and 56% down from its top
     w = float(root.get("viewBox").split()[2])
     assert float(dots[0].get("cx")) > w * 0.6
+
+
+def test_a_datum_warning_reaches_every_report_page_and_the_summary_in_chinese(tmp_path):
+    import openpyxl
+
+    from geoplan.layers.datum import suspect_message
+    from geoplan.report.html import write_reports
+
+    detail = suspect_message("districts", "wgs84", "gcj02", 1539, 92, 540,
+                             "administrative boundaries")
+    checks = _checks(detail)
+    zh = datum_banner(checks, "zh")
+    assert "区县边界的坐标看起来是 GCJ-02（高德/腾讯），而不是声明的 WGS 84" in zh
+    assert "中位数 1539 米" in zh and "整体偏移 540 米）只差 92 米" in zh
+    assert "districts.crs: gcj02" in zh and "LOOK LIKE" not in zh
+    assert "LOOK LIKE GCJ02" in datum_banner(checks, "en")
+    layerset, coverage, deadends = make_layerset(), make_coverage(), make_deadends()
+    files = write_reports(layerset, coverage, deadends, None, tmp_path, checks=checks)
+    pages = sorted((tmp_path / "reports").glob("*.html"))
+    assert len(pages) == len(DISTRICTS) + 1  # every district's page and the index
+    for page in pages:
+        assert "区县边界的坐标看起来是 GCJ-02" in page.read_text(encoding="utf-8"), page.name
+    summary = openpyxl.load_workbook(files["workbook"]).worksheets[0]
+    texts = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("区县边界的坐标看起来是 GCJ-02" in t for t in texts)
+    sheet = openpyxl.load_workbook(files["workbook"])["数据核查"]
+    (row,) = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "坐标基准疑似错误"]
+    assert str(row[6]).startswith("区县边界的坐标看起来是") and "LOOK LIKE" not in str(row[6])
+    assert "districts.crs: gcj02" in str(row[7])

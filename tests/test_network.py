@@ -238,6 +238,44 @@ def test_fragment_only_used_by_points_lying_on_it():
     assert s_all.ok.all() and not g.edge_in_main[s_all.edge[:3]].any()
 
 
+def test_a_second_large_network_is_walked_on_its_own(caplog):
+    # two districts apart: a 10 x 10 grid (100 nodes) and, 2 km east, an 8 x 8 grid (64
+    # nodes: over 50 and 5 % of the graph), plus a stray 40 m path (2 nodes, a fragment)
+    east = [shapely.affinity.translate(g, 2000.0) for g in grid(8, 100.0)]
+    stray = line((-200, 0), (-200, 40))
+    with caplog.at_level("WARNING", logger="geoplan.network.graph"):
+        g = build_walk_graph(ways(*grid(10, 100.0), *east, stray))
+    assert g.n_components == 3 and g.main_components.size == 2
+    assert g.main_share == pytest.approx(164 / 166)
+    assert "2 separate parts (60%, 39% of its nodes)" in caplog.text
+    # homes by the east grid snap to it (they were all lost: "only fragments in reach")
+    homes = pts((2150, 110), (2280, 210), (150, 110), (-198, 20))
+    s = snap_points(g, homes)
+    assert s.status[:3].tolist() == [snapmod.SNAPPED] * 3 and g.edge_in_main[s.edge[:3]].all()
+    assert s.status[3] == snapmod.ON_FRAGMENT  # lying on the stray path, kept there
+    # each reaches the facilities of its own network only: a school on each grid
+    schools = snap_points(g, pts((2000, 0), (0, 0)))
+    d = nearest_distance(g, schools, s, 1e4)
+    np.testing.assert_allclose(d[:3], [150 + 100, 280 + 200, 150 + 100])
+    assert np.isinf(d[3])
+
+
+def test_a_small_separate_district_keeps_its_own_network():
+    # a 4 x 4 grid (16 nodes) is too small to be a main component on its own size, but it is
+    # the largest (the only) network inside its district
+    east = [shapely.affinity.translate(g, 2000.0) for g in grid(4, 100.0)]
+    alone = build_walk_graph(ways(*grid(10, 100.0), *east))
+    assert alone.main_components.size == 1
+    assert snap_points(alone, pts((2150, 110))).status[0] == snapmod.ONLY_FRAGMENT
+    areas = np.array([shapely.box(X0 - 50, Y0 - 50, X0 + 950, Y0 + 950),
+                      shapely.box(X0 + 1950, Y0 - 50, X0 + 2350, Y0 + 350)])
+    g = build_walk_graph(ways(*grid(10, 100.0), *east), areas=areas)
+    assert g.main_components.size == 2 and g.main_share == 1.0
+    s = snap_points(g, pts((2150, 110)))
+    d = nearest_distance(g, snap_points(g, pts((2000, 0))), s, 1e4)
+    assert s.status[0] == snapmod.SNAPPED and d[0] == pytest.approx(250)
+
+
 def test_missing_points_and_crs_of_points():
     g = build_walk_graph(ways(line((0, 0), (100, 0))))
     geo = gpd.GeoSeries([shapely.Point(X0 + 10, Y0 + 1), None, shapely.Point()], crs=CRS)

@@ -159,7 +159,7 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
                                "area)", std.id, fs.said, fs.layer)
     access = city_access(layerset, stds, chunks)
     timer.lap("access points")
-    main, graph_summary = in_child(lambda: main_nodes(layerset["walkways"]),
+    main, graph_summary = in_child(lambda: main_nodes(layerset["walkways"], layerset.districts),
                                    "building the city's walking graph", _FIX)
     timer.lap("city graph")
     def measure(c: int) -> Callable[[], ChunkMeasure]:

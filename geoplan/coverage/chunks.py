@@ -15,7 +15,7 @@ run would:
 * every facility's access points, found once for the city (a park's gates and the walkways
   near its outline may lie beyond the chunk), each counted by the chunk of its nearest
   district;
-* which walking-graph nodes are in the city's main component (the chunk's own largest
+* which walking-graph nodes are in the city's main components (the chunk's own largest
   component may miss a link beyond its margin, and snapping keeps homes off fragments);
 * the population source, chosen for the city (:func:`geoplan.coverage.population.choose_source`).
 
@@ -204,15 +204,17 @@ def city_access(layerset: LayerSet, stds: list[Standard], chunks: list[np.ndarra
     return out
 
 
-def main_nodes(walkways: Any) -> tuple[np.ndarray, dict[str, float]]:
-    """The nodes of the city's main walking component (x + iy, sorted) and the city graph's
-    summary (:meth:`~geoplan.network.WalkGraph.summary`)."""
+def main_nodes(walkways: Any, districts: Any = None) -> tuple[np.ndarray, dict[str, float]]:
+    """The nodes of the city's main walking components (x + iy, sorted; each district's
+    largest is one) and the city graph's summary
+    (:meth:`~geoplan.network.WalkGraph.summary`)."""
     from geoplan.network import build_walk_graph
 
     if not len(walkways):
         return np.zeros(0, dtype=np.complex128), {}
-    graph = build_walk_graph(walkways)
-    main = graph.component == graph.main_component
+    areas = districts.geometry.to_numpy() if districts is not None else None
+    graph = build_walk_graph(walkways, areas=areas)
+    main = graph.node_in_main
     nodes = (graph.node_x[main] + 0.0) + 1j * (graph.node_y[main] + 0.0)
     return np.sort(nodes), graph.summary()
 
@@ -251,7 +253,7 @@ class CityView:
     reached_from: dict[str, str]
 
     def mark_main_edges(self, graph: WalkGraph) -> None:
-        """Mark the chunk graph's edges in the city's main component as its main edges."""
+        """Mark the chunk graph's edges in the city's main components as its main edges."""
         nodes = (graph.node_x + 0.0) + 1j * (graph.node_y + 0.0)
         in_main = np.isin(nodes, self.main, assume_unique=False)
         graph.__dict__["edge_in_main"] = in_main[graph.edge_u]

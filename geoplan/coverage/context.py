@@ -108,7 +108,10 @@ class CoverageContext:
                 facts.census if facts is not None else None)
         timer.lap("population")
         walk = layerset["walkways"]
-        self.graph = build_walk_graph(walk, report=city is None) if len(walk) else None
+        # each district's own network is a main one (a district apart from the others)
+        self.graph = (build_walk_graph(walk, report=city is None,
+                                       areas=self.districts.geometry.to_numpy())
+                      if len(walk) else None)
         if self.graph is not None and city is not None:
             city.mark_main_edges(self.graph)
         timer.lap("graph")

@@ -115,7 +115,8 @@ def public_mask(roads: gpd.GeoDataFrame, params: DeadEndParams | None = None) ->
     return mask
 
 
-def build_road_network(roads: gpd.GeoDataFrame, params: DeadEndParams | None = None) -> RoadNetwork:
+def build_road_network(roads: gpd.GeoDataFrame, params: DeadEndParams | None = None,
+                       areas: np.ndarray | None = None) -> RoadNetwork:
     """Node the public roads at shared vertices.
 
     Parameters
@@ -124,6 +125,9 @@ def build_road_network(roads: gpd.GeoDataFrame, params: DeadEndParams | None = N
         A canonical ``roads`` layer in a projected CRS (metres).
     params
         Which ways are public (:func:`public_mask`).
+    areas
+        The districts' polygons: the largest network in each is a main one (a dead end on it
+        is no island; :func:`geoplan.network.build_walk_graph`).
 
     Returns
     -------
@@ -137,7 +141,8 @@ def build_road_network(roads: gpd.GeoDataFrame, params: DeadEndParams | None = N
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(public) else np.zeros(0, bool)
     if not usable.any():
         return RoadNetwork(public, others, None, np.zeros(0, dtype=np.int64))
-    graph = build_walk_graph(public, report=False)  # not the walking network: no warning of it
+    # not the walking network: no warning of it; each district's own network is a main one
+    graph = build_walk_graph(public, report=False, areas=areas)
     degree = np.bincount(graph.edge_u, minlength=graph.n_nodes) + np.bincount(
         graph.edge_v, minlength=graph.n_nodes)
     return RoadNetwork(public, others, graph, degree.astype(np.int64))
@@ -222,7 +227,7 @@ def detect_dead_ends(
     geopandas.GeoDataFrame
         One row per degree-1 node: ``id`` (``DE0001``…, stable in space: sorted by x, y),
         ``node``, ``junction_node`` (-1 for an isolated piece), ``far_node`` (the junction, or
-        the other end of an isolated piece), ``island`` (not on the main connected component of
+        the other end of an isolated piece), ``island`` (not on a main connected component of
         the public network), ``category``, ``reason``,
         ``source_id`` (the ending way), ``highway``, ``road_class``, ``name``, ``length_m``
         (end to junction), ``isolated``, ``continues_into`` (highways of non-public roads
@@ -251,7 +256,7 @@ def detect_dead_ends(
             "node": start,
             "junction_node": last if net.degree[last] >= 3 else -1,
             "far_node": last,
-            "island": bool(g.component[start] != g.main_component),
+            "island": bool(not g.node_in_main[start]),
             "source_id": source_id[first],
             "highway": highway[first],
             "road_class": road_class[first],

@@ -66,7 +66,7 @@ def _layer(layerset: LayerSet, kind: str) -> gpd.GeoDataFrame | None:
 
 def _detect(layerset: LayerSet, settings: DeadEndSettings, extras: OsmExtras | None,
             noexit_nodes: gpd.GeoSeries | None, params: DeadEndParams) -> tuple[Any, gpd.GeoDataFrame]:
-    net = build_road_network(layerset["roads"], params)
+    net = build_road_network(layerset["roads"], params, layerset.districts.geometry.to_numpy())
     grounds = extras.grounds if extras is not None else None
     gates = _gates(layerset, extras.gates if extras is not None else None)
     if noexit_nodes is None and extras is not None:

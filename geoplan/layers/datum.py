@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DatumCheck", "check_datum", "datum_check", "reference_lines"]
+__all__ = ["DatumCheck", "check_datum", "datum_check", "reference_lines", "suspect_message"]
 
 DATUM_OFFSET_M = (100.0, 700.0)
 """A median offset in this range that another datum removes is the GCJ-02/BD-09 signature."""
@@ -157,19 +157,26 @@ def datum_check(districts_wgs: gpd.GeoDataFrame, declared: str, reference_wgs: n
     if best != declared and DATUM_OFFSET_M[0] <= shift <= DATUM_OFFSET_M[1] \
             and medians[best] <= DATUM_GAIN * d0 and medians[best] < 0.5 * shift:
         result["suspect"] = True
-        what, harm, fix = (
-            ("DISTRICT BOUNDARIES", "District areas and every share may be wrong",
-             f"--districts-crs {best} (or districts.crs: {best} in the config)")
-            if key == "districts" else
-            (f"THE BOUNDARIES OF {key.upper()}", "The residents each unit gets may be wrong",
-             f"{key}.crs: {best} in the config"))
-        result["message"] = (
-            f"{what} LOOK LIKE {best.upper()}, NOT {declared.upper()}: read as "
-            f"{declared} they lie a median {d0:.0f} m from OpenStreetMap's {reference}; read as "
-            f"{best} (a systematic shift of {shift:.0f} m) {medians[best]:.0f} m. {harm}. "
-            f"Fix: {fix}."
-        )
+        result["message"] = suspect_message(key, declared, best, d0, medians[best], shift,
+                                            reference)
     return result
+
+
+def suspect_message(key: str, declared: str, best: str, declared_m: float, best_m: float,
+                    shift_m: float, reference: str) -> str:
+    """The warning of a boundary file that looks like datum ``best``, not ``declared``
+    (the reports word it in Chinese from this sentence:
+    :func:`geoplan.report._map_checks.datum_warning`)."""
+    what, harm, fix = (
+        ("DISTRICT BOUNDARIES", "District areas and every share may be wrong",
+         f"--districts-crs {best} (or districts.crs: {best} in the config)")
+        if key == "districts" else
+        (f"THE BOUNDARIES OF {key.upper()}", "The residents each unit gets may be wrong",
+         f"{key}.crs: {best} in the config"))
+    return (f"{what} LOOK LIKE {best.upper()}, NOT {declared.upper()}: read as "
+            f"{declared} they lie a median {declared_m:.0f} m from OpenStreetMap's {reference}; "
+            f"read as {best} (a systematic shift of {shift_m:.0f} m) {best_m:.0f} m. {harm}. "
+            f"Fix: {fix}.")
 
 
 def _shift_m(polys: np.ndarray, fn: _Transform | None, crs: Any) -> float:

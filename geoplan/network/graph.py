@@ -29,7 +29,18 @@ from geoplan.network.nearest import SegmentIndex
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["WalkGraph", "build_walk_graph", "check_projected_crs"]
+__all__ = ["MAIN_MIN_NODES", "MAIN_MIN_SHARE", "WalkGraph", "build_walk_graph",
+           "check_projected_crs"]
+
+MAIN_MIN_SHARE = 0.05
+MAIN_MIN_NODES = 50
+"""A walking component is a main one when it is the largest, the largest inside one of the
+districts, or has at least :data:`MAIN_MIN_SHARE` of the graph's nodes and
+:data:`MAIN_MIN_NODES` nodes. Homes and facilities snap to a main component rather than to a
+fragment (a path in a compound, a stretch the data leaves unconnected): two districts apart
+from each other, or a part of the study area that the data gives no bridge to, each have a
+network of their own, and their residents walk on it (with only the largest kept, a config
+with a second, separate district scored it 0 % walking for every standard)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +65,8 @@ class WalkGraph:
     component : numpy.ndarray
         Connected-component label of each node.
     main_component : int
-        Label of the largest component (by node count).
+        Label of the largest component (by node count); :attr:`main_components` lists every
+        main one (see :data:`MAIN_MIN_NODES`).
     crs : Any
         The CRS of the input ways.
     """
@@ -70,6 +82,7 @@ class WalkGraph:
     component: np.ndarray
     main_component: int
     crs: Any
+    other_main: tuple[int, ...] = ()
 
     @property
     def n_nodes(self) -> int:
@@ -87,16 +100,28 @@ class WalkGraph:
         return int(self.component.max()) + 1 if self.component.size else 0
 
     @cached_property
+    def main_components(self) -> np.ndarray:
+        """Labels of the main components (ascending): the largest and ``other_main`` (see
+        :data:`MAIN_MIN_NODES`)."""
+        return np.union1d(np.asarray(self.other_main, dtype=np.int64),
+                          [self.main_component]).astype(np.int64)
+
+    @cached_property
+    def node_in_main(self) -> np.ndarray:
+        """Boolean mask of the nodes in a main component."""
+        return np.isin(self.component, self.main_components)
+
+    @cached_property
     def edge_in_main(self) -> np.ndarray:
-        """Boolean mask of the edges that belong to the main component."""
-        return self.component[self.edge_u] == self.main_component
+        """Boolean mask of the edges that belong to a main component."""
+        return self.node_in_main[self.edge_u]
 
     @cached_property
     def main_share(self) -> float:
-        """Share of nodes in the main component."""
+        """Share of nodes in the main components."""
         if self.n_nodes == 0:
             return 0.0
-        return float(np.count_nonzero(self.component == self.main_component)) / self.n_nodes
+        return float(np.count_nonzero(self.node_in_main)) / self.n_nodes
 
     @cached_property
     def edge_tree(self) -> shapely.STRtree:
@@ -238,7 +263,8 @@ def _line_parts(ways: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return parts, rows[part_of[is_line]]
 
 
-def build_walk_graph(ways: gpd.GeoDataFrame, *, report: bool = True) -> WalkGraph:
+def build_walk_graph(ways: gpd.GeoDataFrame, *, report: bool = True,
+                     areas: np.ndarray | None = None) -> WalkGraph:
     """Build the walking graph from walkable ways.
 
     Parameters
@@ -250,6 +276,9 @@ def build_walk_graph(ways: gpd.GeoDataFrame, *, report: bool = True) -> WalkGrap
     report
         Log the graph's size and warn of a large second component; False for a part of a
         city's ways (its components are not the city's).
+    areas
+        The districts' polygons (same CRS): the largest component inside each is a main one
+        (:data:`MAIN_MIN_NODES`).
 
     Returns
     -------
@@ -279,7 +308,11 @@ def build_walk_graph(ways: gpd.GeoDataFrame, *, report: bool = True) -> WalkGrap
     csr = build_csr(n, edge_u, edge_v, length)
     # a node whose only edges are self-loops gets its own component, as it should
     n_comp, comp = connected_components(csr, directed=True, connection="weak")
-    main = int(np.argmax(np.bincount(comp, minlength=n_comp)))
+    sizes = np.bincount(comp, minlength=n_comp)
+    main = int(np.argmax(sizes))
+    others = np.flatnonzero((sizes >= MAIN_MIN_SHARE * n) & (sizes >= MAIN_MIN_NODES))
+    if areas is not None and len(areas):
+        others = np.union1d(others, _largest_in_areas(node_xy, comp, n_comp, areas))
     graph = WalkGraph(
         node_x=np.ascontiguousarray(node_xy[:, 0]),
         node_y=np.ascontiguousarray(node_xy[:, 1]),
@@ -292,10 +325,30 @@ def build_walk_graph(ways: gpd.GeoDataFrame, *, report: bool = True) -> WalkGrap
         component=comp.astype(np.int64),
         main_component=main,
         crs=crs,
+        other_main=tuple(int(c) for c in others if c != main),
     )
     if report:
         _log_components(graph, comp, n_comp)
     return graph
+
+
+def _largest_in_areas(node_xy: np.ndarray, comp: np.ndarray, n_comp: int,
+                      areas: np.ndarray) -> np.ndarray:
+    """The component with the most nodes inside each of ``areas`` (labels, each once)."""
+    areas = np.asarray(areas, dtype=object)
+    areas = areas[~(shapely.is_missing(areas) | shapely.is_empty(areas))]
+    if not len(areas) or not len(node_xy):
+        return np.zeros(0, dtype=np.int64)
+    node, area = shapely.STRtree(areas).query(shapely.points(node_xy), predicate="within")
+    if not len(node):
+        return np.zeros(0, dtype=np.int64)
+    pair, count = np.unique(area.astype(np.int64) * n_comp + comp[node], return_counts=True)
+    # per area, its most numerous component (ties: the lower label, sorted first)
+    order = np.lexsort((pair % n_comp, -count, pair // n_comp))
+    pair = pair[order]
+    first = np.ones(len(pair), dtype=bool)
+    first[1:] = pair[1:] // n_comp != pair[:-1] // n_comp
+    return np.unique(pair[first] % n_comp)
 
 
 def _clean_vertices(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -350,20 +403,22 @@ def _split_at_nodes(xy: np.ndarray,
 
 def _log_components(graph: WalkGraph, comp: np.ndarray, n_comp: int) -> None:
     n = graph.n_nodes
+    mains = graph.main_components
     logger.info(
-        "walking graph: %d nodes, %d edges, %d components, main component %.1f%% of nodes",
+        "walking graph: %d nodes, %d edges, %d components, main component%s %.1f%% of nodes",
         n,
         graph.n_edges,
         n_comp,
+        "s" if len(mains) > 1 else "",
         100.0 * graph.main_share,
     )
-    if n_comp > 1:
-        second = int(np.sort(np.bincount(comp, minlength=n_comp))[-2])
-        if second >= 0.05 * n:
-            logger.warning(
-                "the second-largest walking component has %d nodes (%.0f%% of the graph); points "
-                "there count as unreachable from the main component. Check for a missing bridge "
-                "or a study area cut in two.",
-                second,
-                100.0 * second / n,
-            )
+    if len(mains) > 1:
+        sizes = np.sort(np.bincount(comp, minlength=n_comp)[mains])[::-1]
+        logger.warning(
+            "the walking network is in %d separate parts (%s of its nodes): each is walked on "
+            "its own, and a home reaches only the facilities of its own part. Right for "
+            "districts apart from each other; otherwise check for a missing bridge or a study "
+            "area cut in two.",
+            len(mains),
+            ", ".join(f"{100.0 * k / n:.0f}%" for k in sizes),
+        )

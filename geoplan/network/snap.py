@@ -38,7 +38,7 @@ __all__ = [
     "snap_points",
 ]
 
-#: Snapped to the nearest edge (of the main component when ``main_component_only``).
+#: Snapped to the nearest edge (of a main component when ``main_component_only``).
 SNAPPED = 0
 #: Kept on a fragment edge because the point lies on it (within ``on_fragment_distance``).
 ON_FRAGMENT = 1
@@ -46,7 +46,7 @@ ON_FRAGMENT = 1
 MOVED_OFF_FRAGMENT = 2
 #: No edge within ``max_distance``: not snapped.
 TOO_FAR = -1
-#: Only fragment edges within ``max_distance``, none of the main component: not snapped.
+#: Only fragment edges within ``max_distance``, none of a main component: not snapped.
 ONLY_FRAGMENT = -2
 #: Missing or empty geometry: not snapped.
 MISSING = -3
@@ -286,13 +286,13 @@ def _nearest(graph: WalkGraph, points: _Points, max_distance: float, which: str,
 def _main_or_fragment(graph: WalkGraph, points: _Points, max_distance: float,
                       on_fragment_distance: float, engine: str
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Edge, distance, offset and status of each point, on the main component where it can be.
+    """Edge, distance, offset and status of each point, on a main component where it can be.
 
     The nearest main edge and the nearest fragment edge are searched apart (the fragments are a
     few edges: no index over every edge of the city is built next to the main one's). The
     nearer of the two is the point's nearest edge overall (an exact tie: the lower index); a
     point whose nearest edge is a fragment edge stays there when it lies on it (within
-    ``on_fragment_distance`` and strictly nearer than the main component), else moves to the
+    ``on_fragment_distance`` and strictly nearer than any main component), else moves to a
     main component, or is lost when no main edge is in reach.
     """
     main_edge, main_dist, main_off = _nearest(graph, points, max_distance, "main", engine)
@@ -414,7 +414,7 @@ def snap_points(
     log = logger.info if excluded or counts["moved_off_fragment"] else logger.debug
     log(
         "snapped %d of %d points (max %.0f m): %d too far, %d with only fragments in reach, "
-        "%d missing; %d moved off fragments to the main component, %d kept on fragments",
+        "%d missing; %d moved off fragments to a main component, %d kept on fragments",
         int(ok.sum()),
         n,
         max_distance,

@@ -24,7 +24,7 @@ from geoplan.report._map_layers import add_layer
 from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["CHECK_COLOUR", "CHECK_NAMES", "add_data_checks", "check_name", "check_words_zh",
-           "datum_banner", "english_subjects"]
+           "datum_banner", "datum_warning", "english_subjects"]
 
 CHECK_COLOUR = "#e6007e"
 """Magenta: apart from every coverage and road colour."""
@@ -61,6 +61,12 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+_DATUM = re.compile(r"^(DISTRICT BOUNDARIES|THE BOUNDARIES OF (\S+)) LOOK LIKE (\w+), NOT (\w+): "
+                    r"read as \w+ they lie a median (\d+) m from OpenStreetMap's (.+?); read as "
+                    r"\w+ \(a systematic shift of (\d+) m\) (\d+) m\.")
+_DATUM_NAMES = {"WGS84": "WGS 84", "GCJ02": "GCJ-02（高德/腾讯）", "BD09": "BD-09（百度）"}
+_REFERENCE_ZH = {"administrative boundaries": "行政边界", "street grid": "街道"}
+
 _GAP_END = re.compile(r"^(.*): ends ([0-9.]+) m from another road without a shared node",
                       re.DOTALL)
 
@@ -85,6 +91,8 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
     Chinese wording."""
     check, n, measure = str(rec.check), int(rec.count), float(rec.measure)
     subject, district = str(rec.subject), str(rec.district)
+    if check == "datum":
+        return _datum_words_zh(str(rec.detail), unit)
     if check == "partial_district" and np.isfinite(measure):
         return (f"{district}只有 {share_text(measure)} 的面积在数据范围内：它的数字只代表这一部分，"
                 + in_unit("不是全区", unit),
@@ -103,8 +111,9 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
         return (f"{subject}：附近没有可达的步行道，只计入直线覆盖率",
                 "核查数据中通往该设施的道路")
     if check == "demand_off_network":
-        return (f"{fmt_number(n, 0)} 个居住用地需求点离任何步行道都超过吸附距离：按步行计算时视为不可达",
-                "核查小区内部道路；或调大 demand.max_snap_m")
+        return (f"{fmt_number(n, 0)} 个居住用地需求点在吸附距离内没有路网中的步行道（附近没有路，"
+                "或只有不与路网相连的零散路段）：按步行计算时视为不可达",
+                "核查小区内部道路及其与街道的连接；或调大 demand.max_snap_m")
     if check == "truncated_data":
         return (f"{fmt_number(n, 0)} 个 {subject} 要素由缺少节点的路段构成：保留其在数据范围内的部分",
                 "在需要的地方使用路段完整的数据")
@@ -116,6 +125,26 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
             "可能是数据漏连，而不是断头路")
         return detail, "实地或影像核查；如确实相连，在 OSM 中把这条路连上"
     return None, None
+
+
+def _datum_words_zh(detail: str, unit: str) -> tuple[str | None, str | None]:
+    """The datum warning in Chinese, from geoplan's own English sentence
+    (:func:`geoplan.layers.datum.datum_check`)."""
+    found = _DATUM.search(detail)
+    if found is None:
+        return None, None
+    key, best, declared = found.group(2), found.group(3), found.group(4)
+    d0, reference, shift, d1 = found.group(5), found.group(6), found.group(7), found.group(8)
+    best_zh = _DATUM_NAMES.get(best.upper(), best)
+    what = in_unit("区县边界", unit) if key is None else f"{key} 的边界"
+    harm = (in_unit("各区县面积和全部覆盖率都可能有误", unit) if key is None
+            else in_unit("各区县分到的人口可能有误", unit))
+    fix = (f"在配置中写 districts.crs: {best.lower()}（或命令行 --districts-crs {best.lower()}）"
+           if key is None else f"在配置中写 {key}.crs: {best.lower()}")
+    return (f"{what}的坐标看起来是 {best_zh}，而不是声明的 "
+            f"{_DATUM_NAMES.get(declared.upper(), declared)}：按声明读取，边界离 OpenStreetMap 的"
+            f"{_REFERENCE_ZH.get(reference, reference)}中位数 {d0} 米；按 {best_zh} 读取（整体偏移 "
+            f"{shift} 米）只差 {d1} 米。{harm}", fix)
 
 
 def english_subjects(table: pd.DataFrame) -> pd.Series:
@@ -210,6 +239,14 @@ def datum_banner(checks: gpd.GeoDataFrame | None, lang: str) -> str | None:
     rows = checks.loc[checks["check"] == "datum"]
     if len(rows) == 0:
         return None
-    rec = rows.iloc[0]
-    text = _WHAT[lang]["banner"].format(msg=str(rec["detail"]), fix=str(rec["fix"]))
-    return html.escape(text)
+    return html.escape(datum_warning(rows.iloc[0], lang))
+
+
+def datum_warning(rec: Any, lang: str, unit: str = DEFAULT_UNIT) -> str:
+    """The warning a datum check (a row of the data checks) gives in ``lang``: what looks
+    wrong, by how much, and the fix."""
+    detail, fix = str(rec["detail"]), str(rec["fix"])
+    if lang == "zh":
+        zh, zh_fix = _datum_words_zh(detail, unit)
+        detail, fix = zh or detail, zh_fix or fix
+    return _WHAT[lang]["banner"].format(msg=detail, fix=fix)

@@ -571,12 +571,15 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
 def district_check_notes(checks: gpd.GeoDataFrame | None, lang: str, unit: str
                          ) -> dict[str, list[str]]:
     """Per district, the data checks that warn of its figures (overlapping units …), in
-    ``lang``: its report page says them under its title."""
-    from geoplan.report._map_checks import check_words_zh
+    ``lang``: its report page says them under its title. Under the key ``""``, those that warn
+    of every district's (boundaries that look like another datum): every page says them."""
+    from geoplan.report._map_checks import check_words_zh, datum_warning
 
     notes: dict[str, list[str]] = {}
     if checks is None or not len(checks):
         return notes
+    for _, rec in checks.loc[checks["check"] == "datum"].iterrows():
+        notes.setdefault("", []).append(datum_warning(rec, lang, unit))
     warned = checks.loc[(checks["severity"] == "warning") & (checks["district"].astype(str) != "")]
     for rec in warned.itertuples(index=False):
         zh = check_words_zh(rec, unit)[0] if lang == "zh" else None
@@ -641,7 +644,7 @@ def _district_page(env: jinja2.Environment, ctx: _Context, district: str, geom: 
         no_population=ctx.weights in ("area", "buildings"),
         people=people_section(ctx.coverage, district, ctx.lang, ctx.people_parts, ctx.unit),
         partial_note=partial_note(ctx.inside_share.get(district), ctx.lang, ctx.unit),
-        check_notes=ctx.check_notes.get(district, []),
+        check_notes=ctx.check_notes.get("", []) + ctx.check_notes.get(district, []),
         places=ctx.place_rows.get(district, []),
         places_note=ctx.lab["places_page_note"].format(
             view=ctx.lab.get(f"view_{ctx.gap_view}", ctx.gap_view)),
@@ -673,6 +676,7 @@ def _index_page(env: jinja2.Environment, ctx: _Context, entries: list[dict[str, 
         map_label="会议地图" if ctx.lang == "zh" else "Meeting map",
         classes=[(k, ctx.lab[f"legend_{k}"]) for k in ("pass", "near", "low", "poor")],
         measures_note=explain_words(ctx.lang)["measures"],
+        check_notes=ctx.check_notes.get("", []),
     )
 
 

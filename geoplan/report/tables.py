@@ -375,8 +375,10 @@ def _column_values(col: pd.Series, name: str, lab: Mapping[str, str], lang: str)
 
 def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
                    rows: Mapping[str, Mapping[str, Any]], lab: Mapping[str, str], lang: str,
-                   title: str) -> None:
-    """District × standard matrix of buffer shares, targets on row 3, coloured by pass/fail."""
+                   title: str, warnings: Sequence[str] = ()) -> None:
+    """District × standard matrix of buffer shares, targets on row 3, coloured by pass/fail;
+    under it the colours, the districts only partly inside the data and ``warnings`` (a datum
+    that looks wrong), each a line."""
     ws.cell(row=1, column=1, value=f"{title} · {lab['share_buffer']}").font = Font(bold=True,
                                                                                   size=13)
     _header(ws, 2, [lab["district"], *[standard_name(rows[s], lang) for s in order]])
@@ -420,6 +422,19 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
             if lang == "zh" else
             f"Only partly inside the data: {listed}; these districts' figures cover that part "
             "only"))
+    for i, text in enumerate(warnings, start=note_row + 1 + bool(partial)):
+        cell = ws.cell(row=i, column=1, value=_text(text))
+        cell.font = Font(bold=True, color="B71C1C")
+
+
+def _datum_warnings(checks: gpd.GeoDataFrame | None, lab: Mapping[str, str]) -> list[str]:
+    """The warnings of the data checks that say a boundary file's datum looks wrong."""
+    if checks is None or not len(checks):
+        return []
+    from geoplan.report._map_checks import datum_warning
+
+    return [datum_warning(rec, lab["lang"], lab["unit"])
+            for _, rec in checks.loc[checks["check"] == "datum"].iterrows()]
 
 
 def partial_districts(table: pd.DataFrame) -> list[tuple[str, float]]:
@@ -518,7 +533,7 @@ def _write_workbook(
     ws = wb.active
     ws.title = sheet_title(lab["sheet_summary"], used)
     if not table.empty:
-        _summary_sheet(ws, table, order, rows, lab, lang, title)
+        _summary_sheet(ws, table, order, rows, lab, lang, title, _datum_warnings(checks, lab))
     else:
         ws.cell(row=1, column=1, value=lab["none"])
 

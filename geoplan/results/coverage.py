@@ -139,8 +139,9 @@ COVERAGE_TABLE = Schema("coverage.table", (
            "street standards)."),
     Column("uncovered_population", "float", "people", "People outside the buffers (NaN without "
            "a population source)."),
-    Column("unreachable_points", "int", "points", "Demand points farther than the snapping "
-           "limit from any walkway (counted as not reached by walking)."),
+    Column("unreachable_points", "int", "points", "Demand points with no walkway of the "
+           "network within the snapping limit (none near, or only a stray path joined to "
+           "nothing; counted as not reached by walking)."),
     Column("population_source", "str", "", "Where the people came from: census (2020 census "
            "spread over homes; an estimate where a district is partly inside, see "
            "meta['residents']), raster, or none / buildings / area (no people: the population "
