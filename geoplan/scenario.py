@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -116,6 +117,77 @@ def read_planned(path: Path) -> pd.DataFrame:
     return table
 
 
+def planned_attributes(std: Standard) -> dict[str, Any]:
+    """Column values a planned point needs to pass ``std``'s facility filter.
+
+    A school level filter (``primary: true``) gives ``levels``; a ``kind`` filter its first
+    kind; ``min_area_m2`` the area; ``{min: x}`` the value x; any other value itself.
+    """
+    out: dict[str, Any] = {}
+    fs = std.facility
+    if fs is None:
+        return out
+    for key, wanted in fs.filter.items():
+        if key == "min_area_m2":
+            out["area_m2"] = wanted
+        elif key == "max_area_m2":
+            continue
+        elif fs.layer == "schools" and key in ("primary", "junior", "senior") and wanted is True:
+            out["levels"] = ";".join([*filter(None, [out.get("levels")]), key])
+        elif isinstance(wanted, dict):
+            if "min" in wanted:
+                out[key] = wanted["min"]
+        elif isinstance(wanted, list):
+            if wanted:
+                out[key] = wanted[0]
+        else:
+            out[key] = wanted
+    return out
+
+
+def _fill_from_standards(table: pd.DataFrame, standards: Sequence[Standard], path: Path) -> None:
+    """Give each row that names a standard the columns its standard's filter reads, where the
+    row leaves them empty (in place): a hand-made file's planned kindergarten in ``services``
+    with no ``kind`` passes no filter and was left out of every standard in silence.
+
+    Raises
+    ------
+    InputDataError
+        A row names a standard the config does not check, or one of another layer.
+    """
+    if "standard" not in table.columns:
+        return
+    by_id = {s.id: s for s in standards}
+    problems, filled = [], 0
+    for i in range(len(table)):
+        sid = str(table.at[i, "standard"]).strip()
+        if not sid:
+            continue
+        std = by_id.get(sid)
+        if std is None:
+            problems.append(f"line {i + 2}: standard {sid!r} is not one this config checks "
+                            f"({first_named(sorted(by_id), 8, ', ')})")
+            continue
+        if std.facility is None:  # a life circle: its items' filters differ; rows say the item
+            continue
+        layer = str(table.at[i, "layer"])
+        if std.facility.layer != layer:
+            problems.append(f"line {i + 2}: standard {sid} counts facilities of the layer "
+                            f"{std.facility.layer}, not {layer}")
+            continue
+        for column, value in planned_attributes(std).items():
+            if column not in table.columns:
+                table[column] = ""
+            if not str(table.at[i, column]).strip():
+                table.at[i, column] = str(value)
+                filled += 1
+    if problems:
+        raise InputDataError(f"planned facilities {path}: {first_named(problems, 5, '; ')}")
+    if filled:
+        logger.info("planned facilities: %d value(s) of kind, levels or area filled in from the "
+                    "standard each row names", filled)
+
+
 def _check_header(text: str, path: Path) -> None:
     """Refuse a header naming a column twice (the second would be read in silence)."""
     header = next(csv.reader(io.StringIO(text)), None) or []
@@ -125,7 +197,8 @@ def _check_header(text: str, path: Path) -> None:
                              "once; keep one column of each name")
 
 
-def planned_config(config: AnalysisConfig, path: Path, workdir: Path) -> AnalysisConfig:
+def planned_config(config: AnalysisConfig, path: Path, workdir: Path,
+                   standards: Sequence[Standard] | None = None) -> AnalysisConfig:
     """``config`` with the facilities of a planned-facilities CSV added to their layers.
 
     Parameters
@@ -136,13 +209,22 @@ def planned_config(config: AnalysisConfig, path: Path, workdir: Path) -> Analysi
         The CSV (see :data:`PLANNED_COLUMNS`), e.g. exported from the meeting map.
     workdir
         An existing folder for one CSV per layer kind (read when the layers are loaded).
+    standards
+        The standards the rows' ``standard`` column names (None: the config's): a row gets
+        the ``kind``, ``levels`` or area its standard's filter needs where it leaves them
+        empty.
 
     Returns
     -------
     AnalysisConfig
         Each layer kind of the file gets one more source, ``mode: add``, in WGS 84.
     """
-    table = read_planned(path)
+    table = read_planned(path).reset_index(drop=True)
+    if standards is None:
+        from geoplan.standards import check_config_standards
+
+        standards = check_config_standards(config)
+    _fill_from_standards(table, standards, path)
     layers = {kind: list(sources) for kind, sources in config.layers.items()}
     for kind, rows in table.groupby("layer", sort=False):
         keep = [c for c in rows.columns if c != "layer" and (rows[c] != "").any()]
@@ -191,7 +273,7 @@ def run_planned(config: AnalysisConfig, path: Path, standards: Sequence[Standard
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="geoplan-planned-") as work:
-        planned = planned_config(config, path, Path(work))
+        planned = planned_config(config, path, Path(work), standards)
         return _before_after(config, planned, standards,
                              load_planned_layers(planned, Path(work), path))
 

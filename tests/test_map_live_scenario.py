@@ -185,6 +185,32 @@ def test_planned_csv_is_checked_and_split_by_layer(chengdu_config, tmp_path):
         read_planned(tmp_path / "none.csv")
 
 
+def test_a_hand_made_planned_csv_gets_what_its_standards_filter_on(chengdu_config, tmp_path):
+    # no kind, no levels: the kindergarten and the school passed no filter and changed no
+    # standard, in silence
+    hand = tmp_path / "hand.csv"
+    hand.write_text("standard,layer,name,lon_wgs84,lat_wgs84\n"
+                    "bus_stop_500,bus_stops,规划公交站1,104.0608,30.7243\n"
+                    "kindergarten_300,services,规划幼儿园1,104.0608,30.7243\n"
+                    "primary_school_500,schools,规划学校1,104.0608,30.7243\n"
+                    ",services,没有标准的设施,104.0608,30.7243\n", encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    cfg = planned_config(chengdu_config, hand, work)
+    added = {k: pd.read_csv(v[-1].path, dtype=str, keep_default_na=False)
+             for k, v in cfg.layers.items() if v and v[-1].path.parent == work}
+    assert added["schools"]["levels"].tolist() == ["primary"]
+    assert added["services"]["kind"].tolist() == ["kindergarten", ""]  # a row with no standard
+    assert "kind" not in added["bus_stops"] and "levels" not in added["bus_stops"]
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("standard,layer,lon_wgs84,lat_wgs84\nprimary_school_500,services,104.06,"
+                     "30.72\nno_such_standard,bus_stops,104.06,30.72\n", encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"line 2: standard primary_school_500 counts "
+                       r"facilities of the layer schools, not services; line 3: standard "
+                       r"'no_such_standard' is not one this config checks"):
+        planned_config(chengdu_config, wrong, work)
+
+
 def test_a_planned_csv_far_from_the_districts_is_named_as_the_user_gave_it(chengdu_config,
                                                                           tmp_path):
     from geoplan.scenario import load_planned_layers

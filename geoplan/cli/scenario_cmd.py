@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         if planned_file:
             name = file_stem(Path(planned_file).stem, fallback="planned")
             n_planned = len(read_planned(Path(planned_file)))
-            planned = planned_config(config, Path(planned_file), Path(work))
+            planned = planned_config(config, Path(planned_file), Path(work), standards)
             description = (f"{n_planned} 个规划设施（{Path(planned_file).name}）" if lang != "en"
                            else f"{n_planned} planned facilities ({Path(planned_file).name})")
         else:

@@ -50,6 +50,7 @@ from geoplan.report._labels import standard_name, unit_of
 from geoplan.report._map_detail import current as current_detail
 from geoplan.report._map_layers import polyline_runs, script_json
 from geoplan.report._map_render import PlainRender, text_element
+from geoplan.scenario import planned_attributes
 from geoplan.standards import Standard, check_config_standards, resolve_standards
 from geoplan.vocab import GEOMETRY, QUAD_SEGS
 
@@ -91,34 +92,6 @@ def eligible(std: Standard) -> str | None:
     if std.facility is None or GEOMETRY.get(std.facility.layer, "area") in ("line", "area"):
         return "area_facility"
     return None
-
-
-def planned_attributes(std: Standard) -> dict[str, Any]:
-    """Column values a planned point needs to pass ``std``'s facility filter.
-
-    A school level filter (``primary: true``) gives ``levels``; a ``kind`` filter its first
-    kind; ``min_area_m2`` the area; ``{min: x}`` the value x; any other value itself.
-    """
-    out: dict[str, Any] = {}
-    fs = std.facility
-    if fs is None:
-        return out
-    for key, wanted in fs.filter.items():
-        if key == "min_area_m2":
-            out["area_m2"] = wanted
-        elif key == "max_area_m2":
-            continue
-        elif fs.layer == "schools" and key in ("primary", "junior", "senior") and wanted is True:
-            out["levels"] = ";".join([*filter(None, [out.get("levels")]), key])
-        elif isinstance(wanted, dict):
-            if "min" in wanted:
-                out[key] = wanted["min"]
-        elif isinstance(wanted, list):
-            if wanted:
-                out[key] = wanted[0]
-        else:
-            out[key] = wanted
-    return out
 
 
 def _monomials(u: npt.NDArray[np.float64], v: npt.NDArray[np.float64],
