@@ -18,7 +18,6 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -27,7 +26,7 @@ from geoplan._text import first_named
 from geoplan.config import AnalysisConfig, FileSource
 from geoplan.layers.files import check_field_counts, csv_text
 from geoplan.layers.layerset import LayerSet
-from geoplan.standards import Standard
+from geoplan.standards import Standard, planned_attributes
 from geoplan.vocab import GEOMETRY
 
 logger = logging.getLogger(__name__)
@@ -115,34 +114,6 @@ def read_planned(path: Path) -> pd.DataFrame:
         raise InputDataError(f"planned facilities {path}: {shown}")
     table["layer"] = table["layer"].str.strip()
     return table
-
-
-def planned_attributes(std: Standard) -> dict[str, Any]:
-    """Column values a planned point needs to pass ``std``'s facility filter.
-
-    A school level filter (``primary: true``) gives ``levels``; a ``kind`` filter its first
-    kind; ``min_area_m2`` the area; ``{min: x}`` the value x; any other value itself.
-    """
-    out: dict[str, Any] = {}
-    fs = std.facility
-    if fs is None:
-        return out
-    for key, wanted in fs.filter.items():
-        if key == "min_area_m2":
-            out["area_m2"] = wanted
-        elif key == "max_area_m2":
-            continue
-        elif fs.layer == "schools" and key in ("primary", "junior", "senior") and wanted is True:
-            out["levels"] = ";".join([*filter(None, [out.get("levels")]), key])
-        elif isinstance(wanted, dict):
-            if "min" in wanted:
-                out[key] = wanted["min"]
-        elif isinstance(wanted, list):
-            if wanted:
-                out[key] = wanted[0]
-        else:
-            out[key] = wanted
-    return out
 
 
 def _fill_from_standards(table: pd.DataFrame, standards: Sequence[Standard], path: Path) -> None:

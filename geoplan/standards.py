@@ -518,3 +518,31 @@ def check_config_standards(config: StandardsChoice) -> list[Standard]:
     """Resolve the standards of ``config`` (raises :class:`ConfigError` on any problem)."""
     return resolve_standards(config.standards, custom=config.custom_standards or (),
                              targets=config.targets, pack=getattr(config, "pack", None))
+
+
+def planned_attributes(std: Standard) -> dict[str, Any]:
+    """Column values a planned point needs to pass ``std``'s facility filter.
+
+    A school level filter (``primary: true``) gives ``levels``; a ``kind`` filter its first
+    kind; ``min_area_m2`` the area; ``{min: x}`` the value x; any other value itself.
+    """
+    out: dict[str, Any] = {}
+    fs = std.facility
+    if fs is None:
+        return out
+    for key, wanted in fs.filter.items():
+        if key == "min_area_m2":
+            out["area_m2"] = wanted
+        elif key == "max_area_m2":
+            continue
+        elif fs.layer == "schools" and key in ("primary", "junior", "senior") and wanted is True:
+            out["levels"] = ";".join([*filter(None, [out.get("levels")]), key])
+        elif isinstance(wanted, dict):
+            if "min" in wanted:
+                out[key] = wanted["min"]
+        elif isinstance(wanted, list):
+            if wanted:
+                out[key] = wanted[0]
+        else:
+            out[key] = wanted
+    return out

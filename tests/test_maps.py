@@ -191,11 +191,12 @@ def test_population_by_land_area_in_popups(results):
     area = make_coverage()
     area.table["population_source"] = "area"
     page = render_map(build_map(layerset, area, deadends))
-    # land-area weights: the "population" figures are m², never shown as people
-    assert has(page, "人口覆盖率（步行）（权重：居住用地面积）")
+    # no people: no population figure, and no weight named as if land stood in for people
+    assert not has(page, "权重：居住用地面积")
     assert '"gap_pop_txt":[null,null' in page
     assert '"pop_txt":[null' in page
-    assert has(page, "步行500米内的居住用地面积占比（%；无人口数据，按用地面积加权）")
+    assert has(page, "步行500米内的居民人数占比：本分析没有人口来源，不以用地面积充当人口")
+    assert not has(page, "按用地面积加权")
     people = render_map(build_map(layerset, coverage, deadends))
     assert has(people, "人口覆盖率（步行）（权重：第七次人口普查（按住宅分配））")
     assert '"gap_pop_txt":["600"' in people

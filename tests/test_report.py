@@ -384,28 +384,27 @@ def _summary_rows(page: str) -> list[list[str]]:
     return [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in summary.split("<tr>")[2:]]
 
 
-def test_population_shares_by_land_area_are_shown_with_their_weights(tmp_path):
+def test_without_people_no_population_share_and_no_weight_is_named(tmp_path):
+    # as the engine writes a run without census or raster: land area is not people, the
+    # population columns are empty (a header naming land-area weights over "—", and notes
+    # saying the shares were "weighted by land area", contradicted the page's own words)
     coverage = make_coverage()
-    coverage.table["population_source"] = "area"  # weights were land area, not people
-    # a street standard has no population shares at all
-    coverage.table.loc[coverage.table["standard"] == "toilet_300",
-                       ["share_population_buffer", "share_population_network"]] = float("nan")
+    coverage.table["population_source"] = "area"
+    coverage.table[["share_population_buffer", "share_population_network"]] = float("nan")
     coverage.meta = {"population_source": "area", "population_note": (
         "residential land area (residential buildings are mapped on only 12% of the residential "
         "land, below 30%)")}
     files = write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path)
     page = files["01-510104"].read_text(encoding="utf-8")
     summary = page.split('id="summary"')[1].split("</table>")[0]
-    # the headers name the weights, the values are shown (0.95 - 0.02, 0.95 - 0.12)
-    assert summary.count("权重：居住用地面积") == 2
+    assert "权重" not in summary
     headers = re.findall(r"<th>(.*?)</th>", summary)
-    rows = _summary_rows(page)
-    park, toilet = rows[0], rows[1]
+    park, toilet = _summary_rows(page)[:2]
     col = next(i for i, h in enumerate(headers) if h.startswith("人口覆盖率（直线）"))
-    assert park[col] == "93.0%" and park[col + 1] == "83.0%"
-    assert toilet[col] == "—" and toilet[col + 1] == "—"  # NaN stays "—"
+    assert park[col] == park[col + 1] == toilet[col] == "—"
     assert park[-1] == "—"  # no real people: the uncovered people are not shown
     assert "不以用地面积充当人口" in page and "没有人口来源" in page
+    assert "按居住用地面积加权" not in page and "无人口来源时为“—”" in page
     # the population note is in Chinese and says there are no people
     sources = page.split("数据来源与日期")[1]
     assert "无人口来源（无人口普查数据、无人口栅格），人口列为空" in sources
@@ -415,15 +414,16 @@ def test_population_shares_by_land_area_are_shown_with_their_weights(tmp_path):
     wb = openpyxl.load_workbook(files["workbook"])
     std = wb["公园绿地500米服务半径覆盖率"]
     headers = [c.value for c in std[4]]
-    assert "人口覆盖率（直线）\n（权重：居住用地面积）" in headers
-    pcol = headers.index("人口覆盖率（直线）\n（权重：居住用地面积）") + 1
-    assert std.cell(row=5, column=pcol).value == pytest.approx(0.93)
+    assert "人口覆盖率（直线）" in headers and not any("权重" in str(h) for h in headers)
+    pcol = headers.index("人口覆盖率（直线）") + 1
+    assert std.cell(row=5, column=pcol).value is None
     assert std.cell(row=5, column=headers.index("未覆盖人口") + 1).value is None
     assert std.cell(row=5, column=headers.index("人口来源") + 1).value == "居住用地面积"
     english = write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path / "en",
                             lang="en")
     page = english["01-510104"].read_text(encoding="utf-8")
-    assert "weights: residential land area" in page
+    assert "weights: residential land area" not in page and "weighted by" not in page
+    assert "land area does not stand in for people" in page
     assert "mapped on only 12%" in page  # the English note as the coverage wrote it
 
 
@@ -463,7 +463,7 @@ def test_zeros_and_missing_figures_are_explained():
                                                 "demand_total": 0.0}, area, True, "zh")[0]
     assert standard_notes({"share_buffer": 0.4, "n_facilities": 3, "demand_total": 5e4},
                           area, True, "zh") == []
-    assert any("没有人口数据" in n for n in standard_notes(
+    assert any("没有人口来源" in n for n in standard_notes(
         {"share_buffer": 0.4, "n_facilities": 3, "demand_total": 5e4}, area, False, "zh"))
     assert any("街道长度" in n for n in standard_notes(
         {"share_buffer": 0.4, "n_facilities": 3, "demand_total": 5e4}, street, False, "zh"))

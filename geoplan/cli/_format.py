@@ -41,8 +41,13 @@ _NOTE = {
            "walking network; pop. = weighted by population (weights: {w})."),
 }
 _WEIGHTS_ZH = {**{k: zh for k, (zh, _) in POPULATION_SOURCES.items()},
-               "area": "居住用地面积（无人口数据）", "none (street length)": "街道长度",
-               "none": "部分区县无人口数据"}
+               # land or floor area is not people: the population columns are empty
+               "area": "无人口来源，人口列为空", "buildings": "无人口来源，人口列为空",
+               "none (street length)": "街道长度", "none": "部分区县无人口数据"}
+_WEIGHTS_EN = {**{k: en for k, (_, en) in POPULATION_SOURCES.items()},
+               "area": "no population source, the population columns are empty",
+               "buildings": "no population source, the population columns are empty",
+               "none (street length)": "street length", "none": "no population data for some districts"}
 
 
 def _words(table: Mapping[str, Any], lang: str, unit: str) -> Any:
@@ -140,8 +145,8 @@ def coverage_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
     headers = {k: h[k] for k in ("standard", "district", "radius", "target", "buffer", "network",
                                  "pop_buffer", "pop_network", "meets")}
     sources = [str(s) for s in table.get("population_source", pd.Series(dtype=str)).dropna().unique()]
-    weights = "、".join(in_unit(_WEIGHTS_ZH.get(s, s), unit) for s in sources) if lang != "en" \
-        else ", ".join(sources)
+    weights = ("、".join(dict.fromkeys(in_unit(_WEIGHTS_ZH.get(s, s), unit) for s in sources))
+               if lang != "en" else ", ".join(dict.fromkeys(_WEIGHTS_EN.get(s, s) for s in sources)))
     return align(rows, headers, group_by="standard") + "\n\n" + \
         _NOTE["en" if lang == "en" else "zh"].format(w=weights or "–")
 

@@ -22,13 +22,14 @@ _ZH = {
     "basket_none": ("没有一处居住用地在有数据的全部 {m} 项配套设施的服务半径之内，所以覆盖率为 0；"
                     "各项分别的覆盖率见分项覆盖表。"),
     "no_demand": "本区在数据范围内没有此标准要衡量的对象（居住用地或相应街道），所以没有覆盖率（“—”）。",
-    "no_people": "“未覆盖人口”为“—”：本分析没有人口数据，人口覆盖率按居住用地面积加权。",
+    "no_people": ("人口覆盖率与“未覆盖人口”为“—”：本分析没有人口来源（人口普查或人口栅格），"
+                  "不以用地面积充当人口。"),
     "street": "此标准按街道长度衡量，没有人口覆盖率（“—”）。",
     "partial": "本区只有 {p} 的面积在数据范围之内，本报告的所有数字只反映这一部分。",
     "measures": ("三种量度：直线覆盖率（官方口径）= 设施直线服务半径内的居住用地面积占比"
                  "（公厕标准为街道长度占比）；"
                  "步行覆盖率 = 沿步行路网在服务半径内可达的占比，通常低于直线覆盖率；"
-                 "人口覆盖率 = 按居民人数加权的同一占比（无人口来源时改按居住用地面积加权）。"
+                 "人口覆盖率 = 按居民人数加权的同一占比（无人口来源时为“—”）。"
                  "面积单位为公顷，长度为米，人口为人。"),
 }
 _EN = {
@@ -40,8 +41,9 @@ _EN = {
                    "the table of items gives each item's own share.",
     "no_demand": "Nothing to measure in this district inside the data (no residential land or "
                  "no such streets), so there is no share (“—”).",
-    "no_people": "“Uncovered population” is “—”: this analysis has no population data; "
-                 "population shares are weighted by residential land area.",
+    "no_people": "The population shares and “uncovered population” are “—”: this analysis has "
+                 "no population source (census or raster); land area does not stand in for "
+                 "people.",
     "street": "This standard is measured on street length: there is no population measure (“—”).",
     "partial": "Only {p} of this district's area lies inside the data; every figure in this "
                "report covers that part only.",
@@ -49,8 +51,8 @@ _EN = {
                  "of residential land within straight-line radii of the facilities (street "
                  "length for the toilet standards); the walking share is the share reached "
                  "along the walking network, usually lower; the population shares weigh the "
-                 "same by residents (by residential land area where there is no population "
-                 "data). Areas in hectares, lengths in metres, people in persons."),
+                 "same by residents (“—” where there is no population source). Areas in "
+                 "hectares, lengths in metres, people in persons."),
 }
 
 

@@ -448,9 +448,12 @@ def value_label(value: object, lang: str, field: str | None = None) -> str:
 
 
 def weights_label(source: str | None, lang: str) -> str:
-    """The note naming the population weights, e.g. '权重：居住用地面积'; '' when unknown."""
-    names = POPULATION_SOURCES.get(str(source or "").lower())
-    if names is None:
+    """The note naming the population weights, e.g. '权重：第七次人口普查（按住宅分配）'; ''
+    when unknown, and where there are no people (buildings or land area: the population
+    shares are empty, and a weight named over them read as if land stood in for people)."""
+    source = str(source or "").lower()
+    names = POPULATION_SOURCES.get(source)
+    if names is None or source in ("buildings", "area"):
         return ""
     return f"权重：{names[0]}" if lang == "zh" else f"weights: {names[1]}"
 

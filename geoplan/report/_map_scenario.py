@@ -50,8 +50,12 @@ from geoplan.report._labels import standard_name, unit_of
 from geoplan.report._map_detail import current as current_detail
 from geoplan.report._map_layers import polyline_runs, script_json
 from geoplan.report._map_render import PlainRender, text_element
-from geoplan.scenario import planned_attributes
-from geoplan.standards import Standard, check_config_standards, resolve_standards
+from geoplan.standards import (
+    Standard,
+    check_config_standards,
+    planned_attributes,
+    resolve_standards,
+)
 from geoplan.vocab import GEOMETRY, QUAD_SEGS
 
 if TYPE_CHECKING:

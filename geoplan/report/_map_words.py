@@ -33,7 +33,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "share_area": "{d}的居住用地面积占比（%）",
         "share_street": "{d}有公厕的{s}长度占比（%）",
         "share_people": "{d}的居民人数占比（%）",
-        "share_people_area": "{d}的居住用地面积占比（%；无人口数据，按用地面积加权）",
+        "share_people_area": "{d}的居民人数占比：本分析没有人口来源，不以用地面积充当人口",
         "share_people_none": "此标准按{s}长度计，没有人口覆盖率",
         "gaps_area": "覆盖缺口：{d}的居住用地（面积：公顷）",
         "gaps_street": "未覆盖{s}：{d}无公厕（长度：米）",
@@ -61,8 +61,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "share_area": "share of residential land {d} (%)",
         "share_street": "share of {s} length with a toilet {d} (%)",
         "share_people": "share of residents {d} (%)",
-        "share_people_area": "share of residential land {d} (%; no population data, "
-                             "weighted by land area)",
+        "share_people_area": "share of residents {d}: no population source in this analysis "
+                             "(land area does not stand in for people)",
         "share_people_none": "measured on {s} length: no population measure",
         "gaps_area": "Gaps: residential land {d} (area in ha)",
         "gaps_street": "Uncovered {s}: no toilet {d} (length in m)",
@@ -121,8 +121,8 @@ def radius_text(row: Mapping[str, Any]) -> str:
 def measure_lines(row: Mapping[str, Any], people: str, lang: str) -> dict[str, str]:
     """What a district's share means under each measure, with its unit.
 
-    ``people`` is 'people' (population weights), 'area' (land-area weights) or 'none'
-    (street-length standards).
+    ``people`` is 'people' (population weights), 'area' (no people: land or floor area is
+    not counted as people) or 'none' (street-length standards).
     """
     w = words(lang)
     r = radius_text(row)
