@@ -154,6 +154,11 @@ def _overlap_checks(layerset: Any, overlaps: pd.DataFrame | None) -> list[dict[s
 def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, Any]]:
     rows = []
     fac = coverage.facilities
+    table = coverage.table
+    # the standards with a share somewhere (the others have nothing to measure: no homes or
+    # no such streets in the districts)
+    scored = (set(table.loc[table["share_buffer"].notna(), "standard"].astype(str))
+              if "share_buffer" in table else None)
     sets: dict[tuple[str, str], Any] = {}
     for std in standards:
         basket = len(std.facility_sets) > 1
@@ -165,11 +170,13 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
             if n == 0:
                 # a life circle leaves an item without data out of its shares; a standard of
                 # one kind of facility scores 0
+                measured = scored is None or std.id in scored
                 what = ("so the item has no data and is left out of the life circle's shares"
-                        if basket else "so it scores 0")
+                        if basket else "so it scores 0" if measured else
+                        "and nothing it measures lies in the districts either: it has no share")
                 rows.append(_row("no_facility", "warning", "",
                                  f"{std.name_zh}/{zh}" if basket else std.name_zh, 0,
-                                 np.nan if basket else 0.0,
+                                 np.nan if basket or not measured else 0.0,
                                  f"{std.name_en}: no {fs.said} facility in the context area, "
                                  f"{what} (missing in the data, or none exists)",
                                  "check the data; add planners' files (layers:) if OSM lacks them",

@@ -13,6 +13,7 @@ __all__ = [
     "DEFAULT_UNIT",
     "DEMAND_KINDS",
     "GEOMETRY",
+    "HIGHWAY_ZH",
     "LAYER_COLUMNS",
     "LAYER_KINDS",
     "LINEAR_KINDS",
@@ -22,6 +23,7 @@ __all__ = [
     "WHOLE_DISTRICT_SHARE",
     "DemandKind",
     "GeometryFamily",
+    "highway_zh",
 ]
 
 WHOLE_DISTRICT_SHARE = 0.999
@@ -121,3 +123,24 @@ DEMAND_KINDS: tuple[str, ...] = get_args(DemandKind)
 
 LINEAR_KINDS: tuple[str, ...] = DEMAND_KINDS[1:]
 """Demand kinds measured as street length (the others are residential area)."""
+
+
+HIGHWAY_ZH: dict[str, str] = {
+    "motorway": "高速公路", "trunk": "快速路", "primary": "主干路", "secondary": "次干路",
+    "tertiary": "支路", "unclassified": "未分级道路", "residential": "居住区道路",
+    "living_street": "生活性街道", "service": "服务性道路", "pedestrian": "步行街",
+    "footway": "人行道", "path": "小径", "cycleway": "自行车道", "steps": "台阶", "track": "乡间道路",
+    "motorway_link": "高速公路匝道", "trunk_link": "快速路匝道", "primary_link": "主干路连接线",
+    "secondary_link": "次干路连接线", "tertiary_link": "支路连接线", "road": "未分类道路",
+}
+"""OSM road classes (``highway``) by their Chinese names, as reports, workbook and terminal
+name them."""
+
+
+def highway_zh(highway: str) -> str:
+    """An OSM road class in Chinese (itself when not a known class).
+
+    >>> highway_zh("residential"), highway_zh("busway")
+    ('居住区道路', 'busway')
+    """
+    return HIGHWAY_ZH.get(highway, highway)

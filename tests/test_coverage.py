@@ -152,6 +152,17 @@ def test_park_reached_at_entrance_not_centroid():
 # linear standards: toilets along streets
 # --------------------------------------------------------------------------------------------
 
+def test_a_standard_with_no_facility_names_it_and_asks_for_one():
+    # no toilet at all: the item without data is the standard's own name (it read 'toilets',
+    # the layer's) and "at least k" asks for 1, not 0 (which every street would meet)
+    main = line((0, 0), (1000, 0))
+    roads = frame("roads", [main], road_class=["main"], is_public=[True], highway=["primary"])
+    ls = layerset({"A": box(-100, -100, 1100, 600)}, roads=roads, walkways=[main])
+    m = row(run_coverage(ls, ["toilet_main_300"]), "toilet_main_300")
+    assert m["items_no_data"] == "主要街道公厕300米" and m["n_facilities"] == 0
+    assert m["min_items"] == 1 and m["share_min_items_network"] == 0.0 == m["share_network"]
+
+
 def test_toilets_along_main_and_general_streets():
     main = line((0, 0), (1000, 0))
     general = line((0, 500), (1000, 500))

@@ -223,10 +223,21 @@ def test_a_life_circle_item_without_data_is_said_to_be_left_out_not_scored_0():
 
     fac = pd.DataFrame({"standard": [], "item": [], "n_access": [], "source_id": [], "name": [],
                         "district": [], "radius_m": []})
-    table = pd.DataFrame({"demand_kind": [], "district": [], "unreachable_points": []})
+    # 500米见园 scores 0 in a district; 800 m riverside toilets have nothing to measure (no
+    # riverside paths): "scores 0" was said of it while every table showed "—"
+    table = pd.DataFrame({"demand_kind": ["residential", "street_riverside_park"],
+                          "district": ["甲区", "甲区"], "unreachable_points": [0, 0],
+                          "standard": ["park_500", "toilet_riverside_park_800"],
+                          "share_buffer": [0.0, np.nan]})
     checks = data_checks(_Layers(), SimpleNamespace(facilities=fac, table=table),
-                         standards=resolve_standards(["park_500", "life_circle_5min"]))
+                         standards=resolve_standards(["park_500", "life_circle_5min",
+                                                      "toilet_riverside_park_800"]))
     rows = checks.loc[checks["check"] == "no_facility"]
+    toilet = rows.loc[rows["subject"] == "滨河公园公厕800米"].iloc[0]
+    assert "scores 0" not in toilet["detail"] and "it has no share" in toilet["detail"]
+    assert np.isnan(toilet["measure"])
+    assert check_words_zh(next(rows.loc[[toilet.name]].itertuples(index=False)))[0].endswith(
+        "区县内也没有此标准要衡量的对象，没有覆盖率（数据中缺失，或确实没有）")
     # standards and items by name, in each language (the id 'life_circle_5min' had been shown)
     park = rows.loc[rows["subject"] == "500米见园"].iloc[0]
     assert park["subject_en"] == "A park within 500 m"

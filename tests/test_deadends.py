@@ -237,6 +237,19 @@ def test_empty_network_and_district_without_roads() -> None:
     format_table(result)  # prints without error
 
 
+def test_the_terminal_table_names_road_classes_and_barriers_in_chinese() -> None:
+    result = run(PARALLEL)
+    ranked = result.dead_ends.loc[result.dead_ends["rank"].notna()]
+    assert len(ranked) and not ranked["crosses_water"].any() and not ranked["crosses_railway"].any()
+    zh = format_table(result, lang="zh")
+    top = zh.split("最值得打通")[1]
+    # the class in Chinese, not the OSM tag (residential); no barrier said "无", not left blank
+    assert "居住区道路" in top and "residential" not in top
+    rows = [line.split() for line in top.splitlines()[2:] if line.strip()]
+    assert rows and all(r[-1] == "无" for r in rows)
+    assert "residential" in format_table(result, lang="en").split("Top")[1]
+
+
 # --- opening candidates ----------------------------------------------------------------------------
 
 PARALLEL = [*RING,

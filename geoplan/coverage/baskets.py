@@ -63,7 +63,8 @@ def basket_flags(reached: ArrayLike, has_data: ArrayLike, k: int) -> BasketFlags
         items are ignored (their row is not counted).
     k
         The "at least k" threshold, counted over all items of the basket; when fewer than k
-        items have data it is lowered to the number that do (reported in ``BasketFlags.k``).
+        items have data it is lowered to the number that do, and no lower than 1 (reported
+        in ``BasketFlags.k``).
 
     Returns
     -------
@@ -88,7 +89,7 @@ def basket_flags(reached: ArrayLike, has_data: ArrayLike, k: int) -> BasketFlags
     n_data = int(data.sum())
     n_reached = usable.sum(axis=0).astype(np.int64) if n_data else np.zeros(mat.shape[1], np.int64)
     k_used = min(k, n_data)
-    if n_data == 0:
+    if n_data == 0:  # no item to reach: none is reached, and the one asked for is still one
         none = np.zeros(mat.shape[1], dtype=bool)
-        return BasketFlags(none, none.copy(), n_reached, 0, 0)
+        return BasketFlags(none, none.copy(), n_reached, 0, 1)
     return BasketFlags(n_reached == n_data, n_reached >= k_used, n_reached, n_data, k_used)

@@ -68,7 +68,13 @@ from geoplan.results import (
     join_items,
 )
 from geoplan.results._spill import GeometryStore
-from geoplan.standards import FacilitySet, Standard, resolve_standards, standard_source_title
+from geoplan.standards import (
+    FacilitySet,
+    Standard,
+    item_name,
+    resolve_standards,
+    standard_source_title,
+)
 from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
@@ -470,7 +476,8 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
                                             sets.buffers, fracs, irows, names), acc.store, eng.crs)
     timer.lap("items")
     new_rows = _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, sets.n_facilities)
-    no_data = join_items(fs.name_zh or fs.item for (fs, n) in items if n == 0)
+    # by Chinese name: a standard of one kind of facility by its own (not its layer, 'toilets')
+    no_data = join_items(item_name(std, fs) for (fs, n) in items if n == 0)
     k_of_n = district_share_pair(flags.at_least_k, dem, pop, eng.n_d)
     for i, r in enumerate(new_rows):
         r.update({"n_items": len(items), "min_items": flags.k, "items_no_data": no_data,

@@ -312,7 +312,7 @@ _WORDS: dict[str, dict[str, str]] = {
            "top": "\nTop {n} dead ends to open (rank 1 = most detour saved, weighted by housing)",
            "rank": "rank", "id": "id", "name": "name", "highway": "highway", "gap": "gap m",
            "detour": "detour m", "ratio": "ratio", "barrier": "barrier", "water": "water",
-           "rail": "rail", "unnamed": "(unnamed)",
+           "rail": "rail", "none": "none", "unnamed": "(unnamed)",
            "progress": "\nProgress since the baseline (opened / baseline public dead ends)"},
     "zh": {"title": "各区县断头路与路网连通性", "district": "区县", "road_km": "道路(公里)",
            "density": "路网密度(公里/平方公里)", "junctions": "交叉口(个/平方公里)",
@@ -321,12 +321,23 @@ _WORDS: dict[str, dict[str, str]] = {
            "top": "\n最值得打通的 {n} 条断头路（排名 1 = 节省绕行最多，按住房加权）",
            "rank": "排名", "id": "编号", "name": "名称", "highway": "道路等级", "gap": "缺口(米)",
            "detour": "绕行(米)", "ratio": "绕行比", "barrier": "阻隔", "water": "水系",
-           "rail": "铁路", "unnamed": "（无名）",
+           "rail": "铁路", "none": "无", "unnamed": "（无名）",
            "progress": "\n与基线相比的进展（已打通 / 基线时的公共断头路）"},
 }
 """The dead-end tables' words per language (the terminal's; the files keep their columns)."""
 
 _EXCLUDED_ZH = {"service": "服务性道路", "edge_artifact": "数据边缘", "outside_districts": "区县外"}
+
+
+def _highway_text(highway: object, lang: str) -> str:
+    """A road's OSM class as the terminal shows it: in Chinese by its Chinese name
+    (residential → 居住区道路), as the reports and the workbook name it."""
+    text = as_text(highway)
+    if lang != "zh":
+        return text
+    from geoplan.vocab import highway_zh
+
+    return highway_zh(text)
 
 
 def _district_rows(conn: pd.DataFrame, w: dict[str, str]) -> str:
@@ -392,12 +403,12 @@ def format_table(result: DeadEndResult, top: int = 10, max_districts: int = 12,
             # names from OSM as one clean line each: a name can carry a terminal's escapes
             w["name"]: [cut_to_columns(as_text(n), NAME_COLUMNS) or w["unnamed"]
                         for n in ranked["name"]],
-            w["highway"]: [as_text(h) for h in ranked["highway"]],
+            w["highway"]: [_highway_text(h, lang) for h in ranked["highway"]],
             w["gap"]: ranked["gap_m"].map(lambda v: _fmt(v, 0)),
             w["detour"]: ranked["detour_m"].map(lambda v: _fmt(v, 0)),
             w["ratio"]: ranked["detour_ratio"].map(_fmt),
             w["barrier"]: np.where(ranked["crosses_water"], w["water"],
-                                   np.where(ranked["crosses_railway"], w["rail"], "")),
+                                   np.where(ranked["crosses_railway"], w["rail"], w["none"])),
         })
         with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200):
             lines.append(show.to_string(index=False))

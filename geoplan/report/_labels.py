@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 
 from geoplan.census import UNITS_NOTE_START
-from geoplan.vocab import DEFAULT_UNIT
+from geoplan.vocab import DEFAULT_UNIT, HIGHWAY_ZH
 
 _ZH: dict[str, str] = {
     "lang": "zh",
@@ -347,14 +347,6 @@ POPULATION_SOURCES: dict[str, tuple[str, str]] = {
 }
 """The population sources of :func:`geoplan.coverage.population.population_weights`: (zh, en) names."""
 
-_HIGHWAY_ZH: dict[str, str] = {
-    "motorway": "高速公路", "trunk": "快速路", "primary": "主干路", "secondary": "次干路",
-    "tertiary": "支路", "unclassified": "未分级道路", "residential": "居住区道路",
-    "living_street": "生活性街道", "service": "服务性道路", "pedestrian": "步行街",
-    "footway": "人行道", "path": "小径", "cycleway": "自行车道", "steps": "台阶", "track": "乡间道路",
-    "motorway_link": "高速公路匝道", "trunk_link": "快速路匝道", "primary_link": "主干路连接线",
-    "secondary_link": "次干路连接线", "tertiary_link": "支路连接线", "road": "未分类道路",
-}
 _CATEGORY_ZH: dict[str, str] = {
     "public": "公共道路断头", "noexit": "标注为尽头路", "private_compound": "封闭小区内部",
     "service": "服务性道路", "edge_artifact": "数据边缘", "data_check": "需核查",
@@ -441,7 +433,7 @@ def value_label(value: object, lang: str, field: str | None = None) -> str:
         if field == "category":  # dead-end categories are identifiers: data_check → data check
             return text.replace("_", " ")
         return {"m2": "m²"}.get(text, text.replace(";", ", "))
-    table = {"highway": _HIGHWAY_ZH, "target_highway": _HIGHWAY_ZH,
+    table = {"highway": HIGHWAY_ZH, "target_highway": HIGHWAY_ZH,
              "category": _CATEGORY_ZH}.get(field or "", _VALUES_ZH)
     parts = [table.get(p.strip(), p.strip()) for p in text.split(";")]
     return "、".join(parts)

@@ -103,7 +103,8 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
                 in_unit("修正边界，使各区县互不重叠", unit))
     if check == "no_facility":
         std, _, item = subject.partition("/")
-        what = "该项按无数据计，不计入生活圈覆盖率" if not np.isfinite(measure) else "得分为 0"
+        what = ("该项按无数据计，不计入生活圈覆盖率" if item else "得分为 0" if np.isfinite(measure)
+                else in_unit("区县内也没有此标准要衡量的对象，没有覆盖率", unit))
         kind = f"「{item}」类设施" if item else "所需设施"
         return (f"标准 {std}：服务范围内没有{kind}，{what}（数据中缺失，或确实没有）",
                 "核查数据；OSM 缺少时在配置的 layers: 中加入规划部门的文件")
