@@ -286,6 +286,7 @@ def test_map_measure_switch_labels_and_legend(session, outputs, tmp_path, chengd
     """Colours, gaps, labels and legend change together with the measure."""
     import pandas as pd
 
+    from geoplan._text import share_text
     from geoplan.report._data import fmt_share
 
     table = pd.read_csv(outputs / "coverage_table.csv")
@@ -294,11 +295,14 @@ def test_map_measure_switch_labels_and_legend(session, outputs, tmp_path, chengd
     legend = page.locator("#geoplan-legend-measure")
     labels = page.locator(".geoplan-label")
 
+    parts: dict[str, list[str]] = {}
+
     def shown() -> dict[str, str]:
         out = {}
         for i in range(labels.count()):
-            name, share = labels.nth(i).locator("div").all_inner_texts()
+            name, share, *part = labels.nth(i).locator("div").all_inner_texts()
             out[name] = share
+            parts[name] = part
         return out
 
     def fills() -> list[str]:
@@ -308,6 +312,9 @@ def test_map_measure_switch_labels_and_legend(session, outputs, tmp_path, chengd
     green = table.loc[table["standard"] == "green_300"].set_index("district")
     assert legend.inner_text() == "直线300米内的居住用地面积占比（%）"
     assert shown() == {d: fmt_share(v) for d, v in green["share_buffer"].items()}
+    # each of the four districts lies partly inside the data, and its label says how much
+    inside = table.drop_duplicates("district").set_index("district")["inside_share"]
+    assert parts == {d: [f"数据内 {share_text(v)}"] for d, v in inside.items()}
     assert "≥ 100%" in page.locator("#geoplan-legend-pass").inner_text()
     assert "公顷" in page.locator("#geoplan-legend-gaps").inner_text()
     assert _paths(page, "gp-gaps-buffer") > 0

@@ -499,3 +499,21 @@ def test_item_gaps_in_every_district_each_with_its_own_land():
         assert gaps[name] == pytest.approx(land.area - shapely.intersection(clinic, land).area,
                                            rel=1e-9)
     assert gaps["B"] == pytest.approx(1e6, rel=1e-9) and gaps["C"] == pytest.approx(1e6, rel=1e-9)
+
+
+def test_the_terminal_table_marks_districts_only_partly_inside_the_data():
+    from geoplan.cli._format import coverage_text
+
+    table = pd.DataFrame({"district": ["甲区", "乙区"], "standard": ["park_500"] * 2,
+                          "name_zh": ["500米见园"] * 2, "name_en": ["A park within 500 m"] * 2,
+                          "radius_m": [500.0] * 2, "target": [1.0] * 2,
+                          "share_buffer": [0.5, 0.6], "share_network": [0.4, 0.5],
+                          "share_population_buffer": [np.nan] * 2,
+                          "share_population_network": [np.nan] * 2,
+                          "meets_target": [False] * 2, "population_source": ["area"] * 2,
+                          "inside_share": [0.06, 1.0]})
+    zh = coverage_text(table)
+    assert "甲区*" in zh and "乙区*" not in zh
+    assert "* 只有部分面积在数据范围内（甲区 6%）" in zh
+    assert "* only partly inside the data (甲区 6%)" in coverage_text(table, "en")
+    assert "*" not in coverage_text(table.assign(inside_share=1.0))

@@ -240,3 +240,18 @@ def test_items_without_data_in_the_map_s_language(results):
     assert has(en, "Community service station, Care home") and not has(en, "社区服务站")
     zh = render_map(build_map(layerset, richer, deadends))
     assert has(zh, "社区服务站、养老院")
+
+
+def test_a_partly_covered_districts_label_says_how_much_is_inside(results):
+    # the label read "锦江区 0.0%" for a district 6 % inside the data; the popup alone said so
+    layerset, coverage, deadends = results
+    page = render_map(build_map(layerset, coverage, deadends))
+    labels = json.loads(re.search(r"geoplan\.districtLabels\([^,]+,\s*(\[.*?\])\);", page,
+                                  re.DOTALL).group(1))
+    assert [it.get("part") for it in labels] == ["数据内 50%"] * len(labels)
+    whole = make_layerset()
+    whole.layers["districts"]["inside_share"] = 1.0
+    page = render_map(build_map(whole, coverage, deadends, lang="en"))
+    labels = json.loads(re.search(r"geoplan\.districtLabels\([^,]+,\s*(\[.*?\])\);", page,
+                                  re.DOTALL).group(1))
+    assert all("part" not in it for it in labels)

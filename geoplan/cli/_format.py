@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from geoplan._text import NAME_COLUMNS, as_text, columns_of, cut_to_columns
+from geoplan._text import NAME_COLUMNS, as_text, columns_of, cut_to_columns, share_text
 from geoplan.report._labels import POPULATION_SOURCES, in_unit, words_in_unit
-from geoplan.results.coverage import verdict, verdicts
+from geoplan.results.coverage import partial_districts, verdict, verdicts
 from geoplan.vocab import DEFAULT_UNIT
 
 _HEAD = {
@@ -131,10 +131,12 @@ def coverage_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
     if table["district"].nunique() > MANY_DISTRICTS:
         return city_text(table, lang, unit=unit)
     rows = []
+    partial = dict(partial_districts(table))
     for rec in table.to_dict("records"):
         r = {str(k): v for k, v in rec.items()}
         rows.append({
-            "standard": standard_label(r, lang), "district": str(r["district"]),
+            "standard": standard_label(r, lang),
+            "district": str(r["district"]) + ("*" if str(r["district"]) in partial else ""),
             "radius": str(r.get("radius_m", "")).removesuffix(".0"), "target": pct(r.get("target")),
             "buffer": pct(r.get("share_buffer")), "network": pct(r.get("share_network")),
             "pop_buffer": pct(r.get("share_population_buffer")),
@@ -147,8 +149,14 @@ def coverage_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
     sources = [str(s) for s in table.get("population_source", pd.Series(dtype=str)).dropna().unique()]
     weights = ("、".join(dict.fromkeys(in_unit(_WEIGHTS_ZH.get(s, s), unit) for s in sources))
                if lang != "en" else ", ".join(dict.fromkeys(_WEIGHTS_EN.get(s, s) for s in sources)))
-    return align(rows, headers, group_by="standard") + "\n\n" + \
-        _NOTE["en" if lang == "en" else "zh"].format(w=weights or "–")
+    note = _NOTE["en" if lang == "en" else "zh"].format(w=weights or "–")
+    if partial:  # a figure that covers part of a district says so
+        listed = ("、" if lang != "en" else ", ").join(
+            f"{d} {share_text(s)}" for d, s in partial.items())
+        note += (f"\n* 只有部分面积在数据范围内（{listed}）：其数字只代表数据内的部分。"
+                 if lang != "en" else
+                 f"\n* only partly inside the data ({listed}): the figures cover that part.")
+    return align(rows, headers, group_by="standard") + "\n\n" + note
 
 
 def _met_of_measured(part: pd.DataFrame) -> str:

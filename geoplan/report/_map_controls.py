@@ -315,6 +315,8 @@ MAP_CSS = """
 .geoplan-locator .gp-locator-view { fill: rgba(215,48,39,0.12); stroke: #d73027;
   stroke-width: 1.5; }
 .geoplan-label .gp-label-share { font-size: 15px; color: #000; }
+.geoplan-label .gp-label-part { display: table; margin: 0 auto; font-size: 11px;
+  font-weight: normal; color: #7a4b00; }
 </style>
 """
 

@@ -369,12 +369,21 @@ class DistrictLabels(PlainRender, Layer):
         self.items_json = script_json(items)
 
 
-def add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping[str, str]
-                        ) -> DistrictLabels:
-    """One label per district at a point inside it."""
+def add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping[str, str],
+                        inside_share: Any = None) -> DistrictLabels:
+    """One label per district at a point inside it; a district only partly inside the data
+    (``inside_share`` below whole, per district) says how much of it is, under its share."""
+    from geoplan._text import share_text
+    from geoplan.vocab import WHOLE_DISTRICT_SHARE
+
     points = shapely.point_on_surface(dist_wgs.geometry.to_numpy())
-    items = [{"name": str(name), "lat": round(pt.y, 6), "lon": round(pt.x, 6)}
-             for name, pt in zip(dist_wgs["district"], points, strict=True)]
+    shares = (np.asarray(inside_share, dtype=float) if inside_share is not None
+              else np.ones(len(points)))
+    part = "数据内 {p}" if lab["lang"] == "zh" else "{p} inside the data"
+    items = [{"name": str(name), "lat": round(pt.y, 6), "lon": round(pt.x, 6),
+              **({"part": part.format(p=share_text(s))}
+                 if np.isfinite(s) and s < WHOLE_DISTRICT_SHARE else {})}
+             for name, pt, s in zip(dist_wgs["district"], points, shares, strict=True)]
     layer = DistrictLabels(items, lab["layer_labels"])
     layer.add_to(m)
     return layer

@@ -67,7 +67,6 @@ from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import (
     gap_rows,
-    partial_districts,
     population_known,
     standard_sheet_name,
     weights_source,
@@ -75,6 +74,7 @@ from geoplan.report.tables import (
 )
 from geoplan.results import CoverageResult, item_names, items_in, verdict
 from geoplan.results._spill import SpilledFrame
+from geoplan.results.coverage import partial_districts
 from geoplan.vocab import MIN_STREET_GAP_M
 
 if TYPE_CHECKING:

@@ -240,7 +240,7 @@ def build_map(
         check_legend, check_items = add_data_checks(m, checks, layerset.districts, lang,
                                                     lab["unit"])
         streets = add_street_names(m, layerset, lang)
-        names = add_district_labels(m, dist_wgs, lab)
+        names = add_district_labels(m, dist_wgs, lab, layerset.districts.get("inside_share"))
         background = [{"key": "context", "label": lab["layer_context"], "layer": context,
                        "back": True}, {"key": "labels", "label": lab["layer_labels"], "layer": names},
                       *([{"key": "streets", "label": streets.layer_name, "layer": streets}]

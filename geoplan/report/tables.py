@@ -49,8 +49,8 @@ from geoplan.report._xlsx_rows import (
     fit_rows,
     wrapped_lines,
 )
-from geoplan.results.coverage import item_names, items_in, verdicts
-from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
+from geoplan.results.coverage import item_names, items_in, partial_districts, verdicts
+from geoplan.vocab import DEFAULT_UNIT
 
 if TYPE_CHECKING:
     from geoplan.layers.layerset import LayerSet
@@ -435,17 +435,6 @@ def _datum_warnings(checks: gpd.GeoDataFrame | None, lab: Mapping[str, str]) -> 
 
     return [datum_warning(rec, lab["lang"], lab["unit"])
             for _, rec in checks.loc[checks["check"] == "datum"].iterrows()]
-
-
-def partial_districts(table: pd.DataFrame) -> list[tuple[str, float]]:
-    """The districts only partly inside the data, with the share of their area that is, in
-    the table's order."""
-    if "inside_share" not in table or "district" not in table:
-        return []
-    first = table.drop_duplicates("district")
-    return [(str(d), float(s)) for d, s in zip(first["district"], first["inside_share"],
-                                               strict=True)
-            if pd.notna(s) and float(s) < WHOLE_DISTRICT_SHARE]
 
 
 def write_workbook(

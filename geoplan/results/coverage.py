@@ -17,6 +17,7 @@ from geoplan.results._schema import INSIDE_COLUMNS, Column, Schema, raise_proble
 from geoplan.results._spill import GeometryStore, SpilledFrame, row_blocks
 from geoplan.results.indicators import INDICATORS, IndicatorResult
 from geoplan.results.people import PeopleResult
+from geoplan.vocab import WHOLE_DISTRICT_SHARE
 
 BLOCK_ROWS = 50_000
 """Rows per block when a frame is written or scanned a block at a time
@@ -37,6 +38,7 @@ __all__ = [
     "item_names",
     "items_in",
     "join_items",
+    "partial_districts",
     "split_items",
     "verdict",
     "verdicts",
@@ -467,3 +469,14 @@ class _HeldFrame:
 # through these, so a frame may live on disk while the attribute still reads as a GeoDataFrame.
 for _name in ON_DISK:
     setattr(CoverageResult, _name, _HeldFrame(_name))
+
+
+def partial_districts(table: pd.DataFrame) -> list[tuple[str, float]]:
+    """The districts only partly inside the data, with the share of their area that is, in
+    the table's order."""
+    if "inside_share" not in table or "district" not in table:
+        return []
+    first = table.drop_duplicates("district")
+    return [(str(d), float(s)) for d, s in zip(first["district"], first["inside_share"],
+                                               strict=True)
+            if pd.notna(s) and float(s) < WHOLE_DISTRICT_SHARE]

@@ -479,8 +479,14 @@
       share.className = "gp-label-share";
       box.appendChild(name);
       box.appendChild(share);
-      var icon = L.divIcon({html: box, className: "gp-label", iconSize: [140, 36],
-                            iconAnchor: [70, 18]});
+      if (it.part) {  // only part of the district lies inside the data: its share is of that part
+        var part = document.createElement("div");
+        part.className = "gp-label-part";
+        part.textContent = text(it.part);
+        box.appendChild(part);
+      }
+      var icon = L.divIcon({html: box, className: "gp-label", iconSize: [140, it.part ? 50 : 36],
+                            iconAnchor: [70, it.part ? 25 : 18]});
       L.marker([it.lat, it.lon], {icon: icon, interactive: false, keyboard: false}).addTo(group);
       return {share: share, name: it.name, nameEl: name, box: box};
     });
