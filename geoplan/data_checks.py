@@ -44,6 +44,7 @@ import shapely
 
 from geoplan._io import atomic_path, write_csv, write_gpkg
 from geoplan._text import area_text, share_text
+from geoplan.results.coverage import split_items
 from geoplan.results.data_checks import DATA_CHECKS
 from geoplan.standards import item_name
 from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
@@ -159,6 +160,11 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
     # no such streets in the districts)
     scored = (set(table.loc[table["share_buffer"].notna(), "standard"].astype(str))
               if "share_buffer" in table else None)
+    # the items the coverage found in no input file (one with none near the districts but
+    # some farther away scores 0 there: a gap, not missing data)
+    absent = ({str(s): set(split_items(str(v or ""))) for s, v in
+               zip(table["standard"], table["items_no_data"], strict=True)}
+              if "items_no_data" in table and "standard" in table else None)
     sets: dict[tuple[str, str], Any] = {}
     for std in standards:
         basket = len(std.facility_sets) > 1
@@ -167,7 +173,7 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
             zh, en = item_name(std, fs, "zh"), item_name(std, fs, "en")
             sets[(std.id, item)] = (zh, en)
             n = int(((fac["standard"] == std.id) & (fac["item"] == item)).sum()) if len(fac) else 0
-            if n == 0:
+            if n == 0 and (absent is None or zh in absent.get(std.id, {zh})):
                 # a life circle leaves an item without data out of its shares; a standard of
                 # one kind of facility scores 0
                 measured = scored is None or std.id in scored
@@ -177,7 +183,7 @@ def _coverage_checks(coverage: Any, standards: Sequence[Any]) -> list[dict[str, 
                 rows.append(_row("no_facility", "warning", "",
                                  f"{std.name_zh}/{zh}" if basket else std.name_zh, 0,
                                  np.nan if basket or not measured else 0.0,
-                                 f"{std.name_en}: no {fs.said} facility in the context area, "
+                                 f"{std.name_en}: no {fs.said} facility in the input, "
                                  f"{what} (missing in the data, or none exists)",
                                  "check the data; add planners' files (layers:) if OSM lacks them",
                                  subject_en=f"{std.name_en}/{en}" if basket else std.name_en))

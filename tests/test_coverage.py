@@ -517,3 +517,26 @@ def test_the_terminal_table_marks_districts_only_partly_inside_the_data():
     assert "* 只有部分面积在数据范围内（甲区 6%）" in zh
     assert "* only partly inside the data (甲区 6%)" in coverage_text(table, "en")
     assert "*" not in coverage_text(table.assign(inside_share=1.0))
+
+
+def test_an_item_absent_near_the_district_but_in_the_data_is_a_gap_not_missing_data():
+    # the same district, alone or beside a second one that brings a toilet into the context:
+    # the toilet item's "no data" depended on the config's other districts (a reviewer's
+    # case: 公共厕所 was 无数据 alone and 0 % beside another district)
+    from dataclasses import replace
+
+    a = box(0, 0, 1000, 1000)
+    ls = layerset({"A": a}, residential=[a], walkways=grid_lines(0, 0, 1000, 1000, 100),
+                  toilets=[P(5000, 5000)], parks=[box(400, 400, 600, 600)])
+    stds = resolve_standards(["life_circle_5min"])
+    assert len(ls["toilets"]) == 1  # the toilet 4 km away is in the input (the layer)...
+    near = replace(ls, layers={**ls.layers, "toilets": ls["toilets"].iloc[:0]})  # ...not near
+    without = replace(near, in_data={})  # and in no input file at all
+    gap = row(run_coverage(replace(near, in_data={"toilets": pd.DataFrame(ls["toilets"].drop(
+        columns="geometry"))}), stds), "life_circle_5min")
+    none = row(run_coverage(without, stds), "life_circle_5min")
+    assert "公共厕所" not in gap["items_no_data"] and "公共厕所" in none["items_no_data"]
+    items = run_coverage(replace(near, in_data={"toilets": pd.DataFrame(ls["toilets"].drop(
+        columns="geometry"))}), stds).items
+    toilet = items.loc[items["name_zh"] == "公共厕所"].iloc[0]
+    assert not toilet["no_data"] and toilet["share_buffer"] == 0.0 and toilet["n_facilities"] == 0

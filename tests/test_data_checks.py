@@ -242,14 +242,14 @@ def test_a_life_circle_item_without_data_is_said_to_be_left_out_not_scored_0():
     park = rows.loc[rows["subject"] == "500米见园"].iloc[0]
     assert park["subject_en"] == "A park within 500 m"
     assert check_words_zh(next(rows.loc[[park.name]].itertuples(index=False)))[0].startswith(
-        "标准 500米见园：服务范围内没有所需设施，得分为 0")
+        "标准 500米见园：输入数据中没有所需设施，得分为 0")
     item = rows.loc[rows["subject"] == "五分钟生活圈/社区服务站"].iloc[0]
     assert item["subject_en"].startswith("5-minute life circle") and \
         item["subject_en"].endswith("/Community service station")
     assert "so it scores 0" in park["detail"] and park["measure"] == 0.0
     assert "left out of the life circle's shares" in item["detail"] and np.isnan(item["measure"])
     zh = check_words_zh(next(rows.loc[[item.name]].itertuples(index=False)))[0]
-    assert zh.startswith("标准 五分钟生活圈：服务范围内没有「社区服务站」类设施，该项按无数据计")
+    assert zh.startswith("标准 五分钟生活圈：输入数据中没有「社区服务站」类设施，该项按无数据计")
 
 
 def test_a_facility_no_walkway_reaches_is_named_by_item_and_id_in_each_language():

@@ -450,6 +450,12 @@ def test_zeros_and_missing_figures_are_explained():
                                      "demand_total": 5e4}, area, True, "zh")[0]
     assert "有 3 处此类设施" in standard_notes({"share_buffer": 0.0, "n_facilities": 3,
                                             "demand_total": 5e4}, area, True, "zh")[0]
+    # none near the district, but the input holds some: named as no item without data
+    assert standard_notes({"share_buffer": 0.0, "n_facilities": 0, "demand_total": 5e4,
+                           "items_no_data": ""}, area, True, "zh")[0].startswith(
+        "本区及周边没有此类设施（输入数据的其他地方有）")
+    assert "0 处" in standard_notes({"share_buffer": 0.0, "n_facilities": 0, "demand_total": 5e4,
+                                     "items_no_data": "主要街道公厕300米"}, area, True, "zh")[0]
     # a life circle at 0 may have items that reach many homes: no home has them all at once
     # (锦江区's 十五分钟生活圈: 0.0%, its 初中 100%; the page said none was within reach)
     basket = {"share_buffer": 0.0, "n_facilities": 88, "demand_total": 5e4, "n_items": 8,

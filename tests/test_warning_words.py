@@ -33,9 +33,9 @@ def test_each_warning_as_logged_reads_in_chinese(caplog, tmp_path):
     logger = logging.getLogger("geoplan.coverage.engine")
     # the words of coverage/engine.py, load.py and districts.py, as they log them
     texts = _logged(caplog, lambda: (
-        logger.warning("standard %s: no data for %s (no %s facility in the context area)",
+        logger.warning("standard %s: no data for %s (no %s facility in the input)",
                        "life_circle_5min", "Community service station (社区服务站)", "services"),
-        logger.warning("standard %s: no data for %s (no %s facility in the context area)",
+        logger.warning("standard %s: no data for %s (no %s facility in the input)",
                        "life_circle_5min", "社区服务站", "services"),
         logger.warning("layer %r is empty in the study area: standards using it will score 0 "
                        "or have no value", "bus_stops"),
@@ -43,8 +43,8 @@ def test_each_warning_as_logged_reads_in_chinese(caplog, tmp_path):
                        "by name and code instead: %s", "d.geojson", ["东区"],
                        ["东区 (c2)", "东区 (c3)"])))
     assert [warning_label(t, "zh", "街道") for t in texts] == [
-        "标准 life_circle_5min：数据中没有「社区服务站」（研究范围内无此类设施），该项按无数据计",
-        "标准 life_circle_5min：数据中没有「社区服务站」（研究范围内无此类设施），该项按无数据计",
+        "标准 life_circle_5min：数据中没有「社区服务站」（输入数据中无此类设施），该项按无数据计",
+        "标准 life_circle_5min：数据中没有「社区服务站」（输入数据中无此类设施），该项按无数据计",
         "图层「公交站」在研究范围内为空：用到它的标准得分为 0 或无值",
         "街道文件 d.geojson 中 ['东区'] 重名：这些街道改称“名称 (代码)”：['东区 (c2)', '东区 (c3)']",
     ]
@@ -58,8 +58,8 @@ def test_the_logged_words_are_those_translated(source):
     from pathlib import Path
 
     text = Path(__file__).resolve().parents[1].joinpath(source).read_text(encoding="utf-8")
-    words = {"engine": "no data for %s (no %s facility in the context ",
-             "chunked": "no data for %s (no %s facility in the context ",
+    words = {"engine": "no data for %s (no %s facility in the input)",
+             "chunked": "no data for %s (no %s facility in the input)",
              "load": "is empty in the study area: standards using it will score 0 ",
              "districts": "districts are called by name and code instead: "}
     assert words[Path(source).stem] in text

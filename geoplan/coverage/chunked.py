@@ -37,6 +37,7 @@ from geoplan.coverage.chunks import (
     city_access,
     district_order,
     facility_counts,
+    in_input,
     main_nodes,
     plan_chunks,
     subset_layerset,
@@ -154,9 +155,9 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
         counts = {key: facts.facility_counts.get(key, n) for key, n in counts.items()}
     for std in stds:
         for k, fs in enumerate(std.facility_sets):
-            if counts[(std.id, k)] == 0:
-                logger.warning("standard %s: no data for %s (no %s facility in the context "
-                               "area)", std.id, fs.said, fs.layer)
+            if counts[(std.id, k)] == 0 and not in_input(layerset, std, fs):
+                logger.warning("standard %s: no data for %s (no %s facility in the input)",
+                               std.id, fs.said, fs.layer)
     access = city_access(layerset, stds, chunks)
     timer.lap("access points")
     main, graph_summary = in_child(lambda: main_nodes(layerset["walkways"], layerset.districts),

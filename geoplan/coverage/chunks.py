@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = ["CHUNK_WALKWAYS", "CityAccess", "CityView", "chunk_layers", "chunk_margin",
-           "city_access", "facility_counts", "main_nodes", "plan_chunks"]
+           "city_access", "facility_counts", "in_input", "main_nodes", "plan_chunks"]
 
 CHUNK_WALKWAYS = 10_000
 """Walkway features per chunk, about (4 tiles of the embedded extract). Smaller chunks hold
@@ -148,6 +148,18 @@ def subset_layerset(layerset: LayerSet, area: Any, rows: dict[str, np.ndarray]) 
     return replace(layerset, layers=layers,
                    study_area=shapely.union_all(layers["districts"].geometry.to_numpy()),
                    context_area=area, issues=layerset.issues.iloc[:0], osm_context=None)
+
+
+def in_input(layerset: LayerSet, std: Standard, fs: FacilitySet) -> bool:
+    """Whether the input files hold a facility of set ``fs`` of ``std`` with a radius
+    anywhere, not only near the districts (:attr:`~geoplan.layers.LayerSet.in_data`): an
+    item with none near is then a gap that scores 0, not an item without data."""
+    frame = layerset.in_data.get(fs.layer)
+    if frame is None or not len(frame):
+        return False
+    rows = frame.iloc[np.flatnonzero(fs.select(frame))]
+    radii = std.radii_for(rows).astype(float)
+    return bool((np.isfinite(radii) & (radii > 0)).any())
 
 
 def facility_counts(layerset: LayerSet, stds: list[Standard]) -> dict[tuple[str, int], int]:

@@ -26,7 +26,7 @@ from geoplan.coverage.demand import Demand, demand_lines, residential_grid, resi
 from geoplan.coverage.population import PopulationWeights, population_weights
 from geoplan.coverage.reached import REACHED_EDGES_AUTO_MAX, REACHED_SIMPLIFY_M, ReachedPieces
 from geoplan.coverage.walk_bands import NEAR_FACTOR, BandLayout, band_codes, band_layout
-from geoplan.standards import FacilitySet
+from geoplan.standards import FacilitySet, Standard
 
 if TYPE_CHECKING:
     from geoplan.coverage.chunks import CityView
@@ -139,6 +139,14 @@ class CoverageContext:
             if self.graph is not None and self._hold_lines else None)
         self._frames: dict[str, dict[int, tuple[np.ndarray, Any]]] = {}
         self._band_layout: BandLayout | None = None
+
+    def in_input(self, std: Standard, fs: FacilitySet) -> bool:
+        """Whether the input files hold a facility of set ``fs`` with a radius anywhere, not
+        only near these districts (:attr:`~geoplan.layers.LayerSet.in_data`): an item with
+        none near is then a gap that scores 0, not an item without data."""
+        from geoplan.coverage.chunks import in_input
+
+        return in_input(self.layers, std, fs)
 
     def facility_count(self, sid: str, k: int, here: int) -> int:
         """Facilities of set ``k`` of standard ``sid`` in the city: the city's count in a

@@ -306,6 +306,8 @@ class _Sets:
     covered: list[np.ndarray] = field(default_factory=list)
     bands: list[np.ndarray] = field(default_factory=list)
     items: list[tuple[FacilitySet, int]] = field(default_factory=list)
+    # per item: whether the data hold it (near these districts, or anywhere in the input)
+    has_data: list[bool] = field(default_factory=list)
     # (standard, item, pieces) per facility set and radius, for the standard's reach areas
     reached: list[tuple[str, str, ReachedPieces]] = field(default_factory=list)
 
@@ -357,11 +359,17 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
         # a chunk of a city (or a batch job) counts the city's facilities: an item with none
         # near the chunk still has data
         n_set = eng.facility_count(std.id, k, len(rows_fs))
-        if n_set == 0 and eng.city is None:  # a city in chunks says so once, for the city
-            logger.warning("standard %s: no data for %s (no %s facility in the context "
-                           "area)", std.id, fs.said, fs.layer)
+        # none near these districts but some elsewhere in the input: a gap, not missing data
+        in_data = n_set > 0 or eng.in_input(std, fs)
+        if not in_data and eng.city is None:  # a city in chunks says so once, for the city
+            logger.warning("standard %s: no data for %s (no %s facility in the input)",
+                           std.id, fs.said, fs.layer)
+        elif n_set == 0 and eng.city is None:
+            logger.info("standard %s: no %s facility near the districts (the input has some "
+                        "farther away): it scores 0", std.id, fs.said)
         out.buffers.append(BufferSet(rows_fs.geometry.to_numpy(), radii))
         out.items.append((fs, n_set))
+        out.has_data.append(in_data)
         timer.lap("buffers")
         key = set_key(fs, chosen)
         cov, reached = eng.covered(std.demand, key, rows_fs, radii, fs, chosen)
@@ -439,7 +447,7 @@ def _plan_standard(eng: CoverageContext, std: Standard, acc: _Collected,
     timer.lap("reach areas")
     sets.reached = []
     items = sets.items
-    has_data = np.array([n > 0 for _, n in items], dtype=bool)
+    has_data = np.array(sets.has_data, dtype=bool)
     # k of "at least k of n": the config's min_items, else all but one of the items with data
     k = std.min_items if std.min_items is not None else default_min_items(int(has_data.sum()))
     flags = basket_flags(np.array(sets.covered).reshape(len(items), len(dem)), has_data, max(k, 1))
@@ -452,8 +460,8 @@ def _plan_standard(eng: CoverageContext, std: Standard, acc: _Collected,
         used, covered = sets.buffers, sets.covered[0]
     # the items measured on their own (each item of a basket with data; a single item reuses
     # the standard's fraction); the items of street demand are not measured on their own
-    own = {j: sets.buffers[j] for j, (_, n) in enumerate(items)
-           if n > 0 and (std.basket or len(items) > 1) and not dem.is_linear}
+    own = {j: sets.buffers[j] for j in range(len(items))
+           if has_data[j] and (std.basket or len(items) > 1) and not dem.is_linear}
     work = DistrictWork(std.id, std.demand, used, covered, own)
     return _Planned(std, sets, flags, work)
 
@@ -467,9 +475,10 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
     pop = eng.population
     items, frac = sets.items, measured.frac
     if not dem.is_linear:
-        fracs = item_fractions(items, None if std.basket else frac,
+        fracs = item_fractions(sets.has_data, None if std.basket else frac,
                                measured.item_frac.__getitem__)
-        irows = item_rows(std, dem, items, fracs, sets.covered, pop, names, eng.n_d)
+        irows = item_rows(std, dem, items, sets.has_data, fracs, sets.covered, pop, names,
+                          eng.n_d)
         acc.items.append(irows)
         if std.basket:
             acc.item_gaps += hold(item_gaps(std, eng.land, dem, _weights(eng), items,
@@ -477,7 +486,8 @@ def _finish_standard(eng: CoverageContext, plan: _Planned, measured: Measured,
     timer.lap("items")
     new_rows = _table_rows(std, dem, dsnap, frac, covered, pop, names, eng.n_d, sets.n_facilities)
     # by Chinese name: a standard of one kind of facility by its own (not its layer, 'toilets')
-    no_data = join_items(item_name(std, fs) for (fs, n) in items if n == 0)
+    no_data = join_items(item_name(std, fs)
+                         for (fs, _), ok in zip(items, sets.has_data, strict=True) if not ok)
     k_of_n = district_share_pair(flags.at_least_k, dem, pop, eng.n_d)
     for i, r in enumerate(new_rows):
         r.update({"n_items": len(items), "min_items": flags.k, "items_no_data": no_data,

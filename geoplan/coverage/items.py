@@ -61,35 +61,38 @@ def district_share_pair(covered: np.ndarray, dem: Demand, pop: PopulationWeights
     return land, np.where(ptotal > 0, people, land)
 
 
-def item_fractions(items: Sequence[Item], frac: np.ndarray | None,
+def item_fractions(has_data: Sequence[bool], frac: np.ndarray | None,
                    fraction_of: Callable[[int], np.ndarray]) -> list[np.ndarray | None]:
-    """Buffer fraction of every demand piece per item (None for an item without data).
+    """Buffer fraction of every demand piece per item (None for an item without data; one
+    per flag of ``has_data``).
 
     ``frac`` is the standard's own fraction, reused when it has a single item;
     ``fraction_of(j)`` measures item ``j`` (by overlay, district by district).
     """
     out: list[np.ndarray | None] = []
-    for j, (_, n) in enumerate(items):
-        if n == 0:
+    for j, ok in enumerate(has_data):
+        if not ok:
             out.append(None)
-        elif frac is not None and len(items) == 1:
+        elif frac is not None and len(has_data) == 1:
             out.append(frac)
         else:
             out.append(fraction_of(j))
     return out
 
 
-def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
+def item_rows(std: Standard, dem: Demand, items: Sequence[Item], has_data: Sequence[bool],
               fracs: Sequence[np.ndarray | None], covered_items: Sequence[np.ndarray],
               pop: PopulationWeights | None, names: np.ndarray, n_d: int) -> pd.DataFrame:
     """Per-item coverage of one standard per district (:data:`geoplan.results.ITEMS`).
 
-    An item without data gets NaN shares and ``no_data`` True.
+    An item without data (``has_data`` False: no such facility in the input) gets NaN
+    shares and ``no_data`` True; one with none near the districts but some in the input
+    scores its 0.
     """
     out = []
     radius = float(std.radius_m) if std.radius_m is not None else np.nan
-    for (fs, n), f, cov in zip(items, fracs, covered_items, strict=True):
-        if n == 0 or f is None:
+    for (fs, n), ok, f, cov in zip(items, has_data, fracs, covered_items, strict=True):
+        if not ok or f is None:
             buf = net = pnet = np.full(n_d, np.nan)
         else:
             buf = district_shares(dem.amount, dem.district, f, n_d)
@@ -98,7 +101,7 @@ def item_rows(std: Standard, dem: Demand, items: Sequence[Item],
             "district": names, "standard": std.id, "item": fs.item,
             "name_zh": item_name(std, fs, "zh"), "name_en": item_name(std, fs, "en"),
             "layer": fs.layer, "radius_m": radius,
-            "n_facilities": n, "no_data": n == 0, "share_buffer": buf, "share_network": net,
+            "n_facilities": n, "no_data": not ok, "share_buffer": buf, "share_network": net,
             "share_population_network": pnet,
         }))
     return pd.concat(out, ignore_index=True)
@@ -124,9 +127,9 @@ def item_gaps(std: Standard, land: Sequence[Any] | np.ndarray, dem: Demand, weig
         if not len(mine) or shapely.is_empty(land[i]):
             return {}
         missing: list[tuple[int, np.ndarray]] = []  # the items that miss the target here
-        for j, ((fs, n), f) in enumerate(zip(items, fracs, strict=True)):
+        for j, ((fs, _), f) in enumerate(zip(items, fracs, strict=True)):
             share = shares.get((fs.item, name), np.nan)
-            if n > 0 and f is not None and np.isfinite(share) and share < std.target - 1e-9:
+            if f is not None and np.isfinite(share) and share < std.target - 1e-9:
                 missing.append((j, f))
         if not missing:
             return {}

@@ -65,6 +65,10 @@ class LayerSet:
     unit
         What the districts are called in Chinese (``districts.unit``: 区县, 街道, 社区, 网格…):
         the reports, maps and workbook name them so.
+    in_data
+        Per facility layer, the attributes (no geometry) of all its features in the input
+        files, before they were kept to the context area: whether a kind of facility is in the
+        data at all, or only absent near these districts (a gap, not missing data).
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -82,6 +86,7 @@ class LayerSet:
     overview: gpd.GeoDataFrame | None = None
     unit: str = DEFAULT_UNIT
     overlaps: pd.DataFrame | None = None
+    in_data: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
         return self.layers[kind]

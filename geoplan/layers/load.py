@@ -234,9 +234,11 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
         check_file_sources_inside(config, wgs_layers, context, crs)
 
     layers: dict[str, gpd.GeoDataFrame] = {"districts": districts}
+    in_data: dict[str, pd.DataFrame] = {}
     with prepared_for(context):  # the layer set keeps it: not left prepared (see _threads)
         for kind in LAYER_KINDS:
-            layers[kind] = (_prepare(wgs_layers[kind], kind, crs, context, issues, catalog)
+            layers[kind] = (_prepare(wgs_layers[kind], kind, crs, context, issues, catalog,
+                                     in_data)
                             if kind in wanted else empty_layer(kind, crs))
     for kind in LAYER_KINDS:
         layers[kind] = _exclude_inside(layers, kind, catalog["layers"][kind], issues)
@@ -251,7 +253,7 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
     layerset = LayerSet(ordered, pyproj.CRS(crs), study_area, context, extent, issues.frame(),
                         sources, cut_points=cut, margin_m=margin_m,
                         reached_from=reached_from_map(catalog), osm_context=osm_context,
-                        unit=config.districts.unit)
+                        unit=config.districts.unit, in_data=in_data)
     if datum_check:
         from geoplan.layers.datum import check_datum
 
@@ -324,6 +326,11 @@ def _in_union(polygons: np.ndarray, points: np.ndarray) -> np.ndarray:
     return inside
 
 
+FACILITY_LAYERS = ("parks", "green_space", "toilets", "schools", "bus_stops", "services")
+"""The layers standards take facilities from: :attr:`LayerSet.in_data` keeps what each holds
+in the whole input."""
+
+
 def _prepare(
     frame: gpd.GeoDataFrame,
     kind: str,
@@ -331,15 +338,20 @@ def _prepare(
     context: BaseGeometry,
     issues: IssueLog,
     catalog: dict[str, Any],
+    in_data: dict[str, pd.DataFrame] | None = None,
 ) -> gpd.GeoDataFrame:
     """One layer in the analysis CRS, repaired, kept to ``context`` (which the caller prepares
-    once for all layers), merged and in the canonical columns."""
+    once for all layers), merged and in the canonical columns; a facility layer's attributes
+    before it is kept to ``context`` go to ``in_data``."""
     if len(frame) == 0:
         return empty_layer(kind, crs)
     frame = repair(frame.to_crs(crs), kind, issues)
     family = GEOMETRY[kind]
     if family == "area" and "area_m2" in frame.columns:
         frame["area_m2"] = frame.geometry.area  # before clipping: a park's whole size counts
+    if in_data is not None and kind in FACILITY_LAYERS:
+        whole = conform(frame, kind)
+        in_data[kind] = pd.DataFrame(whole.drop(columns=whole.geometry.name))
     geoms = frame.geometry.to_numpy()
     if family == "point":
         frame = frame.loc[shapely.intersects(context, geoms)]

@@ -17,6 +17,7 @@ from geoplan.vocab import DEFAULT_UNIT, WHOLE_DISTRICT_SHARE
 
 _ZH = {
     "no_facility": "数据中没有此标准所需的设施（0 处），所以覆盖率为 0；请核对地图数据是否漏标。",
+    "none_near": "本区及周边没有此类设施（输入数据的其他地方有），所以覆盖率为 0。",
     "none_in_reach": ("数据中有 {n} 处此类设施，但都不在本区居住用地（或街道）的服务半径以内，"
                       "所以覆盖率为 0。"),
     "basket_none": ("没有一处居住用地在有数据的全部 {m} 项配套设施的服务半径之内，所以覆盖率为 0；"
@@ -35,6 +36,8 @@ _ZH = {
 _EN = {
     "no_facility": "The data holds no facility of the kind this standard needs (0), so the share "
                    "is 0; check whether the map data misses them.",
+    "none_near": "No such facility lies in or near this district (the input holds some farther "
+                 "away), so the share is 0.",
     "none_in_reach": "The data holds {n} such facilities, but none within the radius of this "
                      "district's housing (or streets), so the share is 0.",
     "basket_none": "No home is within the radii of all {m} items with data, so the share is 0; "
@@ -77,7 +80,9 @@ def standard_notes(rec: Mapping[str, Any], info: Mapping[str, Any], people: bool
     if share is None or (demand is not None and demand <= 0):
         notes.append(w["no_demand"])
     elif share == 0 and (n is None or n == 0):
-        notes.append(w["no_facility"])
+        # no data at all, or none near: the item is named as without data only in the first
+        in_input = "items_no_data" in rec and not str(rec.get("items_no_data") or "")
+        notes.append(w["none_near"] if in_input else w["no_facility"])
     elif share == 0 and _items_with_data(rec) > 1:  # a life circle: every item at once
         notes.append(w["basket_none"].format(m=_items_with_data(rec)))
     elif share == 0:

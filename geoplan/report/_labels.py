@@ -519,8 +519,8 @@ def source_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
 
 
 _WARNINGS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"standard (\S+): no data for (.+) \(no (\S+) facility in the context area\)"),
-     "标准 {1}：数据中没有「{2}」（研究范围内无此类设施），该项按无数据计"),
+    (re.compile(r"standard (\S+): no data for (.+) \(no (\S+) facility in the input\)"),
+     "标准 {1}：数据中没有「{2}」（输入数据中无此类设施），该项按无数据计"),
     (re.compile(r"layer '(\w+)' is empty in the study area: standards using it will score 0 or "
                 r"have no value"),
      "图层「{1}」在研究范围内为空：用到它的标准得分为 0 或无值"),

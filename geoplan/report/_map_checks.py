@@ -106,7 +106,7 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
         what = ("该项按无数据计，不计入生活圈覆盖率" if item else "得分为 0" if np.isfinite(measure)
                 else in_unit("区县内也没有此标准要衡量的对象，没有覆盖率", unit))
         kind = f"「{item}」类设施" if item else "所需设施"
-        return (f"标准 {std}：服务范围内没有{kind}，{what}（数据中缺失，或确实没有）",
+        return (f"标准 {std}：输入数据中没有{kind}，{what}（数据中缺失，或确实没有）",
                 "核查数据；OSM 缺少时在配置的 layers: 中加入规划部门的文件")
     if check == "unreached_facility":
         return (f"{subject}：附近没有可达的步行道，只计入直线覆盖率",
