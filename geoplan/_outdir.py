@@ -63,7 +63,8 @@ RUN_JSON = "run.json"
 KNOWN_OUTPUTS = (
     "layers.gpkg", "layers.csv", "layer_issues.csv", "coverage.csv", "coverage.gpkg",
     "sites.csv", "sites.gpkg", "deadends.csv", "deadends.gpkg", "deadends_progress.csv",
-    "map.html", "maps", "reports", "geoplan_report.xlsx", "coverage_items.csv", "residents.csv",
+    "map.html", "maps", "reports", "geoplan_report.xlsx", "coverage_items.csv", "gaps.csv",
+    "residents.csv",
     "children.csv", "seats.csv", "school_seats.csv", "indicators.csv", "data_checks.csv",
     "data_checks.gpkg", RUN_JSON,
 )

@@ -22,8 +22,10 @@ WARNING_SEP = " | "
 """Between the warnings of one job in the ``warnings`` column of a batch's rows."""
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-# The text-direction marks and overrides that can make a name read backwards.
-_DIRECTION = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# The text-direction marks and overrides that can make a name read backwards, and the
+# zero-width space, word joiner and byte-order mark, which show nothing (a name of them alone
+# looked empty in every table).
+_DIRECTION = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 def as_text(value: Any) -> str:
@@ -31,7 +33,7 @@ def as_text(value: Any) -> str:
 
     Missing values give ``""``; whole numbers read as floats lose their ``.0`` (a code column
     with a gap is read as floats); line breaks, tabs and runs of spaces become one space;
-    control and text-direction characters are dropped.
+    control, text-direction and zero-width characters are dropped.
 
     Examples
     --------

@@ -43,6 +43,23 @@ def test_gcj02_boundaries_declared_wgs84_are_caught():
     assert "--districts-crs gcj02" in check["message"]
 
 
+@pytest.mark.parametrize("declared", ["wgs84", "gcj02"])
+def test_bd09_boundaries_declared_otherwise_are_caught(declared):
+    # BD-09 lies 950 m from WGS 84 and 910 m from GCJ-02 in Chengdu: beyond the 700 m the
+    # check once allowed, so such a file went unsaid and every share was off
+    truth, admin = _districts_and_boundaries()
+    to_file = {"wgs84": cc.wgs84_to_bd09,
+               "gcj02": lambda x, y: cc.gcj02_to_bd09(*cc.wgs84_to_gcj02(x, y))}[declared]
+    as_read = {"wgs84": lambda g: g, "gcj02": lambda g: shapely.transform(
+        g, lambda xy: np.column_stack(cc.gcj02_to_wgs84(xy[:, 0], xy[:, 1])))}[declared]
+    as_file = truth.set_geometry([as_read(shapely.transform(
+        g, lambda xy: np.column_stack(to_file(xy[:, 0], xy[:, 1])))) for g in truth.geometry])
+    check = datum_check(as_file, declared, admin, "administrative boundaries", EXTENT, UTM)
+    assert check["suspect"] and check["best"] == "bd09"
+    assert check["median_m"]["bd09"] < 5 and check["median_m"][declared] > 500
+    assert "--districts-crs bd09" in check["message"]
+
+
 def test_correct_declaration_is_quiet():
     truth, admin = _districts_and_boundaries()
     check = datum_check(truth, "wgs84", admin, "administrative boundaries", EXTENT, UTM)

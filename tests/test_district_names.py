@@ -124,3 +124,21 @@ def test_an_empty_file_is_said_to_be_empty(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(InputDataError, match=r"is empty \(0 bytes\)"):
         read_districts(DistrictsSource(path=path))
+
+
+def test_a_name_of_invisible_characters_only_is_no_name(tmp_path):
+    # it was read as a lone zero-width space: a district that looked unnamed in every table
+    path = _write(tmp_path, [{"name": "锦江区"}, {"name": "\x1b\x07\u200b\u202e\ufeff"}])
+    with pytest.raises(InputDataError, match=r"1 of 2 features have no name in field 'name' "
+                                             r"\(features 2\)"):
+        read_districts(DistrictsSource(path=path))
+
+
+def test_names_made_unique_by_code_that_clash_with_another_name_are_refused(tmp_path):
+    # "dup (c1)" made from a repeated "dup" was another district's name: the run failed later
+    # with "unexpected error: TypeError"
+    path = _write(tmp_path, [{"name": "dup", "code": "c1"}, {"name": "dup", "code": "c2"},
+                             {"name": "dup (c1)", "code": "c9"}, {"name": "x", "code": "c4"}])
+    with pytest.raises(InputDataError, match=r"would repeat another district's name: "
+                                             r"\['dup \(c1\)'\]"):
+        read_districts(DistrictsSource(path=path, code_field="code"))

@@ -182,3 +182,19 @@ def test_school_capacity_read_or_named(tmp_path, caplog):
     assert frame["capacity"].iloc[1:].isna().all()
     assert "2 value(s) of 'capacity' are not numbers" in caplog.text
     assert "line 3: '约900'" in caplog.text
+
+
+def test_point_rows_without_coordinates_are_named_and_a_wrong_column_name_is_said(tmp_path,
+                                                                                  caplog):
+    from geoplan.layers.files import read_vector
+
+    csv = tmp_path / "toilets.csv"
+    csv.write_text("name,lon,lat\na,104.06,30.7\nb,abc,30.7\nc,104.1,\n", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        points = read_vector(csv, lon="lon", lat="lat")
+    assert len(points) == 1
+    assert ("2 row(s) without numeric coordinates rejected: line 3 (lon='abc', lat='30.7'); "
+            "line 4 (lon='104.1', lat=empty)") in caplog.text
+    with pytest.raises(InputDataError, match=r"no column named as the layer's config entry "
+                                             r"says \(lon: nope; columns: \['name', 'lon', 'lat'\]"):
+        read_vector(csv, lon="nope", lat="lat")

@@ -317,6 +317,22 @@ def test_a_replacement_that_fails_halfway_puts_the_previous_run_back(tmp_path: P
     assert [p.name for p in tmp_path.iterdir() if p.name != "out"] == []
 
 
+def test_a_folder_that_lost_its_run_json_is_written_again(tmp_path: Path) -> None:
+    # gaps.csv was missing from the names geoplan writes: without run.json, a run into the
+    # folder stopped ("gaps.csv is not geoplan's")
+    target = tmp_path / "out"
+    with OutputRun(target, command="test") as run:
+        for name in ("coverage.csv", "gaps.csv"):
+            (run.path / name).write_text("old", encoding="utf-8")
+        run.commit()
+    (target / RUN_JSON).unlink()
+    with OutputRun(target, command="test") as run:
+        for name in ("coverage.csv", "gaps.csv"):
+            (run.path / name).write_text("new", encoding="utf-8")
+        run.commit()
+    assert (target / "gaps.csv").read_text(encoding="utf-8") == "new"
+
+
 def test_orphans_of_killed_runs_are_removed(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.mkdir()

@@ -389,6 +389,9 @@ def test_a_city_s_tables_are_written_side_by_side_as_one_after_the_other(
         assert len(started) == (2 if side_by_side else 0)
     (one, places_one, names_one), (two, places_two, names_two) = out[False], out[True]
     assert names_one == names_two and "gaps.csv" in names_one
+    from geoplan._outdir import _is_known
+
+    assert all(_is_known(n) for n in names_one), names_one  # all geoplan's, run.json or not
     pd.testing.assert_frame_equal(places_one, places_two)
     for name in ("gaps.csv", "coverage.csv"):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name

@@ -30,8 +30,13 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DatumCheck", "check_datum", "datum_check", "reference_lines", "suspect_message"]
 
-DATUM_OFFSET_M = (100.0, 700.0)
-"""A median offset in this range that another datum removes is the GCJ-02/BD-09 signature."""
+DATUM_OFFSET_M = (100.0, 1600.0)
+"""A median offset in this range that another datum removes is the GCJ-02/BD-09 signature.
+
+Across China the datums lie 250–600 m apart between WGS 84 and GCJ-02, 860–950 m between
+GCJ-02 and BD-09 and 860–1,400 m between WGS 84 and BD-09 (geoplan's own conversions at ten
+cities from Kashgar to Harbin and Sanya): the range takes them all. Up to 700 m, a BD-09 file
+read as WGS 84 or GCJ-02 (a 950 m shift in Chengdu) was never said, and every share was off."""
 
 DATUM_GAIN = 0.4
 """The other datum must bring the median offset below this share of the declared one."""

@@ -234,6 +234,14 @@ def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource,
         frame = frame.copy()
         frame.loc[repeated, "district"] = (frame.loc[repeated, "district"] + " ("
                                            + frame.loc[repeated, "code"] + ")")
+        clash = frame["district"].duplicated(keep=False)
+        if clash.any():  # "dup (c1)" made from a repeated name is another district's name
+            raise InputDataError(
+                f"district file {source.path} names {names} more than once, and naming them "
+                f"by name and code would repeat another district's name: "
+                f"{sorted(set(frame.loc[clash, 'district']))}. Make the names unique in the "
+                f"file (field {source.name_field!r}), or pick the districts you want with "
+                f"{key}.include.")
         frame["name"] = frame["district"]
         _say_once(f"district file {source.path.name} names {names} more than once; these "
                   "districts are called by name and code instead: "

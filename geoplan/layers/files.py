@@ -218,6 +218,12 @@ def check_field_counts(text: str, what: str) -> None:
 def _points_from_table(path: Path, frame: pd.DataFrame, *, lon: str | None, lat: str | None,
                        geographic: bool) -> gpd.GeoDataFrame:
     """Points from a table's longitude and latitude columns (named, or found by their names)."""
+    given = [f"{key}: {c}" for key, c in (("lon", lon), ("lat", lat))
+             if c is not None and c not in frame]
+    if given:
+        raise InputDataError(
+            f"{path} has no column named as the layer's config entry says ({', '.join(given)}; "
+            f"columns: {list(frame.columns)}); give the names the file's header has")
     lon = lon or _find_column(frame, _LON_NAMES)
     lat = lat or _find_column(frame, _LAT_NAMES)
     missing = [n for n, c in (("longitude", lon), ("latitude", lat)) if c is None or c not in frame]
@@ -230,8 +236,18 @@ def _points_from_table(path: Path, frame: pd.DataFrame, *, lon: str | None, lat:
     y = pd.to_numeric(frame[lat], errors="coerce")
     _check_coordinates(path, x, y, str(lon), str(lat), geographic=geographic)
     bad = x.isna() | y.isna()
-    if bad.any():
-        logger.warning("%s: %d row(s) without numeric coordinates rejected", path, int(bad.sum()))
+    if bad.any():  # named by line (the header is line 1), with what they hold
+        at = np.flatnonzero(bad.to_numpy())
+
+        def cell(column: str, i: int) -> str:
+            value = frame[column].iloc[i]
+            return f"{column}=" + ("empty" if pd.isna(value) else repr(str(value)))
+
+        shown = "; ".join(f"line {i + 2} ({cell(str(lon), i)}, {cell(str(lat), i)})"
+                          for i in at[:5]) + (
+            f"; {len(at) - 5} more" if len(at) > 5 else "")
+        logger.warning("%s: %d row(s) without numeric coordinates rejected: %s", path,
+                       int(bad.sum()), shown)
     frame = frame.loc[~bad]
     return gpd.GeoDataFrame(frame, geometry=shapely.points(x[~bad], y[~bad]))
 
