@@ -16,7 +16,9 @@ A command that writes an output folder does it through :class:`OutputRun`::
 * **Other files.** When the target holds files geoplan did not write (a user's own notes), the
   folder is not swapped: the previous run's entries are moved aside (``run.json`` first) and
   this run's moved in (``run.json`` last); if any move fails, every entry goes back where it
-  was. An entry counts as geoplan's only under a name geoplan writes, of the kind it writes
+  was, and if a kill cuts the moves short, the next run into the folder puts the previous run
+  back (or keeps the new one, when its ``run.json`` made it in) before anything else. An
+  entry counts as geoplan's only under a name geoplan writes, of the kind it writes
   (``maps/`` and ``reports/`` folders holding only what the folder's ``run.json`` lists, or
   pages and scripts; files otherwise). A user's entry under a name this run writes (a file
   named ``reports``, a folder named ``map.html``) stops the commit with its name, nothing
@@ -297,6 +299,8 @@ class OutputRun:
 
     def _clean_orphans(self) -> None:
         parent, name = self.target.parent, self.target.name
+        for aside in parent.glob(f".{name}.old-*"):  # a replacement beside a user's files
+            _finish_or_undo(aside, self.target)     # cut short by a kill
         for pattern in (f".{name}.staging-*", f".{name}.old-*"):
             for orphan in parent.glob(pattern):
                 shutil.rmtree(orphan, ignore_errors=True)
@@ -444,6 +448,9 @@ class OutputRun:
         target = self.target
         aside = target.parent / f".{target.name}.old-{self._id}"
         aside.mkdir()
+        # what a run cut short by a kill needs to put the folder back (_finish_or_undo)
+        (aside / SWAP_JOURNAL).write_text(json.dumps({"ours": ours, "new": new_names}),
+                                          encoding="utf-8")
         moved_out: list[str] = []
         moved_in: list[str] = []
         try:
@@ -469,6 +476,39 @@ class OutputRun:
                 "--out") from exc
         _remove_or_say(aside)
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+SWAP_JOURNAL = ".geoplan-swap.json"
+"""In the folder a replacement beside a user's files moves the previous run into: the names
+moved out and those to move in."""
+
+
+def _finish_or_undo(aside: Path, target: Path) -> None:
+    """A replacement beside a user's files that a kill cut short (``aside`` holds its journal):
+    the new run kept when it was whole (its ``run.json``, moved in last, is in ``target``),
+    else the previous run put back, so that ``target`` never keeps a mix of two runs."""
+    try:
+        journal = json.loads((aside / SWAP_JOURNAL).read_text(encoding="utf-8"))
+        ours, new = list(journal["ours"]), list(journal["new"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no journal: a swap of whole folders, whose aside is simply removed
+    all_out = all((aside / n).exists() or (aside / n).is_symlink() for n in ours)
+    if all_out and RUN_JSON in new and (target / RUN_JSON).exists():
+        return  # the new run is whole; the previous one in aside goes
+    if all_out:  # what came in of the new run goes (the previous run's names are all aside)
+        for n in new:
+            entry = target / n
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+    for n in ours:
+        if (aside / n).exists() or (aside / n).is_symlink():
+            with contextlib.suppress(OSError):
+                os.rename(aside / n, target / n)
+    logger.warning("%s: a run killed while replacing geoplan's files beside yours was undone; "
+                   "the folder holds the previous run again", target)
 
 
 class Interrupted(KeyboardInterrupt):

@@ -454,3 +454,45 @@ def test_a_scenario_added_to_the_config_keeps_the_same_analysis(tmp_path: Path) 
     key = OutputRun(tmp_path, command="t", config=config)._analysis_key()
     assert key == OutputRun(tmp_path, command="t", config=planned)._analysis_key()
     assert key != OutputRun(tmp_path, command="t", config=finer)._analysis_key()
+
+
+@pytest.mark.parametrize("killed_at", [1, 3, 5, 7])
+def test_a_replacement_beside_a_user_s_file_killed_halfway_is_undone_by_the_next_run(
+        tmp_path: Path, monkeypatch, killed_at: int) -> None:
+    # beside a user's file geoplan's entries move one by one: a kill between two moves left
+    # a folder of new and old files with no run.json, and the next run deleted the old run
+    # kept aside and stopped on the new files. 3 old entries out, 4 new in: 1 and 3 cut the
+    # moves out, 5 and 7 the moves in (7: all but run.json)
+    target = tmp_path / "out"
+    with OutputRun(target, command="test") as run:
+        for name in ("layers.csv", "coverage.csv"):
+            (run.path / name).write_text(f"old {name}", encoding="utf-8")
+        run.commit()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    before = _snapshot(target)
+    real_rename, count = os.rename, [0]
+
+    class Killed(BaseException):
+        pass
+
+    def rename(src: object, dst: object) -> None:
+        if Path(str(src)).parent in (target, *tmp_path.glob(".out.staging-*")):
+            count[0] += 1
+            if count[0] == killed_at:
+                raise Killed
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(Killed), OutputRun(target, command="test") as run:
+        for name in ("layers.csv", "coverage.csv", "gaps.csv"):
+            (run.path / name).write_text(f"new {name}", encoding="utf-8")
+        run.commit()
+    monkeypatch.setattr(os, "rename", real_rename)
+    assert list(tmp_path.glob(".out.old-*"))  # as a kill leaves it
+    with OutputRun(target, command="test") as run:  # the next run puts the folder back first
+        assert _snapshot(target) == before
+        (run.path / "layers.csv").write_text("newer", encoding="utf-8")
+        run.commit()
+    assert (target / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (target / "layers.csv").read_text(encoding="utf-8") == "newer"
+    assert not (target / "coverage.csv").exists() and list(tmp_path.glob(".out.*")) == []

@@ -479,7 +479,7 @@
       share.className = "gp-label-share";
       box.appendChild(name);
       box.appendChild(share);
-      if (it.part) {  // only part of the district lies inside the data: its share is of that part
+      if (it.part) {  // a district partly inside the data: its share is of that part
         var part = document.createElement("div");
         part.className = "gp-label-part";
         part.textContent = text(it.part);
