@@ -183,6 +183,10 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
 
 def _writable(create: Path, shown: Path, *also: Path) -> None:
     """Create folder ``create`` if needed and write a probe file in it and in ``also``."""
+    blocker = next((p for p in (create, *create.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():  # "File exists" said nothing of why
+        raise OutputError(f"cannot write to the output folder {shown}: {blocker} is a file, not "
+                          "a folder. Choose another folder with --out.")
     try:
         create.mkdir(parents=True, exist_ok=True)
         for folder in (create, *also):

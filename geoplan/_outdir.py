@@ -468,6 +468,7 @@ class OutputRun:
                 with contextlib.suppress(OSError):
                     os.rename(aside / name, target / name)
             with contextlib.suppress(OSError):
+                (aside / SWAP_JOURNAL).unlink()
                 aside.rmdir()
             where = Path(exc.filename) if exc.filename else target
             raise OutputError(

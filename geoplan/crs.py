@@ -40,6 +40,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from pyproj.exceptions import ProjError
 
 from geoplan._errors import CRSError
+from geoplan._text import first_named
 from geoplan.chinese_coords import (
     Coord,
     FloatArray,
@@ -271,6 +272,23 @@ def _projected_suggestion(x: FloatArray, y: FloatArray) -> str:
     return "declare the projected CRS the data was made in as 'EPSG:nnnn'."
 
 
+def _check_stray_vertices(x: FloatArray, y: FloatArray, feature: np.ndarray,
+                          declared: DeclaredCRS, source: str) -> None:
+    """Refuse a few vertices out of the degrees' range among many within it, by feature: a
+    typo in those vertices, not a file in another CRS (which moves every vertex)."""
+    bad = (np.abs(x) > 180.0) | (np.abs(y) > 90.0)
+    if not bad.any() or bad.mean() > 0.1:
+        return
+    rows = np.unique(feature[bad])
+    first = int(np.flatnonzero(bad)[0])
+    raise CRSError(
+        f"{source}: taken as {declared.label}; {int(bad.sum())} of {len(x)} coordinates lie "
+        f"outside longitude -180…180 / latitude -90…90 (first: x {x[first]:,.6g}, y "
+        f"{y[first]:,.6g}), in feature(s) {first_named([str(r + 1) for r in rows], 5)} "
+        "(counted from 1, in file order). The others are degrees as declared: correct those "
+        "vertices in the file.")
+
+
 def _check_geographic_range(
     x: FloatArray, y: FloatArray, declared: DeclaredCRS, source: str
 ) -> None:
@@ -391,11 +409,12 @@ def to_wgs84(
     _check_frame_crs(data.crs, decl, source)
 
     geoms = np.asarray(data.geometry.values, dtype=object)
-    xy = shapely.get_coordinates(geoms)
+    xy, feature = shapely.get_coordinates(geoms, return_index=True)
     finite = np.isfinite(xy).all(axis=1)
     x, y = xy[finite, 0], xy[finite, 1]
     if x.size:
         if decl.is_geographic:
+            _check_stray_vertices(x, y, feature[finite], decl, source)
             _check_geographic_range(x, y, decl, source)
         else:
             _check_projected_area(x, y, decl, source)

@@ -513,3 +513,19 @@ def test_a_crs_that_stretches_distances_at_the_study_area_is_refused_or_warned(c
     with caplog.at_level("WARNING", logger="geoplan.crs"):
         assert resolve_analysis_crs(4544, chengdu_area).to_epsg() == 4544
     assert "stretches" not in caplog.text
+
+
+def test_a_stray_vertex_is_named_by_feature_not_taken_for_another_crs():
+    from geoplan.crs import to_wgs84
+
+    good = [box(104.0 + 0.01 * k, 30.6, 104.005 + 0.01 * k, 30.605) for k in range(3)]
+    stray = Polygon([(104.08, 30.66), (1e300, 30.66), (104.12, 30.72), (104.08, 30.66)])
+    frame = gpd.GeoDataFrame(geometry=[*good, stray], crs=None)
+    with pytest.raises(CRSError, match=r"1 of \d+ coordinates lie outside .* in feature\(s\) 4 "
+                                       r".*correct those vertices") as caught:
+        to_wgs84(frame, "wgs84", source="d.geojson")
+    assert "projected" not in str(caught.value)
+    # a file all in metres is still a CRS mistake
+    metres = gpd.GeoDataFrame(geometry=[box(400000, 3390000, 401000, 3391000)], crs=None)
+    with pytest.raises(CRSError, match="projected coordinates in metres"):
+        to_wgs84(metres, "wgs84", source="m.geojson")

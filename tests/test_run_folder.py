@@ -496,3 +496,13 @@ def test_a_replacement_beside_a_user_s_file_killed_halfway_is_undone_by_the_next
     assert (target / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (target / "layers.csv").read_text(encoding="utf-8") == "newer"
     assert not (target / "coverage.csv").exists() and list(tmp_path.glob(".out.*")) == []
+
+
+def test_an_output_folder_under_a_file_is_said_so(tmp_path: Path) -> None:
+    # it said "File exists", which does not tell that a parent of --out is a file
+    from geoplan._io import ensure_writable_dir
+
+    (tmp_path / "config.yaml").write_text("name: x\n", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"config\.yaml is a file, not a folder"):
+        ensure_writable_dir(tmp_path / "config.yaml" / "sub")
+    assert ensure_writable_dir(tmp_path / "new" / "sub").is_dir()

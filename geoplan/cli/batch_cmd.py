@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     print_table(table, title="batch results", cut=("district", "result"))
     if "status" in table:  # each failure whole (the table cuts long cells)
         for rec in table.loc[table["status"] == "failed"].to_dict("records"):
-            print(as_text(f"failed: {rec['district']}: {rec['result']}"))
+            # a city's own task has no district: the city names it ("failed: : ..." read empty)
+            where = as_text(rec.get("district")) or as_text(rec.get("city")) or "the city"
+            print(as_text(f"failed: {where}: {rec['result']}"))
     print(f"wrote {Path(args.out) / 'batch_summary.csv'} and {Path(args.out) / 'index.html'}")
     failed = int((summary["status"] == "failed").sum()) if "status" in summary else 0
     if "status" in summary:
