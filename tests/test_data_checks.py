@@ -323,3 +323,19 @@ def test_the_checks_table_places_each_check_in_degrees_too(tmp_path):
     assert placed["lon_wgs84"] == pytest.approx(lon) and placed["lat_wgs84"] == pytest.approx(lat)
     assert {"lon_gcj02", "lat_gcj02", "lon_bd09", "lat_bd09"} <= set(table.columns)
     assert np.isnan(table.loc[table["check"] == "truncated_data", "lon_wgs84"]).all()
+
+
+def test_a_district_too_small_to_measure_is_said():
+    # a polygon collapsed by a datum conversion (800 m²) was analysed and reported at 86 %
+    from geoplan.report._map_checks import check_words_zh
+
+    layers = _Layers()
+    small = layers.districts.copy()
+    small["full_area_m2"] = [800.0] + [2e6] * (len(small) - 1)
+    layers.districts = small
+    checks = data_checks(layers)
+    tiny = checks.loc[checks["check"] == "tiny_district"]
+    assert len(tiny) == 1 and tiny.iloc[0]["district"] == small["district"].iloc[0]
+    assert tiny.iloc[0]["severity"] == "warning" and "covers only 800 m²" in tiny.iloc[0]["detail"]
+    zh = check_words_zh(next(tiny.itertuples(index=False)))[0]
+    assert zh.startswith(f"{small['district'].iloc[0]}的面积只有 800 平方米")

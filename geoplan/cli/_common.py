@@ -140,6 +140,9 @@ _FLAGS = (
     (re.compile(r"(?<![\w.])districts\.name_field"), "--district-name-field"),
     (re.compile(r"(?<![\w.])districts\.min_inside_km2"), "--min-inside-km2"),
     (re.compile(r"(?<![\w.])districts\.crs"), "--districts-crs"),
+    (re.compile(r"(?<![\w.])districts\.path"), "--districts"),
+    (re.compile(r"(?<![\w.])osm\.path"), "--osm"),
+    (re.compile(r"^(\s*- )?crs: ", re.MULTILINE), r"\1--crs: "),  # the analysis CRS's key
 )
 
 
@@ -157,6 +160,8 @@ def in_flags(message: str) -> str:
     "set --district-name-field to one of ['NAME']"
     >>> in_flags("Set `districts.crs:` to what the coordinates are in")
     'Set `--districts-crs` to what the coordinates are in'
+    >>> in_flags("  - osm.path: file not found"), in_flags("  - crs: analysis CRS '4326' …")
+    ('  - --osm: file not found', "  - --crs: analysis CRS '4326' …")
     """
     for key, flag in _FLAGS:
         message = key.sub(flag, message)

@@ -33,6 +33,7 @@ CHECK_NAMES: dict[str, tuple[str, str]] = {
     "datum": ("坐标基准疑似错误", "Datum suspected wrong"),
     "truncated_data": ("数据被截断的要素", "Features from truncated data"),
     "partial_district": ("区县只有部分在数据范围内", "District only partly inside the data"),
+    "tiny_district": ("面积过小的区县", "District too small to measure"),
     "overlapping_units": ("区县相互重叠", "Districts that overlap"),
     "no_facility": ("缺少某类设施数据", "No facility of a kind in the data"),
     "unreached_facility": ("步行道不可达的设施", "Facility out of walking reach"),
@@ -97,6 +98,10 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
         return (f"{district}只有 {share_text(measure)} 的面积在数据范围内：它的数字只代表这一部分，"
                 + in_unit("不是全区", unit),
                 in_unit("计算全区数字请使用覆盖全区的数据", unit))
+    if check == "tiny_district" and np.isfinite(measure):
+        return (f"{district}的面积只有 {fmt_number(measure, 0)} 平方米：可能是边界的碎片，或坐标转换后塌缩的"
+                "多边形，不是可以衡量的区域",
+                in_unit("核查文件中该区县的边界", unit))
     if check == "overlapping_units" and np.isfinite(measure):
         return (f"{district}与{subject}重叠 {area_text(measure * 1e6, 'zh')}：重叠处的居住用地两边都计入，"
                 "按居住用地分配的人口会部分分错",

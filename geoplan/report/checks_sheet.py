@@ -39,13 +39,13 @@ HEADERS_ZH: dict[str, str] = {
 _SEVERITY_ZH = {"warning": "警告", "note": "提示"}
 
 _MEASURE_FORMATS = {
-    "zh": {"share": "0.0%", "m": '#,##0" 米"', "km2": '0.00" 平方公里"'},
-    "en": {"share": "0.0%", "m": '#,##0" m"', "km2": '0.00" km²"'},
+    "zh": {"share": "0.0%", "m": '#,##0" 米"', "km2": '0.00" 平方公里"', "m2": '#,##0" 平方米"'},
+    "en": {"share": "0.0%", "m": '#,##0" m"', "km2": '0.00" km²"', "m2": '#,##0" m²"'},
 }
 _MEASURE_KIND = {"partial_district": "share", "datum": "m", "mapping_gap": "m",
-                 "unreached_facility": "m", "overlapping_units": "km2"}
+                 "unreached_facility": "m", "overlapping_units": "km2", "tiny_district": "m2"}
 """What each check's measure is (:mod:`geoplan.data_checks`); the others have none to show."""
-_NO_COUNT = frozenset({"partial_district", "datum"})
+_NO_COUNT = frozenset({"partial_district", "datum", "tiny_district"})
 """Checks whose count says nothing (a district, the whole run): left empty in the sheet."""
 
 CHECKS_SHEET_EN = "Data checks"
