@@ -142,3 +142,19 @@ def test_names_made_unique_by_code_that_clash_with_another_name_are_refused(tmp_
     with pytest.raises(InputDataError, match=r"would repeat another district's name: "
                                              r"\['dup \(c1\)'\]"):
         read_districts(DistrictsSource(path=path, code_field="code"))
+
+
+def test_a_coordinate_that_is_no_number_is_said_so(tmp_path):
+    # it was reported as "字区 (empty)": a file that plainly has a polygon
+    ring = [[104.1, 30.66], ["104.12", 30.66], [104.12, 30.68], [104.1, 30.66]]
+    good = [[104.0, 30.6], [104.01, 30.6], [104.01, 30.61], [104.0, 30.6]]
+    path = tmp_path / "d.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "甲区"},
+         "geometry": {"type": "Polygon", "coordinates": [good]}},
+        {"type": "Feature", "properties": {"name": "字区"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}, ensure_ascii=False),
+        encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"字区 \(no geometry, or one that could not be "
+                                             r"read: a coordinate that is not a number\?\)"):
+        read_districts(DistrictsSource(path=path))

@@ -506,3 +506,26 @@ def test_an_output_folder_under_a_file_is_said_so(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"config\.yaml is a file, not a folder"):
         ensure_writable_dir(tmp_path / "config.yaml" / "sub")
     assert ensure_writable_dir(tmp_path / "new" / "sub").is_dir()
+
+
+def test_an_empty_out_is_refused_not_replaced_by_the_config_s(capsys) -> None:
+    from geoplan.cli import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(["layers", "analyses/chengdu_core.yaml", "--out", " "])
+    assert caught.value.code == 2
+    assert "argument --out: the folder name is empty" in capsys.readouterr().err
+
+
+def test_a_warning_is_said_once_per_command(capsys) -> None:
+    import logging
+
+    from geoplan.cli import _logging_to_stderr
+
+    with _logging_to_stderr(0, False, False):
+        log = logging.getLogger("geoplan.test")
+        for _ in range(2):  # a scenario's two loads of the same layers
+            log.warning("layer %r is empty", "bus_stops")
+            log.info("wrote %s", "x.csv")
+    err = capsys.readouterr().err
+    assert err.count("layer 'bus_stops' is empty") == 1 and err.count("wrote x.csv") == 2

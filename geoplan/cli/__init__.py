@@ -55,6 +55,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _WarnOnce(logging.Filter):
+    """Each warning said once per command: a scenario loads the layers twice (before and
+    after) and said every warning of the data twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._said: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        text = record.getMessage()
+        if text in self._said:
+            return False
+        self._said.add(text)
+        return True
+
+
 @contextlib.contextmanager
 def _logging_to_stderr(verbose: int, quiet: bool, adhoc: bool) -> Iterator[None]:
     """Log geoplan's messages to stderr for one command, then put the logger back as it was.
@@ -66,6 +84,7 @@ def _logging_to_stderr(verbose: int, quiet: bool, adhoc: bool) -> Iterator[None]
     handler = logging.StreamHandler(sys.stderr)
     fmt = "%(levelname)s: %(message)s" if verbose < 2 else "%(levelname)s %(name)s: %(message)s"
     handler.setFormatter(FlagWording(fmt) if adhoc else logging.Formatter(fmt))
+    handler.addFilter(_WarnOnce())
     logger = logging.getLogger("geoplan")
     before = (logger.handlers[:], logger.level, logger.propagate)
     logger.handlers[:] = [handler]

@@ -45,7 +45,8 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
                        help="analyse a district when at least this many km² of it lie inside the "
                        "data, or half of it does (default 0.5; districts.min_inside_km2 in a "
                        "config)")
-    parser.add_argument("--out", metavar="DIR", help="output folder (default: the config's `output`)")
+    parser.add_argument("--out", metavar="DIR", type=folder_name,
+                        help="output folder (default: the config's `output`)")
     add_verbosity_args(parser)
 
 
@@ -177,6 +178,15 @@ class FlagWording(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return in_flags(super().format(record))
+
+
+def folder_name(text: str) -> str:
+    """An ``--out`` value: refused when empty (``--out ""`` fell back to the config's folder
+    in silence)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the folder name is empty; give a folder, or leave "
+                                         "--out out to use the config's output")
+    return text
 
 
 def output_dir(args: argparse.Namespace, config: AnalysisConfig) -> Path:

@@ -6,7 +6,13 @@ import argparse
 import logging
 from pathlib import Path
 
-from geoplan.cli._common import add_verbosity_args, positive_int, print_table, progress_enabled
+from geoplan.cli._common import (
+    add_verbosity_args,
+    folder_name,
+    positive_int,
+    print_table,
+    progress_enabled,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "reported with its full message and its traceback in <out>/_logs/; the others complete.",
     )
     parser.add_argument("configs", nargs="+", metavar="CONFIG", help="analysis configs")
-    parser.add_argument("--out", metavar="DIR", required=True, help="output folder")
+    parser.add_argument("--out", metavar="DIR", required=True, type=folder_name,
+                        help="output folder")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="LocalCluster worker processes (1 or more)")

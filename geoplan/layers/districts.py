@@ -201,7 +201,9 @@ def _check_polygons(raw: gpd.GeoDataFrame, source: DistrictsSource, where: str =
     """Refuse district features that are not areas (points, lines, empty geometries);
     ``where`` starts the message (the config key of a file other than the districts)."""
     geoms = raw.geometry.to_numpy()
-    kinds = np.array(["empty" if g is None or shapely.is_empty(g) else g.geom_type for g in geoms])
+    # a GeoJSON coordinate that is no number (["104.12", 30.66]) is read as no geometry
+    kinds = np.array(["no geometry, or one that could not be read: a coordinate that is not a "
+                      "number?" if g is None or shapely.is_empty(g) else g.geom_type for g in geoms])
     bad = ~np.isin(kinds, ["Polygon", "MultiPolygon"])
     if bad.any():
         rows = np.flatnonzero(bad)
