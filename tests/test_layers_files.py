@@ -198,3 +198,18 @@ def test_point_rows_without_coordinates_are_named_and_a_wrong_column_name_is_sai
     with pytest.raises(InputDataError, match=r"no column named as the layer's config entry "
                                              r"says \(lon: nope; columns: \['name', 'lon', 'lat'\]"):
         read_vector(csv, lon="nope", lat="lat")
+
+
+def test_a_gbk_geojson_names_the_value_it_cannot_read(tmp_path):
+    # it said "invalid start byte at byte 0": an offset inside a field, not the file
+    from geoplan.layers.files import read_vector
+
+    text = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "锦江区公厕"},
+         "geometry": {"type": "Point", "coordinates": [104.08, 30.66]}}]}, ensure_ascii=False)
+    path = tmp_path / "toilets.geojson"
+    path.write_bytes(text.encode("gbk"))
+    with pytest.raises(InputDataError, match=r"is not UTF-8 \(a field value that reads "
+                                             r"'锦江区公厕' as GBK\).*encoding: gbk"):
+        read_vector(path)
+    assert read_vector(path, encoding="gbk")["name"].tolist() == ["锦江区公厕"]

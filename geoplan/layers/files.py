@@ -88,8 +88,8 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
                "Save it as UTF-8 (in QGIS: Export ▸ Save Features As, Encoding UTF-8), or give "
                f"its encoding with `{encoding_key}: gbk` (or gb18030) in the config")
         raise InputDataError(
-            f"cannot read the text of {path}: it is not {encoding or 'UTF-8'} ({exc.reason} at "
-            f"byte {exc.start}). {fix}") from exc
+            f"cannot read the text of {path}: it is not {encoding or 'UTF-8'} "
+            f"({_undecodable(exc)}). {fix}") from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
         # GDAL's own advice (a driver prefix on the path) is not something a config can do
         reason = str(exc).split("; It might help")[0].rstrip(". ")
@@ -99,6 +99,17 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         ) from exc
     _refuse_non_finite(path, frame)
     return frame
+
+
+def _undecodable(exc: UnicodeDecodeError) -> str:
+    """Which text could not be read: the value (GDAL decodes field by field, so the offset
+    is within it, not the file), shown as it reads in GB18030 when it does."""
+    raw = bytes(exc.object) if isinstance(exc.object, bytes | bytearray) else b""
+    try:
+        seen = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return f"a field value: {exc.reason}"
+    return f"a field value that reads {seen[:40]!r} as GBK"
 
 
 _FIX_SHAPES = ("open the file in QGIS, run Vector ▸ Geometry Tools ▸ Check Validity to find "
