@@ -410,7 +410,9 @@ def config_from_dict(
 
 
 def _pydantic_problem(error: Any) -> str:
-    loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    # list positions as [i], keys joined by dots: osm.bounds[3], as standards[1] reads
+    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".") \
+        or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{loc}: unknown key (misspelt?)"
     if error["type"] == "missing":
