@@ -153,9 +153,12 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
     counts = facility_counts(layerset, stds)
     if facts is not None:  # a batch job's districts count the whole city's facilities
         counts = {key: facts.facility_counts.get(key, n) for key, n in counts.items()}
+    # the sets with no facility in the city: whether the input holds one farther away
+    present = {(std.id, k): in_input(layerset, std, fs) for std in stds
+               for k, fs in enumerate(std.facility_sets) if counts[(std.id, k)] == 0}
     for std in stds:
         for k, fs in enumerate(std.facility_sets):
-            if counts[(std.id, k)] == 0 and not in_input(layerset, std, fs):
+            if not present.get((std.id, k), True):
                 logger.warning("standard %s: no data for %s (no %s facility in the input)",
                                std.id, fs.said, fs.layer)
     access = city_access(layerset, stds, chunks)
@@ -165,7 +168,8 @@ def run_coverage_chunked(layerset: LayerSet, standards: Sequence[Standard | str]
     timer.lap("city graph")
     def measure(c: int) -> Callable[[], ChunkMeasure]:
         area, rows = parts[c]
-        view = CityView(c, chunks[c], rows, counts, choice, access, main, layerset.reached_from)
+        view = CityView(c, chunks[c], rows, counts, choice, access, main, layerset.reached_from,
+                        present)
         return lambda: measure_chunk(subset_layerset(layerset, area, rows), stds, settings,
                                      view, store)
 

@@ -253,6 +253,9 @@ class CityView:
         The city's main-component nodes (:func:`main_nodes`).
     reached_from
         The layer set's reached-from modes.
+    in_input
+        Of the sets the city has no facility of, by (standard id, set position): whether the
+        input holds one farther away (:func:`in_input`, found once for the city).
     """
 
     chunk: int
@@ -263,6 +266,7 @@ class CityView:
     access: CityAccess
     main: np.ndarray
     reached_from: dict[str, str]
+    in_input: dict[tuple[str, int], bool] = field(default_factory=dict)
 
     def mark_main_edges(self, graph: WalkGraph) -> None:
         """Mark the chunk graph's edges in the city's main components as its main edges."""

@@ -140,13 +140,16 @@ class CoverageContext:
         self._frames: dict[str, dict[int, tuple[np.ndarray, Any]]] = {}
         self._band_layout: BandLayout | None = None
 
-    def in_input(self, std: Standard, fs: FacilitySet) -> bool:
-        """Whether the input files hold a facility of set ``fs`` with a radius anywhere, not
-        only near these districts (:attr:`~geoplan.layers.LayerSet.in_data`): an item with
-        none near is then a gap that scores 0, not an item without data."""
+    def in_input(self, std: Standard, k: int) -> bool:
+        """Whether the input files hold a facility of set ``k`` of ``std`` with a radius
+        anywhere, not only near these districts (:attr:`~geoplan.layers.LayerSet.in_data`;
+        a chunk of a city asks the city, which found it once): an item with none near is
+        then a gap that scores 0, not an item without data."""
+        if self.city is not None and (std.id, k) in self.city.in_input:
+            return self.city.in_input[(std.id, k)]
         from geoplan.coverage.chunks import in_input
 
-        return in_input(self.layers, std, fs)
+        return in_input(self.layers, std, std.facility_sets[k])
 
     def facility_count(self, sid: str, k: int, here: int) -> int:
         """Facilities of set ``k`` of standard ``sid`` in the city: the city's count in a

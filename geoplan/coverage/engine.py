@@ -360,7 +360,7 @@ def _measure_sets(eng: CoverageContext, std: Standard, acc: _Collected, timer: T
         # near the chunk still has data
         n_set = eng.facility_count(std.id, k, len(rows_fs))
         # none near these districts but some elsewhere in the input: a gap, not missing data
-        in_data = n_set > 0 or eng.in_input(std, fs)
+        in_data = n_set > 0 or eng.in_input(std, k)
         if not in_data and eng.city is None:  # a city in chunks says so once, for the city
             logger.warning("standard %s: no data for %s (no %s facility in the input)",
                            std.id, fs.said, fs.layer)
