@@ -13,6 +13,7 @@ workbook. The file opens the same: same cells, values, types and styles
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -71,25 +72,43 @@ def _char_width(ch: str) -> float:
     return 1.0 if ch.isdigit() else 0.9
 
 
+_WIDTHS = {chr(c): _char_width(chr(c)) for c in range(0x3000)} | {"\u3001": 2.0, "\uff0c": 2.0}
+""":func:`_char_width` of the characters below U+3000 (and 、，), looked up, not worked out."""
+
+
 def _line_count(line: str, columns: float) -> int:
     """Lines one paragraph takes, broken at spaces and between CJK characters, as a
-    spreadsheet program wraps it (a word longer than the line is cut)."""
-    # the places a line may break: after a space, before and after a CJK character
-    words = re.findall(r"[\u2e80-\U0010ffff]|[^ \u2e80-\U0010ffff]+ *| +", line)
-    lines, used = 1, 0.0
-    for word in words:
-        if not word:
-            continue
-        width = sum(_char_width(ch) for ch in word)
-        ink = width - sum(_char_width(ch) for ch in word[len(word.rstrip()):])  # spaces may hang
-        if used and used + ink > columns:
+    spreadsheet program wraps it (a word longer than the line is cut; spaces may hang)."""
+    lines, used, word = 1, 0.0, 0.0
+
+    def place(width: float) -> None:
+        nonlocal lines, used
+        if used and used + width > columns:
             lines, used = lines + 1, 0.0
-        while ink > columns:  # a word wider than the line: cut where it fills a line
-            lines, ink, width = lines + 1, ink - columns, width - columns
+        while width > columns:  # a word wider than the line: cut where it fills a line
+            lines, width = lines + 1, width - columns
         used += width
+
+    for ch in line:
+        w = _WIDTHS.get(ch) or _char_width(ch)
+        if ch == " ":
+            if word:
+                place(word)
+                word = 0.0
+            used += w
+        elif ord(ch) > 0x2E80:  # a CJK character: a line may break before and after it
+            if word:
+                place(word)
+                word = 0.0
+            place(w)
+        else:
+            word += w
+    if word:
+        place(word)
     return lines
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def wrapped_lines(text: str, width: float) -> int:
     """Lines ``text`` takes wrapped in a column ``width`` characters wide: words and CJK
     characters wrapped as a spreadsheet program wraps them, at their widths (CJK twice a
