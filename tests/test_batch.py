@@ -308,7 +308,7 @@ def test_a_job_takes_the_whole_citys_datum_check(tmp_path):
     # would give other medians, and cost each job the check again)
     from geoplan.layers import load_layers
 
-    config = _config(["成华区", "金牛区", "青羊区", "锦江区"])
+    config = _config(["成华区", "锦江区"])  # two jobs are enough: the check is the city's
     config = config.model_copy(update={
         "standards": ["park_500"],
         "districts": config.districts.model_copy(update={"crs": "wgs84"})})
@@ -321,4 +321,4 @@ def test_a_job_takes_the_whole_citys_datum_check(tmp_path):
         table = pd.read_csv(checks, encoding="utf-8-sig")
         (message,) = table.loc[table["check"] == "datum", "detail"]
         assert message == whole["message"]
-    assert len(list(out.glob("chengdu_core-*/*/data_checks.csv"))) == 4
+    assert len(list(out.glob("chengdu_core-*/*/data_checks.csv"))) == 2
