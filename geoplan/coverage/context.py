@@ -108,9 +108,10 @@ class CoverageContext:
                 facts.census if facts is not None else None)
         timer.lap("population")
         walk = layerset["walkways"]
-        # each district's own network is a main one (a district apart from the others)
-        self.graph = (build_walk_graph(walk, report=city is None,
-                                       areas=self.districts.geometry.to_numpy())
+        # each district's own network is a main one (a district apart from the others); a
+        # chunk of a city is told the city's main networks instead (mark_main_edges)
+        areas = self.districts.geometry.to_numpy() if city is None else None
+        self.graph = (build_walk_graph(walk, report=city is None, areas=areas)
                       if len(walk) else None)
         if self.graph is not None and city is not None:
             city.mark_main_edges(self.graph)
