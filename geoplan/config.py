@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -402,11 +403,37 @@ def config_from_dict(
     try:
         config = AnalysisConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(source, [_pydantic_problem(e) for e in exc.errors()]) from None
+        errors = exc.errors()
+        raise ConfigError(source, [_pydantic_problem(e) for e in errors]
+                          + _problems_beside_type_errors(raw, errors, check_files)) from None
     problems = _semantic_problems(config, check_files=check_files)
     if problems:
         raise ConfigError(source, problems)
     return config
+
+
+def _problems_beside_type_errors(raw: dict[str, Any], errors: list[Any],
+                                 check_files: bool) -> list[str]:
+    """The checks of meaning on the top-level keys whose types are right.
+
+    So one run names every problem: ``name: 5`` and ``pack: nopack`` are both said, not the
+    first now and the second after the fix. A key with a type error is left out of the checks.
+    """
+    from pydantic import TypeAdapter
+
+    failed = {str(e["loc"][0]) if e["loc"] else "" for e in errors}
+    if "" in failed:  # a problem of the whole file: nothing to check apart
+        return []
+    values: dict[str, Any] = {}
+    for key, field in AnalysisConfig.model_fields.items():
+        if key in failed or key not in raw or field.annotation is None:
+            continue
+        try:
+            values[key] = TypeAdapter(field.annotation).validate_python(raw[key])
+        except ValidationError:  # valid only with the whole file's context: not checked apart
+            failed.add(key)
+    config = AnalysisConfig.model_construct(**values)
+    return _semantic_problems(config, check_files=check_files, skip=frozenset(failed))
 
 
 def _pydantic_problem(error: Any) -> str:
@@ -469,10 +496,16 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     return raw
 
 
-def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str]:
+def _semantic_problems(config: AnalysisConfig, *, check_files: bool,
+                       skip: frozenset[str] = frozenset()) -> list[str]:
+    """The checks of meaning (CRS, encodings, files, standards) of a typed config; the
+    top-level keys in ``skip`` (with type errors, said already) are not checked."""
     from geoplan.crs import parse_declared_crs, resolve_analysis_crs
 
     problems: list[str] = []
+
+    def ok(*keys: str) -> bool:
+        return not skip.intersection(keys)
 
     def encoding_ok(where: str, value: str | None) -> None:
         if value is None:
@@ -499,25 +532,30 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
         elif not path.is_file():
             problems.append(f"{where}: file not found: {path}")
 
-    crs_ok("districts.crs", config.districts.crs)
-    crs_ok("demand.population_raster_crs", config.demand.population_raster_crs)
-    zones = config.demand.census_districts
+    if ok("districts"):
+        crs_ok("districts.crs", config.districts.crs)
+    zones = None
+    if ok("demand"):
+        crs_ok("demand.population_raster_crs", config.demand.population_raster_crs)
+        zones = config.demand.census_districts
     if zones is not None:
         crs_ok("demand.census_districts.crs", zones.crs)
         encoding_ok("demand.census_districts.encoding", zones.encoding)
-    bounds = config.osm.bounds
+    bounds = config.osm.bounds if ok("osm") else None
     if bounds is not None:
         west, south, east, north = bounds
         if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):  # finite: pydantic
             problems.append(f"osm.bounds: {list(bounds)} must be [min lon, min lat, max lon, "
                             "max lat] in degrees, each minimum below its maximum")
-    if str(config.crs).lower() not in ("auto", "utm"):
+    if ok("crs") and str(config.crs).lower() not in ("auto", "utm"):
         try:
             resolve_analysis_crs(config.crs, None)
         except CRSError as exc:
             problems.append(f"crs: {exc}")
-    sections = [("layers", config.layers)]
-    sections += [(f"scenarios.{name}.layers", sc.layers) for name, sc in config.scenarios.items()]
+    sections = [("layers", config.layers)] if ok("layers") else []
+    if ok("scenarios"):
+        sections += [(f"scenarios.{name}.layers", sc.layers)
+                     for name, sc in config.scenarios.items()]
     for where, layers in sections:
         unknown = [k for k in layers if k not in LAYER_KINDS]
         if unknown and where != "layers":
@@ -533,31 +571,41 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool) -> list[str
                 if check_files:
                     file_ok(f"{where}.{kind}[{i}].path", src.path)
                 encoding_ok(f"{where}.{kind}[{i}].encoding", src.encoding)
-    encoding_ok("districts.encoding", config.districts.encoding)
+    if ok("districts"):
+        encoding_ok("districts.encoding", config.districts.encoding)
     if check_files:
-        file_ok("districts.path", config.districts.path)
-        if config.osm.path is None and not config.layers:
-            problems.append(
-                "osm.path: no OSM file and no layer files are configured; give `osm: {path: ...}` "
-                "or run `geoplan fetch CONFIG` to download one"
-            )
-        elif config.osm.path is not None and config.osm.path.exists() \
-                and not config.osm.path.is_file():
-            file_ok("osm.path", config.osm.path)  # a folder or a device
-        elif config.osm.path is not None and not config.osm.path.is_file():
-            problems.append(
-                f"osm.path: file not found: {config.osm.path}. Download it with "
-                "`geoplan fetch CONFIG` (needs the internet) or point osm.path at an extract."
-            )
-        raster = config.demand.population_raster
+        if ok("districts"):
+            file_ok("districts.path", config.districts.path)
+        if ok("osm", "layers"):
+            _osm_file_ok(config, problems, file_ok)
+        raster = config.demand.population_raster if ok("demand") else None
         if raster is not None:
             file_ok("demand.population_raster", raster)
         if zones is not None:
             file_ok("demand.census_districts.path", zones.path)
-        if config.layers_catalog is not None:
+        if ok("layers_catalog") and config.layers_catalog is not None:
             file_ok("layers_catalog", config.layers_catalog)
-    problems += _standard_problems(config)
+    if ok("standards", "custom_standards", "targets", "pack"):
+        problems += _standard_problems(config)
     return problems
+
+
+def _osm_file_ok(config: AnalysisConfig, problems: list[str],
+                 file_ok: Callable[[str, Path], None]) -> None:
+    """The OSM file's check: given and there, or layer files instead."""
+    if config.osm.path is None and not config.layers:
+        problems.append(
+            "osm.path: no OSM file and no layer files are configured; give `osm: {path: ...}` "
+            "or run `geoplan fetch CONFIG` to download one"
+        )
+    elif config.osm.path is not None and config.osm.path.exists() \
+            and not config.osm.path.is_file():
+        file_ok("osm.path", config.osm.path)  # a folder or a device
+    elif config.osm.path is not None and not config.osm.path.is_file():
+        problems.append(
+            f"osm.path: file not found: {config.osm.path}. Download it with "
+            "`geoplan fetch CONFIG` (needs the internet) or point osm.path at an extract."
+        )
 
 
 def _standard_problems(config: AnalysisConfig) -> list[str]:

@@ -333,7 +333,7 @@ def pack_targets(pack_id: str) -> dict[str, tuple[str, PackTarget]]:
     known = packs()
     if pack_id not in known:
         close = difflib.get_close_matches(pack_id, list(known), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = f"; did you mean {close[0]!r}?" if close else "."
         raise ConfigError("pack", [f"pack: unknown pack {pack_id!r}{hint} Known packs: "
                                    f"{', '.join(known)}"])
     out: dict[str, tuple[str, PackTarget]] = {}

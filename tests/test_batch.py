@@ -53,7 +53,7 @@ def _grid_config(tmp_path: Path):
         "demand": config.demand.model_copy(update={"census_districts": zones})})
 
 
-def test_each_cell_of_a_batch_reads_as_in_the_whole_run(tmp_path):
+def test_each_cell_of_a_batch_reads_as_in_the_whole_run(tmp_path, scheduler):
     # each job sees one cell; the config's city task sees all three: it shares each 区县's
     # residents among them by residential land and counts the life circle's facilities of
     # the whole area, as `geoplan run` does
@@ -65,7 +65,7 @@ def test_each_cell_of_a_batch_reads_as_in_the_whole_run(tmp_path):
     config = _grid_config(tmp_path)
     jobs, failed = district_jobs([config], tmp_path / "out")
     assert failed.empty and [j.whole_include for j in jobs] == [None] * 3
-    summary = run_batch([config], tmp_path / "out", workers=1, steps=("layers", "coverage"))
+    summary = run_batch([config], tmp_path / "out", scheduler=scheduler, steps=("layers", "coverage"))
     assert set(summary["status"]) == {"ok"}, summary.get("error")
     layers = load_layers(config)
     whole = census_unit_figures(layers, config.demand)
@@ -96,7 +96,7 @@ def test_each_cell_of_a_batch_reads_as_in_the_whole_run(tmp_path):
     assert abs(alone.figures["第2网格"][0] / whole.figures["第2网格"][0] - 1) > 0.1
 
 
-def test_warnings_of_the_city_task_and_the_jobs_reach_the_batch(tmp_path, caplog):
+def test_warnings_of_the_city_task_and_the_jobs_reach_the_batch(tmp_path, caplog, scheduler):
     # the shipped 区县 are GCJ-02: declared WGS 84, every job still runs (the figures move),
     # and the warning a worker logged reaches the summary and the batch's own log
     config = _grid_config(tmp_path)
@@ -104,7 +104,7 @@ def test_warnings_of_the_city_task_and_the_jobs_reach_the_batch(tmp_path, caplog
     config = config.model_copy(update={"standards": ["park_500"], "demand": config.demand
                                        .model_copy(update={"census_districts": wrong})})
     with caplog.at_level("WARNING", logger="geoplan.batch"):
-        summary = run_batch([config], tmp_path / "out", workers=1, steps=("layers", "coverage"))
+        summary = run_batch([config], tmp_path / "out", scheduler=scheduler, steps=("layers", "coverage"))
     assert set(summary["status"]) == {"ok"}
     # the city task's warning is the config's, said once, not one of each job's own
     assert summary["city_warnings"].str.contains("DEMAND.CENSUS_DISTRICTS LOOK LIKE GCJ02").all()
@@ -129,12 +129,12 @@ def test_a_jobs_own_warnings_are_counted_and_the_citys_said_once():
     assert warning_counts(old) == ([], {"own A": 2, "city X": 1}, 3)
 
 
-def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path):
+def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path, scheduler):
     config = _grid_config(tmp_path)
     broken = config.model_copy(update={"demand": config.demand.model_copy(update={
         "census_districts": config.demand.census_districts.model_copy(
             update={"name_field": "no_such_field"})})})
-    summary = run_batch([broken, _config(["锦江区"])], tmp_path / "out", workers=1,
+    summary = run_batch([broken, _config(["锦江区"])], tmp_path / "out", scheduler=scheduler,
                         steps=("layers", "coverage"))
     by_district = summary.groupby("district")["status"].first()
     assert by_district["锦江区"] == "ok"
@@ -146,6 +146,18 @@ def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path):
     assert table["config"].nunique() == 2 and table["config"].is_monotonic_increasing
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert page.count("no_such_field") == 1 and page.count("见错误 1") == 3
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """One LocalCluster (a worker process, one thread) for the module's batches: each batch
+    would otherwise start and stop its own, about 3.5 s of the suite each. ``local_batch``
+    still lets :func:`run_batch` start its own, the default."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster:
+        yield cluster.scheduler_address
 
 
 @pytest.fixture(scope="module")
@@ -176,11 +188,11 @@ def test_batch_over_a_local_cluster_leaves_out_what_geoplan_run_leaves_out(local
     assert len(written) == len(summary)
 
 
-def test_a_rerun_skips_a_district_outside_as_well(local_batch, tmp_path):
+def test_a_rerun_skips_a_district_outside_as_well(local_batch, tmp_path, scheduler):
     import shutil
 
     shutil.copytree(local_batch[0], tmp_path / "copy")  # the module's folder stays as it was
-    again = run_batch([_config(["锦江区", "武侯区"])], tmp_path / "copy", workers=1,
+    again = run_batch([_config(["锦江区", "武侯区"])], tmp_path / "copy", scheduler=scheduler,
                       steps=("layers", "coverage", "report"))
     assert again.groupby("district")["status"].first().to_dict() == {"武侯区": "outside",
                                                                       "锦江区": "skipped"}
@@ -233,7 +245,7 @@ def test_a_district_alone_gives_the_same_shares_as_the_whole_run(local_batch, ch
         assert alone.loc[sid, "share_network"] == pytest.approx(row["share_network"], abs=1e-9)
 
 
-def test_a_school_near_a_district_line_shares_its_seats_as_in_the_whole_run(tmp_path):
+def test_a_school_near_a_district_line_shares_its_seats_as_in_the_whole_run(tmp_path, scheduler):
     # each job walks only its district's homes; the children each school gets from every
     # district are counted before the jobs and added up, so a job shares a school's seats
     # among all the children in its catchment, as `geoplan run` does (before: 金牛区's junior
@@ -247,7 +259,7 @@ def test_a_school_near_a_district_line_shares_its_seats_as_in_the_whole_run(tmp_
     config = _config(["金牛区", "青羊区"]).model_copy(
         update={"standards": ["primary_school_500", "junior_school_1000"]})
     out, steps = tmp_path / "out", ("layers", "coverage")
-    summary = run_batch([config], out, workers=1, steps=steps)
+    summary = run_batch([config], out, scheduler=scheduler, steps=steps)
     assert set(summary["status"]) == {"ok"}, summary.get("error")
     whole = run_coverage(load_layers(config), resolve_standards(config.standards),
                          config.demand).people
@@ -302,7 +314,7 @@ def test_seat_counts_are_kept_for_reruns_and_a_failed_one_is_said(tmp_path):
     assert any("金牛区: OSError: gone" in w and "own children only" in w for w in failed.warnings)
 
 
-def test_a_job_takes_the_whole_citys_datum_check(tmp_path):
+def test_a_job_takes_the_whole_citys_datum_check(tmp_path, scheduler):
     # 区县 boundaries in GCJ-02 declared WGS 84: the city task checks them over the whole
     # city, as `geoplan run` does, and each job's data checks say that (a district alone
     # would give other medians, and cost each job the check again)
@@ -315,7 +327,7 @@ def test_a_job_takes_the_whole_citys_datum_check(tmp_path):
     whole = load_layers(config).datum
     assert whole is not None and whole["suspect"]
     out = tmp_path / "out"
-    summary = run_batch([config], out, workers=1, steps=("layers", "coverage"))
+    summary = run_batch([config], out, scheduler=scheduler, steps=("layers", "coverage"))
     assert set(summary["status"]) == {"ok"}, summary.get("error")
     for checks in out.glob("chengdu_core-*/*/data_checks.csv"):
         table = pd.read_csv(checks, encoding="utf-8-sig")

@@ -59,7 +59,11 @@ def test_several_mistakes_are_reported_together(tmp_path):
     assert "demand.grid_m" in text
     assert "layers" in text and "parkz" in text
     assert len(problems) >= 3
-    # the semantic checks run only once the structure is valid: fix the structure, see the rest
+    # the keys without a type error are checked for meaning in the same run: the standards
+    assert "unknown standard id 'park_50'; did you mean 'park_500'?" in text
+    assert "radius_m" in text and "greater than 0" in text
+    # ... but not a key with one: districts.crs waits for districts' own fix
+    assert "gcj-2" not in text and "file not found" not in text
     data["districts"].pop("colour")
     data["demand"] = {}
     data["layers"] = {"toilets": [{"path": "nope.csv"}]}
@@ -70,6 +74,21 @@ def test_several_mistakes_are_reported_together(tmp_path):
     assert "layers.toilets[0].path: file not found" in text
     assert "unknown standard id 'park_50'; did you mean 'park_500'?" in text
     assert "radius_m" in text and "greater than 0" in text
+
+
+def test_a_type_error_and_a_wrong_pack_are_said_in_one_run(tmp_path):
+    data = {**_base(), "name": 5, "pack": "nopack", "crs": "EPSG:4326"}
+    data["districts"] = {**data["districts"], "encoding": "latin-9x"}
+    data["osm"] = {"path": str(tmp_path / "gone.osm.pbf")}
+    with pytest.raises(ConfigError) as info:
+        load_config(_write(tmp_path, data))
+    text = str(info.value)
+    assert "name: Input should be a valid string" in text
+    assert "nopack" in text  # the pack, the analysis CRS, the encoding and the file, at once
+    assert "crs: " in text and "districts.encoding: unknown encoding 'latin-9x'" in text
+    assert "osm.path: file not found" in text
+    # each problem once
+    assert len(info.value.problems) == len(set(info.value.problems)) == 5
 
 
 def test_missing_file_and_bad_yaml(tmp_path):
