@@ -138,3 +138,39 @@ def test_read_osm_cached_round_trip(world: tuple[Path, Path]) -> None:
                                       pd.DataFrame(y.drop(columns="geometry")))
     assert isinstance(second.nodes["tags"].iloc[0], dict)
     assert first.bounds.equals(second.bounds) and first.bounds_note == second.bounds_note
+
+
+def test_an_entry_read_again_in_the_same_process_comes_from_memory_as_a_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEOPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("GEOPLAN_NO_CACHE", raising=False)
+    reads: list[str] = []
+    real = cache._read_entry
+
+    def counted(key: str, *args: Path) -> object:
+        reads.append(key)
+        return real(key, *args)
+
+    monkeypatch.setattr(cache, "_read_entry", counted)
+    key = "0123456789abcdef01234567-osm-memo-0.1.0-f7"
+    cache.store_frames(key, _small(), {"note": ["x"]})
+    first = cache.load_frames(key)
+    assert first is not None and len(reads) == 1
+    first[0]["nodes"]["osm_id"] = "changed"  # what one caller does to its frames ...
+    first[1]["note"].append("y")
+    second = cache.load_frames(key)
+    assert second is not None and len(reads) == 1  # ... the next one, from memory, never sees
+    _frames_equal(_small(), second[0])
+    assert second[1] == {"note": ["x"]}
+    # an entry written again is read again: the memory is keyed by the files as they are
+    bigger = {"nodes": pd.concat([_small()["nodes"]] * 3, ignore_index=True)}
+    cache.store_frames(key, bigger, {"note": ["z"]})
+    third = cache.load_frames(key)
+    assert third is not None and len(reads) == 2 and len(third[0]["nodes"]) == 6
+    # an entry larger than KEEP_MAX_BYTES is read from the file every time
+    monkeypatch.setattr(cache, "KEEP_MAX_BYTES", 0)
+    other = key.replace("memo", "large")
+    cache.store_frames(other, _small())
+    cache.load_frames(other)
+    cache.load_frames(other)
+    assert reads[-2:] == [other, other]

@@ -119,13 +119,15 @@ def test_a_network_joined_beyond_the_margin_is_not_a_fragment(tmp_path):
         "share_network"] == pytest.approx(e["share_network"])
 
 
-def test_chengdu_in_four_chunks_equals_the_whole_run(chengdu_layers, chengdu_config, tmp_path):
+def test_chengdu_in_four_chunks_equals_the_whole_run(chengdu_layers, chengdu_config,
+                                                    chengdu_results, tmp_path):
     from geoplan.coverage.engine import run_standards
     from geoplan.standards import check_config_standards
 
     stds = run_standards(check_config_standards(chengdu_config))
-    whole = run_coverage(chengdu_layers, stds, chengdu_config.demand,
-                         store=GeometryStore(tmp_path))
+    # the whole run's coverage as `geoplan run` measures it (in memory; test_spill shows the
+    # same frames held on disk)
+    whole = chengdu_results[0]
     chunked = run_coverage_chunked(chengdu_layers, stds, chengdu_config.demand,
                                    GeometryStore(tmp_path), budget=100)
     assert chunked is not None and chunked.meta["chunks"] == len(chengdu_layers.districts) == 4

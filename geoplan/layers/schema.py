@@ -7,6 +7,7 @@ number of a file), ``name`` (empty string when unknown) and a geometry in the an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +45,11 @@ def columns(kind: str) -> list[str]:
 
 def empty_layer(kind: str, crs: object) -> gpd.GeoDataFrame:
     """A layer of ``kind`` with no rows but every column, in ``crs``."""
+    return _empty_layer(kind, crs).copy()  # a copy: 0.1 ms against 1.5 to build it
+
+
+@functools.lru_cache(maxsize=256)
+def _empty_layer(kind: str, crs: object) -> gpd.GeoDataFrame:
     data = {c: pd.Series(dtype=_DTYPES[t]) for c, t in {**COMMON, **SCHEMAS[kind]}.items()}
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
