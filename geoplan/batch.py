@@ -37,6 +37,8 @@ import json
 import logging
 import os
 import shutil
+import signal
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -561,8 +563,9 @@ def run_batch(
         if scheduler:
             client = Client(scheduler)
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0")
+            with _workers_ignore_ctrl_c():
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")
             client = Client(cluster)
         try:
             city = _city_tasks(client, todo, out)
@@ -589,6 +592,23 @@ def run_batch(
 
     write_batch_index(summary, jobs, out)
     return summary
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """SIGINT ignored while the LocalCluster starts its worker processes, which inherit that.
+
+    Ctrl-C in a terminal goes to every process of the command: each worker would print its
+    own KeyboardInterrupt traceback. This process alone handles it, closing the cluster.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def remove_stale_jobs(jobs: Sequence[Job]) -> list[Path]:

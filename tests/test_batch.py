@@ -334,3 +334,44 @@ def test_a_job_takes_the_whole_citys_datum_check(tmp_path, scheduler):
         (message,) = table.loc[table["check"] == "datum", "detail"]
         assert message == whole["message"]
     assert len(list(out.glob("chengdu_core-*/*/data_checks.csv"))) == 2
+
+
+def _ctrl_c_handler() -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def test_the_batch_s_worker_processes_leave_ctrl_c_to_the_batch():
+    # Ctrl-C reaches every process of the command: each worker used to print its own
+    # KeyboardInterrupt traceback; they now ignore it and the batch closes them
+    import signal
+
+    from dask.distributed import Client, LocalCluster
+
+    from geoplan.batch import _workers_ignore_ctrl_c
+
+    before = signal.getsignal(signal.SIGINT)
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                               dashboard_address=":0")
+    try:
+        assert signal.getsignal(signal.SIGINT) is before  # this process still takes it
+        with Client(cluster) as client:
+            assert client.submit(_ctrl_c_handler, pure=False).result() is True
+    finally:
+        cluster.close()
+
+
+def test_every_config_with_a_problem_is_named_before_any_work(tmp_path, capsys):
+    from geoplan.cli import main
+    from tests.conftest import ROOT
+
+    out = tmp_path / "out"
+    code = main(["batch", str(CHENGDU_CONFIG), str(ROOT / "analyses" / "xiamen.yaml"),
+                 str(ROOT / "analyses" / "fuzhou.yaml"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "2 of the 3 configs (nothing was run" in err
+    assert "xiamen.yaml: osm.path: file not found" in err
+    assert "fuzhou.yaml: osm.path: file not found" in err

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from geoplan._errors import ConfigError
 from geoplan.cli._common import (
     add_verbosity_args,
     folder_name,
@@ -13,6 +15,9 @@ from geoplan.cli._common import (
     print_table,
     progress_enabled,
 )
+
+if TYPE_CHECKING:
+    from geoplan.config import AnalysisConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,13 +51,12 @@ def run(args: argparse.Namespace) -> int:
     """Run ``geoplan batch``."""
     from geoplan._text import as_text
     from geoplan.batch import run_batch, summarise
-    from geoplan.config import load_config
 
     paths = list(dict.fromkeys(Path(p).resolve() for p in args.configs))
     if len(paths) < len(args.configs):  # one config twice would run and count its jobs twice
         logging.getLogger("geoplan").warning("%d config(s) given more than once are run once",
                                              len(args.configs) - len(paths))
-    configs = [load_config(path) for path in paths]  # every config checked before any work
+    configs = _load_all(paths)
     steps = ("layers", "coverage", "sites", "deadends", "report") + (("map",) if args.with_map else ())
     summary = run_batch(configs, Path(args.out), scheduler=args.scheduler, workers=args.workers,
                         steps=steps, progress=progress_enabled(), rerun=args.rerun)
@@ -69,3 +73,30 @@ def run(args: argparse.Namespace) -> int:
         jobs = summarise(summary)["status"].value_counts()
         print("jobs: " + ", ".join(f"{n} {status}" for status, n in jobs.items()))
     return 1 if failed else 0
+
+
+def _load_all(paths: list[Path]) -> list[AnalysisConfig]:
+    """Every config, checked before any work; the problems of all of them in one error.
+
+    Raises
+    ------
+    ConfigError
+        Naming each config with a problem (a missing OSM file, a misspelt key) and each of its
+        problems, so that one look shows what to fix before the batch runs.
+    """
+    from geoplan.config import load_config
+
+    configs, errors = [], []
+    for path in paths:
+        try:
+            configs.append(load_config(path))
+        except ConfigError as exc:
+            errors.append(exc)
+    if len(errors) == 1 and len(paths) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigError(
+            f"{len(errors)} of the {len(paths)} configs (nothing was run; fix them, or leave "
+            "them out of this batch)",
+            [f"{Path(e.source).name}: {p}" for e in errors for p in e.problems])
+    return configs
