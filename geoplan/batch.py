@@ -139,6 +139,11 @@ def _input_files(config: AnalysisConfig) -> list[Path]:
         files.append(config.osm.path)
     for sources in config.layers.values():
         files += [s.path for s in sources]
+    # the scenarios' planned facilities too: the job's run.json records them (and its map's
+    # live scenario draws them), so a changed file runs the job again and the record stays true
+    for scenario in config.scenarios.values():
+        for sources in scenario.layers.values():
+            files += [s.path for s in sources]
     if config.layers_catalog is not None:
         files.append(config.layers_catalog)
     if config.demand.population_raster is not None:
@@ -478,7 +483,10 @@ def run_job(job: Job, steps: tuple[str, ...], city: FactsOutcome | None = None
 def _record(job: Job, rows: pd.DataFrame, written: list[Path]) -> None:
     """Write the job's rows and, last, its ``job.json`` (fingerprint, each file's size and
     hash): a killed job is never taken for a finished one."""
-    written = [*written, write_csv(rows, job.out / ROWS_FILE)]
+    # the run's own records too: a job whose run.json (or its reports' record) went missing
+    # is not whole
+    records = [job.out / "run.json", *job.out.glob("*/.geoplan-*.json")]
+    written = [*written, *records, write_csv(rows, job.out / ROWS_FILE)]
     files = {}
     for p in written:
         p = Path(p)

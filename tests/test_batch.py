@@ -198,6 +198,46 @@ def test_a_rerun_skips_a_district_outside_as_well(local_batch, tmp_path, schedul
                                                                       "锦江区": "skipped"}
 
 
+def test_a_job_without_its_run_records_is_not_whole(local_batch, tmp_path):
+    # run.json and the reports' record are the run's: one gone, the job runs again (it used to
+    # be skipped as "unchanged and whole", its run.json still missing)
+    import shutil
+
+    from geoplan.batch import job_is_done
+
+    shutil.copytree(local_batch[0], tmp_path / "copy")
+    (job,) = [j for j in district_jobs([_config(["锦江区", "武侯区"])], tmp_path / "copy",
+                                       ("layers", "coverage", "report"))[0]
+              if j.district == "锦江区"]
+    assert job_is_done(job)
+    record = (job.out / "reports" / ".geoplan-reports.json")
+    saved = record.read_bytes()
+    record.unlink()
+    assert not job_is_done(job)
+    record.write_bytes(saved)
+    assert job_is_done(job)
+    (job.out / "run.json").unlink()
+    assert not job_is_done(job)
+
+
+def test_a_changed_scenario_file_runs_its_config_s_jobs_again(tmp_path):
+    # the job's run.json records the scenarios' files: a change must not leave it stale
+    import shutil
+
+    planned = tmp_path / "planned.csv"
+    shutil.copy(CHENGDU_CONFIG.parent / "chengdu_planned_toilets.csv", planned)
+    config = _config(["锦江区"])
+    scenario = config.scenarios["planned_toilets"]
+    moved = {kind: [s.model_copy(update={"path": planned}) for s in sources]
+             for kind, sources in scenario.layers.items()}
+    config = config.model_copy(update={"scenarios": {
+        "planned_toilets": scenario.model_copy(update={"layers": moved})}})
+    (before,), _ = district_jobs([config], tmp_path)
+    planned.write_text(planned.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (after,), _ = district_jobs([config], tmp_path)
+    assert before.fingerprint != after.fingerprint
+
+
 def test_the_batch_page_lists_every_job_with_links_that_open(local_batch):
     tmp_path, _ = local_batch
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
@@ -375,3 +415,14 @@ def test_every_config_with_a_problem_is_named_before_any_work(tmp_path, capsys):
     assert "2 of the 3 configs (nothing was run" in err
     assert "xiamen.yaml: osm.path: file not found" in err
     assert "fuzhou.yaml: osm.path: file not found" in err
+
+
+def test_an_error_many_districts_share_is_said_once_on_the_terminal():
+    from geoplan.cli.batch_cmd import failure_lines
+
+    city = "the whole city's figures could not be measured: boom (log: x.log)"
+    table = pd.DataFrame({"city": ["甲市"] * 4 + ["乙市"], "district": ["a", "b", "c", "d", ""],
+                          "status": ["failed", "failed", "ok", "failed", "failed"],
+                          "result": [city, city, "2/2 standards met", "OSError: disk", "no"]})
+    assert failure_lines(table) == [f"failed: 2 districts (a, b): {city}",
+                                    "failed: d: OSError: disk", "failed: 乙市: no"]

@@ -17,6 +17,8 @@ from geoplan.cli._common import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from geoplan.config import AnalysisConfig
 
 
@@ -49,7 +51,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan batch``."""
-    from geoplan._text import as_text
     from geoplan.batch import run_batch, summarise
 
     paths = list(dict.fromkeys(Path(p).resolve() for p in args.configs))
@@ -62,11 +63,8 @@ def run(args: argparse.Namespace) -> int:
                         steps=steps, progress=progress_enabled(), rerun=args.rerun)
     table = summarise(summary)
     print_table(table, title="batch results", cut=("district", "result"))
-    if "status" in table:  # each failure whole (the table cuts long cells)
-        for rec in table.loc[table["status"] == "failed"].to_dict("records"):
-            # a city's own task has no district: the city names it ("failed: : ..." read empty)
-            where = as_text(rec.get("district")) or as_text(rec.get("city")) or "the city"
-            print(as_text(f"failed: {where}: {rec['result']}"))
+    for line in failure_lines(table):  # each failure whole (the table cuts long cells)
+        print(line)
     print(f"wrote {Path(args.out) / 'batch_summary.csv'} and {Path(args.out) / 'index.html'}")
     failed = int((summary["status"] == "failed").sum()) if "status" in summary else 0
     if "status" in summary:
@@ -100,3 +98,21 @@ def _load_all(paths: list[Path]) -> list[AnalysisConfig]:
             "them out of this batch)",
             [f"{Path(e.source).name}: {p}" for e in errors for p in e.problems])
     return configs
+
+
+def failure_lines(table: pd.DataFrame) -> list[str]:
+    """One terminal line per distinct error of :func:`geoplan.batch.summarise`'s table, with
+    the districts it failed (a config whose city task failed fails each of its districts with
+    the same words: said once, not once a district)."""
+    from geoplan._text import as_text, first_named
+
+    if "status" not in table:
+        return []
+    lines = []
+    for result, part in table.loc[table["status"] == "failed"].groupby("result", sort=False):
+        # a city's own task has no district: the city names it ("failed: : ..." read empty)
+        names = [as_text(r.get("district")) or as_text(r.get("city")) or "the city"
+                 for r in part.to_dict("records")]
+        where = names[0] if len(names) == 1 else f"{len(names)} districts ({first_named(names, 5)})"
+        lines.append(as_text(f"failed: {where}: {result}"))
+    return lines
