@@ -127,6 +127,9 @@ def test_a_jobs_own_warnings_are_counted_and_the_citys_said_once():
     assert warning_counts(rows) == (["city X"], {"own A": 2}, 3)
     old = rows.drop(columns="city_warnings")  # a summary written before the column
     assert warning_counts(old) == ([], {"own A": 2, "city X": 1}, 3)
+    # districts outside the data ran nothing: "2 of 2 jobs", not "2 of 3"
+    outside = rows.assign(status=["ok", "ok", "ok", "outside"])
+    assert warning_counts(outside) == (["city X"], {"own A": 2}, 2)
 
 
 def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path, scheduler):

@@ -213,3 +213,22 @@ def test_a_gbk_geojson_names_the_value_it_cannot_read(tmp_path):
                                              r"'锦江区公厕' as GBK\).*encoding: gbk"):
         read_vector(path)
     assert read_vector(path, encoding="gbk")["name"].tolist() == ["锦江区公厕"]
+
+
+def test_a_property_gdal_takes_for_json_stays_text_without_a_warning(tmp_path):
+    # a code that is a list in one feature and text in another: GDAL gives the column the JSON
+    # subtype and geopandas warned on the terminal for every read of the file
+    import warnings
+
+    from geoplan.layers.files import read_vector
+
+    point = {"type": "Point", "coordinates": [104.0, 30.6]}
+    path = tmp_path / "codes.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "a", "adcode": ["x", 1]}, "geometry": point},
+        {"type": "Feature", "properties": {"name": "b", "adcode": "AB"}, "geometry": point}]}),
+        encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = read_vector(path)
+    assert frame["adcode"].tolist()[1] == "AB" and "x" in frame["adcode"].tolist()[0]

@@ -77,6 +77,10 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
             # NaN coordinates: refused below, by feature
             warnings.filterwarnings("ignore", message="invalid value encountered in from_wkb",
                                     category=RuntimeWarning)
+            # a GeoJSON text property GDAL took for JSON (a code such as "[a/b]") stays text,
+            # which is what geoplan reads it as
+            warnings.filterwarnings("ignore", message="Could not parse column .* as JSON",
+                                    category=UserWarning)
             frame = gpd.read_file(path, **kwargs)
     except shapely.errors.GEOSException as exc:
         raise InputDataError(

@@ -533,6 +533,10 @@ _WARNINGS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
                 re.DOTALL),
      "{1} 对区县相互重叠：{2}。重叠处的居住用地两边都计入，按居住用地分配的人口会部分分错；"
      "请修正边界（见 data_checks.csv）"),
+    (re.compile(r"districts with under ([\d.]+) km² and under (\d+)% of their area inside the "
+                r"data, left out: (.+) \(--min-inside-km2 lowers the bar\)"),
+     "以下区县在数据范围内的面积不足 {1} 平方公里、且不足其面积的 {2}%，未纳入分析：{3}"
+     "（配置项 districts.min_inside_km2 可调低此门槛）"),
     (re.compile(r"school seats \(学位\) shared among each district's own children only: the "
                 r"children of (.+) could not be counted", re.DOTALL),
      "学位只在各区县自己的儿童中分配：{1} 的儿童未能统计"),
@@ -553,6 +557,10 @@ def warning_label(text: str, lang: str, unit: str = DEFAULT_UNIT) -> str:
     >>> warning_label("districts only partly inside the data: results cover that part only: "
     ...               "甲 (1.0 km², 6%), 乙 (2.0 km², 9%) and 3 more", "zh")[-25:]
     '乙 (2.0 km², 9%) 等（另有 3 个）'
+    >>> warning_label("districts with under 0.5 km² and under 50% of their area inside the "
+    ...               "data, left out: 武侯区 (0.14 km²) (--min-inside-km2 lowers the bar)",
+    ...               "zh")[:46]
+    '以下区县在数据范围内的面积不足 0.5 平方公里、且不足其面积的 50%，未纳入分析：武侯区'
     >>> warning_label("something else", "zh")
     'something else'
     """

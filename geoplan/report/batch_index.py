@@ -63,8 +63,11 @@ _WORDS = {
 def warning_counts(rows: pd.DataFrame) -> tuple[list[str], dict[str, int], int]:
     """One config's warnings: its city task's (each once), each of its jobs' own with the
     number of jobs that logged it (a job's warning the city also said is the city's), in the
-    order first said, and the number of jobs."""
+    order first said, and the number of jobs measured (a district outside the data is no
+    job that could say anything)."""
     jobs = rows.drop_duplicates("district") if "district" in rows.columns else rows
+    if "status" in jobs.columns:
+        jobs = jobs.loc[jobs["status"] != "outside"]
 
     def each(column: str) -> Iterator[str]:
         if column in jobs.columns:
