@@ -30,8 +30,11 @@ _NEAR_M = REACH_BUFFER_M + 2 * _SIMPLIFY_M + 1.0
 
 def _bands(lines: np.ndarray) -> np.ndarray:
     """Each line simplified and buffered by :data:`REACH_BUFFER_M` (the pieces of a reach area)."""
-    # buffering each edge then dissolving is ~5x faster than buffering their union
-    return shapely.buffer(shapely.simplify(lines, _SIMPLIFY_M), REACH_BUFFER_M, quad_segs=2)
+    # buffering each edge then dissolving is ~5x faster than buffering their union; plain
+    # Douglas-Peucker, as a band has no topology of its line to keep (16-tile city's 334,685
+    # reached lines: 1.15 -> 0.50 CPU s, 99.98 % of them the same vertices)
+    return shapely.buffer(shapely.simplify(lines, _SIMPLIFY_M, preserve_topology=False),
+                          REACH_BUFFER_M, quad_segs=2)
 
 
 def _distinct(lines: np.ndarray) -> np.ndarray:
