@@ -340,7 +340,18 @@ class OutputRun:
             or (record.get("analysis") is not None
                 and record.get("analysis") == self._analysis_key()))
         if not same:
-            logger.info("%s holds another analysis' output; it is replaced as a whole", self.target)
+            # said out loud when a command that adds to a run (map, scenario, …) wipes one;
+            # `geoplan run` again after changing the config is the usual case, not news
+            files = record.get("files") if isinstance(record, dict) else None
+            n = len(files) if isinstance(files, list) else 0
+            logger.log(
+                logging.INFO if self.command == "run" else logging.WARNING,
+                "%s holds the output of another analysis (another config, other input files or "
+                "another geoplan; `geoplan %s`, %s): this `geoplan %s` replaces it as a whole, "
+                "and its %d file(s) go. To keep them, write with --out to another folder",
+                self.target, record.get("command", "?") if isinstance(record, dict) else "?",
+                record.get("finished", "?") if isinstance(record, dict) else "?",
+                self.command, n)
             return
         listed = _listed_paths(self.target)
         for entry in self.target.iterdir():
@@ -386,15 +397,18 @@ class OutputRun:
         return [self.final(p) for p in written]
 
     def _analysis_key(self) -> str | None:
-        """A hash of what the analysis measures: the config as read but its ``scenarios``,
-        and its input files but the scenarios' (None without a config). Adding a scenario, or
-        a comment, to a config leaves it unchanged, so ``geoplan scenario`` and ``map`` still
-        add to the run's folder."""
+        """A hash of what the analysis measures: the config as read but its ``scenarios``, its
+        own file's place and its output folder, and its input files but the scenarios' (None
+        without a config). Adding a scenario, or a comment, to a config leaves it unchanged, so
+        ``geoplan scenario`` and ``map`` still add to the run's folder; so does a copy of the
+        config elsewhere (it used to be another analysis, and a scenario run from the copy
+        replaced the whole run)."""
         if self.config is None:
             return None
         _, inputs = self._input_record()
         core = [e for e in inputs if not str(e.get("role", "")).startswith("scenarios.")]
-        text = self.config.model_dump_json(exclude={"scenarios"}) + json.dumps(core, sort_keys=True)
+        text = self.config.model_dump_json(exclude={"scenarios", "source_file", "output"}) \
+            + json.dumps(core, sort_keys=True)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def _record(self, files: list[Path]) -> dict[str, object]:

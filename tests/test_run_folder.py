@@ -404,6 +404,39 @@ def test_a_scenario_belongs_to_its_run_and_leaves_with_it(tmp_path: Path) -> Non
     consistent(out)
 
 
+def test_a_copy_of_the_config_elsewhere_is_the_same_analysis(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A planner's copy of the config (another folder, another name, the same content) runs a
+    scenario into the run's folder: the run's files stay (the copy was another analysis, and
+    the scenario replaced the whole run, saying so only at INFO). A partial command of a
+    really other analysis still replaces the folder, and says so as a warning."""
+    import yaml
+
+    from geoplan.cli import main
+
+    config = world_with_scenario(tmp_path / "city", "一期")
+    out = tmp_path / "out"
+    assert main(["coverage", str(config), "--out", str(out), "-q"]) == 0
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["districts"]["path"] = str(config.parent / raw["districts"]["path"])
+    raw["osm"]["path"] = str(config.parent / raw["osm"]["path"])
+    raw["scenarios"]["一期"]["layers"]["bus_stops"][0]["path"] = str(config.parent / "stops.csv")
+    raw["output"] = "elsewhere"
+    copy = tmp_path / "copies" / "我的副本.yaml"
+    copy.parent.mkdir()
+    copy.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["scenario", str(copy), "--name", "一期", "--out", str(out), "-q"]) == 0
+    listed = {f["path"] for f in consistent(out)["files"]}
+    assert {"coverage.csv", "coverage.gpkg", "scenario_一期.csv"} <= listed
+    assert "another analysis" not in capsys.readouterr().err
+    other = make_world(tmp_path / "other", config={"name": "另一个分析"})
+    assert main(["layers", str(other), "--out", str(out), "-q"]) == 0  # -q: warnings only
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.count("holds the output of another analysis") == 1
+    assert "`geoplan layers` replaces it as a whole" in err and "--out" in err
+    assert not (out / "coverage.csv").exists()
+
+
 def test_a_user_s_file_under_a_scenario_s_name_stops_the_scenario(tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]
                                                                   ) -> None:
