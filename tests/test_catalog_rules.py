@@ -123,6 +123,15 @@ def test_lawns_inside_compounds_are_not_public_green(catalog):
                            catalog["layers"]["green_space"], log)
     assert list(kept["kind"]) == ["park", "grass"]  # the lawn inside the compound is dropped
     assert log.frame()["count"].sum() == 1
+    # a planner's own file says what is public: its green inside the compound stays (a planned
+    # park on today's housing land), and the OSM lawn's exclusion is logged against OSM's file
+    planned = gpd.GeoDataFrame({"source": ["city.osm", "规划公园.geojson"], "kind": ["", ""]},
+                               geometry=[shapely.box(10, 10, 30, 30), shapely.box(40, 40, 60, 60)])
+    log = IssueLog()
+    kept = _exclude_inside({"green_space": planned, "residential": compound}, "green_space",
+                           catalog["layers"]["green_space"], log, own_files={"规划公园.geojson"})
+    assert list(kept["source"]) == ["规划公园.geojson"]
+    assert log.frame()[["source", "count"]].values.tolist() == [["city.osm", 1]]
 
 
 def test_inside_the_union_of_land_is_told_without_the_union():

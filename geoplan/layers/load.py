@@ -240,8 +240,9 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
             layers[kind] = (_prepare(wgs_layers[kind], kind, crs, context, issues, catalog,
                                      in_data)
                             if kind in wanted else empty_layer(kind, crs))
+    own_files = {src.path.name for sources in config.layers.values() for src in sources}
     for kind in LAYER_KINDS:
-        layers[kind] = _exclude_inside(layers, kind, catalog["layers"][kind], issues)
+        layers[kind] = _exclude_inside(layers, kind, catalog["layers"][kind], issues, own_files)
     for kind in ("toilets", "schools", "bus_stops", "parks", "residential", "roads", "walkways"):
         if kind in wanted and len(layers[kind]) == 0:
             logger.warning("layer %r is empty in the study area: standards using it will score 0 "
@@ -286,12 +287,15 @@ def _wanted_kinds(kinds: Collection[str] | None, catalog: dict[str, Any]) -> set
 
 
 def _exclude_inside(layers: dict[str, gpd.GeoDataFrame], kind: str, spec: dict[str, Any],
-                    issues: IssueLog) -> gpd.GeoDataFrame:
-    """Drop features of ``kind`` lying inside land of the catalog's ``exclude_inside`` kinds.
+                    issues: IssueLog, own_files: Collection[str] = ()) -> gpd.GeoDataFrame:
+    """Drop OSM features of ``kind`` lying inside land of the catalog's ``exclude_inside`` kinds.
 
     A feature lies inside when its representative point does; features whose ``kind`` column
     is in ``exclude_inside_keep_kinds`` stay (a public park inside a residential polygon).
-    Used for lawns inside gated compounds (附属绿地), which are not public green space.
+    Used for lawns inside gated compounds (附属绿地), which OSM rarely tags as private. The
+    features of a planner's own files (``source`` in ``own_files``, their names) stay: the
+    file says what is public green space, and a planned park on today's housing land is one
+    (it was dropped from 300米见绿, and the log blamed the OSM file).
     """
     frame = layers[kind]
     others = [layers[k] for k in spec.get("exclude_inside") or () if k in layers and len(layers[k])]
@@ -299,11 +303,15 @@ def _exclude_inside(layers: dict[str, gpd.GeoDataFrame], kind: str, spec: dict[s
         return frame
     land = np.concatenate([o.geometry.to_numpy() for o in others])
     inside = _in_union(land, shapely.point_on_surface(frame.geometry.to_numpy()))
+    source = frame["source"].astype(str) if "source" in frame.columns else \
+        pd.Series("input", index=frame.index)
+    inside &= ~source.isin(own_files).to_numpy()
     if "kind" in frame.columns:
         inside &= ~frame["kind"].isin(spec.get("exclude_inside_keep_kinds") or ()).to_numpy()
-    source = str(frame["source"].iloc[0]) if "source" in frame.columns else "input"
-    issues.add(kind, source, f"inside {', '.join(spec['exclude_inside'])} land (not public: 附属绿地)",
-               int(inside.sum()), "excluded")
+    for name, n in source[inside].value_counts(sort=False).items():  # each file its own count
+        issues.add(kind, str(name),
+                   f"inside {', '.join(spec['exclude_inside'])} land (not public: 附属绿地)",
+                   int(n), "excluded")
     return frame.loc[~inside].reset_index(drop=True)
 
 
