@@ -39,3 +39,33 @@ def test_the_rows_a_scenario_changes():
                           "share_buffer_change": [0.0, 0.0, 0.084],
                           "share_network_change": [float("nan"), 1e-12, 0.02]})
     assert changed(table).tolist() == [False, False, True]
+
+
+def test_planned_rows_are_named_by_the_planner_s_file_and_a_scenario_that_moves_nothing_says_so(
+        tmp_path, capsys):
+    from geoplan.cli import main
+    from tests.hostile.world import LAT0, LON0, make_world
+
+    config = make_world(tmp_path / "city")
+    planned = tmp_path / "规划.csv"
+    # one stop in the city, one in Beijing: the warning names this file, not the temporary
+    # per-layer file the rows are read through (/tmp/geoplan-planned-…/planned_bus_stops.csv)
+    planned.write_text("standard,layer,name,lon_wgs84,lat_wgs84\n"
+                       f"bus_stop_500,bus_stops,甲,{LON0 + 0.004},{LAT0 + 0.004}\n"
+                       "bus_stop_500,bus_stops,乙,116.397,39.909\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["scenario", str(config), "--planned", str(planned), "--no-map", "--out",
+                 str(out), "-q"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{planned} (its bus_stops rows): 1 of 2 features lie outside" in err
+    assert "geoplan-planned-" not in err
+    # a service without its kind: no standard of this config counts it
+    nothing = tmp_path / "服务.csv"
+    nothing.write_text("standard,layer,name,lon_wgs84,lat_wgs84\n"
+                       f",services,丙,{LON0 + 0.004},{LAT0 + 0.004}\n", encoding="utf-8")
+    assert main(["scenario", str(config), "--planned", str(nothing), "--no-map", "--out",
+                 str(out), "-q"]) == 0
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    assert "scenario 服务 changes no share: no standard of this config counts" in err
+    assert "没有任何覆盖率变化，列出全部行" in captured.out and "只列出有变化的行" not in captured.out

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geoplan._errors import ConfigError
+from geoplan._errors import ConfigError, InputDataError
 from geoplan.cli._common import (
     add_input_args,
     config_from_args,
@@ -14,6 +19,9 @@ from geoplan.cli._common import (
     output_dir,
     staged_output,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         print(scenarios_text(config, lang))
         return 0
     standards = check_config_standards(config)
-    with tempfile.TemporaryDirectory(prefix="geoplan-planned-") as work:
+    with tempfile.TemporaryDirectory(prefix="geoplan-planned-") as work, \
+            _named_as_the_planned_file(work, planned_file):
         if planned_file:
             name = file_stem(Path(planned_file).stem, fallback="planned")
             n_planned = len(read_planned(Path(planned_file)))
@@ -87,8 +96,13 @@ def run(args: argparse.Namespace) -> int:
                             if planned_file else load_layers(planned))
             after = coverage_as_run(planned, layers_after, standards, run.path)
             table = compare(before, after.table)
-            title = (f"情景 {name}：{description}（只列出有变化的行）" if lang != "en"
-                     else f"scenario {name}: {description} (rows that change)")
+            moves = bool(changed(table).any())
+            if not moves:
+                _say_nothing_changed(name, table)
+            title = (f"情景 {name}：{description}（"
+                     + ("只列出有变化的行" if moves else "没有任何覆盖率变化，列出全部行") + "）"
+                     if lang != "en" else f"scenario {name}: {description} ("
+                     + ("rows that change" if moves else "no share changes; every row") + ")")
             print(as_text(title))
             print(scenario_text(table, lang, config.districts.unit))
             written = [write_csv(table, run.path / f"{stem}.csv")]
@@ -109,3 +123,49 @@ def run(args: argparse.Namespace) -> int:
             committed = run.commit(written)
     print(written_text(run.target, committed))
     return 0
+
+
+def _say_nothing_changed(name: str, table: pd.DataFrame) -> None:
+    """Warn that a scenario moves no share, with the likely reason."""
+    counted = bool((table["n_facilities_after"] != table["n_facilities_before"]).any())
+    logging.getLogger("geoplan").warning(
+        "scenario %s changes no share: %s", name,
+        "its planned facilities are counted, but the land around them was covered already"
+        if counted else "no standard of this config counts its planned facilities (a layer "
+        "no standard uses, such as water; or a facility its standard's filter leaves out: a "
+        "school's levels, a service's kind, a park under the area minimum). Check the "
+        "file's layer and columns against `geoplan standards`")
+
+
+@contextlib.contextmanager
+def _named_as_the_planned_file(work: str, planned: str | None) -> Iterator[None]:
+    """Messages about the per-layer files a planned CSV is split into name the CSV itself.
+
+    ``--planned`` rows are read through one temporary CSV per layer kind: a warning or an error
+    naming ``/tmp/geoplan-planned-…/planned_bus_stops.csv`` would send the planner looking for a
+    file they never made.
+    """
+    if planned is None:
+        yield
+        return
+    pattern = re.compile(re.escape(str(Path(work))) + r"/planned_(\w+)\.csv")
+
+    def named(text: str) -> str:
+        return pattern.sub(lambda m: f"{planned} (its {m.group(1)} rows)", text)
+
+    class _Rename(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg, record.args = named(record.getMessage()), None
+            return True
+
+    rename = _Rename()
+    handlers = logging.getLogger("geoplan").handlers
+    for handler in handlers:
+        handler.addFilter(rename)
+    try:
+        yield
+    except InputDataError as exc:
+        raise InputDataError(named(str(exc))) from exc
+    finally:
+        for handler in handlers:
+            handler.removeFilter(rename)
