@@ -342,16 +342,15 @@ class OutputRun:
         if not same:
             # said out loud when a command that adds to a run (map, scenario, …) wipes one;
             # `geoplan run` again after changing the config is the usual case, not news
-            files = record.get("files") if isinstance(record, dict) else None
-            n = len(files) if isinstance(files, list) else 0
+            info = record if isinstance(record, dict) else {}
+            files = info.get("files")
             logger.log(
                 logging.INFO if self.command == "run" else logging.WARNING,
                 "%s holds the output of another analysis (another config, other input files or "
                 "another geoplan; `geoplan %s`, %s): this `geoplan %s` replaces it as a whole, "
                 "and its %d file(s) go. To keep them, write with --out to another folder",
-                self.target, record.get("command", "?") if isinstance(record, dict) else "?",
-                record.get("finished", "?") if isinstance(record, dict) else "?",
-                self.command, n)
+                self.target, info.get("command", "?"), info.get("finished", "?"), self.command,
+                len(files) if isinstance(files, list) else 0)
             return
         listed = _listed_paths(self.target)
         for entry in self.target.iterdir():

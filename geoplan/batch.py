@@ -139,8 +139,8 @@ def _input_files(config: AnalysisConfig) -> list[Path]:
         files.append(config.osm.path)
     for sources in config.layers.values():
         files += [s.path for s in sources]
-    # the scenarios' planned facilities too: the job's run.json records them (and its map's
-    # live scenario draws them), so a changed file runs the job again and the record stays true
+    # the scenarios' planned facilities too: the job's run.json records them, so a changed
+    # file runs the job again and the record stays true
     for scenario in config.scenarios.values():
         for sources in scenario.layers.values():
             files += [s.path for s in sources]

@@ -99,10 +99,10 @@ def run(args: argparse.Namespace) -> int:
             moves = bool(changed(table).any())
             if not moves:
                 _say_nothing_changed(name, table)
-            title = (f"情景 {name}：{description}（"
-                     + ("只列出有变化的行" if moves else "没有任何覆盖率变化，列出全部行") + "）"
-                     if lang != "en" else f"scenario {name}: {description} ("
-                     + ("rows that change" if moves else "no share changes; every row") + ")")
+            shown = {("zh", True): "只列出有变化的行", ("zh", False): "没有任何覆盖率变化，列出全部行",
+                     ("en", True): "rows that change", ("en", False): "no share changes; every row"}
+            title = (f"情景 {name}：{description}（{shown['zh', moves]}）" if lang != "en"
+                     else f"scenario {name}: {description} ({shown['en', moves]})")
             print(as_text(title))
             print(scenario_text(table, lang, config.districts.unit))
             written = [write_csv(table, run.path / f"{stem}.csv")]
