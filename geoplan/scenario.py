@@ -249,6 +249,13 @@ def run_planned(config: AnalysisConfig, path: Path, standards: Sequence[Standard
                              load_planned_layers(planned, Path(work), path))
 
 
+def as_planned_file(text: str, workdir: Path, source: Path) -> str:
+    """``text`` with the per-layer files :func:`planned_config` made in ``workdir`` named as
+    the rows of the planned CSV ``source`` they came from (the planner never made them)."""
+    return re.sub(re.escape(str(Path(workdir))) + r"/planned_(\w+)\.csv(?: \(\w+\))?",
+                  lambda m: f"{source} (its {m.group(1)} rows)", text)
+
+
 def load_planned_layers(planned: AnalysisConfig, workdir: Path, source: Path) -> LayerSet:
     """The layers of a :func:`planned_config`, its errors naming the planned CSV ``source``
     (not the per-layer files made from it in ``workdir``)."""
@@ -258,8 +265,7 @@ def load_planned_layers(planned: AnalysisConfig, workdir: Path, source: Path) ->
     try:
         return load_layers(planned)
     except InputDataError as exc:
-        text = re.sub(re.escape(str(Path(workdir))) + r"/planned_(\w+)\.csv(?: \(\w+\))?",
-                      lambda m: f"{source} (its {m.group(1)} rows)", str(exc))
+        text = as_planned_file(str(exc), workdir, source)
         if text == str(exc):
             raise
         text = text.replace(CRS_HINT.format(crs="wgs84"),  # planned_config declares wgs84

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geoplan._errors import ConfigError, InputDataError
+from geoplan._errors import ConfigError
 from geoplan.cli._common import (
     add_input_args,
     config_from_args,
@@ -139,23 +138,21 @@ def _say_nothing_changed(name: str, table: pd.DataFrame) -> None:
 
 @contextlib.contextmanager
 def _named_as_the_planned_file(work: str, planned: str | None) -> Iterator[None]:
-    """Messages about the per-layer files a planned CSV is split into name the CSV itself.
-
-    ``--planned`` rows are read through one temporary CSV per layer kind: a warning or an error
-    naming ``/tmp/geoplan-planned-…/planned_bus_stops.csv`` would send the planner looking for a
-    file they never made.
-    """
+    """Warnings about the per-layer files a planned CSV is split into name the CSV itself
+    (:func:`geoplan.scenario.as_planned_file`; :func:`~geoplan.scenario.load_planned_layers`
+    does it for errors): ``/tmp/geoplan-planned-…/planned_bus_stops.csv`` would send the
+    planner looking for a file they never made."""
     if planned is None:
         yield
         return
-    pattern = re.compile(re.escape(str(Path(work))) + r"/planned_(\w+)\.csv")
+    from geoplan.scenario import as_planned_file
 
-    def named(text: str) -> str:
-        return pattern.sub(lambda m: f"{planned} (its {m.group(1)} rows)", text)
+    source = Path(planned)
 
     class _Rename(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:
-            record.msg, record.args = named(record.getMessage()), None
+            record.msg = as_planned_file(record.getMessage(), Path(work), source)
+            record.args = None
             return True
 
     rename = _Rename()
@@ -164,8 +161,6 @@ def _named_as_the_planned_file(work: str, planned: str | None) -> Iterator[None]
         handler.addFilter(rename)
     try:
         yield
-    except InputDataError as exc:
-        raise InputDataError(named(str(exc))) from exc
     finally:
         for handler in handlers:
             handler.removeFilter(rename)
