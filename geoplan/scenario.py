@@ -201,7 +201,10 @@ def planned_config(config: AnalysisConfig, path: Path, workdir: Path,
         keep = [c for c in rows.columns if c != "layer" and (rows[c] != "").any()]
         if "name" not in keep and "name" in rows.columns:
             keep.append("name")
-        target = Path(workdir) / f"planned_{kind}.csv"
+        # named as the planner's file, so that the map's popups say where a facility came
+        # from (the folder keeps the layers apart)
+        target = Path(workdir) / f"planned_{kind}" / Path(path).name
+        target.parent.mkdir(exist_ok=True)
         rows[keep].to_csv(target, index=False, encoding="utf-8")
         source = FileSource(path=target, crs="wgs84", lon="lon_wgs84", lat="lat_wgs84",
                             mode="add", encoding="utf-8")
@@ -252,8 +255,8 @@ def run_planned(config: AnalysisConfig, path: Path, standards: Sequence[Standard
 def as_planned_file(text: str, workdir: Path, source: Path) -> str:
     """``text`` with the per-layer files :func:`planned_config` made in ``workdir`` named as
     the rows of the planned CSV ``source`` they came from (the planner never made them)."""
-    return re.sub(re.escape(str(Path(workdir))) + r"/planned_(\w+)\.csv(?: \(\w+\))?",
-                  lambda m: f"{source} (its {m.group(1)} rows)", text)
+    return re.sub(re.escape(str(Path(workdir))) + r"/planned_(\w+)/" + re.escape(Path(source).name)
+                  + r"(?: \(\w+\))?", lambda m: f"{source} (its {m.group(1)} rows)", text)
 
 
 def load_planned_layers(planned: AnalysisConfig, workdir: Path, source: Path) -> LayerSet:

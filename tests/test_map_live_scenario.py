@@ -168,7 +168,7 @@ def test_planned_csv_is_checked_and_split_by_layer(chengdu_config, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     cfg = planned_config(chengdu_config, good, work)
-    added = {k: v[-1] for k, v in cfg.layers.items() if v and v[-1].path.parent == work}
+    added = {k: v[-1] for k, v in cfg.layers.items() if v and v[-1].path.is_relative_to(work)}
     assert set(added) == {"bus_stops", "schools"}
     assert added["schools"].mode == "add" and added["schools"].lon == "lon_wgs84"
     schools = pd.read_csv(added["schools"].path, dtype=str)
@@ -198,7 +198,7 @@ def test_a_hand_made_planned_csv_gets_what_its_standards_filter_on(chengdu_confi
     work.mkdir()
     cfg = planned_config(chengdu_config, hand, work)
     added = {k: pd.read_csv(v[-1].path, dtype=str, keep_default_na=False)
-             for k, v in cfg.layers.items() if v and v[-1].path.parent == work}
+             for k, v in cfg.layers.items() if v and v[-1].path.is_relative_to(work)}
     assert added["schools"]["levels"].tolist() == ["primary"]
     assert added["services"]["kind"].tolist() == ["kindergarten", ""]  # a row with no standard
     assert "kind" not in added["bus_stops"] and "levels" not in added["bus_stops"]

@@ -69,3 +69,24 @@ def test_planned_rows_are_named_by_the_planner_s_file_and_a_scenario_that_moves_
     err = " ".join(captured.err.split())
     assert "scenario 服务 changes no share: no standard of this config counts" in err
     assert "没有任何覆盖率变化，列出全部行" in captured.out and "只列出有变化的行" not in captured.out
+
+
+def test_the_scenario_map_says_which_facilities_are_planned(tmp_path):
+    # a planned stop's popup names its file (数据来源); OSM's stops have no such row
+    from geoplan.cli import main
+    from tests.hostile.world import LAT0, LON0, world_with_scenario
+
+    config = world_with_scenario(tmp_path / "city", "一期")
+    out = tmp_path / "out"
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q"]) == 0
+    page = (out / "scenario_一期" / "map.html").read_text(encoding="utf-8")
+    assert "数据来源" in page and page.count('"stops.csv"') == 1
+    assert '"city.osm"' not in page
+    planned = tmp_path / "规划站点.csv"
+    planned.write_text("standard,layer,name,lon_wgs84,lat_wgs84\n"
+                       f"bus_stop_500,bus_stops,甲,{LON0 + 0.004},{LAT0 + 0.004}\n",
+                       encoding="utf-8")
+    assert main(["scenario", str(config), "--planned", str(planned), "--out", str(out),
+                 "-q"]) == 0
+    page = (out / "scenario_规划站点" / "map.html").read_text(encoding="utf-8")
+    assert '"规划站点.csv"' in page and "planned_bus_stops" not in page

@@ -74,7 +74,14 @@ def _facility_props(gdf: gpd.GeoDataFrame, kind: str, lab: Mapping[str, str], la
     out["kind_txt"] = [f"{base} · {s}" if s else base for s in sub]
     if kind == "schools" and "levels" in out:
         out["level_txt"] = out["levels"].map(lambda v: value_label(v, lang) or None)
+    # a planner's own file (a scenario's planned facilities) is named; OSM's go without a row
+    sources = out["source"].astype(str) if "source" in out else pd.Series("", index=out.index)
+    out["source_txt"] = [None if not s or s.lower().endswith(_OSM_SUFFIXES) else s
+                         for s in sources]
     return out
+
+
+_OSM_SUFFIXES = (".osm", ".pbf", ".osm.bz2", ".osm.gz", ".o5m")
 
 
 def _legend_row(shape: str, colour: str, text: str, key: str) -> dict[str, str]:
@@ -94,13 +101,14 @@ def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: s
         if gdf is not None and len(gdf):
             p = _facility_props(gdf, kind, lab, lang)
             p["area_txt"] = (p["area_m2"] / 10_000).map(lambda v: fmt_number(v, 2))
-            frames.append(p[["name_txt", "kind_txt", "area_txt", "geometry"]])
+            frames.append(p[["name_txt", "kind_txt", "area_txt", "source_txt", "geometry"]])
     if frames:
         both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
         layer = add_layer(m, to_map(both, 2.0), css_class="gp-fac gp-fac-parks",
                           fields=[("kind_txt", lab["kind"], ""),
                                   ("area_txt", lab["area_ha"].split("（")[0].split(" (")[0],
-                                   w["ha"])],
+                                   w["ha"]),
+                                  ("source_txt", lab["data_source"], "")],
                           popup_title="name_txt", show=False,
                           style={"color": FACILITY_COLOURS["parks"], "weight": 1,
                                  "fillColor": FACILITY_COLOURS["green_space"],
@@ -117,6 +125,7 @@ def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: s
         fields = [("kind_txt", lab["kind"], "")]
         if "level_txt" in p:
             fields.append(("level_txt", lab["level"], ""))
+        fields.append(("source_txt", lab["data_source"], ""))
         colour = FACILITY_COLOURS[kind]
         cols = [f[0] for f in fields]
         layer = add_layer(m, to_wgs84(p[[*cols, "name_txt", "geometry"]]),
