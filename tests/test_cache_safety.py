@@ -174,3 +174,16 @@ def test_an_entry_read_again_in_the_same_process_comes_from_memory_as_a_copy(
     cache.load_frames(other)
     cache.load_frames(other)
     assert reads[-2:] == [other, other]
+
+
+def test_an_entry_without_its_geopackage_is_said_and_removed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("GEOPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("GEOPLAN_NO_CACHE", raising=False)
+    key = "0123456789abcdef01234567-osm-gone-0.1.0-f7"
+    cache.store_frames(key, _small())
+    (tmp_path / "cache" / f"{key}.gpkg").unlink()
+    with caplog.at_level("INFO", logger="geoplan"):
+        assert cache.load_frames(key) is None
+    assert any("will be rewritten" in r.message for r in caplog.records)
+    assert not (tmp_path / "cache" / f"{key}.json").exists()

@@ -103,14 +103,20 @@ def load_frames(key: str) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, JSONVa
         return None
     gpkg, meta_path = _paths(key)
     try:  # the files as they are now: an entry rewritten or damaged since is read again
-        stat, meta_stat = gpkg.stat(), meta_path.stat()
+        meta_stat = meta_path.stat()
     except OSError:
         return None
-    mark = (key, stat.st_size, stat.st_mtime_ns, meta_stat.st_mtime_ns)
-    with _kept_lock:
-        kept = _kept.get(mark)
-        if kept is not None:
-            _kept.move_to_end(mark)
+    try:
+        stat = gpkg.stat()
+    except OSError:  # its GeoPackage gone: read below, said and removed as any damaged entry
+        stat = None
+    mark = (key, stat.st_size, stat.st_mtime_ns, meta_stat.st_mtime_ns) if stat else None
+    kept = None
+    if mark is not None:
+        with _kept_lock:
+            kept = _kept.get(mark)
+            if kept is not None:
+                _kept.move_to_end(mark)
     if kept is None:
         try:
             kept = _read_entry(key, gpkg, meta_path)
@@ -118,7 +124,7 @@ def load_frames(key: str) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, JSONVa
             logger.info("ignoring cache entry %s (%s); it will be rewritten", meta_path.name, exc)
             _remove(gpkg, meta_path)
             return None
-        if stat.st_size <= KEEP_MAX_BYTES:
+        if mark is not None and mark[1] <= KEEP_MAX_BYTES:
             with _kept_lock:
                 _kept[mark] = kept
                 while len(_kept) > _KEEP_ENTRIES:
