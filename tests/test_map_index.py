@@ -356,3 +356,29 @@ def test_a_district_page_locates_itself_in_the_whole_city(index_out) -> None:
         marked.append(s["mine"][0])
     assert sorted(marked) == list(range(len(NAMES)))  # each page its own district
     assert spec(out / "map.html")["mine"] == []
+
+
+def test_a_scenario_s_index_and_pages_say_each_share_before_and_after(tmp_path) -> None:
+    """``geoplan scenario`` on a city: the index's list and each page's labels give a share
+    that moved as "before → after" (the table carries the before, geoplan.scenario.with_before),
+    one that did not as itself."""
+    from geoplan.report._data import fmt_share
+    from geoplan.report.maps import write_maps
+    from geoplan.scenario import with_before
+
+    layerset, coverage, _, _ = _inputs(one_standard=True)
+    table = coverage.table.reset_index(drop=True)
+    before = table.copy()
+    before.loc[0, "share_buffer"] -= 0.1  # the first district's share moved, the others not
+    coverage.table = with_before(table, before)
+    out = tmp_path / "out"
+    out.mkdir()
+    write_maps(layerset, coverage, None, None, out, max_mb=0.01, title="情景")
+    index = (out / "map.html").read_text(encoding="utf-8")
+    pages = json.loads(re.search(r"var pages = (\{.*?\});\n", index).group(1))
+    moved, still = table.loc[0], table.loc[1]
+    want = f"{fmt_share(moved['share_buffer'] - 0.1)} → {fmt_share(moved['share_buffer'])}"
+    assert want in [s for _, s in pages[moved["district"]]["shares"]]
+    assert all("→" not in s for _, s in pages[still["district"]]["shares"])
+    page = (out / pages[moved["district"]]["href"]).read_text(encoding="utf-8")
+    assert json.dumps(want, ensure_ascii=False)[1:-1] in page

@@ -399,3 +399,40 @@ def test_hostile_names_in_the_live_panel_stay_text(session, tmp_path):
     assert page.evaluate("() => window.__xss === undefined")
     assert page.locator("img[src='x']").count() == 0
     assert session.errors == [] and session.blocked == []
+
+
+@pytest.mark.browser
+def test_a_scenario_map_says_before_and_after_and_live_placing_does_not_mix_them(session,
+                                                                                 tmp_path):
+    """The map of ``geoplan scenario`` labels each district "before → after" (the scenario's
+    CSV, formatted); placing a facility live turns every label into "now → planned" or "now",
+    and deleting it restores the scenario's labels."""
+    from geoplan.cli import main
+    from geoplan.report._data import fmt_share
+    from tests.hostile.world import LAT0, LON0, world_with_scenario
+
+    config = world_with_scenario(tmp_path / "city", "一期")
+    out = tmp_path / "out"
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q"]) == 0
+    table = pd.read_csv(out / "scenario_一期.csv").set_index(["district", "standard"])
+    row = table.loc[("东区", SID)]
+    assert row["share_buffer_after"] > row["share_buffer_before"] + 0.5  # 4.1 % → 74.2 %
+    scenario = {d: f"{fmt_share(table.loc[(d, SID), 'share_buffer_before'])} → "
+                   f"{fmt_share(table.loc[(d, SID), 'share_buffer_after'])}" for d in ("东区", "西区")}
+    page = session.open(out / "scenario_一期" / "map.html")
+    page.locator(f"#geoplan-layers input[type=radio][value={SID}]").check()
+
+    def labels() -> dict[str, str]:
+        return dict(page.evaluate("geoplan.labelMarkers.map(l => [l.name, l.share.textContent])"))
+
+    assert labels() == scenario
+    page.locator("#geoplan-live-mode").check()
+    _click(page, LON0 + 0.002, LAT0 + 0.0099)  # 东区's uncovered north, 600 m from 西区
+    rows = _rows(page)
+    assert rows["东区"][1] > rows["东区"][0] and rows["西区"][1] == rows["西区"][0]
+    now = labels()
+    assert now["东区"] == f"{fmt_share(rows['东区'][0])} → {fmt_share(rows['东区'][1])}"
+    assert now["西区"] == fmt_share(table.loc[("西区", SID), "share_buffer_after"])
+    page.locator(".gp-live-marker").first.click()  # deleted: the scenario's labels again
+    assert labels() == scenario
+    assert session.errors == [] and session.blocked == []

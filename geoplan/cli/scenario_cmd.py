@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         planned_config,
         read_planned,
         scenario_config,
+        with_before,
     )
     from geoplan.standards import check_config_standards
 
@@ -117,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
                 moved = set(table.loc[changed(table), "standard"])
                 first = next((s for s in dict.fromkeys(after.table["standard"]) if s in moved),
                              None)  # in the config's order
+                after.table = with_before(after.table, before)  # the map says before → after
                 written += write_maps(layers_after, after, None, config, folder, lang=lang,
                                       title=heading, standard=first)
             committed = run.commit(written)

@@ -223,6 +223,13 @@ def fmt_share(value: Any) -> str:
     return f"{100 * float(value):.1f}%"
 
 
+def fmt_share_change(before: Any, after: Any) -> str:
+    """``after`` as :func:`fmt_share`, preceded by ``before`` and an arrow when the two read
+    differently (a scenario's map: "39.4% → 47.4%"; "47.4%" when nothing shows a change)."""
+    now, then = fmt_share(after), fmt_share(before)
+    return now if now == "—" or then in (now, "—") else f"{then} → {now}"
+
+
 def fmt_number(value: Any, decimals: int = 0) -> str:
     """A number with thousands separators, or an em dash when missing."""
     value = plain(value)

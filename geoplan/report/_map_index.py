@@ -54,7 +54,13 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from geoplan.report._data import district_slugs, fmt_share, frame, standard_rows, standards_order
+from geoplan.report._data import (
+    district_slugs,
+    fmt_share_change,
+    frame,
+    standard_rows,
+    standards_order,
+)
 from geoplan.report._labels import standard_name, words_in_unit
 from geoplan.report._map_cache import current as shared_work
 from geoplan.report._map_controls import HtmlControl
@@ -291,9 +297,12 @@ def index_links(pages: Sequence[DistrictPage], coverage: Any, lang: str
         if "district" in table and "share_buffer" in table:
             mine = table.loc[table["district"].astype(str) == page.name]
             for sid in standards_order(coverage):
-                part = mine.loc[mine["standard"].astype(str) == sid, "share_buffer"]
-                if len(part):
-                    shares.append([standard_name(rows[sid], lang), fmt_share(part.iloc[0])])
+                part = mine.loc[mine["standard"].astype(str) == sid]
+                if len(part):  # a scenario's map: "before → after" (geoplan.scenario.with_before)
+                    before = part["share_buffer_before"].iloc[0] \
+                        if "share_buffer_before" in part else None
+                    shares.append([standard_name(rows[sid], lang),
+                                   fmt_share_change(before, part["share_buffer"].iloc[0])])
         out[page.name] = {"href": page.file, "shares": shares}
     return out
 

@@ -28,6 +28,7 @@ from geoplan.locate import NamedRoads, locate
 from geoplan.report._data import (
     fmt_number,
     fmt_share,
+    fmt_share_change,
     frame,
     geoframe,
     plain,
@@ -198,19 +199,25 @@ def _district_texts(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping
             values = pd.Series([None] * len(merged))
         merged[f"cls_{m}"] = [coverage_class(s, t) for s, t in
                               zip(values, merged.get("target"), strict=True)]
-        share_txt = values.map(fmt_share)
+        share_txt = _share_texts(merged, col, values)
         shown = share_txt.where(share_txt != "—", w["no_people"] if people == "none" else "—")
         merged[f"tip_{m}"] = merged["district"].astype(str) + " · " + shown
     merged["std_name"] = standard_name(row, lang)
     for col in ("share_buffer", "share_network", "share_population_buffer",
                 "share_population_network", "target"):
-        merged[col + "_txt"] = merged[col].map(fmt_share).replace("—", None) \
+        merged[col + "_txt"] = _share_texts(merged, col).replace("—", None) \
             if col in merged else None
     if people == "none":
         merged["share_population_buffer_txt"] = merged["share_population_network_txt"] = None
     merged["meets_txt"] = ([None if v is None else lab["pass"] if v else lab["fail"]
                             for v in verdicts(merged)]
                            if {"meets_target", "share_buffer"} <= set(merged.columns) else None)
+    if "meets_target_before" in merged and merged["meets_txt"] is not None:
+        then = [None if v is None else lab["pass"] if v else lab["fail"] for v in verdicts(
+            merged.assign(meets_target=merged["meets_target_before"],
+                          share_buffer=merged.get("share_buffer_before", merged["share_buffer"])))]
+        merged["meets_txt"] = [now if t is None or now is None or t == now else f"{t} → {now}"
+                               for t, now in zip(then, merged["meets_txt"], strict=True)]
     if is_street(row) and "uncovered_length_m" in merged:
         merged["gap_txt"] = merged["uncovered_length_m"].map(lambda v: _num(v, 0))
     elif "uncovered_area_m2" in merged:
@@ -230,6 +237,18 @@ def _district_texts(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping
                                 for t, y in zip(merged["target_txt"], merged["target_year"],
                                                 strict=True)]
     return merged
+
+
+def _share_texts(merged: pd.DataFrame, col: str, values: pd.Series | None = None) -> pd.Series:
+    """Share ``col`` of each district as text; "39.4% → 47.4%" where the frame carries the
+    scenario's figure before its planned facilities as ``<col>_before`` (see
+    :func:`geoplan.scenario.with_before`)."""
+    values = merged[col] if values is None else values
+    before = merged.get(f"{col}_before")
+    if before is None:
+        return values.map(fmt_share)
+    return pd.Series([fmt_share_change(b, a) for b, a in zip(before, values, strict=True)],
+                     index=values.index, dtype=object)
 
 
 def _num(value: Any, decimals: int) -> str | None:
@@ -279,7 +298,7 @@ def add_coverage(parts: StandardParts, dist_wgs: gpd.GeoDataFrame, part: pd.Data
     parts.labels = {}
     for m, spec in MEASURES.items():
         col = spec["share"]
-        texts = merged[col].map(fmt_share) if col in merged and not (
+        texts = _share_texts(merged, col) if col in merged and not (
             m == "population" and people == "none") else pd.Series([w["no_people"]] * len(merged))
         parts.labels[m] = [t if t != "—" else "" for t in texts]
 

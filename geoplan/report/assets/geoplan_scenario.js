@@ -431,7 +431,7 @@
       [w.district, w.before, w.after, w.uncovered].forEach(function(t) { el("th", "", head, t); });
       var rows = shares(s.id);
       if (gp.refresh) { gp.refresh(); }  // the labels as they are, then the planned ones
-      labels(rows);
+      labels(rows, mine.length > 0);
       rows.forEach(function(r) {
         var tr = table.insertRow();
         tr.dataset.district = r.name;
@@ -513,17 +513,19 @@
       setTimeout(function() { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
     }
 
-    /* the district labels: "now → planned" while the straight-line measure is shown */
-    function labels(rows) {
-      if (gp.measure !== "buffer") { return; }
+    /* the district labels: "now → planned" while the straight-line measure is shown and
+       facilities are placed; every district then says its own figure now, so that on a
+       scenario's map (labels "before → after" of the scenario) no label mixes the two */
+    function labels(rows, any) {
+      if (gp.measure !== "buffer" || !any) { return; }
       var byName = {};
       rows.forEach(function(r) { byName[r.name] = r; });
       (gp.labelMarkers || []).forEach(function(lm) {
         var r = byName[lm.name];
-        if (r && r.after !== null && r.after > r.before) {
-          lm.share.textContent = pct(r.before) + " → " + pct(r.after);
-          lm.share.style.display = "";
-        }
+        if (!r || r.before === null) { return; }
+        lm.share.textContent = r.after !== null && r.after > r.before
+          ? pct(r.before) + " → " + pct(r.after) : pct(r.before);
+        lm.share.style.display = "";
       });
     }
 
