@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geoplan._errors import ConfigError, InputDataError
+from geoplan._errors import ConfigError, CRSError, InputDataError
 from geoplan._text import first_named
 from geoplan.config import AnalysisConfig, FileSource
 from geoplan.layers.files import check_field_counts, csv_text
@@ -247,8 +247,7 @@ def with_before(after: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
 
 def run_scenario(config: AnalysisConfig, name: str, standards: Sequence[Standard]) -> pd.DataFrame:
     """Measure coverage without and with scenario ``name``; return :func:`compare`'s table."""
-    planned = scenario_config(config, name)
-    return _before_after(config, planned, standards)
+    return _before_after(config, scenario_config(config, name), standards, name=name)
 
 
 def run_planned(config: AnalysisConfig, path: Path, standards: Sequence[Standard]) -> pd.DataFrame:
@@ -272,6 +271,17 @@ def as_planned_file(text: str, workdir: Path, source: Path) -> str:
                   + r"(?: \(\w+\))?", lambda m: f"{source} (its {m.group(1)} rows)", text)
 
 
+def load_scenario_layers(planned: AnalysisConfig, name: str) -> LayerSet:
+    """The layers of :func:`scenario_config`'s ``planned`` config, an error saying it comes
+    from scenario ``name`` (read after today's layers, so what fails is one of its files)."""
+    from geoplan.layers import load_layers
+
+    try:
+        return load_layers(planned)
+    except (InputDataError, CRSError) as exc:
+        raise type(exc)(f"scenario {name} (scenarios.{name}.layers): {exc}") from exc
+
+
 def load_planned_layers(planned: AnalysisConfig, workdir: Path, source: Path) -> LayerSet:
     """The layers of a :func:`planned_config`, its errors naming the planned CSV ``source``
     (not the per-layer files made from it in ``workdir``)."""
@@ -292,15 +302,15 @@ def load_planned_layers(planned: AnalysisConfig, workdir: Path, source: Path) ->
 
 def _before_after(config: AnalysisConfig, planned: AnalysisConfig,
                   standards: Sequence[Standard], planned_layers: LayerSet | None = None,
-                  ) -> pd.DataFrame:
+                  name: str = "") -> pd.DataFrame:
     from geoplan.coverage import run_coverage
     from geoplan.layers import load_layers
     from geoplan.layers.checks import require_walkways
 
-    if planned_layers is None:  # a planned file far from the districts fails here, first
-        planned_layers = load_layers(planned)
     today = load_layers(config)
     require_walkways(today, config)
+    if planned_layers is None:  # before any coverage work: a bad planned file fails at once
+        planned_layers = load_scenario_layers(planned, name)
     before = run_coverage(today, standards, config.demand).table
     after = run_coverage(planned_layers, standards, config.demand).table
     return compare(before, after)

@@ -90,3 +90,21 @@ def test_the_scenario_map_says_which_facilities_are_planned(tmp_path):
                  "-q"]) == 0
     page = (out / "scenario_规划站点" / "map.html").read_text(encoding="utf-8")
     assert '"规划站点.csv"' in page and "planned_bus_stops" not in page
+
+
+def test_a_scenario_file_s_error_names_the_scenario(tmp_path, capsys):
+    # today's layers load; the scenario's stops file lies in the ocean: the error says whose
+    # file it is (scenarios.一期.layers), not only the path, and both entry points say so
+    from geoplan._errors import InputDataError
+    from geoplan.cli import main
+    from geoplan.config import load_config
+    from tests.hostile.world import world_with_scenario
+
+    config = world_with_scenario(tmp_path / "city", "一期")
+    (tmp_path / "city" / "stops.csv").write_text("lon,lat,name\n1,2,甲\n", encoding="utf-8")
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(tmp_path / "o"),
+                 "-q"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "scenario 一期 (scenarios.一期.layers): " in err and "stops.csv (bus_stops)" in err
+    with pytest.raises(InputDataError, match=r"^scenario 一期 \(scenarios\.一期\.layers\): .*stops"):
+        run_scenario(load_config(config), "一期", resolve_standards(["bus_stop_500"]))

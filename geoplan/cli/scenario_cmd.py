@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         changed,
         compare,
         load_planned_layers,
+        load_scenario_layers,
         planned_config,
         read_planned,
         scenario_config,
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             # largest frames held on disk in the staging folder; of today only the table stays
             before = coverage_as_run(config, load_layers(config), standards, run.path).table
             layers_after = (load_planned_layers(planned, Path(work), Path(planned_file))
-                            if planned_file else load_layers(planned))
+                            if planned_file else load_scenario_layers(planned, name))
             after = coverage_as_run(planned, layers_after, standards, run.path)
             table = compare(before, after.table)
             moves = bool(changed(table).any())
