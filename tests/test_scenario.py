@@ -108,3 +108,38 @@ def test_a_scenario_file_s_error_names_the_scenario(tmp_path, capsys):
     assert "scenario 一期 (scenarios.一期.layers): " in err and "stops.csv (bus_stops)" in err
     with pytest.raises(InputDataError, match=r"^scenario 一期 \(scenarios\.一期\.layers\): .*stops"):
         run_scenario(load_config(config), "一期", resolve_standards(["bus_stop_500"]))
+
+
+def test_a_planned_park_is_green_space_too(tmp_path):
+    # the catalog's green_space holds OSM's parks; a planner's park under `parks:` alone now
+    # counts for 300米见绿 as well, exactly as when the file is listed under both (and listing
+    # it under both does not count it twice)
+    import json
+
+    import yaml
+
+    from geoplan.config import load_config
+    from tests.hostile.world import _lonlat, make_world
+
+    config = make_world(tmp_path / "city", config={"standards": ["green_300", "park_500"]})
+    ring = [list(_lonlat(i, j)) for i, j in [(5.5, 3.5), (6.5, 3.5), (6.5, 4.5), (5.5, 4.5),
+                                             (5.5, 3.5)]]
+    (tmp_path / "city" / "新公园.geojson").write_text(json.dumps({
+        "type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+            "name": "规划公园"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]},
+        ensure_ascii=False), encoding="utf-8")
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    park = [{"path": "新公园.geojson"}]
+    raw["scenarios"] = {"parks_only": {"layers": {"parks": park}},
+                        "both": {"layers": {"parks": park, "green_space": park}}}
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    cfg = load_config(config)
+    standards = resolve_standards(["green_300", "park_500"])
+    only = run_scenario(cfg, "parks_only", standards).set_index(["district", "standard"])
+    both = run_scenario(cfg, "both", standards).set_index(["district", "standard"])
+    green = only.loc[("西区", "green_300")]
+    assert green["n_facilities_after"] == green["n_facilities_before"] + 1
+    assert green["share_buffer_change"] > 0.1 and green["share_network_change"] > 0.05
+    assert only.loc[("西区", "park_500"), "share_buffer_change"] > 0.1
+    columns = ["n_facilities_after", "share_buffer_after", "share_network_after"]
+    assert only[columns].equals(both[columns])

@@ -199,6 +199,8 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
         sources.append(
             f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)"
         )
+    green_paths = {src.path for src in config.layers.get("green_space", [])}
+    parks_green: list[tuple[str, gpd.GeoDataFrame]] = []
     for kind, file_sources in config.layers.items():
         for i, src in enumerate(file_sources):
             frame = load_file_layer(src, kind, catalog["layers"]["schools"]["levels"],
@@ -209,11 +211,20 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
                 gpd.GeoDataFrame(pd.concat([base, frame], ignore_index=True), crs="EPSG:4326"), kind
             )
             sources.append(f"{kind}: {src.path.name} ({src.mode})")
+            if kind == "parks" and src.path not in green_paths:
+                parks_green.append((src.path.name, frame))
             if config.osm.path is None:
                 # without an OSM extract the files themselves say where the data is; with one,
                 # planned facilities must not move the study area
                 ext = shapely.box(*frame.total_bounds)
                 extent_wgs = ext if extent_wgs is None else shapely.union(extent_wgs, ext)
+    for name, frame in parks_green:
+        # a park is public green space, as the catalog's green_space takes OSM's parks: a
+        # planner's park (a planned one too) counts for 300米见绿 without being listed twice
+        wgs_layers["green_space"] = conform(gpd.GeoDataFrame(
+            pd.concat([wgs_layers["green_space"], frame], ignore_index=True), crs="EPSG:4326"),
+            "green_space")
+        sources.append(f"green_space: {name} (its parks, added)")
     if extent_wgs is None:
         raise InputDataError("no data source: give an OSM file (osm.path) or layer files (layers:)")
     declared = config.districts.crs
