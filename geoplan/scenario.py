@@ -16,7 +16,7 @@ import io
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -230,6 +230,64 @@ def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     table["newly_meets_target"] = ~table["meets_target_before"].astype(bool) & table[
         "meets_target_after"].astype(bool)
     return table
+
+
+TODAY = "现状"
+"""The ``scenario`` of today's rows in :func:`compare_scenarios`' table."""
+
+CITY_COLUMNS = ("standard", "name_zh", "target", "scenario", "today", "share_buffer",
+                "share_network", "share_buffer_change", "share_network_change",
+                "uncovered_population", "districts_meeting", "districts_measured")
+"""Columns of :func:`compare_scenarios`' table."""
+
+
+def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Today and each scenario side by side for the whole area measured (方案比选).
+
+    Parameters
+    ----------
+    before
+        Today's coverage table (:data:`geoplan.results.COVERAGE_TABLE`).
+    afters
+        Scenario name -> its coverage table, in the order to show.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CITY_COLUMNS`, per standard (in ``before``'s order) one row for today
+        (``scenario`` :data:`TODAY`, ``today`` True) and one per scenario. ``share_buffer``
+        and ``share_network`` are the districts' shares weighted by their demand
+        (``demand_total``): the demand covered in all districts over their demand, within
+        the data where a district is only partly inside it. ``*_change`` is against today (0 for today's row);
+        ``uncovered_population`` the districts' sum (NaN without population);
+        ``districts_meeting`` of ``districts_measured`` (those with something to measure)
+        meet the target.
+    """
+    from geoplan.results.coverage import demand_weighted, verdicts
+
+    rows = []
+    tables = [(True, TODAY, before), *((False, name, t) for name, t in afters.items())]
+    for sid in dict.fromkeys(before["standard"]):
+        today = None
+        for is_today, name, table in tables:
+            part = table.loc[table["standard"] == sid]
+            weight = pd.to_numeric(part["demand_total"], errors="coerce")
+            said = verdicts(part)
+            row = {"standard": sid, "name_zh": part["name_zh"].iloc[0] if len(part) else "",
+                   "target": part["target"].iloc[0] if len(part) else math.nan,
+                   "scenario": name, "today": is_today,
+                   "share_buffer": demand_weighted(part["share_buffer"], weight),
+                   "share_network": demand_weighted(part["share_network"], weight),
+                   "uncovered_population": (
+                       float(pd.to_numeric(part["uncovered_population"], errors="coerce").sum(
+                           min_count=1)) if "uncovered_population" in part else math.nan),
+                   "districts_meeting": int((said == True).sum()),  # noqa: E712
+                   "districts_measured": int(said.notna().sum())}
+            today = today or row
+            for share in ("share_buffer", "share_network"):
+                row[f"{share}_change"] = row[share] - today[share]
+            rows.append(row)
+    return pd.DataFrame(rows, columns=list(CITY_COLUMNS))
 
 
 def with_before(after: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:

@@ -143,3 +143,74 @@ def test_a_planned_park_is_green_space_too(tmp_path):
     assert only.loc[("西区", "park_500"), "share_buffer_change"] > 0.1
     columns = ["n_facilities_after", "share_buffer_after", "share_network_after"]
     assert only[columns].equals(both[columns])
+
+
+def test_scenarios_compared_for_the_whole_area_on_paper():
+    # two districts, demand 100 and 300 (m² of homes): today 50 % and 10 % covered, so the
+    # area's share is (50 + 30) / 400 = 20 %; plan A lifts the second to 20 % -> 27.5 %,
+    # plan B the first to 100 % -> 32.5 %, and only B's first district meets a 60 % target
+    import pandas as pd
+
+    from geoplan.scenario import CITY_COLUMNS, TODAY, compare_scenarios
+
+    def table(a: float, b: float, unserved: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"district": ["甲", "乙"], "standard": ["bus_stop_500"] * 2,
+                             "name_zh": ["公交站点500米覆盖"] * 2, "target": [0.6, 0.6],
+                             "demand_total": [100.0, 300.0], "share_buffer": [a, b],
+                             "share_network": [a / 2, b / 2], "meets_target": [a >= 0.6, b >= 0.6],
+                             "uncovered_population": unserved})
+
+    city = compare_scenarios(table(0.5, 0.1, [10.0, 50.0]),
+                             {"A": table(0.5, 0.2, [10.0, 40.0]), "B": table(1.0, 0.1, [0.0, 50.0])})
+    assert list(city.columns) == list(CITY_COLUMNS)
+    assert city["scenario"].tolist() == [TODAY, "A", "B"]
+    assert city["today"].tolist() == [True, False, False]
+    assert city["share_buffer"].tolist() == pytest.approx([0.2, 0.275, 0.325])
+    assert city["share_network"].tolist() == pytest.approx([0.1, 0.1375, 0.1625])
+    assert city["share_buffer_change"].tolist() == pytest.approx([0.0, 0.075, 0.125])
+    assert city["uncovered_population"].tolist() == [60.0, 50.0, 50.0]
+    assert city["districts_meeting"].tolist() == [0, 0, 1]
+    assert city["districts_measured"].tolist() == [2, 2, 2]
+
+
+def test_all_scenarios_are_measured_and_compared_side_by_side(tmp_path, capsys):
+    # --all: each scenario gets the same CSV as when run alone, and scenarios_compared.csv
+    # holds today and both for every standard, the demand-weighted shares of those CSVs
+    import pandas as pd
+    import yaml
+
+    from geoplan.cli import main
+    from tests.hostile.world import LAT0, LON0, world_with_scenario
+
+    config = world_with_scenario(tmp_path / "city", "一期")
+    (tmp_path / "city" / "far.csv").write_text(
+        f"lon,lat,name\n{LON0 + 0.015},{LAT0 + 0.0095},远站\n", encoding="utf-8")
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["scenarios"]["二期 ../"] = {"description": "北边一站",
+                                   "layers": {"bus_stops": [{"path": "far.csv"}]}}
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    alone = tmp_path / "alone"
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(alone), "-q",
+                 "--no-map"]) == 0
+    out = tmp_path / "all"
+    capsys.readouterr()
+    assert main(["scenario", str(config), "--all", "--out", str(out), "-q", "--no-map"]) == 0
+    printed = capsys.readouterr().out
+    assert "方案比选" in printed and "现状" in printed and "★" in printed
+    names = sorted(p.name for p in out.iterdir() if p.suffix == ".csv")
+    assert names == ["scenario_一期.csv", "scenario_二期.csv", "scenarios_compared.csv"]
+    pd.testing.assert_frame_equal(pd.read_csv(alone / "scenario_一期.csv"),
+                                  pd.read_csv(out / "scenario_一期.csv"))
+    city = pd.read_csv(out / "scenarios_compared.csv").set_index(["standard", "scenario"])
+    assert len(city) == 2 * 3  # park_500 and bus_stop_500 × today, 一期, 二期 ../
+    for name, file in (("一期", "scenario_一期.csv"), ("二期 ../", "scenario_二期.csv")):
+        per = pd.read_csv(out / file)
+        stops = per.loc[per["standard"] == "bus_stop_500"]
+        run = pd.read_csv(alone / "scenario_一期.csv")  # same today in both folders
+        assert run["share_buffer_before"].tolist() == per["share_buffer_before"].tolist()
+        row = city.loc[("bus_stop_500", name)]
+        assert row["share_buffer_change"] > 0.005
+        assert row["districts_measured"] == len(stops)
+    assert city.loc[("park_500", "一期"), "share_buffer_change"] == 0
+    today = city.loc[("bus_stop_500", "现状")]
+    assert bool(today["today"]) and today["share_buffer_change"] == 0

@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 from geoplan._text import NAME_COLUMNS, as_text, columns_of, cut_to_columns, share_text
+from geoplan.report._data import fmt_number
 from geoplan.report._labels import POPULATION_SOURCES, in_unit, words_in_unit
-from geoplan.results.coverage import partial_districts, verdict, verdicts
+from geoplan.results.coverage import demand_weighted, partial_districts, verdict, verdicts
 from geoplan.vocab import DEFAULT_UNIT
 
 _HEAD = {
@@ -24,14 +25,16 @@ _HEAD = {
            "facilities": "数据内设施数", "name": "名称", "description": "说明",
            "files": "规划设施文件",
            "city_buffer": "全市·直线", "city_network": "全市·步行", "n_meet": "达标区县",
-           "lowest": "直线覆盖率最低的区县"},
+           "lowest": "直线覆盖率最低的区县", "scenario": "情景", "today": "现状",
+           "uncovered_pop": "未覆盖人口"},
     "en": {"standard": "standard", "district": "district", "radius": "radius m",
            "target": "target", "buffer": "straight line", "network": "walking",
            "pop_buffer": "pop. straight", "pop_network": "pop. walking", "meets": "meets",
            "yes": "pass", "no": "fail", "facilities": "facilities in the data", "name": "name",
            "description": "description", "files": "planned facility files",
            "city_buffer": "city, straight", "city_network": "city, walking",
-           "n_meet": "districts meeting", "lowest": "lowest straight-line shares"},
+           "n_meet": "districts meeting", "lowest": "lowest straight-line shares",
+           "scenario": "scenario", "today": "today", "uncovered_pop": "people not covered"},
 }
 _NOTE = {
     "zh": ("直线 = 直线覆盖率（官方口径）：直线服务半径内的居住用地占比（公厕各标准为街道长度占比）；"
@@ -165,13 +168,6 @@ def _met_of_measured(part: pd.DataFrame) -> str:
     return f"{int((said == True).sum())}/{int(said.notna().sum())}"  # noqa: E712
 
 
-def _weighted(share: pd.Series, weight: pd.Series) -> float:
-    """The demand-weighted mean of the districts' shares (NaN where nothing is known)."""
-    ok = share.notna() & weight.notna() & (weight > 0)
-    total = float(weight[ok].sum())
-    return float((share[ok] * weight[ok]).sum() / total) if total > 0 else math.nan
-
-
 def city_text(table: pd.DataFrame, lang: str = "zh", lowest: int = 3,
               unit: str = DEFAULT_UNIT) -> str:
     """The coverage of a city of many districts for the terminal, one line per standard: its
@@ -191,9 +187,8 @@ def city_text(table: pd.DataFrame, lang: str = "zh", lowest: int = 3,
             "radius": str(first.get("radius_m", "")).removesuffix(".0"),
             "target": pct(first.get("target")),
             "n_meet": _met_of_measured(part),
-            "city_buffer": pct(_weighted(buffer, weight)),
-            "city_network": pct(_weighted(pd.to_numeric(part["share_network"], errors="coerce"),
-                                          weight)),
+            "city_buffer": pct(demand_weighted(buffer, weight)),
+            "city_network": pct(demand_weighted(part["share_network"], weight)),
             "lowest": ", ".join(f"{as_text(d)} {pct(v)}" for d, v in
                                 zip(low["district"].head(lowest), low["_s"].head(lowest),
                                     strict=True)),
@@ -278,6 +273,51 @@ def scenario_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
     return align(rows, headers, group_by="standard")
 
 
+def scenarios_compared_text(city: pd.DataFrame, lang: str = "zh",
+                            unit: str = DEFAULT_UNIT) -> str:
+    """Today and each scenario for the whole area (:func:`geoplan.scenario.compare_scenarios`),
+    the standards some scenario moves; the best scenario of each standard marked."""
+    h = _words(_HEAD, lang, unit)
+    moved = city.loc[(city["share_buffer_change"].abs() > 1e-9)
+                     | (city["share_network_change"].abs() > 1e-9), "standard"]
+    show = city.loc[city["standard"].isin(set(moved))]
+    if not len(show):
+        return ("方案比选：没有任何情景改变覆盖率" if lang != "en"
+                else "scenarios compared: none changes a share")
+    rows = []
+    for _, part in show.groupby("standard", sort=False):
+        plans = part.loc[~part["today"].astype(bool)]
+        best = plans["share_buffer"].max()
+        for record in part.to_dict("records"):
+            r = {str(k): v for k, v in record.items()}
+            name = "" if r["today"] else str(r["scenario"])
+            rows.append({
+                "standard": standard_label(r, lang) if lang != "en" else str(r["standard"]),
+                "scenario": (h["today"] if not name else name
+                             + (" ★" if r["share_buffer"] == best and len(plans) > 1 else "")),
+                "city_buffer": pct(r["share_buffer"]) + ("" if not name else
+                                                          f" ({_pp(r['share_buffer_change'])})"),
+                "city_network": pct(r["share_network"]) + ("" if not name else
+                                                            f" ({_pp(r['share_network_change'])})"),
+                "n_meet": f"{r['districts_meeting']}/{r['districts_measured']}",
+                "uncovered_pop": fmt_number(r["uncovered_population"]),
+            })
+    keys = ["standard", "scenario", "city_buffer", "city_network", "n_meet", "uncovered_pop"]
+    if show["uncovered_population"].isna().all():  # street standards: length, not people
+        keys.remove("uncovered_pop")
+    headers = {k: h[k] for k in keys}
+    title = ("方案比选（全部区县合计，按需求加权；★ 直线覆盖率最高的情景）" if lang != "en" else
+             "scenarios compared (all districts together, weighted by demand; ★ the highest "
+             "straight-line share)")
+    return title + "\n" + align(rows, headers, left=("standard", "scenario"),
+                                group_by="standard")
+
+
+def _pp(change: float) -> str:
+    """A change of share in percentage points, signed."""
+    return "—" if change is None or change != change else f"{100 * change:+.1f} pp"
+
+
 def scenarios_text(config: Any, lang: str = "zh") -> str:
     """The scenarios a config defines: name, description and planned facility files."""
     h = _HEAD["en" if lang == "en" else "zh"]
@@ -296,4 +336,4 @@ def scenarios_text(config: Any, lang: str = "zh") -> str:
 
 
 __all__ = ["MANY_DISTRICTS", "align", "city_text", "coverage_text", "items_text", "pct",
-           "scenario_text", "scenarios_text", "standard_label", "written_text"]
+           "scenario_text", "scenarios_compared_text", "scenarios_text", "standard_label", "written_text"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import functools
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,10 @@ from geoplan.cli._common import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from geoplan.config import AnalysisConfig
+    from geoplan.layers.layerset import LayerSet
+    from geoplan.standards import Standard
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``scenario`` command."""
@@ -32,11 +38,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Writes scenario_<NAME>.csv and the scenario's meeting map "
         "(scenario_<NAME>/map.html). Without --name, lists the config's scenarios. "
         "With --planned FILE.csv (the meeting map's live-scenario export, 导出 CSV), adds "
-        "the facilities of that file instead and writes scenario_<FILE>.csv.",
+        "the facilities of that file instead and writes scenario_<FILE>.csv. Several "
+        "scenarios (--name A B, or --all) are each measured against today and then side by "
+        "side for the whole area (方案比选): scenarios_compared.csv.",
     )
     add_input_args(parser)
-    parser.add_argument("--name", help="scenario name (a key of `scenarios:`); "
-                        "leave out to list them")
+    parser.add_argument("--name", nargs="+", metavar="NAME",
+                        help="scenario name (a key of `scenarios:`); two or more are also "
+                        "compared side by side for the whole area (方案比选, "
+                        "scenarios_compared.csv); leave out to list them")
+    parser.add_argument("--all", action="store_true",
+                        help="every scenario of the config, compared side by side")
     parser.add_argument("--planned", metavar="FILE.csv",
                         help="planned facilities exported from the meeting map (columns "
                         "standard, layer, name, lon_wgs84, lat_wgs84, …); instead of --name")
@@ -48,83 +60,135 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan scenario``."""
-    from geoplan._io import write_csv
-    from geoplan._text import as_text
-    from geoplan.cli._format import scenario_text, scenarios_text, written_text
+    from geoplan.cli._format import scenarios_compared_text, scenarios_text, written_text
     from geoplan.layers import load_layers
     from geoplan.report._data import file_stem
     from geoplan.scenario import (
-        changed,
-        compare,
+        compare_scenarios,
         load_planned_layers,
         load_scenario_layers,
         planned_config,
         read_planned,
         scenario_config,
-        with_before,
     )
     from geoplan.standards import check_config_standards
 
     config = config_from_args(args)
     lang = getattr(args, "lang", "zh")
     planned_file = getattr(args, "planned", None)
-    if planned_file and args.name:
-        raise ConfigError("command line", ["give either --name or --planned, not both"])
-    if not args.name and not planned_file:
+    names = list(config.scenarios) if getattr(args, "all", False) else list(args.name or [])
+    if planned_file and names:
+        raise ConfigError("command line", ["give either --name (or --all) or --planned, not both"])
+    if getattr(args, "all", False) and not names:
+        raise ConfigError(str(config.source_file or "config"), [
+            "scenarios: --all found none; add a `scenarios:` section (see "
+            "analyses/chengdu_core.yaml)"])
+    if not names and not planned_file:
         print(scenarios_text(config, lang))
         return 0
     standards = check_config_standards(config)
     with tempfile.TemporaryDirectory(prefix="geoplan-planned-") as work, \
             _named_as_the_planned_file(work, planned_file):
+        plans: list[_Plan] = []
         if planned_file:
-            name = file_stem(Path(planned_file).stem, fallback="planned")
             n_planned = len(read_planned(Path(planned_file)))
-            planned = planned_config(config, Path(planned_file), Path(work), standards)
-            description = (f"{n_planned} 个规划设施（{Path(planned_file).name}）" if lang != "en"
-                           else f"{n_planned} planned facilities ({Path(planned_file).name})")
-        else:
-            name = args.name
-            planned = scenario_config(config, args.name)  # unknown names fail before any work
-            description = config.scenarios[args.name].description or args.name
+            plans.append(_Plan(
+                file_stem(Path(planned_file).stem, fallback="planned"),
+                planned_config(config, Path(planned_file), Path(work), standards),
+                f"{n_planned} 个规划设施（{Path(planned_file).name}）" if lang != "en"
+                else f"{n_planned} planned facilities ({Path(planned_file).name})",
+                lambda c: load_planned_layers(c, Path(work), Path(planned_file))))
+        for name in dict.fromkeys(names):  # unknown names fail before any work
+            plans.append(_Plan(name, scenario_config(config, name),
+                               config.scenarios[name].description or name,
+                               functools.partial(load_scenario_layers, name=name)))
+        stems = _stems([p.name for p in plans], file_stem)
         output_dir(args, config)  # refused before any work when it cannot be written
-        # one safe name for the table and the map: a scenario's name never leaves --out
-        stem = f"scenario_{file_stem(name, fallback='scenario')}"
         with staged_output(args, config, "scenario") as run:
             # measured as `geoplan run` measures: a city chunk by chunk of districts, its
             # largest frames held on disk in the staging folder; of today only the table stays
             before = coverage_as_run(config, load_layers(config), standards, run.path).table
-            layers_after = (load_planned_layers(planned, Path(work), Path(planned_file))
-                            if planned_file else load_scenario_layers(planned, name))
-            after = coverage_as_run(planned, layers_after, standards, run.path)
-            table = compare(before, after.table)
-            moves = bool(changed(table).any())
-            if not moves:
-                _say_nothing_changed(name, table)
-            shown = {("zh", True): "只列出有变化的行", ("zh", False): "没有任何覆盖率变化，列出全部行",
-                     ("en", True): "rows that change", ("en", False): "no share changes; every row"}
-            title = (f"情景 {name}：{description}（{shown['zh', moves]}）" if lang != "en"
-                     else f"scenario {name}: {description} ({shown['en', moves]})")
-            print(as_text(title))
-            print(scenario_text(table, lang, config.districts.unit))
-            written = [write_csv(table, run.path / f"{stem}.csv")]
-            if not getattr(args, "no_map", False):
-                from geoplan.report.maps import write_maps
+            written: list[Path] = []
+            afters = {}
+            for plan, stem in zip(plans, stems, strict=True):
+                afters[plan.name] = _measure_plan(args, config, plan, stem, before, standards,
+                                                  run.path, written)
+            if len(plans) > 1:
+                city = compare_scenarios(before, afters)
+                print(scenarios_compared_text(city, lang, config.districts.unit))
+                from geoplan._io import write_csv
 
-                folder = run.path / stem
-                folder.mkdir(parents=True, exist_ok=True)
-                heading = (f"{config.name} · 情景：{description}" if lang != "en"
-                           else f"{config.name} · scenario: {description}")
-                # a city's scenario map is an index with a page per district, as its run's
-                # opened on the first standard the scenario changes, not the config's first
-                moved = set(table.loc[changed(table), "standard"])
-                first = next((s for s in dict.fromkeys(after.table["standard"]) if s in moved),
-                             None)  # in the config's order
-                after.table = with_before(after.table, before)  # the map says before → after
-                written += write_maps(layers_after, after, None, config, folder, lang=lang,
-                                      title=heading, standard=first)
+                written.append(write_csv(city, run.path / "scenarios_compared.csv"))
             committed = run.commit(written)
     print(written_text(run.target, committed))
     return 0
+
+
+@dataclasses.dataclass
+class _Plan:
+    """One scenario to measure: its name, config with the planned files, words, and how its
+    layers are read (their errors naming the scenario or the planned CSV)."""
+
+    name: str
+    config: AnalysisConfig
+    description: str
+    load: Callable[[AnalysisConfig], LayerSet]
+
+
+def _stems(names: list[str], file_stem: Callable[..., str]) -> list[str]:
+    """One safe file name per scenario (a name never leaves --out), distinct even where two
+    names make the same stem."""
+    stems: list[str] = []
+    for name in names:
+        stem = f"scenario_{file_stem(name, fallback='scenario')}"
+        base, k = stem, 2
+        while stem in stems:
+            stem, k = f"{base}_{k}", k + 1
+        stems.append(stem)
+    return stems
+
+
+def _measure_plan(args: argparse.Namespace, config: AnalysisConfig, plan: _Plan, stem: str,
+                  before: pd.DataFrame, standards: list[Standard], folder: Path,
+                  written: list[Path]) -> pd.DataFrame:
+    """Measure one scenario against ``before``: print its table, write its CSV and map (their
+    paths added to ``written``); returns its coverage table."""
+    from geoplan._io import write_csv
+    from geoplan._text import as_text
+    from geoplan.cli._format import scenario_text
+    from geoplan.scenario import changed, compare, with_before
+
+    lang = getattr(args, "lang", "zh")
+    layers_after = plan.load(plan.config)
+    after = coverage_as_run(plan.config, layers_after, standards, folder)
+    after_table = after.table
+    table = compare(before, after_table)
+    moves = bool(changed(table).any())
+    if not moves:
+        _say_nothing_changed(plan.name, table)
+    shown = {("zh", True): "只列出有变化的行", ("zh", False): "没有任何覆盖率变化，列出全部行",
+             ("en", True): "rows that change", ("en", False): "no share changes; every row"}
+    title = (f"情景 {plan.name}：{plan.description}（{shown['zh', moves]}）" if lang != "en"
+             else f"scenario {plan.name}: {plan.description} ({shown['en', moves]})")
+    print(as_text(title))
+    print(scenario_text(table, lang, config.districts.unit))
+    print()
+    written.append(write_csv(table, folder / f"{stem}.csv"))
+    if not getattr(args, "no_map", False):
+        from geoplan.report.maps import write_maps
+
+        (folder / stem).mkdir(parents=True, exist_ok=True)
+        heading = (f"{config.name} · 情景：{plan.description}" if lang != "en"
+                   else f"{config.name} · scenario: {plan.description}")
+        # a city's scenario map is an index with a page per district, as its run's
+        # opened on the first standard the scenario changes, not the config's first
+        moved = set(table.loc[changed(table), "standard"])
+        first = next((s for s in dict.fromkeys(after.table["standard"]) if s in moved),
+                     None)  # in the config's order
+        after.table = with_before(after.table, before)  # the map says before → after
+        written += write_maps(layers_after, after, None, config, folder / stem, lang=lang,
+                              title=heading, standard=first)
+    return after_table
 
 
 def _say_nothing_changed(name: str, table: pd.DataFrame) -> None:

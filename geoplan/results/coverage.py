@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -35,6 +36,7 @@ __all__ = [
     "STREET_GAPS",
     "WALK_BANDS",
     "CoverageResult",
+    "demand_weighted",
     "item_names",
     "items_in",
     "join_items",
@@ -65,6 +67,15 @@ def verdicts(table: pd.DataFrame) -> pd.Series:
     return pd.Series([verdict(m, s) for m, s in zip(table["meets_target"], table["share_buffer"],
                                                      strict=True)],
                      index=table.index, dtype=object)
+
+
+def demand_weighted(share: pd.Series, weight: pd.Series) -> float:
+    """The districts' ``share`` weighted by their demand ``weight`` (``demand_total``): the
+    demand covered in all of them over their demand; NaN where nothing is known."""
+    share = pd.to_numeric(share, errors="coerce")
+    ok = share.notna() & weight.notna() & (weight > 0)
+    total = float(weight[ok].sum())
+    return float((share[ok] * weight[ok]).sum() / total) if total > 0 else math.nan
 
 
 def item_names(items: pd.DataFrame | None, lang: str) -> dict[str, str]:
