@@ -214,3 +214,32 @@ def test_all_scenarios_are_measured_and_compared_side_by_side(tmp_path, capsys):
     assert city.loc[("park_500", "一期"), "share_buffer_change"] == 0
     today = city.loc[("bus_stop_500", "现状")]
     assert bool(today["today"]) and today["share_buffer_change"] == 0
+
+
+def test_one_scenario_measured_again_removes_an_earlier_comparison(tmp_path, capsys):
+    # scenarios_compared.csv summed the scenario tables of its --all: after one scenario is
+    # measured again (its file changed) it would disagree, so it goes, and the user is told
+    import json
+
+    import yaml
+
+    from geoplan.cli import main
+    from tests.hostile.world import LAT0, LON0, world_with_scenario
+
+    config = world_with_scenario(tmp_path / "city", "一期")
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["scenarios"]["二期"] = raw["scenarios"]["一期"]
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["scenario", str(config), "--all", "--out", str(out), "-q", "--no-map"]) == 0
+    assert (out / "scenarios_compared.csv").is_file()
+    (tmp_path / "city" / "stops.csv").write_text(
+        f"lon,lat,name\n{LON0 + 0.010},{LAT0 + 0.004},新站\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q",
+                 "--no-map"]) == 0
+    assert "scenarios_compared.csv of an earlier --all is removed" in capsys.readouterr().err
+    assert not (out / "scenarios_compared.csv").exists()
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert "scenarios_compared.csv" not in record["kept_from_the_previous_run_of_this_analysis"]
+    assert {"scenario_一期.csv", "scenario_二期.csv"} <= {f["path"] for f in record["files"]}

@@ -24,6 +24,7 @@ from geoplan.cli._common import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from geoplan._outdir import OutputRun
     from geoplan.config import AnalysisConfig
     from geoplan.layers.layerset import LayerSet
     from geoplan.standards import Standard
@@ -107,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         with staged_output(args, config, "scenario") as run:
             # measured as `geoplan run` measures: a city chunk by chunk of districts, its
             # largest frames held on disk in the staging folder; of today only the table stays
+            if len(plans) == 1:
+                _drop_stale_comparison(run)
             before = coverage_as_run(config, load_layers(config), standards, run.path).table
             written: list[Path] = []
             afters = {}
@@ -118,10 +121,26 @@ def run(args: argparse.Namespace) -> int:
                 print(scenarios_compared_text(city, lang, config.districts.unit))
                 from geoplan._io import write_csv
 
-                written.append(write_csv(city, run.path / "scenarios_compared.csv"))
+                written.append(write_csv(city, run.path / COMPARED_CSV))
             committed = run.commit(written)
     print(written_text(run.target, committed))
     return 0
+
+
+COMPARED_CSV = "scenarios_compared.csv"
+
+
+def _drop_stale_comparison(run: OutputRun) -> None:
+    """A comparison of an earlier ``--all`` goes when one scenario is measured again: it
+    summed the scenario tables as they were then, and would disagree with the new one."""
+    stale = run.path / COMPARED_CSV
+    if stale.is_file():
+        stale.unlink()
+        if COMPARED_CSV in run.carried:
+            run.carried.remove(COMPARED_CSV)
+        logging.getLogger("geoplan").warning(
+            "%s of an earlier --all is removed: it compared the scenarios as they were then; "
+            "`geoplan scenario CONFIG --all` compares them again", COMPARED_CSV)
 
 
 @dataclasses.dataclass
