@@ -389,10 +389,14 @@ def add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping[
     shares = (np.asarray(inside_share, dtype=float) if inside_share is not None
               else np.ones(len(points)))
     part = "数据内 {p}" if lab["lang"] == "zh" else "{p} inside the data"
-    items = [{"name": str(name), "lat": round(pt.y, 6), "lon": round(pt.x, 6),
+    # where two labels would overlap the larger district's stays (see declutterLabels)
+    rank = np.empty(len(points), dtype=int)
+    rank[np.argsort(-shapely.area(dist_wgs.geometry.to_numpy()), kind="stable")] = \
+        np.arange(len(points))
+    items = [{"name": str(name), "lat": round(pt.y, 6), "lon": round(pt.x, 6), "rank": int(r),
               **({"part": part.format(p=share_text(s))}
                  if np.isfinite(s) and s < WHOLE_DISTRICT_SHARE else {})}
-             for name, pt, s in zip(dist_wgs["district"], points, shares, strict=True)]
+             for name, pt, s, r in zip(dist_wgs["district"], points, shares, rank, strict=True)]
     layer = DistrictLabels(items, lab["layer_labels"])
     layer.add_to(m)
     return layer

@@ -407,8 +407,8 @@
   }
 
   /* District labels that would overlap on screen (a city of 200 districts seen whole) are
-     hidden, first come first kept; every zoom, pan and resize, every change of the shares and
-     every fitting of the legend decides again. */
+     hidden, the larger district's kept (its rank); every zoom, pan and resize, every change
+     of the shares and every fitting of the legend decides again. */
   var declutterLabels = nextFrame(function() {
       if (!(gp.labelMarkers || []).length) { return; }
       var kept = [];  // the map's boxes (title, panel, legend) first: no label hides under them
@@ -417,10 +417,12 @@
         var b = c.getBoundingClientRect();
         if (b.width && b.height) { kept.push({l: b.left, t: b.top, r: b.right, b: b.bottom}); }
       });
-      gp.labelMarkers.forEach(function(lm) {
+      var byRank = gp.labelMarkers.slice().sort(function(a, b) { return a.rank - b.rank; });
+      byRank.forEach(function(lm) {
         lm.box.style.visibility = "";
         var r = null;
-        [lm.nameEl, lm.share].forEach(function(el) {
+        [lm.nameEl, lm.share, lm.partEl].forEach(function(el) {
+          if (!el) { return; }
           var b = el.getBoundingClientRect();
           if (!b.width || !b.height) { return; }
           r = r ? {l: Math.min(r.l, b.left), t: Math.min(r.t, b.top), r: Math.max(r.r, b.right),
@@ -469,7 +471,7 @@
   /* District names with the chosen standard's share under them; text only. */
   gp.districtLabels = function(map, items) {
     var group = L.layerGroup();
-    gp.labelMarkers = items.map(function(it) {
+    gp.labelMarkers = items.map(function(it, i) {
       var box = document.createElement("div");
       box.className = "geoplan-label";
       var name = document.createElement("div");
@@ -479,8 +481,9 @@
       share.className = "gp-label-share";
       box.appendChild(name);
       box.appendChild(share);
+      var part = null;
       if (it.part) {  // a district partly inside the data: its share is of that part
-        var part = document.createElement("div");
+        part = document.createElement("div");
         part.className = "gp-label-part";
         part.textContent = text(it.part);
         box.appendChild(part);
@@ -488,7 +491,8 @@
       var icon = L.divIcon({html: box, className: "gp-label", iconSize: [140, it.part ? 50 : 36],
                             iconAnchor: [70, it.part ? 25 : 18]});
       L.marker([it.lat, it.lon], {icon: icon, interactive: false, keyboard: false}).addTo(group);
-      return {share: share, name: it.name, nameEl: name, box: box};
+      return {share: share, name: it.name, nameEl: name, partEl: part, box: box,
+              rank: typeof it.rank === "number" ? it.rank : i};
     });
     map.on("moveend resize", declutterLabels);  // moveend ends every zoom too
     group.on("add", declutterLabels);
