@@ -567,15 +567,16 @@ def run_batch(
     tables: list[pd.DataFrame] = [failed] if len(failed) else []
     tables += [_reuse(j) for j in done]
     if todo:
-        cluster = None
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            with _workers_ignore_ctrl_c():
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
-            client = Client(cluster)
+        cluster = client = None
         try:
+            if scheduler:
+                client = Client(scheduler)
+            else:
+                with _ctrl_c_held():  # a Ctrl-C meanwhile acts once the cluster is up
+                    cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                           processes=True, dashboard_address=":0",
+                                           preload=["geoplan._worker_signals"])
+                client = Client(cluster)
             city = _city_tasks(client, todo, out)
             city = _seat_tasks(client, jobs, city, out)
             futures = [client.submit(run_job, job, steps, city[job.config_key],
@@ -589,8 +590,13 @@ def run_batch(
                 n_failed += int((rows["status"] == "failed").any())
                 bar.set_postfix(failed=n_failed)
                 tables.append(rows)
+        except KeyboardInterrupt:
+            # the nannies (here) kill the workers still in a job: said, it reads like a fault
+            logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
+            raise
         finally:
-            client.close()
+            if client is not None:
+                client.close()
             if cluster is not None:
                 cluster.close()
     summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
@@ -603,20 +609,24 @@ def run_batch(
 
 
 @contextmanager
-def _workers_ignore_ctrl_c() -> Iterator[None]:
-    """SIGINT ignored while the LocalCluster starts its worker processes, which inherit that.
+def _ctrl_c_held() -> Iterator[None]:
+    """A Ctrl-C while the LocalCluster starts is held, and raised once it is up.
 
-    Ctrl-C in a terminal goes to every process of the command: each worker would print its
-    own KeyboardInterrupt traceback. This process alone handles it, closing the cluster.
+    Raised at once, it would leave a half-started cluster's processes behind; ignored (as
+    before), it was lost and the batch ran to its end. The workers ignore Ctrl-C themselves
+    (:mod:`geoplan._worker_signals`), so that only this process handles it.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pressed: list[int] = []
+    handler = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
+        signal.signal(signal.SIGINT, handler)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def remove_stale_jobs(jobs: Sequence[Job]) -> list[Path]:
