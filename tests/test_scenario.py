@@ -130,8 +130,21 @@ def test_a_planned_park_is_green_space_too(tmp_path):
         ensure_ascii=False), encoding="utf-8")
     raw = yaml.safe_load(config.read_text(encoding="utf-8"))
     park = [{"path": "新公园.geojson"}]
+    # one GeoPackage holding the park and another green: the park is still green space
+    import geopandas as gpd
+    import shapely
+
+    gpkg = tmp_path / "city" / "规划.gpkg"
+    gpd.GeoDataFrame({"name": ["规划公园"]}, geometry=[shapely.Polygon(ring)],
+                     crs="EPSG:4326").to_file(gpkg, layer="parks")
+    far = [list(_lonlat(i, j)) for i, j in [(0.2, 4.5), (0.6, 4.5), (0.6, 4.9), (0.2, 4.9)]]
+    gpd.GeoDataFrame({"name": ["街头绿地"]}, geometry=[shapely.Polygon(far)],
+                     crs="EPSG:4326").to_file(gpkg, layer="green")
     raw["scenarios"] = {"parks_only": {"layers": {"parks": park}},
-                        "both": {"layers": {"parks": park, "green_space": park}}}
+                        "both": {"layers": {"parks": park, "green_space": park}},
+                        "one_gpkg": {"layers": {
+                            "parks": [{"path": "规划.gpkg", "layer": "parks"}],
+                            "green_space": [{"path": "规划.gpkg", "layer": "green"}]}}}
     config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     cfg = load_config(config)
     standards = resolve_standards(["green_300", "park_500"])
@@ -143,6 +156,11 @@ def test_a_planned_park_is_green_space_too(tmp_path):
     assert only.loc[("西区", "park_500"), "share_buffer_change"] > 0.1
     columns = ["n_facilities_after", "share_buffer_after", "share_network_after"]
     assert only[columns].equals(both[columns])
+    gpkg_run = run_scenario(cfg, "one_gpkg", standards).set_index(["district", "standard"])
+    green = gpkg_run.loc[("西区", "green_300")]
+    assert green["n_facilities_after"] == green["n_facilities_before"] + 2  # park and green
+    assert green["share_buffer_after"] == pytest.approx(
+        only.loc[("西区", "green_300"), "share_buffer_after"], abs=1e-12)  # the green is in 东区
 
 
 def test_scenarios_compared_for_the_whole_area_on_paper():

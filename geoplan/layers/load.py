@@ -199,7 +199,7 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
         sources.append(
             f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)"
         )
-    green_paths = {src.path for src in config.layers.get("green_space", [])}
+    green_files = {(src.path.resolve(), src.layer) for src in config.layers.get("green_space", [])}
     parks_green: list[tuple[str, gpd.GeoDataFrame]] = []
     for kind, file_sources in config.layers.items():
         for i, src in enumerate(file_sources):
@@ -211,7 +211,7 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
                 gpd.GeoDataFrame(pd.concat([base, frame], ignore_index=True), crs="EPSG:4326"), kind
             )
             sources.append(f"{kind}: {src.path.name} ({src.mode})")
-            if kind == "parks" and src.path not in green_paths:
+            if kind == "parks" and (src.path.resolve(), src.layer) not in green_files:
                 parks_green.append((src.path.name, frame))
             if config.osm.path is None:
                 # without an OSM extract the files themselves say where the data is; with one,
