@@ -215,14 +215,18 @@ def test_all_scenarios_are_measured_and_compared_side_by_side(tmp_path, capsys):
     assert main(["scenario", str(config), "--all", "--out", str(out), "-q", "--no-map"]) == 0
     printed = capsys.readouterr().out
     assert "方案比选" in printed and "现状" in printed and "★" in printed
+    import hashlib
+
+    second = f"scenario_二期_{hashlib.sha256('二期 ../'.encode()).hexdigest()[:6]}.csv"
     names = sorted(p.name for p in out.iterdir() if p.suffix == ".csv")
-    assert names == ["scenario_一期.csv", "scenario_二期.csv", "scenarios_compared.csv"]
+    assert names == ["scenario_一期.csv", second, "scenarios_compared.csv"]
     pd.testing.assert_frame_equal(pd.read_csv(alone / "scenario_一期.csv"),
                                   pd.read_csv(out / "scenario_一期.csv"))
     city = pd.read_csv(out / "scenarios_compared.csv").set_index(["standard", "scenario"])
     assert len(city) == 2 * 3  # park_500 and bus_stop_500 × today, 一期, 二期 ../
-    for name, file in (("一期", "scenario_一期.csv"), ("二期 ../", "scenario_二期.csv")):
+    for name, file in (("一期", "scenario_一期.csv"), ("二期 ../", second)):
         per = pd.read_csv(out / file)
+        assert set(per["scenario"]) == {name}  # each file says whose it is
         stops = per.loc[per["standard"] == "bus_stop_500"]
         run = pd.read_csv(alone / "scenario_一期.csv")  # same today in both folders
         assert run["share_buffer_before"].tolist() == per["share_buffer_before"].tolist()
@@ -261,3 +265,28 @@ def test_one_scenario_measured_again_removes_an_earlier_comparison(tmp_path, cap
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert "scenarios_compared.csv" not in record["kept_from_the_previous_run_of_this_analysis"]
     assert {"scenario_一期.csv", "scenario_二期.csv"} <= {f["path"] for f in record["files"]}
+
+
+def test_two_names_of_one_file_name_keep_their_own_files(tmp_path):
+    # 'a/b' and 'a-b' both make the file name a-b: each keeps its own file whatever is run
+    # after (a later --name a-b overwrote a/b's table, whose map then disagreed)
+    import pandas as pd
+    import yaml
+
+    from geoplan.cli import main
+    from tests.hostile.world import world_with_scenario
+
+    config = world_with_scenario(tmp_path / "city", "a-b")
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["scenarios"]["a/b"] = {"layers": {}}
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["scenario", str(config), "--all", "--out", str(out), "-q", "--no-map"]) == 0
+    files = {p.name: set(pd.read_csv(p)["scenario"]) for p in out.glob("scenario_*.csv")}
+    assert files["scenario_a-b.csv"] == {"a-b"} and len(files) == 2
+    (other,) = [f for f in files if f != "scenario_a-b.csv"]
+    assert files[other] == {"a/b"} and other.startswith("scenario_a-b_")
+    assert main(["scenario", str(config), "--name", "a-b", "--out", str(out), "-q",
+                 "--no-map"]) == 0
+    assert set(pd.read_csv(out / other)["scenario"]) == {"a/b"}
+    assert set(pd.read_csv(out / "scenario_a-b.csv")["scenario"]) == {"a-b"}

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
@@ -155,15 +156,15 @@ class _Plan:
 
 
 def _stems(names: list[str], file_stem: Callable[..., str]) -> list[str]:
-    """One safe file name per scenario (a name never leaves --out), distinct even where two
-    names make the same stem."""
-    stems: list[str] = []
+    """One safe file name per scenario (a name never leaves --out). A name that is not a
+    safe file name as it is gets a short hash of itself, so that each name always has the
+    same file whatever else was run (``a/b`` and ``a-b`` never take each other's)."""
+    stems = []
     for name in names:
-        stem = f"scenario_{file_stem(name, fallback='scenario')}"
-        base, k = stem, 2
-        while stem in stems:
-            stem, k = f"{base}_{k}", k + 1
-        stems.append(stem)
+        stem = file_stem(name, fallback="scenario")
+        if stem != name:
+            stem += "_" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
+        stems.append(f"scenario_{stem}")
     return stems
 
 
@@ -192,7 +193,8 @@ def _measure_plan(args: argparse.Namespace, config: AnalysisConfig, plan: _Plan,
     print(as_text(title))
     print(scenario_text(table, lang, config.districts.unit))
     print()
-    written.append(write_csv(table, folder / f"{stem}.csv"))
+    written.append(write_csv(table.assign(scenario=plan.name)[["scenario", *table.columns]],
+                             folder / f"{stem}.csv"))
     if not getattr(args, "no_map", False):
         from geoplan.report.maps import write_maps
 
