@@ -375,7 +375,12 @@ class OutputRun:
 
     def commit(self, written: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
         """Write ``run.json`` and put the staged files in place; returns their final paths."""
+        written = list(written)
         files = sorted(p for p in self.path.rglob("*") if p.is_file())
+        # what this run wrote again was not kept from the previous one
+        rewritten = {Path(p).relative_to(self.path).parts[0] for p in written
+                     if Path(p).is_relative_to(self.path)}
+        self.carried = [name for name in self.carried if name not in rewritten]
         record = self._record(files)
         target_json = self.path / RUN_JSON
         tmp = self.path / f".{RUN_JSON}.tmp"

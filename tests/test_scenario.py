@@ -290,3 +290,27 @@ def test_two_names_of_one_file_name_keep_their_own_files(tmp_path):
                  "--no-map"]) == 0
     assert set(pd.read_csv(out / other)["scenario"]) == {"a/b"}
     assert set(pd.read_csv(out / "scenario_a-b.csv")["scenario"]) == {"a-b"}
+
+
+def test_a_scenario_measured_again_without_its_map_loses_the_old_map(tmp_path, capsys):
+    # the map of the scenario as it was would disagree with its new table (4.1% → 78.9%
+    # against 4.1% → 49.0% in a review): it goes, the user is told, and run.json does not
+    # call the rewritten table "kept from the previous run"
+    import json
+
+    from geoplan.cli import main
+    from tests.hostile.world import LAT0, LON0, world_with_scenario
+
+    config = world_with_scenario(tmp_path / "city", "一期")
+    out = tmp_path / "out"
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q"]) == 0
+    assert (out / "scenario_一期" / "map.html").is_file()
+    (tmp_path / "city" / "stops.csv").write_text(
+        f"lon,lat,name\n{LON0 + 0.010},{LAT0 + 0.004},新站\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q",
+                 "--no-map"]) == 0
+    assert "scenario_一期/ of an earlier run is removed" in capsys.readouterr().err
+    assert not (out / "scenario_一期").exists()
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert "scenario_一期.csv" not in record["kept_from_the_previous_run_of_this_analysis"]

@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import hashlib
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -144,6 +145,16 @@ def _drop_stale_comparison(run: OutputRun) -> None:
             "`geoplan scenario CONFIG --all` compares them again", COMPARED_CSV)
 
 
+def _drop_stale_map(folder: Path) -> None:
+    """A scenario measured again with --no-map loses the map an earlier run drew of it: the
+    map showed the scenario's files as they were then, and would disagree with its table."""
+    if folder.is_dir():
+        shutil.rmtree(folder)
+        logging.getLogger("geoplan").warning(
+            "%s/ of an earlier run is removed: its map showed the scenario as it was then; "
+            "run without --no-map to draw it again", folder.name)
+
+
 @dataclasses.dataclass
 class _Plan:
     """One scenario to measure: its name, config with the planned files, words, and how its
@@ -195,7 +206,9 @@ def _measure_plan(args: argparse.Namespace, config: AnalysisConfig, plan: _Plan,
     print()
     written.append(write_csv(table.assign(scenario=plan.name)[["scenario", *table.columns]],
                              folder / f"{stem}.csv"))
-    if not getattr(args, "no_map", False):
+    if getattr(args, "no_map", False):
+        _drop_stale_map(folder / stem)
+    else:
         from geoplan.report.maps import write_maps
 
         (folder / stem).mkdir(parents=True, exist_ok=True)
