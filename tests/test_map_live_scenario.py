@@ -436,3 +436,43 @@ def test_a_scenario_map_says_before_and_after_and_live_placing_does_not_mix_them
     page.locator(".gp-live-marker").first.click()  # deleted: the scenario's labels again
     assert labels() == scenario
     assert session.errors == [] and session.blocked == []
+
+
+@pytest.mark.browser
+def test_a_city_scenario_index_lists_the_shown_standard_before_and_after(session, tmp_path):
+    # the index's list of district pages gave the config's first standard's share, unnamed,
+    # whatever the map showed; it now names the standard shown and gives its share, the
+    # scenario's "before → after" included
+    import yaml
+
+    from geoplan.cli import main
+    from geoplan.report._data import fmt_share
+    from tests.hostile.world import world_with_scenario
+
+    config = world_with_scenario(tmp_path / "city", "一期")
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["map"] = {"max_mb": 0.001}  # an index map with a page per district
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q"]) == 0
+    table = pd.read_csv(out / "scenario_一期.csv").set_index(["district", "standard"])
+    page = session.open(out / "scenario_一期" / "map.html")
+    page.locator("#geoplan-index summary").click()
+
+    def listed() -> tuple[str, dict[str, str]]:
+        spans = page.locator("#geoplan-index span[data-district]")
+        return (page.locator("#geoplan-index .gp-index-std").inner_text(),
+                dict(zip(spans.evaluate_all("es => es.map(e => e.dataset.district)"),
+                         spans.all_inner_texts(), strict=True)))
+
+    head, shares = listed()  # opened on the standard the scenario moves
+    assert "公交站点500米覆盖" in head
+    for d in ("东区", "西区"):
+        assert shares[d] == (f"{fmt_share(table.loc[(d, SID), 'share_buffer_before'])} → "
+                             f"{fmt_share(table.loc[(d, SID), 'share_buffer_after'])}")
+    page.locator("#geoplan-layers input[type=radio][value=park_500]").check()
+    head, shares = listed()
+    assert "500米见园" in head
+    assert shares == {d: fmt_share(table.loc[(d, "park_500"), "share_buffer_after"])
+                      for d in ("东区", "西区")}
+    assert session.errors == [] and session.blocked == []

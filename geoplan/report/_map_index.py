@@ -288,12 +288,14 @@ def _held_frames(obj: Any) -> tuple[str, ...]:
 
 def index_links(pages: Sequence[DistrictPage], coverage: Any, lang: str
                 ) -> dict[str, dict[str, Any]]:
-    """District -> its page's link and every standard's straight-line share (as text)."""
+    """District -> its page's link and every standard's straight-line share (as text):
+    ``shares`` as [name, text] in the standards' order, ``by`` the texts by standard id."""
     table = frame(coverage, "table")
     rows = standard_rows(coverage)
     out: dict[str, dict[str, Any]] = {}
     for page in pages:
         shares = []
+        by = {}
         if "district" in table and "share_buffer" in table:
             mine = table.loc[table["district"].astype(str) == page.name]
             for sid in standards_order(coverage):
@@ -301,9 +303,9 @@ def index_links(pages: Sequence[DistrictPage], coverage: Any, lang: str
                 if len(part):  # a scenario's map: "before → after" (geoplan.scenario.with_before)
                     before = part["share_buffer_before"].iloc[0] \
                         if "share_buffer_before" in part else None
-                    shares.append([standard_name(rows[sid], lang),
-                                   fmt_share_change(before, part["share_buffer"].iloc[0])])
-        out[page.name] = {"href": page.file, "shares": shares}
+                    by[sid] = fmt_share_change(before, part["share_buffer"].iloc[0])
+                    shares.append([standard_name(rows[sid], lang), by[sid]])
+        out[page.name] = {"href": page.file, "shares": shares, "by": by}
     return out
 
 
@@ -351,30 +353,51 @@ class IndexLinks(MacroElement):
                 a.textContent = words.open;
                 box.appendChild(a);
             };
+            // the list of district pages gives the share of the standard shown
+            var names = {{ this.names_json }};
+            function listShares() {
+                var sid = window.geoplan.current;
+                var head = document.querySelector("#geoplan-index .gp-index-std");
+                if (head) { head.textContent = names[sid] ? " · " + names[sid] : ""; }
+                document.querySelectorAll("#geoplan-index span[data-district]")
+                    .forEach(function(span) {
+                        var page = pages[span.dataset.district];
+                        span.textContent = page && page.by[sid] ? page.by[sid] : "";
+                    });
+            }
+            var show = window.geoplan.showStandard;
+            if (show) {
+                window.geoplan.showStandard = function(sid) { show(sid); listShares(); };
+            }
+            setTimeout(listShares, 0);  // once the list is on the page
         })();
         {% endmacro %}
     """)
 
     def __init__(self, links: Mapping[str, Mapping[str, Any]], lang: str,
-                 unit: str = DEFAULT_UNIT) -> None:
+                 unit: str = DEFAULT_UNIT, names: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self._name = "GeoplanIndexLinks"
         self.pages_json = script_json(dict(links))
         self.words_json = script_json(words(lang, unit))
+        self.names_json = script_json(dict(names or {}))
 
 
 def index_list_html(pages: Sequence[DistrictPage], links: Mapping[str, Mapping[str, Any]],
                     lang: str, unit: str = DEFAULT_UNIT) -> str:
-    """The list of district pages (escaped HTML), each with the first standard's share."""
+    """The list of district pages (escaped HTML), each with the first standard's share; the
+    page's script (:class:`IndexLinks`) gives each the share of the standard shown, and
+    names it in the heading."""
     items = []
     for page in pages:
         shares = links.get(page.name, {}).get("shares") or []
-        share = f" <span>{html.escape(shares[0][1])}</span>" if shares else ""
+        share = (f' <span data-district="{html.escape(page.name, quote=True)}">'
+                 f"{html.escape(shares[0][1]) if shares else ''}</span>")
         items.append(f'<li><a href="{html.escape(page.file, quote=True)}">'
                      f"{html.escape(page.name)}</a>{share}</li>")
     title = html.escape(words(lang, unit)["list"].format(n=len(pages)))
-    return (f'<details><summary>{title}</summary><ol class="gp-index-list">{"".join(items)}'
-            "</ol></details>")
+    return (f'<details><summary>{title}<span class="gp-index-std"></span></summary>'
+            f'<ol class="gp-index-list">{"".join(items)}</ol></details>')
 
 
 INDEX_CSS = """
@@ -441,7 +464,9 @@ def add_index_parts(m: folium.Map, pages: Sequence[DistrictPage], coverage: Any,
     assert isinstance(root, Figure)
     root.header._children.pop("geoplan_scenario_js", None)
     links = index_links(pages, coverage, lang)
-    IndexLinks(links, lang, unit).add_to(m)
+    rows = standard_rows(coverage)
+    IndexLinks(links, lang, unit, {sid: standard_name(rows[sid], lang)
+                                   for sid in standards_order(coverage)}).add_to(m)
     root.header.add_child(Element(INDEX_CSS + _INDEX_ONLY_CSS), name="geoplan_index_css")
     HtmlControl(index_list_html(pages, links, lang, unit), position="topleft",
                 element_id="geoplan-index", css_class="geoplan-box geoplan-index").add_to(m)
