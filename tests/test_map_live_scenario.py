@@ -433,6 +433,15 @@ def test_a_scenario_map_says_before_and_after_and_live_placing_does_not_mix_them
     now = labels()
     assert now["东区"] == f"{fmt_share(rows['东区'][0])} → {fmt_share(rows['东区'][1])}"
     assert now["西区"] == fmt_share(table.loc[("西区", SID), "share_buffer_after"])
+    # the panel calls the figure before placing the scenario's, not 现状 (today)
+    heads = page.locator("#geoplan-live th").all_inner_texts()
+    assert "本情景" in heads and "现状" not in heads
+    # the walking measure is not placed live: while placing, its labels say the figure now,
+    # not the scenario's arrow beside the live one of the straight-line measure
+    page.locator("#geoplan-layers input[value=network]").check()
+    assert labels() == {d: fmt_share(table.loc[(d, SID), "share_network_after"])
+                        for d in ("东区", "西区")}
+    page.locator("#geoplan-layers input[value=buffer]").check()
     page.locator(".gp-live-marker").first.click()  # deleted: the scenario's labels again
     assert labels() == scenario
     assert session.errors == [] and session.blocked == []

@@ -254,7 +254,9 @@ def scenario_spec(layerset: LayerSet, coverage: CoverageResult | None,
         return None
     return {"unit": unit, "origin": origin, "segs": 4 * QUAD_SEGS, "proj": proj,
             "crs": crs.to_string(), "standards": standards, "skipped": skipped,
-            "lang": "en" if lang == "en" else "zh", "unitWord": unit_of(layerset, coverage)}
+            "lang": "en" if lang == "en" else "zh", "unitWord": unit_of(layerset, coverage),
+            # a scenario's map (geoplan.scenario.with_before): its figures are the scenario's
+            "ofScenario": "share_buffer_before" in table.columns}
 
 
 class LiveScenario(PlainRender, MacroElement):

@@ -246,6 +246,9 @@
 
   gp.liveScenario = function(map, spec) {
     var w = WORDS[spec.lang] || WORDS.zh;
+    if (spec.ofScenario) {  // on a scenario's map the figure before placing is the scenario's
+      w = Object.assign({}, w, {before: spec.lang === "en" ? "Scenario" : "本情景"});
+    }
     if (w === WORDS.zh && spec.unitWord && spec.unitWord !== "区县") {
       // the districts as the config calls them (区县, 街道, 社区, 网格)
       w = Object.assign({}, w, {district: spec.unitWord,
@@ -517,7 +520,14 @@
        facilities are placed; every district then says its own figure now, so that on a
        scenario's map (labels "before → after" of the scenario) no label mixes the two */
     function labels(rows, any) {
-      if (gp.measure !== "buffer" || !any) { return; }
+      if (!any) { return; }
+      if (gp.measure !== "buffer") {  // not placed live: the figure now, without the arrow
+        (gp.labelMarkers || []).forEach(function(lm) {  // of a scenario's map
+          var text = lm.share.textContent, at = text.lastIndexOf(" → ");
+          if (at >= 0) { lm.share.textContent = text.slice(at + 3); }
+        });
+        return;
+      }
       var byName = {};
       rows.forEach(function(r) { byName[r.name] = r; });
       (gp.labelMarkers || []).forEach(function(lm) {
