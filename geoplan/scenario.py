@@ -337,7 +337,22 @@ def load_scenario_layers(planned: AnalysisConfig, name: str) -> LayerSet:
     try:
         return load_layers(planned)
     except (InputDataError, CRSError) as exc:
-        raise type(exc)(f"scenario {name} (scenarios.{name}.layers): {exc}") from exc
+        raise type(exc)(f"scenario {name} (scenarios.{name}.layers): "
+                        f"{_scenario_keys(str(exc), planned, name)}") from exc
+
+
+def _scenario_keys(text: str, planned: AnalysisConfig, name: str) -> str:
+    """``text`` with the keys of :func:`scenario_config`'s merged layers (``layers.toilets[2]``)
+    that are the scenario's files named as the user wrote them
+    (``scenarios.<name>.layers.toilets[0]``); today's own files keep their keys."""
+    own = planned.scenarios[name].layers if name in planned.scenarios else {}
+
+    def key(match: re.Match[str]) -> str:
+        kind, i = match.group(1), int(match.group(2))
+        base = len(planned.layers.get(kind, [])) - len(own.get(kind, []))
+        return match.group(0) if i < base else f"scenarios.{name}.layers.{kind}[{i - base}]"
+
+    return re.sub(r"(?<![\w.])layers\.(\w+)\[(\d+)\]", key, text)
 
 
 def load_planned_layers(planned: AnalysisConfig, workdir: Path, source: Path) -> LayerSet:

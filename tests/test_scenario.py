@@ -314,3 +314,22 @@ def test_a_scenario_measured_again_without_its_map_loses_the_old_map(tmp_path, c
     assert not (out / "scenario_一期").exists()
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert "scenario_一期.csv" not in record["kept_from_the_previous_run_of_this_analysis"]
+
+
+def test_a_scenario_file_s_key_is_the_one_the_user_wrote():
+    # merged into today's layers, the scenario's first stops file was `layers.bus_stops[1]`:
+    # its errors now say `scenarios.一期.layers.bus_stops[0]`; today's file keeps its key
+    from pathlib import Path
+
+    from geoplan.config import AnalysisConfig, FileSource, Scenario
+    from geoplan.scenario import _scenario_keys
+
+    config = AnalysisConfig(
+        name="x", districts={"path": Path("d.geojson")}, osm={"path": Path("c.osm")},
+        layers={"bus_stops": [FileSource(path=Path("today.csv"))]},
+        scenarios={"一期": Scenario(layers={"bus_stops": [FileSource(path=Path("plan.csv"))]})})
+    planned = scenario_config(config, "一期")
+    text = "today.csv: Set `layers.bus_stops[0].crs:`; plan.csv: Set `layers.bus_stops[1].crs:`"
+    assert _scenario_keys(text, planned, "一期") == (
+        "today.csv: Set `layers.bus_stops[0].crs:`; "
+        "plan.csv: Set `scenarios.一期.layers.bus_stops[0].crs:`")
