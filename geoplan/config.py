@@ -568,7 +568,9 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool,
                     problems.append(f"{where}.{kind}[{i}]: the same file as {where}.{kind}[{j}] "
                                     f"({src.path.name}); list it once")
                 crs_ok(f"{where}.{kind}[{i}].crs", src.crs)
-                if check_files:
+                # a scenario's files are checked when it is measured: a draft scenario whose
+                # file is not there yet must not stop today's analysis
+                if check_files and where == "layers":
                     file_ok(f"{where}.{kind}[{i}].path", src.path)
                 encoding_ok(f"{where}.{kind}[{i}].encoding", src.encoding)
     if ok("districts"):

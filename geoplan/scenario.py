@@ -40,12 +40,21 @@ def scenario_config(config: AnalysisConfig, name: str) -> AnalysisConfig:
     Raises
     ------
     ConfigError
-        If the config has no scenario of that name.
+        If the config has no scenario of that name, or one of its files is not there
+        (checked here, not when the config is read: a draft scenario without its file yet
+        does not stop today's analysis).
     """
     if name not in config.scenarios:
         known = ", ".join(config.scenarios) or "none"
         raise ConfigError(str(config.source_file or "config"),
                           [f"scenarios: no scenario named {name!r} (the config has: {known})"])
+    missing = [f"scenarios.{name}.layers.{kind}[{i}].path: "
+               + (f"{src.path} is not a file" if src.path.exists() else
+                  f"file not found: {src.path}")
+               for kind, sources in config.scenarios[name].layers.items()
+               for i, src in enumerate(sources) if not src.path.is_file()]
+    if missing:
+        raise ConfigError(str(config.source_file or "config"), missing)
     layers = {kind: list(sources) for kind, sources in config.layers.items()}
     for kind, sources in config.scenarios[name].layers.items():
         layers.setdefault(kind, []).extend(s.model_copy(update={"mode": "add"}) for s in sources)

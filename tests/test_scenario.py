@@ -316,20 +316,47 @@ def test_a_scenario_measured_again_without_its_map_loses_the_old_map(tmp_path, c
     assert "scenario_一期.csv" not in record["kept_from_the_previous_run_of_this_analysis"]
 
 
-def test_a_scenario_file_s_key_is_the_one_the_user_wrote():
+def test_a_scenario_file_s_key_is_the_one_the_user_wrote(tmp_path):
     # merged into today's layers, the scenario's first stops file was `layers.bus_stops[1]`:
     # its errors now say `scenarios.一期.layers.bus_stops[0]`; today's file keeps its key
-    from pathlib import Path
-
     from geoplan.config import AnalysisConfig, FileSource, Scenario
     from geoplan.scenario import _scenario_keys
 
+    for name in ("today.csv", "plan.csv"):
+        (tmp_path / name).write_text("lon,lat\n104,30\n", encoding="utf-8")
     config = AnalysisConfig(
-        name="x", districts={"path": Path("d.geojson")}, osm={"path": Path("c.osm")},
-        layers={"bus_stops": [FileSource(path=Path("today.csv"))]},
-        scenarios={"一期": Scenario(layers={"bus_stops": [FileSource(path=Path("plan.csv"))]})})
+        name="x", districts={"path": tmp_path / "d.geojson"}, osm={"path": tmp_path / "c.osm"},
+        layers={"bus_stops": [FileSource(path=tmp_path / "today.csv")]},
+        scenarios={"一期": Scenario(layers={"bus_stops": [
+            FileSource(path=tmp_path / "plan.csv")]})})
     planned = scenario_config(config, "一期")
     text = "today.csv: Set `layers.bus_stops[0].crs:`; plan.csv: Set `layers.bus_stops[1].crs:`"
     assert _scenario_keys(text, planned, "一期") == (
         "today.csv: Set `layers.bus_stops[0].crs:`; "
         "plan.csv: Set `scenarios.一期.layers.bus_stops[0].crs:`")
+
+
+def test_a_draft_scenario_without_its_file_stops_only_itself(tmp_path, capsys):
+    # its missing file stopped every command of the config (the run, the other scenarios,
+    # the list of scenarios): now only measuring that scenario stops, naming the key
+    import yaml
+
+    from geoplan.cli import main
+    from tests.hostile.world import world_with_scenario
+
+    config = world_with_scenario(tmp_path / "city", "一期")
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["scenarios"]["草案"] = {"layers": {"bus_stops": [{"path": "还没有.csv"}]}}
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["scenario", str(config)]) == 0
+    assert "还没有.csv（文件缺失）" in " ".join(capsys.readouterr().out.split())
+    out = tmp_path / "out"
+    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q",
+                 "--no-map"]) == 0
+    assert (out / "scenario_一期.csv").is_file()
+    capsys.readouterr()
+    for args in (["--name", "草案"], ["--all"]):
+        assert main(["scenario", str(config), *args, "--out", str(tmp_path / "o2"), "-q"]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "scenarios.草案.layers.bus_stops[0].path: file not found" in err
+        assert not (tmp_path / "o2").exists()  # refused before any work

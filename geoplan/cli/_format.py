@@ -328,8 +328,10 @@ def scenarios_text(config: Any, lang: str = "zh") -> str:
                 "section (see analyses/chengdu_core.yaml).")
     rows = []
     for name, sc in scenarios.items():
-        files = [f"{kind}: {getattr(s, 'path', s)}" for kind, sources in sc.layers.items()
-                 for s in sources]
+        gone = "（文件缺失）" if lang != "en" else " (file missing)"
+        files = [f"{kind}: {getattr(s, 'path', s)}"
+                 + ("" if Path(getattr(s, "path", s)).is_file() else gone)
+                 for kind, sources in sc.layers.items() for s in sources]
         rows.append({"name": name, "description": sc.description or "",
                      "files": "; ".join(str(f) for f in files)})
     return align(rows, {k: h[k] for k in ("name", "description", "files")})
