@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geoplan._errors import ConfigError, CRSError, InputDataError
@@ -234,6 +235,9 @@ def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     left = before[[*keys, "name_zh", "target", "n_facilities", *SHARES, "meets_target"]]
     right = after[[*keys, "n_facilities", *SHARES, "meets_target"]]
     table = left.merge(right, on=keys, suffixes=("_before", "_after"), how="outer")
+    order = {sid: i for i, sid in enumerate(dict.fromkeys(before["standard"]))}
+    table = table.iloc[np.argsort(table["standard"].map(order).fillna(len(order)).to_numpy(),
+                                  kind="stable")].reset_index(drop=True)  # today's order
     for share in SHARES:
         table[f"{share}_change"] = table[f"{share}_after"] - table[f"{share}_before"]
     table["newly_meets_target"] = ~table["meets_target_before"].astype(bool) & table[
@@ -246,7 +250,8 @@ TODAY = "现状"
 
 CITY_COLUMNS = ("standard", "name_zh", "target", "scenario", "today", "share_buffer",
                 "share_network", "share_buffer_change", "share_network_change",
-                "uncovered_population", "districts_meeting", "districts_measured")
+                "uncovered_population", "uncovered_length_m", "districts_meeting",
+                "districts_measured", "best")
 """Columns of :func:`compare_scenarios`' table."""
 
 
@@ -267,10 +272,13 @@ def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame]) 
         (``scenario`` :data:`TODAY`, ``today`` True) and one per scenario. ``share_buffer``
         and ``share_network`` are the districts' shares weighted by their demand
         (``demand_total``): the demand covered in all districts over their demand, within
-        the data where a district is only partly inside it. ``*_change`` is against today (0 for today's row);
-        ``uncovered_population`` the districts' sum (NaN without population);
-        ``districts_meeting`` of ``districts_measured`` (those with something to measure)
-        meet the target.
+        the data where a district is only partly inside it. ``*_change`` is against today
+        (0 for today's row); ``uncovered_population`` the districts' sum of people outside
+        the straight-line buffers (NaN without population), ``uncovered_length_m`` of street
+        outside them (the toilet standards; NaN for the others); ``districts_meeting`` of
+        ``districts_measured`` (those with something to measure) meet the target; ``best``
+        marks the plans with the highest straight-line share of the standard, when it is
+        above today's (ties all marked).
     """
     from geoplan.results.coverage import demand_weighted, verdicts
 
@@ -287,16 +295,28 @@ def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame]) 
                    "scenario": name, "today": is_today,
                    "share_buffer": demand_weighted(part["share_buffer"], weight),
                    "share_network": demand_weighted(part["share_network"], weight),
-                   "uncovered_population": (
-                       float(pd.to_numeric(part["uncovered_population"], errors="coerce").sum(
-                           min_count=1)) if "uncovered_population" in part else math.nan),
+                   "uncovered_population": _total(part, "uncovered_population"),
+                   "uncovered_length_m": _total(part, "uncovered_length_m"),
                    "districts_meeting": int((said == True).sum()),  # noqa: E712
                    "districts_measured": int(said.notna().sum())}
             today = today or row
             for share in ("share_buffer", "share_network"):
                 row[f"{share}_change"] = row[share] - today[share]
             rows.append(row)
-    return pd.DataFrame(rows, columns=list(CITY_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(CITY_COLUMNS))
+    plans = table.loc[~table["today"].astype(bool)]
+    top = plans.groupby("standard", sort=False)["share_buffer"].transform("max")
+    table["best"] = False
+    table.loc[plans.index, "best"] = ((plans["share_buffer"] >= top - 1e-12)
+                                      & (plans["share_buffer_change"] > 1e-9))
+    return table
+
+
+def _total(part: pd.DataFrame, column: str) -> float:
+    """The districts' sum of ``column`` (NaN when none has a value, or no such column)."""
+    if column not in part:
+        return math.nan
+    return float(pd.to_numeric(part[column], errors="coerce").sum(min_count=1))
 
 
 def with_before(after: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:

@@ -189,6 +189,8 @@ def test_scenarios_compared_for_the_whole_area_on_paper():
     assert city["uncovered_population"].tolist() == [60.0, 50.0, 50.0]
     assert city["districts_meeting"].tolist() == [0, 0, 1]
     assert city["districts_measured"].tolist() == [2, 2, 2]
+    assert city["best"].tolist() == [False, False, True]
+    assert city["uncovered_length_m"].isna().all()  # not a street standard
 
 
 def test_all_scenarios_are_measured_and_compared_side_by_side(tmp_path, capsys):
@@ -214,7 +216,9 @@ def test_all_scenarios_are_measured_and_compared_side_by_side(tmp_path, capsys):
     capsys.readouterr()
     assert main(["scenario", str(config), "--all", "--out", str(out), "-q", "--no-map"]) == 0
     printed = capsys.readouterr().out
-    assert "方案比选" in printed and "现状" in printed and "★" in printed
+    assert "方案比选" in printed and "（现状）" in printed and "★" in printed
+    assert main(["scenario", str(config), "--all", "--name", "一期", "--out", str(out)]) == 2
+    assert "give either --all or --name" in capsys.readouterr().err
     import hashlib
 
     second = f"scenario_二期_{hashlib.sha256('二期 ../'.encode()).hexdigest()[:6]}.csv"

@@ -26,7 +26,8 @@ _HEAD = {
            "files": "规划设施文件",
            "city_buffer": "全市·直线", "city_network": "全市·步行", "n_meet": "达标区县",
            "lowest": "直线覆盖率最低的区县", "scenario": "情景", "today": "现状",
-           "uncovered_pop": "未覆盖人口"},
+           "uncovered_pop": "直线未覆盖人口", "sum_buffer": "合计·直线",
+           "sum_network": "合计·步行"},
     "en": {"standard": "standard", "district": "district", "radius": "radius m",
            "target": "target", "buffer": "straight line", "network": "walking",
            "pop_buffer": "pop. straight", "pop_network": "pop. walking", "meets": "meets",
@@ -34,7 +35,9 @@ _HEAD = {
            "description": "description", "files": "planned facility files",
            "city_buffer": "city, straight", "city_network": "city, walking",
            "n_meet": "districts meeting", "lowest": "lowest straight-line shares",
-           "scenario": "scenario", "today": "today", "uncovered_pop": "people not covered"},
+           "scenario": "scenario", "today": "today",
+           "uncovered_pop": "people outside (straight)", "sum_buffer": "all, straight",
+           "sum_network": "all, walking"},
 }
 _NOTE = {
     "zh": ("直线 = 直线覆盖率（官方口径）：直线服务半径内的居住用地占比（公厕各标准为街道长度占比）；"
@@ -273,10 +276,12 @@ def scenario_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
     return align(rows, headers, group_by="standard")
 
 
-def scenarios_compared_text(city: pd.DataFrame, lang: str = "zh",
-                            unit: str = DEFAULT_UNIT) -> str:
-    """Today and each scenario for the whole area (:func:`geoplan.scenario.compare_scenarios`),
-    the standards some scenario moves; the best scenario of each standard marked."""
+def scenarios_compared_text(city: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNIT,
+                            partial: Sequence[tuple[str, float]] = ()) -> str:
+    """Today and each scenario for all districts together
+    (:func:`geoplan.scenario.compare_scenarios`), the standards some scenario moves, the best
+    plans marked; ``partial`` (:func:`~geoplan.results.coverage.partial_districts`) said
+    under it: the figures then hold those districts' part inside the data only."""
     h = _words(_HEAD, lang, unit)
     moved = city.loc[(city["share_buffer_change"].abs() > 1e-9)
                      | (city["share_network_change"].abs() > 1e-9), "standard"]
@@ -284,33 +289,43 @@ def scenarios_compared_text(city: pd.DataFrame, lang: str = "zh",
     if not len(show):
         return ("方案比选：没有任何情景改变覆盖率" if lang != "en"
                 else "scenarios compared: none changes a share")
+    today = "（现状）" if lang != "en" else "(today)"  # a scenario may be called 现状
     rows = []
-    for _, part in show.groupby("standard", sort=False):
-        plans = part.loc[~part["today"].astype(bool)]
-        best = plans["share_buffer"].max()
-        for record in part.to_dict("records"):
-            r = {str(k): v for k, v in record.items()}
-            name = "" if r["today"] else str(r["scenario"])
-            rows.append({
-                "standard": standard_label(r, lang) if lang != "en" else str(r["standard"]),
-                "scenario": (h["today"] if not name else name
-                             + (" ★" if r["share_buffer"] == best and len(plans) > 1 else "")),
-                "city_buffer": pct(r["share_buffer"]) + ("" if not name else
-                                                          f" ({_pp(r['share_buffer_change'])})"),
-                "city_network": pct(r["share_network"]) + ("" if not name else
-                                                            f" ({_pp(r['share_network_change'])})"),
-                "n_meet": f"{r['districts_meeting']}/{r['districts_measured']}",
-                "uncovered_pop": fmt_number(r["uncovered_population"]),
-            })
-    keys = ["standard", "scenario", "city_buffer", "city_network", "n_meet", "uncovered_pop"]
+    for record in show.to_dict("records"):
+        r = {str(k): v for k, v in record.items()}
+        plan = not r["today"]
+        rows.append({
+            "standard": standard_label(r, lang) if lang != "en" else str(r["standard"]),
+            "scenario": (str(r["scenario"]) + (" ★" if r["best"] else "")) if plan else today,
+            "sum_buffer": pct(r["share_buffer"]) + (f" ({_pp(r['share_buffer_change'])})"
+                                                    if plan else ""),
+            "sum_network": pct(r["share_network"]) + (f" ({_pp(r['share_network_change'])})"
+                                                      if plan else ""),
+            "n_meet": f"{r['districts_meeting']}/{r['districts_measured']}",
+            "uncovered_pop": fmt_number(r["uncovered_population"]),
+        })
+    keys = ["standard", "scenario", "sum_buffer", "sum_network", "n_meet", "uncovered_pop"]
     if show["uncovered_population"].isna().all():  # street standards: length, not people
         keys.remove("uncovered_pop")
     headers = {k: h[k] for k in keys}
-    title = ("方案比选（全部区县合计，按需求加权；★ 直线覆盖率最高的情景）" if lang != "en" else
-             "scenarios compared (all districts together, weighted by demand; ★ the highest "
-             "straight-line share)")
-    return title + "\n" + align(rows, headers, left=("standard", "scenario"),
-                                group_by="standard")
+    note = ""
+    if len(partial):
+        note = "\n" + _words(_COMPARED_PARTIAL, lang, unit).format(
+            names=", ".join(f"{as_text(d)} {share_text(s)}" for d, s in partial))
+    return (_words(_COMPARED_TITLE, lang, unit) + "\n"
+            + align(rows, headers, left=("standard", "scenario"), group_by="standard") + note)
+
+
+_COMPARED_TITLE = {
+    "zh": "方案比选：全部区县合计（各区县按需求加权：居住用地面积，公厕为街道长度）；"
+          "★ 合计直线覆盖率最高的情景",
+    "en": "scenarios compared: all districts together (each weighted by its demand: residential "
+          "land, street length for toilets); ★ the plan with the highest straight-line share",
+}
+_COMPARED_PARTIAL = {
+    "zh": "合计只含数据范围内的部分：{names}（数据范围内面积占比）",
+    "en": "the sums hold only the part inside the data of: {names} (share of area inside)",
+}
 
 
 def _pp(change: float) -> str:

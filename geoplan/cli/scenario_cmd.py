@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     names = list(config.scenarios) if getattr(args, "all", False) else list(args.name or [])
     if planned_file and names:
         raise ConfigError("command line", ["give either --name (or --all) or --planned, not both"])
+    if getattr(args, "all", False) and args.name:
+        raise ConfigError("command line", ["give either --all or --name, not both"])
     if getattr(args, "all", False) and not names:
         raise ConfigError(str(config.source_file or "config"), [
             "scenarios: --all found none; add a `scenarios:` section (see "
@@ -118,9 +120,12 @@ def run(args: argparse.Namespace) -> int:
             for plan, stem in zip(plans, stems, strict=True):
                 afters[plan.name] = _measure_plan(args, config, plan, stem, before, standards,
                                                   run.path, written)
-            if len(plans) > 1:
+            if len(plans) > 1 or getattr(args, "all", False):
+                from geoplan.results.coverage import partial_districts
+
                 city = compare_scenarios(before, afters)
-                print(scenarios_compared_text(city, lang, config.districts.unit))
+                print(scenarios_compared_text(city, lang, config.districts.unit,
+                                              partial_districts(before)))
                 from geoplan._io import write_csv
 
                 written.append(write_csv(city, run.path / COMPARED_CSV))
