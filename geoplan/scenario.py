@@ -320,14 +320,16 @@ def _total(part: pd.DataFrame, column: str) -> float:
 
 
 def with_before(after: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
-    """The coverage table ``after`` with ``before``'s shares and verdict beside its own, as
-    ``<share>_before`` and ``meets_target_before`` (matched on district and standard).
+    """The coverage table ``after`` with ``before``'s shares, verdict and uncovered land,
+    street and people beside its own, as ``<column>_before`` (matched on district and
+    standard).
 
     The scenario's map draws this table: its popups, tooltips, district labels and index say
     "39.4% → 47.4%" where a share moved (:func:`geoplan.report._data.fmt_share_change`).
     """
     keys = ["district", "standard"]
-    cols = [c for c in (*SHARES, "meets_target") if c in before]
+    cols = [c for c in (*SHARES, "meets_target", "uncovered_area_m2", "uncovered_length_m",
+                        "uncovered_population") if c in before]
     then = before[[*keys, *cols]].rename(columns={c: f"{c}_before" for c in cols})
     return after.merge(then, on=keys, how="left", validate="one_to_one")
 

@@ -73,6 +73,8 @@ def test_planned_rows_are_named_by_the_planner_s_file_and_a_scenario_that_moves_
 
 def test_the_scenario_map_says_which_facilities_are_planned(tmp_path):
     # a planned stop's popup names its file (数据来源); OSM's stops have no such row
+    import json
+
     from geoplan.cli import main
     from tests.hostile.world import LAT0, LON0, world_with_scenario
 
@@ -81,6 +83,15 @@ def test_the_scenario_map_says_which_facilities_are_planned(tmp_path):
     assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q"]) == 0
     page = (out / "scenario_一期" / "map.html").read_text(encoding="utf-8")
     assert "数据来源" in page and page.count('"stops.csv"') == 1
+    import re  # the uncovered land (ha) before → after in 东区's popup, as its share
+    assert re.search(r'"\d+\.\d\d → \d+\.\d\d"', page)
+    # the planned stop is drawn apart, shown at once; today's stop stays in its own layer
+    spec = json.loads(re.search(r'geoplan\.layer\((\{"cls":"gp-fac gp-fac-planned".*?\})\);',
+                                page).group(1))
+    assert spec["n"] == 1 and spec["props"]["kind_cls"] == ["bus_stops"]
+    stops = json.loads(re.search(r'geoplan\.layer\((\{"cls":"gp-fac gp-fac-bus_stops".*?\})\);',
+                                 page).group(1))
+    assert stops["n"] == 1 and "规划设施（本情景）" in page
     assert '"city.osm"' not in page
     planned = tmp_path / "规划站点.csv"
     planned.write_text("standard,layer,name,lon_wgs84,lat_wgs84\n"

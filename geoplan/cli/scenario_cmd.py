@@ -102,11 +102,15 @@ def run(args: argparse.Namespace) -> int:
                 planned_config(config, Path(planned_file), Path(work), standards),
                 f"{n_planned} 个规划设施（{Path(planned_file).name}）" if lang != "en"
                 else f"{n_planned} planned facilities ({Path(planned_file).name})",
-                lambda c: load_planned_layers(c, Path(work), Path(planned_file))))
+                lambda c: load_planned_layers(c, Path(work), Path(planned_file)),
+                frozenset({Path(planned_file).name})))
         for name in dict.fromkeys(names):  # unknown names fail before any work
             plans.append(_Plan(name, scenario_config(config, name),
                                config.scenarios[name].description or name,
-                               functools.partial(load_scenario_layers, name=name)))
+                               functools.partial(load_scenario_layers, name=name),
+                               frozenset(src.path.name for sources in
+                                         config.scenarios[name].layers.values()
+                                         for src in sources)))
         stems = _stems([p.name for p in plans], file_stem)
         output_dir(args, config)  # refused before any work when it cannot be written
         with staged_output(args, config, "scenario") as run:
@@ -169,6 +173,8 @@ class _Plan:
     config: AnalysisConfig
     description: str
     load: Callable[[AnalysisConfig], LayerSet]
+    sources: frozenset[str]
+    """The names of its files (the ``source`` of its facilities), drawn apart on its map."""
 
 
 def _stems(names: list[str], file_stem: Callable[..., str]) -> list[str]:
@@ -225,6 +231,7 @@ def _measure_plan(args: argparse.Namespace, config: AnalysisConfig, plan: _Plan,
         first = next((s for s in dict.fromkeys(after.table["standard"]) if s in moved),
                      None)  # in the config's order
         after.table = with_before(after.table, before)  # the map says before → after
+        after.meta["planned_sources"] = sorted(plan.sources)
         written += write_maps(layers_after, after, None, config, folder / stem, lang=lang,
                               title=heading, standard=first)
     return after_table

@@ -8,7 +8,7 @@ a missing figure is either explained in words or left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import folium
@@ -89,9 +89,14 @@ def _legend_row(shape: str, colour: str, text: str, key: str) -> dict[str, str]:
     return {"shape": shape, "colour": colour, "text": text, "key": key}
 
 
-def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: str
-                   ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
-    """Facilities by kind (off at first); returns legend rows and the layer panel's items."""
+def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: str,
+                   planned: Collection[str] = ()) -> tuple[list[dict[str, str]],
+                                                           list[dict[str, Any]]]:
+    """Facilities by kind (off at first); returns legend rows and the layer panel's items.
+
+    ``planned``: the file names of a scenario's planned facilities (its map); their points
+    are drawn apart, as white rings in their kind's colour, shown from the start.
+    """
     w = words(lang)
     legend: list[dict[str, str]] = []
     items: list[dict[str, Any]] = []
@@ -116,12 +121,21 @@ def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: s
         items.append({"key": "parks", "label": lab["layer_parks"], "layer": layer})
         legend.append(_legend_row("sw", FACILITY_COLOURS["green_space"], lab["layer_parks"],
                                   "parks"))
+    planned_points = []
     for kind in ("schools", "toilets", "bus_stops", "services"):
         gdf = layerset.layers.get(kind)
         if gdf is None or len(gdf) == 0:
             continue
         p = _facility_props(gdf, kind, lab, lang)
         p = p.set_geometry(shapely.point_on_surface(p.geometry.to_numpy()), crs=p.crs)
+        mine = p["source"].astype(str).isin(set(planned)).to_numpy() if "source" in p \
+            else np.zeros(len(p), dtype=bool)
+        if mine.any():
+            planned_points.append(p.loc[mine, ["kind_txt", "source_txt", "name_txt",
+                                               "geometry"]].assign(kind_cls=kind))
+            p = p.loc[~mine]
+            if not len(p):
+                continue
         fields = [("kind_txt", lab["kind"], "")]
         if "level_txt" in p:
             fields.append(("level_txt", lab["level"], ""))
@@ -136,6 +150,19 @@ def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: s
                                  "fillOpacity": 0.95})
         items.append({"key": kind, "label": lab[f"fac_{kind}"], "layer": layer})
         legend.append(_legend_row("dot", colour, lab[f"fac_{kind}"], kind))
+    if planned_points:
+        both = gpd.GeoDataFrame(pd.concat(planned_points, ignore_index=True),
+                                crs=planned_points[0].crs)
+        layer = add_layer(m, to_wgs84(both), css_class="gp-fac gp-fac-planned",
+                          fields=[("kind_txt", lab["kind"], ""),
+                                  ("source_txt", lab["data_source"], "")],
+                          popup_title="name_txt", show=True, radius=9,
+                          style={"color": "#111", "weight": 3, "dashArray": "4 3",
+                                 "fillOpacity": 1},
+                          fill_by={"prop": "kind_cls",
+                                   "colours": {**FACILITY_COLOURS, "nodata": "#ffffff"}})
+        items.append({"key": "planned", "label": lab["layer_planned"], "layer": layer})
+        legend.append(_legend_row("dot", "#ffffff", lab["layer_planned"], "planned"))
     return legend, items
 
 

@@ -219,10 +219,10 @@ def _district_texts(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping
         merged["meets_txt"] = [now if t is None or now is None or t == now else f"{t} → {now}"
                                for t, now in zip(then, merged["meets_txt"], strict=True)]
     if is_street(row) and "uncovered_length_m" in merged:
-        merged["gap_txt"] = merged["uncovered_length_m"].map(lambda v: _num(v, 0))
+        merged["gap_txt"] = _number_texts(merged, "uncovered_length_m", 0)
     elif "uncovered_area_m2" in merged:
-        merged["gap_txt"] = (merged["uncovered_area_m2"] / 10_000).map(lambda v: _num(v, 2))
-    merged["gap_pop_txt"] = merged["uncovered_population"].map(lambda v: _num(v, 0)) \
+        merged["gap_txt"] = _number_texts(merged, "uncovered_area_m2", 2, scale=1e-4)  # ha
+    merged["gap_pop_txt"] = _number_texts(merged, "uncovered_population", 0) \
         if "uncovered_population" in merged and people == "people" else None
     # the standard's documents by full title, its target year and the basket items without
     # data, where the coverage table carries them (geoplan.standards.standard_source_title)
@@ -249,6 +249,18 @@ def _share_texts(merged: pd.DataFrame, col: str, values: pd.Series | None = None
         return values.map(fmt_share)
     return pd.Series([fmt_share_change(b, a) for b, a in zip(before, values, strict=True)],
                      index=values.index, dtype=object)
+
+
+def _number_texts(merged: pd.DataFrame, col: str, decimals: int, scale: float = 1.0
+                  ) -> list[str | None]:
+    """Column ``col`` × ``scale`` as text; "138,284 → 133,342" where the frame carries a
+    scenario's figure before its planned facilities as ``<col>_before``."""
+    now = [_num(v * scale if v is not None else v, decimals) for v in merged[col]]
+    if f"{col}_before" not in merged:
+        return now
+    then = [_num(v * scale if v is not None else v, decimals) for v in merged[f"{col}_before"]]
+    return [n if t is None or n is None or t == n else f"{t} → {n}"
+            for t, n in zip(then, now, strict=True)]
 
 
 def _num(value: Any, decimals: int) -> str | None:

@@ -233,7 +233,9 @@ def build_map(
         order = _ordered(coverage, standard)
         rows = standard_rows(coverage)
         entries = standard_layers(m, dist_wgs, coverage, sites, order, rows, lab, lang, layerset)
-        fac_legend, facility_items = add_facilities(m, layerset, lab, lang)
+        fac_legend, facility_items = add_facilities(
+            m, layerset, lab, lang, (getattr(coverage, "meta", None) or {}).get(
+                "planned_sources", ()))
         dead_legend, road_items = add_deadends(m, deadends, lab, lang)
         seat_legend, seat_items = add_seat_gap_layers(m, dist_wgs, getattr(coverage, "people", None),
                                                       lang)

@@ -315,7 +315,9 @@ class CoverageResult:
         of facilities no walkway reaches), ``reached_edges`` (``kept``: whether :attr:`reached`
         holds the edges, ``rows``: the reached pieces measured, ``setting``: auto, all or
         none), ``timings`` (seconds per step), ``unit`` (what the districts are called,
-        :attr:`geoplan.layers.LayerSet.unit`).
+        :attr:`geoplan.layers.LayerSet.unit`); ``planned_sources`` on a scenario's result
+        (set by ``geoplan scenario``: the file names of its planned facilities, which its
+        map draws apart).
     people
         Residents, school-age children beyond the school radius, seats and the 学位缺口
         (:class:`~geoplan.results.PeopleResult`); None when the run has no people.
