@@ -375,3 +375,49 @@ def test_a_draft_scenario_without_its_file_stops_only_itself(tmp_path, capsys):
         err = " ".join(capsys.readouterr().err.split())
         assert "scenarios.草案.layers.bus_stops[0].path: file not found" in err
         assert not (tmp_path / "o2").exists()  # refused before any work
+
+
+@pytest.mark.parametrize("layer, standard, tags", [
+    ("bus_stops", "bus_stop_500", '<tag k="highway" v="bus_stop"/>'),
+    ("toilets", "toilet_general_500", '<tag k="amenity" v="toilets"/>')])
+def test_a_planned_point_beside_an_existing_one_is_one_more_and_moves_nothing(
+        tmp_path, layer, standard, tags):
+    # a planned stop (or toilet) 5 m east of an unnamed one of OSM: within the distance at
+    # which OSM's several features of one stop merge (30 m; toilets 10 m), it was merged into
+    # the existing one, which moved 2.5 m east, and the scenario counted no new facility
+    from pyproj import Transformer
+
+    from geoplan.config import load_config
+    from geoplan.layers import load_layers
+    from geoplan.scenario import planned_config, run_planned
+    from tests.hostile.world import _lonlat, make_world, osm_xml
+
+    config_path = make_world(tmp_path / "city", config={"standards": [standard]})
+    lon0, lat0 = _lonlat(2.0, 1.0)  # a street corner in the west of the city
+    (tmp_path / "city" / "city.osm").write_text(osm_xml(extra_nodes=(
+        f'\n<node id="9001" lat="{lat0}" lon="{lon0}" version="1">{tags}</node>')),
+        encoding="utf-8")
+    config = load_config(config_path)
+    standards = resolve_standards([standard])
+    today = load_layers(config)[layer]
+    assert len(today) == 2  # the city's own (named) one and the unnamed one
+    to_wgs = Transformer.from_crs(today.crs, 4326, always_xy=True)
+    unnamed = today.loc[today["name"] == ""].geometry.iloc[0]
+    assert to_wgs.transform(unnamed.x, unnamed.y) == pytest.approx((lon0, lat0), abs=1e-9)
+    lon, lat = to_wgs.transform(unnamed.x + 5.0, unnamed.y)
+    planned = tmp_path / "planned.csv"
+    planned.write_text("standard,layer,name,lon_wgs84,lat_wgs84\n"
+                       f"{standard},{layer},规划设施 1,{lon!r},{lat!r}\n", encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    after = load_layers(planned_config(config, planned, work, standards))[layer]
+    assert len(after) == 3
+    kept = after.loc[after["name"] == ""].geometry
+    assert len(kept) == 1 and kept.iloc[0].equals_exact(unnamed, 0.0)  # where OSM has it
+    new = after.loc[after["name"] == "规划设施 1"].geometry
+    assert len(new) == 1 and new.iloc[0].distance(unnamed) == pytest.approx(5.0, abs=1e-6)
+    table = run_planned(config, planned, standards)
+    assert (table["n_facilities_after"] == 3).all()
+    # one more facility never lowers a share
+    assert (table["share_buffer_change"] >= 0).all()
+    assert (table["share_network_change"] >= 0).all()

@@ -26,7 +26,7 @@ from geoplan.layers.districts import clip_districts, declared_crs, read_district
 from geoplan.layers.files import load_file_layer
 from geoplan.layers.from_osm import osm_layers, tag_keys
 from geoplan.layers.layerset import CONTEXT_MARGIN_M, LayerSet
-from geoplan.layers.merge import merge_facilities, merge_points
+from geoplan.layers.merge import merge_facilities, merge_points_by_source
 from geoplan.layers.osm import (
     BOUNDARY_KEYS,
     CONTEXT_KEYS,
@@ -399,11 +399,12 @@ def _prepare(
         frame["area_m2"] = frame.geometry.area
         frame["floor_area_m2"] = frame["area_m2"] * frame["levels"]
     if kind == "bus_stops":
-        frame = merge_points(frame, float(catalog["layers"]["bus_stops"].get("merge_distance_m", 30)))
+        frame = merge_points_by_source(
+            frame, float(catalog["layers"]["bus_stops"].get("merge_distance_m", 30)))
     elif kind == "schools":
         frame = merge_facilities(frame, SCHOOL_MERGE_M)
     elif kind == "toilets":
-        frame = merge_points(frame, 10.0)
+        frame = merge_points_by_source(frame, 10.0)
     return conform(frame, kind)
 
 

@@ -73,6 +73,26 @@ def merge_points(points: gpd.GeoDataFrame, distance_m: float) -> gpd.GeoDataFram
     return out.reset_index(drop=True)
 
 
+def merge_points_by_source(points: gpd.GeoDataFrame, distance_m: float) -> gpd.GeoDataFrame:
+    """:func:`merge_points` over the points of each source (``source``: the OSM extract, each
+    planner's file) on their own, sources in the order they first appear.
+
+    The merge puts together the features one map draws of one real stop (platform, pole, stop
+    position). A point from another source is a facility of its own: a planned stop 5 m from
+    an unnamed OSM stop was merged into it, so the scenario counted no new stop, moved the
+    existing one to the pair's mean and lowered a share (成华区's 公交站点500米覆盖, straight
+    line, by 1.8e-4 on the default data).
+    """
+    if "source" not in points.columns or len(points) < 2:
+        return merge_points(points, distance_m)
+    source = points["source"].fillna("").astype(str).to_numpy()
+    order = list(dict.fromkeys(source.tolist()))
+    if len(order) < 2:
+        return merge_points(points, distance_m)
+    parts = [merge_points(points.loc[source == s], distance_m) for s in order]
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=points.crs)
+
+
 _LEVELS = ("primary", "junior", "senior")
 
 

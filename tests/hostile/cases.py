@@ -496,9 +496,9 @@ CASES: list[Case] = [
         "t.csv", f"lon,lat,name\n{LON0 + 0.002},{LAT0 + 0.002},甲\n"),
         columns={"geometry": "name"}), 2, "['geometry'] are not columns of layer 'toilets'"),
     Case("scenario_name_climbs_out", _scenario_named("../../escaped"), 0,
-         "/out\n  scenario_escaped.csv\n"),
+         "/out\n  scenario_escaped_ea03bc.csv\n"),  # the name's hash: its own file
     Case("scenario_name_with_a_slash", _scenario_named("一期/2025"), 0,
-         "/out\n  scenario_一期-2025.csv\n"),
+         "/out\n  scenario_一期-2025_576984.csv\n"),
     Case("standard_radius_infinite", _set(None, "standards",
                                           [{"id": "bus_stop_500", "radius_m": float("inf")}],
                                           command="coverage"), 2, "radius_m"),
