@@ -20,6 +20,7 @@ from geoplan.cli._common import (
     config_from_args,
     coverage_as_run,
     output_dir,
+    progress_enabled,
     staged_output,
 )
 
@@ -118,10 +119,16 @@ def run(args: argparse.Namespace) -> int:
             # largest frames held on disk in the staging folder; of today only the table stays
             if len(plans) == 1:
                 _drop_stale_comparison(run)
-            before = coverage_as_run(config, load_layers(config), standards, run.path).table
+            from geoplan._progress import set_progress
+
+            set_progress(progress_enabled())  # a city's scenarios take minutes each
+            before = coverage_as_run(config, load_layers(config), standards, run.path,
+                                     progress_enabled()).table
             written: list[Path] = []
             afters = {}
-            for plan, stem in zip(plans, stems, strict=True):
+            for k, (plan, stem) in enumerate(zip(plans, stems, strict=True), start=1):
+                logging.getLogger("geoplan").info("scenario %s (%d of %d)", plan.name, k,
+                                                  len(plans))
                 afters[plan.name] = _measure_plan(args, config, plan, stem, before, standards,
                                                   run.path, written)
             if len(plans) > 1 or getattr(args, "all", False):
@@ -202,7 +209,7 @@ def _measure_plan(args: argparse.Namespace, config: AnalysisConfig, plan: _Plan,
 
     lang = getattr(args, "lang", "zh")
     layers_after = plan.load(plan.config)
-    after = coverage_as_run(plan.config, layers_after, standards, folder)
+    after = coverage_as_run(plan.config, layers_after, standards, folder, progress_enabled())
     after_table = after.table
     table = compare(before, after_table)
     moves = bool(changed(table).any())
