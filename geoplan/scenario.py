@@ -230,9 +230,14 @@ def changed(table: pd.DataFrame) -> pd.Series:
 
 
 def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Coverage tables side by side: each share before, after and the change, per district × standard."""
+    """Coverage tables side by side: each share before, after and the change, per district ×
+    standard, with the district's demand (``demand_total`` in ``demand_unit``) where
+    ``before`` has it."""
     keys = ["district", "standard"]
-    left = before[[*keys, "name_zh", "target", "n_facilities", *SHARES, "meets_target"]]
+    # each district's demand too, so that sums over districts can be made from the table
+    extra = [c for c in ("demand_total", "demand_unit") if c in before]
+    left = before[[*keys, "name_zh", "target", *extra, "n_facilities", *SHARES,
+                   "meets_target"]]
     right = after[[*keys, "n_facilities", *SHARES, "meets_target"]]
     table = left.merge(right, on=keys, suffixes=("_before", "_after"), how="outer")
     order = {sid: i for i, sid in enumerate(dict.fromkeys(before["standard"]))}

@@ -247,6 +247,12 @@ def test_all_scenarios_are_measured_and_compared_side_by_side(tmp_path, capsys):
         assert run["share_buffer_before"].tolist() == per["share_buffer_before"].tolist()
         row = city.loc[("bus_stop_500", name)]
         assert row["share_buffer_change"] > 0.005
+        # the sum over all districts, made again from the scenario's own table
+        weight = stops["demand_total"]
+        assert row["share_buffer"] == pytest.approx(
+            (stops["share_buffer_after"] * weight).sum() / weight.sum(), abs=1e-12)
+        assert row["share_network"] == pytest.approx(
+            (stops["share_network_after"] * weight).sum() / weight.sum(), abs=1e-12)
         assert row["districts_measured"] == len(stops)
     assert city.loc[("park_500", "一期"), "share_buffer_change"] == 0
     today = city.loc[("bus_stop_500", "现状")]
