@@ -9,6 +9,15 @@ from geoplan.scenario import run_scenario, scenario_config
 from geoplan.standards import resolve_standards
 
 
+def _add_scenarios(config, **scenarios) -> None:
+    """Add ``scenarios`` (name -> its section) to the YAML config file ``config``."""
+    import yaml
+
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw.setdefault("scenarios", {}).update(scenarios)
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+
 def test_planned_toilets_raise_only_toilet_shares(chengdu_config):
     standards = resolve_standards(["toilet_main_300", "toilet_general_500", "bus_stop_500", "park_500"])
     table = run_scenario(chengdu_config, "planned_toilets", standards).set_index(["district", "standard"])
@@ -208,7 +217,6 @@ def test_all_scenarios_are_measured_and_compared_side_by_side(tmp_path, capsys):
     # --all: each scenario gets the same CSV as when run alone, and scenarios_compared.csv
     # holds today and both for every standard, the demand-weighted shares of those CSVs
     import pandas as pd
-    import yaml
 
     from geoplan.cli import main
     from tests.hostile.world import LAT0, LON0, world_with_scenario
@@ -216,10 +224,8 @@ def test_all_scenarios_are_measured_and_compared_side_by_side(tmp_path, capsys):
     config = world_with_scenario(tmp_path / "city", "一期")
     (tmp_path / "city" / "far.csv").write_text(
         f"lon,lat,name\n{LON0 + 0.015},{LAT0 + 0.0095},远站\n", encoding="utf-8")
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["scenarios"]["二期 ../"] = {"description": "北边一站",
-                                   "layers": {"bus_stops": [{"path": "far.csv"}]}}
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    _add_scenarios(config, **{"二期 ../": {"description": "北边一站",
+                                          "layers": {"bus_stops": [{"path": "far.csv"}]}}})
     alone = tmp_path / "alone"
     assert main(["scenario", str(config), "--name", "一期", "--out", str(alone), "-q",
                  "--no-map"]) == 0
@@ -264,15 +270,11 @@ def test_one_scenario_measured_again_removes_an_earlier_comparison(tmp_path, cap
     # measured again (its file changed) it would disagree, so it goes, and the user is told
     import json
 
-    import yaml
-
     from geoplan.cli import main
     from tests.hostile.world import LAT0, LON0, world_with_scenario
 
     config = world_with_scenario(tmp_path / "city", "一期")
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["scenarios"]["二期"] = raw["scenarios"]["一期"]
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    _add_scenarios(config, 二期={"layers": {"bus_stops": [{"path": "stops.csv"}]}})
     out = tmp_path / "out"
     assert main(["scenario", str(config), "--all", "--out", str(out), "-q", "--no-map"]) == 0
     assert (out / "scenarios_compared.csv").is_file()
@@ -292,15 +294,12 @@ def test_two_names_of_one_file_name_keep_their_own_files(tmp_path):
     # 'a/b' and 'a-b' both make the file name a-b: each keeps its own file whatever is run
     # after (a later --name a-b overwrote a/b's table, whose map then disagreed)
     import pandas as pd
-    import yaml
 
     from geoplan.cli import main
     from tests.hostile.world import world_with_scenario
 
     config = world_with_scenario(tmp_path / "city", "a-b")
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["scenarios"]["a/b"] = {"layers": {}}
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    _add_scenarios(config, **{"a/b": {"layers": {}}})
     out = tmp_path / "out"
     assert main(["scenario", str(config), "--all", "--out", str(out), "-q", "--no-map"]) == 0
     files = {p.name: set(pd.read_csv(p)["scenario"]) for p in out.glob("scenario_*.csv")}
@@ -360,15 +359,12 @@ def test_a_scenario_file_s_key_is_the_one_the_user_wrote(tmp_path):
 def test_a_draft_scenario_without_its_file_stops_only_itself(tmp_path, capsys):
     # its missing file stopped every command of the config (the run, the other scenarios,
     # the list of scenarios): now only measuring that scenario stops, naming the key
-    import yaml
 
     from geoplan.cli import main
     from tests.hostile.world import world_with_scenario
 
     config = world_with_scenario(tmp_path / "city", "一期")
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["scenarios"]["草案"] = {"layers": {"bus_stops": [{"path": "还没有.csv"}]}}
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    _add_scenarios(config, 草案={"layers": {"bus_stops": [{"path": "还没有.csv"}]}})
     assert main(["scenario", str(config)]) == 0
     assert "还没有.csv（文件缺失）" in " ".join(capsys.readouterr().out.split())
     out = tmp_path / "out"

@@ -64,9 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``geoplan scenario``."""
+    from geoplan._io import write_csv
+    from geoplan._progress import set_progress
     from geoplan.cli._format import scenarios_compared_text, scenarios_text, written_text
     from geoplan.layers import load_layers
     from geoplan.report._data import file_stem
+    from geoplan.results.coverage import partial_districts
     from geoplan.scenario import (
         compare_scenarios,
         load_planned_layers,
@@ -112,15 +115,14 @@ def run(args: argparse.Namespace) -> int:
                                frozenset(src.path.name for sources in
                                          config.scenarios[name].layers.values()
                                          for src in sources)))
-        stems = _stems([p.name for p in plans], file_stem)
+        stems = _stems([p.name for p in plans])
+        compares = len(plans) > 1 or getattr(args, "all", False)
         output_dir(args, config)  # refused before any work when it cannot be written
         with staged_output(args, config, "scenario") as run:
             # measured as `geoplan run` measures: a city chunk by chunk of districts, its
             # largest frames held on disk in the staging folder; of today only the table stays
-            if len(plans) == 1:
+            if not compares:
                 _drop_stale_comparison(run)
-            from geoplan._progress import set_progress
-
             set_progress(progress_enabled())  # a city's scenarios take minutes each
             before = coverage_as_run(config, load_layers(config), standards, run.path,
                                      progress_enabled()).table
@@ -131,14 +133,10 @@ def run(args: argparse.Namespace) -> int:
                                                   len(plans))
                 afters[plan.name] = _measure_plan(args, config, plan, stem, before, standards,
                                                   run.path, written)
-            if len(plans) > 1 or getattr(args, "all", False):
-                from geoplan.results.coverage import partial_districts
-
+            if compares:
                 city = compare_scenarios(before, afters)
                 print(scenarios_compared_text(city, lang, config.districts.unit,
                                               partial_districts(before)))
-                from geoplan._io import write_csv
-
                 written.append(write_csv(city, run.path / COMPARED_CSV))
             committed = run.commit(written)
     print(written_text(run.target, committed))
@@ -184,10 +182,12 @@ class _Plan:
     """The names of its files (the ``source`` of its facilities), drawn apart on its map."""
 
 
-def _stems(names: list[str], file_stem: Callable[..., str]) -> list[str]:
+def _stems(names: list[str]) -> list[str]:
     """One safe file name per scenario (a name never leaves --out). A name that is not a
     safe file name as it is gets a short hash of itself, so that each name always has the
     same file whatever else was run (``a/b`` and ``a-b`` never take each other's)."""
+    from geoplan.report._data import file_stem
+
     stems = []
     for name in names:
         stem = file_stem(name, fallback="scenario")
