@@ -255,12 +255,15 @@ TODAY = "现状"
 
 CITY_COLUMNS = ("standard", "name_zh", "target", "scenario", "today", "share_buffer",
                 "share_network", "share_buffer_change", "share_network_change",
+                "share_population_buffer", "share_population_network",
+                "share_population_buffer_change", "share_population_network_change",
                 "uncovered_population", "uncovered_length_m", "districts_meeting",
                 "districts_measured", "best")
 """Columns of :func:`compare_scenarios`' table."""
 
 
-def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame],
+                      residents: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Today and each scenario side by side for the whole area measured (方案比选).
 
     Parameters
@@ -269,6 +272,10 @@ def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame]) 
         Today's coverage table (:data:`geoplan.results.COVERAGE_TABLE`).
     afters
         Scenario name -> its coverage table, in the order to show.
+    residents
+        District -> its residents inside the data (``residents_inside`` of
+        :data:`geoplan.results.RESIDENTS`), the weights of the population shares; None
+        leaves those columns NaN.
 
     Returns
     -------
@@ -277,7 +284,10 @@ def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame]) 
         (``scenario`` :data:`TODAY`, ``today`` True) and one per scenario. ``share_buffer``
         and ``share_network`` are the districts' shares weighted by their demand
         (``demand_total``): the demand covered in all districts over their demand, within
-        the data where a district is only partly inside it. ``*_change`` is against today
+        the data where a district is only partly inside it. ``share_population_*`` are
+        the districts' population shares weighted by their ``residents``: the people covered
+        over the people, straight-line and walking (NaN without people, and for the street
+        standards). ``*_change`` is against today
         (0 for today's row); ``uncovered_population`` the districts' sum of people outside
         the straight-line buffers (NaN without population), ``uncovered_length_m`` of street
         outside them (the toilet standards; NaN for the others); ``districts_meeting`` of
@@ -294,18 +304,22 @@ def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame]) 
         for is_today, name, table in tables:
             part = table.loc[table["standard"] == sid]
             weight = pd.to_numeric(part["demand_total"], errors="coerce")
+            people = pd.to_numeric(part["district"].astype(str).map(dict(residents or {})),
+                                   errors="coerce")
             said = verdicts(part)
             row = {"standard": sid, "name_zh": part["name_zh"].iloc[0] if len(part) else "",
                    "target": part["target"].iloc[0] if len(part) else math.nan,
                    "scenario": name, "today": is_today,
                    "share_buffer": demand_weighted(part["share_buffer"], weight),
                    "share_network": demand_weighted(part["share_network"], weight),
+                   **{share: demand_weighted(part[share], people) if share in part else math.nan
+                      for share in ("share_population_buffer", "share_population_network")},
                    "uncovered_population": _total(part, "uncovered_population"),
                    "uncovered_length_m": _total(part, "uncovered_length_m"),
                    "districts_meeting": int((said == True).sum()),  # noqa: E712
                    "districts_measured": int(said.notna().sum())}
             today = today or row
-            for share in ("share_buffer", "share_network"):
+            for share in SHARES:
                 row[f"{share}_change"] = row[share] - today[share]
             rows.append(row)
     table = pd.DataFrame(rows, columns=list(CITY_COLUMNS))

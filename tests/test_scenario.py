@@ -196,10 +196,14 @@ def test_scenarios_compared_for_the_whole_area_on_paper():
                              "name_zh": ["公交站点500米覆盖"] * 2, "target": [0.6, 0.6],
                              "demand_total": [100.0, 300.0], "share_buffer": [a, b],
                              "share_network": [a / 2, b / 2], "meets_target": [a >= 0.6, b >= 0.6],
+                             "share_population_buffer": [a, b],
+                             "share_population_network": [a / 2, b / 2],
                              "uncovered_population": unserved})
 
+    # 3,000 residents in 甲 and 1,000 in 乙: by people today is (0.5 × 3000 + 0.1 × 1000) / 4000
     city = compare_scenarios(table(0.5, 0.1, [10.0, 50.0]),
-                             {"A": table(0.5, 0.2, [10.0, 40.0]), "B": table(1.0, 0.1, [0.0, 50.0])})
+                             {"A": table(0.5, 0.2, [10.0, 40.0]), "B": table(1.0, 0.1, [0.0, 50.0])},
+                             residents={"甲": 3000.0, "乙": 1000.0})
     assert list(city.columns) == list(CITY_COLUMNS)
     assert city["scenario"].tolist() == [TODAY, "A", "B"]
     assert city["today"].tolist() == [True, False, False]
@@ -210,6 +214,9 @@ def test_scenarios_compared_for_the_whole_area_on_paper():
     assert city["districts_meeting"].tolist() == [0, 0, 1]
     assert city["districts_measured"].tolist() == [2, 2, 2]
     assert city["best"].tolist() == [False, False, True]
+    assert city["share_population_buffer"].tolist() == pytest.approx([0.4, 0.425, 0.775])
+    assert city["share_population_network"].tolist() == pytest.approx([0.2, 0.2125, 0.3875])
+    assert city["share_population_buffer_change"].tolist() == pytest.approx([0, 0.025, 0.375])
     assert city["uncovered_length_m"].isna().all()  # not a street standard
 
 

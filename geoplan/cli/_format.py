@@ -27,7 +27,7 @@ _HEAD = {
            "city_buffer": "全市·直线", "city_network": "全市·步行", "n_meet": "达标区县",
            "lowest": "直线覆盖率最低的区县", "scenario": "情景", "today": "现状",
            "uncovered_pop": "直线未覆盖人口", "sum_buffer": "合计·直线",
-           "sum_network": "合计·步行"},
+           "sum_network": "合计·步行", "sum_pop_network": "合计·人口·步行"},
     "en": {"standard": "standard", "district": "district", "radius": "radius m",
            "target": "target", "buffer": "straight line", "network": "walking",
            "pop_buffer": "pop. straight", "pop_network": "pop. walking", "meets": "meets",
@@ -37,7 +37,7 @@ _HEAD = {
            "n_meet": "districts meeting", "lowest": "lowest straight-line shares",
            "scenario": "scenario", "today": "today",
            "uncovered_pop": "people outside (straight)", "sum_buffer": "all, straight",
-           "sum_network": "all, walking"},
+           "sum_network": "all, walking", "sum_pop_network": "all, people walking"},
 }
 _NOTE = {
     "zh": ("直线 = 直线覆盖率（官方口径）：直线服务半径内的居住用地占比（公厕各标准为街道长度占比）；"
@@ -301,10 +301,16 @@ def scenarios_compared_text(city: pd.DataFrame, lang: str = "zh", unit: str = DE
                                                     if plan else ""),
             "sum_network": pct(r["share_network"]) + (f" ({_pp(r['share_network_change'])})"
                                                       if plan else ""),
+            "sum_pop_network": pct(r["share_population_network"]) + (
+                f" ({_pp(r['share_population_network_change'])})"
+                if plan and pd.notna(r["share_population_network"]) else ""),
             "n_meet": f"{r['districts_meeting']}/{r['districts_measured']}",
             "uncovered_pop": fmt_number(r["uncovered_population"]),
         })
-    keys = ["standard", "scenario", "sum_buffer", "sum_network", "n_meet", "uncovered_pop"]
+    keys = ["standard", "scenario", "sum_buffer", "sum_network", "sum_pop_network", "n_meet",
+            "uncovered_pop"]
+    if show["share_population_network"].isna().all():  # no people, or street standards
+        keys.remove("sum_pop_network")
     if show["uncovered_population"].isna().all():  # street standards: length, not people
         keys.remove("uncovered_pop")
     headers = {k: h[k] for k in keys}

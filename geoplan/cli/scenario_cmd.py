@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geoplan._errors import ConfigError
 from geoplan.cli._common import (
@@ -124,8 +124,9 @@ def run(args: argparse.Namespace) -> int:
             if not compares:
                 _drop_stale_comparison(run)
             set_progress(progress_enabled())  # a city's scenarios take minutes each
-            before = coverage_as_run(config, load_layers(config), standards, run.path,
-                                     progress_enabled()).table
+            today = coverage_as_run(config, load_layers(config), standards, run.path,
+                                    progress_enabled())
+            before = today.table
             written: list[Path] = []
             afters = {}
             for k, (plan, stem) in enumerate(zip(plans, stems, strict=True), start=1):
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                 afters[plan.name] = _measure_plan(args, config, plan, stem, before, standards,
                                                   run.path, written)
             if compares:
-                city = compare_scenarios(before, afters)
+                city = compare_scenarios(before, afters, _residents(today.meta))
                 print(scenarios_compared_text(city, lang, config.districts.unit,
                                               partial_districts(before)))
                 written.append(write_csv(city, run.path / COMPARED_CSV))
@@ -144,6 +145,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 COMPARED_CSV = "scenarios_compared.csv"
+
+
+def _residents(meta: dict[str, Any]) -> dict[str, float] | None:
+    """District -> residents inside the data, from a coverage result's ``meta`` (None
+    without people)."""
+    table = meta.get("residents")
+    if table is None or not {"district", "residents_inside"} <= set(table.columns):
+        return None
+    return dict(zip(table["district"].astype(str), table["residents_inside"], strict=True))
 
 
 def _drop_stale_comparison(run: OutputRun) -> None:
