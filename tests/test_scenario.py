@@ -272,9 +272,11 @@ def test_all_scenarios_are_measured_and_compared_side_by_side(tmp_path, capsys):
     assert bool(today["today"]) and today["share_buffer_change"] == 0
 
 
-def test_one_scenario_measured_again_removes_an_earlier_comparison(tmp_path, capsys):
-    # scenarios_compared.csv summed the scenario tables of its --all: after one scenario is
-    # measured again (its file changed) it would disagree, so it goes, and the user is told
+def test_one_scenario_measured_again_drops_what_described_it_as_it_was(tmp_path, capsys):
+    # after its file changed, a scenario measured again (--no-map) leaves neither the
+    # comparison of an earlier --all (it summed the tables as they were) nor its old map
+    # (4.1% → 78.9% beside a new table of 4.1% → 49.0% in a review): both go, the user is
+    # told, and run.json calls nothing rewritten "kept from the previous run"
     import json
 
     from geoplan.cli import main
@@ -283,17 +285,22 @@ def test_one_scenario_measured_again_removes_an_earlier_comparison(tmp_path, cap
     config = world_with_scenario(tmp_path / "city", "一期")
     _add_scenarios(config, 二期={"layers": {"bus_stops": [{"path": "stops.csv"}]}})
     out = tmp_path / "out"
-    assert main(["scenario", str(config), "--all", "--out", str(out), "-q", "--no-map"]) == 0
+    assert main(["scenario", str(config), "--all", "--out", str(out), "-q"]) == 0
     assert (out / "scenarios_compared.csv").is_file()
+    assert (out / "scenario_一期" / "map.html").is_file()
     (tmp_path / "city" / "stops.csv").write_text(
         f"lon,lat,name\n{LON0 + 0.010},{LAT0 + 0.004},新站\n", encoding="utf-8")
     capsys.readouterr()
     assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q",
                  "--no-map"]) == 0
-    assert "scenarios_compared.csv of an earlier --all is removed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "scenarios_compared.csv of an earlier --all is removed" in err
+    assert "scenario_一期/ of an earlier run is removed" in err
     assert not (out / "scenarios_compared.csv").exists()
+    assert not (out / "scenario_一期").exists() and (out / "scenario_二期" / "map.html").is_file()
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert "scenarios_compared.csv" not in record["kept_from_the_previous_run_of_this_analysis"]
+    kept = record["kept_from_the_previous_run_of_this_analysis"]
+    assert "scenarios_compared.csv" not in kept and "scenario_一期.csv" not in kept
     assert {"scenario_一期.csv", "scenario_二期.csv"} <= {f["path"] for f in record["files"]}
 
 
@@ -317,30 +324,6 @@ def test_two_names_of_one_file_name_keep_their_own_files(tmp_path):
                  "--no-map"]) == 0
     assert set(pd.read_csv(out / other)["scenario"]) == {"a/b"}
     assert set(pd.read_csv(out / "scenario_a-b.csv")["scenario"]) == {"a-b"}
-
-
-def test_a_scenario_measured_again_without_its_map_loses_the_old_map(tmp_path, capsys):
-    # the map of the scenario as it was would disagree with its new table (4.1% → 78.9%
-    # against 4.1% → 49.0% in a review): it goes, the user is told, and run.json does not
-    # call the rewritten table "kept from the previous run"
-    import json
-
-    from geoplan.cli import main
-    from tests.hostile.world import LAT0, LON0, world_with_scenario
-
-    config = world_with_scenario(tmp_path / "city", "一期")
-    out = tmp_path / "out"
-    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q"]) == 0
-    assert (out / "scenario_一期" / "map.html").is_file()
-    (tmp_path / "city" / "stops.csv").write_text(
-        f"lon,lat,name\n{LON0 + 0.010},{LAT0 + 0.004},新站\n", encoding="utf-8")
-    capsys.readouterr()
-    assert main(["scenario", str(config), "--name", "一期", "--out", str(out), "-q",
-                 "--no-map"]) == 0
-    assert "scenario_一期/ of an earlier run is removed" in capsys.readouterr().err
-    assert not (out / "scenario_一期").exists()
-    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert "scenario_一期.csv" not in record["kept_from_the_previous_run_of_this_analysis"]
 
 
 def test_a_scenario_file_s_key_is_the_one_the_user_wrote(tmp_path):
