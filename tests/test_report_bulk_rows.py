@@ -125,6 +125,14 @@ def test_a_value_left_to_openpyxl_writes_the_table_cell_by_cell(tmp_path):
 
 def test_the_report_workbook_is_the_same_written_either_way(tmp_path, monkeypatch):
     """Every sheet of the synthetic report's workbook: bulk rows against openpyxl cells."""
+    import datetime
+
+    class Frozen(datetime.datetime):  # both books written "at" one minute (a run at 02:14:59
+        @classmethod                   # wrote one book at 02:14 and the other at 02:15)
+        def now(cls, tz=None):
+            return cls(2026, 12, 7, 2, 14)
+
+    monkeypatch.setattr(tables, "datetime", Frozen)
     args = (make_coverage(), make_deadends())
     kwargs = {"sites": make_sites(), "layerset": make_layerset(), "title": "t"}
     write_workbook(*args, tmp_path / "bulk.xlsx", **kwargs)
