@@ -524,13 +524,9 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool,
             problems.append(f"{where}: {exc}")
 
     def file_ok(where: str, path: Path) -> None:
-        if path.is_dir():
-            problems.append(f"{where}: {path} is a folder; give the file inside it")
-        elif path.exists() and not path.is_file():
-            problems.append(f"{where}: {path} is not a regular file (a device or pipe); give "
-                            "a data file")
-        elif not path.is_file():
-            problems.append(f"{where}: file not found: {path}")
+        problem = file_problem(where, path)
+        if problem is not None:
+            problems.append(problem)
 
     if ok("districts"):
         crs_ok("districts.crs", config.districts.crs)
@@ -590,6 +586,17 @@ def _semantic_problems(config: AnalysisConfig, *, check_files: bool,
     if ok("standards", "custom_standards", "targets", "pack"):
         problems += _standard_problems(config)
     return problems
+
+
+def file_problem(where: str, path: Path) -> str | None:
+    """What is wrong with the input file ``path`` given at key ``where`` (None: a file)."""
+    if path.is_dir():
+        return f"{where}: {path} is a folder; give the file inside it"
+    if path.exists() and not path.is_file():
+        return f"{where}: {path} is not a regular file (a device or pipe); give a data file"
+    if not path.is_file():
+        return f"{where}: file not found: {path}"
+    return None
 
 
 def _osm_file_ok(config: AnalysisConfig, problems: list[str],

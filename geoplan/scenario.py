@@ -19,12 +19,11 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from geoplan._errors import ConfigError, CRSError, InputDataError
 from geoplan._text import first_named
-from geoplan.config import AnalysisConfig, FileSource
+from geoplan.config import AnalysisConfig, FileSource, file_problem
 from geoplan.layers.files import check_field_counts, csv_text
 from geoplan.layers.layerset import LayerSet
 from geoplan.standards import Standard, planned_attributes
@@ -49,11 +48,10 @@ def scenario_config(config: AnalysisConfig, name: str) -> AnalysisConfig:
         known = ", ".join(config.scenarios) or "none"
         raise ConfigError(str(config.source_file or "config"),
                           [f"scenarios: no scenario named {name!r} (the config has: {known})"])
-    missing = [f"scenarios.{name}.layers.{kind}[{i}].path: "
-               + (f"{src.path} is not a file" if src.path.exists() else
-                  f"file not found: {src.path}")
+    checked = [file_problem(f"scenarios.{name}.layers.{kind}[{i}].path", src.path)
                for kind, sources in config.scenarios[name].layers.items()
-               for i, src in enumerate(sources) if not src.path.is_file()]
+               for i, src in enumerate(sources)]
+    missing = [p for p in checked if p is not None]
     if missing:
         raise ConfigError(str(config.source_file or "config"), missing)
     layers = {kind: list(sources) for kind, sources in config.layers.items()}
@@ -241,8 +239,8 @@ def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     right = after[[*keys, "n_facilities", *SHARES, "meets_target"]]
     table = left.merge(right, on=keys, suffixes=("_before", "_after"), how="outer")
     order = {sid: i for i, sid in enumerate(dict.fromkeys(before["standard"]))}
-    table = table.iloc[np.argsort(table["standard"].map(order).fillna(len(order)).to_numpy(),
-                                  kind="stable")].reset_index(drop=True)  # today's order
+    table = table.sort_values("standard", key=lambda s: s.map(order), kind="stable",
+                              ignore_index=True)  # today's order (an outer merge sorts by id)
     for share in SHARES:
         table[f"{share}_change"] = table[f"{share}_after"] - table[f"{share}_before"]
     table["newly_meets_target"] = ~table["meets_target_before"].astype(bool) & table[
@@ -298,14 +296,14 @@ def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame],
     from geoplan.results.coverage import demand_weighted, verdicts
 
     rows = []
+    people_of = dict(residents or {})
     tables = [(True, TODAY, before), *((False, name, t) for name, t in afters.items())]
     for sid in dict.fromkeys(before["standard"]):
         today = None
         for is_today, name, table in tables:
             part = table.loc[table["standard"] == sid]
             weight = pd.to_numeric(part["demand_total"], errors="coerce")
-            people = pd.to_numeric(part["district"].astype(str).map(dict(residents or {})),
-                                   errors="coerce")
+            people = pd.to_numeric(part["district"].astype(str).map(people_of), errors="coerce")
             said = verdicts(part)
             row = {"standard": sid, "name_zh": part["name_zh"].iloc[0] if len(part) else "",
                    "target": part["target"].iloc[0] if len(part) else math.nan,

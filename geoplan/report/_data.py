@@ -223,11 +223,17 @@ def fmt_share(value: Any) -> str:
     return f"{100 * float(value):.1f}%"
 
 
+def change_text(then: str | None, now: str | None) -> str | None:
+    """``now``, preceded by ``then`` and an arrow when both are known and read differently
+    (a scenario's map: "39.4% → 47.4%", "未达标 → 达标"); a missing value is None or "—"."""
+    missing = (None, "—")
+    return now if now in missing or then in missing or then == now else f"{then} → {now}"
+
+
 def fmt_share_change(before: Any, after: Any) -> str:
-    """``after`` as :func:`fmt_share`, preceded by ``before`` and an arrow when the two read
-    differently (a scenario's map: "39.4% → 47.4%"; "47.4%" when nothing shows a change)."""
-    now, then = fmt_share(after), fmt_share(before)
-    return now if now == "—" or then in (now, "—") else f"{then} → {now}"
+    """:func:`fmt_share` of ``after``, with ``before`` and an arrow where they read differently
+    (:func:`change_text`)."""
+    return str(change_text(fmt_share(before), fmt_share(after)))
 
 
 def fmt_number(value: Any, decimals: int = 0) -> str:

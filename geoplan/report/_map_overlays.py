@@ -95,7 +95,8 @@ def add_facilities(m: folium.Map, layerset: Any, lab: Mapping[str, str], lang: s
     """Facilities by kind (off at first); returns legend rows and the layer panel's items.
 
     ``planned``: the file names of a scenario's planned facilities (its map); their points
-    are drawn apart, as white rings in their kind's colour, shown from the start.
+    are drawn apart (a larger dot of their kind's colour in a dashed dark ring), shown from
+    the start.
     """
     w = words(lang)
     legend: list[dict[str, str]] = []

@@ -26,6 +26,7 @@ from geoplan._groups import positions_by_value
 from geoplan._progress import bar
 from geoplan.locate import NamedRoads, locate
 from geoplan.report._data import (
+    change_text,
     fmt_number,
     fmt_share,
     fmt_share_change,
@@ -216,7 +217,7 @@ def _district_texts(dist_wgs: gpd.GeoDataFrame, part: pd.DataFrame, row: Mapping
         then = [None if v is None else lab["pass"] if v else lab["fail"] for v in verdicts(
             merged.assign(meets_target=merged["meets_target_before"],
                           share_buffer=merged.get("share_buffer_before", merged["share_buffer"])))]
-        merged["meets_txt"] = [now if t is None or now is None or t == now else f"{t} → {now}"
+        merged["meets_txt"] = [change_text(t, now)
                                for t, now in zip(then, merged["meets_txt"], strict=True)]
     if is_street(row) and "uncovered_length_m" in merged:
         merged["gap_txt"] = _number_texts(merged, "uncovered_length_m", 0)
@@ -259,8 +260,7 @@ def _number_texts(merged: pd.DataFrame, col: str, decimals: int, scale: float = 
     if f"{col}_before" not in merged:
         return now
     then = [_num(v * scale if v is not None else v, decimals) for v in merged[f"{col}_before"]]
-    return [n if t is None or n is None or t == n else f"{t} → {n}"
-            for t, n in zip(then, now, strict=True)]
+    return [change_text(t, n) for t, n in zip(then, now, strict=True)]
 
 
 def _num(value: Any, decimals: int) -> str | None:
