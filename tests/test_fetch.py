@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-import osmnx as ox
 import pytest
 
 from geoplan._errors import OfflineError
@@ -28,6 +27,8 @@ def _tiny_config(tmp_path):
 
 
 def test_offline_fails_at_once_with_a_clear_message(tmp_path, monkeypatch):
+    import osmnx as ox  # here, not at import: it takes 2 s to load in each test worker
+
     monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/api")  # nothing listens
     start = time.perf_counter()
     with pytest.raises(OfflineError, match=r"offline.*osm\.path"):
