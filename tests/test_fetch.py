@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
+import socket
 
 import pytest
+import requests
 
 from geoplan._errors import OfflineError
 from geoplan.config import config_from_dict
@@ -30,10 +31,23 @@ def test_offline_fails_at_once_with_a_clear_message(tmp_path, monkeypatch):
     import osmnx as ox  # here, not at import: it takes 2 s to load in each test worker
 
     monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/api")  # nothing listens
-    start = time.perf_counter()
+    # "at once": one short connection probe, never the download with osmnx's request timeout
+    # (180 s by default); asserted on what is called, not on the clock
+    probes: list[tuple[tuple, float | None]] = []
+    real = socket.create_connection
+
+    def probe(address, timeout=None, *args, **kwargs):
+        probes.append((address, timeout))
+        return real(address, timeout, *args, **kwargs)
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("an offline fetch must not start the download")
+
+    monkeypatch.setattr(socket, "create_connection", probe)
+    monkeypatch.setattr(requests, "post", no_download)
     with pytest.raises(OfflineError, match=r"offline.*osm\.path"):
         fetch_osm(_tiny_config(tmp_path))
-    assert time.perf_counter() - start < 5
+    assert probes == [(("127.0.0.1", 9), 3.0)]
     assert not (tmp_path / "tiny.osm").exists()
 
 
