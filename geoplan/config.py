@@ -132,6 +132,8 @@ class SchoolSeatSettings(_Strict):
     single years (:func:`geoplan.census.age_shares`); class sizes to 建标102-2002 (45 primary,
     50 junior). ``default_classes`` is an assumption used only when the planner's file gives
     neither capacity, classes nor a site area with a configured norm; every school says which.
+    A school serving several levels has each figure split among them by years, the assumed
+    size too (a 24-class 完全中学 has 12 junior classes).
     """
 
     age_share_primary: float | None = Field(None, gt=0, lt=1, description="share of residents aged 6–11")

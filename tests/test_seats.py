@@ -119,6 +119,18 @@ def test_school_seats_order_and_sources():
     assert seats[2] == 1080.0 and src[2] == "default size (assumed)"
 
 
+def test_an_assumed_school_is_split_by_years_as_a_known_one():
+    # a 完全中学 (junior;senior, 3 + 3 years) of 24 classes has 12 junior classes, whether its
+    # file says 24 classes or nothing at all (the assumed size was once given whole: 1,200)
+    df = pd.DataFrame({"classes": [24.0, np.nan, np.nan, np.nan],
+                       "levels": ["junior;senior", "junior;senior", "junior", "primary;junior"]})
+    seats, src = school_seats(df, "junior", class_size=50, default_classes=24)
+    assert seats.tolist() == [600.0, 600.0, 1200.0, 24 * 50 * 3 / 9]
+    assert src[1:] == ["default size (assumed)"] * 3
+    seats, _ = school_seats(df, "primary", class_size=45, default_classes=24)
+    assert seats[3] == 24 * 45 * 6 / 9  # 九年一贯制: 6 of its 9 years are primary
+
+
 @pytest.mark.slow
 def test_seats_on_chengdu_equal_pysal_access(chengdu_layers, chengdu_config):
     """The embedded data: children, the 学位缺口 and 2SFCA against the independent package."""

@@ -395,14 +395,15 @@ def people_result(inputs: PeopleInputs, stds: list[Standard], districts: pd.Data
             "age_shares": ages.source,
             "seat_norms": (f"{CLASS_SIZE_NOTE}; classes assumed when unknown: "
                            f"{sch.default_classes_primary} primary, {sch.default_classes_junior} "
-                           "junior (an assumption, not a count: see seats_from)"),
+                           "junior a school, split by years where it serves several levels "
+                           "(an assumption, not a count: see seats_from)"),
             "notes": ("Catchments are walked over the walkways; only children of the districts "
                       "inside the data compete for seats, so schools near the data's edge look "
                       "emptier than they are, and schools beyond the edge are missing."),
             "age_shares_zh": ages.source_zh or ages.source,
             "seat_norms_zh": (f"{CLASS_SIZE_NOTE_ZH}；班数不明时假定小学{sch.default_classes_primary}"
-                              f"班、初中{sch.default_classes_junior}班（假定值，不是统计数，"
-                              "见 seats_from 列）"),
+                              f"班、初中{sch.default_classes_junior}班，跨学段的学校按学制年数分摊"
+                              "（假定值，不是统计数，见 seats_from 列）"),
             "notes_zh": ("服务范围沿步行道路计算；只有数据范围内的儿童参与学位分配，"
                          "因此靠近数据边缘的学校显得比实际空，数据范围以外的学校未计入。"),
         },

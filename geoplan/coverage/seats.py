@@ -143,9 +143,10 @@ def school_seats(schools: pd.DataFrame, level: str, *, class_size: int, default_
 
     In order: the planner's ``capacity``; ``classes`` × ``class_size``; ``site_area_m2`` ÷
     ``site_m2_per_pupil`` (only when that norm is configured); else ``default_classes`` ×
-    ``class_size`` (an assumption, labelled so). A school serving several levels (九年一贯制)
-    has its capacity split among them by years (primary 6, junior 3, senior 3) when the
-    capacity is for the whole school.
+    ``class_size`` (an assumption, labelled so). A school serving several levels (九年一贯制,
+    完全中学) has each figure for the whole school split among its levels by years (primary
+    6, junior 3, senior 3): its capacity, its classes, its site and the assumed school alike
+    (a 完全中学 assumed at 24 classes has 12 junior classes, as one whose file says 24).
 
     Parameters
     ----------
@@ -168,7 +169,7 @@ def school_seats(schools: pd.DataFrame, level: str, *, class_size: int, default_
     >>> df = pd.DataFrame({"capacity": [900.0, np.nan, np.nan], "classes": [np.nan, 12, np.nan],
     ...                    "levels": ["primary", "primary", "primary;junior"]})
     >>> school_seats(df, "primary", class_size=45, default_classes=24)
-    (array([ 900.,  540., 1080.]), ['capacity', 'classes × class size', 'default size (assumed)'])
+    (array([900., 540., 720.]), ['capacity', 'classes × class size', 'default size (assumed)'])
     """
     n = len(schools)
 
@@ -191,7 +192,7 @@ def school_seats(schools: pd.DataFrame, level: str, *, class_size: int, default_
     ]
     if site_m2_per_pupil:
         steps.append((site / site_m2_per_pupil * part, "site area ÷ norm"))
-    steps.append((np.full(n, float(default_classes * class_size)), "default size (assumed)"))
+    steps.append((default_classes * class_size * part, "default size (assumed)"))
     for value, name in steps:
         use = np.isnan(seats) & np.isfinite(value) & (value > 0)
         seats[use] = value[use]
