@@ -96,6 +96,7 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
     geopandas.GeoDataFrame
         Columns of :data:`geoplan.results.data_checks.DATA_CHECKS`, in the analysis CRS.
     """
+    from geoplan.layers.file_datum import FILE_DATUM_CHECK
     from geoplan.layers.from_osm import TRUNCATED_ISSUE
 
     rows: list[dict[str, Any]] = []
@@ -104,6 +105,12 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
                          datum["message"], f"--districts-crs {datum['best']}"))
     issues = layerset.issues
     if len(issues):
+        datums = issues.loc[issues["issue"].astype(str).str.startswith(f"{FILE_DATUM_CHECK}: ")]
+        for rec in datums.itertuples(index=False):
+            detail = str(rec.issue).removeprefix(f"{FILE_DATUM_CHECK}: ")
+            what, _, fix = detail.partition(" Fix: ")
+            rows.append(_row(FILE_DATUM_CHECK, "warning", "", str(rec.layer), int(rec.count),
+                             np.nan, what, fix.removesuffix(".")))
         cut = issues.loc[issues["issue"] == TRUNCATED_ISSUE]
         for rec in cut.itertuples(index=False):
             rows.append(_row("truncated_data", "note", "", str(rec.layer), int(rec.count), np.nan,

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DatumCheck", "check_datum", "datum_check", "reference_lines", "suspect_message"]
+__all__ = ["DatumCheck", "check_datum", "datum_alternatives", "datum_check", "label_of",
+           "reference_lines", "suspect_message"]
 
 DATUM_OFFSET_M = (100.0, 1600.0)
 """A median offset in this range that another datum removes is the GCJ-02/BD-09 signature.
@@ -58,7 +59,7 @@ class DatumCheck(dict[str, Any]):
     ``best``, ``suspect`` (bool) and ``message``."""
 
 
-def _alternatives(declared: str) -> dict[str, _Transform | None]:
+def datum_alternatives(declared: str) -> dict[str, _Transform | None]:
     """How to re-read the loaded (WGS 84) boundaries as if the file were in another datum."""
     ident = None
     if declared == "gcj02":
@@ -130,7 +131,7 @@ def datum_check(districts_wgs: gpd.GeoDataFrame, declared: str, reference_wgs: n
     ref = shapely.intersection(np.asarray(reference_wgs, dtype=object), inner)
     ref_m = gpd.GeoSeries(ref, crs="EPSG:4326").to_crs(crs).to_numpy()
     admin = reference.startswith("admin")
-    for label, fn in _alternatives(declared).items():
+    for label, fn in datum_alternatives(declared).items():
         polys = _apply(districts_wgs.geometry.to_numpy(), fn)
         edges = shapely.intersection(shapely.boundary(polys), inner)
         edges_m = gpd.GeoSeries(edges, crs="EPSG:4326").to_crs(crs).to_numpy()
@@ -157,7 +158,7 @@ def datum_check(districts_wgs: gpd.GeoDataFrame, declared: str, reference_wgs: n
     best = min(medians, key=medians.get)
     d0 = medians[declared]
     result["best"] = best
-    shift = _shift_m(districts_wgs.geometry.to_numpy(), _alternatives(declared)[best], crs)
+    shift = _shift_m(districts_wgs.geometry.to_numpy(), datum_alternatives(declared)[best], crs)
     result["shift_m"] = shift
     if best != declared and DATUM_OFFSET_M[0] <= shift <= DATUM_OFFSET_M[1] \
             and medians[best] <= DATUM_GAIN * d0 and medians[best] < 0.5 * shift:
@@ -234,7 +235,7 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
     """
     from geoplan.layers.districts import declared_crs, read_districts
 
-    label = _label(declared_crs(config.districts))
+    label = label_of(declared_crs(config.districts))
     if label is None:
         return None  # a projected national CRS: not a web-map datum mix-up
     roads = layerset["roads"]
@@ -259,14 +260,14 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
         except Exception as exc:  # read again, and explained, when the residents are counted
             logger.info("datum check of demand.census_districts skipped: %s", exc)
         else:
-            zone_label = _label(declared_crs(census.as_districts()))
+            zone_label = label_of(declared_crs(census.as_districts()))
             if zone_label is not None:
                 _say(datum_check(zones, zone_label, ref, what, extent, layerset.crs,
                                  key="demand.census_districts"), "census district", what)
     return result
 
 
-def _label(declared: Any) -> str | None:
+def label_of(declared: Any) -> str | None:
     """The datum label of a declared CRS (None: a projected national CRS, not a web-map mix-up)."""
     label = declared.kind if declared.kind in ("gcj02", "bd09") else "wgs84"
     if label == "wgs84" and declared.kind == "pyproj" and not declared.crs.is_geographic:

@@ -27,10 +27,20 @@ from geoplan.layers.school_levels import classify_school
 
 logger = logging.getLogger(__name__)
 
-# lon_wgs84 / lat_wgs84: the columns of the meeting map's own export (导出 CSV)
+# lon_wgs84 / lat_wgs84: the columns of the meeting map's own export (导出 CSV); the GCJ-02
+# and BD-09 columns of geoplan's gaps.csv and sites.csv after them (WGS 84 first where a
+# file has all three), each read in the datum its name says (geoplan.layers.file_datum)
 _LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度", "wgs84_lng", "gcj_lng", "bd_lng",
-              "lon_wgs84")
-_LAT_NAMES = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj_lat", "bd_lat", "lat_wgs84")
+              "lon_wgs84", "lon_gcj02", "lon_bd09")
+_LAT_NAMES = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj_lat", "bd_lat", "lat_wgs84",
+              "lat_gcj02", "lat_bd09")
+
+READ_AS = "geoplan_read_as"
+"""Key of ``GeoDataFrame.attrs`` of a loaded file layer: the CRS it was read in (declared, or
+named by its coordinate columns; None: the file's own, else WGS 84)."""
+
+COORDINATE_COLUMNS = "geoplan_coordinate_columns"
+"""Key of ``GeoDataFrame.attrs``: the (longitude, latitude) columns a table's points came from."""
 _NAME_NAMES = ("name", "名称", "name_zh", "mc", "NAME")
 
 
@@ -264,7 +274,9 @@ def _points_from_table(path: Path, frame: pd.DataFrame, *, lon: str | None, lat:
         logger.warning("%s: %d row(s) without numeric coordinates rejected: %s", path,
                        int(bad.sum()), shown)
     frame = frame.loc[~bad]
-    return gpd.GeoDataFrame(frame, geometry=shapely.points(x[~bad], y[~bad]))
+    points = gpd.GeoDataFrame(frame, geometry=shapely.points(x[~bad], y[~bad]))
+    points.attrs[COORDINATE_COLUMNS] = (str(lon), str(lat))
+    return points
 
 
 def _check_coordinates(path: Path, x: pd.Series, y: pd.Series, lon: str, lat: str, *,
@@ -405,8 +417,9 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any],
             f"{source.path} has no features; layer {kind!r} would be empty. "
             "Remove the entry or give a file with data."
         )
-    raw = file_to_wgs84(raw, source.crs, source=str(source.path),
-                        key=f"{key or f'layers.{kind}'}.crs")
+    crs_key = f"{key or f'layers.{kind}'}.crs"
+    read_as = _datum_of_columns(source, raw.attrs.get(COORDINATE_COLUMNS), crs_key)
+    raw = file_to_wgs84(raw, read_as, source=str(source.path), key=crs_key)
     frame = raw.copy()
     _check_column_names(source, kind)
     for canonical, column in source.columns.items():
@@ -442,4 +455,35 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any],
         width = (frame["width"].to_numpy(dtype=float) if "width" in frame.columns
                  else np.full(len(frame), np.nan))
         frame["width_tag_bad"] = bad["width"] | (bad["lanes"] & ~np.isfinite(width))
-    return conform(frame, kind)
+    out = conform(frame, kind)
+    out.attrs[READ_AS] = read_as
+    return out
+
+
+def _datum_of_columns(source: FileSource, columns: tuple[str, str] | None, crs_key: str
+                      ) -> str | int | None:
+    """The CRS to read a table in: the declared one, else the datum its columns' names say.
+
+    ``bd_lng`` / ``bd_lat`` (or ``lon_gcj02``, ``百度经度`` …) with nothing declared are read in
+    that datum, and said; a declaration the names contradict is kept and warned about.
+    """
+    from geoplan.crs import parse_declared_crs
+    from geoplan.layers.datum import label_of
+    from geoplan.layers.file_datum import DATUM_NAMES, datum_named_by_columns
+
+    named = datum_named_by_columns(*columns) if columns else None
+    if named is None or columns is None:
+        return source.crs
+    lon, lat = columns
+    if source.crs is None:
+        if named != "wgs84":
+            logger.warning("%s: its columns %s / %s name %s coordinates: read as %s (say so with "
+                           "`%s: %s` in the config)", source.path, lon, lat, DATUM_NAMES[named], named,
+                           crs_key, named)
+        return named
+    declared = label_of(parse_declared_crs(source.crs))
+    if declared is not None and declared != named:
+        logger.warning("%s: its columns %s / %s name %s coordinates, but %s declares %s: read as "
+                       "declared; if the names are right, set `%s: %s`", source.path, lon, lat,
+                       DATUM_NAMES[named], crs_key, declared, crs_key, named)
+    return source.crs

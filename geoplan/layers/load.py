@@ -23,6 +23,7 @@ from geoplan.crs import resolve_analysis_crs
 from geoplan.layers import cache
 from geoplan.layers.checks import check_file_sources_inside
 from geoplan.layers.districts import clip_districts, declared_crs, read_districts
+from geoplan.layers.file_datum import check_file_datum
 from geoplan.layers.files import load_file_layer
 from geoplan.layers.from_osm import osm_layers, tag_keys
 from geoplan.layers.layerset import CONTEXT_MARGIN_M, LayerSet
@@ -199,12 +200,15 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
         sources.append(
             f"OpenStreetMap extract {config.osm.path.name}{date} (© OpenStreetMap contributors, ODbL)"
         )
+    from_osm_file = dict(wgs_layers)  # OSM's own features: what a file's points are checked on
     green_files = {(src.path.resolve(), src.layer) for src in config.layers.get("green_space", [])}
     parks_green: list[tuple[str, gpd.GeoDataFrame]] = []
     for kind, file_sources in config.layers.items():
         for i, src in enumerate(file_sources):
             frame = load_file_layer(src, kind, catalog["layers"]["schools"]["levels"],
                                     key=f"layers.{kind}[{i}]")
+            check_file_datum(src.path, f"layers.{kind}[{i}]", kind, frame, from_osm_file[kind],
+                             issues)
             frame = repair(frame, kind, issues)
             base = wgs_layers[kind] if src.mode == "add" else empty_layer(kind, "EPSG:4326")
             wgs_layers[kind] = conform(

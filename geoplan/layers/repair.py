@@ -29,15 +29,18 @@ class IssueLog:
 
     rows: list[dict[str, object]] = field(default_factory=list)
 
-    def add(self, layer: str, source: str, issue: str, count: int, action: str) -> None:
-        """Record ``count`` features of ``layer`` from ``source`` with ``issue``."""
+    def add(self, layer: str, source: str, issue: str, count: int, action: str, *,
+            say: bool = True) -> None:
+        """Record ``count`` features of ``layer`` from ``source`` with ``issue``; ``say``: log
+        it too (False when the caller has said it already)."""
         if count:
             self.rows.append(
                 {"layer": layer, "source": source, "issue": issue, "count": int(count),
                  "action": action}
             )
-            log = logger.warning if action == "rejected" else logger.info
-            log("%s (%s): %d feature(s) %s: %s", layer, source, count, action, issue)
+            if say:
+                log = logger.warning if action == "rejected" else logger.info
+                log("%s (%s): %d feature(s) %s: %s", layer, source, count, action, issue)
 
     def frame(self) -> pd.DataFrame:
         """The log as a table (layer, source, issue, count, action)."""

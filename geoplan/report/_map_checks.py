@@ -24,13 +24,14 @@ from geoplan.report._map_layers import add_layer
 from geoplan.vocab import DEFAULT_UNIT
 
 __all__ = ["CHECK_COLOUR", "CHECK_NAMES", "add_data_checks", "check_name", "check_words_zh",
-           "datum_banner", "datum_warning", "english_subjects"]
+           "datum_banner", "datum_warning", "datum_warnings", "english_subjects"]
 
 CHECK_COLOUR = "#e6007e"
 """Magenta: apart from every coverage and road colour."""
 
 CHECK_NAMES: dict[str, tuple[str, str]] = {
     "datum": ("坐标基准疑似错误", "Datum suspected wrong"),
+    "file_datum": ("设施文件坐标基准疑似错误", "Facility file's datum suspected wrong"),
     "truncated_data": ("数据被截断的要素", "Features from truncated data"),
     "partial_district": ("区县只有部分在数据范围内", "District only partly inside the data"),
     "tiny_district": ("面积过小的区县", "District too small to measure"),
@@ -86,6 +87,28 @@ def _road_zh(name: str) -> str:
     return f"无名{zh}" if zh != name else name
 
 
+_FILE_DATUM = re.compile(
+    r"^(?P<file>.*) \((?P<key>[^()]*)\) looks like [\w -]+, not [\w -]+: read as (?P<declared>\w+) its "
+    r"(?P<n>\d+) (?P<kind>\w+) lie a median (?P<d0>\d+) m from OpenStreetMap's \w+; read as "
+    r"(?P<best>\w+) \(a shift of (?P<shift>\d+) m\) (?P<d1>\d+) m\.")
+
+
+def _file_datum_words_zh(detail: str, fix: str) -> tuple[str | None, str | None]:
+    """:func:`geoplan.layers.file_datum.suspect_file_message`'s sentence in Chinese."""
+    from geoplan.report._labels import layer_name_zh
+
+    found = _FILE_DATUM.search(detail)
+    if found is None:
+        return None, None
+    g = found.groupdict()
+    names = {"wgs84": "WGS 84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+    return (f"{g['file']}（{g['key']}）的坐标疑似为 {names.get(g['best'], g['best'])} 而非 "
+            f"{names.get(g['declared'], g['declared'])}：按 {g['declared']} 读取时，其 {g['n']} 个"
+            f"{layer_name_zh(g['kind'])}与 OpenStreetMap 同类设施的距离中位数为 {g['d0']} 米；"
+            f"按 {g['best']} 读取（整体平移 {g['shift']} 米）则为 {g['d1']} 米。附近的覆盖率都可能有误",
+            f"在配置中写明 {fix.removesuffix(' in the config')}")
+
+
 def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str | None]:
     """A check's detail and fix in Chinese, from its kind and numbers (the table keeps the
     English sentences), the districts called ``unit``; (None, None) for a kind without a
@@ -94,6 +117,8 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
     subject, district = str(rec.subject), str(rec.district)
     if check == "datum":
         return _datum_words_zh(str(rec.detail), unit)
+    if check == "file_datum":
+        return _file_datum_words_zh(str(rec.detail), str(rec.fix))
     if check == "partial_district" and np.isfinite(measure):
         return (f"{district}只有 {share_text(measure)} 的面积在数据范围内：它的数字只代表这一部分，"
                 + in_unit("不是全区", unit),
@@ -246,6 +271,21 @@ def datum_banner(checks: gpd.GeoDataFrame | None, lang: str) -> str | None:
     if len(rows) == 0:
         return None
     return html.escape(datum_warning(rows.iloc[0], lang))
+
+
+def datum_warnings(checks: gpd.GeoDataFrame | None, lang: str, unit: str = DEFAULT_UNIT
+                   ) -> list[str]:
+    """Every datum warning of the data checks in ``lang``: the boundary files' (whose figures
+    are all in doubt) and the facility files' (each ending with its fix)."""
+    if checks is None or not len(checks):
+        return []
+    out = [datum_warning(rec, lang, unit) for _, rec in checks.loc[checks["check"] == "datum"]
+           .iterrows()]
+    for rec in checks.loc[checks["check"] == "file_datum"].itertuples(index=False):
+        detail, fix = check_words_zh(rec, unit) if lang == "zh" else (None, None)
+        out.append(f"{detail}。修正：{fix}" if detail and fix else
+                   f"{rec.detail}. Fix: {rec.fix}.")
+    return out
 
 
 def datum_warning(rec: Any, lang: str, unit: str = DEFAULT_UNIT) -> str:

@@ -573,13 +573,13 @@ def district_check_notes(checks: gpd.GeoDataFrame | None, lang: str, unit: str
     """Per district, the data checks that warn of its figures (overlapping units …), in
     ``lang``: its report page says them under its title. Under the key ``""``, those that warn
     of every district's (boundaries that look like another datum): every page says them."""
-    from geoplan.report._map_checks import check_words_zh, datum_warning
+    from geoplan.report._map_checks import check_words_zh, datum_warnings
 
     notes: dict[str, list[str]] = {}
     if checks is None or not len(checks):
         return notes
-    for _, rec in checks.loc[checks["check"] == "datum"].iterrows():
-        notes.setdefault("", []).append(datum_warning(rec, lang, unit))
+    for text in datum_warnings(checks, lang, unit):
+        notes.setdefault("", []).append(text)
     warned = checks.loc[(checks["severity"] == "warning") & (checks["district"].astype(str) != "")]
     for rec in warned.itertuples(index=False):
         zh = check_words_zh(rec, unit)[0] if lang == "zh" else None

@@ -428,13 +428,10 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
 
 
 def _datum_warnings(checks: gpd.GeoDataFrame | None, lab: Mapping[str, str]) -> list[str]:
-    """The warnings of the data checks that say a boundary file's datum looks wrong."""
-    if checks is None or not len(checks):
-        return []
-    from geoplan.report._map_checks import datum_warning
+    """The warnings of the data checks that say a file's datum looks wrong."""
+    from geoplan.report._map_checks import datum_warnings
 
-    return [datum_warning(rec, lab["lang"], lab["unit"])
-            for _, rec in checks.loc[checks["check"] == "datum"].iterrows()]
+    return datum_warnings(checks, lab["lang"], lab["unit"])
 
 
 def write_workbook(
