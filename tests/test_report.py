@@ -780,3 +780,29 @@ def test_the_uncovered_figures_on_a_page_say_they_are_straight_line(chengdu_outp
     page = (chengdu_outputs / "reports" / "01-510104.html").read_text(encoding="utf-8")
     assert page.count(" · 直线未覆盖 ") == 13 and page.count("未覆盖人口（直线）") >= 14
     assert "<th>未覆盖面积 / 街道长度（直线）</th>" in page
+
+
+def test_a_district_without_homes_leaves_the_others_uncovered_people_in_the_workbook(tmp_path):
+    # a unit with no residential land has no demand ('none'): its own cells stay empty, the
+    # other districts keep their people (one such unit blanked the column for every district)
+    coverage = make_coverage()
+    table = coverage.table
+    empty = table["district"] == table["district"].iloc[-1]
+    table.loc[empty, ["population_source", "demand_total"]] = ["none", 0.0]
+    table.loc[empty, ["uncovered_population", "share_buffer", "share_network"]] = None
+    coverage.meta = {"population_source": "census"}
+    write_reports(make_layerset(), coverage, make_deadends(), None, tmp_path)
+    book = openpyxl.load_workbook(tmp_path / "geoplan_report.xlsx", read_only=True)
+    first = table.iloc[0]
+    checked = 0
+    for ws in book.worksheets:
+        rows = list(ws.iter_rows(min_row=4, max_row=4 + len(set(table["district"])),
+                                 values_only=True))
+        if not rows or "未覆盖人口" not in rows[0]:
+            continue
+        at = rows[0].index("未覆盖人口")
+        people = {r[0]: r[at] for r in rows[1:]}
+        assert people[first["district"]] not in (None, "")
+        assert people[table["district"].iloc[-1]] in (None, "")
+        checked += 1
+    assert checked == table["standard"].nunique()

@@ -152,12 +152,22 @@ def population_known(rows: pd.DataFrame) -> bool:
 
     With no population raster or residential buildings, coverage weights demand by land area
     (``population_source == 'area'``) or floor area (``'buildings'``): relative weights, not
-    people. Only ``census`` and ``raster`` are people.
+    people. Only ``census`` and ``raster`` are people. Rows with no demand at all (``'none'``:
+    a district without homes, or a street standard's) say nothing either way; without any
+    other row, it is False.
+
+    >>> population_known(pd.DataFrame({"population_source": ["census", "none", "census"]}))
+    True
+    >>> population_known(pd.DataFrame({"population_source": ["census", "area"]}))
+    False
+    >>> population_known(pd.DataFrame({"population_source": ["none (street length)"]}))
+    False
     """
     if "population_source" not in rows.columns or rows.empty:
         return False
     src = rows["population_source"].astype(str).str.lower()
-    return bool(src.isin(["census", "raster"]).all())
+    measured = src.loc[~src.str.startswith("none")]
+    return bool(len(measured)) and bool(measured.isin(["census", "raster"]).all())
 
 
 def weights_source(rows: pd.DataFrame) -> str | None:
