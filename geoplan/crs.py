@@ -55,7 +55,7 @@ from geoplan.chinese_coords import (
 
 __all__ = [
     "ACCEPTED_NAMES", "Coord", "DeclaredCRS", "bd09_to_gcj02", "bd09_to_wgs84", "check_projected_crs",
-    "ensure_projected",
+    "datum_label", "ensure_projected",
     "gcj02_to_bd09", "gcj02_to_wgs84", "in_china", "parse_declared_crs", "resolve_analysis_crs",
     "to_wgs84", "utm_crs_for", "wgs84_to_bd09", "wgs84_to_gcj02",
 ]
@@ -165,6 +165,15 @@ def _pyproj_crs(value: str | int | pyproj.CRS, analysis: bool = False) -> pyproj
         return pyproj.CRS.from_user_input(text)
     except ProjCRSError as exc:
         raise _unknown_crs_error(value, analysis) from exc
+
+
+def datum_label(declared: DeclaredCRS) -> str | None:
+    """The web-map datum of a declared CRS: ``wgs84``, ``gcj02`` or ``bd09`` (WGS 84 for any
+    geographic CRS); None for a projected one (a national grid is not a web-map mix-up)."""
+    label = declared.kind if declared.kind in ("gcj02", "bd09") else "wgs84"
+    if label == "wgs84" and declared.kind == "pyproj" and not declared.crs.is_geographic:
+        return None
+    return str(label)
 
 
 def parse_declared_crs(value: str | int | pyproj.CRS | DeclaredCRS | None) -> DeclaredCRS:

@@ -96,6 +96,7 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
     geopandas.GeoDataFrame
         Columns of :data:`geoplan.results.data_checks.DATA_CHECKS`, in the analysis CRS.
     """
+    from geoplan.layers.districts import LEFT_OUT_ISSUE
     from geoplan.layers.file_datum import FILE_DATUM_CHECK
     from geoplan.layers.from_osm import TRUNCATED_ISSUE
 
@@ -111,6 +112,14 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
             what, _, fix = detail.partition(" Fix: ")
             rows.append(_row(FILE_DATUM_CHECK, "warning", "", str(rec.layer), int(rec.count),
                              np.nan, what, fix.removesuffix(".")))
+        left = issues.loc[issues["issue"].astype(str).str.startswith(f"{LEFT_OUT_ISSUE}: ")]
+        for rec in left.itertuples(index=False):
+            names = str(rec.issue).removeprefix(f"{LEFT_OUT_ISSUE}: ")
+            rows.append(_row(LEFT_OUT_ISSUE, "note", "", "districts", int(rec.count), np.nan,
+                             f"{rec.count} district(s) of {rec.source} are not analysed: they lie "
+                             f"outside the data, or too little of them inside: {names}",
+                             "use data that covers them, or lower districts.min_inside_km2 for "
+                             "those barely inside"))
         cut = issues.loc[issues["issue"] == TRUNCATED_ISSUE]
         for rec in cut.itertuples(index=False):
             rows.append(_row("truncated_data", "note", "", str(rec.layer), int(rec.count), np.nan,

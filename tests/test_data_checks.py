@@ -339,3 +339,36 @@ def test_a_district_too_small_to_measure_is_said():
     assert tiny.iloc[0]["severity"] == "warning" and "covers only 800 m²" in tiny.iloc[0]["detail"]
     zh = check_words_zh(next(tiny.itertuples(index=False)))[0]
     assert zh.startswith(f"{small['district'].iloc[0]}的面积只有 800 平方米")
+
+
+def test_districts_of_the_file_not_analysed_are_named(tmp_path):
+    # three 街道 given, one wholly east of the data: the run measures two, and the data checks
+    # say which one is missing and why (it used to leave no trace in any output)
+    import json
+
+    from geoplan.config import load_config
+    from geoplan.layers import load_layers
+    from geoplan.report._map_checks import check_words_zh
+    from tests.hostile.world import LAT0, LON0, districts_geojson, make_world
+
+    config = make_world(tmp_path)
+    data = districts_geojson()
+    far = [[LON0 + 0.05, LAT0], [LON0 + 0.06, LAT0], [LON0 + 0.06, LAT0 + 0.01],
+           [LON0 + 0.05, LAT0]]
+    data["features"].append({"type": "Feature", "properties": {"name": "=城外", "adcode": 1},
+                             "geometry": {"type": "Polygon", "coordinates": [far]}})
+    (tmp_path / "districts.geojson").write_text(json.dumps(data, ensure_ascii=False),
+                                                encoding="utf-8")
+    layers = load_layers(load_config(config))
+    assert sorted(layers["districts"]["district"]) == ["东区", "西区"]
+    checks = data_checks(layers)
+    row = checks.loc[checks["check"] == "left_out_districts"]
+    assert len(row) == 1 and row["count"].iloc[0] == 1 and row["severity"].iloc[0] == "note"
+    assert row["detail"].iloc[0].endswith("too little of them inside: =城外")
+    zh, fix = check_words_zh(next(row.itertuples(index=False)), "街道")
+    assert zh == "文件中有 1 个街道未分析：它们在数据范围以外，或在范围内的面积过小：=城外"
+    assert fix is not None and "覆盖这些街道的数据" in fix
+    # the table and its files hold it
+    write_data_checks(checks, tmp_path / "out")
+    text = (tmp_path / "out" / "data_checks.csv").read_text(encoding="utf-8-sig")
+    assert "left_out_districts" in text and "=城外" in text

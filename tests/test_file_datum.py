@@ -17,7 +17,8 @@ import shapely
 import yaml
 
 from geoplan import chinese_coords as cc
-from geoplan.layers.file_datum import datum_named_by_columns, file_datum_check
+from geoplan.layers.datum_names import datum_named_by_columns
+from geoplan.layers.file_datum import file_datum_check
 from tests.hostile.world import LAT0, LON0, make_world, osm_xml
 
 # six toilets of the synthetic city's OSM file, spread over its 1.6 km × 1.1 km

@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from geoplan import chinese_coords as cc
+from geoplan.crs import datum_label
 from geoplan.layers.osm import BOUNDARY_KEYS
 
 if TYPE_CHECKING:
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DatumCheck", "check_datum", "datum_alternatives", "datum_check", "label_of",
-           "reference_lines", "suspect_message"]
+__all__ = ["DatumCheck", "check_datum", "datum_alternatives", "datum_check", "reference_lines",
+           "suspect_message"]
 
 DATUM_OFFSET_M = (100.0, 1600.0)
 """A median offset in this range that another datum removes is the GCJ-02/BD-09 signature.
@@ -235,7 +236,7 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
     """
     from geoplan.layers.districts import declared_crs, read_districts
 
-    label = label_of(declared_crs(config.districts))
+    label = datum_label(declared_crs(config.districts))
     if label is None:
         return None  # a projected national CRS: not a web-map datum mix-up
     roads = layerset["roads"]
@@ -260,19 +261,11 @@ def check_datum(config: AnalysisConfig, layerset: LayerSet, *,
         except Exception as exc:  # read again, and explained, when the residents are counted
             logger.info("datum check of demand.census_districts skipped: %s", exc)
         else:
-            zone_label = label_of(declared_crs(census.as_districts()))
+            zone_label = datum_label(declared_crs(census.as_districts()))
             if zone_label is not None:
                 _say(datum_check(zones, zone_label, ref, what, extent, layerset.crs,
                                  key="demand.census_districts"), "census district", what)
     return result
-
-
-def label_of(declared: Any) -> str | None:
-    """The datum label of a declared CRS (None: a projected national CRS, not a web-map mix-up)."""
-    label = declared.kind if declared.kind in ("gcj02", "bd09") else "wgs84"
-    if label == "wgs84" and declared.kind == "pyproj" and not declared.crs.is_geographic:
-        return None
-    return str(label)
 
 
 def _say(result: DatumCheck, edges: str, reference: str) -> None:

@@ -260,6 +260,10 @@ def _unique_names(frame: gpd.GeoDataFrame, source: DistrictsSource,
 _NAMED_AT_MOST = 12
 """Districts a warning names; beyond, it counts them (`inside_share` in the tables has every one)."""
 
+LEFT_OUT_ISSUE = "left_out_districts"
+"""The layer issue (and data check) naming the districts of the file that are not analysed
+(:func:`clip_districts` leaves them out)."""
+
 MOSTLY_INSIDE = 0.5
 """A district with at least this share of its area inside the data is analysed whatever its
 size (``min_inside_km2`` leaves out only the slivers of districts the data barely reaches)."""

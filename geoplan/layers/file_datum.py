@@ -4,9 +4,9 @@ A facility table exported from a Baidu or Gaode map holds BD-09 or GCJ-02 coordi
 WGS 84 its points land 300–1,000 m off, and every share near them is wrong with no other sign.
 Two checks run while the file loads:
 
-- :func:`datum_named_by_columns`: columns that say their datum (``bd_lng``, ``lon_gcj02``,
-  ``百度经度`` …) are read in it when the config declares nothing, and a declaration that
-  contradicts them is warned about;
+- :func:`geoplan.layers.datum_names.datum_named_by_columns`: columns that say their datum
+  (``bd_lng``, ``lon_gcj02``, ``百度经度`` …) are read in it when the config declares nothing,
+  and a declaration that contradicts them is warned about;
 - :func:`file_datum_check`: points that lie a systematic distance from OpenStreetMap's
   facilities of the same kind, and onto them once read in another datum, are warned about with
   the fix (as :mod:`geoplan.layers.datum` does for district boundaries).
@@ -15,7 +15,6 @@ Two checks run while the file loads:
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,13 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geoplan.layers.datum import DATUM_GAIN, DATUM_OFFSET_M, datum_alternatives
+from geoplan.layers.datum_names import DATUM_NAMES, READ_AS
 from geoplan.layers.repair import IssueLog
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["FACILITY_KINDS", "FILE_DATUM_CHECK", "MIN_FEATURES", "check_file_datum",
-           "datum_named_by_columns", "file_datum_check", "suspect_file_message"]
+           "file_datum_check", "suspect_file_message"]
 
 FILE_DATUM_CHECK = "file_datum"
 """The data check (and the layer issue) of a facility file that looks like another datum."""
@@ -38,39 +38,8 @@ FILE_DATUM_CHECK = "file_datum"
 MIN_FEATURES = 5
 """Fewer features in the file or in OSM's layer of that kind than this: no offset check."""
 
-_WORDS = {
-    "bd09": ("bd", "bd09", "baidu", "百度"),
-    "gcj02": ("gcj", "gcj02", "mars", "amap", "gaode", "高德", "火星"),
-    "wgs84": ("wgs", "wgs84", "gps"),
-}
-
-DATUM_NAMES = {"wgs84": "WGS 84", "gcj02": "GCJ-02", "bd09": "BD-09"}
-
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQUATOR = 111_320.0
-
-
-def _datum_of_name(name: str) -> str | None:
-    """The datum a column's name says (``bd_lng`` → ``bd09``), or None."""
-    text = str(name).lower()
-    tokens = set(re.split(r"[^0-9a-z]+", text)) - {""}
-    found = {datum for datum, words in _WORDS.items()
-             if any(w in tokens or (not w.isascii() and w in text) for w in words)}
-    return found.pop() if len(found) == 1 else None
-
-
-def datum_named_by_columns(lon: str, lat: str) -> str | None:
-    """The datum both coordinate columns' names agree on, or None.
-
-    >>> datum_named_by_columns("bd_lng", "bd_lat"), datum_named_by_columns("lon_gcj02", "lat")
-    ('bd09', 'gcj02')
-    >>> datum_named_by_columns("百度经度", "百度纬度"), datum_named_by_columns("lon", "lat")
-    ('bd09', None)
-    >>> datum_named_by_columns("lon_gcj02", "lat_bd09") is None
-    True
-    """
-    named = {d for d in (_datum_of_name(lon), _datum_of_name(lat)) if d is not None}
-    return named.pop() if len(named) == 1 else None
 
 
 def _metres(points: np.ndarray, lat0: float) -> np.ndarray:
@@ -152,13 +121,11 @@ def check_file_datum(path: Path, key: str, kind: str, frame: gpd.GeoDataFrame,
     The warning goes to the terminal and to ``issues`` (so to ``layer_issues.csv`` and the
     data checks, :data:`FILE_DATUM_CHECK`); the file stays read as declared.
     """
-    from geoplan.crs import parse_declared_crs
-    from geoplan.layers.datum import label_of
-    from geoplan.layers.files import READ_AS
+    from geoplan.crs import datum_label, parse_declared_crs
 
     if kind not in FACILITY_KINDS or not len(frame) or not len(osm_features):
         return None
-    declared = label_of(parse_declared_crs(frame.attrs.get(READ_AS)))
+    declared = datum_label(parse_declared_crs(frame.attrs.get(READ_AS)))
     if declared is None:
         return None  # a projected national CRS: not a web-map datum mix-up
     result = file_datum_check(frame.geometry.to_numpy(), osm_features.geometry.to_numpy(),

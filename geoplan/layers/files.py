@@ -35,10 +35,6 @@ _LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度", "wgs84_lng", "gc
 _LAT_NAMES = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj_lat", "bd_lat", "lat_wgs84",
               "lat_gcj02", "lat_bd09")
 
-READ_AS = "geoplan_read_as"
-"""Key of ``GeoDataFrame.attrs`` of a loaded file layer: the CRS it was read in (declared, or
-named by its coordinate columns; None: the file's own, else WGS 84)."""
-
 COORDINATE_COLUMNS = "geoplan_coordinate_columns"
 """Key of ``GeoDataFrame.attrs``: the (longitude, latitude) columns a table's points came from."""
 _NAME_NAMES = ("name", "名称", "name_zh", "mc", "NAME")
@@ -455,6 +451,8 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any],
         width = (frame["width"].to_numpy(dtype=float) if "width" in frame.columns
                  else np.full(len(frame), np.nan))
         frame["width_tag_bad"] = bad["width"] | (bad["lanes"] & ~np.isfinite(width))
+    from geoplan.layers.datum_names import READ_AS
+
     out = conform(frame, kind)
     out.attrs[READ_AS] = read_as
     return out
@@ -467,9 +465,8 @@ def _datum_of_columns(source: FileSource, columns: tuple[str, str] | None, crs_k
     ``bd_lng`` / ``bd_lat`` (or ``lon_gcj02``, ``百度经度`` …) with nothing declared are read in
     that datum, and said; a declaration the names contradict is kept and warned about.
     """
-    from geoplan.crs import parse_declared_crs
-    from geoplan.layers.datum import label_of
-    from geoplan.layers.file_datum import DATUM_NAMES, datum_named_by_columns
+    from geoplan.crs import datum_label, parse_declared_crs
+    from geoplan.layers.datum_names import DATUM_NAMES, datum_named_by_columns
 
     named = datum_named_by_columns(*columns) if columns else None
     if named is None or columns is None:
@@ -481,7 +478,7 @@ def _datum_of_columns(source: FileSource, columns: tuple[str, str] | None, crs_k
                            "`%s: %s` in the config)", source.path, lon, lat, DATUM_NAMES[named], named,
                            crs_key, named)
         return named
-    declared = label_of(parse_declared_crs(source.crs))
+    declared = datum_label(parse_declared_crs(source.crs))
     if declared is not None and declared != named:
         logger.warning("%s: its columns %s / %s name %s coordinates, but %s declares %s: read as "
                        "declared; if the names are right, set `%s: %s`", source.path, lon, lat,

@@ -17,12 +17,13 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan._clip import parts_inside
 from geoplan._errors import InputDataError
+from geoplan._text import first_named
 from geoplan._threads import prepared_for
 from geoplan.config import AnalysisConfig
 from geoplan.crs import resolve_analysis_crs
 from geoplan.layers import cache
 from geoplan.layers.checks import check_file_sources_inside
-from geoplan.layers.districts import clip_districts, declared_crs, read_districts
+from geoplan.layers.districts import LEFT_OUT_ISSUE, clip_districts, declared_crs, read_districts
 from geoplan.layers.file_datum import check_file_datum
 from geoplan.layers.files import load_file_layer
 from geoplan.layers.from_osm import osm_layers, tag_keys
@@ -243,6 +244,8 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
         data_source=str(config.osm.path or "the layer files"),
         min_inside_km2=config.districts.min_inside_km2, say_partial=not part_of_city,
     )
+    if not part_of_city:
+        _note_left_out(districts_wgs, districts, config.districts.path.name, issues)
     study_area = shapely.union_all(districts.geometry.to_numpy())
     context = shapely.intersection(study_area.buffer(margin_m), extent)
     if not part_of_city:
@@ -276,6 +279,22 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
         layerset.datum = check_datum(config, layerset, boundaries=boundaries,
                                      districts=districts_wgs)
     return layerset
+
+
+LEFT_OUT_NAMED = 30
+"""At most this many left-out districts are named (a national file has thousands)."""
+
+
+def _note_left_out(districts_wgs: gpd.GeoDataFrame, kept: gpd.GeoDataFrame, file: str,
+                   issues: IssueLog) -> None:
+    """Record the districts of the file that are not analysed (outside the data, or too
+    little of them inside), so the data checks name them: a planner who gave 8 街道 and finds
+    7 rows learns which one and why."""
+    analysed = set(kept["district"].astype(str))
+    left = [str(d) for d in districts_wgs["district"] if str(d) not in analysed]
+    if left:
+        issues.add("districts", file, f"{LEFT_OUT_ISSUE}: {first_named(left, LEFT_OUT_NAMED, '、')}",
+                   len(left), "not analysed", say=False)
 
 
 def reached_from_map(catalog: dict[str, Any]) -> dict[str, str]:

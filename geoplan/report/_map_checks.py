@@ -32,6 +32,7 @@ CHECK_COLOUR = "#e6007e"
 CHECK_NAMES: dict[str, tuple[str, str]] = {
     "datum": ("坐标基准疑似错误", "Datum suspected wrong"),
     "file_datum": ("设施文件坐标基准疑似错误", "Facility file's datum suspected wrong"),
+    "left_out_districts": ("未分析的区县", "Districts not analysed"),
     "truncated_data": ("数据被截断的要素", "Features from truncated data"),
     "partial_district": ("区县只有部分在数据范围内", "District only partly inside the data"),
     "tiny_district": ("面积过小的区县", "District too small to measure"),
@@ -119,6 +120,13 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
         return _datum_words_zh(str(rec.detail), unit)
     if check == "file_datum":
         return _file_datum_words_zh(str(rec.detail), str(rec.fix))
+    if check == "left_out_districts":
+        names = str(rec.detail).rpartition("inside: ")[2].replace(" and ", " 等，另有 ")
+        names = re.sub(r"另有 (\d+) more$", r"另有 \1 个", names)
+        return (in_unit(f"文件中有 {n} 个区县未分析：它们在数据范围以外，或在范围内的面积过小：", unit)
+                + names,
+                in_unit("需要时使用覆盖这些区县的数据；对只有一小部分在范围内的区县，可调小 "
+                        "districts.min_inside_km2", unit))
     if check == "partial_district" and np.isfinite(measure):
         return (f"{district}只有 {share_text(measure)} 的面积在数据范围内：它的数字只代表这一部分，"
                 + in_unit("不是全区", unit),
