@@ -245,3 +245,19 @@ def fmt_number(value: Any, decimals: int = 0) -> str:
         return f"{float(value):,.{decimals}f}"
     except (TypeError, ValueError):
         return str(value)  # e.g. a radius rule such as "500/300"
+
+
+def census_citation(coverage: Any, lang: str) -> str | None:
+    """The data source line of the census residents the coverage spread over the homes (each
+    source the census file cites, once), or None without census residents."""
+    people = getattr(coverage, "people", None)
+    residents = getattr(people, "residents", None)
+    if residents is None or "census_source" not in residents:
+        return None
+    cited = [str(s) for s in dict.fromkeys(residents["census_source"].dropna())
+             if str(s).strip()]
+    if not cited:
+        return None
+    said = "; ".join(cited)
+    return (f"人口：2020年第七次全国人口普查各区县常住人口（{said}）" if lang == "zh" else
+            f"Population: 2020 census residents per district ({said})")

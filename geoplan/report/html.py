@@ -41,6 +41,7 @@ from geoplan._text import share_text
 from geoplan._version import __version__
 from geoplan.chinese_coords import wgs84_to_gcj02
 from geoplan.report._data import (
+    census_citation,
     district_slugs,
     fmt_number,
     fmt_share,
@@ -238,6 +239,9 @@ class _Context:
         self.data_date = getattr(osm, "date", None)
         self.sources = [source_label(s, lang, self.unit)
                         for s in getattr(layerset, "sources", []) or []]
+        census = census_citation(coverage, lang)
+        if census:
+            self.sources.append(census)
         meta = getattr(coverage, "meta", None)
         meta = meta if isinstance(meta, dict) else {}
         # the population weights used: named next to the population shares, and in the sources

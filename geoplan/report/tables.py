@@ -29,7 +29,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from geoplan._io import atomic_path
 from geoplan._text import share_text
 from geoplan._version import __version__
-from geoplan.report._data import frame, geoframe, plain, standard_rows, standards_order
+from geoplan.report._data import (
+    census_citation,
+    frame,
+    geoframe,
+    plain,
+    standard_rows,
+    standards_order,
+)
 from geoplan.report._labels import (
     POPULATION_SOURCES,
     in_unit,
@@ -561,8 +568,9 @@ def _write_workbook(
     from geoplan.report.people_sheets import write_people_sheets
 
     write_people_sheets(wb, coverage, lang, lambda text: sheet_title(text, used))
+    census = census_citation(coverage, lang)
     _sources_sheet(wb.create_sheet(sheet_title(lab["sheet_sources"], used)), title, data_date,
-                   sources, lab)
+                   [*sources, *([census] if census and census not in sources else [])], lab)
     if checks is not None:
         from geoplan.report.checks_sheet import CHECKS_SHEET, CHECKS_SHEET_EN, fill_checks_sheet
 
