@@ -813,8 +813,8 @@ def test_the_census_residents_are_cited_where_the_sources_are(chengdu_outputs):
     # sources sheet and on every page's sources, as the OSM extract is
     book = openpyxl.load_workbook(chengdu_outputs / "geoplan_report.xlsx", read_only=True)
     lines = [str(v) for row in book["数据来源"].iter_rows(values_only=True) for v in row if v]
-    census = [t for t in lines if t.startswith("人口：2020年第七次全国人口普查各区县常住人口")]
+    census = [t for t in lines if t.startswith("人口：2020年第七次全国人口普查常住人口，按区、县")]
     assert len(census) == 1 and "citypopulation.de" in census[0] and "NBS" in census[0]
     page = next((chengdu_outputs / "reports").glob("01-*.html")).read_text(encoding="utf-8")
-    assert "人口：2020年第七次全国人口普查各区县常住人口（citypopulation.de" in \
+    assert "人口：2020年第七次全国人口普查常住人口，按区、县（citypopulation.de" in \
         page.split("数据来源与日期")[1]

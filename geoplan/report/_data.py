@@ -259,5 +259,6 @@ def census_citation(coverage: Any, lang: str) -> str | None:
     if not cited:
         return None
     said = "; ".join(cited)
-    return (f"人口：2020年第七次全国人口普查各区县常住人口（{said}）" if lang == "zh" else
+    # "区、县", not "区县": the census's units, which a page of 街道 must not rename
+    return (f"人口：2020年第七次全国人口普查常住人口，按区、县（{said}）" if lang == "zh" else
             f"Population: 2020 census residents per district ({said})")
