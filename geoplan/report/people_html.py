@@ -73,7 +73,8 @@ def _split(df: Any) -> dict[str, Any]:
     return {str(k): part for k, part in df.groupby(df["district"].astype(str), sort=False)}
 
 
-_WEIGHTING_ZH = re.compile(r"floor area \(land area × ratio ([0-9.]+) where unmapped\)")
+_WEIGHTING_ZH = re.compile(r"floor area \(land area × ratio ([0-9.]+) where unmapped; buildings on "
+                           r"(under )?([0-9.]+%) of the land\)")
 
 
 def residents_note_zh(row: Mapping[str, Any], unit: str = DEFAULT_UNIT) -> tuple[str, str]:
@@ -87,10 +88,14 @@ def residents_note_zh(row: Mapping[str, Any], unit: str = DEFAULT_UNIT) -> tuple
     '居住用地面积'
     >>> note.split("；")[0]
     '估算：本区只有 6% 在数据范围内，按全区人口密度 × 范围内面积'
+    >>> residents_note_zh({"weighting": "floor area (land area × ratio 0.18 where unmapped; "
+    ...                    "buildings on under 0.1% of the land)"})[0]
+    '住宅建筑面积（有建筑的居住用地占不足 0.1%；无建筑处按居住用地面积 × 0.18）'
     """
     text = str(row.get("weighting") or "")
     found = _WEIGHTING_ZH.fullmatch(text)
-    weighting = ("住宅建筑面积（无建筑处按居住用地面积 × " + found.group(1) + "）" if found else
+    weighting = (f"住宅建筑面积（有建筑的居住用地占{'不足 ' if found.group(2) else ' '}{found.group(3)}；"
+                 f"无建筑处按居住用地面积 × {found.group(1)}）" if found else
                  {"floor area": "住宅建筑面积", "land area": "居住用地面积"}.get(text, text))
     if not np.isfinite(_f(row.get("census_2020"), np.nan)):
         return weighting, in_unit("本区没有 2020 年普查人口：无人口", unit)
