@@ -540,3 +540,28 @@ def test_an_item_absent_near_the_district_but_in_the_data_is_a_gap_not_missing_d
         columns="geometry"))}), stds).items
     toilet = items.loc[items["name_zh"] == "公共厕所"].iloc[0]
     assert not toilet["no_data"] and toilet["share_buffer"] == 0.0 and toilet["n_facilities"] == 0
+
+
+def test_the_item_table_keeps_every_district_s_cells_apart():
+    # two short unit names and full shares: "100.0% / 65.8%" ran into "100.0% / 100.0%" when
+    # the columns were as wide as the names (13)
+    import pandas as pd
+
+    from geoplan.coverage.output import format_items
+
+    districts = ["甲", "乙"]
+    table = pd.DataFrame({
+        "standard": "life_circle_15min", "district": districts, "n_items": 2,
+        "name_zh": "十五分钟生活圈", "name_en": "15-minute life circle", "radius_m": 1000.0,
+        "target": 1.0, "share_buffer": [1.0, 1.0], "share_network": [0.658, 1.0], "min_items": 1,
+        "share_min_items_network": [1.0, 1.0], "items_no_data": ""})
+    items = pd.DataFrame({
+        "standard": "life_circle_15min", "district": districts * 2,
+        "item": ["clinic", "clinic", "market", "market"], "name_zh": ["诊所"] * 2 + ["菜市场"] * 2,
+        "name_en": ["Clinic"] * 2 + ["Market"] * 2, "no_data": False,
+        "share_buffer": [1.0, 1.0, 1.0, 1.0], "share_network": [0.658, 1.0, 1.0, 1.0]})
+    for lang in ("zh", "en"):
+        text = format_items(items, table, lang)
+        row = next(line for line in text.splitlines() if line.startswith(("诊所", "Clinic")))
+        assert "100.0% / 65.8%  " in row and row.endswith("100.0% / 100.0%"), row
+        assert "65.8%100.0%" not in text

@@ -188,11 +188,12 @@ def format_items(items: pd.DataFrame, table: pd.DataFrame, lang: str = "en") -> 
         ids = list(dict.fromkeys(mine["item"].astype(str)))
         names = [named[i] for i in ids]
         wname = max(_width(n) for n in [*names, w["k_of_n"].format(k=99, n=99), w["all"]])
-        wcell = max(13, *(_width(d) for d in districts))
+        # "100.0% / 100.0%" is 15 wide: narrower columns ran two districts' cells together
+        wcell = max(15, *(_width(d) for d in districts))
 
         def line(label: str, cells: list[str], wname: int = wname, wcell: int = wcell) -> str:
             pad = " " * (wname - _width(label))
-            return label + pad + "".join(" " * (wcell - _width(c) + 2) + c for c in cells)
+            return label + pad + "".join(" " * max(2, wcell - _width(c) + 2) + c for c in cells)
 
         radius = str(first["radius_m"]).removesuffix(".0")
         title = first["name_zh"] if lang == "zh" else first.get("name_en", first["name_zh"])
