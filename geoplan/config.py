@@ -288,6 +288,15 @@ class AnalysisConfig(_Strict):
                 return {**raw, "demand": {**demand, "census_city": raw["city"]}}
         return raw
 
+    @field_validator("standards", mode="before")
+    @classmethod
+    def _standards_as_text(cls, value: Any) -> Any:
+        """``standards: park_500, bus_stop_500`` (one line of text, as the notebooks and the
+        command line take it) is the list of those ids."""
+        if isinstance(value, str):
+            return [s.strip() for s in value.replace("，", ",").split(",") if s.strip()]
+        return value
+
     @field_validator("layers")
     @classmethod
     def _known_layer_kinds(cls, value: dict[str, list[FileSource]]) -> dict[str, list[FileSource]]:

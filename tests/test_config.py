@@ -112,3 +112,11 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     data["output"] = "out/here"
     config = load_config(_write(tmp_path, data))
     assert config.output == (tmp_path / "out" / "here").resolve()
+
+
+def test_standards_as_one_line_of_text_are_a_list(tmp_path):
+    # as the notebooks and --standards take them (pydantic's "Input should be a valid list")
+    config = load_config(_write(tmp_path, {**_base(), "standards": "park_500, bus_stop_500，green_300"}))
+    assert config.standards == ["park_500", "bus_stop_500", "green_300"]
+    with pytest.raises(ConfigError, match="did you mean 'park_500'"):
+        load_config(_write(tmp_path, {**_base(), "standards": "park500, bus_stop_500"}))
