@@ -372,3 +372,24 @@ def test_districts_of_the_file_not_analysed_are_named(tmp_path):
     write_data_checks(checks, tmp_path / "out")
     text = (tmp_path / "out" / "data_checks.csv").read_text(encoding="utf-8-sig")
     assert "left_out_districts" in text and "=城外" in text
+
+
+def test_geoplan_coverage_says_the_overlaps_too(tmp_path, capsys):
+    # `geoplan run` warned of overlapping units through its data checks; `geoplan coverage`
+    # (no data checks) said nothing while homes counted in both
+    import json
+
+    from tests._cli import geoplan_in_process
+    from tests.hostile.world import DLON, NX, districts_geojson, make_world
+
+    config = make_world(tmp_path)
+    data = districts_geojson()
+    west = data["features"][0]["geometry"]["coordinates"][0]
+    for corner in (1, 2):  # the west unit reaches a street into the east one
+        west[corner][0] = round(west[corner][0] + DLON, 7)
+    assert NX >= 4
+    (tmp_path / "districts.geojson").write_text(json.dumps(data, ensure_ascii=False),
+                                                encoding="utf-8")
+    done = geoplan_in_process(capsys, "coverage", str(config), "-q", "--out", str(tmp_path / "o"))
+    assert done.returncode == 0, done.stderr
+    assert "1 pair(s) of districts overlap: 东区 / 西区" in done.stderr

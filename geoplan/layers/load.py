@@ -273,6 +273,10 @@ def _load_layers(config: AnalysisConfig, margin_m: float | None,
                         sources, cut_points=cut, margin_m=margin_m,
                         reached_from=reached_from_map(catalog), osm_context=osm_context,
                         unit=config.districts.unit, in_data=in_data)
+    if not part_of_city:  # said by every command (`coverage` too), found once for the run
+        from geoplan.layers.overlaps import district_overlaps
+
+        layerset.overlaps = district_overlaps(districts)
     if datum_check:
         from geoplan.layers.datum import check_datum
 
