@@ -141,6 +141,7 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
                              "data: its figures cover that part, not the whole district",
                              "use data covering the whole district for district-wide figures"))
     rows += _overlap_checks(layerset, overlaps)
+    rows += _twice_mapped_schools(layerset)
     if coverage is not None:
         rows += _coverage_checks(coverage, standards)
     if deadends is not None and len(deadends.dead_ends):
@@ -158,6 +159,40 @@ def data_checks(layerset: Any, coverage: Any = None, deadends: Any = None,
     n_warn = int((frame["severity"] == "warning").sum())
     logger.info("data checks: %d (%d warnings); see data_checks.csv", len(frame), n_warn)
     return frame
+
+
+SAME_SCHOOL_M = 200.0
+"""Two schools of one name closer than this are one campus mapped twice (or a school and its
+second building): its seats would count twice."""
+
+
+def _twice_mapped_schools(layerset: Any) -> list[dict[str, Any]]:
+    """A note per pair of schools with the same name within :data:`SAME_SCHOOL_M` of each
+    other: two OSM objects for one school each get the seats of a whole school."""
+    schools = layerset["schools"] if "schools" in getattr(layerset, "layers", {}) else None
+    if schools is None or len(schools) < 2 or "name" not in schools:
+        return []
+    geoms = schools.geometry.to_numpy()
+    names = schools["name"].fillna("").astype(str).str.strip().to_numpy()
+    ids = (schools["source_id"].astype(str).to_numpy() if "source_id" in schools
+           else np.arange(len(schools)).astype(str))
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=SAME_SCHOOL_M)
+    pair = (left < right) & (names[left] == names[right]) & (names[left] != "")
+    districts = layerset.districts
+    rows = []
+    for a, b in zip(left[pair].tolist(), right[pair].tolist(), strict=True):
+        gap = float(shapely.distance(geoms[a], geoms[b]))
+        mid = shapely.centroid(shapely.MultiPoint([shapely.point_on_surface(geoms[a]),
+                                                   shapely.point_on_surface(geoms[b])]))
+        inside = districts.loc[districts.geometry.contains(mid), "district"]
+        rows.append(_row("school_mapped_twice", "note", str(inside.iloc[0]) if len(inside) else "",
+                         names[a], 2, gap,
+                         f"{names[a]} is mapped twice, {gap:.0f} m apart ({ids[a]}, {ids[b]}): "
+                         "each gets the seats of a whole school, so its seats may count twice",
+                         "check in OSM whether they are one school; if so, merge them there, or "
+                         "list the schools in a file of your own (layers.schools, mode: replace)",
+                         mid))
+    return rows
 
 
 def _overlap_checks(layerset: Any, overlaps: pd.DataFrame | None) -> list[dict[str, Any]]:

@@ -393,3 +393,32 @@ def test_geoplan_coverage_says_the_overlaps_too(tmp_path, capsys):
     done = geoplan_in_process(capsys, "coverage", str(config), "-q", "--out", str(tmp_path / "o"))
     assert done.returncode == 0, done.stderr
     assert "1 pair(s) of districts overlap: 东区 / 西区" in done.stderr
+
+
+def test_a_school_mapped_twice_is_a_note_where_it_stands():
+    # 泡桐树小学 in the default data: two OSM areas of one name 87 m apart, each given a whole
+    # school's seats. Same name 80 m apart: one note; 300 m apart, or other names: none
+    from geoplan.report._map_checks import check_words_zh
+
+    class Layers(_Layers):
+        def __init__(self) -> None:
+            super().__init__()
+            self.districts = self.districts.set_geometry(
+                [shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)], crs=UTM)
+            self.layers = {"schools": gpd.GeoDataFrame(
+                {"name": ["泡桐树小学", "泡桐树小学", "泡桐树小学", "实验小学", "", ""],
+                 "source_id": ["w1", "w2", "w3", "w4", "w5", "w6"]},
+                geometry=[shapely.Point(1100, 500), shapely.Point(1180, 500), shapely.Point(1700, 500),
+                          shapely.Point(1150, 520), shapely.Point(300, 300), shapely.Point(310, 300)],
+                crs=UTM)}
+
+        def __getitem__(self, kind):
+            return self.layers[kind]
+
+    rows = data_checks(Layers()).query("check == 'school_mapped_twice'")
+    assert len(rows) == 1
+    row = next(rows.itertuples(index=False))
+    assert (row.district, row.subject, row.count, row.measure) == ("乙区", "泡桐树小学", 2, 80.0)
+    assert "(w1, w2)" in row.detail and row.geometry.equals(shapely.Point(1140, 500))
+    assert check_words_zh(row)[0] == ("泡桐树小学标注了两次，相距 80 米：两处各按一所完整学校计算学位，"
+                                      "学位可能重复计算")

@@ -33,6 +33,7 @@ CHECK_NAMES: dict[str, tuple[str, str]] = {
     "datum": ("坐标基准疑似错误", "Datum suspected wrong"),
     "file_datum": ("设施文件坐标基准疑似错误", "Facility file's datum suspected wrong"),
     "left_out_districts": ("未分析的区县", "Districts not analysed"),
+    "school_mapped_twice": ("疑似重复标注的学校", "School mapped twice"),
     "truncated_data": ("数据被截断的要素", "Features from truncated data"),
     "partial_district": ("区县只有部分在数据范围内", "District only partly inside the data"),
     "tiny_district": ("面积过小的区县", "District too small to measure"),
@@ -120,6 +121,11 @@ def check_words_zh(rec: Any, unit: str = DEFAULT_UNIT) -> tuple[str | None, str 
         return _datum_words_zh(str(rec.detail), unit)
     if check == "file_datum":
         return _file_datum_words_zh(str(rec.detail), str(rec.fix))
+    if check == "school_mapped_twice" and np.isfinite(measure):
+        return (f"{subject}标注了两次，相距 {fmt_number(measure, 0)} 米：两处各按一所完整学校计算学位，"
+                "学位可能重复计算",
+                "在 OSM 中核查是否为同一所学校；如是，在 OSM 中合并，或改用自己的学校文件"
+                "（layers.schools，mode: replace）")
     if check == "left_out_districts":
         names = str(rec.detail).rpartition("inside: ")[2].replace(" and ", " 等，另有 ")
         names = re.sub(r"另有 (\d+) more$", r"另有 \1 个", names)

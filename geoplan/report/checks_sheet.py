@@ -43,6 +43,7 @@ _MEASURE_FORMATS = {
     "en": {"share": "0.0%", "m": '#,##0" m"', "km2": '0.00" km²"', "m2": '#,##0" m²"'},
 }
 _MEASURE_KIND = {"partial_district": "share", "datum": "m", "mapping_gap": "m",
+                 "school_mapped_twice": "m",
                  "unreached_facility": "m", "overlapping_units": "km2", "tiny_district": "m2"}
 """What each check's measure is (:mod:`geoplan.data_checks`); the others have none to show."""
 _NO_COUNT = frozenset({"partial_district", "datum", "tiny_district"})
