@@ -97,3 +97,16 @@ def test_run_in_english_writes_english_reports(tmp_path):
     index = (tmp_path / "out" / "reports" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in index and "Data sources and date" in index
     assert "数据来源与日期" not in index
+
+
+def test_people_shares_equal_to_the_land_shares_are_said_to_be_so():
+    # residents spread evenly over each district's homes: 人口·直线 repeats 直线 district by
+    # district, which a planner could take for a second, agreeing measure
+    table = make_coverage().table
+    assert "人口·直线、人口·步行在每个区县内都等于" not in coverage_text(table, "zh")
+    same = table.assign(share_population_buffer=table["share_buffer"],
+                        share_population_network=table["share_network"])
+    zh = coverage_text(same, "zh", unit="街道")
+    assert "人口·直线、人口·步行在每个街道内都等于直线、步行" in zh
+    assert "Within each district the population shares equal the land shares" in \
+        coverage_text(same, "en")

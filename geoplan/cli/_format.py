@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from geoplan._text import NAME_COLUMNS, as_text, columns_of, cut_to_columns, share_text
-from geoplan.report._data import fmt_number
+from geoplan.report._data import fmt_number, people_as_land
 from geoplan.report._labels import POPULATION_SOURCES, in_unit, words_in_unit
 from geoplan.results.coverage import demand_weighted, partial_districts, verdict, verdicts
 from geoplan.vocab import DEFAULT_UNIT
@@ -156,6 +156,13 @@ def coverage_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
     weights = ("、".join(dict.fromkeys(in_unit(_WEIGHTS_ZH.get(s, s), unit) for s in sources))
                if lang != "en" else ", ".join(dict.fromkeys(_WEIGHTS_EN.get(s, s) for s in sources)))
     note = _NOTE["en" if lang == "en" else "zh"].format(w=weights or "–")
+    if people_as_land(table):
+        note += (in_unit("\n人口·直线、人口·步行在每个区县内都等于直线、步行：人口在区县内按居住用地面积"
+                         "均匀分布（住宅建筑太少，也没有人口栅格），只在跨区县合计时不同。", unit)
+                 if lang != "en" else
+                 "\nWithin each district the population shares equal the land shares: residents "
+                 "are spread evenly over its residential land (too few buildings, no population "
+                 "raster); they differ only in sums over districts.")
     if partial:  # a figure that covers part of a district says so
         listed = ("、" if lang != "en" else ", ").join(
             f"{d} {share_text(s)}" for d, s in partial.items())

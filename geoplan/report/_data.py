@@ -262,3 +262,27 @@ def census_citation(coverage: Any, lang: str) -> str | None:
     # "区、县", not "区县": the census's units, which a page of 街道 must not rename
     return (f"人口：2020年第七次全国人口普查常住人口，按区、县（{said}）" if lang == "zh" else
             f"Population: 2020 census residents per district ({said})")
+
+
+def people_as_land(table: pd.DataFrame, tol: float = 1e-9) -> bool:
+    """Whether every population share of ``table`` equals its land share (both measures), as
+    when residents are spread evenly over each district's residential land.
+
+    >>> t = pd.DataFrame({"share_buffer": [0.5, 0.2], "share_population_buffer": [0.5, None],
+    ...                   "share_network": [0.4, 0.1], "share_population_network": [0.4, None]})
+    >>> people_as_land(t), people_as_land(t.assign(share_population_buffer=[0.52, None]))
+    (True, False)
+    """
+    pairs = (("share_buffer", "share_population_buffer"),
+             ("share_network", "share_population_network"))
+    if not all(a in table and b in table for a, b in pairs):
+        return False
+    seen = False
+    for land, people in pairs:
+        a = pd.to_numeric(table[land], errors="coerce").to_numpy(dtype=float)
+        b = pd.to_numeric(table[people], errors="coerce").to_numpy(dtype=float)
+        both = np.isfinite(a) & np.isfinite(b)
+        seen |= bool(both.any())
+        if not np.allclose(a[both], b[both], rtol=0.0, atol=tol):
+            return False
+    return seen

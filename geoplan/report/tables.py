@@ -33,6 +33,7 @@ from geoplan.report._data import (
     census_citation,
     frame,
     geoframe,
+    people_as_land,
     plain,
     standard_rows,
     standards_order,
@@ -670,6 +671,11 @@ def _standard_sheet(sws: Worksheet, sid: str, table: pd.DataFrame,
     if not population_known(part) and "uncovered_population" in part:
         part["uncovered_population"] = None  # weights were land area, not people
     note = weights_label(weights_source(part), lang)
+    if note and people_as_land(part):  # not a second, agreeing measure: the same one
+        note += (in_unit("；各区县的人口覆盖率等于直线、步行覆盖率（人口在区县内按居住用地面积均匀分布）",
+                         lab["unit"])
+                 if lang == "zh" else "; here equal to the land shares in every district "
+                 "(residents spread evenly over its residential land)")
     notes = {"share_population_buffer": note, "share_population_network": note} if note else {}
     basket = "n_items" in part and bool((pd.to_numeric(part["n_items"], errors="coerce") > 1).any())
     if not basket:  # one kind of facility: "at least k items" would repeat the walking share
