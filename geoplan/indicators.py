@@ -6,7 +6,9 @@
 * **建成区绿地率** (green space ratio): mapped green space (the ``green_space`` layer: parks,
   gardens, grass, wood …, overlaps counted once) ÷ the built-up area, taken as the district's
   area inside the data (the embedded data is the central city; a planner with a 建成区
-  boundary should clip the districts to it);
+  boundary should clip the districts to it). The official ratio also counts the green of
+  housing estates and institutions (附属绿地) and protective green (防护绿地), which OSM
+  rarely maps: the figure is a lower bound, and every output says so;
 * **绿化覆盖率** (green coverage): needs the vertical projection of all vegetation, street
   trees included; OpenStreetMap does not map canopy, so the figure is left empty (n/a);
 * **人均道路面积** (road area per person): Σ road length × width ÷ residents. Width comes from
@@ -248,8 +250,11 @@ def measure_indicators(layerset: Any, residents: pd.DataFrame | None,
                       [f"parks and gardens mapped in OSM; {p}{e}{no_people}"
                        for p, e in zip(part, est, strict=True)])
     rows += ratio_rows(names, "green_space_ratio", green_area, inside, targets["green_space_ratio"],
-                       partial, [f"mapped green space ÷ area inside the data (built-up area "
-                                 f"taken as that area); {p}" for p in part])
+                       partial, [f"public green space mapped in OSM ÷ area inside the data "
+                                 "(built-up area taken as that area); the official ratio also "
+                                 "counts the green of housing estates and institutions (附属绿地) "
+                                 f"and protective green (防护绿地), which OSM rarely maps: a lower "
+                                 f"bound; {p}" for p in part])
     rows += ratio_rows(names, "green_coverage", np.zeros(len(d)), np.full(len(d), np.nan),
                        targets["green_coverage"], partial,
                        ["needs tree-canopy data (street trees included), which OSM does not map"]

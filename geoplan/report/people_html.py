@@ -257,10 +257,11 @@ def indicator_note_zh(row: dict[str, Any], inside_share: float, unit: str = DEFA
 
     Examples
     --------
-    >>> indicator_note_zh({"indicator": "green_space_ratio", "partial": True}, 0.2)
-    'OSM 绿地面积 ÷ 数据范围内面积（以此作建成区面积）；仅为本区在数据范围内的 20%'
-    >>> indicator_note_zh({"indicator": "green_space_ratio", "partial": False}, 1.0, "街道")
-    'OSM 绿地面积 ÷ 数据范围内面积（以此作建成区面积）；全街道'
+    >>> note = indicator_note_zh({"indicator": "green_space_ratio", "partial": True}, 0.2)
+    >>> note.split("；")[0], note.split("；")[-1]
+    ('OSM 公共绿地面积 ÷ 数据范围内面积（以此作建成区面积）', '仅为本区在数据范围内的 20%')
+    >>> indicator_note_zh({"indicator": "green_space_ratio", "partial": False}, 1.0, "街道").split("；")[-2:]
+    ['统计口径还包括附属绿地、防护绿地，OSM 很少标注，此值为下限', '全街道']
     """
     partial = bool(row.get("partial"))
     part = in_unit(f"；仅为本区在数据范围内的 {share_text(inside_share)}" if partial else "；全区",
@@ -270,7 +271,8 @@ def indicator_note_zh(row: dict[str, Any], inside_share: float, unit: str = DEFA
     if ind == "park_area_per_person":
         return "OSM 中的公园与游园面积 ÷ 常住人口" + part + est
     if ind == "green_space_ratio":
-        return "OSM 绿地面积 ÷ 数据范围内面积（以此作建成区面积）" + part
+        return ("OSM 公共绿地面积 ÷ 数据范围内面积（以此作建成区面积）；统计口径还包括附属绿地、"
+                "防护绿地，OSM 很少标注，此值为下限" + part)
     if ind == "green_coverage":
         return "需要树冠覆盖数据（含行道树），OSM 不提供"
     if ind == "road_area_per_person":
