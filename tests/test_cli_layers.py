@@ -114,3 +114,26 @@ def test_a_command_puts_the_logger_back_and_words_only_the_districts_keys(tmp_pa
     assert in_flags("Fix: demand.census_districts.crs: gcj02") == (
         "Fix: demand.census_districts.crs: gcj02")
     assert in_flags("Fix: districts.crs: gcj02") == "Fix: --districts-crs: gcj02"
+
+
+def test_without_a_config_a_message_names_flags_and_the_code_field_has_one(tmp_path, capsys):
+    # two districts of one name: the fix named config keys no flag could set
+    from tests.hostile.world import make_world
+
+    make_world(tmp_path, district_names=("东区", "东区"))
+    path = tmp_path / "districts.geojson"  # a code field not named like one (adcode is found)
+    path.write_text(path.read_text(encoding="utf-8").replace('"adcode"', '"code"'),
+                    encoding="utf-8")
+    args = ["layers", "--osm", str(tmp_path / "city.osm"), "--districts",
+            str(tmp_path / "districts.geojson"), "-q"]
+    done = geoplan_in_process(capsys, *args, "--out", str(tmp_path / "a"))
+    assert done.returncode == 1
+    assert "give a --district-code-field whose codes tell them apart" in done.stderr
+    assert "in a config (districts.include: [...])" in done.stderr
+    assert "districts.code_field" not in done.stderr
+    done = geoplan_in_process(capsys, *args, "--district-code-field", "code",
+                              "--out", str(tmp_path / "b"))
+    assert done.returncode == 0, done.stderr
+    done = geoplan_in_process(capsys, "coverage", *args[1:], "--standards", "park500",
+                              "--out", str(tmp_path / "c"))
+    assert done.returncode == 2 and "--standards: unknown standard id 'park500'" in done.stderr

@@ -37,6 +37,8 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
                        help="CRS of the district file: wgs84, gcj02, bd09, cgcs2000 or EPSG:nnnn "
                        "(default wgs84)")
     group.add_argument("--district-name-field", metavar="FIELD", help="district name field (default: name)")
+    group.add_argument("--district-code-field", metavar="FIELD",
+                       help="district code field (adcode …): tells apart districts of one name")
     group.add_argument("--districts-encoding", metavar="ENCODING",
                        help="text encoding of the district file's names when not UTF-8 (gbk, "
                        "gb18030)")
@@ -91,6 +93,8 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
             district_updates["crs"] = args.districts_crs
         if args.district_name_field:
             district_updates["name_field"] = args.district_name_field
+        if getattr(args, "district_code_field", None):
+            district_updates["code_field"] = args.district_code_field
         if args.districts_encoding:
             district_updates["encoding"] = args.districts_encoding
         if getattr(args, "min_inside_km2", None) is not None:
@@ -117,6 +121,8 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
             "path": str(Path(args.districts).resolve()),
             **({"crs": args.districts_crs} if args.districts_crs else {}),
             "name_field": args.district_name_field or "name",
+            **({"code_field": args.district_code_field}
+               if getattr(args, "district_code_field", None) else {}),
             **({"encoding": args.districts_encoding} if args.districts_encoding else {}),
             **({"min_inside_km2": args.min_inside_km2}
                if getattr(args, "min_inside_km2", None) is not None else {}),
@@ -139,6 +145,12 @@ _FLAGS = (
     (re.compile(r"Set districts\.encoding: "), "Give --districts-encoding "),
     (re.compile(r"(?<![\w.])districts\.encoding"), "--districts-encoding"),
     (re.compile(r"(?<![\w.])districts\.name_field"), "--district-name-field"),
+    (re.compile(r"give a districts\.code_field"), "give a --district-code-field"),
+    (re.compile(r"(?<![\w.])districts\.code_field"), "--district-code-field"),
+    # no flag picks districts: that takes a config
+    (re.compile(r"with districts\.include"), "in a config (districts.include: [...])"),
+    (re.compile(r"^standards: ", re.MULTILINE), "--standards: "),
+    (re.compile(r"(?<![\w.])standards\[\d+\]"), "--standards"),
     (re.compile(r"(?<![\w.])districts\.min_inside_km2"), "--min-inside-km2"),
     (re.compile(r"(?<![\w.])districts\.crs"), "--districts-crs"),
     (re.compile(r"(?<![\w.])districts\.path"), "--districts"),
@@ -163,6 +175,10 @@ def in_flags(message: str) -> str:
     'Set `--districts-crs` to what the coordinates are in'
     >>> in_flags("  - osm.path: file not found"), in_flags("  - crs: analysis CRS '4326' …")
     ('  - --osm: file not found', "  - --crs: analysis CRS '4326' …")
+    >>> in_flags("pick the districts you want with districts.include, or give a districts.code_field")
+    'pick the districts you want in a config (districts.include: [...]), or give a --district-code-field'
+    >>> in_flags("  - standards[0]: unknown standard id 'park500'")
+    "  - --standards: unknown standard id 'park500'"
     """
     for key, flag in _FLAGS:
         message = key.sub(flag, message)
