@@ -543,3 +543,16 @@ def test_connectivity_of_a_city_of_many_districts_is_one_line():
                            "200.0 km (5.0 km/km²), 15.0 junctions/km²; dead ends: 20 public, "
                            "40 noexit, 60 in compounds")
     assert "d7" not in text
+
+
+def test_the_terminal_says_why_a_ranked_dead_end_has_no_detour() -> None:
+    # the island above is ranked with no detour: "-" in the terminal said nothing
+    island = road(line((1000, 580), (1000, 420)), name="孤路")
+    result = run([*RING, island], params=DeadEndParams(unreachable_detour_m=1000.0))
+    for lang, cell, note in (("zh", "无法到达", "无法到达：位于路网孤岛"),
+                             ("en", "unreachable", "unreachable: a network island")):
+        top = format_table(result, lang=lang).split("最值得打通" if lang == "zh" else "Top")[1]
+        row = next(line for line in top.splitlines() if "孤路" in line)
+        assert row.split()[6] == cell  # the detour column; the ratio stays "-"
+        assert note in top
+    assert "network island" not in format_table(run(PARALLEL), lang="en")

@@ -312,7 +312,10 @@ _WORDS: dict[str, dict[str, str]] = {
            "top": "\nTop {n} dead ends to open (rank 1 = most detour saved, weighted by housing)",
            "rank": "rank", "id": "id", "name": "name", "highway": "highway", "gap": "gap m",
            "detour": "detour m", "ratio": "ratio", "barrier": "barrier", "water": "water",
-           "rail": "rail", "none": "none", "unnamed": "(unnamed)",
+           "rail": "rail", "none": "none", "unnamed": "(unnamed)", "no_route": "unreachable",
+           # the workbook's and the pages' words (geoplan.report._deadend_words), explained
+           "no_route_note": "unreachable: a network island; no route joins the road's end "
+                            "to the road across its gap today, and opening it joins them",
            "progress": "\nProgress since the baseline (opened / baseline public dead ends)"},
     "zh": {"title": "各区县断头路与路网连通性", "district": "区县", "road_km": "道路(公里)",
            "density": "路网密度(公里/平方公里)", "junctions": "交叉口(个/平方公里)",
@@ -321,12 +324,20 @@ _WORDS: dict[str, dict[str, str]] = {
            "top": "\n最值得打通的 {n} 条断头路（排名 1 = 节省绕行最多，按住房加权）",
            "rank": "排名", "id": "编号", "name": "名称", "highway": "道路等级", "gap": "缺口(米)",
            "detour": "绕行(米)", "ratio": "绕行比", "barrier": "阻隔", "water": "水系",
-           "rail": "铁路", "none": "无", "unnamed": "（无名）",
+           "rail": "铁路", "none": "无", "unnamed": "（无名）", "no_route": "无法到达",
+           "no_route_note": "无法到达：位于路网孤岛，路的尽端与缺口对面的道路目前没有路径相连，打通后相连",
            "progress": "\n与基线相比的进展（已打通 / 基线时的公共断头路）"},
 }
 """The dead-end tables' words per language (the terminal's; the files keep their columns)."""
 
 _EXCLUDED_ZH = {"service": "服务性道路", "edge_artifact": "数据边缘", "outside_districts": "区县外"}
+
+
+def _reachable(rows: pd.DataFrame) -> list[bool]:
+    """Whether each dead end's gap has a route around it today (no column: all have)."""
+    if "reachable" not in rows:
+        return [True] * len(rows)
+    return [not (isinstance(v, bool | np.bool_) and not v) for v in rows["reachable"]]
 
 
 def _highway_text(highway: object, lang: str) -> str:
@@ -405,13 +416,16 @@ def format_table(result: DeadEndResult, top: int = 10, max_districts: int = 12,
                         for n in ranked["name"]],
             w["highway"]: [_highway_text(h, lang) for h in ranked["highway"]],
             w["gap"]: ranked["gap_m"].map(lambda v: _fmt(v, 0)),
-            w["detour"]: ranked["detour_m"].map(lambda v: _fmt(v, 0)),
+            w["detour"]: [_fmt(v, 0) if ok else w["no_route"] for v, ok in
+                          zip(ranked["detour_m"], _reachable(ranked), strict=True)],
             w["ratio"]: ranked["detour_ratio"].map(_fmt),
             w["barrier"]: np.where(ranked["crosses_water"], w["water"],
                                    np.where(ranked["crosses_railway"], w["rail"], w["none"])),
         })
         with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200):
             lines.append(show.to_string(index=False))
+        if not all(_reachable(ranked)):
+            lines.append(w["no_route_note"])
     if result.progress is not None:
         lines.append(w["progress"])
         lines.append(result.progress.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
