@@ -117,3 +117,14 @@ def test_tables_printed_through_pandas_drop_terminal_escapes(capsys):
     text = format_table(SimpleNamespace(connectivity=conn, dead_ends=ends, excluded={},
                                         progress=None))
     assert "\x1b" not in text and "\x07" not in text and "坏" in text
+
+
+def test_a_city_of_many_districts_says_how_many_are_only_partly_inside():
+    # 16 of 25 grid cells partly inside the data: the per-district '*' is gone at city scale,
+    # and the city's line said nothing of it
+    from geoplan.cli._format import coverage_text
+
+    table = _city(13).assign(inside_share=[0.4] * 3 + [1.0] * 10)
+    assert "3 of the 13 districts lie only partly inside the data" in coverage_text(table, "en")
+    assert "13 个街道中有 3 个只有部分面积在数据范围内" in coverage_text(table, "zh", "街道")
+    assert "partly inside" not in coverage_text(_city(13), "en")

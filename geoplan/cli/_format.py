@@ -127,6 +127,14 @@ _CITY_NOTE = {
 }
 
 
+_CITY_PARTIAL = {
+    "zh": "{of} 个区县中有 {n} 个只有部分面积在数据范围内：其数字（及全市数字中的份额）只代表数据内的部分"
+          "（coverage.csv 的 inside_share）。",
+    "en": "{n} of the {of} districts lie only partly inside the data: their figures (and their "
+          "part of the city's) cover that part (inside_share in coverage.csv).",
+}
+
+
 def coverage_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNIT) -> str:
     """The coverage table for the terminal: one line per standard × district, names in ``lang``
     (the districts called ``unit`` in Chinese); for a city of more than
@@ -206,6 +214,10 @@ def city_text(table: pd.DataFrame, lang: str = "zh", lowest: int = 3,
     headers = {k: h[k] for k in ("standard", "radius", "target", "n_meet", "city_buffer",
                                  "city_network", "lowest")}
     note = _words(_CITY_NOTE, lang, unit).format(n=table["district"].nunique())
+    partial = dict(partial_districts(table))
+    if partial:  # a figure that covers part of a district says so, at city scale too
+        note += "\n" + (_words(_CITY_PARTIAL, lang, unit).format(
+            n=len(partial), of=table["district"].nunique()))
     return align(rows, headers, left=("standard", "lowest")) + "\n\n" + note
 
 
