@@ -806,6 +806,10 @@ def test_a_district_without_homes_leaves_the_others_uncovered_people_in_the_work
         assert people[table["district"].iloc[-1]] in (None, "")
         checked += 1
     assert checked == table["standard"].nunique()
+    # the summary's matrix says 不适用 where there is nothing to measure, as the sheets do
+    summary = book.worksheets[0]
+    row = next(r for r in summary.iter_rows(values_only=True) if r[0] == table["district"].iloc[-1])
+    assert set(row[1:]) == {"不适用"}
 
 
 def test_the_census_residents_are_cited_where_the_sources_are(chengdu_outputs):

@@ -408,10 +408,17 @@ def _summary_sheet(ws: Worksheet, table: pd.DataFrame, order: list[str],
     districts = list(dict.fromkeys(table["district"].astype(str)))
     lookup = {(str(r.district), str(r.standard)): r.share_buffer
               for r in table.itertuples(index=False)}
+    # nothing to measure (no homes, no street of the kind): said, as the standard sheets say
+    # it, not an empty cell
+    nothing = {(str(d), str(s)) for d, s, v in zip(table["district"], table["standard"],
+                                                    verdicts(table), strict=True) if v is None}
     for i, name in enumerate(districts, start=4):
         ws.cell(row=i, column=1, value=_text(name))
         for j, sid in enumerate(order, start=2):
-            cell = ws.cell(row=i, column=j, value=plain(lookup.get((name, sid))))
+            value = plain(lookup.get((name, sid)))
+            if value is None and (name, sid) in nothing:
+                value = lab["na"]
+            cell = ws.cell(row=i, column=j, value=value)
             cell.number_format = PERCENT
     last_row, last_col = 3 + len(districts), 1 + len(order)
     if districts and order:
