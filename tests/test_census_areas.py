@@ -80,13 +80,18 @@ def _zones_file(tmp_path, zones):
     return CensusDistrictsSource(path=path, crs=CRS)
 
 
-def test_a_city_in_chunks_gives_the_units_the_whole_runs_residents(tmp_path):
+def test_a_city_in_chunks_gives_the_units_the_whole_runs_residents(tmp_path, caplog):
     zones, units, land = _zones_and_units()
     ways = grid_lines(0, 0, 4000, 1000, 100)
     ls = layerset(units, residential=land, walkways=ways, bus_stops=[P(500, 500), P(3500, 500)])
     settings = DemandSettings(census_city="成都", census_districts=_zones_file(tmp_path, zones))
     stds = resolve_standards(["bus_stop_500"])
-    whole = run_coverage(ls, stds, settings, store=GeometryStore(tmp_path))
+    with caplog.at_level("INFO", logger="geoplan.coverage.census"):
+        whole = run_coverage(ls, stds, settings, store=GeometryStore(tmp_path))
+    # a unit's log line gives no "census density" of its own (it has none: its 区县's share)
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("census 2020 A")]
+    assert said and all("its share of its 区县's residents" in t and "census " not in t[12:]
+                        for t in said)
     chunked = run_coverage_chunked(ls, stds, settings, GeometryStore(tmp_path), budget=1)
     assert chunked is not None and chunked.meta["chunks"] >= 2
     _compare(whole, chunked)

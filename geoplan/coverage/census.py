@@ -277,7 +277,14 @@ def census_weights(demand: Demand, floor: ArrayLike, districts: gpd.GeoDataFrame
         "note": notes,
     })
     for row in table.to_dict("records"):
-        if np.isfinite(row["census_2020"]):
+        if np.isfinite(row["census_2020"]) and figures is not None:
+            # a unit's residents are its share of its 区县's: there is no census density of it
+            logger.info("census 2020 %s (its share of its 区县's residents): %.0f residents "
+                        "inside the data (%.0f/km²), "
+                        "%.0f per ha of residential land; %s", row["district"],
+                        row["residents_inside"], row["estimate_density_km2"],
+                        row["residents_per_ha"], row["weighting"])
+        elif np.isfinite(row["census_2020"]):
             logger.info("census 2020 %s: %.0f residents, %s%.0f inside the data (%.0f/km², census "
                         "%.0f/km²), %.0f per ha of residential land; %s", row["district"],
                         row["census_2020"], "estimated " if row["is_estimate"] else "",
