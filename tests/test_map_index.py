@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -86,8 +87,11 @@ def test_hostile_district_names_give_safe_file_names_and_escaped_text(index_out)
 
     out, _ = index_out
     for page in (out / "maps").glob("*.html"):
-        assert re.fullmatch(r"\d{2}-[a-z0-9_-]+\.html", page.name), page.name
+        # letters of any script, digits, - and _: no dot, quote, slash or bracket of a name
+        assert re.fullmatch(r"\d{2}-[\w-]+\.html", page.name), page.name
         assert page.resolve().parent == (out / "maps").resolve()
+    names = sorted(p.name for p in (out / "maps").glob("*.html"))
+    assert "02-HYPERLINK-http-x-example-点我.html" in names and "03-etc.html" in names
     index = (out / "map.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in index
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index  # the list of district pages
@@ -275,6 +279,13 @@ def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tm
         with page.expect_navigation(wait_until="load"):
             page.locator("#geoplan-back a").click()
         assert page.url.endswith("/map.html")
+        # a page whose file name keeps its Chinese (02-HYPERLINK-http-x-example-点我.html),
+        # from the index's list of districts
+        with page.expect_navigation(wait_until="load"):  # the list may be folded: its link
+            page.locator("#geoplan-index a", has_text="点我").first.evaluate("a => a.click()")
+        page.wait_for_selector("path.gp-coverage")
+        assert unquote(page.url).endswith("/maps/02-HYPERLINK-http-x-example-点我.html")
+        assert "点我" in page.locator("#geoplan-title").inner_text()
         assert dialogs == []
         assert s.blocked == []
         assert [e for e in s.errors if "Failed to load resource" not in e] == []

@@ -32,7 +32,7 @@ from tests._report_synthetic import (
 from tests._tiny_osm import write_tiny_inputs
 from tests.conftest import CHENGDU_CONFIG, CHENGDU_PBF, ROOT
 
-SAFE_FILE = re.compile(r"^[A-Za-z0-9_-]+\.html$")
+SAFE_FILE = re.compile(r"^[\w-]+\.html$")  # letters of any script: 青羊区 stays readable
 
 
 def geoplan(*args: str) -> subprocess.CompletedProcess:
@@ -55,14 +55,14 @@ def test_files_and_safe_names(written):
     assert files["index"] == out / "reports" / "index.html"
     assert files["workbook"] == out / "geoplan_report.xlsx"
     pages = sorted(p.name for p in (out / "reports").glob("*.html") if p.name != "index.html")
-    assert pages == ["01-510104.html", "02-district.html"]
+    assert pages == ["01-510104.html", "02-青羊-区.html"]
     assert all(SAFE_FILE.match(p) for p in pages)
     assert not list(out.rglob(".*tmp*"))
 
 
 def test_district_page_content(written):
     out, _ = written
-    page = (out / "reports" / "02-district.html").read_text(encoding="utf-8")
+    page = (out / "reports" / "02-青羊-区.html").read_text(encoding="utf-8")
     # the real name, unsafe characters and all, is inside the page (escaped for HTML)
     assert str(escape(UNSAFE_NAME)) in page
     for text in ("公园绿地500米服务半径覆盖率", "公厕300米服务半径覆盖率", "直线覆盖率",
@@ -90,7 +90,7 @@ def test_district_page_content(written):
 def test_index_page(written):
     out, _ = written
     page = (out / "reports" / "index.html").read_text(encoding="utf-8")
-    assert 'href="01-510104.html"' in page and 'href="02-district.html"' in page
+    assert 'href="01-510104.html"' in page and 'href="02-青羊-区.html"' in page
     assert "锦江区" in page
     # the map's four classes: 0.52 of a 0.9 target is "short" (50–75%)
     assert "95.0%" in page and 'class="num pass"' in page and 'class="num low"' in page
@@ -178,7 +178,7 @@ def test_one_failing_district_does_not_stop_the_others(tmp_path, monkeypatch, ca
     monkeypatch.setattr(report_html, "_district_page", flaky)
     files = write_reports(make_layerset(), make_coverage(), make_deadends(), None, tmp_path)
     assert set(files.failures) == {"锦江区"} and "boom" in files.failures["锦江区"]
-    assert (tmp_path / "reports" / "02-district.html").is_file()
+    assert (tmp_path / "reports" / "02-青羊-区.html").is_file()
     assert not (tmp_path / "reports" / "01-510104.html").exists()
     index = files["index"].read_text(encoding="utf-8")
     assert "未能生成的报告" in index and "boom" in index
@@ -187,11 +187,11 @@ def test_one_failing_district_does_not_stop_the_others(tmp_path, monkeypatch, ca
 
 def test_rerun_overwrites_and_drops_stale_pages(tmp_path):
     write_reports(make_layerset(), make_coverage(), make_deadends(), None, tmp_path)
-    assert (tmp_path / "reports" / "02-district.html").is_file()
+    assert (tmp_path / "reports" / "02-青羊-区.html").is_file()
     one = DISTRICTS[:1]
     files = write_reports(make_layerset(one), make_coverage(one), make_deadends(one), None,
                           tmp_path)
-    assert not (tmp_path / "reports" / "02-district.html").exists()
+    assert not (tmp_path / "reports" / "02-青羊-区.html").exists()
     assert files["01-510104"].is_file()
     assert not list(tmp_path.rglob(".*tmp*"))
     assert UNSAFE_NAME not in files["index"].read_text(encoding="utf-8")
@@ -221,8 +221,8 @@ def test_slugify(text, slug):
 
 
 def test_district_slugs_unique():
-    slugs = district_slugs(["锦江区", "锦江区", "x/y"], ["", "", ""])
-    assert slugs == ["01-district", "02-district", "03-x-y"]
+    slugs = district_slugs(["锦江区", "锦江区", "x/y", "..", "<>"], ["", "", "", "", ""])
+    assert slugs == ["01-锦江区", "02-锦江区", "03-x-y", "04-district", "05-district"]
     assert district_slugs(["锦江区"], ["510104"]) == ["01-510104"]
 
 
@@ -374,7 +374,7 @@ def test_cli_map_and_report_exit_0(tmp_path):
     page = (tmp_path / "out" / "map" / "map.html").read_text(encoding="utf-8")
     assert "测试区" in {n for m in re.findall(r'"district":(\[[^\]]*\])', page)
                       for n in json.loads(m)}
-    assert (tmp_path / "out" / "report" / "reports" / "01-district.html").is_file()
+    assert (tmp_path / "out" / "report" / "reports" / "01-测试区.html").is_file()
     index = (tmp_path / "out" / "report" / "reports" / "index.html").read_text(encoding="utf-8")
     assert "测试区" in index
 

@@ -202,15 +202,20 @@ def file_stem(text: str, *, fallback: str) -> str:
 def district_slugs(names: Iterable[str], codes: Iterable[str] | None = None) -> list[str]:
     """Unique, file-name-safe slugs for districts, in order.
 
-    Each slug is ``<NN>-<code or ascii name>`` (``NN`` the district's position, so slugs
-    stay unique and sort like the index), e.g. ``01-510104`` for 锦江区 with its adcode.
+    Each slug is ``<NN>-<code or name>`` (``NN`` the district's position, so slugs stay
+    unique and sort like the index), e.g. ``01-510104`` for 锦江区 with its adcode; without
+    a code the name as :func:`file_stem` keeps it (Chinese kept: a folder of 街道 pages named
+    ``01-district``, ``02-district`` told a planner nothing).
+
+    >>> district_slugs(["锦江区", "../青羊 区", "=1+1"], ["510104", "", None])
+    ['01-510104', '02-青羊-区', '03-1-1']
     """
     names = list(names)
     codes = list(codes) if codes is not None else [""] * len(names)
     width = max(2, len(str(len(names))))
     slugs = []
     for i, (name, code) in enumerate(zip(names, codes, strict=True), start=1):
-        part = slugify(str(code or ""), fallback="") or slugify(str(name), fallback="district")
+        part = slugify(str(code or ""), fallback="") or file_stem(str(name), fallback="district")
         slugs.append(f"{i:0{width}d}-{part}")
     return slugs
 

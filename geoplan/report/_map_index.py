@@ -16,8 +16,8 @@ are at least two districts, the map is written as:
   district (facilities, walking reach, gaps, homes, sites, dead ends, data checks, live
   scenario), drawing the data within ``map.detail_margin_m`` of the district too, opening on
   the district, with a link back to the index. Slugs are those of the district reports
-  (:func:`geoplan.report._data.district_slugs`): ASCII letters, digits and ``-`` only, so a
-  hostile name can never reach a path;
+  (:func:`geoplan.report._data.district_slugs`): letters of any script, digits, ``-`` and
+  ``_`` only, so a hostile name can never reach a path;
 - ``maps/leaflet.js``, ``maps/leaflet.css``, ``maps/geoplan_map.js`` and
   ``maps/geoplan_scenario.js``: the scripts the single map inlines (about 200 kB), written
   once and loaded by every page with a relative ``<script src>``, which browsers allow from
