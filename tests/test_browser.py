@@ -805,3 +805,42 @@ def test_a_long_unit_name_keeps_the_overview_on_the_page(session, tmp_path):
     assert page.locator("#overview .uname").first.get_attribute("title") == names[0]
     assert session.errors == [] and session.blocked == []
     _screenshot(page, tmp_path, "report_index_long_name.png", full_page=True)
+
+
+def test_a_district_popup_fits_a_phone_with_its_title_and_close_button_in_view(
+        session, outputs, tmp_path):
+    # 390 px: the popup was 407 px wide, its × off the screen and its title under the
+    # live-scenario box (a helper's review, 成华区 on the default map)
+    page = _open_map(session, outputs, 390, 844)
+    page.evaluate("""() => {
+        const p = document.querySelector('path.gp-coverage');
+        p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 150, clientY: 370}));
+    }""")
+    page.wait_for_selector(".leaflet-popup-content")
+    page.wait_for_timeout(600)  # the pan
+    box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    # nothing lies over the close button or the popup's first line (its district)
+    seen = page.evaluate("""() => {
+        const at = (el) => { const r = el.getBoundingClientRect();
+                             const hit = document.elementFromPoint(r.left + r.width / 2,
+                                                                   r.top + r.height / 2);
+                             return !!hit && (el === hit || el.contains(hit)); };
+        const content = document.querySelector('.leaflet-popup-content');
+        const title = content.querySelector('b, strong, h4, .gp-title') || content.firstElementChild;
+        return [at(document.querySelector('.leaflet-popup-close-button')), at(title)];
+    }""")
+    assert seen == [True, True]
+    # and no box at the bottom (overview, zoom, legend) lies over its end
+    bottom = page.evaluate("""() => {
+        let top = innerHeight;
+        document.querySelectorAll('.leaflet-bottom > .leaflet-control:not(.leaflet-control-attribution)')
+            .forEach(c => {
+                const r = c.getBoundingClientRect();
+                if (r.height && c.style.visibility !== 'hidden') { top = Math.min(top, r.top); }
+            });
+        return top;
+    }""")
+    assert box["y"] + box["height"] <= bottom, (box, bottom)
+    assert session.errors == [] and session.blocked == []
+    _screenshot(page, tmp_path, "map_popup_phone.png")

@@ -156,13 +156,41 @@
 
   /* A popup never grows taller than the map leaves room for below the title: a district's
      popup on a city's index map lists every standard, which on a short screen ran off the
-     top with its close button. Longer ones scroll inside. */
+     top with its close button. Longer ones scroll inside. Nor wider than the map less its
+     frame (about 50 px) and a margin: on a 390 px phone a 360 px popup was 407 px wide, its
+     close button off the screen. */
+  /* The band of a narrow map (a phone) that no box covers: below the boxes at the top, above
+     those at the bottom (overview, zoom, legend button). */
+  function clearBand(map) {
+    var frame = map.getContainer().getBoundingClientRect();
+    var top = 12, bottom = frame.height - 12;
+    map.getContainer().querySelectorAll(".leaflet-control").forEach(function(c) {
+      var r = c.getBoundingClientRect();
+      if (!r.width || !r.height || c.style.visibility === "hidden") { return; }
+      if (c.parentNode.classList.contains("leaflet-top")) {
+        top = Math.max(top, r.bottom - frame.top + 12);
+      } else if (c.parentNode.classList.contains("leaflet-bottom") &&
+                 !c.classList.contains("leaflet-control-attribution")) {
+        bottom = Math.min(bottom, r.top - frame.top - 12);
+      }
+    });
+    return {top: top, bottom: bottom};
+  }
+  var NARROW_PX = 600;
+
   var layout = L.Popup.prototype._updateLayout;
   L.Popup.prototype._updateLayout = function() {
     if (this._map) {
       var title = document.getElementById("geoplan-title");
-      var room = this._map.getSize().y - (title ? title.offsetHeight : 0) - 80;
+      var size = this._map.getSize();
+      var room = size.y - (title ? title.offsetHeight : 0) - 80;
+      if (size.x < NARROW_PX) {  // between the boxes, the tip's 20 px below it
+        var band = clearBand(this._map);
+        room = Math.min(room, band.bottom - band.top - 20);
+      }
       this.options.maxHeight = Math.max(120, room);
+      this.options.maxWidth = Math.max(160, Math.min(360, size.x - 80));
+      this.options.minWidth = Math.min(this.options.minWidth || 50, this.options.maxWidth);
     }
     return layout.apply(this, arguments);
   };
@@ -186,10 +214,22 @@
             left = Math.max(left, r.right - frame.left + 12);
           }
         });
-      if (frame.width - left - right < box.width) { left = 12; }  // no room: as before
+      var top = title ? title.offsetHeight + 24 : 12, bottom = 12;
+      if (frame.width - left - right < box.width) {
+        // no room beside the boxes (a phone): between those at the top and those at the
+        // bottom, so that none covers the popup's first line, its close button or its end
+        var band = clearBand(this._map);
+        left = 12;
+        right = 12;
+        top = Math.max(top, band.top);
+        bottom = Math.max(bottom, frame.height - band.bottom);
+      }
+      this.options.autoPanPaddingTopLeft = L.point(left, top);
+      this.options.autoPanPaddingBottomRight = L.point(right, bottom);
+    } else {
+      this.options.autoPanPaddingTopLeft = L.point(left, title ? title.offsetHeight + 24 : 12);
+      this.options.autoPanPaddingBottomRight = L.point(right, 12);
     }
-    this.options.autoPanPaddingBottomRight = L.point(right, 12);
-    this.options.autoPanPaddingTopLeft = L.point(left, title ? title.offsetHeight + 24 : 12);
     return adjust.apply(this, arguments);
   };
 
