@@ -340,8 +340,13 @@ def test_an_index_popup_with_every_standard_fits_a_short_screen(index_out) -> No
         assert wrapper["y"] >= title["y"] + title["height"]
         assert wrapper["y"] + wrapper["height"] <= 450
         assert 0 <= close["y"] and close["y"] + close["height"] <= 450
-        link.scroll_into_view_if_needed()
-        assert link.is_visible()
+        # the link to the page is in view without scrolling: under the district's name,
+        # above the list of shares (below it, it was under a laptop screen's fold)
+        box = link.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= wrapper["y"] + wrapper["height"]
+        assert content.evaluate("e => e.scrollTop") == 0
+        assert link.evaluate("a => a.previousElementSibling !== null && "
+                             "a.nextElementSibling !== null")
         assert [e for e in s.errors if "Failed to load resource" not in e] == []
 
 

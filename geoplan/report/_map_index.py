@@ -347,11 +347,14 @@ class IndexLinks(MacroElement):
                     });
                     box.appendChild(t);
                 }
+                // the link first, under the district's name: below every standard's share it
+                // was under the fold of a laptop's screen, in a popup that scrolled unnoticed
                 var a = document.createElement("a");
                 a.className = "gp-index-link";
                 a.href = page.href;
                 a.textContent = words.open;
-                box.appendChild(a);
+                box.insertBefore(a, box.firstElementChild ? box.firstElementChild.nextSibling
+                                                            : null);
             };
             // the list of district pages gives the share of the standard shown
             var names = {{ this.names_json }};
@@ -405,7 +408,7 @@ INDEX_CSS = """
 .gp-index-list { max-height: 40vh; overflow-y: auto; margin: 4px 0 0; padding-left: 2.2em; }
 .gp-index-list span { color: #555; }
 .geoplan-index summary { cursor: pointer; font-weight: 600; }
-a.gp-index-link { display: block; margin-top: 6px; font-weight: 600; }
+a.gp-index-link { display: block; margin: 4px 0 6px; font-weight: 600; }
 </style>
 """
 
