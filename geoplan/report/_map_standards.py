@@ -62,6 +62,7 @@ from geoplan.report._map_words import (
 )
 from geoplan.report.tables import population_known, weights_source
 from geoplan.results.coverage import item_names, items_in, verdicts
+from geoplan.vocab import MIN_STREET_GAP_M
 
 MAX_GAPS_PER_DISTRICT = 20
 """Gap polygons drawn per district, standard and view (the largest, by rank)."""
@@ -469,7 +470,11 @@ def add_street_gaps(parts: StandardParts, mine: gpd.GeoDataFrame | None,
         merged = _lines_by_district(part)
         merged["length_txt"] = merged["length_m"].map(lambda v: _num(v, 0))
         merged["view_txt"] = lab[f"view_{view}"]
-        fields = [("length_txt", lab["layer_street_gaps"], w["m"]),
+        # the stretches drawn are those of MIN_STREET_GAP_M or more (coverage.csv's length
+        # counts every piece: a few metres more), as the reports say
+        shortest = (f"（{MIN_STREET_GAP_M:g} 米及以上的段）" if lang == "zh" else
+                    f" (stretches of {MIN_STREET_GAP_M:g} m or more)")
+        fields = [("length_txt", lab["layer_street_gaps"] + shortest, w["m"]),
                   ("view_txt", lab["view"], "")]
         layer = add_layer(parts.group, to_wgs84(merged),
                           css_class=f"gp-street-gaps gp-street-gaps-{parts.sid} "

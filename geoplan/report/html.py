@@ -462,14 +462,14 @@ def _street_gaps_text(ctx: _Context, district: str, sid: str) -> str:
         # few metres short of the length the shares leave uncovered
         return (f"缺口在街道上（{ctx.lab['view']}：{view_name}）：未覆盖的街道"
                 f"（{MIN_STREET_GAP_M:g} 米及以上的段）共 {count} 段、"
-                f"{fmt_number(total)} 米，最长的 {len(longest)} 段为 {top}。逐段位置见会议地图的"
-                f"「{ctx.lab['layer_street_gaps']}」图层与 coverage.gpkg 的 street_gaps 图层。")
+                f"{fmt_number(total)} 米，最长的 {len(longest)} 段为 {top}。逐段位置见会议地图"
+                "（选中本标准时的「未覆盖街道」红线）与 coverage.gpkg 的 street_gaps 图层。")
     top = ", ".join(f"{fmt_number(v)} m" for v in longest)
     return (f"The gaps are along streets ({ctx.lab['view']}: {view_name}): {count} "
             f"uncovered stretches of {MIN_STREET_GAP_M:g} m or more, {fmt_number(total)} m in "
             "all; the longest "
-            f"{len(longest)}: {top}. Each stretch is on the meeting map "
-            f"(\"{ctx.lab['layer_street_gaps']}\") and in the street_gaps layer of coverage.gpkg.")
+            f"{len(longest)}: {top}. Each stretch is on the meeting map (the red \"Uncovered "
+            "streets\" lines of this standard) and in the street_gaps layer of coverage.gpkg.")
 
 
 def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[str, Any]:

@@ -108,7 +108,7 @@ _ALIASES: dict[str, str] = {
     "members": "合并的站点", "landuse": "用地类型", "building": "建筑类型",
     "is_residential": "住宅建筑", "floor_area_m2": "建筑面积（平方米）",
     "covered_m2": "可覆盖缺口面积（平方米）", "covered_length_m": "可覆盖缺口街道长度（米）",
-    "covered_population": "可覆盖人口（人）", "share_before": "选址前覆盖率",
+    "covered_population": "可覆盖人口（人）", "share_before": "选址前直线覆盖率",
     "share_after": "选址后覆盖率", "target": "目标覆盖率",
     "opened": "已打通", "baseline_rank": "基期排名", "status": "状态",
     "band": "步行距离分段", "width": "路面宽度（米）", "lanes": "车道数",
