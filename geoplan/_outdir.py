@@ -165,8 +165,27 @@ def _remove_or_say(folder: Path) -> None:
                        "delete that folder by hand", folder)
 
 
+SHAPEFILE_PARTS = (".shx", ".dbf", ".prj", ".cpg")
+"""The files a Shapefile is read from beside its .shp: its attributes (.dbf), its CRS (.prj)
+and its text encoding (.cpg) change what is read as much as the .shp does."""
+
+
+def with_parts(path: Path) -> list[Path]:
+    """``path`` and, for a Shapefile, the files of its other parts that are there."""
+    path = Path(path)
+    if path.suffix.lower() != ".shp":
+        return [path]
+    parts = [path]
+    for suffix in SHAPEFILE_PARTS:
+        for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+            if candidate.is_file():
+                parts.append(candidate)
+                break
+    return parts
+
+
 def config_inputs(config: AnalysisConfig) -> list[tuple[str, Path]]:
-    """Every input file a config reads, as (role, path)."""
+    """Every input file a config reads, as (role, path); a Shapefile's .dbf, .prj… too."""
     inputs: list[tuple[str, Path]] = [("districts", config.districts.path)]
     if config.osm.path is not None:
         inputs.append(("osm", config.osm.path))
@@ -174,12 +193,14 @@ def config_inputs(config: AnalysisConfig) -> list[tuple[str, Path]]:
         inputs += [(f"layers.{kind}", s.path) for s in sources]
     if config.demand.population_raster is not None:
         inputs.append(("population_raster", config.demand.population_raster))
+    if config.demand.census_districts is not None:
+        inputs.append(("census_districts", config.demand.census_districts.path))
     if config.layers_catalog is not None:
         inputs.append(("layers_catalog", config.layers_catalog))
     for name, scenario in config.scenarios.items():
         for kind, sources in scenario.layers.items():
             inputs += [(f"scenarios.{name}.{kind}", s.path) for s in sources]
-    return inputs
+    return [(role, part) for role, path in inputs for part in with_parts(Path(path))]
 
 
 class OutputRun:

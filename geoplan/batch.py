@@ -134,23 +134,12 @@ def district_key(name: str, code: str) -> str:
 
 
 def _input_files(config: AnalysisConfig) -> list[Path]:
-    files = [config.districts.path]
-    if config.osm.path is not None:
-        files.append(config.osm.path)
-    for sources in config.layers.values():
-        files += [s.path for s in sources]
-    # the scenarios' planned facilities too: the job's run.json records them, so a changed
-    # file runs the job again and the record stays true
-    for scenario in config.scenarios.values():
-        for sources in scenario.layers.values():
-            files += [s.path for s in sources]
-    if config.layers_catalog is not None:
-        files.append(config.layers_catalog)
-    if config.demand.population_raster is not None:
-        files.append(config.demand.population_raster)
-    if config.demand.census_districts is not None:
-        files.append(config.demand.census_districts.path)
-    return [Path(f) for f in files if f is not None]
+    """Every file the config reads (a Shapefile's .dbf, .prj and .cpg too: an edited attribute
+    table kept a job's old seats), the scenarios' planned facilities included: the job's
+    run.json records them, so a changed file runs the job again and the record stays true."""
+    from geoplan._outdir import config_inputs
+
+    return list(dict.fromkeys(Path(p) for _, p in config_inputs(config)))
 
 
 def _file_hash(path: Path, cache: dict[Path, str]) -> str:
@@ -166,10 +155,14 @@ def _file_hash(path: Path, cache: dict[Path, str]) -> str:
     return cache[path]
 
 
-def _fingerprint(config: AnalysisConfig, steps: tuple[str, ...], cache: dict[Path, str]) -> str:
+def _fingerprint(config: AnalysisConfig, steps: tuple[str, ...], cache: dict[Path, str],
+                 whole_include: tuple[str, ...] | None = None) -> str:
+    """What a job's outputs depend on: its config, steps, input files' content, geoplan's
+    version and the districts its config names (``whole_include``: the city's figures and the
+    schools' seats are shared among them, so another list changes a district's numbers)."""
     doc = {"config": json.loads(config.model_dump_json()), "steps": list(steps),
            "inputs": {str(p): _file_hash(p, cache) for p in _input_files(config)},
-           "geoplan": __version__}
+           "geoplan": __version__, "whole_include": whole_include}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -210,10 +203,10 @@ def district_jobs(configs: Sequence[AnalysisConfig], out: Path,
             job_config = config.model_copy(update={"districts": districts})
             code = codes.get(name, "")
             dkey = district_key(name, code)
+            whole = (tuple(config.districts.include) if config.districts.include is not None
+                     else None)
             jobs.append(Job(city, name, code, job_config, out / ckey / dkey, f"{ckey}/{dkey}",
-                            _fingerprint(job_config, steps, hashes),
-                            tuple(config.districts.include)
-                            if config.districts.include is not None else None))
+                            _fingerprint(job_config, steps, hashes, whole), whole))
     return jobs, pd.DataFrame(failed)
 
 

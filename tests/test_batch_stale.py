@@ -105,3 +105,33 @@ def test_a_batch_job_leaves_the_partial_districts_to_the_city_task(caplog):
     with caplog.at_level(logging.WARNING):
         load_layers(config, kinds={"parks"})
     assert "partly inside the data: results cover that part only: 锦江区" in caplog.text
+
+
+def test_a_job_is_run_again_when_a_shapefile_s_table_or_the_district_list_changes(tmp_path):
+    # an edited .dbf (a school's levels) kept a job's old seats: only the .shp was hashed;
+    # a shorter districts.include kept a district's seats shared with a district gone
+    import yaml
+
+    from tests.hostile.world import make_world
+
+    config_path = make_world(tmp_path, config={"layers": {"schools": [
+        {"path": "schools.shp", "mode": "add"}]}})
+    schools = gpd.GeoDataFrame({"name": ["新小学"], "levels": ["primary"]},
+                               geometry=[shapely.Point(104.055, 30.655)], crs="EPSG:4326")
+    schools.to_file(tmp_path / "schools.shp", encoding="utf-8")
+
+    def fingerprints(include=None):
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        raw["districts"]["include"] = include
+        config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        jobs, _ = district_jobs([load_config(config_path)], tmp_path / "out")
+        return {j.district: j.fingerprint for j in jobs}
+
+    first = fingerprints(["东区", "西区"])
+    assert fingerprints(["东区", "西区"]) == first
+    shp = (tmp_path / "schools.shp").read_bytes()
+    schools.assign(levels=["senior"]).to_file(tmp_path / "schools.shp", encoding="utf-8")
+    assert (tmp_path / "schools.shp").read_bytes() == shp  # only the .dbf changed
+    edited = fingerprints(["东区", "西区"])
+    assert all(edited[d] != first[d] for d in first)
+    assert fingerprints(["东区"])["东区"] != edited["东区"]
