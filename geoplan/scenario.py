@@ -221,22 +221,33 @@ def planned_config(config: AnalysisConfig, path: Path, workdir: Path,
     return config.model_copy(update={"layers": layers})
 
 
+SHARE_MOVED = 1e-6
+"""A share that moves less than this has not moved: a planned toilet given on an existing one
+(its GCJ-02 read back to WGS 84 lands millimetres off) moved one by 3e-8 and was listed as a
+change, and marked the best plan. One millionth is 1 m² of a 100 ha district's homes."""
+
+
 def changed(table: pd.DataFrame) -> pd.Series:
-    """Which rows of :func:`compare`'s table change a straight-line or walking share."""
-    return (table["share_buffer_change"].abs().fillna(0).gt(1e-9)
-            | table["share_network_change"].abs().fillna(0).gt(1e-9))
+    """Which rows of :func:`compare`'s table change a straight-line or walking share (by
+    :data:`SHARE_MOVED` or more)."""
+    return (table["share_buffer_change"].abs().fillna(0).ge(SHARE_MOVED)
+            | table["share_network_change"].abs().fillna(0).ge(SHARE_MOVED))
 
 
 def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Coverage tables side by side: each share before, after and the change, per district ×
     standard, with the district's demand (``demand_total`` in ``demand_unit``) where
-    ``before`` has it."""
+    ``before`` has it, and after the plan (``demand_total_after``, where ``after`` has it)."""
     keys = ["district", "standard"]
     # each district's demand too, so that sums over districts can be made from the table
     extra = [c for c in ("demand_total", "demand_unit") if c in before]
     left = before[[*keys, "name_zh", "target", *extra, "n_facilities", *SHARES,
                    "meets_target"]]
-    right = after[[*keys, "n_facilities", *SHARES, "meets_target"]]
+    # a plan can change the demand itself (a riverside park adds riverside paths to the
+    # toilets' 800 m standard): the shares after are of the demand after
+    right = after[[*keys, *(["demand_total"] if "demand_total" in after else []),
+                   "n_facilities", *SHARES, "meets_target"]].rename(
+        columns={"demand_total": "demand_total_after"})
     table = left.merge(right, on=keys, suffixes=("_before", "_after"), how="outer")
     order = {sid: i for i, sid in enumerate(dict.fromkeys(before["standard"]))}
     table = table.sort_values("standard", key=lambda s: s.map(order), kind="stable",
@@ -325,7 +336,7 @@ def compare_scenarios(before: pd.DataFrame, afters: Mapping[str, pd.DataFrame],
     top = plans.groupby("standard", sort=False)["share_buffer"].transform("max")
     table["best"] = False
     table.loc[plans.index, "best"] = ((plans["share_buffer"] >= top - 1e-12)
-                                      & (plans["share_buffer_change"] > 1e-9))
+                                      & (plans["share_buffer_change"] >= SHARE_MOVED))
     return table
 
 

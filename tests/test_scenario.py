@@ -413,3 +413,34 @@ def test_a_planned_point_beside_an_existing_one_is_one_more_and_moves_nothing(
     # one more facility never lowers a share
     assert (table["share_buffer_change"] >= 0).all()
     assert (table["share_network_change"] >= 0).all()
+
+
+def test_a_plan_s_own_demand_and_a_move_too_small_to_be_one_on_paper():
+    # a riverside park adds 500 m of riverside path to 乙 (1000 → 1500 m), whose covered
+    # length stays 300 m: 30 % → 20 %. The table carries the demand after, so its rows sum to
+    # the area's share: (0.5·1000 + 0.2·1500) / 2500 = 32 %. A planned toilet on an existing
+    # one moves a share by 3e-8: no change, and no best plan
+    import pandas as pd
+
+    from geoplan.scenario import changed, compare, compare_scenarios
+
+    def table(b: float, demand_b: float, a: float = 0.5) -> pd.DataFrame:
+        return pd.DataFrame({"district": ["甲", "乙"], "standard": ["toilet_riverside_park_800"] * 2,
+                             "name_zh": ["滨河公园公厕800米"] * 2, "target": [1.0, 1.0],
+                             "demand_total": [1000.0, demand_b], "demand_unit": ["m", "m"],
+                             "n_facilities": [3, 3], "share_buffer": [a, b],
+                             "share_network": [a, b], "share_population_buffer": [None, None],
+                             "share_population_network": [None, None],
+                             "meets_target": [False, False]})
+
+    today, park = table(0.3, 1000.0), table(0.2, 1500.0)
+    rows = compare(today, park)
+    assert dict(zip(rows["district"], rows["demand_total_after"], strict=True)) == {
+        "甲": 1000.0, "乙": 1500.0}
+    city = compare_scenarios(today, {"park": park})
+    after = (rows["share_buffer_after"] * rows["demand_total_after"]).sum() / \
+        rows["demand_total_after"].sum()
+    assert after == pytest.approx(0.32) and city["share_buffer"].iloc[1] == pytest.approx(0.32)
+    on_top = table(0.3, 1000.0, a=0.5 + 3e-8)
+    assert not changed(compare(today, on_top)).any()
+    assert not compare_scenarios(today, {"on top": on_top})["best"].any()

@@ -302,8 +302,10 @@ def scenarios_compared_text(city: pd.DataFrame, lang: str = "zh", unit: str = DE
     plans marked; ``partial`` (:func:`~geoplan.results.coverage.partial_districts`) said
     under it: the figures then hold those districts' part inside the data only."""
     h = _words(_HEAD, lang, unit)
-    moved = city.loc[(city["share_buffer_change"].abs() > 1e-9)
-                     | (city["share_network_change"].abs() > 1e-9), "standard"]
+    from geoplan.scenario import SHARE_MOVED
+
+    moved = city.loc[(city["share_buffer_change"].abs() >= SHARE_MOVED)
+                     | (city["share_network_change"].abs() >= SHARE_MOVED), "standard"]
     show = city.loc[city["standard"].isin(set(moved))]
     if not len(show):
         return ("方案比选：没有任何情景改变覆盖率" if lang != "en"
