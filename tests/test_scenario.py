@@ -444,3 +444,26 @@ def test_a_plan_s_own_demand_and_a_move_too_small_to_be_one_on_paper():
     on_top = table(0.3, 1000.0, a=0.5 + 3e-8)
     assert not changed(compare(today, on_top)).any()
     assert not compare_scenarios(today, {"on top": on_top})["best"].any()
+
+
+def test_one_plan_s_bad_file_keeps_the_plans_measured_before_it(tmp_path, capsys):
+    # --all with a plan whose file lies wholly outside the districts: the plans measured
+    # before it were thrown away with the whole run; they are now compared and written, the
+    # bad plan named, exit code 1
+    import pandas as pd
+
+    from tests._cli import geoplan_in_process
+    from tests.hostile.world import LAT0, LON0, world_with_scenario
+
+    config = world_with_scenario(tmp_path, "good")
+    (tmp_path / "far.csv").write_text(f"lon,lat,name\n{LON0 + 0.3},{LAT0 + 0.3},远站\n",
+                                      encoding="utf-8")
+    _add_scenarios(config, far={"layers": {"bus_stops": [{"path": "far.csv"}]}})
+    done = geoplan_in_process(capsys, "scenario", str(config), "--all", "--no-map", "-q",
+                              "--out", str(tmp_path / "out"))
+    assert done.returncode == 1, done.stderr
+    assert "1 of 2 scenario(s) not measured, the others written: far:" in done.stderr
+    assert (tmp_path / "out" / "scenario_good.csv").is_file()
+    city = pd.read_csv(tmp_path / "out" / "scenarios_compared.csv", encoding="utf-8-sig")
+    assert set(city["scenario"]) == {"现状", "good"}
+    assert not list((tmp_path / "out").glob("scenario_far*"))

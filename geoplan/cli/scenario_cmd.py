@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geoplan._errors import ConfigError
+from geoplan._errors import ConfigError, InputDataError
 from geoplan.cli._common import (
     add_input_args,
     config_from_args,
@@ -129,18 +129,32 @@ def run(args: argparse.Namespace) -> int:
             before = today.table
             written: list[Path] = []
             afters = {}
+            failed: dict[str, str] = {}
             for k, (plan, stem) in enumerate(zip(plans, stems, strict=True), start=1):
                 logging.getLogger("geoplan").info("scenario %s (%d of %d)", plan.name, k,
                                                   len(plans))
-                afters[plan.name] = _measure_plan(args, config, plan, stem, before, standards,
-                                                  run.path, written)
-            if compares:
+                try:
+                    afters[plan.name] = _measure_plan(args, config, plan, stem, before,
+                                                      standards, run.path, written)
+                except InputDataError as exc:
+                    if not compares:
+                        raise
+                    # one plan's bad file does not throw away the plans measured: the
+                    # others are compared and written, and the run ends with exit code 1
+                    failed[plan.name] = str(exc)
+                    logging.getLogger("geoplan").error("scenario %s not measured: %s",
+                                                       plan.name, exc)
+            if compares and afters:
                 city = compare_scenarios(before, afters, _residents(today.meta))
                 print(scenarios_compared_text(city, lang, config.districts.unit,
                                               partial_districts(before)))
                 written.append(write_csv(city, run.path / COMPARED_CSV))
             committed = run.commit(written)
     print(written_text(run.target, committed))
+    if failed:
+        raise InputDataError(
+            f"{len(failed)} of {len(plans)} scenario(s) not measured, the others written: "
+            + "; ".join(f"{name}: {why}" for name, why in failed.items()))
     return 0
 
 
