@@ -45,7 +45,7 @@ import shutil
 import signal
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -184,6 +184,12 @@ def with_parts(path: Path) -> list[Path]:
     return parts
 
 
+def is_scenario_output(name: str) -> bool:
+    """Whether an output folder's entry was written by ``geoplan scenario``: a scenario's
+    table and map folder, or the comparison of several."""
+    return name.startswith("scenario_") or name == "scenarios_compared.csv"
+
+
 def config_inputs(config: AnalysisConfig) -> list[tuple[str, Path]]:
     """Every input file a config reads, as (role, path); a Shapefile's .dbf, .prj… too."""
     inputs: list[tuple[str, Path]] = [("districts", config.districts.path)]
@@ -221,9 +227,10 @@ class OutputRun:
     def __init__(self, target: str | os.PathLike[str], *, command: str,
                  config: AnalysisConfig | None = None,
                  extra_inputs: Iterable[tuple[str, Path]] = (),
-                 keep_same_analysis: bool = False) -> None:
+                 keep_same_analysis: bool = False, keep_scenarios: bool = False) -> None:
         self.target = Path(target).resolve()
         self.keep_same_analysis = keep_same_analysis
+        self.keep_scenarios = keep_scenarios
         self.carried: list[str] = []
         self._inputs: tuple[object, list[dict[str, object]]] | None = None
         self.command = command
@@ -298,6 +305,8 @@ class OutputRun:
             _check_writable(self.path, self.target)
             if self.keep_same_analysis:
                 self._carry_over()
+            elif self.keep_scenarios:
+                self._carry_over(is_scenario_output)
         except BaseException:
             self._discard()
             raise
@@ -344,10 +353,12 @@ class OutputRun:
                                           if Path(p).is_file()])
         return self._inputs
 
-    def _carry_over(self) -> None:
+    def _carry_over(self, only: Callable[[str], bool] | None = None) -> None:
         """Start from the previous output when it is of the same analysis (same geoplan, config
         and input files): a partial command (``map``, ``report`` …) then adds to a ``run``'s
-        folder instead of replacing it; output of another analysis is never kept."""
+        folder instead of replacing it; output of another analysis is never kept. ``only``:
+        keep just the entries whose names it accepts (``geoplan run`` keeps the scenarios of
+        its analysis, which it does not write itself)."""
         previous = self.target / RUN_JSON
         if not previous.is_file():
             return
@@ -376,7 +387,7 @@ class OutputRun:
         listed = _listed_paths(self.target)
         for entry in self.target.iterdir():
             if (entry.name == RUN_JSON or entry.name.startswith(".")
-                    or not _is_ours(entry, listed)):
+                    or not _is_ours(entry, listed) or (only is not None and not only(entry.name))):
                 continue
             dest = self.path / entry.name
             if entry.is_dir():

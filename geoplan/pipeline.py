@@ -89,7 +89,10 @@ def run_analysis(
     standards = check_config_standards(config)
     target = check_output_folder(Path(out) if out else config.output)
     extra = [("baseline", Path(baseline))] if baseline else []
-    with OutputRun(target, command=command, config=config, extra_inputs=extra) as staging:
+    # the scenarios of the same analysis stay: `geoplan run` measures today again, the same
+    # today they were compared with (a run of a changed config drops them with the rest)
+    with OutputRun(target, command=command, config=config, extra_inputs=extra,
+                   keep_scenarios=True) as staging:
         result = _run_steps(config, staging.path, standards, steps=steps, progress=progress,
                             map_options=map_options, baseline=baseline, facts=facts)
         result.written = staging.commit(result.written)

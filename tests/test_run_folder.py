@@ -587,3 +587,25 @@ def test_a_warning_is_said_once_per_command(capsys) -> None:
             log.info("wrote %s", "x.csv")
     err = capsys.readouterr().err
     assert err.count("layer 'bus_stops' is empty") == 1 and err.count("wrote x.csv") == 2
+
+
+def test_geoplan_run_keeps_the_scenarios_of_its_analysis(tmp_path: Path) -> None:
+    # `geoplan run` again after `geoplan scenario --all` deleted every scenario file with no
+    # word; it measures the same today they were compared with, so they stay. A run of changed
+    # data drops them with the rest
+    from geoplan.cli import main
+
+    config = world_with_scenario(tmp_path, "一期")
+    out = tmp_path / "out"
+    assert main(["run", str(config), "--out", str(out), "-q", "--no-map"]) == 0
+    assert main(["scenario", str(config), "--all", "--out", str(out), "-q", "--no-map"]) == 0
+    assert (out / "scenarios_compared.csv").is_file() and (out / "scenario_一期.csv").is_file()
+    assert main(["run", str(config), "--out", str(out), "-q", "--no-map"]) == 0
+    assert (out / "scenarios_compared.csv").is_file() and (out / "scenario_一期.csv").is_file()
+    listed = {f["path"] for f in consistent(out)["files"]}
+    assert {"scenarios_compared.csv", "scenario_一期.csv", "coverage.csv"} <= listed
+    osm = tmp_path / "city.osm"
+    osm.write_text(osm.read_text(encoding="utf-8").replace("车站", "新车站"), encoding="utf-8")
+    assert main(["run", str(config), "--out", str(out), "-q", "--no-map"]) == 0
+    assert not (out / "scenario_一期.csv").exists() and not (out / "scenarios_compared.csv").exists()
+    consistent(out)
