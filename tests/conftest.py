@@ -180,7 +180,7 @@ def chengdu_outputs(tmp_path_factory, chengdu_config, chengdu_layers, chengdu_re
         write_map(chengdu_layers, coverage, deadends, chengdu_config, out, sites=sites,
                   checks=checks)
         files = write_reports(chengdu_layers, coverage, deadends, chengdu_config, out,
-                              sites=sites)
+                              sites=sites, checks=checks)
         assert files.failures == {}, files.failures
 
     return _written_once(tmp_path_factory, "chengdu-outputs", write)

@@ -822,3 +822,13 @@ def test_the_census_residents_are_cited_where_the_sources_are(chengdu_outputs):
     page = next((chengdu_outputs / "reports").glob("01-*.html")).read_text(encoding="utf-8")
     assert "人口：2020年第七次全国人口普查常住人口，按区、县（citypopulation.de" in \
         page.split("数据来源与日期")[1]
+
+
+def test_a_page_says_the_notes_that_change_its_figures(chengdu_outputs):
+    # notes, not warnings, but they move the page's own numbers: 青羊区's 泡桐树小学 mapped
+    # twice (its seats count twice), 成华区's homes no walkway reaches (not reached on foot)
+    qingyang = (chengdu_outputs / "reports" / "02-510105.html").read_text(encoding="utf-8")
+    top = qingyang.split("<h2>")[0]
+    assert "泡桐树小学标注了两次" in top and "居住用地需求点在吸附距离内没有路网中的步行道" in top
+    chenghua = (chengdu_outputs / "reports" / "04-510108.html").read_text(encoding="utf-8")
+    assert "793 个居住用地需求点" in chenghua.split("<h2>")[0]

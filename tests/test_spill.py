@@ -161,6 +161,8 @@ def test_index_map_and_reports_are_the_same_from_frames_on_disk(
         chengdu_config, chengdu_layers, chengdu_results, chengdu_outputs, tmp_path) -> None:
     """District pages read their rows from disk (never the whole frames): the pages must be
     the ones drawn from the frames in memory, byte for byte but ids and the time stamp."""
+    from geoplan.data_checks import data_checks
+    from geoplan.pipeline import check_config_standards
     from geoplan.report.html import write_reports
     from geoplan.report.maps import write_maps
 
@@ -170,8 +172,10 @@ def test_index_map_and_reports_are_the_same_from_frames_on_disk(
     for out, cov in ((memory_maps, coverage), (disk_maps, disk)):
         out.mkdir()
         write_maps(chengdu_layers, cov, deadends, None, out, sites=sites, max_mb=0.01)
+    checks = data_checks(chengdu_layers, coverage, deadends,
+                         check_config_standards(chengdu_config), chengdu_layers.datum)
     files = write_reports(chengdu_layers, disk, deadends, chengdu_config,
-                          disk_maps, sites=sites)
+                          disk_maps, sites=sites, checks=checks)  # as the fixture's
     assert files.failures == {}
     memory, written = _texts(memory_maps), _texts(disk_maps)
     assert any(k.startswith("maps/") for k in memory)  # an index with pages

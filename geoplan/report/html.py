@@ -572,6 +572,11 @@ def _frame_rows(df: pd.DataFrame | None, columns: list[str], ctx: _Context, n: i
     return headers, out
 
 
+PAGE_NOTES = ("demand_off_network", "school_mapped_twice")
+"""The data checks of severity 'note' that a district's page says at its top all the same:
+they change its own figures."""
+
+
 def district_check_notes(checks: gpd.GeoDataFrame | None, lang: str, unit: str
                          ) -> dict[str, list[str]]:
     """Per district, the data checks that warn of its figures (overlapping units …), in
@@ -584,7 +589,10 @@ def district_check_notes(checks: gpd.GeoDataFrame | None, lang: str, unit: str
         return notes
     for text in datum_warnings(checks, lang, unit):
         notes.setdefault("", []).append(text)
-    warned = checks.loc[(checks["severity"] == "warning") & (checks["district"].astype(str) != "")]
+    # the warnings, and the notes that change the page's own figures (homes counted as not
+    # reached on foot, a school's seats counted twice)
+    said = (checks["severity"] == "warning") | checks["check"].isin(PAGE_NOTES)
+    warned = checks.loc[said & (checks["district"].astype(str) != "")]
     for rec in warned.itertuples(index=False):
         zh = check_words_zh(rec, unit)[0] if lang == "zh" else None
         notes.setdefault(str(rec.district), []).append(zh or str(rec.detail))
