@@ -259,6 +259,32 @@ def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+SEAT_COLUMNS = ("district", "level", "children", "seats_reached_before", "seats_reached_after",
+                "seat_gap_before", "seat_gap_after", "seat_gap_change")
+"""Columns of :func:`compare_seats`."""
+
+
+def compare_seats(before: pd.DataFrame | None, after: pd.DataFrame | None) -> pd.DataFrame:
+    """School seats (学位) before and after a plan, per district and level: the seats within
+    walking reach and the 学位缺口 (``people.seats`` of the two results; the children do not
+    change with a plan). Empty without seats on either side.
+
+    >>> b = pd.DataFrame({"district": ["甲"], "level": ["primary"], "children": [100.0],
+    ...                   "seats_reached": [40.0], "seat_gap": [60.0]})
+    >>> compare_seats(b, b.assign(seats_reached=[90.0], seat_gap=[10.0]))[
+    ...     ["seat_gap_before", "seat_gap_after", "seat_gap_change"]].values.tolist()
+    [[60.0, 10.0, -50.0]]
+    """
+    if before is None or after is None or not len(before) or not len(after):
+        return pd.DataFrame(columns=list(SEAT_COLUMNS))
+    keys = ["district", "level"]
+    cols = ["seats_reached", "seat_gap"]
+    table = before[[*keys, "children", *cols]].merge(after[[*keys, *cols]], on=keys,
+                                                     suffixes=("_before", "_after"), how="left")
+    table["seat_gap_change"] = table["seat_gap_after"] - table["seat_gap_before"]
+    return table[list(SEAT_COLUMNS)]
+
+
 TODAY = "现状"
 """The ``scenario`` of today's rows in :func:`compare_scenarios`' table."""
 

@@ -110,3 +110,20 @@ def test_people_shares_equal_to_the_land_shares_are_said_to_be_so():
     assert "人口·直线、人口·步行在每个街道内都等于直线、步行" in zh
     assert "Within each district the population shares equal the land shares" in \
         coverage_text(same, "en")
+
+
+def test_a_plan_s_school_seats_before_and_after():
+    # three planned primary schools in 金牛区 (a helper's plan): only an INFO line said the
+    # 学位缺口 moved; the command now prints it (and writes scenario_<name>_seats.csv)
+    import pandas as pd
+
+    from geoplan.cli._format import seats_text
+    from geoplan.scenario import compare_seats
+
+    before = pd.DataFrame({"district": ["金牛区"], "level": ["primary"], "children": [13405.1],
+                           "seats_reached": [7500.9], "seat_gap": [11826.2]})
+    seats = compare_seats(before, before.assign(seats_reached=[10741.0], seat_gap=[10807.0]))
+    zh = seats_text(seats, "zh", "街道")
+    assert "金牛区  小学  7,501 → 10,741  11,826 → 10,807" in zh and "街道" in zh
+    assert "seat gap (学位缺口)" in seats_text(seats, "en")
+    assert compare_seats(before, None).empty

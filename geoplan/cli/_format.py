@@ -295,6 +295,24 @@ def scenario_text(table: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNI
     return align(rows, headers, group_by="standard")
 
 
+def seats_text(seats: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNIT) -> str:
+    """A plan's school seats (:func:`geoplan.scenario.compare_seats` rows): the seats within
+    walking reach and the 学位缺口, before → after, per district and level."""
+    zh = lang != "en"
+    levels = {"primary": "小学" if zh else "primary", "junior": "初中" if zh else "junior"}
+    rows = [{"district": str(r["district"]), "level": levels.get(str(r["level"]), str(r["level"])),
+             "reached": f"{fmt_number(r['seats_reached_before'])} → "
+                        f"{fmt_number(r['seats_reached_after'])}",
+             "gap": f"{fmt_number(r['seat_gap_before'])} → {fmt_number(r['seat_gap_after'])}"}
+            for r in seats.to_dict("records")]
+    headers = ({"district": in_unit("区县", unit), "level": "学段", "reached": "步行可达学位",
+                "gap": "学位缺口"} if zh else
+               {"district": "district", "level": "level", "reached": "seats in walking reach",
+                "gap": "seat gap (学位缺口)"})
+    title = "学位：" if zh else "school seats:"
+    return title + "\n" + align(rows, headers, left=("district", "level"))
+
+
 def scenarios_compared_text(city: pd.DataFrame, lang: str = "zh", unit: str = DEFAULT_UNIT,
                             partial: Sequence[tuple[str, float]] = ()) -> str:
     """Today and each scenario for all districts together

@@ -135,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
                                                   len(plans))
                 try:
                     afters[plan.name] = _measure_plan(args, config, plan, stem, before,
-                                                      standards, run.path, written)
+                                                      standards, run.path, written,
+                                                      today_seats=_seats(today))
                 except InputDataError as exc:
                     if not compares:
                         raise
@@ -221,15 +222,23 @@ def _stems(names: list[str]) -> list[str]:
     return stems
 
 
+def _seats(result: Any) -> pd.DataFrame | None:
+    """A coverage result's school seats per district and level, or None without people."""
+    people = getattr(result, "people", None)
+    return getattr(people, "seats", None) if people is not None else None
+
+
 def _measure_plan(args: argparse.Namespace, config: AnalysisConfig, plan: _Plan, stem: str,
                   before: pd.DataFrame, standards: list[Standard], folder: Path,
-                  written: list[Path]) -> pd.DataFrame:
+                  written: list[Path], today_seats: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
     """Measure one scenario against ``before``: print its table, write its CSV and map (their
-    paths added to ``written``); returns its coverage table."""
+    paths added to ``written``), and its school seats against ``today_seats`` where a seat
+    gap moves (``<stem>_seats.csv``); returns its coverage table."""
     from geoplan._io import write_csv
     from geoplan._text import as_text
-    from geoplan.cli._format import scenario_text
-    from geoplan.scenario import changed, compare, with_before
+    from geoplan.cli._format import scenario_text, seats_text
+    from geoplan.scenario import changed, compare, compare_seats, with_before
 
     lang = getattr(args, "lang", "zh")
     layers_after = plan.load(plan.config)
@@ -248,6 +257,13 @@ def _measure_plan(args: argparse.Namespace, config: AnalysisConfig, plan: _Plan,
     print()
     written.append(write_csv(table.assign(scenario=plan.name)[["scenario", *table.columns]],
                              folder / f"{stem}.csv"))
+    seats = compare_seats(today_seats, _seats(after))
+    seats = seats.loc[seats["seat_gap_change"].abs().fillna(0) >= 0.5]  # half a child
+    if len(seats):  # 学位缺口 before → after: a plan of schools is judged by it
+        print(seats_text(seats, lang, config.districts.unit))
+        print()
+        written.append(write_csv(seats.assign(scenario=plan.name)[["scenario", *seats.columns]],
+                                 folder / f"{stem}_seats.csv"))
     if getattr(args, "no_map", False):
         _drop_stale_map(folder / stem)
     else:
