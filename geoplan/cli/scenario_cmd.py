@@ -264,6 +264,8 @@ def _measure_plan(args: argparse.Namespace, config: AnalysisConfig, plan: _Plan,
         print()
         written.append(write_csv(seats.assign(scenario=plan.name)[["scenario", *seats.columns]],
                                  folder / f"{stem}_seats.csv"))
+    else:  # an earlier version of the plan moved seats: its table would describe it still
+        (folder / f"{stem}_seats.csv").unlink(missing_ok=True)
     if getattr(args, "no_map", False):
         _drop_stale_map(folder / stem)
     else:
