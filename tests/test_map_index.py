@@ -262,6 +262,8 @@ def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tm
         page.wait_for_selector("path.gp-coverage")
         assert page.locator("path.gp-coverage").count() == len(NAMES)
         assert NAMES[0] in (page.locator("#geoplan-index").text_content() or "")
+        # no roads are drawn on the index: no box offers them (it was ticked and did nothing)
+        assert "道路与水系" not in (page.locator("#geoplan-layers").text_content() or "")
         name = page.evaluate(_CLICK_FIRST_DISTRICT)
         assert name in NAMES
         link = page.wait_for_selector("a.gp-index-link")

@@ -243,8 +243,11 @@ def build_map(
                                                     lab["unit"])
         streets = add_street_names(m, layerset, lang)
         names = add_district_labels(m, dist_wgs, lab, layerset.districts.get("inside_share"))
-        background = [{"key": "context", "label": lab["layer_context"], "layer": context,
-                       "back": True}, {"key": "labels", "label": lab["layer_labels"], "layer": names},
+        # roads and water offered only where drawn: a city's index map has none, and its
+        # ticked box did nothing
+        background = [*([{"key": "context", "label": lab["layer_context"], "layer": context,
+                          "back": True}] if context._children else []),
+                      {"key": "labels", "label": lab["layer_labels"], "layer": names},
                       *([{"key": "streets", "label": streets.layer_name, "layer": streets}]
                         if streets is not None else []),
                       *tile_items]
