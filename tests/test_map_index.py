@@ -275,18 +275,18 @@ def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tm
         with page.expect_navigation(wait_until="load"):  # not the index's own load state
             link.click()
         page.wait_for_selector("path.gp-coverage")
-        assert page.url.endswith(".html") and "/maps/" in page.url
+        assert page.url.split("#")[0].endswith(".html") and "/maps/" in page.url
         assert page.locator("path.gp-gaps").count() > 0
         assert name in page.locator("#geoplan-title").inner_text()
         with page.expect_navigation(wait_until="load"):
             page.locator("#geoplan-back a").click()
-        assert page.url.endswith("/map.html")
+        assert page.url.split("#")[0].endswith("/map.html")
         # a page whose file name keeps its Chinese (02-HYPERLINK-http-x-example-点我.html),
         # from the index's list of districts
         with page.expect_navigation(wait_until="load"):  # the list may be folded: its link
             page.locator("#geoplan-index a", has_text="点我").first.evaluate("a => a.click()")
         page.wait_for_selector("path.gp-coverage")
-        assert unquote(page.url).endswith("/maps/02-HYPERLINK-http-x-example-点我.html")
+        assert unquote(page.url).split("#")[0].endswith("/maps/02-HYPERLINK-http-x-example-点我.html")
         assert "点我" in page.locator("#geoplan-title").inner_text()
         assert dialogs == []
         assert s.blocked == []
@@ -400,3 +400,33 @@ def test_a_scenario_s_index_and_pages_say_each_share_before_and_after(tmp_path) 
     assert all("→" not in s for _, s in pages[still["district"]]["shares"])
     page = (out / pages[moved["district"]]["href"]).read_text(encoding="utf-8")
     assert json.dumps(want, ensure_ascii=False)[1:-1] in page
+
+
+@pytest.mark.browser
+def test_the_standard_and_measure_shown_go_with_the_links_between_index_and_pages(
+        index_out) -> None:
+    # chosen on the index, they opened a page on the first standard and the straight-line
+    # measure; and back again
+    out, _ = index_out
+    with _index_session(out, 1366, 860) as s:
+        page = s.page
+        s.open(out / "map.html")
+        page.wait_for_selector("path.gp-coverage")
+        sids = page.evaluate("() => geoplan.order")
+        assert len(sids) > 1
+        page.evaluate(f"() => {{ geoplan.showStandard({json.dumps(sids[-1])}); "
+                      "geoplan.setMeasure('network'); }")
+        page.evaluate(_CLICK_FIRST_DISTRICT)
+        link = page.wait_for_selector("a.gp-index-link")
+        with page.expect_navigation(wait_until="load"):
+            link.evaluate("a => a.click()")
+        page.wait_for_selector("path.gp-coverage")
+        assert "/maps/" in page.url
+        assert page.evaluate("() => [geoplan.current, geoplan.measure]") == [sids[-1], "network"]
+        checked = page.locator("#geoplan-layers input[name=geoplan-standard]:checked")
+        assert checked.get_attribute("value") == sids[-1]
+        with page.expect_navigation(wait_until="load"):
+            page.locator("#geoplan-back a").evaluate("a => a.click()")
+        assert page.url.split("#")[0].endswith("/map.html")
+        assert page.evaluate("() => [geoplan.current, geoplan.measure]") == [sids[-1], "network"]
+        assert [e for e in s.errors if "Failed to load resource" not in e] == []

@@ -138,7 +138,11 @@ class StandardRegistry(PlainRender, MacroElement):
             geoplan.register(map, {{ entry.sid|tojson }}, {{ entry.js() }});
             {%- endfor %}
             {%- if this.entries %}
-            geoplan.showStandard({{ this.entries[0].sid|tojson }});
+            // the view a link from the index (or back to it) carries, else the first
+            var view = geoplan.viewFromHash();
+            if (view.m && geoplan.measures[view.m]) { geoplan.measure = view.m; }
+            geoplan.showStandard(view.std && geoplan.standards[view.std] ? view.std
+                                 : {{ this.entries[0].sid|tojson }});
             {%- endif %}
         })();
         {% endmacro %}

@@ -500,6 +500,29 @@
     fitLegend();  // the live-scenario box above may have changed height
   };
 
+  /* The standard and measure shown travel with a link between a city's index map and its
+     district pages (#std=…&m=…): a planner discussing bus stops on the index opened a page
+     on 300米见绿. Read back only as names of what the page registered. */
+  gp.viewHash = function() {
+    return "#std=" + encodeURIComponent(gp.current || "") + "&m=" + encodeURIComponent(gp.measure);
+  };
+  gp.viewFromHash = function() {
+    var view = {};
+    (window.location.hash || "").replace(/^#/, "").split("&").forEach(function(part) {
+      var kv = part.split("=");
+      if (kv.length === 2) {
+        try { view[kv[0]] = decodeURIComponent(kv[1]); } catch (e) { /* not ours */ }
+      }
+    });
+    return view;
+  };
+  document.addEventListener("click", function(e) {
+    var a = e.target && e.target.closest ?
+      e.target.closest("a.gp-index-link, #geoplan-index a, #geoplan-back a") : null;
+    if (!a || !gp.current || !a.getAttribute("href")) { return; }
+    a.setAttribute("href", a.getAttribute("href").split("#")[0] + gp.viewHash());
+  }, true);
+
   gp.setMeasure = function(m) {
     if (!gp.measures[m]) { return; }
     gp.measure = m;
