@@ -148,6 +148,12 @@ def _overlay(page: Any, text: str) -> Any:
     return page.locator("#geoplan-layers .gp-sec-overlays label", has_text=text).locator("input")
 
 
+def _tick(box: Any) -> None:
+    """Tick a layer box as its own click does, wherever the panel has scrolled it to."""
+    box.evaluate("i => { if (!i.checked) { i.click(); } }")
+    assert box.is_checked()
+
+
 def _standard(page: Any, sid: str) -> Any:
     return page.locator(f"#geoplan-layers input[type=radio][value={sid}]")
 
@@ -413,9 +419,12 @@ def test_map_people_seats_and_data_checks(session, outputs, tmp_path):
     assert "占全区" in text and "估算" in text  # 金牛区 lies only partly inside the data
     _screenshot(page, tmp_path, "map_school_popup.png")
     page.evaluate("() => { window.geoplan.map.closePopup(); }")  # no map object returned
-    _overlay(page, "学位缺口（小学）").check()
-    _overlay(page, "数据核查").check()
-    page.wait_for_timeout(300)
+    # ticked by the boxes' own click (a click at the box's place, on a busy machine, landed
+    # after the panel had moved under it: "did not change its state", twice in full runs)
+    _tick(_overlay(page, "学位缺口（小学）"))
+    _tick(_overlay(page, "数据核查"))
+    page.wait_for_function("() => document.querySelectorAll('path.gp-seat-gap-primary').length"
+                           " === 4")
     assert _paths(page, "gp-seat-gap-primary") == 4
     checks = pd.read_csv(outputs / "data_checks_table.csv")
     assert checks["located"].sum() > 0
@@ -423,8 +432,9 @@ def test_map_people_seats_and_data_checks(session, outputs, tmp_path):
         == int(checks["located"].sum())
     partial = int((checks["check"] == "partial_district").sum())
     assert _paths(page, "gp-data-checks-partial") == 0  # off until ticked
-    _overlay(page, "区县只有部分在数据范围内").check()
-    page.wait_for_timeout(200)
+    _tick(_overlay(page, "区县只有部分在数据范围内"))
+    page.wait_for_function(f"() => document.querySelectorAll('path.gp-data-checks-partial')"
+                           f".length === {partial}")
     assert _paths(page, "gp-data-checks-partial") == partial > 0
     assert session.errors == []
     _screenshot(page, tmp_path, "map_seats_checks.png")
