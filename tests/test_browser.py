@@ -148,6 +148,16 @@ def _overlay(page: Any, text: str) -> Any:
     return page.locator("#geoplan-layers .gp-sec-overlays label", has_text=text).locator("input")
 
 
+def _open_district_popup(page: Any, x: int, y: int, settle_ms: int) -> None:
+    """Click the first district's shape as at (``x``, ``y``) and let its popup settle."""
+    page.evaluate("""([x, y]) => {
+        const p = document.querySelector('path.gp-coverage');
+        p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: x, clientY: y}));
+    }""", [x, y])
+    page.wait_for_selector(".leaflet-popup-content")
+    page.wait_for_timeout(settle_ms)
+
+
 def _tick(box: Any) -> None:
     """Tick a layer box as its own click does, wherever the panel has scrolled it to."""
     box.evaluate("i => { if (!i.checked) { i.click(); } }")
@@ -649,12 +659,7 @@ def test_a_popup_fits_a_short_screen_and_scrolls(session, outputs, tmp_path):
     # a district's popup lists every standard; on a short screen it must stay on screen with
     # its close button, its rows scrolling inside (it once ran off the top of the index map)
     page = _open_map(session, outputs, 1366, 400)
-    page.evaluate("""() => {
-        const p = document.querySelector('path.gp-coverage');
-        p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 683, clientY: 300}));
-    }""")
-    page.wait_for_selector(".leaflet-popup-content")
-    page.wait_for_timeout(400)
+    _open_district_popup(page, 683, 300, settle_ms=400)
     content = page.locator(".leaflet-popup-content")
     box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
     close = page.locator(".leaflet-popup-close-button").bounding_box()
@@ -822,12 +827,7 @@ def test_a_district_popup_fits_a_phone_with_its_title_and_close_button_in_view(
     # 390 px: the popup was 407 px wide, its × off the screen and its title under the
     # live-scenario box (a helper's review, 成华区 on the default map)
     page = _open_map(session, outputs, 390, 844)
-    page.evaluate("""() => {
-        const p = document.querySelector('path.gp-coverage');
-        p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 150, clientY: 370}));
-    }""")
-    page.wait_for_selector(".leaflet-popup-content")
-    page.wait_for_timeout(600)  # the pan
+    _open_district_popup(page, 150, 370, settle_ms=600)  # the pan
     box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     # nothing lies over the close button or the popup's first line (its district)
