@@ -19,7 +19,8 @@ import shapely
 from geoplan._errors import ConfigError, InputDataError
 from geoplan._text import as_text, first_named
 from geoplan.config import FileSource
-from geoplan.crs import file_to_wgs84, parse_declared_crs
+from geoplan.crs import datum_label, file_to_wgs84, parse_declared_crs
+from geoplan.layers.datum_names import DATUM_NAMES, READ_AS, datum_named_by_columns
 from geoplan.layers.dbf_text import shapefile_encoding
 from geoplan.layers.road_tags import parse_lanes, parse_width
 from geoplan.layers.schema import columns, conform
@@ -451,8 +452,6 @@ def load_file_layer(source: FileSource, kind: str, level_rules: dict[str, Any],
         width = (frame["width"].to_numpy(dtype=float) if "width" in frame.columns
                  else np.full(len(frame), np.nan))
         frame["width_tag_bad"] = bad["width"] | (bad["lanes"] & ~np.isfinite(width))
-    from geoplan.layers.datum_names import READ_AS
-
     out = conform(frame, kind)
     out.attrs[READ_AS] = read_as
     return out
@@ -465,9 +464,6 @@ def _datum_of_columns(source: FileSource, columns: tuple[str, str] | None, crs_k
     ``bd_lng`` / ``bd_lat`` (or ``lon_gcj02``, ``百度经度`` …) with nothing declared are read in
     that datum, and said; a declaration the names contradict is kept and warned about.
     """
-    from geoplan.crs import datum_label, parse_declared_crs
-    from geoplan.layers.datum_names import DATUM_NAMES, datum_named_by_columns
-
     named = datum_named_by_columns(*columns) if columns else None
     if named is None or columns is None:
         return source.crs

@@ -97,15 +97,15 @@ _FILE_DATUM = re.compile(
 
 def _file_datum_words_zh(detail: str, fix: str) -> tuple[str | None, str | None]:
     """:func:`geoplan.layers.file_datum.suspect_file_message`'s sentence in Chinese."""
+    from geoplan.layers.datum_names import DATUM_NAMES
     from geoplan.report._labels import layer_name_zh
 
     found = _FILE_DATUM.search(detail)
     if found is None:
         return None, None
     g = found.groupdict()
-    names = {"wgs84": "WGS 84", "gcj02": "GCJ-02", "bd09": "BD-09"}
-    return (f"{g['file']}（{g['key']}）的坐标疑似为 {names.get(g['best'], g['best'])} 而非 "
-            f"{names.get(g['declared'], g['declared'])}：按 {g['declared']} 读取时，其 {g['n']} 个"
+    return (f"{g['file']}（{g['key']}）的坐标疑似为 {DATUM_NAMES.get(g['best'], g['best'])} 而非 "
+            f"{DATUM_NAMES.get(g['declared'], g['declared'])}：按 {g['declared']} 读取时，其 {g['n']} 个"
             f"{layer_name_zh(g['kind'])}与 OpenStreetMap 同类设施的距离中位数为 {g['d0']} 米；"
             f"按 {g['best']} 读取（整体平移 {g['shift']} 米）则为 {g['d1']} 米。附近的覆盖率都可能有误",
             f"在配置中写明 {fix.removesuffix(' in the config')}")
