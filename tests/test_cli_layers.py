@@ -40,17 +40,18 @@ def test_layers_command_on_the_default_analysis(tmp_path):
     assert not list(tmp_path.glob(".*tmp*"))
 
 
-def test_ad_hoc_flags_without_a_config(tmp_path):
-    result = geoplan("layers", "--osm", str(CHENGDU_PBF), "--districts", str(CHENGDU_DISTRICTS),
-                     "--districts-crs", "gcj02", "--district-name-field", "name",
-                     "--out", str(tmp_path))
+def test_ad_hoc_flags_without_a_config(tmp_path, capsys):
+    result = geoplan_in_process(capsys, "layers", "--osm", str(CHENGDU_PBF), "--districts",
+                                str(CHENGDU_DISTRICTS), "--districts-crs", "gcj02",
+                                "--district-name-field", "name", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "layers.gpkg").is_file()
     # the PBF has no bounds header: the estimate is said out loud, also when the parsed layers
     # come from the cache (regression: the warning used to be printed only on a fresh parse)
     assert "no bounds header" in result.stderr
-    again = geoplan("layers", "--osm", str(CHENGDU_PBF), "--districts", str(CHENGDU_DISTRICTS),
-                    "--districts-crs", "gcj02", "--out", str(tmp_path))
+    again = geoplan_in_process(capsys, "layers", "--osm", str(CHENGDU_PBF), "--districts",
+                               str(CHENGDU_DISTRICTS), "--districts-crs", "gcj02",
+                               "--out", str(tmp_path))
     assert again.returncode == 0
     assert "loaded from cache" in again.stderr
     assert "no bounds header" in again.stderr

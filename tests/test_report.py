@@ -267,10 +267,10 @@ def test_cli_errors_before_work(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_cli_zero_districts_overlapping(tmp_path):
+def test_cli_zero_districts_overlapping(tmp_path, capsys):
     far = ROOT / "layers" / "boundaries" / "130100_districts_gcj02.geojson"  # 石家庄
-    result = geoplan("report", "--osm", str(CHENGDU_PBF), "--districts", str(far),
-                     "--districts-crs", "gcj02", "--out", str(tmp_path / "out"))
+    result = geoplan_in_process(capsys, "report", "--osm", str(CHENGDU_PBF), "--districts",
+                                str(far), "--districts-crs", "gcj02", "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "no district overlaps the data" in result.stderr
     assert not (tmp_path / "out" / "reports").exists()
@@ -326,19 +326,10 @@ def test_chinese_reports_read_in_chinese_and_print_with_their_headers(chengdu_ou
     assert "@page { size: A4 landscape; }" in index
 
 
-def test_the_default_workbook_prints_well(chengdu_outputs, chengdu_layers, chengdu_results,
-                                          tmp_path):
+def test_the_default_workbook_prints_well(chengdu_outputs):
     """Every sheet of the real workbook (people and data checks too) prints landscape on A4,
     one page wide, with a print area and its header rows repeated; units in Chinese words."""
-    import shutil
-
-    from geoplan.data_checks import add_workbook_sheet, data_checks
-
-    book = shutil.copy(chengdu_outputs / "geoplan_report.xlsx", tmp_path / "book.xlsx")
-    coverage, deadends, _ = chengdu_results
-    add_workbook_sheet(Path(book), data_checks(chengdu_layers, coverage, deadends, [],
-                                               chengdu_layers.datum))
-    wb = openpyxl.load_workbook(book)
+    wb = openpyxl.load_workbook(chengdu_outputs / "geoplan_report.xlsx")
     assert {"常住人口（普查）", "学龄儿童与学位", "人均指标", "数据核查"} <= set(wb.sheetnames)
     for ws in wb.worksheets:
         setup = ws.page_setup
