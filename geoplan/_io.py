@@ -302,6 +302,10 @@ def layer_geometry_type(kinds: np.ndarray) -> tuple[str, bool]:
     return (f"{name} Z" if has_z and name != "Unknown" else name), promote
 
 
+SPATIAL_INDEX_MIN_ROWS = 5_000
+"""Layers of a GeoPackage with this many features or more get a spatial index (R-tree)."""
+
+
 def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]
                                  | LayerBlocks],
                target: str | os.PathLike[str], *,
@@ -322,7 +326,8 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | Callable[[], gpd.GeoDataF
                 if isinstance(layer, LayerBlocks):
                     geometry_type, promote = layer_geometry_type(layer.kinds)
                     for i, block in enumerate(layer.blocks()):
-                        _write_layer(block, tmp, name, append=i > 0,
+                        # a large layer's blocks: the first makes the index for all
+                        _write_layer(block, tmp, name, append=i > 0, spatial_index=True,
                                      geometry_type=geometry_type, promote_to_multi=promote)
                 else:
                     _write_layer(layer() if callable(layer) else layer, tmp, name)
@@ -362,7 +367,8 @@ def _fsync(path: Path) -> None:
 
 
 def _write_layer(gdf: gpd.GeoDataFrame, path: Path, name: str, *, append: bool = False,
-                 geometry_type: str | None = None, promote_to_multi: bool | None = None) -> None:
+                 geometry_type: str | None = None, promote_to_multi: bool | None = None,
+                 spatial_index: bool | None = None) -> None:
     frame = gdf.copy()
     for col in frame.columns:
         if col == frame.geometry.name:
@@ -374,8 +380,12 @@ def _write_layer(gdf: gpd.GeoDataFrame, path: Path, name: str, *, append: bool =
             frame[col] = frame[col].astype("int8")
     if len(frame) == 0 and geometry_type is None:
         geometry_type = "Unknown"
+    # a layer of a few thousand features draws as fast without a spatial index, and building
+    # one was half the time of writing a small layer (a batch job writes 27 of them)
+    index = len(frame) >= SPATIAL_INDEX_MIN_ROWS if spatial_index is None else spatial_index
     frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio", geometry_type=geometry_type,
-                  promote_to_multi=promote_to_multi, mode="a" if append else "w")
+                  promote_to_multi=promote_to_multi, mode="a" if append else "w",
+                  SPATIAL_INDEX="YES" if index else "NO")
 
 
 def _plain_value(value: object) -> object:

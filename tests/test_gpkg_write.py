@@ -45,3 +45,30 @@ def test_setting_restored_after_a_failed_write(tmp_path, restore_option):
         write_gpkg({"ok": bad, "": bad}, tmp_path / "y.gpkg")  # an empty layer name fails
     assert pyogrio.get_gdal_config_option(OPTION) == "FULL"
     assert not (tmp_path / "y.gpkg").exists()
+
+
+def _indexed(path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT table_name FROM gpkg_extensions "
+                          "WHERE extension_name = 'gpkg_rtree_index'").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_a_spatial_index_on_large_layers_and_blocks_only(tmp_path):
+    import numpy as np
+
+    from geoplan._io import SPATIAL_INDEX_MIN_ROWS, LayerBlocks, geometry_kinds
+
+    n = SPATIAL_INDEX_MIN_ROWS
+    big = gpd.GeoDataFrame({"i": np.arange(n)}, geometry=shapely.points(np.arange(n), 0),
+                           crs="EPSG:32648")
+    small = big.iloc[: n - 1]
+    blocks = LayerBlocks(lambda: [small.iloc[:3], small.iloc[3:6]],
+                         geometry_kinds(small.geometry.to_numpy()[:6]))
+    out = write_gpkg({"big": big, "small": small, "blocks": blocks, **_layers()},
+                     tmp_path / "x.gpkg")
+    assert _indexed(out) == {"big", "blocks"}
+    assert len(gpd.read_file(out, layer="small")) == n - 1
+    assert len(gpd.read_file(out, layer="blocks")) == 6
