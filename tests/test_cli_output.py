@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from geoplan.cli import main
@@ -66,6 +67,25 @@ def test_help_starts_without_the_heavy_libraries():
 
     assert geoplan.run_coverage is geoplan.coverage.run_coverage
     assert set(geoplan.__all__) <= set(dir(geoplan))
+
+
+def test_layers_and_coverage_commands_do_not_load_the_map_s_libraries(tmp_path):
+    """The tables the commands print and the styles of their GeoPackages need no folium,
+    matplotlib or openpyxl: imported, they cost each command 1.4 s before any work."""
+    import subprocess
+    import sys
+
+    from tests.hostile.world import make_world
+
+    make_world(tmp_path)
+    code = ("import sys; from geoplan.cli import main; "
+            "codes = [main([c, 'city.yaml', '-q', '--out', c]) for c in ('layers', 'coverage')]; "
+            "print(codes, [m for m in ('folium', 'branca', 'jinja2', 'matplotlib', 'openpyxl') "
+            "if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=tmp_path, env={**os.environ, "GEOPLAN_NO_PROGRESS": "1"})
+    assert out.stdout.splitlines()[-1] == "[0, 0] []", out.stdout + out.stderr
+    assert (tmp_path / "coverage" / "coverage.gpkg").is_file()
 
 
 def test_a_long_unit_name_does_not_push_the_columns_off_the_screen(capsys):

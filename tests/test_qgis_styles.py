@@ -13,7 +13,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from geoplan._io import write_gpkg
-from geoplan.report._map_controls import CLASS_COLOURS, GAP_COLOUR
+from geoplan.report.colours import CLASS_COLOURS, GAP_COLOUR
 from geoplan.report.qgis_styles import STYLE_TABLE, add_layer_styles, styler
 
 CJK = re.compile("[\u4e00-\u9fff]")

@@ -1,4 +1,4 @@
-"""Map furniture: colours, the title block, the legend, the layer panel, the scale bar and CSS.
+"""Map furniture: the title block, the legend, the layer panel, the scale bar and CSS.
 
 Split from :mod:`geoplan.report.maps`, which draws the data layers.
 """
@@ -15,19 +15,13 @@ from folium.template import Template
 from geoplan._version import __version__
 from geoplan.report._map_layers import script_json
 from geoplan.report._map_render import PlainRender
-
-PASS_COLOUR = "#1a9850"
-CLASS_COLOURS = {"pass": PASS_COLOUR, "near": "#fee08b", "low": "#fc8d59", "poor": "#d73027",
-                 "nodata": "#bdbdbd"}
-FACILITY_COLOURS = {"toilets": "#8e24aa", "schools": "#1565c0", "bus_stops": "#ef6c00",
-                    "services": "#00838f", "parks": "#2e7d32", "green_space": "#66bb6a"}
-REACH_COLOUR = "#4575b4"
-GAP_COLOUR = "#54278f"
-DEADEND_COLOUR = "#111111"
-CANDIDATE_COLOUR = "#00a0e9"
-SITE_COLOUR = "#ffd600"
-HOME_BAND_COLOURS = {"within": "#2166ac", "near": "#f4a582", "beyond": "#67001f"}
-"""Homes by walking distance: within the radius, up to 1.5 ×, beyond."""
+from geoplan.report.colours import (
+    CLASS_COLOURS,
+    GAP_COLOUR,
+    HOME_BAND_COLOURS,
+    REACH_COLOUR,
+    SITE_COLOUR,
+)
 
 
 class ScaleBar(PlainRender, MacroElement):

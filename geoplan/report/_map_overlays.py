@@ -22,15 +22,15 @@ from folium.template import Template
 from geoplan.report._data import fmt_number, geoframe, plain, to_wgs84
 from geoplan.report._deadend_words import rank_text, unreachable_text
 from geoplan.report._labels import value_label
-from geoplan.report._map_controls import (
-    CANDIDATE_COLOUR,
-    DEADEND_COLOUR,
-    FACILITY_COLOURS,
-)
 from geoplan.report._map_detail import to_map
 from geoplan.report._map_layers import DataLayer, add_layer, script_json
 from geoplan.report._map_render import PlainRender
 from geoplan.report._map_words import words
+from geoplan.report.colours import (
+    CANDIDATE_COLOUR,
+    DEADEND_COLOUR,
+    FACILITY_COLOURS,
+)
 
 MAX_CONTEXT_ROADS = 20000
 """Above this many roads only main roads are drawn in the background layer."""

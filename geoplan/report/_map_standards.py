@@ -38,13 +38,6 @@ from geoplan.report._data import (
 )
 from geoplan.report._labels import labels, standard_name, weights_label
 from geoplan.report._map_cache import current as shared_work
-from geoplan.report._map_controls import (
-    CLASS_COLOURS,
-    GAP_COLOUR,
-    HOME_BAND_COLOURS,
-    REACH_COLOUR,
-    SITE_COLOUR,
-)
 from geoplan.report._map_detail import current as current_detail
 from geoplan.report._map_detail import generalise, to_map
 from geoplan.report._map_layers import DataLayer, add_layer, script_json
@@ -59,6 +52,13 @@ from geoplan.report._map_words import (
     measure_lines,
     reach_lines,
     words,
+)
+from geoplan.report.colours import (
+    CLASS_COLOURS,
+    GAP_COLOUR,
+    HOME_BAND_COLOURS,
+    REACH_COLOUR,
+    SITE_COLOUR,
 )
 from geoplan.report.tables import population_known, weights_source
 from geoplan.results.coverage import item_names, items_in, verdicts

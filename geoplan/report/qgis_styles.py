@@ -26,7 +26,7 @@ from pathlib import Path
 
 from geoplan._version import __version__
 from geoplan.report._labels import in_unit, labels
-from geoplan.report._map_controls import (
+from geoplan.report.colours import (
     CANDIDATE_COLOUR,
     CLASS_COLOURS,
     DEADEND_COLOUR,
