@@ -15,11 +15,10 @@ or runs everything at once with :func:`run_analysis`. Every result has one docum
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from geoplan._lazy import lazy_names
 from geoplan._version import __version__
 
 if TYPE_CHECKING:
@@ -49,20 +48,8 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """A public name or a subpackage (``geoplan.coverage``), imported when first asked for."""
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# a public name or a subpackage (``geoplan.coverage``), imported when first asked for
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals(), subpackages=True)
 
 
 __all__ = [

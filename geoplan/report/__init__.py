@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from geoplan._lazy import lazy_names
 
 if TYPE_CHECKING:
     from geoplan.report.html import ReportFiles, write_reports
@@ -27,20 +28,7 @@ _EXPORTS = {
     "write_map": "geoplan.report.maps", "gap_svg": "geoplan.report.static_maps",
     "write_workbook": "geoplan.report.tables",
 }
-
-
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module when first asked for."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())
 
 __all__ = ["ReportFiles", "build_map", "gap_svg", "render_map", "write_map", "write_reports",
            "write_workbook"]
