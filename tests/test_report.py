@@ -73,8 +73,11 @@ def test_district_page_content(written):
     assert page.count("<figure>") == 2 * 5
     assert page.count("<svg") == 2 * 5
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", page)
-    assert any("第 1 处缺口" in t for t in texts)
     assert any("米" in t for t in texts)  # scale bar
+    # each gap named once, under its map (the map itself said it again in its corner)
+    assert not any("处缺口" in t for t in texts)
+    captions = re.findall(r"<figcaption>([^<]*)", page)
+    assert len(captions) == 2 * 5 and captions[0].startswith("第 1 处缺口 · ")
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), "inline SVG ids must be unique in the page"
     assert external_references(page) == []

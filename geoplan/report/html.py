@@ -525,9 +525,7 @@ def _standard_entry(ctx: _Context, district: str, geom: Any, sid: str) -> dict[s
             names = list(ctx.road_names[near]) if ctx.road_names is not None else []
         svg = gap_svg(gap.geometry, district=geom, roads=roads, road_names=names,
                       facilities=ctx.near("facilities", sid, view),
-                      reached=ctx.near("reach", sid, view),
-                      caption=f"{caption} · {fmt_number((area or 0) / 10_000, 2)} "
-                      f"{'公顷' if ctx.lang == 'zh' else 'ha'}",
+                      reached=ctx.near("reach", sid, view),  # captioned by the page
                       scale_label=lab["scale_m"], north=lab["north"])
         entry["gaps"].append({
             "svg": svg, "caption": caption, "area_ha": fmt_number((area or 0) / 10_000, 2),
