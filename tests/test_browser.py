@@ -181,6 +181,11 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     legend = page.locator("#geoplan-legend").inner_text()
     for text in ("图例", "达标", "严重不足", "建议新增设施选址"):
         assert text in legend, text
+    # the zoom buttons (bottom right) say what they do in Chinese
+    zoom = page.locator(".leaflet-bottom.leaflet-right .leaflet-control-zoom")
+    assert zoom.count() == 1
+    assert [zoom.locator(f".leaflet-control-zoom-{k}").get_attribute("title")
+            for k in ("in", "out")] == ["放大", "缩小"]
     # overlays start off, and the legend lists only what is drawn
     for text in ("公厕", "学校", "公交站", "断头路", "打通建议", "学位缺口"):
         assert text not in legend, text
@@ -603,6 +608,7 @@ def test_map_english(session, outputs, tmp_path):
                         "Seat gap (学位缺口)", "Background"]
     assert _panel(page, "radio").count() == 13  # the standards of analyses/chengdu_core.yaml
     assert "(Target " in page.locator("#geoplan-legend-standard").inner_text()
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zoom in"
     _screenshot(page, tmp_path, "map_en.png")
 
 

@@ -35,6 +35,23 @@ class ScaleBar(PlainRender, MacroElement):
     """)
 
 
+class ZoomButtons(PlainRender, MacroElement):
+    """Leaflet's zoom buttons in the bottom right, their tooltips in the map's language."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.zoom({position: "bottomright", zoomInTitle: {{ this.zoom_in|tojson }},
+                        zoomOutTitle: {{ this.zoom_out|tojson }}})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, zoom_in: str, zoom_out: str) -> None:
+        super().__init__()
+        self._name = "ZoomButtons"
+        self.zoom_in, self.zoom_out = zoom_in, zoom_out
+
+
 class OpeningView(PlainRender, MacroElement):
     """The view the map opens at: ``bounds`` fitted between the legend and the layer panel.
 

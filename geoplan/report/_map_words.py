@@ -47,6 +47,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "street": "街道", "path": "步道",
         "no_people": "无人口覆盖率",
         "ha": "公顷", "m": "米", "people": "人", "pct": "%",
+        "zoom_in": "放大", "zoom_out": "缩小",
     },
     "en": {
         "measure_title": "Measure",
@@ -76,6 +77,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "street": "street", "path": "path",
         "no_people": "no population measure",
         "ha": "ha", "m": "m", "people": "people", "pct": "%",
+        "zoom_in": "Zoom in", "zoom_out": "Zoom out",
     },
 }
 

@@ -62,6 +62,7 @@ from geoplan.report._map_controls import (
     Locator,
     OpeningView,
     ScaleBar,
+    ZoomButtons,
     legend_coverage,
     legend_rows,
     title_html,
@@ -125,13 +126,15 @@ def _check_tiles(tiles: str | None, key: str | None) -> str | None:
     return tiles
 
 
-def _base_map(bounds: Any, title: str) -> folium.Map:
+def _base_map(bounds: Any, title: str, lang: str) -> folium.Map:
     """An empty offline map fitted to ``bounds`` (minx, miny, maxx, maxy in WGS 84)."""
     minx, miny, maxx, maxy = bounds
     centre = [round((miny + maxy) / 2, 6), round((minx + maxx) / 2, 6)]
     m = folium.Map(location=centre, zoom_start=13, tiles=None,
-                   control_scale=False, zoom_control="bottomright", prefer_canvas=False,
+                   control_scale=False, zoom_control=False, prefer_canvas=False,
                    zoom_snap=0.25, zoom_delta=0.5)
+    w = words(lang)
+    m.add_child(ZoomButtons(w["zoom_in"], w["zoom_out"]))  # first: where folium's own would be
     make_offline(m)
     add_runtime(m)
     root = m.get_root()
@@ -227,7 +230,7 @@ def build_map(
         logger.info("map: a city-sized map (%.0f m per pixel at the opening view): shapes "
                     "simplified %.1f× more, coordinates to 1e-5°", detail.m_per_px, detail.factor)
     with using(detail):
-        m = _base_map(dist_wgs.total_bounds, title)
+        m = _base_map(dist_wgs.total_bounds, title, lang)
         tile_items = _add_tiles(m, tiles, tianditu_key, lab)
         context = add_context(m, layerset, lab)
         order = _ordered(coverage, standard)
