@@ -40,7 +40,7 @@ import shutil
 import signal
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -551,6 +551,7 @@ def run_batch(
     out = ensure_writable_dir(out)
     jobs, failed = district_jobs(configs, out, steps)
     remove_stale_jobs(jobs)
+    remove_other_configs(out, {config_key(c) for c in configs})
     todo = [j for j in jobs if rerun or not job_is_done(j)]
     todo_keys = {j.key for j in todo}
     done = [j for j in jobs if j.key not in todo_keys]
@@ -639,29 +640,68 @@ def remove_stale_jobs(jobs: Sequence[Job]) -> list[Path]:
         current.setdefault(job.out.parent, set()).add(job.out.name)
     removed: list[Path] = []
     for folder, names in current.items():
-        if not folder.is_dir():
-            continue
-        for old in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in names):
-            record = old / JOB_FILE
-            if not record.is_file():
-                continue  # not a job's folder
-            try:
-                listed = set(json.loads(record.read_text(encoding="utf-8"))["files"])
-            except (ValueError, KeyError, TypeError, OSError):
-                listed = set()
-            files = {str(p.relative_to(old)) for p in old.rglob("*") if p.is_file()}
-            others = sorted(f for f in files - listed - {JOB_FILE, "run.json"}
-                            if not Path(f).name.startswith(".geoplan"))
-            if others:
-                logger.warning("%s: a job folder of a district this batch no longer has, kept "
-                               "because it holds files the batch did not write (%s)", old,
-                               first_named(others, 5))
-                continue
-            shutil.rmtree(old)
-            removed.append(old)
+        if folder.is_dir():
+            removed += _remove_job_folders((p for p in folder.iterdir()
+                                            if p.is_dir() and p.name not in names),
+                                           "of a district this batch no longer has")
     if removed:
         logger.info("removed %d job folder(s) of districts the configs no longer have: %s",
                     len(removed), first_named([p.name for p in removed], 10))
+    return removed
+
+
+def remove_other_configs(out: Path, keys: Collection[str]) -> list[Path]:
+    """Remove the job folders an earlier batch into ``out`` left for configs not in this one
+    (``keys``: this batch's config keys), with their logs and school-seat counts, so that the
+    folder holds what ``batch_summary.csv`` lists and nothing of another batch.
+
+    The same rule as :func:`remove_stale_jobs`: a job folder holding a file the batch did not
+    write is kept, with a warning.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The job folders removed.
+    """
+    removed: list[Path] = []
+    others = sorted(p for p in out.iterdir() if p.is_dir() and p.name not in keys
+                    and not p.name.startswith(("_", ".")) and any(p.glob(f"*/{JOB_FILE}")))
+    for folder in others:
+        removed += _remove_job_folders((p for p in folder.iterdir() if p.is_dir()),
+                                       "of a config not in this batch")
+        for kept in (out / LOG_DIR, out / SEATS_DIR):
+            for path in kept.glob(f"{folder.name}__*"):
+                path.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if removed:
+        logger.warning("removed %d job folder(s) an earlier batch into %s wrote for config(s) "
+                       "not in this batch: %s", len(removed), out,
+                       first_named([p.name for p in others], 10))
+    return removed
+
+
+def _remove_job_folders(folders: Iterable[Path], why: str) -> list[Path]:
+    """Remove each of ``folders`` that is a job's and holds only what the batch wrote; say
+    which are kept (``why``: whose folder it is)."""
+    removed = []
+    for old in sorted(folders):
+        record = old / JOB_FILE
+        if not record.is_file():
+            continue  # not a job's folder
+        try:
+            listed = set(json.loads(record.read_text(encoding="utf-8"))["files"])
+        except (ValueError, KeyError, TypeError, OSError):
+            listed = set()
+        files = {str(p.relative_to(old)) for p in old.rglob("*") if p.is_file()}
+        others = sorted(f for f in files - listed - {JOB_FILE, "run.json"}
+                        if not Path(f).name.startswith(".geoplan"))
+        if others:
+            logger.warning("%s: a job folder %s, kept because it holds files the batch "
+                           "did not write (%s)", old, why, first_named(others, 5))
+            continue
+        shutil.rmtree(old)
+        removed.append(old)
     return removed
 
 

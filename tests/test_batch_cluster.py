@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geoplan.batch import district_jobs, run_batch, summarise
+from geoplan.batch import config_key, district_jobs, run_batch, summarise
 from geoplan.config import load_config
 
 pytestmark = pytest.mark.slow
@@ -229,3 +229,10 @@ def test_rerun_skips_finished_jobs_and_redoes_damaged_ones(first_run, city: Path
     third = run_batch(_configs(city), out, scheduler=scheduler, steps=("layers", "coverage"))
     status = summarise(third)["status"].value_counts()
     assert status["ok"] == 1 and status["skipped"] == 2 * N_DISTRICTS - 1
+    # a batch of plan A alone into the same folder: plan B's and the broken config's folders
+    # go, and the folder holds what its summary lists
+    alone = run_batch(_configs(city)[:1], out, scheduler=scheduler, steps=("layers", "coverage"))
+    assert set(alone["config"]) == {config_key(_configs(city)[0])}
+    assert (summarise(alone)["status"] == "skipped").sum() == N_DISTRICTS
+    folders = {p.parent for p in out.glob("*/*/job.json")}
+    assert len(folders) == N_DISTRICTS and len({f.parent for f in folders}) == 1

@@ -135,3 +135,33 @@ def test_a_job_is_run_again_when_a_shapefile_s_table_or_the_district_list_change
     edited = fingerprints(["东区", "西区"])
     assert all(edited[d] != first[d] for d in first)
     assert fingerprints(["东区"])["东区"] != edited["东区"]
+
+
+def test_a_batch_over_fewer_configs_removes_the_others_job_folders(tmp_path, caplog):
+    from geoplan.batch import LOG_DIR, SEATS_DIR, remove_other_configs
+
+    jobs = _jobs(tmp_path, ["甲"])
+    _finished(jobs[0].out)
+    out = jobs[0].out.parent.parent
+    mine = jobs[0].config_key
+    other = out / "xiamen-1a2b3c4d"  # an earlier batch's config, not in this one
+    _finished(other / "350203-aaaaaaaa")
+    _finished(other / "350206-bbbbbbbb", extra="notes.txt")
+    for kept in (LOG_DIR, SEATS_DIR):
+        (out / kept).mkdir(exist_ok=True)
+        (out / kept / f"{other.name}__350203-aaaaaaaa.json").write_text("{}", encoding="utf-8")
+        (out / kept / f"{mine}__x.json").write_text("{}", encoding="utf-8")
+    (out / "by hand").mkdir()  # a planner's folder, no job in it
+    with caplog.at_level(logging.INFO):
+        removed = remove_other_configs(out, {mine})
+    assert removed == [other / "350203-aaaaaaaa"]
+    assert (other / "350206-bbbbbbbb" / "notes.txt").is_file()  # kept, and said
+    assert "of a config not in this batch, kept" in caplog.text
+    assert "xiamen-1a2b3c4d" in caplog.text
+    assert sorted(p.name for p in (out / LOG_DIR).iterdir()) == [f"{mine}__x.json"]
+    assert sorted(p.name for p in (out / SEATS_DIR).iterdir()) == [f"{mine}__x.json"]
+    assert jobs[0].out.is_dir() and (out / "by hand").is_dir()
+    # with the planner's file gone, the next batch removes the rest, folder and all
+    (other / "350206-bbbbbbbb" / "notes.txt").unlink()
+    remove_other_configs(out, {mine})
+    assert not other.exists()
