@@ -438,3 +438,21 @@ def test_an_error_many_districts_share_is_said_once_on_the_terminal():
                           "result": [city, city, "2/2 standards met", "OSError: disk", "no"]})
     assert failure_lines(table) == [f"failed: 2 districts (a, b): {city}",
                                     "failed: d: OSError: disk", "failed: 乙市: no"]
+    # two configs of one city: each line names its config (they read alike before)
+    two = pd.DataFrame({"city": ["甲市"] * 3, "config": ["plan_a-1", "plan_b-2", "plan_b-2"],
+                        "district": ["", "", "a"], "status": ["failed"] * 3,
+                        "result": ["bad file (log: 1)", "bad file (log: 2)", "OSError: disk"]})
+    assert failure_lines(two) == ["failed: 甲市 (plan_a-1): bad file (log: 1)",
+                                  "failed: 甲市 (plan_b-2): bad file (log: 2)",
+                                  "failed: plan_b-2/a: OSError: disk"]
+
+
+def test_a_config_given_three_times_is_counted_once(tmp_path, capsys):
+    from geoplan.cli import main
+    from tests.conftest import ROOT
+
+    code = main(["batch", *[str(CHENGDU_CONFIG)] * 3, str(ROOT / "analyses" / "xiamen.yaml"),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2  # xiamen's OSM file is not shipped: stopped before any work
+    assert "1 config(s) given more than once, run once: chengdu_core.yaml (3 times)" in err

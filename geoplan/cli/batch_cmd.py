@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,10 +54,12 @@ def run(args: argparse.Namespace) -> int:
     """Run ``geoplan batch``."""
     from geoplan.batch import run_batch, summarise
 
-    paths = list(dict.fromkeys(Path(p).resolve() for p in args.configs))
-    if len(paths) < len(args.configs):  # one config twice would run and count its jobs twice
-        logging.getLogger("geoplan").warning("%d config(s) given more than once are run once",
-                                             len(args.configs) - len(paths))
+    given = Counter(Path(p).resolve() for p in args.configs)
+    paths = list(given)
+    twice = [f"{p.name} ({n} times)" for p, n in given.items() if n > 1]
+    if twice:  # one config twice would run and count its jobs twice
+        logging.getLogger("geoplan").warning("%d config(s) given more than once, run once: %s",
+                                             len(twice), ", ".join(twice))
     configs = _load_all(paths)
     steps = ("layers", "coverage", "sites", "deadends", "report") + (("map",) if args.with_map else ())
     summary = run_batch(configs, Path(args.out), scheduler=args.scheduler, workers=args.workers,
@@ -110,9 +113,20 @@ def failure_lines(table: pd.DataFrame) -> list[str]:
         return []
     lines = []
     for result, part in table.loc[table["status"] == "failed"].groupby("result", sort=False):
-        # a city's own task has no district: the city names it ("failed: : ..." read empty)
-        names = [as_text(r.get("district")) or as_text(r.get("city")) or "the city"
-                 for r in part.to_dict("records")]
+        names = [_where(r) for r in part.to_dict("records")]
         where = names[0] if len(names) == 1 else f"{len(names)} districts ({first_named(names, 5)})"
         lines.append(as_text(f"failed: {where}: {result}"))
     return lines
+
+
+def _where(row: dict) -> str:
+    """A failed row's place: its district, or its city for a city's own task ("failed: : …"
+    read empty); with the config's key when the batch has several (summarise's ``config``
+    column), as two configs of one city would otherwise read alike."""
+    from geoplan._text import as_text
+
+    district, config = as_text(row.get("district")), as_text(row.get("config"))
+    if not district:
+        city = as_text(row.get("city")) or "the city"
+        return f"{city} ({config})" if config else city
+    return f"{config}/{district}" if config else district
