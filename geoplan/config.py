@@ -365,8 +365,11 @@ def read_text_utf8(path: Path, *, what: str) -> str:
     except UnicodeDecodeError as exc:
         guess = ""
         try:
-            data.decode("gb18030")
+            data.removeprefix(codecs.BOM_UTF8).decode("gb18030")
             guess = " (it looks like GBK/GB18030, common on Chinese Windows)"
+            if data.startswith(codecs.BOM_UTF8):
+                guess = (" (it starts with UTF-8's byte-order mark, but the text after it looks "
+                         "like GBK/GB18030)")
         except UnicodeDecodeError:
             pass
         raise ConfigError(str(path), [

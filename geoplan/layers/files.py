@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -202,11 +203,19 @@ def csv_text(path: Path, encoding: str | None, other_fix: str = "") -> str:
         When it decodes in none of them: save it as UTF-8, or ``other_fix``.
     """
     data = path.read_bytes()
-    for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
+    # a byte-order mark goes whatever follows: some tools put UTF-8's before GBK text, which
+    # would otherwise read as GBK with '锘' glued to the first column's name
+    bom = data.startswith(codecs.BOM_UTF8)
+    data = data.removeprefix(codecs.BOM_UTF8)
+    for enc in ([encoding] if encoding else ["utf-8", "gb18030"]):
         try:
-            return data.decode(enc).removeprefix("\ufeff")
+            text = data.decode(enc).removeprefix("\ufeff")
         except UnicodeDecodeError:
             continue
+        if bom and enc != "utf-8":
+            logger.warning("%s starts with a UTF-8 byte-order mark, but its text is %s: read "
+                           "as %s", path, enc.upper(), enc.upper())
+        return text
     tried = encoding or "UTF-8 and GB18030"
     raise InputDataError(
         f"cannot decode CSV {path} as {tried}. Save it as UTF-8 (in Excel: Save As, 'CSV "

@@ -316,8 +316,8 @@ def _disk_full(tmp: Path) -> list[str]:
     return ["__unshare__", script]
 
 
-def _gbk_csv(tmp: Path) -> list[str]:
-    build = _toilet_csv("lon,lat,名称\n".encode("gbk")
+def _gbk_csv(tmp: Path, bom: bytes = b"") -> list[str]:
+    build = _toilet_csv(bom + "lon,lat,名称\n".encode("gbk")
                         + f"{LON0 + 0.002},{LAT0 + 0.002},公厕甲\n".encode("gbk"))
     return build(tmp)
 
@@ -340,6 +340,9 @@ CASES: list[Case] = [
     Case("config_gbk", _with_config_text(
         "name: 成都\ndistricts: {path: districts.geojson}\nosm: {path: city.osm}\n".encode("gbk")),
         2, "looks like GBK/GB18030"),
+    Case("config_bom_then_gbk", _with_config_text(
+        b"\xef\xbb\xbf" + "name: 成都\ndistricts: {path: districts.geojson}\n".encode("gbk")),
+        2, "starts with UTF-8's byte-order mark, but the text after it looks like GBK"),
     Case("config_python_tag", _with_config_text(
         "name: !!python/object/apply:os.system ['echo pwned']\n"), 2, "not valid YAML"),
     Case("config_unknown_key", _set(None, "grid", 25), 2, "grid: unknown key"),
@@ -439,6 +442,9 @@ CASES: list[Case] = [
     Case("layer_file_is_folder", _edit_config(lambda r, t: (t / "f.csv").mkdir() or r.update(
         layers={"toilets": [{"path": "f.csv"}]})), 2, "is a folder"),
     Case("csv_gbk_is_read", _gbk_csv, 0, "wrote"),
+    # UTF-8's byte-order mark before GBK text: the header's first name stays "lon"
+    Case("csv_bom_then_gbk_is_read", lambda t: _gbk_csv(t, b"\xef\xbb\xbf"), 0,
+         "starts with a UTF-8 byte-order mark, but its text is GB18030"),
     Case("csv_undecodable", _toilet_csv(b"lon,lat,name\n104.05,30.65,\xff\xfe\xff\n"), 1,
          "Save it as UTF-8"),
     Case("csv_encoding_unknown", _toilet_csv(_rows(*GOOD_ROWS), encoding="klingon"), 2,
