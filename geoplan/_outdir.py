@@ -45,7 +45,7 @@ import shutil
 import signal
 import sys
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -245,50 +245,11 @@ class OutputRun:
 
     # -- lock ------------------------------------------------------------------------------
     def _acquire(self) -> None:
-        parent = self.target.parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create the output folder {self.target}: "
-                              f"{exc.strerror or exc}. Choose another folder with --out.") from exc
-        lock = parent / f".{self.target.name}.lock"
-        while True:
-            try:
-                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise OutputError(
-                    f"cannot write beside the output folder {self.target} (in {parent}): "
-                    f"{exc.strerror or exc}. Choose a folder whose parent folder you can write, "
-                    "with --out.") from exc
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = _read_small(fd)
-                os.close(fd)
-                raise OutputBusyError(
-                    f"another geoplan run is writing into {self.target}"
-                    + (f" ({holder})" if holder else "")
-                    + ". Wait for it to finish, or choose another folder with --out.") from None
-            # the file may have been removed by the run that held it; lock the live one
-            try:
-                same = os.fstat(fd).st_ino == os.stat(lock).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()}, {self.command} started "
-                     f"{self.started.astimezone().strftime('%Y-%m-%d %H:%M:%S')}".encode())
-        self._lock_fd, self._lock_path = fd, lock
+        self._lock_fd, self._lock_path = _lock(self.target, self.command, self.started)
 
     def _release(self) -> None:
-        if self._lock_fd is None:
-            return
-        with contextlib.suppress(OSError):
-            if self._lock_path is not None:
-                self._lock_path.unlink()
-        os.close(self._lock_fd)
+        if self._lock_fd is not None and self._lock_path is not None:
+            _unlock(self._lock_fd, self._lock_path)
         self._lock_fd = None
 
     # -- context ---------------------------------------------------------------------------
@@ -532,6 +493,69 @@ class OutputRun:
 SWAP_JOURNAL = ".geoplan-swap.json"
 """In the folder a replacement beside a user's files moves the previous run into: the names
 moved out and those to move in."""
+
+
+@contextlib.contextmanager
+def folder_lock(target: str | os.PathLike[str], command: str) -> Iterator[None]:
+    """Hold ``target``'s lock (``.<name>.lock`` beside it) for the block, as a run does.
+
+    Raises
+    ------
+    OutputBusyError
+        When another geoplan command holds it (its pid, command and start in the message).
+    OutputError
+        When the lock cannot be written beside ``target``.
+    """
+    fd, path = _lock(Path(target), command, datetime.now(UTC))
+    try:
+        yield
+    finally:
+        _unlock(fd, path)
+
+
+def _lock(target: Path, command: str, started: datetime) -> tuple[int, Path]:
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {target}: "
+                          f"{exc.strerror or exc}. Choose another folder with --out.") from exc
+    lock = parent / f".{target.name}.lock"
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write beside the output folder {target} (in {parent}): "
+                f"{exc.strerror or exc}. Choose a folder whose parent folder you can write, "
+                "with --out.") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_small(fd)
+            os.close(fd)
+            raise OutputBusyError(
+                f"another geoplan run is writing into {target}"
+                + (f" ({holder})" if holder else "")
+                + ". Wait for it to finish, or choose another folder with --out.") from None
+        # the file may have been removed by the run that held it; lock the live one
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()}, {command} started "
+                 f"{started.astimezone().strftime('%Y-%m-%d %H:%M:%S')}".encode())
+    return fd, lock
+
+
+def _unlock(fd: int, lock: Path) -> None:
+    with contextlib.suppress(OSError):
+        lock.unlink()
+    os.close(fd)
 
 
 def _finish_or_undo(aside: Path, target: Path) -> None:

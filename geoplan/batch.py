@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from geoplan._io import ensure_writable_dir, write_csv
+from geoplan._outdir import folder_lock
 from geoplan._text import WARNING_SEP, first_named
 from geoplan._version import __version__
 from geoplan.config import AnalysisConfig
@@ -549,57 +550,59 @@ def run_batch(
     from tqdm.std import tqdm
 
     out = ensure_writable_dir(out)
-    jobs, failed = district_jobs(configs, out, steps)
-    remove_stale_jobs(jobs)
-    remove_other_configs(out, {config_key(c) for c in configs})
-    todo = [j for j in jobs if rerun or not job_is_done(j)]
-    todo_keys = {j.key for j in todo}
-    done = [j for j in jobs if j.key not in todo_keys]
-    logger.info("batch: %d jobs over %d config(s): %d to run, %d unchanged and whole; %d "
-                "config(s) whose districts could not be read", len(jobs), len(configs), len(todo),
-                len(done), len(failed))
-    tables: list[pd.DataFrame] = [failed] if len(failed) else []
-    tables += [_reuse(j) for j in done]
-    if todo:
-        cluster = client = None
-        try:
-            if scheduler:
-                client = Client(scheduler)
-            else:
-                with _ctrl_c_held():  # a Ctrl-C meanwhile acts once the cluster is up
-                    cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                           processes=True, dashboard_address=":0",
-                                           preload=["geoplan._worker_signals"])
-                client = Client(cluster)
-            city = _city_tasks(client, todo, out)
-            city = _seat_tasks(client, jobs, city, out)
-            futures = [client.submit(run_job, job, steps, city[job.config_key],
-                                     pure=False, key=f"geoplan-{job.key}-{job.fingerprint[:8]}")
-                       for job in todo]
-            bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
-                       desc="jobs", unit="job")
-            n_failed = 0
-            for future in bar:
-                rows = future.result()
-                n_failed += int((rows["status"] == "failed").any())
-                bar.set_postfix(failed=n_failed)
-                tables.append(rows)
-        except KeyboardInterrupt:
-            # the nannies (here) kill the workers still in a job: said, it reads like a fault
-            logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
-            raise
-        finally:
-            if client is not None:
-                client.close()
-            if cluster is not None:
-                cluster.close()
-    summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    _say_warnings(summary)
-    write_csv(summary, out / "batch_summary.csv")
-    from geoplan.report.batch_index import write_batch_index
+    # one batch at a time into a folder: another would remove, or write over, its jobs
+    with folder_lock(out, "geoplan batch"):
+        jobs, failed = district_jobs(configs, out, steps)
+        remove_stale_jobs(jobs)
+        remove_other_configs(out, {config_key(c) for c in configs})
+        todo = [j for j in jobs if rerun or not job_is_done(j)]
+        todo_keys = {j.key for j in todo}
+        done = [j for j in jobs if j.key not in todo_keys]
+        logger.info("batch: %d jobs over %d config(s): %d to run, %d unchanged and whole; %d "
+                    "config(s) whose districts could not be read", len(jobs), len(configs), len(todo),
+                    len(done), len(failed))
+        tables: list[pd.DataFrame] = [failed] if len(failed) else []
+        tables += [_reuse(j) for j in done]
+        if todo:
+            cluster = client = None
+            try:
+                if scheduler:
+                    client = Client(scheduler)
+                else:
+                    with _ctrl_c_held():  # a Ctrl-C meanwhile acts once the cluster is up
+                        cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                               processes=True, dashboard_address=":0",
+                                               preload=["geoplan._worker_signals"])
+                    client = Client(cluster)
+                city = _city_tasks(client, todo, out)
+                city = _seat_tasks(client, jobs, city, out)
+                futures = [client.submit(run_job, job, steps, city[job.config_key],
+                                         pure=False, key=f"geoplan-{job.key}-{job.fingerprint[:8]}")
+                           for job in todo]
+                bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
+                           desc="jobs", unit="job")
+                n_failed = 0
+                for future in bar:
+                    rows = future.result()
+                    n_failed += int((rows["status"] == "failed").any())
+                    bar.set_postfix(failed=n_failed)
+                    tables.append(rows)
+            except KeyboardInterrupt:
+                # the nannies (here) kill the workers still in a job: said, it reads like a fault
+                logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
+                raise
+            finally:
+                if client is not None:
+                    client.close()
+                if cluster is not None:
+                    cluster.close()
+        summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+        _say_warnings(summary)
+        write_csv(summary, out / "batch_summary.csv")
+        from geoplan.report.batch_index import write_batch_index
 
-    write_batch_index(summary, jobs, out)
-    return summary
+        write_batch_index(summary, jobs, out)
+        return summary
 
 
 @contextmanager

@@ -165,3 +165,19 @@ def test_a_batch_over_fewer_configs_removes_the_others_job_folders(tmp_path, cap
     (other / "350206-bbbbbbbb" / "notes.txt").unlink()
     remove_other_configs(out, {mine})
     assert not other.exists()
+
+
+def test_a_second_batch_into_a_busy_folder_stops_at_once(tmp_path, capsys):
+    """Two batches into one folder would remove each other's jobs (a batch removes those of
+    configs it does not have) and write over each other's summary: the second stops."""
+    from geoplan._outdir import folder_lock
+    from geoplan.cli import main
+
+    out = tmp_path / "out"
+    with folder_lock(out, "geoplan batch"):
+        code = main(["batch", str(CHENGDU_CONFIG), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "another geoplan run is writing into" in err and "geoplan batch started" in err
+    assert not out.exists() or not any(out.iterdir())
+    assert not (tmp_path / ".out.lock").exists()  # let go by the first
