@@ -406,6 +406,41 @@ class DistrictLabels(PlainRender, Layer):
         self.items_json = script_json(items)
 
 
+LABEL_SPOT_GRID = 3
+"""A district's other label spots: one inside each cell of a 3 × 3 split of its box."""
+
+
+def label_spots(geoms: np.ndarray, homes: np.ndarray) -> list[list[list[float]]]:
+    """Other spots inside each district for its label, nearest its own point first
+    ``[[lat, lon], …]``: the map moves a label there when one of its boxes covers it.
+
+    A spot is a point inside the district's part in one cell of a
+    :data:`LABEL_SPOT_GRID` × :data:`LABEL_SPOT_GRID` split of its bounding box, for parts of
+    at least 4 % of its area (a sliver would only hold a label over its neighbour).
+    """
+    n, k = len(geoms), LABEL_SPOT_GRID
+    if n == 0:
+        return []
+    geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)  # none: no spots
+    x0, y0, x1, y1 = shapely.bounds(geoms).T
+    i, j = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+    fx, fy = i.ravel() / k, j.ravel() / k  # each cell's lower left, as a share of the box
+    w, h = (x1 - x0)[:, None], (y1 - y0)[:, None]
+    cells = shapely.box(x0[:, None] + fx * w, y0[:, None] + fy * h,
+                        x0[:, None] + (fx + 1 / k) * w, y0[:, None] + (fy + 1 / k) * h)
+    parts = shapely.intersection(np.repeat(geoms, k * k).reshape(n, k * k), cells)
+    big = (shapely.area(parts) >= 0.04 * shapely.area(geoms)[:, None]) & \
+        (shapely.area(parts) > 0)
+    points = np.where(big, shapely.point_on_surface(parts), shapely.Point(0, 0))
+    away = shapely.distance(points, np.asarray(homes)[:, None])
+    lat, lon = np.round(shapely.get_y(points), 6), np.round(shapely.get_x(points), 6)
+    out = []
+    for d in range(n):
+        order = [c for c in np.argsort(away[d], kind="stable") if big[d, c] and away[d, c] > 0]
+        out.append([[float(lat[d, c]), float(lon[d, c])] for c in order])
+    return out
+
+
 def add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping[str, str],
                         inside_share: Any = None) -> DistrictLabels:
     """One label per district at a point inside it; a district only partly inside the data
@@ -421,10 +456,13 @@ def add_district_labels(m: folium.Map, dist_wgs: gpd.GeoDataFrame, lab: Mapping[
     rank = np.empty(len(points), dtype=int)
     rank[np.argsort(-shapely.area(dist_wgs.geometry.to_numpy()), kind="stable")] = \
         np.arange(len(points))
+    spots = label_spots(dist_wgs.geometry.to_numpy(), points)
     items = [{"name": str(name), "lat": round(pt.y, 6), "lon": round(pt.x, 6), "rank": int(r),
+              "spots": where,
               **({"part": part.format(p=share_text(s))}
                  if np.isfinite(s) and s < WHOLE_DISTRICT_SHARE else {})}
-             for name, pt, s, r in zip(dist_wgs["district"], points, shares, rank, strict=True)]
+             for name, pt, s, r, where in zip(dist_wgs["district"], points, shares, rank, spots,
+                                              strict=True)]
     layer = DistrictLabels(items, lab["layer_labels"])
     layer.add_to(m)
     return layer

@@ -460,32 +460,55 @@
 
   /* District labels that would overlap on screen (a city of 200 districts seen whole) are
      hidden, the larger district's kept (its rank); every zoom, pan and resize, every change
-     of the shares and every fitting of the legend decides again. */
+     of the shares and every fitting of the legend decides again. A label under one of the
+     map's boxes (title, panel, legend) moves to another spot inside its district first, if
+     one is clear: the worst district's share was hidden under the legend in some views. */
+  function labelRect(lm) {
+    var r = null;
+    [lm.nameEl, lm.share, lm.partEl].forEach(function(el) {
+      if (!el) { return; }
+      var b = el.getBoundingClientRect();
+      if (!b.width || !b.height) { return; }
+      r = r ? {l: Math.min(r.l, b.left), t: Math.min(r.t, b.top), r: Math.max(r.r, b.right),
+               b: Math.max(r.b, b.bottom)}
+            : {l: b.left, t: b.top, r: b.right, b: b.bottom};
+    });
+    return r;
+  }
+  function meets(r, boxes) {
+    return boxes.some(function(k) { return r.l < k.r && k.l < r.r && r.t < k.b && k.t < r.b; });
+  }
   var declutterLabels = nextFrame(function() {
       if (!(gp.labelMarkers || []).length) { return; }
-      var kept = [];  // the map's boxes (title, panel, legend) first: no label hides under them
+      var boxes = [];  // the map's boxes (title, panel, legend): no label hides under them
       var map = gp.map && gp.map.getContainer();
+      var frame = map ? map.getBoundingClientRect() : null;
       (map ? map.querySelectorAll(".leaflet-control") : []).forEach(function(c) {
         var b = c.getBoundingClientRect();
-        if (b.width && b.height) { kept.push({l: b.left, t: b.top, r: b.right, b: b.bottom}); }
+        if (b.width && b.height) { boxes.push({l: b.left, t: b.top, r: b.right, b: b.bottom}); }
       });
+      var kept = [];
       var byRank = gp.labelMarkers.slice().sort(function(a, b) { return a.rank - b.rank; });
       byRank.forEach(function(lm) {
         lm.box.style.visibility = "";
-        var r = null;
-        [lm.nameEl, lm.share, lm.partEl].forEach(function(el) {
-          if (!el) { return; }
-          var b = el.getBoundingClientRect();
-          if (!b.width || !b.height) { return; }
-          r = r ? {l: Math.min(r.l, b.left), t: Math.min(r.t, b.top), r: Math.max(r.r, b.right),
-                   b: Math.max(r.b, b.bottom)}
-                : {l: b.left, t: b.top, r: b.right, b: b.bottom};
-        });
-        if (!r) { return; }
-        var hit = kept.some(function(k) {
-          return r.l < k.r && k.l < r.r && r.t < k.b && k.t < r.b;
-        });
-        if (hit) { lm.box.style.visibility = "hidden"; } else { kept.push(r); }
+        var spots = [lm.home].concat(lm.spots);
+        for (var k = 0; k < spots.length; k++) {
+          if (!lm.marker.getLatLng().equals(spots[k])) { lm.marker.setLatLng(spots[k]); }
+          var r = labelRect(lm);
+          if (!r) { return; }
+          var inView = !frame || (r.l >= frame.left && r.r <= frame.right &&
+                                  r.t >= frame.top && r.b <= frame.bottom);
+          if (k > 0 && !inView) { continue; }  // a spot off the screen helps no one
+          if (meets(r, boxes)) { continue; }  // under a box: the next spot inside the district
+          if (meets(r, kept)) {  // another label, the larger district's, is there
+            if (k === 0) { break; }
+            continue;
+          }
+          kept.push(r);
+          return;
+        }
+        if (!lm.marker.getLatLng().equals(lm.home)) { lm.marker.setLatLng(lm.home); }
+        lm.box.style.visibility = "hidden";
       });
   });
 
@@ -565,8 +588,11 @@
       }
       var icon = L.divIcon({html: box, className: "gp-label", iconSize: [140, it.part ? 50 : 36],
                             iconAnchor: [70, it.part ? 25 : 18]});
-      L.marker([it.lat, it.lon], {icon: icon, interactive: false, keyboard: false}).addTo(group);
+      var home = L.latLng(it.lat, it.lon);
+      var marker = L.marker(home, {icon: icon, interactive: false, keyboard: false}).addTo(group);
       return {share: share, name: it.name, nameEl: name, partEl: part, box: box,
+              marker: marker, home: home,
+              spots: (it.spots || []).map(function(p) { return L.latLng(p[0], p[1]); }),
               rank: typeof it.rank === "number" ? it.rank : i};
     });
     map.on("moveend resize", declutterLabels);  // moveend ends every zoom too
