@@ -496,8 +496,11 @@ moved out and those to move in."""
 
 
 @contextlib.contextmanager
-def folder_lock(target: str | os.PathLike[str], command: str) -> Iterator[None]:
-    """Hold ``target``'s lock (``.<name>.lock`` beside it) for the block, as a run does.
+def folder_lock(target: str | os.PathLike[str], command: str, *,
+                inside: bool = False) -> Iterator[None]:
+    """Hold ``target``'s lock (``.<name>.lock`` beside it) for the block, as a run does;
+    with ``inside``, ``.geoplan.lock`` in the folder itself (a batch's: its folder's parent
+    may be one the planner cannot write, a shared ``/shared/batch``).
 
     Raises
     ------
@@ -506,21 +509,24 @@ def folder_lock(target: str | os.PathLike[str], command: str) -> Iterator[None]:
     OutputError
         When the lock cannot be written beside ``target``.
     """
-    fd, path = _lock(Path(target), command, datetime.now(UTC))
+    target = Path(target).resolve()
+    lock = target / ".geoplan.lock" if inside else None
+    fd, path = _lock(target, command, datetime.now(UTC), lock)
     try:
         yield
     finally:
         _unlock(fd, path)
 
 
-def _lock(target: Path, command: str, started: datetime) -> tuple[int, Path]:
-    parent = target.parent
+def _lock(target: Path, command: str, started: datetime,
+          lock: Path | None = None) -> tuple[int, Path]:
+    parent = target.parent if lock is None else lock.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {target}: "
                           f"{exc.strerror or exc}. Choose another folder with --out.") from exc
-    lock = parent / f".{target.name}.lock"
+    lock = parent / f".{target.name}.lock" if lock is None else lock
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)

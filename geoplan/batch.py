@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from geoplan._errors import OutputError
 from geoplan._io import ensure_writable_dir, write_csv
 from geoplan._outdir import folder_lock
 from geoplan._text import WARNING_SEP, first_named
@@ -482,10 +483,11 @@ def _record(job: Job, rows: pd.DataFrame, written: list[Path]) -> None:
     records = [job.out / "run.json", *job.out.glob("*/.geoplan-*.json")]
     written = [*written, *records, write_csv(rows, job.out / ROWS_FILE)]
     files = {}
+    home = job.out.resolve()  # the run gives its files' absolute paths; job.out may be relative
     for p in written:
-        p = Path(p)
-        if p.is_file() and p.is_relative_to(job.out):
-            files[str(p.relative_to(job.out))] = [p.stat().st_size, _sha256(p)]
+        p = Path(p).resolve()
+        if p.is_file() and p.is_relative_to(home):
+            files[str(p.relative_to(home))] = [p.stat().st_size, _sha256(p)]
     record = {"fingerprint": job.fingerprint, "geoplan": __version__, "key": job.key,
               "city": job.city, "district": job.district, "code": job.code, "files": files}
     tmp = job.out / f".{JOB_FILE}.tmp-{os.getpid()}"
@@ -510,6 +512,7 @@ def run_batch(
     steps: tuple[str, ...] = ("layers", "coverage", "sites", "deadends", "report"),
     progress: bool = False,
     rerun: bool = False,
+    prune: bool = False,
 ) -> pd.DataFrame:
     """Run every (config, district) job of ``configs`` over Dask; write ``batch_summary.csv``.
 
@@ -532,6 +535,10 @@ def run_batch(
         Show a progress bar over jobs.
     rerun
         Run every job, even those finished before with unchanged inputs.
+    prune
+        Remove the job folders an earlier batch into ``out`` wrote for configs not in this
+        one (:func:`remove_other_configs`); without it such a folder stops the batch before
+        any work (:class:`~geoplan._errors.OutputError`), as its summary would not list them.
 
     Returns
     -------
@@ -549,12 +556,20 @@ def run_batch(
         raise ImportError("geoplan batch needs Dask: pip install 'geoplan[batch]'") from exc
     from tqdm.std import tqdm
 
-    out = ensure_writable_dir(out)
+    out = ensure_writable_dir(Path(out).resolve())
     # one batch at a time into a folder: another would remove, or write over, its jobs
-    with folder_lock(out, "geoplan batch"):
+    with folder_lock(out, "geoplan batch", inside=True):
         jobs, failed = district_jobs(configs, out, steps)
+        keys = {j.config_key for j in jobs} | set(failed["config"] if len(failed) else ())
+        others = other_configs(out, keys)
+        if others and not prune:
+            raise OutputError(
+                f"{out} holds the job folders of {len(others)} config(s) not in this batch "
+                f"({first_named([p.name for p in others], 5)}), from an earlier batch: its "
+                "summary would not list them. Give those configs too, choose another folder "
+                "with --out, or remove them with --prune.")
         remove_stale_jobs(jobs)
-        remove_other_configs(out, {config_key(c) for c in configs})
+        remove_other_configs(out, others)
         todo = [j for j in jobs if rerun or not job_is_done(j)]
         todo_keys = {j.key for j in todo}
         done = [j for j in jobs if j.key not in todo_keys]
@@ -620,6 +635,12 @@ def _ctrl_c_held() -> Iterator[None]:
     handler = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
     try:
         yield
+    except Exception:
+        # the same Ctrl-C reached the workers still starting ("Nanny failed to start"): it
+        # is the interrupt the planner asked for, not an error to report
+        if pressed:
+            raise KeyboardInterrupt from None
+        raise
     finally:
         signal.signal(signal.SIGINT, handler)
     if pressed:
@@ -630,8 +651,10 @@ def remove_stale_jobs(jobs: Sequence[Job]) -> list[Path]:
     """Remove the job folders of districts a config no longer has (renamed, recoded or gone
     from its districts file), so that its folder holds this batch's jobs only.
 
-    Only a folder whose every file the batch wrote (those its ``job.json`` lists, and the
-    run's own records) is removed; one holding anything else is kept, with a warning.
+    Only a job's folder (its ``job.json`` names it) holding just what the batch wrote, as it
+    wrote it (the sizes and hashes ``job.json`` lists, and the run's own records), is
+    removed, with its log and school-seat count; one holding anything else, or a file
+    changed since, is kept, with a warning.
 
     Returns
     -------
@@ -653,13 +676,21 @@ def remove_stale_jobs(jobs: Sequence[Job]) -> list[Path]:
     return removed
 
 
-def remove_other_configs(out: Path, keys: Collection[str]) -> list[Path]:
-    """Remove the job folders an earlier batch into ``out`` left for configs not in this one
-    (``keys``: this batch's config keys), with their logs and school-seat counts, so that the
-    folder holds what ``batch_summary.csv`` lists and nothing of another batch.
+def other_configs(out: Path, keys: Collection[str]) -> list[Path]:
+    """The config folders of ``out`` holding jobs of an earlier batch, for configs whose keys
+    are not in ``keys`` (folders whose jobs' ``job.json`` name them; a copy or a planner's
+    own folder does not count)."""
+    if not out.is_dir():
+        return []
+    return sorted(p for p in out.iterdir() if p.is_dir() and p.name not in keys
+                  and any(_job_key(j.parent) == f"{p.name}/{j.parent.name}"
+                          for j in p.glob(f"*/{JOB_FILE}")))
 
-    The same rule as :func:`remove_stale_jobs`: a job folder holding a file the batch did not
-    write is kept, with a warning.
+
+def remove_other_configs(out: Path, folders: Iterable[Path]) -> list[Path]:
+    """Remove the job folders in ``folders`` (:func:`other_configs`: an earlier batch's, of
+    configs not in this one), by the rule of :func:`remove_stale_jobs`; a config folder left
+    empty goes too, with its config's logs.
 
     Returns
     -------
@@ -667,45 +698,67 @@ def remove_other_configs(out: Path, keys: Collection[str]) -> list[Path]:
         The job folders removed.
     """
     removed: list[Path] = []
-    others = sorted(p for p in out.iterdir() if p.is_dir() and p.name not in keys
-                    and not p.name.startswith(("_", ".")) and any(p.glob(f"*/{JOB_FILE}")))
-    for folder in others:
-        removed += _remove_job_folders((p for p in folder.iterdir() if p.is_dir()),
-                                       "of a config not in this batch")
-        for kept in (out / LOG_DIR, out / SEATS_DIR):
-            for path in kept.glob(f"{folder.name}__*"):
-                path.unlink()
+    for folder in folders:
+        gone = _remove_job_folders((p for p in folder.iterdir() if p.is_dir()),
+                                   "of a config not in this batch")
+        removed += gone
         if not any(folder.iterdir()):
             folder.rmdir()
-    if removed:
-        logger.warning("removed %d job folder(s) an earlier batch into %s wrote for config(s) "
-                       "not in this batch: %s", len(removed), out,
-                       first_named([p.name for p in others], 10))
+            for path in (out / LOG_DIR / f"{folder.name}.log", facts_log(out, folder.name)):
+                path.unlink(missing_ok=True)
+        if gone:
+            logger.warning("removed %d job folder(s) of %s, a config not in this batch (--prune)",
+                           len(gone), folder.name)
     return removed
+
+
+def _job_key(folder: Path) -> str | None:
+    try:
+        return str(json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))["key"])
+    except (ValueError, KeyError, TypeError, OSError):
+        return None
 
 
 def _remove_job_folders(folders: Iterable[Path], why: str) -> list[Path]:
-    """Remove each of ``folders`` that is a job's and holds only what the batch wrote; say
-    which are kept (``why``: whose folder it is)."""
+    """Remove each of ``folders`` that is a job's and holds only what the batch wrote, as it
+    wrote it, with the job's log and school-seat count; say which are kept (``why``: whose
+    folder it is)."""
     removed = []
     for old in sorted(folders):
         record = old / JOB_FILE
-        if not record.is_file():
-            continue  # not a job's folder
         try:
-            listed = set(json.loads(record.read_text(encoding="utf-8"))["files"])
+            written = json.loads(record.read_text(encoding="utf-8"))
+            key, listed = str(written["key"]), dict(written["files"])
         except (ValueError, KeyError, TypeError, OSError):
-            listed = set()
+            continue  # not a job's folder
+        if key != f"{old.parent.name}/{old.name}":
+            continue  # a job's folder copied or moved here: not this batch's to remove
         files = {str(p.relative_to(old)) for p in old.rglob("*") if p.is_file()}
-        others = sorted(f for f in files - listed - {JOB_FILE, "run.json"}
+        others = sorted(f for f in files - set(listed) - {JOB_FILE, "run.json"}
                         if not Path(f).name.startswith(".geoplan"))
-        if others:
-            logger.warning("%s: a job folder %s, kept because it holds files the batch "
-                           "did not write (%s)", old, why, first_named(others, 5))
+        changed = sorted(f for f in set(listed) & files if not _as_written(old / f, listed[f]))
+        if others or changed:
+            logger.warning("%s: a job folder %s, kept because it holds %s; move them out "
+                           "and the next batch removes the folder", old, why,
+                           f"files the batch did not write ({first_named(others, 5)})" if others
+                           else f"files changed since the batch wrote them "
+                                f"({first_named(changed, 5)})")
             continue
         shutil.rmtree(old)
+        base = old.parent.parent
+        (base / LOG_DIR / f"{old.parent.name}__{old.name}.log").unlink(missing_ok=True)
+        (base / SEATS_DIR / f"{old.parent.name}__{old.name}.json").unlink(missing_ok=True)
         removed.append(old)
     return removed
+
+
+def _as_written(path: Path, entry: Any) -> bool:
+    """Whether ``path`` has the size and SHA-256 its job's record lists."""
+    try:
+        size, digest = entry
+        return path.stat().st_size == size and (not digest or _sha256(path) == digest)
+    except (TypeError, ValueError, OSError):
+        return False
 
 
 def _say_warnings(summary: pd.DataFrame) -> None:

@@ -364,6 +364,7 @@ def read_text_utf8(path: Path, *, what: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         guess = ""
+        bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0  # not counted
         try:
             data.removeprefix(codecs.BOM_UTF8).decode("gb18030")
             guess = " (it looks like GBK/GB18030, common on Chinese Windows)"
@@ -373,8 +374,8 @@ def read_text_utf8(path: Path, *, what: str) -> str:
         except UnicodeDecodeError:
             pass
         raise ConfigError(str(path), [
-            f"{what} is not UTF-8{guess}: byte {exc.start} cannot be decoded. Save it as UTF-8 "
-            "(in Notepad: Save As, Encoding: UTF-8; in VS Code: Reopen/Save with Encoding)"
+            f"{what} is not UTF-8{guess}: byte {exc.start + bom} cannot be decoded. Save it as "
+            "UTF-8 (in Notepad: Save As, Encoding: UTF-8; in VS Code: Reopen/Save with Encoding)"
         ]) from None
 
 

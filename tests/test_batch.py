@@ -415,6 +415,23 @@ def test_the_batch_s_worker_processes_leave_ctrl_c_to_the_batch():
             cluster.close()
 
 
+def test_a_cluster_that_fails_to_start_under_a_ctrl_c_is_the_interrupt():
+    # the terminal's Ctrl-C reaches the workers still importing too: the cluster failed to
+    # start ("Nanny failed to start") and the batch said "unexpected error", exit 1 not 130
+    import os
+    import signal
+
+    from geoplan.batch import _ctrl_c_held
+
+    with pytest.raises(KeyboardInterrupt):
+        with _ctrl_c_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            raise RuntimeError("Nanny failed to start.")
+    with pytest.raises(RuntimeError, match="Nanny"):  # without a Ctrl-C it is an error
+        with _ctrl_c_held():
+            raise RuntimeError("Nanny failed to start.")
+
+
 def test_every_config_with_a_problem_is_named_before_any_work(tmp_path, capsys):
     from geoplan.cli import main
     from tests.conftest import ROOT

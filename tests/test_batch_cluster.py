@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geoplan._errors import OutputError
 from geoplan.batch import config_key, district_jobs, run_batch, summarise
 from geoplan.config import load_config
 
@@ -229,9 +230,13 @@ def test_rerun_skips_finished_jobs_and_redoes_damaged_ones(first_run, city: Path
     third = run_batch(_configs(city), out, scheduler=scheduler, steps=("layers", "coverage"))
     status = summarise(third)["status"].value_counts()
     assert status["ok"] == 1 and status["skipped"] == 2 * N_DISTRICTS - 1
-    # a batch of plan A alone into the same folder: plan B's and the broken config's folders
-    # go, and the folder holds what its summary lists
-    alone = run_batch(_configs(city)[:1], out, scheduler=scheduler, steps=("layers", "coverage"))
+    # a batch of plan A alone into the same folder stops before any work (its summary would
+    # not list plan B's jobs), unless told to remove them: then the folder holds what its
+    # summary lists
+    with pytest.raises(OutputError, match="not in this batch"):
+        run_batch(_configs(city)[:1], out, scheduler=scheduler, steps=("layers", "coverage"))
+    alone = run_batch(_configs(city)[:1], out, scheduler=scheduler, steps=("layers", "coverage"),
+                      prune=True)
     assert set(alone["config"]) == {config_key(_configs(city)[0])}
     assert (summarise(alone)["status"] == "skipped").sum() == N_DISTRICTS
     folders = {p.parent for p in out.glob("*/*/job.json")}

@@ -35,7 +35,8 @@ def _finished(folder: Path, extra: str | None = None) -> None:
     (folder / "run.json").write_text("{}", encoding="utf-8")
     (folder / "reports" / ".geoplan-reports.json").write_text("{}", encoding="utf-8")
     files = {"coverage.csv": [1, ""], ROWS_FILE: [1, ""], "reports/index.html": [1, ""]}
-    (folder / JOB_FILE).write_text(json.dumps({"files": files}), encoding="utf-8")
+    record = {"key": f"{folder.parent.name}/{folder.name}", "files": files}
+    (folder / JOB_FILE).write_text(json.dumps(record), encoding="utf-8")
     if extra:
         (folder / extra).write_text("mine", encoding="utf-8")
 
@@ -137,8 +138,9 @@ def test_a_job_is_run_again_when_a_shapefile_s_table_or_the_district_list_change
     assert fingerprints(["东区"])["东区"] != edited["东区"]
 
 
-def test_a_batch_over_fewer_configs_removes_the_others_job_folders(tmp_path, caplog):
-    from geoplan.batch import LOG_DIR, SEATS_DIR, remove_other_configs
+def test_a_batch_over_fewer_configs_stops_or_prunes_the_others_job_folders(tmp_path, caplog):
+    from geoplan._errors import OutputError
+    from geoplan.batch import LOG_DIR, SEATS_DIR, other_configs, remove_other_configs, run_batch
 
     jobs = _jobs(tmp_path, ["甲"])
     _finished(jobs[0].out)
@@ -147,24 +149,57 @@ def test_a_batch_over_fewer_configs_removes_the_others_job_folders(tmp_path, cap
     other = out / "xiamen-1a2b3c4d"  # an earlier batch's config, not in this one
     _finished(other / "350203-aaaaaaaa")
     _finished(other / "350206-bbbbbbbb", extra="notes.txt")
-    for kept in (LOG_DIR, SEATS_DIR):
+    _finished(other / "350211-cccccccc")
+    (other / "350211-cccccccc" / "coverage.csv").write_text("xy", encoding="utf-8")  # edited
+    copy = out / f"{mine}-before-review"  # a planner's copy of this config's folder
+    copy.mkdir()
+    _finished(copy / jobs[0].out.name)
+    (copy / jobs[0].out.name / JOB_FILE).write_text(
+        json.dumps({"key": f"{mine}/{jobs[0].out.name}", "files": {}}), encoding="utf-8")
+    for kept, ext in ((LOG_DIR, "log"), (SEATS_DIR, "json")):
         (out / kept).mkdir(exist_ok=True)
-        (out / kept / f"{other.name}__350203-aaaaaaaa.json").write_text("{}", encoding="utf-8")
-        (out / kept / f"{mine}__x.json").write_text("{}", encoding="utf-8")
+        for name in (f"{other.name}__350203-aaaaaaaa", f"{other.name}__350206-bbbbbbbb",
+                     f"{mine}__x"):
+            (out / kept / f"{name}.{ext}").write_text("{}", encoding="utf-8")
     (out / "by hand").mkdir()  # a planner's folder, no job in it
+    assert other_configs(out, {mine}) == [other]  # not the copy, not the planner's folder
+    # without --prune the batch stops before any work, naming the folder and the ways out
+    with pytest.raises(OutputError, match=r"1 config\(s\) not in this batch \(xiamen-1a2b3c4d\)"
+                       r".*--prune"):
+        run_batch([jobs[0].config.model_copy(update={"districts": jobs[0].config.districts})],
+                  out)
+    assert (other / "350203-aaaaaaaa").is_dir()
     with caplog.at_level(logging.INFO):
-        removed = remove_other_configs(out, {mine})
+        removed = remove_other_configs(out, [other])
     assert removed == [other / "350203-aaaaaaaa"]
     assert (other / "350206-bbbbbbbb" / "notes.txt").is_file()  # kept, and said
-    assert "of a config not in this batch, kept" in caplog.text
-    assert "xiamen-1a2b3c4d" in caplog.text
-    assert sorted(p.name for p in (out / LOG_DIR).iterdir()) == [f"{mine}__x.json"]
-    assert sorted(p.name for p in (out / SEATS_DIR).iterdir()) == [f"{mine}__x.json"]
-    assert jobs[0].out.is_dir() and (out / "by hand").is_dir()
-    # with the planner's file gone, the next batch removes the rest, folder and all
+    assert "of a config not in this batch, kept because it holds files the batch did not " \
+           "write (notes.txt)" in caplog.text
+    assert (other / "350211-cccccccc").is_dir()  # the planner's edit kept, and said
+    assert "files changed since the batch wrote them (coverage.csv)" in caplog.text
+    # the removed job's log and seat count went with it; the kept one's stay
+    for kept, ext in ((LOG_DIR, "log"), (SEATS_DIR, "json")):
+        assert sorted(p.name for p in (out / kept).iterdir()) == [
+            f"{mine}__x.{ext}", f"{other.name}__350206-bbbbbbbb.{ext}"]
+    assert jobs[0].out.is_dir() and (out / "by hand").is_dir() and copy.is_dir()
+    # with the planner's files gone, the rest goes, folder and all
     (other / "350206-bbbbbbbb" / "notes.txt").unlink()
-    remove_other_configs(out, {mine})
+    (other / "350211-cccccccc" / "coverage.csv").write_text("x", encoding="utf-8")
+    remove_other_configs(out, [other])
     assert not other.exists()
+
+
+def test_two_configs_of_one_file_are_both_this_batch_s(tmp_path):
+    from geoplan.batch import other_configs
+
+    config = load_config(CHENGDU_CONFIG)
+    variant = config.model_copy(update={"standards": ["park_500"]})
+    jobs, _ = district_jobs([config, variant], tmp_path / "out")
+    keys = {j.config_key for j in jobs}
+    assert len(keys) == 2  # the second's key carries a hash of its content
+    for job in jobs[:1] + [j for j in jobs if j.config_key != jobs[0].config_key][:1]:
+        _finished(job.out)
+    assert other_configs(tmp_path / "out", keys) == []
 
 
 def test_a_second_batch_into_a_busy_folder_stops_at_once(tmp_path, capsys):
@@ -174,10 +209,31 @@ def test_a_second_batch_into_a_busy_folder_stops_at_once(tmp_path, capsys):
     from geoplan.cli import main
 
     out = tmp_path / "out"
-    with folder_lock(out, "geoplan batch"):
+    with folder_lock(out, "geoplan batch", inside=True):
+        assert (out / ".geoplan.lock").is_file()  # in the folder: its parent may be read-only
         code = main(["batch", str(CHENGDU_CONFIG), "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 1
     assert "another geoplan run is writing into" in err and "geoplan batch started" in err
-    assert not out.exists() or not any(out.iterdir())
-    assert not (tmp_path / ".out.lock").exists()  # let go by the first
+    assert sorted(p.name for p in out.iterdir()) == []  # nothing written, the lock let go
+
+
+def test_a_job_into_a_relative_folder_records_every_file_it_wrote(tmp_path, monkeypatch):
+    """With ``--out out`` (relative) a job's record listed 3 of its 24 files: the run gives
+    absolute paths, and none was 'inside' the relative job folder. A changed coverage.csv
+    then went unseen, and the job's folder could not be told from a planner's files."""
+    from geoplan.batch import job_is_done, run_job
+    from tests.hostile.world import make_world
+
+    make_world(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    jobs, failed = district_jobs([load_config(tmp_path / "city.yaml")], Path("out"),
+                                 ("layers", "coverage"))
+    assert failed.empty and not jobs[0].out.is_absolute()
+    rows = run_job(jobs[0], ("layers", "coverage"))
+    assert set(rows["status"]) == {"ok"}
+    listed = json.loads((jobs[0].out / JOB_FILE).read_text(encoding="utf-8"))["files"]
+    assert {"coverage.csv", "layers.gpkg", "coverage.gpkg", "run.json", ROWS_FILE} <= set(listed)
+    assert job_is_done(jobs[0])
+    (jobs[0].out / "coverage.csv").write_text("garbage", encoding="utf-8")
+    assert not job_is_done(jobs[0])  # damage seen: the job runs again

@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--with-map", action="store_true", help="also write a meeting map per district")
     parser.add_argument("--rerun", action="store_true",
                         help="run every job again, even those finished with unchanged inputs")
+    parser.add_argument("--prune", action="store_true",
+                        help="remove the job folders an earlier batch into --out wrote for "
+                        "configs not in this one (without it, such folders stop the batch)")
     add_verbosity_args(parser)
     parser.set_defaults(func=run)
 
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     configs = _load_all(paths)
     steps = ("layers", "coverage", "sites", "deadends", "report") + (("map",) if args.with_map else ())
     summary = run_batch(configs, Path(args.out), scheduler=args.scheduler, workers=args.workers,
-                        steps=steps, progress=progress_enabled(), rerun=args.rerun)
+                        steps=steps, progress=progress_enabled(), rerun=args.rerun,
+                        prune=args.prune)
     table = summarise(summary)
     print_table(table, title="batch results", cut=("district", "result"))
     for line in failure_lines(table):  # each failure whole (the table cuts long cells)

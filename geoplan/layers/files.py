@@ -105,6 +105,11 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
         # GDAL's own advice (a driver prefix on the path) is not something a config can do
         reason = str(exc).split("; It might help")[0].rstrip(". ")
+        if re.search(r"Unterminated|unexpected end|premature end|truncated", reason, re.I):
+            # a file cut short (a copy or a download that stopped): its format is right
+            raise InputDataError(
+                f"cannot read {path}: {reason}. The file looks cut short or damaged: copy or "
+                "export it again.") from exc
         raise InputDataError(
             f"cannot read {path}: {reason}. Is it a GeoPackage, GeoJSON, Shapefile (with its "
             ".shx/.dbf) or CSV? Give `layer:` for a GeoPackage with several layers."
@@ -212,9 +217,11 @@ def csv_text(path: Path, encoding: str | None, other_fix: str = "") -> str:
             text = data.decode(enc).removeprefix("\ufeff")
         except UnicodeDecodeError:
             continue
-        if bom and enc != "utf-8":
+        if bom and text and codecs.lookup(enc).name not in ("utf-8", "utf-8-sig"):
+            said = "GBK" if codecs.lookup(enc).name in ("gbk", "gb18030") else enc.upper()
             logger.warning("%s starts with a UTF-8 byte-order mark, but its text is %s: read "
-                           "as %s", path, enc.upper(), enc.upper())
+                           "as %s. Save it as UTF-8 (in Excel: Save As, 'CSV UTF-8') to be "
+                           "sure of its names", path, said, said)
         return text
     tried = encoding or "UTF-8 and GB18030"
     raise InputDataError(

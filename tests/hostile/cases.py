@@ -369,6 +369,7 @@ CASES: list[Case] = [
     Case("osm_garbage", _write_osm(b"garbage" * 40), 1, "city.osm"),
     Case("osm_empty", _write_osm(b""), 1, "city.osm"),
     Case("osm_truncated", lambda t: _truncated_osm(t), 1, "city.osm"),
+    Case("districts_cut_short", lambda t: _cut_districts(t), 1, "looks cut short or damaged: copy or export"),
     # districts
     Case("districts_garbage", _write_districts("{not geojson"), 1, "cannot read"),
     Case("catalog_layer_is_a_list", _edit_config(_catalog_with_a_list), 2,
@@ -444,7 +445,7 @@ CASES: list[Case] = [
     Case("csv_gbk_is_read", _gbk_csv, 0, "wrote"),
     # UTF-8's byte-order mark before GBK text: the header's first name stays "lon"
     Case("csv_bom_then_gbk_is_read", lambda t: _gbk_csv(t, b"\xef\xbb\xbf"), 0,
-         "starts with a UTF-8 byte-order mark, but its text is GB18030"),
+         "starts with a UTF-8 byte-order mark, but its text is GBK: read as GBK"),
     Case("csv_undecodable", _toilet_csv(b"lon,lat,name\n104.05,30.65,\xff\xfe\xff\n"), 1,
          "Save it as UTF-8"),
     Case("csv_encoding_unknown", _toilet_csv(_rows(*GOOD_ROWS), encoding="klingon"), 2,
@@ -594,6 +595,13 @@ def _bom(tmp: Path) -> list[str]:
     args = _cfg(tmp)
     path = tmp / "city.yaml"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    return args
+
+
+def _cut_districts(tmp: Path) -> list[str]:
+    args = _cfg(tmp)
+    data = (tmp / "districts.geojson").read_bytes()
+    (tmp / "districts.geojson").write_bytes(data[: len(data) // 2])
     return args
 
 
