@@ -71,6 +71,25 @@ def test_a_list_read_in_its_own_datum_or_of_other_places_is_not_suspect() -> Non
         assert other is not None and not other["suspect"], seed
 
 
+def test_places_osm_does_not_hold_nearer_osm_in_another_datum_are_not_suspect() -> None:
+    # a helper's six made-up toilets were 1,086 m from OSM's as given and 405 m read as
+    # BD-09: nearer by chance, on none of them. Here OSM's toilets are spread over 10 km and a
+    # list is each moved 200 m, then written in BD-09 and read as WGS 84: read as BD-09 they
+    # are 200 m off OSM's, no longer on them
+    rng = np.random.default_rng(7)
+    osm = list(zip(104.0 + rng.uniform(0, 0.1, 40), 30.6 + rng.uniform(0, 0.1, 40), strict=True))
+    angle = rng.uniform(0, 2 * np.pi, 12)
+    off = [(lon + 200 * np.cos(a) / 95_760, lat + 200 * np.sin(a) / 110_850)
+           for (lon, lat), a in zip(osm[:12], angle, strict=True)]
+    check = file_datum_check(_points(_in("bd09", off)), _points(osm), "wgs84")
+    assert check is not None and check["best"] == "bd09"
+    assert check["median_m"]["bd09"] < 0.4 * check["median_m"]["wgs84"]  # nearer, as before
+    assert check["matched"]["bd09"] < 0.25 and not check["suspect"]
+    # the same places mapped twice are on OSM's: 12 of 12 within 60 m
+    same = file_datum_check(_points(_in("bd09", osm[:12])), _points(osm), "wgs84")
+    assert same["matched"]["bd09"] == 1.0 and same["suspect"]
+
+
 def test_too_few_features_to_tell() -> None:
     osm = _osm_points()
     assert file_datum_check(_points(_in("bd09", osm[:4])), _points(osm), "wgs84") is None

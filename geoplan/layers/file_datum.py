@@ -38,6 +38,13 @@ FILE_DATUM_CHECK = "file_datum"
 MIN_FEATURES = 5
 """Fewer features in the file or in OSM's layer of that kind than this: no offset check."""
 
+MATCH_M = 60.0
+MATCH_SHARE = 0.25
+"""A file "lines up" with OSM in a datum when at least this share of its features lie within
+:data:`MATCH_M` of an OSM feature of their kind read in it: the same places, mapped twice. A
+list of places OSM does not hold (invented, planned) can be nearer OSM in another datum by
+chance (a median of 405 m against 1,086 m, six made-up toilets), but never on it."""
+
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQUATOR = 111_320.0
 
@@ -68,8 +75,10 @@ def file_datum_check(features_wgs: np.ndarray, reference_wgs: np.ndarray, declar
         ``median_m`` (the median distance from each feature to the nearest OSM feature, per
         datum the file is read in), ``best``, ``shift_m`` (how far reading it in ``best``
         moves the features) and ``suspect``: the best datum is another one, moves the
-        features 100–1,600 m, and brings the median under 40 % of the declared one's and
-        under half the shift. None when either side has fewer than :data:`MIN_FEATURES`.
+        features 100–1,600 m, brings the median under 40 % of the declared one's and under
+        half the shift, and puts a quarter of the features on OSM's (:data:`MATCH_SHARE`;
+        ``matched``: that share per datum). None when either side has fewer than
+        :data:`MIN_FEATURES`.
     """
     mine = shapely.point_on_surface(np.asarray(features_wgs, dtype=object))
     ref = shapely.point_on_surface(np.asarray(reference_wgs, dtype=object))
@@ -82,6 +91,7 @@ def file_datum_check(features_wgs: np.ndarray, reference_wgs: np.ndarray, declar
     here = _metres(mine, lat0)
     medians: dict[str, float] = {}
     shifts: dict[str, float] = {}
+    matched: dict[str, float] = {}
     for label, fn in datum_alternatives(declared).items():
         if fn is None:
             moved = here
@@ -89,14 +99,17 @@ def file_datum_check(features_wgs: np.ndarray, reference_wgs: np.ndarray, declar
             xy = shapely.get_coordinates(mine)
             x, y = fn(xy[:, 0], xy[:, 1])
             moved = _metres(shapely.points(np.asarray(x, float), np.asarray(y, float)), lat0)
-        medians[label] = float(np.median(tree.query(moved)[0]))
+        nearest = tree.query(moved)[0]
+        medians[label] = float(np.median(nearest))
+        matched[label] = float(np.mean(nearest <= MATCH_M))
         shifts[label] = float(np.median(np.hypot(*(moved - here).T)))
     best = min(medians, key=medians.__getitem__)
     d0, d1, shift = medians[declared], medians[best], shifts[best]
     suspect = (best != declared and DATUM_OFFSET_M[0] <= shift <= DATUM_OFFSET_M[1]
-               and d1 <= DATUM_GAIN * d0 and d1 < 0.5 * shift)
+               and d1 <= DATUM_GAIN * d0 and d1 < 0.5 * shift
+               and matched[best] >= MATCH_SHARE)
     return {"median_m": medians, "best": best, "declared": declared, "shift_m": shift,
-            "suspect": suspect, "count": len(mine)}
+            "matched": matched, "suspect": suspect, "count": len(mine)}
 
 
 def suspect_file_message(path: str, key: str, kind: str, check: dict[str, Any]) -> str:
