@@ -41,7 +41,7 @@ import signal
 import threading
 import traceback
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +50,7 @@ import pandas as pd
 
 from geoplan._errors import OutputError
 from geoplan._io import ensure_writable_dir, write_csv
-from geoplan._outdir import folder_lock
+from geoplan._outdir import OutputBusyError, folder_lock
 from geoplan._text import WARNING_SEP, first_named
 from geoplan._version import __version__
 from geoplan.config import AnalysisConfig
@@ -558,7 +558,7 @@ def run_batch(
 
     out = ensure_writable_dir(Path(out).resolve())
     # one batch at a time into a folder: another would remove, or write over, its jobs
-    with folder_lock(out, "geoplan batch", inside=True):
+    with folder_lock(out, "geoplan batch", inside=True), _run_lock(out):
         jobs, failed = district_jobs(configs, out, steps)
         keys = {j.config_key for j in jobs} | set(failed["config"] if len(failed) else ())
         others = other_configs(out, keys)
@@ -618,6 +618,21 @@ def run_batch(
 
         write_batch_index(summary, jobs, out)
         return summary
+
+
+@contextmanager
+def _run_lock(out: Path) -> Iterator[None]:
+    """The lock ``geoplan run --out`` takes beside ``out`` too, so that neither writes into
+    the other's folder; skipped when ``out``'s parent cannot be written (a shared
+    ``/shared/batch``): the lock inside ``out`` still keeps batches apart."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(folder_lock(out, "geoplan batch"))
+        except OutputBusyError:
+            raise
+        except OutputError:
+            pass
+        yield
 
 
 @contextmanager

@@ -216,6 +216,12 @@ def test_a_second_batch_into_a_busy_folder_stops_at_once(tmp_path, capsys):
     assert code == 1
     assert "another geoplan run is writing into" in err and "geoplan batch started" in err
     assert sorted(p.name for p in out.iterdir()) == []  # nothing written, the lock let go
+    # a geoplan run into the folder, and a batch into a run's: one at a time either way
+    from geoplan._outdir import OutputRun
+
+    with OutputRun(out, command="run"):
+        code = main(["batch", str(CHENGDU_CONFIG), "--out", str(out)])
+    assert code == 1 and "another geoplan run is writing into" in capsys.readouterr().err
 
 
 def test_a_job_into_a_relative_folder_records_every_file_it_wrote(tmp_path, monkeypatch):
