@@ -70,13 +70,18 @@ def test_a_whole_analysis_on_two_threads_shares_no_prepared_geometry(monkeypatch
                                                                      chengdu_layers):
     import geoplan.coverage.demand as demand
     from geoplan.pipeline import compute_results
+    from geoplan.standards import check_config_standards
 
+    # a standard of each kind (areas, streets, a life circle's items, school seats)
+    kinds = {"park_500", "toilet_main_300", "life_circle_15min", "primary_school_500"}
+    standards = [s for s in check_config_standards(chengdu_config) if s.id in kinds]
     monkeypatch.delenv("GEOPLAN_THREADS", raising=False)
     monkeypatch.setattr(demand, "GRID_CHUNK", 5000)  # the sample's land in several chunks
     set_threads(2)
     try:
         with audit_prepared(monkeypatch) as audit:
-            coverage, _, sites = compute_results(chengdu_config, chengdu_layers)
+            coverage, _, sites = compute_results(chengdu_config, chengdu_layers,
+                                                 standards=standards)
     finally:
         set_threads(None)
     assert coverage is not None and sites is not None
