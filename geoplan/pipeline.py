@@ -63,7 +63,9 @@ def run_analysis(
     out
         Output folder (default: the config's ``output``); checked writable before any work.
     steps
-        Which of :data:`STEPS` to run (``layers`` always runs).
+        Which of :data:`STEPS` to run. The layers are always loaded; ``layers.gpkg`` and
+        ``layers.csv`` are written with ``layers`` only (a batch job that needs only its
+        coverage leaves them out: 17 GeoPackage layers a district).
     progress
         Show progress bars.
     map_options
@@ -124,11 +126,12 @@ def _run_steps(
         layerset.overlaps = facts.overlaps
     result = RunResult(config, out_dir, layerset, standards)
     result.summary = district_summary(layerset)
-    from geoplan.report.qgis_styles import styler
+    if "layers" in steps:
+        from geoplan.report.qgis_styles import styler
 
-    result.written += [write_gpkg(layerset.layers, out_dir / "layers.gpkg",
-                                  styles=styler(unit=layerset.unit)),
-                       write_csv(result.summary, out_dir / "layers.csv")]
+        result.written += [write_gpkg(layerset.layers, out_dir / "layers.gpkg",
+                                      styles=styler(unit=layerset.unit)),
+                           write_csv(result.summary, out_dir / "layers.csv")]
     if len(layerset.issues):
         result.written.append(write_csv(layerset.issues, out_dir / "layer_issues.csv"))
     _lap(result, "layers", clock)

@@ -174,7 +174,7 @@ def _configs(city: Path) -> list:
 @pytest.fixture(scope="module")
 def first_run(city: Path, scheduler: str, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("batch-out")
-    summary = run_batch(_configs(city), out, scheduler=scheduler, steps=("layers", "coverage"))
+    summary = run_batch(_configs(city), out, scheduler=scheduler, steps=("coverage",))
     return out, summary
 
 
@@ -198,6 +198,9 @@ def test_batch_on_a_dask_cluster(first_run) -> None:
     assert ok["config"].nunique() == 2
     folders = {p.parent for p in out.glob("*/*/job.json")}
     assert len(folders) == 2 * N_DISTRICTS
+    # the coverage step alone: each job's coverage, not its 17 layers again (the "layers" step)
+    assert len(list(out.glob("*/*/coverage.gpkg"))) == 2 * N_DISTRICTS
+    assert not list(out.glob("*/*/layers.gpkg"))
     for name in ("a/b", "a?b"):
         assert (ok["district"] == name).sum() == 2
     written = pd.read_csv(out / "batch_summary.csv", encoding="utf-8-sig")
@@ -219,7 +222,7 @@ def test_unreadable_districts_fail_their_config_alone(first_run, city: Path) -> 
 def test_rerun_skips_finished_jobs_and_redoes_damaged_ones(first_run, city: Path,
                                                            scheduler: str) -> None:
     out, first = first_run
-    again = run_batch(_configs(city), out, scheduler=scheduler, steps=("layers", "coverage"))
+    again = run_batch(_configs(city), out, scheduler=scheduler, steps=("coverage",))
     assert (summarise(again)["status"] == "skipped").sum() == 2 * N_DISTRICTS
     cols = ["config", "district", "standard", "share_buffer", "share_network"]
     a = first.loc[first["status"] == "ok", cols].sort_values(cols[:3]).reset_index(drop=True)
@@ -227,15 +230,15 @@ def test_rerun_skips_finished_jobs_and_redoes_damaged_ones(first_run, city: Path
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     damaged = next(iter(sorted(out.glob("*/*/coverage.csv"))))
     damaged.write_text(damaged.read_text(encoding="utf-8-sig")[:50], encoding="utf-8")
-    third = run_batch(_configs(city), out, scheduler=scheduler, steps=("layers", "coverage"))
+    third = run_batch(_configs(city), out, scheduler=scheduler, steps=("coverage",))
     status = summarise(third)["status"].value_counts()
     assert status["ok"] == 1 and status["skipped"] == 2 * N_DISTRICTS - 1
     # a batch of plan A alone into the same folder stops before any work (its summary would
     # not list plan B's jobs), unless told to remove them: then the folder holds what its
     # summary lists
     with pytest.raises(OutputError, match="not in this batch"):
-        run_batch(_configs(city)[:1], out, scheduler=scheduler, steps=("layers", "coverage"))
-    alone = run_batch(_configs(city)[:1], out, scheduler=scheduler, steps=("layers", "coverage"),
+        run_batch(_configs(city)[:1], out, scheduler=scheduler, steps=("coverage",))
+    alone = run_batch(_configs(city)[:1], out, scheduler=scheduler, steps=("coverage",),
                       prune=True)
     assert set(alone["config"]) == {config_key(_configs(city)[0])}
     assert (summarise(alone)["status"] == "skipped").sum() == N_DISTRICTS
