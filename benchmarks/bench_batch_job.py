@@ -12,6 +12,7 @@ Usage::
 
     python benchmarks/bench_batch_job.py
     python benchmarks/bench_batch_job.py --trees /src/old /src/new --rounds 3
+    python benchmarks/bench_batch_job.py --steps coverage   # without the layers' GeoPackage
 """
 
 from __future__ import annotations
@@ -39,13 +40,12 @@ def _city(folder: Path) -> Path:
     return config
 
 
-def measure(folder: Path) -> dict[str, float]:
+def measure(folder: Path, steps: tuple[str, ...] = ("layers", "coverage")) -> dict[str, float]:
     """Run every job of the synthetic city in this process; ms per job after the first."""
     from geoplan.batch import district_jobs, facts_log, measure_city_facts, run_job
     from geoplan.config import load_config
 
     config = load_config(_city(folder))
-    steps = ("layers", "coverage")
     jobs, _ = district_jobs([config], folder / "out", steps)
     city = measure_city_facts(config, facts_log(folder / "out", jobs[0].config_key))
     run_job(jobs[0], steps, city)  # imports, the parse and the cache entry: not timed
@@ -57,11 +57,12 @@ def measure(folder: Path) -> dict[str, float]:
             "wall_ms": 1000 * (time.perf_counter() - wall) / n}
 
 
-def _in_tree(tree: Path) -> dict[str, float]:
+def _in_tree(tree: Path, steps: str) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(tree), GEOPLAN_THREADS="1", GEOPLAN_NO_PROGRESS="1")
     with tempfile.TemporaryDirectory() as tmp:
         env["GEOPLAN_CACHE_DIR"] = str(Path(tmp) / "cache")
-        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--here", tmp],
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--here", tmp,
+                               "--steps", steps],
                               cwd=tree, env=env, capture_output=True, text=True, check=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -70,17 +71,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trees", nargs="+", type=Path, default=[ROOT])
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--steps", default="layers,coverage",
+                        help="the jobs' steps, comma-separated (default: layers,coverage)")
     parser.add_argument("--here", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.here:
         sys.path.insert(0, str(Path.cwd()))
-        print(json.dumps(measure(Path(args.here))))
+        print(json.dumps(measure(Path(args.here), tuple(args.steps.split(",")))))
         return
     results: dict[Path, list[dict[str, float]]] = {t: [] for t in args.trees}
     for _ in range(args.rounds):
         for tree in args.trees:
-            results[tree].append(_in_tree(tree))
-    print(f"load average {os.getloadavg()[0]:.1f}")
+            results[tree].append(_in_tree(tree, args.steps))
+    print(f"steps {args.steps}, load average {os.getloadavg()[0]:.1f}")
     print("| tree | jobs | CPU ms a job (each round) | wall ms a job (each round) |")
     print("|---|---:|---|---|")
     for tree, rows in results.items():
