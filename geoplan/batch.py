@@ -550,67 +550,25 @@ def run_batch(
         ``batch_summary.csv`` and the batch's page ``index.html``
         (:mod:`geoplan.report.batch_index`).
     """
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
+    try:  # before any work
+        import dask.distributed  # noqa: F401
     except ImportError as exc:  # pragma: no cover - dask is a declared extra
         raise ImportError("geoplan batch needs Dask: pip install 'geoplan[batch]'") from exc
-    from tqdm.std import tqdm
 
     out = ensure_writable_dir(Path(out).resolve())
     # one batch at a time into a folder: another would remove, or write over, its jobs
     with folder_lock(out, "geoplan batch", inside=True), _run_lock(out):
-        jobs, failed = district_jobs(configs, out, steps)
-        keys = {j.config_key for j in jobs} | set(failed["config"] if len(failed) else ())
-        others = other_configs(out, keys)
-        if others and not prune:
-            raise OutputError(
-                f"{out} holds the job folders of {len(others)} config(s) not in this batch "
-                f"({first_named([p.name for p in others], 5)}), from an earlier batch: its "
-                "summary would not list them. Give those configs too, choose another folder "
-                "with --out, or remove them with --prune.")
-        remove_stale_jobs(jobs)
-        remove_other_configs(out, others)
+        jobs, failed = _jobs_of_this_batch(configs, out, steps, prune)
         todo = [j for j in jobs if rerun or not job_is_done(j)]
         todo_keys = {j.key for j in todo}
         done = [j for j in jobs if j.key not in todo_keys]
         logger.info("batch: %d jobs over %d config(s): %d to run, %d unchanged and whole; %d "
-                    "config(s) whose districts could not be read", len(jobs), len(configs), len(todo),
-                    len(done), len(failed))
+                    "config(s) whose districts could not be read", len(jobs), len(configs),
+                    len(todo), len(done), len(failed))
         tables: list[pd.DataFrame] = [failed] if len(failed) else []
         tables += [_reuse(j) for j in done]
         if todo:
-            cluster = client = None
-            try:
-                if scheduler:
-                    client = Client(scheduler)
-                else:
-                    with _ctrl_c_held():  # a Ctrl-C meanwhile acts once the cluster is up
-                        cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                               processes=True, dashboard_address=":0",
-                                               preload=["geoplan._worker_signals"])
-                    client = Client(cluster)
-                city = _city_tasks(client, todo, out)
-                city = _seat_tasks(client, jobs, city, out)
-                futures = [client.submit(run_job, job, steps, city[job.config_key],
-                                         pure=False, key=f"geoplan-{job.key}-{job.fingerprint[:8]}")
-                           for job in todo]
-                bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
-                           desc="jobs", unit="job")
-                n_failed = 0
-                for future in bar:
-                    rows = future.result()
-                    n_failed += int((rows["status"] == "failed").any())
-                    bar.set_postfix(failed=n_failed)
-                    tables.append(rows)
-            except KeyboardInterrupt:
-                # the nannies (here) kill the workers still in a job: said, it reads like a fault
-                logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
-                raise
-            finally:
-                if client is not None:
-                    client.close()
-                if cluster is not None:
-                    cluster.close()
+            tables += _run_on_dask(todo, jobs, out, steps, scheduler, workers, progress)
         summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
         _say_warnings(summary)
         write_csv(summary, out / "batch_summary.csv")
@@ -618,6 +576,67 @@ def run_batch(
 
         write_batch_index(summary, jobs, out)
         return summary
+
+
+def _jobs_of_this_batch(configs: Sequence[AnalysisConfig], out: Path, steps: tuple[str, ...],
+                        prune: bool) -> tuple[list[Job], pd.DataFrame]:
+    """The batch's jobs and failed configs (:func:`district_jobs`), its folder cleared of
+    districts gone and, with ``prune``, of configs not in it (else those stop it)."""
+    jobs, failed = district_jobs(configs, out, steps)
+    keys = {j.config_key for j in jobs} | set(failed["config"] if len(failed) else ())
+    others = other_configs(out, keys)
+    if others and not prune:
+        raise OutputError(
+            f"{out} holds the job folders of {len(others)} config(s) not in this batch "
+            f"({first_named([p.name for p in others], 5)}), from an earlier batch: its summary "
+            "would not list them. Give those configs too, choose another folder with --out, "
+            "or remove them with --prune.")
+    remove_stale_jobs(jobs)
+    remove_other_configs(out, others)
+    return jobs, failed
+
+
+def _run_on_dask(todo: list[Job], jobs: list[Job], out: Path, steps: tuple[str, ...],
+                 scheduler: str | None, workers: int | None, progress: bool
+                 ) -> list[pd.DataFrame]:
+    """Run ``todo`` on the scheduler (or a LocalCluster of ``workers``); each job's rows."""
+    from dask.distributed import Client, LocalCluster, as_completed
+    from tqdm.std import tqdm
+
+    tables: list[pd.DataFrame] = []
+    cluster = client = None
+    try:
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            with _ctrl_c_held():  # a Ctrl-C meanwhile acts once the cluster is up
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                       processes=True, dashboard_address=":0",
+                                       preload=["geoplan._worker_signals"])
+            client = Client(cluster)
+        city = _city_tasks(client, todo, out)
+        city = _seat_tasks(client, jobs, city, out)
+        futures = [client.submit(run_job, job, steps, city[job.config_key],
+                                 pure=False, key=f"geoplan-{job.key}-{job.fingerprint[:8]}")
+                   for job in todo]
+        bar = tqdm(as_completed(futures), total=len(futures), disable=not progress,
+                   desc="jobs", unit="job")
+        n_failed = 0
+        for future in bar:
+            rows = future.result()
+            n_failed += int((rows["status"] == "failed").any())
+            bar.set_postfix(failed=n_failed)
+            tables.append(rows)
+    except KeyboardInterrupt:
+        # the nannies (here) kill the workers still in a job: said, it reads like a fault
+        logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
+        raise
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    return tables
 
 
 @contextmanager
