@@ -381,7 +381,7 @@ def _write_layer(gdf: gpd.GeoDataFrame, path: Path, name: str, *, append: bool =
     if len(frame) == 0 and geometry_type is None:
         geometry_type = "Unknown"
     # a layer of a few thousand features draws as fast without a spatial index, and building
-    # one was half the time of writing a small layer (a batch job writes 27 of them)
+    # one was half the time of writing a small layer (a batch job writes 24 of them)
     index = len(frame) >= SPATIAL_INDEX_MIN_ROWS if spatial_index is None else spatial_index
     frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio", geometry_type=geometry_type,
                   promote_to_multi=promote_to_multi, mode="a" if append else "w",

@@ -368,7 +368,7 @@ def read_text_utf8(path: Path, *, what: str) -> str:
         try:
             data.removeprefix(codecs.BOM_UTF8).decode("gb18030")
             guess = " (it looks like GBK/GB18030, common on Chinese Windows)"
-            if data.startswith(codecs.BOM_UTF8):
+            if bom:
                 guess = (" (it starts with UTF-8's byte-order mark, but the text after it looks "
                          "like GBK/GB18030)")
         except UnicodeDecodeError:

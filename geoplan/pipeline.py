@@ -143,7 +143,7 @@ def _run_steps(
     # a city's tables are written side by side in forked processes, which start from what
     # this process holds: the layers no later step reads are let go first
     side_by_side = _walkway_count(layerset) >= TABLES_SIDE_BY_SIDE_MIN_WALKWAYS
-    _drop_undrawn_layers(layerset)
+    _drop_undrawn_layers(layerset, written="layers" in steps)
     gap_places, checks = write_tables(result, out_dir, side_by_side=side_by_side)
     clock = _lap(result, "tables", clock)
     if "map" in steps and result.coverage is not None:
@@ -164,7 +164,7 @@ def _run_steps(
     return result
 
 
-def _drop_undrawn_layers(layerset: LayerSet) -> None:
+def _drop_undrawn_layers(layerset: LayerSet, *, written: bool = True) -> None:
     """In a city large enough to be measured in chunks (:data:`CHUNK_MIN_WALKWAYS` walkways),
     the layers neither the tables nor a later step read are let go.
 
@@ -180,8 +180,8 @@ def _drop_undrawn_layers(layerset: LayerSet) -> None:
         return
     dropped = [k for k in layerset.layers if k not in DRAWN_LAYERS]
     layerset.layers = {k: v for k, v in layerset.layers.items() if k in DRAWN_LAYERS}
-    logger.info("let go of the layers no later step reads (%s); they are in layers.gpkg",
-                ", ".join(dropped))
+    logger.info("let go of the layers no later step reads (%s)%s", ", ".join(dropped),
+                "; they are in layers.gpkg" if written else "")
 
 
 def _walkway_count(layerset: LayerSet) -> int:

@@ -217,8 +217,9 @@ def csv_text(path: Path, encoding: str | None, other_fix: str = "") -> str:
             text = data.decode(enc).removeprefix("\ufeff")
         except UnicodeDecodeError:
             continue
-        if bom and text and codecs.lookup(enc).name not in ("utf-8", "utf-8-sig"):
-            said = "GBK" if codecs.lookup(enc).name in ("gbk", "gb18030") else enc.upper()
+        name = codecs.lookup(enc).name
+        if bom and text and name not in ("utf-8", "utf-8-sig"):
+            said = "GBK" if name in ("gbk", "gb18030") else enc.upper()
             logger.warning("%s starts with a UTF-8 byte-order mark, but its text is %s: read "
                            "as %s. Save it as UTF-8 (in Excel: Save As, 'CSV UTF-8') to be "
                            "sure of its names", path, said, said)

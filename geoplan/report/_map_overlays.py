@@ -429,8 +429,8 @@ def label_spots(geoms: np.ndarray, homes: np.ndarray) -> list[list[list[float]]]
     cells = shapely.box(x0[:, None] + fx * w, y0[:, None] + fy * h,
                         x0[:, None] + (fx + 1 / k) * w, y0[:, None] + (fy + 1 / k) * h)
     parts = shapely.intersection(np.repeat(geoms, k * k).reshape(n, k * k), cells)
-    big = (shapely.area(parts) >= 0.04 * shapely.area(geoms)[:, None]) & \
-        (shapely.area(parts) > 0)
+    area = shapely.area(parts)
+    big = (area >= 0.04 * shapely.area(geoms)[:, None]) & (area > 0)
     points = np.where(big, shapely.point_on_surface(parts), shapely.Point(0, 0))
     away = shapely.distance(points, np.asarray(homes)[:, None])
     lat, lon = np.round(shapely.get_y(points), 6), np.round(shapely.get_x(points), 6)
