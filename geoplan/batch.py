@@ -849,8 +849,9 @@ def _seat_tasks(client: Any, jobs: Sequence[Job], city: dict[str, Any], out: Pat
 def summarise(summary: pd.DataFrame) -> pd.DataFrame:
     """One line per job, by config and district: status, standards meeting their target, or
     the full error; the config's key when the batch has more than one config, and how many
-    warnings the job logged itself (``batch_summary.csv`` has them; its config's city task's
-    are in ``city_warnings``, said once for the config)."""
+    warnings bear on the job's figures: its own and its config's city task's (on the city's
+    data, so on every district's), each once, as ``index.html`` lists them for the config
+    (``batch_summary.csv`` has the texts, in ``warnings`` and ``city_warnings``)."""
     if summary.empty:
         return summary
     rows: list[dict[str, Any]] = []
@@ -872,7 +873,14 @@ def summarise(summary: pd.DataFrame) -> pd.DataFrame:
             row["result"] = str(part["error"].iloc[0]) + (f" (log: {log})" if pd.notna(log) else "")
         else:
             row["result"] = ""
-        said = part["warnings"].iloc[0] if "warnings" in part else None
-        row["warnings"] = len(str(said).split(WARNING_SEP)) if pd.notna(said) and said else 0
+        row["warnings"] = len(_said(part, CITY_WARNINGS) | _said(part, "warnings"))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _said(rows: pd.DataFrame, column: str) -> set[str]:
+    """The distinct warnings of column ``column`` of a job's rows (none when it is absent)."""
+    if column not in rows.columns:
+        return set()
+    return {text for cell in rows[column].dropna().astype(str)
+            for text in cell.split(WARNING_SEP) if text}

@@ -115,7 +115,8 @@ def test_warnings_of_the_city_task_and_the_jobs_reach_the_batch(tmp_path, caplog
     assert page.count("LOOK LIKE GCJ02") == 1 and "（全市数据）" in page and "项任务）" not in page
     table = summarise(summary)
     assert list(table["district"]) == ["第1网格", "第2网格", "第3网格"]
-    assert (table["warnings"] == 0).all() and "config" not in table.columns
+    # each job's line counts the city's warning: it bears on every district's figures
+    assert (table["warnings"] == 1).all() and "config" not in table.columns
 
 
 def test_a_jobs_own_warnings_are_counted_and_the_citys_said_once():
@@ -130,6 +131,9 @@ def test_a_jobs_own_warnings_are_counted_and_the_citys_said_once():
     # districts outside the data ran nothing: "2 of 2 jobs", not "2 of 3"
     outside = rows.assign(status=["ok", "ok", "ok", "outside"])
     assert warning_counts(outside) == (["city X"], {"own A": 2}, 2)
+    # the terminal's table: per job, its own and the city's, each once (甲: own A, city X)
+    table = summarise(rows.assign(city="成都", status="ok"))
+    assert dict(zip(table["district"], table["warnings"], strict=True)) == {"甲": 2, "乙": 2, "丙": 1}
 
 
 def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path, scheduler):
