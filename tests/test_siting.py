@@ -116,3 +116,28 @@ def test_no_site_is_suggested_for_a_sliver_of_homes():
     small = close_gap(np.array([[0.0, 0.0]]), np.array([18_000.0]), 1000, 0.85, 150_000.0, 1.0,
                       5, min_site_gain(1000, False, 150_000.0))
     assert len(small) == 1 and small[0][3] == pytest.approx(0.97)
+
+
+@pytest.mark.parametrize("batch", [1, 5, 64])
+def test_lazy_greedy_on_a_grid_of_ties_equals_plain_greedy(monkeypatch, batch):
+    # a 40 x 40 grid of cells of equal weight but for a few: most gains are exact ties, which
+    # go to the lowest index whatever number of stale gains the greedy refreshes at once
+    import geoplan.siting.cover as cover
+
+    monkeypatch.setattr(cover, "REFRESH_BATCH", batch)
+    xs, ys = np.meshgrid(np.arange(40) * 50.0 + 25, np.arange(40) * 50.0 + 25)
+    xy = np.column_stack([xs.ravel(), ys.ravel()])
+    weights = np.full(len(xy), 2500.0)
+    weights[[17, 333, 1200]] = [900.0, 1234.5, 60.25]
+    chosen, gains = greedy_max_cover(xy, xy, weights, 300.0, max_sites=12)
+    covers = cdist(xy, xy) <= 300.0
+    left = weights.copy()
+    plain, plain_gains = [], []
+    for _ in range(12):
+        g = np.array([left[row].sum() for row in covers])  # each row's own pairwise sum
+        best = int(np.flatnonzero(g >= g.max() - cover.TIE_RTOL * g.max())[0])
+        plain.append(best)
+        plain_gains.append(g[best])
+        left[covers[best]] = 0
+    assert chosen.tolist() == plain
+    assert gains.tolist() == plain_gains  # bit for bit

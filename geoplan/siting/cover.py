@@ -48,6 +48,9 @@ def min_site_gain(radius: float, linear: bool, total: float) -> float:
 TIE_RTOL = 1e-9
 """Gains this close to the best (relative) tie with it; the lowest candidate index wins."""
 
+REFRESH_BATCH = 64
+"""Stale gains the greedy refreshes at once: the ties it must check and the highest bounds."""
+
 def greedy_max_cover(
     candidates: np.ndarray,
     demand: np.ndarray,
@@ -97,8 +100,7 @@ def greedy_max_cover(
     """
     if len(candidates) == 0 or len(demand) == 0 or max_sites <= 0:
         return np.array([], dtype=int), np.array([], dtype=float)
-    cover = cover_matrix(candidates, demand, radius)
-    indptr, indices = cover.indptr, cover.indices
+    indptr, indices = _cover_pattern(candidates, demand, radius)
     uncovered = np.asarray(weights, dtype=float).copy()
     gain = row_sums(indptr, indices, uncovered)
     stale = np.zeros(len(candidates), dtype=bool)
@@ -120,9 +122,16 @@ def greedy_max_cover(
             if not len(old):
                 best = int(near[0])
                 break
-            for i in old.tolist():
-                idx = row(i)
-                gain[i] = uncovered[idx].sum() if len(idx) else 0.0
+            # refresh the stale ties and, in the same array calls, the stale candidates with
+            # the next highest bounds (they are the next to be asked): a fresh gain is exact,
+            # so refreshing more never changes the choice, only how many rounds find it
+            bound = np.where(stale, gain, -np.inf)
+            if len(bound) > REFRESH_BATCH:
+                ahead = np.argpartition(bound, -REFRESH_BATCH)[-REFRESH_BATCH:]
+                old = np.union1d(old, ahead[stale[ahead]])
+            else:
+                old = np.flatnonzero(stale)
+            gain[old] = row_sums(indptr, indices, uncovered, old)
             stale[old] = False
         if gain[best] <= 0 or gain[best] < min_gain:
             break
@@ -138,8 +147,10 @@ def greedy_max_cover(
     return np.asarray(chosen, dtype=int), np.asarray(gains, dtype=float)
 
 
-def row_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``values[indices[indptr[i]:indptr[i + 1]]].sum()`` for every row ``i`` of a CSR pattern.
+def row_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
+             rows: np.ndarray | None = None) -> np.ndarray:
+    """``values[indices[indptr[i]:indptr[i + 1]]].sum()`` for every row ``i`` of a CSR pattern
+    (or for each of ``rows``, in their order).
 
     Bit for bit the per-row ``ndarray.sum`` (numpy's pairwise summation, whose rounding
     depends on the row's length): rows of one length are gathered into a 2-D array and summed
@@ -150,13 +161,23 @@ def row_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray) -> np.
     --------
     >>> row_sums(np.array([0, 2, 2, 3]), np.array([0, 2, 1]), np.array([1.0, 2.0, 4.0]))
     array([5., 0., 2.])
+    >>> row_sums(np.array([0, 2, 2, 3]), np.array([0, 2, 1]), np.array([1.0, 2.0, 4.0]), np.array([2, 0]))
+    array([2., 5.])
     """
-    lens = np.diff(indptr)
+    starts = indptr[:-1] if rows is None else indptr[rows]
+    lens = (np.diff(indptr) if rows is None else indptr[rows + 1] - starts).astype(np.int64)
     out = np.zeros(len(lens))
-    for n in np.unique(lens[lens > 0]).tolist():
-        rows = np.flatnonzero(lens == n)
-        at = indptr[rows][:, None] + np.arange(n)
-        out[rows] = np.ascontiguousarray(values[indices[at]]).sum(axis=1)
+    # the rows ordered by length once, then taken a length at a time (a scan of every row per
+    # length was a third of this function on rows of a thousand lengths)
+    order = np.argsort(lens, kind="stable")
+    sizes, first = np.unique(lens[order], return_index=True)
+    ends = np.append(first[1:], len(order))
+    for n, a, b in zip(sizes.tolist(), first.tolist(), ends.tolist(), strict=True):
+        if n == 0:
+            continue
+        these = order[a:b]
+        at = starts[these][:, None] + np.arange(n)
+        out[these] = np.ascontiguousarray(values[indices[at]]).sum(axis=1)
     return out
 
 
@@ -186,6 +207,14 @@ def cover_matrix(candidates: np.ndarray, demand: np.ndarray, radius: float) -> s
     coordinates as the ball query, without a Python list per candidate, which made most of
     the time and memory of the sites step on big districts.
     """
+    indptr, cols = _cover_pattern(candidates, demand, radius)
+    return sparse.csr_array((np.ones(len(cols)), cols, indptr),
+                            shape=(len(candidates), len(demand)))
+
+
+def _cover_pattern(candidates: np.ndarray, demand: np.ndarray, radius: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cover_matrix`'s ``indptr`` and ``indices`` (the greedy needs no values)."""
     cand = np.asarray(candidates, dtype=float)
     dem = np.asarray(demand, dtype=float)
     if cand.shape == dem.shape and np.array_equal(cand, dem):
@@ -193,13 +222,11 @@ def cover_matrix(candidates: np.ndarray, demand: np.ndarray, radius: float) -> s
     nb = cKDTree(dem).query_ball_point(cand, r=radius)
     lens = np.fromiter((len(x) for x in nb), dtype=np.int64, count=len(nb))
     cols = np.fromiter(itertools.chain.from_iterable(nb), dtype=np.int64, count=int(lens.sum()))
-    indptr = np.concatenate([[0], np.cumsum(lens)])
-    return sparse.csr_array((np.ones(len(cols)), cols, indptr),
-                            shape=(len(candidates), len(demand)))
+    return np.concatenate([[0], np.cumsum(lens)]), cols
 
 
-def _self_cover(xy: np.ndarray, radius: float) -> sparse.csr_array:
-    """:func:`cover_matrix` of points against themselves, from one KD-tree self-join."""
+def _self_cover(xy: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_cover_pattern` of points against themselves, from one KD-tree self-join."""
     n = len(xy)
     index = np.int32 if n < np.iinfo(np.int32).max else np.int64
     pairs = cKDTree(xy).query_pairs(radius, output_type="ndarray").astype(index, copy=False)
@@ -217,8 +244,7 @@ def _self_cover(xy: np.ndarray, radius: float) -> sparse.csr_array:
     del rows, cols
     pattern.has_canonical_format = True
     by_column = pattern.tocsr().tocsc()
-    return sparse.csr_array((np.ones(len(by_column.indices)), by_column.indices,
-                             by_column.indptr), shape=(n, n))
+    return by_column.indptr, by_column.indices
 
 
 def close_gap(xy: np.ndarray, weights: np.ndarray, radius: float, before: float, total: float,
