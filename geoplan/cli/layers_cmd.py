@@ -90,7 +90,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {first_named(partial, MANY_DISTRICTS)} lie only partly inside the data; "
               "figures cover that part.")
     if len(layerset.issues):
-        print(f"{int(layerset.issues['count'].sum())} feature(s) repaired or rejected; see layer_issues.csv")
+        print(issues_line(layerset.issues))
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def issues_line(issues: pd.DataFrame) -> str:
+    """What ``layer_issues.csv`` holds, in a line: features repaired or rejected, and the
+    districts of the file left out (not features of any layer the run measures)."""
+    from geoplan.layers.districts import LEFT_OUT_ISSUE
+
+    left = issues["issue"].astype(str).str.startswith(f"{LEFT_OUT_ISSUE}: ")
+    said = []
+    if (~left).any():
+        said.append(f"{int(issues.loc[~left, 'count'].sum())} feature(s) repaired or rejected")
+    if left.any():
+        said.append(f"{int(issues.loc[left, 'count'].sum())} district(s) of the file not analysed")
+    return "; ".join(said) + "; see layer_issues.csv"
