@@ -9,7 +9,10 @@ Relative paths are resolved against the config file's folder.
 from __future__ import annotations
 
 import codecs
+import difflib
 import os
+import re
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -335,7 +338,7 @@ def load_config(path: str | os.PathLike[str], *, check_files: bool = True) -> An
             "this is a folder, not a configuration file; give the YAML file "
             "(e.g. analyses/chengdu_core.yaml)"])
     if not path.is_file():
-        raise ConfigError(str(path), ["the configuration file does not exist"])
+        raise ConfigError(str(path), [_missing_config(path)])
     try:
         raw = yaml.load(read_text_utf8(path, what="the configuration file"), Loader=_UniqueKeyLoader)
     except OSError as exc:
@@ -451,17 +454,74 @@ def _problems_beside_type_errors(raw: dict[str, Any], errors: list[Any],
     return _semantic_problems(config, check_files=check_files, skip=frozenset(failed))
 
 
+def _missing_config(path: Path) -> str:
+    """Why a config path leads nowhere, from where it was looked for, with the nearest config
+    file by name in its folder (or in ``analyses/`` of the working folder) when there is one."""
+    said = f"the configuration file does not exist (looked for {path.absolute()})"
+    folders = [path.parent, Path("analyses")] if path.parent.is_dir() else [Path("analyses")]
+    known = {str(p): p.name for f in folders if f.is_dir()
+             for p in sorted(f.glob("*.y*ml")) if p.suffix in (".yaml", ".yml")}
+    close = difflib.get_close_matches(path.name, list(known.values()), n=1, cutoff=0.5)
+    if close:
+        near = next(p for p, name in known.items() if name == close[0])
+        return f"{said}; did you mean {near}?"
+    return (f"{said}; give the path of an analysis config from the folder you run in "
+            f"({Path.cwd()}), e.g. analyses/chengdu_core.yaml in geoplan's own folder")
+
+
 def _pydantic_problem(error: Any) -> str:
     # list positions as [i], keys joined by dots: osm.bounds[3], as standards[1] reads
     loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".") \
         or "(top level)"
     if error["type"] == "extra_forbidden":
-        return f"{loc}: unknown key (misspelt?)"
+        known = _keys_at(error["loc"][:-1])
+        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1, cutoff=0.6)
+        return f"{loc}: unknown key" + (f" (did you mean {close[0]!r}?)" if close else
+                                        " (misspelt?)" if not known else
+                                        f"; the keys here are {', '.join(sorted(known))}")
     if error["type"] == "missing":
         return f"{loc}: required key is missing"
     if error["type"] == "value_error":  # a validator's own sentence, without pydantic's prefix
         return f"{loc}: {error['msg'].removeprefix('Value error, ')}"
+    if error["type"] in ("float_parsing", "int_parsing", "float_type", "int_type") \
+            and isinstance(error.get("input"), str):
+        number = re.match(r"\s*([-+]?\d+(?:\.\d+)?)", error["input"])
+        example = number[1] if number else "25"
+        return (f"{loc}: {error['input']!r} is not a number; write the number alone, "
+                f"without its unit (the key's name says it), e.g. {loc.rsplit('.', 1)[-1]}: {example}")
     return f"{loc}: {error['msg']}"
+
+
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a config section takes, found by following ``loc`` (keys and list positions,
+    as in a pydantic error) from the top of the config; empty where that leads to no section
+    of set keys (a dict of layer kinds, a scenario's name)."""
+    model: Any = AnalysisConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part)) if _is_model(model) else None
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+        if model is None:
+            return []
+    return [k for k in model.model_fields if k != "source_file"] if _is_model(model) else []
+
+
+def _is_model(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseModel)
+
+
+def _model_in(annotation: Any) -> Any:
+    """The config section a field's type holds (itself, or inside a list or an Optional)."""
+    if _is_model(annotation):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -84,6 +84,18 @@ def test_bad_inputs_exit_codes_and_nothing_half_written(tmp_path, capsys):
     assert result.returncode == 2
     result = geoplan_in_process(capsys, "--help")
     assert result.returncode == 0 and "geoplan run analyses/chengdu_core.yaml" in result.stdout
+    # a file given on the command line is checked before any work: flag, path, what it takes
+    for args, flag, what in (
+            (("deadends", str(CHENGDU_CONFIG), "--baseline", "old.osm"), "--baseline",
+             "an older OSM extract of the same area"),
+            (("run", str(CHENGDU_CONFIG), "--baseline", "old.osm"), "--baseline",
+             "an older OSM extract of the same area"),
+            (("scenario", str(CHENGDU_CONFIG), "--planned", "old.osm"), "--planned",
+             "导出 CSV in map.html")):
+        result = geoplan_in_process(capsys, *args, "--out", str(out))
+        assert result.returncode == 2 and not out.exists()
+        assert f"{flag}: file not found: {Path('old.osm').absolute()}; give" in result.stderr
+        assert what in result.stderr and "Traceback" not in result.stderr
 
 
 def test_unwritable_output_folder_fails_before_work(tmp_path, capsys):

@@ -91,6 +91,42 @@ def test_a_type_error_and_a_wrong_pack_are_said_in_one_run(tmp_path):
     assert len(info.value.problems) == len(set(info.value.problems)) == 5
 
 
+def test_a_misspelt_key_or_a_number_with_its_unit_says_what_to_write(tmp_path):
+    data = _base()
+    data["districts"]["name_feild"] = "name"
+    data["demand"] = {"grid_m": "25m", "max_snpa_m": 100}
+    data["map"] = {"colour": "red"}
+    data["nmae"] = "x"
+    with pytest.raises(ConfigError) as info:
+        load_config(_write(tmp_path, data))
+    problems = info.value.problems
+    assert "districts.name_feild: unknown key (did you mean 'name_field'?)" in problems
+    assert "demand.max_snpa_m: unknown key (did you mean 'max_snap_m'?)" in problems
+    assert "nmae: unknown key (did you mean 'name'?)" in problems
+    colour = next(p for p in problems if p.startswith("map.colour"))  # nothing near: the keys
+    assert "the keys here are " in colour and "max_mb" in colour
+    assert ("demand.grid_m: '25m' is not a number; write the number alone, without its unit "
+            "(the key's name says it), e.g. grid_m: 25") in problems
+
+
+def test_a_config_path_that_leads_nowhere_says_where_it_looked(tmp_path, monkeypatch):
+    (tmp_path / "analyses").mkdir()
+    (tmp_path / "analyses" / "chengdu_core.yaml").write_text("name: x\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:  # a near name in its own folder
+        load_config("analyses/chengdu.yaml")
+    assert info.value.problems == [
+        "the configuration file does not exist (looked for "
+        f"{tmp_path / 'analyses' / 'chengdu.yaml'}); did you mean analyses/chengdu_core.yaml?"]
+    with pytest.raises(ConfigError, match=r"did you mean analyses/chengdu_core\.yaml\?"):
+        load_config("chengdu_core.yaml")  # the config's name without its folder
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    with pytest.raises(ConfigError) as info:  # run from another folder: which one, and what to give
+        load_config("analyses/chengdu_core.yaml")
+    assert f"from the folder you run in ({tmp_path / 'elsewhere'})" in info.value.problems[0]
+
+
 def test_missing_file_and_bad_yaml(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "none.yaml")

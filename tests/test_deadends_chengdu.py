@@ -235,10 +235,12 @@ def test_cli_deadends_with_baseline(baseline, tmp_path, capsys) -> None:
     assert (tmp_path / "deadends_progress.csv").is_file()
 
 
-def test_cli_deadends_missing_baseline_is_exit_1(tmp_path, capsys) -> None:
-    code = main(["deadends", str(CONFIG), "--out", str(tmp_path), "--baseline", str(tmp_path / "no.osm")])
-    assert code == 1
-    assert "baseline" in capsys.readouterr().err
+def test_cli_deadends_missing_baseline_is_a_usage_error(tmp_path, capsys) -> None:
+    # as a missing --osm: exit code 2, said before the layers load, nothing written
+    out = tmp_path / "out"
+    code = main(["deadends", str(CONFIG), "--out", str(out), "--baseline", str(tmp_path / "no.osm")])
+    assert code == 2 and not out.exists()
+    assert f"--baseline: file not found: {tmp_path / 'no.osm'}" in capsys.readouterr().err
 
 
 def test_dead_ends_left_out_add_up_to_the_districts_counts(current) -> None:

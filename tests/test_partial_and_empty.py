@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoplan._errors import InputDataError
+from geoplan._errors import ConfigError, InputDataError
 from geoplan.cli._common import add_input_args, config_from_args
 from geoplan.config import AnalysisConfig
 from geoplan.coverage import run_coverage
@@ -68,6 +68,33 @@ def test_cli_flag_sets_the_threshold(tmp_path):
     default = parser.parse_args(["--osm", str(tmp_path / "a.osm"), "--districts",
                                  str(tmp_path / "d.geojson")])
     assert config_from_args(default).districts.min_inside_km2 == 0.5
+
+
+
+def test_cli_flag_gives_the_extracts_edge(tmp_path):
+    # an extract without a bounds header, with a config or without: --osm-bounds is osm.bounds
+    from geoplan.cli._common import in_flags
+    from tests.conftest import CHENGDU_CONFIG
+
+    for name in ("a.osm", "d.geojson"):
+        (tmp_path / name).write_text("")
+    parser = argparse.ArgumentParser()
+    add_input_args(parser)
+    box = ["--osm-bounds", "104.04,30.65，104.12,30.71"]
+    adhoc = parser.parse_args(["--osm", str(tmp_path / "a.osm"), "--districts",
+                               str(tmp_path / "d.geojson"), *box])
+    assert config_from_args(adhoc).osm.bounds == (104.04, 30.65, 104.12, 30.71)
+    other = parser.parse_args([str(CHENGDU_CONFIG), "--osm", str(tmp_path / "a.osm"), *box])
+    config = config_from_args(other)
+    assert config.osm.path == tmp_path / "a.osm" and config.osm.bounds == (104.04, 30.65, 104.12, 30.71)
+    with pytest.raises(SystemExit):  # three numbers: argparse's usage error, exit code 2
+        parser.parse_args(["--osm-bounds", "104.04,30.65,104.12"])
+    upside_down = parser.parse_args(["--osm", str(tmp_path / "a.osm"), "--districts",
+                                     str(tmp_path / "d.geojson"),
+                                     "--osm-bounds", "104.12,30.71,104.04,30.65"])
+    with pytest.raises(ConfigError) as info:
+        config_from_args(upside_down)
+    assert in_flags(str(info.value)).count("--osm-bounds: ") == 1
 
 
 # --- a tiny extract: two streets, a bus stop, optionally residential land -------------------------

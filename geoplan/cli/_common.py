@@ -31,6 +31,9 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
                         help="analysis config (analyses/<city>.yaml); or use the flags below")
     group = parser.add_argument_group("ad-hoc inputs (instead of, or overriding, CONFIG)")
     group.add_argument("--osm", metavar="FILE", help="OSM extract (.osm, .osm.bz2, .pbf)")
+    group.add_argument("--osm-bounds", metavar="W,S,E,N", type=lon_lat_box,
+                       help="the extract's edge in WGS 84 degrees (min lon, min lat, max lon, "
+                       "max lat) when its file has no bounds header (osm.bounds in a config)")
     group.add_argument("--districts", metavar="FILE",
                        help="district polygons (GeoJSON, GeoPackage, Shapefile)")
     group.add_argument("--districts-crs", metavar="CRS",
@@ -50,6 +53,24 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", type=folder_name,
                         help="output folder (default: the config's `output`)")
     add_verbosity_args(parser)
+
+
+def lon_lat_box(text: str) -> tuple[float, float, float, float]:
+    """An ``--osm-bounds`` value: four numbers, comma-separated (checked as ``osm.bounds``).
+
+    >>> lon_lat_box("104.04, 30.65,104.12,30.71")
+    (104.04, 30.65, 104.12, 30.71)
+    """
+    parts = [p.strip() for p in text.replace("，", ",").split(",")]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give four numbers, min lon, min lat, max lon, max lat in WGS 84 "
+            "degrees, e.g. 104.04,30.65,104.12,30.71")
+    return values
 
 
 def positive_int(text: str) -> int:
@@ -86,6 +107,9 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
         updates: dict[str, object] = {}
         if args.osm:
             updates["osm"] = config.osm.model_copy(update={"path": Path(args.osm).resolve(), "bounds": None})
+        if getattr(args, "osm_bounds", None):
+            osm = updates.get("osm", config.osm)
+            updates["osm"] = osm.model_copy(update={"bounds": args.osm_bounds})  # type: ignore[attr-defined]
         district_updates: dict[str, object] = {}
         if args.districts:
             district_updates["path"] = Path(args.districts).resolve()
@@ -116,7 +140,8 @@ def config_from_args(args: argparse.Namespace) -> AnalysisConfig:
         ])
     raw: dict[str, object] = {
         "name": Path(args.osm).name.split(".")[0],
-        "osm": {"path": str(Path(args.osm).resolve())},
+        "osm": {"path": str(Path(args.osm).resolve()),
+                **({"bounds": args.osm_bounds} if getattr(args, "osm_bounds", None) else {})},
         "districts": {
             "path": str(Path(args.districts).resolve()),
             **({"crs": args.districts_crs} if args.districts_crs else {}),
@@ -155,8 +180,34 @@ _FLAGS = (
     (re.compile(r"(?<![\w.])districts\.crs"), "--districts-crs"),
     (re.compile(r"(?<![\w.])districts\.path"), "--districts"),
     (re.compile(r"(?<![\w.])osm\.path"), "--osm"),
+    (re.compile(r"Set osm\.bounds in the config"), "Pass --osm-bounds W,S,E,N"),
+    (re.compile(r"extent given in the config"), "extent given with --osm-bounds"),
+    (re.compile(r"(?<![\w.])osm\.bounds"), "--osm-bounds"),
     (re.compile(r"^(\s*- )?crs: ", re.MULTILINE), r"\1--crs: "),  # the analysis CRS's key
 )
+
+
+BASELINE_FILE = "an older OSM extract of the same area (.osm, .osm.bz2 or .pbf)"
+"""What ``--baseline`` takes (``geoplan run`` and ``geoplan deadends``)."""
+
+
+def given_file(path: str | None, flag: str, what: str) -> None:
+    """Check, before any work, that a file given with ``flag`` on the command line is there.
+
+    Raises
+    ------
+    ConfigError
+        Naming the flag, the path as looked for and what the flag takes (exit code 2, as a
+        missing ``--osm`` file), instead of after the layers have loaded.
+    """
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError("command line", [f"{flag}: {p.absolute()} is a folder; give {what}"])
+    if not p.is_file():
+        raise ConfigError("command line", [
+            f"{flag}: file not found: {p.absolute()}; give {what}"])
 
 
 def is_adhoc(args: argparse.Namespace) -> bool:
@@ -177,6 +228,8 @@ def in_flags(message: str) -> str:
     ('  - --osm: file not found', "  - --crs: analysis CRS '4326' …")
     >>> in_flags("pick the districts you want with districts.include, or give a districts.code_field")
     'pick the districts you want in a config (districts.include: [...]), or give a --district-code-field'
+    >>> in_flags("x.osm has no bounds header. Set osm.bounds in the config to give it exactly.")
+    'x.osm has no bounds header. Pass --osm-bounds W,S,E,N to give it exactly.'
     >>> in_flags("  - standards[0]: unknown standard id 'park500'")
     "  - --standards: unknown standard id 'park500'"
     """

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from geoplan.cli._common import add_input_args, config_from_args, load_layerset, staged_output
+from geoplan.cli._common import (
+    BASELINE_FILE,
+    add_input_args,
+    config_from_args,
+    given_file,
+    load_layerset,
+    staged_output,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from geoplan.deadends import deadends_for_config, format_table, write_deadends
 
     config = config_from_args(args)
+    given_file(args.baseline, "--baseline", BASELINE_FILE)
     with staged_output(args, config, "deadends") as run:
         layerset = load_layerset(config)
         result = deadends_for_config(config, layerset, baseline_path=args.baseline)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from geoplan.cli._common import add_input_args, config_from_args, output_dir, progress_enabled
+from geoplan.cli._common import (
+    BASELINE_FILE,
+    add_input_args,
+    config_from_args,
+    given_file,
+    output_dir,
+    progress_enabled,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from geoplan.pipeline import STEPS, run_analysis
 
     config = config_from_args(args)
+    given_file(args.baseline, "--baseline", BASELINE_FILE)
     if args.standards:
         ids = [s.strip() for s in args.standards.split(",") if s.strip()]
         config = config.model_copy(update={"standards": ids})

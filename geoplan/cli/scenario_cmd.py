@@ -19,6 +19,7 @@ from geoplan.cli._common import (
     add_input_args,
     config_from_args,
     coverage_as_run,
+    given_file,
     output_dir,
     progress_enabled,
     staged_output,
@@ -92,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(str(config.source_file or "config"), [
             "scenarios: --all found none; add a `scenarios:` section (see "
             "analyses/chengdu_core.yaml)"])
+    given_file(planned_file, "--planned", "the CSV of planned facilities that the meeting map's "
+               "live scenario exports (导出 CSV in map.html), or a CSV of the same columns")
     if not names and not planned_file:
         print(scenarios_text(config, lang))
         return 0
