@@ -325,8 +325,10 @@ def test_chinese_reports_read_in_chinese_and_print_with_their_headers(chengdu_ou
     assert "@media print" in page and "thead { display: table-header-group; }" in page
     assert "人口</figcaption>" not in page  # "11,516 人", not "11,516 人口"
     assert "㎡/人" in page  # 人均公园绿地面积 with its unit (a bare 0.5 / 8.0 read as a share)
+    assert "@page { size: A4; margin: 12mm; }" in page  # not the browser's Letter
     index = (chengdu_outputs / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "@page { size: A4 landscape; }" in index
+    # the index's landscape comes after the pages' A4, so it wins
+    assert index.index("@page { size: A4 landscape; }") > index.index("@page { size: A4;")
 
 
 def test_the_default_workbook_prints_well(chengdu_outputs):
