@@ -228,11 +228,14 @@ def test_cli_deadends_with_baseline(baseline, tmp_path, capsys) -> None:
     path, _ = baseline
     code = main(["deadends", str(CONFIG), "--out", str(tmp_path), "--baseline", str(path)])
     assert code == 0
-    out = capsys.readouterr().out
-    assert "成华区" in out and "Progress" in out
+    out = capsys.readouterr().out  # in Chinese, as geoplan run prints it
+    assert "成华区" in out and "与基线相比的进展" in out and "Progress" not in out
     table = pd.read_csv(tmp_path / "deadends.csv", encoding="utf-8-sig")
     assert len(table) > 150 and (tmp_path / "deadends.gpkg").is_file()
     assert (tmp_path / "deadends_progress.csv").is_file()
+    assert main(["deadends", str(CONFIG), "--out", str(tmp_path), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "Dead-end roads (断头路) and connectivity per district" in out and "排名" not in out
 
 
 def test_cli_deadends_missing_baseline_is_a_usage_error(tmp_path, capsys) -> None:

@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_args(parser)
     parser.add_argument("--baseline", metavar="OLD.osm", help="an older OSM extract of the same area "
                         "(.osm, .osm.bz2, .pbf) to measure progress against")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh",
+                        help="language of the printed tables (default: zh, as geoplan run)")
     parser.set_defaults(func=run)
 
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         staged = write_deadends(result, run.path)
         written = dict(zip(staged, run.commit(staged.values()), strict=True))
     print(f"{config.name}")
-    print(format_table(result))
+    print(format_table(result, lang=args.lang))
     for path in written.values():
         print(f"wrote {path}")
     return 0
