@@ -494,34 +494,40 @@ def _pydantic_problem(error: Any) -> str:
 
 def _keys_at(loc: tuple[Any, ...]) -> list[str]:
     """The keys a config section takes, found by following ``loc`` (keys and list positions,
-    as in a pydantic error) from the top of the config; empty where that leads to no section
-    of set keys (a dict of layer kinds, a scenario's name)."""
-    model: Any = AnalysisConfig
+    as in a pydantic error) from the top of the config: a section's field, a dict's own key
+    (a layer kind, a scenario's name) or a list position at each step; empty where it leads
+    to no section of set keys."""
+    annotation: Any = AnalysisConfig
     for part in loc:
+        annotation = _section(annotation)
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(str(part)) if _is_model(model) else None
-        if field is None:
+        if _is_model(annotation):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
             return []
-        model = _model_in(field.annotation)
-        if model is None:
-            return []
-    return [k for k in model.model_fields if k != "source_file"] if _is_model(model) else []
+    annotation = _section(annotation)
+    return [k for k in annotation.model_fields if k != "source_file"] if _is_model(annotation) else []
 
 
 def _is_model(obj: Any) -> bool:
     return isinstance(obj, type) and issubclass(obj, BaseModel)
 
 
-def _model_in(annotation: Any) -> Any:
-    """The config section a field's type holds (itself, or inside a list or an Optional)."""
-    if _is_model(annotation):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+def _section(annotation: Any) -> Any:
+    """A field's type without what wraps a section: an Optional, a list, Annotated."""
+    while not _is_model(annotation) and typing.get_origin(annotation) is not dict:
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if not inner:
+            return annotation
+        annotation = next((a for a in inner if _is_model(a) or typing.get_origin(a) is dict),
+                          inner[0])
+    return annotation
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -98,9 +98,11 @@ def test_a_misspelt_key_or_a_number_with_its_unit_says_what_to_write(tmp_path):
     data["demand"] = {"grid_m": "25m", "max_snpa_m": 100}
     data["map"] = {"colour": "red"}
     data["nmae"] = "x"
+    data["layers"] = {"toilets": [{"pth": "公厕.csv"}]}  # a key under a layer kind's list
     with pytest.raises(ConfigError) as info:
         load_config(_write(tmp_path, data))
     problems = info.value.problems
+    assert "layers.toilets[0].pth: unknown key (did you mean 'path'?)" in problems
     assert "districts.name_feild: unknown key (did you mean 'name_field'?)" in problems
     assert "demand.max_snpa_m: unknown key (did you mean 'max_snap_m'?)" in problems
     assert "nmae: unknown key (did you mean 'name'?)" in problems
