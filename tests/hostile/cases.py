@@ -485,7 +485,7 @@ CASES: list[Case] = [
         encoding="gbk"), 0, "scenario_planned.csv"),
     Case("planned_is_a_folder", lambda t: (make_world(t), (t / "p.csv").mkdir()) and [
         "scenario", str(t / "city.yaml"), "--planned", str(t / "p.csv"), "--out",
-        str(t / "out")], 1, "is a folder"),
+        str(t / "out")], 2, "is a folder"),  # a flag's file: a usage error, as --osm
     Case("layer_xlsx_is_read", _layer_file("toilets", _xlsx), 0, "wrote"),
     Case("layer_gpkg_two_layers_unnamed", _layer_file("bus_stops", _gpkg_two_layers), 1,
          "has 2 layers (parks, bus_stops); say which one to read with `layer: <name>`"),
