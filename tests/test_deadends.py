@@ -352,6 +352,16 @@ def test_almost_junction_is_a_data_check_never_ranked(short_m: float) -> None:
     assert result.dead_ends["rank"].isna().all()
 
 
+@pytest.mark.parametrize("short_m", [0.0, 0.03])
+def test_an_end_on_a_road_without_a_shared_node_is_a_data_check(short_m: float) -> None:
+    # drawn onto the south road between two of its vertices (or 3 cm short of it): nodes join
+    # only where they are the same point, so no route passes there; a mapping error to fix
+    result = run([*RING, road(line((1050, 1500), (1050, 500 + short_m)))])
+    row = result.dead_ends.iloc[0]
+    assert row["category"] == "data_check" and pd.isna(row["rank"])
+    assert "0.0 m from another road" in row["reason"]
+
+
 def test_end_twenty_metres_short_is_still_a_dead_end() -> None:
     result = run([*RING, road(line((1000, 1500), (1000, 520)))])
     assert list(result.dead_ends["category"]) == ["public"]

@@ -230,6 +230,11 @@ def test_cli_deadends_with_baseline(baseline, tmp_path, capsys) -> None:
     assert code == 0
     out = capsys.readouterr().out  # in Chinese, as geoplan run prints it
     assert "成华区" in out and "与基线相比的进展" in out and "Progress" not in out
+    # each district's row adds up to the ends its dead-end share counts (service, data checks)
+    head = next(x for x in out.splitlines() if "断头路占比" in x).split()
+    assert head[-5:] == ["公共断头路", "尽端路(noexit)", "小区内", "服务性道路", "需核查"]
+    row = next(x for x in out.splitlines() if x.startswith("锦江区")).split()
+    assert sum(map(int, row[-5:])) == 16  # 锦江区's dead-end nodes, counted independently
     table = pd.read_csv(tmp_path / "deadends.csv", encoding="utf-8-sig")
     assert len(table) > 150 and (tmp_path / "deadends.gpkg").is_file()
     assert (tmp_path / "deadends_progress.csv").is_file()

@@ -12,7 +12,10 @@ Measures (public road network, parts inside each district):
 ``link_node_ratio``
     Links / nodes of the simplified network (nodes of degree other than 2, each link joining
     two of them): sum of node degrees / 2 / nodes. 1.0 is a tree of stubs; a grid is near 2;
-    1.4 is a common planning threshold for a connected street network.
+    1.4 is a common planning threshold for a connected street network. A link to a road's
+    end at the data's edge counts half, as a link across a district line counts half on
+    each side: the road goes on to a node beyond, which is not counted (so on a small
+    extract the ratio is a little higher than links over all nodes of the cut network).
 ``n_<category>``, ``public_<road_class>``
     Dead ends by category, and public dead ends by road class.
 """

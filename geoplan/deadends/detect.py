@@ -9,10 +9,6 @@ a dead-end candidate; its segment runs back along degree-2 nodes to the first ju
     The end lies within ``edge_tolerance_m`` of the data extent's or the context area's edge
     (the road was cut there), or the data's cut made it: the next node of the way is missing
     from the file (a hard-clipped extract), however far from the edge. Excluded, counted.
-``data_check``
-    Otherwise public, but the end lies within ``almost_junction_m`` of another public road
-    (not a bridge or tunnel) without sharing a node: almost always a mapping gap. Kept apart,
-    never ranked.
 ``noexit``
     ``noexit=yes`` on the end node (within ``noexit_tolerance_m``) or on the ending way:
     a cul-de-sac by design. Kept, marked.
@@ -23,6 +19,10 @@ a dead-end candidate; its segment runs back along degree-2 nodes to the first ju
 ``service``
     The ending way is a public ``highway=service`` road (parking or building access): not a
     street. Excluded from results, counted.
+``data_check``
+    Otherwise public, but the end lies within ``almost_junction_m`` of another public road
+    (not a bridge or tunnel) without sharing a node, or on it: almost always a mapping gap.
+    Kept apart, never ranked.
 ``public``
     Everything else: real 断头路 candidates.
 """
@@ -477,7 +477,7 @@ def _gap_to_other_road(net: RoadNetwork, walks: list[tuple[int, list[int], int]]
     own = [set(w[1]) for w in walks]
     d = shapely.distance(ends[i_end], g.edge_geometry[i_edge])
     for i, e, dist in zip(i_end, i_edge, d, strict=True):
-        if level[e] or e in own[i] or start[i] in (g.edge_u[e], g.edge_v[e]) or dist < _SHARED_NODE_M:
+        if level[e] or e in own[i] or start[i] in (g.edge_u[e], g.edge_v[e]):
             continue
         gap[i] = min(gap[i], float(dist))
     return gap

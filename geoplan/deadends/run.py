@@ -307,7 +307,8 @@ _WORDS: dict[str, dict[str, str]] = {
     "en": {"title": "Dead-end roads (断头路) and connectivity per district",
            "district": "district", "road_km": "road km", "density": "km/km²",
            "junctions": "junctions/km²", "share": "dead-end share", "link_node": "link-node",
-           "public": "public", "noexit": "noexit", "compound": "compound",
+           "public": "public", "noexit": "noexit", "compound": "compound", "service": "service",
+           "data_check": "data check",
            "excluded": "excluded: ", "sep": ", ",
            "top": "\nTop {n} dead ends to open (rank 1 = most detour saved, weighted by housing)",
            "rank": "rank", "id": "id", "name": "name", "highway": "highway", "gap": "gap m",
@@ -320,7 +321,8 @@ _WORDS: dict[str, dict[str, str]] = {
     "zh": {"title": "各区县断头路与路网连通性", "district": "区县", "road_km": "道路(公里)",
            "density": "路网密度(公里/平方公里)", "junctions": "交叉口(个/平方公里)",
            "share": "断头路占比", "link_node": "连接节点比", "public": "公共断头路",
-           "noexit": "尽端路(noexit)", "compound": "小区内", "excluded": "未计入：", "sep": "，",
+           "noexit": "尽端路(noexit)", "compound": "小区内", "service": "服务性道路",
+           "data_check": "需核查", "excluded": "未计入：", "sep": "，",
            "top": "\n最值得打通的 {n} 条断头路（排名 1 = 节省绕行最多，按住房加权）",
            "rank": "排名", "id": "编号", "name": "名称", "highway": "道路等级", "gap": "缺口(米)",
            "detour": "绕行(米)", "ratio": "绕行比", "barrier": "阻隔", "water": "水系",
@@ -363,6 +365,8 @@ def _district_rows(conn: pd.DataFrame, w: dict[str, str]) -> str:
         w["link_node"]: conn["link_node_ratio"].map(lambda v: _fmt(v, 2)),
         w["public"]: conn["n_public"], w["noexit"]: conn["n_noexit"],
         w["compound"]: conn["n_private_compound"],
+        # the share counts every end but the data's edge: these two as well, so the row adds up
+        w["service"]: conn["n_service"], w["data_check"]: conn["n_data_check"],
     })
     with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200):
         return head.to_string(index=False)
