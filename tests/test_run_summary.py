@@ -109,7 +109,8 @@ def test_tables_printed_through_pandas_drop_terminal_escapes(capsys):
     conn = pd.DataFrame({"district": [hostile], "area_km2": [1.0], "road_km": [2.0],
                          "road_density": [2.0], "intersection_density": [3.0],
                          "dead_end_share": [0.1], "link_node_ratio": [1.4], "n_public": [1],
-                         "n_noexit": [0], "n_private_compound": [0]})
+                         "n_noexit": [0], "n_private_compound": [0], "n_service": [0],
+                         "n_data_check": [0]})
     ends = pd.DataFrame({"rank": [1.0], "id": ["DE1"], "district": [hostile], "name": [hostile],
                          "highway": ["residential\x1b[31m"], "gap_m": [20.0], "detour_m": [900.0],
                          "detour_ratio": [12.0], "crosses_water": [False],
