@@ -237,8 +237,12 @@ def test_empty_network_and_district_without_roads() -> None:
     format_table(result)  # prints without error
 
 
+FAR_EDGE = box(-3000, -3000, 5000, 5000)
+"""An extent whose edge lies farther from the ring's dead ends than any detour there."""
+
+
 def test_the_terminal_table_names_road_classes_and_barriers_in_chinese() -> None:
-    result = run(PARALLEL)
+    result = run(PARALLEL, extent=FAR_EDGE)
     ranked = result.dead_ends.loc[result.dead_ends["rank"].notna()]
     assert len(ranked) and not ranked["crosses_water"].any() and not ranked["crosses_railway"].any()
     zh = format_table(result, lang="zh")
@@ -558,7 +562,8 @@ def test_connectivity_of_a_city_of_many_districts_is_one_line():
 def test_the_terminal_says_why_a_ranked_dead_end_has_no_detour() -> None:
     # the island above is ranked with no detour: "-" in the terminal said nothing
     island = road(line((1000, 580), (1000, 420)), name="孤路")
-    result = run([*RING, island], params=DeadEndParams(unreachable_detour_m=1000.0))
+    result = run([*RING, island], params=DeadEndParams(unreachable_detour_m=1000.0),
+                 extent=FAR_EDGE)
     for lang, cell, note in (("zh", "无法到达", "无法到达：位于路网孤岛"),
                              ("en", "unreachable", "unreachable: a network island")):
         top = format_table(result, lang=lang).split("最值得打通" if lang == "zh" else "Top")[1]
@@ -566,3 +571,20 @@ def test_the_terminal_says_why_a_ranked_dead_end_has_no_detour() -> None:
         assert row.split()[6] == cell  # the detour column; the ratio stays "-"
         assert note in top
     assert "network island" not in format_table(run(PARALLEL), lang="en")
+
+
+def test_a_detour_that_could_leave_the_data_is_flagged() -> None:
+    # 长巷 ends 580 m from the data's edge and its target lies 500 m from it: a walk of 1,080 m
+    # or more could leave the data, and its detour round the ring is longer, so roads beyond
+    # the edge (which the data lacks) could shorten it; with the edge 3 km away none could
+    result = run(PARALLEL)
+    dead = result.dead_ends.set_index("name")
+    assert dead.loc["长巷", "detour_m"] > 1080 and dead.loc["长巷", "detour_near_data_edge"]
+    zh = format_table(result, lang="zh")
+    row = next(line for line in zh.splitlines() if "长巷" in line)
+    assert f"{dead.loc['长巷', 'detour_m']:.0f}*" in row
+    assert "*：靠近数据范围边缘" in zh and "could make the detour shorter" in format_table(result)
+    far = run(PARALLEL, extent=FAR_EDGE)
+    assert not far.dead_ends["detour_near_data_edge"].any()
+    assert "*" not in format_table(far, lang="zh")
+    assert far.dead_ends["detour_m"].tolist() == result.dead_ends["detour_m"].tolist()

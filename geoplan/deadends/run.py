@@ -139,7 +139,7 @@ def run_deadends(
     kept, links = opening_candidates(
         net, kept, settings, residential=_layer(layerset, "residential"),
         water=_layer(layerset, "water"), waterways=_layer(layerset, "waterways"),
-        railways=_layer(layerset, "railways"), params=params,
+        railways=_layer(layerset, "railways"), data_extent=layerset.data_extent, params=params,
     )
     order = {c: i for i, c in enumerate(CATEGORIES)}
     kept["_cat"] = kept["category"].map(order)
@@ -317,6 +317,8 @@ _WORDS: dict[str, dict[str, str]] = {
            # the workbook's and the pages' words (geoplan.report._deadend_words), explained
            "no_route_note": "unreachable: a network island; no route joins the road's end "
                             "to the road across its gap today, and opening it joins them",
+           "edge_note": "*: near the data's edge; roads beyond it, which the data lacks, could "
+                        "make the detour shorter (detour_near_data_edge)",
            "progress": "\nProgress since the baseline (opened / baseline public dead ends)"},
     "zh": {"title": "各区县断头路与路网连通性", "district": "区县", "road_km": "道路(公里)",
            "density": "路网密度(公里/平方公里)", "junctions": "交叉口(个/平方公里)",
@@ -328,6 +330,8 @@ _WORDS: dict[str, dict[str, str]] = {
            "detour": "绕行(米)", "ratio": "绕行比", "barrier": "阻隔", "water": "水系",
            "rail": "铁路", "none": "无", "unnamed": "（无名）", "no_route": "无法到达",
            "no_route_note": "无法到达：位于路网孤岛，路的尽端与缺口对面的道路目前没有路径相连，打通后相连",
+           "edge_note": "*：靠近数据范围边缘，范围外（数据未含）的道路可能使绕行更短"
+                        "（detour_near_data_edge）",
            "progress": "\n与基线相比的进展（已打通 / 基线时的公共断头路）"},
 }
 """The dead-end tables' words per language (the terminal's; the files keep their columns)."""
@@ -340,6 +344,13 @@ def _reachable(rows: pd.DataFrame) -> list[bool]:
     if "reachable" not in rows:
         return [True] * len(rows)
     return [not (isinstance(v, bool | np.bool_) and not v) for v in rows["reachable"]]
+
+
+def _near_edge(rows: pd.DataFrame) -> list[bool]:
+    """Whether each dead end's detour could be shorter beyond the data's edge (no column: no)."""
+    if "detour_near_data_edge" not in rows:
+        return [False] * len(rows)
+    return [v is True or (isinstance(v, np.bool_) and bool(v)) for v in rows["detour_near_data_edge"]]
 
 
 def _highway_text(highway: object, lang: str) -> str:
@@ -420,8 +431,9 @@ def format_table(result: DeadEndResult, top: int = 10, max_districts: int = 12,
                         for n in ranked["name"]],
             w["highway"]: [_highway_text(h, lang) for h in ranked["highway"]],
             w["gap"]: ranked["gap_m"].map(lambda v: _fmt(v, 0)),
-            w["detour"]: [_fmt(v, 0) if ok else w["no_route"] for v, ok in
-                          zip(ranked["detour_m"], _reachable(ranked), strict=True)],
+            w["detour"]: [(_fmt(v, 0) if ok else w["no_route"]) + ("*" if edge else "")
+                          for v, ok, edge in zip(ranked["detour_m"], _reachable(ranked),
+                                                 _near_edge(ranked), strict=True)],
             w["ratio"]: ranked["detour_ratio"].map(_fmt),
             w["barrier"]: np.where(ranked["crosses_water"], w["water"],
                                    np.where(ranked["crosses_railway"], w["rail"], w["none"])),
@@ -430,6 +442,8 @@ def format_table(result: DeadEndResult, top: int = 10, max_districts: int = 12,
             lines.append(show.to_string(index=False))
         if not all(_reachable(ranked)):
             lines.append(w["no_route_note"])
+        if any(_near_edge(ranked)):
+            lines.append(w["edge_note"])
     if result.progress is not None:
         lines.append(w["progress"])
         lines.append(result.progress.to_string(index=False, float_format=lambda v: f"{v:.2f}"))

@@ -100,13 +100,13 @@ DEADEND_COLUMNS = (
     ("district", None), ("rank", INTEGER), ("id", None), ("name", None), ("category", None),
     ("highway", None), ("road_class", None), ("length_m", DECIMAL), ("gap_m", DECIMAL),
     ("detour_m", DECIMAL), ("detour_ratio", "0.00"), ("saved_m", DECIMAL), ("score", "0.00"),
-    ("crosses_water", None), ("crosses_railway", None),
+    ("crosses_water", None), ("crosses_railway", None), ("detour_near_data_edge", None),
 )
 CANDIDATE_COLUMNS = (
     ("district", None), ("rank", INTEGER), ("id", None), ("target_name", None),
     ("target_highway", None), ("gap_m", DECIMAL), ("detour_m", DECIMAL),
     ("detour_ratio", "0.00"), ("saved_m", DECIMAL), ("score", "0.00"),
-    ("crosses_water", None), ("crosses_railway", None),
+    ("crosses_water", None), ("crosses_railway", None), ("detour_near_data_edge", None),
 )
 SITE_COLUMNS = (
     ("district", None), ("standard", None), ("item", None), ("rank", INTEGER),

@@ -22,6 +22,9 @@ _CANDIDATE_COLUMNS = (
     Column("score", "float", "", "Opening score (larger = more worth opening)."),
     Column("crosses_water", "any", "", "The link would cross water."),
     Column("crosses_railway", "any", "", "The link would cross a railway."),
+    Column("detour_near_data_edge", "any", "",
+           "A route beyond the data's edge could be shorter than detour_m (the data lacks the "
+           "roads there): both ends lie closer to the edge than the detour is long."),
     Column("target_source_id", "str", "", "OSM id of the road the link would join."),
     Column("target_highway", "str", "", "highway tag of that road."),
     Column("target_name", "str", "", "Name of that road."),
@@ -55,8 +58,9 @@ _DEAD_END_OWN = {c.name: c for c in (
 DEAD_ENDS = Schema("deadends.dead_ends", tuple(_DEAD_END_OWN[name] for name in (
     "district", "id", "category", "highway", "road_class", "name", "length_m", "gap_m",
     "detour_m", "detour_ratio", "saved_m", "score", "rank", "crosses_water", "crosses_railway",
-    "reachable", "data_check", "pairs_with", "reason", "source_id", "continues_into", "isolated",
-    "island", "residential_share", "target_source_id", "target_highway", "target_name", "end_x",
+    "reachable", "detour_near_data_edge", "data_check", "pairs_with", "reason", "source_id",
+    "continues_into", "isolated", "island", "residential_share", "target_source_id",
+    "target_highway", "target_name", "end_x",
     "end_y", "node", "junction_node", "far_node")), geometry="LineString")
 
 CANDIDATES = Schema("deadends.candidates", (
