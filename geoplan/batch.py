@@ -256,8 +256,9 @@ def _job_row(job: Job, status: str, error: str | None = None, log: str | None = 
 
 CITY_WARNINGS = "city_warnings"
 """The column of the summary holding the warnings of the config's city task: said once for the
-config (the city's data), not counted against each job ("no data for 养老院" is the city's,
-not one of each district's, and not of a district outside the data at all)."""
+config (the city's data: "no data for 养老院" is the city's, not one of each district's), and
+counted on each measured job's line of the terminal's table (:func:`summarise`), never on a
+district outside the data, which ran nothing."""
 
 
 def _job_rows(job: Job, table: pd.DataFrame | None, status: str,
@@ -873,7 +874,8 @@ def summarise(summary: pd.DataFrame) -> pd.DataFrame:
             row["result"] = str(part["error"].iloc[0]) + (f" (log: {log})" if pd.notna(log) else "")
         else:
             row["result"] = ""
-        row["warnings"] = len(_said(part, CITY_WARNINGS) | _said(part, "warnings"))
+        city = _said(part, CITY_WARNINGS) if status != "outside" else set()  # it ran nothing
+        row["warnings"] = len(city | _said(part, "warnings"))
         rows.append(row)
     return pd.DataFrame(rows)
 

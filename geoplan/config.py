@@ -459,12 +459,18 @@ def _missing_config(path: Path) -> str:
     file by name in its folder (or in ``analyses/`` of the working folder) when there is one."""
     said = f"the configuration file does not exist (looked for {path.absolute()})"
     folders = [path.parent, Path("analyses")] if path.parent.is_dir() else [Path("analyses")]
-    known = {str(p): p.name for f in folders if f.is_dir()
+    known = {str(p): p.stem for f in folders if f.is_dir()
              for p in sorted(f.glob("*.y*ml")) if p.suffix in (".yaml", ".yml")}
-    close = difflib.get_close_matches(path.name, list(known.values()), n=1, cutoff=0.5)
+    # by the names without their suffix (a shared .yaml made xyz.yaml near xiamen.yaml); the
+    # nearest, and those as near (chengdu.yaml is as near chengdu_core as chengdu_grid)
+    score = {stem: difflib.SequenceMatcher(None, path.stem, stem).ratio()
+             for stem in set(known.values())}
+    best = max(score.values(), default=0.0)
+    close = sorted((stem for stem, r in score.items() if r >= max(0.6, best - 0.05)),
+                   key=lambda stem: (-score[stem], stem))[:3]
     if close:
-        near = next(p for p, name in known.items() if name == close[0])
-        return f"{said}; did you mean {near}?"
+        near = [p for stem in close for p, name in known.items() if name == stem]
+        return f"{said}; did you mean {' or '.join(near[:3])}?"
     return (f"{said}; give the path of an analysis config from the folder you run in "
             f"({Path.cwd()}), e.g. analyses/chengdu_core.yaml in geoplan's own folder")
 
@@ -485,11 +491,42 @@ def _pydantic_problem(error: Any) -> str:
         return f"{loc}: {error['msg'].removeprefix('Value error, ')}"
     if error["type"] in ("float_parsing", "int_parsing", "float_type", "int_type") \
             and isinstance(error.get("input"), str):
-        number = re.match(r"\s*([-+]?\d+(?:\.\d+)?)", error["input"])
-        example = number[1] if number else "25"
-        return (f"{loc}: {error['input']!r} is not a number; write the number alone, "
-                f"without its unit (the key's name says it), e.g. {loc.rsplit('.', 1)[-1]}: {example}")
+        return f"{loc}: {_not_a_number(error['input'], loc, whole=error['type'].startswith('int'))}"
     return f"{loc}: {error['msg']}"
+
+
+def _not_a_number(text: str, loc: str, *, whole: bool) -> str:
+    """What to write instead of ``text`` where the config takes a number (``whole``: an
+    integer), with the number it likely meant when that is plain (``25m`` → 25, ``80%`` →
+    0.8); nothing guessed from ``1,000``, which could be a thousand or one.
+
+    Examples
+    --------
+    >>> _not_a_number("25m", "demand.grid_m", whole=False).split("; ")[1]
+    "write the number alone, without its unit (the key's name says it), e.g. grid_m: 25"
+    >>> _not_a_number("80%", "targets.park_500", whole=False)
+    "'80%' is not a number; a share is written as a fraction, e.g. park_500: 0.8"
+    >>> _not_a_number("1,000", "demand.max_snap_m", whole=False)
+    "'1,000' is not a number; write digits and a decimal point only (no unit, % or thousands separator)"
+    """
+    value = text.strip()
+    key = loc.rsplit(".", 1)[-1]
+
+    def example(number: str) -> str:  # a list item has no key of its own to write
+        return number if key.endswith("]") else f"{key}: {number}"
+
+    if whole and re.fullmatch(r"[-+]?\d+\.\d*", value):
+        return f"{text!r} is not a whole number, e.g. {example(str(round(float(value))))}"
+    percent = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)\s*%", value)
+    if percent and not whole:
+        return (f"{text!r} is not a number; a share is written as a fraction, "
+                f"e.g. {example(f'{float(percent[1]) / 100:g}')}")
+    unit = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)\s*[^\W\d_]+²?", value)
+    if unit:
+        return (f"{text!r} is not a number; write the number alone, without its unit (the key's "
+                f"name says it), e.g. {example(unit[1])}")
+    return (f"{text!r} is not a number; write digits and a decimal point only (no unit, % or "
+            "thousands separator)")
 
 
 def _keys_at(loc: tuple[Any, ...]) -> list[str]:

@@ -134,6 +134,8 @@ def test_a_jobs_own_warnings_are_counted_and_the_citys_said_once():
     # the terminal's table: per job, its own and the city's, each once (甲: own A, city X)
     table = summarise(rows.assign(city="成都", status="ok"))
     assert dict(zip(table["district"], table["warnings"], strict=True)) == {"甲": 2, "乙": 2, "丙": 1}
+    table = summarise(outside.assign(city="成都"))  # 丙 lies outside the data: it ran nothing
+    assert dict(zip(table["district"], table["warnings"], strict=True)) == {"甲": 2, "乙": 2, "丙": 0}
 
 
 def test_a_census_task_that_fails_fails_its_configs_jobs_and_no_other(tmp_path, scheduler):

@@ -38,13 +38,13 @@ def test_layers_command_on_the_default_analysis(tmp_path):
     assert sorted(table["district"]) == sorted(["成华区", "金牛区", "青羊区", "锦江区"])
     assert table["toilets"].sum() == 32  # one toilet of the extract lies in 武侯区's sliver
     assert not list(tmp_path.glob(".*tmp*"))
-    # the districts of the file left out are no features repaired or rejected
+    # counted by what was done: the districts of the file left out are no features repaired
     issues = pd.read_csv(tmp_path / "layer_issues.csv", encoding="utf-8-sig")
     left = issues["issue"].str.startswith("left_out_districts")
     line = next(x for x in result.stdout.splitlines() if "layer_issues.csv" in x)
-    assert line == (f"{issues.loc[~left, 'count'].sum()} feature(s) repaired or rejected; "
-                    f"{issues.loc[left, 'count'].sum()} district(s) of the file not analysed; "
-                    "see layer_issues.csv")
+    assert line == (f"layer issues: {issues.loc[left, 'count'].sum()} not analysed (districts), "
+                    f"{issues.loc[~left, 'count'].sum()} repaired; see layer_issues.csv")
+    assert set(issues["action"]) == {"repaired", "not analysed"}
 
 
 def test_ad_hoc_flags_without_a_config(tmp_path, capsys):

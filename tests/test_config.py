@@ -114,15 +114,20 @@ def test_a_misspelt_key_or_a_number_with_its_unit_says_what_to_write(tmp_path):
 
 def test_a_config_path_that_leads_nowhere_says_where_it_looked(tmp_path, monkeypatch):
     (tmp_path / "analyses").mkdir()
-    (tmp_path / "analyses" / "chengdu_core.yaml").write_text("name: x\n", encoding="utf-8")
+    for name in ("chengdu_core", "chengdu_grid", "xiamen"):
+        (tmp_path / "analyses" / f"{name}.yaml").write_text("name: x\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError) as info:  # a near name in its own folder
+    with pytest.raises(ConfigError) as info:  # the near names in its own folder, both
         load_config("analyses/chengdu.yaml")
     assert info.value.problems == [
         "the configuration file does not exist (looked for "
-        f"{tmp_path / 'analyses' / 'chengdu.yaml'}); did you mean analyses/chengdu_core.yaml?"]
+        f"{tmp_path / 'analyses' / 'chengdu.yaml'}); did you mean analyses/chengdu_core.yaml "
+        "or analyses/chengdu_grid.yaml?"]
     with pytest.raises(ConfigError, match=r"did you mean analyses/chengdu_core\.yaml\?"):
         load_config("chengdu_core.yaml")  # the config's name without its folder
+    with pytest.raises(ConfigError) as info:  # nothing near: no guess (the .yaml is no likeness)
+        load_config("analyses/xyz.yaml")
+    assert "did you mean" not in info.value.problems[0]
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     with pytest.raises(ConfigError) as info:  # run from another folder: which one, and what to give

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoplan._errors import ConfigError, InputDataError
+from geoplan._errors import InputDataError
 from geoplan.cli._common import add_input_args, config_from_args
 from geoplan.config import AnalysisConfig
 from geoplan.coverage import run_coverage
@@ -71,7 +71,7 @@ def test_cli_flag_sets_the_threshold(tmp_path):
 
 
 
-def test_cli_flag_gives_the_extracts_edge(tmp_path):
+def test_cli_flag_gives_the_extracts_edge(tmp_path, capsys):
     # an extract without a bounds header, with a config or without: --osm-bounds is osm.bounds
     from geoplan.cli._common import in_flags
     from tests.conftest import CHENGDU_CONFIG
@@ -87,14 +87,15 @@ def test_cli_flag_gives_the_extracts_edge(tmp_path):
     other = parser.parse_args([str(CHENGDU_CONFIG), "--osm", str(tmp_path / "a.osm"), *box])
     config = config_from_args(other)
     assert config.osm.path == tmp_path / "a.osm" and config.osm.bounds == (104.04, 30.65, 104.12, 30.71)
-    with pytest.raises(SystemExit):  # three numbers: argparse's usage error, exit code 2
-        parser.parse_args(["--osm-bounds", "104.04,30.65,104.12"])
-    upside_down = parser.parse_args(["--osm", str(tmp_path / "a.osm"), "--districts",
-                                     str(tmp_path / "d.geojson"),
-                                     "--osm-bounds", "104.12,30.71,104.04,30.65"])
-    with pytest.raises(ConfigError) as info:
-        config_from_args(upside_down)
-    assert in_flags(str(info.value)).count("--osm-bounds: ") == 1
+    # three numbers, a box upside down, not a number: argparse's usage error (exit code 2)
+    # naming the flag, with a config too (osm.bounds of the YAML was blamed for the flag's)
+    for bad in ("104.04,30.65,104.12", "104.12,30.71,104.04,30.65", "nan,30.65,104.12,30.71",
+                "104.04,95,104.12,96"):
+        with pytest.raises(SystemExit) as info:
+            parser.parse_args([str(CHENGDU_CONFIG), "--osm-bounds", bad])
+        assert info.value.code == 2
+    assert "--osm-bounds" in capsys.readouterr().err
+    assert in_flags("x.osm: extent given as osm.bounds: [1, 2, 3, 4]").count("--osm-bounds") == 1
 
 
 # --- a tiny extract: two streets, a bus stop, optionally residential land -------------------------

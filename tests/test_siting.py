@@ -141,3 +141,13 @@ def test_lazy_greedy_on_a_grid_of_ties_equals_plain_greedy(monkeypatch, batch):
         left[covers[best]] = 0
     assert chosen.tolist() == plain
     assert gains.tolist() == plain_gains  # bit for bit
+
+
+def test_row_sums_of_no_rows_and_of_chosen_rows():
+    from geoplan.siting.cover import row_sums
+
+    values = np.array([1.0, 2.0, 4.0])
+    assert row_sums(np.array([0]), np.array([], dtype=int), values).tolist() == []
+    indptr, indices = np.array([0, 2, 2, 3]), np.array([0, 2, 1])
+    assert row_sums(indptr, indices, values, np.array([], dtype=int)).tolist() == []
+    assert row_sums(indptr, indices, values, [2, 1, 0]).tolist() == [2.0, 0.0, 5.0]  # a list too

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import re
 import sys
@@ -56,9 +57,28 @@ def add_input_args(parser: argparse.ArgumentParser) -> None:
 
 
 def lon_lat_box(text: str) -> tuple[float, float, float, float]:
-    """An ``--osm-bounds`` value: four numbers, comma-separated (checked as ``osm.bounds``).
+    """An ``--osm-bounds`` value: min lon, min lat, max lon, max lat, comma-separated.
 
-    >>> lon_lat_box("104.04, 30.65,104.12,30.71")
+    Parameters
+    ----------
+    text
+        The flag's value as typed (a full-width comma is taken too).
+
+    Returns
+    -------
+    tuple of float
+        The box, as ``osm.bounds`` in a config takes it.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Unless it is four finite numbers, longitudes within ±180 and latitudes within ±90
+        degrees, each minimum below its maximum: a usage error (exit code 2) that names
+        the flag, before any config is read.
+
+    Examples
+    --------
+    >>> lon_lat_box("104.04, 30.65，104.12,30.71")
     (104.04, 30.65, 104.12, 30.71)
     """
     parts = [p.strip() for p in text.replace("，", ",").split(",")]
@@ -66,11 +86,13 @@ def lon_lat_box(text: str) -> tuple[float, float, float, float]:
         values = tuple(float(p) for p in parts)
     except ValueError:
         values = ()
-    if len(values) != 4:
+    ok = (len(values) == 4 and all(math.isfinite(v) for v in values)
+          and -180 <= values[0] < values[2] <= 180 and -90 <= values[1] < values[3] <= 90)
+    if not ok:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give four numbers, min lon, min lat, max lon, max lat in WGS 84 "
-            "degrees, e.g. 104.04,30.65,104.12,30.71")
-    return values
+            "degrees, each minimum below its maximum, e.g. 104.04,30.65,104.12,30.71")
+    return values  # type: ignore[return-value]
 
 
 def positive_int(text: str) -> int:
@@ -181,7 +203,6 @@ _FLAGS = (
     (re.compile(r"(?<![\w.])districts\.path"), "--districts"),
     (re.compile(r"(?<![\w.])osm\.path"), "--osm"),
     (re.compile(r"Set osm\.bounds in the config"), "Pass --osm-bounds W,S,E,N"),
-    (re.compile(r"extent given in the config"), "extent given with --osm-bounds"),
     (re.compile(r"(?<![\w.])osm\.bounds"), "--osm-bounds"),
     (re.compile(r"^(\s*- )?crs: ", re.MULTILINE), r"\1--crs: "),  # the analysis CRS's key
 )
@@ -193,6 +214,15 @@ BASELINE_FILE = "an older OSM extract of the same area (.osm, .osm.bz2 or .pbf)"
 
 def given_file(path: str | None, flag: str, what: str) -> None:
     """Check, before any work, that a file given with ``flag`` on the command line is there.
+
+    Parameters
+    ----------
+    path
+        The flag's value (None: the flag was not given, nothing to check).
+    flag
+        The flag, as the message names it (``--baseline``).
+    what
+        What the flag takes, said as the fix.
 
     Raises
     ------

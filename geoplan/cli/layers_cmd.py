@@ -97,14 +97,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def issues_line(issues: pd.DataFrame) -> str:
-    """What ``layer_issues.csv`` holds, in a line: features repaired or rejected, and the
-    districts of the file left out (not features of any layer the run measures)."""
-    from geoplan.layers.districts import LEFT_OUT_ISSUE
+    """What ``layer_issues.csv`` holds, in a line: its counts by action, in the order first
+    met (features repaired, rejected, excluded; a file's datum check kept as read; the
+    districts of the file not analysed), each said as the file says it.
 
-    left = issues["issue"].astype(str).str.startswith(f"{LEFT_OUT_ISSUE}: ")
-    said = []
-    if (~left).any():
-        said.append(f"{int(issues.loc[~left, 'count'].sum())} feature(s) repaired or rejected")
-    if left.any():
-        said.append(f"{int(issues.loc[left, 'count'].sum())} district(s) of the file not analysed")
-    return "; ".join(said) + "; see layer_issues.csv"
+    Parameters
+    ----------
+    issues
+        The layer set's issues (``layer``, ``source``, ``issue``, ``count``, ``action``).
+
+    Returns
+    -------
+    str
+        For example ``"layer issues: 16 not analysed (districts), 15 repaired; see
+        layer_issues.csv"``.
+    """
+    counts = issues.groupby("action", sort=False)["count"].sum()
+    said = [f"{int(n)} {action}" + (" (districts)" if action == "not analysed" else "")
+            for action, n in counts.items()]
+    return "layer issues: " + ", ".join(said) + "; see layer_issues.csv"

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
+from shapely.geometry.base import BaseGeometry
 
 from geoplan._progress import bar
 from geoplan.config import DeadEndSettings
@@ -85,7 +85,7 @@ def opening_candidates(
     water: gpd.GeoDataFrame | None = None,
     waterways: gpd.GeoDataFrame | None = None,
     railways: gpd.GeoDataFrame | None = None,
-    data_extent: Any = None,
+    network_area: BaseGeometry | None = None,
     params: DeadEndParams | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Find, measure and rank the opening candidate of each public dead end.
@@ -103,10 +103,10 @@ def opening_candidates(
     water, waterways, railways
         Barriers: a link crossing them is flagged and its score multiplied by
         ``params.barrier_factor``.
-    data_extent
-        Where the data ends (a polygon, analysis CRS): a detour measured on the network inside
-        it is flagged where a route beyond its edge could be shorter (see
-        :func:`near_data_edge`). None: nothing flagged.
+    network_area
+        Where the road network the detours are walked on ends (the layers' context area: the
+        districts and a margin, within the data), analysis CRS: a detour is flagged where a
+        route beyond that edge could be shorter (see :func:`near_data_edge`). None: none is.
     params
         Further thresholds (:class:`DeadEndParams`).
 
@@ -135,14 +135,14 @@ def opening_candidates(
     target_edge, target_pts = _find_targets(out, public, ends, net, g, seg_edges, settings, params)
     has = out["gap_m"].notna().to_numpy()
     _measure_links(out, g, target_edge, params)
-    if data_extent is not None and target_pts:
+    if network_area is not None and target_pts:
         rows = np.array([i for i, _ in target_pts])
         counted = np.where(out["reachable"].to_numpy(bool)[rows],
                            np.fmin(out["detour_m"].to_numpy(float)[rows], params.max_detour_m),
                            params.unreachable_detour_m)
         flag = np.zeros(len(out), dtype=bool)
         flag[rows] = near_data_edge(ends[rows], np.array([p for _, p in target_pts]), counted,
-                                    data_extent)
+                                    network_area)
         out["detour_near_data_edge"] = flag
     out["data_check"] = _data_checks(out, has, out["gap_m"].to_numpy(float), params)
     out["pairs_with"] = _mutual_pairs(out, target_edge, seg_edges)
@@ -161,16 +161,16 @@ def opening_candidates(
 
 
 def near_data_edge(ends: np.ndarray, targets: np.ndarray, detour: np.ndarray,
-                   data_extent: Any) -> np.ndarray:
-    """Whether a walk from each end to its target could leave the data and be shorter.
+                   network_area: BaseGeometry) -> np.ndarray:
+    """Whether a walk from each end to its target could leave the network and be shorter.
 
     Any route shorter than ``detour`` between two points stays inside the ellipse with those
-    points as foci; one that reaches the data's edge is at least the two points' distances to
-    the edge long. So where those two distances add up to less than the detour, roads beyond
-    the edge, which the data lacks, could make a shorter detour (and a lower score); where they
-    do not, no road beyond could. A necessary condition: the 2018 extract's ranked dead ends
-    that a check on the whole file found shorter (4 of 129, three of them with no route
-    inside the data at all) are among the 23 it flags.
+    points as foci; one that reaches the network's edge is at least the two points' distances
+    to the edge long. So where those two distances add up to less than the detour, roads
+    beyond the edge, which the run does not walk, could make a shorter detour (and a lower
+    score); where they do not, no road beyond could. A necessary condition: the 2018
+    extract's ranked dead ends that a check on the whole file found shorter (4 of 129, three
+    of them with no route inside the data at all) are among those it flags.
 
     Examples
     --------
@@ -178,8 +178,22 @@ def near_data_edge(ends: np.ndarray, targets: np.ndarray, detour: np.ndarray,
     >>> ends = shapely.points([[100, 500], [500, 500]])
     >>> near_data_edge(ends, shapely.points([[100, 560], [500, 560]]), np.array([300.0, 300.0]), box)
     array([ True, False])
+
+    Parameters
+    ----------
+    ends, targets
+        Points (analysis CRS): each dead end's end and the point of its target road.
+    detour
+        Each one's detour (m), as scored.
+    network_area
+        The area the network was cut to.
+
+    Returns
+    -------
+    numpy.ndarray
+        One bool per end.
     """
-    edge = shapely.boundary(data_extent)
+    edge = shapely.boundary(network_area)
     return (shapely.distance(ends, edge) + shapely.distance(targets, edge)) < detour
 
 

@@ -139,7 +139,7 @@ def run_deadends(
     kept, links = opening_candidates(
         net, kept, settings, residential=_layer(layerset, "residential"),
         water=_layer(layerset, "water"), waterways=_layer(layerset, "waterways"),
-        railways=_layer(layerset, "railways"), data_extent=layerset.data_extent, params=params,
+        railways=_layer(layerset, "railways"), network_area=layerset.context_area, params=params,
     )
     order = {c: i for i, c in enumerate(CATEGORIES)}
     kept["_cat"] = kept["category"].map(order)
@@ -317,8 +317,9 @@ _WORDS: dict[str, dict[str, str]] = {
            # the workbook's and the pages' words (geoplan.report._deadend_words), explained
            "no_route_note": "unreachable: a network island; no route joins the road's end "
                             "to the road across its gap today, and opening it joins them",
-           "edge_note": "*: near the data's edge; roads beyond it, which the data lacks, could "
-                        "make the detour shorter (detour_near_data_edge)",
+           "edge_note": "*: near the edge of the roads walked (the data's, or the margin kept "
+                        "around the districts); roads beyond it could make the detour shorter "
+                        "(detour_near_data_edge)",
            "progress": "\nProgress since the baseline (opened / baseline public dead ends)"},
     "zh": {"title": "各区县断头路与路网连通性", "district": "区县", "road_km": "道路(公里)",
            "density": "路网密度(公里/平方公里)", "junctions": "交叉口(个/平方公里)",
@@ -330,7 +331,7 @@ _WORDS: dict[str, dict[str, str]] = {
            "detour": "绕行(米)", "ratio": "绕行比", "barrier": "阻隔", "water": "水系",
            "rail": "铁路", "none": "无", "unnamed": "（无名）", "no_route": "无法到达",
            "no_route_note": "无法到达：位于路网孤岛，路的尽端与缺口对面的道路目前没有路径相连，打通后相连",
-           "edge_note": "*：靠近数据范围边缘，范围外（数据未含）的道路可能使绕行更短"
+           "edge_note": "*：靠近所用路网的边缘（数据范围或区县外的缓冲范围），边缘外的道路可能使绕行更短"
                         "（detour_near_data_edge）",
            "progress": "\n与基线相比的进展（已打通 / 基线时的公共断头路）"},
 }

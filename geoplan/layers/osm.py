@@ -386,7 +386,7 @@ def derive_extent(
     e = collector.extent
     nodes_box = box(e.min_lon, e.min_lat, e.max_lon, e.max_lat)
     if bounds is not None:
-        logger.info("%s: extent given in the config: %s", path.name, list(bounds))
+        logger.info("%s: extent given as osm.bounds: %s", path.name, list(bounds))
         return box(*bounds), ""
     header = _header_bounds(path)
     rounded = [round(v, 5) for v in nodes_box.bounds]

@@ -23,8 +23,9 @@ _CANDIDATE_COLUMNS = (
     Column("crosses_water", "any", "", "The link would cross water."),
     Column("crosses_railway", "any", "", "The link would cross a railway."),
     Column("detour_near_data_edge", "any", "",
-           "A route beyond the data's edge could be shorter than detour_m (the data lacks the "
-           "roads there): both ends lie closer to the edge than the detour is long."),
+           "A route beyond the roads walked (the data's edge, or the margin kept around the "
+           "districts) could be shorter than detour_m: both ends lie closer to that edge than "
+           "the detour is long."),
     Column("target_source_id", "str", "", "OSM id of the road the link would join."),
     Column("target_highway", "str", "", "highway tag of that road."),
     Column("target_name", "str", "", "Name of that road."),

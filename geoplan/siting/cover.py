@@ -164,9 +164,13 @@ def row_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
     >>> row_sums(np.array([0, 2, 2, 3]), np.array([0, 2, 1]), np.array([1.0, 2.0, 4.0]), np.array([2, 0]))
     array([2., 5.])
     """
+    if rows is not None:
+        rows = np.asarray(rows, dtype=np.int64)
     starts = indptr[:-1] if rows is None else indptr[rows]
     lens = (np.diff(indptr) if rows is None else indptr[rows + 1] - starts).astype(np.int64)
     out = np.zeros(len(lens))
+    if not len(lens):
+        return out
     # the rows ordered by length once, then taken a length at a time (a scan of every row per
     # length was a third of this function on rows of a thousand lengths)
     order = np.argsort(lens, kind="stable")
