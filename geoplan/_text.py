@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["NAME_COLUMNS", "WARNING_SEP", "area_text", "as_text", "columns_of", "cut_to_columns",
-           "first_named", "share_text"]
+__all__ = [
+    "NAME_COLUMNS",
+    "WARNING_SEP",
+    "area_text",
+    "as_text",
+    "columns_of",
+    "cut_to_columns",
+    "first_named",
+    "share_text",
+    "warnings_in",
+]
 
 NAME_COLUMNS = 48
 """Terminal columns a name from the data takes at most in a table (CJK characters count two);
@@ -20,6 +29,14 @@ the other columns off the screen."""
 
 WARNING_SEP = " | "
 """Between the warnings of one job in the ``warnings`` column of a batch's rows."""
+
+
+def warnings_in(rows: pd.DataFrame, column: str) -> Iterator[str]:
+    """Each warning of column ``column`` of a batch's rows, cell after cell (:data:`WARNING_SEP`
+    between a cell's warnings; none when the column is absent), repeats kept."""
+    if column in rows.columns:
+        for text in rows[column].dropna().astype(str):
+            yield from filter(None, text.split(WARNING_SEP))
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # The text-direction marks and overrides that can make a name read backwards, and the

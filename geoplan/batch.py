@@ -51,7 +51,7 @@ import pandas as pd
 from geoplan._errors import OutputError
 from geoplan._io import ensure_writable_dir, write_csv
 from geoplan._outdir import OutputBusyError, folder_lock
-from geoplan._text import WARNING_SEP, first_named
+from geoplan._text import WARNING_SEP, first_named, warnings_in
 from geoplan._version import __version__
 from geoplan.config import AnalysisConfig
 from geoplan.layers.districts import read_districts
@@ -874,15 +874,7 @@ def summarise(summary: pd.DataFrame) -> pd.DataFrame:
             row["result"] = str(part["error"].iloc[0]) + (f" (log: {log})" if pd.notna(log) else "")
         else:
             row["result"] = ""
-        city = _said(part, CITY_WARNINGS) if status != "outside" else set()  # it ran nothing
-        row["warnings"] = len(city | _said(part, "warnings"))
+        city = set(warnings_in(part, CITY_WARNINGS)) if status != "outside" else set()  # ran nothing
+        row["warnings"] = len(city | set(warnings_in(part, "warnings")))
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _said(rows: pd.DataFrame, column: str) -> set[str]:
-    """The distinct warnings of column ``column`` of a job's rows (none when it is absent)."""
-    if column not in rows.columns:
-        return set()
-    return {text for cell in rows[column].dropna().astype(str)
-            for text in cell.split(WARNING_SEP) if text}

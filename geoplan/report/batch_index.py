@@ -10,7 +10,7 @@ made itself (never a name).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from geoplan._io import atomic_path
-from geoplan._text import WARNING_SEP
+from geoplan._text import warnings_in
 from geoplan._version import __version__
 from geoplan.report._data import fmt_share, plain
 from geoplan.report._labels import labels, standard_name, warning_label
@@ -69,14 +69,9 @@ def warning_counts(rows: pd.DataFrame) -> tuple[list[str], dict[str, int], int]:
     if "status" in jobs.columns:
         jobs = jobs.loc[jobs["status"] != "outside"]
 
-    def each(column: str) -> Iterator[str]:
-        if column in jobs.columns:
-            for text in jobs[column].dropna().astype(str):
-                yield from filter(None, text.split(WARNING_SEP))
-
-    city = list(dict.fromkeys(each("city_warnings")))
+    city = list(dict.fromkeys(warnings_in(jobs, "city_warnings")))
     counts: dict[str, int] = {}
-    for said in each("warnings"):
+    for said in warnings_in(jobs, "warnings"):
         if said not in city:
             counts[said] = counts.get(said, 0) + 1
     return city, counts, len(jobs)
