@@ -403,6 +403,9 @@ def test_the_workbook_says_why_a_dead_end_has_no_rank_or_no_detour(tmp_path) -> 
         rank, detour = heads[1], heads[9]  # DEADEND_COLUMNS: rank second, detour_m tenth
         assert len(rows) == 2 and all(r[detour] == unreachable for r in rows), heads
         assert sorted(str(r[rank])[:len(unranked)] for r in rows) == sorted(["1", unranked])
+        # the ranked end's detour could leave the network (its edge is 420 m away): yes, in
+        # words; the other end of the island has no link of its own to measure: no
+        assert [r[heads[-1]] for r in rows] == (["是", "否"] if lang == "zh" else ["yes", "no"])
 
 
 # --- progress ---------------------------------------------------------------------------------------
