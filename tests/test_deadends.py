@@ -595,3 +595,18 @@ def test_a_detour_that_could_leave_the_data_is_flagged() -> None:
     assert cut.dead_ends.set_index("name").loc["长巷", "detour_near_data_edge"]
     assert "*" not in format_table(far, lang="zh")
     assert far.dead_ends["detour_m"].tolist() == result.dead_ends["detour_m"].tolist()
+
+
+def test_the_map_says_where_a_detour_could_be_shorter_beyond_the_edge() -> None:
+    # the popup's row is there for the flagged dead end only (a "no" on every other is noise)
+    from geoplan.report._labels import labels
+    from geoplan.report._map_overlays import _deadend_fields, _deadend_frame
+
+    lab = labels("zh")
+    dead = run(PARALLEL).dead_ends
+    frame = _deadend_frame(dead, lab, "zh").set_index("name")
+    assert dead.set_index("name").loc["长巷", "detour_near_data_edge"]
+    assert frame.loc["长巷", "detour_near_data_edge_txt"] == "是"
+    far = _deadend_frame(run(PARALLEL, extent=FAR_EDGE).dead_ends, lab, "zh")
+    assert len(far) and far["detour_near_data_edge_txt"].isna().all()
+    assert ("detour_near_data_edge_txt", "靠近数据边缘（绕行或更短）", "") in _deadend_fields(lab, "zh")

@@ -197,6 +197,9 @@ def _deadend_frame(dead: gpd.GeoDataFrame, lab: Mapping[str, str], lang: str
     detour = d["detour_m"].map(_num) if "detour_m" in d else pd.Series(None, index=d.index)
     d["detour_txt"] = [t if t is not None else unreachable_text(r, lang)
                        for t, r in zip(detour, reach, strict=True)]
+    if "detour_near_data_edge" in d:  # said only where roads beyond the edge could shorten it
+        d["detour_near_data_edge_txt"] = d["detour_near_data_edge"].map(
+            lambda v: lab["yes"] if plain(v) else None)
     d["ratio_txt"] = d["detour_ratio"].map(lambda v: _num(v, 1)) if "detour_ratio" in d else None
     for col in ("crosses_water", "crosses_railway"):
         if col in d:
@@ -213,7 +216,9 @@ def _deadend_fields(lab: Mapping[str, str], lang: str) -> list[tuple[str, str, s
 
     return [("rank_txt", lab["rank"], ""), ("category_txt", lab["category"], ""),
             ("highway_txt", lab["highway"], ""), ("length_txt", bare("length_m"), w["m"]),
-            ("detour_txt", bare("detour_m"), w["m"]), ("ratio_txt", lab["detour_ratio"], times),
+            ("detour_txt", bare("detour_m"), w["m"]),
+            ("detour_near_data_edge_txt", lab["detour_near_data_edge"], ""),
+            ("ratio_txt", lab["detour_ratio"], times),
             ("crosses_water_txt", lab["crosses_water"], ""),
             ("crosses_railway_txt", lab["crosses_railway"], "")]
 
