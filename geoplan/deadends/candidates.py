@@ -134,15 +134,12 @@ def opening_candidates(
     seg_edges = _segment_edges(net, out)
     target_edge, target_pts = _find_targets(out, public, ends, net, g, seg_edges, settings, params)
     has = out["gap_m"].notna().to_numpy()
-    _measure_links(out, g, target_edge, params)
+    counted = _measure_links(out, g, target_edge, params)
     if network_area is not None and target_pts:
         rows = np.array([i for i, _ in target_pts])
-        counted = np.where(out["reachable"].to_numpy(bool)[rows],
-                           np.fmin(out["detour_m"].to_numpy(float)[rows], params.max_detour_m),
-                           params.unreachable_detour_m)
         flag = np.zeros(len(out), dtype=bool)
-        flag[rows] = near_data_edge(ends[rows], np.array([p for _, p in target_pts]), counted,
-                                    network_area)
+        flag[rows] = near_data_edge(ends[rows], np.array([p for _, p in target_pts]),
+                                    counted[rows], network_area)
         out["detour_near_data_edge"] = flag
     out["data_check"] = _data_checks(out, has, out["gap_m"].to_numpy(float), params)
     out["pairs_with"] = _mutual_pairs(out, target_edge, seg_edges)
@@ -314,8 +311,9 @@ def _detours(g: WalkGraph, public: np.ndarray, node: np.ndarray,
 
 
 def _measure_links(out: gpd.GeoDataFrame, g: WalkGraph, target_edge: np.ndarray,
-                   params: DeadEndParams) -> None:
-    """Reachability, detour ratio and the walk saved by each link (in place)."""
+                   params: DeadEndParams) -> np.ndarray:
+    """Reachability, detour ratio and the walk saved by each link (in place); returns each
+    one's detour as scored (capped, or the unreachable one's)."""
     has = out["gap_m"].notna().to_numpy()
     gap = out["gap_m"].to_numpy(float)
     detour = out["detour_m"].to_numpy(float)
@@ -329,6 +327,7 @@ def _measure_links(out: gpd.GeoDataFrame, g: WalkGraph, target_edge: np.ndarray,
     out["detour_m"] = detour
     out["detour_ratio"] = detour / np.maximum(gap, _MIN_GAP)
     out["saved_m"] = np.where(has, np.maximum(counted - gap, 0.0), np.nan)
+    return counted
 
 
 def _score_and_rank(out: gpd.GeoDataFrame, has: np.ndarray, params: DeadEndParams) -> None:
