@@ -270,14 +270,14 @@ _LABELLED = frozenset({"meets_target", "no_data", *_KIND_LABELLED, *_VALUE_LABEL
 """Columns whose values :func:`_cell_value` turns into words (besides the yes/no ones)."""
 
 
-def _yes_no(name: str) -> bool:
+def _is_yes_no_column(name: str) -> bool:
     """Whether a column is a yes or a no for each dead end (``crosses_*``, the detour's flag)."""
     return name.startswith("crosses_") or name == "detour_near_data_edge"
 
 
 def labelled_column(name: str) -> bool:
     """Whether the workbook writes a column's values as words (verdicts, yes/no, categories)."""
-    return name in _LABELLED or _yes_no(name)
+    return name in _LABELLED or _is_yes_no_column(name)
 
 
 def labelled_values(col: pd.Series, name: str, lang: str, unit: str = DEFAULT_UNIT) -> list[Any]:
@@ -290,7 +290,7 @@ def _cell_value(value: Any, col: str, lab: Mapping[str, str], lang: str) -> Any:
     value = _text(plain(value))
     if value is None:
         return None
-    if col == "meets_target" or _yes_no(col):
+    if col == "meets_target" or _is_yes_no_column(col):
         if col == "meets_target":  # a word already: nothing to measure (verdicts)
             return value if isinstance(value, str) else lab["pass"] if value else lab["fail"]
         return lab["yes"] if bool(value) else lab["no"]
