@@ -23,6 +23,10 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the layer cache of a test run away from the user's own cache."""
     os.environ["GEOPLAN_CACHE_DIR"] = str(tmp_path_factory.mktemp("geoplan-cache"))
     os.environ.setdefault("GEOPLAN_NO_PROGRESS", "1")
+    # the suite already keeps both cores busy (two xdist workers): pages built on forked
+    # processes or districts on threads only add forks and switches here. The tests of those
+    # paths (test_processes, test_threads, test_thread_safety) unset it for themselves.
+    os.environ.setdefault("GEOPLAN_THREADS", "1")
 
 
 def _under_xdist() -> bool:
