@@ -147,22 +147,3 @@ def test_a_plan_s_school_seats_before_and_after():
     assert "金牛区  小学  7,501 → 10,741  11,826 → 10,807" in zh and "街道" in zh
     assert "seat gap (学位缺口)" in seats_text(seats, "en")
     assert compare_seats(before, None).empty
-
-
-def test_a_command_collects_garbage_rarely_and_puts_the_thresholds_back(monkeypatch):
-    # a run holds its geometries (tracked by the collector) while it makes many short-lived
-    # frames: the command raises the thresholds for itself and restores the caller's
-    import gc
-
-    import geoplan.cli as cli
-
-    seen: list[tuple[int, ...]] = []
-    monkeypatch.setattr(cli, "_run", lambda args, words: seen.append(gc.get_threshold()) or 0)
-    before = gc.get_threshold()
-    gc.set_threshold(700, 10, 10)
-    try:
-        assert main(["standards"]) == 0
-        assert gc.get_threshold() == (700, 10, 10)
-    finally:
-        gc.set_threshold(*before)
-    assert seen and seen[0][0] >= 10_000

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import importlib
 import logging
 import os
@@ -105,24 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     adhoc = is_adhoc(args)
-    with _logging_to_stderr(args.verbose, args.quiet, adhoc), _rare_full_collections():
+    with _logging_to_stderr(args.verbose, args.quiet, adhoc):
         return _run(args, in_flags if adhoc else str)
-
-
-@contextlib.contextmanager
-def _rare_full_collections() -> Iterator[None]:
-    """Python's cyclic collector at higher thresholds for the command, then as it was.
-
-    A run holds its layers and results (shapely geometries, which the collector tracks) while
-    it makes and drops many short-lived frames: at the default thresholds the full collections
-    walk that heap again and again, 16.5 of the 16-tile city's 173 s in one measured run.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(20_000, 20, 20)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def _run(args: argparse.Namespace, words: Callable[[str], str]) -> int:
