@@ -92,7 +92,8 @@ def lon_lat_box(text: str) -> tuple[float, float, float, float]:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give four numbers, min lon, min lat, max lon, max lat in WGS 84 "
             "degrees, each minimum below its maximum, e.g. 104.04,30.65,104.12,30.71")
-    return values  # type: ignore[return-value]
+    west, south, east, north = values
+    return west, south, east, north
 
 
 def positive_int(text: str) -> int:

@@ -169,13 +169,6 @@ def near_data_edge(ends: np.ndarray, targets: np.ndarray, detour: np.ndarray,
     extract's ranked dead ends that a check on the whole file found shorter (4 of 129, three
     of them with no route inside the data at all) are among those it flags.
 
-    Examples
-    --------
-    >>> box = shapely.box(0, 0, 1000, 1000)
-    >>> ends = shapely.points([[100, 500], [500, 500]])
-    >>> near_data_edge(ends, shapely.points([[100, 560], [500, 560]]), np.array([300.0, 300.0]), box)
-    array([ True, False])
-
     Parameters
     ----------
     ends, targets
@@ -189,6 +182,13 @@ def near_data_edge(ends: np.ndarray, targets: np.ndarray, detour: np.ndarray,
     -------
     numpy.ndarray
         One bool per end.
+
+    Examples
+    --------
+    >>> box = shapely.box(0, 0, 1000, 1000)
+    >>> ends = shapely.points([[100, 500], [500, 500]])
+    >>> near_data_edge(ends, shapely.points([[100, 560], [500, 560]]), np.array([300.0, 300.0]), box)
+    array([ True, False])
     """
     edge = shapely.boundary(network_area)
     return (shapely.distance(ends, edge) + shapely.distance(targets, edge)) < detour
