@@ -1,17 +1,13 @@
 """The meeting map and the reports in a real headless Chromium, with the internet blocked.
 
-Uses the system Chromium (``/usr/bin/chromium``) through Playwright. Every http(s) request to
-anything but localhost is aborted and recorded: the map's own layers must not need any.
-Screenshots go to the test's tmp folder and to ``/tmp/geoplan_screens/``.
-
-Without Chromium these tests skip (saying how to install it); under CI (``CI=true``) they fail
-instead, so that they always run there.
+The browser and its rules (the web blocked, skipped without Chromium but never under CI) are
+in ``tests._browser``. Screenshots go to the test's tmp folder and to
+``/tmp/geoplan_screens/``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -20,76 +16,18 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from tests._browser import Session, persistent_context, settle
+
 SCREENS = Path("/tmp/geoplan_screens")
-INSTALL = ("needs Chromium at /usr/bin/chromium and the CJK fonts: "
-           "`apt-get install chromium fonts-noto-cjk` (and `pip install playwright`)")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _require_browser() -> Any:
-    problem = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem = "playwright is not installed"
-        sync_playwright = None
-    if problem is None and not CHROMIUM.exists():
-        problem = "no Chromium at /usr/bin/chromium"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests must run in CI: {problem}; {INSTALL}")
-        pytest.skip(f"{problem}; {INSTALL}")
-    return sync_playwright
-
-
-class Session:
-    """One page with the web blocked; records blocked requests and console errors."""
-
-    def __init__(self, context: Any) -> None:
-        self.context = context
-        self.page = context.new_page()
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.page.route("**/*", self._route)
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-
-    def _route(self, route: Any) -> None:
-        url = route.request.url
-        local = url.startswith(("file:", "data:", "blob:", "about:", "http://localhost",
-                                "http://127.0.0.1"))
-        if local:
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort()
-
-    def open(self, path: Path) -> Any:
-        self.page.goto(path.resolve().as_uri())
-        self.page.wait_for_load_state("load")
-        return self.page
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_playwright = _require_browser()
-    import tempfile
-
-    profile = tempfile.mkdtemp(prefix="geoplan-chromium-")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
-            viewport={"width": 1366, "height": 860}, locale="zh-CN")
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
+    """The module's browser context (a laptop's screen, Chinese locale)."""
+    with persistent_context() as context:
+        yield context
 
 
 @pytest.fixture
@@ -148,14 +86,14 @@ def _overlay(page: Any, text: str) -> Any:
     return page.locator("#geoplan-layers .gp-sec-overlays label", has_text=text).locator("input")
 
 
-def _open_district_popup(page: Any, x: int, y: int, settle_ms: int) -> None:
+def _open_district_popup(page: Any, x: int, y: int) -> None:
     """Click the first district's shape as at (``x``, ``y``) and let its popup settle."""
     page.evaluate("""([x, y]) => {
         const p = document.querySelector('path.gp-coverage');
         p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: x, clientY: y}));
     }""", [x, y])
     page.wait_for_selector(".leaflet-popup-content")
-    page.wait_for_timeout(settle_ms)
+    settle(page)
 
 
 def _tick(box: Any) -> None:
@@ -214,12 +152,12 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     for name in overlays:
         _overlay(page, name).check()
     # every overlay ticked: the legend has a row for each
-    page.wait_for_timeout(200)
+    settle(page)
     legend = page.locator("#geoplan-legend").evaluate("e => e.textContent")
     for text in ("设施", "公厕", "学校", "公交站", "断头路", "打通建议", "无学位", "数据核查"):
         assert text in legend, text
     _overlay(page, "公厕").uncheck()
-    page.wait_for_timeout(200)
+    settle(page)
     rows = page.locator("#geoplan-legend .row:visible").all_inner_texts()
     assert "公厕" not in rows and "学校" in rows
     _overlay(page, "公厕").check()
@@ -399,7 +337,7 @@ def test_map_popups_keep_clear_of_the_panel(session, outputs, tmp_path):
         });
         best.openPopup();
     }""")
-    page.wait_for_timeout(400)
+    settle(page)
     popup = page.locator(".leaflet-popup").bounding_box()
     assert popup["x"] + popup["width"] <= panel["x"] + 1 or popup["y"] >= panel["y"] + panel["height"]
     text = page.locator(".leaflet-popup-content").inner_text()
@@ -427,7 +365,7 @@ def test_map_people_seats_and_data_checks(session, outputs, tmp_path):
             l.openPopup(l.getBounds().getCenter()); done = true;
         });
     }""")
-    page.wait_for_timeout(300)
+    settle(page)
     text = page.locator(".leaflet-popup-content").inner_text()
     for label in ("数据范围内面积", "人口来源", "学龄儿童（6–11岁）", "步行可达学位", "学位缺口"):
         assert label in text, label
@@ -499,7 +437,7 @@ def test_map_opens_on_a_phone(session, outputs, tmp_path, width, height):
     """The room kept for the legend and the panel shrinks with the screen: 440 px of it on a
     390 px phone left the fit no zoom at all (Infinity, a NaN LatLng, no legend built)."""
     page = _open_map(session, outputs, width, height)
-    page.wait_for_timeout(300)  # the fit between the boxes, once they are all on the map
+    settle(page)  # the fit between the boxes, once they are all on the map
     zoom = page.evaluate("() => window.geoplan.map.getZoom()")
     assert 10 <= zoom <= 14, zoom  # the whole city, not a speck (13.5 on a laptop)
     # the districts fill the screen's width or the height between the boxes at the top and
@@ -588,7 +526,7 @@ def test_map_popups_keep_clear_of_the_legend(session, outputs, tmp_path):
         return !!best;
     }""", legend)
     assert opened
-    page.wait_for_timeout(500)
+    settle(page)
     popup = page.locator(".leaflet-popup-content-wrapper").bounding_box()
     legend = page.locator("#geoplan-legend").bounding_box()
     assert popup["x"] >= legend["x"] + legend["width"] - 1, (popup, legend)
@@ -601,7 +539,7 @@ def test_map_seat_gaps_lie_beneath_gaps_and_sites(session, outputs, tmp_path):
     page = session.open(outputs / "map.html")
     page.wait_for_selector("path.gp-coverage")
     _overlay(page, "学位缺口（小学）").check()
-    page.wait_for_timeout(300)
+    settle(page)
     on_top = page.evaluate("""() => {
         const out = [];
         document.querySelectorAll('path.gp-sites').forEach(p => {
@@ -634,7 +572,7 @@ def test_map_english(session, outputs, tmp_path):
 def test_map_with_tiles_offline_still_shows_its_layers(session, outputs, tmp_path):
     page = session.open(outputs / "osm" / "map.html")
     page.wait_for_selector("path.gp-coverage")
-    page.wait_for_timeout(500)
+    settle(page)
     assert session.blocked, "the OSM tiles were requested"
     assert all("tile.openstreetmap.org" in url for url in session.blocked)
     # failed tiles show up only as failed resource loads, never as script errors
@@ -669,22 +607,22 @@ def test_report_pages(session, outputs, tmp_path):
 
 
 def test_missing_browser_skips_locally_and_fails_in_ci(monkeypatch):
-    import tests.test_browser as me
+    import tests._browser as me
 
     monkeypatch.setattr(me, "CHROMIUM", Path("/nonexistent/chromium"))
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="apt-get install chromium fonts-noto-cjk"):
-        me._require_browser()
+        me.require_browser()
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="must run in CI"):
-        me._require_browser()
+        me.require_browser()
 
 
 def test_a_popup_fits_a_short_screen_and_scrolls(session, outputs, tmp_path):
     # a district's popup lists every standard; on a short screen it must stay on screen with
     # its close button, its rows scrolling inside (it once ran off the top of the index map)
     page = _open_map(session, outputs, 1366, 400)
-    _open_district_popup(page, 683, 300, settle_ms=400)
+    _open_district_popup(page, 683, 300)
     content = page.locator(".leaflet-popup-content")
     box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
     close = page.locator(".leaflet-popup-close-button").bounding_box()
@@ -708,7 +646,7 @@ def test_the_legend_never_covers_the_boxes_above_it(session, outputs, tmp_path):
         for sid in ("bus_stop_500", "green_300"):
             _standard(page, sid).check()
             page.locator("#geoplan-layers input[name=geoplan-measure]").nth(1).check()
-            page.wait_for_timeout(200)
+            settle(page)
             gap = page.evaluate("""() => {
                 const legend = document.getElementById('geoplan-legend').getBoundingClientRect();
                 let above = 0;
@@ -741,7 +679,7 @@ def test_district_labels_never_overlap(session, outputs, tmp_path):
     # that would overlap are hidden, first come first kept, and come back on zooming in
     page = session.open(outputs / "map.html")
     page.wait_for_selector("path.gp-coverage")
-    page.wait_for_timeout(300)
+    settle(page)
     assert len(page.evaluate(_LABEL_BOXES)) == 4  # the default view has room for all four
     # a label takes the room of its text, not of its 140 px icon (which hid every second
     # column of a city's 64 square districts)
@@ -749,14 +687,14 @@ def test_district_labels_never_overlap(session, outputs, tmp_path):
         "es => es.map(e => e.getBoundingClientRect().width)")
     assert widths and max(widths) < 70, widths
     page.evaluate("void geoplan.map.setZoom(geoplan.map.getZoom() - 4, {animate: false})")
-    page.wait_for_timeout(400)
+    settle(page)
     shown = page.evaluate(_LABEL_BOXES)
     assert 1 <= len(shown) < 4
     for i, a in enumerate(shown):
         for b in shown[i + 1:]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
     page.evaluate("void geoplan.map.setZoom(geoplan.map.getZoom() + 4, {animate: false})")
-    page.wait_for_timeout(400)
+    settle(page)
     assert len(page.evaluate(_LABEL_BOXES)) == 4
     assert session.errors == [] and session.blocked == []
     _screenshot(page, tmp_path, "map_labels_zoomed_out.png")
@@ -769,7 +707,7 @@ def test_district_labels_with_their_data_note_do_not_overlap_on_a_phone(session,
     session.page.set_viewport_size({"width": 390, "height": 844})
     page = session.open(outputs / "map.html")
     page.wait_for_selector("path.gp-coverage")
-    page.wait_for_timeout(400)
+    settle(page)
     assert page.locator(".gp-label-part").count() >= 3  # the districts partly in the data
     names = page.evaluate("() => Array.from(document.querySelectorAll('.geoplan-label'))"
                           ".filter(e => e.style.visibility !== 'hidden')"
@@ -811,17 +749,17 @@ def test_a_label_is_hidden_only_under_something(session, outputs, tmp_path):
     page = session.open(outputs / "map.html")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.wait_for_selector("path.gp-coverage")
-    page.wait_for_timeout(400)
+    settle(page)
     assert page.evaluate(_HIDDEN_UNCOVERED) == []
     stale = "document.querySelectorAll('.geoplan-label').forEach(e => e.style.visibility = 'hidden')"
     page.evaluate(stale)
     assert len(page.evaluate(_HIDDEN_UNCOVERED)) == 4  # the check sees them
     page.evaluate("void geoplan.map.panBy([-40, 30], {animate: false})")
-    page.wait_for_timeout(400)
+    settle(page)
     assert page.evaluate(_HIDDEN_UNCOVERED) == [], "after a pan"
     page.evaluate(stale)
     page.locator("#geoplan-legend h2").click()  # the legend folds and is fitted again
-    page.wait_for_timeout(400)
+    settle(page)
     assert page.evaluate(_HIDDEN_UNCOVERED) == [], "after the legend was fitted"
     assert session.errors == [] and session.blocked == []
 
@@ -832,7 +770,7 @@ def test_a_label_under_a_box_moves_to_a_clear_spot_inside_its_district(session, 
     # view, and was hidden with its share. Here the map is panned until 成华区's label lies
     # under the legend's right part, most of the district still clear to its right.
     page = _open_map(session, outputs, 1400, 900)
-    page.wait_for_timeout(300)
+    settle(page)
     where = "() => geoplan.labelMarkers.map(l => [l.marker.getLatLng().lat, l.marker.getLatLng().lng])"
     before = page.evaluate(where)
     pan = page.evaluate("""() => {
@@ -845,7 +783,7 @@ def test_a_label_under_a_box_moves_to_a_clear_spot_inside_its_district(session, 
         geoplan.map.panBy(by, {animate: false});
         return by;
     }""")
-    page.wait_for_timeout(400)
+    settle(page)
     seen = page.evaluate("""() => {
         const lm = geoplan.labelMarkers.find(l => l.name === '成华区');
         const texts = Array.from(lm.box.children).map(e => e.getBoundingClientRect())
@@ -865,7 +803,7 @@ def test_a_label_under_a_box_moves_to_a_clear_spot_inside_its_district(session, 
     _screenshot(page, tmp_path, "map_label_moved.png")
     # panned back, every label is where it was
     page.evaluate(f"void geoplan.map.panBy([{-pan[0]}, {-pan[1]}], {{animate: false}})")
-    page.wait_for_timeout(400)
+    settle(page)
     assert page.evaluate(where) == before
     assert session.errors == [] and session.blocked == []
 
@@ -896,7 +834,7 @@ def test_a_district_popup_fits_a_phone_with_its_title_and_close_button_in_view(
     # 390 px: the popup was 407 px wide, its × off the screen and its title under the
     # live-scenario box (a helper's review, 成华区 on the default map)
     page = _open_map(session, outputs, 390, 844)
-    _open_district_popup(page, 150, 370, settle_ms=600)  # the pan
+    _open_district_popup(page, 150, 370)
     box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     # nothing lies over the close button or the popup's first line (its district)

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from tests._browser import Session, persistent_context, settle
 from tests._report_synthetic import make_coverage, make_deadends, make_layerset, make_sites
 
 NAMES = ["<script>alert(1)</script>", '=HYPERLINK("http://x.example","点我")', "../../etc"]
@@ -235,26 +236,17 @@ _CLICK_FIRST_DISTRICT = """() => {
 
 
 @contextlib.contextmanager
-def _index_session(out: Path, width: int, height: int) -> Iterator[Any]:
-    """A browser session of the given screen size (blocking the web), the index open in it."""
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Session, _require_browser
-
-    sync_playwright = _require_browser()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                     headless=True)
-        try:
-            s = Session(browser.new_context(viewport={"width": width, "height": height}))
-            yield s
-        finally:
-            browser.close()
+def _index_session(width: int, height: int) -> Iterator[Session]:
+    """A browser session of the given screen size (blocking the web) in its own context."""
+    with persistent_context(viewport={"width": width, "height": height}) as context:
+        yield Session(context)
 
 
 @pytest.mark.browser
 @pytest.mark.slow
 def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tmp_path) -> None:
     out, _ = index_out
-    with _index_session(out, 1366, 860) as s:
+    with _index_session(1366, 860) as s:
         page = s.page
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -326,13 +318,13 @@ def test_an_index_popup_with_every_standard_fits_a_short_screen(index_out) -> No
     # the index adds every standard's share and the page link to a district's popup after it
     # opens; laid out again, it stays on screen with its close button and scrolls inside
     out, _ = index_out
-    with _index_session(out, 1000, 450) as s:
+    with _index_session(1000, 450) as s:
         page = s.page
         s.open(out / "map.html")
         page.wait_for_selector("path.gp-coverage")
         page.evaluate(_CLICK_FIRST_DISTRICT)
         link = page.wait_for_selector("a.gp-index-link")
-        page.wait_for_timeout(400)
+        settle(page)
         content = page.locator(".leaflet-popup-content")
         assert content.evaluate("e => e.scrollHeight > e.clientHeight + 10")
         wrapper = page.locator(".leaflet-popup-content-wrapper").bounding_box()
@@ -408,7 +400,7 @@ def test_the_standard_and_measure_shown_go_with_the_links_between_index_and_page
     # chosen on the index, they opened a page on the first standard and the straight-line
     # measure; and back again
     out, _ = index_out
-    with _index_session(out, 1366, 860) as s:
+    with _index_session(1366, 860) as s:
         page = s.page
         s.open(out / "map.html")
         page.wait_for_selector("path.gp-coverage")

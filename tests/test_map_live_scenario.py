@@ -28,23 +28,15 @@ from geoplan.report._map_layers import polyline
 from geoplan.report._map_scenario import eligible, fit_projection, planned_attributes, scenario_js
 from geoplan.scenario import planned_config, read_planned
 from geoplan.standards import resolve_standards
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Session, _require_browser
+from tests._browser import Session, persistent_context
 
 SID = "bus_stop_500"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_playwright = _require_browser()
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        context = b.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN",
-                                accept_downloads=True)
-        try:
-            yield context
-        finally:
-            context.close()
-            b.close()
+    with persistent_context(accept_downloads=True) as context:
+        yield context
 
 
 @pytest.fixture

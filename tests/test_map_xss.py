@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests._browser import settle
 from tests._report_synthetic import make_coverage, make_deadends, make_layerset, make_sites
 from tests.test_browser import browser, session  # noqa: F401  (fixtures)
 
@@ -116,7 +117,7 @@ def test_no_script_runs_from_hostile_names(session, hostile_map):  # noqa: F811
             page.mouse.move(x, y)
             page.mouse.click(x, y)
         page.keyboard.press("Escape")
-    page.wait_for_timeout(300)
+    settle(page)
     assert opened > 20
     assert len(seen) > 20
     assert dialogs == []

@@ -183,24 +183,17 @@ def test_workbook_and_geopackages_call_the_districts_by_the_unit(street_outputs)
 @pytest.mark.browser
 def test_the_live_scenario_names_the_unit_in_a_browser(street_outputs):
     """The live scenario's help line and its table's first column, in headless Chromium."""
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Session, _require_browser
+    from tests._browser import Session, persistent_context
 
-    sync_playwright = _require_browser()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                     headless=True)
-        try:
-            session = Session(browser.new_context(viewport={"width": 1366, "height": 860},
-                                                  locale="zh-CN"))
-            page = session.open(street_outputs / "map.html")
-            page.locator("#geoplan-layers input[type=radio][value=bus_stop_500]").check()
-            assert "各街道直线覆盖率即时更新" in page.locator("#geoplan-live").inner_text()
-            page.locator("#geoplan-live-mode").check()
-            heads = page.locator("#geoplan-live th").all_inner_texts()
-            assert heads[0] == "街道", heads
-            assert session.errors == [] and session.blocked == []
-        finally:
-            browser.close()
+    with persistent_context() as context:
+        session = Session(context)
+        page = session.open(street_outputs / "map.html")
+        page.locator("#geoplan-layers input[type=radio][value=bus_stop_500]").check()
+        assert "各街道直线覆盖率即时更新" in page.locator("#geoplan-live").inner_text()
+        page.locator("#geoplan-live-mode").check()
+        heads = page.locator("#geoplan-live th").all_inner_texts()
+        assert heads[0] == "街道", heads
+        assert session.errors == [] and session.blocked == []
 
 
 def test_a_unit_almost_whole_says_so_as_its_indicators_do():
