@@ -79,11 +79,15 @@ def main() -> None:
         sys.path.insert(0, str(Path.cwd()))
         print(json.dumps(measure(Path(args.here), tuple(args.steps.split(",")))))
         return
+    from machine_speed import describe, machine_speed
+
+    before = machine_speed()
     results: dict[Path, list[dict[str, float]]] = {t: [] for t in args.trees}
     for _ in range(args.rounds):
         for tree in args.trees:
             results[tree].append(_in_tree(tree, args.steps))
     print(f"steps {args.steps}, load average {os.getloadavg()[0]:.1f}")
+    print(f"before: {describe(before)}; after: {describe(machine_speed())}")
     print("| tree | jobs | CPU ms a job (each round) | wall ms a job (each round) |")
     print("|---|---:|---|---|")
     for tree, rows in results.items():

@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     outs = {t: folder / f"out{i}" for i, t in enumerate(trees)}
     for t in trees:  # warm-up: fills the layer cache, not timed
         run_once(t, outs[t])
+    from machine_speed import describe, machine_speed
+
+    print(f"before: {describe(machine_speed())}", flush=True)
     results: dict[str, list[dict[str, tuple[float, float]]]] = {str(t): [] for t in trees}
     for i in range(args.repeats):
         for t in trees:
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {i + 1} {t}: " + ", ".join(f"{k} {w:.1f}/{c:.1f}"
                                                    for k, (w, c) in steps.items())
                   + f"; load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"after: {describe(machine_speed())}")
     print()
     print("Median wall s / CPU s per step")
     print(table(results))

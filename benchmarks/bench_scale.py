@@ -405,19 +405,25 @@ def main(argv: list[str] | None = None) -> int:
     template = make_template()
     print(f"template: {len(template.lon):,} nodes, {len(template.ways):,} ways, "
           f"{len(template.relations)} relations ({time.perf_counter() - t0:.1f} s)", flush=True)
+    from machine_speed import describe, machine_speed
+
     results: dict[int, dict[str, object]] = {}
     for s in sizes:
         k = math.isqrt(s)
+        speed = machine_speed()
+        print(f"{s:>4} tiles: before, {describe(speed)}", flush=True)
         t0 = time.perf_counter()
         cfg = write_city(template, k, folder, block=args.block)
         print(f"{s:>4} tiles: city written in {time.perf_counter() - t0:.1f} s; running…", flush=True)
         results[s] = run_size(cfg, folder / f"out_{k}x{k}")
         r = results[s]
+        r["machine_ms"] = {"before": speed, "after": machine_speed()}
         print(f"{s:>4} tiles: {r['edges']:,} edges, wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s; "
               + ", ".join(f"{n} {v[0]:.1f} s/{v[2]:.1f} s CPU/{v[1]:.0f} MB"
                           for n, v in r["steps"].items()),  # type: ignore[union-attr]
               flush=True)
-        print(f"     load average {os.getloadavg()[0]:.1f}", flush=True)
+        print(f"     load average {os.getloadavg()[0]:.1f}; after, "
+              f"{describe(r['machine_ms']['after'])}", flush=True)  # type: ignore[index]
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
     print()
