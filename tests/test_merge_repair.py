@@ -201,3 +201,48 @@ def test_multi_lines_are_split_and_a_valid_layer_is_untouched():
     clean = IssueLog()
     same = repair(layer([shapely.box(0, 0, 1, 1)]), "parks", clean)
     assert len(same) == 1 and len(clean.frame()) == 0
+
+
+@pytest.mark.parametrize(("kind", "geoms"), [
+    ("bus_stops", [shapely.Point(0, 0), shapely.Point(5, 5)]),
+    ("roads", [shapely.LineString([(0, 0), (10, 0)]), shapely.LineString([(0, 5), (9, 7)])]),
+    ("parks", [shapely.box(0, 0, 1, 1),
+               shapely.MultiPolygon([shapely.box(2, 2, 3, 3), shapely.box(5, 5, 6, 6)])]),
+    ("schools", [shapely.Point(0, 0), shapely.box(2, 2, 3, 3)]),
+])
+@pytest.mark.parametrize("index", [None, [7, 3], ["a", "b"]])
+def test_a_clean_layer_comes_back_as_the_full_repair_gives_it(monkeypatch, kind, geoms, index):
+    # clean frames skip the repair's steps: the same frame as going through them, whatever
+    # the index and the geometry column's name
+    from geopandas.testing import assert_geodataframe_equal
+
+    import geoplan.layers.repair as repair_module
+
+    frame = layer(geoms)
+    if index is not None:
+        frame.index = index
+    renamed = frame.rename_geometry("geom")
+    fast = [repair(f, kind, IssueLog()) for f in (frame, renamed)]
+    monkeypatch.setattr(repair_module, "_already_clean", lambda geoms, family: False)
+    full = [repair(f, kind, IssueLog()) for f in (frame, renamed)]
+    for a, b in zip(fast, full, strict=True):
+        assert_geodataframe_equal(a, b)
+    assert fast[1].geometry.name == "geom"
+
+
+@pytest.mark.parametrize(("kind", "geom"), [
+    ("bus_stops", shapely.MultiPoint([(0, 0), (1, 1)])),
+    ("roads", shapely.MultiLineString([[(0, 0), (1, 0)], [(2, 0), (3, 0)]])),
+    ("parks", shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])),  # a bow tie: invalid
+    ("parks", shapely.Point(0, 0)),
+    ("roads", shapely.LineString()),
+    ("roads", None),
+])
+def test_a_layer_with_one_feature_to_repair_is_not_taken_for_clean(kind, geom):
+    from geoplan.layers.repair import _already_clean
+    from geoplan.vocab import GEOMETRY
+
+    good = {"point": shapely.Point(5, 5), "line": shapely.LineString([(0, 5), (1, 5)]),
+            "area": shapely.box(5, 5, 6, 6)}[GEOMETRY[kind]]
+    assert _already_clean(np.array([good, good], dtype=object), GEOMETRY[kind])
+    assert not _already_clean(np.array([good, geom], dtype=object), GEOMETRY[kind])
