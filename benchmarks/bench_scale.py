@@ -417,13 +417,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{s:>4} tiles: city written in {time.perf_counter() - t0:.1f} s; running…", flush=True)
         results[s] = run_size(cfg, folder / f"out_{k}x{k}")
         r = results[s]
-        r["machine_ms"] = {"before": speed, "after": machine_speed()}
+        after = machine_speed()
+        r["machine_ms"] = {"before": speed, "after": after}
         print(f"{s:>4} tiles: {r['edges']:,} edges, wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s; "
               + ", ".join(f"{n} {v[0]:.1f} s/{v[2]:.1f} s CPU/{v[1]:.0f} MB"
                           for n, v in r["steps"].items()),  # type: ignore[union-attr]
               flush=True)
-        print(f"     load average {os.getloadavg()[0]:.1f}; after, "
-              f"{describe(r['machine_ms']['after'])}", flush=True)  # type: ignore[index]
+        print(f"     load average {os.getloadavg()[0]:.1f}; after, {describe(after)}", flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
     print()

@@ -47,7 +47,8 @@ def _numpy() -> float:
 
 
 WORKLOADS: dict[str, Callable[[], object]] = {"python": _python, "geos": _geos, "numpy": _numpy}
-"""The timed pieces, each about 0.1-0.3 s on this machine at its faster times."""
+"""The timed pieces: 125-195, 100-161 and 69-96 CPU ms on this machine on the afternoon of
+2026-12-07 (BENCHMARKS.md)."""
 
 
 def machine_speed(repeats: int = 5) -> dict[str, float]:
@@ -77,7 +78,8 @@ def machine_speed(repeats: int = 5) -> dict[str, float]:
 
 
 def describe(speed: dict[str, float]) -> str:
-    """One line for a benchmark's output: ``machine: python 120 ms, geos 95 ms, ...``."""
+    """One line for a benchmark's output:
+    ``machine speed (CPU ms, lower is faster): python 170, geos 130, numpy 80, total 380``."""
     return "machine speed (CPU ms, lower is faster): " + ", ".join(
         f"{name} {ms:.0f}" for name, ms in speed.items())
 

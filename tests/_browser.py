@@ -116,3 +116,19 @@ def persistent_context(**options: Any) -> Iterator[Any]:
         finally:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A module's browser context (a laptop's screen, Chinese locale); a plugin of the suite
+    (``conftest``), so every test module has it."""
+    with persistent_context() as context:
+        yield context
+
+
+@pytest.fixture
+def session(browser: Any) -> Iterator[Session]:
+    """A page of the module's :func:`browser`, closed after the test."""
+    s = Session(browser)
+    yield s
+    s.page.close()

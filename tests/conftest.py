@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+# the browser tests' fixtures (``browser``, ``session``), for every module that opens pages
+pytest_plugins = ["tests._browser"]
+
 ROOT = Path(__file__).resolve().parents[1]
 CHENGDU_CONFIG = ROOT / "analyses" / "chengdu_core.yaml"
 CHENGDU_PBF = ROOT / "layers" / "chengdu" / "chengdu_core_2018.osm.pbf"

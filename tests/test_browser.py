@@ -10,31 +10,16 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests._browser import Session, persistent_context, settle
+from tests._browser import Session, settle
 
 SCREENS = Path("/tmp/geoplan_screens")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """The module's browser context (a laptop's screen, Chinese locale)."""
-    with persistent_context() as context:
-        yield context
-
-
-@pytest.fixture
-def session(browser) -> Iterator[Session]:
-    s = Session(browser)
-    yield s
-    s.page.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +27,9 @@ from geoplan.report._map_layers import polyline
 from geoplan.report._map_scenario import eligible, fit_projection, planned_attributes, scenario_js
 from geoplan.scenario import planned_config, read_planned
 from geoplan.standards import resolve_standards
-from tests._browser import Session, persistent_context
+from tests._browser import Session
 
 SID = "bus_stop_500"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with persistent_context(accept_downloads=True) as context:
-        yield context
-
-
-@pytest.fixture
-def session(browser: Any) -> Iterator[Session]:
-    s = Session(browser)
-    yield s
-    s.page.close()
 
 
 # ---- the page's geometry on its own (no Leaflet, no map) ----

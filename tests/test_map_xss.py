@@ -15,7 +15,6 @@ import pytest
 
 from tests._browser import settle
 from tests._report_synthetic import make_coverage, make_deadends, make_layerset, make_sites
-from tests.test_browser import browser, session  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -86,7 +85,7 @@ def _injected(page: Any) -> int:
         'img[src="x"], svg[onload], b[onmouseover], .leaflet-container script').length""")
 
 
-def test_no_script_runs_from_hostile_names(session, hostile_map):  # noqa: F811
+def test_no_script_runs_from_hostile_names(session, hostile_map):
     page = session.page
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
