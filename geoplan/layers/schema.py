@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan._errors import InputDataError
+from geoplan._frames import geo_frame
 from geoplan.vocab import COMMON_COLUMNS, GEOMETRY, LAYER_COLUMNS
 
 COMMON = COMMON_COLUMNS
@@ -63,22 +64,35 @@ def conform(gdf: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     if kind not in SCHEMAS:
         raise KeyError(f"unknown layer kind {kind!r}; known: {', '.join(SCHEMAS)}")
     spec: Mapping[str, str] = {**COMMON, **SCHEMAS[kind]}
+    present = set(gdf.columns)
     out = {}
     for col, typ in spec.items():
-        if col in gdf.columns:
-            series = gdf[col]
-            if typ == "str":
-                series = series.fillna("").astype(str)
-            elif typ == "bool":
-                series = series.fillna(False).astype(bool)
-            elif typ == "float":
-                series = pd.to_numeric(series, errors="coerce").astype("float64")
-            elif typ == "int":
-                series = pd.to_numeric(series, errors="coerce").fillna(0).astype("int64")
-            out[col] = series.to_numpy()
+        if col in present:
+            out[col] = _typed(gdf[col], typ)
         else:
             out[col] = np.full(len(gdf), _EMPTY[typ], dtype=_DTYPES[typ])
-    return gpd.GeoDataFrame(out, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    return geo_frame(out, gdf.geometry.to_numpy(), gdf.crs)
+
+
+_READY = {"bool": np.dtype(bool), "float": np.dtype("float64"), "int": np.dtype("int64")}
+
+
+def _typed(series: pd.Series, typ: str) -> np.ndarray:
+    """The values of ``series`` as the column type ``typ`` (see :func:`conform`)."""
+    values = series.to_numpy()
+    if typ == "str":
+        # a column of text only (most are) is already what the conversion gives; copied,
+        # since the new frame's text column would share it (pandas copies only numbers)
+        if values.dtype == object and all(type(v) is str for v in values):
+            return values.copy()
+        return series.fillna("").astype(str).to_numpy()
+    if values.dtype == _READY[typ]:
+        return values
+    if typ == "bool":
+        return series.fillna(False).astype(bool).to_numpy()
+    if typ == "float":
+        return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+    return pd.to_numeric(series, errors="coerce").fillna(0).astype("int64").to_numpy()
 
 
 def validate(gdf: gpd.GeoDataFrame, kind: str) -> None:
