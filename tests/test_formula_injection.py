@@ -6,11 +6,12 @@ import csv
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
-from geoplan._io import write_csv
+from geoplan._io import csv_safe, neutralise_text, write_csv
 from geoplan.report.tables import write_workbook
 from tests._report_synthetic import make_coverage, make_deadends, make_sites
 
@@ -78,3 +79,30 @@ def test_csv_text_neutralised_numbers_kept(tmp_path: Path) -> None:
     assert [r[2] for r in rows[1:]] == ["510104", "'-", "", "", "a=b", "x", "y"]
     back = pd.read_csv(target, encoding="utf-8-sig")
     assert back["share"].dtype.kind == "f" and back["share"].min() == -3
+
+
+def _csv_safe_by_definition(df: pd.DataFrame) -> pd.DataFrame:
+    """Every non-numeric column mapped through neutralise_text, on a copy."""
+    safe = df.copy()
+    for i, (_, column) in enumerate(df.items()):
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+                or pd.api.types.is_datetime64_any_dtype(column)):
+            safe.isetitem(i, column.map(neutralise_text))
+    safe.columns = [neutralise_text(c) for c in df.columns]
+    return safe
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"a": ["x", "=1+1", None], "b": [1, 2, 3], "c": [True, False, True]}),
+    pd.DataFrame({"a": ["x", "y", None], "b": [0.5, np.nan, -1.0]}),  # nothing to change
+    pd.DataFrame([["=A", "-", 1], ["b", "c", 2]], columns=["@x", "@x", "n"]),  # a name twice
+    pd.DataFrame({"kind": pd.Categorical(["+x", "y", "+x"]), "when": pd.to_datetime(
+        ["2020-01-01", "2021-01-01", None]), "n": pd.array([1, None, 3], dtype="Int64")}),
+    pd.DataFrame({"mixed": [1, "-2", 3.5], "s": pd.array(["a", "\tb", None], dtype="string")},
+                 index=[5, 3, 9]),
+])
+def test_csv_safe_writes_what_mapping_every_text_column_writes(frame: pd.DataFrame) -> None:
+    before = frame.copy()
+    got = csv_safe(frame).to_csv(index=False, lineterminator="\r\n")
+    assert got == _csv_safe_by_definition(frame).to_csv(index=False, lineterminator="\r\n")
+    pd.testing.assert_frame_equal(frame, before)  # the given frame is left as it was

@@ -1,23 +1,27 @@
-"""GeoPackages are written without GDAL's fsync per transaction, and its setting restored."""
+"""GeoPackages are written without GDAL's fsync per transaction and with its journal in memory,
+and its settings restored."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pyogrio.errors
 import pytest
 import shapely
 
-from geoplan._io import write_gpkg
+from geoplan._io import LayerBlocks, write_gpkg
 
-OPTION = "OGR_SQLITE_SYNCHRONOUS"
+OPTIONS = ("OGR_SQLITE_SYNCHRONOUS", "OGR_SQLITE_PRAGMA")
 
 
 @pytest.fixture()
-def restore_option():
-    before = pyogrio.get_gdal_config_option(OPTION)
+def restore_options():
+    before = {key: pyogrio.get_gdal_config_option(key) for key in OPTIONS}
     yield
-    pyogrio.set_gdal_config_options({OPTION: before})
+    pyogrio.set_gdal_config_options(before)
 
 
 def _layers() -> dict[str, gpd.GeoDataFrame]:
@@ -26,30 +30,44 @@ def _layers() -> dict[str, gpd.GeoDataFrame]:
     return {"points": pts, "empty": pts.iloc[0:0]}
 
 
+def _settings() -> list:
+    return [pyogrio.get_gdal_config_option(key) for key in OPTIONS]
+
+
 @pytest.mark.parametrize("setting", [None, "NORMAL"])
-def test_setting_restored_and_file_whole(tmp_path, restore_option, setting):
-    pyogrio.set_gdal_config_options({OPTION: setting})
-    seen = []
-    out = write_gpkg(_layers(), tmp_path / "x.gpkg",
-                     styles=lambda p: seen.append(pyogrio.get_gdal_config_option(OPTION)))
-    assert pyogrio.get_gdal_config_option(OPTION) == setting
-    assert seen == [setting]  # the styles are added with the caller's setting again
-    assert [name for name, _ in pyogrio.list_layers(out)] == ["points", "empty"]
+def test_settings_restored_and_file_whole(tmp_path, restore_options, setting):
+    pyogrio.set_gdal_config_options({key: setting for key in OPTIONS})
+    during, seen = [], []
+
+    def blocks():
+        during.append(_settings())
+        return [_layers()["points"]]
+
+    layers = {**_layers(), "blocks": LayerBlocks(blocks, np.zeros(2, dtype=np.int8))}
+    out = write_gpkg(layers, tmp_path / "x.gpkg", styles=lambda p: seen.append(_settings()))
+    # the layers are written unsynced with the journal in memory; the styles are added with
+    # the caller's settings again, and those stay
+    assert during == [[False, "journal_mode=MEMORY"]]  # pyogrio gives "OFF" back as False
+    assert _settings() == [setting, setting]
+    assert seen == [[setting, setting]]
+    assert [name for name, _ in pyogrio.list_layers(out)] == ["points", "empty", "blocks"]
     assert list(gpd.read_file(out, layer="points")["name"]) == ["a", "b"]
+    with sqlite3.connect(out) as db:  # an ordinary, whole file
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def test_setting_restored_after_a_failed_write(tmp_path, restore_option):
-    pyogrio.set_gdal_config_options({OPTION: "FULL"})
+def test_settings_restored_after_a_failed_write(tmp_path, restore_options):
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "FULL",
+                                     "OGR_SQLITE_PRAGMA": "cache_size=100"})
     bad = gpd.GeoDataFrame({"v": [1]}, geometry=[shapely.Point(0, 0)], crs="EPSG:32648")
     with pytest.raises(pyogrio.errors.DataLayerError):
         write_gpkg({"ok": bad, "": bad}, tmp_path / "y.gpkg")  # an empty layer name fails
-    assert pyogrio.get_gdal_config_option(OPTION) == "FULL"
+    assert _settings() == ["FULL", "cache_size=100"]
     assert not (tmp_path / "y.gpkg").exists()
 
 
 def _indexed(path) -> set[str]:
-    import sqlite3
-
     with sqlite3.connect(path) as db:
         rows = db.execute("SELECT table_name FROM gpkg_extensions "
                           "WHERE extension_name = 'gpkg_rtree_index'").fetchall()
@@ -57,9 +75,7 @@ def _indexed(path) -> set[str]:
 
 
 def test_a_spatial_index_on_large_layers_and_blocks_only(tmp_path):
-    import numpy as np
-
-    from geoplan._io import SPATIAL_INDEX_MIN_ROWS, LayerBlocks, geometry_kinds
+    from geoplan._io import SPATIAL_INDEX_MIN_ROWS, geometry_kinds
 
     n = SPATIAL_INDEX_MIN_ROWS
     big = gpd.GeoDataFrame({"i": np.arange(n)}, geometry=shapely.points(np.arange(n), 0),

@@ -149,6 +149,19 @@ def test_styles_are_replaced_not_duplicated(tmp_path):
     assert kind == ("attributes",)
 
 
+def test_styles_written_unsynced_are_the_same_in_an_ordinary_file(tmp_path):
+    # write_gpkg's styler adds them unsynced, the journal in memory: the file is synced whole
+    frame = gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(0, 0)], crs=32648)
+    synced = write_gpkg({"toilets": frame}, tmp_path / "a.gpkg")
+    add_layer_styles(synced)
+    unsynced = write_gpkg({"toilets": frame}, tmp_path / "b.gpkg", styles=styler())
+    assert _styles(unsynced) == _styles(synced)
+    con = sqlite3.connect(unsynced)
+    assert con.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    con.close()
+
+
 def test_homes_by_walking_distance_and_road_widths_are_named(tmp_path):
     bands = gpd.GeoDataFrame({"standard": ["a"], "district": ["甲区"], "band": ["near"],
                               "area_m2": [1.0]}, geometry=[box(0, 0, 1, 1)], crs=32648)

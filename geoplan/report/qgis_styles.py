@@ -499,7 +499,8 @@ def _rows(info: LayerInfo, context: StyleContext) -> list[tuple[str, str, int, s
 
 
 def add_layer_styles(path: str | Path, *, targets: Mapping[str, float] | None = None,
-                     names: Mapping[str, str] | None = None, unit: str = DEFAULT_UNIT) -> int:
+                     names: Mapping[str, str] | None = None, unit: str = DEFAULT_UNIT,
+                     synced: bool = True) -> int:
     """Write one default QGIS style per feature layer of the GeoPackage ``path``.
 
     Parameters
@@ -512,6 +513,10 @@ def add_layer_styles(path: str | Path, *, targets: Mapping[str, float] | None = 
         Chinese name per standard id, for the share columns' aliases and the style names.
     unit
         What the districts are called (``districts.unit``): the aliases name them so.
+    synced
+        False for a file not yet in place that its writer syncs once when it is whole
+        (:func:`geoplan._io.write_gpkg`): the styles are then written without a sync and with
+        the journal in memory (16.0 → 11.4 ms median for a batch job's coverage layers).
 
     Returns
     -------
@@ -523,6 +528,9 @@ def add_layer_styles(path: str | Path, *, targets: Mapping[str, float] | None = 
     context = StyleContext(dict(targets or {}), dict(names or {}), unit=unit)
     con = sqlite3.connect(str(path))
     try:
+        if not synced:
+            con.execute("PRAGMA synchronous = OFF")
+            con.execute("PRAGMA journal_mode = MEMORY")
         with con:
             layers = read_layers(con)
             con.execute(_CREATE)
@@ -554,5 +562,5 @@ def styler(targets: Mapping[str, float] | None = None,
            names: Mapping[str, str] | None = None, unit: str = DEFAULT_UNIT
            ) -> Callable[[Path], int]:
     """:func:`add_layer_styles` with these standards and unit, for
-    :func:`geoplan._io.write_gpkg`."""
-    return partial(add_layer_styles, targets=targets, names=names, unit=unit)
+    :func:`geoplan._io.write_gpkg` (which syncs the file once it is whole)."""
+    return partial(add_layer_styles, targets=targets, names=names, unit=unit, synced=False)
