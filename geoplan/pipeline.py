@@ -174,10 +174,13 @@ def _drop_undrawn_layers(layerset: LayerSet, *, written: bool = True) -> None:
     embedded extract, when the map's workers need the room).
     """
     from geoplan.coverage.chunked import CHUNK_MIN_WALKWAYS
-    from geoplan.report._map_index import DRAWN_LAYERS
 
     if _walkway_count(layerset) < CHUNK_MIN_WALKWAYS:
         return
+    # imported only here: the map's modules take about a second to import (folium), which a
+    # batch worker running only the coverage step never needs
+    from geoplan.report._map_index import DRAWN_LAYERS
+
     dropped = [k for k in layerset.layers if k not in DRAWN_LAYERS]
     layerset.layers = {k: v for k, v in layerset.layers.items() if k in DRAWN_LAYERS}
     logger.info("let go of the layers no later step reads (%s)%s", ", ".join(dropped),

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from geoplan._child import in_child, in_children
+from geoplan._frames import geo_frame
 from geoplan._threads import thread_count
 from geoplan.config import DemandSettings
 from geoplan.coverage.census_areas import census_unit_figures
@@ -346,7 +347,7 @@ def _facilities(measured: list[ChunkMeasure], parts: list[tuple[Any, dict[str, n
         di, pi = shapely.STRtree(pts).query(districts.geometry.to_numpy(), predicate="intersects")
         district[pi] = districts["district"].astype(str).to_numpy()[di]
     out["district"] = district
-    return gpd.GeoDataFrame(out[FACILITIES.names], geometry=out.geometry.to_numpy(), crs=crs)
+    return geo_frame(out[FACILITIES.names], out.geometry.to_numpy(), crs)
 
 
 def _residents(pops: list[Any], districts: pd.DataFrame) -> pd.DataFrame | None:

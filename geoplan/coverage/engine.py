@@ -34,6 +34,7 @@ import shapely
 from tqdm.std import tqdm
 
 from geoplan._errors import StandardError
+from geoplan._frames import geo_frame
 from geoplan.config import DemandSettings
 from geoplan.coverage.access import as_reached
 from geoplan.coverage.baskets import BasketFlags, basket_flags, default_min_items
@@ -613,7 +614,7 @@ def _concat(frames: list[gpd.GeoDataFrame], cols: list[str], crs: Any) -> gpd.Ge
     if not frames:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     df = pd.concat(frames, ignore_index=True)
-    return gpd.GeoDataFrame(df[cols], geometry=df.geometry.to_numpy(), crs=crs)
+    return geo_frame(df[cols], df.geometry.to_numpy(), crs)
 
 
 def _reached_lines(eng: CoverageContext, sets: list[tuple[str, str, ReachedPieces]]
@@ -637,7 +638,7 @@ def _concat_reach_areas(frames: list[gpd.GeoDataFrame], crs: Any) -> gpd.GeoData
     if not frames:
         return reach_areas(reached_frame(None, [], crs), [], crs)
     out = pd.concat(frames, ignore_index=True)
-    return gpd.GeoDataFrame(out[REACH_AREAS.names], geometry=out.geometry.to_numpy(), crs=crs)
+    return geo_frame(out[REACH_AREAS.names], out.geometry.to_numpy(), crs)
 
 
 def _facility_frame(sid: str, item: str, layer: str, rows: gpd.GeoDataFrame, radii: np.ndarray,
@@ -656,14 +657,14 @@ def _facility_frame(sid: str, item: str, layer: str, rows: gpd.GeoDataFrame, rad
         if owned is not None:  # a chunk of a city: the points it owns
             counted = counted & owned
         n_access = np.bincount(owner[counted], minlength=len(pts)).astype(np.int64)
-    return gpd.GeoDataFrame({
+    return geo_frame({
         "standard": sid, "item": item, "layer": layer,
         "source_id": (rows["source_id"].astype(str).to_numpy() if "source_id" in rows.columns
                       else np.full(len(rows), "", dtype=object)),
         "name": rows["name"].astype(str).to_numpy() if len(rows) else np.zeros(0, dtype=object),
         "kind": _kind_column(rows, layer), "radius_m": radii, "district": district,
         "n_access": n_access,
-    }, geometry=pts, crs=eng.crs)
+    }, pts, eng.crs)
 
 
 def _table_rows(std: Standard, dem: Demand, dsnap: Snapped, frac: np.ndarray, covered: np.ndarray,

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan._frames import geo_frame
 from geoplan.vocab import MIN_STREET_GAP_M
 
 __all__ = ["GAP_COLUMNS", "MIN_GAP_AREA_M2", "dissolve_pieces", "gap_polygons", "rank_gaps", "ranked"]
@@ -144,7 +145,7 @@ def _rank_by_size(frames: list[pd.DataFrame], columns: list[str], size: str,
                               for c in columns})
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     df = ranked(pd.concat(frames, ignore_index=True), size)
-    return gpd.GeoDataFrame(df[columns], geometry=df["geometry"].to_numpy(), crs=crs)
+    return geo_frame(df[columns], df["geometry"].to_numpy(), crs)
 
 
 def ranked(df: pd.DataFrame, size: str) -> pd.DataFrame:

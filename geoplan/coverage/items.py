@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan._frames import geo_frame
 from geoplan._groups import positions_by_code
 from geoplan._threads import thread_map
 from geoplan.coverage.buffers import BufferSet
@@ -171,4 +172,4 @@ def item_gap_frame(frames: Sequence[pd.DataFrame], crs: Any) -> gpd.GeoDataFrame
         return gpd.GeoDataFrame({c: [] for c in ITEM_GAPS.names},
                                 geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     df = pd.concat(frames, ignore_index=True)
-    return gpd.GeoDataFrame(df[ITEM_GAPS.names], geometry=df["geometry"].to_numpy(), crs=crs)
+    return geo_frame(df[ITEM_GAPS.names], df["geometry"].to_numpy(), crs)

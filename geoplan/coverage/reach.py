@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from geoplan._frames import geo_frame
 from geoplan._progress import bar
 from geoplan._threads import thread_map
 
@@ -127,5 +128,7 @@ def reach_areas(reached: gpd.GeoDataFrame, standards: list[str], crs: CRS | None
             ids.append(sid)
             names.append(str(dname[d]))
             polys.append(area)
-    return gpd.GeoDataFrame({"standard": ids, "district": names},
-                            geometry=gpd.GeoSeries(polys, crs=crs), crs=crs)
+    geoms = np.empty(len(polys), dtype=object)
+    geoms[:] = polys
+    return geo_frame({"standard": np.asarray(ids, dtype=object),
+                      "district": np.asarray(names, dtype=object)}, geoms, crs)

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geoplan._frames import geo_frame
 from geoplan._lines import line_substrings
 from geoplan.network.reach import merge_intervals
 from geoplan.results import REACHED
@@ -183,9 +184,9 @@ def reached_frame(edge_geometry: np.ndarray | None,
         geom[build] = shapely.simplify(line_substrings(edge_geometry[edge[build]], start, end),
                                        REACHED_SIMPLIFY_M)
     n = [len(p) for _, _, p in sets]
-    return gpd.GeoDataFrame({
+    return geo_frame({
         "standard": np.repeat(np.array([s for s, _, _ in sets], dtype=object), n),
         "item": np.repeat(np.array([i for _, i, _ in sets], dtype=object), n),
         "radius_m": np.repeat(np.array([p.radius_m for _, _, p in sets], dtype=float), n),
         "distance_from": np.concatenate([p.distance_from for _, _, p in sets]),
-    }, geometry=geom, crs=crs)
+    }, geom, crs)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan._frames import geo_frame
 from geoplan._threads import thread_count, thread_map
 from geoplan.coverage.demand import Demand
 from geoplan.vocab import NEAR_FACTOR
@@ -244,10 +245,10 @@ def walk_band_frame(sid: str, dem: Demand, bands: np.ndarray, land: np.ndarray,
     uniq, start = np.unique(key, return_index=True)
     geoms = shapely.multipolygons(polys, indices=np.repeat(np.arange(len(uniq)),
                                                            np.diff(np.append(start, len(key)))))
-    frame = gpd.GeoDataFrame({
+    frame = geo_frame({
         "standard": sid,
         "district": np.asarray(names, dtype=object)[uniq // len(BANDS)],
         "band": np.asarray(BANDS, dtype=object)[uniq % len(BANDS)],
         "area_m2": area.reindex(uniq).to_numpy(dtype=float),
-    }, geometry=geoms, crs=dem.crs)
+    }, geoms, dem.crs)
     return frame

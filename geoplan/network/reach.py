@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan._frames import geo_frame
 from geoplan._lines import line_substrings
 from geoplan.network.engine import _check_limit, node_distance, point_distance
 from geoplan.network.graph import WalkGraph
@@ -137,4 +138,4 @@ def reached_edges(graph: WalkGraph, sources: Snapped, limit: float) -> gpd.GeoDa
             "distance_end": dist_hi,
         }
     )
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=graph.crs)
+    return geo_frame(frame, geometry, graph.crs)

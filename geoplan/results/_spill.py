@@ -32,6 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from geoplan._frames import geo_frame
 from geoplan._io import geometry_kinds
 
 try:
@@ -265,8 +266,7 @@ class SpilledFrame:
             rows = np.flatnonzero(rows)
         part = self if rows is None else self.take(np.asarray(rows, dtype=np.intp))
         geoms = part.store.get(part.starts, part.lengths)
-        return gpd.GeoDataFrame(part.attrs.copy(), geometry=gpd.GeoSeries(
-            geoms, index=part.attrs.index, crs=self.crs), crs=self.crs)
+        return geo_frame(part.attrs, geoms, self.crs)
 
     def blocks(self, rows: int, max_bytes: int = BLOCK_BYTES) -> Iterator[gpd.GeoDataFrame]:
         """The frame as consecutive blocks of at most ``rows`` rows and about ``max_bytes``
