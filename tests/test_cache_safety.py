@@ -33,6 +33,7 @@ class _Plant:
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     monkeypatch.setenv("GEOPLAN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("GEOPLAN_NO_CACHE", raising=False)
+    monkeypatch.setattr(cache, "DISK_MIN_BYTES", 0)  # the small world's entries go to disk too
     make_world(tmp_path / "city")
     return tmp_path / "city" / "city.osm", tmp_path
 
@@ -187,3 +188,38 @@ def test_an_entry_without_its_geopackage_is_said_and_removed(
         assert cache.load_frames(key) is None
     assert any("will be rewritten" in r.message for r in caplog.records)
     assert not (tmp_path / "cache" / f"{key}.json").exists()
+
+
+def test_a_small_file_is_parsed_again_by_each_process_and_kept_in_memory(
+        world: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    # reading a small file's entry back took longer than parsing the file (DISK_MIN_BYTES)
+    from geoplan.layers import load as load_module
+
+    osm, tmp = world
+    monkeypatch.setattr(cache, "DISK_MIN_BYTES", osm.stat().st_size + 1)
+    parses: list[Path] = []
+    real = load_module.read_osm_sets
+
+    def counted(path: Path, *args: object, **kwargs: object) -> object:
+        parses.append(path)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load_module, "read_osm_sets", counted)
+    catalog = load_catalog(None)
+    first = _parse_osm(osm, catalog, None)
+    assert parses == [osm] and not (tmp / "cache").exists()  # nothing written
+    first.layers["roads"]["name"] = "changed"  # a caller's own copy ...
+    again = _parse_osm(osm, catalog, None)
+    assert parses == [osm]  # ... from memory, unchanged
+    with monkeypatch.context() as m:
+        m.setenv("GEOPLAN_NO_CACHE", "1")
+        fresh = _parse_osm(osm, catalog, None)
+    _frames_equal(fresh.layers, again.layers)
+    assert fresh.extent.equals(again.extent) and fresh.issues == again.issues
+    # the datum check's boundaries, read in the same pass, are kept beside them
+    assert cache.load_frames(cache.osm_cache_key(osm, BOUNDARY_KEYS)) is not None
+    # a file of DISK_MIN_BYTES goes to disk
+    monkeypatch.setattr(cache, "DISK_MIN_BYTES", osm.stat().st_size)
+    cache._kept.clear()
+    _parse_osm(osm, catalog, None)
+    assert (tmp / "cache" / f"{_key(osm)}.json").is_file()

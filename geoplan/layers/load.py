@@ -102,7 +102,8 @@ def _parse_osm(path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | N
         path, [catalog_keys(catalog), CONTEXT_KEYS, BOUNDARY_KEYS], bounds,
         keep_tags=tag_keys(catalog) | CONTEXT_TAGS | BOUNDARY_KEYS,
         tables=[None, CONTEXT_TABLES, None])
-    cache.store_osm(cache.osm_cache_key(path, BOUNDARY_KEYS, bounds), boundaries)
+    disk = cache.worth_storing(path)
+    cache.store_osm(cache.osm_cache_key(path, BOUNDARY_KEYS, bounds), boundaries, disk=disk)
     counts: list[tuple[str, str, int, str]] = [("osm", *i) for i in osm.read_issues]
     layers = osm_layers(osm, catalog, counts)
     result = _Parsed(layers, osm.bounds, osm.bounds_note, osm.cut_points, tuple(counts), context,
@@ -110,7 +111,7 @@ def _parse_osm(path: Any, catalog: dict[str, Any], bounds: tuple[float, ...] | N
     cache.store_frames(key, layers, {
         "extent": shapely.to_wkb(osm.bounds, hex=True), "bounds_note": osm.bounds_note,
         "cut_points": cast(Any, np.asarray(osm.cut_points, dtype=float).reshape(-1, 2).tolist()),
-        "issues": cast(Any, [list(i) for i in counts])})
+        "issues": cast(Any, [list(i) for i in counts])}, disk=disk)
     return result
 
 
