@@ -116,6 +116,10 @@ def test_map_offline_layers_legend_and_toggle(session, outputs, tmp_path):
     heading = page.locator("#geoplan-legend-standard")
     assert heading.inner_text() == "300米见绿（目标 100.0%）"
     assert page.locator(".leaflet-control-scale-line").count() == 1
+    # the background roads: one path of every road (one path each made the map open slower)
+    assert page.locator("path.gp-context-roads").count() == 1
+    assert page.evaluate("() => document.querySelector('path.gp-context-roads')"
+                         ".getAttribute('d').split('M').length - 1") > 1000
     assert "© OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
 
     # the layer panel, in Chinese: one radio per standard, the first chosen, then overlays

@@ -255,3 +255,28 @@ def test_a_partly_covered_districts_label_says_how_much_is_inside(results):
     labels = json.loads(re.search(r"geoplan\.districtLabels\([^,]+,\s*(\[.*?\])\);", page,
                                   re.DOTALL).group(1))
     assert all("part" not in it for it in labels)
+
+
+def test_the_background_roads_are_one_feature_of_every_part() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from geoplan.report._map_overlays import as_one_feature
+
+    lines = gpd.GeoDataFrame(geometry=[
+        shapely.LineString([(0, 0), (1, 1)]),
+        shapely.MultiLineString([[(2, 2), (3, 3)], [(4, 4), (5, 5), (6, 6)]]),
+        shapely.LineString(), None], crs=4326)
+    one = as_one_feature(lines)
+    assert len(one) == 1 and one.crs == lines.crs
+    (geom,) = one.geometry
+    assert geom.geom_type == "MultiLineString" and len(geom.geoms) == 3
+    assert shapely.get_coordinates(geom).tolist() == [
+        [0, 0], [1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 6]]  # not noded, not moved
+    assert len(as_one_feature(lines.iloc[2:])) == 0  # nothing to draw: no feature at all
+
+
+def test_the_default_map_draws_its_background_roads_as_one_feature(chengdu_outputs) -> None:
+    page = (chengdu_outputs / "map.html").read_text(encoding="utf-8")
+    (spec,) = re.findall(r'\{"cls":"gp-context-roads","kind":"line","n":(\d+)', page)
+    assert spec == "1"

@@ -55,11 +55,28 @@ def add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> folium.
     roads = layerset.layers.get("roads")
     if roads is not None and len(roads):
         keep = ["main"] if len(roads) > MAX_CONTEXT_ROADS else ["main", "general"]
-        sel = roads.loc[roads["road_class"].isin(keep), ["road_class", "geometry"]]
-        add_layer(group, to_map(sel, 6.0), css_class="gp-context-roads",
-                  interactive=False, style={"color": "#a8a8a8", "weight": 1.2, "opacity": 0.8})
+        sel = roads.loc[roads["road_class"].isin(keep), ["geometry"]]
+        drawn = as_one_feature(to_map(sel, 6.0))
+        if len(drawn):
+            add_layer(group, drawn, css_class="gp-context-roads", interactive=False,
+                      style={"color": "#a8a8a8", "weight": 1.2, "opacity": 0.8})
     group.add_to(m)
     return group
+
+
+def as_one_feature(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``lines`` as one MultiLineString of all their parts, coordinates unchanged (none if
+    they are all empty).
+
+    The background roads have no popup and one style: drawn as one SVG path instead of one
+    per road (1,907 in the default map), the default map's opening took 150–177 ms less of
+    the browser's main-thread CPU (553 → 403 ms, 9 rounds against the map as it was). Areas
+    are left as they are: one path's fill rule would open holes where two of them overlap.
+    """
+    parts = shapely.get_parts(lines.geometry.to_numpy())
+    parts = parts[(shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)]
+    geometry = [shapely.multilinestrings(parts)] if len(parts) else []
+    return gpd.GeoDataFrame(geometry=geometry, crs=lines.crs)
 
 
 def _facility_props(gdf: gpd.GeoDataFrame, kind: str, lab: Mapping[str, str], lang: str
