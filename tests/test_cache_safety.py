@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+from collections import OrderedDict
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,6 +35,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     monkeypatch.setenv("GEOPLAN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("GEOPLAN_NO_CACHE", raising=False)
     monkeypatch.setattr(cache, "DISK_MIN_BYTES", 0)  # the small world's entries go to disk too
+    # and none kept in memory by an earlier test of the same world (the same content, one key)
+    monkeypatch.setattr(cache, "_kept", OrderedDict())
     make_world(tmp_path / "city")
     return tmp_path / "city" / "city.osm", tmp_path
 
