@@ -14,7 +14,7 @@ import shapely
 
 from geoplan._io import LayerBlocks, write_gpkg
 
-OPTIONS = ("OGR_SQLITE_SYNCHRONOUS", "OGR_SQLITE_PRAGMA")
+OPTIONS = ("OGR_SQLITE_SYNCHRONOUS", "OGR_SQLITE_PRAGMA", "SPATIALITE_LOAD")
 
 
 @pytest.fixture()
@@ -47,9 +47,9 @@ def test_settings_restored_and_file_whole(tmp_path, restore_options, setting):
     out = write_gpkg(layers, tmp_path / "x.gpkg", styles=lambda p: seen.append(_settings()))
     # the layers are written unsynced with the journal in memory; the styles are added with
     # the caller's settings again, and those stay
-    assert during == [[False, "journal_mode=MEMORY"]]  # pyogrio gives "OFF" back as False
-    assert _settings() == [setting, setting]
-    assert seen == [[setting, setting]]
+    assert during == [[False, "journal_mode=MEMORY", "NO"]]  # pyogrio gives "OFF" back as False
+    assert _settings() == [setting] * 3
+    assert seen == [[setting] * 3]
     assert [name for name, _ in pyogrio.list_layers(out)] == ["points", "empty", "blocks"]
     assert list(gpd.read_file(out, layer="points")["name"]) == ["a", "b"]
     with sqlite3.connect(out) as db:  # an ordinary, whole file
@@ -59,11 +59,12 @@ def test_settings_restored_and_file_whole(tmp_path, restore_options, setting):
 
 def test_settings_restored_after_a_failed_write(tmp_path, restore_options):
     pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "FULL",
-                                     "OGR_SQLITE_PRAGMA": "cache_size=100"})
+                                     "OGR_SQLITE_PRAGMA": "cache_size=100",
+                                     "SPATIALITE_LOAD": "YES"})
     bad = gpd.GeoDataFrame({"v": [1]}, geometry=[shapely.Point(0, 0)], crs="EPSG:32648")
     with pytest.raises(pyogrio.errors.DataLayerError):
         write_gpkg({"ok": bad, "": bad}, tmp_path / "y.gpkg")  # an empty layer name fails
-    assert _settings() == ["FULL", "cache_size=100"]
+    assert _settings() == ["FULL", "cache_size=100", "YES"]
     assert not (tmp_path / "y.gpkg").exists()
 
 
