@@ -387,3 +387,30 @@ def test_snapped_counts_every_status() -> None:
     empty = snapmod.Snapped(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0),
                             np.zeros(0, dtype=np.int8)).counts()
     assert set(empty.values()) == {0} and len(empty) == 6
+
+
+def test_the_loops_compile_ahead_of_use(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m geoplan.network.compile_loops` (the README's first command) uses every loop
+    the search uses, so numba keeps them all; without numba it says so and exits 0."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    from geoplan.network import compile_loops
+
+    done = subprocess.run([sys.executable, "-m", "geoplan.network.compile_loops"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "compiled loops are ready" in done.stdout, done.stderr
+    loops = sys.modules.get("geoplan.network._nearest_compiled")
+    if loops is None:
+        from geoplan.network import _nearest_compiled as loops
+    compile_loops.compile_loops()  # in this process too: every loop the search calls is typed
+    used = ("segments", "segment_starts", "build_pieces", "cell_order", "nearest_points")
+    assert all(getattr(loops, name).signatures for name in used)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "numba" else real(name, *a))
+    assert compile_loops.compile_loops() is None
+    assert compile_loops.main() == 0
+    assert "numba is not installed" in capsys.readouterr().out
