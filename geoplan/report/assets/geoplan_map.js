@@ -627,12 +627,14 @@
     },
     _update: function() {
       if (!this._map) { return; }
-      var pane = this._map.getContainer();
-      L.DomUtil[this._map.getZoom() >= this._minZoom ? "removeClass" : "addClass"](
-        pane, "gp-streets-hidden");
+      var close = this._map.getZoom() >= this._minZoom;
+      // built at the first close zoom, not at load: the map opens at a city's zoom, where
+      // they are hidden (280 markers, a fifth of the default map's nodes at its opening)
+      if (close && !this._built) { this._build(); }
+      L.DomUtil[close ? "removeClass" : "addClass"](this._map.getContainer(),
+                                                     "gp-streets-hidden");
     },
     onAdd: function(map) {
-      if (!this._built) { this._build(); }
       L.LayerGroup.prototype.onAdd.call(this, map);
       map.on("zoomend", this._update, this);
       this._update();
