@@ -414,3 +414,11 @@ def test_the_loops_compile_ahead_of_use(monkeypatch: pytest.MonkeyPatch,
     assert compile_loops.compile_loops() is None
     assert compile_loops.main() == 0
     assert "numba is not installed" in capsys.readouterr().out
+
+    def fails() -> float:
+        raise RuntimeError("no LLVM target for this CPU")
+
+    monkeypatch.setattr(compile_loops, "compile_loops", fails)
+    assert compile_loops.main() == 1  # said with its fix, no traceback
+    err = capsys.readouterr().err
+    assert "no LLVM target for this CPU" in err and "pip uninstall numba" in err

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import sys
 import time
 
 import numpy as np
@@ -50,8 +51,16 @@ def compile_loops() -> float | None:
 
 
 def main() -> int:
-    """Compile the loops and say how long it took; exit code 0 (also without numba)."""
-    took = compile_loops()
+    """Compile the loops and say how long it took: exit code 0 (also without numba), or 1
+    with the reason and the fix when numba cannot compile them on this machine."""
+    try:
+        took = compile_loops()
+    except Exception as exc:  # numba's errors are many; any of them is said, not traced
+        print(f"geoplan: numba could not compile the nearest-edge search's loops: {exc}. "
+              "A city-scale run would fail the same way. Fix: update numba (pip install -U "
+              "numba) or uninstall it (pip uninstall numba): without it the search runs on "
+              "arrays, with the same answers.", file=sys.stderr)
+        return 1
     if took is None:
         print("numba is not installed: nothing to compile (the search runs on arrays)")
     else:
