@@ -368,7 +368,7 @@ def sqlite_without_fsync() -> Iterator[None]:
     yet in place is written so: :func:`write_gpkg` syncs the finished file once, before it
     takes the target's name, and a crash leaves only its temporary file, never used. The file's
     content is the same (the journal mode is not stored in it). GDAL opens the file again for
-    each layer and set up SpatiaLite's SQL functions on every opening, which a GeoPackage's
+    each layer and set SpatiaLite's SQL functions up on every opening, which a GeoPackage's
     own triggers never call (GDAL registers the ones they use): without them, eight small
     layers took 40–45 ms of CPU against 53–67 ms (5 rounds of 10, interleaved), with the same
     tables, triggers and R-tree. The previous settings are restored afterwards.

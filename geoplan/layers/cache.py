@@ -189,7 +189,7 @@ def store_frames(key: str, frames: Mapping[str, gpd.GeoDataFrame],
     if os.environ.get("GEOPLAN_NO_CACHE"):
         return
     if not disk:
-        _keep(_memory_mark(key), _copied((dict(frames), json.loads(json.dumps(dict(extra or {}))))))
+        _keep(_memory_mark(key), _copied((dict(frames), dict(extra or {}))))
         return
     gpkg, meta_path = _paths(key)
     try:
