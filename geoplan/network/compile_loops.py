@@ -14,14 +14,11 @@ the command says so and exits 0.
 from __future__ import annotations
 
 import importlib.util
-import logging
 import sys
 import time
 
 import numpy as np
 import shapely
-
-logger = logging.getLogger(__name__)
 
 
 def compile_loops() -> float | None:

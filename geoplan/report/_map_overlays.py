@@ -56,10 +56,8 @@ def add_context(m: folium.Map, layerset: Any, lab: Mapping[str, str]) -> folium.
     if roads is not None and len(roads):
         keep = ["main"] if len(roads) > MAX_CONTEXT_ROADS else ["main", "general"]
         sel = roads.loc[roads["road_class"].isin(keep), ["geometry"]]
-        drawn = as_one_feature(to_map(sel, 6.0))
-        if len(drawn):
-            add_layer(group, drawn, css_class="gp-context-roads", interactive=False,
-                      style={"color": "#a8a8a8", "weight": 1.2, "opacity": 0.8})
+        add_layer(group, as_one_feature(to_map(sel, 6.0)), css_class="gp-context-roads",
+                  interactive=False, style={"color": "#a8a8a8", "weight": 1.2, "opacity": 0.8})
     group.add_to(m)
     return group
 
