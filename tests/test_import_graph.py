@@ -8,6 +8,7 @@ module or subpackage of geoplan (``geoplan.layers``, ``geoplan.config``, …).
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import networkx as nx
@@ -53,7 +54,9 @@ def _imports(path: Path, name: str, known: set[str]) -> set[str]:
     return out
 
 
+@functools.cache
 def _graph() -> nx.DiGraph:
+    """The import graph of the package (parsed once: the tests only read it)."""
     mods = _modules()
     graph = nx.DiGraph()
     graph.add_nodes_from(mods)
