@@ -1,6 +1,7 @@
 """The whole analysis as one function: what ``geoplan run`` and ``geoplan batch`` execute.
 
-layers → dead ends → coverage → site suggestions → meeting map → reports, into one folder.
+layers → dead ends → coverage → site suggestions → tables → meeting map → reports, into one
+folder (a small run draws its one-page map and its reports at the same time).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from geoplan._child import in_child, in_children
 from geoplan._io import check_output_folder, write_csv, write_gpkg
 from geoplan._memory import release_free_memory, status_mb
 from geoplan._outdir import OutputRun
-from geoplan._processes import combined_peak_mb, cpu_seconds
+from geoplan._processes import can_fork, combined_peak_mb, cpu_seconds
 from geoplan._progress import set_progress
 from geoplan._threads import thread_count
 from geoplan.config import AnalysisConfig
@@ -146,22 +147,84 @@ def _run_steps(
     _drop_undrawn_layers(layerset, written="layers" in steps)
     gap_places, checks = write_tables(result, out_dir, side_by_side=side_by_side)
     clock = _lap(result, "tables", clock)
-    if "map" in steps and result.coverage is not None:
-        from geoplan.report.maps import write_maps
+    coverage = result.coverage
+    drawings: list[tuple[str, Callable[[], list[Path]]]] = []
+    if "map" in steps and coverage is not None:
+        def draw_map() -> list[Path]:
+            from geoplan.report.maps import write_maps
 
-        result.written += write_maps(layerset, result.coverage, result.deadends, config, out_dir,
-                                     sites=result.sites, checks=checks, **(map_options or {}))
-        clock = _lap(result, "map", clock)
-    if "report" in steps and result.coverage is not None:
-        from geoplan.report.html import write_reports
+            return write_maps(layerset, coverage, result.deadends, config, out_dir,
+                              sites=result.sites, checks=checks, **(map_options or {}))
 
-        reports = write_reports(layerset, result.coverage, result.deadends, config, out_dir,
-                                progress=progress, sites=result.sites, checks=checks,
-                                gap_places=gap_places,
-                                lang=(map_options or {}).get("lang", "zh"))
-        result.written += [Path(p) for p in _paths(reports)]
-        clock = _lap(result, "report", clock)
+        drawings.append(("map", draw_map))
+    if "report" in steps and coverage is not None:
+        def draw_reports() -> list[Path]:
+            from geoplan.report.html import write_reports
+
+            reports = write_reports(layerset, coverage, result.deadends, config, out_dir,
+                                    progress=progress, sites=result.sites, checks=checks,
+                                    gap_places=gap_places,
+                                    lang=(map_options or {}).get("lang", "zh"),
+                                    map_link="map" in steps)
+            return [Path(p) for p in _paths(reports)]
+
+        drawings.append(("report", draw_reports))
+    if len(drawings) == 2 and thread_count() > 1 and can_fork() and _one_page_map(
+            layerset, coverage, config, map_options):
+        _draw_side_by_side(result, drawings, clock)
+    else:
+        for step, draw in drawings:
+            result.written += draw()
+            clock = _lap(result, step, clock)
     return result
+
+
+def _one_page_map(layerset: LayerSet, coverage: CoverageResult | None, config: AnalysisConfig,
+                  map_options: dict[str, Any] | None) -> bool:
+    """Whether the meeting map is one page (not an index with a page per district), as
+    :func:`geoplan.report.maps.write_maps` will decide."""
+    from geoplan.report._map_index import estimate_mb
+
+    max_mb = (map_options or {}).get("max_mb")
+    max_mb = config.map.max_mb if max_mb is None else max_mb
+    return len(layerset.districts) < 2 or estimate_mb(layerset, coverage) <= float(max_mb)
+
+
+def _draw_side_by_side(result: RunResult, drawings: list[tuple[str, Callable[[], list[Path]]]],
+                       start: float) -> None:
+    """The meeting map and the reports of a small run, each drawn in a forked process of its
+    own at the same time; each step's line says its own time, CPU and peak.
+
+    A one-page map keeps one core busy, and neither step reads what the other writes (the
+    reports' index is told that the map is being drawn). A map with a page per district
+    spreads its pages over the cores already (:func:`geoplan._processes.process_map`): then
+    the two steps run one after the other.
+    """
+
+    def timed(draw: Callable[[], list[Path]]) -> Callable[[], tuple[list[Path], float, float,
+                                                                      float | None]]:
+        def run() -> tuple[list[Path], float, float, float | None]:
+            wall, cpu = time.perf_counter(), cpu_seconds()
+            step_peak_rss_mb()
+            written = draw()
+            return (written, time.perf_counter() - wall, cpu_seconds() - cpu,
+                    step_peak_rss_mb(reset=False))
+        return run
+
+    done = in_children([timed(draw) for _, draw in drawings],
+                       lambda i: f"drawing the {drawings[i][0]}", _DRAW_FIX, at_once=2)
+    for (step, _), (written, wall, cpu, peak) in zip(drawings, done, strict=True):
+        result.written += written
+        result.timings[step] = wall
+        logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB, drawn side by side)", step,
+                    wall, cpu, "?" if peak is None else f"{peak:.0f}")
+    release_free_memory()
+    step_peak_rss_mb()
+    _CPU["last"] = cpu_seconds()
+    logger.info("map and reports drawn side by side in %.1f s", time.perf_counter() - start)
+
+
+_DRAW_FIX = "run again with GEOPLAN_THREADS=1 to draw the map and the reports one after the other"
 
 
 def _drop_undrawn_layers(layerset: LayerSet, *, written: bool = True) -> None:

@@ -703,6 +703,7 @@ def write_reports(
     sites: SiteResult | None = None,
     checks: gpd.GeoDataFrame | None = None,
     gap_places: pd.DataFrame | None = None,
+    map_link: bool | None = None,
 ) -> ReportFiles:
     """Write the per-district HTML reports, their index and the Excel workbook.
 
@@ -733,6 +734,9 @@ def write_reports(
     gap_places
         :func:`geoplan.locate.locate` of the coverage's gaps when the caller has it (the run
         wrote it into ``gaps.csv``), or None: the workbook then locates them itself.
+    map_link
+        Whether the index links the meeting map (``map.html`` beside ``reports/``); None: if
+        that file is there now (a run drawing its map at the same time says True).
 
     Returns
     -------
@@ -750,7 +754,7 @@ def write_reports(
     with _gc_frozen():
         return _write_reports(layerset, coverage, deadends, config, out, reports_dir,
                               progress=progress, lang=lang, gap_view=gap_view, sites=sites,
-                              checks=checks, gap_places=gap_places)
+                              checks=checks, gap_places=gap_places, map_link=map_link)
 
 
 @contextlib.contextmanager
@@ -781,6 +785,7 @@ def _write_reports(
     sites: SiteResult | None,
     checks: gpd.GeoDataFrame | None,
     gap_places: pd.DataFrame | None,
+    map_link: bool | None = None,
 ) -> ReportFiles:
     env = template_environment()
     ctx = _Context(layerset, coverage, deadends, config, lang, gap_view, sites)
@@ -820,10 +825,12 @@ def _write_reports(
         files[slug] = target
         entries.append({"name": name, "file": target.name, "ok": True})
 
-    map_link = "../map.html" if (out / "map.html").exists() else None
+    if map_link is None:
+        map_link = (out / "map.html").exists()
     index = reports_dir / "index.html"
     with atomic_path(index) as tmp:
-        tmp.write_text(_index_page(env, ctx, entries, files.failures, map_link), encoding="utf-8")
+        tmp.write_text(_index_page(env, ctx, entries, files.failures,
+                                   "../map.html" if map_link else None), encoding="utf-8")
     files["index"] = index
     files["workbook"] = write_workbook(
         coverage, deadends, out / WORKBOOK_NAME, title=ctx.analysis, sources=ctx.sources,
