@@ -183,11 +183,11 @@ def _one_page_map(layerset: LayerSet, coverage: CoverageResult | None, config: A
                   map_options: dict[str, Any] | None) -> bool:
     """Whether the meeting map is one page (not an index with a page per district), as
     :func:`geoplan.report.maps.write_maps` will decide."""
-    from geoplan.report._map_index import estimate_mb
+    from geoplan.report._map_index import needs_index
+    from geoplan.report.maps import map_budget_mb
 
-    max_mb = (map_options or {}).get("max_mb")
-    max_mb = config.map.max_mb if max_mb is None else max_mb
-    return len(layerset.districts) < 2 or estimate_mb(layerset, coverage) <= float(max_mb)
+    budget = map_budget_mb(config, (map_options or {}).get("max_mb"))
+    return not needs_index(layerset, coverage, budget, say=False)
 
 
 def _draw_side_by_side(result: RunResult, drawings: list[tuple[str, Callable[[], list[Path]]]],

@@ -147,15 +147,18 @@ def estimate_mb(layerset: LayerSet, coverage: CoverageResult | None) -> float:
     return BASE_MB + roads * BYTES_PER_ROAD_VERTEX / 1e6
 
 
-def needs_index(layerset: LayerSet, coverage: CoverageResult | None, max_mb: float) -> bool:
-    """Whether the map is written as an index with detail pages (see the module doc)."""
+def needs_index(layerset: LayerSet, coverage: CoverageResult | None, max_mb: float, *,
+                say: bool = True) -> bool:
+    """Whether the map is written as an index with detail pages (see the module doc); with
+    ``say``, an index is logged with the estimate that called for it."""
     if len(layerset.districts) < 2:
         return False
     estimate = estimate_mb(layerset, coverage)
     if estimate <= max_mb:
         return False
-    logger.info("map: about %.0f MB as one file, over the %.0f MB budget: writing an index map "
-                "and %d district pages", estimate, max_mb, len(layerset.districts))
+    if say:
+        logger.info("map: about %.0f MB as one file, over the %.0f MB budget: writing an index "
+                    "map and %d district pages", estimate, max_mb, len(layerset.districts))
     return True
 
 

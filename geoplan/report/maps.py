@@ -463,8 +463,7 @@ def write_maps(
         ``map.html`` first, then every file under ``maps/`` (index case).
     """
     settings = getattr(config, "map", None)
-    if max_mb is None:
-        max_mb = float(getattr(settings, "max_mb", DEFAULT_MAX_MB))
+    max_mb = map_budget_mb(config, max_mb)
     if margin_m is None:
         margin_m = float(getattr(settings, "detail_margin_m", DEFAULT_MARGIN_M))
     options: dict[str, Any] = {"lang": lang, "tiles": tiles, "tianditu_key": tianditu_key,
@@ -483,6 +482,14 @@ def write_maps(
         tmp.write_text(page, encoding="utf-8")
     logger.info("wrote %s (%.0f kB)", target, target.stat().st_size / 1024)
     return [target]
+
+
+def map_budget_mb(config: AnalysisConfig | None, max_mb: float | None = None) -> float:
+    """The largest single ``map.html`` (MB): ``max_mb`` when given, else the config's
+    ``map.max_mb``, else :data:`~geoplan.report._map_index.DEFAULT_MAX_MB`."""
+    if max_mb is not None:
+        return float(max_mb)
+    return float(getattr(getattr(config, "map", None), "max_mb", DEFAULT_MAX_MB))
 
 
 def _remove_pages(out: Path) -> None:
