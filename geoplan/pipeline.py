@@ -216,8 +216,7 @@ def _draw_side_by_side(result: RunResult, drawings: list[tuple[str, Callable[[],
     for (step, _), (written, wall, cpu, peak) in zip(drawings, done, strict=True):
         result.written += written
         result.timings[step] = wall
-        logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB, drawn side by side)", step,
-                    wall, cpu, "?" if peak is None else f"{peak:.0f}")
+        _say_step(step, wall, cpu, peak, "drawn side by side")
     release_free_memory()
     step_peak_rss_mb()
     _CPU["last"] = cpu_seconds()
@@ -426,11 +425,17 @@ def _tick(timings: dict[str, float], step: str, start: float) -> float:
     if peak is not None:  # with what forked workers and children held (an upper bound)
         peak = combined_peak_mb(peak)
     held = status_mb("VmRSS")
-    logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB, held after %s MB)", step,
-                now - start, cpu - _CPU["last"], "?" if peak is None else f"{peak:.0f}",
-                "?" if held is None else f"{held:.0f}")
+    _say_step(step, now - start, cpu - _CPU["last"], peak,
+              f"held after {'?' if held is None else f'{held:.0f}'} MB")
     _CPU["last"] = cpu_seconds()
     return time.perf_counter()
+
+
+def _say_step(step: str, wall: float, cpu: float, peak: float | None, tail: str) -> None:
+    """A step's log line, as the benchmarks read it: ``<step> done in … s (CPU … s, peak RSS
+    … MB, <tail>)``."""
+    logger.info("%s done in %.1f s (CPU %.1f s, peak RSS %s MB, %s)", step, wall, cpu,
+                "?" if peak is None else f"{peak:.0f}", tail)
 
 
 def step_peak_rss_mb(reset: bool = True) -> float | None:
