@@ -1,7 +1,5 @@
 """``python -m geoplan`` runs the command line."""
 
-import sys
+from geoplan.cli import entry
 
-from geoplan.cli import main
-
-sys.exit(main())
+entry()

@@ -183,8 +183,7 @@ def _one_page_map(layerset: LayerSet, coverage: CoverageResult | None, config: A
                   map_options: dict[str, Any] | None) -> bool:
     """Whether the meeting map is one page (not an index with a page per district), as
     :func:`geoplan.report.maps.write_maps` will decide."""
-    from geoplan.report._map_index import needs_index
-    from geoplan.report.maps import map_budget_mb
+    from geoplan.report.map_size import map_budget_mb, needs_index
 
     budget = map_budget_mb(config, (map_options or {}).get("max_mb"))
     return not needs_index(layerset, coverage, budget, say=False)

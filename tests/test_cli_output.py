@@ -71,7 +71,9 @@ def test_help_starts_without_the_heavy_libraries():
 
 def test_layers_and_coverage_commands_do_not_load_the_map_s_libraries(tmp_path):
     """The tables the commands print and the styles of their GeoPackages need no folium,
-    matplotlib or openpyxl: imported, they cost each command 1.4 s before any work."""
+    matplotlib or openpyxl: imported, they cost each command 1.4 s before any work. Nor do
+    the reports or the map's size, which ``geoplan run`` asks before it draws the map and the
+    reports side by side: folium is then imported by the map's process only."""
     import subprocess
     import sys
 
@@ -81,10 +83,12 @@ def test_layers_and_coverage_commands_do_not_load_the_map_s_libraries(tmp_path):
     code = ("import sys; from geoplan.cli import main; "
             "codes = [main([c, 'city.yaml', '-q', '--out', c]) for c in ('layers', 'coverage')]; "
             "print(codes, [m for m in ('folium', 'branca', 'jinja2', 'matplotlib', 'openpyxl') "
-            "if m in sys.modules])")
+            "if m in sys.modules]); "
+            "import geoplan.report.html, geoplan.report.map_size; "
+            "print([m for m in ('folium', 'branca') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=tmp_path, env={**os.environ, "GEOPLAN_NO_PROGRESS": "1"})
-    assert out.stdout.splitlines()[-1] == "[0, 0] []", out.stdout + out.stderr
+    assert out.stdout.splitlines()[-2:] == ["[0, 0] []", "[]"], out.stdout + out.stderr
     assert (tmp_path / "coverage" / "coverage.gpkg").is_file()
 
 

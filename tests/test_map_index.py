@@ -174,7 +174,7 @@ def test_pages_sharing_work_are_the_pages_each_built_on_its_own(index_out) -> No
 
 def test_one_district_never_gets_an_index_and_the_estimate_follows_the_roads() -> None:
     from geoplan.config import MapSettings
-    from geoplan.report._map_index import (
+    from geoplan.report.map_size import (
         BASE_MB,
         BYTES_PER_ROAD_VERTEX,
         DEFAULT_MAX_MB,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from typing import NoReturn
 
 from geoplan._errors import ConfigError, GeoplanError, StandardError
 from geoplan._outdir import Interrupted
@@ -106,6 +108,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     adhoc = is_adhoc(args)
     with _logging_to_stderr(args.verbose, args.quiet, adhoc):
         return _run(args, in_flags if adhoc else str)
+
+
+def entry() -> NoReturn:
+    """The ``geoplan`` program (and ``python -m geoplan``): :func:`main`, then exit with its code.
+
+    What is still alive is frozen out of the garbage collector first: the interpreter's last
+    collections would walk a whole run's results only to free them with the process (0.4–0.5 s
+    of the default run's 16 s; 0.17 s with them frozen).
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _run(args: argparse.Namespace, words: Callable[[str], str]) -> int:

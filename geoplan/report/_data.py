@@ -168,6 +168,17 @@ def plain(value: Any) -> Any:
     return value
 
 
+def coverage_class(share: Any, target: Any) -> str:
+    """The colour class of a district: 'pass', 'near', 'low', 'poor' or 'nodata'."""
+    share, target = plain(share), plain(target)
+    if share is None:
+        return "nodata"
+    if target is None or target <= 0 or share >= target:
+        return "pass"
+    ratio = share / target
+    return "near" if ratio >= 0.75 else "low" if ratio >= 0.5 else "poor"
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 

@@ -4,9 +4,10 @@ One self-contained ``map.html`` grows with the city: fitting its detail to the o
 (:mod:`geoplan.report._map_detail`) gave 1.5 MB for the default run, 9.0 MB for a 16-tile
 city (79k walking edges) and 29.9 MB for 64 tiles (316k), about 95 MB projected at a million
 edges, and every one of those bytes is parsed and drawn before the map shows anything. So
-when a map's estimated size (:func:`estimate_mb`, from counts taken before anything is drawn)
-is above the budget (``map.max_mb`` in the config, default :data:`DEFAULT_MAX_MB`) and there
-are at least two districts, the map is written as:
+when a map's estimated size (:func:`geoplan.report.map_size.estimate_mb`, from counts taken
+before anything is drawn) is above the budget (``map.max_mb`` in the config, default
+:data:`geoplan.report.map_size.DEFAULT_MAX_MB`) and there are at least two districts, the
+map is written as:
 
 - ``map.html``, the **index**: every district's outline coloured by its share, with the same
   standard and measure switches, legend, title, scale bar and overview as the full map; a
@@ -68,6 +69,7 @@ from geoplan.report._map_detail import PAGE_ROWS
 from geoplan.report._map_layers import runtime_js, script_json
 from geoplan.report._map_scenario import scenario_js
 from geoplan.report._offline import leaflet_css, leaflet_js
+from geoplan.report.map_size import DEFAULT_MAX_MB, estimate_mb, needs_index
 from geoplan.results import CoverageResult
 from geoplan.results._spill import SpilledFrame
 from geoplan.results.coverage import ON_DISK
@@ -78,12 +80,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_MB = 5.0
-"""The largest single ``map.html`` (MB, 10⁶ bytes) before the index is written instead.
-
-About 3.5× the default run's map (1.44 MB), whose first paint in headless Chromium already
-took 2.1–2.6 s on this 2-core machine under load, against 5–8 s for the 2.9 MB 4-tile map
-(2026-12-02): first paint grows with the number of drawn shapes, and the issue asks for 3 s."""
 DEFAULT_MARGIN_M = 500.0
 """Data drawn around a district on its detail page (m)."""
 PAGES_DIR = "maps"
@@ -95,13 +91,6 @@ the others (the walking graph, buildings, residential land) for every page built
 index of each and copied their rows, and a forked worker's memory grew by every row it copied
 (reference counts are written)."""
 """The folder, beside ``map.html``, of the detail pages and their shared scripts."""
-
-BASE_MB = 0.95
-"""The estimate's fixed part: scripts, styles, controls, district outlines (MB)."""
-BYTES_PER_ROAD_VERTEX = 41.7
-"""The estimate's bytes per vertex of the roads layer, fitted on the default run (11,698
-road vertices, 1.44 MB) and the 4-tile city (46,792, 2.90 MB); it gives 8.8 MB for the 16-tile
-city (measured 9.0) and 32 MB for 64 tiles (measured 29.9)."""
 
 _SHARED = {
     "geoplan_leaflet_css": ("leaflet.css", "css"),
@@ -125,41 +114,6 @@ def words(lang: str, unit: str = DEFAULT_UNIT) -> dict[str, str]:
     if lang == "en":
         return _WORDS["en"]
     return dict(words_in_unit(_WORDS["zh"], unit))
-
-
-# -- when ------------------------------------------------------------------------------------
-
-def _coords(gdf: Any) -> int:
-    if not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf):
-        return 0
-    return int(shapely.get_num_coordinates(gdf.geometry.to_numpy()).sum())
-
-
-def estimate_mb(layerset: LayerSet, coverage: CoverageResult | None) -> float:
-    """The single map's size (MB) estimated before drawing, from the roads' vertex count.
-
-    The map's bytes follow the street network: the roads-and-water background, street
-    names, walking reach, gaps and homes all grow with it, while facilities and districts
-    are small. Measured (2026-12-02) on the embedded extract mirror-tiled: 1 tile 1.5 MB,
-    4 tiles 2.9 MB, 16 tiles 9.0 MB, 64 tiles 29.9 MB (see :data:`BYTES_PER_ROAD_VERTEX`).
-    """
-    roads = _coords(layerset.layers.get("roads"))
-    return BASE_MB + roads * BYTES_PER_ROAD_VERTEX / 1e6
-
-
-def needs_index(layerset: LayerSet, coverage: CoverageResult | None, max_mb: float, *,
-                say: bool = True) -> bool:
-    """Whether the map is written as an index with detail pages (see the module doc); with
-    ``say``, an index is logged with the estimate that called for it."""
-    if len(layerset.districts) < 2:
-        return False
-    estimate = estimate_mb(layerset, coverage)
-    if estimate <= max_mb:
-        return False
-    if say:
-        logger.info("map: about %.0f MB as one file, over the %.0f MB budget: writing an index "
-                    "map and %d district pages", estimate, max_mb, len(layerset.districts))
-    return True
 
 
 # -- what each page holds ------------------------------------------------------------------

@@ -27,6 +27,7 @@ from geoplan._progress import bar
 from geoplan.locate import NamedRoads, locate
 from geoplan.report._data import (
     change_text,
+    coverage_class,
     fmt_number,
     fmt_share,
     fmt_share_change,
@@ -75,17 +76,6 @@ def gaps_per_district() -> int:
     opening view's pixel grows (at least 3: the largest gaps of every district stay on the map).
     """
     return max(3, round(MAX_GAPS_PER_DISTRICT / current_detail().factor))
-
-
-def coverage_class(share: Any, target: Any) -> str:
-    """The colour class of a district: 'pass', 'near', 'low', 'poor' or 'nodata'."""
-    share, target = plain(share), plain(target)
-    if share is None:
-        return "nodata"
-    if target is None or target <= 0 or share >= target:
-        return "pass"
-    ratio = share / target
-    return "near" if ratio >= 0.75 else "low" if ratio >= 0.5 else "poor"
 
 
 def people_kind(part: pd.DataFrame, row: Mapping[str, Any]) -> str:

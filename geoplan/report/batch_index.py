@@ -20,9 +20,8 @@ import pandas as pd
 from geoplan._io import atomic_path
 from geoplan._text import warnings_in
 from geoplan._version import __version__
-from geoplan.report._data import fmt_share, plain
+from geoplan.report._data import coverage_class, fmt_share, plain
 from geoplan.report._labels import labels, standard_name, warning_label
-from geoplan.report._map_standards import coverage_class
 from geoplan.report.html import WORKBOOK_NAME, template_environment
 
 

@@ -42,6 +42,7 @@ from geoplan._version import __version__
 from geoplan.chinese_coords import wgs84_to_gcj02
 from geoplan.report._data import (
     census_citation,
+    coverage_class,
     district_slugs,
     fmt_number,
     fmt_share,
@@ -63,7 +64,6 @@ from geoplan.report._labels import (
     value_label,
     weights_label,
 )
-from geoplan.report.maps import coverage_class
 from geoplan.report.people_html import PeopleParts, people_section
 from geoplan.report.static_maps import DistrictOutline, gap_svg, gap_view_box
 from geoplan.report.tables import (

@@ -70,7 +70,6 @@ from geoplan.report._map_controls import (
 from geoplan.report._map_detail import detail_for_bounds, using
 from geoplan.report._map_index import (
     DEFAULT_MARGIN_M,
-    DEFAULT_MAX_MB,
     PAGES_DIR,
     DistrictPage,
     add_back_link,
@@ -78,7 +77,6 @@ from geoplan.report._map_index import (
     district_pages,
     index_inputs,
     link_shared_assets,
-    needs_index,
     page_inputs,
     shared_assets,
 )
@@ -101,6 +99,7 @@ from geoplan.report._map_standards import (
 )
 from geoplan.report._map_words import MEASURES, words
 from geoplan.report._offline import external_references, make_offline
+from geoplan.report.map_size import map_budget_mb, needs_index
 
 if TYPE_CHECKING:
     from geoplan.config import AnalysisConfig
@@ -448,9 +447,9 @@ def write_maps(
 ) -> list[Path]:
     """Write the meeting map: one ``map.html``, or an index map with district pages.
 
-    When the map's estimated size (:func:`geoplan.report._map_index.estimate_mb`) is at most
+    When the map's estimated size (:func:`geoplan.report.map_size.estimate_mb`) is at most
     ``max_mb`` (default: the config's ``map.max_mb``, else
-    :data:`~geoplan.report._map_index.DEFAULT_MAX_MB`), or there is one district, this is the
+    :data:`~geoplan.report.map_size.DEFAULT_MAX_MB`), or there is one district, this is the
     single self-contained ``map.html``. Above it, ``map.html`` is an index map of the
     districts, each linked to its detail page ``maps/<NN>-<slug>.html`` (its full map, with
     the data within ``margin_m`` around it; default the config's ``map.detail_margin_m``),
@@ -482,14 +481,6 @@ def write_maps(
         tmp.write_text(page, encoding="utf-8")
     logger.info("wrote %s (%.0f kB)", target, target.stat().st_size / 1024)
     return [target]
-
-
-def map_budget_mb(config: AnalysisConfig | None, max_mb: float | None = None) -> float:
-    """The largest single ``map.html`` (MB): ``max_mb`` when given, else the config's
-    ``map.max_mb``, else :data:`~geoplan.report._map_index.DEFAULT_MAX_MB`."""
-    if max_mb is not None:
-        return float(max_mb)
-    return float(getattr(getattr(config, "map", None), "max_mb", DEFAULT_MAX_MB))
 
 
 def _remove_pages(out: Path) -> None:
