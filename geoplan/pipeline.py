@@ -145,8 +145,9 @@ def _run_steps(
     # this process holds: the layers no later step reads are let go first
     side_by_side = _walkway_count(layerset) >= TABLES_SIDE_BY_SIDE_MIN_WALKWAYS
     _drop_undrawn_layers(layerset, written="layers" in steps)
-    gap_places, checks = write_tables(result, out_dir, side_by_side=side_by_side)
-    clock = _lap(result, "tables", clock)
+    wall, cpu = clock, cpu_seconds()
+    gap_places, checks, other_tables = _tables_the_drawings_read(result, out_dir,
+                                                                 side_by_side=side_by_side)
     coverage = result.coverage
     drawings: list[tuple[str, Callable[[], list[Path]]]] = []
     if "map" in steps and coverage is not None:
@@ -171,8 +172,11 @@ def _run_steps(
         drawings.append(("report", draw_reports))
     if len(drawings) == 2 and thread_count() > 1 and can_fork() and _one_page_map(
             layerset, coverage, config, map_options):
-        _draw_side_by_side(result, drawings, clock)
+        head_start = (time.perf_counter() - wall, cpu_seconds() - cpu)
+        _draw_side_by_side(result, [("tables", other_tables), *drawings], clock, head_start)
     else:
+        result.written += other_tables()
+        clock = _lap(result, "tables", clock)
         for step, draw in drawings:
             result.written += draw()
             clock = _lap(result, step, clock)
@@ -190,14 +194,16 @@ def _one_page_map(layerset: LayerSet, coverage: CoverageResult | None, config: A
 
 
 def _draw_side_by_side(result: RunResult, drawings: list[tuple[str, Callable[[], list[Path]]]],
-                       start: float) -> None:
-    """The meeting map and the reports of a small run, each drawn in a forked process of its
-    own at the same time; each step's line says its own time, CPU and peak.
+                       start: float, head_start: tuple[float, float]) -> None:
+    """The tables, the meeting map and the reports of a small run, each written in a forked
+    process of its own at the same time; each step's line says its own time, CPU and peak.
 
-    A one-page map keeps one core busy, and neither step reads what the other writes (the
-    reports' index is told that the map is being drawn). A map with a page per district
+    A one-page map keeps one core busy, and no step reads what another writes: what the map
+    and the reports read of the tables (where each gap is, the data checks) was made before,
+    in ``head_start`` (wall and CPU seconds, counted in the first step's line), and the
+    reports' index is told that the map is being drawn. A map with a page per district
     spreads its pages over the cores already (:func:`geoplan._processes.process_map`): then
-    the two steps run one after the other.
+    the steps run one after the other.
     """
 
     def timed(draw: Callable[[], list[Path]]) -> Callable[[], tuple[list[Path], float, float,
@@ -211,18 +217,23 @@ def _draw_side_by_side(result: RunResult, drawings: list[tuple[str, Callable[[],
         return run
 
     done = in_children([timed(draw) for _, draw in drawings],
-                       lambda i: f"drawing the {drawings[i][0]}", _DRAW_FIX, at_once=2)
-    for (step, _), (written, wall, cpu, peak) in zip(drawings, done, strict=True):
+                       lambda i: f"writing the {drawings[i][0]}", _DRAW_FIX,
+                       at_once=len(drawings))
+    for i, ((step, _), (written, wall, cpu, peak)) in enumerate(zip(drawings, done, strict=True)):
+        if i == 0:
+            wall, cpu = wall + head_start[0], cpu + head_start[1]
         result.written += written
         result.timings[step] = wall
-        _say_step(step, wall, cpu, peak, "drawn side by side")
+        _say_step(step, wall, cpu, peak, "written side by side")
     release_free_memory()
     step_peak_rss_mb()
     _CPU["last"] = cpu_seconds()
-    logger.info("map and reports drawn side by side in %.1f s", time.perf_counter() - start)
+    logger.info("%s written side by side in %.1f s", ", ".join(s for s, _ in drawings),
+                time.perf_counter() - start)
 
 
-_DRAW_FIX = "run again with GEOPLAN_THREADS=1 to draw the map and the reports one after the other"
+_DRAW_FIX = ("run again with GEOPLAN_THREADS=1 to write the tables, the map and the reports "
+             "one after the other")
 
 
 def _drop_undrawn_layers(layerset: LayerSet, *, written: bool = True) -> None:
@@ -267,40 +278,62 @@ def write_tables(result: RunResult, out_dir: Path, *, side_by_side: bool | None 
         :func:`geoplan.locate.locate` of the coverage's gaps (None without gaps), for the
         workbook; and the data checks (:func:`geoplan.data_checks.data_checks`).
     """
+    gap_places, checks, rest = _tables_the_drawings_read(result, out_dir, side_by_side=side_by_side)
+    result.written += rest()
+    return gap_places, checks
+
+
+def _tables_the_drawings_read(result: RunResult, out_dir: Path, *, side_by_side: bool | None
+                              ) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame,
+                                         Callable[[], list[Path]]]:
+    """``gaps.csv`` written now, with where each gap is, and the data checks: what the map
+    and the reports read (see :func:`write_tables`); and the writing of the other tables
+    (``coverage.gpkg``, unless written beside ``gaps.csv``, sites, dead ends, data checks),
+    which returns their files and may run beside the drawing."""
     from geoplan.coverage.output import write_coverage
-    from geoplan.deadends import write_deadends
-    from geoplan.report.qgis_styles import styler
 
     layerset = result.layerset
     roads = layerset.layers.get("roads")
     gap_places = None  # where each gap is: for gaps.csv and again for the workbook
     coverage = result.coverage
+    coverage_files: list[Path] | None = None
     if coverage is not None:
-        jobs: list[Callable[[], Any]] = [lambda: _paths(write_coverage(coverage, out_dir))]
+        jobs: list[Callable[[], Any]] = []
         if len(coverage.attributes("gaps")):
             jobs.append(lambda: _write_gaps_csv(coverage, roads, out_dir / "gaps.csv"))
         if side_by_side is None:
             side_by_side = _walkway_count(layerset) >= TABLES_SIDE_BY_SIDE_MIN_WALKWAYS
-        if side_by_side:
-            done = in_children(jobs, lambda i: ("writing coverage.gpkg", "writing gaps.csv")[i],
+        if side_by_side and jobs:
+            jobs.append(lambda: _paths(write_coverage(coverage, out_dir)))
+            done = in_children(jobs, lambda i: ("writing gaps.csv", "writing coverage.gpkg")[i],
                                _TABLES_FIX, at_once=thread_count())
+            coverage_files = [Path(p) for p in done[1]]
         else:
             done = [job() for job in jobs]
-        result.written += [Path(p) for p in done[0]]
-        if len(done) > 1:
-            gap_places, gaps_csv = done[1]
+        if done:
+            gap_places, gaps_csv = done[0]
             result.written.append(gaps_csv)
-    if result.sites is not None:
-        sites = result.sites.table
-        result.written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg",
-                                      styles=styler(unit=layerset.unit)),
-                           write_csv(located_table(sites, roads), out_dir / "sites.csv")]
-    if result.deadends is not None:
-        result.written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
     checks = data_checks(layerset, result.coverage, result.deadends, result.standards,
                          layerset.datum, layerset.overlaps)
-    result.written += write_data_checks(checks, out_dir, unit=layerset.unit)
-    return gap_places, checks
+
+    def rest() -> list[Path]:
+        from geoplan.deadends import write_deadends
+        from geoplan.report.qgis_styles import styler
+
+        written: list[Path] = []
+        if coverage is not None:
+            written += (coverage_files if coverage_files is not None
+                        else [Path(p) for p in _paths(write_coverage(coverage, out_dir))])
+        if result.sites is not None:
+            sites = result.sites.table
+            written += [write_gpkg({"suggested_sites": sites}, out_dir / "sites.gpkg",
+                                   styles=styler(unit=layerset.unit)),
+                        write_csv(located_table(sites, roads), out_dir / "sites.csv")]
+        if result.deadends is not None:
+            written += [Path(p) for p in _paths(write_deadends(result.deadends, out_dir))]
+        return written + write_data_checks(checks, out_dir, unit=layerset.unit)
+
+    return gap_places, checks, rest
 
 
 TABLES_SIDE_BY_SIDE_MIN_WALKWAYS = 50_000

@@ -242,10 +242,11 @@ def test_workers_are_forked_afresh_after_a_few_items_each(processes, monkeypatch
     assert 45 < workers_memory_mb() < 100
 
 
-def test_a_small_run_draws_its_map_and_reports_side_by_side_as_one_after_the_other(
+def test_a_small_run_writes_its_tables_map_and_reports_side_by_side_as_one_after_the_other(
         processes, tmp_path, caplog) -> None:
-    # with two cores a small run draws the meeting map and the reports in two processes at
-    # once: the same files as one after the other, the reports' index linking the map
+    # with two cores a small run writes its tables and draws the meeting map and the reports
+    # in three processes at once: the same files as one after the other, the reports' index
+    # linking the map
     import logging
 
     from geoplan.config import load_config
@@ -260,14 +261,17 @@ def test_a_small_run_draws_its_map_and_reports_side_by_side_as_one_after_the_oth
         caplog.clear()
         result = run_analysis(config, tmp_path / f"out{n}")
         drawn = [r.getMessage() for r in caplog.records
-                 if r.getMessage().startswith(("map done", "report done"))]
-        assert len(drawn) == 2 and all(("side by side" in m) == (n == 2) for m in drawn), drawn
-        assert {"map", "report"} <= result.timings.keys()
+                 if r.getMessage().startswith(("tables done", "map done", "report done"))]
+        assert len(drawn) == 3 and all(("side by side" in m) == (n == 2) for m in drawn), drawn
+        assert {"tables", "map", "report"} <= result.timings.keys()
         listed[n] = sorted(str(p.relative_to(result.out)) for p in result.written)
         made[n] = {str(p.relative_to(tmp_path / f"out{n}")):
                    _GENERATED.sub("-", _FOLIUM_ID.sub("_", p.read_text(encoding="utf-8")))
                    for p in sorted((tmp_path / f"out{n}").rglob("*.html"))}
+        made[n].update((p.name, p.read_text(encoding="utf-8"))
+                       for p in sorted((tmp_path / f"out{n}").glob("*.csv")))
     assert listed[1] == listed[2] and "map.html" in listed[2]
     assert made[1].keys() == made[2].keys() and len(made[2]) >= 4
+    assert {"coverage.csv", "gaps.csv", "sites.csv", "deadends.csv", "data_checks.csv"} <= made[2].keys()
     assert made[1] == made[2]
     assert 'href="../map.html"' in made[2]["reports/index.html"]
