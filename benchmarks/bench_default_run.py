@@ -82,7 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per tree (default 3)")
     ap.add_argument("--keep", type=Path, help="write the run folders here and keep them")
     args = ap.parse_args(argv)
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="geoplan-default-run-"))
+    if args.keep:
+        return _bench(args, args.keep)
+    with tempfile.TemporaryDirectory(prefix="geoplan-default-run-") as tmp:
+        return _bench(args, Path(tmp))
+
+
+def _bench(args: argparse.Namespace, folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     trees = [t.resolve() for t in args.trees]
     outs = {t: folder / f"out{i}" for i, t in enumerate(trees)}

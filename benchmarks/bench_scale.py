@@ -251,7 +251,7 @@ def write_city(t: Template, k: int, folder: Path, block: int = 1,
 # ----------------------------------------------------------------------------------------------
 
 _STEP = re.compile(r"INFO: (\w+) done in ([\d.]+) s \(CPU ([\d.]+) s, peak RSS ([\d.?]+) MB"
-                   r"(?:, held after ([\d.?]+) MB)?\)")
+                   r"(?:, held after ([\d.?]+) MB|, [\w ]+)?\)")  # or "written side by side"
 _GRAPH = re.compile(r"walking graph: (\d+) nodes, (\d+) edges")
 _COV = re.compile(r"coverage: \d+ standards × \d+ districts in [\d.]+ s \((.*)\)")
 
@@ -399,7 +399,14 @@ def main(argv: list[str] | None = None) -> int:
     for s in sizes:
         if math.isqrt(s) ** 2 != s:
             ap.error(f"size {s} is not a square number of tiles")
-    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="geoplan-scale-"))
+    if args.keep:
+        return _bench(args, sizes, Path(args.keep))
+    with tempfile.TemporaryDirectory(prefix="geoplan-scale-") as tmp:  # gigabytes at 196 tiles
+        return _bench(args, sizes, Path(tmp))
+
+
+def _bench(args: argparse.Namespace, sizes: list[int], folder: Path) -> int:
+    """Write each size's city into ``folder``, run it, and print the table."""
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     template = make_template()
