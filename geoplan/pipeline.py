@@ -173,7 +173,7 @@ def _run_steps(
     if len(drawings) == 2 and thread_count() > 1 and can_fork() and _one_page_map(
             layerset, coverage, config, map_options):
         head_start = (time.perf_counter() - wall, cpu_seconds() - cpu)
-        _draw_side_by_side(result, [("tables", other_tables), *drawings], clock, head_start)
+        _write_side_by_side(result, [("tables", other_tables), *drawings], clock, head_start)
     else:
         result.written += other_tables()
         clock = _lap(result, "tables", clock)
@@ -193,8 +193,8 @@ def _one_page_map(layerset: LayerSet, coverage: CoverageResult | None, config: A
     return not needs_index(layerset, coverage, budget, say=False)
 
 
-def _draw_side_by_side(result: RunResult, drawings: list[tuple[str, Callable[[], list[Path]]]],
-                       start: float, head_start: tuple[float, float]) -> None:
+def _write_side_by_side(result: RunResult, steps: list[tuple[str, Callable[[], list[Path]]]],
+                        start: float, head_start: tuple[float, float]) -> None:
     """The tables, the meeting map and the reports of a small run, each written in a forked
     process of its own at the same time; each step's line says its own time, CPU and peak.
 
@@ -206,20 +206,20 @@ def _draw_side_by_side(result: RunResult, drawings: list[tuple[str, Callable[[],
     the steps run one after the other.
     """
 
-    def timed(draw: Callable[[], list[Path]]) -> Callable[[], tuple[list[Path], float, float,
-                                                                      float | None]]:
+    def timed(write: Callable[[], list[Path]]) -> Callable[[], tuple[list[Path], float, float,
+                                                                       float | None]]:
         def run() -> tuple[list[Path], float, float, float | None]:
             wall, cpu = time.perf_counter(), cpu_seconds()
             step_peak_rss_mb()
-            written = draw()
+            written = write()
             return (written, time.perf_counter() - wall, cpu_seconds() - cpu,
                     step_peak_rss_mb(reset=False))
         return run
 
-    done = in_children([timed(draw) for _, draw in drawings],
-                       lambda i: f"writing the {drawings[i][0]}", _DRAW_FIX,
-                       at_once=len(drawings))
-    for i, ((step, _), (written, wall, cpu, peak)) in enumerate(zip(drawings, done, strict=True)):
+    done = in_children([timed(write) for _, write in steps],
+                       lambda i: f"writing the {steps[i][0]}", _SIDE_BY_SIDE_FIX,
+                       at_once=len(steps))
+    for i, ((step, _), (written, wall, cpu, peak)) in enumerate(zip(steps, done, strict=True)):
         if i == 0:
             wall, cpu = wall + head_start[0], cpu + head_start[1]
         result.written += written
@@ -228,12 +228,12 @@ def _draw_side_by_side(result: RunResult, drawings: list[tuple[str, Callable[[],
     release_free_memory()
     step_peak_rss_mb()
     _CPU["last"] = cpu_seconds()
-    logger.info("%s written side by side in %.1f s", ", ".join(s for s, _ in drawings),
+    logger.info("%s written side by side in %.1f s", ", ".join(s for s, _ in steps),
                 time.perf_counter() - start)
 
 
-_DRAW_FIX = ("run again with GEOPLAN_THREADS=1 to write the tables, the map and the reports "
-             "one after the other")
+_SIDE_BY_SIDE_FIX = ("run again with GEOPLAN_THREADS=1 to write the tables, the map and the "
+                     "reports one after the other")
 
 
 def _drop_undrawn_layers(layerset: LayerSet, *, written: bool = True) -> None:
