@@ -69,7 +69,6 @@ from geoplan.report._map_detail import PAGE_ROWS
 from geoplan.report._map_layers import runtime_js, script_json
 from geoplan.report._map_scenario import scenario_js
 from geoplan.report._offline import leaflet_css, leaflet_js
-from geoplan.report.map_size import DEFAULT_MAX_MB, estimate_mb, needs_index
 from geoplan.results import CoverageResult
 from geoplan.results._spill import SpilledFrame
 from geoplan.results.coverage import ON_DISK
@@ -443,17 +442,14 @@ def add_back_link(m: folium.Map, lang: str) -> None:
 
 __all__ = [
     "DEFAULT_MARGIN_M",
-    "DEFAULT_MAX_MB",
     "DRAWN_LAYERS",
     "PAGES_DIR",
     "DistrictPage",
     "add_back_link",
     "add_index_parts",
     "district_pages",
-    "estimate_mb",
     "index_inputs",
     "link_shared_assets",
-    "needs_index",
     "page_inputs",
     "shared_assets",
 ]
