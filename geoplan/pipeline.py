@@ -1,7 +1,7 @@
 """The whole analysis as one function: what ``geoplan run`` and ``geoplan batch`` execute.
 
 layers → dead ends → coverage → site suggestions → tables → meeting map → reports, into one
-folder (a small run draws its one-page map and its reports at the same time).
+folder (a small run writes its tables, its one-page map and its reports at the same time).
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def _run_steps(
     # this process holds: the layers no later step reads are let go first
     side_by_side = _walkway_count(layerset) >= TABLES_SIDE_BY_SIDE_MIN_WALKWAYS
     _drop_undrawn_layers(layerset, written="layers" in steps)
-    wall, cpu = clock, cpu_seconds()
+    cpu = cpu_seconds()
     gap_places, checks, other_tables = _tables_the_drawings_read(result, out_dir,
                                                                  side_by_side=side_by_side)
     coverage = result.coverage
@@ -172,7 +172,7 @@ def _run_steps(
         drawings.append(("report", draw_reports))
     if len(drawings) == 2 and thread_count() > 1 and can_fork() and _one_page_map(
             layerset, coverage, config, map_options):
-        head_start = (time.perf_counter() - wall, cpu_seconds() - cpu)
+        head_start = (time.perf_counter() - clock, cpu_seconds() - cpu)
         _write_side_by_side(result, [("tables", other_tables), *drawings], clock, head_start)
     else:
         result.written += other_tables()
