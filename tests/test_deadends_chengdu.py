@@ -21,9 +21,7 @@ import shapely
 
 from geoplan._errors import InputDataError
 from geoplan.cli import main
-from geoplan.config import load_config
 from geoplan.deadends import PUBLIC_HIGHWAYS, build_road_network, deadends_for_config
-from geoplan.layers.load import load_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "analyses" / "chengdu_core.yaml"
@@ -40,14 +38,18 @@ def _public(tags: dict[str, str]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def config():
-    return load_config(CONFIG)
+def config(chengdu_config):
+    assert chengdu_config.source_file == CONFIG.resolve()
+    return chengdu_config
 
 
 @pytest.fixture(scope="module")
-def current(config):
-    layerset = load_layers(config)
-    return layerset, deadends_for_config(config, layerset)
+def current(chengdu_layers, chengdu_results):
+    """The default analysis' layers and dead ends (``geoplan run``'s, shared by the suite).
+
+    The run freed the OSM context its layers read; the calls below read it from the file again.
+    """
+    return chengdu_layers, chengdu_results[1]
 
 
 # --- osmnx cross-check ------------------------------------------------------------------------------

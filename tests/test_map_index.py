@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests._browser import Session, persistent_context, settle
+from tests._browser import Session, settle
 from tests._report_synthetic import make_coverage, make_deadends, make_layerset, make_sites
 
 NAMES = ["<script>alert(1)</script>", '=HYPERLINK("http://x.example","点我")', "../../etc"]
@@ -236,17 +236,22 @@ _CLICK_FIRST_DISTRICT = """() => {
 
 
 @contextlib.contextmanager
-def _index_session(width: int, height: int) -> Iterator[Session]:
-    """A browser session of the given screen size (blocking the web) in its own context."""
-    with persistent_context(viewport={"width": width, "height": height}) as context:
-        yield Session(context)
+def _index_session(browser: Any, width: int, height: int) -> Iterator[Session]:
+    """A page of the module's browser (blocking the web) on a screen of the given size."""
+    s = Session(browser)
+    s.page.set_viewport_size({"width": width, "height": height})
+    try:
+        yield s
+    finally:
+        s.page.close()
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tmp_path) -> None:
+def test_index_opens_a_district_page_offline_with_its_layers_drawn(index_out, tmp_path,
+                                                                    browser) -> None:
     out, _ = index_out
-    with _index_session(1366, 860) as s:
+    with _index_session(browser, 1366, 860) as s:
         page = s.page
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -314,11 +319,11 @@ def test_a_page_draws_the_same_with_only_the_layers_a_map_reads(chengdu_layers,
 
 
 @pytest.mark.browser
-def test_an_index_popup_with_every_standard_fits_a_short_screen(index_out) -> None:
+def test_an_index_popup_with_every_standard_fits_a_short_screen(index_out, browser) -> None:
     # the index adds every standard's share and the page link to a district's popup after it
     # opens; laid out again, it stays on screen with its close button and scrolls inside
     out, _ = index_out
-    with _index_session(1000, 450) as s:
+    with _index_session(browser, 1000, 450) as s:
         page = s.page
         s.open(out / "map.html")
         page.wait_for_selector("path.gp-coverage")
@@ -396,11 +401,11 @@ def test_a_scenario_s_index_and_pages_say_each_share_before_and_after(tmp_path) 
 
 @pytest.mark.browser
 def test_the_standard_and_measure_shown_go_with_the_links_between_index_and_pages(
-        index_out) -> None:
+        index_out, browser) -> None:
     # chosen on the index, they opened a page on the first standard and the straight-line
     # measure; and back again
     out, _ = index_out
-    with _index_session(1366, 860) as s:
+    with _index_session(browser, 1366, 860) as s:
         page = s.page
         s.open(out / "map.html")
         page.wait_for_selector("path.gp-coverage")
