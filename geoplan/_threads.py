@@ -33,7 +33,7 @@ import numpy as np
 import shapely
 
 from geoplan._errors import ConfigError
-from geoplan._memory import release_free_memory
+from geoplan._memory import release_if_large
 from geoplan._progress import bar
 
 __all__ = ["MAX_THREADS", "prepared_for", "private_copies", "set_threads", "thread_count",
@@ -131,7 +131,7 @@ def thread_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None
         return list(bar(results, desc, unit, total=len(todo)) if desc else results)
     finally:  # on an error, the items not yet started are dropped
         pool.shutdown(wait=True, cancel_futures=True)
-        release_free_memory()  # what the threads freed stays in their arenas otherwise
+        release_if_large()  # what the threads freed stays in their arenas otherwise
 
 
 def private_copies(geoms: np.ndarray) -> np.ndarray:

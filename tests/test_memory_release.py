@@ -26,3 +26,21 @@ def test_freed_shapes_go_back_to_the_system():
     assert release_free_memory()
     assert _rss_mb() < held - 50  # > 150 MB of polygons were freed; most of it goes back
     assert len(keep) == 4000
+
+
+def test_only_a_process_of_city_size_trims_between_sub_steps(monkeypatch):
+    # a small run's sub-steps leave its heap as it is (the default run trimmed 142 times at
+    # about 200 MB); a city's give their pages back; an unknown size is trimmed to be safe
+    import geoplan._memory as memory
+
+    trims: list[int] = []
+    monkeypatch.setattr(memory, "_malloc_trim", lambda: trims.append)
+    sizes = {"VmRSS": 200.0}
+    monkeypatch.setattr(memory, "status_mb", lambda field: sizes.get(field))
+    assert memory.release_if_large() is False and trims == []
+    sizes["VmRSS"] = memory.TRIM_MIN_RSS_MB
+    assert memory.release_if_large() is True and trims == [0]
+    assert memory.release_if_large(min_rss_mb=1e6) is False and trims == [0]
+    sizes.clear()  # no /proc: the size is unknown
+    assert memory.release_if_large() is True and trims == [0, 0]
+    assert memory.release_free_memory() is True and trims == [0, 0, 0]  # always, when asked

@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 
 from geoplan._groups import positions_by_code
-from geoplan._memory import release_free_memory, status_mb
+from geoplan._memory import release_if_large, status_mb
 from geoplan.config import FACILITY_SNAP_FACTOR, DemandSettings
 from geoplan.coverage.access import access_points
 from geoplan.coverage.demand import Demand, demand_lines, residential_grid, residential_land, street_samples
@@ -53,7 +53,7 @@ class Timer:
         now, cpu = time.perf_counter(), time.process_time()
         self.timings[step] = self.timings.get(step, 0.0) + now - self._t
         self.cpu[step] = self.cpu.get(step, 0.0) + cpu - self._c
-        release_free_memory()  # each sub-step's shapes are freed: give the pages back
+        release_if_large()  # each sub-step's shapes are freed: a city gives the pages back
         rss = status_mb("VmRSS")
         if rss is not None:
             self.rss_mb[step] = max(self.rss_mb.get(step, 0.0), rss)
