@@ -366,6 +366,13 @@ def _write_gaps_csv(coverage: CoverageResult, roads: gpd.GeoDataFrame | None, ta
     return pd.concat(places), path
 
 
+SPILL_MIN_WALKWAYS = 20_000
+"""From this many walkway features on (about 8 tiles of the embedded extract) a run holds the
+coverage's gaps, street gaps, item gaps, walk bands and reach areas on disk as each standard
+finishes. Below it they are tens of MB, and writing their shapes to disk and reading them back
+for the tables, the map and the reports cost the default run (2,251 walkways) more than
+holding them."""
+
 CHILD_COVERAGE_MIN_WALKWAYS = 50_000
 """From this many walkway features on (about 100,000 graph edges), with its large frames
 spilled to disk, coverage is measured in a forked process (:func:`geoplan._child.in_child`):
@@ -390,9 +397,10 @@ def compute_results(
 
     The one place the analysis steps are sequenced: ``geoplan run``, ``map`` and ``report``
     all come here. Steps not in ``steps`` give None; sites need coverage. Seconds per step are
-    added to ``timings`` when given. With ``spill_dir`` the coverage's large frames are held
-    on disk there, in an unnamed file that goes when the result goes
-    (:meth:`geoplan.results.CoverageResult.keep_on_disk`); without, in memory. A city's
+    added to ``timings`` when given. With ``spill_dir`` the coverage's large frames of a city
+    (from :data:`SPILL_MIN_WALKWAYS` walkways on) are held on disk there, in an unnamed file
+    that goes when the result goes (:meth:`geoplan.results.CoverageResult.keep_on_disk`); a
+    smaller area's, and any without ``spill_dir``, in memory. A city's
     coverage (see :data:`CHILD_COVERAGE_MIN_WALKWAYS`) is measured in a forked process; a
     larger city's (:data:`geoplan.coverage.chunked.CHUNK_MIN_WALKWAYS`) chunk by chunk, each
     chunk of districts in a forked process of its own. ``facts``: the whole city's figures
@@ -417,13 +425,14 @@ def compute_results(
         clock = _tick(timings, "deadends", clock)
     if "coverage" in steps:
         require_walkways(layerset, config)
-        store = GeometryStore(spill_dir) if spill_dir is not None else None
+        walkways = len(layerset["walkways"])
+        store = (GeometryStore(spill_dir) if spill_dir is not None
+                 and walkways >= SPILL_MIN_WALKWAYS else None)
 
         def measure() -> CoverageResult:
             return run_coverage(layerset, standards, config.demand, progress=progress,
                                 reached_edges=config.gpkg.reached_edges, store=store, facts=facts)
 
-        walkways = len(layerset["walkways"])
         if store is not None and walkways >= CHUNK_MIN_WALKWAYS:
             coverage = run_coverage_chunked(layerset, standards, config.demand, store,
                                             reached_edges=config.gpkg.reached_edges,

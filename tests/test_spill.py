@@ -207,6 +207,7 @@ def test_coverage_with_a_store_gives_the_frames_it_gives_in_memory(
     from geoplan.pipeline import compute_results
     from geoplan.standards import check_config_standards
 
+    monkeypatch.setattr(pipeline, "SPILL_MIN_WALKWAYS", 0)  # the sample is held as a city's
     if in_child:
         if not can_fork():
             pytest.skip("needs fork (POSIX)")
@@ -241,6 +242,29 @@ def test_coverage_with_a_store_gives_the_frames_it_gives_in_memory(
         assert len(a), name  # every kind of frame is there to compare
         pd.testing.assert_frame_equal(b.drop(columns="geometry"), a.drop(columns="geometry"))
         assert _same(b.geometry.to_numpy(), a.geometry.to_numpy()), name
+
+
+def test_a_small_area_s_run_holds_its_frames_in_memory(chengdu_config, chengdu_layers,
+                                                       tmp_path, monkeypatch) -> None:
+    # the sample's 2,251 walkways are below SPILL_MIN_WALKWAYS: its large frames stay in
+    # memory, also with the line just above the sample; at the line they go to disk
+    from geoplan import pipeline
+    from geoplan.pipeline import compute_results
+    from geoplan.standards import check_config_standards
+
+    walkways = len(chengdu_layers["walkways"])
+    park = [s for s in check_config_standards(chengdu_config) if s.id == "park_500"]
+    for line, on_disk in ((pipeline.SPILL_MIN_WALKWAYS, False), (walkways + 1, False),
+                          (walkways, True)):
+        monkeypatch.setattr(pipeline, "SPILL_MIN_WALKWAYS", line)
+        folder = tmp_path / str(line)
+        folder.mkdir()
+        coverage, _, _ = compute_results(chengdu_config, chengdu_layers, steps=("coverage",),
+                                         standards=park, spill_dir=folder)
+        assert coverage is not None
+        for name in ON_DISK:
+            held = coverage.held(name)
+            assert isinstance(held, SpilledFrame if on_disk else gpd.GeoDataFrame), (line, name)
 
 
 def test_a_standard_listed_twice_is_measured_once() -> None:
