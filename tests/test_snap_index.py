@@ -392,7 +392,8 @@ def test_snapped_counts_every_status() -> None:
 def test_the_loops_compile_ahead_of_use(monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     """`python -m geoplan.network.compile_loops` (the README's first command) uses every loop
-    the search uses, so numba keeps them all; without numba it says so and exits 0."""
+    the search and the sites use, so numba keeps them all; without numba it says so and
+    exits 0."""
     import importlib.util
     import subprocess
     import sys
@@ -408,6 +409,9 @@ def test_the_loops_compile_ahead_of_use(monkeypatch: pytest.MonkeyPatch,
     compile_loops.compile_loops()  # in this process too: every loop the search calls is typed
     used = ("segments", "segment_starts", "build_pieces", "cell_order", "nearest_points")
     assert all(getattr(loops, name).signatures for name in used)
+    from geoplan.siting import _cover_compiled as sums  # the sites' greedy: both index types
+
+    assert {str(sig[1].dtype) for sig in sums.row_sums.signatures} == {"int32", "int64"}
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "numba" else real(name, *a))

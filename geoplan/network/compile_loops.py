@@ -1,9 +1,11 @@
-"""Compile the nearest-edge search's numba loops now, once per installation.
+"""Compile geoplan's numba loops now, once per installation.
 
 ``python -m geoplan.network.compile_loops`` builds a small segment index and searches it with
-the compiled loops, so that numba compiles every loop the search uses and keeps the machine
-code beside :mod:`geoplan.network._nearest_compiled` (its ``cache=True``). Every later process
-loads it instead of compiling: the first city-scale run, and the tests of the compiled search.
+the compiled loops, and sums the rows of a small cover pattern as the sites' greedy does, so
+that numba compiles every loop the nearest-edge search and the sites use and keeps the machine
+code beside :mod:`geoplan.network._nearest_compiled` and :mod:`geoplan.siting._cover_compiled`
+(their ``cache=True``). Every later process loads it instead of compiling: the first
+city-scale run, and the tests of the compiled loops.
 On this 2-core machine compiling took 16 CPU s (about 3.5 s of it numba setting itself up); a
 fresh clone's test suite took 334.4 s with it and 297.0 s with the loops compiled before.
 
@@ -22,8 +24,9 @@ import shapely
 
 
 def compile_loops() -> float | None:
-    """Compile the loops of :mod:`geoplan.network._nearest_compiled` (or load them, when numba
-    has them already) by using each as the search does.
+    """Compile the loops of :mod:`geoplan.network._nearest_compiled` and
+    :mod:`geoplan.siting._cover_compiled` (or load them, when numba has them already) by using
+    each as the search and the sites' greedy do.
 
     Returns
     -------
@@ -44,6 +47,11 @@ def compile_loops() -> float | None:
     rng = np.random.default_rng(0)
     xy = rng.uniform(-50.0, 450.0, size=(200, 2))
     index.nearest(xy[:, 0], xy[:, 1], 30.0, compiled=True)
+    from geoplan.siting.cover import greedy_max_cover
+
+    # the cover pattern's column indices come as int32 (a city's) and int64 (the ball query's)
+    greedy_max_cover(xy, xy, np.ones(len(xy)), 40.0, max_sites=3, compiled=True)
+    greedy_max_cover(xy[:20], xy, np.ones(len(xy)), 40.0, max_sites=3, compiled=True)
     return time.process_time() - start
 
 
@@ -53,15 +61,17 @@ def main() -> int:
     try:
         took = compile_loops()
     except Exception as exc:  # numba's errors are many; any of them is said, not traced
-        print(f"geoplan: numba could not compile the nearest-edge search's loops: {exc}. "
-              "A city-scale run would fail the same way. Fix: update numba (pip install -U "
-              "numba) or uninstall it (pip uninstall numba): without it the search runs on "
-              "arrays, with the same answers.", file=sys.stderr)
+        print(f"geoplan: numba could not compile the nearest-edge search's and the sites' "
+              f"loops: {exc}. A city-scale run would fail the same way. Fix: update numba "
+              "(pip install -U numba) or uninstall it (pip uninstall numba): without it they "
+              "run on arrays, with the same answers.", file=sys.stderr)
         return 1
     if took is None:
-        print("numba is not installed: nothing to compile (the search runs on arrays)")
+        print("numba is not installed: nothing to compile (the search and the sites run on "
+              "arrays)")
     else:
-        print(f"the nearest-edge search's compiled loops are ready ({took:.1f} CPU s)")
+        print(f"the nearest-edge search's and the sites' compiled loops are ready "
+              f"({took:.1f} CPU s)")
     return 0
 
 
