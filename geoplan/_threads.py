@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import contextvars
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from types import ModuleType
 from typing import TypeVar
 
 import numpy as np
@@ -36,7 +38,8 @@ from geoplan._errors import ConfigError
 from geoplan._memory import release_if_large
 from geoplan._progress import bar
 
-__all__ = ["MAX_THREADS", "prepared_for", "private_copies", "set_threads", "thread_count",
+__all__ = ["MAX_THREADS", "imported_whole", "prepared_for", "private_copies", "set_threads",
+           "thread_count",
            "thread_map", "using_threads"]
 
 T = TypeVar("T")
@@ -132,6 +135,22 @@ def thread_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None
     finally:  # on an error, the items not yet started are dropped
         pool.shutdown(wait=True, cancel_futures=True)
         release_if_large()  # what the threads freed stays in their arenas otherwise
+
+
+def imported_whole(name: str) -> ModuleType | None:
+    """Module ``name`` if this process has imported all of it, else None.
+
+    ``sys.modules`` holds a module from the moment its import starts: a task on another
+    thread that took it from there while the first was still importing it (numba loading
+    its compiled loops) found none of its functions yet (an ``AttributeError`` on a partially
+    initialised module, at 4 tiles of the embedded extract). A module counts as whole when
+    every name of its ``__all__`` is there; ``importlib.import_module`` waits for an import
+    under way in another thread.
+    """
+    module = sys.modules.get(name)
+    if module is None or not all(hasattr(module, n) for n in getattr(module, "__all__", ())):
+        return None
+    return module
 
 
 def private_copies(geoms: np.ndarray) -> np.ndarray:

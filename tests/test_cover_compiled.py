@@ -79,3 +79,26 @@ def test_without_numba_the_sums_run_on_arrays(monkeypatch):
     demand = np.array([[0, 0], [10, 0], [100, 0]], float)
     got = greedy_max_cover(demand, demand, np.array([1.0, 1.0, 5.0]), 15.0, max_sites=2)
     assert got[0].tolist() == [2, 0] and got[1].tolist() == [5.0, 2.0]
+
+
+def test_a_module_another_thread_is_still_importing_is_not_taken(monkeypatch):
+    # two threads of the sites step: the first imports the loops (numba loading them), the
+    # second found the module in sys.modules without its functions (AttributeError at 4 tiles)
+    import types
+
+    from geoplan._threads import imported_whole
+
+    partial = types.ModuleType(LOOPS)
+    partial.__all__ = ["row_sums"]  # set at the top of the module; its functions come later
+    monkeypatch.setitem(sys.modules, LOOPS, partial)
+    assert imported_whole(LOOPS) is None
+    assert cover._compiled(None, 5) is None  # small: the arrays, not half a module
+    partial.row_sums = lambda *args: None
+    assert imported_whole(LOOPS) is partial and cover._compiled(None, 5) is partial
+    from geoplan.network import nearest
+
+    name = "geoplan.network._nearest_compiled"
+    half = types.ModuleType(name)
+    half.__all__ = ["nearest_points"]
+    monkeypatch.setitem(sys.modules, name, half)
+    assert nearest._compiled(None, 10) is None

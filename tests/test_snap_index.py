@@ -409,8 +409,9 @@ def test_the_loops_compile_ahead_of_use(monkeypatch: pytest.MonkeyPatch,
     compile_loops.compile_loops()  # in this process too: every loop the search calls is typed
     used = ("segments", "segment_starts", "build_pieces", "cell_order", "nearest_points")
     assert all(getattr(loops, name).signatures for name in used)
-    from geoplan.siting import _cover_compiled as sums  # the sites' greedy: both index types
+    from geoplan.siting.cover import _compiled
 
+    sums = _compiled(True, 0)  # the module the sites' greedy uses: both index types typed
     assert {str(sig[1].dtype) for sig in sums.row_sums.signatures} == {"int32", "int64"}
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",

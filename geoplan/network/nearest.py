@@ -22,12 +22,13 @@ to be sure. GEOS looks at the edges near those points only (:meth:`SegmentIndex.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
 import shapely
+
+from geoplan._threads import imported_whole
 
 __all__ = ["CELL_M", "COMPILED_MIN_POINTS", "PIECE_M", "TIE_M", "NearestResult", "SegmentIndex"]
 
@@ -56,7 +57,7 @@ def _compiled(required: bool | None, size: int) -> ModuleType | None:
     """
     if required is False:
         return None
-    loaded = sys.modules.get("geoplan.network._nearest_compiled")
+    loaded = imported_whole("geoplan.network._nearest_compiled")
     if required is None and size < COMPILED_MIN_POINTS:
         return loaded
     if loaded is not None:

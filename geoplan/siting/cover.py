@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import sys
 from types import ModuleType
 
 import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
+
+from geoplan._threads import imported_whole
 
 __all__ = ["MIN_SITE_DISC_SHARE", "MIN_SITE_DISTRICT_SHARE", "MIN_SITE_STREET_SHARE",
            "TIE_RTOL", "close_gap", "cover_matrix", "greedy_max_cover", "min_site_gain",
@@ -68,7 +69,7 @@ def _compiled(required: bool | None, entries: int) -> ModuleType | None:
     (ImportError without numba); False, never; None, as :data:`COMPILED_MIN_ENTRIES` says."""
     if required is False:
         return None
-    loaded = sys.modules.get("geoplan.siting._cover_compiled")
+    loaded = imported_whole("geoplan.siting._cover_compiled")
     if loaded is not None or (required is None and entries < COMPILED_MIN_ENTRIES):
         return loaded
     try:
