@@ -23,8 +23,10 @@ lock, use as many forked processes instead (:mod:`geoplan._processes`).
 from __future__ import annotations
 
 import contextvars
+import importlib
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,8 +40,8 @@ from geoplan._errors import ConfigError
 from geoplan._memory import release_if_large
 from geoplan._progress import bar
 
-__all__ = ["MAX_THREADS", "imported_whole", "prepared_for", "private_copies", "set_threads",
-           "thread_count",
+__all__ = ["MAX_THREADS", "import_whole", "imported_whole", "prepared_for", "private_copies",
+           "set_threads", "thread_count",
            "thread_map", "using_threads"]
 
 T = TypeVar("T")
@@ -137,18 +139,37 @@ def thread_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None
         release_if_large()  # what the threads freed stays in their arenas otherwise
 
 
+_IMPORTING = threading.Lock()
+
+
+def import_whole(name: str) -> ModuleType:
+    """``importlib.import_module(name)``, one thread of this process at a time.
+
+    Two threads importing one module at once may, on a cycle of Python's import locks, be
+    handed the half-made module; waiting on this lock holds no import lock.
+
+    Raises
+    ------
+    ImportError
+        As ``importlib.import_module`` does (the loops without numba).
+    """
+    with _IMPORTING:
+        return importlib.import_module(name)
+
+
 def imported_whole(name: str) -> ModuleType | None:
     """Module ``name`` if this process has imported all of it, else None.
 
     ``sys.modules`` holds a module from the moment its import starts: a task on another
     thread that took it from there while the first was still importing it (numba loading
     its compiled loops) found none of its functions yet (an ``AttributeError`` on a partially
-    initialised module, at 4 tiles of the embedded extract). A module counts as whole when
-    every name of its ``__all__`` is there; ``importlib.import_module`` waits for an import
-    under way in another thread.
+    initialised module, at 1 and 4 tiles of the embedded extract). A module counts as whole
+    when it has an ``__all__`` and every name of it is there (:func:`import_whole` imports
+    it, one thread at a time).
     """
     module = sys.modules.get(name)
-    if module is None or not all(hasattr(module, n) for n in getattr(module, "__all__", ())):
+    names = getattr(module, "__all__", None)  # not there yet while its imports run
+    if not names or not all(hasattr(module, n) for n in names):
         return None
     return module
 

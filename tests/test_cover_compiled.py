@@ -102,3 +102,15 @@ def test_a_module_another_thread_is_still_importing_is_not_taken(monkeypatch):
     half.__all__ = ["nearest_points"]
     monkeypatch.setitem(sys.modules, name, half)
     assert nearest._compiled(None, 10) is None
+
+
+def test_a_module_still_importing_what_it_needs_has_no_all_yet(monkeypatch):
+    # the loops' module sat in sys.modules while `from numba import njit` ran, before its
+    # __all__: a module without one was taken as whole (1 tile of the benchmark city)
+    import types
+
+    from geoplan._threads import imported_whole
+
+    monkeypatch.setitem(sys.modules, LOOPS, types.ModuleType(LOOPS))
+    assert imported_whole(LOOPS) is None and cover._compiled(None, 5) is None
+

@@ -299,6 +299,8 @@ def test_compiled_loops_at_any_size_once_loaded(monkeypatch: pytest.MonkeyPatch)
     assert nearest._compiled(None, 10) is None
     assert nearest._compiled(False, 10**7) is None
     loaded = types.ModuleType(name)
+    loaded.__all__ = ["nearest_points"]  # a whole module (its import done)
+    loaded.nearest_points = lambda *args: None
     monkeypatch.setitem(sys.modules, name, loaded)
     assert nearest._compiled(None, 10) is loaded
     assert nearest._compiled(None, 10**7) is loaded

@@ -28,7 +28,7 @@ from types import ModuleType
 import numpy as np
 import shapely
 
-from geoplan._threads import imported_whole
+from geoplan._threads import import_whole, imported_whole
 
 __all__ = ["CELL_M", "COMPILED_MIN_POINTS", "PIECE_M", "TIE_M", "NearestResult", "SegmentIndex"]
 
@@ -63,13 +63,12 @@ def _compiled(required: bool | None, size: int) -> ModuleType | None:
     if loaded is not None:
         return loaded
     try:
-        from geoplan.network import _nearest_compiled
+        return import_whole("geoplan.network._nearest_compiled")
     except ImportError:
         if required:
             raise ImportError("the compiled loops need numba: pip install 'geoplan[fast]'"
                               ) from None
         return None
-    return _nearest_compiled
 
 
 def _point_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,

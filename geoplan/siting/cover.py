@@ -8,7 +8,6 @@ a factor 1 − 1/e of the optimum and usually at it), on a sparse candidate × d
 
 from __future__ import annotations
 
-import importlib
 import itertools
 from types import ModuleType
 
@@ -16,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from geoplan._threads import imported_whole
+from geoplan._threads import import_whole, imported_whole
 
 __all__ = ["MIN_SITE_DISC_SHARE", "MIN_SITE_DISTRICT_SHARE", "MIN_SITE_STREET_SHARE",
            "TIE_RTOL", "close_gap", "cover_matrix", "greedy_max_cover", "min_site_gain",
@@ -73,7 +72,7 @@ def _compiled(required: bool | None, entries: int) -> ModuleType | None:
     if loaded is not None or (required is None and entries < COMPILED_MIN_ENTRIES):
         return loaded
     try:
-        return importlib.import_module("geoplan.siting._cover_compiled")
+        return import_whole("geoplan.siting._cover_compiled")
     except ImportError:
         if required:
             raise ImportError("the compiled loops need numba: pip install 'geoplan[fast]'"
