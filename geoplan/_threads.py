@@ -40,7 +40,7 @@ from geoplan._errors import ConfigError
 from geoplan._memory import release_if_large
 from geoplan._progress import bar
 
-__all__ = ["MAX_THREADS", "import_whole", "imported_whole", "prepared_for", "private_copies",
+__all__ = ["MAX_THREADS", "compiled_loops", "imported_whole", "prepared_for", "private_copies",
            "set_threads", "thread_count",
            "thread_map", "using_threads"]
 
@@ -142,19 +142,33 @@ def thread_map(fn: Callable[[T], R], items: Iterable[T], desc: str | None = None
 _IMPORTING = threading.Lock()
 
 
-def import_whole(name: str) -> ModuleType:
-    """``importlib.import_module(name)``, one thread of this process at a time.
+def compiled_loops(name: str, required: bool | None, large: bool) -> ModuleType | None:
+    """The optional compiled loops (numba) of module ``name``, safe to ask for from threads.
 
-    Two threads importing one module at once may, on a cycle of Python's import locks, be
-    handed the half-made module; waiting on this lock holds no import lock.
+    ``required`` True: always (ImportError without numba); False: never; None: once this
+    process has them whole, or when the work is ``large`` enough to pay for loading them and
+    numba is installed. The import runs one thread at a time: two threads importing one
+    module at once may, on a cycle of Python's import locks, be handed the half-made module
+    (waiting on this lock holds no import lock).
 
     Raises
     ------
     ImportError
-        As ``importlib.import_module`` does (the loops without numba).
+        With ``required`` True and numba not installed (saying how to install it).
     """
-    with _IMPORTING:
-        return importlib.import_module(name)
+    if required is False:
+        return None
+    loaded = imported_whole(name)
+    if loaded is not None or (required is None and not large):
+        return loaded
+    try:
+        with _IMPORTING:
+            return importlib.import_module(name)
+    except ImportError:
+        if required:
+            raise ImportError("the compiled loops need numba: pip install 'geoplan[fast]'"
+                              ) from None
+        return None
 
 
 def imported_whole(name: str) -> ModuleType | None:
@@ -164,7 +178,7 @@ def imported_whole(name: str) -> ModuleType | None:
     thread that took it from there while the first was still importing it (numba loading
     its compiled loops) found none of its functions yet (an ``AttributeError`` on a partially
     initialised module, at 1 and 4 tiles of the embedded extract). A module counts as whole
-    when it has an ``__all__`` and every name of it is there (:func:`import_whole` imports
+    when it has an ``__all__`` and every name of it is there (:func:`compiled_loops` imports
     it, one thread at a time).
     """
     module = sys.modules.get(name)

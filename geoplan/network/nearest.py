@@ -28,7 +28,7 @@ from types import ModuleType
 import numpy as np
 import shapely
 
-from geoplan._threads import import_whole, imported_whole
+from geoplan._threads import compiled_loops
 
 __all__ = ["CELL_M", "COMPILED_MIN_POINTS", "PIECE_M", "TIE_M", "NearestResult", "SegmentIndex"]
 
@@ -55,20 +55,8 @@ def _compiled(required: bool | None, size: int) -> ModuleType | None:
     :data:`COMPILED_MIN_POINTS` on, when numba is installed, and at any size once something
     in this process has loaded them (their cost is loading, which is then paid).
     """
-    if required is False:
-        return None
-    loaded = imported_whole("geoplan.network._nearest_compiled")
-    if required is None and size < COMPILED_MIN_POINTS:
-        return loaded
-    if loaded is not None:
-        return loaded
-    try:
-        return import_whole("geoplan.network._nearest_compiled")
-    except ImportError:
-        if required:
-            raise ImportError("the compiled loops need numba: pip install 'geoplan[fast]'"
-                              ) from None
-        return None
+    return compiled_loops("geoplan.network._nearest_compiled", required,
+                          size >= COMPILED_MIN_POINTS)
 
 
 def _point_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from geoplan._threads import import_whole, imported_whole
+from geoplan._threads import compiled_loops
 
 __all__ = ["MIN_SITE_DISC_SHARE", "MIN_SITE_DISTRICT_SHARE", "MIN_SITE_STREET_SHARE",
            "TIE_RTOL", "close_gap", "cover_matrix", "greedy_max_cover", "min_site_gain",
@@ -66,18 +66,9 @@ sites (108 patterns, the largest 2.3 million pairs) took 1.7-1.9 CPU s without t
 def _compiled(required: bool | None, entries: int) -> ModuleType | None:
     """The compiled row sums for a pattern of ``entries`` pairs: ``required`` True, always
     (ImportError without numba); False, never; None, as :data:`COMPILED_MIN_ENTRIES` says."""
-    if required is False:
-        return None
-    loaded = imported_whole("geoplan.siting._cover_compiled")
-    if loaded is not None or (required is None and entries < COMPILED_MIN_ENTRIES):
-        return loaded
-    try:
-        return import_whole("geoplan.siting._cover_compiled")
-    except ImportError:
-        if required:
-            raise ImportError("the compiled loops need numba: pip install 'geoplan[fast]'"
-                              ) from None
-        return None
+    return compiled_loops("geoplan.siting._cover_compiled", required,
+                          entries >= COMPILED_MIN_ENTRIES)
+
 
 def greedy_max_cover(
     candidates: np.ndarray,
