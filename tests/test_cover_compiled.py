@@ -34,15 +34,15 @@ def test_the_compiled_sums_are_numpy_s_to_the_last_bit(index):
         for _ in range(8):
             indptr, indices, values = _pattern(rng, longest, index)
             every = np.arange(len(indptr) - 1)
-            got = loops.row_sums(indptr.astype(np.int64), indices, values, every)
+            got = loops.row_sums(indptr, indices, values, every)
             assert np.array_equal(got, row_sums(indptr, indices, values)), longest
             some = rng.choice(every, size=min(len(every), 17), replace=False)
-            got = loops.row_sums(indptr.astype(np.int64), indices, values, some)
+            got = loops.row_sums(indptr, indices, values, some)
             assert np.array_equal(got, row_sums(indptr, indices, values, some)), longest
     # and what they stand for: each row's own sum
     indptr, indices, values = _pattern(rng, 500, index)
     expect = [values[indices[a:b]].sum() for a, b in itertools.pairwise(indptr)]
-    got = loops.row_sums(indptr.astype(np.int64), indices, values, np.arange(len(indptr) - 1))
+    got = loops.row_sums(indptr, indices, values, np.arange(len(indptr) - 1))
     assert np.array_equal(got, np.asarray(expect))
 
 

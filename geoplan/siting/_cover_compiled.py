@@ -94,7 +94,7 @@ def _pairwise(v: Any, lo: int, n: int) -> float:  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def row_sums(indptr: Any, indices: Any, values: Any, rows: Any) -> Any:  # pragma: no cover
     """``values`` summed over the columns of each row in ``rows`` of a CSR pattern
-    (``indptr`` int64, ``indices`` of any integer type, ``values`` float64)."""
+    (``indptr`` and ``indices`` of one integer type, int32 or int64; ``values`` float64)."""
     longest = 0
     for k in range(len(rows)):
         longest = max(longest, indptr[rows[k] + 1] - indptr[rows[k]])

@@ -126,17 +126,7 @@ def greedy_max_cover(
     indptr, indices = _cover_pattern(candidates, demand, radius)
     uncovered = np.asarray(weights, dtype=float).copy()
     loops = _compiled(compiled, len(indices))
-    if loops is not None:
-        starts = indptr.astype(np.int64, copy=False)
-
-        def sums(rows: np.ndarray | None = None) -> np.ndarray:
-            every = np.arange(len(starts) - 1) if rows is None else rows
-            return loops.row_sums(starts, indices, uncovered, np.asarray(every, np.int64))
-    else:
-        def sums(rows: np.ndarray | None = None) -> np.ndarray:
-            return row_sums(indptr, indices, uncovered, rows)
-
-    gain = sums()
+    gain = row_sums(indptr, indices, uncovered, loops=loops)
     stale = np.zeros(len(candidates), dtype=bool)
 
     def row(i: int) -> np.ndarray:  # candidate i's demand points: a slice, no Python lists
@@ -165,7 +155,7 @@ def greedy_max_cover(
                 old = np.union1d(old, ahead[stale[ahead]])
             else:
                 old = np.flatnonzero(stale)
-            gain[old] = sums(old)
+            gain[old] = row_sums(indptr, indices, uncovered, old, loops=loops)
             stale[old] = False
         if gain[best] <= 0 or gain[best] < min_gain:
             break
@@ -182,7 +172,7 @@ def greedy_max_cover(
 
 
 def row_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
-             rows: np.ndarray | None = None) -> np.ndarray:
+             rows: np.ndarray | None = None, *, loops: ModuleType | None = None) -> np.ndarray:
     """``values[indices[indptr[i]:indptr[i + 1]]].sum()`` for every row ``i`` of a CSR pattern
     (or for each of ``rows``, in their order).
 
@@ -190,6 +180,8 @@ def row_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
     depends on the row's length): rows of one length are gathered into a 2-D array and summed
     along their contiguous axis, which runs the same summation per row. The greedy's ties
     therefore resolve exactly as with a Python loop over the rows, in a few array calls.
+    With ``loops`` (:mod:`geoplan.siting._cover_compiled`, see :func:`_compiled`) the same
+    sums come from its compiled loop, one row at a time.
 
     Examples
     --------
@@ -200,6 +192,9 @@ def row_sums(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray,
     """
     if rows is not None:
         rows = np.asarray(rows, dtype=np.int64)
+    if loops is not None:
+        every = np.arange(len(indptr) - 1) if rows is None else rows
+        return loops.row_sums(indptr, indices, values, every)
     starts = indptr[:-1] if rows is None else indptr[rows]
     lens = (np.diff(indptr) if rows is None else indptr[rows + 1] - starts).astype(np.int64)
     out = np.zeros(len(lens))
